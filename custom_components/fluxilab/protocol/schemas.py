@@ -1,0 +1,312 @@
+"""Payload schemas of the FluxiLab protocol, validated on both sides.
+
+Compatibility rule (see PROTOCOL.md): within one major ``PROTOCOL_VERSION`` fields are
+only ever *added*, always optional, and receivers ignore fields they do not know
+(``extra=ALLOW_EXTRA`` on every schema that crosses the wire), so an older hub and a
+newer agent (or the reverse) keep working. Renaming, removing or changing the meaning
+of a field bumps the major version; receivers reject a version they do not know.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+import math
+from typing import Any
+
+import voluptuous as vol
+
+from . import PROTOCOL_VERSION
+from .topics import DEVICE_ID_PATTERN
+
+MAX_CHANNELS = 64
+MAX_BACKLOG_BATCH = 1000
+MAX_TEXT = 255
+
+
+class DeviceKind(StrEnum):
+    """What a device is, as a lab admin would say it."""
+
+    FUMEHOOD = "fumehood"
+    MACHINE = "machine"
+    SENSOR_STATION = "sensor_station"
+
+
+class ValueType(StrEnum):
+    """Type of a telemetry channel's values."""
+
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+
+
+class ActuatorKind(StrEnum):
+    """What an actuator does."""
+
+    RELAY = "relay"
+    INTERLOCK = "interlock"
+    BUTTON = "button"
+
+
+class RecordKind(StrEnum):
+    """Kinds of buffered records."""
+
+    TELEMETRY = "telemetry"
+    ACCESS = "access"
+
+
+class AccessAction(StrEnum):
+    """What a device asks the hub about."""
+
+    CHECK = "check"
+    SESSION_START = "session_start"
+    SESSION_HEARTBEAT = "session_heartbeat"
+    SESSION_STOP = "session_stop"
+    MAINTENANCE = "maintenance"
+
+
+class CommandName(StrEnum):
+    """Commands the hub sends to a device."""
+
+    BLOCK = "block"
+    UNBLOCK = "unblock"
+    RELAY = "relay"
+    REBOOT = "reboot"
+    SYNC = "sync"
+    CONFIG = "config"
+    UPDATE = "update"
+    REVOKE = "revoke"
+
+
+def _text(max_len: int = MAX_TEXT) -> vol.All:
+    return vol.All(str, vol.Length(min=1, max=max_len))
+
+
+def _finite(value: Any) -> int | float:
+    """Accept a finite int or float (Python's json parses NaN, JSON has none)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise vol.Invalid("expected a number")
+    if not math.isfinite(value):
+        raise vol.Invalid("expected a finite number")
+    number: int | float = value
+    return number
+
+
+def _sample(value: Any) -> int | float | bool:
+    """One telemetry value: int, finite float or bool."""
+    if isinstance(value, bool):
+        return value
+    return _finite(value)
+
+
+def _version(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise vol.Invalid("protocol version must be an integer")
+    if value != PROTOCOL_VERSION:
+        raise vol.Invalid(f"unsupported protocol version {value}")
+    return value
+
+
+DEVICE_ID = vol.All(str, vol.Match(rf"^{DEVICE_ID_PATTERN}$"))
+CHANNEL_KEY = vol.All(str, vol.Match(r"^[a-z][a-z0-9_]{0,31}$"))
+SEQ = vol.All(int, vol.Range(min=0))
+TIMESTAMP = vol.All(_finite, vol.Range(min=0))
+
+CHANNEL_SCHEMA = vol.Schema(
+    {
+        vol.Required("key"): CHANNEL_KEY,
+        vol.Required("name"): _text(),
+        vol.Required("type"): vol.Coerce(ValueType),
+        vol.Optional("unit"): vol.Any(None, _text(32)),
+        vol.Optional("device_class"): vol.Any(None, _text(64)),
+        vol.Optional("state_class"): vol.Any(None, _text(64)),
+        vol.Optional("period", default=1.0): vol.All(_finite, vol.Range(min=0.05)),
+        vol.Optional("safety"): bool,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+ACTUATOR_SCHEMA = vol.Schema(
+    {
+        vol.Required("key"): CHANNEL_KEY,
+        vol.Required("kind"): vol.Coerce(ActuatorKind),
+        vol.Optional("name"): _text(),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+
+def _unique_keys(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = [item["key"] for item in items]
+    if len(keys) != len(set(keys)):
+        raise vol.Invalid("keys must be unique")
+    return items
+
+
+ANNOUNCE_SCHEMA = vol.Schema(
+    {
+        vol.Required("v"): _version,
+        vol.Required("id"): DEVICE_ID,
+        vol.Required("name"): _text(),
+        vol.Required("kind"): vol.Coerce(DeviceKind),
+        vol.Required("model"): _text(),
+        vol.Required("sw_version"): _text(64),
+        vol.Optional("hw_version"): vol.Any(None, _text(64)),
+        vol.Optional("serial"): vol.Any(None, _text(128)),
+        vol.Optional("ui_url"): vol.Any(None, vol.All(str, vol.Length(max=2048))),
+        vol.Required("key"): _text(64),
+        vol.Optional("capabilities", default=dict): vol.Schema(
+            {
+                vol.Optional("channels", default=list): vol.All(
+                    [CHANNEL_SCHEMA], vol.Length(max=MAX_CHANNELS), _unique_keys
+                ),
+                vol.Optional("actuators", default=list): vol.All(
+                    [ACTUATOR_SCHEMA], vol.Length(max=MAX_CHANNELS), _unique_keys
+                ),
+                vol.Optional("rfid", default=False): bool,
+                vol.Optional("ui", default=False): bool,
+            },
+            extra=vol.ALLOW_EXTRA,
+        ),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+VALUES_SCHEMA = vol.Schema({CHANNEL_KEY: _sample})
+
+TELEMETRY_SCHEMA = vol.Schema(
+    {
+        vol.Required("seq"): SEQ,
+        vol.Required("ts"): TIMESTAMP,
+        vol.Required("values"): vol.All(VALUES_SCHEMA, vol.Length(max=MAX_CHANNELS)),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+ACCESS_EVENT_SCHEMA = vol.Schema(
+    {
+        vol.Required("action"): vol.Coerce(AccessAction),
+        vol.Optional("request_id"): vol.Any(None, _text(64)),
+        vol.Optional("card"): vol.Any(None, _text(64)),
+        vol.Optional("member_id"): vol.Any(None, _text(64)),
+        vol.Optional("granted"): bool,
+        vol.Optional("offline"): bool,
+        vol.Optional("reason"): vol.Any(None, _text(64)),
+        vol.Optional("session_id"): vol.Any(None, _text(64)),
+        vol.Optional("duration"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+RECORD_SCHEMA = vol.Any(
+    vol.Schema(
+        {
+            vol.Required("seq"): SEQ,
+            vol.Required("ts"): TIMESTAMP,
+            vol.Required("kind"): RecordKind.TELEMETRY.value,
+            vol.Optional("buffered", default=True): bool,
+            vol.Required("values"): vol.All(
+                VALUES_SCHEMA, vol.Length(max=MAX_CHANNELS)
+            ),
+        },
+        extra=vol.ALLOW_EXTRA,
+    ),
+    vol.Schema(
+        {
+            vol.Required("seq"): SEQ,
+            vol.Required("ts"): TIMESTAMP,
+            vol.Required("kind"): RecordKind.ACCESS.value,
+            vol.Optional("buffered", default=True): bool,
+            vol.Required("event"): ACCESS_EVENT_SCHEMA,
+        },
+        extra=vol.ALLOW_EXTRA,
+    ),
+)
+
+BACKLOG_SCHEMA = vol.Schema(
+    {
+        vol.Required("records"): vol.All(
+            [RECORD_SCHEMA], vol.Length(min=1, max=MAX_BACKLOG_BATCH)
+        ),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+ACK_SCHEMA = vol.Schema(
+    {vol.Required("seqs"): vol.All([SEQ], vol.Length(max=10 * MAX_BACKLOG_BATCH))},
+    extra=vol.ALLOW_EXTRA,
+)
+
+ACCESS_REQUEST_SCHEMA = vol.Schema(
+    {
+        vol.Required("id"): _text(64),
+        vol.Required("action"): vol.Coerce(AccessAction),
+        vol.Optional("card"): vol.Any(None, _text(64)),
+        # A member who logged in at the device with PIN/password: the device checked
+        # the bcrypt hash against its credential mirror; no secret crosses the wire.
+        vol.Optional("member_id"): vol.Any(None, _text(64)),
+        vol.Optional("session_id"): vol.Any(None, _text(64)),
+        vol.Optional("duration"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+ACCESS_REPLY_SCHEMA = vol.Schema(
+    {
+        vol.Required("id"): _text(64),
+        vol.Required("granted"): bool,
+        vol.Required("reason"): _text(64),
+        vol.Optional("member_id"): vol.Any(None, _text(64)),
+        vol.Optional("name"): vol.Any(None, _text()),
+        vol.Optional("level"): vol.Any(None, _text(32)),
+        vol.Optional("session_id"): vol.Any(None, _text(64)),
+        vol.Optional("timeout"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("grace"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("message"): vol.Any(None, vol.All(str, vol.Length(max=64))),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+COMMAND_SCHEMA = vol.Schema(
+    {
+        vol.Required("id"): _text(64),
+        vol.Required("command"): vol.Coerce(CommandName),
+        vol.Optional("args", default=dict): dict,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+COMMAND_RESULT_SCHEMA = vol.Schema(
+    {
+        vol.Required("id"): _text(64),
+        vol.Required("ok"): bool,
+        vol.Optional("error"): vol.Any(None, _text()),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+CREDENTIAL_MEMBER_SCHEMA = vol.Schema(
+    {
+        vol.Required("id"): _text(64),
+        vol.Required("name"): _text(),
+        vol.Required("level"): _text(32),
+        vol.Optional("cards", default=list): [_text(64)],
+        vol.Optional("pin_hash"): vol.Any(None, vol.All(str, vol.Length(max=128))),
+        vol.Optional("maintenance", default=False): bool,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+CREDENTIALS_SCHEMA = vol.Schema(
+    {
+        vol.Required("generation"): SEQ,
+        vol.Required("members"): [CREDENTIAL_MEMBER_SCHEMA],
+        vol.Optional("timeout"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("grace"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+HUB_ANNOUNCE_SCHEMA = vol.Schema(
+    {vol.Required("v"): _version, vol.Required("key"): _text(64)},
+    extra=vol.ALLOW_EXTRA,
+)

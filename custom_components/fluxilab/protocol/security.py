@@ -1,0 +1,348 @@
+"""Pairing (X25519), message signing (HMAC-SHA256), encryption (AES-GCM), tokens.
+
+Pairing: the device announces its X25519 public key, the hub publishes its own. Both
+sides derive the same shared secret and, through HKDF-SHA256, three independent keys:
+one to sign messages, one to encrypt credential sets, one to sign gateway tokens. A
+short fingerprint of both public keys is shown on both sides so that an admin can
+compare them before trusting a device.
+
+Every signed message is an *envelope* ``{"v", "ts", "nonce", "body", "sig"}``. The
+signature covers the topic as well, so a genuine message cannot be moved to another
+topic or device; a :class:`ReplayGuard` rejects stale timestamps and reused nonces.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import OrderedDict
+from dataclasses import dataclass
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import (
+    X25519PrivateKey,
+    X25519PublicKey,
+)
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from . import PROTOCOL_VERSION
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+DEFAULT_MAX_AGE = 120.0
+"""Seconds a signed message stays acceptable (also bounds the nonce memory)."""
+DEFAULT_MAX_SKEW = 30.0
+"""Seconds a timestamp may lie in the future (clock drift between hub and device)."""
+TOKEN_MAX_LIFETIME = 300
+"""Gateway tokens live at most five minutes."""
+
+
+class ProtocolSecurityError(Exception):
+    """A message failed verification. ``reason`` is a stable machine-readable code."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        """Carry the reason code and an optional detail."""
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+def b64encode(data: bytes) -> str:
+    """URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Inverse of :func:`b64encode`; raises ValueError on bad input."""
+    if not isinstance(text, str):
+        raise ValueError("not a string")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as err:
+        raise ValueError("invalid base64") from err
+
+
+class KeyPair:
+    """An X25519 key pair with helpers to store and announce it."""
+
+    def __init__(self, private_key: X25519PrivateKey) -> None:
+        """Wrap an existing private key."""
+        self._private = private_key
+        self.public_bytes = private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+    @classmethod
+    def generate(cls) -> KeyPair:
+        """Create a fresh key pair."""
+        return cls(X25519PrivateKey.generate())
+
+    @classmethod
+    def from_private_b64(cls, text: str) -> KeyPair:
+        """Load a key pair stored with :meth:`private_b64`."""
+        raw = b64decode(text)
+        if len(raw) != KEY_BYTES:
+            raise ValueError("a private key has 32 bytes")
+        return cls(X25519PrivateKey.from_private_bytes(raw))
+
+    def private_b64(self) -> str:
+        """Return the private key, for storage by its owner only."""
+        return b64encode(
+            self._private.private_bytes(
+                serialization.Encoding.Raw,
+                serialization.PrivateFormat.Raw,
+                serialization.NoEncryption(),
+            )
+        )
+
+    @property
+    def public_b64(self) -> str:
+        """The public key as announced on MQTT."""
+        return b64encode(self.public_bytes)
+
+    def derive(self, peer_public_b64: str) -> SessionKeys:
+        """Derive the keys shared with the owner of ``peer_public_b64``."""
+        peer = parse_public_key(peer_public_b64)
+        shared = self._private.exchange(X25519PublicKey.from_public_bytes(peer))
+        # Order the two public keys so both sides feed HKDF the same info.
+        low, high = sorted((self.public_bytes, peer))
+        okm = HKDF(
+            algorithm=hashes.SHA256(),
+            length=3 * KEY_BYTES,
+            salt=b"fluxilab-pairing-v1",
+            info=low + high,
+        ).derive(shared)
+        return SessionKeys(
+            mac=okm[:KEY_BYTES],
+            enc=okm[KEY_BYTES : 2 * KEY_BYTES],
+            token=okm[2 * KEY_BYTES :],
+            fingerprint=fingerprint(self.public_bytes, peer),
+        )
+
+
+def parse_public_key(text: str) -> bytes:
+    """Decode an announced public key; ValueError unless it is 32 bytes."""
+    raw = b64decode(text)
+    if len(raw) != KEY_BYTES:
+        raise ValueError("a public key has 32 bytes")
+    return raw
+
+
+def fingerprint(key_a: bytes, key_b: bytes) -> str:
+    """Short, order-independent fingerprint of a pairing, e.g. ``3F9A-12C0-77EB``."""
+    low, high = sorted((key_a, key_b))
+    digest = hashlib.sha256(b"fluxilab-fingerprint" + low + high).hexdigest().upper()
+    return "-".join(digest[i : i + 4] for i in range(0, 12, 4))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKeys:
+    """The keys a hub and one device share after pairing."""
+
+    mac: bytes
+    enc: bytes
+    token: bytes
+    fingerprint: str
+
+
+def _canonical(topic: str, version: int, ts: float, nonce: str, body: Any) -> bytes:
+    return json.dumps(
+        [topic, version, ts, nonce, body],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+def seal(
+    keys: SessionKeys,
+    topic: str,
+    body: dict[str, Any],
+    *,
+    encrypt: bool = False,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Wrap ``body`` in a signed (and optionally encrypted) envelope for ``topic``."""
+    ts = round(time.time() if now is None else now, 3)
+    nonce = secrets.token_hex(8)
+    payload: dict[str, Any] = body
+    if encrypt:
+        iv = os.urandom(NONCE_BYTES)
+        plain = json.dumps(body, separators=(",", ":")).encode()
+        payload = {
+            "iv": b64encode(iv),
+            "ct": b64encode(AESGCM(keys.enc).encrypt(iv, plain, topic.encode())),
+        }
+    sig = hmac.new(
+        keys.mac, _canonical(topic, PROTOCOL_VERSION, ts, nonce, payload), "sha256"
+    ).hexdigest()
+    return {
+        "v": PROTOCOL_VERSION,
+        "ts": ts,
+        "nonce": nonce,
+        "body": payload,
+        "sig": sig,
+    }
+
+
+def open_envelope(
+    keys: SessionKeys,
+    topic: str,
+    envelope: Any,
+    *,
+    guard: ReplayGuard | None = None,
+    decrypt: bool = False,
+) -> dict[str, Any]:
+    """Verify an envelope and return its body, or raise ProtocolSecurityError.
+
+    Reasons: ``malformed``, ``version``, ``signature``, ``stale``, ``future``,
+    ``replay``, ``decrypt``.
+    """
+    if not isinstance(envelope, dict):
+        raise ProtocolSecurityError("malformed", "envelope is not an object")
+    version, ts, nonce = envelope.get("v"), envelope.get("ts"), envelope.get("nonce")
+    body, sig = envelope.get("body"), envelope.get("sig")
+    if (
+        not isinstance(version, int)
+        or isinstance(ts, bool)
+        or not isinstance(ts, (int, float))
+        or not isinstance(nonce, str)
+        or not 8 <= len(nonce) <= 64
+        or not isinstance(body, dict)
+        or not isinstance(sig, str)
+    ):
+        raise ProtocolSecurityError("malformed", "missing or mistyped envelope field")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolSecurityError("version", f"protocol version {version}")
+    expected = hmac.new(
+        keys.mac, _canonical(topic, version, ts, nonce, body), "sha256"
+    ).hexdigest()
+    if not hmac.compare_digest(expected, sig):
+        raise ProtocolSecurityError("signature")
+    if guard is not None:
+        guard.check(nonce, float(ts))
+    if not decrypt:
+        return body
+    try:
+        plain = AESGCM(keys.enc).decrypt(
+            b64decode(body["iv"]), b64decode(body["ct"]), topic.encode()
+        )
+        result = json.loads(plain)
+    except Exception as err:
+        raise ProtocolSecurityError("decrypt", type(err).__name__) from err
+    if not isinstance(result, dict):
+        raise ProtocolSecurityError("decrypt", "plaintext is not an object")
+    return result
+
+
+class ReplayGuard:
+    """Rejects stale, future-dated and already-seen envelopes.
+
+    Nonces are remembered only for ``max_age`` seconds: anything older is rejected
+    as stale anyway, so memory stays bounded by the message rate.
+    """
+
+    def __init__(
+        self,
+        max_age: float = DEFAULT_MAX_AGE,
+        max_skew: float = DEFAULT_MAX_SKEW,
+        max_nonces: int = 100_000,
+    ) -> None:
+        """Create a guard with the given freshness window."""
+        self.max_age = max_age
+        self.max_skew = max_skew
+        self.max_nonces = max_nonces
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def check(self, nonce: str, ts: float, now: float | None = None) -> None:
+        """Record ``nonce`` or raise ProtocolSecurityError."""
+        now = time.time() if now is None else now
+        if ts < now - self.max_age:
+            raise ProtocolSecurityError("stale", f"{now - ts:.0f} s old")
+        if ts > now + self.max_skew:
+            raise ProtocolSecurityError("future", f"{ts - now:.0f} s ahead")
+        while self._seen:
+            oldest_nonce, oldest_ts = next(iter(self._seen.items()))
+            if (
+                oldest_ts >= now - self.max_age - self.max_skew
+                and len(self._seen) < self.max_nonces
+            ):
+                break
+            del self._seen[oldest_nonce]
+        if nonce in self._seen:
+            raise ProtocolSecurityError("replay")
+        self._seen[nonce] = max(ts, now)
+
+
+def _jwt_part(data: dict[str, Any]) -> str:
+    return b64encode(json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
+
+
+def issue_token(
+    keys: SessionKeys,
+    *,
+    device_id: str,
+    subject: str,
+    role: str,
+    name: str,
+    lifetime: int = 60,
+    now: float | None = None,
+) -> str:
+    """Issue a short-lived HS256 JWT letting ``subject`` into one device's UI."""
+    if not 0 < lifetime <= TOKEN_MAX_LIFETIME:
+        raise ValueError(f"token lifetime must be 1..{TOKEN_MAX_LIFETIME} s")
+    iat = int(time.time() if now is None else now)
+    claims = {
+        "aud": f"fluxilab:{device_id}",
+        "sub": subject,
+        "role": role,
+        "name": name,
+        "iat": iat,
+        "exp": iat + lifetime,
+        "jti": secrets.token_hex(8),
+    }
+    signing_input = f"{_jwt_part({'alg': 'HS256', 'typ': 'JWT'})}.{_jwt_part(claims)}"
+    sig = hmac.new(keys.token, signing_input.encode(), "sha256").digest()
+    return f"{signing_input}.{b64encode(sig)}"
+
+
+def verify_token(
+    keys: SessionKeys, token: str, *, device_id: str, now: float | None = None
+) -> dict[str, Any]:
+    """Return the claims of a valid token for ``device_id``; raise otherwise.
+
+    Reasons: ``malformed``, ``signature``, ``audience``, ``expired``, ``lifetime``.
+    """
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3:
+        raise ProtocolSecurityError("malformed", "not a JWT")
+    try:
+        header = json.loads(b64decode(parts[0]))
+        claims = json.loads(b64decode(parts[1]))
+        sig = b64decode(parts[2])
+    except ValueError as err:
+        raise ProtocolSecurityError("malformed", "undecodable") from err
+    if not isinstance(header, dict) or header.get("alg") != "HS256":
+        raise ProtocolSecurityError("malformed", "algorithm must be HS256")
+    expected = hmac.new(keys.token, f"{parts[0]}.{parts[1]}".encode(), "sha256")
+    if not hmac.compare_digest(expected.digest(), sig):
+        raise ProtocolSecurityError("signature")
+    if not isinstance(claims, dict):
+        raise ProtocolSecurityError("malformed", "claims are not an object")
+    if claims.get("aud") != f"fluxilab:{device_id}":
+        raise ProtocolSecurityError("audience")
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, int) or not isinstance(exp, int):
+        raise ProtocolSecurityError("malformed", "iat/exp missing")
+    if exp - iat > TOKEN_MAX_LIFETIME:
+        raise ProtocolSecurityError("lifetime")
+    current = time.time() if now is None else now
+    if current >= exp or iat > current + DEFAULT_MAX_SKEW:
+        raise ProtocolSecurityError("expired")
+    return claims

@@ -1,0 +1,1 @@
+"""Tests of the edge agent; they run on Python 3.11 too."""

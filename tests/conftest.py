@@ -1,0 +1,27 @@
+"""Fixtures shared by both sides of the test suite.
+
+``import custom_components`` must come first: pytest-homeassistant-custom-component
+ships a ``custom_components`` package of its own, and Home Assistant's loader uses
+whichever one is imported first. The repository root is first on sys.path (see
+``pythonpath`` in pyproject.toml), so this import binds ours.
+"""
+
+from __future__ import annotations
+
+import custom_components  # noqa: F401  # isort: skip
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.mosquitto import Mosquitto
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A real broker on a free loopback port, stopped after the test."""
+    broker = Mosquitto(tmp_path)
+    broker.start()
+    yield broker
+    broker.stop()
