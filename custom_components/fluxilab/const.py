@@ -17,3 +17,24 @@ CONF_DEVICE_KEY: Final = "device_key"
 CONF_FINGERPRINT: Final = "fingerprint"
 
 DEFAULT_BASE: Final = DEFAULT_BASE_TOPIC
+
+# Home Assistant bus events (documented in docs/EVENTS.md). Automations, the logbook
+# and device triggers listen to these.
+EVENT_ACCESS: Final = "fluxilab_access"
+"""A decision or session change: type granted, denied, offline_granted,
+session_started, session_ended or maintenance_recorded."""
+EVENT_DEVICE: Final = "fluxilab_device"
+"""A device changed condition: type online, offline, maintenance_due, key_changed."""
+
+ATTR_TYPE: Final = "type"
+ATTR_FLUXILAB_DEVICE: Final = "fluxilab_device"
+"""Our device id (the MQTT subtree), beside HA's own ``device_id``."""
+ATTR_MEMBER_ID: Final = "member_id"
+ATTR_MEMBER_NAME: Final = "member_name"
+ATTR_CARD: Final = "card"
+ATTR_REASON: Final = "reason"
+ATTR_BUFFERED: Final = "buffered"
+ATTR_SESSION_ID: Final = "session_id"
+ATTR_DURATION: Final = "duration"
+
+CONF_MACHINE_TYPE: Final = "machine_type"
