@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
+import pwd
 import shutil
 import socket
 import subprocess
@@ -41,6 +43,9 @@ class Mosquitto:
             f"listener {self.port} {self.host}\n"
             "allow_anonymous true\n"
             "persistence false\n"
+            # Run as whoever started it (as root, Mosquitto would otherwise switch to
+            # a 'mosquitto' user that cannot write the log in the test's folder).
+            f"user {pwd.getpwuid(os.getuid()).pw_name}\n"
             f"log_dest file {self.log}\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
             "max_queued_messages 100000\n"
