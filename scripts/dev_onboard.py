@@ -41,7 +41,7 @@ class HomeAssistant:
             f"{self.url}{path}", data=data, headers=headers, method=method
         )
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(req, timeout=30) as resp:
                 text = resp.read().decode()
         except urllib.error.HTTPError as err:
             detail = err.read().decode(errors="replace")[:500]
