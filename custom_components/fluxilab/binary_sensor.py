@@ -1,9 +1,10 @@
-"""Binary sensors of a FluxiLab device."""
+"""Binary sensors of a FluxiLab device: connectivity, usage and bool channels."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -11,13 +12,17 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .device import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import FluxiLabEntity
+from .protocol.schemas import ValueType
 
 PARALLEL_UPDATES = 0
+
+KNOWN_CHANNELS = frozenset({"fan_running", "running"})
+"""Channel keys with a translated name; others take the name the device announces."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,7 +41,41 @@ BINARY_SENSORS: tuple[FluxiLabBinarySensorEntityDescription, ...] = (
         value_fn=lambda device: device.online,
         available_offline=True,
     ),
+    FluxiLabBinarySensorEntityDescription(
+        key="in_use",
+        translation_key="in_use",
+        device_class=BinarySensorDeviceClass.RUNNING,
+        value_fn=lambda device: device.in_use,
+    ),
+    FluxiLabBinarySensorEntityDescription(
+        key="maintenance_due",
+        translation_key="maintenance_due",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        value_fn=lambda device: device.maintenance_due,
+    ),
 )
+
+
+def channel_description(
+    channel: dict[str, Any],
+) -> FluxiLabBinarySensorEntityDescription:
+    """Describe the binary sensor of one announced bool channel."""
+    key: str = channel["key"]
+    try:
+        device_class = BinarySensorDeviceClass(str(channel.get("device_class")))
+    except ValueError:
+        device_class = None
+
+    def _value(device: FluxiLabDevice) -> bool | None:
+        value = device.values.get(key)
+        return value if isinstance(value, bool) else None
+
+    return FluxiLabBinarySensorEntityDescription(
+        key=key,
+        translation_key=key if key in KNOWN_CHANNELS else None,
+        device_class=device_class,
+        value_fn=_value,
+    )
 
 
 async def async_setup_entry(
@@ -44,11 +83,27 @@ async def async_setup_entry(
     entry: FluxiLabConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create the device's binary sensors."""
+    """Create the device's binary sensors, and one per bool channel as they appear."""
+    device = entry.runtime_data
     async_add_entities(
-        FluxiLabBinarySensor(entry.runtime_data, description)
-        for description in BINARY_SENSORS
+        FluxiLabBinarySensor(device, description) for description in BINARY_SENSORS
     )
+    created: set[str] = set()
+
+    @callback
+    def _add_channels() -> None:
+        new = [
+            channel
+            for channel in device.enabled_channels
+            if channel["type"] == ValueType.BOOL and channel["key"] not in created
+        ]
+        created.update(channel["key"] for channel in new)
+        async_add_entities(
+            FluxiLabChannelBinarySensor(device, channel, created) for channel in new
+        )
+
+    _add_channels()
+    entry.async_on_unload(device.async_add_channel_listener(_add_channels))
 
 
 class FluxiLabBinarySensor(FluxiLabEntity, BinarySensorEntity):
@@ -65,3 +120,28 @@ class FluxiLabBinarySensor(FluxiLabEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """Return the value from the device."""
         return self.entity_description.value_fn(self.device)
+
+    def _shown(self) -> tuple[Any, ...]:
+        return (self.available, self.is_on)
+
+
+class FluxiLabChannelBinarySensor(FluxiLabBinarySensor):
+    """A bool telemetry channel the device announced."""
+
+    def __init__(
+        self, device: FluxiLabDevice, channel: dict[str, Any], created: set[str]
+    ) -> None:
+        """Describe the entity from the announced channel."""
+        super().__init__(device, channel_description(channel))
+        self._created = created
+        if self.entity_description.translation_key is None:
+            self._attr_name = channel["name"]
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while offline or once the device stops announcing it."""
+        return self.device.channel_available(self.entity_description.key)
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Let the channel be created again if the device announces it later."""
+        self._created.discard(self.entity_description.key)

@@ -38,3 +38,47 @@ ATTR_SESSION_ID: Final = "session_id"
 ATTR_DURATION: Final = "duration"
 
 CONF_MACHINE_TYPE: Final = "machine_type"
+
+# Options of one device (entry.options); the options flow edits them.
+CONF_LATEST_SW_VERSION: Final = "latest_sw_version"
+"""Agent/firmware version the admin wants the device to run (the update entity)."""
+CONF_BLOCKED: Final = "blocked"
+CONF_STALE_CHANNEL_HOURS: Final = "stale_channel_hours"
+DEFAULT_STALE_CHANNEL_HOURS: Final = 24.0
+"""Hours a channel the device stopped announcing stays (unavailable) before removal."""
+CONF_ACK_INTERVAL: Final = "ack_interval"
+DEFAULT_ACK_INTERVAL: Final = 0.5
+"""Seconds over which acknowledgements of stored records are batched."""
+
+EVENT_TYPES: Final = (
+    "granted",
+    "denied",
+    "offline_granted",
+    "session_started",
+    "session_ended",
+)
+"""Access event types the event entity fires."""
+CONF_UI_URL: Final = "ui_url"
+"""The device UI's address as reachable from the lab network (options flow)."""
+CONF_CHANNELS: Final = "channels"
+"""Telemetry channel keys to enable (options flow); absent means all announced."""
+CONF_PENDING_KEY: Final = "pending_key"
+"""A key the device announced that the admin has not confirmed yet (entry data)."""
+
+FIXED_ENTITY_KEYS: Final = frozenset(
+    {
+        "connectivity",
+        "in_use",
+        "maintenance_due",
+        "current_user",
+        "usage_hours",
+        "hours_to_maintenance",
+        "access",
+        "blocked",
+        "record_maintenance",
+        "force_sync",
+        "reboot",
+        "firmware",
+    }
+)
+"""Keys of the entities every device has; a telemetry channel cannot take them."""

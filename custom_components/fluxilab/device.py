@@ -1,48 +1,220 @@
-"""Runtime state of one adopted device, fed by its MQTT subtree."""
+"""Runtime state of one adopted device, fed by its MQTT subtree.
+
+Every handler here is a ``@callback``: it parses, verifies, validates, updates state
+and returns. Work that must wait (storing a backlog, answering an access request,
+publishing acks) runs as a task of the config entry, so unloading cancels it.
+Malformed or unverifiable input is counted and logged (at most once a minute per
+kind), never raised.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import datetime
+import json
+import time
+from typing import Any, Protocol
+import uuid
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import Platform
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.event import async_call_later, async_track_point_in_time
+from homeassistant.helpers.typing import UNDEFINED
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
 
-from .const import CONF_BASE_TOPIC, CONF_DEVICE_ID, LOGGER
+from .backfill import ChannelStatistic, DeviceBacklog
+from .const import (
+    ATTR_FLUXILAB_DEVICE,
+    ATTR_TYPE,
+    CONF_ACK_INTERVAL,
+    CONF_BASE_TOPIC,
+    CONF_CHANNELS,
+    CONF_DEVICE_ID,
+    CONF_DEVICE_KEY,
+    CONF_MACHINE_TYPE,
+    CONF_PENDING_KEY,
+    CONF_STALE_CHANNEL_HOURS,
+    CONF_UI_URL,
+    DEFAULT_ACK_INTERVAL,
+    DEFAULT_STALE_CHANNEL_HOURS,
+    DOMAIN,
+    EVENT_DEVICE,
+    FIXED_ENTITY_KEYS,
+    LOGGER,
+    MANUFACTURER,
+)
+from .hub import async_announce_hub
+from .protocol.schemas import (
+    ACCESS_REQUEST_SCHEMA,
+    ACK_SCHEMA,
+    ANNOUNCE_SCHEMA,
+    BACKLOG_SCHEMA,
+    COMMAND_RESULT_SCHEMA,
+    MAX_BACKLOG_BATCH,
+    TELEMETRY_SCHEMA,
+    CommandName,
+    RecordKind,
+    ValueType,
+)
+from .protocol.security import (
+    KeyPair,
+    ProtocolSecurityError,
+    ReplayGuard,
+    SessionKeys,
+    open_envelope,
+    parse_public_key,
+    seal,
+)
 from .protocol.topics import STATUS_OFFLINE, STATUS_ONLINE, Channel, DeviceTopics
 
 type FluxiLabConfigEntry = ConfigEntry[FluxiLabDevice]
+
+LOG_INTERVAL = 60.0
+"""Seconds between two log lines about the same kind of bad input from one device."""
+CHANNEL_PLATFORMS = (Platform.SENSOR, Platform.BINARY_SENSOR)
+MAX_ACK_SEQS = 10 * MAX_BACKLOG_BATCH
+
+
+class AccessHandler(Protocol):
+    """What the device runtime needs from the access-control engine."""
+
+    async def async_handle_request(
+        self, device: FluxiLabDevice, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Decide an access request; return the reply body."""
+
+    async def async_handle_record(
+        self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
+    ) -> None:
+        """Take an access record the device buffered (or sent late)."""
+
+    async def async_device_added(self, device: FluxiLabDevice) -> None:
+        """Start following a device."""
+
+    async def async_device_removed(self, device: FluxiLabDevice) -> None:
+        """Stop following a device."""
+
+
+def access_engine(hass: HomeAssistant) -> AccessHandler | None:
+    """Return the access-control engine, or None when it is not set up."""
+    try:
+        from .access import ACCESS_ENGINE  # noqa: PLC0415
+    except ImportError:
+        return None
+    engine: AccessHandler | None = hass.data.get(ACCESS_ENGINE)
+    return engine
 
 
 class FluxiLabDevice:
     """One lab device as Home Assistant sees it."""
 
-    def __init__(self, hass: HomeAssistant, entry: FluxiLabConfigEntry) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: FluxiLabConfigEntry, hub_keys: KeyPair
+    ) -> None:
         """Prepare the runtime object; subscriptions start in async_start."""
         self.hass = hass
         self.entry = entry
         self.device_id: str = entry.data[CONF_DEVICE_ID]
         self.topics = DeviceTopics(entry.data[CONF_BASE_TOPIC], self.device_id)
         self.online = False
+        self.announce: dict[str, Any] | None = None
+        self.channels: list[dict[str, Any]] = []
+        self.values: dict[str, int | float | bool] = {}
+        self.counters: dict[str, int] = {}
+        self.in_use = False
+        self.member_name: str | None = None
+        self.usage_hours = 0.0
+        self.hours_to_maintenance: float | None = None
+        self.maintenance_due = False
+        self.last_command_result: dict[str, Any] | None = None
+        self._hub_keys = hub_keys
+        self.keys: SessionKeys | None = None
+        if (device_key := entry.data.get(CONF_DEVICE_KEY)) is not None:
+            self.keys = hub_keys.derive(device_key)
+        self._backlog = DeviceBacklog(hass, self.device_id)
+        self._backlog_lock = asyncio.Lock()
+        self._guard = ReplayGuard()
         self._listeners: list[Callable[[], None]] = []
-        self._unsubscribe: list[Callable[[], None]] = []
+        self._channel_listeners: list[Callable[[], None]] = []
+        self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._pending_acks: list[int] = []
+        self._ack_timer: CALLBACK_TYPE | None = None
+        self._import_timer: CALLBACK_TYPE | None = None
+        self._cleanup_timer: CALLBACK_TYPE | None = None
+        self._gone_since: dict[str, float] = {}
+        self._status_known = False
+        self._last_log: dict[str, float] = {}
+
+    # Public state -------------------------------------------------------------
+
+    @property
+    def machine_type_id(self) -> str | None:
+        """Machine type the admin assigned (options flow)."""
+        machine_type: str | None = self.entry.options.get(CONF_MACHINE_TYPE)
+        return machine_type
+
+    @property
+    def blocked(self) -> bool:
+        """Whether new sessions are refused on this device."""
+        return self._backlog.blocked
+
+    @property
+    def enabled_channels(self) -> list[dict[str, Any]]:
+        """Announced channels the admin kept enabled, minus reserved keys."""
+        enabled = self.entry.options.get(CONF_CHANNELS)
+        return [
+            channel
+            for channel in self.channels
+            if channel["key"] not in FIXED_ENTITY_KEYS
+            and (enabled is None or channel["key"] in enabled)
+        ]
+
+    def channel_available(self, key: str) -> bool:
+        """Return True while ``key`` is an enabled, announced channel."""
+        return self.online and any(c["key"] == key for c in self.enabled_channels)
+
+    # Lifecycle ----------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Subscribe to the device's status topic."""
-        self._unsubscribe.append(
-            await mqtt.async_subscribe(
-                self.hass,
-                self.topics.topic(Channel.STATUS),
-                self._handle_status,
-                qos=1,
+        """Load stored state, announce the hub and subscribe to the device."""
+        await self._backlog.async_load()
+        await async_announce_hub(self.hass, self.topics.base)
+        handlers: dict[Channel, Callable[[mqtt.ReceiveMessage], None]] = {
+            Channel.ANNOUNCE: self._handle_announce,
+            Channel.STATUS: self._handle_status,
+            Channel.TELEMETRY: self._handle_telemetry,
+            Channel.BACKLOG: self._handle_backlog,
+            Channel.ACCESS_REQUEST: self._handle_access_request,
+            Channel.COMMAND_RESULT: self._handle_command_result,
+        }
+        for channel, handler in handlers.items():
+            self._unsubscribe.append(
+                await mqtt.async_subscribe(
+                    self.hass, self.topics.topic(channel), handler, qos=1
+                )
             )
-        )
+        self._schedule_import()
+        if (engine := access_engine(self.hass)) is not None:
+            await engine.async_device_added(self)
 
-    @callback
-    def async_stop(self) -> None:
-        """Release every subscription."""
+    async def async_stop(self) -> None:
+        """Release subscriptions and timers; keep what is stored."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
+        for timer in (self._ack_timer, self._import_timer, self._cleanup_timer):
+            if timer is not None:
+                timer()
+        self._ack_timer = self._import_timer = self._cleanup_timer = None
+        if (engine := access_engine(self.hass)) is not None:
+            await engine.async_device_removed(self)
+        await self._backlog.async_save()
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -51,25 +223,507 @@ class FluxiLabDevice:
         return lambda: self._listeners.remove(listener)
 
     @callback
+    def async_add_channel_listener(
+        self, listener: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Call ``listener`` when the announced channels change."""
+        self._channel_listeners.append(listener)
+        return lambda: self._channel_listeners.remove(listener)
+
+    @callback
+    def async_add_event_listener(
+        self, listener: Callable[[str, dict[str, Any]], None]
+    ) -> Callable[[], None]:
+        """Call ``listener(event_type, data)`` for every access event."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    @callback
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    # Calls from the access engine and the entities ----------------------------
+
+    @callback
+    def async_update_usage(
+        self,
+        *,
+        in_use: bool,
+        member_name: str | None,
+        usage_hours: float,
+        hours_to_maintenance: float | None,
+        maintenance_due: bool,
+    ) -> None:
+        """Take the usage state the access engine computed."""
+        became_due = maintenance_due and not self.maintenance_due
+        self.in_use = in_use
+        self.member_name = member_name
+        self.usage_hours = usage_hours
+        self.hours_to_maintenance = hours_to_maintenance
+        self.maintenance_due = maintenance_due
+        if became_due:
+            self._fire_device_event("maintenance_due")
+        self._notify()
+
+    @callback
+    def async_access_event(self, event_type: str, data: dict[str, Any]) -> None:
+        """Show an access decision or session change on the event entity."""
+        for listener in list(self._event_listeners):
+            listener(event_type, data)
+
+    async def async_set_blocked(self, blocked: bool) -> None:
+        """Block or unblock new sessions, remember it, and tell the device."""
+        self._backlog.blocked = blocked
+        await self._backlog.async_save()
+        self._notify()
+        if self.keys is None:
+            LOGGER.warning(
+                "Device %s is not paired: it learns it is %s once it is",
+                self.device_id,
+                "blocked" if blocked else "unblocked",
+            )
+            return
+        await self.async_send_command(
+            CommandName.BLOCK if blocked else CommandName.UNBLOCK
+        )
+
+    async def async_send_command(
+        self, command: CommandName, args: Mapping[str, Any] | None = None
+    ) -> None:
+        """Send a signed command to the device."""
+        await self.async_send(
+            Channel.COMMAND,
+            {
+                "id": uuid.uuid4().hex,
+                "command": command.value,
+                "args": dict(args or {}),
+            },
+        )
+
+    async def async_send(
+        self,
+        channel: Channel,
+        body: dict[str, Any],
+        *,
+        encrypt: bool = False,
+        retain: bool = False,
+    ) -> None:
+        """Seal ``body`` with the pairing keys and publish it to the device."""
+        if self.keys is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="device_not_paired",
+                translation_placeholders={"device": self.device_id},
+            )
+        topic = self.topics.topic(channel)
+        envelope = seal(self.keys, topic, body, encrypt=encrypt)
+        await mqtt.async_publish(
+            self.hass,
+            topic,
+            json.dumps(envelope, separators=(",", ":")),
+            qos=1,
+            retain=retain,
+        )
+
+    # Input --------------------------------------------------------------------
+
+    def _count(self, channel: Channel, kind: str) -> None:
+        key = f"{channel.value.replace('/', '_')}_{kind}"
+        self.counters[key] = self.counters.get(key, 0) + 1
+
+    def _log_bad(self, channel: Channel, kind: str, detail: str) -> None:
+        """Count bad input; log it at most once a minute per channel and kind."""
+        self._count(channel, kind)
+        now = time.monotonic()
+        mark = f"{channel}:{kind}"
+        if now - self._last_log.get(mark, -LOG_INTERVAL) < LOG_INTERVAL:
+            return
+        self._last_log[mark] = now
+        LOGGER.warning(
+            "Ignoring %s %s message from %s: %s",
+            kind,
+            channel.value,
+            self.device_id,
+            detail,
+        )
+
+    def _open(
+        self, channel: Channel, msg: mqtt.ReceiveMessage, schema: vol.Schema
+    ) -> dict[str, Any] | None:
+        """Verify and validate a sealed message; None (counted, logged) if bad."""
+        self._count(channel, "received")
+        if self.keys is None:
+            self._log_bad(channel, "rejected", "the device's key is not trusted")
+            return None
+        try:
+            envelope = json.loads(msg.payload)
+        except ValueError as err:
+            self._log_bad(channel, "malformed", f"not JSON ({err})")
+            return None
+        try:
+            body = open_envelope(self.keys, msg.topic, envelope, guard=self._guard)
+        except ProtocolSecurityError as err:
+            kind = "malformed" if err.reason == "malformed" else "rejected"
+            self._log_bad(channel, kind, str(err))
+            return None
+        try:
+            result: dict[str, Any] = schema(body)
+        except vol.Invalid as err:
+            self._log_bad(channel, "malformed", str(err))
+            return None
+        return result
+
+    @callback
     def _handle_status(self, msg: mqtt.ReceiveMessage) -> None:
         payload = msg.payload
         if isinstance(payload, bytes):
             payload = payload.decode("utf-8", "replace")
+        self._count(Channel.STATUS, "received")
         if payload not in (STATUS_ONLINE, STATUS_OFFLINE):
-            LOGGER.warning(
-                "Ignoring status %r from %s: expected online or offline",
-                payload[:64],
-                self.device_id,
+            self._log_bad(
+                Channel.STATUS, "malformed", f"{payload[:64]!r} is not online/offline"
             )
             return
         online = payload == STATUS_ONLINE
+        known, self._status_known = self._status_known, True
         if online == self.online:
             return
         self.online = online
         # Log once when a device goes down and once when it returns.
         if online:
             LOGGER.info("Device %s is online", self.device_id)
+            if self.blocked and self.keys is not None:
+                # A device that was away may have missed the block command.
+                self.entry.async_create_background_task(
+                    self.hass,
+                    self.async_send_command(CommandName.BLOCK),
+                    f"{DOMAIN} {self.device_id} resend block",
+                )
         else:
             LOGGER.info("Device %s went offline", self.device_id)
-        for listener in list(self._listeners):
-            listener()
+        if known:
+            self._fire_device_event("online" if online else "offline")
+        self._notify()
+
+    @callback
+    def _handle_announce(self, msg: mqtt.ReceiveMessage) -> None:
+        self._count(Channel.ANNOUNCE, "received")
+        try:
+            announce: dict[str, Any] = ANNOUNCE_SCHEMA(json.loads(msg.payload))
+            parse_public_key(announce["key"])
+        except (ValueError, vol.Invalid) as err:
+            self._log_bad(Channel.ANNOUNCE, "malformed", str(err))
+            return
+        if announce["id"] != self.device_id:
+            self._log_bad(Channel.ANNOUNCE, "malformed", "id differs from its topic")
+            return
+        self.announce = announce
+        self._check_key(announce["key"])
+        self._update_registry(announce)
+        channels = announce["capabilities"]["channels"]
+        if channels != self.channels:
+            self.channels = channels
+            for listener in list(self._channel_listeners):
+                listener()
+            self._track_gone_channels()
+        self._notify()
+
+    def _check_key(self, key: str) -> None:
+        """Trust only the key the admin confirmed; report any other."""
+        data = self.entry.data
+        confirmed = data.get(CONF_DEVICE_KEY)
+        if key == confirmed:
+            if self.keys is None:
+                self.keys = self._hub_keys.derive(key)
+            return
+        self.keys = None
+        if data.get(CONF_PENDING_KEY) == key:
+            return
+        LOGGER.warning(
+            "Device %s announced a key the admin has not confirmed: nothing it sends "
+            "is trusted until the pairing is confirmed",
+            self.device_id,
+        )
+        self.hass.config_entries.async_update_entry(
+            self.entry, data={**data, CONF_PENDING_KEY: key}
+        )
+        if confirmed is not None:
+            self._fire_device_event("key_changed")
+        try:
+            from .repairs import async_create_key_changed_issue  # noqa: PLC0415
+        except ImportError:
+            return
+        async_create_key_changed_issue(self.hass, self.entry, key)
+
+    def _update_registry(self, announce: dict[str, Any]) -> None:
+        ui_url: str | None = self.entry.options.get(CONF_UI_URL) or announce.get(
+            "ui_url"
+        )
+        area = announce.get("area")
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            identifiers={(DOMAIN, self.device_id)},
+            manufacturer=MANUFACTURER,
+            model=announce["model"],
+            sw_version=announce["sw_version"],
+            hw_version=announce.get("hw_version"),
+            serial_number=announce.get("serial"),
+            configuration_url=ui_url or None,
+            suggested_area=area if isinstance(area, str) and area else UNDEFINED,
+        )
+
+    @callback
+    def _handle_telemetry(self, msg: mqtt.ReceiveMessage) -> None:
+        if (body := self._open(Channel.TELEMETRY, msg, TELEMETRY_SCHEMA)) is None:
+            return
+        self.values.update(body["values"])
+        if self._backlog.seqs.add(body["seq"]):
+            self._backlog.count_live(body["ts"])
+            self._backlog.async_delay_save()
+        self._queue_acks([body["seq"]])
+        # One pass: every entity re-reads its value and writes only if it changed.
+        self._notify()
+
+    @callback
+    def _handle_backlog(self, msg: mqtt.ReceiveMessage) -> None:
+        if (body := self._open(Channel.BACKLOG, msg, BACKLOG_SCHEMA)) is None:
+            return
+        self.entry.async_create_background_task(
+            self.hass,
+            self._async_store_backlog(body["records"]),
+            f"{DOMAIN} {self.device_id} backlog",
+        )
+
+    async def _async_store_backlog(self, records: list[dict[str, Any]]) -> None:
+        """Store a batch, then acknowledge what is safely stored."""
+        async with self._backlog_lock:
+            stored: list[int] = []
+            numeric = self._statistic_keys()
+            engine = access_engine(self.hass)
+            for record in records:
+                seq = record["seq"]
+                if seq in self._backlog.seqs:
+                    stored.append(seq)  # a replay: stored before, ack again
+                    continue
+                if record["kind"] == RecordKind.TELEMETRY:
+                    for key, value in record["values"].items():
+                        if key in numeric and not isinstance(value, bool):
+                            self._backlog.add_sample(key, record["ts"], float(value))
+                elif engine is None:
+                    # Never acknowledged: the device keeps it until the engine runs.
+                    self._log_bad(
+                        Channel.BACKLOG, "deferred", "the access engine is not set up"
+                    )
+                    continue
+                else:
+                    try:
+                        await engine.async_handle_record(
+                            self, record["event"], record["ts"], record["buffered"]
+                        )
+                    except Exception:
+                        LOGGER.exception(
+                            "Access record %s of %s not stored", seq, self.device_id
+                        )
+                        continue
+                self._backlog.seqs.add(seq)
+                stored.append(seq)
+            await self._backlog.async_import_due(self._statistic_targets())
+            await self._backlog.async_save()
+        self._count(Channel.BACKLOG, "records")
+        self._queue_acks(stored)
+        self._schedule_import()
+
+    def _statistic_keys(self) -> set[str]:
+        """Channels whose buffered samples go to long-term statistics."""
+        return {
+            channel["key"]
+            for channel in self.channels
+            if channel["type"] in (ValueType.INT, ValueType.FLOAT)
+            and channel.get("state_class", "measurement") == "measurement"
+        }
+
+    def _statistic_targets(self) -> dict[str, ChannelStatistic]:
+        registry = er.async_get(self.hass)
+        units = {channel["key"]: channel.get("unit") for channel in self.channels}
+        targets: dict[str, ChannelStatistic] = {}
+        for key in self._statistic_keys():
+            entity_id = registry.async_get_entity_id(
+                Platform.SENSOR, DOMAIN, f"{self.device_id}_{key}"
+            )
+            if entity_id is not None:
+                targets[key] = ChannelStatistic(entity_id, units[key])
+        return targets
+
+    @callback
+    def _schedule_import(self) -> None:
+        """Import changed hours once the recorder has compiled them."""
+        if self._import_timer is not None:
+            self._import_timer()
+            self._import_timer = None
+        if (due := self._backlog.next_due()) is None:
+            return
+
+        @callback
+        def _due(_now: datetime) -> None:
+            self._import_timer = None
+            self.entry.async_create_background_task(
+                self.hass, self._async_import(), f"{DOMAIN} {self.device_id} import"
+            )
+
+        self._import_timer = async_track_point_in_time(
+            self.hass, _due, dt_util.utc_from_timestamp(due)
+        )
+
+    async def _async_import(self) -> None:
+        async with self._backlog_lock:
+            await self._backlog.async_import_due(self._statistic_targets())
+            await self._backlog.async_save()
+        self._schedule_import()
+
+    @callback
+    def _handle_access_request(self, msg: mqtt.ReceiveMessage) -> None:
+        request = self._open(Channel.ACCESS_REQUEST, msg, ACCESS_REQUEST_SCHEMA)
+        if request is None:
+            return
+        if (engine := access_engine(self.hass)) is None:
+            self._log_bad(
+                Channel.ACCESS_REQUEST, "unanswered", "the access engine is not set up"
+            )
+            return
+        self.entry.async_create_background_task(
+            self.hass,
+            self._async_answer(engine, request),
+            f"{DOMAIN} {self.device_id} access {request['id']}",
+        )
+
+    async def _async_answer(
+        self, engine: AccessHandler, request: dict[str, Any]
+    ) -> None:
+        try:
+            reply = await engine.async_handle_request(self, request)
+            await self.async_send(Channel.ACCESS_REPLY, reply)
+        except Exception:
+            LOGGER.exception(
+                "Access request %s of %s not answered", request["id"], self.device_id
+            )
+
+    @callback
+    def _handle_command_result(self, msg: mqtt.ReceiveMessage) -> None:
+        result = self._open(Channel.COMMAND_RESULT, msg, COMMAND_RESULT_SCHEMA)
+        if result is None:
+            return
+        self.last_command_result = result
+        if not result["ok"]:
+            LOGGER.warning(
+                "Device %s could not run command %s: %s",
+                self.device_id,
+                result["id"],
+                result.get("error"),
+            )
+        self._notify()
+
+    # Acknowledgements ---------------------------------------------------------
+
+    @callback
+    def _queue_acks(self, seqs: list[int]) -> None:
+        """Batch acks: one message per device every ack interval."""
+        if not seqs:
+            return
+        self._pending_acks.extend(seqs)
+        if self._ack_timer is None:
+            interval = self.entry.options.get(CONF_ACK_INTERVAL, DEFAULT_ACK_INTERVAL)
+            self._ack_timer = async_call_later(self.hass, interval, self._flush_acks)
+
+    @callback
+    def _flush_acks(self, _now: datetime) -> None:
+        self._ack_timer = None
+        seqs, self._pending_acks = sorted(set(self._pending_acks)), []
+        for start in range(0, len(seqs), MAX_ACK_SEQS):
+            body = ACK_SCHEMA({"seqs": seqs[start : start + MAX_ACK_SEQS]})
+            self.entry.async_create_background_task(
+                self.hass, self._async_send_ack(body), f"{DOMAIN} {self.device_id} ack"
+            )
+
+    async def _async_send_ack(self, body: dict[str, Any]) -> None:
+        try:
+            await self.async_send(Channel.ACK, body)
+        except HomeAssistantError as err:
+            # Unacknowledged records are replayed and recognized as stored.
+            LOGGER.warning(
+                "Could not acknowledge records of %s: %s", self.device_id, err
+            )
+
+    # Channels that disappear ----------------------------------------------------
+
+    @callback
+    def _track_gone_channels(self) -> None:
+        """Remove entities of channels the device stopped announcing, after a grace."""
+        current = {channel["key"] for channel in self.enabled_channels}
+        now = time.time()
+        for key in self._registered_channel_keys():
+            if key in current:
+                self._gone_since.pop(key, None)
+            else:
+                self._gone_since.setdefault(key, now)
+        for key in [k for k in self._gone_since if k in current]:
+            del self._gone_since[key]
+        self._schedule_cleanup()
+
+    def _registered_channel_keys(self) -> dict[str, str]:
+        """Map channel keys with an entity in the registry to their entity ids."""
+        prefix = f"{self.device_id}_"
+        keys: dict[str, str] = {}
+        for entry in er.async_entries_for_config_entry(
+            er.async_get(self.hass), self.entry.entry_id
+        ):
+            key = entry.unique_id.removeprefix(prefix)
+            if entry.domain in CHANNEL_PLATFORMS and key not in FIXED_ENTITY_KEYS:
+                keys[key] = entry.entity_id
+        return keys
+
+    @callback
+    def _schedule_cleanup(self) -> None:
+        if self._cleanup_timer is not None:
+            self._cleanup_timer()
+            self._cleanup_timer = None
+        if not self._gone_since:
+            return
+        grace = 3600 * self.entry.options.get(
+            CONF_STALE_CHANNEL_HOURS, DEFAULT_STALE_CHANNEL_HOURS
+        )
+        delay = max(0.0, min(self._gone_since.values()) + grace - time.time())
+        self._cleanup_timer = async_call_later(self.hass, delay, self._cleanup)
+
+    @callback
+    def _cleanup(self, _now: datetime) -> None:
+        self._cleanup_timer = None
+        grace = 3600 * self.entry.options.get(
+            CONF_STALE_CHANNEL_HOURS, DEFAULT_STALE_CHANNEL_HOURS
+        )
+        registry = er.async_get(self.hass)
+        entity_ids = self._registered_channel_keys()
+        for key, since in list(self._gone_since.items()):
+            if time.time() - since < grace:
+                continue
+            del self._gone_since[key]
+            if (entity_id := entity_ids.get(key)) is not None:
+                LOGGER.info(
+                    "Removing %s: device %s stopped announcing channel %s",
+                    entity_id,
+                    self.device_id,
+                    key,
+                )
+                registry.async_remove(entity_id)
+        self._schedule_cleanup()
+
+    def _fire_device_event(self, event_type: str) -> None:
+        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.device_id)})
+        self.hass.bus.async_fire(
+            EVENT_DEVICE,
+            {
+                ATTR_TYPE: event_type,
+                ATTR_FLUXILAB_DEVICE: self.device_id,
+                "device_id": device.id if device else None,
+            },
+        )

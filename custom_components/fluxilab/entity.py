@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
@@ -10,7 +13,12 @@ from .device import FluxiLabDevice
 
 
 class FluxiLabEntity(Entity):
-    """An entity of one FluxiLab device, updated by push."""
+    """An entity of one FluxiLab device, updated by push.
+
+    The device notifies every entity on each message; an entity writes its state
+    only when what it shows has changed, so a telemetry tick costs one comparison
+    per entity and one state write per changed channel.
+    """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
@@ -25,7 +33,25 @@ class FluxiLabEntity(Entity):
             manufacturer=MANUFACTURER,
             name=device.entry.title,
         )
+        self._written: tuple[Any, ...] | None = None
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the device is offline."""
+        return self.device.online
+
+    def _shown(self) -> tuple[Any, ...]:
+        """Return what the entity shows; a change of it is worth a state write."""
+        return (self.available,)
 
     async def async_added_to_hass(self) -> None:
         """Follow the device's state."""
-        self.async_on_remove(self.device.async_add_listener(self.async_write_ha_state))
+        await super().async_added_to_hass()
+        self._written = self._shown()
+        self.async_on_remove(self.device.async_add_listener(self._handle_device_update))
+
+    @callback
+    def _handle_device_update(self) -> None:
+        if (shown := self._shown()) != self._written:
+            self._written = shown
+            self.async_write_ha_state()

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
+from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
+from .protocol import PROTOCOL_VERSION
+from .protocol.schemas import HUB_ANNOUNCE_SCHEMA
 from .protocol.security import KeyPair
+from .protocol.topics import hub_topic
 
 STORAGE_KEY = f"{DOMAIN}.hub"
 STORAGE_VERSION = 1
 HUB_KEYS: HassKey[KeyPair] = HassKey(f"{DOMAIN}_hub_keys")
+HUB_ANNOUNCED: HassKey[set[str]] = HassKey(f"{DOMAIN}_hub_announced")
 
 
 async def async_get_hub_keys(hass: HomeAssistant) -> KeyPair:
@@ -29,3 +36,24 @@ async def async_get_hub_keys(hass: HomeAssistant) -> KeyPair:
         await store.async_save({"private_key": keys.private_b64()})
     # Another caller may have raced us through the awaits above; keep the first.
     return hass.data.setdefault(HUB_KEYS, keys)
+
+
+async def async_announce_hub(hass: HomeAssistant, base: str) -> None:
+    """Publish the hub's public key, retained, under ``base`` (once per base topic).
+
+    Devices pin this key when they pair; retained, so a device that connects later
+    still finds it.
+    """
+    announced = hass.data.setdefault(HUB_ANNOUNCED, set())
+    if base in announced:
+        return
+    announced.add(base)
+    keys = await async_get_hub_keys(hass)
+    payload = HUB_ANNOUNCE_SCHEMA({"v": PROTOCOL_VERSION, "key": keys.public_b64})
+    try:
+        await mqtt.async_publish(
+            hass, hub_topic(base), json.dumps(payload), qos=1, retain=True
+        )
+    except Exception:
+        announced.discard(base)
+        raise

@@ -29,7 +29,7 @@ async def test_status_drives_connectivity(
     async_fire_mqtt_message(hass, "fluxilab/hood-1/status", "garbage")
     await hass.async_block_till_done()
     assert hass.states.get(CONNECTIVITY).state == STATE_ON
-    assert "Ignoring status 'garbage' from hood-1" in caplog.text
+    assert "Ignoring malformed status message from hood-1" in caplog.text
 
     async_fire_mqtt_message(hass, "fluxilab/hood-1/status", "offline")
     await hass.async_block_till_done()

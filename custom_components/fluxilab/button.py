@@ -1,0 +1,81 @@
+"""Buttons of a FluxiLab device: record maintenance, force sync, reboot."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from homeassistant.components.button import (
+    ButtonDeviceClass,
+    ButtonEntity,
+    ButtonEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .device import FluxiLabConfigEntry, FluxiLabDevice, access_engine
+from .entity import FluxiLabEntity
+from .protocol.schemas import CommandName
+
+PARALLEL_UPDATES = 1
+
+
+async def _record_maintenance(device: FluxiLabDevice) -> None:
+    engine = access_engine(device.hass)
+    if engine is None or not hasattr(engine, "async_record_maintenance"):
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="access_engine_missing"
+        )
+    await engine.async_record_maintenance(device)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluxiLabButtonEntityDescription(ButtonEntityDescription):
+    """Describes a FluxiLab button."""
+
+    press_fn: Callable[[FluxiLabDevice], Awaitable[None]]
+
+
+BUTTONS: tuple[FluxiLabButtonEntityDescription, ...] = (
+    FluxiLabButtonEntityDescription(
+        key="record_maintenance",
+        translation_key="record_maintenance",
+        press_fn=_record_maintenance,
+    ),
+    FluxiLabButtonEntityDescription(
+        key="force_sync",
+        translation_key="force_sync",
+        entity_category=EntityCategory.CONFIG,
+        press_fn=lambda device: device.async_send_command(CommandName.SYNC),
+    ),
+    FluxiLabButtonEntityDescription(
+        key="reboot",
+        device_class=ButtonDeviceClass.RESTART,
+        entity_category=EntityCategory.CONFIG,
+        press_fn=lambda device: device.async_send_command(CommandName.REBOOT),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FluxiLabConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the device's buttons."""
+    async_add_entities(
+        FluxiLabButton(entry.runtime_data, description) for description in BUTTONS
+    )
+
+
+class FluxiLabButton(FluxiLabEntity, ButtonEntity):
+    """A button of a FluxiLab device."""
+
+    entity_description: FluxiLabButtonEntityDescription
+
+    async def async_press(self) -> None:
+        """Run the button's action."""
+        await self.entity_description.press_fn(self.device)

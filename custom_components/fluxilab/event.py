@@ -1,0 +1,44 @@
+"""The access event entity of a FluxiLab device."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import EVENT_TYPES
+from .device import FluxiLabConfigEntry
+from .entity import FluxiLabEntity
+
+PARALLEL_UPDATES = 0
+
+ACCESS = EventEntityDescription(
+    key="access", translation_key="access", event_types=list(EVENT_TYPES)
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FluxiLabConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the device's access event entity."""
+    async_add_entities([FluxiLabAccessEvent(entry.runtime_data, ACCESS)])
+
+
+class FluxiLabAccessEvent(FluxiLabEntity, EventEntity):
+    """Access decisions and session changes at the device."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the device's access events as well as its state."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.device.async_add_event_listener(self._handle_event))
+
+    @callback
+    def _handle_event(self, event_type: str, data: dict[str, Any]) -> None:
+        if event_type not in EVENT_TYPES:
+            return
+        self._trigger_event(event_type, data)
+        self.async_write_ha_state()

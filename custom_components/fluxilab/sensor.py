@@ -1,0 +1,152 @@
+"""Sensors of a FluxiLab device: usage, maintenance and numeric telemetry channels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfTime
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .device import FluxiLabConfigEntry, FluxiLabDevice
+from .entity import FluxiLabEntity
+from .protocol.schemas import ValueType
+
+PARALLEL_UPDATES = 0
+
+KNOWN_CHANNELS = frozenset({"face_velocity", "sash_height", "voc", "spindle_current"})
+"""Channel keys with a translated name; others take the name the device announces."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluxiLabSensorEntityDescription(SensorEntityDescription):
+    """Describes a FluxiLab sensor."""
+
+    value_fn: Callable[[FluxiLabDevice], StateType]
+
+
+SENSORS: tuple[FluxiLabSensorEntityDescription, ...] = (
+    FluxiLabSensorEntityDescription(
+        key="current_user",
+        translation_key="current_user",
+        value_fn=lambda device: device.member_name,
+    ),
+    FluxiLabSensorEntityDescription(
+        key="usage_hours",
+        translation_key="usage_hours",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.HOURS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=1,
+        value_fn=lambda device: device.usage_hours,
+    ),
+    FluxiLabSensorEntityDescription(
+        key="hours_to_maintenance",
+        translation_key="hours_to_maintenance",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.HOURS,
+        suggested_display_precision=1,
+        value_fn=lambda device: device.hours_to_maintenance,
+    ),
+)
+
+
+def _enum[T](enum: type[T], value: Any) -> T | None:
+    """Return the enum member for an announced string, None if HA does not know it."""
+    try:
+        return enum(value)  # type: ignore[call-arg]
+    except ValueError:
+        return None
+
+
+def channel_description(channel: dict[str, Any]) -> FluxiLabSensorEntityDescription:
+    """Describe the sensor of one announced numeric channel."""
+    key: str = channel["key"]
+    state_class = channel.get("state_class")
+    return FluxiLabSensorEntityDescription(
+        key=key,
+        translation_key=key if key in KNOWN_CHANNELS else None,
+        device_class=_enum(SensorDeviceClass, channel.get("device_class")),
+        native_unit_of_measurement=channel.get("unit"),
+        # Without a state class HA keeps no long-term statistics.
+        state_class=_enum(SensorStateClass, state_class)
+        if state_class
+        else SensorStateClass.MEASUREMENT,
+        value_fn=lambda device: _number(device.values.get(key)),
+    )
+
+
+def _number(value: int | float | bool | None) -> StateType:
+    return None if isinstance(value, bool) else value
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FluxiLabConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the device's sensors, and one per numeric channel as they appear."""
+    device = entry.runtime_data
+    async_add_entities(FluxiLabSensor(device, description) for description in SENSORS)
+    created: set[str] = set()
+
+    @callback
+    def _add_channels() -> None:
+        new = [
+            channel
+            for channel in device.enabled_channels
+            if channel["type"] in (ValueType.INT, ValueType.FLOAT)
+            and channel["key"] not in created
+        ]
+        created.update(channel["key"] for channel in new)
+        async_add_entities(
+            FluxiLabChannelSensor(device, channel, created) for channel in new
+        )
+
+    _add_channels()
+    entry.async_on_unload(device.async_add_channel_listener(_add_channels))
+
+
+class FluxiLabSensor(FluxiLabEntity, SensorEntity):
+    """A sensor of a FluxiLab device."""
+
+    entity_description: FluxiLabSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the value from the device."""
+        return self.entity_description.value_fn(self.device)
+
+    def _shown(self) -> tuple[Any, ...]:
+        return (self.available, self.native_value)
+
+
+class FluxiLabChannelSensor(FluxiLabSensor):
+    """A numeric telemetry channel the device announced."""
+
+    def __init__(
+        self, device: FluxiLabDevice, channel: dict[str, Any], created: set[str]
+    ) -> None:
+        """Describe the entity from the announced channel."""
+        super().__init__(device, channel_description(channel))
+        self._created = created
+        if self.entity_description.translation_key is None:
+            self._attr_name = channel["name"]
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while offline or once the device stops announcing it."""
+        return self.device.channel_available(self.entity_description.key)
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Let the channel be created again if the device announces it later."""
+        self._created.discard(self.entity_description.key)
