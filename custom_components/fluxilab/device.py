@@ -718,7 +718,9 @@ class FluxiLabDevice:
         self._schedule_cleanup()
 
     def _fire_device_event(self, event_type: str) -> None:
-        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.device_id)})
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            (DOMAIN, self.device_id), self.entry.entry_id
+        )
         self.hass.bus.async_fire(
             EVENT_DEVICE,
             {
