@@ -395,7 +395,7 @@ class FluxiLabDevice:
             LOGGER.info("Device %s is online", self.device_id)
             if self.blocked and self.keys is not None:
                 # A device that was away may have missed the block command.
-                self.entry.async_create_background_task(
+                self.entry.async_create_task(
                     self.hass,
                     self.async_send_command(CommandName.BLOCK),
                     f"{DOMAIN} {self.device_id} resend block",
@@ -489,7 +489,7 @@ class FluxiLabDevice:
     def _handle_backlog(self, msg: mqtt.ReceiveMessage) -> None:
         if (body := self._open(Channel.BACKLOG, msg, BACKLOG_SCHEMA)) is None:
             return
-        self.entry.async_create_background_task(
+        self.entry.async_create_task(
             self.hass,
             self._async_store_backlog(body["records"]),
             f"{DOMAIN} {self.device_id} backlog",
@@ -567,7 +567,7 @@ class FluxiLabDevice:
         @callback
         def _due(_now: datetime) -> None:
             self._import_timer = None
-            self.entry.async_create_background_task(
+            self.entry.async_create_task(
                 self.hass, self._async_import(), f"{DOMAIN} {self.device_id} import"
             )
 
@@ -591,7 +591,7 @@ class FluxiLabDevice:
                 Channel.ACCESS_REQUEST, "unanswered", "the access engine is not set up"
             )
             return
-        self.entry.async_create_background_task(
+        self.entry.async_create_task(
             self.hass,
             self._async_answer(engine, request),
             f"{DOMAIN} {self.device_id} access {request['id']}",
@@ -641,7 +641,7 @@ class FluxiLabDevice:
         seqs, self._pending_acks = sorted(set(self._pending_acks)), []
         for start in range(0, len(seqs), MAX_ACK_SEQS):
             body = ACK_SCHEMA({"seqs": seqs[start : start + MAX_ACK_SEQS]})
-            self.entry.async_create_background_task(
+            self.entry.async_create_task(
                 self.hass, self._async_send_ack(body), f"{DOMAIN} {self.device_id} ack"
             )
 

@@ -1,0 +1,173 @@
+"""Buffered telemetry lands in long-term statistics for the hours it was measured in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import time
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder, get_instance
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from custom_components.fluxilab.backfill import SeqSet
+from custom_components.fluxilab.protocol.security import KeyPair
+from custom_components.fluxilab.protocol.topics import Channel
+
+from .test_device import FACE_VELOCITY, bring_online, published_acks, send_sealed
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """Start the recorder before Home Assistant (the conftest one starts HA first)."""
+
+
+def test_seq_set_merges_intervals() -> None:
+    seqs = SeqSet()
+    for seq in (5, 3, 4, 10, 1, 2, 9, 11):
+        assert seqs.add(seq)
+    assert not seqs.add(4)
+    assert seqs.as_list() == [[1, 5], [9, 11]]
+    assert 3 in seqs
+    assert 7 not in seqs
+    assert SeqSet(seqs.as_list()).as_list() == [[1, 5], [9, 11]]
+
+
+async def _hour_row(hass: HomeAssistant, hour: int) -> dict[str, Any] | None:
+    await async_wait_recording_done(hass)
+    result = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime.fromtimestamp(hour, UTC),
+        datetime.fromtimestamp(hour + 3600, UTC),
+        {FACE_VELOCITY},
+        "hour",
+        None,
+        {"mean", "min", "max"},
+    )
+    rows = result.get(FACE_VELOCITY, [])
+    assert len(rows) <= 1
+    return rows[0] if rows else None
+
+
+def _records(hour: int, first_seq: int, values: list[float]) -> list[dict[str, Any]]:
+    return [
+        {
+            "seq": first_seq + index,
+            "ts": hour + 60 + index,
+            "kind": "telemetry",
+            "buffered": True,
+            "values": {"face_velocity": value},
+        }
+        for index, value in enumerate(values)
+    ]
+
+
+async def _flush_acks(hass: HomeAssistant) -> None:
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+    await hass.async_block_till_done()
+
+
+async def test_backlog_lands_in_statistics_once(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    await bring_online(hass, announce)
+    hour = int(time.time() // 3600 * 3600) - 3 * 3600
+    first = _records(hour, 100, [float(v) for v in range(1, 11)])
+    await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": first})
+    row = await _hour_row(hass, hour)
+    assert row is not None
+    assert (row["mean"], row["min"], row["max"]) == pytest.approx((5.5, 1.0, 10.0))
+    await _flush_acks(hass)
+    assert sorted(await published_acks(hass, mqtt_mock, device_keys)) == list(
+        range(100, 110)
+    )
+
+    # The same batch replayed (the acks were lost): acknowledged, not counted twice.
+    mqtt_mock.async_publish.reset_mock()
+    await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": first})
+    row = await _hour_row(hass, hour)
+    assert (row["mean"], row["min"], row["max"]) == pytest.approx((5.5, 1.0, 10.0))
+    await _flush_acks(hass)
+    assert sorted(await published_acks(hass, mqtt_mock, device_keys)) == list(
+        range(100, 110)
+    )
+
+    # More of the same hour, and the next hour: merged into the hours they belong to.
+    more = _records(hour, 110, [float(v) for v in range(11, 21)])
+    more += _records(hour + 3600, 120, [2.0, 4.0])
+    await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": more})
+    row = await _hour_row(hass, hour)
+    assert (row["mean"], row["min"], row["max"]) == pytest.approx((10.5, 1.0, 20.0))
+    row = await _hour_row(hass, hour + 3600)
+    assert (row["mean"], row["min"], row["max"]) == pytest.approx((3.0, 2.0, 4.0))
+    assert hass.states.get(FACE_VELOCITY).state == "unknown"
+
+
+async def test_current_hour_waits_for_the_recorder(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await bring_online(hass, announce)
+    now = time.time()
+    hour = int(now // 3600 * 3600)
+    records = [
+        {"seq": 1, "ts": now - 1, "kind": "telemetry", "values": {"face_velocity": 3.0}}
+    ]
+    await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
+    # Stored (and so acknowledged) at once, imported only once the hour is compiled.
+    await _flush_acks(hass)
+    assert await published_acks(hass, mqtt_mock, device_keys) == [1]
+    assert await _hour_row(hass, hour) is None
+    freezer.move_to(dt_util.utc_from_timestamp(hour + 3600 + 301))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    row = await _hour_row(hass, hour)
+    assert row is not None
+    assert row["mean"] == pytest.approx(3.0)
+
+
+async def test_access_records_wait_for_the_engine(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    """Without an access engine, access records are kept on the device (no ack)."""
+    await bring_online(hass, announce)
+    records = [
+        {
+            "seq": 5,
+            "ts": time.time() - 10,
+            "kind": "access",
+            "event": {"action": "check", "card": "04AABB", "granted": True},
+        }
+    ]
+    await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
+    await _flush_acks(hass)
+    assert await published_acks(hass, mqtt_mock, device_keys) == []
+    assert init_integration.runtime_data.counters["backlog_deferred"] == 1
