@@ -1,0 +1,53 @@
+"""Buttons: force sync and reboot send signed commands; maintenance needs the engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from custom_components.fluxilab.protocol.security import KeyPair
+
+from .test_device import bring_online
+from .test_switch import _commands
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "command"),
+    [("button.fumehood_1_force_sync", "sync"), ("button.fumehood_1_restart", "reboot")],
+)
+async def test_buttons_send_commands(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+    entity_id: str,
+    command: str,
+) -> None:
+    await bring_online(hass, announce)
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+    commands = await _commands(hass, mqtt_mock, device_keys)
+    assert [c["command"] for c in commands] == [command]
+
+
+async def test_record_maintenance_without_engine(
+    hass: HomeAssistant, init_integration: MockConfigEntry, announce: dict[str, Any]
+) -> None:
+    await bring_online(hass, announce)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            BUTTON_DOMAIN,
+            SERVICE_PRESS,
+            {ATTR_ENTITY_ID: "button.fumehood_1_record_maintenance"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "access_engine_missing"

@@ -1,0 +1,59 @@
+"""The access event entity and the usage state the access engine pushes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.event import ATTR_EVENT_TYPE
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.fluxilab.const import EVENT_DEVICE
+
+from .test_device import bring_online
+
+ACCESS = "event.fumehood_1_access"
+
+
+async def test_access_events_and_usage(
+    hass: HomeAssistant, init_integration: MockConfigEntry, announce: dict[str, Any]
+) -> None:
+    await bring_online(hass, announce)
+    device = init_integration.runtime_data
+    device.async_access_event("granted", {"member_name": "Ada"})
+    await hass.async_block_till_done()
+    state = hass.states.get(ACCESS)
+    assert state.attributes[ATTR_EVENT_TYPE] == "granted"
+    assert state.attributes["member_name"] == "Ada"
+    device.async_access_event("not_a_type", {})
+    await hass.async_block_till_done()
+    assert hass.states.get(ACCESS).attributes[ATTR_EVENT_TYPE] == "granted"
+
+    events = async_capture_events(hass, EVENT_DEVICE)
+    device.async_update_usage(
+        in_use=True,
+        member_name="Ada",
+        usage_hours=12.5,
+        hours_to_maintenance=0.0,
+        maintenance_due=True,
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.fumehood_1_in_use").state == STATE_ON
+    assert hass.states.get("sensor.fumehood_1_current_user").state == "Ada"
+    assert hass.states.get("sensor.fumehood_1_usage_hours").state == "12.5"
+    assert hass.states.get("binary_sensor.fumehood_1_maintenance_due").state == STATE_ON
+    assert [e.data["type"] for e in events] == ["maintenance_due"]
+    device.async_update_usage(
+        in_use=False,
+        member_name=None,
+        usage_hours=12.5,
+        hours_to_maintenance=10.0,
+        maintenance_due=False,
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.fumehood_1_in_use").state == STATE_OFF
+    assert len(events) == 1
