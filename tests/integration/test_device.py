@@ -150,14 +150,22 @@ async def test_telemetry_updates_states_and_writes_only_changes(
         hass,
         device_keys,
         Channel.TELEMETRY,
-        {"seq": 2, "ts": now + 1, "values": {"face_velocity": 0.5, "fan_running": True}},
+        {
+            "seq": 2,
+            "ts": now + 1,
+            "values": {"face_velocity": 0.5, "fan_running": True},
+        },
     )
     assert len(writes) == 2
     await send_sealed(
         hass,
         device_keys,
         Channel.TELEMETRY,
-        {"seq": 3, "ts": now + 2, "values": {"face_velocity": 0.4, "fan_running": True}},
+        {
+            "seq": 3,
+            "ts": now + 2,
+            "values": {"face_velocity": 0.4, "fan_running": True},
+        },
     )
     assert [e.data["entity_id"] for e in writes[2:]] == [FACE_VELOCITY]
     assert init_integration.runtime_data.counters["telemetry_received"] == 3

@@ -1,0 +1,83 @@
+"""Snapshots of the binary sensor entities of an announced device with telemetry."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.syrupy import (
+    HomeAssistantSnapshotExtension,
+)
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.fluxilab.protocol.security import KeyPair
+from custom_components.fluxilab.protocol.topics import Channel
+
+from .test_device import bring_online, send_sealed
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots the way Home Assistant core writes them (stable ids, snapshots/)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+async def test_entities(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    mock_config_entry: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    announce["capabilities"]["channels"] += [
+        {"key": "fan_running", "name": "Fan", "type": "bool"},
+        {
+            "key": "door_open",
+            "name": "Door open",
+            "type": "bool",
+            "device_class": "door",
+        },
+        {
+            "key": "temperature",
+            "name": "Temperature",
+            "type": "float",
+            "unit": "°C",
+            "device_class": "temperature",
+        },
+        {
+            "key": "cycles",
+            "name": "Cycles",
+            "type": "int",
+            "state_class": "total_increasing",
+        },
+    ]
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.fluxilab.PLATFORMS", [Platform.BINARY_SENSOR]):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await bring_online(hass, announce)
+    values = {
+        "face_velocity": 0.52,
+        "fan_running": True,
+        "door_open": False,
+        "temperature": 21.5,
+        "cycles": 42,
+    }
+    await send_sealed(
+        hass,
+        device_keys,
+        Channel.TELEMETRY,
+        {"seq": 1, "ts": time.time(), "values": values},
+    )
+    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
