@@ -28,7 +28,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the access engine and its services, once for all devices."""
     try:
-        from .access import async_setup_access  # noqa: PLC0415
+        from .access import (  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+            async_setup_access,
+        )
     except ImportError:
         LOGGER.warning("The access-control engine is missing: access is not handled")
         return True

@@ -270,7 +270,8 @@ class DeviceBacklog:
             ]
             if ready:
                 due[key] = ready
-        if not due:
+        if not due or "recorder" not in self.hass.config.components:
+            # Without a recorder the hours stay changed (and stored) until one runs.
             return 0
         recorder = get_instance(self.hass)
         metadata: dict[str, StatisticMetaData] = {}

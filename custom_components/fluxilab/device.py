@@ -104,7 +104,9 @@ class AccessHandler(Protocol):
 def access_engine(hass: HomeAssistant) -> AccessHandler | None:
     """Return the access-control engine, or None when it is not set up."""
     try:
-        from .access import ACCESS_ENGINE  # noqa: PLC0415
+        from .access import (  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+            ACCESS_ENGINE,
+        )
     except ImportError:
         return None
     engine: AccessHandler | None = hass.data.get(ACCESS_ENGINE)
@@ -451,7 +453,9 @@ class FluxiLabDevice:
         if confirmed is not None:
             self._fire_device_event("key_changed")
         try:
-            from .repairs import async_create_key_changed_issue  # noqa: PLC0415
+            from .repairs import (  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+                async_create_key_changed_issue,
+            )
         except ImportError:
             return
         async_create_key_changed_issue(self.hass, self.entry, key)
