@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 
 from .engine import ACCESS_ENGINE, AccessEngine
+from .websocket import async_setup_websocket
 
 __all__ = ["ACCESS_ENGINE", "AccessEngine", "async_setup_access"]
 
 
 async def async_setup_access(hass: HomeAssistant) -> None:
-    """Load access storage and register the engine (once, from async_setup)."""
+    """Load access storage, register services and websocket commands (once)."""
     if ACCESS_ENGINE in hass.data:
         return
+    # Cards are HA tags too: swipes fire tag_scanned, unknown cards are listed.
+    await async_setup_component(hass, "tag", {})
     engine = AccessEngine(hass)
     await engine.async_load()
     hass.data[ACCESS_ENGINE] = engine
+    async_setup_websocket(
+        hass, engine.members, engine.machine_types, engine.authorizations
+    )
+    from custom_components.fluxilab.services import (  # noqa: PLC0415
+        async_setup_services,
+    )
+
+    async_setup_services(hass)

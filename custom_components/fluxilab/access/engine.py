@@ -1,18 +1,62 @@
-"""The access-control engine: the one object the device runtime talks to."""
+"""The access-control engine: the one object the device runtime talks to.
+
+It owns the collections and the history, answers requests (decisions.py decides),
+books sessions (sessions.py) and maintenance (maintenance.py), keeps every device's
+credential mirror current (sync.py), and fires the documented events (events.py).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+import time
 from typing import TYPE_CHECKING, Any
+import uuid
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers import collection
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.const import DOMAIN, LOGGER
+from custom_components.fluxilab.protocol.schemas import (
+    ACCESS_REPLY_SCHEMA,
+    AccessAction,
+)
+
+from . import gdpr, maintenance, sessions
+from .const import (
+    AUTHORIZATIONS_STORAGE_KEY,
+    DEFAULT_GRACE_PERIOD,
+    DEFAULT_SESSION_TIMEOUT,
+    MACHINE_TYPES_STORAGE_KEY,
+    SESSION_CHECK_INTERVAL,
+    AccessEventType,
+    Reason,
+    SessionEnd,
+)
+from .decisions import decide
+from .events import fire_access_event, ha_device_id
+from .history import AccessHistory
+from .roles import flags
+from .store import (
+    AuthorizationCollection,
+    MachineTypeCollection,
+    MemberCollection,
+    collection_store,
+    member_store,
+)
+from .sync import CredentialSync
+from .tags import async_card_scanned, async_forget_card, async_register_cards
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
 
 ACCESS_ENGINE: HassKey[AccessEngine] = HassKey(f"{DOMAIN}_access_engine")
+PURGE_INTERVAL = timedelta(days=1)
+
+GRANTING = (AccessAction.CHECK, AccessAction.SESSION_START)
 
 
 class AccessEngine:
@@ -21,31 +65,554 @@ class AccessEngine:
     def __init__(self, hass: HomeAssistant) -> None:
         """Prepare an engine with nothing loaded."""
         self.hass = hass
+        self.members = MemberCollection(member_store(hass))
+        self.machine_types = MachineTypeCollection(
+            collection_store(hass, MACHINE_TYPES_STORAGE_KEY)
+        )
+        self.authorizations = AuthorizationCollection(
+            collection_store(hass, AUTHORIZATIONS_STORAGE_KEY), self.members
+        )
+        self.history = AccessHistory(hass)
+        self.sync = CredentialSync(self)
         self.devices: dict[str, FluxiLabDevice] = {}
+        self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
+        self._online: dict[str, bool] = {}
+        self._member_cards: dict[str, set[str]] = {}
+        self._timers: list[CALLBACK_TYPE] = []
+
+    # Setup ----------------------------------------------------------------------
 
     async def async_load(self) -> None:
-        """Load stored members, authorizations and history."""
+        """Load storage, follow collection changes, start the periodic jobs."""
+        await self.members.async_load()
+        await self.machine_types.async_load()
+        await self.authorizations.async_load()
+        await self.history.async_load()
+        self._member_cards = {
+            m["id"]: set(m["cards"]) for m in self.members.data.values()
+        }
+        self.members.async_add_listener(self._async_member_changed)
+        self.machine_types.async_add_listener(self._async_data_changed)
+        self.authorizations.async_add_listener(self._async_data_changed)
+        self._timers = [
+            async_track_time_interval(
+                self.hass,
+                self._async_close_stale_sessions,
+                timedelta(seconds=SESSION_CHECK_INTERVAL),
+                name=f"{DOMAIN} stale sessions",
+            ),
+            async_track_time_interval(
+                self.hass,
+                self._async_daily_purge,
+                PURGE_INTERVAL,
+                name=f"{DOMAIN} purge",
+            ),
+        ]
+        self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop)
+
+    async def _async_stop(self, _event: Event) -> None:
+        for cancel in self._timers:
+            cancel()
+        self._timers = []
+        await self.history.async_save()
+
+    async def _async_member_changed(
+        self, change_type: str, item_id: str, item: dict[str, Any]
+    ) -> None:
+        old_cards = self._member_cards.pop(item_id, set())
+        if change_type == collection.CHANGE_REMOVED:
+            for card in old_cards:
+                await async_forget_card(self.hass, card)
+            for auth in self.authorizations.of_member(item_id):
+                await self.authorizations.async_delete_item(auth["id"])
+            gdpr.forget_member(self.history, item_id, sorted(old_cards))
+        else:
+            self._member_cards[item_id] = set(item["cards"])
+            for card in item["cards"]:
+                self.history.forget_unknown_card(card)
+            await async_register_cards(self.hass, item, old_cards)
+        await self.sync.async_sync_all()
+
+    async def _async_data_changed(
+        self, _change_type: str, _item_id: str, _item: dict[str, Any]
+    ) -> None:
+        await self.sync.async_sync_all()
+        for device in list(self.devices.values()):
+            self.publish_usage(device)
+
+    # Lookups --------------------------------------------------------------------
+
+    def machine_type_of(self, device: FluxiLabDevice) -> dict[str, Any] | None:
+        """Return the machine type the admin assigned to a device."""
+        if (type_id := device.machine_type_id) is None:
+            return None
+        return self.machine_types.data.get(type_id)
+
+    def device(self, device_id: str) -> FluxiLabDevice | None:
+        """Return a followed device by our id."""
+        return self.devices.get(device_id)
+
+    def _timing(self, device: FluxiLabDevice) -> tuple[float, float]:
+        machine_type = self.machine_type_of(device)
+        if machine_type is None:
+            return DEFAULT_SESSION_TIMEOUT, DEFAULT_GRACE_PERIOD
+        return machine_type["session_timeout"], machine_type["grace_period"]
+
+    # Devices --------------------------------------------------------------------
+
+    async def async_device_added(self, device: FluxiLabDevice) -> None:
+        """Follow a device: send its credential set, show its usage state."""
+        self.devices[device.device_id] = device
+        self._online[device.device_id] = device.online
+        if (unsub := self._device_unsubs.pop(device.device_id, None)) is not None:
+            unsub()
+        self._device_unsubs[device.device_id] = device.async_add_listener(
+            lambda: self._device_state_changed(device)
+        )
+        self.sync.forget(device.device_id)
+        try:
+            await self.sync.async_sync(device)
+        except Exception:
+            LOGGER.exception("Credential set for %s not sent", device.device_id)
+        self.publish_usage(device)
+
+    async def async_device_removed(self, device: FluxiLabDevice) -> None:
+        """Stop following a device (its history stays)."""
+        if self.devices.get(device.device_id) is device:
+            del self.devices[device.device_id]
+        if (unsub := self._device_unsubs.pop(device.device_id, None)) is not None:
+            unsub()
+        self._online.pop(device.device_id, None)
+        self.sync.forget(device.device_id)
+
+    @callback
+    def _device_state_changed(self, device: FluxiLabDevice) -> None:
+        """On reconnect: close what the device left open, send the current set."""
+        was_online = self._online.get(device.device_id, False)
+        self._online[device.device_id] = device.online
+        if device.online and not was_online:
+            device.entry.async_create_task(
+                self.hass, self._async_reconnected(device), f"{DOMAIN} reconnect"
+            )
+
+    async def _async_reconnected(self, device: FluxiLabDevice) -> None:
+        now = time.time()
+        timeout, _grace = self._timing(device)
+        for session in sessions.stale_sessions(
+            self.history, device.device_id, now, timeout
+        ):
+            self._close_session(device, session, None, now, SessionEnd.RECONNECT)
+        self.sync.forget(device.device_id)
+        try:
+            await self.sync.async_sync(device)
+        except Exception:
+            LOGGER.exception("Credential set for %s not sent", device.device_id)
+        self.publish_usage(device)
+
+    @callback
+    def publish_usage(self, device: FluxiLabDevice) -> None:
+        """Push in-use, current member, usage hours and maintenance state."""
+        open_sessions = self.history.open_sessions(device.device_id)
+        current = open_sessions[-1] if open_sessions else None
+        maintenance.publish(
+            self.hass,
+            device,
+            self.machine_type_of(device),
+            self.history.usage(device.device_id),
+            in_use=current is not None,
+            member_name=current["member_name"] if current else None,
+        )
+
+    # Requests -------------------------------------------------------------------
 
     async def async_handle_request(
         self, device: FluxiLabDevice, request: dict[str, Any]
     ) -> dict[str, Any]:
         """Decide an access request; return the reply body."""
-        return {"id": request["id"], "granted": False, "reason": "unknown_card"}
+        action = AccessAction(request["action"])
+        now = time.time()
+        if action in GRANTING:
+            reply = await self._async_decide(device, request, now)
+        elif action is AccessAction.SESSION_HEARTBEAT:
+            reply = self._heartbeat(device, request, now)
+        elif action is AccessAction.SESSION_STOP:
+            reply = self._stop(device, request, now, buffered=False)
+        else:
+            reply = await self._async_device_maintenance(device, request)
+        result: dict[str, Any] = ACCESS_REPLY_SCHEMA(
+            {k: v for k, v in reply.items() if v is not None}
+        )
+        return result
+
+    def _identify(
+        self, device: FluxiLabDevice, card: str | None, member_id: str | None, ts: float
+    ) -> tuple[dict[str, Any] | None, Reason]:
+        """Find the member behind a card or device login."""
+        if card is not None:
+            if (member := self.members.by_card(card)) is None:
+                self.history.add_unknown_card(card, device.device_id, ts)
+                return None, Reason.UNKNOWN_CARD
+            return member, Reason.GRANTED
+        if member_id is not None:
+            if (member := self.members.data.get(member_id)) is None:
+                return None, Reason.UNKNOWN_MEMBER
+            return member, Reason.GRANTED
+        return None, Reason.NO_CREDENTIAL
+
+    async def _async_decide(
+        self, device: FluxiLabDevice, request: dict[str, Any], now: float
+    ) -> dict[str, Any]:
+        card = request.get("card")
+        if card is not None:
+            await async_card_scanned(
+                self.hass, card, ha_device_id(self.hass, device.device_id)
+            )
+        member, reason = self._identify(device, card, request.get("member_id"), now)
+        machine_type = self.machine_type_of(device)
+        if member is not None:
+            reason = decide(
+                member=member,
+                authorizations=self.authorizations.of_member(member["id"]),
+                device_id=device.device_id,
+                machine_type=machine_type,
+                blocked=device.blocked,
+                maintenance_due=device.maintenance_due,
+                values=device.values,
+                now=dt_util.utc_from_timestamp(now),
+            )
+        granted = reason is Reason.GRANTED
+        timeout, grace = self._timing(device)
+        self._audit(device, "decision", member, card, reason.value, now, buffered=False)
+        fire_access_event(
+            self.hass,
+            device,
+            AccessEventType.GRANTED if granted else AccessEventType.DENIED,
+            member=member,
+            card=card,
+            reason=reason.value,
+            ts=now,
+        )
+        reply: dict[str, Any] = {
+            "id": request["id"],
+            "granted": granted,
+            "reason": reason.value,
+            "member_id": member["id"] if member else None,
+            "name": member["name"] if member else None,
+            "level": member["role"] if member else None,
+            "timeout": timeout,
+            "grace": grace,
+        }
+        if reason is Reason.MAINTENANCE_DUE and machine_type is not None:
+            reply["message"] = machine_type.get("maintenance_message")
+        if granted and request["action"] == AccessAction.SESSION_START:
+            session_id = request.get("session_id") or uuid.uuid4().hex
+            self._start(device, session_id, member, card, now, buffered=False)
+            reply["session_id"] = session_id
+        return reply
+
+    def _heartbeat(
+        self, device: FluxiLabDevice, request: dict[str, Any], now: float
+    ) -> dict[str, Any]:
+        session_id = request.get("session_id")
+        session = (
+            sessions.heartbeat(self.history, session_id, request.get("duration"), now)
+            if session_id
+            else None
+        )
+        timeout, grace = self._timing(device)
+        if session is None:
+            return {
+                "id": request["id"],
+                "granted": False,
+                "reason": Reason.SESSION_UNKNOWN.value,
+                "session_id": session_id,
+            }
+        return {
+            "id": request["id"],
+            "granted": True,
+            "reason": Reason.SESSION_UPDATED.value,
+            "session_id": session_id,
+            "member_id": session["member_id"],
+            "name": session["member_name"],
+            "timeout": timeout,
+            "grace": grace,
+        }
+
+    def _stop(
+        self,
+        device: FluxiLabDevice,
+        request: dict[str, Any],
+        ts: float,
+        *,
+        buffered: bool,
+    ) -> dict[str, Any]:
+        session_id = request.get("session_id")
+        duration = request.get("duration")
+        reply = {
+            "id": request.get("id") or request.get("request_id") or "record",
+            "granted": True,
+            "reason": Reason.SESSION_ENDED.value,
+            "session_id": session_id,
+        }
+        if session_id is None:
+            reply.update(granted=False, reason=Reason.SESSION_UNKNOWN.value)
+            return reply
+        if (session := self.history.session(session_id)) is None:
+            if duration is None:
+                reply.update(granted=False, reason=Reason.SESSION_UNKNOWN.value)
+                return reply
+            member, _ = self._identify(
+                device, request.get("card"), request.get("member_id"), ts
+            )
+            session, hours = sessions.stop_unknown_session(
+                self.history,
+                session_id=session_id,
+                device_id=device.device_id,
+                member=member,
+                card=request.get("card"),
+                duration=duration,
+                ts=ts,
+                buffered=buffered,
+            )
+            self._book(device, session, hours, buffered)
+            return reply
+        self._close_session(device, session, duration, ts, SessionEnd.DEVICE, buffered)
+        return reply
+
+    def _start(
+        self,
+        device: FluxiLabDevice,
+        session_id: str,
+        member: dict[str, Any] | None,
+        card: str | None,
+        ts: float,
+        *,
+        buffered: bool,
+    ) -> None:
+        _session, new = sessions.start_session(
+            self.history,
+            session_id=session_id,
+            device_id=device.device_id,
+            member=member,
+            card=card,
+            ts=ts,
+            buffered=buffered,
+        )
+        if not new:
+            return
+        fire_access_event(
+            self.hass,
+            device,
+            AccessEventType.SESSION_STARTED,
+            member=member,
+            card=card,
+            session_id=session_id,
+            buffered=buffered,
+            ts=ts,
+        )
+        self.publish_usage(device)
+
+    @callback
+    def close_session(
+        self, device: FluxiLabDevice, session: dict[str, Any], closed_by: SessionEnd
+    ) -> None:
+        """Close an open session now (an admin, or a timeout)."""
+        self._close_session(device, session, None, time.time(), closed_by)
+
+    def _close_session(
+        self,
+        device: FluxiLabDevice,
+        session: dict[str, Any],
+        duration: float | None,
+        ts: float,
+        closed_by: SessionEnd,
+        buffered: bool = False,
+    ) -> None:
+        was_open = session["end"] is None
+        hours = sessions.stop_session(
+            self.history, session, duration=duration, ts=ts, closed_by=closed_by
+        )
+        if was_open:
+            self._book(device, session, hours, buffered)
+        elif hours:
+            usage = self.history.usage(device.device_id)
+            usage["hours"] += hours
+            usage["since_maintenance"] += hours
+            self.publish_usage(device)
+
+    def _book(
+        self,
+        device: FluxiLabDevice,
+        session: dict[str, Any],
+        hours: float,
+        buffered: bool,
+    ) -> None:
+        """Add a closed session's hours and announce its end."""
+        usage = self.history.usage(device.device_id)
+        usage["hours"] += hours
+        usage["since_maintenance"] += hours
+        self.history.async_changed()
+        member = self.members.data.get(session["member_id"] or "")
+        fire_access_event(
+            self.hass,
+            device,
+            AccessEventType.SESSION_ENDED,
+            member=member
+            or (
+                {"id": session["member_id"], "name": session["member_name"]}
+                if session["member_id"]
+                else None
+            ),
+            card=session["card"],
+            reason=session["closed_by"],
+            session_id=session["session_id"],
+            duration=session["duration"],
+            buffered=buffered,
+            ts=session["end"],
+        )
+        self.publish_usage(device)
+
+    async def _async_device_maintenance(
+        self, device: FluxiLabDevice, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        member, reason = self._identify(
+            device, request.get("card"), request.get("member_id"), time.time()
+        )
+        if member is not None and not (member["active"] and flags(member).may_maintain):
+            reason = Reason.NOT_ALLOWED
+        if member is None or reason is not Reason.GRANTED:
+            fire_access_event(
+                self.hass,
+                device,
+                AccessEventType.DENIED,
+                member=member,
+                card=request.get("card"),
+                reason=reason.value,
+            )
+            return {"id": request["id"], "granted": False, "reason": reason.value}
+        await self.async_record_maintenance(device, member["id"])
+        return {
+            "id": request["id"],
+            "granted": True,
+            "reason": Reason.MAINTENANCE_RECORDED.value,
+            "member_id": member["id"],
+            "name": member["name"],
+            "level": member["role"],
+        }
+
+    # Records from the backlog -----------------------------------------------------
 
     async def async_handle_record(
         self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
     ) -> None:
-        """Take an access record the device buffered."""
+        """Take an access record the device buffered, with its original time."""
+        action = AccessAction(event["action"])
+        card = event.get("card")
+        if action in GRANTING:
+            member, reason = self._identify(device, card, event.get("member_id"), ts)
+            granted = bool(event.get("granted"))
+            reason_text = event.get("reason") or (
+                Reason.GRANTED.value if granted else reason.value
+            )
+            if granted and event.get("offline"):
+                event_type = AccessEventType.OFFLINE_GRANTED
+            else:
+                event_type = (
+                    AccessEventType.GRANTED if granted else AccessEventType.DENIED
+                )
+            self._audit(
+                device, "decision", member, card, reason_text, ts, buffered=buffered
+            )
+            fire_access_event(
+                self.hass,
+                device,
+                event_type,
+                member=member,
+                card=card,
+                reason=reason_text,
+                buffered=buffered,
+                ts=ts,
+            )
+            if (
+                granted
+                and action is AccessAction.SESSION_START
+                and event.get("session_id")
+            ):
+                self._start(
+                    device, event["session_id"], member, card, ts, buffered=buffered
+                )
+        elif action is AccessAction.SESSION_HEARTBEAT:
+            if event.get("session_id"):
+                sessions.heartbeat(
+                    self.history, event["session_id"], event.get("duration"), ts
+                )
+        elif action is AccessAction.SESSION_STOP:
+            self._stop(device, event, ts, buffered=buffered)
+        else:
+            member, _ = self._identify(device, card, event.get("member_id"), ts)
+            if member is not None and flags(member).may_maintain:
+                await self.async_record_maintenance(device, member["id"])
 
-    async def async_device_added(self, device: FluxiLabDevice) -> None:
-        """Start following a device."""
-        self.devices[device.device_id] = device
-
-    async def async_device_removed(self, device: FluxiLabDevice) -> None:
-        """Stop following a device."""
-        self.devices.pop(device.device_id, None)
+    # Maintenance ------------------------------------------------------------------
 
     async def async_record_maintenance(
         self, device: FluxiLabDevice, member_id: str | None = None
     ) -> None:
-        """Register maintenance done on a device."""
+        """Register maintenance done on a device: reset its counter."""
+        usage = self.history.usage(device.device_id)
+        usage["since_maintenance"] = 0.0
+        usage["last_maintenance"] = time.time()
+        member = self.members.data.get(member_id) if member_id else None
+        self._audit(
+            device, "maintenance", member, None, None, time.time(), buffered=False
+        )
+        fire_access_event(
+            self.hass,
+            device,
+            AccessEventType.MAINTENANCE_RECORDED,
+            member=member,
+            ts=usage["last_maintenance"],
+        )
+        self.publish_usage(device)
+
+    # Periodic jobs ------------------------------------------------------------------
+
+    async def _async_close_stale_sessions(self, _now: datetime) -> None:
+        """Close sessions whose device stopped reporting for longer than the timeout."""
+        now = time.time()
+        for session in self.history.open_sessions():
+            device = self.devices.get(session["device_id"])
+            if device is None:
+                continue
+            timeout, _grace = self._timing(device)
+            if now - session["last_seen"] > timeout:
+                self._close_session(device, session, None, now, SessionEnd.TIMEOUT)
+
+    async def _async_daily_purge(self, _now: datetime) -> None:
+        result = gdpr.purge(self.history, time.time())
+        LOGGER.debug("Daily purge: %s", result)
+
+    # Audit --------------------------------------------------------------------------
+
+    def _audit(
+        self,
+        device: FluxiLabDevice,
+        kind: str,
+        member: dict[str, Any] | None,
+        card: str | None,
+        reason: str | None,
+        ts: float,
+        *,
+        buffered: bool,
+    ) -> None:
+        self.history.add_audit(
+            {
+                "ts": ts,
+                "kind": kind,
+                "device_id": device.device_id,
+                "member_id": member["id"] if member else None,
+                "card": card,
+                "reason": reason,
+                "buffered": buffered,
+            }
+        )

@@ -1,0 +1,130 @@
+"""The access decision: one function, one reason per denial.
+
+Checks run in a fixed order (docs/ACCESS.md), and the first that fails names the
+reason: inactive, blocked, not_authorized, expired, outside_hours, maintenance_due,
+safety_limit. Everything is computed from data already in memory: no I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, time as dt_time
+from typing import Any
+
+from homeassistant.util import dt as dt_util
+
+from .const import Reason
+from .roles import flags
+
+
+def _in_window(auth: Mapping[str, Any], now: datetime) -> bool:
+    """Return True if ``now`` (local time) lies inside the authorization's window."""
+    start, end = auth.get("window_start"), auth.get("window_end")
+    if start is None or end is None:
+        return True
+    local = dt_util.as_local(now).time()
+    begin, finish = dt_time.fromisoformat(start), dt_time.fromisoformat(end)
+    if begin <= finish:
+        return begin <= local < finish
+    return local >= begin or local < finish  # a window across midnight
+
+
+def _expired(auth: Mapping[str, Any], now: datetime) -> bool:
+    expires = auth.get("expires")
+    if expires is None:
+        return False
+    moment = dt_util.parse_datetime(expires)
+    return moment is not None and now >= moment
+
+
+def applies(
+    auth: Mapping[str, Any], device_id: str, machine_type_id: str | None
+) -> bool:
+    """Return True if an authorization covers this device."""
+    if auth.get("device_id") is not None:
+        return bool(auth["device_id"] == device_id)
+    return (
+        machine_type_id is not None and auth.get("machine_type_id") == machine_type_id
+    )
+
+
+def authorization_reason(
+    member: Mapping[str, Any],
+    authorizations: Iterable[Mapping[str, Any]],
+    device_id: str,
+    machine_type: Mapping[str, Any] | None,
+    now: datetime,
+    *,
+    check_window: bool = True,
+) -> Reason:
+    """Return GRANTED if the member may use the device's machine type at ``now``.
+
+    A device without a machine type admits only members authorized for it directly
+    (or whose role bypasses authorizations).
+    """
+    if machine_type is not None and not machine_type["requires_authorization"]:
+        return Reason.GRANTED
+    if flags(member).bypass_authorization:
+        return Reason.GRANTED
+    type_id = machine_type["id"] if machine_type is not None else None
+    relevant = [a for a in authorizations if applies(a, device_id, type_id)]
+    if not relevant:
+        return Reason.NOT_AUTHORIZED
+    current = [a for a in relevant if not _expired(a, now)]
+    if not current:
+        return Reason.EXPIRED
+    if check_window and not any(_in_window(a, now) for a in current):
+        return Reason.OUTSIDE_HOURS
+    return Reason.GRANTED
+
+
+def safety_ok(
+    machine_type: Mapping[str, Any] | None, values: Mapping[str, int | float | bool]
+) -> bool:
+    """Return True if every safety channel has a reading inside its limits.
+
+    A channel with no reading counts as outside: the hub cannot vouch for it.
+    """
+    if machine_type is None:
+        return True
+    for limit in machine_type["safety_limits"]:
+        value = values.get(limit["channel"])
+        if value is None:
+            return False
+        number = float(value)
+        if "min" in limit and number < limit["min"]:
+            return False
+        if "max" in limit and number > limit["max"]:
+            return False
+    return True
+
+
+def decide(
+    *,
+    member: Mapping[str, Any],
+    authorizations: Iterable[Mapping[str, Any]],
+    device_id: str,
+    machine_type: Mapping[str, Any] | None,
+    blocked: bool,
+    maintenance_due: bool,
+    values: Mapping[str, int | float | bool],
+    now: datetime,
+) -> Reason:
+    """Decide whether ``member`` may start using the device now."""
+    if not member["active"]:
+        return Reason.INACTIVE
+    if blocked:
+        return Reason.BLOCKED
+    reason = authorization_reason(member, authorizations, device_id, machine_type, now)
+    if reason is not Reason.GRANTED:
+        return reason
+    if (
+        maintenance_due
+        and machine_type is not None
+        and machine_type["block_when_maintenance_due"]
+        and not flags(member).may_maintain
+    ):
+        return Reason.MAINTENANCE_DUE
+    if not safety_ok(machine_type, values):
+        return Reason.SAFETY_LIMIT
+    return Reason.GRANTED

@@ -1,0 +1,67 @@
+"""The fluxilab_access bus event and the device's event entity (docs/EVENTS.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from custom_components.fluxilab.const import (
+    ATTR_BUFFERED,
+    ATTR_CARD,
+    ATTR_DURATION,
+    ATTR_FLUXILAB_DEVICE,
+    ATTR_MEMBER_ID,
+    ATTR_MEMBER_NAME,
+    ATTR_REASON,
+    ATTR_SESSION_ID,
+    ATTR_TYPE,
+    DOMAIN,
+    EVENT_ACCESS,
+    EVENT_TYPES,
+)
+
+from .const import AccessEventType
+
+if TYPE_CHECKING:
+    from custom_components.fluxilab.device import FluxiLabDevice
+
+
+def ha_device_id(hass: HomeAssistant, device_id: str) -> str | None:
+    """Return Home Assistant's device registry id of one of our devices."""
+    entry = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, device_id)})
+    return entry.id if entry is not None else None
+
+
+def fire_access_event(
+    hass: HomeAssistant,
+    device: FluxiLabDevice,
+    event_type: AccessEventType,
+    *,
+    member: dict[str, Any] | None = None,
+    card: str | None = None,
+    reason: str | None = None,
+    buffered: bool = False,
+    session_id: str | None = None,
+    duration: float | None = None,
+    ts: float | None = None,
+) -> dict[str, Any]:
+    """Fire fluxilab_access, show it on the device's event entity, return the data."""
+    data: dict[str, Any] = {
+        ATTR_TYPE: event_type.value,
+        ATTR_FLUXILAB_DEVICE: device.device_id,
+        "device_id": ha_device_id(hass, device.device_id),
+        ATTR_MEMBER_ID: member["id"] if member else None,
+        ATTR_MEMBER_NAME: member["name"] if member else None,
+        ATTR_CARD: card,
+        ATTR_REASON: reason,
+        ATTR_BUFFERED: buffered,
+        ATTR_SESSION_ID: session_id,
+        ATTR_DURATION: duration,
+        "ts": ts,
+    }
+    hass.bus.async_fire(EVENT_ACCESS, data)
+    if event_type.value in EVENT_TYPES:
+        device.async_access_event(event_type.value, data)
+    return data

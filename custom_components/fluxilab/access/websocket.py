@@ -1,0 +1,95 @@
+"""Websocket CRUD of members, machine types and authorizations (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any, override
+
+from homeassistant.components import websocket_api
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import collection
+
+from custom_components.fluxilab.const import DOMAIN
+
+from .store import (
+    AUTHORIZATION_FIELDS,
+    AUTHORIZATION_UPDATE_FIELDS,
+    MACHINE_TYPE_FIELDS,
+    MACHINE_TYPE_UPDATE_FIELDS,
+    MEMBER_FIELDS,
+    MEMBER_UPDATE_FIELDS,
+    MemberCollection,
+)
+
+
+def public_member(member: dict[str, Any]) -> dict[str, Any]:
+    """Return a member as admins see it: the PIN hash is reduced to whether there is one."""
+    shown = {k: v for k, v in member.items() if k != "pin_hash"}
+    shown["has_pin"] = bool(member.get("pin_hash"))
+    return shown
+
+
+class MemberWebsocket(collection.DictStorageCollectionWebsocket):
+    """Member CRUD that never sends PIN hashes and refuses self-deletion."""
+
+    @override
+    @callback
+    def ws_list_item(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        connection.send_result(
+            msg["id"],
+            [public_member(m) for m in self.storage_collection.async_items()],
+        )
+
+    @override
+    async def ws_delete_item(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        member = self.storage_collection.data.get(msg[self.item_id_key])
+        if member is not None and member.get("user_id") == connection.user.id:
+            connection.send_error(
+                msg["id"],
+                websocket_api.ERR_UNAUTHORIZED,
+                "Members cannot delete themselves",
+            )
+            return
+        await super().ws_delete_item(hass, connection, msg)
+
+
+@callback
+def async_setup_websocket(
+    hass: HomeAssistant,
+    members: MemberCollection,
+    machine_types: collection.DictStorageCollection,
+    authorizations: collection.DictStorageCollection,
+) -> None:
+    """Register the CRUD commands (fluxilab/member/list, .../create, ...)."""
+    MemberWebsocket(
+        members,
+        f"{DOMAIN}/member",
+        "member",
+        MEMBER_FIELDS,
+        MEMBER_UPDATE_FIELDS,
+        admin_only=True,
+    ).async_setup(hass)
+    collection.DictStorageCollectionWebsocket(
+        machine_types,
+        f"{DOMAIN}/machine_type",
+        "machine_type",
+        MACHINE_TYPE_FIELDS,
+        MACHINE_TYPE_UPDATE_FIELDS,
+    ).async_setup(hass)
+    collection.DictStorageCollectionWebsocket(
+        authorizations,
+        f"{DOMAIN}/authorization",
+        "authorization",
+        AUTHORIZATION_FIELDS,
+        AUTHORIZATION_UPDATE_FIELDS,
+        admin_only=True,
+    ).async_setup(hass)

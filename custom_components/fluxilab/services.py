@@ -1,0 +1,428 @@
+"""Services of the access-control engine (registered once from async_setup).
+
+Admin-only services follow the permission matrix in docs/ACCESS.md. A caller that
+is neither a Home Assistant administrator nor linked to a lab admin gets
+Unauthorized; bad data gets a translated ServiceValidationError and changes nothing
+(every check runs before the first write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+import time
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import Unauthorized
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+import probatio as vol
+
+from .access import gdpr
+from .access.const import SessionEnd
+from .access.engine import ACCESS_ENGINE, AccessEngine
+from .access.errors import AccessValidationError
+from .access.roles import Role, async_is_manager, member_of_user
+from .access.store import CARD, NAME
+from .const import DOMAIN
+
+if TYPE_CHECKING:
+    from .device import FluxiLabDevice
+
+ATTR_MEMBER = "member_id"
+ATTR_DEVICE = "device_id"
+
+type Handler = Callable[
+    [AccessEngine, ServiceCall], Coroutine[Any, Any, ServiceResponse]
+]
+
+MEMBER = vol.All(cv.string, vol.Length(min=1))
+DEVICE = vol.All(cv.string, vol.Length(min=1))
+
+
+def _engine(hass: HomeAssistant) -> AccessEngine:
+    return hass.data[ACCESS_ENGINE]
+
+
+def _member(engine: AccessEngine, member_id: str) -> dict[str, Any]:
+    if (member := engine.members.data.get(member_id)) is None:
+        raise AccessValidationError("unknown_member", member=member_id)
+    return member
+
+
+def _device(engine: AccessEngine, ha_device_id: str) -> FluxiLabDevice:
+    """Resolve a Home Assistant device id (device selector) to a followed device."""
+    entry = dr.async_get(engine.hass).async_get(ha_device_id)
+    if entry is not None:
+        for domain, device_id in entry.identifiers:
+            if domain == DOMAIN and (device := engine.device(device_id)) is not None:
+                return device
+    raise AccessValidationError("unknown_device", device=ha_device_id)
+
+
+async def _require_manager(engine: AccessEngine, call: ServiceCall) -> None:
+    members = list(engine.members.data.values())
+    if not await async_is_manager(engine.hass, call.context.user_id, members):
+        raise Unauthorized(context=call.context)
+
+
+async def _add_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    member = await engine.members.async_create_item(dict(call.data))
+    return {"member_id": member["id"]}
+
+
+async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Admins edit profiles; a member edits their own profile and sets their PIN."""
+    data = dict(call.data)
+    member = _member(engine, data.pop(ATTR_MEMBER))
+    own = member_of_user(call.context.user_id, list(engine.members.data.values()))
+    is_self = own is not None and own["id"] == member["id"]
+    if "pin" in data and not is_self:
+        # Not even an admin sets another member's PIN after creation.
+        raise Unauthorized(context=call.context)
+    if not is_self:
+        await _require_manager(engine, call)
+    await engine.members.async_update_item(member["id"], data)
+    return None
+
+
+async def _remove_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    member = _member(engine, call.data[ATTR_MEMBER])
+    if (
+        call.context.user_id is not None
+        and member.get("user_id") == call.context.user_id
+    ):
+        raise AccessValidationError("cannot_delete_self")
+    await engine.members.async_delete_item(member["id"])
+    return None
+
+
+async def _set_member_role(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    member = _member(engine, call.data[ATTR_MEMBER])
+    await engine.members.async_update_item(member["id"], {"role": call.data["role"]})
+    return None
+
+
+async def _set_member_active(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    member = _member(engine, call.data[ATTR_MEMBER])
+    await engine.members.async_update_item(
+        member["id"], {"active": call.data["active"]}
+    )
+    return None
+
+
+async def _add_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    member = _member(engine, call.data[ATTR_MEMBER])
+    card = call.data["card"]
+    await engine.members.async_update_item(
+        member["id"], {"cards": [*member["cards"], card]}
+    )
+    return None
+
+
+async def _remove_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    card = call.data["card"]
+    if (member := engine.members.by_card(card)) is None:
+        raise AccessValidationError("unknown_card", card=card)
+    await engine.members.async_update_item(
+        member["id"], {"cards": [c for c in member["cards"] if c != card]}
+    )
+    return None
+
+
+async def _assign_last_unknown_card(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    device = _device(engine, call.data[ATTR_DEVICE])
+    member = _member(engine, call.data[ATTR_MEMBER])
+    if (seen := engine.history.last_unknown_card(device.device_id)) is None:
+        raise AccessValidationError("no_unknown_card", device=device.device_id)
+    await engine.members.async_update_item(
+        member["id"], {"cards": [*member["cards"], seen["card"]]}
+    )
+    return {"card": seen["card"]}
+
+
+async def _grant_authorization(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    data = dict(call.data)
+    _member(engine, data[ATTR_MEMBER])
+    if ATTR_DEVICE in data:
+        data[ATTR_DEVICE] = _device(engine, data[ATTR_DEVICE]).device_id
+    if (
+        "machine_type_id" in data
+        and data["machine_type_id"] not in engine.machine_types.data
+    ):
+        raise AccessValidationError(
+            "unknown_machine_type", machine_type=data["machine_type_id"]
+        )
+    auth = await engine.authorizations.async_create_item(data)
+    return {"authorization_id": auth["id"]}
+
+
+async def _revoke_authorization(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    auth_id = call.data["authorization_id"]
+    if auth_id not in engine.authorizations.data:
+        raise AccessValidationError("unknown_authorization", authorization=auth_id)
+    await engine.authorizations.async_delete_item(auth_id)
+    return None
+
+
+async def _block_device(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    await _device(engine, call.data[ATTR_DEVICE]).async_set_blocked(True)
+    return None
+
+
+async def _unblock_device(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    await _device(engine, call.data[ATTR_DEVICE]).async_set_blocked(False)
+    return None
+
+
+async def _record_maintenance(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    device = _device(engine, call.data[ATTR_DEVICE])
+    member_id = call.data.get(ATTR_MEMBER)
+    if member_id is not None:
+        _member(engine, member_id)
+    await engine.async_record_maintenance(device, member_id)
+    return None
+
+
+async def _force_sync(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    if ATTR_DEVICE in call.data:
+        devices = [_device(engine, call.data[ATTR_DEVICE])]
+    else:
+        devices = list(engine.devices.values())
+    for device in devices:
+        await engine.sync.async_sync(device, force=True)
+    return None
+
+
+async def _close_session(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    session_id = call.data["session_id"]
+    session = engine.history.session(session_id)
+    if session is None or session["end"] is not None:
+        raise AccessValidationError("unknown_session", session=session_id)
+    if (device := engine.device(session["device_id"])) is None:
+        raise AccessValidationError("unknown_device", device=session["device_id"])
+    engine.close_session(device, session, SessionEnd.SERVICE)
+    return None
+
+
+async def _export_usage(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    member_id = call.data.get(ATTR_MEMBER)
+    if member_id is not None:
+        _member(engine, member_id)
+    device_id = None
+    if ATTR_DEVICE in call.data:
+        device_id = _device(engine, call.data[ATTR_DEVICE]).device_id
+    start, end = call.data.get("start"), call.data.get("end")
+    if start is not None and end is not None and start >= end:
+        raise AccessValidationError("invalid_period")
+    return gdpr.usage_export(
+        engine.history,
+        member_id=member_id,
+        device_id=device_id,
+        start=start.timestamp() if start else None,
+        end=end.timestamp() if end else None,
+    )
+
+
+async def _export_member_data(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    member = _member(engine, call.data[ATTR_MEMBER])
+    return gdpr.member_export(
+        member, engine.authorizations.of_member(member["id"]), engine.history
+    )
+
+
+async def _purge(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    settings = engine.history.data["settings"]
+    for key in ("usage_retention_days", "unknown_card_retention_days"):
+        if key in call.data:
+            settings[key] = call.data[key]
+    return dict(gdpr.purge(engine.history, time.time()))
+
+
+DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
+
+# name: (handler, schema fields, admin only, response)
+SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
+    "add_member": (
+        _add_member,
+        {
+            vol.Required("name"): NAME,
+            vol.Optional("email"): cv.string,
+            vol.Optional("role"): vol.In([r.value for r in Role]),
+            vol.Optional("active"): cv.boolean,
+            vol.Optional("user_id"): cv.string,
+            vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
+            vol.Optional("pin"): cv.string,
+        },
+        True,
+        SupportsResponse.OPTIONAL,
+    ),
+    "update_member": (
+        _update_member,
+        {
+            vol.Required(ATTR_MEMBER): MEMBER,
+            vol.Optional("name"): NAME,
+            vol.Optional("email"): cv.string,
+            vol.Optional("user_id"): cv.string,
+            vol.Optional("pin"): cv.string,
+        },
+        False,
+        SupportsResponse.NONE,
+    ),
+    "remove_member": (
+        _remove_member,
+        {vol.Required(ATTR_MEMBER): MEMBER},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "set_member_role": (
+        _set_member_role,
+        {
+            vol.Required(ATTR_MEMBER): MEMBER,
+            vol.Required("role"): vol.In([r.value for r in Role]),
+        },
+        True,
+        SupportsResponse.NONE,
+    ),
+    "set_member_active": (
+        _set_member_active,
+        {vol.Required(ATTR_MEMBER): MEMBER, vol.Required("active"): cv.boolean},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "add_card": (
+        _add_card,
+        {vol.Required(ATTR_MEMBER): MEMBER, vol.Required("card"): CARD},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "remove_card": (
+        _remove_card,
+        {vol.Required("card"): CARD},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "assign_last_unknown_card": (
+        _assign_last_unknown_card,
+        {vol.Required(ATTR_DEVICE): DEVICE, vol.Required(ATTR_MEMBER): MEMBER},
+        True,
+        SupportsResponse.OPTIONAL,
+    ),
+    "grant_authorization": (
+        _grant_authorization,
+        {
+            vol.Required(ATTR_MEMBER): MEMBER,
+            vol.Exclusive("machine_type_id", "target"): cv.string,
+            vol.Exclusive(ATTR_DEVICE, "target"): DEVICE,
+            vol.Optional("expires"): cv.datetime,
+            vol.Inclusive("window_start", "window"): cv.time,
+            vol.Inclusive("window_end", "window"): cv.time,
+        },
+        True,
+        SupportsResponse.OPTIONAL,
+    ),
+    "revoke_authorization": (
+        _revoke_authorization,
+        {vol.Required("authorization_id"): cv.string},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "block_device": (
+        _block_device,
+        {vol.Required(ATTR_DEVICE): DEVICE},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "unblock_device": (
+        _unblock_device,
+        {vol.Required(ATTR_DEVICE): DEVICE},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "record_maintenance": (
+        _record_maintenance,
+        {vol.Required(ATTR_DEVICE): DEVICE, vol.Optional(ATTR_MEMBER): MEMBER},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "force_sync": (
+        _force_sync,
+        {vol.Optional(ATTR_DEVICE): DEVICE},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "close_session": (
+        _close_session,
+        {vol.Required("session_id"): cv.string},
+        True,
+        SupportsResponse.NONE,
+    ),
+    "export_usage": (
+        _export_usage,
+        {
+            vol.Optional(ATTR_MEMBER): MEMBER,
+            vol.Optional(ATTR_DEVICE): DEVICE,
+            vol.Optional("start"): cv.datetime,
+            vol.Optional("end"): cv.datetime,
+        },
+        True,
+        SupportsResponse.ONLY,
+    ),
+    "export_member_data": (
+        _export_member_data,
+        {vol.Required(ATTR_MEMBER): MEMBER},
+        True,
+        SupportsResponse.ONLY,
+    ),
+    "purge": (
+        _purge,
+        {
+            vol.Optional("usage_retention_days"): DAYS,
+            vol.Optional("unknown_card_retention_days"): DAYS,
+        },
+        True,
+        SupportsResponse.OPTIONAL,
+    ),
+}
+
+
+def _wrap(
+    handler: Handler, admin_only: bool
+) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
+    async def _call(call: ServiceCall) -> ServiceResponse:
+        engine = _engine(call.hass)
+        if admin_only:
+            await _require_manager(engine, call)
+        return await handler(engine, call)
+
+    return _call
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the access services."""
+    for name, (handler, fields, admin_only, response) in SERVICES.items():
+        hass.services.async_register(
+            DOMAIN,
+            name,
+            _wrap(handler, admin_only),
+            schema=vol.Schema(fields),
+            supports_response=response,
+        )
