@@ -264,9 +264,7 @@ class AccessEngine:
     ) -> dict[str, Any]:
         card = request.get("card")
         if card is not None:
-            await async_card_scanned(
-                self.hass, card, ha_device_id(self.hass, device.device_id)
-            )
+            await async_card_scanned(self.hass, card, ha_device_id(self.hass, device))
         member, reason = self._identify(device, card, request.get("member_id"), now)
         machine_type = self.machine_type_of(device)
         if member is not None:

@@ -28,9 +28,11 @@ if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
 
 
-def ha_device_id(hass: HomeAssistant, device_id: str) -> str | None:
+def ha_device_id(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
     """Return Home Assistant's device registry id of one of our devices."""
-    entry = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, device_id)})
+    entry = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, device.device_id), device.entry.entry_id
+    )
     return entry.id if entry is not None else None
 
 
@@ -51,7 +53,7 @@ def fire_access_event(
     data: dict[str, Any] = {
         ATTR_TYPE: event_type.value,
         ATTR_FLUXILAB_DEVICE: device.device_id,
-        "device_id": ha_device_id(hass, device.device_id),
+        "device_id": ha_device_id(hass, device),
         ATTR_MEMBER_ID: member["id"] if member else None,
         ATTR_MEMBER_NAME: member["name"] if member else None,
         ATTR_CARD: card,
