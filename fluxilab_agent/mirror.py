@@ -1,0 +1,210 @@
+"""The credential mirror: the members allowed on this device, kept for offline use.
+
+The hub sends the device (signed and encrypted) the members who may use it, with
+their card ids and the bcrypt hash of their PIN/password. The agent keeps the last
+verified set on disk so that, when the hub or the broker is unreachable, it can still
+decide card swipes and local logins. The file is written atomically (temporary file,
+fsync, rename, fsync of the folder) with mode 0600: a power cut leaves either the old
+or the new set, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+import json
+import logging
+import os
+from pathlib import Path
+import threading
+from typing import Any
+
+import bcrypt
+import voluptuous as vol
+
+from fluxilab_protocol.schemas import CREDENTIALS_SCHEMA
+
+_LOGGER = logging.getLogger(__name__)
+
+BCRYPT_MAX_BYTES = 72
+"""bcrypt only ever looks at the first 72 bytes of a secret; newer bcrypt releases
+refuse longer input, so every caller truncates the same way (hub included)."""
+
+# A valid bcrypt hash costs the same to check as a real one, so an unknown login
+# takes as long as a wrong PIN and does not reveal which member names exist.
+_DUMMY_HASH = bcrypt.hashpw(b"fluxilab-no-such-member", bcrypt.gensalt(rounds=4))
+
+
+def bcrypt_secret(secret: str) -> bytes:
+    """Encode a PIN/password the way every FluxiLab component hashes it."""
+    return secret.encode("utf-8")[:BCRYPT_MAX_BYTES]
+
+
+def hash_secret(secret: str, rounds: int = 12) -> str:
+    """Hash a PIN/password with bcrypt (used by tests, tools and the hub)."""
+    return bcrypt.hashpw(bcrypt_secret(secret), bcrypt.gensalt(rounds=rounds)).decode(
+        "ascii"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorMember:
+    """One member allowed on this device, as the hub last told us."""
+
+    id: str
+    name: str
+    level: str
+    cards: tuple[str, ...]
+    pin_hash: str | None
+    maintenance: bool
+
+
+class CredentialMirror:
+    """The last verified credential set, on disk and in memory.
+
+    Thread safe: the MQTT thread replaces the set while the gateway's executor
+    threads check logins.
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Load the last verified set from ``path`` if there is one."""
+        self.path = path
+        self._lock = threading.Lock()
+        self.generation = -1
+        self.timeout: float | None = None
+        self.grace: float | None = None
+        self._members: tuple[MirrorMember, ...] = ()
+        self._by_card: dict[str, MirrorMember] = {}
+        self._by_id: dict[str, MirrorMember] = {}
+        self._by_name: dict[str, MirrorMember] = {}
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            _LOGGER.error("Cannot read the credential mirror %s: %s", self.path, err)
+            return
+        try:
+            body = CREDENTIALS_SCHEMA(json.loads(text))
+        except (ValueError, vol.Invalid) as err:
+            # Never start from a damaged set; the hub sends a fresh one on sync.
+            _LOGGER.error(
+                "Ignoring the damaged credential mirror %s: %s", self.path, err
+            )
+            return
+        self._install(body)
+
+    def _install(self, body: dict[str, Any]) -> None:
+        members = tuple(
+            MirrorMember(
+                id=item["id"],
+                name=item["name"],
+                level=item["level"],
+                cards=tuple(item.get("cards", ())),
+                pin_hash=item.get("pin_hash"),
+                maintenance=bool(item.get("maintenance", False)),
+            )
+            for item in body["members"]
+        )
+        by_card: dict[str, MirrorMember] = {}
+        for member in members:
+            for card in member.cards:
+                by_card[card.casefold()] = member
+        with self._lock:
+            self.generation = int(body["generation"])
+            self.timeout = body.get("timeout")
+            self.grace = body.get("grace")
+            self._members = members
+            self._by_card = by_card
+            self._by_id = {member.id: member for member in members}
+            self._by_name = {member.name.casefold(): member for member in members}
+
+    def replace(self, body: dict[str, Any]) -> None:
+        """Install a verified, decrypted set and persist it atomically.
+
+        A set whose generation is not newer than the current one is ignored (a
+        replayed or reordered older set must never resurrect a removed member).
+        """
+        body = CREDENTIALS_SCHEMA(body)
+        if int(body["generation"]) <= self.generation:
+            _LOGGER.debug(
+                "Ignoring credential generation %s (have %s)",
+                body["generation"],
+                self.generation,
+            )
+            return
+        self._write(body)
+        self._install(body)
+        _LOGGER.info(
+            "Credential mirror now at generation %s with %d members",
+            self.generation,
+            len(self._members),
+        )
+
+    def clear(self) -> None:
+        """Forget every credential (device revoked or re-paired)."""
+        with self._lock:
+            self.generation = -1
+            self.timeout = self.grace = None
+            self._members = ()
+            self._by_card, self._by_id, self._by_name = {}, {}, {}
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def _write(self, body: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def by_card(self, card: str) -> MirrorMember | None:
+        """Return the member holding ``card`` (case-insensitive), if any."""
+        with self._lock:
+            return self._by_card.get(card.casefold())
+
+    def by_id(self, member_id: str) -> MirrorMember | None:
+        """Return the member with this id, if any."""
+        with self._lock:
+            return self._by_id.get(member_id)
+
+    def verify_login(self, login: str, secret: str) -> MirrorMember | None:
+        """Check a member id or name (case-insensitive) and PIN/password.
+
+        Blocking (bcrypt): callers in asyncio run it in an executor.
+        """
+        with self._lock:
+            member = self._by_id.get(login) or self._by_name.get(login.casefold())
+            if member is None:
+                member = next(
+                    (m for m in self._members if m.id.casefold() == login.casefold()),
+                    None,
+                )
+        stored = member.pin_hash if member is not None else None
+        hashed = stored.encode("ascii", "replace") if stored else _DUMMY_HASH
+        try:
+            ok = bcrypt.checkpw(bcrypt_secret(secret), hashed)
+        except ValueError:
+            _LOGGER.warning("A member's PIN hash in the credential mirror is invalid")
+            return None
+        return member if ok and stored else None
+
+    @property
+    def members(self) -> tuple[MirrorMember, ...]:
+        """Every member in the current set."""
+        with self._lock:
+            return self._members
