@@ -1,28 +1,62 @@
-"""Config flow: adopt a FluxiLab device discovered over MQTT, or add one by id."""
+"""Config flow: adopt a FluxiLab device discovered over MQTT, or add one by id.
+
+One config entry per device, unique id = device id. Ignoring a discovered device
+stores an ignored entry with that unique id, so its (retained, repeated)
+announcements never start a flow again. Re-announcements of an adopted device
+refresh what is safe to refresh (its announced name); the pairing key is never
+taken from a flow: a different key goes through the repair issue (repairs.py).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_IGNORE,
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import callback
+from homeassistant.helpers import config_validation as cv, selector
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import probatio
 import voluptuous as vol
 
+from .access import ACCESS_ENGINE
+from .access.const import CONF_MAINTENANCE_INTERVAL
 from .const import (
     CONF_BASE_TOPIC,
+    CONF_CHANNELS,
     CONF_DEVICE_ID,
     CONF_DEVICE_KEY,
     CONF_FINGERPRINT,
+    CONF_MACHINE_TYPE,
+    CONF_STALE_CHANNEL_HOURS,
+    CONF_UI_URL,
     DEFAULT_BASE,
+    DEFAULT_STALE_CHANNEL_HOURS,
     DOMAIN,
+    FIXED_ENTITY_KEYS,
     LOGGER,
 )
 from .hub import async_get_hub_keys
 from .protocol.schemas import ANNOUNCE_SCHEMA
 from .protocol.security import parse_public_key
 from .protocol.topics import Channel, valid_base_topic, valid_device_id
+
+OPTION_KEYS = (
+    CONF_MACHINE_TYPE,
+    CONF_UI_URL,
+    CONF_CHANNELS,
+    CONF_MAINTENANCE_INTERVAL,
+    CONF_STALE_CHANNEL_HOURS,
+)
+"""Options this flow edits; any other option (set elsewhere) is kept as it is."""
 
 
 class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -35,6 +69,12 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         self._announce: dict[str, Any] = {}
         self._base_topic = DEFAULT_BASE
         self._fingerprint = ""
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> FluxiLabOptionsFlow:
+        """Return the options flow of one device."""
+        return FluxiLabOptionsFlow()
 
     async def async_step_mqtt(
         self, discovery_info: MqttServiceInfo
@@ -54,7 +94,10 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="invalid_discovery_info")
         if announce["id"] != device_id:
             return self.async_abort(reason="invalid_discovery_info")
-        await self.async_set_unique_id(device_id)
+        entry = await self.async_set_unique_id(device_id)
+        if entry is not None and entry.source != SOURCE_IGNORE:
+            self._async_refresh_entry(entry, announce)
+        # Aborts for adopted and for ignored devices alike.
         self._abort_if_unique_id_configured()
         self._announce = announce
         self._base_topic = base
@@ -62,6 +105,23 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         self._fingerprint = hub_keys.derive(announce["key"]).fingerprint
         self.context["title_placeholders"] = {"name": announce["name"]}
         return await self.async_step_confirm()
+
+    @callback
+    def _async_refresh_entry(
+        self, entry: ConfigEntry, announce: dict[str, Any]
+    ) -> None:
+        """Take the announced name, unless the admin renamed the device.
+
+        The key is left alone on purpose: the running device compares it with the
+        confirmed one and raises a repair issue when it differs.
+        """
+        data = entry.data
+        renamed = entry.title not in (data.get(CONF_NAME), data[CONF_DEVICE_ID])
+        self.hass.config_entries.async_update_entry(
+            entry,
+            title=entry.title if renamed else announce["name"],
+            data={**data, CONF_NAME: announce["name"]},
+        )
 
     async def async_step_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -76,6 +136,7 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_BASE_TOPIC: self._base_topic,
                     CONF_DEVICE_KEY: announce["key"],
                     CONF_FINGERPRINT: self._fingerprint,
+                    CONF_NAME: announce["name"],
                 },
             )
         self._set_confirm_only()
@@ -126,3 +187,177 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Rename a device or move it to another base topic."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            base = user_input[CONF_BASE_TOPIC].strip().strip("/")
+            if not name:
+                errors[CONF_NAME] = "invalid_name"
+            elif not valid_base_topic(base):
+                errors[CONF_BASE_TOPIC] = "invalid_base_topic"
+            else:
+                return self.async_update_reload_and_abort(
+                    entry, title=name, data_updates={CONF_BASE_TOPIC: base}
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Required(CONF_NAME): str,
+                        probatio.Required(CONF_BASE_TOPIC): str,
+                    }
+                ),
+                user_input
+                or {
+                    CONF_NAME: entry.title,
+                    CONF_BASE_TOPIC: entry.data[CONF_BASE_TOPIC],
+                },
+            ),
+            description_placeholders={"device_id": entry.data[CONF_DEVICE_ID]},
+            errors=errors,
+        )
+
+
+class FluxiLabOptionsFlow(OptionsFlowWithReload):
+    """Per-device settings: machine type, routed UI, channels, maintenance."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and validate the device's options."""
+        errors: dict[str, str] = {}
+        announced = self._announced_channels()
+        if user_input is not None:
+            options = self._validate(user_input, announced, errors)
+            if not errors:
+                return self.async_create_entry(data=options)
+        current = {
+            key: value
+            for key, value in self.config_entry.options.items()
+            if key in OPTION_KEYS
+        }
+        if CONF_CHANNELS not in current:
+            current[CONF_CHANNELS] = list(announced)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                self._schema(announced), user_input or current
+            ),
+            errors=errors,
+        )
+
+    def _validate(
+        self,
+        user_input: dict[str, Any],
+        announced: dict[str, str],
+        errors: dict[str, str],
+    ) -> dict[str, Any]:
+        """Return the new options (others kept), filling ``errors`` when invalid."""
+        options = {
+            key: value
+            for key, value in self.config_entry.options.items()
+            if key not in OPTION_KEYS
+        }
+        if machine_type := str(user_input.get(CONF_MACHINE_TYPE) or "").strip():
+            engine = self.hass.data.get(ACCESS_ENGINE)
+            if engine is not None and machine_type not in engine.machine_types.data:
+                errors[CONF_MACHINE_TYPE] = "unknown_machine_type"
+            options[CONF_MACHINE_TYPE] = machine_type
+        if ui_url := str(user_input.get(CONF_UI_URL) or "").strip():
+            try:
+                options[CONF_UI_URL] = cv.url(ui_url)
+            except probatio.Invalid:
+                errors[CONF_UI_URL] = "invalid_url"
+        if CONF_CHANNELS in user_input:
+            channels = sorted(set(user_input[CONF_CHANNELS]))
+            # Every announced channel kept: store nothing, so that channels the
+            # device announces later are enabled too.
+            if set(channels) != set(announced):
+                options[CONF_CHANNELS] = channels
+        if (interval := user_input.get(CONF_MAINTENANCE_INTERVAL)) is not None:
+            options[CONF_MAINTENANCE_INTERVAL] = float(interval)
+        options[CONF_STALE_CHANNEL_HOURS] = float(
+            user_input.get(CONF_STALE_CHANNEL_HOURS, DEFAULT_STALE_CHANNEL_HOURS)
+        )
+        return options
+
+    def _announced_channels(self) -> dict[str, str]:
+        """Channel keys the device announced (with their names), when it runs.
+
+        Channels enabled earlier but not announced now stay listed, so that saving
+        the form does not silently drop them.
+        """
+        entry = self.config_entry
+        channels: dict[str, str] = {}
+        if entry.state is ConfigEntryState.LOADED:
+            for channel in entry.runtime_data.channels:
+                if channel["key"] not in FIXED_ENTITY_KEYS:
+                    channels[channel["key"]] = channel["name"]
+        for key in entry.options.get(CONF_CHANNELS) or []:
+            channels.setdefault(key, key)
+        return channels
+
+    def _schema(self, announced: dict[str, str]) -> probatio.Schema:
+        """Build the form; the machine type is a list once the engine has types."""
+        engine = self.hass.data.get(ACCESS_ENGINE)
+        machine_type: selector.Selector[Any]
+        if engine is not None:
+            machine_type = selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=[
+                        selector.SelectOptionDict(value=type_id, label=item["name"])
+                        for type_id, item in sorted(
+                            engine.machine_types.data.items(),
+                            key=lambda pair: str(pair[1]["name"]).casefold(),
+                        )
+                    ],
+                    mode=selector.SelectSelectorMode.DROPDOWN,
+                )
+            )
+        else:
+            machine_type = selector.TextSelector()
+        fields: dict[Any, Any] = {
+            probatio.Optional(CONF_MACHINE_TYPE): machine_type,
+            probatio.Optional(CONF_UI_URL): selector.TextSelector(
+                selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+            ),
+        }
+        if announced:
+            fields[probatio.Optional(CONF_CHANNELS)] = selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=[
+                        selector.SelectOptionDict(value=key, label=name)
+                        for key, name in announced.items()
+                    ],
+                    multiple=True,
+                    mode=selector.SelectSelectorMode.LIST,
+                )
+            )
+        fields[probatio.Optional(CONF_MAINTENANCE_INTERVAL)] = selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0.1,
+                step=0.1,
+                mode=selector.NumberSelectorMode.BOX,
+                unit_of_measurement="h",
+            )
+        )
+        fields[
+            probatio.Required(
+                CONF_STALE_CHANNEL_HOURS, default=DEFAULT_STALE_CHANNEL_HOURS
+            )
+        ] = selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0,
+                step=1,
+                mode=selector.NumberSelectorMode.BOX,
+                unit_of_measurement="h",
+            )
+        )
+        return probatio.Schema(fields)

@@ -1,0 +1,179 @@
+"""Repair issues of a FluxiLab device: an unconfirmed pairing key, maintenance due.
+
+When an adopted device announces a key other than the one the admin confirmed (or a
+device added by id announces its first key), the device runtime stops trusting it and
+calls :func:`async_create_key_changed_issue`. The fix flow shows the confirmed and the
+announced pairing fingerprints; only the admin's confirmation stores the new key and
+reloads the device. The access engine raises and clears the maintenance issue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+import probatio
+
+from .const import CONF_DEVICE_KEY, CONF_FINGERPRINT, CONF_PENDING_KEY, DOMAIN, LOGGER
+from .hub import HUB_KEYS, async_get_hub_keys
+from .protocol.security import fingerprint, parse_public_key
+
+KEY_CHANGED = "key_changed"
+"""An adopted device announced a different key."""
+PAIRING_REQUIRED = "pairing_required"
+"""A device added by id announced its first key."""
+MAINTENANCE_DUE = "maintenance_due"
+
+ATTR_ENTRY_ID = "entry_id"
+ATTR_KEY = "key"
+
+
+def key_issue_id(entry: ConfigEntry) -> str:
+    """Issue id of a device's pairing issue."""
+    return f"{KEY_CHANGED}_{entry.entry_id}"
+
+
+def maintenance_issue_id(entry: ConfigEntry) -> str:
+    """Issue id of a device's maintenance issue."""
+    return f"{MAINTENANCE_DUE}_{entry.entry_id}"
+
+
+@callback
+def async_create_key_changed_issue(
+    hass: HomeAssistant, entry: ConfigEntry, new_key: str
+) -> None:
+    """Ask the admin to confirm the pairing key a device announced."""
+    old_fingerprint: str | None = entry.data.get(CONF_FINGERPRINT)
+    new_fingerprint = "?"
+    if (hub := hass.data.get(HUB_KEYS)) is not None:
+        # Always loaded while a device runs; only the fix flow strictly needs it.
+        new_fingerprint = fingerprint(hub.public_bytes, parse_public_key(new_key))
+    first_key = entry.data.get(CONF_DEVICE_KEY) is None
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        key_issue_id(entry),
+        is_fixable=True,
+        # Kept over restarts: the runtime does not raise it again for a key that
+        # is already pending.
+        is_persistent=True,
+        severity=ir.IssueSeverity.WARNING if first_key else ir.IssueSeverity.ERROR,
+        translation_key=PAIRING_REQUIRED if first_key else KEY_CHANGED,
+        translation_placeholders={
+            "name": entry.title,
+            "old_fingerprint": old_fingerprint or "-",
+            "new_fingerprint": new_fingerprint,
+        },
+        data={ATTR_ENTRY_ID: entry.entry_id, ATTR_KEY: new_key},
+    )
+
+
+@callback
+def async_delete_key_changed_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Withdraw a device's pairing issue (the device returned to its key)."""
+    ir.async_delete_issue(hass, DOMAIN, key_issue_id(entry))
+
+
+@callback
+def async_create_maintenance_issue(
+    hass: HomeAssistant, entry: ConfigEntry, description: str
+) -> None:
+    """Tell the admin a device is due for maintenance."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        maintenance_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=MAINTENANCE_DUE,
+        translation_placeholders={
+            "name": entry.title,
+            "description": description or "-",
+        },
+    )
+
+
+@callback
+def async_delete_maintenance_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Withdraw a device's maintenance issue (maintenance was recorded)."""
+    ir.async_delete_issue(hass, DOMAIN, maintenance_issue_id(entry))
+
+
+@callback
+def async_delete_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Withdraw every issue of a device (it was removed)."""
+    async_delete_key_changed_issue(hass, entry)
+    async_delete_maintenance_issue(hass, entry)
+
+
+class ConfirmPairingFlow(RepairsFlow):
+    """Show both fingerprints; store the new key only when the admin confirms."""
+
+    def __init__(self, entry: ConfigEntry, key: str) -> None:
+        """Remember which device and which key the issue is about."""
+        self._entry = entry
+        self._key = key
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Start with the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Compare fingerprints, then trust the announced key."""
+        entry = self._entry
+        if entry.data.get(CONF_PENDING_KEY) != self._key:
+            # The device announced yet another key since: that one has its own
+            # issue; this confirmation would trust a key nobody compared.
+            return self.async_abort(reason="key_superseded")
+        hub = await async_get_hub_keys(self.hass)
+        new_fingerprint = hub.derive(self._key).fingerprint
+        if user_input is not None:
+            data = {
+                key: value
+                for key, value in entry.data.items()
+                if key != CONF_PENDING_KEY
+            }
+            data[CONF_DEVICE_KEY] = self._key
+            data[CONF_FINGERPRINT] = new_fingerprint
+            self.hass.config_entries.async_update_entry(entry, data=data)
+            LOGGER.info("Pairing of %s confirmed: %s", entry.title, new_fingerprint)
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=probatio.Schema({}),
+            description_placeholders={
+                "name": entry.title,
+                "old_fingerprint": entry.data.get(CONF_FINGERPRINT) or "-",
+                "new_fingerprint": new_fingerprint,
+            },
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
+) -> RepairsFlow:
+    """Create the fix flow of a pairing issue (the only fixable one)."""
+    entry_id = str((data or {}).get(ATTR_ENTRY_ID))
+    key = str((data or {}).get(ATTR_KEY))
+    if (entry := hass.config_entries.async_get_entry(entry_id)) is None:
+        return _GoneFlow()
+    return ConfirmPairingFlow(entry, key)
+
+
+class _GoneFlow(RepairsFlow):
+    """The device was removed while its issue was open."""
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Nothing to confirm any more."""
+        ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+        return self.async_abort(reason="device_removed")
