@@ -27,8 +27,7 @@ from custom_components.fluxilab.device import FluxiLabDevice
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.security import KeyPair, open_envelope
-
-from ..conftest import DEVICE_ID
+from tests.integration.conftest import DEVICE_ID
 
 MACHINE_TYPE = "fumehood"
 CREDENTIALS_TOPIC = f"fluxilab/{DEVICE_ID}/credentials"
