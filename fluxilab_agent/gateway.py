@@ -1,0 +1,1108 @@
+"""The gateway in front of the device's own UI: who may see it, and as whom.
+
+The gateway is the only listener a user reaches on a device. It lets a request
+through to the device UI (``upstream``) only with a valid gateway session, and a
+session is opened in one of two ways:
+
+* **Token entry (from the hub).** The hub sends the user's browser to
+  ``http(s)://<device ui>/<any path>?fluxilab_token=<JWT>``. The token is the HS256
+  JWT of :func:`fluxilab_protocol.security.issue_token` (audience
+  ``fluxilab:<device id>``, at most five minutes, claims ``sub``/``role``/``name``/
+  ``jti``) and is good for one entry only: a ``jti`` seen before is refused. A valid
+  token opens a session and answers with a tiny same-origin page that replaces
+  itself (meta refresh, history entry replaced) with the same URL minus the token,
+  so the token does not linger in the address bar or history. A plain HTTP redirect
+  is not used on purpose: the session cookie is ``SameSite=Strict``, and browsers
+  withhold such cookies from a redirect that continues a navigation started on
+  another site (the hub), which would land the user on the login page. An invalid
+  token (expired, forged, wrong audience, another device's, reused, malformed)
+  gets a 403 page; before pairing (no keys yet) token entry answers 503.
+* **Local login.** ``/_fluxilab/login`` checks a member id or name and PIN/password
+  against the credential mirror (bcrypt). Failed attempts are rate limited per
+  client address and logged without the secret.
+
+Sessions are random opaque ids in an ``HttpOnly``, ``SameSite=Strict`` cookie
+(``Secure`` and the ``__Host-`` prefix when ``cookie_secure``) naming a server-side
+record that expires ``session_ttl`` seconds after it was opened. Sessions opened by
+local login end as soon as the member disappears from the mirror.
+
+With a session, every method, path, query and body is reverse-proxied to
+``upstream`` (streamed, hop-by-hop headers dropped, ``Host`` rewritten, redirects
+passed back rather than followed, WebSocket upgrades proxied) with the identity
+added as headers, each value percent-encoded UTF-8 (RFC 3986; plain ASCII ids pass
+unchanged):
+
+* ``X-FluxiLab-User``: member id (token ``sub``);
+* ``X-FluxiLab-Role``: ``admin``, ``staff`` or ``user``;
+* ``X-FluxiLab-Name``: display name.
+
+Any ``X-FluxiLab-*``, ``Forwarded`` and ``X-Forwarded-*`` header a client sends is
+dropped, and so is the gateway's own cookie; ``X-Forwarded-For/-Proto/-Host`` are
+set by the gateway. Paths under ``/_fluxilab/`` (after percent-decoding) belong to
+the gateway and are never proxied:
+
+* ``GET /_fluxilab/`` the built-in status page (also ``/`` when no upstream);
+* ``GET|POST /_fluxilab/login`` the login form (``?next=<local path>``);
+* ``POST /_fluxilab/logout`` ends the session (CSRF token required);
+* ``GET /_fluxilab/status.json`` live status for the page (session required);
+* ``POST /_fluxilab/action`` runs a control (session and CSRF token required).
+
+The status page shows what ``status_provider()`` returns, a JSON-serialisable
+dict. Keys it understands: ``name``, ``kind``, ``telemetry`` (``{key: value}``,
+``{key: {"name", "value", "unit"}}`` or a list of ``{"key", "name", "value",
+"unit"}``), ``actions`` (names of the commands the device supports; when present,
+only those controls are offered); every other scalar or small object is listed as
+a fact. Controls call ``actions(name, args)`` with protocol command names:
+``relay`` ``{"on": bool}`` and ``sync`` ``{}`` for staff and admins, ``block`` and
+``unblock`` ``{}`` for admins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+import contextlib
+from dataclasses import dataclass, field
+import hmac
+import html
+import json
+import logging
+import secrets
+import time
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from fluxilab_protocol.security import (
+    ProtocolSecurityError,
+    SessionKeys,
+    verify_token,
+)
+
+if TYPE_CHECKING:
+    from .mirror import CredentialMirror
+
+_LOGGER = logging.getLogger(__name__)
+
+TOKEN_PARAM: Final = "fluxilab_token"  # noqa: S105  # a parameter name
+"""Query parameter carrying the hub's gateway token."""
+PREFIX: Final = "/_fluxilab/"
+"""Paths the gateway serves itself; never proxied."""
+COOKIE_NAME: Final = "fluxilab_session"
+SECURE_COOKIE_NAME: Final = "__Host-fluxilab_session"
+HEADER_USER: Final = "X-FluxiLab-User"
+HEADER_ROLE: Final = "X-FluxiLab-Role"
+HEADER_NAME: Final = "X-FluxiLab-Name"
+CSRF_HEADER: Final = "X-FluxiLab-CSRF"
+
+ROLE_RANK: Final[Mapping[str, int]] = {"user": 0, "staff": 1, "admin": 2}
+MAX_CLAIM_LENGTH: Final = 128
+MAX_LOGIN_LENGTH: Final = 128
+MAX_SECRET_LENGTH: Final = 1024
+MAX_SESSIONS: Final = 1000
+MAX_TRACKED_ADDRESSES: Final = 10_000
+STATUS_REFRESH_MS: Final = 2000
+UPSTREAM_CONNECT_TIMEOUT: Final = 10.0
+CHUNK_SIZE: Final = 64 * 1024
+
+_HOP_BY_HOP: Final = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+    }
+)
+_WS_HANDSHAKE: Final = frozenset(
+    {
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-protocol",
+        "sec-websocket-accept",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A button on the status page and the command it runs."""
+
+    id: str
+    label: str
+    command: str
+    args: Mapping[str, Any]
+    min_role: str
+
+
+CONTROLS: Final[tuple[Control, ...]] = (
+    Control("relay_on", "Relay on", "relay", {"on": True}, "staff"),
+    Control("relay_off", "Relay off", "relay", {"on": False}, "staff"),
+    Control("sync", "Sync with hub", "sync", {}, "staff"),
+    Control("block", "Block device", "block", {}, "admin"),
+    Control("unblock", "Unblock device", "unblock", {}, "admin"),
+)
+
+
+@dataclass(slots=True)
+class GatewaySession:
+    """One signed-in browser."""
+
+    user: str
+    role: str
+    name: str
+    via_login: bool
+    expires: float
+    """time.monotonic() deadline."""
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+
+def _role_rank(role: str) -> int:
+    return ROLE_RANK.get(role, 0)
+
+
+def _safe_next(value: str | None) -> str:
+    """Return a local path to go to after login; anything else becomes ``/``."""
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ord(char) < 0x20 or ord(char) == 0x7F for char in value)
+    ):
+        return "/"
+    return value
+
+
+def _header_value(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON safe to embed inside a ``<script type="application/json">`` element."""
+    return (
+        json.dumps(data, default=str)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+
+
+class Gateway:
+    """The device UI gateway: token entry, local login, sessions, reverse proxy."""
+
+    def __init__(
+        self,
+        *,
+        device_id: str,
+        keys_provider: Callable[[], SessionKeys | None],
+        mirror: CredentialMirror,
+        upstream: str | None,
+        status_provider: Callable[[], dict[str, Any]],
+        actions: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        session_ttl: int = 3600,
+        cookie_secure: bool = False,
+        login_max_failures: int = 5,
+        login_window: float = 60.0,
+    ) -> None:
+        """Configure the gateway; nothing listens until start()."""
+        if session_ttl <= 0:
+            raise ValueError("session_ttl must be positive")
+        self._device_id = device_id
+        self._keys_provider = keys_provider
+        self._mirror = mirror
+        self._upstream = URL(upstream.rstrip("/")) if upstream else None
+        if self._upstream is not None and (
+            self._upstream.scheme not in ("http", "https") or not self._upstream.host
+        ):
+            raise ValueError(f"upstream must be an http(s) URL, got {upstream!r}")
+        self._status_provider = status_provider
+        self._actions = actions
+        self._host = host
+        self._port = port
+        self._session_ttl = session_ttl
+        self._cookie_secure = cookie_secure
+        self._cookie_name = SECURE_COOKIE_NAME if cookie_secure else COOKIE_NAME
+        self._login_max_failures = login_max_failures
+        self._login_window = login_window
+        self._sessions: dict[str, GatewaySession] = {}
+        self._used_jti: dict[str, float] = {}
+        self._failures: dict[str, deque[float]] = {}
+        self._websockets: set[web.WebSocketResponse] = set()
+        self._client: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The bound port once started (``port=0`` picks a free one)."""
+        if self._runner is not None:
+            for address in self._runner.addresses:
+                if isinstance(address, tuple) and len(address) >= 2:
+                    return int(address[1])
+        return self._port
+
+    async def start(self) -> None:
+        """Start listening."""
+        if self._runner is not None:
+            raise RuntimeError("gateway already started")
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        app.on_shutdown.append(self._close_websockets)
+        if self._upstream is not None:
+            self._client = aiohttp.ClientSession(
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=UPSTREAM_CONNECT_TIMEOUT
+                ),
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),
+            )
+        # No access log: the request line of a token entry carries the token.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            await self._close_client()
+            raise
+        self._runner = runner
+        _LOGGER.info(
+            "Device UI gateway listening on http://%s:%s (%s)",
+            self._host,
+            self.port,
+            f"proxying {self._upstream}" if self._upstream else "built-in status page",
+        )
+
+    async def stop(self) -> None:
+        """Close every connection and stop listening."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        await self._close_client()
+        self._sessions.clear()
+
+    async def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    async def _close_websockets(self, _app: web.Application) -> None:
+        for ws in list(self._websockets):
+            await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"shutdown")
+
+    # -- dispatch ------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        """Route every request; the single place that decides what is proxied."""
+        if TOKEN_PARAM in request.query:
+            return await self._enter_with_token(request)
+        session_id, session = self._session_of(request)
+        path = request.path
+        if path.startswith(PREFIX) or path == PREFIX.rstrip("/"):
+            return await self._local(request, path[len(PREFIX) :], session_id, session)
+        if session is None:
+            return self._unauthenticated(request)
+        if self._upstream is None:
+            if path == "/" and request.method in ("GET", "HEAD"):
+                return self._status_page(session)
+            return self._message(404, "Not found", "There is nothing here.")
+        return await self._proxy(request, session)
+
+    async def _local(
+        self,
+        request: web.Request,
+        endpoint: str,
+        session_id: str | None,
+        session: GatewaySession | None,
+    ) -> web.StreamResponse:
+        method = request.method
+        if endpoint == "login":
+            if method == "POST":
+                return await self._login(request, session_id)
+            if method in ("GET", "HEAD"):
+                if session is not None:
+                    raise web.HTTPSeeOther(_safe_next(request.query.get("next")))
+                return self._login_page(request.query.get("next"))
+            return self._not_allowed(("GET", "POST"))
+        if session is None or session_id is None:
+            return self._unauthenticated(request)
+        if endpoint in ("", "status"):
+            if method not in ("GET", "HEAD"):
+                return self._not_allowed(("GET",))
+            return self._status_page(session)
+        if endpoint == "status.json":
+            if method not in ("GET", "HEAD"):
+                return self._not_allowed(("GET",))
+            return self._no_store(web.json_response(self._status_payload(session)))
+        if endpoint == "logout":
+            if method != "POST":
+                return self._not_allowed(("POST",))
+            return await self._logout(request, session_id, session)
+        if endpoint == "action":
+            if method != "POST":
+                return self._not_allowed(("POST",))
+            return await self._action(request, session)
+        return self._message(404, "Not found", "There is nothing here.")
+
+    def _unauthenticated(self, request: web.Request) -> web.StreamResponse:
+        if request.method in ("GET", "HEAD") and not request.headers.get("Upgrade"):
+            target = URL("/_fluxilab/login").with_query(
+                next=request.rel_url.raw_path_qs
+            )
+            return self._no_store(
+                web.Response(status=303, headers={"Location": str(target)})
+            )
+        return self._message(401, "Sign in needed", "Sign in to use this device.")
+
+    # -- sessions ------------------------------------------------------------
+
+    def _session_of(
+        self, request: web.Request
+    ) -> tuple[str | None, GatewaySession | None]:
+        session_id = request.cookies.get(self._cookie_name)
+        if not session_id:
+            return None, None
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None, None
+        if session.expires <= time.monotonic():
+            del self._sessions[session_id]
+            return None, None
+        if session.via_login:
+            member = self._mirror.by_id(session.user)
+            if member is None:
+                _LOGGER.info("Ending session of %s: no longer a member", session.user)
+                del self._sessions[session_id]
+                return None, None
+            session.role, session.name = member.level, member.name
+        return session_id, session
+
+    def _open_session(
+        self,
+        response: web.StreamResponse,
+        *,
+        user: str,
+        role: str,
+        name: str,
+        via_login: bool,
+        replaces: str | None = None,
+    ) -> GatewaySession:
+        now = time.monotonic()
+        if replaces is not None:
+            self._sessions.pop(replaces, None)
+        for stale in [sid for sid, s in self._sessions.items() if s.expires <= now]:
+            del self._sessions[stale]
+        while len(self._sessions) >= MAX_SESSIONS:
+            oldest = min(self._sessions, key=lambda sid: self._sessions[sid].expires)
+            del self._sessions[oldest]
+        session_id = secrets.token_urlsafe(32)
+        session = GatewaySession(
+            user=user,
+            role=role,
+            name=name,
+            via_login=via_login,
+            expires=now + self._session_ttl,
+        )
+        self._sessions[session_id] = session
+        response.set_cookie(
+            self._cookie_name,
+            session_id,
+            max_age=self._session_ttl,
+            path="/",
+            httponly=True,
+            secure=self._cookie_secure,
+            samesite="Strict",
+        )
+        return session
+
+    async def _enter_with_token(self, request: web.Request) -> web.StreamResponse:
+        remote = request.remote or "?"
+        keys = self._keys_provider()
+        if keys is None:
+            return self._message(
+                503,
+                "Device not paired yet",
+                "This device is not paired with the lab hub yet, so it cannot accept "
+                "links from Home Assistant. Sign in with your member id and PIN instead.",
+                link=("/_fluxilab/login", "Sign in"),
+            )
+        token = request.query.get(TOKEN_PARAM, "")
+        try:
+            claims = verify_token(keys, token, device_id=self._device_id)
+            user, role, name, jti = (
+                _claim(claims, claim) for claim in ("sub", "role", "name", "jti")
+            )
+            self._consume_jti(jti, claims["exp"])
+        except ProtocolSecurityError as err:
+            _LOGGER.warning("Refused a gateway token from %s: %s", remote, err.reason)
+            return self._message(
+                403,
+                "Link not valid",
+                "This link is expired, already used, or not meant for this device. "
+                "Open the device again from Home Assistant, or sign in here.",
+                link=("/_fluxilab/login", "Sign in"),
+            )
+        clean = request.rel_url.with_query(
+            [(k, v) for k, v in request.rel_url.query.items() if k != TOKEN_PARAM]
+        )
+        target = _safe_next(clean.raw_path_qs)
+        response = self._page(
+            "Signing in",
+            f'<p>Signing you in… <a href="{html.escape(target)}">Continue</a></p>',
+            head=f'<meta http-equiv="refresh" content="0;url={html.escape(target)}">',
+        )
+        old_id, _ = self._session_of(request)
+        self._open_session(
+            response, user=user, role=role, name=name, via_login=False, replaces=old_id
+        )
+        _LOGGER.info("Gateway entry for %s (%s) from %s", user, role, remote)
+        return response
+
+    def _consume_jti(self, jti: str, exp: Any) -> None:
+        now = time.time()
+        for old in [key for key, expiry in self._used_jti.items() if expiry < now]:
+            del self._used_jti[old]
+        if jti in self._used_jti:
+            raise ProtocolSecurityError("replay", "token already used")
+        self._used_jti[jti] = float(exp)
+
+    # -- login ---------------------------------------------------------------
+
+    def _failures_of(self, remote: str) -> deque[float]:
+        now = time.monotonic()
+        for address in [
+            a
+            for a, times in self._failures.items()
+            if not times or times[-1] <= now - self._login_window
+        ]:
+            del self._failures[address]
+        failures = self._failures.get(remote)
+        if failures is None:
+            if len(self._failures) >= MAX_TRACKED_ADDRESSES:
+                self._failures.pop(next(iter(self._failures)))
+            failures = self._failures[remote] = deque()
+        while failures and failures[0] <= now - self._login_window:
+            failures.popleft()
+        return failures
+
+    async def _login(
+        self, request: web.Request, old_session_id: str | None
+    ) -> web.StreamResponse:
+        if not self._same_origin(request):
+            return self._message(403, "Refused", "Cross-site form submission.")
+        remote = request.remote or "?"
+        form = await request.post()
+        login = str(form.get("login", "")).strip()
+        secret = str(form.get("secret", ""))
+        next_path = _safe_next(str(form.get("next", "")) or None)
+        failures = self._failures_of(remote)
+        if len(failures) >= self._login_max_failures:
+            _LOGGER.warning("Login from %s refused: too many failed attempts", remote)
+            return self._login_page(
+                next_path,
+                error="Too many failed attempts. Wait a minute and try again.",
+                status=429,
+            )
+        # Count the attempt before checking it, so parallel guesses are limited too.
+        failures.append(time.monotonic())
+        member = None
+        if (
+            login
+            and secret
+            and len(login) <= MAX_LOGIN_LENGTH
+            and len(secret) <= MAX_SECRET_LENGTH
+        ):
+            loop = asyncio.get_running_loop()
+            member = await loop.run_in_executor(
+                None, self._mirror.verify_login, login, secret
+            )
+        if member is None:
+            _LOGGER.warning(
+                "Failed device login for %r from %s (%d in the last %.0f s)",
+                login[:MAX_LOGIN_LENGTH],
+                remote,
+                len(failures),
+                self._login_window,
+            )
+            return self._login_page(
+                next_path, error="Unknown member or wrong PIN.", status=401
+            )
+        self._failures.pop(remote, None)
+        response = self._no_store(
+            web.Response(status=303, headers={"Location": next_path})
+        )
+        self._open_session(
+            response,
+            user=member.id,
+            role=member.level,
+            name=member.name,
+            via_login=True,
+            replaces=old_session_id,
+        )
+        _LOGGER.info("Device login by %s (%s) from %s", member.id, member.level, remote)
+        return response
+
+    async def _logout(
+        self, request: web.Request, session_id: str, session: GatewaySession
+    ) -> web.StreamResponse:
+        if not await self._csrf_ok(request, session):
+            return self._message(403, "Refused", "Missing or wrong form token.")
+        self._sessions.pop(session_id, None)
+        response = self._no_store(
+            web.Response(status=303, headers={"Location": "/_fluxilab/login"})
+        )
+        response.del_cookie(
+            self._cookie_name,
+            path="/",
+            secure=self._cookie_secure,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+
+    # -- status page and controls ---------------------------------------------
+
+    def _device_status(self) -> dict[str, Any]:
+        try:
+            status = self._status_provider()
+        except Exception:
+            _LOGGER.exception("The device status provider failed")
+            return {}
+        return status if isinstance(status, dict) else {}
+
+    def _controls(
+        self, session: GatewaySession, status: dict[str, Any]
+    ) -> list[Control]:
+        if self._actions is None:
+            return []
+        supported = status.get("actions")
+        rank = _role_rank(session.role)
+        return [
+            control
+            for control in CONTROLS
+            if rank >= _role_rank(control.min_role)
+            and (not isinstance(supported, list) or control.command in supported)
+        ]
+
+    def _status_payload(self, session: GatewaySession) -> dict[str, Any]:
+        status = self._device_status()
+        return {
+            "device": json.loads(json.dumps(status, default=str)),
+            "user": {"id": session.user, "name": session.name, "role": session.role},
+            "controls": [
+                {"id": c.id, "label": c.label} for c in self._controls(session, status)
+            ],
+            "expires_in": max(0, round(session.expires - time.monotonic())),
+        }
+
+    async def _action(
+        self, request: web.Request, session: GatewaySession
+    ) -> web.StreamResponse:
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        if not await self._csrf_ok(request, session):
+            return (
+                web.json_response({"ok": False, "error": "csrf"}, status=403)
+                if wants_json
+                else self._message(403, "Refused", "Missing form token.")
+            )
+        form = await request.post()
+        control_id = str(form.get("control", ""))
+        status = self._device_status()
+        control = next(
+            (c for c in self._controls(session, status) if c.id == control_id), None
+        )
+        if control is None or self._actions is None:
+            _LOGGER.warning(
+                "Refused control %r for %s (%s)", control_id, session.user, session.role
+            )
+            if wants_json:
+                return web.json_response(
+                    {"ok": False, "error": "forbidden"}, status=403
+                )
+            return self._message(403, "Refused", "You may not use this control.")
+        _LOGGER.info("Control %s by %s (%s)", control.id, session.user, session.role)
+        try:
+            await self._actions(control.command, dict(control.args))
+        except Exception:
+            _LOGGER.exception("Control %s failed", control.id)
+            if wants_json:
+                return web.json_response({"ok": False, "error": "failed"}, status=500)
+            return self._message(500, "Failed", "The device could not do that.")
+        if wants_json:
+            return web.json_response({"ok": True})
+        home = "/" if self._upstream is None else PREFIX
+        return web.Response(status=303, headers={"Location": home})
+
+    async def _csrf_ok(self, request: web.Request, session: GatewaySession) -> bool:
+        if not self._same_origin(request):
+            return False
+        token = request.headers.get(CSRF_HEADER)
+        if token is None and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            token = str((await request.post()).get("csrf", ""))
+        if not token:
+            return False
+        return hmac.compare_digest(token.encode(), session.csrf.encode())
+
+    @staticmethod
+    def _same_origin(request: web.Request) -> bool:
+        """Refuse POSTs whose Origin names another site (browsers always send it)."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True
+        _, _, authority = origin.partition("://")
+        return bool(authority) and authority.lower() == request.host.lower()
+
+    # -- proxy ---------------------------------------------------------------
+
+    @staticmethod
+    def _upstream_url(base: URL, request: web.Request) -> URL:
+        return URL(str(base) + request.rel_url.raw_path_qs, encoded=True)
+
+    def _upstream_headers(
+        self, request: web.Request, session: GatewaySession
+    ) -> CIMultiDict[str]:
+        drop = set(_HOP_BY_HOP) | _WS_HANDSHAKE
+        drop.update(
+            token.strip().lower()
+            for token in request.headers.get("Connection", "").split(",")
+        )
+        headers: CIMultiDict[str] = CIMultiDict()
+        for name, value in request.headers.items():
+            lower = name.lower()
+            if (
+                lower in drop
+                or lower.startswith(("x-fluxilab-", "x-forwarded-"))
+                or lower == "forwarded"
+            ):
+                continue
+            if lower == "cookie":
+                kept = self._strip_own_cookie(value)
+                if kept:
+                    headers.add(name, kept)
+                continue
+            headers.add(name, value)
+        headers[HEADER_USER] = _header_value(session.user)
+        headers[HEADER_ROLE] = _header_value(session.role)
+        headers[HEADER_NAME] = _header_value(session.name)
+        headers["X-Forwarded-For"] = request.remote or ""
+        headers["X-Forwarded-Proto"] = request.scheme
+        headers["X-Forwarded-Host"] = request.host
+        return headers
+
+    def _strip_own_cookie(self, header: str) -> str:
+        kept = [
+            part.strip()
+            for part in header.split(";")
+            if part.strip()
+            and part.split("=", 1)[0].strip() not in (COOKIE_NAME, SECURE_COOKIE_NAME)
+        ]
+        return "; ".join(kept)
+
+    @staticmethod
+    def _response_headers(
+        base: str, upstream_headers: Iterable[tuple[str, str]]
+    ) -> CIMultiDict[str]:
+        headers: CIMultiDict[str] = CIMultiDict()
+        for name, value in upstream_headers:
+            lower = name.lower()
+            if lower in _HOP_BY_HOP:
+                continue
+            if lower == "set-cookie" and value.split("=", 1)[0].strip() in (
+                COOKIE_NAME,
+                SECURE_COOKIE_NAME,
+            ):
+                continue
+            if lower == "location" and value.startswith(base):
+                # An upstream that names itself absolutely is sent back to the gateway.
+                local = value[len(base) :]
+                headers.add(name, local if local.startswith("/") else "/" + local)
+                continue
+            headers.add(name, value)
+        return headers
+
+    async def _proxy(
+        self, request: web.Request, session: GatewaySession
+    ) -> web.StreamResponse:
+        if (
+            request.method == "GET"
+            and request.headers.get("Upgrade", "").lower() == "websocket"
+        ):
+            return await self._proxy_websocket(request, session)
+        client, base = self._client, self._upstream
+        if client is None or base is None:
+            return self._unavailable()
+        try:
+            upstream = await client.request(
+                request.method,
+                self._upstream_url(base, request),
+                headers=self._upstream_headers(request, session),
+                data=request.content if request.body_exists else None,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, TimeoutError) as err:
+            _LOGGER.warning("Device UI upstream unreachable: %s", err)
+            return self._unavailable()
+        response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+        response.headers.extend(
+            self._response_headers(str(base), upstream.headers.items())
+        )
+        try:
+            await response.prepare(request)
+            async for chunk in upstream.content.iter_chunked(CHUNK_SIZE):
+                await response.write(chunk)
+            await response.write_eof()
+        except (aiohttp.ClientError, ConnectionError) as err:
+            # Upstream or client went away mid-body; the connection is dropped.
+            _LOGGER.debug("Proxied response ended early: %s", err)
+        finally:
+            upstream.release()
+        return response
+
+    async def _proxy_websocket(
+        self, request: web.Request, session: GatewaySession
+    ) -> web.StreamResponse:
+        client, base = self._client, self._upstream
+        if client is None or base is None:
+            return self._unavailable()
+        protocols = [
+            p.strip()
+            for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")
+            if p.strip()
+        ]
+        try:
+            upstream_ws = await client.ws_connect(
+                self._upstream_url(base, request),
+                headers=self._upstream_headers(request, session),
+                protocols=protocols,
+            )
+        except (aiohttp.ClientError, TimeoutError) as err:
+            _LOGGER.warning("Device UI upstream WebSocket refused: %s", err)
+            return self._unavailable()
+        ws = web.WebSocketResponse(
+            protocols=[upstream_ws.protocol] if upstream_ws.protocol else []
+        )
+        try:
+            await ws.prepare(request)
+            self._websockets.add(ws)
+            await self._pump(ws, upstream_ws)
+        finally:
+            self._websockets.discard(ws)
+            await upstream_ws.close()
+            await ws.close()
+        return ws
+
+    @staticmethod
+    async def _pump(
+        client_ws: web.WebSocketResponse,
+        upstream_ws: aiohttp.ClientWebSocketResponse[bool],
+    ) -> None:
+        """Relay messages both ways until either side closes."""
+
+        async def to_upstream() -> None:
+            async for msg in client_ws:
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    await upstream_ws.send_str(msg.data)
+                elif msg.type is aiohttp.WSMsgType.BINARY:
+                    await upstream_ws.send_bytes(msg.data)
+                else:
+                    break
+            await upstream_ws.close(code=_close_code(client_ws.close_code))
+
+        async def to_client() -> None:
+            async for msg in upstream_ws:
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    await client_ws.send_str(msg.data)
+                elif msg.type is aiohttp.WSMsgType.BINARY:
+                    await client_ws.send_bytes(msg.data)
+                else:
+                    break
+            await client_ws.close(code=_close_code(upstream_ws.close_code))
+
+        tasks = {asyncio.create_task(to_upstream()), asyncio.create_task(to_client())}
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # -- pages ---------------------------------------------------------------
+
+    @staticmethod
+    def _no_store(response: web.StreamResponse) -> web.StreamResponse:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def _page(
+        self,
+        title: str,
+        body: str,
+        *,
+        status: int = 200,
+        head: str = "",
+        script: str = "",
+    ) -> web.Response:
+        nonce = secrets.token_urlsafe(16)
+        script_tag = f'<script nonce="{nonce}">{script}</script>' if script else ""
+        text = _PAGE.format(
+            title=html.escape(title),
+            nonce=nonce,
+            style=_STYLE,
+            head=head,
+            body=body,
+            script=script_tag,
+        )
+        response = web.Response(
+            status=status, text=text, content_type="text/html", charset="utf-8"
+        )
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; style-src 'nonce-{nonce}'; "
+            f"script-src 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
+        self._no_store(response)
+        return response
+
+    def _message(
+        self,
+        status: int,
+        title: str,
+        text: str,
+        *,
+        link: tuple[str, str] | None = None,
+    ) -> web.Response:
+        extra = (
+            f'<p><a class="button" href="{html.escape(link[0])}">'
+            f"{html.escape(link[1])}</a></p>"
+            if link
+            else ""
+        )
+        return self._page(
+            title,
+            f'<main class="card narrow"><h1>{html.escape(title)}</h1>'
+            f"<p>{html.escape(text)}</p>{extra}</main>",
+            status=status,
+        )
+
+    def _unavailable(self) -> web.Response:
+        return self._message(
+            502, "Device UI unavailable", "The device's own UI is not answering."
+        )
+
+    @staticmethod
+    def _not_allowed(allowed: tuple[str, ...]) -> web.Response:
+        return web.Response(
+            status=405, text="Method not allowed", headers={"Allow": ", ".join(allowed)}
+        )
+
+    def _login_page(
+        self, next_path: str | None, *, error: str | None = None, status: int = 200
+    ) -> web.Response:
+        paired = self._keys_provider() is not None
+        error_html = (
+            f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+        )
+        hint = (
+            "Or open this device from FluxiLab in Home Assistant."
+            if paired
+            else "This device is not paired with the lab hub yet."
+        )
+        body = (
+            '<main class="card narrow"><h1>Sign in</h1>'
+            f"{error_html}"
+            '<form method="post" action="/_fluxilab/login">'
+            f'<input type="hidden" name="next" value="{html.escape(_safe_next(next_path))}">'
+            '<label>Member id or name<input name="login" autocomplete="username" '
+            'autocapitalize="none" required maxlength="128" autofocus></label>'
+            '<label>PIN or password<input name="secret" type="password" '
+            'autocomplete="current-password" required></label>'
+            '<button type="submit">Sign in</button></form>'
+            f'<p class="muted">{html.escape(hint)}</p></main>'
+        )
+        return self._page("Sign in", body, status=status)
+
+    def _status_page(self, session: GatewaySession) -> web.Response:
+        payload = self._status_payload(session)
+        csrf = html.escape(session.csrf)
+        controls = "".join(
+            '<form class="control" method="post" action="/_fluxilab/action">'
+            f'<input type="hidden" name="csrf" value="{csrf}">'
+            f'<input type="hidden" name="control" value="{html.escape(c["id"])}">'
+            f'<button type="submit">{html.escape(c["label"])}</button></form>'
+            for c in payload["controls"]
+        )
+        controls_html = (
+            f'<section class="card"><h2>Controls</h2><div class="controls">{controls}'
+            '</div><p id="fl-result" class="muted" aria-live="polite"></p></section>'
+            if controls
+            else ""
+        )
+        device_name = str(payload["device"].get("name") or self._device_id)
+        body = (
+            '<header class="bar"><div><h1 id="fl-name">'
+            f"{html.escape(device_name)}</h1>"
+            '<p class="muted" id="fl-kind"></p></div>'
+            '<form method="post" action="/_fluxilab/logout">'
+            f'<input type="hidden" name="csrf" value="{csrf}">'
+            '<button type="submit" class="secondary">Sign out</button></form></header>'
+            '<section class="card"><h2>Signed in</h2><p id="fl-user">'
+            f"{html.escape(session.name)} · {html.escape(session.role)}</p></section>"
+            '<section class="card"><h2>Live telemetry</h2>'
+            '<table id="fl-telemetry"><tbody></tbody></table>'
+            '<p id="fl-stale" class="error" hidden>Connection lost; retrying…</p>'
+            "<noscript><p>Reload the page to refresh.</p></noscript></section>"
+            '<section class="card"><h2>Device</h2><dl id="fl-facts"></dl></section>'
+            f"{controls_html}"
+            '<script type="application/json" id="fl-data">'
+            f"{_json_for_script({'status': payload, 'refresh_ms': STATUS_REFRESH_MS})}"
+            "</script>"
+        )
+        return self._page(device_name, body, script=_STATUS_SCRIPT)
+
+
+def _claim(claims: Mapping[str, Any], name: str) -> str:
+    """Return one identity claim of a verified token, or raise if it is unusable."""
+    value = claims.get(name)
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_CLAIM_LENGTH:
+        raise ProtocolSecurityError("malformed", f"claim {name} missing or too long")
+    return value
+
+
+def _close_code(code: int | None) -> int:
+    """Return a close code that may be sent on the wire (1005/1006 may not)."""
+    if code is None or code in (1005, 1006) or not 1000 <= code <= 4999:
+        return int(aiohttp.WSCloseCode.OK)
+    return code
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="referrer" content="no-referrer">
+<title>{title} · FluxiLab</title>{head}
+<style nonce="{nonce}">{style}</style></head>
+<body>{body}{script}</body></html>
+"""
+
+_STYLE = """
+:root{--bg:#f4f6f8;--card:#fff;--fg:#1c2329;--muted:#5f6b76;--accent:#0b6bcb;
+--accent-fg:#fff;--line:#dde3e8;--error:#b3261e;--ok:#1b7f3b}
+@media (prefers-color-scheme:dark){:root{--bg:#111417;--card:#1b2025;--fg:#e6eaee;
+--muted:#9aa6b1;--accent:#5aa9ff;--accent-fg:#0b1620;--line:#2c343c;--error:#ff8a80;
+--ok:#7ddc94}}
+*{box-sizing:border-box}
+body{margin:0;padding:1rem;background:var(--bg);color:var(--fg);
+font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1rem;margin:0 0 .5rem;
+color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+.card{background:var(--card);border:1px solid var(--line);border-radius:12px;
+padding:1rem;margin:0 auto 1rem;max-width:40rem}
+.narrow{max-width:24rem;margin-top:10vh}
+.bar{display:flex;justify-content:space-between;align-items:center;gap:1rem;
+max-width:40rem;margin:0 auto 1rem}
+.muted{color:var(--muted)}.error{color:var(--error)}.on{color:var(--ok)}
+label{display:block;margin:0 0 .75rem;font-weight:600}
+input{display:block;width:100%;margin-top:.25rem;padding:.6rem;font:inherit;
+border:1px solid var(--line);border-radius:8px;background:var(--bg);color:var(--fg)}
+button,.button{display:inline-block;padding:.6rem 1rem;font:inherit;font-weight:600;
+border:0;border-radius:8px;background:var(--accent);color:var(--accent-fg);
+text-decoration:none;cursor:pointer}
+button.secondary{background:transparent;color:var(--accent);border:1px solid var(--line)}
+.controls{display:flex;flex-wrap:wrap;gap:.5rem}
+table{width:100%;border-collapse:collapse}
+td{padding:.4rem 0;border-bottom:1px solid var(--line)}
+td.value{text-align:right;font-variant-numeric:tabular-nums;font-weight:600}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}
+dt{color:var(--muted)}dd{margin:0}
+"""
+
+_STATUS_SCRIPT = """
+(() => {
+  const boot = JSON.parse(document.getElementById("fl-data").textContent);
+  const $ = (id) => document.getElementById(id);
+  const human = (key) => String(key).replace(/_/g, " ");
+  const fmt = (v) => {
+    if (v === null || v === undefined) return "-";
+    if (typeof v === "boolean") return v ? "yes" : "no";
+    if (typeof v === "number") return v.toLocaleString(undefined, {maximumFractionDigits: 3});
+    if (typeof v === "object") return Object.entries(v).map(([k, x]) => human(k) + ": " + fmt(x)).join(", ");
+    return String(v);
+  };
+  const rows = (t) => {
+    if (Array.isArray(t)) return t.map((c) => [c.name || c.key, c.value, c.unit]);
+    if (t && typeof t === "object") return Object.entries(t).map(([k, c]) =>
+      c && typeof c === "object" ? [c.name || human(k), c.value, c.unit] : [human(k), c, null]);
+    return [];
+  };
+  const render = (s) => {
+    const d = s.device || {};
+    if (d.name) $("fl-name").textContent = d.name;
+    $("fl-kind").textContent = d.kind ? human(d.kind) : "";
+    $("fl-user").textContent = s.user.name + " · " + s.user.role;
+    const body = $("fl-telemetry").tBodies[0];
+    body.replaceChildren(...rows(d.telemetry).map(([name, value, unit]) => {
+      const tr = document.createElement("tr");
+      const a = document.createElement("td"); a.textContent = name;
+      const b = document.createElement("td"); b.className = "value";
+      b.textContent = fmt(value) + (unit ? " " + unit : "");
+      tr.append(a, b); return tr;
+    }));
+    const facts = Object.entries(d).filter(([k]) => !["name", "kind", "telemetry", "actions"].includes(k));
+    $("fl-facts").replaceChildren(...facts.flatMap(([k, v]) => {
+      const dt = document.createElement("dt"); dt.textContent = human(k);
+      const dd = document.createElement("dd"); dd.textContent = fmt(v);
+      return [dt, dd];
+    }));
+  };
+  const refresh = async () => {
+    try {
+      const r = await fetch("/_fluxilab/status.json", {cache: "no-store", credentials: "same-origin"});
+      if (r.status === 401 || r.redirected) {
+        location.assign("/_fluxilab/login?next=" + encodeURIComponent(location.pathname));
+        return;
+      }
+      if (!r.ok) throw new Error(r.status);
+      render(await r.json());
+      $("fl-stale").hidden = true;
+    } catch (e) { $("fl-stale").hidden = false; }
+  };
+  document.querySelectorAll("form.control").forEach((f) => f.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const out = $("fl-result");
+    try {
+      const r = await fetch(f.action, {method: "POST", body: new URLSearchParams(new FormData(f)),
+        headers: {"Accept": "application/json"}, credentials: "same-origin"});
+      const j = await r.json().catch(() => ({}));
+      out.textContent = j.ok ? "Done." : "Refused (" + (j.error || r.status) + ").";
+    } catch (e) { out.textContent = "Failed."; }
+    refresh();
+  }));
+  render(boot.status);
+  setInterval(refresh, boot.refresh_ms);
+})();
+"""

@@ -1,0 +1,961 @@
+"""The device UI gateway: token entry, local login, sessions, proxy, status page.
+
+Everything runs on 127.0.0.1: a real gateway on a free port in front of a real tiny
+aiohttp upstream that records every request it gets and echoes the headers back,
+and a real credential mirror with bcrypt cost 4.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+import gzip
+import hashlib
+from http.cookies import SimpleCookie
+import json
+import logging
+from pathlib import Path
+import re
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import pytest
+from yarl import URL
+
+from fluxilab_agent.gateway import (
+    COOKIE_NAME,
+    SECURE_COOKIE_NAME,
+    TOKEN_PARAM,
+    Gateway,
+)
+from fluxilab_agent.mirror import CredentialMirror, hash_secret
+from fluxilab_protocol.security import KeyPair, SessionKeys, issue_token
+
+DEVICE_ID = "hood-1"
+PINS = {"m-user": "246810", "m-staff": "135791", "m-admin": "424242"}
+
+
+def _credentials(*member_ids: str, generation: int = 1) -> dict[str, Any]:
+    people = {
+        "m-user": ("Niccolò Rossi", "user"),
+        "m-staff": ("Ada Lovelace", "staff"),
+        "m-admin": ("Grace Hopper", "admin"),
+    }
+    return {
+        "generation": generation,
+        "members": [
+            {
+                "id": member_id,
+                "name": people[member_id][0],
+                "level": people[member_id][1],
+                "cards": [f"card-{member_id}"],
+                "pin_hash": hash_secret(PINS[member_id], rounds=4),
+                "maintenance": False,
+            }
+            for member_id in member_ids
+        ],
+    }
+
+
+def _pair() -> SessionKeys:
+    return KeyPair.generate().derive(KeyPair.generate().public_b64)
+
+
+@dataclass
+class Upstream:
+    """A device UI that records what reaches it."""
+
+    url: str
+    hits: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[Upstream]:
+    state = Upstream(url="")
+
+    async def echo(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        hit = {
+            "method": request.method,
+            "raw_path": request.raw_path,
+            "headers": list(request.headers.items()),
+            "body_len": len(body),
+            "body_sha": hashlib.sha256(body).hexdigest(),
+        }
+        state.hits.append(hit)
+        if request.path == "/redirect":
+            raise web.HTTPFound(state.url + "/elsewhere")
+        if request.path == "/gzip":
+            return web.Response(
+                body=gzip.compress(b"compressed payload"),
+                headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"},
+            )
+        if request.path == "/cookie":
+            response = web.json_response(hit)
+            response.set_cookie("ui_pref", "dark")
+            response.set_cookie(COOKIE_NAME, "hijack")
+            return response
+        return web.json_response(hit)
+
+    async def websocket(request: web.Request) -> web.StreamResponse:
+        state.hits.append({"method": "WS", "raw_path": request.raw_path})
+        ws = web.WebSocketResponse(protocols=("fluxi.v1",))
+        await ws.prepare(request)
+        await ws.send_str("hello " + request.headers.get("X-FluxiLab-User", "?"))
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                await ws.send_str("echo:" + msg.data)
+            elif msg.type is aiohttp.WSMsgType.BINARY:
+                await ws.send_bytes(msg.data[::-1])
+        return ws
+
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app.router.add_get("/ws", websocket)
+    app.router.add_route("*", "/{tail:.*}", echo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    state.url = f"http://127.0.0.1:{port}"
+    yield state
+    await runner.cleanup()
+
+
+@pytest.fixture
+def keys() -> SessionKeys:
+    return _pair()
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> CredentialMirror:
+    mirror = CredentialMirror(tmp_path / "credentials.json")
+    mirror.replace(_credentials("m-user", "m-staff", "m-admin"))
+    return mirror
+
+
+@dataclass
+class Actions:
+    """Records what the status page's controls asked the device to do."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    fail: bool = False
+
+    async def __call__(self, name: str, args: dict[str, Any]) -> None:
+        if self.fail:
+            raise RuntimeError("relay driver fault")
+        self.calls.append((name, args))
+
+
+STATUS = {
+    "name": "Fumehood 1",
+    "kind": "fumehood",
+    "online": True,
+    "telemetry": {
+        "face_velocity": {"name": "Face velocity", "value": 0.52, "unit": "m/s"},
+        "sash": {"name": "Sash height", "value": 40, "unit": "%"},
+    },
+    "actions": ["relay", "sync", "block", "unblock"],
+}
+
+GatewayFactory = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture
+async def make_gateway(
+    keys: SessionKeys, mirror: CredentialMirror
+) -> AsyncIterator[GatewayFactory]:
+    started: list[Gateway] = []
+
+    async def factory(**kwargs: Any) -> Gateway:
+        options: dict[str, Any] = {
+            "device_id": DEVICE_ID,
+            "keys_provider": lambda: keys,
+            "mirror": mirror,
+            "upstream": None,
+            "status_provider": lambda: STATUS,
+            "port": 0,
+        }
+        options.update(kwargs)
+        gateway = Gateway(**options)
+        await gateway.start()
+        started.append(gateway)
+        return gateway
+
+    yield factory
+    for gateway in started:
+        await gateway.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    # Cookies are handled by hand so every test states exactly what it sends.
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
+    ) as session:
+        yield session
+
+
+def _base(gateway: Gateway) -> str:
+    return f"http://127.0.0.1:{gateway.port}"
+
+
+def _token(keys: SessionKeys, **kwargs: Any) -> str:
+    options: dict[str, Any] = {
+        "device_id": DEVICE_ID,
+        "subject": "m-staff",
+        "role": "staff",
+        "name": "Ada Lovelace",
+    }
+    options.update(kwargs)
+    return issue_token(keys, **options)
+
+
+def _session_cookie(response: aiohttp.ClientResponse, name: str = COOKIE_NAME) -> str:
+    cookies: SimpleCookie = SimpleCookie()
+    for header in response.headers.getall("Set-Cookie", []):
+        cookies.load(header)
+    return cookies[name].value
+
+
+async def _enter(
+    http: aiohttp.ClientSession, gateway: Gateway, keys: SessionKeys, **claims: Any
+) -> str:
+    """Use a fresh token and return the session cookie header."""
+    async with http.get(
+        _base(gateway) + "/", params={TOKEN_PARAM: _token(keys, **claims)}
+    ) as response:
+        assert response.status == 200
+        return f"{COOKIE_NAME}={_session_cookie(response)}"
+
+
+async def _login(
+    http: aiohttp.ClientSession, gateway: Gateway, login: str, secret: str, **form: str
+) -> aiohttp.ClientResponse:
+    async with http.post(
+        _base(gateway) + "/_fluxilab/login",
+        data={"login": login, "secret": secret, **form},
+        allow_redirects=False,
+    ) as response:
+        await response.read()
+        return response
+
+
+def _identity(hit: dict[str, Any]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name, value in hit["headers"]:
+        if name.lower().startswith("x-fluxilab-"):
+            found.setdefault(name.lower(), []).append(value)
+    return found
+
+
+# -- token entry --------------------------------------------------------------
+
+
+async def test_token_entry_opens_session_and_proxies_identity(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url, session_ttl=900)
+    token = _token(keys, subject="m-user", role="user", name="Niccolò Rossi")
+    async with http.get(
+        _base(gateway) + "/lab/page",
+        params={"tab": "live", TOKEN_PARAM: token},
+        allow_redirects=False,
+    ) as response:
+        page = await response.text()
+        assert response.status == 200
+        set_cookie = response.headers.getall("Set-Cookie")
+        session_id = _session_cookie(response)
+    assert upstream.hits == []
+    assert len(set_cookie) == 1
+    attributes = {part.strip().lower() for part in set_cookie[0].split(";")}
+    assert {"httponly", "samesite=strict", "path=/", "max-age=900"} <= attributes
+    assert "secure" not in attributes
+    assert len(session_id) >= 40
+    # The page replaces itself with the same URL without the token.
+    assert '<meta http-equiv="refresh" content="0;url=/lab/page?tab=live">' in page
+    assert token not in page
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+
+    async with http.get(
+        _base(gateway) + "/lab/page?tab=live",
+        headers={
+            "Cookie": f"theme=dark; {COOKIE_NAME}={session_id}",
+            "X-FluxiLab-User": "m-admin",
+            "x-fluxilab-role": "admin",
+            "X-Fluxilab-Extra": "1",
+            "X-Forwarded-For": "10.6.6.6",
+        },
+    ) as response:
+        assert response.status == 200
+        echoed = await response.json()
+    assert len(upstream.hits) == 1
+    assert echoed["raw_path"] == "/lab/page?tab=live"
+    assert _identity(echoed) == {
+        "x-fluxilab-user": ["m-user"],
+        "x-fluxilab-role": ["user"],
+        "x-fluxilab-name": ["Niccol%C3%B2%20Rossi"],
+    }
+    headers = dict(echoed["headers"])
+    assert headers["Host"] == URL(upstream.url).raw_authority
+    assert headers["Cookie"] == "theme=dark"
+    assert headers["X-Forwarded-For"] == "127.0.0.1"
+    assert headers["X-Forwarded-Host"] == f"127.0.0.1:{gateway.port}"
+
+
+async def test_secure_cookie_uses_host_prefix(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
+) -> None:
+    gateway = await make_gateway(cookie_secure=True)
+    async with http.get(
+        _base(gateway) + "/", params={TOKEN_PARAM: _token(keys)}
+    ) as response:
+        assert response.status == 200
+        (set_cookie,) = response.headers.getall("Set-Cookie")
+    assert set_cookie.startswith(f"{SECURE_COOKIE_NAME}=")
+    attributes = {part.strip().lower() for part in set_cookie.split(";")}
+    assert {"httponly", "samesite=strict", "secure", "path=/"} <= attributes
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(
+            lambda keys: _token(keys, now=time.time() - 400, lifetime=60), id="expired"
+        ),
+        pytest.param(lambda keys: _token(_pair()), id="forged"),
+        pytest.param(
+            lambda keys: _token(keys, device_id="hood-2"), id="wrong-audience"
+        ),
+        pytest.param(
+            lambda keys: _token(_pair(), device_id="hood-2"), id="other-device"
+        ),
+        pytest.param(lambda keys: _token(keys, name=""), id="empty-name"),
+        pytest.param(lambda keys: _token(keys)[:-4] + "AAAA", id="tampered-signature"),
+        pytest.param(lambda keys: "not.a.jwt", id="garbage"),
+        pytest.param(lambda keys: "", id="empty"),
+    ],
+)
+async def test_bad_tokens_are_refused(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+    make_token: Callable[[SessionKeys], str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    token = make_token(keys)
+    caplog.set_level(logging.INFO)
+    for path in ("/", "/api/relay", "/_fluxilab/status.json"):
+        async with http.get(
+            _base(gateway) + path, params={TOKEN_PARAM: token}, allow_redirects=False
+        ) as response:
+            page = await response.text()
+            assert response.status == 403
+            assert "Set-Cookie" not in response.headers
+            assert "Link not valid" in page
+    assert upstream.hits == []
+    assert "Refused a gateway token" in caplog.text
+    if token:
+        assert token not in caplog.text
+
+
+async def test_token_is_single_use(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    url = _base(gateway) + "/"
+    token = _token(keys)
+    async with http.get(url, params={TOKEN_PARAM: token}) as response:
+        assert response.status == 200
+        cookie = f"{COOKIE_NAME}={_session_cookie(response)}"
+    # Replayed, with or without the session it opened: refused, nothing proxied.
+    for headers in ({}, {"Cookie": cookie}):
+        async with http.get(
+            url, params={TOKEN_PARAM: token}, headers=headers
+        ) as response:
+            assert response.status == 403
+    assert upstream.hits == []
+    # The first session still works.
+    async with http.get(url, headers={"Cookie": cookie}) as response:
+        assert response.status == 200
+    assert len(upstream.hits) == 1
+
+
+async def test_unpaired_device_refuses_tokens_but_allows_login(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url, keys_provider=lambda: None)
+    async with http.get(
+        _base(gateway) + "/", params={TOKEN_PARAM: _token(keys)}
+    ) as response:
+        assert response.status == 503
+        assert "not paired" in await response.text()
+        assert "Set-Cookie" not in response.headers
+    async with http.get(_base(gateway) + "/_fluxilab/login") as response:
+        assert response.status == 200
+        assert "not paired with the lab hub yet" in await response.text()
+    response = await _login(http, gateway, "m-staff", PINS["m-staff"])
+    assert response.status == 303
+    async with http.get(
+        _base(gateway) + "/x",
+        headers={"Cookie": f"{COOKIE_NAME}={_session_cookie(response)}"},
+    ) as proxied:
+        assert _identity(await proxied.json())["x-fluxilab-role"] == ["staff"]
+    assert len(upstream.hits) == 1
+
+
+# -- nothing unauthenticated reaches the upstream -------------------------------
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+PATHS = (
+    "/",
+    "/index.html",
+    "/api/relay?on=1",
+    "/_fluxilab",
+    "/_fluxilab/",
+    "/_fluxilab/status.json",
+    "/_fluxilab/action",
+    "/_fluxilab/logout",
+    "/_fluxilab/unknown",
+    "/%5Ffluxilab/status.json",
+    "/_fluxilab%2F..%2Fapi",
+    "/_fluxilab/../api/relay",
+    "/a%2Fb",
+    "//127.0.0.1/api",
+    "/?fluxilab_session=x",
+)
+
+
+async def _raw_request(port: int, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(65536), timeout=5)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_unauthenticated_requests_never_reach_upstream(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    base = _base(gateway)
+    forged_cookies: tuple[dict[str, str], ...] = (
+        {},
+        {"Cookie": f"{COOKIE_NAME}=guess"},
+        {"Cookie": f"{SECURE_COOKIE_NAME}=guess"},
+        {"X-FluxiLab-User": "m-admin", "X-FluxiLab-Role": "admin"},
+    )
+    statuses: set[int] = set()
+    for method in METHODS:
+        for path in PATHS:
+            for headers in forged_cookies:
+                async with http.request(
+                    method,
+                    URL(base + path, encoded=True),
+                    headers=headers,
+                    data=b"relay=on" if method in ("POST", "PUT", "PATCH") else None,
+                    allow_redirects=False,
+                ) as response:
+                    await response.read()
+                    statuses.add(response.status)
+                    if response.status == 303:
+                        assert response.headers["Location"].startswith(
+                            "/_fluxilab/login"
+                        )
+    # A WebSocket upgrade without a session, and raw request targets aiohttp's
+    # client would normalise.
+    with pytest.raises(aiohttp.WSServerHandshakeError):
+        await http.ws_connect(base + "/ws")
+    for target in (
+        f"http://127.0.0.1:{URL(upstream.url).port}/api",
+        "/..%2f..%2fapi",
+        "*",
+    ):
+        reply = await _raw_request(
+            gateway.port,
+            f"OPTIONS {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Connection: close\r\n\r\n".encode(),
+        )
+        assert reply[9:12] in (b"400", b"401", b"404"), reply
+    assert upstream.hits == []
+    assert statuses <= {303, 401, 404, 405}, statuses
+
+
+async def test_gateway_paths_are_never_proxied_even_with_session(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys)
+    for path in ("/_fluxilab/unknown", "/%5Ffluxilab/unknown", "/_fluxilab/x/../y"):
+        async with http.get(
+            URL(_base(gateway) + path, encoded=True), headers={"Cookie": cookie}
+        ) as response:
+            assert response.status == 404
+    assert upstream.hits == []
+
+
+# -- proxy behaviour -----------------------------------------------------------
+
+
+async def test_proxy_streams_bodies_and_passes_responses_through(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys)
+    base = _base(gateway)
+    payload = bytes(range(256)) * 8192  # 2 MiB
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(payload), 65536):
+            yield payload[start : start + 65536]
+
+    async with http.put(
+        base + "/upload?kind=log", data=chunks(), headers={"Cookie": cookie}
+    ) as response:
+        echoed = await response.json()
+    assert echoed["method"] == "PUT"
+    assert echoed["body_len"] == len(payload)
+    assert echoed["body_sha"] == hashlib.sha256(payload).hexdigest()
+
+    async with http.get(
+        base + "/redirect", headers={"Cookie": cookie}, allow_redirects=False
+    ) as response:
+        assert response.status == 302
+        assert response.headers["Location"] == "/elsewhere"
+
+    async with http.get(base + "/gzip", headers={"Cookie": cookie}) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(await response.read()) == b"compressed payload"
+
+    async with http.get(base + "/cookie", headers={"Cookie": cookie}) as response:
+        set_cookies = response.headers.getall("Set-Cookie")
+    assert [c.split("=", 1)[0] for c in set_cookies] == ["ui_pref"]
+
+    async with http.head(base + "/page", headers={"Cookie": cookie}) as response:
+        assert response.status == 200
+        assert await response.read() == b""
+
+    assert [hit["method"] for hit in upstream.hits] == [
+        "PUT",
+        "GET",
+        "GET",
+        "GET",
+        "HEAD",
+    ]
+
+
+async def test_upstream_down_gives_502(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
+) -> None:
+    # A port nothing listens on: bind, read the number, close.
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    gateway = await make_gateway(upstream=f"http://127.0.0.1:{port}")
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        assert response.status == 502
+
+
+async def test_websocket_is_proxied_with_identity(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys, subject="m-admin", role="admin")
+    async with http.ws_connect(
+        _base(gateway) + "/ws",
+        headers={"Cookie": cookie, "X-FluxiLab-User": "spoof"},
+        protocols=("fluxi.v1",),
+    ) as ws:
+        assert ws.protocol == "fluxi.v1"
+        assert await ws.receive_str(timeout=5) == "hello m-admin"
+        await ws.send_str("ping")
+        assert await ws.receive_str(timeout=5) == "echo:ping"
+        await ws.send_bytes(b"\x01\x02\x03")
+        assert await ws.receive_bytes(timeout=5) == b"\x03\x02\x01"
+    assert upstream.hits == [{"method": "WS", "raw_path": "/ws"}]
+
+
+async def test_stop_closes_open_websockets(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys)
+    async with http.ws_connect(
+        _base(gateway) + "/ws", headers={"Cookie": cookie}
+    ) as ws:
+        assert (await ws.receive_str(timeout=5)).startswith("hello")
+        await asyncio.wait_for(gateway.stop(), timeout=10)
+        message = await ws.receive(timeout=5)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+# -- local login ---------------------------------------------------------------
+
+
+async def test_login_by_id_or_name(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    upstream: Upstream,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    async with http.get(
+        _base(gateway) + "/device?x=1", allow_redirects=False
+    ) as response:
+        assert response.status == 303
+        login_url = response.headers["Location"]
+    assert URL(login_url).query["next"] == "/device?x=1"
+    async with http.get(_base(gateway) + login_url) as response:
+        page = await response.text()
+        assert response.status == 200
+    assert 'name="next" value="/device?x=1"' in page
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+    caplog.set_level(logging.INFO)
+    wrong = await _login(http, gateway, "m-staff", "000000", next="/device?x=1")
+    assert wrong.status == 401
+    assert "Set-Cookie" not in wrong.headers
+    unknown = await _login(http, gateway, "nobody", PINS["m-staff"])
+    assert unknown.status == 401
+    assert "000000" not in caplog.text
+    assert PINS["m-staff"] not in caplog.text
+    assert "Failed device login for 'm-staff' from 127.0.0.1" in caplog.text
+
+    for login in ("m-staff", "Ada Lovelace"):
+        good = await _login(http, gateway, login, PINS["m-staff"], next="/device?x=1")
+        assert good.status == 303
+        assert good.headers["Location"] == "/device?x=1"
+        set_cookie = good.headers["Set-Cookie"].lower()
+        assert "httponly" in set_cookie
+        assert "samesite=strict" in set_cookie
+        async with http.get(
+            _base(gateway) + "/device",
+            headers={"Cookie": f"{COOKIE_NAME}={_session_cookie(good)}"},
+        ) as response:
+            identity = _identity(await response.json())
+        assert identity["x-fluxilab-user"] == ["m-staff"]
+        assert identity["x-fluxilab-role"] == ["staff"]
+        assert identity["x-fluxilab-name"] == ["Ada%20Lovelace"]
+    assert PINS["m-staff"] not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("next_path", "expected"),
+    [
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/ok/path?q=1", "/ok/path?q=1"),
+    ],
+)
+async def test_login_redirects_only_to_local_paths(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    next_path: str,
+    expected: str,
+) -> None:
+    gateway = await make_gateway()
+    response = await _login(http, gateway, "m-user", PINS["m-user"], next=next_path)
+    assert response.status == 303
+    assert response.headers["Location"] == expected
+
+
+async def test_cross_site_login_post_is_refused(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession
+) -> None:
+    gateway = await make_gateway()
+    async with http.post(
+        _base(gateway) + "/_fluxilab/login",
+        data={"login": "m-user", "secret": PINS["m-user"]},
+        headers={"Origin": "http://evil.example"},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 403
+        assert "Set-Cookie" not in response.headers
+
+
+async def test_failed_logins_are_rate_limited_per_address(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway = await make_gateway(login_window=1.0)
+    for _ in range(5):
+        assert (await _login(http, gateway, "m-user", "999999")).status == 401
+    # Even the right PIN is refused while the address is locked out.
+    blocked = await _login(http, gateway, "m-user", PINS["m-user"])
+    assert blocked.status == 429
+    assert "Set-Cookie" not in blocked.headers
+    assert "too many failed attempts" in caplog.text
+    await asyncio.sleep(1.1)
+    assert (await _login(http, gateway, "m-user", PINS["m-user"])).status == 303
+
+
+async def test_huge_login_fields_are_failed_logins(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession
+) -> None:
+    gateway = await make_gateway()
+    assert (await _login(http, gateway, "m-user", "1" * 5000)).status == 401
+    assert (await _login(http, gateway, "m" * 5000, PINS["m-user"])).status == 401
+    assert (await _login(http, gateway, "m-user", PINS["m-user"])).status == 303
+
+
+async def test_login_session_ends_when_member_leaves_mirror(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    mirror: CredentialMirror,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    response = await _login(http, gateway, "m-user", PINS["m-user"])
+    cookie = f"{COOKIE_NAME}={_session_cookie(response)}"
+    async with http.get(_base(gateway) + "/a", headers={"Cookie": cookie}) as proxied:
+        assert proxied.status == 200
+    mirror.replace(_credentials("m-staff", "m-admin", generation=2))
+    async with http.get(
+        _base(gateway) + "/a", headers={"Cookie": cookie}, allow_redirects=False
+    ) as proxied:
+        assert proxied.status == 303
+    assert len(upstream.hits) == 1
+
+
+async def test_session_expires(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url, session_ttl=1)
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        assert response.status == 200
+    await asyncio.sleep(1.1)
+    async with http.get(
+        _base(gateway) + "/", headers={"Cookie": cookie}, allow_redirects=False
+    ) as response:
+        assert response.status == 303
+        assert response.headers["Location"].startswith("/_fluxilab/login")
+    assert len(upstream.hits) == 1
+
+
+# -- built-in status page ------------------------------------------------------
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match is not None
+    return match.group(1)
+
+
+async def test_status_page_and_json(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
+) -> None:
+    gateway = await make_gateway(actions=Actions())
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        page = await response.text()
+        assert response.status == 200
+        csp = response.headers["Content-Security-Policy"]
+    assert "prefers-color-scheme:dark" in page
+    assert 'name="viewport"' in page
+    assert "Face velocity" in page
+    assert "Ada Lovelace" in page
+    # No external assets: every src/href is local.
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "script-src 'nonce-" in csp
+    controls = re.findall(r'name="control" value="([^"]+)"', page)
+    assert controls == ["relay_on", "relay_off", "sync"]
+
+    async with http.get(
+        _base(gateway) + "/_fluxilab/status.json", headers={"Cookie": cookie}
+    ) as response:
+        status = await response.json()
+    assert status["device"]["telemetry"]["face_velocity"]["value"] == 0.52
+    assert status["user"] == {"id": "m-staff", "name": "Ada Lovelace", "role": "staff"}
+    assert [c["id"] for c in status["controls"]] == ["relay_on", "relay_off", "sync"]
+    assert 0 < status["expires_in"] <= 3600
+
+    async with http.get(
+        _base(gateway) + "/_fluxilab/status.json", allow_redirects=False
+    ) as response:
+        assert response.status == 303
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("user", []),
+        ("staff", ["relay_on", "relay_off", "sync"]),
+        ("admin", ["relay_on", "relay_off", "sync", "block", "unblock"]),
+    ],
+)
+async def test_controls_follow_role(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    role: str,
+    expected: list[str],
+) -> None:
+    gateway = await make_gateway(actions=Actions())
+    cookie = await _enter(http, gateway, keys, role=role)
+    async with http.get(
+        _base(gateway) + "/_fluxilab/status.json", headers={"Cookie": cookie}
+    ) as response:
+        assert [c["id"] for c in (await response.json())["controls"]] == expected
+
+
+async def test_action_needs_session_csrf_and_role(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
+) -> None:
+    actions = Actions()
+    gateway = await make_gateway(actions=actions)
+    url = _base(gateway) + "/_fluxilab/action"
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        csrf = _csrf(await response.text())
+    json_accept = {"Accept": "application/json"}
+
+    async def post(
+        data: dict[str, str], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        async with http.post(
+            url, data=data, headers=headers, allow_redirects=False
+        ) as response:
+            body = await response.read()
+            return response.status, json.loads(body) if body.startswith(b"{") else {}
+
+    # No session, no token, a wrong token, another site, a control above the role.
+    assert (await post({"control": "relay_on", "csrf": csrf}, json_accept))[0] == 401
+    for data, extra in (
+        ({"control": "relay_on"}, {}),
+        ({"control": "relay_on", "csrf": "x" * 43}, {}),
+        ({"control": "relay_on", "csrf": csrf}, {"Origin": "http://evil.example"}),
+    ):
+        status, _ = await post(data, {"Cookie": cookie, **json_accept, **extra})
+        assert status == 403
+    status, body = await post(
+        {"control": "block", "csrf": csrf}, {"Cookie": cookie, **json_accept}
+    )
+    assert (status, body) == (403, {"ok": False, "error": "forbidden"})
+    assert actions.calls == []
+
+    status, body = await post(
+        {"control": "relay_on", "csrf": csrf}, {"Cookie": cookie, **json_accept}
+    )
+    assert (status, body) == (200, {"ok": True})
+    # The CSRF token may also come as a header; a plain form post redirects back.
+    status, _ = await post(
+        {"control": "relay_off"}, {"Cookie": cookie, "X-FluxiLab-CSRF": csrf}
+    )
+    assert status == 303
+    assert actions.calls == [("relay", {"on": True}), ("relay", {"on": False})]
+
+    # Another session's token does not work for this one.
+    other = await _enter(http, gateway, keys)
+    status, _ = await post(
+        {"control": "sync", "csrf": csrf}, {"Cookie": other, **json_accept}
+    )
+    assert status == 403
+    actions.fail = True
+    status, body = await post(
+        {"control": "sync", "csrf": csrf}, {"Cookie": cookie, **json_accept}
+    )
+    assert (status, body) == (500, {"ok": False, "error": "failed"})
+
+
+async def test_device_without_actions_offers_no_controls(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
+) -> None:
+    gateway = await make_gateway(actions=None)
+    cookie = await _enter(http, gateway, keys, role="admin")
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        page = await response.text()
+    assert 'name="control"' not in page
+    async with http.post(
+        _base(gateway) + "/_fluxilab/action",
+        data={"control": "relay_on", "csrf": _csrf(page)},
+        headers={"Cookie": cookie, "Accept": "application/json"},
+    ) as response:
+        assert response.status == 403
+
+
+async def test_logout_ends_session(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
+) -> None:
+    gateway = await make_gateway()
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        csrf = _csrf(await response.text())
+    async with http.post(
+        _base(gateway) + "/_fluxilab/logout",
+        data={"csrf": "wrong"},
+        headers={"Cookie": cookie},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 403
+    async with http.post(
+        _base(gateway) + "/_fluxilab/logout",
+        data={"csrf": csrf},
+        headers={"Cookie": cookie},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 303
+        assert response.headers["Location"] == "/_fluxilab/login"
+        assert f'{COOKIE_NAME}=""' in response.headers["Set-Cookie"]
+    async with http.get(
+        _base(gateway) + "/", headers={"Cookie": cookie}, allow_redirects=False
+    ) as response:
+        assert response.status == 303
+
+
+async def test_failing_status_provider_still_serves_page(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> dict[str, Any]:
+        raise OSError("sensor bus gone")
+
+    gateway = await make_gateway(status_provider=broken)
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(
+        _base(gateway) + "/_fluxilab/status.json", headers={"Cookie": cookie}
+    ) as response:
+        assert response.status == 200
+        assert (await response.json())["device"] == {}
+    assert "status provider failed" in caplog.text
