@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import cast
 
 from homeassistant.components.button import (
     ButtonDeviceClass,
@@ -15,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .access import AccessEngine
 from .const import DOMAIN
 from .device import FluxiLabConfigEntry, FluxiLabDevice, access_engine
 from .entity import FluxiLabEntity
@@ -23,13 +25,24 @@ from .protocol.schemas import CommandName
 PARALLEL_UPDATES = 1
 
 
-async def _record_maintenance(device: FluxiLabDevice) -> None:
+def _engine(device: FluxiLabDevice) -> AccessEngine:
     engine = access_engine(device.hass)
-    if engine is None or not hasattr(engine, "async_record_maintenance"):
+    if engine is None:
+        # async_setup always sets the engine up; only a failed setup leaves none.
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="access_engine_missing"
         )
-    await engine.async_record_maintenance(device)
+    return cast(AccessEngine, engine)
+
+
+async def _record_maintenance(device: FluxiLabDevice) -> None:
+    await _engine(device).async_record_maintenance(device)
+
+
+async def _force_sync(device: FluxiLabDevice) -> None:
+    """Ask the device to re-announce and push it its current credential set."""
+    await device.async_send_command(CommandName.SYNC)
+    await _engine(device).sync.async_sync(device, force=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +62,7 @@ BUTTONS: tuple[FluxiLabButtonEntityDescription, ...] = (
         key="force_sync",
         translation_key="force_sync",
         entity_category=EntityCategory.CONFIG,
-        press_fn=lambda device: device.async_send_command(CommandName.SYNC),
+        press_fn=_force_sync,
     ),
     FluxiLabButtonEntityDescription(
         key="reboot",

@@ -1,4 +1,4 @@
-"""Buttons: force sync and reboot send signed commands; maintenance needs the engine."""
+"""Buttons: force sync and reboot send signed commands; maintenance resets the counter."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from typing import Any
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.fluxilab.access import ACCESS_ENGINE
+from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.protocol.security import KeyPair
 
 from .test_device import bring_online
@@ -39,15 +43,20 @@ async def test_buttons_send_commands(
     assert [c["command"] for c in commands] == [command]
 
 
-async def test_record_maintenance_without_engine(
+async def test_record_maintenance_resets_the_counter(
     hass: HomeAssistant, init_integration: MockConfigEntry, announce: dict[str, Any]
 ) -> None:
     await bring_online(hass, announce)
-    with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            BUTTON_DOMAIN,
-            SERVICE_PRESS,
-            {ATTR_ENTITY_ID: "button.fumehood_1_record_maintenance"},
-            blocking=True,
-        )
-    assert err.value.translation_key == "access_engine_missing"
+    device = init_integration.runtime_data
+    engine = hass.data[ACCESS_ENGINE]
+    engine.history.usage(device.device_id)["since_maintenance"] = 7200.0
+    events = async_capture_events(hass, EVENT_ACCESS)
+    await hass.services.async_call(
+        BUTTON_DOMAIN,
+        SERVICE_PRESS,
+        {ATTR_ENTITY_ID: "button.fumehood_1_record_maintenance"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert engine.history.usage(device.device_id)["since_maintenance"] == 0.0
+    assert [event.data["type"] for event in events] == ["maintenance_recorded"]
