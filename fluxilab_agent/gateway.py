@@ -681,7 +681,8 @@ class Gateway:
     def _upstream_headers(
         self, request: web.Request, session: GatewaySession
     ) -> CIMultiDict[str]:
-        drop = set(_HOP_BY_HOP) | _WS_HANDSHAKE
+        # The gateway has answered any Expect: 100-continue itself already.
+        drop = set(_HOP_BY_HOP) | _WS_HANDSHAKE | {"expect"}
         drop.update(
             token.strip().lower()
             for token in request.headers.get("Connection", "").split(",")

@@ -93,6 +93,14 @@ async def upstream() -> AsyncIterator[Upstream]:
                 body=gzip.compress(b"compressed payload"),
                 headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"},
             )
+        if request.path == "/chunked":
+            streamed = web.StreamResponse()
+            streamed.enable_chunked_encoding()
+            await streamed.prepare(request)
+            for part in range(50):
+                await streamed.write(f"part {part}\n".encode())
+            await streamed.write_eof()
+            return streamed
         if request.path == "/cookie":
             response = web.json_response(hit)
             response.set_cookie("ui_pref", "dark")
@@ -393,6 +401,60 @@ async def test_token_is_single_use(
     assert len(upstream.hits) == 1
 
 
+async def test_new_entry_replaces_the_current_session(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    first = await _enter(http, gateway, keys, subject="m-user", role="user")
+    async with http.get(
+        _base(gateway) + "/",
+        params={TOKEN_PARAM: _token(keys, subject="m-admin", role="admin")},
+        headers={"Cookie": first},
+    ) as response:
+        second = f"{COOKIE_NAME}={_session_cookie(response)}"
+    assert second != first
+    async with http.get(
+        _base(gateway) + "/", headers={"Cookie": first}, allow_redirects=False
+    ) as response:
+        assert response.status == 303
+    async with http.get(_base(gateway) + "/", headers={"Cookie": second}) as response:
+        assert _identity(await response.json())["x-fluxilab-user"] == ["m-admin"]
+    # Signed in already: the login page sends the browser on.
+    async with http.get(
+        _base(gateway) + "/_fluxilab/login",
+        params={"next": "/dash"},
+        headers={"Cookie": second},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 303
+        assert response.headers["Location"] == "/dash"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"upstream": "ftp://127.0.0.1/"},
+        {"upstream": "127.0.0.1:8000"},
+        {"session_ttl": 0},
+    ],
+)
+def test_invalid_options_are_refused(
+    keys: SessionKeys, mirror: CredentialMirror, options: dict[str, Any]
+) -> None:
+    arguments: dict[str, Any] = {
+        "device_id": DEVICE_ID,
+        "keys_provider": lambda: keys,
+        "mirror": mirror,
+        "upstream": None,
+        "status_provider": dict,
+    }
+    with pytest.raises(ValueError, match=r"upstream|session_ttl"):
+        Gateway(**{**arguments, **options})
+
+
 async def test_unpaired_device_refuses_tokens_but_allows_login(
     make_gateway: GatewayFactory,
     http: aiohttp.ClientSession,
@@ -536,7 +598,10 @@ async def test_proxy_streams_bodies_and_passes_responses_through(
             yield payload[start : start + 65536]
 
     async with http.put(
-        base + "/upload?kind=log", data=chunks(), headers={"Cookie": cookie}
+        base + "/upload?kind=log",
+        data=chunks(),
+        headers={"Cookie": cookie},
+        expect100=True,
     ) as response:
         echoed = await response.json()
     assert echoed["method"] == "PUT"
@@ -561,12 +626,26 @@ async def test_proxy_streams_bodies_and_passes_responses_through(
         assert response.status == 200
         assert await response.read() == b""
 
+    async with http.get(base + "/chunked", headers={"Cookie": cookie}) as response:
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        assert (await response.text()).splitlines() == [f"part {i}" for i in range(50)]
+
+    # Headers the client names in Connection are hop-by-hop and stay here.
+    async with http.get(
+        base + "/hop",
+        headers={"Cookie": cookie, "Connection": "X-Hop-Only", "X-Hop-Only": "1"},
+    ) as response:
+        forwarded = {name.lower() for name, _ in (await response.json())["headers"]}
+    assert "x-hop-only" not in forwarded
+
     assert [hit["method"] for hit in upstream.hits] == [
         "PUT",
         "GET",
         "GET",
         "GET",
         "HEAD",
+        "GET",
+        "GET",
     ]
 
 
@@ -604,6 +683,21 @@ async def test_websocket_is_proxied_with_identity(
         await ws.send_bytes(b"\x01\x02\x03")
         assert await ws.receive_bytes(timeout=5) == b"\x03\x02\x01"
     assert upstream.hits == [{"method": "WS", "raw_path": "/ws"}]
+
+
+async def test_websocket_refused_by_upstream_gives_502(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+        await http.ws_connect(
+            _base(gateway) + "/not-a-socket", headers={"Cookie": cookie}
+        )
+    assert err.value.status == 502
 
 
 async def test_stop_closes_open_websockets(
