@@ -1,0 +1,153 @@
+"""Logbook lines for FluxiLab's bus events: who did what at which device.
+
+The logbook shows English text (Home Assistant does not translate described
+events). Denials of unknown cards keep the card id, so an admin can register it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from homeassistant.components.logbook import (
+    LOGBOOK_ENTRY_ENTITY_ID,
+    LOGBOOK_ENTRY_MESSAGE,
+    LOGBOOK_ENTRY_NAME,
+)
+from homeassistant.const import ATTR_DEVICE_ID, Platform
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from .const import (
+    ATTR_BUFFERED,
+    ATTR_CARD,
+    ATTR_DURATION,
+    ATTR_FLUXILAB_DEVICE,
+    ATTR_MEMBER_NAME,
+    ATTR_REASON,
+    ATTR_TYPE,
+    DOMAIN,
+    EVENT_ACCESS,
+    EVENT_DEVICE,
+)
+
+REASONS = {
+    "unknown_card": "unknown card",
+    "unknown_member": "unknown member",
+    "no_credential": "no card or login given",
+    "inactive": "member not active",
+    "not_authorized": "not authorized for this machine type",
+    "expired": "authorization expired",
+    "outside_hours": "outside the authorized hours",
+    "blocked": "device blocked",
+    "maintenance_due": "maintenance overdue",
+    "safety_limit": "safety limit exceeded",
+    "not_allowed": "not allowed to record maintenance",
+}
+"""Readable reasons of the decision codes (docs/ACCESS.md); others shown as is."""
+
+DEVICE_MESSAGES = {
+    "online": ("came online", Platform.BINARY_SENSOR, "connectivity"),
+    "offline": ("went offline", Platform.BINARY_SENSOR, "connectivity"),
+    "maintenance_due": (
+        "is due for maintenance",
+        Platform.BINARY_SENSOR,
+        "maintenance_due",
+    ),
+    "key_changed": ("announced a new pairing key: confirm it in Repairs", None, None),
+}
+
+
+def _reason(code: str | None) -> str:
+    if not code:
+        return "no reason given"
+    return REASONS.get(code, code.replace("_", " "))
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def describe_access(data: Mapping[str, Any]) -> str:
+    """Return the logbook message of a fluxilab_access event."""
+    kind = data.get(ATTR_TYPE)
+    member = data.get(ATTR_MEMBER_NAME)
+    who = member or "an unknown member"
+    if kind == "granted":
+        message = f"granted access to {who}"
+    elif kind == "offline_granted":
+        message = f"granted access to {who} while offline, from its credential mirror"
+    elif kind == "denied":
+        subject = member
+        if subject is None:
+            card = data.get(ATTR_CARD)
+            subject = f"card {card}" if card else "an unknown member"
+        message = f"denied access to {subject}: {_reason(data.get(ATTR_REASON))}"
+    elif kind == "session_started":
+        message = f"session started by {who}"
+    elif kind == "session_ended":
+        message = f"session of {who} ended"
+        if (duration := data.get(ATTR_DURATION)) is not None:
+            message += f" after {_duration(float(duration))}"
+    elif kind == "maintenance_recorded":
+        message = "maintenance recorded" + (f" by {member}" if member else "")
+    else:
+        message = f"access event {kind}"
+    if data.get(ATTR_BUFFERED):
+        message += " (reported late: the device was offline)"
+    return message
+
+
+@callback
+def async_describe_events(
+    hass: HomeAssistant,
+    async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
+) -> None:
+    """Describe FluxiLab's events in the logbook."""
+
+    def _name(data: Mapping[str, Any]) -> str:
+        if (device_id := data.get(ATTR_DEVICE_ID)) and (
+            device := dr.async_get(hass).async_get(device_id)
+        ):
+            return device.name_by_user or device.name or str(device_id)
+        return str(data.get(ATTR_FLUXILAB_DEVICE) or "FluxiLab")
+
+    def _entity(data: Mapping[str, Any], platform: Platform, key: str) -> str | None:
+        if not (fluxilab_device := data.get(ATTR_FLUXILAB_DEVICE)):
+            return None
+        return er.async_get(hass).async_get_entity_id(
+            platform, DOMAIN, f"{fluxilab_device}_{key}"
+        )
+
+    @callback
+    def async_describe_access(event: Event) -> dict[str, str]:
+        data = event.data
+        entry = {
+            LOGBOOK_ENTRY_NAME: _name(data),
+            LOGBOOK_ENTRY_MESSAGE: describe_access(data),
+        }
+        if entity_id := _entity(data, Platform.EVENT, "access"):
+            entry[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+        return entry
+
+    @callback
+    def async_describe_device(event: Event) -> dict[str, str]:
+        data = event.data
+        kind = data.get(ATTR_TYPE)
+        message, platform, key = DEVICE_MESSAGES.get(
+            str(kind), (f"reported {kind}", None, None)
+        )
+        entry = {LOGBOOK_ENTRY_NAME: _name(data), LOGBOOK_ENTRY_MESSAGE: message}
+        if (
+            platform is not None
+            and key is not None
+            and (entity_id := _entity(data, platform, key))
+        ):
+            entry[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+        return entry
+
+    async_describe_event(DOMAIN, EVENT_ACCESS, async_describe_access)
+    async_describe_event(DOMAIN, EVENT_DEVICE, async_describe_device)
