@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 import time
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
@@ -21,6 +22,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.fluxilab.access import ACCESS_ENGINE
 from custom_components.fluxilab.backfill import SeqSet
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.protocol.topics import Channel
@@ -81,14 +83,17 @@ async def _flush_acks(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
 
 
-async def test_backlog_lands_in_statistics_once(
-    recorder_mock: Recorder,
+async def check_backlog_lands_in_statistics_once(
     hass: HomeAssistant,
-    init_integration: MockConfigEntry,
     announce: dict[str, Any],
     device_keys: KeyPair,
     mqtt_mock: MqttMockHAClient,
 ) -> None:
+    """Replay batches and check the hourly rows; shared with the PostgreSQL test.
+
+    Statistics rows hold no sample count: the means of the merged hour prove it, as a
+    sample counted twice (or lost) would move them.
+    """
     await bring_online(hass, announce)
     hour = int(time.time() // 3600 * 3600) - 3 * 3600
     first = _records(hour, 100, [float(v) for v in range(1, 11)])
@@ -122,6 +127,17 @@ async def test_backlog_lands_in_statistics_once(
     assert hass.states.get(FACE_VELOCITY).state == "unknown"
 
 
+async def test_backlog_lands_in_statistics_once(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    await check_backlog_lands_in_statistics_once(hass, announce, device_keys, mqtt_mock)
+
+
 async def test_current_hour_waits_for_the_recorder(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -150,14 +166,45 @@ async def test_current_hour_waits_for_the_recorder(
     assert row["mean"] == pytest.approx(3.0)
 
 
-async def test_access_records_wait_for_the_engine(
+async def test_access_records_go_through_the_engine(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     announce: dict[str, Any],
     device_keys: KeyPair,
     mqtt_mock: MqttMockHAClient,
 ) -> None:
-    """Without an access engine, access records are kept on the device (no ack)."""
+    """Access records reach the engine with their own time and are then acknowledged."""
+    await bring_online(hass, announce)
+    ts = time.time() - 10
+    records = [
+        {
+            "seq": 5,
+            "ts": ts,
+            "kind": "access",
+            "event": {"action": "check", "card": "04AABB", "granted": True},
+        }
+    ]
+    device = init_integration.runtime_data
+    with patch.object(
+        hass.data[ACCESS_ENGINE], "async_handle_record", autospec=True
+    ) as handle:
+        await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
+    handle.assert_awaited_once()
+    assert handle.await_args.args == (device, records[0]["event"], ts, True)
+    await _flush_acks(hass)
+    assert await published_acks(hass, mqtt_mock, device_keys) == [5]
+
+
+@pytest.mark.parametrize("engine", ["missing", "failing"])
+async def test_access_records_wait_for_the_engine(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+    engine: str,
+) -> None:
+    """Without a working access engine, access records stay on the device (no ack)."""
     await bring_online(hass, announce)
     records = [
         {
@@ -167,7 +214,19 @@ async def test_access_records_wait_for_the_engine(
             "event": {"action": "check", "card": "04AABB", "granted": True},
         }
     ]
-    await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
+    if engine == "missing":
+        patcher = patch(
+            "custom_components.fluxilab.device.access_engine", return_value=None
+        )
+    else:
+        patcher = patch.object(
+            hass.data[ACCESS_ENGINE],
+            "async_handle_record",
+            side_effect=RuntimeError("boom"),
+        )
+    with patcher:
+        await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
     await _flush_acks(hass)
     assert await published_acks(hass, mqtt_mock, device_keys) == []
-    assert init_integration.runtime_data.counters["backlog_deferred"] == 1
+    counters = init_integration.runtime_data.counters
+    assert counters.get("backlog_deferred", 0) == (1 if engine == "missing" else 0)
