@@ -28,6 +28,7 @@ from custom_components.fluxilab.const import (
 )
 from custom_components.fluxilab.device_trigger import (
     TRIGGERS,
+    async_get_triggers,
     async_validate_trigger_config,
 )
 from custom_components.fluxilab.protocol.security import KeyPair
@@ -106,6 +107,9 @@ async def test_no_triggers_for_other_devices(
         hass, DeviceAutomationType.TRIGGER, device.id
     )
     assert [t for t in triggers if t[CONF_DOMAIN] == DOMAIN] == []
+    # Asked directly, about a foreign or an unknown device: nothing either.
+    assert await async_get_triggers(hass, device.id) == []
+    assert await async_get_triggers(hass, "no-such-device") == []
 
 
 async def test_invalid_trigger_type_is_refused(hass: HomeAssistant) -> None:
