@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass
 import json
 import logging
+from pathlib import Path
+import socket
 import threading
 from typing import Any
 
@@ -22,6 +26,17 @@ from fluxilab_protocol.topics import (
 _LOGGER = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes], None]
+MAX_INFLIGHT = 200
+MAX_QUEUED = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """TLS to the broker: CA bundle (None: system roots), optional client cert."""
+
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
 
 
 class MqttLink:
@@ -44,6 +59,9 @@ class MqttLink:
         keepalive: int = 30,
         on_message: MessageHandler | None = None,
         on_connected: Callable[[], None] | None = None,
+        on_disconnected: Callable[[], None] | None = None,
+        extra_topics: tuple[str, ...] = (),
+        tls: TlsSettings | None = None,
     ) -> None:
         """Prepare the client; nothing touches the network until start()."""
         self.topics = topics
@@ -51,11 +69,22 @@ class MqttLink:
         self._host, self._port, self._keepalive = host, port, keepalive
         self._on_message = on_message
         self._on_connected = on_connected
+        self._on_disconnected = on_disconnected
+        self._extra_topics = extra_topics
         self.connected = threading.Event()
         client_id = f"fluxilab-{topics.device_id}"
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        # Backlog replay keeps several large batches in flight at once.
+        self.client.max_inflight_messages_set(MAX_INFLIGHT)
+        self.client.max_queued_messages_set(MAX_QUEUED)
         if username is not None:
             self.client.username_pw_set(username, password)
+        if tls is not None:
+            self.client.tls_set(
+                ca_certs=str(tls.ca) if tls.ca else None,
+                certfile=str(tls.cert) if tls.cert else None,
+                keyfile=str(tls.key) if tls.key else None,
+            )
         self.client.will_set(
             topics.topic(Channel.STATUS), STATUS_OFFLINE, qos=1, retain=True
         )
@@ -67,6 +96,44 @@ class MqttLink:
     def start(self) -> None:
         """Connect in the background; reconnects by itself."""
         self.client.connect_async(self._host, self._port, self._keepalive)
+        self.client.loop_start()
+
+    def set_announce(self, announce: dict[str, Any]) -> None:
+        """Replace the announcement and publish it now if connected."""
+        self._announce = json.dumps(announce, separators=(",", ":"))
+        if self.connected.is_set():
+            self.announce()
+
+    def announce(self) -> None:
+        """Publish the retained announcement and online status again."""
+        self.client.publish(
+            self.topics.topic(Channel.ANNOUNCE), self._announce, qos=1, retain=True
+        )
+        self.client.publish(
+            self.topics.topic(Channel.STATUS), STATUS_ONLINE, qos=1, retain=True
+        )
+
+    def publish(self, topic: str, payload: str | bytes, qos: int = 1) -> bool:
+        """Publish if connected; False when the message could not be queued."""
+        if not self.connected.is_set():
+            return False
+        info = self.client.publish(topic, payload, qos=qos)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def sever(self) -> None:
+        """Drop the connection without a goodbye, as a network cut would."""
+        self.client.loop_stop()
+        sock = self.client.socket()
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        was_connected = self.connected.is_set()
+        self.connected.clear()
+        if was_connected and self._on_disconnected is not None:
+            self._on_disconnected()
+
+    def resume(self) -> None:
+        """Let the network thread reconnect after :meth:`sever`."""
         self.client.loop_start()
 
     def stop(self) -> None:
@@ -97,14 +164,12 @@ class MqttLink:
             Channel.COMMAND,
             Channel.CREDENTIALS,
         )
-        client.subscribe([(self.topics.topic(ch), 1) for ch in hub_channels])
-        client.publish(
-            self.topics.topic(Channel.ANNOUNCE), self._announce, qos=1, retain=True
-        )
-        client.publish(
-            self.topics.topic(Channel.STATUS), STATUS_ONLINE, qos=1, retain=True
+        client.subscribe(
+            [(self.topics.topic(ch), 1) for ch in hub_channels]
+            + [(topic, 1) for topic in self._extra_topics]
         )
         self.connected.set()
+        self.announce()
         if self._on_connected is not None:
             self._on_connected()
 
@@ -118,6 +183,9 @@ class MqttLink:
     ) -> None:
         if self.connected.is_set():
             _LOGGER.warning("Lost the broker connection: %s", reason)
+            self.connected.clear()
+            if self._on_disconnected is not None:
+                self._on_disconnected()
         self.connected.clear()
 
     def _handle_message(
