@@ -35,6 +35,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         LOGGER.warning("The access-control engine is missing: access is not handled")
         return True
     await async_setup_access(hass)
+    from .panel import async_setup_panel  # noqa: PLC0415
+
+    await async_setup_panel(hass)
     return True
 
 

@@ -1,0 +1,824 @@
+"""Websocket commands behind the FluxiLab panel.
+
+Every command works out who is calling from ``connection.user`` and the lab member
+linked to that user, on every call: the panel hiding a button is not security.
+
+* A **manager** is a Home Assistant administrator or an active member whose role
+  manages the lab (``roles.async_is_manager``); managers see and open every device and
+  may call the ``fluxilab/panel/admin/*`` commands.
+* Anyone else sees and opens only the devices their active member may use: an
+  authorization for the device or its machine type that has not expired, a machine
+  type without authorizations, or a role that bypasses them. A user without a linked
+  member sees no device.
+
+Opening a device issues a gateway token (``protocol.security.issue_token``, one
+minute, single use at the gateway) for that user and device, fires
+``fluxilab_routing`` on the bus and writes an audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+import functools
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+import bcrypt
+from homeassistant.auth.models import User
+from homeassistant.components import websocket_api
+from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, Unauthorized
+from homeassistant.helpers import (
+    area_registry as ar,
+    config_validation as cv,
+    device_registry as dr,
+)
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
+import probatio as vol
+from yarl import URL
+
+from .access import gdpr
+from .access.decisions import authorization_reason
+from .access.engine import ACCESS_ENGINE, AccessEngine
+from .access.errors import AccessValidationError
+from .access.roles import Role, flags, member_of_user
+from .access.store import CARD, NAME, validate_pin
+from .const import (
+    ATTR_FLUXILAB_DEVICE,
+    ATTR_MEMBER_ID,
+    ATTR_MEMBER_NAME,
+    CONF_UI_URL,
+    DOMAIN,
+    LOGGER,
+)
+from .protocol.security import issue_token
+
+if TYPE_CHECKING:
+    from .device import FluxiLabDevice
+
+EVENT_ROUTING: Final = "fluxilab_routing"
+"""A user was sent to a device's UI: fluxilab_device, device_id, member_id,
+member_name, user_id."""
+TOKEN_PARAM: Final = "fluxilab_token"  # noqa: S105  # the gateway's parameter name
+TOKEN_LIFETIME: Final = 60
+"""Seconds a routing token stays valid: enough to load the device UI."""
+UPDATE_DELAY: Final = 0.5
+"""Seconds over which device changes are batched into one subscription update."""
+RECENT_SESSIONS: Final = 20
+MAX_AUDIT_ROWS: Final = 500
+NOT_AVAILABLE: Final = "not_available"
+
+type Handler = Callable[
+    [HomeAssistant, websocket_api.ActiveConnection, dict[str, Any]],
+    Coroutine[Any, Any, None],
+]
+
+
+# Who is calling ----------------------------------------------------------------------
+
+
+class Caller:
+    """The calling Home Assistant user, their member and what they may do."""
+
+    def __init__(self, engine: AccessEngine, user: User) -> None:
+        """Look the user's member up now: roles may have changed since last call."""
+        self.user = user
+        self.member = member_of_user(user.id, list(engine.members.data.values()))
+        active = self.member is not None and bool(self.member["active"])
+        self.manager = user.is_admin or (
+            active and self.member is not None and flags(self.member).manage
+        )
+        self._engine = engine
+
+    @property
+    def role(self) -> str:
+        """The lab role the gateway gets: the member's, or admin for HA admins."""
+        if self.member is not None:
+            return str(self.member["role"])
+        return Role.ADMIN.value if self.manager else Role.USER.value
+
+    def may_use(self, device: FluxiLabDevice) -> bool:
+        """Return True if this user may see and open ``device``."""
+        if self.manager:
+            return True
+        member = self.member
+        if member is None or not member["active"]:
+            return False
+        reason = authorization_reason(
+            member,
+            self._engine.authorizations.of_member(member["id"]),
+            device.device_id,
+            self._engine.machine_type_of(device),
+            dt_util.utcnow(),
+            check_window=False,
+        )
+        return reason.value == "granted"
+
+
+def _engine(hass: HomeAssistant) -> AccessEngine:
+    if (engine := hass.data.get(ACCESS_ENGINE)) is None:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="access_engine_missing"
+        )
+    return engine
+
+
+def _caller(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection
+) -> tuple[AccessEngine, Caller]:
+    engine = _engine(hass)
+    return engine, Caller(engine, connection.user)
+
+
+def _manager_only(handler: Handler) -> Handler:
+    """Refuse the command unless the caller manages the lab (checked on each call)."""
+
+    @functools.wraps(handler)
+    async def _checked(
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        _unused, caller = _caller(hass, connection)
+        if not caller.manager:
+            LOGGER.warning(
+                "User %s was refused %s: not a lab manager",
+                connection.user.name,
+                msg["type"],
+            )
+            raise Unauthorized(context=connection.context(msg))
+        await handler(hass, connection, msg)
+
+    return _checked
+
+
+# What the panel shows ------------------------------------------------------------------
+
+
+def mask_card(card: str) -> str:
+    """Show only the last four characters of a card number."""
+    return "•" * max(len(card) - 4, 2) + card[-4:]
+
+
+def ui_url(device: FluxiLabDevice) -> str | None:
+    """Return the device UI's address: the admin's override, else the announced one."""
+    url: str | None = device.entry.options.get(CONF_UI_URL) or (
+        device.announce or {}
+    ).get("ui_url")
+    return url or None
+
+
+def _area_name(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
+    registry_entry = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, device.device_id)}
+    )
+    area_id = registry_entry.area_id if registry_entry is not None else None
+    if area_id is not None and (area := ar.async_get(hass).async_get_area(area_id)):
+        return area.name
+    announced = (device.announce or {}).get("area")
+    return announced if isinstance(announced, str) and announced else None
+
+
+def device_status(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> dict[str, Any]:
+    """Return the live status of one device as the panel shows it."""
+    machine_type = engine.machine_type_of(device)
+    telemetry = [
+        {
+            "key": channel["key"],
+            "name": channel.get("name") or channel["key"],
+            "unit": channel.get("unit"),
+            "value": device.values.get(channel["key"]),
+        }
+        for channel in device.enabled_channels
+    ]
+    announce = device.announce or {}
+    return {
+        "device_id": device.device_id,
+        "name": device.entry.title or announce.get("name") or device.device_id,
+        "kind": announce.get("kind"),
+        "area": _area_name(hass, device),
+        "machine_type": machine_type["name"] if machine_type else None,
+        "online": device.online,
+        "in_use": device.in_use,
+        "member_name": device.member_name,
+        "maintenance_due": device.maintenance_due,
+        "hours_to_maintenance": device.hours_to_maintenance,
+        "usage_hours": device.usage_hours,
+        "blocked": device.blocked,
+        "paired": device.keys is not None,
+        "has_ui": ui_url(device) is not None,
+        "telemetry": telemetry,
+    }
+
+
+def lab_view(
+    hass: HomeAssistant, engine: AccessEngine, caller: Caller
+) -> dict[str, Any]:
+    """Return the devices ``caller`` may use, grouped by area, and who they are."""
+    areas: dict[str, list[dict[str, Any]]] = {}
+    for device in sorted(engine.devices.values(), key=lambda d: d.device_id):
+        if not caller.may_use(device):
+            continue
+        status = device_status(hass, engine, device)
+        areas.setdefault(status["area"] or "", []).append(status)
+    member = caller.member
+    return {
+        "user": {"name": caller.user.name, "is_admin": caller.user.is_admin},
+        "member": (
+            {"id": member["id"], "name": member["name"], "role": member["role"]}
+            if member is not None
+            else None
+        ),
+        "manager": caller.manager,
+        "areas": [
+            {"area": name or None, "devices": sorted(devices, key=lambda d: d["name"])}
+            for name, devices in sorted(
+                areas.items(), key=lambda item: (not item[0], item[0])
+            )
+        ],
+    }
+
+
+# Everyone ------------------------------------------------------------------------------
+
+
+@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/panel/lab"})
+@websocket_api.async_response
+async def ws_lab(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Return the devices the caller may use, grouped by area, with live status."""
+    engine, caller = _caller(hass, connection)
+    connection.send_result(msg["id"], lab_view(hass, engine, caller))
+
+
+@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/panel/subscribe"})
+@websocket_api.async_response
+async def ws_subscribe(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Send the lab view now and again whenever a visible device or the data changes.
+
+    Changes are batched over half a second. The caller's rights are worked out again
+    for every update, so a revoked authorization hides the device at once.
+    """
+    engine = _engine(hass)
+    user = connection.user
+    followed: dict[str, tuple[FluxiLabDevice, CALLBACK_TYPE]] = {}
+    timer: CALLBACK_TYPE | None = None
+
+    @callback
+    def _send(_now: Any = None) -> None:
+        nonlocal timer
+        timer = None
+        _follow_devices()
+        connection.send_message(
+            websocket_api.event_message(
+                msg["id"], lab_view(hass, engine, Caller(engine, user))
+            )
+        )
+
+    @callback
+    def _changed(*_args: Any) -> None:
+        nonlocal timer
+        if timer is None:
+            timer = async_call_later(hass, UPDATE_DELAY, _send)
+
+    @callback
+    def _follow_devices() -> None:
+        for device_id, (device, unsub) in list(followed.items()):
+            if engine.devices.get(device_id) is not device:
+                unsub()
+                del followed[device_id]
+        for device_id, device in engine.devices.items():
+            if device_id not in followed:
+                followed[device_id] = (device, device.async_add_listener(_changed))
+
+    @callback
+    def _entry_changed(_change: Any, entry: ConfigEntry) -> None:
+        if entry.domain == DOMAIN:
+            _changed()
+
+    async def _collection_changed(*_args: Any) -> None:
+        _changed()
+
+    unsubs = [
+        async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed),
+        engine.members.async_add_listener(_collection_changed),
+        engine.machine_types.async_add_listener(_collection_changed),
+        engine.authorizations.async_add_listener(_collection_changed),
+    ]
+
+    @callback
+    def _unsubscribe() -> None:
+        nonlocal timer
+        if timer is not None:
+            timer()
+            timer = None
+        for unsub in unsubs:
+            unsub()
+        for _device, unsub in followed.values():
+            unsub()
+        followed.clear()
+
+    connection.subscriptions[msg["id"]] = _unsubscribe
+    connection.send_result(msg["id"])
+    _send()
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/open",
+        vol.Required("device_id"): vol.All(cv.string, vol.Length(min=1, max=64)),
+    }
+)
+@websocket_api.async_response
+async def ws_open(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Return a one-minute signed URL into a device's UI, through its gateway."""
+    engine, caller = _caller(hass, connection)
+    device = engine.device(msg["device_id"])
+    if device is None or not caller.may_use(device):
+        # The same answer for a device that does not exist and one the user may not
+        # use: the panel learns nothing about devices outside the user's lab.
+        LOGGER.warning(
+            "User %s was refused a routing token for %s",
+            connection.user.name,
+            msg["device_id"],
+        )
+        raise Unauthorized(context=connection.context(msg))
+    if device.keys is None:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="device_not_paired",
+            translation_placeholders={"device": device.device_id},
+        )
+    if (base := ui_url(device)) is None:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="no_device_ui",
+            translation_placeholders={"device": device.device_id},
+        )
+    member = caller.member
+    subject = member["id"] if member is not None else f"ha:{caller.user.id}"
+    name = member["name"] if member is not None else caller.user.name or subject
+    now = time.time()
+    token = issue_token(
+        device.keys,
+        device_id=device.device_id,
+        subject=subject,
+        role=caller.role,
+        name=name,
+        lifetime=TOKEN_LIFETIME,
+        now=now,
+    )
+    url = URL(base).update_query({TOKEN_PARAM: token})
+    engine.history.add_audit(
+        {
+            "ts": now,
+            "kind": "routing",
+            "device_id": device.device_id,
+            "member_id": member["id"] if member is not None else None,
+            "card": None,
+            "reason": None,
+            "buffered": False,
+            "user_id": caller.user.id,
+        }
+    )
+    hass.bus.async_fire(
+        EVENT_ROUTING,
+        {
+            ATTR_FLUXILAB_DEVICE: device.device_id,
+            ATTR_MEMBER_ID: member["id"] if member is not None else None,
+            ATTR_MEMBER_NAME: name,
+            "user_id": caller.user.id,
+        },
+        context=connection.context(msg),
+    )
+    LOGGER.info("Routing %s (%s) to the UI of %s", name, caller.role, device.device_id)
+    connection.send_result(
+        msg["id"], {"url": str(url), "expires": int(now) + TOKEN_LIFETIME}
+    )
+
+
+@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/panel/profile"})
+@websocket_api.async_response
+async def ws_profile(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Return the caller's member, masked cards, authorizations and recent sessions."""
+    engine, caller = _caller(hass, connection)
+    result: dict[str, Any] = {
+        "user": {"name": caller.user.name, "is_admin": caller.user.is_admin},
+        "manager": caller.manager,
+        "member": None,
+        "authorizations": [],
+        "sessions": [],
+    }
+    if (member := caller.member) is None:
+        connection.send_result(msg["id"], result)
+        return
+    now = dt_util.utcnow()
+    result["member"] = {
+        "id": member["id"],
+        "name": member["name"],
+        "email": member.get("email"),
+        "role": member["role"],
+        "active": member["active"],
+        "cards": [mask_card(card) for card in member["cards"]],
+        "has_pin": bool(member.get("pin_hash")),
+    }
+    for auth in engine.authorizations.of_member(member["id"]):
+        expires = auth.get("expires")
+        moment = dt_util.parse_datetime(expires) if expires else None
+        target_type = engine.machine_types.data.get(auth.get("machine_type_id") or "")
+        result["authorizations"].append(
+            {
+                "id": auth["id"],
+                "machine_type_id": auth.get("machine_type_id"),
+                "device_id": auth.get("device_id"),
+                "target": target_type["name"]
+                if target_type
+                else auth.get("device_id") or auth.get("machine_type_id"),
+                "expires": expires,
+                "expired": moment is not None and now >= moment,
+                "window_start": auth.get("window_start"),
+                "window_end": auth.get("window_end"),
+            }
+        )
+    own = [s for s in engine.history.data["sessions"] if s["member_id"] == member["id"]]
+    result["sessions"] = [
+        {
+            key: session.get(key)
+            for key in ("session_id", "device_id", "start", "end", "duration")
+        }
+        for session in reversed(own[-RECENT_SESSIONS:])
+    ]
+    connection.send_result(msg["id"], result)
+
+
+def _pin_matches(pin: str, pin_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(pin.encode(), pin_hash.encode())
+    except ValueError:
+        return False
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/change_pin",
+        vol.Optional("current_pin"): vol.All(str, vol.Length(max=1024)),
+        vol.Required("new_pin"): vol.All(str, vol.Length(max=1024)),
+    }
+)
+@websocket_api.async_response
+async def ws_change_pin(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Change the caller's own device PIN/password (bcrypt; the current one first)."""
+    engine, caller = _caller(hass, connection)
+    if (member := caller.member) is None:
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_member")
+    validate_pin(msg["new_pin"])
+    if (pin_hash := member.get("pin_hash")) is not None:
+        current = msg.get("current_pin", "")
+        if not await hass.async_add_executor_job(_pin_matches, current, pin_hash):
+            LOGGER.warning("Wrong current PIN from user %s", connection.user.name)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="wrong_pin"
+            )
+    await engine.members.async_update_item(member["id"], {"pin": msg["new_pin"]})
+    connection.send_result(msg["id"])
+
+
+# Admin console -------------------------------------------------------------------------
+
+
+@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/panel/admin/state"})
+@websocket_api.async_response
+@_manager_only
+async def ws_admin_state(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Members, machine types, authorizations, devices, unknown cards and HA users."""
+    engine = _engine(hass)
+    users = [
+        {"id": user.id, "name": user.name, "is_admin": user.is_admin}
+        for user in await hass.auth.async_get_users()
+        if not user.system_generated and user.is_active
+    ]
+    connection.send_result(
+        msg["id"],
+        {
+            "members": [
+                {
+                    **{k: v for k, v in m.items() if k != "pin_hash"},
+                    "has_pin": bool(m.get("pin_hash")),
+                }
+                for m in engine.members.async_items()
+            ],
+            "machine_types": engine.machine_types.async_items(),
+            "authorizations": engine.authorizations.async_items(),
+            "devices": [
+                device_status(hass, engine, device)
+                for device in sorted(engine.devices.values(), key=lambda d: d.device_id)
+            ],
+            "unknown_cards": sorted(
+                engine.history.data["unknown_cards"], key=lambda c: -c["ts"]
+            ),
+            "users": sorted(users, key=lambda u: u["name"] or ""),
+            "settings": dict(engine.history.data["settings"]),
+        },
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/member_create",
+        vol.Required("name"): NAME,
+        vol.Optional("email"): vol.Any(None, vol.All(cv.string, vol.Length(max=254))),
+        vol.Optional("role", default=Role.USER.value): vol.In([r.value for r in Role]),
+        vol.Optional("active", default=True): cv.boolean,
+        vol.Optional("user_id"): vol.Any(None, cv.string),
+        vol.Optional("cards", default=list): [CARD],
+        vol.Optional("pin"): vol.All(str, vol.Length(max=1024)),
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_member_create(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Create a member (with an initial PIN if given)."""
+    data = {k: v for k, v in msg.items() if k not in ("id", "type")}
+    member = await _engine(hass).members.async_create_item(data)
+    connection.send_result(msg["id"], {"member_id": member["id"]})
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/member_update",
+        vol.Required("member_id"): cv.string,
+        vol.Optional("name"): NAME,
+        vol.Optional("email"): vol.Any(None, vol.All(cv.string, vol.Length(max=254))),
+        vol.Optional("role"): vol.In([r.value for r in Role]),
+        vol.Optional("active"): cv.boolean,
+        vol.Optional("user_id"): vol.Any(None, cv.string),
+        vol.Optional("cards"): [CARD],
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_member_update(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Edit a member: role, active flag, name, email, linked user, cards (no PIN)."""
+    engine = _engine(hass)
+    member_id = msg["member_id"]
+    if member_id not in engine.members.data:
+        raise AccessValidationError("unknown_member", member=member_id)
+    data = {k: v for k, v in msg.items() if k not in ("id", "type", "member_id")}
+    await engine.members.async_update_item(member_id, data)
+    connection.send_result(msg["id"])
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/member_delete",
+        vol.Required("member_id"): cv.string,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_member_delete(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Delete a member, never the caller's own."""
+    engine = _engine(hass)
+    member = engine.members.data.get(msg["member_id"])
+    if member is None:
+        raise AccessValidationError("unknown_member", member=msg["member_id"])
+    if member.get("user_id") == connection.user.id:
+        raise AccessValidationError("cannot_delete_self")
+    await engine.members.async_delete_item(member["id"])
+    connection.send_result(msg["id"])
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/assign_card",
+        vol.Required("member_id"): cv.string,
+        vol.Required("card"): CARD,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_assign_card(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Give a member a card (typically one seen recently as unknown)."""
+    engine = _engine(hass)
+    member = engine.members.data.get(msg["member_id"])
+    if member is None:
+        raise AccessValidationError("unknown_member", member=msg["member_id"])
+    await engine.members.async_update_item(
+        member["id"], {"cards": [*member["cards"], msg["card"]]}
+    )
+    connection.send_result(msg["id"])
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/grant",
+        vol.Required("member_ids"): vol.All([cv.string], vol.Length(min=1, max=500)),
+        vol.Exclusive("machine_type_id", "target"): cv.string,
+        vol.Exclusive("device_id", "target"): cv.string,
+        vol.Optional("expires"): vol.Any(None, cv.string),
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_grant(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Grant one machine type (or device) to many members at once.
+
+    Everything is checked before the first authorization is written.
+    """
+    engine = _engine(hass)
+    target: dict[str, Any] = {}
+    if (type_id := msg.get("machine_type_id")) is not None:
+        if type_id not in engine.machine_types.data:
+            raise AccessValidationError("unknown_machine_type", machine_type=type_id)
+        target["machine_type_id"] = type_id
+    elif (device_id := msg.get("device_id")) is not None:
+        if engine.device(device_id) is None:
+            raise AccessValidationError("unknown_device", device=device_id)
+        target["device_id"] = device_id
+    else:
+        raise AccessValidationError("authorization_target")
+    for member_id in msg["member_ids"]:
+        if member_id not in engine.members.data:
+            raise AccessValidationError("unknown_member", member=member_id)
+    if msg.get("expires"):
+        target["expires"] = msg["expires"]
+    created = [
+        (await engine.authorizations.async_create_item({"member_id": m, **target}))[
+            "id"
+        ]
+        for m in dict.fromkeys(msg["member_ids"])
+    ]
+    connection.send_result(msg["id"], {"authorization_ids": created})
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/revoke",
+        vol.Required("authorization_id"): cv.string,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_revoke(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Remove an authorization."""
+    engine = _engine(hass)
+    auth_id = msg["authorization_id"]
+    if auth_id not in engine.authorizations.data:
+        raise AccessValidationError("unknown_authorization", authorization=auth_id)
+    await engine.authorizations.async_delete_item(auth_id)
+    connection.send_result(msg["id"])
+
+
+def _admin_device(engine: AccessEngine, device_id: str) -> FluxiLabDevice:
+    if (device := engine.device(device_id)) is None:
+        raise AccessValidationError("unknown_device", device=device_id)
+    return device
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/block",
+        vol.Required("device_id"): cv.string,
+        vol.Required("blocked"): cv.boolean,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_block(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Block or unblock new sessions on a device."""
+    device = _admin_device(_engine(hass), msg["device_id"])
+    await device.async_set_blocked(msg["blocked"])
+    connection.send_result(msg["id"])
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/record_maintenance",
+        vol.Required("device_id"): cv.string,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_record_maintenance(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Record maintenance done on a device, by the caller's member if linked."""
+    engine, caller = _caller(hass, connection)
+    device = _admin_device(engine, msg["device_id"])
+    member_id = caller.member["id"] if caller.member is not None else None
+    await engine.async_record_maintenance(device, member_id)
+    connection.send_result(msg["id"])
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/history",
+        vol.Optional("member_id"): cv.string,
+        vol.Optional("device_id"): cv.string,
+        vol.Optional("start"): cv.datetime,
+        vol.Optional("end"): cv.datetime,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_history(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Sessions matching the filters, as rows and as CSV."""
+    engine = _engine(hass)
+    start, end = msg.get("start"), msg.get("end")
+    if start is not None and end is not None and start >= end:
+        raise AccessValidationError("invalid_period")
+    connection.send_result(
+        msg["id"],
+        gdpr.usage_export(
+            engine.history,
+            member_id=msg.get("member_id"),
+            device_id=msg.get("device_id"),
+            start=dt_util.as_utc(start).timestamp() if start else None,
+            end=dt_util.as_utc(end).timestamp() if end else None,
+        ),
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/audit",
+        vol.Optional("device_id"): cv.string,
+        vol.Optional("member_id"): cv.string,
+        vol.Optional("limit", default=200): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=MAX_AUDIT_ROWS)
+        ),
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_audit(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Return the newest audit entries, optionally for one device or member."""
+    engine = _engine(hass)
+    rows = [
+        entry
+        for entry in reversed(engine.history.data["audit"])
+        if msg.get("device_id") in (None, entry.get("device_id"))
+        and msg.get("member_id") in (None, entry.get("member_id"))
+    ]
+    connection.send_result(msg["id"], {"audit": rows[: msg["limit"]]})
+
+
+COMMANDS: Final = (
+    ws_lab,
+    ws_subscribe,
+    ws_open,
+    ws_profile,
+    ws_change_pin,
+    ws_admin_state,
+    ws_member_create,
+    ws_member_update,
+    ws_member_delete,
+    ws_assign_card,
+    ws_grant,
+    ws_revoke,
+    ws_block,
+    ws_record_maintenance,
+    ws_history,
+    ws_audit,
+)
+
+
+@callback
+def async_setup_panel_api(hass: HomeAssistant) -> None:
+    """Register the panel's websocket commands."""
+    for command in COMMANDS:
+        websocket_api.async_register_command(hass, command)

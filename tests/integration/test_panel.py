@@ -1,0 +1,563 @@
+"""The FluxiLab panel: registration and every websocket command, as each role sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+import copy
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import bcrypt
+from homeassistant.components import frontend
+from homeassistant.components.websocket_api import ERR_UNAUTHORIZED
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    MqttMockHAClient,
+    WebSocketGenerator,
+)
+
+from custom_components.fluxilab.access import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.const import (
+    CONF_BASE_TOPIC,
+    CONF_DEVICE_ID,
+    CONF_DEVICE_KEY,
+    CONF_FINGERPRINT,
+    CONF_MACHINE_TYPE,
+    CONF_UI_URL,
+    DOMAIN,
+)
+from custom_components.fluxilab.hub import async_get_hub_keys
+from custom_components.fluxilab.panel import PANEL_URL_PATH
+from custom_components.fluxilab.panel_api import EVENT_ROUTING
+from custom_components.fluxilab.protocol.security import (
+    KeyPair,
+    ProtocolSecurityError,
+    verify_token,
+)
+
+HOOD, LASER, NEW = "hood-1", "laser-1", "hood-new"
+HOOD_KEYS, LASER_KEYS = KeyPair.generate(), KeyPair.generate()
+
+type Client = Any
+type ClientFactory = Callable[[MockUser], Awaitable[Client]]
+
+
+@pytest.fixture(autouse=True)
+def fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash PINs at bcrypt's minimum cost."""
+    monkeypatch.setattr("custom_components.fluxilab.access.store.BCRYPT_COST", 4)
+
+
+def _entry(device_id: str, keys: KeyPair | None, machine_type: str) -> MockConfigEntry:
+    data = {
+        CONF_DEVICE_ID: device_id,
+        CONF_BASE_TOPIC: "fluxilab",
+        CONF_FINGERPRINT: "0000-0000-0000",
+    }
+    if keys is not None:
+        data[CONF_DEVICE_KEY] = keys.public_b64
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=device_id.title(),
+        unique_id=device_id,
+        data=data,
+        options={
+            CONF_MACHINE_TYPE: machine_type,
+            CONF_UI_URL: f"http://127.0.0.1:8{len(device_id)}80/ui?lang=it",
+        },
+    )
+
+
+@pytest.fixture
+async def engine(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hass_read_only_user: MockUser,
+) -> AccessEngine:
+    """Three devices (a fumehood, a laser, an unpaired hood) and a member Alice.
+
+    Alice (the read-only HA user) is a plain user authorized for fumehoods.
+    """
+    for entry in (
+        _entry(HOOD, HOOD_KEYS, "fumehood"),
+        _entry(LASER, LASER_KEYS, "laser"),
+        _entry(NEW, None, "fumehood"),
+    ):
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    access = hass.data[ACCESS_ENGINE]
+    await access.machine_types.async_create_item({"name": "Fumehood"})
+    await access.machine_types.async_create_item({"name": "Laser"})
+    await access.members.async_create_item(
+        {
+            "name": "Alice",
+            "user_id": hass_read_only_user.id,
+            "cards": ["04A1B2C3D4"],
+            "pin": "123456",
+        }
+    )
+    await access.authorizations.async_create_item(
+        {"member_id": "alice", "machine_type_id": "fumehood"}
+    )
+    access.devices[HOOD].values["face_velocity"] = 0.52
+    await hass.async_block_till_done()
+    return access
+
+
+@pytest.fixture
+async def ws_as(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> ClientFactory:
+    """Open a websocket connection authenticated as a given user."""
+
+    async def _connect(user: MockUser) -> Client:
+        refresh = await hass.auth.async_create_refresh_token(
+            user, "https://example.com/"
+        )
+        return await hass_ws_client(hass, hass.auth.async_create_access_token(refresh))
+
+    return _connect
+
+
+async def command(client: Client, type_: str, **data: Any) -> dict[str, Any]:
+    """Send one command and return its result message."""
+    await client.send_json_auto_id({"type": f"{DOMAIN}/panel/{type_}", **data})
+    result: dict[str, Any] = await client.receive_json()
+    return result
+
+
+def device_ids(view: dict[str, Any]) -> list[str]:
+    """All device ids of a lab view, in order."""
+    return [d["device_id"] for area in view["areas"] for d in area["devices"]]
+
+
+async def test_panel_registered_and_module_served(
+    hass: HomeAssistant, engine: AccessEngine, hass_client: ClientSessionGenerator
+) -> None:
+    panel = hass.data[frontend.DATA_PANELS][PANEL_URL_PATH]
+    assert panel.sidebar_title == "FluxiLab"
+    assert panel.sidebar_icon == "mdi:flask"
+    assert panel.require_admin is False
+    custom = panel.config["_panel_custom"]
+    assert custom["name"] == "fluxilab-panel"
+    client = await hass_client()
+    response = await client.get(custom["module_url"])
+    assert response.status == 200
+    assert 'customElements.define("fluxilab-panel"' in await response.text()
+
+
+async def test_lab_shows_only_usable_devices(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
+) -> None:
+    alice = await command(await ws_as(hass_read_only_user), "lab")
+    assert alice["success"]
+    view = alice["result"]
+    assert view["member"] == {"id": "alice", "name": "Alice", "role": "user"}
+    assert view["manager"] is False
+    assert device_ids(view) == [NEW, HOOD] or device_ids(view) == [HOOD, NEW]
+    hood = next(
+        d for a in view["areas"] for d in a["devices"] if d["device_id"] == HOOD
+    )
+    assert hood["machine_type"] == "Fumehood"
+    assert hood["paired"] is True
+    assert hood["has_ui"] is True
+    assert hood["blocked"] is False
+    assert hood["in_use"] is False
+
+    admin = (await command(await ws_as(hass_admin_user), "lab"))["result"]
+    assert admin["manager"] is True
+    assert sorted(device_ids(admin)) == sorted([HOOD, LASER, NEW])
+
+    stranger = await hass.auth.async_create_user("Stranger")
+    assert device_ids((await command(await ws_as(stranger), "lab"))["result"]) == []
+
+    # An expired authorization, or an inactive member, shows nothing.
+    auth_id = next(iter(engine.authorizations.data))
+    await engine.authorizations.async_update_item(
+        auth_id, {"expires": (dt_util.utcnow() - timedelta(days=1)).isoformat()}
+    )
+    assert (
+        device_ids((await command(await ws_as(hass_read_only_user), "lab"))["result"])
+        == []
+    )
+
+
+async def test_open_issues_a_token_for_the_device(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+) -> None:
+    events = async_capture_events(hass, EVENT_ROUTING)
+    reply = await command(await ws_as(hass_read_only_user), "open", device_id=HOOD)
+    assert reply["success"], reply
+    url = urlsplit(reply["result"]["url"])
+    assert (url.scheme, url.netloc, url.path) == ("http", "127.0.0.1:8680", "/ui")
+    query = parse_qs(url.query)
+    assert query["lang"] == ["it"]
+    token = query["fluxilab_token"][0]
+
+    hub = await async_get_hub_keys(hass)
+    gateway_keys = HOOD_KEYS.derive(hub.public_b64)
+    claims = verify_token(gateway_keys, token, device_id=HOOD)
+    assert claims["aud"] == f"fluxilab:{HOOD}"
+    assert (claims["sub"], claims["role"], claims["name"]) == ("alice", "user", "Alice")
+    assert claims["exp"] - claims["iat"] == 60
+    with pytest.raises(ProtocolSecurityError, match="audience"):
+        verify_token(gateway_keys, token, device_id=LASER)
+    with pytest.raises(ProtocolSecurityError, match="signature"):
+        verify_token(LASER_KEYS.derive(hub.public_b64), token, device_id=HOOD)
+
+    await hass.async_block_till_done()
+    assert len(events) == 1
+    assert events[0].data["fluxilab_device"] == HOOD
+    assert events[0].data["member_id"] == "alice"
+    assert events[0].data["user_id"] == hass_read_only_user.id
+    assert events[0].context.user_id == hass_read_only_user.id
+    assert token not in str(events[0].data)
+    audit = engine.history.data["audit"][-1]
+    assert (audit["kind"], audit["device_id"], audit["member_id"]) == (
+        "routing",
+        HOOD,
+        "alice",
+    )
+
+
+async def test_open_refused(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
+) -> None:
+    events: list[Event] = async_capture_events(hass, EVENT_ROUTING)
+    alice = await ws_as(hass_read_only_user)
+    for device_id in (LASER, "no-such-device"):
+        reply = await command(alice, "open", device_id=device_id)
+        assert not reply["success"]
+        assert reply["error"]["code"] == ERR_UNAUTHORIZED
+        assert "result" not in reply
+
+    stranger = await hass.auth.async_create_user("Stranger")
+    reply = await command(await ws_as(stranger), "open", device_id=HOOD)
+    assert reply["error"]["code"] == ERR_UNAUTHORIZED
+
+    await engine.members.async_update_item("alice", {"active": False})
+    reply = await command(alice, "open", device_id=HOOD)
+    assert reply["error"]["code"] == ERR_UNAUTHORIZED
+
+    # Unpaired: no keys, so no token, even for an admin.
+    reply = await command(await ws_as(hass_admin_user), "open", device_id=NEW)
+    assert reply["error"]["translation_key"] == "device_not_paired"
+    await hass.async_block_till_done()
+    assert events == []
+    assert all(a["kind"] != "routing" for a in engine.history.data["audit"])
+
+
+async def test_admin_without_member_opens_as_admin(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    reply = await command(await ws_as(hass_admin_user), "open", device_id=LASER)
+    token = parse_qs(urlsplit(reply["result"]["url"]).query)["fluxilab_token"][0]
+    hub = await async_get_hub_keys(hass)
+    claims = verify_token(LASER_KEYS.derive(hub.public_b64), token, device_id=LASER)
+    assert claims["role"] == "admin"
+    assert claims["sub"] == f"ha:{hass_admin_user.id}"
+
+
+async def test_profile(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+) -> None:
+    engine.history.data["sessions"].append(
+        {
+            "session_id": "s1",
+            "device_id": HOOD,
+            "member_id": "alice",
+            "member_name": "Alice",
+            "card": "04A1B2C3D4",
+            "start": 1000.0,
+            "end": 1600.0,
+            "duration": 600.0,
+        }
+    )
+    reply = await command(await ws_as(hass_read_only_user), "profile")
+    profile = reply["result"]
+    assert profile["member"]["cards"] == ["••••••C3D4"]
+    assert "04A1B2C3D4" not in str(profile)
+    assert "pin_hash" not in str(profile)
+    assert profile["member"]["has_pin"] is True
+    assert profile["authorizations"][0]["target"] == "Fumehood"
+    assert profile["authorizations"][0]["expired"] is False
+    assert profile["sessions"] == [
+        {
+            "session_id": "s1",
+            "device_id": HOOD,
+            "start": 1000.0,
+            "end": 1600.0,
+            "duration": 600.0,
+        }
+    ]
+    stranger = await hass.auth.async_create_user("Stranger")
+    assert (await command(await ws_as(stranger), "profile"))["result"]["member"] is None
+
+
+async def test_change_pin(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+) -> None:
+    alice = await ws_as(hass_read_only_user)
+    old_hash = engine.members.data["alice"]["pin_hash"]
+    for data, key in (
+        ({"current_pin": "123456", "new_pin": "12345"}, "pin_too_short"),
+        ({"current_pin": "123456", "new_pin": "é" * 37}, "pin_too_long"),
+        ({"current_pin": "654321", "new_pin": "new-secret"}, "wrong_pin"),
+        ({"new_pin": "new-secret"}, "wrong_pin"),
+    ):
+        reply = await command(alice, "change_pin", **data)
+        assert reply["error"]["translation_key"] == key, data
+        assert engine.members.data["alice"]["pin_hash"] == old_hash
+
+    reply = await command(
+        alice, "change_pin", current_pin="123456", new_pin="new-secret"
+    )
+    assert reply["success"], reply
+    new_hash = engine.members.data["alice"]["pin_hash"]
+    assert bcrypt.checkpw(b"new-secret", new_hash.encode())
+
+    stranger = await hass.auth.async_create_user("Stranger")
+    reply = await command(await ws_as(stranger), "change_pin", new_pin="abcdefg")
+    assert reply["error"]["translation_key"] == "no_member"
+
+
+ADMIN_COMMANDS: list[tuple[str, dict[str, Any]]] = [
+    ("admin/state", {}),
+    ("admin/member_create", {"name": "Mallory", "role": "admin", "pin": "123456"}),
+    ("admin/member_update", {"member_id": "alice", "role": "admin"}),
+    ("admin/member_delete", {"member_id": "bob"}),
+    ("admin/assign_card", {"member_id": "alice", "card": "FFFF0001"}),
+    ("admin/grant", {"member_ids": ["alice"], "machine_type_id": "laser"}),
+    ("admin/revoke", {"authorization_id": "alice_fumehood"}),
+    ("admin/block", {"device_id": HOOD, "blocked": True}),
+    ("admin/record_maintenance", {"device_id": HOOD}),
+    ("admin/history", {}),
+    ("admin/audit", {}),
+]
+
+
+def lab_state(engine: AccessEngine) -> Any:
+    """Everything an admin command could change."""
+    return copy.deepcopy(
+        (
+            engine.members.data,
+            engine.authorizations.data,
+            engine.machine_types.data,
+            {
+                d: (dev.blocked, engine.history.usage(d))
+                for d, dev in engine.devices.items()
+            },
+            len(engine.history.data["audit"]),
+        )
+    )
+
+
+@pytest.mark.parametrize(("type_", "data"), ADMIN_COMMANDS)
+async def test_admin_commands_refused_for_non_admins(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+    type_: str,
+    data: dict[str, Any],
+) -> None:
+    await engine.members.async_create_item({"name": "Bob"})
+    # Staff is not enough: only the admin role (or a HA admin) manages the lab.
+    staff = await hass.auth.async_create_user("Sam")
+    await engine.members.async_create_item(
+        {"name": "Sam", "role": "staff", "user_id": staff.id}
+    )
+    before = lab_state(engine)
+    for user in (hass_read_only_user, staff):
+        reply = await command(await ws_as(user), type_, **data)
+        assert not reply["success"]
+        assert reply["error"]["code"] == ERR_UNAUTHORIZED
+    await hass.async_block_till_done()
+    assert lab_state(engine) == before
+
+
+async def test_admin_console_as_lab_admin(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    """A member with the admin role manages the lab without being a HA admin."""
+    user = await hass.auth.async_create_user("Grace")
+    await engine.members.async_create_item(
+        {"name": "Grace", "role": "admin", "user_id": user.id}
+    )
+    ws = await ws_as(user)
+
+    state = (await command(ws, "admin/state"))["result"]
+    assert {m["id"] for m in state["members"]} == {"alice", "grace"}
+    assert all("pin_hash" not in m for m in state["members"])
+    assert {d["device_id"] for d in state["devices"]} == {HOOD, LASER, NEW}
+    assert "Grace" in {u["name"] for u in state["users"]}
+
+    reply = await command(
+        ws, "admin/member_create", name="Bob", pin="abcdef", cards=["B0B"]
+    )
+    assert reply["result"] == {"member_id": "bob"}
+    assert engine.members.data["bob"]["pin_hash"].startswith("$2b$")
+    reply = await command(ws, "admin/member_create", name="Eve", pin="short")
+    assert reply["error"]["translation_key"] == "pin_too_short"
+    assert "eve" not in engine.members.data
+
+    assert (
+        await command(
+            ws, "admin/member_update", member_id="bob", role="staff", active=False
+        )
+    )["success"]
+    assert (
+        engine.members.data["bob"]["role"],
+        engine.members.data["bob"]["active"],
+    ) == ("staff", False)
+
+    engine.history.add_unknown_card("CAFE01", HOOD, 1000.0)
+    assert (await command(ws, "admin/assign_card", member_id="bob", card="CAFE01"))[
+        "success"
+    ]
+    assert engine.members.data["bob"]["cards"] == ["B0B", "CAFE01"]
+    assert engine.history.data["unknown_cards"] == []
+
+    reply = await command(
+        ws,
+        "admin/grant",
+        member_ids=["alice", "bob", "nobody"],
+        machine_type_id="laser",
+    )
+    assert reply["error"]["translation_key"] == "unknown_member"
+    assert "bob_laser" not in engine.authorizations.data
+    reply = await command(
+        ws,
+        "admin/grant",
+        member_ids=["alice", "bob"],
+        machine_type_id="laser",
+        expires="2099-01-01T00:00:00+00:00",
+    )
+    assert reply["result"]["authorization_ids"] == ["alice_laser", "bob_laser"]
+    assert engine.authorizations.data["bob_laser"]["expires"].startswith("2099-01-01")
+    assert (await command(ws, "admin/revoke", authorization_id="bob_laser"))["success"]
+    assert "bob_laser" not in engine.authorizations.data
+
+    assert (await command(ws, "admin/block", device_id=HOOD, blocked=True))["success"]
+    assert engine.devices[HOOD].blocked is True
+    assert (await command(ws, "admin/block", device_id=HOOD, blocked=False))["success"]
+    assert engine.devices[HOOD].blocked is False
+    reply = await command(ws, "admin/block", device_id="nope", blocked=True)
+    assert reply["error"]["translation_key"] == "unknown_device"
+
+    engine.history.usage(HOOD)["since_maintenance"] = 5.0
+    assert (await command(ws, "admin/record_maintenance", device_id=HOOD))["success"]
+    assert engine.history.usage(HOOD)["since_maintenance"] == 0.0
+    assert engine.history.data["audit"][-1]["member_id"] == "grace"
+
+    engine.history.data["sessions"] += [
+        {
+            "session_id": "a",
+            "device_id": HOOD,
+            "member_id": "alice",
+            "member_name": "Alice",
+            "card": None,
+            "start": 100.0,
+            "end": 200.0,
+            "duration": 100.0,
+            "closed_by": "device",
+            "buffered": False,
+        },
+        {
+            "session_id": "b",
+            "device_id": LASER,
+            "member_id": "bob",
+            "member_name": "Bob",
+            "card": None,
+            "start": 300.0,
+            "end": 400.0,
+            "duration": 100.0,
+            "closed_by": "device",
+            "buffered": False,
+        },
+    ]
+    history = (await command(ws, "admin/history", member_id="alice"))["result"]
+    assert [s["session_id"] for s in history["sessions"]] == ["a"]
+    assert history["csv"].splitlines()[0].startswith("session_id,device_id,member_id")
+    assert len(history["csv"].splitlines()) == 2
+    reply = await command(
+        ws, "admin/history", start="2024-01-02T00:00:00", end="2024-01-01T00:00:00"
+    )
+    assert reply["error"]["translation_key"] == "invalid_period"
+
+    audit = (await command(ws, "admin/audit", device_id=HOOD, limit=1))["result"][
+        "audit"
+    ]
+    assert [a["kind"] for a in audit] == ["maintenance"]
+
+    # Not even a lab admin deletes their own member; deleting others works.
+    reply = await command(ws, "admin/member_delete", member_id="grace")
+    assert reply["error"]["translation_key"] == "cannot_delete_self"
+    assert (await command(ws, "admin/member_delete", member_id="bob"))["success"]
+    assert set(engine.members.data) == {"alice", "grace"}
+
+
+async def test_subscribe_pushes_changes(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+) -> None:
+    ws = await ws_as(hass_read_only_user)
+    await ws.send_json_auto_id({"type": f"{DOMAIN}/panel/subscribe"})
+    assert (await ws.receive_json())["success"]
+    first = (await ws.receive_json())["event"]
+    assert HOOD in device_ids(first)
+
+    async def next_event() -> dict[str, Any]:
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+        await hass.async_block_till_done()
+        event: dict[str, Any] = (await ws.receive_json())["event"]
+        return event
+
+    await engine.devices[HOOD].async_set_blocked(True)
+    event = await next_event()
+    hood = next(
+        d for a in event["areas"] for d in a["devices"] if d["device_id"] == HOOD
+    )
+    assert hood["blocked"] is True
+
+    await engine.authorizations.async_delete_item("alice_fumehood")
+    assert device_ids(await next_event()) == []
+
+    await ws.send_json_auto_id({"type": "unsubscribe_events", "subscription": 1})
+    assert (await ws.receive_json())["success"]
