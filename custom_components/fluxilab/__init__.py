@@ -9,9 +9,14 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN, LOGGER
+from .access import async_setup_access
+from .const import DOMAIN
 from .device import FluxiLabConfigEntry, FluxiLabDevice
 from .hub import async_get_hub_keys
+from .panel import async_setup_panel
+from .revoke import async_remove_entry
+
+__all__ = ["async_remove_entry"]
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -26,17 +31,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the access engine and its services, once for all devices."""
-    try:
-        from .access import (  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
-            async_setup_access,
-        )
-    except ImportError:
-        LOGGER.warning("The access-control engine is missing: access is not handled")
-        return True
+    """Set up the access engine, its services and the panel, once for all devices."""
     await async_setup_access(hass)
-    from .panel import async_setup_panel  # noqa: PLC0415
-
     await async_setup_panel(hass)
     return True
 
