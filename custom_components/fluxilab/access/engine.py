@@ -175,6 +175,12 @@ class AccessEngine:
         except Exception:
             LOGGER.exception("Credential set for %s not sent", device.device_id)
         self.publish_usage(device)
+        # A Fab-O-Matic board speaks its own protocol into this same engine.
+        from custom_components.fluxilab.fabomatic import (  # noqa: PLC0415
+            async_attach_board,
+        )
+
+        await async_attach_board(self, device)
 
     async def async_device_removed(self, device: FluxiLabDevice) -> None:
         """Stop following a device (its history stays)."""
@@ -184,6 +190,11 @@ class AccessEngine:
             unsub()
         self._online.pop(device.device_id, None)
         self.sync.forget(device.device_id)
+        from custom_components.fluxilab.fabomatic import (  # noqa: PLC0415
+            async_detach_board,
+        )
+
+        async_detach_board(self.hass, device)
 
     @callback
     def _device_state_changed(self, device: FluxiLabDevice) -> None:
@@ -409,6 +420,22 @@ class AccessEngine:
             ts=ts,
         )
         self.publish_usage(device)
+
+    @callback
+    def open_session(
+        self, device: FluxiLabDevice, session_id: str, card: str | None, ts: float
+    ) -> dict[str, Any] | None:
+        """Open a session the hub granted a moment ago (a second, separate message).
+
+        Fab-O-Matic boards ask checkuser (decided and announced here) and then
+        report startuse: deciding again would announce the same grant twice.
+        Returns the session (None for an unknown card, which was never granted).
+        """
+        member, _reason = self._identify(device, card, None, ts)
+        if member is None:
+            return None
+        self._start(device, session_id, member, card, ts, buffered=False)
+        return self.history.session(session_id)
 
     @callback
     def close_session(
