@@ -44,7 +44,15 @@ from .const import (
     FIXED_ENTITY_KEYS,
     LOGGER,
 )
+from .fabomatic import CONF_FABOMATIC_MACHINE
 from .hub import async_get_hub_keys
+from .protocol.fabomatic import (
+    BoardAction,
+    BoardMessageError,
+    device_id as fabomatic_device_id,
+    machine_id_from_topic,
+    parse_query,
+)
 from .protocol.schemas import ANNOUNCE_SCHEMA
 from .protocol.security import parse_public_key
 from .protocol.topics import Channel, valid_base_topic, valid_device_id
@@ -80,6 +88,8 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         self, discovery_info: MqttServiceInfo
     ) -> ConfigFlowResult:
         """Handle a device announcement seen on MQTT."""
+        if machine_id_from_topic(discovery_info.topic) is not None:
+            return await self.async_step_fabomatic(discovery_info)
         suffix = f"/{Channel.ANNOUNCE.value}"
         base, _, device_id = discovery_info.topic.removesuffix(suffix).rpartition("/")
         if not discovery_info.payload:
@@ -147,6 +157,54 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
                 "kind": str(announce["kind"]),
                 "model": announce["model"],
                 "fingerprint": self._fingerprint,
+            },
+        )
+
+    async def async_step_fabomatic(
+        self, discovery_info: MqttServiceInfo
+    ) -> ConfigFlowResult:
+        """Handle a Fab-O-Matic board's alive message on machine/<id>."""
+        machine_id = machine_id_from_topic(discovery_info.topic)
+        if machine_id is None:
+            return self.async_abort(reason="invalid_discovery_info")
+        await self.async_set_unique_id(fabomatic_device_id(machine_id))
+        self._abort_if_unique_id_configured()
+        try:
+            query = parse_query(discovery_info.payload)
+        except BoardMessageError:
+            return self.async_abort(reason="invalid_discovery_info")
+        if query["action"] is not BoardAction.ALIVE:
+            # Queries of a board come and go; only its alive message adopts it.
+            return self.async_abort(reason="invalid_discovery_info")
+        self._announce = {"machine_id": machine_id, "version": query["version"]}
+        self.context["title_placeholders"] = {"name": f"Fab-O-Matic {machine_id}"}
+        return await self.async_step_fabomatic_confirm()
+
+    async def async_step_fabomatic_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Adopt a board, telling the admin that it cannot verify signatures."""
+        machine_id: int = self._announce["machine_id"]
+        name = f"Fab-O-Matic {machine_id}"
+        if user_input is not None:
+            return self.async_create_entry(
+                title=name,
+                data={
+                    CONF_DEVICE_ID: fabomatic_device_id(machine_id),
+                    CONF_BASE_TOPIC: DEFAULT_BASE,
+                    CONF_DEVICE_KEY: None,
+                    CONF_FINGERPRINT: None,
+                    CONF_NAME: name,
+                    CONF_FABOMATIC_MACHINE: machine_id,
+                },
+            )
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="fabomatic_confirm",
+            description_placeholders={
+                "name": name,
+                "machine_id": str(machine_id),
+                "version": self._announce["version"],
             },
         )
 
