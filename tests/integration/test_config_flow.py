@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import json
 from typing import Any
 from unittest.mock import patch
@@ -31,8 +30,6 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-import custom_components.fluxilab as fluxilab_init
-from custom_components.fluxilab import revoke
 from custom_components.fluxilab.access import ACCESS_ENGINE
 from custom_components.fluxilab.access.const import CONF_MAINTENANCE_INTERVAL
 from custom_components.fluxilab.const import (
@@ -58,19 +55,6 @@ from custom_components.fluxilab.protocol.security import (
 from custom_components.fluxilab.repairs import async_create_maintenance_issue
 
 TOPIC = "fluxilab/hood-1/announce"
-
-
-@pytest.fixture(autouse=True)
-def remove_entry_hook() -> Iterator[None]:
-    """Make sure HA finds the revoke hook on the integration's module.
-
-    __init__.py re-exports ``async_remove_entry`` from revoke.py; until it does,
-    install it here so that removal goes through the real function either way.
-    """
-    with patch.object(
-        fluxilab_init, "async_remove_entry", revoke.async_remove_entry, create=True
-    ):
-        yield
 
 
 def _discovery(payload: str, topic: str = TOPIC) -> MqttServiceInfo:
