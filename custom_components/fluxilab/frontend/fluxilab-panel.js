@@ -1,0 +1,973 @@
+/**
+ * The FluxiLab sidebar panel.
+ *
+ * A plain ES module (no build step, no imports): Home Assistant creates
+ * <fluxilab-panel> and sets `hass`, `narrow`, `route` and `panel` on it. Every
+ * piece of data comes from the integration's websocket commands
+ * (custom_components/fluxilab/panel_api.py), which check the caller's lab role on
+ * every call; what this module hides is a convenience, never the security.
+ *
+ * Views: Lab (devices the user may use, live, with an Open action), My profile
+ * (member, cards, authorizations, sessions, own PIN), Admin (members,
+ * authorizations, devices, unknown cards, usage history with CSV, audit log).
+ * Colours come from Home Assistant's theme variables, so light and dark work;
+ * everything is a tap target (no hover-only controls) for the companion app.
+ */
+
+const STRINGS = {
+  en: {
+    title: "FluxiLab",
+    lab: "Lab",
+    profile: "My profile",
+    admin: "Admin",
+    no_area: "Other equipment",
+    no_devices: "There is no equipment you may use yet. Ask a lab admin for an authorization.",
+    not_linked: "Your Home Assistant user is not linked to a lab member.",
+    online: "Online",
+    offline: "Offline",
+    in_use: "In use",
+    in_use_by: "In use by {name}",
+    free: "Free",
+    maintenance_due: "Maintenance due",
+    blocked: "Blocked",
+    not_paired: "Not paired",
+    open: "Open",
+    opening: "Opening…",
+    no_ui: "No device UI",
+    hours_left: "{hours} h to maintenance",
+    loading: "Loading…",
+    member: "Member",
+    role: "Role",
+    role_admin: "Admin",
+    role_staff: "Staff",
+    role_user: "User",
+    active: "Active",
+    inactive: "Inactive",
+    cards: "Cards",
+    none: "None",
+    authorizations: "Authorizations",
+    expires: "Expires",
+    never: "Never",
+    expired: "Expired",
+    hours: "Hours",
+    sessions: "Recent sessions",
+    device: "Device",
+    start: "Start",
+    end: "End",
+    duration: "Duration",
+    open_session: "open",
+    change_pin: "Change device PIN / password",
+    pin_hint: "At least 6 characters. Used at the devices' keypad and login page.",
+    current_pin: "Current PIN",
+    new_pin: "New PIN",
+    repeat_pin: "Repeat new PIN",
+    save: "Save",
+    pin_mismatch: "The two new PINs differ.",
+    pin_short: "A PIN needs at least 6 characters.",
+    pin_changed: "Your PIN was changed.",
+    members: "Members",
+    devices: "Devices",
+    unknown_cards: "Unknown cards",
+    history: "Usage history",
+    audit: "Audit log",
+    name: "Name",
+    email: "E-mail",
+    linked_user: "Home Assistant user",
+    no_user: "Not linked",
+    card: "Card",
+    initial_pin: "Initial PIN",
+    create_member: "Add member",
+    create: "Add",
+    delete: "Delete",
+    confirm_delete: "Delete {name}? Their history is anonymized.",
+    activate: "Activate",
+    deactivate: "Deactivate",
+    grant: "Grant",
+    grant_to: "Grant to members",
+    machine_type: "Machine type",
+    revoke: "Revoke",
+    block: "Block",
+    unblock: "Unblock",
+    record_maintenance: "Maintenance done",
+    usage_hours: "Usage hours",
+    seen_at: "Seen at",
+    seen: "Seen",
+    assign_to: "Assign to",
+    assign: "Assign",
+    filter: "Filter",
+    all: "All",
+    from: "From",
+    to: "To",
+    download_csv: "Download CSV",
+    time: "Time",
+    kind: "Event",
+    reason: "Reason",
+    done: "Done.",
+    refresh: "Refresh",
+    has_pin: "PIN set",
+    no_pin: "No PIN",
+    target: "For",
+    status: "Status",
+    menu: "Menu",
+  },
+  it: {
+    title: "FluxiLab",
+    lab: "Laboratorio",
+    profile: "Il mio profilo",
+    admin: "Amministrazione",
+    no_area: "Altre attrezzature",
+    no_devices: "Non ci sono ancora attrezzature che puoi usare. Chiedi un'abilitazione a un amministratore del laboratorio.",
+    not_linked: "Il tuo utente di Home Assistant non è collegato a un membro del laboratorio.",
+    online: "In linea",
+    offline: "Non in linea",
+    in_use: "In uso",
+    in_use_by: "In uso da {name}",
+    free: "Libero",
+    maintenance_due: "Manutenzione da fare",
+    blocked: "Bloccato",
+    not_paired: "Non abbinato",
+    open: "Apri",
+    opening: "Apertura…",
+    no_ui: "Nessuna interfaccia",
+    hours_left: "{hours} h alla manutenzione",
+    loading: "Caricamento…",
+    member: "Membro",
+    role: "Ruolo",
+    role_admin: "Amministratore",
+    role_staff: "Tecnico",
+    role_user: "Utente",
+    active: "Attivo",
+    inactive: "Non attivo",
+    cards: "Tessere",
+    none: "Nessuna",
+    authorizations: "Abilitazioni",
+    expires: "Scadenza",
+    never: "Mai",
+    expired: "Scaduta",
+    hours: "Orari",
+    sessions: "Sessioni recenti",
+    device: "Dispositivo",
+    start: "Inizio",
+    end: "Fine",
+    duration: "Durata",
+    open_session: "aperta",
+    change_pin: "Cambia PIN / password dei dispositivi",
+    pin_hint: "Almeno 6 caratteri. Si usa sul tastierino e nella pagina di accesso dei dispositivi.",
+    current_pin: "PIN attuale",
+    new_pin: "Nuovo PIN",
+    repeat_pin: "Ripeti il nuovo PIN",
+    save: "Salva",
+    pin_mismatch: "I due nuovi PIN non coincidono.",
+    pin_short: "Un PIN deve avere almeno 6 caratteri.",
+    pin_changed: "Il PIN è stato cambiato.",
+    members: "Membri",
+    devices: "Dispositivi",
+    unknown_cards: "Tessere sconosciute",
+    history: "Storico utilizzi",
+    audit: "Registro eventi",
+    name: "Nome",
+    email: "E-mail",
+    linked_user: "Utente Home Assistant",
+    no_user: "Non collegato",
+    card: "Tessera",
+    initial_pin: "PIN iniziale",
+    create_member: "Aggiungi membro",
+    create: "Aggiungi",
+    delete: "Elimina",
+    confirm_delete: "Eliminare {name}? Il suo storico viene anonimizzato.",
+    activate: "Attiva",
+    deactivate: "Disattiva",
+    grant: "Abilita",
+    grant_to: "Abilita i membri",
+    machine_type: "Tipo di macchina",
+    revoke: "Revoca",
+    block: "Blocca",
+    unblock: "Sblocca",
+    record_maintenance: "Manutenzione fatta",
+    usage_hours: "Ore di utilizzo",
+    seen_at: "Vista su",
+    seen: "Vista",
+    assign_to: "Assegna a",
+    assign: "Assegna",
+    filter: "Filtra",
+    all: "Tutti",
+    from: "Dal",
+    to: "Al",
+    download_csv: "Scarica CSV",
+    time: "Ora",
+    kind: "Evento",
+    reason: "Motivo",
+    done: "Fatto.",
+    refresh: "Aggiorna",
+    has_pin: "PIN impostato",
+    no_pin: "Nessun PIN",
+    target: "Per",
+    status: "Stato",
+    menu: "Menu",
+  },
+};
+
+const ADMIN_TABS = ["members", "authorizations", "devices", "unknown_cards", "history", "audit"];
+
+const esc = (value) =>
+  String(value ?? "").replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+  );
+
+const STYLE = `
+  :host {
+    display: block;
+    min-height: 100%;
+    background: var(--primary-background-color);
+    color: var(--primary-text-color);
+    font-family: var(--ha-font-family-body, var(--paper-font-body1_-_font-family, Roboto, sans-serif));
+  }
+  header {
+    display: flex; align-items: center; gap: 8px;
+    height: var(--header-height, 56px); padding: 0 12px;
+    padding-top: env(safe-area-inset-top);
+    background: var(--app-header-background-color, var(--primary-color));
+    color: var(--app-header-text-color, var(--text-primary-color, #fff));
+    position: sticky; top: 0; z-index: 2;
+  }
+  header h1 { font-size: 20px; font-weight: 400; margin: 0; flex: 1; }
+  .menu { background: none; border: none; color: inherit; width: 48px; height: 48px; padding: 12px; cursor: pointer; }
+  .menu svg { width: 24px; height: 24px; fill: currentColor; }
+  nav.tabs {
+    display: flex; overflow-x: auto; gap: 4px; padding: 0 8px;
+    background: var(--app-header-background-color, var(--primary-color));
+    color: var(--app-header-text-color, var(--text-primary-color, #fff));
+  }
+  nav.sub { background: none; color: var(--primary-text-color); border-bottom: 1px solid var(--divider-color); margin-bottom: 12px; }
+  nav button {
+    background: none; border: none; color: inherit; opacity: 0.75; font: inherit;
+    padding: 12px 14px; min-height: 48px; cursor: pointer; white-space: nowrap;
+    border-bottom: 2px solid transparent;
+  }
+  nav button[aria-selected="true"] { opacity: 1; border-bottom-color: currentColor; }
+  nav.sub button[aria-selected="true"] { color: var(--primary-color); }
+  main { padding: 16px; max-width: 1200px; margin: 0 auto; box-sizing: border-box; }
+  h2 { font-size: 18px; font-weight: 500; margin: 20px 0 8px; color: var(--secondary-text-color); }
+  .grid { display: grid; gap: 12px; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); }
+  .card {
+    background: var(--ha-card-background, var(--card-background-color, #fff));
+    border-radius: var(--ha-card-border-radius, 12px);
+    border: 1px solid var(--ha-card-border-color, var(--divider-color, #e0e0e0));
+    box-shadow: var(--ha-card-box-shadow, none);
+    padding: 16px; box-sizing: border-box;
+  }
+  .card h3 { margin: 0 0 4px; font-size: 16px; font-weight: 500; }
+  .sub-title { color: var(--secondary-text-color); font-size: 13px; margin-bottom: 8px; }
+  .chips { display: flex; flex-wrap: wrap; gap: 6px; margin: 8px 0; }
+  .chip { font-size: 12px; padding: 3px 10px; border-radius: 12px; background: var(--secondary-background-color, rgba(127,127,127,.15)); }
+  .chip.ok { background: var(--success-color, #43a047); color: #fff; }
+  .chip.bad { background: var(--error-color, #db4437); color: #fff; }
+  .chip.warn { background: var(--warning-color, #ffa600); color: #000; }
+  .chip.info { background: var(--info-color, #039be5); color: #fff; }
+  .telemetry { display: grid; grid-template-columns: 1fr auto; gap: 2px 12px; font-size: 14px; margin: 8px 0 12px; }
+  .telemetry .v { font-variant-numeric: tabular-nums; text-align: right; }
+  .actions { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
+  button.primary, button.secondary, button.danger {
+    font: inherit; font-weight: 500; border-radius: 8px; min-height: 40px; padding: 0 16px; cursor: pointer;
+    border: 1px solid var(--primary-color); background: var(--primary-color); color: var(--text-primary-color, #fff);
+  }
+  button.secondary { background: transparent; color: var(--primary-color); }
+  button.danger { background: transparent; color: var(--error-color, #db4437); border-color: var(--error-color, #db4437); }
+  button:disabled { opacity: 0.5; cursor: default; }
+  .message { padding: 12px; border-radius: 8px; margin-bottom: 12px; background: var(--secondary-background-color); }
+  .message.error { background: var(--error-color, #db4437); color: #fff; }
+  .message.success { background: var(--success-color, #43a047); color: #fff; }
+  .muted { color: var(--secondary-text-color); }
+  form { display: grid; gap: 10px; max-width: 520px; }
+  form.inline { display: flex; flex-wrap: wrap; align-items: end; max-width: none; }
+  label { display: grid; gap: 4px; font-size: 13px; color: var(--secondary-text-color); }
+  input, select {
+    font: inherit; font-size: 16px; min-height: 40px; padding: 6px 10px; box-sizing: border-box;
+    border-radius: 6px; border: 1px solid var(--divider-color);
+    background: var(--input-fill-color, var(--card-background-color)); color: var(--primary-text-color);
+  }
+  .checks { display: flex; flex-wrap: wrap; gap: 4px 16px; }
+  .checks label { display: flex; align-items: center; gap: 6px; font-size: 15px; color: var(--primary-text-color); min-height: 40px; }
+  .table-wrap { overflow-x: auto; }
+  table { width: 100%; border-collapse: collapse; font-size: 14px; }
+  th, td { text-align: left; padding: 8px; border-bottom: 1px solid var(--divider-color); vertical-align: middle; }
+  th { color: var(--secondary-text-color); font-weight: 500; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
+  dt { color: var(--secondary-text-color); }
+  dd { margin: 0; }
+`;
+
+const MENU_ICON =
+  '<svg viewBox="0 0 24 24"><path d="M3,6H21V8H3V6M3,11H21V13H3V11M3,16H21V18H3V16Z"/></svg>';
+
+class FluxiLabPanel extends HTMLElement {
+  constructor() {
+    super();
+    this.attachShadow({ mode: "open" });
+    this._tab = "lab";
+    this._adminTab = "members";
+    this._lab = null;
+    this._profile = null;
+    this._admin = null;
+    this._rows = null;
+    this._audit = null;
+    this._historyFilter = null;
+    this._message = null;
+    this._busy = new Set();
+    this._unsubscribe = null;
+    this._narrow = false;
+    this.shadowRoot.addEventListener("click", (ev) => this._onClick(ev));
+    this.shadowRoot.addEventListener("submit", (ev) => this._onSubmit(ev));
+    this.shadowRoot.addEventListener("change", (ev) => this._onChange(ev));
+  }
+
+  set hass(hass) {
+    const first = !this._hass;
+    const langChanged = this._hass && this._hass.language !== hass.language;
+    this._hass = hass;
+    if (first) {
+      this._renderShell();
+      this._subscribe();
+    } else if (langChanged) {
+      this._renderShell();
+    }
+  }
+
+  get hass() {
+    return this._hass;
+  }
+
+  set narrow(value) {
+    if (this._narrow !== Boolean(value)) {
+      this._narrow = Boolean(value);
+      if (this._hass) this._renderShell();
+    }
+  }
+
+  get narrow() {
+    return this._narrow;
+  }
+
+  set panel(_value) {}
+
+  set route(_value) {}
+
+  connectedCallback() {
+    if (this._hass && !this._unsubscribe) this._subscribe();
+  }
+
+  disconnectedCallback() {
+    this._stop();
+  }
+
+  _stop() {
+    if (this._unsubscribe) {
+      const unsub = this._unsubscribe;
+      this._unsubscribe = null;
+      Promise.resolve(unsub)
+        .then((fn) => fn && fn())
+        .catch(() => {});
+    }
+  }
+
+  // Data -------------------------------------------------------------------------
+
+  _subscribe() {
+    if (this._unsubscribe || !this._hass) return;
+    this._unsubscribe = this._hass.connection
+      .subscribeMessage(
+        (lab) => {
+          this._lab = lab;
+          if (this._tab === "lab") this._renderContent();
+          else this._renderTabs();
+        },
+        { type: "fluxilab/panel/subscribe" },
+      )
+      .catch((err) => {
+        this._unsubscribe = null;
+        this._fail(err);
+      });
+  }
+
+  _ws(type, data = {}) {
+    return this._hass.connection.sendMessagePromise({ type: `fluxilab/panel/${type}`, ...data });
+  }
+
+  async _loadProfile() {
+    try {
+      this._profile = await this._ws("profile");
+    } catch (err) {
+      this._fail(err);
+    }
+    this._renderContent();
+  }
+
+  async _loadAdmin() {
+    try {
+      this._admin = await this._ws("admin/state");
+    } catch (err) {
+      this._fail(err);
+    }
+    this._renderContent();
+  }
+
+  async _run(key, type, data, { reload = true, success = true } = {}) {
+    this._busy.add(key);
+    this._renderContent();
+    try {
+      const result = await this._ws(type, data);
+      if (success) this._message = { kind: "success", text: this._t("done") };
+      if (reload) await this._loadAdmin();
+      return result;
+    } catch (err) {
+      this._fail(err);
+      return undefined;
+    } finally {
+      this._busy.delete(key);
+      this._renderContent();
+    }
+  }
+
+  _fail(err) {
+    this._message = { kind: "error", text: (err && (err.message || err.code)) || String(err) };
+    this._renderContent();
+  }
+
+  // Strings ----------------------------------------------------------------------
+
+  _t(key, params = {}) {
+    const lang = (this._hass && this._hass.language) || "en";
+    const table = STRINGS[lang.split("-")[0]] || STRINGS.en;
+    let text = table[key] ?? STRINGS.en[key] ?? key;
+    for (const [name, value] of Object.entries(params)) text = text.replace(`{${name}}`, value);
+    return text;
+  }
+
+  _locale() {
+    return (this._hass && this._hass.language) || "en";
+  }
+
+  _when(value) {
+    if (value === null || value === undefined || value === "") return "";
+    const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+    return Number.isNaN(date.getTime())
+      ? String(value)
+      : date.toLocaleString(this._locale(), { dateStyle: "short", timeStyle: "short" });
+  }
+
+  _number(value) {
+    if (typeof value === "boolean") return value ? "✔" : "✘";
+    if (typeof value !== "number") return value ?? "—";
+    return value.toLocaleString(this._locale(), { maximumFractionDigits: 2 });
+  }
+
+  _duration(seconds) {
+    if (typeof seconds !== "number") return "";
+    const minutes = Math.round(seconds / 60);
+    return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  }
+
+  // Rendering --------------------------------------------------------------------
+
+  _renderShell() {
+    const menu = this._narrow
+      ? `<button class="menu" data-action="menu" aria-label="${esc(this._t("menu"))}">${MENU_ICON}</button>`
+      : "";
+    this.shadowRoot.innerHTML = `
+      <style>${STYLE}</style>
+      <header>${menu}<h1>${esc(this._t("title"))}</h1></header>
+      <nav class="tabs" role="tablist"></nav>
+      <main id="content"></main>`;
+    this._renderTabs();
+    this._renderContent();
+  }
+
+  _renderTabs() {
+    const nav = this.shadowRoot.querySelector("nav.tabs");
+    if (!nav) return;
+    const tabs = ["lab", "profile"];
+    if (this._lab && this._lab.manager) tabs.push("admin");
+    nav.innerHTML = tabs
+      .map(
+        (tab) =>
+          `<button role="tab" data-action="tab" data-tab="${tab}" aria-selected="${this._tab === tab}">${esc(this._t(tab))}</button>`,
+      )
+      .join("");
+  }
+
+  _renderContent() {
+    const main = this.shadowRoot.getElementById("content");
+    if (!main) return;
+    let html = "";
+    if (this._message) {
+      html += `<div class="message ${esc(this._message.kind)}" data-action="dismiss">${esc(this._message.text)}</div>`;
+    }
+    if (this._tab === "lab") html += this._labHtml();
+    else if (this._tab === "profile") html += this._profileHtml();
+    else html += this._adminHtml();
+    main.innerHTML = html;
+  }
+
+  _labHtml() {
+    const lab = this._lab;
+    if (!lab) return `<p class="muted">${esc(this._t("loading"))}</p>`;
+    let html = "";
+    if (!lab.member && !lab.manager) html += `<p class="muted">${esc(this._t("not_linked"))}</p>`;
+    if (!lab.areas.length) return `${html}<p class="muted">${esc(this._t("no_devices"))}</p>`;
+    for (const area of lab.areas) {
+      html += `<h2>${esc(area.area || this._t("no_area"))}</h2><div class="grid">`;
+      html += area.devices.map((device) => this._deviceCard(device)).join("");
+      html += "</div>";
+    }
+    return html;
+  }
+
+  _deviceCard(d) {
+    const chips = [
+      d.online
+        ? `<span class="chip ok">${esc(this._t("online"))}</span>`
+        : `<span class="chip bad">${esc(this._t("offline"))}</span>`,
+      d.in_use
+        ? `<span class="chip info">${esc(d.member_name ? this._t("in_use_by", { name: d.member_name }) : this._t("in_use"))}</span>`
+        : `<span class="chip">${esc(this._t("free"))}</span>`,
+    ];
+    if (d.blocked) chips.push(`<span class="chip bad">${esc(this._t("blocked"))}</span>`);
+    if (d.maintenance_due) chips.push(`<span class="chip warn">${esc(this._t("maintenance_due"))}</span>`);
+    if (!d.paired) chips.push(`<span class="chip warn">${esc(this._t("not_paired"))}</span>`);
+    const telemetry = d.telemetry
+      .map(
+        (c) =>
+          `<span>${esc(c.name)}</span><span class="v">${esc(this._number(c.value))}${c.unit && c.value !== null && c.value !== undefined ? ` ${esc(c.unit)}` : ""}</span>`,
+      )
+      .join("");
+    const hours =
+      typeof d.hours_to_maintenance === "number" && !d.maintenance_due
+        ? `<div class="muted">${esc(this._t("hours_left", { hours: this._number(d.hours_to_maintenance) }))}</div>`
+        : "";
+    const key = `open:${d.device_id}`;
+    const canOpen = d.paired && d.has_ui;
+    const button = canOpen
+      ? `<button class="primary" data-action="open" data-device="${esc(d.device_id)}" ${this._busy.has(key) ? "disabled" : ""}>${esc(this._busy.has(key) ? this._t("opening") : this._t("open"))}</button>`
+      : `<span class="muted">${esc(d.paired ? this._t("no_ui") : this._t("not_paired"))}</span>`;
+    return `
+      <div class="card device" data-device="${esc(d.device_id)}">
+        <h3>${esc(d.name)}</h3>
+        <div class="sub-title">${esc([d.machine_type, d.device_id].filter(Boolean).join(" · "))}</div>
+        <div class="chips">${chips.join("")}</div>
+        ${telemetry ? `<div class="telemetry">${telemetry}</div>` : ""}
+        ${hours}
+        <div class="actions">${button}</div>
+      </div>`;
+  }
+
+  _role(role) {
+    return this._t(`role_${role}`);
+  }
+
+  _profileHtml() {
+    const p = this._profile;
+    if (!p) return `<p class="muted">${esc(this._t("loading"))}</p>`;
+    if (!p.member) return `<p class="muted">${esc(this._t("not_linked"))}</p>`;
+    const m = p.member;
+    const auths = p.authorizations.length
+      ? `<div class="table-wrap"><table><tr><th>${esc(this._t("target"))}</th><th>${esc(this._t("expires"))}</th><th>${esc(this._t("hours"))}</th></tr>${p.authorizations
+          .map(
+            (a) =>
+              `<tr><td>${esc(a.target)}</td><td>${a.expired ? `<span class="chip bad">${esc(this._t("expired"))}</span> ` : ""}${esc(a.expires ? this._when(a.expires) : this._t("never"))}</td><td>${esc(a.window_start ? `${a.window_start}–${a.window_end}` : "")}</td></tr>`,
+          )
+          .join("")}</table></div>`
+      : `<p class="muted">${esc(this._t("none"))}</p>`;
+    const sessions = p.sessions.length
+      ? `<div class="table-wrap"><table><tr><th>${esc(this._t("device"))}</th><th>${esc(this._t("start"))}</th><th>${esc(this._t("duration"))}</th></tr>${p.sessions
+          .map(
+            (s) =>
+              `<tr><td>${esc(s.device_id)}</td><td>${esc(this._when(s.start))}</td><td>${esc(s.end ? this._duration(s.duration) : this._t("open_session"))}</td></tr>`,
+          )
+          .join("")}</table></div>`
+      : `<p class="muted">${esc(this._t("none"))}</p>`;
+    return `
+      <div class="card">
+        <h3>${esc(m.name)}</h3>
+        <dl>
+          <dt>${esc(this._t("role"))}</dt><dd>${esc(this._role(m.role))}</dd>
+          <dt>${esc(this._t("status"))}</dt><dd>${esc(m.active ? this._t("active") : this._t("inactive"))}</dd>
+          ${m.email ? `<dt>${esc(this._t("email"))}</dt><dd>${esc(m.email)}</dd>` : ""}
+          <dt>${esc(this._t("cards"))}</dt><dd>${esc(m.cards.length ? m.cards.join(", ") : this._t("none"))}</dd>
+        </dl>
+      </div>
+      <h2>${esc(this._t("authorizations"))}</h2>${auths}
+      <h2>${esc(this._t("sessions"))}</h2>${sessions}
+      <h2>${esc(this._t("change_pin"))}</h2>
+      <form data-form="pin" class="card" autocomplete="off">
+        <span class="muted">${esc(this._t("pin_hint"))}</span>
+        ${m.has_pin ? `<label>${esc(this._t("current_pin"))}<input type="password" name="current_pin" autocomplete="current-password" required></label>` : ""}
+        <label>${esc(this._t("new_pin"))}<input type="password" name="new_pin" autocomplete="new-password" minlength="6" required></label>
+        <label>${esc(this._t("repeat_pin"))}<input type="password" name="repeat_pin" autocomplete="new-password" minlength="6" required></label>
+        <div class="actions"><button class="primary" type="submit" ${this._busy.has("pin") ? "disabled" : ""}>${esc(this._t("save"))}</button></div>
+      </form>`;
+  }
+
+  _adminHtml() {
+    const a = this._admin;
+    const tabs = `<nav class="sub tabs" role="tablist">${ADMIN_TABS.map(
+      (tab) =>
+        `<button role="tab" data-action="admin-tab" data-tab="${tab}" aria-selected="${this._adminTab === tab}">${esc(this._t(tab))}</button>`,
+    ).join("")}</nav>`;
+    if (!a) return `${tabs}<p class="muted">${esc(this._t("loading"))}</p>`;
+    const body = {
+      members: () => this._membersHtml(a),
+      authorizations: () => this._authorizationsHtml(a),
+      devices: () => this._devicesHtml(a),
+      unknown_cards: () => this._cardsHtml(a),
+      history: () => this._historyHtml(a),
+      audit: () => this._auditHtml(a),
+    }[this._adminTab]();
+    return tabs + body;
+  }
+
+  _options(items, selected, { empty } = {}) {
+    const first = empty !== undefined ? `<option value="">${esc(empty)}</option>` : "";
+    return (
+      first +
+      items
+        .map(
+          ([value, label]) =>
+            `<option value="${esc(value)}" ${value === selected ? "selected" : ""}>${esc(label)}</option>`,
+        )
+        .join("")
+    );
+  }
+
+  _memberName(a, id) {
+    const m = a.members.find((x) => x.id === id);
+    return m ? m.name : id || "—";
+  }
+
+  _membersHtml(a) {
+    const roles = ["user", "staff", "admin"].map((r) => [r, this._role(r)]);
+    const users = a.users.map((u) => [u.id, u.name]);
+    const rows = a.members
+      .map(
+        (m) => `<tr data-member="${esc(m.id)}">
+          <td>${esc(m.name)}<div class="muted">${esc(m.email || "")}</div></td>
+          <td><select data-action="member-role" data-member="${esc(m.id)}" aria-label="${esc(this._t("role"))}">${this._options(roles, m.role)}</select></td>
+          <td><select data-action="member-user" data-member="${esc(m.id)}" aria-label="${esc(this._t("linked_user"))}">${this._options(users, m.user_id || "", { empty: this._t("no_user") })}</select></td>
+          <td>${esc(m.cards.join(", ") || "—")}</td>
+          <td>${esc(m.has_pin ? this._t("has_pin") : this._t("no_pin"))}</td>
+          <td class="actions">
+            <button class="secondary" data-action="member-active" data-member="${esc(m.id)}" data-active="${!m.active}">${esc(m.active ? this._t("deactivate") : this._t("activate"))}</button>
+            <button class="danger" data-action="member-delete" data-member="${esc(m.id)}" data-name="${esc(m.name)}">${esc(this._t("delete"))}</button>
+          </td></tr>`,
+      )
+      .join("");
+    return `
+      <div class="table-wrap"><table>
+        <tr><th>${esc(this._t("name"))}</th><th>${esc(this._t("role"))}</th><th>${esc(this._t("linked_user"))}</th><th>${esc(this._t("cards"))}</th><th>PIN</th><th></th></tr>
+        ${rows}
+      </table></div>
+      <h2>${esc(this._t("create_member"))}</h2>
+      <form data-form="member" class="card" autocomplete="off">
+        <label>${esc(this._t("name"))}<input name="name" required maxlength="100"></label>
+        <label>${esc(this._t("email"))}<input name="email" type="email"></label>
+        <label>${esc(this._t("role"))}<select name="role">${this._options(roles, "user")}</select></label>
+        <label>${esc(this._t("linked_user"))}<select name="user_id">${this._options(users, "", { empty: this._t("no_user") })}</select></label>
+        <label>${esc(this._t("card"))}<input name="card" maxlength="64"></label>
+        <label>${esc(this._t("initial_pin"))}<input name="pin" type="password" minlength="6" autocomplete="new-password"></label>
+        <div class="actions"><button class="primary" type="submit">${esc(this._t("create"))}</button></div>
+      </form>`;
+  }
+
+  _targetName(a, auth) {
+    if (auth.machine_type_id) {
+      const t = a.machine_types.find((x) => x.id === auth.machine_type_id);
+      return t ? t.name : auth.machine_type_id;
+    }
+    return auth.device_id;
+  }
+
+  _authorizationsHtml(a) {
+    const rows = a.authorizations
+      .map(
+        (auth) => `<tr>
+          <td>${esc(this._memberName(a, auth.member_id))}</td>
+          <td>${esc(this._targetName(a, auth))}</td>
+          <td>${esc(auth.expires ? this._when(auth.expires) : this._t("never"))}</td>
+          <td><button class="danger" data-action="revoke" data-auth="${esc(auth.id)}">${esc(this._t("revoke"))}</button></td>
+        </tr>`,
+      )
+      .join("");
+    const targets = [
+      ...a.machine_types.map((t) => [`type:${t.id}`, `${this._t("machine_type")}: ${t.name}`]),
+      ...a.devices.map((d) => [`device:${d.device_id}`, `${this._t("device")}: ${d.name}`]),
+    ];
+    const members = a.members
+      .map(
+        (m) => `<label><input type="checkbox" name="member_ids" value="${esc(m.id)}"> ${esc(m.name)}</label>`,
+      )
+      .join("");
+    return `
+      <div class="table-wrap"><table>
+        <tr><th>${esc(this._t("member"))}</th><th>${esc(this._t("target"))}</th><th>${esc(this._t("expires"))}</th><th></th></tr>
+        ${rows}
+      </table></div>
+      <h2>${esc(this._t("grant_to"))}</h2>
+      <form data-form="grant" class="card">
+        <div class="checks">${members}</div>
+        <label>${esc(this._t("target"))}<select name="target" required>${this._options(targets, "")}</select></label>
+        <label>${esc(this._t("expires"))}<input name="expires" type="date"></label>
+        <div class="actions"><button class="primary" type="submit">${esc(this._t("grant"))}</button></div>
+      </form>`;
+  }
+
+  _devicesHtml(a) {
+    const rows = a.devices
+      .map(
+        (d) => `<tr data-device="${esc(d.device_id)}">
+          <td>${esc(d.name)}<div class="muted">${esc(d.device_id)}</div></td>
+          <td><span class="chip ${d.online ? "ok" : "bad"}">${esc(d.online ? this._t("online") : this._t("offline"))}</span>
+              ${d.blocked ? `<span class="chip bad">${esc(this._t("blocked"))}</span>` : ""}
+              ${d.maintenance_due ? `<span class="chip warn">${esc(this._t("maintenance_due"))}</span>` : ""}</td>
+          <td>${esc(this._number(d.usage_hours))}${typeof d.hours_to_maintenance === "number" ? ` <span class="muted">(${esc(this._t("hours_left", { hours: this._number(d.hours_to_maintenance) }))})</span>` : ""}</td>
+          <td class="actions">
+            <button class="${d.blocked ? "secondary" : "danger"}" data-action="block" data-device="${esc(d.device_id)}" data-blocked="${!d.blocked}">${esc(d.blocked ? this._t("unblock") : this._t("block"))}</button>
+            <button class="secondary" data-action="maintenance" data-device="${esc(d.device_id)}">${esc(this._t("record_maintenance"))}</button>
+          </td></tr>`,
+      )
+      .join("");
+    return `<div class="table-wrap"><table>
+        <tr><th>${esc(this._t("device"))}</th><th>${esc(this._t("status"))}</th><th>${esc(this._t("usage_hours"))}</th><th></th></tr>
+        ${rows}</table></div>`;
+  }
+
+  _cardsHtml(a) {
+    if (!a.unknown_cards.length) return `<p class="muted">${esc(this._t("none"))}</p>`;
+    const members = a.members.map((m) => [m.id, m.name]);
+    return `<div class="table-wrap"><table>
+      <tr><th>${esc(this._t("card"))}</th><th>${esc(this._t("seen_at"))}</th><th>${esc(this._t("seen"))}</th><th>${esc(this._t("assign_to"))}</th></tr>
+      ${a.unknown_cards
+        .map(
+          (c) => `<tr><td>${esc(c.card)}</td><td>${esc(c.device_id)}</td><td>${esc(this._when(c.ts))}</td>
+          <td><form data-form="assign" data-card="${esc(c.card)}" class="inline">
+            <select name="member_id" required>${this._options(members, "", { empty: "—" })}</select>
+            <button class="primary" type="submit">${esc(this._t("assign"))}</button></form></td></tr>`,
+        )
+        .join("")}</table></div>`;
+  }
+
+  _historyHtml(a) {
+    const members = a.members.map((m) => [m.id, m.name]);
+    const devices = a.devices.map((d) => [d.device_id, d.name]);
+    const f = this._historyFilter || {};
+    const rows = this._rows
+      ? this._rows.sessions
+          .slice()
+          .reverse()
+          .map(
+            (s) => `<tr><td>${esc(s.member_name || s.member_id || "—")}</td><td>${esc(s.device_id)}</td>
+            <td>${esc(this._when(s.start))}</td><td>${esc(s.end ? this._when(s.end) : this._t("open_session"))}</td>
+            <td>${esc(this._duration(s.duration))}</td></tr>`,
+          )
+          .join("")
+      : "";
+    return `
+      <form data-form="history" class="inline">
+        <label>${esc(this._t("member"))}<select name="member_id">${this._options(members, f.member_id || "", { empty: this._t("all") })}</select></label>
+        <label>${esc(this._t("device"))}<select name="device_id">${this._options(devices, f.device_id || "", { empty: this._t("all") })}</select></label>
+        <label>${esc(this._t("from"))}<input type="date" name="start" value="${esc(f.start || "")}"></label>
+        <label>${esc(this._t("to"))}<input type="date" name="end" value="${esc(f.end || "")}"></label>
+        <button class="primary" type="submit">${esc(this._t("filter"))}</button>
+        ${this._rows ? `<button class="secondary" type="button" data-action="csv">${esc(this._t("download_csv"))}</button>` : ""}
+      </form>
+      ${this._rows ? `<div class="table-wrap"><table><tr><th>${esc(this._t("member"))}</th><th>${esc(this._t("device"))}</th><th>${esc(this._t("start"))}</th><th>${esc(this._t("end"))}</th><th>${esc(this._t("duration"))}</th></tr>${rows}</table></div>` : ""}`;
+  }
+
+  _auditHtml(a) {
+    if (!this._audit) return `<p class="muted">${esc(this._t("loading"))}</p>`;
+    return `<div class="actions"><button class="secondary" data-action="audit-refresh">${esc(this._t("refresh"))}</button></div>
+      <div class="table-wrap"><table>
+      <tr><th>${esc(this._t("time"))}</th><th>${esc(this._t("kind"))}</th><th>${esc(this._t("device"))}</th><th>${esc(this._t("member"))}</th><th>${esc(this._t("reason"))}</th></tr>
+      ${this._audit
+        .map(
+          (e) => `<tr><td>${esc(this._when(e.ts))}</td><td>${esc(e.kind)}</td><td>${esc(e.device_id)}</td>
+          <td>${esc(this._memberName(a, e.member_id))}</td><td>${esc(e.reason || "")}</td></tr>`,
+        )
+        .join("")}</table></div>`;
+  }
+
+  // Events -----------------------------------------------------------------------
+
+  async _onClick(ev) {
+    const target = ev.target.closest("[data-action]");
+    if (!target || target.tagName === "SELECT") return;
+    const { action } = target.dataset;
+    if (action === "menu") {
+      this.dispatchEvent(new Event("hass-toggle-menu", { bubbles: true, composed: true }));
+    } else if (action === "dismiss") {
+      this._message = null;
+      this._renderContent();
+    } else if (action === "tab") {
+      this._tab = target.dataset.tab;
+      this._message = null;
+      this._renderTabs();
+      this._renderContent();
+      if (this._tab === "profile") this._loadProfile();
+      if (this._tab === "admin") this._loadAdmin();
+    } else if (action === "admin-tab") {
+      this._adminTab = target.dataset.tab;
+      this._message = null;
+      this._renderContent();
+      if (this._adminTab === "audit") this._loadAudit();
+    } else if (action === "open") {
+      this._open(target.dataset.device);
+    } else if (action === "member-active") {
+      this._run(`active:${target.dataset.member}`, "admin/member_update", {
+        member_id: target.dataset.member,
+        active: target.dataset.active === "true",
+      });
+    } else if (action === "member-delete") {
+      // eslint-disable-next-line no-alert
+      if (window.confirm(this._t("confirm_delete", { name: target.dataset.name }))) {
+        this._run(`delete:${target.dataset.member}`, "admin/member_delete", {
+          member_id: target.dataset.member,
+        });
+      }
+    } else if (action === "revoke") {
+      this._run(`revoke:${target.dataset.auth}`, "admin/revoke", {
+        authorization_id: target.dataset.auth,
+      });
+    } else if (action === "block") {
+      this._run(`block:${target.dataset.device}`, "admin/block", {
+        device_id: target.dataset.device,
+        blocked: target.dataset.blocked === "true",
+      });
+    } else if (action === "maintenance") {
+      this._run(`maint:${target.dataset.device}`, "admin/record_maintenance", {
+        device_id: target.dataset.device,
+      });
+    } else if (action === "csv") {
+      this._downloadCsv();
+    } else if (action === "audit-refresh") {
+      this._loadAudit();
+    }
+  }
+
+  _onChange(ev) {
+    const target = ev.target;
+    const { action } = target.dataset || {};
+    if (action === "member-role") {
+      this._run(`role:${target.dataset.member}`, "admin/member_update", {
+        member_id: target.dataset.member,
+        role: target.value,
+      });
+    } else if (action === "member-user") {
+      this._run(`user:${target.dataset.member}`, "admin/member_update", {
+        member_id: target.dataset.member,
+        user_id: target.value || null,
+      });
+    }
+  }
+
+  async _onSubmit(ev) {
+    ev.preventDefault();
+    const form = ev.target;
+    const data = new FormData(form);
+    const kind = form.dataset.form;
+    if (kind === "pin") {
+      const newPin = data.get("new_pin");
+      if (newPin !== data.get("repeat_pin")) {
+        this._message = { kind: "error", text: this._t("pin_mismatch") };
+        this._renderContent();
+        return;
+      }
+      if (newPin.length < 6) {
+        this._message = { kind: "error", text: this._t("pin_short") };
+        this._renderContent();
+        return;
+      }
+      const payload = { new_pin: newPin };
+      if (data.has("current_pin")) payload.current_pin = data.get("current_pin");
+      const ok = await this._run("pin", "change_pin", payload, { reload: false, success: false });
+      if (ok !== undefined) {
+        this._message = { kind: "success", text: this._t("pin_changed") };
+        await this._loadProfile();
+      }
+    } else if (kind === "member") {
+      const payload = { name: data.get("name"), role: data.get("role") };
+      if (data.get("email")) payload.email = data.get("email");
+      if (data.get("user_id")) payload.user_id = data.get("user_id");
+      if (data.get("card")) payload.cards = [data.get("card")];
+      if (data.get("pin")) payload.pin = data.get("pin");
+      await this._run("member-create", "admin/member_create", payload);
+    } else if (kind === "grant") {
+      const [targetKind, id] = String(data.get("target")).split(/:(.*)/s);
+      const payload = { member_ids: data.getAll("member_ids") };
+      payload[targetKind === "type" ? "machine_type_id" : "device_id"] = id;
+      if (data.get("expires")) payload.expires = `${data.get("expires")}T23:59:59`;
+      await this._run("grant", "admin/grant", payload);
+    } else if (kind === "assign") {
+      await this._run(`assign:${form.dataset.card}`, "admin/assign_card", {
+        card: form.dataset.card,
+        member_id: data.get("member_id"),
+      });
+    } else if (kind === "history") {
+      this._historyFilter = Object.fromEntries(
+        ["member_id", "device_id", "start", "end"].map((k) => [k, data.get(k) || ""]),
+      );
+      const payload = {};
+      for (const key of ["member_id", "device_id"]) {
+        if (this._historyFilter[key]) payload[key] = this._historyFilter[key];
+      }
+      if (this._historyFilter.start) payload.start = `${this._historyFilter.start}T00:00:00`;
+      if (this._historyFilter.end) payload.end = `${this._historyFilter.end}T23:59:59`;
+      this._rows = await this._run("history", "admin/history", payload, {
+        reload: false,
+        success: false,
+      });
+      this._renderContent();
+    }
+  }
+
+  async _loadAudit() {
+    try {
+      this._audit = (await this._ws("admin/audit", { limit: 200 })).audit;
+    } catch (err) {
+      this._fail(err);
+    }
+    this._renderContent();
+  }
+
+  _downloadCsv() {
+    if (!this._rows) return;
+    const blob = new Blob([this._rows.csv], { type: "text/csv" });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "fluxilab-usage.csv";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }
+
+  async _open(deviceId) {
+    const key = `open:${deviceId}`;
+    this._busy.add(key);
+    this._message = null;
+    this._renderContent();
+    try {
+      const { url } = await this._ws("open", { device_id: deviceId });
+      // The token is single use and short-lived: go there at once, in this window
+      // (the companion app's webview has no tabs to open).
+      window.location.assign(url);
+    } catch (err) {
+      this._fail(err);
+    } finally {
+      this._busy.delete(key);
+      this._renderContent();
+    }
+  }
+}
+
+if (!customElements.get("fluxilab-panel")) {
+  customElements.define("fluxilab-panel", FluxiLabPanel);
+}
