@@ -415,13 +415,13 @@ class Agent:
             key = HUB_ANNOUNCE_SCHEMA(json.loads(payload))["key"]
             parse_public_key(key)
         except (ValueError, vol.Invalid) as err:
-            self._reject("hub announce", "invalid", str(err))
+            self._reject("hub_announce", "invalid", str(err))
             return
         if key == self.hub_key:
             return
         if self.config.hub_key is not None or self.state.hub_key is not None:
             self._reject(
-                "hub announce",
+                "hub_announce",
                 "unpinned_key",
                 "the hub announced a different key; run 'fluxilab-agent pair "
                 "--reset' if the hub really was replaced",
@@ -539,9 +539,15 @@ class Agent:
 
     async def _replay_loop(self) -> None:
         interval = self.config.buffer.replay_interval
+        loop = asyncio.get_running_loop()
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._replay_wakeup.wait(), interval)
+            # A timer rather than wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that coincides with the event being set.
+            timer = loop.call_later(interval, self._replay_wakeup.set)
+            try:
+                await self._replay_wakeup.wait()
+            finally:
+                timer.cancel()
             self._replay_wakeup.clear()
             self.replay_step()
 
@@ -614,7 +620,8 @@ class Agent:
         try:
             if not self._publish(Channel.ACCESS_REQUEST, body):
                 return None
-            return await asyncio.wait_for(future, self.access_timeout)
+            async with asyncio.timeout(self.access_timeout):
+                return await future
         except TimeoutError:
             self._count("access_timeouts")
             _LOGGER.warning("The hub did not answer within %.1f s", self.access_timeout)
