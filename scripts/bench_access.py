@@ -1,0 +1,332 @@
+"""Benchmark: card-check round trip through a real Mosquitto and Home Assistant.
+
+Not a test: it prints a table and a JSON line. Run it in the 3.14 env:
+
+    scripts/run python scripts/bench_access.py [--quick] [--devices K]
+        [--duration S] [--rates 10,100,500]
+
+Home Assistant runs in this process (a real instance with a temp config dir, MQTT
+connected to a Mosquitto started here, the FluxiLab integration with K adopted and
+paired devices, a machine type, K members with cards and authorizations made through
+the collections). The emulated devices run in a child process (``--load``), so their
+work does not share an interpreter with Home Assistant: each keeps at most one sealed
+ACCESS_REQUEST outstanding and waits for the sealed reply. Requests are offered at a
+fixed rate and handed to the next idle device; a request a device cannot take in time
+counts as backpressure, one unanswered for 2 s as a timeout. The floor is the
+broker's own round trip: a plain echo client on the same broker, same run, same rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+import uuid
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import custom_components  # noqa: E402, F401  (ours before the test plugin's)
+
+TIMEOUT = 2.0
+
+
+# --------------------------------------------------------------------------------
+# Load generator (child process)
+# --------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def run_load(spec: dict[str, Any]) -> dict[str, Any]:
+    """Offer requests at each rate to the devices (and to the echo floor)."""
+    import paho.mqtt.client as paho  # noqa: PLC0415
+
+    from custom_components.fluxilab.protocol.security import (  # noqa: PLC0415
+        KeyPair,
+        open_envelope,
+        seal,
+    )
+
+    hub_public = spec["hub_public"]
+    devices = [
+        {
+            "id": d["id"],
+            "card": d["card"],
+            "keys": KeyPair.from_private_b64(d["private"]).derive(hub_public),
+            "req": f"fluxilab/{d['id']}/access/request",
+            "rep": f"fluxilab/{d['id']}/access/reply",
+        }
+        for d in spec["devices"]
+    ]
+    by_reply = {d["rep"]: d for d in devices}
+    lock = threading.Lock()
+    pending: dict[str, tuple[float, dict[str, Any]]] = {}
+    latencies: list[float] = []
+    denied = [0]
+
+    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+        now = time.perf_counter()
+        if msg.topic == "bench/echo/reply":
+            key = msg.payload.decode()
+        else:
+            device = by_reply[msg.topic]
+            body = open_envelope(device["keys"], msg.topic, json.loads(msg.payload))
+            key = body["id"]
+            if not body["granted"]:
+                denied[0] += 1
+        with lock:
+            entry = pending.pop(key, None)
+            if entry is not None:
+                latencies.append(now - entry[0])
+                entry[1]["busy"] = False
+
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-devices")
+    client.on_message = on_message
+    client.connect(spec["host"], spec["port"])
+    client.subscribe([(d["rep"], 1) for d in devices] + [("bench/echo/reply", 1)])
+    echo = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-echo")
+    echo.on_message = lambda c, _u, m: c.publish("bench/echo/reply", m.payload, 1)
+    echo.connect(spec["host"], spec["port"])
+    echo.subscribe("bench/echo/request", 1)
+    client.loop_start()
+    echo.loop_start()
+    time.sleep(0.5)
+
+    def phase(rate: float, duration: float, floor: bool) -> dict[str, Any]:
+        slots = [{"busy": False, **d} for d in devices]
+        latencies.clear()
+        pending.clear()
+        denied[0] = 0
+        backpressure = timeouts = sent = 0
+        start = time.perf_counter()
+        n = 0
+        while (due := start + n / rate) < start + duration:
+            if (wait := due - time.perf_counter()) > 0:
+                time.sleep(wait)
+            n += 1
+            now = time.perf_counter()
+            with lock:
+                for key, (t0, slot) in list(pending.items()):
+                    if now - t0 > TIMEOUT:
+                        del pending[key]
+                        slot["busy"] = False
+                        timeouts += 1
+                slot = next((s for s in slots if not s["busy"]), None)
+                if slot is None:
+                    backpressure += 1
+                    continue
+                slot["busy"] = True
+                request_id = uuid.uuid4().hex
+                pending[request_id] = (now, slot)
+            if floor:
+                client.publish("bench/echo/request", request_id, 1)
+            else:
+                body = {"id": request_id, "action": "check", "card": slot["card"]}
+                envelope = seal(slot["keys"], slot["req"], body)
+                client.publish(slot["req"], json.dumps(envelope), 1)
+            sent += 1
+        elapsed = time.perf_counter() - start
+        deadline = time.perf_counter() + TIMEOUT
+        while pending and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        with lock:
+            timeouts += len(pending)
+            done = list(latencies)
+        return {
+            "rate": rate,
+            "offered": n,
+            "sent": sent,
+            "answered": len(done),
+            "achieved": round(len(done) / elapsed, 1),
+            "p50_ms": round(1000 * _percentile(done, 50), 2),
+            "p95_ms": round(1000 * _percentile(done, 95), 2),
+            "p99_ms": round(1000 * _percentile(done, 99), 2),
+            "mean_ms": round(1000 * statistics.fmean(done), 2) if done else None,
+            "timeouts": timeouts,
+            "backpressure": backpressure,
+            "denied": 0 if floor else denied[0],
+        }
+
+    # Warm-up (also proves every device is paired and authorized).
+    phase(min(spec["rates"]), 1.0, False)
+    results = []
+    for rate in spec["rates"]:
+        results.append({"kind": "broker_echo", **phase(rate, spec["duration"], True)})
+        results.append({"kind": "card_check", **phase(rate, spec["duration"], False)})
+    client.loop_stop()
+    echo.loop_stop()
+    client.disconnect()
+    echo.disconnect()
+    return {"results": results}
+
+
+# --------------------------------------------------------------------------------
+# Home Assistant side (this process)
+# --------------------------------------------------------------------------------
+
+
+async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Start Mosquitto and Home Assistant, adopt K devices, run the load child."""
+    from homeassistant import loader  # noqa: PLC0415
+    from homeassistant.setup import async_setup_component  # noqa: PLC0415
+    from pytest_homeassistant_custom_component.common import (  # noqa: PLC0415
+        MockConfigEntry,
+        async_test_home_assistant,
+    )
+
+    from custom_components.fluxilab.access import ACCESS_ENGINE  # noqa: PLC0415
+    from custom_components.fluxilab.const import (  # noqa: PLC0415
+        CONF_BASE_TOPIC,
+        CONF_DEVICE_ID,
+        CONF_DEVICE_KEY,
+        CONF_FINGERPRINT,
+        CONF_MACHINE_TYPE,
+        DOMAIN,
+    )
+    from custom_components.fluxilab.hub import async_get_hub_keys  # noqa: PLC0415
+    from custom_components.fluxilab.protocol.security import KeyPair  # noqa: PLC0415
+    from tests.mosquitto import Mosquitto, free_port  # noqa: PLC0415
+
+    (workdir / "mosquitto").mkdir()
+    broker = Mosquitto(workdir / "mosquitto")
+    # Without it Nagle's algorithm holds small packets for tens of milliseconds.
+    with broker.config.open("a") as config:
+        config.write("set_tcp_nodelay true\n")
+    broker.start()
+    config_dir = workdir / "config"
+    (config_dir / "custom_components").mkdir(parents=True)
+    (config_dir / "configuration.yaml").write_text("")
+    (config_dir / "custom_components" / "fluxilab").symlink_to(
+        REPO / "custom_components" / "fluxilab"
+    )
+    try:
+        async with async_test_home_assistant(config_dir=str(config_dir)) as hass:
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            MockConfigEntry(
+                domain="mqtt", data={"broker": broker.host, "port": broker.port}
+            ).add_to_hass(hass)
+            # Our own loopback port: a dev instance may hold 8123.
+            http = {"server_host": ["127.0.0.1"], "server_port": free_port()}
+            for domain, conf in (("http", {"http": http}), ("mqtt", {}), (DOMAIN, {})):
+                if not await async_setup_component(hass, domain, conf):
+                    raise RuntimeError(f"{domain} did not set up")
+            await hass.async_block_till_done()
+            engine = hass.data[ACCESS_ENGINE]
+            await engine.machine_types.async_create_item(
+                {"name": "Laser", "session_timeout": 3600, "grace_period": 60}
+            )
+            hub = await async_get_hub_keys(hass)
+            devices = []
+            for index in range(args.devices):
+                keys = KeyPair.generate()
+                device_id = f"bench-{index}"
+                card = f"card{index:04d}"
+                member = await engine.members.async_create_item(
+                    {"name": f"Member {index}", "cards": [card]}
+                )
+                await engine.authorizations.async_create_item(
+                    {"member_id": member["id"], "machine_type_id": "laser"}
+                )
+                entry = MockConfigEntry(
+                    domain=DOMAIN,
+                    title=device_id,
+                    unique_id=device_id,
+                    data={
+                        CONF_DEVICE_ID: device_id,
+                        CONF_BASE_TOPIC: "fluxilab",
+                        CONF_DEVICE_KEY: keys.public_b64,
+                        CONF_FINGERPRINT: "bench",
+                    },
+                    options={CONF_MACHINE_TYPE: "laser"},
+                )
+                entry.add_to_hass(hass)
+                if not await hass.config_entries.async_setup(entry.entry_id):
+                    raise RuntimeError(f"device {device_id} did not set up")
+                devices.append(
+                    {"id": device_id, "card": card, "private": keys.private_b64()}
+                )
+            await hass.async_block_till_done()
+            spec = {
+                "host": broker.host,
+                "port": broker.port,
+                "hub_public": hub.public_b64,
+                "devices": devices,
+                "rates": args.rates,
+                "duration": args.duration,
+            }
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--load",
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+            out, _ = await child.communicate(json.dumps(spec).encode())
+            if child.returncode != 0:
+                raise RuntimeError("the load generator failed")
+            result: dict[str, Any] = json.loads(out)
+            for entry in hass.config_entries.async_entries(DOMAIN):
+                await hass.config_entries.async_unload(entry.entry_id)
+            await hass.async_block_till_done()
+            await hass.async_stop(force=True)
+    finally:
+        broker.stop()
+    result["devices"] = args.devices
+    return result
+
+
+def print_table(result: dict[str, Any]) -> None:
+    """Print the figures as a table, then as one JSON line."""
+    header = (
+        f"{'kind':<12}{'rate/s':>8}{'achieved':>10}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'p99 ms':>9}{'timeouts':>10}{'backpr.':>9}{'denied':>8}"
+    )
+    print(f"K = {result['devices']} devices, one request outstanding each")
+    print(header)
+    print("-" * len(header))
+    for row in result["results"]:
+        print(
+            f"{row['kind']:<12}{row['rate']:>8}{row['achieved']:>10}"
+            f"{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
+            f"{row['timeouts']:>10}{row['backpressure']:>9}{row['denied']:>8}"
+        )
+    print(json.dumps(result))
+
+
+def main() -> None:
+    """Parse arguments and run the benchmark (or, as a child, the load)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--rates", default="10,100,500")
+    parser.add_argument("--quick", action="store_true", help="5 s per rate")
+    parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        print(json.dumps(run_load(json.loads(sys.stdin.read()))))
+        return
+    args.rates = [float(rate) for rate in args.rates.split(",")]
+    if args.quick:
+        args.duration = 5.0
+    with tempfile.TemporaryDirectory(prefix="fluxilab-bench-") as tmp:
+        result = asyncio.run(run_hub(args, Path(tmp)))
+    print_table(result)
+
+
+if __name__ == "__main__":
+    main()
