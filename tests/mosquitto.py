@@ -49,6 +49,9 @@ class Mosquitto:
             f"log_dest file {self.log}\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
             "max_queued_messages 100000\n"
+            # Without it Nagle's algorithm holds small replies back until the peer's
+            # delayed ACK (~40 ms): fatal for millisecond access decisions.
+            "set_tcp_nodelay true\n"
         )
         self.process: subprocess.Popen[bytes] | None = None
 
