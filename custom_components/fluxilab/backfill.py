@@ -50,6 +50,8 @@ about ten seconds past; the margin covers a busy recorder queue)."""
 KEEP_HOURS = 31 * 24
 """Hour aggregates older than this are forgotten once imported."""
 SAVE_DELAY = 5.0
+MAX_STREAMS = 4
+"""Record streams remembered per device, most recently used first to stay."""
 
 
 class SeqSet:
@@ -182,7 +184,11 @@ class DeviceBacklog:
         self.store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{device_id}.backlog", private=True
         )
+        self.device_id = device_id
         self.seqs = SeqSet()
+        """Stored sequence numbers of a sender that names no stream."""
+        self.streams: dict[str, SeqSet] = {}
+        """Stored sequence numbers per named stream, least recently used first."""
         self.hours: dict[str, dict[int, HourAggregate]] = {}
         self.live: dict[int, int] = {}
         """Live telemetry messages received per hour, to weigh the recorder's row."""
@@ -193,6 +199,9 @@ class DeviceBacklog:
         if not (data := await self.store.async_load()):
             return
         self.seqs = SeqSet(data.get("seqs", ()))
+        self.streams = {
+            stream: SeqSet(intervals) for stream, intervals in data.get("streams", ())
+        }
         self.hours = {
             key: {
                 int(hour): HourAggregate.from_dict(agg) for hour, agg in hours.items()
@@ -211,6 +220,9 @@ class DeviceBacklog:
             del self.live[hour]
         return {
             "seqs": self.seqs.as_list(),
+            "streams": [
+                [stream, seqs.as_list()] for stream, seqs in self.streams.items()
+            ],
             "hours": {
                 key: {str(hour): agg.as_dict() for hour, agg in hours.items()}
                 for key, hours in self.hours.items()
@@ -226,6 +238,25 @@ class DeviceBacklog:
     def async_delay_save(self) -> None:
         """Save soon, coalescing bursts (live telemetry)."""
         self.store.async_delay_save(self._data, SAVE_DELAY)
+
+    def seqs_for(self, stream: str | None) -> SeqSet:
+        """Return the stored sequence numbers of ``stream``; a new stream starts empty."""
+        if stream is None:
+            return self.seqs
+        streams = self.streams
+        if (seqs := streams.get(stream)) is None:
+            LOGGER.info(
+                "Device %s started record stream %s (its buffer was created anew): "
+                "sequence numbers count from the start again",
+                self.device_id,
+                stream,
+            )
+            seqs = streams[stream] = SeqSet()
+            while len(streams) > MAX_STREAMS:
+                del streams[next(iter(streams))]
+        elif next(reversed(streams)) != stream:
+            streams[stream] = streams.pop(stream)
+        return seqs
 
     def count_live(self, ts: float) -> None:
         """Count one live telemetry message in its hour."""

@@ -146,7 +146,7 @@ class FluxiLabDevice:
         self._channel_listeners: list[Callable[[], None]] = []
         self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._pending_acks: list[int] = []
+        self._pending_acks: dict[str | None, list[int]] = {}
         self._ack_timer: CALLBACK_TYPE | None = None
         self._import_timer: CALLBACK_TYPE | None = None
         self._cleanup_timer: CALLBACK_TYPE | None = None
@@ -197,9 +197,14 @@ class FluxiLabDevice:
             Channel.COMMAND_RESULT: self._handle_command_result,
         }
         for channel, handler in handlers.items():
+            # Access requests are answered at once or not at all (the device falls
+            # back to its mirror), so they need no PUBACK from the hub; a PUBACK just
+            # before the reply makes Nagle hold the reply for the broker's delayed
+            # ACK (~40 ms).
+            qos = 0 if channel is Channel.ACCESS_REQUEST else 1
             self._unsubscribe.append(
                 await mqtt.async_subscribe(
-                    self.hass, self.topics.topic(channel), handler, qos=1
+                    self.hass, self.topics.topic(channel), handler, qos=qos
                 )
             )
         self._schedule_import()
@@ -482,10 +487,11 @@ class FluxiLabDevice:
         if (body := self._open(Channel.TELEMETRY, msg, TELEMETRY_SCHEMA)) is None:
             return
         self.values.update(body["values"])
-        if self._backlog.seqs.add(body["seq"]):
+        stream: str | None = body.get("stream")
+        if self._backlog.seqs_for(stream).add(body["seq"]):
             self._backlog.count_live(body["ts"])
             self._backlog.async_delay_save()
-        self._queue_acks([body["seq"]])
+        self._queue_acks(stream, [body["seq"]])
         # One pass: every entity re-reads its value and writes only if it changed.
         self._notify()
 
@@ -495,19 +501,22 @@ class FluxiLabDevice:
             return
         self.entry.async_create_task(
             self.hass,
-            self._async_store_backlog(body["records"]),
+            self._async_store_backlog(body.get("stream"), body["records"]),
             f"{DOMAIN} {self.device_id} backlog",
         )
 
-    async def _async_store_backlog(self, records: list[dict[str, Any]]) -> None:
+    async def _async_store_backlog(
+        self, stream: str | None, records: list[dict[str, Any]]
+    ) -> None:
         """Store a batch, then acknowledge what is safely stored."""
         async with self._backlog_lock:
+            seqs = self._backlog.seqs_for(stream)
             stored: list[int] = []
             numeric = self._statistic_keys()
             engine = access_engine(self.hass)
             for record in records:
                 seq = record["seq"]
-                if seq in self._backlog.seqs:
+                if seq in seqs:
                     stored.append(seq)  # a replay: stored before, ack again
                     continue
                 if record["kind"] == RecordKind.TELEMETRY:
@@ -530,12 +539,12 @@ class FluxiLabDevice:
                             "Access record %s of %s not stored", seq, self.device_id
                         )
                         continue
-                self._backlog.seqs.add(seq)
+                seqs.add(seq)
                 stored.append(seq)
             await self._backlog.async_import_due(self._statistic_targets())
             await self._backlog.async_save()
         self._count(Channel.BACKLOG, "records")
-        self._queue_acks(stored)
+        self._queue_acks(stream, stored)
         self._schedule_import()
 
     def _statistic_keys(self) -> set[str]:
@@ -630,11 +639,11 @@ class FluxiLabDevice:
     # Acknowledgements ---------------------------------------------------------
 
     @callback
-    def _queue_acks(self, seqs: list[int]) -> None:
-        """Batch acks: one message per device every ack interval."""
+    def _queue_acks(self, stream: str | None, seqs: list[int]) -> None:
+        """Batch acks: one message per device and stream every ack interval."""
         if not seqs:
             return
-        self._pending_acks.extend(seqs)
+        self._pending_acks.setdefault(stream, []).extend(seqs)
         if self._ack_timer is None:
             interval = self.entry.options.get(CONF_ACK_INTERVAL, DEFAULT_ACK_INTERVAL)
             self._ack_timer = async_call_later(self.hass, interval, self._flush_acks)
@@ -642,12 +651,18 @@ class FluxiLabDevice:
     @callback
     def _flush_acks(self, _now: datetime) -> None:
         self._ack_timer = None
-        seqs, self._pending_acks = sorted(set(self._pending_acks)), []
-        for start in range(0, len(seqs), MAX_ACK_SEQS):
-            body = ACK_SCHEMA({"seqs": seqs[start : start + MAX_ACK_SEQS]})
-            self.entry.async_create_task(
-                self.hass, self._async_send_ack(body), f"{DOMAIN} {self.device_id} ack"
-            )
+        pending, self._pending_acks = self._pending_acks, {}
+        for stream, queued in pending.items():
+            seqs = sorted(set(queued))
+            for start in range(0, len(seqs), MAX_ACK_SEQS):
+                body: dict[str, Any] = {"seqs": seqs[start : start + MAX_ACK_SEQS]}
+                if stream is not None:
+                    body["stream"] = stream
+                self.entry.async_create_task(
+                    self.hass,
+                    self._async_send_ack(ACK_SCHEMA(body)),
+                    f"{DOMAIN} {self.device_id} ack",
+                )
 
     async def _async_send_ack(self, body: dict[str, Any]) -> None:
         try:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import json
 import time
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
@@ -23,11 +24,19 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.fluxilab.access import ACCESS_ENGINE
-from custom_components.fluxilab.backfill import SeqSet
-from custom_components.fluxilab.protocol.security import KeyPair
+from custom_components.fluxilab.backfill import MAX_STREAMS, DeviceBacklog, SeqSet
+from custom_components.fluxilab.hub import async_get_hub_keys
+from custom_components.fluxilab.protocol.schemas import ACK_SCHEMA
+from custom_components.fluxilab.protocol.security import KeyPair, open_envelope
 from custom_components.fluxilab.protocol.topics import Channel
 
-from .test_device import FACE_VELOCITY, bring_online, published_acks, send_sealed
+from .test_device import (
+    BASE,
+    FACE_VELOCITY,
+    bring_online,
+    published_acks,
+    send_sealed,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -230,3 +239,93 @@ async def test_access_records_wait_for_the_engine(
     assert await published_acks(hass, mqtt_mock, device_keys) == []
     counters = init_integration.runtime_data.counters
     assert counters.get("backlog_deferred", 0) == (1 if engine == "missing" else 0)
+
+
+async def _acks_by_stream(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, device_keys: KeyPair
+) -> list[tuple[str | None, list[int]]]:
+    """Open every published ack and list (stream, seqs) in order."""
+    hub = await async_get_hub_keys(hass)
+    keys = device_keys.derive(hub.public_b64)
+    topic = f"{BASE}/ack"
+    acks: list[tuple[str | None, list[int]]] = []
+    for call in mqtt_mock.async_publish.call_args_list:
+        if call.args[0] == topic:
+            body = ACK_SCHEMA(open_envelope(keys, topic, json.loads(call.args[1])))
+            acks.append((body.get("stream"), body["seqs"]))
+    return acks
+
+
+async def test_new_stream_starts_counting_again(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    """An agent whose buffer was wiped reuses sequence numbers in a new stream."""
+    await bring_online(hass, announce)
+    hour = int(time.time() // 3600 * 3600) - 3 * 3600
+    old, new = "stream-old-0001", "stream-new-0002"
+    first = _records(hour, 1, [1.0, 2.0, 3.0])
+    await send_sealed(
+        hass, device_keys, Channel.BACKLOG, {"stream": old, "records": first}
+    )
+    await _flush_acks(hass)
+    # Same seqs, new stream, later in the hour: stored, not taken for replays.
+    second = [
+        {**record, "ts": record["ts"] + 600}
+        for record in _records(hour, 1, [7.0, 8.0, 9.0])
+    ]
+    await send_sealed(
+        hass, device_keys, Channel.BACKLOG, {"stream": new, "records": second}
+    )
+    await _flush_acks(hass)
+    row = await _hour_row(hass, hour)
+    assert (row["mean"], row["min"], row["max"]) == pytest.approx((5.0, 1.0, 9.0))
+    # Replays of either stream are recognized; acks name the stream they answer.
+    await send_sealed(
+        hass, device_keys, Channel.BACKLOG, {"stream": new, "records": second}
+    )
+    await send_sealed(
+        hass, device_keys, Channel.BACKLOG, {"stream": old, "records": first}
+    )
+    await _flush_acks(hass)
+    row = await _hour_row(hass, hour)
+    assert (row["mean"], row["min"], row["max"]) == pytest.approx((5.0, 1.0, 9.0))
+    assert await _acks_by_stream(hass, mqtt_mock, device_keys) == [
+        (old, [1, 2, 3]),
+        (new, [1, 2, 3]),
+        (new, [1, 2, 3]),
+        (old, [1, 2, 3]),
+    ]
+    # Live telemetry follows the same rule, and the streams survive a restart.
+    mqtt_mock.async_publish.reset_mock()
+    now = time.time()
+    for stream in (None, new, "stream-third-3"):
+        await send_sealed(
+            hass,
+            device_keys,
+            Channel.TELEMETRY,
+            {"seq": 1, "ts": now, "values": {"face_velocity": 1.0}}
+            | ({"stream": stream} if stream else {}),
+        )
+    await _flush_acks(hass)
+    assert sorted(
+        await _acks_by_stream(hass, mqtt_mock, device_keys), key=str
+    ) == sorted([(None, [1]), (new, [1]), ("stream-third-3", [1])], key=str)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    backlog = init_integration.runtime_data._backlog
+    assert list(backlog.streams) == [old, new, "stream-third-3"]
+    assert 1 in backlog.seqs_for(new)
+    assert 1 in backlog.seqs
+
+
+def test_streams_are_bounded() -> None:
+    backlog = DeviceBacklog(MagicMock(), "hood-1")
+    for index in range(MAX_STREAMS + 2):
+        backlog.seqs_for(f"stream-{index:04d}").add(1)
+    backlog.seqs_for("stream-0002")  # used again: kept longest
+    assert list(backlog.streams) == [f"stream-{index:04d}" for index in (3, 4, 5, 2)]

@@ -109,6 +109,14 @@ def _version(value: Any) -> int:
 DEVICE_ID = vol.All(str, vol.Match(rf"^{DEVICE_ID_PATTERN}$"))
 CHANNEL_KEY = vol.All(str, vol.Match(r"^[a-z][a-z0-9_]{0,31}$"))
 SEQ = vol.All(int, vol.Range(min=0))
+STREAM = vol.All(str, vol.Match(r"^[A-Za-z0-9_-]{8,64}$"))
+"""A record stream: the random id an agent picks when it creates its buffer.
+
+Sequence numbers are unique within one stream only. An agent whose buffer is wiped
+starts a new stream and counts from the start again; the hub keeps stored sequence
+numbers per stream, and echoes the stream in its acks so that an agent ignores acks
+meant for an earlier stream. Optional: senders without it form one unnamed stream.
+"""
 TIMESTAMP = vol.All(_finite, vol.Range(min=0))
 
 CHANNEL_SCHEMA = vol.Schema(
@@ -175,6 +183,7 @@ VALUES_SCHEMA = vol.Schema({CHANNEL_KEY: _sample})
 
 TELEMETRY_SCHEMA = vol.Schema(
     {
+        vol.Optional("stream"): STREAM,
         vol.Required("seq"): SEQ,
         vol.Required("ts"): TIMESTAMP,
         vol.Required("values"): vol.All(VALUES_SCHEMA, vol.Length(max=MAX_CHANNELS)),
@@ -224,6 +233,7 @@ RECORD_SCHEMA = vol.Any(
 
 BACKLOG_SCHEMA = vol.Schema(
     {
+        vol.Optional("stream"): STREAM,
         vol.Required("records"): vol.All(
             [RECORD_SCHEMA], vol.Length(min=1, max=MAX_BACKLOG_BATCH)
         ),
@@ -232,7 +242,10 @@ BACKLOG_SCHEMA = vol.Schema(
 )
 
 ACK_SCHEMA = vol.Schema(
-    {vol.Required("seqs"): vol.All([SEQ], vol.Length(max=10 * MAX_BACKLOG_BATCH))},
+    {
+        vol.Optional("stream"): STREAM,
+        vol.Required("seqs"): vol.All([SEQ], vol.Length(max=10 * MAX_BACKLOG_BATCH)),
+    },
     extra=vol.ALLOW_EXTRA,
 )
 
