@@ -92,6 +92,8 @@ class MqttLink:
         self.client.on_connect = self._handle_connect
         self.client.on_disconnect = self._handle_disconnect
         self.client.on_message = self._handle_message
+        self.client.on_subscribe = self._handle_subscribe
+        self._subscribe_mid: int | None = None
 
     def start(self) -> None:
         """Connect in the background; reconnects by itself."""
@@ -164,10 +166,23 @@ class MqttLink:
             Channel.COMMAND,
             Channel.CREDENTIALS,
         )
-        client.subscribe(
+        _result, self._subscribe_mid = client.subscribe(
             [(self.topics.topic(ch), 1) for ch in hub_channels]
             + [(topic, 1) for topic in self._extra_topics]
         )
+
+    def _handle_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Any,
+    ) -> None:
+        # Ready only once the broker confirmed the subscriptions: a reply or ack
+        # the hub sends right after our first message must not be missed.
+        if mid != self._subscribe_mid:
+            return
         self.connected.set()
         self.announce()
         if self._on_connected is not None:

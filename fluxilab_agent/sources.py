@@ -128,9 +128,8 @@ class DeviceSimulator:
         source = 0.05 if rnd.random() < 0.02 else 0.0
         decay = 0.3 if self.fan_running else 0.02
         self.voc = max(0.0, self.voc + source * 20 - self.voc * decay * dt * 0.1)
-        if self.relay_on is not None:
-            self.running = self.relay_on
-        elif rnd.random() < 0.01 * dt:
+        # Without an interlock the machine starts and stops by itself now and then.
+        if self.relay_on is None and rnd.random() < 0.01 * dt:
             self.running = not self.running
 
     def _natural(self, signal: str) -> Value:
@@ -149,9 +148,10 @@ class DeviceSimulator:
             return self.voc + abs(rnd.gauss(0, 0.02))
         if signal == "fan_running":
             return self.fan_running
+        running = self.running if self.relay_on is None else self.relay_on
         if signal == "spindle_current":
-            return max(0.0, rnd.gauss(6.5, 0.4)) if self.running else 0.0
-        return self.running
+            return max(0.0, rnd.gauss(6.5, 0.4)) if running else 0.0
+        return running
 
     def value(self, signal: str) -> Value:
         """Advance the model and return ``signal``'s current value."""

@@ -19,13 +19,13 @@ from tests.mosquitto import Mosquitto
 
 
 async def eventually(
-    predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
+    predicate: Callable[[], bool], seconds: float = 10.0, what: str = "condition"
 ) -> None:
     """Await ``predicate`` becoming true without blocking the agent's loop."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
         await asyncio.sleep(0.02)
 
 
@@ -72,7 +72,9 @@ async def make_agent(
 async def paired(agent: Agent, hub: StubHub) -> None:
     """Start ``agent`` and wait until it and the hub trust each other."""
     await agent.start()
-    await eventually(lambda: agent.keys is not None, what="the agent to pin the hub key")
+    await eventually(
+        lambda: agent.keys is not None, what="the agent to pin the hub key"
+    )
     await eventually(
         lambda: agent.device_id in hub.device_keys, what="the hub to see the device"
     )

@@ -38,8 +38,13 @@ CREDENTIALS = {
             "cards": ["CARD-1"],
             "pin_hash": hash_secret("246810", rounds=4),
         },
-        {"id": "m-2", "name": "Tech", "level": "staff", "cards": ["CARD-2"],
-         "maintenance": True},
+        {
+            "id": "m-2",
+            "name": "Tech",
+            "level": "staff",
+            "cards": ["CARD-2"],
+            "maintenance": True,
+        },
     ],
     "timeout": 3600,
     "grace": 60,
@@ -58,7 +63,9 @@ class Attacker:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="attacker")
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
-        self.keys: SessionKeys = KeyPair.generate().derive(KeyPair.generate().public_b64)
+        self.keys: SessionKeys = KeyPair.generate().derive(
+            KeyPair.generate().public_b64
+        )
 
     def publish(self, topic: str, payload: bytes | str) -> None:
         self.client.publish(topic, payload, qos=1).wait_for_publish(5)
@@ -87,7 +94,11 @@ async def test_pairs_streams_and_deletes_only_acked(
     await eventually(lambda: len(hub.live) >= 5, what="live telemetry")
     record = hub.seen[hub.live[0]]
     assert set(record["values"]) == {
-        "face_velocity", "sash_height", "temperature", "voc", "fan_running",
+        "face_velocity",
+        "sash_height",
+        "temperature",
+        "voc",
+        "fan_running",
     }
     assert isinstance(record["values"]["fan_running"], bool)
     # Acked records leave the buffer; the hub stops acking: they stay.
@@ -137,7 +148,8 @@ async def test_broker_outage_loses_nothing_and_duplicates_nothing_after_ack(
     agent.on_ack = acked.update
 
     online = await agent.handle_card("CARD-1")
-    assert online.granted and not online.offline
+    assert online.granted
+    assert not online.offline
     await asyncio.sleep(0.5)
 
     await asyncio.to_thread(mosquitto.stop)
@@ -156,12 +168,12 @@ async def test_broker_outage_loses_nothing_and_duplicates_nothing_after_ack(
     assert buffered_during_outage >= outage / 0.2 * 0.8
 
     await asyncio.to_thread(mosquitto.start)
-    await eventually(lambda: agent.connected, timeout=15, what="the reconnect")
+    await eventually(lambda: agent.connected, seconds=15, what="the reconnect")
     await asyncio.sleep(1.0)
     last = agent.buffer.last_seq()
     await eventually(
         lambda: set(range(1, last + 1)) <= hub.seqs(),
-        timeout=30,
+        seconds=30,
         what="every record at the hub",
     )
     await eventually(
@@ -327,8 +339,10 @@ async def test_access_sessions_online_offline_and_login(
     relay = agent.outputs["interlock"]
 
     granted = await agent.handle_card("CARD-1")
-    assert granted.granted and not granted.offline
-    assert granted.session_id is not None and granted.session_id.startswith("s-")
+    assert granted.granted
+    assert not granted.offline
+    assert granted.session_id is not None
+    assert granted.session_id.startswith("s-")
     assert relay.state is True
     ended = await agent.handle_card("CARD-1")
     assert ended.reason == "session_ended"
@@ -355,7 +369,8 @@ async def test_access_sessions_online_offline_and_login(
     unknown = await agent.handle_card("UNKNOWN")
     assert (unknown.granted, unknown.reason) == (False, "unknown_card")
     maintenance = await agent.register_maintenance("CARD-2")
-    assert maintenance.granted and maintenance.offline
+    assert maintenance.granted
+    assert maintenance.offline
     await eventually(
         lambda: sum(r.get("kind") == "access" for r in hub.seen.values()) == 4,
         what="the offline access records at the hub",
@@ -377,8 +392,12 @@ async def test_session_times_out_after_grace(
 ) -> None:
     def short(device_id: str, request: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": request["id"], "granted": True, "reason": "granted",
-            "session_id": "s1", "timeout": 0.3, "grace": 0.2,
+            "id": request["id"],
+            "granted": True,
+            "reason": "granted",
+            "session_id": "s1",
+            "timeout": 0.3,
+            "grace": 0.2,
         }
 
     hub.policy = short
@@ -386,7 +405,7 @@ async def test_session_times_out_after_grace(
     await paired(agent, hub)
     await agent.handle_card("CARD-1")
     assert agent.session is not None
-    await eventually(lambda: agent.session is None, timeout=3, what="the timeout")
+    await eventually(lambda: agent.session is None, seconds=3, what="the timeout")
     assert agent.outputs["interlock"].state is False
     await eventually(
         lambda: [r["action"] for r in hub.requests][-1] == "session_stop",
@@ -400,13 +419,17 @@ async def test_commands_and_results(
     marker = tmp_path / "updated"
     agent = make_agent()
     object.__setattr__(
-        agent.config.hooks, "update", ("sh", "-c", f'echo "$FLUXILAB_VERSION" > {marker}')
+        agent.config.hooks,
+        "update",
+        ("sh", "-c", f'echo "$FLUXILAB_VERSION" > {marker}'),
     )
     await paired(agent, hub)
     await give_credentials(agent, hub)
 
     def command(cid: str, name: str, **args: Any) -> None:
-        hub.send(agent.device_id, Channel.COMMAND, {"id": cid, "command": name, "args": args})
+        hub.send(
+            agent.device_id, Channel.COMMAND, {"id": cid, "command": name, "args": args}
+        )
 
     async def result(cid: str) -> dict[str, Any]:
         await eventually(
@@ -428,7 +451,11 @@ async def test_commands_and_results(
     command("p2", "config", colour="red")
     assert "unknown settings" in (await result("p2"))["error"]
     command("rb", "reboot")
-    assert (await result("rb")) == {"id": "rb", "ok": False, "error": "no reboot hook configured"}
+    assert (await result("rb")) == {
+        "id": "rb",
+        "ok": False,
+        "error": "no reboot hook configured",
+    }
     command("up", "update", version="1.2.3")
     assert (await result("up"))["ok"] is True
     assert marker.read_text().strip() == "1.2.3"
