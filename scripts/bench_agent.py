@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Edge agent benchmark (figures, not a test).
+
+Measures, against a real Mosquitto on loopback:
+  * buffer write rate: telemetry records/s (synchronous=NORMAL) and access
+    records/s (synchronous=FULL) into the SQLite buffer;
+  * replay rate: a pre-filled buffer replayed by a real agent to a stub acker in
+    another process that verifies every envelope (HMAC) and acks by seq (signed);
+  * agent RSS: ``fluxilab-agent simulate`` with 1 device, 1 device with its
+    gateway, and 50 devices, after they have run for a while.
+
+Prints a table and a JSON line. Run from the repository root:
+    ~/.cache/fluxilab/agent-venv/bin/python scripts/bench_agent.py
+    scripts/run python scripts/bench_agent.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import multiprocessing
+import os
+from pathlib import Path
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from fluxilab_agent.agent import Agent  # noqa: E402
+from fluxilab_agent.buffer import RecordBuffer  # noqa: E402
+from fluxilab_agent.cli import simulated_config  # noqa: E402
+from fluxilab_agent.config import BufferConfig  # noqa: E402
+from fluxilab_protocol.schemas import RecordKind  # noqa: E402
+from tests.mosquitto import Mosquitto, free_port  # noqa: E402
+
+VALUES = {
+    "face_velocity": 0.512,
+    "sash_height": 40.2,
+    "temperature": 21.6,
+    "voc": 0.41,
+    "fan_running": True,
+}
+
+
+def bench_buffer_writes(workdir: Path, count: int) -> dict[str, float]:
+    """Records/s appended one by one (each its own transaction)."""
+    buffer = RecordBuffer(workdir / "write.sqlite", max_records=10 * count)
+    start = time.perf_counter()
+    for _ in range(count):
+        buffer.append(RecordKind.TELEMETRY, VALUES)
+    telemetry = count / (time.perf_counter() - start)
+    access_count = max(100, count // 50)
+    start = time.perf_counter()
+    for _ in range(access_count):
+        buffer.append(RecordKind.ACCESS, {"action": "session_start", "offline": True})
+    access = access_count / (time.perf_counter() - start)
+    buffer.close()
+    return {"telemetry_per_s": telemetry, "access_per_s": access}
+
+
+def _acker(host: str, port: int, ready: Any) -> None:
+    """Stub hub in its own process: verify each backlog envelope, ack signed."""
+    import paho.mqtt.client as mqtt  # noqa: PLC0415
+    from paho.mqtt.enums import CallbackAPIVersion  # noqa: PLC0415
+
+    from fluxilab_protocol.security import (  # noqa: PLC0415
+        KeyPair,
+        ReplayGuard,
+        open_envelope,
+        seal,
+    )
+    from fluxilab_protocol.topics import (  # noqa: PLC0415
+        Channel,
+        DeviceTopics,
+        hub_topic,
+        parse_topic,
+    )
+
+    hub = KeyPair.generate()
+    keys: dict[str, Any] = {}
+    guard = ReplayGuard()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-acker")
+    client.max_inflight_messages_set(1000)
+
+    def on_connect(c: mqtt.Client, *_: Any) -> None:
+        c.subscribe("fluxilab/+/#", qos=1)
+        c.publish(
+            hub_topic("fluxilab"),
+            json.dumps({"v": 1, "key": hub.public_b64}),
+            qos=1,
+            retain=True,
+        )
+        ready.set()
+
+    def on_message(c: mqtt.Client, _u: Any, msg: Any) -> None:
+        parsed = parse_topic("fluxilab", msg.topic)
+        if parsed is None:
+            return
+        device_id, channel = parsed
+        if channel is Channel.ANNOUNCE:
+            keys[device_id] = hub.derive(json.loads(msg.payload)["key"])
+            return
+        if channel not in (Channel.BACKLOG, Channel.TELEMETRY):
+            return
+        body = open_envelope(
+            keys[device_id], msg.topic, json.loads(msg.payload), guard=guard
+        )
+        seqs = (
+            [record["seq"] for record in body["records"]]
+            if channel is Channel.BACKLOG
+            else [body["seq"]]
+        )
+        topic = DeviceTopics("fluxilab", device_id).topic(Channel.ACK)
+        c.publish(
+            topic, json.dumps(seal(keys[device_id], topic, {"seqs": seqs})), qos=1
+        )
+
+    client.on_connect = on_connect
+    client.on_message = on_message
+    client.connect(host, port)
+    client.loop_forever()
+
+
+async def _replay(broker: Mosquitto, data_dir: Path, count: int) -> dict[str, float]:
+    config = simulated_config(
+        1, data_dir=data_dir, host=broker.host, port=broker.port, period=3600
+    )
+    config = dataclasses.replace(
+        config,
+        channels=(),
+        buffer=BufferConfig(
+            max_records=10 * count,
+            batch_size=1000,
+            max_in_flight=8,
+            resend_after=10.0,
+            replay_interval=0.05,
+        ),
+    )
+    buffer = RecordBuffer(data_dir / config.device.id / "buffer.sqlite")
+    for i in range(count):
+        buffer.append(RecordKind.TELEMETRY, VALUES, ts=1_700_000_000 + i)
+    buffer.close()
+    agent = Agent(config)
+    acked = 0
+    first: float | None = None
+    done = asyncio.Event()
+
+    def on_ack(seqs: list[int]) -> None:
+        nonlocal acked, first
+        if first is None:
+            first = time.perf_counter()
+        acked += len(seqs)
+        if len(agent.buffer) == 0:
+            done.set()
+
+    agent.on_ack = on_ack
+    started = time.perf_counter()
+    await agent.start()
+    try:
+        await asyncio.wait_for(done.wait(), 300)
+    finally:
+        end = time.perf_counter()
+        await agent.stop()
+    return {
+        "records": count,
+        "records_per_s": count / (end - started),
+        "seconds": end - started,
+        "first_ack_after_s": (first or end) - started,
+    }
+
+
+def bench_replay(workdir: Path, count: int) -> dict[str, float]:
+    """Replay ``count`` buffered records through Mosquitto to the stub acker."""
+    broker = Mosquitto(workdir)
+    broker.start()
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    acker = ctx.Process(target=_acker, args=(broker.host, broker.port, ready))
+    acker.start()
+    try:
+        if not ready.wait(30):
+            raise RuntimeError("the stub acker did not start")
+        return asyncio.run(_replay(broker, workdir / "replay", count))
+    finally:
+        acker.terminate()
+        acker.join(10)
+        broker.stop()
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def bench_rss(workdir: Path, devices: int, *, gateway: bool, settle: float) -> float:
+    """RSS (MiB) of ``fluxilab-agent simulate`` after ``settle`` seconds."""
+    broker = Mosquitto(workdir)
+    broker.start()
+    args = [
+        sys.executable,
+        "-m",
+        "fluxilab_agent",
+        "simulate",
+        "--devices",
+        str(devices),
+        "--data-dir",
+        str(workdir / "sim"),
+        "--broker",
+        f"{broker.host}:{broker.port}",
+    ]
+    if gateway:
+        args += ["--base-port", str(free_port())]
+    process = subprocess.Popen(
+        args,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(settle)
+        if process.poll() is not None:
+            raise RuntimeError(f"simulate exited with {process.returncode}")
+        return _rss_kib(process.pid) / 1024
+    finally:
+        process.terminate()
+        process.wait(30)
+        broker.stop()
+
+
+def main() -> int:
+    """Run every measurement and print the table and JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writes", type=int, default=20_000)
+    parser.add_argument("--replay", type=int, default=100_000)
+    parser.add_argument("--settle", type=float, default=8.0)
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for name in ("writes", "replay", "rss1", "rss1gw", "rss50"):
+            (root / name).mkdir()
+        results["buffer_write"] = bench_buffer_writes(root / "writes", args.writes)
+        results["replay"] = bench_replay(root / "replay", args.replay)
+        results["rss_mib"] = {
+            "1_device": bench_rss(root / "rss1", 1, gateway=False, settle=args.settle),
+            "1_device_gateway": bench_rss(
+                root / "rss1gw", 1, gateway=True, settle=args.settle
+            ),
+            "50_devices": bench_rss(
+                root / "rss50", 50, gateway=False, settle=args.settle
+            ),
+        }
+    write, replay, rss = results["buffer_write"], results["replay"], results["rss_mib"]
+    rows = [
+        (
+            "buffer write, telemetry (NORMAL)",
+            f"{write['telemetry_per_s']:,.0f} records/s",
+            "",
+        ),
+        ("buffer write, access (FULL)", f"{write['access_per_s']:,.0f} records/s", ""),
+        (
+            f"replay {replay['records']:,} records via Mosquitto",
+            f"{replay['records_per_s']:,.0f} records/s",
+            ">= 20,000",
+        ),
+        ("agent RSS, 1 simulated device", f"{rss['1_device']:.1f} MiB", "<= 40"),
+        ("agent RSS, 1 device + gateway", f"{rss['1_device_gateway']:.1f} MiB", ""),
+        ("agent RSS, 50 simulated devices", f"{rss['50_devices']:.1f} MiB", ""),
+    ]
+    print(
+        f"FluxiLab agent benchmark  (Python {results['python']}, {results['machine']})"
+    )
+    print(f"{'measure':<40} {'result':>22}  target")
+    for name, value, target in rows:
+        print(f"{name:<40} {value:>22}  {target}")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
