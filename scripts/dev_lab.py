@@ -1,0 +1,307 @@
+"""Seed the development lab once Home Assistant and the simulated devices are up.
+
+Run by scripts/develop after dev_onboard.py, on the agent's Python (it needs aiohttp).
+Everything goes through Home Assistant's public APIs, the way an admin would do it in
+the UI: the discovered devices are adopted through FluxiLab's own config flow, members
+and authorizations through FluxiLab's services, machine types through its websocket
+commands. Idempotent: what exists already is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+import sys
+import time
+from typing import Any
+
+import aiohttp
+
+ACCOUNTS = (
+    # username, display name, HA admin, lab role
+    ("admin", "Lab Admin", True, "admin"),
+    ("staff", "Sam Staff", False, "staff"),
+    ("user", "Uma User", False, "user"),
+)
+# Members without a Home Assistant account, as most lab members are.
+MEMBERS = (
+    ("Leo Student", "user", ["04A1B2C3D4"], "246810"),
+    ("Mia Researcher", "user", ["04E5F60718"], "135790"),
+)
+ACCOUNT_CARDS = {"admin": "04AD000001", "staff": "04ST000002", "user": "04US000003"}
+ACCOUNT_PINS = {"admin": "111111", "staff": "222222", "user": "333333"}
+MACHINE_TYPES = (
+    {
+        "name": "Fumehood",
+        "session_timeout": 3600,
+        "grace_period": 120,
+        "requires_authorization": True,
+        "safety_limits": [{"channel": "face_velocity", "min": 0.4}],
+        "maintenance_interval": 500,
+        "maintenance_description": "Check the airflow sensor and the sash seal",
+    },
+    {
+        "name": "Machine",
+        "session_timeout": 1800,
+        "grace_period": 60,
+        "requires_authorization": True,
+        "maintenance_interval": 50,
+        "maintenance_description": "Clean and lubricate",
+        "maintenance_message": "Maintenance due",
+    },
+)
+# Who may use what.
+AUTHORIZATIONS = {
+    "Uma User": ("Fumehood",),
+    "Leo Student": ("Fumehood", "Machine"),
+    "Mia Researcher": ("Fumehood",),
+}
+
+
+class Lab:
+    """A logged-in admin session against Home Assistant's REST and websocket APIs."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, token: str) -> None:
+        self.session = session
+        self.url = url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.token = token
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._next_id = 1
+
+    async def rest(self, method: str, path: str, body: Any = None) -> Any:
+        async with self.session.request(
+            method, f"{self.url}{path}", json=body, headers=self.headers
+        ) as resp:
+            text = await resp.text()
+            if resp.status >= 400:
+                raise RuntimeError(f"{method} {path}: {resp.status} {text[:300]}")
+            return json.loads(text) if text else None
+
+    async def ws(self, message: dict[str, Any]) -> Any:
+        if self._ws is None:
+            self._ws = await self.session.ws_connect(f"{self.url}/api/websocket")
+            await self._ws.receive_json()  # auth_required
+            await self._ws.send_json({"type": "auth", "access_token": self.token})
+            if (await self._ws.receive_json())["type"] != "auth_ok":
+                raise RuntimeError("websocket authentication failed")
+        message = {"id": self._next_id, **message}
+        self._next_id += 1
+        await self._ws.send_json(message)
+        while True:
+            reply = await self._ws.receive_json()
+            if reply.get("id") == message["id"] and reply["type"] == "result":
+                if not reply["success"]:
+                    raise RuntimeError(f"{message['type']}: {reply['error']}")
+                return reply["result"]
+
+    async def service(self, service: str, data: dict[str, Any]) -> Any:
+        result = await self.rest(
+            "POST", f"/api/services/fluxilab/{service}?return_response", data
+        )
+        return result.get("service_response") if isinstance(result, dict) else None
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
+
+async def login(
+    session: aiohttp.ClientSession, url: str, username: str, password: str
+) -> str:
+    client_id = f"{url}/"
+    async with session.post(
+        f"{url}/auth/login_flow",
+        json={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": client_id,
+        },
+    ) as resp:
+        flow = await resp.json()
+    async with session.post(
+        f"{url}/auth/login_flow/{flow['flow_id']}",
+        json={"client_id": client_id, "username": username, "password": password},
+    ) as resp:
+        result = await resp.json()
+    if result.get("type") != "create_entry":
+        sys.exit(f"could not log in as {username}")
+    async with session.post(
+        f"{url}/auth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": result["result"],
+            "client_id": client_id,
+        },
+    ) as resp:
+        return str((await resp.json())["access_token"])
+
+
+async def ensure_accounts(lab: Lab, passwords: dict[str, str]) -> dict[str, str]:
+    """Create the staff and user accounts; return HA user ids by username."""
+    users = await lab.ws({"type": "config/auth/list"})
+    by_username = {u["username"]: u["id"] for u in users if u.get("username")}
+    names = {name for _username, name, _admin, _role in ACCOUNTS}
+    for user in users:
+        # A run stopped between creating a user and its login leaves the user behind.
+        if (
+            user["name"] in names
+            and not user.get("username")
+            and not user["system_generated"]
+        ):
+            await lab.ws({"type": "config/auth/delete", "user_id": user["id"]})
+    for username, name, is_admin, _role in ACCOUNTS:
+        if username in by_username:
+            continue
+        group = "system-admin" if is_admin else "system-users"
+        created = await lab.ws(
+            {"type": "config/auth/create", "name": name, "group_ids": [group]}
+        )
+        user_id = created["user"]["id"]
+        await lab.ws(
+            {
+                "type": "config/auth_provider/homeassistant/create",
+                "user_id": user_id,
+                "username": username,
+                "password": passwords[username],
+            }
+        )
+        by_username[username] = user_id
+    return by_username
+
+
+async def ensure_members(lab: Lab, user_ids: dict[str, str]) -> dict[str, str]:
+    """Create the lab members; return member ids by name."""
+    members = {
+        m["name"]: m["id"] for m in await lab.ws({"type": "fluxilab/member/list"})
+    }
+    wanted: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "role": role,
+            "user_id": user_ids[username],
+            "cards": [ACCOUNT_CARDS[username]],
+            "pin": ACCOUNT_PINS[username],
+        }
+        for username, name, _admin, role in ACCOUNTS
+    ]
+    wanted += [
+        {"name": name, "role": role, "cards": cards, "pin": pin}
+        for name, role, cards, pin in MEMBERS
+    ]
+    for data in wanted:
+        if data["name"] not in members:
+            response = await lab.service("add_member", data)
+            members[data["name"]] = response["member_id"]
+    return members
+
+
+async def ensure_machine_types(lab: Lab) -> dict[str, str]:
+    types = {
+        t["name"]: t["id"] for t in await lab.ws({"type": "fluxilab/machine_type/list"})
+    }
+    for data in MACHINE_TYPES:
+        if data["name"] not in types:
+            created = await lab.ws({"type": "fluxilab/machine_type/create", **data})
+            types[data["name"]] = created["id"]
+    return types
+
+
+async def adopt_devices(lab: Lab, expected: int, wait: float) -> None:
+    """Confirm every FluxiLab discovery flow, as an admin clicking Adopt would."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        entries = await lab.rest(
+            "GET", "/api/config/config_entries/entry?domain=fluxilab"
+        )
+        if len(entries) >= expected:
+            return
+        for flow in await lab.ws({"type": "config_entries/flow/progress"}):
+            if flow["handler"] == "fluxilab":
+                await lab.rest(
+                    "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {}
+                )
+        await asyncio.sleep(2)
+    print(f"warning: fewer than {expected} devices were adopted", file=sys.stderr)
+
+
+def machine_type_for(title: str) -> str:
+    """Machine type of a simulated device, from its title ("Simulated machine 3")."""
+    words = title.lower()
+    return "Machine" if "machine" in words or "fab-o-matic" in words else "Fumehood"
+
+
+async def configure_devices(lab: Lab, types: dict[str, str]) -> None:
+    """Give every adopted device without one the machine type of its kind."""
+    for entry in await lab.rest(
+        "GET", "/api/config/config_entries/entry?domain=fluxilab"
+    ):
+        flow = await lab.rest(
+            "POST",
+            "/api/config/config_entries/options/flow",
+            {"handler": entry["entry_id"]},
+        )
+        defaults = {
+            field["name"]: field["default"]
+            for field in flow.get("data_schema", [])
+            if field.get("default") is not None
+        }
+        if defaults.get("machine_type"):
+            await lab.rest(
+                "DELETE", f"/api/config/config_entries/options/flow/{flow['flow_id']}"
+            )
+            continue
+        await lab.rest(
+            "POST",
+            f"/api/config/config_entries/options/flow/{flow['flow_id']}",
+            {**defaults, "machine_type": types[machine_type_for(entry["title"])]},
+        )
+
+
+async def ensure_authorizations(
+    lab: Lab, members: dict[str, str], types: dict[str, str]
+) -> None:
+    existing = {
+        (a["member_id"], a.get("machine_type_id"))
+        for a in await lab.ws({"type": "fluxilab/authorization/list"})
+    }
+    for name, type_names in AUTHORIZATIONS.items():
+        for type_name in type_names:
+            key = (members[name], types[type_name])
+            if key not in existing:
+                await lab.service(
+                    "grant_authorization",
+                    {"member_id": key[0], "machine_type_id": key[1]},
+                )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default="http://127.0.0.1:8123")
+    parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--devices", type=int, default=0, help="devices to adopt")
+    parser.add_argument("--timeout", type=float, default=120)
+    args = parser.parse_args()
+    passwords = {
+        username: (args.state / f"{username}-password").read_text().strip()
+        for username, *_ in ACCOUNTS
+    }
+    async with aiohttp.ClientSession() as session:
+        token = await login(session, args.url, "admin", passwords["admin"])
+        lab = Lab(session, args.url, token)
+        try:
+            user_ids = await ensure_accounts(lab, passwords)
+            # FluxiLab's services exist once the first device is adopted.
+            await adopt_devices(lab, args.devices, args.timeout)
+            members = await ensure_members(lab, user_ids)
+            types = await ensure_machine_types(lab)
+            await configure_devices(lab, types)
+            await ensure_authorizations(lab, members, types)
+        finally:
+            await lab.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
