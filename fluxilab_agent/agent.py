@@ -20,7 +20,7 @@ Data path (docs/PROTOCOL.md, "Backlog and ack"):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 import contextlib
 from dataclasses import dataclass
 import itertools
@@ -176,6 +176,7 @@ class Agent:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._link: MqttLink | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._background_tasks: set[asyncio.Task[Any]] = set()
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._access_lock = asyncio.Lock()
         self._last_log: dict[str, float] = {}
@@ -325,11 +326,10 @@ class Agent:
             self.reader.stop()
         if self.session is not None:
             await self._end_session("shutdown", ask_hub=False)
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._background_tasks]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self.gateway is not None:
             await self.gateway.stop()
         if self._link is not None:
@@ -406,7 +406,12 @@ class Agent:
         except vol.Invalid as err:
             self._reject(channel.value, "invalid", str(err))
             return
-        handler(valid)
+        try:
+            handler(valid)
+        except Exception:
+            # A verified but unexpected message must not take the agent down.
+            self._count("handler_errors")
+            _LOGGER.exception("Could not handle a %s message", channel.value)
 
     def _handle_hub_announce(self, payload: bytes) -> None:
         if not payload:
@@ -598,9 +603,15 @@ class Agent:
 
     # -- access -----------------------------------------------------------------
 
+    def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` as a task the agent keeps a reference to until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
+
     def swipe(self, card: str) -> None:
         """Handle a presented card (reader callback, in the loop)."""
-        asyncio.get_running_loop().create_task(self.handle_card(card))
+        self._background(self.handle_card(card))
 
     async def _ask_hub(
         self, action: AccessAction, **fields: Any
@@ -862,7 +873,7 @@ class Agent:
     # -- commands ---------------------------------------------------------------
 
     def _handle_command(self, body: dict[str, Any]) -> None:
-        asyncio.get_running_loop().create_task(self._answer_command(body))
+        self._background(self._answer_command(body))
 
     async def _answer_command(self, body: dict[str, Any]) -> None:
         command = CommandName(body["command"])
@@ -871,6 +882,9 @@ class Agent:
             await self.execute(command, body["args"])
         except CommandError as err:
             result = {"id": body["id"], "ok": False, "error": str(err)[:255]}
+        except Exception:
+            _LOGGER.exception("Command %s failed", command.value)
+            result = {"id": body["id"], "ok": False, "error": "internal error"}
         else:
             result = {"id": body["id"], "ok": True}
         self._count(f"command_{command.value}")

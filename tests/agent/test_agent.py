@@ -279,6 +279,29 @@ async def test_forged_and_replayed_messages_are_rejected(
             lambda: agent.counters.get("rejected_credentials_replay", 0) == 1,
             what="the credentials replay rejection",
         )
+        # Genuine signatures around bodies that fail their schema: refused, counted.
+        hub.send(agent.device_id, Channel.ACK, {"seqs": "all"})
+        hub.send(agent.device_id, Channel.COMMAND, {"id": "q", "command": "explode"})
+        hub.send(
+            agent.device_id,
+            Channel.CREDENTIALS,
+            {"generation": 9, "members": [{"id": "x"}]},
+            encrypt=True,
+        )
+        hub.send(agent.device_id, Channel.CREDENTIALS, CREDENTIALS)  # not encrypted
+        await eventually(
+            lambda: all(
+                agent.counters.get(f"rejected_{name}", 0) == 1
+                for name in (
+                    "ack_invalid",
+                    "command_invalid",
+                    "credentials_invalid",
+                    "credentials_decrypt",
+                )
+            ),
+            what="schema rejections",
+        )
+        assert agent.mirror.generation == 1
         # A reply nobody asked for is ignored.
         hub.send(
             agent.device_id,
