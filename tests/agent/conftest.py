@@ -44,12 +44,11 @@ def agent_config(
     config = simulated_config(
         1, data_dir=data_dir, host=broker.host, port=broker.port, period=period
     )
-    return dataclasses.replace(
-        config,
-        buffer=BufferConfig(resend_after=1.5, replay_interval=0.2, batch_size=200),
-        access=AccessConfig(timeout=0.5, heartbeat=60.0),
-        **changes,
-    )
+    defaults: dict[str, Any] = {
+        "buffer": BufferConfig(resend_after=1.5, replay_interval=0.2, batch_size=200),
+        "access": AccessConfig(timeout=0.5, heartbeat=60.0),
+    }
+    return dataclasses.replace(config, **(defaults | changes))
 
 
 @pytest.fixture

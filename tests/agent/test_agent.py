@@ -16,6 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 import pytest
 
 from fluxilab_agent.agent import Agent
+from fluxilab_agent.config import AccessConfig
 from fluxilab_agent.mirror import hash_secret
 from fluxilab_agent.state import KEY_FILE, STATE_FILE
 from fluxilab_protocol.schemas import RecordKind
@@ -492,3 +493,30 @@ async def test_commands_and_results(
     await eventually(lambda: agent.keys is None, what="the revoke")
     assert agent.mirror.generation == -1
     assert not (agent.config.data_dir / "credentials.json").exists()
+
+
+async def test_heartbeats_live_then_buffered_while_offline(
+    make_agent: Callable[..., Agent], hub: StubHub, mosquitto: Mosquitto
+) -> None:
+    agent = make_agent(access=AccessConfig(timeout=0.3, heartbeat=0.3))
+    await paired(agent, hub)
+    await agent.handle_card("CARD-1")
+    await eventually(
+        lambda: sum(r["action"] == "session_heartbeat" for r in hub.requests) >= 2,
+        what="live heartbeats",
+    )
+    beat = next(r for r in hub.requests if r["action"] == "session_heartbeat")
+    assert beat["session_id"].startswith("s-")
+    assert beat["duration"] > 0
+    # The hub goes silent: heartbeats become buffered access records.
+    hub.policy = None
+    await eventually(
+        lambda: any(
+            r.get("kind") == "access" and r["event"]["action"] == "session_heartbeat"
+            for r in hub.seen.values()
+        ),
+        what="a buffered heartbeat",
+    )
+    await agent.stop()
+    # Shutting down ends the session: interlock off, stop recorded for the hub.
+    assert agent.outputs["interlock"].state is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 import signal
@@ -131,7 +132,7 @@ def test_buffer_survives_kill_9_mid_write(tmp_path: Path) -> None:
     process.stdout.close()
     assert len(committed) >= 3000
 
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     buffer = RecordBuffer(path)
     stored = {record.seq: record for record in buffer}
