@@ -29,6 +29,7 @@ from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
 from .access.roles import Role, async_is_manager, member_of_user
 from .access.store import CARD, NAME
+from .broker import async_generate_broker_config
 from .const import DOMAIN
 
 if TYPE_CHECKING:
@@ -256,6 +257,22 @@ async def _purge(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     return dict(gdpr.purge(engine.history, time.time()))
 
 
+async def _generate_broker_config(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    """Broker files hold every device's login: Home Assistant administrators only."""
+    if call.context.user_id is not None:
+        user = await engine.hass.auth.async_get_user(call.context.user_id)
+        if user is None or not user.is_admin:
+            raise Unauthorized(context=call.context)
+    return await async_generate_broker_config(
+        engine.hass,
+        folder=call.data.get("folder"),
+        device=call.data.get(ATTR_DEVICE),
+        password=call.data.get("password"),
+    )
+
+
 DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
 
 # name: (handler, schema fields, admin only, response)
@@ -396,6 +413,18 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
         {
             vol.Optional("usage_retention_days"): DAYS,
             vol.Optional("unknown_card_retention_days"): DAYS,
+        },
+        True,
+        SupportsResponse.OPTIONAL,
+    ),
+    "generate_broker_config": (
+        _generate_broker_config,
+        {
+            vol.Optional("folder"): vol.All(cv.string, vol.Length(min=1)),
+            vol.Inclusive(ATTR_DEVICE, "own_password"): DEVICE,
+            vol.Inclusive("password", "own_password"): vol.All(
+                cv.string, vol.Length(min=1)
+            ),
         },
         True,
         SupportsResponse.OPTIONAL,
