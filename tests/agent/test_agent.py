@@ -17,6 +17,7 @@ import pytest
 
 from fluxilab_agent.agent import Agent
 from fluxilab_agent.config import AccessConfig
+from fluxilab_agent.control import ControlServer, send_request
 from fluxilab_agent.mirror import hash_secret
 from fluxilab_agent.state import KEY_FILE, STATE_FILE
 from fluxilab_protocol.schemas import RecordKind
@@ -520,3 +521,65 @@ async def test_heartbeats_live_then_buffered_while_offline(
     await agent.stop()
     # Shutting down ends the session: interlock off, stop recorded for the hub.
     assert agent.outputs["interlock"].state is False
+
+
+async def test_control_socket_drives_the_device(
+    make_agent: Callable[..., Agent], hub: StubHub, tmp_path: Path
+) -> None:
+    agent = make_agent()
+    await paired(agent, hub)
+    await give_credentials(agent, hub)
+    path = tmp_path / "control.sock"
+    server = ControlServer(path, {agent.device_id: agent})
+    await server.start()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    async def ask(request: dict[str, Any]) -> dict[str, Any]:
+        reply: dict[str, Any] = await asyncio.to_thread(send_request, path, request)
+        return reply
+
+    try:
+        swipe = await ask({"op": "swipe", "card": "CARD-1"})
+        assert swipe["decision"]["granted"] is True
+        status = await ask({"op": "status", "device": agent.device_id})
+        assert status["status"]["relay"] is True
+        assert status["status"]["fingerprint"] == agent.fingerprint
+        await ask({"op": "swipe", "card": "CARD-1"})
+        login = await ask({"op": "login", "login": "m-1", "secret": "246810"})
+        assert login["decision"]["member_id"] == "m-1"
+        maintenance = await ask({"op": "maintenance", "card": "CARD-2"})
+        assert maintenance["ok"] is True
+        assert (
+            await ask({"op": "override", "signal": "face_velocity", "value": 0.05})
+        )["ok"]
+        await eventually(
+            lambda: agent.values.get("face_velocity") == 0.05, what="the override"
+        )
+        assert (await ask({"op": "clear"}))["ok"]
+        everything = await ask({"op": "status"})
+        assert list(everything["devices"]) == [agent.device_id]
+        for bad in (
+            {"op": "fly"},
+            {"op": "swipe"},
+            {"op": "override", "signal": "face_velocity", "value": "low"},
+            {"op": "cut", "seconds": 0},
+            {"op": "swipe", "device": "other", "card": "x"},
+        ):
+            reply = await ask(bad)
+            assert reply["ok"] is False, bad
+            assert reply["error"]
+        garbage = await asyncio.to_thread(send_request, path, [1, 2])  # type: ignore[arg-type]
+        assert garbage["ok"] is False
+
+        # A simulated network cut: offline, then back with the backlog replayed.
+        assert (await ask({"op": "cut", "seconds": 1}))["ok"]
+        assert not agent.connected
+        await asyncio.sleep(0.5)
+        cut_seq = agent.buffer.last_seq()
+        await eventually(lambda: agent.connected, seconds=15, what="the reconnect")
+        await eventually(
+            lambda: set(range(1, cut_seq + 1)) <= hub.seqs(), what="the cut's records"
+        )
+    finally:
+        await server.stop()
+    assert not path.exists()
