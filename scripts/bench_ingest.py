@@ -1,0 +1,693 @@
+"""Ingestion and backfill benchmark: FluxiLab telemetry against HA's native MQTT sensors.
+
+    scripts/run python scripts/bench_ingest.py            # 500 devices, 60 s phases
+    scripts/run python scripts/bench_ingest.py --quick    # 50 devices, 10 s smoke run
+
+Starts a private Mosquitto and a real Home Assistant (``hass`` on a temporary config
+dir, MQTT and the adopted FluxiLab devices pre-created in ``.storage``; like
+scripts/develop, the first start on a machine installs the frontend), then:
+
+a. N simulated devices x 10 channels at 1 Hz publish sealed FluxiLab telemetry;
+b. the same load as HA's native MQTT-discovered sensors (one discovery config and one
+   state topic per value), in the same run;
+c. one day of 1 Hz x 10 channels from one device (864,000 values) replayed as backlog
+   batches, until every record is acknowledged and every hour is in the long-term
+   statistics.
+
+Values handled are counted inside Home Assistant by a tiny helper integration written
+into the config dir (``bench_counter``: sensor state changes per integration, read over
+MQTT), so both phases are counted the same way; FluxiLab acks are checked too. CPU is
+the ``hass`` process's user+system time (psutil). The figure that matters is the ratio
+of CPU per value, FluxiLab over native, measured on the same machine in the same run.
+Prints a table and a JSON document (also written to --json).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import json
+from pathlib import Path
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+import uuid
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import paho.mqtt.client as paho  # noqa: E402
+import psutil  # noqa: E402
+
+from fluxilab_protocol.security import KeyPair, SessionKeys, seal  # noqa: E402
+from tests.mosquitto import Mosquitto, free_port  # noqa: E402
+
+BASE = "fluxilab"
+CHANNELS = 10
+BACKFILL_DEVICE = "bench-backfill"
+DAY = 86_400
+SUBSCRIBE_SETTLE = 3.0
+HOUR = 3600
+COMPILE_MARGIN = 300
+"""Backfilled hours must be this far in the past to be importable (see backfill.py)."""
+
+COUNTER_MANIFEST = {
+    "domain": "bench_counter",
+    "name": "Bench counter",
+    "dependencies": ["mqtt"],
+    "codeowners": [],
+    "documentation": "https://example.invalid",
+    "iot_class": "local_push",
+    "version": "0.0.1",
+}
+COUNTER_MODULE = '''"""Count sensor state changes per integration; report them over MQTT."""
+
+import json
+import re
+
+from homeassistant.components import mqtt
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+import homeassistant.helpers.config_validation as cv
+
+DOMAIN = "bench_counter"
+CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
+CHANNEL = re.compile(r"_ch[0-9][0-9]$")
+
+
+async def async_setup(hass: HomeAssistant, config: dict) -> bool:
+    counts: dict[str, int] = {}
+    registry = er.async_get(hass)
+    platform_of: dict[str, str | None] = {}
+
+    @callback
+    def _changed(event: Event) -> None:
+        entity_id = event.data["entity_id"]
+        if not entity_id.startswith("sensor."):
+            return
+        new, old = event.data["new_state"], event.data["old_state"]
+        if new is None or old is None or new.state == old.state:
+            return
+        if new.state in ("unavailable", "unknown"):
+            return
+        if (platform := platform_of.get(entity_id)) is None:
+            entry = registry.async_get(entity_id)
+            platform = platform_of[entity_id] = entry.platform if entry else "other"
+        counts[platform] = counts.get(platform, 0) + 1
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _changed)
+
+    async def _report(msg: mqtt.ReceiveMessage) -> None:
+        request = json.loads(msg.payload)
+        ready: dict[str, int] = {}
+        for state in hass.states.async_all("sensor"):
+            if state.state == "unavailable":
+                continue
+            entry = registry.async_get(state.entity_id)
+            if entry is None or not CHANNEL.search(entry.unique_id):
+                continue
+            platform = entry.platform if entry else "other"
+            ready[platform] = ready.get(platform, 0) + 1
+        prefix = request.get("prefix")
+        ids = {
+            entry.unique_id: entry.entity_id
+            for entry in registry.entities.values()
+            if prefix and entry.domain == "sensor" and entry.unique_id.startswith(prefix)
+        }
+        await mqtt.async_publish(
+            hass,
+            "bench/report",
+            json.dumps(
+                {"id": request["id"], "counts": counts, "ready": ready, "ids": ids}
+            ),
+        )
+
+    await mqtt.async_wait_for_mqtt_client(hass)
+    await mqtt.async_subscribe(hass, "bench/request", _report)
+    return True
+'''
+
+
+def now_iso() -> str:
+    """Return the current UTC time as HA stores it."""
+    return datetime.now(UTC).isoformat()
+
+
+def entry(domain: str, title: str, unique_id: str | None, data: dict[str, Any]) -> dict:
+    """Return one config entry as HA's core.config_entries stores it."""
+    return {
+        "created_at": now_iso(),
+        "data": data,
+        "discovery_keys": {},
+        "disabled_by": None,
+        "domain": domain,
+        "entry_id": uuid.uuid4().hex.upper()[:26],
+        "minor_version": 1,
+        "modified_at": now_iso(),
+        "options": {},
+        "pref_disable_new_entities": False,
+        "pref_disable_polling": False,
+        "source": "user",
+        "subentries": [],
+        "title": title,
+        "unique_id": unique_id,
+        "version": 1,
+    }
+
+
+def storage(key: str, data: Any, minor: int = 1) -> str:
+    """Return a .storage file of HA's Store."""
+    return json.dumps({"version": 1, "minor_version": minor, "key": key, "data": data})
+
+
+@dataclass
+class Device:
+    """One simulated lab device."""
+
+    device_id: str
+    title: str
+    keys: KeyPair
+    session: SessionKeys | None = None
+    seq: int = 0
+    acked: set[int] = field(default_factory=set)
+
+    def announce(self) -> dict[str, Any]:
+        """Return the device's announcement."""
+        return {
+            "v": 1,
+            "id": self.device_id,
+            "name": self.title,
+            "kind": "sensor_station",
+            "model": "Bench-10",
+            "sw_version": "0.1.0",
+            "key": self.keys.public_b64,
+            "capabilities": {
+                "channels": [
+                    {
+                        "key": f"ch{c:02d}",
+                        "name": f"Channel {c:02d}",
+                        "type": "float",
+                        "unit": "ppm",
+                        "state_class": "measurement",
+                    }
+                    for c in range(CHANNELS)
+                ]
+            },
+        }
+
+
+class Bench:
+    """Broker, Home Assistant and the simulated devices of one run."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        """Prepare folders; nothing runs yet."""
+        self.args = args
+        self.workdir = Path(tempfile.mkdtemp(prefix="fluxilab-bench-"))
+        self.config = self.workdir / "config"
+        self.broker = Mosquitto(self.workdir)
+        self.hass: subprocess.Popen[bytes] | None = None
+        self.proc: psutil.Process | None = None
+        self.devices = [
+            Device(f"bench-{i:04d}", f"Bench {i:04d}", KeyPair.generate())
+            for i in range(args.devices)
+        ]
+        self.backfill = Device(BACKFILL_DEVICE, "Bench backfill", KeyPair.generate())
+        self.by_id = {d.device_id: d for d in [*self.devices, self.backfill]}
+        self.client: paho.Client | None = None
+        self.reports: dict[str, dict[str, Any]] = {}
+        self.report_event = threading.Condition()
+        self.results: dict[str, Any] = {
+            "devices": args.devices,
+            "channels": CHANNELS,
+            "duration_s": args.duration,
+            "cpus": psutil.cpu_count(),
+        }
+
+    # Setup -------------------------------------------------------------------
+
+    def write_config(self) -> None:
+        """Write configuration.yaml, .storage and the helper integration."""
+        storage_dir = self.config / ".storage"
+        storage_dir.mkdir(parents=True)
+        (self.config / "configuration.yaml").write_text(
+            "homeassistant:\n  name: Bench\n  time_zone: UTC\n  unit_system: metric\n"
+            "  latitude: 45.0\n  longitude: 7.6\n  elevation: 0\n"
+            "recorder:\nlogger:\n  default: warning\nbench_counter:\n"
+            # Off port 8123, which a live system on this machine may hold.
+            f"http:\n  server_host: 127.0.0.1\n  server_port: {free_port()}\n"
+        )
+        components = self.config / "custom_components"
+        components.mkdir()
+        (components / "fluxilab").symlink_to(REPO / "custom_components" / "fluxilab")
+        counter = components / "bench_counter"
+        counter.mkdir()
+        (counter / "manifest.json").write_text(json.dumps(COUNTER_MANIFEST))
+        (counter / "__init__.py").write_text(COUNTER_MODULE)
+        hub = KeyPair.generate()
+        (storage_dir / "fluxilab.hub").write_text(
+            storage("fluxilab.hub", {"private_key": hub.private_b64()})
+        )
+        entries = [
+            entry(
+                "mqtt",
+                "Bench broker",
+                None,
+                {"broker": self.broker.host, "port": self.broker.port},
+            )
+        ]
+        for device in self.by_id.values():
+            fingerprint = device.keys.derive(hub.public_b64).fingerprint
+            entries.append(
+                entry(
+                    "fluxilab",
+                    device.title,
+                    device.device_id,
+                    {
+                        "device_id": device.device_id,
+                        "base_topic": BASE,
+                        "device_key": device.keys.public_b64,
+                        "fingerprint": fingerprint,
+                    },
+                )
+            )
+        (storage_dir / "core.config_entries").write_text(
+            storage("core.config_entries", {"entries": entries}, minor=5)
+        )
+
+    def read_hub_key(self) -> str:
+        """Return the hub's public key as Home Assistant stored it."""
+        data = json.loads((self.config / ".storage" / "fluxilab.hub").read_text())
+        return KeyPair.from_private_b64(data["data"]["private_key"]).public_b64
+
+    def start(self) -> None:
+        """Start the broker, Home Assistant and our MQTT client."""
+        self.broker.start()
+        self.write_config()
+        self.hass = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "homeassistant",
+                "--config",
+                str(self.config),
+                "--log-no-color",
+            ],
+            # Not the repository: its own custom_components would shadow the config's.
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.proc = psutil.Process(self.hass.pid)
+        hub_key = self.read_hub_key()
+        for device in self.by_id.values():
+            device.session = device.keys.derive(hub_key)
+        client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2, client_id="fluxilab-bench"
+        )
+        client.max_inflight_messages_set(5000)
+        client.max_queued_messages_set(0)
+        client.on_message = self._on_message
+        client.connect(self.broker.host, self.broker.port)
+        client.subscribe([(f"{BASE}/+/ack", 1), ("bench/report", 0)])
+        client.loop_start()
+        self.client = client
+        # Devices announce and come online, retained as the agent does.
+        for device in self.by_id.values():
+            self.publish(f"{BASE}/{device.device_id}/announce", device.announce(), True)
+            client.publish(f"{BASE}/{device.device_id}/status", "online", 1, True)
+        started = time.monotonic()
+        expected = CHANNELS * len(self.by_id)
+        self.wait_for(
+            lambda r: r["ready"].get("fluxilab", 0) >= expected,
+            self.args.startup_timeout,
+            f"{expected} FluxiLab channel sensors",
+        )
+        self.results["startup_s"] = round(time.monotonic() - started, 1)
+        time.sleep(SUBSCRIBE_SETTLE)
+
+    def stop(self) -> None:
+        """Stop everything this run started and remove its folder."""
+        if self.client is not None:
+            self.client.loop_stop()
+            self.client.disconnect()
+        if self.hass is not None and self.hass.poll() is None:
+            self.hass.send_signal(signal.SIGTERM)
+            try:
+                self.hass.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.hass.kill()
+                self.hass.wait(timeout=10)
+        self.broker.stop()
+        if self.args.keep:
+            print(f"kept {self.workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # MQTT ----------------------------------------------------------------------
+
+    def publish(self, topic: str, body: Any, retain: bool = False) -> None:
+        """Publish JSON at QoS 1."""
+        self.mqtt().publish(topic, json.dumps(body, separators=(",", ":")), 1, retain)
+
+    def publish_sealed(self, device: Device, channel: str, body: dict) -> None:
+        """Publish ``body`` sealed as the device's agent would."""
+        if device.session is None:
+            raise RuntimeError(f"{device.device_id} is not paired")
+        topic = f"{BASE}/{device.device_id}/{channel}"
+        self.publish(topic, seal(device.session, topic, body))
+
+    def mqtt(self) -> paho.Client:
+        """Return the connected client."""
+        if self.client is None:
+            raise RuntimeError("not connected")
+        return self.client
+
+    def _on_message(self, _client: Any, _userdata: Any, msg: Any) -> None:
+        if msg.topic == "bench/report":
+            report = json.loads(msg.payload)
+            with self.report_event:
+                self.reports[report["id"]] = report
+                self.report_event.notify_all()
+            return
+        device = self.by_id.get(msg.topic.split("/")[1])
+        if device is not None:
+            # Counted, not verified: the publisher's CPU is not what we measure.
+            device.acked.update(json.loads(msg.payload)["body"]["seqs"])
+
+    def report(self, prefix: str | None = None, timeout: float = 30.0) -> dict:
+        """Ask the helper integration for its counts."""
+        request_id = uuid.uuid4().hex
+        self.publish("bench/request", {"id": request_id, "prefix": prefix})
+        deadline = time.monotonic() + timeout
+        with self.report_event:
+            while request_id not in self.reports:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.hass is None or self.hass.poll() is not None:
+                    raise RuntimeError(
+                        "Home Assistant did not answer the bench counter"
+                    )
+                self.report_event.wait(remaining)
+            return self.reports.pop(request_id)
+
+    def wait_for(self, predicate: Any, timeout: float, what: str) -> dict:
+        """Poll reports until ``predicate(report)``; fail after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                report = self.report(timeout=min(10.0, timeout))
+            except RuntimeError:
+                if self.hass is not None and self.hass.poll() is not None:
+                    raise
+                report = None
+            if report is not None and predicate(report):
+                return report
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"timed out waiting for {what}: {report}")
+            time.sleep(1.0)
+
+    def cpu(self) -> float:
+        """Return the hass process's CPU seconds so far."""
+        if self.proc is None:
+            raise RuntimeError("Home Assistant is not running")
+        times = self.proc.cpu_times()
+        return float(times.user + times.system)
+
+    # Phases ----------------------------------------------------------------------
+
+    def run_load(self, name: str, platform: str, publish_tick: Any) -> dict:
+        """Publish 1 Hz per device for the duration; count what HA handled.
+
+        Counted from the last idle moment before the phase until HA has handled
+        everything it was sent (the counter's answer queues behind the load on the
+        same MQTT connection), so a Home Assistant that falls behind shows a lower
+        rate, a lag, and more CPU per value, never a flattering window.
+        """
+        devices, duration = self.args.devices, self.args.duration
+        slots = 10  # every device publishes once a second, spread over 10 slots
+        before = self.count(platform)
+        cpu_start, start = self.cpu(), time.monotonic()
+        sent = tick = 0
+        while time.monotonic() - start < duration:
+            for index in range(tick % slots, devices, slots):
+                sent += publish_tick(index, tick // slots)
+            tick += 1
+            if (delay := start + tick / slots - time.monotonic()) > 0:
+                time.sleep(delay)
+        published = time.monotonic()
+        # Drain: until everything is counted or the count stops moving.
+        handled, done = self.count(platform) - before, time.monotonic()
+        while handled < sent:
+            time.sleep(1.0)
+            current = self.count(platform) - before
+            if current == handled:
+                break
+            handled, done = current, time.monotonic()
+        cpu_s = self.cpu() - cpu_start
+        seconds = done - start
+        result = {
+            "phase": name,
+            "offered_values_per_s": round(sent / (published - start)),
+            "handled_values_per_s": round(handled / seconds),
+            "lag_s": round(done - published, 1),
+            "sent_values": sent,
+            "handled_values": handled,
+            "dropped_values": sent - handled,
+            "hass_cpu_s": round(cpu_s, 2),
+            "hass_cpu_percent": round(100 * cpu_s / seconds, 1),
+            "cpu_ms_per_1000_values": round(1000 * cpu_s / max(handled, 1) * 1000, 1),
+        }
+        print(f"  {name}: {result}", file=sys.stderr)
+        return result
+
+    def count(self, platform: str) -> int:
+        """Return the sensor values of ``platform`` HA has handled so far."""
+        counts: dict[str, int] = self.report(timeout=self.args.drain_timeout)["counts"]
+        return counts.get(platform, 0)
+
+    def fluxilab_tick(self, index: int, second: int) -> int:
+        """Publish one sealed telemetry message of device ``index``."""
+        device = self.devices[index]
+        device.seq += 1
+        values = {f"ch{c:02d}": round(20.0 + c + second * 0.01, 2) for c in range(10)}
+        body = {"seq": device.seq, "ts": round(time.time(), 3), "values": values}
+        self.publish_sealed(device, "telemetry", body)
+        return CHANNELS
+
+    def native_tick(self, index: int, second: int) -> int:
+        """Publish the ten state topics of native device ``index``."""
+        client = self.mqtt()
+        for c in range(CHANNELS):
+            value = f"{20.0 + c + second * 0.01:.2f}"
+            client.publish(f"native/bench_{index:04d}/ch{c:02d}", value, 1)
+        return CHANNELS
+
+    def setup_native(self) -> None:
+        """Publish discovery configs for the native sensors and wait for them."""
+        for index in range(self.args.devices):
+            node = f"bench_{index:04d}"
+            for c in range(CHANNELS):
+                self.publish(
+                    f"homeassistant/sensor/{node}_ch{c:02d}/config",
+                    {
+                        "name": f"Channel {c:02d}",
+                        "unique_id": f"native_{node}_ch{c:02d}",
+                        "state_topic": f"native/{node}/ch{c:02d}",
+                        "unit_of_measurement": "ppm",
+                        "state_class": "measurement",
+                        "qos": 1,
+                        "device": {"identifiers": [node], "name": f"Native {node}"},
+                    },
+                )
+        expected = CHANNELS * self.args.devices
+        self.wait_for(
+            lambda r: r["ready"].get("mqtt", 0) >= expected,
+            self.args.startup_timeout,
+            f"{expected} native MQTT sensors",
+        )
+        # A sensor exists before HA's MQTT client has sent its (debounced) subscribe.
+        time.sleep(SUBSCRIBE_SETTLE)
+
+    def run_backfill(self) -> dict:
+        """Replay one day of one device in batches; time acks and statistics."""
+        device = self.backfill
+        batch = self.args.batch
+        end = (int(time.time()) - COMPILE_MARGIN) // HOUR * HOUR
+        first = end - DAY
+        ids = self.report(prefix=f"{BACKFILL_DEVICE}_ch")["ids"]
+        channel_of = {
+            entity_id: int(unique_id[-2:]) for unique_id, entity_id in ids.items()
+        }
+        if len(channel_of) != CHANNELS:
+            raise RuntimeError(f"backfill device sensors missing: {ids}")
+
+        def value(k: int, c: int) -> float:
+            return float((k * 7 + c) % 100)
+
+        expected_mean = {
+            c: sum(value(k, c) for k in range(HOUR)) / HOUR for c in range(CHANNELS)
+        }
+        window = self.args.window * batch
+        started = time.monotonic()
+        for offset in range(0, DAY, batch):
+            while offset - len(device.acked) > window:
+                time.sleep(0.01)
+            records = [
+                {
+                    "seq": k,
+                    "ts": first + k,
+                    "kind": "telemetry",
+                    "values": {f"ch{c:02d}": value(k, c) for c in range(CHANNELS)},
+                }
+                for k in range(offset, min(offset + batch, DAY))
+            ]
+            self.publish_sealed(device, "backlog", {"records": records})
+        deadline = started + self.args.backfill_timeout
+        acked_s = stats_s = None
+        rows = 0
+        while time.monotonic() < deadline:
+            if acked_s is None and len(device.acked) >= DAY:
+                acked_s = time.monotonic() - started
+            rows, good = self.statistics_rows(channel_of, first, end, expected_mean)
+            if acked_s is not None and good:
+                stats_s = time.monotonic() - started
+                break
+            time.sleep(0.5)
+        result = {
+            "phase": "backfill",
+            "values": DAY * CHANNELS,
+            "batch_records": batch,
+            "acked_records": len(device.acked),
+            "acked_s": None if acked_s is None else round(acked_s, 1),
+            "statistics_rows": rows,
+            "expected_rows": 24 * CHANNELS,
+            "in_statistics_s": None if stats_s is None else round(stats_s, 1),
+        }
+        print(f"  backfill: {result}", file=sys.stderr)
+        return result
+
+    def statistics_rows(
+        self,
+        channel_of: dict[str, int],
+        first: int,
+        end: int,
+        expected_mean: dict[int, float],
+    ) -> tuple[int, bool]:
+        """Count the hourly rows of the day; True once all are there and right."""
+        database = self.config / "home-assistant_v2.db"
+        try:
+            connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return 0, False
+        try:
+            result = [
+                (statistic_id, mean)
+                for statistic_id, mean in connection.execute(
+                    "SELECT m.statistic_id, s.mean FROM statistics s"
+                    " JOIN statistics_meta m ON s.metadata_id = m.id"
+                    " WHERE s.start_ts >= ? AND s.start_ts < ?",
+                    [first, end],
+                )
+                if statistic_id in channel_of
+            ]
+        except sqlite3.Error:
+            return 0, False
+        finally:
+            connection.close()
+        good = len(result) == 24 * CHANNELS and all(
+            abs(mean - expected_mean[channel_of[sid]]) < 1e-6 for sid, mean in result
+        )
+        return len(result), good
+
+
+def print_table(results: dict[str, Any]) -> None:
+    """Print the figures as a table."""
+    fluxilab, native = results["fluxilab"], results["native"]
+    print(
+        f"\nFluxiLab ingestion benchmark: {results['devices']} devices x "
+        f"{CHANNELS} channels at 1 Hz, {results['duration_s']} s per phase, "
+        f"{results['cpus']} CPUs"
+    )
+    header = (
+        f"{'phase':<10}{'offered/s':>11}{'handled/s':>11}{'lag s':>7}{'dropped':>9}"
+    )
+    header += f"{'HA CPU %':>10}{'CPU ms/1000 values':>20}"
+    print(header)
+    for row in (fluxilab, native):
+        print(
+            f"{row['phase']:<10}{row['offered_values_per_s']:>11}"
+            f"{row['handled_values_per_s']:>11}{row['lag_s']:>7}{row['dropped_values']:>9}"
+            f"{row['hass_cpu_percent']:>10}{row['cpu_ms_per_1000_values']:>20}"
+        )
+    print(f"CPU per value, FluxiLab / native: {results['cpu_ratio']} (target <= 0.5)")
+    if (backfill := results.get("backfill")) is not None:
+        print(
+            f"Backfill {backfill['values']:,} values in batches of "
+            f"{backfill['batch_records']} records: acknowledged in "
+            f"{backfill['acked_s']} s, in long-term statistics "
+            f"({backfill['statistics_rows']}/{backfill['expected_rows']} rows) in "
+            f"{backfill['in_statistics_s']} s (target <= 60 s)"
+        )
+
+
+def main() -> int:
+    """Run the benchmark; print a table and JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--duration", type=float, default=60.0, help="s per phase")
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=300.0,
+        help="s to wait for HA to catch up with a backlog of messages",
+    )
+    parser.add_argument("--batch", type=int, default=1000, help="backlog batch size")
+    parser.add_argument("--window", type=int, default=8, help="batches in flight")
+    parser.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=600.0,
+        help="s; the first start on a machine installs the frontend",
+    )
+    parser.add_argument("--backfill-timeout", type=float, default=180.0)
+    parser.add_argument("--skip-backfill", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="50 devices, 10 s")
+    parser.add_argument("--json", type=Path, help="also write the JSON here")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    if args.quick:
+        args.devices, args.duration = 50, 10.0
+    bench = Bench(args)
+    try:
+        print("starting Mosquitto and Home Assistant...", file=sys.stderr)
+        bench.start()
+        print(f"  ready in {bench.results['startup_s']} s", file=sys.stderr)
+        bench.results["fluxilab"] = bench.run_load(
+            "fluxilab", "fluxilab", bench.fluxilab_tick
+        )
+        bench.setup_native()
+        bench.results["native"] = bench.run_load("native", "mqtt", bench.native_tick)
+        flux = bench.results["fluxilab"]["cpu_ms_per_1000_values"]
+        native = bench.results["native"]["cpu_ms_per_1000_values"]
+        bench.results["cpu_ratio"] = round(flux / native, 3) if native else None
+        if not args.skip_backfill:
+            bench.results["backfill"] = bench.run_backfill()
+    finally:
+        bench.stop()
+    print_table(bench.results)
+    document = json.dumps(bench.results, indent=2)
+    print(document)
+    if args.json is not None:
+        args.json.write_text(document + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
