@@ -153,6 +153,10 @@ class FluxiLabDevice:
         self._gone_since: dict[str, float] = {}
         self._status_known = False
         self._last_log: dict[str, float] = {}
+        self._enabled_keys: tuple[tuple[Any, Any] | None, frozenset[str]] = (
+            None,
+            frozenset(),
+        )
 
     # Public state -------------------------------------------------------------
 
@@ -180,7 +184,18 @@ class FluxiLabDevice:
 
     def channel_available(self, key: str) -> bool:
         """Return True while ``key`` is an enabled, announced channel."""
-        return self.online and any(c["key"] == key for c in self.enabled_channels)
+        if not self.online:
+            return False
+        # Asked by every channel entity on every message: the key set is rebuilt
+        # only when the announced channels or the enabled option change.
+        source = (self.channels, self.entry.options.get(CONF_CHANNELS))
+        cached_source, keys = self._enabled_keys
+        if cached_source is None or any(
+            now is not then for now, then in zip(source, cached_source, strict=True)
+        ):
+            keys = frozenset(channel["key"] for channel in self.enabled_channels)
+            self._enabled_keys = (source, keys)
+        return key in keys
 
     # Lifecycle ----------------------------------------------------------------
 
