@@ -378,9 +378,13 @@ class FluxiLabPanel extends HTMLElement {
     this._unsubscribe = this._hass.connection
       .subscribeMessage(
         (lab) => {
+          const managerChanged = !this._lab || this._lab.manager !== lab.manager;
           this._lab = lab;
+          if (managerChanged) {
+            if (!lab.manager && this._tab === "admin") this._tab = "lab";
+            this._renderTabs();
+          }
           if (this._tab === "lab") this._renderContent();
-          else this._renderTabs();
         },
         { type: "fluxilab/panel/subscribe" },
       )

@@ -1,0 +1,375 @@
+"""A live lab for the browser tests: Mosquitto, Home Assistant, simulated devices.
+
+Everything runs on loopback in a temporary folder and stops after the module:
+
+* a private Mosquitto (tests/mosquitto.py);
+* Home Assistant (``python -m homeassistant``) with FluxiLab from this checkout,
+  onboarded and connected to the broker by scripts/dev_onboard.py, as the dev lab is;
+* ``fluxilab_agent simulate`` with two fumehoods whose gateways serve the built-in
+  device UI, adopted through the discovery flow an admin confirms;
+* a second, non-admin Home Assistant login for a plain lab member.
+
+These tests need Debian's ``chromium`` and ``chromium-driver``; without them, or
+without ``FLUXILAB_BROWSER_TESTS=1``, they are skipped, so the default test run never
+depends on a browser. Home Assistant installs its frontend package on the first
+start when it is missing, as it does for scripts/develop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Iterator
+import contextlib
+from dataclasses import dataclass
+import importlib.util
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+import time
+from typing import Any
+import urllib.error
+
+import aiohttp
+import pytest
+
+from tests.browser.webdriver import Browser, find_chromium
+from tests.mosquitto import Mosquitto, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts" / "browser"
+ADMIN = ("admin", "admin-password-1")
+MEMBER = ("ada", "ada-password-1")
+DEVICES = ("sim-hood-1", "sim-hood-2")
+START_TIMEOUT = 240.0
+
+
+def _load_onboarding() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "dev_onboard", REPO / "scripts" / "dev_onboard.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def browser_tests_enabled() -> str | None:
+    """Return why the browser tests cannot run, or None when they can."""
+    if os.environ.get("FLUXILAB_BROWSER_TESTS") != "1":
+        return "set FLUXILAB_BROWSER_TESTS=1 to run the browser tests"
+    if find_chromium() is None:
+        return "Debian's chromium and chromium-driver are not installed"
+    return None
+
+
+CONFIGURATION = """
+homeassistant:
+  name: FluxiLab browser test
+  unit_system: metric
+  time_zone: Europe/Rome
+  country: IT
+  currency: EUR
+  language: en
+  internal_url: {url}
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+frontend:
+config:
+logger:
+  default: warning
+  logs:
+    custom_components.fluxilab: info
+"""
+
+
+@dataclass
+class Lab:
+    """The running lab."""
+
+    url: str
+    admin: Any  # dev_onboard.HomeAssistant, logged in as the admin
+    member_user_id: str
+    gateway_ports: dict[str, int]
+    workdir: Path
+
+    def ws(self, *messages: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send websocket commands as the admin; return their result messages."""
+        return asyncio.run(_ws(self.url, self.admin.token, list(messages)))
+
+
+async def _ws(url: str, token: str, messages: list[dict[str, Any]]) -> list[Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{url}/api/websocket") as ws,
+    ):
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": token})
+        assert (await ws.receive_json())["type"] == "auth_ok"
+        results = []
+        for number, message in enumerate(messages, start=1):
+            await ws.send_json({"id": number, **message})
+            while (reply := await ws.receive_json(timeout=30))["id"] != number:
+                pass
+            results.append(reply)
+        return results
+
+
+def _wait(check: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, KeyError):
+            if result := check():
+                return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+@pytest.fixture
+def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
+    """Start the whole lab (loopback only) for one test."""
+    if reason := browser_tests_enabled():
+        pytest.skip(reason)
+    onboarding = _load_onboarding()
+    workdir = tmp_path / "lab"
+    workdir.mkdir()
+    (workdir / "broker").mkdir()
+    broker = Mosquitto(workdir / "broker")
+    broker.start()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        config = workdir / "config"
+        (config / "custom_components").mkdir(parents=True)
+        (config / "custom_components" / "fluxilab").symlink_to(
+            REPO / "custom_components" / "fluxilab"
+        )
+        (config / "configuration.yaml").write_text(
+            CONFIGURATION.format(url=url, port=port)
+        )
+        log = (workdir / "hass.out").open("wb")
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "homeassistant", "--config", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+            )
+        )
+        admin = onboarding.HomeAssistant(url)
+        # /api/onboarding answers from the start (/auth/providers refuses with 400
+        # until onboarding is done).
+        _wait(
+            lambda: admin.request("GET", "/api/onboarding") is not None,
+            START_TIMEOUT,
+            "Home Assistant to start",
+        )
+        onboarding.onboard(
+            admin,
+            argparse.Namespace(name="Lab Admin", username=ADMIN[0], password=ADMIN[1]),
+        )
+        onboarding.connect_mqtt(admin, broker.port)
+        # Keep the HTTP settings of configuration.yaml without the trial dialog.
+        asyncio.run(_ws(url, admin.token, [{"type": "http/config/promote"}]))
+
+        base = free_port()
+        gateway_ports = {DEVICES[0]: base, DEVICES[1]: base + 1}
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "fluxilab_agent",
+                    "simulate",
+                    "--devices",
+                    "2",
+                    "--base-port",
+                    str(base),
+                    "--data-dir",
+                    str(workdir / "sim"),
+                    "--broker",
+                    f"127.0.0.1:{broker.port}",
+                ],
+                stdout=(workdir / "agent.out").open("wb"),
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+            )
+        )
+        _adopt(url, admin)
+        member_user_id = _create_login(url, admin.token)
+        lab = Lab(url, admin, member_user_id, gateway_ports, workdir)
+        _wait(lambda: _paired(lab), 60, "the devices to pair and come online")
+        onboarding.remove_onboarding_extras(admin)
+        yield lab
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+        broker.stop()
+
+
+def _adopt(url: str, admin: Any) -> None:
+    """Confirm the discovery flow of each simulated device, as an admin would."""
+    adopted: set[str] = set()
+
+    def _confirm() -> bool:
+        (progress,) = asyncio.run(
+            _ws(url, admin.token, [{"type": "config_entries/flow/progress"}])
+        )
+        for flow in progress["result"]:
+            if flow["handler"] == "fluxilab" and flow.get("step_id") == "confirm":
+                result = admin.request(
+                    "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {}
+                )
+                if result.get("type") == "create_entry":
+                    adopted.add(result["result"]["title"])
+        return len(adopted) >= len(DEVICES)
+
+    _wait(_confirm, 90, "the simulated devices to be discovered")
+
+
+def _paired(lab: Lab) -> bool:
+    (reply,) = lab.ws({"type": "fluxilab/panel/admin/state"})
+    devices = {d["device_id"]: d for d in reply["result"]["devices"]}
+    return all(
+        d in devices and devices[d]["paired"] and devices[d]["online"] for d in DEVICES
+    )
+
+
+def _create_login(url: str, token: str) -> str:
+    """Create the plain member's Home Assistant login; return the user id."""
+    (created,) = asyncio.run(
+        _ws(
+            url,
+            token,
+            [
+                {
+                    "type": "config/auth/create",
+                    "name": "Ada Lovelace",
+                    "group_ids": ["system-users"],
+                }
+            ],
+        )
+    )
+    user_id: str = created["result"]["user"]["id"]
+    (login,) = asyncio.run(
+        _ws(
+            url,
+            token,
+            [
+                {
+                    "type": "config/auth_provider/homeassistant/create",
+                    "user_id": user_id,
+                    "username": MEMBER[0],
+                    "password": MEMBER[1],
+                }
+            ],
+        )
+    )
+    assert login["success"], login
+    return user_id
+
+
+@pytest.fixture
+def browser(lab: Lab, tmp_path: Path) -> Iterator[Browser]:
+    """A fresh headless Chromium session."""
+    tools = find_chromium()
+    assert tools is not None
+    (tmp_path / "browser").mkdir()
+    session = Browser(*tools, tmp_path / "browser")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DEEP_QUERY = """
+const deep = (root, selector) => {
+  const found = root.querySelector(selector);
+  if (found) return found;
+  for (const el of root.querySelectorAll("*")) {
+    if (el.shadowRoot) {
+      const inner = deep(el.shadowRoot, selector);
+      if (inner) return inner;
+    }
+  }
+  return null;
+};
+"""
+
+
+def deep_find(browser: Browser, selector: str) -> Any:
+    """Find the first element matching ``selector`` through every shadow root."""
+    return browser.script(
+        f"{DEEP_QUERY} return deep(document, arguments[0]);", selector
+    )
+
+
+def panel_query(browser: Browser, selector: str) -> Any:
+    """Find an element inside the FluxiLab panel."""
+    return browser.script(
+        f"""{DEEP_QUERY}
+        const panel = deep(document, "fluxilab-panel");
+        return panel && panel.shadowRoot ? panel.shadowRoot.querySelector(arguments[0]) : null;""",
+        selector,
+    )
+
+
+def panel_text(browser: Browser) -> str:
+    """The panel's visible text."""
+    return str(
+        browser.script(
+            f"""{DEEP_QUERY}
+            const panel = deep(document, "fluxilab-panel");
+            return panel && panel.shadowRoot ? panel.shadowRoot.getElementById("content")?.innerText || "" : "";"""
+        )
+        or ""
+    )
+
+
+def login(browser: Browser, lab: Lab, credentials: tuple[str, str], path: str) -> None:
+    """Open ``path`` and log in through Home Assistant's own login page."""
+    browser.get(f"{lab.url}{path}")
+    username = browser.wait(
+        lambda: deep_find(
+            browser, "input[name='username'], input[autocomplete='username']"
+        ),
+        60,
+        "the login form",
+    )
+    browser.type(username, credentials[0])
+    password = deep_find(browser, "input[type='password']")
+    browser.type(password, credentials[1] + "\ue007")
+    browser.wait(lambda: panel_query(browser, "main"), 60, "the FluxiLab panel")
+
+
+def save(browser: Browser, name: str) -> Path:
+    """Save a screenshot under artifacts/browser/ (ignored by git)."""
+    path = ARTIFACTS / f"{name}.png"
+    # Home Assistant's launch screen fades out after the first render.
+    browser.wait(
+        lambda: browser.script("return !document.getElementById('ha-launch-screen')"),
+        15,
+        "the launch screen to go",
+    )
+    browser.screenshot(path)
+    return path
+
+
+def dump(value: Any) -> str:
+    """Pretty JSON for assertion messages."""
+    return json.dumps(value, indent=1, default=str)[:2000]

@@ -1,0 +1,173 @@
+"""The FluxiLab panel in headless Chromium, used as an admin and as a member would.
+
+One story, in order: the admin logs in, sees every device, creates a member with
+an initial PIN through the admin console, grants them one fumehood and blocks the
+other; the member logs in, sees only their fumehood, is refused an admin command
+sent over the panel's own websocket, then opens the fumehood and lands in its
+device UI through the agent's gateway. Screenshots go to artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import (
+    ADMIN,
+    DEEP_QUERY,
+    DEVICES,
+    MEMBER,
+    Lab,
+    dump,
+    login,
+    panel_query,
+    panel_text,
+    save,
+)
+from tests.browser.webdriver import Browser
+
+HOOD, OTHER = DEVICES
+
+
+def admin_state(lab: Lab) -> dict[str, Any]:
+    """What the admin console's backend reports now."""
+    (reply,) = lab.ws({"type": "fluxilab/panel/admin/state"})
+    result: dict[str, Any] = reply["result"]
+    return result
+
+
+def click(browser: Browser, selector: str) -> None:
+    """Click an element of the panel with a real (WebDriver) click."""
+    element = browser.wait(lambda: panel_query(browser, selector), 30, selector)
+    browser.click(element)
+
+
+@pytest.mark.timeout(600)
+def test_admin_then_member(lab: Lab, browser: Browser) -> None:
+    # The admin sees every device, live.
+    login(browser, lab, ADMIN, "/fluxilab")
+    for device_id in DEVICES:
+        browser.wait(
+            lambda d=device_id: panel_query(
+                browser, f'.card.device[data-device="{d}"]'
+            ),
+            60,
+            f"the card of {device_id}",
+        )
+    browser.wait(lambda: "Face velocity" in panel_text(browser), 30, "telemetry")
+    save(browser, "lab-admin")
+
+    # Admin console: a member with an initial PIN, linked to the member's login.
+    click(browser, 'button[data-tab="admin"]')
+    name = browser.wait(
+        lambda: panel_query(browser, 'form[data-form="member"] input[name="name"]'),
+        30,
+        "the member form",
+    )
+    browser.type(name, "Ada")
+    browser.script(
+        f"""{DEEP_QUERY}
+        const root = deep(document, "fluxilab-panel").shadowRoot;
+        root.querySelector('form[data-form="member"] select[name="user_id"]').value = arguments[0];""",
+        lab.member_user_id,
+    )
+    browser.type(
+        panel_query(browser, 'form[data-form="member"] input[name="pin"]'), "246810"
+    )
+    click(browser, 'form[data-form="member"] button[type="submit"]')
+    browser.wait(
+        lambda: panel_query(browser, 'tr[data-member="ada"]'), 30, "Ada in the list"
+    )
+    ada = next(m for m in admin_state(lab)["members"] if m["id"] == "ada")
+    assert ada["user_id"] == lab.member_user_id, dump(ada)
+    assert ada["has_pin"] is True
+    assert "pin" not in ada
+    assert "pin_hash" not in ada
+
+    # Grant the first fumehood to Ada.
+    click(browser, 'button[data-action="admin-tab"][data-tab="authorizations"]')
+    click(browser, 'form[data-form="grant"] input[value="ada"]')
+    browser.script(
+        f"""{DEEP_QUERY}
+        const root = deep(document, "fluxilab-panel").shadowRoot;
+        root.querySelector('form[data-form="grant"] select[name="target"]').value = arguments[0];""",
+        f"device:{HOOD}",
+    )
+    click(browser, 'form[data-form="grant"] button[type="submit"]')
+    browser.wait(
+        lambda: any(
+            a["member_id"] == "ada" and a.get("device_id") == HOOD
+            for a in admin_state(lab)["authorizations"]
+        ),
+        30,
+        "the authorization",
+    )
+
+    # Block the other fumehood.
+    click(browser, 'button[data-action="admin-tab"][data-tab="devices"]')
+    click(browser, f'button[data-action="block"][data-device="{OTHER}"]')
+    browser.wait(
+        lambda: next(d for d in admin_state(lab)["devices"] if d["device_id"] == OTHER)[
+            "blocked"
+        ],
+        30,
+        "the block",
+    )
+    browser.wait(
+        lambda: panel_query(
+            browser,
+            f'button[data-action="block"][data-device="{OTHER}"][data-blocked="false"]',
+        ),
+        30,
+        "the Unblock button",
+    )
+    save(browser, "admin-console")
+
+    # The member: a fresh page without the admin's tokens.
+    browser.script("localStorage.clear(); sessionStorage.clear();")
+    browser.cmd("DELETE", "/cookie")
+    login(browser, lab, MEMBER, "/fluxilab")
+    browser.wait(
+        lambda: panel_query(browser, f'.card.device[data-device="{HOOD}"]'),
+        60,
+        "Ada's fumehood",
+    )
+    assert panel_query(browser, f'.card.device[data-device="{OTHER}"]') is None
+    assert panel_query(browser, 'button[data-tab="admin"]') is None
+    save(browser, "lab-member")
+
+    # On a phone (the companion app's webview): one column, and a menu button.
+    browser.cmd("POST", "/window/rect", {"width": 390, "height": 844})
+    browser.wait(lambda: panel_query(browser, "button.menu"), 15, "the menu button")
+    save(browser, "lab-member-phone")
+
+    # The panel hiding the admin tab is not the protection: the backend refuses.
+    refused = browser.async_script(
+        f"""{DEEP_QUERY}
+        const done = arguments[arguments.length - 1];
+        deep(document, "home-assistant").hass.connection
+          .sendMessagePromise({{type: "fluxilab/panel/admin/block", device_id: arguments[0], blocked: true}})
+          .then((result) => done({{result}}), (error) => done({{error}}));""",
+        HOOD,
+    )
+    assert refused["error"]["code"] == "unauthorized", dump(refused)
+    hood = next(d for d in admin_state(lab)["devices"] if d["device_id"] == HOOD)
+    assert hood["blocked"] is False
+
+    # Open: through the gateway, into the device UI, as Ada.
+    click(browser, f'button[data-action="open"][data-device="{HOOD}"]')
+    gateway = f"http://127.0.0.1:{lab.gateway_ports[HOOD]}/"
+    browser.wait(
+        lambda: browser.url.startswith(gateway) and "fluxilab_token" not in browser.url,
+        30,
+        "the device UI",
+    )
+    body = browser.wait(
+        lambda: browser.script("return document.body && document.body.innerText"),
+        30,
+        "the device page",
+    )
+    assert "Ada" in body, body[:1000]
+    assert "Refused" not in body
+    save(browser, "device-ui")
