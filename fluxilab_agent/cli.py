@@ -336,7 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(f"fluxilab-agent: {err}", file=sys.stderr)
         return 2
-    except RuntimeError as err:
+    except (RuntimeError, OSError) as err:
+        # Unusable key file, data dir not writable, gateway port taken, ...
         print(f"fluxilab-agent: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -160,3 +160,17 @@ def test_simulate_rejects_bad_arguments() -> None:
     result = cli("simulate", "--broker", "nohost")
     assert result.returncode == 2
     assert "host:port" in result.stderr
+
+
+def test_run_reports_an_unusable_key_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "device.key").write_text("not a key")
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        f'data_dir = "{data}"\n[device]\nid = "d1"\nname = "D"\nkind = "machine"\n'
+        '[broker]\nhost = "127.0.0.1"\n'
+    )
+    result = cli("run", "--config", str(config))
+    assert result.returncode == 1
+    assert "device.key is damaged" in result.stderr
