@@ -45,7 +45,7 @@ from .access.decisions import authorization_reason
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
 from .access.roles import Role, flags, member_of_user
-from .access.store import CARD, NAME, validate_pin
+from .access.store import CARD, MACHINE_TYPE_FIELDS, NAME, validate_pin
 from .const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_MEMBER_ID,
@@ -797,6 +797,105 @@ async def ws_audit(
     connection.send_result(msg["id"], {"audit": rows[: msg["limit"]]})
 
 
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/machine_type_save",
+        vol.Optional("machine_type_id"): cv.string,
+        **{vol.Optional(key.schema): object for key in MACHINE_TYPE_FIELDS},
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_machine_type_save(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Create a machine type, or change one (its fields are validated by the store)."""
+    engine = _engine(hass)
+    data = {k: v for k, v in msg.items() if k not in ("id", "type", "machine_type_id")}
+    if (type_id := msg.get("machine_type_id")) is None:
+        item = await engine.machine_types.async_create_item(data)
+    elif type_id not in engine.machine_types.data:
+        raise AccessValidationError("unknown_machine_type", machine_type=type_id)
+    else:
+        item = await engine.machine_types.async_update_item(type_id, data)
+    connection.send_result(msg["id"], {"machine_type_id": item["id"]})
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/machine_type_delete",
+        vol.Required("machine_type_id"): cv.string,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_machine_type_delete(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Delete a machine type that no authorization refers to."""
+    engine = _engine(hass)
+    type_id = msg["machine_type_id"]
+    if type_id not in engine.machine_types.data:
+        raise AccessValidationError("unknown_machine_type", machine_type=type_id)
+    if any(
+        a.get("machine_type_id") == type_id for a in engine.authorizations.async_items()
+    ):
+        raise AccessValidationError(
+            "invalid_data", error=f"authorizations still refer to {type_id}"
+        )
+    await engine.machine_types.async_delete_item(type_id)
+    connection.send_result(msg["id"])
+
+
+RETENTION_DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/retention",
+        vol.Optional("usage_retention_days"): RETENTION_DAYS,
+        vol.Optional("unknown_card_retention_days"): RETENTION_DAYS,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_retention(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Set the retention periods and apply them now (GDPR purge)."""
+    engine = _engine(hass)
+    settings = engine.history.data["settings"]
+    for key in ("usage_retention_days", "unknown_card_retention_days"):
+        if key in msg:
+            settings[key] = msg[key]
+    result = gdpr.purge(engine.history, time.time())
+    connection.send_result(msg["id"], {"settings": dict(settings), **result})
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/panel/admin/member_export",
+        vol.Required("member_id"): cv.string,
+    }
+)
+@websocket_api.async_response
+@_manager_only
+async def ws_member_export(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Everything held about one member (GDPR access request)."""
+    engine = _engine(hass)
+    member = engine.members.data.get(msg["member_id"])
+    if member is None:
+        raise AccessValidationError("unknown_member", member=msg["member_id"])
+    connection.send_result(
+        msg["id"],
+        gdpr.member_export(
+            member, engine.authorizations.of_member(member["id"]), engine.history
+        ),
+    )
+
+
 COMMANDS: Final = (
     ws_lab,
     ws_subscribe,
@@ -814,6 +913,10 @@ COMMANDS: Final = (
     ws_record_maintenance,
     ws_history,
     ws_audit,
+    ws_machine_type_save,
+    ws_machine_type_delete,
+    ws_retention,
+    ws_member_export,
 )
 
 

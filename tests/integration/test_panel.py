@@ -364,6 +364,11 @@ ADMIN_COMMANDS: list[tuple[str, dict[str, Any]]] = [
     ("admin/record_maintenance", {"device_id": HOOD}),
     ("admin/history", {}),
     ("admin/audit", {}),
+    ("admin/machine_type_save", {"name": "Lathe"}),
+    ("admin/machine_type_save", {"machine_type_id": "laser", "grace_period": 5}),
+    ("admin/machine_type_delete", {"machine_type_id": "laser"}),
+    ("admin/retention", {"usage_retention_days": 1}),
+    ("admin/member_export", {"member_id": "alice"}),
 ]
 
 
@@ -561,3 +566,70 @@ async def test_subscribe_pushes_changes(
 
     await ws.send_json_auto_id({"type": "unsubscribe_events", "subscription": 1})
     assert (await ws.receive_json())["success"]
+
+
+async def test_machine_types_retention_and_export(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    ws = await ws_as(hass_admin_user)
+    reply = await command(
+        ws,
+        "admin/machine_type_save",
+        name="Lathe",
+        session_timeout=1200,
+        safety_limits=[{"channel": "spindle_current", "max": 8}],
+        maintenance_interval=50,
+    )
+    assert reply["result"] == {"machine_type_id": "lathe"}
+    lathe = engine.machine_types.data["lathe"]
+    assert lathe["session_timeout"] == 1200
+    assert lathe["grace_period"] == 60
+    assert lathe["safety_limits"] == [{"channel": "spindle_current", "max": 8.0}]
+
+    reply = await command(
+        ws, "admin/machine_type_save", machine_type_id="lathe", session_timeout=5
+    )
+    assert reply["error"]["translation_key"] == "invalid_data"
+    assert engine.machine_types.data["lathe"]["session_timeout"] == 1200
+    reply = await command(
+        ws, "admin/machine_type_save", machine_type_id="lathe", grace_period=10
+    )
+    assert reply["success"]
+    assert engine.machine_types.data["lathe"]["grace_period"] == 10
+
+    # A type still granted to someone stays; an unused one goes.
+    reply = await command(ws, "admin/machine_type_delete", machine_type_id="fumehood")
+    assert reply["error"]["translation_key"] == "invalid_data"
+    assert "fumehood" in engine.machine_types.data
+    assert (await command(ws, "admin/machine_type_delete", machine_type_id="lathe"))[
+        "success"
+    ]
+    assert "lathe" not in engine.machine_types.data
+
+    engine.history.data["sessions"].append(
+        {
+            "session_id": "old",
+            "device_id": HOOD,
+            "member_id": "alice",
+            "member_name": "Alice",
+            "card": "04A1B2C3D4",
+            "start": 1000.0,
+            "end": 1600.0,
+            "duration": 600.0,
+        }
+    )
+    export = (await command(ws, "admin/member_export", member_id="alice"))["result"]
+    assert export["member"]["id"] == "alice"
+    assert "pin_hash" not in export["member"]
+    assert [s["session_id"] for s in export["sessions"]] == ["old"]
+
+    reply = await command(ws, "admin/retention", usage_retention_days=30)
+    assert reply["result"]["settings"]["usage_retention_days"] == 30
+    assert reply["result"]["anonymized"] == 1
+    assert engine.history.data["sessions"][-1]["member_id"] is None
+    reply = await command(ws, "admin/retention", usage_retention_days=0)
+    assert not reply["success"]
+    assert engine.history.data["settings"]["usage_retention_days"] == 30
