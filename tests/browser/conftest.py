@@ -4,7 +4,7 @@ Everything runs on loopback in a temporary folder and stops after the module:
 
 * a private Mosquitto (tests/mosquitto.py);
 * Home Assistant (``python -m homeassistant``) with FluxiLab from this checkout,
-  onboarded and connected to the broker by scripts/dev_onboard.py, as the dev lab is;
+  onboarded by scripts/dev_onboard.py as the dev lab is, and connected to the broker;
 * ``fluxilab_agent simulate`` with two fumehoods whose gateways serve the built-in
   device UI, adopted through the discovery flow an admin confirms;
 * a second, non-admin Home Assistant login for a plain lab member.
@@ -183,7 +183,7 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
             admin,
             argparse.Namespace(name="Lab Admin", username=ADMIN[0], password=ADMIN[1]),
         )
-        onboarding.connect_mqtt(admin, broker.port)
+        _connect_mqtt(admin, broker.port)
         # Keep the HTTP settings of configuration.yaml without the trial dialog.
         asyncio.run(_ws(url, admin.token, [{"type": "http/config/promote"}]))
 
@@ -220,6 +220,33 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
         for process in reversed(processes):
             _stop(process)
         broker.stop()
+
+
+def _connect_mqtt(admin: Any, port: int) -> None:
+    """Add the MQTT integration for the test's (anonymous, loopback) broker."""
+    flow = admin.request(
+        "POST",
+        "/api/config/config_entries/flow",
+        {"handler": "mqtt", "show_advanced_options": True},
+    )
+    result = admin.request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {
+            "broker": "127.0.0.1",
+            "port": port,
+            "protocol": "5",
+            "other_settings": {"set_client_cert": False, "set_ca_cert": "off"},
+        },
+    )
+    for _step in range(5):
+        if result.get("type") != "form":
+            break
+        assert not result.get("errors"), result
+        result = admin.request(
+            "POST", f"/api/config/config_entries/flow/{result['flow_id']}", {}
+        )
+    assert result.get("type") == "create_entry", result
 
 
 def _adopt(url: str, admin: Any) -> None:

@@ -124,6 +124,34 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     )
     save(browser, "admin-console")
 
+    # A machine type with a face-velocity interlock, through its form.
+    click(browser, 'button[data-action="admin-tab"][data-tab="machine_types"]')
+    browser.type(
+        panel_query(browser, 'form[data-form="type"] input[name="name"]'), "Fumehood"
+    )
+    browser.script(
+        f"""{DEEP_QUERY}
+        const root = deep(document, "fluxilab-panel").shadowRoot;
+        root.querySelector('form[data-form="type"] select[name="safety_channel"]').value = "face_velocity";""",
+    )
+    browser.type(
+        panel_query(browser, 'form[data-form="type"] input[name="safety_min"]'), "0.4"
+    )
+    click(browser, 'form[data-form="type"] button[type="submit"]')
+    fumehood = browser.wait(
+        lambda: next(
+            (t for t in admin_state(lab)["machine_types"] if t["id"] == "fumehood"),
+            None,
+        ),
+        30,
+        "the machine type",
+    )
+    assert fumehood["safety_limits"] == [{"channel": "face_velocity", "min": 0.4}]
+    browser.wait(
+        lambda: panel_query(browser, 'tr[data-type="fumehood"]'), 30, "the type row"
+    )
+    save(browser, "admin-machine-types")
+
     # The member: a fresh page without the admin's tokens.
     browser.script("localStorage.clear(); sessionStorage.clear();")
     browser.cmd("DELETE", "/cookie")

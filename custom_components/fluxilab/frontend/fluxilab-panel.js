@@ -109,6 +109,28 @@ const STRINGS = {
     target: "For",
     status: "Status",
     menu: "Menu",
+    machine_types: "Machine types",
+    settings: "Settings",
+    new_type: "New machine type",
+    edit: "Edit",
+    session_timeout: "Session timeout (s)",
+    grace_period: "Grace period (s)",
+    requires_authorization: "Requires an authorization",
+    maintenance_interval: "Maintenance every (usage hours)",
+    maintenance_message: "Maintenance message on the device",
+    block_when_maintenance_due: "Block when maintenance is due",
+    safety_channel: "Safety interlock: channel",
+    safety_min: "minimum",
+    safety_max: "maximum",
+    safety: "Safety interlock",
+    retention: "Retention",
+    usage_retention_days: "Keep usage history (days)",
+    unknown_card_retention_days: "Keep unknown cards (days)",
+    apply_retention: "Save and purge",
+    purged: "{count} entries anonymized, {cards} unknown cards deleted.",
+    gdpr_export: "Export a member's data (GDPR)",
+    export: "Export",
+    cancel: "Cancel",
   },
   it: {
     title: "FluxiLab",
@@ -204,10 +226,41 @@ const STRINGS = {
     target: "Per",
     status: "Stato",
     menu: "Menu",
+    machine_types: "Tipi di macchina",
+    settings: "Impostazioni",
+    new_type: "Nuovo tipo di macchina",
+    edit: "Modifica",
+    session_timeout: "Scadenza sessione (s)",
+    grace_period: "Tolleranza (s)",
+    requires_authorization: "Richiede un'abilitazione",
+    maintenance_interval: "Manutenzione ogni (ore di utilizzo)",
+    maintenance_message: "Messaggio di manutenzione sul dispositivo",
+    block_when_maintenance_due: "Blocca quando la manutenzione è da fare",
+    safety_channel: "Interblocco di sicurezza: canale",
+    safety_min: "minimo",
+    safety_max: "massimo",
+    safety: "Interblocco di sicurezza",
+    retention: "Conservazione",
+    usage_retention_days: "Conserva lo storico utilizzi (giorni)",
+    unknown_card_retention_days: "Conserva le tessere sconosciute (giorni)",
+    apply_retention: "Salva ed elimina",
+    purged: "{count} voci anonimizzate, {cards} tessere sconosciute eliminate.",
+    gdpr_export: "Esporta i dati di un membro (GDPR)",
+    export: "Esporta",
+    cancel: "Annulla",
   },
 };
 
-const ADMIN_TABS = ["members", "authorizations", "devices", "unknown_cards", "history", "audit"];
+const ADMIN_TABS = [
+  "members",
+  "authorizations",
+  "machine_types",
+  "devices",
+  "unknown_cards",
+  "history",
+  "audit",
+  "settings",
+];
 
 const esc = (value) =>
   String(value ?? "").replace(
@@ -289,6 +342,8 @@ const STYLE = `
   }
   .checks { display: flex; flex-wrap: wrap; gap: 4px 16px; }
   .checks label { display: flex; align-items: center; gap: 6px; font-size: 15px; color: var(--primary-text-color); min-height: 40px; }
+  label.check { display: flex; align-items: center; gap: 8px; font-size: 15px; color: var(--primary-text-color); min-height: 40px; }
+  input[type="checkbox"] { min-height: auto; width: 20px; height: 20px; }
   .table-wrap { overflow-x: auto; }
   table { width: 100%; border-collapse: collapse; font-size: 14px; }
   th, td { text-align: left; padding: 8px; border-bottom: 1px solid var(--divider-color); vertical-align: middle; }
@@ -313,6 +368,7 @@ class FluxiLabPanel extends HTMLElement {
     this._rows = null;
     this._audit = null;
     this._historyFilter = null;
+    this._editType = null;
     this._message = null;
     this._busy = new Set();
     this._unsubscribe = null;
@@ -626,6 +682,8 @@ class FluxiLabPanel extends HTMLElement {
       unknown_cards: () => this._cardsHtml(a),
       history: () => this._historyHtml(a),
       audit: () => this._auditHtml(a),
+      machine_types: () => this._machineTypesHtml(a),
+      settings: () => this._settingsHtml(a),
     }[this._adminTab]();
     return tabs + body;
   }
@@ -744,6 +802,73 @@ class FluxiLabPanel extends HTMLElement {
         ${rows}</table></div>`;
   }
 
+  _machineTypesHtml(a) {
+    const rows = a.machine_types
+      .map((t) => {
+        const safety = (t.safety_limits || [])
+          .map((l) => `${l.channel} ${l.min !== undefined ? `≥ ${l.min}` : ""} ${l.max !== undefined ? `≤ ${l.max}` : ""}`)
+          .join(", ");
+        return `<tr data-type="${esc(t.id)}"><td>${esc(t.name)}</td>
+          <td>${esc(t.requires_authorization ? "✔" : "✘")}</td>
+          <td>${esc(safety || "—")}</td>
+          <td>${esc(t.maintenance_interval ? `${this._number(t.maintenance_interval)} h` : "—")}</td>
+          <td class="actions">
+            <button class="secondary" data-action="type-edit" data-type="${esc(t.id)}">${esc(this._t("edit"))}</button>
+            <button class="danger" data-action="type-delete" data-type="${esc(t.id)}">${esc(this._t("delete"))}</button>
+          </td></tr>`;
+      })
+      .join("");
+    const t = a.machine_types.find((x) => x.id === this._editType) || {};
+    const limit = (t.safety_limits || [])[0] || {};
+    const channels = [...new Set(a.devices.flatMap((d) => d.telemetry.map((c) => c.key)))];
+    const channelOptions = this._options(
+      channels.map((c) => [c, c]),
+      limit.channel || "",
+      { empty: this._t("none") },
+    );
+    const number = (name, value, step = "any") =>
+      `<label>${esc(this._t(name))}<input type="number" name="${name}" step="${step}" min="0" value="${esc(value ?? "")}"></label>`;
+    const check = (name, value) =>
+      `<label class="check"><input type="checkbox" name="${name}" ${value ? "checked" : ""}> ${esc(this._t(name))}</label>`;
+    return `
+      <div class="table-wrap"><table>
+        <tr><th>${esc(this._t("name"))}</th><th>${esc(this._t("requires_authorization"))}</th><th>${esc(this._t("safety"))}</th><th>${esc(this._t("maintenance_interval"))}</th><th></th></tr>
+        ${rows}
+      </table></div>
+      <h2>${esc(t.id ? `${this._t("edit")}: ${t.name}` : this._t("new_type"))}</h2>
+      <form data-form="type" class="card" data-type="${esc(t.id || "")}">
+        <label>${esc(this._t("name"))}<input name="name" required maxlength="100" value="${esc(t.name || "")}"></label>
+        ${number("session_timeout", t.session_timeout ?? 900, "1")}
+        ${number("grace_period", t.grace_period ?? 60, "1")}
+        ${check("requires_authorization", t.requires_authorization ?? true)}
+        ${number("maintenance_interval", t.maintenance_interval)}
+        <label>${esc(this._t("maintenance_message"))}<input name="maintenance_message" maxlength="32" value="${esc(t.maintenance_message || "")}"></label>
+        ${check("block_when_maintenance_due", t.block_when_maintenance_due)}
+        <label>${esc(this._t("safety_channel"))}<select name="safety_channel">${channelOptions}</select></label>
+        <div class="actions">${number("safety_min", limit.min)}${number("safety_max", limit.max)}</div>
+        <div class="actions">
+          <button class="primary" type="submit">${esc(this._t("save"))}</button>
+          ${t.id ? `<button class="secondary" type="button" data-action="type-new">${esc(this._t("cancel"))}</button>` : ""}
+        </div>
+      </form>`;
+  }
+
+  _settingsHtml(a) {
+    const members = a.members.map((m) => [m.id, m.name]);
+    return `
+      <h2>${esc(this._t("retention"))}</h2>
+      <form data-form="retention" class="card">
+        <label>${esc(this._t("usage_retention_days"))}<input type="number" min="1" max="36500" step="1" name="usage_retention_days" required value="${esc(a.settings.usage_retention_days)}"></label>
+        <label>${esc(this._t("unknown_card_retention_days"))}<input type="number" min="1" max="36500" step="1" name="unknown_card_retention_days" required value="${esc(a.settings.unknown_card_retention_days)}"></label>
+        <div class="actions"><button class="primary" type="submit">${esc(this._t("apply_retention"))}</button></div>
+      </form>
+      <h2>${esc(this._t("gdpr_export"))}</h2>
+      <form data-form="export" class="inline">
+        <select name="member_id" required aria-label="${esc(this._t("member"))}">${this._options(members, "", { empty: "—" })}</select>
+        <button class="primary" type="submit">${esc(this._t("export"))}</button>
+      </form>`;
+  }
+
   _cardsHtml(a) {
     if (!a.unknown_cards.length) return `<p class="muted">${esc(this._t("none"))}</p>`;
     const members = a.members.map((m) => [m.id, m.name]);
@@ -849,8 +974,18 @@ class FluxiLabPanel extends HTMLElement {
       this._run(`maint:${target.dataset.device}`, "admin/record_maintenance", {
         device_id: target.dataset.device,
       });
+    } else if (action === "type-edit") {
+      this._editType = target.dataset.type;
+      this._renderContent();
+    } else if (action === "type-new") {
+      this._editType = null;
+      this._renderContent();
+    } else if (action === "type-delete") {
+      this._run(`type-delete:${target.dataset.type}`, "admin/machine_type_delete", {
+        machine_type_id: target.dataset.type,
+      });
     } else if (action === "csv") {
-      this._downloadCsv();
+      this._download(this._rows.csv, "fluxilab-usage.csv", "text/csv");
     } else if (action === "audit-refresh") {
       this._loadAudit();
     }
@@ -914,6 +1049,56 @@ class FluxiLabPanel extends HTMLElement {
         card: form.dataset.card,
         member_id: data.get("member_id"),
       });
+    } else if (kind === "type") {
+      const num = (name) => (data.get(name) === "" ? null : Number(data.get(name)));
+      const payload = {
+        name: data.get("name"),
+        session_timeout: num("session_timeout") ?? 900,
+        grace_period: num("grace_period") ?? 60,
+        requires_authorization: data.has("requires_authorization"),
+        maintenance_interval: num("maintenance_interval"),
+        maintenance_message: data.get("maintenance_message") || null,
+        block_when_maintenance_due: data.has("block_when_maintenance_due"),
+        safety_limits: [],
+      };
+      if (data.get("safety_channel")) {
+        const limit = { channel: data.get("safety_channel") };
+        if (num("safety_min") !== null) limit.min = num("safety_min");
+        if (num("safety_max") !== null) limit.max = num("safety_max");
+        payload.safety_limits.push(limit);
+      }
+      if (form.dataset.type) payload.machine_type_id = form.dataset.type;
+      const saved = await this._run("type", "admin/machine_type_save", payload);
+      if (saved !== undefined) {
+        this._editType = null;
+        this._renderContent();
+      }
+    } else if (kind === "retention") {
+      const result = await this._run(
+        "retention",
+        "admin/retention",
+        {
+          usage_retention_days: Number(data.get("usage_retention_days")),
+          unknown_card_retention_days: Number(data.get("unknown_card_retention_days")),
+        },
+        { success: false },
+      );
+      if (result) {
+        this._message = {
+          kind: "success",
+          text: this._t("purged", { count: result.anonymized, cards: result.unknown_cards_deleted }),
+        };
+        this._renderContent();
+      }
+    } else if (kind === "export") {
+      const member = data.get("member_id");
+      const result = await this._run("export", "admin/member_export", { member_id: member }, {
+        reload: false,
+        success: false,
+      });
+      if (result) {
+        this._download(JSON.stringify(result, null, 2), `fluxilab-${member}.json`, "application/json");
+      }
     } else if (kind === "history") {
       this._historyFilter = Object.fromEntries(
         ["member_id", "device_id", "start", "end"].map((k) => [k, data.get(k) || ""]),
@@ -941,12 +1126,11 @@ class FluxiLabPanel extends HTMLElement {
     this._renderContent();
   }
 
-  _downloadCsv() {
-    if (!this._rows) return;
-    const blob = new Blob([this._rows.csv], { type: "text/csv" });
+  _download(text, filename, type) {
+    const blob = new Blob([text], { type });
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
-    link.download = "fluxilab-usage.csv";
+    link.download = filename;
     document.body.appendChild(link);
     link.click();
     link.remove();
