@@ -443,6 +443,11 @@ class Agent:
         self._wake_replay(reset=True)
 
     def _handle_ack(self, body: dict[str, Any]) -> None:
+        if body.get("stream", self.buffer.stream) != self.buffer.stream:
+            # An ack for the records of an earlier (wiped) buffer: its sequence
+            # numbers mean other records here.
+            self._count("foreign_stream_acks")
+            return
         seqs: list[int] = body["seqs"]
         self.buffer.delete(seqs)
         acked = set(seqs)
@@ -512,7 +517,12 @@ class Agent:
         record = self.buffer.append(RecordKind.TELEMETRY, values, ts)
         self._count("telemetry_records")
         if self.keys is not None and self.connected:
-            body = {"seq": record.seq, "ts": record.ts, "values": record.data}
+            body = {
+                "stream": self.buffer.stream,
+                "seq": record.seq,
+                "ts": record.ts,
+                "values": record.data,
+            }
             if self._publish(Channel.TELEMETRY, body):
                 self._sent[record.seq] = time.monotonic()
         return record
@@ -588,7 +598,10 @@ class Agent:
             batch = self._next_batch(now)
             if not batch:
                 break
-            body = {"records": [record.wire() for record in batch]}
+            body = {
+                "stream": self.buffer.stream,
+                "records": [record.wire() for record in batch],
+            }
             if not self._publish(Channel.BACKLOG, body):
                 self._cursor = batch[0].seq - 1
                 break

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import json
 import logging
 from pathlib import Path
+import secrets
 import sqlite3
 import time
 from typing import Any
@@ -43,6 +44,10 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_kind ON records (kind, seq);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -96,10 +101,27 @@ class RecordBuffer:
         self._synchronous = ""
         self._set_synchronous("NORMAL")
         self._db.executescript(_SCHEMA)
+        self.stream = self._load_stream()
         self._count = int(
             self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
         )
         path.chmod(0o600)
+
+    def _load_stream(self) -> str:
+        """Return this buffer's record stream id, choosing it when the file is new.
+
+        Sequence numbers are unique within a stream. A wiped buffer starts a new
+        stream, so the hub does not take its first records for replays of old ones.
+        """
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'stream'").fetchone()
+        if row is not None:
+            return str(row[0])
+        stream = secrets.token_urlsafe(12)
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('stream', ?)", (stream,)
+        )
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'stream'").fetchone()
+        return str(row[0])
 
     def _set_synchronous(self, level: str) -> None:
         if level != self._synchronous:

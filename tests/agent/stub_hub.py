@@ -150,16 +150,19 @@ class StubHub:
             with self.lock:
                 self.live.append(body["seq"])
                 self.seen.setdefault(body["seq"], {"kind": "telemetry", **body})
-            self._ack(device_id, [body["seq"]])
+            self._ack(device_id, [body["seq"]], body.get("stream"))
         elif channel is Channel.BACKLOG:
-            records = BACKLOG_SCHEMA(body)["records"]
+            backlog = BACKLOG_SCHEMA(body)
+            records = backlog["records"]
             with self.lock:
                 self.backlog.append(records)
                 for record in records:
                     self.seen.setdefault(record["seq"], record)
             if self.ack_delay:
                 time.sleep(self.ack_delay)
-            self._ack(device_id, [record["seq"] for record in records])
+            self._ack(
+                device_id, [record["seq"] for record in records], backlog.get("stream")
+            )
         elif channel is Channel.ACCESS_REQUEST:
             request = ACCESS_REQUEST_SCHEMA(body)
             with self.lock:
@@ -171,12 +174,16 @@ class StubHub:
             with self.lock:
                 self.results.append(body)
 
-    def _ack(self, device_id: str, seqs: list[int]) -> None:
+    def _ack(self, device_id: str, seqs: list[int], stream: str | None) -> None:
         if not self.auto_ack:
             return
         with self.lock:
             self.acked.update(seqs)
-        self.send(device_id, Channel.ACK, {"seqs": seqs})
+        # Like the real hub, echo the record stream the seqs belong to.
+        body: dict[str, Any] = {"seqs": seqs}
+        if stream is not None:
+            body["stream"] = stream
+        self.send(device_id, Channel.ACK, body)
 
     # -- sending --------------------------------------------------------------
 

@@ -103,6 +103,7 @@ async def test_pairs_streams_and_deletes_only_acked(
         "fan_running",
     }
     assert isinstance(record["values"]["fan_running"], bool)
+    assert record["stream"] == agent.buffer.stream
     # Acked records leave the buffer; the hub stops acking: they stay.
     await eventually(lambda: len(agent.buffer) <= 1, what="acks to empty the buffer")
     hub.auto_ack = False
@@ -118,6 +119,36 @@ async def test_pairs_streams_and_deletes_only_acked(
     assert unacked <= {record.seq for record in agent.buffer}
     hub.auto_ack = True
     await eventually(lambda: len(agent.buffer) <= 2, what="the backlog to be acked")
+
+
+async def test_acks_for_another_record_stream_are_ignored(
+    make_agent: Callable[..., Agent], hub: StubHub
+) -> None:
+    """An ack naming an earlier buffer's stream must not delete this buffer's records."""
+    agent = make_agent()
+    await paired(agent, hub)
+    hub.auto_ack = False
+    await eventually(lambda: len(agent.buffer) >= 3, what="unacked telemetry")
+    waiting = [record.seq for record in agent.buffer]
+    hub.send(
+        agent.config.device.id,
+        Channel.ACK,
+        {"stream": "an-old-stream", "seqs": waiting},
+    )
+    await eventually(
+        lambda: agent.counters.get("foreign_stream_acks", 0) == 1,
+        what="the foreign ack to be seen",
+    )
+    assert set(waiting) <= {record.seq for record in agent.buffer}
+    hub.send(
+        agent.config.device.id,
+        Channel.ACK,
+        {"stream": agent.buffer.stream, "seqs": waiting},
+    )
+    await eventually(
+        lambda: not set(waiting) & {record.seq for record in agent.buffer},
+        what="the genuine ack to delete the records",
+    )
 
 
 @pytest.mark.parametrize("outage", [OUTAGE])

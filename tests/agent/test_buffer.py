@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 from fluxilab_agent.buffer import RecordBuffer, seq_ranges
-from fluxilab_protocol.schemas import BACKLOG_SCHEMA, RecordKind
+from fluxilab_protocol.schemas import BACKLOG_SCHEMA, STREAM, RecordKind
 
 TELEMETRY = RecordKind.TELEMETRY
 ACCESS = RecordKind.ACCESS
@@ -70,6 +70,16 @@ def test_full_buffer_drops_oldest_telemetry_never_access(
     assert set(more) <= {record.seq for record in buffer}
     assert all(r.kind is ACCESS for r in buffer)
     buffer.close()
+
+
+def test_each_buffer_file_has_its_own_lasting_record_stream(tmp_path: Path) -> None:
+    buffer = RecordBuffer(tmp_path / "a.db")
+    stream = buffer.stream
+    assert STREAM(stream) == stream
+    buffer.close()
+    assert RecordBuffer(tmp_path / "a.db").stream == stream
+    # A wiped (new) buffer starts a new stream.
+    assert RecordBuffer(tmp_path / "b.db").stream != stream
 
 
 def test_seq_ranges() -> None:
