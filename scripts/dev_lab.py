@@ -4,14 +4,25 @@ Run by scripts/develop after dev_onboard.py, on the agent's Python (it needs aio
 Everything goes through Home Assistant's public APIs, the way an admin would do it in
 the UI: the discovered devices are adopted through FluxiLab's own config flow, members
 and authorizations through FluxiLab's services, machine types through its websocket
-commands. Idempotent: what exists already is left alone.
+commands. Idempotent: what exists already is left alone. Finally it asks FluxiLab
+for the broker's password file and ACL (fluxilab.generate_broker_config) and keeps
+the devices' logins for scripts/develop.
+
+    dev_lab.py seed --state DIR --devices 8 --broker-folder mosquitto
+    dev_lab.py agents --devices 6 --data-dir DIR --broker HOST:PORT --logins FILE
+
+``agents`` runs the simulated devices like ``python -m fluxilab_agent simulate``,
+each logging in to the broker with its own user from the logins file (simulate
+has no option for per-device logins yet).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import os
 from pathlib import Path
 import sys
 import time
@@ -27,10 +38,15 @@ ACCOUNTS = (
 )
 # Members without a Home Assistant account, as most lab members are.
 MEMBERS = (
-    ("Leo Student", "user", ["04A1B2C3D4"], "246810"),
-    ("Mia Researcher", "user", ["04E5F60718"], "135790"),
+    # The second card of each is how a Fab-O-Matic board reads it (lowercase hex).
+    ("Leo Student", "user", ["04A1B2C3D4", "a1b2c3d4"], "246810"),
+    ("Mia Researcher", "user", ["04E5F60718", "e5f60718"], "135790"),
 )
-ACCOUNT_CARDS = {"admin": "04AD000001", "staff": "04ST000002", "user": "04US000003"}
+ACCOUNT_CARDS = {
+    "admin": ["04AD000001", "ad000001"],
+    "staff": ["04ST000002", "5a000002"],
+    "user": ["04US000003", "05000003"],
+}
 ACCOUNT_PINS = {"admin": "111111", "staff": "222222", "user": "333333"}
 MACHINE_TYPES = (
     {
@@ -97,9 +113,12 @@ class Lab:
                     raise RuntimeError(f"{message['type']}: {reply['error']}")
                 return reply["result"]
 
-    async def service(self, service: str, data: dict[str, Any]) -> Any:
+    async def service(
+        self, service: str, data: dict[str, Any], *, response: bool = True
+    ) -> Any:
+        query = "?return_response" if response else ""
         result = await self.rest(
-            "POST", f"/api/services/fluxilab/{service}?return_response", data
+            "POST", f"/api/services/fluxilab/{service}{query}", data
         )
         return result.get("service_response") if isinstance(result, dict) else None
 
@@ -182,7 +201,7 @@ async def ensure_members(lab: Lab, user_ids: dict[str, str]) -> dict[str, str]:
             "name": name,
             "role": role,
             "user_id": user_ids[username],
-            "cards": [ACCOUNT_CARDS[username]],
+            "cards": ACCOUNT_CARDS[username],
             "pin": ACCOUNT_PINS[username],
         }
         for username, name, _admin, role in ACCOUNTS
@@ -191,10 +210,23 @@ async def ensure_members(lab: Lab, user_ids: dict[str, str]) -> dict[str, str]:
         {"name": name, "role": role, "cards": cards, "pin": pin}
         for name, role, cards, pin in MEMBERS
     ]
+    cards = {
+        m["name"]: set(m.get("cards", []))
+        for m in await lab.ws({"type": "fluxilab/member/list"})
+    }
     for data in wanted:
         if data["name"] not in members:
             response = await lab.service("add_member", data)
             members[data["name"]] = response["member_id"]
+            continue
+        # Labs seeded before the boards existed lack the boards' card numbers.
+        for card in data["cards"]:
+            if card not in cards.get(data["name"], set()):
+                await lab.service(
+                    "add_card",
+                    {"member_id": members[data["name"]], "card": card},
+                    response=False,
+                )
     return members
 
 
@@ -277,13 +309,22 @@ async def ensure_authorizations(
                 )
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default="http://127.0.0.1:8123")
-    parser.add_argument("--state", type=Path, required=True)
-    parser.add_argument("--devices", type=int, default=0, help="devices to adopt")
-    parser.add_argument("--timeout", type=float, default=120)
-    args = parser.parse_args()
+async def write_broker_config(lab: Lab, folder: str, logins: Path) -> None:
+    """Have FluxiLab write the broker files; keep every device's login for develop."""
+    response = await lab.service("generate_broker_config", {"folder": folder})
+    by_device = {
+        user["device_id"]: {"username": user["username"], "password": user["password"]}
+        for user in response["users"]
+    }
+    text = json.dumps(by_device, indent=2, sort_keys=True) + "\n"
+    if not logins.exists() or logins.read_text() != text:
+        fd = os.open(logins, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+    print(f"broker files: {', '.join(response.get('files', {}).values())}")
+
+
+async def seed(args: argparse.Namespace) -> None:
     passwords = {
         username: (args.state / f"{username}-password").read_text().strip()
         for username, *_ in ACCOUNTS
@@ -299,9 +340,75 @@ async def main() -> None:
             types = await ensure_machine_types(lab)
             await configure_devices(lab, types)
             await ensure_authorizations(lab, members, types)
+            if args.broker_folder:
+                await write_broker_config(
+                    lab, args.broker_folder, args.state / "broker-logins.json"
+                )
         finally:
             await lab.close()
 
 
+def run_agents(args: argparse.Namespace) -> int:
+    """Run the simulated devices, each with its own broker login (if known)."""
+    # The agent's own simulator, with the broker login swapped in per device.
+    from fluxilab_agent.agent import Agent  # noqa: PLC0415
+    from fluxilab_agent.cli import (  # noqa: PLC0415
+        CONTROL_SOCKET,
+        _serve,
+        _setup_logging,
+        simulated_config,
+    )
+
+    _setup_logging(verbose=False)
+    host, _, port = args.broker.rpartition(":")
+    logins: dict[str, dict[str, str]] = {}
+    if args.logins is not None and args.logins.exists():
+        logins = json.loads(args.logins.read_text())
+    agents = []
+    for index in range(1, args.devices + 1):
+        config = simulated_config(
+            index,
+            data_dir=args.data_dir,
+            host=host,
+            port=int(port),
+            gateway_port=args.base_port + index - 1,
+        )
+        if (login := logins.get(config.device.id)) is not None:
+            config = dataclasses.replace(
+                config,
+                broker=dataclasses.replace(
+                    config.broker,
+                    username=login["username"],
+                    password=login["password"],
+                ),
+            )
+        agents.append(Agent(config))
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(_serve(agents, args.data_dir / CONTROL_SOCKET))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    seeding = sub.add_parser("seed", help="adopt, seed, write the broker files")
+    seeding.add_argument("--url", default="http://127.0.0.1:8123")
+    seeding.add_argument("--state", type=Path, required=True)
+    seeding.add_argument("--devices", type=int, default=0, help="devices to adopt")
+    seeding.add_argument("--timeout", type=float, default=120)
+    seeding.add_argument(
+        "--broker-folder", help="folder of the HA config dir for the broker files"
+    )
+    agents = sub.add_parser("agents", help="run the simulated devices")
+    agents.add_argument("--devices", type=int, default=6)
+    agents.add_argument("--base-port", type=int, default=8201)
+    agents.add_argument("--data-dir", type=Path, required=True)
+    agents.add_argument("--broker", default="127.0.0.1:1883")
+    agents.add_argument("--logins", type=Path, help="JSON broker logins by device")
+    args = parser.parse_args()
+    if args.command == "agents":
+        sys.exit(run_agents(args))
+    asyncio.run(seed(args))
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -1,4 +1,4 @@
-"""Finish Home Assistant's onboarding for the dev lab and connect MQTT.
+"""Finish Home Assistant's onboarding for the dev lab and connect MQTT with a login.
 
 Run by scripts/develop once Home Assistant answers. Idempotent: steps that are done
 are skipped. Stdlib only, so it runs on the machine's own Python.
@@ -132,15 +132,20 @@ def onboard(ha: HomeAssistant, args: argparse.Namespace) -> None:
         )
 
 
-def connect_mqtt(ha: HomeAssistant, port: int) -> None:
+def connect_mqtt(ha: HomeAssistant, port: int, username: str, password: str) -> None:
+    """Add the MQTT integration with the hub's broker login (or fix an old entry).
+
+    An entry from a dev lab that predates broker logins is reconfigured: the broker
+    refuses anonymous clients once FluxiLab's password file is in place.
+    """
     entries = ha.request("GET", "/api/config/config_entries/entry?domain=mqtt")
+    start: dict[str, Any] = {"handler": "mqtt", "show_advanced_options": True}
     if entries:
-        return
-    flow = ha.request(
-        "POST",
-        "/api/config/config_entries/flow",
-        {"handler": "mqtt", "show_advanced_options": True},
-    )
+        entry = entries[0]
+        if not _needs_login(ha, entry["entry_id"], username, port):
+            return
+        start["entry_id"] = entry["entry_id"]
+    flow = ha.request("POST", "/api/config/config_entries/flow", start)
     # The MQTT flow asks for the broker first; later steps (if any) keep defaults.
     result = ha.request(
         "POST",
@@ -148,16 +153,43 @@ def connect_mqtt(ha: HomeAssistant, port: int) -> None:
         {
             "broker": "127.0.0.1",
             "port": port,
+            "username": username,
+            "password": password,
             "protocol": "5",
             "other_settings": {"set_client_cert": False, "set_ca_cert": "off"},
         },
     )
     while result.get("type") == "form":
+        if result.get("errors"):
+            sys.exit(f"could not set up MQTT: {result['errors']}")
         result = ha.request(
             "POST", f"/api/config/config_entries/flow/{result['flow_id']}", {}
         )
-    if result.get("type") != "create_entry":
+    if result.get("type") not in ("create_entry", "abort"):
         sys.exit(f"could not set up MQTT: {result}")
+    if (
+        result.get("type") == "abort"
+        and result.get("reason") != "reconfigure_successful"
+    ):
+        sys.exit(f"could not reconfigure MQTT: {result.get('reason')}")
+
+
+def _needs_login(ha: HomeAssistant, entry_id: str, username: str, port: int) -> bool:
+    """Return True if the MQTT entry does not log in as ``username`` on ``port``."""
+    flow = ha.request(
+        "POST",
+        "/api/config/config_entries/flow",
+        {"handler": "mqtt", "entry_id": entry_id, "show_advanced_options": True},
+    )
+    try:
+        # The reconfigure form suggests the entry's current settings.
+        current = {
+            field["name"]: (field.get("description") or {}).get("suggested_value")
+            for field in flow.get("data_schema", [])
+        }
+    finally:
+        ha.request("DELETE", f"/api/config/config_entries/flow/{flow['flow_id']}")
+    return current.get("username") != username or current.get("port") != port
 
 
 # Integrations that onboarding's core_config step adds on its own. The lab has no
@@ -182,12 +214,14 @@ def main() -> None:
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", required=True)
     parser.add_argument("--mqtt-port", type=int, default=1883)
+    parser.add_argument("--mqtt-username", default="homeassistant")
+    parser.add_argument("--mqtt-password", required=True)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
     ha = HomeAssistant(args.url)
     ha.wait_until_up(args.timeout)
     onboard(ha, args)
-    connect_mqtt(ha, args.mqtt_port)
+    connect_mqtt(ha, args.mqtt_port, args.mqtt_username, args.mqtt_password)
     # core_config starts those flows as background tasks: give them a moment.
     time.sleep(3)
     remove_onboarding_extras(ha)
