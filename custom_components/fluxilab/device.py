@@ -153,10 +153,7 @@ class FluxiLabDevice:
         self._gone_since: dict[str, float] = {}
         self._status_known = False
         self._last_log: dict[str, float] = {}
-        self._enabled_keys: tuple[tuple[Any, Any] | None, frozenset[str]] = (
-            None,
-            frozenset(),
-        )
+        self._enabled_keys: tuple[Any, Any, frozenset[str]] = (None, None, frozenset())
 
     # Public state -------------------------------------------------------------
 
@@ -188,13 +185,11 @@ class FluxiLabDevice:
             return False
         # Asked by every channel entity on every message: the key set is rebuilt
         # only when the announced channels or the enabled option change.
-        source = (self.channels, self.entry.options.get(CONF_CHANNELS))
-        cached_source, keys = self._enabled_keys
-        if cached_source is None or any(
-            now is not then for now, then in zip(source, cached_source, strict=True)
-        ):
+        channels, enabled = self.channels, self.entry.options.get(CONF_CHANNELS)
+        cached_channels, cached_enabled, keys = self._enabled_keys
+        if channels is not cached_channels or enabled is not cached_enabled:
             keys = frozenset(channel["key"] for channel in self.enabled_channels)
-            self._enabled_keys = (source, keys)
+            self._enabled_keys = (channels, enabled, keys)
         return key in keys
 
     # Lifecycle ----------------------------------------------------------------
