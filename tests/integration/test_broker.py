@@ -236,6 +236,8 @@ async def test_files_work_on_real_mosquitto(
     hass: HomeAssistant, socket_enabled: None, tmp_path: Path
 ) -> None:
     """Write the files, start Mosquitto with them, and try every permission."""
+    (tmp_path / "config").mkdir()
+    hass.config.config_dir = str(tmp_path / "config")
     board = add_devices(hass)
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=board.entry_id, identifiers={(DOMAIN, "fabomatic-7")}
@@ -243,7 +245,7 @@ async def test_files_work_on_real_mosquitto(
     result = await async_generate_broker_config(
         hass, folder="mosquitto", device=device.id, password=BOARD_PASSWORD
     )
-    folder = Path(hass.config.path("mosquitto"))
+    folder = (tmp_path / "config" / "mosquitto").resolve()
     assert result["files"] == {
         "password_file": str(folder / PASSWORD_FILE),
         "acl_file": str(folder / ACL_FILE),
