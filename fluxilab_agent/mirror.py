@@ -14,7 +14,6 @@ import contextlib
 from dataclasses import dataclass
 import json
 import logging
-import os
 from pathlib import Path
 import threading
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import bcrypt
 import voluptuous as vol
 
+from fluxilab_agent.state import write_private
 from fluxilab_protocol.schemas import CREDENTIALS_SCHEMA
 
 _LOGGER = logging.getLogger(__name__)
@@ -155,22 +155,9 @@ class CredentialMirror:
             self.path.unlink()
 
     def _write(self, body: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_private(
+            self.path, json.dumps(body, separators=(",", ":")).encode("utf-8")
+        )
 
     def by_card(self, card: str) -> MirrorMember | None:
         """Return the member holding ``card`` (case-insensitive), if any."""

@@ -29,11 +29,10 @@ def write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
+    with os.fdopen(fd, "wb") as file:  # write() loops until every byte is out
+        file.write(data)
+        file.flush()
         os.fsync(fd)
-    finally:
-        os.close(fd)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
