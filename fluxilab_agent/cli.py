@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Sequence
+import dataclasses
 import json
 import logging
 import os
@@ -199,26 +200,52 @@ def _parse_broker(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _load_logins(path: Path | None) -> dict[str, tuple[str, str]]:
+    """Read ``{device_id: {"username": ..., "password": ...}}`` broker logins."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        return {
+            str(device_id): (str(login["username"]), str(login["password"]))
+            for device_id, login in data.items()
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
+        raise ConfigError(
+            [
+                f"--logins: {path} is not a JSON object of {{device id: "
+                f'{{"username", "password"}}}} ({err})'
+            ]
+        ) from err
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.devices < 1:
         raise ConfigError(["--devices: must be at least 1"])
     host, port = _parse_broker(args.broker)
-    agents = [
-        Agent(
-            simulated_config(
-                index,
-                data_dir=args.data_dir,
-                host=host,
-                port=port,
-                base_topic=args.base_topic,
-                gateway_port=(
-                    args.base_port + index - 1 if args.base_port is not None else None
-                ),
-                period=args.period,
-            )
+    logins = _load_logins(args.logins)
+    agents = []
+    for index in range(1, args.devices + 1):
+        config = simulated_config(
+            index,
+            data_dir=args.data_dir,
+            host=host,
+            port=port,
+            base_topic=args.base_topic,
+            gateway_port=(
+                args.base_port + index - 1 if args.base_port is not None else None
+            ),
+            period=args.period,
         )
-        for index in range(1, args.devices + 1)
-    ]
+        if (login := logins.get(config.device.id)) is not None:
+            username, password = login
+            config = dataclasses.replace(
+                config,
+                broker=dataclasses.replace(
+                    config.broker, username=username, password=password
+                ),
+            )
+        agents.append(Agent(config))
     args.data_dir.mkdir(parents=True, exist_ok=True)
     return asyncio.run(_serve(agents, args.data_dir / CONTROL_SOCKET))
 
@@ -268,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--broker", default="127.0.0.1:1883", help="host:port")
     sim.add_argument("--base-topic", default=DEFAULT_BASE_TOPIC)
     sim.add_argument("--period", type=float, default=1.0, help="telemetry period (s)")
+    sim.add_argument(
+        "--logins",
+        type=Path,
+        help="JSON file of per-device broker logins: "
+        '{"<device id>": {"username": "...", "password": "..."}}',
+    )
 
     def control(name: str, help_text: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text)

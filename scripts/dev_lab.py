@@ -9,18 +9,14 @@ for the broker's password file and ACL (fluxilab.generate_broker_config) and kee
 the devices' logins for scripts/develop.
 
     dev_lab.py seed --state DIR --devices 8 --broker-folder mosquitto
-    dev_lab.py agents --devices 6 --data-dir DIR --broker HOST:PORT --logins FILE
 
-``agents`` runs the simulated devices like ``python -m fluxilab_agent simulate``,
-each logging in to the broker with its own user from the logins file (simulate
-has no option for per-device logins yet).
+The logins file it keeps is what ``fluxilab-agent simulate --logins`` reads.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -348,45 +344,6 @@ async def seed(args: argparse.Namespace) -> None:
             await lab.close()
 
 
-def run_agents(args: argparse.Namespace) -> int:
-    """Run the simulated devices, each with its own broker login (if known)."""
-    # The agent's own simulator, with the broker login swapped in per device.
-    from fluxilab_agent.agent import Agent  # noqa: PLC0415
-    from fluxilab_agent.cli import (  # noqa: PLC0415
-        CONTROL_SOCKET,
-        _serve,
-        _setup_logging,
-        simulated_config,
-    )
-
-    _setup_logging(verbose=False)
-    host, _, port = args.broker.rpartition(":")
-    logins: dict[str, dict[str, str]] = {}
-    if args.logins is not None and args.logins.exists():
-        logins = json.loads(args.logins.read_text())
-    agents = []
-    for index in range(1, args.devices + 1):
-        config = simulated_config(
-            index,
-            data_dir=args.data_dir,
-            host=host,
-            port=int(port),
-            gateway_port=args.base_port + index - 1,
-        )
-        if (login := logins.get(config.device.id)) is not None:
-            config = dataclasses.replace(
-                config,
-                broker=dataclasses.replace(
-                    config.broker,
-                    username=login["username"],
-                    password=login["password"],
-                ),
-            )
-        agents.append(Agent(config))
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(_serve(agents, args.data_dir / CONTROL_SOCKET))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -398,15 +355,7 @@ def main() -> None:
     seeding.add_argument(
         "--broker-folder", help="folder of the HA config dir for the broker files"
     )
-    agents = sub.add_parser("agents", help="run the simulated devices")
-    agents.add_argument("--devices", type=int, default=6)
-    agents.add_argument("--base-port", type=int, default=8201)
-    agents.add_argument("--data-dir", type=Path, required=True)
-    agents.add_argument("--broker", default="127.0.0.1:1883")
-    agents.add_argument("--logins", type=Path, help="JSON broker logins by device")
     args = parser.parse_args()
-    if args.command == "agents":
-        sys.exit(run_agents(args))
     asyncio.run(seed(args))
 
 

@@ -69,6 +69,8 @@ class StubHub:
         *,
         policy: Policy | None = grant_all,
         keys: KeyPair | None = None,
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
         """Connect, announce the hub key (retained) and listen to every device."""
         self.base = base
@@ -92,6 +94,8 @@ class StubHub:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        if username is not None:
+            self.client.username_pw_set(username, password)
         self.client.connect(host, port)
         self.client.loop_start()
 

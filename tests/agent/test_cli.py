@@ -174,3 +174,72 @@ def test_run_reports_an_unusable_key_file(tmp_path: Path) -> None:
     result = cli("run", "--config", str(config))
     assert result.returncode == 1
     assert "device.key is damaged" in result.stderr
+
+
+def test_simulate_logs_in_with_per_device_broker_logins(tmp_path: Path) -> None:
+    """Each simulated device connects with its own user on a broker that needs one."""
+    passwd = tmp_path / "passwd"
+    passwd.touch()
+    for user in ("sim-hood-1", "sim-hood-2", "hub"):
+        subprocess.run(
+            ["mosquitto_passwd", "-b", str(passwd), user, f"{user}-secret"],
+            check=True,
+            timeout=30,
+        )
+    broker = Mosquitto(tmp_path)
+    broker.config.write_text(
+        broker.config.read_text().replace(
+            "allow_anonymous true\n",
+            f"allow_anonymous false\npassword_file {passwd}\n",
+        )
+    )
+    logins = tmp_path / "logins.json"
+    logins.write_text(
+        json.dumps(
+            {
+                device: {"username": device, "password": f"{device}-secret"}
+                for device in ("sim-hood-1", "sim-hood-2")
+            }
+        )
+    )
+    broker.start()
+    hub = StubHub(broker.host, broker.port, username="hub", password="hub-secret")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fluxilab_agent",
+            "simulate",
+            "--devices",
+            "2",
+            "--data-dir",
+            str(tmp_path / "sim"),
+            "--broker",
+            f"{broker.host}:{broker.port}",
+            "--logins",
+            str(logins),
+        ],
+        cwd=REPO,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(
+            lambda: {"sim-hood-1", "sim-hood-2"} <= set(hub.device_keys),
+            timeout=20,
+            what="both devices to announce through their own logins",
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        hub.close()
+        broker.stop()
+
+
+def test_simulate_rejects_an_unreadable_logins_file(tmp_path: Path) -> None:
+    logins = tmp_path / "logins.json"
+    logins.write_text('["not", "an", "object"]')
+    result = cli("simulate", "--logins", str(logins))
+    assert result.returncode == 2
+    assert "--logins" in result.stderr
