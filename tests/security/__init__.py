@@ -1,0 +1,1 @@
+"""Security proofs on the Home Assistant side: authorization, fuzzing, secrets."""
