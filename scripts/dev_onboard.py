@@ -56,6 +56,9 @@ class HomeAssistant:
             try:
                 self.request("GET", "/auth/providers")
                 return
+            except urllib.error.HTTPError:
+                # Any HTTP answer means it is up (before onboarding this one is 400).
+                return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(1)
         sys.exit(f"Home Assistant did not answer on {self.url} within {timeout:.0f} s")
