@@ -275,6 +275,7 @@ http:
   server_port: {port}
 onboarding:
 config:
+history:
 recorder:
   commit_interval: 1
 logger:
