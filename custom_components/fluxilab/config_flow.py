@@ -97,7 +97,7 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         try:
             announce = ANNOUNCE_SCHEMA(json.loads(discovery_info.payload))
             parse_public_key(announce["key"])
-        except (ValueError, vol.Invalid) as err:
+        except (ValueError, RecursionError, vol.Invalid) as err:
             LOGGER.warning(
                 "Ignoring invalid announcement on %s: %s", discovery_info.topic, err
             )

@@ -212,9 +212,16 @@ class FluxiLabDevice:
             # before the reply makes Nagle hold the reply for the broker's delayed
             # ACK (~40 ms).
             qos = 0 if channel is Channel.ACCESS_REQUEST else 1
+            # Raw bytes (encoding=None): a payload that is not UTF-8 reaches the
+            # handler and is counted as malformed, instead of being dropped (and
+            # logged each time) by the MQTT integration before we see it.
             self._unsubscribe.append(
                 await mqtt.async_subscribe(
-                    self.hass, self.topics.topic(channel), handler, qos=qos
+                    self.hass,
+                    self.topics.topic(channel),
+                    handler,
+                    qos=qos,
+                    encoding=None,
                 )
             )
         self._schedule_import()
@@ -375,7 +382,7 @@ class FluxiLabDevice:
             return None
         try:
             envelope = json.loads(msg.payload)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # nesting deeper than the stack
             self._log_bad(channel, "malformed", f"not JSON ({err})")
             return None
         try:
@@ -429,7 +436,7 @@ class FluxiLabDevice:
         try:
             announce: dict[str, Any] = ANNOUNCE_SCHEMA(json.loads(msg.payload))
             parse_public_key(announce["key"])
-        except (ValueError, vol.Invalid) as err:
+        except (ValueError, RecursionError, vol.Invalid) as err:
             self._log_bad(Channel.ANNOUNCE, "malformed", str(err))
             return
         if announce["id"] != self.device_id:

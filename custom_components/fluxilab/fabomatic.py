@@ -139,8 +139,14 @@ class FabOMaticBoard:
 
     async def async_start(self) -> None:
         """Follow the board's query topic."""
+        # Raw bytes: a query that is not UTF-8 is counted as malformed here rather
+        # than dropped by the MQTT integration before we see it.
         self._unsubscribe = await mqtt.async_subscribe(
-            self.hass, query_topic(self.machine_id), self._handle_query, qos=1
+            self.hass,
+            query_topic(self.machine_id),
+            self._handle_query,
+            qos=1,
+            encoding=None,
         )
 
     @callback

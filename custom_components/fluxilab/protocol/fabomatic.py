@@ -193,7 +193,7 @@ def parse_query(payload: str | bytes | bytearray) -> dict[str, Any]:
         raise BoardMessageError(f"longer than {MAX_PAYLOAD} bytes")
     try:
         data = json.loads(payload)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # nesting deeper than the stack
         raise BoardMessageError(f"not JSON ({err})") from err
     if not isinstance(data, dict):
         raise BoardMessageError("not a JSON object")
