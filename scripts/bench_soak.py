@@ -173,6 +173,13 @@ class Soak(Bench):
         broker = psutil.Process(self.broker.process.pid)
         return {"hass": self.proc.memory_info().rss, "broker": broker.memory_info().rss}
 
+    def hass_log_tail(self, lines: int = 20) -> str:
+        """Return the end of Home Assistant's log file."""
+        log = self.config / "home-assistant.log"
+        if not log.exists():
+            return "(no log)"
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
     def swipe(self, device_index: int) -> None:
         """Publish one sealed card check from device ``device_index``."""
         device = self.devices[device_index]
@@ -206,6 +213,10 @@ class Soak(Bench):
                 swipes += 1
                 next_swipe += swipe_every
             if now >= next_minute:
+                if self.hass is None or self.hass.poll() is not None:
+                    raise RuntimeError(
+                        f"Home Assistant exited during the soak: {self.hass_log_tail()}"
+                    )
                 rss_samples.append({"minute": round((now - start) / 60), **self.rss()})
                 next_minute += 60.0
                 print(f"  minute {rss_samples[-1]}", file=sys.stderr)
