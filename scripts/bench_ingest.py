@@ -344,17 +344,20 @@ class Bench:
 
     def stop(self) -> None:
         """Stop everything this run started and remove its folder."""
-        if self.client is not None:
-            self.client.loop_stop()
-            self.client.disconnect()
-        if self.hass is not None and self.hass.poll() is None:
-            self.hass.send_signal(signal.SIGTERM)
-            try:
-                self.hass.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.hass.kill()
-                self.hass.wait(timeout=10)
-        self.broker.stop()
+        try:
+            if self.client is not None:
+                self.client.loop_stop()
+                self.client.disconnect()
+        finally:
+            if self.hass is not None and self.hass.poll() is None:
+                # An overloaded Home Assistant may take long to stop: then kill it.
+                self.hass.send_signal(signal.SIGTERM)
+                try:
+                    self.hass.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    self.hass.kill()
+                    self.hass.wait(timeout=10)
+            self.broker.stop()
         if self.args.keep:
             print(f"kept {self.workdir}", file=sys.stderr)
         else:
