@@ -33,8 +33,12 @@ DEFAULT_GRACE_PERIOD: Final = 60.0
 """Seconds a device keeps the machine running after a session ends."""
 DEFAULT_USAGE_RETENTION_DAYS: Final = 365
 DEFAULT_UNKNOWN_CARD_RETENTION_DAYS: Final = 30
-SESSION_CHECK_INTERVAL: Final = 60.0
-"""Seconds between two looks for sessions a silent device left open."""
+DEFAULT_SESSION_CHECK_INTERVAL: Final = 60
+"""Default seconds between two looks for sessions a silent device left open (the
+``session_check_interval`` setting)."""
+MIN_SESSION_CHECK_INTERVAL: Final = 1
+MAX_SESSION_CHECK_INTERVAL: Final = 3600
+
 
 CONF_MAINTENANCE_INTERVAL: Final = "maintenance_interval"
 """Per-device maintenance interval in usage hours (device options); overrides the

@@ -31,7 +31,6 @@ from .const import (
     DEFAULT_GRACE_PERIOD,
     DEFAULT_SESSION_TIMEOUT,
     MACHINE_TYPES_STORAGE_KEY,
-    SESSION_CHECK_INTERVAL,
     AccessEventType,
     Reason,
     SessionEnd,
@@ -79,6 +78,7 @@ class AccessEngine:
         self._online: dict[str, bool] = {}
         self._member_cards: dict[str, set[str]] = {}
         self._timers: list[CALLBACK_TYPE] = []
+        self._stale_timer: CALLBACK_TYPE | None = None
 
     # Setup ----------------------------------------------------------------------
 
@@ -94,13 +94,8 @@ class AccessEngine:
         self.members.async_add_listener(self._async_member_changed)
         self.machine_types.async_add_listener(self._async_data_changed)
         self.authorizations.async_add_listener(self._async_data_changed)
+        self._schedule_stale_check()
         self._timers = [
-            async_track_time_interval(
-                self.hass,
-                self._async_close_stale_sessions,
-                timedelta(seconds=SESSION_CHECK_INTERVAL),
-                name=f"{DOMAIN} stale sessions",
-            ),
             async_track_time_interval(
                 self.hass,
                 self._async_daily_purge,
@@ -110,10 +105,36 @@ class AccessEngine:
         ]
         self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop)
 
+    @callback
+    def _schedule_stale_check(self) -> None:
+        """(Re)start the look for stale sessions at the configured interval."""
+        if self._stale_timer is not None:
+            self._stale_timer()
+        interval = self.history.data["settings"]["session_check_interval"]
+        self._stale_timer = async_track_time_interval(
+            self.hass,
+            self._async_close_stale_sessions,
+            timedelta(seconds=interval),
+            name=f"{DOMAIN} stale sessions",
+        )
+
+    @callback
+    def async_set_session_check_interval(self, seconds: int) -> None:
+        """Change how often stale sessions are looked for (stored, applied now)."""
+        settings = self.history.data["settings"]
+        if settings["session_check_interval"] == seconds:
+            return
+        settings["session_check_interval"] = seconds
+        self.history.async_changed()
+        self._schedule_stale_check()
+
     async def _async_stop(self, _event: Event) -> None:
         for cancel in self._timers:
             cancel()
         self._timers = []
+        if self._stale_timer is not None:
+            self._stale_timer()
+            self._stale_timer = None
         await self.history.async_save()
 
     async def _async_member_changed(
@@ -291,7 +312,20 @@ class AccessEngine:
             )
         granted = reason is Reason.GRANTED
         timeout, grace = self._timing(device)
-        self._audit(device, "decision", member, card, reason.value, now, buffered=False)
+        session_id: str | None = None
+        if granted and request["action"] == AccessAction.SESSION_START:
+            session_id = request.get("session_id") or uuid.uuid4().hex
+        self._audit(
+            device,
+            "decision",
+            member,
+            card,
+            reason.value,
+            now,
+            buffered=False,
+            request_id=request["id"],
+            session_id=session_id,
+        )
         fire_access_event(
             self.hass,
             device,
@@ -313,8 +347,7 @@ class AccessEngine:
         }
         if reason is Reason.MAINTENANCE_DUE and machine_type is not None:
             reply["message"] = machine_type.get("maintenance_message")
-        if granted and request["action"] == AccessAction.SESSION_START:
-            session_id = request.get("session_id") or uuid.uuid4().hex
+        if session_id is not None:
             self._start(device, session_id, member, card, now, buffered=False)
             reply["session_id"] = session_id
         return reply
@@ -533,7 +566,16 @@ class AccessEngine:
         """Take an access record the device buffered, with its original time."""
         action = AccessAction(event["action"])
         card = event.get("card")
-        if action in GRANTING:
+        if (
+            action in GRANTING
+            and (request_id := event.get("request_id"))
+            and (
+                answered := self.history.answered_decision(device.device_id, request_id)
+            )
+            is not None
+        ):
+            self._merge_answered(device, answered, event, ts)
+        elif action in GRANTING:
             member, reason = self._identify(device, card, event.get("member_id"), ts)
             granted = bool(event.get("granted"))
             reason_text = event.get("reason") or (
@@ -577,6 +619,55 @@ class AccessEngine:
             member, _ = self._identify(device, card, event.get("member_id"), ts)
             if member is not None and flags(member).may_maintain:
                 await self.async_record_maintenance(device, member["id"])
+
+    @callback
+    def _merge_answered(
+        self,
+        device: FluxiLabDevice,
+        answered: dict[str, Any],
+        event: dict[str, Any],
+        ts: float,
+    ) -> None:
+        """Merge a replayed decision into the hub's own answer to the same request.
+
+        The hub decided and audited the request, but its reply was lost and the
+        device decided again from its mirror. The swipe is audited once: the entry
+        notes what the device decided, and the session the device actually ran
+        (its own id) replaces or closes the one the hub opened.
+        """
+        device_granted = bool(event.get("granted"))
+        answered["device_granted"] = device_granted
+        device_session_id = event.get("session_id") if device_granted else None
+        hub_session = (
+            self.history.session(answered["session_id"])
+            if answered.get("session_id")
+            else None
+        )
+        LOGGER.debug(
+            "%s: replayed decision of request %s merged into the hub's answer",
+            device.device_id,
+            event["request_id"],
+        )
+        if hub_session is not None and hub_session["device_id"] == device.device_id:
+            if device_session_id is None:
+                # The device never ran it: the hub's session lasted nothing.
+                self._close_session(
+                    device, hub_session, 0.0, hub_session["start"], SessionEnd.DEVICE
+                )
+            elif self.history.session(device_session_id) is None:
+                hub_session["session_id"] = device_session_id
+                answered["session_id"] = device_session_id
+        elif (
+            device_session_id is not None
+            and event["action"] == AccessAction.SESSION_START
+        ):
+            member, _ = self._identify(
+                device, event.get("card"), event.get("member_id"), ts
+            )
+            self._start(
+                device, device_session_id, member, event.get("card"), ts, buffered=True
+            )
+        self.history.async_changed()
 
     # Maintenance ------------------------------------------------------------------
 
@@ -629,15 +720,20 @@ class AccessEngine:
         ts: float,
         *,
         buffered: bool,
+        request_id: str | None = None,
+        session_id: str | None = None,
     ) -> None:
-        self.history.add_audit(
-            {
-                "ts": ts,
-                "kind": kind,
-                "device_id": device.device_id,
-                "member_id": member["id"] if member else None,
-                "card": card,
-                "reason": reason,
-                "buffered": buffered,
-            }
-        )
+        entry: dict[str, Any] = {
+            "ts": ts,
+            "kind": kind,
+            "device_id": device.device_id,
+            "member_id": member["id"] if member else None,
+            "card": card,
+            "reason": reason,
+            "buffered": buffered,
+        }
+        if request_id is not None:
+            entry["request_id"] = request_id
+        if session_id is not None:
+            entry["session_id"] = session_id
+        self.history.add_audit(entry)

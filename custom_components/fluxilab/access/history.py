@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import (
+    DEFAULT_SESSION_CHECK_INTERVAL,
     DEFAULT_UNKNOWN_CARD_RETENTION_DAYS,
     DEFAULT_USAGE_RETENTION_DAYS,
     HISTORY_SAVE_DELAY,
@@ -52,6 +53,7 @@ def _empty() -> HistoryData:
         "settings": {
             "usage_retention_days": DEFAULT_USAGE_RETENTION_DAYS,
             "unknown_card_retention_days": DEFAULT_UNKNOWN_CARD_RETENTION_DAYS,
+            "session_check_interval": DEFAULT_SESSION_CHECK_INTERVAL,
         },
     }
 
@@ -118,6 +120,24 @@ class AccessHistory:
         """Append one audit entry."""
         self.data["audit"].append(entry)
         self.async_changed()
+
+    def answered_decision(
+        self, device_id: str, request_id: str
+    ) -> dict[str, Any] | None:
+        """Return the audit entry of the hub's live answer to a device's request.
+
+        Newest first over the bounded audit log (not ordered by time: replayed
+        records are appended when they arrive).
+        """
+        for entry in reversed(self.data["audit"]):
+            if (
+                entry.get("request_id") == request_id
+                and entry["device_id"] == device_id
+                and entry["kind"] == "decision"
+                and not entry["buffered"]
+            ):
+                return entry
+        return None
 
     @callback
     def add_unknown_card(self, card: str, device_id: str, ts: float) -> None:

@@ -7,9 +7,12 @@ from typing import Any, override
 from homeassistant.components import websocket_api
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import collection
+import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN
 
+from .const import MAX_SESSION_CHECK_INTERVAL, MIN_SESSION_CHECK_INTERVAL
+from .engine import ACCESS_ENGINE
 from .store import (
     AUTHORIZATION_FIELDS,
     AUTHORIZATION_UPDATE_FIELDS,
@@ -70,6 +73,7 @@ def async_setup_websocket(
     authorizations: collection.DictStorageCollection,
 ) -> None:
     """Register the CRUD commands (fluxilab/member/list, .../create, ...)."""
+    websocket_api.async_register_command(hass, ws_access_settings)
     MemberWebsocket(
         members,
         f"{DOMAIN}/member",
@@ -93,3 +97,26 @@ def async_setup_websocket(
         AUTHORIZATION_UPDATE_FIELDS,
         admin_only=True,
     ).async_setup(hass)
+
+
+@websocket_api.require_admin
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/access/settings",
+        vol.Optional("session_check_interval"): vol.All(
+            int,
+            vol.Range(min=MIN_SESSION_CHECK_INTERVAL, max=MAX_SESSION_CHECK_INTERVAL),
+        ),
+    }
+)
+@callback
+def ws_access_settings(
+    hass: HomeAssistant,
+    connection: websocket_api.ActiveConnection,
+    msg: dict[str, Any],
+) -> None:
+    """Show the access engine's settings; change the stale-session interval."""
+    engine = hass.data[ACCESS_ENGINE]
+    if "session_check_interval" in msg:
+        engine.async_set_session_check_interval(msg["session_check_interval"])
+    connection.send_result(msg["id"], dict(engine.history.data["settings"]))
