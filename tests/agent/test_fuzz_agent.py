@@ -44,10 +44,10 @@ from fluxilab_protocol.security import KeyPair, SessionKeys, parse_public_key, s
 from fluxilab_protocol.topics import Channel, hub_topic
 
 COUNTS = {
-    Channel.ACK: 700,
-    Channel.ACCESS_REPLY: 700,
-    Channel.COMMAND: 700,
-    Channel.CREDENTIALS: 700,
+    Channel.ACK: 600,
+    Channel.ACCESS_REPLY: 600,
+    Channel.COMMAND: 600,
+    Channel.CREDENTIALS: 600,
     "hub_announce": 300,
 }
 
@@ -288,7 +288,7 @@ def test_fuzz_hub_to_device_topics(
     assert agent.counters.get("rejected", 0) - before == len(announce)
     fired += len(announce)
 
-    assert fired >= 3000
+    assert fired >= 2500
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert not errors, [r.getMessage() for r in errors[:5]]
     assert agent.counters.get("handler_errors", 0) == 0
