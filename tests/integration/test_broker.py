@@ -36,8 +36,8 @@ from tests.mosquitto import Mosquitto
 
 TIMEOUT = 5.0
 HUB_USER = "hub"
-HUB_PASSWORD = "hub-secret-123"  # noqa: S105
-BOARD_PASSWORD = "board-own-password"  # noqa: S105
+HUB_PASSWORD = "hub-secret-123"
+BOARD_PASSWORD = "board-own-password"
 
 # Made by `mosquitto_passwd -b passwd alice secret` (mosquitto 2.0.11).
 MOSQUITTO_PASSWD_SECRET = "$7$101$lJ10tq0phjdIMc/I$" + (
@@ -288,7 +288,7 @@ async def test_refuses_folders_outside_config(hass: HomeAssistant) -> None:
             await async_generate_broker_config(hass, folder=folder)
         assert err.value.translation_key == "invalid_broker_folder"
     with pytest.raises(ServiceValidationError) as err:
-        await async_generate_broker_config(hass, device="nope", password="x")  # noqa: S106
+        await async_generate_broker_config(hass, device="nope", password="x")
     assert err.value.translation_key == "unknown_device"
 
 
