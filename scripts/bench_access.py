@@ -9,11 +9,14 @@ Home Assistant runs in this process (a real instance with a temp config dir, MQT
 connected to a Mosquitto started here, the FluxiLab integration with K adopted and
 paired devices, a machine type, K members with cards and authorizations made through
 the collections). The emulated devices run in a child process (``--load``), so their
-work does not share an interpreter with Home Assistant: each keeps at most one sealed
+work does not share an interpreter with Home Assistant; each has its own MQTT client
+(connection and network thread), as real devices do, keeps at most one sealed
 ACCESS_REQUEST outstanding and waits for the sealed reply. Requests are offered at a
 fixed rate and handed to the next idle device; a request a device cannot take in time
 counts as backpressure, one unanswered for 2 s as a timeout. The floor is the
-broker's own round trip: a plain echo client on the same broker, same run, same rate.
+broker's own round trip measured the same way: the same device clients send plain
+echo requests to an echo client in a process of its own (like Home Assistant), which
+subscribes and answers with Home Assistant's QoS; same broker, same run, same rate.
 """
 
 from __future__ import annotations
@@ -52,8 +55,41 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def run_echo(host: str, port: int) -> None:
+    """Answer every echo request at once: the broker's round trip, without HA.
+
+    Runs in a process of its own, as Home Assistant does, and subscribes and replies
+    with the QoS Home Assistant uses for access requests (0) and replies (1).
+    """
+    import paho.mqtt.client as paho  # noqa: PLC0415
+
+    subscribed = threading.Event()
+
+    def on_message(client: Any, _u: Any, msg: Any) -> None:
+        client.publish(msg.topic.removesuffix("/request") + "/reply", msg.payload, 1)
+
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-echo")
+    client.on_message = on_message
+    client.on_subscribe = lambda *_args: subscribed.set()
+    client.connect(host, port)
+    client.subscribe("bench/echo/+/request", 0)
+    client.loop_start()
+    if not subscribed.wait(10):
+        raise RuntimeError("the echo client was not subscribed")
+    print("ready", flush=True)
+    sys.stdin.read()  # until the load generator closes our stdin
+    client.loop_stop()
+    client.disconnect()
+
+
 def run_load(spec: dict[str, Any]) -> dict[str, Any]:
-    """Offer requests at each rate to the devices (and to the echo floor)."""
+    """Offer requests at each rate to the devices (and to the echo floor).
+
+    Every emulated device has its own MQTT client (connection and network thread),
+    as real devices do, and uses it for both paths: its sealed card checks to Home
+    Assistant and its plain echo requests to the echo process. The two paths differ
+    only in who answers.
+    """
     import paho.mqtt.client as paho  # noqa: PLC0415
 
     from custom_components.fluxilab.protocol.security import (  # noqa: PLC0415
@@ -62,29 +98,26 @@ def run_load(spec: dict[str, Any]) -> dict[str, Any]:
         seal,
     )
 
+    echo = subprocess.Popen(
+        [sys.executable, __file__, "--echo", spec["host"], str(spec["port"])],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    if echo.stdout is None or echo.stdin is None:
+        raise RuntimeError("the echo process has no pipes")
+    if echo.stdout.readline().strip() != b"ready":
+        raise RuntimeError("the echo process did not start")
     hub_public = spec["hub_public"]
-    devices = [
-        {
-            "id": d["id"],
-            "card": d["card"],
-            "keys": KeyPair.from_private_b64(d["private"]).derive(hub_public),
-            "req": f"fluxilab/{d['id']}/access/request",
-            "rep": f"fluxilab/{d['id']}/access/reply",
-        }
-        for d in spec["devices"]
-    ]
-    by_reply = {d["rep"]: d for d in devices}
     lock = threading.Lock()
     pending: dict[str, tuple[float, dict[str, Any]]] = {}
     latencies: list[float] = []
     denied = [0]
 
-    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+    def on_message(_c: Any, device: dict[str, Any], msg: Any) -> None:
         now = time.perf_counter()
-        if msg.topic == "bench/echo/reply":
+        if msg.topic == device["echo_rep"]:
             key = msg.payload.decode()
         else:
-            device = by_reply[msg.topic]
             body = open_envelope(device["keys"], msg.topic, json.loads(msg.payload))
             key = body["id"]
             if not body["granted"]:
@@ -95,20 +128,38 @@ def run_load(spec: dict[str, Any]) -> dict[str, Any]:
                 latencies.append(now - entry[0])
                 entry[1]["busy"] = False
 
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-devices")
-    client.on_message = on_message
-    client.connect(spec["host"], spec["port"])
-    client.subscribe([(d["rep"], 1) for d in devices] + [("bench/echo/reply", 1)])
-    echo = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-echo")
-    echo.on_message = lambda c, _u, m: c.publish("bench/echo/reply", m.payload, 1)
-    echo.connect(spec["host"], spec["port"])
-    echo.subscribe("bench/echo/request", 1)
-    client.loop_start()
-    echo.loop_start()
-    time.sleep(0.5)
+    devices: list[dict[str, Any]] = []
+    for index, d in enumerate(spec["devices"]):
+        device: dict[str, Any] = {
+            "id": d["id"],
+            "card": d["card"],
+            "keys": KeyPair.from_private_b64(d["private"]).derive(hub_public),
+            "req": f"fluxilab/{d['id']}/access/request",
+            "rep": f"fluxilab/{d['id']}/access/reply",
+            "echo_req": f"bench/echo/{index}/request",
+            "echo_rep": f"bench/echo/{index}/reply",
+            "subscribed": threading.Event(),
+        }
+        client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2,
+            client_id=f"bench-{d['id']}",
+            userdata=device,
+        )
+        client.on_message = on_message
+        client.on_subscribe = lambda _c, dev, *_a: dev["subscribed"].set()
+        client.connect(spec["host"], spec["port"])
+        client.subscribe([(device["rep"], 1), (device["echo_rep"], 1)])
+        client.loop_start()
+        device["client"] = client
+        devices.append(device)
+    for device in devices:
+        if not device["subscribed"].wait(10):
+            raise RuntimeError(f"{device['id']} was not subscribed")
 
     def phase(rate: float, duration: float, floor: bool) -> dict[str, Any]:
-        slots = [{"busy": False, **d} for d in devices]
+        slots = devices
+        for slot in slots:
+            slot["busy"] = False
         latencies.clear()
         pending.clear()
         denied[0] = 0
@@ -134,11 +185,11 @@ def run_load(spec: dict[str, Any]) -> dict[str, Any]:
                 request_id = uuid.uuid4().hex
                 pending[request_id] = (now, slot)
             if floor:
-                client.publish("bench/echo/request", request_id, 1)
+                slot["client"].publish(slot["echo_req"], request_id, 1)
             else:
                 body = {"id": request_id, "action": "check", "card": slot["card"]}
                 envelope = seal(slot["keys"], slot["req"], body)
-                client.publish(slot["req"], json.dumps(envelope), 1)
+                slot["client"].publish(slot["req"], json.dumps(envelope), 1)
             sent += 1
         elapsed = time.perf_counter() - start
         deadline = time.perf_counter() + TIMEOUT
@@ -168,10 +219,11 @@ def run_load(spec: dict[str, Any]) -> dict[str, Any]:
     for rate in spec["rates"]:
         results.append({"kind": "broker_echo", **phase(rate, spec["duration"], True)})
         results.append({"kind": "card_check", **phase(rate, spec["duration"], False)})
-    client.loop_stop()
-    echo.loop_stop()
-    client.disconnect()
-    echo.disconnect()
+    for device in devices:
+        device["client"].loop_stop()
+        device["client"].disconnect()
+    echo.stdin.close()
+    echo.wait(10)
     return {"results": results}
 
 
@@ -316,7 +368,11 @@ def main() -> None:
     parser.add_argument("--rates", default="10,100,500")
     parser.add_argument("--quick", action="store_true", help="5 s per rate")
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--echo", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.echo:
+        run_echo(args.echo[0], int(args.echo[1]))
+        return
     if args.load:
         print(json.dumps(run_load(json.loads(sys.stdin.read()))))
         return

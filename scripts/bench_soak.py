@@ -25,6 +25,7 @@ import json
 from pathlib import Path
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from typing import Any
@@ -368,6 +369,11 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     args.duration = 60.0 * args.minutes  # what the ingestion harness reports
+    # Work under the repository's ignored .bench/ rather than the shared /tmp, so a
+    # kept run (its HA log, database, broker log) survives other runs' cleanups.
+    work = Path(__file__).resolve().parent.parent / ".bench" / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(work)
     soak = Soak(args)
     try:
         print("starting Mosquitto and Home Assistant...", file=sys.stderr)
