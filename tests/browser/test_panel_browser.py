@@ -25,7 +25,7 @@ from tests.browser.conftest import (
     panel_text,
     save,
 )
-from tests.browser.webdriver import Browser
+from tests.browser.webdriver import Browser, WebDriverError
 
 HOOD, OTHER = DEVICES
 
@@ -38,9 +38,26 @@ def admin_state(lab: Lab) -> dict[str, Any]:
 
 
 def click(browser: Browser, selector: str) -> None:
-    """Click an element of the panel with a real (WebDriver) click."""
-    element = browser.wait(lambda: panel_query(browser, selector), 30, selector)
-    browser.click(element)
+    """Click an element of the panel with a real (WebDriver) click.
+
+    Live updates re-render parts of the panel, so an element found a moment ago can
+    be gone ("stale") when the click arrives: find it again and retry, as a person's
+    click simply lands on the re-rendered button.
+    """
+
+    def found_and_clicked() -> bool:
+        element = panel_query(browser, selector)
+        if not element:
+            return False
+        try:
+            browser.click(element)
+        except WebDriverError as err:
+            if "stale element" not in str(err):
+                raise
+            return False
+        return True
+
+    browser.wait(found_and_clicked, 30, selector)
 
 
 @pytest.mark.timeout(600)
