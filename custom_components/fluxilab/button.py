@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import cast
 
 from homeassistant.components.button import (
     ButtonDeviceClass,
@@ -32,7 +31,7 @@ def _engine(device: FluxiLabDevice) -> AccessEngine:
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="access_engine_missing"
         )
-    return cast(AccessEngine, engine)
+    return engine
 
 
 async def _record_maintenance(device: FluxiLabDevice) -> None:

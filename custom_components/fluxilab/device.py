@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 import json
 import time
-from typing import Any, Protocol
+from typing import Any
 import uuid
 
 from homeassistant.components import mqtt
@@ -28,6 +28,7 @@ from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from .access.engine import ACCESS_ENGINE, AccessEngine
 from .backfill import ChannelStatistic, DeviceBacklog
 from .const import (
     ATTR_FLUXILAB_DEVICE,
@@ -72,6 +73,7 @@ from .protocol.security import (
     seal,
 )
 from .protocol.topics import STATUS_OFFLINE, STATUS_ONLINE, Channel, DeviceTopics
+from .repairs import async_create_key_changed_issue
 
 type FluxiLabConfigEntry = ConfigEntry[FluxiLabDevice]
 
@@ -81,36 +83,9 @@ CHANNEL_PLATFORMS = (Platform.SENSOR, Platform.BINARY_SENSOR)
 MAX_ACK_SEQS = 10 * MAX_BACKLOG_BATCH
 
 
-class AccessHandler(Protocol):
-    """What the device runtime needs from the access-control engine."""
-
-    async def async_handle_request(
-        self, device: FluxiLabDevice, request: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Decide an access request; return the reply body."""
-
-    async def async_handle_record(
-        self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
-    ) -> None:
-        """Take an access record the device buffered (or sent late)."""
-
-    async def async_device_added(self, device: FluxiLabDevice) -> None:
-        """Start following a device."""
-
-    async def async_device_removed(self, device: FluxiLabDevice) -> None:
-        """Stop following a device."""
-
-
-def access_engine(hass: HomeAssistant) -> AccessHandler | None:
-    """Return the access-control engine, or None when it is not set up."""
-    try:
-        from .access import (  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
-            ACCESS_ENGINE,
-        )
-    except ImportError:
-        return None
-    engine: AccessHandler | None = hass.data.get(ACCESS_ENGINE)
-    return engine
+def access_engine(hass: HomeAssistant) -> AccessEngine | None:
+    """Return the access-control engine (set up by async_setup before any device)."""
+    return hass.data.get(ACCESS_ENGINE)
 
 
 class FluxiLabDevice:
@@ -474,12 +449,6 @@ class FluxiLabDevice:
         )
         if confirmed is not None:
             self._fire_device_event("key_changed")
-        try:
-            from .repairs import (  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
-                async_create_key_changed_issue,
-            )
-        except ImportError:
-            return
         async_create_key_changed_issue(self.hass, self.entry, key)
 
     def _update_registry(self, announce: dict[str, Any]) -> None:
@@ -628,7 +597,7 @@ class FluxiLabDevice:
         )
 
     async def _async_answer(
-        self, engine: AccessHandler, request: dict[str, Any]
+        self, engine: AccessEngine, request: dict[str, Any]
     ) -> None:
         try:
             reply = await engine.async_handle_request(self, request)

@@ -6,13 +6,16 @@ from datetime import timedelta
 import json
 import time
 from typing import Any
-from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -36,6 +39,7 @@ from custom_components.fluxilab.protocol.security import (
     seal,
 )
 from custom_components.fluxilab.protocol.topics import Channel
+from custom_components.fluxilab.repairs import key_issue_id
 
 from .conftest import DEVICE_ID
 
@@ -334,15 +338,14 @@ async def test_changed_key_is_not_trusted(
     events = async_capture_events(hass, EVENT_DEVICE)
     impostor = KeyPair.generate()
     announce["key"] = impostor.public_b64
-    create_issue = MagicMock()
-    repairs = MagicMock(async_create_key_changed_issue=create_issue)
-    with patch.dict("sys.modules", {"custom_components.fluxilab.repairs": repairs}):
-        await bring_online(hass, announce)
+    await bring_online(hass, announce)
     runtime = init_integration.runtime_data
     assert runtime.keys is None
     assert init_integration.data[CONF_PENDING_KEY] == impostor.public_b64
     assert init_integration.data[CONF_DEVICE_KEY] == device_keys.public_b64
-    create_issue.assert_called_once_with(hass, init_integration, impostor.public_b64)
+    # The admin is told through a repair issue.
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, key_issue_id(init_integration))
+    assert issue is not None
     assert [e.data["type"] for e in events] == ["key_changed"]
     # Nothing the device sends is trusted now, whoever signed it.
     await send_sealed(
