@@ -12,11 +12,15 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .device import FluxiLabConfigEntry, FluxiLabDevice
-from .entity import FluxiLabEntity
+from .entity import (
+    FluxiLabChannelEntity,
+    FluxiLabEntity,
+    async_setup_channel_entities,
+)
 from .protocol.schemas import ValueType
 
 PARALLEL_UPDATES = 0
@@ -88,22 +92,14 @@ async def async_setup_entry(
     async_add_entities(
         FluxiLabBinarySensor(device, description) for description in BINARY_SENSORS
     )
-    created: set[str] = set()
-
-    @callback
-    def _add_channels() -> None:
-        new = [
-            channel
-            for channel in device.enabled_channels
-            if channel["type"] == ValueType.BOOL and channel["key"] not in created
-        ]
-        created.update(channel["key"] for channel in new)
-        async_add_entities(
-            FluxiLabChannelBinarySensor(device, channel, created) for channel in new
-        )
-
-    _add_channels()
-    entry.async_on_unload(device.async_add_channel_listener(_add_channels))
+    async_setup_channel_entities(
+        entry,
+        frozenset({ValueType.BOOL}),
+        lambda device, channel, created: FluxiLabChannelBinarySensor(
+            device, channel_description(channel), channel, created
+        ),
+        async_add_entities,
+    )
 
 
 class FluxiLabBinarySensor(FluxiLabEntity, BinarySensorEntity):
@@ -125,23 +121,5 @@ class FluxiLabBinarySensor(FluxiLabEntity, BinarySensorEntity):
         return (self.available, self.is_on)
 
 
-class FluxiLabChannelBinarySensor(FluxiLabBinarySensor):
+class FluxiLabChannelBinarySensor(FluxiLabChannelEntity, FluxiLabBinarySensor):
     """A bool telemetry channel the device announced."""
-
-    def __init__(
-        self, device: FluxiLabDevice, channel: dict[str, Any], created: set[str]
-    ) -> None:
-        """Describe the entity from the announced channel."""
-        super().__init__(device, channel_description(channel))
-        self._created = created
-        if self.entity_description.translation_key is None:
-            self._attr_name = channel["name"]
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while offline or once the device stops announcing it."""
-        return self.device.channel_available(self.entity_description.key)
-
-    async def async_will_remove_from_hass(self) -> None:
-        """Let the channel be created again if the device announces it later."""
-        self._created.discard(self.entity_description.key)

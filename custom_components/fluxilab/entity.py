@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from homeassistant.core import callback
@@ -9,7 +10,8 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import DOMAIN, MANUFACTURER
-from .device import FluxiLabDevice
+from .device import FluxiLabConfigEntry, FluxiLabDevice
+from .protocol.schemas import ValueType
 
 
 class FluxiLabEntity(Entity):
@@ -55,3 +57,57 @@ class FluxiLabEntity(Entity):
         if (shown := self._shown()) != self._written:
             self._written = shown
             self.async_write_ha_state()
+
+
+class FluxiLabChannelEntity(FluxiLabEntity):
+    """An entity for a telemetry channel the device announced, made at run time.
+
+    Listed before the platform's entity class so that its availability wins.
+    """
+
+    def __init__(
+        self,
+        device: FluxiLabDevice,
+        description: EntityDescription,
+        channel: dict[str, Any],
+        created: set[str],
+    ) -> None:
+        """Describe the entity from the announced channel."""
+        super().__init__(device, description)
+        self._created = created
+        if description.translation_key is None:
+            self._attr_name = channel["name"]
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while offline or once the device stops announcing it."""
+        return self.device.channel_available(self.entity_description.key)
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Let the channel be created again if the device announces it later."""
+        self._created.discard(self.entity_description.key)
+
+
+@callback
+def async_setup_channel_entities(
+    entry: FluxiLabConfigEntry,
+    types: frozenset[ValueType],
+    make: Callable[[FluxiLabDevice, dict[str, Any], set[str]], Entity],
+    add: Callable[[Iterable[Entity]], None],
+) -> None:
+    """Add an entity per enabled channel of ``types`` now and whenever one appears."""
+    device = entry.runtime_data
+    created: set[str] = set()
+
+    @callback
+    def _add_channels() -> None:
+        new = [
+            channel
+            for channel in device.enabled_channels
+            if channel["type"] in types and channel["key"] not in created
+        ]
+        created.update(channel["key"] for channel in new)
+        add(make(device, channel, created) for channel in new)
+
+    _add_channels()
+    entry.async_on_unload(device.async_add_channel_listener(_add_channels))

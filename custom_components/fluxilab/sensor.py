@@ -13,12 +13,16 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import UnitOfTime
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .device import FluxiLabConfigEntry, FluxiLabDevice
-from .entity import FluxiLabEntity
+from .entity import (
+    FluxiLabChannelEntity,
+    FluxiLabEntity,
+    async_setup_channel_entities,
+)
 from .protocol.schemas import ValueType
 
 PARALLEL_UPDATES = 0
@@ -97,23 +101,14 @@ async def async_setup_entry(
     """Create the device's sensors, and one per numeric channel as they appear."""
     device = entry.runtime_data
     async_add_entities(FluxiLabSensor(device, description) for description in SENSORS)
-    created: set[str] = set()
-
-    @callback
-    def _add_channels() -> None:
-        new = [
-            channel
-            for channel in device.enabled_channels
-            if channel["type"] in (ValueType.INT, ValueType.FLOAT)
-            and channel["key"] not in created
-        ]
-        created.update(channel["key"] for channel in new)
-        async_add_entities(
-            FluxiLabChannelSensor(device, channel, created) for channel in new
-        )
-
-    _add_channels()
-    entry.async_on_unload(device.async_add_channel_listener(_add_channels))
+    async_setup_channel_entities(
+        entry,
+        frozenset({ValueType.INT, ValueType.FLOAT}),
+        lambda device, channel, created: FluxiLabChannelSensor(
+            device, channel_description(channel), channel, created
+        ),
+        async_add_entities,
+    )
 
 
 class FluxiLabSensor(FluxiLabEntity, SensorEntity):
@@ -130,23 +125,5 @@ class FluxiLabSensor(FluxiLabEntity, SensorEntity):
         return (self.available, self.native_value)
 
 
-class FluxiLabChannelSensor(FluxiLabSensor):
+class FluxiLabChannelSensor(FluxiLabChannelEntity, FluxiLabSensor):
     """A numeric telemetry channel the device announced."""
-
-    def __init__(
-        self, device: FluxiLabDevice, channel: dict[str, Any], created: set[str]
-    ) -> None:
-        """Describe the entity from the announced channel."""
-        super().__init__(device, channel_description(channel))
-        self._created = created
-        if self.entity_description.translation_key is None:
-            self._attr_name = channel["name"]
-
-    @property
-    def available(self) -> bool:
-        """Unavailable while offline or once the device stops announcing it."""
-        return self.device.channel_available(self.entity_description.key)
-
-    async def async_will_remove_from_hass(self) -> None:
-        """Let the channel be created again if the device announces it later."""
-        self._created.discard(self.entity_description.key)
