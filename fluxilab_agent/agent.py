@@ -627,12 +627,12 @@ class Agent:
         self._background(self.handle_card(card))
 
     async def _ask_hub(
-        self, action: AccessAction, **fields: Any
+        self, action: AccessAction, *, request_id: str | None = None, **fields: Any
     ) -> dict[str, Any] | None:
         """Send an access request; the signed reply, or None (offline, timeout)."""
         if self.keys is None or not self.connected:
             return None
-        request_id = uuid.uuid4().hex[:16]
+        request_id = request_id or uuid.uuid4().hex[:16]
         body = ACCESS_REQUEST_SCHEMA(
             {"id": request_id, "action": action.value}
             | {k: v for k, v in fields.items() if v is not None}
@@ -693,8 +693,14 @@ class Agent:
                 }
             )
             return self._decided(decision)
+        # If the hub decided but its reply was lost, this id lets it merge the
+        # offline decision recorded below with its own instead of counting it twice.
+        request_id = uuid.uuid4().hex[:16]
         reply = await self._ask_hub(
-            AccessAction.SESSION_START, card=card, member_id=member_id
+            AccessAction.SESSION_START,
+            request_id=request_id,
+            card=card,
+            member_id=member_id,
         )
         if reply is not None:
             decision = AccessDecision(
@@ -722,6 +728,7 @@ class Agent:
         self.record_access(
             {
                 "action": AccessAction.SESSION_START.value,
+                "request_id": request_id,
                 "card": card,
                 "member_id": decision.member_id,
                 "granted": decision.granted,
@@ -807,7 +814,7 @@ class Agent:
 
     async def _session_event(self, session: Session, action: AccessAction) -> None:
         """Tell the hub about a running session: live, or as a buffered record."""
-        fields = {
+        fields: dict[str, Any] = {
             "session_id": session.id,
             "duration": session.duration(),
             "card": session.card,

@@ -418,8 +418,10 @@ async def test_access_sessions_online_offline_and_login(
 
     # The hub stops answering: decisions come from the mirror, marked offline.
     hub.policy = None
+    asked = len(hub.requests)
     offline = await agent.handle_card("CARD-1")
     assert (offline.granted, offline.offline, offline.member_id) == (True, True, "m-1")
+    unanswered = hub.requests[asked]
     assert relay.state is True
     await agent.handle_card("CARD-1")
     unknown = await agent.handle_card("UNKNOWN")
@@ -431,6 +433,15 @@ async def test_access_sessions_online_offline_and_login(
         lambda: sum(r.get("kind") == "access" for r in hub.seen.values()) == 4,
         what="the offline access records at the hub",
     )
+    # The offline start carries the id of the request the hub never answered, so a
+    # hub that did decide (its reply lost) can merge instead of counting it twice.
+    assert unanswered["action"] == "session_start"
+    offline_starts = [
+        r["event"]
+        for r in hub.seen.values()
+        if r.get("kind") == "access" and r["event"]["action"] == "session_start"
+    ]
+    assert unanswered["id"] in {event.get("request_id") for event in offline_starts}
 
     # Blocked: denied locally, never asks the hub.
     hub.policy = None
