@@ -380,7 +380,7 @@ class Agent:
             return
         try:
             envelope = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             self._reject(channel.value, "malformed", "not JSON")
             return
         try:
@@ -419,7 +419,7 @@ class Agent:
         try:
             key = HUB_ANNOUNCE_SCHEMA(json.loads(payload))["key"]
             parse_public_key(key)
-        except (ValueError, vol.Invalid) as err:
+        except (ValueError, RecursionError, vol.Invalid) as err:
             self._reject("hub_announce", "invalid", str(err))
             return
         if key == self.hub_key:

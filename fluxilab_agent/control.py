@@ -72,7 +72,7 @@ class ControlServer:
                 if not isinstance(request, dict):
                     raise TypeError("not an object")
                 reply = await self.handle(request)
-            except (ValueError, TypeError, KeyError) as err:
+            except (ValueError, TypeError, KeyError, RecursionError) as err:
                 reply = {"ok": False, "error": f"bad request: {err}"}
             writer.write(json.dumps(reply, default=str).encode() + b"\n")
             await writer.drain()

@@ -309,12 +309,6 @@ def _is_pinned_announce(payload: bytes, pinned: str) -> bool:
     return bool(key == pinned)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="agent.py catches ValueError around json.loads only: JSON nested deeper "
-    "than the recursion limit raises RecursionError out of the message handler",
-)
 def test_deeply_nested_json_is_refused(agent: Agent) -> None:
     """A payload nested deeper than the decoder's recursion limit is counted."""
     fire(agent, agent.topics.topic(Channel.COMMAND), b"[" * 100_000)
