@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
 
-from custom_components.fluxilab.const import LOGGER
+from custom_components.fluxilab.repairs import (
+    async_create_maintenance_issue,
+    async_delete_maintenance_issue,
+)
 
 from .const import CONF_MAINTENANCE_INTERVAL
 from .history import DeviceUsage
@@ -66,14 +69,6 @@ def publish(
         maintenance_due=due,
     )
     if due == was_due:
-        return
-    try:
-        from custom_components.fluxilab.repairs import (  # type: ignore[import-not-found,attr-defined,unused-ignore]  # noqa: PLC0415
-            async_create_maintenance_issue,
-            async_delete_maintenance_issue,
-        )
-    except ImportError:
-        LOGGER.debug("Repairs are not available: no maintenance issue")
         return
     if due:
         async_create_maintenance_issue(hass, device.entry, description(machine_type))

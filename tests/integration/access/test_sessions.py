@@ -9,6 +9,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_mqtt_message,
@@ -17,9 +18,10 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.fluxilab.access import AccessEngine
-from custom_components.fluxilab.const import EVENT_ACCESS
+from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
 from custom_components.fluxilab.device import FluxiLabDevice
 from custom_components.fluxilab.protocol.security import KeyPair
+from custom_components.fluxilab.repairs import maintenance_issue_id
 
 from .conftest import MACHINE_TYPE, credential_sets
 
@@ -203,11 +205,16 @@ async def test_maintenance_due_and_reset(
         False,
     )
     assert device.maintenance_due is True
+    issues = ir.async_get(hass)
+    assert (
+        issues.async_get_issue(DOMAIN, maintenance_issue_id(device.entry)) is not None
+    )
     reply = await engine.async_handle_request(
         device, {"id": "m", "action": "maintenance", "card": CARD}
     )
     assert (reply["granted"], reply["reason"]) == (True, "maintenance_recorded")
     assert device.maintenance_due is False
+    assert issues.async_get_issue(DOMAIN, maintenance_issue_id(device.entry)) is None
     assert device.hours_to_maintenance == 2.0
     await hass.async_block_till_done()
     assert events[-1].data["type"] == "maintenance_recorded"
