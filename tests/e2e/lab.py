@@ -259,6 +259,23 @@ def adopt(admin: HassClient, device_ids: set[str], timeout: float = 90.0) -> Non
     wait_until(_confirm, timeout, f"discovery of {sorted(device_ids)}")
 
 
+def wait_running(admin: HassClient, agent: Any, device_id: str) -> None:
+    """Wait until the device is paired and Home Assistant runs it (shows it online).
+
+    Adoption creates the entry a moment before Home Assistant subscribes to the
+    device; a request sent in between gets no answer and is decided offline.
+    """
+    wait_until(lambda: agent.status(device_id)["status"]["paired"], 30, "pairing")
+    connectivity = wait_until(
+        lambda: entity_ids(admin, device_id).get(f"{device_id}_connectivity"),
+        30,
+        "the connectivity sensor",
+    )
+    wait_until(
+        lambda: admin.states()[connectivity]["state"] == "on", 30, "the device online"
+    )
+
+
 CONFIGURATION = """
 homeassistant:
   name: FluxiLab lab test

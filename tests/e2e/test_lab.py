@@ -11,7 +11,14 @@ from __future__ import annotations
 import json
 
 from tests.e2e.conftest import Lab
-from tests.e2e.lab import adopt, audit, entity_ids, ha_device, wait_until
+from tests.e2e.lab import (
+    adopt,
+    audit,
+    entity_ids,
+    ha_device,
+    wait_running,
+    wait_until,
+)
 
 DEVICE = "sim-hood-1"
 CARD = "04A1B2C3"
@@ -45,7 +52,7 @@ def test_agent_adopted_telemetry_and_card_swipe(lab: Lab) -> None:
     assert admin.states()[face_velocity]["attributes"]["unit_of_measurement"] == "m/s"
 
     # The paired device answers to cards: a member and an authorization via services.
-    wait_until(lambda: agent.status(DEVICE)["status"]["paired"], 30, "pairing")
+    wait_running(admin, agent, DEVICE)
     member = admin.call(
         "fluxilab",
         "add_member",

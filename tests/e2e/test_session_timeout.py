@@ -27,9 +27,9 @@ from tests.e2e.lab import (
     adopt,
     audit,
     create_machine_type,
-    entity_ids,
     ha_device,
     set_machine_type,
+    wait_running,
     wait_until,
 )
 
@@ -91,16 +91,7 @@ def test_session_closed_on_timeout_then_reconciled(lab: Lab) -> None:
     agent = lab.agent("sim", devices=1)
     agent.start()
     adopt(admin, {DEVICE})
-    wait_until(lambda: agent.status(DEVICE)["status"]["paired"], 30, "pairing")
-    # The hub answers requests once it runs the device (adoption alone is earlier).
-    connectivity = wait_until(
-        lambda: entity_ids(admin, DEVICE).get(f"{DEVICE}_connectivity"),
-        30,
-        "the connectivity sensor",
-    )
-    wait_until(
-        lambda: admin.states()[connectivity]["state"] == "on", 30, "the device online"
-    )
+    wait_running(admin, agent, DEVICE)
     type_id = create_machine_type(
         admin, name="Short sessions", session_timeout=TIMEOUT, grace_period=GRACE
     )
