@@ -1,4 +1,4 @@
-"""Snapshots of the binary sensor entities of an announced device with telemetry."""
+"""Snapshots of the sensor and binary sensor entities of a device with telemetry."""
 
 from __future__ import annotations
 
@@ -32,8 +32,10 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
 async def test_entities(
     hass: HomeAssistant,
+    platform: Platform,
     mqtt_mock: MqttMockHAClient,
     mock_config_entry: MockConfigEntry,
     announce: dict[str, Any],
@@ -64,7 +66,7 @@ async def test_entities(
         },
     ]
     mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.fluxilab.PLATFORMS", [Platform.BINARY_SENSOR]):
+    with patch("custom_components.fluxilab.PLATFORMS", [platform]):
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await bring_online(hass, announce)
     values = {
