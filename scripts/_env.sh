@@ -10,12 +10,15 @@
 FLUXILAB_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 FLUXILAB_CACHE="${FLUXILAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fluxilab}"
 FLUXILAB_ROOT="$FLUXILAB_CACHE/sid-root"
-# Packages the sid root needs: the interpreter, TLS roots, the broker for tests and
-# the live system, a compiler for the few HA requirements that build from source, and
-# a PostgreSQL server that the recorder tests start on their own, and Chromium with its
-# driver for the panel's browser tests. Roots built before a package was added here
-# get it from scripts/bootstrap.
-FLUXILAB_ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,ca-certificates,mosquitto,build-essential,postgresql,chromium,chromium-driver"
+# Packages the sid root needs. debootstrap installs the base (the interpreter, TLS
+# roots, the broker for tests and the live system, a compiler for the few HA
+# requirements that build from source); the extras (a PostgreSQL server that the
+# recorder tests start, Chromium and its driver for the panel's browser tests) go in
+# afterwards with apt inside the root: Chromium's desktop dependencies (dconf) fail
+# to configure in debootstrap's base stage. Roots built before a package was added
+# here get it from scripts/bootstrap.
+FLUXILAB_ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,ca-certificates,mosquitto,build-essential"
+FLUXILAB_ROOT_EXTRA_PACKAGES="postgresql,chromium,chromium-driver"
 FLUXILAB_MIN_PY="3.14.2"
 # Edge-agent side: the Python that Raspberry Pi OS ships.
 FLUXILAB_AGENT_PY="${FLUXILAB_AGENT_PY:-python3.11}"
