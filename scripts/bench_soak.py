@@ -21,8 +21,10 @@ reply received) per minute as percentiles. Prints a table and a JSON document.
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 import json
 from pathlib import Path
+import re
 import statistics
 import sys
 import tempfile
@@ -34,9 +36,11 @@ import uuid
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import CHANNELS, COUNTER_MANIFEST, Bench
+from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
 import psutil
 
 from fluxilab_protocol.security import open_envelope
+from tests.mosquitto import free_port
 
 TIMEOUT = 5.0
 """Seconds after which an unanswered swipe counts as a timeout."""
@@ -118,7 +122,33 @@ class Soak(Bench):
         """Add the seeding helper; assign the machine type to every device."""
         super().write_config()
         config = self.config / "configuration.yaml"
-        config.write_text(config.read_text() + "bench_soak:\n")
+        text, port = config.read_text(), free_port()
+        # HA 2026.10 migrates YAML http settings into a *pending* config and, unless
+        # someone confirms it in the UI, reverts and restarts after five minutes.
+        # Stored as the stable config instead, they simply apply.
+        text = re.sub(r"http:\n(  .*\n)+", "", text)
+        config.write_text(text + "bench_soak:\n")
+        (self.config / ".storage" / "http").write_text(
+            json.dumps(
+                {
+                    "version": 2,
+                    "minor_version": 2,
+                    "key": "http",
+                    "data": {
+                        "stable": {
+                            **HTTP_STORAGE_SCHEMA({}),
+                            "server_host": ["127.0.0.1"],
+                            "server_port": port,
+                            "created_at": datetime.now(UTC).isoformat(),
+                            "error": None,
+                            "error_message": None,
+                        },
+                        "pending": None,
+                        "yaml_migration_done": True,
+                    },
+                }
+            )
+        )
         helper = self.config / "custom_components" / "bench_soak"
         helper.mkdir()
         manifest = {
