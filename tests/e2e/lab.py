@@ -428,6 +428,32 @@ class AgentProcess:
             cwd=REPO,
         )
         log.close()
+        # Return only once the agent answers on its control socket: a big buffer
+        # to open can delay it, and every caller talks to it next.
+        wait_until(self._answers, 60, "the agent's control socket")
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if (code := self.process.poll()) is not None:
+            log = self.data_dir / f"agent-{self.runs}.log"
+            raise AssertionError(
+                f"the agent exited with {code}: {log.read_text()[-2000:]}"
+            )
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fluxilab_agent",
+                "status",
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            capture_output=True,
+            check=False,
+            cwd=REPO,
+            timeout=30,
+        )
+        return result.returncode == 0
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop it (SIGTERM: publishes offline and closes the buffer)."""
