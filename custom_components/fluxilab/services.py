@@ -86,7 +86,9 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
     if "pin" in data and not is_self:
         # Not even an admin sets another member's PIN after creation.
         raise Unauthorized(context=call.context)
-    if not is_self:
+    if not is_self or "user_id" in data:
+        # Which Home Assistant user a member is decides whose rights a login gets:
+        # only managers link accounts, or a member could take over another's link.
         await _require_manager(engine, call)
     await engine.members.async_update_item(member["id"], data)
     return None

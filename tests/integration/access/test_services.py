@@ -143,6 +143,15 @@ async def test_pin_only_by_its_member(
             {"member_id": other["id"], "name": "X"},
             hass_read_only_user,
         )
+    # Nor may a member re-link their own profile to another Home Assistant user.
+    with pytest.raises(Unauthorized):
+        await call(
+            hass,
+            "update_member",
+            {"member_id": own["id"], "user_id": hass_admin_user.id},
+            hass_read_only_user,
+        )
+    assert engine.members.data[own["id"]]["user_id"] == hass_read_only_user.id
 
 
 async def test_cannot_delete_self(
