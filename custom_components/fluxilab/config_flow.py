@@ -55,7 +55,7 @@ from .protocol.fabomatic import (
 )
 from .protocol.schemas import ANNOUNCE_SCHEMA
 from .protocol.security import parse_public_key
-from .protocol.topics import Channel, valid_base_topic, valid_device_id
+from .protocol.topics import HUB_SEGMENT, Channel, valid_base_topic, valid_device_id
 
 OPTION_KEYS = (
     CONF_MACHINE_TYPE,
@@ -92,6 +92,9 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_fabomatic(discovery_info)
         suffix = f"/{Channel.ANNOUNCE.value}"
         base, _, device_id = discovery_info.topic.removesuffix(suffix).rpartition("/")
+        if device_id == HUB_SEGMENT:
+            # The hub's own retained key announcement matches the same wildcard.
+            return self.async_abort(reason="not_a_device")
         if not discovery_info.payload:
             return self.async_abort(reason="invalid_discovery_info")
         try:

@@ -144,6 +144,23 @@ async def test_invalid_announcements_abort(
     assert result["reason"] == "invalid_discovery_info"
 
 
+async def test_hub_announcement_is_not_a_device(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hub's retained key matches the discovery wildcard; it is skipped quietly."""
+    hub = await async_get_hub_keys(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_MQTT},
+        data=_discovery(
+            json.dumps({"v": 1, "key": hub.public_b64}), "fluxilab/_hub/announce"
+        ),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_a_device"
+    assert "Ignoring invalid announcement" not in caplog.text
+
+
 @pytest.mark.parametrize("payload", ["", "{not json", "[]"])
 async def test_garbage_announcements_abort(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, payload: str
