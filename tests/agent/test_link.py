@@ -64,6 +64,9 @@ def test_connect_announces_and_goes_online(
     link.start()
     try:
         assert link.connected.wait(10)
+        sock = link.client.socket()
+        assert isinstance(sock, socket.socket)
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         announce = json.dumps(ANNOUNCE, separators=(",", ":")).encode()
         observer.wait_for(TOPICS.topic(Channel.ANNOUNCE), announce)
         observer.wait_for(TOPICS.topic(Channel.STATUS), b"online")
