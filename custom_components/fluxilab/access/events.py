@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from custom_components.fluxilab.const import (
@@ -17,6 +17,7 @@ from custom_components.fluxilab.const import (
     ATTR_REASON,
     ATTR_SESSION_ID,
     ATTR_TYPE,
+    ATTR_USER_ID,
     DOMAIN,
     EVENT_ACCESS,
     EVENT_TYPES,
@@ -49,13 +50,19 @@ def fire_access_event(
     duration: float | None = None,
     ts: float | None = None,
 ) -> dict[str, Any]:
-    """Fire fluxilab_access, show it on the device's event entity, return the data."""
+    """Fire fluxilab_access, show it on the device's event entity, return the data.
+
+    The member's linked Home Assistant user is named in the data and is the event's
+    context user, so the logbook and automations see who did it.
+    """
+    user_id = member.get("user_id") if member else None
     data: dict[str, Any] = {
         ATTR_TYPE: event_type.value,
         ATTR_FLUXILAB_DEVICE: device.device_id,
         "device_id": ha_device_id(hass, device),
         ATTR_MEMBER_ID: member["id"] if member else None,
         ATTR_MEMBER_NAME: member["name"] if member else None,
+        ATTR_USER_ID: user_id,
         ATTR_CARD: card,
         ATTR_REASON: reason,
         ATTR_BUFFERED: buffered,
@@ -63,7 +70,7 @@ def fire_access_event(
         ATTR_DURATION: duration,
         "ts": ts,
     }
-    hass.bus.async_fire(EVENT_ACCESS, data)
+    hass.bus.async_fire(EVENT_ACCESS, data, context=Context(user_id=user_id))
     if event_type.value in EVENT_TYPES:
         device.async_access_event(event_type.value, data)
     return data

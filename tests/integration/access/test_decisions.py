@@ -43,6 +43,31 @@ async def check(
     )
 
 
+async def test_event_names_the_members_ha_user(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    hass_read_only_user: Any,
+) -> None:
+    """A linked member's HA user is in the event and is its context user."""
+    events = async_capture_events(hass, EVENT_ACCESS)
+    await engine.members.async_create_item(
+        {
+            "name": "Grace Hopper",
+            "cards": ["04EEFF00"],
+            "user_id": hass_read_only_user.id,
+        }
+    )
+    await check(engine, device, card="04EEFF00")
+    await hass.async_block_till_done()
+    assert events[-1].data["user_id"] == hass_read_only_user.id
+    assert events[-1].context.user_id == hass_read_only_user.id
+    await check(engine, device, card="04DEAD00")
+    await hass.async_block_till_done()
+    assert events[-1].data["user_id"] is None
+    assert events[-1].context.user_id is None
+
+
 @pytest.fixture(autouse=True)
 def safe_airflow(device: FluxiLabDevice) -> None:
     """Face velocity inside the fumehood type's limit unless a test lowers it."""
@@ -72,6 +97,7 @@ async def test_granted_reply_and_event(
         "device_id": ha_device_id,
         "member_id": member["id"],
         "member_name": "Ada Lovelace",
+        "user_id": None,
         "card": CARD,
         "reason": "granted",
         "buffered": False,
