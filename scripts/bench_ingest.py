@@ -43,6 +43,7 @@ import uuid
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA  # noqa: E402
 import paho.mqtt.client as paho  # noqa: E402
 import psutil  # noqa: E402
 
@@ -72,8 +73,11 @@ COUNTER_MANIFEST = {
 }
 COUNTER_MODULE = '''"""Count sensor state changes per integration; report them over MQTT."""
 
+import ctypes
+import gc
 import json
 import re
+import sys
 
 from homeassistant.components import mqtt
 from homeassistant.const import EVENT_STATE_CHANGED
@@ -119,6 +123,16 @@ async def async_setup(hass: HomeAssistant, config: dict) -> bool:
                 continue
             platform = entry.platform if entry else "other"
             ready[platform] = ready.get(platform, 0) + 1
+        memory = {}
+        if request.get("memory"):
+            # Python's own live allocations: flat while RSS climbs means the growth
+            # is memory the C allocator keeps, not objects anyone still holds.
+            memory["python_blocks"] = sys.getallocatedblocks()
+            memory["gc_objects"] = len(gc.get_objects())
+            if request.get("trim"):
+                # Hand free heap pages back to the kernel (glibc): what RSS drops
+                # by was retained by the allocator, not leaked.
+                memory["trimmed"] = bool(ctypes.CDLL(None).malloc_trim(0))
         prefix = request.get("prefix")
         ids = {
             entry.unique_id: entry.entity_id
@@ -135,6 +149,7 @@ async def async_setup(hass: HomeAssistant, config: dict) -> bool:
                     "counts": counts,
                     "ready": ready,
                     "ids": ids,
+                    "memory": memory,
                 }
             ),
         )
@@ -250,8 +265,31 @@ class Bench:
             "homeassistant:\n  name: Bench\n  time_zone: UTC\n  unit_system: metric\n"
             "  latitude: 45.0\n  longitude: 7.6\n  elevation: 0\n"
             "recorder:\nlogger:\n  default: warning\nbench_counter:\n"
-            # Off port 8123, which a live system on this machine may hold.
-            f"http:\n  server_host: 127.0.0.1\n  server_port: {free_port()}\n"
+        )
+        # Off port 8123, which a live system on this machine may hold. HA 2026.10
+        # migrates YAML http settings into a *pending* config and, unless someone
+        # confirms it in the UI, reverts and restarts after five minutes; stored as
+        # the stable config they simply apply.
+        (storage_dir / "http").write_text(
+            json.dumps(
+                {
+                    "version": 2,
+                    "minor_version": 2,
+                    "key": "http",
+                    "data": {
+                        "stable": {
+                            **HTTP_STORAGE_SCHEMA({}),
+                            "server_host": ["127.0.0.1"],
+                            "server_port": free_port(),
+                            "created_at": now_iso(),
+                            "error": None,
+                            "error_message": None,
+                        },
+                        "pending": None,
+                        "yaml_migration_done": True,
+                    },
+                }
+            )
         )
         components = self.config / "custom_components"
         components.mkdir()
@@ -394,10 +432,12 @@ class Bench:
             # Counted, not verified: the publisher's CPU is not what we measure.
             device.acked.update(json.loads(msg.payload)["body"]["seqs"])
 
-    def report(self, prefix: str | None = None, timeout: float = 30.0) -> dict:
-        """Ask the helper integration for its counts."""
+    def report(
+        self, prefix: str | None = None, timeout: float = 30.0, **extra: Any
+    ) -> dict:
+        """Ask the helper integration for its counts (``memory``/``trim`` too)."""
         request_id = uuid.uuid4().hex
-        self.publish("bench/request", {"id": request_id, "prefix": prefix})
+        self.publish("bench/request", {"id": request_id, "prefix": prefix, **extra})
         deadline = time.monotonic() + timeout
         with self.report_event:
             while request_id not in self.reports:

@@ -21,10 +21,8 @@ reply received) per minute as percentiles. Prints a table and a JSON document.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 import json
 from pathlib import Path
-import re
 import statistics
 import sys
 import tempfile
@@ -36,11 +34,9 @@ import uuid
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import CHANNELS, COUNTER_MANIFEST, Bench
-from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
 import psutil
 
 from fluxilab_protocol.security import open_envelope
-from tests.mosquitto import free_port
 
 TIMEOUT = 5.0
 """Seconds after which an unanswered swipe counts as a timeout."""
@@ -122,33 +118,7 @@ class Soak(Bench):
         """Add the seeding helper; assign the machine type to every device."""
         super().write_config()
         config = self.config / "configuration.yaml"
-        text, port = config.read_text(), free_port()
-        # HA 2026.10 migrates YAML http settings into a *pending* config and, unless
-        # someone confirms it in the UI, reverts and restarts after five minutes.
-        # Stored as the stable config instead, they simply apply.
-        text = re.sub(r"http:\n(  .*\n)+", "", text)
-        config.write_text(text + "bench_soak:\n")
-        (self.config / ".storage" / "http").write_text(
-            json.dumps(
-                {
-                    "version": 2,
-                    "minor_version": 2,
-                    "key": "http",
-                    "data": {
-                        "stable": {
-                            **HTTP_STORAGE_SCHEMA({}),
-                            "server_host": ["127.0.0.1"],
-                            "server_port": port,
-                            "created_at": datetime.now(UTC).isoformat(),
-                            "error": None,
-                            "error_message": None,
-                        },
-                        "pending": None,
-                        "yaml_migration_done": True,
-                    },
-                }
-            )
-        )
+        config.write_text(config.read_text() + "bench_soak:\n")
         helper = self.config / "custom_components" / "bench_soak"
         helper.mkdir()
         manifest = {
@@ -230,7 +200,9 @@ class Soak(Bench):
         slots = 10  # every device publishes once a second, spread over 10 slots
         swipe_every = 1.0 / self.args.swipes
         before = self.count("fluxilab")
-        rss_samples = [{"minute": 0, **self.rss()}]
+        rss_samples = [
+            {"minute": 0, **self.rss(), **self.report(memory=True)["memory"]}
+        ]
         start = time.monotonic()
         sent = tick = swipes = timeouts = 0
         next_swipe = start
@@ -248,7 +220,13 @@ class Soak(Bench):
                     raise RuntimeError(
                         f"Home Assistant exited during the soak: {self.hass_log_tail()}"
                     )
-                rss_samples.append({"minute": round((now - start) / 60), **self.rss()})
+                rss_samples.append(
+                    {
+                        "minute": round((now - start) / 60),
+                        **self.rss(),
+                        **self.report(memory=True)["memory"],
+                    }
+                )
                 next_minute += 60.0
                 print(f"  minute {rss_samples[-1]}", file=sys.stderr)
             with self.lock:
@@ -260,6 +238,7 @@ class Soak(Bench):
                 time.sleep(delay)
         published = time.monotonic()
         rss_end_of_load = self.rss()
+        memory_end = self.report(memory=True)["memory"]
         # Drain: until everything is counted or the count stops moving.
         handled = self.count("fluxilab") - before
         while handled < sent:
@@ -275,6 +254,11 @@ class Soak(Bench):
         with self.lock:
             timeouts += len(self.pending)
             samples = list(self.latencies)
+        # What the allocator keeps: RSS before and after glibc's malloc_trim.
+        rss_before_trim = self.rss()["hass"]
+        self.report(memory=True, trim=True)
+        time.sleep(1.0)
+        rss_after_trim = self.rss()["hass"]
         acked = sum(len(device.acked) for device in self.devices)
         records = sum(device.seq for device in self.devices)
         per_minute = []
@@ -343,9 +327,15 @@ class Soak(Bench):
                         "minute": s["minute"],
                         "hass": round(s["hass"] / 2**20, 1),
                         "broker": round(s["broker"] / 2**20, 1),
+                        "python_blocks": s.get("python_blocks"),
+                        "gc_objects": s.get("gc_objects"),
                     }
                     for s in rss_samples
                 ],
+                "python_blocks_end": memory_end.get("python_blocks"),
+                "gc_objects_end": memory_end.get("gc_objects"),
+                "hass_after_drain": round(rss_before_trim / 2**20, 1),
+                "hass_after_malloc_trim": round(rss_after_trim / 2**20, 1),
             },
             "hass_cpu_percent": round(
                 100 * (self.cpu() - self.cpu_at_start) / (published - start), 1
