@@ -40,6 +40,11 @@ MIN_SESSION_CHECK_INTERVAL: Final = 1
 MAX_SESSION_CHECK_INTERVAL: Final = 3600
 
 
+SIGNAL_DEVICE_FREE: Final = f"{DOMAIN}_device_free"
+"""Dispatcher signal, argument our device id: a device in use became free (its last
+open session ended, or telemetry says it stopped working)."""
+
+
 CONF_MAINTENANCE_INTERVAL: Final = "maintenance_interval"
 """Per-device maintenance interval in usage hours (device options); overrides the
 machine type's."""

@@ -15,6 +15,7 @@ import uuid
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import collection
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -31,6 +32,7 @@ from .const import (
     DEFAULT_GRACE_PERIOD,
     DEFAULT_SESSION_TIMEOUT,
     MACHINE_TYPES_STORAGE_KEY,
+    SIGNAL_DEVICE_FREE,
     AccessEventType,
     Reason,
     SessionEnd,
@@ -76,6 +78,7 @@ class AccessEngine:
         self.devices: dict[str, FluxiLabDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
+        self._in_use: dict[str, bool] = {}
         self._member_cards: dict[str, set[str]] = {}
         self._timers: list[CALLBACK_TYPE] = []
         self._stale_timer: CALLBACK_TYPE | None = None
@@ -210,6 +213,7 @@ class AccessEngine:
         if (unsub := self._device_unsubs.pop(device.device_id, None)) is not None:
             unsub()
         self._online.pop(device.device_id, None)
+        self._in_use.pop(device.device_id, None)
         self.sync.forget(device.device_id)
         from custom_components.fluxilab.fabomatic import (  # noqa: PLC0415
             async_detach_board,
@@ -246,14 +250,19 @@ class AccessEngine:
         """Push in-use, current member, usage hours and maintenance state."""
         open_sessions = self.history.open_sessions(device.device_id)
         current = open_sessions[-1] if open_sessions else None
+        in_use = current is not None
         maintenance.publish(
             self.hass,
             device,
             self.machine_type_of(device),
             self.history.usage(device.device_id),
-            in_use=current is not None,
+            in_use=in_use,
             member_name=current["member_name"] if current else None,
         )
+        was_in_use = self._in_use.get(device.device_id, False)
+        self._in_use[device.device_id] = in_use
+        if was_in_use and not in_use:
+            async_dispatcher_send(self.hass, SIGNAL_DEVICE_FREE, device.device_id)
 
     # Requests -------------------------------------------------------------------
 

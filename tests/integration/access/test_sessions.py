@@ -8,8 +8,9 @@ import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_mqtt_message,
@@ -18,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.fluxilab.access import AccessEngine
+from custom_components.fluxilab.access.const import SIGNAL_DEVICE_FREE
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
 from custom_components.fluxilab.device import FluxiLabDevice
 from custom_components.fluxilab.protocol.security import KeyPair
@@ -71,6 +73,45 @@ async def test_session_start_heartbeat_stop(
         device, {"id": "d", "action": "session_heartbeat", "session_id": "s1"}
     )
     assert reply["reason"] == "session_unknown"
+
+
+async def test_device_free_signal_once_when_last_session_ends(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    """SIGNAL_DEVICE_FREE fires when the device goes from in use to free, once."""
+    device.values["face_velocity"] = 0.6
+    freed: list[str] = []
+
+    @callback
+    def _freed(device_id: str) -> None:
+        freed.append(device_id)
+
+    unsub = async_dispatcher_connect(hass, SIGNAL_DEVICE_FREE, _freed)
+    await member(engine)
+    for session_id in ("s1", "s2"):
+        await engine.async_handle_request(
+            device,
+            {
+                "id": session_id,
+                "action": "session_start",
+                "card": CARD,
+                "session_id": session_id,
+            },
+        )
+    assert freed == []
+    await engine.async_handle_request(
+        device, {"id": "x", "action": "session_stop", "session_id": "s1"}
+    )
+    assert freed == []  # s2 still runs
+    await engine.async_handle_request(
+        device, {"id": "y", "action": "session_stop", "session_id": "s2"}
+    )
+    await engine.async_handle_request(
+        device, {"id": "z", "action": "session_stop", "session_id": "s2"}
+    )
+    engine.publish_usage(device)
+    assert freed == [device.device_id]
+    unsub()
 
 
 async def test_buffered_records_merge(
