@@ -6,6 +6,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from .engine import ACCESS_ENGINE, AccessEngine
+from .notify import async_setup_notify_websocket
 from .websocket import async_setup_websocket
 
 __all__ = ["ACCESS_ENGINE", "AccessEngine", "async_setup_access"]
@@ -23,6 +24,7 @@ async def async_setup_access(hass: HomeAssistant) -> None:
     async_setup_websocket(
         hass, engine.members, engine.machine_types, engine.authorizations
     )
+    async_setup_notify_websocket(hass)
     from custom_components.fluxilab.services import (  # noqa: PLC0415
         async_setup_services,
     )

@@ -40,7 +40,7 @@ class HistoryData(TypedDict):
     unknown_cards: list[dict[str, Any]]
     usage: dict[str, DeviceUsage]
     generation: int
-    settings: dict[str, int]
+    settings: dict[str, Any]
 
 
 def _empty() -> HistoryData:

@@ -27,6 +27,7 @@ from .const import (
     PIN_MIN_LENGTH,
 )
 from .errors import AccessValidationError
+from .notify import notify_service
 from .roles import Role
 
 CARD = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
@@ -55,6 +56,7 @@ MEMBER_FIELDS: dict[Any, Any] = {
     vol.Optional("user_id"): vol.Any(None, cv.string),
     vol.Optional("cards", default=list): vol.All(cv.ensure_list, [CARD]),
     vol.Optional("pin"): cv.string,
+    vol.Optional("notify_service"): vol.Any(None, notify_service),
 }
 MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("name"): NAME,
@@ -63,6 +65,7 @@ MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("role"): vol.All(vol.Coerce(Role), str),
     vol.Optional("user_id"): vol.Any(None, cv.string),
     vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
+    vol.Optional("notify_service"): vol.Any(None, notify_service),
 }
 """What an admin may change; a PIN only its member changes (services)."""
 

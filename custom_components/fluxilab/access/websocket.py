@@ -13,6 +13,7 @@ from custom_components.fluxilab.const import DOMAIN
 
 from .const import MAX_SESSION_CHECK_INTERVAL, MIN_SESSION_CHECK_INTERVAL
 from .engine import ACCESS_ENGINE
+from .notify import NOTIFY_SERVICES, SETTING_ADMIN_NOTIFY_SERVICES
 from .store import (
     AUTHORIZATION_FIELDS,
     AUTHORIZATION_UPDATE_FIELDS,
@@ -107,6 +108,7 @@ def async_setup_websocket(
             int,
             vol.Range(min=MIN_SESSION_CHECK_INTERVAL, max=MAX_SESSION_CHECK_INTERVAL),
         ),
+        vol.Optional(SETTING_ADMIN_NOTIFY_SERVICES): NOTIFY_SERVICES,
     }
 )
 @callback
@@ -119,4 +121,9 @@ def ws_access_settings(
     engine = hass.data[ACCESS_ENGINE]
     if "session_check_interval" in msg:
         engine.async_set_session_check_interval(msg["session_check_interval"])
+    if SETTING_ADMIN_NOTIFY_SERVICES in msg:
+        engine.history.data["settings"][SETTING_ADMIN_NOTIFY_SERVICES] = msg[
+            SETTING_ADMIN_NOTIFY_SERVICES
+        ]
+        engine.history.async_changed()
     connection.send_result(msg["id"], dict(engine.history.data["settings"]))

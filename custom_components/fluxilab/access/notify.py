@@ -1,0 +1,293 @@
+"""Push notifications to members and admins (docs/ACCESS.md "Notifications").
+
+A member is reached through their own ``notify_service`` (for example
+``notify.mobile_app_ada_phone`` or a ``script.*`` that routes elsewhere), else through
+every mobile_app phone registered by their linked Home Assistant user. Admins are
+reached through the ``admin_notify_services`` setting and a persistent notification.
+
+Every notification also fires ``fluxilab_notification`` on the bus, so automations can
+route them their own way. A failing notify service is logged, never raised: a lab
+operation must not fail because a phone is unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components import persistent_notification, websocket_api
+from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import slugify
+import probatio as vol
+
+from custom_components.fluxilab.const import DOMAIN
+
+from .roles import member_of_user
+
+if TYPE_CHECKING:
+    from .engine import AccessEngine
+
+_LOGGER = logging.getLogger(__name__)
+
+EVENT_NOTIFICATION: Final = "fluxilab_notification"
+"""Bus event of every notification: member_id, user_id, title, message, tag,
+services (those that accepted it), target ("member" or "admins")."""
+SETTING_ADMIN_NOTIFY_SERVICES: Final = "admin_notify_services"
+NOTIFY_TIMEOUT: Final = 30.0
+"""Seconds one notify service may take before it is given up on."""
+MOBILE_APP: Final = "mobile_app"
+NOTIFY_SERVICE_PATTERN: Final = re.compile(r"^(notify|script)\.[a-z0-9_]+$")
+
+
+def notify_service(value: Any) -> str:
+    """Validate a notification target: ``notify.<name>`` or ``script.<name>``."""
+    if not isinstance(value, str) or not NOTIFY_SERVICE_PATTERN.match(
+        text := value.strip()
+    ):
+        raise vol.Invalid("expected notify.<name> or script.<name>")
+    return text
+
+
+NOTIFY_SERVICES: Final = vol.All(
+    vol.Any(None, [notify_service]), lambda v: list(v or [])
+)
+
+
+def mobile_app_services(hass: HomeAssistant, user_id: str) -> list[str]:
+    """Return the notify services of the phones a Home Assistant user registered.
+
+    mobile_app names each push-capable phone's service after its ``device_name``,
+    ``notify.mobile_app_<slug>``; phones without push have no service.
+    """
+    services: set[str] = set()
+    for entry in hass.config_entries.async_entries(MOBILE_APP):
+        if entry.data.get("user_id") != user_id or not entry.data.get("device_name"):
+            continue
+        name = slugify(f"{MOBILE_APP}_{entry.data['device_name']}")
+        if hass.services.has_service("notify", name):
+            services.add(f"notify.{name}")
+    return sorted(services)
+
+
+def member_services(hass: HomeAssistant, member: Mapping[str, Any]) -> list[str]:
+    """Return where a member's notifications go."""
+    if own := member.get("notify_service"):
+        return [own]
+    if user_id := member.get("user_id"):
+        return mobile_app_services(hass, user_id)
+    return []
+
+
+def _engine(hass: HomeAssistant) -> AccessEngine | None:
+    """Return the access engine (imported late: the engine imports this module)."""
+    from .engine import ACCESS_ENGINE  # noqa: PLC0415
+
+    return hass.data.get(ACCESS_ENGINE)
+
+
+def admin_services(hass: HomeAssistant) -> list[str]:
+    """Return the admins' notify services (the ``admin_notify_services`` setting)."""
+    if (engine := _engine(hass)) is None:
+        return []
+    return list(engine.history.data["settings"].get(SETTING_ADMIN_NOTIFY_SERVICES, []))
+
+
+async def _async_send(
+    hass: HomeAssistant,
+    service: str,
+    payload: dict[str, Any],
+    context: Context | None,
+) -> bool:
+    """Call one notify/script service; log and return False when it fails."""
+    domain, _, name = service.partition(".")
+    if not hass.services.has_service(domain, name):
+        _LOGGER.warning("Notification not sent: %s does not exist", service)
+        return False
+    try:
+        async with asyncio.timeout(NOTIFY_TIMEOUT):
+            await hass.services.async_call(
+                domain, name, payload, blocking=True, context=context
+            )
+    except (HomeAssistantError, vol.Invalid, TimeoutError) as err:
+        _LOGGER.warning("Notification through %s failed: %s", service, err)
+        return False
+    except Exception:
+        _LOGGER.exception("Notification through %s failed", service)
+        return False
+    return True
+
+
+async def _async_send_all(
+    hass: HomeAssistant,
+    services: list[str],
+    *,
+    title: str,
+    message: str,
+    tag: str | None,
+    data: dict[str, Any] | None,
+    context: Context | None,
+) -> list[str]:
+    """Send to several services at once; return those that accepted it."""
+    extra = dict(data or {})
+    if tag is not None:
+        extra.setdefault("tag", tag)
+    payload: dict[str, Any] = {"title": title, "message": message}
+    if extra:
+        payload["data"] = extra
+    results = await asyncio.gather(
+        *(_async_send(hass, service, dict(payload), context) for service in services)
+    )
+    return [service for service, ok in zip(services, results, strict=True) if ok]
+
+
+async def async_notify_member(
+    hass: HomeAssistant,
+    member: Mapping[str, Any],
+    *,
+    title: str,
+    message: str,
+    tag: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> list[str]:
+    """Notify a member on their phone(s); return the services that accepted it.
+
+    ``tag`` lets a later notification replace an earlier one on the phone (the
+    companion app's ``data.tag``). Never raises because of a notify service.
+    """
+    user_id = member.get("user_id")
+    context = Context(user_id=user_id)
+    used = await _async_send_all(
+        hass,
+        member_services(hass, member),
+        title=title,
+        message=message,
+        tag=tag,
+        data=data,
+        context=context,
+    )
+    hass.bus.async_fire(
+        EVENT_NOTIFICATION,
+        {
+            "target": "member",
+            "member_id": member.get("id"),
+            "member_name": member.get("name"),
+            "user_id": user_id,
+            "title": title,
+            "message": message,
+            "tag": tag,
+            "services": used,
+        },
+        context=context,
+    )
+    return used
+
+
+async def async_notify_admins(
+    hass: HomeAssistant,
+    *,
+    title: str,
+    message: str,
+    tag: str | None = None,
+) -> list[str]:
+    """Notify the lab's admins; return the notify services that accepted it.
+
+    A persistent notification (replaced per ``tag``) is always created too.
+    """
+    persistent_notification.async_create(
+        hass,
+        message,
+        title=title,
+        notification_id=f"{DOMAIN}_{tag}" if tag else None,
+    )
+    used = await _async_send_all(
+        hass,
+        admin_services(hass),
+        title=title,
+        message=message,
+        tag=tag,
+        data=None,
+        context=None,
+    )
+    hass.bus.async_fire(
+        EVENT_NOTIFICATION,
+        {
+            "target": "admins",
+            "member_id": None,
+            "member_name": None,
+            "user_id": None,
+            "title": title,
+            "message": message,
+            "tag": tag,
+            "services": used,
+        },
+    )
+    return used
+
+
+# Panel: a member chooses where their own notifications go -----------------------------
+
+
+def _caller(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection
+) -> dict[str, Any] | None:
+    """Return the member linked to the calling user."""
+    if (engine := _engine(hass)) is None:
+        return None
+    return member_of_user(connection.user.id, list(engine.members.data.values()))
+
+
+@callback
+def async_setup_notify_websocket(hass: HomeAssistant) -> None:
+    """Register ``fluxilab/notify/*`` websocket commands."""
+    websocket_api.async_register_command(hass, ws_notify_get)
+    websocket_api.async_register_command(hass, ws_notify_set)
+
+
+@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/notify/get"})
+@callback
+def ws_notify_get(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Show the caller's own target and the phones it would otherwise use."""
+    if (member := _caller(hass, connection)) is None:
+        connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
+        return
+    connection.send_result(
+        msg["id"],
+        {
+            "notify_service": member.get("notify_service"),
+            "phones": mobile_app_services(hass, connection.user.id),
+            "services": member_services(hass, member),
+        },
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/notify/set",
+        vol.Required("notify_service"): vol.Any(None, notify_service),
+    }
+)
+@websocket_api.async_response
+async def ws_notify_set(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Set (or clear, with null) the caller's own notification target."""
+    engine = _engine(hass)
+    if engine is None or (member := _caller(hass, connection)) is None:
+        connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
+        return
+    updated = await engine.members.async_update_item(
+        member["id"], {"notify_service": msg["notify_service"]}
+    )
+    connection.send_result(
+        msg["id"],
+        {
+            "notify_service": updated.get("notify_service"),
+            "services": member_services(hass, updated),
+        },
+    )
