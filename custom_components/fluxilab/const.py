@@ -51,6 +51,13 @@ DEFAULT_STALE_CHANNEL_HOURS: Final = 24.0
 CONF_ACK_INTERVAL: Final = "ack_interval"
 DEFAULT_ACK_INTERVAL: Final = 0.5
 """Seconds over which acknowledgements of stored records are batched."""
+LIVE_ACK_INTERVAL: Final = 2.0
+"""Seconds over which acks of live telemetry alone are batched.
+
+A device at 1 Hz would otherwise get one signed ack per record, a sizeable share of
+the hub's work per value. Well under the agent's ``resend_after`` (5 s), so a live
+record is acked before the device would resend it; backlog acks keep the short
+interval, because the device's replay window waits on them."""
 
 EVENT_TYPES: Final = (
     "granted",

@@ -47,6 +47,7 @@ from .const import (
     DOMAIN,
     EVENT_DEVICE,
     FIXED_ENTITY_KEYS,
+    LIVE_ACK_INTERVAL,
     LOGGER,
     MANUFACTURER,
 )
@@ -123,6 +124,7 @@ class FluxiLabDevice:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._pending_acks: dict[str | None, list[int]] = {}
         self._ack_timer: CALLBACK_TYPE | None = None
+        self._ack_due = 0.0
         self._import_timer: CALLBACK_TYPE | None = None
         self._cleanup_timer: CALLBACK_TYPE | None = None
         self._gone_since: dict[str, float] = {}
@@ -477,7 +479,7 @@ class FluxiLabDevice:
         if self._backlog.seqs_for(stream).add(body["seq"]):
             self._backlog.count_live(body["ts"])
             self._backlog.async_delay_save()
-        self._queue_acks(stream, [body["seq"]])
+        self._queue_acks(stream, [body["seq"]], live=True)
         # One pass: every entity re-reads its value and writes only if it changed.
         self._notify()
 
@@ -625,14 +627,29 @@ class FluxiLabDevice:
     # Acknowledgements ---------------------------------------------------------
 
     @callback
-    def _queue_acks(self, stream: str | None, seqs: list[int]) -> None:
-        """Batch acks: one message per device and stream every ack interval."""
+    def _queue_acks(
+        self, stream: str | None, seqs: list[int], *, live: bool = False
+    ) -> None:
+        """Batch acks: one message per device and stream every ack interval.
+
+        Live telemetry alone waits up to LIVE_ACK_INTERVAL; stored backlog records
+        bring the flush forward to the (shorter) ack interval.
+        """
         if not seqs:
             return
         self._pending_acks.setdefault(stream, []).extend(seqs)
-        if self._ack_timer is None:
-            interval = self.entry.options.get(CONF_ACK_INTERVAL, DEFAULT_ACK_INTERVAL)
-            self._ack_timer = async_call_later(self.hass, interval, self._flush_acks)
+        interval: float = self.entry.options.get(
+            CONF_ACK_INTERVAL, DEFAULT_ACK_INTERVAL
+        )
+        if live:
+            interval = max(interval, LIVE_ACK_INTERVAL)
+        due = time.monotonic() + interval
+        if self._ack_timer is not None:
+            if due >= self._ack_due:
+                return
+            self._ack_timer()
+        self._ack_due = due
+        self._ack_timer = async_call_later(self.hass, interval, self._flush_acks)
 
     @callback
     def _flush_acks(self, _now: datetime) -> None:

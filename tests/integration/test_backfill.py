@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.fluxilab.access import ACCESS_ENGINE
 from custom_components.fluxilab.backfill import MAX_STREAMS, DeviceBacklog, SeqSet
+from custom_components.fluxilab.const import LIVE_ACK_INTERVAL
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.schemas import ACK_SCHEMA
 from custom_components.fluxilab.protocol.security import KeyPair, open_envelope
@@ -88,7 +89,10 @@ def _records(hour: int, first_seq: int, values: list[float]) -> list[dict[str, A
 
 
 async def _flush_acks(hass: HomeAssistant) -> None:
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+    """Let every batched ack go out (live telemetry's wait is the longest)."""
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + timedelta(seconds=LIVE_ACK_INTERVAL + 0.5)
+    )
     await hass.async_block_till_done()
 
 

@@ -28,8 +28,10 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from custom_components.fluxilab.const import (
     CONF_DEVICE_KEY,
     CONF_PENDING_KEY,
+    DEFAULT_ACK_INTERVAL,
     DOMAIN,
     EVENT_DEVICE,
+    LIVE_ACK_INTERVAL,
 )
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.schemas import ACK_SCHEMA
@@ -193,10 +195,35 @@ async def test_acks_are_batched_and_signed(
             {"seq": seq, "ts": now, "values": {"face_velocity": 0.1 * seq}},
         )
     assert await published_acks(hass, mqtt_mock, device_keys) == []
+    # Live telemetry alone: acked over LIVE_ACK_INTERVAL, not every ack interval.
     freezer.tick(timedelta(seconds=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
+    assert await published_acks(hass, mqtt_mock, device_keys) == []
+    freezer.tick(timedelta(seconds=LIVE_ACK_INTERVAL - 1 + 0.1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
     assert await published_acks(hass, mqtt_mock, device_keys) == [7, 8, 9]
+
+    # A stored backlog record brings a pending live flush forward.
+    mqtt_mock.async_publish.reset_mock()
+    await send_sealed(
+        hass,
+        device_keys,
+        Channel.TELEMETRY,
+        {"seq": 10, "ts": now, "values": {"face_velocity": 1.0}},
+    )
+    record = {"seq": 5, "ts": now - 60, "kind": "telemetry", "buffered": True}
+    await send_sealed(
+        hass,
+        device_keys,
+        Channel.BACKLOG,
+        {"records": [{**record, "values": {"face_velocity": 0.2}}]},
+    )
+    freezer.tick(timedelta(seconds=DEFAULT_ACK_INTERVAL + 0.1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert sorted(await published_acks(hass, mqtt_mock, device_keys)) == [5, 10]
 
 
 @pytest.mark.parametrize(
