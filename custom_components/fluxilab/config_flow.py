@@ -28,7 +28,7 @@ import probatio
 import voluptuous as vol
 
 from .access import ACCESS_ENGINE
-from .access.const import CONF_MAINTENANCE_INTERVAL
+from .access.const import CONF_ENTRANCE, CONF_MAINTENANCE_INTERVAL
 from .const import (
     CONF_BASE_TOPIC,
     CONF_CHANNELS,
@@ -63,6 +63,7 @@ OPTION_KEYS = (
     CONF_CHANNELS,
     CONF_MAINTENANCE_INTERVAL,
     CONF_STALE_CHANNEL_HOURS,
+    CONF_ENTRANCE,
 )
 """Options this flow edits; any other option (set elsewhere) is kept as it is."""
 
@@ -347,6 +348,8 @@ class FluxiLabOptionsFlow(OptionsFlowWithReload):
         options[CONF_STALE_CHANNEL_HOURS] = float(
             user_input.get(CONF_STALE_CHANNEL_HOURS, DEFAULT_STALE_CHANNEL_HOURS)
         )
+        if user_input.get(CONF_ENTRANCE):
+            options[CONF_ENTRANCE] = True
         return options
 
     def _announced_channels(self) -> dict[str, str]:
@@ -420,5 +423,8 @@ class FluxiLabOptionsFlow(OptionsFlowWithReload):
                 mode=selector.NumberSelectorMode.BOX,
                 unit_of_measurement="h",
             )
+        )
+        fields[probatio.Optional(CONF_ENTRANCE, default=False)] = (
+            selector.BooleanSelector()
         )
         return probatio.Schema(fields)

@@ -23,6 +23,9 @@ DEFAULT_BASE: Final = DEFAULT_BASE_TOPIC
 EVENT_ACCESS: Final = "fluxilab_access"
 """A decision or session change: type granted, denied, offline_granted,
 session_started, session_ended or maintenance_recorded."""
+EVENT_LAB: Final = "fluxilab_lab"
+"""About the lab, not one device: type checked_in, checked_out (without a device),
+lab_empty; member_id, member_name, user_id, card like fluxilab_access."""
 EVENT_DEVICE: Final = "fluxilab_device"
 """A device changed condition: type online, offline, maintenance_due, key_changed."""
 
@@ -88,6 +91,7 @@ FIXED_ENTITY_KEYS: Final = frozenset(
         "force_sync",
         "reboot",
         "firmware",
+        "occupancy",
     }
 )
 """Keys of the entities every device has; a telemetry channel cannot take them."""

@@ -29,6 +29,7 @@ from .const import (
     DOMAIN,
     EVENT_ACCESS,
     EVENT_DEVICE,
+    EVENT_LAB,
 )
 
 REASONS = {
@@ -42,6 +43,7 @@ REASONS = {
     "blocked": "device blocked",
     "maintenance_due": "maintenance overdue",
     "safety_limit": "safety limit exceeded",
+    "no_supervisor": "no supervisor present",
     "not_allowed": "not allowed to record maintenance",
 }
 """Readable reasons of the decision codes (docs/ACCESS.md); others shown as is."""
@@ -94,10 +96,48 @@ def describe_access(data: Mapping[str, Any]) -> str:
             message += f" after {_duration(float(duration))}"
     elif kind == "maintenance_recorded":
         message = "maintenance recorded" + (f" by {member}" if member else "")
+    elif kind in PRESENCE_MESSAGES:
+        message = describe_presence(data)
+    elif kind == "busy_started":
+        message = "started working (telemetry)" + (
+            f", used by {member}" if member else ""
+        )
+    elif kind == "busy_ended":
+        message = "is idle again (telemetry)"
+        if (duration := data.get(ATTR_DURATION)) is not None:
+            message += f" after {_duration(float(duration))}"
+        if member:
+            message += f", used by {member}"
     else:
         message = f"access event {kind}"
     if data.get(ATTR_BUFFERED):
         message += " (reported late: the device was offline)"
+    return message
+
+
+# Lab operations: presence (check-in/out, training, lab empty)
+PRESENCE_MESSAGES = {
+    "checked_in": "{who} checked in to the lab",
+    "checked_out": "{who} checked out of the lab",
+    "authorization_granted": "{who} was trained and authorized by {trainer}",
+    "lab_empty": "the lab is empty ({who} left last): {closed} open sessions closed",
+}
+CHECK_OUT_REASONS = {
+    "expired": " (check-in expired)",
+    "service": " (without a card)",
+}
+
+
+def describe_presence(data: Mapping[str, Any]) -> str:
+    """Return the logbook message of a presence event (fluxilab_access or _lab)."""
+    kind = str(data.get(ATTR_TYPE))
+    message = PRESENCE_MESSAGES[kind].format(
+        who=data.get(ATTR_MEMBER_NAME) or "an unknown member",
+        trainer=data.get("trainer_name") or "a former trainer",
+        closed=len(data.get("closed_sessions") or []),
+    )
+    if kind == "checked_out":
+        message += CHECK_OUT_REASONS.get(str(data.get(ATTR_REASON)), "")
     return message
 
 
@@ -151,3 +191,14 @@ def async_describe_events(
 
     async_describe_event(DOMAIN, EVENT_ACCESS, async_describe_access)
     async_describe_event(DOMAIN, EVENT_DEVICE, async_describe_device)
+
+    @callback
+    def async_describe_lab(event: Event) -> dict[str, str]:
+        return {
+            LOGBOOK_ENTRY_NAME: "FluxiLab",
+            LOGBOOK_ENTRY_MESSAGE: describe_presence(event.data)
+            if event.data.get(ATTR_TYPE) in PRESENCE_MESSAGES
+            else f"lab event {event.data.get(ATTR_TYPE)}",
+        }
+
+    async_describe_event(DOMAIN, EVENT_LAB, async_describe_lab)

@@ -41,11 +41,18 @@ import probatio as vol
 from yarl import URL
 
 from .access import gdpr
+from .access.credentials import (
+    CredentialType,
+    member_cards,
+    member_pin_hash,
+    public_credentials,
+)
 from .access.decisions import authorization_reason
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
 from .access.roles import Role, flags, member_of_user
 from .access.store import CARD, MACHINE_TYPE_FIELDS, NAME, validate_pin
+from .access.websocket import public_member
 from .const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_MEMBER_ID,
@@ -431,8 +438,9 @@ async def ws_profile(
         "email": member.get("email"),
         "role": member["role"],
         "active": member["active"],
-        "cards": [mask_card(card) for card in member["cards"]],
-        "has_pin": bool(member.get("pin_hash")),
+        "cards": [mask_card(card) for card in member_cards(member)],
+        "credentials": public_credentials(member, mask_card),
+        "has_pin": member_pin_hash(member, active_only=False) is not None,
     }
     for auth in engine.authorizations.of_member(member["id"]):
         expires = auth.get("expires")
@@ -486,7 +494,7 @@ async def ws_change_pin(
     if (member := caller.member) is None:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_member")
     validate_pin(msg["new_pin"])
-    if (pin_hash := member.get("pin_hash")) is not None:
+    if (pin_hash := member_pin_hash(member, active_only=False)) is not None:
         current = msg.get("current_pin", "")
         if not await hass.async_add_executor_job(_pin_matches, current, pin_hash):
             LOGGER.warning("Wrong current PIN from user %s", connection.user.name)
@@ -516,13 +524,7 @@ async def ws_admin_state(
     connection.send_result(
         msg["id"],
         {
-            "members": [
-                {
-                    **{k: v for k, v in m.items() if k != "pin_hash"},
-                    "has_pin": bool(m.get("pin_hash")),
-                }
-                for m in engine.members.async_items()
-            ],
+            "members": [public_member(m) for m in engine.members.async_items()],
             "machine_types": engine.machine_types.async_items(),
             "authorizations": engine.authorizations.async_items(),
             "devices": [
@@ -548,6 +550,7 @@ async def ws_admin_state(
         vol.Optional("user_id"): vol.Any(None, cv.string),
         vol.Optional("cards", default=list): [CARD],
         vol.Optional("pin"): vol.All(str, vol.Length(max=1024)),
+        vol.Optional("supervise"): cv.boolean,
     }
 )
 @websocket_api.async_response
@@ -571,6 +574,7 @@ async def ws_member_create(
         vol.Optional("active"): cv.boolean,
         vol.Optional("user_id"): vol.Any(None, cv.string),
         vol.Optional("cards"): [CARD],
+        vol.Optional("supervise"): cv.boolean,
     }
 )
 @websocket_api.async_response
@@ -627,8 +631,8 @@ async def ws_assign_card(
     member = engine.members.data.get(msg["member_id"])
     if member is None:
         raise AccessValidationError("unknown_member", member=msg["member_id"])
-    await engine.members.async_update_item(
-        member["id"], {"cards": [*member["cards"], msg["card"]]}
+    await engine.members.async_add_credential(
+        member["id"], CredentialType.CARD, card=msg["card"]
     )
     connection.send_result(msg["id"])
 
@@ -640,6 +644,7 @@ async def ws_assign_card(
         vol.Exclusive("machine_type_id", "target"): cv.string,
         vol.Exclusive("device_id", "target"): cv.string,
         vol.Optional("expires"): vol.Any(None, cv.string),
+        vol.Optional("trainer"): cv.boolean,
     }
 )
 @websocket_api.async_response
@@ -668,6 +673,8 @@ async def ws_grant(
             raise AccessValidationError("unknown_member", member=member_id)
     if msg.get("expires"):
         target["expires"] = msg["expires"]
+    if msg.get("trainer"):
+        target["trainer"] = True
     created = [
         (await engine.authorizations.async_create_item({"member_id": m, **target}))[
             "id"

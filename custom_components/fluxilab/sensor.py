@@ -13,11 +13,13 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .device import FluxiLabConfigEntry, FluxiLabDevice
+from .access.presence import SIGNAL_OCCUPANCY, Presence, is_entrance
+from .device import FluxiLabConfigEntry, FluxiLabDevice, access_engine
 from .entity import (
     FluxiLabChannelEntity,
     FluxiLabEntity,
@@ -64,6 +66,9 @@ SENSORS: tuple[FluxiLabSensorEntityDescription, ...] = (
 )
 
 
+OCCUPANCY = SensorEntityDescription(key="occupancy", translation_key="occupancy")
+
+
 def _enum[T](enum: type[T], value: Any) -> T | None:
     """Return the enum member for an announced string, None if HA does not know it."""
     try:
@@ -101,6 +106,8 @@ async def async_setup_entry(
     """Create the device's sensors, and one per numeric channel as they appear."""
     device = entry.runtime_data
     async_add_entities(FluxiLabSensor(device, description) for description in SENSORS)
+    if is_entrance(device) and (engine := access_engine(hass)) is not None:
+        async_add_entities([FluxiLabOccupancySensor(device, engine.presence)])
     async_setup_channel_entities(
         entry,
         frozenset({ValueType.INT, ValueType.FLOAT}),
@@ -123,6 +130,48 @@ class FluxiLabSensor(FluxiLabEntity, SensorEntity):
 
     def _shown(self) -> tuple[Any, ...]:
         return (self.available, self.native_value)
+
+
+class FluxiLabOccupancySensor(FluxiLabEntity, SensorEntity):
+    """How many people are in the lab, on each lab-entrance device.
+
+    The count only: names stay out of the recorder (the fire list is the occupancy
+    service and the panel). Known at the hub, so available while the device is off.
+    """
+
+    _attr_translation_key = "occupancy"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, device: FluxiLabDevice, presence: Presence) -> None:
+        """Count from the engine's presence record."""
+        super().__init__(device, OCCUPANCY)
+        self._presence = presence
+
+    @property
+    def available(self) -> bool:
+        """Always: the count does not depend on the device being online."""
+        return True
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of people in the lab."""
+        return self._presence.count()
+
+    async def async_added_to_hass(self) -> None:
+        """Follow occupancy changes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_OCCUPANCY, self._occupancy_changed
+            )
+        )
+
+    @callback
+    def _occupancy_changed(self, _count: int) -> None:
+        self._handle_device_update()
+
+    def _shown(self) -> tuple[Any, ...]:
+        return (self.native_value,)
 
 
 class FluxiLabChannelSensor(FluxiLabChannelEntity, FluxiLabSensor):

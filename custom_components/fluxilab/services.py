@@ -21,12 +21,22 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from .access import gdpr
+from .access import gdpr, occupancy
 from .access.const import SessionEnd
+from .access.credentials import (
+    LABEL,
+    CredentialType,
+    credential_of,
+    find_card,
+    public_credentials,
+)
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
+from .access.interest import async_member_for
+from .access.notify import notify_service
 from .access.roles import Role, async_is_manager, member_of_user
 from .access.store import CARD, NAME
 from .broker import async_generate_broker_config
@@ -86,7 +96,7 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
     if "pin" in data and not is_self:
         # Not even an admin sets another member's PIN after creation.
         raise Unauthorized(context=call.context)
-    if not is_self or "user_id" in data:
+    if not is_self or {"user_id", "supervise"} & data.keys():
         # Which Home Assistant user a member is decides whose rights a login gets:
         # only managers link accounts, or a member could take over another's link.
         await _require_manager(engine, call)
@@ -123,20 +133,18 @@ async def _set_member_active(
 
 async def _add_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     member = _member(engine, call.data[ATTR_MEMBER])
-    card = call.data["card"]
-    await engine.members.async_update_item(
-        member["id"], {"cards": [*member["cards"], card]}
+    await engine.members.async_add_credential(
+        member["id"], CredentialType.CARD, card=call.data["card"]
     )
     return None
 
 
 async def _remove_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     card = call.data["card"]
-    if (member := engine.members.by_card(card)) is None:
+    if (found := find_card(engine.members.data.values(), card)) is None:
         raise AccessValidationError("unknown_card", card=card)
-    await engine.members.async_update_item(
-        member["id"], {"cards": [c for c in member["cards"] if c != card]}
-    )
+    member, credential = found
+    await engine.members.async_remove_credential(member["id"], credential["id"])
     return None
 
 
@@ -147,10 +155,88 @@ async def _assign_last_unknown_card(
     member = _member(engine, call.data[ATTR_MEMBER])
     if (seen := engine.history.last_unknown_card(device.device_id)) is None:
         raise AccessValidationError("no_unknown_card", device=device.device_id)
-    await engine.members.async_update_item(
-        member["id"], {"cards": [*member["cards"], seen["card"]]}
+    await engine.members.async_add_credential(
+        member["id"], CredentialType.CARD, card=seen["card"]
     )
     return {"card": seen["card"]}
+
+
+# Lab operations: credentials
+
+
+def _own_member(engine: AccessEngine, call: ServiceCall) -> dict[str, Any] | None:
+    """Return the member linked to the calling user, if any."""
+    return member_of_user(call.context.user_id, list(engine.members.data.values()))
+
+
+def _is_own(engine: AccessEngine, call: ServiceCall, member: dict[str, Any]) -> bool:
+    own = _own_member(engine, call)
+    return own is not None and own["id"] == member["id"]
+
+
+async def _add_credential(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Add a card or PIN: admins for anyone, a member their own PIN."""
+    member = _member(engine, call.data[ATTR_MEMBER])
+    kind = CredentialType(call.data["type"])
+    if not (kind is CredentialType.PIN and _is_own(engine, call, member)):
+        await _require_manager(engine, call)
+    if kind is CredentialType.CARD and "pin" in call.data:
+        raise AccessValidationError("credential_wrong_secret", type=kind.value)
+    if kind is CredentialType.PIN and "card" in call.data:
+        raise AccessValidationError("credential_wrong_secret", type=kind.value)
+    added = await engine.members.async_add_credential(
+        member["id"],
+        kind,
+        card=call.data.get("card"),
+        pin=call.data.get("pin"),
+        label=call.data.get("label"),
+    )
+    return {"credential_id": added["id"]}
+
+
+async def _update_credential(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    """Rename or (de)activate: admins; a member deactivates their own (lost) card."""
+    member = _member(engine, call.data[ATTR_MEMBER])
+    report_lost = (
+        set(call.data) <= {ATTR_MEMBER, "credential_id", "active"}
+        and call.data.get("active") is False
+    )
+    if not (report_lost and _is_own(engine, call, member)):
+        await _require_manager(engine, call)
+    credential_of(member, call.data["credential_id"])
+    await engine.members.async_update_credential(
+        member["id"],
+        call.data["credential_id"],
+        label=call.data.get("label"),
+        active=call.data.get("active"),
+    )
+    return None
+
+
+async def _remove_credential(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    member = _member(engine, call.data[ATTR_MEMBER])
+    credential_of(member, call.data["credential_id"])
+    await engine.members.async_remove_credential(
+        member["id"], call.data["credential_id"]
+    )
+    return None
+
+
+async def _list_credentials(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """List a member's credentials (never a hash): their own, or any for admins."""
+    if ATTR_MEMBER in call.data:
+        member = _member(engine, call.data[ATTR_MEMBER])
+    elif (own := _own_member(engine, call)) is not None:
+        member = own
+    else:
+        raise AccessValidationError("no_member")
+    if not _is_own(engine, call, member):
+        await _require_manager(engine, call)
+    return {"member_id": member["id"], "credentials": public_credentials(member)}
 
 
 async def _grant_authorization(
@@ -275,10 +361,104 @@ async def _generate_broker_config(
     )
 
 
+# Lab operations: presence (occupancy, check-in without a card)
+
+
+def _presence_member(engine: AccessEngine, call: ServiceCall) -> dict[str, Any]:
+    """Return the member named (a manager's call), or the caller's own member."""
+    own = _own_member(engine, call)
+    if (member_id := call.data.get(ATTR_MEMBER)) is None:
+        if own is None:
+            raise AccessValidationError("no_member_linked")
+        return own
+    return _member(engine, member_id)
+
+
+async def _check_in(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Check in: managers anyone, a member themselves."""
+    member = _presence_member(engine, call)
+    if not _is_own(engine, call, member):
+        await _require_manager(engine, call)
+    occupancy.async_check_in(engine, member)
+    return None
+
+
+async def _check_out(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Check out: managers anyone, a member themselves."""
+    member = _presence_member(engine, call)
+    if not _is_own(engine, call, member):
+        await _require_manager(engine, call)
+    occupancy.async_check_out(engine, member)
+    return None
+
+
+async def _occupancy(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Return the fire list (managers and automations)."""
+    return occupancy.occupancy(engine)
+
+
+# Lab operations: lapsing qualifications
+
+
+async def _lapsing(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """List authorizations that lapsed or lapse within the notice period (``days``)."""
+    found: list[Any] = engine.lapsing.lapsing(dt_util.utcnow(), call.data.get("days"))
+    return {"authorizations": found}
+
+
+async def _renew_authorization(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    auth_id = call.data["authorization_id"]
+    if auth_id not in engine.authorizations.data:
+        raise AccessValidationError("unknown_authorization", authorization=auth_id)
+    update: dict[str, Any] = {}
+    if "expires" in call.data:
+        update["expires"] = call.data["expires"]
+    auth = await engine.authorizations.async_update_item(auth_id, update)
+    return {"authorization_id": auth_id, "last_used": auth["last_used"]}
+
+
+# Lab operations: interest queue
+
+
+async def _notify_when_free(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Queue the caller's member (managers: anyone) for a busy device."""
+    member = await async_member_for(
+        engine, call.context.user_id, call.data.get(ATTR_MEMBER)
+    )
+    device = _device(engine, call.data[ATTR_DEVICE])
+    return engine.interest.async_subscribe(member, device)
+
+
+async def _cancel_notify_when_free(
+    engine: AccessEngine, call: ServiceCall
+) -> ServiceResponse:
+    member = await async_member_for(
+        engine, call.context.user_id, call.data.get(ATTR_MEMBER)
+    )
+    device = _device(engine, call.data[ATTR_DEVICE])
+    return {"cancelled": engine.interest.async_cancel(member["id"], device.device_id)}
+
+
 DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
 
 # name: (handler, schema fields, admin only, response)
 SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
+    # Lab operations: presence (check_in/check_out check who may do what)
+    "occupancy": (_occupancy, {}, True, SupportsResponse.ONLY),
+    "check_in": (
+        _check_in,
+        {vol.Optional(ATTR_MEMBER): MEMBER},
+        False,
+        SupportsResponse.NONE,
+    ),
+    "check_out": (
+        _check_out,
+        {vol.Optional(ATTR_MEMBER): MEMBER},
+        False,
+        SupportsResponse.NONE,
+    ),
     "add_member": (
         _add_member,
         {
@@ -289,6 +469,7 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("user_id"): cv.string,
             vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
             vol.Optional("pin"): cv.string,
+            vol.Optional("supervise"): cv.boolean,
         },
         True,
         SupportsResponse.OPTIONAL,
@@ -301,6 +482,8 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("email"): cv.string,
             vol.Optional("user_id"): cv.string,
             vol.Optional("pin"): cv.string,
+            vol.Optional("supervise"): cv.boolean,
+            vol.Optional("notify_service"): vol.Any(None, notify_service),
         },
         False,
         SupportsResponse.NONE,
@@ -344,6 +527,45 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
         True,
         SupportsResponse.OPTIONAL,
     ),
+    # Lab operations: credentials (each handler checks who may do what)
+    "add_credential": (
+        _add_credential,
+        {
+            vol.Required(ATTR_MEMBER): MEMBER,
+            vol.Required("type"): vol.In([t.value for t in CredentialType]),
+            vol.Optional("card"): CARD,
+            vol.Optional("pin"): vol.All(cv.string, vol.Length(max=1024)),
+            vol.Optional("label"): LABEL,
+        },
+        False,
+        SupportsResponse.OPTIONAL,
+    ),
+    "update_credential": (
+        _update_credential,
+        {
+            vol.Required(ATTR_MEMBER): MEMBER,
+            vol.Required("credential_id"): vol.All(cv.string, vol.Length(min=1)),
+            vol.Optional("label"): LABEL,
+            vol.Optional("active"): cv.boolean,
+        },
+        False,
+        SupportsResponse.NONE,
+    ),
+    "remove_credential": (
+        _remove_credential,
+        {
+            vol.Required(ATTR_MEMBER): MEMBER,
+            vol.Required("credential_id"): vol.All(cv.string, vol.Length(min=1)),
+        },
+        True,
+        SupportsResponse.NONE,
+    ),
+    "list_credentials": (
+        _list_credentials,
+        {vol.Optional(ATTR_MEMBER): MEMBER},
+        False,
+        SupportsResponse.ONLY,
+    ),
     "grant_authorization": (
         _grant_authorization,
         {
@@ -353,6 +575,7 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("expires"): cv.datetime,
             vol.Inclusive("window_start", "window"): cv.time,
             vol.Inclusive("window_end", "window"): cv.time,
+            vol.Optional("trainer"): cv.boolean,
         },
         True,
         SupportsResponse.OPTIONAL,
@@ -417,6 +640,35 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("unknown_card_retention_days"): DAYS,
         },
         True,
+        SupportsResponse.OPTIONAL,
+    ),
+    # Lab operations: lapsing qualifications
+    "lapsing": (
+        _lapsing,
+        {vol.Optional("days"): vol.All(vol.Coerce(int), vol.Range(min=0, max=3650))},
+        True,
+        SupportsResponse.ONLY,
+    ),
+    "renew_authorization": (
+        _renew_authorization,
+        {
+            vol.Required("authorization_id"): cv.string,
+            vol.Optional("expires"): vol.Any(None, cv.datetime),
+        },
+        True,
+        SupportsResponse.OPTIONAL,
+    ),
+    # Lab operations: interest queue
+    "notify_when_free": (
+        _notify_when_free,
+        {vol.Required(ATTR_DEVICE): DEVICE, vol.Optional(ATTR_MEMBER): MEMBER},
+        False,
+        SupportsResponse.OPTIONAL,
+    ),
+    "cancel_notify_when_free": (
+        _cancel_notify_when_free,
+        {vol.Required(ATTR_DEVICE): DEVICE, vol.Optional(ATTR_MEMBER): MEMBER},
+        False,
         SupportsResponse.OPTIONAL,
     ),
     "generate_broker_config": (

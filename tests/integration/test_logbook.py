@@ -15,7 +15,12 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS, EVENT_DEVICE
+from custom_components.fluxilab.const import (
+    DOMAIN,
+    EVENT_ACCESS,
+    EVENT_DEVICE,
+    EVENT_LAB,
+)
 from custom_components.fluxilab.logbook import async_describe_events, describe_access
 
 from .conftest import DEVICE_ID
@@ -37,7 +42,7 @@ async def describers(
         found[event_type] = describe
 
     async_describe_events(hass, _register)
-    assert set(found) == {EVENT_ACCESS, EVENT_DEVICE}
+    assert set(found) == {EVENT_ACCESS, EVENT_DEVICE, EVENT_LAB}
     return found
 
 

@@ -6,7 +6,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from .engine import ACCESS_ENGINE, AccessEngine
+from .interest import async_setup_interest_websocket
 from .notify import async_setup_notify_websocket
+from .occupancy import async_setup_presence_websocket
 from .websocket import async_setup_websocket
 
 __all__ = ["ACCESS_ENGINE", "AccessEngine", "async_setup_access"]
@@ -25,6 +27,8 @@ async def async_setup_access(hass: HomeAssistant) -> None:
         hass, engine.members, engine.machine_types, engine.authorizations
     )
     async_setup_notify_websocket(hass)
+    async_setup_interest_websocket(hass)
+    async_setup_presence_websocket(hass)
     from custom_components.fluxilab.services import (  # noqa: PLC0415
         async_setup_services,
     )

@@ -9,7 +9,7 @@ from custom_components.fluxilab.const import DOMAIN
 
 MEMBERS_STORAGE_KEY: Final = f"{DOMAIN}.members"
 MEMBERS_STORAGE_VERSION: Final = 1
-MEMBERS_STORAGE_MINOR_VERSION: Final = 2
+MEMBERS_STORAGE_MINOR_VERSION: Final = 3
 MACHINE_TYPES_STORAGE_KEY: Final = f"{DOMAIN}.machine_types"
 AUTHORIZATIONS_STORAGE_KEY: Final = f"{DOMAIN}.authorizations"
 COLLECTION_STORAGE_VERSION: Final = 1
@@ -45,6 +45,20 @@ SIGNAL_DEVICE_FREE: Final = f"{DOMAIN}_device_free"
 open session ended, or telemetry says it stopped working)."""
 
 
+CONF_ENTRANCE: Final = "entrance"
+"""Device option: the device is a lab entrance; granted swipes check in and out."""
+DEFAULT_CHECKIN_EXPIRY_HOURS: Final = 12
+"""Hours after which a check-in nobody closed expires (``checkin_expiry_hours``)."""
+DEFAULT_SUPERVISOR_MINUTES: Final = 30
+"""Minutes a supervisor's swipe or check-out still counts as present."""
+
+
+DEFAULT_LAPSE_NOTICE_DAYS: Final = 14
+"""Days ahead of a lapse that members and admins are told (``lapse_notice_days``)."""
+DEFAULT_INTEREST_EXPIRY_HOURS: Final = 8
+"""Hours a "tell me when it's free" waits (``interest_expiry_hours``)."""
+
+
 CONF_MAINTENANCE_INTERVAL: Final = "maintenance_interval"
 """Per-device maintenance interval in usage hours (device options); overrides the
 machine type's."""
@@ -55,15 +69,21 @@ class Reason(StrEnum):
 
     GRANTED = "granted"
     UNKNOWN_CARD = "unknown_card"
+    CREDENTIAL_INACTIVE = "credential_inactive"
+    """The card (or PIN) was deactivated, e.g. reported lost."""
     UNKNOWN_MEMBER = "unknown_member"
     NO_CREDENTIAL = "no_credential"
     INACTIVE = "inactive"
     NOT_AUTHORIZED = "not_authorized"
     EXPIRED = "expired"
+    LAPSED = "lapsed"
+    """Unused for longer than the machine type's ``lapse_after_months``."""
     OUTSIDE_HOURS = "outside_hours"
     BLOCKED = "blocked"
     MAINTENANCE_DUE = "maintenance_due"
     SAFETY_LIMIT = "safety_limit"
+    NO_SUPERVISOR = "no_supervisor"
+    """The machine needs a supervisor present and none is."""
     NOT_ALLOWED = "not_allowed"
     """The member may not register maintenance."""
     SESSION_UPDATED = "session_updated"
@@ -81,6 +101,20 @@ class AccessEventType(StrEnum):
     SESSION_STARTED = "session_started"
     SESSION_ENDED = "session_ended"
     MAINTENANCE_RECORDED = "maintenance_recorded"
+    CHECKED_IN = "checked_in"
+    CHECKED_OUT = "checked_out"
+    AUTHORIZATION_GRANTED = "authorization_granted"
+    """A trainer's window authorized the member (instructor grant)."""
+    LAB_EMPTY = "lab_empty"
+    """The last member checked out (fluxilab_lab only)."""
+    BUSY_STARTED = "busy_started"
+    """Telemetry says the machine started working (telemetry_rules.py)."""
+    BUSY_ENDED = "busy_ended"
+    """Telemetry says the machine is idle again."""
+    INTEREST_NOTIFIED = "interest_notified"
+    """A member who asked to be told the device is free was told (interest.py)."""
+    AUTHORIZATION_LAPSING = "authorization_lapsing"
+    """An authorization lapses soon (fluxilab_lab only, lapsing.py)."""
 
 
 class SessionEnd(StrEnum):
@@ -90,3 +124,6 @@ class SessionEnd(StrEnum):
     TIMEOUT = "timeout"
     RECONNECT = "reconnect"
     SERVICE = "service"
+    LAB_EMPTY = "lab_empty"
+    IDLE = "idle"
+    """Busy time from telemetry, booked as a session of its own."""

@@ -2,7 +2,7 @@
 
 Checks run in a fixed order (docs/ACCESS.md), and the first that fails names the
 reason: inactive, blocked, not_authorized, expired, outside_hours, maintenance_due,
-safety_limit. Everything is computed from data already in memory: no I/O here.
+no_supervisor, safety_limit. Everything is computed from data already in memory: no I/O here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from homeassistant.util import dt as dt_util
 
 from .const import Reason
+from .lapsing import is_lapsed
 from .roles import flags
 
 
@@ -35,6 +36,13 @@ def _expired(auth: Mapping[str, Any], now: datetime) -> bool:
         return False
     moment = dt_util.parse_datetime(expires)
     return moment is not None and now >= moment
+
+
+def usable(
+    auth: Mapping[str, Any], machine_type: Mapping[str, Any] | None, now: datetime
+) -> bool:
+    """Return True if an authorization has neither expired nor lapsed at ``now``."""
+    return not _expired(auth, now) and not is_lapsed(auth, machine_type, now)
 
 
 def applies(
@@ -73,6 +81,9 @@ def authorization_reason(
     current = [a for a in relevant if not _expired(a, now)]
     if not current:
         return Reason.EXPIRED
+    current = [a for a in current if not is_lapsed(a, machine_type, now)]
+    if not current:
+        return Reason.LAPSED
     if check_window and not any(_in_window(a, now) for a in current):
         return Reason.OUTSIDE_HOURS
     return Reason.GRANTED
@@ -109,8 +120,13 @@ def decide(
     maintenance_due: bool,
     values: Mapping[str, int | float | bool],
     now: datetime,
+    supervised: bool = True,
 ) -> Reason:
-    """Decide whether ``member`` may start using the device now."""
+    """Decide whether ``member`` may start using the device now.
+
+    ``supervised`` is False when the machine needs a supervisor present and none
+    is (presence.py works that out from swipes and check-ins).
+    """
     if not member["active"]:
         return Reason.INACTIVE
     if blocked:
@@ -125,6 +141,8 @@ def decide(
         and not flags(member).may_maintain
     ):
         return Reason.MAINTENANCE_DUE
+    if not supervised:
+        return Reason.NO_SUPERVISOR
     if not safety_ok(machine_type, values):
         return Reason.SAFETY_LIMIT
     return Reason.GRANTED

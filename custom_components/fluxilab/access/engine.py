@@ -37,9 +37,13 @@ from .const import (
     Reason,
     SessionEnd,
 )
+from .credentials import find_card, member_cards, pin_credential
 from .decisions import decide
 from .events import fire_access_event, ha_device_id
 from .history import AccessHistory
+from .interest import InterestQueue
+from .lapsing import Lapsing
+from .presence import Presence
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -50,6 +54,7 @@ from .store import (
 )
 from .sync import CredentialSync
 from .tags import async_card_scanned, async_forget_card, async_register_cards
+from .telemetry_rules import TelemetryRules
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
@@ -75,6 +80,10 @@ class AccessEngine:
         )
         self.history = AccessHistory(hass)
         self.sync = CredentialSync(self)
+        self.lapsing = Lapsing(self)
+        self.interest = InterestQueue(self)
+        self.presence = Presence(self)
+        self.telemetry_rules = TelemetryRules(self)
         self.devices: dict[str, FluxiLabDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
@@ -91,13 +100,18 @@ class AccessEngine:
         await self.machine_types.async_load()
         await self.authorizations.async_load()
         await self.history.async_load()
+        self.presence.async_setup()
         self._member_cards = {
-            m["id"]: set(m["cards"]) for m in self.members.data.values()
+            m["id"]: set(member_cards(m, active_only=False))
+            for m in self.members.data.values()
         }
         self.members.async_add_listener(self._async_member_changed)
         self.machine_types.async_add_listener(self._async_data_changed)
+        self.telemetry_rules.async_load()
         self.authorizations.async_add_listener(self._async_data_changed)
         self._schedule_stale_check()
+        await self.lapsing.async_load()
+        self.interest.async_load()
         self._timers = [
             async_track_time_interval(
                 self.hass,
@@ -138,6 +152,9 @@ class AccessEngine:
         if self._stale_timer is not None:
             self._stale_timer()
             self._stale_timer = None
+        self.telemetry_rules.async_stop()
+        self.lapsing.async_stop()
+        self.interest.async_stop()
         await self.history.async_save()
 
     async def _async_member_changed(
@@ -151,8 +168,9 @@ class AccessEngine:
                 await self.authorizations.async_delete_item(auth["id"])
             gdpr.forget_member(self.history, item_id, sorted(old_cards))
         else:
-            self._member_cards[item_id] = set(item["cards"])
-            for card in item["cards"]:
+            cards = member_cards(item, active_only=False)
+            self._member_cards[item_id] = set(cards)
+            for card in cards:
                 self.history.forget_unknown_card(card)
             await async_register_cards(self.hass, item, old_cards)
         await self.sync.async_sync_all()
@@ -198,6 +216,7 @@ class AccessEngine:
             await self.sync.async_sync(device)
         except Exception:
             LOGGER.exception("Credential set for %s not sent", device.device_id)
+        self.telemetry_rules.attach(device)
         self.publish_usage(device)
         # A Fab-O-Matic board speaks its own protocol into this same engine.
         from custom_components.fluxilab.fabomatic import (  # noqa: PLC0415
@@ -208,6 +227,7 @@ class AccessEngine:
 
     async def async_device_removed(self, device: FluxiLabDevice) -> None:
         """Stop following a device (its history stays)."""
+        self.telemetry_rules.detach(device.device_id)
         if self.devices.get(device.device_id) is device:
             del self.devices[device.device_id]
         if (unsub := self._device_unsubs.pop(device.device_id, None)) is not None:
@@ -250,19 +270,25 @@ class AccessEngine:
         """Push in-use, current member, usage hours and maintenance state."""
         open_sessions = self.history.open_sessions(device.device_id)
         current = open_sessions[-1] if open_sessions else None
-        in_use = current is not None
+        rules = self.telemetry_rules
+        rules.session_changed(device.device_id, current is not None)
+        in_use = current is not None or rules.is_busy(device.device_id)
         maintenance.publish(
             self.hass,
             device,
             self.machine_type_of(device),
             self.history.usage(device.device_id),
             in_use=in_use,
-            member_name=current["member_name"] if current else None,
+            member_name=current["member_name"]
+            if current
+            else rules.busy_member_name(device.device_id),
+            conditions_due=rules.due_conditions(device),
         )
         was_in_use = self._in_use.get(device.device_id, False)
         self._in_use[device.device_id] = in_use
         if was_in_use and not in_use:
             async_dispatcher_send(self.hass, SIGNAL_DEVICE_FREE, device.device_id)
+        self.presence.async_changed()
 
     # Requests -------------------------------------------------------------------
 
@@ -288,17 +314,39 @@ class AccessEngine:
     def _identify(
         self, device: FluxiLabDevice, card: str | None, member_id: str | None, ts: float
     ) -> tuple[dict[str, Any] | None, Reason]:
-        """Find the member behind a card or device login."""
+        """Find the member behind a card or device login.
+
+        A deactivated card (or PIN) still names its member, for the audit, but is
+        refused as ``credential_inactive``; the member's other credentials work.
+        """
         if card is not None:
-            if (member := self.members.by_card(card)) is None:
+            if (found := find_card(self.members.data.values(), card)) is None:
                 self.history.add_unknown_card(card, device.device_id, ts)
                 return None, Reason.UNKNOWN_CARD
-            return member, Reason.GRANTED
+            holder, credential = found
+            if not credential["active"]:
+                return holder, Reason.CREDENTIAL_INACTIVE
+            return holder, Reason.GRANTED
         if member_id is not None:
             if (member := self.members.data.get(member_id)) is None:
                 return None, Reason.UNKNOWN_MEMBER
+            if (pin := pin_credential(member)) is not None and not pin["active"]:
+                return member, Reason.CREDENTIAL_INACTIVE
             return member, Reason.GRANTED
         return None, Reason.NO_CREDENTIAL
+
+    @callback
+    def _credential_used(
+        self, member: dict[str, Any], card: str | None, ts: float
+    ) -> None:
+        """Note the last use of the card swiped, or of the PIN of a device login."""
+        if card is not None:
+            found = find_card([member], card)
+            credential = found[1] if found is not None else None
+        else:
+            credential = pin_credential(member)
+        if credential is not None:
+            self.members.async_touch(credential, dt_util.utc_from_timestamp(ts))
 
     async def _async_decide(
         self, device: FluxiLabDevice, request: dict[str, Any], now: float
@@ -308,18 +356,30 @@ class AccessEngine:
             await async_card_scanned(self.hass, card, ha_device_id(self.hass, device))
         member, reason = self._identify(device, card, request.get("member_id"), now)
         machine_type = self.machine_type_of(device)
-        if member is not None:
-            reason = decide(
-                member=member,
-                authorizations=self.authorizations.of_member(member["id"]),
-                device_id=device.device_id,
-                machine_type=machine_type,
-                blocked=device.blocked,
-                maintenance_due=device.maintenance_due,
-                values=device.values,
-                now=dt_util.utc_from_timestamp(now),
-            )
+        if member is not None and reason is Reason.GRANTED:
+            # A trainer's open window may authorize a refused member: decide again.
+            for _attempt in range(2):
+                reason = decide(
+                    member=member,
+                    authorizations=self.authorizations.of_member(member["id"]),
+                    device_id=device.device_id,
+                    machine_type=machine_type,
+                    blocked=device.blocked,
+                    maintenance_due=device.maintenance_due,
+                    values=device.values,
+                    now=dt_util.utc_from_timestamp(now),
+                    supervised=self.presence.supervised(
+                        member, device, machine_type, now
+                    ),
+                )
+                if not await self.presence.async_train(
+                    device, member, card, reason, now
+                ):
+                    break
         granted = reason is Reason.GRANTED
+        if granted and member is not None:
+            self._credential_used(member, card, now)
+            self.lapsing.async_record_use(member, device, now)
         timeout, grace = self._timing(device)
         session_id: str | None = None
         if granted and request["action"] == AccessAction.SESSION_START:
@@ -359,6 +419,7 @@ class AccessEngine:
         if session_id is not None:
             self._start(device, session_id, member, card, now, buffered=False)
             reply["session_id"] = session_id
+        self.presence.async_swiped(device, member, card, reason, now)
         return reply
 
     def _heartbeat(
@@ -590,6 +651,9 @@ class AccessEngine:
             reason_text = event.get("reason") or (
                 Reason.GRANTED.value if granted else reason.value
             )
+            if granted and member is not None:
+                self._credential_used(member, card, ts)
+                self.lapsing.async_record_use(member, device, ts)
             if granted and event.get("offline"):
                 event_type = AccessEventType.OFFLINE_GRANTED
             else:
@@ -625,8 +689,12 @@ class AccessEngine:
         elif action is AccessAction.SESSION_STOP:
             self._stop(device, event, ts, buffered=buffered)
         else:
-            member, _ = self._identify(device, card, event.get("member_id"), ts)
-            if member is not None and flags(member).may_maintain:
+            member, reason = self._identify(device, card, event.get("member_id"), ts)
+            if (
+                member is not None
+                and reason is Reason.GRANTED
+                and flags(member).may_maintain
+            ):
                 await self.async_record_maintenance(device, member["id"])
 
     @callback
@@ -687,6 +755,7 @@ class AccessEngine:
         usage = self.history.usage(device.device_id)
         usage["since_maintenance"] = 0.0
         usage["last_maintenance"] = time.time()
+        self.telemetry_rules.reset_conditions(device.device_id)
         member = self.members.data.get(member_id) if member_id else None
         self._audit(
             device, "maintenance", member, None, None, time.time(), buffered=False

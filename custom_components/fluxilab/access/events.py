@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import Context, HomeAssistant
@@ -49,6 +50,7 @@ def fire_access_event(
     session_id: str | None = None,
     duration: float | None = None,
     ts: float | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fire fluxilab_access, show it on the device's event entity, return the data.
 
@@ -69,6 +71,7 @@ def fire_access_event(
         ATTR_SESSION_ID: session_id,
         ATTR_DURATION: duration,
         "ts": ts,
+        **(extra or {}),
     }
     hass.bus.async_fire(EVENT_ACCESS, data, context=Context(user_id=user_id))
     if event_type.value in EVENT_TYPES:

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from .credentials import member_pin_hash, public_credentials
 from .history import AccessHistory
 
 DAY = 86400.0
@@ -21,7 +22,7 @@ SESSION_CSV_FIELDS = (
     "closed_by",
     "buffered",
 )
-PERSONAL_FIELDS = ("member_id", "member_name", "card")
+PERSONAL_FIELDS = ("member_id", "member_name", "card", "trainer_id", "trainer_name")
 
 
 def _anonymize(entry: dict[str, Any]) -> bool:
@@ -76,8 +77,9 @@ def member_export(
     history: AccessHistory,
 ) -> dict[str, Any]:
     """Return everything held about one member (the PIN hash is named, not shown)."""
-    profile = {k: v for k, v in member.items() if k != "pin_hash"}
-    profile["has_pin"] = bool(member.get("pin_hash"))
+    profile = {k: v for k, v in member.items() if k != "credentials"}
+    profile["credentials"] = public_credentials(member)
+    profile["has_pin"] = member_pin_hash(member, active_only=False) is not None
     member_id = member["id"]
     return {
         "member": profile,

@@ -12,6 +12,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import (
+    DEFAULT_CHECKIN_EXPIRY_HOURS,
+    DEFAULT_INTEREST_EXPIRY_HOURS,
+    DEFAULT_LAPSE_NOTICE_DAYS,
     DEFAULT_SESSION_CHECK_INTERVAL,
     DEFAULT_UNKNOWN_CARD_RETENTION_DAYS,
     DEFAULT_USAGE_RETENTION_DAYS,
@@ -30,6 +33,8 @@ class DeviceUsage(TypedDict):
     hours: float
     since_maintenance: float
     last_maintenance: float | None
+    conditions: dict[str, dict[str, Any]]
+    """Counters of the machine type's maintenance conditions (telemetry_rules.py)."""
 
 
 class HistoryData(TypedDict):
@@ -41,6 +46,14 @@ class HistoryData(TypedDict):
     usage: dict[str, DeviceUsage]
     generation: int
     settings: dict[str, Any]
+    checked_in: dict[str, dict[str, Any]]
+    """Members checked in to the lab (presence.py): since, device_id, card."""
+    last_used: dict[str, str]
+    """Last granted use of each authorization, by id (lapsing.py)."""
+    lapse_notices: dict[str, str]
+    """Lapse date each authorization's member was told about (lapsing.py)."""
+    interest: list[dict[str, Any]]
+    """Members waiting for a busy device (interest.py)."""
 
 
 def _empty() -> HistoryData:
@@ -54,7 +67,16 @@ def _empty() -> HistoryData:
             "usage_retention_days": DEFAULT_USAGE_RETENTION_DAYS,
             "unknown_card_retention_days": DEFAULT_UNKNOWN_CARD_RETENTION_DAYS,
             "session_check_interval": DEFAULT_SESSION_CHECK_INTERVAL,
+            # Notifications, lapsing qualifications, interest queue
+            "admin_notify_services": [],
+            "lapse_notice_days": DEFAULT_LAPSE_NOTICE_DAYS,
+            "interest_expiry_hours": DEFAULT_INTEREST_EXPIRY_HOURS,
+            "checkin_expiry_hours": DEFAULT_CHECKIN_EXPIRY_HOURS,
         },
+        "checked_in": {},
+        "last_used": {},
+        "lapse_notices": {},
+        "interest": [],
     }
 
 
@@ -74,6 +96,8 @@ class AccessHistory:
             empty = _empty()
             self.data = {**empty, **stored}
             self.data["settings"] = {**empty["settings"], **stored["settings"]}
+            for usage in self.data["usage"].values():
+                usage.setdefault("conditions", {})  # stored before conditions existed
 
     @callback
     def async_changed(self) -> None:
@@ -97,7 +121,12 @@ class AccessHistory:
         """Return (creating) the usage counters of a device."""
         return self.data["usage"].setdefault(
             device_id,
-            {"hours": 0.0, "since_maintenance": 0.0, "last_maintenance": None},
+            {
+                "hours": 0.0,
+                "since_maintenance": 0.0,
+                "last_maintenance": None,
+                "conditions": {},
+            },
         )
 
     def session(self, session_id: str) -> dict[str, Any] | None:

@@ -7,11 +7,11 @@ only the hash is ever stored.
 
 from __future__ import annotations
 
-from datetime import time as dt_time
+from datetime import datetime, time as dt_time
 from typing import Any, override
 
 import bcrypt
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import collection, config_validation as cv
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -26,11 +26,31 @@ from .const import (
     PIN_MAX_BYTES,
     PIN_MIN_LENGTH,
 )
+from .credentials import (
+    CARD,
+    LABEL,
+    STORED_CREDENTIAL,
+    CredentialType,
+    check_credentials,
+    credential_of,
+    credentials_of,
+    default_label,
+    find_card,
+    member_cards,
+    migrate_member,
+    new_credential,
+    pin_credential,
+    touch,
+    with_cards,
+    with_pin_hash,
+)
 from .errors import AccessValidationError
 from .notify import notify_service
 from .roles import Role
+from .telemetry_rules import MACHINE_TYPE_RULE_FIELDS
 
-CARD = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
+__all__ = ["CARD", "LABEL", "NAME"]
+
 NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=100))
 
 
@@ -57,6 +77,7 @@ MEMBER_FIELDS: dict[Any, Any] = {
     vol.Optional("cards", default=list): vol.All(cv.ensure_list, [CARD]),
     vol.Optional("pin"): cv.string,
     vol.Optional("notify_service"): vol.Any(None, notify_service),
+    vol.Optional("supervise"): cv.boolean,
 }
 MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("name"): NAME,
@@ -66,8 +87,13 @@ MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("user_id"): vol.Any(None, cv.string),
     vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
     vol.Optional("notify_service"): vol.Any(None, notify_service),
+    vol.Optional("supervise"): cv.boolean,
 }
-"""What an admin may change; a PIN only its member changes (services)."""
+"""What an admin may change; a PIN only its member changes (services).
+
+``cards`` (and ``pin`` on create) are a convenience over ``credentials``: the listed
+cards are what the member holds, cards already held keep their label, active flag and
+last use (credentials.py)."""
 
 SAFETY_LIMIT = vol.Schema(
     {
@@ -95,6 +121,21 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
         None, vol.All(cv.string, vol.Length(max=32))
     ),
     vol.Optional("block_when_maintenance_due", default=False): cv.boolean,
+    # Unused for this many months, an authorization lapses (lapsing.py)
+    vol.Optional("lapse_after_months"): vol.Any(
+        None, vol.All(vol.Coerce(int), vol.Range(min=1, max=120))
+    ),
+    # Supervisor present and instructor grant (presence.py)
+    vol.Optional("requires_supervisor"): cv.boolean,
+    vol.Optional("supervisor_minutes"): vol.All(
+        vol.Coerce(int), vol.Range(min=1, max=24 * 60)
+    ),
+    vol.Optional("supervised_hours_start"): vol.Any(None, _time_text),
+    vol.Optional("supervised_hours_end"): vol.Any(None, _time_text),
+    vol.Optional("training_expiry_days"): vol.Any(
+        None, vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
+    ),
+    **MACHINE_TYPE_RULE_FIELDS,  # busy/idle and maintenance conditions
 }
 MACHINE_TYPE_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional(key.schema): value for key, value in MACHINE_TYPE_FIELDS.items()
@@ -107,9 +148,17 @@ AUTHORIZATION_FIELDS: dict[Any, Any] = {
     vol.Optional("expires"): vol.Any(None, _datetime_text),
     vol.Inclusive("window_start", "window"): _time_text,
     vol.Inclusive("window_end", "window"): _time_text,
+    # Instructor grant (presence.py): a trainer trains others on the target;
+    # authorizations made by training name the trainer.
+    vol.Optional("trainer"): cv.boolean,
+    vol.Optional("granted_by"): vol.Any(None, cv.string),
+    vol.Optional("training"): cv.boolean,
 }
 AUTHORIZATION_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("expires"): vol.Any(None, _datetime_text),
+    vol.Optional("trainer"): cv.boolean,
+    vol.Optional("granted_by"): vol.Any(None, cv.string),
+    vol.Optional("training"): cv.boolean,
     vol.Inclusive("window_start", "window"): vol.Any(None, _time_text),
     vol.Inclusive("window_end", "window"): vol.Any(None, _time_text),
 }
@@ -144,13 +193,18 @@ class MemberStore(Store[collection.SerializedStorageCollection]):
     ) -> collection.SerializedStorageCollection:
         """Bring stored members to the current layout.
 
-        1.1 had a single ``card`` per member; 1.2 keeps a list ``cards``.
+        1.1 had a single ``card`` per member; 1.2 keeps a list ``cards``; 1.3 holds
+        ``credentials`` (cards and the PIN, each with label, active flag, last use).
         """
         data: collection.SerializedStorageCollection = old_data
         if old_major_version == 1 and old_minor_version < 2:
             for item in data["items"]:
                 card = item.pop("card", None)
                 item.setdefault("cards", [card] if card else [])
+        if old_major_version == 1 and old_minor_version < 3:
+            now = dt_util.utcnow()
+            for item in data["items"]:
+                migrate_member(item, now)
         return data
 
 
@@ -169,12 +223,15 @@ class MemberCollection(collection.DictStorageCollection):
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
         validated = _check(MEMBER_FIELDS, data)
-        self._check_cards(validated["cards"], None)
+        now = dt_util.utcnow()
+        credentials = with_cards([], validated.pop("cards"), now)
+        self._check_cards(credentials, None)
         self._check_user(validated.get("user_id"), None)
         if (pin := validated.pop("pin", None)) is not None:
-            validated["pin_hash"] = await async_hash_pin(self.hass, pin)
-        now = dt_util.utcnow().isoformat()
-        validated["created"] = validated["updated"] = now
+            pin_hash = await async_hash_pin(self.hass, pin)
+            credentials = with_pin_hash(credentials, pin_hash, now)
+        validated["credentials"] = credentials
+        validated["created"] = validated["updated"] = now.isoformat()
         return validated
 
     @override
@@ -185,24 +242,43 @@ class MemberCollection(collection.DictStorageCollection):
     async def _update_data(
         self, item: dict[str, Any], update_data: dict[str, Any]
     ) -> dict[str, Any]:
+        # ``credentials`` comes only from the credential methods below: the services'
+        # and websocket schemas do not accept it.
         validated = _check(
-            {**MEMBER_UPDATE_FIELDS, vol.Optional("pin"): str}, update_data
+            {
+                **MEMBER_UPDATE_FIELDS,
+                vol.Optional("pin"): str,
+                vol.Optional("credentials"): [STORED_CREDENTIAL],
+            },
+            update_data,
         )
+        now = dt_util.utcnow()
+        credentials = validated.pop("credentials", credentials_of(item))
         if "cards" in validated:
-            self._check_cards(validated["cards"], item["id"])
+            credentials = with_cards(credentials, validated.pop("cards"), now)
         if "user_id" in validated:
             self._check_user(validated["user_id"], item["id"])
+        self._check_cards(credentials, item["id"])
         if (pin := validated.pop("pin", None)) is not None:
-            validated["pin_hash"] = await async_hash_pin(self.hass, pin)
-        return {**item, **validated, "updated": dt_util.utcnow().isoformat()}
+            pin_hash = await async_hash_pin(self.hass, pin)
+            credentials = with_pin_hash(credentials, pin_hash, now)
+        return {
+            **item,
+            **validated,
+            "credentials": credentials,
+            "updated": now.isoformat(),
+        }
 
-    def _check_cards(self, cards: list[str], member_id: str | None) -> None:
-        if len(set(cards)) != len(cards):
-            raise AccessValidationError("card_duplicate", card=cards[0])
+    def _check_cards(
+        self, credentials: list[dict[str, Any]], member_id: str | None
+    ) -> None:
+        """One PIN at most, and each card belongs to one member only."""
+        check_credentials(credentials)
+        cards = set(member_cards({"credentials": credentials}, active_only=False))
         for other in self.data.values():
             if other["id"] == member_id:
                 continue
-            if taken := set(cards) & set(other["cards"]):
+            if taken := cards & set(member_cards(other, active_only=False)):
                 raise AccessValidationError("card_in_use", card=sorted(taken)[0])
 
     def _check_user(self, user_id: str | None, member_id: str | None) -> None:
@@ -213,8 +289,99 @@ class MemberCollection(collection.DictStorageCollection):
                 raise AccessValidationError("user_linked", user_id=user_id)
 
     def by_card(self, card: str) -> dict[str, Any] | None:
-        """Return the member holding ``card``."""
-        return next((m for m in self.data.values() if card in m["cards"]), None)
+        """Return the member an ACTIVE card identifies (a deactivated card: nobody).
+
+        ``find_card`` (credentials.py) also finds deactivated cards, with the credential.
+        """
+        if (found := find_card(self.data.values(), card)) is None:
+            return None
+        member, credential = found
+        return member if credential["active"] else None
+
+    # Credentials (credentials.py) -------------------------------------------------
+
+    async def async_add_credential(
+        self,
+        member_id: str,
+        kind: CredentialType,
+        *,
+        card: str | None = None,
+        pin: str | None = None,
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """Give a member a card, or their PIN (one at most); return it (hashed)."""
+        member = self._member(member_id)
+        credentials = credentials_of(member)
+        now = dt_util.utcnow()
+        label = label or default_label(kind, credentials)
+        if kind is CredentialType.CARD:
+            if card is None:
+                raise AccessValidationError("credential_card_missing")
+            added = new_credential(kind, label=label, now=now, card=card)
+            self._check_cards([*credentials, added], member_id)
+        else:
+            if pin is None:
+                raise AccessValidationError("credential_pin_missing")
+            if pin_credential(member) is not None:
+                raise AccessValidationError("pin_exists")
+            pin_hash = await async_hash_pin(self.hass, pin)
+            added = new_credential(kind, label=label, now=now, pin_hash=pin_hash)
+        await self.async_update_item(member_id, {"credentials": [*credentials, added]})
+        return added
+
+    async def async_update_credential(
+        self,
+        member_id: str,
+        credential_id: str,
+        *,
+        label: str | None = None,
+        active: bool | None = None,
+    ) -> dict[str, Any]:
+        """Rename, deactivate or reactivate one of a member's credentials."""
+        member = self._member(member_id)
+        changed = dict(credential_of(member, credential_id))
+        if label is not None:
+            changed["label"] = label
+        if active is not None:
+            changed["active"] = active
+        await self.async_update_item(
+            member_id,
+            {
+                "credentials": [
+                    changed if c["id"] == credential_id else c
+                    for c in credentials_of(member)
+                ]
+            },
+        )
+        return changed
+
+    async def async_remove_credential(self, member_id: str, credential_id: str) -> None:
+        """Take one credential away from a member."""
+        member = self._member(member_id)
+        credential_of(member, credential_id)
+        await self.async_update_item(
+            member_id,
+            {
+                "credentials": [
+                    c for c in credentials_of(member) if c["id"] != credential_id
+                ]
+            },
+        )
+
+    @callback
+    def async_touch(self, credential: dict[str, Any], when: datetime) -> None:
+        """Note a granted use of a credential; saved with the collection's delay.
+
+        No change notification: a use changes nothing a device or listener needs,
+        and a swipe must not rebuild every device's credential set.
+        """
+        if touch(credential, when):
+            self._async_schedule_save()
+
+    def _member(self, member_id: str) -> dict[str, Any]:
+        if (member := self.data.get(member_id)) is None:
+            raise AccessValidationError("unknown_member", member=member_id)
+        return member
 
 
 class MachineTypeCollection(collection.DictStorageCollection):
@@ -266,7 +433,12 @@ class AuthorizationCollection(collection.DictStorageCollection):
     async def _update_data(
         self, item: dict[str, Any], update_data: dict[str, Any]
     ) -> dict[str, Any]:
-        return {**item, **_check(AUTHORIZATION_UPDATE_FIELDS, update_data)}
+        # Any update renews: the lapse clock starts again (lapsing.py).
+        return {
+            **item,
+            **_check(AUTHORIZATION_UPDATE_FIELDS, update_data),
+            "last_used": dt_util.utcnow().isoformat(),
+        }
 
     def of_member(self, member_id: str) -> list[dict[str, Any]]:
         """Return a member's authorizations."""

@@ -1,0 +1,116 @@
+"""Who is in the lab, for the panel and the services (the fire list).
+
+The list names people, so it goes only to those who need it: lab managers (and
+automations, which act for the admin who wrote them) and staff. Other members see
+the count only. Entity attributes never carry names (the recorder would keep them):
+the occupancy sensor shows the count alone.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from homeassistant.auth.models import User
+from homeassistant.components import websocket_api
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import Unauthorized
+import probatio as vol
+
+from custom_components.fluxilab.const import DOMAIN
+
+from .engine import ACCESS_ENGINE, AccessEngine
+from .errors import AccessValidationError
+from .presence import CheckOut
+from .roles import async_is_manager, flags, member_of_user
+
+MAX_CHECKIN_EXPIRY_HOURS = 7 * 24
+
+
+def occupancy(engine: AccessEngine, now: float | None = None) -> dict[str, Any]:
+    """Return the fire list: count and who is present, oldest arrival first."""
+    present = engine.presence.present_members(time.time() if now is None else now)
+    return {
+        "count": len(present),
+        "members": [
+            p.as_dict() for p in sorted(present, key=lambda p: (p.since, p.name))
+        ],
+    }
+
+
+def sees_names(engine: AccessEngine, user: User) -> bool:
+    """Return True if a user may see who is present (admins and staff)."""
+    if user.is_admin:
+        return True
+    member = member_of_user(user.id, list(engine.members.data.values()))
+    return (
+        member is not None
+        and bool(member["active"])
+        and (flags(member).manage or flags(member).may_supervise)
+    )
+
+
+@callback
+def async_check_in(engine: AccessEngine, member: dict[str, Any]) -> None:
+    """Check a member in without a card (service); refuse inactive or present ones."""
+    now = time.time()
+    if not member["active"]:
+        raise AccessValidationError("member_inactive", member=member["id"])
+    if engine.presence.checked_in(member["id"], now):
+        raise AccessValidationError("already_checked_in", member=member["id"])
+    engine.presence.async_check_in(member, now)
+
+
+@callback
+def async_check_out(engine: AccessEngine, member: dict[str, Any]) -> None:
+    """Check a member out without a card (service)."""
+    now = time.time()
+    if not engine.presence.checked_in(member["id"], now):
+        raise AccessValidationError("not_checked_in", member=member["id"])
+    engine.presence.async_check_out(member, now, CheckOut.SERVICE)
+
+
+@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/occupancy/list"})
+@callback
+def ws_occupancy_list(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Send the fire list to admins and staff, the count alone to everyone else."""
+    engine = hass.data[ACCESS_ENGINE]
+    result = occupancy(engine)
+    if not sees_names(engine, connection.user):
+        result = {"count": result["count"]}
+    connection.send_result(msg["id"], result)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/occupancy/settings",
+        vol.Optional("checkin_expiry_hours"): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=MAX_CHECKIN_EXPIRY_HOURS)
+        ),
+    }
+)
+@websocket_api.async_response
+async def ws_occupancy_settings(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Show or change (lab managers) after how many hours a check-in expires."""
+    engine = hass.data[ACCESS_ENGINE]
+    members = list(engine.members.data.values())
+    if not await async_is_manager(hass, connection.user.id, members):
+        raise Unauthorized(context=connection.context(msg))
+    settings = engine.history.data["settings"]
+    if "checkin_expiry_hours" in msg:
+        settings["checkin_expiry_hours"] = msg["checkin_expiry_hours"]
+        engine.history.async_changed()
+    connection.send_result(
+        msg["id"], {"checkin_expiry_hours": settings["checkin_expiry_hours"]}
+    )
+
+
+@callback
+def async_setup_presence_websocket(hass: HomeAssistant) -> None:
+    """Register fluxilab/occupancy/list and fluxilab/occupancy/settings."""
+    websocket_api.async_register_command(hass, ws_occupancy_list)
+    websocket_api.async_register_command(hass, ws_occupancy_settings)
