@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.components import persistent_notification, websocket_api
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import slugify
 import probatio as vol
 
@@ -55,6 +56,29 @@ def notify_service(value: Any) -> str:
 NOTIFY_SERVICES: Final = vol.All(
     vol.Any(None, [notify_service]), lambda v: list(v or [])
 )
+
+
+async def async_notification_text(
+    hass: HomeAssistant, key: str, **placeholders: str
+) -> tuple[str, str]:
+    """Return the title and message of a notification in the lab's language.
+
+    The texts live in the translation files under ``notifications.<key>``; a
+    missing text falls back to the key, so a notification is never lost.
+    """
+    strings = await async_get_translations(
+        hass, hass.config.language, "notifications", {DOMAIN}
+    )
+    prefix = f"component.{DOMAIN}.notifications.{key}"
+    texts = []
+    for part in ("title", "message"):
+        template = strings.get(f"{prefix}.{part}", key)
+        try:
+            texts.append(template.format(**placeholders))
+        except (KeyError, IndexError, ValueError):
+            _LOGGER.warning("Notification text %s.%s is malformed", key, part)
+            texts.append(template)
+    return texts[0], texts[1]
 
 
 def mobile_app_services(hass: HomeAssistant, user_id: str) -> list[str]:

@@ -12,7 +12,10 @@ import probatio as vol
 from custom_components.fluxilab.const import DOMAIN
 
 from .const import MAX_SESSION_CHECK_INTERVAL, MIN_SESSION_CHECK_INTERVAL
+from .credentials import member_cards, member_pin_hash, public_credentials
 from .engine import ACCESS_ENGINE
+from .interest import SETTING_INTEREST_EXPIRY_HOURS
+from .lapsing import SETTING_LAPSE_NOTICE_DAYS
 from .notify import NOTIFY_SERVICES, SETTING_ADMIN_NOTIFY_SERVICES
 from .store import (
     AUTHORIZATION_FIELDS,
@@ -26,9 +29,14 @@ from .store import (
 
 
 def public_member(member: dict[str, Any]) -> dict[str, Any]:
-    """Return a member as admins see it: the PIN hash is reduced to whether there is one."""
-    shown = {k: v for k, v in member.items() if k != "pin_hash"}
-    shown["has_pin"] = bool(member.get("pin_hash"))
+    """Return a member as admins see it: the PIN hash is reduced to whether there is one.
+
+    ``cards`` lists every card uid (active or not), the shape ``cards`` updates take.
+    """
+    shown = {k: v for k, v in member.items() if k != "credentials"}
+    shown["credentials"] = public_credentials(member)
+    shown["cards"] = member_cards(member, active_only=False)
+    shown["has_pin"] = member_pin_hash(member, active_only=False) is not None
     return shown
 
 
@@ -109,6 +117,12 @@ def async_setup_websocket(
             vol.Range(min=MIN_SESSION_CHECK_INTERVAL, max=MAX_SESSION_CHECK_INTERVAL),
         ),
         vol.Optional(SETTING_ADMIN_NOTIFY_SERVICES): NOTIFY_SERVICES,
+        vol.Optional(SETTING_LAPSE_NOTICE_DAYS): vol.All(
+            int, vol.Range(min=1, max=365)
+        ),
+        vol.Optional(SETTING_INTEREST_EXPIRY_HOURS): vol.All(
+            int, vol.Range(min=1, max=168)
+        ),
     }
 )
 @callback
@@ -121,9 +135,14 @@ def ws_access_settings(
     engine = hass.data[ACCESS_ENGINE]
     if "session_check_interval" in msg:
         engine.async_set_session_check_interval(msg["session_check_interval"])
-    if SETTING_ADMIN_NOTIFY_SERVICES in msg:
-        engine.history.data["settings"][SETTING_ADMIN_NOTIFY_SERVICES] = msg[
-            SETTING_ADMIN_NOTIFY_SERVICES
-        ]
+    ops = (
+        SETTING_ADMIN_NOTIFY_SERVICES,
+        SETTING_LAPSE_NOTICE_DAYS,
+        SETTING_INTEREST_EXPIRY_HOURS,
+    )
+    if changed := {key: msg[key] for key in ops if key in msg}:
+        engine.history.data["settings"].update(changed)
         engine.history.async_changed()
+        if SETTING_LAPSE_NOTICE_DAYS in changed:
+            hass.async_create_task(engine.lapsing.async_check())
     connection.send_result(msg["id"], dict(engine.history.data["settings"]))

@@ -1,0 +1,344 @@
+"""Interest queue: "tell me when it's free" (docs/ACCESS.md "Interest queue").
+
+A member subscribes to a device that is in use (an open session, or busy by its
+telemetry). When the engine signals the device became free (``SIGNAL_DEVICE_FREE``),
+every subscriber gets one push notification, ``interest_notified`` fires on
+``fluxilab_access`` for that device, and the subscriptions are gone. Subscribing to a
+free device is refused (``device_free``): the member can go now, and a button that
+silently waits for the next session to end would surprise them.
+
+Subscriptions live in the history store (they survive a restart) and expire after
+``interest_expiry_hours`` (default 8): nobody wants a push about yesterday's queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components import websocket_api
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import Unauthorized
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.util import dt as dt_util
+import probatio as vol
+
+from custom_components.fluxilab.const import DOMAIN
+
+from .const import DEFAULT_INTEREST_EXPIRY_HOURS, SIGNAL_DEVICE_FREE, AccessEventType
+from .errors import AccessValidationError
+from .events import fire_access_event
+from .notify import async_notification_text, async_notify_member
+from .roles import async_is_manager, member_of_user
+
+if TYPE_CHECKING:
+    from custom_components.fluxilab.device import FluxiLabDevice
+
+    from .engine import AccessEngine
+
+_LOGGER = logging.getLogger(__name__)
+
+SETTING_INTEREST_EXPIRY_HOURS: Final = "interest_expiry_hours"
+MAX_SUBSCRIPTIONS: Final = 500
+"""Bound on stored subscriptions over all devices (the oldest go first)."""
+
+
+def device_name(hass: HomeAssistant, device: FluxiLabDevice) -> str:
+    """Return the name people know a device by (the registry's, else its id)."""
+    entry = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, device.device_id), device.entry.entry_id
+    )
+    if entry is not None and (name := entry.name_by_user or entry.name):
+        return name
+    return device.device_id
+
+
+def public_subscription(sub: Mapping[str, Any], position: int) -> dict[str, Any]:
+    """Return a subscription as callers see it, with its place in the queue."""
+    return {
+        "device_id": sub["device_id"],
+        "member_id": sub["member_id"],
+        "position": position,
+        "since": dt_util.utc_from_timestamp(sub["ts"]).isoformat(),
+        "expires": dt_util.utc_from_timestamp(sub["expires"]).isoformat(),
+    }
+
+
+class InterestQueue:
+    """Members waiting for a busy device, told once when it is free."""
+
+    def __init__(self, engine: AccessEngine) -> None:
+        """Attach to the engine (nothing loaded yet)."""
+        self.engine = engine
+        self.hass = engine.hass
+        self._unsub: CALLBACK_TYPE | None = None
+
+    @property
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """Stored subscriptions: device_id, member_id, ts, expires (epoch seconds)."""
+        return self.engine.history.data["interest"]
+
+    @property
+    def expiry_hours(self) -> float:
+        """Hours a subscription waits before it is dropped."""
+        return float(
+            self.engine.history.data["settings"].get(
+                SETTING_INTEREST_EXPIRY_HOURS, DEFAULT_INTEREST_EXPIRY_HOURS
+            )
+        )
+
+    @callback
+    def async_load(self) -> None:
+        """Listen for devices becoming free."""
+        self._unsub = async_dispatcher_connect(
+            self.hass, SIGNAL_DEVICE_FREE, self._async_device_free
+        )
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop listening."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
+
+    # Queue ------------------------------------------------------------------------------
+
+    def in_use(self, device_id: str) -> bool:
+        """Return True while a device has an open session or works by its telemetry."""
+        if self.engine.history.open_sessions(device_id):
+            return True
+        rules = getattr(self.engine, "telemetry_rules", None)
+        return bool(rules is not None and rules.is_busy(device_id))
+
+    @callback
+    def _purge(self, now: float) -> None:
+        """Drop expired subscriptions (and members or devices gone)."""
+        kept = [
+            s
+            for s in self.subscriptions
+            if s["expires"] > now and s["member_id"] in self.engine.members.data
+        ]
+        if len(kept) != len(self.subscriptions):
+            self.subscriptions[:] = kept
+            self.engine.history.async_changed()
+
+    def of_device(
+        self, device_id: str, now: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Return a device's live subscriptions, oldest first."""
+        now = time.time() if now is None else now
+        return [
+            s
+            for s in self.subscriptions
+            if s["device_id"] == device_id and s["expires"] > now
+        ]
+
+    def of_member(self, member_id: str) -> list[dict[str, Any]]:
+        """Return a member's live subscriptions with their places in the queues."""
+        now = time.time()
+        shown = []
+        for sub in self.subscriptions:
+            if sub["member_id"] != member_id or sub["expires"] <= now:
+                continue
+            queue = self.of_device(sub["device_id"], now)
+            shown.append(public_subscription(sub, queue.index(sub) + 1))
+        return shown
+
+    @callback
+    def async_subscribe(
+        self, member: Mapping[str, Any], device: FluxiLabDevice
+    ) -> dict[str, Any]:
+        """Queue a member for a busy device; return their place (1 = first).
+
+        Subscribing again keeps the original place but waits longer.
+        """
+        now = time.time()
+        self._purge(now)
+        if not self.in_use(device.device_id):
+            raise AccessValidationError("device_free", device=device.device_id)
+        expires = now + self.expiry_hours * 3600
+        queue = self.of_device(device.device_id, now)
+        for sub in queue:
+            if sub["member_id"] == member["id"]:
+                sub["expires"] = expires
+                break
+        else:
+            sub = {
+                "device_id": device.device_id,
+                "member_id": member["id"],
+                "ts": now,
+                "expires": expires,
+            }
+            self.subscriptions.append(sub)
+            queue.append(sub)
+            if len(self.subscriptions) > MAX_SUBSCRIPTIONS:
+                del self.subscriptions[: len(self.subscriptions) - MAX_SUBSCRIPTIONS]
+        self.engine.history.async_changed()
+        return public_subscription(sub, queue.index(sub) + 1)
+
+    @callback
+    def async_cancel(self, member_id: str, device_id: str) -> bool:
+        """Leave a device's queue; return False if the member was not in it."""
+        kept = [
+            s
+            for s in self.subscriptions
+            if not (s["member_id"] == member_id and s["device_id"] == device_id)
+        ]
+        if len(kept) == len(self.subscriptions):
+            return False
+        self.subscriptions[:] = kept
+        self.engine.history.async_changed()
+        return True
+
+    @callback
+    def _async_device_free(self, device_id: str) -> None:
+        """Tell everyone waiting for the device, once, and empty its queue."""
+        now = time.time()
+        self._purge(now)
+        waiting = self.of_device(device_id, now)
+        if not waiting or (device := self.engine.device(device_id)) is None:
+            return
+        self.subscriptions[:] = [
+            s for s in self.subscriptions if s["device_id"] != device_id
+        ]
+        self.engine.history.async_changed()
+        for sub in waiting:
+            member = self.engine.members.data.get(sub["member_id"])
+            if member is None:
+                continue
+            fire_access_event(
+                self.hass,
+                device,
+                AccessEventType.INTEREST_NOTIFIED,
+                member=member,
+                ts=now,
+            )
+            device.entry.async_create_task(
+                self.hass,
+                self._async_tell(member, device),
+                f"{DOMAIN} device free {device_id}",
+            )
+
+    async def _async_tell(
+        self, member: Mapping[str, Any], device: FluxiLabDevice
+    ) -> None:
+        title, message = await async_notification_text(
+            self.hass, "device_free", device=device_name(self.hass, device)
+        )
+        await async_notify_member(
+            self.hass,
+            member,
+            title=title,
+            message=message,
+            tag=f"{DOMAIN}_free_{device.device_id}",
+            data={"fluxilab_device": device.device_id},
+        )
+
+
+# Panel ------------------------------------------------------------------------------
+
+
+def _engine(hass: HomeAssistant) -> AccessEngine:
+    from .engine import ACCESS_ENGINE  # noqa: PLC0415
+
+    return hass.data[ACCESS_ENGINE]
+
+
+async def async_member_for(
+    engine: AccessEngine, user_id: str | None, member_id: str | None
+) -> dict[str, Any]:
+    """Return whom a call is for: the caller's own member, or (managers) any member.
+
+    Raises Unauthorized when a non-manager names someone else, and a translated
+    error when nobody can be worked out.
+    """
+    members = list(engine.members.data.values())
+    own = member_of_user(user_id, members)
+    if member_id is None or (own is not None and own["id"] == member_id):
+        if own is None:
+            raise AccessValidationError("no_member")
+        return own
+    if not await async_is_manager(engine.hass, user_id, members):
+        raise Unauthorized
+    if (member := engine.members.data.get(member_id)) is None:
+        raise AccessValidationError("unknown_member", member=member_id)
+    return member
+
+
+def _followed(engine: AccessEngine, device_id: str) -> FluxiLabDevice:
+    if (device := engine.device(device_id)) is None:
+        raise AccessValidationError("unknown_device", device=device_id)
+    return device
+
+
+@callback
+def async_setup_interest_websocket(hass: HomeAssistant) -> None:
+    """Register ``fluxilab/interest/subscribe|cancel|list``."""
+    websocket_api.async_register_command(hass, ws_interest_subscribe)
+    websocket_api.async_register_command(hass, ws_interest_cancel)
+    websocket_api.async_register_command(hass, ws_interest_list)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/interest/subscribe",
+        vol.Required("fluxilab_device"): str,
+        vol.Optional("member_id"): str,
+    }
+)
+@websocket_api.async_response
+async def ws_interest_subscribe(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Queue the caller (or, for managers, a member) for a busy device."""
+    engine = _engine(hass)
+    member = await async_member_for(engine, connection.user.id, msg.get("member_id"))
+    device = _followed(engine, msg["fluxilab_device"])
+    connection.send_result(msg["id"], engine.interest.async_subscribe(member, device))
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/interest/cancel",
+        vol.Required("fluxilab_device"): str,
+        vol.Optional("member_id"): str,
+    }
+)
+@websocket_api.async_response
+async def ws_interest_cancel(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Leave a device's queue."""
+    engine = _engine(hass)
+    member = await async_member_for(engine, connection.user.id, msg.get("member_id"))
+    cancelled = engine.interest.async_cancel(member["id"], msg["fluxilab_device"])
+    connection.send_result(msg["id"], {"cancelled": cancelled})
+
+
+@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/interest/list"})
+@websocket_api.async_response
+async def ws_interest_list(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """List the caller's own subscriptions; managers also get every queue."""
+    engine = _engine(hass)
+    members = list(engine.members.data.values())
+    own = member_of_user(connection.user.id, members)
+    result: dict[str, Any] = {
+        "subscriptions": engine.interest.of_member(own["id"]) if own else [],
+    }
+    if await async_is_manager(hass, connection.user.id, members):
+        now = time.time()
+        result["queues"] = {
+            device_id: [
+                public_subscription(sub, place + 1)
+                for place, sub in enumerate(engine.interest.of_device(device_id, now))
+            ]
+            for device_id in sorted(
+                {s["device_id"] for s in engine.interest.subscriptions}
+            )
+        }
+    connection.send_result(msg["id"], result)
