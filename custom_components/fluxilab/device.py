@@ -121,6 +121,9 @@ class FluxiLabDevice:
         self._listeners: list[Callable[[], None]] = []
         self._channel_listeners: list[Callable[[], None]] = []
         self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._telemetry_listeners: list[
+            Callable[[Mapping[str, int | float | bool]], None]
+        ] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._pending_acks: dict[str | None, list[int]] = {}
         self._ack_timer: CALLBACK_TYPE | None = None
@@ -238,6 +241,14 @@ class FluxiLabDevice:
         """Call ``listener(event_type, data)`` for every access event."""
         self._event_listeners.append(listener)
         return lambda: self._event_listeners.remove(listener)
+
+    @callback
+    def async_add_telemetry_listener(
+        self, listener: Callable[[Mapping[str, int | float | bool]], None]
+    ) -> Callable[[], None]:
+        """Call ``listener(values)`` for every live telemetry message (not backlog)."""
+        self._telemetry_listeners.append(listener)
+        return lambda: self._telemetry_listeners.remove(listener)
 
     @callback
     def _notify(self) -> None:
@@ -475,6 +486,8 @@ class FluxiLabDevice:
         if (body := self._open(Channel.TELEMETRY, msg, TELEMETRY_SCHEMA)) is None:
             return
         self.values.update(body["values"])
+        for listener in self._telemetry_listeners:
+            listener(body["values"])  # telemetry rules: only machine types with rules
         stream: str | None = body.get("stream")
         if self._backlog.seqs_for(stream).add(body["seq"]):
             self._backlog.count_live(body["ts"])

@@ -29,6 +29,7 @@ TO_REDACT = {
     "card",
     "cards",
     "card_id",
+    "credentials",
     "member_id",
     "member_name",
     "serial",
@@ -92,9 +93,11 @@ async def async_get_config_entry_diagnostics(
     data[CONF_FINGERPRINT] = redact_fingerprint(data.get(CONF_FINGERPRINT))
     device = entry.runtime_data
     machine_type: dict[str, Any] | None = None
+    telemetry_rules: dict[str, Any] | None = None
     if (engine := hass.data.get(ACCESS_ENGINE)) is not None:
         machine_type = engine.machine_type_of(device)
-    return {
+        telemetry_rules = engine.telemetry_rules.diagnostics(device)
+    result = {
         "entry": {
             "title": entry.title,
             "data": async_redact_data(data, TO_REDACT),
@@ -104,6 +107,10 @@ async def async_get_config_entry_diagnostics(
         "machine_type": machine_type,
         "issues": _issues(hass, entry),
     }
+    if telemetry_rules is not None:
+        # Busy state and maintenance-condition progress, when the type has rules.
+        result["telemetry_rules"] = telemetry_rules
+    return result
 
 
 async def async_get_device_diagnostics(

@@ -39,6 +39,7 @@ REASONS = {
     "inactive": "member not active",
     "not_authorized": "not authorized for this machine type",
     "expired": "authorization expired",
+    "lapsed": "authorization lapsed for lack of use",
     "outside_hours": "outside the authorized hours",
     "blocked": "device blocked",
     "maintenance_due": "maintenance overdue",
@@ -108,6 +109,8 @@ def describe_access(data: Mapping[str, Any]) -> str:
             message += f" after {_duration(float(duration))}"
         if member:
             message += f", used by {member}"
+    elif kind == "interest_notified":
+        message = f"told {who} it is free"
     else:
         message = f"access event {kind}"
     if data.get(ATTR_BUFFERED):
@@ -139,6 +142,18 @@ def describe_presence(data: Mapping[str, Any]) -> str:
     if kind == "checked_out":
         message += CHECK_OUT_REASONS.get(str(data.get(ATTR_REASON)), "")
     return message
+
+
+# Lab operations: lapsing qualifications
+def describe_lab(data: Mapping[str, Any]) -> str:
+    """Return the logbook message of a fluxilab_lab event other than presence."""
+    kind = data.get(ATTR_TYPE)
+    if kind == "authorization_lapsing":
+        target = data.get("machine_type_id") or data.get(ATTR_FLUXILAB_DEVICE)
+        date = str(data.get("lapse_date") or "?")[:10]
+        who = data.get(ATTR_MEMBER_NAME) or "an unknown member"
+        return f"the authorization of {who} for {target} lapses on {date}"
+    return f"lab event {kind}"
 
 
 @callback
@@ -198,7 +213,7 @@ def async_describe_events(
             LOGBOOK_ENTRY_NAME: "FluxiLab",
             LOGBOOK_ENTRY_MESSAGE: describe_presence(event.data)
             if event.data.get(ATTR_TYPE) in PRESENCE_MESSAGES
-            else f"lab event {event.data.get(ATTR_TYPE)}",
+            else describe_lab(event.data),
         }
 
     async_describe_event(DOMAIN, EVENT_LAB, async_describe_lab)

@@ -26,6 +26,8 @@ KEY_CHANGED = "key_changed"
 PAIRING_REQUIRED = "pairing_required"
 """A device added by id announced its first key."""
 MAINTENANCE_DUE = "maintenance_due"
+MAINTENANCE_CONDITION_DUE = "maintenance_condition_due"
+"""Maintenance due because of telemetry conditions (access/telemetry_rules.py)."""
 
 ATTR_ENTRY_ID = "entry_id"
 ATTR_KEY = "key"
@@ -79,20 +81,23 @@ def async_delete_key_changed_issue(hass: HomeAssistant, entry: ConfigEntry) -> N
 
 @callback
 def async_create_maintenance_issue(
-    hass: HomeAssistant, entry: ConfigEntry, description: str
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    description: str,
+    conditions: list[str] | None = None,
 ) -> None:
-    """Tell the admin a device is due for maintenance."""
+    """Tell the admin a device is due for maintenance (and which conditions are)."""
+    placeholders = {"name": entry.title, "description": description or "-"}
+    if conditions:
+        placeholders["conditions"] = "\n".join(f"- {text}" for text in conditions)
     ir.async_create_issue(
         hass,
         DOMAIN,
         maintenance_issue_id(entry),
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
-        translation_key=MAINTENANCE_DUE,
-        translation_placeholders={
-            "name": entry.title,
-            "description": description or "-",
-        },
+        translation_key=MAINTENANCE_CONDITION_DUE if conditions else MAINTENANCE_DUE,
+        translation_placeholders=placeholders,
     )
 
 

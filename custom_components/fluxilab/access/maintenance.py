@@ -57,9 +57,15 @@ def publish(
     *,
     in_use: bool,
     member_name: str | None,
+    conditions_due: list[str] | None = None,
 ) -> None:
-    """Push usage and due state to the device's entities and the repair issue."""
-    remaining, due = due_state(usage, interval(device, machine_type))
+    """Push usage and due state to the device's entities and the repair issue.
+
+    A device is due when its usage-hours plan is, or when any of its machine
+    type's maintenance conditions is (``conditions_due``: their texts).
+    """
+    remaining, plan_due = due_state(usage, interval(device, machine_type))
+    due = plan_due or bool(conditions_due)
     was_due = device.maintenance_due
     device.async_update_usage(
         in_use=in_use,
@@ -68,9 +74,11 @@ def publish(
         hours_to_maintenance=remaining,
         maintenance_due=due,
     )
-    if due == was_due:
-        return
     if due:
-        async_create_maintenance_issue(hass, device.entry, description(machine_type))
-    else:
+        # Created again (same issue) when the set of due conditions changes.
+        async_create_maintenance_issue(
+            hass, device.entry, description(machine_type), conditions_due or []
+        )
+        return
+    if was_due:
         async_delete_maintenance_issue(hass, device.entry)

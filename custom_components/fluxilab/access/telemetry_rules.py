@@ -1,0 +1,630 @@
+"""Rules driven by live telemetry: busy/idle detection and condition-based maintenance.
+
+A machine type may name a ``busy_channel``: while that channel is above
+``busy_above`` the machine counts as in use, and it counts as idle again once the
+channel stayed at or below the threshold for ``busy_delay`` seconds (no flapping).
+The busy period ends at the moment the channel dropped, not when the delay ran out;
+a device that goes offline while busy ends it at its last busy-channel reading.
+
+Busy time is usage: it is booked as a closed session of its own (``closed_by:
+idle``, member = the open session's member or the last member granted at that
+device within :data:`BUSY_MEMBER_WINDOW`), but only for the stretches when no
+regular session is open, so the union of session time and busy time is counted
+once.
+
+``maintenance_conditions`` are rules whose counters live in the history store
+(per device, ``usage["conditions"]``) and are reset by recorded maintenance:
+
+- ``channel_hours``: due after ``hours`` hours with ``channel`` above ``above``
+  (booleans count as 1/0), measured between consecutive live readings; a gap longer
+  than :data:`MAX_SAMPLE_GAP` is not counted.
+- ``below_baseline``: due when the channel's daily mean (local days) stayed below
+  ``baseline`` for ``days`` consecutive days; a day without readings is not below
+  and breaks the run.
+
+Once a condition is due it stays due until maintenance is recorded.
+
+Only live telemetry counts: replayed (buffered) backlog never starts or ends a busy
+period and never moves a condition counter (it goes to long-term statistics only).
+Devices whose machine type has no rules are not followed at all, so telemetry
+ingestion pays nothing for this module.
+
+The functions at the top are pure; :class:`TelemetryRules` wires them to the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+import time
+from typing import TYPE_CHECKING, Any, Final
+import uuid
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.event import async_call_later, async_track_time_change
+from homeassistant.util import dt as dt_util
+import probatio as vol
+
+from custom_components.fluxilab.const import LOGGER
+
+from .const import AccessEventType, Reason, SessionEnd
+from .events import fire_access_event
+
+if TYPE_CHECKING:
+    from custom_components.fluxilab.device import FluxiLabDevice
+
+    from .engine import AccessEngine
+    from .history import DeviceUsage
+
+DEFAULT_BUSY_DELAY: Final = 30.0
+"""Seconds at or below the threshold before a busy machine counts as idle."""
+MAX_SAMPLE_GAP: Final = 900.0
+"""Seconds between two readings beyond which the gap is not counted as hours."""
+BUSY_MEMBER_WINDOW: Final = 12 * 3600.0
+"""How long ago a grant at the device may be to name the member of a busy period."""
+MIN_CONDITION_HOURS: Final = 0.001
+"""Smallest ``hours`` of a channel_hours rule (3.6 s: lets tests run in seconds)."""
+
+CHANNEL_HOURS: Final = "channel_hours"
+BELOW_BASELINE: Final = "below_baseline"
+
+CHANNEL = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=32))
+CHANNEL_HOURS_RULE = vol.Schema(
+    {
+        vol.Required("kind"): CHANNEL_HOURS,
+        vol.Required("channel"): CHANNEL,
+        vol.Optional("above", default=0.5): vol.Coerce(float),
+        vol.Required("hours"): vol.All(
+            vol.Coerce(float), vol.Range(min=MIN_CONDITION_HOURS, max=1_000_000)
+        ),
+    }
+)
+BELOW_BASELINE_RULE = vol.Schema(
+    {
+        vol.Required("kind"): BELOW_BASELINE,
+        vol.Required("channel"): CHANNEL,
+        vol.Required("baseline"): vol.Coerce(float),
+        vol.Required("days"): vol.All(vol.Coerce(int), vol.Range(min=1, max=365)),
+    }
+)
+
+
+def _condition(value: Any) -> dict[str, Any]:
+    """Validate one maintenance condition by its kind."""
+    if not isinstance(value, dict):
+        raise vol.Invalid("a maintenance condition must be a mapping")
+    kind = value.get("kind")
+    if kind == CHANNEL_HOURS:
+        checked: dict[str, Any] = CHANNEL_HOURS_RULE(value)
+    elif kind == BELOW_BASELINE:
+        checked = BELOW_BASELINE_RULE(value)
+    else:
+        raise vol.Invalid(
+            f"kind must be {CHANNEL_HOURS} or {BELOW_BASELINE}", path=["kind"]
+        )
+    return checked
+
+
+MACHINE_TYPE_RULE_FIELDS: dict[Any, Any] = {
+    vol.Optional("busy_channel"): vol.Any(None, CHANNEL),
+    vol.Optional("busy_above"): vol.Coerce(float),
+    vol.Optional("busy_delay"): vol.All(vol.Coerce(float), vol.Range(min=0, max=86400)),
+    vol.Optional("maintenance_conditions"): vol.All(
+        cv.ensure_list, [_condition], vol.Length(max=10)
+    ),
+}
+"""Machine-type fields of this module (store.py merges them into its schema)."""
+
+
+# Pure rule evaluation ------------------------------------------------------------
+
+
+def channel_number(value: Any) -> float | None:
+    """Return a reading as a number (True is 1, False 0); None if it is not one."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class BusyRule:
+    """When a machine counts as busy."""
+
+    channel: str
+    above: float
+    delay: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRules:
+    """The rules of a device's machine type."""
+
+    busy: BusyRule | None
+    conditions: tuple[dict[str, Any], ...]
+
+
+def rules_of(machine_type: Mapping[str, Any] | None) -> DeviceRules | None:
+    """Return the telemetry rules of a machine type (None: nothing to follow)."""
+    if machine_type is None:
+        return None
+    busy = None
+    if channel := machine_type.get("busy_channel"):
+        busy = BusyRule(
+            channel,
+            float(machine_type.get("busy_above") or 0.0),
+            float(machine_type.get("busy_delay", DEFAULT_BUSY_DELAY)),
+        )
+    conditions = tuple(machine_type.get("maintenance_conditions") or ())
+    if busy is None and not conditions:
+        return None
+    return DeviceRules(busy, conditions)
+
+
+def condition_key(rule: Mapping[str, Any]) -> str:
+    """Key of a condition's counter (stays while the admin edits hours or days)."""
+    threshold = rule["above"] if rule["kind"] == CHANNEL_HOURS else rule["baseline"]
+    return f"{rule['kind']}:{rule['channel']}:{threshold}"
+
+
+def new_counter(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a fresh counter for a condition."""
+    if rule["kind"] == CHANNEL_HOURS:
+        return {"hours": 0.0, "due": False}
+    return {
+        "day": None,
+        "sum": 0.0,
+        "count": 0,
+        "days": 0,
+        "streak_end": None,
+        "due": False,
+    }
+
+
+def add_channel_hours(
+    counter: dict[str, Any], rule: Mapping[str, Any], seconds: float
+) -> None:
+    """Count ``seconds`` with the channel above its threshold."""
+    counter["hours"] += seconds / 3600
+    if counter["hours"] >= rule["hours"]:
+        counter["due"] = True
+
+
+def close_days(counter: dict[str, Any], rule: Mapping[str, Any], today: date) -> None:
+    """Close the counter's open day if it is before ``today`` (its mean is final)."""
+    if (day := counter["day"]) is None or day >= today.isoformat():
+        return
+    closed = date.fromisoformat(day)
+    below = (
+        counter["count"] > 0 and counter["sum"] / counter["count"] < rule["baseline"]
+    )
+    if below:
+        previous = counter["streak_end"]
+        follows = previous == (closed - timedelta(days=1)).isoformat()
+        counter["days"] = counter["days"] + 1 if follows else 1
+        counter["streak_end"] = day
+        if counter["days"] >= rule["days"]:
+            counter["due"] = True
+    else:
+        counter["days"] = 0
+        counter["streak_end"] = None
+    counter.update(day=None, sum=0.0, count=0)
+
+
+def add_daily_sample(
+    counter: dict[str, Any], rule: Mapping[str, Any], value: float, today: date
+) -> None:
+    """Add a reading to today's mean, closing an earlier day first."""
+    close_days(counter, rule, today)
+    counter["day"] = today.isoformat()
+    counter["sum"] += value
+    counter["count"] += 1
+
+
+def progress(
+    rule: Mapping[str, Any], counter: Mapping[str, Any], today: date
+) -> dict[str, Any]:
+    """Return a condition's progress: value so far, target and due state."""
+    if rule["kind"] == CHANNEL_HOURS:
+        value: float = round(counter["hours"], 4)
+        target: float = rule["hours"]
+    else:
+        streak_end = counter["streak_end"]
+        alive = (
+            streak_end is not None
+            and streak_end >= (today - timedelta(days=1)).isoformat()
+        )
+        value = counter["days"] if alive else 0
+        target = rule["days"]
+    return {
+        "kind": rule["kind"],
+        "channel": rule["channel"],
+        "key": condition_key(rule),
+        "value": value,
+        "target": target,
+        "due": bool(counter["due"]),
+    }
+
+
+def describe(rule: Mapping[str, Any]) -> str:
+    """Return a short, language-neutral text of a rule (repair issue, logs)."""
+    if rule["kind"] == CHANNEL_HOURS:
+        return f"{rule['channel']} > {rule['above']:g}: {rule['hours']:g} h"
+    return f"{rule['channel']} < {rule['baseline']:g}: {rule['days']} d"
+
+
+# Wiring ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Live:
+    """What is known about a followed device between two readings."""
+
+    rules: DeviceRules
+    unsubscribe: list[CALLBACK_TYPE] = field(default_factory=list)
+    online: bool = False
+    busy: bool = False
+    busy_since: float = 0.0
+    below_since: float | None = None
+    last_reading: float = 0.0
+    unbooked_since: float | None = None
+    """Start of the busy time not booked yet (None while a session is open)."""
+    session_open: bool = False
+    member: dict[str, Any] | None = None
+    card: str | None = None
+    idle_timer: CALLBACK_TYPE | None = None
+    readings: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    """channel_hours condition key -> (time, above) of the last reading."""
+
+
+class TelemetryRules:
+    """Follows the devices whose machine type has telemetry rules."""
+
+    def __init__(self, engine: AccessEngine) -> None:
+        """Follow nothing until devices are attached."""
+        self.engine = engine
+        self.hass: HomeAssistant = engine.hass
+        self._live: dict[str, _Live] = {}
+        self._unsubs: list[CALLBACK_TYPE] = []
+
+    # Lifecycle ---------------------------------------------------------------------
+
+    @callback
+    def async_load(self) -> None:
+        """Follow machine-type changes and close daily means at local midnight."""
+        self._unsubs = [
+            self.engine.machine_types.async_add_listener(self._async_types_changed),
+            async_track_time_change(
+                self.hass, self._midnight, hour=0, minute=0, second=1
+            ),
+        ]
+
+    @callback
+    def async_stop(self) -> None:
+        """Book busy time up to now and stop every timer (Home Assistant stops)."""
+        now = time.time()
+        for device_id in list(self._live):
+            live = self._live[device_id]
+            if live.busy and live.unbooked_since is not None:
+                self._book(device_id, live, live.unbooked_since, now)
+                live.unbooked_since = now
+            self.detach(device_id)
+        while self._unsubs:
+            self._unsubs.pop()()
+
+    async def _async_types_changed(
+        self, _change_type: str, _item_id: str, _item: dict[str, Any]
+    ) -> None:
+        for device in list(self.engine.devices.values()):
+            self.attach(device)
+
+    @callback
+    def attach(self, device: FluxiLabDevice) -> None:
+        """(Re)follow a device if its machine type has rules; stop following if not."""
+        rules = rules_of(self.engine.machine_type_of(device))
+        live = self._live.get(device.device_id)
+        if live is not None and live.rules == rules:
+            return
+        self.detach(device.device_id)
+        if rules is None:
+            return
+        live = _Live(rules, online=device.online)
+        live.session_open = bool(self.engine.history.open_sessions(device.device_id))
+        live.unsubscribe = [
+            device.async_add_telemetry_listener(
+                lambda values: self._reading(device, values)
+            ),
+            device.async_add_listener(lambda: self._state_changed(device)),
+        ]
+        self._live[device.device_id] = live
+        usage = self.engine.history.usage(device.device_id)
+        for rule in rules.conditions:
+            usage["conditions"].setdefault(condition_key(rule), new_counter(rule))
+
+    @callback
+    def detach(self, device_id: str) -> None:
+        """Stop following a device; a busy period ends now (booked, announced)."""
+        if (live := self._live.get(device_id)) is None:
+            return
+        if live.busy and (device := self.engine.device(device_id)) is not None:
+            self._end_busy(device, live, live.below_since or time.time(), publish=False)
+        if live.idle_timer is not None:
+            live.idle_timer()
+        while live.unsubscribe:
+            live.unsubscribe.pop()()
+        del self._live[device_id]
+
+    # Queries -----------------------------------------------------------------------
+
+    def is_busy(self, device_id: str) -> bool:
+        """Return True while telemetry says the device is working."""
+        live = self._live.get(device_id)
+        return live is not None and live.busy
+
+    def busy_member_name(self, device_id: str) -> str | None:
+        """Return the name of the member a busy period is attributed to."""
+        live = self._live.get(device_id)
+        if live is None or not live.busy or live.member is None:
+            return None
+        name: str | None = live.member.get("name")
+        return name
+
+    def conditions(self, device: FluxiLabDevice) -> list[dict[str, Any]]:
+        """Return the progress of every condition of the device's machine type."""
+        rules = rules_of(self.engine.machine_type_of(device))
+        if rules is None or not rules.conditions:
+            return []
+        usage = self.engine.history.usage(device.device_id)
+        today = dt_util.now().date()
+        return [
+            progress(rule, self._counter(usage, rule), today) | {"text": describe(rule)}
+            for rule in rules.conditions
+        ]
+
+    def due_conditions(self, device: FluxiLabDevice) -> list[str]:
+        """Return the texts of the conditions that are due (empty: none)."""
+        return [c["text"] for c in self.conditions(device) if c["due"]]
+
+    def diagnostics(self, device: FluxiLabDevice) -> dict[str, Any] | None:
+        """Return busy state and condition progress (None: no rules)."""
+        if (live := self._live.get(device.device_id)) is None:
+            return None
+        return {
+            "busy": live.busy,
+            "busy_channel": live.rules.busy.channel if live.rules.busy else None,
+            "conditions": self.conditions(device),
+        }
+
+    # Hooks from the engine ---------------------------------------------------------
+
+    @callback
+    def session_changed(self, device_id: str, session_open: bool) -> None:
+        """Split busy time around regular sessions, so no hour is counted twice."""
+        live = self._live.get(device_id)
+        if live is None or live.session_open == session_open:
+            return
+        live.session_open = session_open
+        if not live.busy:
+            return
+        now = time.time()
+        if session_open and live.unbooked_since is not None:
+            self._book(device_id, live, live.unbooked_since, now)
+            live.unbooked_since = None
+        elif not session_open:
+            live.unbooked_since = now
+
+    @callback
+    def reset_conditions(self, device_id: str) -> None:
+        """Start every condition counter of a device afresh (maintenance recorded)."""
+        usage = self.engine.history.usage(device_id)
+        usage["conditions"] = {}
+        if (live := self._live.get(device_id)) is not None:
+            for rule in live.rules.conditions:
+                usage["conditions"][condition_key(rule)] = new_counter(rule)
+            live.readings = {}
+        self.engine.history.async_changed()
+
+    # Telemetry ---------------------------------------------------------------------
+
+    def _counter(self, usage: DeviceUsage, rule: Mapping[str, Any]) -> dict[str, Any]:
+        counter: dict[str, Any] = usage["conditions"].setdefault(
+            condition_key(rule), new_counter(rule)
+        )
+        return counter
+
+    @callback
+    def _reading(
+        self, device: FluxiLabDevice, values: Mapping[str, int | float | bool]
+    ) -> None:
+        """Evaluate the device's rules on one live telemetry message."""
+        if (live := self._live.get(device.device_id)) is None:
+            return
+        now = time.time()
+        rules = live.rules
+        if (
+            rules.busy is not None
+            and (value := channel_number(values.get(rules.busy.channel))) is not None
+        ):
+            self._busy_reading(device, live, rules.busy, value, now)
+        if not rules.conditions:
+            return
+        usage = self.engine.history.usage(device.device_id)
+        due_before = [self._counter(usage, r)["due"] for r in rules.conditions]
+        changed = False
+        for rule in rules.conditions:
+            if (value := channel_number(values.get(rule["channel"]))) is None:
+                continue
+            changed = True
+            counter = self._counter(usage, rule)
+            if rule["kind"] == CHANNEL_HOURS:
+                key = condition_key(rule)
+                previous = live.readings.get(key)
+                if previous is not None and previous[1]:
+                    gap = now - previous[0]
+                    if 0 < gap <= MAX_SAMPLE_GAP:
+                        add_channel_hours(counter, rule, gap)
+                live.readings[key] = (now, value > rule["above"])
+            else:
+                add_daily_sample(counter, rule, value, dt_util.now().date())
+        if not changed:
+            return
+        self.engine.history.async_changed()
+        if due_before != [self._counter(usage, r)["due"] for r in rules.conditions]:
+            self.engine.publish_usage(device)
+
+    @callback
+    def _busy_reading(
+        self,
+        device: FluxiLabDevice,
+        live: _Live,
+        rule: BusyRule,
+        value: float,
+        now: float,
+    ) -> None:
+        live.last_reading = now
+        if value > rule.above:
+            live.below_since = None
+            if live.idle_timer is not None:
+                live.idle_timer()
+                live.idle_timer = None
+            if not live.busy:
+                self._start_busy(device, live, now)
+            return
+        if not live.busy or live.below_since is not None:
+            return
+        live.below_since = now
+        if rule.delay <= 0:
+            self._end_busy(device, live, now)
+            return
+
+        @callback
+        def _idle(_now: datetime) -> None:
+            live.idle_timer = None
+            if live.busy and live.below_since is not None:
+                self._end_busy(device, live, live.below_since)
+
+        live.idle_timer = async_call_later(self.hass, rule.delay, _idle)
+
+    @callback
+    def _state_changed(self, device: FluxiLabDevice) -> None:
+        """End a busy period at the last reading when the device goes offline."""
+        if (live := self._live.get(device.device_id)) is None:
+            return
+        was_online, live.online = live.online, device.online
+        if was_online and not device.online:
+            live.readings = {}
+            if live.busy:
+                self._end_busy(device, live, live.below_since or live.last_reading)
+
+    @callback
+    def _midnight(self, _now: datetime) -> None:
+        """Close yesterday's daily means, so a run of low days is due at midnight."""
+        today = dt_util.now().date()
+        for device_id, live in list(self._live.items()):
+            usage = self.engine.history.usage(device_id)
+            rules = [r for r in live.rules.conditions if r["kind"] == BELOW_BASELINE]
+            if not rules:
+                continue
+            due_before = [self._counter(usage, r)["due"] for r in rules]
+            for rule in rules:
+                close_days(self._counter(usage, rule), rule, today)
+            self.engine.history.async_changed()
+            if due_before != [self._counter(usage, r)["due"] for r in rules] and (
+                device := self.engine.device(device_id)
+            ):
+                self.engine.publish_usage(device)
+
+    # Busy periods ------------------------------------------------------------------
+
+    def _last_grant(self, device_id: str, now: float) -> tuple[str | None, str | None]:
+        """Return (member id, card) of the last grant at the device, if recent."""
+        for entry in reversed(self.engine.history.data["audit"]):
+            if now - entry["ts"] > BUSY_MEMBER_WINDOW:
+                continue
+            if (
+                entry["device_id"] == device_id
+                and entry["kind"] == "decision"
+                and entry["reason"] == Reason.GRANTED.value
+                and entry["member_id"] is not None
+            ):
+                return entry["member_id"], entry["card"]
+        return None, None
+
+    @callback
+    def _start_busy(self, device: FluxiLabDevice, live: _Live, now: float) -> None:
+        open_sessions = self.engine.history.open_sessions(device.device_id)
+        if open_sessions:
+            member_id, card = open_sessions[-1]["member_id"], open_sessions[-1]["card"]
+        else:
+            member_id, card = self._last_grant(device.device_id, now)
+        live.member = self.engine.members.data.get(member_id) if member_id else None
+        live.card = card
+        live.busy = True
+        live.busy_since = now
+        live.session_open = bool(open_sessions)
+        live.unbooked_since = None if open_sessions else now
+        LOGGER.debug("%s is busy", device.device_id)
+        fire_access_event(
+            self.hass,
+            device,
+            AccessEventType.BUSY_STARTED,
+            member=live.member,
+            card=live.card,
+            ts=now,
+        )
+        self.engine.publish_usage(device)
+
+    @callback
+    def _end_busy(
+        self, device: FluxiLabDevice, live: _Live, end: float, *, publish: bool = True
+    ) -> None:
+        if live.idle_timer is not None:
+            live.idle_timer()
+            live.idle_timer = None
+        end = max(end, live.busy_since)
+        if live.unbooked_since is not None:
+            self._book(device.device_id, live, live.unbooked_since, end)
+        live.busy = False
+        live.below_since = None
+        live.unbooked_since = None
+        LOGGER.debug("%s is idle", device.device_id)
+        fire_access_event(
+            self.hass,
+            device,
+            AccessEventType.BUSY_ENDED,
+            member=live.member,
+            card=live.card,
+            duration=round(end - live.busy_since, 3),
+            ts=end,
+        )
+        if publish:
+            self.engine.publish_usage(device)
+
+    def _book(self, device_id: str, live: _Live, start: float, end: float) -> None:
+        """Book busy time without a session as a closed session of its own."""
+        if end <= start:
+            return
+        member = live.member
+        history = self.engine.history
+        history.data["sessions"].append(
+            {
+                "session_id": f"busy-{uuid.uuid4().hex}",
+                "device_id": device_id,
+                "member_id": member["id"] if member else None,
+                "member_name": member["name"] if member else None,
+                "card": live.card,
+                "start": start,
+                "last_seen": end,
+                "end": end,
+                "duration": end - start,
+                "closed_by": SessionEnd.IDLE.value,
+                "buffered": False,
+            }
+        )
+        usage = history.usage(device_id)
+        usage["hours"] += (end - start) / 3600
+        usage["since_maintenance"] += (end - start) / 3600
+        history.async_changed()
