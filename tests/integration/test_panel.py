@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.fluxilab.access import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
 from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
     CONF_DEVICE_ID,
@@ -329,7 +330,7 @@ async def test_change_pin(
     hass_read_only_user: MockUser,
 ) -> None:
     alice = await ws_as(hass_read_only_user)
-    old_hash = engine.members.data["alice"]["pin_hash"]
+    old_hash = member_pin_hash(engine.members.data["alice"])
     for data, key in (
         ({"current_pin": "123456", "new_pin": "12345"}, "pin_too_short"),
         ({"current_pin": "123456", "new_pin": "é" * 37}, "pin_too_long"),
@@ -338,13 +339,13 @@ async def test_change_pin(
     ):
         reply = await command(alice, "change_pin", **data)
         assert reply["error"]["translation_key"] == key, data
-        assert engine.members.data["alice"]["pin_hash"] == old_hash
+        assert member_pin_hash(engine.members.data["alice"]) == old_hash
 
     reply = await command(
         alice, "change_pin", current_pin="123456", new_pin="new-secret"
     )
     assert reply["success"], reply
-    new_hash = engine.members.data["alice"]["pin_hash"]
+    new_hash = member_pin_hash(engine.members.data["alice"])
     assert bcrypt.checkpw(b"new-secret", new_hash.encode())
 
     stranger = await hass.auth.async_create_user("Stranger")
@@ -435,7 +436,7 @@ async def test_admin_console_as_lab_admin(
         ws, "admin/member_create", name="Bob", pin="abcdef", cards=["B0B"]
     )
     assert reply["result"] == {"member_id": "bob"}
-    assert engine.members.data["bob"]["pin_hash"].startswith("$2b$")
+    assert member_pin_hash(engine.members.data["bob"]).startswith("$2b$")
     reply = await command(ws, "admin/member_create", name="Eve", pin="short")
     assert reply["error"]["translation_key"] == "pin_too_short"
     assert "eve" not in engine.members.data
@@ -454,7 +455,7 @@ async def test_admin_console_as_lab_admin(
     assert (await command(ws, "admin/assign_card", member_id="bob", card="CAFE01"))[
         "success"
     ]
-    assert engine.members.data["bob"]["cards"] == ["B0B", "CAFE01"]
+    assert member_cards(engine.members.data["bob"]) == ["B0B", "CAFE01"]
     assert engine.history.data["unknown_cards"] == []
 
     reply = await command(

@@ -20,6 +20,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.fluxilab.access.credentials import member_pin_hash
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.services import SERVICES
 
@@ -38,12 +39,17 @@ FOR_EVERYONE: dict[str, str] = {
     "data; read-only, as docs/ACCESS.md says (creating, updating, deleting is "
     "admin-only)",
     f"{DOMAIN}/machine_type/subscribe": "the same list, live",
+    f"{DOMAIN}/occupancy/list": "the count of people in the lab for everyone; names "
+    "only for admins and staff (test_presence.py: test_occupancy_websocket_by_role)",
 }
 """Websocket commands any logged-in user may call, and why."""
 
 SERVICES_FOR_EVERYONE: dict[str, str] = {
     "update_member": "a member edits their own profile and PIN; another member's "
     "profile needs a manager (swept here with another member's id)",
+    "check_in": "a member checks themselves in; anyone else needs a manager "
+    "(swept here with another member's id)",
+    "check_out": "the same for checking out",
 }
 """Services a non-admin may call on their own member only."""
 
@@ -65,6 +71,9 @@ def samples(lab: Lab, *, service: bool) -> dict[str, Any]:
         "blocked": True,
         "card": "BADC0FFEE",
         "cards": ["BADC0FFEE"],
+        "credential_type": "card",
+        "credential_id": "0123456789abcdef0123456789abcdef",
+        "label": "Mallory's",
         "pin": "999999",
         "user_id": lab.plain.id,
         "device_id": device,
@@ -238,7 +247,7 @@ async def test_everyone_commands_stay_within_the_caller(
     assert profile["member"]["id"] == lab.alice["id"]
     assert profile["manager"] is False
     assert "04A1B2C3D4" not in str(profile)  # cards masked
-    before = lab.engine.members.data[lab.alice["id"]]["pin_hash"]
+    before = member_pin_hash(lab.engine.members.data[lab.alice["id"]])
     await client.send_json_auto_id(
         {"type": f"{DOMAIN}/panel/change_pin", "current_pin": "000000", "new_pin": "1"}
     )
@@ -247,7 +256,7 @@ async def test_everyone_commands_stay_within_the_caller(
         {"type": f"{DOMAIN}/panel/change_pin", "new_pin": "13572468"}
     )
     assert not (await client.receive_json())["success"]  # current PIN required
-    assert lab.engine.members.data[lab.alice["id"]]["pin_hash"] == before
+    assert member_pin_hash(lab.engine.members.data[lab.alice["id"]]) == before
     await client.send_json_auto_id(
         {
             "type": f"{DOMAIN}/panel/change_pin",
@@ -256,7 +265,7 @@ async def test_everyone_commands_stay_within_the_caller(
         }
     )
     assert (await client.receive_json())["success"]
-    assert lab.engine.members.data[lab.alice["id"]]["pin_hash"] != before
+    assert member_pin_hash(lab.engine.members.data[lab.alice["id"]]) != before
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.fluxilab.access.credentials import member_pin_hash
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.diagnostics import (
     async_get_config_entry_diagnostics,
@@ -186,7 +187,7 @@ async def test_no_secret_in_logs_or_diagnostics(
     secrets: dict[str, set[str]] = {
         "hub private key": encodings(b64decode(hub.private_b64())),
         "PIN": {ALICE_PIN, NEW_PIN, "55119933"},
-        "bcrypt hash": {alice["pin_hash"], bob["pin_hash"]}
+        "bcrypt hash": {member_pin_hash(alice), member_pin_hash(bob)}
         | {m["pin_hash"] for m in credentials["members"] if m.get("pin_hash")},
         "gateway token": {token, token.split(".")[2]},
         "gateway session": {cookie, session},

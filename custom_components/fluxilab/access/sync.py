@@ -2,7 +2,8 @@
 
 The set per device holds only members who may start a session there (active and
 authorized for its machine type or the device, or bypassing by role), with their
-cards, PIN hash, level and maintenance flag. Lab-hours windows are not mirrored:
+active cards, the hash of their PIN if it is active, level and maintenance flag: a
+deactivated card or PIN is left out, so the device refuses it offline too. Lab-hours windows are not mirrored:
 offline, a device only knows who is authorized at all (docs/ACCESS.md). A set is
 published (signed, encrypted, retained) only when it differs from the last one sent
 to that device; every published set carries a higher generation.
@@ -19,6 +20,7 @@ from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.topics import Channel
 
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason
+from .credentials import member_cards, member_pin_hash
 from .decisions import authorization_reason
 from .roles import flags
 
@@ -52,11 +54,11 @@ def credential_members(
             "id": member["id"],
             "name": member["name"],
             "level": member["role"],
-            "cards": list(member["cards"]),
+            "cards": member_cards(member),
             "maintenance": flags(member).may_maintain,
         }
-        if member.get("pin_hash"):
-            entry["pin_hash"] = member["pin_hash"]
+        if pin_hash := member_pin_hash(member):
+            entry["pin_hash"] = pin_hash
         allowed.append(entry)
     return allowed
 

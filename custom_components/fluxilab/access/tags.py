@@ -1,7 +1,8 @@
 """Cards as Home Assistant tags: each swipe fires ``tag_scanned``.
 
-Members' cards are registered in the tag integration (named after the member) so a
-swipe shows up under HA's tags; unknown cards appear there by being scanned.
+Members' cards (active or not) are registered in the tag integration, named after the
+member and the card's label, so a swipe shows up under HA's tags; unknown cards appear
+there by being scanned.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from homeassistant.components.tag import TAG_DATA, async_scan_tag
 from homeassistant.core import HomeAssistant
 
 from custom_components.fluxilab.const import LOGGER
+
+from .credentials import CredentialType, credentials_of
 
 
 async def async_card_scanned(
@@ -31,12 +34,17 @@ async def async_register_cards(
     tags = hass.data.get(TAG_DATA)
     if tags is None:
         return
-    for card in member["cards"]:
-        if card in tags.data:
-            await tags.async_update_item(card, {"name": member["name"]})
-        else:
-            await tags.async_create_item({"tag_id": card, "name": member["name"]})
-    for card in old_cards - set(member["cards"]):
+    cards = {
+        c["card"]: f"{member['name']} ({c['label']})"
+        for c in credentials_of(member)
+        if c["type"] == CredentialType.CARD
+    }
+    for card, name in cards.items():
+        if card not in tags.data:
+            await tags.async_create_item({"tag_id": card, "name": name})
+        elif tags.data[card].get("name") != name:
+            await tags.async_update_item(card, {"name": name})
+    for card in old_cards - set(cards):
         await async_forget_card(hass, card)
 
 

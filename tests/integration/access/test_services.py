@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import MEMBERS_STORAGE_KEY
+from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
 from custom_components.fluxilab.access.store import MemberStore
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.device import FluxiLabDevice
@@ -50,13 +51,13 @@ async def test_member_lifecycle(
         hass_admin_user,
     )
     member_id = result["member_id"]
-    assert engine.members.data[member_id]["pin_hash"].startswith("$2b$")
+    assert member_pin_hash(engine.members.data[member_id]).startswith("$2b$")
     await call(hass, "set_member_role", {"member_id": member_id, "role": "staff"})
     await call(hass, "set_member_active", {"member_id": member_id, "active": False})
     await call(hass, "add_card", {"member_id": member_id, "card": "C2"})
     await call(hass, "remove_card", {"card": "C1"})
     member = engine.members.data[member_id]
-    assert (member["role"], member["active"], member["cards"]) == (
+    assert (member["role"], member["active"], member_cards(member)) == (
         "staff",
         False,
         ["C2"],
@@ -90,7 +91,7 @@ async def test_assign_last_unknown_card(
         "assign_last_unknown_card",
         {"device_id": ha_device_id, "member_id": member["id"]},
     )
-    assert engine.members.data[member["id"]]["cards"] == ["NEW1"]
+    assert member_cards(engine.members.data[member["id"]]) == ["NEW1"]
     assert engine.history.last_unknown_card("hood-1") is None
 
 
@@ -133,7 +134,7 @@ async def test_pin_only_by_its_member(
         {"member_id": own["id"], "pin": "654321", "name": "Ada L."},
         hass_read_only_user,
     )
-    assert engine.members.data[own["id"]]["pin_hash"]
+    assert member_pin_hash(engine.members.data[own["id"]])
     assert engine.members.data[own["id"]]["name"] == "Ada L."
     other = await engine.members.async_create_item({"name": "Bob"})
     with pytest.raises(Unauthorized):
@@ -265,6 +266,10 @@ async def test_storage_migration(
         "key": MEMBERS_STORAGE_KEY,
         "data": {"items": [{"id": "ada", "name": "Ada", "card": "C1"}]},
     }
-    store = MemberStore(hass, 1, MEMBERS_STORAGE_KEY, minor_version=2)
+    store = MemberStore(hass, 1, MEMBERS_STORAGE_KEY, minor_version=3)
     data = await store.async_load()
-    assert data == {"items": [{"id": "ada", "name": "Ada", "cards": ["C1"]}]}
+    assert data is not None
+    (item,) = data["items"]
+    assert member_cards(item) == ["C1"]
+    assert "card" not in item
+    assert "cards" not in item
