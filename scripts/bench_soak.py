@@ -292,6 +292,7 @@ class Soak(Bench):
         }
         return {
             "minutes": self.args.minutes,
+            "allocator": self.args.allocator,
             "devices": devices,
             "channels": CHANNELS,
             "swipes_per_s": self.args.swipes,
@@ -348,7 +349,8 @@ def print_table(result: dict[str, Any]) -> None:
     rss = result["rss_mib"]
     print(
         f"\nFluxiLab soak: {result['devices']} devices x {result['channels']} channels"
-        f" at 1 Hz + {result['swipes_per_s']} card swipes/s for {result['minutes']} min"
+        f" at 1 Hz + {result['swipes_per_s']} card swipes/s for {result['minutes']} min,"
+        f" hass on {result['allocator']}"
     )
     print(f"{'':<28}{'start':>10}{'end':>10}{'growth %':>10}{'warm %':>9}")
     for name in ("hass", "broker"):
@@ -357,6 +359,11 @@ def print_table(result: dict[str, Any]) -> None:
             f"{rss['growth_percent'][name]:>10}"
             f"{rss['growth_after_first_minute_percent'][name]:>9}"
         )
+    print(
+        f"hass RSS after the drain {rss['hass_after_drain']} MiB, after malloc_trim"
+        f" {rss['hass_after_malloc_trim']} MiB; Python blocks start/end"
+        f" {rss['per_minute'][0]['python_blocks']}/{rss['python_blocks_end']}"
+    )
     print(
         f"values sent {result['sent_values']}, handled {result['handled_values']},"
         f" dropped {result['dropped_values']} (target 0); records unacknowledged"
@@ -385,6 +392,12 @@ def main() -> int:
     parser.add_argument("--swipes", type=float, default=2.0, help="card swipes/s")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--startup-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--allocator",
+        choices=("jemalloc", "glibc"),
+        default="jemalloc",
+        help="malloc of the hass process (jemalloc: as HA's own container runs it)",
+    )
     parser.add_argument("--json", type=Path, help="also write the JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
