@@ -5,7 +5,8 @@ Three lab-operations rules (docs/ACCESS.md) share one record of who is where:
 * **Occupancy** (the fire list): a granted swipe at a device marked as the lab
   entrance checks its member in, the next one checks them out; a check-in expires
   after the ``checkin_expiry_hours`` setting. Present are the checked-in members
-  plus every member with an open session. When the last checked-in member leaves,
+  plus every member with an open session (a session at an entrance is the door's
+  unlock period and does not count). When the last checked-in member leaves,
   the sessions still open are closed (``lab_empty``), except at machines that
   telemetry says are working.
 * **Supervisor present**: a machine type (or the hours outside its supervised
@@ -247,6 +248,8 @@ class Presence:
             if (member_id := session["member_id"]) is None:
                 continue
             device = self.engine.device(session["device_id"])
+            if device is not None and is_entrance(device):
+                continue  # the door's unlock period, not work in the lab
             place = device.entry.title if device is not None else session["device_id"]
             item = found.setdefault(
                 member_id,
@@ -371,8 +374,8 @@ class Presence:
             if rules is not None and rules.is_busy(device_id):
                 kept.append(device_id)
                 continue
-            if (device := self.engine.device(device_id)) is None:
-                continue
+            if (device := self.engine.device(device_id)) is None or is_entrance(device):
+                continue  # a door's session is its unlock period: it ends itself
             self.engine.close_session(device, session, SessionEnd.LAB_EMPTY)
             closed.append(session["session_id"])
         self._fire_lab(

@@ -208,7 +208,8 @@ async def test_present_members_list_sessions_and_check_ins(
     """The fire list: checked-in members and members with an open session."""
     ada = await member(engine, "Ada", ADA)
     bob = await member(engine, "Bob", BOB)
-    await swipe(engine, door, ADA)
+    # The door opens a session (its unlock period): not a place in the list.
+    door_session = await swipe(engine, door, ADA, "session_start")
     await swipe(engine, device, ADA, "session_start")
     await swipe(engine, device, BOB, "session_start")
     await hass.async_block_till_done()
@@ -222,6 +223,7 @@ async def test_present_members_list_sessions_and_check_ins(
         context=Context(user_id=hass_admin_user.id),
     )
     assert result["count"] == 2
+    assert session(engine, door_session["session_id"])["end"] is None
     by_id = {m["member_id"]: m for m in result["members"]}
     assert by_id[ada["id"]]["where"] == ["entrance", "Fumehood 1"]
     assert by_id[ada["id"]]["checked_in"] is True
@@ -258,7 +260,7 @@ async def test_last_member_out_closes_open_sessions(
     ada = await member(engine, "Ada", ADA)
     await member(engine, "Bob", BOB)
     await swipe(engine, door, ADA)
-    await swipe(engine, door, BOB)
+    door_session = await swipe(engine, door, BOB, "session_start")
     reply = await swipe(engine, device, BOB, "session_start")
     await swipe(engine, door, BOB)  # Bob leaves, Ada is still in: nothing closes
     await hass.async_block_till_done()
@@ -267,6 +269,8 @@ async def test_last_member_out_closes_open_sessions(
     await swipe(engine, door, ADA)  # the last one out
     await hass.async_block_till_done()
     assert session(engine, reply["session_id"])["closed_by"] == "lab_empty"
+    # The door's own session (its unlock period) ends by itself.
+    assert session(engine, door_session["session_id"])["end"] is None
     ended = [e for e in access if e.data["type"] == "session_ended"]
     assert ended[-1].data["reason"] == "lab_empty"
     assert ended[-1].data["member_name"] == "Bob"
