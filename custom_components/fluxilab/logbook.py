@@ -34,6 +34,7 @@ from .const import (
 
 REASONS = {
     "unknown_card": "unknown card",
+    "credential_inactive": "card or PIN deactivated",
     "unknown_member": "unknown member",
     "no_credential": "no card or login given",
     "inactive": "member not active",

@@ -43,6 +43,7 @@ from yarl import URL
 from .access import gdpr
 from .access.credentials import (
     CredentialType,
+    mask_card,
     member_cards,
     member_pin_hash,
     public_credentials,
@@ -165,11 +166,6 @@ def _manager_only(handler: Handler) -> Handler:
 # What the panel shows ------------------------------------------------------------------
 
 
-def mask_card(card: str) -> str:
-    """Show only the last four characters of a card number."""
-    return "•" * max(len(card) - 4, 2) + card[-4:]
-
-
 def ui_url(device: FluxiLabDevice) -> str | None:
     """Return the device UI's address: the admin's override, else the announced one."""
     url: str | None = device.entry.options.get(CONF_UI_URL) or (
@@ -220,6 +216,9 @@ def device_status(
         "paired": device.keys is not None,
         "has_ui": ui_url(device) is not None,
         "telemetry": telemetry,
+        # Telemetry rules: busy from a channel, maintenance conditions' progress.
+        "busy": engine.telemetry_rules.is_busy(device.device_id),
+        "maintenance_conditions": engine.telemetry_rules.conditions(device),
     }
 
 

@@ -177,7 +177,7 @@ def _is_own(engine: AccessEngine, call: ServiceCall, member: dict[str, Any]) -> 
 async def _add_credential(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     """Add a card or PIN: admins for anyone, a member their own PIN."""
     member = _member(engine, call.data[ATTR_MEMBER])
-    kind = CredentialType(call.data["type"])
+    kind = CredentialType(call.data["credential_type"])
     if not (kind is CredentialType.PIN and _is_own(engine, call, member)):
         await _require_manager(engine, call)
     if kind is CredentialType.CARD and "pin" in call.data:
@@ -532,7 +532,7 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
         _add_credential,
         {
             vol.Required(ATTR_MEMBER): MEMBER,
-            vol.Required("type"): vol.In([t.value for t in CredentialType]),
+            vol.Required("credential_type"): vol.In([t.value for t in CredentialType]),
             vol.Optional("card"): CARD,
             vol.Optional("pin"): vol.All(cv.string, vol.Length(max=1024)),
             vol.Optional("label"): LABEL,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
+from .credentials_websocket import async_setup_credentials_websocket
 from .engine import ACCESS_ENGINE, AccessEngine
 from .interest import async_setup_interest_websocket
 from .notify import async_setup_notify_websocket
@@ -26,6 +27,7 @@ async def async_setup_access(hass: HomeAssistant) -> None:
     async_setup_websocket(
         hass, engine.members, engine.machine_types, engine.authorizations
     )
+    async_setup_credentials_websocket(hass)
     async_setup_notify_websocket(hass)
     async_setup_interest_websocket(hass)
     async_setup_presence_websocket(hass)

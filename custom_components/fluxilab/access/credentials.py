@@ -157,6 +157,11 @@ def touch(credential: dict[str, Any], when: datetime) -> bool:
     return True
 
 
+def mask_card(card: str) -> str:
+    """Show only the last four characters of a card number."""
+    return "•" * max(len(card) - 4, 2) + card[-4:]
+
+
 def public_credential(
     credential: Mapping[str, Any], mask: Callable[[str], str] | None = None
 ) -> dict[str, Any]:

@@ -1,0 +1,164 @@
+"""Websocket commands for members' credentials (``fluxilab/credentials/*``).
+
+Admins (managers, ``roles.async_is_manager``) list, add, update and remove anyone's
+credentials. A member lists their own (cards masked) and deactivates their own, for
+a lost card; reactivating, renaming, adding and removing stay with the admins. Who
+calls is worked out on every call. PIN hashes are never sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components import websocket_api
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import Unauthorized
+from homeassistant.helpers import config_validation as cv
+import probatio as vol
+
+from custom_components.fluxilab.const import DOMAIN
+
+from .credentials import (
+    CARD,
+    LABEL,
+    CredentialType,
+    credential_of,
+    mask_card,
+    public_credential,
+    public_credentials,
+)
+from .engine import ACCESS_ENGINE, AccessEngine
+from .errors import AccessValidationError
+from .roles import async_is_manager, member_of_user
+
+CREDENTIAL_ID = vol.All(cv.string, vol.Length(min=1, max=64))
+PIN = vol.All(str, vol.Length(max=1024))
+
+
+async def _resolve(
+    hass: HomeAssistant,
+    connection: websocket_api.ActiveConnection,
+    msg: dict[str, Any],
+    *,
+    own_allowed: bool,
+) -> tuple[AccessEngine, dict[str, Any], bool]:
+    """Return the engine, the target member and whether the caller manages.
+
+    Without a ``member_id`` the target is the caller's own member. A caller who does
+    not manage gets Unauthorized unless ``own_allowed`` and the target is their own.
+    """
+    engine = hass.data[ACCESS_ENGINE]
+    members = list(engine.members.data.values())
+    manager = await async_is_manager(hass, connection.user.id, members)
+    own = member_of_user(connection.user.id, members)
+    member_id = msg.get("member_id") or (own["id"] if own else None)
+    is_own = own is not None and own["id"] == member_id
+    if not manager and not (own_allowed and is_own):
+        raise Unauthorized(context=connection.context(msg))
+    if member_id is None:
+        raise AccessValidationError("no_member")
+    if (member := engine.members.data.get(member_id)) is None:
+        raise AccessValidationError("unknown_member", member=member_id)
+    return engine, member, manager
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/credentials/list",
+        vol.Optional("member_id"): cv.string,
+    }
+)
+@websocket_api.async_response
+async def ws_list(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """List a member's credentials: anyone's for admins, masked own for members."""
+    _engine, member, manager = await _resolve(hass, connection, msg, own_allowed=True)
+    connection.send_result(
+        msg["id"],
+        {
+            "member_id": member["id"],
+            "credentials": public_credentials(member, None if manager else mask_card),
+        },
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/credentials/add",
+        vol.Required("member_id"): cv.string,
+        vol.Required("credential_type"): vol.In([t.value for t in CredentialType]),
+        vol.Exclusive("card", "secret"): CARD,
+        vol.Exclusive("pin", "secret"): PIN,
+        vol.Optional("label"): LABEL,
+    }
+)
+@websocket_api.async_response
+async def ws_add(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Give a member another card or their PIN (admins)."""
+    engine, member, _manager = await _resolve(hass, connection, msg, own_allowed=False)
+    added = await engine.members.async_add_credential(
+        member["id"],
+        CredentialType(msg["credential_type"]),
+        card=msg.get("card"),
+        pin=msg.get("pin"),
+        label=msg.get("label"),
+    )
+    connection.send_result(msg["id"], public_credential(added))
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/credentials/update",
+        vol.Optional("member_id"): cv.string,
+        vol.Required("credential_id"): CREDENTIAL_ID,
+        vol.Optional("label"): LABEL,
+        vol.Optional("active"): cv.boolean,
+    }
+)
+@websocket_api.async_response
+async def ws_update(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Rename or (de)activate (admins); a member deactivates their own credential."""
+    report_lost = msg.get("active") is False and "label" not in msg
+    engine, member, manager = await _resolve(
+        hass, connection, msg, own_allowed=report_lost
+    )
+    credential_of(member, msg["credential_id"])
+    changed = await engine.members.async_update_credential(
+        member["id"],
+        msg["credential_id"],
+        label=msg.get("label"),
+        active=msg.get("active"),
+    )
+    connection.send_result(
+        msg["id"], public_credential(changed, None if manager else mask_card)
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/credentials/remove",
+        vol.Required("member_id"): cv.string,
+        vol.Required("credential_id"): CREDENTIAL_ID,
+    }
+)
+@websocket_api.async_response
+async def ws_remove(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Take a credential away from a member (admins)."""
+    engine, member, _manager = await _resolve(hass, connection, msg, own_allowed=False)
+    credential_of(member, msg["credential_id"])
+    await engine.members.async_remove_credential(member["id"], msg["credential_id"])
+    connection.send_result(msg["id"])
+
+
+@callback
+def async_setup_credentials_websocket(hass: HomeAssistant) -> None:
+    """Register the credential commands."""
+    for command in (ws_list, ws_add, ws_update, ws_remove):
+        websocket_api.async_register_command(hass, command)
