@@ -119,6 +119,12 @@ const STRINGS = {
     maintenance_interval: "Maintenance every (usage hours)",
     maintenance_message: "Maintenance message on the device",
     block_when_maintenance_due: "Block when maintenance is due",
+    busy_channel: "Busy while channel",
+    busy_above: "is above",
+    busy_delay: "Idle after (s) below it",
+    maintenance_conditions: "Maintenance conditions (JSON list)",
+    busy: "Working (telemetry)",
+    condition_progress: "{text}: {value} of {target}",
     safety_channel: "Safety interlock: channel",
     safety_min: "minimum",
     safety_max: "maximum",
@@ -131,6 +137,18 @@ const STRINGS = {
     gdpr_export: "Export a member's data (GDPR)",
     export: "Export",
     cancel: "Cancel",
+    credentials: "Cards and PIN",
+    credentials_of: "Cards and PIN of {name}",
+    credential_label: "Label",
+    credential_type: "Type",
+    type_card: "Card",
+    type_pin: "PIN",
+    last_used: "Last used",
+    never_used: "Never used",
+    report_lost: "Report lost",
+    confirm_lost: "Deactivate {label}? Devices refuse it at once; your other cards and PIN keep working. An admin can reactivate it.",
+    add_credential: "Add",
+    close: "Close",
   },
   it: {
     title: "FluxiLab",
@@ -236,6 +254,12 @@ const STRINGS = {
     maintenance_interval: "Manutenzione ogni (ore di utilizzo)",
     maintenance_message: "Messaggio di manutenzione sul dispositivo",
     block_when_maintenance_due: "Blocca quando la manutenzione è da fare",
+    busy_channel: "Occupata finché il canale",
+    busy_above: "è sopra",
+    busy_delay: "Libera dopo (s) sotto soglia",
+    maintenance_conditions: "Condizioni di manutenzione (lista JSON)",
+    busy: "In funzione (telemetria)",
+    condition_progress: "{text}: {value} su {target}",
     safety_channel: "Interblocco di sicurezza: canale",
     safety_min: "minimo",
     safety_max: "massimo",
@@ -248,6 +272,18 @@ const STRINGS = {
     gdpr_export: "Esporta i dati di un membro (GDPR)",
     export: "Esporta",
     cancel: "Annulla",
+    credentials: "Tessere e PIN",
+    credentials_of: "Tessere e PIN di {name}",
+    credential_label: "Etichetta",
+    credential_type: "Tipo",
+    type_card: "Tessera",
+    type_pin: "PIN",
+    last_used: "Ultimo uso",
+    never_used: "Mai usata",
+    report_lost: "Segnala smarrimento",
+    confirm_lost: "Disattivare {label}? I dispositivi la rifiutano subito; le altre tessere e il PIN continuano a funzionare. Un amministratore può riattivarla.",
+    add_credential: "Aggiungi",
+    close: "Chiudi",
   },
 };
 
@@ -335,7 +371,7 @@ const STYLE = `
   form { display: grid; gap: 10px; max-width: 520px; }
   form.inline { display: flex; flex-wrap: wrap; align-items: end; max-width: none; }
   label { display: grid; gap: 4px; font-size: 13px; color: var(--secondary-text-color); }
-  input, select {
+  input, select, textarea {
     font: inherit; font-size: 16px; min-height: 40px; padding: 6px 10px; box-sizing: border-box;
     border-radius: 6px; border: 1px solid var(--divider-color);
     background: var(--input-fill-color, var(--card-background-color)); color: var(--primary-text-color);
@@ -369,6 +405,7 @@ class FluxiLabPanel extends HTMLElement {
     this._audit = null;
     this._historyFilter = null;
     this._editType = null;
+    this._editCredentials = null;
     this._message = null;
     this._busy = new Set();
     this._unsubscribe = null;
@@ -594,6 +631,7 @@ class FluxiLabPanel extends HTMLElement {
     ];
     if (d.blocked) chips.push(`<span class="chip bad">${esc(this._t("blocked"))}</span>`);
     if (d.maintenance_due) chips.push(`<span class="chip warn">${esc(this._t("maintenance_due"))}</span>`);
+    if (d.busy) chips.push(`<span class="chip info">${esc(this._t("busy"))}</span>`);
     if (!d.paired) chips.push(`<span class="chip warn">${esc(this._t("not_paired"))}</span>`);
     const telemetry = d.telemetry
       .map(
@@ -617,8 +655,25 @@ class FluxiLabPanel extends HTMLElement {
         <div class="chips">${chips.join("")}</div>
         ${telemetry ? `<div class="telemetry">${telemetry}</div>` : ""}
         ${hours}
+        ${this._conditionsHtml(d)}
         <div class="actions">${button}</div>
       </div>`;
+  }
+
+  _conditionsHtml(d) {
+    // Telemetry maintenance conditions: progress, and which one is due.
+    return (d.maintenance_conditions || [])
+      .map(
+        (c) =>
+          `<div class="muted">${c.due ? `<span class="chip warn">${esc(this._t("maintenance_due"))}</span> ` : ""}${esc(
+            this._t("condition_progress", {
+              text: c.text,
+              value: this._number(c.value),
+              target: this._number(c.target),
+            }),
+          )}</div>`,
+      )
+      .join("");
   }
 
   _role(role) {
@@ -653,9 +708,9 @@ class FluxiLabPanel extends HTMLElement {
           <dt>${esc(this._t("role"))}</dt><dd>${esc(this._role(m.role))}</dd>
           <dt>${esc(this._t("status"))}</dt><dd>${esc(m.active ? this._t("active") : this._t("inactive"))}</dd>
           ${m.email ? `<dt>${esc(this._t("email"))}</dt><dd>${esc(m.email)}</dd>` : ""}
-          <dt>${esc(this._t("cards"))}</dt><dd>${esc(m.cards.length ? m.cards.join(", ") : this._t("none"))}</dd>
         </dl>
       </div>
+      <h2>${esc(this._t("credentials"))}</h2>${this._ownCredentialsHtml(m)}
       <h2>${esc(this._t("authorizations"))}</h2>${auths}
       <h2>${esc(this._t("sessions"))}</h2>${sessions}
       <h2>${esc(this._t("change_pin"))}</h2>
@@ -715,7 +770,7 @@ class FluxiLabPanel extends HTMLElement {
           <td>${esc(m.name)}<div class="muted">${esc(m.email || "")}</div></td>
           <td><select data-action="member-role" data-member="${esc(m.id)}" aria-label="${esc(this._t("role"))}">${this._options(roles, m.role)}</select></td>
           <td><select data-action="member-user" data-member="${esc(m.id)}" aria-label="${esc(this._t("linked_user"))}">${this._options(users, m.user_id || "", { empty: this._t("no_user") })}</select></td>
-          <td>${esc(m.cards.join(", ") || "—")}</td>
+          <td>${esc(m.cards.join(", ") || "—")} <button class="secondary" data-action="credentials-edit" data-member="${esc(m.id)}">${esc(this._t("edit"))}</button></td>
           <td>${esc(m.has_pin ? this._t("has_pin") : this._t("no_pin"))}</td>
           <td class="actions">
             <button class="secondary" data-action="member-active" data-member="${esc(m.id)}" data-active="${!m.active}">${esc(m.active ? this._t("deactivate") : this._t("activate"))}</button>
@@ -728,6 +783,7 @@ class FluxiLabPanel extends HTMLElement {
         <tr><th>${esc(this._t("name"))}</th><th>${esc(this._t("role"))}</th><th>${esc(this._t("linked_user"))}</th><th>${esc(this._t("cards"))}</th><th>PIN</th><th></th></tr>
         ${rows}
       </table></div>
+      ${this._credentialsEditorHtml(a)}
       <h2>${esc(this._t("create_member"))}</h2>
       <form data-form="member" class="card" autocomplete="off">
         <label>${esc(this._t("name"))}<input name="name" required maxlength="100"></label>
@@ -738,6 +794,122 @@ class FluxiLabPanel extends HTMLElement {
         <label>${esc(this._t("initial_pin"))}<input name="pin" type="password" minlength="6" autocomplete="new-password"></label>
         <div class="actions"><button class="primary" type="submit">${esc(this._t("create"))}</button></div>
       </form>`;
+  }
+
+  // Credentials (several cards and a PIN per member) ----------------------------------
+
+  _credentialRowHtml(c, { admin, memberId }) {
+    const kind = c.type === "pin" ? this._t("type_pin") : this._t("type_card");
+    const used = c.last_used ? this._when(c.last_used) : this._t("never_used");
+    const key = `credential:${c.id}`;
+    const busy = this._busy.has(key) ? "disabled" : "";
+    const state = `<span class="chip ${c.active ? "" : "bad"}">${esc(c.active ? this._t("active") : this._t("inactive"))}</span>`;
+    const actions = admin
+      ? `<button class="secondary" data-action="credential-toggle" data-member="${esc(memberId)}" data-credential="${esc(c.id)}" data-active="${!c.active}" ${busy}>${esc(c.active ? this._t("deactivate") : this._t("activate"))}</button>
+         <button class="danger" data-action="credential-remove" data-member="${esc(memberId)}" data-credential="${esc(c.id)}" data-label="${esc(c.label)}" ${busy}>${esc(this._t("delete"))}</button>`
+      : c.active
+        ? `<button class="danger" data-action="credential-lost" data-credential="${esc(c.id)}" data-label="${esc(c.label)}" ${busy}>${esc(this._t("report_lost"))}</button>`
+        : "";
+    return `<tr><td>${esc(c.label)}</td><td>${esc(kind)}</td><td>${esc(c.card || "")}</td><td>${state}</td><td>${esc(used)}</td><td class="actions">${actions}</td></tr>`;
+  }
+
+  _credentialsTableHtml(credentials, options) {
+    if (!credentials.length) return `<p class="muted">${esc(this._t("none"))}</p>`;
+    return `<div class="table-wrap"><table>
+      <tr><th>${esc(this._t("credential_label"))}</th><th>${esc(this._t("credential_type"))}</th><th>${esc(this._t("card"))}</th><th>${esc(this._t("status"))}</th><th>${esc(this._t("last_used"))}</th><th></th></tr>
+      ${credentials.map((c) => this._credentialRowHtml(c, options)).join("")}
+    </table></div>`;
+  }
+
+  _ownCredentialsHtml(m) {
+    return this._credentialsTableHtml(m.credentials || [], { admin: false });
+  }
+
+  _credentialsEditorHtml(a) {
+    const m = a.members.find((x) => x.id === this._editCredentials);
+    if (!m) return "";
+    const types = [
+      ["card", this._t("type_card")],
+      ["pin", this._t("type_pin")],
+    ];
+    return `
+      <h2>${esc(this._t("credentials_of", { name: m.name }))}</h2>
+      ${this._credentialsTableHtml(m.credentials || [], { admin: true, memberId: m.id })}
+      <form data-form="credential-add" data-member="${esc(m.id)}" class="card" autocomplete="off">
+        <label>${esc(this._t("credential_type"))}<select name="credential_type">${this._options(types, "card")}</select></label>
+        <label>${esc(this._t("card"))} / ${esc(this._t("type_pin"))}<input name="secret" type="password" maxlength="64" required autocomplete="off"></label>
+        <label>${esc(this._t("credential_label"))}<input name="label" maxlength="64"></label>
+        <div class="actions">
+          <button class="primary" type="submit" ${this._busy.has("credential-add") ? "disabled" : ""}>${esc(this._t("add_credential"))}</button>
+          <button class="secondary" type="button" data-action="credentials-close">${esc(this._t("close"))}</button>
+        </div>
+      </form>`;
+  }
+
+  async _credentialCommand(key, verb, data, { admin }) {
+    this._busy.add(key);
+    this._renderContent();
+    try {
+      await this._hass.connection.sendMessagePromise({
+        type: `fluxilab/credentials/${verb}`,
+        ...data,
+      });
+      this._message = { kind: "success", text: this._t("done") };
+      return true;
+    } catch (err) {
+      this._fail(err);
+      return false;
+    } finally {
+      this._busy.delete(key);
+      if (admin) await this._loadAdmin();
+      else await this._loadProfile();
+    }
+  }
+
+  _credentialAction(target) {
+    const { action, member, credential } = target.dataset;
+    if (action === "credentials-edit") {
+      this._editCredentials = member;
+      this._renderContent();
+    } else if (action === "credentials-close") {
+      this._editCredentials = null;
+      this._renderContent();
+    } else if (action === "credential-toggle") {
+      this._credentialCommand(
+        `credential:${credential}`,
+        "update",
+        { member_id: member, credential_id: credential, active: target.dataset.active === "true" },
+        { admin: true },
+      );
+    } else if (action === "credential-remove") {
+      // eslint-disable-next-line no-alert
+      if (window.confirm(this._t("confirm_delete", { name: target.dataset.label }))) {
+        this._credentialCommand(
+          `credential:${credential}`,
+          "remove",
+          { member_id: member, credential_id: credential },
+          { admin: true },
+        );
+      }
+    } else if (action === "credential-lost") {
+      // eslint-disable-next-line no-alert
+      if (window.confirm(this._t("confirm_lost", { label: target.dataset.label }))) {
+        this._credentialCommand(
+          `credential:${credential}`,
+          "update",
+          { credential_id: credential, active: false },
+          { admin: false },
+        );
+      }
+    }
+  }
+
+  async _credentialAdd(form, data) {
+    const type = data.get("credential_type");
+    const payload = { member_id: form.dataset.member, credential_type: type };
+    payload[type === "pin" ? "pin" : "card"] = data.get("secret");
+    if (data.get("label")) payload.label = data.get("label");
+    await this._credentialCommand("credential-add", "add", payload, { admin: true });
   }
 
   _targetName(a, auth) {
@@ -845,6 +1017,18 @@ class FluxiLabPanel extends HTMLElement {
         <label>${esc(this._t("maintenance_message"))}<input name="maintenance_message" maxlength="32" value="${esc(t.maintenance_message || "")}"></label>
         ${check("block_when_maintenance_due", t.block_when_maintenance_due)}
         <label>${esc(this._t("safety_channel"))}<select name="safety_channel">${channelOptions}</select></label>
+        <div class="actions">
+          <label>${esc(this._t("busy_channel"))}<select name="busy_channel">${this._options(
+            channels.map((c) => [c, c]),
+            t.busy_channel || "",
+            { empty: this._t("none") },
+          )}</select></label>
+          <label>${esc(this._t("busy_above"))}<input type="number" name="busy_above" step="any" value="${esc(t.busy_above ?? "")}"></label>
+          ${number("busy_delay", t.busy_delay ?? 30, "1")}
+        </div>
+        <label>${esc(this._t("maintenance_conditions"))}<textarea name="maintenance_conditions" rows="3" placeholder='[{"kind": "channel_hours", "channel": "fan_running", "hours": 500}]'>${esc(
+          t.maintenance_conditions && t.maintenance_conditions.length ? JSON.stringify(t.maintenance_conditions) : "",
+        )}</textarea></label>
         <div class="actions">${number("safety_min", limit.min)}${number("safety_max", limit.max)}</div>
         <div class="actions">
           <button class="primary" type="submit">${esc(this._t("save"))}</button>
@@ -961,6 +1145,8 @@ class FluxiLabPanel extends HTMLElement {
           member_id: target.dataset.member,
         });
       }
+    } else if (action && action.startsWith("credential")) {
+      this._credentialAction(target);
     } else if (action === "revoke") {
       this._run(`revoke:${target.dataset.auth}`, "admin/revoke", {
         authorization_id: target.dataset.auth,
@@ -1038,6 +1224,8 @@ class FluxiLabPanel extends HTMLElement {
       if (data.get("card")) payload.cards = [data.get("card")];
       if (data.get("pin")) payload.pin = data.get("pin");
       await this._run("member-create", "admin/member_create", payload);
+    } else if (kind === "credential-add") {
+      await this._credentialAdd(form, data);
     } else if (kind === "grant") {
       const [targetKind, id] = String(data.get("target")).split(/:(.*)/s);
       const payload = { member_ids: data.getAll("member_ids") };
@@ -1066,6 +1254,16 @@ class FluxiLabPanel extends HTMLElement {
         if (num("safety_min") !== null) limit.min = num("safety_min");
         if (num("safety_max") !== null) limit.max = num("safety_max");
         payload.safety_limits.push(limit);
+      }
+      payload.busy_channel = data.get("busy_channel") || null;
+      if (num("busy_above") !== null) payload.busy_above = num("busy_above");
+      if (num("busy_delay") !== null) payload.busy_delay = num("busy_delay");
+      const conditions = String(data.get("maintenance_conditions") || "").trim();
+      try {
+        payload.maintenance_conditions = conditions ? JSON.parse(conditions) : [];
+      } catch (_err) {
+        // Not JSON: sent as typed, so the hub answers with its translated error.
+        payload.maintenance_conditions = conditions;
       }
       if (form.dataset.type) payload.machine_type_id = form.dataset.type;
       const saved = await this._run("type", "admin/machine_type_save", payload);

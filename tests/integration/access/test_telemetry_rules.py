@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import SIGNAL_DEVICE_FREE
@@ -26,6 +27,7 @@ from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
 from custom_components.fluxilab.device import FluxiLabDevice
 from custom_components.fluxilab.diagnostics import async_get_config_entry_diagnostics
 from custom_components.fluxilab.logbook import describe_access
+from custom_components.fluxilab.panel_api import device_status
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import maintenance_issue_id
@@ -94,6 +96,7 @@ async def test_busy_with_delay_ignores_flapping(
     await telemetry(hass, device_keys, {"spindle": 2.5})
     assert engine.telemetry_rules.is_busy(device.device_id)
     assert device.in_use is True
+    assert device_status(hass, engine, device)["busy"] is True
     assert hass.states.get("binary_sensor.fumehood_1_in_use").state == "on"
     await wait(hass, freezer, 10)
     await telemetry(hass, device_keys, {"spindle": 0.2})  # a short dip
@@ -276,6 +279,12 @@ async def test_channel_hours_due_blocks_and_maintenance_resets(
     assert (reply["granted"], reply["reason"]) == (False, "maintenance_due")
     diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
     assert diagnostics["telemetry_rules"]["conditions"][0]["due"] is True
+    (shown,) = device_status(hass, engine, device)["maintenance_conditions"]
+    assert (shown["text"], shown["due"], shown["target"]) == (
+        "fan_running > 0.5: 1 h",
+        True,
+        1,
+    )
 
     await engine.async_record_maintenance(device)
     assert not device.maintenance_due
@@ -427,3 +436,40 @@ async def test_history_without_condition_counters_loads(
         "last_maintenance": None,
         "conditions": {},
     }
+
+
+async def test_panel_saves_rule_fields(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The panel's machine-type editor saves busy fields and conditions."""
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": f"{DOMAIN}/panel/admin/machine_type_save",
+            "machine_type_id": MACHINE_TYPE,
+            "busy_channel": "spindle",
+            "busy_above": 1.5,
+            "busy_delay": 10,
+            "maintenance_conditions": [
+                {"kind": "channel_hours", "channel": "fan_running", "hours": 500}
+            ],
+        }
+    )
+    assert (await client.receive_json())["success"]
+    saved = engine.machine_types.data[MACHINE_TYPE]
+    assert saved["busy_channel"] == "spindle"
+    assert saved["maintenance_conditions"] == [
+        {"kind": "channel_hours", "channel": "fan_running", "above": 0.5, "hours": 500}
+    ]
+    await client.send_json_auto_id(
+        {
+            "type": f"{DOMAIN}/panel/admin/machine_type_save",
+            "machine_type_id": MACHINE_TYPE,
+            "maintenance_conditions": "not json",
+        }
+    )
+    reply = await client.receive_json()
+    assert not reply["success"]
+    assert reply["error"]["translation_key"] == "invalid_data"
