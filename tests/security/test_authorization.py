@@ -41,15 +41,27 @@ FOR_EVERYONE: dict[str, str] = {
     f"{DOMAIN}/machine_type/subscribe": "the same list, live",
     f"{DOMAIN}/occupancy/list": "the count of people in the lab for everyone; names "
     "only for admins and staff (test_presence.py: test_occupancy_websocket_by_role)",
+    f"{DOMAIN}/notify/get": "the caller's own notification target and phones",
+    f"{DOMAIN}/notify/set": "the caller's own notification target (notify.*/script.*)",
+    f"{DOMAIN}/interest/list": "the caller's own subscriptions; every queue only for "
+    "managers (test_interest.py: test_panel_commands)",
 }
 """Websocket commands any logged-in user may call, and why."""
 
 SERVICES_FOR_EVERYONE: dict[str, str] = {
+    "add_credential": "a member adds their own PIN; cards and other members' "
+    "credentials need a manager (swept here with another member's id)",
+    "update_credential": "a member deactivates their own credential (a lost card); "
+    "anything else needs a manager",
+    "list_credentials": "a member lists their own credentials, never a hash",
     "update_member": "a member edits their own profile and PIN; another member's "
     "profile needs a manager (swept here with another member's id)",
     "check_in": "a member checks themselves in; anyone else needs a manager "
     "(swept here with another member's id)",
     "check_out": "the same for checking out",
+    "notify_when_free": "a member queues themselves for a busy device; anyone else "
+    "needs a manager (swept here with another member's id)",
+    "cancel_notify_when_free": "the same for leaving the queue",
 }
 """Services a non-admin may call on their own member only."""
 
@@ -77,6 +89,7 @@ def samples(lab: Lab, *, service: bool) -> dict[str, Any]:
         "pin": "999999",
         "user_id": lab.plain.id,
         "device_id": device,
+        "fluxilab_device": LASER,
         "machine_type_id": "laser",
         "authorization_id": lab.authorization["id"],
         "session_id": "01HZZZZZZZZZZZZZZZZZZZZZZZ",
