@@ -319,7 +319,10 @@ class TelemetryRules:
         self, _change_type: str, _item_id: str, _item: dict[str, Any]
     ) -> None:
         for device in list(self.engine.devices.values()):
+            was_busy = self.is_busy(device.device_id)
             self.attach(device)
+            if was_busy and not self.is_busy(device.device_id):
+                self.engine.publish_usage(device)  # busy detection was removed
 
     @callback
     def attach(self, device: FluxiLabDevice) -> None:

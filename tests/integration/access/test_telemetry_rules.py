@@ -16,6 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_mqtt_message,
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
@@ -216,10 +217,6 @@ async def test_offline_while_busy_ends_at_last_reading(
     await wait(hass, freezer, 120)
     await telemetry(hass, device_keys, {"spindle": 4})
     await wait(hass, freezer, 300)
-    from pytest_homeassistant_custom_component.common import (  # noqa: PLC0415
-        async_fire_mqtt_message,
-    )
-
     async_fire_mqtt_message(hass, f"fluxilab/{device.device_id}/status", "offline")
     await hass.async_block_till_done()
     assert device.in_use is False
@@ -364,14 +361,21 @@ async def test_below_baseline_over_days(
 
 
 async def test_no_rules_means_no_listener(
-    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    device_keys: KeyPair,
 ) -> None:
     """Devices of types without rules cost telemetry nothing; rules attach live."""
     assert device._telemetry_listeners == []
     await set_rules(engine, hass, busy_channel="spindle")
     assert len(device._telemetry_listeners) == 1
+    await telemetry(hass, device_keys, {"spindle": 3})
+    assert device.in_use is True
+    # Removing busy detection from the type ends the busy period at once.
     await set_rules(engine, hass, busy_channel=None)
     assert device._telemetry_listeners == []
+    assert device.in_use is False
 
 
 @pytest.mark.parametrize(
