@@ -1,0 +1,190 @@
+"""Issue 9 item 1 end to end: a member with two cards and a PIN loses one card.
+
+Real Mosquitto, a real Home Assistant process and a simulated agent. The admin
+deactivates card A through the ``update_credential`` service. The hub re-syncs: the
+agent's stored credential mirror holds card B and the PIN but no longer card A. A
+swipe of card A is refused as ``credential_inactive`` (audit and ``fluxilab_access``
+event name the member, card and device), card B is granted and its last use is
+recorded, and a PIN login at the device still works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+import contextlib
+import json
+from pathlib import Path
+import threading
+from typing import Any
+
+import aiohttp
+
+from tests.e2e.conftest import Lab
+from tests.e2e.lab import (
+    HassClient,
+    adopt,
+    audit,
+    ha_device,
+    wait_running,
+    wait_until,
+)
+
+DEVICE = "sim-hood-1"
+CARD_A = "04A11CE0A1"
+CARD_B = "04A11CE0B2"
+PIN = "482615"
+
+
+@contextlib.contextmanager
+def access_events(client: HassClient) -> Iterator[list[dict[str, Any]]]:
+    """Collect ``fluxilab_access`` bus events (HA websocket) while the block runs."""
+    events: list[dict[str, Any]] = []
+    ready = threading.Event()
+    stop = threading.Event()
+
+    async def collect() -> None:
+        assert client.token is not None
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"{client.url}/api/websocket") as ws,
+        ):
+            await ws.receive_json()
+            await ws.send_json({"type": "auth", "access_token": client.token})
+            assert (await ws.receive_json())["type"] == "auth_ok"
+            await ws.send_json(
+                {"id": 1, "type": "subscribe_events", "event_type": "fluxilab_access"}
+            )
+            assert (await ws.receive_json())["success"]
+            ready.set()
+            while not stop.is_set():
+                try:
+                    message = await ws.receive(timeout=0.2)
+                except TimeoutError:
+                    continue
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    return
+                data = json.loads(message.data)
+                if data.get("type") == "event":
+                    events.append(data["event"]["data"])
+
+    thread = threading.Thread(target=asyncio.run, args=(collect(),), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(15), "could not subscribe to fluxilab_access"
+        yield events
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def mirror(data_dir: Path) -> dict[str, Any]:
+    """Return the credential mirror the agent stored for the device."""
+    (path,) = [p for p in data_dir.rglob("credentials.json") if DEVICE in str(p)]
+    body: dict[str, Any] = json.loads(path.read_text())
+    return body
+
+
+def mirror_cards(data_dir: Path) -> list[str] | None:
+    """Cards the device would accept offline (None before the first set)."""
+    try:
+        body = mirror(data_dir)
+    except ValueError, OSError:
+        return None
+    return [card for member in body["members"] for card in member.get("cards", [])]
+
+
+def swipe(lab: Lab, card: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(
+        lab.agents[0].control("swipe", "--device", DEVICE, "--card", card)
+    )["decision"]
+    return result
+
+
+def credentials(admin: HassClient, member_id: str) -> dict[str, dict[str, Any]]:
+    """The member's credentials by card uid (the PIN under ``pin``)."""
+    listed = admin.call(
+        "fluxilab", "list_credentials", {"member_id": member_id}, response=True
+    )
+    return {c.get("card") or c["type"]: c for c in listed["credentials"]}
+
+
+def test_item1_lost_card_refused_other_card_and_pin_work(lab: Lab) -> None:
+    """Item 1: deactivating one card never locks the member out of the others."""
+    admin = lab.hass.client
+    agent = lab.agent("sim", devices=1)
+    agent.start()
+    adopt(admin, {DEVICE})
+    wait_running(admin, agent, DEVICE)
+    member_id = admin.call(
+        "fluxilab",
+        "add_member",
+        {"name": "Rosalind Franklin", "cards": [CARD_A, CARD_B], "pin": PIN},
+        response=True,
+    )["member_id"]
+    admin.call(
+        "fluxilab",
+        "grant_authorization",
+        {"member_id": member_id, "device_id": ha_device(admin, DEVICE)["id"]},
+    )
+    wait_until(
+        lambda: mirror_cards(agent.data_dir) == [CARD_A, CARD_B],
+        30,
+        "both cards in the device's mirror",
+    )
+    held = credentials(admin, member_id)
+    assert set(held) == {CARD_A, CARD_B, "pin"}
+    assert "$2b$" not in json.dumps(held)
+
+    admin.call(
+        "fluxilab",
+        "update_credential",
+        {
+            "member_id": member_id,
+            "credential_id": held[CARD_A]["id"],
+            "active": False,
+        },
+    )
+    wait_until(
+        lambda: mirror_cards(agent.data_dir) == [CARD_B],
+        30,
+        "card A gone from the device's mirror",
+    )
+    (entry,) = mirror(agent.data_dir)["members"]
+    assert entry["pin_hash"]  # the PIN is still mirrored
+
+    with access_events(admin) as events:
+        refused = swipe(lab, CARD_A)
+        assert not refused["granted"], refused
+        assert refused["reason"] == "credential_inactive", refused
+        assert not refused["offline"], refused
+        granted = swipe(lab, CARD_B)
+        assert granted["granted"], granted
+        swipe(lab, CARD_B)  # ends the session
+        login = json.loads(
+            agent.control(
+                "login", "--device", DEVICE, "--login", member_id, "--secret", PIN
+            )
+        )["decision"]
+        assert login["granted"], login
+        wait_until(
+            lambda: any(e["type"] == "denied" for e in events),
+            15,
+            "the denied event",
+        )
+    denied = next(e for e in events if e["type"] == "denied")
+    assert denied["reason"] == "credential_inactive"
+    assert (denied["member_id"], denied["card"], denied["fluxilab_device"]) == (
+        member_id,
+        CARD_A,
+        DEVICE,
+    )
+    entries = [e for e in audit(admin, DEVICE) if e.get("card") == CARD_A]
+    assert entries[-1]["reason"] == "credential_inactive"
+    assert entries[-1]["member_id"] == member_id
+
+    after = credentials(admin, member_id)
+    assert after[CARD_A]["active"] is False
+    assert after[CARD_A]["last_used"] is None
+    assert after[CARD_B]["last_used"] is not None
+    assert after["pin"]["last_used"] is not None
