@@ -8,6 +8,7 @@ from homeassistant.setup import async_setup_component
 from .credentials_websocket import async_setup_credentials_websocket
 from .engine import ACCESS_ENGINE, AccessEngine
 from .interest import async_setup_interest_websocket
+from .lapsing import async_setup_lapsing_websocket
 from .notify import async_setup_notify_websocket
 from .occupancy import async_setup_presence_websocket
 from .websocket import async_setup_websocket
@@ -30,6 +31,7 @@ async def async_setup_access(hass: HomeAssistant) -> None:
     async_setup_credentials_websocket(hass)
     async_setup_notify_websocket(hass)
     async_setup_interest_websocket(hass)
+    async_setup_lapsing_websocket(hass)
     async_setup_presence_websocket(hass)
     from custom_components.fluxilab.services import (  # noqa: PLC0415
         async_setup_services,

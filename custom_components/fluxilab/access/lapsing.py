@@ -28,11 +28,14 @@ from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.components import websocket_api
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CALLBACK_TYPE, Context, Event, HomeAssistant, callback
+from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import collection, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
+import probatio as vol
 
 from custom_components.fluxilab.const import (
     ATTR_CARD,
@@ -45,7 +48,9 @@ from custom_components.fluxilab.const import (
 )
 
 from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
+from .errors import AccessValidationError
 from .notify import async_notification_text, async_notify_admins, async_notify_member
+from .roles import async_is_manager, member_of_user
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
@@ -417,3 +422,88 @@ class Lapsing:
                 "authorizations": self._lines(found),
             },
         )
+
+
+# Panel --------------------------------------------------------------------------------
+
+
+def _engine(hass: HomeAssistant) -> AccessEngine:
+    from .engine import ACCESS_ENGINE  # noqa: PLC0415
+
+    return hass.data[ACCESS_ENGINE]
+
+
+async def _require_manager(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> AccessEngine:
+    engine = _engine(hass)
+    members = list(engine.members.data.values())
+    if not await async_is_manager(hass, connection.user.id, members):
+        raise Unauthorized(context=connection.context(msg))
+    return engine
+
+
+@callback
+def async_setup_lapsing_websocket(hass: HomeAssistant) -> None:
+    """Register ``fluxilab/lapsing/list|renew|mine``."""
+    websocket_api.async_register_command(hass, ws_lapsing_list)
+    websocket_api.async_register_command(hass, ws_lapsing_renew)
+    websocket_api.async_register_command(hass, ws_lapsing_mine)
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/lapsing/list",
+        vol.Optional("days"): vol.All(int, vol.Range(min=0, max=3650)),
+    }
+)
+@websocket_api.async_response
+async def ws_lapsing_list(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """List lapsing and lapsed authorizations (lab managers)."""
+    engine = await _require_manager(hass, connection, msg)
+    connection.send_result(
+        msg["id"],
+        {
+            "authorizations": engine.lapsing.lapsing(dt_util.utcnow(), msg.get("days")),
+            "notice_days": engine.lapsing.notice_days,
+        },
+    )
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/lapsing/renew",
+        vol.Required("authorization_id"): str,
+    }
+)
+@websocket_api.async_response
+async def ws_lapsing_renew(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Renew an authorization: its months start again now (lab managers)."""
+    engine = await _require_manager(hass, connection, msg)
+    if msg["authorization_id"] not in engine.authorizations.data:
+        raise AccessValidationError(
+            "unknown_authorization", authorization=msg["authorization_id"]
+        )
+    auth = await engine.lapsing.async_renew(msg["authorization_id"])
+    connection.send_result(msg["id"], {"last_used": auth["last_used"]})
+
+
+@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/lapsing/mine"})
+@callback
+def ws_lapsing_mine(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """List the caller's own authorizations with their lapse dates."""
+    engine = _engine(hass)
+    member = member_of_user(connection.user.id, list(engine.members.data.values()))
+    connection.send_result(
+        msg["id"],
+        {
+            "authorizations": engine.lapsing.of_member(member["id"]) if member else [],
+            "notice_days": engine.lapsing.notice_days,
+        },
+    )

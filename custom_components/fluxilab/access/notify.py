@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import persistent_notification, websocket_api
 from homeassistant.core import Context, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, Unauthorized
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import slugify
 import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN
 
-from .roles import member_of_user
+from .roles import async_is_manager, member_of_user
 
 if TYPE_CHECKING:
     from .engine import AccessEngine
@@ -269,6 +269,7 @@ def async_setup_notify_websocket(hass: HomeAssistant) -> None:
     """Register ``fluxilab/notify/*`` websocket commands."""
     websocket_api.async_register_command(hass, ws_notify_get)
     websocket_api.async_register_command(hass, ws_notify_set)
+    websocket_api.async_register_command(hass, ws_notify_settings)
 
 
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/notify/get"})
@@ -315,3 +316,35 @@ async def ws_notify_set(
             "services": member_services(hass, updated),
         },
     )
+
+
+OPS_SETTINGS: Final[dict[Any, Any]] = {
+    vol.Optional(SETTING_ADMIN_NOTIFY_SERVICES): NOTIFY_SERVICES,
+    # lapsing.py and interest.py read these two
+    vol.Optional("lapse_notice_days"): vol.All(int, vol.Range(min=1, max=365)),
+    vol.Optional("interest_expiry_hours"): vol.All(int, vol.Range(min=1, max=168)),
+}
+"""Settings of notifications, lapse notices and the interest queue."""
+
+
+@websocket_api.websocket_command(
+    {vol.Required("type"): f"{DOMAIN}/notify/settings", **OPS_SETTINGS}
+)
+@websocket_api.async_response
+async def ws_notify_settings(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Show and change the notification settings (lab managers, the panel)."""
+    engine = _engine(hass)
+    if engine is None or not await async_is_manager(
+        hass, connection.user.id, list(engine.members.data.values())
+    ):
+        raise Unauthorized(context=connection.context(msg))
+    settings = engine.history.data["settings"]
+    keys = [str(marker.schema) for marker in OPS_SETTINGS]
+    if changed := {key: msg[key] for key in keys if key in msg}:
+        settings.update(changed)
+        engine.history.async_changed()
+        if "lapse_notice_days" in changed:
+            hass.async_create_task(engine.lapsing.async_check())
+    connection.send_result(msg["id"], {key: settings.get(key) for key in keys})

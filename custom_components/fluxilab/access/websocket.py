@@ -14,9 +14,7 @@ from custom_components.fluxilab.const import DOMAIN
 from .const import MAX_SESSION_CHECK_INTERVAL, MIN_SESSION_CHECK_INTERVAL
 from .credentials import member_cards, member_pin_hash, public_credentials
 from .engine import ACCESS_ENGINE
-from .interest import SETTING_INTEREST_EXPIRY_HOURS
-from .lapsing import SETTING_LAPSE_NOTICE_DAYS
-from .notify import NOTIFY_SERVICES, SETTING_ADMIN_NOTIFY_SERVICES
+from .notify import OPS_SETTINGS
 from .store import (
     AUTHORIZATION_FIELDS,
     AUTHORIZATION_UPDATE_FIELDS,
@@ -40,6 +38,27 @@ def public_member(member: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+class _PublicMemberReplies(websocket_api.ActiveConnection):
+    """A connection whose results show members through ``public_member``.
+
+    The collection's create and update commands answer with the stored item, which
+    holds the PIN hash inside ``credentials``; this strips it on the way out.
+    """
+
+    def __init__(self, connection: websocket_api.ActiveConnection) -> None:
+        # Deliberately no super().__init__: everything else goes to ``connection``.
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    @override
+    def send_result(self, msg_id: int, result: Any | None = None) -> None:
+        if isinstance(result, dict) and "credentials" in result:
+            result = public_member(result)
+        self._connection.send_result(msg_id, result)
+
+
 class MemberWebsocket(collection.DictStorageCollectionWebsocket):
     """Member CRUD that never sends PIN hashes and refuses self-deletion."""
 
@@ -55,6 +74,24 @@ class MemberWebsocket(collection.DictStorageCollectionWebsocket):
             msg["id"],
             [public_member(m) for m in self.storage_collection.async_items()],
         )
+
+    @override
+    async def ws_create_item(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        await super().ws_create_item(hass, _PublicMemberReplies(connection), msg)
+
+    @override
+    async def ws_update_item(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        await super().ws_update_item(hass, _PublicMemberReplies(connection), msg)
 
     @override
     async def ws_delete_item(
@@ -116,13 +153,7 @@ def async_setup_websocket(
             int,
             vol.Range(min=MIN_SESSION_CHECK_INTERVAL, max=MAX_SESSION_CHECK_INTERVAL),
         ),
-        vol.Optional(SETTING_ADMIN_NOTIFY_SERVICES): NOTIFY_SERVICES,
-        vol.Optional(SETTING_LAPSE_NOTICE_DAYS): vol.All(
-            int, vol.Range(min=1, max=365)
-        ),
-        vol.Optional(SETTING_INTEREST_EXPIRY_HOURS): vol.All(
-            int, vol.Range(min=1, max=168)
-        ),
+        **OPS_SETTINGS,  # notify.py
     }
 )
 @callback
@@ -135,14 +166,10 @@ def ws_access_settings(
     engine = hass.data[ACCESS_ENGINE]
     if "session_check_interval" in msg:
         engine.async_set_session_check_interval(msg["session_check_interval"])
-    ops = (
-        SETTING_ADMIN_NOTIFY_SERVICES,
-        SETTING_LAPSE_NOTICE_DAYS,
-        SETTING_INTEREST_EXPIRY_HOURS,
-    )
+    ops = [str(marker.schema) for marker in OPS_SETTINGS]
     if changed := {key: msg[key] for key in ops if key in msg}:
         engine.history.data["settings"].update(changed)
         engine.history.async_changed()
-        if SETTING_LAPSE_NOTICE_DAYS in changed:
+        if "lapse_notice_days" in changed:
             hass.async_create_task(engine.lapsing.async_check())
     connection.send_result(msg["id"], dict(engine.history.data["settings"]))

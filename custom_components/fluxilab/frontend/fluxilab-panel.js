@@ -149,6 +149,27 @@ const STRINGS = {
     confirm_lost: "Deactivate {label}? Devices refuse it at once; your other cards and PIN keep working. An admin can reactivate it.",
     add_credential: "Add",
     close: "Close",
+    // Lab operations: notifications, lapsing qualifications, interest queue
+    notify_when_free: "Tell me when it's free",
+    waiting_position: "You'll be told (#{position})",
+    stop_waiting: "Stop waiting",
+    lapsing: "Lapsing",
+    lapse_date: "Lapses",
+    lapsed: "Lapsed",
+    lapse_cause_inactivity: "unused",
+    lapse_cause_expires: "expires",
+    lapse_never: "Never",
+    renew: "Renew",
+    lapsing_none: "No authorization lapses within {days} days.",
+    lapsing_hint: "Authorizations unused for their machine type's months, or expiring, within {days} days. Renewing starts the months again.",
+    lapse_after_months: "Lapses after months unused",
+    notifications: "Notifications",
+    notify_service: "Notification service (notify.* or script.*)",
+    notify_phones: "Empty: your phones with the Home Assistant app ({phones}).",
+    no_phones: "none registered",
+    admin_notify_services: "Admin notification services (comma separated)",
+    lapse_notice_days: "Lapse notice (days ahead)",
+    interest_expiry_hours: "\"Tell me when it's free\" waits at most (hours)",
   },
   it: {
     title: "FluxiLab",
@@ -284,6 +305,27 @@ const STRINGS = {
     confirm_lost: "Disattivare {label}? I dispositivi la rifiutano subito; le altre tessere e il PIN continuano a funzionare. Un amministratore può riattivarla.",
     add_credential: "Aggiungi",
     close: "Chiudi",
+    // Lab operations: notifications, lapsing qualifications, interest queue
+    notify_when_free: "Avvisami quando è libero",
+    waiting_position: "Sarai avvisato (n. {position})",
+    stop_waiting: "Non aspettare più",
+    lapsing: "Decadenze",
+    lapse_date: "Decade",
+    lapsed: "Decaduta",
+    lapse_cause_inactivity: "non usata",
+    lapse_cause_expires: "scade",
+    lapse_never: "Mai",
+    renew: "Rinnova",
+    lapsing_none: "Nessuna abilitazione decade entro {days} giorni.",
+    lapsing_hint: "Abilitazioni non usate per i mesi del loro tipo di macchina, o in scadenza, entro {days} giorni. Rinnovare fa ripartire i mesi.",
+    lapse_after_months: "Decade dopo mesi senza uso",
+    notifications: "Notifiche",
+    notify_service: "Servizio di notifica (notify.* o script.*)",
+    notify_phones: "Vuoto: i tuoi telefoni con l'app di Home Assistant ({phones}).",
+    no_phones: "nessuno registrato",
+    admin_notify_services: "Servizi di notifica degli amministratori (separati da virgole)",
+    lapse_notice_days: "Preavviso di decadenza (giorni)",
+    interest_expiry_hours: "\"Avvisami quando è libero\" attende al massimo (ore)",
   },
 };
 
@@ -295,6 +337,7 @@ const ADMIN_TABS = [
   "unknown_cards",
   "history",
   "audit",
+  "lapsing",
   "settings",
 ];
 
@@ -408,6 +451,7 @@ class FluxiLabPanel extends HTMLElement {
     this._editCredentials = null;
     this._message = null;
     this._busy = new Set();
+    this._ops = { interest: [], lapses: null, notify: null, lapsing: null, settings: null };
     this._unsubscribe = null;
     this._narrow = false;
     this.shadowRoot.addEventListener("click", (ev) => this._onClick(ev));
@@ -473,6 +517,7 @@ class FluxiLabPanel extends HTMLElement {
         (lab) => {
           const managerChanged = !this._lab || this._lab.manager !== lab.manager;
           this._lab = lab;
+          this._labUpdated();
           if (managerChanged) {
             if (!lab.manager && this._tab === "admin") this._tab = "lab";
             this._renderTabs();
@@ -656,7 +701,7 @@ class FluxiLabPanel extends HTMLElement {
         ${telemetry ? `<div class="telemetry">${telemetry}</div>` : ""}
         ${hours}
         ${this._conditionsHtml(d)}
-        <div class="actions">${button}</div>
+        <div class="actions">${button}${this._interestHtml(d)}</div>
       </div>`;
   }
 
@@ -711,7 +756,8 @@ class FluxiLabPanel extends HTMLElement {
         </dl>
       </div>
       <h2>${esc(this._t("credentials"))}</h2>${this._ownCredentialsHtml(m)}
-      <h2>${esc(this._t("authorizations"))}</h2>${auths}
+      <h2>${esc(this._t("authorizations"))}</h2>${auths}${this._ownLapsesHtml()}
+      ${this._ownNotifyHtml()}
       <h2>${esc(this._t("sessions"))}</h2>${sessions}
       <h2>${esc(this._t("change_pin"))}</h2>
       <form data-form="pin" class="card" autocomplete="off">
@@ -738,6 +784,7 @@ class FluxiLabPanel extends HTMLElement {
       history: () => this._historyHtml(a),
       audit: () => this._auditHtml(a),
       machine_types: () => this._machineTypesHtml(a),
+      lapsing: () => this._lapsingHtml(),
       settings: () => this._settingsHtml(a),
     }[this._adminTab]();
     return tabs + body;
@@ -1016,6 +1063,7 @@ class FluxiLabPanel extends HTMLElement {
         ${number("maintenance_interval", t.maintenance_interval)}
         <label>${esc(this._t("maintenance_message"))}<input name="maintenance_message" maxlength="32" value="${esc(t.maintenance_message || "")}"></label>
         ${check("block_when_maintenance_due", t.block_when_maintenance_due)}
+        ${number("lapse_after_months", t.lapse_after_months, "1")}
         <label>${esc(this._t("safety_channel"))}<select name="safety_channel">${channelOptions}</select></label>
         <div class="actions">
           <label>${esc(this._t("busy_channel"))}<select name="busy_channel">${this._options(
@@ -1039,7 +1087,7 @@ class FluxiLabPanel extends HTMLElement {
 
   _settingsHtml(a) {
     const members = a.members.map((m) => [m.id, m.name]);
-    return `
+    return `${this._notifySettingsHtml()}
       <h2>${esc(this._t("retention"))}</h2>
       <form data-form="retention" class="card">
         <label>${esc(this._t("usage_retention_days"))}<input type="number" min="1" max="36500" step="1" name="usage_retention_days" required value="${esc(a.settings.usage_retention_days)}"></label>
@@ -1110,10 +1158,205 @@ class FluxiLabPanel extends HTMLElement {
 
   // Events -----------------------------------------------------------------------
 
+  // Lab operations: notifications, lapsing qualifications, interest queue ----------
+
+  _opsWs(type, data = {}) {
+    return this._hass.connection.sendMessagePromise({ type: `fluxilab/${type}`, ...data });
+  }
+
+  async _opsRun(key, type, data) {
+    this._busy.add(key);
+    this._renderContent();
+    try {
+      return await this._opsWs(type, data);
+    } catch (err) {
+      this._fail(err);
+      return undefined;
+    } finally {
+      this._busy.delete(key);
+      this._renderContent();
+    }
+  }
+
+  _labUpdated() {
+    // A device that became free ends its queue: refresh our own places.
+    if (this._opsLoaded && !this._ops.interest.length) return;
+    this._opsLoaded = true;
+    clearTimeout(this._interestTimer);
+    this._interestTimer = setTimeout(() => this._loadInterest(), 300);
+  }
+
+  async _loadInterest() {
+    try {
+      this._ops.interest = (await this._opsWs("interest/list")).subscriptions;
+    } catch (_err) {
+      this._ops.interest = [];
+    }
+    if (this._tab === "lab") this._renderContent();
+  }
+
+  async _loadOwnOps() {
+    try {
+      const [lapses, notify] = await Promise.all([
+        this._opsWs("lapsing/mine"),
+        this._opsWs("notify/get").catch(() => null),
+      ]);
+      this._ops.lapses = lapses;
+      this._ops.notify = notify;
+    } catch (err) {
+      this._fail(err);
+    }
+    this._renderContent();
+  }
+
+  async _loadLapsing() {
+    try {
+      this._ops.lapsing = await this._opsWs("lapsing/list");
+    } catch (err) {
+      this._fail(err);
+    }
+    this._renderContent();
+  }
+
+  async _loadNotifySettings() {
+    try {
+      this._ops.settings = await this._opsWs("notify/settings");
+    } catch (err) {
+      this._fail(err);
+    }
+    this._renderContent();
+  }
+
+  _interestHtml(d) {
+    if (!this._lab || !this._lab.member || !d.in_use) return "";
+    const sub = this._ops.interest.find((s) => s.device_id === d.device_id);
+    const key = `interest:${d.device_id}`;
+    const disabled = this._busy.has(key) ? "disabled" : "";
+    if (sub) {
+      return `<span class="chip info">${esc(this._t("waiting_position", { position: sub.position }))}</span>
+        <button class="secondary" data-action="interest-cancel" data-device="${esc(d.device_id)}" ${disabled}>${esc(this._t("stop_waiting"))}</button>`;
+    }
+    return `<button class="secondary" data-action="interest" data-device="${esc(d.device_id)}" ${disabled}>${esc(this._t("notify_when_free"))}</button>`;
+  }
+
+  _lapseCell(item) {
+    if (!item.lapse_date) return esc(this._t("lapse_never"));
+    const chip = item.lapsed ? `<span class="chip bad">${esc(this._t("lapsed"))}</span> ` : "";
+    return `${chip}${esc(this._when(item.lapse_date))} <span class="muted">(${esc(this._t(`lapse_cause_${item.cause}`))})</span>`;
+  }
+
+  _ownLapsesHtml() {
+    const items = (this._ops.lapses && this._ops.lapses.authorizations) || [];
+    if (!items.length) return "";
+    return `<div class="table-wrap"><table><tr><th>${esc(this._t("target"))}</th><th>${esc(this._t("last_used"))}</th><th>${esc(this._t("lapse_date"))}</th></tr>${items
+      .map(
+        (i) =>
+          `<tr><td>${esc(i.machine_type_name || i.machine_type_id || i.device_id)}</td><td>${esc(i.last_used ? this._when(i.last_used) : this._t("never_used"))}</td><td>${this._lapseCell(i)}</td></tr>`,
+      )
+      .join("")}</table></div>`;
+  }
+
+  _ownNotifyHtml() {
+    const n = this._ops.notify;
+    if (!n) return "";
+    const phones = n.phones.length ? n.phones.join(", ") : this._t("no_phones");
+    return `<h2>${esc(this._t("notifications"))}</h2>
+      <form data-form="ops-notify" class="card">
+        <label>${esc(this._t("notify_service"))}<input name="notify_service" pattern="(notify|script)\\.[a-z0-9_]+" value="${esc(n.notify_service || "")}"></label>
+        <span class="muted">${esc(this._t("notify_phones", { phones }))}</span>
+        <div class="actions"><button class="primary" type="submit" ${this._busy.has("ops-notify") ? "disabled" : ""}>${esc(this._t("save"))}</button></div>
+      </form>`;
+  }
+
+  _lapsingHtml() {
+    const l = this._ops.lapsing;
+    if (!l) return `<p class="muted">${esc(this._t("loading"))}</p>`;
+    const days = l.notice_days;
+    if (!l.authorizations.length) return `<p class="muted">${esc(this._t("lapsing_none", { days }))}</p>`;
+    return `<p class="muted">${esc(this._t("lapsing_hint", { days }))}</p>
+      <div class="table-wrap"><table>
+      <tr><th>${esc(this._t("member"))}</th><th>${esc(this._t("target"))}</th><th>${esc(this._t("last_used"))}</th><th>${esc(this._t("lapse_date"))}</th><th></th></tr>
+      ${l.authorizations
+        .map(
+          (i) => `<tr><td>${esc(i.member_name || i.member_id)}</td>
+            <td>${esc(i.machine_type_name || i.machine_type_id || i.device_id)}</td>
+            <td>${esc(i.last_used ? this._when(i.last_used) : this._t("never_used"))}</td>
+            <td>${this._lapseCell(i)}</td>
+            <td class="actions"><button class="primary" data-action="lapse-renew" data-auth="${esc(i.authorization_id)}" ${this._busy.has(`renew:${i.authorization_id}`) ? "disabled" : ""}>${esc(this._t("renew"))}</button></td></tr>`,
+        )
+        .join("")}</table></div>`;
+  }
+
+  _notifySettingsHtml() {
+    const s = this._ops.settings;
+    if (!s) return "";
+    return `<h2>${esc(this._t("notifications"))}</h2>
+      <form data-form="ops-settings" class="card">
+        <label>${esc(this._t("admin_notify_services"))}<input name="admin_notify_services" value="${esc((s.admin_notify_services || []).join(", "))}"></label>
+        <label>${esc(this._t("lapse_notice_days"))}<input type="number" min="1" max="365" step="1" name="lapse_notice_days" required value="${esc(s.lapse_notice_days)}"></label>
+        <label>${esc(this._t("interest_expiry_hours"))}<input type="number" min="1" max="168" step="1" name="interest_expiry_hours" required value="${esc(s.interest_expiry_hours)}"></label>
+        <div class="actions"><button class="primary" type="submit" ${this._busy.has("ops-settings") ? "disabled" : ""}>${esc(this._t("save"))}</button></div>
+      </form>`;
+  }
+
+  _opsClick(action, target) {
+    // Loads for the views this block adds; other tab handling continues as usual.
+    if (action === "tab" && target.dataset.tab === "profile") this._loadOwnOps();
+    if (action === "tab" && target.dataset.tab === "lab") this._loadInterest();
+    if (action === "admin-tab" && target.dataset.tab === "lapsing") this._loadLapsing();
+    if (action === "admin-tab" && target.dataset.tab === "settings") this._loadNotifySettings();
+    const device = target.dataset.device;
+    if (action === "interest" || action === "interest-cancel") {
+      const verb = action === "interest" ? "subscribe" : "cancel";
+      this._opsRun(`interest:${device}`, `interest/${verb}`, { fluxilab_device: device }).then(() =>
+        this._loadInterest(),
+      );
+      return true;
+    }
+    if (action === "lapse-renew") {
+      const auth = target.dataset.auth;
+      this._opsRun(`renew:${auth}`, "lapsing/renew", { authorization_id: auth }).then((ok) => {
+        if (ok !== undefined) this._message = { kind: "success", text: this._t("done") };
+        this._loadLapsing();
+      });
+      return true;
+    }
+    return false;
+  }
+
+  async _opsSubmit(kind, data) {
+    if (kind === "ops-notify") {
+      const value = String(data.get("notify_service") || "").trim();
+      const ok = await this._opsRun("ops-notify", "notify/set", { notify_service: value || null });
+      if (ok !== undefined) this._message = { kind: "success", text: this._t("done") };
+      await this._loadOwnOps();
+      return true;
+    }
+    if (kind === "ops-settings") {
+      const services = String(data.get("admin_notify_services") || "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const saved = await this._opsRun("ops-settings", "notify/settings", {
+        admin_notify_services: services,
+        lapse_notice_days: Number(data.get("lapse_notice_days")),
+        interest_expiry_hours: Number(data.get("interest_expiry_hours")),
+      });
+      if (saved !== undefined) {
+        this._ops.settings = saved;
+        this._message = { kind: "success", text: this._t("done") };
+        this._renderContent();
+      }
+      return true;
+    }
+    return false;
+  }
+
   async _onClick(ev) {
     const target = ev.target.closest("[data-action]");
     if (!target || target.tagName === "SELECT") return;
     const { action } = target.dataset;
+    if (this._opsClick(action, target)) return;
     if (action === "menu") {
       this.dispatchEvent(new Event("hass-toggle-menu", { bubbles: true, composed: true }));
     } else if (action === "dismiss") {
@@ -1198,6 +1441,7 @@ class FluxiLabPanel extends HTMLElement {
     const form = ev.target;
     const data = new FormData(form);
     const kind = form.dataset.form;
+    if (await this._opsSubmit(kind, data)) return;
     if (kind === "pin") {
       const newPin = data.get("new_pin");
       if (newPin !== data.get("repeat_pin")) {
@@ -1247,6 +1491,7 @@ class FluxiLabPanel extends HTMLElement {
         maintenance_interval: num("maintenance_interval"),
         maintenance_message: data.get("maintenance_message") || null,
         block_when_maintenance_due: data.has("block_when_maintenance_due"),
+        lapse_after_months: num("lapse_after_months") || null,
         safety_limits: [],
       };
       if (data.get("safety_channel")) {

@@ -378,3 +378,67 @@ async def test_member_profile_and_settings_over_websocket(
         {"type": f"{DOMAIN}/access/settings", "lapse_notice_days": 0}
     )
     assert (await client.receive_json())["success"] is False
+
+
+async def test_panel_commands(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ada: dict[str, Any],
+    hass_ws_client: Any,
+    hass_read_only_user: MockUser,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Managers list and renew; a member sees their own lapse dates only."""
+    refresh = await hass.auth.async_create_refresh_token(
+        hass_read_only_user, "https://x.org/"
+    )
+    member = await hass_ws_client(hass, hass.auth.async_create_access_token(refresh))
+    admin = await hass_ws_client(hass)
+
+    async def ws(client: Any, verb: str, **data: Any) -> dict[str, Any]:
+        await client.send_json_auto_id({"type": f"{DOMAIN}/lapsing/{verb}", **data})
+        result: dict[str, Any] = await client.receive_json()
+        return result
+
+    lapses = add_months(START, 6)
+    freezer.move_to(lapses + timedelta(days=2))
+    auth_id = auth_of(engine, ada)["id"]
+    mine = (await ws(member, "mine"))["result"]
+    assert mine["notice_days"] == 14
+    assert [(a["authorization_id"], a["lapsed"]) for a in mine["authorizations"]] == [
+        (auth_id, True)
+    ]
+    assert (await ws(member, "list"))["error"]["code"] == "unauthorized"
+    assert (await ws(member, "renew", authorization_id=auth_id))["error"][
+        "code"
+    ] == "unauthorized"
+    listed = (await ws(admin, "list"))["result"]["authorizations"]
+    assert [a["member_name"] for a in listed] == ["Ada"]
+    unknown = await ws(admin, "renew", authorization_id="nope")
+    assert unknown["error"]["translation_key"] == "unknown_authorization"
+    renewed = await ws(admin, "renew", authorization_id=auth_id)
+    assert renewed["result"] == {"last_used": (lapses + timedelta(days=2)).isoformat()}
+    assert (await ws(admin, "list"))["result"]["authorizations"] == []
+    # The machine type field and the panel's notification settings.
+    await admin.send_json_auto_id(
+        {
+            "type": f"{DOMAIN}/notify/settings",
+            "lapse_notice_days": 30,
+            "interest_expiry_hours": 2,
+            "admin_notify_services": ["notify.lab_desk"],
+        }
+    )
+    assert (await admin.receive_json())["result"] == {
+        "admin_notify_services": ["notify.lab_desk"],
+        "lapse_notice_days": 30,
+        "interest_expiry_hours": 2,
+    }
+    await member.send_json_auto_id(
+        {"type": f"{DOMAIN}/notify/settings", "lapse_notice_days": 1}
+    )
+    assert (await member.receive_json())["error"]["code"] == "unauthorized"
+    assert engine.history.data["settings"]["lapse_notice_days"] == 30
+    with pytest.raises(ServiceValidationError):
+        await engine.machine_types.async_update_item(
+            MACHINE_TYPE, {"lapse_after_months": 0}
+        )
