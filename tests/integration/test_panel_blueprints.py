@@ -8,7 +8,7 @@ from typing import Any
 
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.blueprint.models import Blueprint, BlueprintInputs
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
@@ -59,6 +59,7 @@ def test_every_blueprint_is_listed() -> None:
         "device_offline_alert.yaml",
         "fumehood_airflow_alarm.yaml",
         "maintenance_due_notification.yaml",
+        "occupancy_fire_list.yaml",
     ]
 
 
@@ -186,3 +187,51 @@ async def test_device_offline_alert_waits_for_grace(hass: HomeAssistant) -> None
     later(hass, 301)
     await hass.async_block_till_done()
     assert [c.data["message"] for c in notify] == ["hood connectivity"]
+
+
+async def test_fire_list_sends_who_is_in_the_lab(hass: HomeAssistant) -> None:
+    """The alarm turning on sends the occupancy service's list (issue 9 item 6)."""
+    notify = async_mock_service(hass, "notify", "test")
+    occupancy = async_mock_service(
+        hass,
+        "fluxilab",
+        "occupancy",
+        response={
+            "count": 2,
+            "members": [
+                {"name": "Ada", "where": ["entrance"], "since": "2026-03-02T08:05:00"},
+                {
+                    "name": "Bob",
+                    "where": ["entrance", "Laser"],
+                    "since": "2026-03-02T09:30:00",
+                },
+            ],
+        },
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.states.async_set("binary_sensor.fire_alarm", "off")
+    await setup(
+        hass,
+        automation(
+            "occupancy_fire_list.yaml",
+            {
+                "alarm": "binary_sensor.fire_alarm",
+                "notify": [
+                    {
+                        "action": "notify.test",
+                        "data": {"title": "{{ count }}", "message": "{{ people }}"},
+                    }
+                ],
+            },
+        ),
+    )
+    hass.states.async_set("binary_sensor.fire_alarm", "on")
+    await hass.async_block_till_done()
+    assert len(occupancy) == 1
+    (sent,) = notify
+    assert sent.data["title"] == 2
+    lines = sent.data["message"].strip().splitlines()
+    assert [line.split(" (since")[0] for line in lines] == [
+        "Ada: entrance",
+        "Bob: entrance, Laser",
+    ]
