@@ -564,3 +564,33 @@ async def test_websocket_member_reports_own_card_lost(
         )
         reply = await client.receive_json()
         assert reply["error"]["code"] == "unauthorized"
+
+
+async def test_member_websocket_never_sends_hashes(
+    hass: HomeAssistant, engine: AccessEngine, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Member create/update answer with credentials but no PIN hash; errors still work."""
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": f"{DOMAIN}/member/create", "name": "Eve", "cards": [LOST], "pin": PIN}
+    )
+    created = (await client.receive_json())["result"]
+    assert created["has_pin"] is True
+    assert created["cards"] == [LOST]
+    assert "$2b$" not in str(created)
+    await client.send_json_auto_id(
+        {
+            "type": f"{DOMAIN}/member/update",
+            "member_id": created["id"],
+            "cards": [LOST, SPARE],
+        }
+    )
+    updated = (await client.receive_json())["result"]
+    assert [c.get("card") for c in updated["credentials"]] == [LOST, SPARE, None]
+    assert "$2b$" not in str(updated)
+    await client.send_json_auto_id(
+        {"type": f"{DOMAIN}/member/create", "name": "Mal", "cards": [LOST]}
+    )
+    reply = await client.receive_json()
+    assert reply["success"] is False
+    assert [m["name"] for m in engine.members.data.values()] == ["Eve"]
