@@ -17,6 +17,29 @@
 const STRINGS = {
   en: {
     title: "FluxiLab",
+    // Lab operations: presence
+    presence: "In the lab",
+    people_in_lab: "People in the lab: {count}",
+    nobody_in_lab: "Nobody is in the lab.",
+    since: "Since",
+    where: "Where",
+    entrance: "checked in",
+    print_list: "Print",
+    download_csv: "CSV",
+    check_in: "Check in",
+    check_out: "Check out",
+    refresh: "Refresh",
+    checkin_expiry_hours: "Check-ins expire after (hours)",
+    supervisor: "Supervisor",
+    make_supervisor: "Make supervisor",
+    remove_supervisor: "Not a supervisor",
+    trainer: "Trainer",
+    trained_by: "trained by {name}",
+    requires_supervisor: "Requires a supervisor present",
+    supervisor_minutes: "Supervisor counts for (minutes)",
+    supervised_hours_start: "Unsupervised use from",
+    supervised_hours_end: "Unsupervised use until",
+    training_expiry_days: "Training authorizations last (days)",
     lab: "Lab",
     profile: "My profile",
     admin: "Admin",
@@ -173,6 +196,29 @@ const STRINGS = {
   },
   it: {
     title: "FluxiLab",
+    // Lab operations: presence
+    presence: "Nel laboratorio",
+    people_in_lab: "Persone nel laboratorio: {count}",
+    nobody_in_lab: "Non c'è nessuno nel laboratorio.",
+    since: "Da",
+    where: "Dove",
+    entrance: "entrato",
+    print_list: "Stampa",
+    download_csv: "CSV",
+    check_in: "Registra ingresso",
+    check_out: "Registra uscita",
+    refresh: "Aggiorna",
+    checkin_expiry_hours: "Gli ingressi scadono dopo (ore)",
+    supervisor: "Supervisore",
+    make_supervisor: "Rendi supervisore",
+    remove_supervisor: "Non supervisore",
+    trainer: "Formatore",
+    trained_by: "formato da {name}",
+    requires_supervisor: "Richiede un supervisore presente",
+    supervisor_minutes: "Il supervisore vale per (minuti)",
+    supervised_hours_start: "Uso senza supervisore dalle",
+    supervised_hours_end: "Uso senza supervisore fino alle",
+    training_expiry_days: "Le abilitazioni da formazione durano (giorni)",
     lab: "Laboratorio",
     profile: "Il mio profilo",
     admin: "Amministrazione",
@@ -628,7 +674,7 @@ class FluxiLabPanel extends HTMLElement {
   _renderTabs() {
     const nav = this.shadowRoot.querySelector("nav.tabs");
     if (!nav) return;
-    const tabs = ["lab", "profile"];
+    const tabs = ["lab", "presence", "profile"];
     if (this._lab && this._lab.manager) tabs.push("admin");
     nav.innerHTML = tabs
       .map(
@@ -646,6 +692,7 @@ class FluxiLabPanel extends HTMLElement {
       html += `<div class="message ${esc(this._message.kind)}" data-action="dismiss">${esc(this._message.text)}</div>`;
     }
     if (this._tab === "lab") html += this._labHtml();
+    else if (this._tab === "presence") html += this._presenceHtml();
     else if (this._tab === "profile") html += this._profileHtml();
     else html += this._adminHtml();
     main.innerHTML = html;
@@ -820,6 +867,7 @@ class FluxiLabPanel extends HTMLElement {
           <td>${esc(m.cards.join(", ") || "—")} <button class="secondary" data-action="credentials-edit" data-member="${esc(m.id)}">${esc(this._t("edit"))}</button></td>
           <td>${esc(m.has_pin ? this._t("has_pin") : this._t("no_pin"))}</td>
           <td class="actions">
+            ${this._superviseButtonHtml(m)}
             <button class="secondary" data-action="member-active" data-member="${esc(m.id)}" data-active="${!m.active}">${esc(m.active ? this._t("deactivate") : this._t("activate"))}</button>
             <button class="danger" data-action="member-delete" data-member="${esc(m.id)}" data-name="${esc(m.name)}">${esc(this._t("delete"))}</button>
           </td></tr>`,
@@ -972,7 +1020,7 @@ class FluxiLabPanel extends HTMLElement {
       .map(
         (auth) => `<tr>
           <td>${esc(this._memberName(a, auth.member_id))}</td>
-          <td>${esc(this._targetName(a, auth))}</td>
+          <td>${esc(this._targetName(a, auth))}${this._authPresenceHtml(a, auth)}</td>
           <td>${esc(auth.expires ? this._when(auth.expires) : this._t("never"))}</td>
           <td><button class="danger" data-action="revoke" data-auth="${esc(auth.id)}">${esc(this._t("revoke"))}</button></td>
         </tr>`,
@@ -997,6 +1045,7 @@ class FluxiLabPanel extends HTMLElement {
         <div class="checks">${members}</div>
         <label>${esc(this._t("target"))}<select name="target" required>${this._options(targets, "")}</select></label>
         <label>${esc(this._t("expires"))}<input name="expires" type="date"></label>
+        <label class="check"><input type="checkbox" name="trainer"> ${esc(this._t("trainer"))}</label>
         <div class="actions"><button class="primary" type="submit">${esc(this._t("grant"))}</button></div>
       </form>`;
   }
@@ -1064,6 +1113,7 @@ class FluxiLabPanel extends HTMLElement {
         <label>${esc(this._t("maintenance_message"))}<input name="maintenance_message" maxlength="32" value="${esc(t.maintenance_message || "")}"></label>
         ${check("block_when_maintenance_due", t.block_when_maintenance_due)}
         ${number("lapse_after_months", t.lapse_after_months, "1")}
+        ${this._presenceTypeHtml(t, number, check)}
         <label>${esc(this._t("safety_channel"))}<select name="safety_channel">${channelOptions}</select></label>
         <div class="actions">
           <label>${esc(this._t("busy_channel"))}<select name="busy_channel">${this._options(
@@ -1357,6 +1407,7 @@ class FluxiLabPanel extends HTMLElement {
     if (!target || target.tagName === "SELECT") return;
     const { action } = target.dataset;
     if (this._opsClick(action, target)) return;
+    if (this._presenceClick(action, target)) return;
     if (action === "menu") {
       this.dispatchEvent(new Event("hass-toggle-menu", { bubbles: true, composed: true }));
     } else if (action === "dismiss") {
@@ -1442,6 +1493,7 @@ class FluxiLabPanel extends HTMLElement {
     const data = new FormData(form);
     const kind = form.dataset.form;
     if (await this._opsSubmit(kind, data)) return;
+    if (await this._presenceSubmit(kind, data)) return;
     if (kind === "pin") {
       const newPin = data.get("new_pin");
       if (newPin !== data.get("repeat_pin")) {
@@ -1475,6 +1527,7 @@ class FluxiLabPanel extends HTMLElement {
       const payload = { member_ids: data.getAll("member_ids") };
       payload[targetKind === "type" ? "machine_type_id" : "device_id"] = id;
       if (data.get("expires")) payload.expires = `${data.get("expires")}T23:59:59`;
+      if (data.has("trainer")) payload.trainer = true;
       await this._run("grant", "admin/grant", payload);
     } else if (kind === "assign") {
       await this._run(`assign:${form.dataset.card}`, "admin/assign_card", {
@@ -1501,6 +1554,7 @@ class FluxiLabPanel extends HTMLElement {
         payload.safety_limits.push(limit);
       }
       payload.busy_channel = data.get("busy_channel") || null;
+      Object.assign(payload, this._presenceTypePayload(data, num));
       if (num("busy_above") !== null) payload.busy_above = num("busy_above");
       if (num("busy_delay") !== null) payload.busy_delay = num("busy_delay");
       const conditions = String(data.get("maintenance_conditions") || "").trim();
@@ -1567,6 +1621,182 @@ class FluxiLabPanel extends HTMLElement {
       this._fail(err);
     }
     this._renderContent();
+  }
+
+  // Lab operations: presence (who is in the lab, supervisors, trainers) --------------
+
+  async _loadPresence() {
+    try {
+      const [list, settings] = await Promise.all([
+        this._hass.connection.sendMessagePromise({ type: "fluxilab/occupancy/list" }),
+        this._lab && this._lab.manager
+          ? this._hass.connection.sendMessagePromise({ type: "fluxilab/occupancy/settings" })
+          : Promise.resolve(null),
+      ]);
+      this._presence = list;
+      this._presenceSettings = settings;
+    } catch (err) {
+      this._fail(err);
+    }
+    if (this._tab === "presence") this._renderContent();
+  }
+
+  _presenceWhere(where) {
+    return where.map((w) => (w === "entrance" ? this._t("entrance") : w)).join(", ");
+  }
+
+  _presenceHtml() {
+    const p = this._presence;
+    if (!p) return `<p class="muted">${esc(this._t("loading"))}</p>`;
+    let html = `<h2>${esc(this._t("people_in_lab", { count: p.count }))}</h2>`;
+    const own = this._lab && this._lab.member;
+    const buttons = [`<button class="secondary" data-action="presence-refresh">${esc(this._t("refresh"))}</button>`];
+    if (own) {
+      buttons.push(
+        `<button class="secondary" data-action="presence-check" data-verb="check_in">${esc(this._t("check_in"))}</button>`,
+        `<button class="secondary" data-action="presence-check" data-verb="check_out">${esc(this._t("check_out"))}</button>`,
+      );
+    }
+    if (p.members) {
+      buttons.push(
+        `<button class="primary" data-action="presence-print">${esc(this._t("print_list"))}</button>`,
+        `<button class="secondary" data-action="presence-csv">${esc(this._t("download_csv"))}</button>`,
+      );
+    }
+    html += `<div class="actions">${buttons.join("")}</div>`;
+    if (!p.members) return html;
+    if (!p.members.length) return `${html}<p class="muted">${esc(this._t("nobody_in_lab"))}</p>`;
+    const rows = p.members
+      .map(
+        (m) => `<tr><td>${esc(m.name)}</td><td>${esc(this._when(m.since))}</td><td>${esc(this._presenceWhere(m.where))}</td></tr>`,
+      )
+      .join("");
+    html += `<div class="table-wrap"><table>
+      <tr><th>${esc(this._t("name"))}</th><th>${esc(this._t("since"))}</th><th>${esc(this._t("where"))}</th></tr>
+      ${rows}</table></div>`;
+    const s = this._presenceSettings;
+    if (s) {
+      html += `<form data-form="presence-settings" class="card">
+        <label>${esc(this._t("checkin_expiry_hours"))}<input type="number" min="1" max="168" step="1" name="checkin_expiry_hours" required value="${esc(s.checkin_expiry_hours)}"></label>
+        <div class="actions"><button class="primary" type="submit">${esc(this._t("save"))}</button></div>
+      </form>`;
+    }
+    return html;
+  }
+
+  _presencePrint() {
+    // A plain page the browser prints: the evacuation list on paper.
+    const p = this._presence;
+    const rows = p.members
+      .map((m) => `<tr><td>${esc(m.name)}</td><td>${esc(this._when(m.since))}</td><td>${esc(this._presenceWhere(m.where))}</td><td>☐</td></tr>`)
+      .join("");
+    const page = window.open("", "_blank");
+    if (!page) {
+      this._presenceCsv();
+      return;
+    }
+    page.document.write(`<!doctype html><meta charset="utf-8"><title>${esc(this._t("presence"))}</title>
+      <style>body{font:14px sans-serif}table{border-collapse:collapse;width:100%}td,th{border:1px solid #000;padding:6px;text-align:left}</style>
+      <h1>${esc(this._t("people_in_lab", { count: p.count }))}</h1><p>${esc(this._when(new Date().toISOString()))}</p>
+      <table><tr><th>${esc(this._t("name"))}</th><th>${esc(this._t("since"))}</th><th>${esc(this._t("where"))}</th><th>✔</th></tr>${rows}</table>`);
+    page.document.close();
+    page.focus();
+    page.print();
+  }
+
+  _presenceCsv() {
+    const quote = (v) => `"${String(v ?? "").replace(/"/g, '""')}"`;
+    const lines = [["member_id", "name", "since", "where"].join(",")];
+    for (const m of this._presence.members) {
+      lines.push([m.member_id, m.name, m.since, m.where.join("; ")].map(quote).join(","));
+    }
+    this._download(`${lines.join("\n")}\n`, "fluxilab-in-the-lab.csv", "text/csv");
+  }
+
+  _presenceClick(action, target) {
+    if (action === "tab" && target.dataset.tab === "presence") this._loadPresence();
+    if (action === "presence-refresh") {
+      this._loadPresence();
+      return true;
+    }
+    if (action === "presence-print") {
+      this._presencePrint();
+      return true;
+    }
+    if (action === "presence-csv") {
+      this._presenceCsv();
+      return true;
+    }
+    if (action === "presence-check") {
+      this._hass
+        .callService("fluxilab", target.dataset.verb, {})
+        .then(() => {
+          this._message = { kind: "success", text: this._t("done") };
+          this._loadPresence();
+        })
+        .catch((err) => this._fail(err));
+      return true;
+    }
+    if (action === "member-supervise") {
+      this._run(`supervise:${target.dataset.member}`, "admin/member_update", {
+        member_id: target.dataset.member,
+        supervise: target.dataset.supervise === "true",
+      });
+      return true;
+    }
+    return false;
+  }
+
+  async _presenceSubmit(kind, data) {
+    if (kind !== "presence-settings") return false;
+    try {
+      this._presenceSettings = await this._hass.connection.sendMessagePromise({
+        type: "fluxilab/occupancy/settings",
+        checkin_expiry_hours: Number(data.get("checkin_expiry_hours")),
+      });
+      this._message = { kind: "success", text: this._t("done") };
+    } catch (err) {
+      this._fail(err);
+    }
+    this._renderContent();
+    return true;
+  }
+
+  _superviseButtonHtml(m) {
+    const on = Boolean(m.supervise);
+    return `<button class="secondary" data-action="member-supervise" data-member="${esc(m.id)}" data-supervise="${!on}">${esc(this._t(on ? "remove_supervisor" : "make_supervisor"))}</button>`;
+  }
+
+  _authPresenceHtml(a, auth) {
+    const marks = [];
+    if (auth.trainer) marks.push(`<span class="chip info">${esc(this._t("trainer"))}</span>`);
+    if (auth.granted_by) {
+      marks.push(`<span class="muted">${esc(this._t("trained_by", { name: this._memberName(a, auth.granted_by) }))}</span>`);
+    }
+    return marks.length ? ` ${marks.join(" ")}` : "";
+  }
+
+  _presenceTypeHtml(t, number, check) {
+    const time = (name) =>
+      `<label>${esc(this._t(name))}<input type="time" name="${name}" value="${esc(t[name] || "")}"></label>`;
+    return `<div class="actions">
+        ${check("requires_supervisor", t.requires_supervisor)}
+        ${number("supervisor_minutes", t.supervisor_minutes ?? 30, "1")}
+        ${time("supervised_hours_start")}${time("supervised_hours_end")}
+        ${number("training_expiry_days", t.training_expiry_days, "1")}
+      </div>`;
+  }
+
+  _presenceTypePayload(data, num) {
+    const start = data.get("supervised_hours_start") || null;
+    const end = data.get("supervised_hours_end") || null;
+    return {
+      requires_supervisor: data.has("requires_supervisor"),
+      supervisor_minutes: num("supervisor_minutes") || 30,
+      supervised_hours_start: start && end ? start : null,
+      supervised_hours_end: start && end ? end : null,
+      training_expiry_days: num("training_expiry_days") || null,
+    };
   }
 
   _download(text, filename, type) {
