@@ -45,6 +45,7 @@ FOR_EVERYONE: dict[str, str] = {
     f"{DOMAIN}/notify/set": "the caller's own notification target (notify.*/script.*)",
     f"{DOMAIN}/interest/list": "the caller's own subscriptions; every queue only for "
     "managers (test_interest.py: test_panel_commands)",
+    f"{DOMAIN}/lapsing/mine": "the caller's own authorizations with their lapse dates",
 }
 """Websocket commands any logged-in user may call, and why."""
 
