@@ -576,6 +576,7 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Inclusive("window_start", "window"): cv.time,
             vol.Inclusive("window_end", "window"): cv.time,
             vol.Optional("trainer"): cv.boolean,
+            vol.Optional("last_used"): cv.datetime,
         },
         True,
         SupportsResponse.OPTIONAL,

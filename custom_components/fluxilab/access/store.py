@@ -153,6 +153,9 @@ AUTHORIZATION_FIELDS: dict[Any, Any] = {
     vol.Optional("trainer"): cv.boolean,
     vol.Optional("granted_by"): vol.Any(None, cv.string),
     vol.Optional("training"): cv.boolean,
+    # When the member last used it, e.g. carried over from an earlier system; the
+    # lapse months count from here (lapsing.py)
+    vol.Optional("last_used"): vol.Any(None, _datetime_text),
 }
 AUTHORIZATION_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("expires"): vol.Any(None, _datetime_text),

@@ -442,3 +442,34 @@ async def test_panel_commands(
         await engine.machine_types.async_update_item(
             MACHINE_TYPE, {"lapse_after_months": 0}
         )
+
+
+async def test_grant_carries_over_last_use(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    ada: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    """An authorization carried over from an earlier system lapses from its last use."""
+    await engine.authorizations.async_delete_item(auth_of(engine, ada)["id"])
+    freezer.move_to(START + timedelta(days=10))
+    result = await hass.services.async_call(
+        DOMAIN,
+        "grant_authorization",
+        {
+            "member_id": ada["id"],
+            "machine_type_id": MACHINE_TYPE,
+            "last_used": (START - timedelta(days=200)).isoformat(),
+        },
+        blocking=True,
+        return_response=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    assert result is not None
+    assert (
+        engine.history.data["last_used"][str(result["authorization_id"])]
+        == (START - timedelta(days=200)).isoformat()
+    )
+    assert (await swipe(engine, device))["reason"] == "lapsed"
