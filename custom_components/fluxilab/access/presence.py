@@ -196,10 +196,12 @@ class Presence:
         self._left.pop(item_id, None)
         for swipes in self._supervisor_swipes.values():
             swipes.pop(item_id, None)
+        changed = self._checked.pop(item_id, None) is not None
         for entry in self.engine.history.data["audit"]:
             if entry.get("trainer_id") == item_id:
                 entry["trainer_id"] = entry["trainer_name"] = None
-        if self._checked.pop(item_id, None) is not None:
+                changed = True
+        if changed:
             self.engine.history.async_changed()
         self.async_changed()
 

@@ -593,6 +593,11 @@ async def test_trainer_then_trainee_within_the_window(
     # One trainee per trainer swipe.
     assert (await swipe(engine, device, BOB))["reason"] == "not_authorized"
     assert not engine.authorizations.of_member(bob["id"])
+    # Deleting the trainer takes their name out of the audit (GDPR).
+    await engine.members.async_delete_item(tom["id"])
+    await hass.async_block_till_done()
+    assert audit[-1]["trainer_id"] is None
+    assert audit[-1]["trainer_name"] is None
 
 
 async def test_training_window_closes_after_a_minute(
