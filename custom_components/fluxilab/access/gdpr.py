@@ -88,6 +88,7 @@ def member_export(
             s for s in history.data["sessions"] if s["member_id"] == member_id
         ],
         "audit": [a for a in history.data["audit"] if a.get("member_id") == member_id],
+        "checked_in": history.data["checked_in"].get(member_id),
     }
 
 

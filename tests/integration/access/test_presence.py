@@ -443,9 +443,18 @@ async def test_occupancy_websocket_by_role(
 async def test_removed_member_leaves_the_list(
     hass: HomeAssistant, engine: AccessEngine, door: FluxiLabDevice
 ) -> None:
-    """Deleting a member forgets their check-in (GDPR)."""
+    """The member's data export shows the check-in; deleting forgets it (GDPR)."""
     ada = await member(engine, "Ada", ADA)
     await swipe(engine, door, ADA)
+    export = await hass.services.async_call(
+        DOMAIN,
+        "export_member_data",
+        {"member_id": ada["id"]},
+        blocking=True,
+        return_response=True,
+    )
+    assert export["checked_in"]["card"] == ADA
+    assert export["checked_in"]["device_id"] == DOOR_ID
     await engine.members.async_delete_item(ada["id"])
     await hass.async_block_till_done()
     assert engine.history.data["checked_in"] == {}
