@@ -169,11 +169,7 @@ class Lapsing:
 
     async def async_load(self) -> None:
         """Mirror stored use times into the authorizations; start the daily job."""
-        for auth_id, auth in self.engine.authorizations.data.items():
-            stored = self.last_used.get(auth_id)
-            mine = auth.get("last_used")
-            if stored and (not mine or stored > mine):
-                auth["last_used"] = stored
+        self.merge_stored_use()
         self.engine.authorizations.async_add_listener(self._async_changed)
         self._unsubs.append(
             async_track_time_change(
@@ -186,6 +182,21 @@ class Lapsing:
             self._started_unsub = self.hass.bus.async_listen_once(
                 EVENT_HOMEASSISTANT_STARTED, self._async_started
             )
+
+    @callback
+    def merge_stored_use(self) -> None:
+        """Give each authorization the later of its own and the history's use time.
+
+        The history is saved seconds after a swipe, the collection only when an
+        admin changes something: after a restart either may be the newer one.
+        """
+        for auth_id, auth in self.engine.authorizations.data.items():
+            stored = self.last_used.get(auth_id)
+            mine = auth.get("last_used")
+            if stored and (not mine or stored > mine):
+                auth["last_used"] = stored
+            elif mine and mine != stored:
+                self.last_used[auth_id] = mine
 
     @callback
     def async_stop(self) -> None:

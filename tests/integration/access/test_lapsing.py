@@ -473,3 +473,17 @@ async def test_grant_carries_over_last_use(
         == (START - timedelta(days=200)).isoformat()
     )
     assert (await swipe(engine, device))["reason"] == "lapsed"
+
+
+async def test_later_use_time_wins_after_a_restart(
+    engine: AccessEngine, ada: dict[str, Any]
+) -> None:
+    auth = auth_of(engine, ada)
+    newer, older = START + timedelta(days=3), START + timedelta(days=1)
+    engine.history.data["last_used"][auth["id"]] = newer.isoformat()
+    auth["last_used"] = older.isoformat()
+    engine.lapsing.merge_stored_use()
+    assert auth["last_used"] == newer.isoformat()
+    auth["last_used"] = (newer + timedelta(days=1)).isoformat()
+    engine.lapsing.merge_stored_use()
+    assert engine.history.data["last_used"][auth["id"]] == auth["last_used"]
