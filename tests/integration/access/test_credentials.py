@@ -594,3 +594,27 @@ async def test_member_websocket_never_sends_hashes(
     reply = await client.receive_json()
     assert reply["success"] is False
     assert [m["name"] for m in engine.members.data.values()] == ["Eve"]
+
+
+async def test_panel_shows_credentials_without_secrets(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_user: MockUser,
+    hass_read_only_access_token: str,
+) -> None:
+    """The profile lists own credentials masked; the admin console unmasked; no hash."""
+    member = await ada(engine, user_id=hass_read_only_user.id)
+    client = await hass_ws_client(hass, hass_read_only_access_token)
+    await client.send_json_auto_id({"type": f"{DOMAIN}/panel/profile"})
+    profile = (await client.receive_json())["result"]["member"]
+    assert [c["label"] for c in profile["credentials"]] == ["Card 1", "Card 2", "PIN"]
+    assert LOST not in str(profile)
+    assert "$2b$" not in str(profile)
+    admin = await hass_ws_client(hass)
+    await admin.send_json_auto_id({"type": f"{DOMAIN}/panel/admin/state"})
+    state = (await admin.receive_json())["result"]
+    (shown,) = [m for m in state["members"] if m["id"] == member["id"]]
+    assert [c.get("card") for c in shown["credentials"]] == [LOST, SPARE, None]
+    assert shown["has_pin"] is True
+    assert "$2b$" not in str(state)
