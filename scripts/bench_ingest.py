@@ -90,6 +90,7 @@ import re
 import sys
 
 from homeassistant.components import mqtt
+from homeassistant.components.recorder import get_instance
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -139,6 +140,9 @@ async def async_setup(hass: HomeAssistant, config: dict) -> bool:
             # is memory the C allocator keeps, not objects anyone still holds.
             memory["python_blocks"] = sys.getallocatedblocks()
             memory["gc_objects"] = len(gc.get_objects())
+            # Events waiting for the recorder: Python objects that grow when the
+            # recorder falls behind (a starved machine), not a leak.
+            memory["recorder_backlog"] = get_instance(hass).backlog
             if request.get("trim"):
                 # Hand free heap pages back to the kernel (glibc): what RSS drops
                 # by was retained by the allocator, not leaked.

@@ -330,6 +330,7 @@ class Soak(Bench):
                         "broker": round(s["broker"] / 2**20, 1),
                         "python_blocks": s.get("python_blocks"),
                         "gc_objects": s.get("gc_objects"),
+                        "recorder_backlog": s.get("recorder_backlog"),
                     }
                     for s in rss_samples
                 ],
