@@ -169,6 +169,20 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     )
     save(browser, "admin-machine-types")
 
+    # Issue 9 item 6: "In the lab", with the evacuation list's print button.
+    # (Back up to the tabs first: under Home Assistant's toolbar they take no click.)
+    browser.script(
+        f"""{DEEP_QUERY}
+        deep(document, "fluxilab-panel").shadowRoot.querySelector("nav.tabs")
+          .scrollIntoView({{block: "center"}});"""
+    )
+    click(browser, 'button[data-tab="presence"]')
+    browser.wait(
+        lambda: "People in the lab: 0" in panel_text(browser), 30, "the occupancy"
+    )
+    assert panel_query(browser, 'button[data-action="presence-print"]')
+    save(browser, "presence-admin")
+
     # The member: a fresh page without the admin's tokens.
     browser.script("localStorage.clear(); sessionStorage.clear();")
     browser.cmd("DELETE", "/cookie")
@@ -181,6 +195,16 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     assert panel_query(browser, f'.card.device[data-device="{OTHER}"]') is None
     assert panel_query(browser, 'button[data-tab="admin"]') is None
     save(browser, "lab-member")
+
+    # Ada checks herself in without a card; she sees the count, not the list.
+    click(browser, 'button[data-tab="presence"]')
+    click(browser, 'button[data-action="presence-check"][data-verb="check_in"]')
+    browser.wait(
+        lambda: "People in the lab: 1" in panel_text(browser), 30, "Ada checked in"
+    )
+    assert panel_query(browser, 'button[data-action="presence-print"]') is None
+    save(browser, "presence-member")
+    click(browser, 'button[data-tab="lab"]')
 
     # On a phone (the companion app's webview): one column, and a menu button.
     browser.cmd("POST", "/window/rect", {"width": 390, "height": 844})
