@@ -68,6 +68,9 @@ def forget_member(history: AccessHistory, member_id: str, cards: list[str]) -> N
             entry.get("card") is not None and entry["card"] in cards
         ):
             _anonymize(entry)
+    history.data["interest"] = [
+        s for s in history.data["interest"] if s["member_id"] != member_id
+    ]
     history.async_changed()
 
 
@@ -89,6 +92,9 @@ def member_export(
         ],
         "audit": [a for a in history.data["audit"] if a.get("member_id") == member_id],
         "checked_in": history.data["checked_in"].get(member_id),
+        "interest": [
+            s for s in history.data["interest"] if s["member_id"] == member_id
+        ],
     }
 
 

@@ -297,3 +297,27 @@ async def test_panel_commands(
         "cancelled": True
     }
     assert (await ws(bea, "list"))["result"]["subscriptions"] == []
+
+
+async def test_gdpr_export_and_deletion(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    lab: dict[str, Any],
+) -> None:
+    """A member's subscriptions are in their export and go with them."""
+    await start_session(engine, device)
+    engine.interest.async_subscribe(lab["bea"], device)
+    engine.interest.async_subscribe(lab["cy"], device)
+    exported = await hass.services.async_call(
+        DOMAIN,
+        "export_member_data",
+        {"member_id": lab["bea"]["id"]},
+        blocking=True,
+        return_response=True,
+    )
+    assert exported is not None
+    assert [s["device_id"] for s in exported["interest"]] == ["hood-1"]
+    await engine.members.async_delete_item(lab["bea"]["id"])
+    await hass.async_block_till_done()
+    assert [s["member_id"] for s in engine.history.data["interest"]] == ["cy"]
