@@ -171,6 +171,7 @@ class Lapsing:
         """Mirror stored use times into the authorizations; start the daily job."""
         self.merge_stored_use()
         self.engine.authorizations.async_add_listener(self._async_changed)
+        self.engine.machine_types.async_add_listener(self._async_type_changed)
         self._unsubs.append(
             async_track_time_change(
                 self.hass, self._async_daily, hour=CHECK_HOUR, minute=0, second=0
@@ -224,6 +225,12 @@ class Lapsing:
         elif item.get("last_used"):
             self.last_used[item_id] = item["last_used"]
         self.engine.history.async_changed()
+        self._async_update_issue(dt_util.utcnow())
+
+    async def _async_type_changed(
+        self, _change_type: str, _item_id: str, _item: dict[str, Any]
+    ) -> None:
+        """Refresh the issue: a machine type's lapse rule may have changed."""
         self._async_update_issue(dt_util.utcnow())
 
     # Use --------------------------------------------------------------------------------

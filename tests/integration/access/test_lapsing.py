@@ -487,3 +487,20 @@ async def test_later_use_time_wins_after_a_restart(
     auth["last_used"] = (newer + timedelta(days=1)).isoformat()
     engine.lapsing.merge_stored_use()
     assert engine.history.data["last_used"][auth["id"]] == auth["last_used"]
+
+
+async def test_issue_follows_the_machine_type_rule(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ada: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    registry = ir.async_get(hass)
+    freezer.move_to(add_months(START, 6) + timedelta(days=1))
+    await engine.lapsing.async_check()
+    assert registry.async_get_issue(DOMAIN, ISSUE_LAPSING) is not None
+    await engine.machine_types.async_update_item(
+        MACHINE_TYPE, {"lapse_after_months": None}
+    )
+    await hass.async_block_till_done()
+    assert registry.async_get_issue(DOMAIN, ISSUE_LAPSING) is None
