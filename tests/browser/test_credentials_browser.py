@@ -1,0 +1,138 @@
+"""Issue 9 item 1 in the panel: cards and PIN per member, as an admin and a member.
+
+The admin opens a member's credentials from the members table, deactivates one card
+and adds another with a label; the member opens their profile and reports a card
+lost. Each step is checked against the backend. Screenshots go to artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import (
+    ADMIN,
+    MEMBER,
+    Lab,
+    dump,
+    login,
+    panel_query,
+    save,
+)
+from tests.browser.webdriver import Browser, WebDriverError
+
+FIRST, SECOND, ADDED = "04B1C2D3E4", "04F5A6B7C8", "04D00D1E55"
+
+
+def credentials(lab: Lab, member_id: str) -> dict[str, dict[str, Any]]:
+    """The member's credentials by card uid (the PIN under ``pin``), from the backend."""
+    (reply,) = lab.ws({"type": "fluxilab/credentials/list", "member_id": member_id})
+    assert reply["success"], dump(reply)
+    return {c.get("card") or c["type"]: c for c in reply["result"]["credentials"]}
+
+
+def click(browser: Browser, selector: str) -> None:
+    """Click an element of the panel once it is there."""
+
+    def found_and_clicked() -> bool:
+        element = panel_query(browser, selector)
+        if element is None:
+            return False
+        try:
+            browser.click(element)
+        except WebDriverError:
+            return False
+        return True
+
+    browser.wait(found_and_clicked, 30, selector)
+
+
+def accept_confirms(browser: Browser) -> None:
+    """Answer the panel's confirmation dialogs with yes."""
+    browser.script("window.confirm = () => true;")
+
+
+@pytest.mark.timeout(600)
+def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
+    (reply,) = lab.ws(
+        {
+            "type": "fluxilab/member/create",
+            "name": "Ada",
+            "cards": [FIRST, SECOND],
+            "pin": "246810",
+            "user_id": lab.member_user_id,
+        }
+    )
+    assert reply["success"], dump(reply)
+    member_id = reply["result"]["id"]
+    held = credentials(lab, member_id)
+
+    # The admin: Members, Edit on Ada's row, deactivate the first card, add one.
+    login(browser, lab, ADMIN, "/fluxilab")
+    click(browser, 'button[data-tab="admin"]')
+    click(browser, f'button[data-action="credentials-edit"][data-member="{member_id}"]')
+    click(
+        browser,
+        f'button[data-action="credential-toggle"][data-credential="{held[FIRST]["id"]}"]',
+    )
+    browser.wait(
+        lambda: credentials(lab, member_id)[FIRST]["active"] is False,
+        30,
+        "the first card deactivated",
+    )
+    secret = browser.wait(
+        lambda: panel_query(
+            browser, 'form[data-form="credential-add"] input[name="secret"]'
+        ),
+        30,
+        "the add form",
+    )
+    browser.type(secret, ADDED)
+    browser.type(
+        panel_query(browser, 'form[data-form="credential-add"] input[name="label"]'),
+        "Watch",
+    )
+    click(browser, 'form[data-form="credential-add"] button[type="submit"]')
+    browser.wait(
+        lambda: credentials(lab, member_id).get(ADDED, {}).get("label") == "Watch",
+        30,
+        "the added card",
+    )
+    browser.wait(
+        lambda: panel_query(
+            browser,
+            f'button[data-action="credential-toggle"][data-credential="{held[FIRST]["id"]}"][data-active="true"]',
+        ),
+        30,
+        "the Activate button",
+    )
+    save(browser, "credentials-admin")
+
+    # The member: profile, report the second card lost.
+    browser.script("localStorage.clear(); sessionStorage.clear();")
+    browser.cmd("DELETE", "/cookie")
+    login(browser, lab, MEMBER, "/fluxilab")
+    click(browser, 'button[data-tab="profile"]')
+    lost = (
+        f'button[data-action="credential-lost"][data-credential="{held[SECOND]["id"]}"]'
+    )
+    browser.wait(lambda: panel_query(browser, lost), 30, "the Report lost button")
+    accept_confirms(browser)
+    click(browser, lost)
+    browser.wait(
+        lambda: credentials(lab, member_id)[SECOND]["active"] is False,
+        30,
+        "the second card reported lost",
+    )
+    after = credentials(lab, member_id)
+    assert after[ADDED]["active"] is True
+    assert after["pin"]["active"] is True
+    # The member sees their cards masked, and no admin controls.
+    browser.wait(
+        lambda: panel_query(browser, lost) is None,
+        30,
+        "the reported card's button gone",
+    )
+    assert panel_query(browser, 'button[data-action="credential-remove"]') is None
+    save(browser, "credentials-member")
