@@ -342,7 +342,7 @@ const STRINGS = {
     type_card: "Tessera",
     type_pin: "PIN",
     last_used: "Ultimo uso",
-    never_used: "Mai usata",
+    never_used: "Nessun uso",
     report_lost: "Segnala smarrimento",
     confirm_lost: "Disattivare {label}? I dispositivi la rifiutano subito; le altre tessere e il PIN continuano a funzionare. Un amministratore può riattivarla.",
     add_credential: "Aggiungi",
