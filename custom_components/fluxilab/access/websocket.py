@@ -58,6 +58,22 @@ class _PublicMemberReplies(websocket_api.ActiveConnection):
             result = public_member(result)
         self._connection.send_result(msg_id, result)
 
+    @override
+    def send_message(self, message: bytes | str | dict[str, Any]) -> None:
+        """Strip hashes from the collection's change events (``/subscribe``)."""
+        if isinstance(message, dict) and isinstance(message.get("event"), list):
+            message = {
+                **message,
+                "event": [
+                    {**change, "item": public_member(change["item"])}
+                    if isinstance(change.get("item"), dict)
+                    and "credentials" in change["item"]
+                    else change
+                    for change in message["event"]
+                ],
+            }
+        self._connection.send_message(message)
+
 
 class MemberWebsocket(collection.DictStorageCollectionWebsocket):
     """Member CRUD that never sends PIN hashes and refuses self-deletion."""
@@ -74,6 +90,17 @@ class MemberWebsocket(collection.DictStorageCollectionWebsocket):
             msg["id"],
             [public_member(m) for m in self.storage_collection.async_items()],
         )
+
+    @override
+    @callback
+    def _ws_subscribe(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        # The collection's subscription sends stored items, PIN hashes included.
+        super()._ws_subscribe(hass, _PublicMemberReplies(connection), msg)
 
     @override
     async def ws_create_item(

@@ -596,6 +596,26 @@ async def test_member_websocket_never_sends_hashes(
     assert [m["name"] for m in engine.members.data.values()] == ["Eve"]
 
 
+async def test_member_subscription_never_sends_hashes(
+    hass: HomeAssistant, engine: AccessEngine, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The collection's live subscription shows members without PIN hashes."""
+    await engine.members.async_create_item({"name": "Eve", "cards": [LOST], "pin": PIN})
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": f"{DOMAIN}/member/subscribe"})
+    assert (await client.receive_json())["success"] is True
+    initial = (await client.receive_json())["event"]
+    assert initial[0]["item"]["has_pin"] is True
+    assert "$2b$" not in str(initial)
+    member_id = initial[0]["item"]["id"]
+    await engine.members.async_update_item(member_id, {"pin": "2468135"})
+    changed = (await client.receive_json())["event"]
+    assert changed[0]["change_type"] == "updated"
+    assert changed[0]["item"]["has_pin"] is True
+    assert "$2b$" not in str(changed)
+    assert "$2b$" in str(engine.members.data[member_id])  # stored, never sent
+
+
 async def test_panel_shows_credentials_without_secrets(
     hass: HomeAssistant,
     engine: AccessEngine,
