@@ -36,7 +36,7 @@ from .access.credentials import (
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
 from .access.interest import async_member_for
-from .access.notify import notify_service
+from .access.notify import check_own_target, notify_service
 from .access.roles import Role, async_is_manager, member_of_user
 from .access.store import CARD, NAME
 from .broker import async_generate_broker_config
@@ -100,6 +100,10 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
         # Which Home Assistant user a member is decides whose rights a login gets:
         # only managers link accounts, or a member could take over another's link.
         await _require_manager(engine, call)
+    elif "notify_service" in data and not await async_is_manager(
+        engine.hass, call.context.user_id, list(engine.members.data.values())
+    ):
+        check_own_target(engine.hass, member, data["notify_service"])
     await engine.members.async_update_item(member["id"], data)
     return None
 

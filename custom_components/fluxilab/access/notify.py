@@ -27,6 +27,7 @@ import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN
 
+from .errors import AccessValidationError
 from .roles import async_is_manager, member_of_user
 
 if TYPE_CHECKING:
@@ -252,6 +253,25 @@ async def async_notify_admins(
     return used
 
 
+def check_own_target(
+    hass: HomeAssistant, member: Mapping[str, Any], target: str | None
+) -> None:
+    """Refuse a member's own notification target that is not one of their phones.
+
+    Managers may point anyone anywhere (a ``script.*`` that routes to Telegram, a
+    shared notifier); a member acting on themselves may only choose among their own
+    phones or clear it, so they can neither run an arbitrary script with the hub's
+    message nor send their notices to someone else's phone.
+    """
+    if target is None:
+        return
+    own = mobile_app_services(hass, member["user_id"]) if member.get("user_id") else []
+    if target not in own:
+        raise AccessValidationError(
+            "notify_target_not_own", target=target, services=", ".join(own) or "-"
+        )
+
+
 # Panel: a member chooses where their own notifications go -----------------------------
 
 
@@ -306,6 +326,10 @@ async def ws_notify_set(
     if engine is None or (member := _caller(hass, connection)) is None:
         connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
         return
+    if not await async_is_manager(
+        hass, connection.user.id, list(engine.members.data.values())
+    ):
+        check_own_target(hass, member, msg["notify_service"])
     updated = await engine.members.async_update_item(
         member["id"], {"notify_service": msg["notify_service"]}
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.core import Context, HomeAssistant, ServiceCall
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -225,12 +225,20 @@ async def test_member_chooses_own_target_in_the_panel(
     }
     bad = await ws_call(client, "notify/set", notify_service="switch.turn_on")
     assert bad["success"] is False
-    chosen = await ws_call(client, "notify/set", notify_service="script.tell_ada")
-    assert chosen["result"]["services"] == ["script.tell_ada"]
-    assert engine.members.data[member["id"]]["notify_service"] == "script.tell_ada"
+    # A member may not route their own notices through a script, or to a phone
+    # that is not theirs: only managers choose such targets.
+    for target in ("script.tell_ada", "notify.mobile_app_bob_phone"):
+        refused = await ws_call(client, "notify/set", notify_service=target)
+        assert refused["success"] is False
+        assert refused["error"]["translation_key"] == "notify_target_not_own"
+        assert engine.members.data[member["id"]].get("notify_service") is None
+    chosen = await ws_call(
+        client, "notify/set", notify_service="notify.mobile_app_pixel"
+    )
+    assert chosen["result"]["services"] == ["notify.mobile_app_pixel"]
     cleared = await ws_call(client, "notify/set", notify_service=None)
     assert cleared["result"]["services"] == ["notify.mobile_app_pixel"]
-    # The update_member service: a member may set their own target.
+    # The update_member service: a member may set their own phone, nothing else.
     await hass.services.async_call(
         DOMAIN,
         "update_member",
@@ -241,6 +249,24 @@ async def test_member_chooses_own_target_in_the_panel(
     assert engine.members.data[member["id"]]["notify_service"] == (
         "notify.mobile_app_pixel"
     )
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "update_member",
+            {"member_id": member["id"], "notify_service": "script.tell_ada"},
+            blocking=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    assert err.value.translation_key == "notify_target_not_own"
+    # A manager may route a member's notices through a script.
+    await hass.services.async_call(
+        DOMAIN,
+        "update_member",
+        {"member_id": member["id"], "notify_service": "script.tell_ada"},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    assert engine.members.data[member["id"]]["notify_service"] == "script.tell_ada"
     stranger = await ws_as(hass_admin_user)  # no linked member
     missing = await ws_call(stranger, "notify/get")
     assert missing["error"]["code"] == "not_found"
