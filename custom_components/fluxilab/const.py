@@ -68,8 +68,14 @@ EVENT_TYPES: Final = (
     "offline_granted",
     "session_started",
     "session_ended",
+    "checked_in",
+    "checked_out",
+    "authorization_granted",
+    "busy_started",
+    "busy_ended",
+    "interest_notified",
 )
-"""Access event types the event entity fires."""
+"""Access event types the event entity fires (what happens at one device)."""
 CONF_UI_URL: Final = "ui_url"
 """The device UI's address as reachable from the lab network (options flow)."""
 CONF_CHANNELS: Final = "channels"

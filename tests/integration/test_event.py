@@ -32,6 +32,22 @@ async def test_access_events_and_usage(
     device.async_access_event("not_a_type", {})
     await hass.async_block_till_done()
     assert hass.states.get(ACCESS).attributes[ATTR_EVENT_TYPE] == "granted"
+    # Lab operations at the device show on the same entity.
+    assert set(hass.states.get(ACCESS).attributes["event_types"]) >= {
+        "checked_in",
+        "checked_out",
+        "authorization_granted",
+        "busy_started",
+        "busy_ended",
+        "interest_notified",
+    }
+    device.async_access_event("busy_started", {"member_name": "Ada"})
+    await hass.async_block_till_done()
+    assert hass.states.get(ACCESS).attributes[ATTR_EVENT_TYPE] == "busy_started"
+    # The bus-only types never reach it.
+    device.async_access_event("lab_empty", {})
+    await hass.async_block_till_done()
+    assert hass.states.get(ACCESS).attributes[ATTR_EVENT_TYPE] == "busy_started"
 
     events = async_capture_events(hass, EVENT_DEVICE)
     device.async_update_usage(
