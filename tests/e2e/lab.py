@@ -11,7 +11,7 @@ also writes down every record the device buffers: the ground truth).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ from pathlib import Path
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 import urllib.error
@@ -634,3 +635,79 @@ def check_delivery(
             "left_in_buffer": len(left),
         }
     return summary
+
+
+@contextlib.contextmanager
+def _subscribed(
+    client: HassClient,
+    event_types: tuple[str, ...],
+    sink: Callable[[str, dict[str, Any]], None],
+) -> Iterator[None]:
+    """Hand every bus event of ``event_types`` to ``sink`` while the block runs.
+
+    A thread of its own keeps a websocket subscription (``subscribe_events``) open,
+    so a test can drive Home Assistant synchronously meanwhile.
+    """
+    ready = threading.Event()
+    stop = threading.Event()
+
+    async def collect() -> None:
+        assert client.token is not None
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"{client.url}/api/websocket") as ws,
+        ):
+            await ws.receive_json()
+            await ws.send_json({"type": "auth", "access_token": client.token})
+            assert (await ws.receive_json())["type"] == "auth_ok"
+            for number, event_type in enumerate(event_types, 1):
+                await ws.send_json(
+                    {"id": number, "type": "subscribe_events", "event_type": event_type}
+                )
+                assert (await ws.receive_json())["success"]
+            ready.set()
+            while not stop.is_set():
+                try:
+                    message = await ws.receive(timeout=0.2)
+                except TimeoutError:
+                    continue
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    return  # Home Assistant stopped
+                data = json.loads(message.data)
+                if data.get("type") == "event":
+                    sink(data["event"]["event_type"], data["event"]["data"])
+
+    thread = threading.Thread(target=asyncio.run, args=(collect(),), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(15), f"could not subscribe to {', '.join(event_types)}"
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+@contextlib.contextmanager
+def bus_events(
+    client: HassClient, *event_types: str
+) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Collect (event type, data) of the given bus events while the block runs."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    with _subscribed(
+        client, event_types, lambda kind, data: events.append((kind, data))
+    ):
+        yield events
+
+
+@contextlib.contextmanager
+def access_events(client: HassClient) -> Iterator[list[dict[str, Any]]]:
+    """Collect the data of every ``fluxilab_access`` event while the block runs.
+
+    A device's event entity is unavailable while the device is offline, so the bus is
+    where, say, a timeout shows up.
+    """
+    events: list[dict[str, Any]] = []
+    with _subscribed(
+        client, ("fluxilab_access",), lambda _kind, data: events.append(data)
+    ):
+        yield events

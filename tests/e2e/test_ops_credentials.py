@@ -10,19 +10,14 @@ recorded, and a PIN login at the device still works.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-import contextlib
 import json
 from pathlib import Path
-import threading
 from typing import Any
-
-import aiohttp
 
 from tests.e2e.conftest import Lab
 from tests.e2e.lab import (
     HassClient,
+    access_events,
     adopt,
     audit,
     ha_device,
@@ -34,48 +29,6 @@ DEVICE = "sim-hood-1"
 CARD_A = "04A11CE0A1"
 CARD_B = "04A11CE0B2"
 PIN = "482615"
-
-
-@contextlib.contextmanager
-def access_events(client: HassClient) -> Iterator[list[dict[str, Any]]]:
-    """Collect ``fluxilab_access`` bus events (HA websocket) while the block runs."""
-    events: list[dict[str, Any]] = []
-    ready = threading.Event()
-    stop = threading.Event()
-
-    async def collect() -> None:
-        assert client.token is not None
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(f"{client.url}/api/websocket") as ws,
-        ):
-            await ws.receive_json()
-            await ws.send_json({"type": "auth", "access_token": client.token})
-            assert (await ws.receive_json())["type"] == "auth_ok"
-            await ws.send_json(
-                {"id": 1, "type": "subscribe_events", "event_type": "fluxilab_access"}
-            )
-            assert (await ws.receive_json())["success"]
-            ready.set()
-            while not stop.is_set():
-                try:
-                    message = await ws.receive(timeout=0.2)
-                except TimeoutError:
-                    continue
-                if message.type is not aiohttp.WSMsgType.TEXT:
-                    return
-                data = json.loads(message.data)
-                if data.get("type") == "event":
-                    events.append(data["event"]["data"])
-
-    thread = threading.Thread(target=asyncio.run, args=(collect(),), daemon=True)
-    thread.start()
-    try:
-        assert ready.wait(15), "could not subscribe to fluxilab_access"
-        yield events
-    finally:
-        stop.set()
-        thread.join(10)
 
 
 def mirror(data_dir: Path) -> dict[str, Any]:

@@ -17,21 +17,16 @@ MQTT and Home Assistant's websocket:
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-import contextlib
 from datetime import UTC, datetime, timedelta
 import json
-import threading
 from typing import Any
-
-import aiohttp
 
 from tests.e2e.conftest import Lab
 from tests.e2e.lab import (
     AgentProcess,
     HassClient,
     adopt,
+    bus_events,
     create_machine_type,
     ha_device,
     set_machine_type,
@@ -42,50 +37,6 @@ from tests.e2e.lab import (
 LASER = "sim-hood-1"
 ANN, BEA, CY, DEE = "04A00001", "04B00002", "04C00003", "04D00004"
 EVENTS = ("fluxilab_access", "fluxilab_lab", "fluxilab_notification")
-
-
-@contextlib.contextmanager
-def bus_events(client: HassClient) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Collect FluxiLab's bus events (type, data) while the block runs."""
-    events: list[tuple[str, dict[str, Any]]] = []
-    ready = threading.Event()
-    stop = threading.Event()
-
-    async def collect() -> None:
-        assert client.token is not None
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(f"{client.url}/api/websocket") as ws,
-        ):
-            await ws.receive_json()
-            await ws.send_json({"type": "auth", "access_token": client.token})
-            assert (await ws.receive_json())["type"] == "auth_ok"
-            for number, event_type in enumerate(EVENTS, 1):
-                await ws.send_json(
-                    {"id": number, "type": "subscribe_events", "event_type": event_type}
-                )
-                assert (await ws.receive_json())["success"]
-            ready.set()
-            while not stop.is_set():
-                try:
-                    message = await ws.receive(timeout=0.2)
-                except TimeoutError:
-                    continue
-                if message.type is not aiohttp.WSMsgType.TEXT:
-                    return  # Home Assistant stopped
-                data = json.loads(message.data)
-                if data.get("type") == "event":
-                    event = data["event"]
-                    events.append((event["event_type"], event["data"]))
-
-    thread = threading.Thread(target=asyncio.run, args=(collect(),), daemon=True)
-    thread.start()
-    try:
-        assert ready.wait(15), "could not subscribe to FluxiLab's events"
-        yield events
-    finally:
-        stop.set()
-        thread.join(10)
 
 
 def swipe(agent: AgentProcess, card: str) -> dict[str, Any]:
@@ -150,7 +101,7 @@ def test_interest_queue_and_lapsing(lab: Lab) -> None:
     )
     device_id = ha_device(admin, LASER)["id"]
 
-    with bus_events(admin) as events:
+    with bus_events(admin, *EVENTS) as events:
         # Item 5: the interest queue.
         first = swipe(agent, ANN)
         assert first["granted"], first

@@ -24,6 +24,7 @@ from tests.e2e.conftest import Lab
 from tests.e2e.lab import (
     AgentProcess,
     HassClient,
+    access_events,
     adopt,
     create_machine_type,
     entity_ids,
@@ -32,7 +33,6 @@ from tests.e2e.lab import (
     wait_running,
     wait_until,
 )
-from tests.e2e.test_session_timeout import access_events
 
 DOOR = "sim-hood-1"
 LASER = "sim-hood-2"

@@ -19,6 +19,7 @@ from typing import Any
 from tests.e2e.conftest import Lab
 from tests.e2e.lab import (
     HassClient,
+    access_events,
     adopt,
     create_machine_type,
     entity_ids,
@@ -27,7 +28,6 @@ from tests.e2e.lab import (
     wait_running,
     wait_until,
 )
-from tests.e2e.test_session_timeout import access_events
 
 DEVICE = "sim-hood-1"
 CARD = "04FA57A1"

@@ -11,19 +11,13 @@ device, with the device's measured duration, and usage hours equal to it.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-import contextlib
 import json
-import threading
 import time
 from typing import Any
 
-import aiohttp
-
 from tests.e2e.conftest import Lab
 from tests.e2e.lab import (
-    HassClient,
+    access_events,
     adopt,
     audit,
     create_machine_type,
@@ -38,52 +32,6 @@ CARD = "04BADA55"
 TIMEOUT = 10
 GRACE = 2
 CUT = 16
-
-
-@contextlib.contextmanager
-def access_events(client: HassClient) -> Iterator[list[dict[str, Any]]]:
-    """Collect every ``fluxilab_access`` bus event while the block runs.
-
-    The device's event entity is unavailable while the device is offline, so the
-    bus (HA's websocket ``subscribe_events``) is where a timeout shows up.
-    """
-    events: list[dict[str, Any]] = []
-    ready = threading.Event()
-    stop = threading.Event()
-
-    async def collect() -> None:
-        assert client.token is not None
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(f"{client.url}/api/websocket") as ws,
-        ):
-            await ws.receive_json()
-            await ws.send_json({"type": "auth", "access_token": client.token})
-            assert (await ws.receive_json())["type"] == "auth_ok"
-            await ws.send_json(
-                {"id": 1, "type": "subscribe_events", "event_type": "fluxilab_access"}
-            )
-            assert (await ws.receive_json())["success"]
-            ready.set()
-            while not stop.is_set():
-                try:
-                    message = await ws.receive(timeout=0.2)
-                except TimeoutError:
-                    continue
-                if message.type is not aiohttp.WSMsgType.TEXT:
-                    return  # Home Assistant stopped
-                data = json.loads(message.data)
-                if data.get("type") == "event":
-                    events.append(data["event"]["data"])
-
-    thread = threading.Thread(target=asyncio.run, args=(collect(),), daemon=True)
-    thread.start()
-    try:
-        assert ready.wait(15), "could not subscribe to fluxilab_access"
-        yield events
-    finally:
-        stop.set()
-        thread.join(10)
 
 
 def test_session_closed_on_timeout_then_reconciled(lab: Lab) -> None:
