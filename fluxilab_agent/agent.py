@@ -4,6 +4,13 @@ The agent runs in one asyncio loop. paho-mqtt's network thread hands every incom
 message to the loop with ``call_soon_threadsafe``; all state (buffer, sessions,
 replay bookkeeping) is touched from the loop only.
 
+Access has two modes (``access.mode``, docs/AGENT.md). A machine (``session``) runs
+sessions: a granted swipe switches the interlock on until the same member swipes
+again, the hub's timeout runs out or the device is blocked. A door (``door``) has no
+sessions: every swipe asks the hub to ``check`` the member, and a granted one opens
+the lock (the same interlock/relay output) for ``access.unlock_seconds``; the hub
+decides whether the swipe checks the member in or out of the lab.
+
 Data path (docs/PROTOCOL.md, "Backlog and ack"):
 
 1. every telemetry tick, and every access event the hub has not seen, is written
@@ -63,7 +70,7 @@ from fluxilab_protocol.topics import Channel, DeviceTopics, hub_topic
 
 from . import __version__
 from .buffer import Record, RecordBuffer
-from .config import AgentConfig
+from .config import AccessMode, AgentConfig
 from .hardware import (
     LineReader,
     OutputError,
@@ -169,6 +176,10 @@ class Agent:
         self.counters: dict[str, int] = {}
         self.values: dict[str, int | float | bool] = {}
         self.session: Session | None = None
+        self.door = config.access.mode is AccessMode.DOOR
+        self.unlocked_until: float | None = None
+        """Door mode: monotonic time the open lock closes again, None while locked."""
+        self._relock_timer: asyncio.TimerHandle | None = None
         self.last_decision: AccessDecision | None = None
         self.gateway: Any = None
         self.on_ack: Callable[[list[int]], None] | None = None
@@ -326,6 +337,8 @@ class Agent:
             self.reader.stop()
         if self.session is not None:
             await self._end_session("shutdown", ask_hub=False)
+        if self.unlocked_until is not None:
+            self._relock()
         tasks = [*self._tasks, *self._background_tasks]
         for task in tasks:
             task.cancel()
@@ -654,8 +667,10 @@ class Agent:
             self._pending.pop(request_id, None)
 
     async def handle_card(self, card: str) -> AccessDecision:
-        """Start a session, or end the one running."""
+        """Start a session, or end the one running; at a door, check the card."""
         async with self._access_lock:
+            if self.door:
+                return await self._check(card=card)
             if self.session is not None:
                 return await self._end_session("card")
             return await self._start_session(card=card)
@@ -670,6 +685,8 @@ class Agent:
             _LOGGER.warning("Failed local login")
             return AccessDecision(False, "no_credential", offline=True)
         async with self._access_lock:
+            if self.door:
+                return await self._check(member=member)
             if self.session is not None:
                 return await self._end_session("login")
             return await self._start_session(member=member)
@@ -740,6 +757,88 @@ class Agent:
         if decision.granted:
             self._open_session(decision, card, self.mirror.timeout, self.mirror.grace)
         return self._decided(decision)
+
+    async def _check(
+        self, *, card: str | None = None, member: MirrorMember | None = None
+    ) -> AccessDecision:
+        """Door mode: ask the hub to check the member; granted, open the lock.
+
+        The hub decides like for a session start and, at the lab entrance, checks
+        the member in or out. Offline the mirror decides, and the swipe reaches the
+        hub later as a buffered ``check`` (audited; it does not toggle a check-in).
+        """
+        member_id = member.id if member is not None else None
+        if self.state.blocked:
+            self.record_access(
+                {
+                    "action": AccessAction.CHECK.value,
+                    "card": card,
+                    "member_id": member_id,
+                    "granted": False,
+                    "offline": True,
+                    "reason": "blocked",
+                }
+            )
+            return self._decided(
+                AccessDecision(False, "blocked", offline=True, member_id=member_id)
+            )
+        # The id lets a hub whose reply was lost merge the offline record below.
+        request_id = uuid.uuid4().hex[:16]
+        reply = await self._ask_hub(
+            AccessAction.CHECK, request_id=request_id, card=card, member_id=member_id
+        )
+        if reply is not None:
+            decision = AccessDecision(
+                reply["granted"],
+                reply["reason"],
+                offline=False,
+                member_id=reply.get("member_id"),
+                name=reply.get("name"),
+            )
+        else:
+            known = member or (self.mirror.by_card(card) if card is not None else None)
+            decision = AccessDecision(
+                known is not None,
+                "granted" if known is not None else "unknown_card",
+                offline=True,
+                member_id=known.id if known is not None else None,
+                name=known.name if known is not None else None,
+            )
+            self.record_access(
+                {
+                    "action": AccessAction.CHECK.value,
+                    "request_id": request_id,
+                    "card": card,
+                    "member_id": decision.member_id,
+                    "granted": decision.granted,
+                    "offline": True,
+                    "reason": decision.reason,
+                }
+            )
+        if decision.granted:
+            self._unlock()
+        return self._decided(decision)
+
+    def _unlock(self) -> None:
+        """Open the door's lock for ``unlock_seconds`` (a swipe meanwhile extends it)."""
+        if self.state.blocked:  # blocked while the hub was deciding
+            return
+        seconds = self.config.access.unlock_seconds
+        if self._relock_timer is not None:
+            self._relock_timer.cancel()
+        self._relock_timer = asyncio.get_running_loop().call_later(
+            seconds, self._relock
+        )
+        self.unlocked_until = time.monotonic() + seconds
+        self._set_interlock(True)
+
+    def _relock(self) -> None:
+        """Close the door's lock again."""
+        if self._relock_timer is not None:
+            self._relock_timer.cancel()
+            self._relock_timer = None
+        self.unlocked_until = None
+        self._set_interlock(False)
 
     def _decided(self, decision: AccessDecision) -> AccessDecision:
         self.last_decision = decision
@@ -924,6 +1023,8 @@ class Agent:
                 async with self._access_lock:
                     if self.session is not None:
                         await self._end_session("blocked")
+            if self.state.blocked and self.unlocked_until is not None:
+                self._relock()
         elif command is CommandName.RELAY:
             self._relay(args)
         elif command is CommandName.SYNC:
@@ -1072,6 +1173,8 @@ class Agent:
             "session_duration": session.duration() if session else None,
             "buffered": len(self.buffer),
             "credentials": len(self.mirror.members),
+            "mode": self.config.access.mode.value,
+            "unlocked": self.unlocked_until is not None if self.door else None,
         }
 
 

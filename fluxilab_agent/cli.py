@@ -29,6 +29,8 @@ from . import __version__
 from .agent import Agent
 from .config import (
     DEFAULT_DATA_DIR,
+    AccessConfig,
+    AccessMode,
     ActuatorConfig,
     AgentConfig,
     BrokerConfig,
@@ -136,6 +138,63 @@ def simulated_config(
     )
 
 
+def simulated_door_config(
+    index: int,
+    *,
+    data_dir: Path,
+    host: str,
+    port: int,
+    base_topic: str = DEFAULT_BASE_TOPIC,
+    gateway_port: int | None = None,
+    period: float = 1.0,
+) -> AgentConfig:
+    """Build the configuration of simulated door number ``index`` (from 1).
+
+    ``sim-door-<index>``, "Lab entrance": a card reader and a door lock in door mode
+    (every swipe is a ``check``; granted, the lock opens for 5 s) plus a temperature
+    channel, so that it reports like any device.
+    """
+    return AgentConfig(
+        device=DeviceConfig(
+            id=f"sim-door-{index}",
+            name="Lab entrance" if index == 1 else f"Lab entrance {index}",
+            kind=DeviceKind.SENSOR_STATION,
+            model="FluxiLab simulator",
+            serial=f"SIM-DOOR-{index:04d}",
+            ui_url=(
+                f"http://127.0.0.1:{gateway_port}/"
+                if gateway_port is not None
+                else None
+            ),
+        ),
+        broker=BrokerConfig(host=host, port=port),
+        data_dir=data_dir / f"sim-door-{index}",
+        base_topic=base_topic,
+        channels=(
+            ChannelConfig(
+                key="temperature",
+                name="Temperature",
+                type=ValueType.FLOAT,
+                source={"type": "simulated", "signal": "temperature"},
+                unit="°C",
+                device_class="temperature",
+                state_class="measurement",
+                period=period,
+            ),
+        ),
+        actuators=(
+            ActuatorConfig(key="lock", kind=ActuatorKind.RELAY, name="Door lock"),
+        ),
+        rfid=ReaderConfig(type="simulated"),
+        gateway=(
+            GatewayConfig(host="127.0.0.1", port=gateway_port)
+            if gateway_port is not None
+            else None
+        ),
+        access=AccessConfig(mode=AccessMode.DOOR),
+    )
+
+
 async def _serve(agents: list[Agent], control: Path | None) -> int:
     """Run agents until SIGTERM/SIGINT, then shut every one down cleanly."""
     stop = asyncio.Event()
@@ -220,20 +279,21 @@ def _load_logins(path: Path | None) -> dict[str, tuple[str, str]]:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    if args.devices < 1:
-        raise ConfigError(["--devices: must be at least 1"])
+    if args.devices < 0 or args.doors < 0 or args.devices + args.doors < 1:
+        raise ConfigError(["--devices, --doors: at least one device"])
     host, port = _parse_broker(args.broker)
     logins = _load_logins(args.logins)
     agents = []
-    for index in range(1, args.devices + 1):
-        config = simulated_config(
-            index,
+    for number in range(1, args.devices + args.doors + 1):
+        door = number > args.devices
+        config = (simulated_door_config if door else simulated_config)(
+            number - args.devices if door else number,
             data_dir=args.data_dir,
             host=host,
             port=port,
             base_topic=args.base_topic,
             gateway_port=(
-                args.base_port + index - 1 if args.base_port is not None else None
+                args.base_port + number - 1 if args.base_port is not None else None
             ),
             period=args.period,
         )
@@ -290,6 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("simulate", help="run N simulated devices")
     sim.add_argument("--devices", type=int, default=1)
+    sim.add_argument(
+        "--doors",
+        type=int,
+        default=0,
+        help="also simulate N lab entrance doors (sim-door-N, door mode)",
+    )
     sim.add_argument("--base-port", type=int, help="first gateway port")
     sim.add_argument("--data-dir", type=Path, default=Path("fluxilab-sim"))
     sim.add_argument("--broker", default="127.0.0.1:1883", help="host:port")

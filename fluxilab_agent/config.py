@@ -8,6 +8,7 @@ the reference for every key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 import tomllib
 from typing import Any
@@ -27,6 +28,17 @@ from fluxilab_protocol.topics import valid_base_topic, valid_device_id
 from .sources import SIMULATED_SIGNALS
 
 DEFAULT_DATA_DIR = Path("/var/lib/fluxilab-agent")
+MAX_UNLOCK_SECONDS = 600.0
+"""The longest door unlock pulse ``access.unlock_seconds`` accepts."""
+
+
+class AccessMode(StrEnum):
+    """What a granted card swipe does at the device."""
+
+    SESSION = "session"
+    """A machine: a swipe starts a session (the interlock stays on), again ends it."""
+    DOOR = "door"
+    """A door: every swipe is a ``check``; granted, the lock opens for a moment."""
 
 
 class ConfigError(Exception):
@@ -142,10 +154,13 @@ class BufferConfig:
 
 @dataclass(frozen=True, slots=True)
 class AccessConfig:
-    """Timing of access decisions and sessions."""
+    """What a swipe does, and the timing of access decisions and sessions."""
 
     timeout: float = 3.0
     heartbeat: float = 60.0
+    mode: AccessMode = AccessMode.SESSION
+    unlock_seconds: float = 5.0
+    """Door mode: how long a granted swipe keeps the lock open."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +407,10 @@ _SCHEMA = vol.Schema(
         vol.Optional("access", default=dict): {
             vol.Optional("timeout", default=3.0): _positive,
             vol.Optional("heartbeat", default=60.0): _positive,
+            vol.Optional("mode", default=AccessMode.SESSION.value): _enum(AccessMode),
+            vol.Optional("unlock_seconds"): vol.All(
+                _positive, vol.Range(max=MAX_UNLOCK_SECONDS)
+            ),
         },
         vol.Optional("hooks", default=dict): {
             vol.Optional("reboot"): _command,
@@ -468,6 +487,18 @@ def parse_config(data: dict[str, Any]) -> AgentConfig:
         problems.append("broker.tls: must be true when ca/cert/key are set")
     if "password" in broker and "username" not in broker:
         problems.append("broker.password: needs broker.username")
+    access = raw["access"]
+    if access["mode"] is AccessMode.DOOR:
+        if not any(
+            act["kind"] in (ActuatorKind.INTERLOCK, ActuatorKind.RELAY)
+            for act in raw["actuators"]
+        ):
+            problems.append(
+                'access.mode: "door" needs an actuator of kind "interlock" or '
+                '"relay" (the lock it opens)'
+            )
+    elif "unlock_seconds" in access:
+        problems.append('access.unlock_seconds: is only used with access.mode = "door"')
     if problems:
         raise ConfigError(problems)
 
