@@ -63,6 +63,8 @@ MACHINE_TYPES = (
         "maintenance_description": "Clean and lubricate",
         "maintenance_message": "Maintenance due",
     },
+    # The lab entrance (a door-mode agent): every active member may come in.
+    {"name": "Door", "requires_authorization": False},
 )
 # Who may use what.
 AUTHORIZATIONS = {
@@ -258,11 +260,17 @@ async def adopt_devices(lab: Lab, expected: int, wait: float) -> None:
 def machine_type_for(title: str) -> str:
     """Machine type of a simulated device, from its title ("Simulated machine 3")."""
     words = title.lower()
+    if "entrance" in words:
+        return "Door"
     return "Machine" if "machine" in words or "fab-o-matic" in words else "Fumehood"
 
 
 async def configure_devices(lab: Lab, types: dict[str, str]) -> None:
-    """Give every adopted device without one the machine type of its kind."""
+    """Give every adopted device without one the machine type of its kind.
+
+    The simulated "Lab entrance" door also becomes the lab entrance (device option
+    ``entrance``): its swipes check members in and out (live occupancy).
+    """
     for entry in await lab.rest(
         "GET", "/api/config/config_entries/entry?domain=fluxilab"
     ):
@@ -281,10 +289,14 @@ async def configure_devices(lab: Lab, types: dict[str, str]) -> None:
                 "DELETE", f"/api/config/config_entries/options/flow/{flow['flow_id']}"
             )
             continue
+        type_name = machine_type_for(entry["title"])
+        options = {**defaults, "machine_type": types[type_name]}
+        if type_name == "Door":
+            options["entrance"] = True
         await lab.rest(
             "POST",
             f"/api/config/config_entries/options/flow/{flow['flow_id']}",
-            {**defaults, "machine_type": types[machine_type_for(entry["title"])]},
+            options,
         )
 
 
