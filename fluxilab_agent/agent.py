@@ -1048,6 +1048,11 @@ class Agent:
             raise CommandError(f"no relay {key!r} on this device")
         if key == self.interlock and on and self.state.blocked:
             raise CommandError("the device is blocked")
+        if key == self.interlock and self._relock_timer is not None:
+            # Door mode: switched by hand, the lock stays as set (no pulse ends it).
+            self._relock_timer.cancel()
+            self._relock_timer = None
+            self.unlocked_until = None
         try:
             self.outputs[key].set(on)
         except OutputError as err:
@@ -1174,7 +1179,11 @@ class Agent:
             "buffered": len(self.buffer),
             "credentials": len(self.mirror.members),
             "mode": self.config.access.mode.value,
-            "unlocked": self.unlocked_until is not None if self.door else None,
+            "unlocked": (
+                self.outputs[self.interlock].state
+                if self.door and self.interlock
+                else None
+            ),
         }
 
 

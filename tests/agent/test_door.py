@@ -255,6 +255,31 @@ async def test_offline_check_decides_from_the_mirror_and_is_buffered(
     assert agent.session is None
 
 
+async def test_relay_command_overrides_the_pulse(
+    make_agent: Callable[..., Agent], hub: StubHub
+) -> None:
+    hub.policy = check_reply
+    agent = await door_agent(make_agent, hub)
+    lock = LockSpy(agent)
+    assert (await agent.handle_card("CARD-1")).granted
+    # The hub holds the door open: the pulse no longer closes it.
+    hub.send(
+        agent.device_id,
+        Channel.COMMAND,
+        {"id": "open", "command": "relay", "args": {"on": True}},
+    )
+    await eventually(lambda: any(r["id"] == "open" for r in hub.results))
+    await eventually(lambda: time.monotonic() - lock.switches[0][0] > UNLOCK + 0.3)
+    assert [on for _when, on in lock.switches] == [True, True]
+    assert agent.status()["unlocked"] is True
+    hub.send(
+        agent.device_id,
+        Channel.COMMAND,
+        {"id": "shut", "command": "relay", "args": {"on": False}},
+    )
+    await eventually(lambda: agent.status()["unlocked"] is False, what="the lock")
+
+
 async def test_status_and_control_socket_show_the_door(
     make_agent: Callable[..., Agent], hub: StubHub, tmp_path: Path
 ) -> None:
