@@ -198,18 +198,23 @@ class Soak(Bench):
         """Run the load for the given minutes; return the figures."""
         devices, seconds = len(self.devices), 60.0 * self.args.minutes
         slots = 10  # every device publishes once a second, spread over 10 slots
-        swipe_every = 1.0 / self.args.swipes
-        before = self.count("fluxilab")
+        native = self.args.load == "native"
+        platform = "mqtt" if native else "fluxilab"
+        tick_of = self.native_tick if native else self.fluxilab_tick
+        if native:
+            self.setup_native(devices)
+        swipe_every = 1.0 / self.args.swipes if self.args.swipes > 0 else float("inf")
+        before = self.count(platform)
         rss_samples = [
             {"minute": 0, **self.rss(), **self.report(memory=True)["memory"]}
         ]
         start = time.monotonic()
         sent = tick = swipes = timeouts = 0
-        next_swipe = start
+        next_swipe = start if self.args.swipes > 0 else float("inf")
         next_minute = start + 60.0
         while (now := time.monotonic()) - start < seconds:
             for index in range(tick % slots, devices, slots):
-                sent += self.fluxilab_tick(index, tick // slots)
+                sent += tick_of(index, tick // slots)
             tick += 1
             while next_swipe <= now:
                 self.swipe(swipes % devices)
@@ -240,10 +245,10 @@ class Soak(Bench):
         rss_end_of_load = self.rss()
         memory_end = self.report(memory=True)["memory"]
         # Drain: until everything is counted or the count stops moving.
-        handled = self.count("fluxilab") - before
+        handled = self.count(platform) - before
         while handled < sent:
             time.sleep(2.0)
-            current = self.count("fluxilab") - before
+            current = self.count(platform) - before
             if current == handled:
                 break
             handled = current
@@ -293,6 +298,7 @@ class Soak(Bench):
         return {
             "minutes": self.args.minutes,
             "allocator": self.args.allocator,
+            "load": self.args.load,
             "devices": devices,
             "channels": CHANNELS,
             "swipes_per_s": self.args.swipes,
@@ -349,7 +355,8 @@ def print_table(result: dict[str, Any]) -> None:
     """Print the soak's figures as a table."""
     rss = result["rss_mib"]
     print(
-        f"\nFluxiLab soak: {result['devices']} devices x {result['channels']} channels"
+        f"\nFluxiLab soak ({result['load']} load): {result['devices']} devices x"
+        f" {result['channels']} channels"
         f" at 1 Hz + {result['swipes_per_s']} card swipes/s for {result['minutes']} min,"
         f" hass on {result['allocator']}"
     )
@@ -391,6 +398,13 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--swipes", type=float, default=2.0, help="card swipes/s")
+    parser.add_argument(
+        "--load",
+        choices=("fluxilab", "native"),
+        default="fluxilab",
+        help="native: the same values as HA's own MQTT sensors (the peer run;"
+        " use with --swipes 0)",
+    )
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--startup-timeout", type=float, default=600.0)
     parser.add_argument(
