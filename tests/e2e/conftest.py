@@ -29,10 +29,16 @@ class Lab:
     hass: HassProcess
     agents: list[AgentProcess] = field(default_factory=list)
 
-    def agent(self, name: str, devices: int, period: float = 1.0) -> AgentProcess:
-        """Prepare (not start) a simulation of ``devices`` devices."""
+    def agent(
+        self, name: str, devices: int, period: float = 1.0, doors: int = 0
+    ) -> AgentProcess:
+        """Prepare (not start) a simulation of ``devices`` devices and ``doors`` doors."""
         agent = AgentProcess(
-            self.workdir / name, self.broker.port, devices=devices, period=period
+            self.workdir / name,
+            self.broker.port,
+            devices=devices,
+            period=period,
+            doors=doors,
         )
         self.agents.append(agent)
         return agent

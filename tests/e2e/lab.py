@@ -395,6 +395,8 @@ class AgentProcess:
     broker_port: int
     devices: int
     period: float
+    doors: int = 0
+    """Lab entrance doors (``sim-door-N``, door mode) after the devices."""
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
@@ -417,6 +419,8 @@ class AgentProcess:
                 "simulate",
                 "--devices",
                 str(self.devices),
+                "--doors",
+                str(self.doors),
                 "--period",
                 str(self.period),
                 "--data-dir",

@@ -1,22 +1,27 @@
 """Issue 9 items 6, 2 and 3 end to end: occupancy, supervisor present, instructor grant.
 
-One Home Assistant, one agent simulating two devices. ``sim-hood-1`` becomes the lab
-entrance through its options flow (a "Door" type everyone may use, whose session is
-the 10 s unlock period); ``sim-hood-2`` is a laser that needs a supervisor present
-and whose trainers may train others. Members are made with services. Through the
-agent's control socket, MQTT and Home Assistant:
+One Home Assistant, one agent simulating a door and a fumehood. ``sim-door-1`` runs
+the agent in door mode (every swipe is a ``check``; a granted one opens the lock for
+a moment, no session) and becomes the lab entrance through its options flow (a
+"Door" type everyone may use); ``sim-hood-1`` is a laser that needs a supervisor
+present and whose trainers may train others. Members are made with services.
+Through the agent's control socket, MQTT and Home Assistant:
 
-* item 6: Ada checks in at the door; the door's occupancy sensor says 1 (/api/states);
+* item 6: Ada swipes in at the door: the lock opens, no session, the door's occupancy
+  sensor says 1 (/api/states); she swipes again at once and is checked out (0), with
+  no session timeout to wait for; then she checks in again;
 * item 2: Ada is refused ``no_supervisor`` at the laser until Sue (supervise flag,
   not authorized there herself) swipes at it; then Ada is granted;
 * item 3: Tom (a trainer) swipes, Bob swipes within 60 s: Bob holds a new
   authorization naming Tom, and is granted;
 * item 6: the occupancy service lists Ada (entrance) and Bob (the laser); Ada checks
   out at the door, the last one out: Bob's forgotten session closes ``lab_empty``.
+  The door never had a session.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -34,8 +39,8 @@ from tests.e2e.lab import (
     wait_until,
 )
 
-DOOR = "sim-hood-1"
-LASER = "sim-hood-2"
+DOOR = "sim-door-1"
+LASER = "sim-hood-1"
 ADA, SUE, TOM, BOB = "04AD0001", "04500002", "04700003", "04B00004"
 
 
@@ -59,6 +64,11 @@ def end_session(agent: AgentProcess, device: str, card: str) -> None:
     wait_until(
         lambda: agent.status(device)["status"]["user"] is None, 10, "session end"
     )
+
+
+def synced(agent: AgentProcess, device: str, count: int) -> bool:
+    """True once the device's credential mirror holds ``count`` members."""
+    return bool(agent.status(device)["status"]["credentials"] == count)
 
 
 def make_entrance(admin: HassClient, device_id: str, machine_type_id: str) -> None:
@@ -91,18 +101,12 @@ def add_member(admin: HassClient, name: str, card: str, **fields: Any) -> str:
 def test_occupancy_supervisor_and_instructor_grant(lab: Lab) -> None:
     """Items 6, 2 and 3 through the agent, MQTT and Home Assistant."""
     admin = lab.hass.client
-    agent = lab.agent("sim", devices=2)
+    agent = lab.agent("sim", devices=1, doors=1)
     agent.start()
     adopt(admin, {DOOR, LASER})
     wait_running(admin, agent, DOOR)
     wait_running(admin, agent, LASER)
-    door_type = create_machine_type(
-        admin,
-        name="Door",
-        requires_authorization=False,
-        session_timeout=10,
-        grace_period=0,
-    )
+    door_type = create_machine_type(admin, name="Door", requires_authorization=False)
     laser_type = create_machine_type(
         admin,
         name="Laser",
@@ -135,16 +139,18 @@ def test_occupancy_supervisor_and_instructor_grant(lab: Lab) -> None:
     # The laser's mirror holds only those authorized there (Ada and Tom).
     for device, count in ((DOOR, 4), (LASER, 2)):
         wait_until(
-            lambda device=device, count=count: (
-                agent.status(device)["status"]["credentials"] == count
-            ),
+            functools.partial(synced, agent, device, count),
             30,
             f"credential sync of {device}",
         )
 
     with access_events(admin) as events:
-        # Item 6: check in at the entrance.
-        assert swipe(agent, DOOR, ADA)["granted"]
+        # Item 6: check in at the entrance: a check, no session; the lock opens.
+        decision = swipe(agent, DOOR, ADA)
+        assert decision["granted"], decision
+        assert decision["session_id"] is None, decision
+        door = agent.status(DOOR)["status"]
+        assert (door["mode"], door["unlocked"], door["user"]) == ("door", True, None)
         wait_until(lambda: state(admin, occupancy) == "1", 15, "the count at 1")
         checked_in = wait_until(
             lambda: [e for e in events if e["type"] == "checked_in"], 10, "checked_in"
@@ -152,7 +158,18 @@ def test_occupancy_supervisor_and_instructor_grant(lab: Lab) -> None:
         assert checked_in[0]["member_id"] == ada
         assert checked_in[0]["card"] == ADA
         assert checked_in[0]["fluxilab_device"] == DOOR
-        end_session(agent, DOOR, ADA)  # the door locks again
+
+        # Item 6: out again right away: the hub decides the second swipe too.
+        assert swipe(agent, DOOR, ADA)["granted"]
+        wait_until(lambda: state(admin, occupancy) == "0", 15, "the count at 0")
+        checked_out = wait_until(
+            lambda: [e for e in events if e["type"] == "checked_out"], 10, "checked_out"
+        )
+        assert checked_out[0]["member_id"] == ada
+        assert checked_out[0]["reason"] == "swipe"
+        assert checked_out[0]["fluxilab_device"] == DOOR
+        assert swipe(agent, DOOR, ADA)["granted"]  # in again, for what follows
+        wait_until(lambda: state(admin, occupancy) == "1", 15, "the count at 1 again")
 
         # Item 2: no supervisor, then Sue swipes at the laser, then granted.
         decision = swipe(agent, LASER, ADA)
@@ -187,7 +204,7 @@ def test_occupancy_supervisor_and_instructor_grant(lab: Lab) -> None:
         fire_list = admin.call("fluxilab", "occupancy", {}, response=True)
         assert fire_list["count"] == 2, fire_list
         where = {m["member_id"]: m["where"] for m in fire_list["members"]}
-        assert where == {ada: ["entrance"], bob: ["Simulated fumehood 2"]}
+        assert where == {ada: ["entrance"], bob: ["Simulated fumehood 1"]}
         assert state(admin, occupancy) == "2"
 
         # The last one out closes the stale session.
@@ -206,5 +223,13 @@ def test_occupancy_supervisor_and_instructor_grant(lab: Lab) -> None:
         checked_out = [e for e in events if e["type"] == "checked_out"]
         assert checked_out[-1]["member_id"] == ada
         wait_until(lambda: state(admin, occupancy) == "0", 15, "the count at 0")
+        # Sessions ran at the laser only: the door never had one.
+        sessions = {
+            e["fluxilab_device"]
+            for e in events
+            if e["type"] in ("session_started", "session_ended")
+        }
+        assert sessions == {LASER}, sessions
+        assert agent.status(DOOR)["status"]["user"] is None
     (reply,) = admin.ws({"type": "fluxilab/occupancy/list"})
     assert reply["result"] == {"count": 0, "members": []}
