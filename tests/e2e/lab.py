@@ -16,6 +16,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
+import math
 from pathlib import Path
 import signal
 import subprocess
@@ -30,6 +31,7 @@ import uuid
 
 import aiohttp
 
+from custom_components.fluxilab.const import LIVE_ACK_INTERVAL
 from tests.mosquitto import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -619,7 +621,10 @@ def check_delivery(
         assert seqs <= measured, (
             f"{device_id}: stored unknown {sorted(seqs - measured)}"
         )
-        assert len(left) <= 3, f"{device_id}: still buffered: {sorted(left)}"
+        # Records the device sent in its last moments may wait for the hub's batched
+        # live ack when the agent stops: still buffered (replayed next run), not lost.
+        in_flight = math.ceil(LIVE_ACK_INTERVAL / agent.period) + 3
+        assert len(left) <= in_flight, f"{device_id}: still buffered: {sorted(left)}"
         expected: dict[int, int] = {}
         for record in records:
             if record["kind"] == "telemetry" and record["seq"] in seqs:
