@@ -36,6 +36,7 @@ import aiohttp
 import pytest
 
 from tests.browser.webdriver import Browser, find_chromium
+from tests.e2e.lab import connect_mqtt
 from tests.mosquitto import Mosquitto, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,7 +184,7 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
             admin,
             argparse.Namespace(name="Lab Admin", username=ADMIN[0], password=ADMIN[1]),
         )
-        _connect_mqtt(admin, broker.port)
+        connect_mqtt(admin, broker.port)
         # Keep the HTTP settings of configuration.yaml without the trial dialog.
         asyncio.run(_ws(url, admin.token, [{"type": "http/config/promote"}]))
 
@@ -220,33 +221,6 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
         for process in reversed(processes):
             _stop(process)
         broker.stop()
-
-
-def _connect_mqtt(admin: Any, port: int) -> None:
-    """Add the MQTT integration for the test's (anonymous, loopback) broker."""
-    flow = admin.request(
-        "POST",
-        "/api/config/config_entries/flow",
-        {"handler": "mqtt", "show_advanced_options": True},
-    )
-    result = admin.request(
-        "POST",
-        f"/api/config/config_entries/flow/{flow['flow_id']}",
-        {
-            "broker": "127.0.0.1",
-            "port": port,
-            "protocol": "5",
-            "other_settings": {"set_client_cert": False, "set_ca_cert": "off"},
-        },
-    )
-    for _step in range(5):
-        if result.get("type") != "form":
-            break
-        assert not result.get("errors"), result
-        result = admin.request(
-            "POST", f"/api/config/config_entries/flow/{result['flow_id']}", {}
-        )
-    assert result.get("type") == "create_entry", result
 
 
 def _adopt(url: str, admin: Any) -> None:
