@@ -87,8 +87,10 @@ COUNTER_MODULE = '''"""Count sensor state changes per integration; report them o
 import ctypes
 import gc
 import json
+import os
 import re
 import sys
+import tempfile
 
 from homeassistant.components import mqtt
 from homeassistant.components.recorder import get_instance
@@ -100,6 +102,66 @@ import homeassistant.helpers.config_validation as cv
 DOMAIN = "bench_counter"
 CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
 CHANNEL = re.compile(r"_ch[0-9][0-9]$")
+
+
+def _jemalloc() -> dict[str, int]:
+    """jemalloc's own totals, when hass runs on it (LD_PRELOAD)."""
+    try:
+        mallctl = ctypes.CDLL(None).mallctl
+    except AttributeError:
+        return {}
+    epoch = ctypes.c_uint64(1)
+    mallctl(b"epoch", None, None, ctypes.byref(epoch), ctypes.c_size_t(8))
+    stats = {}
+    for name in ("allocated", "active", "resident", "retained", "mapped"):
+        value, size = ctypes.c_size_t(0), ctypes.c_size_t(ctypes.sizeof(ctypes.c_size_t))
+        if mallctl(f"stats.{name}".encode(), ctypes.byref(value), ctypes.byref(size), None, 0) == 0:
+            stats[f"jemalloc_{name}"] = value.value
+    return stats
+
+
+def _sqlite() -> dict[str, int]:
+    """Heap that SQLite itself holds (page caches, statements), whole process."""
+    try:
+        library = ctypes.CDLL("libsqlite3.so.0")
+    except OSError:
+        return {}
+    library.sqlite3_memory_used.restype = ctypes.c_int64
+    library.sqlite3_memory_highwater.restype = ctypes.c_int64
+    return {
+        "sqlite_used": library.sqlite3_memory_used(),
+        "sqlite_highwater": library.sqlite3_memory_highwater(0),
+    }
+
+
+def _pymalloc() -> dict[str, int]:
+    """pymalloc's arenas (1 MiB mmaps): what Python's small objects occupy."""
+    with tempfile.TemporaryFile() as sink:
+        # _debugmallocstats writes to the C stderr: point fd 2 at a file briefly.
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(sink.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        sink.seek(0)
+        text = sink.read().decode(errors="replace")
+    found = {}
+    for key, pattern in (
+        ("pymalloc_arena_bytes", r"arenas \\* [0-9]+ bytes/arena\\s*=\\s*([0-9,]+)"),
+        ("pymalloc_block_bytes", r"# bytes in allocated blocks\\s*=\\s*([0-9,]+)"),
+        ("pymalloc_free_bytes", r"# bytes in available blocks\\s*=\\s*([0-9,]+)"),
+    ):
+        if (match := re.search(pattern, text)) is not None:
+            found[key] = int(match.group(1).replace(",", ""))
+    return found
+
+
+def native_memory() -> dict[str, int]:
+    """Where the process's memory is: jemalloc, SQLite, pymalloc arenas."""
+    return {**_jemalloc(), **_sqlite(), **_pymalloc()}
 
 
 async def async_setup(hass: HomeAssistant, config: dict) -> bool:
@@ -144,6 +206,7 @@ async def async_setup(hass: HomeAssistant, config: dict) -> bool:
             # Events waiting for the recorder: Python objects that grow when the
             # recorder falls behind (a starved machine), not a leak.
             memory["recorder_backlog"] = get_instance(hass).backlog
+            memory.update(native_memory())
             if request.get("trim"):
                 # Hand free heap pages back to the kernel (glibc): what RSS drops
                 # by was retained by the allocator, not leaked.
@@ -526,6 +589,28 @@ class Bench:
         times = self.proc.cpu_times()
         return float(times.user + times.system)
 
+    def thread_cpu(self) -> dict[str, float]:
+        """Return CPU seconds so far of hass's event loop, its recorder, the rest.
+
+        Every value costs a state write on the event loop (where integrations run)
+        and a row the recorder thread writes; the split shows which one a change
+        moved, and how much of a ratio is the recorder both sides share.
+        """
+        if self.proc is None:
+            raise RuntimeError("Home Assistant is not running")
+        split = {"event_loop": 0.0, "recorder": 0.0, "other": 0.0}
+        for thread in self.proc.threads():
+            seconds = thread.user_time + thread.system_time
+            if thread.id == self.proc.pid:
+                split["event_loop"] += seconds
+                continue
+            try:
+                name = Path(f"/proc/{self.proc.pid}/task/{thread.id}/comm").read_text()
+            except OSError:  # the thread ended meanwhile
+                name = ""
+            split["recorder" if name.strip() == "Recorder" else "other"] += seconds
+        return split
+
     # Phases ----------------------------------------------------------------------
 
     def run_load(
@@ -553,6 +638,7 @@ class Bench:
         time.sleep(IDLE_WINDOW)
         idle_rate = (self.cpu() - idle_start) / IDLE_WINDOW
         cpu_start, start = self.cpu(), time.monotonic()
+        threads_start = self.thread_cpu()
         sent = tick = 0
         while time.monotonic() - start < duration:
             for index in range(tick % slots, devices, slots):
@@ -570,6 +656,10 @@ class Bench:
                 break
             handled, done = current, time.monotonic()
         cpu_s = self.cpu() - cpu_start
+        threads = {
+            name: seconds - threads_start[name]
+            for name, seconds in self.thread_cpu().items()
+        }
         seconds = done - start
         result = {
             "phase": name,
@@ -588,6 +678,14 @@ class Bench:
                 1000 * max(cpu_s - idle_rate * seconds, 0.0) / max(handled, 1) * 1000,
                 1,
             ),
+            # Gross, per thread: the event loop (MQTT, the integration, the state
+            # machine) and the recorder thread (the rows of every state change).
+            **{
+                f"{thread}_ms_per_1000_values": round(
+                    1000 * cpu / max(handled, 1) * 1000, 1
+                )
+                for thread, cpu in threads.items()
+            },
         }
         print(f"  {name}: {result}", file=sys.stderr)
         return result
@@ -628,11 +726,19 @@ class Bench:
                         / native["cpu_ms_per_1000_values"],
                         3,
                     ),
+                    "event_loop_ratio": round(
+                        flux["event_loop_ms_per_1000_values"]
+                        / max(native["event_loop_ms_per_1000_values"], 1e-9),
+                        3,
+                    ),
                 }
             )
         ratios = [r["cpu_ratio"] for r in rounds]
         gross = [r["gross_cpu_ratio"] for r in rounds]
+        loop = [r["event_loop_ratio"] for r in rounds]
         return {
+            "event_loop_ratio": round(statistics.median(loop), 3),
+            "event_loop_ratio_range": [min(loop), max(loop)],
             "ratio_rounds": rounds,
             "cpu_ratio": round(statistics.median(ratios), 3),
             "cpu_ratio_range": [min(ratios), max(ratios)],
@@ -792,6 +898,7 @@ def print_table(results: dict[str, Any]) -> None:
     )
     header = f"{'phase':<12}{'devices':>8}{'offered/s':>11}{'handled/s':>11}{'lag s':>7}{'dropped':>9}"
     header += f"{'HA CPU %':>10}{'idle %':>8}{'ms/1000 values':>16}{'net':>8}"
+    header += f"{'loop':>8}{'recorder':>10}"
     print(header)
     for row in rows:
         print(
@@ -799,6 +906,8 @@ def print_table(results: dict[str, Any]) -> None:
             f"{row['handled_values_per_s']:>11}{row['lag_s']:>7}{row['dropped_values']:>9}"
             f"{row['hass_cpu_percent']:>10}{row['idle_cpu_percent']:>8}"
             f"{row['cpu_ms_per_1000_values']:>16}{row['net_cpu_ms_per_1000_values']:>8}"
+            f"{row.get('event_loop_ms_per_1000_values', '-'):>8}"
+            f"{row.get('recorder_ms_per_1000_values', '-'):>10}"
         )
     if "native_error" in results:
         print(f"native: no figures, {results['native_error']} (backfill skipped)")
@@ -808,6 +917,11 @@ def print_table(results: dict[str, Any]) -> None:
             f" {results['cpu_ratio']} (median of {len(results['ratio_rounds'])}"
             f" rounds, range {results['cpu_ratio_range']}; target <= 0.5); gross"
             f" {results['gross_cpu_ratio']}"
+        )
+        print(
+            f"Event loop alone (MQTT, integration, state machine; without the recorder"
+            f" thread both share): {results['event_loop_ratio']} (range"
+            f" {results['event_loop_ratio_range']})"
         )
     if (backfill := results.get("backfill")) is not None:
         print(

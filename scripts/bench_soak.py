@@ -42,6 +42,17 @@ TIMEOUT = 5.0
 """Seconds after which an unanswered swipe counts as a timeout."""
 RSS_TARGET = 5.0
 """Target RSS growth over the load, percent."""
+NATIVE_MEMORY = (
+    "jemalloc_allocated",
+    "jemalloc_resident",
+    "jemalloc_retained",
+    "sqlite_used",
+    "sqlite_highwater",
+    "pymalloc_arena_bytes",
+    "pymalloc_block_bytes",
+    "pymalloc_free_bytes",
+)
+"""Where HA's memory is, per minute (MiB): jemalloc's totals, SQLite's heap, pymalloc."""
 
 SEED_MODULE = '''"""Seed the access engine for the soak: machine type, members, authorizations."""
 
@@ -337,6 +348,11 @@ class Soak(Bench):
                         "python_blocks": s.get("python_blocks"),
                         "gc_objects": s.get("gc_objects"),
                         "recorder_backlog": s.get("recorder_backlog"),
+                        **{
+                            key: round(s[key] / 2**20, 1)
+                            for key in NATIVE_MEMORY
+                            if s.get(key) is not None
+                        },
                     }
                     for s in rss_samples
                 ],
