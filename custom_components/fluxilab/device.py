@@ -124,6 +124,7 @@ class FluxiLabDevice:
         self._telemetry_listeners: list[
             Callable[[Mapping[str, int | float | bool]], None]
         ] = []
+        self._value_listeners: dict[str, list[Callable[[], None]]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._pending_acks: dict[str | None, list[int]] = {}
         self._ack_timer: CALLBACK_TYPE | None = None
@@ -225,6 +226,27 @@ class FluxiLabDevice:
         """Call ``listener`` on every state change; returns the remover."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    @callback
+    def async_add_value_listener(
+        self, key: str, listener: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Call ``listener`` when live telemetry carries channel ``key``.
+
+        Telemetry reaches only the entities of the channels a message carries;
+        state changes of the device itself (online, usage, blocked) reach every
+        listener of async_add_listener.
+        """
+        listeners = self._value_listeners.setdefault(key, [])
+        listeners.append(listener)
+
+        @callback
+        def _remove() -> None:
+            listeners.remove(listener)
+            if not listeners and self._value_listeners.get(key) is listeners:
+                del self._value_listeners[key]
+
+        return _remove
 
     @callback
     def async_add_channel_listener(
@@ -485,16 +507,23 @@ class FluxiLabDevice:
     def _handle_telemetry(self, msg: mqtt.ReceiveMessage) -> None:
         if (body := self._open(Channel.TELEMETRY, msg, TELEMETRY_SCHEMA)) is None:
             return
-        self.values.update(body["values"])
-        for listener in self._telemetry_listeners:
-            listener(body["values"])  # telemetry rules: only machine types with rules
+        values: dict[str, int | float | bool] = body["values"]
+        self.values.update(values)
+        # Telemetry rules (machine types with rules) and the panel's live view.
+        for listener in list(self._telemetry_listeners):
+            listener(values)
         stream: str | None = body.get("stream")
         if self._backlog.seqs_for(stream).add(body["seq"]):
             self._backlog.count_live(body["ts"])
             self._backlog.async_delay_save()
         self._queue_acks(stream, [body["seq"]], live=True)
-        # One pass: every entity re-reads its value and writes only if it changed.
-        self._notify()
+        # One pass over the channels the message carries: each of their entities
+        # re-reads its value and writes only if it changed. The device's other
+        # entities (usage, connectivity, buttons...) do not depend on telemetry.
+        for key in values:
+            if (listeners := self._value_listeners.get(key)) is not None:
+                for listener in list(listeners):
+                    listener()
 
     @callback
     def _handle_backlog(self, msg: mqtt.ReceiveMessage) -> None:

@@ -17,9 +17,10 @@ from .protocol.schemas import ValueType
 class FluxiLabEntity(Entity):
     """An entity of one FluxiLab device, updated by push.
 
-    The device notifies every entity on each message; an entity writes its state
-    only when what it shows has changed, so a telemetry tick costs one comparison
-    per entity and one state write per changed channel.
+    The device notifies every entity when its own state changes, and a channel's
+    entities when telemetry carries that channel; an entity writes its state only
+    when what it shows has changed, so a telemetry message costs one comparison per
+    channel it carries and one state write per changed value.
     """
 
     _attr_has_entity_name = True
@@ -82,6 +83,15 @@ class FluxiLabChannelEntity(FluxiLabEntity):
     def available(self) -> bool:
         """Unavailable while offline or once the device stops announcing it."""
         return self.device.channel_available(self.entity_description.key)
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the telemetry of this entity's channel."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.device.async_add_value_listener(
+                self.entity_description.key, self._handle_device_update
+            )
+        )
 
     async def async_will_remove_from_hass(self) -> None:
         """Let the channel be created again if the device announces it later."""

@@ -303,7 +303,22 @@ async def ws_subscribe(
                 del followed[device_id]
         for device_id, device in engine.devices.items():
             if device_id not in followed:
-                followed[device_id] = (device, device.async_add_listener(_changed))
+                followed[device_id] = (device, _follow(device))
+
+    @callback
+    def _follow(device: FluxiLabDevice) -> CALLBACK_TYPE:
+        # The device's own state, and its telemetry (the view shows live values).
+        unsubs = [
+            device.async_add_listener(_changed),
+            device.async_add_telemetry_listener(_changed),
+        ]
+
+        @callback
+        def _unfollow() -> None:
+            while unsubs:
+                unsubs.pop()()
+
+        return _unfollow
 
     @callback
     def _entry_changed(_change: Any, entry: ConfigEntry) -> None:

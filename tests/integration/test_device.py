@@ -177,6 +177,49 @@ async def test_telemetry_updates_states_and_writes_only_changes(
     assert init_integration.runtime_data.counters["telemetry_received"] == 3
 
 
+async def test_telemetry_reaches_only_the_channels_it_carries(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+) -> None:
+    """A message calls back its channels' entities, not every entity of the device."""
+    announce["capabilities"]["channels"].append(
+        {"key": "fan_running", "name": "Fan", "type": "bool"}
+    )
+    await bring_online(hass, announce)
+    device = init_integration.runtime_data
+    calls: list[str] = []
+    device.async_add_listener(lambda: calls.append("device"))
+    for key in ("face_velocity", "fan_running"):
+        device.async_add_value_listener(key, lambda key=key: calls.append(key))
+    readings: list[dict[str, Any]] = []
+    device.async_add_telemetry_listener(lambda values: readings.append(dict(values)))
+    now = time.time()
+    await send_sealed(
+        hass,
+        device_keys,
+        Channel.TELEMETRY,
+        {"seq": 1, "ts": now, "values": {"fan_running": True}},
+    )
+    assert calls == ["fan_running"]
+    assert readings == [{"fan_running": True}]
+    assert hass.states.get("binary_sensor.fumehood_1_fan_running").state == STATE_ON
+    await send_sealed(
+        hass,
+        device_keys,
+        Channel.TELEMETRY,
+        {"seq": 2, "ts": now + 1, "values": {"face_velocity": 0.3}},
+    )
+    assert calls == ["fan_running", "face_velocity"]
+    assert hass.states.get(FACE_VELOCITY).state == "0.3"
+    # A change of the device itself still reaches every entity.
+    async_fire_mqtt_message(hass, f"{BASE}/status", "offline")
+    await hass.async_block_till_done()
+    assert calls[-1] == "device"
+    assert hass.states.get(FACE_VELOCITY).state == STATE_UNAVAILABLE
+
+
 async def test_acks_are_batched_and_signed(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

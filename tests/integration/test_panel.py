@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import copy
 from datetime import timedelta
+import json
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockUser,
     async_capture_events,
+    async_fire_mqtt_message,
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import (
@@ -43,6 +46,7 @@ from custom_components.fluxilab.panel_api import EVENT_ROUTING
 from custom_components.fluxilab.protocol.security import (
     KeyPair,
     ProtocolSecurityError,
+    seal,
     verify_token,
 )
 
@@ -561,6 +565,16 @@ async def test_subscribe_pushes_changes(
         d for a in event["areas"] for d in a["devices"] if d["device_id"] == HOOD
     )
     assert hood["blocked"] is True
+
+    # Live values: a telemetry message pushes the view again.
+    hub = await async_get_hub_keys(hass)
+    topic = f"fluxilab/{HOOD}/telemetry"
+    body = {"seq": 1, "ts": time.time(), "values": {"face_velocity": 0.61}}
+    envelope = seal(HOOD_KEYS.derive(hub.public_b64), topic, body)
+    async_fire_mqtt_message(hass, topic, json.dumps(envelope))
+    await hass.async_block_till_done()
+    assert engine.devices[HOOD].values["face_velocity"] == 0.61
+    assert HOOD in device_ids(await next_event())
 
     await engine.authorizations.async_delete_item("alice_fumehood")
     assert device_ids(await next_event()) == []
