@@ -238,6 +238,8 @@ async def async_setup(hass: HomeAssistant, config: dict) -> bool:
 '''
 
 
+ALLOCATORS = ("glibc", "jemalloc", "jemalloc-all")
+"""hass's malloc: glibc; jemalloc (as HA's container); jemalloc for every object."""
 JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 JEMALLOC_CONF = (
     "background_thread:true,metadata_thp:auto,dirty_decay_ms:20000,muzzy_decay_ms:20000"
@@ -253,11 +255,16 @@ def hass_environment(allocator: str) -> dict[str, str]:
     """
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
-    if allocator == "jemalloc":
+    env.pop("PYTHONMALLOC", None)
+    if allocator in ALLOCATORS[1:]:
         if not Path(JEMALLOC).exists():
             raise SystemExit(f"{JEMALLOC} missing: run scripts/bootstrap")
         env["LD_PRELOAD"] = JEMALLOC
         env["MALLOC_CONF"] = JEMALLOC_CONF
+    if allocator == "jemalloc-all":
+        # Python's small objects too (no pymalloc arenas): an experiment on where
+        # the soak's RSS growth lives, not how Home Assistant ships.
+        env["PYTHONMALLOC"] = "malloc"
     return env
 
 
@@ -731,12 +738,22 @@ class Bench:
                         / max(native["event_loop_ms_per_1000_values"], 1e-9),
                         3,
                     ),
+                    # The ratio an integration would get if its own work and its
+                    # state writes cost nothing and only the recorder's rows remained.
+                    "recorder_only_ratio": round(
+                        native["recorder_ms_per_1000_values"]
+                        / max(native["cpu_ms_per_1000_values"], 1e-9),
+                        3,
+                    ),
                 }
             )
         ratios = [r["cpu_ratio"] for r in rounds]
         gross = [r["gross_cpu_ratio"] for r in rounds]
         loop = [r["event_loop_ratio"] for r in rounds]
+        floor = [r["recorder_only_ratio"] for r in rounds]
         return {
+            "recorder_only_ratio": round(statistics.median(floor), 3),
+            "recorder_only_ratio_range": [min(floor), max(floor)],
             "event_loop_ratio": round(statistics.median(loop), 3),
             "event_loop_ratio_range": [min(loop), max(loop)],
             "ratio_rounds": rounds,
@@ -921,7 +938,10 @@ def print_table(results: dict[str, Any]) -> None:
         print(
             f"Event loop alone (MQTT, integration, state machine; without the recorder"
             f" thread both share): {results['event_loop_ratio']} (range"
-            f" {results['event_loop_ratio_range']})"
+            f" {results['event_loop_ratio_range']}); native's recorder thread alone is"
+            f" {results['recorder_only_ratio']} of native's CPU per value (range"
+            f" {results['recorder_only_ratio_range']}): the ratio of an integration"
+            " whose messages and state writes cost nothing"
         )
     if (backfill := results.get("backfill")) is not None:
         print(
@@ -965,7 +985,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="ratio rounds")
     parser.add_argument(
         "--allocator",
-        choices=("jemalloc", "glibc"),
+        choices=ALLOCATORS,
         default="jemalloc",
         help="malloc of the hass process (jemalloc: as HA's own container runs it)",
     )

@@ -33,7 +33,7 @@ import uuid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest import CHANNELS, COUNTER_MANIFEST, Bench
+from bench_ingest import ALLOCATORS, CHANNELS, COUNTER_MANIFEST, Bench
 import psutil
 
 from fluxilab_protocol.security import open_envelope
@@ -425,7 +425,7 @@ def main() -> int:
     parser.add_argument("--startup-timeout", type=float, default=600.0)
     parser.add_argument(
         "--allocator",
-        choices=("jemalloc", "glibc"),
+        choices=ALLOCATORS,
         default="jemalloc",
         help="malloc of the hass process (jemalloc: as HA's own container runs it)",
     )
