@@ -188,11 +188,13 @@ class FluxiLabDevice:
             Channel.COMMAND_RESULT: self._handle_command_result,
         }
         for channel, handler in handlers.items():
-            # Access requests are answered at once or not at all (the device falls
-            # back to its mirror), so they need no PUBACK from the hub; a PUBACK just
-            # before the reply makes Nagle hold the reply for the broker's delayed
-            # ACK (~40 ms).
-            qos = 0 if channel is Channel.ACCESS_REQUEST else 1
+            # No PUBACK from the hub where it adds nothing, because every PUBACK is
+            # a small write on HA's broker socket, and the next access reply then
+            # waits (Nagle) for the broker's delayed ACK, ~40 ms. Access requests are
+            # answered at once or not at all (the device falls back to its mirror);
+            # telemetry records are acknowledged by the hub itself (signed acks) and
+            # the agent resends what stays unacknowledged, from its buffer.
+            qos = 0 if channel in (Channel.ACCESS_REQUEST, Channel.TELEMETRY) else 1
             # Raw bytes (encoding=None): a payload that is not UTF-8 reaches the
             # handler and is counted as malformed, instead of being dropped (and
             # logged each time) by the MQTT integration before we see it.

@@ -220,6 +220,38 @@ async def test_telemetry_reaches_only_the_channels_it_carries(
     assert hass.states.get(FACE_VELOCITY).state == STATE_UNAVAILABLE
 
 
+async def test_subscriptions_without_puback_where_the_hub_acknowledges(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mqtt_mock: MqttMockHAClient
+) -> None:
+    """Telemetry and access requests come at QoS 0, the rest at QoS 1.
+
+    Telemetry records get the hub's own signed acks (the agent resends the rest) and
+    access requests are answered at once or never; a PUBACK per message would only
+    make the next access reply wait for the broker's delayed ACK (Nagle).
+    """
+    subscribed = {
+        call.args[0]: call.args[2] for call in mqtt_mock.async_subscribe.call_args_list
+    }
+    assert {
+        channel: subscribed[f"{BASE}/{channel.value}"]
+        for channel in (
+            Channel.TELEMETRY,
+            Channel.ACCESS_REQUEST,
+            Channel.BACKLOG,
+            Channel.COMMAND_RESULT,
+            Channel.ANNOUNCE,
+            Channel.STATUS,
+        )
+    } == {
+        Channel.TELEMETRY: 0,
+        Channel.ACCESS_REQUEST: 0,
+        Channel.BACKLOG: 1,
+        Channel.COMMAND_RESULT: 1,
+        Channel.ANNOUNCE: 1,
+        Channel.STATUS: 1,
+    }
+
+
 async def test_acks_are_batched_and_signed(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
