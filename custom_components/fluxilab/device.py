@@ -512,8 +512,8 @@ class FluxiLabDevice:
         values: dict[str, int | float | bool] = body["values"]
         self.values.update(values)
         # Telemetry rules (machine types with rules) and the panel's live view.
-        for listener in list(self._telemetry_listeners):
-            listener(values)
+        for reader in list(self._telemetry_listeners):
+            reader(values)
         stream: str | None = body.get("stream")
         if self._backlog.seqs_for(stream).add(body["seq"]):
             self._backlog.count_live(body["ts"])
@@ -523,9 +523,9 @@ class FluxiLabDevice:
         # re-reads its value and writes only if it changed. The device's other
         # entities (usage, connectivity, buttons...) do not depend on telemetry.
         for key in values:
-            if (listeners := self._value_listeners.get(key)) is not None:
-                for listener in list(listeners):
-                    listener()
+            if (entities := self._value_listeners.get(key)) is not None:
+                for update in list(entities):
+                    update()
 
     @callback
     def _handle_backlog(self, msg: mqtt.ReceiveMessage) -> None:
