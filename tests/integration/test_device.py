@@ -130,16 +130,21 @@ async def test_announce_updates_registry_and_creates_channels(
     assert hass.states.get(FACE_VELOCITY).state == "unknown"
 
 
-async def test_telemetry_updates_states_and_writes_only_changes(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    announce: dict[str, Any],
-    device_keys: KeyPair,
+@pytest.fixture
+async def with_fan(
+    hass: HomeAssistant, init_integration: MockConfigEntry, announce: dict[str, Any]
 ) -> None:
+    """The device online, announcing face_velocity and a boolean fan_running."""
     announce["capabilities"]["channels"].append(
         {"key": "fan_running", "name": "Fan", "type": "bool"}
     )
     await bring_online(hass, announce)
+
+
+@pytest.mark.usefixtures("with_fan")
+async def test_telemetry_updates_states_and_writes_only_changes(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device_keys: KeyPair
+) -> None:
     writes: list[Event] = async_capture_events(hass, "state_changed")
     now = time.time()
     await send_sealed(
@@ -177,17 +182,11 @@ async def test_telemetry_updates_states_and_writes_only_changes(
     assert init_integration.runtime_data.counters["telemetry_received"] == 3
 
 
+@pytest.mark.usefixtures("with_fan")
 async def test_telemetry_reaches_only_the_channels_it_carries(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    announce: dict[str, Any],
-    device_keys: KeyPair,
+    hass: HomeAssistant, init_integration: MockConfigEntry, device_keys: KeyPair
 ) -> None:
     """A message calls back its channels' entities, not every entity of the device."""
-    announce["capabilities"]["channels"].append(
-        {"key": "fan_running", "name": "Fan", "type": "bool"}
-    )
-    await bring_online(hass, announce)
     device = init_integration.runtime_data
     calls: list[str] = []
     device.async_add_listener(lambda: calls.append("device"))
