@@ -175,8 +175,8 @@ def ui_url(device: FluxiLabDevice) -> str | None:
 
 
 def _area_name(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
-    registry_entry = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, device.device_id)}
+    registry_entry = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, device.device_id), device.entry.entry_id
     )
     area_id = registry_entry.area_id if registry_entry is not None else None
     if area_id is not None and (area := ar.async_get(hass).async_get_area(area_id)):

@@ -64,16 +64,18 @@ async def async_notification_text(
 ) -> tuple[str, str]:
     """Return the title and message of a notification in the lab's language.
 
-    The texts live in the translation files under ``notifications.<key>``; a
-    missing text falls back to the key, so a notification is never lost.
+    The texts live in the translation files under ``common.<key>_title`` and
+    ``common.<key>_message`` (``common`` is the translation section Home Assistant
+    allows for texts of no other kind); a missing text falls back to the key, so a
+    notification is never lost.
     """
     strings = await async_get_translations(
-        hass, hass.config.language, "notifications", {DOMAIN}
+        hass, hass.config.language, "common", {DOMAIN}
     )
-    prefix = f"component.{DOMAIN}.notifications.{key}"
+    prefix = f"component.{DOMAIN}.common.{key}"
     texts = []
     for part in ("title", "message"):
-        template = strings.get(f"{prefix}.{part}", key)
+        template = strings.get(f"{prefix}_{part}", key)
         try:
             texts.append(template.format(**placeholders))
         except (KeyError, IndexError, ValueError):
