@@ -354,6 +354,35 @@ def entry(domain: str, title: str, unique_id: str | None, data: dict[str, Any]) 
     }
 
 
+def http_storage(port: int) -> str:
+    """Return the .storage/http file serving on 127.0.0.1:``port``.
+
+    Off port 8123, which a live system on this machine may hold. HA 2026.10 migrates
+    YAML http settings into a *pending* config and, unless someone confirms it in the
+    UI, reverts and restarts after five minutes; stored as the stable config they
+    simply apply.
+    """
+    return json.dumps(
+        {
+            "version": 2,
+            "minor_version": 2,
+            "key": "http",
+            "data": {
+                "stable": {
+                    **HTTP_STORAGE_SCHEMA({}),
+                    "server_host": ["127.0.0.1"],
+                    "server_port": port,
+                    "created_at": now_iso(),
+                    "error": None,
+                    "error_message": None,
+                },
+                "pending": None,
+                "yaml_migration_done": True,
+            },
+        }
+    )
+
+
 def storage(key: str, data: Any, minor: int = 1) -> str:
     """Return a .storage file of HA's Store."""
     return json.dumps({"version": 1, "minor_version": minor, "key": key, "data": data})
@@ -434,31 +463,7 @@ class Bench:
             "  latitude: 45.0\n  longitude: 7.6\n  elevation: 0\n"
             "recorder:\nlogger:\n  default: warning\nbench_counter:\n"
         )
-        # Off port 8123, which a live system on this machine may hold. HA 2026.10
-        # migrates YAML http settings into a *pending* config and, unless someone
-        # confirms it in the UI, reverts and restarts after five minutes; stored as
-        # the stable config they simply apply.
-        (storage_dir / "http").write_text(
-            json.dumps(
-                {
-                    "version": 2,
-                    "minor_version": 2,
-                    "key": "http",
-                    "data": {
-                        "stable": {
-                            **HTTP_STORAGE_SCHEMA({}),
-                            "server_host": ["127.0.0.1"],
-                            "server_port": free_port(),
-                            "created_at": now_iso(),
-                            "error": None,
-                            "error_message": None,
-                        },
-                        "pending": None,
-                        "yaml_migration_done": True,
-                    },
-                }
-            )
-        )
+        (storage_dir / "http").write_text(http_storage(free_port()))
         components = self.config / "custom_components"
         components.mkdir()
         (components / "fluxilab").symlink_to(REPO / "custom_components" / "fluxilab")
@@ -503,10 +508,8 @@ class Bench:
         data = json.loads((self.config / ".storage" / "fluxilab.hub").read_text())
         return KeyPair.from_private_b64(data["data"]["private_key"]).public_b64
 
-    def start(self) -> None:
-        """Start the broker, Home Assistant and our MQTT client."""
-        self.broker.start()
-        self.write_config()
+    def launch_hass(self) -> None:
+        """Start ``hass`` on the config dir (its log: home-assistant.log there)."""
         self.hass = subprocess.Popen(
             [
                 sys.executable,
@@ -523,6 +526,12 @@ class Bench:
             stderr=subprocess.DEVNULL,
         )
         self.proc = psutil.Process(self.hass.pid)
+
+    def start(self) -> None:
+        """Start the broker, Home Assistant and our MQTT client."""
+        self.broker.start()
+        self.write_config()
+        self.launch_hass()
         hub_key = self.read_hub_key()
         for device in self.by_id.values():
             device.session = device.keys.derive(hub_key)
@@ -994,6 +1003,15 @@ class Bench:
         return len(result), good
 
 
+def print_json(results: dict[str, Any], path: Path | None) -> None:
+    """Print the figures as one indented JSON document (scripts/bench keeps the last
+    one a bench prints), and write it to ``path`` too when given."""
+    document = json.dumps(results, indent=2)
+    print(document)
+    if path is not None:
+        path.write_text(document + "\n")
+
+
 def print_table(results: dict[str, Any]) -> None:
     """Print the figures as a table."""
     rows = [results[name] for name in ("fluxilab", "floor") if name in results]
@@ -1122,10 +1140,7 @@ def main() -> int:
     finally:
         bench.stop()
     print_table(bench.results)
-    document = json.dumps(bench.results, indent=2)
-    print(document)
-    if args.json is not None:
-        args.json.write_text(document + "\n")
+    print_json(bench.results, args.json)
     return 0
 
 

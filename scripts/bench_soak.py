@@ -33,7 +33,7 @@ import uuid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest import ALLOCATORS, CHANNELS, COUNTER_MANIFEST, Bench
+from bench_ingest import ALLOCATORS, CHANNELS, COUNTER_MANIFEST, Bench, print_json
 import psutil
 
 from fluxilab_protocol.security import open_envelope
@@ -448,10 +448,7 @@ def main() -> int:
     finally:
         soak.stop()
     print_table(result)
-    document = json.dumps(result, indent=2)
-    print(document)
-    if args.json is not None:
-        args.json.write_text(document + "\n")
+    print_json(result, args.json)
     return 0
 
 
