@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 import json
 import os
 from pathlib import Path
@@ -265,11 +266,17 @@ def machine_type_for(title: str) -> str:
     return "Machine" if "machine" in words or "fab-o-matic" in words else "Fumehood"
 
 
-async def configure_devices(lab: Lab, types: dict[str, str]) -> None:
+async def configure_devices(
+    lab: Lab,
+    types: dict[str, str],
+    type_for: Callable[[str], str] = machine_type_for,
+) -> None:
     """Give every adopted device without one the machine type of its kind.
 
-    The simulated "Lab entrance" door also becomes the lab entrance (device option
-    ``entrance``): its swipes check members in and out (live occupancy).
+    ``type_for`` names the machine type of a device from its title. The device whose
+    type is "Door" (the simulated "Lab entrance") also becomes the lab entrance
+    (device option ``entrance``): its swipes check members in and out (live
+    occupancy).
     """
     for entry in await lab.rest(
         "GET", "/api/config/config_entries/entry?domain=fluxilab"
@@ -289,7 +296,7 @@ async def configure_devices(lab: Lab, types: dict[str, str]) -> None:
                 "DELETE", f"/api/config/config_entries/options/flow/{flow['flow_id']}"
             )
             continue
-        type_name = machine_type_for(entry["title"])
+        type_name = type_for(entry["title"])
         options = {**defaults, "machine_type": types[type_name]}
         if type_name == "Door":
             options["entrance"] = True
