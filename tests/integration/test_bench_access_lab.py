@@ -1,0 +1,122 @@
+"""The access-lab bench's stall finder on a py-spy trace made by hand.
+
+scripts/bench_access_lab.py reports the event loop's longest stalls from py-spy's
+chrometrace output; what it finds there is checked here on a trace whose answer is
+known, so a change of the parser cannot quietly move the bench's figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import runpy
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FLUX = f"{REPO}/custom_components/fluxilab/access/engine.py"
+LOOP = [
+    ("<module>", "/usr/lib/python3.14/runpy.py"),
+    ("BaseEventLoop.run_forever", "/usr/lib/python3.14/asyncio/base_events.py"),
+    ("BaseEventLoop._run_once", "/usr/lib/python3.14/asyncio/base_events.py"),
+]
+SELECT = ("EpollSelector.select", "/usr/lib/python3.14/selectors.py")
+HANDLE = ("Handle._run", "/usr/lib/python3.14/asyncio/events.py")
+
+
+@pytest.fixture(scope="module")
+def bench() -> dict[str, Any]:
+    """The bench's functions (scripts/ is not a package)."""
+    return runpy.run_path(str(REPO / "scripts" / "bench_access_lab.py"))
+
+
+def _event(phase: str, ms: float, frame: tuple[str, str], tid: int = 1) -> dict:
+    name, filename = frame
+    return {
+        "ph": phase,
+        "ts": int(ms * 1000),
+        "tid": tid,
+        "name": name,
+        "args": {"filename": filename, "line": 1},
+    }
+
+
+def _span(start: float, end: float, frames: list[tuple[str, str]], tid: int = 1) -> list:
+    opened = [_event("B", start, frame, tid) for frame in frames]
+    return opened + [_event("E", end, frame, tid) for frame in reversed(frames)]
+
+
+def _trace() -> list[dict]:
+    """Idle; a FluxiLab callback for 70 ms, then a task for 20 ms; idle; 20 ms; idle."""
+    decide = [HANDLE, ("MqttHandler.on_message", FLUX), ("json.dumps", "/x/json.py")]
+    task = [
+        HANDLE,
+        ("Task.__step_run_and_handle_result", "/usr/lib/python3.14/asyncio/tasks.py"),
+        ("Recorder.async_commit", "/x/recorder/core.py"),
+    ]
+    events = [_event("B", 0, frame) for frame in LOOP]
+    events += _span(0, 10, [SELECT])
+    events += _span(10, 80, decide)
+    events += _span(80, 100, task)
+    events += _span(100, 120, [SELECT])
+    events += _span(120, 140, decide)
+    events += _span(140, 150, [SELECT])
+    # The recorder's thread: busy throughout, never the event loop.
+    events += _span(0, 150, [("Recorder._run", "/x/recorder/core.py")], tid=2)
+    return events
+
+
+def test_the_loop_stall_over_the_threshold_is_found_with_its_callback(
+    bench: dict[str, Any],
+) -> None:
+    """One stall over 50 ms: its length, and the FluxiLab frame that held the loop."""
+    found = bench["loop_stalls"](_trace(), 50.0, 10)
+    assert found["found_loop"] is True
+    assert found["stalls_over_threshold"] == 1
+    assert found["stalls_over_100_ms"] == 0
+    assert found["longest_ms"] == 70.0
+    # 10-100 ms without select: two callbacks, one busy stretch.
+    assert found["longest_busy_stretch_ms"] == 90.0
+    assert found["busy_percent"] == round(100 * 110 / 150, 1)
+    (stall,) = found["top"]
+    assert stall["ms"] == 70.0
+    assert stall["at_s"] == 0.01
+    assert stall["callback"] == "MqttHandler.on_message (engine.py)"
+    assert stall["fluxilab"] == [["MqttHandler.on_message (engine.py:1)", 70.0]]
+    assert stall["innermost"] == [["json.dumps (json.py:1)", 70.0]]
+
+
+def test_a_lower_threshold_lists_every_callback_longest_first(
+    bench: dict[str, Any],
+) -> None:
+    """At 10 ms the two 20 ms callbacks count too; a task is named by its coroutine."""
+    found = bench["loop_stalls"](_trace(), 10.0, 10)
+    assert [stall["ms"] for stall in found["top"]] == [70.0, 20.0, 20.0]
+    callbacks = {stall["callback"] for stall in found["top"][1:]}
+    assert callbacks == {
+        "Recorder.async_commit (core.py)",
+        "MqttHandler.on_message (engine.py)",
+    }
+
+
+def test_a_trace_without_an_event_loop_reports_none(bench: dict[str, Any]) -> None:
+    """No asyncio loop in the trace: nothing found, nothing invented."""
+    events = _span(0, 100, [("Recorder._run", "/x/recorder/core.py")], tid=2)
+    found = bench["loop_stalls"](events, 50.0, 10)
+    assert found["found_loop"] is False
+    assert found["top"] == []
+    assert found["longest_ms"] == 0.0
+
+
+def test_devices_get_the_machine_type_of_their_kind(bench: dict[str, Any]) -> None:
+    """Boards spread over the board types, agents are fumehoods, one entrance."""
+    device_type = bench["device_type"]
+    assert device_type("Lab entrance") == "Door"
+    assert device_type("Fumehood 03") == "Fumehood"
+    assert [device_type(f"Fab-O-Matic {n}") for n in (1, 2, 3)] == [
+        "CNC",
+        "3D printer",
+        "Laser",
+    ]
+    # A board reads the member's card as 8 lowercase hex digits.
+    assert bench["board_card"](10) == "b000000a"
