@@ -41,7 +41,9 @@ def _event(phase: str, ms: float, frame: tuple[str, str], tid: int = 1) -> dict:
     }
 
 
-def _span(start: float, end: float, frames: list[tuple[str, str]], tid: int = 1) -> list:
+def _span(
+    start: float, end: float, frames: list[tuple[str, str]], tid: int = 1
+) -> list:
     opened = [_event("B", start, frame, tid) for frame in frames]
     return opened + [_event("E", end, frame, tid) for frame in reversed(frames)]
 
