@@ -12,9 +12,10 @@ onboarding and the MQTT config flow by scripts/dev_onboard.py; then, through HA'
 REST and websocket APIs as scripts/dev_lab.py does it: the devices adopted through
 FluxiLab's config flow (``--boards`` Fab-O-Matic boards and ``--agents`` signed
 agents, one of them the lab entrance), machine types with lapsing, maintenance and
-telemetry rules given by the options flow, ``--members`` members with two cards and
-a PIN each, ``--authorizations`` authorizations per machine type or per device, one
-board blocked, the broker's password file and ACL generated. While it runs, a user
+telemetry rules given by the options flow, the boards renamed by the reconfigure
+flow, ``--members`` members with two cards and a PIN each, ``--authorizations``
+authorizations per machine type or per device, one board blocked, the broker's
+password file and ACL generated. While it runs, a user
 has a dashboard (``subscribe_entities``), the logbook and FluxiLab's panel open on a
 websocket, and every agent sends 1 Hz telemetry (four channels, three under rules).
 
@@ -786,6 +787,35 @@ def run_devices() -> None:
 # --------------------------------------------------------------------------------
 
 
+async def rename_boards(lab: dev_lab.Lab, entries: list[dict[str, Any]]) -> int:
+    """Name every board after its machine ("Laser 3") by the reconfigure flow."""
+    renamed = 0
+    for entry in entries:
+        title = entry["title"]
+        if not title.startswith("Fab-O-Matic "):
+            continue
+        flow = await lab.rest(
+            "POST",
+            "/api/config/config_entries/flow",
+            {"handler": "fluxilab", "entry_id": entry["entry_id"]},
+        )
+        current = {
+            field["name"]: (field.get("description") or {}).get("suggested_value")
+            for field in flow.get("data_schema", [])
+        }
+        number = title.rsplit(" ", 1)[1]
+        await lab.rest(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            {
+                "name": f"{device_type(title)} {number}",
+                "base_topic": current["base_topic"],
+            },
+        )
+        renamed += 1
+    return renamed
+
+
 class LabBench(Bench):
     """bench_ingest's Mosquitto and ``hass``, set up as the dev lab, and the devices."""
 
@@ -914,7 +944,11 @@ class LabBench(Bench):
                     )
                     types[data["name"]] = created["id"]
                 await dev_lab.configure_devices(lab, types, type_for=device_type)
-                return await self._seed_members(lab, types, entries)
+                plan = await self._seed_members(lab, types, entries)
+                self.seeded["renamed_by_reconfigure"] = await rename_boards(
+                    lab, entries
+                )
+                return plan
             finally:
                 await lab.close()
 
@@ -1160,7 +1194,7 @@ class LabBench(Bench):
         return rows
 
     def stop(self) -> None:
-        """Stop the devices, the viewer and py-spy, then bench_ingest's broker and hass."""
+        """Stop the devices and the viewer, then bench_ingest's broker and hass."""
         try:
             if self.viewer is not None:
                 self.viewer.stop()
@@ -1177,7 +1211,8 @@ class LabBench(Bench):
 
 def _brief(row: dict[str, Any]) -> str:
     return (
-        f"{row['kind']} {row['replied_per_s']}/s p50 {row['p50_ms']} p99 {row['p99_ms']}"
+        f"{row['kind']} {row['replied_per_s']}/s p50 {row['p50_ms']}"
+        f" p99 {row['p99_ms']}"
         f" max {row['max_ms']} ms, {row['timeouts']} timeouts"
     )
 
@@ -1281,11 +1316,13 @@ def print_table(result: dict[str, Any]) -> None:
         )
         stalls = row.get("stalls") or {}
         print(
-            f"{row['transport']:<9}{row['kind']:<6}{row['rate']:>8g}{row['replied_per_s']:>10}"
+            f"{row['transport']:<9}{row['kind']:<6}{row['rate']:>8g}"
+            f"{row['replied_per_s']:>10}"
             f"{row['p50_ms']!s:>9}{row['p95_ms']!s:>9}{row['p99_ms']!s:>9}"
             f"{row['max_ms']!s:>9}{row['timeouts']:>9}{row['backpressure']:>7}"
             f"{row.get('p99_over_floor', '-')!s:>8}{cpu.get('event_loop', '-')!s:>12}"
-            f"{cpu.get('recorder', '-')!s:>11}{stalls.get('stalls_over_threshold', '-')!s:>10}"
+            f"{cpu.get('recorder', '-')!s:>11}"
+            f"{stalls.get('stalls_over_threshold', '-')!s:>10}"
             f"{stalls.get('longest_ms', '-')!s:>9}"
         )
     print("(ms/dec: HA CPU per decision net of the same row's floor; stalls: py-spy)")
@@ -1304,7 +1341,8 @@ def print_table(result: dict[str, Any]) -> None:
     telemetry = result.get("telemetry", {})
     print(
         f"telemetry records sent {telemetry.get('records_sent')}, acknowledged"
-        f" {telemetry.get('records_acked')}; UI subscriptions {result.get('ui_errors') or 'ok'}"
+        f" {telemetry.get('records_acked')}; UI subscriptions"
+        f" {result.get('ui_errors') or 'ok'}"
     )
 
 
@@ -1322,7 +1360,7 @@ def parse_args() -> argparse.Namespace:
         "--minutes",
         type=float,
         default=0.0,
-        help="then a sustained row this long at --sustained-rate, boards and agents mixed",
+        help="then a sustained row this long at --sustained-rate, over every device",
     )
     parser.add_argument("--sustained-rate", type=float, default=50.0)
     parser.add_argument("--telemetry-hz", type=float, default=1.0)
