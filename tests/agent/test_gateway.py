@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+import bcrypt
 import pytest
 from yarl import URL
 
@@ -30,6 +31,7 @@ from fluxilab_agent.gateway import (
     SECURE_COOKIE_NAME,
     TOKEN_PARAM,
     Gateway,
+    LoginThrottle,
 )
 from fluxilab_agent.mirror import CredentialMirror, hash_secret
 from fluxilab_protocol.security import KeyPair, SessionKeys, issue_token
@@ -925,7 +927,7 @@ async def test_controls_follow_role(
     expected: list[str],
 ) -> None:
     gateway = await make_gateway(actions=Actions())
-    cookie = await _enter(http, gateway, keys, role=role)
+    cookie = await _enter(http, gateway, keys, subject=f"m-{role}", role=role)
     async with http.get(
         _base(gateway) + "/_fluxilab/status.json", headers={"Cookie": cookie}
     ) as response:
@@ -1053,3 +1055,297 @@ async def test_failing_status_provider_still_serves_page(
         assert response.status == 200
         assert (await response.json())["device"] == {}
     assert "status provider failed" in caplog.text
+
+
+# -- PIN guessing (issue 14, finding 5) ------------------------------------------
+
+
+def _client(address: str) -> aiohttp.ClientSession:
+    """A client whose requests come from ``address`` (any of 127.0.0.0/8)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(local_addr=(address, 0)),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+async def test_a_successful_login_does_not_reset_failures(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession
+) -> None:
+    """A member's own login between guesses at others' PINs clears nothing."""
+    gateway = await make_gateway()
+    for _ in range(4):
+        assert (await _login(http, gateway, "m-admin", "000000")).status == 401
+    assert (await _login(http, gateway, "m-user", PINS["m-user"])).status == 303
+    assert (await _login(http, gateway, "m-staff", "000000")).status == 401
+    # Five failures from this address: locked, own PIN or not.
+    refused = await _login(http, gateway, "m-user", PINS["m-user"])
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "Set-Cookie" not in refused.headers
+
+
+async def test_an_account_is_locked_whatever_the_address(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession
+) -> None:
+    gateway = await make_gateway()
+    for last in range(2, 7):
+        async with _client(f"127.0.0.{last}") as guesser:
+            assert (await _login(guesser, gateway, "m-admin", "000000")).status == 401
+    async with _client("127.0.0.7") as fresh:
+        # The account is locked, even for its right PIN from a fresh address ...
+        by_name = await _login(fresh, gateway, "Grace Hopper", PINS["m-admin"])
+        assert by_name.status == 429
+        assert (await _login(fresh, gateway, "m-admin", PINS["m-admin"])).status == 429
+        # ... while that address and the other accounts are not.
+        assert (await _login(fresh, gateway, "m-user", PINS["m-user"])).status == 303
+
+
+def test_lockouts_back_off_exponentially_and_memory_is_bounded() -> None:
+    throttle = LoginThrottle(max_failures=3, window=10.0, max_lockout=35.0, max_keys=4)
+    keys = ("address:192.0.2.1", "member:m-user")
+
+    def fail(now: float) -> None:
+        assert throttle.retry_after(keys, now) == 0
+        throttle.begin(keys, now)
+        throttle.end(keys, now, failed=True)
+
+    lockouts = []
+    now = 0.0
+    for _ in range(4):
+        for _ in range(3):
+            fail(now)
+        wait = throttle.retry_after(keys, now)
+        lockouts.append(wait)
+        # A success from another account on the same address forgives nothing.
+        other = ("address:192.0.2.1", "member:m-staff")
+        assert throttle.retry_after(other, now) == wait
+        now += wait + 0.001
+    assert lockouts == pytest.approx([10.0, 20.0, 35.0, 35.0])
+    # A success settles its own attempt only: the failures before it still count.
+    fail(now)
+    fail(now)
+    throttle.begin(keys, now)
+    throttle.end(keys, now, failed=False)
+    fail(now)
+    assert throttle.retry_after(keys, now) == pytest.approx(35.0)
+    for number in range(20):
+        throttle.retry_after((f"login:nobody-{number}",), now)
+    assert len(throttle) == 4
+
+
+def test_unknown_logins_cost_as_much_as_real_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dummy hash has the cost field of the real hashes (no timing oracle)."""
+    mirror = CredentialMirror(tmp_path / "credentials.json")
+    body = _credentials("m-user", "m-staff")
+    body["members"][0]["pin_hash"] = hash_secret(PINS["m-user"], rounds=5)
+    body["members"][1]["pin_hash"] = None  # a member without a PIN
+    mirror.replace(body)
+    checked: list[bytes] = []
+    real_checkpw = bcrypt.checkpw
+
+    def spy(secret: bytes, hashed: bytes) -> bool:
+        checked.append(hashed)
+        return real_checkpw(secret, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", spy)
+    assert mirror.verify_login("m-user", "000000") is None
+    assert mirror.verify_login("nobody", "000000") is None
+    assert mirror.verify_login("m-staff", "000000") is None
+    assert mirror.verify_login("m-user", PINS["m-user"]) is not None
+    assert [hashed[:7] for hashed in checked] == [b"$2b$05$"] * 4
+
+
+async def test_initial_pin_must_be_changed_first(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    mirror: CredentialMirror,
+) -> None:
+    body = _credentials("m-user", "m-staff", generation=2)
+    body["members"][0]["pin_must_change"] = True
+    mirror.replace(body)
+    gateway = await make_gateway()
+    async with http.post(
+        _base(gateway) + "/_fluxilab/login",
+        data={"login": "m-user", "secret": PINS["m-user"]},
+        allow_redirects=False,
+    ) as response:
+        page = await response.text()
+        assert response.status == 403
+        assert "Set-Cookie" not in response.headers
+    assert "Set your own PIN in Home Assistant&#x27;s FluxiLab panel first" in page
+    assert (await _login(http, gateway, "m-staff", PINS["m-staff"])).status == 303
+
+
+# -- sessions follow revocation and the mirror (issue 14, finding 8) -------------
+
+
+async def _proxied_status(
+    http: aiohttp.ClientSession, gateway: Gateway, cookie: str
+) -> int:
+    async with http.get(
+        _base(gateway) + "/page", headers={"Cookie": cookie}, allow_redirects=False
+    ) as response:
+        return response.status
+
+
+async def test_token_session_ends_when_the_device_is_revoked_or_repaired(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    current: list[SessionKeys | None] = [keys]
+    gateway = await make_gateway(
+        upstream=upstream.url, keys_provider=lambda: current[0]
+    )
+    cookie = await _enter(http, gateway, keys)
+    assert await _proxied_status(http, gateway, cookie) == 200
+    current[0] = None  # revoked
+    assert await _proxied_status(http, gateway, cookie) == 303
+    current[0] = keys
+    cookie = await _enter(http, gateway, keys)
+    current[0] = _pair()  # paired again, with another hub
+    assert await _proxied_status(http, gateway, cookie) == 303
+    assert len(upstream.hits) == 1
+
+
+async def test_token_session_follows_the_member_in_the_mirror(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    mirror: CredentialMirror,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    admin = await _enter(http, gateway, keys, subject="m-admin", role="admin")
+    user = await _enter(http, gateway, keys, subject="m-user", role="user")
+    assert await _proxied_status(http, gateway, user) == 200
+    # m-user removed or deactivated (the hub drops them), m-admin demoted.
+    body = _credentials("m-staff", "m-admin", generation=2)
+    body["members"][1]["level"] = "user"
+    mirror.replace(body)
+    assert await _proxied_status(http, gateway, user) == 303
+    async with http.get(_base(gateway) + "/page", headers={"Cookie": admin}) as proxied:
+        assert _identity(await proxied.json())["x-fluxilab-role"] == ["user"]
+
+
+async def test_token_session_of_someone_the_mirror_never_named(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    mirror: CredentialMirror,
+    upstream: Upstream,
+) -> None:
+    """An HA admin without member lasts as long as the credential set it met."""
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys, subject="ha:0123abcd", role="admin")
+    assert await _proxied_status(http, gateway, cookie) == 200
+    assert await _proxied_status(http, gateway, cookie) == 200
+    mirror.replace(_credentials("m-user", "m-staff", "m-admin", generation=2))
+    assert await _proxied_status(http, gateway, cookie) == 303
+
+
+async def test_open_websocket_closes_when_its_session_ends(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    mirror: CredentialMirror,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url, recheck_interval=0.05)
+    cookie = await _enter(http, gateway, keys, subject="m-user", role="user")
+    async with http.ws_connect(
+        _base(gateway) + "/ws", headers={"Cookie": cookie}
+    ) as ws:
+        assert await ws.receive_str(timeout=5) == "hello m-user"
+        mirror.replace(_credentials("m-staff", generation=2))
+        message = await ws.receive(timeout=5)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert ws.close_code == aiohttp.WSCloseCode.POLICY_VIOLATION
+
+
+async def test_cross_site_websocket_is_refused(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys)
+    for origin in ("http://evil.example", "null"):
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await http.ws_connect(
+                _base(gateway) + "/ws", headers={"Cookie": cookie, "Origin": origin}
+            )
+        assert err.value.status == 403
+    assert upstream.hits == []
+    async with http.ws_connect(
+        _base(gateway) + "/ws", headers={"Cookie": cookie, "Origin": _base(gateway)}
+    ) as ws:
+        assert (await ws.receive_str(timeout=5)).startswith("hello")
+
+
+async def _raw_get(port: int, target: str, cookie: str) -> tuple[int, bytes]:
+    """Send ``target`` exactly as written (no client normalizes it)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+        "Connection: close\r\n\r\n".encode("latin-1")
+    )
+    await writer.drain()
+    data = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    status = int(data.split(b" ", 2)[1])
+    return status, data.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../secret",
+        "/ui/../../secret",
+        "/%2e%2e/secret",
+        "/%2E%2e/secret",
+        "/.%2e/secret",
+        "/%252e%252e/secret",
+        "/..%2fsecret",
+        "/..%5csecret",
+        "/a\\..\\secret",
+        "//evil.example/secret",
+        "/./secret",
+        "/a/%00/secret",
+    ],
+)
+async def test_paths_that_leave_the_upstream_base_are_refused(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+    target: str,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url + "/app")
+    cookie = await _enter(http, gateway, keys)
+    status, _body = await _raw_get(gateway.port, target, cookie)
+    assert status == 400
+    assert upstream.hits == []
+
+
+async def test_ordinary_paths_are_appended_to_the_upstream_base(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url + "/app/")
+    cookie = await _enter(http, gateway, keys)
+    for target, seen in (
+        ("/", "/app/"),
+        ("/a/b%20c?x=../y&z=%2e%2e", "/app/a/b%20c?x=../y&z=%2e%2e"),
+        ("/files/100%25.txt", "/app/files/100%25.txt"),
+        ("/v1.2/..data/a..b", "/app/v1.2/..data/a..b"),
+    ):
+        status, body = await _raw_get(gateway.port, target, cookie)
+        assert status == 200, target
+        assert json.loads(body)["raw_path"] == seen
