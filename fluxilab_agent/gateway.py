@@ -18,16 +18,26 @@ session is opened in one of two ways:
   token (expired, forged, wrong audience, another device's, reused, malformed)
   gets a 403 page; before pairing (no keys yet) token entry answers 503.
 * **Local login.** ``/_fluxilab/login`` checks a member id or name and PIN/password
-  against the credential mirror (bcrypt). Failed attempts are rate limited per
-  client address and logged without the secret.
+  against the credential mirror (bcrypt; unknown names against a dummy hash of the
+  same cost). Failed attempts count per client address and per account and are
+  never cleared by a success (:class:`LoginThrottle`: lockouts that double up to a
+  cap); they are logged without the secret or the typed name.
 
 Sessions are random opaque ids in an ``HttpOnly``, ``SameSite=Strict`` cookie
 (``Secure`` and the ``__Host-`` prefix when ``cookie_secure``) naming a server-side
-record that expires ``session_ttl`` seconds after it was opened. Sessions opened by
-local login end as soon as the member disappears from the mirror.
+record that expires ``session_ttl`` seconds after it was opened. Every request
+re-checks its session (:meth:`Gateway._still_valid`, and a proxied WebSocket every
+``recheck_interval`` seconds): it ends when the member leaves the mirror, a token
+session also when the pairing that signed its token is gone (revoked, re-paired),
+and the role follows the mirror (lowered, never raised above the token's).
+
+With ``ssl_context`` the gateway speaks HTTPS (the agent passes the operator's or
+a self-signed certificate, ``certificate.py``); without it, plain HTTP with a
+warning in the log.
 
 With a session, every method, path, query and body is reverse-proxied to
-``upstream`` (streamed, hop-by-hop headers dropped, ``Host`` rewritten, redirects
+``upstream`` (the path only if it stays under the upstream's base, see
+:func:`_upstream_url`; WebSocket upgrades only from the same origin; streamed, hop-by-hop headers dropped, ``Host`` rewritten, redirects
 passed back rather than followed, WebSocket upgrades proxied) with the identity
 added as headers, each value percent-encoded UTF-8 (RFC 3986; plain ASCII ids pass
 unchanged):
@@ -69,6 +79,7 @@ import html
 import json
 import logging
 import secrets
+import ssl
 import time
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote
@@ -335,6 +346,7 @@ class Gateway:
         port: int = 8080,
         session_ttl: int = 3600,
         cookie_secure: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
         login_max_failures: int = 5,
         login_window: float = 60.0,
         login_max_lockout: float = LOGIN_MAX_LOCKOUT,
@@ -357,6 +369,7 @@ class Gateway:
         self._port = port
         self._session_ttl = session_ttl
         self._cookie_secure = cookie_secure
+        self._ssl_context = ssl_context
         self._cookie_name = SECURE_COOKIE_NAME if cookie_secure else COOKIE_NAME
         self._throttle = LoginThrottle(
             max_failures=login_max_failures,
@@ -402,14 +415,23 @@ class Gateway:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:
-            await web.TCPSite(runner, self._host, self._port).start()
+            await web.TCPSite(
+                runner, self._host, self._port, ssl_context=self._ssl_context
+            ).start()
         except BaseException:
             await runner.cleanup()
             await self._close_client()
             raise
         self._runner = runner
+        if self._ssl_context is None:
+            _LOGGER.warning(
+                "Device UI gateway speaks plain HTTP (gateway.tls = false): PINs, "
+                "session cookies and tokens cross the network in clear; only for "
+                "loopback or development"
+            )
         _LOGGER.info(
-            "Device UI gateway listening on http://%s:%s (%s)",
+            "Device UI gateway listening on %s://%s:%s (%s)",
+            "https" if self._ssl_context is not None else "http",
             self._host,
             self.port,
             f"proxying {self._upstream}" if self._upstream else "built-in status page",

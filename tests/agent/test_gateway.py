@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+import dataclasses
 from dataclasses import dataclass, field
+import datetime
 import gzip
 import hashlib
 from http.cookies import SimpleCookie
@@ -17,15 +19,27 @@ import json
 import logging
 from pathlib import Path
 import re
+import ssl
 import time
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 import bcrypt
+from cryptography import x509
 import pytest
+import voluptuous as vol
 from yarl import URL
 
+from fluxilab_agent import certificate as certificate_module
+from fluxilab_agent.agent import Agent
+from fluxilab_agent.certificate import (
+    GatewayCertificate,
+    load_certificate,
+    self_signed_certificate,
+)
+from fluxilab_agent.cli import simulated_config
+from fluxilab_agent.config import AgentConfig, GatewayConfig
 from fluxilab_agent.gateway import (
     COOKIE_NAME,
     SECURE_COOKIE_NAME,
@@ -34,6 +48,7 @@ from fluxilab_agent.gateway import (
     LoginThrottle,
 )
 from fluxilab_agent.mirror import CredentialMirror, hash_secret
+from fluxilab_protocol.schemas import ANNOUNCE_SCHEMA
 from fluxilab_protocol.security import KeyPair, SessionKeys, issue_token
 
 DEVICE_ID = "hood-1"
@@ -1349,3 +1364,140 @@ async def test_ordinary_paths_are_appended_to_the_upstream_base(
         status, body = await _raw_get(gateway.port, target, cookie)
         assert status == 200, target
         assert json.loads(body)["raw_path"] == seen
+
+
+# -- HTTPS (issue 14, finding 9) ---------------------------------------------------
+
+
+def _pin(certificate: GatewayCertificate) -> aiohttp.ClientSession:
+    """A client that trusts exactly this certificate, as a user checking it would."""
+    digest = bytes.fromhex(certificate.fingerprint.replace(":", ""))
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=aiohttp.Fingerprint(digest)),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+async def test_gateway_serves_https_with_its_self_signed_certificate(
+    make_gateway: GatewayFactory, keys: SessionKeys, tmp_path: Path
+) -> None:
+    certificate = self_signed_certificate(
+        tmp_path,
+        device_id=DEVICE_ID,
+        hosts=["0.0.0.0", "hood-1.lab.example"],  # noqa: S104
+    )
+    assert certificate.self_signed
+    assert re.fullmatch(r"[0-9A-F]{2}(:[0-9A-F]{2}){31}", certificate.fingerprint)
+    gateway = await make_gateway(
+        ssl_context=certificate.server_context(), cookie_secure=True
+    )
+    base = f"https://127.0.0.1:{gateway.port}"
+    async with _pin(certificate) as client:
+        async with client.get(
+            base + "/", params={TOKEN_PARAM: _token(keys)}
+        ) as response:
+            assert response.status == 200
+            (set_cookie,) = response.headers.getall("Set-Cookie")
+        assert set_cookie.startswith(f"{SECURE_COOKIE_NAME}=")
+        assert "secure" in set_cookie.lower()
+    # The certificate names the addresses users reach the gateway at.
+    verifying = ssl.create_default_context(cafile=str(certificate.cert))
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=verifying)) as client,
+        client.get(base + "/_fluxilab/login") as response,
+    ):
+        assert response.status == 200
+    names = x509.load_pem_x509_certificate(
+        certificate.cert.read_bytes()
+    ).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert "hood-1.lab.example" in names.value.get_values_for_type(x509.DNSName)
+    # Another certificate (a machine in the middle) does not match the pin.
+    other = self_signed_certificate(tmp_path / "other", device_id=DEVICE_ID)
+    async with _pin(other) as client:
+        with pytest.raises(aiohttp.ServerFingerprintMismatch):
+            await client.get(base + "/")
+    # Nothing is served in clear on the TLS port.
+    async with aiohttp.ClientSession() as client:
+        with pytest.raises(aiohttp.ClientError):
+            await client.get(f"http://127.0.0.1:{gateway.port}/_fluxilab/login")
+
+
+def test_self_signed_certificate_is_kept_then_renewed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = self_signed_certificate(tmp_path, device_id=DEVICE_ID)
+    assert first.key.stat().st_mode & 0o777 == 0o600
+    again = self_signed_certificate(tmp_path, device_id=DEVICE_ID)
+    assert again.fingerprint == first.fingerprint
+    # One that ends within the renewal margin is replaced on start.
+    monkeypatch.setattr(certificate_module, "VALIDITY", datetime.timedelta(days=20))
+    short = self_signed_certificate(tmp_path / "short", device_id=DEVICE_ID)
+    monkeypatch.undo()
+    renewed = self_signed_certificate(tmp_path / "short", device_id=DEVICE_ID)
+    assert renewed.fingerprint != short.fingerprint
+    assert self_signed_certificate(tmp_path / "short", device_id=DEVICE_ID) == renewed
+    # A damaged file is replaced, not fatal.
+    renewed.cert.write_text("not a certificate")
+    assert self_signed_certificate(tmp_path, device_id=DEVICE_ID) != renewed
+
+
+def test_operator_certificate_is_checked(tmp_path: Path) -> None:
+    made = self_signed_certificate(tmp_path / "operator", device_id="hood-1.lab")
+    operator = load_certificate(made.cert, made.key)
+    assert operator.fingerprint == made.fingerprint
+    assert not operator.self_signed
+    other = self_signed_certificate(tmp_path / "other", device_id="x")
+    with pytest.raises(RuntimeError, match="unusable"):
+        load_certificate(made.cert, other.key)  # key of another certificate
+    with pytest.raises(RuntimeError, match="unusable"):
+        load_certificate(tmp_path / "missing.pem", made.key)
+
+
+def _agent_config(tmp_path: Path, gateway: GatewayConfig) -> AgentConfig:
+    config = simulated_config(
+        1, data_dir=tmp_path / "agent", host="127.0.0.1", port=1, gateway_port=8443
+    )
+    device = dataclasses.replace(config.device, ui_url="https://hood.lab:8443/")
+    return dataclasses.replace(config, device=device, gateway=gateway)
+
+
+def test_agent_announces_and_logs_the_gateway_fingerprint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    agent = Agent(_agent_config(tmp_path, GatewayConfig(host="::", port=8443)))
+    certificate = agent.gateway_certificate
+    assert certificate is not None
+    assert certificate.cert.parent == tmp_path / "agent" / "sim-hood-1"
+    announce = ANNOUNCE_SCHEMA(agent.announcement())
+    assert announce["gateway_fingerprint"] == certificate.fingerprint
+    assert f"SHA-256 fingerprint {certificate.fingerprint}" in caplog.text
+    names = x509.load_pem_x509_certificate(
+        certificate.cert.read_bytes()
+    ).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert "hood.lab" in names.value.get_values_for_type(x509.DNSName)
+    agent.buffer.close()
+
+    plain = Agent(
+        _agent_config(tmp_path / "plain", GatewayConfig(port=8443, tls=False))
+    )
+    assert plain.gateway_certificate is None
+    assert "gateway_fingerprint" not in plain.announcement()
+    plain.buffer.close()
+
+
+def test_announce_refuses_a_malformed_gateway_fingerprint() -> None:
+    agent_announce = {
+        "v": 1,
+        "id": DEVICE_ID,
+        "name": "Fumehood 1",
+        "kind": "fumehood",
+        "model": "m",
+        "sw_version": "1",
+        "key": KeyPair.generate().public_b64,
+    }
+    good = "AB:" * 31 + "CD"
+    assert ANNOUNCE_SCHEMA({**agent_announce, "gateway_fingerprint": good})
+    for bad in ("ab:" * 31 + "cd", "AB" * 32, "<script>", 42):
+        with pytest.raises(vol.Invalid):
+            ANNOUNCE_SCHEMA({**agent_announce, "gateway_fingerprint": bad})
