@@ -383,6 +383,7 @@ class Gateway:
         self._websockets: set[web.WebSocketResponse] = set()
         self._client: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
+        self._warm_up: asyncio.Future[bytes] | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -423,6 +424,10 @@ class Gateway:
             await self._close_client()
             raise
         self._runner = runner
+        # Make the dummy hash now, so the first unknown login is not the slow one.
+        self._warm_up = asyncio.get_running_loop().run_in_executor(
+            None, self._mirror.dummy_hash
+        )
         if self._ssl_context is None:
             _LOGGER.warning(
                 "Device UI gateway speaks plain HTTP (gateway.tls = false): PINs, "
@@ -442,6 +447,10 @@ class Gateway:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        warm_up, self._warm_up = self._warm_up, None
+        if warm_up is not None:
+            with contextlib.suppress(Exception):
+                await warm_up
         await self._close_client()
         self._sessions.clear()
 
