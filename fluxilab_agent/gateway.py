@@ -36,9 +36,10 @@ a self-signed certificate, ``certificate.py``); without it, plain HTTP with a
 warning in the log.
 
 With a session, every method, path, query and body is reverse-proxied to
-``upstream`` (the path only if it stays under the upstream's base, see
-:func:`_upstream_url`; WebSocket upgrades only from the same origin; streamed, hop-by-hop headers dropped, ``Host`` rewritten, redirects
-passed back rather than followed, WebSocket upgrades proxied) with the identity
+``upstream`` (streamed, hop-by-hop headers dropped, ``Host`` rewritten, redirects
+passed back rather than followed, WebSocket upgrades proxied if their ``Origin`` is
+the gateway's own; a path that would leave the upstream's base is refused, see
+:func:`_upstream_url`) with the identity
 added as headers, each value percent-encoded UTF-8 (RFC 3986; plain ASCII ids pass
 unchanged):
 
@@ -242,30 +243,43 @@ class LoginThrottle:
         """Return the number of keys tracked."""
         return len(self._keys)
 
-    def _strikes(self, key: str, now: float) -> _Strikes:
+    def _peek(self, key: str, now: float) -> _Strikes | None:
+        """Return what is known of ``key`` without tracking it anew."""
         strikes = self._keys.get(key)
+        if strikes is None:
+            return None
         if (
-            strikes is not None
-            and not strikes.pending
-            and (
-                strikes.locked_until <= now and strikes.last <= now - self._forget_after
-            )
+            not strikes.pending
+            and strikes.locked_until <= now
+            and strikes.last <= now - self._forget_after
         ):
-            strikes = None
+            del self._keys[key]
+            return None
+        while strikes.failures and strikes.failures[0] <= now - self._window:
+            strikes.failures.popleft()
+        return strikes
+
+    def _strikes(self, key: str, now: float) -> _Strikes:
+        strikes = self._peek(key, now)
         if strikes is None:
             strikes = self._keys[key] = _Strikes()
         self._keys.move_to_end(key)
         while len(self._keys) > self._max_keys:
             self._keys.popitem(last=False)
-        while strikes.failures and strikes.failures[0] <= now - self._window:
-            strikes.failures.popleft()
         return strikes
 
     def retry_after(self, keys: Iterable[str], now: float) -> float:
-        """Seconds until every key may try again; 0 if all may now."""
+        """Seconds until every key may try again; 0 if all may now.
+
+        Only looks: a refused attempt tracks no new key, so a locked-out client
+        cannot push its own lockout out of the table with made-up names (keys are
+        tracked by :meth:`begin`, after the check, each costing a bcrypt check).
+        """
         wait = 0.0
         for key in keys:
-            strikes = self._strikes(key, now)
+            strikes = self._peek(key, now)
+            if strikes is None:
+                continue
             if strikes.locked_until > now:
                 wait = max(wait, strikes.locked_until - now)
             elif len(strikes.failures) + strikes.pending >= self._max_failures:

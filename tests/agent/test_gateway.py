@@ -1143,8 +1143,16 @@ def test_lockouts_back_off_exponentially_and_memory_is_bounded() -> None:
     throttle.end(keys, now, failed=False)
     fail(now)
     assert throttle.retry_after(keys, now) == pytest.approx(35.0)
+    # Refused attempts with made-up names track nothing: the lockout stays.
     for number in range(20):
-        throttle.retry_after((f"login:nobody-{number}",), now)
+        names = ("address:192.0.2.1", f"login:nobody-{number}")
+        assert throttle.retry_after(names, now) > 0
+    assert len(throttle) == 2  # the address and m-user
+    assert throttle.retry_after(keys, now) > 0
+    # Attempts that were checked are tracked, at most max_keys of them.
+    for number in range(20):
+        throttle.begin((f"address:198.51.100.{number}",), now)
+        throttle.end((f"address:198.51.100.{number}",), now, failed=True)
     assert len(throttle) == 4
 
 
