@@ -1138,6 +1138,8 @@ class Agent:
         self.state.save()
         self.mirror.clear()
         self.keys = None
+        if self.gateway is not None:
+            self.gateway.end_sessions("the device was revoked")
         self.hub_key = self.config.hub_key
         if self.hub_key is not None:
             self._set_hub_key(self.hub_key)

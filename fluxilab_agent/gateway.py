@@ -468,6 +468,15 @@ class Gateway:
         await self._close_client()
         self._sessions.clear()
 
+    def end_sessions(self, reason: str) -> None:
+        """End every session now (the device was revoked).
+
+        Proxied WebSockets close within ``recheck_interval`` seconds.
+        """
+        if self._sessions:
+            _LOGGER.info("Ending %d gateway sessions: %s", len(self._sessions), reason)
+        self._sessions.clear()
+
     async def _close_client(self) -> None:
         client, self._client = self._client, None
         if client is not None:

@@ -1234,6 +1234,50 @@ async def test_token_session_ends_when_the_device_is_revoked_or_repaired(
     assert len(upstream.hits) == 1
 
 
+async def test_revocation_ends_every_session_even_with_a_pinned_hub_key(
+    tmp_path: Path, http: aiohttp.ClientSession, upstream: Upstream
+) -> None:
+    """A hub key pinned in the config comes back after a revoke: sessions do not."""
+    config = _agent_config(tmp_path, GatewayConfig(port=0, tls=False))
+    agent = Agent(
+        dataclasses.replace(
+            config,
+            device=dataclasses.replace(config.device, ui_url=None),
+            hub_key=KeyPair.generate().public_b64,
+        )
+    )
+    assert agent.keys is not None
+    agent.gateway = gateway = Gateway(
+        device_id=agent.device_id,
+        keys_provider=lambda: agent.keys,
+        mirror=agent.mirror,
+        upstream=upstream.url,
+        status_provider=agent.status,
+        port=0,
+    )
+    await gateway.start()
+    try:
+        cookie = await _enter_device(http, gateway, agent.keys, subject="ha:0123")
+        assert await _proxied_status(http, gateway, cookie) == 200
+        agent.revoke()
+        assert agent.keys is not None  # the pinned key, derived again
+        assert await _proxied_status(http, gateway, cookie) == 303
+    finally:
+        await gateway.stop()
+        agent.buffer.close()
+
+
+async def _enter_device(
+    http: aiohttp.ClientSession, gateway: Gateway, keys: SessionKeys, subject: str
+) -> str:
+    token = issue_token(
+        keys, device_id="sim-hood-1", subject=subject, role="admin", name="Admin"
+    )
+    async with http.get(_base(gateway) + "/", params={TOKEN_PARAM: token}) as response:
+        assert response.status == 200
+        return f"{COOKIE_NAME}={_session_cookie(response)}"
+
+
 async def test_token_session_follows_the_member_in_the_mirror(
     make_gateway: GatewayFactory,
     http: aiohttp.ClientSession,
