@@ -36,6 +36,7 @@ import logging
 import os
 import time
 from typing import Any
+from urllib.parse import urlsplit
 import uuid
 
 import voluptuous as vol
@@ -70,6 +71,11 @@ from fluxilab_protocol.topics import Channel, DeviceTopics, hub_topic
 
 from . import __version__
 from .buffer import Record, RecordBuffer
+from .certificate import (
+    GatewayCertificate,
+    load_certificate,
+    self_signed_certificate,
+)
 from .config import AccessMode, AgentConfig
 from .hardware import (
     LineReader,
@@ -138,6 +144,7 @@ class Agent:
         self.key_pair: KeyPair = load_device_key(data_dir)
         self.state = AgentState(data_dir)
         self.mirror = CredentialMirror(data_dir / MIRROR_FILE)
+        self.gateway_certificate = _gateway_certificate(config)
         self.buffer = RecordBuffer(
             data_dir / BUFFER_FILE, max_records=config.buffer.max_records
         )
@@ -246,6 +253,12 @@ class Agent:
             ("serial", device.serial),
             ("ui_url", ui_url),
             ("area", device.area),
+            (
+                "gateway_fingerprint",
+                self.gateway_certificate.fingerprint
+                if self.gateway_certificate is not None
+                else None,
+            ),
         ):
             if value is not None:
                 announce[name] = value
@@ -324,7 +337,12 @@ class Agent:
             actions=self._gateway_action,
             host=gateway_config.host,
             port=gateway_config.port,
-            cookie_secure=gateway_config.cookie_secure,
+            cookie_secure=gateway_config.secure_cookies,
+            ssl_context=(
+                self.gateway_certificate.server_context()
+                if self.gateway_certificate is not None
+                else None
+            ),
         )
         await self.gateway.start()
 
@@ -1120,6 +1138,8 @@ class Agent:
         self.state.save()
         self.mirror.clear()
         self.keys = None
+        if self.gateway is not None:
+            self.gateway.end_sessions("the device was revoked")
         self.hub_key = self.config.hub_key
         if self.hub_key is not None:
             self._set_hub_key(self.hub_key)
@@ -1189,6 +1209,30 @@ class Agent:
 
 class CommandError(Exception):
     """A command could not be carried out; the message goes back to the hub."""
+
+
+def _gateway_certificate(config: AgentConfig) -> GatewayCertificate | None:
+    """Load (or create) the gateway's certificate; None when it speaks plain HTTP."""
+    gateway = config.gateway
+    if gateway is None or not gateway.tls:
+        return None
+    if gateway.cert is not None and gateway.key is not None:
+        certificate = load_certificate(gateway.cert, gateway.key)
+    else:
+        hosts = [gateway.host]
+        if config.device.ui_url and (
+            ui_host := urlsplit(config.device.ui_url).hostname
+        ):
+            hosts.append(ui_host)
+        certificate = self_signed_certificate(
+            config.data_dir, device_id=config.device.id, hosts=hosts
+        )
+    _LOGGER.info(
+        "Device UI gateway certificate (%s), SHA-256 fingerprint %s",
+        "self-signed" if certificate.self_signed else str(certificate.cert),
+        certificate.fingerprint,
+    )
+    return certificate
 
 
 async def run_agent(agent: Agent, stop: asyncio.Event) -> None:

@@ -131,7 +131,8 @@ def simulated_config(
         ),
         rfid=ReaderConfig(type="simulated"),
         gateway=(
-            GatewayConfig(host="127.0.0.1", port=gateway_port)
+            # Loopback only: the simulated lab speaks plain HTTP by explicit choice.
+            GatewayConfig(host="127.0.0.1", port=gateway_port, tls=False)
             if gateway_port is not None
             else None
         ),
@@ -187,7 +188,7 @@ def simulated_door_config(
         ),
         rfid=ReaderConfig(type="simulated"),
         gateway=(
-            GatewayConfig(host="127.0.0.1", port=gateway_port)
+            GatewayConfig(host="127.0.0.1", port=gateway_port, tls=False)
             if gateway_port is not None
             else None
         ),

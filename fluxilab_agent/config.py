@@ -134,11 +134,22 @@ class ReaderConfig:
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
-    """Where the device UI gateway listens."""
+    """Where the device UI gateway listens, and how it speaks TLS."""
 
     host: str = "0.0.0.0"  # noqa: S104  # the gateway is what users reach
     port: int = 8080
-    cookie_secure: bool = False
+    tls: bool = True
+    """HTTPS (the default); plain HTTP only when set false (loopback, development)."""
+    cert: Path | None = None
+    """The operator's certificate (PEM, chain allowed); None: a self-signed one."""
+    key: Path | None = None
+    cookie_secure: bool | None = None
+    """``Secure`` session cookies; None follows ``tls``."""
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether session cookies are ``Secure`` (``__Host-`` prefixed)."""
+        return self.tls if self.cookie_secure is None else self.cookie_secure
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +402,10 @@ _SCHEMA = vol.Schema(
         vol.Optional("gateway"): {
             vol.Optional("host", default="0.0.0.0"): _text,  # noqa: S104
             vol.Optional("port", default=8080): _port,
-            vol.Optional("cookie_secure", default=False): bool,
+            vol.Optional("tls", default=True): bool,
+            vol.Optional("cert"): _path,
+            vol.Optional("key"): _path,
+            vol.Optional("cookie_secure"): bool,
         },
         vol.Optional("buffer", default=dict): {
             vol.Optional("max_records", default=200_000): _count,
@@ -441,6 +455,31 @@ def _message(err: vol.Invalid) -> str:
     return message
 
 
+def _gateway_problems(raw: dict[str, Any]) -> list[str]:
+    gateway = raw.get("gateway")
+    if gateway is None:
+        return []
+    problems: list[str] = []
+    if ("cert" in gateway) != ("key" in gateway):
+        problems.append("gateway: cert and key go together")
+    if gateway["tls"]:
+        if gateway.get("cookie_secure") is False:
+            problems.append(
+                "gateway.cookie_secure: cannot be false while the gateway serves "
+                "HTTPS (gateway.tls = true, the default)"
+            )
+        ui_url = raw["device"].get("ui_url")
+        if ui_url is not None and ui_url.startswith("http://"):
+            problems.append(
+                "device.ui_url: must be https:// because the gateway serves HTTPS "
+                "(gateway.tls = true, the default; false only for loopback or "
+                "development, see docs/AGENT.md)"
+            )
+    elif "cert" in gateway or "key" in gateway:
+        problems.append("gateway.tls: must be true when cert/key are set")
+    return problems
+
+
 def parse_config(data: dict[str, Any]) -> AgentConfig:
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
     try:
@@ -487,6 +526,7 @@ def parse_config(data: dict[str, Any]) -> AgentConfig:
         problems.append("broker.tls: must be true when ca/cert/key are set")
     if "password" in broker and "username" not in broker:
         problems.append("broker.password: needs broker.username")
+    problems.extend(_gateway_problems(raw))
     access = raw["access"]
     if access["mode"] is AccessMode.DOOR:
         if not any(

@@ -18,17 +18,28 @@ session is opened in one of two ways:
   token (expired, forged, wrong audience, another device's, reused, malformed)
   gets a 403 page; before pairing (no keys yet) token entry answers 503.
 * **Local login.** ``/_fluxilab/login`` checks a member id or name and PIN/password
-  against the credential mirror (bcrypt). Failed attempts are rate limited per
-  client address and logged without the secret.
+  against the credential mirror (bcrypt; unknown names against a dummy hash of the
+  same cost). Failed attempts count per client address and per account and are
+  never cleared by a success (:class:`LoginThrottle`: lockouts that double up to a
+  cap); they are logged without the secret or the typed name.
 
 Sessions are random opaque ids in an ``HttpOnly``, ``SameSite=Strict`` cookie
 (``Secure`` and the ``__Host-`` prefix when ``cookie_secure``) naming a server-side
-record that expires ``session_ttl`` seconds after it was opened. Sessions opened by
-local login end as soon as the member disappears from the mirror.
+record that expires ``session_ttl`` seconds after it was opened. Every request
+re-checks its session (:meth:`Gateway._still_valid`, and a proxied WebSocket every
+``recheck_interval`` seconds): it ends when the member leaves the mirror, a token
+session also when the pairing that signed its token is gone (revoked, re-paired),
+and the role follows the mirror (lowered, never raised above the token's).
+
+With ``ssl_context`` the gateway speaks HTTPS (the agent passes the operator's or
+a self-signed certificate, ``certificate.py``); without it, plain HTTP with a
+warning in the log.
 
 With a session, every method, path, query and body is reverse-proxied to
 ``upstream`` (streamed, hop-by-hop headers dropped, ``Host`` rewritten, redirects
-passed back rather than followed, WebSocket upgrades proxied) with the identity
+passed back rather than followed, WebSocket upgrades proxied if their ``Origin`` is
+the gateway's own; a path that would leave the upstream's base is refused, see
+:func:`_upstream_url`) with the identity
 added as headers, each value percent-encoded UTF-8 (RFC 3986; plain ASCII ids pass
 unchanged):
 
@@ -60,7 +71,7 @@ a fact. Controls call ``actions(name, args)`` with protocol command names:
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 import contextlib
 from dataclasses import dataclass, field
@@ -69,9 +80,10 @@ import html
 import json
 import logging
 import secrets
+import ssl
 import time
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import aiohttp
 from aiohttp import web
@@ -105,7 +117,13 @@ MAX_CLAIM_LENGTH: Final = 128
 MAX_LOGIN_LENGTH: Final = 128
 MAX_SECRET_LENGTH: Final = 1024
 MAX_SESSIONS: Final = 1000
-MAX_TRACKED_ADDRESSES: Final = 10_000
+MAX_TRACKED_KEYS: Final = 10_000
+"""Addresses and accounts whose failed logins are remembered (least recently used
+forgotten first), so a flood of made-up names cannot grow memory."""
+LOGIN_MAX_LOCKOUT: Final = 900.0
+"""The longest a lockout lasts, however many came before it."""
+LOGIN_FORGET_AFTER: Final = 86_400.0
+"""A key quiet (no failure, not locked) this long starts over from no lockout."""
 STATUS_REFRESH_MS: Final = 2000
 UPSTREAM_CONNECT_TIMEOUT: Final = 10.0
 CHUNK_SIZE: Final = 64 * 1024
@@ -166,7 +184,133 @@ class GatewaySession:
     via_login: bool
     expires: float
     """time.monotonic() deadline."""
+    pairing: str | None = None
+    """Fingerprint of the pairing whose key signed the entry token."""
+    generation: int = -1
+    """The credential mirror's generation when the session was opened."""
+    mirrored: bool = False
+    """The mirror has named the member since the session was opened."""
+    granted_role: str | None = None
+    """A token session's role claim: the mirror may lower the role, never raise it."""
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+
+@dataclass(slots=True)
+class _Strikes:
+    """Failed logins of one address or one account."""
+
+    failures: deque[float] = field(default_factory=deque)
+    """time.monotonic() of the failures inside the current window."""
+    pending: int = 0
+    """Attempts being checked right now (counted, so parallel guesses are too)."""
+    lockouts: int = 0
+    """Lockouts so far; each one lasts twice as long as the one before."""
+    locked_until: float = 0.0
+    last: float = 0.0
+
+
+class LoginThrottle:
+    """Failed logins counted per key (an address, an account), never forgiven early.
+
+    ``max_failures`` failures of one key inside ``window`` seconds lock it for
+    ``window`` seconds, the next lockout lasts twice as long, and so on up to
+    ``max_lockout``. A successful login clears nothing: a member who knows their own
+    PIN cannot reset the count their guesses at other accounts built up. A key is
+    forgotten only after ``forget_after`` quiet seconds, or when ``max_keys`` other
+    keys were used more recently (memory stays bounded).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_failures: int,
+        window: float,
+        max_lockout: float = LOGIN_MAX_LOCKOUT,
+        forget_after: float = LOGIN_FORGET_AFTER,
+        max_keys: int = MAX_TRACKED_KEYS,
+    ) -> None:
+        """Set the limits; nothing is tracked yet."""
+        if max_failures < 1 or window <= 0 or max_lockout <= 0 or max_keys < 1:
+            raise ValueError("login limits must be positive")
+        self._max_failures = max_failures
+        self._window = window
+        self._max_lockout = max_lockout
+        self._forget_after = max(forget_after, max_lockout)
+        self._max_keys = max_keys
+        self._keys: OrderedDict[str, _Strikes] = OrderedDict()
+
+    def __len__(self) -> int:
+        """Return the number of keys tracked."""
+        return len(self._keys)
+
+    def _peek(self, key: str, now: float) -> _Strikes | None:
+        """Return what is known of ``key`` without tracking it anew."""
+        strikes = self._keys.get(key)
+        if strikes is None:
+            return None
+        if (
+            not strikes.pending
+            and strikes.locked_until <= now
+            and strikes.last <= now - self._forget_after
+        ):
+            del self._keys[key]
+            return None
+        while strikes.failures and strikes.failures[0] <= now - self._window:
+            strikes.failures.popleft()
+        return strikes
+
+    def _strikes(self, key: str, now: float) -> _Strikes:
+        strikes = self._peek(key, now)
+        if strikes is None:
+            strikes = self._keys[key] = _Strikes()
+        self._keys.move_to_end(key)
+        while len(self._keys) > self._max_keys:
+            self._keys.popitem(last=False)
+        return strikes
+
+    def retry_after(self, keys: Iterable[str], now: float) -> float:
+        """Seconds until every key may try again; 0 if all may now.
+
+        Only looks: a refused attempt tracks no new key, so a locked-out client
+        cannot push its own lockout out of the table with made-up names (keys are
+        tracked by :meth:`begin`, after the check, each costing a bcrypt check).
+        """
+        wait = 0.0
+        for key in keys:
+            strikes = self._peek(key, now)
+            if strikes is None:
+                continue
+            if strikes.locked_until > now:
+                wait = max(wait, strikes.locked_until - now)
+            elif len(strikes.failures) + strikes.pending >= self._max_failures:
+                # Full with attempts still being checked: wait for their outcome.
+                wait = max(wait, 1.0)
+        return wait
+
+    def begin(self, keys: Iterable[str], now: float) -> None:
+        """Count an attempt that is about to be checked."""
+        for key in keys:
+            self._strikes(key, now).pending += 1
+
+    def end(self, keys: Iterable[str], now: float, *, failed: bool) -> int:
+        """Settle an attempt; return the most failures any key now has."""
+        most = 0
+        for key in keys:
+            strikes = self._strikes(key, now)
+            strikes.pending = max(0, strikes.pending - 1)
+            if failed:
+                strikes.failures.append(now)
+                strikes.last = now
+                if len(strikes.failures) >= self._max_failures:
+                    strikes.lockouts += 1
+                    strikes.locked_until = now + min(
+                        self._max_lockout,
+                        self._window * 2 ** min(strikes.lockouts - 1, 32),
+                    )
+                    strikes.failures.clear()
+                    most = max(most, self._max_failures)
+            most = max(most, len(strikes.failures))
+        return most
 
 
 def _role_rank(role: str) -> int:
@@ -216,8 +360,11 @@ class Gateway:
         port: int = 8080,
         session_ttl: int = 3600,
         cookie_secure: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
         login_max_failures: int = 5,
         login_window: float = 60.0,
+        login_max_lockout: float = LOGIN_MAX_LOCKOUT,
+        recheck_interval: float = 5.0,
     ) -> None:
         """Configure the gateway; nothing listens until start()."""
         if session_ttl <= 0:
@@ -236,15 +383,21 @@ class Gateway:
         self._port = port
         self._session_ttl = session_ttl
         self._cookie_secure = cookie_secure
+        self._ssl_context = ssl_context
         self._cookie_name = SECURE_COOKIE_NAME if cookie_secure else COOKIE_NAME
-        self._login_max_failures = login_max_failures
+        self._throttle = LoginThrottle(
+            max_failures=login_max_failures,
+            window=login_window,
+            max_lockout=login_max_lockout,
+        )
         self._login_window = login_window
+        self._recheck_interval = recheck_interval
         self._sessions: dict[str, GatewaySession] = {}
         self._used_jti: dict[str, float] = {}
-        self._failures: dict[str, deque[float]] = {}
         self._websockets: set[web.WebSocketResponse] = set()
         self._client: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
+        self._warm_up: asyncio.Future[bytes] | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -277,14 +430,27 @@ class Gateway:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:
-            await web.TCPSite(runner, self._host, self._port).start()
+            await web.TCPSite(
+                runner, self._host, self._port, ssl_context=self._ssl_context
+            ).start()
         except BaseException:
             await runner.cleanup()
             await self._close_client()
             raise
         self._runner = runner
+        # Make the dummy hash now, so the first unknown login is not the slow one.
+        self._warm_up = asyncio.get_running_loop().run_in_executor(
+            None, self._mirror.dummy_hash
+        )
+        if self._ssl_context is None:
+            _LOGGER.warning(
+                "Device UI gateway speaks plain HTTP (gateway.tls = false): PINs, "
+                "session cookies and tokens cross the network in clear; only for "
+                "loopback or development"
+            )
         _LOGGER.info(
-            "Device UI gateway listening on http://%s:%s (%s)",
+            "Device UI gateway listening on %s://%s:%s (%s)",
+            "https" if self._ssl_context is not None else "http",
             self._host,
             self.port,
             f"proxying {self._upstream}" if self._upstream else "built-in status page",
@@ -295,7 +461,20 @@ class Gateway:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        warm_up, self._warm_up = self._warm_up, None
+        if warm_up is not None:
+            with contextlib.suppress(Exception):
+                await warm_up
         await self._close_client()
+        self._sessions.clear()
+
+    def end_sessions(self, reason: str) -> None:
+        """End every session now (the device was revoked).
+
+        Proxied WebSockets close within ``recheck_interval`` seconds.
+        """
+        if self._sessions:
+            _LOGGER.info("Ending %d gateway sessions: %s", len(self._sessions), reason)
         self._sessions.clear()
 
     async def _close_client(self) -> None:
@@ -323,7 +502,7 @@ class Gateway:
             if path == "/" and request.method in ("GET", "HEAD"):
                 return self._status_page(session)
             return self._message(404, "Not found", "There is nothing here.")
-        return await self._proxy(request, session)
+        return await self._proxy(request, session_id, session)
 
     async def _local(
         self,
@@ -382,17 +561,49 @@ class Gateway:
         session = self._sessions.get(session_id)
         if session is None:
             return None, None
-        if session.expires <= time.monotonic():
-            del self._sessions[session_id]
+        if not self._still_valid(session_id, session):
             return None, None
-        if session.via_login:
-            member = self._mirror.by_id(session.user)
-            if member is None:
-                _LOGGER.info("Ending session of %s: no longer a member", session.user)
-                del self._sessions[session_id]
-                return None, None
-            session.role, session.name = member.level, member.name
         return session_id, session
+
+    def _still_valid(self, session_id: str, session: GatewaySession) -> bool:
+        """Check a session against what the device knows now; end it if it is over.
+
+        Run on every request (and while a proxied WebSocket is open), so revocation,
+        re-pairing, a member's removal or deactivation (the hub drops them from the
+        mirror) and a role change take effect at once, not when the session expires.
+        """
+        if self._sessions.get(session_id) is not session:
+            return False
+        reason = None
+        member = self._mirror.by_id(session.user)
+        if session.expires <= time.monotonic():
+            reason = "expired"
+        elif not session.via_login and (
+            (keys := self._keys_provider()) is None
+            or keys.fingerprint != session.pairing
+        ):
+            reason = "the device was revoked or paired again"
+        elif member is not None:
+            session.mirrored = True
+            session.name = member.name
+            session.role = (
+                member.level
+                if session.granted_role is None
+                else min(member.level, session.granted_role, key=_role_rank)
+            )
+        elif session.via_login or session.mirrored:
+            reason = "no longer a member who may use this device"
+        elif self._mirror.generation != session.generation:
+            # Opened by a token for someone the mirror never named (an HA admin
+            # without member, or a member the set had not reached yet): it lasts as
+            # long as the credential set it was opened under and not longer.
+            reason = "the credential set changed and does not name them"
+        if reason is None:
+            return True
+        if reason != "expired":
+            _LOGGER.info("Ending the session of %s: %s", session.user, reason)
+        del self._sessions[session_id]
+        return False
 
     def _open_session(
         self,
@@ -402,6 +613,7 @@ class Gateway:
         role: str,
         name: str,
         via_login: bool,
+        pairing: str | None = None,
         replaces: str | None = None,
     ) -> GatewaySession:
         now = time.monotonic()
@@ -419,6 +631,10 @@ class Gateway:
             name=name,
             via_login=via_login,
             expires=now + self._session_ttl,
+            pairing=pairing,
+            granted_role=None if via_login else role,
+            generation=self._mirror.generation,
+            mirrored=self._mirror.by_id(user) is not None,
         )
         self._sessions[session_id] = session
         response.set_cookie(
@@ -470,7 +686,13 @@ class Gateway:
         )
         old_id, _ = self._session_of(request)
         self._open_session(
-            response, user=user, role=role, name=name, via_login=False, replaces=old_id
+            response,
+            user=user,
+            role=role,
+            name=name,
+            via_login=False,
+            pairing=keys.fingerprint,
+            replaces=old_id,
         )
         _LOGGER.info("Gateway entry for %s (%s) from %s", user, role, remote)
         return response
@@ -485,23 +707,6 @@ class Gateway:
 
     # -- login ---------------------------------------------------------------
 
-    def _failures_of(self, remote: str) -> deque[float]:
-        now = time.monotonic()
-        for address in [
-            a
-            for a, times in self._failures.items()
-            if not times or times[-1] <= now - self._login_window
-        ]:
-            del self._failures[address]
-        failures = self._failures.get(remote)
-        if failures is None:
-            if len(self._failures) >= MAX_TRACKED_ADDRESSES:
-                self._failures.pop(next(iter(self._failures)))
-            failures = self._failures[remote] = deque()
-        while failures and failures[0] <= now - self._login_window:
-            failures.popleft()
-        return failures
-
     async def _login(
         self, request: web.Request, old_session_id: str | None
     ) -> web.StreamResponse:
@@ -512,39 +717,64 @@ class Gateway:
         login = str(form.get("login", "")).strip()
         secret = str(form.get("secret", ""))
         next_path = _safe_next(str(form.get("next", "")) or None)
-        failures = self._failures_of(remote)
-        if len(failures) >= self._login_max_failures:
-            _LOGGER.warning("Login from %s refused: too many failed attempts", remote)
-            return self._login_page(
-                next_path,
-                error="Too many failed attempts. Wait a minute and try again.",
-                status=429,
-            )
-        # Count the attempt before checking it, so parallel guesses are limited too.
-        failures.append(time.monotonic())
-        member = None
-        if (
-            login
-            and secret
+        usable = (
+            bool(login and secret)
             and len(login) <= MAX_LOGIN_LENGTH
             and len(secret) <= MAX_SECRET_LENGTH
-        ):
-            loop = asyncio.get_running_loop()
-            member = await loop.run_in_executor(
-                None, self._mirror.verify_login, login, secret
+        )
+        # Counted per address and per account: guesses at one member's PIN from
+        # many addresses lock that account, many accounts from one address lock it.
+        named = self._mirror.find(login) if usable else None
+        who = named.id if named is not None else "an unknown member"
+        account = (
+            f"member:{named.id}"
+            if named is not None
+            else f"login:{login[:MAX_LOGIN_LENGTH].casefold()}"
+        )
+        keys = (f"address:{remote}", account)
+        now = time.monotonic()
+        if (wait := self._throttle.retry_after(keys, now)) > 0:
+            _LOGGER.warning(
+                "Login for %s from %s refused: too many failed attempts", who, remote
             )
+            refused = self._login_page(
+                next_path,
+                error="Too many failed attempts. Wait a while and try again.",
+                status=429,
+            )
+            refused.headers["Retry-After"] = str(max(1, round(wait)))
+            return refused
+        self._throttle.begin(keys, now)
+        member = None
+        try:
+            if usable:
+                loop = asyncio.get_running_loop()
+                member = await loop.run_in_executor(
+                    None, self._mirror.verify_login, login, secret
+                )
+        finally:
+            failures = self._throttle.end(keys, time.monotonic(), failed=member is None)
         if member is None:
             _LOGGER.warning(
-                "Failed device login for %r from %s (%d in the last %.0f s)",
-                login[:MAX_LOGIN_LENGTH],
+                "Failed device login for %s from %s (%d in the last %.0f s)",
+                repr(who) if named is not None else who,
                 remote,
-                len(failures),
+                failures,
                 self._login_window,
             )
             return self._login_page(
                 next_path, error="Unknown member or wrong PIN.", status=401
             )
-        self._failures.pop(remote, None)
+        if member.pin_must_change:
+            _LOGGER.info("Device login by %s refused: initial PIN not changed", who)
+            return self._login_page(
+                next_path,
+                error=(
+                    "This PIN is a one-time initial PIN. Set your own PIN in Home "
+                    "Assistant's FluxiLab panel first, then sign in with it."
+                ),
+                status=403,
+            )
         response = self._no_store(
             web.Response(status=303, headers={"Location": next_path})
         )
@@ -674,10 +904,6 @@ class Gateway:
 
     # -- proxy ---------------------------------------------------------------
 
-    @staticmethod
-    def _upstream_url(base: URL, request: web.Request) -> URL:
-        return URL(str(base) + request.rel_url.raw_path_qs, encoded=True)
-
     def _upstream_headers(
         self, request: web.Request, session: GatewaySession
     ) -> CIMultiDict[str]:
@@ -742,20 +968,36 @@ class Gateway:
         return headers
 
     async def _proxy(
-        self, request: web.Request, session: GatewaySession
+        self, request: web.Request, session_id: str | None, session: GatewaySession
     ) -> web.StreamResponse:
+        client, base = self._client, self._upstream
+        if client is None or base is None or session_id is None:
+            return self._unavailable()
+        target = _upstream_url(base, request.raw_path)
+        if target is None:
+            _LOGGER.warning(
+                "Refused a request from %s for a path outside the device UI",
+                request.remote,
+            )
+            return self._message(400, "Bad request", "That path is not allowed.")
         if (
             request.method == "GET"
             and request.headers.get("Upgrade", "").lower() == "websocket"
         ):
-            return await self._proxy_websocket(request, session)
-        client, base = self._client, self._upstream
-        if client is None or base is None:
-            return self._unavailable()
+            if not self._same_origin(request):
+                # A page of another site may open a WebSocket with the user's
+                # cookie (browsers send it); only the device's own pages may.
+                _LOGGER.warning(
+                    "Refused a cross-site WebSocket from %s (Origin %s)",
+                    request.remote,
+                    request.headers.get("Origin", "")[:200],
+                )
+                return self._message(403, "Refused", "Cross-site WebSocket.")
+            return await self._proxy_websocket(request, session_id, session, target)
         try:
             upstream = await client.request(
                 request.method,
-                self._upstream_url(base, request),
+                target,
                 headers=self._upstream_headers(request, session),
                 data=request.content if request.body_exists else None,
                 allow_redirects=False,
@@ -780,10 +1022,14 @@ class Gateway:
         return response
 
     async def _proxy_websocket(
-        self, request: web.Request, session: GatewaySession
+        self,
+        request: web.Request,
+        session_id: str,
+        session: GatewaySession,
+        target: URL,
     ) -> web.StreamResponse:
-        client, base = self._client, self._upstream
-        if client is None or base is None:
+        client = self._client
+        if client is None:
             return self._unavailable()
         protocols = [
             p.strip()
@@ -792,7 +1038,7 @@ class Gateway:
         ]
         try:
             upstream_ws = await client.ws_connect(
-                self._upstream_url(base, request),
+                target,
                 headers=self._upstream_headers(request, session),
                 protocols=protocols,
             )
@@ -805,7 +1051,12 @@ class Gateway:
         try:
             await ws.prepare(request)
             self._websockets.add(ws)
-            await self._pump(ws, upstream_ws)
+            await self._pump(
+                ws,
+                upstream_ws,
+                lambda: self._still_valid(session_id, session),
+                self._recheck_interval,
+            )
         finally:
             self._websockets.discard(ws)
             await upstream_ws.close()
@@ -816,8 +1067,19 @@ class Gateway:
     async def _pump(
         client_ws: web.WebSocketResponse,
         upstream_ws: aiohttp.ClientWebSocketResponse[bool],
+        alive: Callable[[], bool],
+        interval: float,
     ) -> None:
-        """Relay messages both ways until either side closes."""
+        """Relay messages both ways until either side closes or the session ends."""
+
+        async def watch() -> None:
+            # Polled: what ends a session (mirror, pairing) changes in other threads.
+            while alive():  # noqa: ASYNC110
+                await asyncio.sleep(interval)
+            await client_ws.close(
+                code=aiohttp.WSCloseCode.POLICY_VIOLATION, message=b"session ended"
+            )
+            await upstream_ws.close(code=aiohttp.WSCloseCode.GOING_AWAY)
 
         async def to_upstream() -> None:
             async for msg in client_ws:
@@ -839,7 +1101,11 @@ class Gateway:
                     break
             await client_ws.close(code=_close_code(upstream_ws.close_code))
 
-        tasks = {asyncio.create_task(to_upstream()), asyncio.create_task(to_client())}
+        tasks = {
+            asyncio.create_task(to_upstream()),
+            asyncio.create_task(to_client()),
+            asyncio.create_task(watch()),
+        }
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -983,6 +1249,36 @@ class Gateway:
             "</script>"
         )
         return self._page(device_name, body, script=_STATUS_SCRIPT)
+
+
+def _upstream_url(base: URL, raw_target: str) -> URL | None:
+    """Return ``base`` + the client's path and query, or None if it would leave it.
+
+    The raw request target is appended as sent (encoded), so the upstream sees
+    exactly the client's path, but only if no segment, however it is percent-encoded
+    (``..``, ``%2e%2e``, ``%252e%252e``, ``..%2f``), is a dot segment, and it has no
+    backslash, control character or leading ``//``: a path that a server could
+    resolve to somewhere outside the base is refused, never "fixed".
+    """
+    path, sep, query = raw_target.partition("?")
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    decoded = path
+    for _round in range(4):  # undo nested encodings; each round must shrink
+        unquoted = unquote(decoded, errors="replace")
+        if unquoted == decoded:
+            break
+        decoded = unquoted
+    else:
+        return None
+    if (
+        "\\" in decoded
+        or decoded.startswith("//")
+        or any(ord(char) < 0x20 or ord(char) == 0x7F for char in decoded)
+        or any(part in (".", "..") for part in decoded.split("/"))
+    ):
+        return None
+    return URL(str(base) + path + sep + query, encoded=True)
 
 
 def _claim(claims: Mapping[str, Any], name: str) -> str:

@@ -10,11 +10,13 @@ or the new set, never half of one.
 
 from __future__ import annotations
 
+from collections import Counter
 import contextlib
 from dataclasses import dataclass
 import json
 import logging
 from pathlib import Path
+import re
 import threading
 from typing import Any
 
@@ -30,9 +32,31 @@ BCRYPT_MAX_BYTES = 72
 """bcrypt only ever looks at the first 72 bytes of a secret; newer bcrypt releases
 refuse longer input, so every caller truncates the same way (hub included)."""
 
-# A valid bcrypt hash costs the same to check as a real one, so an unknown login
-# takes as long as a wrong PIN and does not reveal which member names exist.
-_DUMMY_HASH = bcrypt.hashpw(b"fluxilab-no-such-member", bcrypt.gensalt(rounds=4))
+DEFAULT_BCRYPT_COST = 12
+"""The cost of the dummy hash while the mirror holds no real hash to copy it from
+(the hub's cost, ``BCRYPT_COST`` in the integration's ``access/const.py``)."""
+_COST = re.compile(r"^\$2[abxy]?\$(\d{2})\$")
+_DUMMY_SECRET = b"fluxilab-no-such-member"
+
+
+def bcrypt_cost(pin_hash: str | bytes | None) -> int | None:
+    """Return the cost field of a bcrypt hash (``$2b$12$...`` is 12), if it is one."""
+    if isinstance(pin_hash, bytes):
+        pin_hash = pin_hash.decode("ascii", "replace")
+    if not pin_hash or (match := _COST.match(pin_hash)) is None:
+        return None
+    cost = int(match.group(1))
+    return cost if 4 <= cost <= 31 else None
+
+
+def _usual_cost(members: tuple[MirrorMember, ...]) -> int:
+    """Return the cost most real hashes in the set have (ties: the higher one)."""
+    costs = Counter(
+        cost for m in members if (cost := bcrypt_cost(m.pin_hash)) is not None
+    )
+    if not costs:
+        return DEFAULT_BCRYPT_COST
+    return max(costs, key=lambda cost: (costs[cost], cost))
 
 
 def bcrypt_secret(secret: str) -> bytes:
@@ -57,6 +81,9 @@ class MirrorMember:
     cards: tuple[str, ...]
     pin_hash: str | None
     maintenance: bool
+    pin_must_change: bool = False
+    """The hub marked the PIN a one-time initial one: the member must set their
+    own in Home Assistant before the gateway accepts it (optional on the wire)."""
 
 
 class CredentialMirror:
@@ -77,6 +104,8 @@ class CredentialMirror:
         self._by_card: dict[str, MirrorMember] = {}
         self._by_id: dict[str, MirrorMember] = {}
         self._by_name: dict[str, MirrorMember] = {}
+        self._dummy_cost = DEFAULT_BCRYPT_COST
+        self._dummies: dict[int, bytes] = {}
         self._load()
 
     def _load(self) -> None:
@@ -106,6 +135,7 @@ class CredentialMirror:
                 cards=tuple(item.get("cards", ())),
                 pin_hash=item.get("pin_hash"),
                 maintenance=bool(item.get("maintenance", False)),
+                pin_must_change=item.get("pin_must_change") is True,
             )
             for item in body["members"]
         )
@@ -121,6 +151,7 @@ class CredentialMirror:
             self._by_card = by_card
             self._by_id = {member.id: member for member in members}
             self._by_name = {member.name.casefold(): member for member in members}
+            self._dummy_cost = _usual_cost(members)
 
     def replace(self, body: dict[str, Any]) -> None:
         """Install a verified, decrypted set and persist it atomically.
@@ -169,11 +200,8 @@ class CredentialMirror:
         with self._lock:
             return self._by_id.get(member_id)
 
-    def verify_login(self, login: str, secret: str) -> MirrorMember | None:
-        """Check a member id or name (case-insensitive) and PIN/password.
-
-        Blocking (bcrypt): callers in asyncio run it in an executor.
-        """
+    def find(self, login: str) -> MirrorMember | None:
+        """Return the member a login names: id, or name or id case-insensitively."""
         with self._lock:
             member = self._by_id.get(login) or self._by_name.get(login.casefold())
             if member is None:
@@ -181,8 +209,32 @@ class CredentialMirror:
                     (m for m in self._members if m.id.casefold() == login.casefold()),
                     None,
                 )
+            return member
+
+    def dummy_hash(self) -> bytes:
+        """Return a hash of nothing anyone knows, at the cost the real ones have.
+
+        Checking an unknown login (or a member without PIN) against it takes as long
+        as a wrong PIN of a real member, so the time does not tell which names
+        exist. Blocking the first time per cost (one bcrypt round trip).
+        """
+        with self._lock:
+            cost = self._dummy_cost
+            dummy = self._dummies.get(cost)
+        if dummy is None:
+            dummy = bcrypt.hashpw(_DUMMY_SECRET, bcrypt.gensalt(rounds=cost))
+            with self._lock:
+                self._dummies[cost] = dummy
+        return dummy
+
+    def verify_login(self, login: str, secret: str) -> MirrorMember | None:
+        """Check a member id or name (case-insensitive) and PIN/password.
+
+        Blocking (bcrypt): callers in asyncio run it in an executor.
+        """
+        member = self.find(login)
         stored = member.pin_hash if member is not None else None
-        hashed = stored.encode("ascii", "replace") if stored else _DUMMY_HASH
+        hashed = stored.encode("ascii", "replace") if stored else self.dummy_hash()
         try:
             ok = bcrypt.checkpw(bcrypt_secret(secret), hashed)
         except ValueError:

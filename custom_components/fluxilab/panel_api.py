@@ -174,6 +174,15 @@ def ui_url(device: FluxiLabDevice) -> str | None:
     return url or None
 
 
+def gateway_fingerprint(device: FluxiLabDevice) -> str | None:
+    """Return the SHA-256 fingerprint of the gateway's certificate, if announced.
+
+    The announce passed ``ANNOUNCE_SCHEMA``, which checks the field's format.
+    """
+    value = (device.announce or {}).get("gateway_fingerprint")
+    return value if isinstance(value, str) else None
+
+
 def _area_name(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
     registry_entry = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, device.device_id), device.entry.entry_id
@@ -215,6 +224,8 @@ def device_status(
         "blocked": device.blocked,
         "paired": device.keys is not None,
         "has_ui": ui_url(device) is not None,
+        # The gateway's TLS certificate, for users to compare with the browser's.
+        "gateway_fingerprint": gateway_fingerprint(device),
         "telemetry": telemetry,
         # Telemetry rules: busy from a channel, maintenance conditions' progress.
         "busy": engine.telemetry_rules.is_busy(device.device_id),

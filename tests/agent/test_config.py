@@ -191,3 +191,69 @@ def test_check_config_command(
     path.write_text(_with(VALID, "port = 8883", "port = 0"), encoding="utf-8")
     assert main(["check-config", "--config", str(path)]) == 2
     assert "broker.port" in capsys.readouterr().err
+
+
+def test_gateway_speaks_https_unless_told_not_to(tmp_path: Path) -> None:
+    path = tmp_path / "agent.toml"
+    path.write_text(VALID, encoding="utf-8")
+    gateway = load_config(path).gateway
+    assert gateway is not None
+    assert gateway.tls
+    assert gateway.secure_cookies
+    assert (gateway.cert, gateway.key) == (None, None)
+    path.write_text(
+        _with(
+            VALID,
+            "port = 8080",
+            'cert = "/etc/ssl/hood.pem"\nkey = "/etc/ssl/hood.key"',
+        ),
+        encoding="utf-8",
+    )
+    gateway = load_config(path).gateway
+    assert gateway is not None
+    assert (gateway.cert, gateway.key) == (
+        Path("/etc/ssl/hood.pem"),
+        Path("/etc/ssl/hood.key"),
+    )
+    # Plain HTTP only by explicit choice (loopback, development); cookies follow.
+    path.write_text(_with(VALID, "port = 8080", "tls = false"), encoding="utf-8")
+    gateway = load_config(path).gateway
+    assert gateway is not None
+    assert not gateway.tls
+    assert not gateway.secure_cookies
+    # Behind an operator's TLS-terminating proxy, cookies may still be Secure.
+    path.write_text(
+        _with(VALID, "port = 8080", "tls = false\ncookie_secure = true"),
+        encoding="utf-8",
+    )
+    gateway = load_config(path).gateway
+    assert gateway is not None
+    assert gateway.secure_cookies
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        ('cert = "/etc/ssl/hood.pem"', "gateway: cert and key go together"),
+        (
+            'tls = false\ncert = "/c.pem"\nkey = "/k.pem"',
+            "gateway.tls: must be true when cert/key are set",
+        ),
+        ("cookie_secure = false", "gateway.cookie_secure: cannot be false"),
+        ("tls = 1", "gateway.tls: must be bool"),
+    ],
+)
+def test_invalid_gateway_tls_settings_are_named(
+    tmp_path: Path, new: str, expected: str
+) -> None:
+    problems = _problems(tmp_path, _with(VALID, "port = 8080", new))
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_http_ui_url_needs_plain_http_gateway(tmp_path: Path) -> None:
+    text = _with(VALID, 'area = "Chemistry"', 'ui_url = "http://hood-1.lab:8080/"')
+    (problem,) = _problems(tmp_path, text)
+    assert problem.startswith("device.ui_url: must be https://")
+    path = tmp_path / "plain.toml"
+    path.write_text(_with(text, "port = 8080", "tls = false"), encoding="utf-8")
+    assert load_config(path).device.ui_url == "http://hood-1.lab:8080/"

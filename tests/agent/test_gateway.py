@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+import dataclasses
 from dataclasses import dataclass, field
+import datetime
 import gzip
 import hashlib
 from http.cookies import SimpleCookie
@@ -17,21 +19,36 @@ import json
 import logging
 from pathlib import Path
 import re
+import ssl
 import time
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+import bcrypt
+from cryptography import x509
 import pytest
+import voluptuous as vol
 from yarl import URL
 
+from fluxilab_agent import certificate as certificate_module
+from fluxilab_agent.agent import Agent
+from fluxilab_agent.certificate import (
+    GatewayCertificate,
+    load_certificate,
+    self_signed_certificate,
+)
+from fluxilab_agent.cli import simulated_config
+from fluxilab_agent.config import AgentConfig, GatewayConfig
 from fluxilab_agent.gateway import (
     COOKIE_NAME,
     SECURE_COOKIE_NAME,
     TOKEN_PARAM,
     Gateway,
+    LoginThrottle,
 )
 from fluxilab_agent.mirror import CredentialMirror, hash_secret
+from fluxilab_protocol.schemas import ANNOUNCE_SCHEMA
 from fluxilab_protocol.security import KeyPair, SessionKeys, issue_token
 
 DEVICE_ID = "hood-1"
@@ -925,7 +942,7 @@ async def test_controls_follow_role(
     expected: list[str],
 ) -> None:
     gateway = await make_gateway(actions=Actions())
-    cookie = await _enter(http, gateway, keys, role=role)
+    cookie = await _enter(http, gateway, keys, subject=f"m-{role}", role=role)
     async with http.get(
         _base(gateway) + "/_fluxilab/status.json", headers={"Cookie": cookie}
     ) as response:
@@ -1053,3 +1070,486 @@ async def test_failing_status_provider_still_serves_page(
         assert response.status == 200
         assert (await response.json())["device"] == {}
     assert "status provider failed" in caplog.text
+
+
+# -- PIN guessing (issue 14, finding 5) ------------------------------------------
+
+
+def _client(address: str) -> aiohttp.ClientSession:
+    """A client whose requests come from ``address`` (any of 127.0.0.0/8)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(local_addr=(address, 0)),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+async def test_a_successful_login_does_not_reset_failures(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession
+) -> None:
+    """A member's own login between guesses at others' PINs clears nothing."""
+    gateway = await make_gateway()
+    for _ in range(4):
+        assert (await _login(http, gateway, "m-admin", "000000")).status == 401
+    assert (await _login(http, gateway, "m-user", PINS["m-user"])).status == 303
+    assert (await _login(http, gateway, "m-staff", "000000")).status == 401
+    # Five failures from this address: locked, own PIN or not.
+    refused = await _login(http, gateway, "m-user", PINS["m-user"])
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "Set-Cookie" not in refused.headers
+
+
+async def test_an_account_is_locked_whatever_the_address(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession
+) -> None:
+    gateway = await make_gateway()
+    for last in range(2, 7):
+        async with _client(f"127.0.0.{last}") as guesser:
+            assert (await _login(guesser, gateway, "m-admin", "000000")).status == 401
+    async with _client("127.0.0.7") as fresh:
+        # The account is locked, even for its right PIN from a fresh address ...
+        by_name = await _login(fresh, gateway, "Grace Hopper", PINS["m-admin"])
+        assert by_name.status == 429
+        assert (await _login(fresh, gateway, "m-admin", PINS["m-admin"])).status == 429
+        # ... while that address and the other accounts are not.
+        assert (await _login(fresh, gateway, "m-user", PINS["m-user"])).status == 303
+
+
+def test_lockouts_back_off_exponentially_and_memory_is_bounded() -> None:
+    throttle = LoginThrottle(max_failures=3, window=10.0, max_lockout=35.0, max_keys=4)
+    keys = ("address:192.0.2.1", "member:m-user")
+
+    def fail(now: float) -> None:
+        assert throttle.retry_after(keys, now) == 0
+        throttle.begin(keys, now)
+        throttle.end(keys, now, failed=True)
+
+    lockouts = []
+    now = 0.0
+    for _ in range(4):
+        for _ in range(3):
+            fail(now)
+        wait = throttle.retry_after(keys, now)
+        lockouts.append(wait)
+        # A success from another account on the same address forgives nothing.
+        other = ("address:192.0.2.1", "member:m-staff")
+        assert throttle.retry_after(other, now) == wait
+        now += wait + 0.001
+    assert lockouts == pytest.approx([10.0, 20.0, 35.0, 35.0])
+    # A success settles its own attempt only: the failures before it still count.
+    fail(now)
+    fail(now)
+    throttle.begin(keys, now)
+    throttle.end(keys, now, failed=False)
+    fail(now)
+    assert throttle.retry_after(keys, now) == pytest.approx(35.0)
+    # Refused attempts with made-up names track nothing: the lockout stays.
+    for number in range(20):
+        names = ("address:192.0.2.1", f"login:nobody-{number}")
+        assert throttle.retry_after(names, now) > 0
+    assert len(throttle) == 2  # the address and m-user
+    assert throttle.retry_after(keys, now) > 0
+    # Attempts that were checked are tracked, at most max_keys of them.
+    for number in range(20):
+        throttle.begin((f"address:198.51.100.{number}",), now)
+        throttle.end((f"address:198.51.100.{number}",), now, failed=True)
+    assert len(throttle) == 4
+
+
+def test_unknown_logins_cost_as_much_as_real_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dummy hash has the cost field of the real hashes (no timing oracle)."""
+    mirror = CredentialMirror(tmp_path / "credentials.json")
+    body = _credentials("m-user", "m-staff")
+    body["members"][0]["pin_hash"] = hash_secret(PINS["m-user"], rounds=5)
+    body["members"][1]["pin_hash"] = None  # a member without a PIN
+    mirror.replace(body)
+    checked: list[bytes] = []
+    real_checkpw = bcrypt.checkpw
+
+    def spy(secret: bytes, hashed: bytes) -> bool:
+        checked.append(hashed)
+        return real_checkpw(secret, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", spy)
+    assert mirror.verify_login("m-user", "000000") is None
+    assert mirror.verify_login("nobody", "000000") is None
+    assert mirror.verify_login("m-staff", "000000") is None
+    assert mirror.verify_login("m-user", PINS["m-user"]) is not None
+    assert [hashed[:7] for hashed in checked] == [b"$2b$05$"] * 4
+
+
+async def test_initial_pin_must_be_changed_first(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    mirror: CredentialMirror,
+) -> None:
+    body = _credentials("m-user", "m-staff", generation=2)
+    body["members"][0]["pin_must_change"] = True
+    mirror.replace(body)
+    gateway = await make_gateway()
+    async with http.post(
+        _base(gateway) + "/_fluxilab/login",
+        data={"login": "m-user", "secret": PINS["m-user"]},
+        allow_redirects=False,
+    ) as response:
+        page = await response.text()
+        assert response.status == 403
+        assert "Set-Cookie" not in response.headers
+    assert "Set your own PIN in Home Assistant&#x27;s FluxiLab panel first" in page
+    assert (await _login(http, gateway, "m-staff", PINS["m-staff"])).status == 303
+
+
+# -- sessions follow revocation and the mirror (issue 14, finding 8) -------------
+
+
+async def _proxied_status(
+    http: aiohttp.ClientSession, gateway: Gateway, cookie: str
+) -> int:
+    async with http.get(
+        _base(gateway) + "/page", headers={"Cookie": cookie}, allow_redirects=False
+    ) as response:
+        return response.status
+
+
+async def test_token_session_ends_when_the_device_is_revoked_or_repaired(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    current: list[SessionKeys | None] = [keys]
+    gateway = await make_gateway(
+        upstream=upstream.url, keys_provider=lambda: current[0]
+    )
+    cookie = await _enter(http, gateway, keys)
+    assert await _proxied_status(http, gateway, cookie) == 200
+    current[0] = None  # revoked
+    assert await _proxied_status(http, gateway, cookie) == 303
+    current[0] = keys
+    cookie = await _enter(http, gateway, keys)
+    current[0] = _pair()  # paired again, with another hub
+    assert await _proxied_status(http, gateway, cookie) == 303
+    assert len(upstream.hits) == 1
+
+
+async def test_revocation_ends_every_session_even_with_a_pinned_hub_key(
+    tmp_path: Path, http: aiohttp.ClientSession, upstream: Upstream
+) -> None:
+    """A hub key pinned in the config comes back after a revoke: sessions do not."""
+    config = _agent_config(tmp_path, GatewayConfig(port=0, tls=False))
+    agent = Agent(
+        dataclasses.replace(
+            config,
+            device=dataclasses.replace(config.device, ui_url=None),
+            hub_key=KeyPair.generate().public_b64,
+        )
+    )
+    assert agent.keys is not None
+    agent.gateway = gateway = Gateway(
+        device_id=agent.device_id,
+        keys_provider=lambda: agent.keys,
+        mirror=agent.mirror,
+        upstream=upstream.url,
+        status_provider=agent.status,
+        port=0,
+    )
+    await gateway.start()
+    try:
+        cookie = await _enter_device(http, gateway, agent.keys, subject="ha:0123")
+        assert await _proxied_status(http, gateway, cookie) == 200
+        agent.revoke()
+        assert agent.keys is not None  # the pinned key, derived again
+        assert await _proxied_status(http, gateway, cookie) == 303
+    finally:
+        await gateway.stop()
+        agent.buffer.close()
+
+
+async def _enter_device(
+    http: aiohttp.ClientSession, gateway: Gateway, keys: SessionKeys, subject: str
+) -> str:
+    token = issue_token(
+        keys, device_id="sim-hood-1", subject=subject, role="admin", name="Admin"
+    )
+    async with http.get(_base(gateway) + "/", params={TOKEN_PARAM: token}) as response:
+        assert response.status == 200
+        return f"{COOKIE_NAME}={_session_cookie(response)}"
+
+
+async def test_token_session_follows_the_member_in_the_mirror(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    mirror: CredentialMirror,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    admin = await _enter(http, gateway, keys, subject="m-admin", role="admin")
+    user = await _enter(http, gateway, keys, subject="m-user", role="user")
+    assert await _proxied_status(http, gateway, user) == 200
+    # m-user removed or deactivated (the hub drops them), m-admin demoted.
+    body = _credentials("m-staff", "m-admin", generation=2)
+    body["members"][1]["level"] = "user"
+    mirror.replace(body)
+    assert await _proxied_status(http, gateway, user) == 303
+    async with http.get(_base(gateway) + "/page", headers={"Cookie": admin}) as proxied:
+        assert _identity(await proxied.json())["x-fluxilab-role"] == ["user"]
+
+
+async def test_token_session_of_someone_the_mirror_never_named(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    mirror: CredentialMirror,
+    upstream: Upstream,
+) -> None:
+    """An HA admin without member lasts as long as the credential set it met."""
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys, subject="ha:0123abcd", role="admin")
+    assert await _proxied_status(http, gateway, cookie) == 200
+    assert await _proxied_status(http, gateway, cookie) == 200
+    mirror.replace(_credentials("m-user", "m-staff", "m-admin", generation=2))
+    assert await _proxied_status(http, gateway, cookie) == 303
+
+
+async def test_open_websocket_closes_when_its_session_ends(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    mirror: CredentialMirror,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url, recheck_interval=0.05)
+    cookie = await _enter(http, gateway, keys, subject="m-user", role="user")
+    async with http.ws_connect(
+        _base(gateway) + "/ws", headers={"Cookie": cookie}
+    ) as ws:
+        assert await ws.receive_str(timeout=5) == "hello m-user"
+        mirror.replace(_credentials("m-staff", generation=2))
+        message = await ws.receive(timeout=5)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert ws.close_code == aiohttp.WSCloseCode.POLICY_VIOLATION
+
+
+async def test_cross_site_websocket_is_refused(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url)
+    cookie = await _enter(http, gateway, keys)
+    for origin in ("http://evil.example", "null"):
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await http.ws_connect(
+                _base(gateway) + "/ws", headers={"Cookie": cookie, "Origin": origin}
+            )
+        assert err.value.status == 403
+    assert upstream.hits == []
+    async with http.ws_connect(
+        _base(gateway) + "/ws", headers={"Cookie": cookie, "Origin": _base(gateway)}
+    ) as ws:
+        assert (await ws.receive_str(timeout=5)).startswith("hello")
+
+
+async def _raw_get(port: int, target: str, cookie: str) -> tuple[int, bytes]:
+    """Send ``target`` exactly as written (no client normalizes it)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+        "Connection: close\r\n\r\n".encode("latin-1")
+    )
+    await writer.drain()
+    data = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    status = int(data.split(b" ", 2)[1])
+    return status, data.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../secret",
+        "/ui/../../secret",
+        "/%2e%2e/secret",
+        "/%2E%2e/secret",
+        "/.%2e/secret",
+        "/%252e%252e/secret",
+        "/..%2fsecret",
+        "/..%5csecret",
+        "/a\\..\\secret",
+        "//evil.example/secret",
+        "/./secret",
+        "/a/%00/secret",
+    ],
+)
+async def test_paths_that_leave_the_upstream_base_are_refused(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+    target: str,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url + "/app")
+    cookie = await _enter(http, gateway, keys)
+    status, _body = await _raw_get(gateway.port, target, cookie)
+    assert status == 400
+    assert upstream.hits == []
+
+
+async def test_ordinary_paths_are_appended_to_the_upstream_base(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    gateway = await make_gateway(upstream=upstream.url + "/app/")
+    cookie = await _enter(http, gateway, keys)
+    for target, seen in (
+        ("/", "/app/"),
+        ("/a/b%20c?x=../y&z=%2e%2e", "/app/a/b%20c?x=../y&z=%2e%2e"),
+        ("/files/100%25.txt", "/app/files/100%25.txt"),
+        ("/v1.2/..data/a..b", "/app/v1.2/..data/a..b"),
+    ):
+        status, body = await _raw_get(gateway.port, target, cookie)
+        assert status == 200, target
+        assert json.loads(body)["raw_path"] == seen
+
+
+# -- HTTPS (issue 14, finding 9) ---------------------------------------------------
+
+
+def _pin(certificate: GatewayCertificate) -> aiohttp.ClientSession:
+    """A client that trusts exactly this certificate, as a user checking it would."""
+    digest = bytes.fromhex(certificate.fingerprint.replace(":", ""))
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=aiohttp.Fingerprint(digest)),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+async def test_gateway_serves_https_with_its_self_signed_certificate(
+    make_gateway: GatewayFactory, keys: SessionKeys, tmp_path: Path
+) -> None:
+    certificate = self_signed_certificate(
+        tmp_path,
+        device_id=DEVICE_ID,
+        hosts=["0.0.0.0", "hood-1.lab.example"],  # noqa: S104
+    )
+    assert certificate.self_signed
+    assert re.fullmatch(r"[0-9A-F]{2}(:[0-9A-F]{2}){31}", certificate.fingerprint)
+    gateway = await make_gateway(
+        ssl_context=certificate.server_context(), cookie_secure=True
+    )
+    base = f"https://127.0.0.1:{gateway.port}"
+    async with _pin(certificate) as client:
+        async with client.get(
+            base + "/", params={TOKEN_PARAM: _token(keys)}
+        ) as response:
+            assert response.status == 200
+            (set_cookie,) = response.headers.getall("Set-Cookie")
+        assert set_cookie.startswith(f"{SECURE_COOKIE_NAME}=")
+        assert "secure" in set_cookie.lower()
+    # The certificate names the addresses users reach the gateway at.
+    verifying = ssl.create_default_context(cafile=str(certificate.cert))
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=verifying)) as client,
+        client.get(base + "/_fluxilab/login") as response,
+    ):
+        assert response.status == 200
+    names = x509.load_pem_x509_certificate(
+        certificate.cert.read_bytes()
+    ).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert "hood-1.lab.example" in names.value.get_values_for_type(x509.DNSName)
+    # Another certificate (a machine in the middle) does not match the pin.
+    other = self_signed_certificate(tmp_path / "other", device_id=DEVICE_ID)
+    async with _pin(other) as client:
+        with pytest.raises(aiohttp.ServerFingerprintMismatch):
+            await client.get(base + "/")
+    # Nothing is served in clear on the TLS port.
+    async with aiohttp.ClientSession() as client:
+        with pytest.raises(aiohttp.ClientError):
+            await client.get(f"http://127.0.0.1:{gateway.port}/_fluxilab/login")
+
+
+def test_self_signed_certificate_is_kept_then_renewed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = self_signed_certificate(tmp_path, device_id=DEVICE_ID)
+    assert first.key.stat().st_mode & 0o777 == 0o600
+    again = self_signed_certificate(tmp_path, device_id=DEVICE_ID)
+    assert again.fingerprint == first.fingerprint
+    # One that ends within the renewal margin is replaced on start.
+    monkeypatch.setattr(certificate_module, "VALIDITY", datetime.timedelta(days=20))
+    short = self_signed_certificate(tmp_path / "short", device_id=DEVICE_ID)
+    monkeypatch.undo()
+    renewed = self_signed_certificate(tmp_path / "short", device_id=DEVICE_ID)
+    assert renewed.fingerprint != short.fingerprint
+    assert self_signed_certificate(tmp_path / "short", device_id=DEVICE_ID) == renewed
+    # A damaged file is replaced, not fatal.
+    renewed.cert.write_text("not a certificate")
+    assert self_signed_certificate(tmp_path, device_id=DEVICE_ID) != renewed
+
+
+def test_operator_certificate_is_checked(tmp_path: Path) -> None:
+    made = self_signed_certificate(tmp_path / "operator", device_id="hood-1.lab")
+    operator = load_certificate(made.cert, made.key)
+    assert operator.fingerprint == made.fingerprint
+    assert not operator.self_signed
+    other = self_signed_certificate(tmp_path / "other", device_id="x")
+    with pytest.raises(RuntimeError, match="unusable"):
+        load_certificate(made.cert, other.key)  # key of another certificate
+    with pytest.raises(RuntimeError, match="unusable"):
+        load_certificate(tmp_path / "missing.pem", made.key)
+
+
+def _agent_config(tmp_path: Path, gateway: GatewayConfig) -> AgentConfig:
+    config = simulated_config(
+        1, data_dir=tmp_path / "agent", host="127.0.0.1", port=1, gateway_port=8443
+    )
+    device = dataclasses.replace(config.device, ui_url="https://hood.lab:8443/")
+    return dataclasses.replace(config, device=device, gateway=gateway)
+
+
+def test_agent_announces_and_logs_the_gateway_fingerprint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    agent = Agent(_agent_config(tmp_path, GatewayConfig(host="::", port=8443)))
+    certificate = agent.gateway_certificate
+    assert certificate is not None
+    assert certificate.cert.parent == tmp_path / "agent" / "sim-hood-1"
+    announce = ANNOUNCE_SCHEMA(agent.announcement())
+    assert announce["gateway_fingerprint"] == certificate.fingerprint
+    assert f"SHA-256 fingerprint {certificate.fingerprint}" in caplog.text
+    names = x509.load_pem_x509_certificate(
+        certificate.cert.read_bytes()
+    ).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert "hood.lab" in names.value.get_values_for_type(x509.DNSName)
+    agent.buffer.close()
+
+    plain = Agent(
+        _agent_config(tmp_path / "plain", GatewayConfig(port=8443, tls=False))
+    )
+    assert plain.gateway_certificate is None
+    assert "gateway_fingerprint" not in plain.announcement()
+    plain.buffer.close()
+
+
+def test_announce_refuses_a_malformed_gateway_fingerprint() -> None:
+    agent_announce = {
+        "v": 1,
+        "id": DEVICE_ID,
+        "name": "Fumehood 1",
+        "kind": "fumehood",
+        "model": "m",
+        "sw_version": "1",
+        "key": KeyPair.generate().public_b64,
+    }
+    good = "AB:" * 31 + "CD"
+    assert ANNOUNCE_SCHEMA({**agent_announce, "gateway_fingerprint": good})
+    for bad in ("ab:" * 31 + "cd", "AB" * 32, "<script>", 42):
+        with pytest.raises(vol.Invalid):
+            ANNOUNCE_SCHEMA({**agent_announce, "gateway_fingerprint": bad})

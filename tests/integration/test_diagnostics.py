@@ -134,6 +134,19 @@ async def test_device_diagnostics(
     _assert_no_secrets(result, device_keys)
 
 
+async def test_diagnostics_show_the_gateway_certificate_fingerprint(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    diagnosed: MockConfigEntry,
+    announce: dict[str, Any],
+) -> None:
+    """Public (any client of the gateway gets the certificate), so not redacted."""
+    fingerprint = ":".join(["A0"] * 32)
+    await bring_online(hass, {**announce, "gateway_fingerprint": fingerprint})
+    result = await get_diagnostics_for_config_entry(hass, hass_client, diagnosed)
+    assert result["device"]["announce"]["gateway_fingerprint"] == fingerprint
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [(None, None), ("", ""), ("3F9A-12C0-77EB", "3F9A-****-****")],

@@ -162,6 +162,21 @@ async def test_panel_registered_and_module_served(
     assert 'customElements.define("fluxilab-panel"' in await response.text()
 
 
+async def test_lab_shows_the_gateway_certificate_fingerprint(
+    engine: AccessEngine, ws_as: ClientFactory, hass_read_only_user: MockUser
+) -> None:
+    """Users compare it with the browser's warning for a self-signed gateway."""
+    fingerprint = ":".join(["3F"] * 32)
+    engine.devices[HOOD].announce = {"gateway_fingerprint": fingerprint}
+    view = (await command(await ws_as(hass_read_only_user), "lab"))["result"]
+    shown = {
+        d["device_id"]: d["gateway_fingerprint"]
+        for area in view["areas"]
+        for d in area["devices"]
+    }
+    assert shown == {HOOD: fingerprint, NEW: None}
+
+
 async def test_lab_shows_only_usable_devices(
     hass: HomeAssistant,
     engine: AccessEngine,

@@ -55,6 +55,8 @@ const STRINGS = {
     open: "Open",
     opening: "Opening…",
     no_ui: "No device UI",
+    gateway_certificate: "Certificate fingerprint (SHA-256)",
+    gateway_certificate_hint: "If your browser warns about this device's certificate, go on only if it shows this fingerprint.",
     hours_left: "{hours} h to maintenance",
     loading: "Loading…",
     member: "Member",
@@ -232,6 +234,8 @@ const STRINGS = {
     open: "Apri",
     opening: "Apertura…",
     no_ui: "Nessuna interfaccia",
+    gateway_certificate: "Impronta del certificato (SHA-256)",
+    gateway_certificate_hint: "Se il browser avverte sul certificato di questo dispositivo, prosegui solo se mostra questa impronta.",
     hours_left: "{hours} h alla manutenzione",
     loading: "Caricamento…",
     member: "Membro",
@@ -442,6 +446,8 @@ const STYLE = `
   .telemetry { display: grid; grid-template-columns: 1fr auto; gap: 2px 12px; font-size: 14px; margin: 8px 0 12px; }
   .telemetry .v { font-variant-numeric: tabular-nums; text-align: right; }
   .actions { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
+  .certificate { margin-top: 8px; font-size: 13px; }
+  .certificate code { display: block; word-break: break-all; font-size: 12px; }
   button.primary, button.secondary, button.danger {
     font: inherit; font-weight: 500; border-radius: 8px; min-height: 40px; padding: 0 16px; cursor: pointer;
     border: 1px solid var(--primary-color); background: var(--primary-color); color: var(--text-primary-color, #fff);
@@ -736,6 +742,10 @@ class FluxiLabPanel extends HTMLElement {
     const button = canOpen
       ? `<button class="primary" data-action="open" data-device="${esc(d.device_id)}" ${this._busy.has(key) ? "disabled" : ""}>${esc(this._busy.has(key) ? this._t("opening") : this._t("open"))}</button>`
       : `<span class="muted">${esc(d.paired ? this._t("no_ui") : this._t("not_paired"))}</span>`;
+    const certificate =
+      d.has_ui && d.gateway_fingerprint
+        ? `<details class="certificate"><summary class="muted">${esc(this._t("gateway_certificate"))}</summary><p class="muted">${esc(this._t("gateway_certificate_hint"))}</p><code>${esc(d.gateway_fingerprint)}</code></details>`
+        : "";
     return `
       <div class="card device" data-device="${esc(d.device_id)}">
         <h3>${esc(d.name)}</h3>
@@ -745,6 +755,7 @@ class FluxiLabPanel extends HTMLElement {
         ${hours}
         ${this._conditionsHtml(d)}
         <div class="actions">${button}${this._interestHtml(d)}</div>
+        ${certificate}
       </div>`;
   }
 

@@ -117,6 +117,7 @@ starts a new stream and counts from the start again; the hub keeps stored sequen
 numbers per stream, and echoes the stream in its acks so that an agent ignores acks
 meant for an earlier stream. Optional: senders without it form one unnamed stream.
 """
+GATEWAY_FINGERPRINT = vol.All(str, vol.Match(r"^[0-9A-F]{2}(?::[0-9A-F]{2}){31}$"))
 TIMESTAMP = vol.All(_finite, vol.Range(min=0))
 
 CHANNEL_SCHEMA = vol.Schema(
@@ -161,6 +162,8 @@ ANNOUNCE_SCHEMA = vol.Schema(
         vol.Optional("hw_version"): vol.Any(None, _text(64)),
         vol.Optional("serial"): vol.Any(None, _text(128)),
         vol.Optional("ui_url"): vol.Any(None, vol.All(str, vol.Length(max=2048))),
+        # SHA-256 of the gateway's TLS certificate, AB:CD:... (docs/AGENT.md).
+        vol.Optional("gateway_fingerprint"): vol.Any(None, GATEWAY_FINGERPRINT),
         vol.Required("key"): _text(64),
         vol.Optional("capabilities", default=dict): vol.Schema(
             {
