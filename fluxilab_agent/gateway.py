@@ -104,6 +104,10 @@ ROLE_RANK: Final[Mapping[str, int]] = {"user": 0, "staff": 1, "admin": 2}
 MAX_CLAIM_LENGTH: Final = 128
 MAX_LOGIN_LENGTH: Final = 128
 MAX_SECRET_LENGTH: Final = 1024
+INITIAL_PIN_MESSAGE: Final = (
+    "This is an initial PIN from an admin: it cannot sign in. Open FluxiLab in "
+    "Home Assistant, replace it in your profile, then sign in with your new PIN."
+)
 MAX_SESSIONS: Final = 1000
 MAX_TRACKED_ADDRESSES: Final = 10_000
 STATUS_REFRESH_MS: Final = 2000
@@ -544,6 +548,9 @@ class Gateway:
             return self._login_page(
                 next_path, error="Unknown member or wrong PIN.", status=401
             )
+        if member.pin_must_change:
+            _LOGGER.warning("Device login by %s refused: initial PIN", member.id)
+            return self._login_page(next_path, error=INITIAL_PIN_MESSAGE, status=403)
         self._failures.pop(remote, None)
         response = self._no_store(
             web.Response(status=303, headers={"Location": next_path})

@@ -802,6 +802,30 @@ async def test_cross_site_login_post_is_refused(
         assert "Set-Cookie" not in response.headers
 
 
+async def test_login_with_an_initial_pin_says_to_replace_it(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    mirror: CredentialMirror,
+) -> None:
+    """Issue 14: the right initial PIN opens no session; the page says what to do."""
+    body = _credentials("m-user", "m-staff", generation=2)
+    body["members"][0]["pin_must_change"] = True
+    mirror.replace(body)
+    gateway = await make_gateway()
+    async with http.post(
+        _base(gateway) + "/_fluxilab/login",
+        data={"login": "m-user", "secret": PINS["m-user"]},
+        allow_redirects=False,
+    ) as response:
+        page = await response.text()
+        assert response.status == 403
+        assert "Set-Cookie" not in response.headers
+    assert "initial PIN" in page
+    assert "replace it in your profile" in page
+    assert (await _login(http, gateway, "m-user", "999999")).status == 401
+    assert (await _login(http, gateway, "m-staff", PINS["m-staff"])).status == 303
+
+
 async def test_failed_logins_are_rate_limited_per_address(
     make_gateway: GatewayFactory,
     http: aiohttp.ClientSession,
