@@ -549,7 +549,7 @@ class Gateway:
                 next_path, error="Unknown member or wrong PIN.", status=401
             )
         if member.pin_must_change:
-            _LOGGER.warning("Device login by %s refused: initial PIN", member.id)
+            _LOGGER.warning("Device login from %s refused: an initial PIN", remote)
             return self._login_page(next_path, error=INITIAL_PIN_MESSAGE, status=403)
         self._failures.pop(remote, None)
         response = self._no_store(
