@@ -400,15 +400,17 @@ class MemberCollection(collection.DictStorageCollection):
         if (wait := failures.wait(now)) > 0:
             raise AccessValidationError("pin_change_locked", seconds=str(int(wait) + 1))
         validate_pin(new_pin)
+        # Counted before the check, so guesses sent in parallel back off too.
+        failures.failed(now)
         if not await self.hass.async_add_executor_job(
             _pin_matches, current_pin, pin["pin_hash"]
         ):
-            failures.failed(now)
             LOGGER.warning(
                 "Wrong current PIN for a PIN change (%d in a row for that member)",
                 failures.count,
             )
             raise AccessValidationError("wrong_pin")
+        self._pin_failures.pop(member_id, None)
         if new_pin == current_pin:
             raise AccessValidationError("pin_unchanged")
         pin_hash = await async_hash_pin(self.hass, new_pin)
@@ -421,7 +423,6 @@ class MemberCollection(collection.DictStorageCollection):
         await self.async_update_item(
             member_id, {**(profile or {}), "credentials": credentials}
         )
-        self._pin_failures.pop(member_id, None)
 
     async def async_update_credential(
         self,

@@ -6,6 +6,7 @@ to be replaced; every change gives the current PIN, and wrong ones back off.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -458,6 +459,34 @@ async def test_wrong_current_pins_back_off(
             hass_read_only_user,
         )
     assert err.value.translation_key == "wrong_pin"
+
+
+async def test_parallel_guesses_back_off_too(
+    hass: HomeAssistant, engine: AccessEngine, hass_read_only_user: MockUser
+) -> None:
+    """Guesses sent at once are counted before they are checked."""
+    member = await ada(engine, hass_read_only_user)
+
+    async def guess(number: int) -> str:
+        try:
+            await call(
+                hass,
+                "update_member",
+                {
+                    "member_id": member["id"],
+                    "current_pin": f"guess-{number}",
+                    "pin": "mallory-pin",
+                },
+                hass_read_only_user,
+            )
+        except ServiceValidationError as err:
+            return str(err.translation_key)
+        return "changed"
+
+    answers = await asyncio.gather(*(guess(n) for n in range(10)))
+    assert answers.count("wrong_pin") == PIN_CHANGE_FREE_FAILURES
+    assert answers.count("pin_change_locked") == 10 - PIN_CHANGE_FREE_FAILURES
+    assert matches(engine, member["id"], OWN)
 
 
 async def test_member_without_pin_asks_for_a_reset(
