@@ -702,6 +702,12 @@ class Agent:
             self._count("failed_logins")
             _LOGGER.warning("Failed local login")
             return AccessDecision(False, "no_credential", offline=True)
+        if member.pin_must_change:
+            self._count("initial_pin_logins")
+            _LOGGER.warning("Local login refused: the PIN is an initial one")
+            return AccessDecision(
+                False, "pin_change_required", offline=True, member_id=member.id
+            )
         async with self._access_lock:
             if self.door:
                 return await self._check(member=member)

@@ -116,6 +116,10 @@ ROLE_RANK: Final[Mapping[str, int]] = {"user": 0, "staff": 1, "admin": 2}
 MAX_CLAIM_LENGTH: Final = 128
 MAX_LOGIN_LENGTH: Final = 128
 MAX_SECRET_LENGTH: Final = 1024
+INITIAL_PIN_MESSAGE: Final = (
+    "This is an initial PIN from an admin: it cannot sign in. Open FluxiLab in "
+    "Home Assistant, replace it in your profile, then sign in with your new PIN."
+)
 MAX_SESSIONS: Final = 1000
 MAX_TRACKED_KEYS: Final = 10_000
 """Addresses and accounts whose failed logins are remembered (least recently used
@@ -767,14 +771,7 @@ class Gateway:
             )
         if member.pin_must_change:
             _LOGGER.info("Device login by %s refused: initial PIN not changed", who)
-            return self._login_page(
-                next_path,
-                error=(
-                    "This PIN is a one-time initial PIN. Set your own PIN in Home "
-                    "Assistant's FluxiLab panel first, then sign in with it."
-                ),
-                status=403,
-            )
+            return self._login_page(next_path, error=INITIAL_PIN_MESSAGE, status=403)
         response = self._no_store(
             web.Response(status=303, headers={"Location": next_path})
         )

@@ -1,7 +1,8 @@
 """The credential mirror: the members allowed on this device, kept for offline use.
 
 The hub sends the device (signed and encrypted) the members who may use it, with
-their card ids and the bcrypt hash of their PIN/password. The agent keeps the last
+their card ids and the bcrypt hash of their PIN/password (flagged while it is an
+initial PIN, which logs nobody in). The agent keeps the last
 verified set on disk so that, when the hub or the broker is unreachable, it can still
 decide card swipes and local logins. The file is written atomically (temporary file,
 fsync, rename, fsync of the folder) with mode 0600: a power cut leaves either the old
@@ -82,8 +83,8 @@ class MirrorMember:
     pin_hash: str | None
     maintenance: bool
     pin_must_change: bool = False
-    """The hub marked the PIN a one-time initial one: the member must set their
-    own in Home Assistant before the gateway accepts it (optional on the wire)."""
+    """The PIN is an initial one (an admin's reset): a login with it only learns
+    that it must be replaced at the hub first (reason ``pin_change_required``)."""
 
 
 class CredentialMirror:
@@ -230,7 +231,9 @@ class CredentialMirror:
     def verify_login(self, login: str, secret: str) -> MirrorMember | None:
         """Check a member id or name (case-insensitive) and PIN/password.
 
-        Blocking (bcrypt): callers in asyncio run it in an executor.
+        Blocking (bcrypt): callers in asyncio run it in an executor. A member whose
+        PIN ``pin_must_change`` is returned too: callers refuse the login with that
+        reason (it is told only to whoever knows the PIN).
         """
         member = self.find(login)
         stored = member.pin_hash if member is not None else None

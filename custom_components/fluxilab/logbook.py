@@ -35,6 +35,7 @@ from .const import (
 REASONS = {
     "unknown_card": "unknown card",
     "credential_inactive": "card or PIN deactivated",
+    "pin_change_required": "initial PIN not replaced yet",
     "unknown_member": "unknown member",
     "no_credential": "no card or login given",
     "inactive": "member not active",

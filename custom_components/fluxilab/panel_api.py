@@ -23,7 +23,6 @@ import functools
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-import bcrypt
 from homeassistant.auth.models import User
 from homeassistant.components import websocket_api
 from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntry
@@ -46,13 +45,14 @@ from .access.credentials import (
     mask_card,
     member_cards,
     member_pin_hash,
+    pin_must_change,
     public_credentials,
 )
 from .access.decisions import authorization_reason
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
 from .access.roles import Role, flags, member_of_user
-from .access.store import CARD, MACHINE_TYPE_FIELDS, NAME, validate_pin
+from .access.store import CARD, MACHINE_TYPE_FIELDS, NAME
 from .access.websocket import public_member
 from .const import (
     ATTR_FLUXILAB_DEVICE,
@@ -466,6 +466,7 @@ async def ws_profile(
         "cards": [mask_card(card) for card in member_cards(member)],
         "credentials": public_credentials(member, mask_card),
         "has_pin": member_pin_hash(member, active_only=False) is not None,
+        "pin_must_change": pin_must_change(member),
     }
     for auth in engine.authorizations.of_member(member["id"]):
         expires = auth.get("expires")
@@ -496,13 +497,6 @@ async def ws_profile(
     connection.send_result(msg["id"], result)
 
 
-def _pin_matches(pin: str, pin_hash: str) -> bool:
-    try:
-        return bcrypt.checkpw(pin.encode(), pin_hash.encode())
-    except ValueError:
-        return False
-
-
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/change_pin",
@@ -514,19 +508,17 @@ def _pin_matches(pin: str, pin_hash: str) -> bool:
 async def ws_change_pin(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Change the caller's own device PIN/password (bcrypt; the current one first)."""
+    """Change the caller's own device PIN/password (``change_pin``).
+
+    The current PIN (an admin's initial one, or the member's) is required; wrong ones
+    are counted and back off (store.py ``async_change_pin``).
+    """
     engine, caller = _caller(hass, connection)
     if (member := caller.member) is None:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_member")
-    validate_pin(msg["new_pin"])
-    if (pin_hash := member_pin_hash(member, active_only=False)) is not None:
-        current = msg.get("current_pin", "")
-        if not await hass.async_add_executor_job(_pin_matches, current, pin_hash):
-            LOGGER.warning("Wrong current PIN from user %s", connection.user.name)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="wrong_pin"
-            )
-    await engine.members.async_update_item(member["id"], {"pin": msg["new_pin"]})
+    await engine.members.async_change_pin(
+        member["id"], msg.get("current_pin", ""), msg["new_pin"]
+    )
     connection.send_result(msg["id"])
 
 

@@ -53,6 +53,7 @@ type Handler = Callable[
 ]
 
 MEMBER = vol.All(cv.string, vol.Length(min=1))
+PIN = vol.All(cv.string, vol.Length(max=1024))
 DEVICE = vol.All(cv.string, vol.Length(min=1))
 
 
@@ -88,12 +89,16 @@ async def _add_member(engine: AccessEngine, call: ServiceCall) -> ServiceRespons
 
 
 async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    """Admins edit profiles; a member edits their own profile and sets their PIN."""
+    """Admins edit profiles; a member edits their own and changes their own PIN.
+
+    A PIN change (``change_pin``) gives the current PIN; an admin only resets PINs.
+    """
     data = dict(call.data)
     member = _member(engine, data.pop(ATTR_MEMBER))
     own = member_of_user(call.context.user_id, list(engine.members.data.values()))
     is_self = own is not None and own["id"] == member["id"]
-    if "pin" in data and not is_self:
+    new_pin, current_pin = data.pop("pin", None), data.pop("current_pin", None)
+    if (new_pin is not None or current_pin is not None) and not is_self:
         # Not even an admin sets another member's PIN after creation.
         raise Unauthorized(context=call.context)
     if not is_self or {"user_id", "supervise"} & data.keys():
@@ -104,8 +109,27 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
         engine.hass, call.context.user_id, list(engine.members.data.values())
     ):
         check_own_target(engine.hass, member, data["notify_service"])
-    await engine.members.async_update_item(member["id"], data)
+    if new_pin is not None:
+        await engine.members.async_change_pin(
+            member["id"], current_pin or "", new_pin, profile=data
+        )
+    elif current_pin is not None:
+        raise AccessValidationError("credential_pin_missing")
+    else:
+        await engine.members.async_update_item(member["id"], data)
     return None
+
+
+async def _reset_pin(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Issue a member a random initial PIN, shown once in the response (``reset_pin``)."""
+    member = _member(engine, call.data[ATTR_MEMBER])
+    pin, credential = await engine.members.async_reset_pin(member["id"])
+    return {
+        "member_id": member["id"],
+        "credential_id": credential["id"],
+        "pin": pin,
+        "must_change": True,
+    }
 
 
 async def _remove_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
@@ -179,7 +203,7 @@ def _is_own(engine: AccessEngine, call: ServiceCall, member: dict[str, Any]) -> 
 
 
 async def _add_credential(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    """Add a card or PIN: admins for anyone, a member their own PIN."""
+    """Add a card (admins); a PIN is refused: it comes from ``reset_pin`` only."""
     member = _member(engine, call.data[ATTR_MEMBER])
     kind = CredentialType(call.data["credential_type"])
     if not (kind is CredentialType.PIN and _is_own(engine, call, member)):
@@ -189,11 +213,7 @@ async def _add_credential(engine: AccessEngine, call: ServiceCall) -> ServiceRes
     if kind is CredentialType.PIN and "card" in call.data:
         raise AccessValidationError("credential_wrong_secret", type=kind.value)
     added = await engine.members.async_add_credential(
-        member["id"],
-        kind,
-        card=call.data.get("card"),
-        pin=call.data.get("pin"),
-        label=call.data.get("label"),
+        member["id"], kind, card=call.data.get("card"), label=call.data.get("label")
     )
     return {"credential_id": added["id"]}
 
@@ -485,12 +505,20 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("name"): NAME,
             vol.Optional("email"): cv.string,
             vol.Optional("user_id"): cv.string,
-            vol.Optional("pin"): cv.string,
+            # change_pin: the member's own new PIN, with the current one
+            vol.Optional("pin"): PIN,
+            vol.Optional("current_pin"): PIN,
             vol.Optional("supervise"): cv.boolean,
             vol.Optional("notify_service"): vol.Any(None, notify_service),
         },
         False,
         SupportsResponse.NONE,
+    ),
+    "reset_pin": (
+        _reset_pin,
+        {vol.Required(ATTR_MEMBER): MEMBER},
+        True,
+        SupportsResponse.ONLY,
     ),
     "remove_member": (
         _remove_member,
@@ -538,7 +566,8 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Required(ATTR_MEMBER): MEMBER,
             vol.Required("credential_type"): vol.In([t.value for t in CredentialType]),
             vol.Optional("card"): CARD,
-            vol.Optional("pin"): vol.All(cv.string, vol.Length(max=1024)),
+            # Accepted only to be refused with a reason (pin_by_reset)
+            vol.Optional("pin"): PIN,
             vol.Optional("label"): LABEL,
         },
         False,

@@ -454,6 +454,32 @@ async def test_access_sessions_online_offline_and_login(
     assert relay.state is False
 
 
+async def test_login_with_an_initial_pin_is_refused(
+    make_agent: Callable[..., Agent], hub: StubHub
+) -> None:
+    """Issue 14: an initial PIN (flagged in the set) logs nobody in, with the reason."""
+    agent = make_agent()
+    await paired(agent, hub)
+    flagged = {
+        **CREDENTIALS,
+        "members": [
+            {**CREDENTIALS["members"][0], "pin_must_change": True},
+            CREDENTIALS["members"][1],
+        ],
+    }
+    hub.send(agent.device_id, Channel.CREDENTIALS, flagged, encrypt=True)
+    await eventually(lambda: agent.mirror.generation == 1, what="credentials")
+    asked = len(hub.requests)
+    refused = await agent.login("ada", "246810")
+    assert (refused.granted, refused.reason) == (False, "pin_change_required")
+    assert refused.member_id == "m-1"
+    assert agent.outputs["interlock"].state is False
+    assert len(hub.requests) == asked  # nothing asked, nothing recorded
+    assert agent.counters["initial_pin_logins"] == 1
+    assert (await agent.login("ada", "wrong!")).reason == "no_credential"
+    assert (await agent.handle_card("CARD-1")).granted  # her card still works
+
+
 async def test_session_times_out_after_grace(
     make_agent: Callable[..., Agent], hub: StubHub
 ) -> None:

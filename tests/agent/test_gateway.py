@@ -819,6 +819,30 @@ async def test_cross_site_login_post_is_refused(
         assert "Set-Cookie" not in response.headers
 
 
+async def test_login_with_an_initial_pin_says_to_replace_it(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    mirror: CredentialMirror,
+) -> None:
+    """Issue 14: the right initial PIN opens no session; the page says what to do."""
+    body = _credentials("m-user", "m-staff", generation=2)
+    body["members"][0]["pin_must_change"] = True
+    mirror.replace(body)
+    gateway = await make_gateway()
+    async with http.post(
+        _base(gateway) + "/_fluxilab/login",
+        data={"login": "m-user", "secret": PINS["m-user"]},
+        allow_redirects=False,
+    ) as response:
+        page = await response.text()
+        assert response.status == 403
+        assert "Set-Cookie" not in response.headers
+    assert "initial PIN" in page
+    assert "replace it in your profile" in page
+    assert (await _login(http, gateway, "m-user", "999999")).status == 401
+    assert (await _login(http, gateway, "m-staff", PINS["m-staff"])).status == 303
+
+
 async def test_failed_logins_are_rate_limited_per_address(
     make_gateway: GatewayFactory,
     http: aiohttp.ClientSession,
@@ -1178,27 +1202,6 @@ def test_unknown_logins_cost_as_much_as_real_ones(
     assert mirror.verify_login("m-staff", "000000") is None
     assert mirror.verify_login("m-user", PINS["m-user"]) is not None
     assert [hashed[:7] for hashed in checked] == [b"$2b$05$"] * 4
-
-
-async def test_initial_pin_must_be_changed_first(
-    make_gateway: GatewayFactory,
-    http: aiohttp.ClientSession,
-    mirror: CredentialMirror,
-) -> None:
-    body = _credentials("m-user", "m-staff", generation=2)
-    body["members"][0]["pin_must_change"] = True
-    mirror.replace(body)
-    gateway = await make_gateway()
-    async with http.post(
-        _base(gateway) + "/_fluxilab/login",
-        data={"login": "m-user", "secret": PINS["m-user"]},
-        allow_redirects=False,
-    ) as response:
-        page = await response.text()
-        assert response.status == 403
-        assert "Set-Cookie" not in response.headers
-    assert "Set your own PIN in Home Assistant&#x27;s FluxiLab panel first" in page
-    assert (await _login(http, gateway, "m-staff", PINS["m-staff"])).status == 303
 
 
 # -- sessions follow revocation and the mirror (issue 14, finding 8) -------------

@@ -95,6 +95,24 @@ def test_verify_login(tmp_path: Path) -> None:
     assert mirror.verify_login("m-1", "246810") is None
 
 
+def test_initial_pin_flag(tmp_path: Path) -> None:
+    """Issue 14: the set flags an initial PIN; the flag survives a restart."""
+    path = tmp_path / "c.json"
+    mirror = CredentialMirror(path)
+    mirror.replace(_body(1, pin_must_change=True))
+    member = mirror.verify_login("m-1", "246810")
+    assert member is not None
+    assert member.pin_must_change is True
+    assert mirror.verify_login("m-1", "246811") is None  # the PIN is still checked
+    reloaded = CredentialMirror(path).by_id("m-1")
+    assert reloaded is not None
+    assert reloaded.pin_must_change is True
+    mirror.replace(_body(2))
+    member = mirror.verify_login("m-1", "246810")
+    assert member is not None
+    assert member.pin_must_change is False
+
+
 def test_clear(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     mirror = CredentialMirror(path)

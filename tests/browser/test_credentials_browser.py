@@ -136,3 +136,85 @@ def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
     )
     assert panel_query(browser, 'button[data-action="credential-remove"]') is None
     save(browser, "credentials-member")
+
+
+def panel_text(browser: Browser, selector: str) -> str:
+    """The text of an element inside the panel ("" while it is not there)."""
+    return str(
+        browser.script(
+            "const el = arguments[0]; return el ? el.textContent : '';",
+            panel_query(browser, selector),
+        )
+        or ""
+    )
+
+
+@pytest.mark.timeout(600)
+def test_issue14_reset_pin_then_the_member_replaces_it(
+    lab: Lab, browser: Browser
+) -> None:
+    """Issue 14 finding 4 in the panel: Reset PIN shows a one-time initial PIN once;
+    the member's profile asks to replace it, with the initial one as the current."""
+    (reply,) = lab.ws(
+        {
+            "type": "fluxilab/member/create",
+            "name": "Bea",
+            "cards": [FIRST],
+            "user_id": lab.member_user_id,
+        }
+    )
+    assert reply["success"], dump(reply)
+    member_id = reply["result"]["id"]
+
+    login(browser, lab, ADMIN, "/fluxilab")
+    click(browser, 'button[data-tab="admin"]')
+    click(browser, f'button[data-action="credentials-edit"][data-member="{member_id}"]')
+    # The add form takes cards only: an admin never types a member's PIN.
+    browser.wait(
+        lambda: panel_query(browser, 'form[data-form="credential-add"]'), 30, "form"
+    )
+    assert panel_query(browser, 'select[name="credential_type"]') is None
+    accept_confirms(browser)
+    click(
+        browser,
+        f'button[data-action="credential-reset-pin"][data-member="{member_id}"]',
+    )
+    browser.wait(
+        lambda: credentials(lab, member_id).get("pin", {}).get("must_change"),
+        30,
+        "the initial PIN",
+    )
+    shown = browser.wait(
+        lambda: panel_text(browser, ".message.success"), 30, "the issued PIN"
+    )
+    initial = next(word for word in shown.replace(":", " ").split() if word.isdigit())
+    assert len(initial) == 8, shown
+    save(browser, "credentials-reset-pin")
+
+    browser.script("localStorage.clear(); sessionStorage.clear();")
+    browser.cmd("DELETE", "/cookie")
+    login(browser, lab, MEMBER, "/fluxilab")
+    click(browser, 'button[data-tab="profile"]')
+    browser.wait(
+        lambda: panel_query(browser, '[data-pin="must-change"]'), 30, "the prompt"
+    )
+    for name, value in (
+        ("current_pin", initial),
+        ("new_pin", "bea-own-pin"),
+        ("repeat_pin", "bea-own-pin"),
+    ):
+        browser.type(
+            panel_query(browser, f'form[data-form="pin"] input[name="{name}"]'), value
+        )
+    click(browser, 'form[data-form="pin"] button[type="submit"]')
+    browser.wait(
+        lambda: credentials(lab, member_id)["pin"]["must_change"] is False,
+        30,
+        "the PIN replaced",
+    )
+    browser.wait(
+        lambda: panel_query(browser, '[data-pin="must-change"]') is None,
+        30,
+        "the prompt gone",
+    )
+    save(browser, "credentials-pin-replaced")

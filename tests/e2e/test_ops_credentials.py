@@ -6,6 +6,10 @@ agent's stored credential mirror holds card B and the PIN but no longer card A. 
 swipe of card A is refused as ``credential_inactive`` (audit and ``fluxilab_access``
 event name the member, card and device), card B is granted and its last use is
 recorded, and a PIN login at the device still works.
+
+Issue 14 finding 4 on the way: the admin's PIN is an initial one; the device refuses
+a login with it (``pin_change_required``) until the member replaced it with the
+current PIN, which reaches the device's mirror as an ordinary PIN.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ DEVICE = "sim-hood-1"
 CARD_A = "04A11CE0A1"
 CARD_B = "04A11CE0B2"
 PIN = "482615"
+INITIAL_PIN = "91827364"
 
 
 def mirror(data_dir: Path) -> dict[str, Any]:
@@ -69,10 +74,18 @@ def test_item1_lost_card_refused_other_card_and_pin_work(lab: Lab) -> None:
     agent.start()
     adopt(admin, {DEVICE})
     wait_running(admin, agent, DEVICE)
+    # The member is linked to the test's (only) Home Assistant user, so that user's
+    # calls are the member's own when replacing the initial PIN below.
+    (me,) = admin.ws({"type": "auth/current_user"})
     member_id = admin.call(
         "fluxilab",
         "add_member",
-        {"name": "Rosalind Franklin", "cards": [CARD_A, CARD_B], "pin": PIN},
+        {
+            "name": "Rosalind Franklin",
+            "cards": [CARD_A, CARD_B],
+            "pin": INITIAL_PIN,
+            "user_id": me["result"]["id"],
+        },
         response=True,
     )["member_id"]
     admin.call(
@@ -88,6 +101,26 @@ def test_item1_lost_card_refused_other_card_and_pin_work(lab: Lab) -> None:
     held = credentials(admin, member_id)
     assert set(held) == {CARD_A, CARD_B, "pin"}
     assert "$2b$" not in json.dumps(held)
+
+    # The admin's initial PIN only serves to be replaced: the device says so.
+    (entry,) = mirror(agent.data_dir)["members"]
+    assert entry["pin_must_change"] is True
+    refused = json.loads(
+        agent.control(
+            "login", "--device", DEVICE, "--login", member_id, "--secret", INITIAL_PIN
+        )
+    )["decision"]
+    assert (refused["granted"], refused["reason"]) == (False, "pin_change_required")
+    admin.call(
+        "fluxilab",
+        "update_member",
+        {"member_id": member_id, "current_pin": INITIAL_PIN, "pin": PIN},
+    )
+    wait_until(
+        lambda: "pin_must_change" not in mirror(agent.data_dir)["members"][0],
+        30,
+        "the member's own PIN in the device's mirror",
+    )
 
     admin.call(
         "fluxilab",

@@ -9,7 +9,7 @@ from custom_components.fluxilab.const import DOMAIN
 
 MEMBERS_STORAGE_KEY: Final = f"{DOMAIN}.members"
 MEMBERS_STORAGE_VERSION: Final = 1
-MEMBERS_STORAGE_MINOR_VERSION: Final = 3
+MEMBERS_STORAGE_MINOR_VERSION: Final = 4
 MACHINE_TYPES_STORAGE_KEY: Final = f"{DOMAIN}.machine_types"
 AUTHORIZATIONS_STORAGE_KEY: Final = f"{DOMAIN}.authorizations"
 COLLECTION_STORAGE_VERSION: Final = 1
@@ -22,6 +22,14 @@ BCRYPT_COST: Final = 12
 PIN_MIN_LENGTH: Final = 6
 PIN_MAX_BYTES: Final = 72
 """bcrypt ignores everything past 72 bytes: longer secrets are refused, not cut."""
+INITIAL_PIN_LENGTH: Final = 8
+"""Digits of the random one-time PIN an admin's reset issues (keypad friendly)."""
+PIN_CHANGE_FREE_FAILURES: Final = 3
+"""Wrong current PINs a member may give before PIN changes back off."""
+PIN_CHANGE_BACKOFF: Final = 30.0
+"""Seconds of the first back-off; each further wrong current PIN doubles it."""
+PIN_CHANGE_MAX_BACKOFF: Final = 3600.0
+"""The longest wait between two checked attempts of a PIN change."""
 
 MAX_SESSIONS: Final = 20_000
 MAX_AUDIT: Final = 5_000
@@ -71,6 +79,8 @@ class Reason(StrEnum):
     UNKNOWN_CARD = "unknown_card"
     CREDENTIAL_INACTIVE = "credential_inactive"
     """The card (or PIN) was deactivated, e.g. reported lost."""
+    PIN_CHANGE_REQUIRED = "pin_change_required"
+    """A device login with an initial PIN: it only serves to replace it."""
     UNKNOWN_MEMBER = "unknown_member"
     NO_CREDENTIAL = "no_credential"
     INACTIVE = "inactive"

@@ -5,11 +5,17 @@ A member's ``credentials`` list holds what identifies them at a device::
     {"id": "<uuid hex>", "type": "card" | "pin", "label": "Blue badge",
      "active": True, "created": "<iso>", "last_used": "<iso>" | None,
      "card": "<uid>"}          # cards
-     "pin_hash": "<bcrypt>"}   # the PIN (at most one)
+     "pin_hash": "<bcrypt>",   # the PIN (at most one)
+     "must_change": bool}      # an initial PIN, issued by an admin
 
 Each credential has its own active flag: a lost card is deactivated (by an admin, or
 by its member) and refused as ``credential_inactive``, while the member's other cards
 and PIN keep working. Card uids are unique across all members, whether active or not.
+
+The PIN belongs to its member. An admin issues an *initial* PIN (when creating the
+member, or with a reset that draws a random one); an initial PIN has ``must_change``
+and works only to replace it: devices refuse it as ``pin_change_required``. Every
+change after that is the member's, and proves the current PIN first.
 
 Everything here is pure (no I/O): the member collection (store.py) applies these
 rules, the engine and the sync read members through them.
@@ -18,6 +24,7 @@ rules, the engine and the sync read members through them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -27,6 +34,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
+from .const import PIN_CHANGE_BACKOFF, PIN_CHANGE_FREE_FAILURES, PIN_CHANGE_MAX_BACKOFF
 from .errors import AccessValidationError
 
 CARD = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
@@ -51,6 +59,7 @@ STORED_CREDENTIAL = vol.Schema(
         vol.Optional("last_used"): vol.Any(None, cv.string),
         vol.Optional("card"): CARD,
         vol.Optional("pin_hash"): cv.string,
+        vol.Optional("must_change"): cv.boolean,
     }
 )
 """A credential as the member collection stores it (internal updates only)."""
@@ -63,8 +72,9 @@ def new_credential(
     now: datetime,
     card: str | None = None,
     pin_hash: str | None = None,
+    must_change: bool = False,
 ) -> dict[str, Any]:
-    """Build a fresh, active credential."""
+    """Build a fresh, active credential (a PIN: initial if ``must_change``)."""
     credential: dict[str, Any] = {
         "id": uuid.uuid4().hex,
         "type": kind.value,
@@ -77,6 +87,7 @@ def new_credential(
         credential["card"] = card
     else:
         credential["pin_hash"] = pin_hash
+        credential["must_change"] = must_change
     return credential
 
 
@@ -124,6 +135,12 @@ def member_pin_hash(
         return None
     pin_hash: str | None = pin.get("pin_hash")
     return pin_hash
+
+
+def pin_must_change(member: Mapping[str, Any]) -> bool:
+    """Return True if the member's PIN is an initial one, not yet replaced."""
+    pin = pin_credential(member)
+    return pin is not None and bool(pin.get("must_change", False))
 
 
 def credential_of(member: Mapping[str, Any], credential_id: str) -> dict[str, Any]:
@@ -207,28 +224,64 @@ def with_cards(
 
 
 def with_pin_hash(
-    credentials: list[dict[str, Any]], pin_hash: str, now: datetime
+    credentials: list[dict[str, Any]],
+    pin_hash: str,
+    now: datetime,
+    *,
+    must_change: bool,
 ) -> list[dict[str, Any]]:
     """Return ``credentials`` with the PIN set to ``pin_hash`` (added if missing).
 
-    A changed PIN keeps its label and active flag: re-setting a PIN an admin
+    ``must_change`` marks an initial PIN (an admin's); the member's own change clears
+    it. A changed PIN keeps its label and active flag: re-setting a PIN an admin
     deactivated does not reactivate it.
     """
     result: list[dict[str, Any]] = []
     found = False
     for credential in credentials:
         if credential["type"] == CredentialType.PIN:
-            result.append({**credential, "pin_hash": pin_hash})
+            result.append(
+                {**credential, "pin_hash": pin_hash, "must_change": must_change}
+            )
             found = True
         else:
             result.append(credential)
     if not found:
         result.append(
             new_credential(
-                CredentialType.PIN, label=DEFAULT_PIN_LABEL, now=now, pin_hash=pin_hash
+                CredentialType.PIN,
+                label=DEFAULT_PIN_LABEL,
+                now=now,
+                pin_hash=pin_hash,
+                must_change=must_change,
             )
         )
     return result
+
+
+@dataclass(slots=True, kw_only=True)
+class PinFailures:
+    """Wrong current PINs given for one member's PIN change, and the back-off.
+
+    The first ``PIN_CHANGE_FREE_FAILURES`` cost nothing; each one after that doubles
+    the wait before the next attempt is even checked (capped). A success clears it.
+    """
+
+    count: int = 0
+    retry_at: float = 0.0
+
+    def wait(self, now: float) -> float:
+        """Seconds until the next attempt is checked (0: now)."""
+        return max(0.0, self.retry_at - now)
+
+    def failed(self, now: float) -> None:
+        """Count a wrong current PIN; back off from the free ones on."""
+        self.count += 1
+        if self.count >= PIN_CHANGE_FREE_FAILURES:
+            excess = self.count - PIN_CHANGE_FREE_FAILURES
+            self.retry_at = now + min(
+                PIN_CHANGE_BACKOFF * 2 ** min(excess, 32), PIN_CHANGE_MAX_BACKOFF
+            )
 
 
 def check_credentials(credentials: list[dict[str, Any]]) -> None:
@@ -257,8 +310,15 @@ def migrate_member(item: dict[str, Any], now: datetime) -> None:
         return
     credentials = with_cards([], list(dict.fromkeys(item.pop("cards", []) or [])), now)
     if pin_hash := item.pop("pin_hash", None):
-        credentials = with_pin_hash(credentials, pin_hash, now)
+        credentials = with_pin_hash(credentials, pin_hash, now, must_change=False)
     if created := item.get("created"):
         for credential in credentials:
             credential["created"] = created
     item["credentials"] = credentials
+
+
+def migrate_pin_flag(item: dict[str, Any]) -> None:
+    """Mark a 1.3 member's PIN as their own (1.4 knows initial PINs)."""
+    for credential in credentials_of(item):
+        if credential["type"] == CredentialType.PIN:
+            credential.setdefault("must_change", False)

@@ -1,9 +1,11 @@
 """Websocket commands for members' credentials (``fluxilab/credentials/*``).
 
 Admins (managers, ``roles.async_is_manager``) list, add, update and remove anyone's
-credentials. A member lists their own (cards masked) and deactivates their own, for
-a lost card; reactivating, renaming, adding and removing stay with the admins. Who
-calls is worked out on every call. PIN hashes are never sent.
+credentials, and reset a member's PIN (``reset_pin``: a random initial PIN, shown once
+in the reply). A member lists their own (cards masked) and deactivates their own, for
+a lost card; reactivating, renaming, adding and removing stay with the admins. No
+command adds or sets a PIN: the member changes it (``fluxilab/panel/change_pin``).
+Who calls is worked out on every call. PIN hashes are never sent.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ async def ws_list(
         vol.Required("member_id"): cv.string,
         vol.Required("credential_type"): vol.In([t.value for t in CredentialType]),
         vol.Exclusive("card", "secret"): CARD,
+        # Accepted only to be refused with a reason (pin_by_reset)
         vol.Exclusive("pin", "secret"): PIN,
         vol.Optional("label"): LABEL,
     }
@@ -97,16 +100,38 @@ async def ws_list(
 async def ws_add(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Give a member another card or their PIN (admins)."""
+    """Give a member another card (admins); a PIN comes from ``reset_pin`` only."""
     engine, member, _manager = await _resolve(hass, connection, msg, own_allowed=False)
     added = await engine.members.async_add_credential(
         member["id"],
         CredentialType(msg["credential_type"]),
         card=msg.get("card"),
-        pin=msg.get("pin"),
         label=msg.get("label"),
     )
     connection.send_result(msg["id"], public_credential(added))
+
+
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/credentials/reset_pin",
+        vol.Required("member_id"): cv.string,
+    }
+)
+@websocket_api.async_response
+async def ws_reset_pin(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Issue a member a random initial PIN (admins); the reply shows it, once."""
+    engine, member, _manager = await _resolve(hass, connection, msg, own_allowed=False)
+    pin, credential = await engine.members.async_reset_pin(member["id"])
+    connection.send_result(
+        msg["id"],
+        {
+            "member_id": member["id"],
+            "pin": pin,
+            "credential": public_credential(credential),
+        },
+    )
 
 
 @websocket_api.websocket_command(
@@ -160,5 +185,5 @@ async def ws_remove(
 @callback
 def async_setup_credentials_websocket(hass: HomeAssistant) -> None:
     """Register the credential commands."""
-    for command in (ws_list, ws_add, ws_update, ws_remove):
+    for command in (ws_list, ws_add, ws_reset_pin, ws_update, ws_remove):
         websocket_api.async_register_command(hass, command)

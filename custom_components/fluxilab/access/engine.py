@@ -317,7 +317,8 @@ class AccessEngine:
         """Find the member behind a card or device login.
 
         A deactivated card (or PIN) still names its member, for the audit, but is
-        refused as ``credential_inactive``; the member's other credentials work.
+        refused as ``credential_inactive``; the member's other credentials work. A
+        login with an initial PIN is refused as ``pin_change_required``.
         """
         if card is not None:
             if (found := find_card(self.members.data.values(), card)) is None:
@@ -332,6 +333,9 @@ class AccessEngine:
                 return None, Reason.UNKNOWN_MEMBER
             if (pin := pin_credential(member)) is not None and not pin["active"]:
                 return member, Reason.CREDENTIAL_INACTIVE
+            if pin is not None and pin.get("must_change", False):
+                # The device's mirror may predate a reset: the hub refuses too.
+                return member, Reason.PIN_CHANGE_REQUIRED
             return member, Reason.GRANTED
         return None, Reason.NO_CREDENTIAL
 

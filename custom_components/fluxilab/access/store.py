@@ -2,12 +2,16 @@
 
 Each collection validates what it stores, so the websocket CRUD commands and the
 services share one set of rules. PINs are hashed here (bcrypt, in the executor) and
-only the hash is ever stored.
+only the hash is ever stored. A PIN changes in two ways only (credentials.py): an
+admin's reset issues a random initial PIN, and the member replaces it, or their own,
+by giving the current one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time as dt_time
+import secrets
 from typing import Any, override
 
 import bcrypt
@@ -17,9 +21,12 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
+from custom_components.fluxilab.const import LOGGER
+
 from .const import (
     BCRYPT_COST,
     COLLECTION_STORAGE_VERSION,
+    INITIAL_PIN_LENGTH,
     MEMBERS_STORAGE_KEY,
     MEMBERS_STORAGE_MINOR_VERSION,
     MEMBERS_STORAGE_VERSION,
@@ -31,6 +38,7 @@ from .credentials import (
     LABEL,
     STORED_CREDENTIAL,
     CredentialType,
+    PinFailures,
     check_credentials,
     credential_of,
     credentials_of,
@@ -38,6 +46,7 @@ from .credentials import (
     find_card,
     member_cards,
     migrate_member,
+    migrate_pin_flag,
     new_credential,
     pin_credential,
     touch,
@@ -89,7 +98,7 @@ MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("notify_service"): vol.Any(None, notify_service),
     vol.Optional("supervise"): cv.boolean,
 }
-"""What an admin may change; a PIN only its member changes (services).
+"""What an admin may change; a PIN only its member changes (``async_change_pin``).
 
 ``cards`` (and ``pin`` on create) are a convenience over ``credentials``: the listed
 cards are what the member holds, cards already held keep their label, active flag and
@@ -187,6 +196,18 @@ async def async_hash_pin(hass: HomeAssistant, pin: str) -> str:
     return await hass.async_add_executor_job(_hash)
 
 
+def _pin_matches(pin: str, pin_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(pin.encode(), pin_hash.encode())
+    except ValueError:
+        return False
+
+
+def initial_pin() -> str:
+    """Draw a random one-time PIN for an admin's reset."""
+    return "".join(secrets.choice("0123456789") for _ in range(INITIAL_PIN_LENGTH))
+
+
 class MemberStore(Store[collection.SerializedStorageCollection]):
     """Members' storage, migrated from older layouts."""
 
@@ -197,7 +218,8 @@ class MemberStore(Store[collection.SerializedStorageCollection]):
         """Bring stored members to the current layout.
 
         1.1 had a single ``card`` per member; 1.2 keeps a list ``cards``; 1.3 holds
-        ``credentials`` (cards and the PIN, each with label, active flag, last use).
+        ``credentials`` (cards and the PIN, each with label, active flag, last use);
+        1.4 marks initial PINs (``must_change``): PINs stored before are the members'.
         """
         data: collection.SerializedStorageCollection = old_data
         if old_major_version == 1 and old_minor_version < 2:
@@ -208,6 +230,9 @@ class MemberStore(Store[collection.SerializedStorageCollection]):
             now = dt_util.utcnow()
             for item in data["items"]:
                 migrate_member(item, now)
+        if old_major_version == 1 and old_minor_version < 4:
+            for item in data["items"]:
+                migrate_pin_flag(item)
         return data
 
 
@@ -223,6 +248,11 @@ def _check(schema: dict[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
 class MemberCollection(collection.DictStorageCollection):
     """Lab members."""
 
+    def __init__(self, store: Store[collection.SerializedStorageCollection]) -> None:
+        """Start with no wrong current PINs counted (they are kept in memory)."""
+        super().__init__(store)
+        self._pin_failures: dict[str, PinFailures] = {}
+
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
         validated = _check(MEMBER_FIELDS, data)
@@ -231,8 +261,9 @@ class MemberCollection(collection.DictStorageCollection):
         self._check_cards(credentials, None)
         self._check_user(validated.get("user_id"), None)
         if (pin := validated.pop("pin", None)) is not None:
+            # Whoever creates a member is an admin: the PIN given is an initial one.
             pin_hash = await async_hash_pin(self.hass, pin)
-            credentials = with_pin_hash(credentials, pin_hash, now)
+            credentials = with_pin_hash(credentials, pin_hash, now, must_change=True)
         validated["credentials"] = credentials
         validated["created"] = validated["updated"] = now.isoformat()
         return validated
@@ -246,11 +277,11 @@ class MemberCollection(collection.DictStorageCollection):
         self, item: dict[str, Any], update_data: dict[str, Any]
     ) -> dict[str, Any]:
         # ``credentials`` comes only from the credential methods below: the services'
-        # and websocket schemas do not accept it.
+        # and websocket schemas do not accept it. No update takes a PIN: it changes
+        # only through ``async_reset_pin`` and ``async_change_pin``.
         validated = _check(
             {
                 **MEMBER_UPDATE_FIELDS,
-                vol.Optional("pin"): str,
                 vol.Optional("credentials"): [STORED_CREDENTIAL],
             },
             update_data,
@@ -262,9 +293,6 @@ class MemberCollection(collection.DictStorageCollection):
         if "user_id" in validated:
             self._check_user(validated["user_id"], item["id"])
         self._check_cards(credentials, item["id"])
-        if (pin := validated.pop("pin", None)) is not None:
-            pin_hash = await async_hash_pin(self.hass, pin)
-            credentials = with_pin_hash(credentials, pin_hash, now)
         return {
             **item,
             **validated,
@@ -309,28 +337,92 @@ class MemberCollection(collection.DictStorageCollection):
         kind: CredentialType,
         *,
         card: str | None = None,
-        pin: str | None = None,
         label: str | None = None,
     ) -> dict[str, Any]:
-        """Give a member a card, or their PIN (one at most); return it (hashed)."""
+        """Give a member a card; return it.
+
+        A PIN is never added: an admin issues an initial one (``async_reset_pin``),
+        so removing a member's PIN and adding one of the admin's choosing is refused.
+        """
         member = self._member(member_id)
+        if kind is CredentialType.PIN:
+            raise AccessValidationError("pin_by_reset")
         credentials = credentials_of(member)
-        now = dt_util.utcnow()
+        if card is None:
+            raise AccessValidationError("credential_card_missing")
         label = label or default_label(kind, credentials)
-        if kind is CredentialType.CARD:
-            if card is None:
-                raise AccessValidationError("credential_card_missing")
-            added = new_credential(kind, label=label, now=now, card=card)
-            self._check_cards([*credentials, added], member_id)
-        else:
-            if pin is None:
-                raise AccessValidationError("credential_pin_missing")
-            if pin_credential(member) is not None:
-                raise AccessValidationError("pin_exists")
-            pin_hash = await async_hash_pin(self.hass, pin)
-            added = new_credential(kind, label=label, now=now, pin_hash=pin_hash)
+        added = new_credential(kind, label=label, now=dt_util.utcnow(), card=card)
+        self._check_cards([*credentials, added], member_id)
         await self.async_update_item(member_id, {"credentials": [*credentials, added]})
         return added
+
+    async def async_reset_pin(self, member_id: str) -> tuple[str, dict[str, Any]]:
+        """Issue a random initial PIN (an admin's reset); return it and the credential.
+
+        The PIN is returned once, for the admin to hand over, and stored only as a
+        hash, marked ``must_change``: devices refuse it until the member replaces it.
+        A PIN an admin deactivated stays deactivated.
+        """
+        self._member(member_id)
+        pin = initial_pin()
+        pin_hash = await async_hash_pin(self.hass, pin)
+        credentials = with_pin_hash(
+            credentials_of(self._member(member_id)),
+            pin_hash,
+            dt_util.utcnow(),
+            must_change=True,
+        )
+        updated = await self.async_update_item(member_id, {"credentials": credentials})
+        self._pin_failures.pop(member_id, None)
+        credential = pin_credential(updated)
+        assert credential is not None  # noqa: S101  # with_pin_hash just set it
+        return pin, credential
+
+    async def async_change_pin(
+        self,
+        member_id: str,
+        current_pin: str,
+        new_pin: str,
+        *,
+        profile: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Replace a member's PIN (initial or not): the member proves the current one.
+
+        Wrong current PINs are counted per member and back off (``PinFailures``);
+        ``profile`` changes are written in the same update, so a refused change
+        writes nothing.
+        """
+        member = self._member(member_id)
+        if (pin := pin_credential(member)) is None:
+            raise AccessValidationError("no_pin")
+        now = dt_util.utcnow().timestamp()
+        failures = self._pin_failures.setdefault(member_id, PinFailures())
+        if (wait := failures.wait(now)) > 0:
+            raise AccessValidationError("pin_change_locked", seconds=str(int(wait) + 1))
+        validate_pin(new_pin)
+        # Counted before the check, so guesses sent in parallel back off too.
+        failures.failed(now)
+        if not await self.hass.async_add_executor_job(
+            _pin_matches, current_pin, pin["pin_hash"]
+        ):
+            LOGGER.warning(
+                "Wrong current PIN for a PIN change (%d in a row for that member)",
+                failures.count,
+            )
+            raise AccessValidationError("wrong_pin")
+        self._pin_failures.pop(member_id, None)
+        if new_pin == current_pin:
+            raise AccessValidationError("pin_unchanged")
+        pin_hash = await async_hash_pin(self.hass, new_pin)
+        credentials = with_pin_hash(
+            credentials_of(self._member(member_id)),
+            pin_hash,
+            dt_util.utcnow(),
+            must_change=False,
+        )
+        await self.async_update_item(
+            member_id, {**(profile or {}), "credentials": credentials}
+        )
 
     async def async_update_credential(
         self,

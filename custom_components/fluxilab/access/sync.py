@@ -2,8 +2,9 @@
 
 The set per device holds only members who may start a session there (active and
 authorized for its machine type or the device, or bypassing by role), with their
-active cards, the hash of their PIN if it is active, level and maintenance flag: a
-deactivated card or PIN is left out, so the device refuses it offline too. Lab-hours windows are not mirrored:
+active cards, the hash of their PIN if it is active (flagged ``pin_must_change`` while
+it is an initial PIN), level and maintenance flag: a deactivated card or PIN is left
+out, so the device refuses it offline too. Lab-hours windows are not mirrored:
 offline, a device only knows who is authorized at all (docs/ACCESS.md). A set is
 published (signed, encrypted, retained) only when it differs from the last one sent
 to that device; every published set carries a higher generation.
@@ -20,7 +21,7 @@ from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.topics import Channel
 
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason
-from .credentials import member_cards, member_pin_hash
+from .credentials import member_cards, member_pin_hash, pin_must_change
 from .decisions import authorization_reason
 from .roles import flags
 
@@ -59,6 +60,9 @@ def credential_members(
         }
         if pin_hash := member_pin_hash(member):
             entry["pin_hash"] = pin_hash
+            if pin_must_change(member):
+                # The device refuses it with a reason instead of logging in with it.
+                entry["pin_must_change"] = True
         allowed.append(entry)
     return allowed
 

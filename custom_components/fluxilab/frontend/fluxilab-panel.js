@@ -88,6 +88,9 @@ const STRINGS = {
     pin_mismatch: "The two new PINs differ.",
     pin_short: "A PIN needs at least 6 characters.",
     pin_changed: "Your PIN was changed.",
+    pin_must_change: "Your PIN is an initial one from an admin: it does not work at the devices until you replace it here with one of your own.",
+    current_initial_pin: "Current (initial) PIN",
+    no_pin_yet: "You have no PIN yet: ask an admin to issue you one (Reset PIN), then replace it here.",
     members: "Members",
     devices: "Devices",
     unknown_cards: "Unknown cards",
@@ -170,7 +173,11 @@ const STRINGS = {
     never_used: "Never used",
     report_lost: "Report lost",
     confirm_lost: "Deactivate {label}? Devices refuse it at once; your other cards and PIN keep working. An admin can reactivate it.",
-    add_credential: "Add",
+    add_credential: "Add card",
+    reset_pin: "Reset PIN",
+    confirm_reset_pin: "Issue {name} a new initial PIN? Their current PIN stops working at once; the new one is shown only now and works at no device until they replace it.",
+    pin_issued: "Initial PIN for {name}: {pin} (shown only now). Give it to them: they replace it in their profile before using it at a device.",
+    must_change: "must be changed",
     close: "Close",
     // Lab operations: notifications, lapsing qualifications, interest queue
     notify_when_free: "Tell me when it's free",
@@ -267,6 +274,9 @@ const STRINGS = {
     pin_mismatch: "I due nuovi PIN non coincidono.",
     pin_short: "Un PIN deve avere almeno 6 caratteri.",
     pin_changed: "Il PIN è stato cambiato.",
+    pin_must_change: "Il tuo PIN è quello iniziale dato da un amministratore: non funziona sui dispositivi finché non lo sostituisci qui con uno tuo.",
+    current_initial_pin: "PIN attuale (iniziale)",
+    no_pin_yet: "Non hai ancora un PIN: chiedine uno a un amministratore (Ripristina PIN), poi sostituiscilo qui.",
     members: "Membri",
     devices: "Dispositivi",
     unknown_cards: "Tessere sconosciute",
@@ -349,7 +359,11 @@ const STRINGS = {
     never_used: "Nessun uso",
     report_lost: "Segnala smarrimento",
     confirm_lost: "Disattivare {label}? I dispositivi la rifiutano subito; le altre tessere e il PIN continuano a funzionare. Un amministratore può riattivarla.",
-    add_credential: "Aggiungi",
+    add_credential: "Aggiungi tessera",
+    reset_pin: "Ripristina PIN",
+    confirm_reset_pin: "Dare a {name} un nuovo PIN iniziale? Il PIN attuale smette subito di funzionare; quello nuovo è mostrato solo ora e non funziona su nessun dispositivo finché non viene sostituito.",
+    pin_issued: "PIN iniziale di {name}: {pin} (mostrato solo ora). Consegnalo: va sostituito nel profilo prima di usarlo su un dispositivo.",
+    must_change: "da cambiare",
     close: "Chiudi",
     // Lab operations: notifications, lapsing qualifications, interest queue
     notify_when_free: "Avvisami quando è libero",
@@ -800,7 +814,10 @@ class FluxiLabPanel extends HTMLElement {
           )
           .join("")}</table></div>`
       : `<p class="muted">${esc(this._t("none"))}</p>`;
-    return `
+    const mustChange = m.pin_must_change
+      ? `<div class="message error" data-pin="must-change">${esc(this._t("pin_must_change"))}</div>`
+      : "";
+    return `${mustChange}
       <div class="card">
         <h3>${esc(m.name)}</h3>
         <dl>
@@ -813,10 +830,20 @@ class FluxiLabPanel extends HTMLElement {
       <h2>${esc(this._t("authorizations"))}</h2>${auths}${this._ownLapsesHtml()}
       ${this._ownNotifyHtml()}
       <h2>${esc(this._t("sessions"))}</h2>${sessions}
+      ${this._pinFormHtml(m)}`;
+  }
+
+  // The member's own PIN: an initial one (an admin's) only serves to be replaced, and
+  // every change gives the current PIN.
+  _pinFormHtml(m) {
+    if (!m.has_pin) {
+      return `<h2>${esc(this._t("change_pin"))}</h2><p class="muted" data-pin="none">${esc(this._t("no_pin_yet"))}</p>`;
+    }
+    return `
       <h2>${esc(this._t("change_pin"))}</h2>
       <form data-form="pin" class="card" autocomplete="off">
         <span class="muted">${esc(this._t("pin_hint"))}</span>
-        ${m.has_pin ? `<label>${esc(this._t("current_pin"))}<input type="password" name="current_pin" autocomplete="current-password" required></label>` : ""}
+        <label>${esc(this._t(m.pin_must_change ? "current_initial_pin" : "current_pin"))}<input type="password" name="current_pin" autocomplete="current-password" required></label>
         <label>${esc(this._t("new_pin"))}<input type="password" name="new_pin" autocomplete="new-password" minlength="6" required></label>
         <label>${esc(this._t("repeat_pin"))}<input type="password" name="repeat_pin" autocomplete="new-password" minlength="6" required></label>
         <div class="actions"><button class="primary" type="submit" ${this._busy.has("pin") ? "disabled" : ""}>${esc(this._t("save"))}</button></div>
@@ -905,7 +932,8 @@ class FluxiLabPanel extends HTMLElement {
     const used = c.last_used ? this._when(c.last_used) : this._t("never_used");
     const key = `credential:${c.id}`;
     const busy = this._busy.has(key) ? "disabled" : "";
-    const state = `<span class="chip ${c.active ? "" : "bad"}">${esc(c.active ? this._t("active") : this._t("inactive"))}</span>`;
+    const mustChange = c.must_change ? ` <span class="chip warn">${esc(this._t("must_change"))}</span>` : "";
+    const state = `<span class="chip ${c.active ? "" : "bad"}">${esc(c.active ? this._t("active") : this._t("inactive"))}</span>${mustChange}`;
     const actions = admin
       ? `<button class="secondary" data-action="credential-toggle" data-member="${esc(memberId)}" data-credential="${esc(c.id)}" data-active="${!c.active}" ${busy}>${esc(c.active ? this._t("deactivate") : this._t("activate"))}</button>
          <button class="danger" data-action="credential-remove" data-member="${esc(memberId)}" data-credential="${esc(c.id)}" data-label="${esc(c.label)}" ${busy}>${esc(this._t("delete"))}</button>`
@@ -930,19 +958,17 @@ class FluxiLabPanel extends HTMLElement {
   _credentialsEditorHtml(a) {
     const m = a.members.find((x) => x.id === this._editCredentials);
     if (!m) return "";
-    const types = [
-      ["card", this._t("type_card")],
-      ["pin", this._t("type_pin")],
-    ];
+    // An admin never types a member's PIN: Reset PIN issues a random initial one.
+    const resetKey = `reset-pin:${m.id}`;
     return `
       <h2>${esc(this._t("credentials_of", { name: m.name }))}</h2>
       ${this._credentialsTableHtml(m.credentials || [], { admin: true, memberId: m.id })}
       <form data-form="credential-add" data-member="${esc(m.id)}" class="card" autocomplete="off">
-        <label>${esc(this._t("credential_type"))}<select name="credential_type">${this._options(types, "card")}</select></label>
-        <label>${esc(this._t("card"))} / ${esc(this._t("type_pin"))}<input name="secret" type="password" maxlength="64" required autocomplete="off"></label>
+        <label>${esc(this._t("card"))}<input name="secret" type="password" maxlength="64" required autocomplete="off"></label>
         <label>${esc(this._t("credential_label"))}<input name="label" maxlength="64"></label>
         <div class="actions">
           <button class="primary" type="submit" ${this._busy.has("credential-add") ? "disabled" : ""}>${esc(this._t("add_credential"))}</button>
+          <button class="secondary" type="button" data-action="credential-reset-pin" data-member="${esc(m.id)}" data-name="${esc(m.name)}" ${this._busy.has(resetKey) ? "disabled" : ""}>${esc(this._t("reset_pin"))}</button>
           <button class="secondary" type="button" data-action="credentials-close">${esc(this._t("close"))}</button>
         </div>
       </form>`;
@@ -993,6 +1019,11 @@ class FluxiLabPanel extends HTMLElement {
           { admin: true },
         );
       }
+    } else if (action === "credential-reset-pin") {
+      // eslint-disable-next-line no-alert
+      if (window.confirm(this._t("confirm_reset_pin", { name: target.dataset.name }))) {
+        this._credentialResetPin(member, target.dataset.name);
+      }
     } else if (action === "credential-lost") {
       // eslint-disable-next-line no-alert
       if (window.confirm(this._t("confirm_lost", { label: target.dataset.label }))) {
@@ -1007,11 +1038,32 @@ class FluxiLabPanel extends HTMLElement {
   }
 
   async _credentialAdd(form, data) {
-    const type = data.get("credential_type");
-    const payload = { member_id: form.dataset.member, credential_type: type };
-    payload[type === "pin" ? "pin" : "card"] = data.get("secret");
+    const payload = { member_id: form.dataset.member, credential_type: "card", card: data.get("secret") };
     if (data.get("label")) payload.label = data.get("label");
     await this._credentialCommand("credential-add", "add", payload, { admin: true });
+  }
+
+  // The reply holds the initial PIN: shown once, in the message, never stored here.
+  async _credentialResetPin(memberId, name) {
+    const key = `reset-pin:${memberId}`;
+    this._busy.add(key);
+    this._renderContent();
+    let issued = null;
+    try {
+      issued = await this._hass.connection.sendMessagePromise({
+        type: "fluxilab/credentials/reset_pin",
+        member_id: memberId,
+      });
+    } catch (err) {
+      this._fail(err);
+    } finally {
+      this._busy.delete(key);
+      await this._loadAdmin();
+    }
+    if (issued) {
+      this._message = { kind: "success", text: this._t("pin_issued", { name, pin: issued.pin }) };
+      this._renderContent();
+    }
   }
 
   _targetName(a, auth) {

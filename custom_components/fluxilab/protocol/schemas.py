@@ -307,6 +307,9 @@ CREDENTIAL_MEMBER_SCHEMA = vol.Schema(
         vol.Required("level"): _text(32),
         vol.Optional("cards", default=list): [_text(64)],
         vol.Optional("pin_hash"): vol.Any(None, vol.All(str, vol.Length(max=128))),
+        # An initial PIN (an admin's reset): it serves only to be replaced at the hub,
+        # so the device refuses a login with it as ``pin_change_required``.
+        vol.Optional("pin_must_change"): bool,
         vol.Optional("maintenance", default=False): bool,
     },
     extra=vol.ALLOW_EXTRA,

@@ -37,13 +37,15 @@ from .conftest import MACHINE_TYPE, credential_sets
 LOST = "04AAAA0001"
 SPARE = "04BBBB0002"
 PIN = "246810"
+INITIAL_PIN = "13572468"
 
 
 async def ada(engine: AccessEngine, **extra: Any) -> dict[str, Any]:
-    """Ada with two cards and a PIN, authorized for the fumehood."""
+    """Ada with two cards and her own PIN (the initial one replaced), authorized."""
     member = await engine.members.async_create_item(
-        {"name": "Ada", "cards": [LOST, SPARE], "pin": PIN, **extra}
+        {"name": "Ada", "cards": [LOST, SPARE], "pin": INITIAL_PIN, **extra}
     )
+    await engine.members.async_change_pin(member["id"], INITIAL_PIN, PIN)
     await engine.authorizations.async_create_item(
         {"member_id": member["id"], "machine_type_id": MACHINE_TYPE}
     )
@@ -112,6 +114,9 @@ async def test_migration_from_cards_and_pin_hash(
     assert all(c["created"] == "2026-01-01T00:00:00+00:00" for c in cards)
     assert all(c["last_used"] is None for c in member["credentials"])
     assert member_pin_hash(member) is not None
+    assert (
+        pin_credential(member)["must_change"] is False
+    )  # a stored PIN is the member's
     assert member_pin_hash(member, active_only=False) is not None
     assert engine.members.data["bob"]["credentials"] == []
     assert engine.members.by_card("C2") is member
@@ -123,7 +128,7 @@ async def test_migration_from_cards_and_pin_hash(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
     await hass.async_block_till_done()
     stored = hass_storage[MEMBERS_STORAGE_KEY]
-    assert stored["minor_version"] == 3
+    assert stored["minor_version"] == 4
     (saved,) = [i for i in stored["data"]["items"] if i["id"] == "ada"]
     assert "cards" not in saved
     assert saved["credentials"][0]["label"] == "Blue badge"
@@ -293,7 +298,7 @@ async def test_services_add_update_remove_list(
     hass_admin_user: MockUser,
     hass_read_only_user: MockUser,
 ) -> None:
-    """Admins manage credentials; members list theirs and add their own PIN."""
+    """Admins manage credentials; members list theirs; nobody adds a PIN (a reset)."""
     own = await engine.members.async_create_item(
         {"name": "Ada", "cards": [LOST], "user_id": hass_read_only_user.id}
     )
@@ -310,13 +315,17 @@ async def test_services_add_update_remove_list(
         hass_admin_user,
         response=True,
     )
-    # A member adds their own PIN, not a card, and nothing for others.
-    await call(
-        hass,
-        "add_credential",
-        {"member_id": own["id"], "credential_type": "pin", "pin": PIN},
-        hass_read_only_user,
-    )
+    # A member adds no PIN of their own (issue 14: the admin's reset issues it), no
+    # card, and nothing for others.
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "add_credential",
+            {"member_id": own["id"], "credential_type": "pin", "pin": PIN},
+            hass_read_only_user,
+        )
+    assert err.value.translation_key == "pin_by_reset"
+    await call(hass, "reset_pin", {"member_id": own["id"]}, response=True)
     for data in (
         {"member_id": own["id"], "credential_type": "card", "card": "FFFF"},
         {"member_id": other["id"], "credential_type": "pin", "pin": PIN},
@@ -386,8 +395,13 @@ async def test_services_add_update_remove_list(
     [
         ("add_credential", {"credential_type": "card", "card": "B0B"}, "card_in_use"),
         ("add_credential", {"credential_type": "card", "card": LOST}, "card_duplicate"),
-        ("add_credential", {"credential_type": "pin", "pin": "13579111"}, "pin_exists"),
-        ("add_credential", {"credential_type": "pin", "pin": "12"}, "pin_exists"),
+        # Issue 14: not even an admin adds a PIN (it comes from a reset)
+        (
+            "add_credential",
+            {"credential_type": "pin", "pin": "13579111"},
+            "pin_by_reset",
+        ),
+        ("add_credential", {"credential_type": "pin", "pin": "12"}, "pin_by_reset"),
         ("add_credential", {"credential_type": "card"}, "credential_card_missing"),
         (
             "add_credential",
@@ -420,18 +434,22 @@ async def test_bad_data_is_a_translated_error(
 
 
 async def test_pin_rules_on_a_new_pin(
-    hass: HomeAssistant, engine: AccessEngine
+    hass: HomeAssistant, engine: AccessEngine, hass_read_only_user: MockUser
 ) -> None:
-    """A PIN added as a credential follows the PIN rules."""
-    member = await engine.members.async_create_item({"name": "Cy"})
+    """A member's new PIN follows the PIN rules (issue 14: PINs are not added)."""
+    member = await engine.members.async_create_item(
+        {"name": "Cy", "pin": INITIAL_PIN, "user_id": hass_read_only_user.id}
+    )
+    before = [dict(c) for c in engine.members.data[member["id"]]["credentials"]]
     with pytest.raises(ServiceValidationError) as err:
         await call(
             hass,
-            "add_credential",
-            {"member_id": member["id"], "credential_type": "pin", "pin": "12"},
+            "update_member",
+            {"member_id": member["id"], "current_pin": INITIAL_PIN, "pin": "12"},
+            hass_read_only_user,
         )
     assert err.value.translation_key == "pin_too_short"
-    assert engine.members.data[member["id"]]["credentials"] == []
+    assert engine.members.data[member["id"]]["credentials"] == before
 
 
 async def test_cards_input_keeps_existing_credentials(
@@ -502,7 +520,7 @@ async def test_websocket_commands(
         }
     )
     reply = await client.receive_json()
-    assert reply["error"]["translation_key"] == "pin_exists"
+    assert reply["error"]["translation_key"] == "pin_by_reset"  # issue 14
     await client.send_json_auto_id(
         {
             "type": f"{DOMAIN}/credentials/update",
@@ -608,7 +626,7 @@ async def test_member_subscription_never_sends_hashes(
     assert initial[0]["item"]["has_pin"] is True
     assert "$2b$" not in str(initial)
     member_id = initial[0]["item"]["id"]
-    await engine.members.async_update_item(member_id, {"pin": "2468135"})
+    await engine.members.async_reset_pin(member_id)
     changed = (await client.receive_json())["event"]
     assert changed[0]["change_type"] == "updated"
     assert changed[0]["item"]["has_pin"] is True

@@ -119,7 +119,7 @@ async def test_pin_only_by_its_member(
     hass_read_only_user: MockUser,
 ) -> None:
     own = await engine.members.async_create_item(
-        {"name": "Ada", "user_id": hass_read_only_user.id}
+        {"name": "Ada", "user_id": hass_read_only_user.id, "pin": "initial-1"}
     )
     with pytest.raises(Unauthorized):
         await call(
@@ -128,10 +128,16 @@ async def test_pin_only_by_its_member(
             {"member_id": own["id"], "pin": "654321"},
             hass_admin_user,
         )
+    # Issue 14: the member's own change gives the current (here the initial) PIN.
     await call(
         hass,
         "update_member",
-        {"member_id": own["id"], "pin": "654321", "name": "Ada L."},
+        {
+            "member_id": own["id"],
+            "current_pin": "initial-1",
+            "pin": "654321",
+            "name": "Ada L.",
+        },
         hass_read_only_user,
     )
     assert member_pin_hash(engine.members.data[own["id"]])
