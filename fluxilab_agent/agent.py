@@ -494,9 +494,27 @@ class Agent:
 
     def _handle_credentials(self, body: dict[str, Any]) -> None:
         try:
-            self.mirror.replace(body)
+            installed = self.mirror.replace(body)
         except OSError as err:
             _LOGGER.error("Could not store the credential mirror: %s", err)
+            return
+        if not installed:
+            # Verified (genuine, fresh) but not newer than ours: the hub's counter
+            # went back (restored backup). Say so, or the hub never learns that
+            # every set it sends is ignored.
+            self._count("credentials_behind")
+            self._publish(
+                Channel.COMMAND_RESULT,
+                COMMAND_RESULT_SCHEMA(
+                    {
+                        "id": f"credentials-{body['generation']}",
+                        "ok": False,
+                        "error": f"credential generation {body['generation']} is "
+                        f"not newer than the held {self.mirror.generation}",
+                        "generation": self.mirror.generation,
+                    }
+                ),
+            )
 
     def _handle_connected(self) -> None:
         self._count("connects")

@@ -333,20 +333,21 @@ class CredentialMirror:
             self._by_id = {member.id: member for member in members}
             self._by_name = {member.name.casefold(): member for member in members}
 
-    def replace(self, body: dict[str, Any]) -> None:
+    def replace(self, body: dict[str, Any]) -> bool:
         """Install a verified, decrypted set and persist it atomically.
 
         A set whose generation is not newer than the current one is ignored (a
-        replayed or reordered older set must never resurrect a removed member).
+        replayed or reordered older set must never resurrect a removed member);
+        returns False then.
         """
         body = CREDENTIALS_SCHEMA(body)
         if int(body["generation"]) <= self.generation:
-            _LOGGER.debug(
+            _LOGGER.warning(
                 "Ignoring credential generation %s (have %s)",
                 body["generation"],
                 self.generation,
             )
-            return
+            return False
         received = time.time()
         self._write(body | {"received": received})
         self._install(body, received)
@@ -355,6 +356,7 @@ class CredentialMirror:
             self.generation,
             len(self._members),
         )
+        return True
 
     def clear(self) -> None:
         """Forget every credential (device revoked or re-paired)."""

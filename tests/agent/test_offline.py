@@ -6,7 +6,7 @@ expiry, lab hours, maintenance block, supervisor rule or safety limit, for ever.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 import json
@@ -28,7 +28,9 @@ from fluxilab_agent.mirror import (
 )
 from fluxilab_agent.state import MIRROR_FILE
 from fluxilab_protocol.schemas import CREDENTIALS_SCHEMA, OfflinePolicy
-from tests.agent.conftest import agent_config
+from fluxilab_protocol.topics import Channel
+from tests.agent.conftest import agent_config, eventually, paired
+from tests.agent.stub_hub import StubHub
 
 DAY = 86400.0
 NOW = datetime(2026, 12, 2, 10, 30, tzinfo=UTC).timestamp()
@@ -311,3 +313,33 @@ async def test_stale_is_from_the_last_contact(tmp_path: Path) -> None:
         assert agent.mirror.rules.max_age == DAY
     finally:
         await agent.stop()
+
+
+async def test_a_set_behind_the_mirror_is_reported(
+    make_agent: Callable[..., Agent], hub: StubHub
+) -> None:
+    """A hub whose counter went back learns it: the device answers with its own.
+
+    Before, the device dropped such a set with a debug line, and a hub restored
+    from a backup never knew that every set it sent was ignored.
+    """
+    agent = make_agent()
+    await paired(agent, hub)
+    hub.send(
+        agent.device_id, Channel.CREDENTIALS, _set() | {"generation": 7}, encrypt=True
+    )
+    await eventually(lambda: agent.mirror.generation == 7, what="the first set")
+    assert not hub.results  # an installed set needs no answer
+    hub.send(
+        agent.device_id, Channel.CREDENTIALS, _set() | {"generation": 3}, encrypt=True
+    )
+    await eventually(lambda: bool(hub.results), what="the device's answer")
+    assert hub.results == [
+        {
+            "id": "credentials-3",
+            "ok": False,
+            "error": "credential generation 3 is not newer than the held 7",
+            "generation": 7,
+        }
+    ]
+    assert agent.mirror.generation == 7

@@ -36,8 +36,6 @@ async def test_buttons_send_commands(
     command: str,
 ) -> None:
     await bring_online(hass, announce)
-    # Coming online, the hub asks the device's credential generation (sync).
-    mqtt_mock.async_publish.reset_mock()
     await hass.services.async_call(
         BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: entity_id}, blocking=True
     )

@@ -24,7 +24,6 @@ from custom_components.fluxilab.const import DOMAIN, LOGGER
 from custom_components.fluxilab.protocol.schemas import (
     ACCESS_REPLY_SCHEMA,
     AccessAction,
-    CommandName,
 )
 
 from . import gdpr, maintenance, sessions
@@ -261,9 +260,6 @@ class AccessEngine:
         self.sync.forget(device.device_id)
         try:
             await self.sync.async_sync(device)
-            if device.keys is not None:
-                # Its answer tells which credential generation it holds (sync.py).
-                await device.async_send_command(CommandName.SYNC)
         except Exception:
             LOGGER.exception("Credential set for %s not sent", device.device_id)
         self.publish_usage(device)

@@ -15,8 +15,8 @@ A set is published (signed, encrypted, not retained: a device that connects gets
 the current set then) only when it differs from the last one sent to that device;
 every published set carries a higher generation. The generation counter is saved
 at once when it changes, in a small store of its own. A device reports the
-generation it holds in its command results: a device ahead of the hub means the
-hub's counter went back (Home Assistant restored from a backup), which a device
+generation it holds in its command results, and answers a set that is not newer
+than its own with one: a device ahead of the hub means the hub's counter went back (Home Assistant restored from a backup), which a device
 would otherwise answer by ignoring every newer set in silence; the hub then jumps
 its counter past the device's, raises a repair issue and resends every set.
 """

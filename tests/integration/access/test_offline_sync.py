@@ -173,9 +173,14 @@ async def test_machine_types_migrate_to_an_explicit_policy(
 def _report_generation(
     hass: HomeAssistant, device_keys: KeyPair, hub_public: str, generation: int
 ) -> None:
-    """The device answers a command, reporting the generation its mirror holds."""
+    """The device refuses a set that is not newer than the one it holds (agent.py)."""
     topic = f"fluxilab/{DEVICE_ID}/command/result"
-    body = {"id": "c1", "ok": True, "generation": generation}
+    body = {
+        "id": "credentials-3",
+        "ok": False,
+        "error": f"credential generation 3 is not newer than the held {generation}",
+        "generation": generation,
+    }
     envelope = seal(device_keys.derive(hub_public), topic, body)
     async_fire_mqtt_message(hass, topic, json.dumps(envelope))
 
@@ -227,23 +232,6 @@ async def test_generation_rollback_is_detected_repaired_and_resynced(
     assert hass_storage[GENERATION_STORAGE_KEY]["data"] == {
         "generation": resent["generation"]
     }
-
-
-async def test_reconnect_asks_the_device_which_generation_it_holds(
-    hass: HomeAssistant,
-    engine: AccessEngine,
-    device: FluxiLabDevice,
-    mqtt_mock: MqttMockHAClient,
-) -> None:
-    """On reconnect the hub sends the set and a sync command (answer: generation)."""
-    async_fire_mqtt_message(hass, f"fluxilab/{DEVICE_ID}/status", "offline")
-    await hass.async_block_till_done()
-    mqtt_mock.async_publish.reset_mock()
-    async_fire_mqtt_message(hass, f"fluxilab/{DEVICE_ID}/status", "online")
-    await hass.async_block_till_done()
-    topics = [call.args[0] for call in mqtt_mock.async_publish.call_args_list]
-    assert CREDENTIALS_TOPIC in topics
-    assert f"fluxilab/{DEVICE_ID}/command" in topics
 
 
 async def test_credential_sets_are_never_retained(
