@@ -1261,6 +1261,7 @@ class Agent:
             "session_duration": session.duration() if session else None,
             "buffered": len(self.buffer),
             "credentials": len(self.mirror.members),
+            "credential_generation": self.mirror.generation,
             "mode": self.config.access.mode.value,
             "unlocked": (
                 self.outputs[self.interlock].state
