@@ -86,7 +86,7 @@ from .hardware import (
     build_reader,
 )
 from .link import MqttLink, TlsSettings
-from .mirror import CredentialMirror, MirrorMember
+from .mirror import CredentialMirror, MirrorMember, OfflineContext, offline_decision
 from .sources import DeviceSimulator, SourceError, build_source, coerce
 from .state import BUFFER_FILE, MIRROR_FILE, AgentState, load_device_key
 
@@ -180,6 +180,10 @@ class Agent:
         if self.hub_key is not None:
             self._set_hub_key(self.hub_key)
         self.guard = ReplayGuard()
+        self.last_hub_contact: float | None = self.mirror.received
+        """Unix time of the last verified message from the hub (offline mirror age)."""
+        self._supervisor_swipes: dict[str, float] = {}
+        """Unix time of each mirrored supervisor's last swipe at this device."""
         self.counters: dict[str, int] = {}
         self.values: dict[str, int | float | bool] = {}
         self.session: Session | None = None
@@ -405,6 +409,11 @@ class Agent:
                 break
         else:
             return
+        if not payload and channel is Channel.CREDENTIALS:
+            # The hub clearing a set an older hub retained: refused, not logged.
+            self._count("rejected")
+            self._count("rejected_credentials_empty")
+            return
         self._count(f"received_{channel.value.replace('/', '_')}")
         if self.keys is None:
             self._reject(channel.value, "unpaired", "no hub key pinned yet")
@@ -425,6 +434,7 @@ class Agent:
         except ProtocolSecurityError as err:
             self._reject(channel.value, err.reason)
             return
+        self.last_hub_contact = time.time()
         handlers: dict[Channel, tuple[vol.Schema, Callable[[dict[str, Any]], None]]] = {
             Channel.ACK: (ACK_SCHEMA, self._handle_ack),
             Channel.ACCESS_REPLY: (ACCESS_REPLY_SCHEMA, self._handle_reply),
@@ -502,9 +512,27 @@ class Agent:
 
     def _handle_credentials(self, body: dict[str, Any]) -> None:
         try:
-            self.mirror.replace(body)
+            installed = self.mirror.replace(body)
         except OSError as err:
             _LOGGER.error("Could not store the credential mirror: %s", err)
+            return
+        if not installed:
+            # Verified (genuine, fresh) but not newer than ours: the hub's counter
+            # went back (restored backup). Say so, or the hub never learns that
+            # every set it sends is ignored.
+            self._count("credentials_behind")
+            self._publish(
+                Channel.COMMAND_RESULT,
+                COMMAND_RESULT_SCHEMA(
+                    {
+                        "id": f"credentials-{body['generation']}",
+                        "ok": False,
+                        "error": f"credential generation {body['generation']} is "
+                        f"not newer than the held {self.mirror.generation}",
+                        "generation": self.mirror.generation,
+                    }
+                ),
+            )
 
     def _handle_connected(self) -> None:
         self._count("connects")
@@ -686,6 +714,7 @@ class Agent:
 
     async def handle_card(self, card: str) -> AccessDecision:
         """Start a session, or end the one running; at a door, check the card."""
+        self._note_supervisor(self.mirror.by_card(card))
         async with self._access_lock:
             if self.door:
                 return await self._check(card=card)
@@ -708,12 +737,61 @@ class Agent:
             return AccessDecision(
                 False, "pin_change_required", offline=True, member_id=member.id
             )
+        self._note_supervisor(member)
         async with self._access_lock:
             if self.door:
                 return await self._check(member=member)
             if self.session is not None:
                 return await self._end_session("login")
             return await self._start_session(member=member)
+
+    def _note_supervisor(self, member: MirrorMember | None) -> None:
+        """Remember a supervisor's swipe here: offline, it supervises others."""
+        if member is not None and member.supervisor:
+            self._supervisor_swipes[member.id] = time.time()
+
+    def _offline_reason(self, member: MirrorMember | None) -> str:
+        """Decide from the mirror (offline_decision), logging why it refuses."""
+        now = time.time()
+        contacts = [t for t in (self.last_hub_contact, self.mirror.received) if t]
+        reason = offline_decision(
+            member,
+            self.mirror.rules,
+            OfflineContext(
+                now=now,
+                last_contact=max(contacts) if contacts else None,
+                values=dict(self.values),
+                supervisor_swipes=dict(self._supervisor_swipes),
+            ),
+        )
+        if reason == "mirror_stale":
+            rules = self.mirror.rules
+            self._count("offline_stale")
+            self._log_once(
+                "offline:stale",
+                "Offline grants refused: no contact with the hub for %s (the "
+                "credential mirror may be used for %.1f h at most)",
+                f"{(now - max(contacts)) / 3600:.1f} h" if contacts else "ever",
+                (rules.max_age if rules is not None else 0) / 3600,
+            )
+        elif reason == "offline_denied":
+            self._count("offline_denied")
+            self._log_once(
+                "offline:denied",
+                "Offline grants refused: %s",
+                "the machine type's offline policy is deny"
+                if self.mirror.rules is not None
+                else "the hub sent no offline policy",
+            )
+        return reason
+
+    def _log_once(self, mark: str, message: str, *args: Any) -> None:
+        """Log a warning at most once per LOG_INTERVAL for the same ``mark``."""
+        now = time.monotonic()
+        if now - self._last_log.get(mark, -LOG_INTERVAL) < LOG_INTERVAL:
+            return
+        self._last_log[mark] = now
+        _LOGGER.warning(message, *args)
 
     async def _start_session(
         self, *, card: str | None = None, member: MirrorMember | None = None
@@ -758,13 +836,14 @@ class Agent:
                 )
             return self._decided(decision)
         known = member or (self.mirror.by_card(card) if card is not None else None)
+        reason = self._offline_reason(known)
         decision = AccessDecision(
-            known is not None,
-            "granted" if known is not None else "unknown_card",
+            reason == "granted",
+            reason,
             offline=True,
             member_id=known.id if known is not None else None,
             name=known.name if known is not None else None,
-            session_id=uuid.uuid4().hex[:16] if known is not None else None,
+            session_id=uuid.uuid4().hex[:16] if reason == "granted" else None,
         )
         self.record_access(
             {
@@ -821,9 +900,10 @@ class Agent:
             )
         else:
             known = member or (self.mirror.by_card(card) if card is not None else None)
+            reason = self._offline_reason(known)
             decision = AccessDecision(
-                known is not None,
-                "granted" if known is not None else "unknown_card",
+                reason == "granted",
+                reason,
                 offline=True,
                 member_id=known.id if known is not None else None,
                 name=known.name if known is not None else None,
@@ -1030,6 +1110,9 @@ class Agent:
             result = {"id": body["id"], "ok": False, "error": "internal error"}
         else:
             result = {"id": body["id"], "ok": True}
+        # The hub learns which credential generation we hold (a hub restored from
+        # a backup counts from an older one and would be ignored).
+        result["generation"] = self.mirror.generation
         self._count(f"command_{command.value}")
         self._publish(Channel.COMMAND_RESULT, COMMAND_RESULT_SCHEMA(result))
         if command is CommandName.REVOKE and result["ok"]:
@@ -1204,6 +1287,7 @@ class Agent:
             "session_duration": session.duration() if session else None,
             "buffered": len(self.buffer),
             "credentials": len(self.mirror.members),
+            "credential_generation": self.mirror.generation,
             "mode": self.config.access.mode.value,
             "unlocked": (
                 self.outputs[self.interlock].state

@@ -7,25 +7,36 @@ verified set on disk so that, when the hub or the broker is unreachable, it can 
 decide card swipes and local logins. The file is written atomically (temporary file,
 fsync, rename, fsync of the folder) with mode 0600: a power cut leaves either the old
 or the new set, never half of one.
+
+Offline, :func:`offline_decision` decides with what the hub mirrored of its rules
+(docs/ACCESS.md, "Offline decisions"): the machine type's offline policy, each
+member's authorizations (expiry, lab-hours windows), maintenance due, the supervisor
+requirement and the safety limits on this device's own latest readings, and it
+refuses everything once the hub has not been heard from for the policy's maximum
+mirror age.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 import contextlib
 from dataclasses import dataclass
+from datetime import datetime, time as dt_time
 import json
 import logging
 from pathlib import Path
 import re
 import threading
+import time
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import bcrypt
 import voluptuous as vol
 
 from fluxilab_agent.state import write_private
-from fluxilab_protocol.schemas import CREDENTIALS_SCHEMA
+from fluxilab_protocol.schemas import CREDENTIALS_SCHEMA, OfflinePolicy
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,6 +83,21 @@ def hash_secret(secret: str, rounds: int = 12) -> str:
     )
 
 
+CLOCK_SKEW = 300.0
+"""A last hub contact this many seconds in the future means the clock went back:
+the mirror's age is unknown, so it counts as stale."""
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorGrant:
+    """One of a member's authorizations, as the device can check it."""
+
+    expires: float | None
+    """Unix time it stops working (expiry or lapse), None: never."""
+    window: tuple[str, str] | None
+    """Local lab hours ``(start, end)`` as ``HH:MM``, None: any time."""
+
+
 @dataclass(frozen=True, slots=True)
 class MirrorMember:
     """One member allowed on this device, as the hub last told us."""
@@ -85,6 +111,186 @@ class MirrorMember:
     pin_must_change: bool = False
     """The PIN is an initial one (an admin's reset): a login with it only learns
     that it must be replaced at the hub first (reason ``pin_change_required``)."""
+    grants: tuple[MirrorGrant, ...] | None = None
+    """None: needs no authorization here (the role bypasses, or the type needs none)."""
+    supervisor: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyLimit:
+    """A safety channel's allowed range."""
+
+    channel: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineRules:
+    """The machine type's rules the hub mirrored for offline decisions."""
+
+    policy: OfflinePolicy
+    max_age: float
+    """Seconds without hub contact after which offline grants stop."""
+    tz: str | None = None
+    """The hub's time zone: lab hours are the hub's local time."""
+    maintenance_due: bool = False
+    """Maintenance is due and the type blocks then (members who maintain pass)."""
+    supervisor_required: bool = False
+    supervised_hours: tuple[str, str] | None = None
+    """Without ``supervisor_required``: a supervisor is needed outside these hours."""
+    supervisor_minutes: float = 30.0
+    safety_limits: tuple[SafetyLimit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineContext:
+    """What the device itself knows when it decides offline."""
+
+    now: float
+    """Unix time."""
+    last_contact: float | None
+    """Unix time of the last verified message from the hub, None: never."""
+    values: Mapping[str, int | float | bool]
+    """This device's latest telemetry readings by channel key."""
+    supervisor_swipes: Mapping[str, float]
+    """Unix time of the last swipe at this device by each mirrored supervisor."""
+
+
+def _window_holds(window: tuple[str, str], now: float, tz: ZoneInfo) -> bool:
+    local = datetime.fromtimestamp(now, tz).time()
+    begin, finish = dt_time.fromisoformat(window[0]), dt_time.fromisoformat(window[1])
+    if begin <= finish:
+        return begin <= local < finish
+    return local >= begin or local < finish  # a window across midnight
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _supervised(
+    member: MirrorMember, rules: OfflineRules, ctx: OfflineContext, tz: ZoneInfo | None
+) -> bool:
+    required = rules.supervisor_required or (
+        rules.supervised_hours is not None
+        and (tz is None or not _window_holds(rules.supervised_hours, ctx.now, tz))
+    )
+    if not required or member.supervisor:
+        return True
+    horizon = ctx.now - rules.supervisor_minutes * 60
+    return any(
+        who != member.id and ctx.now >= when >= horizon
+        for who, when in ctx.supervisor_swipes.items()
+    )
+
+
+def _safe(rules: OfflineRules, values: Mapping[str, int | float | bool]) -> bool:
+    for limit in rules.safety_limits:
+        value = values.get(limit.channel)
+        if value is None:
+            return False  # no reading: the device cannot vouch for it
+        number = float(value)
+        if limit.min is not None and number < limit.min:
+            return False
+        if limit.max is not None and number > limit.max:
+            return False
+    return True
+
+
+def offline_decision(
+    member: MirrorMember | None, rules: OfflineRules | None, ctx: OfflineContext
+) -> str:
+    """Return the reason of an offline decision: ``granted`` or why not.
+
+    Pure: everything comes in as arguments. Checks run in the hub's order
+    (docs/ACCESS.md), after the offline ones: ``unknown_card``, ``offline_denied``
+    (the type's policy is ``deny``, or the hub mirrored no policy), ``mirror_stale``,
+    ``expired``, ``outside_hours``, ``maintenance_due``, ``no_supervisor``,
+    ``safety_limit``. Lab hours are the hub's local time; a device that cannot
+    load the hub's time zone refuses members whose authorizations have hours.
+    """
+    if member is None:
+        return "unknown_card"
+    if rules is None or rules.policy is OfflinePolicy.DENY:
+        return "offline_denied"
+    if (
+        ctx.last_contact is None
+        or ctx.now - ctx.last_contact > rules.max_age
+        or ctx.last_contact - ctx.now > CLOCK_SKEW
+    ):
+        return "mirror_stale"
+    tz = _zone(rules.tz)
+    if member.grants is not None:
+        current = [g for g in member.grants if g.expires is None or ctx.now < g.expires]
+        if not current:
+            return "expired"
+        if not any(
+            g.window is None
+            or (tz is not None and _window_holds(g.window, ctx.now, tz))
+            for g in current
+        ):
+            return "outside_hours"
+    if rules.maintenance_due and not member.maintenance:
+        return "maintenance_due"
+    if not _supervised(member, rules, ctx, tz):
+        return "no_supervisor"
+    if not _safe(rules, ctx.values):
+        return "safety_limit"
+    return "granted"
+
+
+def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
+    if body is None:
+        return None
+    hours = body.get("supervised_hours")
+    return OfflineRules(
+        policy=OfflinePolicy(body["policy"]),
+        max_age=float(body["max_age"]),
+        tz=body.get("tz"),
+        maintenance_due=bool(body.get("maintenance_due", False)),
+        supervisor_required=bool(body.get("supervisor_required", False)),
+        supervised_hours=(hours[0], hours[1]) if hours else None,
+        supervisor_minutes=float(body.get("supervisor_minutes", 30)),
+        safety_limits=tuple(
+            SafetyLimit(
+                channel=limit["channel"],
+                min=limit.get("min"),
+                max=limit.get("max"),
+            )
+            for limit in body.get("safety_limits", ())
+        ),
+    )
+
+
+def _member(item: Mapping[str, Any]) -> MirrorMember:
+    grants = item.get("grants")
+    return MirrorMember(
+        id=item["id"],
+        name=item["name"],
+        level=item["level"],
+        cards=tuple(item.get("cards", ())),
+        pin_hash=item.get("pin_hash"),
+        maintenance=bool(item.get("maintenance", False)),
+        grants=None
+        if grants is None
+        else tuple(
+            MirrorGrant(
+                expires=grant.get("expires"),
+                window=(grant["window"][0], grant["window"][1])
+                if grant.get("window")
+                else None,
+            )
+            for grant in grants
+        ),
+        supervisor=bool(item.get("supervisor", False)),
+        pin_must_change=item.get("pin_must_change") is True,
+    )
 
 
 class CredentialMirror:
@@ -101,6 +307,10 @@ class CredentialMirror:
         self.generation = -1
         self.timeout: float | None = None
         self.grace: float | None = None
+        self.rules: OfflineRules | None = None
+        self.received: float | None = None
+        """Unix time the current set arrived (stored with it): the last hub contact
+        an agent that restarted offline can be sure of."""
         self._members: tuple[MirrorMember, ...] = ()
         self._by_card: dict[str, MirrorMember] = {}
         self._by_id: dict[str, MirrorMember] = {}
@@ -118,28 +328,27 @@ class CredentialMirror:
             _LOGGER.error("Cannot read the credential mirror %s: %s", self.path, err)
             return
         try:
-            body = CREDENTIALS_SCHEMA(json.loads(text))
+            stored = json.loads(text)
+            received = (
+                stored.pop("received", None) if isinstance(stored, dict) else None
+            )
+            body = CREDENTIALS_SCHEMA(stored)
         except (ValueError, vol.Invalid) as err:
             # Never start from a damaged set; the hub sends a fresh one on sync.
             _LOGGER.error(
                 "Ignoring the damaged credential mirror %s: %s", self.path, err
             )
             return
-        self._install(body)
-
-    def _install(self, body: dict[str, Any]) -> None:
-        members = tuple(
-            MirrorMember(
-                id=item["id"],
-                name=item["name"],
-                level=item["level"],
-                cards=tuple(item.get("cards", ())),
-                pin_hash=item.get("pin_hash"),
-                maintenance=bool(item.get("maintenance", False)),
-                pin_must_change=item.get("pin_must_change") is True,
-            )
-            for item in body["members"]
+        self._install(
+            body,
+            float(received)
+            if isinstance(received, (int, float)) and not isinstance(received, bool)
+            else None,
         )
+
+    def _install(self, body: dict[str, Any], received: float | None) -> None:
+        members = tuple(_member(item) for item in body["members"])
+        rules = _rules(body.get("offline"))
         by_card: dict[str, MirrorMember] = {}
         for member in members:
             for card in member.cards:
@@ -148,39 +357,46 @@ class CredentialMirror:
             self.generation = int(body["generation"])
             self.timeout = body.get("timeout")
             self.grace = body.get("grace")
+            self.rules = rules
+            self.received = received
             self._members = members
             self._by_card = by_card
             self._by_id = {member.id: member for member in members}
             self._by_name = {member.name.casefold(): member for member in members}
             self._dummy_cost = _usual_cost(members)
 
-    def replace(self, body: dict[str, Any]) -> None:
+    def replace(self, body: dict[str, Any]) -> bool:
         """Install a verified, decrypted set and persist it atomically.
 
         A set whose generation is not newer than the current one is ignored (a
-        replayed or reordered older set must never resurrect a removed member).
+        replayed or reordered older set must never resurrect a removed member);
+        returns False then.
         """
         body = CREDENTIALS_SCHEMA(body)
         if int(body["generation"]) <= self.generation:
-            _LOGGER.debug(
+            _LOGGER.warning(
                 "Ignoring credential generation %s (have %s)",
                 body["generation"],
                 self.generation,
             )
-            return
-        self._write(body)
-        self._install(body)
+            return False
+        received = time.time()
+        self._write(body | {"received": received})
+        self._install(body, received)
         _LOGGER.info(
             "Credential mirror now at generation %s with %d members",
             self.generation,
             len(self._members),
         )
+        return True
 
     def clear(self) -> None:
         """Forget every credential (device revoked or re-paired)."""
         with self._lock:
             self.generation = -1
             self.timeout = self.grace = None
+            self.rules = None
+            self.received = None
             self._members = ()
             self._by_card, self._by_id, self._by_name = {}, {}, {}
         with contextlib.suppress(FileNotFoundError):

@@ -659,6 +659,14 @@ class FluxiLabDevice:
         if result is None:
             return
         self.last_command_result = result
+        if (generation := result.get("generation")) is not None and (
+            engine := access_engine(self.hass)
+        ) is not None:
+            self.entry.async_create_task(
+                self.hass,
+                engine.sync.async_device_generation(self, generation),
+                f"{DOMAIN} {self.device_id} generation",
+            )
         if not result["ok"]:
             LOGGER.warning(
                 "Device %s could not run command %s: %s",

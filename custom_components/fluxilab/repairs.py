@@ -4,7 +4,8 @@ When an adopted device announces a key other than the one the admin confirmed (o
 device added by id announces its first key), the device runtime stops trusting it and
 calls :func:`async_create_key_changed_issue`. The fix flow shows the confirmed and the
 announced pairing fingerprints; only the admin's confirmation stores the new key and
-reloads the device. The access engine raises and clears the maintenance issue.
+reloads the device. The access engine raises and clears the maintenance issue, and
+the credential sync raises the generation issue (access/sync.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ PAIRING_REQUIRED = "pairing_required"
 MAINTENANCE_DUE = "maintenance_due"
 MAINTENANCE_CONDITION_DUE = "maintenance_condition_due"
 """Maintenance due because of telemetry conditions (access/telemetry_rules.py)."""
+
+GENERATION_ROLLBACK = "credential_generation_rollback"
+"""A device held a newer credential set than the hub's counter (restored backup)."""
 
 ATTR_ENTRY_ID = "entry_id"
 ATTR_KEY = "key"
@@ -112,6 +116,26 @@ def async_delete_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Withdraw every issue of a device (it was removed)."""
     async_delete_key_changed_issue(hass, entry)
     async_delete_maintenance_issue(hass, entry)
+
+
+@callback
+def async_create_generation_issue(
+    hass: HomeAssistant, name: str, device_generation: int, hub_generation: int
+) -> None:
+    """Tell the admin the credential counter went back, and that it was resynced."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        GENERATION_ROLLBACK,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=GENERATION_ROLLBACK,
+        translation_placeholders={
+            "name": name,
+            "device_generation": str(device_generation),
+            "hub_generation": str(hub_generation),
+        },
+    )
 
 
 class ConfirmPairingFlow(RepairsFlow):

@@ -50,6 +50,8 @@ CREDENTIALS = {
     ],
     "timeout": 3600,
     "grace": 60,
+    # Offline, the mirrored members are granted (the type's offline policy).
+    "offline": {"policy": "allow_mirrored", "max_age": 86400},
 }
 
 
@@ -548,6 +550,7 @@ async def test_commands_and_results(
         "id": "rb",
         "ok": False,
         "error": "no reboot hook configured",
+        "generation": 1,  # the credential set it holds (a rolled-back hub sees it)
     }
     command("up", "update", version="1.2.3")
     assert (await result("up"))["ok"] is True

@@ -46,6 +46,8 @@ CREDENTIALS = {
     ],
     "timeout": 3600,
     "grace": 60,
+    # Offline, the mirrored members are granted (the type's offline policy).
+    "offline": {"policy": "allow_mirrored", "max_age": 86400},
 }
 
 

@@ -164,6 +164,8 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
         "the machine type",
     )
     assert fumehood["safety_limits"] == [{"channel": "face_velocity", "min": 0.4}]
+    # The offline select left at its default: a type with safety limits denies.
+    assert (fumehood["offline_policy"], fumehood["offline_max_age"]) == ("deny", 24)
     browser.wait(
         lambda: panel_query(browser, 'tr[data-type="fumehood"]'), 30, "the type row"
     )

@@ -13,7 +13,15 @@ import json
 import time
 
 from tests.e2e.conftest import Lab
-from tests.e2e.lab import adopt, audit, entity_ids, ha_device, wait_until
+from tests.e2e.lab import (
+    adopt,
+    audit,
+    create_machine_type,
+    entity_ids,
+    ha_device,
+    set_machine_type,
+    wait_until,
+)
 
 DEVICE = "sim-hood-1"
 CARD = "04C0FFEE"
@@ -89,3 +97,70 @@ def test_network_cut_offline_decision_audited_later(lab: Lab) -> None:
     assert event["member_id"] == member["member_id"]
     assert event["card"] == CARD
     print(json.dumps({"decided_in_s": round(decided_in, 3), "event": event}))
+
+
+def test_network_cut_applies_the_machine_types_offline_rules(lab: Lab) -> None:
+    """Issue 14, finding 6, end to end: cut off, the device applies the hub's rules.
+
+    A fumehood type with a face-velocity limit denies offline by default; allowed
+    mirrored use, the device still refuses when its own reading breaks the limit.
+    (Before, the device granted every mirrored member whatever the type said.)
+    """
+    admin = lab.hass.client
+    agent = lab.agent("sim", devices=1)
+    agent.start()
+    adopt(admin, {DEVICE})
+    type_id = create_machine_type(
+        admin,
+        name="Fumehood",
+        safety_limits=[{"channel": "face_velocity", "min": 0.4}],
+    )
+    set_machine_type(admin, DEVICE, type_id)
+    member = admin.call(
+        "fluxilab",
+        "add_member",
+        {"name": "Marie Curie", "cards": [CARD]},
+        response=True,
+    )
+    admin.call(
+        "fluxilab",
+        "grant_authorization",
+        {"member_id": member["member_id"], "device_id": ha_device(admin, DEVICE)["id"]},
+    )
+    wait_until(
+        lambda: agent.status(DEVICE)["status"]["credentials"] == 1,
+        30,
+        "credential sync",
+    )
+
+    def swipe_cut_off() -> dict:
+        agent.control("cut", "--device", DEVICE, "--seconds", "5")
+        wait_until(lambda: not agent.status(DEVICE)["status"]["online"], 10, "the cut")
+        decision = json.loads(
+            agent.control("swipe", "--device", DEVICE, "--card", CARD)
+        )["decision"]
+        assert decision["offline"], decision
+        wait_until(lambda: agent.status(DEVICE)["status"]["online"], 30, "the return")
+        return dict(decision)
+
+    decision = swipe_cut_off()
+    assert (decision["granted"], decision["reason"]) == (False, "offline_denied")
+
+    # The admin allows mirrored use, with a limit the simulated hood cannot meet.
+    held = agent.status(DEVICE)["status"]["credential_generation"]
+    (reply,) = admin.ws(
+        {
+            "type": "fluxilab/machine_type/update",
+            "machine_type_id": type_id,
+            "offline_policy": "allow_mirrored",
+            "safety_limits": [{"channel": "face_velocity", "min": 1000}],
+        }
+    )
+    assert reply["success"], reply
+    wait_until(
+        lambda: agent.status(DEVICE)["status"]["credential_generation"] > held,
+        30,
+        "the new credential set",
+    )
+    decision = swipe_cut_off()
+    assert (decision["granted"], decision["reason"]) == (False, "safety_limit")

@@ -6,6 +6,7 @@ import base64
 from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass, field
+import json
 from pathlib import Path
 import queue
 import stat
@@ -24,6 +25,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.fluxilab.broker import (
     ACL_FILE,
+    CONF_FILE,
+    MAX_PACKET_SIZE,
     PASSWORD_FILE,
     async_generate_broker_config,
     hash_password,
@@ -31,6 +34,13 @@ from custom_components.fluxilab.broker import (
 )
 from custom_components.fluxilab.const import CONF_BASE_TOPIC, CONF_DEVICE_ID, DOMAIN
 from custom_components.fluxilab.fabomatic import CONF_FABOMATIC_MACHINE
+from custom_components.fluxilab.protocol.schemas import (
+    BACKLOG_SCHEMA,
+    CREDENTIALS_SCHEMA,
+    MAX_BACKLOG_BATCH,
+    MAX_CHANNELS,
+)
+from custom_components.fluxilab.protocol.security import KeyPair, seal
 from tests.integration.conftest import DEVICE_ID
 from tests.mosquitto import Mosquitto
 
@@ -66,16 +76,24 @@ class Client:
     username: str | None
     password: str | None
     port: int
+    client_id: str = ""
     messages: queue.Queue[tuple[str, bytes]] = field(default_factory=queue.Queue)
     connected: queue.Queue[ReasonCode] = field(default_factory=queue.Queue)
+    disconnected: queue.Queue[ReasonCode] = field(default_factory=queue.Queue)
     subacks: queue.Queue[list[ReasonCode]] = field(default_factory=queue.Queue)
 
     def __post_init__(self) -> None:
         """Create the paho client (not connected yet)."""
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+            reconnect_on_failure=False,
+        )
         if self.username is not None:
             self.client.username_pw_set(self.username, self.password)
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
 
@@ -83,6 +101,11 @@ class Client:
         self, client: mqtt.Client, userdata: Any, flags: Any, rc: ReasonCode, props: Any
     ) -> None:
         self.connected.put(rc)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, rc: ReasonCode, props: Any
+    ) -> None:
+        self.disconnected.put(rc)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: Any) -> None:
         self.messages.put((msg.topic, msg.payload))
@@ -132,10 +155,10 @@ class Client:
 
 @contextlib.contextmanager
 def connected(
-    port: int, username: str | None, password: str | None
+    port: int, username: str | None, password: str | None, client_id: str = ""
 ) -> Iterator[Client]:
     """A connected client, closed afterwards."""
-    client = Client(username, password, port)
+    client = Client(username, password, port, client_id)
     try:
         assert not client.connect().is_failure, f"{username} could not connect"
         yield client
@@ -232,6 +255,42 @@ def check_broker(port: int, logins: dict[str, str]) -> None:
         }
 
 
+def check_client_id_takeover(port: int, logins: dict[str, str]) -> None:
+    """Another broker user connecting with a device's client id does not evict it.
+
+    Without use_username_as_clientid, Mosquitto hands the session to the newcomer
+    and disconnects the device: any broker user could keep a device offline, so
+    that it decides from its mirror (issue 14, finding 6).
+    """
+    with (
+        connected(port, HUB_USER, HUB_PASSWORD) as hub,
+        connected(port, DEVICE_ID, logins[DEVICE_ID], client_id=DEVICE_ID) as hood,
+    ):
+        assert hub.subscribe(f"fluxilab/{DEVICE_ID}/#")
+        with connected(port, "hood-2", logins["hood-2"], client_id=DEVICE_ID):
+            with contextlib.suppress(queue.Empty):
+                reason = hood.disconnected.get(timeout=1.0)
+                raise AssertionError(f"the device was disconnected: {reason}")
+            hood.publish(f"fluxilab/{DEVICE_ID}/telemetry", "still here")
+            assert hub.received_before(f"fluxilab/{DEVICE_ID}/telemetry")
+
+
+def check_packet_limit(port: int, logins: dict[str, str], limit: int) -> None:
+    """The broker refuses a packet over the limit and passes one just under it."""
+    topic = f"fluxilab/{DEVICE_ID}/telemetry"
+    with connected(port, HUB_USER, HUB_PASSWORD) as hub:
+        assert hub.subscribe(topic)
+        with connected(port, DEVICE_ID, logins[DEVICE_ID]) as hood:
+            hood.publish(topic, "x" * (limit - 1024))
+            assert hub.messages.get(timeout=TIMEOUT)[0] == topic
+        with connected(port, DEVICE_ID, logins[DEVICE_ID]) as hood:
+            hood.client.publish(topic, "x" * (limit + 1), qos=1)
+            hood.disconnected.get(timeout=TIMEOUT)  # the broker hangs up
+        with contextlib.suppress(queue.Empty):
+            got = hub.messages.get(timeout=0.5)
+            raise AssertionError(f"an oversized packet was delivered: {got[0]}")
+
+
 async def test_files_work_on_real_mosquitto(
     hass: HomeAssistant, socket_enabled: None, tmp_path: Path
 ) -> None:
@@ -249,7 +308,9 @@ async def test_files_work_on_real_mosquitto(
     assert result["files"] == {
         "password_file": str(folder / PASSWORD_FILE),
         "acl_file": str(folder / ACL_FILE),
+        "broker_conf": str(folder / CONF_FILE),
     }
+    assert (folder / CONF_FILE).read_text() == result["broker_conf"]
     assert stat.S_IMODE((folder / PASSWORD_FILE).stat().st_mode) == 0o600
     assert (folder / PASSWORD_FILE).read_text() == result["password_file"]
     assert result["hub_username"] == HUB_USER
@@ -273,10 +334,15 @@ async def test_files_work_on_real_mosquitto(
         + "allow_anonymous false\n"
         + f"password_file {folder / PASSWORD_FILE}\n"
         + f"acl_file {folder / ACL_FILE}\n"
+        + (folder / CONF_FILE).read_text()
     )
     broker.start()
     try:
         await hass.async_add_executor_job(check_broker, broker.port, logins)
+        await hass.async_add_executor_job(check_client_id_takeover, broker.port, logins)
+        await hass.async_add_executor_job(
+            check_packet_limit, broker.port, logins, MAX_PACKET_SIZE
+        )
     finally:
         broker.stop()
 
@@ -334,3 +400,77 @@ async def test_service_admin_only(
         "topic read fluxilab/_hub/announce\n"
     )
     assert "files" not in response
+
+
+def _largest_messages() -> dict[str, int]:
+    """Sizes of the largest legitimate FluxiLab messages, as sealed on the wire."""
+    keys = KeyPair.generate().derive(KeyPair.generate().public_b64)
+    device = "d" * 64
+    members = [
+        {
+            "id": f"member-{index:05d}",
+            "name": "N" * 60,
+            "level": "user",
+            "cards": [f"{index * 10 + card:020X}" for card in range(5)],
+            "pin_hash": "$2b$12$" + "a" * 53,
+            "maintenance": False,
+            "supervisor": False,
+            "grants": [{"expires": 1798761600.5, "window": ["08:00", "18:30"]}] * 3,
+        }
+        for index in range(500)
+    ]
+    credentials = CREDENTIALS_SCHEMA(
+        {
+            "generation": 10**9,
+            "members": members,
+            "timeout": 7200.0,
+            "grace": 300.0,
+            "offline": {"policy": "allow_mirrored", "max_age": 86400.0},
+        }
+    )
+    records = [
+        {
+            "seq": 10**9 + index,
+            "ts": 1798761600.123,
+            "kind": "telemetry",
+            "values": {f"c{c:031d}": 123456.789012 for c in range(MAX_CHANNELS)},
+            "buffered": True,
+        }
+        for index in range(MAX_BACKLOG_BATCH)
+    ]
+    backlog = BACKLOG_SCHEMA({"stream": "s" * 64, "records": records})
+    return {
+        name: len(
+            json.dumps(
+                seal(keys, f"fluxilab/{device}/{name}", body, encrypt=encrypt),
+                separators=(",", ":"),
+            )
+        )
+        for name, body, encrypt in (
+            ("credentials", credentials, True),
+            ("backlog", backlog, False),
+        )
+    }
+
+
+async def test_broker_conf_binds_client_ids_and_limits_packets(
+    hass: HomeAssistant,
+) -> None:
+    """The generated settings; the limit is above every legitimate message.
+
+    A full credential set of a big lab (500 members, five cards each, three
+    authorizations with lab hours) and a backlog batch at the agent's limits
+    (1000 records of 64 channels) must pass the broker.
+    """
+    conf = (await async_generate_broker_config(hass))["broker_conf"]
+    lines = [line for line in conf.splitlines() if not line.startswith("#")]
+    assert lines == [
+        "use_username_as_clientid true",
+        f"max_packet_size {MAX_PACKET_SIZE}",
+    ]
+    sizes = await hass.async_add_executor_job(_largest_messages)
+    assert 300_000 < sizes["credentials"] < MAX_PACKET_SIZE // 4, sizes
+    assert sizes["backlog"] < MAX_PACKET_SIZE * 0.9, sizes
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "use_username_as_clientid true" in readme
+    assert f"max_packet_size {MAX_PACKET_SIZE}" in readme

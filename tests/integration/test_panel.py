@@ -629,6 +629,22 @@ async def test_machine_types_retention_and_export(
     )
     assert reply["success"]
     assert engine.machine_types.data["lathe"]["grace_period"] == 10
+    # Offline policy: safety limits made it deny; the admin may allow mirrored use.
+    assert engine.machine_types.data["lathe"]["offline_policy"] == "deny"
+    reply = await command(
+        ws,
+        "admin/machine_type_save",
+        machine_type_id="lathe",
+        offline_policy="allow_mirrored",
+        offline_max_age=8,
+    )
+    assert reply["success"]
+    assert engine.machine_types.data["lathe"]["offline_policy"] == "allow_mirrored"
+    assert engine.machine_types.data["lathe"]["offline_max_age"] == 8
+    reply = await command(
+        ws, "admin/machine_type_save", machine_type_id="lathe", offline_policy="maybe"
+    )
+    assert reply["error"]["translation_key"] == "invalid_data"
 
     # A type still granted to someone stays; an unused one goes.
     reply = await command(ws, "admin/machine_type_delete", machine_type_id="fumehood")

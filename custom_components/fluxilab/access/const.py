@@ -11,6 +11,11 @@ MEMBERS_STORAGE_KEY: Final = f"{DOMAIN}.members"
 MEMBERS_STORAGE_VERSION: Final = 1
 MEMBERS_STORAGE_MINOR_VERSION: Final = 4
 MACHINE_TYPES_STORAGE_KEY: Final = f"{DOMAIN}.machine_types"
+MACHINE_TYPES_STORAGE_MINOR_VERSION: Final = 2
+"""1.2: every machine type has an explicit ``offline_policy``."""
+GENERATION_STORAGE_KEY: Final = f"{DOMAIN}.credential_generation"
+DEFAULT_OFFLINE_MAX_AGE_HOURS: Final = 24.0
+"""Hours a device may decide from its credential mirror without hearing the hub."""
 AUTHORIZATIONS_STORAGE_KEY: Final = f"{DOMAIN}.authorizations"
 COLLECTION_STORAGE_VERSION: Final = 1
 HISTORY_STORAGE_KEY: Final = f"{DOMAIN}.history"

@@ -31,7 +31,6 @@ from .const import (
     AUTHORIZATIONS_STORAGE_KEY,
     DEFAULT_GRACE_PERIOD,
     DEFAULT_SESSION_TIMEOUT,
-    MACHINE_TYPES_STORAGE_KEY,
     SIGNAL_DEVICE_FREE,
     AccessEventType,
     Reason,
@@ -50,6 +49,7 @@ from .store import (
     MachineTypeCollection,
     MemberCollection,
     collection_store,
+    machine_type_store,
     member_store,
 )
 from .sync import CredentialSync
@@ -72,9 +72,7 @@ class AccessEngine:
         """Prepare an engine with nothing loaded."""
         self.hass = hass
         self.members = MemberCollection(member_store(hass))
-        self.machine_types = MachineTypeCollection(
-            collection_store(hass, MACHINE_TYPES_STORAGE_KEY)
-        )
+        self.machine_types = MachineTypeCollection(machine_type_store(hass))
         self.authorizations = AuthorizationCollection(
             collection_store(hass, AUTHORIZATIONS_STORAGE_KEY), self.members
         )
@@ -100,6 +98,7 @@ class AccessEngine:
         await self.machine_types.async_load()
         await self.authorizations.async_load()
         await self.history.async_load()
+        await self.sync.async_load()
         self.presence.async_setup()
         self._member_cards = {
             m["id"]: set(member_cards(m, active_only=False))
@@ -270,6 +269,7 @@ class AccessEngine:
         """Push in-use, current member, usage hours and maintenance state."""
         open_sessions = self.history.open_sessions(device.device_id)
         current = open_sessions[-1] if open_sessions else None
+        was_due = device.maintenance_due
         rules = self.telemetry_rules
         rules.session_changed(device.device_id, current is not None)
         in_use = current is not None or rules.is_busy(device.device_id)
@@ -284,6 +284,11 @@ class AccessEngine:
             else rules.busy_member_name(device.device_id),
             conditions_due=rules.due_conditions(device),
         )
+        if device.maintenance_due != was_due and device.device_id in self.devices:
+            # The device blocks on due maintenance offline too (sync.py).
+            device.entry.async_create_task(
+                self.hass, self.sync.async_sync(device), f"{DOMAIN} maintenance sync"
+            )
         was_in_use = self._in_use.get(device.device_id, False)
         self._in_use[device.device_id] = in_use
         if was_in_use and not in_use:

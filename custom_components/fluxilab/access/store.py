@@ -22,11 +22,15 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from custom_components.fluxilab.const import LOGGER
+from custom_components.fluxilab.protocol.schemas import OfflinePolicy
 
 from .const import (
     BCRYPT_COST,
     COLLECTION_STORAGE_VERSION,
+    DEFAULT_OFFLINE_MAX_AGE_HOURS,
     INITIAL_PIN_LENGTH,
+    MACHINE_TYPES_STORAGE_KEY,
+    MACHINE_TYPES_STORAGE_MINOR_VERSION,
     MEMBERS_STORAGE_KEY,
     MEMBERS_STORAGE_MINOR_VERSION,
     MEMBERS_STORAGE_VERSION,
@@ -143,6 +147,12 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
     vol.Optional("supervised_hours_end"): vol.Any(None, _time_text),
     vol.Optional("training_expiry_days"): vol.Any(
         None, vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
+    ),
+    # What a device may do with its credential mirror offline (docs/ACCESS.md);
+    # the default follows the safety limits (default_offline_policy).
+    vol.Optional("offline_policy"): vol.All(vol.Coerce(OfflinePolicy), str),
+    vol.Optional("offline_max_age", default=DEFAULT_OFFLINE_MAX_AGE_HOURS): vol.All(
+        vol.Coerce(float), vol.Range(min=0, max=24 * 365)
     ),
     **MACHINE_TYPE_RULE_FIELDS,  # busy/idle and maintenance conditions
 }
@@ -479,12 +489,50 @@ class MemberCollection(collection.DictStorageCollection):
         return member
 
 
+def default_offline_policy(machine_type: dict[str, Any]) -> OfflinePolicy:
+    """``deny`` for a type with safety limits, else ``allow_mirrored``.
+
+    A device can check its own readings offline, but a hub that cannot see them
+    does not vouch for them: a type that guards against a hazard refuses offline
+    unless its admin chooses otherwise.
+    """
+    if machine_type.get("safety_limits"):
+        return OfflinePolicy.DENY
+    return OfflinePolicy.ALLOW_MIRRORED
+
+
+def offline_policy(machine_type: dict[str, Any] | None) -> OfflinePolicy:
+    """Return the machine type's offline policy (no type: allow_mirrored)."""
+    if machine_type is None:
+        return OfflinePolicy.ALLOW_MIRRORED
+    if (policy := machine_type.get("offline_policy")) is not None:
+        return OfflinePolicy(policy)
+    return default_offline_policy(machine_type)
+
+
+class MachineTypeStore(Store[collection.SerializedStorageCollection]):
+    """Machine types' storage, migrated from older layouts."""
+
+    @override
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: Any
+    ) -> collection.SerializedStorageCollection:
+        """1.1 had no offline policy: each type gets its default, made explicit."""
+        data: collection.SerializedStorageCollection = old_data
+        if old_major_version == 1 and old_minor_version < 2:
+            for item in data["items"]:
+                item.setdefault("offline_policy", default_offline_policy(item).value)
+        return data
+
+
 class MachineTypeCollection(collection.DictStorageCollection):
     """Kinds of equipment, with their session rules and maintenance plans."""
 
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
-        return _check(MACHINE_TYPE_FIELDS, data)
+        validated = _check(MACHINE_TYPE_FIELDS, data)
+        validated.setdefault("offline_policy", default_offline_policy(validated).value)
+        return validated
 
     @override
     def _get_suggested_id(self, info: dict[str, Any]) -> str:
@@ -548,6 +596,16 @@ def member_store(hass: HomeAssistant) -> MemberStore:
         MEMBERS_STORAGE_KEY,
         minor_version=MEMBERS_STORAGE_MINOR_VERSION,
         private=True,
+    )
+
+
+def machine_type_store(hass: HomeAssistant) -> MachineTypeStore:
+    """Return the machine types' store."""
+    return MachineTypeStore(
+        hass,
+        COLLECTION_STORAGE_VERSION,
+        MACHINE_TYPES_STORAGE_KEY,
+        minor_version=MACHINE_TYPES_STORAGE_MINOR_VERSION,
     )
 
 

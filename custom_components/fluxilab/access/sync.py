@@ -3,32 +3,98 @@
 The set per device holds only members who may start a session there (active and
 authorized for its machine type or the device, or bypassing by role), with their
 active cards, the hash of their PIN if it is active (flagged ``pin_must_change`` while
-it is an initial PIN), level and maintenance flag: a deactivated card or PIN is left
-out, so the device refuses it offline too. Lab-hours windows are not mirrored:
-offline, a device only knows who is authorized at all (docs/ACCESS.md). A set is
-published (signed, encrypted, retained) only when it differs from the last one sent
-to that device; every published set carries a higher generation.
+it is an initial PIN), level and maintenance flag: a
+deactivated card or PIN is left out, so the device refuses it offline too.
+
+With them goes what the device needs to apply the hub's rules itself while it cannot
+reach the hub (docs/ACCESS.md, "Offline decisions"): each member's usable
+authorizations (when each stops working, its lab-hours window) and supervisor flag,
+and the machine type's offline policy, maximum mirror age, maintenance block,
+supervisor requirement and safety limits.
+
+A set is published (signed, encrypted, not retained: a device that connects gets
+the current set then) only when it differs from the last one sent to that device;
+every published set carries a higher generation. The generation counter is saved
+at once when it changes, in a small store of its own. A device reports the
+generation it holds in its command results, and answers a set that is not newer
+than its own with one: a device ahead of the hub means the hub's counter went back
+(Home Assistant restored from a backup), which a device would otherwise answer by ignoring every newer set in silence; the hub then jumps
+its counter past the device's, raises a repair issue and resends every set.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from homeassistant.components import mqtt
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from custom_components.fluxilab.const import LOGGER
 from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.topics import Channel
+from custom_components.fluxilab.repairs import async_create_generation_issue
 
-from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason
+from .const import (
+    DEFAULT_GRACE_PERIOD,
+    DEFAULT_OFFLINE_MAX_AGE_HOURS,
+    DEFAULT_SESSION_TIMEOUT,
+    DEFAULT_SUPERVISOR_MINUTES,
+    GENERATION_STORAGE_KEY,
+    Reason,
+)
 from .credentials import member_cards, member_pin_hash, pin_must_change
-from .decisions import authorization_reason
+from .decisions import applies, authorization_reason
+from .lapsing import lapse_date
+from .presence import is_supervisor
 from .roles import flags
+from .store import offline_policy
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
 
     from .engine import AccessEngine
+
+
+class GenerationData(TypedDict):
+    """What the generation store holds."""
+
+    generation: int
+
+
+def _grants(
+    member: dict[str, Any],
+    authorizations: list[dict[str, Any]],
+    device_id: str,
+    machine_type: dict[str, Any] | None,
+) -> list[dict[str, Any]] | None:
+    """Return the member's authorizations for the device as it checks them offline.
+
+    None when the member needs none there (the type requires no authorization, or
+    the role bypasses). Expired and lapsed authorizations are left out (the
+    member is then not mirrored at all); each one left says when it stops working
+    (its expiry or lapse, whichever comes first) and its lab-hours window.
+    """
+    if machine_type is not None and not machine_type["requires_authorization"]:
+        return None
+    if flags(member).bypass_authorization:
+        return None
+    type_id = machine_type["id"] if machine_type is not None else None
+    now = dt_util.utcnow()
+    grants = []
+    for auth in authorizations:
+        if not applies(auth, device_id, type_id):
+            continue
+        ends = lapse_date(auth, machine_type)
+        if ends is not None and now >= ends[0]:
+            continue
+        grant: dict[str, Any] = {
+            "expires": ends[0].timestamp() if ends is not None else None
+        }
+        if auth.get("window_start") and auth.get("window_end"):
+            grant["window"] = [auth["window_start"], auth["window_end"]]
+        grants.append(grant)
+    return grants
 
 
 def credential_members(
@@ -41,9 +107,10 @@ def credential_members(
     for member in sorted(engine.members.data.values(), key=lambda m: m["id"]):
         if not member["active"]:
             continue
+        authorizations = engine.authorizations.of_member(member["id"])
         reason = authorization_reason(
             member,
-            engine.authorizations.of_member(member["id"]),
+            authorizations,
             device.device_id,
             machine_type,
             now,
@@ -57,7 +124,11 @@ def credential_members(
             "level": member["role"],
             "cards": member_cards(member),
             "maintenance": flags(member).may_maintain,
+            "supervisor": is_supervisor(member),
         }
+        grants = _grants(member, authorizations, device.device_id, machine_type)
+        if grants is not None:
+            entry["grants"] = grants
         if pin_hash := member_pin_hash(member):
             entry["pin_hash"] = pin_hash
             if pin_must_change(member):
@@ -67,6 +138,36 @@ def credential_members(
     return allowed
 
 
+def offline_rules(engine: AccessEngine, device: FluxiLabDevice) -> dict[str, Any]:
+    """Return the machine type's rules a device applies to its mirror offline."""
+    machine_type = engine.machine_type_of(device)
+    rules: dict[str, Any] = {
+        "policy": offline_policy(machine_type).value,
+        "max_age": (
+            machine_type.get("offline_max_age", DEFAULT_OFFLINE_MAX_AGE_HOURS)
+            if machine_type is not None
+            else DEFAULT_OFFLINE_MAX_AGE_HOURS
+        )
+        * 3600,
+        "tz": engine.hass.config.time_zone,
+    }
+    if machine_type is None:
+        return rules
+    start = machine_type.get("supervised_hours_start")
+    end = machine_type.get("supervised_hours_end")
+    rules |= {
+        "maintenance_due": bool(
+            device.maintenance_due and machine_type["block_when_maintenance_due"]
+        ),
+        "supervisor_required": bool(machine_type.get("requires_supervisor")),
+        "supervised_hours": [start, end] if start and end else None,
+        "supervisor_minutes": machine_type.get("supervisor_minutes")
+        or DEFAULT_SUPERVISOR_MINUTES,
+        "safety_limits": [dict(limit) for limit in machine_type["safety_limits"]],
+    }
+    return rules
+
+
 class CredentialSync:
     """Publishes credential sets and remembers what each device last got."""
 
@@ -74,6 +175,27 @@ class CredentialSync:
         """Start with nothing sent."""
         self._engine = engine
         self._sent: dict[str, dict[str, Any]] = {}
+        self._store: Store[GenerationData] = Store(
+            engine.hass, 1, GENERATION_STORAGE_KEY
+        )
+        self._cleared: set[str] = set()
+        self.generation = 0
+
+    async def async_load(self) -> None:
+        """Load the counter (the history's copy counts: it held it before)."""
+        stored = await self._store.async_load()
+        self.generation = max(
+            stored["generation"] if stored is not None else 0,
+            self._engine.history.data["generation"],
+        )
+
+    async def _async_set_generation(self, generation: int) -> None:
+        """Move the counter and save it now: a restart must never reuse one."""
+        self.generation = generation
+        history = self._engine.history
+        history.data["generation"] = generation
+        history.async_changed()
+        await self._store.async_save({"generation": generation})
 
     def body(self, device: FluxiLabDevice) -> dict[str, Any]:
         """Build the set (without generation) for ``device``."""
@@ -86,6 +208,7 @@ class CredentialSync:
             "grace": machine_type["grace_period"]
             if machine_type
             else DEFAULT_GRACE_PERIOD,
+            "offline": offline_rules(self._engine, device),
         }
 
     async def async_sync(self, device: FluxiLabDevice, *, force: bool = False) -> bool:
@@ -96,11 +219,19 @@ class CredentialSync:
         body = self.body(device)
         if not force and self._sent.get(device.device_id) == body:
             return False
-        history = self._engine.history
-        history.data["generation"] += 1
-        history.async_changed()
-        message = CREDENTIALS_SCHEMA({"generation": history.data["generation"], **body})
-        await device.async_send(Channel.CREDENTIALS, message, encrypt=True, retain=True)
+        await self._async_set_generation(self.generation + 1)
+        message = CREDENTIALS_SCHEMA({"generation": self.generation, **body})
+        if device.device_id not in self._cleared:
+            # Hubs before this one retained the set on the broker; clear it once.
+            self._cleared.add(device.device_id)
+            await mqtt.async_publish(
+                self._engine.hass,
+                device.topics.topic(Channel.CREDENTIALS),
+                "",
+                qos=1,
+                retain=True,
+            )
+        await device.async_send(Channel.CREDENTIALS, message, encrypt=True)
         self._sent[device.device_id] = body
         return True
 
@@ -111,6 +242,31 @@ class CredentialSync:
                 await self.async_sync(device)
             except Exception:
                 LOGGER.exception("Credential set for %s not sent", device.device_id)
+
+    async def async_device_generation(
+        self, device: FluxiLabDevice, generation: int
+    ) -> None:
+        """Take the generation a device reports; a device ahead of us means rollback.
+
+        The counter jumps past the device's, the admin is told (repair issue), and
+        every device gets a fresh set with a generation it will install.
+        """
+        if generation <= self.generation:
+            return
+        LOGGER.warning(
+            "Device %s holds credential generation %s, ahead of this hub's %s: the "
+            "counter went back (restored backup?); moving past it and resending "
+            "every credential set",
+            device.device_id,
+            generation,
+            self.generation,
+        )
+        async_create_generation_issue(
+            self._engine.hass, device.entry.title, generation, self.generation
+        )
+        await self._async_set_generation(generation)
+        self._sent.clear()
+        await self.async_sync_all()
 
     def forget(self, device_id: str) -> None:
         """Forget what a device got (it is removed, or must get everything again)."""

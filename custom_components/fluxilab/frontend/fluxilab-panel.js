@@ -145,6 +145,11 @@ const STRINGS = {
     maintenance_interval: "Maintenance every (usage hours)",
     maintenance_message: "Maintenance message on the device",
     block_when_maintenance_due: "Block when maintenance is due",
+    offline_policy: "Without the hub (offline)",
+    offline_default: "Default: deny if it has safety limits",
+    offline_allow_mirrored: "Allow members in the device's mirror (their rules are checked there)",
+    offline_deny: "Deny everyone",
+    offline_max_age: "Offline for at most (hours without the hub)",
     busy_channel: "Busy while channel",
     busy_above: "is above",
     busy_delay: "Idle after (s) below it",
@@ -331,6 +336,11 @@ const STRINGS = {
     maintenance_interval: "Manutenzione ogni (ore di utilizzo)",
     maintenance_message: "Messaggio di manutenzione sul dispositivo",
     block_when_maintenance_due: "Blocca quando la manutenzione è da fare",
+    offline_policy: "Senza l'hub (offline)",
+    offline_default: "Predefinito: nega se ha limiti di sicurezza",
+    offline_allow_mirrored: "Consenti i membri nella copia del dispositivo (le loro regole sono verificate lì)",
+    offline_deny: "Nega a tutti",
+    offline_max_age: "Offline al massimo per (ore senza l'hub)",
     busy_channel: "Occupata finché il canale",
     busy_above: "è sopra",
     busy_delay: "Libera dopo (s) sotto soglia",
@@ -1188,6 +1198,17 @@ class FluxiLabPanel extends HTMLElement {
         )}</textarea></label>
         <div class="actions">${number("safety_min", limit.min)}${number("safety_max", limit.max)}</div>
         <div class="actions">
+          <label>${esc(this._t("offline_policy"))}<select name="offline_policy">${this._options(
+            [
+              ["allow_mirrored", this._t("offline_allow_mirrored")],
+              ["deny", this._t("offline_deny")],
+            ],
+            t.offline_policy || "",
+            { empty: this._t("offline_default") },
+          )}</select></label>
+          ${number("offline_max_age", t.offline_max_age ?? 24)}
+        </div>
+        <div class="actions">
           <button class="primary" type="submit">${esc(this._t("save"))}</button>
           ${t.id ? `<button class="secondary" type="button" data-action="type-new">${esc(this._t("cancel"))}</button>` : ""}
         </div>
@@ -1604,8 +1625,11 @@ class FluxiLabPanel extends HTMLElement {
         maintenance_message: data.get("maintenance_message") || null,
         block_when_maintenance_due: data.has("block_when_maintenance_due"),
         lapse_after_months: num("lapse_after_months") || null,
+        offline_max_age: num("offline_max_age") ?? 24,
         safety_limits: [],
       };
+      // Left at its default, the hub picks deny for a type with safety limits.
+      if (data.get("offline_policy")) payload.offline_policy = data.get("offline_policy");
       if (data.get("safety_channel")) {
         const limit = { channel: data.get("safety_channel") };
         if (num("safety_min") !== null) limit.min = num("safety_min");

@@ -296,9 +296,36 @@ COMMAND_RESULT_SCHEMA = vol.Schema(
         vol.Required("id"): _text(64),
         vol.Required("ok"): bool,
         vol.Optional("error"): vol.Any(None, _text()),
+        # The credential generation the device's mirror holds (-1: none): a hub
+        # whose counter went back (restored backup) sees the device ahead of it.
+        vol.Optional("generation"): vol.Any(None, vol.All(int, vol.Range(min=-1))),
     },
     extra=vol.ALLOW_EXTRA,
 )
+
+
+class OfflinePolicy(StrEnum):
+    """What a device may do with its mirror while it cannot reach the hub."""
+
+    ALLOW_MIRRORED = "allow_mirrored"
+    """Grant mirrored members whose mirrored rules pass (docs/ACCESS.md)."""
+    DENY = "deny"
+    """Refuse every offline grant."""
+
+
+MAX_GRANTS = 32
+HH_MM = vol.All(str, vol.Match(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))
+WINDOW = vol.All([HH_MM], vol.Length(min=2, max=2))
+"""A local-time window ``[start, end]`` (``HH:MM``; may cross midnight)."""
+
+CREDENTIAL_GRANT_SCHEMA = vol.Schema(
+    {
+        vol.Optional("expires"): vol.Any(None, TIMESTAMP),
+        vol.Optional("window"): vol.Any(None, WINDOW),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+"""One authorization as the device can check it: until when, at what hours."""
 
 CREDENTIAL_MEMBER_SCHEMA = vol.Schema(
     {
@@ -311,9 +338,42 @@ CREDENTIAL_MEMBER_SCHEMA = vol.Schema(
         # so the device refuses a login with it as ``pin_change_required``.
         vol.Optional("pin_must_change"): bool,
         vol.Optional("maintenance", default=False): bool,
+        # Absent: no authorization needed (role bypasses, or the type needs none).
+        vol.Optional("grants"): vol.Any(
+            None, vol.All([CREDENTIAL_GRANT_SCHEMA], vol.Length(max=MAX_GRANTS))
+        ),
+        vol.Optional("supervisor", default=False): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )
+
+SAFETY_LIMIT_SCHEMA = vol.Schema(
+    {
+        vol.Required("channel"): _text(32),
+        vol.Optional("min"): _finite,
+        vol.Optional("max"): _finite,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+OFFLINE_SCHEMA = vol.Schema(
+    {
+        vol.Required("policy"): vol.Coerce(OfflinePolicy),
+        vol.Required("max_age"): vol.All(_finite, vol.Range(min=0)),
+        vol.Optional("tz"): vol.Any(None, _text(64)),
+        vol.Optional("maintenance_due", default=False): bool,
+        vol.Optional("supervisor_required", default=False): bool,
+        vol.Optional("supervised_hours"): vol.Any(None, WINDOW),
+        vol.Optional("supervisor_minutes", default=30): vol.All(
+            _finite, vol.Range(min=0)
+        ),
+        vol.Optional("safety_limits", default=list): vol.All(
+            [SAFETY_LIMIT_SCHEMA], vol.Length(max=MAX_CHANNELS)
+        ),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+"""The rules a device applies to its mirror offline (see ACCESS.md, "Offline")."""
 
 CREDENTIALS_SCHEMA = vol.Schema(
     {
@@ -321,6 +381,8 @@ CREDENTIALS_SCHEMA = vol.Schema(
         vol.Required("members"): [CREDENTIAL_MEMBER_SCHEMA],
         vol.Optional("timeout"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
         vol.Optional("grace"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+        # Absent (a hub before offline policies): the device refuses offline grants.
+        vol.Optional("offline"): vol.Any(None, OFFLINE_SCHEMA),
     },
     extra=vol.ALLOW_EXTRA,
 )
