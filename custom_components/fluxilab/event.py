@@ -8,6 +8,7 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .access.privacy import privacy_of
 from .const import EVENT_TYPES
 from .device import FluxiLabConfigEntry
 from .entity import FluxiLabEntity
@@ -29,7 +30,11 @@ async def async_setup_entry(
 
 
 class FluxiLabAccessEvent(FluxiLabEntity, EventEntity):
-    """Access decisions and session changes at the device."""
+    """Access decisions and session changes at the device.
+
+    Every Home Assistant user reads its attributes and the recorder keeps them: the
+    member appears as a pseudonym, by id and name only if the lab shows names.
+    """
 
     async def async_added_to_hass(self) -> None:
         """Follow the device's access events as well as its state."""
@@ -40,5 +45,5 @@ class FluxiLabAccessEvent(FluxiLabEntity, EventEntity):
     def _handle_event(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type not in EVENT_TYPES:
             return
-        self._trigger_event(event_type, data)
+        self._trigger_event(event_type, privacy_of(self.hass).entity_event(data))
         self.async_write_ha_state()
