@@ -192,7 +192,8 @@ class AccessEngine:
 
     @callback
     def _anonymize_recorder(self, subject: gdpr.Subject) -> None:
-        """Anonymize what FluxiLab wrote to the recorder about someone (a task)."""
+        """Anonymize what entities show and FluxiLab wrote to the recorder (a task)."""
+        async_dispatcher_send(self.hass, gdpr.SIGNAL_ANONYMIZE, subject)
         self.hass.async_create_task(
             gdpr.async_anonymize_recorder(self.hass, subject),
             f"{DOMAIN} anonymize recorder",

@@ -85,6 +85,8 @@ ANONYMIZED: Final = "anonymized"
 REDACTED_NAME: Final = "…"
 TAG_NAME: Final = "Tag"
 RECORDER_BATCH: Final = 500
+SIGNAL_ANONYMIZE: Final = f"{DOMAIN}_anonymize"
+"""Dispatcher signal, argument a ``Subject``: forget them in what entities show now."""
 
 
 def _anonymize(entry: dict[str, Any]) -> bool:

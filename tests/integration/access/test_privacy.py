@@ -277,3 +277,35 @@ async def test_diagnostics_show_no_card_or_name(
     )
     for secret in (CARD, NAME, engine.privacy.card(CARD)):
         assert secret not in diagnostics
+
+
+async def test_panel_sets_the_names_option(
+    hass: HomeAssistant, engine: AccessEngine, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Admin → Retention in the panel holds the option too; off by default."""
+    assert engine.privacy.show_names is False
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": f"{DOMAIN}/panel/admin/retention", "show_member_names": True}
+    )
+    result = await client.receive_json()
+    assert result["success"], result
+    assert result["result"]["settings"]["show_member_names"] is True
+    assert engine.privacy.show_names is True
+
+
+async def test_removed_member_leaves_what_entities_show(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    """Names shown, Ada at work, then removed: no entity names her any more."""
+    engine.async_set_show_member_names(True)
+    member = await add_ada(engine)
+    await start_session(engine, device)
+    await hass.async_block_till_done()
+    assert NAME in everything_shown(hass)
+    await engine.members.async_delete_item(member["id"])
+    await hass.async_block_till_done()
+    shown = everything_shown(hass)
+    for secret in (NAME, member["id"], engine.privacy.member(member["id"])):
+        assert secret not in shown
+    assert hass.states.get(ACCESS).attributes["anonymized"] is True
