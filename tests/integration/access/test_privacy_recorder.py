@@ -137,6 +137,16 @@ async def test_member_removal_anonymizes_the_recorder(
     hass_read_only_user: MockUser,
 ) -> None:
     """Names shown (so recorded), then the member goes: nothing names her after."""
+    await check_member_removal(hass, engine, device, hass_read_only_user)
+
+
+async def check_member_removal(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    hass_read_only_user: MockUser,
+) -> None:
+    """Record a session with names shown, remove the member, find nothing of her."""
     engine.async_set_show_member_names(True)
     member = await engine.members.async_create_item(
         {"name": NAME, "cards": [CARD], "user_id": hass_read_only_user.id}
