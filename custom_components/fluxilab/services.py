@@ -189,10 +189,11 @@ async def _add_credential(engine: AccessEngine, call: ServiceCall) -> ServiceRes
         raise AccessValidationError("credential_wrong_secret", type=kind.value)
     if kind is CredentialType.PIN and "card" in call.data:
         raise AccessValidationError("credential_wrong_secret", type=kind.value)
+    card = call.data.get("card")
     added = await engine.members.async_add_credential(
         member["id"],
         kind,
-        card=call.data.get("card"),
+        card=None if card is None else engine.resolve_card(card, unknown=True),
         pin=call.data.get("pin"),
         label=call.data.get("label"),
     )

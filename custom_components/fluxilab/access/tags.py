@@ -15,6 +15,7 @@ from typing import Any
 
 from homeassistant.components.tag import TAG_DATA, async_scan_tag
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 
 from custom_components.fluxilab.const import LOGGER
 
@@ -51,13 +52,18 @@ async def async_register_cards(
         for c in credentials_of(member)
         if c["type"] == CredentialType.CARD
     }
+    registry = er.async_get(hass)
     for card, name in cards.items():
         tag_id = privacy.card(card)
         if card in tags.data:  # made before tags were pseudonymous
             await tags.async_delete_item(card)
         if tag_id not in tags.data:
             await tags.async_create_item({"tag_id": tag_id, "name": name})
-        elif tags.data[tag_id].get("name") != name:
+            continue
+        # The tag integration keeps names in the entity registry.
+        entity_id = registry.async_get_entity_id("tag", "tag", tag_id)
+        entry = registry.async_get(entity_id) if entity_id else None
+        if entry is None or entry.name != name:
             await tags.async_update_item(tag_id, {"name": name})
     await async_forget_cards(hass, privacy, old_cards - set(cards))
 

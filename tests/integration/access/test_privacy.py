@@ -309,3 +309,23 @@ async def test_removed_member_leaves_what_entities_show(
     for secret in (NAME, member["id"], engine.privacy.member(member["id"])):
         assert secret not in shown
     assert hass.states.get(ACCESS).attributes["anonymized"] is True
+
+
+async def test_add_credential_takes_a_pseudonym(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    member = await engine.members.async_create_item({"name": "Bea"})
+    await engine.async_handle_request(
+        device, {"id": "1", "action": "check", "card": STRANGER}
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "add_credential",
+        {
+            "member_id": member["id"],
+            "credential_type": "card",
+            "card": engine.privacy.card(STRANGER),
+        },
+        blocking=True,
+    )
+    assert member_cards(engine.members.data[member["id"]]) == [STRANGER]
