@@ -25,7 +25,8 @@ async def test_access_events_and_usage(
     await bring_online(hass, announce)
     device = init_integration.runtime_data
     device.async_access_event(
-        "granted", {"member_id": "ada", "member_name": "Ada", "user_id": "u1"}
+        "granted",
+        {"member_id": "ada", "member_name": "Ada", "user_id": "u1", "card": "04AB"},
     )
     await hass.async_block_till_done()
     state = hass.states.get(ACCESS)
@@ -33,6 +34,7 @@ async def test_access_events_and_usage(
     # Names are off by default: the member is a pseudonym on the entity.
     assert state.attributes["member"].startswith("member_")
     assert not {"member_id", "member_name", "user_id"} & set(state.attributes)
+    assert state.attributes["card"].startswith("card_")  # a uid is never shown
     device.async_access_event("not_a_type", {})
     await hass.async_block_till_done()
     assert hass.states.get(ACCESS).attributes[ATTR_EVENT_TYPE] == "granted"

@@ -136,6 +136,9 @@ class Privacy:
         as pseudonyms, and by id, name and linked user only if names are shown.
         """
         shown = dict(data)
+        card = data.get("card")
+        if isinstance(card, str) and not CARD_PSEUDONYM.fullmatch(card):
+            shown["card"] = self.card(card)  # whoever handed a uid: never shown
         shown["member"] = (
             self.member(data["member_id"]) if data.get("member_id") else None
         )
