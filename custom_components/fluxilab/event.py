@@ -6,8 +6,11 @@ from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .access.gdpr import SIGNAL_ANONYMIZE, Subject, scrub
+from .access.privacy import privacy_of
 from .const import EVENT_TYPES
 from .device import FluxiLabConfigEntry
 from .entity import FluxiLabEntity
@@ -29,16 +32,33 @@ async def async_setup_entry(
 
 
 class FluxiLabAccessEvent(FluxiLabEntity, EventEntity):
-    """Access decisions and session changes at the device."""
+    """Access decisions and session changes at the device.
+
+    Every Home Assistant user reads its attributes and the recorder keeps them: the
+    member appears as a pseudonym, by id and name only if the lab shows names.
+    """
+
+    _last: dict[str, Any] | None = None
+    """The attributes of the last event, the very dict the event entity holds."""
 
     async def async_added_to_hass(self) -> None:
-        """Follow the device's access events as well as its state."""
+        """Follow the device's access events, its state, and removed members."""
         await super().async_added_to_hass()
         self.async_on_remove(self.device.async_add_event_listener(self._handle_event))
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, SIGNAL_ANONYMIZE, self._anonymize)
+        )
 
     @callback
     def _handle_event(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type not in EVENT_TYPES:
             return
-        self._trigger_event(event_type, data)
+        self._last = privacy_of(self.hass).entity_event(data)
+        self._trigger_event(event_type, self._last)
         self.async_write_ha_state()
+
+    @callback
+    def _anonymize(self, subject: Subject) -> None:
+        """Stop showing a removed member: scrub the shown event in place."""
+        if self._last is not None and scrub(self._last, subject, old=False):
+            self.async_write_ha_state()

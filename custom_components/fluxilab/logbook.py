@@ -1,7 +1,10 @@
 """Logbook lines for FluxiLab's bus events: who did what at which device.
 
 The logbook shows English text (Home Assistant does not translate described
-events). Denials of unknown cards keep the card id, so an admin can register it.
+events). Every Home Assistant user reads it: members are named only if the lab shows
+names (privacy.py), and then by their current name (a removed member is not);
+cards by their pseudonym, which the card services accept, so an admin can
+register an unknown card from its denial.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from homeassistant.const import ATTR_DEVICE_ID, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
+from .access.engine import ACCESS_ENGINE
+from .access.privacy import CARD_PSEUDONYM, NAME_FIELDS
 from .const import (
     ATTR_BUFFERED,
     ATTR_CARD,
     ATTR_DURATION,
     ATTR_FLUXILAB_DEVICE,
+    ATTR_MEMBER_ID,
     ATTR_MEMBER_NAME,
     ATTR_REASON,
     ATTR_TYPE,
@@ -76,20 +82,27 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
+def _who(data: Mapping[str, Any]) -> str:
+    """Name the event's member: by name if given, else whether one is known."""
+    if name := data.get(ATTR_MEMBER_NAME):
+        return str(name)
+    return "a member" if data.get(ATTR_MEMBER_ID) else "an unknown member"
+
+
 def describe_access(data: Mapping[str, Any]) -> str:
     """Return the logbook message of a fluxilab_access event."""
     kind = data.get(ATTR_TYPE)
     member = data.get(ATTR_MEMBER_NAME)
-    who = member or "an unknown member"
+    who = _who(data)
+    known = bool(member or data.get(ATTR_MEMBER_ID))
     if kind == "granted":
         message = f"granted access to {who}"
     elif kind == "offline_granted":
         message = f"granted access to {who} while offline, from its credential mirror"
     elif kind == "denied":
-        subject = member
-        if subject is None:
-            card = data.get(ATTR_CARD)
-            subject = f"card {card}" if card else "an unknown member"
+        subject = who
+        if not known and (card := data.get(ATTR_CARD)):
+            subject = f"card {card}"
         message = f"denied access to {subject}: {_reason(data.get(ATTR_REASON))}"
     elif kind == "session_started":
         message = f"session started by {who}"
@@ -98,19 +111,17 @@ def describe_access(data: Mapping[str, Any]) -> str:
         if (duration := data.get(ATTR_DURATION)) is not None:
             message += f" after {_duration(float(duration))}"
     elif kind == "maintenance_recorded":
-        message = "maintenance recorded" + (f" by {member}" if member else "")
+        message = "maintenance recorded" + (f" by {who}" if known else "")
     elif kind in PRESENCE_MESSAGES:
         message = describe_presence(data)
     elif kind == "busy_started":
-        message = "started working (telemetry)" + (
-            f", used by {member}" if member else ""
-        )
+        message = "started working (telemetry)" + (f", used by {who}" if known else "")
     elif kind == "busy_ended":
         message = "is idle again (telemetry)"
         if (duration := data.get(ATTR_DURATION)) is not None:
             message += f" after {_duration(float(duration))}"
-        if member:
-            message += f", used by {member}"
+        if known:
+            message += f", used by {who}"
     elif kind == "interest_notified":
         message = f"told {who} it is free"
     else:
@@ -137,8 +148,9 @@ def describe_presence(data: Mapping[str, Any]) -> str:
     """Return the logbook message of a presence event (fluxilab_access or _lab)."""
     kind = str(data.get(ATTR_TYPE))
     message = PRESENCE_MESSAGES[kind].format(
-        who=data.get(ATTR_MEMBER_NAME) or "an unknown member",
-        trainer=data.get("trainer_name") or "a former trainer",
+        who=_who(data),
+        trainer=data.get("trainer_name")
+        or ("a trainer" if data.get("trainer_id") else "a former trainer"),
         closed=len(data.get("closed_sessions") or []),
     )
     if kind == "checked_out":
@@ -153,7 +165,7 @@ def describe_lab(data: Mapping[str, Any]) -> str:
     if kind == "authorization_lapsing":
         target = data.get("machine_type_id") or data.get(ATTR_FLUXILAB_DEVICE)
         date = str(data.get("lapse_date") or "?")[:10]
-        who = data.get(ATTR_MEMBER_NAME) or "an unknown member"
+        who = _who(data)
         return f"the authorization of {who} for {target} lapses on {date}"
     return f"lab event {kind}"
 
@@ -164,6 +176,24 @@ def async_describe_events(
     async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
 ) -> None:
     """Describe FluxiLab's events in the logbook."""
+
+    def _shown(data: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply the lab's names setting to a recorded event, whenever recorded."""
+        shown = dict(data)
+        engine = hass.data.get(ACCESS_ENGINE)
+        show = engine is not None and engine.privacy.show_names
+        for field, id_field in zip(
+            NAME_FIELDS, ("member_id", "trainer_id"), strict=True
+        ):
+            person = (
+                engine.members.data.get(shown.get(id_field) or "") if engine else None
+            )
+            shown[field] = person["name"] if show and person else None
+        card = shown.get(ATTR_CARD)
+        if isinstance(card, str) and not CARD_PSEUDONYM.fullmatch(card):
+            # Recorded before cards were pseudonymous.
+            shown[ATTR_CARD] = engine.privacy.card(card) if engine else None
+        return shown
 
     def _name(data: Mapping[str, Any]) -> str:
         if (device_id := data.get(ATTR_DEVICE_ID)) and (
@@ -184,7 +214,7 @@ def async_describe_events(
         data = event.data
         entry = {
             LOGBOOK_ENTRY_NAME: _name(data),
-            LOGBOOK_ENTRY_MESSAGE: describe_access(data),
+            LOGBOOK_ENTRY_MESSAGE: describe_access(_shown(data)),
         }
         if entity_id := _entity(data, Platform.EVENT, "access"):
             entry[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
@@ -211,11 +241,12 @@ def async_describe_events(
 
     @callback
     def async_describe_lab(event: Event) -> dict[str, str]:
+        data = _shown(event.data)
         return {
             LOGBOOK_ENTRY_NAME: "FluxiLab",
-            LOGBOOK_ENTRY_MESSAGE: describe_presence(event.data)
-            if event.data.get(ATTR_TYPE) in PRESENCE_MESSAGES
-            else describe_lab(event.data),
+            LOGBOOK_ENTRY_MESSAGE: describe_presence(data)
+            if data.get(ATTR_TYPE) in PRESENCE_MESSAGES
+            else describe_lab(data),
         }
 
     async_describe_event(DOMAIN, EVENT_LAB, async_describe_lab)

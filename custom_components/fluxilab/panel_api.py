@@ -51,6 +51,7 @@ from .access.credentials import (
 from .access.decisions import authorization_reason
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
+from .access.privacy import SETTING_SHOW_MEMBER_NAMES
 from .access.roles import Role, flags, member_of_user
 from .access.store import CARD, MACHINE_TYPE_FIELDS, NAME
 from .access.websocket import public_member
@@ -428,12 +429,17 @@ async def ws_open(
         {
             ATTR_FLUXILAB_DEVICE: device.device_id,
             ATTR_MEMBER_ID: member["id"] if member is not None else None,
-            ATTR_MEMBER_NAME: name,
+            ATTR_MEMBER_NAME: engine.privacy.name(member),
             "user_id": caller.user.id,
         },
         context=connection.context(msg),
     )
-    LOGGER.info("Routing %s (%s) to the UI of %s", name, caller.role, device.device_id)
+    LOGGER.info(
+        "Routing user %s (%s) to the UI of %s",
+        caller.user.id,
+        caller.role,
+        device.device_id,
+    )
     connection.send_result(
         msg["id"], {"url": str(url), "expires": int(now) + TOKEN_LIFETIME}
     )
@@ -879,6 +885,7 @@ RETENTION_DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
         vol.Required("type"): f"{DOMAIN}/panel/admin/retention",
         vol.Optional("usage_retention_days"): RETENTION_DAYS,
         vol.Optional("unknown_card_retention_days"): RETENTION_DAYS,
+        vol.Optional(SETTING_SHOW_MEMBER_NAMES): cv.boolean,
     }
 )
 @websocket_api.async_response
@@ -886,13 +893,15 @@ RETENTION_DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
 async def ws_retention(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Set the retention periods and apply them now (GDPR purge)."""
+    """Set the retention periods and apply them now (GDPR purge); names on entities."""
     engine = _engine(hass)
     settings = engine.history.data["settings"]
     for key in ("usage_retention_days", "unknown_card_retention_days"):
         if key in msg:
             settings[key] = msg[key]
-    result = gdpr.purge(engine.history, time.time())
+    if SETTING_SHOW_MEMBER_NAMES in msg:
+        engine.async_set_show_member_names(msg[SETTING_SHOW_MEMBER_NAMES])
+    result = await engine.async_purge()
     connection.send_result(msg["id"], {"settings": dict(settings), **result})
 
 

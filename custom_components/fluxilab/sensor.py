@@ -18,6 +18,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .access.engine import AccessEngine
 from .access.presence import SIGNAL_OCCUPANCY, Presence, is_entrance
 from .device import FluxiLabConfigEntry, FluxiLabDevice, access_engine
 from .entity import (
@@ -40,12 +41,11 @@ class FluxiLabSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[FluxiLabDevice], StateType]
 
 
+CURRENT_USER = SensorEntityDescription(
+    key="current_user", translation_key="current_user"
+)
+
 SENSORS: tuple[FluxiLabSensorEntityDescription, ...] = (
-    FluxiLabSensorEntityDescription(
-        key="current_user",
-        translation_key="current_user",
-        value_fn=lambda device: device.member_name,
-    ),
     FluxiLabSensorEntityDescription(
         key="usage_hours",
         translation_key="usage_hours",
@@ -106,8 +106,10 @@ async def async_setup_entry(
     """Create the device's sensors, and one per numeric channel as they appear."""
     device = entry.runtime_data
     async_add_entities(FluxiLabSensor(device, description) for description in SENSORS)
-    if is_entrance(device) and (engine := access_engine(hass)) is not None:
-        async_add_entities([FluxiLabOccupancySensor(device, engine.presence)])
+    if (engine := access_engine(hass)) is not None:
+        async_add_entities([FluxiLabCurrentUserSensor(device, engine)])
+        if is_entrance(device):
+            async_add_entities([FluxiLabOccupancySensor(device, engine.presence)])
     async_setup_channel_entities(
         entry,
         frozenset({ValueType.INT, ValueType.FLOAT}),
@@ -127,6 +129,28 @@ class FluxiLabSensor(FluxiLabEntity, SensorEntity):
     def native_value(self) -> StateType:
         """Return the value from the device."""
         return self.entity_description.value_fn(self.device)
+
+    def _shown(self) -> tuple[Any, ...]:
+        return (self.available, self.native_value)
+
+
+class FluxiLabCurrentUserSensor(FluxiLabEntity, SensorEntity):
+    """Who uses the device: their name if the lab shows names, else their role.
+
+    Every Home Assistant user reads states and the recorder keeps them, so names
+    are opt-in (the ``show_member_names`` access setting); off, the state is the
+    member's role (``in_use`` if unknown), enough to see the device is taken.
+    """
+
+    def __init__(self, device: FluxiLabDevice, engine: AccessEngine) -> None:
+        """Ask the engine what to show."""
+        super().__init__(device, CURRENT_USER)
+        self._engine = engine
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the current user as the lab chose to show them."""
+        return self._engine.shown_user(self.device)
 
     def _shown(self) -> tuple[Any, ...]:
         return (self.available, self.native_value)

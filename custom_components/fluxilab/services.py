@@ -9,7 +9,6 @@ Unauthorized; bad data gets a translated ServiceValidationError and changes noth
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-import time
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import (
@@ -161,14 +160,16 @@ async def _set_member_active(
 
 async def _add_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     member = _member(engine, call.data[ATTR_MEMBER])
+    # A pseudonym (from an event or the logbook) names an unknown card seen.
+    card = engine.resolve_card(call.data["card"], unknown=True)
     await engine.members.async_add_credential(
-        member["id"], CredentialType.CARD, card=call.data["card"]
+        member["id"], CredentialType.CARD, card=card
     )
     return None
 
 
 async def _remove_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    card = call.data["card"]
+    card = engine.resolve_card(call.data["card"], unknown=False)
     if (found := find_card(engine.members.data.values(), card)) is None:
         raise AccessValidationError("unknown_card", card=card)
     member, credential = found
@@ -212,8 +213,12 @@ async def _add_credential(engine: AccessEngine, call: ServiceCall) -> ServiceRes
         raise AccessValidationError("credential_wrong_secret", type=kind.value)
     if kind is CredentialType.PIN and "card" in call.data:
         raise AccessValidationError("credential_wrong_secret", type=kind.value)
+    card = call.data.get("card")
     added = await engine.members.async_add_credential(
-        member["id"], kind, card=call.data.get("card"), label=call.data.get("label")
+        member["id"],
+        kind,
+        card=None if card is None else engine.resolve_card(card, unknown=True),
+        label=call.data.get("label"),
     )
     return {"credential_id": added["id"]}
 
@@ -366,7 +371,7 @@ async def _purge(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     for key in ("usage_retention_days", "unknown_card_retention_days"):
         if key in call.data:
             settings[key] = call.data[key]
-    return dict(gdpr.purge(engine.history, time.time()))
+    return dict(await engine.async_purge())
 
 
 async def _generate_broker_config(

@@ -160,11 +160,8 @@ def test_item1_lost_card_refused_other_card_and_pin_work(lab: Lab) -> None:
         )
     denied = next(e for e in events if e["type"] == "denied")
     assert denied["reason"] == "credential_inactive"
-    assert (denied["member_id"], denied["card"], denied["fluxilab_device"]) == (
-        member_id,
-        CARD_A,
-        DEVICE,
-    )
+    assert (denied["member_id"], denied["fluxilab_device"]) == (member_id, DEVICE)
+    assert denied["card"].startswith("card_")  # the pseudonym, never the uid
     entries = [e for e in audit(admin, DEVICE) if e.get("card") == CARD_A]
     assert entries[-1]["reason"] == "credential_inactive"
     assert entries[-1]["member_id"] == member_id

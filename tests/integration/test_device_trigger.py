@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from custom_components.fluxilab.access import ACCESS_ENGINE
 from custom_components.fluxilab.const import (
     ATTR_CARD,
     ATTR_FLUXILAB_DEVICE,
@@ -168,8 +169,9 @@ async def test_card_denied_fires_from_a_real_request(
         {"id": "req-1", "action": "check", "card": "04A1B2C3"},
     )
     await hass.async_block_till_done()
+    privacy = hass.data[ACCESS_ENGINE].privacy
     assert [(c.data["trigger"], c.data["card"]) for c in calls] == [
-        ("card_denied", "04A1B2C3")
+        ("card_denied", privacy.card("04A1B2C3"))  # the pseudonym, not the uid
     ]
 
 

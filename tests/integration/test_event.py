@@ -24,11 +24,17 @@ async def test_access_events_and_usage(
 ) -> None:
     await bring_online(hass, announce)
     device = init_integration.runtime_data
-    device.async_access_event("granted", {"member_name": "Ada"})
+    device.async_access_event(
+        "granted",
+        {"member_id": "ada", "member_name": "Ada", "user_id": "u1", "card": "04AB"},
+    )
     await hass.async_block_till_done()
     state = hass.states.get(ACCESS)
     assert state.attributes[ATTR_EVENT_TYPE] == "granted"
-    assert state.attributes["member_name"] == "Ada"
+    # Names are off by default: the member is a pseudonym on the entity.
+    assert state.attributes["member"].startswith("member_")
+    assert not {"member_id", "member_name", "user_id"} & set(state.attributes)
+    assert state.attributes["card"].startswith("card_")  # a uid is never shown
     device.async_access_event("not_a_type", {})
     await hass.async_block_till_done()
     assert hass.states.get(ACCESS).attributes[ATTR_EVENT_TYPE] == "granted"
@@ -59,7 +65,8 @@ async def test_access_events_and_usage(
     )
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.fumehood_1_in_use").state == STATE_ON
-    assert hass.states.get("sensor.fumehood_1_current_user").state == "Ada"
+    # A user the engine does not know of: in use, nobody named (names are off).
+    assert hass.states.get("sensor.fumehood_1_current_user").state == "in_use"
     assert hass.states.get("sensor.fumehood_1_usage_hours").state == "12.5"
     assert hass.states.get("binary_sensor.fumehood_1_maintenance_due").state == STATE_ON
     assert [e.data["type"] for e in events] == ["maintenance_due"]

@@ -337,7 +337,7 @@ async def test_checkuser(
     last = engine.history.last_unknown_card(BOARD_ID)
     assert last is not None
     assert last["card"] == STRANGER
-    assert events[-1].data["card"] == STRANGER
+    assert events[-1].data["card"] == engine.privacy.card(STRANGER)
 
     await board.async_set_blocked(True)
     blocked = await send(hass, mqtt_mock, checkuser(CARD))
@@ -490,7 +490,7 @@ async def test_maintenance(
     assert not board.maintenance_due
     assert engine.history.usage(BOARD_ID)["since_maintenance"] == 0
     assert events[-1].data["type"] == "maintenance_recorded"
-    assert events[-1].data["member_name"] == "Grace"
+    assert events[-1].data["member_id"] == "grace"
 
 
 @pytest.mark.parametrize(

@@ -120,13 +120,13 @@ async def test_access_event_names_the_device_and_links_its_entity(
             "type": "denied",
             "device_id": _ha_device_id(hass, init_integration),
             "fluxilab_device": DEVICE_ID,
-            "card": "04A1B2C3",
+            "card": "card_0123456789",
             "reason": "unknown_card",
         },
     )
     assert describers[EVENT_ACCESS](event) == {
         LOGBOOK_ENTRY_NAME: "Fumehood 1",
-        LOGBOOK_ENTRY_MESSAGE: "denied access to card 04A1B2C3: unknown card",
+        LOGBOOK_ENTRY_MESSAGE: "denied access to card card_0123456789: unknown card",
         LOGBOOK_ENTRY_ENTITY_ID: "event.fumehood_1_access",
     }
 

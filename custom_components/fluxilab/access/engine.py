@@ -38,11 +38,13 @@ from .const import (
 )
 from .credentials import find_card, member_cards, pin_credential
 from .decisions import decide
+from .errors import AccessValidationError
 from .events import fire_access_event, ha_device_id
 from .history import AccessHistory
 from .interest import InterestQueue
 from .lapsing import Lapsing
 from .presence import Presence
+from .privacy import IN_USE, PRIVACY, SETTING_SHOW_MEMBER_NAMES, Privacy
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -53,7 +55,7 @@ from .store import (
     member_store,
 )
 from .sync import CredentialSync
-from .tags import async_card_scanned, async_forget_card, async_register_cards
+from .tags import async_card_scanned, async_forget_cards, async_register_cards
 from .telemetry_rules import TelemetryRules
 
 if TYPE_CHECKING:
@@ -77,6 +79,8 @@ class AccessEngine:
             collection_store(hass, AUTHORIZATIONS_STORAGE_KEY), self.members
         )
         self.history = AccessHistory(hass)
+        self.privacy = Privacy(self.history)
+        hass.data[PRIVACY] = self.privacy
         self.sync = CredentialSync(self)
         self.lapsing = Lapsing(self)
         self.interest = InterestQueue(self)
@@ -87,6 +91,7 @@ class AccessEngine:
         self._online: dict[str, bool] = {}
         self._in_use: dict[str, bool] = {}
         self._member_cards: dict[str, set[str]] = {}
+        self._current_members: dict[str, dict[str, Any] | None] = {}
         self._timers: list[CALLBACK_TYPE] = []
         self._stale_timer: CALLBACK_TYPE | None = None
 
@@ -104,6 +109,13 @@ class AccessEngine:
             m["id"]: set(member_cards(m, active_only=False))
             for m in self.members.data.values()
         }
+        for member in self.members.data.values():
+            await async_register_cards(self.hass, self.privacy, member, set())
+        await async_forget_cards(
+            self.hass,
+            self.privacy,
+            [c["card"] for c in self.history.data["unknown_cards"]],
+        )
         self.members.async_add_listener(self._async_member_changed)
         self.machine_types.async_add_listener(self._async_data_changed)
         self.telemetry_rules.async_load()
@@ -161,18 +173,76 @@ class AccessEngine:
     ) -> None:
         old_cards = self._member_cards.pop(item_id, set())
         if change_type == collection.CHANGE_REMOVED:
-            for card in old_cards:
-                await async_forget_card(self.hass, card)
+            subject = gdpr.member_subject(self.hass, self.privacy, item, old_cards)
+            await async_forget_cards(self.hass, self.privacy, old_cards)
             for auth in self.authorizations.of_member(item_id):
                 await self.authorizations.async_delete_item(auth["id"])
             gdpr.forget_member(self.history, item_id, sorted(old_cards))
+            for device in list(self.devices.values()):
+                self.publish_usage(device)
+            self._anonymize_recorder(subject)
         else:
             cards = member_cards(item, active_only=False)
             self._member_cards[item_id] = set(cards)
             for card in cards:
                 self.history.forget_unknown_card(card)
-            await async_register_cards(self.hass, item, old_cards)
+            await async_register_cards(self.hass, self.privacy, item, old_cards)
         await self.sync.async_sync_all()
+
+    @callback
+    def _anonymize_recorder(self, subject: gdpr.Subject) -> None:
+        """Anonymize what entities show and FluxiLab wrote to the recorder (a task)."""
+        async_dispatcher_send(self.hass, gdpr.SIGNAL_ANONYMIZE, subject)
+        self.hass.async_create_task(
+            gdpr.async_anonymize_recorder(self.hass, subject),
+            f"{DOMAIN} anonymize recorder",
+        )
+
+    @callback
+    def async_set_show_member_names(self, show: bool) -> None:
+        """Show or hide members' names on entities, events and tags (a setting)."""
+        settings = self.history.data["settings"]
+        if settings.get(SETTING_SHOW_MEMBER_NAMES) == show:
+            return
+        settings[SETTING_SHOW_MEMBER_NAMES] = show
+        self.history.async_changed()
+        for device in list(self.devices.values()):
+            self.publish_usage(device)
+        self.hass.async_create_task(self._async_rename_tags(), f"{DOMAIN} tag names")
+
+    async def _async_rename_tags(self) -> None:
+        for member in list(self.members.data.values()):
+            await async_register_cards(self.hass, self.privacy, member, set())
+
+    def current_member(self, device_id: str) -> dict[str, Any] | None:
+        """Return who is using a device now, as last published (None: nobody known)."""
+        return self._current_members.get(device_id)
+
+    def shown_user(self, device: FluxiLabDevice) -> str | None:
+        """Return the current user sensor's state: a name if shown, else a role."""
+        if self.privacy.show_names:
+            return device.member_name
+        if (member := self._current_members.get(device.device_id)) is not None:
+            return str(member.get("role") or IN_USE)
+        return IN_USE if device.member_name is not None else None
+
+    def resolve_card(self, value: str, *, unknown: bool) -> str:
+        """Return the uid a card uid or pseudonym names (services take either).
+
+        ``unknown``: look among the unknown cards seen (to register one), else among
+        the members' cards.
+        """
+        if unknown:
+            cards = [c["card"] for c in self.history.data["unknown_cards"]]
+        else:
+            cards = [
+                card
+                for member in self.members.data.values()
+                for card in member_cards(member, active_only=False)
+            ]
+        if (card := self.privacy.resolve(value, cards)) is None:
+            raise AccessValidationError("unknown_card", card=value)
+        return card
 
     async def _async_data_changed(
         self, _change_type: str, _item_id: str, _item: dict[str, Any]
@@ -272,6 +342,11 @@ class AccessEngine:
         was_due = device.maintenance_due
         rules = self.telemetry_rules
         rules.session_changed(device.device_id, current is not None)
+        self._current_members[device.device_id] = (
+            self.members.data.get(current["member_id"] or "")
+            if current
+            else rules.busy_member(device.device_id)
+        )
         in_use = current is not None or rules.is_busy(device.device_id)
         maintenance.publish(
             self.hass,
@@ -362,7 +437,9 @@ class AccessEngine:
     ) -> dict[str, Any]:
         card = request.get("card")
         if card is not None:
-            await async_card_scanned(self.hass, card, ha_device_id(self.hass, device))
+            await async_card_scanned(
+                self.hass, self.privacy, card, ha_device_id(self.hass, device)
+            )
         member, reason = self._identify(device, card, request.get("member_id"), now)
         machine_type = self.machine_type_of(device)
         if member is not None and reason is Reason.GRANTED:
@@ -792,8 +869,21 @@ class AccessEngine:
                 self._close_session(device, session, None, now, SessionEnd.TIMEOUT)
 
     async def _async_daily_purge(self, _now: datetime) -> None:
-        result = gdpr.purge(self.history, time.time())
+        result = await self.async_purge()
         LOGGER.debug("Daily purge: %s", result)
+
+    async def async_purge(self) -> dict[str, int]:
+        """Apply the retention settings, to the history, the tags and the recorder."""
+        before = {c["card"] for c in self.history.data["unknown_cards"]}
+        now = time.time()
+        result = gdpr.purge(self.history, now)
+        purged = before - {c["card"] for c in self.history.data["unknown_cards"]}
+        subject = gdpr.retention_subject(
+            self.hass, self.privacy, self.history, now, purged
+        )
+        await async_forget_cards(self.hass, self.privacy, purged)
+        self._anonymize_recorder(subject)
+        return result
 
     # Audit --------------------------------------------------------------------------
 

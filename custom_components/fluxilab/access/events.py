@@ -10,21 +10,18 @@ from homeassistant.helpers import device_registry as dr
 
 from custom_components.fluxilab.const import (
     ATTR_BUFFERED,
-    ATTR_CARD,
     ATTR_DURATION,
     ATTR_FLUXILAB_DEVICE,
-    ATTR_MEMBER_ID,
-    ATTR_MEMBER_NAME,
     ATTR_REASON,
     ATTR_SESSION_ID,
     ATTR_TYPE,
-    ATTR_USER_ID,
     DOMAIN,
     EVENT_ACCESS,
     EVENT_TYPES,
 )
 
 from .const import AccessEventType
+from .privacy import privacy_of
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
@@ -55,17 +52,18 @@ def fire_access_event(
     """Fire fluxilab_access, show it on the device's event entity, return the data.
 
     The member's linked Home Assistant user is named in the data and is the event's
-    context user, so the logbook and automations see who did it.
+    context user, so the logbook and automations see who did it. The card is its
+    pseudonym, the name there only if the lab shows names (privacy.py): the
+    recorder keeps these events.
     """
-    user_id = member.get("user_id") if member else None
+    privacy = privacy_of(hass)
+    person = privacy.person_fields(member, card)
+    user_id = person["user_id"]
     data: dict[str, Any] = {
         ATTR_TYPE: event_type.value,
         ATTR_FLUXILAB_DEVICE: device.device_id,
         "device_id": ha_device_id(hass, device),
-        ATTR_MEMBER_ID: member["id"] if member else None,
-        ATTR_MEMBER_NAME: member["name"] if member else None,
-        ATTR_USER_ID: user_id,
-        ATTR_CARD: card,
+        **person,
         ATTR_REASON: reason,
         ATTR_BUFFERED: buffered,
         ATTR_SESSION_ID: session_id,
@@ -73,6 +71,7 @@ def fire_access_event(
         "ts": ts,
         **(extra or {}),
     }
+    privacy.event_data(data)
     hass.bus.async_fire(EVENT_ACCESS, data, context=Context(user_id=user_id))
     if event_type.value in EVENT_TYPES:
         device.async_access_event(event_type.value, data)

@@ -1,13 +1,54 @@
-"""GDPR: retention purge, anonymization, member data export, usage export."""
+"""GDPR: retention purge, anonymization, member data export, usage export.
+
+The purge and a member's removal also anonymize what FluxiLab wrote to Home
+Assistant's recorder: its bus events (and ``tag_scanned`` of its cards) and the
+states of its event entities, current user sensors and card tags. That runs on the
+recorder's own executor, in batches, with plain SQL on the JSON text the recorder
+stores (``LIKE`` narrows, Python rewrites), so SQLite, PostgreSQL and MariaDB alike.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 import csv
+from dataclasses import dataclass
+from functools import cached_property
 import io
-from typing import Any
+import json
+import re
+from typing import Any, Final, cast
+
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.db_schema import (
+    EventData,
+    Events,
+    EventTypes,
+    StateAttributes,
+    States,
+    StatesMeta,
+)
+from homeassistant.components.recorder.util import session_scope
+from homeassistant.components.tag import EVENT_TAG_SCANNED
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.json import json_bytes_strip_null
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from custom_components.fluxilab.const import (
+    DOMAIN,
+    EVENT_ACCESS,
+    EVENT_LAB,
+    LOGGER,
+)
 
 from .credentials import member_pin_hash, public_credentials
 from .history import AccessHistory
+from .notify import EVENT_NOTIFICATION
+from .privacy import CARD_PREFIX, CARD_PSEUDONYM, IN_USE, Privacy
+from .roles import Role
 
 DAY = 86400.0
 SESSION_CSV_FIELDS = (
@@ -23,6 +64,29 @@ SESSION_CSV_FIELDS = (
     "buffered",
 )
 PERSONAL_FIELDS = ("member_id", "member_name", "card", "trainer_id", "trainer_name")
+
+RECORDED_EVENT_TYPES: Final = (
+    EVENT_ACCESS,
+    EVENT_LAB,
+    EVENT_NOTIFICATION,
+    f"{DOMAIN}_routing",  # panel_api.EVENT_ROUTING (the panel sits above access)
+    EVENT_TAG_SCANNED,
+)
+"""Recorded event types that may name a member or a card (not fluxilab_device)."""
+RECORDED_ENTITY_KEYS: Final = ("access", "current_user")
+"""Our entities (unique id suffixes) whose recorded states may name someone."""
+MEMBER_FIELDS: Final = ("member_id", "member_name", "user_id", "card", "member")
+TRAINER_FIELDS: Final = ("trainer_id", "trainer_name", "trainer")
+SHOWN_USERS: Final = frozenset(
+    {*(r.value for r in Role), IN_USE, STATE_UNKNOWN, STATE_UNAVAILABLE}
+)
+"""Current user states that name nobody."""
+ANONYMIZED: Final = "anonymized"
+REDACTED_NAME: Final = "…"
+TAG_NAME: Final = "Tag"
+RECORDER_BATCH: Final = 500
+SIGNAL_ANONYMIZE: Final = f"{DOMAIN}_anonymize"
+"""Dispatcher signal, argument a ``Subject``: forget them in what entities show now."""
 
 
 def _anonymize(entry: dict[str, Any]) -> bool:
@@ -125,3 +189,387 @@ def usage_export(
     writer.writeheader()
     writer.writerows(rows)
     return {"sessions": rows, "csv": buffer.getvalue()}
+
+
+# The recorder ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subject:
+    """Whom to anonymize in the recorder: what identifies them in a row.
+
+    ``before``: also every row of ours older than this (retention), whoever it names.
+    """
+
+    members: frozenset[str] = frozenset()
+    """Member ids and member pseudonyms."""
+    names: frozenset[str] = frozenset()
+    user_ids: frozenset[str] = frozenset()
+    cards: frozenset[str] = frozenset()
+    """Card pseudonyms, and uids (rows written before cards were pseudonymous)."""
+    entity_ids: frozenset[str] = frozenset()
+    """Entities beside ours: the card tags (gone from the registry by then)."""
+    before: float | None = None
+
+    @cached_property
+    def needles(self) -> list[str]:
+        """Return the texts a row naming this subject contains (JSON-encoded)."""
+        quoted = [
+            json.dumps(value, ensure_ascii=False)
+            for value in (*self.members, *self.user_ids, *self.cards)
+        ]
+        names = [json.dumps(name, ensure_ascii=False)[1:-1] for name in self.names]
+        return sorted({*quoted, *names})
+
+    @property
+    def empty(self) -> bool:
+        """True if nothing identifies anybody (and no retention cut-off)."""
+        return self.before is None and not (
+            self.members or self.names or self.user_ids or self.cards
+        )
+
+    @cached_property
+    def name_pattern(self) -> re.Pattern[str] | None:
+        """Return a pattern matching the subject's names as whole words."""
+        if not self.names:
+            return None
+        alternatives = "|".join(
+            re.escape(n) for n in sorted(self.names, key=len, reverse=True)
+        )
+        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def _tag_entity_ids(hass: HomeAssistant, tag_ids: Iterable[str]) -> frozenset[str]:
+    registry = er.async_get(hass)
+    return frozenset(
+        entity_id
+        for tag_id in tag_ids
+        if (entity_id := registry.async_get_entity_id("tag", "tag", tag_id))
+    )
+
+
+def member_subject(
+    hass: HomeAssistant,
+    privacy: Privacy,
+    member: Mapping[str, Any],
+    cards: Iterable[str],
+) -> Subject:
+    """Describe a member being removed (before their tags go)."""
+    uids = set(cards)
+    pseudonyms = {privacy.card(card) for card in uids}
+    return Subject(
+        members=frozenset({member["id"], privacy.member(member["id"])}),
+        names=frozenset({member["name"]} if member.get("name") else ()),
+        user_ids=frozenset({member["user_id"]} if member.get("user_id") else ()),
+        cards=frozenset(uids | pseudonyms),
+        entity_ids=_tag_entity_ids(hass, pseudonyms),
+    )
+
+
+def retention_subject(
+    hass: HomeAssistant,
+    privacy: Privacy,
+    history: AccessHistory,
+    now: float,
+    purged_cards: Iterable[str],
+) -> Subject:
+    """Describe the retention purge (before the purged cards' tags go).
+
+    Rows older than the usage retention, and the unknown cards it deleted.
+    """
+    uids = set(purged_cards)
+    pseudonyms = {privacy.card(card) for card in uids}
+    return Subject(
+        cards=frozenset(uids | pseudonyms),
+        entity_ids=_tag_entity_ids(hass, pseudonyms),
+        before=now - history.data["settings"]["usage_retention_days"] * DAY,
+    )
+
+
+def _concerns(
+    data: Mapping[str, Any], subject: Subject, fields: tuple[str, ...]
+) -> bool:
+    return any(
+        isinstance(value := data.get(key), str)
+        and (
+            value in subject.members
+            or value in subject.user_ids
+            or value in subject.cards
+        )
+        for key in fields
+    )
+
+
+def scrub(data: dict[str, Any], subject: Subject, *, old: bool) -> bool:
+    """Anonymize one recorded event's data or state's attributes; True if changed.
+
+    ``old``: the row is older than the retention, so it loses every personal field.
+    """
+    changed = False
+    for fields in (MEMBER_FIELDS, TRAINER_FIELDS):
+        if old or _concerns(data, subject, fields):
+            for key in fields:
+                if data.get(key) is not None:
+                    data[key] = None
+                    changed = True
+    tag_id = data.get("tag_id")
+    if isinstance(tag_id, str) and (
+        tag_id in subject.cards or (old and tag_id.startswith(CARD_PREFIX))
+    ):
+        data["tag_id"] = None
+        data.pop("name", None)
+        changed = True
+    if (pattern := subject.name_pattern) is not None:
+        for key, value in data.items():
+            if isinstance(value, str) and pattern.search(value):
+                data[key] = pattern.sub(REDACTED_NAME, value)
+                changed = True
+    if changed:
+        data[ANONYMIZED] = True
+    return changed
+
+
+def _count(result: Any) -> int:
+    """Rows an UPDATE changed."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def scrub_tag(data: dict[str, Any]) -> bool:
+    """Anonymize a recorded state of a card's tag entity (its name may be a member's)."""
+    if data.get(ANONYMIZED):
+        return False
+    data["friendly_name"] = TAG_NAME
+    data.pop("tag_id", None)
+    data[ANONYMIZED] = True
+    return True
+
+
+def _dump(data: Mapping[str, Any]) -> bytes:
+    dumped: bytes = json_bytes_strip_null(data)
+    return dumped
+
+
+def _batches(
+    session: Session, query: Any, id_column: Any
+) -> Iterator[list[tuple[int, str]]]:
+    """Yield (id, json text) rows of ``query`` in id order, a batch at a time."""
+    last = -1
+    while True:
+        rows = session.execute(
+            query.where(id_column > last).order_by(id_column).limit(RECORDER_BATCH)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [(row[0], row[1]) for row in rows]
+
+
+def _matches(column: Any, subject: Subject) -> Any:
+    return or_(*(column.contains(n, autoescape=True) for n in subject.needles))
+
+
+def _anonymize_events(session: Session, subject: Subject) -> int:
+    type_ids = session.scalars(
+        select(EventTypes.event_type_id).where(
+            EventTypes.event_type.in_(RECORDED_EVENT_TYPES)
+        )
+    ).all()
+    if not type_ids:
+        return 0
+    touched = 0
+    ours = Events.event_type_id.in_(type_ids)
+    queries: list[tuple[Any, bool]] = []
+    if subject.needles:
+        queries.append(
+            (
+                select(EventData.data_id, EventData.shared_data).where(
+                    EventData.data_id.in_(select(Events.data_id).where(ours)),
+                    _matches(EventData.shared_data, subject),
+                ),
+                False,
+            )
+        )
+    if subject.before is not None:
+        queries.append(
+            (
+                select(EventData.data_id, EventData.shared_data).where(
+                    EventData.data_id.in_(
+                        select(Events.data_id).where(
+                            ours, Events.time_fired_ts < subject.before
+                        )
+                    ),
+                    EventData.shared_data.not_like(f'%"{ANONYMIZED}":true%'),
+                ),
+                True,
+            )
+        )
+    for query, old in queries:
+        for batch in _batches(session, query, EventData.data_id):
+            for data_id, text in batch:
+                data = json.loads(text or "{}")
+                if not isinstance(data, dict) or not scrub(data, subject, old=old):
+                    continue
+                dumped = _dump(data)
+                session.execute(
+                    update(EventData)
+                    .where(EventData.data_id == data_id)
+                    .values(
+                        shared_data=dumped.decode(),
+                        hash=EventData.hash_shared_data_bytes(dumped),
+                    )
+                )
+                # The member's HA user was the event's context user.
+                session.execute(
+                    update(Events)
+                    .where(Events.data_id == data_id, ours)
+                    .values(context_user_id_bin=None)
+                )
+                touched += 1
+            session.commit()
+    return touched
+
+
+def _anonymize_states(
+    session: Session, subject: Subject, entity_ids: Mapping[str, str]
+) -> int:
+    """Scrub our entities' recorded attributes and the current user's names."""
+    meta: dict[str, int] = {
+        entity_id: metadata_id
+        for entity_id, metadata_id in session.execute(
+            select(StatesMeta.entity_id, StatesMeta.metadata_id).where(
+                StatesMeta.entity_id.in_(list(entity_ids))
+            )
+        ).all()
+        if entity_id is not None
+    }
+    if not meta:
+        return 0
+    touched = 0
+    users = [
+        meta[e] for e, key in entity_ids.items() if key == "current_user" and e in meta
+    ]
+    if users and subject.names:
+        touched += _count(
+            session.execute(
+                update(States)
+                .where(States.metadata_id.in_(users), States.state.in_(subject.names))
+                .values(state=IN_USE)
+            )
+        )
+    if users and subject.before is not None:
+        touched += _count(
+            session.execute(
+                update(States)
+                .where(
+                    States.metadata_id.in_(users),
+                    States.last_updated_ts < subject.before,
+                    States.state.not_in(SHOWN_USERS),
+                )
+                .values(state=IN_USE)
+            )
+        )
+
+    def _ids(*kinds: str) -> list[int]:
+        return [meta[e] for e, key in entity_ids.items() if key in kinds and e in meta]
+
+    def _attributes(*where: Any) -> Any:
+        return select(
+            StateAttributes.attributes_id, StateAttributes.shared_attrs
+        ).where(
+            StateAttributes.attributes_id.in_(
+                select(States.attributes_id).where(*where)
+            ),
+            StateAttributes.shared_attrs.not_like(f'%"{ANONYMIZED}":true%'),
+        )
+
+    queries: list[tuple[Any, Callable[[dict[str, Any]], bool]]] = []
+    if (access := _ids("access")) and subject.needles:
+        queries.append(
+            (
+                _attributes(States.metadata_id.in_(access)).where(
+                    _matches(StateAttributes.shared_attrs, subject)
+                ),
+                lambda data: scrub(data, subject, old=False),
+            )
+        )
+    if tags := _ids("tag"):  # the subject's own card tags: every row
+        queries.append((_attributes(States.metadata_id.in_(tags)), scrub_tag))
+    if subject.before is not None:
+        old = States.last_updated_ts < subject.before
+        if access:
+            queries.append(
+                (
+                    _attributes(States.metadata_id.in_(access), old),
+                    lambda data: scrub(data, subject, old=True),
+                )
+            )
+        if card_tags := _ids("card_tag"):
+            queries.append(
+                (_attributes(States.metadata_id.in_(card_tags), old), scrub_tag)
+            )
+    for query, scrubber in queries:
+        for batch in _batches(session, query, StateAttributes.attributes_id):
+            for attributes_id, text in batch:
+                data = json.loads(text or "{}")
+                if not isinstance(data, dict) or not scrubber(data):
+                    continue
+                dumped = _dump(data)
+                session.execute(
+                    update(StateAttributes)
+                    .where(StateAttributes.attributes_id == attributes_id)
+                    .values(
+                        shared_attrs=dumped.decode(),
+                        hash=StateAttributes.hash_shared_attrs_bytes(dumped),
+                    )
+                )
+                touched += 1
+            session.commit()
+    return touched
+
+
+def _recorded_entities(hass: HomeAssistant, subject: Subject) -> dict[str, str]:
+    """Return entity id -> kind to scrub.
+
+    ``access`` and ``current_user`` (ours), ``tag`` (the subject's card tags),
+    ``card_tag`` (every card tag FluxiLab made, for the retention).
+    """
+    found: dict[str, str] = {}
+    for entry in er.async_get(hass).entities.values():
+        if entry.platform == "tag" and CARD_PSEUDONYM.fullmatch(entry.unique_id):
+            found[entry.entity_id] = "card_tag"
+        if entry.platform != DOMAIN:
+            continue
+        for key in RECORDED_ENTITY_KEYS:
+            if entry.unique_id.endswith(f"_{key}"):
+                found[entry.entity_id] = key
+    found.update(dict.fromkeys(subject.entity_ids, "tag"))
+    return found
+
+
+async def async_anonymize_recorder(hass: HomeAssistant, subject: Subject) -> int:
+    """Anonymize recorder rows naming ``subject``; return how many rows changed.
+
+    Waits for the recorder's pending writes first, so an event fired just before
+    the removal is anonymized too. Never raises: a failure is logged.
+    """
+    if subject.empty or "recorder" not in hass.config.components:
+        return 0
+    instance = get_instance(hass)
+    if not await instance.async_db_ready:
+        return 0
+    await instance.async_block_till_done()
+    entity_ids = _recorded_entities(hass, subject)
+
+    def _anonymize() -> int:
+        with session_scope(session=instance.get_session()) as session:
+            return _anonymize_events(session, subject) + _anonymize_states(
+                session, subject, entity_ids
+            )
+
+    try:
+        touched = await instance.async_add_executor_job(_anonymize)
+    except Exception:
+        LOGGER.exception("Could not anonymize the recorder's rows")
+        return 0
+    LOGGER.debug("Anonymized %s recorder rows", touched)
+    return touched

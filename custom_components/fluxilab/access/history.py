@@ -25,6 +25,7 @@ from .const import (
     MAX_SESSIONS,
     MAX_UNKNOWN_CARDS,
 )
+from .privacy import DEFAULT_SHOW_MEMBER_NAMES, SETTING_SHOW_MEMBER_NAMES, new_key
 
 
 class DeviceUsage(TypedDict):
@@ -54,6 +55,8 @@ class HistoryData(TypedDict):
     """Lapse date each authorization's member was told about (lapsing.py)."""
     interest: list[dict[str, Any]]
     """Members waiting for a busy device (interest.py)."""
+    pseudonym_key: str
+    """Secret of the card and member pseudonyms (privacy.py), hex."""
 
 
 def _empty() -> HistoryData:
@@ -72,11 +75,13 @@ def _empty() -> HistoryData:
             "lapse_notice_days": DEFAULT_LAPSE_NOTICE_DAYS,
             "interest_expiry_hours": DEFAULT_INTEREST_EXPIRY_HOURS,
             "checkin_expiry_hours": DEFAULT_CHECKIN_EXPIRY_HOURS,
+            SETTING_SHOW_MEMBER_NAMES: DEFAULT_SHOW_MEMBER_NAMES,
         },
         "checked_in": {},
         "last_used": {},
         "lapse_notices": {},
         "interest": [],
+        "pseudonym_key": new_key(),
     }
 
 
@@ -98,6 +103,8 @@ class AccessHistory:
             self.data["settings"] = {**empty["settings"], **stored["settings"]}
             for usage in self.data["usage"].values():
                 usage.setdefault("conditions", {})  # stored before conditions existed
+            if not stored.get("pseudonym_key"):
+                self.async_changed()  # keep the new secret: pseudonyms must not move
 
     @callback
     def async_changed(self) -> None:

@@ -38,11 +38,7 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from custom_components.fluxilab.const import (
-    ATTR_CARD,
-    ATTR_MEMBER_ID,
-    ATTR_MEMBER_NAME,
     ATTR_TYPE,
-    ATTR_USER_ID,
     DOMAIN,
     EVENT_LAB,
 )
@@ -50,6 +46,7 @@ from custom_components.fluxilab.const import (
 from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
 from .errors import AccessValidationError
 from .notify import async_notification_text, async_notify_admins, async_notify_member
+from .privacy import privacy_of
 from .roles import async_is_manager, member_of_user
 
 if TYPE_CHECKING:
@@ -120,16 +117,12 @@ def fire_lab_event(
     **data: Any,
 ) -> dict[str, Any]:
     """Fire ``fluxilab_lab`` about a member (not about one device); return the data."""
-    user_id = member.get("user_id") if member else None
-    payload: dict[str, Any] = {
-        ATTR_TYPE: event_type,
-        ATTR_MEMBER_ID: member["id"] if member else None,
-        ATTR_MEMBER_NAME: member.get("name") if member else None,
-        ATTR_USER_ID: user_id,
-        ATTR_CARD: None,
-        **data,
-    }
-    hass.bus.async_fire(EVENT_LAB, payload, context=Context(user_id=user_id))
+    privacy = privacy_of(hass)
+    person = privacy.person_fields(member)
+    payload: dict[str, Any] = privacy.event_data(
+        {ATTR_TYPE: event_type, **person, **data}
+    )
+    hass.bus.async_fire(EVENT_LAB, payload, context=Context(user_id=person["user_id"]))
     return payload
 
 

@@ -28,6 +28,7 @@ import probatio as vol
 from custom_components.fluxilab.const import DOMAIN
 
 from .errors import AccessValidationError
+from .privacy import privacy_of
 from .roles import async_is_manager, member_of_user
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ async def async_notify_member(
         {
             "target": "member",
             "member_id": member.get("id"),
-            "member_name": member.get("name"),
+            "member_name": privacy_of(hass).name(member),
             "user_id": user_id,
             "title": title,
             "message": message,
@@ -247,7 +248,9 @@ async def async_notify_admins(
             "member_name": None,
             "user_id": None,
             "title": title,
-            "message": message,
+            # Admins' messages list members by name (lapse notices): the recorder
+            # keeps this event, so the text only where the lab shows names.
+            "message": message if privacy_of(hass).show_names else None,
             "tag": tag,
             "services": used,
         },

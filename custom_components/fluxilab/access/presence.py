@@ -38,12 +38,8 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from custom_components.fluxilab.const import (
-    ATTR_CARD,
-    ATTR_MEMBER_ID,
-    ATTR_MEMBER_NAME,
     ATTR_REASON,
     ATTR_TYPE,
-    ATTR_USER_ID,
     DOMAIN,
     EVENT_LAB,
 )
@@ -423,20 +419,20 @@ class Presence:
         now: float,
         extra: dict[str, Any],
     ) -> None:
-        user_id = member.get("user_id")
+        privacy = self.engine.privacy
+        person = privacy.person_fields(member, card)
         self.hass.bus.async_fire(
             EVENT_LAB,
-            {
-                ATTR_TYPE: event_type.value,
-                ATTR_MEMBER_ID: member.get("id"),
-                ATTR_MEMBER_NAME: member.get("name"),
-                ATTR_USER_ID: user_id,
-                ATTR_CARD: card,
-                ATTR_REASON: reason,
-                "ts": now,
-                **extra,
-            },
-            context=Context(user_id=user_id),
+            privacy.event_data(
+                {
+                    ATTR_TYPE: event_type.value,
+                    **person,
+                    ATTR_REASON: reason,
+                    "ts": now,
+                    **extra,
+                }
+            ),
+            context=Context(user_id=person["user_id"]),
         )
 
     # Supervisor present ---------------------------------------------------------------

@@ -369,11 +369,16 @@ class TelemetryRules:
 
     def busy_member_name(self, device_id: str) -> str | None:
         """Return the name of the member a busy period is attributed to."""
-        live = self._live.get(device_id)
-        if live is None or not live.busy or live.member is None:
-            return None
-        name: str | None = live.member.get("name")
+        member = self.busy_member(device_id)
+        name: str | None = member.get("name") if member is not None else None
         return name
+
+    def busy_member(self, device_id: str) -> dict[str, Any] | None:
+        """Return the member a busy period is attributed to."""
+        live = self._live.get(device_id)
+        if live is None or not live.busy:
+            return None
+        return live.member
 
     def conditions(self, device: FluxiLabDevice) -> list[dict[str, Any]]:
         """Return the progress of every condition of the device's machine type."""

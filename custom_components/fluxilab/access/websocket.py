@@ -15,6 +15,7 @@ from .const import MAX_SESSION_CHECK_INTERVAL, MIN_SESSION_CHECK_INTERVAL
 from .credentials import member_cards, member_pin_hash, public_credentials
 from .engine import ACCESS_ENGINE
 from .notify import OPS_SETTINGS
+from .privacy import SETTING_SHOW_MEMBER_NAMES
 from .store import (
     AUTHORIZATION_FIELDS,
     AUTHORIZATION_UPDATE_FIELDS,
@@ -181,6 +182,7 @@ def async_setup_websocket(
             vol.Range(min=MIN_SESSION_CHECK_INTERVAL, max=MAX_SESSION_CHECK_INTERVAL),
         ),
         **OPS_SETTINGS,  # notify.py
+        vol.Optional(SETTING_SHOW_MEMBER_NAMES): bool,  # privacy.py
     }
 )
 @callback
@@ -193,6 +195,8 @@ def ws_access_settings(
     engine = hass.data[ACCESS_ENGINE]
     if "session_check_interval" in msg:
         engine.async_set_session_check_interval(msg["session_check_interval"])
+    if SETTING_SHOW_MEMBER_NAMES in msg:
+        engine.async_set_show_member_names(msg[SETTING_SHOW_MEMBER_NAMES])
     ops = [str(marker.schema) for marker in OPS_SETTINGS]
     if changed := {key: msg[key] for key in ops if key in msg}:
         engine.history.data["settings"].update(changed)

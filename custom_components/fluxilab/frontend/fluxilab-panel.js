@@ -163,6 +163,7 @@ const STRINGS = {
     retention: "Retention",
     usage_retention_days: "Keep usage history (days)",
     unknown_card_retention_days: "Keep unknown cards (days)",
+    show_member_names: "Show members' names on entities, in the logbook and in events (every Home Assistant user sees them; the recorder keeps them)",
     apply_retention: "Save and purge",
     purged: "{count} entries anonymized, {cards} unknown cards deleted.",
     gdpr_export: "Export a member's data (GDPR)",
@@ -354,6 +355,7 @@ const STRINGS = {
     retention: "Conservazione",
     usage_retention_days: "Conserva lo storico utilizzi (giorni)",
     unknown_card_retention_days: "Conserva le tessere sconosciute (giorni)",
+    show_member_names: "Mostra i nomi dei membri nelle entità, nel registro e negli eventi (li vede ogni utente di Home Assistant; il registratore li conserva)",
     apply_retention: "Salva ed elimina",
     purged: "{count} voci anonimizzate, {cards} tessere sconosciute eliminate.",
     gdpr_export: "Esporta i dati di un membro (GDPR)",
@@ -1222,6 +1224,7 @@ class FluxiLabPanel extends HTMLElement {
       <form data-form="retention" class="card">
         <label>${esc(this._t("usage_retention_days"))}<input type="number" min="1" max="36500" step="1" name="usage_retention_days" required value="${esc(a.settings.usage_retention_days)}"></label>
         <label>${esc(this._t("unknown_card_retention_days"))}<input type="number" min="1" max="36500" step="1" name="unknown_card_retention_days" required value="${esc(a.settings.unknown_card_retention_days)}"></label>
+        <label class="check"><input type="checkbox" name="show_member_names"${a.settings.show_member_names ? " checked" : ""}> ${esc(this._t("show_member_names"))}</label>
         <div class="actions"><button class="primary" type="submit">${esc(this._t("apply_retention"))}</button></div>
       </form>
       <h2>${esc(this._t("gdpr_export"))}</h2>
@@ -1660,6 +1663,7 @@ class FluxiLabPanel extends HTMLElement {
         {
           usage_retention_days: Number(data.get("usage_retention_days")),
           unknown_card_retention_days: Number(data.get("unknown_card_retention_days")),
+          show_member_names: data.has("show_member_names"),
         },
         { success: false },
       );

@@ -177,11 +177,13 @@ async def test_lost_card_denied_other_card_and_pin_work(
     assert denied["type"] == "denied"
     assert (denied["member_id"], denied["card"], denied["user_id"]) == (
         member["id"],
-        LOST,
+        engine.privacy.card(LOST),
         hass_read_only_user.id,
     )
     assert denied["fluxilab_device"] == device.device_id
-    assert describe_access(denied) == ("denied access to Ada: card or PIN deactivated")
+    assert describe_access(denied) == (
+        "denied access to a member: card or PIN deactivated"
+    )
     # Uses were noted on the credentials that were used, not on the lost card.
     current = engine.members.data[member["id"]]
     used = {c["id"]: c["last_used"] for c in current["credentials"]}

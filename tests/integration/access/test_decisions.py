@@ -96,9 +96,9 @@ async def test_granted_reply_and_event(
         "fluxilab_device": "hood-1",
         "device_id": ha_device_id,
         "member_id": member["id"],
-        "member_name": "Ada Lovelace",
+        "member_name": None,  # names are off by default
         "user_id": None,
-        "card": CARD,
+        "card": engine.privacy.card(CARD),
         "reason": "granted",
         "buffered": False,
         "session_id": None,
@@ -121,18 +121,21 @@ async def test_unknown_card_is_kept_and_tagged(
     assert seen is not None
     assert seen["card"] == "DEADBEEF"
     await hass.async_block_till_done()
-    assert scans[-1].data["tag_id"] == "DEADBEEF"
+    # The tag is the card's pseudonym, never its uid.
+    assert scans[-1].data["tag_id"] == engine.privacy.card("DEADBEEF")
     assert scans[-1].data["device_id"] == ha_device_id
-    assert "DEADBEEF" in hass.data[TAG_DATA].data
+    assert engine.privacy.card("DEADBEEF") in hass.data[TAG_DATA].data
+    assert "DEADBEEF" not in hass.data[TAG_DATA].data
 
 
 async def test_member_cards_are_tags(hass: HomeAssistant, engine: AccessEngine) -> None:
     member = await add_member(engine, authorized=False)
     await hass.async_block_till_done()
-    assert CARD in hass.data[TAG_DATA].data
+    assert engine.privacy.card(CARD) in hass.data[TAG_DATA].data
+    assert CARD not in hass.data[TAG_DATA].data
     await engine.members.async_delete_item(member["id"])
     await hass.async_block_till_done()
-    assert CARD not in hass.data[TAG_DATA].data
+    assert engine.privacy.card(CARD) not in hass.data[TAG_DATA].data
 
 
 async def test_unknown_member_and_no_credential(

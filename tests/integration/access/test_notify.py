@@ -86,7 +86,7 @@ async def test_own_notify_service_wins(
     assert events[-1].data == {
         "target": "member",
         "member_id": member["id"],
-        "member_name": "Ada",
+        "member_name": None,  # names are off by default
         "user_id": user.id,
         "title": "T",
         "message": "M",

@@ -1,0 +1,151 @@
+"""What the lab shows of a person outside the access engine.
+
+Card uids never leave the engine in clear: states, attributes, bus events (which the
+recorder keeps), the logbook, HA's tag registry, diagnostics and logs name a card by
+its pseudonym, ``card_`` and ten hex digits of an HMAC-SHA256 of the uid under a
+secret of this hub. The pseudonym is stable, so automations can compare it and the
+services that take a card resolve it back inside the engine (``resolve``); without
+the secret it cannot be turned back into the uid, short as uids are.
+
+Members' names reach entities, the logbook and the bus events only when the lab
+opts in (the ``show_member_names`` access setting, off by default). Off, the event
+entity names a member by pseudonym (``member_…``), the current user sensor by role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+import hashlib
+import hmac
+import re
+import secrets
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.core import HomeAssistant
+from homeassistant.util.hass_dict import HassKey
+
+from custom_components.fluxilab.const import DOMAIN
+
+if TYPE_CHECKING:
+    from .history import AccessHistory
+
+SETTING_SHOW_MEMBER_NAMES: Final = "show_member_names"
+DEFAULT_SHOW_MEMBER_NAMES: Final = False
+CARD_PREFIX: Final = "card_"
+MEMBER_PREFIX: Final = "member_"
+PSEUDONYM_DIGITS: Final = 10
+"""Hex digits of a pseudonym: 40 bits, no collision among a lab's cards."""
+CARD_PSEUDONYM = re.compile(rf"{CARD_PREFIX}[0-9a-f]{{{PSEUDONYM_DIGITS}}}")
+IN_USE: Final = "in_use"
+"""Current user sensor state for a user it does not name (nor knows the role of)."""
+
+PERSON_FIELDS: Final = ("member_id", "member_name", "user_id", "trainer_id")
+"""Event fields the event entity drops while names are off (ids are name slugs)."""
+NAME_FIELDS: Final = ("member_name", "trainer_name")
+
+
+PRIVACY: HassKey[Privacy] = HassKey(f"{DOMAIN}_privacy")
+"""The engine's privacy rules, for the writers of events that hold no engine."""
+
+
+def privacy_of(hass: HomeAssistant) -> Privacy:
+    """Return the privacy rules (the engine registers them when it is made)."""
+    return hass.data[PRIVACY]
+
+
+def new_key() -> str:
+    """Return a fresh pseudonym secret (hex)."""
+    return secrets.token_hex(32)
+
+
+class Privacy:
+    """Pseudonyms under the hub's secret and the names setting, read from history."""
+
+    def __init__(self, history: AccessHistory) -> None:
+        """Read the secret and the setting from the history store when asked."""
+        self._history = history
+
+    @property
+    def show_names(self) -> bool:
+        """True if the lab chose to show members' names on entities and events."""
+        return bool(
+            self._history.data["settings"].get(
+                SETTING_SHOW_MEMBER_NAMES, DEFAULT_SHOW_MEMBER_NAMES
+            )
+        )
+
+    def _digest(self, kind: str, value: str) -> str:
+        key = bytes.fromhex(self._history.data["pseudonym_key"])
+        mac = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:PSEUDONYM_DIGITS]
+
+    def card(self, card: str) -> str:
+        """Return the pseudonym of a card uid (the one way a card is shown)."""
+        return CARD_PREFIX + self._digest("card", card)
+
+    def card_or_none(self, card: str | None) -> str | None:
+        """Return a card's pseudonym, None for no card."""
+        return None if card is None else self.card(card)
+
+    def member(self, member_id: str) -> str:
+        """Return the pseudonym of a member id (ids are slugs of names)."""
+        return MEMBER_PREFIX + self._digest("member", member_id)
+
+    def name(self, member: Mapping[str, Any] | None) -> str | None:
+        """Return a member's name if names are shown, else None."""
+        if member is None or not self.show_names:
+            return None
+        name: str | None = member.get("name")
+        return name
+
+    def person_fields(
+        self, member: Mapping[str, Any] | None, card: str | None = None
+    ) -> dict[str, Any]:
+        """Return the fields naming a person in FluxiLab's bus events.
+
+        ``member_id`` and the linked ``user_id`` stay (automations and services act
+        on them; the purge anonymizes them in the recorder); the name only if names
+        are shown, the card as its pseudonym.
+        """
+        return {
+            "member_id": member.get("id") if member else None,
+            "member_name": self.name(member),
+            "user_id": member.get("user_id") if member else None,
+            "card": self.card_or_none(card),
+        }
+
+    def event_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Blank the names in a bus event's extra fields (a trainer's) if hidden."""
+        if not self.show_names:
+            for field in NAME_FIELDS:
+                if data.get(field) is not None:
+                    data[field] = None
+        return data
+
+    def resolve(self, value: str, cards: Iterable[str]) -> str | None:
+        """Return the uid among ``cards`` that ``value`` (uid or pseudonym) names."""
+        if not CARD_PSEUDONYM.fullmatch(value):
+            return value
+        return next((card for card in cards if self.card(card) == value), None)
+
+    def entity_event(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Return an access event as the device's event entity shows it.
+
+        Every Home Assistant user reads entity states: the card is its pseudonym
+        already (the bus event carries no uid); the member and the trainer appear
+        as pseudonyms, and by id, name and linked user only if names are shown.
+        """
+        shown = dict(data)
+        card = data.get("card")
+        if isinstance(card, str) and not CARD_PSEUDONYM.fullmatch(card):
+            shown["card"] = self.card(card)  # whoever handed a uid: never shown
+        shown["member"] = (
+            self.member(data["member_id"]) if data.get("member_id") else None
+        )
+        if "trainer_id" in data:
+            trainer = data["trainer_id"]
+            shown["trainer"] = self.member(trainer) if trainer else None
+        if not self.show_names:
+            for field in (*PERSON_FIELDS, *NAME_FIELDS):
+                shown.pop(field, None)
+        return shown
