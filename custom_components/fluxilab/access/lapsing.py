@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.components import websocket_api
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CALLBACK_TYPE, Context, Event, HomeAssistant, callback
-from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import collection, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
@@ -50,7 +49,8 @@ from custom_components.fluxilab.const import (
 from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
 from .errors import AccessValidationError
 from .notify import async_notification_text, async_notify_admins, async_notify_member
-from .roles import async_is_manager, member_of_user
+from .permissions import require_permission
+from .roles import member_of_user
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
@@ -451,16 +451,6 @@ def _engine(hass: HomeAssistant) -> AccessEngine:
     return hass.data[ACCESS_ENGINE]
 
 
-async def _require_manager(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> AccessEngine:
-    engine = _engine(hass)
-    members = list(engine.members.data.values())
-    if not await async_is_manager(hass, connection.user.id, members):
-        raise Unauthorized(context=connection.context(msg))
-    return engine
-
-
 @callback
 def async_setup_lapsing_websocket(hass: HomeAssistant) -> None:
     """Register ``fluxilab/lapsing/list|renew|mine``."""
@@ -469,6 +459,7 @@ def async_setup_lapsing_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_lapsing_mine)
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/lapsing/list",
@@ -480,7 +471,7 @@ async def ws_lapsing_list(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """List lapsing and lapsed authorizations (lab managers)."""
-    engine = await _require_manager(hass, connection, msg)
+    engine = _engine(hass)
     connection.send_result(
         msg["id"],
         {
@@ -490,6 +481,7 @@ async def ws_lapsing_list(
     )
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/lapsing/renew",
@@ -501,7 +493,7 @@ async def ws_lapsing_renew(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Renew an authorization: its months start again now (lab managers)."""
-    engine = await _require_manager(hass, connection, msg)
+    engine = _engine(hass)
     if msg["authorization_id"] not in engine.authorizations.data:
         raise AccessValidationError(
             "unknown_authorization", authorization=msg["authorization_id"]
@@ -510,6 +502,7 @@ async def ws_lapsing_renew(
     connection.send_result(msg["id"], {"last_used": auth["last_used"]})
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/lapsing/mine"})
 @callback
 def ws_lapsing_mine(
