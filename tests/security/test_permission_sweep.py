@@ -28,7 +28,9 @@ from typing import Any
 
 from homeassistant.auth.const import GROUP_ID_ADMIN, GROUP_ID_USER
 from homeassistant.components import websocket_api
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.components.websocket_api import ERR_UNAUTHORIZED
+from homeassistant.config_entries import HANDLERS
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Context, HomeAssistant, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, Unauthorized
@@ -44,6 +46,7 @@ from pytest_homeassistant_custom_component.typing import (
     MqttMockHAClient,
 )
 
+from custom_components.fluxilab import repairs as repairs_platform
 from custom_components.fluxilab.access import occupancy
 from custom_components.fluxilab.access.permissions import (
     PERMISSIONS,
@@ -52,6 +55,11 @@ from custom_components.fluxilab.access.permissions import (
     Scope,
 )
 from custom_components.fluxilab.const import CONF_LATEST_SW_VERSION, DOMAIN
+from custom_components.fluxilab.protocol.security import KeyPair
+from custom_components.fluxilab.repairs import (
+    async_create_key_changed_issue,
+    key_issue_id,
+)
 
 from .conftest import ALICE_PIN, HOOD, LASER, Client, Lab, snapshot
 
@@ -457,13 +465,25 @@ def entity_doors(hass: HomeAssistant) -> list[EntityAction]:
     return found
 
 
+def flow_doors(hass: HomeAssistant) -> set[str]:
+    """The flows Home Assistant runs for the integration."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    handler = HANDLERS[DOMAIN]
+    flows = {"config_flow"}
+    if handler.async_supports_options_flow(entry):
+        flows.add("options_flow")
+    if hasattr(repairs_platform, "async_create_fix_flow"):
+        flows.add("repair_flow")
+    return flows
+
+
 def all_doors(hass: HomeAssistant) -> set[str]:
     """Every operation the integration offers, named as in the table."""
     return (
         set(service_doors(hass))
         | set(websocket_doors(hass))
         | {action.door for action in entity_doors(hass)}
-        | {"options_flow"}
+        | flow_doors(hass)
     )
 
 
@@ -673,31 +693,52 @@ async def test_sweep_entity_actions(
 
 
 @pytest.mark.parametrize("actor", list(ACTORS))
-async def test_options_flow_is_for_ha_admins(
+@pytest.mark.parametrize("flow", ["config_flow", "options_flow", "repair_flow"])
+async def test_flows_are_for_ha_admins(
     hass: HomeAssistant,
     online: Actors,
     hass_client_no_auth: ClientSessionGenerator,
+    flow: str,
     actor: str,
 ) -> None:
-    """Home Assistant opens options flows to its administrators only, as the table says."""
+    """Home Assistant starts the integration's flows for its administrators only."""
     assert await async_setup_component(hass, "config", {})
+    assert await async_setup_component(hass, "repairs", {})
     entry = hass.config_entries.async_entries(DOMAIN)[0]
+    url, body = {
+        "config_flow": ("/api/config/config_entries/flow", {"handler": DOMAIN}),
+        "options_flow": (
+            "/api/config/config_entries/options/flow",
+            {"handler": entry.entry_id},
+        ),
+        "repair_flow": (
+            "/api/repairs/issues/fix",
+            {"handler": DOMAIN, "issue_id": key_issue_id(entry)},
+        ),
+    }[flow]
+    if flow == "repair_flow":
+        async_create_key_changed_issue(hass, entry, KeyPair.generate().public_b64)
     refresh = await hass.auth.async_create_refresh_token(
         online.users[actor], "https://example.com/"
     )
     token = hass.auth.async_create_access_token(refresh)
     client = await hass_client_no_auth()
     response = await client.post(
-        "/api/config/config_entries/options/flow",
-        json={"handler": entry.entry_id},
-        headers={"Authorization": f"Bearer {token}"},
+        url, json=body, headers={"Authorization": f"Bearer {token}"}
     )
-    allowed = PERMISSIONS["options_flow"].scope(ACTORS[actor]) is not None
+    allowed = PERMISSIONS[flow].scope(ACTORS[actor]) is not None
+    assert response.status in (200, 401), await response.text()
     assert (response.status == 200) is allowed, await response.text()
-    assert response.status in (200, 401)
-    if allowed:
-        flow = await response.json()
-        hass.config_entries.options.async_abort(flow["flow_id"])
+    if not allowed:
+        return
+    result = await response.json()
+    if result.get("type") == "form":
+        manager = {
+            "config_flow": hass.config_entries.flow,
+            "options_flow": hass.config_entries.options,
+            "repair_flow": repairs_flow_manager(hass),
+        }[flow]
+        manager.async_abort(result["flow_id"])
 
 
 # The finding (issue 14, 2), one door at a time ----------------------------------------

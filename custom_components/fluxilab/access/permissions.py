@@ -3,7 +3,8 @@
 Every way into FluxiLab is an *operation* named in ``PERMISSIONS``: each service
 (``fluxilab.add_member``), each websocket command (``fluxilab/panel/open``), each
 entity action (``button.reboot.press``: platform, entity key, action) and the flows
-Home Assistant runs for the integration (``options_flow``). Each maps to a
+Home Assistant runs for the integration (``config_flow``, ``options_flow``,
+``repair_flow``). Each maps to a
 ``Permission``: the lowest ``Level`` that may do it for anyone, and the lowest that may
 do it for their own member only (their profile, their PIN, their lost card, the
 devices their authorizations cover). What a lab role may do is therefore the same
@@ -241,7 +242,8 @@ INTEREST_QUEUES = Permission(
     own_means="their own subscriptions (none without a member)",
 )
 HA_CONFIGURATION = Permission(
-    name="broker configuration (every device's login), device options",
+    name="broker configuration (every device's login); adopt and reconfigure "
+    "devices, their options, confirm a pairing key (Home Assistant's flows)",
     anyone=Level.HA_ADMIN,
 )
 
@@ -367,7 +369,10 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     **_commands(INTEREST_QUEUES, "interest/list"),
     # Home Assistant's own configuration
     **_services(HA_CONFIGURATION, "generate_broker_config"),
-    "options_flow": HA_CONFIGURATION,  # Home Assistant enforces it (admin-only API)
+    # Home Assistant runs these flows for its administrators only.
+    "config_flow": HA_CONFIGURATION,
+    "options_flow": HA_CONFIGURATION,
+    "repair_flow": HA_CONFIGURATION,
 }
 """Every operation of the integration and who may do it."""
 
