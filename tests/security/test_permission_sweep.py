@@ -756,7 +756,7 @@ async def test_user_without_member_cannot_restart_a_device(
     """Any HA user could press restart, force sync and record maintenance: no more."""
     mqtt_mock.async_publish.reset_mock()
     for key in ("reboot", "force_sync", "record_maintenance"):
-        with pytest.raises(Unauthorized):
+        with pytest.raises(Unauthorized) as err:
             await hass.services.async_call(
                 "button",
                 "press",
@@ -764,6 +764,10 @@ async def test_user_without_member_cannot_restart_a_device(
                 blocking=True,
                 context=Context(user_id=online.users["ha_user"].id),
             )
+        assert err.value.translation_key == "not_permitted"
+        assert err.value.translation_placeholders == {
+            "operation": f"button.{key}.press"
+        }
     await hass.async_block_till_done()
     assert mqtt_mock.async_publish.call_count == 0
 
