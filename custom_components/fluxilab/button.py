@@ -89,5 +89,6 @@ class FluxiLabButton(FluxiLabEntity, ButtonEntity):
     entity_description: FluxiLabButtonEntityDescription
 
     async def async_press(self) -> None:
-        """Run the button's action."""
+        """Run the button's action, if the caller may (access/permissions.py)."""
+        await self.async_require_permission("press")
         await self.entity_description.press_fn(self.device)

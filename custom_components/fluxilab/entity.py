@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
+from .access.permissions import async_caller
 from .const import DOMAIN, MANUFACTURER
 from .device import FluxiLabConfigEntry, FluxiLabDevice
 from .protocol.schemas import ValueType
@@ -46,6 +48,23 @@ class FluxiLabEntity(Entity):
     def _shown(self) -> tuple[Any, ...]:
         """Return what the entity shows; a change of it is worth a state write."""
         return (self.available,)
+
+    async def async_require_permission(self, action: str) -> None:
+        """Refuse the action (``button.reboot.press``) to a caller not allowed it.
+
+        Home Assistant sets the calling service's context on the entity before it
+        calls the action; without a user it is the system and allowed.
+        """
+        context = self._context
+        caller = await async_caller(
+            self.hass, context.user_id if context is not None else None
+        )
+        caller.require(
+            f"{self.platform.domain}.{self.entity_description.key}.{action}",
+            context=context,
+            entity_id=self.entity_id,
+            permission=POLICY_CONTROL,
+        )
 
     async def async_added_to_hass(self) -> None:
         """Follow the device's state."""

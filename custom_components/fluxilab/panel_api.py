@@ -1,11 +1,11 @@
 """Websocket commands behind the FluxiLab panel.
 
 Every command works out who is calling from ``connection.user`` and the lab member
-linked to that user, on every call: the panel hiding a button is not security.
+linked to that user, on every call: the panel hiding a button is not security. Who may
+call which command is in access/permissions.py.
 
-* A **manager** is a Home Assistant administrator or an active member whose role
-  manages the lab (``roles.async_is_manager``); managers see and open every device and
-  may call the ``fluxilab/panel/admin/*`` commands.
+* A **manager** may open the admin console (``fluxilab/panel/admin/state``); whoever
+  may see or open *any* device (``Scope.ANY``) sees and opens every device.
 * Anyone else sees and opens only the devices their active member may use: an
   authorization for the device or its machine type that has not expired, a machine
   type without authorizations, or a role that bypasses them. A user without a linked
@@ -18,8 +18,6 @@ minute, single use at the gateway) for that user and device, fires
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-import functools
 import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -51,8 +49,13 @@ from .access.credentials import (
 from .access.decisions import authorization_reason
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
+from .access.permissions import (
+    Scope,
+    caller_for_user,
+    require_permission,
+)
 from .access.privacy import SETTING_SHOW_MEMBER_NAMES
-from .access.roles import Role, flags, member_of_user
+from .access.roles import Role
 from .access.store import CARD, MACHINE_TYPE_FIELDS, NAME
 from .access.websocket import public_member
 from .const import (
@@ -80,11 +83,6 @@ RECENT_SESSIONS: Final = 20
 MAX_AUDIT_ROWS: Final = 500
 NOT_AVAILABLE: Final = "not_available"
 
-type Handler = Callable[
-    [HomeAssistant, websocket_api.ActiveConnection, dict[str, Any]],
-    Coroutine[Any, Any, None],
-]
-
 
 # Who is calling ----------------------------------------------------------------------
 
@@ -95,11 +93,9 @@ class Caller:
     def __init__(self, engine: AccessEngine, user: User) -> None:
         """Look the user's member up now: roles may have changed since last call."""
         self.user = user
-        self.member = member_of_user(user.id, list(engine.members.data.values()))
-        active = self.member is not None and bool(self.member["active"])
-        self.manager = user.is_admin or (
-            active and self.member is not None and flags(self.member).manage
-        )
+        self.lab = caller_for_user(user, engine.members.data.values())
+        self.member = self.lab.member
+        self.manager = self.lab.scope(f"{DOMAIN}/panel/admin/state") is Scope.ANY
         self._engine = engine
 
     @property
@@ -109,12 +105,12 @@ class Caller:
             return str(self.member["role"])
         return Role.ADMIN.value if self.manager else Role.USER.value
 
-    def may_use(self, device: FluxiLabDevice) -> bool:
-        """Return True if this user may see and open ``device``."""
-        if self.manager:
+    def may_use(self, device: FluxiLabDevice, operation: str) -> bool:
+        """Return True if this user may reach ``device`` through ``operation``."""
+        if (scope := self.lab.scope(operation)) is Scope.ANY:
             return True
         member = self.member
-        if member is None or not member["active"]:
+        if scope is None or member is None or not member["active"]:
             return False
         reason = authorization_reason(
             member,
@@ -140,28 +136,6 @@ def _caller(
 ) -> tuple[AccessEngine, Caller]:
     engine = _engine(hass)
     return engine, Caller(engine, connection.user)
-
-
-def _manager_only(handler: Handler) -> Handler:
-    """Refuse the command unless the caller manages the lab (checked on each call)."""
-
-    @functools.wraps(handler)
-    async def _checked(
-        hass: HomeAssistant,
-        connection: websocket_api.ActiveConnection,
-        msg: dict[str, Any],
-    ) -> None:
-        _unused, caller = _caller(hass, connection)
-        if not caller.manager:
-            LOGGER.warning(
-                "User %s was refused %s: not a lab manager",
-                connection.user.name,
-                msg["type"],
-            )
-            raise Unauthorized(context=connection.context(msg))
-        await handler(hass, connection, msg)
-
-    return _checked
 
 
 # What the panel shows ------------------------------------------------------------------
@@ -235,12 +209,12 @@ def device_status(
 
 
 def lab_view(
-    hass: HomeAssistant, engine: AccessEngine, caller: Caller
+    hass: HomeAssistant, engine: AccessEngine, caller: Caller, operation: str
 ) -> dict[str, Any]:
-    """Return the devices ``caller`` may use, grouped by area, and who they are."""
+    """Return the devices ``caller`` may see, grouped by area, and who they are."""
     areas: dict[str, list[dict[str, Any]]] = {}
     for device in sorted(engine.devices.values(), key=lambda d: d.device_id):
-        if not caller.may_use(device):
+        if not caller.may_use(device, operation):
             continue
         status = device_status(hass, engine, device)
         areas.setdefault(status["area"] or "", []).append(status)
@@ -265,6 +239,7 @@ def lab_view(
 # Everyone ------------------------------------------------------------------------------
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/panel/lab"})
 @websocket_api.async_response
 async def ws_lab(
@@ -272,9 +247,10 @@ async def ws_lab(
 ) -> None:
     """Return the devices the caller may use, grouped by area, with live status."""
     engine, caller = _caller(hass, connection)
-    connection.send_result(msg["id"], lab_view(hass, engine, caller))
+    connection.send_result(msg["id"], lab_view(hass, engine, caller, msg["type"]))
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/panel/subscribe"})
 @websocket_api.async_response
 async def ws_subscribe(
@@ -297,7 +273,7 @@ async def ws_subscribe(
         _follow_devices()
         connection.send_message(
             websocket_api.event_message(
-                msg["id"], lab_view(hass, engine, Caller(engine, user))
+                msg["id"], lab_view(hass, engine, Caller(engine, user), msg["type"])
             )
         )
 
@@ -364,6 +340,7 @@ async def ws_subscribe(
     _send()
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/open",
@@ -377,7 +354,7 @@ async def ws_open(
     """Return a one-minute signed URL into a device's UI, through its gateway."""
     engine, caller = _caller(hass, connection)
     device = engine.device(msg["device_id"])
-    if device is None or not caller.may_use(device):
+    if device is None or not caller.may_use(device, msg["type"]):
         # The same answer for a device that does not exist and one the user may not
         # use: the panel learns nothing about devices outside the user's lab.
         LOGGER.warning(
@@ -445,6 +422,7 @@ async def ws_open(
     )
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/panel/profile"})
 @websocket_api.async_response
 async def ws_profile(
@@ -503,6 +481,7 @@ async def ws_profile(
     connection.send_result(msg["id"], result)
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/change_pin",
@@ -531,9 +510,9 @@ async def ws_change_pin(
 # Admin console -------------------------------------------------------------------------
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/panel/admin/state"})
 @websocket_api.async_response
-@_manager_only
 async def ws_admin_state(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -563,6 +542,7 @@ async def ws_admin_state(
     )
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/member_create",
@@ -577,7 +557,6 @@ async def ws_admin_state(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_member_create(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -587,6 +566,7 @@ async def ws_member_create(
     connection.send_result(msg["id"], {"member_id": member["id"]})
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/member_update",
@@ -601,7 +581,6 @@ async def ws_member_create(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_member_update(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -615,6 +594,7 @@ async def ws_member_update(
     connection.send_result(msg["id"])
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/member_delete",
@@ -622,7 +602,6 @@ async def ws_member_update(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_member_delete(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -637,6 +616,7 @@ async def ws_member_delete(
     connection.send_result(msg["id"])
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/assign_card",
@@ -645,7 +625,6 @@ async def ws_member_delete(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_assign_card(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -660,6 +639,7 @@ async def ws_assign_card(
     connection.send_result(msg["id"])
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/grant",
@@ -671,7 +651,6 @@ async def ws_assign_card(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_grant(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -707,6 +686,7 @@ async def ws_grant(
     connection.send_result(msg["id"], {"authorization_ids": created})
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/revoke",
@@ -714,7 +694,6 @@ async def ws_grant(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_revoke(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -733,6 +712,7 @@ def _admin_device(engine: AccessEngine, device_id: str) -> FluxiLabDevice:
     return device
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/block",
@@ -741,7 +721,6 @@ def _admin_device(engine: AccessEngine, device_id: str) -> FluxiLabDevice:
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_block(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -751,6 +730,7 @@ async def ws_block(
     connection.send_result(msg["id"])
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/record_maintenance",
@@ -758,7 +738,6 @@ async def ws_block(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_record_maintenance(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -770,6 +749,7 @@ async def ws_record_maintenance(
     connection.send_result(msg["id"])
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/history",
@@ -780,7 +760,6 @@ async def ws_record_maintenance(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_history(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -801,6 +780,7 @@ async def ws_history(
     )
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/audit",
@@ -812,7 +792,6 @@ async def ws_history(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_audit(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -827,6 +806,7 @@ async def ws_audit(
     connection.send_result(msg["id"], {"audit": rows[: msg["limit"]]})
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/machine_type_save",
@@ -835,7 +815,6 @@ async def ws_audit(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_machine_type_save(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -851,6 +830,7 @@ async def ws_machine_type_save(
     connection.send_result(msg["id"], {"machine_type_id": item["id"]})
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/machine_type_delete",
@@ -858,7 +838,6 @@ async def ws_machine_type_save(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_machine_type_delete(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -880,6 +859,7 @@ async def ws_machine_type_delete(
 RETENTION_DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/retention",
@@ -889,7 +869,6 @@ RETENTION_DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_retention(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
@@ -905,6 +884,7 @@ async def ws_retention(
     connection.send_result(msg["id"], {"settings": dict(settings), **result})
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/member_export",
@@ -912,7 +892,6 @@ async def ws_retention(
     }
 )
 @websocket_api.async_response
-@_manager_only
 async def ws_member_export(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:

@@ -1,9 +1,10 @@
 """Services of the access-control engine (registered once from async_setup).
 
-Admin-only services follow the permission matrix in docs/ACCESS.md. A caller that
-is neither a Home Assistant administrator nor linked to a lab admin gets
-Unauthorized; bad data gets a translated ServiceValidationError and changes nothing
-(every check runs before the first write).
+Who may call which service is decided in access/permissions.py (``fluxilab.<name>``):
+a caller with no right to a service is refused before anything else; a handler whose
+service members may call for themselves keeps such a caller to their own member. A
+refused caller gets Unauthorized; bad data gets a translated ServiceValidationError and
+changes nothing (every check runs before the first write).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.errors import AccessValidationError
 from .access.interest import async_member_for
 from .access.notify import check_own_target, notify_service
-from .access.roles import Role, async_is_manager, member_of_user
+from .access.permissions import Scope, async_caller
+from .access.roles import Role, member_of_user
 from .access.store import CARD, NAME
 from .broker import async_generate_broker_config
 from .const import DOMAIN
@@ -76,10 +78,20 @@ def _device(engine: AccessEngine, ha_device_id: str) -> FluxiLabDevice:
     raise AccessValidationError("unknown_device", device=ha_device_id)
 
 
-async def _require_manager(engine: AccessEngine, call: ServiceCall) -> None:
-    members = list(engine.members.data.values())
-    if not await async_is_manager(engine.hass, call.context.user_id, members):
-        raise Unauthorized(context=call.context)
+async def _require(
+    engine: AccessEngine, call: ServiceCall, *, own: bool = False
+) -> Scope:
+    """Return the caller's scope for this service, or raise Unauthorized.
+
+    ``own``: the call reaches only the caller's own member.
+    """
+    caller = await async_caller(engine.hass, call.context.user_id)
+    return caller.require(_operation(call), own=own, context=call.context)
+
+
+def _operation(call: ServiceCall) -> str:
+    """Return the service's name in the permission table (``fluxilab.add_member``)."""
+    return f"{DOMAIN}.{call.service}"
 
 
 async def _add_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
@@ -103,9 +115,9 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
     if not is_self or {"user_id", "supervise"} & data.keys():
         # Which Home Assistant user a member is decides whose rights a login gets:
         # only managers link accounts, or a member could take over another's link.
-        await _require_manager(engine, call)
-    elif "notify_service" in data and not await async_is_manager(
-        engine.hass, call.context.user_id, list(engine.members.data.values())
+        await _require(engine, call)
+    elif "notify_service" in data and await _require(engine, call, own=True) is (
+        Scope.OWN
     ):
         check_own_target(engine.hass, member, data["notify_service"])
     if new_pin is not None:
@@ -207,8 +219,6 @@ async def _add_credential(engine: AccessEngine, call: ServiceCall) -> ServiceRes
     """Add a card (admins); a PIN is refused: it comes from ``reset_pin`` only."""
     member = _member(engine, call.data[ATTR_MEMBER])
     kind = CredentialType(call.data["credential_type"])
-    if not (kind is CredentialType.PIN and _is_own(engine, call, member)):
-        await _require_manager(engine, call)
     if kind is CredentialType.CARD and "pin" in call.data:
         raise AccessValidationError("credential_wrong_secret", type=kind.value)
     if kind is CredentialType.PIN and "card" in call.data:
@@ -233,7 +243,7 @@ async def _update_credential(
         and call.data.get("active") is False
     )
     if not (report_lost and _is_own(engine, call, member)):
-        await _require_manager(engine, call)
+        await _require(engine, call)
     credential_of(member, call.data["credential_id"])
     await engine.members.async_update_credential(
         member["id"],
@@ -264,7 +274,7 @@ async def _list_credentials(engine: AccessEngine, call: ServiceCall) -> ServiceR
     else:
         raise AccessValidationError("no_member")
     if not _is_own(engine, call, member):
-        await _require_manager(engine, call)
+        await _require(engine, call)
     return {"member_id": member["id"], "credentials": public_credentials(member)}
 
 
@@ -378,10 +388,6 @@ async def _generate_broker_config(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     """Broker files hold every device's login: Home Assistant administrators only."""
-    if call.context.user_id is not None:
-        user = await engine.hass.auth.async_get_user(call.context.user_id)
-        if user is None or not user.is_admin:
-            raise Unauthorized(context=call.context)
     return await async_generate_broker_config(
         engine.hass,
         folder=call.data.get("folder"),
@@ -407,7 +413,7 @@ async def _check_in(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     """Check in: managers anyone, a member themselves."""
     member = _presence_member(engine, call)
     if not _is_own(engine, call, member):
-        await _require_manager(engine, call)
+        await _require(engine, call)
     occupancy.async_check_in(engine, member)
     return None
 
@@ -416,14 +422,17 @@ async def _check_out(engine: AccessEngine, call: ServiceCall) -> ServiceResponse
     """Check out: managers anyone, a member themselves."""
     member = _presence_member(engine, call)
     if not _is_own(engine, call, member):
-        await _require_manager(engine, call)
+        await _require(engine, call)
     occupancy.async_check_out(engine, member)
     return None
 
 
 async def _occupancy(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    """Return the fire list (managers and automations)."""
-    return occupancy.occupancy(engine)
+    """Return the fire list (staff, admins, automations); the count to others."""
+    found = occupancy.occupancy(engine)
+    if await _require(engine, call, own=True) is Scope.OWN:
+        return {"count": found["count"]}
+    return found
 
 
 # Lab operations: lapsing qualifications
@@ -454,7 +463,7 @@ async def _renew_authorization(
 async def _notify_when_free(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     """Queue the caller's member (managers: anyone) for a busy device."""
     member = await async_member_for(
-        engine, call.context.user_id, call.data.get(ATTR_MEMBER)
+        engine, call.context.user_id, call.data.get(ATTR_MEMBER), _operation(call)
     )
     device = _device(engine, call.data[ATTR_DEVICE])
     return engine.interest.async_subscribe(member, device)
@@ -464,7 +473,7 @@ async def _cancel_notify_when_free(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     member = await async_member_for(
-        engine, call.context.user_id, call.data.get(ATTR_MEMBER)
+        engine, call.context.user_id, call.data.get(ATTR_MEMBER), _operation(call)
     )
     device = _device(engine, call.data[ATTR_DEVICE])
     return {"cancelled": engine.interest.async_cancel(member["id"], device.device_id)}
@@ -472,20 +481,18 @@ async def _cancel_notify_when_free(
 
 DAYS = vol.All(vol.Coerce(int), vol.Range(min=1, max=36500))
 
-# name: (handler, schema fields, admin only, response)
-SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
+# name: (handler, schema fields, response); who may call it: access/permissions.py
+SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
     # Lab operations: presence (check_in/check_out check who may do what)
-    "occupancy": (_occupancy, {}, True, SupportsResponse.ONLY),
+    "occupancy": (_occupancy, {}, SupportsResponse.ONLY),
     "check_in": (
         _check_in,
         {vol.Optional(ATTR_MEMBER): MEMBER},
-        False,
         SupportsResponse.NONE,
     ),
     "check_out": (
         _check_out,
         {vol.Optional(ATTR_MEMBER): MEMBER},
-        False,
         SupportsResponse.NONE,
     ),
     "add_member": (
@@ -500,7 +507,6 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("pin"): cv.string,
             vol.Optional("supervise"): cv.boolean,
         },
-        True,
         SupportsResponse.OPTIONAL,
     ),
     "update_member": (
@@ -516,19 +522,16 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("supervise"): cv.boolean,
             vol.Optional("notify_service"): vol.Any(None, notify_service),
         },
-        False,
         SupportsResponse.NONE,
     ),
     "reset_pin": (
         _reset_pin,
         {vol.Required(ATTR_MEMBER): MEMBER},
-        True,
         SupportsResponse.ONLY,
     ),
     "remove_member": (
         _remove_member,
         {vol.Required(ATTR_MEMBER): MEMBER},
-        True,
         SupportsResponse.NONE,
     ),
     "set_member_role": (
@@ -537,31 +540,26 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Required(ATTR_MEMBER): MEMBER,
             vol.Required("role"): vol.In([r.value for r in Role]),
         },
-        True,
         SupportsResponse.NONE,
     ),
     "set_member_active": (
         _set_member_active,
         {vol.Required(ATTR_MEMBER): MEMBER, vol.Required("active"): cv.boolean},
-        True,
         SupportsResponse.NONE,
     ),
     "add_card": (
         _add_card,
         {vol.Required(ATTR_MEMBER): MEMBER, vol.Required("card"): CARD},
-        True,
         SupportsResponse.NONE,
     ),
     "remove_card": (
         _remove_card,
         {vol.Required("card"): CARD},
-        True,
         SupportsResponse.NONE,
     ),
     "assign_last_unknown_card": (
         _assign_last_unknown_card,
         {vol.Required(ATTR_DEVICE): DEVICE, vol.Required(ATTR_MEMBER): MEMBER},
-        True,
         SupportsResponse.OPTIONAL,
     ),
     # Lab operations: credentials (each handler checks who may do what)
@@ -575,7 +573,6 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("pin"): PIN,
             vol.Optional("label"): LABEL,
         },
-        False,
         SupportsResponse.OPTIONAL,
     ),
     "update_credential": (
@@ -586,7 +583,6 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("label"): LABEL,
             vol.Optional("active"): cv.boolean,
         },
-        False,
         SupportsResponse.NONE,
     ),
     "remove_credential": (
@@ -595,13 +591,11 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Required(ATTR_MEMBER): MEMBER,
             vol.Required("credential_id"): vol.All(cv.string, vol.Length(min=1)),
         },
-        True,
         SupportsResponse.NONE,
     ),
     "list_credentials": (
         _list_credentials,
         {vol.Optional(ATTR_MEMBER): MEMBER},
-        False,
         SupportsResponse.ONLY,
     ),
     "grant_authorization": (
@@ -616,43 +610,36 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("trainer"): cv.boolean,
             vol.Optional("last_used"): cv.datetime,
         },
-        True,
         SupportsResponse.OPTIONAL,
     ),
     "revoke_authorization": (
         _revoke_authorization,
         {vol.Required("authorization_id"): cv.string},
-        True,
         SupportsResponse.NONE,
     ),
     "block_device": (
         _block_device,
         {vol.Required(ATTR_DEVICE): DEVICE},
-        True,
         SupportsResponse.NONE,
     ),
     "unblock_device": (
         _unblock_device,
         {vol.Required(ATTR_DEVICE): DEVICE},
-        True,
         SupportsResponse.NONE,
     ),
     "record_maintenance": (
         _record_maintenance,
         {vol.Required(ATTR_DEVICE): DEVICE, vol.Optional(ATTR_MEMBER): MEMBER},
-        True,
         SupportsResponse.NONE,
     ),
     "force_sync": (
         _force_sync,
         {vol.Optional(ATTR_DEVICE): DEVICE},
-        True,
         SupportsResponse.NONE,
     ),
     "close_session": (
         _close_session,
         {vol.Required("session_id"): cv.string},
-        True,
         SupportsResponse.NONE,
     ),
     "export_usage": (
@@ -663,13 +650,11 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("start"): cv.datetime,
             vol.Optional("end"): cv.datetime,
         },
-        True,
         SupportsResponse.ONLY,
     ),
     "export_member_data": (
         _export_member_data,
         {vol.Required(ATTR_MEMBER): MEMBER},
-        True,
         SupportsResponse.ONLY,
     ),
     "purge": (
@@ -678,14 +663,12 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Optional("usage_retention_days"): DAYS,
             vol.Optional("unknown_card_retention_days"): DAYS,
         },
-        True,
         SupportsResponse.OPTIONAL,
     ),
     # Lab operations: lapsing qualifications
     "lapsing": (
         _lapsing,
         {vol.Optional("days"): vol.All(vol.Coerce(int), vol.Range(min=0, max=3650))},
-        True,
         SupportsResponse.ONLY,
     ),
     "renew_authorization": (
@@ -694,20 +677,17 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
             vol.Required("authorization_id"): cv.string,
             vol.Optional("expires"): vol.Any(None, cv.datetime),
         },
-        True,
         SupportsResponse.OPTIONAL,
     ),
     # Lab operations: interest queue
     "notify_when_free": (
         _notify_when_free,
         {vol.Required(ATTR_DEVICE): DEVICE, vol.Optional(ATTR_MEMBER): MEMBER},
-        False,
         SupportsResponse.OPTIONAL,
     ),
     "cancel_notify_when_free": (
         _cancel_notify_when_free,
         {vol.Required(ATTR_DEVICE): DEVICE, vol.Optional(ATTR_MEMBER): MEMBER},
-        False,
         SupportsResponse.OPTIONAL,
     ),
     "generate_broker_config": (
@@ -719,19 +699,19 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], bool, SupportsResponse]] = {
                 cv.string, vol.Length(min=1)
             ),
         },
-        True,
         SupportsResponse.OPTIONAL,
     ),
 }
 
 
 def _wrap(
-    handler: Handler, admin_only: bool
+    handler: Handler,
 ) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
     async def _call(call: ServiceCall) -> ServiceResponse:
         engine = _engine(call.hass)
-        if admin_only:
-            await _require_manager(engine, call)
+        # Nobody without a right to the service gets further; a caller allowed only
+        # their own member is kept to it by the handler.
+        await _require(engine, call, own=True)
         return await handler(engine, call)
 
     return _call
@@ -740,11 +720,11 @@ def _wrap(
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the access services."""
-    for name, (handler, fields, admin_only, response) in SERVICES.items():
+    for name, (handler, fields, response) in SERVICES.items():
         hass.services.async_register(
             DOMAIN,
             name,
-            _wrap(handler, admin_only),
+            _wrap(handler),
             schema=vol.Schema(fields),
             supports_response=response,
         )

@@ -367,9 +367,10 @@ async def test_change_pin(
     new_hash = member_pin_hash(engine.members.data["alice"])
     assert bcrypt.checkpw(b"new-secret", new_hash.encode())
 
+    # A user without a member has no PIN to change (access/permissions.py).
     stranger = await hass.auth.async_create_user("Stranger")
     reply = await command(await ws_as(stranger), "change_pin", new_pin="abcdefg")
-    assert reply["error"]["translation_key"] == "no_member"
+    assert reply["error"]["code"] == ERR_UNAUTHORIZED
 
 
 ADMIN_COMMANDS: list[tuple[str, dict[str, Any]]] = [
@@ -381,7 +382,6 @@ ADMIN_COMMANDS: list[tuple[str, dict[str, Any]]] = [
     ("admin/grant", {"member_ids": ["alice"], "machine_type_id": "laser"}),
     ("admin/revoke", {"authorization_id": "alice_fumehood"}),
     ("admin/block", {"device_id": HOOD, "blocked": True}),
-    ("admin/record_maintenance", {"device_id": HOOD}),
     ("admin/history", {}),
     ("admin/audit", {}),
     ("admin/machine_type_save", {"name": "Lathe"}),
@@ -430,6 +430,27 @@ async def test_admin_commands_refused_for_non_admins(
         assert reply["error"]["code"] == ERR_UNAUTHORIZED
     await hass.async_block_till_done()
     assert lab_state(engine) == before
+
+
+async def test_staff_record_maintenance(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+) -> None:
+    """Staff may maintain (as at the device); a user without a lab role may not."""
+    staff = await hass.auth.async_create_user("Sam")
+    await engine.members.async_create_item(
+        {"name": "Sam", "role": "staff", "user_id": staff.id}
+    )
+    reply = await command(
+        await ws_as(hass_read_only_user), "admin/record_maintenance", device_id=HOOD
+    )
+    assert reply["error"]["code"] == ERR_UNAUTHORIZED
+    reply = await command(
+        await ws_as(staff), "admin/record_maintenance", device_id=HOOD
+    )
+    assert reply["success"], reply
 
 
 async def test_admin_console_as_lab_admin(

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import DOMAIN
+
+if TYPE_CHECKING:
+    from .engine import AccessEngine
+
+ACCESS_ENGINE: HassKey[AccessEngine] = HassKey(f"{DOMAIN}_access_engine")
+"""The one access engine (set by async_setup_access). Kept here, not in engine.py,
+so that modules the engine imports (permissions.py) can read it without a cycle."""
 
 MEMBERS_STORAGE_KEY: Final = f"{DOMAIN}.members"
 MEMBERS_STORAGE_VERSION: Final = 1

@@ -1,11 +1,12 @@
 """Websocket commands for members' credentials (``fluxilab/credentials/*``).
 
-Admins (managers, ``roles.async_is_manager``) list, add, update and remove anyone's
-credentials, and reset a member's PIN (``reset_pin``: a random initial PIN, shown once
-in the reply). A member lists their own (cards masked) and deactivates their own, for
-a lost card; reactivating, renaming, adding and removing stay with the admins. No
-command adds or sets a PIN: the member changes it (``fluxilab/panel/change_pin``).
-Who calls is worked out on every call. PIN hashes are never sent.
+Who may do what is in access/permissions.py: admins list, add, update and remove
+anyone's credentials, and reset a member's PIN (``reset_pin``: a random initial PIN,
+shown once in the reply). A member lists their own (cards masked) and deactivates
+their own, for a lost card; reactivating, renaming, adding and removing stay with the
+admins. No command adds or sets a PIN: the member changes it
+(``fluxilab/panel/change_pin``). Who calls is worked out on every call. PIN hashes
+are never sent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 from homeassistant.components import websocket_api
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
@@ -31,7 +31,7 @@ from .credentials import (
 )
 from .engine import ACCESS_ENGINE, AccessEngine
 from .errors import AccessValidationError
-from .roles import async_is_manager, member_of_user
+from .permissions import Scope, require_permission, websocket_caller
 
 CREDENTIAL_ID = vol.All(cv.string, vol.Length(min=1, max=64))
 PIN = vol.All(str, vol.Length(max=1024))
@@ -46,17 +46,19 @@ async def _resolve(
 ) -> tuple[AccessEngine, dict[str, Any], bool]:
     """Return the engine, the target member and whether the caller manages.
 
-    Without a ``member_id`` the target is the caller's own member. A caller who does
-    not manage gets Unauthorized unless ``own_allowed`` and the target is their own.
+    Without a ``member_id`` the target is the caller's own member. A caller allowed
+    only their own (permissions.py) gets Unauthorized unless ``own_allowed`` and the
+    target is their own.
     """
     engine = hass.data[ACCESS_ENGINE]
-    members = list(engine.members.data.values())
-    manager = await async_is_manager(hass, connection.user.id, members)
-    own = member_of_user(connection.user.id, members)
-    member_id = msg.get("member_id") or (own["id"] if own else None)
-    is_own = own is not None and own["id"] == member_id
-    if not manager and not (own_allowed and is_own):
-        raise Unauthorized(context=connection.context(msg))
+    caller = websocket_caller(hass, connection)
+    member_id = msg.get("member_id") or caller.member_id
+    scope = caller.require(
+        msg["type"],
+        own=own_allowed and caller.is_own(member_id),
+        context=connection.context(msg),
+    )
+    manager = scope is Scope.ANY
     if member_id is None:
         raise AccessValidationError("no_member")
     if (member := engine.members.data.get(member_id)) is None:
@@ -64,6 +66,7 @@ async def _resolve(
     return engine, member, manager
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/credentials/list",
@@ -85,6 +88,7 @@ async def ws_list(
     )
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/credentials/add",
@@ -111,6 +115,7 @@ async def ws_add(
     connection.send_result(msg["id"], public_credential(added))
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/credentials/reset_pin",
@@ -134,6 +139,7 @@ async def ws_reset_pin(
     )
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/credentials/update",
@@ -164,6 +170,7 @@ async def ws_update(
     )
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/credentials/remove",

@@ -18,7 +18,6 @@ from homeassistant.helpers import collection
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import DOMAIN, LOGGER
 from custom_components.fluxilab.protocol.schemas import (
@@ -28,6 +27,7 @@ from custom_components.fluxilab.protocol.schemas import (
 
 from . import gdpr, maintenance, sessions
 from .const import (
+    ACCESS_ENGINE,
     AUTHORIZATIONS_STORAGE_KEY,
     DEFAULT_GRACE_PERIOD,
     DEFAULT_SESSION_TIMEOUT,
@@ -61,7 +61,8 @@ from .telemetry_rules import TelemetryRules
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
 
-ACCESS_ENGINE: HassKey[AccessEngine] = HassKey(f"{DOMAIN}_access_engine")
+__all__ = ["ACCESS_ENGINE", "AccessEngine"]  # the key lives in const.py
+
 PURGE_INTERVAL = timedelta(days=1)
 
 GRANTING = (AccessAction.CHECK, AccessAction.SESSION_START)

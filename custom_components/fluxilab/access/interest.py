@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import websocket_api
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
@@ -32,7 +31,7 @@ from .const import DEFAULT_INTEREST_EXPIRY_HOURS, SIGNAL_DEVICE_FREE, AccessEven
 from .errors import AccessValidationError
 from .events import fire_access_event
 from .notify import async_notification_text, async_notify_member
-from .roles import async_is_manager, member_of_user
+from .permissions import Scope, async_caller, require_permission, websocket_caller
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
@@ -248,21 +247,21 @@ def _engine(hass: HomeAssistant) -> AccessEngine:
 
 
 async def async_member_for(
-    engine: AccessEngine, user_id: str | None, member_id: str | None
+    engine: AccessEngine, user_id: str | None, member_id: str | None, operation: str
 ) -> dict[str, Any]:
     """Return whom a call is for: the caller's own member, or (managers) any member.
 
-    Raises Unauthorized when a non-manager names someone else, and a translated
-    error when nobody can be worked out.
+    Raises Unauthorized when the caller may not ``operation`` for that member, and a
+    translated error when nobody can be worked out.
     """
-    members = list(engine.members.data.values())
-    own = member_of_user(user_id, members)
-    if member_id is None or (own is not None and own["id"] == member_id):
+    caller = await async_caller(engine.hass, user_id)
+    own = caller.member
+    if member_id is None or caller.is_own(member_id):
+        caller.require(operation, own=True)
         if own is None:
             raise AccessValidationError("no_member")
         return own
-    if not await async_is_manager(engine.hass, user_id, members):
-        raise Unauthorized
+    caller.require(operation)
     if (member := engine.members.data.get(member_id)) is None:
         raise AccessValidationError("unknown_member", member=member_id)
     return member
@@ -282,6 +281,7 @@ def async_setup_interest_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_interest_list)
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/interest/subscribe",
@@ -295,11 +295,14 @@ async def ws_interest_subscribe(
 ) -> None:
     """Queue the caller (or, for managers, a member) for a busy device."""
     engine = _engine(hass)
-    member = await async_member_for(engine, connection.user.id, msg.get("member_id"))
+    member = await async_member_for(
+        engine, connection.user.id, msg.get("member_id"), msg["type"]
+    )
     device = _followed(engine, msg["fluxilab_device"])
     connection.send_result(msg["id"], engine.interest.async_subscribe(member, device))
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/interest/cancel",
@@ -313,11 +316,14 @@ async def ws_interest_cancel(
 ) -> None:
     """Leave a device's queue."""
     engine = _engine(hass)
-    member = await async_member_for(engine, connection.user.id, msg.get("member_id"))
+    member = await async_member_for(
+        engine, connection.user.id, msg.get("member_id"), msg["type"]
+    )
     cancelled = engine.interest.async_cancel(member["id"], msg["fluxilab_device"])
     connection.send_result(msg["id"], {"cancelled": cancelled})
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/interest/list"})
 @websocket_api.async_response
 async def ws_interest_list(
@@ -325,12 +331,12 @@ async def ws_interest_list(
 ) -> None:
     """List the caller's own subscriptions; managers also get every queue."""
     engine = _engine(hass)
-    members = list(engine.members.data.values())
-    own = member_of_user(connection.user.id, members)
+    caller = websocket_caller(hass, connection)
+    own = caller.member
     result: dict[str, Any] = {
         "subscriptions": engine.interest.of_member(own["id"]) if own else [],
     }
-    if await async_is_manager(hass, connection.user.id, members):
+    if caller.scope(msg["type"]) is Scope.ANY:
         now = time.time()
         result["queues"] = {
             device_id: [

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.components import websocket_api
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CALLBACK_TYPE, Context, Event, HomeAssistant, callback
-from homeassistant.exceptions import Unauthorized
 from homeassistant.helpers import collection, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
@@ -46,8 +45,9 @@ from custom_components.fluxilab.const import (
 from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
 from .errors import AccessValidationError
 from .notify import async_notification_text, async_notify_admins, async_notify_member
+from .permissions import require_permission
 from .privacy import privacy_of
-from .roles import async_is_manager, member_of_user
+from .roles import member_of_user
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device import FluxiLabDevice
@@ -444,16 +444,6 @@ def _engine(hass: HomeAssistant) -> AccessEngine:
     return hass.data[ACCESS_ENGINE]
 
 
-async def _require_manager(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> AccessEngine:
-    engine = _engine(hass)
-    members = list(engine.members.data.values())
-    if not await async_is_manager(hass, connection.user.id, members):
-        raise Unauthorized(context=connection.context(msg))
-    return engine
-
-
 @callback
 def async_setup_lapsing_websocket(hass: HomeAssistant) -> None:
     """Register ``fluxilab/lapsing/list|renew|mine``."""
@@ -462,6 +452,7 @@ def async_setup_lapsing_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_lapsing_mine)
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/lapsing/list",
@@ -473,7 +464,7 @@ async def ws_lapsing_list(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """List lapsing and lapsed authorizations (lab managers)."""
-    engine = await _require_manager(hass, connection, msg)
+    engine = _engine(hass)
     connection.send_result(
         msg["id"],
         {
@@ -483,6 +474,7 @@ async def ws_lapsing_list(
     )
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/lapsing/renew",
@@ -494,7 +486,7 @@ async def ws_lapsing_renew(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Renew an authorization: its months start again now (lab managers)."""
-    engine = await _require_manager(hass, connection, msg)
+    engine = _engine(hass)
     if msg["authorization_id"] not in engine.authorizations.data:
         raise AccessValidationError(
             "unknown_authorization", authorization=msg["authorization_id"]
@@ -503,6 +495,7 @@ async def ws_lapsing_renew(
     connection.send_result(msg["id"], {"last_used": auth["last_used"]})
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/lapsing/mine"})
 @callback
 def ws_lapsing_mine(

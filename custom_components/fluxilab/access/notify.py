@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import persistent_notification, websocket_api
 from homeassistant.core import Context, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, Unauthorized
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import slugify
 import probatio as vol
@@ -28,8 +28,9 @@ import probatio as vol
 from custom_components.fluxilab.const import DOMAIN
 
 from .errors import AccessValidationError
+from .permissions import Scope, require_permission, websocket_caller
 from .privacy import privacy_of
-from .roles import async_is_manager, member_of_user
+from .roles import member_of_user
 
 if TYPE_CHECKING:
     from .engine import AccessEngine
@@ -297,6 +298,7 @@ def async_setup_notify_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_notify_settings)
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/notify/get"})
 @callback
 def ws_notify_get(
@@ -316,6 +318,7 @@ def ws_notify_get(
     )
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/notify/set",
@@ -331,9 +334,7 @@ async def ws_notify_set(
     if engine is None or (member := _caller(hass, connection)) is None:
         connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
         return
-    if not await async_is_manager(
-        hass, connection.user.id, list(engine.members.data.values())
-    ):
+    if websocket_caller(hass, connection).scope(msg["type"]) is not Scope.ANY:
         check_own_target(hass, member, msg["notify_service"])
     updated = await engine.members.async_update_item(
         member["id"], {"notify_service": msg["notify_service"]}
@@ -356,6 +357,7 @@ OPS_SETTINGS: Final[dict[Any, Any]] = {
 """Settings of notifications, lapse notices and the interest queue."""
 
 
+@require_permission
 @websocket_api.websocket_command(
     {vol.Required("type"): f"{DOMAIN}/notify/settings", **OPS_SETTINGS}
 )
@@ -364,11 +366,10 @@ async def ws_notify_settings(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Show and change the notification settings (lab managers, the panel)."""
-    engine = _engine(hass)
-    if engine is None or not await async_is_manager(
-        hass, connection.user.id, list(engine.members.data.values())
-    ):
-        raise Unauthorized(context=connection.context(msg))
+    if (engine := _engine(hass)) is None:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="access_engine_missing"
+        )
     settings = engine.history.data["settings"]
     keys = [str(marker.schema) for marker in OPS_SETTINGS]
     if changed := {key: msg[key] for key in keys if key in msg}:

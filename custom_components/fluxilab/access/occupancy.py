@@ -1,8 +1,7 @@
 """Who is in the lab, for the panel and the services (the fire list).
 
-The list names people, so it goes only to those who need it: lab managers (and
-automations, which act for the admin who wrote them) and staff. Other members see
-the count only. Entity attributes never carry names (the recorder would keep them):
+The list names people, so it goes only to those who need it: staff and admins (and
+automations); everyone else sees the count only (``FIRE_LIST`` in permissions.py). Entity attributes never carry names (the recorder would keep them):
 the occupancy sensor shows the count alone.
 """
 
@@ -11,18 +10,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from homeassistant.auth.models import User
 from homeassistant.components import websocket_api
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import Unauthorized
 import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN
 
 from .engine import ACCESS_ENGINE, AccessEngine
 from .errors import AccessValidationError
+from .permissions import Scope, require_permission, websocket_caller
 from .presence import CheckOut
-from .roles import async_is_manager, flags, member_of_user
 
 MAX_CHECKIN_EXPIRY_HOURS = 7 * 24
 
@@ -36,18 +33,6 @@ def occupancy(engine: AccessEngine, now: float | None = None) -> dict[str, Any]:
             p.as_dict() for p in sorted(present, key=lambda p: (p.since, p.name))
         ],
     }
-
-
-def sees_names(engine: AccessEngine, user: User) -> bool:
-    """Return True if a user may see who is present (admins and staff)."""
-    if user.is_admin:
-        return True
-    member = member_of_user(user.id, list(engine.members.data.values()))
-    return (
-        member is not None
-        and bool(member["active"])
-        and (flags(member).manage or flags(member).may_supervise)
-    )
 
 
 @callback
@@ -70,6 +55,7 @@ def async_check_out(engine: AccessEngine, member: dict[str, Any]) -> None:
     engine.presence.async_check_out(member, now, CheckOut.SERVICE)
 
 
+@require_permission
 @websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/occupancy/list"})
 @callback
 def ws_occupancy_list(
@@ -78,11 +64,12 @@ def ws_occupancy_list(
     """Send the fire list to admins and staff, the count alone to everyone else."""
     engine = hass.data[ACCESS_ENGINE]
     result = occupancy(engine)
-    if not sees_names(engine, connection.user):
+    if websocket_caller(hass, connection).scope(msg["type"]) is not Scope.ANY:
         result = {"count": result["count"]}
     connection.send_result(msg["id"], result)
 
 
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/occupancy/settings",
@@ -97,9 +84,6 @@ async def ws_occupancy_settings(
 ) -> None:
     """Show or change (lab managers) after how many hours a check-in expires."""
     engine = hass.data[ACCESS_ENGINE]
-    members = list(engine.members.data.values())
-    if not await async_is_manager(hass, connection.user.id, members):
-        raise Unauthorized(context=connection.context(msg))
     settings = engine.history.data["settings"]
     if "checkin_expiry_hours" in msg:
         settings["checkin_expiry_hours"] = msg["checkin_expiry_hours"]

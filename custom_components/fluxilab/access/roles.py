@@ -1,4 +1,4 @@
-"""Lab roles, their flags, and the permission matrix (docs/ACCESS.md)."""
+"""Lab roles and what they do at the machines (who may do what: permissions.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-
-from homeassistant.core import HomeAssistant
 
 
 class Role(StrEnum):
@@ -51,26 +49,6 @@ ROLE_FLAGS: dict[Role, RoleFlags] = {
 def flags(member: Mapping[str, Any]) -> RoleFlags:
     """Return the flags of a member's role."""
     return ROLE_FLAGS[Role(member["role"])]
-
-
-async def async_is_manager(
-    hass: HomeAssistant, user_id: str | None, members: list[dict[str, Any]]
-) -> bool:
-    """Return True if the caller may manage the lab.
-
-    Calls without a user (automations, scripts, the system) act for the admin who
-    wrote them; otherwise the caller must be a Home Assistant administrator or be
-    linked to an active member whose role manages.
-    """
-    if user_id is None:
-        return True
-    user = await hass.auth.async_get_user(user_id)
-    if user is None:
-        return False
-    if user.is_admin:
-        return True
-    member = member_of_user(user_id, members)
-    return member is not None and member["active"] and flags(member).manage
 
 
 def member_of_user(

@@ -1,4 +1,8 @@
-"""Websocket CRUD of members, machine types and authorizations (admins only)."""
+"""Websocket CRUD of members, machine types and authorizations.
+
+Home Assistant's collection commands admit HA administrators only; ours admit whom
+access/permissions.py names (``fluxilab/member/create`` ...), lab admins included.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from .const import MAX_SESSION_CHECK_INTERVAL, MIN_SESSION_CHECK_INTERVAL
 from .credentials import member_cards, member_pin_hash, public_credentials
 from .engine import ACCESS_ENGINE
 from .notify import OPS_SETTINGS
+from .permissions import require_permission
 from .privacy import SETTING_SHOW_MEMBER_NAMES
 from .store import (
     AUTHORIZATION_FIELDS,
@@ -76,7 +81,40 @@ class _PublicMemberReplies(websocket_api.ActiveConnection):
         self._connection.send_message(message)
 
 
-class MemberWebsocket(collection.DictStorageCollectionWebsocket):
+class LabCollectionWebsocket(collection.DictStorageCollectionWebsocket):
+    """A collection's commands, each admitted by the permission table."""
+
+    @override
+    @callback
+    def async_setup(self, hass: HomeAssistant) -> None:
+        """Register list, subscribe, create, update and delete (as HA does)."""
+        item_id = {vol.Required(self.item_id_key): str}
+        commands: dict[str, tuple[Any, dict[Any, Any]]] = {
+            "list": (self.ws_list_item, {}),
+            "create": (
+                websocket_api.async_response(self.ws_create_item),
+                self.create_schema,
+            ),
+            "subscribe": (self._ws_subscribe, {}),
+            "update": (
+                websocket_api.async_response(self.ws_update_item),
+                {**self.update_schema, **item_id},
+            ),
+            "delete": (websocket_api.async_response(self.ws_delete_item), item_id),
+        }
+        for verb, (handler, fields) in commands.items():
+            command = f"{self.api_prefix}/{verb}"
+            websocket_api.async_register_command(
+                hass,
+                command,
+                require_permission(handler),
+                websocket_api.BASE_COMMAND_MESSAGE_SCHEMA.extend(
+                    {**fields, vol.Required("type"): command}
+                ),
+            )
+
+
+class MemberWebsocket(LabCollectionWebsocket):
     """Member CRUD that never sends PIN hashes and refuses self-deletion."""
 
     @override
@@ -154,26 +192,24 @@ def async_setup_websocket(
         "member",
         MEMBER_FIELDS,
         MEMBER_UPDATE_FIELDS,
-        admin_only=True,
     ).async_setup(hass)
-    collection.DictStorageCollectionWebsocket(
+    LabCollectionWebsocket(
         machine_types,
         f"{DOMAIN}/machine_type",
         "machine_type",
         MACHINE_TYPE_FIELDS,
         MACHINE_TYPE_UPDATE_FIELDS,
     ).async_setup(hass)
-    collection.DictStorageCollectionWebsocket(
+    LabCollectionWebsocket(
         authorizations,
         f"{DOMAIN}/authorization",
         "authorization",
         AUTHORIZATION_FIELDS,
         AUTHORIZATION_UPDATE_FIELDS,
-        admin_only=True,
     ).async_setup(hass)
 
 
-@websocket_api.require_admin
+@require_permission
 @websocket_api.websocket_command(
     {
         vol.Required("type"): f"{DOMAIN}/access/settings",
