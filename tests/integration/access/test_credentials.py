@@ -317,16 +317,23 @@ async def test_services_add_update_remove_list(
         hass_admin_user,
         response=True,
     )
-    # A member adds no PIN of their own (issue 14: the admin's reset issues it), no
-    # card, and nothing for others.
+    # Nobody adds a PIN (issue 14: the admin's reset issues it): an admin is told
+    # so; a member may not add credentials at all, their own PIN included.
     with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "add_credential",
+            {"member_id": own["id"], "credential_type": "pin", "pin": PIN},
+            hass_admin_user,
+        )
+    assert err.value.translation_key == "pin_by_reset"
+    with pytest.raises(Unauthorized):
         await call(
             hass,
             "add_credential",
             {"member_id": own["id"], "credential_type": "pin", "pin": PIN},
             hass_read_only_user,
         )
-    assert err.value.translation_key == "pin_by_reset"
     await call(hass, "reset_pin", {"member_id": own["id"]}, response=True)
     for data in (
         {"member_id": own["id"], "credential_type": "card", "card": "FFFF"},
