@@ -316,7 +316,8 @@ class ReplayGuard:
         now = time.time() if now is None else now
         self._seen.clear()
         if not isinstance(stored, Mapping) or stored.get("complete") is not True:
-            self.not_before = now
+            # Less a millisecond: seal() rounds its timestamps to milliseconds.
+            self.not_before = now - 0.001
             return
         not_before = stored.get("not_before")
         if isinstance(not_before, (int, float)) and not isinstance(not_before, bool):
