@@ -575,8 +575,13 @@ class FluxiLabDevice:
 
     def _check_ui_url(self, announced: str | None) -> None:
         """Ask the admin before a newly announced UI address is used."""
-        accepted = self.entry.options.get(CONF_ANNOUNCED_UI_URL)
-        if announced is None or announced == accepted:
+        options = self.entry.options
+        # The address Open uses already (an entry adopted before addresses were
+        # pinned, with the same one in its options) needs nobody's consent either.
+        if announced is None or announced in (
+            options.get(CONF_ANNOUNCED_UI_URL),
+            options.get(CONF_UI_URL),
+        ):
             async_delete_ui_url_issue(self.hass, self.entry)
             return
         LOGGER.warning(

@@ -394,3 +394,18 @@ async def test_after_a_crash_nothing_sealed_before_the_start_is_taken(
     await hass.async_block_till_done()
     assert entry.runtime_data.counters["telemetry_rejected"] == 1
     assert entry.runtime_data.values == {}
+
+
+async def test_ui_url_already_in_the_options_needs_no_repair(
+    hass: HomeAssistant,
+    repairs: None,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+) -> None:
+    """An entry adopted before addresses were pinned, with the address in its options."""
+    entry = init_integration
+    hass.config_entries.async_update_entry(entry, options={CONF_UI_URL: UI})
+    announce["ui_url"] = UI
+    await bring_online(hass, announce)
+    assert ui_issue(hass, entry) is None
+    assert entry.runtime_data.ui_url == UI
