@@ -52,13 +52,16 @@ from fluxilab_protocol.schemas import (
     COMMAND_RESULT_SCHEMA,
     COMMAND_SCHEMA,
     CREDENTIALS_SCHEMA,
+    HUB_ANNOUNCE_MAX_BYTES,
     HUB_ANNOUNCE_SCHEMA,
     AccessAction,
     ActuatorKind,
     CommandName,
     RecordKind,
+    oversized,
 )
 from fluxilab_protocol.security import (
+    INTERRUPTED,
     KeyPair,
     ProtocolSecurityError,
     ReplayGuard,
@@ -66,6 +69,7 @@ from fluxilab_protocol.security import (
     open_envelope,
     parse_public_key,
     seal,
+    seal_announce,
 )
 from fluxilab_protocol.topics import Channel, DeviceTopics, hub_topic
 
@@ -88,7 +92,14 @@ from .hardware import (
 from .link import MqttLink, TlsSettings
 from .mirror import CredentialMirror, MirrorMember, OfflineContext, offline_decision
 from .sources import DeviceSimulator, SourceError, build_source, coerce
-from .state import BUFFER_FILE, MIRROR_FILE, AgentState, load_device_key
+from .state import (
+    BUFFER_FILE,
+    MIRROR_FILE,
+    AgentState,
+    load_device_key,
+    load_replay,
+    save_replay,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -179,11 +190,15 @@ class Agent:
         self.hub_key: str | None = config.hub_key or self.state.hub_key
         if self.hub_key is not None:
             self._set_hub_key(self.hub_key)
+        # The replay window survives a restart: saved by stop(), and marked
+        # interrupted while the agent runs (a crash then refuses what came before).
         self.guard = ReplayGuard()
         self.last_hub_contact: float | None = self.mirror.received
         """Unix time of the last verified message from the hub (offline mirror age)."""
         self._supervisor_swipes: dict[str, float] = {}
         """Unix time of each mirrored supervisor's last swipe at this device."""
+        self.guard.restore(load_replay(data_dir))
+        save_replay(data_dir, INTERRUPTED)
         self.counters: dict[str, int] = {}
         self.values: dict[str, int | float | bool] = {}
         self.session: Session | None = None
@@ -269,6 +284,17 @@ class Agent:
         ANNOUNCE_SCHEMA(announce)
         return announce
 
+    def announce_message(self) -> dict[str, Any]:
+        """Return the announcement as published: sealed once paired (PROTOCOL.md).
+
+        The hub takes a paired device's channels, versions and UI address only from
+        a sealed announcement; before pairing it is plain, for discovery.
+        """
+        announce = self.announcement()
+        if self.keys is None:
+            return announce
+        return seal_announce(self.keys, self.topics.topic(Channel.ANNOUNCE), announce)
+
     # -- lifecycle --------------------------------------------------------------
 
     async def start(self) -> None:
@@ -290,7 +316,7 @@ class Agent:
 
         self._link = MqttLink(
             self.topics,
-            self.announcement(),
+            self.announce_message(),
             host=broker.host,
             port=broker.port,
             username=broker.username,
@@ -372,6 +398,7 @@ class Agent:
         for output in self.outputs.values():
             output.close()
         self.buffer.close()
+        save_replay(self.config.data_dir, self.guard.snapshot())
         _LOGGER.info("Stopped; %d records stay buffered for the hub", len(self.buffer))
 
     # -- incoming ---------------------------------------------------------------
@@ -415,6 +442,10 @@ class Agent:
             self._count("rejected_credentials_empty")
             return
         self._count(f"received_{channel.value.replace('/', '_')}")
+        if oversized(channel, payload):
+            # Dropped before anything parses it (PROTOCOL.md, "Message sizes").
+            self._reject(channel.value, "oversized", f"{len(payload)} bytes")
+            return
         if self.keys is None:
             self._reject(channel.value, "unpaired", "no hub key pinned yet")
             return
@@ -457,6 +488,9 @@ class Agent:
     def _handle_hub_announce(self, payload: bytes) -> None:
         if not payload:
             return  # a cleared retained message
+        if len(payload) > HUB_ANNOUNCE_MAX_BYTES:
+            self._reject("hub_announce", "oversized", f"{len(payload)} bytes")
+            return
         try:
             key = HUB_ANNOUNCE_SCHEMA(json.loads(payload))["key"]
             parse_public_key(key)
@@ -481,6 +515,8 @@ class Agent:
             "with the one Home Assistant shows before adopting this device",
             self.fingerprint,
         )
+        if self._link is not None:
+            self._link.set_announce(self.announce_message())  # sealed from now on
         self._wake_replay(reset=True)
 
     def _handle_ack(self, body: dict[str, Any]) -> None:
@@ -1136,7 +1172,7 @@ class Agent:
             self._relay(args)
         elif command is CommandName.SYNC:
             if self._link is not None:
-                self._link.set_announce(self.announcement())
+                self._link.set_announce(self.announce_message())
             self._wake_replay(reset=True)
         elif command is CommandName.CONFIG:
             self._configure(args)
@@ -1192,7 +1228,7 @@ class Agent:
             self.access_timeout = overrides["access_timeout"] = float(timeout)
         self.state.save()
         if self._link is not None:
-            self._link.set_announce(self.announcement())
+            self._link.set_announce(self.announce_message())
 
     async def _hook(
         self, name: str, command: tuple[str, ...], args: dict[str, Any]

@@ -1,4 +1,9 @@
-"""The agent's MQTT connection: last will, online status, retained announcement."""
+"""The agent's MQTT connection: last will, online status, retained announcement.
+
+The announcement it publishes is built by the agent (sealed once paired, see
+:meth:`fluxilab_agent.agent.Agent.announce_message`); the link only re-publishes it
+on every (re)connect.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 * ``device.key``: the device's X25519 private key, created on first start (0600).
 * ``state.json``: the pinned hub key (trust on first use), the blocked flag and
   settings changed by the hub's ``config`` command (0600, written atomically).
+* ``replay.json``: the replay guard's window, written when the agent stops, so a
+  message the agent took before a restart is not taken again after it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ KEY_FILE = "device.key"
 STATE_FILE = "state.json"
 MIRROR_FILE = "credentials.json"
 BUFFER_FILE = "buffer.sqlite"
+REPLAY_FILE = "replay.json"
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -58,6 +61,27 @@ def load_device_key(data_dir: Path) -> KeyPair:
     write_private(path, keys.private_b64().encode("ascii"))
     _LOGGER.info("Created the device key %s", path)
     return keys
+
+
+def load_replay(data_dir: Path) -> Any:
+    """Return what :func:`save_replay` stored (None if nothing or damaged).
+
+    The replay guard treats anything but a complete snapshot as a crash.
+    """
+    try:
+        return json.loads((data_dir / REPLAY_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        _LOGGER.error("Ignoring the damaged replay window %s: %s", REPLAY_FILE, err)
+        return None
+
+
+def save_replay(data_dir: Path, data: dict[str, Any]) -> None:
+    """Store the replay guard's window (or its interrupted marker) atomically."""
+    write_private(
+        data_dir / REPLAY_FILE, json.dumps(data, separators=(",", ":")).encode()
+    )
 
 
 class AgentState:

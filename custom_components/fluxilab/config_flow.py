@@ -4,7 +4,9 @@ One config entry per device, unique id = device id. Ignoring a discovered device
 stores an ignored entry with that unique id, so its (retained, repeated)
 announcements never start a flow again. Re-announcements of an adopted device
 refresh what is safe to refresh (its announced name); the pairing key is never
-taken from a flow: a different key goes through the repair issue (repairs.py).
+taken from a flow: a different key goes through the repair issue (repairs.py). The UI
+address announced at adoption is pinned in the entry's options; a later one goes
+through a repair issue too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import voluptuous as vol
 from .access import ACCESS_ENGINE
 from .access.const import CONF_ENTRANCE, CONF_MAINTENANCE_INTERVAL
 from .const import (
+    CONF_ANNOUNCED_UI_URL,
     CONF_BASE_TOPIC,
     CONF_CHANNELS,
     CONF_DEVICE_ID,
@@ -53,8 +56,13 @@ from .protocol.fabomatic import (
     machine_id_from_topic,
     parse_query,
 )
-from .protocol.schemas import ANNOUNCE_SCHEMA
-from .protocol.security import parse_public_key
+from .protocol.schemas import ANNOUNCE_SCHEMA, oversized
+from .protocol.security import (
+    SEAL_FIELD,
+    ProtocolSecurityError,
+    open_announce,
+    parse_public_key,
+)
 from .protocol.topics import HUB_SEGMENT, Channel, valid_base_topic, valid_device_id
 
 OPTION_KEYS = (
@@ -98,8 +106,16 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="not_a_device")
         if not discovery_info.payload:
             return self.async_abort(reason="invalid_discovery_info")
+        if oversized(Channel.ANNOUNCE, discovery_info.payload):
+            LOGGER.warning(
+                "Ignoring an oversized announcement on %s (%d bytes)",
+                discovery_info.topic,
+                len(discovery_info.payload),
+            )
+            return self.async_abort(reason="invalid_discovery_info")
         try:
-            announce = ANNOUNCE_SCHEMA(json.loads(discovery_info.payload))
+            document = json.loads(discovery_info.payload)
+            announce = ANNOUNCE_SCHEMA(document)
             parse_public_key(announce["key"])
         except (ValueError, RecursionError, vol.Invalid) as err:
             LOGGER.warning(
@@ -108,6 +124,20 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="invalid_discovery_info")
         if announce["id"] != device_id:
             return self.async_abort(reason="invalid_discovery_info")
+        hub_keys = await async_get_hub_keys(self.hass)
+        keys = hub_keys.derive(announce["key"])
+        if SEAL_FIELD in document:
+            # An agent that already pinned the hub's key seals its announcement:
+            # a seal that does not verify is not the key's owner speaking.
+            try:
+                open_announce(keys, discovery_info.topic, document)
+            except ProtocolSecurityError as err:
+                LOGGER.warning(
+                    "Ignoring a badly sealed announcement on %s: %s",
+                    discovery_info.topic,
+                    err,
+                )
+                return self.async_abort(reason="invalid_discovery_info")
         entry = await self.async_set_unique_id(device_id)
         if entry is not None and entry.source != SOURCE_IGNORE:
             self._async_refresh_entry(entry, announce)
@@ -115,8 +145,7 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         self._abort_if_unique_id_configured()
         self._announce = announce
         self._base_topic = base
-        hub_keys = await async_get_hub_keys(self.hass)
-        self._fingerprint = hub_keys.derive(announce["key"]).fingerprint
+        self._fingerprint = keys.fingerprint
         self.context["title_placeholders"] = {"name": announce["name"]}
         return await self.async_step_confirm()
 
@@ -142,7 +171,10 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask the admin to compare the fingerprint and adopt the device."""
         announce = self._announce
+        ui_url: str | None = announce.get("ui_url")
         if user_input is not None:
+            # The UI address is pinned with the key the admin compared: a later
+            # announcement cannot move the Open button elsewhere (repairs.py).
             return self.async_create_entry(
                 title=announce["name"],
                 data={
@@ -152,6 +184,9 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_FINGERPRINT: self._fingerprint,
                     CONF_NAME: announce["name"],
                 },
+                options={CONF_UI_URL: ui_url, CONF_ANNOUNCED_UI_URL: ui_url}
+                if ui_url
+                else {},
             )
         self._set_confirm_only()
         return self.async_show_form(
@@ -161,6 +196,7 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
                 "kind": str(announce["kind"]),
                 "model": announce["model"],
                 "fingerprint": self._fingerprint,
+                "ui_url": ui_url or "-",
             },
         )
 

@@ -77,7 +77,12 @@ EVENT_TYPES: Final = (
 )
 """Access event types the event entity fires (what happens at one device)."""
 CONF_UI_URL: Final = "ui_url"
-"""The device UI's address as reachable from the lab network (options flow)."""
+"""The device UI's address as reachable from the lab network (options flow).
+
+Pinned at adoption from the announcement; a later announced change takes effect
+only once an admin accepts it (repairs.py), or sets another address here."""
+CONF_ANNOUNCED_UI_URL: Final = "announced_ui_url"
+"""The announced UI address the admin accepted last (adoption or repair, options)."""
 CONF_CHANNELS: Final = "channels"
 """Telemetry channel keys to enable (options flow); absent means all announced."""
 CONF_PENDING_KEY: Final = "pending_key"

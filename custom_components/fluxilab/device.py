@@ -19,11 +19,12 @@ import uuid
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.event import async_call_later, async_track_point_in_time
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -34,6 +35,7 @@ from .const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_TYPE,
     CONF_ACK_INTERVAL,
+    CONF_ANNOUNCED_UI_URL,
     CONF_BASE_TOPIC,
     CONF_CHANNELS,
     CONF_DEVICE_ID,
@@ -63,24 +65,34 @@ from .protocol.schemas import (
     CommandName,
     RecordKind,
     ValueType,
+    oversized,
+    valid_ui_url,
 )
 from .protocol.security import (
+    INTERRUPTED,
+    SEAL_FIELD,
     KeyPair,
     ProtocolSecurityError,
     ReplayGuard,
     SessionKeys,
+    open_announce,
     open_envelope,
     parse_public_key,
     seal,
 )
 from .protocol.topics import STATUS_OFFLINE, STATUS_ONLINE, Channel, DeviceTopics
-from .repairs import async_create_key_changed_issue
+from .repairs import (
+    async_create_key_changed_issue,
+    async_create_ui_url_issue,
+    async_delete_ui_url_issue,
+)
 
 type FluxiLabConfigEntry = ConfigEntry[FluxiLabDevice]
 
 LOG_INTERVAL = 60.0
 """Seconds between two log lines about the same kind of bad input from one device."""
 CHANNEL_PLATFORMS = (Platform.SENSOR, Platform.BINARY_SENSOR)
+REPLAY_STORAGE_VERSION = 1
 MAX_ACK_SEQS = 10 * MAX_BACKLOG_BATCH
 
 
@@ -118,6 +130,17 @@ class FluxiLabDevice:
         self._backlog = DeviceBacklog(hass, self.device_id)
         self._backlog_lock = asyncio.Lock()
         self._guard = ReplayGuard()
+        # The replay window and the last sealed announcement survive a restart:
+        # written when the device stops, an "interrupted" marker while it runs.
+        self._replay_store: Store[dict[str, Any]] = Store(
+            hass,
+            REPLAY_STORAGE_VERSION,
+            f"{DOMAIN}.{self.device_id}.replay",
+            private=True,
+        )
+        self._announce_ts = 0.0
+        """When the last sealed announcement taken was sealed (device clock)."""
+        self._unsub_final_write: CALLBACK_TYPE | None = None
         self._listeners: list[Callable[[], None]] = []
         self._channel_listeners: list[Callable[[], None]] = []
         self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
@@ -143,6 +166,16 @@ class FluxiLabDevice:
         """Machine type the admin assigned (options flow)."""
         machine_type: str | None = self.entry.options.get(CONF_MACHINE_TYPE)
         return machine_type
+
+    @property
+    def ui_url(self) -> str | None:
+        """The device UI's address the admin pinned (adoption, repair or options).
+
+        Never what the device announces now: a changed address takes effect only
+        once an admin accepts it (repairs.py).
+        """
+        url = self.entry.options.get(CONF_UI_URL)
+        return url if valid_ui_url(url) else None
 
     @property
     def blocked(self) -> bool:
@@ -178,6 +211,7 @@ class FluxiLabDevice:
     async def async_start(self) -> None:
         """Load stored state, announce the hub and subscribe to the device."""
         await self._backlog.async_load()
+        await self._async_load_replay()
         await async_announce_hub(self.hass, self.topics.base)
         handlers: dict[Channel, Callable[[mqtt.ReceiveMessage], None]] = {
             Channel.ANNOUNCE: self._handle_announce,
@@ -222,6 +256,30 @@ class FluxiLabDevice:
         if (engine := access_engine(self.hass)) is not None:
             await engine.async_device_removed(self)
         await self._backlog.async_save()
+        await self._async_save_replay()
+
+    async def _async_load_replay(self) -> None:
+        """Restore the replay window, then mark it interrupted until the stop."""
+        stored = await self._replay_store.async_load() or {}
+        self._guard.restore(stored.get("guard"))
+        announce_ts = stored.get("announce_ts")
+        if isinstance(announce_ts, (int, float)) and not isinstance(announce_ts, bool):
+            self._announce_ts = float(announce_ts)
+        await self._replay_store.async_save(
+            {"guard": INTERRUPTED, "announce_ts": self._announce_ts}
+        )
+        # Home Assistant stops without unloading entries: save on its final write.
+        self._unsub_final_write = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_save_replay
+        )
+
+    async def _async_save_replay(self, event: Event | None = None) -> None:
+        if event is None and self._unsub_final_write is not None:
+            self._unsub_final_write()
+        self._unsub_final_write = None
+        await self._replay_store.async_save(
+            {"guard": self._guard.snapshot(), "announce_ts": self._announce_ts}
+        )
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -389,6 +447,9 @@ class FluxiLabDevice:
     ) -> dict[str, Any] | None:
         """Verify and validate a sealed message; None (counted, logged) if bad."""
         self._count(channel, "received")
+        if oversized(channel, msg.payload):
+            self._log_bad(channel, "oversized", f"{len(msg.payload)} bytes")
+            return None
         if self.keys is None:
             self._log_bad(channel, "rejected", "the device's key is not trusted")
             return None
@@ -413,9 +474,12 @@ class FluxiLabDevice:
     @callback
     def _handle_status(self, msg: mqtt.ReceiveMessage) -> None:
         payload = msg.payload
+        self._count(Channel.STATUS, "received")
+        if oversized(Channel.STATUS, payload):
+            self._log_bad(Channel.STATUS, "oversized", f"{len(payload)} bytes")
+            return
         if isinstance(payload, bytes):
             payload = payload.decode("utf-8", "replace")
-        self._count(Channel.STATUS, "received")
         if payload not in (STATUS_ONLINE, STATUS_OFFLINE):
             self._log_bad(
                 Channel.STATUS, "malformed", f"{payload[:64]!r} is not online/offline"
@@ -445,8 +509,12 @@ class FluxiLabDevice:
     @callback
     def _handle_announce(self, msg: mqtt.ReceiveMessage) -> None:
         self._count(Channel.ANNOUNCE, "received")
+        if oversized(Channel.ANNOUNCE, msg.payload):
+            self._log_bad(Channel.ANNOUNCE, "oversized", f"{len(msg.payload)} bytes")
+            return
         try:
-            announce: dict[str, Any] = ANNOUNCE_SCHEMA(json.loads(msg.payload))
+            document = json.loads(msg.payload)
+            announce: dict[str, Any] = ANNOUNCE_SCHEMA(document)
             parse_public_key(announce["key"])
         except (ValueError, RecursionError, vol.Invalid) as err:
             self._log_bad(Channel.ANNOUNCE, "malformed", str(err))
@@ -454,8 +522,20 @@ class FluxiLabDevice:
         if announce["id"] != self.device_id:
             self._log_bad(Channel.ANNOUNCE, "malformed", "id differs from its topic")
             return
+        confirmed: str | None = self.entry.data.get(CONF_DEVICE_KEY)
+        if confirmed is None:
+            # Not paired yet (added by id): nothing it sends is trusted, and it
+            # cannot seal; its announcement only describes it until it is paired.
+            self._check_key(announce["key"])
+        elif announce["key"] != confirmed:
+            # A new key: a reinstalled device cannot seal with it, so this raises
+            # the pairing repair as it is; what it describes is not taken.
+            self._check_key(announce["key"])
+            return
+        elif not self._take_sealed_announce(msg.topic, document, announce):
+            return
+        announce.pop(SEAL_FIELD, None)  # how it came, not what it says
         self.announce = announce
-        self._check_key(announce["key"])
         self._update_registry(announce)
         channels = announce["capabilities"]["channels"]
         if channels != self.channels:
@@ -464,6 +544,52 @@ class FluxiLabDevice:
                 listener()
             self._track_gone_channels()
         self._notify()
+
+    def _take_sealed_announce(
+        self, topic: str, document: dict[str, Any], announce: dict[str, Any]
+    ) -> bool:
+        """Verify a paired device's announcement; True if it is to be taken.
+
+        Anyone on the broker can publish on the announce topic: once paired, only
+        what the device sealed changes its channels, versions or UI address. The
+        announcement is retained, so it is not held to the replay window; one sealed
+        earlier than the last taken (a captured old one, replayed) is refused.
+        """
+        confirmed: str = announce["key"]
+        keys = self.keys or self._hub_keys.derive(confirmed)
+        try:
+            sealed_at = open_announce(keys, topic, document)
+        except ProtocolSecurityError as err:
+            kind = "unsealed" if err.reason == "unsealed" else "rejected"
+            self._log_bad(Channel.ANNOUNCE, kind, str(err))
+            return False
+        if sealed_at < self._announce_ts:
+            self._log_bad(
+                Channel.ANNOUNCE, "rejected", "sealed before the last announcement"
+            )
+            return False
+        self._announce_ts = sealed_at
+        self._check_key(confirmed)
+        self._check_ui_url(announce.get("ui_url"))
+        return True
+
+    def _check_ui_url(self, announced: str | None) -> None:
+        """Ask the admin before a newly announced UI address is used."""
+        options = self.entry.options
+        # The address Open uses already (an entry adopted before addresses were
+        # pinned, with the same one in its options) needs nobody's consent either.
+        if announced is None or announced in (
+            options.get(CONF_ANNOUNCED_UI_URL),
+            options.get(CONF_UI_URL),
+        ):
+            async_delete_ui_url_issue(self.hass, self.entry)
+            return
+        LOGGER.warning(
+            "Device %s announced a new UI address: it is used once an admin "
+            "accepts it in Repairs",
+            self.device_id,
+        )
+        async_create_ui_url_issue(self.hass, self.entry, announced)
 
     def _check_key(self, key: str) -> None:
         """Trust only the key the admin confirmed; report any other."""
@@ -489,9 +615,7 @@ class FluxiLabDevice:
         async_create_key_changed_issue(self.hass, self.entry, key)
 
     def _update_registry(self, announce: dict[str, Any]) -> None:
-        ui_url: str | None = self.entry.options.get(CONF_UI_URL) or announce.get(
-            "ui_url"
-        )
+        ui_url = self.ui_url
         area = announce.get("area")
         dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.entry.entry_id,

@@ -62,10 +62,10 @@ from .const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_MEMBER_ID,
     ATTR_MEMBER_NAME,
-    CONF_UI_URL,
     DOMAIN,
     LOGGER,
 )
+from .protocol.schemas import valid_ui_url
 from .protocol.security import issue_token
 
 if TYPE_CHECKING:
@@ -142,11 +142,8 @@ def _caller(
 
 
 def ui_url(device: FluxiLabDevice) -> str | None:
-    """Return the device UI's address: the admin's override, else the announced one."""
-    url: str | None = device.entry.options.get(CONF_UI_URL) or (
-        device.announce or {}
-    ).get("ui_url")
-    return url or None
+    """Return the device UI's address an admin pinned (never the announced one)."""
+    return device.ui_url
 
 
 def gateway_fingerprint(device: FluxiLabDevice) -> str | None:
@@ -369,7 +366,9 @@ async def ws_open(
             translation_key="device_not_paired",
             translation_placeholders={"device": device.device_id},
         )
-    if (base := ui_url(device)) is None:
+    # Checked again here, whatever stored it: the browser is sent there with a
+    # token, so only an http(s) address with a host will do.
+    if (base := ui_url(device)) is None or not valid_ui_url(base):
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="no_device_ui",

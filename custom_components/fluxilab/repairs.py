@@ -1,11 +1,14 @@
-"""Repair issues of a FluxiLab device: an unconfirmed pairing key, maintenance due.
+"""Repair issues of a FluxiLab device: pairing key, new UI address, maintenance due.
 
 When an adopted device announces a key other than the one the admin confirmed (or a
 device added by id announces its first key), the device runtime stops trusting it and
 calls :func:`async_create_key_changed_issue`. The fix flow shows the confirmed and the
 announced pairing fingerprints; only the admin's confirmation stores the new key and
-reloads the device. The access engine raises and clears the maintenance issue, and
-the credential sync raises the generation issue (access/sync.py).
+reloads the device. A paired device that announces (sealed) another UI address than
+the one pinned at adoption raises :func:`async_create_ui_url_issue`: the Open button
+keeps the pinned address until an admin accepts the new one. The access engine raises
+and clears the maintenance issue, and the credential sync raises the generation issue
+(access/sync.py).
 """
 
 from __future__ import annotations
@@ -15,17 +18,29 @@ from typing import Any
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import probatio
 
-from .const import CONF_DEVICE_KEY, CONF_FINGERPRINT, CONF_PENDING_KEY, DOMAIN, LOGGER
+from .const import (
+    CONF_ANNOUNCED_UI_URL,
+    CONF_DEVICE_ID,
+    CONF_DEVICE_KEY,
+    CONF_FINGERPRINT,
+    CONF_PENDING_KEY,
+    CONF_UI_URL,
+    DOMAIN,
+    LOGGER,
+)
 from .hub import HUB_KEYS, async_get_hub_keys
+from .protocol.schemas import valid_ui_url
 from .protocol.security import fingerprint, parse_public_key
 
 KEY_CHANGED = "key_changed"
 """An adopted device announced a different key."""
 PAIRING_REQUIRED = "pairing_required"
 """A device added by id announced its first key."""
+UI_URL_CHANGED = "ui_url_changed"
+"""A paired device announced another UI address than the accepted one."""
 MAINTENANCE_DUE = "maintenance_due"
 MAINTENANCE_CONDITION_DUE = "maintenance_condition_due"
 """Maintenance due because of telemetry conditions (access/telemetry_rules.py)."""
@@ -35,11 +50,17 @@ GENERATION_ROLLBACK = "credential_generation_rollback"
 
 ATTR_ENTRY_ID = "entry_id"
 ATTR_KEY = "key"
+ATTR_UI_URL = "ui_url"
 
 
 def key_issue_id(entry: ConfigEntry) -> str:
     """Issue id of a device's pairing issue."""
     return f"{KEY_CHANGED}_{entry.entry_id}"
+
+
+def ui_url_issue_id(entry: ConfigEntry) -> str:
+    """Issue id of a device's new UI address."""
+    return f"{UI_URL_CHANGED}_{entry.entry_id}"
 
 
 def maintenance_issue_id(entry: ConfigEntry) -> str:
@@ -84,6 +105,34 @@ def async_delete_key_changed_issue(hass: HomeAssistant, entry: ConfigEntry) -> N
 
 
 @callback
+def async_create_ui_url_issue(
+    hass: HomeAssistant, entry: ConfigEntry, url: str
+) -> None:
+    """Ask the admin whether the Open button may use the UI address announced now."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        ui_url_issue_id(entry),
+        is_fixable=True,
+        is_persistent=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=UI_URL_CHANGED,
+        translation_placeholders={
+            "name": entry.title,
+            "old_url": entry.options.get(CONF_UI_URL) or "-",
+            "new_url": url,
+        },
+        data={ATTR_ENTRY_ID: entry.entry_id, ATTR_UI_URL: url},
+    )
+
+
+@callback
+def async_delete_ui_url_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Withdraw a device's UI address issue (it announces the accepted one again)."""
+    ir.async_delete_issue(hass, DOMAIN, ui_url_issue_id(entry))
+
+
+@callback
 def async_create_maintenance_issue(
     hass: HomeAssistant,
     entry: ConfigEntry,
@@ -115,6 +164,7 @@ def async_delete_maintenance_issue(hass: HomeAssistant, entry: ConfigEntry) -> N
 def async_delete_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Withdraw every issue of a device (it was removed)."""
     async_delete_key_changed_issue(hass, entry)
+    async_delete_ui_url_issue(hass, entry)
     async_delete_maintenance_issue(hass, entry)
 
 
@@ -186,15 +236,73 @@ class ConfirmPairingFlow(RepairsFlow):
         )
 
 
+class AcceptUiUrlFlow(RepairsFlow):
+    """Show the pinned and the announced UI address; switch only on confirmation."""
+
+    def __init__(self, entry: ConfigEntry, url: str) -> None:
+        """Remember which device and which address the issue is about."""
+        self._entry = entry
+        self._url = url
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Start with the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Pin the announced address (unless the admin set one of their own)."""
+        entry = self._entry
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        if (
+            issue is None
+            or (issue.data or {}).get(ATTR_UI_URL) != self._url
+            or not valid_ui_url(self._url)
+        ):
+            # The device announced yet another address since: accept that one.
+            return self.async_abort(reason="ui_url_superseded")
+        if user_input is not None:
+            options = dict(entry.options)
+            own = options.get(CONF_UI_URL) not in (
+                None,
+                options.get(CONF_ANNOUNCED_UI_URL),
+            )
+            options[CONF_ANNOUNCED_UI_URL] = self._url
+            if not own:
+                options[CONF_UI_URL] = self._url
+            self.hass.config_entries.async_update_entry(entry, options=options)
+            registry = dr.async_get(self.hass)
+            if device := registry.async_get_device_by_identifier(
+                (DOMAIN, entry.data[CONF_DEVICE_ID]), entry.entry_id
+            ):
+                registry.async_update_device(
+                    device.id, configuration_url=options[CONF_UI_URL]
+                )
+            LOGGER.info("UI address of %s accepted: %s", entry.title, self._url)
+            return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=probatio.Schema({}),
+            description_placeholders={
+                "name": entry.title,
+                "old_url": entry.options.get(CONF_UI_URL) or "-",
+                "new_url": self._url,
+            },
+        )
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
-    """Create the fix flow of a pairing issue (the only fixable one)."""
+    """Create the fix flow of a pairing or a UI address issue."""
     entry_id = str((data or {}).get(ATTR_ENTRY_ID))
-    key = str((data or {}).get(ATTR_KEY))
     if (entry := hass.config_entries.async_get_entry(entry_id)) is None:
         return _GoneFlow()
-    return ConfirmPairingFlow(entry, key)
+    if issue_id.startswith(f"{UI_URL_CHANGED}_"):
+        return AcceptUiUrlFlow(entry, str((data or {}).get(ATTR_UI_URL)))
+    return ConfirmPairingFlow(entry, str((data or {}).get(ATTR_KEY)))
 
 
 class _GoneFlow(RepairsFlow):

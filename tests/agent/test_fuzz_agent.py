@@ -311,5 +311,7 @@ def _is_pinned_announce(payload: bytes, pinned: str) -> bool:
 
 def test_deeply_nested_json_is_refused(agent: Agent) -> None:
     """A payload nested deeper than the decoder's recursion limit is counted."""
-    fire(agent, agent.topics.topic(Channel.COMMAND), b"[" * 100_000)
+    # Five thousand levels: far past the recursion limit, within the command's size
+    # cap (a longer payload is refused as oversized before any parsing).
+    fire(agent, agent.topics.topic(Channel.COMMAND), b"[" * 5_000)
     assert agent.counters["rejected_command_malformed"] == 1

@@ -226,6 +226,28 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     hood = next(d for d in admin_state(lab)["devices"] if d["device_id"] == HOOD)
     assert hood["blocked"] is False
 
+    # The panel's last door (issue 14, finding 1): should the hub ever answer with
+    # an address that is not http(s), the panel does not go there. A javascript: URL
+    # would run in Home Assistant's origin.
+    before = browser.url
+    outcome = browser.async_script(
+        f"""{DEEP_QUERY}
+        const done = arguments[arguments.length - 1];
+        const panel = deep(document, "fluxilab-panel");
+        panel._ws = async () => ({{url: "javascript:window.__fluxilab_pwned = 1"}});
+        panel._open(arguments[0]).then(() => {{
+          delete panel._ws;
+          setTimeout(() => done({{
+            pwned: window.__fluxilab_pwned === 1,
+            message: panel._message && panel._message.text,
+          }}), 200);
+        }});""",
+        HOOD,
+    )
+    assert outcome["pwned"] is False, dump(outcome)
+    assert "not a web address" in str(outcome["message"]), dump(outcome)
+    assert browser.url == before
+
     # Open: through the gateway, into the device UI, as Ada.
     click(browser, f'button[data-action="open"][data-device="{HOOD}"]')
     gateway = f"http://127.0.0.1:{lab.gateway_ports[HOOD]}/"

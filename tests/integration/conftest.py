@@ -19,9 +19,12 @@ from custom_components.fluxilab.const import (
     CONF_FINGERPRINT,
     DOMAIN,
 )
-from custom_components.fluxilab.protocol.security import KeyPair
+from custom_components.fluxilab.hub import async_get_hub_keys
+from custom_components.fluxilab.protocol.security import KeyPair, seal_announce
 
 DEVICE_ID = "hood-1"
+_DEVICE_KEYS: dict[str, KeyPair] = {}
+"""Key pairs of the simulated devices, by public key: sealing needs the private one."""
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +51,23 @@ async def mqtt_mock(
 @pytest.fixture(scope="session")
 def device_keys() -> KeyPair:
     """The simulated device's pairing key pair."""
-    return KeyPair.generate()
+    keys = KeyPair.generate()
+    _DEVICE_KEYS[keys.public_b64] = keys
+    return keys
+
+
+async def wire_announce(hass: HomeAssistant, announce: dict[str, Any]) -> str:
+    """The announcement as the device's agent publishes it once paired: sealed.
+
+    Sealed whenever the test holds the private key of the announced key (a paired
+    device); an announcement with any other key (an impostor's, a reinstalled
+    device's) goes out plain, as such a sender could only send it.
+    """
+    if (keys := _DEVICE_KEYS.get(announce.get("key", ""))) is None:
+        return json.dumps(announce)
+    hub = await async_get_hub_keys(hass)
+    topic = f"fluxilab/{announce['id']}/announce"
+    return json.dumps(seal_announce(keys.derive(hub.public_b64), topic, announce))
 
 
 @pytest.fixture

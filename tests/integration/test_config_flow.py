@@ -33,6 +33,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from custom_components.fluxilab.access import ACCESS_ENGINE
 from custom_components.fluxilab.access.const import CONF_MAINTENANCE_INTERVAL
 from custom_components.fluxilab.const import (
+    CONF_ANNOUNCED_UI_URL,
     CONF_BASE_TOPIC,
     CONF_CHANNELS,
     CONF_DEVICE_ID,
@@ -53,6 +54,8 @@ from custom_components.fluxilab.protocol.security import (
     open_envelope,
 )
 from custom_components.fluxilab.repairs import async_create_maintenance_issue
+
+from .conftest import wire_announce
 
 TOPIC = "fluxilab/hood-1/announce"
 
@@ -86,6 +89,7 @@ async def test_discovery_shows_fingerprint_and_adopts(
         "kind": "fumehood",
         "model": "FH-1200",
         "fingerprint": expected,
+        "ui_url": "-",
     }
     # The device computes the same fingerprint from the hub's announced key.
     assert device_keys.derive(hub.public_b64).fingerprint == expected
@@ -101,6 +105,75 @@ async def test_discovery_shows_fingerprint_and_adopts(
         CONF_FINGERPRINT: expected,
         CONF_NAME: "Fumehood 1",
     }
+
+
+async def test_adoption_pins_the_announced_ui_url(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+) -> None:
+    """The UI address is pinned with the key the admin compared (finding 1).
+
+    The agent has usually pinned the hub's key before the admin adopts it, so its
+    announcement arrives sealed: discovery verifies the seal with the announced key.
+    """
+    announce["ui_url"] = "http://10.0.0.5:8080/"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_MQTT},
+        data=_discovery(await wire_announce(hass, announce)),
+    )
+    assert result["description_placeholders"]["ui_url"] == "http://10.0.0.5:8080/"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].options == {
+        CONF_UI_URL: "http://10.0.0.5:8080/",
+        CONF_ANNOUNCED_UI_URL: "http://10.0.0.5:8080/",
+    }
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        # A seal over other contents: not what the key's owner announced.
+        lambda sealed: {**sealed, "ui_url": "http://elsewhere/"},
+        lambda sealed: {**sealed, "seal": {**sealed["seal"], "sig": "0" * 64}},
+        # Not http(s), or no host: refused by the schema, sealed or not.
+        lambda sealed: {**sealed, "ui_url": "javascript:alert(document.cookie)"},
+        lambda sealed: {**sealed, "ui_url": "http:///nohost"},
+    ],
+)
+async def test_discovery_refuses_forged_or_unsafe_announcements(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    announce: dict[str, Any],
+    forge: Any,
+) -> None:
+    announce["ui_url"] = "http://10.0.0.5:8080/"
+    sealed = json.loads(await wire_announce(hass, announce))
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_MQTT},
+        data=_discovery(json.dumps(forge(sealed))),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_discovery_info"
+
+
+async def test_discovery_drops_an_oversized_announcement_unparsed(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, announce: dict[str, Any]
+) -> None:
+    payload = json.dumps({**announce, "padding": "x" * (67 * 1024 * 1024)})
+    with patch(
+        "custom_components.fluxilab.config_flow.json.loads", wraps=json.loads
+    ) as loads:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery(payload)
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_discovery_info"
+    loads.assert_not_called()
 
 
 async def test_discovery_of_adopted_device_aborts(
@@ -349,7 +422,7 @@ async def _announce_channels(hass: HomeAssistant, announce: dict[str, Any]) -> N
         channels.append(
             {"key": "sash_height", "name": "Sash height", "type": "int", "unit": "cm"}
         )
-    async_fire_mqtt_message(hass, TOPIC, json.dumps(announce))
+    async_fire_mqtt_message(hass, TOPIC, await wire_announce(hass, announce))
     await hass.async_block_till_done()
 
 

@@ -700,3 +700,58 @@ async def test_machine_types_retention_and_export(
     reply = await command(ws, "admin/retention", usage_retention_days=0)
     assert not reply["success"]
     assert engine.history.data["settings"]["usage_retention_days"] == 30
+
+
+# Issue 14, finding 1: where the Open button goes ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "ui_url", ["http://elsewhere.example/", "javascript:alert(document.cookie)"]
+)
+async def test_open_never_follows_an_unsealed_announcement(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+    ui_url: str,
+) -> None:
+    """A broker client announcing an address for a paired device gets no token sent."""
+    entry = engine.devices[HOOD].entry
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_MACHINE_TYPE: "fumehood"}
+    )
+    forged = {
+        "v": 1,
+        "id": HOOD,
+        "name": "Hood",
+        "kind": "fumehood",
+        "model": "FH",
+        "sw_version": "1",
+        "key": HOOD_KEYS.public_b64,
+        "ui_url": ui_url,
+    }
+    async_fire_mqtt_message(hass, f"fluxilab/{HOOD}/announce", json.dumps(forged))
+    await hass.async_block_till_done()
+    reply = await command(await ws_as(hass_read_only_user), "open", device_id=HOOD)
+    assert not reply["success"]
+    assert reply["error"]["translation_key"] == "no_device_ui"
+
+
+@pytest.mark.parametrize(
+    "stored", ["javascript:alert(1)", "data:text/html,<script>x</script>", "//evil/"]
+)
+async def test_open_refuses_a_stored_address_that_is_not_http(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_admin_user: MockUser,
+    stored: str,
+) -> None:
+    """Whatever stored it (an older version, a hand-edited file), it is checked."""
+    entry = engine.devices[HOOD].entry
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_UI_URL: stored}
+    )
+    reply = await command(await ws_as(hass_admin_user), "open", device_id=HOOD)
+    assert not reply["success"]
+    assert reply["error"]["translation_key"] == "no_device_ui"

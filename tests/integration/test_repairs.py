@@ -34,7 +34,7 @@ from custom_components.fluxilab.repairs import (
     async_delete_maintenance_issue,
 )
 
-from .conftest import DEVICE_ID
+from .conftest import DEVICE_ID, wire_announce
 
 BASE = f"fluxilab/{DEVICE_ID}"
 
@@ -46,7 +46,9 @@ async def repairs(hass: HomeAssistant) -> None:
 
 
 async def _announce(hass: HomeAssistant, announce: dict[str, Any]) -> None:
-    async_fire_mqtt_message(hass, f"{BASE}/announce", json.dumps(announce))
+    async_fire_mqtt_message(
+        hass, f"{BASE}/announce", await wire_announce(hass, announce)
+    )
     async_fire_mqtt_message(hass, f"{BASE}/status", "online")
     await hass.async_block_till_done()
 

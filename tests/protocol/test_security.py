@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import time
+from typing import Any
+
 import pytest
 
 from fluxilab_protocol.security import (
+    INTERRUPTED,
     KeyPair,
     ProtocolSecurityError,
     ReplayGuard,
     issue_token,
+    open_announce,
     open_envelope,
     seal,
+    seal_announce,
     verify_token,
 )
 
@@ -159,3 +166,73 @@ def test_gateway_tokens(pair: tuple[KeyPair, KeyPair]) -> None:
         issue_token(
             keys, device_id="hood-1", subject="u", role="r", name="n", lifetime=301
         )
+
+
+def test_replay_after_a_restart_is_rejected(pair: tuple[KeyPair, KeyPair]) -> None:
+    """A restarted receiver, restored from what it stored, still knows the nonces."""
+    hub, device = pair
+    keys = hub.derive(device.public_b64)
+    envelope = seal(keys, TOPIC, {"id": "r1"})
+    before = ReplayGuard()
+    open_envelope(keys, TOPIC, envelope, guard=before)
+    stored = json.loads(json.dumps(before.snapshot()))  # as a file would keep it
+    after = ReplayGuard()
+    after.restore(stored)
+    with pytest.raises(ProtocolSecurityError) as err:
+        open_envelope(keys, TOPIC, envelope, guard=after)
+    assert err.value.reason == "replay"
+    # A message it never saw is still taken.
+    open_envelope(keys, TOPIC, seal(keys, TOPIC, {"id": "r2"}), guard=after)
+
+
+@pytest.mark.parametrize("stored", [None, INTERRUPTED, {"nonces": "garbage"}, []])
+def test_a_guard_that_lost_its_window_refuses_what_came_before(
+    pair: tuple[KeyPair, KeyPair], stored: Any
+) -> None:
+    """After a crash (or with nothing stored) nothing sealed before the start passes."""
+    hub, device = pair
+    keys = hub.derive(device.public_b64)
+    now = time.time()
+    old = seal(keys, TOPIC, {"id": "r1"}, now=now - 5)
+    guard = ReplayGuard()
+    guard.restore(stored, now=now)
+    with pytest.raises(ProtocolSecurityError) as err:
+        open_envelope(keys, TOPIC, old, guard=guard)
+    assert err.value.reason == "replay"
+    open_envelope(keys, TOPIC, seal(keys, TOPIC, {"id": "r2"}), guard=guard)
+
+
+def test_snapshot_keeps_only_the_window() -> None:
+    guard = ReplayGuard(max_age=10, max_skew=0)
+    guard.check("a" * 16, 100.0, now=100.0)
+    guard.check("b" * 16, 105.0, now=105.0)
+    assert [nonce for nonce, _ in guard.snapshot(now=112.0)["nonces"]] == ["b" * 16]
+
+
+def test_sealed_announce_verifies_and_stays_readable(
+    pair: tuple[KeyPair, KeyPair],
+) -> None:
+    hub, device = pair
+    keys = device.derive(hub.public_b64)
+    topic = "fluxilab/hood-1/announce"
+    announce = {"v": 1, "id": "hood-1", "ui_url": "http://10.0.0.5/", "key": "k"}
+    sealed = json.loads(json.dumps(seal_announce(keys, topic, announce, now=1000.0)))
+    assert {k: v for k, v in sealed.items() if k != "seal"} == announce
+    assert open_announce(keys, topic, sealed) == 1000.0
+    with pytest.raises(ProtocolSecurityError) as err:
+        open_announce(keys, topic, announce)
+    assert err.value.reason == "unsealed"
+    for forged in (
+        {**sealed, "ui_url": "http://elsewhere/"},
+        {**sealed, "seal": {**sealed["seal"], "ts": 1001.0}},
+        {**sealed, "seal": "x"},
+    ):
+        with pytest.raises(ProtocolSecurityError):
+            open_announce(keys, topic, forged)
+    with pytest.raises(ProtocolSecurityError) as err:
+        open_announce(keys, "fluxilab/hood-2/announce", sealed)
+    assert err.value.reason == "signature"
+    # Another device's keys (an impostor that read the announce) cannot seal it.
+    impostor = KeyPair.generate().derive(hub.public_b64)
+    with pytest.raises(ProtocolSecurityError):
+        open_announce(keys, topic, seal_announce(impostor, topic, announce))

@@ -342,7 +342,9 @@ def refused_total(devices: list[FluxiLabDevice]) -> int:
         count
         for device in devices
         for key, count in device.counters.items()
-        if key.endswith(("_malformed", "_rejected"))
+        # Oversized: dropped before parsing; unsealed: an announcement a paired
+        # device did not seal.
+        if key.endswith(("_malformed", "_rejected", "_oversized", "_unsealed"))
     )
 
 

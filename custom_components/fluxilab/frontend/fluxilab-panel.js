@@ -54,6 +54,7 @@ const STRINGS = {
     not_paired: "Not paired",
     open: "Open",
     opening: "Opening…",
+    open_refused: "The device's UI address is not a web address: ask an admin to check it.",
     no_ui: "No device UI",
     gateway_certificate: "Certificate fingerprint (SHA-256)",
     gateway_certificate_hint: "If your browser warns about this device's certificate, go on only if it shows this fingerprint.",
@@ -246,6 +247,7 @@ const STRINGS = {
     not_paired: "Non abbinato",
     open: "Apri",
     opening: "Apertura…",
+    open_refused: "L'indirizzo dell'interfaccia del dispositivo non è un indirizzo web: chiedi a un amministratore di verificarlo.",
     no_ui: "Nessuna interfaccia",
     gateway_certificate: "Impronta del certificato (SHA-256)",
     gateway_certificate_hint: "Se il browser avverte sul certificato di questo dispositivo, prosegui solo se mostra questa impronta.",
@@ -1904,9 +1906,15 @@ class FluxiLabPanel extends HTMLElement {
     this._renderContent();
     try {
       const { url } = await this._ws("open", { device_id: deviceId });
+      // Only ever to a web address: a javascript: or data: URL would run in Home
+      // Assistant's own origin (the hub checks this too; this is the last door).
+      const target = new URL(url);
+      if (target.protocol !== "http:" && target.protocol !== "https:") {
+        throw new Error(this._t("open_refused"));
+      }
       // The token is single use and short-lived: go there at once, in this window
       // (the companion app's webview has no tabs to open).
-      window.location.assign(url);
+      window.location.assign(target.href);
     } catch (err) {
       this._fail(err);
     } finally {

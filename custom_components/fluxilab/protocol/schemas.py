@@ -9,18 +9,21 @@ of a field bumps the major version; receivers reject a version they do not know.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 import voluptuous as vol
 
 from . import PROTOCOL_VERSION
-from .topics import DEVICE_ID_PATTERN
+from .topics import DEVICE_ID_PATTERN, Channel
 
 MAX_CHANNELS = 64
 MAX_BACKLOG_BATCH = 1000
 MAX_TEXT = 255
+MAX_URL = 2048
 
 
 class DeviceKind(StrEnum):
@@ -144,6 +147,37 @@ ACTUATOR_SCHEMA = vol.Schema(
 )
 
 
+def valid_ui_url(value: Any) -> bool:
+    """Return True for an ``http``/``https`` address with a host and nothing odd.
+
+    The panel sends the browser there with a gateway token: another scheme
+    (``javascript:``, ``data:``) would run in Home Assistant's origin. Credentials in
+    the address (``http://lab@elsewhere/``) and whitespace or control characters are
+    refused too, so what an admin reads is where the browser goes.
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_URL:
+        return False
+    if any(char.isspace() or not char.isprintable() for char in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  # raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+    )
+
+
+def _ui_url(value: Any) -> str:
+    if not valid_ui_url(value):
+        raise vol.Invalid("ui_url must be an http(s) address with a host")
+    url: str = value
+    return url
+
+
 def _unique_keys(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     keys = [item["key"] for item in items]
     if len(keys) != len(set(keys)):
@@ -161,10 +195,13 @@ ANNOUNCE_SCHEMA = vol.Schema(
         vol.Required("sw_version"): _text(64),
         vol.Optional("hw_version"): vol.Any(None, _text(64)),
         vol.Optional("serial"): vol.Any(None, _text(128)),
-        vol.Optional("ui_url"): vol.Any(None, vol.All(str, vol.Length(max=2048))),
+        vol.Optional("ui_url"): vol.Any(None, _ui_url),
         # SHA-256 of the gateway's TLS certificate, AB:CD:... (docs/AGENT.md).
         vol.Optional("gateway_fingerprint"): vol.Any(None, GATEWAY_FINGERPRINT),
         vol.Required("key"): _text(64),
+        # Once paired, the agent seals its announcement (security.seal_announce); the
+        # hub takes an unsealed one from a paired device only as a sign of a new key.
+        vol.Optional("seal"): dict,
         vol.Optional("capabilities", default=dict): vol.Schema(
             {
                 vol.Optional("channels", default=list): vol.All(
@@ -391,3 +428,68 @@ HUB_ANNOUNCE_SCHEMA = vol.Schema(
     {vol.Required("v"): _version, vol.Required("key"): _text(64)},
     extra=vol.ALLOW_EXTRA,
 )
+
+
+# Size caps, checked on the raw payload before anything parses it (PROTOCOL.md,
+# "Message sizes"). Each is the largest message its schema admits with ASCII text at
+# every length limit, plus the envelope, rounded up: an honest sender never reaches
+# it, and a forged megabyte-sized payload costs a length comparison, not a parse.
+ENVELOPE_BYTES = 512
+"""``v``, ``ts``, ``nonce``, ``sig`` and the JSON around a body."""
+_TEXT_BYTES = MAX_TEXT + 8
+"""One text field at its length limit, with its key and quotes."""
+_VALUE_BYTES = 64
+"""One telemetry value: a 32-character key and a number of up to 24 characters."""
+_CHANNEL_BYTES = 3 * _TEXT_BYTES + 32 + 2 * 64 + 64
+"""One announced channel or actuator: key, name, unit, classes, period, flags."""
+_RECORD_BYTES = 256 + MAX_CHANNELS * _VALUE_BYTES
+"""One buffered record; a telemetry record at ``MAX_CHANNELS`` values is the larger."""
+_SEQ_BYTES = 21
+MAX_CREDENTIAL_MEMBERS = 5000
+"""Members a credential set is sized for: a big lab, with room."""
+_CREDENTIAL_MEMBER_BYTES = 4 * _TEXT_BYTES + 4 * 72 + 128 + 64
+"""One member: id, name, level, a few cards, a PIN hash, flags."""
+
+
+def _kib(size: int) -> int:
+    """Round ``size`` up to whole KiB."""
+    return -(-size // 1024) * 1024
+
+
+ANNOUNCE_MAX_BYTES = _kib(
+    ENVELOPE_BYTES + 8 * _TEXT_BYTES + MAX_URL + 2 * MAX_CHANNELS * _CHANNEL_BYTES
+)
+"""The device's announcement (64 channels and 64 actuators at most), sealed."""
+TELEMETRY_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + MAX_CHANNELS * _VALUE_BYTES)
+BACKLOG_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + MAX_BACKLOG_BATCH * _RECORD_BYTES)
+"""A batch of ``MAX_BACKLOG_BATCH`` records (about 4 MiB)."""
+SMALL_MAX_BYTES = _kib(ENVELOPE_BYTES + 12 * _TEXT_BYTES)
+"""An access request or reply, a command result: a dozen short fields."""
+COMMAND_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + MAX_CHANNELS * _VALUE_BYTES + MAX_URL)
+"""A command: its arguments are at most a period per channel or an update's URL."""
+ACK_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + 10 * MAX_BACKLOG_BATCH * _SEQ_BYTES)
+CREDENTIALS_MAX_BYTES = _kib(
+    ENVELOPE_BYTES + MAX_CREDENTIAL_MEMBERS * _CREDENTIAL_MEMBER_BYTES * 4 // 3
+)
+"""A credential set of ``MAX_CREDENTIAL_MEMBERS`` members, encrypted (base64)."""
+HUB_ANNOUNCE_MAX_BYTES = 1024
+STATUS_MAX_BYTES = 64
+
+MAX_PAYLOAD_BYTES: Mapping[Channel, int] = {
+    Channel.ANNOUNCE: ANNOUNCE_MAX_BYTES,
+    Channel.STATUS: STATUS_MAX_BYTES,
+    Channel.TELEMETRY: TELEMETRY_MAX_BYTES,
+    Channel.BACKLOG: BACKLOG_MAX_BYTES,
+    Channel.ACCESS_REQUEST: SMALL_MAX_BYTES,
+    Channel.COMMAND_RESULT: SMALL_MAX_BYTES,
+    Channel.ACK: ACK_MAX_BYTES,
+    Channel.ACCESS_REPLY: SMALL_MAX_BYTES,
+    Channel.COMMAND: COMMAND_MAX_BYTES,
+    Channel.CREDENTIALS: CREDENTIALS_MAX_BYTES,
+}
+"""The largest payload each channel takes; anything longer is dropped unparsed."""
+
+
+def oversized(channel: Channel, payload: str | bytes | bytearray) -> bool:
+    """Return True if ``payload`` is longer than ``channel`` ever needs."""
+    return len(payload) > MAX_PAYLOAD_BYTES[channel]

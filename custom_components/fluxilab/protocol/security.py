@@ -8,13 +8,18 @@ compare them before trusting a device.
 
 Every signed message is an *envelope* ``{"v", "ts", "nonce", "body", "sig"}``. The
 signature covers the topic as well, so a genuine message cannot be moved to another
-topic or device; a :class:`ReplayGuard` rejects stale timestamps and reused nonces.
+topic or device; a :class:`ReplayGuard` rejects stale timestamps and reused nonces,
+and keeps doing so across a restart (:meth:`ReplayGuard.snapshot`).
+
+The announcement stays a plain, readable document (discovery needs it before any
+pairing); once paired, the device adds a ``seal`` to it (:func:`seal_announce`).
 """
 
 from __future__ import annotations
 
 import base64
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 import hashlib
 import hmac
@@ -246,6 +251,13 @@ class ReplayGuard:
 
     Nonces are remembered only for ``max_age`` seconds: anything older is rejected
     as stale anyway, so memory stays bounded by the message rate.
+
+    Across a restart the window survives as a :meth:`snapshot`, written when its
+    owner stops. A guard restored from anything else (nothing stored, or the marker
+    :data:`INTERRUPTED` a crash left behind) cannot know what it saw before, so it
+    rejects every message sealed before it started (``not_before``): those messages
+    are either replays or were sealed before the restart, and senders seal anew
+    whatever they send again.
     """
 
     def __init__(
@@ -258,6 +270,8 @@ class ReplayGuard:
         self.max_age = max_age
         self.max_skew = max_skew
         self.max_nonces = max_nonces
+        self.not_before = 0.0
+        """Timestamps before this are refused (``replay``): see :meth:`restore`."""
         self._seen: OrderedDict[str, float] = OrderedDict()
 
     def check(self, nonce: str, ts: float, now: float | None = None) -> None:
@@ -267,6 +281,14 @@ class ReplayGuard:
             raise ProtocolSecurityError("stale", f"{now - ts:.0f} s old")
         if ts > now + self.max_skew:
             raise ProtocolSecurityError("future", f"{ts - now:.0f} s ahead")
+        if ts < self.not_before:
+            raise ProtocolSecurityError("replay", "sealed before a restart")
+        self._prune(now)
+        if nonce in self._seen:
+            raise ProtocolSecurityError("replay")
+        self._seen[nonce] = max(ts, now)
+
+    def _prune(self, now: float) -> None:
         while self._seen:
             oldest_nonce, oldest_ts = next(iter(self._seen.items()))
             if (
@@ -275,9 +297,106 @@ class ReplayGuard:
             ):
                 break
             del self._seen[oldest_nonce]
-        if nonce in self._seen:
-            raise ProtocolSecurityError("replay")
-        self._seen[nonce] = max(ts, now)
+
+    def snapshot(self, now: float | None = None) -> dict[str, Any]:
+        """Return the window for storage when the owner stops."""
+        self._prune(time.time() if now is None else now)
+        return {
+            "complete": True,
+            "not_before": self.not_before,
+            "nonces": [[nonce, ts] for nonce, ts in self._seen.items()],
+        }
+
+    def restore(self, stored: Any, now: float | None = None) -> None:
+        """Take back a :meth:`snapshot`; anything else refuses what came before.
+
+        The owner then stores :data:`INTERRUPTED` at once, so that a crash before
+        the next snapshot is recognized as one.
+        """
+        now = time.time() if now is None else now
+        self._seen.clear()
+        if not isinstance(stored, Mapping) or stored.get("complete") is not True:
+            # Less a millisecond: seal() rounds its timestamps to milliseconds.
+            self.not_before = now - 0.001
+            return
+        not_before = stored.get("not_before")
+        if isinstance(not_before, (int, float)) and not isinstance(not_before, bool):
+            self.not_before = float(not_before)
+        nonces = stored.get("nonces")
+        pairs = nonces if isinstance(nonces, list) else []
+        for pair in sorted(
+            (
+                (nonce, float(ts))
+                for nonce, ts in (
+                    p for p in pairs if isinstance(p, list) and len(p) == 2
+                )
+                if isinstance(nonce, str)
+                and isinstance(ts, (int, float))
+                and not isinstance(ts, bool)
+            ),
+            key=lambda item: item[1],
+        ):
+            self._seen[pair[0]] = pair[1]
+        self._prune(now)
+
+
+INTERRUPTED: dict[str, Any] = {"complete": False}
+"""What a guard's owner stores while it runs: a restart from it was a crash."""
+
+
+SEAL_FIELD = "seal"
+"""The announcement's field holding its signature (:func:`seal_announce`)."""
+
+
+def seal_announce(
+    keys: SessionKeys,
+    topic: str,
+    announce: Mapping[str, Any],
+    *,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Return ``announce`` with a ``seal``: ``{"ts", "nonce", "sig"}`` of an envelope.
+
+    The announcement stays readable without the keys (discovery shows it before
+    the admin adopts the device); the seal proves that the paired device wrote it,
+    for this topic.
+    """
+    body = {key: value for key, value in announce.items() if key != SEAL_FIELD}
+    envelope = seal(keys, topic, body, now=now)
+    return {
+        **body,
+        SEAL_FIELD: {key: envelope[key] for key in ("ts", "nonce", "sig")},
+    }
+
+
+def open_announce(keys: SessionKeys, topic: str, document: Any) -> float:
+    """Verify a sealed announcement and return the time it was sealed.
+
+    Reasons: ``unsealed`` (no seal at all), then those of :func:`open_envelope`.
+    The announcement is retained, so it is not held to the replay window: the
+    receiver refuses one sealed earlier than the last it took.
+    """
+    if not isinstance(document, Mapping) or SEAL_FIELD not in document:
+        raise ProtocolSecurityError("unsealed")
+    stamp = document[SEAL_FIELD]
+    if not isinstance(stamp, Mapping):
+        raise ProtocolSecurityError("malformed", "seal is not an object")
+    ts: Any = stamp.get("ts")
+    open_envelope(
+        keys,
+        topic,
+        {
+            "v": document.get("v"),
+            "ts": ts,
+            "nonce": stamp.get("nonce"),
+            "sig": stamp.get("sig"),
+            "body": {k: v for k, v in document.items() if k != SEAL_FIELD},
+        },
+    )
+    sealed_at = float(ts)  # open_envelope checked that it is a number
+    if sealed_at > time.time() + DEFAULT_MAX_SKEW:
+        raise ProtocolSecurityError("future", f"{sealed_at - time.time():.0f} s ahead")
+    return sealed_at
 
 
 def _jwt_part(data: dict[str, Any]) -> str:

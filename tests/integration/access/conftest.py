@@ -27,7 +27,7 @@ from custom_components.fluxilab.device import FluxiLabDevice
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.security import KeyPair, open_envelope
-from tests.integration.conftest import DEVICE_ID
+from tests.integration.conftest import DEVICE_ID, wire_announce
 
 MACHINE_TYPE = "fumehood"
 CREDENTIALS_TOPIC = f"fluxilab/{DEVICE_ID}/credentials"
@@ -64,7 +64,7 @@ async def engine(
 ) -> AccessEngine:
     """The engine with the fumehood online and its machine type defined."""
     async_fire_mqtt_message(
-        hass, f"fluxilab/{DEVICE_ID}/announce", json.dumps(announce)
+        hass, f"fluxilab/{DEVICE_ID}/announce", await wire_announce(hass, announce)
     )
     async_fire_mqtt_message(hass, f"fluxilab/{DEVICE_ID}/status", "online")
     await hass.async_block_till_done()
