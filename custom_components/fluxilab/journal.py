@@ -152,6 +152,8 @@ class Journal:
                 translation_key=ISSUE_JOURNAL_UNREADABLE,
                 translation_placeholders={"path": self.path, "error": unreadable},
             )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_JOURNAL_UNREADABLE)
         if self.stats.unreadable_rows:
             _LOGGER.error(
                 "The FluxiLab journal held %d unreadable documents: skipped",
@@ -380,6 +382,8 @@ class Journal:
     # Shutdown ---------------------------------------------------------------------
 
     async def _async_final_write(self, _event: Event) -> None:
+        if self._closed:
+            return
         for store, final_save in list(self._final.items()):
             try:
                 await final_save()
