@@ -44,7 +44,7 @@ from homeassistant.const import (
     EVENT_HOMEASSISTANT_CLOSE,
     EVENT_HOMEASSISTANT_FINAL_WRITE,
 )
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import STORAGE_DIR
@@ -364,7 +364,9 @@ class Journal:
                 lambda txid: (snapshot(txid), txid)
             )
         await save(data)
-        if self._db is not None:
+        # While stopping, Store defers the write to its final write: the rows stay
+        # until a checkpoint that is on disk (they are older than its mark anyway).
+        if self._db is not None and self.hass.state is not CoreState.stopping:
             await self.hass.async_add_executor_job(self._drop, store, mark)
 
     def _drop(self, store: str, mark: int) -> None:
