@@ -422,6 +422,7 @@ class DeviceBacklog:
             return 0
         recorder = get_instance(self.hass)
         metadata: dict[str, StatisticMetaData] = {}
+        bases_read = False
         for key, ready in due.items():
             target = targets[key]
             unread = [(hour, agg) for hour, agg in ready if not agg.base_read]
@@ -437,10 +438,12 @@ class DeviceBacklog:
                     agg.base = rows.get(hour)
                     agg.base_read = True
                     self._hours_dirty.add((key, hour))
+                bases_read = True
             metadata[key] = await recorder.async_add_executor_job(
                 _metadata, self.hass, target
             )
-        await self.async_commit()
+        if bases_read:
+            await self.async_commit()
         queued = 0
         imported: list[tuple[str, int, HourAggregate]] = []
         for key, ready in due.items():

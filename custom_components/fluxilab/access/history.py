@@ -131,6 +131,8 @@ class AccessHistory:
         self._touched: dict[int, dict[str, Any]] = {}
         self._journaled: dict[str, bytes] = {}
         self._save_timer: asyncio.TimerHandle | None = None
+        self._changed = False
+        """async_changed was called since the journal last collected."""
 
     async def async_load(self) -> None:
         """Load stored history and what the journal holds beyond it."""
@@ -197,6 +199,7 @@ class AccessHistory:
         """
         for entry in entries:
             self._touched[id(entry)] = entry
+        self._changed = True
         self._trim()
         if self._journal is not None:
             self._journal.async_commit_soon()
@@ -239,6 +242,9 @@ class AccessHistory:
     @callback
     def _journal_changes(self) -> dict[str, Any]:
         """Documents changed since the last commit (called by the journal)."""
+        if not self._changed:
+            return {}  # every change calls async_changed
+        self._changed = False
         data = self.data
         changes: dict[str, Any] = {}
         touched, self._touched = self._touched, {}
@@ -267,7 +273,8 @@ class AccessHistory:
         """Return a copy of the whole history as of journal commit ``mark``."""
         data = self.data
         copy: dict[str, Any] = {
-            name: json_loads(self._journaled[name]) for name in SMALL_FIELDS
+            name: json_loads(json_bytes(data[name]))  # type: ignore[literal-required]
+            for name in SMALL_FIELDS
         }
         for name in ENTRY_LISTS:
             items: list[dict[str, Any]] = data[name]  # type: ignore[literal-required]
