@@ -181,6 +181,10 @@ class Journal:
 
     def _connect_and_load(self) -> None:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        # Private like the history file (member names, cards): SQLite gives its
+        # -wal and -shm files the mode of the database file.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        os.chmod(self.path, 0o600)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db = db
         db.execute("PRAGMA journal_mode=WAL")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import os
 import sqlite3
 import time
 from typing import Any
@@ -150,6 +151,7 @@ async def test_crash_after_commit_before_json_save(
 
     history, backlog = await load(hass)
     assert summary(history, backlog) == before
+    assert os.stat(journal_path(hass)).st_mode & 0o777 == 0o600
     # The seqs are back with the data: the replayed batch is recognized as stored.
     assert all(seq in backlog.seqs_for(STREAM) for seq in range(1, BATCH + 1))
     crash(hass, history, backlog)
