@@ -25,3 +25,13 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     broker.start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Give each test's Home Assistant a config dir of its own.
+
+    FluxiLab's write-ahead journal is a real file in ``.storage`` (unlike ``Store``,
+    which the tests mock): it must not land in the shared testing config.
+    """
+    return hass_tmp_config_dir

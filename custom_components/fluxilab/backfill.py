@@ -3,7 +3,9 @@
 Two promises to the device rest here. A record is acknowledged only once it is safely
 stored, so the agent never deletes something the hub could lose. A record is counted
 once, however often a batch is replayed: every stored sequence number is remembered in
-a compact interval set persisted with a Store.
+a compact interval set. Sequence numbers and hourly figures reach the write-ahead
+journal (``journal.py``) in the same commit as what the records produced (sessions,
+audit), before the acknowledgement; the Store file is a checkpoint saved later.
 
 Buffered telemetry lands in Home Assistant's long-term statistics for the hour it was
 measured in, under the sensor entity's own statistic id (source ``recorder``). We keep
@@ -13,11 +15,13 @@ between import and save, recomputes the same row. Where the recorder had compile
 row from live states for that hour, that row is read once, before our first import,
 and merged in, weighted by the live samples the hub received in that hour. An hour is
 imported only after the recorder has compiled it: importing earlier would collide with
-its own hourly compile.
+its own hourly compile. An imported hour stays marked as changed in what is stored
+until the recorder has committed the import: a crash before that imports it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,10 +41,11 @@ from homeassistant.components.recorder.statistics import (
     get_metadata,
     statistics_during_period,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER
+from .journal import Journal, async_get_journal
 
 STORAGE_VERSION = 1
 HOUR = 3600
@@ -116,6 +121,8 @@ class HourAggregate:
     base: list[float] | None = None
     """The recorder's own row ``[mean, min, max]`` before our first import."""
     base_read: bool = False
+    pending: bool = False
+    """Imported, but not yet committed by the recorder: stored as still changed."""
 
     def add(self, value: float) -> None:
         """Count one sample."""
@@ -132,7 +139,7 @@ class HourAggregate:
             "sum": self.total,
             "min": self.low,
             "max": self.high,
-            "dirty": self.dirty,
+            "dirty": self.dirty or self.pending,
             "base": self.base,
             "base_read": self.base_read,
         }
@@ -182,7 +189,11 @@ class DeviceBacklog:
         """Prepare the store; call async_load before use."""
         self.hass = hass
         self.store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{device_id}.backlog", private=True
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{device_id}.backlog",
+            private=True,
+            atomic_writes=True,
         )
         self.device_id = device_id
         self.seqs = SeqSet()
@@ -193,11 +204,17 @@ class DeviceBacklog:
         self.live: dict[int, int] = {}
         """Live telemetry messages received per hour, to weigh the recorder's row."""
         self.blocked = False
+        self.journal_name = f"backlog.{device_id}"
+        self._journal: Journal | None = None
+        self._seqs_dirty = False
+        self._hours_dirty: set[tuple[str, int]] = set()
+        self._live_dirty: set[int] = set()
+        self._blocked_journaled = False
+        self._save_timer: asyncio.TimerHandle | None = None
 
     async def async_load(self) -> None:
-        """Load what was stored before."""
-        if not (data := await self.store.async_load()):
-            return
+        """Load what was stored before, and what the journal holds beyond it."""
+        data = await self.store.async_load() or {}
         self.seqs = SeqSet(data.get("seqs", ()))
         self.streams = {
             stream: SeqSet(intervals) for stream, intervals in data.get("streams", ())
@@ -210,6 +227,64 @@ class DeviceBacklog:
         }
         self.live = {int(hour): count for hour, count in data.get("live", {}).items()}
         self.blocked = bool(data.get("blocked", False))
+        self._journal = journal = await async_get_journal(self.hass)
+        for key, value in journal.async_register(
+            self.journal_name,
+            self._journal_changes,
+            int(data.get("journal_mark", 0)),
+            self.async_save,
+        ):
+            self._apply(key, value)
+        self._blocked_journaled = self.blocked
+
+    def _apply(self, key: str, value: Any) -> None:
+        """Apply one journal document (start-up)."""
+        kind, _, rest = key.partition("/")
+        if kind == "seqs":
+            self.seqs = SeqSet(value["seqs"])
+            self.streams = {stream: SeqSet(iv) for stream, iv in value["streams"]}
+        elif kind == "hour":
+            hour_text, _, channel = rest.partition("/")
+            hours = self.hours.setdefault(channel, {})
+            if value is None:
+                hours.pop(int(hour_text), None)
+            else:
+                hours[int(hour_text)] = HourAggregate.from_dict(value)
+        elif kind == "live":
+            if value is None:
+                self.live.pop(int(rest), None)
+            else:
+                self.live[int(rest)] = int(value)
+        elif kind == "blocked":
+            self.blocked = bool(value)
+
+    @callback
+    def _journal_changes(self) -> dict[str, Any]:
+        """Documents changed since the last commit (called by the journal)."""
+        changes: dict[str, Any] = {}
+        if self._seqs_dirty:
+            self._seqs_dirty = False
+            changes["seqs"] = {
+                "seqs": self.seqs.as_list(),
+                "streams": [
+                    [stream, seqs.as_list()] for stream, seqs in self.streams.items()
+                ],
+            }
+        hours_dirty, self._hours_dirty = self._hours_dirty, set()
+        for channel, hour in hours_dirty:
+            agg = self.hours.get(channel, {}).get(hour)
+            changes[f"hour/{hour}/{channel}"] = None if agg is None else agg.as_dict()
+        live_dirty, self._live_dirty = self._live_dirty, set()
+        for hour in live_dirty:
+            changes[f"live/{hour}"] = self.live.get(hour)
+        if self.blocked != self._blocked_journaled:
+            self._blocked_journaled = changes["blocked"] = self.blocked
+        return changes
+
+    async def async_commit(self) -> None:
+        """Return once every change so far is in the journal (durable)."""
+        if self._journal is not None:
+            await self._journal.async_commit()
 
     def _data(self) -> dict[str, Any]:
         oldest = hour_start(time.time()) - KEEP_HOURS * HOUR
@@ -232,15 +307,54 @@ class DeviceBacklog:
         }
 
     async def async_save(self) -> None:
-        """Save now; returns once the data is on disk."""
-        await self.store.async_save(self._data())
+        """Save the file now (a journal checkpoint); returns once it is on disk."""
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+            self._save_timer = None
+        if self._journal is None:
+            await self.store.async_save(self._data())
+            return
+        await self._journal.async_checkpoint(
+            self.journal_name,
+            lambda mark: {**self._data(), "journal_mark": mark},
+            self.store.async_save,
+        )
 
+    @callback
     def async_delay_save(self) -> None:
-        """Save soon, coalescing bursts (live telemetry)."""
-        self.store.async_delay_save(self._data, SAVE_DELAY)
+        """Save the file in a while, coalescing bursts; the journal has it before."""
+        if self._save_timer is None:
+            self._save_timer = self.hass.loop.call_later(SAVE_DELAY, self._save_due)
+
+    @callback
+    def _save_due(self) -> None:
+        self._save_timer = None
+        self.hass.async_create_background_task(
+            self._async_save_quietly(), f"{DOMAIN} {self.device_id} backlog save"
+        )
+
+    async def _async_save_quietly(self) -> None:
+        try:
+            await self.async_save()
+        except Exception:
+            # Logged by the journal, which still holds everything: try again later.
+            self.async_delay_save()
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop the delayed save and leave the journal (after a last save)."""
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+            self._save_timer = None
+        if self._journal is not None:
+            self._journal.async_unregister(self.journal_name)
 
     def seqs_for(self, stream: str | None) -> SeqSet:
-        """Return the stored sequence numbers of ``stream``; a new stream starts empty."""
+        """Return the stored sequence numbers of ``stream``; a new stream starts empty.
+
+        The caller may add to it: the set is journaled with the next commit.
+        """
+        self._seqs_dirty = True
         if stream is None:
             return self.seqs
         streams = self.streams
@@ -262,6 +376,7 @@ class DeviceBacklog:
         """Count one live telemetry message in its hour."""
         hour = hour_start(ts)
         self.live[hour] = self.live.get(hour, 0) + 1
+        self._live_dirty.add(hour)
 
     def add_sample(self, key: str, ts: float, value: float) -> None:
         """Count one buffered sample of ``key`` in the hour it was measured in."""
@@ -270,6 +385,7 @@ class DeviceBacklog:
         if (agg := hours.get(hour)) is None:
             agg = hours[hour] = HourAggregate()
         agg.add(value)
+        self._hours_dirty.add((key, hour))
 
     def next_due(self) -> float | None:
         """Return when the earliest changed hour may be imported, if any."""
@@ -306,6 +422,7 @@ class DeviceBacklog:
             return 0
         recorder = get_instance(self.hass)
         metadata: dict[str, StatisticMetaData] = {}
+        bases_read = False
         for key, ready in due.items():
             target = targets[key]
             unread = [(hour, agg) for hour, agg in ready if not agg.base_read]
@@ -320,11 +437,15 @@ class DeviceBacklog:
                 for hour, agg in unread:
                     agg.base = rows.get(hour)
                     agg.base_read = True
+                    self._hours_dirty.add((key, hour))
+                bases_read = True
             metadata[key] = await recorder.async_add_executor_job(
                 _metadata, self.hass, target
             )
-        await self.async_save()
+        if bases_read:
+            await self.async_commit()
         queued = 0
+        imported: list[tuple[str, int, HourAggregate]] = []
         for key, ready in due.items():
             rows_out: list[StatisticData] = []
             for hour, agg in ready:
@@ -334,11 +455,28 @@ class DeviceBacklog:
                     )
                 )
                 agg.dirty = False
+                agg.pending = True
+                imported.append((key, hour, agg))
             async_import_statistics(self.hass, metadata[key], rows_out)
             queued += len(rows_out)
         LOGGER.debug("Queued %d backfilled statistics rows", queued)
-        self.async_delay_save()
+        self.hass.async_create_background_task(
+            self._async_confirm_imports(imported),
+            f"{DOMAIN} {self.device_id} statistics import",
+        )
         return queued
+
+    async def _async_confirm_imports(
+        self, imported: list[tuple[str, int, HourAggregate]]
+    ) -> None:
+        """Once the recorder has committed the imports, store the hours as done."""
+        await get_instance(self.hass).async_block_till_done()
+        for key, hour, agg in imported:
+            agg.pending = False
+            self._hours_dirty.add((key, hour))
+        if self._journal is not None:
+            self._journal.async_commit_soon()
+        self.async_delay_save()
 
 
 def _read_rows(

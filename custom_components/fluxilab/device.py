@@ -54,6 +54,7 @@ from .const import (
     MANUFACTURER,
 )
 from .hub import async_announce_hub
+from .journal import JournalError, async_recorder_barrier
 from .protocol.schemas import (
     ACCESS_REQUEST_SCHEMA,
     ACK_SCHEMA,
@@ -150,6 +151,7 @@ class FluxiLabDevice:
         self._value_listeners: dict[str, list[Callable[[], None]]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._pending_acks: dict[str | None, list[int]] = {}
+        self._live_pending = False
         self._ack_timer: CALLBACK_TYPE | None = None
         self._ack_due = 0.0
         self._import_timer: CALLBACK_TYPE | None = None
@@ -256,6 +258,7 @@ class FluxiLabDevice:
         if (engine := access_engine(self.hass)) is not None:
             await engine.async_device_removed(self)
         await self._backlog.async_save()
+        self._backlog.async_stop()
         await self._async_save_replay()
 
     async def _async_load_replay(self) -> None:
@@ -698,7 +701,13 @@ class FluxiLabDevice:
                 seqs.add(seq)
                 stored.append(seq)
             await self._backlog.async_import_due(self._statistic_targets())
-            await self._backlog.async_save()
+        try:
+            # One journal commit holds the batch's sessions, audit entries, hourly
+            # figures and sequence numbers: only then is the batch acknowledged.
+            await self._backlog.async_commit()
+        except JournalError:
+            return  # logged; unacknowledged, the device sends the batch again
+        self._backlog.async_delay_save()
         self._count(Channel.BACKLOG, "records")
         self._queue_acks(stream, stored)
         self._schedule_import()
@@ -818,6 +827,7 @@ class FluxiLabDevice:
             CONF_ACK_INTERVAL, DEFAULT_ACK_INTERVAL
         )
         if live:
+            self._live_pending = True
             interval = max(interval, LIVE_ACK_INTERVAL)
         due = time.monotonic() + interval
         if self._ack_timer is not None:
@@ -831,6 +841,38 @@ class FluxiLabDevice:
     def _flush_acks(self, _now: datetime) -> None:
         self._ack_timer = None
         pending, self._pending_acks = self._pending_acks, {}
+        live, self._live_pending = self._live_pending, False
+        if live:
+            self.entry.async_create_task(
+                self.hass,
+                self._async_flush_live_acks(pending),
+                f"{DOMAIN} {self.device_id} live ack",
+            )
+        else:
+            self._send_acks(pending)
+
+    async def _async_flush_live_acks(
+        self, pending: dict[str | None, list[int]]
+    ) -> None:
+        """Acknowledge live telemetry once its state and sequence number are durable.
+
+        The recorder commits the states first, then the journal the sequence numbers
+        and live counts: a crash in between can at worst count a resent message
+        twice in its hour, never lose one the device deleted.
+        """
+        try:
+            await async_recorder_barrier(self.hass).async_wait()
+            await self._backlog.async_commit()
+        except (TimeoutError, JournalError) as err:
+            # Unacknowledged records are resent and recognized as stored.
+            LOGGER.warning(
+                "Live records of %s not acknowledged yet: %s", self.device_id, err
+            )
+            return
+        self._send_acks(pending)
+
+    @callback
+    def _send_acks(self, pending: dict[str | None, list[int]]) -> None:
         for stream, queued in pending.items():
             seqs = sorted(set(queued))
             for start in range(0, len(seqs), MAX_ACK_SEQS):

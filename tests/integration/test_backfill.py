@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 import json
 import time
@@ -333,3 +334,32 @@ def test_streams_are_bounded() -> None:
         backlog.seqs_for(f"stream-{index:04d}").add(1)
     backlog.seqs_for("stream-0002")  # used again: kept longest
     assert list(backlog.streams) == [f"stream-{index:04d}" for index in (3, 4, 5, 2)]
+
+
+async def test_imported_hour_stays_changed_until_the_recorder_committed(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    """A crash between the import and the recorder's commit imports the hour again."""
+    await bring_online(hass, announce)
+    hour = int(time.time() // 3600 * 3600) - 3 * 3600
+    released = asyncio.Event()
+    commit = recorder_mock.async_block_till_done
+
+    async def held() -> None:
+        await released.wait()
+        await commit()
+
+    with patch.object(recorder_mock, "async_block_till_done", held):
+        records = _records(hour, 1, [1.0, 2.0, 3.0])
+        await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
+        agg = init_integration.runtime_data._backlog.hours["face_velocity"][hour]
+        assert not agg.dirty  # imported: not imported again while HA runs
+        assert agg.as_dict()["dirty"]  # but stored as changed
+        released.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert not agg.as_dict()["dirty"]

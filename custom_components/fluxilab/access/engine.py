@@ -831,7 +831,10 @@ class AccessEngine:
             self._start(
                 device, device_session_id, member, event.get("card"), ts, buffered=True
             )
-        self.history.async_changed()
+        if hub_session is not None:
+            self.history.async_changed(answered, hub_session)
+        else:
+            self.history.async_changed(answered)
 
     # Maintenance ------------------------------------------------------------------
 

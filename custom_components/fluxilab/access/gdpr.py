@@ -106,36 +106,44 @@ def purge(history: AccessHistory, now: float) -> dict[str, int]:
     settings = history.data["settings"]
     usage_cutoff = now - settings["usage_retention_days"] * DAY
     card_cutoff = now - settings["unknown_card_retention_days"] * DAY
-    anonymized = sum(
-        _anonymize(session)
+    # Entries changed in place are named to the history, so the journal replaces its
+    # rows of them too: a crash must not bring the personal data back.
+    touched = [
+        session
         for session in history.data["sessions"]
-        if session["end"] is not None and session["end"] < usage_cutoff
-    )
-    anonymized += sum(
-        _anonymize(entry)
+        if session["end"] is not None
+        and session["end"] < usage_cutoff
+        and _anonymize(session)
+    ]
+    touched += [
+        entry
         for entry in history.data["audit"]
-        if entry["ts"] < usage_cutoff
-    )
+        if entry["ts"] < usage_cutoff and _anonymize(entry)
+    ]
     before = len(history.data["unknown_cards"])
     history.data["unknown_cards"] = [
         c for c in history.data["unknown_cards"] if c["ts"] >= card_cutoff
     ]
     deleted = before - len(history.data["unknown_cards"])
-    history.async_changed()
-    return {"anonymized": anonymized, "unknown_cards_deleted": deleted}
+    history.async_changed(*touched)
+    return {"anonymized": len(touched), "unknown_cards_deleted": deleted}
 
 
 def forget_member(history: AccessHistory, member_id: str, cards: list[str]) -> None:
     """Remove a deleted member's personal data from the history."""
-    for entry in (*history.data["sessions"], *history.data["audit"]):
-        if entry.get("member_id") == member_id or (
-            entry.get("card") is not None and entry["card"] in cards
-        ):
-            _anonymize(entry)
+    touched = [
+        entry
+        for entry in (*history.data["sessions"], *history.data["audit"])
+        if (
+            entry.get("member_id") == member_id
+            or (entry.get("card") is not None and entry["card"] in cards)
+        )
+        and _anonymize(entry)
+    ]
     history.data["interest"] = [
         s for s in history.data["interest"] if s["member_id"] != member_id
     ]
-    history.async_changed()
+    history.async_changed(*touched)
 
 
 def member_export(
@@ -554,7 +562,10 @@ async def async_anonymize_recorder(hass: HomeAssistant, subject: Subject) -> int
     """
     if subject.empty or "recorder" not in hass.config.components:
         return 0
-    instance = get_instance(hass)
+    try:
+        instance = get_instance(hass)
+    except KeyError:  # the recorder is still setting up, or failed to
+        return 0
     if not await instance.async_db_ready:
         return 0
     await instance.async_block_till_done()

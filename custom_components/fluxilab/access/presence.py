@@ -193,12 +193,16 @@ class Presence:
         for swipes in self._supervisor_swipes.values():
             swipes.pop(item_id, None)
         changed = self._checked.pop(item_id, None) is not None
-        for entry in self.engine.history.data["audit"]:
-            if entry.get("trainer_id") == item_id:
-                entry["trainer_id"] = entry["trainer_name"] = None
-                changed = True
-        if changed:
-            self.engine.history.async_changed()
+        trained = [
+            entry
+            for entry in self.engine.history.data["audit"]
+            if entry.get("trainer_id") == item_id
+        ]
+        for entry in trained:
+            entry["trainer_id"] = entry["trainer_name"] = None
+        if changed or trained:
+            # Named, so the journal replaces its rows of them (crash-safe forgetting).
+            self.engine.history.async_changed(*trained)
         self.async_changed()
 
     # Occupancy ----------------------------------------------------------------------

@@ -55,7 +55,7 @@ def heartbeat(
     session["last_seen"] = max(session["last_seen"], ts)
     if duration is not None:
         session["duration"] = max(session["duration"], duration)
-    history.async_changed()
+    history.async_changed(session)
     return session
 
 
@@ -80,7 +80,7 @@ def stop_session(
     session["duration"] = duration
     session["end"] = session["start"] + duration
     session["closed_by"] = closed_by.value
-    history.async_changed()
+    history.async_changed(session)
     return (duration - before) / 3600
 
 
