@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockUser,
     async_fire_mqtt_message,
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
@@ -122,3 +123,22 @@ async def credential_sets(
                 )
             )
     return sets
+
+
+async def call(
+    hass: HomeAssistant,
+    service: str,
+    data: dict[str, Any],
+    user: MockUser | None = None,
+    *,
+    response: bool = False,
+) -> Any:
+    """Call a FluxiLab service as ``user`` (None: the system), blocking."""
+    return await hass.services.async_call(
+        DOMAIN,
+        service,
+        data,
+        blocking=True,
+        context=Context(user_id=user.id) if user else None,
+        return_response=response,
+    )

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.util import dt as dt_util
 import pytest
@@ -32,7 +32,7 @@ from custom_components.fluxilab.device import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access
 from custom_components.fluxilab.protocol.security import KeyPair
 
-from .conftest import MACHINE_TYPE, credential_sets
+from .conftest import MACHINE_TYPE, call, credential_sets
 
 LOST = "04AAAA0001"
 SPARE = "04BBBB0002"
@@ -56,24 +56,6 @@ def credential_id(engine: AccessEngine, member_id: str, card: str) -> str:
     """Return the id of the credential holding ``card``."""
     member = engine.members.data[member_id]
     return next(c["id"] for c in member["credentials"] if c.get("card") == card)
-
-
-async def call(
-    hass: HomeAssistant,
-    service: str,
-    data: dict[str, Any],
-    user: MockUser | None = None,
-    *,
-    response: bool = False,
-) -> Any:
-    return await hass.services.async_call(
-        DOMAIN,
-        service,
-        data,
-        blocking=True,
-        context=Context(user_id=user.id) if user else None,
-        return_response=response,
-    )
 
 
 async def test_migration_from_cards_and_pin_hash(

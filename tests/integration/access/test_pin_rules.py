@@ -13,7 +13,7 @@ from typing import Any
 
 import bcrypt
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
@@ -40,29 +40,11 @@ from custom_components.fluxilab.logbook import REASONS
 from custom_components.fluxilab.protocol.security import KeyPair
 from fluxilab_agent.mirror import CredentialMirror
 
-from .conftest import MACHINE_TYPE, credential_sets
+from .conftest import MACHINE_TYPE, call, credential_sets
 
 INITIAL = "11223344"
 OWN = "ada-own-pin"
 TRANSLATIONS = Path(__file__).parents[3] / "custom_components/fluxilab/translations"
-
-
-async def call(
-    hass: HomeAssistant,
-    service: str,
-    data: dict[str, Any],
-    user: MockUser | None = None,
-    *,
-    response: bool = False,
-) -> Any:
-    return await hass.services.async_call(
-        DOMAIN,
-        service,
-        data,
-        blocking=True,
-        context=Context(user_id=user.id) if user else None,
-        return_response=response,
-    )
 
 
 def matches(engine: AccessEngine, member_id: str, pin: str) -> bool:
