@@ -206,7 +206,10 @@ class DeviceBacklog:
         self.blocked = False
         self.journal_name = f"backlog.{device_id}"
         self._journal: Journal | None = None
-        self._seqs_dirty = False
+        self._seqs_journaled: dict[str, Any] | None = None
+        """The sequence numbers as the journal last got them (compared each commit:
+        callers add to the sets they hold at any time, even between two commits of
+        one batch)."""
         self._hours_dirty: set[tuple[str, int]] = set()
         self._live_dirty: set[int] = set()
         self._blocked_journaled = False
@@ -236,6 +239,7 @@ class DeviceBacklog:
         ):
             self._apply(key, value)
         self._blocked_journaled = self.blocked
+        self._seqs_journaled = self._seqs_document()
 
     def _apply(self, key: str, value: Any) -> None:
         """Apply one journal document (start-up)."""
@@ -262,14 +266,9 @@ class DeviceBacklog:
     def _journal_changes(self) -> dict[str, Any]:
         """Documents changed since the last commit (called by the journal)."""
         changes: dict[str, Any] = {}
-        if self._seqs_dirty:
-            self._seqs_dirty = False
-            changes["seqs"] = {
-                "seqs": self.seqs.as_list(),
-                "streams": [
-                    [stream, seqs.as_list()] for stream, seqs in self.streams.items()
-                ],
-            }
+        seqs = self._seqs_document()
+        if seqs != self._seqs_journaled:
+            self._seqs_journaled = changes["seqs"] = seqs
         hours_dirty, self._hours_dirty = self._hours_dirty, set()
         for channel, hour in hours_dirty:
             agg = self.hours.get(channel, {}).get(hour)
@@ -280,6 +279,14 @@ class DeviceBacklog:
         if self.blocked != self._blocked_journaled:
             self._blocked_journaled = changes["blocked"] = self.blocked
         return changes
+
+    def _seqs_document(self) -> dict[str, Any]:
+        return {
+            "seqs": self.seqs.as_list(),
+            "streams": [
+                [stream, seqs.as_list()] for stream, seqs in self.streams.items()
+            ],
+        }
 
     async def async_commit(self) -> None:
         """Return once every change so far is in the journal (durable)."""
@@ -354,7 +361,6 @@ class DeviceBacklog:
 
         The caller may add to it: the set is journaled with the next commit.
         """
-        self._seqs_dirty = True
         if stream is None:
             return self.seqs
         streams = self.streams
