@@ -71,7 +71,12 @@ import dev_onboard  # noqa: E402
 import fabomatic_emulator  # noqa: E402
 import paho.mqtt.client as paho  # noqa: E402
 
-from fluxilab_protocol.security import KeyPair, open_envelope, seal  # noqa: E402
+from fluxilab_protocol.security import (  # noqa: E402
+    KeyPair,
+    open_envelope,
+    seal,
+    seal_announce,
+)
 from tests.mosquitto import free_port  # noqa: E402
 
 TIMEOUT = 2.0
@@ -499,8 +504,15 @@ class Agent:
             self.bad += 1
 
     def pair(self, hub_key: str) -> None:
-        """Derive the session keys from the hub's announced key."""
+        """Derive the session keys from the hub's announced key, announce sealed.
+
+        A paired agent seals its announcement; the hub takes channels and versions
+        of a paired device only from a sealed one.
+        """
         self.session = self.keys.derive(hub_key)
+        topic = f"fluxilab/{self.device_id}/announce"
+        sealed = seal_announce(self.session, topic, self.announce())
+        self.client.publish(topic, json.dumps(sealed), 1, True)
 
     def publish_sealed(self, topic: str, body: dict[str, Any]) -> None:
         """Publish ``body`` sealed as the agent does."""

@@ -58,7 +58,12 @@ from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA  # noqa: E4
 import paho.mqtt.client as paho  # noqa: E402
 import psutil  # noqa: E402
 
-from fluxilab_protocol.security import KeyPair, SessionKeys, seal  # noqa: E402
+from fluxilab_protocol.security import (  # noqa: E402
+    KeyPair,
+    SessionKeys,
+    seal,
+    seal_announce,
+)
 from tests.mosquitto import Mosquitto, free_port  # noqa: E402
 
 BASE = "fluxilab"
@@ -551,7 +556,13 @@ class Bench:
         self.client = client
         # Devices announce and come online, retained as the agent does.
         for device in self.by_id.values():
-            self.publish(f"{BASE}/{device.device_id}/announce", device.announce(), True)
+            # Sealed, as a paired agent announces (the hub ignores a plain one then).
+            topic = f"{BASE}/{device.device_id}/announce"
+            if device.session is None:
+                raise RuntimeError(f"{device.device_id} is not paired")
+            self.publish(
+                topic, seal_announce(device.session, topic, device.announce()), True
+            )
             client.publish(f"{BASE}/{device.device_id}/status", "online", 1, True)
         started = time.monotonic()
         expected = CHANNELS * len(self.by_id)
