@@ -19,6 +19,7 @@ import json
 import math
 from pathlib import Path
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -720,3 +721,21 @@ def access_events(client: HassClient) -> Iterator[list[dict[str, Any]]]:
         client, ("fluxilab_access",), lambda _kind, data: events.append(data)
     ):
         yield events
+
+
+def statistics(database: str, statistic_id: str, first: int) -> dict[int, float]:
+    """Return the hourly means of ``statistic_id`` from ``first`` on."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return {
+            int(start): float(mean)
+            for start, mean in connection.execute(
+                "SELECT s.start_ts, s.mean FROM statistics s JOIN statistics_meta m"
+                " ON s.metadata_id = m.id WHERE m.statistic_id = ? AND s.start_ts >= ?",
+                [statistic_id, first],
+            )
+        }
+    except sqlite3.Error:
+        return {}
+    finally:
+        connection.close()

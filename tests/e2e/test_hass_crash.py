@@ -41,6 +41,7 @@ from tests.e2e.lab import (
     buffered_records,
     check_delivery,
     entity_ids,
+    statistics,
     wait_until,
 )
 
@@ -197,24 +198,6 @@ class Swiper(threading.Thread):
             self.swipes.append(
                 Swipe(started, time.time(), bool(reply["decision"]["offline"]))
             )
-
-
-def statistics(database: str, statistic_id: str, first: int) -> dict[int, float]:
-    """Return the hourly means of ``statistic_id`` from ``first`` on."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        return {
-            int(start): float(mean)
-            for start, mean in connection.execute(
-                "SELECT s.start_ts, s.mean FROM statistics s JOIN statistics_meta m"
-                " ON s.metadata_id = m.id WHERE m.statistic_id = ? AND s.start_ts >= ?",
-                [statistic_id, first],
-            )
-        }
-    except sqlite3.Error:
-        return {}
-    finally:
-        connection.close()
 
 
 def check_audit(

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import time
 
 from fluxilab_agent.buffer import RecordBuffer, RecordKind
 from tests.e2e.conftest import Lab
-from tests.e2e.lab import adopt, check_delivery, entity_ids, wait_until
+from tests.e2e.lab import adopt, check_delivery, entity_ids, statistics, wait_until
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -28,24 +27,6 @@ RECORDS = HOURS * 3600
 def value(k: int) -> float:
     """The face velocity the device measured at second ``k`` of the outage."""
     return round(0.3 + (k * 37 % 101) / 200, 3)
-
-
-def statistics(database: str, statistic_id: str, first: int) -> dict[int, float]:
-    """Return the hourly means of ``statistic_id`` from ``first`` on."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        return {
-            int(start): float(mean)
-            for start, mean in connection.execute(
-                "SELECT s.start_ts, s.mean FROM statistics s JOIN statistics_meta m"
-                " ON s.metadata_id = m.id WHERE m.statistic_id = ? AND s.start_ts >= ?",
-                [statistic_id, first],
-            )
-        }
-    except sqlite3.Error:
-        return {}
-    finally:
-        connection.close()
 
 
 def test_hass_restart_mid_replay(lab: Lab) -> None:
