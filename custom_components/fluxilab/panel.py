@@ -1,9 +1,11 @@
 """The FluxiLab sidebar panel: a committed JavaScript module served by the integration.
 
-Nothing is built at install time: ``frontend/fluxilab-panel.js`` is a plain ES module
-(web components, no external imports) that talks to Home Assistant only through the
-websocket commands of :mod:`.panel_api`. Every member may open the panel
-(``require_admin=False``); what each user sees and may do is decided server-side.
+Nothing is built at install time: ``frontend/fluxilab-panel.js`` is the bundle of the
+lit + TypeScript sources in the repository's ``frontend/`` (``npm run build``; the
+bundle is committed, so users need no Node), one ES module without external imports
+that talks to Home Assistant only through the websocket commands of :mod:`.panel_api`
+and the access package. Every member may open the panel (``require_admin=False``);
+what each user sees and may do is decided server-side.
 """
 
 from __future__ import annotations

@@ -35,12 +35,13 @@ import urllib.error
 import aiohttp
 import pytest
 
-from tests.browser.webdriver import Browser, find_chromium
+from tests.browser.webdriver import Browser, WebDriverError, find_chromium
 from tests.e2e.lab import connect_mqtt
 from tests.mosquitto import Mosquitto, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "browser"
+SCREENSHOTS = REPO / "docs" / "screenshots"
 ADMIN = ("admin", "admin-password-1")
 MEMBER = ("ada", "ada-password-1")
 DEVICES = ("sim-hood-1", "sim-hood-2")
@@ -358,9 +359,13 @@ def login(browser: Browser, lab: Lab, credentials: tuple[str, str], path: str) -
     browser.wait(lambda: panel_query(browser, "main"), 60, "the FluxiLab panel")
 
 
-def save(browser: Browser, name: str) -> Path:
-    """Save a screenshot under artifacts/browser/ (ignored by git)."""
-    path = ARTIFACTS / f"{name}.png"
+def save(browser: Browser, name: str, *, docs: bool = False) -> Path:
+    """Save a screenshot under artifacts/browser/ (ignored by git).
+
+    With ``docs`` it goes to docs/screenshots/ instead: the pictures the README and
+    the docs show, taken afresh by every run.
+    """
+    path = (SCREENSHOTS if docs else ARTIFACTS) / f"{name}.png"
     # Home Assistant's launch screen fades out after the first render.
     browser.wait(
         lambda: browser.script("return !document.getElementById('ha-launch-screen')"),
@@ -369,6 +374,65 @@ def save(browser: Browser, name: str) -> Path:
     )
     browser.screenshot(path)
     return path
+
+
+def click(browser: Browser, selector: str) -> None:
+    """Click an element of the panel with a real (WebDriver) click.
+
+    Live updates re-render parts of the panel, so an element found a moment ago can
+    be gone ("stale") when the click arrives: find it again and retry, as a person's
+    click simply lands on the re-rendered button.
+    """
+
+    def found_and_clicked() -> bool:
+        element = panel_query(browser, selector)
+        if not element:
+            return False
+        try:
+            browser.click(element)
+        except WebDriverError as err:
+            if "stale element" not in str(err) and "not interactable" not in str(err):
+                raise
+            return False
+        return True
+
+    browser.wait(found_and_clicked, 30, selector)
+
+
+def confirm(browser: Browser, text: str = "") -> str:
+    """Answer the panel's confirmation dialog with yes; return what it asked."""
+    asked = str(
+        browser.wait(
+            lambda: browser.script(
+                f"""{DEEP_QUERY}
+                const dialog = deep(document, "fluxilab-panel").shadowRoot
+                  .querySelector("dialog.confirm[open]");
+                return dialog ? dialog.innerText : null;"""
+            ),
+            30,
+            "the confirmation dialog",
+        )
+    )
+    assert text in asked, asked
+    click(browser, 'dialog.confirm[open] button[data-confirm="yes"]')
+    browser.wait(
+        lambda: panel_query(browser, "dialog.confirm[open]") is None,
+        30,
+        "the dialog to close",
+    )
+    return asked
+
+
+def toast(browser: Browser) -> str:
+    """The text of the panel's toast ("" while there is none)."""
+    return str(
+        browser.script(
+            f"""{DEEP_QUERY}
+            const el = deep(document, "fluxilab-panel").shadowRoot.querySelector(".toast .toast-text");
+            return el ? el.textContent : "";"""
+        )
+        or ""
+    )
 
 
 def dump(value: Any) -> str:

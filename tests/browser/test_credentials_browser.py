@@ -15,12 +15,14 @@ from tests.browser.conftest import (
     ADMIN,
     MEMBER,
     Lab,
+    click,
+    confirm,
     dump,
     login,
     panel_query,
     save,
 )
-from tests.browser.webdriver import Browser, WebDriverError
+from tests.browser.webdriver import Browser
 
 FIRST, SECOND, ADDED = "04B1C2D3E4", "04F5A6B7C8", "04D00D1E55"
 
@@ -30,27 +32,6 @@ def credentials(lab: Lab, member_id: str) -> dict[str, dict[str, Any]]:
     (reply,) = lab.ws({"type": "fluxilab/credentials/list", "member_id": member_id})
     assert reply["success"], dump(reply)
     return {c.get("card") or c["type"]: c for c in reply["result"]["credentials"]}
-
-
-def click(browser: Browser, selector: str) -> None:
-    """Click an element of the panel once it is there."""
-
-    def found_and_clicked() -> bool:
-        element = panel_query(browser, selector)
-        if element is None:
-            return False
-        try:
-            browser.click(element)
-        except WebDriverError:
-            return False
-        return True
-
-    browser.wait(found_and_clicked, 30, selector)
-
-
-def accept_confirms(browser: Browser) -> None:
-    """Answer the panel's confirmation dialogs with yes."""
-    browser.script("window.confirm = () => true;")
 
 
 @pytest.mark.timeout(600)
@@ -118,8 +99,8 @@ def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
         f'button[data-action="credential-lost"][data-credential="{held[SECOND]["id"]}"]'
     )
     browser.wait(lambda: panel_query(browser, lost), 30, "the Report lost button")
-    accept_confirms(browser)
     click(browser, lost)
+    confirm(browser, "Deactivate")
     browser.wait(
         lambda: credentials(lab, member_id)[SECOND]["active"] is False,
         30,
@@ -174,11 +155,16 @@ def test_issue14_reset_pin_then_the_member_replaces_it(
         lambda: panel_query(browser, 'form[data-form="credential-add"]'), 30, "form"
     )
     assert panel_query(browser, 'select[name="credential_type"]') is None
-    accept_confirms(browser)
+    # The editor opens at the member's own row, not at the foot of the table.
+    assert panel_query(
+        browser,
+        f'tr[data-key="{member_id}"] + tr.editor-row[data-editor="{member_id}"]',
+    )
     click(
         browser,
         f'button[data-action="credential-reset-pin"][data-member="{member_id}"]',
     )
+    confirm(browser, "new initial PIN")
     browser.wait(
         lambda: credentials(lab, member_id).get("pin", {}).get("must_change"),
         30,

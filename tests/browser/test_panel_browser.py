@@ -19,13 +19,16 @@ from tests.browser.conftest import (
     DEVICES,
     MEMBER,
     Lab,
+    click,
+    confirm,
     dump,
     login,
     panel_query,
     panel_text,
     save,
+    toast,
 )
-from tests.browser.webdriver import Browser, WebDriverError
+from tests.browser.webdriver import Browser
 
 HOOD, OTHER = DEVICES
 
@@ -37,27 +40,22 @@ def admin_state(lab: Lab) -> dict[str, Any]:
     return result
 
 
-def click(browser: Browser, selector: str) -> None:
-    """Click an element of the panel with a real (WebDriver) click.
-
-    Live updates re-render parts of the panel, so an element found a moment ago can
-    be gone ("stale") when the click arrives: find it again and retry, as a person's
-    click simply lands on the re-rendered button.
-    """
-
-    def found_and_clicked() -> bool:
-        element = panel_query(browser, selector)
-        if not element:
-            return False
-        try:
-            browser.click(element)
-        except WebDriverError as err:
-            if "stale element" not in str(err):
-                raise
-            return False
-        return True
-
-    browser.wait(found_and_clicked, 30, selector)
+def pick(browser: Browser, picker: str, typed: str, option: str) -> None:
+    """Type into one of the panel's pickers and choose the option ``option``."""
+    field = browser.wait(
+        lambda: panel_query(browser, f'fluxilab-picker[name="{picker}"] input'),
+        30,
+        f"the {picker} picker",
+    )
+    browser.type(field, typed)
+    click(browser, f'fluxilab-picker[name="{picker}"] li[data-option="{option}"]')
+    browser.wait(
+        lambda: panel_query(
+            browser, f'fluxilab-picker[name="{picker}"] [data-picked="{option}"]'
+        ),
+        30,
+        f"{option} picked",
+    )
 
 
 @pytest.mark.timeout(600)
@@ -73,7 +71,7 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
             f"the card of {device_id}",
         )
     browser.wait(lambda: "Face velocity" in panel_text(browser), 30, "telemetry")
-    save(browser, "lab-admin")
+    save(browser, "lab-admin", docs=True)
 
     # Admin console: a member with an initial PIN, linked to the member's login.
     click(browser, 'button[data-tab="admin"]')
@@ -94,7 +92,7 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     )
     click(browser, 'form[data-form="member"] button[type="submit"]')
     browser.wait(
-        lambda: panel_query(browser, 'tr[data-member="ada"]'), 30, "Ada in the list"
+        lambda: panel_query(browser, 'tr[data-key="ada"]'), 30, "Ada in the list"
     )
     ada = next(m for m in admin_state(lab)["members"] if m["id"] == "ada")
     assert ada["user_id"] == lab.member_user_id, dump(ada)
@@ -103,14 +101,10 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     assert "pin_hash" not in ada
 
     # Grant the first fumehood to Ada.
+    # The member and the machine are picked by typing, as in a lab of hundreds.
     click(browser, 'button[data-action="admin-tab"][data-tab="authorizations"]')
-    click(browser, 'form[data-form="grant"] input[value="ada"]')
-    browser.script(
-        f"""{DEEP_QUERY}
-        const root = deep(document, "fluxilab-panel").shadowRoot;
-        root.querySelector('form[data-form="grant"] select[name="target"]').value = arguments[0];""",
-        f"device:{HOOD}",
-    )
+    pick(browser, "member_ids", "Ada", "ada")
+    pick(browser, "target", HOOD, f"device:{HOOD}")
     click(browser, 'form[data-form="grant"] button[type="submit"]')
     browser.wait(
         lambda: any(
@@ -124,6 +118,8 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     # Block the other fumehood.
     click(browser, 'button[data-action="admin-tab"][data-tab="devices"]')
     click(browser, f'button[data-action="block"][data-device="{OTHER}"]')
+    # Blocking is privileged: the panel asks first.
+    confirm(browser, "Block")
     browser.wait(
         lambda: next(d for d in admin_state(lab)["devices"] if d["device_id"] == OTHER)[
             "blocked"
@@ -139,7 +135,7 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
         30,
         "the Unblock button",
     )
-    save(browser, "admin-console")
+    save(browser, "admin-console", docs=True)
 
     # A machine type with a face-velocity interlock, through its form.
     click(browser, 'button[data-action="admin-tab"][data-tab="machine_types"]')
@@ -196,7 +192,7 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     )
     assert panel_query(browser, f'.card.device[data-device="{OTHER}"]') is None
     assert panel_query(browser, 'button[data-tab="admin"]') is None
-    save(browser, "lab-member")
+    save(browser, "lab-member", docs=True)
 
     # Ada checks herself in without a card; she sees the count, not the list.
     click(browser, 'button[data-tab="presence"]')
@@ -234,18 +230,20 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
         f"""{DEEP_QUERY}
         const done = arguments[arguments.length - 1];
         const panel = deep(document, "fluxilab-panel");
-        panel._ws = async () => ({{url: "javascript:window.__fluxilab_pwned = 1"}});
-        panel._open(arguments[0]).then(() => {{
-          delete panel._ws;
+        const open = panel.client.open;
+        panel.client.open = async () => ({{url: "javascript:window.__fluxilab_pwned = 1"}});
+        panel.shadowRoot.querySelector("fluxilab-lab-view").openDevice(arguments[0]).then(() => {{
+          panel.client.open = open;
           setTimeout(() => done({{
             pwned: window.__fluxilab_pwned === 1,
-            message: panel._message && panel._message.text,
+            message: panel.toast && panel.toast.text,
           }}), 200);
         }});""",
         HOOD,
     )
     assert outcome["pwned"] is False, dump(outcome)
     assert "not a web address" in str(outcome["message"]), dump(outcome)
+    assert "not a web address" in toast(browser)
     assert browser.url == before
 
     # Open: through the gateway, into the device UI, as Ada.
@@ -263,4 +261,4 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     )
     assert "Ada" in body, body[:1000]
     assert "Refused" not in body
-    save(browser, "device-ui")
+    save(browser, "device-ui", docs=True)

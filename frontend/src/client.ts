@@ -1,0 +1,217 @@
+// A typed client for the integration's websocket commands: one method per command
+// the panel uses, so a renamed field fails `tsc` instead of the user.
+import type {
+  AdminState,
+  AuditEntry,
+  HistoryResult,
+  HomeAssistant,
+  InterestSubscription,
+  LabView,
+  LapseList,
+  MachineType,
+  NotifyOwn,
+  OpsSettings,
+  PresenceList,
+  PresenceSettings,
+  Profile,
+  Role,
+  Settings,
+} from "./types";
+
+export interface MemberCreate {
+  name: string;
+  role: Role;
+  email?: string;
+  user_id?: string;
+  cards?: string[];
+  pin?: string;
+}
+
+export interface MemberUpdate {
+  role?: Role;
+  active?: boolean;
+  user_id?: string | null;
+  supervise?: boolean;
+}
+
+export interface GrantRequest {
+  member_ids: string[];
+  machine_type_id?: string;
+  device_id?: string;
+  expires?: string;
+  trainer?: boolean;
+}
+
+export interface HistoryFilter {
+  member_id?: string;
+  device_id?: string;
+  start?: string;
+  end?: string;
+}
+
+export type MachineTypeSave = Omit<MachineType, "id"> & { machine_type_id?: string };
+
+export class FluxiLabClient {
+  constructor(private readonly hass: () => HomeAssistant) {}
+
+  private send<T>(type: string, data: Record<string, unknown> = {}): Promise<T> {
+    return this.hass().connection.sendMessagePromise<T>({ type: `fluxilab/${type}`, ...data });
+  }
+
+  subscribeLab(callback: (lab: LabView) => void): Promise<() => Promise<void>> {
+    return this.hass().connection.subscribeMessage<LabView>(callback, {
+      type: "fluxilab/panel/subscribe",
+    });
+  }
+
+  open(deviceId: string): Promise<{ url: string; expires: number }> {
+    return this.send("panel/open", { device_id: deviceId });
+  }
+
+  profile(): Promise<Profile> {
+    return this.send("panel/profile");
+  }
+
+  changePin(newPin: string, currentPin: string): Promise<null> {
+    return this.send("panel/change_pin", { new_pin: newPin, current_pin: currentPin });
+  }
+
+  adminState(): Promise<AdminState> {
+    return this.send("panel/admin/state");
+  }
+
+  memberCreate(data: MemberCreate): Promise<{ member_id: string }> {
+    return this.send("panel/admin/member_create", { ...data });
+  }
+
+  memberUpdate(memberId: string, data: MemberUpdate): Promise<null> {
+    return this.send("panel/admin/member_update", { member_id: memberId, ...data });
+  }
+
+  memberDelete(memberId: string): Promise<null> {
+    return this.send("panel/admin/member_delete", { member_id: memberId });
+  }
+
+  assignCard(memberId: string, card: string): Promise<null> {
+    return this.send("panel/admin/assign_card", { member_id: memberId, card });
+  }
+
+  grant(request: GrantRequest): Promise<{ authorization_ids: string[] }> {
+    return this.send("panel/admin/grant", { ...request });
+  }
+
+  revoke(authorizationId: string): Promise<null> {
+    return this.send("panel/admin/revoke", { authorization_id: authorizationId });
+  }
+
+  block(deviceId: string, blocked: boolean): Promise<null> {
+    return this.send("panel/admin/block", { device_id: deviceId, blocked });
+  }
+
+  recordMaintenance(deviceId: string): Promise<null> {
+    return this.send("panel/admin/record_maintenance", { device_id: deviceId });
+  }
+
+  history(filter: HistoryFilter): Promise<HistoryResult> {
+    return this.send("panel/admin/history", { ...filter });
+  }
+
+  audit(filter: { member_id?: string; device_id?: string; limit: number }): Promise<{
+    audit: AuditEntry[];
+  }> {
+    return this.send("panel/admin/audit", { ...filter });
+  }
+
+  machineTypeSave(data: MachineTypeSave): Promise<{ machine_type_id: string }> {
+    return this.send("panel/admin/machine_type_save", { ...data });
+  }
+
+  machineTypeDelete(machineTypeId: string): Promise<null> {
+    return this.send("panel/admin/machine_type_delete", { machine_type_id: machineTypeId });
+  }
+
+  retention(
+    data: Settings,
+  ): Promise<{ settings: Settings; anonymized: number; unknown_cards_deleted: number }> {
+    return this.send("panel/admin/retention", { ...data });
+  }
+
+  memberExport(memberId: string): Promise<unknown> {
+    return this.send("panel/admin/member_export", { member_id: memberId });
+  }
+
+  // Cards and PIN (access/credentials_websocket.py)
+
+  credentialAdd(memberId: string, card: string, label?: string): Promise<unknown> {
+    return this.send("credentials/add", {
+      member_id: memberId,
+      credential_type: "card",
+      card,
+      ...(label ? { label } : {}),
+    });
+  }
+
+  credentialUpdate(credentialId: string, active: boolean, memberId?: string): Promise<unknown> {
+    return this.send("credentials/update", {
+      credential_id: credentialId,
+      active,
+      ...(memberId ? { member_id: memberId } : {}),
+    });
+  }
+
+  credentialRemove(memberId: string, credentialId: string): Promise<null> {
+    return this.send("credentials/remove", { member_id: memberId, credential_id: credentialId });
+  }
+
+  resetPin(memberId: string): Promise<{ member_id: string; pin: string }> {
+    return this.send("credentials/reset_pin", { member_id: memberId });
+  }
+
+  // Lab operations (access/interest.py, lapsing.py, notify.py, presence.py)
+
+  interestList(): Promise<{ subscriptions: InterestSubscription[] }> {
+    return this.send("interest/list");
+  }
+
+  interest(deviceId: string, wait: boolean): Promise<unknown> {
+    return this.send(wait ? "interest/subscribe" : "interest/cancel", {
+      fluxilab_device: deviceId,
+    });
+  }
+
+  lapsingMine(): Promise<LapseList> {
+    return this.send("lapsing/mine");
+  }
+
+  lapsingList(): Promise<LapseList> {
+    return this.send("lapsing/list");
+  }
+
+  lapsingRenew(authorizationId: string): Promise<unknown> {
+    return this.send("lapsing/renew", { authorization_id: authorizationId });
+  }
+
+  notifyGet(): Promise<NotifyOwn> {
+    return this.send("notify/get");
+  }
+
+  notifySet(service: string | null): Promise<unknown> {
+    return this.send("notify/set", { notify_service: service });
+  }
+
+  notifySettings(data?: OpsSettings): Promise<OpsSettings> {
+    return this.send("notify/settings", { ...(data ?? {}) });
+  }
+
+  occupancy(): Promise<PresenceList> {
+    return this.send("occupancy/list");
+  }
+
+  occupancySettings(data?: PresenceSettings): Promise<PresenceSettings> {
+    return this.send("occupancy/settings", { ...(data ?? {}) });
+  }
+
+  check(verb: "check_in" | "check_out"): Promise<unknown> {
+    return this.hass().callService("fluxilab", verb, {});
+  }
+}

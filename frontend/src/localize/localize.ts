@@ -1,0 +1,129 @@
+// Strings, numbers, dates and errors in the user's language (hass.language).
+//
+// Errors never reach the user as the backend's raw text: a translated exception of
+// the integration is shown from its own translations (translations/<lang>.json,
+// loaded through the frontend's loadBackendTranslation), anything else is named by
+// a word of ours, and a validation error names the field it belongs to.
+import en from "./languages/en.json";
+import it from "./languages/it.json";
+import type { HomeAssistant, Localize, WsError } from "../types";
+
+export type StringKey = keyof typeof en;
+
+const LANGUAGES: Record<string, Partial<Record<StringKey, string>>> = { en, it };
+
+/** An error the panel itself raises, named by one of its string keys. */
+export class PanelError extends Error {
+  constructor(
+    readonly key: StringKey,
+    readonly field?: string,
+  ) {
+    super(key);
+  }
+}
+
+const CODES: Record<string, StringKey> = {
+  unauthorized: "error_unauthorized",
+  invalid_format: "error_invalid",
+  not_found: "error_not_found",
+  unknown_command: "error_unavailable",
+  not_allowed: "error_unauthorized",
+};
+
+export class Localizer {
+  readonly language: string;
+  private readonly table: Partial<Record<StringKey, string>>;
+
+  constructor(
+    hass: HomeAssistant,
+    private readonly exceptions: Localize | null = null,
+  ) {
+    this.language = hass.locale?.language || hass.language || "en";
+    this.table = LANGUAGES[this.language.split("-")[0]] ?? en;
+  }
+
+  t(key: StringKey, params: Record<string, string | number> = {}): string {
+    let text: string = this.table[key] ?? en[key] ?? key;
+    for (const [name, value] of Object.entries(params)) {
+      text = text.split(`{${name}}`).join(String(value));
+    }
+    return text;
+  }
+
+  /** A string key that is only known at run time (role_*, reason_*, kind_*). */
+  maybe(key: string): string | null {
+    return key in en ? this.t(key as StringKey) : null;
+  }
+
+  when(value: string | number | null | undefined): string {
+    if (value === null || value === undefined || value === "") return "";
+    const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+    return Number.isNaN(date.getTime())
+      ? String(value)
+      : date.toLocaleString(this.language, { dateStyle: "short", timeStyle: "short" });
+  }
+
+  /** A day (an authorization's expiry is the end of a chosen day). */
+  day(value: string | null | undefined): string {
+    if (!value) return "";
+    const date = new Date(value);
+    return Number.isNaN(date.getTime())
+      ? value
+      : date.toLocaleDateString(this.language, { dateStyle: "medium" });
+  }
+
+  number(value: unknown): string {
+    if (typeof value === "boolean") return value ? "✔" : "✘";
+    if (typeof value === "string") return value;
+    if (typeof value !== "number") return "—";
+    return value.toLocaleString(this.language, { maximumFractionDigits: 2 });
+  }
+
+  duration(seconds: number | null | undefined): string {
+    if (typeof seconds !== "number") return "";
+    const minutes = Math.round(seconds / 60);
+    return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  }
+
+  /** The words for an audit entry's reason code (``not_authorized`` → "No authorization"). */
+  reason(code: string | null | undefined): string {
+    if (!code) return "";
+    return this.maybe(`reason_${code}`) ?? this.t("reason_other");
+  }
+
+  kind(code: string): string {
+    return this.maybe(`kind_${code}`) ?? code;
+  }
+
+  /** The field a backend validation error is about (``... at 'member_ids'``), if any. */
+  static errorField(err: unknown): string | undefined {
+    if (err instanceof PanelError) return err.field;
+    const message = (err as WsError | null)?.message;
+    const match = typeof message === "string" ? /at '([a-z_]+)'/.exec(message) : null;
+    return match ? match[1] : undefined;
+  }
+
+  /** A sentence for the user, never the backend's raw text. */
+  error(err: unknown): string {
+    if (err instanceof PanelError) return this.t(err.key);
+    const ws = (err ?? {}) as WsError;
+    if (ws.translation_key && ws.translation_domain === "fluxilab") {
+      const own = this.maybe(`error_${ws.translation_key}`);
+      const key = `component.fluxilab.exceptions.${ws.translation_key}.message`;
+      const translated = this.exceptions?.(key, ws.translation_placeholders ?? {});
+      if (translated && translated !== key) return translated;
+      if (own) return own;
+    }
+    return this.t(CODES[ws.code ?? ""] ?? "error_failed");
+  }
+}
+
+/** Load the integration's translated exceptions for the user's language, if the frontend can. */
+export async function loadExceptions(hass: HomeAssistant): Promise<Localize | null> {
+  if (!hass.loadBackendTranslation) return null;
+  try {
+    return await hass.loadBackendTranslation("exceptions", "fluxilab");
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,270 @@
+// The shapes the panel receives: Home Assistant's `hass` (the part used here) and
+// the replies of the integration's websocket commands (panel_api.py and friends).
+
+export interface HassConnection {
+  sendMessagePromise<T>(message: Record<string, unknown>): Promise<T>;
+  subscribeMessage<T>(
+    callback: (message: T) => void,
+    message: Record<string, unknown>,
+  ): Promise<() => Promise<void>>;
+}
+
+export type Localize = (key: string, values?: Record<string, unknown>) => string;
+
+export interface HomeAssistant {
+  connection: HassConnection;
+  language: string;
+  locale?: { language: string };
+  user?: { id: string; name: string; is_admin: boolean };
+  callService(domain: string, service: string, data?: Record<string, unknown>): Promise<unknown>;
+  /** The frontend's loader of an integration's translations (exceptions here). */
+  loadBackendTranslation?(category: string, integration?: string): Promise<Localize>;
+}
+
+export interface Route {
+  prefix: string;
+  path: string;
+}
+
+export interface Channel {
+  key: string;
+  name: string;
+  unit: string | null;
+  value: number | boolean | string | null;
+}
+
+export interface Condition {
+  kind: string;
+  channel: string;
+  key: string;
+  value: number;
+  target: number;
+  due: boolean;
+  text?: string;
+}
+
+export interface DeviceStatus {
+  device_id: string;
+  name: string;
+  kind: string | null;
+  area: string | null;
+  machine_type: string | null;
+  online: boolean;
+  in_use: boolean;
+  member_name: string | null;
+  maintenance_due: boolean;
+  hours_to_maintenance: number | null;
+  usage_hours: number | null;
+  blocked: boolean;
+  paired: boolean;
+  has_ui: boolean;
+  gateway_fingerprint: string | null;
+  telemetry: Channel[];
+  busy: boolean;
+  maintenance_conditions: Condition[];
+}
+
+export interface LabView {
+  user: { name: string; is_admin: boolean };
+  member: { id: string; name: string; role: Role } | null;
+  manager: boolean;
+  areas: { area: string | null; devices: DeviceStatus[] }[];
+}
+
+export type Role = "user" | "staff" | "admin";
+
+export interface Credential {
+  id: string;
+  type: "card" | "pin";
+  label: string;
+  card?: string | null;
+  active: boolean;
+  must_change?: boolean;
+  last_used?: number | string | null;
+}
+
+export interface Member {
+  id: string;
+  name: string;
+  email?: string | null;
+  role: Role;
+  active: boolean;
+  user_id?: string | null;
+  cards: string[];
+  credentials: Credential[];
+  has_pin: boolean;
+  supervise?: boolean;
+}
+
+export interface SafetyLimit {
+  channel: string;
+  min?: number;
+  max?: number;
+}
+
+export interface MachineType {
+  id: string;
+  name: string;
+  session_timeout?: number;
+  grace_period?: number;
+  requires_authorization?: boolean;
+  maintenance_interval?: number | null;
+  maintenance_message?: string | null;
+  block_when_maintenance_due?: boolean;
+  lapse_after_months?: number | null;
+  offline_policy?: string | null;
+  offline_max_age?: number;
+  safety_limits?: SafetyLimit[];
+  busy_channel?: string | null;
+  busy_above?: number | null;
+  busy_delay?: number | null;
+  maintenance_conditions?: unknown[];
+  requires_supervisor?: boolean;
+  supervisor_minutes?: number;
+  supervised_hours_start?: string | null;
+  supervised_hours_end?: string | null;
+  training_expiry_days?: number | null;
+}
+
+export interface Authorization {
+  id: string;
+  member_id: string;
+  machine_type_id?: string | null;
+  device_id?: string | null;
+  expires?: string | null;
+  trainer?: boolean;
+  granted_by?: string | null;
+}
+
+export interface UnknownCard {
+  card: string;
+  device_id: string;
+  ts: number;
+}
+
+export interface HaUser {
+  id: string;
+  name: string;
+  is_admin: boolean;
+}
+
+export interface Settings {
+  usage_retention_days: number;
+  unknown_card_retention_days: number;
+  show_member_names?: boolean;
+}
+
+export interface AdminState {
+  members: Member[];
+  machine_types: MachineType[];
+  authorizations: Authorization[];
+  devices: DeviceStatus[];
+  unknown_cards: UnknownCard[];
+  users: HaUser[];
+  settings: Settings;
+}
+
+export interface Session {
+  session_id?: string;
+  member_id?: string | null;
+  member_name?: string | null;
+  device_id: string;
+  start: number | string;
+  end?: number | string | null;
+  duration?: number | null;
+}
+
+export interface HistoryResult {
+  sessions: Session[];
+  csv: string;
+}
+
+export interface AuditEntry {
+  ts: number;
+  kind: string;
+  device_id?: string | null;
+  member_id?: string | null;
+  reason?: string | null;
+  user_id?: string | null;
+}
+
+export interface ProfileAuthorization {
+  id: string;
+  machine_type_id: string | null;
+  device_id: string | null;
+  target: string;
+  expires: string | null;
+  expired: boolean;
+  window_start: string | null;
+  window_end: string | null;
+}
+
+export interface Profile {
+  user: { name: string; is_admin: boolean };
+  manager: boolean;
+  member: {
+    id: string;
+    name: string;
+    email: string | null;
+    role: Role;
+    active: boolean;
+    cards: string[];
+    credentials: Credential[];
+    has_pin: boolean;
+    pin_must_change: boolean;
+  } | null;
+  authorizations: ProfileAuthorization[];
+  sessions: Session[];
+}
+
+export interface LapseItem {
+  authorization_id: string;
+  member_id?: string;
+  member_name?: string | null;
+  machine_type_id?: string | null;
+  machine_type_name?: string | null;
+  device_id?: string | null;
+  last_used?: string | number | null;
+  lapse_date?: string | null;
+  lapsed?: boolean;
+  cause?: string;
+}
+
+export interface LapseList {
+  notice_days: number;
+  authorizations: LapseItem[];
+}
+
+export interface NotifyOwn {
+  notify_service: string | null;
+  phones: string[];
+}
+
+export interface OpsSettings {
+  admin_notify_services: string[];
+  lapse_notice_days: number;
+  interest_expiry_hours: number;
+}
+
+export interface InterestSubscription {
+  device_id: string;
+  position: number;
+}
+
+export interface PresenceList {
+  count: number;
+  members?: { member_id: string; name: string; since: string | number; where: string[] }[];
+}
+
+export interface PresenceSettings {
+  checkin_expiry_hours: number;
+}
+
+/** An error as Home Assistant's websocket sends it. */
+export interface WsError {
+  code?: string;
+  message?: string;
+  translation_key?: string;
+  translation_domain?: string;
+  translation_placeholders?: Record<string, string>;
+}

@@ -1,0 +1,172 @@
+// Lab: the devices the user may use, by area, live, with Open and "tell me when
+// it's free".
+import { html, nothing } from "lit";
+import type { TemplateResult } from "lit";
+import { customElement, state } from "lit/decorators.js";
+import { busy, ViewElement } from "../context";
+import { PanelError } from "../localize/localize";
+import type { DeviceStatus, InterestSubscription } from "../types";
+
+@customElement("fluxilab-lab-view")
+export class LabViewElement extends ViewElement {
+  @state() private interest: InterestSubscription[] = [];
+  busyKeys = new Set<string>();
+  private interestLoaded = false;
+  private timer?: number;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.loadInterest();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.timer);
+  }
+
+  /** A live update of the lab: a device that became free ends its queue. */
+  labUpdated(): void {
+    if (this.interestLoaded && !this.interest.length) return;
+    clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => void this.loadInterest(), 300);
+  }
+
+  private async loadInterest(): Promise<void> {
+    try {
+      this.interest = (await this.ctx.client.interestList()).subscriptions;
+    } catch {
+      this.interest = [];
+    }
+    this.interestLoaded = true;
+  }
+
+  /** Go to the device's UI with a one-minute token (only ever to a web address). */
+  async openDevice(deviceId: string): Promise<void> {
+    await busy(this, `open:${deviceId}`, async () => {
+      const { url } = await this.ctx.client.open(deviceId);
+      // A javascript: or data: URL would run in Home Assistant's own origin (the hub
+      // checks this too; this is the last door).
+      const target = new URL(url);
+      if (target.protocol !== "http:" && target.protocol !== "https:") {
+        throw new PanelError("open_refused");
+      }
+      // The token is single use and short-lived: go there at once, in this window
+      // (the companion app's webview has no tabs to open).
+      window.location.assign(target.href);
+    });
+  }
+
+  private async wait(deviceId: string, wait: boolean): Promise<void> {
+    await busy(this, `interest:${deviceId}`, () => this.ctx.client.interest(deviceId, wait));
+    await this.loadInterest();
+  }
+
+  protected override render(): TemplateResult {
+    const lab = this.ctx.lab;
+    if (!lab) return html`<p class="muted">${this.t("loading")}</p>`;
+    return html`
+      ${!lab.member && !lab.manager ? html`<p class="muted">${this.t("not_linked")}</p>` : nothing}
+      ${lab.areas.length
+        ? lab.areas.map(
+            (area) => html`<h2>${area.area || this.t("no_area")}</h2>
+              <div class="grid">${area.devices.map((d) => this.card(d))}</div>`,
+          )
+        : html`<p class="muted">${this.t("no_devices")}</p>`}
+    `;
+  }
+
+  private card(d: DeviceStatus): TemplateResult {
+    const i18n = this.ctx.i18n;
+    const opening = this.busyKeys.has(`open:${d.device_id}`);
+    return html`<div class="card device" data-device=${d.device_id}>
+      <h3>${d.name}</h3>
+      <div class="sub-title">${[d.machine_type, d.device_id].filter(Boolean).join(" · ")}</div>
+      <div class="chips">
+        ${d.online
+          ? html`<span class="chip ok">${this.t("online")}</span>`
+          : html`<span class="chip bad">${this.t("offline")}</span>`}
+        ${d.in_use
+          ? html`<span class="chip info"
+              >${d.member_name ? this.t("in_use_by", { name: d.member_name }) : this.t("in_use")}</span
+            >`
+          : html`<span class="chip">${this.t("free")}</span>`}
+        ${d.blocked ? html`<span class="chip bad">${this.t("blocked")}</span>` : nothing}
+        ${d.maintenance_due ? html`<span class="chip warn">${this.t("maintenance_due")}</span>` : nothing}
+        ${d.busy ? html`<span class="chip info">${this.t("busy")}</span>` : nothing}
+        ${!d.paired ? html`<span class="chip warn">${this.t("not_paired")}</span>` : nothing}
+      </div>
+      ${d.telemetry.length
+        ? html`<div class="telemetry">
+            ${d.telemetry.map(
+              (c) => html`<span>${c.name}</span
+                ><span class="v"
+                  >${i18n.number(c.value)}${c.unit && c.value !== null && c.value !== undefined
+                    ? ` ${c.unit}`
+                    : ""}</span
+                >`,
+            )}
+          </div>`
+        : nothing}
+      ${typeof d.hours_to_maintenance === "number" && !d.maintenance_due
+        ? html`<div class="muted">${this.t("hours_left", { hours: i18n.number(d.hours_to_maintenance) })}</div>`
+        : nothing}
+      ${(d.maintenance_conditions || []).map(
+        (c) => html`<div class="muted">
+          ${c.due ? html`<span class="chip warn">${this.t("maintenance_due")}</span> ` : nothing}
+          ${this.t("condition_progress", {
+            text: c.text ?? c.key,
+            value: i18n.number(c.value),
+            target: i18n.number(c.target),
+          })}
+        </div>`,
+      )}
+      <div class="actions">
+        ${d.paired && d.has_ui
+          ? html`<button
+              class="primary"
+              data-action="open"
+              data-device=${d.device_id}
+              ?disabled=${opening}
+              @click=${() => void this.openDevice(d.device_id)}
+            >
+              ${opening ? this.t("opening") : this.t("open")}
+            </button>`
+          : html`<span class="muted">${d.paired ? this.t("no_ui") : this.t("not_paired")}</span>`}
+        ${this.interestActions(d)}
+      </div>
+      ${d.has_ui && d.gateway_fingerprint
+        ? html`<details class="certificate">
+            <summary class="muted">${this.t("gateway_certificate")}</summary>
+            <p class="muted">${this.t("gateway_certificate_hint")}</p>
+            <code>${d.gateway_fingerprint}</code>
+          </details>`
+        : nothing}
+    </div>`;
+  }
+
+  private interestActions(d: DeviceStatus): TemplateResult | typeof nothing {
+    if (!this.ctx.lab?.member || !d.in_use) return nothing;
+    const waiting = this.interest.find((s) => s.device_id === d.device_id);
+    const disabled = this.busyKeys.has(`interest:${d.device_id}`);
+    return waiting
+      ? html`<span class="chip info">${this.t("waiting_position", { position: waiting.position })}</span>
+          <button
+            class="secondary"
+            data-action="interest-cancel"
+            data-device=${d.device_id}
+            ?disabled=${disabled}
+            @click=${() => void this.wait(d.device_id, false)}
+          >
+            ${this.t("stop_waiting")}
+          </button>`
+      : html`<button
+          class="secondary"
+          data-action="interest"
+          data-device=${d.device_id}
+          ?disabled=${disabled}
+          @click=${() => void this.wait(d.device_id, true)}
+        >
+          ${this.t("notify_when_free")}
+        </button>`;
+  }
+}

@@ -1,0 +1,177 @@
+// In the lab: who is checked in (the evacuation list, printable), one's own check-in.
+import { html, nothing } from "lit";
+import type { TemplateResult } from "lit";
+import { customElement, state } from "lit/decorators.js";
+import { busy, download, ViewElement } from "../context";
+import type { PresenceList, PresenceSettings } from "../types";
+
+@customElement("fluxilab-presence-view")
+export class PresenceView extends ViewElement {
+  @state() private presence: PresenceList | null = null;
+  @state() private settings: PresenceSettings | null = null;
+  busyKeys = new Set<string>();
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const [list, settings] = await Promise.all([
+        this.ctx.client.occupancy(),
+        this.ctx.lab?.manager ? this.ctx.client.occupancySettings() : Promise.resolve(null),
+      ]);
+      this.presence = list;
+      this.settings = settings;
+    } catch (err) {
+      this.ctx.fail(err);
+    }
+  }
+
+  private where(where: string[]): string {
+    return where.map((w) => (w === "entrance" ? this.t("entrance") : w)).join(", ");
+  }
+
+  private async check(verb: "check_in" | "check_out"): Promise<void> {
+    const ok = await busy(this, verb, () => this.ctx.client.check(verb));
+    if (ok !== undefined) this.ctx.done();
+    await this.load();
+  }
+
+  private print(): void {
+    // A plain page the browser prints: the evacuation list on paper. Built as DOM
+    // nodes (textContent), so no name is ever parsed as markup.
+    const p = this.presence;
+    if (!p?.members) return;
+    const page = window.open("", "_blank");
+    if (!page) {
+      this.csv();
+      return;
+    }
+    const doc = page.document;
+    doc.title = this.t("presence");
+    const style = doc.createElement("style");
+    style.textContent =
+      "body{font:14px sans-serif}table{border-collapse:collapse;width:100%}td,th{border:1px solid #000;padding:6px;text-align:left}";
+    const heading = doc.createElement("h1");
+    heading.textContent = this.t("people_in_lab", { count: p.count });
+    const when = doc.createElement("p");
+    when.textContent = this.ctx.i18n.when(new Date().toISOString());
+    const table = doc.createElement("table");
+    const row = (cells: string[], tag: "th" | "td") => {
+      const tr = doc.createElement("tr");
+      for (const text of cells) {
+        const cell = doc.createElement(tag);
+        cell.textContent = text;
+        tr.appendChild(cell);
+      }
+      table.appendChild(tr);
+    };
+    row([this.t("name"), this.t("since"), this.t("where"), "✔"], "th");
+    for (const m of p.members) row([m.name, this.ctx.i18n.when(m.since), this.where(m.where), "☐"], "td");
+    doc.head.appendChild(style);
+    doc.body.append(heading, when, table);
+    page.focus();
+    page.print();
+  }
+
+  private csv(): void {
+    const quote = (v: string | number) => `"${String(v).replace(/"/g, '""')}"`;
+    const lines = [["member_id", "name", "since", "where"].join(",")];
+    for (const m of this.presence?.members ?? []) {
+      lines.push([m.member_id, m.name, m.since, m.where.join("; ")].map(quote).join(","));
+    }
+    download(`${lines.join("\n")}\n`, "fluxilab-in-the-lab.csv", "text/csv");
+  }
+
+  private async saveSettings(ev: SubmitEvent): Promise<void> {
+    ev.preventDefault();
+    const data = new FormData(ev.target as HTMLFormElement);
+    const saved = await busy(this, "settings", () =>
+      this.ctx.client.occupancySettings({ checkin_expiry_hours: Number(data.get("checkin_expiry_hours")) }),
+    );
+    if (saved) {
+      this.settings = saved;
+      this.ctx.done();
+    }
+  }
+
+  protected override render(): TemplateResult {
+    const p = this.presence;
+    if (!p) return html`<p class="muted">${this.t("loading")}</p>`;
+    const own = Boolean(this.ctx.lab?.member);
+    return html`<h2>${this.t("people_in_lab", { count: p.count })}</h2>
+      <div class="actions">
+        <button class="secondary" data-action="presence-refresh" @click=${() => void this.load()}>
+          ${this.t("refresh")}
+        </button>
+        ${own
+          ? html`<button
+                class="secondary"
+                data-action="presence-check"
+                data-verb="check_in"
+                ?disabled=${this.busyKeys.has("check_in")}
+                @click=${() => void this.check("check_in")}
+              >
+                ${this.t("check_in")}
+              </button>
+              <button
+                class="secondary"
+                data-action="presence-check"
+                data-verb="check_out"
+                ?disabled=${this.busyKeys.has("check_out")}
+                @click=${() => void this.check("check_out")}
+              >
+                ${this.t("check_out")}
+              </button>`
+          : nothing}
+        ${p.members
+          ? html`<button class="primary" data-action="presence-print" @click=${() => this.print()}>
+                ${this.t("print_list")}
+              </button>
+              <button class="secondary" data-action="presence-csv" @click=${() => this.csv()}>
+                ${this.t("download_csv")}
+              </button>`
+          : nothing}
+      </div>
+      ${p.members
+        ? p.members.length
+          ? html`<div class="table-wrap">
+              <table>
+                <tr>
+                  <th>${this.t("name")}</th>
+                  <th>${this.t("since")}</th>
+                  <th>${this.t("where")}</th>
+                </tr>
+                ${p.members.map(
+                  (m) =>
+                    html`<tr>
+                      <td>${m.name}</td>
+                      <td>${this.ctx.i18n.when(m.since)}</td>
+                      <td>${this.where(m.where)}</td>
+                    </tr>`,
+                )}
+              </table>
+            </div>`
+          : html`<p class="muted">${this.t("nobody_in_lab")}</p>`
+        : nothing}
+      ${this.settings
+        ? html`<form data-form="presence-settings" class="card" @submit=${(ev: SubmitEvent) => void this.saveSettings(ev)}>
+            <label
+              >${this.t("checkin_expiry_hours")}<input
+                type="number"
+                min="1"
+                max="168"
+                step="1"
+                name="checkin_expiry_hours"
+                required
+                value=${this.settings.checkin_expiry_hours}
+            /></label>
+            <div class="actions">
+              <button class="primary" type="submit" ?disabled=${this.busyKeys.has("settings")}>${this.t("save")}</button>
+            </div>
+          </form>`
+        : nothing}`;
+  }
+}
