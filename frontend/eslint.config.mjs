@@ -21,5 +21,5 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
-  { files: ["scripts/**/*.mjs", "eslint.config.mjs"], languageOptions: { globals: globals.node } },
+  { files: ["scripts/**/*.mjs", "test/**/*.mjs", "eslint.config.mjs"], languageOptions: { globals: globals.node } },
 );
