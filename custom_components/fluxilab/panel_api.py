@@ -65,6 +65,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .fabomatic import CONF_FABOMATIC_MACHINE
 from .protocol.schemas import valid_ui_url
 from .protocol.security import issue_token
 
@@ -195,10 +196,16 @@ def device_status(
         "usage_hours": device.usage_hours,
         "blocked": device.blocked,
         "paired": device.keys is not None,
+        # A Fab-O-Matic board never pairs: the panel shows no "Not paired" for it.
+        "board": CONF_FABOMATIC_MACHINE in device.entry.data,
         "has_ui": ui_url(device) is not None,
         # The gateway's TLS certificate, for users to compare with the browser's.
         "gateway_fingerprint": gateway_fingerprint(device),
         "telemetry": telemetry,
+        # The interlock's limits, shown beside the live values they apply to.
+        "safety_limits": list(machine_type.get("safety_limits") or [])
+        if machine_type
+        else [],
         # Telemetry rules: busy from a channel, maintenance conditions' progress.
         "busy": engine.telemetry_rules.is_busy(device.device_id),
         "maintenance_conditions": engine.telemetry_rules.conditions(device),

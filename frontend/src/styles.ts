@@ -65,6 +65,7 @@ export const panelStyles = css`
   .chip-remove { background: none; border: none; font: inherit; font-size: 16px; line-height: 1; cursor: pointer; color: inherit; padding: 0 2px; min-height: 24px; min-width: 24px; }
   .telemetry { display: grid; grid-template-columns: 1fr auto; gap: 2px 12px; font-size: 14px; margin: 8px 0 12px; }
   .telemetry .v { font-variant-numeric: tabular-nums; text-align: right; }
+  .telemetry .v.outside { color: var(--error-color, #db4437); font-weight: 500; }
   .actions { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
   .certificate { margin-top: 8px; font-size: 13px; }
   .certificate code { display: block; word-break: break-all; font-size: 12px; }

@@ -57,9 +57,12 @@ export interface DeviceStatus {
   usage_hours: number | null;
   blocked: boolean;
   paired: boolean;
+  /** A Fab-O-Matic board: it never pairs. */
+  board?: boolean;
   has_ui: boolean;
   gateway_fingerprint: string | null;
   telemetry: Channel[];
+  safety_limits?: SafetyLimit[];
   busy: boolean;
   maintenance_conditions: Condition[];
 }

@@ -185,13 +185,31 @@ def test_issue14_reset_pin_then_the_member_replaces_it(
         lambda: panel_query(browser, '[data-pin="must-change"]'), 30, "the prompt"
     )
     for name, value in (
-        ("current_pin", initial),
+        ("current_pin", "00000000"),
         ("new_pin", "bea-own-pin"),
         ("repeat_pin", "bea-own-pin"),
     ):
         browser.type(
             panel_query(browser, f'form[data-form="pin"] input[name="{name}"]'), value
         )
+    # Issue 18 item 3: a wrong current PIN is said at its field, in words, and
+    # what was typed stays.
+    click(browser, 'form[data-form="pin"] button[type="submit"]')
+    said = browser.wait(
+        lambda: panel_text(browser, '[data-error="current_pin"]'),
+        30,
+        "the error at the current PIN",
+    )
+    assert said == "The current PIN is wrong.", said
+    kept = browser.script(
+        "return arguments[0].value;",
+        panel_query(browser, 'form[data-form="pin"] input[name="new_pin"]'),
+    )
+    assert kept == "bea-own-pin"
+    save(browser, "credentials-wrong-pin")
+    current = panel_query(browser, 'form[data-form="pin"] input[name="current_pin"]')
+    browser.script("arguments[0].value = '';", current)
+    browser.type(current, initial)
     click(browser, 'form[data-form="pin"] button[type="submit"]')
     browser.wait(
         lambda: credentials(lab, member_id)["pin"]["must_change"] is False,

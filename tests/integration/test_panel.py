@@ -177,6 +177,22 @@ async def test_lab_shows_the_gateway_certificate_fingerprint(
     assert shown == {HOOD: fingerprint, NEW: None}
 
 
+async def test_lab_shows_the_safety_limits_and_boards(
+    engine: AccessEngine, ws_as: ClientFactory, hass_read_only_user: MockUser
+) -> None:
+    """Issue 18 item 10: the interlock's limit is shown beside its live value; a
+    device that is not a Fab-O-Matic board says so (boards never pair)."""
+    limit = {"channel": "face_velocity", "min": 0.4}
+    await engine.machine_types.async_update_item("fumehood", {"safety_limits": [limit]})
+    view = (await command(await ws_as(hass_read_only_user), "lab"))["result"]
+    shown = {
+        d["device_id"]: (d["safety_limits"], d["board"])
+        for area in view["areas"]
+        for d in area["devices"]
+    }
+    assert shown == {HOOD: ([limit], False), NEW: ([limit], False)}
+
+
 async def test_lab_shows_only_usable_devices(
     hass: HomeAssistant,
     engine: AccessEngine,

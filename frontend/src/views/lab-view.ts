@@ -7,9 +7,13 @@ import { busy, ViewElement } from "../context";
 import { PanelError } from "../localize/localize";
 import type { DeviceStatus, InterestSubscription } from "../types";
 
+/** Above this many devices the Lab view offers a search box. */
+const SEARCH_FROM = 6;
+
 @customElement("fluxilab-lab-view")
 export class LabViewElement extends ViewElement {
   @state() private interest: InterestSubscription[] = [];
+  @state() private query = "";
   busyKeys = new Set<string>();
   private interestLoaded = false;
   private timer?: number;
@@ -67,12 +71,46 @@ export class LabViewElement extends ViewElement {
     return html`
       ${!lab.member && !lab.manager ? html`<p class="muted">${this.t("not_linked")}</p>` : nothing}
       ${lab.areas.length
-        ? lab.areas.map(
-            (area) => html`<h2>${area.area || this.t("no_area")}</h2>
-              <div class="grid">${area.devices.map((d) => this.card(d))}</div>`,
-          )
+        ? this.areas()
         : html`<p class="muted">${this.t("no_devices")}</p>`}
     `;
+  }
+
+  private areas(): TemplateResult {
+    const lab = this.ctx.lab;
+    const count = lab?.areas.reduce((sum, area) => sum + area.devices.length, 0) ?? 0;
+    const words = this.query.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+    // LASER2 before LASER10, as people count.
+    const collator = new Intl.Collator(this.ctx.i18n.language, { numeric: true, sensitivity: "base" });
+    const found = (d: DeviceStatus) => {
+      const text = `${d.name} ${d.device_id} ${d.machine_type ?? ""}`.toLocaleLowerCase();
+      return words.every((word) => text.includes(word));
+    };
+    const areas = (lab?.areas ?? [])
+      .map((area) => ({
+        area: area.area,
+        devices: area.devices.filter(found).sort((a, b) => collator.compare(a.name, b.name)),
+      }))
+      .filter((area) => area.devices.length);
+    return html`${count > SEARCH_FROM
+      ? html`<div class="table-toolbar">
+          <input
+            class="search"
+            type="search"
+            name="device_search"
+            aria-label=${this.t("search")}
+            placeholder=${this.t("search")}
+            .value=${this.query}
+            @input=${(ev: InputEvent) => (this.query = (ev.target as HTMLInputElement).value)}
+          />
+        </div>`
+      : nothing}
+    ${areas.length
+      ? areas.map(
+          (area) => html`<h2>${area.area || this.t("no_area")}</h2>
+            <div class="grid">${area.devices.map((d) => this.card(d))}</div>`,
+        )
+      : html`<p class="muted">${this.t("no_match")}</p>`}`;
   }
 
   private card(d: DeviceStatus): TemplateResult {
@@ -93,18 +131,32 @@ export class LabViewElement extends ViewElement {
         ${d.blocked ? html`<span class="chip bad">${this.t("blocked")}</span>` : nothing}
         ${d.maintenance_due ? html`<span class="chip warn">${this.t("maintenance_due")}</span>` : nothing}
         ${d.busy ? html`<span class="chip info">${this.t("busy")}</span>` : nothing}
-        ${!d.paired ? html`<span class="chip warn">${this.t("not_paired")}</span>` : nothing}
+        ${!d.paired && !d.board ? html`<span class="chip warn">${this.t("not_paired")}</span>` : nothing}
       </div>
       ${d.telemetry.length
         ? html`<div class="telemetry">
-            ${d.telemetry.map(
-              (c) => html`<span>${c.name}</span
-                ><span class="v"
-                  >${i18n.number(c.value)}${c.unit && c.value !== null && c.value !== undefined
-                    ? ` ${c.unit}`
-                    : ""}</span
-                >`,
-            )}
+            ${d.telemetry.map((c) => {
+              const limit = (d.safety_limits ?? []).find((l) => l.channel === c.key);
+              const value = typeof c.value === "number" ? c.value : null;
+              const outside =
+                limit !== undefined &&
+                value !== null &&
+                ((limit.min !== undefined && value < limit.min) || (limit.max !== undefined && value > limit.max));
+              const unit = c.unit && c.value !== null && c.value !== undefined ? ` ${c.unit}` : "";
+              return html`<span>${c.name}</span
+                ><span class="v ${outside ? "outside" : ""}" data-channel=${c.key}
+                  >${i18n.number(c.value)}${unit}${limit
+                    ? html` <span class="muted limit"
+                        >(${[
+                          limit.min !== undefined ? `≥ ${i18n.number(limit.min)}` : "",
+                          limit.max !== undefined ? `≤ ${i18n.number(limit.max)}` : "",
+                        ]
+                          .filter(Boolean)
+                          .join(" ")})</span
+                      >`
+                    : nothing}</span
+                >`;
+            })}
           </div>`
         : nothing}
       ${typeof d.hours_to_maintenance === "number" && !d.maintenance_due
@@ -131,7 +183,9 @@ export class LabViewElement extends ViewElement {
             >
               ${opening ? this.t("opening") : this.t("open")}
             </button>`
-          : html`<span class="muted">${d.paired ? this.t("no_ui") : this.t("not_paired")}</span>`}
+          : d.paired || d.board
+            ? html`<span class="muted">${this.t("no_ui")}</span>`
+            : nothing}
         ${this.interestActions(d)}
       </div>
       ${d.has_ui && d.gateway_fingerprint

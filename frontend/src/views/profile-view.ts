@@ -124,28 +124,7 @@ export class ProfileView extends ViewElement {
         lost: (c) => void this.reportLost(c.id, c.label),
       })}
       <h2>${this.t("authorizations")}</h2>
-      ${p.authorizations.length
-        ? html`<div class="table-wrap">
-            <table>
-              <tr>
-                <th>${this.t("target")}</th>
-                <th>${this.t("expires")}</th>
-                <th>${this.t("hours")}</th>
-              </tr>
-              ${p.authorizations.map(
-                (a) => html`<tr>
-                  <td>${a.target}</td>
-                  <td>
-                    ${a.expired ? html`<span class="chip bad">${this.t("expired")}</span> ` : nothing}
-                    ${a.expires ? i18n.day(a.expires) : this.t("never")}
-                  </td>
-                  <td>${a.window_start ? `${a.window_start}–${a.window_end}` : ""}</td>
-                </tr>`,
-              )}
-            </table>
-          </div>`
-        : html`<p class="muted">${this.t("none")}</p>`}
-      ${this.lapsesTable(this.lapses?.authorizations ?? [])} ${this.notifyForm()}
+      ${this.authorizationsTable(p)} ${this.notifyForm()}
       <h2>${this.t("sessions")}</h2>
       ${p.sessions.length
         ? html`<div class="table-wrap">
@@ -177,23 +156,37 @@ export class ProfileView extends ViewElement {
     return id;
   }
 
-  private lapsesTable(items: LapseItem[]): TemplateResult | typeof nothing {
-    if (!items.length) return nothing;
+  /** One table: each authorization with its expiry, hours and when it lapses. */
+  private authorizationsTable(p: Profile): TemplateResult {
+    if (!p.authorizations.length) return html`<p class="muted">${this.t("none")}</p>`;
     const i18n = this.ctx.i18n;
+    const lapses = new Map<string, LapseItem>(
+      (this.lapses?.authorizations ?? []).map((item) => [item.authorization_id, item]),
+    );
     return html`<div class="table-wrap">
-      <table>
+      <table class="credentials">
         <tr>
           <th>${this.t("target")}</th>
+          <th>${this.t("expires")}</th>
+          <th>${this.t("hours")}</th>
           <th>${this.t("last_used")}</th>
           <th>${this.t("lapse_date")}</th>
         </tr>
-        ${items.map(
-          (i) => html`<tr>
-            <td>${i.machine_type_name || i.machine_type_id || i.device_id}</td>
-            <td>${i.last_used ? i18n.when(i.last_used) : this.t("never_used")}</td>
-            <td>${lapseCell(this.ctx.i18n, i)}</td>
-          </tr>`,
-        )}
+        ${p.authorizations.map((a) => {
+          const lapse = lapses.get(a.id);
+          return html`<tr data-authorization=${a.id}>
+            <td data-label=${this.t("target")}>${a.target}</td>
+            <td data-label=${this.t("expires")}>
+              ${a.expired ? html`<span class="chip bad">${this.t("expired")}</span> ` : nothing}
+              ${a.expires ? i18n.day(a.expires) : this.t("never")}
+            </td>
+            <td data-label=${this.t("hours")}>${a.window_start ? `${a.window_start}–${a.window_end}` : "—"}</td>
+            <td data-label=${this.t("last_used")}>
+              ${lapse ? (lapse.last_used ? i18n.when(lapse.last_used) : this.t("never_used")) : "—"}
+            </td>
+            <td data-label=${this.t("lapse_date")}>${lapse ? lapseCell(i18n, lapse) : this.t("lapse_never")}</td>
+          </tr>`;
+        })}
       </table>
     </div>`;
   }
@@ -201,17 +194,20 @@ export class ProfileView extends ViewElement {
   private notifyForm(): TemplateResult | typeof nothing {
     const n = this.notify;
     if (!n) return nothing;
-    const phones = n.phones.length ? n.phones.join(", ") : this.t("no_phones");
+    const phones = n.phones.length ? n.phones.map(phoneName).join(", ") : this.t("no_phones");
+    // One of their own phones; a target an admin set for them stays choosable.
+    const choices = [...n.phones, ...(n.notify_service && !n.phones.includes(n.notify_service) ? [n.notify_service] : [])];
     return html`<h2>${this.t("notifications")}</h2>
       <form data-form="ops-notify" class="card" @submit=${(ev: SubmitEvent) => void this.saveNotify(ev)}>
         <label
-          >${this.t("notify_service")}<input
-            name="notify_service"
-            pattern="(notify|script)\\.[a-z0-9_]+"
-            value=${n.notify_service ?? ""}
-          />${this.field("notify_service")}</label
+          >${this.t("notify_phone")}<select name="notify_service">
+            <option value="" ?selected=${!n.notify_service}>${this.t("notify_all_phones", { phones })}</option>
+            ${choices.map(
+              (service) =>
+                html`<option value=${service} ?selected=${service === n.notify_service}>${phoneName(service)}</option>`,
+            )}
+          </select>${this.field("notify_service")}</label
         >
-        <span class="muted">${this.t("notify_phones", { phones })}</span>
         <div class="actions">
           <button class="primary" type="submit" ?disabled=${this.busyKeys.has("notify")}>${this.t("save")}</button>
         </div>
@@ -257,6 +253,11 @@ export class ProfileView extends ViewElement {
         </div>
       </form>`;
   }
+}
+
+/** ``notify.mobile_app_adas_pixel`` → "adas pixel": the phone, as its owner named it. */
+function phoneName(service: string): string {
+  return service.replace(/^notify\.mobile_app_/, "").replace(/_/g, " ");
 }
 
 export function lapseCell(i18n: Localizer, item: LapseItem): TemplateResult | string {
