@@ -33,7 +33,7 @@ type Tab = "lab" | "presence" | "profile" | "admin";
 const TABS: Tab[] = ["lab", "presence", "profile", "admin"];
 const TOAST_SECONDS = { success: 5, error: 10 };
 /** Live admin data: the admin state is reloaded this long after a lab change. */
-const ADMIN_RELOAD_DELAY = 500;
+const ADMIN_RELOAD_DELAY = 2000;
 
 const MENU_ICON = html`<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3,6H21V8H3V6M3,11H21V13H3V11M3,16H21V18H3V16Z" /></svg>`;
 
@@ -63,7 +63,7 @@ export class FluxiLabPanel extends LitElement {
   private language = "";
   private unsubscribe: Promise<() => Promise<void>> | null = null;
   private toastTimer?: number;
-  private adminTimer?: number;
+  private adminTimer: number | undefined;
   private toastId = 0;
 
   override connectedCallback(): void {
@@ -77,6 +77,7 @@ export class FluxiLabPanel extends LitElement {
     this.unsubscribe = null;
     void unsubscribe?.then((stop) => stop()).catch(() => undefined);
     clearTimeout(this.adminTimer);
+    this.adminTimer = undefined;
     clearTimeout(this.toastTimer);
   }
 
@@ -111,9 +112,12 @@ export class FluxiLabPanel extends LitElement {
     this.unsubscribe = this.client.subscribeLab((lab) => {
       this.lab = lab;
       this.querySelectorLab()?.labUpdated();
-      if (this.tab === "admin" && lab.manager) {
-        clearTimeout(this.adminTimer);
-        this.adminTimer = window.setTimeout(() => void this.reloadAdmin(), ADMIN_RELOAD_DELAY);
+      // At most one reload per delay: live telemetry sends an update every moment.
+      if (this.tab === "admin" && lab.manager && this.adminTimer === undefined) {
+        this.adminTimer = window.setTimeout(() => {
+          this.adminTimer = undefined;
+          void this.reloadAdmin();
+        }, ADMIN_RELOAD_DELAY);
       }
     });
     this.unsubscribe.catch((err: unknown) => {

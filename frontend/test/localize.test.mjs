@@ -87,6 +87,8 @@ for (const language of ["en", "it"]) {
     assert.equal(offline.reason("something_new"), offline.t("reason_other"));
     for (const kind of ["decision", "routing", "maintenance", "training"]) {
       assert.doesNotMatch(offline.kind(kind), RAW, kind);
+      assert.notEqual(offline.kind(kind), kind);
     }
+    assert.equal(new Localizer(hass("en")).kind("member_deleted"), "Member deleted");
   });
 }

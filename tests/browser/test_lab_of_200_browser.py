@@ -5,8 +5,8 @@ then, at 1280x800 and at a 390x844 phone viewport, the admin finds a member by
 typing, makes them an admin through a confirmation dialog, grants three members two
 machines with the pickers (a machine type and a device) and sees the toast and the
 six new rows, gets a translated error next to an empty grant (never the raw
-validation text), and reloads to land on the same tab. Screenshots go to
-docs/screenshots/.
+validation text), and reloads to land on the same tab; in Italian the same error
+reads in Italian. Screenshots go to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -266,3 +266,32 @@ def test_a_lab_of_200_members(lab: Lab, browser: Browser) -> None:
     )
     browser.wait(lambda: no_sideways_scroll(browser), 15, "no sideways scroll")
     save(browser, "admin-authorizations-phone", docs=True)
+
+    # In Italian (the user's Home Assistant language), the same refusal in Italian.
+    (reply,) = lab.ws(
+        {
+            "type": "frontend/set_user_data",
+            "key": "language",
+            "value": {
+                "language": "it",
+                "number_format": "language",
+                "time_format": "language",
+                "date_format": "language",
+                "time_zone": "local",
+                "first_weekday": "language",
+            },
+        }
+    )
+    assert reply["success"], dump(reply)
+    browser.script("""localStorage.setItem("selectedLanguage", '"it"');""")
+    browser.get(browser.url)
+    browser.wait(
+        lambda: "Abilitazioni" in panel_text(browser), 60, "the panel in Italian"
+    )
+    click(browser, 'form[data-form="grant"] button[type="submit"]')
+    browser.wait(
+        lambda: "Scegli almeno un membro." in panel_text(browser),
+        30,
+        "the Italian error at the member picker",
+    )
+    save(browser, "admin-grant-error-it", docs=True)

@@ -91,8 +91,10 @@ export class Localizer {
     return this.maybe(`reason_${code}`) ?? this.t("reason_other");
   }
 
+  /** The words for an audit entry's kind; one the panel does not know yet reads as words too. */
   kind(code: string): string {
-    return this.maybe(`kind_${code}`) ?? code;
+    const words = code.replace(/_/g, " ");
+    return this.maybe(`kind_${code}`) ?? words.charAt(0).toLocaleUpperCase(this.language) + words.slice(1);
   }
 
   /** The field a backend validation error is about (``... at 'member_ids'``), if any. */
