@@ -141,6 +141,23 @@ def test_a_lab_of_200_members(lab: Lab, browser: Browser) -> None:
     assert browser.url.endswith("/fluxilab/admin/members"), browser.url
     save(browser, "admin-members-search", docs=True)
 
+    # What is being typed survives a live update of the admin data.
+    name = panel_query(browser, 'form[data-form="member"] input[name="name"]')
+    browser.type(name, "Half typed")
+    (added,) = lab.ws({"type": "fluxilab/member/create", "name": "Live Update"})
+    assert added["success"], dump(added)
+    browser.wait(
+        lambda: browser.script(
+            f"""{DEEP_QUERY}
+            return deep(document, "fluxilab-panel").admin.members.length;"""
+        )
+        == len(MEMBERS) + 1,
+        30,
+        "the live update",
+    )
+    assert browser.script("return arguments[0].value;", name) == "Half typed"
+    browser.script("arguments[0].value = '';", name)
+
     # A role change to admin is asked first; cancelling changes nothing.
     def choose_role(role: str) -> None:
         browser.script(
