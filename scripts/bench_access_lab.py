@@ -394,7 +394,9 @@ def loop_profile(events: list[dict[str, Any]], top: int = 15) -> dict[str, Any]:
                     break
 
     def _rank(counter: Counter[str], skip: frozenset[str]) -> list[list[Any]]:
-        ranked = [(k, v) for k, v in counter.most_common() if k.split(" (")[0] not in skip]
+        ranked = [
+            (k, v) for k, v in counter.most_common() if k.split(" (")[0] not in skip
+        ]
         return [
             [name, round(spent, 1), round(100 * spent / busy_ms, 1) if busy_ms else 0]
             for name, spent in ranked[:top]
