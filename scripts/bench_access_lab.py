@@ -348,6 +348,86 @@ def loop_stalls(
     }
 
 
+def loop_profile(events: list[dict[str, Any]], top: int = 15) -> dict[str, Any]:
+    """Where the event loop's busy time went, from the same py-spy trace.
+
+    Between two events of the loop thread its stack is known; while it is busy (not
+    in ``select``) the interval counts for every function on the stack once
+    (inclusive) and for the innermost one (self). Functions are named with their
+    file, without the line. ``fluxilab`` is the inclusive time of FluxiLab's own
+    functions. Milliseconds, and a share of the busy time.
+    """
+    tid = _loop_thread(events)
+    stack: list[Frame] = []
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    fluxilab: Counter[str] = Counter()
+    busy_ms = 0.0
+    last_ms: float | None = None
+    for event in events:
+        if event.get("tid") != tid or event.get("ph") not in ("B", "E"):
+            continue
+        now = float(event.get("ts", 0)) / 1000.0
+        if last_ms is not None and now > last_ms and _callback(stack) is not None:
+            spent = now - last_ms
+            busy_ms += spent
+            seen: set[str] = set()
+            for name, where, filename in stack:
+                key = f"{name} ({where.split(':')[0]})"
+                if key in seen:
+                    continue
+                seen.add(key)
+                inclusive[key] += spent
+                if "/custom_components/fluxilab/" in filename:
+                    fluxilab[key] += spent
+            name, where, _filename = stack[-1]
+            own[f"{name} ({where.split(':')[0]})"] += spent
+        last_ms = now
+        name, where = _frame(event)
+        if event["ph"] == "B":
+            filename = str((event.get("args") or {}).get("filename", ""))
+            stack.append((name, where, filename))
+        else:
+            for depth in range(len(stack) - 1, -1, -1):
+                if stack[depth][0] == name:
+                    del stack[depth:]
+                    break
+
+    def _rank(counter: Counter[str], skip: frozenset[str]) -> list[list[Any]]:
+        ranked = [
+            (k, v) for k, v in counter.most_common() if k.split(" (")[0] not in skip
+        ]
+        return [
+            [name, round(spent, 1), round(100 * spent / busy_ms, 1) if busy_ms else 0]
+            for name, spent in ranked[:top]
+        ]
+
+    plumbing = frozenset(
+        {
+            "<module>",
+            "_run_code",
+            "_run_module_as_main",
+            "main",
+            "run",
+            "run_forever",
+            "BaseEventLoop.run_forever",
+            "BaseEventLoop._run_once",
+            "BaseEventLoop.run_until_complete",
+            "Runner.run",
+            "Handle._run",
+            "Task.__step",
+            "Task.__step_run_and_handle_result",
+            "Context.run",
+        }
+    )
+    return {
+        "busy_ms": round(busy_ms, 1),
+        "inclusive": _rank(inclusive, plumbing),
+        "self": _rank(own, frozenset()),
+        "fluxilab": _rank(fluxilab, frozenset()),
+    }
+
+
 def _frame(event: dict[str, Any]) -> tuple[str, str]:
     """Return (function, "file.py:line") of a chrometrace event."""
     where = event.get("args") or {}
@@ -1109,7 +1189,9 @@ class LabBench(Bench):
             return {"found_loop": False, "error": f"no py-spy trace: {err}"}
         finally:
             path.unlink(missing_ok=True)
-        return loop_stalls(events, self.args.stall_ms, self.args.top_stalls)
+        found = loop_stalls(events, self.args.stall_ms, self.args.top_stalls)
+        found["profile"] = loop_profile(events, self.args.top_profile)
+        return found
 
     def row(
         self,
@@ -1350,6 +1432,19 @@ def print_table(result: dict[str, Any]) -> None:
                 + (f" | FluxiLab: {flux}" if flux else "")
                 + f" | innermost: {inner}"
             )
+    if result.get("profile"):
+        for row in rows:
+            profile = (row.get("stalls") or {}).get("profile")
+            if not profile:
+                continue
+            print(
+                f"  profile {row['transport']} {row['rate']:g}/s: loop busy"
+                f" {profile['busy_ms']} ms over {row['answered']} decisions"
+            )
+            for part in ("inclusive", "fluxilab", "self"):
+                print(f"    {part}:")
+                for name, spent, share in profile[part]:
+                    print(f"      {spent:>9} ms {share:>5}%  {name}")
     telemetry = result.get("telemetry", {})
     print(
         f"telemetry records sent {telemetry.get('records_sent')}, acknowledged"
@@ -1381,6 +1476,17 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--stall-ms", type=float, default=STALL_MS)
     parser.add_argument("--top-stalls", type=int, default=10)
+    parser.add_argument(
+        "--top-profile",
+        type=int,
+        default=15,
+        help="functions listed per row in the loop's profile (JSON; --profile prints)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print each lab row's event-loop profile (inclusive, self, FluxiLab)",
+    )
     parser.add_argument(
         "--fluxilab-log",
         default="debug",
@@ -1431,6 +1537,7 @@ def main() -> int:
         "allocator": args.allocator,
         "fluxilab_log_level": args.fluxilab_log,
         "spy_rate": args.spy_rate,
+        "profile": args.profile,
     }
     began = time.monotonic()
     try:

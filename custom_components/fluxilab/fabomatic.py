@@ -134,18 +134,25 @@ class FabOMaticBoard:
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._offline_timer: CALLBACK_TYPE | None = None
         self._last_log: dict[str, float] = {}
+        self._run_id = uuid.uuid4().hex[:12]
+        self._requests = 0
 
     # Lifecycle ------------------------------------------------------------------
 
     async def async_start(self) -> None:
         """Follow the board's query topic."""
         # Raw bytes: a query that is not UTF-8 is counted as malformed here rather
-        # than dropped by the MQTT integration before we see it.
+        # than dropped by the MQTT integration before we see it. QoS 0 (as device.py
+        # subscribes access requests): a PUBACK per query is a small write on HA's
+        # broker socket, and the reply written right after it then waits (Nagle)
+        # for the broker's delayed ACK, ~20-40 ms. The board still gets its PUBACK
+        # from the broker, and a query lost with HA's connection goes unanswered,
+        # which the board handles as any timeout (it asks again or decides alone).
         self._unsubscribe = await mqtt.async_subscribe(
             self.hass,
             query_topic(self.machine_id),
             self._handle_query,
-            qos=1,
+            qos=0,
             encoding=None,
         )
 
@@ -285,7 +292,14 @@ class FabOMaticBoard:
         return await self._async_maintenance(card)
 
     def _request(self, action: AccessAction, **fields: Any) -> dict[str, Any]:
-        return {"id": uuid.uuid4().hex, "action": action.value, **fields}
+        # The board's queries carry no id: the engine's request id (in the audit
+        # entry) is made here, unique per board and run without a syscall
+        # (uuid4 reads os.urandom, a point where a busy host preempts the loop).
+        return {"id": self._next_id(), "action": action.value, **fields}
+
+    def _next_id(self) -> str:
+        self._requests += 1
+        return f"{self._run_id}-{self._requests}"
 
     def _machine_status(self) -> dict[str, Any]:
         machine_type = self.engine.machine_type_of(self.device)
@@ -422,7 +436,7 @@ class FabOMaticBoard:
             await self.engine.async_handle_record(self.device, stop, now, True)
         else:
             await self.engine.async_handle_request(
-                self.device, {"id": uuid.uuid4().hex, **stop}
+                self.device, {"id": self._next_id(), **stop}
             )
         return simple_response(True, f"Duration {duration} seconds")
 

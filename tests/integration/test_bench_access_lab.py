@@ -110,6 +110,26 @@ def test_a_trace_without_an_event_loop_reports_none(bench: dict[str, Any]) -> No
     assert found["longest_ms"] == 0.0
 
 
+def test_the_loop_profile_splits_busy_time_into_inclusive_and_self(
+    bench: dict[str, Any],
+) -> None:
+    """Busy 110 ms of 150: 90 in the FluxiLab callback, 20 in the recorder's task."""
+    profile = bench["loop_profile"](_trace(), 10)
+    assert profile["busy_ms"] == 110.0
+    inclusive = {name: spent for name, spent, _share in profile["inclusive"]}
+    # asyncio's own frames are left out; each function counts once per sample.
+    assert inclusive == {
+        "MqttHandler.on_message (engine.py)": 90.0,
+        "json.dumps (json.py)": 90.0,
+        "Recorder.async_commit (core.py)": 20.0,
+    }
+    assert profile["self"][0] == ["json.dumps (json.py)", 90.0, 81.8]
+    assert profile["self"][1] == ["Recorder.async_commit (core.py)", 20.0, 18.2]
+    assert profile["fluxilab"] == [["MqttHandler.on_message (engine.py)", 90.0, 81.8]]
+    # The recorder's own thread (tid 2), busy throughout, is not the loop's.
+    assert "Recorder._run (core.py)" not in inclusive
+
+
 def test_devices_get_the_machine_type_of_their_kind(bench: dict[str, Any]) -> None:
     """Boards spread over the board types, agents are fumehoods, one entrance."""
     device_type = bench["device_type"]

@@ -7,6 +7,9 @@ credential mirror current (sync.py), and fires the documented events (events.py)
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 import time
 from typing import TYPE_CHECKING, Any
@@ -64,6 +67,8 @@ if TYPE_CHECKING:
 __all__ = ["ACCESS_ENGINE", "AccessEngine"]  # the key lives in const.py
 
 PURGE_INTERVAL = timedelta(days=1)
+AFTER_REPLY_SLICE = 0.002
+"""Seconds of after-reply work run at a time before the loop gets its turn."""
 
 GRANTING = (AccessAction.CHECK, AccessAction.SESSION_START)
 
@@ -95,6 +100,9 @@ class AccessEngine:
         self._current_members: dict[str, dict[str, Any] | None] = {}
         self._timers: list[CALLBACK_TYPE] = []
         self._stale_timer: CALLBACK_TYPE | None = None
+        self._after: deque[Callable[[], None]] = deque()
+        """What decisions left for after their reply (``_after_reply``)."""
+        self._after_task: asyncio.Task[None] | None = None
 
     # Setup ----------------------------------------------------------------------
 
@@ -158,6 +166,7 @@ class AccessEngine:
         self._schedule_stale_check()
 
     async def _async_stop(self, _event: Event) -> None:
+        self.async_after_reply_done()
         for cancel in self._timers:
             cancel()
         self._timers = []
@@ -172,6 +181,7 @@ class AccessEngine:
     async def _async_member_changed(
         self, change_type: str, item_id: str, item: dict[str, Any]
     ) -> None:
+        self.async_after_reply_done()  # a removed member's last checks, audited
         old_cards = self._member_cards.pop(item_id, set())
         if change_type == collection.CHANGE_REMOVED:
             subject = gdpr.member_subject(self.hass, self.privacy, item, old_cards)
@@ -322,6 +332,7 @@ class AccessEngine:
             )
 
     async def _async_reconnected(self, device: FluxiLabDevice) -> None:
+        self.async_after_reply_done()
         now = time.time()
         timeout, _grace = self._timing(device)
         for session in sessions.stale_sessions(
@@ -371,14 +382,66 @@ class AccessEngine:
             async_dispatcher_send(self.hass, SIGNAL_DEVICE_FREE, device.device_id)
         self.presence.async_changed()
 
+    # After the reply ------------------------------------------------------------
+
+    @callback
+    def _after_reply(self, job: Callable[[], None]) -> None:
+        """Run ``job`` once the reply in hand is on its way: batched, in order.
+
+        A card check does before its reply only what the reply needs (who, may
+        they, the session it opens); what only records it (audit entry, events,
+        last uses, the tag's scan, usage state) waits here. A tracked task runs the
+        queue a slice at a time, after the replies of the same loop turn are
+        written; whatever reads what a decision recorded runs the queue first
+        (``async_after_reply_done``), and so does a stop, so nothing is lost.
+        """
+        self._after.append(job)
+        if self._after_task is None:
+            self._after_task = self.hass.async_create_task(
+                self._async_run_after_reply(), f"{DOMAIN} after reply"
+            )
+
+    async def _async_run_after_reply(self) -> None:
+        try:
+            # Twice: the reply's socket write is the MQTT client's writer callback,
+            # queued on the loop's next turn; this task's step then comes after it.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            while self._after:
+                until = time.perf_counter() + AFTER_REPLY_SLICE
+                while self._after and time.perf_counter() < until:
+                    self._run_job(self._after.popleft())
+                if self._after:
+                    await asyncio.sleep(0)  # let requests in between the slices
+        finally:
+            self._after_task = None
+
+    def _run_job(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except Exception:
+            LOGGER.exception("Recording an access decision failed")
+
+    @callback
+    def async_after_reply_done(self) -> None:
+        """Run now what earlier decisions left for after their reply."""
+        while self._after:
+            self._run_job(self._after.popleft())
+
     # Requests -------------------------------------------------------------------
 
     async def async_handle_request(
         self, device: FluxiLabDevice, request: dict[str, Any]
     ) -> dict[str, Any]:
-        """Decide an access request; return the reply body."""
+        """Decide an access request; return the reply body.
+
+        A check's audit entry, events and last uses follow after the reply
+        (``_after_reply``); other requests first let those of earlier checks land.
+        """
         action = AccessAction(request["action"])
         now = time.time()
+        if action not in GRANTING:
+            self.async_after_reply_done()
         if action in GRANTING:
             reply = await self._async_decide(device, request, now)
         elif action is AccessAction.SESSION_HEARTBEAT:
@@ -402,7 +465,7 @@ class AccessEngine:
         login with an initial PIN is refused as ``pin_change_required``.
         """
         if card is not None:
-            if (found := find_card(self.members.data.values(), card)) is None:
+            if (found := self.members.find_card(card)) is None:
                 self.history.add_unknown_card(card, device.device_id, ts)
                 return None, Reason.UNKNOWN_CARD
             holder, credential = found
@@ -437,10 +500,6 @@ class AccessEngine:
         self, device: FluxiLabDevice, request: dict[str, Any], now: float
     ) -> dict[str, Any]:
         card = request.get("card")
-        if card is not None:
-            await async_card_scanned(
-                self.hass, self.privacy, card, ha_device_id(self.hass, device)
-            )
         member, reason = self._identify(device, card, request.get("member_id"), now)
         machine_type = self.machine_type_of(device)
         if member is not None and reason is Reason.GRANTED:
@@ -464,33 +523,10 @@ class AccessEngine:
                 ):
                     break
         granted = reason is Reason.GRANTED
-        if granted and member is not None:
-            self._credential_used(member, card, now)
-            self.lapsing.async_record_use(member, device, now)
         timeout, grace = self._timing(device)
         session_id: str | None = None
         if granted and request["action"] == AccessAction.SESSION_START:
             session_id = request.get("session_id") or uuid.uuid4().hex
-        self._audit(
-            device,
-            "decision",
-            member,
-            card,
-            reason.value,
-            now,
-            buffered=False,
-            request_id=request["id"],
-            session_id=session_id,
-        )
-        fire_access_event(
-            self.hass,
-            device,
-            AccessEventType.GRANTED if granted else AccessEventType.DENIED,
-            member=member,
-            card=card,
-            reason=reason.value,
-            ts=now,
-        )
         reply: dict[str, Any] = {
             "id": request["id"],
             "granted": granted,
@@ -503,11 +539,78 @@ class AccessEngine:
         }
         if reason is Reason.MAINTENANCE_DUE and machine_type is not None:
             reply["message"] = machine_type.get("maintenance_message")
+        # What the next request may depend on happens now: the authorizations'
+        # last use (it keeps them from lapsing), the session it may stop, the
+        # supervisor seen, the training window, the check-in.
+        if granted and member is not None:
+            self.lapsing.async_record_use(member, device, now)
+        started = False
         if session_id is not None:
-            self._start(device, session_id, member, card, now, buffered=False)
+            started = sessions.start_session(
+                self.history,
+                session_id=session_id,
+                device_id=device.device_id,
+                member=member,
+                card=card,
+                ts=now,
+                buffered=False,
+            )[1]
             reply["session_id"] = session_id
         self.presence.async_swiped(device, member, card, reason, now)
+        self._after_reply(
+            lambda: self._decided(
+                device, request["id"], member, card, reason, now, session_id, started
+            )
+        )
         return reply
+
+    @callback
+    def _decided(
+        self,
+        device: FluxiLabDevice,
+        request_id: str,
+        member: dict[str, Any] | None,
+        card: str | None,
+        reason: Reason,
+        now: float,
+        session_id: str | None,
+        started: bool,
+    ) -> None:
+        """Record a live decision whose reply is on its way (after-reply work)."""
+        if card is not None:
+            # The tag integration's scan (tag_scanned, the tag's last scan) as before
+            # the decision's own event; its own await runs on as a task.
+            self.hass.async_create_task(
+                async_card_scanned(
+                    self.hass, self.privacy, card, ha_device_id(self.hass, device)
+                ),
+                f"{DOMAIN} tag scan",
+            )
+        granted = reason is Reason.GRANTED
+        if granted and member is not None:
+            self._credential_used(member, card, now)
+        self._audit(
+            device,
+            "decision",
+            member,
+            card,
+            reason.value,
+            now,
+            buffered=False,
+            request_id=request_id,
+            session_id=session_id,
+        )
+        fire_access_event(
+            self.hass,
+            device,
+            AccessEventType.GRANTED if granted else AccessEventType.DENIED,
+            member=member,
+            card=card,
+            reason=reason.value,
+            ts=now,
+        )
+        if started and session_id is not None:
+            self._session_started(device, session_id, member, card, now, False)
 
     def _heartbeat(
         self, device: FluxiLabDevice, request: dict[str, Any], now: float
@@ -597,8 +700,19 @@ class AccessEngine:
             ts=ts,
             buffered=buffered,
         )
-        if not new:
-            return
+        if new:
+            self._session_started(device, session_id, member, card, ts, buffered)
+
+    def _session_started(
+        self,
+        device: FluxiLabDevice,
+        session_id: str,
+        member: dict[str, Any] | None,
+        card: str | None,
+        ts: float,
+        buffered: bool,
+    ) -> None:
+        """Announce a new session and show the device in use."""
         fire_access_event(
             self.hass,
             device,
@@ -621,6 +735,7 @@ class AccessEngine:
         report startuse: deciding again would announce the same grant twice.
         Returns the session (None for an unknown card, which was never granted).
         """
+        self.async_after_reply_done()
         member, _reason = self._identify(device, card, None, ts)
         if member is None:
             return None
@@ -632,6 +747,7 @@ class AccessEngine:
         self, device: FluxiLabDevice, session: dict[str, Any], closed_by: SessionEnd
     ) -> None:
         """Close an open session now (an admin, or a timeout)."""
+        self.async_after_reply_done()
         self._close_session(device, session, None, time.time(), closed_by)
 
     def _close_session(
@@ -721,6 +837,8 @@ class AccessEngine:
         self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
     ) -> None:
         """Take an access record the device buffered, with its original time."""
+        # The hub's live answer to a replayed request must be in the audit first.
+        self.async_after_reply_done()
         action = AccessAction(event["action"])
         card = event.get("card")
         if (
@@ -842,6 +960,7 @@ class AccessEngine:
         self, device: FluxiLabDevice, member_id: str | None = None
     ) -> None:
         """Register maintenance done on a device: reset its counter."""
+        self.async_after_reply_done()
         usage = self.history.usage(device.device_id)
         usage["since_maintenance"] = 0.0
         usage["last_maintenance"] = time.time()
@@ -863,6 +982,7 @@ class AccessEngine:
 
     async def _async_close_stale_sessions(self, _now: datetime) -> None:
         """Close sessions whose device stopped reporting for longer than the timeout."""
+        self.async_after_reply_done()
         now = time.time()
         for session in self.history.open_sessions():
             device = self.devices.get(session["device_id"])
@@ -878,6 +998,7 @@ class AccessEngine:
 
     async def async_purge(self) -> dict[str, int]:
         """Apply the retention settings, to the history, the tags and the recorder."""
+        self.async_after_reply_done()
         before = {c["card"] for c in self.history.data["unknown_cards"]}
         now = time.time()
         result = gdpr.purge(self.history, now)

@@ -36,6 +36,8 @@ MEMBER_PREFIX: Final = "member_"
 PSEUDONYM_DIGITS: Final = 10
 """Hex digits of a pseudonym: 40 bits, no collision among a lab's cards."""
 CARD_PSEUDONYM = re.compile(rf"{CARD_PREFIX}[0-9a-f]{{{PSEUDONYM_DIGITS}}}")
+MAX_CACHED_PSEUDONYMS: Final = 4096
+"""Pseudonyms kept computed (cards and members of a large lab, and some strangers)."""
 IN_USE: Final = "in_use"
 """Current user sensor state for a user it does not name (nor knows the role of)."""
 
@@ -64,6 +66,9 @@ class Privacy:
     def __init__(self, history: AccessHistory) -> None:
         """Read the secret and the setting from the history store when asked."""
         self._history = history
+        self._key_hex: str | None = None
+        self._digests: dict[str, str] = {}
+        """Pseudonyms made under ``_key_hex``: a lab's cards and members, bounded."""
 
     @property
     def show_names(self) -> bool:
@@ -75,9 +80,20 @@ class Privacy:
         )
 
     def _digest(self, kind: str, value: str) -> str:
-        key = bytes.fromhex(self._history.data["pseudonym_key"])
-        mac = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256)
-        return mac.hexdigest()[:PSEUDONYM_DIGITS]
+        # Every swipe names its card and member several times (event, entity, tag):
+        # each pseudonym is computed once per secret, then looked up.
+        key_hex = self._history.data["pseudonym_key"]
+        if key_hex != self._key_hex:
+            self._key_hex, self._digests = key_hex, {}
+        text = f"{kind}:{value}"
+        if (digest := self._digests.get(text)) is not None:
+            return digest
+        mac = hmac.new(bytes.fromhex(key_hex), text.encode(), hashlib.sha256)
+        digest = mac.hexdigest()[:PSEUDONYM_DIGITS]
+        if len(self._digests) >= MAX_CACHED_PSEUDONYMS:
+            self._digests.clear()
+        self._digests[text] = digest
+        return digest
 
     def card(self, card: str) -> str:
         """Return the pseudonym of a card uid (the one way a card is shown)."""

@@ -67,6 +67,58 @@ __all__ = ["CARD", "LABEL", "NAME"]
 NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=100))
 
 
+class CountedItems(dict[str, dict[str, Any]]):
+    """A collection's items that count their own changes, for the indexes below.
+
+    Home Assistant's collections replace an item whole on every create, update and
+    delete (``data[id] = item``, ``data.pop(id)``), so a changed count is the one
+    sign an index needs to rebuild; uses noted in place (a credential's last use, an
+    authorization's) move no card and no member.
+    """
+
+    __slots__ = ("changes",)
+
+    def __init__(self) -> None:
+        """Start empty, with no change counted."""
+        super().__init__()
+        self.changes = 0
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        """Set an item and count the change."""
+        self.changes += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        """Delete an item and count the change."""
+        self.changes += 1
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        """Remove an item and count the change."""
+        self.changes += 1
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        """Remove every item and count the change."""
+        self.changes += 1
+        super().clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Set several items and count the change."""
+        self.changes += 1
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """Set an item if missing and count the change."""
+        self.changes += 1
+        return super().setdefault(key, default)
+
+    def popitem(self) -> tuple[str, dict[str, Any]]:
+        """Remove the last item and count the change."""
+        self.changes += 1
+        return super().popitem()
+
+
 def _time_text(value: Any) -> str:
     """Validate a lab-hours bound and keep it as HH:MM."""
     parsed: dt_time = cv.time(value)
@@ -262,6 +314,11 @@ class MemberCollection(collection.DictStorageCollection):
         """Start with no wrong current PINs counted (they are kept in memory)."""
         super().__init__(store)
         self._pin_failures: dict[str, PinFailures] = {}
+        self._items = CountedItems()
+        self.data = self._items
+        self._cards: dict[str, str] = {}
+        """Card uid -> member id, as of ``self._items.changes == _cards_at``."""
+        self._cards_at = -1
 
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -334,10 +391,35 @@ class MemberCollection(collection.DictStorageCollection):
 
         ``find_card`` (credentials.py) also finds deactivated cards, with the credential.
         """
-        if (found := find_card(self.data.values(), card)) is None:
+        if (found := self.find_card(card)) is None:
             return None
         member, credential = found
         return member if credential["active"] else None
+
+    def find_card(self, uid: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Return the member holding card ``uid`` and its credential (active or not).
+
+        By an index of the cards, rebuilt after a member changed: a card check does
+        not scan the members.
+        """
+        if self._cards_at != self._items.changes:
+            self._cards = {
+                card: member_id
+                for member_id, member in self._items.items()
+                for card in member_cards(member, active_only=False)
+            }
+            self._cards_at = self._items.changes
+        if (member_id := self._cards.get(uid)) is None:
+            return None
+        if (member := self._items.get(member_id)) is not None:
+            for credential in credentials_of(member):
+                if (
+                    credential["type"] == CredentialType.CARD
+                    and credential.get("card") == uid
+                ):
+                    return member, credential
+        self._cards_at = -1  # changed in place: look again, and rebuild next time
+        return find_card(self._items.values(), uid)
 
     # Credentials (credentials.py) -------------------------------------------------
 
@@ -556,6 +638,12 @@ class AuthorizationCollection(collection.DictStorageCollection):
         """Keep the members to check references against."""
         super().__init__(store)
         self.members = members
+        self._items = CountedItems()
+        self.data = self._items
+        self._by_member: dict[str, list[dict[str, Any]]] = {}
+        """Member id -> their authorizations, as of ``self._items.changes ==
+        _by_member_at``."""
+        self._by_member_at = -1
 
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -584,8 +672,18 @@ class AuthorizationCollection(collection.DictStorageCollection):
         }
 
     def of_member(self, member_id: str) -> list[dict[str, Any]]:
-        """Return a member's authorizations."""
-        return [a for a in self.data.values() if a["member_id"] == member_id]
+        """Return a member's authorizations (a new list: callers may delete them).
+
+        By an index, rebuilt after an authorization changed: a card check does not
+        scan every authorization of the lab.
+        """
+        if self._by_member_at != self._items.changes:
+            by_member: dict[str, list[dict[str, Any]]] = {}
+            for auth in self._items.values():
+                by_member.setdefault(auth["member_id"], []).append(auth)
+            self._by_member = by_member
+            self._by_member_at = self._items.changes
+        return list(self._by_member.get(member_id, ()))
 
 
 def member_store(hass: HomeAssistant) -> MemberStore:

@@ -50,6 +50,7 @@ async def test_session_start_heartbeat_stop(
         device, {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"}
     )
     assert (reply["granted"], reply["session_id"]) == (True, "s1")
+    await hass.async_block_till_done()  # the usage state follows the reply
     assert device.in_use is True
     assert device.member_name == "Ada"
     reply = await engine.async_handle_request(
