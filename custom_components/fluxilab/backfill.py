@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import time
@@ -134,6 +134,14 @@ class HourAggregate:
         self.total += value
         self.low = min(self.low, value)
         self.high = max(self.high, value)
+        self.dirty = True
+
+    def add_many(self, values: list[float]) -> None:
+        """Count several samples (``values`` not empty)."""
+        self.count += len(values)
+        self.total += sum(values)
+        self.low = min(self.low, *values)
+        self.high = max(self.high, *values)
         self.dirty = True
 
     def as_dict(self) -> dict[str, Any]:
@@ -396,6 +404,30 @@ class DeviceBacklog:
             agg = hours[hour] = HourAggregate()
         agg.add(value)
         self._hours_dirty.add((key, hour))
+
+    def add_samples(
+        self, keys: Collection[str], by_hour: dict[int, list[dict[str, Any]]]
+    ) -> None:
+        """Count buffered samples: per hour start, the values of records measured in it.
+
+        One pass per channel and hour (count, sum, min and max in C), not per value;
+        booleans and channels not in ``keys`` are not counted.
+        """
+        for hour, rows in by_hour.items():
+            for key in keys:
+                values = [
+                    float(value)
+                    for row in rows
+                    if (value := row.get(key)) is not None
+                    and value.__class__ is not bool
+                ]
+                if not values:
+                    continue
+                hours = self.hours.setdefault(key, {})
+                if (agg := hours.get(hour)) is None:
+                    agg = hours[hour] = HourAggregate()
+                agg.add_many(values)
+                self._hours_dirty.add((key, hour))
 
     def next_due(self) -> float | None:
         """Return when the earliest changed hour may be imported, if any."""
