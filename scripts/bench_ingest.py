@@ -1037,6 +1037,7 @@ class Bench:
         total = len(records)
         window = self.args.window * batch
         before = len(device.acked)
+        spy = self.start_spy(".access")
         cpu_started = self.cpu()
         started = time.monotonic()
         for offset in range(0, total, batch):
@@ -1052,6 +1053,7 @@ class Bench:
                 cpu_s = self.cpu() - cpu_started
                 break
             time.sleep(0.05)
+        self.stop_spy(spy)
         result = {
             "phase": "access_backfill",
             "records": total,
@@ -1065,8 +1067,8 @@ class Bench:
         print(f"  access backfill: {result}", file=sys.stderr)
         return result
 
-    def start_spy(self) -> subprocess.Popen[bytes] | None:
-        """Sample hass with py-spy during the backfill (``--spy``), if installed."""
+    def start_spy(self, suffix: str = "") -> subprocess.Popen[bytes] | None:
+        """Sample hass with py-spy during a backfill (``--spy``), if installed."""
         if self.args.spy is None:
             return None
         binary = shutil.which("py-spy") or (str(PY_SPY) if PY_SPY.exists() else None)
@@ -1086,7 +1088,7 @@ class Bench:
                 "--format",
                 "raw",
                 "--output",
-                str(self.args.spy),
+                f"{self.args.spy}{suffix}",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -1244,7 +1246,8 @@ def main() -> int:
     parser.add_argument(
         "--spy",
         type=Path,
-        help="sample hass with py-spy during the backfill; collapsed stacks here",
+        help="sample hass with py-spy during the backfills; collapsed stacks here"
+        " (telemetry) and in the same name + .access",
     )
     parser.add_argument("--skip-native", action="store_true")
     parser.add_argument(

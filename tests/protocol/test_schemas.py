@@ -25,6 +25,9 @@ from fluxilab_protocol.schemas import (
 )
 
 NUMBERS = st.one_of(
+    st.sampled_from(
+        [math.nan, math.inf, -math.inf, -0.0, 2**53, 2**53 + 1, -(2**53) - 1, 10**400]
+    ),
     st.integers(min_value=-(2**60), max_value=2**60),
     st.integers(min_value=-(2**1030), max_value=2**1030),
     st.floats(allow_nan=True, allow_infinity=True),
@@ -88,7 +91,28 @@ PLAIN = st.fixed_dictionaries(
     },
     optional={"buffered": st.booleans()},
 )
+NEAR_MISS = st.one_of(
+    st.builds(
+        lambda record, key, value: {
+            **record,
+            "values": {**record["values"], key: value},
+        },
+        PLAIN,
+        KEYS,
+        NUMBERS,
+    ),
+    st.builds(
+        lambda record, field, value: {**record, field: value},
+        PLAIN,
+        st.sampled_from(["seq", "ts", "kind", "buffered", "values"]),
+        st.one_of(NUMBERS, KEYS, VALUES),
+    ),
+)
+"""A plain record with one key, value or field changed: often no longer plain."""
 BODY = st.one_of(
+    st.fixed_dictionaries(
+        {"records": st.lists(st.one_of(PLAIN, NEAR_MISS), min_size=1, max_size=4)}
+    ),
     st.fixed_dictionaries(
         {"records": st.lists(st.one_of(PLAIN, RECORD), min_size=0, max_size=6)},
         optional={

@@ -247,30 +247,27 @@ ACCESS_EVENT_SCHEMA = vol.Schema(
     extra=vol.ALLOW_EXTRA,
 )
 
-RECORD_SCHEMA = vol.Any(
-    vol.Schema(
-        {
-            vol.Required("seq"): SEQ,
-            vol.Required("ts"): TIMESTAMP,
-            vol.Required("kind"): RecordKind.TELEMETRY.value,
-            vol.Optional("buffered", default=True): bool,
-            vol.Required("values"): vol.All(
-                VALUES_SCHEMA, vol.Length(max=MAX_CHANNELS)
-            ),
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-    vol.Schema(
-        {
-            vol.Required("seq"): SEQ,
-            vol.Required("ts"): TIMESTAMP,
-            vol.Required("kind"): RecordKind.ACCESS.value,
-            vol.Optional("buffered", default=True): bool,
-            vol.Required("event"): ACCESS_EVENT_SCHEMA,
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
+TELEMETRY_RECORD_SCHEMA = vol.Schema(
+    {
+        vol.Required("seq"): SEQ,
+        vol.Required("ts"): TIMESTAMP,
+        vol.Required("kind"): RecordKind.TELEMETRY.value,
+        vol.Optional("buffered", default=True): bool,
+        vol.Required("values"): vol.All(VALUES_SCHEMA, vol.Length(max=MAX_CHANNELS)),
+    },
+    extra=vol.ALLOW_EXTRA,
 )
+ACCESS_RECORD_SCHEMA = vol.Schema(
+    {
+        vol.Required("seq"): SEQ,
+        vol.Required("ts"): TIMESTAMP,
+        vol.Required("kind"): RecordKind.ACCESS.value,
+        vol.Optional("buffered", default=True): bool,
+        vol.Required("event"): ACCESS_EVENT_SCHEMA,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+RECORD_SCHEMA = vol.Any(TELEMETRY_RECORD_SCHEMA, ACCESS_RECORD_SCHEMA)
 
 BACKLOG_SCHEMA = vol.Schema(
     {
@@ -334,13 +331,29 @@ def _telemetry_record(record: Any) -> dict[str, Any] | None:
     return {**record, "buffered": buffered, "values": dict(values)}
 
 
+def _record(record: Any) -> dict[str, Any]:
+    """RECORD_SCHEMA's result for a record that is not plain telemetry.
+
+    An access record goes to its schema at once: the telemetry one cannot accept
+    its ``kind``, so RECORD_SCHEMA would return the same, after building an error.
+    """
+    if (
+        type(record) is dict
+        and type(kind := record.get("kind")) is str
+        and kind == RecordKind.ACCESS.value
+    ):
+        return dict(ACCESS_RECORD_SCHEMA(record))
+    return dict(RECORD_SCHEMA(record))
+
+
 def validate_backlog(body: Any) -> dict[str, Any]:
     """Validate a backlog batch: the same result (or error) as BACKLOG_SCHEMA.
 
     Telemetry records of the usual shape (ints and finite floats, channel keys seen
     before) are checked in plain Python, about a tenth of the schema's time per
-    record; any other record goes through RECORD_SCHEMA, and any error through the
-    whole BACKLOG_SCHEMA, so that what is refused and why stay exactly the schema's.
+    record; access records go through their own schema, any other record through
+    RECORD_SCHEMA, and any error through the whole BACKLOG_SCHEMA, so that what is
+    refused and why stay exactly the schema's.
     """
     if type(body) is not dict:
         return dict(BACKLOG_SCHEMA(body))
@@ -354,7 +367,7 @@ def validate_backlog(body: Any) -> dict[str, Any]:
         out["records"] = [
             plain
             if (plain := _telemetry_record(record)) is not None
-            else RECORD_SCHEMA(record)
+            else _record(record)
             for record in records
         ]
     except vol.Invalid:
