@@ -69,6 +69,8 @@ from tests.mosquitto import Mosquitto, free_port  # noqa: E402
 BASE = "fluxilab"
 CHANNELS = 10
 BACKFILL_DEVICE = "bench-backfill"
+PY_SPY = REPO / ".bench" / "tools" / "py-spy" / "bin" / "py-spy"
+"""Where scripts/bench installs py-spy (pip --target, outside the test venv)."""
 DAY = 86_400
 SUBSCRIBE_SETTLE = 3.0
 SETTLE_WINDOW = 2.0
@@ -942,6 +944,9 @@ class Bench:
             c: sum(value(k, c) for k in range(HOUR)) / HOUR for c in range(CHANNELS)
         }
         window = self.args.window * batch
+        spy = self.start_spy()
+        cpu_started = self.cpu()
+        cpu_s: float | None = None
         started = time.monotonic()
         for offset in range(0, DAY, batch):
             while offset - len(device.acked) > window:
@@ -962,23 +967,145 @@ class Bench:
         while time.monotonic() < deadline:
             if acked_s is None and len(device.acked) >= DAY:
                 acked_s = time.monotonic() - started
+                cpu_s = self.cpu() - cpu_started
+                self.stop_spy(spy)
             rows, good = self.statistics_rows(channel_of, first, end, expected_mean)
             if acked_s is not None and good:
                 stats_s = time.monotonic() - started
                 break
             time.sleep(0.5)
+        self.stop_spy(spy)
         result = {
             "phase": "backfill",
             "values": DAY * CHANNELS,
             "batch_records": batch,
             "acked_records": len(device.acked),
             "acked_s": None if acked_s is None else round(acked_s, 1),
+            # hass CPU (user + system) until the last ack: the machine's other load
+            # stretches the wall time, not this.
+            "acked_cpu_s": None if cpu_s is None else round(cpu_s, 1),
+            "records_per_cpu_s": None if not cpu_s else round(DAY / cpu_s),
             "statistics_rows": rows,
             "expected_rows": 24 * CHANNELS,
             "in_statistics_s": None if stats_s is None else round(stats_s, 1),
         }
         print(f"  backfill: {result}", file=sys.stderr)
         return result
+
+    def run_access_backfill(self) -> dict:
+        """Replay offline sessions (a start and a stop record each) as backlog.
+
+        On the backfill device, after its telemetry (sequence numbers go on from
+        there): every record goes through the access engine (session, audit entry,
+        usage) and the journal before its ack.
+        """
+        device = self.backfill
+        count = self.args.access_records
+        batch = self.args.access_batch
+        first_seq = DAY
+        base = time.time() - 2 * HOUR
+        records: list[dict[str, Any]] = []
+        for n in range(count // 2):
+            ts = base + n * 0.5
+            session_id = f"bench-{n}"
+            records.append(
+                {
+                    "seq": first_seq + 2 * n,
+                    "ts": ts,
+                    "kind": "access",
+                    "event": {
+                        "action": "session_start",
+                        "granted": True,
+                        "offline": True,
+                        "reason": "granted",
+                        "session_id": session_id,
+                    },
+                }
+            )
+            records.append(
+                {
+                    "seq": first_seq + 2 * n + 1,
+                    "ts": ts + 0.25,
+                    "kind": "access",
+                    "event": {
+                        "action": "session_stop",
+                        "session_id": session_id,
+                        "duration": 0.25,
+                    },
+                }
+            )
+        total = len(records)
+        window = self.args.window * batch
+        before = len(device.acked)
+        spy = self.start_spy(".access")
+        cpu_started = self.cpu()
+        started = time.monotonic()
+        for offset in range(0, total, batch):
+            while offset - (len(device.acked) - before) > window:
+                time.sleep(0.01)
+            body = {"records": records[offset : offset + batch]}
+            self.publish_sealed(device, "backlog", body)
+        deadline = started + self.args.backfill_timeout
+        acked_s = cpu_s = None
+        while time.monotonic() < deadline:
+            if len(device.acked) - before >= total:
+                acked_s = time.monotonic() - started
+                cpu_s = self.cpu() - cpu_started
+                break
+            time.sleep(0.05)
+        self.stop_spy(spy)
+        result = {
+            "phase": "access_backfill",
+            "records": total,
+            "batch_records": batch,
+            "acked_records": len(device.acked) - before,
+            "acked_s": None if acked_s is None else round(acked_s, 2),
+            "records_per_s": None if not acked_s else round(total / acked_s),
+            "acked_cpu_s": None if cpu_s is None else round(cpu_s, 2),
+            "records_per_cpu_s": None if not cpu_s else round(total / cpu_s),
+        }
+        print(f"  access backfill: {result}", file=sys.stderr)
+        return result
+
+    def start_spy(self, suffix: str = "") -> subprocess.Popen[bytes] | None:
+        """Sample hass with py-spy during a backfill (``--spy``), if installed."""
+        if self.args.spy is None:
+            return None
+        binary = shutil.which("py-spy") or (str(PY_SPY) if PY_SPY.exists() else None)
+        if binary is None:
+            print("  py-spy not installed (scripts/bench installs it)", file=sys.stderr)
+            return None
+        spy = subprocess.Popen(
+            [
+                binary,
+                "record",
+                "--pid",
+                str(self.hass.pid),
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--threads",
+                "--format",
+                "raw",
+                "--output",
+                f"{self.args.spy}{suffix}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)  # py-spy attaches
+        return spy
+
+    @staticmethod
+    def stop_spy(spy: subprocess.Popen[bytes] | None) -> None:
+        """Stop py-spy; it writes its collapsed stacks on SIGINT."""
+        if spy is None or spy.poll() is not None:
+            return
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
 
     def statistics_rows(
         self,
@@ -1070,11 +1197,19 @@ def print_table(results: dict[str, Any]) -> None:
             f" {results['recorder_only_ratio_range']}): the ratio of an integration"
             " whose messages and state writes cost nothing"
         )
+    if (access := results.get("access_backfill")) is not None:
+        print(
+            f"Access backfill {access['records']:,} records in batches of "
+            f"{access['batch_records']}: acknowledged in {access['acked_s']} s "
+            f"({access['records_per_s']} records/s; {access['acked_cpu_s']} s of hass "
+            f"CPU: {access['records_per_cpu_s']} records per CPU second)"
+        )
     if (backfill := results.get("backfill")) is not None:
         print(
             f"Backfill {backfill['values']:,} values in batches of "
             f"{backfill['batch_records']} records: acknowledged in "
-            f"{backfill['acked_s']} s, in long-term statistics "
+            f"{backfill['acked_s']} s ({backfill['acked_cpu_s']} s of hass CPU: "
+            f"{backfill['records_per_cpu_s']} records per CPU second), in long-term statistics "
             f"({backfill['statistics_rows']}/{backfill['expected_rows']} rows) in "
             f"{backfill['in_statistics_s']} s (target <= 60 s)"
         )
@@ -1101,6 +1236,19 @@ def main() -> int:
     )
     parser.add_argument("--backfill-timeout", type=float, default=180.0)
     parser.add_argument("--skip-backfill", action="store_true")
+    parser.add_argument(
+        "--access-records",
+        type=int,
+        default=10_000,
+        help="access records replayed after the telemetry backfill (0: none)",
+    )
+    parser.add_argument("--access-batch", type=int, default=500)
+    parser.add_argument(
+        "--spy",
+        type=Path,
+        help="sample hass with py-spy during the backfills; collapsed stacks here"
+        " (telemetry) and in the same name + .access",
+    )
     parser.add_argument("--skip-native", action="store_true")
     parser.add_argument(
         "--skip-floor",
@@ -1148,6 +1296,8 @@ def main() -> int:
                 bench.results["native_error"] = str(err)
         if not args.skip_backfill and not overloaded:
             bench.results["backfill"] = bench.run_backfill()
+            if args.access_records:
+                bench.results["access_backfill"] = bench.run_access_backfill()
     finally:
         bench.stop()
     print_table(bench.results)

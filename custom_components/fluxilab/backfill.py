@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import time
@@ -45,7 +45,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER
-from .journal import Journal, async_get_journal
+from .journal import Journal, async_get_journal, async_recorder_commit
 
 STORAGE_VERSION = 1
 HOUR = 3600
@@ -123,6 +123,10 @@ class HourAggregate:
     base_read: bool = False
     pending: bool = False
     """Imported, but not yet committed by the recorder: stored as still changed."""
+    imports: int = 0
+    """Imports queued for this hour since start-up: a confirmation clears
+    ``pending`` only for the latest (an earlier import's commit says nothing about
+    a later one still queued)."""
 
     def add(self, value: float) -> None:
         """Count one sample."""
@@ -130,6 +134,14 @@ class HourAggregate:
         self.total += value
         self.low = min(self.low, value)
         self.high = max(self.high, value)
+        self.dirty = True
+
+    def add_many(self, values: list[float]) -> None:
+        """Count several samples (``values`` not empty)."""
+        self.count += len(values)
+        self.total += sum(values)
+        self.low = min(self.low, *values)
+        self.high = max(self.high, *values)
         self.dirty = True
 
     def as_dict(self) -> dict[str, Any]:
@@ -393,6 +405,30 @@ class DeviceBacklog:
         agg.add(value)
         self._hours_dirty.add((key, hour))
 
+    def add_samples(
+        self, keys: Collection[str], by_hour: dict[int, list[dict[str, Any]]]
+    ) -> None:
+        """Count buffered samples: per hour start, the values of records measured in it.
+
+        One pass per channel and hour (count, sum, min and max in C), not per value;
+        booleans and channels not in ``keys`` are not counted.
+        """
+        for hour, rows in by_hour.items():
+            for key in keys:
+                values = [
+                    float(value)
+                    for row in rows
+                    if (value := row.get(key)) is not None
+                    and value.__class__ is not bool
+                ]
+                if not values:
+                    continue
+                hours = self.hours.setdefault(key, {})
+                if (agg := hours.get(hour)) is None:
+                    agg = hours[hour] = HourAggregate()
+                agg.add_many(values)
+                self._hours_dirty.add((key, hour))
+
     def next_due(self) -> float | None:
         """Return when the earliest changed hour may be imported, if any."""
         due = [
@@ -451,7 +487,7 @@ class DeviceBacklog:
         if bases_read:
             await self.async_commit()
         queued = 0
-        imported: list[tuple[str, int, HourAggregate]] = []
+        imported: list[tuple[str, int, HourAggregate, int]] = []
         for key, ready in due.items():
             rows_out: list[StatisticData] = []
             for hour, agg in ready:
@@ -462,7 +498,8 @@ class DeviceBacklog:
                 )
                 agg.dirty = False
                 agg.pending = True
-                imported.append((key, hour, agg))
+                agg.imports += 1
+                imported.append((key, hour, agg, agg.imports))
             async_import_statistics(self.hass, metadata[key], rows_out)
             queued += len(rows_out)
         LOGGER.debug("Queued %d backfilled statistics rows", queued)
@@ -473,13 +510,18 @@ class DeviceBacklog:
         return queued
 
     async def _async_confirm_imports(
-        self, imported: list[tuple[str, int, HourAggregate]]
+        self, imported: list[tuple[str, int, HourAggregate, int]]
     ) -> None:
-        """Once the recorder has committed the imports, store the hours as done."""
-        await get_instance(self.hass).async_block_till_done()
-        for key, hour, agg in imported:
-            agg.pending = False
-            self._hours_dirty.add((key, hour))
+        """Once the recorder has committed the imports, store the hours as done.
+
+        An hour imported again meanwhile stays pending: its newer row is queued
+        behind this barrier, and a crash before it is committed must import it again.
+        """
+        await async_recorder_commit(self.hass)
+        for key, hour, agg, generation in imported:
+            if agg.imports == generation:
+                agg.pending = False
+                self._hours_dirty.add((key, hour))
         if self._journal is not None:
             self._journal.async_commit_soon()
         self.async_delay_save()

@@ -30,7 +30,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .access.engine import ACCESS_ENGINE, AccessEngine
-from .backfill import ChannelStatistic, DeviceBacklog
+from .backfill import ChannelStatistic, DeviceBacklog, hour_start
 from .const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_TYPE,
@@ -59,7 +59,6 @@ from .protocol.schemas import (
     ACCESS_REQUEST_SCHEMA,
     ACK_SCHEMA,
     ANNOUNCE_SCHEMA,
-    BACKLOG_SCHEMA,
     COMMAND_RESULT_SCHEMA,
     MAX_BACKLOG_BATCH,
     TELEMETRY_SCHEMA,
@@ -68,6 +67,7 @@ from .protocol.schemas import (
     ValueType,
     oversized,
     valid_ui_url,
+    validate_backlog,
 )
 from .protocol.security import (
     INTERRUPTED,
@@ -94,6 +94,8 @@ LOG_INTERVAL = 60.0
 """Seconds between two log lines about the same kind of bad input from one device."""
 CHANNEL_PLATFORMS = (Platform.SENSOR, Platform.BINARY_SENSOR)
 REPLAY_STORAGE_VERSION = 1
+REPLAY_IMPORT_INTERVAL = 2.0
+"""Seconds between statistics imports while backlog batches keep coming."""
 MAX_ACK_SEQS = 10 * MAX_BACKLOG_BATCH
 
 
@@ -155,6 +157,11 @@ class FluxiLabDevice:
         self._ack_timer: CALLBACK_TYPE | None = None
         self._ack_due = 0.0
         self._import_timer: CALLBACK_TYPE | None = None
+        self._import_due = 0.0
+        self._last_import = 0.0
+        """When the last statistics import started (monotonic)."""
+        self._batches_waiting = 0
+        """Backlog batches received and not yet stored."""
         self._cleanup_timer: CALLBACK_TYPE | None = None
         self._gone_since: dict[str, float] = {}
         self._status_known = False
@@ -446,7 +453,10 @@ class FluxiLabDevice:
         )
 
     def _open(
-        self, channel: Channel, msg: mqtt.ReceiveMessage, schema: vol.Schema
+        self,
+        channel: Channel,
+        msg: mqtt.ReceiveMessage,
+        schema: Callable[[Any], dict[str, Any]],
     ) -> dict[str, Any] | None:
         """Verify and validate a sealed message; None (counted, logged) if bad."""
         self._count(channel, "received")
@@ -656,8 +666,9 @@ class FluxiLabDevice:
 
     @callback
     def _handle_backlog(self, msg: mqtt.ReceiveMessage) -> None:
-        if (body := self._open(Channel.BACKLOG, msg, BACKLOG_SCHEMA)) is None:
+        if (body := self._open(Channel.BACKLOG, msg, validate_backlog)) is None:
             return
+        self._batches_waiting += 1
         self.entry.async_create_task(
             self.hass,
             self._async_store_backlog(body.get("stream"), body["records"]),
@@ -668,20 +679,35 @@ class FluxiLabDevice:
         self, stream: str | None, records: list[dict[str, Any]]
     ) -> None:
         """Store a batch, then acknowledge what is safely stored."""
+        try:
+            await self._async_store_batch(stream, records)
+        finally:
+            self._batches_waiting -= 1
+            self._schedule_import()
+
+    async def _async_store_batch(
+        self, stream: str | None, records: list[dict[str, Any]]
+    ) -> None:
         async with self._backlog_lock:
-            seqs = self._backlog.seqs_for(stream)
+            backlog = self._backlog
+            seqs = backlog.seqs_for(stream)
             stored: list[int] = []
             numeric = self._statistic_keys()
             engine = access_engine(self.hass)
+            # Per hour, the values of the telemetry records taken so far: added to
+            # the hour figures in one go, and always before an await (a commit
+            # meanwhile must never hold a sequence number without its samples).
+            samples: dict[int, list[dict[str, Any]]] = {}
             for record in records:
                 seq = record["seq"]
                 if seq in seqs:
                     stored.append(seq)  # a replay: stored before, ack again
                     continue
                 if record["kind"] == RecordKind.TELEMETRY:
-                    for key, value in record["values"].items():
-                        if key in numeric and not isinstance(value, bool):
-                            self._backlog.add_sample(key, record["ts"], float(value))
+                    hour = hour_start(record["ts"])
+                    if (rows := samples.get(hour)) is None:
+                        rows = samples[hour] = []
+                    rows.append(record["values"])
                 elif engine is None:
                     # Never acknowledged: the device keeps it until the engine runs.
                     self._log_bad(
@@ -689,6 +715,9 @@ class FluxiLabDevice:
                     )
                     continue
                 else:
+                    if samples:
+                        backlog.add_samples(numeric, samples)
+                        samples = {}
                     try:
                         await engine.async_handle_record(
                             self, record["event"], record["ts"], record["buffered"]
@@ -700,7 +729,8 @@ class FluxiLabDevice:
                         continue
                 seqs.add(seq)
                 stored.append(seq)
-            await self._backlog.async_import_due(self._statistic_targets())
+            if samples:
+                backlog.add_samples(numeric, samples)
         try:
             # One journal commit holds the batch's sessions, audit entries, hourly
             # figures and sequence numbers: only then is the batch acknowledged.
@@ -710,7 +740,6 @@ class FluxiLabDevice:
         self._backlog.async_delay_save()
         self._count(Channel.BACKLOG, "records")
         self._queue_acks(stream, stored)
-        self._schedule_import()
 
     def _statistic_keys(self) -> set[str]:
         """Channels whose buffered samples go to long-term statistics."""
@@ -735,28 +764,53 @@ class FluxiLabDevice:
 
     @callback
     def _schedule_import(self) -> None:
-        """Import changed hours once the recorder has compiled them."""
+        """Import changed hours once the recorder has compiled them.
+
+        While batches keep coming (a replay), at most every REPLAY_IMPORT_INTERVAL:
+        each import writes the whole merged row of an hour, so one import covers
+        every batch before it, and the hour figures are in the journal meanwhile.
+        Once the last batch is stored, at once.
+        """
+        if (due := self._backlog.next_due()) is None:
+            if self._import_timer is not None:
+                self._import_timer()
+                self._import_timer = None
+            return
+        now = time.time()
+        if self._batches_waiting:
+            since = time.monotonic() - self._last_import
+            due = max(due, now + REPLAY_IMPORT_INTERVAL - since)
         if self._import_timer is not None:
+            if self._import_due <= due:
+                return
             self._import_timer()
             self._import_timer = None
-        if (due := self._backlog.next_due()) is None:
+        if due <= now:
+            self._start_import()
             return
 
         @callback
         def _due(_now: datetime) -> None:
             self._import_timer = None
-            self.entry.async_create_task(
-                self.hass, self._async_import(), f"{DOMAIN} {self.device_id} import"
-            )
+            self._start_import()
 
+        self._import_due = due
         self._import_timer = async_track_point_in_time(
             self.hass, _due, dt_util.utc_from_timestamp(due)
+        )
+
+    @callback
+    def _start_import(self) -> None:
+        self._last_import = time.monotonic()
+        self.entry.async_create_task(
+            self.hass, self._async_import(), f"{DOMAIN} {self.device_id} import"
         )
 
     async def _async_import(self) -> None:
         async with self._backlog_lock:
             await self._backlog.async_import_due(self._statistic_targets())
-            await self._backlog.async_save()
+        # The journal holds what the import changed; the file is a checkpoint.
+        self._backlog.async_delay_save()
         self._schedule_import()
 
     @callback

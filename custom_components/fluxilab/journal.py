@@ -40,6 +40,7 @@ import time
 from typing import Any
 
 from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.const import (
     EVENT_HOMEASSISTANT_CLOSE,
     EVENT_HOMEASSISTANT_FINAL_WRITE,
@@ -462,13 +463,27 @@ class RecorderBarrier:
 
     async def _async_barrier(self, future: asyncio.Future[None]) -> None:
         try:
-            await get_instance(self.hass).async_block_till_done()
+            await async_recorder_commit(self.hass)
         except Exception as err:  # handed to every waiter
             if not future.done():
                 future.set_exception(err)
             return
         if not future.done():
             future.set_result(None)
+
+
+async def async_recorder_commit(hass: HomeAssistant) -> None:
+    """Return once the recorder has run and committed everything queued before.
+
+    Not ``Recorder.async_block_till_done``: that returns at once when the queue is
+    empty, even while the recorder thread is still running the task it took last
+    (a statistics import, a state write) and has not committed it. A
+    ``SynchronizeTask`` is always queued, so it runs after that task, and the
+    recorder commits its event session before it.
+    """
+    future: asyncio.Future[None] = hass.loop.create_future()
+    get_instance(hass).queue_task(SynchronizeTask(future))
+    await future
 
 
 @callback

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import json
+import threading
 import time
 from typing import Any
 from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder import Recorder, get_instance
+from homeassistant.components.recorder import (
+    Recorder,
+    get_instance,
+    statistics as recorder_statistics,
+)
 from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.tasks import RecorderTask
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
@@ -336,7 +343,37 @@ def test_streams_are_bounded() -> None:
     assert list(backlog.streams) == [f"stream-{index:04d}" for index in (3, 4, 5, 2)]
 
 
-async def test_imported_hour_stays_changed_until_the_recorder_committed(
+@dataclass(slots=True)
+class _Busy(RecorderTask):
+    """Keeps the recorder thread busy until released: what is queued behind waits."""
+
+    release: threading.Event
+    commit_before = False
+
+    def run(self, instance: Recorder) -> None:
+        """Wait (recorder thread)."""
+        assert self.release.wait(10)
+
+
+class _HeldImport:
+    """Holds the recorder thread inside its ``nth`` statistics import."""
+
+    def __init__(self, nth: int) -> None:
+        self.nth = nth
+        self.calls = 0
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self._import = recorder_statistics.import_statistics
+
+    def __call__(self, *args: Any) -> bool:
+        self.calls += 1
+        if self.calls == self.nth:
+            self.entered.set()
+            assert self.release.wait(10)
+        return bool(self._import(*args))
+
+
+async def test_hour_stays_changed_while_the_recorder_runs_the_import(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -344,22 +381,82 @@ async def test_imported_hour_stays_changed_until_the_recorder_committed(
     device_keys: KeyPair,
     mqtt_mock: MqttMockHAClient,
 ) -> None:
-    """A crash between the import and the recorder's commit imports the hour again."""
+    """The recorder took the import from its queue but has not committed it yet.
+
+    Its queue is empty then, so ``Recorder.async_block_till_done`` returns at once:
+    an hour confirmed on that would be journaled as done, and a crash before the
+    recorder's commit would keep the row of the import before (a wrong mean).
+    """
     await bring_online(hass, announce)
     hour = int(time.time() // 3600 * 3600) - 3 * 3600
-    released = asyncio.Event()
-    commit = recorder_mock.async_block_till_done
+    held = _HeldImport(1)
+    queue_import = recorder_mock.async_import_statistics
 
-    async def held() -> None:
-        await released.wait()
-        await commit()
+    def queue_and_wait_until_taken(*args: Any) -> None:
+        queue_import(*args)
+        assert held.entered.wait(10)  # the recorder thread runs it: queue empty
 
-    with patch.object(recorder_mock, "async_block_till_done", held):
-        records = _records(hour, 1, [1.0, 2.0, 3.0])
-        await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
-        agg = init_integration.runtime_data._backlog.hours["face_velocity"][hour]
-        assert not agg.dirty  # imported: not imported again while HA runs
-        assert agg.as_dict()["dirty"]  # but stored as changed
-        released.set()
+    with (
+        patch.object(recorder_statistics, "import_statistics", held),
+        patch.object(
+            recorder_mock, "async_import_statistics", queue_and_wait_until_taken
+        ),
+    ):
+        try:
+            records = _records(hour, 1, [1.0, 2.0, 3.0])
+            await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
+            for _ in range(20):
+                await asyncio.sleep(0)
+            agg = init_integration.runtime_data._backlog.hours["face_velocity"][hour]
+            assert not agg.dirty  # imported: not imported again while HA runs
+            assert agg.as_dict()["dirty"]  # but stored as changed until committed
+        finally:
+            held.release.set()
         await hass.async_block_till_done(wait_background_tasks=True)
     assert not agg.as_dict()["dirty"]
+    row = await _hour_row(hass, hour)
+    assert row is not None
+    assert row["mean"] == pytest.approx(2.0)
+
+
+async def test_confirming_an_import_leaves_a_later_one_of_the_hour_pending(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    """Two batches of one hour: the first import's commit does not vouch for the second.
+
+    The recorder commits the first import and runs its barrier, then is still busy
+    with the second when the first confirmation arrives: the hour must stay stored
+    as changed, or a crash now keeps the first batch's row without the second's
+    samples (the defect seen after SIGKILLs in ``tests/e2e/test_hass_crash.py``).
+    """
+    await bring_online(hass, announce)
+    hour = int(time.time() // 3600 * 3600) - 3 * 3600
+    busy = threading.Event()
+    held = _HeldImport(2)
+    with patch.object(recorder_statistics, "import_statistics", held):
+        recorder_mock.queue_task(_Busy(busy))
+        try:
+            first = _records(hour, 1, [1.0, 2.0, 3.0])
+            await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": first})
+            second = _records(hour, 4, [4.0, 5.0, 6.0])
+            await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": second})
+            busy.set()  # the first import and its barrier run; the second is held
+            assert await hass.async_add_executor_job(held.entered.wait, 10)
+            for _ in range(20):
+                await asyncio.sleep(0)
+            agg = init_integration.runtime_data._backlog.hours["face_velocity"][hour]
+            assert agg.count == 6
+            assert agg.as_dict()["dirty"]  # the second import is not committed yet
+        finally:
+            busy.set()
+            held.release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert not agg.as_dict()["dirty"]
+    row = await _hour_row(hass, hour)
+    assert row is not None
+    assert row["mean"] == pytest.approx(3.5)

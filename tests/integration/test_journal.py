@@ -16,6 +16,7 @@ from typing import Any
 from unittest.mock import MagicMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
@@ -299,13 +300,9 @@ async def test_live_telemetry_acked_after_the_recorder_commit(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """The live ack waits for the recorder's barrier: until it commits, no ack."""
-    committed = asyncio.Event()
+    barriers: list[SynchronizeTask] = []
     recorder = MagicMock()
-
-    async def block_till_done() -> None:
-        await committed.wait()
-
-    recorder.async_block_till_done = block_till_done
+    recorder.queue_task = barriers.append  # the recorder has not run them yet
     hass.config.components.add("recorder")
     with patch(
         "custom_components.fluxilab.journal.get_instance", return_value=recorder
@@ -326,7 +323,8 @@ async def test_live_telemetry_acked_after_the_recorder_commit(
         for _ in range(20):
             await asyncio.sleep(0)
         assert await published_acks(hass, mqtt_mock, device_keys) == []
-        committed.set()
+        assert len(barriers) == 1
+        barriers[0].future.set_result(None)  # the recorder's commit
         await hass.async_block_till_done()
         assert await published_acks(hass, mqtt_mock, device_keys) == [1]
 

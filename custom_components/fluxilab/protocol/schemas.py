@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 import math
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -246,30 +247,27 @@ ACCESS_EVENT_SCHEMA = vol.Schema(
     extra=vol.ALLOW_EXTRA,
 )
 
-RECORD_SCHEMA = vol.Any(
-    vol.Schema(
-        {
-            vol.Required("seq"): SEQ,
-            vol.Required("ts"): TIMESTAMP,
-            vol.Required("kind"): RecordKind.TELEMETRY.value,
-            vol.Optional("buffered", default=True): bool,
-            vol.Required("values"): vol.All(
-                VALUES_SCHEMA, vol.Length(max=MAX_CHANNELS)
-            ),
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-    vol.Schema(
-        {
-            vol.Required("seq"): SEQ,
-            vol.Required("ts"): TIMESTAMP,
-            vol.Required("kind"): RecordKind.ACCESS.value,
-            vol.Optional("buffered", default=True): bool,
-            vol.Required("event"): ACCESS_EVENT_SCHEMA,
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
+TELEMETRY_RECORD_SCHEMA = vol.Schema(
+    {
+        vol.Required("seq"): SEQ,
+        vol.Required("ts"): TIMESTAMP,
+        vol.Required("kind"): RecordKind.TELEMETRY.value,
+        vol.Optional("buffered", default=True): bool,
+        vol.Required("values"): vol.All(VALUES_SCHEMA, vol.Length(max=MAX_CHANNELS)),
+    },
+    extra=vol.ALLOW_EXTRA,
 )
+ACCESS_RECORD_SCHEMA = vol.Schema(
+    {
+        vol.Required("seq"): SEQ,
+        vol.Required("ts"): TIMESTAMP,
+        vol.Required("kind"): RecordKind.ACCESS.value,
+        vol.Optional("buffered", default=True): bool,
+        vol.Required("event"): ACCESS_EVENT_SCHEMA,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+RECORD_SCHEMA = vol.Any(TELEMETRY_RECORD_SCHEMA, ACCESS_RECORD_SCHEMA)
 
 BACKLOG_SCHEMA = vol.Schema(
     {
@@ -280,6 +278,102 @@ BACKLOG_SCHEMA = vol.Schema(
     },
     extra=vol.ALLOW_EXTRA,
 )
+
+_CHANNEL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+"""CHANNEL_KEY's pattern (``vol.Match`` uses ``re.match`` too)."""
+_CHANNEL_KEYS_SEEN: set[str] = set()
+"""Channel keys that matched before (a device sends the same few in every record)."""
+_MAX_KEYS_SEEN = 4096
+_MAX_PLAIN_INT = 2**53
+
+
+def _telemetry_record(record: Any) -> dict[str, Any] | None:
+    """Return a plain telemetry record as RECORD_SCHEMA would, or None if not plain.
+
+    Accepts only what the schema accepts, and builds what it returns (``buffered``
+    defaulted, extra keys kept, ``values`` copied); None leaves it to the schema
+    (which also decides about ints too large for a float: ``_finite`` cannot).
+    """
+    if type(record) is not dict:
+        return None
+    seq, ts, values = record.get("seq"), record.get("ts"), record.get("values")
+    if type(seq) is not int or seq < 0:
+        return None
+    if type(ts) is float:
+        if not 0 <= ts < math.inf:  # false for NaN
+            return None
+    elif type(ts) is not int or not 0 <= ts <= _MAX_PLAIN_INT:
+        return None
+    kind = record.get("kind")
+    if type(kind) is not str or kind != "telemetry":
+        return None
+    buffered = record.get("buffered", True)
+    if type(buffered) is not bool:
+        return None
+    if type(values) is not dict or len(values) > MAX_CHANNELS:
+        return None
+    seen = _CHANNEL_KEYS_SEEN
+    for key, value in values.items():
+        if key not in seen:
+            if type(key) is not str or _CHANNEL_KEY_RE.match(key) is None:
+                return None
+            if len(seen) < _MAX_KEYS_SEEN:
+                seen.add(key)
+        kind_of_value = type(value)
+        if kind_of_value is float:
+            if not -math.inf < value < math.inf:  # false for NaN
+                return None
+        elif kind_of_value is int:
+            if not -_MAX_PLAIN_INT <= value <= _MAX_PLAIN_INT:
+                return None
+        elif kind_of_value is not bool:
+            return None
+    return {**record, "buffered": buffered, "values": dict(values)}
+
+
+def _record(record: Any) -> dict[str, Any]:
+    """RECORD_SCHEMA's result for a record that is not plain telemetry.
+
+    An access record goes to its schema at once: the telemetry one cannot accept
+    its ``kind``, so RECORD_SCHEMA would return the same, after building an error.
+    """
+    if (
+        type(record) is dict
+        and type(kind := record.get("kind")) is str
+        and kind == RecordKind.ACCESS.value
+    ):
+        return dict(ACCESS_RECORD_SCHEMA(record))
+    return dict(RECORD_SCHEMA(record))
+
+
+def validate_backlog(body: Any) -> dict[str, Any]:
+    """Validate a backlog batch: the same result (or error) as BACKLOG_SCHEMA.
+
+    Telemetry records of the usual shape (ints and finite floats, channel keys seen
+    before) are checked in plain Python, about a tenth of the schema's time per
+    record; access records go through their own schema, any other record through
+    RECORD_SCHEMA, and any error through the whole BACKLOG_SCHEMA, so that what is
+    refused and why stay exactly the schema's.
+    """
+    if type(body) is not dict:
+        return dict(BACKLOG_SCHEMA(body))
+    records = body.get("records")
+    if type(records) is not list or not 1 <= len(records) <= MAX_BACKLOG_BATCH:
+        return dict(BACKLOG_SCHEMA(body))
+    try:
+        out: dict[str, Any] = dict(body)
+        if "stream" in body:
+            out["stream"] = STREAM(body["stream"])
+        out["records"] = [
+            plain
+            if (plain := _telemetry_record(record)) is not None
+            else _record(record)
+            for record in records
+        ]
+    except vol.Invalid:
+        return dict(BACKLOG_SCHEMA(body))  # raises the schema's own error
+    return out
+
 
 ACK_SCHEMA = vol.Schema(
     {
