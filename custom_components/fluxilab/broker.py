@@ -581,25 +581,29 @@ async def async_generate_broker_config(
     if bridge_site is not None and bridge_target is not None:
         site = next(b for b in bridges if b.site == bridge_site)
         site_users = [u for u in users if u.device_id in site.device_ids]
-        site_hashes = {u.username: hashes[u.username] for u in site_users}
-        bridge = {
+        site_files = {
+            "password_file": password_file(
+                {u.username: hashes[u.username] for u in site_users}
+            ),
+            "acl_file": acl_file(None, site_users),
+            "broker_conf": broker_conf(),
+            "bridge_conf": bridge_conf(
+                site, credentials.password(site.username), bridge_target
+            ),
+        }
+        response["bridge"] = {
             "site": site.site,
             "username": site.username,
             "password": credentials.password(site.username),
             "devices": list(site.device_ids),
-            "bridge_conf": bridge_conf(
-                site, credentials.password(site.username), bridge_target
-            ),
-            "password_file": password_file(site_hashes),
-            "acl_file": acl_file(None, site_users),
-            "broker_conf": broker_conf(),
+            **site_files,
         }
-        response["bridge"] = bridge
         files[Path(f"{SITE_FOLDER_PREFIX}{site.site}")] = {
-            PASSWORD_FILE: (bridge["password_file"], 0o600),
-            ACL_FILE: (bridge["acl_file"], 0o644),
-            CONF_FILE: (bridge["broker_conf"], 0o644),
-            BRIDGE_CONF_FILE: (bridge["bridge_conf"], 0o600),
+            PASSWORD_FILE: (site_files["password_file"], 0o600),
+            ACL_FILE: (site_files["acl_file"], 0o644),
+            CONF_FILE: (site_files["broker_conf"], 0o644),
+            # It holds the bridge's password.
+            BRIDGE_CONF_FILE: (site_files["bridge_conf"], 0o600),
         }
     if target is not None:
         try:
@@ -616,10 +620,10 @@ async def async_generate_broker_config(
                 translation_placeholders={"folder": str(target), "error": str(err)},
             ) from err
         response["files"] = _file_keys(written.pop(Path()))
-        if "bridge" in response:
+        for site_written in written.values():
             response["bridge"]["files"] = {
-                **_file_keys(next(iter(written.values()))),
-                "bridge_conf": next(iter(written.values()))[BRIDGE_CONF_FILE],
+                **_file_keys(site_written),
+                "bridge_conf": site_written[BRIDGE_CONF_FILE],
             }
     return response
 

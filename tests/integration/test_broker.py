@@ -638,3 +638,155 @@ def _wait_for_bridge(log: Path, username: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"the bridge did not connect: {log.read_text()[-2000:]}")
+
+
+async def test_bridge_refuses_bad_sites_hosts_files_and_devices(
+    hass: HomeAssistant,
+) -> None:
+    """Each bad bridge request is refused with its own message; nothing is stored."""
+    add_devices(hass)
+    hood = _ha_device(hass, DEVICE_ID)
+    other = _ha_device(hass, "hood-2")
+    target = BridgeTarget(host="hub.lab.local")
+
+    async def refused_with(key: str, **kwargs: Any) -> None:
+        kwargs = {"bridge_site": "lab2", "bridge_devices": [hood], **kwargs}
+        with pytest.raises(ServiceValidationError) as err:
+            await async_generate_broker_config(hass, **kwargs)
+        assert err.value.translation_key == key, kwargs
+
+    for site in ("Lab2", "-lab", "lab 2", "lab2\nconnection evil", "x" * 33, ""):
+        await refused_with("invalid_bridge_site", bridge_site=site)
+    await refused_with("bridge_without_devices", bridge_devices=[])
+    await refused_with("unknown_device", bridge_devices=["not-a-device"])
+    # A device of the registry whose FluxiLab entry is ignored is no device to bridge.
+    ignored = next(
+        e for e in hass.config_entries.async_entries(DOMAIN) if e.unique_id == "hood-9"
+    )
+    ghost = dr.async_get(hass).async_get_or_create(
+        config_entry_id=ignored.entry_id, identifiers={(DOMAIN, "hood-9")}
+    )
+    await refused_with("unknown_device", bridge_devices=[ghost.id])
+    for host in ("hub lab", "hub\naddress evil", "-hub", "[::1]", "hub:1883"):
+        await refused_with("invalid_bridge_host", bridge_target=BridgeTarget(host=host))
+    for path in ("relative/ca.crt", "/etc/my ca.crt", "/etc/ca.crt\ntopic # both"):
+        await refused_with(
+            "invalid_bridge_file",
+            bridge_target=BridgeTarget(host="hub.lab.local", cafile=path),
+        )
+    await refused_with(
+        "bridge_certificate_incomplete",
+        bridge_target=BridgeTarget(host="hub.lab.local", certfile="/etc/site.crt"),
+    )
+    await refused_with(
+        "bridge_tls_off_with_files",
+        bridge_target=BridgeTarget(host="hub", tls=False, cafile="/etc/ca.crt"),
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await async_generate_broker_config(hass, remove_bridge="lab2")
+    assert err.value.translation_key == "unknown_bridge_site"
+    assert (await async_generate_broker_config(hass))["bridges"] == []
+
+    # One site per device; the same site may change its set.
+    await async_generate_broker_config(
+        hass, bridge_site="lab2", bridge_devices=[hood], bridge_target=target
+    )
+    await refused_with(
+        "bridged_elsewhere", bridge_site="lab3", bridge_devices=[other, hood]
+    )
+    result = await async_generate_broker_config(
+        hass, bridge_site="lab2", bridge_devices=[other], bridge_target=target
+    )
+    assert result["bridges"] == [
+        {"site": "lab2", "username": "bridge.lab2", "devices": ["hood-2"]}
+    ]
+    await refused_with("bridge_removed_and_set", remove_bridge="lab2")
+    # TLS by default: the system's CAs, the hub's name verified.
+    conf = result["bridge"]["bridge_conf"]
+    assert "address hub.lab.local:8883\n" in conf
+    assert "bridge_capath /etc/ssl/certs\nbridge_insecure false\n" in conf
+    assert f"{DEVICE_ID}/" not in conf
+
+    # Removed: its login leaves the hub's files and its password is forgotten.
+    removed = await async_generate_broker_config(hass, remove_bridge="lab2")
+    assert removed["bridges"] == []
+    assert "bridge.lab2" not in removed["password_file"] + removed["acl_file"]
+    again = await async_generate_broker_config(
+        hass, bridge_site="lab2", bridge_devices=[other], bridge_target=target
+    )
+    assert again["bridge"]["password"] != result["bridge"]["password"]
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_bridge_through_the_service(
+    hass: HomeAssistant, hass_admin_user: MockUser
+) -> None:
+    """The service's fields reach the generator: TLS files, a client certificate."""
+    device = _ha_device(hass, DEVICE_ID)
+    response = await hass.services.async_call(
+        DOMAIN,
+        "generate_broker_config",
+        {
+            "bridge_site": "annex",
+            "bridge_devices": [device],
+            "bridge_host": "192.0.2.10",
+            "bridge_cafile": "/etc/mosquitto/certs/hub-ca.crt",
+            "bridge_certfile": "/etc/mosquitto/certs/annex.crt",
+            "bridge_keyfile": "/etc/mosquitto/certs/annex.key",
+        },
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+        return_response=True,
+    )
+    assert response is not None
+    bridge: dict[str, Any] = response["bridge"]  # type: ignore[assignment]
+    lines = bridge["bridge_conf"].splitlines()
+    assert [line for line in lines if line.startswith(("address", "bridge_"))] == [
+        "address 192.0.2.10:8883",
+        "bridge_protocol_version mqttv311",
+        "bridge_cafile /etc/mosquitto/certs/hub-ca.crt",
+        "bridge_certfile /etc/mosquitto/certs/annex.crt",
+        "bridge_keyfile /etc/mosquitto/certs/annex.key",
+        "bridge_insecure false",
+        "bridge_tls_version tlsv1.2",
+    ]
+    topics = [line for line in lines if line.startswith("topic ")]
+    assert topics == [
+        "topic fluxilab/_hub/announce in 1",
+        *(
+            f"topic fluxilab/{DEVICE_ID}/{channel} {direction} 1"
+            for channel, direction in (
+                ("access/reply", "in"),
+                ("access/request", "out"),
+                ("ack", "in"),
+                ("announce", "out"),
+                ("backlog", "out"),
+                ("command", "in"),
+                ("command/result", "out"),
+                ("credentials", "in"),
+                ("status", "out"),
+                ("telemetry", "out"),
+            )
+        ),
+    ]
+    # On the hub, the bridge writes what the device sends and reads what it gets.
+    acl = str(response["acl_file"]).split("user bridge.annex\n")[1].splitlines()
+    assert acl == [
+        "topic read fluxilab/_hub/announce",
+        *(
+            f"topic {'write' if direction == 'out' else 'read'} "
+            f"fluxilab/{DEVICE_ID}/{channel}"
+            for channel, direction in (
+                ("access/reply", "in"),
+                ("access/request", "out"),
+                ("ack", "in"),
+                ("announce", "out"),
+                ("backlog", "out"),
+                ("command", "in"),
+                ("command/result", "out"),
+                ("credentials", "in"),
+                ("status", "out"),
+                ("telemetry", "out"),
+            )
+        ),
+    ]
