@@ -46,7 +46,13 @@ from homeassistant.helpers.storage import Store
 from .const import CONF_BASE_TOPIC, CONF_DEVICE_ID, DOMAIN
 from .fabomatic import CONF_FABOMATIC_MACHINE
 from .protocol.fabomatic import REPLY_SUFFIX, REQUEST_SUFFIX, query_topic
-from .protocol.topics import DEVICE_TO_HUB, HUB_TO_DEVICE, DeviceTopics, hub_topic
+from .protocol.topics import (
+    DEVICE_TO_HUB,
+    HUB_TO_DEVICE,
+    Channel,
+    DeviceTopics,
+    hub_topic,
+)
 
 STORAGE_KEY: Final = f"{DOMAIN}.broker"
 STORAGE_VERSION: Final = 1
@@ -151,6 +157,7 @@ class BridgeTopic:
     topic: str
     outgoing: bool
     """True: from the site to the hub (the device sends it)."""
+    qos: int = BRIDGE_QOS
 
 
 def device_bridge_topics(data: dict[str, Any]) -> list[BridgeTopic]:
@@ -164,7 +171,16 @@ def device_bridge_topics(data: dict[str, Any]) -> list[BridgeTopic]:
         ]
     topics = DeviceTopics(data[CONF_BASE_TOPIC], data[CONF_DEVICE_ID])
     return [
-        BridgeTopic(topic=topics.topic(channel), outgoing=channel in DEVICE_TO_HUB)
+        BridgeTopic(
+            topic=topics.topic(channel),
+            outgoing=channel in DEVICE_TO_HUB,
+            # Access requests cross at QoS 0, as Home Assistant subscribes to them:
+            # one queued on the site broker through a cut would reach the hub after
+            # the device had decided it offline, and be decided again, late. A
+            # device that gets no answer decides offline and its backlog carries
+            # that decision (measured: tests/e2e/test_bridged_site.py).
+            qos=0 if channel is Channel.ACCESS_REQUEST else BRIDGE_QOS,
+        )
         for channel in sorted(DEVICE_TO_HUB | HUB_TO_DEVICE)
     ]
 
@@ -259,7 +275,7 @@ def bridge_conf(user: BridgeUser, password: str, target: BridgeTarget) -> str:
             "# a VPN or one host; the bridge's password crosses it in clear.",
         ]
     lines += [
-        f"topic {topic.topic} {'out' if topic.outgoing else 'in'} {BRIDGE_QOS}"
+        f"topic {topic.topic} {'out' if topic.outgoing else 'in'} {topic.qos}"
         for topic in user.topics
     ]
     return "\n".join(lines) + "\n"

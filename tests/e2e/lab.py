@@ -400,6 +400,8 @@ class AgentProcess:
     period: float
     doors: int = 0
     """Lab entrance doors (``sim-door-N``, door mode) after the devices."""
+    logins: Path | None = None
+    """Per-device broker logins (``simulate --logins``), for a secured broker."""
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
@@ -430,6 +432,7 @@ class AgentProcess:
                 str(self.data_dir),
                 "--broker",
                 f"127.0.0.1:{self.broker_port}",
+                *(["--logins", str(self.logins)] if self.logins else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
