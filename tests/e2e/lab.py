@@ -39,6 +39,8 @@ REPO = Path(__file__).resolve().parents[2]
 BASE = "fluxilab"
 START_TIMEOUT = 240.0
 ADMIN = ("admin", "admin-password-1")
+DEPRECATION_REPORT = "custom integration 'fluxilab'"
+"""Home Assistant's "Detected that custom integration 'fluxilab' calls ..." report."""
 
 
 def now_iso() -> str:
@@ -388,6 +390,12 @@ class HassProcess:
             path.read_text(errors="replace")
             for path in sorted(self.workdir.glob("hass-*.log"))
         )
+
+    def deprecation_reports(self) -> list[str]:
+        """Log lines where Home Assistant reported FluxiLab using a deprecation."""
+        return [
+            line for line in self.log_text().splitlines() if DEPRECATION_REPORT in line
+        ]
 
 
 @dataclass

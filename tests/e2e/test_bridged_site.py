@@ -309,6 +309,7 @@ def bridged(tmp_path: Path, socket_enabled: None) -> Iterator[dict]:
         hass.stop()
         hub.stop()
         _LOGGER.info("Lab folder: %s", tmp_path)
+    assert not hass.deprecation_reports(), hass.deprecation_reports()
 
 
 def test_device_behind_a_bridged_site_broker(bridged: dict, tmp_path: Path) -> None:
