@@ -620,9 +620,9 @@ async def test_bridged_site_on_real_mosquitto(
         broker.config.write_text(
             broker.config.read_text().replace("allow_anonymous true\n", "") + text
         )
-    hub.start()
-    site.start()
     try:
+        hub.start()
+        site.start()
         await hass.async_add_executor_job(_wait_for_bridge, hub.log, "bridge.lab2")
         await hass.async_add_executor_job(check_bridge, hub.port, site.port, logins)
     finally:
