@@ -52,12 +52,31 @@ fluxilab_mode() {
 }
 
 # The Home Assistant side venv, as seen by commands run through scripts/run.
+# FLUXILAB_VENV picks another one (the newest-HA venv: fluxilab_newest_venv).
 fluxilab_venv() {
-    if [ "$(fluxilab_mode)" = host ]; then
+    if [ -n "${FLUXILAB_VENV:-}" ]; then
+        printf '%s\n' "$FLUXILAB_VENV"
+    elif [ "$(fluxilab_mode)" = host ]; then
         printf '%s\n' "$FLUXILAB_CACHE/venv"
     else
         printf '/opt/fluxilab-venv\n'
     fi
+}
+
+# The optional second venv with the newest Home Assistant release
+# (requirements_test_newest.txt), built by `scripts/bootstrap --newest`, for CI's
+# second run of the integration tests. Commands reach it through
+# `FLUXILAB_VENV="$(fluxilab_newest_venv)" scripts/run ...`.
+fluxilab_newest_venv() {
+    if [ "$(fluxilab_mode)" = host ]; then
+        printf '%s\n' "$FLUXILAB_CACHE/venv-newest"
+    else
+        printf '/opt/fluxilab-venv-newest\n'
+    fi
+}
+
+fluxilab_newest_requirements_hash() {
+    cat "$FLUXILAB_REPO/requirements_test_newest.txt" "$FLUXILAB_REPO/requirements_harness_newest.txt" 2>/dev/null | sha256sum | cut -c1-16
 }
 
 # Hash of the pinned requirements: a change rebuilds the venv.

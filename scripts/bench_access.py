@@ -3,7 +3,7 @@
 Not a test: it prints a table and a JSON line. Run it in the 3.14 env:
 
     scripts/run python scripts/bench_access.py [--quick] [--devices K]
-        [--duration S] [--rates 10,100,500]
+        [--duration S] [--rates 10,100,500] [--bridge]
 
 Home Assistant runs in this process (a real instance with a temp config dir, MQTT
 connected to a Mosquitto started here, the FluxiLab integration with K adopted and
@@ -17,6 +17,12 @@ counts as backpressure, one unanswered for 2 s as a timeout. The floor is the
 broker's own round trip measured the same way: the same device clients send plain
 echo requests to an echo client in a process of its own (like Home Assistant), which
 subscribes and answers with Home Assistant's QoS; same broker, same run, same rate.
+
+``--bridge``: the devices connect to a second Mosquitto, a site broker bridged to
+the hub's with the bridge section FluxiLab generates (docs/BRIDGE.md; plain TCP on
+loopback), while Home Assistant and the echo client stay on the hub's broker. Both
+paths then cross the bridge twice, the echo requests at the QoS the bridge gives
+access requests (0).
 """
 
 from __future__ import annotations
@@ -160,7 +166,7 @@ def run_load(spec: dict[str, Any]) -> dict[str, Any]:
         )
         client.on_message = on_message
         client.on_subscribe = lambda _c, dev, *_a: dev["subscribed"].set()
-        client.connect(spec["host"], spec["port"])
+        client.connect(spec["host"], spec.get("device_port", spec["port"]))
         nodelay(client)
         client.subscribe([(device["rep"], 1), (device["echo_rep"], 1)])
         client.loop_start()
@@ -169,6 +175,9 @@ def run_load(spec: dict[str, Any]) -> dict[str, Any]:
     for device in devices:
         if not device["subscribed"].wait(10):
             raise RuntimeError(f"{device['id']} was not subscribed")
+    if "device_port" in spec:
+        # Through a bridge the subscriptions reach the hub a moment later.
+        time.sleep(1.0)
 
     def phase(rate: float, duration: float, floor: bool) -> dict[str, Any]:
         slots = devices
@@ -256,6 +265,13 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     )
 
     from custom_components.fluxilab.access import ACCESS_ENGINE  # noqa: PLC0415
+    from custom_components.fluxilab.broker import (  # noqa: PLC0415
+        BridgeTarget,
+        BridgeTopic,
+        BridgeUser,
+        bridge_conf,
+        bridge_user,
+    )
     from custom_components.fluxilab.const import (  # noqa: PLC0415
         CONF_BASE_TOPIC,
         CONF_DEVICE_ID,
@@ -269,6 +285,7 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from tests.mosquitto import Mosquitto, free_port  # noqa: PLC0415
 
     (workdir / "mosquitto").mkdir()
+    site: Mosquitto | None = None
     broker = Mosquitto(workdir / "mosquitto")
     # Without it Nagle's algorithm holds small packets for tens of milliseconds.
     with broker.config.open("a") as config:
@@ -327,6 +344,35 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     {"id": device_id, "card": card, "private": keys.private_b64()}
                 )
             await hass.async_block_till_done()
+            if args.bridge:
+                user = bridge_user(
+                    "bench",
+                    [dict(e.data) for e in hass.config_entries.async_entries(DOMAIN)],
+                )
+                echo = (
+                    BridgeTopic(topic="bench/echo/+/request", outgoing=True, qos=0),
+                    BridgeTopic(topic="bench/echo/+/reply", outgoing=False),
+                )
+                user = BridgeUser(
+                    site=user.site,
+                    username=user.username,
+                    device_ids=user.device_ids,
+                    topics=(*user.topics, *echo),
+                )
+                (workdir / "site").mkdir()
+                while (site_port := free_port()) == broker.port:
+                    pass
+                site = Mosquitto(workdir / "site", port=site_port)
+                with site.config.open("a") as config:
+                    config.write(
+                        bridge_conf(
+                            user,
+                            "bench",
+                            BridgeTarget(host=broker.host, port=broker.port, tls=False),
+                        )
+                    )
+                site.start()
+                await _wait_for_bridge(broker.log, user.username)
             spec = {
                 "host": broker.host,
                 "port": broker.port,
@@ -335,6 +381,8 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 "rates": args.rates,
                 "duration": args.duration,
             }
+            if site is not None:
+                spec["device_port"] = site.port
             child = await asyncio.create_subprocess_exec(
                 sys.executable,
                 __file__,
@@ -351,9 +399,22 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             await hass.async_block_till_done()
             await hass.async_stop(force=True)
     finally:
+        if site is not None:
+            site.stop()
         broker.stop()
     result["devices"] = args.devices
+    result["bridge"] = bool(args.bridge)
     return result
+
+
+async def _wait_for_bridge(log: Path, username: str) -> None:
+    """Wait until the hub's broker logs the site's bridge connecting."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if log.exists() and f" as {username} " in log.read_text():
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the site broker's bridge did not connect")
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -362,7 +423,8 @@ def print_table(result: dict[str, Any]) -> None:
         f"{'kind':<12}{'rate/s':>8}{'achieved':>10}{'p50 ms':>9}{'p95 ms':>9}"
         f"{'p99 ms':>9}{'timeouts':>10}{'backpr.':>9}{'denied':>8}"
     )
-    print(f"K = {result['devices']} devices, one request outstanding each")
+    bridged = ", through a bridged site broker" if result.get("bridge") else ""
+    print(f"K = {result['devices']} devices, one request outstanding each{bridged}")
     print(header)
     print("-" * len(header))
     for row in result["results"]:
@@ -381,6 +443,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--rates", default="10,100,500")
     parser.add_argument("--quick", action="store_true", help="5 s per rate")
+    parser.add_argument(
+        "--bridge", action="store_true", help="devices behind a bridged site broker"
+    )
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--echo", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()

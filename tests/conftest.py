@@ -17,6 +17,28 @@ import pytest
 
 from tests.mosquitto import Mosquitto
 
+DEPRECATION_REPORT = "custom integration 'fluxilab'"
+"""What Home Assistant logs when FluxiLab uses something deprecated ("Detected that
+custom integration 'fluxilab' calls ..., which is deprecated ... This will stop
+working in Home Assistant ..."): a log record, not a Python warning."""
+
+
+@pytest.fixture(autouse=True)
+def no_deprecation_report(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test during which Home Assistant reported FluxiLab's use of a deprecation.
+
+    Python's own DeprecationWarnings raised from FluxiLab's modules are errors
+    already (``filterwarnings`` in pyproject.toml).
+    """
+    yield
+    reports = [
+        record.getMessage()
+        for when in ("setup", "call", "teardown")
+        for record in caplog.get_records(when)
+        if DEPRECATION_REPORT in record.getMessage()
+    ]
+    assert not reports, reports
+
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:

@@ -13,6 +13,14 @@ relies on: ``use_username_as_clientid true`` (a client's id is its login, so no 
 broker user can connect with a device's client id and knock the device offline to
 force it into offline decisions) and ``max_packet_size`` (the broker drops anything
 larger than the largest legitimate FluxiLab message before it reaches anyone).
+
+A site with its own network runs its own broker, bridged to the hub's (docs/BRIDGE.md).
+For a chosen set of devices the hub also writes that site broker's files: its bridge
+section (a Mosquitto ``connection`` block: the hub's address, each device topic with
+its direction, the bridge's own login on the hub, TLS) and the password file and ACL
+of the devices behind it. On the hub the bridge's login may only write what those
+devices send and read what is sent to them, so a site broker cannot speak for a
+device of another site.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
+import re
 import secrets
 from typing import Any, Final
 
@@ -36,8 +45,14 @@ from homeassistant.helpers.storage import Store
 
 from .const import CONF_BASE_TOPIC, CONF_DEVICE_ID, DOMAIN
 from .fabomatic import CONF_FABOMATIC_MACHINE
-from .protocol.fabomatic import query_topic
-from .protocol.topics import hub_topic
+from .protocol.fabomatic import REPLY_SUFFIX, REQUEST_SUFFIX, query_topic
+from .protocol.topics import (
+    DEVICE_TO_HUB,
+    HUB_TO_DEVICE,
+    Channel,
+    DeviceTopics,
+    hub_topic,
+)
 
 STORAGE_KEY: Final = f"{DOMAIN}.broker"
 STORAGE_VERSION: Final = 1
@@ -57,6 +72,23 @@ SALT_BYTES: Final = 12
 HASH_BYTES: Final = 64
 PASSWORD_BYTES: Final = 24
 """Entropy of a generated device password (32 URL-safe characters)."""
+BRIDGE_CONF_FILE: Final = "fluxilab-bridge.conf"
+SITE_FOLDER_PREFIX: Final = "site-"
+"""A site broker's files go in ``<folder>/site-<site>/``."""
+BRIDGE_USER_PREFIX: Final = "bridge."
+"""A bridge's login on the hub: device ids have no dot, so no device can take it."""
+DEFAULT_BRIDGE_PORT: Final = 8883
+DEFAULT_BRIDGE_CAPATH: Final = "/etc/ssl/certs"
+"""Where a site broker finds the system's CAs when no CA file is given."""
+BRIDGE_QOS: Final = 1
+BRIDGE_RESTART_TIMEOUT: Final = (1, 15)
+"""Seconds: the first retry after the link drops, and the longest back-off."""
+SITE_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+HOST_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$")
+"""The hub's host name or IPv4 address as the site reaches it."""
+PATH_RE: Final = re.compile(r"^/[^\s\x00-\x1f\x7f]{0,1023}$")
+"""A file path on the site broker: absolute, no blanks or control characters
+(Mosquitto reads a value up to the end of its line)."""
 
 
 def hash_password(
@@ -118,19 +150,164 @@ def device_user(data: dict[str, Any]) -> BrokerUser:
     )
 
 
-def acl_file(hub_username: str, users: list[BrokerUser]) -> str:
-    """Mosquitto ACL text: the hub may use every topic, each device its own."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BridgeTopic:
+    """One topic a site broker's bridge carries, and which way."""
+
+    topic: str
+    outgoing: bool
+    """True: from the site to the hub (the device sends it)."""
+    qos: int = BRIDGE_QOS
+
+
+def device_bridge_topics(data: dict[str, Any]) -> list[BridgeTopic]:
+    """Return the topics a device behind a site broker uses, with their direction."""
+    if (machine := data.get(CONF_FABOMATIC_MACHINE)) is not None:
+        topic = query_topic(int(machine))
+        return [
+            BridgeTopic(topic=topic, outgoing=True),
+            BridgeTopic(topic=f"{topic}{REPLY_SUFFIX}", outgoing=False),
+            BridgeTopic(topic=f"{topic}{REQUEST_SUFFIX}", outgoing=False),
+        ]
+    topics = DeviceTopics(data[CONF_BASE_TOPIC], data[CONF_DEVICE_ID])
+    return [
+        BridgeTopic(
+            topic=topics.topic(channel),
+            outgoing=channel in DEVICE_TO_HUB,
+            # Access requests cross at QoS 0, as Home Assistant subscribes to them:
+            # one queued on the site broker through a cut would reach the hub after
+            # the device had decided it offline, and be decided again, late. A
+            # device that gets no answer decides offline and its backlog carries
+            # that decision (measured: tests/e2e/test_bridged_site.py).
+            qos=0 if channel is Channel.ACCESS_REQUEST else BRIDGE_QOS,
+        )
+        for channel in sorted(DEVICE_TO_HUB | HUB_TO_DEVICE)
+    ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BridgeUser:
+    """A site broker's login on the hub and the topics of the devices behind it."""
+
+    site: str
+    username: str
+    device_ids: tuple[str, ...]
+    topics: tuple[BridgeTopic, ...]
+
+
+def bridge_user(site: str, devices: list[dict[str, Any]]) -> BridgeUser:
+    """Return a site's bridge login from the entry data of its devices."""
+    topics: list[BridgeTopic] = []
+    for base in sorted({d[CONF_BASE_TOPIC] for d in devices if _is_agent(d)}):
+        # The hub's retained key: how an agent behind the site pairs.
+        topics.append(BridgeTopic(topic=hub_topic(base), outgoing=False))
+    for data in sorted(devices, key=lambda d: str(d[CONF_DEVICE_ID])):
+        topics += device_bridge_topics(data)
+    return BridgeUser(
+        site=site,
+        username=f"{BRIDGE_USER_PREFIX}{site}",
+        device_ids=tuple(sorted(str(d[CONF_DEVICE_ID]) for d in devices)),
+        topics=tuple(topics),
+    )
+
+
+def _is_agent(data: dict[str, Any]) -> bool:
+    return data.get(CONF_FABOMATIC_MACHINE) is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BridgeTarget:
+    """How a site broker reaches the hub's broker (the admin's service call)."""
+
+    host: str
+    port: int = DEFAULT_BRIDGE_PORT
+    tls: bool = True
+    cafile: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+
+
+def bridge_conf(user: BridgeUser, password: str, target: BridgeTarget) -> str:
+    """Return the site broker's bridge section: a Mosquitto ``connection`` block.
+
+    A persistent session on both sides (``cleansession false``): what a device
+    sends while the link is down waits on the site broker, what the hub sends
+    waits on the hub's, each up to its ``max_queued_messages``; the agents' own
+    backlog covers the rest. ``try_private`` tells the hub's Mosquitto that this
+    is a bridge, so retained messages (the hub's key, each device's announcement
+    and status) keep their retain flag across it.
+    """
+    base_retry, max_retry = BRIDGE_RESTART_TIMEOUT
+    lines = [
+        "# Generated by FluxiLab (fluxilab.generate_broker_config) for the site "
+        f"{user.site}. Do not edit:",
+        "# generate it again after adding or removing one of its devices.",
+        "# It holds the bridge's password: readable by the broker's user only.",
+        f"connection fluxilab-{user.site}",
+        f"address {target.host}:{target.port}",
+        "bridge_protocol_version mqttv311",
+        "try_private true",
+        f"remote_clientid {user.username}",
+        f"remote_username {user.username}",
+        f"remote_password {password}",
+        f"local_clientid fluxilab-bridge-{user.site}",
+        "cleansession false",
+        "notifications false",
+        "keepalive_interval 30",
+        f"restart_timeout {base_retry} {max_retry}",
+        "start_type automatic",
+    ]
+    if target.tls:
+        lines += (
+            [f"bridge_cafile {target.cafile}"]
+            if target.cafile
+            else [f"bridge_capath {DEFAULT_BRIDGE_CAPATH}"]
+        )
+        if target.certfile and target.keyfile:
+            lines += [
+                f"bridge_certfile {target.certfile}",
+                f"bridge_keyfile {target.keyfile}",
+            ]
+        lines += ["bridge_insecure false", "bridge_tls_version tlsv1.2"]
+    else:
+        lines += [
+            "# No TLS (bridge_tls: false): only for a link that is private already,",
+            "# a VPN or one host; the bridge's password crosses it in clear.",
+        ]
+    lines += [
+        f"topic {topic.topic} {'out' if topic.outgoing else 'in'} {topic.qos}"
+        for topic in user.topics
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def acl_file(
+    hub_username: str | None,
+    users: list[BrokerUser],
+    bridges: list[BridgeUser] | None = None,
+) -> str:
+    """Mosquitto ACL text: the hub may use every topic, each device its own.
+
+    A bridge may write what its devices send and read what is sent to them. A site
+    broker's ACL has no hub user (``hub_username`` None): its bridge is the broker
+    itself, which Mosquitto does not hold to the ACL.
+    """
     lines = [
         "# Generated by FluxiLab (fluxilab.generate_broker_config). Do not edit:",
         "# generate it again after adopting or removing a device.",
-        "",
-        f"user {hub_username}",
-        "topic readwrite #",
     ]
+    if hub_username is not None:
+        lines += ["", f"user {hub_username}", "topic readwrite #"]
     for user in users:
         lines += ["", f"user {user.username}"]
         lines += [f"topic readwrite {topic}" for topic in user.readwrite]
         lines += [f"topic read {topic}" for topic in user.read]
+    for bridge in bridges or ():
+        lines += ["", f"user {bridge.username}"]
+        lines += [
+            f"topic {'write' if topic.outgoing else 'read'} {topic.topic}"
+            for topic in bridge.topics
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -152,22 +329,26 @@ def password_file(hashes: dict[str, str]) -> str:
 
 
 class BrokerCredentials:
-    """Device passwords and their hashes in HA's private storage."""
+    """Device passwords and their hashes, and the bridged sites, in private storage."""
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Prepare the store; nothing is read until ``async_load``."""
-        self._store: Store[dict[str, dict[str, dict[str, str]]]] = Store(
+        self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, STORAGE_KEY, private=True
         )
         self.users: dict[str, dict[str, str]] = {}
+        self.bridges: dict[str, list[str]] = {}
+        """Our device ids behind each site's broker, by site."""
 
     async def async_load(self) -> None:
-        """Read the stored passwords."""
-        self.users = ((await self._store.async_load()) or {}).get("users", {})
+        """Read the stored passwords and sites."""
+        stored = (await self._store.async_load()) or {}
+        self.users = stored.get("users", {})
+        self.bridges = stored.get("bridges", {})
 
     async def async_save(self) -> None:
-        """Write the passwords back."""
-        await self._store.async_save({"users": self.users})
+        """Write the passwords and sites back."""
+        await self._store.async_save({"users": self.users, "bridges": self.bridges})
 
     def password(self, username: str) -> str:
         """Return the user's password, generated on first use."""
@@ -239,15 +420,15 @@ def _folder(hass: HomeAssistant, folder: str) -> Path:
     return path
 
 
-def _write_files(path: Path, passwords: str, acl: str) -> dict[str, str]:
-    """Write the files (the password file readable by its owner only)."""
+def _write_files(path: Path, files: dict[str, tuple[str, int]]) -> dict[str, str]:
+    """Write text files by name with their modes; return where each went.
+
+    Each is written beside its target and renamed over it, with its mode set
+    before any content lands (the password files are readable by their owner only).
+    """
     path.mkdir(parents=True, exist_ok=True)
     written = {}
-    for name, text, mode in (
-        (PASSWORD_FILE, passwords, 0o600),
-        (ACL_FILE, acl, 0o644),
-        (CONF_FILE, broker_conf(), 0o644),
-    ):
+    for name, (text, mode) in files.items():
         target = path / name
         temporary = target.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -256,11 +437,74 @@ def _write_files(path: Path, passwords: str, acl: str) -> dict[str, str]:
         os.chmod(temporary, mode)
         temporary.replace(target)
         written[name] = str(target)
+    return written
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _device_entries(hass: HomeAssistant) -> dict[str, dict[str, Any]]:
+    """Entry data of every adopted (not ignored) device, by our device id."""
     return {
-        "password_file": written[PASSWORD_FILE],
-        "acl_file": written[ACL_FILE],
-        "broker_conf": written[CONF_FILE],
+        entry.data[CONF_DEVICE_ID]: dict(entry.data)
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.source != SOURCE_IGNORE and CONF_DEVICE_ID in entry.data
     }
+
+
+def _check_target(target: BridgeTarget) -> None:
+    """Refuse a host or file that is not one value on one line of Mosquitto's."""
+    if not HOST_RE.match(target.host):
+        raise _invalid("invalid_bridge_host", host=target.host)
+    for value in (target.cafile, target.certfile, target.keyfile):
+        if value is not None and not PATH_RE.match(value):
+            raise _invalid("invalid_bridge_file", file=value)
+    if (target.certfile is None) != (target.keyfile is None):
+        raise _invalid("bridge_certificate_incomplete")
+    if not target.tls and (target.cafile or target.certfile):
+        raise _invalid("bridge_tls_off_with_files")
+
+
+def _set_bridge(
+    hass: HomeAssistant,
+    credentials: BrokerCredentials,
+    site: str,
+    ha_devices: list[str],
+    hub_username: str,
+) -> None:
+    """Put the chosen devices behind the site (replacing its former set)."""
+    if not SITE_RE.match(site):
+        raise _invalid("invalid_bridge_site", site=site)
+    if f"{BRIDGE_USER_PREFIX}{site}" == hub_username:
+        raise _invalid("bridge_login_taken", site=site)
+    if not ha_devices:
+        raise _invalid("bridge_without_devices", site=site)
+    entries = _device_entries(hass)
+    device_ids = []
+    for ha_device in ha_devices:
+        device_id = _resolve_device(hass, ha_device)
+        if device_id not in entries:
+            raise _invalid("unknown_device", device=ha_device)
+        for other, behind in credentials.bridges.items():
+            if other != site and device_id in behind:
+                raise _invalid("bridged_elsewhere", device=device_id, site=other)
+        device_ids.append(device_id)
+    credentials.bridges[site] = sorted(set(device_ids))
+
+
+def _bridge_users(
+    credentials: BrokerCredentials, entries: dict[str, dict[str, Any]]
+) -> list[BridgeUser]:
+    """Every site's bridge login, over its devices that are still adopted."""
+    return [
+        bridge_user(site, [entries[d] for d in device_ids if d in entries])
+        for site, device_ids in sorted(credentials.bridges.items())
+    ]
 
 
 async def async_generate_broker_config(
@@ -269,32 +513,48 @@ async def async_generate_broker_config(
     folder: str | None = None,
     device: str | None = None,
     password: str | None = None,
+    bridge_site: str | None = None,
+    bridge_devices: list[str] | None = None,
+    bridge_target: BridgeTarget | None = None,
+    remove_bridge: str | None = None,
 ) -> dict[str, Any]:
     """Build (and optionally write) the password file, ACL and broker settings.
 
     ``device`` (a Home Assistant device id) with ``password`` sets that device's
-    own password first. Returns the files' text, every device's login and, when
-    ``folder`` is given, where the files were written.
+    own password first. ``bridge_site`` with ``bridge_devices`` (Home Assistant
+    device ids) and ``bridge_target`` puts those devices behind that site's broker
+    and returns its files too; ``remove_bridge`` forgets a site. Returns the files'
+    text, every device's login and, when ``folder`` is given, where the files were
+    written. Every check runs before anything is stored or written.
     """
     target = _folder(hass, folder) if folder is not None else None
+    if bridge_target is not None:
+        _check_target(bridge_target)
     credentials = BrokerCredentials(hass)
     await credentials.async_load()
-    if device is not None and password is not None:
-        credentials.set_password(_resolve_device(hass, device), password)
+    if remove_bridge is not None and remove_bridge not in credentials.bridges:
+        raise _invalid("unknown_bridge_site", site=remove_bridge)
+    if remove_bridge is not None and remove_bridge == bridge_site:
+        raise _invalid("bridge_removed_and_set", site=remove_bridge)
+    own_device = _resolve_device(hass, device) if device is not None else None
+    hub_username, hub_password, hub_generated = _hub_login(hass, credentials)
+    if bridge_site is not None:
+        _set_bridge(hass, credentials, bridge_site, bridge_devices or [], hub_username)
+    if remove_bridge is not None:
+        del credentials.bridges[remove_bridge]
+        credentials.users.pop(f"{BRIDGE_USER_PREFIX}{remove_bridge}", None)
+    if own_device is not None and password is not None:
+        credentials.set_password(own_device, password)
+    entries = _device_entries(hass)
     users = sorted(
-        (
-            device_user(dict(entry.data))
-            for entry in hass.config_entries.async_entries(DOMAIN)
-            if entry.source != SOURCE_IGNORE and CONF_DEVICE_ID in entry.data
-        ),
+        (device_user(data) for data in entries.values()),
         key=lambda user: user.username,
     )
-    hub_username, hub_password, hub_generated = _hub_login(hass, credentials)
+    users = [u for u in users if u.username != hub_username]
+    bridges = _bridge_users(credentials, entries)
     hashes = {hub_username: credentials.hashed(hub_username, hub_password)}
     logins = []
     for user in users:
-        if user.username == hub_username:
-            continue
         user_password = credentials.password(user.username)
         hashes[user.username] = credentials.hashed(user.username, user_password)
         logins.append(
@@ -305,28 +565,88 @@ async def async_generate_broker_config(
                 "topics": [*user.readwrite, *user.read],
             }
         )
+    for bridge in bridges:
+        hashes[bridge.username] = credentials.hashed(
+            bridge.username, credentials.password(bridge.username)
+        )
     await credentials.async_save()
     passwords = password_file(hashes)
-    acl = acl_file(hub_username, [u for u in users if u.username != hub_username])
+    acl = acl_file(hub_username, users, bridges)
     response: dict[str, Any] = {
         "hub_username": hub_username,
         "users": logins,
         "password_file": passwords,
         "acl_file": acl,
         "broker_conf": broker_conf(),
+        "bridges": [
+            {"site": b.site, "username": b.username, "devices": list(b.device_ids)}
+            for b in bridges
+        ],
     }
     if hub_generated:
         # Home Assistant must log in with it: the admin sets it in the MQTT entry.
         response["hub_password"] = hub_password
+    files: dict[Path, dict[str, tuple[str, int]]] = {
+        # The password file is readable by its owner only.
+        Path(): {
+            PASSWORD_FILE: (passwords, 0o600),
+            ACL_FILE: (acl, 0o644),
+            CONF_FILE: (broker_conf(), 0o644),
+        }
+    }
+    if bridge_site is not None and bridge_target is not None:
+        site = next(b for b in bridges if b.site == bridge_site)
+        site_users = [u for u in users if u.device_id in site.device_ids]
+        site_files = {
+            "password_file": password_file(
+                {u.username: hashes[u.username] for u in site_users}
+            ),
+            "acl_file": acl_file(None, site_users),
+            "broker_conf": broker_conf(),
+            "bridge_conf": bridge_conf(
+                site, credentials.password(site.username), bridge_target
+            ),
+        }
+        response["bridge"] = {
+            "site": site.site,
+            "username": site.username,
+            "password": credentials.password(site.username),
+            "devices": list(site.device_ids),
+            **site_files,
+        }
+        files[Path(f"{SITE_FOLDER_PREFIX}{site.site}")] = {
+            PASSWORD_FILE: (site_files["password_file"], 0o600),
+            ACL_FILE: (site_files["acl_file"], 0o644),
+            CONF_FILE: (site_files["broker_conf"], 0o644),
+            # It holds the bridge's password.
+            BRIDGE_CONF_FILE: (site_files["bridge_conf"], 0o600),
+        }
     if target is not None:
         try:
-            response["files"] = await hass.async_add_executor_job(
-                _write_files, target, passwords, acl
-            )
+            written = {
+                subfolder: await hass.async_add_executor_job(
+                    _write_files, target / subfolder, texts
+                )
+                for subfolder, texts in files.items()
+            }
         except OSError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="broker_files_not_written",
                 translation_placeholders={"folder": str(target), "error": str(err)},
             ) from err
+        response["files"] = _file_keys(written.pop(Path()))
+        for site_written in written.values():
+            response["bridge"]["files"] = {
+                **_file_keys(site_written),
+                "bridge_conf": site_written[BRIDGE_CONF_FILE],
+            }
     return response
+
+
+def _file_keys(written: dict[str, str]) -> dict[str, str]:
+    return {
+        "password_file": written[PASSWORD_FILE],
+        "acl_file": written[ACL_FILE],
+        "broker_conf": written[CONF_FILE],
+    }

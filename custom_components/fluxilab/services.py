@@ -40,7 +40,7 @@ from .access.notify import check_own_target, notify_service
 from .access.permissions import Scope, async_caller
 from .access.roles import Role, member_of_user
 from .access.store import CARD, NAME
-from .broker import async_generate_broker_config
+from .broker import DEFAULT_BRIDGE_PORT, BridgeTarget, async_generate_broker_config
 from .const import DOMAIN
 
 if TYPE_CHECKING:
@@ -388,11 +388,26 @@ async def _generate_broker_config(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     """Broker files hold every device's login: Home Assistant administrators only."""
+    data = call.data
+    target = None
+    if "bridge_host" in data:
+        target = BridgeTarget(
+            host=data["bridge_host"],
+            port=data["bridge_port"],
+            tls=data["bridge_tls"],
+            cafile=data.get("bridge_cafile"),
+            certfile=data.get("bridge_certfile"),
+            keyfile=data.get("bridge_keyfile"),
+        )
     return await async_generate_broker_config(
         engine.hass,
-        folder=call.data.get("folder"),
-        device=call.data.get(ATTR_DEVICE),
-        password=call.data.get("password"),
+        folder=data.get("folder"),
+        device=data.get(ATTR_DEVICE),
+        password=data.get("password"),
+        bridge_site=data.get("bridge_site"),
+        bridge_devices=data.get("bridge_devices"),
+        bridge_target=target,
+        remove_bridge=data.get("remove_bridge"),
     )
 
 
@@ -697,6 +712,25 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
             vol.Inclusive(ATTR_DEVICE, "own_password"): DEVICE,
             vol.Inclusive("password", "own_password"): vol.All(
                 cv.string, vol.Length(min=1)
+            ),
+            # A site broker bridged to the hub's (docs/BRIDGE.md): its name, the
+            # devices behind it and how it reaches the hub, checked in broker.py.
+            vol.Inclusive("bridge_site", "bridge"): vol.All(
+                cv.string, vol.Length(min=1, max=64)
+            ),
+            vol.Inclusive("bridge_devices", "bridge"): vol.All(
+                cv.ensure_list, vol.Length(max=1000), [DEVICE]
+            ),
+            vol.Inclusive("bridge_host", "bridge"): vol.All(
+                cv.string, vol.Length(min=1, max=253)
+            ),
+            vol.Optional("bridge_port", default=DEFAULT_BRIDGE_PORT): cv.port,
+            vol.Optional("bridge_tls", default=True): cv.boolean,
+            vol.Optional("bridge_cafile"): vol.All(cv.string, vol.Length(max=1024)),
+            vol.Optional("bridge_certfile"): vol.All(cv.string, vol.Length(max=1024)),
+            vol.Optional("bridge_keyfile"): vol.All(cv.string, vol.Length(max=1024)),
+            vol.Optional("remove_bridge"): vol.All(
+                cv.string, vol.Length(min=1, max=64)
             ),
         },
         SupportsResponse.OPTIONAL,

@@ -61,3 +61,4 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
         hass.stop()
         broker.stop()
         _LOGGER.info("Lab folder: %s", tmp_path)
+    assert not hass.deprecation_reports(), hass.deprecation_reports()

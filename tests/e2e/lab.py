@@ -39,6 +39,8 @@ REPO = Path(__file__).resolve().parents[2]
 BASE = "fluxilab"
 START_TIMEOUT = 240.0
 ADMIN = ("admin", "admin-password-1")
+DEPRECATION_REPORT = "custom integration 'fluxilab'"
+"""Home Assistant's "Detected that custom integration 'fluxilab' calls ..." report."""
 
 
 def now_iso() -> str:
@@ -389,6 +391,12 @@ class HassProcess:
             for path in sorted(self.workdir.glob("hass-*.log"))
         )
 
+    def deprecation_reports(self) -> list[str]:
+        """Log lines where Home Assistant reported FluxiLab using a deprecation."""
+        return [
+            line for line in self.log_text().splitlines() if DEPRECATION_REPORT in line
+        ]
+
 
 @dataclass
 class AgentProcess:
@@ -400,6 +408,8 @@ class AgentProcess:
     period: float
     doors: int = 0
     """Lab entrance doors (``sim-door-N``, door mode) after the devices."""
+    logins: Path | None = None
+    """Per-device broker logins (``simulate --logins``), for a secured broker."""
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
@@ -430,6 +440,7 @@ class AgentProcess:
                 str(self.data_dir),
                 "--broker",
                 f"127.0.0.1:{self.broker_port}",
+                *(["--logins", str(self.logins)] if self.logins else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 import queue
 import stat
+import time
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_IGNORE
@@ -25,9 +26,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.fluxilab.broker import (
     ACL_FILE,
+    BRIDGE_CONF_FILE,
     CONF_FILE,
     MAX_PACKET_SIZE,
     PASSWORD_FILE,
+    BridgeTarget,
     async_generate_broker_config,
     hash_password,
     verify_password,
@@ -42,7 +45,7 @@ from custom_components.fluxilab.protocol.schemas import (
 )
 from custom_components.fluxilab.protocol.security import KeyPair, seal
 from tests.integration.conftest import DEVICE_ID
-from tests.mosquitto import Mosquitto
+from tests.mosquitto import Mosquitto, free_port
 
 TIMEOUT = 5.0
 HUB_USER = "hub"
@@ -474,3 +477,318 @@ async def test_broker_conf_binds_client_ids_and_limits_packets(
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     assert "use_username_as_clientid true" in readme
     assert f"max_packet_size {MAX_PACKET_SIZE}" in readme
+
+
+# A site broker bridged to the hub's (docs/BRIDGE.md)
+
+
+def _ha_device(hass: HomeAssistant, device_id: str) -> str:
+    entry = next(
+        e
+        for e in hass.config_entries.async_entries(DOMAIN)
+        if e.data.get(CONF_DEVICE_ID) == device_id
+    )
+    return (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=entry.entry_id, identifiers={(DOMAIN, device_id)}
+        )
+        .id
+    )
+
+
+def check_bridge(hub_port: int, site_port: int, logins: dict[str, str]) -> None:
+    """Through the bridge: the site's devices both ways, nothing of another device."""
+    with (
+        connected(hub_port, HUB_USER, HUB_PASSWORD) as hub,
+        connected(site_port, DEVICE_ID, logins[DEVICE_ID]) as hood,
+        connected(site_port, "fabomatic-7", BOARD_PASSWORD) as board,
+    ):
+        assert hub.subscribe("#")
+        hub.publish("fluxilab/_hub/announce", "hub key", retain=True)
+        assert hub.received_before("fluxilab/_hub/announce")
+        # The hub's retained key crosses the bridge, still retained.
+        assert hood.subscribe("fluxilab/_hub/announce")
+        assert hood.received_before("fluxilab/_hub/announce")
+        assert hood.subscribe(f"fluxilab/{DEVICE_ID}/#")
+        assert board.subscribe("machine/7/reply")
+
+        # Device to hub: what the device sends, on its own topics only.
+        hood.publish(f"fluxilab/{DEVICE_ID}/ack", "not the device's to send")
+        hood.publish(f"fluxilab/{DEVICE_ID}/telemetry", "own")
+        assert hub.received_before(f"fluxilab/{DEVICE_ID}/telemetry") == [
+            f"fluxilab/{DEVICE_ID}/telemetry"
+        ]
+        board.publish("machine/7", '{"action":"alive"}')
+        assert hub.received_before("machine/7") == ["machine/7"]
+
+        # Hub to device: what is sent to it; another device's topics stay home.
+        hub.publish("fluxilab/hood-2/credentials", "secret of hood-2")
+        hub.publish(f"fluxilab/{DEVICE_ID}/telemetry", "not the hub's to send")
+        hub.publish(f"fluxilab/{DEVICE_ID}/ack", "ack")
+        seen = hood.received_before(f"fluxilab/{DEVICE_ID}/ack")
+        assert seen == [f"fluxilab/{DEVICE_ID}/ack"], seen
+        hub.publish("machine/7/reply", "{}")
+        assert board.received_before("machine/7/reply") == ["machine/7/reply"]
+
+    # The bridge's login on the hub may not speak for another device.
+    bridge = "bridge.lab2"
+    with connected(hub_port, HUB_USER, HUB_PASSWORD) as hub:
+        assert hub.subscribe("fluxilab/#")
+        assert hub.received_before("fluxilab/_hub/announce")  # retained
+        with connected(hub_port, bridge, logins[bridge]) as site:
+            site.publish("fluxilab/hood-2/telemetry", "forged")
+            site.publish(f"fluxilab/{DEVICE_ID}/command", "forged")
+            site.publish(f"fluxilab/{DEVICE_ID}/status", "online")
+        assert hub.received_before(f"fluxilab/{DEVICE_ID}/status") == [
+            f"fluxilab/{DEVICE_ID}/status"
+        ]
+
+
+async def test_bridged_site_on_real_mosquitto(
+    hass: HomeAssistant, socket_enabled: None, tmp_path: Path
+) -> None:
+    """Two Mosquittos with the generated files: the site's devices reach the hub."""
+    (tmp_path / "config").mkdir()
+    hass.config.config_dir = str(tmp_path / "config")
+    board = add_devices(hass)
+    board_device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=board.entry_id, identifiers={(DOMAIN, "fabomatic-7")}
+    )
+    (tmp_path / "hub").mkdir()
+    (tmp_path / "site").mkdir()
+    hub = Mosquitto(tmp_path / "hub")
+    # Two free ports picked before either broker listens can be the same one.
+    while (site_port := free_port()) == hub.port:
+        pass
+    site = Mosquitto(tmp_path / "site", port=site_port)
+    result = await async_generate_broker_config(
+        hass,
+        folder="mosquitto",
+        device=board_device.id,
+        password=BOARD_PASSWORD,
+        bridge_site="lab2",
+        bridge_devices=[_ha_device(hass, DEVICE_ID), board_device.id],
+        bridge_target=BridgeTarget(host=hub.host, port=hub.port, tls=False),
+    )
+    bridge = result["bridge"]
+    assert bridge["username"] == "bridge.lab2"
+    assert bridge["devices"] == ["fabomatic-7", DEVICE_ID]
+    assert result["bridges"] == [
+        {
+            "site": "lab2",
+            "username": "bridge.lab2",
+            "devices": ["fabomatic-7", DEVICE_ID],
+        }
+    ]
+    folder = (tmp_path / "config" / "mosquitto" / "site-lab2").resolve()
+    assert bridge["files"] == {
+        "password_file": str(folder / PASSWORD_FILE),
+        "acl_file": str(folder / ACL_FILE),
+        "broker_conf": str(folder / CONF_FILE),
+        "bridge_conf": str(folder / BRIDGE_CONF_FILE),
+    }
+    # The bridge's password is in its section: readable by the broker's user only.
+    assert stat.S_IMODE((folder / BRIDGE_CONF_FILE).stat().st_mode) == 0o600
+    assert bridge["password"] in bridge["bridge_conf"]
+    # The site broker knows only its own devices; the hub knows the bridge too.
+    assert "hood-2" not in bridge["password_file"] + bridge["acl_file"]
+    assert f"user {HUB_USER}\n" not in bridge["acl_file"]
+    assert "bridge.lab2:" in result["password_file"]
+    conf = bridge["bridge_conf"]
+    assert f"address 127.0.0.1:{hub.port}\n" in conf
+    assert f"topic fluxilab/{DEVICE_ID}/telemetry out 1\n" in conf
+    assert f"topic fluxilab/{DEVICE_ID}/credentials in 1\n" in conf
+    assert "topic fluxilab/_hub/announce in 1\n" in conf
+    assert "topic machine/7 out 1\n" in conf
+    assert "topic machine/7/reply in 1\n" in conf
+    assert "bridge_cafile" not in conf  # tls: false
+    logins = {user["username"]: user["password"] for user in result["users"]}
+    logins["bridge.lab2"] = bridge["password"]
+
+    def secured(folder: Path, *confs: str) -> str:
+        return (
+            "allow_anonymous false\n"
+            f"password_file {folder / PASSWORD_FILE}\n"
+            f"acl_file {folder / ACL_FILE}\n" + "".join(confs)
+        )
+
+    for broker, text in (
+        (hub, secured(folder.parent, result["broker_conf"])),
+        (site, secured(folder, bridge["broker_conf"], bridge["bridge_conf"])),
+    ):
+        broker.config.write_text(
+            broker.config.read_text().replace("allow_anonymous true\n", "") + text
+        )
+    try:
+        hub.start()
+        site.start()
+        await hass.async_add_executor_job(_wait_for_bridge, hub.log, "bridge.lab2")
+        await hass.async_add_executor_job(check_bridge, hub.port, site.port, logins)
+    finally:
+        site.stop()
+        hub.stop()
+
+
+def _wait_for_bridge(log: Path, username: str) -> None:
+    """Wait until the hub's broker logs the site's bridge connecting with its login."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if log.exists() and f" as {username} " in log.read_text():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the bridge did not connect: {log.read_text()[-2000:]}")
+
+
+async def test_bridge_refuses_bad_sites_hosts_files_and_devices(
+    hass: HomeAssistant,
+) -> None:
+    """Each bad bridge request is refused with its own message; nothing is stored."""
+    add_devices(hass)
+    hood = _ha_device(hass, DEVICE_ID)
+    other = _ha_device(hass, "hood-2")
+    target = BridgeTarget(host="hub.lab.local")
+
+    async def refused_with(key: str, **kwargs: Any) -> None:
+        kwargs = {"bridge_site": "lab2", "bridge_devices": [hood], **kwargs}
+        with pytest.raises(ServiceValidationError) as err:
+            await async_generate_broker_config(hass, **kwargs)
+        assert err.value.translation_key == key, kwargs
+
+    for site in ("Lab2", "-lab", "lab 2", "lab2\nconnection evil", "x" * 33, ""):
+        await refused_with("invalid_bridge_site", bridge_site=site)
+    await refused_with("bridge_without_devices", bridge_devices=[])
+    await refused_with("unknown_device", bridge_devices=["not-a-device"])
+    # A device of the registry whose FluxiLab entry is ignored is no device to bridge.
+    ignored = next(
+        e for e in hass.config_entries.async_entries(DOMAIN) if e.unique_id == "hood-9"
+    )
+    ghost = dr.async_get(hass).async_get_or_create(
+        config_entry_id=ignored.entry_id, identifiers={(DOMAIN, "hood-9")}
+    )
+    await refused_with("unknown_device", bridge_devices=[ghost.id])
+    for host in ("hub lab", "hub\naddress evil", "-hub", "[::1]", "hub:1883"):
+        await refused_with("invalid_bridge_host", bridge_target=BridgeTarget(host=host))
+    for path in ("relative/ca.crt", "/etc/my ca.crt", "/etc/ca.crt\ntopic # both"):
+        await refused_with(
+            "invalid_bridge_file",
+            bridge_target=BridgeTarget(host="hub.lab.local", cafile=path),
+        )
+    await refused_with(
+        "bridge_certificate_incomplete",
+        bridge_target=BridgeTarget(host="hub.lab.local", certfile="/etc/site.crt"),
+    )
+    await refused_with(
+        "bridge_tls_off_with_files",
+        bridge_target=BridgeTarget(host="hub", tls=False, cafile="/etc/ca.crt"),
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await async_generate_broker_config(hass, remove_bridge="lab2")
+    assert err.value.translation_key == "unknown_bridge_site"
+    assert (await async_generate_broker_config(hass))["bridges"] == []
+
+    # One site per device; the same site may change its set.
+    await async_generate_broker_config(
+        hass, bridge_site="lab2", bridge_devices=[hood], bridge_target=target
+    )
+    await refused_with(
+        "bridged_elsewhere", bridge_site="lab3", bridge_devices=[other, hood]
+    )
+    result = await async_generate_broker_config(
+        hass, bridge_site="lab2", bridge_devices=[other], bridge_target=target
+    )
+    assert result["bridges"] == [
+        {"site": "lab2", "username": "bridge.lab2", "devices": ["hood-2"]}
+    ]
+    await refused_with("bridge_removed_and_set", remove_bridge="lab2")
+    # TLS by default: the system's CAs, the hub's name verified.
+    conf = result["bridge"]["bridge_conf"]
+    assert "address hub.lab.local:8883\n" in conf
+    assert "bridge_capath /etc/ssl/certs\nbridge_insecure false\n" in conf
+    assert f"{DEVICE_ID}/" not in conf
+
+    # Removed: its login leaves the hub's files and its password is forgotten.
+    removed = await async_generate_broker_config(hass, remove_bridge="lab2")
+    assert removed["bridges"] == []
+    assert "bridge.lab2" not in removed["password_file"] + removed["acl_file"]
+    again = await async_generate_broker_config(
+        hass, bridge_site="lab2", bridge_devices=[other], bridge_target=target
+    )
+    assert again["bridge"]["password"] != result["bridge"]["password"]
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_bridge_through_the_service(
+    hass: HomeAssistant, hass_admin_user: MockUser
+) -> None:
+    """The service's fields reach the generator: TLS files, a client certificate."""
+    device = _ha_device(hass, DEVICE_ID)
+    response = await hass.services.async_call(
+        DOMAIN,
+        "generate_broker_config",
+        {
+            "bridge_site": "annex",
+            "bridge_devices": [device],
+            "bridge_host": "192.0.2.10",
+            "bridge_cafile": "/etc/mosquitto/certs/hub-ca.crt",
+            "bridge_certfile": "/etc/mosquitto/certs/annex.crt",
+            "bridge_keyfile": "/etc/mosquitto/certs/annex.key",
+        },
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+        return_response=True,
+    )
+    assert response is not None
+    bridge: dict[str, Any] = response["bridge"]  # type: ignore[assignment]
+    lines = bridge["bridge_conf"].splitlines()
+    assert [line for line in lines if line.startswith(("address", "bridge_"))] == [
+        "address 192.0.2.10:8883",
+        "bridge_protocol_version mqttv311",
+        "bridge_cafile /etc/mosquitto/certs/hub-ca.crt",
+        "bridge_certfile /etc/mosquitto/certs/annex.crt",
+        "bridge_keyfile /etc/mosquitto/certs/annex.key",
+        "bridge_insecure false",
+        "bridge_tls_version tlsv1.2",
+    ]
+    topics = [line for line in lines if line.startswith("topic ")]
+    assert topics == [
+        "topic fluxilab/_hub/announce in 1",
+        *(
+            # Access requests at QoS 0: none waits out a cut to be decided late.
+            f"topic fluxilab/{DEVICE_ID}/{channel} {direction} "
+            f"{0 if channel == 'access/request' else 1}"
+            for channel, direction in (
+                ("access/reply", "in"),
+                ("access/request", "out"),
+                ("ack", "in"),
+                ("announce", "out"),
+                ("backlog", "out"),
+                ("command", "in"),
+                ("command/result", "out"),
+                ("credentials", "in"),
+                ("status", "out"),
+                ("telemetry", "out"),
+            )
+        ),
+    ]
+    # On the hub, the bridge writes what the device sends and reads what it gets.
+    acl = str(response["acl_file"]).split("user bridge.annex\n")[1].splitlines()
+    assert acl == [
+        "topic read fluxilab/_hub/announce",
+        *(
+            f"topic {'write' if direction == 'out' else 'read'} "
+            f"fluxilab/{DEVICE_ID}/{channel}"
+            for channel, direction in (
+                ("access/reply", "in"),
+                ("access/request", "out"),
+                ("ack", "in"),
+                ("announce", "out"),
+                ("backlog", "out"),
+                ("command", "in"),
+                ("command/result", "out"),
+                ("credentials", "in"),
+                ("status", "out"),
+                ("telemetry", "out"),
+            )
+        ),
+    ]
