@@ -82,10 +82,9 @@ from .certificate import (
 )
 from .config import AccessMode, AgentConfig
 from .hardware import (
-    LineReader,
     OutputError,
+    Reader,
     SimulatedOutput,
-    SimulatedReader,
     build_output,
     build_reader,
 )
@@ -180,7 +179,7 @@ class Agent:
             ),
             None,
         )
-        self.reader: SimulatedReader | LineReader | None = (
+        self.reader: Reader | None = (
             build_reader(config.rfid) if config.rfid is not None else None
         )
         self.access_timeout = float(
