@@ -40,7 +40,7 @@ from .buffer import Record, RecordBuffer
 from .channel import HubChannel
 from .config import AgentConfig
 from .counters import Counters
-from .device_ui import gateway_certificate, start_gateway
+from .device_ui import LazyGateway, gateway_certificate, start_gateway
 from .hardware import (
     OutputError,
     Reader,
@@ -55,7 +55,6 @@ from .telemetry import Telemetry
 
 if TYPE_CHECKING:
     from .certificate import GatewayCertificate
-    from .gateway import Gateway
 
 __all__ = ["AccessDecision", "Agent", "CommandError", "Session", "run_agent"]
 
@@ -135,7 +134,7 @@ class Agent:
                 self.state.overrides.get("access_timeout", config.access.timeout)
             ),
         )
-        self.gateway: Gateway | None = None
+        self.gateway: LazyGateway | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._background_tasks: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()

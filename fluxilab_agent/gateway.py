@@ -82,6 +82,7 @@ from importlib import resources
 import json
 import logging
 import secrets
+import socket
 import ssl
 import time
 from typing import TYPE_CHECKING, Any, Final
@@ -97,6 +98,8 @@ from fluxilab_protocol.security import (
     SessionKeys,
     verify_token,
 )
+
+from .device_ui import log_listening
 
 if TYPE_CHECKING:
     from .mirror import CredentialMirror
@@ -416,8 +419,8 @@ class Gateway:
                     return int(address[1])
         return self._port
 
-    async def start(self) -> None:
-        """Start listening."""
+    async def start(self, sock: socket.socket | None = None) -> None:
+        """Start listening (on ``sock`` when the caller bound it already)."""
         if self._runner is not None:
             raise RuntimeError("gateway already started")
         app = web.Application()
@@ -436,9 +439,14 @@ class Gateway:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:
-            await web.TCPSite(
-                runner, self._host, self._port, ssl_context=self._ssl_context
-            ).start()
+            site: web.BaseSite = (
+                web.SockSite(runner, sock, ssl_context=self._ssl_context)
+                if sock is not None
+                else web.TCPSite(
+                    runner, self._host, self._port, ssl_context=self._ssl_context
+                )
+            )
+            await site.start()
         except BaseException:
             await runner.cleanup()
             await self._close_client()
@@ -448,19 +456,13 @@ class Gateway:
         self._warm_up = asyncio.get_running_loop().run_in_executor(
             None, self._mirror.dummy_hash
         )
-        if self._ssl_context is None:
-            _LOGGER.warning(
-                "Device UI gateway speaks plain HTTP (gateway.tls = false): PINs, "
-                "session cookies and tokens cross the network in clear; only for "
-                "loopback or development"
+        if sock is None:
+            log_listening(
+                self._ssl_context,
+                self._host,
+                self.port,
+                str(self._upstream) if self._upstream is not None else None,
             )
-        _LOGGER.info(
-            "Device UI gateway listening on %s://%s:%s (%s)",
-            "https" if self._ssl_context is not None else "http",
-            self._host,
-            self.port,
-            f"proxying {self._upstream}" if self._upstream else "built-in status page",
-        )
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
