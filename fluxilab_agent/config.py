@@ -141,8 +141,8 @@ class ReaderConfig:
     """``pn532``: ``i2c``, ``spi`` or ``uart``."""
     baudrate: int = 115200
     """``pn532`` on UART."""
-    cs_pin: int = 8
-    """``pn532`` on SPI: the chip-select GPIO (BCM numbering; CE0 is 8)."""
+    cs_pin: int = 5
+    """``pn532`` on SPI: the chip-select GPIO (BCM), driven by the driver itself."""
     poll_interval: float = 0.2
     """``pn532``: seconds each poll for a card waits."""
 

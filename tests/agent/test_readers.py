@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Iterator
 import os
 from pathlib import Path
+import sys
 import threading
-from typing import Any
+import types
+from typing import Any, ClassVar
 
 import pytest
 
@@ -325,3 +327,56 @@ def test_reader_config_errors(rfid: dict[str, Any], problem: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(BASE | {"rfid": rfid})
     assert problem in err.value.problems
+
+
+class FakeDriver:
+    """What Adafruit's PN532_I2C/_SPI/_UART classes are given, and SAM config."""
+
+    made: ClassVar[list[FakeDriver]] = []
+
+    def __init__(self, *bus: Any, debug: bool = False) -> None:
+        self.bus = bus
+        self.debug = debug
+        self.configured = False
+        FakeDriver.made.append(self)
+
+    def SAM_configuration(self) -> None:
+        self.configured = True
+
+
+@pytest.fixture
+def fake_blinka(monkeypatch: pytest.MonkeyPatch) -> list[FakeDriver]:
+    """Blinka's board/busio/digitalio, pyserial and the PN532 driver, faked."""
+    FakeDriver.made = []
+    modules: dict[str, Any] = {
+        "board": types.SimpleNamespace(
+            SCL="SCL", SDA="SDA", SCK="SCK", MOSI="MOSI", MISO="MISO", D5="D5", D7="D7"
+        ),
+        "busio": types.SimpleNamespace(
+            I2C=lambda scl, sda: ("I2C", scl, sda),
+            SPI=lambda sck, mosi, miso: ("SPI", sck, mosi, miso),
+        ),
+        "digitalio": types.SimpleNamespace(DigitalInOut=lambda pin: ("CS", pin)),
+        "serial": types.SimpleNamespace(
+            Serial=lambda port, baudrate, timeout: ("UART", port, baudrate, timeout)
+        ),
+        "adafruit_pn532.i2c": types.SimpleNamespace(PN532_I2C=FakeDriver),
+        "adafruit_pn532.spi": types.SimpleNamespace(PN532_SPI=FakeDriver),
+        "adafruit_pn532.uart": types.SimpleNamespace(PN532_UART=FakeDriver),
+    }
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    return FakeDriver.made
+
+
+def test_open_pn532_on_each_bus(fake_blinka: list[FakeDriver]) -> None:
+    readers.open_pn532(ReaderConfig(type="pn532", bus="i2c"))
+    readers.open_pn532(ReaderConfig(type="pn532", bus="spi", cs_pin=7))
+    readers.open_pn532(
+        ReaderConfig(type="pn532", bus="uart", path=Path("/dev/serial0"), baudrate=9600)
+    )
+    i2c, spi, uart = fake_blinka
+    assert i2c.bus == (("I2C", "SCL", "SDA"),)
+    assert spi.bus == (("SPI", "SCK", "MOSI", "MISO"), ("CS", "D7"))
+    assert uart.bus == (("UART", "/dev/serial0", 9600, 0.1),)
+    assert all(d.configured and not d.debug for d in fake_blinka)
