@@ -74,7 +74,9 @@ class AckQueue:
         """Return every queued ack body and start empty."""
         pending, self._pending = self._pending, {}
         return [
-            body for stream, seqs in pending.items() for body in ack_bodies(stream, seqs)
+            body
+            for stream, seqs in pending.items()
+            for body in ack_bodies(stream, seqs)
         ]
 
 
