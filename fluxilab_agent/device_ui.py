@@ -128,18 +128,22 @@ class LazyGateway:
         self._loading = self._loop.create_task(self._load(self._sock))
 
     async def _load(self, sock: socket.socket) -> None:
-        gateway = self._factory()
-        await gateway.start(sock=sock)
+        try:
+            gateway = self._factory()
+            await gateway.start(sock=sock)
+        except Exception:
+            # Not left bound and silent: a client sees the port refused.
+            _LOGGER.exception("The device UI gateway could not start; port closed")
+            sock.close()
+            self._sock = None
+            return
         self.gateway = gateway
         _LOGGER.info("Device UI gateway loaded for its first connection")
 
     async def stop(self) -> None:
         """Stop the gateway, or just close the port if it was never loaded."""
         if self._loading is not None:
-            try:
-                await self._loading
-            except Exception:  # its failure was logged by the task
-                _LOGGER.exception("The device UI gateway did not start")
+            await self._loading
         if self.gateway is not None:
             await self.gateway.stop()
         elif self._sock is not None and self._loop is not None:

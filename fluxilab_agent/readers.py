@@ -214,7 +214,9 @@ class KeyboardWedgeReader:
                 return
         self._device = device
         self._loop.add_reader(device.fd, self._readable)
-        _LOGGER.info("Card reader %s open%s", self._path, " (grabbed)" * self._grab)
+        _LOGGER.info(
+            "Card reader %s open%s", self._path, " (grabbed)" if self._grab else ""
+        )
 
     def _schedule_reopen(self) -> None:
         if self._loop is not None and self._reopen is None:

@@ -41,6 +41,7 @@ from fluxilab_agent.certificate import (
 )
 from fluxilab_agent.cli import simulated_config
 from fluxilab_agent.config import AgentConfig, GatewayConfig
+from fluxilab_agent.device_ui import LazyGateway
 from fluxilab_agent.gateway import (
     COOKIE_NAME,
     SECURE_COOKIE_NAME,
@@ -1599,3 +1600,22 @@ async def test_agent_refuses_to_start_on_a_taken_gateway_port(tmp_path: Path) ->
         with pytest.raises(OSError, match="in use"):
             await agent.start()
         await agent.stop()
+
+
+async def test_a_gateway_that_cannot_load_closes_its_port(
+    http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> Gateway:
+        raise ImportError("No module named 'aiohttp'")
+
+    lazy = LazyGateway(
+        broken, host="127.0.0.1", port=0, ssl_context=None, upstream=None
+    )
+    await lazy.start()
+    port = lazy.port
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with http.get(f"http://127.0.0.1:{port}/"):
+            pass
+    assert "could not start; port closed" in caplog.text
+    assert lazy.gateway is None
+    await lazy.stop()
