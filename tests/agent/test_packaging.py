@@ -46,6 +46,9 @@ def test_wheel_installs_and_runs_without_the_repository(tmp_path: Path) -> None:
         )
     assert "fluxilab_agent/agent.py" in names
     assert "fluxilab_agent/data/fluxilab-agent.service" in names
+    web = REPO / "fluxilab_agent" / "web"
+    for page in web.iterdir():
+        assert f"fluxilab_agent/web/{page.name}" in names
     assert any(name.endswith("entry_points.txt") for name in names)
 
     target = tmp_path / "site"
