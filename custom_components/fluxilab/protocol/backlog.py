@@ -186,5 +186,5 @@ class ReplayWindow:
             self.sent_at[seq] = now
 
     def unsent(self, first_seq: int) -> None:
-        """A batch starting at ``first_seq`` could not be published: retry it next."""
+        """Retry next the batch starting at ``first_seq`` (it could not be published)."""
         self.cursor = first_seq - 1
