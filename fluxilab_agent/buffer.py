@@ -29,6 +29,7 @@ import sqlite3
 import time
 from typing import Any
 
+from fluxilab_protocol.backlog import seq_ranges
 from fluxilab_protocol.schemas import RecordKind
 
 _LOGGER = logging.getLogger(__name__)
@@ -70,17 +71,6 @@ class Record:
             "buffered": buffered,
             field: self.data,
         }
-
-
-def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:
-    """Compress sequence numbers into inclusive ``(first, last)`` ranges."""
-    ranges: list[tuple[int, int]] = []
-    for seq in sorted(set(seqs)):
-        if ranges and seq == ranges[-1][1] + 1:
-            ranges[-1] = (ranges[-1][0], seq)
-        else:
-            ranges.append((seq, seq))
-    return ranges
 
 
 class RecordBuffer:

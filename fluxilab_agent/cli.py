@@ -3,6 +3,7 @@
 ``run``           run one device from its TOML config (the systemd service)
 ``check-config``  validate a config file and print what it describes
 ``pair --reset``  forget the pinned hub key and the credential mirror
+``install-service``  write the systemd unit (and, asked, enable it)
 ``simulate``      run N simulated devices in one process (demos, load tests)
 ``swipe``/``login``/``airflow``/``cut``/``status``  act on a running agent or
                   simulation through its control socket
@@ -42,6 +43,13 @@ from .config import (
     load_config,
 )
 from .control import ControlServer, send_request
+from .service import (
+    DEFAULT_CONFIG,
+    DEFAULT_UNIT_DIR,
+    DEFAULT_USER,
+    ServiceSettings,
+    install_unit,
+)
 from .state import reset_pairing
 
 _LOGGER = logging.getLogger("fluxilab_agent")
@@ -253,6 +261,38 @@ def _cmd_pair(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_install_service(args: argparse.Namespace) -> int:
+    data_dir = args.data_dir
+    if data_dir is None:
+        # The config's own data dir when it is there already (it must be writable).
+        data_dir = (
+            load_config(args.config).data_dir
+            if args.config.exists()
+            else DEFAULT_DATA_DIR
+        )
+    path = install_unit(
+        ServiceSettings(
+            config=args.config,
+            data_dir=data_dir.absolute(),
+            user=args.user,
+            executable=args.executable,
+        ),
+        target_dir=args.target_dir,
+        enable=args.enable or args.now,
+        now=args.now,
+        systemctl=(args.systemctl,),
+    )
+    print(f"Wrote {path}")
+    if args.enable or args.now:
+        print(f"Enabled{' and started' if args.now else ''} {path.name}")
+    else:
+        print(
+            f"Next: systemctl daemon-reload && systemctl enable --now {path.name} "
+            "(or run this with --enable --now)"
+        )
+    return 0
+
+
 def _parse_broker(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -349,6 +389,27 @@ def build_parser() -> argparse.ArgumentParser:
     pair.add_argument("--config", type=Path)
     pair.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
 
+    service = sub.add_parser(
+        "install-service", help="install the systemd unit shipped with the agent"
+    )
+    service.add_argument(
+        "--target-dir",
+        type=Path,
+        default=DEFAULT_UNIT_DIR,
+        help=f"folder for the unit (default {DEFAULT_UNIT_DIR})",
+    )
+    service.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    service.add_argument("--data-dir", type=Path, help="default: the config's data_dir")
+    service.add_argument("--user", default=DEFAULT_USER, help="the service's user")
+    service.add_argument(
+        "--executable", help="the fluxilab-agent command (default: this one)"
+    )
+    service.add_argument(
+        "--enable", action="store_true", help="systemctl daemon-reload and enable"
+    )
+    service.add_argument("--now", action="store_true", help="enable and start now")
+    service.add_argument("--systemctl", default="systemctl", help=argparse.SUPPRESS)
+
     sim = sub.add_parser("simulate", help="run N simulated devices")
     sim.add_argument("--devices", type=int, default=1)
     sim.add_argument(
@@ -409,6 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_pair(args)
         if args.command == "simulate":
             return _cmd_simulate(args)
+        if args.command == "install-service":
+            return _cmd_install_service(args)
         device = {"device": args.device} if args.device else {}
         if args.command == "swipe":
             op = "maintenance" if args.maintenance else "swipe"

@@ -28,6 +28,7 @@ from fluxilab_protocol.topics import valid_base_topic, valid_device_id
 from .sources import SIMULATED_SIGNALS
 
 DEFAULT_DATA_DIR = Path("/var/lib/fluxilab-agent")
+READER_TYPES = ("stdin", "device", "keyboard", "pn532", "simulated")
 MAX_UNLOCK_SECONDS = 600.0
 """The longest door unlock pulse ``access.unlock_seconds`` accepts."""
 
@@ -126,10 +127,24 @@ class ActuatorConfig:
 
 @dataclass(frozen=True, slots=True)
 class ReaderConfig:
-    """The card reader: ``stdin``, a line device file, or ``simulated``."""
+    """The card reader (docs/AGENT.md, "Card readers")."""
 
     type: str
+    """``stdin``, ``device`` (lines), ``keyboard`` (input events), ``pn532``, or
+    ``simulated``."""
     path: Path | None = None
+    """``device``: the line device; ``keyboard``: the input event node; ``pn532``
+    on UART: the serial port."""
+    grab: bool = True
+    """``keyboard``: take the input device from the console while the agent runs."""
+    bus: str = "i2c"
+    """``pn532``: ``i2c``, ``spi`` or ``uart``."""
+    baudrate: int = 115200
+    """``pn532`` on UART."""
+    cs_pin: int = 5
+    """``pn532`` on SPI: the chip-select GPIO (BCM), driven by the driver itself."""
+    poll_interval: float = 0.2
+    """``pn532``: seconds each poll for a card waits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,8 +408,13 @@ _SCHEMA = vol.Schema(
         vol.Optional("channels", default=list): [_CHANNEL],
         vol.Optional("actuators", default=list): [_ACTUATOR],
         vol.Optional("rfid"): {
-            vol.Required("type"): _one_of("stdin", "device", "simulated"),
+            vol.Required("type"): _one_of(*READER_TYPES),
             vol.Optional("path"): _path,
+            vol.Optional("grab"): bool,
+            vol.Optional("bus"): _one_of("i2c", "spi", "uart"),
+            vol.Optional("baudrate"): vol.All(_count, vol.Range(max=4_000_000)),
+            vol.Optional("cs_pin"): vol.All(int, vol.Range(min=0, max=1023)),
+            vol.Optional("poll_interval"): vol.All(_positive, vol.Range(max=10)),
         },
         vol.Optional("ui"): {
             vol.Optional("upstream"): _url,
@@ -480,6 +500,36 @@ def _gateway_problems(raw: dict[str, Any]) -> list[str]:
     return problems
 
 
+READER_KEYS: dict[str, frozenset[str]] = {
+    "stdin": frozenset(),
+    "simulated": frozenset(),
+    "device": frozenset({"path"}),
+    "keyboard": frozenset({"path", "grab"}),
+    "pn532": frozenset({"path", "bus", "baudrate", "cs_pin", "poll_interval"}),
+}
+"""The ``rfid`` keys each reader type takes (besides ``type``)."""
+
+
+def _reader_problems(rfid: dict[str, Any] | None) -> list[str]:
+    if rfid is None:
+        return []
+    kind = rfid["type"]
+    problems = [
+        f'rfid.{key}: is not used with type = "{kind}"'
+        for key in sorted(set(rfid) - {"type"} - READER_KEYS[kind])
+    ]
+    bus = rfid.get("bus", "i2c")
+    if kind in ("device", "keyboard") and "path" not in rfid:
+        problems.append(f'rfid.path: is required when type = "{kind}"')
+    if kind == "pn532":
+        if bus == "uart" and "path" not in rfid:
+            problems.append('rfid.path: is required when bus = "uart" (serial port)')
+        for key, needs in (("path", "uart"), ("baudrate", "uart"), ("cs_pin", "spi")):
+            if key in rfid and bus != needs:
+                problems.append(f'rfid.{key}: is only used with bus = "{needs}"')
+    return problems
+
+
 def parse_config(data: dict[str, Any]) -> AgentConfig:
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
     try:
@@ -516,9 +566,7 @@ def parse_config(data: dict[str, Any]) -> AgentConfig:
                 f"{channel['key']!r} is not a simulated signal "
                 f"({', '.join(SIMULATED_SIGNALS)})"
             )
-    rfid = raw.get("rfid")
-    if rfid is not None and rfid["type"] == "device" and "path" not in rfid:
-        problems.append('rfid.path: is required when type = "device"')
+    problems.extend(_reader_problems(raw.get("rfid")))
     broker = raw["broker"]
     if ("cert" in broker) != ("key" in broker):
         problems.append("broker: cert and key go together (client certificate)")
@@ -569,7 +617,7 @@ def parse_config(data: dict[str, Any]) -> AgentConfig:
             )
             for item in raw["actuators"]
         ),
-        rfid=ReaderConfig(**rfid) if rfid is not None else None,
+        rfid=ReaderConfig(**raw["rfid"]) if "rfid" in raw else None,
         ui_upstream=raw.get("ui", {}).get("upstream"),
         gateway=GatewayConfig(**raw["gateway"]) if "gateway" in raw else None,
         buffer=BufferConfig(**raw["buffer"]),

@@ -75,11 +75,14 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 import contextlib
 from dataclasses import dataclass, field
+import functools
 import hmac
 import html
+from importlib import resources
 import json
 import logging
 import secrets
+import socket
 import ssl
 import time
 from typing import TYPE_CHECKING, Any, Final
@@ -95,6 +98,8 @@ from fluxilab_protocol.security import (
     SessionKeys,
     verify_token,
 )
+
+from .device_ui import log_listening
 
 if TYPE_CHECKING:
     from .mirror import CredentialMirror
@@ -414,8 +419,8 @@ class Gateway:
                     return int(address[1])
         return self._port
 
-    async def start(self) -> None:
-        """Start listening."""
+    async def start(self, sock: socket.socket | None = None) -> None:
+        """Start listening (on ``sock`` when the caller bound it already)."""
         if self._runner is not None:
             raise RuntimeError("gateway already started")
         app = web.Application()
@@ -434,9 +439,14 @@ class Gateway:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:
-            await web.TCPSite(
-                runner, self._host, self._port, ssl_context=self._ssl_context
-            ).start()
+            site: web.BaseSite = (
+                web.SockSite(runner, sock, ssl_context=self._ssl_context)
+                if sock is not None
+                else web.TCPSite(
+                    runner, self._host, self._port, ssl_context=self._ssl_context
+                )
+            )
+            await site.start()
         except BaseException:
             await runner.cleanup()
             await self._close_client()
@@ -446,19 +456,13 @@ class Gateway:
         self._warm_up = asyncio.get_running_loop().run_in_executor(
             None, self._mirror.dummy_hash
         )
-        if self._ssl_context is None:
-            _LOGGER.warning(
-                "Device UI gateway speaks plain HTTP (gateway.tls = false): PINs, "
-                "session cookies and tokens cross the network in clear; only for "
-                "loopback or development"
+        if sock is None:
+            log_listening(
+                self._ssl_context,
+                self._host,
+                self.port,
+                str(self._upstream) if self._upstream is not None else None,
             )
-        _LOGGER.info(
-            "Device UI gateway listening on %s://%s:%s (%s)",
-            "https" if self._ssl_context is not None else "http",
-            self._host,
-            self.port,
-            f"proxying {self._upstream}" if self._upstream else "built-in status page",
-        )
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
@@ -1132,10 +1136,10 @@ class Gateway:
     ) -> web.Response:
         nonce = secrets.token_urlsafe(16)
         script_tag = f'<script nonce="{nonce}">{script}</script>' if script else ""
-        text = _PAGE.format(
+        text = _web("page.html").format(
             title=html.escape(title),
             nonce=nonce,
-            style=_STYLE,
+            style=_web("gateway.css"),
             head=head,
             body=body,
             script=script_tag,
@@ -1167,8 +1171,9 @@ class Gateway:
         )
         return self._page(
             title,
-            f'<main class="card narrow"><h1>{html.escape(title)}</h1>'
-            f"<p>{html.escape(text)}</p>{extra}</main>",
+            _web("message.html").format(
+                title=html.escape(title), text=html.escape(text), extra=extra
+            ),
             status=status,
         )
 
@@ -1195,17 +1200,10 @@ class Gateway:
             if paired
             else "This device is not paired with the lab hub yet."
         )
-        body = (
-            '<main class="card narrow"><h1>Sign in</h1>'
-            f"{error_html}"
-            '<form method="post" action="/_fluxilab/login">'
-            f'<input type="hidden" name="next" value="{html.escape(_safe_next(next_path))}">'
-            '<label>Member id or name<input name="login" autocomplete="username" '
-            'autocapitalize="none" required maxlength="128" autofocus></label>'
-            '<label>PIN or password<input name="secret" type="password" '
-            'autocomplete="current-password" required></label>'
-            '<button type="submit">Sign in</button></form>'
-            f'<p class="muted">{html.escape(hint)}</p></main>'
+        body = _web("login.html").format(
+            error=error_html,
+            next=html.escape(_safe_next(next_path)),
+            hint=html.escape(hint),
         )
         return self._page("Sign in", body, status=status)
 
@@ -1213,39 +1211,25 @@ class Gateway:
         payload = self._status_payload(session)
         csrf = html.escape(session.csrf)
         controls = "".join(
-            '<form class="control" method="post" action="/_fluxilab/action">'
-            f'<input type="hidden" name="csrf" value="{csrf}">'
-            f'<input type="hidden" name="control" value="{html.escape(c["id"])}">'
-            f'<button type="submit">{html.escape(c["label"])}</button></form>'
+            _web("control.html").format(
+                csrf=csrf,
+                control=html.escape(c["id"]),
+                label=html.escape(c["label"]),
+            )
             for c in payload["controls"]
         )
-        controls_html = (
-            f'<section class="card"><h2>Controls</h2><div class="controls">{controls}'
-            '</div><p id="fl-result" class="muted" aria-live="polite"></p></section>'
-            if controls
-            else ""
-        )
         device_name = str(payload["device"].get("name") or self._device_id)
-        body = (
-            '<header class="bar"><div><h1 id="fl-name">'
-            f"{html.escape(device_name)}</h1>"
-            '<p class="muted" id="fl-kind"></p></div>'
-            '<form method="post" action="/_fluxilab/logout">'
-            f'<input type="hidden" name="csrf" value="{csrf}">'
-            '<button type="submit" class="secondary">Sign out</button></form></header>'
-            '<section class="card"><h2>Signed in</h2><p id="fl-user">'
-            f"{html.escape(session.name)} · {html.escape(session.role)}</p></section>"
-            '<section class="card"><h2>Live telemetry</h2>'
-            '<table id="fl-telemetry"><tbody></tbody></table>'
-            '<p id="fl-stale" class="error" hidden>Connection lost; retrying…</p>'
-            "<noscript><p>Reload the page to refresh.</p></noscript></section>"
-            '<section class="card"><h2>Device</h2><dl id="fl-facts"></dl></section>'
-            f"{controls_html}"
-            '<script type="application/json" id="fl-data">'
-            f"{_json_for_script({'status': payload, 'refresh_ms': STATUS_REFRESH_MS})}"
-            "</script>"
+        body = _web("status.html").format(
+            name=html.escape(device_name),
+            csrf=csrf,
+            user=html.escape(session.name),
+            role=html.escape(session.role),
+            controls=_web("controls.html").format(controls=controls)
+            if controls
+            else "",
+            data=_json_for_script({"status": payload, "refresh_ms": STATUS_REFRESH_MS}),
         )
-        return self._page(device_name, body, script=_STATUS_SCRIPT)
+        return self._page(device_name, body, script=_web("status.js"))
 
 
 def _upstream_url(base: URL, raw_target: str) -> URL | None:
@@ -1286,117 +1270,14 @@ def _claim(claims: Mapping[str, Any], name: str) -> str:
     return value
 
 
+@functools.cache
+def _web(name: str) -> str:
+    """Return one of the gateway's page files (``fluxilab_agent/web/``)."""
+    return resources.files("fluxilab_agent").joinpath("web", name).read_text("utf-8")
+
+
 def _close_code(code: int | None) -> int:
     """Return a close code that may be sent on the wire (1005/1006 may not)."""
     if code is None or code in (1005, 1006) or not 1000 <= code <= 4999:
         return int(aiohttp.WSCloseCode.OK)
     return code
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="referrer" content="no-referrer">
-<title>{title} · FluxiLab</title>{head}
-<style nonce="{nonce}">{style}</style></head>
-<body>{body}{script}</body></html>
-"""
-
-_STYLE = """
-:root{--bg:#f4f6f8;--card:#fff;--fg:#1c2329;--muted:#5f6b76;--accent:#0b6bcb;
---accent-fg:#fff;--line:#dde3e8;--error:#b3261e;--ok:#1b7f3b}
-@media (prefers-color-scheme:dark){:root{--bg:#111417;--card:#1b2025;--fg:#e6eaee;
---muted:#9aa6b1;--accent:#5aa9ff;--accent-fg:#0b1620;--line:#2c343c;--error:#ff8a80;
---ok:#7ddc94}}
-*{box-sizing:border-box}
-body{margin:0;padding:1rem;background:var(--bg);color:var(--fg);
-font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1rem;margin:0 0 .5rem;
-color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
-.card{background:var(--card);border:1px solid var(--line);border-radius:12px;
-padding:1rem;margin:0 auto 1rem;max-width:40rem}
-.narrow{max-width:24rem;margin-top:10vh}
-.bar{display:flex;justify-content:space-between;align-items:center;gap:1rem;
-max-width:40rem;margin:0 auto 1rem}
-.muted{color:var(--muted)}.error{color:var(--error)}.on{color:var(--ok)}
-label{display:block;margin:0 0 .75rem;font-weight:600}
-input{display:block;width:100%;margin-top:.25rem;padding:.6rem;font:inherit;
-border:1px solid var(--line);border-radius:8px;background:var(--bg);color:var(--fg)}
-button,.button{display:inline-block;padding:.6rem 1rem;font:inherit;font-weight:600;
-border:0;border-radius:8px;background:var(--accent);color:var(--accent-fg);
-text-decoration:none;cursor:pointer}
-button.secondary{background:transparent;color:var(--accent);border:1px solid var(--line)}
-.controls{display:flex;flex-wrap:wrap;gap:.5rem}
-table{width:100%;border-collapse:collapse}
-td{padding:.4rem 0;border-bottom:1px solid var(--line)}
-td.value{text-align:right;font-variant-numeric:tabular-nums;font-weight:600}
-dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}
-dt{color:var(--muted)}dd{margin:0}
-"""
-
-_STATUS_SCRIPT = """
-(() => {
-  const boot = JSON.parse(document.getElementById("fl-data").textContent);
-  const $ = (id) => document.getElementById(id);
-  const human = (key) => String(key).replace(/_/g, " ");
-  const fmt = (v) => {
-    if (v === null || v === undefined) return "-";
-    if (typeof v === "boolean") return v ? "yes" : "no";
-    if (typeof v === "number") return v.toLocaleString(undefined, {maximumFractionDigits: 3});
-    if (typeof v === "object") return Object.entries(v).map(([k, x]) => human(k) + ": " + fmt(x)).join(", ");
-    return String(v);
-  };
-  const rows = (t) => {
-    if (Array.isArray(t)) return t.map((c) => [c.name || c.key, c.value, c.unit]);
-    if (t && typeof t === "object") return Object.entries(t).map(([k, c]) =>
-      c && typeof c === "object" ? [c.name || human(k), c.value, c.unit] : [human(k), c, null]);
-    return [];
-  };
-  const render = (s) => {
-    const d = s.device || {};
-    if (d.name) $("fl-name").textContent = d.name;
-    $("fl-kind").textContent = d.kind ? human(d.kind) : "";
-    $("fl-user").textContent = s.user.name + " · " + s.user.role;
-    const body = $("fl-telemetry").tBodies[0];
-    body.replaceChildren(...rows(d.telemetry).map(([name, value, unit]) => {
-      const tr = document.createElement("tr");
-      const a = document.createElement("td"); a.textContent = name;
-      const b = document.createElement("td"); b.className = "value";
-      b.textContent = fmt(value) + (unit ? " " + unit : "");
-      tr.append(a, b); return tr;
-    }));
-    const facts = Object.entries(d).filter(([k]) => !["name", "kind", "telemetry", "actions"].includes(k));
-    $("fl-facts").replaceChildren(...facts.flatMap(([k, v]) => {
-      const dt = document.createElement("dt"); dt.textContent = human(k);
-      const dd = document.createElement("dd"); dd.textContent = fmt(v);
-      return [dt, dd];
-    }));
-  };
-  const refresh = async () => {
-    try {
-      const r = await fetch("/_fluxilab/status.json", {cache: "no-store", credentials: "same-origin"});
-      if (r.status === 401 || r.redirected) {
-        location.assign("/_fluxilab/login?next=" + encodeURIComponent(location.pathname));
-        return;
-      }
-      if (!r.ok) throw new Error(r.status);
-      render(await r.json());
-      $("fl-stale").hidden = true;
-    } catch (e) { $("fl-stale").hidden = false; }
-  };
-  document.querySelectorAll("form.control").forEach((f) => f.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const out = $("fl-result");
-    try {
-      const r = await fetch(f.action, {method: "POST", body: new URLSearchParams(new FormData(f)),
-        headers: {"Accept": "application/json"}, credentials: "same-origin"});
-      const j = await r.json().catch(() => ({}));
-      out.textContent = j.ok ? "Done." : "Refused (" + (j.error || r.status) + ").";
-    } catch (e) { out.textContent = "Failed."; }
-    refresh();
-  }));
-  render(boot.status);
-  setInterval(refresh, boot.refresh_ms);
-})();
-"""

@@ -2,8 +2,9 @@
 
 Outputs (the interlock relay) are pluggable: ``gpio`` through gpiozero or libgpiod
 when either is installed, ``command`` (a program per state), or ``simulated``.
-Readers deliver card ids as lines: keyboard-wedge and serial readers through a line
-device file or stdin, and a simulated reader driven by :meth:`SimulatedReader.swipe`.
+Line readers deliver card ids as lines (a serial reader's device file, or stdin); a
+simulated reader is driven by :meth:`SimulatedReader.swipe`. Keyboard-wedge readers
+(input events) and PN532 modules are in :mod:`fluxilab_agent.readers`.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import threading
 from typing import Any, Protocol
 
 from .config import ActuatorConfig, ReaderConfig
+from .readers import MAX_CARD_LENGTH, KeyboardWedgeReader, Pn532Reader
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_CARD_LENGTH = 64
 COMMAND_TIMEOUT = 10.0
 
 
@@ -235,8 +236,18 @@ class LineReader:
         self._stop.set()
 
 
-def build_reader(config: ReaderConfig) -> SimulatedReader | LineReader:
-    """Create the reader the configuration describes."""
+Reader = SimulatedReader | LineReader | KeyboardWedgeReader | Pn532Reader
+
+
+def build_reader(config: ReaderConfig) -> Reader:
+    """Create the reader the configuration describes.
+
+    ReaderError when its optional library is not installed.
+    """
     if config.type == "simulated":
         return SimulatedReader()
+    if config.type == "keyboard":
+        return KeyboardWedgeReader(str(config.path), grab=config.grab)
+    if config.type == "pn532":
+        return Pn532Reader(config)
     return LineReader(config.path if config.type == "device" else None)

@@ -32,7 +32,6 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import bcrypt
 import voluptuous as vol
 
 from fluxilab_agent.state import write_private
@@ -76,11 +75,18 @@ def bcrypt_secret(secret: str) -> bytes:
     return secret.encode("utf-8")[:BCRYPT_MAX_BYTES]
 
 
+def _bcrypt() -> Any:
+    """bcrypt, imported on the first login check: most devices never see one."""
+    import bcrypt  # noqa: PLC0415  # memory on a Pi (docs/AGENT.md, "Memory")
+
+    return bcrypt
+
+
 def hash_secret(secret: str, rounds: int = 12) -> str:
     """Hash a PIN/password with bcrypt (used by tests, tools and the hub)."""
-    return bcrypt.hashpw(bcrypt_secret(secret), bcrypt.gensalt(rounds=rounds)).decode(
-        "ascii"
-    )
+    bcrypt = _bcrypt()
+    hashed: bytes = bcrypt.hashpw(bcrypt_secret(secret), bcrypt.gensalt(rounds=rounds))
+    return hashed.decode("ascii")
 
 
 CLOCK_SKEW = 300.0
@@ -439,6 +445,7 @@ class CredentialMirror:
             cost = self._dummy_cost
             dummy = self._dummies.get(cost)
         if dummy is None:
+            bcrypt = _bcrypt()
             dummy = bcrypt.hashpw(_DUMMY_SECRET, bcrypt.gensalt(rounds=cost))
             with self._lock:
                 self._dummies[cost] = dummy
@@ -455,7 +462,7 @@ class CredentialMirror:
         stored = member.pin_hash if member is not None else None
         hashed = stored.encode("ascii", "replace") if stored else self.dummy_hash()
         try:
-            ok = bcrypt.checkpw(bcrypt_secret(secret), hashed)
+            ok = _bcrypt().checkpw(bcrypt_secret(secret), hashed)
         except ValueError:
             _LOGGER.warning("A member's PIN hash in the credential mirror is invalid")
             return None

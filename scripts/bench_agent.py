@@ -7,11 +7,15 @@ Measures, against a real Mosquitto on loopback:
   * replay rate: a pre-filled buffer replayed by a real agent to a stub acker in
     another process that verifies every envelope (HMAC) and acks by seq (signed);
   * agent RSS: ``fluxilab-agent simulate`` with 1 device, 1 device with its
-    gateway, and 50 devices, after they have run for a while.
+    gateway (before and after a first page view: the gateway loads on its first
+    connection), and 50 devices, after they have run for a while.
 
 Prints a table and a JSON line. Run from the repository root:
     ~/.cache/fluxilab/agent-venv/bin/python scripts/bench_agent.py
     scripts/run python scripts/bench_agent.py
+The devices run Python 3.11 (Raspberry Pi OS); scripts/bench measures the RSS on the
+agent venv's 3.11 first (``--rss-only --json-out F``) and hands that run to the
+3.14 run (``--include F``), so one table shows both.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sys
 import tempfile
 import time
 from typing import Any
+import urllib.request
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -201,8 +206,13 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def bench_rss(workdir: Path, devices: int, *, gateway: bool, settle: float) -> float:
-    """RSS (MiB) of ``fluxilab-agent simulate`` after ``settle`` seconds."""
+def bench_rss(
+    workdir: Path, devices: int, *, gateway: bool, settle: float
+) -> tuple[float, float | None]:
+    """RSS (MiB) of ``fluxilab-agent simulate`` after ``settle`` seconds.
+
+    With the gateway, also the RSS after one page of it was fetched (second value).
+    """
     broker = Mosquitto(workdir)
     broker.start()
     args = [
@@ -217,8 +227,9 @@ def bench_rss(workdir: Path, devices: int, *, gateway: bool, settle: float) -> f
         "--broker",
         f"{broker.host}:{broker.port}",
     ]
+    port = free_port()
     if gateway:
-        args += ["--base-port", str(free_port())]
+        args += ["--base-port", str(port)]
     process = subprocess.Popen(
         args,
         cwd=REPO,
@@ -230,11 +241,56 @@ def bench_rss(workdir: Path, devices: int, *, gateway: bool, settle: float) -> f
         time.sleep(settle)
         if process.poll() is not None:
             raise RuntimeError(f"simulate exited with {process.returncode}")
-        return _rss_kib(process.pid) / 1024
+        idle = _rss_kib(process.pid) / 1024
+        if not gateway:
+            return idle, None
+        url = f"http://127.0.0.1:{port}/_fluxilab/login"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            response.read()
+        time.sleep(1.0)
+        return idle, _rss_kib(process.pid) / 1024
     finally:
         process.terminate()
         process.wait(30)
         broker.stop()
+
+
+def measure_rss(root: Path, settle: float) -> dict[str, float]:
+    """Every RSS figure of this interpreter."""
+    for name in ("rss1", "rss1gw", "rss50"):
+        (root / name).mkdir()
+    one, _ = bench_rss(root / "rss1", 1, gateway=False, settle=settle)
+    idle, used = bench_rss(root / "rss1gw", 1, gateway=True, settle=settle)
+    fifty, _ = bench_rss(root / "rss50", 50, gateway=False, settle=settle)
+    assert used is not None  # noqa: S101  # measured with a gateway
+    return {
+        "1_device": one,
+        "1_device_gateway": idle,
+        "1_device_gateway_used": used,
+        "50_devices": fifty,
+    }
+
+
+def rss_rows(rss: dict[str, float], python: str) -> list[tuple[str, str, str]]:
+    """Table rows of one interpreter's RSS figures."""
+    return [
+        (
+            f"agent RSS, 1 device (Python {python})",
+            f"{rss['1_device']:.1f} MiB",
+            "<= 40",
+        ),
+        (
+            f"  + gateway, not opened yet ({python})",
+            f"{rss['1_device_gateway']:.1f} MiB",
+            "<= 40",
+        ),
+        (
+            f"  + gateway, after a page ({python})",
+            f"{rss['1_device_gateway_used']:.1f} MiB",
+            "",
+        ),
+        (f"agent RSS, 50 devices ({python})", f"{rss['50_devices']:.1f} MiB", ""),
+    ]
 
 
 def main() -> int:
@@ -243,6 +299,17 @@ def main() -> int:
     parser.add_argument("--writes", type=int, default=20_000)
     parser.add_argument("--replay", type=int, default=100_000)
     parser.add_argument("--settle", type=float, default=8.0)
+    parser.add_argument(
+        "--rss-only", action="store_true", help="only the RSS figures (another Python)"
+    )
+    parser.add_argument("--json-out", type=Path, help="also write the JSON here")
+    parser.add_argument(
+        "--include",
+        type=Path,
+        action="append",
+        default=[],
+        help="an --rss-only run of another Python to report beside this one",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "python": platform.python_version(),
@@ -251,20 +318,21 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for name in ("writes", "replay", "rss1", "rss1gw", "rss50"):
+        if args.rss_only:
+            results["rss_mib"] = measure_rss(root, args.settle)
+            for name, value, target in rss_rows(results["rss_mib"], results["python"]):
+                print(f"{name:<44} {value:>22}  {target}")
+            return _emit(results, args.json_out)
+        for name in ("writes", "replay"):
             (root / name).mkdir()
         results["buffer_write"] = bench_buffer_writes(root / "writes", args.writes)
         results["replay"] = bench_replay(root / "replay", args.replay)
-        results["rss_mib"] = {
-            "1_device": bench_rss(root / "rss1", 1, gateway=False, settle=args.settle),
-            "1_device_gateway": bench_rss(
-                root / "rss1gw", 1, gateway=True, settle=args.settle
-            ),
-            "50_devices": bench_rss(
-                root / "rss50", 50, gateway=False, settle=args.settle
-            ),
-        }
-    write, replay, rss = results["buffer_write"], results["replay"], results["rss_mib"]
+        results["rss_mib"] = measure_rss(root, args.settle)
+    others = [json.loads(path.read_text()) for path in args.include]
+    results["rss_mib_other_python"] = {
+        other["python"]: other["rss_mib"] for other in others
+    }
+    write, replay = results["buffer_write"], results["replay"]
     rows = [
         (
             "buffer write, telemetry (NORMAL)",
@@ -277,17 +345,25 @@ def main() -> int:
             f"{replay['records_per_s']:,.0f} records/s",
             ">= 20,000",
         ),
-        ("agent RSS, 1 simulated device", f"{rss['1_device']:.1f} MiB", "<= 40"),
-        ("agent RSS, 1 device + gateway", f"{rss['1_device_gateway']:.1f} MiB", ""),
-        ("agent RSS, 50 simulated devices", f"{rss['50_devices']:.1f} MiB", ""),
+        *rss_rows(results["rss_mib"], results["python"]),
     ]
+    for other in others:
+        rows += rss_rows(other["rss_mib"], other["python"])
     print(
         f"FluxiLab agent benchmark  (Python {results['python']}, {results['machine']})"
     )
-    print(f"{'measure':<40} {'result':>22}  target")
+    print(f"{'measure':<44} {'result':>22}  target")
     for name, value, target in rows:
-        print(f"{name:<40} {value:>22}  {target}")
-    print(json.dumps(results))
+        print(f"{name:<44} {value:>22}  {target}")
+    return _emit(results, args.json_out)
+
+
+def _emit(results: dict[str, Any], path: Path | None) -> int:
+    """Print the JSON line (scripts/bench keeps the last one), and write it."""
+    text = json.dumps(results)
+    print(text)
+    if path is not None:
+        path.write_text(text + "\n")
     return 0
 
 

@@ -55,12 +55,12 @@ from .const import (
 )
 from .hub import async_announce_hub
 from .journal import JournalError, async_recorder_barrier
+from .protocol.backlog import AckQueue
 from .protocol.schemas import (
     ACCESS_REQUEST_SCHEMA,
     ACK_SCHEMA,
     ANNOUNCE_SCHEMA,
     COMMAND_RESULT_SCHEMA,
-    MAX_BACKLOG_BATCH,
     TELEMETRY_SCHEMA,
     CommandName,
     RecordKind,
@@ -96,7 +96,6 @@ CHANNEL_PLATFORMS = (Platform.SENSOR, Platform.BINARY_SENSOR)
 REPLAY_STORAGE_VERSION = 1
 REPLAY_IMPORT_INTERVAL = 2.0
 """Seconds between statistics imports while backlog batches keep coming."""
-MAX_ACK_SEQS = 10 * MAX_BACKLOG_BATCH
 
 
 def access_engine(hass: HomeAssistant) -> AccessEngine | None:
@@ -152,7 +151,7 @@ class FluxiLabDevice:
         ] = []
         self._value_listeners: dict[str, list[Callable[[], None]]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._pending_acks: dict[str | None, list[int]] = {}
+        self._pending_acks = AckQueue()
         self._live_pending = False
         self._ack_timer: CALLBACK_TYPE | None = None
         self._ack_due = 0.0
@@ -876,7 +875,7 @@ class FluxiLabDevice:
         """
         if not seqs:
             return
-        self._pending_acks.setdefault(stream, []).extend(seqs)
+        self._pending_acks.add(stream, seqs)
         interval: float = self.entry.options.get(
             CONF_ACK_INTERVAL, DEFAULT_ACK_INTERVAL
         )
@@ -894,7 +893,7 @@ class FluxiLabDevice:
     @callback
     def _flush_acks(self, _now: datetime) -> None:
         self._ack_timer = None
-        pending, self._pending_acks = self._pending_acks, {}
+        pending, self._pending_acks = self._pending_acks, AckQueue()
         live, self._live_pending = self._live_pending, False
         if live:
             self.entry.async_create_task(
@@ -905,9 +904,7 @@ class FluxiLabDevice:
         else:
             self._send_acks(pending)
 
-    async def _async_flush_live_acks(
-        self, pending: dict[str | None, list[int]]
-    ) -> None:
+    async def _async_flush_live_acks(self, pending: AckQueue) -> None:
         """Acknowledge live telemetry once its state and sequence number are durable.
 
         The recorder commits the states first, then the journal the sequence numbers
@@ -926,18 +923,13 @@ class FluxiLabDevice:
         self._send_acks(pending)
 
     @callback
-    def _send_acks(self, pending: dict[str | None, list[int]]) -> None:
-        for stream, queued in pending.items():
-            seqs = sorted(set(queued))
-            for start in range(0, len(seqs), MAX_ACK_SEQS):
-                body: dict[str, Any] = {"seqs": seqs[start : start + MAX_ACK_SEQS]}
-                if stream is not None:
-                    body["stream"] = stream
-                self.entry.async_create_task(
-                    self.hass,
-                    self._async_send_ack(ACK_SCHEMA(body)),
-                    f"{DOMAIN} {self.device_id} ack",
-                )
+    def _send_acks(self, pending: AckQueue) -> None:
+        for body in pending.drain():
+            self.entry.async_create_task(
+                self.hass,
+                self._async_send_ack(ACK_SCHEMA(body)),
+                f"{DOMAIN} {self.device_id} ack",
+            )
 
     async def _async_send_ack(self, body: dict[str, Any]) -> None:
         try:

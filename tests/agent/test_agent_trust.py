@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+import time
 from typing import Any
 from unittest.mock import MagicMock, patch
 
@@ -36,11 +37,17 @@ def make(tmp_path: Path, hub_key: str | None) -> Agent:
     return Agent(dataclasses.replace(config, hub_key=hub_key))
 
 
-def sealed(agent: Agent, hub: KeyPair, channel: Channel, body: dict[str, Any]) -> bytes:
-    """A message from the hub to ``agent``."""
+def sealed(
+    agent: Agent,
+    hub: KeyPair,
+    channel: Channel,
+    body: dict[str, Any],
+    now: float | None = None,
+) -> bytes:
+    """A message from the hub to ``agent`` (sealed ``now``)."""
     topic = agent.topics.topic(channel)
     keys = hub.derive(agent.key_pair.public_b64)
-    return json.dumps(seal(keys, topic, body)).encode()
+    return json.dumps(seal(keys, topic, body, now=now)).encode()
 
 
 # Finding 1: the agent seals its announcement once paired ---------------------------
@@ -67,7 +74,7 @@ def test_announcement_is_plain_until_paired_then_sealed(
             agent.announce_message(),
         )
     assert err.value.reason == "unsealed"
-    agent._link = link = MagicMock()
+    agent.channel.link = link = MagicMock()
     hub_announce = json.dumps({"v": 1, "key": hub.public_b64}).encode()
     agent._handle_message(hub_topic(agent.config.base_topic), hub_announce)
     assert agent.keys is not None
@@ -94,7 +101,7 @@ def test_oversized_hub_message_is_dropped_unparsed(
         topic, name = agent.topics.topic(channel), channel.value.replace("/", "_")
         just_over = MAX_PAYLOAD_BYTES[channel] + 1
     huge = b'{"v":1,"body":"' + b"x" * (67 * 1024 * 1024) + b'"}'
-    with patch("fluxilab_agent.agent.json.loads", wraps=json.loads) as loads:
+    with patch("fluxilab_agent.channel.json.loads", wraps=json.loads) as loads:
         for payload in (huge, b" " * just_over):
             agent._handle_message(topic, payload)
     loads.assert_not_called()
@@ -126,7 +133,11 @@ async def test_after_a_crash_nothing_sealed_before_the_start_is_taken(
     tmp_path: Path, hub: KeyPair
 ) -> None:
     agent = make(tmp_path, hub.public_b64)
-    captured = sealed(agent, hub, Channel.ACK, {"seqs": [1]})
+    # The agent has run for a while; the message was sealed a second before the
+    # restart below (within a millisecond of a start the guard cannot tell: seal()
+    # rounds its time to milliseconds).
+    agent.channel.guard.restore(None, now=time.time() - 60)
+    captured = sealed(agent, hub, Channel.ACK, {"seqs": [1]}, now=time.time() - 1)
     agent._handle_message(agent.topics.topic(Channel.ACK), captured)
     assert agent.counters["acked_records"] == 1
     # Killed: stop() never runs, the window is not saved.

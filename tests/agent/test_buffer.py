@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from fluxilab_agent.buffer import RecordBuffer, seq_ranges
+from fluxilab_agent.buffer import RecordBuffer
 from fluxilab_protocol.schemas import BACKLOG_SCHEMA, STREAM, RecordKind
 
 TELEMETRY = RecordKind.TELEMETRY
@@ -80,11 +80,6 @@ def test_each_buffer_file_has_its_own_lasting_record_stream(tmp_path: Path) -> N
     assert RecordBuffer(tmp_path / "a.db").stream == stream
     # A wiped (new) buffer starts a new stream.
     assert RecordBuffer(tmp_path / "b.db").stream != stream
-
-
-def test_seq_ranges() -> None:
-    assert seq_ranges([5, 1, 2, 3, 9, 10, 2]) == [(1, 3), (5, 5), (9, 10)]
-    assert seq_ranges([]) == []
 
 
 def test_invalid_limit(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import json
 import logging
 from pathlib import Path
 import re
+import socket
 import ssl
 import time
 from typing import Any
@@ -40,6 +41,7 @@ from fluxilab_agent.certificate import (
 )
 from fluxilab_agent.cli import simulated_config
 from fluxilab_agent.config import AgentConfig, GatewayConfig
+from fluxilab_agent.device_ui import LazyGateway
 from fluxilab_agent.gateway import (
     COOKIE_NAME,
     SECURE_COOKIE_NAME,
@@ -1556,3 +1558,64 @@ def test_announce_refuses_a_malformed_gateway_fingerprint() -> None:
     for bad in ("ab:" * 31 + "cd", "AB" * 32, "<script>", 42):
         with pytest.raises(vol.Invalid):
             ANNOUNCE_SCHEMA({**agent_announce, "gateway_fingerprint": bad})
+
+
+async def test_agent_binds_the_gateway_port_and_loads_the_gateway_on_first_use(
+    tmp_path: Path, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Memory on a Pi: nothing of the gateway is built until someone connects."""
+    caplog.set_level(logging.INFO)
+    agent = Agent(
+        _agent_config(tmp_path, GatewayConfig(host="127.0.0.1", port=0, tls=False))
+    )
+    await agent.start()
+    try:
+        lazy = agent.gateway
+        assert lazy is not None
+        assert lazy.gateway is None  # listening, not loaded
+        assert "speaks plain HTTP" in caplog.text  # warned at once, not on first use
+        url = f"http://127.0.0.1:{lazy.port}/_fluxilab/login"
+        # The first connection waits in the listen queue while the gateway loads.
+        async with http.get(url) as response:
+            assert response.status == 200
+            assert "Sign in" in await response.text()
+        assert lazy.gateway is not None
+        async with http.get(url) as response:
+            assert response.status == 200
+    finally:
+        await agent.stop()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with http.get(url):
+            pass
+
+
+async def test_agent_refuses_to_start_on_a_taken_gateway_port(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        agent = Agent(
+            _agent_config(
+                tmp_path, GatewayConfig(host="127.0.0.1", port=port, tls=False)
+            )
+        )
+        with pytest.raises(OSError, match="in use"):
+            await agent.start()
+        await agent.stop()
+
+
+async def test_a_gateway_that_cannot_load_closes_its_port(
+    http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> Gateway:
+        raise ImportError("No module named 'aiohttp'")
+
+    lazy = LazyGateway(
+        broken, host="127.0.0.1", port=0, ssl_context=None, upstream=None
+    )
+    await lazy.start()
+    port = lazy.port
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with http.get(f"http://127.0.0.1:{port}/"):
+            pass
+    assert "could not start; port closed" in caplog.text
+    assert lazy.gateway is None
+    await lazy.stop()

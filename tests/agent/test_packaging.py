@@ -45,6 +45,10 @@ def test_wheel_installs_and_runs_without_the_repository(tmp_path: Path) -> None:
             source.read_bytes()
         )
     assert "fluxilab_agent/agent.py" in names
+    assert "fluxilab_agent/data/fluxilab-agent.service" in names
+    web = REPO / "fluxilab_agent" / "web"
+    for page in web.iterdir():
+        assert f"fluxilab_agent/web/{page.name}" in names
     assert any(name.endswith("entry_points.txt") for name in names)
 
     target = tmp_path / "site"
@@ -78,6 +82,28 @@ def test_wheel_installs_and_runs_without_the_repository(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "hood-1" in result.stdout
+    units = tmp_path / "units"
+    units.mkdir()
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fluxilab_agent",
+            "install-service",
+            "--target-dir",
+            units,
+            "--config",
+            config,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    assert f"--config {config}" in (units / "fluxilab-agent.service").read_text()
     located = subprocess.run(
         [
             sys.executable,

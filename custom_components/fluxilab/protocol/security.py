@@ -29,7 +29,9 @@ import secrets
 import time
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
+# Not cryptography's ``serialization`` package: it loads its SSH key support (and with
+# it bcrypt) for nothing, memory a Pi agent counts (docs/AGENT.md, "Memory").
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey,
     X25519PublicKey,
@@ -79,9 +81,7 @@ class KeyPair:
     def __init__(self, private_key: X25519PrivateKey) -> None:
         """Wrap an existing private key."""
         self._private = private_key
-        self.public_bytes = private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+        self.public_bytes = private_key.public_key().public_bytes_raw()
 
     @classmethod
     def generate(cls) -> KeyPair:
@@ -98,13 +98,7 @@ class KeyPair:
 
     def private_b64(self) -> str:
         """Return the private key, for storage by its owner only."""
-        return b64encode(
-            self._private.private_bytes(
-                serialization.Encoding.Raw,
-                serialization.PrivateFormat.Raw,
-                serialization.NoEncryption(),
-            )
-        )
+        return b64encode(self._private.private_bytes_raw())
 
     @property
     def public_b64(self) -> str:

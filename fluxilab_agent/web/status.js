@@ -1,0 +1,63 @@
+(() => {
+  const boot = JSON.parse(document.getElementById("fl-data").textContent);
+  const $ = (id) => document.getElementById(id);
+  const human = (key) => String(key).replace(/_/g, " ");
+  const fmt = (v) => {
+    if (v === null || v === undefined) return "-";
+    if (typeof v === "boolean") return v ? "yes" : "no";
+    if (typeof v === "number") return v.toLocaleString(undefined, {maximumFractionDigits: 3});
+    if (typeof v === "object") return Object.entries(v).map(([k, x]) => human(k) + ": " + fmt(x)).join(", ");
+    return String(v);
+  };
+  const rows = (t) => {
+    if (Array.isArray(t)) return t.map((c) => [c.name || c.key, c.value, c.unit]);
+    if (t && typeof t === "object") return Object.entries(t).map(([k, c]) =>
+      c && typeof c === "object" ? [c.name || human(k), c.value, c.unit] : [human(k), c, null]);
+    return [];
+  };
+  const render = (s) => {
+    const d = s.device || {};
+    if (d.name) $("fl-name").textContent = d.name;
+    $("fl-kind").textContent = d.kind ? human(d.kind) : "";
+    $("fl-user").textContent = s.user.name + " · " + s.user.role;
+    const body = $("fl-telemetry").tBodies[0];
+    body.replaceChildren(...rows(d.telemetry).map(([name, value, unit]) => {
+      const tr = document.createElement("tr");
+      const a = document.createElement("td"); a.textContent = name;
+      const b = document.createElement("td"); b.className = "value";
+      b.textContent = fmt(value) + (unit ? " " + unit : "");
+      tr.append(a, b); return tr;
+    }));
+    const facts = Object.entries(d).filter(([k]) => !["name", "kind", "telemetry", "actions"].includes(k));
+    $("fl-facts").replaceChildren(...facts.flatMap(([k, v]) => {
+      const dt = document.createElement("dt"); dt.textContent = human(k);
+      const dd = document.createElement("dd"); dd.textContent = fmt(v);
+      return [dt, dd];
+    }));
+  };
+  const refresh = async () => {
+    try {
+      const r = await fetch("/_fluxilab/status.json", {cache: "no-store", credentials: "same-origin"});
+      if (r.status === 401 || r.redirected) {
+        location.assign("/_fluxilab/login?next=" + encodeURIComponent(location.pathname));
+        return;
+      }
+      if (!r.ok) throw new Error(r.status);
+      render(await r.json());
+      $("fl-stale").hidden = true;
+    } catch (e) { $("fl-stale").hidden = false; }
+  };
+  document.querySelectorAll("form.control").forEach((f) => f.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const out = $("fl-result");
+    try {
+      const r = await fetch(f.action, {method: "POST", body: new URLSearchParams(new FormData(f)),
+        headers: {"Accept": "application/json"}, credentials: "same-origin"});
+      const j = await r.json().catch(() => ({}));
+      out.textContent = j.ok ? "Done." : "Refused (" + (j.error || r.status) + ").";
+    } catch (e) { out.textContent = "Failed."; }
+    refresh();
+  }));
+  render(boot.status);
+  setInterval(refresh, boot.refresh_ms);
+})();
