@@ -485,6 +485,16 @@ class HistoryDatabase:
             ).scalar()
         return None if mark is None else int(mark)
 
+    def stored_state(self) -> dict[str, Any]:
+        """Return the small documents as the last checkpoint wrote them."""
+        with self._engine().connect() as connection:
+            return {
+                name: orjson.loads(value)
+                for name, value in connection.execute(
+                    select(state.c.name, state.c.value)
+                )
+            }
+
     def count(self, name: str) -> int:
         """Return how many entries a table holds (diagnostics, tests)."""
         table = ENTRY_TABLES[name]
