@@ -430,8 +430,13 @@ class AccessHistory:
             items: list[dict[str, Any]] = data[key]  # type: ignore[literal-required]
             if len(items) > limit:
                 excess = len(items) - limit
-                # Open sessions stay: the live lookups need them.
-                items[:excess] = [e for e in items[:excess] if e.get("end", 0) is None]
+                # Open sessions stay (the live lookups need them), and so do
+                # entries the journal has not taken yet (no entry_id).
+                items[:excess] = [
+                    e
+                    for e in items[:excess]
+                    if "entry_id" not in e or e.get("end", 0) is None
+                ]
 
     @callback
     def async_changed(self, *entries: dict[str, Any]) -> None:
@@ -543,6 +548,7 @@ class AccessHistory:
             encoded = json_bytes(data[name])  # type: ignore[literal-required]
             if journaled.get(name) != encoded:
                 journaled[name] = changes[f"f/{name}"] = encoded
+        self._trim()  # what the journal took may leave memory now
         return changes
 
     @callback
