@@ -205,12 +205,19 @@ async def async_usage_csv(
 ) -> AsyncIterator[str]:
     """Yield the usage CSV of the sessions matching ``query``, a batch at a time.
 
-    Each batch is read and formatted on the database's worker thread.
+    Each batch is read (columns only) and formatted on the database's thread.
     """
     yield usage_csv_header()
+    await history.async_flush()
     db = history.database
-    async for batch in history.async_iter_sessions(query):
-        yield await db.async_run(usage_csv_rows, batch)
+    after: int | None = None
+    while True:
+        lines, after = await db.async_run(
+            db.csv_batch, query, SESSION_CSV_FIELDS, after
+        )
+        if after is None:
+            return
+        yield lines
 
 
 async def async_usage_export(

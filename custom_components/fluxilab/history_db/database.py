@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+import csv
 from dataclasses import dataclass, field
+import io
 import logging
 import os
 from typing import Any, Final
@@ -40,6 +42,7 @@ from .migration import migrate
 from .schema import (
     ENTRY_TABLES,
     PERSONAL_FIELDS,
+    SESSION_COLUMNS,
     audit,
     meta,
     sessions,
@@ -168,6 +171,13 @@ def session_row(entry: Mapping[str, Any]) -> dict[str, Any]:
         "device_id": str(entry.get("device_id") or ""),
         "start_ts": _number(entry.get("start")),
         "end_ts": _number(end) if end is not None else None,
+        "duration": _number(duration)
+        if (duration := entry.get("duration")) is not None
+        else None,
+        "closed_by": None if (by := entry.get("closed_by")) is None else str(by),
+        "buffered": None
+        if (buffered := entry.get("buffered")) is None
+        else bool(buffered),
         **_personal(entry),
         "anonymized": bool(entry.get("anonymized")),
         "data": _data(entry).decode(),
@@ -461,6 +471,30 @@ class HistoryDatabase:
         )
         with self._engine().connect() as connection:
             return [_row_to_entry(row) for row in connection.execute(statement)]
+
+    def csv_batch(
+        self, query: SessionQuery, fields: tuple[str, ...], after: int | None
+    ) -> tuple[str, int | None]:
+        """Return the next EXPORT_BATCH sessions as CSV lines, and the last entry id.
+
+        Reads only columns (no JSON): the usage export of a year stays fast.
+        """
+        where = self._session_filter(query)
+        if after is not None:
+            where.append(sessions.c.entry_id > after)
+        statement = (
+            select(sessions.c.entry_id, *(SESSION_COLUMNS[name] for name in fields))
+            .where(and_(true(), *where))
+            .order_by(sessions.c.entry_id)
+            .limit(EXPORT_BATCH)
+        )
+        with self._engine().connect() as connection:
+            rows = connection.execute(statement).all()
+        if not rows:
+            return "", None
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(row[1:] for row in rows)
+        return buffer.getvalue(), int(rows[-1][0])
 
     def member_entries(self, member_id: str) -> dict[str, list[dict[str, Any]]]:
         """Return every session and audit entry naming a member (GDPR access)."""

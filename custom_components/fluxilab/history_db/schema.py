@@ -90,6 +90,9 @@ sessions = Table(
     Column("device_id", ID, nullable=False),
     Column("start_ts", DOUBLE, nullable=False),
     Column("end_ts", DOUBLE, nullable=True),
+    Column("duration", DOUBLE, nullable=True),
+    Column("closed_by", String(64), nullable=True),
+    Column("buffered", Boolean, nullable=True),
     *_personal(),
     Column("anonymized", Boolean, nullable=False, default=False),
     Column("data", JSON_TEXT, nullable=False),
@@ -129,3 +132,16 @@ unknown_cards = Table(
 """Cards seen that nobody holds: the latest sighting of each."""
 
 ENTRY_TABLES: Final = {"sessions": sessions, "audit": audit}
+SESSION_COLUMNS: Final = {
+    "session_id": sessions.c.session_id,
+    "device_id": sessions.c.device_id,
+    "member_id": sessions.c.member_id,
+    "member_name": sessions.c.member_name,
+    "card": sessions.c.card,
+    "start": sessions.c.start_ts,
+    "end": sessions.c.end_ts,
+    "duration": sessions.c.duration,
+    "closed_by": sessions.c.closed_by,
+    "buffered": sessions.c.buffered,
+}
+"""Session fields that are columns too (the usage CSV reads only these)."""
