@@ -157,7 +157,7 @@ async def ws_set_database(
     setting: str | None = msg["url"]
     if setting == SETTING_DEFAULT:
         setting = None
-    if setting not in (None, RECORDER_URL):
+    if setting is not None and setting != RECORDER_URL:
         try:
             backend = make_url(setting).get_backend_name()
         except ArgumentError:

@@ -261,7 +261,7 @@ class AccessHistory:
         self.db = db = await self._async_open(url)
         loaded = await db.async_run(db.load, MAX_SESSIONS, MAX_AUDIT)
         if loaded is None and (stored := await self._store.async_load()) is not None:
-            await self._async_import(db, stored)
+            await self._async_import(db, dict(stored))
             loaded = await db.async_run(db.load, MAX_SESSIONS, MAX_AUDIT)
         if loaded is not None:
             # Whatever the JSON file held is in the database (this start or one

@@ -378,10 +378,10 @@ class HistoryDatabase:
         make = ROW_MAKERS[name]
         rows = {int(entry["entry_id"]): make(entry) for entry in entries}
         ids = list(rows)
-        for chunk in _chunks(ids, DELETE_CHUNK):
-            connection.execute(delete(table).where(table.c.entry_id.in_(chunk)))
-        for chunk in _chunks(list(rows.values()), WRITE_CHUNK):
-            connection.execute(insert(table), chunk)
+        for ids_chunk in _chunks(ids, DELETE_CHUNK):
+            connection.execute(delete(table).where(table.c.entry_id.in_(ids_chunk)))
+        for rows_chunk in _chunks(list(rows.values()), WRITE_CHUNK):
+            connection.execute(insert(table), rows_chunk)
 
     def bulk_insert(self, name: str, entries: Iterable[Mapping[str, Any]]) -> int:
         """Insert new entries (never seen before), in large statements; imports."""
