@@ -514,7 +514,14 @@ class AccessHistory:
                 self.data["journal_mark"] = checkpoint.mark
 
     async def async_flush(self) -> None:
-        """Write a checkpoint if anything changed since the last (before queries)."""
+        """Write a checkpoint if anything changed since the last (before queries).
+
+        Entries appended without ``async_changed`` (no ``entry_id`` yet) count too.
+        """
+        for name in ENTRY_LISTS:
+            items: list[dict[str, Any]] = self.data[name]  # type: ignore[literal-required]
+            if items and "entry_id" not in items[-1]:
+                self.async_changed()
         if self._dirty or self._unsaved:
             await self.async_save()
 
