@@ -18,7 +18,7 @@ FLUXILAB_ROOT="$FLUXILAB_CACHE/sid-root"
 # to configure in debootstrap's base stage. Roots built before a package was added
 # here get it from scripts/bootstrap.
 FLUXILAB_ROOT_PACKAGES="python3.14,python3.14-venv,python3.14-dev,ca-certificates,mosquitto,build-essential"
-FLUXILAB_ROOT_EXTRA_PACKAGES="postgresql,chromium,chromium-driver,libjemalloc2"
+FLUXILAB_ROOT_EXTRA_PACKAGES="postgresql,mariadb-server,chromium,chromium-driver,libjemalloc2"
 FLUXILAB_MIN_PY="3.14.2"
 # Edge-agent side: the Python that Raspberry Pi OS ships.
 FLUXILAB_AGENT_PY="${FLUXILAB_AGENT_PY:-python3.11}"

@@ -66,6 +66,8 @@ from .const import (
     LOGGER,
 )
 from .fabomatic import CONF_FABOMATIC_MACHINE
+from .history_api import async_setup_history_api
+from .history_db import AuditQuery, SessionQuery
 from .protocol.schemas import valid_ui_url
 from .protocol.security import issue_token
 
@@ -82,6 +84,8 @@ UPDATE_DELAY: Final = 0.5
 """Seconds over which device changes are batched into one subscription update."""
 RECENT_SESSIONS: Final = 20
 MAX_AUDIT_ROWS: Final = 500
+MAX_HISTORY_ROWS: Final = 5_000
+"""Sessions in one page of ``panel/admin/history`` (with ``limit``)."""
 NOT_AVAILABLE: Final = "not_available"
 
 
@@ -755,6 +759,16 @@ async def ws_record_maintenance(
     connection.send_result(msg["id"])
 
 
+def _period(msg: dict[str, Any]) -> tuple[float | None, float | None]:
+    start, end = msg.get("start"), msg.get("end")
+    if start is not None and end is not None and start >= end:
+        raise AccessValidationError("invalid_period")
+    return (
+        dt_util.as_utc(start).timestamp() if start else None,
+        dt_util.as_utc(end).timestamp() if end else None,
+    )
+
+
 @require_permission
 @websocket_api.websocket_command(
     {
@@ -763,27 +777,48 @@ async def ws_record_maintenance(
         vol.Optional("device_id"): cv.string,
         vol.Optional("start"): cv.datetime,
         vol.Optional("end"): cv.datetime,
+        vol.Optional("limit"): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=MAX_HISTORY_ROWS)
+        ),
+        vol.Optional("offset", default=0): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        vol.Optional("order", default="asc"): vol.In(["asc", "desc"]),
+        vol.Optional("csv", default=True): cv.boolean,
     }
 )
 @websocket_api.async_response
 async def ws_history(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Sessions matching the filters, as rows and as CSV."""
+    """Sessions matching the filters, as rows and as CSV (paged in SQL if limited).
+
+    Without ``limit`` every matching session comes back (the export); the panel
+    pages with ``limit``/``offset`` and gets ``next_offset`` (None on the last page).
+    A whole period's CSV streams from ``/api/fluxilab/usage.csv`` (UsageCsvView).
+    """
     engine = _engine(hass)
-    start, end = msg.get("start"), msg.get("end")
-    if start is not None and end is not None and start >= end:
-        raise AccessValidationError("invalid_period")
-    connection.send_result(
-        msg["id"],
-        gdpr.usage_export(
-            engine.history,
+    start, end = _period(msg)
+    limit = msg.get("limit")
+    result = await gdpr.async_usage_export(
+        engine.history,
+        SessionQuery(
             member_id=msg.get("member_id"),
             device_id=msg.get("device_id"),
-            start=dt_util.as_utc(start).timestamp() if start else None,
-            end=dt_util.as_utc(end).timestamp() if end else None,
+            start=start,
+            end=end,
+            offset=msg["offset"],
+            limit=None if limit is None else limit + 1,
+            newest_first=msg["order"] == "desc",
         ),
+        with_csv=False,
     )
+    rows = result["sessions"]
+    if limit is not None:
+        more = len(rows) > limit
+        rows = result["sessions"] = rows[:limit]
+        result["next_offset"] = msg["offset"] + limit if more else None
+    if msg["csv"]:
+        result["csv"] = gdpr.usage_csv_header() + gdpr.usage_csv_rows(rows)
+    connection.send_result(msg["id"], result)
 
 
 @require_permission
@@ -792,6 +827,10 @@ async def ws_history(
         vol.Required("type"): f"{DOMAIN}/panel/admin/audit",
         vol.Optional("device_id"): cv.string,
         vol.Optional("member_id"): cv.string,
+        vol.Optional("kind"): vol.All(cv.string, vol.Length(max=64)),
+        vol.Optional("start"): cv.datetime,
+        vol.Optional("end"): cv.datetime,
+        vol.Optional("before"): vol.All(vol.Coerce(int), vol.Range(min=1)),
         vol.Optional("limit", default=200): vol.All(
             vol.Coerce(int), vol.Range(min=1, max=MAX_AUDIT_ROWS)
         ),
@@ -801,15 +840,31 @@ async def ws_history(
 async def ws_audit(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Return the newest audit entries, optionally for one device or member."""
+    """Return the newest audit entries matching the filters, a page at a time.
+
+    ``before`` is the cursor: pass the ``next`` of the previous page (the
+    ``entry_id`` below which the next page starts); ``next`` is None on the last.
+    """
     engine = _engine(hass)
-    rows = [
-        entry
-        for entry in reversed(engine.history.data["audit"])
-        if msg.get("device_id") in (None, entry.get("device_id"))
-        and msg.get("member_id") in (None, entry.get("member_id"))
-    ]
-    connection.send_result(msg["id"], {"audit": rows[: msg["limit"]]})
+    start, end = _period(msg)
+    limit = msg["limit"]
+    rows = await engine.history.async_audit_page(
+        AuditQuery(
+            device_id=msg.get("device_id"),
+            member_id=msg.get("member_id"),
+            kind=msg.get("kind"),
+            start=start,
+            end=end,
+            before=msg.get("before"),
+            limit=limit + 1,
+        )
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    connection.send_result(
+        msg["id"],
+        {"audit": rows, "next": rows[-1]["entry_id"] if more else None},
+    )
 
 
 @require_permission
@@ -908,7 +963,7 @@ async def ws_member_export(
         raise AccessValidationError("unknown_member", member=msg["member_id"])
     connection.send_result(
         msg["id"],
-        gdpr.member_export(
+        await gdpr.async_member_export(
             member, engine.authorizations.of_member(member["id"]), engine.history
         ),
     )
@@ -940,6 +995,7 @@ COMMANDS: Final = (
 
 @callback
 def async_setup_panel_api(hass: HomeAssistant) -> None:
-    """Register the panel's websocket commands."""
+    """Register the panel's websocket commands (and the history's)."""
     for command in COMMANDS:
         websocket_api.async_register_command(hass, command)
+    async_setup_history_api(hass)

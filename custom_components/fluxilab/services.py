@@ -42,6 +42,7 @@ from .access.roles import Role, member_of_user
 from .access.store import CARD, NAME
 from .broker import DEFAULT_BRIDGE_PORT, BridgeTarget, async_generate_broker_config
 from .const import DOMAIN
+from .history_db import SessionQuery
 
 if TYPE_CHECKING:
     from .device import FluxiLabDevice
@@ -358,12 +359,14 @@ async def _export_usage(engine: AccessEngine, call: ServiceCall) -> ServiceRespo
     start, end = call.data.get("start"), call.data.get("end")
     if start is not None and end is not None and start >= end:
         raise AccessValidationError("invalid_period")
-    return gdpr.usage_export(
+    return await gdpr.async_usage_export(
         engine.history,
-        member_id=member_id,
-        device_id=device_id,
-        start=start.timestamp() if start else None,
-        end=end.timestamp() if end else None,
+        SessionQuery(
+            member_id=member_id,
+            device_id=device_id,
+            start=start.timestamp() if start else None,
+            end=end.timestamp() if end else None,
+        ),
     )
 
 
@@ -371,7 +374,7 @@ async def _export_member_data(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     member = _member(engine, call.data[ATTR_MEMBER])
-    return gdpr.member_export(
+    return await gdpr.async_member_export(
         member, engine.authorizations.of_member(member["id"]), engine.history
     )
 

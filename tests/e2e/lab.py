@@ -384,6 +384,34 @@ class HassProcess:
             return None
         return json.loads(path.read_text())["data"]
 
+    def read_history(self) -> dict[str, Any]:
+        """Return the history database's entries and documents (the last checkpoint).
+
+        ``audit`` and ``sessions`` in entry order, and the small documents by name
+        (``usage``, ``settings`` ...), as the JSON history file held them before.
+        """
+        from custom_components.fluxilab.access.history import (  # noqa: PLC0415
+            DATABASE_FILE,
+        )
+        from custom_components.fluxilab.history_db import (  # noqa: PLC0415
+            AuditQuery,
+            HistoryDatabase,
+            SessionQuery,
+            sqlite_url,
+        )
+
+        db = HistoryDatabase(sqlite_url(str(self.config / DATABASE_FILE)))
+        db.open()
+        try:
+            return {
+                **db.stored_state(),
+                "audit": db.audit_page(AuditQuery(limit=2**31))[::-1],
+                "sessions": db.sessions(SessionQuery()),
+            }
+        finally:
+            db.close()
+            db.shutdown()
+
     def log_text(self) -> str:
         """Return every log of this run's hass starts."""
         return "".join(

@@ -205,7 +205,7 @@ def check_audit(
     lab: Lab, agent: AgentProcess, swipes: list[Swipe], kills: list[float]
 ) -> dict[str, int]:
     """Every deleted access record and every safe live swipe audited exactly once."""
-    history = lab.hass.read_store("fluxilab.history")
+    history = lab.hass.read_history()
     audit = [e for e in history["audit"] if e["device_id"] == DEVICE]
     left = left_in_buffer(agent) or set()
     by_ts: dict[float, int] = {}

@@ -130,7 +130,7 @@ def run_session(lab: Lab, events: list[dict[str, Any]], member_id: str) -> None:
     assert len(decisions) == 1, decisions
 
     lab.hass.stop()
-    usage = lab.hass.read_store("fluxilab.history")["usage"][DEVICE]
+    usage = lab.hass.read_history()["usage"][DEVICE]
     assert abs(usage["hours"] - measured / 3600) < 1e-9, usage
     print(
         json.dumps(

@@ -60,6 +60,11 @@ async def load(hass: HomeAssistant) -> tuple[AccessHistory, DeviceBacklog]:
     return history, backlog
 
 
+async def db_mark(history: AccessHistory) -> int | None:
+    """The journal mark the history database holds (its last checkpoint)."""
+    return await history.database.async_run(history.database.journal_mark)
+
+
 def crash(hass: HomeAssistant, *stores: AccessHistory | DeviceBacklog) -> None:
     """Drop everything in memory without saving, as SIGKILL does."""
     journal = hass.data.pop(DATA_JOURNAL)
@@ -148,6 +153,7 @@ async def test_crash_after_commit_before_json_save(
     before = summary(history, backlog)
     assert before["audit"] == BATCH // 2
     assert f"{DOMAIN}.history" not in hass_storage
+    assert await db_mark(history) is None  # no checkpoint in the database yet
     crash(hass, history, backlog)
 
     history, backlog = await load(hass)
@@ -164,11 +170,11 @@ async def test_replay_is_idempotent(
     """Checkpoint, more commits, crash, reload, crash again: every entry once."""
     history, backlog = await load(hass)
     replay_batch(history, backlog, 1)
-    await history.async_save()  # checkpoint: JSON with its mark, rows dropped
+    await history.async_save()  # checkpoint: the database with its mark, rows dropped
     await backlog.async_save()
     journal = await async_get_journal(hass)
     assert await hass.async_add_executor_job(journal.rows_on_disk) == 0
-    assert hass_storage[f"{DOMAIN}.history"]["data"]["journal_mark"] > 0
+    assert (await db_mark(history) or 0) > 0
     replay_batch(history, backlog, BATCH + 1)
     await history.async_commit()
     expected = summary(history, backlog)
@@ -353,7 +359,7 @@ async def test_forgetting_a_member_survives_a_crash(
         )
     history.async_changed()
     await history.async_commit()
-    gdpr.forget_member(history, "grace", ["c0ffee01"])
+    await gdpr.async_forget_member(history, "grace", ["c0ffee01"])
     await history.async_commit()
     crash(hass, history)
 

@@ -202,6 +202,7 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "folder": f"fluxilab-broker-{target.n}",  # inside the config folder
         "password": "hunter2hunter2",
         "session_timeout": 60,
+        "url": "default",  # the history database: the SQLite file it is in already
     }
 
 

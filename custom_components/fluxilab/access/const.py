@@ -30,7 +30,7 @@ COLLECTION_STORAGE_VERSION: Final = 1
 HISTORY_STORAGE_KEY: Final = f"{DOMAIN}.history"
 HISTORY_STORAGE_VERSION: Final = 1
 HISTORY_SAVE_DELAY: Final = 10.0
-"""Seconds over which history writes are batched into one save."""
+"""Seconds over which history writes are batched into one database checkpoint."""
 
 BCRYPT_COST: Final = 12
 PIN_MIN_LENGTH: Final = 6
@@ -46,8 +46,9 @@ PIN_CHANGE_MAX_BACKOFF: Final = 3600.0
 """The longest wait between two checked attempts of a PIN change."""
 
 MAX_SESSIONS: Final = 20_000
+"""Newest sessions kept in memory (and every open one); the database keeps all."""
 MAX_AUDIT: Final = 5_000
-MAX_UNKNOWN_CARDS: Final = 200
+"""Newest audit entries kept in memory; the database keeps all."""
 
 DEFAULT_SESSION_TIMEOUT: Final = 900.0
 """Seconds without a heartbeat after which an open session is closed."""

@@ -188,7 +188,7 @@ class AccessEngine:
             await async_forget_cards(self.hass, self.privacy, old_cards)
             for auth in self.authorizations.of_member(item_id):
                 await self.authorizations.async_delete_item(auth["id"])
-            gdpr.forget_member(self.history, item_id, sorted(old_cards))
+            await gdpr.async_forget_member(self.history, item_id, sorted(old_cards))
             for device in list(self.devices.values()):
                 self.publish_usage(device)
             self._anonymize_recorder(subject)
@@ -1001,7 +1001,7 @@ class AccessEngine:
         self.async_after_reply_done()
         before = {c["card"] for c in self.history.data["unknown_cards"]}
         now = time.time()
-        result = gdpr.purge(self.history, now)
+        result = await gdpr.async_purge(self.history, now)
         purged = before - {c["card"] for c in self.history.data["unknown_cards"]}
         subject = gdpr.retention_subject(
             self.hass, self.privacy, self.history, now, purged

@@ -1,5 +1,9 @@
 """GDPR: retention purge, anonymization, member data export, usage export.
 
+The history's retention is a policy, not a count: entries are anonymized once older
+than ``usage_retention_days`` (a year by default) and unknown cards deleted after
+``unknown_card_retention_days`` (30); the history database does it in SQL.
+
 The purge and a member's removal also anonymize what FluxiLab wrote to Home
 Assistant's recorder: its bus events (and ``tag_scanned`` of its cards) and the
 states of its event entities, current user sensors and card tags. That runs on the
@@ -9,7 +13,7 @@ stores (``LIKE`` narrows, Python rewrites), so SQLite, PostgreSQL and MariaDB al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 import csv
 from dataclasses import dataclass
 from functools import cached_property
@@ -43,6 +47,7 @@ from custom_components.fluxilab.const import (
     EVENT_LAB,
     LOGGER,
 )
+from custom_components.fluxilab.history_db import SessionQuery
 
 from .credentials import member_pin_hash, public_credentials
 from .history import AccessHistory
@@ -101,52 +106,60 @@ def _anonymize(entry: dict[str, Any]) -> bool:
     return changed
 
 
-def purge(history: AccessHistory, now: float) -> dict[str, int]:
-    """Apply the retention settings; return how many entries were touched."""
+def _retention_cutoffs(history: AccessHistory, now: float) -> tuple[float, float]:
     settings = history.data["settings"]
-    usage_cutoff = now - settings["usage_retention_days"] * DAY
-    card_cutoff = now - settings["unknown_card_retention_days"] * DAY
-    # Entries changed in place are named to the history, so the journal replaces its
-    # rows of them too: a crash must not bring the personal data back.
-    touched = [
-        session
-        for session in history.data["sessions"]
-        if session["end"] is not None
-        and session["end"] < usage_cutoff
-        and _anonymize(session)
-    ]
-    touched += [
-        entry
-        for entry in history.data["audit"]
-        if entry["ts"] < usage_cutoff and _anonymize(entry)
-    ]
+    return (
+        now - settings["usage_retention_days"] * DAY,
+        now - settings["unknown_card_retention_days"] * DAY,
+    )
+
+
+async def async_purge(history: AccessHistory, now: float) -> dict[str, int]:
+    """Apply the retention settings; return how many entries were touched.
+
+    Sessions ended and audit entries made before the usage retention lose their
+    personal fields (in memory and in the database, where the UPDATE does it in
+    SQL); unknown cards older than their retention go.
+    """
+    usage_cutoff, card_cutoff = _retention_cutoffs(history, now)
     before = len(history.data["unknown_cards"])
     history.data["unknown_cards"] = [
         c for c in history.data["unknown_cards"] if c["ts"] >= card_cutoff
     ]
     deleted = before - len(history.data["unknown_cards"])
-    history.async_changed(*touched)
-    return {"anonymized": len(touched), "unknown_cards_deleted": deleted}
+
+    def _old(entry: dict[str, Any]) -> bool:
+        if "kind" in entry:  # audit
+            return bool(entry["ts"] < usage_cutoff and _anonymize(entry))
+        end = entry.get("end")
+        return bool(end is not None and end < usage_cutoff and _anonymize(entry))
+
+    anonymized = await history.async_anonymize(
+        _old, lambda db: db.anonymize_before(usage_cutoff)
+    )
+    return {"anonymized": anonymized, "unknown_cards_deleted": deleted}
 
 
-def forget_member(history: AccessHistory, member_id: str, cards: list[str]) -> None:
+async def async_forget_member(
+    history: AccessHistory, member_id: str, cards: list[str]
+) -> None:
     """Remove a deleted member's personal data from the history."""
-    touched = [
-        entry
-        for entry in (*history.data["sessions"], *history.data["audit"])
-        if (
-            entry.get("member_id") == member_id
-            or (entry.get("card") is not None and entry["card"] in cards)
-        )
-        and _anonymize(entry)
-    ]
     history.data["interest"] = [
         s for s in history.data["interest"] if s["member_id"] != member_id
     ]
-    history.async_changed(*touched)
+
+    def _theirs(entry: dict[str, Any]) -> bool:
+        return (
+            entry.get("member_id") == member_id
+            or (entry.get("card") is not None and entry["card"] in cards)
+        ) and _anonymize(entry)
+
+    await history.async_anonymize(
+        _theirs, lambda db: db.anonymize_member(member_id, cards)
+    )
 
 
-def member_export(
+async def async_member_export(
     member: dict[str, Any],
     authorizations: list[dict[str, Any]],
     history: AccessHistory,
@@ -156,13 +169,12 @@ def member_export(
     profile["credentials"] = public_credentials(member)
     profile["has_pin"] = member_pin_hash(member, active_only=False) is not None
     member_id = member["id"]
+    entries = await history.async_member_entries(member_id)
     return {
         "member": profile,
         "authorizations": authorizations,
-        "sessions": [
-            s for s in history.data["sessions"] if s["member_id"] == member_id
-        ],
-        "audit": [a for a in history.data["audit"] if a.get("member_id") == member_id],
+        "sessions": entries["sessions"],
+        "audit": entries["audit"],
         "checked_in": history.data["checked_in"].get(member_id),
         "interest": [
             s for s in history.data["interest"] if s["member_id"] == member_id
@@ -170,23 +182,13 @@ def member_export(
     }
 
 
-def usage_export(
-    history: AccessHistory,
-    *,
-    member_id: str | None,
-    device_id: str | None,
-    start: float | None,
-    end: float | None,
-) -> dict[str, Any]:
-    """Return closed and open sessions matching the filters, as JSON rows and CSV."""
-    rows = [
-        dict(session)
-        for session in history.data["sessions"]
-        if (member_id is None or session["member_id"] == member_id)
-        and (device_id is None or session["device_id"] == device_id)
-        and (start is None or session["start"] >= start)
-        and (end is None or session["start"] < end)
-    ]
+def usage_csv_header() -> str:
+    """Return the first line of a usage CSV."""
+    return ",".join(SESSION_CSV_FIELDS) + "\n"
+
+
+def usage_csv_rows(rows: Iterable[Mapping[str, Any]]) -> str:
+    """Return sessions as usage CSV lines (no header)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(
         buffer,
@@ -194,9 +196,41 @@ def usage_export(
         extrasaction="ignore",
         lineterminator="\n",
     )
-    writer.writeheader()
     writer.writerows(rows)
-    return {"sessions": rows, "csv": buffer.getvalue()}
+    return buffer.getvalue()
+
+
+async def async_usage_csv(
+    history: AccessHistory, query: SessionQuery
+) -> AsyncIterator[str]:
+    """Yield the usage CSV of the sessions matching ``query``, a batch at a time.
+
+    Each batch is read (columns only) and formatted on the database's thread.
+    """
+    yield usage_csv_header()
+    await history.async_flush()
+    db = history.database
+    after: int | None = None
+    while True:
+        lines, after = await db.async_run(
+            db.csv_batch, query, SESSION_CSV_FIELDS, after
+        )
+        if after is None:
+            return
+        yield lines
+
+
+async def async_usage_export(
+    history: AccessHistory, query: SessionQuery, *, with_csv: bool = True
+) -> dict[str, Any]:
+    """Return closed and open sessions matching the filters, as JSON rows and CSV."""
+    rows = await history.async_sessions(query)
+    result: dict[str, Any] = {"sessions": rows}
+    if with_csv:
+        result["csv"] = usage_csv_header() + await history.database.async_run(
+            usage_csv_rows, rows
+        )
+    return result
 
 
 # The recorder ----------------------------------------------------------------------

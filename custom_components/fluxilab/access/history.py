@@ -2,24 +2,52 @@
 
 Where a session gets stored: in :attr:`AccessHistory.data` first, then in the
 write-ahead journal (``journal.py``) within a fraction of a second (or before the
-acknowledgement, for a device's buffered records), then in one ``Store`` file with
-delayed saves (a checkpoint of the journal). Every session and audit entry carries an
-``entry_id`` (increasing): the journal keys them by it. Every list is bounded; the
-oldest entries go first.
+acknowledgement, for a device's buffered records), then in the history database
+(``history_db/``) a few seconds later: a *checkpoint* writes what changed since the
+last one, together with the journal's mark, in one database transaction. Every
+session and audit entry carries an ``entry_id`` (increasing): the journal and the
+database key them by it, so applying a journal row again only replaces a row.
+
+Nothing is capped by count: the database keeps every entry until the retention
+(gdpr.py) anonymizes it; memory keeps the recent part for the live lookups. The
+database is a SQLite file in Home Assistant's configuration folder unless the lab
+chose a server (PostgreSQL, MariaDB, or the recorder's own database):
+:class:`HistoryDatabaseSettings`. The JSON history file older versions wrote is moved
+into the database on the first start and then removed.
 """
 
 from __future__ import annotations
 
 import asyncio
 from bisect import bisect_left
-from typing import Any, TypedDict
+from collections.abc import AsyncIterator, Callable
+import logging
+import time
+from typing import Any, Final, TypedDict
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.components.recorder import get_instance
+from homeassistant.const import EVENT_HOMEASSISTANT_CLOSE
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import Store
 from homeassistant.util.json import json_loads
 
-from custom_components.fluxilab.journal import Journal, async_get_journal
+from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.history_db import (
+    AuditQuery,
+    Checkpoint,
+    HistoryDatabase,
+    SessionQuery,
+    redact_url,
+    sqlite_url,
+)
+from custom_components.fluxilab.journal import (
+    Journal,
+    JournalError,
+    async_get_journal,
+)
 
 from .const import (
     DEFAULT_CHECKIN_EXPIRY_HOURS,
@@ -33,7 +61,6 @@ from .const import (
     HISTORY_STORAGE_VERSION,
     MAX_AUDIT,
     MAX_SESSIONS,
-    MAX_UNKNOWN_CARDS,
 )
 from .privacy import DEFAULT_SHOW_MEMBER_NAMES, SETTING_SHOW_MEMBER_NAMES, new_key
 
@@ -70,7 +97,7 @@ class HistoryData(TypedDict):
     last_entry_id: int
     """The highest ``entry_id`` given to a session or audit entry."""
     journal_mark: int
-    """The journal commit this file holds everything of (journal.py)."""
+    """The journal commit the database holds everything of (journal.py)."""
 
 
 JOURNAL_STORE = "history"
@@ -89,6 +116,64 @@ SMALL_FIELDS = (
     "pseudonym_key",
 )
 """Fields the journal keeps whole (key ``f/<field>``), whenever they changed."""
+STATE_FIELDS = tuple(name for name in SMALL_FIELDS if name != "unknown_cards")
+"""Fields the database keeps whole (its state table); unknown cards have a table."""
+
+_LOGGER = logging.getLogger(__name__)
+
+DATABASE_FILE: Final = f"{DOMAIN}_history.db"
+"""The default database: a SQLite file in Home Assistant's configuration folder."""
+DATABASE_SETTINGS_KEY: Final = f"{DOMAIN}.history_database"
+RECORDER_URL: Final = "recorder"
+"""The database setting that means: the recorder's own database."""
+ISSUE_HISTORY_DB: Final = "history_db_unavailable"
+
+
+class HistoryDatabaseSettings:
+    """Which database holds the history: the SQLite file, a server, the recorder's.
+
+    Kept in its own private ``.storage`` file (the URL may hold a password), read
+    before the history since the history lives in the database it names.
+    """
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Prepare; nothing is read yet."""
+        self.hass = hass
+        self._store: Store[dict[str, Any]] = Store(
+            hass, 1, DATABASE_SETTINGS_KEY, private=True, atomic_writes=True
+        )
+        self.setting: str | None = None
+        """None (the SQLite file), RECORDER_URL, or a database URL."""
+
+    @property
+    def default_url(self) -> str:
+        """The SQLite file's URL."""
+        return sqlite_url(self.hass.config.path(DATABASE_FILE))
+
+    def url_of(self, setting: str | None) -> str:
+        """Return the database URL a setting names."""
+        if setting is None:
+            return self.default_url
+        if setting == RECORDER_URL:
+            try:
+                return str(get_instance(self.hass).db_url)
+            except KeyError as err:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN, translation_key="recorder_missing"
+                ) from err
+        return setting
+
+    async def async_url(self) -> str:
+        """Read the setting and return the URL it names."""
+        stored = await self._store.async_load() or {}
+        setting = stored.get("url")
+        self.setting = setting if isinstance(setting, str) and setting else None
+        return self.url_of(self.setting)
+
+    async def async_set(self, setting: str | None) -> None:
+        """Remember a new setting (the history has moved to its database)."""
+        self.setting = setting
+        await self._store.async_save({"url": setting})
 
 
 def _empty() -> HistoryData:
@@ -120,7 +205,12 @@ def _empty() -> HistoryData:
 
 
 class AccessHistory:
-    """Sessions, audit entries and counters: journaled at once, saved in a while."""
+    """Sessions, audit entries and counters: journaled at once, in the database soon.
+
+    Memory holds the recent part (the newest ``RECENT_SESSIONS`` sessions and every
+    open one, the newest ``RECENT_AUDIT`` audit entries) for the live lookups (a
+    replayed session, a request answered before); the database holds everything.
+    """
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Prepare an empty history."""
@@ -132,27 +222,65 @@ class AccessHistory:
             private=True,
             atomic_writes=True,
         )
+        """Today's JSON history file: read once, moved into the database."""
+        self.database_settings = HistoryDatabaseSettings(hass)
+        self.db: HistoryDatabase | None = None
         self.data: HistoryData = _empty()
         self._journal: Journal | None = None
         self._touched: dict[int, dict[str, Any]] = {}
         self._journaled: dict[str, bytes] = {}
+        self._unsaved: dict[str, dict[str, Any]] = {}
+        """Entries journaled since the last checkpoint ("sessions/<id>" -> entry)."""
+        self._saved: dict[str, bytes] = {}
+        """Small documents as the database holds them (JSON)."""
+        self._in_flight: dict[str, dict[str, Any]] = {}
+        """Entries of the checkpoint being written (back to _unsaved if it fails)."""
+        self._dirty = False
+        """Something changed since the last checkpoint was taken."""
+        self._checkpoint_lock = asyncio.Lock()
         self._save_timer: asyncio.TimerHandle | None = None
         self._changed = False
         """async_changed was called since the journal last collected."""
+        self.loop_seconds = 0.0
+        """Event-loop time spent collecting checkpoints (bench: the loop's share)."""
+        self.db_seconds = 0.0
+        """Worker-thread time spent writing checkpoints."""
+
+    @property
+    def database(self) -> HistoryDatabase:
+        """The open history database."""
+        if self.db is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="history_db_unavailable"
+            )
+        return self.db
 
     async def async_load(self) -> None:
-        """Load stored history and what the journal holds beyond it."""
-        if (stored := await self._store.async_load()) is not None:
-            empty = _empty()
-            self.data = {**empty, **stored}
-            self.data["settings"] = {**empty["settings"], **stored["settings"]}
-        data = self.data
-        for name in ENTRY_LISTS:
-            items: list[dict[str, Any]] = data[name]  # type: ignore[literal-required]
-            for entry in items:
-                if "entry_id" not in entry:  # stored before entries had ids
-                    data["last_entry_id"] += 1
-                    entry["entry_id"] = data["last_entry_id"]
+        """Open the database (moving today's JSON file into it) and the journal."""
+        url = await self.database_settings.async_url()
+        self.db = db = await self._async_open(url)
+        loaded = await db.async_run(db.load, MAX_SESSIONS, MAX_AUDIT)
+        if loaded is None and (stored := await self._store.async_load()) is not None:
+            await self._async_import(db, dict(stored))
+            loaded = await db.async_run(db.load, MAX_SESSIONS, MAX_AUDIT)
+        if loaded is not None:
+            # Whatever the JSON file held is in the database (this start or one
+            # before it died right after the import): it must not linger.
+            await self._store.async_remove()
+        data = self.data = _empty()
+        stored_key = False
+        if loaded is not None:
+            settings = {**data["settings"], **loaded.state.get("settings", {})}
+            data.update(loaded.state)  # type: ignore[typeddict-item]
+            data["settings"] = settings
+            data["sessions"] = loaded.sessions
+            data["audit"] = loaded.audit
+            data["unknown_cards"] = loaded.unknown_cards
+            data["journal_mark"] = loaded.mark
+            data["last_entry_id"] = max(data["last_entry_id"], loaded.last_entry_id)
+            stored_key = bool(loaded.state.get("pseudonym_key"))
+        self._saved = {name: json_bytes(data[name]) for name in STATE_FIELDS}  # type: ignore[literal-required]
+        self._saved["unknown_cards"] = json_bytes(data["unknown_cards"])
         self._journal = journal = await async_get_journal(self.hass)
         for key, value in journal.async_register(
             JOURNAL_STORE, self._journal_changes, data["journal_mark"], self.async_save
@@ -162,14 +290,118 @@ class AccessHistory:
         for usage in data["usage"].values():
             usage.setdefault("conditions", {})  # stored before conditions existed
         self._journaled = {name: json_bytes(data[name]) for name in SMALL_FIELDS}  # type: ignore[literal-required]
-        if stored is None or not stored.get("pseudonym_key"):
+        if not stored_key:
             # A new secret (or one only the journal held): journal and save it now,
             # since pseudonyms (tag ids, recorded events) must never move.
             del self._journaled["pseudonym_key"]
             self.async_changed()
+        self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_CLOSE, self._async_close)
+
+    async def async_move_to(self, setting: str | None) -> None:
+        """Move the history into another database and keep it there from now on.
+
+        The new database must be empty (a lab's history is never merged into
+        another's); everything is copied in one transaction there, under the
+        checkpoint lock, then the history writes only there.
+        """
+        url = self.database_settings.url_of(setting)
+        old = self.database
+        if url == old.url:
+            await self.database_settings.async_set(setting)
+            return
+        new = await self._async_open(url, report=False)
+        try:
+            await self.async_save()
+            async with self._checkpoint_lock:
+                if not await new.async_run(new.is_empty):
+                    raise HomeAssistantError(
+                        translation_domain=DOMAIN,
+                        translation_key="history_db_not_empty",
+                        translation_placeholders={"url": redact_url(url)},
+                    )
+                copied = await old.async_run(old.copy_to, new)
+                self.db = new
+        except BaseException:
+            await new.async_run(new.close)
+            await self.hass.async_add_executor_job(new.shutdown)
+            raise
+        await self.database_settings.async_set(setting)
+        await old.async_run(old.close)
+        await self.hass.async_add_executor_job(old.shutdown)
+        _LOGGER.info("FluxiLab history moved to %s (%d rows)", redact_url(url), copied)
+
+    async def _async_open(self, url: str, *, report: bool = True) -> HistoryDatabase:
+        db = HistoryDatabase(url)
+        try:
+            await db.async_run(db.open)
+        except Exception as err:
+            await self.hass.async_add_executor_job(db.shutdown)
+            if not report:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="history_db_unreachable",
+                    translation_placeholders={
+                        "url": redact_url(url),
+                        "error": str(err),
+                    },
+                ) from err
+            _LOGGER.error(
+                "The FluxiLab history database %s cannot be opened: %s",
+                redact_url(url),
+                err,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                ISSUE_HISTORY_DB,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_HISTORY_DB,
+                translation_placeholders={"url": redact_url(url), "error": str(err)},
+            )
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="history_db_unreachable",
+                translation_placeholders={"url": redact_url(url), "error": str(err)},
+            ) from err
+        if report:
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_HISTORY_DB)
+        return db
+
+    async def _async_import(self, db: HistoryDatabase, stored: dict[str, Any]) -> None:
+        """Write today's JSON history into a new database, in one transaction."""
+        empty = _empty()
+        imported: dict[str, Any] = {**empty, **stored}
+        imported["settings"] = {**empty["settings"], **stored.get("settings", {})}
+        for name in ENTRY_LISTS:
+            for entry in imported[name]:
+                if "entry_id" not in entry:  # stored before entries had ids
+                    imported["last_entry_id"] += 1
+                    entry["entry_id"] = imported["last_entry_id"]
+        checkpoint = Checkpoint(
+            mark=int(imported.get("journal_mark") or 0),
+            entries={name: imported[name] for name in ENTRY_LISTS},
+            state={name: json_bytes(imported[name]) for name in STATE_FIELDS},
+            unknown_cards=imported["unknown_cards"],
+        )
+        await db.async_run(db.checkpoint, checkpoint)
+        _LOGGER.info(
+            "FluxiLab history moved into the database: %d sessions, %d audit entries",
+            len(imported["sessions"]),
+            len(imported["audit"]),
+        )
+
+    async def _async_close(self, _event: Event | None = None) -> None:
+        if (db := self.db) is None:
+            return
+        self.db = None
+        async with self._checkpoint_lock:
+            await db.async_run(db.close)
+        await self.hass.async_add_executor_job(db.shutdown)
 
     def _apply(self, key: str, value: Any) -> None:
-        """Apply one journal document (start-up)."""
+        """Apply one journal document (start-up); it goes to the next checkpoint."""
+        self._dirty = True
         kind, _, name = key.partition("/")
         if kind == "f":
             if name in SMALL_FIELDS and value is not None:
@@ -181,28 +413,34 @@ class AccessHistory:
         entry_id = int(name)
         ids = [entry["entry_id"] for entry in items]
         index = bisect_left(ids, entry_id)
-        if index < len(items) and ids[index] == entry_id:
-            if value is None:
+        if value is None:
+            if index < len(items) and ids[index] == entry_id:
                 del items[index]
-            else:
-                items[index] = value
-        elif value is not None:
+            return
+        self._unsaved[key] = value
+        if index < len(items) and ids[index] == entry_id:
+            items[index] = value
+        else:
             items.insert(index, value)
 
     def _trim(self) -> None:
+        """Keep the recent part in memory (the database keeps everything)."""
         data = self.data
-        for key, limit in (
-            ("sessions", MAX_SESSIONS),
-            ("audit", MAX_AUDIT),
-            ("unknown_cards", MAX_UNKNOWN_CARDS),
-        ):
+        for key, limit in (("sessions", MAX_SESSIONS), ("audit", MAX_AUDIT)):
             items: list[dict[str, Any]] = data[key]  # type: ignore[literal-required]
             if len(items) > limit:
-                del items[: len(items) - limit]
+                excess = len(items) - limit
+                # Open sessions stay (the live lookups need them), and so do
+                # entries the journal has not taken yet (no entry_id).
+                items[:excess] = [
+                    e
+                    for e in items[:excess]
+                    if "entry_id" not in e or e.get("end", 0) is None
+                ]
 
     @callback
     def async_changed(self, *entries: dict[str, Any]) -> None:
-        """Trim the bounded lists, journal the change soon and schedule a save.
+        """Journal the change soon and schedule a checkpoint into the database.
 
         Pass the sessions or audit entries (these have a ``kind``) changed in place:
         the journal finds new entries (appended) and changed small fields by itself,
@@ -210,7 +448,7 @@ class AccessHistory:
         """
         for entry in entries:
             self._touched[id(entry)] = entry
-        self._changed = True
+        self._changed = self._dirty = True
         self._trim()
         if self._journal is not None:
             self._journal.async_commit_soon()
@@ -230,7 +468,7 @@ class AccessHistory:
         try:
             await self.async_save()
         except Exception:
-            # Logged by the journal; everything is still in the journal.
+            # Logged; everything is still in the journal.
             self.async_changed()
 
     async def async_commit(self) -> None:
@@ -239,16 +477,53 @@ class AccessHistory:
             await self._journal.async_commit()
 
     async def async_save(self) -> None:
-        """Save the JSON file now (a journal checkpoint): shutdown, tests."""
+        """Write a checkpoint into the database now: queries, shutdown, tests."""
         if self._save_timer is not None:
             self._save_timer.cancel()
             self._save_timer = None
-        if self._journal is None:
-            await self._store.async_save(self.data)
-            return
-        await self._journal.async_checkpoint(
-            JOURNAL_STORE, self._snapshot, self._store.async_save
-        )
+        async with self._checkpoint_lock:
+            if self._journal is None or self.db is None:
+                return
+            db = self.db
+            written: list[Checkpoint] = []
+
+            async def _write(checkpoint: Checkpoint) -> None:
+                started = time.perf_counter()
+                await db.async_run(db.checkpoint, checkpoint)
+                self.db_seconds += time.perf_counter() - started
+                written.append(checkpoint)
+
+            try:
+                await self._journal.async_checkpoint(
+                    JOURNAL_STORE, self._snapshot, _write
+                )
+            except Exception as err:
+                # The next checkpoint writes them (newer versions taken since win).
+                for key, entry in self._in_flight.items():
+                    self._unsaved.setdefault(key, entry)
+                self._dirty = True
+                if not isinstance(err, JournalError):
+                    _LOGGER.error("FluxiLab history checkpoint failed: %s", err)
+                raise
+            finally:
+                self._in_flight = {}
+            for checkpoint in written:
+                self._saved.update(checkpoint.state)
+                if checkpoint.unknown_cards is not None:
+                    self._saved["unknown_cards"] = json_bytes(checkpoint.unknown_cards)
+                self.data["journal_mark"] = checkpoint.mark
+
+    async def async_flush(self) -> None:
+        """Write a checkpoint if anything changed since the last (before queries).
+
+        Entries appended without ``async_changed`` (no ``entry_id`` yet) count too.
+        """
+        for name in ENTRY_LISTS:
+            items: list[dict[str, Any]] = self.data[name]  # type: ignore[literal-required]
+            if items and "entry_id" not in items[-1]:
+                self.async_changed()
+        if self._dirty or self._unsaved:
+            await self.async_save()
 
     @callback
     def _journal_changes(self) -> dict[str, Any]:
@@ -259,6 +534,7 @@ class AccessHistory:
         data = self.data
         changes: dict[str, Any] = {}
         touched, self._touched = self._touched, {}
+        unsaved = self._unsaved
         for name in ENTRY_LISTS:
             items: list[dict[str, Any]] = data[name]  # type: ignore[literal-required]
             index = len(items)
@@ -267,31 +543,100 @@ class AccessHistory:
             for entry in items[index:]:
                 data["last_entry_id"] += 1
                 entry["entry_id"] = data["last_entry_id"]
-                changes[f"{name}/{entry['entry_id']}"] = entry
+                key = f"{name}/{entry['entry_id']}"
+                changes[key] = unsaved[key] = entry
         for entry in touched.values():
             if (entry_id := entry.get("entry_id")) is not None:
                 name = "audit" if "kind" in entry else "sessions"
-                changes[f"{name}/{entry_id}"] = entry
+                key = f"{name}/{entry_id}"
+                changes[key] = unsaved[key] = entry
         journaled = self._journaled
         for name in SMALL_FIELDS:
             encoded = json_bytes(data[name])  # type: ignore[literal-required]
             if journaled.get(name) != encoded:
                 journaled[name] = changes[f"f/{name}"] = encoded
+        self._trim()  # what the journal took may leave memory now
         return changes
 
     @callback
-    def _snapshot(self, mark: int) -> HistoryData:
-        """Return a copy of the whole history as of journal commit ``mark``."""
+    def _snapshot(self, mark: int) -> Checkpoint:
+        """Return what changed since the last checkpoint, as of journal commit ``mark``.
+
+        Runs in the event-loop step of the journal commit it follows: copies, so the
+        database gets exactly what the journal holds up to ``mark``.
+        """
+        started = time.perf_counter()
         data = self.data
-        copy: dict[str, Any] = {
-            name: json_loads(json_bytes(data[name]))  # type: ignore[literal-required]
-            for name in SMALL_FIELDS
-        }
-        for name in ENTRY_LISTS:
-            items: list[dict[str, Any]] = data[name]  # type: ignore[literal-required]
-            copy[name] = [dict(entry) for entry in items]
-        copy["journal_mark"] = mark
-        return copy  # type: ignore[return-value]
+        unsaved, self._unsaved = self._unsaved, {}
+        self._in_flight = unsaved
+        self._dirty = False
+        checkpoint = Checkpoint(mark=mark)
+        for key, entry in unsaved.items():
+            name = key.partition("/")[0]
+            checkpoint.entries.setdefault(name, []).append(dict(entry))
+        for name in STATE_FIELDS:
+            encoded = json_bytes(data[name])  # type: ignore[literal-required]
+            if self._saved.get(name) != encoded:
+                checkpoint.state[name] = encoded
+        cards = json_bytes(data["unknown_cards"])
+        if self._saved.get("unknown_cards") != cards:
+            checkpoint.unknown_cards = json_loads(cards)  # type: ignore[assignment]
+        self.loop_seconds += time.perf_counter() - started
+        return checkpoint
+
+    # Queries (the database's worker thread) -----------------------------------------
+
+    async def async_audit_page(self, query: AuditQuery) -> list[dict[str, Any]]:
+        """Return one page of the audit log, newest first (filtered in SQL)."""
+        await self.async_flush()
+        db = self.database
+        return await db.async_run(db.audit_page, query)
+
+    async def async_sessions(self, query: SessionQuery) -> list[dict[str, Any]]:
+        """Return the sessions matching the filters (paged in SQL)."""
+        await self.async_flush()
+        db = self.database
+        return await db.async_run(db.sessions, query)
+
+    async def async_iter_sessions(
+        self, query: SessionQuery
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Yield the sessions matching the filters a batch at a time (exports)."""
+        await self.async_flush()
+        db = self.database
+        after: int | None = None
+        while batch := await db.async_run(db.session_batch, query, after):
+            yield batch
+            after = int(batch[-1]["entry_id"])
+
+    async def async_member_entries(
+        self, member_id: str
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Return every session and audit entry naming a member (GDPR access)."""
+        await self.async_flush()
+        db = self.database
+        return await db.async_run(db.member_entries, member_id)
+
+    async def async_anonymize(
+        self,
+        memory: Callable[[dict[str, Any]], bool],
+        database: Callable[[HistoryDatabase], int],
+    ) -> int:
+        """Anonymize entries: in memory (``memory`` says if it changed one), then SQL.
+
+        Memory first, journaled, then a checkpoint, then the database's UPDATE: a
+        crash at any step never brings back what was blanked before it.
+        """
+        touched = [
+            entry
+            for name in ENTRY_LISTS
+            for entry in self.data[name]  # type: ignore[literal-required]
+            if memory(entry)
+        ]
+        self.async_changed(*touched)
+        await self.async_flush()
+        db = self.database
+        return len(touched) + await db.async_run(database, db)
 
     def usage(self, device_id: str) -> DeviceUsage:
         """Return (creating) the usage counters of a device."""

@@ -368,6 +368,7 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     **_commands(INTEREST_QUEUES, "interest/list"),
     # Home Assistant's own configuration
     **_services(HA_CONFIGURATION, "generate_broker_config"),
+    **_commands(HA_CONFIGURATION, "history/database", "history/set_database"),
     # Home Assistant runs these flows for its administrators only.
     "config_flow": HA_CONFIGURATION,
     "options_flow": HA_CONFIGURATION,

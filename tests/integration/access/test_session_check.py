@@ -88,7 +88,8 @@ async def test_interval_set_by_admin_applies_now_and_is_stored(
     assert not (await client.receive_json())["success"]
     assert engine.history.data["settings"]["session_check_interval"] == 5
     await engine.history.async_save()
-    stored = hass_storage["fluxilab.history"]["data"]["settings"]
+    db = engine.history.database
+    stored = (await db.async_run(db.stored_state))["settings"]
     assert stored["session_check_interval"] == 5
 
     await open_session_then_silence(hass, engine, device)

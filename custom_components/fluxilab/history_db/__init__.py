@@ -1,0 +1,28 @@
+"""The history database: sessions, audit, unknown cards and the history's documents.
+
+HA-free (SQLAlchemy Core): ``schema.py`` the tables, ``migration.py`` the versioned
+schema, ``database.py`` every query, run on the database's own worker thread. The
+history (access/history.py) is its only user.
+"""
+
+from .database import (
+    AuditQuery,
+    Checkpoint,
+    HistoryDatabase,
+    Loaded,
+    SessionQuery,
+    redact_url,
+    sqlite_url,
+)
+from .migration import SchemaTooNewError
+
+__all__ = [
+    "AuditQuery",
+    "Checkpoint",
+    "HistoryDatabase",
+    "Loaded",
+    "SchemaTooNewError",
+    "SessionQuery",
+    "redact_url",
+    "sqlite_url",
+]

@@ -1,0 +1,275 @@
+"""The history database on SQLite, PostgreSQL and MariaDB: schema, checkpoints,
+pages and filters in SQL, exports in batches, the retention's UPDATEs, copying."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+
+from custom_components.fluxilab.history_db import (
+    AuditQuery,
+    Checkpoint,
+    HistoryDatabase,
+    SchemaTooNewError,
+    SessionQuery,
+    migration,
+)
+from custom_components.fluxilab.history_db.schema import (
+    SCHEMA_VERSION,
+    schema_version,
+)
+
+from .conftest import closed, opened
+
+T0 = 1_796_192_478.9024386
+"""A start time with every digit a double holds (MySQL's FLOAT would lose them)."""
+
+
+def session(entry_id: int, **fields: Any) -> dict[str, Any]:
+    """A session as sessions.start_session/stop_session leave it."""
+    return {
+        "session_id": f"01S{entry_id:020d}",
+        "device_id": "hood-1",
+        "member_id": "ada",
+        "member_name": "Ada Lovelace — ñ 🧪",
+        "card": "C0FFEE01",
+        "start": T0 + entry_id,
+        "last_seen": T0 + entry_id + 30,
+        "end": T0 + entry_id + 60,
+        "duration": 60.0,
+        "closed_by": "device",
+        "buffered": False,
+        "entry_id": entry_id,
+        **fields,
+    }
+
+
+def audit(entry_id: int, **fields: Any) -> dict[str, Any]:
+    """An audit entry as the engine's _audit writes it."""
+    return {
+        "ts": T0 + entry_id,
+        "kind": "decision",
+        "device_id": "hood-1",
+        "member_id": "ada",
+        "card": "C0FFEE01",
+        "reason": "granted",
+        "buffered": False,
+        "request_id": f"r{entry_id}",
+        "entry_id": entry_id,
+        **fields,
+    }
+
+
+def checkpoint(db: HistoryDatabase, mark: int, **entries: list[dict[str, Any]]) -> None:
+    db.checkpoint(Checkpoint(mark=mark, entries=dict(entries)))
+
+
+def test_new_database_is_stamped_and_a_newer_one_refused(
+    database: HistoryDatabase,
+) -> None:
+    engine = database.engine
+    assert engine is not None
+    with engine.connect() as connection:
+        assert migration.current_version(connection) == SCHEMA_VERSION
+        connection.execute(
+            insert(schema_version).values(version=SCHEMA_VERSION + 1, applied=0.0)
+        )
+        connection.commit()
+    again = HistoryDatabase(database.url)
+    with pytest.raises(SchemaTooNewError):
+        again.open()
+    again.shutdown()
+
+
+def test_migration_steps_run_in_order_once(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = opened(database_url)
+    checkpoint(db, 1, sessions=[session(1)])
+    closed(db)
+    added = MetaData()
+    extra = Table("fluxilab_test_step", added, Column("n", Integer, primary_key=True))
+    ran: list[int] = []
+
+    def _step(connection: Any) -> None:
+        ran.append(2)
+        added.create_all(connection)
+
+    monkeypatch.setattr(migration, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(migration.STEPS, SCHEMA_VERSION + 1, _step)
+    db = opened(database_url)
+    assert ran == [2]
+    assert db.engine is not None
+    with db.engine.connect() as connection:
+        assert connection.execute(select(extra.c.n)).all() == []
+        assert migration.current_version(connection) == SCHEMA_VERSION + 1
+    # The data survived the step; opening again runs nothing more.
+    assert db.sessions(SessionQuery()) == [session(1)]
+    closed(db)
+    db = opened(database_url)
+    assert ran == [2]
+    closed(db)
+
+
+def test_checkpoint_and_load_give_back_every_field(database: HistoryDatabase) -> None:
+    assert database.load(10, 10) is None  # nothing checkpointed yet
+    sessions = [session(n) for n in range(1, 8)]
+    sessions[1]["end"] = None  # open, and older than the recent window
+    sessions[1]["closed_by"] = None
+    sessions[2]["nested"] = {"list": [1, 2.5, None], "text": "x"}
+    entries = [audit(n) for n in range(8, 20)]
+    entries[0] |= {"kind": "routing", "user_id": "u1", "member_name": "Ada"}
+    entries[1] |= {"kind": "maintenance", "trainer_id": "t", "trainer_name": "Tina"}
+    database.checkpoint(
+        Checkpoint(
+            mark=42,
+            entries={"sessions": sessions, "audit": entries},
+            state={"settings": b'{"usage_retention_days":365}', "generation": b"7"},
+            unknown_cards=[{"card": "DEAD", "device_id": "hood-1", "ts": T0}],
+        )
+    )
+    loaded = database.load(3, 5)
+    assert loaded is not None
+    assert loaded.mark == 42
+    assert loaded.state == {"settings": {"usage_retention_days": 365}, "generation": 7}
+    assert loaded.unknown_cards == [{"card": "DEAD", "device_id": "hood-1", "ts": T0}]
+    # The newest three and the open one, in entry order; the newest five audits.
+    assert loaded.sessions == [sessions[1], *sessions[-3:]]
+    assert loaded.audit == entries[-5:]
+    assert loaded.last_entry_id == 19
+    assert database.sessions(SessionQuery()) == sessions
+    assert database.audit_page(AuditQuery(limit=100)) == entries[::-1]
+
+
+def test_a_checkpoint_again_replaces_rows_by_entry_id(
+    database: HistoryDatabase,
+) -> None:
+    first = [session(1), session(2, end=None)]
+    checkpoint(database, 1, sessions=first)
+    changed = session(2, duration=90.0, end=T0 + 92)
+    checkpoint(database, 2, sessions=[changed])
+    checkpoint(database, 3, sessions=[changed])  # a journal row applied again
+    assert database.count("sessions") == 2
+    assert database.sessions(SessionQuery()) == [session(1), changed]
+    assert database.journal_mark() == 3
+
+
+def test_audit_pages_and_filters_in_sql(database: HistoryDatabase) -> None:
+    entries = [
+        audit(
+            n,
+            kind=("decision", "routing", "maintenance")[n % 3],
+            device_id=f"hood-{n % 2}",
+            member_id=None if n % 5 == 0 else f"m{n % 4}",
+        )
+        for n in range(1, 101)
+    ]
+    checkpoint(database, 1, audit=entries)
+    newest_first = entries[::-1]
+    pages: list[dict[str, Any]] = []
+    before = None
+    while page := database.audit_page(AuditQuery(before=before, limit=30)):
+        pages += page
+        before = page[-1]["entry_id"]
+    assert pages == newest_first
+
+    def expect(**filters: Any) -> list[dict[str, Any]]:
+        return [e for e in newest_first if all(e[k] == v for k, v in filters.items())]
+
+    assert database.audit_page(AuditQuery(kind="routing", limit=500)) == expect(
+        kind="routing"
+    )
+    assert database.audit_page(
+        AuditQuery(device_id="hood-1", member_id="m3", limit=500)
+    ) == expect(device_id="hood-1", member_id="m3")
+    assert database.audit_page(AuditQuery(start=T0 + 10, end=T0 + 20, limit=500)) == [
+        e for e in newest_first if T0 + 10 <= e["ts"] < T0 + 20
+    ]
+    assert (
+        database.audit_page(AuditQuery(kind="maintenance", before=50, limit=3))
+        == [e for e in expect(kind="maintenance") if e["entry_id"] < 50][:3]
+    )
+
+
+def test_sessions_filter_page_and_stream(
+    database: HistoryDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        session(n, device_id=f"hood-{n % 3}", member_id=f"m{n % 2}")
+        for n in range(1, 61)
+    ]
+    checkpoint(database, 1, sessions=rows)
+    query = SessionQuery(device_id="hood-1", start=T0 + 10, end=T0 + 50)
+    expected = [
+        r
+        for r in rows
+        if r["device_id"] == "hood-1" and T0 + 10 <= r["start"] < T0 + 50
+    ]
+    assert database.sessions(query) == expected
+    newest = SessionQuery(member_id="m0", newest_first=True, offset=2, limit=5)
+    assert (
+        database.sessions(newest)
+        == [r for r in rows if r["member_id"] == "m0"][::-1][2:7]
+    )
+    monkeypatch.setattr(
+        "custom_components.fluxilab.history_db.database.EXPORT_BATCH", 4
+    )
+    streamed: list[dict[str, Any]] = []
+    after = None
+    while batch := database.session_batch(query, after):
+        assert len(batch) <= 4
+        streamed += batch
+        after = batch[-1]["entry_id"]
+    assert streamed == expected
+
+
+def test_retention_and_forgetting_blank_personal_fields_in_sql(
+    database: HistoryDatabase,
+) -> None:
+    old, recent = T0 - 400 * 86400, T0
+    rows = [
+        session(1, start=old, end=old + 60),
+        session(2, start=old, end=None),  # still open: kept whole
+        session(3, start=recent, end=recent + 60),
+    ]
+    entries = [
+        audit(4, ts=old),
+        audit(5, ts=recent),
+        audit(6, ts=recent, member_id="bob", card="B0B"),
+    ]
+    checkpoint(database, 1, sessions=rows, audit=entries)
+    cutoff = T0 - 365 * 86400
+    assert database.anonymize_before(cutoff) == 2
+    assert database.anonymize_before(cutoff) == 0  # nothing named is left there
+    kept = database.sessions(SessionQuery())
+    assert kept[0] | {"anonymized": True} == kept[0]
+    assert all(kept[0][k] is None for k in ("member_id", "member_name", "card"))
+    assert kept[1] == rows[1]
+    assert kept[2] == rows[2]
+    page = database.audit_page(AuditQuery())
+    assert page[-1]["member_id"] is None
+    assert page[-1]["anonymized"] is True
+    # Bob by member id, Ada by her card.
+    assert database.anonymize_member("bob", []) == 1
+    assert database.member_entries("bob") == {"sessions": [], "audit": []}
+    assert database.anonymize_member("nobody", ["C0FFEE01"]) == 3
+    assert database.member_entries("ada") == {"sessions": [], "audit": []}
+
+
+def test_copy_into_an_empty_database(database: HistoryDatabase, tmp_path: Any) -> None:
+    database.checkpoint(
+        Checkpoint(
+            mark=9,
+            entries={"sessions": [session(1)], "audit": [audit(2)]},
+            state={"generation": b"3"},
+            unknown_cards=[{"card": "DEAD", "device_id": "hood-1", "ts": T0}],
+        )
+    )
+    target = opened(f"sqlite:///{tmp_path / 'copy.db'}")
+    assert target.is_empty()
+    assert database.copy_to(target) == 5
+    assert not target.is_empty()
+    assert target.load(10, 10) == database.load(10, 10)
+    closed(target)
