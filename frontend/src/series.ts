@@ -32,6 +32,8 @@ export function pointsOf(states: CompressedState[] | undefined): Point[] {
 export class SeriesStore {
   private readonly series = new Map<string, Point[]>();
   private readonly loading = new Set<string>();
+  /** Entities whose recorded hour was asked for (live points may come before it). */
+  private readonly loaded = new Set<string>();
 
   constructor(private readonly changed: () => void) {}
 
@@ -42,7 +44,7 @@ export class SeriesStore {
   /** Load the recorded hour of the entities not loaded yet (one call for them all). */
   async load(client: FluxiLabClient, entityIds: (string | null | undefined)[], now = Date.now() / 1000): Promise<void> {
     const missing = [...new Set(entityIds)].filter(
-      (id): id is string => Boolean(id) && !this.series.has(id as string) && !this.loading.has(id as string),
+      (id): id is string => Boolean(id) && !this.loaded.has(id as string) && !this.loading.has(id as string),
     );
     if (!missing.length) return;
     missing.forEach((id) => this.loading.add(id));
@@ -59,6 +61,7 @@ export class SeriesStore {
       // No recorder (or no permission): the sparkline starts from the live values.
       for (const id of missing) if (!this.series.has(id)) this.series.set(id, []);
     } finally {
+      missing.forEach((id) => this.loaded.add(id));
       missing.forEach((id) => this.loading.delete(id));
       this.changed();
     }
