@@ -4,7 +4,8 @@ Nothing is built at install time: ``frontend/fluxilab-panel.js`` is the bundle o
 lit + TypeScript sources in the repository's ``frontend/`` (``npm run build``; the
 bundle is committed, so users need no Node), one ES module without external imports
 that talks to Home Assistant only through the websocket commands of :mod:`.panel_api`
-and the access package. Every member may open the panel (``require_admin=False``);
+and the access package. The Lovelace card and dashboard strategy are a second
+bundle, loaded on every page by :mod:`.frontend_resources`. Every member may open the panel (``require_admin=False``);
 what each user sees and may do is decided server-side.
 """
 
@@ -19,6 +20,7 @@ from homeassistant.components.http import StaticPathConfig
 from homeassistant.core import HomeAssistant
 
 from .const import DOMAIN, LOGGER
+from .frontend_resources import async_register_cards
 from .panel_api import async_setup_panel_api
 
 PANEL_URL_PATH: Final = DOMAIN
@@ -36,7 +38,7 @@ def _module_version() -> str:
 
 
 async def async_setup_panel(hass: HomeAssistant) -> None:
-    """Register the panel's websocket commands, its static files and the panel."""
+    """Register the panel's websocket commands, its static files, the panel and cards."""
     async_setup_panel_api(hass)
     if "http" not in hass.config.components:
         LOGGER.debug("No HTTP server: the FluxiLab panel is not registered")
@@ -47,6 +49,7 @@ async def async_setup_panel(hass: HomeAssistant) -> None:
     version = await hass.async_add_executor_job(_module_version)
     if PANEL_URL_PATH in hass.data.get(frontend.DATA_PANELS, {}):
         return
+    await async_register_cards(hass, STATIC_URL, FRONTEND_DIR)
     await panel_custom.async_register_panel(
         hass,
         frontend_url_path=PANEL_URL_PATH,

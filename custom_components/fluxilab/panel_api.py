@@ -30,6 +30,7 @@ from homeassistant.helpers import (
     area_registry as ar,
     config_validation as cv,
     device_registry as dr,
+    entity_registry as er,
 )
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_call_later
@@ -171,17 +172,31 @@ def _area_name(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
     return announced if isinstance(announced, str) and announced else None
 
 
+def _entity_id(
+    entities: er.EntityRegistry, device: FluxiLabDevice, key: str
+) -> str | None:
+    """Return the entity of one of ``device``'s values, whichever platform has it."""
+    unique_id = f"{device.device_id}_{key}"
+    for platform in ("sensor", "binary_sensor"):
+        if entity_id := entities.async_get_entity_id(platform, DOMAIN, unique_id):
+            return entity_id
+    return None
+
+
 def device_status(
     hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
 ) -> dict[str, Any]:
     """Return the live status of one device as the panel shows it."""
     machine_type = engine.machine_type_of(device)
+    entities = er.async_get(hass)
     telemetry = [
         {
             "key": channel["key"],
             "name": channel.get("name") or channel["key"],
             "unit": channel.get("unit"),
             "value": device.values.get(channel["key"]),
+            # The channel's sensor, whose recorded history the sparklines plot.
+            "entity_id": _entity_id(entities, device, channel["key"]),
         }
         for channel in device.enabled_channels
     ]
@@ -212,6 +227,8 @@ def device_status(
         else [],
         # Telemetry rules: busy from a channel, maintenance conditions' progress.
         "busy": engine.telemetry_rules.is_busy(device.device_id),
+        # Who uses it as every HA user may see it (the show_member_names setting).
+        "current_user_entity_id": _entity_id(entities, device, "current_user"),
         "maintenance_conditions": engine.telemetry_rules.conditions(device),
     }
 

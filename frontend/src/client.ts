@@ -17,6 +17,7 @@ import type {
   Role,
   Settings,
 } from "./types";
+import type { CompressedState } from "./series";
 
 export interface MemberCreate {
   name: string;
@@ -56,6 +57,23 @@ export class FluxiLabClient {
 
   private send<T>(type: string, data: Record<string, unknown> = {}): Promise<T> {
     return this.hass().connection.sendMessagePromise<T>({ type: `fluxilab/${type}`, ...data });
+  }
+
+  /** What Home Assistant's recorder kept of ``entityIds`` since ``start`` (numbers as text). */
+  recorded(entityIds: string[], start: Date): Promise<Record<string, CompressedState[]>> {
+    return this.hass().connection.sendMessagePromise({
+      type: "history/history_during_period",
+      start_time: start.toISOString(),
+      entity_ids: entityIds,
+      minimal_response: true,
+      no_attributes: true,
+      significant_changes_only: false,
+    });
+  }
+
+  /** The lab once (the dashboard strategy builds from it). */
+  lab(): Promise<LabView> {
+    return this.send("panel/lab");
   }
 
   subscribeLab(callback: (lab: LabView) => void): Promise<() => Promise<void>> {

@@ -63,7 +63,8 @@ export const panelStyles = css`
   .chip.warn { background: var(--warning-color, #ffa600); color: #000; }
   .chip.info { background: var(--info-color, #039be5); color: #fff; }
   .chip-remove { background: none; border: none; font: inherit; font-size: 16px; line-height: 1; cursor: pointer; color: inherit; padding: 0 2px; min-height: 24px; min-width: 24px; }
-  .telemetry { display: grid; grid-template-columns: 1fr auto; gap: 2px 12px; font-size: 14px; margin: 8px 0 12px; }
+  .telemetry { display: grid; grid-template-columns: auto 1fr auto; gap: 2px 12px; align-items: center; font-size: 14px; margin: 8px 0 12px; }
+  .telemetry fluxilab-sparkline { justify-self: end; max-width: 120px; height: 24px; }
   .telemetry .v { font-variant-numeric: tabular-nums; text-align: right; }
   .telemetry .v.outside { color: var(--error-color, #db4437); font-weight: 500; }
   .actions { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
@@ -135,6 +136,18 @@ export const panelStyles = css`
   dialog.confirm p { margin: 0 0 20px; line-height: 1.5; }
   dialog.confirm .actions { justify-content: flex-end; }
   /* A phone: rows become cards with their labels, nothing scrolls sideways. */
+  .printable { position: fixed; inset: 0; z-index: 10; overflow: auto; padding: 16px; background: var(--primary-background-color, #fff); color: var(--primary-text-color, #000); }
+  .printable h1 { font-size: 20px; margin: 12px 0 4px; }
+  .printable table { border-collapse: collapse; width: 100%; }
+  .printable td, .printable th { border: 1px solid currentColor; padding: 6px; text-align: left; }
+  @media print {
+    .printable, .printable * { visibility: visible !important; }
+    .printable { position: absolute; background: #fff; color: #000; padding: 0; }
+    .printable .no-print { display: none; }
+  }
+  .usage-chart td { vertical-align: bottom; text-align: center; font-size: 12px; min-width: 36px; }
+  .usage-chart td:first-child { text-align: left; font-size: 14px; }
+  .usage-chart .bar { width: 16px; margin: 0 auto 2px; border-radius: 3px 3px 0 0; background: var(--primary-color, #03a9f4); }
   @media (max-width: 700px) {
     main { padding: 12px 8px; }
     table.data-table thead, table.credentials tr:first-child { display: none; }

@@ -16,6 +16,8 @@ export interface HomeAssistant {
   language: string;
   locale?: { language: string };
   user?: { id: string; name: string; is_admin: boolean };
+  /** Entity states (a dashboard card reads who uses a device from its sensor). */
+  states?: Record<string, { state: string; entity_id: string } | undefined>;
   callService(domain: string, service: string, data?: Record<string, unknown>): Promise<unknown>;
   /** The frontend's loader of an integration's translations (exceptions here). */
   loadBackendTranslation?(category: string, integration?: string): Promise<Localize>;
@@ -31,6 +33,8 @@ export interface Channel {
   name: string;
   unit: string | null;
   value: number | boolean | string | null;
+  /** The channel's sensor, whose recorded history the sparklines plot. */
+  entity_id?: string | null;
 }
 
 export interface Condition {
@@ -64,6 +68,8 @@ export interface DeviceStatus {
   telemetry: Channel[];
   safety_limits?: SafetyLimit[];
   busy: boolean;
+  /** The "current user" sensor: who uses it as every Home Assistant user may see it. */
+  current_user_entity_id?: string | null;
   maintenance_conditions: Condition[];
 }
 

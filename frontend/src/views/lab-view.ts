@@ -4,7 +4,9 @@ import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { busy, ViewElement } from "../context";
+import "../components/sparkline";
 import { PanelError } from "../localize/localize";
+import { SeriesStore } from "../series";
 import type { DeviceStatus, InterestSubscription } from "../types";
 
 /** Above this many devices the Lab view offers a search box. */
@@ -14,13 +16,25 @@ const SEARCH_FROM = 6;
 export class LabViewElement extends ViewElement {
   @state() private interest: InterestSubscription[] = [];
   @state() private query = "";
+  /** A device's UI whose window the browser blocked: a link the user taps instead. */
+  @state() private blocked: { deviceId: string; url: string } | null = null;
   busyKeys = new Set<string>();
   private interestLoaded = false;
   private timer?: number;
+  /** The last hour of every telemetry channel shown, for the sparklines. */
+  private readonly series = new SeriesStore(() => this.requestUpdate());
 
   override connectedCallback(): void {
     super.connectedCallback();
     void this.loadInterest();
+    this.follow();
+  }
+
+  /** Load the recorded hour of channels not seen yet, and add the live values. */
+  private follow(): void {
+    const channels = (this.ctx.lab?.areas ?? []).flatMap((a) => a.devices.flatMap((d) => d.telemetry));
+    for (const c of channels) this.series.push(c.entity_id, c.value);
+    void this.series.load(this.ctx.client, channels.map((c) => c.entity_id));
   }
 
   override disconnectedCallback(): void {
@@ -30,6 +44,7 @@ export class LabViewElement extends ViewElement {
 
   /** A live update of the lab: a device that became free ends its queue. */
   labUpdated(): void {
+    this.follow();
     if (this.interestLoaded && !this.interest.length) return;
     clearTimeout(this.timer);
     this.timer = window.setTimeout(() => void this.loadInterest(), 300);
@@ -54,9 +69,17 @@ export class LabViewElement extends ViewElement {
       if (target.protocol !== "http:" && target.protocol !== "https:") {
         throw new PanelError("open_refused");
       }
-      // The token is single use and short-lived: go there at once, in this window
-      // (the companion app's webview has no tabs to open).
-      window.location.assign(target.href);
+      // A new tab on a desktop; the companion app opens a new window's address in the
+      // system browser, so Home Assistant stays where it was. The device's page gets
+      // no handle on this one (opener cut before it loads, no referrer).
+      this.blocked = null;
+      const page = window.open(target.href, "_blank");
+      if (page) {
+        page.opener = null;
+      } else {
+        // A blocked pop-up: the token is valid for a minute, a tap on a link will do.
+        this.blocked = { deviceId, url: target.href };
+      }
     });
   }
 
@@ -143,8 +166,15 @@ export class LabViewElement extends ViewElement {
                 value !== null &&
                 ((limit.min !== undefined && value < limit.min) || (limit.max !== undefined && value > limit.max));
               const unit = c.unit && c.value !== null && c.value !== undefined ? ` ${c.unit}` : "";
+              const points = this.series.get(c.entity_id);
               return html`<span>${c.name}</span
-                ><span class="v ${outside ? "outside" : ""}" data-channel=${c.key}
+                >${c.entity_id
+                  ? html`<fluxilab-sparkline
+                      data-channel=${c.key}
+                      .points=${points}
+                      label=${this.t("last_hour", { name: c.name })}
+                    ></fluxilab-sparkline>`
+                  : html`<span></span>`}<span class="v ${outside ? "outside" : ""}" data-channel=${c.key}
                   >${i18n.number(c.value)}${unit}${limit
                     ? html` <span class="muted limit"
                         >(${[
@@ -188,6 +218,14 @@ export class LabViewElement extends ViewElement {
             : nothing}
         ${this.interestActions(d)}
       </div>
+      ${this.blocked?.deviceId === d.device_id
+        ? html`<p class="muted">
+            ${this.t("open_blocked")}
+            <a href=${this.blocked.url} target="_blank" rel="noopener noreferrer" data-action="open-link"
+              >${this.t("open_link", { name: d.name })}</a
+            >
+          </p>`
+        : nothing}
       ${d.has_ui && d.gateway_fingerprint
         ? html`<details class="certificate">
             <summary class="muted">${this.t("gateway_certificate")}</summary>

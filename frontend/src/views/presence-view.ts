@@ -1,14 +1,18 @@
-// In the lab: who is checked in (the evacuation list, printable), one's own check-in.
+// In the lab: who is checked in (the evacuation list, printable in the panel itself),
+// one's own check-in.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import { customElement, state } from "lit/decorators.js";
 import { busy, download, ViewElement } from "../context";
 import type { PresenceList, PresenceSettings } from "../types";
 
+const PRINT_STYLE_ID = "fluxilab-print-style";
+
 @customElement("fluxilab-presence-view")
 export class PresenceView extends ViewElement {
   @state() private presence: PresenceList | null = null;
   @state() private settings: PresenceSettings | null = null;
+  @state() private printing = false;
   busyKeys = new Set<string>();
 
   override connectedCallback(): void {
@@ -39,41 +43,66 @@ export class PresenceView extends ViewElement {
     await this.load();
   }
 
+  /**
+   * The evacuation list as a printable view inside the panel: a pop-up would be
+   * blocked in the companion app's webview, which has no windows. The view has its
+   * own Print (the browser's print, styled by the print CSS: only the list on paper)
+   * and a CSV download, for where printing is not offered either.
+   */
   private print(): void {
-    // A plain page the browser prints: the evacuation list on paper. Built as DOM
-    // nodes (textContent), so no name is ever parsed as markup.
-    const p = this.presence;
-    if (!p?.members) return;
-    const page = window.open("", "_blank");
-    if (!page) {
-      this.csv();
-      return;
+    if (!this.presence?.members) return;
+    this.printing = true;
+    // Home Assistant's own page (sidebar, toolbar) prints as nothing; the list is
+    // made visible again from inside the panel (visibility is inherited).
+    if (!document.getElementById(PRINT_STYLE_ID)) {
+      const style = document.createElement("style");
+      style.id = PRINT_STYLE_ID;
+      style.textContent = "@media print { body * { visibility: hidden !important; } }";
+      document.head.appendChild(style);
     }
-    const doc = page.document;
-    doc.title = this.t("presence");
-    const style = doc.createElement("style");
-    style.textContent =
-      "body{font:14px sans-serif}table{border-collapse:collapse;width:100%}td,th{border:1px solid #000;padding:6px;text-align:left}";
-    const heading = doc.createElement("h1");
-    heading.textContent = this.t("people_in_lab", { count: p.count });
-    const when = doc.createElement("p");
-    when.textContent = this.ctx.i18n.when(new Date().toISOString());
-    const table = doc.createElement("table");
-    const row = (cells: string[], tag: "th" | "td") => {
-      const tr = doc.createElement("tr");
-      for (const text of cells) {
-        const cell = doc.createElement(tag);
-        cell.textContent = text;
-        tr.appendChild(cell);
-      }
-      table.appendChild(tr);
-    };
-    row([this.t("name"), this.t("since"), this.t("where"), "✔"], "th");
-    for (const m of p.members) row([m.name, this.ctx.i18n.when(m.since), this.where(m.where), "☐"], "td");
-    doc.head.appendChild(style);
-    doc.body.append(heading, when, table);
-    page.focus();
-    page.print();
+  }
+
+  private closePrint(): void {
+    this.printing = false;
+    document.getElementById(PRINT_STYLE_ID)?.remove();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.closePrint();
+  }
+
+  private printable(): TemplateResult {
+    const p = this.presence;
+    const members = p?.members ?? [];
+    return html`<section class="printable" role="dialog" aria-modal="true" aria-label=${this.t("print_list")}>
+      <div class="actions no-print">
+        <button class="primary" data-action="print-now" @click=${() => window.print()}>${this.t("print_list")}</button>
+        <button class="secondary" data-action="presence-csv" @click=${() => this.csv()}>
+          ${this.t("download_csv")}
+        </button>
+        <button class="secondary" data-action="print-close" @click=${() => this.closePrint()}>${this.t("close")}</button>
+      </div>
+      <h1>${this.t("people_in_lab", { count: p?.count ?? 0 })}</h1>
+      <p>${this.ctx.i18n.when(new Date().toISOString())}</p>
+      <table>
+        <tr>
+          <th>${this.t("name")}</th>
+          <th>${this.t("since")}</th>
+          <th>${this.t("where")}</th>
+          <th>✔</th>
+        </tr>
+        ${members.map(
+          (m) =>
+            html`<tr>
+              <td>${m.name}</td>
+              <td>${this.ctx.i18n.when(m.since)}</td>
+              <td>${this.where(m.where)}</td>
+              <td>☐</td>
+            </tr>`,
+        )}
+      </table>
+    </section>`;
   }
 
   private csv(): void {
@@ -101,6 +130,7 @@ export class PresenceView extends ViewElement {
     const p = this.presence;
     if (!p) return html`<p class="muted">${this.t("loading")}</p>`;
     const own = Boolean(this.ctx.lab?.member);
+    if (this.printing) return this.printable();
     return html`<h2>${this.t("people_in_lab", { count: p.count })}</h2>
       <div class="actions">
         <button class="secondary" data-action="presence-refresh" @click=${() => void this.load()}>

@@ -1,5 +1,6 @@
 // Admin → Usage history: the latest sessions at once, filtered by member, device and
-// period (pickers that search as you type), with a CSV download.
+// period (pickers that search as you type), with a CSV download, and above them the
+// usage hours per machine per week of what is filtered, as bars.
 //
 // The hub answers a filter with every matching session; this view pages them. Paging
 // in SQL belongs to the history database (issue 16), when the command takes a page.
@@ -13,6 +14,10 @@ import type { Picker } from "../../components/picker";
 import "../../components/picker";
 import { busy, deviceName, download, ViewElement, text } from "../../context";
 import type { HistoryResult, Session } from "../../types";
+import { weeklyUsage } from "../../usage";
+
+/** Weeks in the usage plot. */
+const WEEKS = 8;
 
 @customElement("fluxilab-history-view")
 export class HistoryView extends ViewElement {
@@ -42,6 +47,41 @@ export class HistoryView extends ViewElement {
     } catch (err) {
       this.error = this.ctx.i18n.error(err);
     }
+  }
+
+  /** Hours per machine per week: a row of bars per machine, the numbers beside them. */
+  private usage(sessions: Session[]): TemplateResult | typeof nothing {
+    const { weeks, rows } = weeklyUsage(sessions, WEEKS);
+    if (!rows.length) return nothing;
+    const i18n = this.ctx.i18n;
+    const most = Math.max(...rows.flatMap((r) => r.hours), 1);
+    const label = (w: Date) => w.toLocaleDateString(i18n.language, { day: "numeric", month: "short" });
+    return html`<section class="card usage" data-chart="weekly-usage">
+      <h3>${this.t("usage_per_week")}</h3>
+      <div class="table-wrap">
+        <table class="usage-chart">
+          <tr>
+            <th>${this.t("device")}</th>
+            ${weeks.map((w) => html`<th>${label(w)}</th>`)}
+          </tr>
+          ${rows.map(
+            (row) =>
+              html`<tr data-device=${row.device_id}>
+                <td>${deviceName(this.ctx.admin, row.device_id)}</td>
+                ${row.hours.map(
+                  (h, i) =>
+                    html`<td
+                      title=${this.t("usage_week_hours", { week: label(weeks[i]), hours: i18n.number(h) })}
+                    >
+                      <div class="bar" style="height: ${Math.round((h / most) * 40)}px"></div>
+                      <span class="muted">${h ? i18n.number(Math.round(h * 10) / 10) : ""}</span>
+                    </td>`,
+                )}
+              </tr>`,
+          )}
+        </table>
+      </div>
+    </section>`;
   }
 
   protected override render(): TemplateResult {
@@ -101,6 +141,7 @@ export class HistoryView extends ViewElement {
           ${this.error ? html`<span class="field-error" role="alert">${this.error}</span>` : nothing}
         </div>
       </form>
+      ${this.result ? this.usage(this.result.sessions) : nothing}
       ${this.result
         ? html`<fluxilab-data-table
             name="history"

@@ -1,0 +1,60 @@
+/**
+ * FluxiLab on dashboards: the device card (custom:fluxilab-device-card, with its
+ * visual editor) and the lab dashboard strategy (custom:fluxilab). The integration
+ * loads this module on every Home Assistant page (frontend_resources.py), so both
+ * are there without adding a resource by hand.
+ */
+import { CARD_TYPE, EDITOR_TYPE, FluxiLabDeviceCard } from "./cards/device-card";
+import { FluxiLabDeviceCardEditor } from "./cards/device-card-editor";
+import { FluxiLabDashboardStrategy, STRATEGY_TYPE } from "./cards/strategy";
+
+interface CustomCardEntry {
+  type: string;
+  name: string;
+  description: string;
+  preview?: boolean;
+  documentationURL?: string;
+}
+
+interface CustomStrategyEntry {
+  type: string;
+  strategyType: string;
+  name: string;
+  description: string;
+}
+
+declare global {
+  interface Window {
+    customCards?: CustomCardEntry[];
+    customStrategies?: CustomStrategyEntry[];
+  }
+}
+
+function define(name: string, element: CustomElementConstructor): void {
+  // The module may be loaded twice (an updated version beside a cached one).
+  if (!customElements.get(name)) customElements.define(name, element);
+}
+
+define(CARD_TYPE, FluxiLabDeviceCard);
+define(EDITOR_TYPE, FluxiLabDeviceCardEditor);
+define(`ll-strategy-dashboard-${STRATEGY_TYPE}`, FluxiLabDashboardStrategy);
+
+window.customCards = window.customCards ?? [];
+if (!window.customCards.some((c) => c.type === CARD_TYPE)) {
+  window.customCards.push({
+    type: CARD_TYPE,
+    name: "FluxiLab device",
+    description: "A lab device: status, who uses it, live telemetry with the last hour, maintenance, Open and Book.",
+    preview: true,
+    documentationURL: "https://github.com/fluxilab/fluxilab/blob/main/docs/DASHBOARD.md",
+  });
+}
+window.customStrategies = window.customStrategies ?? [];
+if (!window.customStrategies.some((s) => s.type === STRATEGY_TYPE)) {
+  window.customStrategies.push({
+    type: STRATEGY_TYPE,
+    strategyType: "dashboard",
+    name: "FluxiLab lab",
+    description: "The lab's devices by area, a FluxiLab device card each.",
+  });
+}
