@@ -55,6 +55,7 @@ from .const import (
 )
 from .hub import async_announce_hub
 from .journal import JournalError, async_recorder_barrier
+from .link import LinkHealth, LinkState
 from .protocol.schemas import (
     ACCESS_REQUEST_SCHEMA,
     ACK_SCHEMA,
@@ -84,7 +85,9 @@ from .protocol.security import (
 from .protocol.topics import STATUS_OFFLINE, STATUS_ONLINE, Channel, DeviceTopics
 from .repairs import (
     async_create_key_changed_issue,
+    async_create_link_broken_issue,
     async_create_ui_url_issue,
+    async_delete_link_broken_issue,
     async_delete_ui_url_issue,
 )
 
@@ -124,6 +127,7 @@ class FluxiLabDevice:
         self.hours_to_maintenance: float | None = None
         self.maintenance_due = False
         self.last_command_result: dict[str, Any] | None = None
+        self.link = LinkHealth()
         self._hub_keys = hub_keys
         self.keys: SessionKeys | None = None
         if (device_key := entry.data.get(CONF_DEVICE_KEY)) is not None:
@@ -445,6 +449,30 @@ class FluxiLabDevice:
             detail,
         )
 
+    def _link_refused(self, reason: str) -> None:
+        """Count a refused sealed message; say so loudly once the link is broken."""
+        was = self.link.state
+        if not self.link.record_rejection(reason):
+            return
+        if was is not LinkState.BROKEN and self.link.state is LinkState.BROKEN:
+            LOGGER.error(
+                "The secure link to %s is broken: its messages are refused (%s); "
+                "see Settings > Repairs for the fix",
+                self.device_id,
+                reason,
+            )
+            if reason != "untrusted_key":  # that one has its pairing issue
+                async_create_link_broken_issue(self.hass, self.entry, reason)
+        self._notify()
+
+    def _link_verified(self) -> None:
+        was = self.link.state
+        if self.link.record_verified():
+            if was is LinkState.BROKEN:
+                LOGGER.info("The secure link to %s works again", self.device_id)
+                async_delete_link_broken_issue(self.hass, self.entry)
+            self._notify()
+
     def _open(
         self, channel: Channel, msg: mqtt.ReceiveMessage, schema: vol.Schema
     ) -> dict[str, Any] | None:
@@ -455,6 +483,8 @@ class FluxiLabDevice:
             return None
         if self.keys is None:
             self._log_bad(channel, "rejected", "the device's key is not trusted")
+            if self.entry.data.get(CONF_DEVICE_KEY) is not None:
+                self._link_refused("untrusted_key")
             return None
         try:
             envelope = json.loads(msg.payload)
@@ -466,7 +496,9 @@ class FluxiLabDevice:
         except ProtocolSecurityError as err:
             kind = "malformed" if err.reason == "malformed" else "rejected"
             self._log_bad(channel, kind, str(err))
+            self._link_refused(err.reason)
             return None
+        self._link_verified()
         try:
             result: dict[str, Any] = schema(body)
         except vol.Invalid as err:
@@ -565,7 +597,9 @@ class FluxiLabDevice:
         except ProtocolSecurityError as err:
             kind = "unsealed" if err.reason == "unsealed" else "rejected"
             self._log_bad(Channel.ANNOUNCE, kind, str(err))
+            self._link_refused(err.reason)
             return False
+        self._link_verified()
         if sealed_at < self._announce_ts:
             self._log_bad(
                 Channel.ANNOUNCE, "rejected", "sealed before the last announcement"

@@ -195,6 +195,8 @@ def device_status(
         "usage_hours": device.usage_hours,
         "blocked": device.blocked,
         "paired": device.keys is not None,
+        # The secure link (link.py): "broken" while the device's messages are refused.
+        "link": device.link.state.value,
         "has_ui": ui_url(device) is not None,
         # The gateway's TLS certificate, for users to compare with the browser's.
         "gateway_fingerprint": gateway_fingerprint(device),
