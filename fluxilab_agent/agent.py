@@ -104,6 +104,9 @@ from .state import (
 _LOGGER = logging.getLogger(__name__)
 
 LOG_INTERVAL = 60.0
+LINK_BROKEN_AFTER = 3
+"""Hub messages refused in a row for ``signature``/``decrypt`` before the link is
+broken (one forged message is not)."""
 """Seconds between two log lines about the same kind of rejected input."""
 HOOK_TIMEOUT = 300.0
 
@@ -195,6 +198,10 @@ class Agent:
         self.guard = ReplayGuard()
         self.last_hub_contact: float | None = self.mirror.received
         """Unix time of the last verified message from the hub (offline mirror age)."""
+        self.link_problem: str | None = None
+        """Why the secure link to the hub is broken (``hub_key_changed``,
+        ``signature``), None while it works: the log, status and device page say so."""
+        self._refused_in_a_row = 0
         self._supervisor_swipes: dict[str, float] = {}
         """Unix time of each mirrored supervisor's last swipe at this device."""
         self.guard.restore(load_replay(data_dir))
@@ -464,8 +471,16 @@ class Agent:
             )
         except ProtocolSecurityError as err:
             self._reject(channel.value, err.reason)
+            if err.reason in ("signature", "decrypt"):
+                self._refused_in_a_row += 1
+                if self._refused_in_a_row >= LINK_BROKEN_AFTER:
+                    self._link_broken("signature")
             return
         self.last_hub_contact = time.time()
+        self._refused_in_a_row = 0
+        if self.link_problem is not None:
+            self.link_problem = None
+            _LOGGER.warning("The secure link to the hub works again")
         handlers: dict[Channel, tuple[vol.Schema, Callable[[dict[str, Any]], None]]] = {
             Channel.ACK: (ACK_SCHEMA, self._handle_ack),
             Channel.ACCESS_REPLY: (ACCESS_REPLY_SCHEMA, self._handle_reply),
@@ -506,6 +521,7 @@ class Agent:
                 "the hub announced a different key; run 'fluxilab-agent pair "
                 "--reset' if the hub really was replaced",
             )
+            self._link_broken("hub_key_changed")
             return
         self.state.hub_key = key
         self.state.save()
@@ -518,6 +534,21 @@ class Agent:
         if self._link is not None:
             self._link.set_announce(self.announce_message())  # sealed from now on
         self._wake_replay(reset=True)
+
+    def _link_broken(self, problem: str) -> None:
+        """Say once, loudly, that the hub and this device no longer share keys."""
+        if self.link_problem is not None:
+            return
+        self.link_problem = problem
+        _LOGGER.error(
+            "The secure link to the hub is broken (%s): the hub's messages are "
+            "refused here and this device's are refused by the hub, so access "
+            "falls back to the offline mirror and records wait in the buffer. If "
+            "Home Assistant was reinstalled or restored, run 'fluxilab-agent pair "
+            "--reset' and restart the agent; Home Assistant shows the fingerprint "
+            "to expect under Settings > Repairs",
+            problem,
+        )
 
     def _handle_ack(self, body: dict[str, Any]) -> None:
         if body.get("stream", self.buffer.stream) != self.buffer.stream:
@@ -1316,6 +1347,14 @@ class Agent:
             else ["sync", "block", "unblock"],
             "online": self.connected,
             "paired": self.keys is not None,
+            "link": (
+                "unpaired"
+                if self.keys is None
+                else "broken"
+                if self.link_problem
+                else "ok"
+            ),
+            "link_problem": self.link_problem,
             "fingerprint": self.fingerprint,
             "blocked": self.state.blocked,
             "relay": self.outputs[self.interlock].state if self.interlock else None,
