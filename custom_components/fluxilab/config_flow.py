@@ -47,7 +47,11 @@ from .const import (
     FIXED_ENTITY_KEYS,
     LOGGER,
 )
-from .fabomatic import CONF_FABOMATIC_MACHINE
+from .fabomatic import (
+    CONF_FABOMATIC_MACHINE,
+    async_answer_unadopted,
+    async_follow_unadopted_boards,
+)
 from .hub import async_get_hub_keys
 from .protocol.fabomatic import (
     BoardAction,
@@ -207,12 +211,15 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         machine_id = machine_id_from_topic(discovery_info.topic)
         if machine_id is None:
             return self.async_abort(reason="invalid_discovery_info")
-        await self.async_set_unique_id(fabomatic_device_id(machine_id))
-        self._abort_if_unique_id_configured()
         try:
             query = parse_query(discovery_info.payload)
         except BoardMessageError:
             return self.async_abort(reason="invalid_discovery_info")
+        # A board nobody adopted is told so (is_valid: false), now and from now on.
+        if await async_follow_unadopted_boards(self.hass):
+            await async_answer_unadopted(self.hass, machine_id, query)
+        await self.async_set_unique_id(fabomatic_device_id(machine_id))
+        self._abort_if_unique_id_configured()
         if query["action"] is not BoardAction.ALIVE:
             # Queries of a board come and go; only its alive message adopts it.
             return self.async_abort(reason="invalid_discovery_info")

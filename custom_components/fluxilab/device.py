@@ -40,6 +40,7 @@ from .const import (
     CONF_CHANNELS,
     CONF_DEVICE_ID,
     CONF_DEVICE_KEY,
+    CONF_FABOMATIC_MACHINE,
     CONF_MACHINE_TYPE,
     CONF_PENDING_KEY,
     CONF_STALE_CHANNEL_HOURS,
@@ -379,11 +380,13 @@ class FluxiLabDevice:
         await self._backlog.async_save()
         self._notify()
         if self.keys is None:
-            LOGGER.warning(
-                "Device %s is not paired: it learns it is %s once it is",
-                self.device_id,
-                "blocked" if blocked else "unblocked",
-            )
+            # Boards never pair: they learn it from their next checkmachine.
+            if CONF_FABOMATIC_MACHINE not in self.entry.data:
+                LOGGER.warning(
+                    "Device %s is not paired: it learns it is %s once it is",
+                    self.device_id,
+                    "blocked" if blocked else "unblocked",
+                )
             return
         await self.async_send_command(
             CommandName.BLOCK if blocked else CommandName.UNBLOCK
