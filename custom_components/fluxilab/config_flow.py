@@ -57,6 +57,7 @@ from .protocol.fabomatic import (
     BoardAction,
     BoardMessageError,
     device_id as fabomatic_device_id,
+    machine_id_from_device_id,
     machine_id_from_topic,
     parse_query,
 )
@@ -270,6 +271,11 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await self.async_set_unique_id(device_id)
                 self._abort_if_unique_id_configured()
+                if (machine_id := machine_id_from_device_id(device_id)) is not None:
+                    # A Fab-O-Matic board (it never announces, never pairs): its
+                    # entry is a board's, so its broker login gets machine/<id>.
+                    self._announce = {"machine_id": machine_id, "version": "-"}
+                    return await self.async_step_fabomatic_confirm()
                 return self.async_create_entry(
                     title=device_id,
                     data={

@@ -7,17 +7,33 @@ logs no pairing warning; a board added by its machine id is a board.
 
 from __future__ import annotations
 
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.fluxilab.access import AccessEngine
-from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.broker import device_user
+from custom_components.fluxilab.const import (
+    CONF_BASE_TOPIC,
+    CONF_DEVICE_ID,
+    CONF_FABOMATIC_MACHINE,
+    DOMAIN,
+)
 from custom_components.fluxilab.device import FluxiLabDevice
 from custom_components.fluxilab.fabomatic import NOT_ADOPTED_NAME
 
-from .test_fabomatic import MACHINE, alive, board, checkmachine, engine, send
+from .test_fabomatic import (
+    MACHINE,
+    alive,
+    board,
+    checkmachine,
+    engine,
+    replies,
+    send,
+)
 
 __all__ = ["board", "engine"]  # fixtures
 
@@ -66,3 +82,53 @@ async def test_blocking_a_board_logs_no_pairing_warning(
     reply = await send(hass, mqtt_mock, checkmachine())
     assert reply is not None
     assert reply["allowed"] is False  # the board learns it from its next check
+
+
+async def test_adding_a_board_by_its_id_makes_a_board_with_its_login(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, engine: AccessEngine
+) -> None:
+    """README's "add it by id first" for fabomatic-77: a board, not an agent."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_DEVICE_ID: "fabomatic-77", CONF_BASE_TOPIC: "fluxilab"},
+    )
+    # The same warning as when a board is discovered: boards cannot verify.
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "fabomatic_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.unique_id == "fabomatic-77"
+    assert entry.data[CONF_FABOMATIC_MACHINE] == 77
+    user = device_user(dict(entry.data))
+    assert user.username == "fabomatic-77"
+    assert user.readwrite == ("machine/77", "machine/77/#")
+    await hass.async_block_till_done()
+
+    # Its later alive starts no second adoption; its checks are answered as its own.
+    async_fire_mqtt_message(hass, "machine/77", alive())
+    await hass.async_block_till_done()
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    async_fire_mqtt_message(hass, "machine/77", checkmachine())
+    await hass.async_block_till_done()
+    assert replies(mqtt_mock, "machine/77/reply")[-1]["is_valid"] is True
+
+
+@pytest.mark.parametrize("device_id", ["fabomatic-0", "fabomatic-077", "fabomatic-x"])
+async def test_other_ids_are_agents(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    engine: AccessEngine,
+    device_id: str,
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE_ID: device_id, CONF_BASE_TOPIC: "fluxilab"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_FABOMATIC_MACHINE not in result["data"]
