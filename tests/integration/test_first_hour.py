@@ -7,9 +7,14 @@ logs no pairing warning; a board added by its machine id is a board.
 
 from __future__ import annotations
 
+import asyncio
+from unittest.mock import patch
+
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
@@ -26,6 +31,7 @@ from custom_components.fluxilab.device import FluxiLabDevice
 from custom_components.fluxilab.fabomatic import NOT_ADOPTED_NAME
 
 from .test_fabomatic import (
+    BOARD_ID,
     MACHINE,
     alive,
     board,
@@ -132,3 +138,60 @@ async def test_other_ids_are_agents(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_FABOMATIC_MACHINE not in result["data"]
+
+
+async def test_block_device_while_its_entry_reloads(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    engine: AccessEngine,
+    board: FluxiLabDevice,
+) -> None:
+    """Renaming a board reloads its entry; an action meanwhile waits, not fails."""
+    entry = board.entry
+    ha_device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, BOARD_ID), board.entry.entry_id
+    )
+    assert ha_device is not None
+    stopped, proceed = asyncio.Event(), asyncio.Event()
+    removed = engine.async_device_removed
+
+    async def removed_then_wait(device: FluxiLabDevice) -> None:
+        await removed(device)
+        stopped.set()
+        await proceed.wait()  # the reload pauses here, between unload and setup
+
+    with patch.object(engine, "async_device_removed", removed_then_wait):
+        reload = hass.async_create_task(
+            hass.config_entries.async_reload(entry.entry_id)
+        )
+        await stopped.wait()
+        assert engine.device(BOARD_ID) is None
+        assert entry.setup_lock.locked()
+        block = hass.async_create_task(
+            hass.services.async_call(
+                DOMAIN, "block_device", {"device_id": ha_device.id}, blocking=True
+            )
+        )
+        await asyncio.sleep(0)
+        proceed.set()
+        await reload
+    await block
+    reloaded = engine.device(BOARD_ID)
+    assert reloaded is not None
+    assert reloaded is not board
+    assert reloaded.blocked
+
+
+async def test_a_device_that_is_not_loaded_is_still_refused(
+    hass: HomeAssistant, engine: AccessEngine, board: FluxiLabDevice
+) -> None:
+    ha_device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, BOARD_ID), board.entry.entry_id
+    )
+    assert ha_device is not None
+    await hass.config_entries.async_unload(board.entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "block_device", {"device_id": ha_device.id}, blocking=True
+        )
+    assert err.value.translation_key == "unknown_device"
