@@ -540,7 +540,8 @@ class Agent:
         if self.link_problem is not None:
             return
         self.link_problem = problem
-        _LOGGER.error(
+        # A warning, not an error: a forged hub announcement looks the same.
+        _LOGGER.warning(
             "The secure link to the hub is broken (%s): the hub's messages are "
             "refused here and this device's are refused by the hub, so access "
             "falls back to the offline mirror and records wait in the buffer. If "

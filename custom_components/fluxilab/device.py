@@ -458,7 +458,8 @@ class FluxiLabDevice:
         if not self.link.record_rejection(reason):
             return
         if was is not LinkState.BROKEN and self.link.state is LinkState.BROKEN:
-            LOGGER.error(
+            # A warning, not an error: forged messages on its topic look the same.
+            LOGGER.warning(
                 "The secure link to %s is broken: its messages are refused (%s); "
                 "see Settings > Repairs for the fix",
                 self.device_id,
