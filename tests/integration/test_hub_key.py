@@ -16,6 +16,7 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import storage
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
@@ -26,6 +27,7 @@ from custom_components.fluxilab.hub import (
     HUB_ANNOUNCED,
     HUB_KEYS,
     STORAGE_KEY,
+    async_announce_hub,
     async_get_hub_keys,
 )
 from custom_components.fluxilab.protocol.security import KeyPair
@@ -114,3 +116,27 @@ async def test_first_start_discovering_many_devices_keeps_the_key_across_restart
     assert fingerprints == {
         device.derive(hub.public_b64).fingerprint for device in devices.values()
     }
+
+
+async def test_announcement_that_failed_is_tried_again(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """A publish refused (broker gone) leaves the base topic unannounced."""
+    with (
+        patch(
+            "custom_components.fluxilab.hub.mqtt.async_publish",
+            side_effect=HomeAssistantError("not connected"),
+        ),
+        pytest.raises(HomeAssistantError),
+    ):
+        await async_announce_hub(hass, "fluxilab")
+    assert "fluxilab" not in hass.data[HUB_ANNOUNCED]
+
+    mqtt_mock.async_publish.reset_mock()
+    await async_announce_hub(hass, "fluxilab")
+    await async_announce_hub(hass, "fluxilab")  # once per base topic
+    hub = await async_get_hub_keys(hass)
+    assert mqtt_mock.async_publish.call_count == 1
+    topic, payload, qos, retain = mqtt_mock.async_publish.call_args.args
+    assert (topic, qos, retain) == ("fluxilab/_hub/announce", 1, True)
+    assert json.loads(payload)["key"] == hub.public_b64
