@@ -37,7 +37,7 @@ from . import __version__
 from .access import AccessControl, AccessDecision, Session
 from .backlog import Backlog
 from .buffer import Record, RecordBuffer
-from .channel import HubChannel
+from .channel import LINK_BROKEN_AFTER, HubChannel
 from .config import AgentConfig
 from .counters import Counters
 from .device_ui import LazyGateway, gateway_certificate, start_gateway
@@ -56,7 +56,14 @@ from .telemetry import Telemetry
 if TYPE_CHECKING:
     from .certificate import GatewayCertificate
 
-__all__ = ["AccessDecision", "Agent", "CommandError", "Session", "run_agent"]
+__all__ = [
+    "LINK_BROKEN_AFTER",
+    "AccessDecision",
+    "Agent",
+    "CommandError",
+    "Session",
+    "run_agent",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -155,6 +162,11 @@ class Agent:
     def hub_key(self) -> str | None:
         """The pinned (or configured) hub key."""
         return self.channel.hub_key
+
+    @property
+    def link_problem(self) -> str | None:
+        """Why the secure link to the hub is broken, None while it works."""
+        return self.channel.link_problem
 
     @property
     def fingerprint(self) -> str | None:
@@ -570,6 +582,14 @@ class Agent:
             else ["sync", "block", "unblock"],
             "online": self.connected,
             "paired": self.keys is not None,
+            "link": (
+                "unpaired"
+                if self.keys is None
+                else "broken"
+                if self.link_problem
+                else "ok"
+            ),
+            "link_problem": self.link_problem,
             "fingerprint": self.fingerprint,
             "blocked": self.state.blocked,
             "relay": self.outputs[self.interlock].state if self.interlock else None,

@@ -50,6 +50,10 @@ from .state import AgentState, load_replay, save_replay
 
 _LOGGER = logging.getLogger("fluxilab_agent.agent")
 
+LINK_BROKEN_AFTER = 3
+"""Hub messages refused in a row for ``signature``/``decrypt`` before the link is
+broken (one forged message is not)."""
+
 HUB_CHANNELS: dict[Channel, vol.Schema] = {
     Channel.ACK: ACK_SCHEMA,
     Channel.ACCESS_REPLY: ACCESS_REPLY_SCHEMA,
@@ -91,6 +95,10 @@ class HubChannel:
         if self.hub_key is not None:
             self._set_hub_key(self.hub_key)
         self.last_contact = last_contact
+        self.link_problem: str | None = None
+        """Why the secure link to the hub is broken (``hub_key_changed``,
+        ``signature``), None while it works: the log, status and device page say so."""
+        self._refused_in_a_row = 0
         """Unix time of the last verified message from the hub."""
         # The replay window survives a restart: saved by stop(), and marked
         # interrupted while the agent runs (a crash then refuses what came before).
@@ -251,8 +259,16 @@ class HubChannel:
             )
         except ProtocolSecurityError as err:
             counters.reject(channel.value, err.reason)
+            if err.reason in ("signature", "decrypt"):
+                self._refused_in_a_row += 1
+                if self._refused_in_a_row >= LINK_BROKEN_AFTER:
+                    self._link_broken("signature")
             return None
         self.last_contact = time.time()
+        self._refused_in_a_row = 0
+        if self.link_problem is not None:
+            self.link_problem = None
+            _LOGGER.warning("The secure link to the hub works again")
         try:
             valid: dict[str, Any] = HUB_CHANNELS[channel](body)
         except vol.Invalid as err:
@@ -281,6 +297,7 @@ class HubChannel:
                 "the hub announced a different key; run 'fluxilab-agent pair "
                 "--reset' if the hub really was replaced",
             )
+            self._link_broken("hub_key_changed")
             return
         self.state.hub_key = key
         self.state.save()
@@ -293,6 +310,22 @@ class HubChannel:
         self.reannounce()  # sealed from now on
         if self.on_paired is not None:
             self.on_paired()
+
+    def _link_broken(self, problem: str) -> None:
+        """Say once, loudly, that the hub and this device no longer share keys."""
+        if self.link_problem is not None:
+            return
+        self.link_problem = problem
+        # A warning, not an error: a forged hub announcement looks the same.
+        _LOGGER.warning(
+            "The secure link to the hub is broken (%s): the hub's messages are "
+            "refused here and this device's are refused by the hub, so access "
+            "falls back to the offline mirror and records wait in the buffer. If "
+            "Home Assistant was reinstalled or restored, run 'fluxilab-agent pair "
+            "--reset' and restart the agent; Home Assistant shows the fingerprint "
+            "to expect under Settings > Repairs",
+            problem,
+        )
 
     def forget_pairing(self) -> None:
         """Drop the pinned hub key (revoked); the configured one, if any, stays."""

@@ -353,6 +353,13 @@ def _json_for_script(data: Any) -> str:
     )
 
 
+LINK_BROKEN_TEXT = (
+    "This device and the lab hub no longer share keys: the hub's links and "
+    "messages are refused here, and the hub refuses this device's. Ask a lab "
+    "admin: Home Assistant shows the fix under Settings > Repairs."
+)
+
+
 class Gateway:
     """The device UI gateway: token entry, local login, sessions, reverse proxy."""
 
@@ -676,6 +683,14 @@ class Gateway:
             self._consume_jti(jti, claims["exp"])
         except ProtocolSecurityError as err:
             _LOGGER.warning("Refused a gateway token from %s: %s", remote, err.reason)
+            if self._device_status().get("link") == "broken":
+                return self._message(
+                    403,
+                    "Secure link to the lab hub broken",
+                    LINK_BROKEN_TEXT
+                    + " Sign in with your member id and PIN meanwhile.",
+                    link=("/_fluxilab/login", "Sign in"),
+                )
             return self._message(
                 403,
                 "Link not valid",
@@ -1219,7 +1234,14 @@ class Gateway:
             for c in payload["controls"]
         )
         device_name = str(payload["device"].get("name") or self._device_id)
+        link_alert = (
+            '<p class="error" role="alert" id="fl-link">'
+            f"{html.escape(LINK_BROKEN_TEXT)}</p>"
+            if payload["device"].get("link") == "broken"
+            else ""
+        )
         body = _web("status.html").format(
+            link_alert=link_alert,
             name=html.escape(device_name),
             csrf=csrf,
             user=html.escape(session.name),

@@ -9,8 +9,11 @@ for the broker's password file and ACL (fluxilab.generate_broker_config) and kee
 the devices' logins for scripts/develop.
 
     dev_lab.py seed --state DIR --devices 8 --broker-folder mosquitto
+    dev_lab.py wait --state DIR [--kind agent|board]
 
-The logins file it keeps is what ``fluxilab-agent simulate --logins`` reads.
+The logins file it keeps is what ``fluxilab-agent simulate --logins`` reads. ``wait``
+returns once every adopted device (of that kind) is online in Home Assistant, so
+that scripts/develop's banner means the lab is usable.
 """
 
 from __future__ import annotations
@@ -363,6 +366,48 @@ async def seed(args: argparse.Namespace) -> None:
             await lab.close()
 
 
+BOARD_PREFIX = "fabomatic-"
+
+
+async def wait_online(args: argparse.Namespace) -> None:
+    """Wait until every adopted device's connectivity sensor is on."""
+    password = (args.state / "admin-password").read_text().strip()
+    async with aiohttp.ClientSession() as session:
+        token = await login(session, args.url, "admin", password)
+        lab = Lab(session, args.url, token)
+        try:
+            registry = await lab.ws({"type": "config/entity_registry/list"})
+            sensors = {
+                entity["entity_id"]: entity["unique_id"].removesuffix("_connectivity")
+                for entity in registry
+                if entity["platform"] == "fluxilab"
+                and entity["unique_id"].endswith("_connectivity")
+                and (
+                    args.kind is None
+                    or (args.kind == "board")
+                    == entity["unique_id"].startswith(BOARD_PREFIX)
+                )
+            }
+            deadline = time.monotonic() + args.timeout
+            offline = sorted(sensors.values())
+            while time.monotonic() < deadline:
+                states = {
+                    s["entity_id"]: s["state"]
+                    for s in await lab.rest("GET", "/api/states")
+                }
+                offline = sorted(
+                    device
+                    for entity_id, device in sensors.items()
+                    if states.get(entity_id) != "on"
+                )
+                if not offline:
+                    return
+                await asyncio.sleep(1)
+        finally:
+            await lab.close()
+    sys.exit(f"still offline after {args.timeout:.0f} s: {', '.join(offline)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -374,8 +419,13 @@ def main() -> None:
     seeding.add_argument(
         "--broker-folder", help="folder of the HA config dir for the broker files"
     )
+    waiting = sub.add_parser("wait", help="wait until the adopted devices are online")
+    waiting.add_argument("--url", default="http://127.0.0.1:8123")
+    waiting.add_argument("--state", type=Path, required=True)
+    waiting.add_argument("--kind", choices=("agent", "board"))
+    waiting.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
-    asyncio.run(seed(args))
+    asyncio.run(seed(args) if args.command == "seed" else wait_online(args))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import custom_components  # noqa: F401  # isort: skip
 
 from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import PropertyMock, patch
 
 import pytest
 
@@ -57,3 +58,14 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
     which the tests mock): it must not land in the shared testing config.
     """
     return hass_tmp_config_dir
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create every entity enabled, also those disabled by default (core's fixture)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield

@@ -61,6 +61,8 @@ BUTTONS: tuple[FluxiLabButtonEntityDescription, ...] = (
         key="force_sync",
         translation_key="force_sync",
         entity_category=EntityCategory.CONFIG,
+        # The hub syncs on its own (every change, every reconnect): for troubleshooting.
+        entity_registry_enabled_default=False,
         press_fn=_force_sync,
     ),
     FluxiLabButtonEntityDescription(

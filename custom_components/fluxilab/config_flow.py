@@ -47,12 +47,17 @@ from .const import (
     FIXED_ENTITY_KEYS,
     LOGGER,
 )
-from .fabomatic import CONF_FABOMATIC_MACHINE
+from .fabomatic import (
+    CONF_FABOMATIC_MACHINE,
+    async_answer_unadopted,
+    async_follow_unadopted_boards,
+)
 from .hub import async_get_hub_keys
 from .protocol.fabomatic import (
     BoardAction,
     BoardMessageError,
     device_id as fabomatic_device_id,
+    machine_id_from_device_id,
     machine_id_from_topic,
     parse_query,
 )
@@ -207,12 +212,15 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         machine_id = machine_id_from_topic(discovery_info.topic)
         if machine_id is None:
             return self.async_abort(reason="invalid_discovery_info")
-        await self.async_set_unique_id(fabomatic_device_id(machine_id))
-        self._abort_if_unique_id_configured()
         try:
             query = parse_query(discovery_info.payload)
         except BoardMessageError:
             return self.async_abort(reason="invalid_discovery_info")
+        # A board nobody adopted is told so (is_valid: false), now and from now on.
+        if await async_follow_unadopted_boards(self.hass):
+            await async_answer_unadopted(self.hass, machine_id, query)
+        await self.async_set_unique_id(fabomatic_device_id(machine_id))
+        self._abort_if_unique_id_configured()
         if query["action"] is not BoardAction.ALIVE:
             # Queries of a board come and go; only its alive message adopts it.
             return self.async_abort(reason="invalid_discovery_info")
@@ -263,6 +271,11 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await self.async_set_unique_id(device_id)
                 self._abort_if_unique_id_configured()
+                if (machine_id := machine_id_from_device_id(device_id)) is not None:
+                    # A Fab-O-Matic board (it never announces, never pairs): its
+                    # entry is a board's, so its broker login gets machine/<id>.
+                    self._announce = {"machine_id": machine_id, "version": "-"}
+                    return await self.async_step_fabomatic_confirm()
                 return self.async_create_entry(
                     title=device_id,
                     data={

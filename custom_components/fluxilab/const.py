@@ -48,6 +48,8 @@ CONF_MACHINE_TYPE: Final = "machine_type"
 CONF_LATEST_SW_VERSION: Final = "latest_sw_version"
 """Agent/firmware version the admin wants the device to run (the update entity)."""
 CONF_BLOCKED: Final = "blocked"
+CONF_FABOMATIC_MACHINE: Final = "fabomatic_machine"
+"""Entry data of an adopted Fab-O-Matic board: its machine id (its topic's number)."""
 CONF_STALE_CHANNEL_HOURS: Final = "stale_channel_hours"
 DEFAULT_STALE_CHANNEL_HOURS: Final = 24.0
 """Hours a channel the device stopped announcing stays (unavailable) before removal."""

@@ -40,6 +40,7 @@ from .const import (
     CONF_CHANNELS,
     CONF_DEVICE_ID,
     CONF_DEVICE_KEY,
+    CONF_FABOMATIC_MACHINE,
     CONF_MACHINE_TYPE,
     CONF_PENDING_KEY,
     CONF_STALE_CHANNEL_HOURS,
@@ -55,6 +56,7 @@ from .const import (
 )
 from .hub import async_announce_hub
 from .journal import JournalError, async_recorder_barrier
+from .link import LinkHealth, LinkState
 from .protocol.backlog import AckQueue
 from .protocol.schemas import (
     ACCESS_REQUEST_SCHEMA,
@@ -84,7 +86,9 @@ from .protocol.security import (
 from .protocol.topics import STATUS_OFFLINE, STATUS_ONLINE, Channel, DeviceTopics
 from .repairs import (
     async_create_key_changed_issue,
+    async_create_link_broken_issue,
     async_create_ui_url_issue,
+    async_delete_link_broken_issue,
     async_delete_ui_url_issue,
 )
 
@@ -125,6 +129,7 @@ class FluxiLabDevice:
         self.hours_to_maintenance: float | None = None
         self.maintenance_due = False
         self.last_command_result: dict[str, Any] | None = None
+        self.link = LinkHealth()
         self._hub_keys = hub_keys
         self.keys: SessionKeys | None = None
         if (device_key := entry.data.get(CONF_DEVICE_KEY)) is not None:
@@ -381,11 +386,13 @@ class FluxiLabDevice:
         await self._backlog.async_save()
         self._notify()
         if self.keys is None:
-            LOGGER.warning(
-                "Device %s is not paired: it learns it is %s once it is",
-                self.device_id,
-                "blocked" if blocked else "unblocked",
-            )
+            # Boards never pair: they learn it from their next checkmachine.
+            if CONF_FABOMATIC_MACHINE not in self.entry.data:
+                LOGGER.warning(
+                    "Device %s is not paired: it learns it is %s once it is",
+                    self.device_id,
+                    "blocked" if blocked else "unblocked",
+                )
             return
         await self.async_send_command(
             CommandName.BLOCK if blocked else CommandName.UNBLOCK
@@ -451,6 +458,31 @@ class FluxiLabDevice:
             detail,
         )
 
+    def _link_refused(self, reason: str) -> None:
+        """Count a refused sealed message; say so loudly once the link is broken."""
+        was = self.link.state
+        if not self.link.record_rejection(reason):
+            return
+        if was is not LinkState.BROKEN and self.link.state is LinkState.BROKEN:
+            # A warning, not an error: forged messages on its topic look the same.
+            LOGGER.warning(
+                "The secure link to %s is broken: its messages are refused (%s); "
+                "see Settings > Repairs for the fix",
+                self.device_id,
+                reason,
+            )
+            if reason != "untrusted_key":  # that one has its pairing issue
+                async_create_link_broken_issue(self.hass, self.entry, reason)
+        self._notify()
+
+    def _link_verified(self) -> None:
+        was = self.link.state
+        if self.link.record_verified():
+            if was is LinkState.BROKEN:
+                LOGGER.info("The secure link to %s works again", self.device_id)
+                async_delete_link_broken_issue(self.hass, self.entry)
+            self._notify()
+
     def _open(
         self,
         channel: Channel,
@@ -464,6 +496,8 @@ class FluxiLabDevice:
             return None
         if self.keys is None:
             self._log_bad(channel, "rejected", "the device's key is not trusted")
+            if self.entry.data.get(CONF_DEVICE_KEY) is not None:
+                self._link_refused("untrusted_key")
             return None
         try:
             envelope = json.loads(msg.payload)
@@ -475,7 +509,9 @@ class FluxiLabDevice:
         except ProtocolSecurityError as err:
             kind = "malformed" if err.reason == "malformed" else "rejected"
             self._log_bad(channel, kind, str(err))
+            self._link_refused(err.reason)
             return None
+        self._link_verified()
         try:
             result: dict[str, Any] = schema(body)
         except vol.Invalid as err:
@@ -574,7 +610,9 @@ class FluxiLabDevice:
         except ProtocolSecurityError as err:
             kind = "unsealed" if err.reason == "unsealed" else "rejected"
             self._log_bad(Channel.ANNOUNCE, kind, str(err))
+            self._link_refused(err.reason)
             return False
+        self._link_verified()
         if sealed_at < self._announce_ts:
             self._log_bad(
                 Channel.ANNOUNCE, "rejected", "sealed before the last announcement"

@@ -62,6 +62,11 @@ def _runtime(device: FluxiLabDevice) -> dict[str, Any]:
         "enabled_channels": [c["key"] for c in device.enabled_channels],
         "values": device.values,
         "counters": device.counters,
+        "link": {
+            "state": device.link.state.value,
+            "rejected_messages": device.link.rejected,
+            "last_rejection": device.link.last_reason,
+        },
         "machine_type_id": device.machine_type_id,
         "blocked": device.blocked,
         "in_use": device.in_use,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import uuid
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import SOURCE_IGNORE
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
@@ -33,8 +34,9 @@ from .access.const import (
     SessionEnd,
 )
 from .access.roles import Role, flags
-from .const import DOMAIN, LOGGER
+from .const import CONF_FABOMATIC_MACHINE, DOMAIN, LOGGER
 from .protocol.fabomatic import (
+    DISCOVERY_TOPIC,
     WAITS_FOR_REPLY,
     BackendRequestType,
     BoardAction,
@@ -42,7 +44,9 @@ from .protocol.fabomatic import (
     UserLevel,
     UserResult,
     backend_request,
+    device_id as board_device_id,
     dumps,
+    machine_id_from_topic,
     machine_response,
     parse_query,
     query_topic,
@@ -58,8 +62,6 @@ if TYPE_CHECKING:
     from .access.engine import AccessEngine
     from .device import FluxiLabDevice
 
-CONF_FABOMATIC_MACHINE: Final = "fabomatic_machine"
-"""Entry data of an adopted board: its machine id (the number in its topic)."""
 CONF_ALIVE_TIMEOUT: Final = "alive_timeout"
 DEFAULT_ALIVE_TIMEOUT: Final = 300.0
 """Seconds without any message after which a board counts as offline. Boards send
@@ -71,10 +73,98 @@ DUPLICATE_WINDOW: Final = 24 * 3600.0
 """A stopuse matching a session the board already closed this long ago at most is
 a repeat of it (the board re-sends when a reply is lost), not a new session."""
 
+__all__ = ["CONF_FABOMATIC_MACHINE"]  # kept importable from here
+
 FABOMATIC_BOARDS: HassKey[dict[str, FabOMaticBoard]] = HassKey(
     f"{DOMAIN}_fabomatic_boards"
 )
 """Running boards by our device id."""
+UNADOPTED_BOARDS: HassKey[set[int]] = HassKey(f"{DOMAIN}_fabomatic_unadopted")
+"""Machine ids answered as not adopted (each logged once); set while followed."""
+NOT_ADOPTED_NAME: Final = "Not adopted"
+NOT_ADOPTED_DESCRIPTION: Final = "Adopt it in HA"
+"""The board's LCD line (16 characters) for a machine nobody adopted."""
+
+
+def board_adopted(hass: HomeAssistant, machine_id: int) -> bool:
+    """Return True if an enabled config entry (not an ignored one) has the board.
+
+    Its own transport answers it, also while the entry reloads: a board is never
+    told it is not valid because its entry is being set up again.
+    """
+    entry = hass.config_entries.async_entry_for_domain_unique_id(
+        DOMAIN, board_device_id(machine_id)
+    )
+    return (
+        entry is not None
+        and entry.source != SOURCE_IGNORE
+        and entry.disabled_by is None
+    )
+
+
+async def async_answer_unadopted(
+    hass: HomeAssistant, machine_id: int, query: dict[str, Any]
+) -> None:
+    """Answer a checkmachine of a board nobody adopted: ``is_valid: false``.
+
+    As the Fab-O-Matic backend does for a machine it does not know: the board then
+    shows that its machine is not valid instead of waiting for a server that seems
+    down. Its alive message meanwhile offers it for adoption (the config flow).
+    """
+    if query["action"] is not BoardAction.CHECK_MACHINE or board_adopted(
+        hass, machine_id
+    ):
+        return
+    answered = hass.data.setdefault(UNADOPTED_BOARDS, set())
+    if machine_id not in answered:
+        answered.add(machine_id)
+        LOGGER.info(
+            "Fab-O-Matic board %s is not adopted: told it its machine is not valid; "
+            "adopt it under Settings > Devices & services",
+            machine_id,
+        )
+    body = machine_response(
+        name=NOT_ADOPTED_NAME,
+        maintenance=False,
+        allowed=False,
+        logoff_minutes=0,
+        grace_minutes=0,
+        description=NOT_ADOPTED_DESCRIPTION,
+        is_valid=False,
+    )
+    try:
+        await mqtt.async_publish(hass, reply_topic(machine_id), dumps(body), qos=1)
+    except Exception as err:  # the board asks again in 30 s
+        LOGGER.debug("Could not answer board %s: %s", machine_id, err)
+
+
+async def async_follow_unadopted_boards(hass: HomeAssistant) -> bool:
+    """Answer every board that is not adopted, from now on (once per instance).
+
+    Started by the config flow when a board first shows up: Home Assistant's MQTT
+    discovery passes a repeated, identical query to no flow, so the flow alone would
+    answer a board's checkmachine once. True if it started now: the query that
+    brought the flow came before the subscription, and the flow answers it.
+    """
+    if UNADOPTED_BOARDS in hass.data:
+        return False
+    hass.data[UNADOPTED_BOARDS] = set()
+
+    @callback
+    def _handle(msg: mqtt.ReceiveMessage) -> None:
+        if (machine_id := machine_id_from_topic(msg.topic)) is None:
+            return
+        try:
+            query = parse_query(msg.payload)
+        except BoardMessageError:
+            return  # an adopted board's transport counts it; others are not ours
+        hass.async_create_background_task(
+            async_answer_unadopted(hass, machine_id, query),
+            f"{DOMAIN} unadopted board {machine_id}",
+        )
+
+    await mqtt.async_subscribe(hass, DISCOVERY_TOPIC, _handle, qos=1, encoding=None)
+    return True
 
 
 def board_machine_id(device: FluxiLabDevice) -> int | None:

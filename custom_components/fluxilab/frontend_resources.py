@@ -18,6 +18,8 @@ from typing import Final
 from homeassistant.components import frontend
 from homeassistant.core import HomeAssistant
 
+from .const import LOGGER
+
 CARDS_FILE: Final = "fluxilab-cards.js"
 
 
@@ -28,11 +30,15 @@ def _cards_version(frontend_dir: Path) -> str:
 
 async def async_register_cards(
     hass: HomeAssistant, static_url: str, frontend_dir: Path
-) -> str:
+) -> str | None:
     """Load the cards bundle (already served under ``static_url``) on every page.
 
-    Return the module's URL. Registering twice (a reloaded entry) adds it once.
+    Return the module's URL, or None without Home Assistant's frontend (no page
+    loads a module then). Registering twice (a reloaded entry) adds it once.
     """
+    if "frontend" not in hass.config.components:
+        LOGGER.debug("No frontend: the FluxiLab cards are not registered")
+        return None
     version = await hass.async_add_executor_job(_cards_version, frontend_dir)
     url = f"{static_url}/{CARDS_FILE}?v={version}"
     frontend.add_extra_js_url(hass, url)

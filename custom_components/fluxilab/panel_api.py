@@ -217,6 +217,8 @@ def device_status(
         "paired": device.keys is not None,
         # A Fab-O-Matic board never pairs: the panel shows no "Not paired" for it.
         "board": CONF_FABOMATIC_MACHINE in device.entry.data,
+        # The secure link (link.py): "broken" while the device's messages are refused.
+        "link": device.link.state.value,
         "has_ui": ui_url(device) is not None,
         # The gateway's TLS certificate, for users to compare with the browser's.
         "gateway_fingerprint": gateway_fingerprint(device),

@@ -39,6 +39,8 @@ KEY_CHANGED = "key_changed"
 """An adopted device announced a different key."""
 PAIRING_REQUIRED = "pairing_required"
 """A device added by id announced its first key."""
+LINK_BROKEN = "link_broken"
+"""A paired device's sealed messages are refused: the keys differ (link.py)."""
 UI_URL_CHANGED = "ui_url_changed"
 """A paired device announced another UI address than the accepted one."""
 MAINTENANCE_DUE = "maintenance_due"
@@ -104,6 +106,46 @@ def async_delete_key_changed_issue(hass: HomeAssistant, entry: ConfigEntry) -> N
     ir.async_delete_issue(hass, DOMAIN, key_issue_id(entry))
 
 
+def link_issue_id(entry: ConfigEntry) -> str:
+    """Issue id of a device's broken secure link."""
+    return f"{LINK_BROKEN}_{entry.entry_id}"
+
+
+@callback
+def async_create_link_broken_issue(
+    hass: HomeAssistant, entry: ConfigEntry, reason: str
+) -> None:
+    """Tell the admin a device's messages are refused, and how to pair it again.
+
+    Not persistent: the runtime raises it again as soon as the device's messages
+    are refused after a restart, and withdraws it when one verifies.
+    """
+    device_key: str | None = entry.data.get(CONF_DEVICE_KEY)
+    expected = "-"
+    if device_key is not None and (hub := hass.data.get(HUB_KEYS)) is not None:
+        expected = fingerprint(hub.public_bytes, parse_public_key(device_key))
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        link_issue_id(entry),
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=LINK_BROKEN,
+        translation_placeholders={
+            "name": entry.title,
+            "reason": reason,
+            "fingerprint": expected,
+        },
+    )
+
+
+@callback
+def async_delete_link_broken_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Withdraw a device's broken-link issue (its messages verify again)."""
+    ir.async_delete_issue(hass, DOMAIN, link_issue_id(entry))
+
+
 @callback
 def async_create_ui_url_issue(
     hass: HomeAssistant, entry: ConfigEntry, url: str
@@ -165,6 +207,7 @@ def async_delete_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Withdraw every issue of a device (it was removed)."""
     async_delete_key_changed_issue(hass, entry)
     async_delete_ui_url_issue(hass, entry)
+    async_delete_link_broken_issue(hass, entry)
     async_delete_maintenance_issue(hass, entry)
 
 

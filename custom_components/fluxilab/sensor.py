@@ -12,7 +12,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import UnitOfTime
+from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -26,6 +26,7 @@ from .entity import (
     FluxiLabEntity,
     async_setup_channel_entities,
 )
+from .link import LinkState
 from .protocol.schemas import ValueType
 
 PARALLEL_UPDATES = 0
@@ -68,6 +69,14 @@ SENSORS: tuple[FluxiLabSensorEntityDescription, ...] = (
 
 OCCUPANCY = SensorEntityDescription(key="occupancy", translation_key="occupancy")
 
+SECURE_LINK = SensorEntityDescription(
+    key="secure_link",
+    translation_key="secure_link",
+    device_class=SensorDeviceClass.ENUM,
+    options=[state.value for state in LinkState],
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
 
 def _enum[T](enum: type[T], value: Any) -> T | None:
     """Return the enum member for an announced string, None if HA does not know it."""
@@ -106,6 +115,7 @@ async def async_setup_entry(
     """Create the device's sensors, and one per numeric channel as they appear."""
     device = entry.runtime_data
     async_add_entities(FluxiLabSensor(device, description) for description in SENSORS)
+    async_add_entities([FluxiLabSecureLinkSensor(device, SECURE_LINK)])
     if (engine := access_engine(hass)) is not None:
         async_add_entities([FluxiLabCurrentUserSensor(device, engine)])
         if is_entrance(device):
@@ -196,6 +206,34 @@ class FluxiLabOccupancySensor(FluxiLabEntity, SensorEntity):
 
     def _shown(self) -> tuple[Any, ...]:
         return (self.native_value,)
+
+
+class FluxiLabSecureLinkSensor(FluxiLabEntity, SensorEntity):
+    """Whether the hub can verify what the device sends (link.py).
+
+    Known at the hub, so available while the device is offline: a device whose
+    messages are all refused still looks online everywhere else.
+    """
+
+    @property
+    def available(self) -> bool:
+        """Always: the hub knows what it refused."""
+        return True
+
+    @property
+    def native_value(self) -> str:
+        """Return the link's state."""
+        return self.device.link.state.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Refused sealed messages since setup and the last reason (never content)."""
+        link = self.device.link
+        return {"rejected_messages": link.rejected, "last_rejection": link.last_reason}
+
+    def _shown(self) -> tuple[Any, ...]:
+        link = self.device.link
+        return (link.state, link.rejected, link.last_reason)
 
 
 class FluxiLabChannelSensor(FluxiLabChannelEntity, FluxiLabSensor):

@@ -69,13 +69,31 @@ def _member(engine: AccessEngine, member_id: str) -> dict[str, Any]:
     return member
 
 
-def _device(engine: AccessEngine, ha_device_id: str) -> FluxiLabDevice:
-    """Resolve a Home Assistant device id (device selector) to a followed device."""
-    entry = dr.async_get(engine.hass).async_get(ha_device_id)
-    if entry is not None:
-        for domain, device_id in entry.identifiers:
-            if domain == DOMAIN and (device := engine.device(device_id)) is not None:
-                return device
+async def _device(engine: AccessEngine, ha_device_id: str) -> FluxiLabDevice:
+    """Resolve a Home Assistant device id (device selector) to a followed device.
+
+    A device whose entry is being set up again (renamed, new options) is not
+    followed for that moment: the action waits for it instead of failing.
+    """
+    hass = engine.hass
+    entry = dr.async_get(hass).async_get(ha_device_id)
+    if entry is None:
+        raise AccessValidationError("unknown_device", device=ha_device_id)
+    for domain, device_id in entry.identifiers:
+        if domain != DOMAIN:
+            continue
+        if (device := engine.device(device_id)) is not None:
+            return device
+        config_entry = hass.config_entries.async_get_entry(entry.config_entry_id)
+        if (
+            config_entry is not None
+            and config_entry.domain == DOMAIN
+            and config_entry.setup_lock.locked()
+        ):
+            async with config_entry.setup_lock:  # unload and setup run under it
+                pass
+        if (device := engine.device(device_id)) is not None:
+            return device
     raise AccessValidationError("unknown_device", device=ha_device_id)
 
 
@@ -193,7 +211,7 @@ async def _remove_card(engine: AccessEngine, call: ServiceCall) -> ServiceRespon
 async def _assign_last_unknown_card(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
-    device = _device(engine, call.data[ATTR_DEVICE])
+    device = await _device(engine, call.data[ATTR_DEVICE])
     member = _member(engine, call.data[ATTR_MEMBER])
     if (seen := engine.history.last_unknown_card(device.device_id)) is None:
         raise AccessValidationError("no_unknown_card", device=device.device_id)
@@ -285,7 +303,7 @@ async def _grant_authorization(
     data = dict(call.data)
     _member(engine, data[ATTR_MEMBER])
     if ATTR_DEVICE in data:
-        data[ATTR_DEVICE] = _device(engine, data[ATTR_DEVICE]).device_id
+        data[ATTR_DEVICE] = (await _device(engine, data[ATTR_DEVICE])).device_id
     if (
         "machine_type_id" in data
         and data["machine_type_id"] not in engine.machine_types.data
@@ -308,19 +326,19 @@ async def _revoke_authorization(
 
 
 async def _block_device(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    await _device(engine, call.data[ATTR_DEVICE]).async_set_blocked(True)
+    await (await _device(engine, call.data[ATTR_DEVICE])).async_set_blocked(True)
     return None
 
 
 async def _unblock_device(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    await _device(engine, call.data[ATTR_DEVICE]).async_set_blocked(False)
+    await (await _device(engine, call.data[ATTR_DEVICE])).async_set_blocked(False)
     return None
 
 
 async def _record_maintenance(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
-    device = _device(engine, call.data[ATTR_DEVICE])
+    device = await _device(engine, call.data[ATTR_DEVICE])
     member_id = call.data.get(ATTR_MEMBER)
     if member_id is not None:
         _member(engine, member_id)
@@ -330,7 +348,7 @@ async def _record_maintenance(
 
 async def _force_sync(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     if ATTR_DEVICE in call.data:
-        devices = [_device(engine, call.data[ATTR_DEVICE])]
+        devices = [await _device(engine, call.data[ATTR_DEVICE])]
     else:
         devices = list(engine.devices.values())
     for device in devices:
@@ -355,7 +373,7 @@ async def _export_usage(engine: AccessEngine, call: ServiceCall) -> ServiceRespo
         _member(engine, member_id)
     device_id = None
     if ATTR_DEVICE in call.data:
-        device_id = _device(engine, call.data[ATTR_DEVICE]).device_id
+        device_id = (await _device(engine, call.data[ATTR_DEVICE])).device_id
     start, end = call.data.get("start"), call.data.get("end")
     if start is not None and end is not None and start >= end:
         raise AccessValidationError("invalid_period")
@@ -483,7 +501,7 @@ async def _notify_when_free(engine: AccessEngine, call: ServiceCall) -> ServiceR
     member = await async_member_for(
         engine, call.context.user_id, call.data.get(ATTR_MEMBER), _operation(call)
     )
-    device = _device(engine, call.data[ATTR_DEVICE])
+    device = await _device(engine, call.data[ATTR_DEVICE])
     return engine.interest.async_subscribe(member, device)
 
 
@@ -493,7 +511,7 @@ async def _cancel_notify_when_free(
     member = await async_member_for(
         engine, call.context.user_id, call.data.get(ATTR_MEMBER), _operation(call)
     )
-    device = _device(engine, call.data[ATTR_DEVICE])
+    device = await _device(engine, call.data[ATTR_DEVICE])
     return {"cancelled": engine.interest.async_cancel(member["id"], device.device_id)}
 
 

@@ -1619,3 +1619,42 @@ async def test_a_gateway_that_cannot_load_closes_its_port(
     assert "could not start; port closed" in caplog.text
     assert lazy.gateway is None
     await lazy.stop()
+
+
+# -- a broken secure link -------------------------------------------------------
+
+
+async def test_device_page_and_refused_link_say_the_link_is_broken(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+) -> None:
+    status = {**STATUS, "link": "broken", "link_problem": "hub_key_changed"}
+    gateway = await make_gateway(status_provider=lambda: status)
+    # A link Home Assistant signed with a key this device does not share.
+    other = KeyPair.generate().derive(KeyPair.generate().public_b64)
+    async with http.get(
+        _base(gateway) + "/", params={TOKEN_PARAM: _token(other)}
+    ) as response:
+        page = await response.text()
+        assert response.status == 403
+        assert "Secure link to the lab hub broken" in page
+        assert "Settings &gt; Repairs" in page
+        assert "Link not valid" not in page
+
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        page = await response.text()
+        assert 'id="fl-link"' in page
+        assert "no longer share keys" in page
+
+
+async def test_device_page_of_a_working_link_has_no_alert(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+) -> None:
+    gateway = await make_gateway(status_provider=lambda: {**STATUS, "link": "ok"})
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        assert 'id="fl-link"' not in await response.text()

@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -22,6 +23,7 @@ from .test_device import bring_online
 from .test_switch import _commands
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize(
     ("entity_id", "command"),
     [("button.fumehood_1_force_sync", "sync"), ("button.fumehood_1_restart", "reboot")],
@@ -41,6 +43,17 @@ async def test_buttons_send_commands(
     )
     commands = await _commands(hass, mqtt_mock, device_keys)
     assert [c["command"] for c in commands] == [command]
+
+
+async def test_force_sync_is_disabled_by_default(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Troubleshooting only: in the registry, disabled, and not in the states."""
+    entry = er.async_get(hass).async_get("button.fumehood_1_force_sync")
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get("button.fumehood_1_force_sync") is None
+    assert hass.states.get("button.fumehood_1_restart") is not None
 
 
 async def test_record_maintenance_resets_the_counter(

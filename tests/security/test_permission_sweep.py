@@ -661,6 +661,7 @@ async def test_sweep_services_and_websocket(
         }
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("actor", list(ACTORS))
 async def test_sweep_entity_actions(
     hass: HomeAssistant,
@@ -761,6 +762,7 @@ def _entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     return entity_id
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_user_without_member_cannot_restart_a_device(
     hass: HomeAssistant, online: Actors, mqtt_mock: MqttMockHAClient
 ) -> None:

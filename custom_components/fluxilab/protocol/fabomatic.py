@@ -113,6 +113,15 @@ def device_id(machine_id: int) -> str:
     return f"{DEVICE_ID_PREFIX}{machine_id}"
 
 
+def machine_id_from_device_id(value: str) -> int | None:
+    """Return the machine id of a board's device id (``fabomatic-77``), else None."""
+    number = value.removeprefix(DEVICE_ID_PREFIX)
+    if number == value or not number.isdecimal() or number != str(int(number)):
+        return None
+    machine_id = int(number)
+    return machine_id if valid_machine_id(machine_id) else None
+
+
 def card_uid(value: Any) -> str:
     """Normalize a card uid as card::uid_str writes it: lowercase hex, 8 digits.
 
