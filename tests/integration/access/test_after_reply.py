@@ -24,6 +24,7 @@ from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.credentials import credentials_of
 from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.history_db.database import AuditQuery
 from custom_components.fluxilab.journal import JOURNAL_FILE
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.protocol.topics import Channel
@@ -129,7 +130,6 @@ async def test_a_stop_right_after_a_burst_saves_every_check(
     hass: HomeAssistant,
     engine: AccessEngine,
     device: FluxiLabDevice,
-    hass_storage: dict[str, Any],
 ) -> None:
     """Checks still waiting for their records when HA stops are saved, in order."""
     device.values["face_velocity"] = 0.6
@@ -142,10 +142,13 @@ async def test_a_stop_right_after_a_burst_saves_every_check(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await hass.async_block_till_done()
 
-    saved = hass_storage["fluxilab.history"]["data"]["audit"]
-    assert [e["request_id"] for e in saved if e["kind"] == "decision"] == [
+    # What the stop's checkpoint wrote into the history database (read as it is,
+    # without the flush a query makes first).
+    db = engine.history.database
+    saved = await db.async_run(db.audit_page, AuditQuery(kind="decision", limit=100))
+    assert sorted(e["request_id"] for e in saved) == sorted(
         f"r{number}" for number in range(30)
-    ]
+    )
 
 
 async def test_a_replayed_record_finds_the_answer_still_to_be_recorded(
