@@ -7,6 +7,7 @@
 import { CARD_TYPE, EDITOR_TYPE, FluxiLabDeviceCard } from "./cards/device-card";
 import { FluxiLabDeviceCardEditor } from "./cards/device-card-editor";
 import { FluxiLabDashboardStrategy, STRATEGY_TYPE } from "./cards/strategy";
+import { defineOnce } from "./define";
 
 interface CustomCardEntry {
   type: string;
@@ -30,14 +31,9 @@ declare global {
   }
 }
 
-function define(name: string, element: CustomElementConstructor): void {
-  // The module may be loaded twice (an updated version beside a cached one).
-  if (!customElements.get(name)) customElements.define(name, element);
-}
-
-define(CARD_TYPE, FluxiLabDeviceCard);
-define(EDITOR_TYPE, FluxiLabDeviceCardEditor);
-define(`ll-strategy-dashboard-${STRATEGY_TYPE}`, FluxiLabDashboardStrategy);
+defineOnce(CARD_TYPE, FluxiLabDeviceCard);
+defineOnce(EDITOR_TYPE, FluxiLabDeviceCardEditor);
+defineOnce(`ll-strategy-dashboard-${STRATEGY_TYPE}`, FluxiLabDashboardStrategy);
 
 window.customCards = window.customCards ?? [];
 if (!window.customCards.some((c) => c.type === CARD_TYPE)) {

@@ -28,6 +28,7 @@ import type { LabViewElement } from "./views/lab-view";
 import "./views/lab-view";
 import "./views/presence-view";
 import "./views/profile-view";
+import { defineOnce } from "./define";
 
 type Tab = "lab" | "presence" | "profile" | "admin";
 const TABS: Tab[] = ["lab", "presence", "profile", "admin"];
@@ -288,6 +289,4 @@ export class FluxiLabPanel extends LitElement {
   }
 }
 
-if (!customElements.get("fluxilab-panel")) {
-  customElements.define("fluxilab-panel", FluxiLabPanel);
-}
+defineOnce("fluxilab-panel", FluxiLabPanel);

@@ -4,7 +4,8 @@
 // sideways.
 import { html, LitElement, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { customElement } from "../define";
 import { repeat } from "lit/directives/repeat.js";
 import type { Localizer } from "../localize/localize";
 

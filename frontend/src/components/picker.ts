@@ -3,7 +3,8 @@
 // choice, several with ``multiple``. Fires ``change`` with ``detail: string[]``.
 import { html, LitElement, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, property, state } from "lit/decorators.js";
+import { property, state } from "lit/decorators.js";
+import { customElement } from "../define";
 import type { Localizer } from "../localize/localize";
 
 export interface PickerItem {

@@ -3,7 +3,8 @@
 // a dashboard card.
 import { css, html, LitElement, svg } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, property } from "lit/decorators.js";
+import { property } from "lit/decorators.js";
+import { customElement } from "../define";
 import { sparkPath } from "../series";
 import type { Point } from "../series";
 

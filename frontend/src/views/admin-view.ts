@@ -1,7 +1,8 @@
 // Admin: the lab managers' console, one sub-view per tab (kept in the address).
 import { html } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, property } from "lit/decorators.js";
+import { property } from "lit/decorators.js";
+import { customElement } from "../define";
 import { ViewElement } from "../context";
 import type { StringKey } from "../localize/localize";
 import "./admin/audit-view";

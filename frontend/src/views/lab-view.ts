@@ -2,7 +2,8 @@
 // it's free".
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../define";
 import { busy, ViewElement } from "../context";
 import "../components/sparkline";
 import { PanelError } from "../localize/localize";

@@ -2,7 +2,8 @@
 // one's own check-in.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../define";
 import { busy, download, ViewElement } from "../context";
 import type { PresenceList, PresenceSettings } from "../types";
 

@@ -2,7 +2,8 @@
 // notifications, recent sessions and the form to change their own PIN.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../define";
 import { credentialsTable } from "../components/credentials-table";
 import { busy, ViewElement, text } from "../context";
 import { Localizer } from "../localize/localize";

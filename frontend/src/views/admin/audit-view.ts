@@ -5,7 +5,8 @@
 // Paging further back belongs to the history database (issue 16), in SQL.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../../define";
 import type { Column } from "../../components/data-table";
 import "../../components/data-table";
 import type { Picker } from "../../components/picker";

@@ -2,7 +2,8 @@
 // types or devices to many members at once, picking both by typing.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../../define";
 import type { Column } from "../../components/data-table";
 import "../../components/data-table";
 import type { Picker, PickerItem } from "../../components/picker";

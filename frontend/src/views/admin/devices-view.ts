@@ -1,7 +1,8 @@
 // Admin → Devices: status, usage hours; block and record maintenance (both asked first).
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../../define";
 import type { Column } from "../../components/data-table";
 import "../../components/data-table";
 import { busy, ViewElement } from "../../context";

@@ -6,7 +6,8 @@
 // in SQL belongs to the history database (issue 16), when the command takes a page.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../../define";
 import type { HistoryFilter } from "../../client";
 import type { Column } from "../../components/data-table";
 import "../../components/data-table";

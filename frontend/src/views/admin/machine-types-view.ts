@@ -2,7 +2,8 @@
 // maintenance, lapsing, supervision, safety interlock, busy channel, offline policy).
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../../define";
 import { keyed } from "lit/directives/keyed.js";
 import type { MachineTypeSave } from "../../client";
 import { busy, ViewElement, text } from "../../context";

@@ -3,7 +3,8 @@
 // editor opens under the member's own row.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../../define";
 import type { MemberCreate, MemberUpdate } from "../../client";
 import { credentialsTable } from "../../components/credentials-table";
 import type { Column, DataTable } from "../../components/data-table";

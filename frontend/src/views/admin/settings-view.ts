@@ -2,7 +2,8 @@
 // entities, and a member's data export.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../../define";
 import type { Picker } from "../../components/picker";
 import "../../components/picker";
 import { busy, download, ViewElement, text } from "../../context";

@@ -2,7 +2,8 @@
 // a member picked by typing.
 import { html } from "lit";
 import type { TemplateResult } from "lit";
-import { customElement, state } from "lit/decorators.js";
+import { state } from "lit/decorators.js";
+import { customElement } from "../../define";
 import type { Column } from "../../components/data-table";
 import "../../components/data-table";
 import type { Picker } from "../../components/picker";
