@@ -246,8 +246,16 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     assert "not a web address" in toast(browser)
     assert browser.url == before
 
-    # Open: through the gateway, into the device UI, as Ada.
+    # Open: through the gateway, into the device UI, as Ada, in a new tab (the
+    # companion app shows a new window's address in the system browser), while Home
+    # Assistant stays where it was.
+    home = browser.windows
     click(browser, f'button[data-action="open"][data-device="{HOOD}"]')
+    opened = browser.wait(
+        lambda: [h for h in browser.windows if h not in home], 30, "the new tab"
+    )
+    assert browser.url == before
+    browser.switch_to(opened[0])
     gateway = f"http://127.0.0.1:{lab.gateway_ports[HOOD]}/"
     browser.wait(
         lambda: browser.url.startswith(gateway) and "fluxilab_token" not in browser.url,

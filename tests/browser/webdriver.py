@@ -121,6 +121,15 @@ class Browser:
         self.cmd("POST", "/url", {"url": url})
 
     @property
+    def windows(self) -> list[str]:
+        """The handles of the open windows and tabs, the first one first."""
+        return list(self.cmd("GET", "/window/handles"))
+
+    def switch_to(self, handle: str) -> None:
+        """Make the window or tab ``handle`` the one commands act on."""
+        self.cmd("POST", "/window", {"handle": handle})
+
+    @property
     def url(self) -> str:
         """The current address."""
         return str(self.cmd("GET", "/url"))
