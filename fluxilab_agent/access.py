@@ -257,16 +257,7 @@ class AccessControl:
                     decision, card, reply.get("timeout"), reply.get("grace")
                 )
             return self._decided(decision)
-        known = member or (self.mirror.by_card(card) if card is not None else None)
-        reason = self._offline_reason(known)
-        decision = AccessDecision(
-            reason == "granted",
-            reason,
-            offline=True,
-            member_id=known.id if known is not None else None,
-            name=known.name if known is not None else None,
-            session_id=uuid.uuid4().hex[:16] if reason == "granted" else None,
-        )
+        decision = self._decide_offline(card, member, session=True)
         self.backlog.record_access(
             {
                 "action": AccessAction.SESSION_START.value,
@@ -282,6 +273,25 @@ class AccessControl:
         if decision.granted:
             self._open_session(decision, card, self.mirror.timeout, self.mirror.grace)
         return self._decided(decision)
+
+    def _decide_offline(
+        self, card: str | None, member: MirrorMember | None, *, session: bool
+    ) -> AccessDecision:
+        """Decide from the mirror while the hub does not answer.
+
+        A granted session start gets its own session id, as the hub would give it.
+        """
+        known = member or (self.mirror.by_card(card) if card is not None else None)
+        reason = self._offline_reason(known)
+        granted = reason == "granted"
+        return AccessDecision(
+            granted,
+            reason,
+            offline=True,
+            member_id=known.id if known is not None else None,
+            name=known.name if known is not None else None,
+            session_id=uuid.uuid4().hex[:16] if session and granted else None,
+        )
 
     # -- the door ---------------------------------------------------------------
 
@@ -323,15 +333,7 @@ class AccessControl:
                 name=reply.get("name"),
             )
         else:
-            known = member or (self.mirror.by_card(card) if card is not None else None)
-            reason = self._offline_reason(known)
-            decision = AccessDecision(
-                reason == "granted",
-                reason,
-                offline=True,
-                member_id=known.id if known is not None else None,
-                name=known.name if known is not None else None,
-            )
+            decision = self._decide_offline(card, member, session=False)
             self.backlog.record_access(
                 {
                     "action": AccessAction.CHECK.value,
