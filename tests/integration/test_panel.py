@@ -41,7 +41,7 @@ from custom_components.fluxilab.const import (
     DOMAIN,
 )
 from custom_components.fluxilab.hub import async_get_hub_keys
-from custom_components.fluxilab.panel import PANEL_URL_PATH
+from custom_components.fluxilab.panel import FRONTEND_DIR, PANEL_URL_PATH
 from custom_components.fluxilab.panel_api import EVENT_ROUTING
 from custom_components.fluxilab.protocol.security import (
     KeyPair,
@@ -159,7 +159,12 @@ async def test_panel_registered_and_module_served(
     client = await hass_client()
     response = await client.get(custom["module_url"])
     assert response.status == 200
-    assert 'customElements.define("fluxilab-panel"' in await response.text()
+    body = await response.text()
+    # The committed bundle, which defines the element the panel names (through
+    # frontend/src/define.ts, so the name is an argument of a minified call).
+    assert body == (FRONTEND_DIR / "fluxilab-panel.js").read_text(encoding="utf-8")
+    assert "customElements.define(" in body
+    assert '"fluxilab-panel",' in body
 
 
 async def test_lab_shows_the_gateway_certificate_fingerprint(
