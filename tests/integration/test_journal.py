@@ -19,6 +19,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -295,6 +297,25 @@ async def test_batch_not_acked_when_the_journal_fails(
     engine = hass.data["fluxilab_access_engine"]
     assert [s["session_id"] for s in engine.history.data["sessions"]] == ["offline-1"]
     assert len(engine.history.data["audit"]) == 1
+
+
+async def test_daily_purge_survives_a_failing_journal(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A purge that cannot be committed warns; the timer's next run still purges."""
+    engine = hass.data["fluxilab_access_engine"]
+    with patch.object(Journal, "_write", side_effect=sqlite3.OperationalError("full")):
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(days=1, seconds=1))
+        await hass.async_block_till_done()
+    assert "Daily purge not saved yet" in caplog.text
+    caplog.clear()
+    with patch.object(engine, "async_purge", wraps=engine.async_purge) as purge:
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(days=2, seconds=2))
+        await hass.async_block_till_done()
+    assert purge.await_count == 1
+    assert "Daily purge not saved yet" not in caplog.text
 
 
 async def test_live_telemetry_acked_after_the_recorder_commit(

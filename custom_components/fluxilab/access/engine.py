@@ -23,6 +23,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from custom_components.fluxilab.const import DOMAIN, LOGGER
+from custom_components.fluxilab.journal import JournalError
 from custom_components.fluxilab.protocol.schemas import (
     ACCESS_REPLY_SCHEMA,
     AccessAction,
@@ -993,7 +994,13 @@ class AccessEngine:
                 self._close_session(device, session, None, now, SessionEnd.TIMEOUT)
 
     async def _async_daily_purge(self, _now: datetime) -> None:
-        result = await self.async_purge()
+        try:
+            result = await self.async_purge()
+        except JournalError as err:
+            # The journal logged why; what the purge changed stays queued in it and
+            # goes with its next commit, and tomorrow's purge runs again anyway.
+            LOGGER.warning("Daily purge not saved yet: %s", err)
+            return
         LOGGER.debug("Daily purge: %s", result)
 
     async def async_purge(self) -> dict[str, int]:
