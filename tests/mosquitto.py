@@ -29,6 +29,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_consecutive_ports(count: int) -> int:
+    """Return the first of ``count`` consecutive ports all free on 127.0.0.1 now.
+
+    For processes that take a base port and use the next ones (the agent's
+    simulator): ``free_port() + 1`` may be somebody else's.
+    """
+    for _ in range(100):
+        base = free_port()
+        if base + count > 65536:
+            continue
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(base, base + count):
+                    sock = held.enter_context(
+                        socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    )
+                    sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
+
+
 class Mosquitto:
     """Start, stop and restart a private broker; the port stays the same."""
 

@@ -37,7 +37,7 @@ import pytest
 
 from tests.browser.webdriver import Browser, WebDriverError, find_chromium
 from tests.e2e.lab import connect_mqtt
-from tests.mosquitto import Mosquitto, free_port
+from tests.mosquitto import Mosquitto, free_consecutive_ports, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "browser"
@@ -189,7 +189,7 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
         # Keep the HTTP settings of configuration.yaml without the trial dialog.
         asyncio.run(_ws(url, admin.token, [{"type": "http/config/promote"}]))
 
-        base = free_port()
+        base = free_consecutive_ports(len(DEVICES))
         gateway_ports = {DEVICES[0]: base, DEVICES[1]: base + 1}
         processes.append(
             subprocess.Popen(
@@ -215,7 +215,10 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
         _adopt(url, admin)
         member_user_id = _create_login(url, admin.token)
         lab = Lab(url, admin, member_user_id, gateway_ports, workdir)
-        _wait(lambda: _paired(lab), 60, "the devices to pair and come online")
+        try:
+            _wait(lambda: _paired(lab), 90, "the devices to pair and come online")
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n{_pairing_report(lab)}") from None
         onboarding.remove_onboarding_extras(admin)
         yield lab
     finally:
@@ -250,6 +253,24 @@ def _paired(lab: Lab) -> bool:
     return all(
         d in devices and devices[d]["paired"] and devices[d]["online"] for d in DEVICES
     )
+
+
+def _pairing_report(lab: Lab) -> str:
+    """What the hub and the agent said, for a lab whose devices did not pair."""
+    lines = []
+    with contextlib.suppress(Exception):
+        (reply,) = lab.ws({"type": "fluxilab/panel/admin/state"})
+        for device in reply["result"]["devices"]:
+            lines.append(
+                f"hub: {device['device_id']} paired={device.get('paired')} "
+                f"online={device.get('online')} link={device.get('link')}"
+            )
+    for name in ("agent.out", "hass.out"):
+        log = lab.workdir / name
+        if log.exists():
+            tail = log.read_text(errors="replace").splitlines()[-40:]
+            lines += [f"{name} (last 40 lines):", *tail]
+    return "\n".join(lines)
 
 
 def _create_login(url: str, token: str) -> str:
