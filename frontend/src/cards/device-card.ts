@@ -213,6 +213,11 @@ export class FluxiLabDeviceCard extends LitElement {
         ${d.in_use
           ? html`<span class="chip info" data-who>${this.who(d)}</span>`
           : html`<span class="chip">${this.t("free")}</span>`}
+        ${d.link === "broken"
+          ? html`<span class="chip bad" data-status="link_broken" title=${this.t("link_broken_hint")}
+              >${this.t("link_broken")}</span
+            >`
+          : nothing}
         ${d.blocked ? html`<span class="chip bad">${this.t("blocked")}</span>` : nothing}
         ${d.maintenance_due ? html`<span class="chip warn">${this.t("maintenance_due")}</span>` : nothing}
       </div>

@@ -152,6 +152,11 @@ export class LabViewElement extends ViewElement {
               >${d.member_name ? this.t("in_use_by", { name: d.member_name }) : this.t("in_use")}</span
             >`
           : html`<span class="chip">${this.t("free")}</span>`}
+        ${d.link === "broken"
+          ? html`<span class="chip bad" data-status="link_broken" title=${this.t("link_broken_hint")}
+              >${this.t("link_broken")}</span
+            >`
+          : nothing}
         ${d.blocked ? html`<span class="chip bad">${this.t("blocked")}</span>` : nothing}
         ${d.maintenance_due ? html`<span class="chip warn">${this.t("maintenance_due")}</span>` : nothing}
         ${d.busy ? html`<span class="chip info">${this.t("busy")}</span>` : nothing}
