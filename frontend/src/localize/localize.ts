@@ -28,6 +28,7 @@ const CODES: Record<string, StringKey> = {
   not_found: "error_not_found",
   unknown_command: "error_unavailable",
   not_allowed: "error_unauthorized",
+  timeout: "error_timeout",
 };
 
 export class Localizer {
