@@ -133,6 +133,10 @@ def test_a_broken_link_is_loud(lab: Lab, browser: Browser) -> None:
             f"the Link broken chip of {device}",
         )
         assert text == "Link broken"
+        # No Open that would lead to "Link not valid": what is wrong, instead.
+        card = f'.card.device[data-device="{device}"]'
+        assert panel_query(browser, f'{card} button[data-action="open"]') is None
+        assert panel_query(browser, f'{card} [data-hint="link_broken"]')
     save(browser, "lab-link-broken", docs=True)
     browser.get(f"{lab.url}/fluxilab/admin/devices")
     browser.wait(
@@ -196,4 +200,6 @@ def test_a_broken_link_is_loud(lab: Lab, browser: Browser) -> None:
         60,
         "the chip gone",
     )
+    mended = f'.card.device[data-device="{HUB_KEY_CHANGED}"]'
+    assert panel_query(browser, f'{mended} button[data-action="open"]')
     assert chip(browser, f'.card.device[data-device="{DEVICE_KEY_CHANGED}"]')

@@ -209,19 +209,21 @@ export class LabViewElement extends ViewElement {
         </div>`,
       )}
       <div class="actions">
-        ${d.paired && d.has_ui
-          ? html`<button
-              class="primary"
-              data-action="open"
-              data-device=${d.device_id}
-              ?disabled=${opening}
-              @click=${() => void this.openDevice(d.device_id)}
-            >
-              ${opening ? this.t("opening") : this.t("open")}
-            </button>`
-          : d.paired || d.board
-            ? html`<span class="muted">${this.t("no_ui")}</span>`
-            : nothing}
+        ${d.link === "broken"
+          ? html`<span class="muted" data-hint="link_broken">${this.t("link_broken_hint")}</span>`
+          : d.paired && d.has_ui
+            ? html`<button
+                class="primary"
+                data-action="open"
+                data-device=${d.device_id}
+                ?disabled=${opening}
+                @click=${() => void this.openDevice(d.device_id)}
+              >
+                ${opening ? this.t("opening") : this.t("open")}
+              </button>`
+            : d.paired || d.board
+              ? html`<span class="muted">${this.t("no_ui")}</span>`
+              : nothing}
         ${this.interestActions(d)}
       </div>
       ${this.blocked?.deviceId === d.device_id
