@@ -96,6 +96,16 @@ for (const language of ["en", "it"]) {
     }
   });
 
+  test(`${language}: a maintenance condition reads as words, not as its rule`, () => {
+    const hours = i18n.condition({ kind: "channel_hours", value: 0.0004, target: 0.001 }, "Fan");
+    assert.ok(hours.startsWith("Fan "), hours);
+    assert.match(hours, /0[.,]0004/);
+    assert.match(hours, /0[.,]001/);
+    const days = i18n.condition({ kind: "below_baseline", value: 2, target: 7 }, "Airflow");
+    assert.match(days, /^Airflow .*2.*7/);
+    for (const text of [hours, days]) assert.doesNotMatch(text, RAW);
+  });
+
   test(`${language}: the Link broken chip has words`, () => {
     assert.doesNotMatch(i18n.t("link_broken"), RAW);
     assert.notEqual(i18n.t("link_broken"), "link_broken");

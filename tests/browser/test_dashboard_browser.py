@@ -361,7 +361,12 @@ def test_dashboards_and_the_phone(lab: Lab, browser: Browser) -> None:
         60,
         "the panel's face velocity sparkline from the recorder",
     )
-    assert "Maintenance due" in panel_text(browser)
+    shown = panel_text(browser)
+    assert "Maintenance due" in shown
+    # The condition by its channel's name, not its rule ("fan_running > 0.5: ...").
+    assert "Fan running active: " in shown, shown
+    assert "of 0.001 h" in shown, shown
+    assert "fan_running" not in shown, shown
     save(browser, "panel-sparklines", docs=True)
 
     # On a phone: Print of the evacuation list, inside the panel.

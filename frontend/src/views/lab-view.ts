@@ -201,11 +201,7 @@ export class LabViewElement extends ViewElement {
       ${(d.maintenance_conditions || []).map(
         (c) => html`<div class="muted">
           ${c.due ? html`<span class="chip warn">${this.t("maintenance_due")}</span> ` : nothing}
-          ${this.t("condition_progress", {
-            text: c.text ?? c.key,
-            value: i18n.number(c.value),
-            target: i18n.number(c.target),
-          })}
+          ${i18n.condition(c, d.telemetry.find((t) => t.key === c.channel)?.name ?? c.channel)}
         </div>`,
       )}
       <div class="actions">
