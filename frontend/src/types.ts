@@ -61,6 +61,8 @@ export interface DeviceStatus {
   usage_hours: number | null;
   blocked: boolean;
   paired: boolean;
+  /** The secure link as the hub sees it (link.py): "broken" while its sealed messages are refused. */
+  link?: "unknown" | "ok" | "broken";
   /** A Fab-O-Matic board: it never pairs. */
   board?: boolean;
   has_ui: boolean;

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 import contextlib
 from dataclasses import dataclass
 import importlib.util
@@ -82,6 +82,10 @@ http:
   server_port: {port}
 frontend:
 config:
+# The sparklines read the last hour from the recorder.
+recorder:
+  commit_interval: 1
+history:
 logger:
   default: warning
   logs:
@@ -98,6 +102,39 @@ class Lab:
     member_user_id: str
     gateway_ports: dict[str, int]
     workdir: Path
+    agent: subprocess.Popen[bytes]
+    """``fluxilab_agent simulate``: both devices, stopped and started by restart_agent."""
+    agent_command: list[str]
+
+    def restart_agent(self, change: Callable[[], None] = lambda: None) -> None:
+        """Stop the simulated devices, run ``change`` on their files, start them again."""
+        _stop(self.agent)
+        change()
+        self.agent = subprocess.Popen(
+            self.agent_command,
+            stdout=(self.workdir / "agent.out").open("ab"),
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+
+    def agent_cli(self, *args: str, data_dir: Path | None = None) -> str:
+        """Run a ``fluxilab_agent`` command on the simulated devices' data folder."""
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fluxilab_agent",
+                *args,
+                "--data-dir",
+                str(data_dir or self.workdir / "sim"),
+            ],
+            capture_output=True,
+            check=False,
+            cwd=REPO,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.decode()
 
     def ws(self, *messages: dict[str, Any]) -> list[dict[str, Any]]:
         """Send websocket commands as the admin; return their result messages."""
@@ -153,6 +190,7 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
     broker = Mosquitto(workdir / "broker")
     broker.start()
     processes: list[subprocess.Popen[bytes]] = []
+    lab: Lab | None = None
     try:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -191,30 +229,32 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
 
         base = free_consecutive_ports(len(DEVICES))
         gateway_ports = {DEVICES[0]: base, DEVICES[1]: base + 1}
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "fluxilab_agent",
-                    "simulate",
-                    "--devices",
-                    "2",
-                    "--base-port",
-                    str(base),
-                    "--data-dir",
-                    str(workdir / "sim"),
-                    "--broker",
-                    f"127.0.0.1:{broker.port}",
-                ],
-                stdout=(workdir / "agent.out").open("wb"),
-                stderr=subprocess.STDOUT,
-                cwd=REPO,
-            )
+        agent_command = [
+            sys.executable,
+            "-m",
+            "fluxilab_agent",
+            "simulate",
+            "--devices",
+            "2",
+            "--base-port",
+            str(base),
+            "--data-dir",
+            str(workdir / "sim"),
+            "--broker",
+            f"127.0.0.1:{broker.port}",
+        ]
+        agent = subprocess.Popen(
+            agent_command,
+            stdout=(workdir / "agent.out").open("wb"),
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
         )
+        processes.append(agent)
         _adopt(url, admin)
         member_user_id = _create_login(url, admin.token)
-        lab = Lab(url, admin, member_user_id, gateway_ports, workdir)
+        lab = Lab(
+            url, admin, member_user_id, gateway_ports, workdir, agent, agent_command
+        )
         try:
             _wait(lambda: _paired(lab), 90, "the devices to pair and come online")
         except AssertionError as err:
@@ -222,6 +262,9 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
         onboarding.remove_onboarding_extras(admin)
         yield lab
     finally:
+        if lab is not None:
+            # restart_agent may have replaced the first agent process.
+            processes.append(lab.agent)
         for process in reversed(processes):
             _stop(process)
         broker.stop()
@@ -364,8 +407,17 @@ def panel_text(browser: Browser) -> str:
     )
 
 
-def login(browser: Browser, lab: Lab, credentials: tuple[str, str], path: str) -> None:
-    """Open ``path`` and log in through Home Assistant's own login page."""
+def login(
+    browser: Browser,
+    lab: Lab,
+    credentials: tuple[str, str],
+    path: str,
+    ready: Callable[[], Any] | None = None,
+) -> None:
+    """Open ``path`` and log in through Home Assistant's own login page.
+
+    Then wait for ``ready`` (by default: the FluxiLab panel is on screen).
+    """
     browser.get(f"{lab.url}{path}")
     username = browser.wait(
         lambda: deep_find(
@@ -377,7 +429,9 @@ def login(browser: Browser, lab: Lab, credentials: tuple[str, str], path: str) -
     browser.type(username, credentials[0])
     password = deep_find(browser, "input[type='password']")
     browser.type(password, credentials[1] + "\ue007")
-    browser.wait(lambda: panel_query(browser, "main"), 60, "the FluxiLab panel")
+    browser.wait(
+        ready or (lambda: panel_query(browser, "main")), 60, f"{path} after the login"
+    )
 
 
 def save(browser: Browser, name: str, *, docs: bool = False) -> Path:

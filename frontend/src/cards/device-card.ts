@@ -51,9 +51,9 @@ export class FluxiLabDeviceCard extends LitElement {
     .chip.bad { background: var(--error-color, #db4437); color: #fff; }
     .chip.warn { background: var(--warning-color, #ffa600); color: #000; }
     .chip.info { background: var(--info-color, #039be5); color: #fff; }
-    .telemetry { display: grid; grid-template-columns: auto 1fr auto; gap: 4px 12px; align-items: center; font-size: 14px; margin: 8px 0; }
+    .telemetry { display: grid; grid-template-columns: minmax(0, max-content) minmax(48px, 1fr) max-content; gap: 4px 12px; align-items: center; font-size: 14px; margin: 8px 0; }
     .telemetry .v { font-variant-numeric: tabular-nums; text-align: right; }
-    fluxilab-sparkline { justify-self: end; max-width: 120px; height: 24px; }
+    fluxilab-sparkline { justify-self: end; width: 100%; max-width: 120px; height: 24px; }
     .muted { color: var(--secondary-text-color); font-size: 13px; }
     .actions { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 12px; }
     button, a.button { font: inherit; font-size: 14px; padding: 8px 16px; min-height: 40px; border-radius: 20px; cursor: pointer; border: 1px solid var(--primary-color, #03a9f4); text-decoration: none; display: inline-flex; align-items: center; box-sizing: border-box; }
@@ -101,8 +101,9 @@ export class FluxiLabDeviceCard extends LitElement {
     return 2 + (this.config?.show_telemetry ? (this.device()?.telemetry.length ?? 0) : 0);
   }
 
-  getGridOptions(): Record<string, number> {
-    return { columns: 6, min_columns: 6, rows: Math.min(8, this.getCardSize() + 1) };
+  /** In a sections view: half a section wide, as tall as what it shows (its telemetry comes later). */
+  getGridOptions(): Record<string, number | string> {
+    return { columns: 6, min_columns: 6, rows: "auto" };
   }
 
   override connectedCallback(): void {
@@ -213,6 +214,11 @@ export class FluxiLabDeviceCard extends LitElement {
         ${d.in_use
           ? html`<span class="chip info" data-who>${this.who(d)}</span>`
           : html`<span class="chip">${this.t("free")}</span>`}
+        ${d.link === "broken"
+          ? html`<span class="chip bad" data-status="link_broken" title=${this.t("link_broken_hint")}
+              >${this.t("link_broken")}</span
+            >`
+          : nothing}
         ${d.blocked ? html`<span class="chip bad">${this.t("blocked")}</span>` : nothing}
         ${d.maintenance_due ? html`<span class="chip warn">${this.t("maintenance_due")}</span>` : nothing}
       </div>
@@ -237,11 +243,13 @@ export class FluxiLabDeviceCard extends LitElement {
         ? html`<div class="muted">${this.t("hours_left", { hours: i18n?.number(d.hours_to_maintenance) ?? "" })}</div>`
         : nothing}
       <div class="actions">
-        ${d.paired && d.has_ui
-          ? html`<button class="primary" data-action="open" ?disabled=${this.opening} @click=${() => void this.open(d)}>
-              ${this.opening ? this.t("opening") : this.t("open")}
-            </button>`
-          : nothing}
+        ${d.link === "broken"
+          ? html`<span class="muted" data-hint="link_broken">${this.t("link_broken_hint")}</span>`
+          : d.paired && d.has_ui
+            ? html`<button class="primary" data-action="open" ?disabled=${this.opening} @click=${() => void this.open(d)}>
+                ${this.opening ? this.t("opening") : this.t("open")}
+              </button>`
+            : nothing}
         <a
           class="button secondary"
           data-action="book"

@@ -28,6 +28,7 @@ const CODES: Record<string, StringKey> = {
   not_found: "error_not_found",
   unknown_command: "error_unavailable",
   not_allowed: "error_unauthorized",
+  timeout: "error_timeout",
 };
 
 export class Localizer {
@@ -77,6 +78,24 @@ export class Localizer {
     if (typeof value === "string") return value;
     if (typeof value !== "number") return "—";
     return value.toLocaleString(this.language, { maximumFractionDigits: 2 });
+  }
+
+  /** A small quantity with its leading digits (0.001 h is not "0"). */
+  private amount(value: number): string {
+    return value !== 0 && Math.abs(value) < 0.01
+      ? value.toLocaleString(this.language, { maximumSignificantDigits: 2 })
+      : this.number(value);
+  }
+
+  /**
+   * A maintenance condition's progress in words, the channel by its name
+   * ("Fan running active: 12.5 of 200 h"), never the rule's raw text.
+   */
+  condition(c: { kind: string; value: number; target: number }, channel: string): string {
+    const params = { channel, value: this.amount(c.value), target: this.amount(c.target) };
+    if (c.kind === "channel_hours") return this.t("condition_channel_hours", params);
+    if (c.kind === "below_baseline") return this.t("condition_below_baseline", params);
+    return this.t("condition_progress", { text: channel, value: params.value, target: params.target });
   }
 
   duration(seconds: number | null | undefined): string {

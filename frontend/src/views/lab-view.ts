@@ -152,6 +152,11 @@ export class LabViewElement extends ViewElement {
               >${d.member_name ? this.t("in_use_by", { name: d.member_name }) : this.t("in_use")}</span
             >`
           : html`<span class="chip">${this.t("free")}</span>`}
+        ${d.link === "broken"
+          ? html`<span class="chip bad" data-status="link_broken" title=${this.t("link_broken_hint")}
+              >${this.t("link_broken")}</span
+            >`
+          : nothing}
         ${d.blocked ? html`<span class="chip bad">${this.t("blocked")}</span>` : nothing}
         ${d.maintenance_due ? html`<span class="chip warn">${this.t("maintenance_due")}</span>` : nothing}
         ${d.busy ? html`<span class="chip info">${this.t("busy")}</span>` : nothing}
@@ -196,27 +201,25 @@ export class LabViewElement extends ViewElement {
       ${(d.maintenance_conditions || []).map(
         (c) => html`<div class="muted">
           ${c.due ? html`<span class="chip warn">${this.t("maintenance_due")}</span> ` : nothing}
-          ${this.t("condition_progress", {
-            text: c.text ?? c.key,
-            value: i18n.number(c.value),
-            target: i18n.number(c.target),
-          })}
+          ${i18n.condition(c, d.telemetry.find((t) => t.key === c.channel)?.name ?? c.channel)}
         </div>`,
       )}
       <div class="actions">
-        ${d.paired && d.has_ui
-          ? html`<button
-              class="primary"
-              data-action="open"
-              data-device=${d.device_id}
-              ?disabled=${opening}
-              @click=${() => void this.openDevice(d.device_id)}
-            >
-              ${opening ? this.t("opening") : this.t("open")}
-            </button>`
-          : d.paired || d.board
-            ? html`<span class="muted">${this.t("no_ui")}</span>`
-            : nothing}
+        ${d.link === "broken"
+          ? html`<span class="muted" data-hint="link_broken">${this.t("link_broken_hint")}</span>`
+          : d.paired && d.has_ui
+            ? html`<button
+                class="primary"
+                data-action="open"
+                data-device=${d.device_id}
+                ?disabled=${opening}
+                @click=${() => void this.openDevice(d.device_id)}
+              >
+                ${opening ? this.t("opening") : this.t("open")}
+              </button>`
+            : d.paired || d.board
+              ? html`<span class="muted">${this.t("no_ui")}</span>`
+              : nothing}
         ${this.interestActions(d)}
       </div>
       ${this.blocked?.deviceId === d.device_id

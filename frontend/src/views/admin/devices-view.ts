@@ -40,6 +40,8 @@ export class DevicesView extends ViewElement {
         return d.online;
       case "offline":
         return !d.online;
+      case "link_broken":
+        return d.link === "broken";
       case "blocked":
         return d.blocked;
       case "maintenance_due":
@@ -63,8 +65,12 @@ export class DevicesView extends ViewElement {
       {
         key: "status",
         title: this.t("status"),
-        sort: (d) => Number(d.online) * 4 + Number(!d.blocked) * 2 + Number(!d.maintenance_due),
+        sort: (d) =>
+          Number(d.online) * 8 + Number(d.link !== "broken") * 4 + Number(!d.blocked) * 2 + Number(!d.maintenance_due),
         render: (d) => html`<span class="chip ${d.online ? "ok" : "bad"}">${d.online ? this.t("online") : this.t("offline")}</span>
+          ${d.link === "broken"
+            ? html`<span class="chip bad" data-status="link_broken" title=${this.t("link_broken_hint")}>${this.t("link_broken")}</span>`
+            : nothing}
           ${d.blocked ? html`<span class="chip bad">${this.t("blocked")}</span>` : nothing}
           ${d.maintenance_due ? html`<span class="chip warn">${this.t("maintenance_due")}</span>` : nothing}`,
       },
@@ -115,7 +121,7 @@ export class DevicesView extends ViewElement {
         @change=${(ev: Event) => (this.statusFilter = (ev.target as HTMLSelectElement).value)}
       >
         <option value="">${this.t("all_statuses")}</option>
-        ${(["online", "offline", "blocked", "maintenance_due"] as const).map(
+        ${(["online", "offline", "link_broken", "blocked", "maintenance_due"] as const).map(
           (s) => html`<option value=${s}>${this.t(s)}</option>`,
         )}
       </select>`}
