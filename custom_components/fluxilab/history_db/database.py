@@ -588,11 +588,14 @@ class HistoryDatabase:
             ) + self._blank(connection, audit, audit.c.ts < cutoff)
 
     def anonymize_member(self, member_id: str, cards: list[str]) -> int:
-        """Blank every session and audit entry of a member or of their cards."""
+        """Blank every session and audit entry of a member, of their cards, by them."""
         with self._engine().begin() as connection:
             touched = 0
             for table in ENTRY_TABLES.values():
-                match = table.c.member_id == member_id
+                match = or_(
+                    table.c.member_id == member_id,
+                    table.c.actor_member_id == member_id,
+                )
                 if cards:
                     match = or_(match, table.c.card.in_(cards))
                 touched += self._blank(connection, table, match)
