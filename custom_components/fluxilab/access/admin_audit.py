@@ -34,7 +34,7 @@ like any other audit row's (gdpr.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 import copy
@@ -181,7 +181,11 @@ class AdminAudit:
             self._copies[name] = copy.deepcopy(dict(items.data))
             items.async_add_change_set_listener(self._listener(name))
 
-    def _listener(self, name: str) -> Any:
+    def _listener(
+        self, name: str
+    ) -> Callable[[Iterable[collection.CollectionChange]], Awaitable[None]]:
+        """Return the change listener of one collection (``name``: its target)."""
+
         async def _changed(changes: Iterable[collection.CollectionChange]) -> None:
             copies = self._copies[name]
             for change in changes:
