@@ -77,7 +77,10 @@ MEMBER_SHOWN: Final = frozenset({"active", "role", "supervise"})
 MEMBER_IGNORED: Final = frozenset({"id", "created", "updated", "credentials"})
 CREDENTIAL_SHOWN: Final = ("type", "label", "active", "must_change")
 AUTHORIZATION_MASKED: Final = frozenset({"granted_by"})
-AUTHORIZATION_IGNORED: Final = frozenset({"id", "member_id", "granted"})
+AUTHORIZATION_IGNORED: Final = frozenset(
+    {"id", "member_id", "granted", "machine_type_id", "device_id"}
+)
+"""Who and what an authorization is for are the entry's member, label and device."""
 MACHINE_TYPE_IGNORED: Final = frozenset({"id"})
 SETTINGS_MASKED: Final = frozenset({"admin_notify_services"})
 """Settings naming people's phones."""
@@ -132,6 +135,11 @@ def _change(before: Any, after: Any) -> dict[str, Any]:
     return {"before": before, "after": after}
 
 
+def _empty(value: Any) -> bool:
+    """None, "", [] and {} alike: nothing there (not 0, not False)."""
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
 def _diff(
     before: Mapping[str, Any],
     after: Mapping[str, Any],
@@ -146,7 +154,7 @@ def _diff(
     changes: dict[str, Any] = {}
     for key in sorted({*before, *after} - skip):
         old, new = before.get(key), after.get(key)
-        if old == new:
+        if old == new or (_empty(old) and _empty(new)):
             continue
         if key in hide or (visible is not None and key not in visible):
             changes[key] = dict(MASKED)

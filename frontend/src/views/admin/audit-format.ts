@@ -14,7 +14,8 @@ function words(i18n: Localizer, code: string): string {
 
 /** A changed field's name. */
 export function fieldName(i18n: Localizer, field: string): string {
-  return i18n.maybe(`field_${field}`) ?? words(i18n, field);
+  // The audit's own words, else the machine type form's label of the field.
+  return i18n.maybe(`field_${field}`) ?? i18n.maybe(field) ?? words(i18n, field);
 }
 
 /** One value before or after a change. */
@@ -22,6 +23,7 @@ export function value(i18n: Localizer, field: string, raw: unknown): string {
   if (raw === null || raw === undefined || raw === "") return "—";
   if (typeof raw === "string") {
     if (field === "role") return i18n.maybe(`role_${raw}`) ?? raw;
+    if (field === "offline_policy") return i18n.maybe(`offline_${raw}`) ?? raw;
     if (/^\d{4}-\d\d-\d\dT/.test(raw)) return i18n.when(raw);
     return raw;
   }
