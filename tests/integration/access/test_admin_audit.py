@@ -9,6 +9,7 @@ changed fields, and never a card uid or a PIN in clear.
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from homeassistant.core import Context, HomeAssistant
@@ -22,6 +23,7 @@ from custom_components.fluxilab.access.const import CONF_MAINTENANCE_INTERVAL
 from custom_components.fluxilab.const import CONF_MACHINE_TYPE, DOMAIN
 from custom_components.fluxilab.history_db import migration, schema
 from custom_components.fluxilab.history_db.database import HistoryDatabase
+from custom_components.fluxilab.journal import JOURNAL_FILE
 from tests.integration.conftest import DEVICE_ID
 
 from .conftest import MACHINE_TYPE, call
@@ -396,6 +398,26 @@ async def test_lab_admin_named_as_member_and_erased_with_them(
     assert entry["actor_user_id"] is None
     assert entry["actor_member_id"] is None
     assert entry["anonymized"] is True
+
+
+async def test_admin_entries_reach_the_journal(
+    hass: HomeAssistant, engine: AccessEngine, hass_admin_user: MockUser
+) -> None:
+    """An admin change is committed to the journal like any audit entry (crash-safe)."""
+    await call(hass, "add_member", {"name": "Journaled"}, hass_admin_user)
+    await engine.history.async_commit()
+    path = hass.config.path(".storage", JOURNAL_FILE)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT value FROM docs WHERE store = 'history' AND key LIKE 'audit/%'"
+        ).fetchall()
+    entries = [json.loads(value) for (value,) in rows]
+    assert any(
+        e["kind"] == "admin"
+        and e["member_name"] == "Journaled"
+        and e["actor_user_id"] == hass_admin_user.id
+        for e in entries
+    ), entries
 
 
 async def test_retention_blanks_the_actor(
