@@ -23,7 +23,13 @@ from tests.browser.conftest import (
     panel_text,
     save,
 )
-from tests.browser.test_lab_of_200_browser import seed, table_keys
+from tests.browser.test_lab_of_200_browser import (
+    PHONE,
+    no_sideways_scroll,
+    seed,
+    table_keys,
+    viewport,
+)
 from tests.browser.test_panel_browser import admin_state, pick
 from tests.browser.webdriver import Browser
 
@@ -113,3 +119,8 @@ def test_a_grant_is_in_the_audit_log_with_the_admins_name(
     assert "Member created" in text, text
     assert "Authorization created: Laser cutter" in text, text
     assert text.count(ADMIN_NAME) >= 2, text
+
+    # On a phone the rows are cards: nothing scrolls sideways.
+    viewport(browser, PHONE)
+    browser.wait(lambda: no_sideways_scroll(browser), 15, "no sideways scroll")
+    save(browser, "admin-audit-phone", docs=True)

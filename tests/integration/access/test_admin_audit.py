@@ -385,6 +385,11 @@ async def test_lab_admin_named_as_member_and_erased_with_them(
     assert entry["actor_member_id"] == boss
     assert entry["member_name"] == "New Member"
     by_boss = entry["entry_id"]
+    # The member filter: what concerns them, and what they did.
+    theirs = {e["entry_id"] for e in await panel.admin_entries(member_id=boss)}
+    assert by_boss in theirs
+    export = await engine.history.async_member_entries(boss)
+    assert by_boss in {e["entry_id"] for e in export["audit"]}
 
     await call(hass, "remove_member", {"member_id": boss}, hass_admin_user)
     await engine.history.async_save()
