@@ -361,6 +361,25 @@ async def test_settings_blocking_maintenance_and_options(
     assert entry["changes"][CONF_MAINTENANCE_INTERVAL] == {"before": None, "after": 250}
 
 
+async def test_moving_the_history_database_is_audited(
+    engine: AccessEngine, panel: Panel, hass_admin_user: MockUser, tmp_path: Any
+) -> None:
+    """The history's database is a setting too: where it went, by whom."""
+    target = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    await panel.send("history/set_database", url=target)
+    entry = newest(
+        await panel.admin_entries(),
+        "settings",
+        "updated",
+        "fluxilab/history/set_database",
+    )
+    assert_actor(entry, hass_admin_user, "websocket")
+    assert entry["changes"]["history_database"]["after"] == target
+    assert entry["changes"]["history_database"]["before"].endswith(
+        "fluxilab_history.db"
+    )
+
+
 async def test_lab_admin_named_as_member_and_erased_with_them(
     hass: HomeAssistant,
     engine: AccessEngine,
