@@ -92,5 +92,5 @@ class FluxiLabButton(FluxiLabEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Run the button's action, if the caller may (access/permissions.py)."""
-        await self.async_require_permission("press")
-        await self.entity_description.press_fn(self.device)
+        async with self.async_permitted("press"):
+            await self.entity_description.press_fn(self.device)

@@ -348,6 +348,8 @@ class FluxiLabOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             options = self._validate(user_input, announced, errors)
             if not errors:
+                if (engine := self.hass.data.get(ACCESS_ENGINE)) is not None:
+                    engine.admin_audit.options_changed(self.config_entry, options)
                 return self.async_create_entry(data=options)
         current = {
             key: value

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
@@ -10,6 +11,7 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
+from .access import admin_audit
 from .access.permissions import async_caller
 from .const import DOMAIN, MANUFACTURER
 from .device import FluxiLabConfigEntry, FluxiLabDevice
@@ -49,22 +51,27 @@ class FluxiLabEntity(Entity):
         """Return what the entity shows; a change of it is worth a state write."""
         return (self.available,)
 
-    async def async_require_permission(self, action: str) -> None:
-        """Refuse the action (``button.reboot.press``) to a caller not allowed it.
+    @asynccontextmanager
+    async def async_permitted(self, action: str) -> AsyncIterator[None]:
+        """Run the action (``button.reboot.press``) if the caller may, through its door.
 
         Home Assistant sets the calling service's context on the entity before it
-        calls the action; without a user it is the system and allowed.
+        calls the action; without a user it is the system and allowed. What the
+        action changes is audited as coming through this entity (admin_audit.py).
         """
         context = self._context
         caller = await async_caller(
             self.hass, context.user_id if context is not None else None
         )
+        operation = f"{self.platform.domain}.{self.entity_description.key}.{action}"
         caller.require(
-            f"{self.platform.domain}.{self.entity_description.key}.{action}",
+            operation,
             context=context,
             entity_id=self.entity_id,
             permission=POLICY_CONTROL,
         )
+        with admin_audit.through(caller, admin_audit.DOOR_ENTITY, operation):
+            yield
 
     async def async_added_to_hass(self) -> None:
         """Follow the device's state."""

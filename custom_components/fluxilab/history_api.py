@@ -166,8 +166,19 @@ async def ws_set_database(
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="history_db_url_invalid"
             )
+    before = _database_state(engine)["url"]
     await engine.history.async_move_to(setting)
-    connection.send_result(msg["id"], _database_state(engine))
+    state = _database_state(engine)
+    # Audited in the database the history now lives in (admin_audit.py).
+    engine.admin_audit.record(
+        "settings",
+        "updated",
+        {}
+        if state["url"] == before
+        else {"history_database": {"before": before, "after": state["url"]}},
+        target_id="history_database",
+    )
+    connection.send_result(msg["id"], state)
 
 
 @callback

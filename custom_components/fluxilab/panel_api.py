@@ -39,6 +39,7 @@ import probatio as vol
 from yarl import URL
 
 from .access import gdpr
+from .access.admin_audit import settings_changes
 from .access.credentials import (
     CredentialType,
     mask_card,
@@ -955,11 +956,12 @@ async def ws_retention(
     """Set the retention periods and apply them now (GDPR purge); names on entities."""
     engine = _engine(hass)
     settings = engine.history.data["settings"]
-    for key in ("usage_retention_days", "unknown_card_retention_days"):
-        if key in msg:
-            settings[key] = msg[key]
-    if SETTING_SHOW_MEMBER_NAMES in msg:
-        engine.async_set_show_member_names(msg[SETTING_SHOW_MEMBER_NAMES])
+    with settings_changes(engine):
+        for key in ("usage_retention_days", "unknown_card_retention_days"):
+            if key in msg:
+                settings[key] = msg[key]
+        if SETTING_SHOW_MEMBER_NAMES in msg:
+            engine.async_set_show_member_names(msg[SETTING_SHOW_MEMBER_NAMES])
     result = await engine.async_purge()
     connection.send_result(msg["id"], {"settings": dict(settings), **result})
 

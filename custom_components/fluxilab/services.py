@@ -24,7 +24,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from .access import gdpr, occupancy
+from .access import admin_audit, gdpr, occupancy
 from .access.const import SessionEnd
 from .access.credentials import (
     LABEL,
@@ -399,9 +399,10 @@ async def _export_member_data(
 
 async def _purge(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     settings = engine.history.data["settings"]
-    for key in ("usage_retention_days", "unknown_card_retention_days"):
-        if key in call.data:
-            settings[key] = call.data[key]
+    with admin_audit.settings_changes(engine):
+        for key in ("usage_retention_days", "unknown_card_retention_days"):
+            if key in call.data:
+                settings[key] = call.data[key]
     return dict(await engine.async_purge())
 
 
@@ -766,8 +767,10 @@ def _wrap(
         engine = _engine(call.hass)
         # Nobody without a right to the service gets further; a caller allowed only
         # their own member is kept to it by the handler.
-        await _require(engine, call, own=True)
-        return await handler(engine, call)
+        caller = await async_caller(engine.hass, call.context.user_id)
+        caller.require(_operation(call), own=True, context=call.context)
+        with admin_audit.through(caller, admin_audit.DOOR_SERVICE, _operation(call)):
+            return await handler(engine, call)
 
     return _call
 

@@ -41,10 +41,10 @@ class FluxiLabBlockSwitch(FluxiLabEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Block the device."""
-        await self.async_require_permission("turn_on")
-        await self.device.async_set_blocked(True)
+        async with self.async_permitted("turn_on"):
+            await self.device.async_set_blocked(True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Unblock the device."""
-        await self.async_require_permission("turn_off")
-        await self.device.async_set_blocked(False)
+        async with self.async_permitted("turn_off"):
+            await self.device.async_set_blocked(False)

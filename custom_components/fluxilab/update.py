@@ -63,7 +63,7 @@ class FluxiLabUpdate(FluxiLabEntity, UpdateEntity):
         self, version: str | None, backup: bool, **kwargs: Any
     ) -> None:
         """Tell the device to install the version (the latest when none is given)."""
-        await self.async_require_permission("install")
-        await self.device.async_send_command(
-            CommandName.UPDATE, {"version": version or self.latest_version}
-        )
+        async with self.async_permitted("install"):
+            await self.device.async_send_command(
+                CommandName.UPDATE, {"version": version or self.latest_version}
+            )

@@ -134,8 +134,10 @@ export class FluxiLabClient {
     return this.send("panel/admin/history", { ...filter });
   }
 
-  audit(filter: { member_id?: string; device_id?: string; limit: number }): Promise<{
+  /** One page of the audit log, newest first; ``next`` is the cursor of the next page. */
+  audit(filter: { member_id?: string; device_id?: string; kind?: string; before?: number; limit: number }): Promise<{
     audit: AuditEntry[];
+    next: number | null;
   }> {
     return this.send("panel/admin/audit", { ...filter });
   }

@@ -191,12 +191,26 @@ export interface HistoryResult {
 }
 
 export interface AuditEntry {
+  entry_id: number;
   ts: number;
   kind: string;
   device_id?: string | null;
   member_id?: string | null;
+  member_name?: string | null;
   reason?: string | null;
   user_id?: string | null;
+  anonymized?: boolean;
+  /** Admin changes (kind "admin", access/admin_audit.py). */
+  target?: string;
+  action?: string;
+  target_id?: string | null;
+  label?: string | null;
+  changes?: Record<string, unknown>;
+  door?: string;
+  operation?: string;
+  actor_user_id?: string | null;
+  actor_name?: string | null;
+  actor_member_id?: string | null;
 }
 
 export interface ProfileAuthorization {

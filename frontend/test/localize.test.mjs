@@ -85,7 +85,7 @@ for (const language of ["en", "it"]) {
       assert.doesNotMatch(text, RAW, code);
     }
     assert.equal(offline.reason("something_new"), offline.t("reason_other"));
-    for (const kind of ["decision", "routing", "maintenance", "training"]) {
+    for (const kind of ["admin", "decision", "routing", "maintenance", "training"]) {
       assert.doesNotMatch(offline.kind(kind), RAW, kind);
       assert.notEqual(offline.kind(kind), kind);
     }

@@ -30,6 +30,7 @@ from custom_components.fluxilab.protocol.schemas import (
 )
 
 from . import gdpr, maintenance, sessions
+from .admin_audit import AdminAudit
 from .const import (
     ACCESS_ENGINE,
     AUTHORIZATIONS_STORAGE_KEY,
@@ -93,6 +94,7 @@ class AccessEngine:
         self.interest = InterestQueue(self)
         self.presence = Presence(self)
         self.telemetry_rules = TelemetryRules(self)
+        self.admin_audit = AdminAudit(self)
         self.devices: dict[str, FluxiLabDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
@@ -126,6 +128,7 @@ class AccessEngine:
             self.privacy,
             [c["card"] for c in self.history.data["unknown_cards"]],
         )
+        self.admin_audit.async_setup()
         self.members.async_add_listener(self._async_member_changed)
         self.machine_types.async_add_listener(self._async_data_changed)
         self.telemetry_rules.async_load()
@@ -289,6 +292,7 @@ class AccessEngine:
         self._online[device.device_id] = device.online
         if (unsub := self._device_unsubs.pop(device.device_id, None)) is not None:
             unsub()
+        self.admin_audit.follow(device)
         self._device_unsubs[device.device_id] = device.async_add_listener(
             lambda: self._device_state_changed(device)
         )
@@ -325,6 +329,7 @@ class AccessEngine:
     @callback
     def _device_state_changed(self, device: FluxiLabDevice) -> None:
         """On reconnect: close what the device left open, send the current set."""
+        self.admin_audit.device_changed(device)
         was_online = self._online.get(device.device_id, False)
         self._online[device.device_id] = device.online
         if device.online and not was_online:
@@ -963,10 +968,19 @@ class AccessEngine:
         """Register maintenance done on a device: reset its counter."""
         self.async_after_reply_done()
         usage = self.history.usage(device.device_id)
+        member = self.members.data.get(member_id) if member_id else None
+        self.admin_audit.record(
+            "device",
+            "maintenance",
+            {"since_maintenance": {"before": usage["since_maintenance"], "after": 0.0}},
+            member=member,
+            device_id=device.device_id,
+            target_id=device.device_id,
+            label=device.entry.title or device.device_id,
+        )
         usage["since_maintenance"] = 0.0
         usage["last_maintenance"] = time.time()
         self.telemetry_rules.reset_conditions(device.device_id)
-        member = self.members.data.get(member_id) if member_id else None
         self._audit(
             device, "maintenance", member, None, None, time.time(), buffered=False
         )

@@ -47,7 +47,7 @@ from custom_components.fluxilab.const import (
     EVENT_LAB,
     LOGGER,
 )
-from custom_components.fluxilab.history_db import SessionQuery
+from custom_components.fluxilab.history_db import PERSONAL_FIELDS, SessionQuery
 
 from .credentials import member_pin_hash, public_credentials
 from .history import AccessHistory
@@ -68,7 +68,6 @@ SESSION_CSV_FIELDS = (
     "closed_by",
     "buffered",
 )
-PERSONAL_FIELDS = ("member_id", "member_name", "card", "trainer_id", "trainer_name")
 
 RECORDED_EVENT_TYPES: Final = (
     EVENT_ACCESS,
@@ -150,7 +149,7 @@ async def async_forget_member(
 
     def _theirs(entry: dict[str, Any]) -> bool:
         return (
-            entry.get("member_id") == member_id
+            member_id in (entry.get("member_id"), entry.get("actor_member_id"))
             or (entry.get("card") is not None and entry["card"] in cards)
         ) and _anonymize(entry)
 

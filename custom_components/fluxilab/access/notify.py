@@ -27,6 +27,7 @@ import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN
 
+from .admin_audit import settings_changes
 from .errors import AccessValidationError
 from .permissions import Scope, require_permission, websocket_caller
 from .privacy import privacy_of
@@ -373,7 +374,8 @@ async def ws_notify_settings(
     settings = engine.history.data["settings"]
     keys = [str(marker.schema) for marker in OPS_SETTINGS]
     if changed := {key: msg[key] for key in keys if key in msg}:
-        settings.update(changed)
+        with settings_changes(engine):
+            settings.update(changed)
         engine.history.async_changed()
         if "lapse_notice_days" in changed:
             hass.async_create_task(engine.lapsing.async_check())

@@ -16,6 +16,7 @@ import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN
 
+from .admin_audit import settings_changes
 from .engine import ACCESS_ENGINE, AccessEngine
 from .errors import AccessValidationError
 from .permissions import Scope, require_permission, websocket_caller
@@ -86,7 +87,8 @@ async def ws_occupancy_settings(
     engine = hass.data[ACCESS_ENGINE]
     settings = engine.history.data["settings"]
     if "checkin_expiry_hours" in msg:
-        settings["checkin_expiry_hours"] = msg["checkin_expiry_hours"]
+        with settings_changes(engine):
+            settings["checkin_expiry_hours"] = msg["checkin_expiry_hours"]
         engine.history.async_changed()
     connection.send_result(
         msg["id"], {"checkin_expiry_hours": settings["checkin_expiry_hours"]}

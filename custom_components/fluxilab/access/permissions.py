@@ -32,6 +32,7 @@ from homeassistant.exceptions import Unauthorized
 
 from custom_components.fluxilab.const import DOMAIN
 
+from . import admin_audit
 from .const import ACCESS_ENGINE
 from .roles import Role, member_of_user
 
@@ -492,6 +493,7 @@ def require_permission(handler: WebsocketHandler) -> WebsocketHandler:
 
     The operation is the command's type. A caller whose permission covers only their
     own member passes; the handler keeps the command within it (``Scope.OWN``).
+    The handler runs through the door (admin_audit.py: who changed what, from where).
     Goes outside ``websocket_command`` and ``async_response``, as
     ``websocket_api.require_admin`` does.
     """
@@ -500,9 +502,9 @@ def require_permission(handler: WebsocketHandler) -> WebsocketHandler:
     def _checked(
         hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
     ) -> None:
-        websocket_caller(hass, connection).require(
-            msg["type"], own=True, context=connection.context(msg)
-        )
-        handler(hass, connection, msg)
+        caller = websocket_caller(hass, connection)
+        caller.require(msg["type"], own=True, context=connection.context(msg))
+        with admin_audit.through(caller, admin_audit.DOOR_WEBSOCKET, msg["type"]):
+            handler(hass, connection, msg)
 
     return _checked

@@ -15,6 +15,7 @@ import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN
 
+from .admin_audit import settings_changes
 from .const import MAX_SESSION_CHECK_INTERVAL, MIN_SESSION_CHECK_INTERVAL
 from .credentials import member_cards, member_pin_hash, public_credentials
 from .engine import ACCESS_ENGINE
@@ -229,14 +230,15 @@ def ws_access_settings(
 ) -> None:
     """Show the access engine's settings; change the stale-session interval."""
     engine = hass.data[ACCESS_ENGINE]
-    if "session_check_interval" in msg:
-        engine.async_set_session_check_interval(msg["session_check_interval"])
-    if SETTING_SHOW_MEMBER_NAMES in msg:
-        engine.async_set_show_member_names(msg[SETTING_SHOW_MEMBER_NAMES])
-    ops = [str(marker.schema) for marker in OPS_SETTINGS]
-    if changed := {key: msg[key] for key in ops if key in msg}:
-        engine.history.data["settings"].update(changed)
-        engine.history.async_changed()
-        if "lapse_notice_days" in changed:
-            hass.async_create_task(engine.lapsing.async_check())
+    with settings_changes(engine):
+        if "session_check_interval" in msg:
+            engine.async_set_session_check_interval(msg["session_check_interval"])
+        if SETTING_SHOW_MEMBER_NAMES in msg:
+            engine.async_set_show_member_names(msg[SETTING_SHOW_MEMBER_NAMES])
+        ops = [str(marker.schema) for marker in OPS_SETTINGS]
+        if changed := {key: msg[key] for key in ops if key in msg}:
+            engine.history.data["settings"].update(changed)
+            engine.history.async_changed()
+    if "lapse_notice_days" in changed:
+        hass.async_create_task(engine.lapsing.async_check())
     connection.send_result(msg["id"], dict(engine.history.data["settings"]))

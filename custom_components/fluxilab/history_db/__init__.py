@@ -15,8 +15,10 @@ from .database import (
     sqlite_url,
 )
 from .migration import SchemaTooNewError
+from .schema import PERSONAL_FIELDS
 
 __all__ = [
+    "PERSONAL_FIELDS",
     "AuditQuery",
     "Checkpoint",
     "HistoryDatabase",

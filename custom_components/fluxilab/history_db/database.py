@@ -88,7 +88,10 @@ class Loaded:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditQuery:
-    """Filters of an audit page; newest first, ``before`` an entry id (the cursor)."""
+    """Filters of an audit page; newest first, ``before`` an entry id (the cursor).
+
+    ``member_id``: the entries about the member and the admin changes they made.
+    """
 
     device_id: str | None = None
     member_id: str | None = None
@@ -407,11 +410,18 @@ class HistoryDatabase:
         where = []
         for column, value in (
             (audit.c.device_id, query.device_id),
-            (audit.c.member_id, query.member_id),
             (audit.c.kind, query.kind),
         ):
             if value is not None:
                 where.append(column == value)
+        if query.member_id is not None:
+            # Entries about the member, and the admin changes they made.
+            where.append(
+                or_(
+                    audit.c.member_id == query.member_id,
+                    audit.c.actor_member_id == query.member_id,
+                )
+            )
         if query.start is not None:
             where.append(audit.c.ts >= query.start)
         if query.end is not None:
@@ -504,7 +514,15 @@ class HistoryDatabase:
                     _row_to_entry(row)
                     for row in connection.execute(
                         select(table)
-                        .where(table.c.member_id == member_id)
+                        .where(
+                            table.c.member_id == member_id
+                            if table is sessions
+                            # and the admin changes they made (indexed)
+                            else or_(
+                                table.c.member_id == member_id,
+                                table.c.actor_member_id == member_id,
+                            )
+                        )
                         .order_by(table.c.entry_id)
                     )
                 ]
@@ -588,11 +606,13 @@ class HistoryDatabase:
             ) + self._blank(connection, audit, audit.c.ts < cutoff)
 
     def anonymize_member(self, member_id: str, cards: list[str]) -> int:
-        """Blank every session and audit entry of a member or of their cards."""
+        """Blank every session and audit entry of a member, of their cards, by them."""
         with self._engine().begin() as connection:
             touched = 0
             for table in ENTRY_TABLES.values():
                 match = table.c.member_id == member_id
+                if table is audit:  # admin changes they made (sessions have none)
+                    match = or_(match, table.c.actor_member_id == member_id)
                 if cards:
                     match = or_(match, table.c.card.in_(cards))
                 touched += self._blank(connection, table, match)

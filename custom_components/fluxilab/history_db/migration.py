@@ -14,16 +14,43 @@ import logging
 import time
 from typing import Final
 
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from .schema import SCHEMA_VERSION, metadata, schema_version
+from .schema import (
+    ACTOR_FIELDS,
+    SCHEMA_VERSION,
+    TABLE_PREFIX,
+    audit,
+    metadata,
+    schema_version,
+    sessions,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 type Step = Callable[[Connection], None]
 
-STEPS: Final[dict[int, Step]] = {}
+
+def _add_actor_columns(connection: Connection) -> None:
+    """Add who made an admin change (schema 2): personal columns of both tables."""
+    preparer = connection.dialect.identifier_preparer
+    for table in (sessions, audit):
+        for name in ACTOR_FIELDS:
+            column = table.c[name]
+            connection.execute(
+                text(
+                    f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
+                    f"{preparer.format_column(column)} "
+                    f"{column.type.compile(dialect=connection.dialect)} NULL"
+                )
+            )
+    for index in audit.indexes:
+        if index.name == f"ix_{TABLE_PREFIX}audit_actor_member":
+            index.create(connection)
+
+
+STEPS: Final[dict[int, Step]] = {2: _add_actor_columns}
 """Version -> the step that brings a database from the version before to it.
 
 Version 1 is the first schema: made by ``metadata.create_all``, so it has no step.

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """The version this code writes; migration.py brings older databases to it."""
 TABLE_PREFIX: Final = "fluxilab_"
 """Every table is prefixed: the database may be the recorder's own."""
@@ -37,8 +37,15 @@ PERSONAL_FIELDS: Final = (
     "card",
     "trainer_id",
     "trainer_name",
+    "actor_user_id",
+    "actor_name",
+    "actor_member_id",
 )
-"""Entry fields that name a person: columns, blanked by the anonymization."""
+"""Entry fields that name a person: columns, blanked by the anonymization.
+
+``actor_*`` (schema 2): who made an admin change (access/admin_audit.py)."""
+ACTOR_FIELDS: Final = PERSONAL_FIELDS[5:]
+"""The personal columns schema 2 added (migration.py)."""
 
 # Doubles everywhere (MySQL's FLOAT is single precision); long text for MySQL.
 DOUBLE = Float().with_variant(mysql.DOUBLE(asdecimal=False), "mysql", "mariadb")
@@ -119,6 +126,7 @@ audit = Table(
     Index(f"ix_{TABLE_PREFIX}audit_device", "device_id", "entry_id"),
     Index(f"ix_{TABLE_PREFIX}audit_member", "member_id", "entry_id"),
     Index(f"ix_{TABLE_PREFIX}audit_card", "card"),
+    Index(f"ix_{TABLE_PREFIX}audit_actor_member", "actor_member_id"),
 )
 
 unknown_cards = Table(

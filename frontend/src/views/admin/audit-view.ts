@@ -1,8 +1,7 @@
-// Admin → Audit log: decisions, routings, maintenance and training, filtered by member
-// and device, paged, with reasons in words.
-//
-// The hub answers the newest entries up to its limit (500); this view pages those.
-// Paging further back belongs to the history database (issue 16), in SQL.
+// Admin → Audit log: every admin change (who, what, before → after, through which
+// door), decisions, routings, maintenance and training; filtered by kind, member and
+// device in the hub's database, a page at a time ("More" follows the cursor), with
+// reasons in words.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import { state } from "lit/decorators.js";
@@ -13,12 +12,14 @@ import type { Picker } from "../../components/picker";
 import "../../components/picker";
 import { busy, deviceName, memberName, ViewElement } from "../../context";
 import type { AuditEntry } from "../../types";
+import { actor, AUDIT_KINDS, changes, door, subject } from "./audit-format";
 
-const AUDIT_LIMIT = 500;
+const PAGE = 100;
 
 @customElement("fluxilab-audit-view")
 export class AuditView extends ViewElement {
-  @state() private entries: (AuditEntry & { n: number })[] | null = null;
+  @state() private entries: AuditEntry[] | null = null;
+  @state() private next: number | null = null;
   @state() private member = "";
   @state() private device = "";
   @state() private kind = "";
@@ -29,16 +30,21 @@ export class AuditView extends ViewElement {
     void this.load();
   }
 
-  private async load(): Promise<void> {
+  /** The first page for the filters (``more``: the next page, appended). */
+  private async load(more = false): Promise<void> {
+    const before = more ? this.next : null;
     const reply = await busy(this, "audit", () =>
       this.ctx.client.audit({
-        limit: AUDIT_LIMIT,
+        limit: PAGE,
         ...(this.member ? { member_id: this.member } : {}),
         ...(this.device ? { device_id: this.device } : {}),
+        ...(this.kind ? { kind: this.kind } : {}),
+        ...(before !== null ? { before } : {}),
       }),
     );
-    // Entries have no id of their own: their place in the reply keys the rows.
-    if (reply) this.entries = reply.audit.map((e, n) => ({ ...e, n }));
+    if (!reply) return;
+    this.entries = more ? [...(this.entries ?? []), ...reply.audit] : reply.audit;
+    this.next = reply.next;
   }
 
   protected override render(): TemplateResult {
@@ -46,15 +52,31 @@ export class AuditView extends ViewElement {
     if (!admin) return html`<p class="muted">${this.t("loading")}</p>`;
     const i18n = this.ctx.i18n;
     const entries = this.entries ?? [];
-    const kinds = [...new Set(entries.map((e) => e.kind))];
-    const who = (e: AuditEntry) =>
-      e.member_id ? memberName(admin, e.member_id) : (admin.users.find((u) => u.id === e.user_id)?.name ?? "—");
+    const named = (id: string) => admin.members.find((m) => m.id === id)?.name;
+    const whom = (e: AuditEntry) =>
+      e.member_name ??
+      (e.member_id ? memberName(admin, e.member_id) : (admin.users.find((u) => u.id === e.user_id)?.name ?? "—"));
+    const by = (e: AuditEntry) => (e.kind === "admin" ? actor(i18n, e, named) : "");
+    const what = (e: AuditEntry) => (e.kind === "admin" ? subject(i18n, e) : i18n.reason(e.reason));
     const columns: Column<AuditEntry>[] = [
       { key: "ts", title: this.t("time"), sort: (e) => e.ts, render: (e) => i18n.when(e.ts) },
       { key: "kind", title: this.t("kind"), sort: (e) => i18n.kind(e.kind), render: (e) => i18n.kind(e.kind) },
+      { key: "by", title: this.t("audit_by"), sort: by, render: (e) => html`<span class="actor">${by(e)}</span>` },
       { key: "device", title: this.t("device"), sort: (e) => deviceName(admin, e.device_id), render: (e) => deviceName(admin, e.device_id) },
-      { key: "member", title: this.t("member"), sort: who, render: who },
-      { key: "reason", title: this.t("reason"), sort: (e) => i18n.reason(e.reason), render: (e) => i18n.reason(e.reason) },
+      { key: "member", title: this.t("member"), sort: whom, render: whom },
+      { key: "what", title: this.t("audit_what"), sort: what, render: what },
+      {
+        key: "change",
+        title: this.t("audit_change"),
+        render: (e) =>
+          e.kind === "admin" ? html`${changes(i18n, e).map((line) => html`<div class="change">${line}</div>`)}` : nothing,
+      },
+      {
+        key: "door",
+        title: this.t("audit_door"),
+        sort: (e) => (e.kind === "admin" ? door(i18n, e) : ""),
+        render: (e) => (e.kind === "admin" ? html`<span title=${e.operation ?? ""}>${door(i18n, e)}</span>` : nothing),
+      },
     ];
     const reload = () => void this.load();
     return html`
@@ -83,6 +105,19 @@ export class AuditView extends ViewElement {
             reload();
           }}
         ></fluxilab-picker>
+        <label>
+          ${this.t("kind")}
+          <select
+            name="kind_filter"
+            @change=${(ev: Event) => {
+              this.kind = (ev.target as HTMLSelectElement).value;
+              reload();
+            }}
+          >
+            <option value="" ?selected=${!this.kind}>${this.t("all_kinds")}</option>
+            ${AUDIT_KINDS.map((k) => html`<option value=${k} ?selected=${this.kind === k}>${i18n.kind(k)}</option>`)}
+          </select>
+        </label>
         <div class="actions">
           <button class="secondary" data-action="audit-refresh" ?disabled=${this.busyKeys.has("audit")} @click=${reload}>
             ${this.t("refresh")}
@@ -91,24 +126,29 @@ export class AuditView extends ViewElement {
       </div>
       ${this.entries
         ? html`<fluxilab-data-table
-            name="audit"
-            .i18n=${i18n}
-            .rows=${entries.filter((e) => !this.kind || e.kind === this.kind)}
-            .columns=${columns}
-            sortKey="ts"
-            sortDescending
-            .rowKey=${(e: AuditEntry & { n: number }) => String(e.n)}
-            .searchText=${(e: AuditEntry) => `${who(e)} ${deviceName(admin, e.device_id)} ${i18n.kind(e.kind)} ${i18n.reason(e.reason)}`}
-            .filters=${html`<select
-              name="kind_filter"
-              aria-label=${this.t("kind")}
-              @change=${(ev: Event) => (this.kind = (ev.target as HTMLSelectElement).value)}
-            >
-              <option value="">${this.t("all_kinds")}</option>
-              ${kinds.map((k) => html`<option value=${k}>${i18n.kind(k)}</option>`)}
-            </select>`}
-          ></fluxilab-data-table>
-          ${entries.length >= AUDIT_LIMIT ? html`<p class="muted">${this.t("audit_limit", { count: AUDIT_LIMIT })}</p>` : nothing}`
+              name="audit"
+              .i18n=${i18n}
+              .rows=${entries}
+              .columns=${columns}
+              sortKey="ts"
+              sortDescending
+              .rowKey=${(e: AuditEntry) => String(e.entry_id)}
+              .searchText=${(e: AuditEntry) =>
+                `${by(e)} ${whom(e)} ${deviceName(admin, e.device_id)} ${i18n.kind(e.kind)} ${what(e)} ${changes(i18n, e).join(" ")}`}
+            ></fluxilab-data-table>
+            <div class="actions">
+              <span class="muted">${this.t("audit_shown", { count: entries.length })}</span>
+              ${this.next !== null
+                ? html`<button
+                    class="secondary"
+                    data-action="audit-more"
+                    ?disabled=${this.busyKeys.has("audit")}
+                    @click=${() => void this.load(true)}
+                  >
+                    ${this.t("audit_more")}
+                  </button>`
+                : nothing}
+            </div>`
         : html`<p class="muted">${this.t("loading")}</p>`}
     `;
   }

@@ -1,0 +1,403 @@
+"""The admin audit: who changed which admin data, from what to what, through which door.
+
+Every change to the lab's admin data is one audit entry of kind ``admin``: members
+(their role, active flag, profile), their cards and PINs, machine types,
+authorizations, the lab settings, blocking a device and recording its maintenance.
+An entry says
+
+- *who*: the Home Assistant user (``actor_user_id``, ``actor_name``) and their member
+  (``actor_member_id``), or nobody (the integration itself: ``door`` ``system``);
+- *what*: ``target`` (member, credential, authorization, machine_type, settings,
+  device), ``action`` (created, updated, deleted), the member it concerns
+  (``member_id``/``member_name``), ``target_id`` and ``label`` where these name no
+  person (a machine type, a device);
+- *before -> after*: ``changes``, the changed fields only, ``{field: {"before": ..,
+  "after": ..}}``. A field that names or reaches a person (name, email, Home
+  Assistant user, notification target, who granted) is ``{"masked": true}``; a card
+  is its pseudonym (privacy.py), a PIN only ``{"pin": {"changed": true}}``;
+- *from which door*: ``door`` (service, websocket, entity, options_flow, system) and
+  ``operation``, the door's name in the permission table (permissions.py).
+
+How changes are caught: the doors (services.py, the websocket commands through
+``require_permission``, the entities' actions, the options flow) run their handler
+inside :func:`through`, which puts the door and the caller in a context variable;
+the storage collections' change listeners compare each item with the copy kept here
+and write the entry, whichever door the change came through. Settings, blocking and
+maintenance are not collections: their writers call :func:`settings_changes`,
+:meth:`AdminAudit.device_changed` and :meth:`AdminAudit.record`.
+
+The entry goes the way of every audit entry (``AccessHistory.add_audit``: memory, the
+journal, the history database). Who and whom are the personal columns of the history
+database (history_db/schema.py), so the retention and a member's erasure blank them
+like any other audit row's (gdpr.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+import copy
+from dataclasses import dataclass
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.core import callback
+from homeassistant.helpers import collection
+
+from custom_components.fluxilab.const import CONF_DEVICE_ID
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+    from custom_components.fluxilab.device import FluxiLabDevice
+
+    from .engine import AccessEngine
+    from .history import AccessHistory
+    from .permissions import Caller
+
+KIND: Final = "admin"
+"""The audit kind of admin changes."""
+
+DOOR_SERVICE: Final = "service"
+DOOR_WEBSOCKET: Final = "websocket"
+DOOR_ENTITY: Final = "entity"
+DOOR_OPTIONS_FLOW: Final = "options_flow"
+DOOR_SYSTEM: Final = "system"
+"""No door: the integration itself (a training, a lapse, a removed member's grants)."""
+
+CREATED: Final = "created"
+UPDATED: Final = "updated"
+DELETED: Final = "deleted"
+
+MASKED: Final = {"masked": True}
+
+MEMBER_SHOWN: Final = frozenset({"active", "role", "supervise"})
+"""Member fields shown before -> after; every other one is masked (credentials apart)."""
+MEMBER_IGNORED: Final = frozenset({"id", "created", "updated", "credentials"})
+CREDENTIAL_SHOWN: Final = ("type", "label", "active", "must_change")
+AUTHORIZATION_MASKED: Final = frozenset({"granted_by"})
+AUTHORIZATION_IGNORED: Final = frozenset(
+    {"id", "member_id", "granted", "machine_type_id", "device_id"}
+)
+"""Who and what an authorization is for are the entry's member, label and device."""
+MACHINE_TYPE_IGNORED: Final = frozenset({"id"})
+SETTINGS_MASKED: Final = frozenset({"admin_notify_services"})
+"""Settings naming people's phones."""
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    """The way a change came in, and who came through it."""
+
+    kind: str
+    operation: str
+    user_id: str | None = None
+    user_name: str | None = None
+    member_id: str | None = None
+
+
+_DOOR: ContextVar[Door | None] = ContextVar("fluxilab_admin_door", default=None)
+
+
+@contextmanager
+def through(caller: Caller, kind: str, operation: str) -> Iterator[Door]:
+    """Run what follows as coming through a door, for the caller (the audit's who).
+
+    Tasks started inside (an async websocket command's, the collections' listeners)
+    keep the door; the door's own task forgets it on leaving.
+    """
+    user = caller.user
+    member = caller.member
+    name = user.name if user is not None and user.name else None
+    if name is None and member is not None:
+        name = str(member.get("name") or "") or None
+    door = Door(
+        kind=kind,
+        operation=operation,
+        user_id=user.id if user is not None else None,
+        user_name=name,
+        member_id=caller.member_id,
+    )
+    token = _DOOR.set(door)
+    try:
+        yield door
+    finally:
+        _DOOR.reset(token)
+
+
+def current_door() -> Door:
+    """Return the door the running code came through (the system if none)."""
+    return _DOOR.get() or Door(kind=DOOR_SYSTEM, operation=DOOR_SYSTEM)
+
+
+def _change(before: Any, after: Any) -> dict[str, Any]:
+    return {"before": before, "after": after}
+
+
+def _empty(value: Any) -> bool:
+    """None, "", [] and {} alike: nothing there (not 0, not False)."""
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+def _diff(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    *,
+    ignored: Iterable[str] = (),
+    masked: Iterable[str] = (),
+    shown: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Return the changed fields, masked unless ``shown`` (or not ``masked``)."""
+    skip, hide = frozenset(ignored), frozenset(masked)
+    visible = None if shown is None else frozenset(shown)
+    changes: dict[str, Any] = {}
+    for key in sorted({*before, *after} - skip):
+        old, new = before.get(key), after.get(key)
+        if old == new or (_empty(old) and _empty(new)):
+            continue
+        if key in hide or (visible is not None and key not in visible):
+            changes[key] = dict(MASKED)
+        else:
+            changes[key] = _change(old, new)
+    return changes
+
+
+class AdminAudit:
+    """Writes the ``admin`` audit entries of one engine."""
+
+    def __init__(self, engine: AccessEngine) -> None:
+        """Prepare; :meth:`async_setup` follows the collections."""
+        self.engine = engine
+        self._copies: dict[str, dict[str, dict[str, Any]]] = {}
+        self._blocked: dict[str, bool] = {}
+
+    @property
+    def history(self) -> AccessHistory:
+        """The history the entries go to."""
+        return self.engine.history
+
+    @callback
+    def async_setup(self) -> None:
+        """Keep a copy of every item and follow the collections' changes."""
+        engine = self.engine
+        for name, items in (
+            ("member", engine.members),
+            ("machine_type", engine.machine_types),
+            ("authorization", engine.authorizations),
+        ):
+            self._copies[name] = copy.deepcopy(dict(items.data))
+            items.async_add_change_set_listener(self._listener(name))
+
+    def _listener(
+        self, name: str
+    ) -> Callable[[Iterable[collection.CollectionChange]], Awaitable[None]]:
+        """Return the change listener of one collection (``name``: its target)."""
+
+        async def _changed(changes: Iterable[collection.CollectionChange]) -> None:
+            copies = self._copies[name]
+            for change in changes:
+                before = copies.pop(change.item_id, None)
+                after = None
+                if change.change_type != collection.CHANGE_REMOVED:
+                    after = copies[change.item_id] = copy.deepcopy(change.item)
+                self._item_changed(name, before, after)
+
+        return _changed
+
+    # What changed -------------------------------------------------------------------
+
+    def _item_changed(
+        self, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> None:
+        action = CREATED if before is None else DELETED if after is None else UPDATED
+        old, new = before or {}, after or {}
+        item = new or old
+        if name == "member":
+            self._member_changed(action, old, new)
+        elif name == "authorization":
+            self._authorization_changed(action, item, old, new)
+        else:
+            self.record(
+                "machine_type",
+                action,
+                _diff(old, new, ignored=MACHINE_TYPE_IGNORED),
+                target_id=str(item.get("id")),
+                label=str(item.get("name") or item.get("id")),
+            )
+
+    def _member_changed(
+        self, action: str, old: dict[str, Any], new: dict[str, Any]
+    ) -> None:
+        member = new or old
+        changes = _diff(old, new, ignored=MEMBER_IGNORED, shown=MEMBER_SHOWN)
+        credentials = (
+            []
+            if action == DELETED
+            else self._credential_changes(
+                old.get("credentials") or [], new.get("credentials") or []
+            )
+        )
+        if action == UPDATED and not changes and credentials:
+            # Only cards or the PIN changed: one entry per credential.
+            for credential_action, credential_changes, label in credentials:
+                self.record(
+                    "credential",
+                    credential_action,
+                    credential_changes,
+                    member=member,
+                    label=label,
+                )
+            return
+        if credentials:
+            changes["credentials"] = {
+                label: {"action": credential_action, **credential_changes}
+                for credential_action, credential_changes, label in credentials
+            }
+        # A deleted member's data are erased (gdpr.py): the entry names nobody.
+        self.record(
+            "member", action, changes, member=None if action == DELETED else member
+        )
+
+    def _credential_changes(
+        self, old: list[dict[str, Any]], new: list[dict[str, Any]]
+    ) -> list[tuple[str, dict[str, Any], str]]:
+        """Return (action, changes, label) of each card or PIN added, removed, changed."""
+        before = {str(c.get("id")): self._credential_view(c) for c in old}
+        after = {str(c.get("id")): self._credential_view(c) for c in new}
+        found: list[tuple[str, dict[str, Any], str]] = []
+        for credential_id in [*before, *(i for i in after if i not in before)]:
+            was, now = before.get(credential_id), after.get(credential_id)
+            if was == now:
+                continue
+            action = CREATED if was is None else DELETED if now is None else UPDATED
+            shown = now or was or {}
+            label = shown.get("card") or shown.get("type") or credential_id
+            changes = _diff(was or {}, now or {})
+            if "pin" in changes:
+                changes["pin"] = {"changed": True}
+            found.append((action, changes, str(label)))
+        return found
+
+    def _credential_view(self, credential: Mapping[str, Any]) -> dict[str, Any]:
+        """Return what the audit shows of a credential: no uid, no hash."""
+        view = {key: credential.get(key) for key in CREDENTIAL_SHOWN}
+        if (card := credential.get("card")) is not None:
+            view["card"] = self.engine.privacy.card(str(card))
+        if (pin_hash := credential.get("pin_hash")) is not None:
+            # Compared, never shown: the entry says only that the PIN changed.
+            view["pin"] = pin_hash
+        return view
+
+    def _authorization_changed(
+        self,
+        action: str,
+        auth: dict[str, Any],
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> None:
+        changes = _diff(
+            old, new, ignored=AUTHORIZATION_IGNORED, masked=AUTHORIZATION_MASKED
+        )
+        member = self.engine.members.data.get(str(auth.get("member_id"))) or {
+            "id": auth.get("member_id")
+        }
+        type_id = auth.get("machine_type_id")
+        device_id = auth.get("device_id")
+        label = device_id
+        if type_id is not None:
+            machine_type = self.engine.machine_types.data.get(type_id) or {}
+            label = machine_type.get("name") or type_id
+        self.record(
+            "authorization",
+            action,
+            changes,
+            member=member,
+            device_id=device_id,
+            target_id=type_id,
+            label=None if label is None else str(label),
+        )
+
+    @callback
+    def follow(self, device: FluxiLabDevice) -> None:
+        """Remember a device's blocked flag (a change of it is audited)."""
+        self._blocked[device.device_id] = device.blocked
+
+    @callback
+    def device_changed(self, device: FluxiLabDevice) -> None:
+        """Audit a device's blocked flag if it changed (a device listener)."""
+        was = self._blocked.get(device.device_id)
+        now = self._blocked[device.device_id] = device.blocked
+        if was is not None and was != now:
+            self.record(
+                "device",
+                UPDATED,
+                {"blocked": _change(was, now)},
+                device_id=device.device_id,
+                target_id=device.device_id,
+                label=device.entry.title or device.device_id,
+            )
+
+    @callback
+    def options_changed(self, entry: ConfigEntry, options: Mapping[str, Any]) -> None:
+        """Audit a device's new options (its options flow, Home Assistant's admins)."""
+        device_id = str(entry.data.get(CONF_DEVICE_ID) or entry.entry_id)
+        self.record(
+            "device",
+            UPDATED,
+            _diff(entry.options, options),
+            device_id=device_id,
+            target_id=device_id,
+            label=entry.title or device_id,
+            door=_DOOR.get() or Door(kind=DOOR_OPTIONS_FLOW, operation="options_flow"),
+        )
+
+    # Writing ------------------------------------------------------------------------
+
+    @callback
+    def record(
+        self,
+        target: str,
+        action: str,
+        changes: dict[str, Any],
+        *,
+        member: Mapping[str, Any] | None = None,
+        device_id: str | None = None,
+        target_id: str | None = None,
+        label: str | None = None,
+        door: Door | None = None,
+    ) -> dict[str, Any] | None:
+        """Write one admin audit entry; nothing for an update that changed nothing."""
+        if action == UPDATED and not changes:
+            return None
+        door = door or current_door()
+        entry: dict[str, Any] = {
+            "ts": time.time(),
+            "kind": KIND,
+            "device_id": device_id,
+            "member_id": None if member is None else member.get("id"),
+            "member_name": None if member is None else member.get("name"),
+            "card": None,
+            "reason": None,
+            "target": target,
+            "action": action,
+            "target_id": target_id,
+            "label": label,
+            "changes": changes,
+            "door": door.kind,
+            "operation": door.operation,
+            "actor_user_id": door.user_id,
+            "actor_name": door.user_name,
+            "actor_member_id": door.member_id,
+        }
+        self.history.add_audit(entry)
+        return entry
+
+
+@contextmanager
+def settings_changes(engine: AccessEngine) -> Iterator[None]:
+    """Audit what the code inside changes in the lab settings (one entry)."""
+    before = copy.deepcopy(engine.history.data["settings"])
+    yield
+    changes = _diff(before, engine.history.data["settings"], masked=SETTINGS_MASKED)
+    engine.admin_audit.record("settings", UPDATED, changes, target_id="settings")
