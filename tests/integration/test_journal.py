@@ -36,6 +36,7 @@ from custom_components.fluxilab.journal import (
     ISSUE_JOURNAL_UNREADABLE,
     JOURNAL_FILE,
     Journal,
+    JournalError,
     async_get_journal,
 )
 from custom_components.fluxilab.protocol.security import KeyPair
@@ -306,10 +307,14 @@ async def test_daily_purge_survives_a_failing_journal(
 ) -> None:
     """A purge that cannot be committed warns; the timer's next run still purges."""
     engine = hass.data["fluxilab_access_engine"]
-    with patch.object(Journal, "_write", side_effect=sqlite3.OperationalError("full")):
+    # What the journal raises when its commit fails (whether a purge has rows to
+    # commit at all depends on what earlier commits took, so raise it directly).
+    failing = patch.object(engine, "async_purge", side_effect=JournalError("full"))
+    with failing as purge:
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(days=1, seconds=1))
         await hass.async_block_till_done()
-    assert "Daily purge not saved yet" in caplog.text
+    assert purge.await_count == 1
+    assert "Daily purge not saved yet: full" in caplog.text
     caplog.clear()
     with patch.object(engine, "async_purge", wraps=engine.async_purge) as purge:
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(days=2, seconds=2))
