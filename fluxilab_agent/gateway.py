@@ -77,10 +77,9 @@ import contextlib
 from dataclasses import dataclass, field
 import functools
 import hmac
-import html
-from importlib import resources
 import json
 import logging
+from pathlib import Path
 import secrets
 import socket
 import ssl
@@ -464,7 +463,7 @@ class Gateway:
             server.closing = True
             for websocket in list(self._websockets):
                 await websocket.close(WS_CLOSE_GOING_AWAY, b"shutdown")
-            await server.stop(timeout=5.0)
+            await server.stop(grace=5.0)
         warm_up, self._warm_up = self._warm_up, None
         if warm_up is not None:
             with contextlib.suppress(Exception):
@@ -544,9 +543,7 @@ class Gateway:
 
     # -- sessions ------------------------------------------------------------
 
-    def _session_of(
-        self, request: Request
-    ) -> tuple[str | None, GatewaySession | None]:
+    def _session_of(self, request: Request) -> tuple[str | None, GatewaySession | None]:
         session_id = request.cookies.get(self._cookie_name)
         if not session_id:
             return None, None
@@ -682,8 +679,8 @@ class Gateway:
         target = _safe_next(clean)
         response = self._page(
             "Signing in",
-            f'<p>Signing you in… <a href="{html.escape(target)}">Continue</a></p>',
-            head=f'<meta http-equiv="refresh" content="0;url={html.escape(target)}">',
+            f'<p>Signing you in… <a href="{_escape(target)}">Continue</a></p>',
+            head=f'<meta http-equiv="refresh" content="0;url={_escape(target)}">',
         )
         old_id, _ = self._session_of(request)
         self._open_session(
@@ -708,9 +705,7 @@ class Gateway:
 
     # -- login ---------------------------------------------------------------
 
-    async def _login(
-        self, request: Request, old_session_id: str | None
-    ) -> Response:
+    async def _login(self, request: Request, old_session_id: str | None) -> Response:
         if not self._same_origin(request):
             return self._message(403, "Refused", "Cross-site form submission.")
         remote = request.remote or "?"
@@ -832,9 +827,7 @@ class Gateway:
             "expires_in": max(0, round(session.expires - time.monotonic())),
         }
 
-    async def _action(
-        self, request: Request, session: GatewaySession
-    ) -> Response:
+    async def _action(self, request: Request, session: GatewaySession) -> Response:
         wants_json = "application/json" in (request.headers.get("Accept") or "")
         if not await self._csrf_ok(request, session):
             return (
@@ -853,9 +846,7 @@ class Gateway:
                 "Refused control %r for %s (%s)", control_id, session.user, session.role
             )
             if wants_json:
-                return _json_response(
-                    {"ok": False, "error": "forbidden"}, status=403
-                )
+                return _json_response({"ok": False, "error": "forbidden"}, status=403)
             return self._message(403, "Refused", "You may not use this control.")
         _LOGGER.info("Control %s by %s (%s)", control.id, session.user, session.role)
         try:
@@ -874,7 +865,10 @@ class Gateway:
         if not self._same_origin(request):
             return False
         token = request.headers.get(CSRF_HEADER)
-        if token is None and request.content_type == "application/x-www-form-urlencoded":
+        if (
+            token is None
+            and request.content_type == "application/x-www-form-urlencoded"
+        ):
             token = str((await request.post()).get("csrf", ""))
         if not token:
             return False
@@ -1040,7 +1034,9 @@ class Gateway:
         try:
             if body is not None:
                 async for data in body:
-                    writer.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+                    writer.write(
+                        b"%x\r\n%s\r\n" % (len(data), data) if chunked else data
+                    )
                     await writer.drain()
                 if chunked:
                     writer.write(b"0\r\n\r\n")
@@ -1147,7 +1143,7 @@ class Gateway:
         nonce = secrets.token_urlsafe(16)
         script_tag = f'<script nonce="{nonce}">{script}</script>' if script else ""
         text = _web("page.html").format(
-            title=html.escape(title),
+            title=_escape(title),
             nonce=nonce,
             style=_web("gateway.css"),
             head=head,
@@ -1174,15 +1170,14 @@ class Gateway:
         link: tuple[str, str] | None = None,
     ) -> Response:
         extra = (
-            f'<p><a class="button" href="{html.escape(link[0])}">'
-            f"{html.escape(link[1])}</a></p>"
+            f'<p><a class="button" href="{_escape(link[0])}">{_escape(link[1])}</a></p>'
             if link
             else ""
         )
         return self._page(
             title,
             _web("message.html").format(
-                title=html.escape(title), text=html.escape(text), extra=extra
+                title=_escape(title), text=_escape(text), extra=extra
             ),
             status=status,
         )
@@ -1209,7 +1204,7 @@ class Gateway:
     ) -> Response:
         paired = self._keys_provider() is not None
         error_html = (
-            f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+            f'<p class="error" role="alert">{_escape(error)}</p>' if error else ""
         )
         hint = (
             "Or open this device from FluxiLab in Home Assistant."
@@ -1218,35 +1213,35 @@ class Gateway:
         )
         body = _web("login.html").format(
             error=error_html,
-            next=html.escape(_safe_next(next_path)),
-            hint=html.escape(hint),
+            next=_escape(_safe_next(next_path)),
+            hint=_escape(hint),
         )
         return self._page("Sign in", body, status=status)
 
     def _status_page(self, session: GatewaySession) -> Response:
         payload = self._status_payload(session)
-        csrf = html.escape(session.csrf)
+        csrf = _escape(session.csrf)
         controls = "".join(
             _web("control.html").format(
                 csrf=csrf,
-                control=html.escape(c["id"]),
-                label=html.escape(c["label"]),
+                control=_escape(c["id"]),
+                label=_escape(c["label"]),
             )
             for c in payload["controls"]
         )
         device_name = str(payload["device"].get("name") or self._device_id)
         link_alert = (
             '<p class="error" role="alert" id="fl-link">'
-            f"{html.escape(LINK_BROKEN_TEXT)}</p>"
+            f"{_escape(LINK_BROKEN_TEXT)}</p>"
             if payload["device"].get("link") == "broken"
             else ""
         )
         body = _web("status.html").format(
             link_alert=link_alert,
-            name=html.escape(device_name),
+            name=_escape(device_name),
             csrf=csrf,
-            user=html.escape(session.name),
-            role=html.escape(session.role),
+            user=_escape(session.name),
+            role=_escape(session.role),
             controls=_web("controls.html").format(controls=controls)
             if controls
             else "",
@@ -1295,10 +1290,29 @@ def _claim(claims: Mapping[str, Any], name: str) -> str:
     return value
 
 
+_WEB_DIR: Final = Path(__file__).with_name("web")
+"""The page files, beside this module (the wheel installs them there)."""
+
+
+def _escape(text: str) -> str:
+    """Escape ``text`` for HTML text and quoted attributes (as ``html.escape``).
+
+    Not ``html.escape`` itself: the ``html`` package loads its 2,000-entity table
+    (~0.4 MiB) for ``unescape``, which the gateway never calls.
+    """
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )
+
+
 @functools.cache
 def _web(name: str) -> str:
     """Return one of the gateway's page files (``fluxilab_agent/web/``)."""
-    return resources.files("fluxilab_agent").joinpath("web", name).read_text("utf-8")
+    return (_WEB_DIR / name).read_text("utf-8")
 
 
 def _json_response(data: Any, status: int = 200) -> Response:
@@ -1320,9 +1334,7 @@ class ProxiedWebSocket:
         upstream_writer: asyncio.StreamWriter,
     ) -> None:
         """Relay both ways once run() is called."""
-        self._to_upstream = FrameRelay(
-            client_reader, upstream_writer, from_client=True
-        )
+        self._to_upstream = FrameRelay(client_reader, upstream_writer, from_client=True)
         self._to_client = FrameRelay(upstream_reader, client_writer, from_client=False)
         self._closed = asyncio.Event()
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 import contextlib
 from dataclasses import dataclass, field
 import functools
@@ -169,7 +169,7 @@ def _parse_fields(lines: list[bytes]) -> Headers:
 
 
 def _split_head(head: bytes) -> list[bytes]:
-    """The head's lines (without the final blank line), each CRLF-terminated."""
+    """Return the head's lines (without the final blank line); bare CR/LF is 400."""
     lines = head[:-4].split(b"\r\n")
     for line in lines:
         if b"\r" in line or b"\n" in line:
@@ -178,7 +178,7 @@ def _split_head(head: bytes) -> list[bytes]:
 
 
 def content_length(headers: Headers) -> int | None:
-    """The one Content-Length of ``headers``; HttpError if it is not one number."""
+    """Return the one Content-Length of ``headers``; HttpError if not one number."""
     values = headers.getall("Content-Length")
     if not values:
         return None
@@ -350,7 +350,7 @@ class Request:
         return bytes(data)
 
     async def post(self) -> dict[str, str]:
-        """The urlencoded form of the body (empty for any other media type).
+        """Return the urlencoded form of the body (empty for any other media type).
 
         Only ``application/x-www-form-urlencoded`` is read: the gateway's own pages
         post nothing else. The form is read once and remembered.
@@ -413,7 +413,7 @@ class Response:
         )
 
     def encode(self, *, head_only: bool, keep_alive: bool) -> bytes:
-        """The response as bytes (no body for HEAD)."""
+        """Return the response as bytes (no body for HEAD)."""
         headers = Headers(self.headers.items())
         if self.content_type is not None and "Content-Type" not in headers:
             headers.add("Content-Type", self.content_type)
@@ -470,15 +470,15 @@ class Server:
                 self._connection, host, port, ssl=self._ssl_context, limit=MAX_HEAD
             )
 
-    async def stop(self, timeout: float = 5.0) -> None:
-        """Stop listening, give open requests ``timeout`` seconds, then cut them."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop listening, give open requests ``grace`` seconds, then cut them."""
         self.closing = True
         if self._server is not None:
             self._server.close()
         for task in self._idle:
             task.cancel()
         if self._connections:
-            _done, pending = await asyncio.wait(set(self._connections), timeout=timeout)
+            _done, pending = await asyncio.wait(set(self._connections), timeout=grace)
             for task in pending:
                 task.cancel()
             for task in pending:
@@ -486,7 +486,7 @@ class Server:
                     await task
         if self._server is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), timeout)
+                await asyncio.wait_for(self._server.wait_closed(), grace)
             self._server = None
 
     async def _connection(
@@ -675,9 +675,9 @@ def _upstream_ssl(origin: Origin) -> ssl.SSLContext | None:
 
 
 async def open_upstream(
-    origin: Origin, timeout: float
+    origin: Origin, connect_within: float
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """Connect to the upstream (TLS verified for https) within ``timeout`` s."""
+    """Connect to the upstream (TLS verified for https) within ``connect_within`` s."""
     context = _upstream_ssl(origin)
     try:
         return await asyncio.wait_for(
@@ -688,7 +688,7 @@ async def open_upstream(
                 server_hostname=origin.host if context is not None else None,
                 limit=MAX_HEAD,
             ),
-            timeout,
+            connect_within,
         )
     except (OSError, TimeoutError, ssl.SSLError) as err:
         raise UpstreamError(f"cannot connect to {origin.url}: {err!r}") from err
@@ -726,10 +726,10 @@ async def send_upstream_request(
     target: str,
     request: Request,
     headers: Headers,
-    timeout: float,
+    connect_within: float,
 ) -> UpstreamResponse:
     """Send ``request`` (its body streamed) to ``target`` at the upstream."""
-    reader, writer = await open_upstream(origin, timeout)
+    reader, writer = await open_upstream(origin, connect_within)
     out = Headers([("Host", origin.authority), *headers.items()])
     out.discard("Content-Length")
     out.discard("Transfer-Encoding")
@@ -792,14 +792,16 @@ def websocket_accept(key: str) -> str:
 
 
 def websocket_key(request: Request) -> str | None:
-    """The client's key if the request is a well-formed version 13 handshake."""
+    """Return the client's key if this is a well-formed version 13 handshake."""
     if request.method != "GET" or request.version != "HTTP/1.1":
         return None
     if "upgrade" not in request.connection_tokens:
         return None
-    if request.headers.get("Sec-WebSocket-Version", "").strip() != "13":
+    versions = request.headers.getall("Sec-WebSocket-Version")
+    keys = request.headers.getall("Sec-WebSocket-Key")
+    if len(versions) != 1 or versions[0].strip() != "13" or len(keys) != 1:
         return None
-    key = (request.headers.get("Sec-WebSocket-Key") or "").strip()
+    key = keys[0].strip()
     try:
         if len(base64.b64decode(key, validate=True)) != 16:
             return None
@@ -809,7 +811,7 @@ def websocket_key(request: Request) -> str | None:
 
 
 def offered_protocols(request: Request) -> list[str]:
-    """The subprotocols a WebSocket client offers, in order."""
+    """Return the subprotocols a WebSocket client offers, in order."""
     return [
         p.strip()
         for value in request.headers.getall("Sec-WebSocket-Protocol")
@@ -827,7 +829,7 @@ _DATA_OPCODES: Final = frozenset({0x0, 0x1, 0x2})
 
 
 def close_frame(code: int, reason: bytes = b"", *, masked: bool) -> bytes:
-    """A close frame (masked, as a client sends it, when ``masked``)."""
+    """Return a close frame (masked, as a client sends it, when ``masked``)."""
     payload = struct.pack("!H", code) + reason[:123]
     if not masked:
         return bytes((0x88, len(payload))) + payload
@@ -902,10 +904,10 @@ class FrameRelay:
                     self.closed = True
                     return
 
-    async def inject(self, frame: bytes, timeout: float = 2.0) -> None:
+    async def inject(self, frame: bytes, wait: float = 2.0) -> None:
         """Write ``frame`` between two relayed frames and stop relaying."""
         try:
-            await asyncio.wait_for(self.lock.acquire(), timeout)
+            await asyncio.wait_for(self.lock.acquire(), wait)
         except TimeoutError:
             self._writer.transport.abort()
             return
@@ -914,7 +916,6 @@ class FrameRelay:
                 self.closed = True
                 self._writer.write(frame)
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self._writer.drain(), timeout)
+                    await asyncio.wait_for(self._writer.drain(), wait)
         finally:
             self.lock.release()
-
