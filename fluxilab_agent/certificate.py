@@ -11,11 +11,14 @@ browsers show it) is logged and announced (``gateway_fingerprint``), and Home
 Assistant shows it, so a user who gets the browser's warning for a self-signed
 certificate can compare before going on.
 
-Only making a certificate needs ``cryptography``'s X.509 code (about 4 MiB of a
-Raspberry Pi agent's memory, docs/AGENT.md): a start with a certificate on disk
-reads its fingerprint and end date from the PEM itself (:func:`_not_valid_after`
-walks the few DER fields before the validity) and lets OpenSSL (``ssl``) check that
-certificate and key load and belong together.
+Only making a certificate needs ``cryptography``'s X.509 code, about 4 MiB of a
+Raspberry Pi agent's memory (docs/AGENT.md) that would stay loaded for as long as
+the agent runs. So a certificate is made by a short-lived child process
+(``python -m fluxilab_agent.certificate``, the request on its stdin, the PEM key
+and certificate on its stdout: a pipe, never a file or a log), and a start with a
+certificate on disk reads its fingerprint and end date from the PEM itself
+(:func:`_not_valid_after` walks the few DER fields before the validity) and lets
+OpenSSL (``ssl``) check that certificate and key load and belong together.
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ from dataclasses import dataclass
 import datetime
 import hashlib
 import ipaddress
+import json
 import logging
+import os
 from pathlib import Path
 import re
 import ssl
-from typing import TYPE_CHECKING
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
 
 from .state import write_private
 
@@ -43,6 +50,8 @@ CERT_FILE = "gateway-cert.pem"
 KEY_FILE = "gateway-key.pem"
 VALIDITY = datetime.timedelta(days=825)
 RENEW_BEFORE = datetime.timedelta(days=30)
+MAKE_TIMEOUT = 120.0
+"""Seconds the child process may take to make a certificate (a Pi Zero is slow)."""
 
 _PEM_CERTIFICATE = re.compile(
     rb"-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END CERTIFICATE-----"
@@ -194,13 +203,50 @@ def self_signed_certificate(
 def _make_self_signed(
     device_id: str, hosts: Iterable[str], now: datetime.datetime
 ) -> tuple[bytes, bytes]:
-    """Return (key, certificate) PEM of a new ECDSA P-256 certificate."""
+    """Return (key, certificate) PEM of a new certificate, made by a child process."""
+    request = {
+        "device_id": device_id,
+        "hosts": list(hosts),
+        "now": now.timestamp(),
+        "validity": VALIDITY.total_seconds(),
+    }
+    # The folder holding this package first, so the child imports this same copy.
+    package_root = str(Path(__file__).resolve().parent.parent)
+    python_path = os.pathsep.join(
+        part for part in (package_root, os.environ.get("PYTHONPATH")) if part
+    )
+    try:
+        result = subprocess.run(  # noqa: S603  # this interpreter, this module
+            [sys.executable, "-m", "fluxilab_agent.certificate"],
+            input=json.dumps(request).encode(),
+            capture_output=True,
+            timeout=MAKE_TIMEOUT,
+            check=False,
+            env={**os.environ, "PYTHONPATH": python_path},
+        )
+    except (OSError, subprocess.SubprocessError) as err:
+        raise RuntimeError(f"cannot make the gateway certificate: {err}") from err
+    if result.returncode != 0:
+        raise RuntimeError(
+            "cannot make the gateway certificate: "
+            + result.stderr.decode(errors="replace").strip()[-500:]
+        )
+    made = json.loads(result.stdout)
+    return made["key"].encode("ascii"), made["cert"].encode("ascii")
+
+
+def _build_self_signed(request: dict[str, Any]) -> dict[str, str]:
+    """Make an ECDSA P-256 certificate (in the child process); PEM key and cert."""
     # Imported here: only making a certificate needs them (see the module's doc).
     from cryptography import x509  # noqa: PLC0415
     from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
     from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: PLC0415
 
+    device_id = str(request["device_id"])
+    hosts = [str(host) for host in request["hosts"]]
+    now = datetime.datetime.fromtimestamp(float(request["now"]), datetime.UTC)
+    validity = datetime.timedelta(seconds=float(request["validity"]))
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id[:64])])
     certificate = (
@@ -210,7 +256,7 @@ def _make_self_signed(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + VALIDITY)
+        .not_valid_after(now + validity)
         .add_extension(_alternative_names(hosts), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
@@ -223,7 +269,10 @@ def _make_self_signed(
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return key_pem, certificate.public_bytes(serialization.Encoding.PEM)
+    return {
+        "key": key_pem.decode("ascii"),
+        "cert": certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+    }
 
 
 def _alternative_names(hosts: Iterable[str]) -> x509.SubjectAlternativeName:
@@ -242,3 +291,7 @@ def _alternative_names(hosts: Iterable[str]) -> x509.SubjectAlternativeName:
                 names.append(dns)
     names.extend(x509.IPAddress(address) for address in sorted(addresses, key=str))
     return x509.SubjectAlternativeName(names)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(json.dumps(_build_self_signed(json.load(sys.stdin))))

@@ -333,9 +333,7 @@ upstream = "http://127.0.0.1:{ui_port}"
 """
 
 
-async def _use_deployed_gateway(
-    process: subprocess.Popen[bytes], port: int, hold: float
-) -> float:
+async def _use_deployed_gateway(pid: int, port: int, hold: float) -> float:
     """Sign in, open a proxied page and a proxied WebSocket; RSS while it is open."""
     import aiohttp  # noqa: PLC0415  # the bench's client, not the agent's
 
@@ -358,7 +356,7 @@ async def _use_deployed_gateway(
             if await ws.receive_str(timeout=30) != "ui echo ping":
                 raise RuntimeError("the proxied WebSocket did not echo")
             await asyncio.sleep(hold)
-            return _rss_kib(process.pid) / 1024
+            return _rss_kib(pid) / 1024
 
 
 async def _deployed(
@@ -417,8 +415,8 @@ async def _deployed(
             broker_port=broker.port,
         )
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fluxilab_agent", "run", "--config", str(config)],
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "fluxilab_agent", "run", "--config", str(config)),
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -426,14 +424,15 @@ async def _deployed(
     )
     try:
         await asyncio.sleep(settle)
-        if process.poll() is not None:
+        if process.returncode is not None:
             raise RuntimeError(f"run exited with {process.returncode}")
         idle = _rss_kib(process.pid) / 1024
-        used = await _use_deployed_gateway(process, port, hold=1.0)
+        used = await _use_deployed_gateway(process.pid, port, hold=1.0)
         return idle, used
     finally:
-        process.terminate()
-        process.wait(30)
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
         await runner.cleanup()
 
 
