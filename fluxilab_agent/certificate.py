@@ -147,9 +147,9 @@ def _not_valid_after(der: bytes) -> datetime.datetime:
         text = ("19" if year >= 50 else "20") + text
     elif tag != 0x18 or not re.fullmatch(r"\d{14}Z", text):  # GeneralizedTime
         raise ValueError("notAfter is not a UTC time")
-    return datetime.datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(
-        tzinfo=datetime.UTC
-    )
+    # Not strptime: it loads the locale machinery (_strptime) for six numbers.
+    fields = [int(text[i : i + 2]) for i in range(4, 14, 2)]
+    return datetime.datetime(int(text[:4]), *fields, tzinfo=datetime.UTC)
 
 
 def load_certificate(cert: Path, key: Path) -> GatewayCertificate:

@@ -450,11 +450,13 @@ def bench_rss_deployed(
 
 def measure_rss(root: Path, settle: float) -> dict[str, float]:
     """Every RSS figure of this interpreter."""
-    for name in ("warm", "rss1", "rss1gw", "rss50", "deployed"):
+    for name in ("warm", "warm-deployed", "rss1", "rss1gw", "rss50", "deployed"):
         (root / name).mkdir()
     env = bytecode_env(root / "pycache")
-    # One run first, so what the agent imports only at run time is compiled too.
+    # One run of each first, so what the agent imports only at run time (and only
+    # with TLS) is compiled too.
     bench_rss(root / "warm", 1, gateway=True, settle=min(settle, 3.0), env=env)
+    bench_rss_deployed(root / "warm-deployed", min(settle, 3.0), env)
     one, _ = bench_rss(root / "rss1", 1, gateway=False, settle=settle, env=env)
     idle, used = bench_rss(root / "rss1gw", 1, gateway=True, settle=settle, env=env)
     fifty, _ = bench_rss(root / "rss50", 50, gateway=False, settle=settle, env=env)
