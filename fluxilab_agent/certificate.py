@@ -148,8 +148,10 @@ def _not_valid_after(der: bytes) -> datetime.datetime:
     elif tag != 0x18 or not re.fullmatch(r"\d{14}Z", text):  # GeneralizedTime
         raise ValueError("notAfter is not a UTC time")
     # Not strptime: it loads the locale machinery (_strptime) for six numbers.
-    fields = [int(text[i : i + 2]) for i in range(4, 14, 2)]
-    return datetime.datetime(int(text[:4]), *fields, tzinfo=datetime.UTC)
+    month, day, hour, minute, second = (int(text[i : i + 2]) for i in range(4, 14, 2))
+    return datetime.datetime(
+        int(text[:4]), month, day, hour, minute, second, tzinfo=datetime.UTC
+    )
 
 
 def load_certificate(cert: Path, key: Path) -> GatewayCertificate:
