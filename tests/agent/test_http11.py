@@ -24,12 +24,20 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from fluxilab_agent import certificate as certificate_module
 from fluxilab_agent.certificate import CERT_FILE, KEY_FILE, self_signed_certificate
 from fluxilab_agent.gateway import TOKEN_PARAM, Gateway
-from fluxilab_agent.http11 import MAX_FORM, MAX_HEAD, MAX_HEADERS, websocket_accept
+from fluxilab_agent.http11 import (
+    MAX_FORM,
+    MAX_HEAD,
+    MAX_HEADERS,
+    HttpError,
+    parse_request,
+    websocket_accept,
+)
 from fluxilab_agent.mirror import CredentialMirror
 from fluxilab_protocol.security import KeyPair, SessionKeys, issue_token
 
@@ -190,6 +198,97 @@ async def test_malformed_requests_are_refused_and_never_proxied(
     reply = await _exchange(gateway.port, request_bytes)
     assert _status(reply) == status, reply[:200]
     assert upstream[1] == []
+
+
+class _Peer:
+    """What parse_request asks of a connection: who is on the other end."""
+
+    @staticmethod
+    def get_extra_info(_name: str) -> tuple[str, int]:
+        return ("192.0.2.1", 50000)
+
+
+_LINE_PIECES = st.sampled_from(
+    [
+        b"GET",
+        b"POST",
+        b"G T",
+        b"/",
+        b"/a?b=c",
+        b"*",
+        b"http://x/",
+        b"HTTP/1.1",
+        b"HTTP/1.0",
+        b"HTTP/9",
+        b" ",
+        b"\t",
+        b"\r",
+        b"\n",
+        b"\x00",
+        b"%2e",
+        b"\xff",
+    ]
+)
+_FIELD_PIECES = st.sampled_from(
+    [
+        b"Host",
+        b"Content-Length",
+        b"Transfer-Encoding",
+        b"Connection",
+        b"Cookie",
+        b":",
+        b" ",
+        b"\t",
+        b"chunked",
+        b"close",
+        b"5",
+        b"-1",
+        b"1, 2",
+        b"\r",
+        b"\n",
+        b"\x00",
+        b"\x7f",
+        b"\xe9",
+        b"a=b; c",
+        b"Upgrade",
+    ]
+)
+
+
+@settings(max_examples=600, derandomize=True, deadline=None)
+@given(
+    line=st.one_of(
+        st.sampled_from([b"GET /a HTTP/1.1", b"POST /b?c=d HTTP/1.0"]),
+        st.lists(_LINE_PIECES, max_size=8).map(b"".join),
+    ),
+    fields=st.lists(
+        st.one_of(
+            st.sampled_from([b"Host: x", b"Content-Length: 3", b"Connection: close"]),
+            st.lists(_FIELD_PIECES, max_size=6).map(b"".join),
+            st.binary(max_size=40),
+        ),
+        max_size=8,
+    ),
+)
+def test_any_head_parses_cleanly_or_is_refused_with_a_status(
+    line: bytes, fields: list[bytes]
+) -> None:
+    head = b"\r\n".join([line, *fields]) + b"\r\n\r\n"
+    status = None
+    try:
+        request = parse_request(head, None, _Peer(), "http")  # type: ignore[arg-type]
+    except HttpError as err:
+        status = err.status
+    if status is not None:
+        assert 400 <= status <= 505
+        return
+    assert request.raw_path.startswith("/")
+    assert request.method.isascii()
+    assert " " not in request.method
+    assert not (request.chunked and request.length is not None)
+    for name, value in request.headers.items():
+        assert not {"\r", "\n"} & set(name + value)
+        assert "\x00" not in value
 
 
 async def test_malformed_bodies_with_a_session_are_refused(
