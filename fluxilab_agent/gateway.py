@@ -744,6 +744,12 @@ class Gateway:
         member = None
         try:
             if usable:
+                if (warm_up := self._warm_up) is not None and not warm_up.done():
+                    # A login right after the gateway loaded waits for the dummy
+                    # hash (known and unknown names alike) instead of making it a
+                    # second time in a second thread.
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(warm_up)
                 loop = asyncio.get_running_loop()
                 member = await loop.run_in_executor(
                     None, self._mirror.verify_login, login, secret
