@@ -1,11 +1,12 @@
 """The agent's side of the device UI gateway: its certificate, and starting it.
 
-The gateway itself (``gateway.py``, on aiohttp) costs about 12 MiB of memory, a
-quarter of what a Raspberry Pi agent may use. The port is bound when the agent
-starts; the gateway is loaded when the first connection arrives and takes over the
-same socket (the connection waits in the listen queue meanwhile). A device whose UI
-nobody opens never loads aiohttp; the X.509 parts of ``cryptography``
-(``certificate.py``) are loaded only for an HTTPS gateway.
+The gateway (``gateway.py`` on ``http11.py``, asyncio streams) and bcrypt cost about
+1 MiB of what a Raspberry Pi agent may use (40 MiB, docs/AGENT.md). The port is
+bound when the agent starts; the gateway is loaded when the first connection
+arrives and takes over the same socket (the connection waits in the listen queue
+meanwhile), so a device whose UI nobody opens never loads it. ``certificate.py``
+reads the HTTPS certificate without ``cryptography``'s X.509 code (a child process
+makes one when needed).
 """
 
 from __future__ import annotations

@@ -72,26 +72,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 import contextlib
 from dataclasses import dataclass, field
 import functools
 import hmac
-import html
-from importlib import resources
 import json
 import logging
+from pathlib import Path
 import secrets
 import socket
 import ssl
 import time
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote, unquote
-
-import aiohttp
-from aiohttp import web
-from multidict import CIMultiDict
-from yarl import URL
+from urllib.parse import quote, unquote, urlencode
 
 from fluxilab_protocol.security import (
     ProtocolSecurityError,
@@ -100,6 +94,26 @@ from fluxilab_protocol.security import (
 )
 
 from .device_ui import log_listening
+from .http11 import (
+    FrameRelay,
+    Headers,
+    HttpError,
+    Origin,
+    Request,
+    Response,
+    Server,
+    UpstreamError,
+    WebSocketProtocolError,
+    close_frame,
+    offered_protocols,
+    open_upstream,
+    read_response_head,
+    response_body,
+    send_upstream_request,
+    status_line,
+    websocket_accept,
+    websocket_key,
+)
 
 if TYPE_CHECKING:
     from .mirror import CredentialMirror
@@ -135,7 +149,9 @@ LOGIN_FORGET_AFTER: Final = 86_400.0
 """A key quiet (no failure, not locked) this long starts over from no lockout."""
 STATUS_REFRESH_MS: Final = 2000
 UPSTREAM_CONNECT_TIMEOUT: Final = 10.0
-CHUNK_SIZE: Final = 64 * 1024
+WS_CLOSE_GOING_AWAY: Final = 1001
+WS_CLOSE_PROTOCOL_ERROR: Final = 1002
+WS_CLOSE_POLICY_VIOLATION: Final = 1008
 
 _HOP_BY_HOP: Final = frozenset(
     {
@@ -388,11 +404,7 @@ class Gateway:
         self._device_id = device_id
         self._keys_provider = keys_provider
         self._mirror = mirror
-        self._upstream = URL(upstream.rstrip("/")) if upstream else None
-        if self._upstream is not None and (
-            self._upstream.scheme not in ("http", "https") or not self._upstream.host
-        ):
-            raise ValueError(f"upstream must be an http(s) URL, got {upstream!r}")
+        self._upstream = Origin.parse(upstream.rstrip("/")) if upstream else None
         self._status_provider = status_provider
         self._actions = actions
         self._host = host
@@ -410,9 +422,8 @@ class Gateway:
         self._recheck_interval = recheck_interval
         self._sessions: dict[str, GatewaySession] = {}
         self._used_jti: dict[str, float] = {}
-        self._websockets: set[web.WebSocketResponse] = set()
-        self._client: aiohttp.ClientSession | None = None
-        self._runner: web.AppRunner | None = None
+        self._websockets: set[ProxiedWebSocket] = set()
+        self._server: Server | None = None
         self._warm_up: asyncio.Future[bytes] | None = None
 
     # -- lifecycle -----------------------------------------------------------
@@ -420,45 +431,19 @@ class Gateway:
     @property
     def port(self) -> int:
         """The bound port once started (``port=0`` picks a free one)."""
-        if self._runner is not None:
-            for address in self._runner.addresses:
-                if isinstance(address, tuple) and len(address) >= 2:
-                    return int(address[1])
+        if self._server is not None:
+            for sock in self._server.sockets:
+                return int(sock.getsockname()[1])
         return self._port
 
     async def start(self, sock: socket.socket | None = None) -> None:
         """Start listening (on ``sock`` when the caller bound it already)."""
-        if self._runner is not None:
+        if self._server is not None:
             raise RuntimeError("gateway already started")
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        app.on_shutdown.append(self._close_websockets)
-        if self._upstream is not None:
-            self._client = aiohttp.ClientSession(
-                auto_decompress=False,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=UPSTREAM_CONNECT_TIMEOUT
-                ),
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),
-            )
         # No access log: the request line of a token entry carries the token.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
-        await runner.setup()
-        try:
-            site: web.BaseSite = (
-                web.SockSite(runner, sock, ssl_context=self._ssl_context)
-                if sock is not None
-                else web.TCPSite(
-                    runner, self._host, self._port, ssl_context=self._ssl_context
-                )
-            )
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            await self._close_client()
-            raise
-        self._runner = runner
+        server = Server(self._dispatch, ssl_context=self._ssl_context)
+        await server.start(sock=sock, host=self._host, port=self._port)
+        self._server = server
         # Make the dummy hash now, so the first unknown login is not the slow one.
         self._warm_up = asyncio.get_running_loop().run_in_executor(
             None, self._mirror.dummy_hash
@@ -468,19 +453,21 @@ class Gateway:
                 self._ssl_context,
                 self._host,
                 self.port,
-                str(self._upstream) if self._upstream is not None else None,
+                self._upstream.url if self._upstream is not None else None,
             )
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        server, self._server = self._server, None
+        if server is not None:
+            server.closing = True
+            for websocket in list(self._websockets):
+                await websocket.close(WS_CLOSE_GOING_AWAY, b"shutdown")
+            await server.stop(grace=5.0)
         warm_up, self._warm_up = self._warm_up, None
         if warm_up is not None:
             with contextlib.suppress(Exception):
                 await warm_up
-        await self._close_client()
         self._sessions.clear()
 
     def end_sessions(self, reason: str) -> None:
@@ -492,18 +479,9 @@ class Gateway:
             _LOGGER.info("Ending %d gateway sessions: %s", len(self._sessions), reason)
         self._sessions.clear()
 
-    async def _close_client(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
-
-    async def _close_websockets(self, _app: web.Application) -> None:
-        for ws in list(self._websockets):
-            await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"shutdown")
-
     # -- dispatch ------------------------------------------------------------
 
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+    async def _dispatch(self, request: Request) -> Response | None:
         """Route every request; the single place that decides what is proxied."""
         if TOKEN_PARAM in request.query:
             return await self._enter_with_token(request)
@@ -521,18 +499,18 @@ class Gateway:
 
     async def _local(
         self,
-        request: web.Request,
+        request: Request,
         endpoint: str,
         session_id: str | None,
         session: GatewaySession | None,
-    ) -> web.StreamResponse:
+    ) -> Response | None:
         method = request.method
         if endpoint == "login":
             if method == "POST":
                 return await self._login(request, session_id)
             if method in ("GET", "HEAD"):
                 if session is not None:
-                    raise web.HTTPSeeOther(_safe_next(request.query.get("next")))
+                    return self._redirect(_safe_next(request.query.get("next")))
                 return self._login_page(request.query.get("next"))
             return self._not_allowed(("GET", "POST"))
         if session is None or session_id is None:
@@ -544,7 +522,7 @@ class Gateway:
         if endpoint == "status.json":
             if method not in ("GET", "HEAD"):
                 return self._not_allowed(("GET",))
-            return self._no_store(web.json_response(self._status_payload(session)))
+            return self._no_store(_json_response(self._status_payload(session)))
         if endpoint == "logout":
             if method != "POST":
                 return self._not_allowed(("POST",))
@@ -555,21 +533,17 @@ class Gateway:
             return await self._action(request, session)
         return self._message(404, "Not found", "There is nothing here.")
 
-    def _unauthenticated(self, request: web.Request) -> web.StreamResponse:
+    def _unauthenticated(self, request: Request) -> Response:
         if request.method in ("GET", "HEAD") and not request.headers.get("Upgrade"):
-            target = URL("/_fluxilab/login").with_query(
-                next=request.rel_url.raw_path_qs
+            target = "/_fluxilab/login?" + urlencode(
+                {"next": request.raw_path}, quote_via=quote
             )
-            return self._no_store(
-                web.Response(status=303, headers={"Location": str(target)})
-            )
+            return self._redirect(target)
         return self._message(401, "Sign in needed", "Sign in to use this device.")
 
     # -- sessions ------------------------------------------------------------
 
-    def _session_of(
-        self, request: web.Request
-    ) -> tuple[str | None, GatewaySession | None]:
+    def _session_of(self, request: Request) -> tuple[str | None, GatewaySession | None]:
         session_id = request.cookies.get(self._cookie_name)
         if not session_id:
             return None, None
@@ -622,7 +596,7 @@ class Gateway:
 
     def _open_session(
         self,
-        response: web.StreamResponse,
+        response: Response,
         *,
         user: str,
         role: str,
@@ -663,7 +637,7 @@ class Gateway:
         )
         return session
 
-    async def _enter_with_token(self, request: web.Request) -> web.StreamResponse:
+    async def _enter_with_token(self, request: Request) -> Response:
         remote = request.remote or "?"
         keys = self._keys_provider()
         if keys is None:
@@ -698,14 +672,15 @@ class Gateway:
                 "Open the device again from Home Assistant, or sign in here.",
                 link=("/_fluxilab/login", "Sign in"),
             )
-        clean = request.rel_url.with_query(
-            [(k, v) for k, v in request.rel_url.query.items() if k != TOKEN_PARAM]
-        )
-        target = _safe_next(clean.raw_path_qs)
+        rest = [(k, v) for k, v in request.query_items if k != TOKEN_PARAM]
+        clean = request.raw_path_only
+        if rest:
+            clean += "?" + urlencode(rest, quote_via=quote)
+        target = _safe_next(clean)
         response = self._page(
             "Signing in",
-            f'<p>Signing you in… <a href="{html.escape(target)}">Continue</a></p>',
-            head=f'<meta http-equiv="refresh" content="0;url={html.escape(target)}">',
+            f'<p>Signing you in… <a href="{_escape(target)}">Continue</a></p>',
+            head=f'<meta http-equiv="refresh" content="0;url={_escape(target)}">',
         )
         old_id, _ = self._session_of(request)
         self._open_session(
@@ -730,9 +705,7 @@ class Gateway:
 
     # -- login ---------------------------------------------------------------
 
-    async def _login(
-        self, request: web.Request, old_session_id: str | None
-    ) -> web.StreamResponse:
+    async def _login(self, request: Request, old_session_id: str | None) -> Response:
         if not self._same_origin(request):
             return self._message(403, "Refused", "Cross-site form submission.")
         remote = request.remote or "?"
@@ -771,6 +744,12 @@ class Gateway:
         member = None
         try:
             if usable:
+                if (warm_up := self._warm_up) is not None and not warm_up.done():
+                    # A login right after the gateway loaded waits for the dummy
+                    # hash (known and unknown names alike) instead of making it a
+                    # second time in a second thread.
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(warm_up)
                 loop = asyncio.get_running_loop()
                 member = await loop.run_in_executor(
                     None, self._mirror.verify_login, login, secret
@@ -791,9 +770,7 @@ class Gateway:
         if member.pin_must_change:
             _LOGGER.info("Device login by %s refused: initial PIN not changed", who)
             return self._login_page(next_path, error=INITIAL_PIN_MESSAGE, status=403)
-        response = self._no_store(
-            web.Response(status=303, headers={"Location": next_path})
-        )
+        response = self._redirect(next_path)
         self._open_session(
             response,
             user=member.id,
@@ -806,14 +783,12 @@ class Gateway:
         return response
 
     async def _logout(
-        self, request: web.Request, session_id: str, session: GatewaySession
-    ) -> web.StreamResponse:
+        self, request: Request, session_id: str, session: GatewaySession
+    ) -> Response:
         if not await self._csrf_ok(request, session):
             return self._message(403, "Refused", "Missing or wrong form token.")
         self._sessions.pop(session_id, None)
-        response = self._no_store(
-            web.Response(status=303, headers={"Location": "/_fluxilab/login"})
-        )
+        response = self._redirect("/_fluxilab/login")
         response.del_cookie(
             self._cookie_name,
             path="/",
@@ -858,13 +833,11 @@ class Gateway:
             "expires_in": max(0, round(session.expires - time.monotonic())),
         }
 
-    async def _action(
-        self, request: web.Request, session: GatewaySession
-    ) -> web.StreamResponse:
-        wants_json = "application/json" in request.headers.get("Accept", "")
+    async def _action(self, request: Request, session: GatewaySession) -> Response:
+        wants_json = "application/json" in (request.headers.get("Accept") or "")
         if not await self._csrf_ok(request, session):
             return (
-                web.json_response({"ok": False, "error": "csrf"}, status=403)
+                _json_response({"ok": False, "error": "csrf"}, status=403)
                 if wants_json
                 else self._message(403, "Refused", "Missing form token.")
             )
@@ -879,9 +852,7 @@ class Gateway:
                 "Refused control %r for %s (%s)", control_id, session.user, session.role
             )
             if wants_json:
-                return web.json_response(
-                    {"ok": False, "error": "forbidden"}, status=403
-                )
+                return _json_response({"ok": False, "error": "forbidden"}, status=403)
             return self._message(403, "Refused", "You may not use this control.")
         _LOGGER.info("Control %s by %s (%s)", control.id, session.user, session.role)
         try:
@@ -889,20 +860,20 @@ class Gateway:
         except Exception:
             _LOGGER.exception("Control %s failed", control.id)
             if wants_json:
-                return web.json_response({"ok": False, "error": "failed"}, status=500)
+                return _json_response({"ok": False, "error": "failed"}, status=500)
             return self._message(500, "Failed", "The device could not do that.")
         if wants_json:
-            return web.json_response({"ok": True})
+            return _json_response({"ok": True})
         home = "/" if self._upstream is None else PREFIX
-        return web.Response(status=303, headers={"Location": home})
+        return Response(303, headers=Headers([("Location", home)]))
 
-    async def _csrf_ok(self, request: web.Request, session: GatewaySession) -> bool:
+    async def _csrf_ok(self, request: Request, session: GatewaySession) -> bool:
         if not self._same_origin(request):
             return False
         token = request.headers.get(CSRF_HEADER)
-        if token is None and request.content_type in (
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
+        if (
+            token is None
+            and request.content_type == "application/x-www-form-urlencoded"
         ):
             token = str((await request.post()).get("csrf", ""))
         if not token:
@@ -910,7 +881,7 @@ class Gateway:
         return hmac.compare_digest(token.encode(), session.csrf.encode())
 
     @staticmethod
-    def _same_origin(request: web.Request) -> bool:
+    def _same_origin(request: Request) -> bool:
         """Refuse POSTs whose Origin names another site (browsers always send it)."""
         origin = request.headers.get("Origin")
         if origin is None:
@@ -920,16 +891,12 @@ class Gateway:
 
     # -- proxy ---------------------------------------------------------------
 
-    def _upstream_headers(
-        self, request: web.Request, session: GatewaySession
-    ) -> CIMultiDict[str]:
-        # The gateway has answered any Expect: 100-continue itself already.
-        drop = set(_HOP_BY_HOP) | _WS_HANDSHAKE | {"expect"}
-        drop.update(
-            token.strip().lower()
-            for token in request.headers.get("Connection", "").split(",")
-        )
-        headers: CIMultiDict[str] = CIMultiDict()
+    def _upstream_headers(self, request: Request, session: GatewaySession) -> Headers:
+        # The gateway answers any Expect: 100-continue itself; the framing
+        # (Content-Length, Transfer-Encoding) is set by the request it sends.
+        drop = set(_HOP_BY_HOP) | _WS_HANDSHAKE | {"expect", "content-length"}
+        drop.update(request.connection_tokens)
+        headers = Headers()
         for name, value in request.headers.items():
             lower = name.lower()
             if (
@@ -964,11 +931,11 @@ class Gateway:
     @staticmethod
     def _response_headers(
         base: str, upstream_headers: Iterable[tuple[str, str]]
-    ) -> CIMultiDict[str]:
-        headers: CIMultiDict[str] = CIMultiDict()
+    ) -> Headers:
+        headers = Headers()
         for name, value in upstream_headers:
             lower = name.lower()
-            if lower in _HOP_BY_HOP:
+            if lower in _HOP_BY_HOP or lower == "content-length":
                 continue
             if lower == "set-cookie" and value.split("=", 1)[0].strip() in (
                 COOKIE_NAME,
@@ -984,12 +951,12 @@ class Gateway:
         return headers
 
     async def _proxy(
-        self, request: web.Request, session_id: str | None, session: GatewaySession
-    ) -> web.StreamResponse:
-        client, base = self._client, self._upstream
-        if client is None or base is None or session_id is None:
+        self, request: Request, session_id: str | None, session: GatewaySession
+    ) -> Response | None:
+        origin = self._upstream
+        if origin is None or session_id is None:
             return self._unavailable()
-        target = _upstream_url(base, request.raw_path)
+        target = _upstream_url(origin, request.raw_path)
         if target is None:
             _LOGGER.warning(
                 "Refused a request from %s for a path outside the device UI",
@@ -998,7 +965,7 @@ class Gateway:
             return self._message(400, "Bad request", "That path is not allowed.")
         if (
             request.method == "GET"
-            and request.headers.get("Upgrade", "").lower() == "websocket"
+            and (request.headers.get("Upgrade") or "").lower() == "websocket"
         ):
             if not self._same_origin(request):
                 # A page of another site may open a WebSocket with the user's
@@ -1006,135 +973,165 @@ class Gateway:
                 _LOGGER.warning(
                     "Refused a cross-site WebSocket from %s (Origin %s)",
                     request.remote,
-                    request.headers.get("Origin", "")[:200],
+                    (request.headers.get("Origin") or "")[:200],
                 )
                 return self._message(403, "Refused", "Cross-site WebSocket.")
-            return await self._proxy_websocket(request, session_id, session, target)
-        try:
-            upstream = await client.request(
-                request.method,
-                target,
-                headers=self._upstream_headers(request, session),
-                data=request.content if request.body_exists else None,
-                allow_redirects=False,
+            return await self._proxy_websocket(
+                request, origin, session_id, session, target
             )
-        except (aiohttp.ClientError, TimeoutError) as err:
+        try:
+            upstream = await send_upstream_request(
+                origin,
+                target,
+                request,
+                self._upstream_headers(request, session),
+                UPSTREAM_CONNECT_TIMEOUT,
+            )
+        except UpstreamError as err:
             _LOGGER.warning("Device UI upstream unreachable: %s", err)
             return self._unavailable()
-        response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-        response.headers.extend(
-            self._response_headers(str(base), upstream.headers.items())
-        )
         try:
-            await response.prepare(request)
-            async for chunk in upstream.content.iter_chunked(CHUNK_SIZE):
-                await response.write(chunk)
-            await response.write_eof()
-        except (aiohttp.ClientError, ConnectionError) as err:
-            # Upstream or client went away mid-body; the connection is dropped.
-            _LOGGER.debug("Proxied response ended early: %s", err)
+            try:
+                length, body = response_body(upstream, request.method)
+            except UpstreamError as err:
+                _LOGGER.warning("Device UI upstream answered badly: %s", err)
+                return self._unavailable()
+            headers = self._response_headers(origin.url, upstream.headers.items())
+            chunked = False
+            if body is None:
+                # HEAD, 204, 304: the upstream's length, if any, describes no body.
+                if (known := upstream.headers.get("Content-Length")) is not None:
+                    headers.add("Content-Length", known)
+            elif length is not None:
+                headers.add("Content-Length", str(length))
+            elif request.version == "HTTP/1.1":
+                chunked = True
+                headers.add("Transfer-Encoding", "chunked")
+            else:
+                request.keep_alive = False  # the body ends when the connection does
+            if not request.body_done:
+                request.keep_alive = False
+            if not request.keep_alive:
+                headers["Connection"] = "close"
+            writer = request.writer
+            await self._send_body(
+                writer,
+                status_line(upstream.status, upstream.reason)
+                + headers.encode()
+                + b"\r\n",
+                body,
+                chunked=chunked,
+                request=request,
+            )
         finally:
-            upstream.release()
-        return response
+            upstream.close()
+        return None
+
+    @staticmethod
+    async def _send_body(
+        writer: asyncio.StreamWriter,
+        head: bytes,
+        body: AsyncIterator[bytes] | None,
+        *,
+        chunked: bool,
+        request: Request,
+    ) -> None:
+        writer.write(head)
+        try:
+            if body is not None:
+                async for data in body:
+                    writer.write(
+                        b"%x\r\n%s\r\n" % (len(data), data) if chunked else data
+                    )
+                    await writer.drain()
+                if chunked:
+                    writer.write(b"0\r\n\r\n")
+            await writer.drain()
+        except (HttpError, asyncio.IncompleteReadError, ConnectionError) as err:
+            # Upstream or client went away mid-body; the connection is dropped.
+            _LOGGER.debug("Proxied response ended early: %r", err)
+            request.keep_alive = False
 
     async def _proxy_websocket(
         self,
-        request: web.Request,
+        request: Request,
+        origin: Origin,
         session_id: str,
         session: GatewaySession,
-        target: URL,
-    ) -> web.StreamResponse:
-        client = self._client
-        if client is None:
-            return self._unavailable()
-        protocols = [
-            p.strip()
-            for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")
-            if p.strip()
-        ]
+        target: str,
+    ) -> Response | None:
+        key = websocket_key(request)
+        if key is None:
+            return self._message(400, "Bad request", "Not a WebSocket handshake.")
+        protocols = offered_protocols(request)
+        headers = Headers([("Host", origin.authority)])
+        for name, value in self._upstream_headers(request, session).items():
+            headers.add(name, value)
+        headers.add("Upgrade", "websocket")
+        headers.add("Connection", "Upgrade")
+        headers.add("Sec-WebSocket-Key", key)
+        headers.add("Sec-WebSocket-Version", "13")
+        if protocols:
+            headers.add("Sec-WebSocket-Protocol", ", ".join(protocols))
         try:
-            upstream_ws = await client.ws_connect(
-                target,
-                headers=self._upstream_headers(request, session),
-                protocols=protocols,
-            )
-        except (aiohttp.ClientError, TimeoutError) as err:
+            reader, writer = await open_upstream(origin, UPSTREAM_CONNECT_TIMEOUT)
+        except UpstreamError as err:
             _LOGGER.warning("Device UI upstream WebSocket refused: %s", err)
             return self._unavailable()
-        ws = web.WebSocketResponse(
-            protocols=[upstream_ws.protocol] if upstream_ws.protocol else []
+        try:
+            writer.write(
+                f"GET {target} HTTP/1.1\r\n".encode("ascii")
+                + headers.encode()
+                + b"\r\n"
+            )
+            await writer.drain()
+            reply = await read_response_head(reader, writer)
+        except (UpstreamError, ConnectionError) as err:
+            writer.close()
+            _LOGGER.warning("Device UI upstream WebSocket refused: %s", err)
+            return self._unavailable()
+        chosen = reply.headers.get("Sec-WebSocket-Protocol")
+        if (
+            reply.status != 101
+            or (reply.headers.get("Upgrade") or "").lower() != "websocket"
+            or reply.headers.get("Sec-WebSocket-Accept") != websocket_accept(key)
+            or "Sec-WebSocket-Extensions" in reply.headers
+            or (chosen is not None and chosen not in protocols)
+        ):
+            writer.close()
+            _LOGGER.warning(
+                "Device UI upstream WebSocket refused: HTTP %d", reply.status
+            )
+            return self._unavailable()
+        request.keep_alive = False
+        accepted = Headers(
+            [
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Accept", websocket_accept(key)),
+            ]
         )
+        if chosen is not None:
+            accepted.add("Sec-WebSocket-Protocol", chosen)
+        websocket = ProxiedWebSocket(request.reader, request.writer, reader, writer)
         try:
-            await ws.prepare(request)
-            self._websockets.add(ws)
-            await self._pump(
-                ws,
-                upstream_ws,
-                lambda: self._still_valid(session_id, session),
-                self._recheck_interval,
+            request.writer.write(status_line(101) + accepted.encode() + b"\r\n")
+            await request.writer.drain()
+            self._websockets.add(websocket)
+            await websocket.run(
+                lambda: self._still_valid(session_id, session), self._recheck_interval
             )
+        except ConnectionError as err:
+            _LOGGER.debug("Proxied WebSocket ended: %r", err)
         finally:
-            self._websockets.discard(ws)
-            await upstream_ws.close()
-            await ws.close()
-        return ws
-
-    @staticmethod
-    async def _pump(
-        client_ws: web.WebSocketResponse,
-        upstream_ws: aiohttp.ClientWebSocketResponse[bool],
-        alive: Callable[[], bool],
-        interval: float,
-    ) -> None:
-        """Relay messages both ways until either side closes or the session ends."""
-
-        async def watch() -> None:
-            # Polled: what ends a session (mirror, pairing) changes in other threads.
-            while alive():  # noqa: ASYNC110
-                await asyncio.sleep(interval)
-            await client_ws.close(
-                code=aiohttp.WSCloseCode.POLICY_VIOLATION, message=b"session ended"
-            )
-            await upstream_ws.close(code=aiohttp.WSCloseCode.GOING_AWAY)
-
-        async def to_upstream() -> None:
-            async for msg in client_ws:
-                if msg.type is aiohttp.WSMsgType.TEXT:
-                    await upstream_ws.send_str(msg.data)
-                elif msg.type is aiohttp.WSMsgType.BINARY:
-                    await upstream_ws.send_bytes(msg.data)
-                else:
-                    break
-            await upstream_ws.close(code=_close_code(client_ws.close_code))
-
-        async def to_client() -> None:
-            async for msg in upstream_ws:
-                if msg.type is aiohttp.WSMsgType.TEXT:
-                    await client_ws.send_str(msg.data)
-                elif msg.type is aiohttp.WSMsgType.BINARY:
-                    await client_ws.send_bytes(msg.data)
-                else:
-                    break
-            await client_ws.close(code=_close_code(upstream_ws.close_code))
-
-        tasks = {
-            asyncio.create_task(to_upstream()),
-            asyncio.create_task(to_client()),
-            asyncio.create_task(watch()),
-        }
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            self._websockets.discard(websocket)
+            writer.close()
+        return None
 
     # -- pages ---------------------------------------------------------------
 
     @staticmethod
-    def _no_store(response: web.StreamResponse) -> web.StreamResponse:
+    def _no_store(response: Response) -> Response:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -1148,19 +1145,19 @@ class Gateway:
         status: int = 200,
         head: str = "",
         script: str = "",
-    ) -> web.Response:
+    ) -> Response:
         nonce = secrets.token_urlsafe(16)
         script_tag = f'<script nonce="{nonce}">{script}</script>' if script else ""
         text = _web("page.html").format(
-            title=html.escape(title),
+            title=_escape(title),
             nonce=nonce,
             style=_web("gateway.css"),
             head=head,
             body=body,
             script=script_tag,
         )
-        response = web.Response(
-            status=status, text=text, content_type="text/html", charset="utf-8"
+        response = Response(
+            status, text.encode("utf-8"), content_type="text/html; charset=utf-8"
         )
         response.headers["Content-Security-Policy"] = (
             f"default-src 'none'; style-src 'nonce-{nonce}'; "
@@ -1177,38 +1174,43 @@ class Gateway:
         text: str,
         *,
         link: tuple[str, str] | None = None,
-    ) -> web.Response:
+    ) -> Response:
         extra = (
-            f'<p><a class="button" href="{html.escape(link[0])}">'
-            f"{html.escape(link[1])}</a></p>"
+            f'<p><a class="button" href="{_escape(link[0])}">{_escape(link[1])}</a></p>'
             if link
             else ""
         )
         return self._page(
             title,
             _web("message.html").format(
-                title=html.escape(title), text=html.escape(text), extra=extra
+                title=_escape(title), text=_escape(text), extra=extra
             ),
             status=status,
         )
 
-    def _unavailable(self) -> web.Response:
+    def _unavailable(self) -> Response:
         return self._message(
             502, "Device UI unavailable", "The device's own UI is not answering."
         )
 
     @staticmethod
-    def _not_allowed(allowed: tuple[str, ...]) -> web.Response:
-        return web.Response(
-            status=405, text="Method not allowed", headers={"Allow": ", ".join(allowed)}
+    def _not_allowed(allowed: tuple[str, ...]) -> Response:
+        return Response(
+            405,
+            b"Method not allowed",
+            headers=Headers([("Allow", ", ".join(allowed))]),
+            content_type="text/plain; charset=utf-8",
         )
+
+    def _redirect(self, location: str) -> Response:
+        return self._no_store(Response(303, headers=Headers([("Location", location)])))
 
     def _login_page(
         self, next_path: str | None, *, error: str | None = None, status: int = 200
-    ) -> web.Response:
+    ) -> Response:
         paired = self._keys_provider() is not None
         error_html = (
-            f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+            f'<p class="error" role="alert">{_escape(error)}</p>' if error else ""
         )
         hint = (
             "Or open this device from FluxiLab in Home Assistant."
@@ -1217,35 +1219,35 @@ class Gateway:
         )
         body = _web("login.html").format(
             error=error_html,
-            next=html.escape(_safe_next(next_path)),
-            hint=html.escape(hint),
+            next=_escape(_safe_next(next_path)),
+            hint=_escape(hint),
         )
         return self._page("Sign in", body, status=status)
 
-    def _status_page(self, session: GatewaySession) -> web.Response:
+    def _status_page(self, session: GatewaySession) -> Response:
         payload = self._status_payload(session)
-        csrf = html.escape(session.csrf)
+        csrf = _escape(session.csrf)
         controls = "".join(
             _web("control.html").format(
                 csrf=csrf,
-                control=html.escape(c["id"]),
-                label=html.escape(c["label"]),
+                control=_escape(c["id"]),
+                label=_escape(c["label"]),
             )
             for c in payload["controls"]
         )
         device_name = str(payload["device"].get("name") or self._device_id)
         link_alert = (
             '<p class="error" role="alert" id="fl-link">'
-            f"{html.escape(LINK_BROKEN_TEXT)}</p>"
+            f"{_escape(LINK_BROKEN_TEXT)}</p>"
             if payload["device"].get("link") == "broken"
             else ""
         )
         body = _web("status.html").format(
             link_alert=link_alert,
-            name=html.escape(device_name),
+            name=_escape(device_name),
             csrf=csrf,
-            user=html.escape(session.name),
-            role=html.escape(session.role),
+            user=_escape(session.name),
+            role=_escape(session.role),
             controls=_web("controls.html").format(controls=controls)
             if controls
             else "",
@@ -1254,8 +1256,10 @@ class Gateway:
         return self._page(device_name, body, script=_web("status.js"))
 
 
-def _upstream_url(base: URL, raw_target: str) -> URL | None:
-    """Return ``base`` + the client's path and query, or None if it would leave it.
+def _upstream_url(base: Origin, raw_target: str) -> str | None:
+    """Return the upstream's request target for the client's, or None if it leaves.
+
+    The target is ``base``'s path + the client's path and query.
 
     The raw request target is appended as sent (encoded), so the upstream sees
     exactly the client's path, but only if no segment, however it is percent-encoded
@@ -1281,7 +1285,7 @@ def _upstream_url(base: URL, raw_target: str) -> URL | None:
         or any(part in (".", "..") for part in decoded.split("/"))
     ):
         return None
-    return URL(str(base) + path + sep + query, encoded=True)
+    return base.base_path + path + sep + query
 
 
 def _claim(claims: Mapping[str, Any], name: str) -> str:
@@ -1292,14 +1296,99 @@ def _claim(claims: Mapping[str, Any], name: str) -> str:
     return value
 
 
+_WEB_DIR: Final = Path(__file__).with_name("web")
+"""The page files, beside this module (the wheel installs them there)."""
+
+
+def _escape(text: str) -> str:
+    """Escape ``text`` for HTML text and quoted attributes (as ``html.escape``).
+
+    Not ``html.escape`` itself: the ``html`` package loads its 2,000-entity table
+    (~0.4 MiB) for ``unescape``, which the gateway never calls.
+    """
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )
+
+
 @functools.cache
 def _web(name: str) -> str:
     """Return one of the gateway's page files (``fluxilab_agent/web/``)."""
-    return resources.files("fluxilab_agent").joinpath("web", name).read_text("utf-8")
+    return (_WEB_DIR / name).read_text("utf-8")
 
 
-def _close_code(code: int | None) -> int:
-    """Return a close code that may be sent on the wire (1005/1006 may not)."""
-    if code is None or code in (1005, 1006) or not 1000 <= code <= 4999:
-        return int(aiohttp.WSCloseCode.OK)
-    return code
+def _json_response(data: Any, status: int = 200) -> Response:
+    return Response(
+        status,
+        json.dumps(data).encode("utf-8"),
+        content_type="application/json; charset=utf-8",
+    )
+
+
+class ProxiedWebSocket:
+    """A client's WebSocket relayed frame by frame to the upstream's."""
+
+    def __init__(
+        self,
+        client_reader: asyncio.StreamReader,
+        client_writer: asyncio.StreamWriter,
+        upstream_reader: asyncio.StreamReader,
+        upstream_writer: asyncio.StreamWriter,
+    ) -> None:
+        """Relay both ways once run() is called."""
+        self._to_upstream = FrameRelay(client_reader, upstream_writer, from_client=True)
+        self._to_client = FrameRelay(upstream_reader, client_writer, from_client=False)
+        self._closed = asyncio.Event()
+
+    async def close(self, code: int, reason: bytes = b"") -> None:
+        """Close both sides with a close frame of the gateway's own."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        await self._to_client.inject(close_frame(code, reason, masked=False))
+        await self._to_upstream.inject(close_frame(WS_CLOSE_GOING_AWAY, masked=True))
+
+    async def _relay(self, relay: FrameRelay) -> None:
+        try:
+            await relay.run()
+        except WebSocketProtocolError as err:
+            _LOGGER.debug("Closing a proxied WebSocket: %s", err)
+            await self.close(WS_CLOSE_PROTOCOL_ERROR, b"protocol error")
+        except (ConnectionError, asyncio.IncompleteReadError) as err:
+            _LOGGER.debug("Proxied WebSocket ended: %r", err)
+
+    async def run(self, alive: Callable[[], bool], interval: float) -> None:
+        """Relay until both sides closed, either side went away or ``alive()`` fails."""
+
+        async def watch() -> None:
+            # Polled: what ends a session (mirror, pairing) changes in other threads.
+            while alive():  # noqa: ASYNC110
+                await asyncio.sleep(interval)
+            await self.close(WS_CLOSE_POLICY_VIOLATION, b"session ended")
+
+        relays = {
+            asyncio.create_task(self._relay(self._to_upstream)),
+            asyncio.create_task(self._relay(self._to_client)),
+        }
+        others = {
+            asyncio.create_task(watch()),
+            asyncio.create_task(self._closed.wait()),
+        }
+        try:
+            done, pending = await asyncio.wait(
+                relays | others, return_when=asyncio.FIRST_COMPLETED
+            )
+            if done <= relays:
+                # One side closed or went away: give the other a moment to answer
+                # the close handshake (it is relayed like any frame).
+                await asyncio.wait(pending & relays, timeout=5.0)
+        finally:
+            for task in relays | others:
+                task.cancel()
+            for task in relays | others:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task

@@ -29,13 +29,15 @@ from pathlib import Path
 import re
 import threading
 import time
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
 from fluxilab_agent.state import write_private
 from fluxilab_protocol.schemas import CREDENTIALS_SCHEMA, OfflinePolicy
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -174,6 +176,10 @@ def _window_holds(window: tuple[str, str], now: float, tz: ZoneInfo) -> bool:
 def _zone(name: str | None) -> ZoneInfo | None:
     if name is None:
         return None
+    # Imported here: only offline rules with a time window need time zones, and a
+    # Raspberry Pi agent counts its memory (docs/AGENT.md).
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 import os
 from pathlib import Path
-import shlex
 import string
 import subprocess
 import sys
+
+# importlib.resources and shlex are imported by the functions that use them: every
+# agent imports this module (its defaults are the CLI's), few run install-service,
+# and a Raspberry Pi agent counts its memory (docs/AGENT.md).
 
 UNIT_NAME = "fluxilab-agent.service"
 DEFAULT_UNIT_DIR = Path("/etc/systemd/system")
@@ -42,6 +44,8 @@ class ServiceSettings:
 
 def unit_template() -> str:
     """Return the unit shipped in the package."""
+    from importlib import resources  # noqa: PLC0415  # see the imports above
+
     return (
         resources.files("fluxilab_agent")
         .joinpath("data", UNIT_NAME)
@@ -51,6 +55,8 @@ def unit_template() -> str:
 
 def agent_command() -> str:
     """Return the command that starts this installation of the agent."""
+    import shlex  # noqa: PLC0415  # see the imports above
+
     script = Path(sys.executable).parent / "fluxilab-agent"
     if script.is_file() and os.access(script, os.X_OK):
         return str(script)
@@ -108,6 +114,8 @@ def install_unit(
 
 
 def _systemctl(systemctl: Sequence[str], *args: str) -> None:
+    import shlex  # noqa: PLC0415  # see the imports above
+
     command = [*systemctl, *args]
     try:
         result = subprocess.run(  # noqa: S603  # the admin's own systemctl

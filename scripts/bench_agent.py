@@ -8,7 +8,14 @@ Measures, against a real Mosquitto on loopback:
     another process that verifies every envelope (HMAC) and acks by seq (signed);
   * agent RSS: ``fluxilab-agent simulate`` with 1 device, 1 device with its
     gateway (before and after a first page view: the gateway loads on its first
-    connection), and 50 devices, after they have run for a while.
+    connection), and 50 devices, after they have run for a while; and one device
+    as deployed (``fluxilab-agent run``): its HTTPS gateway with a self-signed
+    certificate in front of a device UI, before use and after a local login, a
+    proxied page and a proxied WebSocket that stays open. The agent runs
+    from compiled bytecode, as an installed one does (pip and Debian's packaging
+    byte-compile on install): the sources are compiled into a private
+    ``PYTHONPYCACHEPREFIX`` first, whatever ``PYTHONDONTWRITEBYTECODE`` says, so
+    the figure is not the compiler's memory (about 2 MiB once the gateway loads).
 
 Prints a table and a JSON line. Run from the repository root:
     ~/.cache/fluxilab/agent-venv/bin/python scripts/bench_agent.py
@@ -42,6 +49,8 @@ from fluxilab_agent.agent import Agent  # noqa: E402
 from fluxilab_agent.buffer import RecordBuffer  # noqa: E402
 from fluxilab_agent.cli import simulated_config  # noqa: E402
 from fluxilab_agent.config import BufferConfig  # noqa: E402
+from fluxilab_agent.mirror import CredentialMirror, hash_secret  # noqa: E402
+from fluxilab_agent.state import MIRROR_FILE  # noqa: E402
 from fluxilab_protocol.schemas import RecordKind  # noqa: E402
 from tests.mosquitto import Mosquitto, free_port  # noqa: E402
 
@@ -206,8 +215,46 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def bytecode_env(pycache: Path) -> dict[str, str]:
+    """An environment that runs the agent from bytecode compiled into ``pycache``.
+
+    Every module the agent imports (the standard library's too: a pycache prefix
+    holds them all) is compiled here first, so the measured agent does not compile.
+    """
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PYTHONPYCACHEPREFIX": str(pycache),
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    modules = "fluxilab_agent.cli, fluxilab_agent.gateway, fluxilab_agent.certificate"
+    subprocess.run(
+        [sys.executable, "-c", f"import {modules}"], cwd=REPO, env=env, check=True
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "fluxilab_agent",
+            "fluxilab_protocol",
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return env
+
+
 def bench_rss(
-    workdir: Path, devices: int, *, gateway: bool, settle: float
+    workdir: Path,
+    devices: int,
+    *,
+    gateway: bool,
+    settle: float,
+    env: dict[str, str],
 ) -> tuple[float, float | None]:
     """RSS (MiB) of ``fluxilab-agent simulate`` after ``settle`` seconds.
 
@@ -233,7 +280,7 @@ def bench_rss(
     process = subprocess.Popen(
         args,
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -255,19 +302,173 @@ def bench_rss(
         broker.stop()
 
 
+BENCH_PIN = "2468-bench"
+DEPLOYED_CONFIG = """\
+data_dir = "{data}"
+
+[device]
+id = "bench-1"
+name = "Bench fumehood"
+kind = "fumehood"
+ui_url = "https://127.0.0.1:{port}/"
+
+[broker]
+host = "{broker_host}"
+port = {broker_port}
+
+[[channels]]
+key = "face_velocity"
+name = "Face velocity"
+type = "float"
+unit = "m/s"
+period = 1.0
+source = {{ type = "simulated", signal = "face_velocity" }}
+
+[gateway]
+host = "127.0.0.1"
+port = {port}
+
+[ui]
+upstream = "http://127.0.0.1:{ui_port}"
+"""
+
+
+async def _use_deployed_gateway(pid: int, port: int, hold: float) -> float:
+    """Sign in, open a proxied page and a proxied WebSocket; RSS while it is open."""
+    import aiohttp  # noqa: PLC0415  # the bench's client, not the agent's
+
+    base = f"https://127.0.0.1:{port}"
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=False),  # self-signed, on loopback
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+    ) as http:
+        async with http.post(
+            base + "/_fluxilab/login",
+            data={"login": "m-bench", "secret": BENCH_PIN, "next": "/"},
+        ) as response:
+            page = await response.text()
+            if response.status != 200 or "device UI" not in page:
+                raise RuntimeError(f"login or proxied page failed: {response.status}")
+        async with http.ws_connect(base + "/ws", origin=base) as ws:
+            if await ws.receive_str(timeout=30) != "ui hello":
+                raise RuntimeError("the proxied WebSocket did not answer")
+            await ws.send_str("ping")
+            if await ws.receive_str(timeout=30) != "ui echo ping":
+                raise RuntimeError("the proxied WebSocket did not echo")
+            await asyncio.sleep(hold)
+            return _rss_kib(pid) / 1024
+
+
+async def _deployed(
+    workdir: Path, broker: Mosquitto, settle: float, env: dict[str, str]
+) -> tuple[float, float]:
+    from aiohttp import web  # noqa: PLC0415  # the device's own UI, not the agent
+
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(
+            text="<!doctype html><title>UI</title><p>The device UI</p>",
+            content_type="text/html",
+        )
+
+    async def socket(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str("ui hello")
+        async for message in ws:
+            if message.type is web.WSMsgType.TEXT:
+                await ws.send_str("ui echo " + message.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    app.router.add_get("/ws", socket)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    ui_port = runner.addresses[0][1]
+    port = free_port()
+    data = workdir / "data"
+    data.mkdir()
+    CredentialMirror(data / MIRROR_FILE).replace(
+        {
+            "generation": 1,
+            "members": [
+                {
+                    "id": "m-bench",
+                    "name": "Bench Member",
+                    "level": "user",
+                    "cards": ["card-bench"],
+                    "pin_hash": hash_secret(BENCH_PIN),
+                    "maintenance": False,
+                }
+            ],
+        }
+    )
+    config = workdir / "agent.toml"
+    config.write_text(
+        DEPLOYED_CONFIG.format(
+            data=data,
+            port=port,
+            ui_port=ui_port,
+            broker_host=broker.host,
+            broker_port=broker.port,
+        )
+    )
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "fluxilab_agent", "run", "--config", str(config)),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.sleep(settle)
+        if process.returncode is not None:
+            raise RuntimeError(f"run exited with {process.returncode}")
+        idle = _rss_kib(process.pid) / 1024
+        used = await _use_deployed_gateway(process.pid, port, hold=1.0)
+        return idle, used
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+        await runner.cleanup()
+
+
+def bench_rss_deployed(
+    workdir: Path, settle: float, env: dict[str, str]
+) -> tuple[float, float]:
+    """RSS (MiB) of one deployed agent: before use, and in use (see the docstring)."""
+    broker = Mosquitto(workdir)
+    broker.start()
+    try:
+        return asyncio.run(_deployed(workdir, broker, settle, env))
+    finally:
+        broker.stop()
+
+
 def measure_rss(root: Path, settle: float) -> dict[str, float]:
     """Every RSS figure of this interpreter."""
-    for name in ("rss1", "rss1gw", "rss50"):
+    for name in ("warm", "warm-deployed", "rss1", "rss1gw", "rss50", "deployed"):
         (root / name).mkdir()
-    one, _ = bench_rss(root / "rss1", 1, gateway=False, settle=settle)
-    idle, used = bench_rss(root / "rss1gw", 1, gateway=True, settle=settle)
-    fifty, _ = bench_rss(root / "rss50", 50, gateway=False, settle=settle)
+    env = bytecode_env(root / "pycache")
+    # One run of each first, so what the agent imports only at run time (and only
+    # with TLS) is compiled too.
+    bench_rss(root / "warm", 1, gateway=True, settle=min(settle, 3.0), env=env)
+    bench_rss_deployed(root / "warm-deployed", min(settle, 3.0), env)
+    one, _ = bench_rss(root / "rss1", 1, gateway=False, settle=settle, env=env)
+    idle, used = bench_rss(root / "rss1gw", 1, gateway=True, settle=settle, env=env)
+    fifty, _ = bench_rss(root / "rss50", 50, gateway=False, settle=settle, env=env)
+    deployed_idle, deployed_used = bench_rss_deployed(root / "deployed", settle, env)
     assert used is not None  # noqa: S101  # measured with a gateway
     return {
         "1_device": one,
         "1_device_gateway": idle,
         "1_device_gateway_used": used,
         "50_devices": fifty,
+        "deployed_https": deployed_idle,
+        "deployed_https_used": deployed_used,
     }
 
 
@@ -287,9 +488,19 @@ def rss_rows(rss: dict[str, float], python: str) -> list[tuple[str, str, str]]:
         (
             f"  + gateway, after a page ({python})",
             f"{rss['1_device_gateway_used']:.1f} MiB",
-            "",
+            "<= 40",
         ),
         (f"agent RSS, 50 devices ({python})", f"{rss['50_devices']:.1f} MiB", ""),
+        (
+            f"deployed: HTTPS gateway + UI ({python})",
+            f"{rss['deployed_https']:.1f} MiB",
+            "<= 40",
+        ),
+        (
+            f"  + login, proxied page, WebSocket ({python})",
+            f"{rss['deployed_https_used']:.1f} MiB",
+            "<= 40",
+        ),
     ]
 
 
