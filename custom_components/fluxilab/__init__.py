@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from homeassistant.components import mqtt
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -10,8 +12,10 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .access import async_setup_access
+from .access.const import ACCESS_ENGINE
 from .const import DOMAIN
-from .device import FluxiLabConfigEntry, FluxiLabDevice
+from .device.fabomatic import async_attach_board, async_detach_board, board_machine_id
+from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .hub import async_get_hub_keys
 from .panel import async_setup_panel
 from .revoke import async_remove_entry
@@ -43,10 +47,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluxiLabConfigEntry) -> 
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="mqtt_not_ready"
         )
-    device = FluxiLabDevice(hass, entry, await async_get_hub_keys(hass))
+    engine = hass.data.get(ACCESS_ENGINE)
+    device = FluxiLabDevice(hass, entry, await async_get_hub_keys(hass), engine)
     entry.runtime_data = device
     await device.async_start()
     entry.async_on_unload(device.async_stop)
+    if engine is not None and (machine_id := board_machine_id(entry)) is not None:
+        # A Fab-O-Matic board speaks its own protocol into the same engine.
+        await async_attach_board(hass, device, machine_id, engine.board_handler(device))
+        entry.async_on_unload(partial(async_detach_board, hass, device))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -16,7 +16,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from .access import ACCESS_ENGINE
 from .const import CONF_FINGERPRINT, CONF_UI_URL, DOMAIN
-from .device import FluxiLabConfigEntry, FluxiLabDevice
+from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 
 TO_REDACT = {
     "device_key",

@@ -63,17 +63,17 @@ from .const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_MEMBER_ID,
     ATTR_MEMBER_NAME,
+    CONF_FABOMATIC_MACHINE,
     DOMAIN,
     LOGGER,
 )
-from .fabomatic import CONF_FABOMATIC_MACHINE
 from .history_api import async_setup_history_api
 from .history_db import AuditQuery, SessionQuery
 from .protocol.schemas import valid_ui_url
 from .protocol.security import issue_token
 
 if TYPE_CHECKING:
-    from .device import FluxiLabDevice
+    from .device.runtime import FluxiLabDevice
 
 EVENT_ROUTING: Final = "fluxilab_routing"
 """A user was sent to a device's UI: fluxilab_device, device_id, member_id,

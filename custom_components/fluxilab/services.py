@@ -40,12 +40,16 @@ from .access.notify import check_own_target, notify_service
 from .access.permissions import Scope, async_caller
 from .access.roles import Role, member_of_user
 from .access.store import CARD, NAME
-from .broker import DEFAULT_BRIDGE_PORT, BridgeTarget, async_generate_broker_config
 from .const import DOMAIN
+from .device.broker import (
+    DEFAULT_BRIDGE_PORT,
+    BridgeTarget,
+    async_generate_broker_config,
+)
 from .history_db import SessionQuery
 
 if TYPE_CHECKING:
-    from .device import FluxiLabDevice
+    from .device.runtime import FluxiLabDevice
 
 ATTR_MEMBER = "member_id"
 ATTR_DEVICE = "device_id"

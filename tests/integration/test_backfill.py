@@ -236,9 +236,7 @@ async def test_access_records_wait_for_the_engine(
         }
     ]
     if engine == "missing":
-        patcher = patch(
-            "custom_components.fluxilab.device.access_engine", return_value=None
-        )
+        patcher = patch.object(init_integration.runtime_data, "access", None)
     else:
         patcher = patch.object(
             hass.data[ACCESS_ENGINE],

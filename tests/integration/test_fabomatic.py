@@ -32,17 +32,17 @@ from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
     CONF_DEVICE_ID,
     CONF_DEVICE_KEY,
+    CONF_FABOMATIC_MACHINE,
     CONF_FINGERPRINT,
     CONF_MACHINE_TYPE,
     DOMAIN,
     EVENT_ACCESS,
 )
-from custom_components.fluxilab.device import FluxiLabDevice
-from custom_components.fluxilab.fabomatic import (
-    CONF_FABOMATIC_MACHINE,
+from custom_components.fluxilab.device.fabomatic import (
     DEFAULT_ALIVE_TIMEOUT,
     FABOMATIC_BOARDS,
 )
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.protocol.fabomatic import BackendRequestType
 
 MACHINE = 7

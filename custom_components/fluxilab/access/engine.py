@@ -44,6 +44,7 @@ from .credentials import find_card, member_cards, pin_credential
 from .decisions import decide
 from .errors import AccessValidationError
 from .events import fire_access_event, ha_device_id
+from .fabomatic import BoardAccess
 from .history import AccessHistory
 from .interest import InterestQueue
 from .lapsing import Lapsing
@@ -63,7 +64,7 @@ from .tags import async_card_scanned, async_forget_cards, async_register_cards
 from .telemetry_rules import TelemetryRules
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 __all__ = ["ACCESS_ENGINE", "AccessEngine"]  # the key lives in const.py
 
@@ -299,12 +300,6 @@ class AccessEngine:
             LOGGER.exception("Credential set for %s not sent", device.device_id)
         self.telemetry_rules.attach(device)
         self.publish_usage(device)
-        # A Fab-O-Matic board speaks its own protocol into this same engine.
-        from custom_components.fluxilab.fabomatic import (  # noqa: PLC0415
-            async_attach_board,
-        )
-
-        await async_attach_board(self, device)
 
     async def async_device_removed(self, device: FluxiLabDevice) -> None:
         """Stop following a device (its history stays)."""
@@ -316,11 +311,16 @@ class AccessEngine:
         self._online.pop(device.device_id, None)
         self._in_use.pop(device.device_id, None)
         self.sync.forget(device.device_id)
-        from custom_components.fluxilab.fabomatic import (  # noqa: PLC0415
-            async_detach_board,
-        )
 
-        async_detach_board(self.hass, device)
+    async def async_device_generation(
+        self, device: FluxiLabDevice, generation: int
+    ) -> None:
+        """Take the credential generation a device reports holding (sync.py)."""
+        await self.sync.async_device_generation(device, generation)
+
+    def board_handler(self, device: FluxiLabDevice) -> BoardAccess:
+        """Return what decides the queries of a device adopted as a board."""
+        return BoardAccess(self, device)
 
     @callback
     def _device_state_changed(self, device: FluxiLabDevice) -> None:

@@ -24,7 +24,7 @@ from .const import AccessEventType
 from .privacy import privacy_of
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 
 def ha_device_id(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:

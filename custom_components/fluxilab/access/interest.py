@@ -34,7 +34,7 @@ from .notify import async_notification_text, async_notify_member
 from .permissions import Scope, async_caller, require_permission, websocket_caller
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
     from .engine import AccessEngine
 

@@ -50,7 +50,7 @@ from .privacy import privacy_of
 from .roles import member_of_user
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
     from .engine import AccessEngine
 

@@ -15,7 +15,7 @@ from .const import CONF_MAINTENANCE_INTERVAL
 from .history import DeviceUsage
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 
 def interval(

@@ -56,7 +56,7 @@ from .events import fire_access_event
 from .roles import flags
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
     from .engine import AccessEngine
 

@@ -51,7 +51,7 @@ from .roles import flags
 from .store import offline_policy
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
     from .engine import AccessEngine
 

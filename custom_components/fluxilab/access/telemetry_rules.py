@@ -53,7 +53,7 @@ from .const import AccessEventType, Reason, SessionEnd
 from .events import fire_access_event
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
     from .engine import AccessEngine
     from .history import DeviceUsage

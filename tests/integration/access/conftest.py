@@ -24,7 +24,7 @@ from custom_components.fluxilab.const import (
     CONF_MACHINE_TYPE,
     DOMAIN,
 )
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.security import KeyPair, open_envelope

@@ -28,7 +28,7 @@ from custom_components.fluxilab.access.credentials import (
     pin_credential,
 )
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access
 from custom_components.fluxilab.protocol.security import KeyPair
 

@@ -23,7 +23,7 @@ from custom_components.fluxilab.access.const import (
     MACHINE_TYPES_STORAGE_KEY,
 )
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.security import KeyPair, seal
 from custom_components.fluxilab.repairs import GENERATION_ROLLBACK

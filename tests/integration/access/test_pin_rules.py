@@ -35,7 +35,7 @@ from custom_components.fluxilab.access.credentials import (
     pin_credential,
 )
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import REASONS
 from custom_components.fluxilab.protocol.security import KeyPair
 from fluxilab_agent.mirror import CredentialMirror

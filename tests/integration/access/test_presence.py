@@ -39,7 +39,7 @@ from custom_components.fluxilab.const import (
     EVENT_ACCESS,
     EVENT_LAB,
 )
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access, describe_presence
 
 from .conftest import MACHINE_TYPE

@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.fluxilab.access import AccessEngine
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from tests.integration.test_backfill_postgresql import (  # noqa: F401
     postgresql_server,
     recorder_db_url,

@@ -14,7 +14,7 @@ import pytest
 
 from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 from .conftest import call
 

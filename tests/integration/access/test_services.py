@@ -15,7 +15,7 @@ from custom_components.fluxilab.access.const import MEMBERS_STORAGE_KEY
 from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
 from custom_components.fluxilab.access.store import MemberStore
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 from .conftest import MACHINE_TYPE
 

@@ -25,7 +25,7 @@ from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import SIGNAL_DEVICE_FREE
 from custom_components.fluxilab.access.history import AccessHistory
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.diagnostics import async_get_config_entry_diagnostics
 from custom_components.fluxilab.logbook import describe_access
 from custom_components.fluxilab.panel_api import device_status
