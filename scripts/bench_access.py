@@ -264,8 +264,8 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         async_test_home_assistant,
     )
 
-    from custom_components.fluxilab.access import ACCESS_ENGINE  # noqa: PLC0415
-    from custom_components.fluxilab.broker import (  # noqa: PLC0415
+    from custom_components.fluxilab.access.engine import ACCESS_ENGINE  # noqa: PLC0415
+    from custom_components.fluxilab.device.broker import (  # noqa: PLC0415
         BridgeTarget,
         BridgeTopic,
         BridgeUser,

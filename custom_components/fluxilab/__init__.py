@@ -10,9 +10,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.setup import async_setup_component
 
-from .access import async_setup_access
-from .access.const import ACCESS_ENGINE
+from .access.engine import ACCESS_ENGINE, AccessEngine
+from .api import async_setup_api
 from .const import DOMAIN
 from .device.fabomatic import async_attach_board, async_detach_board, board_machine_id
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
@@ -36,9 +37,21 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the access engine, its services and the panel, once for all devices."""
-    await async_setup_access(hass)
+    await _async_setup_access(hass)
     await async_setup_panel(hass)
     return True
+
+
+async def _async_setup_access(hass: HomeAssistant) -> None:
+    """Load access storage, register services and websocket commands (once)."""
+    if ACCESS_ENGINE in hass.data:
+        return
+    # Cards are HA tags too: swipes fire tag_scanned, unknown cards are listed.
+    await async_setup_component(hass, "tag", {})
+    engine = AccessEngine(hass)
+    await engine.async_load()
+    hass.data[ACCESS_ENGINE] = engine
+    async_setup_api(hass, engine)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: FluxiLabConfigEntry) -> bool:

@@ -15,8 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .access.const import ACCESS_ENGINE
-from .access.engine import AccessEngine
+from .access.engine import ACCESS_ENGINE, AccessEngine
 from .const import DOMAIN
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import FluxiLabEntity

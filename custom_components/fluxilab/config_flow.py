@@ -29,8 +29,8 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import probatio
 import voluptuous as vol
 
-from .access import ACCESS_ENGINE
 from .access.const import CONF_ENTRANCE, CONF_MAINTENANCE_INTERVAL
+from .access.engine import ACCESS_ENGINE
 from .const import (
     CONF_ANNOUNCED_UI_URL,
     CONF_BASE_TOPIC,

@@ -19,9 +19,9 @@ from homeassistant.components import frontend, panel_custom
 from homeassistant.components.http import StaticPathConfig
 from homeassistant.core import HomeAssistant
 
+from .api.panel import async_setup_panel_api
 from .const import DOMAIN, LOGGER
 from .frontend_resources import async_register_cards
-from .panel_api import async_setup_panel_api
 
 PANEL_URL_PATH: Final = DOMAIN
 PANEL_TITLE: Final = "FluxiLab"

@@ -18,8 +18,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .access.const import ACCESS_ENGINE
-from .access.engine import AccessEngine
+from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.presence import SIGNAL_OCCUPANCY, Presence, is_entrance
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import (

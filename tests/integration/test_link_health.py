@@ -19,11 +19,11 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_mqtt_message,
 )
 
-from custom_components.fluxilab.access.const import ACCESS_ENGINE
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
+from custom_components.fluxilab.api.panel import device_status
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.link import BROKEN_AFTER, LinkHealth, LinkState
-from custom_components.fluxilab.panel_api import device_status
 from custom_components.fluxilab.protocol.security import KeyPair, SessionKeys, seal
 from custom_components.fluxilab.protocol.topics import Channel
 

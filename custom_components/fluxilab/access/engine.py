@@ -21,6 +21,7 @@ from homeassistant.helpers import collection
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import DOMAIN, LOGGER
 from custom_components.fluxilab.journal import JournalError
@@ -31,10 +32,10 @@ from custom_components.fluxilab.protocol.schemas import (
 
 from . import gdpr, maintenance, sessions
 from .const import (
-    ACCESS_ENGINE,
     AUTHORIZATIONS_STORAGE_KEY,
     DEFAULT_GRACE_PERIOD,
     DEFAULT_SESSION_TIMEOUT,
+    SETTING_SHOW_MEMBER_NAMES,
     SIGNAL_DEVICE_FREE,
     AccessEventType,
     Reason,
@@ -49,7 +50,7 @@ from .history import AccessHistory
 from .interest import InterestQueue
 from .lapsing import Lapsing
 from .presence import Presence
-from .privacy import IN_USE, PRIVACY, SETTING_SHOW_MEMBER_NAMES, Privacy
+from .privacy import IN_USE, PRIVACY, Privacy
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -66,7 +67,8 @@ from .telemetry_rules import TelemetryRules
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-__all__ = ["ACCESS_ENGINE", "AccessEngine"]  # the key lives in const.py
+ACCESS_ENGINE: HassKey[AccessEngine] = HassKey(f"{DOMAIN}_access_engine")
+"""The one access engine (set up by ``__init__.py``'s ``async_setup``)."""
 
 PURGE_INTERVAL = timedelta(days=1)
 AFTER_REPLY_SLICE = 0.002
@@ -311,6 +313,10 @@ class AccessEngine:
         self._online.pop(device.device_id, None)
         self._in_use.pop(device.device_id, None)
         self.sync.forget(device.device_id)
+
+    async def async_sync_all(self) -> None:
+        """Send every followed device its current credential set (sync.py)."""
+        await self.sync.async_sync_all()
 
     async def async_device_generation(
         self, device: FluxiLabDevice, generation: int

@@ -2,7 +2,7 @@
 
 device/fabomatic.py is the board's transport (its topics, liveness and replies);
 it hands every parsed query to the :class:`BoardAccess` the engine made for that
-device (``AccessEngine.board_handler``). Here a query becomes the engine's requests
+device (``Lab.board_handler``). Here a query becomes the engine's requests
 and records, with the board's own reply format (protocol/fabomatic.py).
 """
 
@@ -31,7 +31,7 @@ from .roles import Role, flags
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-    from .engine import AccessEngine
+    from .lab import Lab
 
 MACHINE_TYPE_OTHER: Final = 5
 """The firmware's MachineType::Other (informative only on the board)."""
@@ -52,7 +52,7 @@ def board_level(member: dict[str, Any]) -> UserLevel:
 class BoardAccess:
     """Decides the queries of one board adopted as ``device``."""
 
-    def __init__(self, engine: AccessEngine, device: FluxiLabDevice) -> None:
+    def __init__(self, engine: Lab, device: FluxiLabDevice) -> None:
         """Bind the engine to the board's device."""
         self.engine = engine
         self.device = device

@@ -32,7 +32,7 @@ from homeassistant.exceptions import Unauthorized
 
 from custom_components.fluxilab.const import DOMAIN
 
-from .const import ACCESS_ENGINE
+from .engine import ACCESS_ENGINE
 from .roles import Role, member_of_user
 
 if TYPE_CHECKING:
