@@ -586,6 +586,15 @@ async def test_backend_request(
     ]
 
 
+async def test_board_subscribes_only_to_its_own_topic(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, board: FluxiLabDevice
+) -> None:
+    """A board entry follows machine/<id>, none of a FluxiLab device's topics."""
+    subscribed = {call.args[0] for call in mqtt_mock.async_subscribe.call_args_list}
+    assert TOPIC in subscribed
+    assert [t for t in subscribed if t.startswith(f"fluxilab/{BOARD_ID}/")] == []
+
+
 async def test_unload_stops_board(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, board: FluxiLabDevice
 ) -> None:

@@ -277,6 +277,10 @@ class FluxiLabDevice:
             Channel.ACCESS_REQUEST: self._handle_access_request,
             Channel.COMMAND_RESULT: self._handle_command_result,
         }
+        if CONF_FABOMATIC_MACHINE in self.entry.data:
+            # A board speaks only on machine/<id> (its transport, fabomatic.py,
+            # wired by __init__.py); nothing of it ever comes on fluxilab/<id>/...
+            handlers = {}
         for channel, handler in handlers.items():
             # No PUBACK from the hub where it adds nothing, because every PUBACK is
             # a small write on HA's broker socket, and the next access reply then
