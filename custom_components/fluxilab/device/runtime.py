@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 import json
 import time
@@ -23,10 +24,12 @@ from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_call_later, async_track_point_in_time
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalTypeFormat
 import voluptuous as vol
 
 from custom_components.fluxilab.backfill import (
@@ -108,6 +111,25 @@ CHANNEL_PLATFORMS = (Platform.SENSOR, Platform.BINARY_SENSOR)
 REPLAY_STORAGE_VERSION = 1
 REPLAY_IMPORT_INTERVAL = 2.0
 """Seconds between statistics imports while backlog batches keep coming."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageState:
+    """What the engine computed of a device's use (sent on ``SIGNAL_USAGE``)."""
+
+    in_use: bool
+    member_name: str | None
+    usage_hours: float
+    hours_to_maintenance: float | None
+    maintenance_due: bool
+
+
+SIGNAL_USAGE: SignalTypeFormat[UsageState] = SignalTypeFormat(f"{DOMAIN}_usage_{{}}")
+"""The engine's usage state of one device (format with our device id)."""
+SIGNAL_ACCESS_EVENT: SignalTypeFormat[str, dict[str, Any]] = SignalTypeFormat(
+    f"{DOMAIN}_access_event_{{}}"
+)
+"""An access event to show on one device's event entity: (event type, data)."""
 
 
 class AccessPort(Protocol):
@@ -302,6 +324,20 @@ class FluxiLabDevice:
                 )
             )
         self._schedule_import()
+        # What the engine decides about this device comes back as signals: it
+        # never calls into the device.
+        self._unsubscribe.append(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_USAGE.format(self.device_id), self._usage_changed
+            )
+        )
+        self._unsubscribe.append(
+            async_dispatcher_connect(
+                self.hass,
+                SIGNAL_ACCESS_EVENT.format(self.device_id),
+                self.async_access_event,
+            )
+        )
         if (access := self.access) is not None:
             await access.async_device_added(self)
 
@@ -398,7 +434,7 @@ class FluxiLabDevice:
         for listener in list(self._listeners):
             listener()
 
-    # Calls from the access engine and the entities ----------------------------
+    # Signals from the access engine, calls from the entities ------------------
 
     @callback
     def async_update_usage(
@@ -420,6 +456,16 @@ class FluxiLabDevice:
         if became_due:
             self._fire_device_event("maintenance_due")
         self._notify()
+
+    @callback
+    def _usage_changed(self, state: UsageState) -> None:
+        self.async_update_usage(
+            in_use=state.in_use,
+            member_name=state.member_name,
+            usage_hours=state.usage_hours,
+            hours_to_maintenance=state.hours_to_maintenance,
+            maintenance_due=state.maintenance_due,
+        )
 
     @callback
     def async_access_event(self, event_type: str, data: dict[str, Any]) -> None:
