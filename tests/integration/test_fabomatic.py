@@ -543,7 +543,7 @@ async def test_engine_failure_is_answered(
     async def broken(*_args: Any) -> dict[str, Any]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine, "async_handle_request", broken)
+    monkeypatch.setattr(engine, "async_decide", broken)
     assert await send(hass, mqtt_mock, checkuser(CARD)) == {
         "request_ok": False,
         "message": "error",

@@ -26,6 +26,7 @@ from custom_components.fluxilab.protocol.fabomatic import (
 from custom_components.fluxilab.protocol.schemas import AccessAction
 
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason, SessionEnd
+from .models import AccessRequest
 from .roles import Role, flags
 
 if TYPE_CHECKING:
@@ -80,11 +81,11 @@ class BoardAccess:
             return await self._async_stop_use(card, query["duration"], query["replay"])
         return await self._async_maintenance(card)
 
-    def _request(self, action: AccessAction, **fields: Any) -> dict[str, Any]:
+    def _request(self, action: AccessAction, **fields: Any) -> AccessRequest:
         # The board's queries carry no id: the engine's request id (in the audit
         # entry) is made here, unique per board and run without a syscall
         # (uuid4 reads os.urandom, a point where a busy host preempts the loop).
-        return {"id": self._next_id(), "action": action.value, **fields}
+        return AccessRequest(id=self._next_id(), action=action, **fields)
 
     def _next_id(self) -> str:
         self._requests += 1
@@ -111,22 +112,22 @@ class BoardAccess:
         )
 
     async def _async_check_user(self, card: str) -> dict[str, Any]:
-        reply = await self.engine.async_handle_request(
+        reply = await self.engine.async_decide(
             self.device, self._request(AccessAction.CHECK, card=card)
         )
-        member = self.engine.members.data.get(reply.get("member_id") or "")
-        if reply["granted"] and member is not None:
+        member = self.engine.members.data.get(reply.member_id or "")
+        if reply.granted and member is not None:
             return user_response(
                 result=UserResult.AUTHORIZED,
                 name=member["name"],
                 level=board_level(member),
-                reason=reply["reason"],
+                reason=reply.reason.value,
             )
         return user_response(
             result=UserResult.INVALID if member is None else UserResult.UNAUTHORIZED,
             name=member["name"] if member is not None else "?",
             level=UserLevel.UNKNOWN,
-            reason=reply["reason"],
+            reason=reply.reason.value,
         )
 
     def _open_session(self, card: str) -> dict[str, Any] | None:
@@ -178,7 +179,7 @@ class BoardAccess:
             )
             if session is None:
                 return simple_response(False, "Invalid card")
-        reply = await self.engine.async_handle_request(
+        reply = await self.engine.async_decide(
             self.device,
             self._request(
                 AccessAction.SESSION_HEARTBEAT,
@@ -186,7 +187,7 @@ class BoardAccess:
                 duration=duration,
             ),
         )
-        return simple_response(reply["granted"], "inUse")
+        return simple_response(reply.granted, "inUse")
 
     def _repeated_stop(self, card: str, duration: int, now: float) -> bool:
         """Return True if the board already had this exact session closed."""
@@ -224,20 +225,26 @@ class BoardAccess:
         if replay:
             await self.engine.async_handle_record(self.device, stop, now, True)
         else:
-            await self.engine.async_handle_request(
-                self.device, {"id": self._next_id(), **stop}
+            await self.engine.async_decide(
+                self.device,
+                self._request(
+                    AccessAction.SESSION_STOP,
+                    card=card,
+                    session_id=session_id,
+                    duration=float(duration),
+                ),
             )
         return simple_response(True, f"Duration {duration} seconds")
 
     async def _async_maintenance(self, card: str) -> dict[str, Any]:
-        reply = await self.engine.async_handle_request(
+        reply = await self.engine.async_decide(
             self.device, self._request(AccessAction.MAINTENANCE, card=card)
         )
-        if reply["granted"]:
+        if reply.granted:
             return simple_response(True)
         message = (
             "Wrong user card"
-            if reply["reason"] == Reason.UNKNOWN_CARD
+            if reply.reason is Reason.UNKNOWN_CARD
             else "Not authorized"
         )
         return simple_response(False, message)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from .const import SessionEnd
     from .history import AccessHistory
+    from .models import AccessRequest, Decision
     from .privacy import Privacy
     from .store import AuthorizationCollection, MachineTypeCollection, MemberCollection
 
@@ -56,10 +57,10 @@ class Lab(Protocol):
     async def async_sync_all(self) -> None:
         """Send every followed device its current credential set."""
 
-    async def async_handle_request(
-        self, device: FluxiLabDevice, request: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Decide an access request; return the reply body."""
+    async def async_decide(
+        self, device: FluxiLabDevice, request: AccessRequest
+    ) -> Decision:
+        """Decide an access request."""
 
     async def async_handle_record(
         self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
