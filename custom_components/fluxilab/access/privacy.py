@@ -67,8 +67,7 @@ class Privacy:
     @property
     def settings(self) -> dict[str, Any]:
         """The lab's settings (kept in the history store), for writers without it."""
-        settings: dict[str, Any] = self._history.data["settings"]
-        return settings
+        return self._history.data["settings"]
 
     @property
     def show_names(self) -> bool:
