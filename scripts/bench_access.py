@@ -264,14 +264,7 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         async_test_home_assistant,
     )
 
-    from custom_components.fluxilab.access import ACCESS_ENGINE  # noqa: PLC0415
-    from custom_components.fluxilab.broker import (  # noqa: PLC0415
-        BridgeTarget,
-        BridgeTopic,
-        BridgeUser,
-        bridge_conf,
-        bridge_user,
-    )
+    from custom_components.fluxilab.access.engine import ACCESS_ENGINE  # noqa: PLC0415
     from custom_components.fluxilab.const import (  # noqa: PLC0415
         CONF_BASE_TOPIC,
         CONF_DEVICE_ID,
@@ -279,6 +272,13 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         CONF_FINGERPRINT,
         CONF_MACHINE_TYPE,
         DOMAIN,
+    )
+    from custom_components.fluxilab.device.broker import (  # noqa: PLC0415
+        BridgeTarget,
+        BridgeTopic,
+        BridgeUser,
+        bridge_conf,
+        bridge_user,
     )
     from custom_components.fluxilab.hub import async_get_hub_keys  # noqa: PLC0415
     from custom_components.fluxilab.protocol.security import KeyPair  # noqa: PLC0415

@@ -141,7 +141,9 @@ async def test_boards(hass: Any, engine: Any, board: Any, mqtt_mock: Any) -> Non
     """checkuser queries of a Fab-O-Matic board (fabomatic.py)."""
     from homeassistant.components.mqtt.models import ReceiveMessage  # noqa: PLC0415
 
-    from custom_components.fluxilab.fabomatic import FABOMATIC_BOARDS  # noqa: PLC0415
+    from custom_components.fluxilab.device.fabomatic import (  # noqa: PLC0415
+        FABOMATIC_BOARDS,
+    )
 
     cards = await _seed(hass, engine, "laser", int(os.environ["BENCH_MEMBERS"]))
     runner = hass.data[FABOMATIC_BOARDS][board.device_id]

@@ -68,7 +68,7 @@ CONFIG_SCHEMA = cv.empty_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: dict) -> bool:
     async def _seed(msg: mqtt.ReceiveMessage) -> None:
-        from custom_components.fluxilab.access import ACCESS_ENGINE
+        from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 
         request = json.loads(msg.payload)
         engine = hass.data[ACCESS_ENGINE]

@@ -15,7 +15,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .device import FluxiLabConfigEntry, FluxiLabDevice
+from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import (
     FluxiLabChannelEntity,
     FluxiLabEntity,

@@ -15,9 +15,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .access import AccessEngine
+from .access.engine import ACCESS_ENGINE, AccessEngine
 from .const import DOMAIN
-from .device import FluxiLabConfigEntry, FluxiLabDevice, access_engine
+from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import FluxiLabEntity
 from .protocol.schemas import CommandName
 
@@ -25,7 +25,7 @@ PARALLEL_UPDATES = 1
 
 
 def _engine(device: FluxiLabDevice) -> AccessEngine:
-    engine = access_engine(device.hass)
+    engine = device.hass.data.get(ACCESS_ENGINE)
     if engine is None:
         # async_setup always sets the engine up; only a failed setup leaves none.
         raise HomeAssistantError(

@@ -29,14 +29,15 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import probatio
 import voluptuous as vol
 
-from .access import ACCESS_ENGINE
 from .access.const import CONF_ENTRANCE, CONF_MAINTENANCE_INTERVAL
+from .access.engine import ACCESS_ENGINE
 from .const import (
     CONF_ANNOUNCED_UI_URL,
     CONF_BASE_TOPIC,
     CONF_CHANNELS,
     CONF_DEVICE_ID,
     CONF_DEVICE_KEY,
+    CONF_FABOMATIC_MACHINE,
     CONF_FINGERPRINT,
     CONF_MACHINE_TYPE,
     CONF_STALE_CHANNEL_HOURS,
@@ -47,8 +48,7 @@ from .const import (
     FIXED_ENTITY_KEYS,
     LOGGER,
 )
-from .fabomatic import (
-    CONF_FABOMATIC_MACHINE,
+from .device.fabomatic import (
     async_answer_unadopted,
     async_follow_unadopted_boards,
 )

@@ -14,9 +14,9 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
-from .access import ACCESS_ENGINE
+from .access.engine import ACCESS_ENGINE
 from .const import CONF_FINGERPRINT, CONF_UI_URL, DOMAIN
-from .device import FluxiLabConfigEntry, FluxiLabDevice
+from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 
 TO_REDACT = {
     "device_key",

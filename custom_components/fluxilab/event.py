@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .access.gdpr import SIGNAL_ANONYMIZE, Subject, scrub
 from .access.privacy import privacy_of
 from .const import EVENT_TYPES
-from .device import FluxiLabConfigEntry
+from .device.runtime import FluxiLabConfigEntry
 from .entity import FluxiLabEntity
 
 PARALLEL_UPDATES = 0

@@ -3,7 +3,7 @@
 Nothing is built at install time: ``frontend/fluxilab-panel.js`` is the bundle of the
 lit + TypeScript sources in the repository's ``frontend/`` (``npm run build``; the
 bundle is committed, so users need no Node), one ES module without external imports
-that talks to Home Assistant only through the websocket commands of :mod:`.panel_api`
+that talks to Home Assistant only through the websocket commands of :mod:`.api.panel`
 and the access package. The Lovelace card and dashboard strategy are a second
 bundle, loaded on every page by :mod:`.frontend_resources`. Every member may open the panel (``require_admin=False``);
 what each user sees and may do is decided server-side.
@@ -19,9 +19,9 @@ from homeassistant.components import frontend, panel_custom
 from homeassistant.components.http import StaticPathConfig
 from homeassistant.core import HomeAssistant
 
+from .api.panel import async_setup_panel_api
 from .const import DOMAIN, LOGGER
 from .frontend_resources import async_register_cards
-from .panel_api import async_setup_panel_api
 
 PANEL_URL_PATH: Final = DOMAIN
 PANEL_TITLE: Final = "FluxiLab"

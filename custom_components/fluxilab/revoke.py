@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import CONF_BASE_TOPIC, CONF_DEVICE_ID, CONF_DEVICE_KEY, LOGGER
-from .device import FluxiLabConfigEntry
+from .device.runtime import FluxiLabConfigEntry
 from .hub import async_get_hub_keys
 from .protocol.schemas import COMMAND_SCHEMA, CommandName
 from .protocol.security import seal

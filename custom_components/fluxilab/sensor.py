@@ -18,9 +18,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .access.engine import AccessEngine
+from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.presence import SIGNAL_OCCUPANCY, Presence, is_entrance
-from .device import FluxiLabConfigEntry, FluxiLabDevice, access_engine
+from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import (
     FluxiLabChannelEntity,
     FluxiLabEntity,
@@ -116,7 +116,7 @@ async def async_setup_entry(
     device = entry.runtime_data
     async_add_entities(FluxiLabSensor(device, description) for description in SENSORS)
     async_add_entities([FluxiLabSecureLinkSensor(device, SECURE_LINK)])
-    if (engine := access_engine(hass)) is not None:
+    if (engine := hass.data.get(ACCESS_ENGINE)) is not None:
         async_add_entities([FluxiLabCurrentUserSensor(device, engine)])
         if is_entrance(device):
             async_add_entities([FluxiLabOccupancySensor(device, engine.presence)])

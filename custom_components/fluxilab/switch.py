@@ -9,7 +9,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .device import FluxiLabConfigEntry
+from .device.runtime import FluxiLabConfigEntry
 from .entity import FluxiLabEntity
 
 PARALLEL_UPDATES = 1

@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_LATEST_SW_VERSION
-from .device import FluxiLabConfigEntry
+from .device.runtime import FluxiLabConfigEntry
 from .entity import FluxiLabEntity
 from .protocol.schemas import CommandName
 

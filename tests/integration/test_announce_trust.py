@@ -250,7 +250,7 @@ async def test_oversized_payload_is_dropped_unparsed(
     huge = b'{"v":1,"body":"' + b"x" * (67 * 1024 * 1024) + b'"}'
     just_over = b" " * (MAX_PAYLOAD_BYTES[channel] + 1)
     with patch(
-        "custom_components.fluxilab.device.json.loads", wraps=json.loads
+        "custom_components.fluxilab.device.runtime.json.loads", wraps=json.loads
     ) as loads:
         for payload in (huge, just_over):
             async_fire_mqtt_message(hass, f"{BASE}/{channel.value}", payload)

@@ -31,7 +31,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import ACCESS_ENGINE
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.backfill import MAX_STREAMS, DeviceBacklog, SeqSet
 from custom_components.fluxilab.const import LIVE_ACK_INTERVAL
 from custom_components.fluxilab.hub import async_get_hub_keys
@@ -236,9 +236,7 @@ async def test_access_records_wait_for_the_engine(
         }
     ]
     if engine == "missing":
-        patcher = patch(
-            "custom_components.fluxilab.device.access_engine", return_value=None
-        )
+        patcher = patch.object(init_integration.runtime_data, "access", None)
     else:
         patcher = patch.object(
             hass.data[ACCESS_ENGINE],

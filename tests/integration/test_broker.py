@@ -24,7 +24,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.fluxilab.broker import (
+from custom_components.fluxilab.const import (
+    CONF_BASE_TOPIC,
+    CONF_DEVICE_ID,
+    CONF_FABOMATIC_MACHINE,
+    DOMAIN,
+)
+from custom_components.fluxilab.device.broker import (
     ACL_FILE,
     BRIDGE_CONF_FILE,
     CONF_FILE,
@@ -35,8 +41,6 @@ from custom_components.fluxilab.broker import (
     hash_password,
     verify_password,
 )
-from custom_components.fluxilab.const import CONF_BASE_TOPIC, CONF_DEVICE_ID, DOMAIN
-from custom_components.fluxilab.fabomatic import CONF_FABOMATIC_MACHINE
 from custom_components.fluxilab.protocol.schemas import (
     BACKLOG_SCHEMA,
     CREDENTIALS_SCHEMA,

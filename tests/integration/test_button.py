@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import ACCESS_ENGINE
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.protocol.security import KeyPair
 

@@ -30,8 +30,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import ACCESS_ENGINE
 from custom_components.fluxilab.access.const import CONF_MAINTENANCE_INTERVAL
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.const import (
     CONF_ANNOUNCED_UI_URL,
     CONF_BASE_TOPIC,

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.fluxilab.access import ACCESS_ENGINE
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.const import (
     ATTR_CARD,
     ATTR_FLUXILAB_DEVICE,

@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.fluxilab.access import ACCESS_ENGINE
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.const import (
     CONF_MACHINE_TYPE,
     CONF_PENDING_KEY,

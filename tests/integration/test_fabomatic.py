@@ -27,22 +27,22 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
     CONF_DEVICE_ID,
     CONF_DEVICE_KEY,
+    CONF_FABOMATIC_MACHINE,
     CONF_FINGERPRINT,
     CONF_MACHINE_TYPE,
     DOMAIN,
     EVENT_ACCESS,
 )
-from custom_components.fluxilab.device import FluxiLabDevice
-from custom_components.fluxilab.fabomatic import (
-    CONF_FABOMATIC_MACHINE,
+from custom_components.fluxilab.device.fabomatic import (
     DEFAULT_ALIVE_TIMEOUT,
     FABOMATIC_BOARDS,
 )
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.protocol.fabomatic import BackendRequestType
 
 MACHINE = 7
@@ -543,7 +543,7 @@ async def test_engine_failure_is_answered(
     async def broken(*_args: Any) -> dict[str, Any]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine, "async_handle_request", broken)
+    monkeypatch.setattr(engine, "async_decide", broken)
     assert await send(hass, mqtt_mock, checkuser(CARD)) == {
         "request_ok": False,
         "message": "error",
@@ -584,6 +584,15 @@ async def test_backend_request(
         {"request_type": "start", "uid": CARD},
         {"request_type": "stop", "uid": CARD},
     ]
+
+
+async def test_board_subscribes_only_to_its_own_topic(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, board: FluxiLabDevice
+) -> None:
+    """A board entry follows machine/<id>, none of a FluxiLab device's topics."""
+    subscribed = {call.args[0] for call in mqtt_mock.async_subscribe.call_args_list}
+    assert TOPIC in subscribed
+    assert [t for t in subscribed if t.startswith(f"fluxilab/{BOARD_ID}/")] == []
 
 
 async def test_unload_stops_board(

@@ -19,16 +19,16 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import AccessEngine
-from custom_components.fluxilab.broker import device_user
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
     CONF_DEVICE_ID,
     CONF_FABOMATIC_MACHINE,
     DOMAIN,
 )
-from custom_components.fluxilab.device import FluxiLabDevice
-from custom_components.fluxilab.fabomatic import NOT_ADOPTED_NAME
+from custom_components.fluxilab.device.broker import device_user
+from custom_components.fluxilab.device.fabomatic import NOT_ADOPTED_NAME
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 from .test_fabomatic import (
     BOARD_ID,

@@ -19,11 +19,11 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_mqtt_message,
 )
 
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
+from custom_components.fluxilab.api.panel import device_status
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import access_engine
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.link import BROKEN_AFTER, LinkHealth, LinkState
-from custom_components.fluxilab.panel_api import device_status
 from custom_components.fluxilab.protocol.security import KeyPair, SessionKeys, seal
 from custom_components.fluxilab.protocol.topics import Channel
 
@@ -87,7 +87,7 @@ async def test_hub_key_changed_breaks_the_link_loudly(
         "fingerprint": device_keys.derive(hub.public_b64).fingerprint,
     }
     assert f"The secure link to {DEVICE_ID} is broken" in caplog.text
-    engine = access_engine(hass)
+    engine = hass.data.get(ACCESS_ENGINE)
     assert engine is not None
     assert device_status(hass, engine, entry.runtime_data)["link"] == "broken"
 

@@ -29,8 +29,9 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.api.panel import EVENT_ROUTING
 from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
     CONF_DEVICE_ID,
@@ -42,7 +43,6 @@ from custom_components.fluxilab.const import (
 )
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.panel import FRONTEND_DIR, PANEL_URL_PATH
-from custom_components.fluxilab.panel_api import EVENT_ROUTING
 from custom_components.fluxilab.protocol.security import (
     KeyPair,
     ProtocolSecurityError,

@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
     CONF_DEVICE_ID,

@@ -40,12 +40,12 @@ from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
     CONF_DEVICE_ID,
     CONF_DEVICE_KEY,
+    CONF_FABOMATIC_MACHINE,
     CONF_FINGERPRINT,
     CONF_MACHINE_TYPE,
     DOMAIN,
 )
-from custom_components.fluxilab.device import FluxiLabDevice
-from custom_components.fluxilab.fabomatic import CONF_FABOMATIC_MACHINE
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.protocol.fabomatic import (
     BoardMessageError,
     parse_query,

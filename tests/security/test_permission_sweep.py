@@ -47,13 +47,13 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.fluxilab import repairs as repairs_platform
-from custom_components.fluxilab.access import occupancy
 from custom_components.fluxilab.access.permissions import (
     PERMISSIONS,
     Level,
     Permission,
     Scope,
 )
+from custom_components.fluxilab.api import occupancy
 from custom_components.fluxilab.const import CONF_LATEST_SW_VERSION, DOMAIN
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.repairs import (

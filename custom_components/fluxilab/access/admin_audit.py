@@ -40,21 +40,45 @@ from contextvars import ContextVar
 import copy
 from dataclasses import dataclass
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from homeassistant.core import callback
 from homeassistant.helpers import collection
 
 from custom_components.fluxilab.const import CONF_DEVICE_ID
 
+from .lab import Lab
+
 if TYPE_CHECKING:
+    from homeassistant.auth.models import User
     from homeassistant.config_entries import ConfigEntry
 
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-    from .engine import AccessEngine
     from .history import AccessHistory
-    from .permissions import Caller
+
+
+class Caller(Protocol):
+    """Who comes through a door (permissions.py's ``Caller`` is one)."""
+
+    @property
+    def user(self) -> User | None:
+        """The Home Assistant user, if any."""
+
+    @property
+    def member(self) -> dict[str, Any] | None:
+        """The member linked to the user, if any."""
+
+    @property
+    def member_id(self) -> str | None:
+        """The id of that member."""
+
+
+class AuditedLab(Lab, Protocol):
+    """The engine as the audit sees it: the lab's data and its admin audit."""
+
+    admin_audit: AdminAudit
+
 
 KIND: Final = "admin"
 """The audit kind of admin changes."""
@@ -166,7 +190,7 @@ def _diff(
 class AdminAudit:
     """Writes the ``admin`` audit entries of one engine."""
 
-    def __init__(self, engine: AccessEngine) -> None:
+    def __init__(self, engine: Lab) -> None:
         """Prepare; :meth:`async_setup` follows the collections."""
         self.engine = engine
         self._copies: dict[str, dict[str, dict[str, Any]]] = {}
@@ -395,7 +419,7 @@ class AdminAudit:
 
 
 @contextmanager
-def settings_changes(engine: AccessEngine) -> Iterator[None]:
+def settings_changes(engine: AuditedLab) -> Iterator[None]:
     """Audit what the code inside changes in the lab settings (one entry)."""
     before = copy.deepcopy(engine.history.data["settings"])
     yield

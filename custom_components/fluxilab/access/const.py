@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
-
-from homeassistant.util.hass_dict import HassKey
+from typing import Final
 
 from custom_components.fluxilab.const import DOMAIN
-
-if TYPE_CHECKING:
-    from .engine import AccessEngine
-
-ACCESS_ENGINE: HassKey[AccessEngine] = HassKey(f"{DOMAIN}_access_engine")
-"""The one access engine (set by async_setup_access). Kept here, not in engine.py,
-so that modules the engine imports (permissions.py) can read it without a cycle."""
 
 MEMBERS_STORAGE_KEY: Final = f"{DOMAIN}.members"
 MEMBERS_STORAGE_VERSION: Final = 1
@@ -152,3 +143,8 @@ class SessionEnd(StrEnum):
     LAB_EMPTY = "lab_empty"
     IDLE = "idle"
     """Busy time from telemetry, booked as a session of its own."""
+
+
+SETTING_SHOW_MEMBER_NAMES: Final = "show_member_names"
+DEFAULT_SHOW_MEMBER_NAMES: Final = False
+"""Members' names stay off entities, events and tags unless the lab shows them."""

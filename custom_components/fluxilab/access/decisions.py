@@ -14,7 +14,7 @@ from typing import Any
 from homeassistant.util import dt as dt_util
 
 from .const import Reason
-from .lapsing import is_lapsed
+from .lapses import is_lapsed
 from .roles import flags
 
 

@@ -21,21 +21,21 @@ from homeassistant.helpers import collection
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import DOMAIN, LOGGER
 from custom_components.fluxilab.journal import JournalError
 from custom_components.fluxilab.protocol.schemas import (
-    ACCESS_REPLY_SCHEMA,
     AccessAction,
 )
 
 from . import gdpr, maintenance, sessions
 from .admin_audit import AdminAudit
 from .const import (
-    ACCESS_ENGINE,
     AUTHORIZATIONS_STORAGE_KEY,
     DEFAULT_GRACE_PERIOD,
     DEFAULT_SESSION_TIMEOUT,
+    SETTING_SHOW_MEMBER_NAMES,
     SIGNAL_DEVICE_FREE,
     AccessEventType,
     Reason,
@@ -45,11 +45,13 @@ from .credentials import find_card, member_cards, pin_credential
 from .decisions import decide
 from .errors import AccessValidationError
 from .events import fire_access_event, ha_device_id
+from .fabomatic import BoardAccess
 from .history import AccessHistory
 from .interest import InterestQueue
 from .lapsing import Lapsing
+from .models import AccessRequest, Decision
 from .presence import Presence
-from .privacy import IN_USE, PRIVACY, SETTING_SHOW_MEMBER_NAMES, Privacy
+from .privacy import IN_USE, PRIVACY, Privacy
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -64,9 +66,10 @@ from .tags import async_card_scanned, async_forget_cards, async_register_cards
 from .telemetry_rules import TelemetryRules
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-__all__ = ["ACCESS_ENGINE", "AccessEngine"]  # the key lives in const.py
+ACCESS_ENGINE: HassKey[AccessEngine] = HassKey(f"{DOMAIN}_access_engine")
+"""The one access engine (set up by ``__init__.py``'s ``async_setup``)."""
 
 PURGE_INTERVAL = timedelta(days=1)
 AFTER_REPLY_SLICE = 0.002
@@ -303,12 +306,6 @@ class AccessEngine:
             LOGGER.exception("Credential set for %s not sent", device.device_id)
         self.telemetry_rules.attach(device)
         self.publish_usage(device)
-        # A Fab-O-Matic board speaks its own protocol into this same engine.
-        from custom_components.fluxilab.fabomatic import (  # noqa: PLC0415
-            async_attach_board,
-        )
-
-        await async_attach_board(self, device)
 
     async def async_device_removed(self, device: FluxiLabDevice) -> None:
         """Stop following a device (its history stays)."""
@@ -320,11 +317,20 @@ class AccessEngine:
         self._online.pop(device.device_id, None)
         self._in_use.pop(device.device_id, None)
         self.sync.forget(device.device_id)
-        from custom_components.fluxilab.fabomatic import (  # noqa: PLC0415
-            async_detach_board,
-        )
 
-        async_detach_board(self.hass, device)
+    async def async_sync_all(self) -> None:
+        """Send every followed device its current credential set (sync.py)."""
+        await self.sync.async_sync_all()
+
+    async def async_device_generation(
+        self, device: FluxiLabDevice, generation: int
+    ) -> None:
+        """Take the credential generation a device reports holding (sync.py)."""
+        await self.sync.async_device_generation(device, generation)
+
+    def board_handler(self, device: FluxiLabDevice) -> BoardAccess:
+        """Return what decides the queries of a device adopted as a board."""
+        return BoardAccess(self, device)
 
     @callback
     def _device_state_changed(self, device: FluxiLabDevice) -> None:
@@ -439,27 +445,43 @@ class AccessEngine:
     async def async_handle_request(
         self, device: FluxiLabDevice, request: dict[str, Any]
     ) -> dict[str, Any]:
-        """Decide an access request; return the reply body.
+        """Decide a request body (the wire's); return the reply body."""
+        decision = await self.async_decide(device, AccessRequest.from_wire(request))
+        return decision.as_wire()
+
+    async def async_decide(
+        self, device: FluxiLabDevice, request: AccessRequest
+    ) -> Decision:
+        """Decide an access request.
 
         A check's audit entry, events and last uses follow after the reply
         (``_after_reply``); other requests first let those of earlier checks land.
         """
-        action = AccessAction(request["action"])
+        action = request.action
         now = time.time()
         if action not in GRANTING:
             self.async_after_reply_done()
         if action in GRANTING:
-            reply = await self._async_decide(device, request, now)
-        elif action is AccessAction.SESSION_HEARTBEAT:
-            reply = self._heartbeat(device, request, now)
-        elif action is AccessAction.SESSION_STOP:
-            reply = self._stop(device, request, now, buffered=False)
-        else:
-            reply = await self._async_device_maintenance(device, request)
-        result: dict[str, Any] = ACCESS_REPLY_SCHEMA(
-            {k: v for k, v in reply.items() if v is not None}
-        )
-        return result
+            return await self._async_decide(device, request, now)
+        if action is AccessAction.SESSION_HEARTBEAT:
+            return self._heartbeat(device, request, now)
+        if action is AccessAction.SESSION_STOP:
+            ended = self._end_session(
+                device,
+                request.session_id,
+                request.duration,
+                request.card,
+                request.member_id,
+                now,
+                buffered=False,
+            )
+            return Decision(
+                id=request.id,
+                granted=ended,
+                reason=Reason.SESSION_ENDED if ended else Reason.SESSION_UNKNOWN,
+                session_id=request.session_id,
+            )
+        return await self._async_device_maintenance(device, request)
 
     def _identify(
         self, device: FluxiLabDevice, card: str | None, member_id: str | None, ts: float
@@ -503,10 +525,10 @@ class AccessEngine:
             self.members.async_touch(credential, dt_util.utc_from_timestamp(ts))
 
     async def _async_decide(
-        self, device: FluxiLabDevice, request: dict[str, Any], now: float
-    ) -> dict[str, Any]:
-        card = request.get("card")
-        member, reason = self._identify(device, card, request.get("member_id"), now)
+        self, device: FluxiLabDevice, request: AccessRequest, now: float
+    ) -> Decision:
+        card = request.card
+        member, reason = self._identify(device, card, request.member_id, now)
         machine_type = self.machine_type_of(device)
         if member is not None and reason is Reason.GRANTED:
             # A trainer's open window may authorize a refused member: decide again.
@@ -531,20 +553,13 @@ class AccessEngine:
         granted = reason is Reason.GRANTED
         timeout, grace = self._timing(device)
         session_id: str | None = None
-        if granted and request["action"] == AccessAction.SESSION_START:
-            session_id = request.get("session_id") or uuid.uuid4().hex
-        reply: dict[str, Any] = {
-            "id": request["id"],
-            "granted": granted,
-            "reason": reason.value,
-            "member_id": member["id"] if member else None,
-            "name": member["name"] if member else None,
-            "level": member["role"] if member else None,
-            "timeout": timeout,
-            "grace": grace,
-        }
-        if reason is Reason.MAINTENANCE_DUE and machine_type is not None:
-            reply["message"] = machine_type.get("maintenance_message")
+        if granted and request.action is AccessAction.SESSION_START:
+            session_id = request.session_id or uuid.uuid4().hex
+        message = (
+            machine_type.get("maintenance_message")
+            if reason is Reason.MAINTENANCE_DUE and machine_type is not None
+            else None
+        )
         # What the next request may depend on happens now: the authorizations'
         # last use (it keeps them from lapsing), the session it may stop, the
         # supervisor seen, the training window, the check-in.
@@ -561,14 +576,24 @@ class AccessEngine:
                 ts=now,
                 buffered=False,
             )[1]
-            reply["session_id"] = session_id
         self.presence.async_swiped(device, member, card, reason, now)
         self._after_reply(
             lambda: self._decided(
-                device, request["id"], member, card, reason, now, session_id, started
+                device, request.id, member, card, reason, now, session_id, started
             )
         )
-        return reply
+        return Decision(
+            id=request.id,
+            granted=granted,
+            reason=reason,
+            member_id=member["id"] if member else None,
+            name=member["name"] if member else None,
+            level=member["role"] if member else None,
+            session_id=session_id,
+            timeout=timeout,
+            grace=grace,
+            message=message,
+        )
 
     @callback
     def _decided(
@@ -619,73 +644,65 @@ class AccessEngine:
             self._session_started(device, session_id, member, card, now, False)
 
     def _heartbeat(
-        self, device: FluxiLabDevice, request: dict[str, Any], now: float
-    ) -> dict[str, Any]:
-        session_id = request.get("session_id")
+        self, device: FluxiLabDevice, request: AccessRequest, now: float
+    ) -> Decision:
+        session_id = request.session_id
         session = (
-            sessions.heartbeat(self.history, session_id, request.get("duration"), now)
+            sessions.heartbeat(self.history, session_id, request.duration, now)
             if session_id
             else None
         )
         timeout, grace = self._timing(device)
         if session is None:
-            return {
-                "id": request["id"],
-                "granted": False,
-                "reason": Reason.SESSION_UNKNOWN.value,
-                "session_id": session_id,
-            }
-        return {
-            "id": request["id"],
-            "granted": True,
-            "reason": Reason.SESSION_UPDATED.value,
-            "session_id": session_id,
-            "member_id": session["member_id"],
-            "name": session["member_name"],
-            "timeout": timeout,
-            "grace": grace,
-        }
+            return Decision(
+                id=request.id,
+                granted=False,
+                reason=Reason.SESSION_UNKNOWN,
+                session_id=session_id,
+            )
+        return Decision(
+            id=request.id,
+            granted=True,
+            reason=Reason.SESSION_UPDATED,
+            session_id=session_id,
+            member_id=session["member_id"],
+            name=session["member_name"],
+            timeout=timeout,
+            grace=grace,
+        )
 
-    def _stop(
+    def _end_session(
         self,
         device: FluxiLabDevice,
-        request: dict[str, Any],
+        session_id: str | None,
+        duration: float | None,
+        card: str | None,
+        member_id: str | None,
         ts: float,
         *,
         buffered: bool,
-    ) -> dict[str, Any]:
-        session_id = request.get("session_id")
-        duration = request.get("duration")
-        reply = {
-            "id": request.get("id") or request.get("request_id") or "record",
-            "granted": True,
-            "reason": Reason.SESSION_ENDED.value,
-            "session_id": session_id,
-        }
+    ) -> bool:
+        """End the session a device stopped; False if it names none we can book."""
         if session_id is None:
-            reply.update(granted=False, reason=Reason.SESSION_UNKNOWN.value)
-            return reply
+            return False
         if (session := self.history.session(session_id)) is None:
             if duration is None:
-                reply.update(granted=False, reason=Reason.SESSION_UNKNOWN.value)
-                return reply
-            member, _ = self._identify(
-                device, request.get("card"), request.get("member_id"), ts
-            )
+                return False
+            member, _ = self._identify(device, card, member_id, ts)
             session, hours = sessions.stop_unknown_session(
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
                 member=member,
-                card=request.get("card"),
+                card=card,
                 duration=duration,
                 ts=ts,
                 buffered=buffered,
             )
             self._book(device, session, hours, buffered)
-            return reply
+            return True
         self._close_session(device, session, duration, ts, SessionEnd.DEVICE, buffered)
-        return reply
+        return True
 
     def _start(
         self,
@@ -810,10 +827,10 @@ class AccessEngine:
         self.publish_usage(device)
 
     async def _async_device_maintenance(
-        self, device: FluxiLabDevice, request: dict[str, Any]
-    ) -> dict[str, Any]:
+        self, device: FluxiLabDevice, request: AccessRequest
+    ) -> Decision:
         member, reason = self._identify(
-            device, request.get("card"), request.get("member_id"), time.time()
+            device, request.card, request.member_id, time.time()
         )
         if member is not None and not (member["active"] and flags(member).may_maintain):
             reason = Reason.NOT_ALLOWED
@@ -823,19 +840,19 @@ class AccessEngine:
                 device,
                 AccessEventType.DENIED,
                 member=member,
-                card=request.get("card"),
+                card=request.card,
                 reason=reason.value,
             )
-            return {"id": request["id"], "granted": False, "reason": reason.value}
+            return Decision(id=request.id, granted=False, reason=reason)
         await self.async_record_maintenance(device, member["id"])
-        return {
-            "id": request["id"],
-            "granted": True,
-            "reason": Reason.MAINTENANCE_RECORDED.value,
-            "member_id": member["id"],
-            "name": member["name"],
-            "level": member["role"],
-        }
+        return Decision(
+            id=request.id,
+            granted=True,
+            reason=Reason.MAINTENANCE_RECORDED,
+            member_id=member["id"],
+            name=member["name"],
+            level=member["role"],
+        )
 
     # Records from the backlog -----------------------------------------------------
 
@@ -898,7 +915,15 @@ class AccessEngine:
                     self.history, event["session_id"], event.get("duration"), ts
                 )
         elif action is AccessAction.SESSION_STOP:
-            self._stop(device, event, ts, buffered=buffered)
+            self._end_session(
+                device,
+                event.get("session_id"),
+                event.get("duration"),
+                event.get("card"),
+                event.get("member_id"),
+                ts,
+                buffered=buffered,
+            )
         else:
             member, reason = self._identify(device, card, event.get("member_id"), ts)
             if (

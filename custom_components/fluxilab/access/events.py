@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from custom_components.fluxilab.const import (
     ATTR_BUFFERED,
@@ -19,12 +20,13 @@ from custom_components.fluxilab.const import (
     EVENT_ACCESS,
     EVENT_TYPES,
 )
+from custom_components.fluxilab.device.runtime import SIGNAL_ACCESS_EVENT
 
 from .const import AccessEventType
 from .privacy import privacy_of
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 
 def ha_device_id(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
@@ -74,5 +76,7 @@ def fire_access_event(
     privacy.event_data(data)
     hass.bus.async_fire(EVENT_ACCESS, data, context=Context(user_id=user_id))
     if event_type.value in EVENT_TYPES:
-        device.async_access_event(event_type.value, data)
+        async_dispatcher_send(
+            hass, SIGNAL_ACCESS_EVENT.format(device.device_id), event_type.value, data
+        )
     return data

@@ -73,7 +73,7 @@ RECORDED_EVENT_TYPES: Final = (
     EVENT_ACCESS,
     EVENT_LAB,
     EVENT_NOTIFICATION,
-    f"{DOMAIN}_routing",  # panel_api.EVENT_ROUTING (the panel sits above access)
+    f"{DOMAIN}_routing",  # api/panel.py EVENT_ROUTING (the api sits above access)
     EVENT_TAG_SCANNED,
 )
 """Recorded event types that may name a member or a card (not fluxilab_device)."""

@@ -22,6 +22,7 @@ import asyncio
 from bisect import bisect_left
 from collections.abc import AsyncIterator, Callable
 import logging
+import secrets
 import time
 from typing import Any, Final, TypedDict
 
@@ -54,6 +55,7 @@ from .const import (
     DEFAULT_INTEREST_EXPIRY_HOURS,
     DEFAULT_LAPSE_NOTICE_DAYS,
     DEFAULT_SESSION_CHECK_INTERVAL,
+    DEFAULT_SHOW_MEMBER_NAMES,
     DEFAULT_UNKNOWN_CARD_RETENTION_DAYS,
     DEFAULT_USAGE_RETENTION_DAYS,
     HISTORY_SAVE_DELAY,
@@ -61,8 +63,13 @@ from .const import (
     HISTORY_STORAGE_VERSION,
     MAX_AUDIT,
     MAX_SESSIONS,
+    SETTING_SHOW_MEMBER_NAMES,
 )
-from .privacy import DEFAULT_SHOW_MEMBER_NAMES, SETTING_SHOW_MEMBER_NAMES, new_key
+
+
+def new_key() -> str:
+    """Return a fresh pseudonym secret (hex)."""
+    return secrets.token_hex(32)
 
 
 class DeviceUsage(TypedDict):

@@ -22,19 +22,16 @@ what is lapsing or lapsed until nothing is.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.components import websocket_api
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CALLBACK_TYPE, Context, Event, HomeAssistant, callback
 from homeassistant.helpers import collection, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
-import probatio as vol
 
 from custom_components.fluxilab.const import (
     ATTR_TYPE,
@@ -43,16 +40,15 @@ from custom_components.fluxilab.const import (
 )
 
 from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
-from .errors import AccessValidationError
+from .decisions import applies, usable
+from .lapses import lapse_date, last_use
 from .notify import async_notification_text, async_notify_admins, async_notify_member
-from .permissions import require_permission
 from .privacy import privacy_of
-from .roles import member_of_user
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-    from .engine import AccessEngine
+    from .lab import Lab
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,53 +57,6 @@ ISSUE_LAPSING: Final = "authorizations_lapsing"
 CHECK_HOUR: Final = 9
 """Local hour of the daily look for lapsing authorizations (members are awake)."""
 MAX_ISSUE_LINES: Final = 20
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """Return ``moment`` plus calendar months (the 31st becomes the month's last day)."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
-
-
-def _moment(text: str | None) -> datetime | None:
-    return dt_util.parse_datetime(text) if text else None
-
-
-def last_use(auth: Mapping[str, Any]) -> datetime | None:
-    """Return when an authorization was last used (or granted, if never used)."""
-    return _moment(auth.get("last_used")) or _moment(auth.get("granted"))
-
-
-def inactivity_lapse(
-    auth: Mapping[str, Any], machine_type: Mapping[str, Any] | None
-) -> datetime | None:
-    """Return when an authorization lapses if it stays unused, or None if it cannot."""
-    months = machine_type.get("lapse_after_months") if machine_type else None
-    if not months or (since := last_use(auth)) is None:
-        return None
-    return add_months(since, int(months))
-
-
-def is_lapsed(
-    auth: Mapping[str, Any], machine_type: Mapping[str, Any] | None, now: datetime
-) -> bool:
-    """Return True if an authorization lapsed for lack of use."""
-    lapses = inactivity_lapse(auth, machine_type)
-    return lapses is not None and now >= lapses
-
-
-def lapse_date(
-    auth: Mapping[str, Any], machine_type: Mapping[str, Any] | None
-) -> tuple[datetime, str] | None:
-    """Return when an authorization stops working and why (``inactivity``/``expires``)."""
-    dates: list[tuple[datetime, str]] = []
-    if (lapses := inactivity_lapse(auth, machine_type)) is not None:
-        dates.append((lapses, "inactivity"))
-    if (expires := _moment(auth.get("expires"))) is not None:
-        dates.append((expires, "expires"))
-    return min(dates) if dates else None
 
 
 def fire_lab_event(
@@ -129,7 +78,7 @@ def fire_lab_event(
 class Lapsing:
     """Records authorization use and warns before authorizations lapse."""
 
-    def __init__(self, engine: AccessEngine) -> None:
+    def __init__(self, engine: Lab) -> None:
         """Attach to the engine (nothing loaded yet)."""
         self.engine = engine
         self.hass = engine.hass
@@ -246,8 +195,6 @@ class Lapsing:
         expired one stays so (a swipe never renews). A late record never moves a
         use time backwards.
         """
-        from .decisions import applies, usable  # noqa: PLC0415
-
         machine_type = self.engine.machine_type_of(device)
         type_id = machine_type["id"] if machine_type else None
         moment = dt_util.utc_from_timestamp(ts)
@@ -383,7 +330,7 @@ class Lapsing:
         if lapsed != self._lapsed:
             # Devices decide offline from their mirror: drop lapsed members there.
             self._lapsed = lapsed
-            await self.engine.sync.async_sync_all()
+            await self.engine.async_sync_all()
         return found
 
     # Presentation -------------------------------------------------------------------------
@@ -433,81 +380,3 @@ class Lapsing:
                 "authorizations": self._lines(found),
             },
         )
-
-
-# Panel --------------------------------------------------------------------------------
-
-
-def _engine(hass: HomeAssistant) -> AccessEngine:
-    from .engine import ACCESS_ENGINE  # noqa: PLC0415
-
-    return hass.data[ACCESS_ENGINE]
-
-
-@callback
-def async_setup_lapsing_websocket(hass: HomeAssistant) -> None:
-    """Register ``fluxilab/lapsing/list|renew|mine``."""
-    websocket_api.async_register_command(hass, ws_lapsing_list)
-    websocket_api.async_register_command(hass, ws_lapsing_renew)
-    websocket_api.async_register_command(hass, ws_lapsing_mine)
-
-
-@require_permission
-@websocket_api.websocket_command(
-    {
-        vol.Required("type"): f"{DOMAIN}/lapsing/list",
-        vol.Optional("days"): vol.All(int, vol.Range(min=0, max=3650)),
-    }
-)
-@websocket_api.async_response
-async def ws_lapsing_list(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> None:
-    """List lapsing and lapsed authorizations (lab managers)."""
-    engine = _engine(hass)
-    connection.send_result(
-        msg["id"],
-        {
-            "authorizations": engine.lapsing.lapsing(dt_util.utcnow(), msg.get("days")),
-            "notice_days": engine.lapsing.notice_days,
-        },
-    )
-
-
-@require_permission
-@websocket_api.websocket_command(
-    {
-        vol.Required("type"): f"{DOMAIN}/lapsing/renew",
-        vol.Required("authorization_id"): str,
-    }
-)
-@websocket_api.async_response
-async def ws_lapsing_renew(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> None:
-    """Renew an authorization: its months start again now (lab managers)."""
-    engine = _engine(hass)
-    if msg["authorization_id"] not in engine.authorizations.data:
-        raise AccessValidationError(
-            "unknown_authorization", authorization=msg["authorization_id"]
-        )
-    auth = await engine.lapsing.async_renew(msg["authorization_id"])
-    connection.send_result(msg["id"], {"last_used": auth["last_used"]})
-
-
-@require_permission
-@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/lapsing/mine"})
-@callback
-def ws_lapsing_mine(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> None:
-    """List the caller's own authorizations with their lapse dates."""
-    engine = _engine(hass)
-    member = member_of_user(connection.user.id, list(engine.members.data.values()))
-    connection.send_result(
-        msg["id"],
-        {
-            "authorizations": engine.lapsing.of_member(member["id"]) if member else [],
-            "notice_days": engine.lapsing.notice_days,
-        },
-    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 
+from custom_components.fluxilab.device.runtime import SIGNAL_USAGE, UsageState
 from custom_components.fluxilab.repairs import (
     async_create_maintenance_issue,
     async_delete_maintenance_issue,
@@ -15,7 +17,7 @@ from .const import CONF_MAINTENANCE_INTERVAL
 from .history import DeviceUsage
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 
 def interval(
@@ -67,12 +69,16 @@ def publish(
     remaining, plan_due = due_state(usage, interval(device, machine_type))
     due = plan_due or bool(conditions_due)
     was_due = device.maintenance_due
-    device.async_update_usage(
-        in_use=in_use,
-        member_name=member_name,
-        usage_hours=round(usage["hours"], 3),
-        hours_to_maintenance=remaining,
-        maintenance_due=due,
+    async_dispatcher_send(
+        hass,
+        SIGNAL_USAGE.format(device.device_id),
+        UsageState(
+            in_use=in_use,
+            member_name=member_name,
+            usage_hours=round(usage["hours"], 3),
+            hours_to_maintenance=remaining,
+            maintenance_due=due,
+        ),
     )
     if due:
         # Created again (same issue) when the set of due conditions changes.

@@ -16,10 +16,10 @@ import asyncio
 from collections.abc import Mapping
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from homeassistant.components import persistent_notification, websocket_api
-from homeassistant.core import Context, HomeAssistant, callback
+from homeassistant.components import persistent_notification
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import slugify
@@ -27,14 +27,8 @@ import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN
 
-from .admin_audit import settings_changes
 from .errors import AccessValidationError
-from .permissions import Scope, require_permission, websocket_caller
-from .privacy import privacy_of
-from .roles import member_of_user
-
-if TYPE_CHECKING:
-    from .engine import AccessEngine
+from .privacy import PRIVACY, privacy_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -112,18 +106,11 @@ def member_services(hass: HomeAssistant, member: Mapping[str, Any]) -> list[str]
     return []
 
 
-def _engine(hass: HomeAssistant) -> AccessEngine | None:
-    """Return the access engine (imported late: the engine imports this module)."""
-    from .engine import ACCESS_ENGINE  # noqa: PLC0415
-
-    return hass.data.get(ACCESS_ENGINE)
-
-
 def admin_services(hass: HomeAssistant) -> list[str]:
     """Return the admins' notify services (the ``admin_notify_services`` setting)."""
-    if (engine := _engine(hass)) is None:
-        return []
-    return list(engine.history.data["settings"].get(SETTING_ADMIN_NOTIFY_SERVICES, []))
+    if (privacy := hass.data.get(PRIVACY)) is None:
+        return []  # no engine yet
+    return list(privacy.settings.get(SETTING_ADMIN_NOTIFY_SERVICES, []))
 
 
 async def _async_send(
@@ -277,106 +264,3 @@ def check_own_target(
         raise AccessValidationError(
             "notify_target_not_own", target=target, services=", ".join(own) or "-"
         )
-
-
-# Panel: a member chooses where their own notifications go -----------------------------
-
-
-def _caller(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection
-) -> dict[str, Any] | None:
-    """Return the member linked to the calling user."""
-    if (engine := _engine(hass)) is None:
-        return None
-    return member_of_user(connection.user.id, list(engine.members.data.values()))
-
-
-@callback
-def async_setup_notify_websocket(hass: HomeAssistant) -> None:
-    """Register ``fluxilab/notify/*`` websocket commands."""
-    websocket_api.async_register_command(hass, ws_notify_get)
-    websocket_api.async_register_command(hass, ws_notify_set)
-    websocket_api.async_register_command(hass, ws_notify_settings)
-
-
-@require_permission
-@websocket_api.websocket_command({vol.Required("type"): f"{DOMAIN}/notify/get"})
-@callback
-def ws_notify_get(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> None:
-    """Show the caller's own target and the phones it would otherwise use."""
-    if (member := _caller(hass, connection)) is None:
-        connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
-        return
-    connection.send_result(
-        msg["id"],
-        {
-            "notify_service": member.get("notify_service"),
-            "phones": mobile_app_services(hass, connection.user.id),
-            "services": member_services(hass, member),
-        },
-    )
-
-
-@require_permission
-@websocket_api.websocket_command(
-    {
-        vol.Required("type"): f"{DOMAIN}/notify/set",
-        vol.Required("notify_service"): vol.Any(None, notify_service),
-    }
-)
-@websocket_api.async_response
-async def ws_notify_set(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> None:
-    """Set (or clear, with null) the caller's own notification target."""
-    engine = _engine(hass)
-    if engine is None or (member := _caller(hass, connection)) is None:
-        connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
-        return
-    if websocket_caller(hass, connection).scope(msg["type"]) is not Scope.ANY:
-        check_own_target(hass, member, msg["notify_service"])
-    updated = await engine.members.async_update_item(
-        member["id"], {"notify_service": msg["notify_service"]}
-    )
-    connection.send_result(
-        msg["id"],
-        {
-            "notify_service": updated.get("notify_service"),
-            "services": member_services(hass, updated),
-        },
-    )
-
-
-OPS_SETTINGS: Final[dict[Any, Any]] = {
-    vol.Optional(SETTING_ADMIN_NOTIFY_SERVICES): NOTIFY_SERVICES,
-    # lapsing.py and interest.py read these two
-    vol.Optional("lapse_notice_days"): vol.All(int, vol.Range(min=1, max=365)),
-    vol.Optional("interest_expiry_hours"): vol.All(int, vol.Range(min=1, max=168)),
-}
-"""Settings of notifications, lapse notices and the interest queue."""
-
-
-@require_permission
-@websocket_api.websocket_command(
-    {vol.Required("type"): f"{DOMAIN}/notify/settings", **OPS_SETTINGS}
-)
-@websocket_api.async_response
-async def ws_notify_settings(
-    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
-) -> None:
-    """Show and change the notification settings (lab managers, the panel)."""
-    if (engine := _engine(hass)) is None:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="access_engine_missing"
-        )
-    settings = engine.history.data["settings"]
-    keys = [str(marker.schema) for marker in OPS_SETTINGS]
-    if changed := {key: msg[key] for key in keys if key in msg}:
-        with settings_changes(engine):
-            settings.update(changed)
-        engine.history.async_changed()
-        if "lapse_notice_days" in changed:
-            hass.async_create_task(engine.lapsing.async_check())
-    connection.send_result(msg["id"], {key: settings.get(key) for key in keys})

@@ -33,7 +33,7 @@ from homeassistant.exceptions import Unauthorized
 from custom_components.fluxilab.const import DOMAIN
 
 from . import admin_audit
-from .const import ACCESS_ENGINE
+from .engine import ACCESS_ENGINE
 from .roles import Role, member_of_user
 
 if TYPE_CHECKING:

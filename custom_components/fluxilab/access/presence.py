@@ -56,9 +56,9 @@ from .events import fire_access_event
 from .roles import flags
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-    from .engine import AccessEngine
+    from .lab import Lab
 
 TRAINING_WINDOW: Final = 60.0
 """Seconds after a trainer's granted swipe in which the next refused member at the
@@ -152,7 +152,7 @@ def is_entrance(device: FluxiLabDevice) -> bool:
 class Presence:
     """Check-ins, supervisor swipes and training windows of the engine."""
 
-    def __init__(self, engine: AccessEngine) -> None:
+    def __init__(self, engine: Lab) -> None:
         """Prepare an empty record (check-ins load with the history)."""
         self.engine = engine
         self.hass = engine.hass

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 import hashlib
 import hmac
 import re
-import secrets
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -26,11 +25,11 @@ from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import DOMAIN
 
+from .const import DEFAULT_SHOW_MEMBER_NAMES, SETTING_SHOW_MEMBER_NAMES
+
 if TYPE_CHECKING:
     from .history import AccessHistory
 
-SETTING_SHOW_MEMBER_NAMES: Final = "show_member_names"
-DEFAULT_SHOW_MEMBER_NAMES: Final = False
 CARD_PREFIX: Final = "card_"
 MEMBER_PREFIX: Final = "member_"
 PSEUDONYM_DIGITS: Final = 10
@@ -55,11 +54,6 @@ def privacy_of(hass: HomeAssistant) -> Privacy:
     return hass.data[PRIVACY]
 
 
-def new_key() -> str:
-    """Return a fresh pseudonym secret (hex)."""
-    return secrets.token_hex(32)
-
-
 class Privacy:
     """Pseudonyms under the hub's secret and the names setting, read from history."""
 
@@ -69,6 +63,11 @@ class Privacy:
         self._key_hex: str | None = None
         self._digests: dict[str, str] = {}
         """Pseudonyms made under ``_key_hex``: a lab's cards and members, bounded."""
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The lab's settings (kept in the history store), for writers without it."""
+        return self._history.data["settings"]
 
     @property
     def show_names(self) -> bool:

@@ -60,7 +60,7 @@ from .credentials import (
 from .errors import AccessValidationError
 from .notify import notify_service
 from .roles import Role
-from .telemetry_rules import MACHINE_TYPE_RULE_FIELDS
+from .rule_schema import MACHINE_TYPE_RULE_FIELDS
 
 __all__ = ["CARD", "LABEL", "NAME"]
 

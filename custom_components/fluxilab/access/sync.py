@@ -45,15 +45,15 @@ from .const import (
 )
 from .credentials import member_cards, member_pin_hash, pin_must_change
 from .decisions import applies, authorization_reason
-from .lapsing import lapse_date
+from .lapses import lapse_date
 from .presence import is_supervisor
 from .roles import flags
 from .store import offline_policy
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-    from .engine import AccessEngine
+    from .lab import Lab
 
 
 class GenerationData(TypedDict):
@@ -97,9 +97,7 @@ def _grants(
     return grants
 
 
-def credential_members(
-    engine: AccessEngine, device: FluxiLabDevice
-) -> list[dict[str, Any]]:
+def credential_members(engine: Lab, device: FluxiLabDevice) -> list[dict[str, Any]]:
     """Return the mirror entries of the members who may use ``device``."""
     machine_type = engine.machine_type_of(device)
     now = dt_util.utcnow()
@@ -138,7 +136,7 @@ def credential_members(
     return allowed
 
 
-def offline_rules(engine: AccessEngine, device: FluxiLabDevice) -> dict[str, Any]:
+def offline_rules(engine: Lab, device: FluxiLabDevice) -> dict[str, Any]:
     """Return the machine type's rules a device applies to its mirror offline."""
     machine_type = engine.machine_type_of(device)
     rules: dict[str, Any] = {
@@ -171,7 +169,7 @@ def offline_rules(engine: AccessEngine, device: FluxiLabDevice) -> dict[str, Any
 class CredentialSync:
     """Publishes credential sets and remembers what each device last got."""
 
-    def __init__(self, engine: AccessEngine) -> None:
+    def __init__(self, engine: Lab) -> None:
         """Start with nothing sent."""
         self._engine = engine
         self._sent: dict[str, dict[str, Any]] = {}

@@ -42,21 +42,20 @@ from typing import TYPE_CHECKING, Any, Final
 import uuid
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.util import dt as dt_util
-import probatio as vol
 
 from custom_components.fluxilab.const import LOGGER
 
 from .const import AccessEventType, Reason, SessionEnd
 from .events import fire_access_event
+from .rule_schema import BELOW_BASELINE, CHANNEL_HOURS
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-    from .engine import AccessEngine
     from .history import DeviceUsage
+    from .lab import Lab
 
 DEFAULT_BUSY_DELAY: Final = 30.0
 """Seconds at or below the threshold before a busy machine counts as idle."""
@@ -64,58 +63,6 @@ MAX_SAMPLE_GAP: Final = 900.0
 """Seconds between two readings beyond which the gap is not counted as hours."""
 BUSY_MEMBER_WINDOW: Final = 12 * 3600.0
 """How long ago a grant at the device may be to name the member of a busy period."""
-MIN_CONDITION_HOURS: Final = 0.001
-"""Smallest ``hours`` of a channel_hours rule (3.6 s: lets tests run in seconds)."""
-
-CHANNEL_HOURS: Final = "channel_hours"
-BELOW_BASELINE: Final = "below_baseline"
-
-CHANNEL = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=32))
-CHANNEL_HOURS_RULE = vol.Schema(
-    {
-        vol.Required("kind"): CHANNEL_HOURS,
-        vol.Required("channel"): CHANNEL,
-        vol.Optional("above", default=0.5): vol.Coerce(float),
-        vol.Required("hours"): vol.All(
-            vol.Coerce(float), vol.Range(min=MIN_CONDITION_HOURS, max=1_000_000)
-        ),
-    }
-)
-BELOW_BASELINE_RULE = vol.Schema(
-    {
-        vol.Required("kind"): BELOW_BASELINE,
-        vol.Required("channel"): CHANNEL,
-        vol.Required("baseline"): vol.Coerce(float),
-        vol.Required("days"): vol.All(vol.Coerce(int), vol.Range(min=1, max=365)),
-    }
-)
-
-
-def _condition(value: Any) -> dict[str, Any]:
-    """Validate one maintenance condition by its kind."""
-    if not isinstance(value, dict):
-        raise vol.Invalid("a maintenance condition must be a mapping")
-    kind = value.get("kind")
-    if kind == CHANNEL_HOURS:
-        checked: dict[str, Any] = CHANNEL_HOURS_RULE(value)
-    elif kind == BELOW_BASELINE:
-        checked = BELOW_BASELINE_RULE(value)
-    else:
-        raise vol.Invalid(
-            f"kind must be {CHANNEL_HOURS} or {BELOW_BASELINE}", path=["kind"]
-        )
-    return checked
-
-
-MACHINE_TYPE_RULE_FIELDS: dict[Any, Any] = {
-    vol.Optional("busy_channel"): vol.Any(None, CHANNEL),
-    vol.Optional("busy_above"): vol.Coerce(float),
-    vol.Optional("busy_delay"): vol.All(vol.Coerce(float), vol.Range(min=0, max=86400)),
-    vol.Optional("maintenance_conditions"): vol.All(
-        cv.ensure_list, [_condition], vol.Length(max=10)
-    ),
-}
-"""Machine-type fields of this module (store.py merges them into its schema)."""
 
 
 # Pure rule evaluation ------------------------------------------------------------
@@ -283,7 +230,7 @@ class _Live:
 class TelemetryRules:
     """Follows the devices whose machine type has telemetry rules."""
 
-    def __init__(self, engine: AccessEngine) -> None:
+    def __init__(self, engine: Lab) -> None:
         """Follow nothing until devices are attached."""
         self.engine = engine
         self.hass: HomeAssistant = engine.hass

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
     CONF_DEVICE_ID,
@@ -24,7 +24,7 @@ from custom_components.fluxilab.const import (
     CONF_MACHINE_TYPE,
     DOMAIN,
 )
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.security import KeyPair, open_envelope

@@ -20,10 +20,10 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.credentials import credentials_of
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.history_db.database import AuditQuery
 from custom_components.fluxilab.journal import JOURNAL_FILE
 from custom_components.fluxilab.protocol.security import KeyPair

@@ -19,9 +19,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import AccessEngine
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.security import KeyPair, seal
 from custom_components.fluxilab.protocol.topics import Channel

@@ -20,15 +20,15 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import MEMBERS_STORAGE_KEY
 from custom_components.fluxilab.access.credentials import (
     member_cards,
     member_pin_hash,
     pin_credential,
 )
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access
 from custom_components.fluxilab.protocol.security import KeyPair
 

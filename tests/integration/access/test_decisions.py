@@ -12,9 +12,9 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.fluxilab.access import AccessEngine
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 from .conftest import MACHINE_TYPE
 

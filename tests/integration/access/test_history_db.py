@@ -16,8 +16,9 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access import AccessEngine, history as history_module
+from custom_components.fluxilab.access import history as history_module
 from custom_components.fluxilab.access.const import HISTORY_STORAGE_KEY
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.history import (
     DATABASE_FILE,
     DATABASE_SETTINGS_KEY,

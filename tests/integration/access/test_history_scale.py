@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access import AccessEngine
+from custom_components.fluxilab.access.engine import AccessEngine
 
 AUDIT_ROWS = 1_000_000
 SESSION_ROWS = 200_000

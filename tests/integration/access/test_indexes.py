@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.credentials import credentials_of
+from custom_components.fluxilab.access.engine import AccessEngine
 
 from .conftest import MACHINE_TYPE
 

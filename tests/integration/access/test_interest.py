@@ -16,10 +16,10 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.fluxilab.access import AccessEngine
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.history import AccessHistory
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access
 
 from .conftest import MACHINE_TYPE

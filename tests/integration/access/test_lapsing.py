@@ -18,12 +18,13 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.fluxilab.access import AccessEngine
-from custom_components.fluxilab.access.lapsing import ISSUE_LAPSING, add_months
+from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.access.lapses import add_months
+from custom_components.fluxilab.access.lapsing import ISSUE_LAPSING
 from custom_components.fluxilab.access.notify import EVENT_NOTIFICATION
 from custom_components.fluxilab.access.sync import credential_members
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS, EVENT_LAB
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access, describe_lab
 
 from .conftest import MACHINE_TYPE

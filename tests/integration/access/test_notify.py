@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.fluxilab.access import AccessEngine
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.notify import (
     EVENT_NOTIFICATION,
     async_notification_text,

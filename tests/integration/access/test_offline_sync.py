@@ -17,13 +17,13 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import (
     GENERATION_STORAGE_KEY,
     MACHINE_TYPES_STORAGE_KEY,
 )
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.security import KeyPair, seal
 from custom_components.fluxilab.repairs import GENERATION_ROLLBACK

@@ -22,7 +22,6 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import (
     INITIAL_PIN_LENGTH,
     MEMBERS_STORAGE_KEY,
@@ -34,8 +33,9 @@ from custom_components.fluxilab.access.credentials import (
     member_pin_hash,
     pin_credential,
 )
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import REASONS
 from custom_components.fluxilab.protocol.security import KeyPair
 from fluxilab_agent.mirror import CredentialMirror

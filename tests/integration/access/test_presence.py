@@ -26,8 +26,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import CONF_ENTRANCE
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.presence import TRAINING_WINDOW
 from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
@@ -39,7 +39,7 @@ from custom_components.fluxilab.const import (
     EVENT_ACCESS,
     EVENT_LAB,
 )
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access, describe_presence
 
 from .conftest import MACHINE_TYPE

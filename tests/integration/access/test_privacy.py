@@ -28,10 +28,10 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.credentials import member_cards
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS, EVENT_LAB
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import async_describe_events
 
 from .conftest import MACHINE_TYPE

@@ -11,8 +11,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
-from custom_components.fluxilab.access import AccessEngine
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from tests.integration.test_backfill_postgresql import (  # noqa: F401
     postgresql_server,
     recorder_db_url,

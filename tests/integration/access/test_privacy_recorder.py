@@ -27,8 +27,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from sqlalchemy import select
 
-from custom_components.fluxilab.access import AccessEngine, gdpr
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.access import gdpr
+from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 from .conftest import MACHINE_TYPE
 

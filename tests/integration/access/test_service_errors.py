@@ -12,9 +12,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
 
-from custom_components.fluxilab.access import AccessEngine
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 from .conftest import call
 

@@ -10,12 +10,12 @@ from homeassistant.exceptions import ServiceValidationError, Unauthorized
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import MEMBERS_STORAGE_KEY
 from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.store import MemberStore
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 from .conftest import MACHINE_TYPE
 

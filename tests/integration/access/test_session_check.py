@@ -13,9 +13,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import DEFAULT_SESSION_CHECK_INTERVAL
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from tests.integration.conftest import DEVICE_ID
 
 from .conftest import MACHINE_TYPE

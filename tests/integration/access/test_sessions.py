@@ -18,10 +18,10 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import SIGNAL_DEVICE_FREE
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.repairs import maintenance_issue_id
 

@@ -21,14 +21,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import SIGNAL_DEVICE_FREE
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.history import AccessHistory
+from custom_components.fluxilab.api.panel import device_status
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.diagnostics import async_get_config_entry_diagnostics
 from custom_components.fluxilab.logbook import describe_access
-from custom_components.fluxilab.panel_api import device_status
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import maintenance_issue_id

@@ -30,15 +30,19 @@ import probatio as vol
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from .access import gdpr
-from .access.const import ACCESS_ENGINE
-from .access.history import RECORDER_URL
-from .access.permissions import NotPermitted, caller_for_user, require_permission
-from .const import DOMAIN
-from .history_db import SessionQuery, redact_url
+from custom_components.fluxilab.access import gdpr
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
+from custom_components.fluxilab.access.history import RECORDER_URL
+from custom_components.fluxilab.access.permissions import (
+    NotPermitted,
+    caller_for_user,
+    require_permission,
+)
+from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.history_db import SessionQuery, redact_url
 
 if TYPE_CHECKING:
-    from .access.engine import AccessEngine
+    from custom_components.fluxilab.access.engine import AccessEngine
 
 OPERATION: Final = "panel/admin/history"
 URL: Final = f"/api/{DOMAIN}/usage.csv"

@@ -38,9 +38,10 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 from yarl import URL
 
-from .access import gdpr
-from .access.admin_audit import settings_changes
-from .access.credentials import (
+from custom_components.fluxilab.access import gdpr
+from custom_components.fluxilab.access.admin_audit import settings_changes
+from custom_components.fluxilab.access.const import SETTING_SHOW_MEMBER_NAMES
+from custom_components.fluxilab.access.credentials import (
     CredentialType,
     mask_card,
     member_cards,
@@ -48,33 +49,33 @@ from .access.credentials import (
     pin_must_change,
     public_credentials,
 )
-from .access.decisions import authorization_reason
-from .access.engine import ACCESS_ENGINE, AccessEngine
-from .access.errors import AccessValidationError
-from .access.permissions import (
+from custom_components.fluxilab.access.decisions import authorization_reason
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.permissions import (
     Scope,
     caller_for_user,
     require_permission,
 )
-from .access.privacy import SETTING_SHOW_MEMBER_NAMES
-from .access.roles import Role
-from .access.store import CARD, MACHINE_TYPE_FIELDS, NAME
-from .access.websocket import public_member
-from .const import (
+from custom_components.fluxilab.access.roles import Role
+from custom_components.fluxilab.access.store import CARD, MACHINE_TYPE_FIELDS, NAME
+from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_MEMBER_ID,
     ATTR_MEMBER_NAME,
+    CONF_FABOMATIC_MACHINE,
     DOMAIN,
     LOGGER,
 )
-from .fabomatic import CONF_FABOMATIC_MACHINE
-from .history_api import async_setup_history_api
-from .history_db import AuditQuery, SessionQuery
-from .protocol.schemas import valid_ui_url
-from .protocol.security import issue_token
+from custom_components.fluxilab.history_db import AuditQuery, SessionQuery
+from custom_components.fluxilab.protocol.schemas import valid_ui_url
+from custom_components.fluxilab.protocol.security import issue_token
+
+from .history import async_setup_history_api
+from .websocket import public_member
 
 if TYPE_CHECKING:
-    from .device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 EVENT_ROUTING: Final = "fluxilab_routing"
 """A user was sent to a device's UI: fluxilab_device, device_id, member_id,

@@ -43,10 +43,18 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import Store
 
-from .const import CONF_BASE_TOPIC, CONF_DEVICE_ID, DOMAIN
-from .fabomatic import CONF_FABOMATIC_MACHINE
-from .protocol.fabomatic import REPLY_SUFFIX, REQUEST_SUFFIX, query_topic
-from .protocol.topics import (
+from custom_components.fluxilab.const import (
+    CONF_BASE_TOPIC,
+    CONF_DEVICE_ID,
+    CONF_FABOMATIC_MACHINE,
+    DOMAIN,
+)
+from custom_components.fluxilab.protocol.fabomatic import (
+    REPLY_SUFFIX,
+    REQUEST_SUFFIX,
+    query_topic,
+)
+from custom_components.fluxilab.protocol.topics import (
     DEVICE_TO_HUB,
     HUB_TO_DEVICE,
     Channel,

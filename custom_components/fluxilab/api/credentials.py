@@ -18,9 +18,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
-from custom_components.fluxilab.const import DOMAIN
-
-from .credentials import (
+from custom_components.fluxilab.access.credentials import (
     CARD,
     LABEL,
     CredentialType,
@@ -29,9 +27,14 @@ from .credentials import (
     public_credential,
     public_credentials,
 )
-from .engine import ACCESS_ENGINE, AccessEngine
-from .errors import AccessValidationError
-from .permissions import Scope, require_permission, websocket_caller
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.permissions import (
+    Scope,
+    require_permission,
+    websocket_caller,
+)
+from custom_components.fluxilab.const import DOMAIN
 
 CREDENTIAL_ID = vol.All(cv.string, vol.Length(min=1, max=64))
 PIN = vol.All(str, vol.Length(max=1024))

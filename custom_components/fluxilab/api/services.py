@@ -24,28 +24,34 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from .access import admin_audit, gdpr, occupancy
-from .access.const import SessionEnd
-from .access.credentials import (
+from custom_components.fluxilab.access import admin_audit, gdpr
+from custom_components.fluxilab.access.const import SessionEnd
+from custom_components.fluxilab.access.credentials import (
     LABEL,
     CredentialType,
     credential_of,
     find_card,
     public_credentials,
 )
-from .access.engine import ACCESS_ENGINE, AccessEngine
-from .access.errors import AccessValidationError
-from .access.interest import async_member_for
-from .access.notify import check_own_target, notify_service
-from .access.permissions import Scope, async_caller
-from .access.roles import Role, member_of_user
-from .access.store import CARD, NAME
-from .broker import DEFAULT_BRIDGE_PORT, BridgeTarget, async_generate_broker_config
-from .const import DOMAIN
-from .history_db import SessionQuery
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.notify import check_own_target, notify_service
+from custom_components.fluxilab.access.permissions import Scope, async_caller
+from custom_components.fluxilab.access.roles import Role, member_of_user
+from custom_components.fluxilab.access.store import CARD, NAME
+from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.device.broker import (
+    DEFAULT_BRIDGE_PORT,
+    BridgeTarget,
+    async_generate_broker_config,
+)
+from custom_components.fluxilab.history_db import SessionQuery
+
+from .interest import async_member_for
+from .occupancy import async_check_in, async_check_out, occupancy
 
 if TYPE_CHECKING:
-    from .device import FluxiLabDevice
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
 ATTR_MEMBER = "member_id"
 ATTR_DEVICE = "device_id"
@@ -451,7 +457,7 @@ async def _check_in(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     member = _presence_member(engine, call)
     if not _is_own(engine, call, member):
         await _require(engine, call)
-    occupancy.async_check_in(engine, member)
+    async_check_in(engine, member)
     return None
 
 
@@ -460,13 +466,13 @@ async def _check_out(engine: AccessEngine, call: ServiceCall) -> ServiceResponse
     member = _presence_member(engine, call)
     if not _is_own(engine, call, member):
         await _require(engine, call)
-    occupancy.async_check_out(engine, member)
+    async_check_out(engine, member)
     return None
 
 
 async def _occupancy(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     """Return the fire list (staff, admins, automations); the count to others."""
-    found = occupancy.occupancy(engine)
+    found = occupancy(engine)
     if await _require(engine, call, own=True) is Scope.OWN:
         return {"count": found["count"]}
     return found

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 import uuid
 
 from homeassistant.components import mqtt
@@ -23,15 +24,20 @@ from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_call_later, async_track_point_in_time
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalTypeFormat
 import voluptuous as vol
 
-from .access.engine import ACCESS_ENGINE, AccessEngine
-from .backfill import ChannelStatistic, DeviceBacklog, hour_start
-from .const import (
+from custom_components.fluxilab.backfill import (
+    ChannelStatistic,
+    DeviceBacklog,
+    hour_start,
+)
+from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_TYPE,
     CONF_ACK_INTERVAL,
@@ -54,11 +60,11 @@ from .const import (
     LOGGER,
     MANUFACTURER,
 )
-from .hub import async_announce_hub
-from .journal import JournalError, async_recorder_barrier
-from .link import LinkHealth, LinkState
-from .protocol.backlog import AckQueue
-from .protocol.schemas import (
+from custom_components.fluxilab.hub import async_announce_hub
+from custom_components.fluxilab.journal import JournalError, async_recorder_barrier
+from custom_components.fluxilab.link import LinkHealth, LinkState
+from custom_components.fluxilab.protocol.backlog import AckQueue
+from custom_components.fluxilab.protocol.schemas import (
     ACCESS_REQUEST_SCHEMA,
     ACK_SCHEMA,
     ANNOUNCE_SCHEMA,
@@ -71,7 +77,7 @@ from .protocol.schemas import (
     valid_ui_url,
     validate_backlog,
 )
-from .protocol.security import (
+from custom_components.fluxilab.protocol.security import (
     INTERRUPTED,
     SEAL_FIELD,
     KeyPair,
@@ -83,8 +89,13 @@ from .protocol.security import (
     parse_public_key,
     seal,
 )
-from .protocol.topics import STATUS_OFFLINE, STATUS_ONLINE, Channel, DeviceTopics
-from .repairs import (
+from custom_components.fluxilab.protocol.topics import (
+    STATUS_OFFLINE,
+    STATUS_ONLINE,
+    Channel,
+    DeviceTopics,
+)
+from custom_components.fluxilab.repairs import (
     async_create_key_changed_issue,
     async_create_link_broken_issue,
     async_create_ui_url_issue,
@@ -102,20 +113,74 @@ REPLAY_IMPORT_INTERVAL = 2.0
 """Seconds between statistics imports while backlog batches keep coming."""
 
 
-def access_engine(hass: HomeAssistant) -> AccessEngine | None:
-    """Return the access-control engine (set up by async_setup before any device)."""
-    return hass.data.get(ACCESS_ENGINE)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageState:
+    """What the engine computed of a device's use (sent on ``SIGNAL_USAGE``)."""
+
+    in_use: bool
+    member_name: str | None
+    usage_hours: float
+    hours_to_maintenance: float | None
+    maintenance_due: bool
+
+
+SIGNAL_USAGE: SignalTypeFormat[UsageState] = SignalTypeFormat(f"{DOMAIN}_usage_{{}}")
+"""The engine's usage state of one device (format with our device id)."""
+SIGNAL_ACCESS_EVENT: SignalTypeFormat[str, dict[str, Any]] = SignalTypeFormat(
+    f"{DOMAIN}_access_event_{{}}"
+)
+"""An access event to show on one device's event entity: (event type, data)."""
+
+
+class AccessPort(Protocol):
+    """The access engine as a device sees it (access/engine.py implements it).
+
+    The device layer sits below the engine and never imports it: ``__init__.py``
+    hands each device the engine as this port when it wires the entry (as tasmota
+    hands its MQTT functions to hatasmota). Decisions, sessions and usage stay the
+    engine's; the device forwards what it heard and sends back what it was told.
+    """
+
+    async def async_device_added(self, device: FluxiLabDevice) -> None:
+        """Follow a device that started: send its credential set, show its usage."""
+
+    async def async_device_removed(self, device: FluxiLabDevice) -> None:
+        """Stop following a device that stopped (its history stays)."""
+
+    async def async_handle_request(
+        self, device: FluxiLabDevice, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Decide an access request (the wire body); return the reply body."""
+
+    async def async_handle_record(
+        self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
+    ) -> None:
+        """Book an access record the device decided alone (from its backlog)."""
+
+    async def async_device_generation(
+        self, device: FluxiLabDevice, generation: int
+    ) -> None:
+        """Note the credential generation a device reported it holds."""
 
 
 class FluxiLabDevice:
     """One lab device as Home Assistant sees it."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: FluxiLabConfigEntry, hub_keys: KeyPair
+        self,
+        hass: HomeAssistant,
+        entry: FluxiLabConfigEntry,
+        hub_keys: KeyPair,
+        access: AccessPort | None,
     ) -> None:
-        """Prepare the runtime object; subscriptions start in async_start."""
+        """Prepare the runtime object; subscriptions start in async_start.
+
+        ``access`` is the engine as this device sees it (None: not set up, so
+        requests go unanswered and access records stay on the device).
+        """
         self.hass = hass
         self.entry = entry
+        self.access = access
         self.device_id: str = entry.data[CONF_DEVICE_ID]
         self.topics = DeviceTopics(entry.data[CONF_BASE_TOPIC], self.device_id)
         self.online = False
@@ -234,6 +299,10 @@ class FluxiLabDevice:
             Channel.ACCESS_REQUEST: self._handle_access_request,
             Channel.COMMAND_RESULT: self._handle_command_result,
         }
+        if CONF_FABOMATIC_MACHINE in self.entry.data:
+            # A board speaks only on machine/<id> (its transport, fabomatic.py,
+            # wired by __init__.py); nothing of it ever comes on fluxilab/<id>/...
+            handlers = {}
         for channel, handler in handlers.items():
             # No PUBACK from the hub where it adds nothing, because every PUBACK is
             # a small write on HA's broker socket, and the next access reply then
@@ -255,8 +324,22 @@ class FluxiLabDevice:
                 )
             )
         self._schedule_import()
-        if (engine := access_engine(self.hass)) is not None:
-            await engine.async_device_added(self)
+        # What the engine decides about this device comes back as signals: it
+        # never calls into the device.
+        self._unsubscribe.append(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_USAGE.format(self.device_id), self._usage_changed
+            )
+        )
+        self._unsubscribe.append(
+            async_dispatcher_connect(
+                self.hass,
+                SIGNAL_ACCESS_EVENT.format(self.device_id),
+                self.async_access_event,
+            )
+        )
+        if (access := self.access) is not None:
+            await access.async_device_added(self)
 
     async def async_stop(self) -> None:
         """Release subscriptions and timers; keep what is stored."""
@@ -266,8 +349,8 @@ class FluxiLabDevice:
             if timer is not None:
                 timer()
         self._ack_timer = self._import_timer = self._cleanup_timer = None
-        if (engine := access_engine(self.hass)) is not None:
-            await engine.async_device_removed(self)
+        if (access := self.access) is not None:
+            await access.async_device_removed(self)
         await self._backlog.async_save()
         self._backlog.async_stop()
         await self._async_save_replay()
@@ -351,7 +434,7 @@ class FluxiLabDevice:
         for listener in list(self._listeners):
             listener()
 
-    # Calls from the access engine and the entities ----------------------------
+    # Signals from the access engine, calls from the entities ------------------
 
     @callback
     def async_update_usage(
@@ -373,6 +456,16 @@ class FluxiLabDevice:
         if became_due:
             self._fire_device_event("maintenance_due")
         self._notify()
+
+    @callback
+    def _usage_changed(self, state: UsageState) -> None:
+        self.async_update_usage(
+            in_use=state.in_use,
+            member_name=state.member_name,
+            usage_hours=state.usage_hours,
+            hours_to_maintenance=state.hours_to_maintenance,
+            maintenance_due=state.maintenance_due,
+        )
 
     @callback
     def async_access_event(self, event_type: str, data: dict[str, Any]) -> None:
@@ -730,7 +823,7 @@ class FluxiLabDevice:
             seqs = backlog.seqs_for(stream)
             stored: list[int] = []
             numeric = self._statistic_keys()
-            engine = access_engine(self.hass)
+            engine = self.access
             # Per hour, the values of the telemetry records taken so far: added to
             # the hour figures in one go, and always before an await (a commit
             # meanwhile must never hold a sequence number without its samples).
@@ -855,7 +948,7 @@ class FluxiLabDevice:
         request = self._open(Channel.ACCESS_REQUEST, msg, ACCESS_REQUEST_SCHEMA)
         if request is None:
             return
-        if (engine := access_engine(self.hass)) is None:
+        if (engine := self.access) is None:
             self._log_bad(
                 Channel.ACCESS_REQUEST, "unanswered", "the access engine is not set up"
             )
@@ -866,9 +959,7 @@ class FluxiLabDevice:
             f"{DOMAIN} {self.device_id} access {request['id']}",
         )
 
-    async def _async_answer(
-        self, engine: AccessEngine, request: dict[str, Any]
-    ) -> None:
+    async def _async_answer(self, engine: AccessPort, request: dict[str, Any]) -> None:
         try:
             reply = await engine.async_handle_request(self, request)
             await self.async_send(Channel.ACCESS_REPLY, reply)
@@ -884,11 +975,11 @@ class FluxiLabDevice:
             return
         self.last_command_result = result
         if (generation := result.get("generation")) is not None and (
-            engine := access_engine(self.hass)
+            engine := self.access
         ) is not None:
             self.entry.async_create_task(
                 self.hass,
-                engine.sync.async_device_generation(self, generation),
+                engine.async_device_generation(self, generation),
                 f"{DOMAIN} {self.device_id} generation",
             )
         if not result["ok"]:

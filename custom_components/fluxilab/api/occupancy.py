@@ -14,13 +14,16 @@ from homeassistant.components import websocket_api
 from homeassistant.core import HomeAssistant, callback
 import probatio as vol
 
+from custom_components.fluxilab.access.admin_audit import settings_changes
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.permissions import (
+    Scope,
+    require_permission,
+    websocket_caller,
+)
+from custom_components.fluxilab.access.presence import CheckOut
 from custom_components.fluxilab.const import DOMAIN
-
-from .admin_audit import settings_changes
-from .engine import ACCESS_ENGINE, AccessEngine
-from .errors import AccessValidationError
-from .permissions import Scope, require_permission, websocket_caller
-from .presence import CheckOut
 
 MAX_CHECKIN_EXPIRY_HOURS = 7 * 24
 

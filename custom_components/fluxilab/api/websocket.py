@@ -13,16 +13,20 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import collection
 import probatio as vol
 
-from custom_components.fluxilab.const import DOMAIN
-
-from .admin_audit import settings_changes
-from .const import MAX_SESSION_CHECK_INTERVAL, MIN_SESSION_CHECK_INTERVAL
-from .credentials import member_cards, member_pin_hash, public_credentials
-from .engine import ACCESS_ENGINE
-from .notify import OPS_SETTINGS
-from .permissions import require_permission
-from .privacy import SETTING_SHOW_MEMBER_NAMES
-from .store import (
+from custom_components.fluxilab.access.admin_audit import settings_changes
+from custom_components.fluxilab.access.const import (
+    MAX_SESSION_CHECK_INTERVAL,
+    MIN_SESSION_CHECK_INTERVAL,
+    SETTING_SHOW_MEMBER_NAMES,
+)
+from custom_components.fluxilab.access.credentials import (
+    member_cards,
+    member_pin_hash,
+    public_credentials,
+)
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
+from custom_components.fluxilab.access.permissions import require_permission
+from custom_components.fluxilab.access.store import (
     AUTHORIZATION_FIELDS,
     AUTHORIZATION_UPDATE_FIELDS,
     MACHINE_TYPE_FIELDS,
@@ -31,6 +35,9 @@ from .store import (
     MEMBER_UPDATE_FIELDS,
     MemberCollection,
 )
+from custom_components.fluxilab.const import DOMAIN
+
+from .notify import OPS_SETTINGS
 
 
 def public_member(member: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 An adopted board is an ordinary FluxiLab device (its config entry, entities and
 history are the same); what differs is the wire. This module follows the board's
-``machine/<id>`` topic, turns each query into the engine's requests and records,
-and answers on ``machine/<id>/reply`` in the board's own (unsigned) format
-(protocol/fabomatic.py, docs/FABOMATIC.md).
+``machine/<id>`` topic, hands each parsed query to its :class:`BoardHandler` (the
+engine's side, access/fabomatic.py) and answers on ``machine/<id>/reply`` in the
+board's own (unsigned) format (protocol/fabomatic.py, docs/FABOMATIC.md).
 
 Queries of one board are answered one at a time, in the order they arrived: a
 board replaying its buffer sends startuse before stopuse and expects them booked
@@ -17,32 +17,22 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 import time
-from typing import TYPE_CHECKING, Any, Final
-import uuid
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import SOURCE_IGNORE
+from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util.hass_dict import HassKey
 
-from .access.const import (
-    DEFAULT_GRACE_PERIOD,
-    DEFAULT_SESSION_TIMEOUT,
-    Reason,
-    SessionEnd,
-)
-from .access.roles import Role, flags
-from .const import CONF_FABOMATIC_MACHINE, DOMAIN, LOGGER
-from .protocol.fabomatic import (
+from custom_components.fluxilab.const import CONF_FABOMATIC_MACHINE, DOMAIN, LOGGER
+from custom_components.fluxilab.protocol.fabomatic import (
     DISCOVERY_TOPIC,
     WAITS_FOR_REPLY,
     BackendRequestType,
     BoardAction,
     BoardMessageError,
-    UserLevel,
-    UserResult,
     backend_request,
     device_id as board_device_id,
     dumps,
@@ -53,27 +43,27 @@ from .protocol.fabomatic import (
     reply_topic,
     request_topic,
     simple_response,
-    user_response,
-    whole_minutes,
 )
-from .protocol.schemas import AccessAction
 
 if TYPE_CHECKING:
-    from .access.engine import AccessEngine
-    from .device import FluxiLabDevice
+    from .runtime import FluxiLabDevice
+
+
+class BoardHandler(Protocol):
+    """The engine's side of one board (access/fabomatic.py implements it)."""
+
+    async def async_answer(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Decide one parsed board query; return the board's reply body."""
+
+    def online_changed(self) -> None:
+        """Recompute the device's usage state after its board came or went."""
+
 
 CONF_ALIVE_TIMEOUT: Final = "alive_timeout"
 DEFAULT_ALIVE_TIMEOUT: Final = 300.0
 """Seconds without any message after which a board counts as offline. Boards send
 alive every 2 minutes and query the machine every 30 s; they have no last will."""
-MACHINE_TYPE_OTHER: Final = 5
-"""The firmware's MachineType::Other (informative only on the board)."""
 LOG_INTERVAL: Final = 60.0
-DUPLICATE_WINDOW: Final = 24 * 3600.0
-"""A stopuse matching a session the board already closed this long ago at most is
-a repeat of it (the board re-sends when a reply is lost), not a new session."""
-
-__all__ = ["CONF_FABOMATIC_MACHINE"]  # kept importable from here
 
 FABOMATIC_BOARDS: HassKey[dict[str, FabOMaticBoard]] = HassKey(
     f"{DOMAIN}_fabomatic_boards"
@@ -167,29 +157,23 @@ async def async_follow_unadopted_boards(hass: HomeAssistant) -> bool:
     return True
 
 
-def board_machine_id(device: FluxiLabDevice) -> int | None:
-    """Return the machine id if ``device`` is an adopted Fab-O-Matic board."""
-    machine_id = device.entry.data.get(CONF_FABOMATIC_MACHINE)
+def board_machine_id(entry: ConfigEntry) -> int | None:
+    """Return the machine id if ``entry`` adopted a Fab-O-Matic board."""
+    machine_id = entry.data.get(CONF_FABOMATIC_MACHINE)
     return machine_id if isinstance(machine_id, int) else None
 
 
-def board_level(member: dict[str, Any]) -> UserLevel:
-    """Return the board's level of a member (staff level is offered maintenance)."""
-    if member["role"] == Role.ADMIN:
-        return UserLevel.FAB_ADMIN
-    if flags(member).may_maintain:
-        return UserLevel.FAB_STAFF
-    return UserLevel.NORMAL_USER
-
-
-async def async_attach_board(engine: AccessEngine, device: FluxiLabDevice) -> None:
+async def async_attach_board(
+    hass: HomeAssistant,
+    device: FluxiLabDevice,
+    machine_id: int,
+    handler: BoardHandler,
+) -> None:
     """Start the board transport of a device adopted as a Fab-O-Matic board."""
-    if (machine_id := board_machine_id(device)) is None:
-        return
-    boards = engine.hass.data.setdefault(FABOMATIC_BOARDS, {})
+    boards = hass.data.setdefault(FABOMATIC_BOARDS, {})
     if (old := boards.pop(device.device_id, None)) is not None:
         old.async_stop()
-    board = FabOMaticBoard(engine.hass, engine, device, machine_id)
+    board = FabOMaticBoard(hass, handler, device, machine_id)
     await board.async_start()
     boards[device.device_id] = board
 
@@ -209,13 +193,13 @@ class FabOMaticBoard:
     def __init__(
         self,
         hass: HomeAssistant,
-        engine: AccessEngine,
+        handler: BoardHandler,
         device: FluxiLabDevice,
         machine_id: int,
     ) -> None:
         """Bind the board to its device; nothing is subscribed yet."""
         self.hass = hass
-        self.engine = engine
+        self.handler = handler
         self.device = device
         self.machine_id = machine_id
         self.info: dict[str, Any] = {}
@@ -224,8 +208,6 @@ class FabOMaticBoard:
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._offline_timer: CALLBACK_TYPE | None = None
         self._last_log: dict[str, float] = {}
-        self._run_id = uuid.uuid4().hex[:12]
-        self._requests = 0
 
     # Lifecycle ------------------------------------------------------------------
 
@@ -300,8 +282,10 @@ class FabOMaticBoard:
     async def _async_answer(self, query: dict[str, Any]) -> None:
         """Answer one query, after the ones that came before it."""
         async with self._lock:
+            action: BoardAction = query["action"]
+            self._count(action.value)
             try:
-                reply = await self._async_decide(query)
+                reply = await self.handler.async_answer(query)
             except Exception:
                 LOGGER.exception(
                     "Query %s of Fab-O-Matic board %s not answered",
@@ -350,7 +334,7 @@ class FabOMaticBoard:
         # The device runtime has no setter for boards (they send no status); its
         # listeners (entities, the engine's reconnect handling) run on the update.
         self.device.online = online
-        self.engine.publish_usage(self.device)
+        self.handler.online_changed()
 
     @callback
     def _alive(self, query: dict[str, Any]) -> None:
@@ -362,186 +346,6 @@ class FabOMaticBoard:
             sw_version=query["version"] or None,
             serial_number=query["serial"] or None,
         )
-
-    # Decisions ------------------------------------------------------------------
-
-    async def _async_decide(self, query: dict[str, Any]) -> dict[str, Any]:
-        action: BoardAction = query["action"]
-        self._count(action.value)
-        if action is BoardAction.CHECK_MACHINE:
-            return self._machine_status()
-        card: str = query["uid"]
-        if action is BoardAction.CHECK_USER:
-            return await self._async_check_user(card)
-        if action is BoardAction.START_USE:
-            return await self._async_start_use(card, query["replay"])
-        if action is BoardAction.IN_USE:
-            return await self._async_in_use(card, query["duration"])
-        if action is BoardAction.STOP_USE:
-            return await self._async_stop_use(card, query["duration"], query["replay"])
-        return await self._async_maintenance(card)
-
-    def _request(self, action: AccessAction, **fields: Any) -> dict[str, Any]:
-        # The board's queries carry no id: the engine's request id (in the audit
-        # entry) is made here, unique per board and run without a syscall
-        # (uuid4 reads os.urandom, a point where a busy host preempts the loop).
-        return {"id": self._next_id(), "action": action.value, **fields}
-
-    def _next_id(self) -> str:
-        self._requests += 1
-        return f"{self._run_id}-{self._requests}"
-
-    def _machine_status(self) -> dict[str, Any]:
-        machine_type = self.engine.machine_type_of(self.device)
-        timeout = DEFAULT_SESSION_TIMEOUT
-        grace = DEFAULT_GRACE_PERIOD
-        message = ""
-        if machine_type is not None:
-            timeout = machine_type["session_timeout"]
-            grace = machine_type["grace_period"]
-            message = machine_type.get("maintenance_message") or ""
-        due = self.device.maintenance_due
-        return machine_response(
-            name=self.device.entry.title,
-            maintenance=due,
-            allowed=not self.device.blocked,
-            logoff_minutes=whole_minutes(timeout),
-            grace_minutes=whole_minutes(grace),
-            description=message if due else "",
-            machine_type=MACHINE_TYPE_OTHER,
-        )
-
-    async def _async_check_user(self, card: str) -> dict[str, Any]:
-        reply = await self.engine.async_handle_request(
-            self.device, self._request(AccessAction.CHECK, card=card)
-        )
-        member = self.engine.members.data.get(reply.get("member_id") or "")
-        if reply["granted"] and member is not None:
-            return user_response(
-                result=UserResult.AUTHORIZED,
-                name=member["name"],
-                level=board_level(member),
-                reason=reply["reason"],
-            )
-        return user_response(
-            result=UserResult.INVALID if member is None else UserResult.UNAUTHORIZED,
-            name=member["name"] if member is not None else "?",
-            level=UserLevel.UNKNOWN,
-            reason=reply["reason"],
-        )
-
-    def _open_session(self, card: str) -> dict[str, Any] | None:
-        """Return the board's running session with this card, if the hub has it open."""
-        return next(
-            (
-                s
-                for s in reversed(
-                    self.engine.history.open_sessions(self.device.device_id)
-                )
-                if s["card"] == card
-            ),
-            None,
-        )
-
-    async def _async_start_use(self, card: str, replay: bool) -> dict[str, Any]:
-        if self._open_session(card) is not None:
-            return simple_response(True)  # a repeat of a start already booked
-        now = time.time()
-        # A board runs one session at a time: whatever else it left open is over.
-        for session in self.engine.history.open_sessions(self.device.device_id):
-            self.engine.close_session(self.device, session, SessionEnd.RECONNECT)
-        session_id = f"{self.device.device_id}-{uuid.uuid4().hex}"
-        if replay:
-            # Decided by the board from its card cache while the hub was away.
-            await self.engine.async_handle_record(
-                self.device,
-                {
-                    "action": AccessAction.SESSION_START.value,
-                    "card": card,
-                    "granted": True,
-                    "offline": True,
-                    "session_id": session_id,
-                },
-                now,
-                True,
-            )
-            return simple_response(True)
-        if self.engine.open_session(self.device, session_id, card, now) is None:
-            return simple_response(False, "Invalid card")
-        return simple_response(True)
-
-    async def _async_in_use(self, card: str, duration: int) -> dict[str, Any]:
-        if (session := self._open_session(card)) is None:
-            # No startuse reached the hub (the board started while it was away).
-            session_id = f"{self.device.device_id}-{uuid.uuid4().hex}"
-            session = self.engine.open_session(
-                self.device, session_id, card, time.time() - duration
-            )
-            if session is None:
-                return simple_response(False, "Invalid card")
-        reply = await self.engine.async_handle_request(
-            self.device,
-            self._request(
-                AccessAction.SESSION_HEARTBEAT,
-                session_id=session["session_id"],
-                duration=duration,
-            ),
-        )
-        return simple_response(reply["granted"], "inUse")
-
-    def _repeated_stop(self, card: str, duration: int, now: float) -> bool:
-        """Return True if the board already had this exact session closed."""
-        for session in reversed(self.engine.history.data["sessions"]):
-            if session["device_id"] != self.device.device_id or session["end"] is None:
-                continue
-            if now - session["end"] > DUPLICATE_WINDOW:
-                return False
-            if (
-                session["card"] == card
-                and session["closed_by"] == SessionEnd.DEVICE
-                and round(session["duration"]) == duration
-            ):
-                return True
-        return False
-
-    async def _async_stop_use(
-        self, card: str, duration: int, replay: bool
-    ) -> dict[str, Any]:
-        now = time.time()
-        session = self._open_session(card)
-        if session is None and self._repeated_stop(card, duration, now):
-            return simple_response(True, f"Duration {duration} seconds")
-        session_id = (
-            session["session_id"]
-            if session is not None
-            else f"{self.device.device_id}-{uuid.uuid4().hex}"
-        )
-        stop = {
-            "action": AccessAction.SESSION_STOP.value,
-            "card": card,
-            "session_id": session_id,
-            "duration": float(duration),
-        }
-        if replay:
-            await self.engine.async_handle_record(self.device, stop, now, True)
-        else:
-            await self.engine.async_handle_request(
-                self.device, {"id": self._next_id(), **stop}
-            )
-        return simple_response(True, f"Duration {duration} seconds")
-
-    async def _async_maintenance(self, card: str) -> dict[str, Any]:
-        reply = await self.engine.async_handle_request(
-            self.device, self._request(AccessAction.MAINTENANCE, card=card)
-        )
-        if reply["granted"]:
-            return simple_response(True)
-        message = (
-            "Wrong user card"
-            if reply["reason"] == Reason.UNKNOWN_CARD
-            else "Not authorized"
-        )
-        return simple_response(False, message)
 
     # Requests to the board --------------------------------------------------------
 

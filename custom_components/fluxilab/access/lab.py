@@ -1,0 +1,68 @@
+"""What the engine's features use of it: one Protocol, implemented by engine.py.
+
+Lapsing, the interest queue, presence, telemetry rules, credential sync and the
+Fab-O-Matic board's side are made by the engine and handed it as a :class:`Lab`:
+the collections, the history and a few lookups, never the features of one
+another. The Protocol sits below them all, so no feature imports engine.py and
+engine.py imports every feature without a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+
+    from .const import SessionEnd
+    from .history import AccessHistory
+    from .models import AccessRequest, Decision
+    from .privacy import Privacy
+    from .store import AuthorizationCollection, MachineTypeCollection, MemberCollection
+
+
+class Lab(Protocol):
+    """The lab's data and the engine's few shared operations."""
+
+    hass: HomeAssistant
+    members: MemberCollection
+    machine_types: MachineTypeCollection
+    authorizations: AuthorizationCollection
+    history: AccessHistory
+    privacy: Privacy
+    devices: dict[str, FluxiLabDevice]
+    """Followed devices by our id."""
+
+    def device(self, device_id: str) -> FluxiLabDevice | None:
+        """Return a followed device by our id."""
+
+    def machine_type_of(self, device: FluxiLabDevice) -> dict[str, Any] | None:
+        """Return the machine type the admin assigned to a device."""
+
+    def publish_usage(self, device: FluxiLabDevice) -> None:
+        """Push in-use, current member, usage hours and maintenance state."""
+
+    def open_session(
+        self, device: FluxiLabDevice, session_id: str, card: str | None, ts: float
+    ) -> dict[str, Any] | None:
+        """Open a session the device did not ask for (None: the card is refused)."""
+
+    def close_session(
+        self, device: FluxiLabDevice, session: dict[str, Any], closed_by: SessionEnd
+    ) -> None:
+        """Close an open session now."""
+
+    async def async_sync_all(self) -> None:
+        """Send every followed device its current credential set."""
+
+    async def async_decide(
+        self, device: FluxiLabDevice, request: AccessRequest
+    ) -> Decision:
+        """Decide an access request."""
+
+    async def async_handle_record(
+        self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
+    ) -> None:
+        """Take an access record the device buffered, with its original time."""

@@ -1,0 +1,76 @@
+"""The engine's typed way in and out: an access request, its decision.
+
+Devices speak wire bodies (``ACCESS_REQUEST_SCHEMA`` and ``ACCESS_REPLY_SCHEMA``,
+protocol/schemas.py). ``AccessEngine.async_handle_request`` turns one into an
+:class:`AccessRequest` and its :class:`Decision` back into a reply body; the
+engine itself, and the Fab-O-Matic board's side, decide on these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from custom_components.fluxilab.protocol.schemas import (
+    ACCESS_REPLY_SCHEMA,
+    AccessAction,
+)
+
+from .const import Reason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessRequest:
+    """What a device asks: a check, a session start, heartbeat or stop, maintenance."""
+
+    id: str
+    action: AccessAction
+    card: str | None = None
+    member_id: str | None = None
+    """A member who logged in at the device (PIN checked there, from its mirror)."""
+    session_id: str | None = None
+    duration: float | None = None
+
+    @classmethod
+    def from_wire(cls, body: Mapping[str, Any]) -> AccessRequest:
+        """Read a request body already validated by ``ACCESS_REQUEST_SCHEMA``."""
+        return cls(
+            id=body["id"],
+            action=AccessAction(body["action"]),
+            card=body.get("card"),
+            member_id=body.get("member_id"),
+            session_id=body.get("session_id"),
+            duration=body.get("duration"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """The engine's answer to one request."""
+
+    id: str
+    granted: bool
+    reason: Reason
+    member_id: str | None = None
+    name: str | None = None
+    level: str | None = None
+    """The member's role."""
+    session_id: str | None = None
+    timeout: float | None = None
+    grace: float | None = None
+    message: str | None = None
+    """The machine type's maintenance message, for a refusal as maintenance due."""
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the reply body (unset fields left out), checked by its schema."""
+        body: dict[str, Any] = {"id": self.id, "granted": self.granted}
+        body["reason"] = self.reason.value
+        for key in _OPTIONAL:
+            if (value := getattr(self, key)) is not None:
+                body[key] = value
+        reply: dict[str, Any] = ACCESS_REPLY_SCHEMA(body)
+        return reply
+
+
+_OPTIONAL = ("member_id", "name", "level", "session_id", "timeout", "grace", "message")
