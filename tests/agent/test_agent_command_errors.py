@@ -3,6 +3,7 @@ says why (the hub shows it to the admin), and the device keeps working."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 import logging
 from pathlib import Path
@@ -10,8 +11,9 @@ import sys
 from typing import Any
 
 import pytest
+import voluptuous as vol
 
-from fluxilab_agent.agent import Agent
+from fluxilab_agent.agent import Agent, decode_backlog, run_agent
 from fluxilab_agent.hardware import CommandOutput
 from fluxilab_protocol.topics import Channel
 from tests.agent.conftest import eventually, paired
@@ -148,3 +150,54 @@ async def test_a_credential_set_that_cannot_be_stored_keeps_the_old_one(
         )
     assert agent.mirror.generation == 1
     assert len(agent.mirror.members) == 2
+
+
+async def test_a_command_that_fails_unexpectedly_is_answered_internal_error(
+    make_agent: Callable[..., Agent],
+    hub: StubHub,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    agent = make_agent()
+    await paired(agent, hub)
+    # The state file's place is taken by a folder: the block cannot be saved.
+    agent.state.path.unlink(missing_ok=True)
+    agent.state.path.mkdir()
+    with caplog.at_level(logging.ERROR, logger="fluxilab_agent"):
+        result = await _Commands(agent, hub).run("b", "block")
+    assert result == {
+        "id": "b",
+        "ok": False,
+        "error": "internal error",
+        "generation": -1,
+    }
+    assert "Command block failed" in caplog.text
+
+
+async def test_run_agent_runs_until_stopped(
+    make_agent: Callable[..., Agent], hub: StubHub
+) -> None:
+    agent = make_agent()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_agent(agent, stop))
+    await eventually(lambda: agent.device_id in hub.device_keys, what="the pairing")
+    await eventually(lambda: hub.statuses[-1:] == ["online"], what="online")
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    # A clean stop: offline said, not left to the broker's will.
+    await eventually(lambda: hub.statuses[-1:] == ["offline"], what="offline")
+    assert agent.status()["online"] is False
+
+
+def test_decode_backlog_checks_the_body() -> None:
+    record = {
+        "seq": 1,
+        "ts": 1_700_000_000.0,
+        "kind": "telemetry",
+        "buffered": True,
+        "values": {"face_velocity": 0.5},
+    }
+    assert decode_backlog({"records": [record]}) == [record]
+    with pytest.raises(vol.Invalid):
+        decode_backlog({"records": []})
+    with pytest.raises(vol.Invalid):
+        decode_backlog({"records": [{**record, "seq": -1}]})
