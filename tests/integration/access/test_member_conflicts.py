@@ -80,3 +80,23 @@ async def test_unlinking_and_relinking_an_account(
     await call(hass, "update_member", {"member_id": "ada", "name": "Ada L."})
     assert member_cards(engine.members.data["ada"]) == ["C1"]
     assert engine.members.by_card("C1")["name"] == "Ada L."
+
+
+@pytest.mark.usefixtures("two_members")
+async def test_an_expiry_without_a_zone_is_the_labs_local_time(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    await hass.config.async_set_time_zone("Europe/Rome")
+    response = await call(
+        hass,
+        "grant_authorization",
+        {
+            "member_id": "bob",
+            "machine_type_id": "fumehood",
+            "expires": "2030-07-01T18:00:00",
+        },
+        response=True,
+    )
+    stored = engine.authorizations.data[response["authorization_id"]]
+    # 18:00 in Rome in summer (UTC+2) is 16:00 UTC.
+    assert stored["expires"] == "2030-07-01T16:00:00+00:00"
