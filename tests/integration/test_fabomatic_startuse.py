@@ -6,8 +6,8 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access import AccessEngine
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from tests.integration.test_fabomatic import (  # noqa: F401  # fixtures
     BOARD_ID,
     CARD,

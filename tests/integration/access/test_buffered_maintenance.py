@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 
-from custom_components.fluxilab.access import AccessEngine
-from custom_components.fluxilab.device import FluxiLabDevice
+from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.protocol.security import KeyPair
 from tests.integration.conftest import DEVICE_ID
 
