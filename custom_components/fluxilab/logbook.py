@@ -53,6 +53,8 @@ REASONS = {
     "maintenance_due": "maintenance overdue",
     "safety_limit": "safety limit exceeded",
     "no_supervisor": "no supervisor present",
+    "booked_by_other": "booked by another member",
+    "booking_required": "no booking running",
     "not_allowed": "not allowed to record maintenance",
 }
 """Readable reasons of the decision codes (docs/ACCESS.md); others shown as is."""

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
+import math
 from typing import Any, Final
 
 
@@ -296,7 +297,7 @@ def booking_verdict(
     """Decide what the bookings of ``device_id`` say about ``member_id`` at ``now``."""
     if rules.mode is BookingMode.OFF:
         return BookingVerdict()
-    spans = list(sessions)
+    spans: list[SessionSpan] | None = None  # read only if a no-show is possible
     released: list[Booking] = []
     current: Booking | None = None
     upcoming: Booking | None = None
@@ -305,6 +306,8 @@ def booking_verdict(
         if booking.device_id != device_id or booking.released:
             continue
         if booking.covers(now):
+            if spans is None:
+                spans = list(sessions)
             if is_no_show(booking, now, rules, spans):
                 released.append(replace(booking, released=True))
                 continue
@@ -322,7 +325,7 @@ def booking_verdict(
     if current is None and rules.mode is BookingMode.REQUIRED:
         return BookingVerdict(BookingVerdictReason.BOOKING_REQUIRED, released=found)
     if upcoming is not None:  # also at the end of the member's own booking
-        left = max(1, int((upcoming.start - now).total_seconds() // 60))
+        left = max(1, math.ceil((upcoming.start - now).total_seconds() / 60))
         return BookingVerdict(
             BookingVerdictReason.BOOKED_SOON,
             booking=upcoming,

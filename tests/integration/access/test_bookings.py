@@ -1,0 +1,257 @@
+"""Bookings at the machine, in storage, in the calendar and through the panel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.fluxilab.access import AccessEngine
+from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.device import FluxiLabDevice
+from tests.integration.conftest import DEVICE_ID
+
+from .conftest import MACHINE_TYPE
+
+ADA, BOB = "04AAAA01", "04BBBB02"
+
+
+@pytest.fixture(autouse=True)
+def safe_airflow(device: FluxiLabDevice) -> None:
+    """Face velocity inside the fumehood type's limit."""
+    device.values["face_velocity"] = 0.5
+
+
+async def member(
+    engine: AccessEngine, name: str, card: str, *, role: str = "user", **extra: Any
+) -> dict[str, Any]:
+    """A member with a card, authorized for the fumehood type."""
+    created = await engine.members.async_create_item(
+        {"name": name, "cards": [card], "role": role, **extra}
+    )
+    await engine.authorizations.async_create_item(
+        {"member_id": created["id"], "machine_type_id": MACHINE_TYPE}
+    )
+    return created
+
+
+async def book(
+    engine: AccessEngine, member_id: str, start: float, end: float
+) -> dict[str, Any]:
+    """Book the fumehood from ``start`` to ``end`` minutes from now."""
+    now = dt_util.utcnow()
+    return await engine.bookings.async_create_item(
+        {
+            "device_id": DEVICE_ID,
+            "member_id": member_id,
+            "start": (now + timedelta(minutes=start)).isoformat(),
+            "end": (now + timedelta(minutes=end)).isoformat(),
+        }
+    )
+
+
+async def swipe(
+    engine: AccessEngine, device: FluxiLabDevice, card: str, action: str = "check"
+) -> dict[str, Any]:
+    request = {"id": "r1", "action": action, "card": card}
+    if action == "session_start":
+        request["session_id"] = f"s-{card}"
+    return await engine.async_handle_request(device, request)
+
+
+async def set_rules(engine: AccessEngine, **rules: Any) -> None:
+    await engine.machine_types.async_update_item(MACHINE_TYPE, rules)
+
+
+# At the machine --------------------------------------------------------------------
+
+
+async def test_during_a_booking_only_the_booker_is_granted(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await member(engine, "Bob", BOB)
+    await book(engine, ada["id"], -5, 55)
+    granted = await swipe(engine, device, ADA)
+    assert granted["granted"] is True
+    assert granted["reason"] == "granted"
+    refused = await swipe(engine, device, BOB)
+    assert refused["granted"] is False
+    assert refused["reason"] == "booked_by_other"
+
+
+async def test_the_booking_ends_and_the_device_is_free(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await member(engine, "Bob", BOB)
+    await book(engine, ada["id"], 0, 30)
+    await swipe(engine, device, ADA, "session_start")  # Ada shows up
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+    freezer.tick(timedelta(minutes=31))
+    assert (await swipe(engine, device, BOB))["reason"] == "granted"
+
+
+async def test_required_mode_refuses_without_a_booking(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    await set_rules(engine, booking_mode="required")
+    ada = await member(engine, "Ada", ADA)
+    assert (await swipe(engine, device, ADA))["reason"] == "booking_required"
+    await book(engine, ada["id"], -1, 59)
+    assert (await swipe(engine, device, ADA))["reason"] == "granted"
+
+
+async def test_not_authorized_comes_before_the_booking(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await engine.members.async_create_item({"name": "Eve", "cards": ["04EEEE03"]})
+    await book(engine, ada["id"], -5, 55)
+    assert (await swipe(engine, device, "04EEEE03"))["reason"] == "not_authorized"
+
+
+async def test_a_booking_soon_grants_with_a_warning(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await member(engine, "Bob", BOB)
+    await book(engine, ada["id"], 10, 70)
+    reply = await swipe(engine, device, BOB, "session_start")
+    assert reply["granted"] is True
+    assert reply["message"] == "Booked in 10 min"
+
+
+async def test_a_no_show_is_released_counted_and_frees_the_device(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await member(engine, "Bob", BOB)
+    booked = await book(engine, ada["id"], 0, 60)
+    freezer.tick(timedelta(minutes=10))
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+    freezer.tick(timedelta(minutes=6))  # 16 minutes in, the default release is 15
+    assert (await swipe(engine, device, BOB))["reason"] == "granted"
+    await hass.async_block_till_done()
+    item = engine.bookings.data[booked["id"]]
+    assert item["released"] is True
+    assert item["no_show"] is True
+    assert engine.bookings.no_shows(ada["id"]) == 1
+
+
+async def test_the_minute_check_releases_no_shows(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    bob = await member(engine, "Bob", BOB)
+    skipped = await book(engine, ada["id"], 0, 60)
+    await book(engine, bob["id"], 60, 120)
+    freezer.tick(timedelta(minutes=16))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert engine.bookings.data[skipped["id"]]["no_show"] is True
+    # A member who came keeps the booking.
+    freezer.tick(timedelta(minutes=45))
+    await swipe(engine, device, BOB, "session_start")
+    freezer.tick(timedelta(minutes=20))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert engine.bookings.no_shows(bob["id"]) == 0
+
+
+async def test_ending_ones_booking_early_frees_the_device(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await member(engine, "Bob", BOB)
+    booked = await book(engine, ada["id"], -5, 55)
+    ended = await engine.bookings.async_end(booked["id"])
+    assert ended["released"] is True
+    assert ended["no_show"] is False
+    assert (await swipe(engine, device, BOB))["reason"] == "granted"
+
+
+# Storage and rules ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "key"),
+    [
+        (60, 30, "booking_end_before_start"),
+        (60, 65, "booking_too_short"),
+        (60, 60 + 300, "booking_too_long"),
+        (20 * 24 * 60, 20 * 24 * 60 + 60, "booking_too_far_ahead"),
+    ],
+)
+async def test_a_booking_against_the_rules_is_refused_in_words(
+    hass: HomeAssistant, engine: AccessEngine, start: int, end: int, key: str
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    with pytest.raises(ServiceValidationError) as refused:
+        await book(engine, ada["id"], start, end)
+    assert refused.value.translation_key == key
+    assert str(refused.value)  # the translation has words
+    assert engine.bookings.data == {}
+
+
+async def test_overlaps_and_limits(hass: HomeAssistant, engine: AccessEngine) -> None:
+    ada = await member(engine, "Ada", ADA)
+    bob = await member(engine, "Bob", BOB)
+    await book(engine, ada["id"], 60, 120)
+    with pytest.raises(AccessValidationError) as refused:
+        await book(engine, bob["id"], 90, 150)
+    assert refused.value.translation_key == "booking_overlaps"
+    await set_rules(engine, booking_max_per_day=1)
+    with pytest.raises(AccessValidationError) as refused:
+        await book(engine, ada["id"], 180, 240)
+    assert refused.value.translation_key == "booking_limit_day"
+    assert refused.value.translation_placeholders == {"max": "1"}
+
+
+async def test_only_who_may_book(hass: HomeAssistant, engine: AccessEngine) -> None:
+    stranger = await engine.members.async_create_item({"name": "Eve"})
+    with pytest.raises(AccessValidationError) as refused:
+        await book(engine, stranger["id"], 60, 120)
+    assert refused.value.translation_key == "booking_not_authorized"
+    await set_rules(engine, booking_who="members")
+    await book(engine, stranger["id"], 60, 120)
+    await set_rules(engine, booking_mode="off")
+    with pytest.raises(AccessValidationError) as refused:
+        await book(engine, stranger["id"], 180, 240)
+    assert refused.value.translation_key == "booking_off"
+
+
+async def test_machine_type_booking_rules_are_validated(
+    hass: HomeAssistant, engine: AccessEngine
+) -> None:
+    with pytest.raises(AccessValidationError):
+        await set_rules(engine, booking_mode="sometimes")
+    await set_rules(engine, booking_max_minutes="90")
+    assert engine.machine_types.data[MACHINE_TYPE]["booking_max_minutes"] == 90
+
+
+async def test_bookings_survive_a_reload(
+    hass: HomeAssistant, engine: AccessEngine, hass_storage: dict[str, Any]
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    booked = await book(engine, ada["id"], 60, 120)
+    await hass.async_block_till_done()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=20))
+    await hass.async_block_till_done()
+    stored = hass_storage["fluxilab.bookings"]["data"]["items"]
+    assert [b["id"] for b in stored] == [booked["id"]]
