@@ -5,6 +5,7 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
+from .booking_websocket import async_setup_booking_websocket
 from .credentials_websocket import async_setup_credentials_websocket
 from .engine import ACCESS_ENGINE, AccessEngine
 from .interest import async_setup_interest_websocket
@@ -33,6 +34,7 @@ async def async_setup_access(hass: HomeAssistant) -> None:
     async_setup_interest_websocket(hass)
     async_setup_lapsing_websocket(hass)
     async_setup_presence_websocket(hass)
+    async_setup_booking_websocket(hass)
     from custom_components.fluxilab.services import (  # noqa: PLC0415
         async_setup_services,
     )

@@ -255,3 +255,185 @@ async def test_bookings_survive_a_reload(
     await hass.async_block_till_done()
     stored = hass_storage["fluxilab.bookings"]["data"]["items"]
     assert [b["id"] for b in stored] == [booked["id"]]
+
+
+# The calendar --------------------------------------------------------------------
+
+CALENDAR = "calendar.fumehood_1_bookings"
+
+
+async def get_events(hass: HomeAssistant, hours: float = 24) -> list[dict[str, Any]]:
+    now = dt_util.utcnow()
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": CALENDAR,
+            "start_date_time": (now - timedelta(hours=1)).isoformat(),
+            "end_date_time": (now + timedelta(hours=hours)).isoformat(),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    events: list[dict[str, Any]] = response[CALENDAR]["events"]  # type: ignore[index,assignment]
+    return events
+
+
+async def test_the_calendar_shows_bookings_without_names(
+    hass: HomeAssistant, engine: AccessEngine
+) -> None:
+    ada = await member(engine, "Ada Lovelace", ADA)
+    booked = await book(engine, ada["id"], 30, 90)
+    await hass.async_block_till_done()
+    events = await get_events(hass)
+    assert len(events) == 1
+    assert dt_util.parse_datetime(events[0]["start"]) == dt_util.parse_datetime(
+        booked["start"]
+    )
+    assert events[0]["summary"] == engine.privacy.member(ada["id"])
+    assert "Ada" not in str(events)
+    assert ADA not in str(events)
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == "off"  # the next booking, not running yet
+    assert state.attributes["message"] == engine.privacy.member(ada["id"])
+    engine.async_set_show_member_names(True)
+    assert (await get_events(hass))[0]["summary"] == "Ada Lovelace"
+
+
+async def test_the_calendar_is_on_during_a_booking(
+    hass: HomeAssistant, engine: AccessEngine
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await book(engine, ada["id"], -5, 55)
+    await hass.async_block_till_done()
+    state = hass.states.get(CALENDAR)
+    assert state is not None
+    assert state.state == "on"
+
+
+async def test_staff_book_through_the_calendar(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    hass_admin_user: Any,
+    hass_read_only_user: Any,
+) -> None:
+    from homeassistant.core import Context  # noqa: PLC0415
+    from homeassistant.exceptions import Unauthorized  # noqa: PLC0415
+
+    ada = await member(engine, "Ada", ADA)
+    await member(engine, "Bob", BOB, user_id=hass_read_only_user.id)
+    now = dt_util.now()
+
+    async def create(summary: str, user: Any, start: float, end: float) -> None:
+        await hass.services.async_call(
+            "calendar",
+            "create_event",
+            {
+                "entity_id": CALENDAR,
+                "summary": summary,
+                "start_date_time": (now + timedelta(minutes=start)).isoformat(),
+                "end_date_time": (now + timedelta(minutes=end)).isoformat(),
+            },
+            blocking=True,
+            context=Context(user_id=user.id),
+        )
+
+    await create("ada", hass_admin_user, 60, 120)
+    assert [b.member_id for b in engine.bookings.of_device("hood-1")] == [ada["id"]]
+    # A member (Bob) books in the panel, not for others through the calendar.
+    with pytest.raises(Unauthorized):
+        await create("Bob", hass_read_only_user, 180, 240)
+    with pytest.raises(ServiceValidationError) as refused:
+        await create("Nobody", hass_admin_user, 180, 240)
+    assert refused.value.translation_key == "booking_member_unknown"
+    with pytest.raises(ServiceValidationError) as refused:
+        await create("bob", hass_admin_user, 90, 150)
+    assert refused.value.translation_key == "booking_overlaps"
+    assert len(engine.bookings.data) == 1
+
+
+# The panel's commands ---------------------------------------------------------------
+
+
+async def test_members_book_and_cancel_their_own(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    hass_ws_client: Any,
+    hass_read_only_user: Any,
+) -> None:
+    bob = await member(engine, "Bob", BOB, user_id=hass_read_only_user.id)
+    ada = await member(engine, "Ada", ADA)
+    refresh = await hass.auth.async_create_refresh_token(
+        hass_read_only_user, "https://x.org/"
+    )
+    client = await hass_ws_client(hass, hass.auth.async_create_access_token(refresh))
+    admin = await hass_ws_client(hass)
+
+    async def ws(who: Any, verb: str, **data: Any) -> dict[str, Any]:
+        await who.send_json_auto_id({"type": f"fluxilab/booking/{verb}", **data})
+        reply: dict[str, Any] = await who.receive_json()
+        return reply
+
+    now = dt_util.utcnow()
+
+    def later(minutes: float) -> str:
+        return (now + timedelta(minutes=minutes)).isoformat()
+
+    made = await ws(
+        client, "create", fluxilab_device=DEVICE_ID, start=later(60), end=later(120)
+    )
+    assert made["success"], made
+    assert made["result"]["member_id"] == bob["id"]
+    # Not for someone else, unless staff.
+    other = await ws(
+        client,
+        "create",
+        fluxilab_device=DEVICE_ID,
+        start=later(200),
+        end=later(260),
+        member_id=ada["id"],
+    )
+    assert other["error"]["code"] == "unauthorized"
+    for_ada = await ws(
+        admin,
+        "create",
+        fluxilab_device=DEVICE_ID,
+        start=later(200),
+        end=later(260),
+        member_id=ada["id"],
+    )
+    assert for_ada["success"], for_ada
+    # Bad input is refused in words.
+    long = await ws(
+        client, "create", fluxilab_device=DEVICE_ID, start=later(300), end=later(900)
+    )
+    assert long["error"]["translation_key"] == "booking_too_long"
+    assert "240" in long["error"]["message"]
+    garbage = await ws(
+        client, "create", fluxilab_device=DEVICE_ID, start="soon", end=later(900)
+    )
+    assert garbage["error"]["translation_key"] == "invalid_data"
+    ghost = await ws(
+        client, "create", fluxilab_device="ghost", start=later(300), end=later(330)
+    )
+    assert ghost["error"]["translation_key"] == "unknown_device"
+    # The week view: others' bookings without a name; "my bookings".
+    listed = (await ws(client, "list", fluxilab_device=DEVICE_ID))["result"]
+    assert [b["member_id"] for b in listed["mine"]] == [bob["id"]]
+    assert [b["member_id"] for b in listed["device"]["bookings"]] == [bob["id"], None]
+    assert "Ada" not in str(listed)
+    seen_by_admin = (await ws(admin, "list", fluxilab_device=DEVICE_ID))["result"]
+    assert [b["member_name"] for b in seen_by_admin["device"]["bookings"]] == [
+        "Bob",
+        "Ada",
+    ]
+    # Cancelling: one's own yes, another's no.
+    refused = await ws(client, "delete", booking_id=for_ada["result"]["id"])
+    assert refused["error"]["code"] == "unauthorized"
+    assert for_ada["result"]["id"] in engine.bookings.data
+    cancelled = await ws(client, "delete", booking_id=made["result"]["id"])
+    assert cancelled["success"], cancelled
+    assert made["result"]["id"] not in engine.bookings.data
+    unknown = await ws(client, "delete", booking_id="nope")
+    assert unknown["error"]["translation_key"] == "unknown_booking"
