@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -318,9 +318,6 @@ async def test_staff_book_through_the_calendar(
     hass_admin_user: Any,
     hass_read_only_user: Any,
 ) -> None:
-    from homeassistant.core import Context  # noqa: PLC0415
-    from homeassistant.exceptions import Unauthorized  # noqa: PLC0415
-
     ada = await member(engine, "Ada", ADA)
     await member(engine, "Bob", BOB, user_id=hass_read_only_user.id)
     now = dt_util.now()
