@@ -11,7 +11,7 @@ member told); a member may end their own booking early (``async_end``).
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, override
@@ -178,7 +178,7 @@ class BookingCollection(collection.DictStorageCollection):
         bookings around now, not every booking ahead.
         """
         bookings = self.of_device(device_id)
-        stop = bisect_left(bookings, now + ahead, key=lambda b: b.start)
+        stop = bisect_right(bookings, now + ahead, key=lambda b: b.start)
         found: list[Booking] = []
         for booking in reversed(bookings[:stop]):
             if booking.end <= now and not booking.released:

@@ -163,14 +163,14 @@ async def test_the_minute_check_releases_no_shows(
     await book(engine, bob["id"], 60, 120)
     freezer.tick(timedelta(minutes=16))
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert engine.bookings.data[skipped["id"]]["no_show"] is True
     # A member who came keeps the booking.
     freezer.tick(timedelta(minutes=45))
     await swipe(engine, device, BOB, "session_start")
     freezer.tick(timedelta(minutes=20))
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert engine.bookings.no_shows(bob["id"]) == 0
 
 
@@ -434,3 +434,22 @@ async def test_members_book_and_cancel_their_own(
     assert made["result"]["id"] not in engine.bookings.data
     unknown = await ws(client, "delete", booking_id="nope")
     assert unknown["error"]["translation_key"] == "unknown_booking"
+
+
+async def test_the_queue_waits_for_a_booked_device_and_hears_of_its_release(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    bob = await member(engine, "Bob", BOB)
+    await book(engine, ada["id"], 0, 60)
+    # Nobody uses the device, but Ada holds it: Bob may wait for it.
+    place = engine.interest.async_subscribe(bob, device)
+    assert place["position"] == 1
+    freezer.tick(timedelta(minutes=16))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert engine.bookings.no_shows(ada["id"]) == 1
+    assert engine.interest.of_device(DEVICE_ID) == []  # told, and out of the queue
