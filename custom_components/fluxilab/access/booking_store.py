@@ -25,6 +25,7 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN, LOGGER
+from custom_components.fluxilab.protocol.schemas import MAX_MIRRORED_BOOKINGS
 
 from .bookings import (
     Booking,
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 
 BOOKINGS_STORAGE_KEY: Final = f"{DOMAIN}.bookings"
 NO_SHOW_CHECK_INTERVAL: Final = timedelta(minutes=1)
+MIRROR_AHEAD: Final = timedelta(days=1)
+"""How far ahead a device's mirror carries its bookings (they hold offline)."""
 KEEP_PAST_DAYS: Final = 90
 """Days a booking is kept after its end (no-shows are counted over them)."""
 SIGNAL_BOOKINGS_CHANGED: Final = f"{DOMAIN}_bookings_changed"
@@ -122,6 +125,8 @@ class BookingCollection(collection.DictStorageCollection):
         self._by_device: dict[str, list[Booking]] = {}
         self._by_device_at = -1
         self._timer: CALLBACK_TYPE | None = None
+        self._mirrored: dict[str, dict[str, Any]] = {}
+        """What each device's credential set last carried of its bookings."""
 
     # Loading and the no-show check -----------------------------------------------------
 
@@ -147,6 +152,42 @@ class BookingCollection(collection.DictStorageCollection):
         self, _change_type: str, _item_id: str, item: dict[str, Any]
     ) -> None:
         async_dispatcher_send(self.hass, SIGNAL_BOOKINGS_CHANGED, item["device_id"])
+        await self._async_sync_mirror(item["device_id"])
+
+    def mirrored(self, device_id: str) -> dict[str, Any]:
+        """Return what a device's mirror carries of its bookings (sync.py).
+
+        The mode, and the bookings not released that run within the next day,
+        nearest first, so a booking holds while the hub is unreachable.
+        """
+        now = dt_util.utcnow()
+        bookings = [
+            {
+                "member_id": b.member_id,
+                "start": b.start.timestamp(),
+                "end": b.end.timestamp(),
+            }
+            for b in self.between(device_id, now, now + MIRROR_AHEAD)
+            if not b.released
+        ][:MAX_MIRRORED_BOOKINGS]
+        shown = {
+            "booking_mode": self.rules_of(device_id).mode.value,
+            "bookings": bookings,
+        }
+        self._mirrored[device_id] = shown
+        return shown
+
+    async def _async_sync_mirror(self, device_id: str) -> None:
+        """Send a device its credential set again if its mirrored bookings moved."""
+        if (device := self.engine.device(device_id)) is None:
+            return
+        before = self._mirrored.get(device_id)
+        if before is not None and self.mirrored(device_id) == before:
+            return
+        try:
+            await self.engine.sync.async_sync(device)
+        except Exception:
+            LOGGER.exception("Credential set for %s not sent", device_id)
 
     # Reading ------------------------------------------------------------------------
 
@@ -393,6 +434,9 @@ class BookingCollection(collection.DictStorageCollection):
         for item in await self.async_release_no_shows(dt_util.as_utc(now)):
             self._released(item)
         await self._async_forget_old(dt_util.as_utc(now))
+        # The day ahead moves on: bookings enter a device's mirror as it does.
+        for device_id in list(self.engine.devices):
+            await self._async_sync_mirror(device_id)
 
     async def _async_tell(self, item: dict[str, Any]) -> None:
         """Tell a member their booking was released for want of showing up."""

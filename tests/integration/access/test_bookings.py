@@ -17,7 +17,7 @@ from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.device import FluxiLabDevice
 from tests.integration.conftest import DEVICE_ID
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, credential_sets
 
 ADA, BOB = "04AAAA01", "04BBBB02"
 
@@ -453,3 +453,41 @@ async def test_the_queue_waits_for_a_booked_device_and_hears_of_its_release(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert engine.bookings.no_shows(ada["id"]) == 1
     assert engine.interest.of_device(DEVICE_ID) == []  # told, and out of the queue
+
+
+# Offline -----------------------------------------------------------------------------
+
+
+async def test_the_device_mirrors_its_bookings_of_the_next_day(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    mqtt_mock: Any,
+    device_keys: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    booked = await book(engine, ada["id"], 60, 120)
+    await book(engine, ada["id"], 26 * 60, 27 * 60)  # beyond the next day
+    await hass.async_block_till_done()
+    offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
+    assert offline["booking_mode"] == "optional"
+    assert offline["bookings"] == [
+        {
+            "member_id": ada["id"],
+            "start": dt_util.parse_datetime(booked["start"]).timestamp(),  # type: ignore[union-attr]
+            "end": dt_util.parse_datetime(booked["end"]).timestamp(),  # type: ignore[union-attr]
+        }
+    ]
+    # Three hours on, the first is over and the second has come into the mirror.
+    freezer.tick(timedelta(hours=3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
+    assert [b["member_id"] for b in offline["bookings"]] == [ada["id"]]
+    assert offline["bookings"][0]["start"] > dt_util.utcnow().timestamp()
+    # Cancelled, it leaves the mirror at once.
+    await engine.bookings.async_end(engine.bookings.of_member(ada["id"])[-1].id)
+    await hass.async_block_till_done()
+    offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
+    assert offline["bookings"] == []
