@@ -88,14 +88,11 @@ class FluxiLabBookingCalendar(FluxiLabEntity, CalendarEntity):
     @property
     def event(self) -> CalendarEvent | None:
         """Return the booking running now, else the next one."""
-        now = dt_util.utcnow()
         engine = self.hass.data[ACCESS_ENGINE]
-        for booking in engine.bookings.of_device(self.device.device_id):
-            if booking.end > now and not engine.bookings.data[booking.id].get(
-                "no_show"
-            ):
-                return self._event(booking)
-        return None
+        booking = engine.bookings.current_or_next(
+            self.device.device_id, dt_util.utcnow()
+        )
+        return None if booking is None else self._event(booking)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime

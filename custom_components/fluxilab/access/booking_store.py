@@ -228,6 +228,20 @@ class BookingCollection(collection.DictStorageCollection):
                 found.append(booking)
         return found[::-1]
 
+    def current_or_next(self, device_id: str, now: datetime) -> Booking | None:
+        """Return the booking running at ``now``, else the next (no-shows left out)."""
+        bookings = self.of_device(device_id)
+        start = bisect_right(bookings, now, key=lambda b: b.start)
+        for booking in reversed(bookings[:start]):
+            if booking.end > now and not self._items[booking.id].get("no_show"):
+                return booking
+            if booking.end <= now and not booking.released:
+                break  # live bookings do not overlap: none earlier runs now
+        for booking in bookings[start:]:
+            if not self._items[booking.id].get("no_show"):
+                return booking
+        return None
+
     def of_member(self, member_id: str) -> list[Booking]:
         """Return a member's bookings over every device, by start."""
         return sorted(

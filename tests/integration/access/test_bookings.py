@@ -245,7 +245,7 @@ async def test_machine_type_booking_rules_are_validated(
     assert engine.machine_types.data[MACHINE_TYPE]["booking_max_minutes"] == 90
 
 
-async def test_bookings_survive_a_reload(
+async def test_bookings_are_saved(
     hass: HomeAssistant, engine: AccessEngine, hass_storage: dict[str, Any]
 ) -> None:
     ada = await member(engine, "Ada", ADA)
@@ -491,3 +491,21 @@ async def test_the_device_mirrors_its_bookings_of_the_next_day(
     await hass.async_block_till_done()
     offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
     assert offline["bookings"] == []
+
+
+async def test_the_calendar_state_follows_the_current_then_next_booking(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await member(engine, "Bob", BOB)
+    running = await book(engine, ada["id"], -5, 55)
+    later = await book(engine, ada["id"], 120, 180)
+    now = dt_util.utcnow()
+    assert engine.bookings.current_or_next(DEVICE_ID, now).id == running["id"]  # type: ignore[union-attr]
+    await engine.bookings.async_end(running["id"])
+    assert engine.bookings.current_or_next(DEVICE_ID, now).id == later["id"]  # type: ignore[union-attr]
+    freezer.tick(timedelta(hours=4))
+    assert engine.bookings.current_or_next(DEVICE_ID, dt_util.utcnow()) is None
