@@ -126,6 +126,8 @@ def describe_access(data: Mapping[str, Any]) -> str:
             message += f", used by {who}"
     elif kind == "interest_notified":
         message = f"told {who} it is free"
+    elif kind == "booking_released":
+        message = f"released the booking of {who}: nobody came"
     else:
         message = f"access event {kind}"
     if data.get(ATTR_BUFFERED):

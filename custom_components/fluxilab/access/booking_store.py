@@ -37,9 +37,15 @@ from .bookings import (
     check_booking,
     is_no_show,
 )
-from .const import COLLECTION_STORAGE_VERSION, SIGNAL_DEVICE_FREE, Reason
+from .const import (
+    COLLECTION_STORAGE_VERSION,
+    SIGNAL_DEVICE_FREE,
+    AccessEventType,
+    Reason,
+)
 from .decisions import authorization_reason
 from .errors import AccessValidationError
+from .events import fire_access_event
 from .interest import device_name
 from .notify import async_notification_text, async_notify_member
 from .roles import flags
@@ -441,6 +447,18 @@ class BookingCollection(collection.DictStorageCollection):
 
     def _released(self, item: dict[str, Any]) -> None:
         LOGGER.debug("Booking %s released: nobody came", item["id"])
+        if (device := self.engine.device(item["device_id"])) is not None:
+            fire_access_event(
+                self.hass,
+                device,
+                AccessEventType.BOOKING_RELEASED,
+                member=self.engine.members.data.get(item["member_id"]),
+                extra={
+                    "booking_id": item["id"],
+                    "booking_start": item["start"],
+                    "booking_end": item["end"],
+                },
+            )
         self.hass.async_create_task(self._async_tell(item), f"{DOMAIN} no-show")
 
     async def _async_check_no_shows(self, now: datetime) -> None:

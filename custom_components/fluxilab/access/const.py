@@ -144,6 +144,8 @@ class AccessEventType(StrEnum):
     """Telemetry says the machine is idle again."""
     INTEREST_NOTIFIED = "interest_notified"
     """A member who asked to be told the device is free was told (interest.py)."""
+    BOOKING_RELEASED = "booking_released"
+    """Nobody used a booking: it was released, its member told (booking_store.py)."""
     AUTHORIZATION_LAPSING = "authorization_lapsing"
     """An authorization lapses soon (fluxilab_lab only, lapsing.py)."""
 

@@ -10,10 +10,14 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.device import FluxiLabDevice
 from tests.integration.conftest import DEVICE_ID
 
@@ -137,6 +141,7 @@ async def test_a_no_show_is_released_counted_and_frees_the_device(
     device: FluxiLabDevice,
     freezer: FrozenDateTimeFactory,
 ) -> None:
+    events = async_capture_events(hass, EVENT_ACCESS)
     ada = await member(engine, "Ada", ADA)
     await member(engine, "Bob", BOB)
     booked = await book(engine, ada["id"], 0, 60)
@@ -149,6 +154,9 @@ async def test_a_no_show_is_released_counted_and_frees_the_device(
     assert item["released"] is True
     assert item["no_show"] is True
     assert engine.bookings.no_shows(ada["id"]) == 1
+    (released,) = [e.data for e in events if e.data["type"] == "booking_released"]
+    assert released["member_id"] == ada["id"]
+    assert released["booking_id"] == booked["id"]
 
 
 async def test_the_minute_check_releases_no_shows(
