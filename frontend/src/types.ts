@@ -309,6 +309,8 @@ export interface Booking {
 
 export interface BookingList {
   mine: Booking[];
+  /** The caller's bookings released because nobody came (the last 90 days). */
+  no_shows: number;
   device?: {
     device_id: string;
     mode: "off" | "optional" | "required";

@@ -190,6 +190,9 @@ export class BookingsView extends ViewElement {
               : nothing}`
         : nothing}
       <h2>${this.t("my_bookings")}</h2>
+      ${list.no_shows
+        ? html`<p class="muted" data-field="no-shows">${this.t("booking_no_shows", { count: list.no_shows })}</p>`
+        : nothing}
       ${list.mine.length
         ? html`<div class="table-wrap" data-view="my-bookings">
             <table>

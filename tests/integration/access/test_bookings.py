@@ -426,6 +426,7 @@ async def test_members_book_and_cancel_their_own(
     # The week view: others' bookings without a name; "my bookings".
     listed = (await ws(client, "list", fluxilab_device=DEVICE_ID))["result"]
     assert [b["member_id"] for b in listed["mine"]] == [bob["id"]]
+    assert listed["no_shows"] == 0
     assert [b["member_id"] for b in listed["device"]["bookings"]] == [bob["id"], None]
     assert "Ada" not in str(listed)
     seen_by_admin = (await ws(admin, "list", fluxilab_device=DEVICE_ID))["result"]
