@@ -13,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
+    async_mock_service,
 )
 
 from custom_components.fluxilab.access import AccessEngine
@@ -518,3 +519,21 @@ async def test_the_calendar_state_follows_the_current_then_next_booking(
     assert engine.bookings.current_or_next(DEVICE_ID, now).id == later["id"]  # type: ignore[union-attr]
     freezer.tick(timedelta(hours=4))
     assert engine.bookings.current_or_next(DEVICE_ID, dt_util.utcnow()) is None
+
+
+async def test_the_member_of_a_no_show_is_told(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    phone = async_mock_service(hass, "notify", "ada_phone")
+    ada = await member(engine, "Ada", ADA, notify_service="notify.ada_phone")
+    await book(engine, ada["id"], 0, 60)
+    freezer.tick(timedelta(minutes=16))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (told,) = phone
+    assert told.data["title"] == "Booking of Fumehood 1 released"
+    assert "Fumehood 1" in told.data["message"]
+    assert told.data["data"]["fluxilab_device"] == DEVICE_ID
