@@ -134,6 +134,15 @@ class SafetyLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class MirroredBooking:
+    """A booking of this device the hub mirrored (Unix times)."""
+
+    member_id: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
 class OfflineRules:
     """The machine type's rules the hub mirrored for offline decisions."""
 
@@ -149,6 +158,10 @@ class OfflineRules:
     """Without ``supervisor_required``: a supervisor is needed outside these hours."""
     supervisor_minutes: float = 30.0
     safety_limits: tuple[SafetyLimit, ...] = ()
+    booking_mode: str = "optional"
+    """``off``, ``optional`` or ``required`` (the hub's access/bookings.py)."""
+    bookings: tuple[MirroredBooking, ...] = ()
+    """This device's bookings of the next day: they hold offline too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +236,9 @@ def offline_decision(
     Pure: everything comes in as arguments. Checks run in the hub's order
     (docs/ACCESS.md), after the offline ones: ``unknown_card``, ``offline_denied``
     (the type's policy is ``deny``, or the hub mirrored no policy), ``mirror_stale``,
-    ``expired``, ``outside_hours``, ``maintenance_due``, ``no_supervisor``,
-    ``safety_limit``. Lab hours are the hub's local time; a device that cannot
+    ``expired``, ``outside_hours``, ``booked_by_other``, ``booking_required``,
+    ``maintenance_due``, ``no_supervisor``, ``safety_limit``. Offline a booking
+    holds for its whole length: no-shows are released by the hub only. Lab hours are the hub's local time; a device that cannot
     load the hub's time zone refuses members whose authorizations have hours.
     """
     if member is None:
@@ -248,6 +262,13 @@ def offline_decision(
             for g in current
         ):
             return "outside_hours"
+    if rules.booking_mode != "off":
+        running = [b for b in rules.bookings if b.start <= ctx.now < b.end]
+        own = any(b.member_id == member.id for b in running)
+        if running and not own:
+            return "booked_by_other"
+        if rules.booking_mode == "required" and not own:
+            return "booking_required"
     if rules.maintenance_due and not member.maintenance:
         return "maintenance_due"
     if not _supervised(member, rules, ctx, tz):
@@ -276,6 +297,13 @@ def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
                 max=limit.get("max"),
             )
             for limit in body.get("safety_limits", ())
+        ),
+        booking_mode=str(body.get("booking_mode", "optional")),
+        bookings=tuple(
+            MirroredBooking(
+                member_id=b["member_id"], start=float(b["start"]), end=float(b["end"])
+            )
+            for b in body.get("bookings", ())
         ),
     )
 

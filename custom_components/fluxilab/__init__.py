@@ -26,6 +26,7 @@ __all__ = ["async_remove_entry"]
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.EVENT,
     Platform.SENSOR,
     Platform.SWITCH,

@@ -76,6 +76,7 @@ EVENT_TYPES: Final = (
     "busy_started",
     "busy_ended",
     "interest_notified",
+    "booking_released",
 )
 """Access event types the event entity fires (what happens at one device)."""
 CONF_UI_URL: Final = "ui_url"

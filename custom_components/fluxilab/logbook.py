@@ -53,6 +53,8 @@ REASONS = {
     "maintenance_due": "maintenance overdue",
     "safety_limit": "safety limit exceeded",
     "no_supervisor": "no supervisor present",
+    "booked_by_other": "booked by another member",
+    "booking_required": "no booking running",
     "not_allowed": "not allowed to record maintenance",
 }
 """Readable reasons of the decision codes (docs/ACCESS.md); others shown as is."""
@@ -124,6 +126,8 @@ def describe_access(data: Mapping[str, Any]) -> str:
             message += f", used by {who}"
     elif kind == "interest_notified":
         message = f"told {who} it is free"
+    elif kind == "booking_released":
+        message = f"released the booking of {who}: nobody came"
     else:
         message = f"access event {kind}"
     if data.get(ATTR_BUFFERED):

@@ -3,6 +3,8 @@
 import type {
   AdminState,
   AuditEntry,
+  Booking,
+  BookingList,
   HistoryResult,
   HomeAssistant,
   InterestSubscription,
@@ -185,6 +187,24 @@ export class FluxiLabClient {
 
   resetPin(memberId: string): Promise<{ member_id: string; pin: string }> {
     return this.send("credentials/reset_pin", { member_id: memberId });
+  }
+
+  // Bookings (access/booking_websocket.py)
+
+  bookings(deviceId?: string, start?: string, end?: string): Promise<BookingList> {
+    const data: Record<string, unknown> = {};
+    if (deviceId) data.fluxilab_device = deviceId;
+    if (start) data.start = start;
+    if (end) data.end = end;
+    return this.send("booking/list", data);
+  }
+
+  book(deviceId: string, start: string, end: string): Promise<Booking> {
+    return this.send("booking/create", { fluxilab_device: deviceId, start, end });
+  }
+
+  cancelBooking(bookingId: string): Promise<Booking> {
+    return this.send("booking/delete", { booking_id: bookingId });
   }
 
   // Lab operations (access/interest.py, lapsing.py, notify.py, presence.py)

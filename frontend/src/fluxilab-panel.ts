@@ -7,7 +7,8 @@
  * check the caller's lab role on every call: what this module hides is a
  * convenience, never the security.
  *
- * Views: Lab (devices the user may use, live, with Open), In the lab (presence),
+ * Views: Lab (devices the user may use, live, with Open), Bookings (a device's week,
+ * my bookings), In the lab (presence),
  * My profile, Admin (members, authorizations, machine types, devices, unknown cards,
  * usage history, audit log, lapsing, settings). The view is in the address
  * (/fluxilab/admin/members), so a reload stays and a link can be shared.
@@ -26,12 +27,13 @@ import type { AdminTab } from "./views/admin-view";
 import "./views/admin-view";
 import type { LabViewElement } from "./views/lab-view";
 import "./views/lab-view";
+import "./views/bookings-view";
 import "./views/presence-view";
 import "./views/profile-view";
 import { defineOnce } from "./define";
 
-type Tab = "lab" | "presence" | "profile" | "admin";
-const TABS: Tab[] = ["lab", "presence", "profile", "admin"];
+type Tab = "lab" | "bookings" | "presence" | "profile" | "admin";
+const TABS: Tab[] = ["lab", "bookings", "presence", "profile", "admin"];
 const TOAST_SECONDS = { success: 5, error: 10 };
 /** Live admin data: the admin state is reloaded this long after a lab change. */
 const ADMIN_RELOAD_DELAY = 2000;
@@ -256,7 +258,9 @@ export class FluxiLabPanel extends LitElement {
         )}
       </nav>
       <main id="content">
-        ${tab === "presence"
+        ${tab === "bookings"
+          ? html`<fluxilab-bookings-view .ctx=${ctx}></fluxilab-bookings-view>`
+          : tab === "presence"
           ? html`<fluxilab-presence-view .ctx=${ctx}></fluxilab-presence-view>`
           : tab === "profile"
             ? html`<fluxilab-profile-view .ctx=${ctx}></fluxilab-profile-view>`

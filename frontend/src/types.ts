@@ -293,3 +293,30 @@ export interface WsError {
   translation_domain?: string;
   translation_placeholders?: Record<string, string>;
 }
+
+/** A booking as fluxilab/booking/list and /create answer it (access/booking_websocket.py). */
+export interface Booking {
+  id: string;
+  device_id: string;
+  start: string;
+  end: string;
+  released: boolean;
+  no_show: boolean;
+  /** Null unless the booking is the caller's own or the caller is staff. */
+  member_id: string | null;
+  member_name: string | null;
+}
+
+export interface BookingList {
+  mine: Booking[];
+  /** The caller's bookings released because nobody came (the last 90 days). */
+  no_shows: number;
+  device?: {
+    device_id: string;
+    mode: "off" | "optional" | "required";
+    min_minutes: number;
+    max_minutes: number;
+    ahead_days: number;
+    bookings: Booking[];
+  };
+}

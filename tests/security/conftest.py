@@ -176,6 +176,7 @@ def snapshot(engine: AccessEngine) -> dict[str, Any]:
             "members": engine.members.data,
             "machine_types": engine.machine_types.data,
             "authorizations": engine.authorizations.data,
+            "bookings": engine.bookings.data,
             "history": engine.history.data,
             "blocked": {
                 device_id: device.blocked

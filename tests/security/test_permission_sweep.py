@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 import itertools
 from pathlib import Path
 import re
@@ -36,6 +37,7 @@ from homeassistant.core import Context, HomeAssistant, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, Unauthorized
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockUser,
@@ -72,10 +74,43 @@ ACTORS: dict[str, Level] = {
     "lab_member": Level.LAB_MEMBER,
     "ha_user": Level.HA_USER,
 }
-ENTITY_PLATFORMS = ("binary_sensor", "button", "event", "sensor", "switch", "update")
+ENTITY_PLATFORMS = (
+    "binary_sensor",
+    "button",
+    "calendar",
+    "event",
+    "sensor",
+    "switch",
+    "update",
+)
 ACCESS_MD = Path(__file__).parents[2] / "docs" / "ACCESS.md"
 ATTR_DEVICE_ID = "device_id"
 OWN_PIN = "24681357"
+TOMORROW = dt_util.now().replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(
+    days=1
+)
+
+
+def _slot(hours: float) -> dict[str, str]:
+    """An hour's booking, ``hours`` after 09:00 tomorrow."""
+    start = TOMORROW + timedelta(hours=hours)
+    return {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
+
+
+ENTITY_DATA: dict[str, dict[str, Any]] = {
+    # Ada, the lab admin, may hold bookings of every device.
+    "calendar.bookings.create_event": {
+        "summary": "Ada",
+        "start_date_time": _slot(8)["start"],
+        "end_date_time": _slot(8)["end"],
+    },
+    "calendar.bookings.get_events": {
+        "start_date_time": _slot(0)["start"],
+        "end_date_time": _slot(10)["end"],
+    },
+}
+"""What an entity action needs besides the entity (others need nothing)."""
+ENTITY_RESPONSES = {"get_events"}
 
 
 # The lab, its actors and the targets of each call --------------------------------------
@@ -203,6 +238,8 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "password": "hunter2hunter2",
         "session_timeout": 60,
         "url": "default",  # the history database: the SQLite file it is in already
+        **_slot(0),  # a booking (and a window the history filters take)
+        "booking_id": PREPARED_BOOKINGS.get(target.n, "none"),
     }
 
 
@@ -294,6 +331,44 @@ async def _laser_busy(hass: HomeAssistant, lab: Lab, target: Target) -> None:
     assert lab.engine.open_session(device, target.session_id, target.card, time.time())
 
 
+PREPARED_BOOKINGS: dict[int, str] = {}
+"""Target number -> the target's booking of the laser (``_bookings_made``)."""
+
+
+async def _target_on_laser(hass: HomeAssistant, lab: Lab, target: Target) -> None:
+    """Authorize the target for the laser, so it may be booked for them."""
+    await lab.engine.authorizations.async_create_item(
+        {"member_id": target.member_id, "machine_type_id": "laser"}
+    )
+
+
+async def _bookings_made(hass: HomeAssistant, lab: Lab, target: Target) -> None:
+    """The target's booking of the laser; Alice's, Steve's and Ada's of the hood."""
+    await _target_on_laser(hass, lab, target)
+    bookings = lab.engine.bookings
+    made = await bookings.async_create_item(
+        {"device_id": LASER, "member_id": target.member_id, **_slot(10 + target.n % 10)}
+    )
+    PREPARED_BOOKINGS[target.n] = made["id"]
+    for hours, member in ((3, lab.alice), (5, lab.steve), (7, lab.admin_member)):
+        if not any(
+            b.start == TOMORROW + timedelta(hours=hours)
+            for b in bookings.of_member(member["id"])
+        ):
+            await bookings.async_create_item(
+                {"device_id": HOOD, "member_id": member["id"], **_slot(hours)}
+            )
+
+
+def _own_booking(actors: Actors, actor: str) -> Data:
+    """Cancel one of the caller's own bookings."""
+    own = actors.members[actor]
+    if own is None:
+        return None
+    mine = actors.lab.engine.bookings.of_member(own["id"])
+    return {"booking_id": mine[0].id}
+
+
 async def _unknown_card_seen(hass: HomeAssistant, lab: Lab, target: Target) -> None:
     lab.engine.history.add_unknown_card(f"BADC0{target.n:04X}", LASER, time.time())
 
@@ -369,6 +444,17 @@ CASES: dict[str, Case] = {
         own=_own({"fluxilab_device": LASER}, member=False), may_fail={"no_member"}
     ),
     f"{S}close_session": _case(prepare=_laser_busy),
+    f"{W}booking/create": _case(
+        prepare=_target_on_laser,
+        own=_own({"fluxilab_device": HOOD, **_slot(0)}, member=False),
+        may_fail={"no_member"},
+    ),
+    f"{W}booking/delete": _case(prepare=_bookings_made, own=_own_booking),
+    f"{W}booking/list": _case(
+        prepare=_bookings_made,
+        own=_own({"fluxilab_device": HOOD}, member=False),
+        own_only=True,
+    ),
     **{
         door: _case(
             other=lambda data, target: {
@@ -415,6 +501,9 @@ def shows_everyone(door: str, result: Any) -> bool | None:
         return "members" in result
     if door == f"{W}interest/list":
         return "queues" in result
+    if door == f"{W}booking/list":
+        named = {b["member_id"] for b in result["device"]["bookings"] if b["member_id"]}
+        return len(named) > 1
     return None
 
 
@@ -673,7 +762,7 @@ async def test_sweep_entity_actions(
     user = online.users[actor]
     level = ACTORS[actor]
     actions = entity_doors(hass)
-    assert {a.domain for a in actions} == {"button", "switch", "update"}
+    assert {a.domain for a in actions} == {"button", "calendar", "switch", "update"}
     for action in sorted(actions, key=lambda a: (a.entity_id, a.service)):
         state = hass.states.get(action.entity_id)
         assert state is not None
@@ -690,9 +779,10 @@ async def test_sweep_entity_actions(
             await hass.services.async_call(
                 action.domain,
                 action.service,
-                {ATTR_ENTITY_ID: action.entity_id},
+                {ATTR_ENTITY_ID: action.entity_id, **ENTITY_DATA.get(action.door, {})},
                 blocking=True,
                 context=Context(user_id=user.id),
+                return_response=action.service in ENTITY_RESPONSES,
             )
         except Unauthorized:
             assert not allowed, f"should be allowed: {where}"

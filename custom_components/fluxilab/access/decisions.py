@@ -1,14 +1,15 @@
 """The access decision: one function, one reason per denial.
 
 Checks run in a fixed order (docs/ACCESS.md), and the first that fails names the
-reason: inactive, blocked, not_authorized, expired, outside_hours, maintenance_due,
-no_supervisor, safety_limit. Everything is computed from data already in memory: no I/O here.
+reason: inactive, blocked, not_authorized, expired, outside_hours, booked_by_other
+or booking_required, maintenance_due, no_supervisor, safety_limit. Everything is computed from data already in memory: no I/O here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time as dt_time
+from enum import StrEnum
 from typing import Any
 
 from homeassistant.util import dt as dt_util
@@ -121,11 +122,14 @@ def decide(
     values: Mapping[str, int | float | bool],
     now: datetime,
     supervised: bool = True,
+    booking: StrEnum | None = None,
 ) -> Reason:
     """Decide whether ``member`` may start using the device now.
 
     ``supervised`` is False when the machine needs a supervisor present and none
-    is (presence.py works that out from swipes and check-ins).
+    is (presence.py works that out from swipes and check-ins). ``booking`` is why
+    the device's bookings refuse the member (``booked_by_other``,
+    ``booking_required``: booking_store.py ``verdict``), None if they do not.
     """
     if not member["active"]:
         return Reason.INACTIVE
@@ -134,6 +138,8 @@ def decide(
     reason = authorization_reason(member, authorizations, device_id, machine_type, now)
     if reason is not Reason.GRANTED:
         return reason
+    if booking is not None:
+        return Reason(booking.value)
     if (
         maintenance_due
         and machine_type is not None

@@ -31,6 +31,8 @@ from custom_components.fluxilab.protocol.schemas import (
 
 from . import gdpr, maintenance, sessions
 from .admin_audit import AdminAudit
+from .booking_store import BookingCollection
+from .bookings import BookingVerdictReason
 from .const import (
     AUTHORIZATIONS_STORAGE_KEY,
     DEFAULT_GRACE_PERIOD,
@@ -98,6 +100,7 @@ class AccessEngine:
         self.presence = Presence(self)
         self.telemetry_rules = TelemetryRules(self)
         self.admin_audit = AdminAudit(self)
+        self.bookings = BookingCollection(self)
         self.devices: dict[str, FluxiLabDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
@@ -139,6 +142,7 @@ class AccessEngine:
         self._schedule_stale_check()
         await self.lapsing.async_load()
         self.interest.async_load()
+        await self.bookings.async_start()
         self._timers = [
             async_track_time_interval(
                 self.hass,
@@ -183,6 +187,7 @@ class AccessEngine:
         self.telemetry_rules.async_stop()
         self.lapsing.async_stop()
         self.interest.async_stop()
+        self.bookings.async_stop()
         await self.history.async_save()
 
     async def _async_member_changed(
@@ -530,7 +535,11 @@ class AccessEngine:
         card = request.card
         member, reason = self._identify(device, card, request.member_id, now)
         machine_type = self.machine_type_of(device)
+        booking = None
         if member is not None and reason is Reason.GRANTED:
+            booking = self.bookings.verdict(
+                device.device_id, member["id"], dt_util.utc_from_timestamp(now)
+            )
             # A trainer's open window may authorize a refused member: decide again.
             for _attempt in range(2):
                 reason = decide(
@@ -545,6 +554,7 @@ class AccessEngine:
                     supervised=self.presence.supervised(
                         member, device, machine_type, now
                     ),
+                    booking=booking.reason if not booking.granted else None,
                 )
                 if not await self.presence.async_train(
                     device, member, card, reason, now
@@ -560,6 +570,13 @@ class AccessEngine:
             if reason is Reason.MAINTENANCE_DUE and machine_type is not None
             else None
         )
+        if booking is not None:
+            if granted and booking.reason is BookingVerdictReason.BOOKED_SOON:
+                message = f"Booked in {booking.minutes_left} min"
+            if booking.released:
+                self.hass.async_create_task(
+                    self.bookings.async_release(booking.released), f"{DOMAIN} no-show"
+                )
         # What the next request may depend on happens now: the authorizations'
         # last use (it keeps them from lapsing), the session it may stop, the
         # supervisor seen, the training window, the check-in.

@@ -14,6 +14,7 @@ Subscriptions live in the history store (they survive a restart) and expire afte
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
@@ -109,6 +110,23 @@ class InterestQueue:
         rules = getattr(self.engine, "telemetry_rules", None)
         return bool(rules is not None and rules.is_busy(device_id))
 
+    def held(self, device_id: str) -> bool:
+        """Return True while a device is in use or someone's booking runs on it.
+
+        A booked device is worth waiting for: a no-show or an early end frees it,
+        and the queue is told (booking_store.py).
+        """
+        if self.in_use(device_id):
+            return True
+        bookings = getattr(self.engine, "bookings", None)
+        return bool(
+            bookings is not None
+            and any(
+                b.covers(dt_util.utcnow()) and not b.released
+                for b in bookings.around(device_id, dt_util.utcnow(), timedelta(0))
+            )
+        )
+
     @callback
     def _purge(self, now: float) -> None:
         """Drop expired subscriptions (and members or devices gone)."""
@@ -153,7 +171,7 @@ class InterestQueue:
         """
         now = time.time()
         self._purge(now)
-        if not self.in_use(device.device_id):
+        if not self.held(device.device_id):
             raise AccessValidationError("device_free", device=device.device_id)
         expires = now + self.expiry_hours * 3600
         queue = self.of_device(device.device_id, now)

@@ -12,15 +12,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime, timedelta
+
     from homeassistant.core import HomeAssistant
 
     from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
+    from .bookings import Booking
     from .const import SessionEnd
     from .history import AccessHistory
     from .models import AccessRequest, Decision
     from .privacy import Privacy
     from .store import AuthorizationCollection, MachineTypeCollection, MemberCollection
+
+
+class BookingIndex(Protocol):
+    """What features read of the bookings (booking_store.py implements it)."""
+
+    def mirrored(self, device_id: str) -> dict[str, Any]:
+        """Return what a device's mirror carries of its bookings."""
+
+    def around(self, device_id: str, now: datetime, ahead: timedelta) -> list[Booking]:
+        """Return the bookings running at ``now`` or starting within ``ahead``."""
 
 
 class Lab(Protocol):
@@ -32,6 +45,11 @@ class Lab(Protocol):
     authorizations: AuthorizationCollection
     history: AccessHistory
     privacy: Privacy
+
+    @property
+    def bookings(self) -> BookingIndex:
+        """The devices' bookings."""
+
     devices: dict[str, FluxiLabDevice]
     """Followed devices by our id."""
 

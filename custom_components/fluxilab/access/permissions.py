@@ -240,6 +240,26 @@ INTEREST_QUEUES = Permission(
     own=Level.HA_USER,
     own_means="their own subscriptions (none without a member)",
 )
+BOOK = Permission(
+    name="book a device; cancel a booking or end it early",
+    anyone=Level.LAB_STAFF,
+    own=Level.LAB_MEMBER,
+    own_means="their own bookings (the machine type's rules decide who may book)",
+)
+BOOK_IN_CALENDAR = Permission(
+    name="book a device for a member through Home Assistant's calendar",
+    anyone=Level.LAB_STAFF,
+)
+SEE_BOOKINGS = Permission(
+    name="see who booked a device when",
+    anyone=Level.LAB_STAFF,
+    own=Level.HA_USER,
+    own_means="their own bookings; others' as booked times without a name",
+)
+BOOKING_CALENDARS = Permission(
+    name="read a device's booking calendar (names only if the lab shows them)",
+    anyone=Level.HA_USER,
+)
 HA_CONFIGURATION = Permission(
     name="broker configuration (every device's login); adopt and reconfigure "
     "devices, their options, confirm a pairing key (Home Assistant's flows)",
@@ -367,6 +387,11 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     **_services(INTEREST, "notify_when_free", "cancel_notify_when_free"),
     **_commands(INTEREST, "interest/subscribe", "interest/cancel"),
     **_commands(INTEREST_QUEUES, "interest/list"),
+    # Bookings
+    **_commands(BOOK, "booking/create", "booking/delete"),
+    **_commands(SEE_BOOKINGS, "booking/list"),
+    "calendar.bookings.create_event": BOOK_IN_CALENDAR,
+    "calendar.bookings.get_events": BOOKING_CALENDARS,
     # Home Assistant's own configuration
     **_services(HA_CONFIGURATION, "generate_broker_config"),
     **_commands(HA_CONFIGURATION, "history/database", "history/set_database"),

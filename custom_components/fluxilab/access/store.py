@@ -24,6 +24,7 @@ import probatio as vol
 from custom_components.fluxilab.const import LOGGER
 from custom_components.fluxilab.protocol.schemas import OfflinePolicy
 
+from .bookings import BookingMode, WhoMayBook
 from .const import (
     BCRYPT_COST,
     COLLECTION_STORAGE_VERSION,
@@ -167,6 +168,33 @@ SAFETY_LIMIT = vol.Schema(
         vol.Optional("max"): vol.Coerce(float),
     }
 )
+
+
+def _minutes(most: int) -> Any:
+    return vol.All(vol.Coerce(int), vol.Range(min=0, max=most))
+
+
+BOOKING_RULE_FIELDS: dict[Any, Any] = {
+    vol.Optional("booking_mode"): vol.All(vol.Coerce(BookingMode), str),
+    vol.Optional("booking_min_minutes"): _minutes(24 * 60),
+    vol.Optional("booking_max_minutes"): vol.All(
+        vol.Coerce(int), vol.Range(min=1, max=7 * 24 * 60)
+    ),
+    vol.Optional("booking_ahead_days"): vol.All(
+        vol.Coerce(int), vol.Range(min=0, max=366)
+    ),
+    vol.Optional("booking_max_per_day"): vol.All(
+        vol.Coerce(int), vol.Range(min=1, max=100)
+    ),
+    vol.Optional("booking_max_per_week"): vol.All(
+        vol.Coerce(int), vol.Range(min=1, max=700)
+    ),
+    vol.Optional("booking_who"): vol.All(vol.Coerce(WhoMayBook), str),
+    vol.Optional("booking_no_show_minutes"): _minutes(24 * 60),
+    vol.Optional("booking_warning_minutes"): _minutes(24 * 60),
+}
+"""Booking rules of a machine type (bookings.py); absent: BOOKING_RULE_DEFAULTS."""
+
 MACHINE_TYPE_FIELDS: dict[Any, Any] = {
     vol.Required("name"): NAME,
     vol.Optional("session_timeout", default=900): vol.All(
@@ -207,6 +235,7 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
         vol.Coerce(float), vol.Range(min=0, max=24 * 365)
     ),
     **MACHINE_TYPE_RULE_FIELDS,  # busy/idle and maintenance conditions
+    **BOOKING_RULE_FIELDS,
 }
 MACHINE_TYPE_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional(key.schema): value for key, value in MACHINE_TYPE_FIELDS.items()

@@ -487,6 +487,17 @@ SAFETY_LIMIT_SCHEMA = vol.Schema(
     extra=vol.ALLOW_EXTRA,
 )
 
+MAX_MIRRORED_BOOKINGS = 100
+"""Bookings of the next day a credential set carries for one device, nearest first."""
+MIRRORED_BOOKING_SCHEMA = vol.Schema(
+    {
+        vol.Required("member_id"): _text(64),
+        vol.Required("start"): _finite,
+        vol.Required("end"): _finite,
+    }
+)
+"""A booking the device holds offline (Unix times; docs/BOOKINGS.md)."""
+
 OFFLINE_SCHEMA = vol.Schema(
     {
         vol.Required("policy"): vol.Coerce(OfflinePolicy),
@@ -500,6 +511,13 @@ OFFLINE_SCHEMA = vol.Schema(
         ),
         vol.Optional("safety_limits", default=list): vol.All(
             [SAFETY_LIMIT_SCHEMA], vol.Length(max=MAX_CHANNELS)
+        ),
+        # Absent (a hub before bookings): nothing booked, nothing required.
+        vol.Optional("booking_mode", default="optional"): vol.In(
+            ("off", "optional", "required")
+        ),
+        vol.Optional("bookings", default=list): vol.All(
+            [MIRRORED_BOOKING_SCHEMA], vol.Length(max=MAX_MIRRORED_BOOKINGS)
         ),
     },
     extra=vol.ALLOW_EXTRA,
@@ -562,8 +580,16 @@ SMALL_MAX_BYTES = _kib(ENVELOPE_BYTES + 12 * _TEXT_BYTES)
 COMMAND_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + MAX_CHANNELS * _VALUE_BYTES + MAX_URL)
 """A command: its arguments are at most a period per channel or an update's URL."""
 ACK_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + 10 * MAX_BACKLOG_BATCH * _SEQ_BYTES)
+_MIRRORED_BOOKING_BYTES = _TEXT_BYTES + 2 * 32
+"""One mirrored booking: a member id and two times."""
 CREDENTIALS_MAX_BYTES = _kib(
-    ENVELOPE_BYTES + MAX_CREDENTIAL_MEMBERS * _CREDENTIAL_MEMBER_BYTES * 4 // 3
+    ENVELOPE_BYTES
+    + (
+        MAX_CREDENTIAL_MEMBERS * _CREDENTIAL_MEMBER_BYTES
+        + MAX_MIRRORED_BOOKINGS * _MIRRORED_BOOKING_BYTES
+    )
+    * 4
+    // 3
 )
 """A credential set of ``MAX_CREDENTIAL_MEMBERS`` members, encrypted (base64)."""
 HUB_ANNOUNCE_MAX_BYTES = 1024

@@ -18,8 +18,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from sqlalchemy import create_engine, insert, inspect, select
 
-from custom_components.fluxilab.access import AccessEngine
 from custom_components.fluxilab.access.const import CONF_MAINTENANCE_INTERVAL
+from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import CONF_MACHINE_TYPE, DOMAIN
 from custom_components.fluxilab.history_db import migration, schema
 from custom_components.fluxilab.history_db.database import HistoryDatabase

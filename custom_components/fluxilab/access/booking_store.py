@@ -1,0 +1,513 @@
+"""Bookings in Home Assistant storage, indexed by device (rules: bookings.py).
+
+Bookings are configuration-like, future-facing data, like members and machine
+types: a ``DictStorageCollection`` validates each one against its machine type's
+rules when it is made or moved, and keeps an index per device sorted by start, so a
+card check reads the few bookings around now, however many lie ahead.
+
+Every minute, bookings nobody showed up for are released (``no_show`` set, the
+member told); a member may end their own booking early (``async_end``).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, Protocol, override
+
+from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.helpers import collection, config_validation as cv
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+import probatio as vol
+
+from custom_components.fluxilab.const import DOMAIN, LOGGER
+from custom_components.fluxilab.protocol.schemas import MAX_MIRRORED_BOOKINGS
+
+from .bookings import (
+    Booking,
+    BookingProblem,
+    BookingRules,
+    BookingVerdict,
+    SessionSpan,
+    booking_verdict,
+    check_booking,
+    is_no_show,
+)
+from .const import (
+    COLLECTION_STORAGE_VERSION,
+    SIGNAL_DEVICE_FREE,
+    AccessEventType,
+    Reason,
+)
+from .decisions import authorization_reason
+from .errors import AccessValidationError
+from .events import fire_access_event
+from .interest import device_name
+from .lab import Lab
+from .notify import async_notification_text, async_notify_member
+from .roles import flags
+from .store import CountedItems
+
+if TYPE_CHECKING:
+    from .interest import InterestQueue
+    from .sync import CredentialSync
+
+
+class BookingLab(Lab, Protocol):
+    """What the bookings use of the engine: the lab, its sync and interest queue."""
+
+    sync: CredentialSync
+    interest: InterestQueue
+
+    def async_after_reply_done(self) -> None:
+        """Run the decisions' after-reply work now (their sessions are needed)."""
+
+
+BOOKINGS_STORAGE_KEY: Final = f"{DOMAIN}.bookings"
+NO_SHOW_CHECK_INTERVAL: Final = timedelta(minutes=1)
+MIRROR_AHEAD: Final = timedelta(days=1)
+"""How far ahead a device's mirror carries its bookings (they hold offline)."""
+KEEP_PAST_DAYS: Final = 90
+"""Days a booking is kept after its end (no-shows are counted over them)."""
+SIGNAL_BOOKINGS_CHANGED: Final = f"{DOMAIN}_bookings_changed"
+"""Dispatcher signal, argument our device id: that device's bookings changed."""
+
+
+def _aware(value: Any) -> datetime:
+    parsed: datetime = cv.datetime(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
+    return dt_util.as_utc(parsed)
+
+
+BOOKING_FIELDS: dict[Any, Any] = {
+    vol.Required("device_id"): vol.All(cv.string, vol.Length(min=1, max=64)),
+    vol.Required("member_id"): vol.All(cv.string, vol.Length(min=1, max=100)),
+    vol.Required("start"): _aware,
+    vol.Required("end"): _aware,
+}
+BOOKING_UPDATE_FIELDS: dict[Any, Any] = {
+    vol.Optional("start"): _aware,
+    vol.Optional("end"): _aware,
+}
+
+# One translated error per problem, each key written out (the error-text tests
+# read them from the source).
+_REFUSALS: Final[dict[str, Callable[[dict[str, str]], AccessValidationError]]] = {
+    "booking_off": lambda p: AccessValidationError("booking_off", **p),
+    "booking_not_authorized": lambda p: AccessValidationError(
+        "booking_not_authorized", **p
+    ),
+    "booking_end_before_start": lambda p: AccessValidationError(
+        "booking_end_before_start", **p
+    ),
+    "booking_in_past": lambda p: AccessValidationError("booking_in_past", **p),
+    "booking_too_short": lambda p: AccessValidationError("booking_too_short", **p),
+    "booking_too_long": lambda p: AccessValidationError("booking_too_long", **p),
+    "booking_too_far_ahead": lambda p: AccessValidationError(
+        "booking_too_far_ahead", **p
+    ),
+    "booking_overlaps": lambda p: AccessValidationError("booking_overlaps", **p),
+    "booking_limit_day": lambda p: AccessValidationError("booking_limit_day", **p),
+    "booking_limit_week": lambda p: AccessValidationError("booking_limit_week", **p),
+}
+
+
+def refusal(problem: BookingProblem) -> AccessValidationError:
+    """Return the translated error of a booking problem."""
+    return _REFUSALS[problem.code](problem.placeholders)
+
+
+def _validated(schema: dict[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        validated: dict[str, Any] = vol.Schema(schema)(data)
+    except vol.Invalid as err:
+        raise AccessValidationError("invalid_data", error=str(err)) from err
+    return validated
+
+
+class BookingCollection(collection.DictStorageCollection):
+    """Every device's bookings, checked against their machine type's rules."""
+
+    def __init__(self, engine: BookingLab) -> None:
+        """Keep the engine for the rules, members, authorizations and devices."""
+        super().__init__(
+            Store(engine.hass, COLLECTION_STORAGE_VERSION, BOOKINGS_STORAGE_KEY)
+        )
+        self.engine = engine
+        self._items = CountedItems()
+        self.data = self._items
+        self._by_device: dict[str, list[Booking]] = {}
+        self._by_device_at = -1
+        self._timer: CALLBACK_TYPE | None = None
+        self._mirrored: dict[str, dict[str, Any]] = {}
+        """What each device's credential set last carried of its bookings."""
+
+    # Loading and the no-show check -----------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load the bookings and check for no-shows every minute."""
+        await self.async_load()
+        self.async_add_listener(self._async_changed)
+        self._timer = async_track_time_interval(
+            self.hass,
+            self._async_check_no_shows,
+            NO_SHOW_CHECK_INTERVAL,
+            name=f"{DOMAIN} booking no-shows",
+        )
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop the no-show check."""
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+
+    async def _async_changed(
+        self, _change_type: str, _item_id: str, item: dict[str, Any]
+    ) -> None:
+        async_dispatcher_send(self.hass, SIGNAL_BOOKINGS_CHANGED, item["device_id"])
+        await self._async_sync_mirror(item["device_id"])
+
+    def mirrored(self, device_id: str) -> dict[str, Any]:
+        """Return what a device's mirror carries of its bookings (sync.py).
+
+        The mode, and the bookings not released that run within the next day,
+        nearest first, so a booking holds while the hub is unreachable.
+        """
+        now = dt_util.utcnow()
+        bookings = [
+            {
+                "member_id": b.member_id,
+                "start": b.start.timestamp(),
+                "end": b.end.timestamp(),
+            }
+            for b in self.between(device_id, now, now + MIRROR_AHEAD)
+            if not b.released
+        ][:MAX_MIRRORED_BOOKINGS]
+        shown = {
+            "booking_mode": self.rules_of(device_id).mode.value,
+            "bookings": bookings,
+        }
+        self._mirrored[device_id] = shown
+        return shown
+
+    async def _async_sync_mirror(self, device_id: str) -> None:
+        """Send a device its credential set again if its mirrored bookings moved."""
+        if (device := self.engine.device(device_id)) is None:
+            return
+        before = self._mirrored.get(device_id)
+        if before is not None and self.mirrored(device_id) == before:
+            return
+        try:
+            await self.engine.sync.async_sync(device)
+        except Exception:
+            LOGGER.exception("Credential set for %s not sent", device_id)
+
+    # Reading ------------------------------------------------------------------------
+
+    def of_device(self, device_id: str) -> list[Booking]:
+        """Return a device's bookings, by start (a shared list: do not change it)."""
+        if self._by_device_at != self._items.changes:
+            by_device: dict[str, list[Booking]] = {}
+            for item in self._items.values():
+                by_device.setdefault(item["device_id"], []).append(
+                    Booking.from_item(item)
+                )
+            for bookings in by_device.values():
+                bookings.sort(key=lambda b: b.start)
+            self._by_device = by_device
+            self._by_device_at = self._items.changes
+        return self._by_device.get(device_id, [])
+
+    def between(self, device_id: str, start: datetime, end: datetime) -> list[Booking]:
+        """Return a device's bookings that share time with [start, end)."""
+        bookings = self.of_device(device_id)
+        stop = bisect_left(bookings, end, key=lambda b: b.start)
+        return [b for b in bookings[:stop] if b.end > start]
+
+    def around(self, device_id: str, now: datetime, ahead: timedelta) -> list[Booking]:
+        """Return the bookings running at ``now`` or starting within ``ahead``.
+
+        The index is sorted by start and a device's live bookings do not overlap,
+        so this looks back only past released ones: a card check costs the few
+        bookings around now, not every booking ahead.
+        """
+        bookings = self.of_device(device_id)
+        stop = bisect_right(bookings, now + ahead, key=lambda b: b.start)
+        found: list[Booking] = []
+        for booking in reversed(bookings[:stop]):
+            if booking.end <= now and not booking.released:
+                break
+            if booking.end > now:
+                found.append(booking)
+        return found[::-1]
+
+    def current_or_next(self, device_id: str, now: datetime) -> Booking | None:
+        """Return the booking running at ``now``, else the next (no-shows left out)."""
+        bookings = self.of_device(device_id)
+        start = bisect_right(bookings, now, key=lambda b: b.start)
+        for booking in reversed(bookings[:start]):
+            if booking.end > now and not self._items[booking.id].get("no_show"):
+                return booking
+            if booking.end <= now and not booking.released:
+                break  # live bookings do not overlap: none earlier runs now
+        for booking in bookings[start:]:
+            if not self._items[booking.id].get("no_show"):
+                return booking
+        return None
+
+    def of_member(self, member_id: str) -> list[Booking]:
+        """Return a member's bookings over every device, by start."""
+        return sorted(
+            (
+                Booking.from_item(item)
+                for item in self._items.values()
+                if item["member_id"] == member_id
+            ),
+            key=lambda b: b.start,
+        )
+
+    def no_shows(self, member_id: str) -> int:
+        """Count a member's bookings released because nobody came (kept 90 days)."""
+        return sum(
+            1
+            for item in self._items.values()
+            if item["member_id"] == member_id and item.get("no_show")
+        )
+
+    def rules_of(self, device_id: str) -> BookingRules:
+        """Return the booking rules of a device (its machine type's)."""
+        device = self.engine.device(device_id)
+        machine_type = self.engine.machine_type_of(device) if device else None
+        return BookingRules.of(machine_type)
+
+    def _spans(self, device_id: str, since: float) -> Iterator[SessionSpan]:
+        """Yield the device's sessions since a day before ``since``, newest first."""
+        for session in reversed(self.engine.history.data["sessions"]):
+            if session["start"] < since - 86400:
+                return  # sessions are appended as they start
+            if session["device_id"] != device_id:
+                continue
+            end = session["end"]
+            yield SessionSpan(
+                session["member_id"],
+                dt_util.utc_from_timestamp(session["start"]),
+                None if end is None else dt_util.utc_from_timestamp(end),
+            )
+
+    def verdict(self, device_id: str, member_id: str, now: datetime) -> BookingVerdict:
+        """Return what the device's bookings say about a member starting now."""
+        rules = self.rules_of(device_id)
+        near = self.around(device_id, now, timedelta(minutes=rules.warning_minutes))
+        since = min((b.start for b in near), default=now).timestamp()
+        return booking_verdict(
+            now, device_id, member_id, near, rules, self._spans(device_id, since)
+        )
+
+    # Writing ------------------------------------------------------------------------
+
+    def _check(
+        self,
+        device_id: str,
+        member_id: str,
+        start: datetime,
+        end: datetime,
+        ignore_id: str | None = None,
+    ) -> None:
+        """Raise the translated refusal if the booking breaks its rules."""
+        if (device := self.engine.device(device_id)) is None:
+            raise AccessValidationError("unknown_device", device=device_id)
+        if (member := self.engine.members.data.get(member_id)) is None:
+            raise AccessValidationError("unknown_member", member=member_id)
+        machine_type = self.engine.machine_type_of(device)
+        now = dt_util.utcnow()
+        authorized = (
+            authorization_reason(
+                member,
+                self.engine.authorizations.of_member(member_id),
+                device_id,
+                machine_type,
+                now,
+                check_window=False,
+            )
+            is Reason.GRANTED
+        )
+        type_id = device.machine_type_id
+        same_type = {
+            other.device_id
+            for other in self.engine.devices.values()
+            if other.device_id == device_id
+            or (type_id is not None and other.machine_type_id == type_id)
+        }
+        problem = check_booking(
+            start=start,
+            end=end,
+            now=now,
+            rules=BookingRules.of(machine_type),
+            device_bookings=self.between(device_id, start, end),
+            member_bookings=[
+                b for b in self.of_member(member_id) if b.device_id in same_type
+            ],
+            authorized=authorized,
+            staff=flags(member).may_maintain,
+            active=bool(member["active"]),
+            tz=dt_util.get_default_time_zone(),
+            ignore_id=ignore_id,
+        )
+        if problem is not None:
+            raise refusal(problem)
+
+    @override
+    async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        validated = _validated(BOOKING_FIELDS, data)
+        self._check(
+            validated["device_id"],
+            validated["member_id"],
+            validated["start"],
+            validated["end"],
+        )
+        return {
+            "device_id": validated["device_id"],
+            "member_id": validated["member_id"],
+            "start": validated["start"].isoformat(),
+            "end": validated["end"].isoformat(),
+            "released": False,
+            "no_show": False,
+            "created": dt_util.utcnow().isoformat(),
+        }
+
+    @override
+    def _get_suggested_id(self, info: dict[str, Any]) -> str:
+        return f"{info['device_id']}_{info['start'][:16]}"
+
+    @override
+    async def _update_data(
+        self, item: dict[str, Any], update_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        validated = _validated(BOOKING_UPDATE_FIELDS, update_data)
+        start = validated.get("start", datetime.fromisoformat(item["start"]))
+        end = validated.get("end", datetime.fromisoformat(item["end"]))
+        self._check(item["device_id"], item["member_id"], start, end, item["id"])
+        return {**item, "start": start.isoformat(), "end": end.isoformat()}
+
+    async def async_end(self, booking_id: str) -> dict[str, Any]:
+        """End a booking now (its member is done early): the device is free again."""
+        item = self.booking(booking_id)
+        now = dt_util.utcnow()
+        if datetime.fromisoformat(item["start"]) > now:
+            await self.async_delete_item(booking_id)  # not begun: simply cancelled
+            return {**item, "released": True}
+        if datetime.fromisoformat(item["end"]) <= now or item.get("released"):
+            return item
+        return await self._async_release(item, now, no_show=False)
+
+    async def _async_release(
+        self, item: dict[str, Any], now: datetime, *, no_show: bool
+    ) -> dict[str, Any]:
+        """Free a booking from ``now``, without the rules (it only gets shorter)."""
+        released = {
+            **item,
+            "end": max(now, datetime.fromisoformat(item["start"])).isoformat(),
+            "released": True,
+            "no_show": no_show,
+        }
+        self.data[item["id"]] = released
+        await self.notify_changes(
+            [
+                collection.CollectionChange(
+                    collection.CHANGE_UPDATED, item["id"], released
+                )
+            ]
+        )
+        self._async_schedule_save()
+        device_id = item["device_id"]
+        if not self.engine.interest.in_use(device_id):
+            # The interest queue hears the device is free (the booking held it).
+            async_dispatcher_send(self.hass, SIGNAL_DEVICE_FREE, device_id)
+        return released
+
+    def booking(self, booking_id: str) -> dict[str, Any]:
+        """Return a stored booking, or raise the translated unknown_booking."""
+        if (item := self.data.get(booking_id)) is None:
+            raise AccessValidationError("unknown_booking", booking=booking_id)
+        return item
+
+    async def async_release_no_shows(self, now: datetime) -> list[dict[str, Any]]:
+        """Release every booking nobody came to; return them."""
+        released = []
+        for device_id in {item["device_id"] for item in self._items.values()}:
+            rules = self.rules_of(device_id)
+            for booking in self.around(device_id, now, timedelta(0)):
+                spans = self._spans(device_id, booking.start.timestamp())
+                if booking.covers(now) and is_no_show(booking, now, rules, spans):
+                    item = self.data[booking.id]
+                    released.append(await self._async_release(item, now, no_show=True))
+        return released
+
+    async def async_release(self, bookings: Iterable[Booking]) -> None:
+        """Release no-shows a decision found (those still held), tell their members."""
+        now = dt_util.utcnow()
+        for booking in bookings:
+            item = self.data.get(booking.id)
+            if item is None or item.get("released"):
+                continue
+            self._released(await self._async_release(item, now, no_show=True))
+
+    def _released(self, item: dict[str, Any]) -> None:
+        LOGGER.debug("Booking %s released: nobody came", item["id"])
+        if (device := self.engine.device(item["device_id"])) is not None:
+            fire_access_event(
+                self.hass,
+                device,
+                AccessEventType.BOOKING_RELEASED,
+                member=self.engine.members.data.get(item["member_id"]),
+                extra={
+                    "booking_id": item["id"],
+                    "booking_start": item["start"],
+                    "booking_end": item["end"],
+                },
+            )
+        self.hass.async_create_task(self._async_tell(item), f"{DOMAIN} no-show")
+
+    async def _async_check_no_shows(self, now: datetime) -> None:
+        self.engine.async_after_reply_done()
+        for item in await self.async_release_no_shows(dt_util.as_utc(now)):
+            self._released(item)
+        await self._async_forget_old(dt_util.as_utc(now))
+        # The day ahead moves on: bookings enter a device's mirror as it does.
+        for device_id in list(self.engine.devices):
+            await self._async_sync_mirror(device_id)
+
+    async def _async_tell(self, item: dict[str, Any]) -> None:
+        """Tell a member their booking was released for want of showing up."""
+        member = self.engine.members.data.get(item["member_id"])
+        device = self.engine.device(item["device_id"])
+        if member is None or device is None:
+            return
+        title, message = await async_notification_text(
+            self.hass,
+            "booking_released",
+            device=device_name(self.hass, device),
+            start=dt_util.as_local(datetime.fromisoformat(item["start"])).strftime(
+                "%H:%M"
+            ),
+        )
+        await async_notify_member(
+            self.hass,
+            member,
+            title=title,
+            message=message,
+            tag=f"{DOMAIN}_booking_{item['id']}",
+            data={"fluxilab_device": device.device_id},
+        )
+
+    async def _async_forget_old(self, now: datetime) -> None:
+        cutoff = now - timedelta(days=KEEP_PAST_DAYS)
+        for item in list(self._items.values()):
+            if datetime.fromisoformat(item["end"]) < cutoff:
+                await self.async_delete_item(item["id"])

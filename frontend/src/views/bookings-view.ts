@@ -1,0 +1,211 @@
+// Bookings: a device's week (who holds it when; others' bookings without a name
+// unless the caller is staff), booking a slot, and "my bookings" with cancel / end
+// now. The rules are the hub's (access/bookings.py): a refused booking comes back
+// as its translated reason, with the limit it broke.
+import { html, nothing } from "lit";
+import type { TemplateResult } from "lit";
+import { state } from "lit/decorators.js";
+import { customElement } from "../define";
+import { busy, text, ViewElement } from "../context";
+import { byDay, DAY_MS, weekStart } from "../bookings";
+import type { Booking, BookingList, DeviceStatus } from "../types";
+
+@customElement("fluxilab-bookings-view")
+export class BookingsView extends ViewElement {
+  @state() private deviceId = "";
+  @state() private week = 0;
+  @state() private list: BookingList | null = null;
+  busyKeys = new Set<string>();
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private devices(): DeviceStatus[] {
+    return (this.ctx.lab?.areas ?? []).flatMap((area) => area.devices);
+  }
+
+  private async load(): Promise<void> {
+    if (!this.deviceId) this.deviceId = this.devices()[0]?.device_id ?? "";
+    const start = weekStart(new Date(), this.week);
+    const end = new Date(start.getTime() + 7 * DAY_MS);
+    try {
+      this.list = await this.ctx.client.bookings(
+        this.deviceId || undefined,
+        start.toISOString(),
+        end.toISOString(),
+      );
+    } catch (err) {
+      this.ctx.fail(err);
+    }
+  }
+
+  private choose(deviceId: string): void {
+    this.deviceId = deviceId;
+    void this.load();
+  }
+
+  private move(weeks: number): void {
+    this.week += weeks;
+    void this.load();
+  }
+
+  private async book(ev: SubmitEvent): Promise<void> {
+    ev.preventDefault();
+    const data = new FormData(ev.target as HTMLFormElement);
+    const day = text(data, "day");
+    const start = new Date(`${day}T${text(data, "from")}`);
+    const end = new Date(`${day}T${text(data, "to")}`);
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
+      this.ctx.fail(new Error("invalid"));
+      return;
+    }
+    const made = await busy(this, "book", () =>
+      this.ctx.client.book(this.deviceId, start.toISOString(), end.toISOString()),
+    );
+    if (made) {
+      this.ctx.done("booked");
+      await this.load();
+    }
+  }
+
+  private async cancel(booking: Booking): Promise<void> {
+    const running = new Date(booking.start) <= new Date();
+    const yes = await this.ctx.confirm({
+      text: this.t(running ? "booking_end_confirm" : "booking_cancel_confirm", {
+        when: this.ctx.i18n.when(booking.start),
+      }),
+      action: this.t(running ? "booking_end" : "booking_cancel"),
+      danger: true,
+    });
+    if (!yes) return;
+    const done = await busy(this, booking.id, () => this.ctx.client.cancelBooking(booking.id));
+    if (done) {
+      this.ctx.done();
+      await this.load();
+    }
+  }
+
+  private deviceName(id: string): string {
+    return this.devices().find((d) => d.device_id === id)?.name ?? id;
+  }
+
+  private span(b: Booking): string {
+    const time = (value: string) =>
+      new Date(value).toLocaleTimeString(this.ctx.i18n.language, { hour: "2-digit", minute: "2-digit" });
+    return `${time(b.start)}–${time(b.end)}`;
+  }
+
+  private mayCancel(b: Booking): boolean {
+    const own = b.member_id !== null && b.member_id === this.ctx.lab?.member?.id;
+    return (own || Boolean(this.ctx.lab?.manager)) && !b.released && new Date(b.end) > new Date();
+  }
+
+  private cancelButton(b: Booking): TemplateResult | typeof nothing {
+    if (!this.mayCancel(b)) return nothing;
+    const running = new Date(b.start) <= new Date();
+    return html`<button
+      class="secondary"
+      data-action="booking-cancel"
+      data-booking=${b.id}
+      ?disabled=${this.busyKeys.has(b.id)}
+      @click=${() => void this.cancel(b)}
+    >
+      ${this.t(running ? "booking_end" : "booking_cancel")}
+    </button>`;
+  }
+
+  private who(b: Booking): string {
+    if (b.no_show) return this.t("booking_no_show");
+    return b.member_name ?? this.t("booked_slot");
+  }
+
+  protected override render(): TemplateResult {
+    const list = this.list;
+    if (!list) return html`<p class="muted">${this.t("loading")}</p>`;
+    const devices = this.devices();
+    const start = weekStart(new Date(), this.week);
+    const device = list.device;
+    const own = Boolean(this.ctx.lab?.member);
+    return html`<h2>${this.t("bookings")}</h2>
+      ${devices.length
+        ? html`<label
+            >${this.t("device")}
+            <select data-field="booking-device" @change=${(ev: Event) => this.choose((ev.target as HTMLSelectElement).value)}>
+              ${devices.map(
+                (d) => html`<option value=${d.device_id} ?selected=${d.device_id === this.deviceId}>${d.name}</option>`,
+              )}
+            </select></label
+          >`
+        : html`<p class="muted">${this.t("no_devices")}</p>`}
+      ${device
+        ? html`<div class="actions">
+              <button class="secondary" data-action="week-previous" @click=${() => this.move(-1)}>
+                ${this.t("week_previous")}
+              </button>
+              <span>${this.ctx.i18n.day(start.toISOString())}</span>
+              <button class="secondary" data-action="week-next" @click=${() => this.move(1)}>
+                ${this.t("week_next")}
+              </button>
+            </div>
+            ${device.mode === "off"
+              ? html`<p class="muted">${this.t("booking_mode_off")}</p>`
+              : html`<p class="muted">
+                  ${this.t(device.mode === "required" ? "booking_mode_required" : "booking_mode_optional", {
+                    min: device.min_minutes,
+                    max: device.max_minutes,
+                    days: device.ahead_days,
+                  })}
+                </p>`}
+            <div class="table-wrap" data-view="week">
+              <table>
+                ${byDay(start, device.bookings).map(
+                  ({ day, bookings }) =>
+                    html`<tr>
+                      <th>${this.ctx.i18n.day(day.toISOString())}</th>
+                      <td>
+                        ${bookings.length
+                          ? bookings.map(
+                              (b) =>
+                                html`<div class="booking" data-booking=${b.id}>
+                                  ${this.span(b)} · ${this.who(b)} ${this.cancelButton(b)}
+                                </div>`,
+                            )
+                          : html`<span class="muted">${this.t("free")}</span>`}
+                      </td>
+                    </tr>`,
+                )}
+              </table>
+            </div>
+            ${own && device.mode !== "off"
+              ? html`<form data-form="book" class="card" @submit=${(ev: SubmitEvent) => void this.book(ev)}>
+                  <label>${this.t("day")}<input type="date" name="day" required /></label>
+                  <label>${this.t("from")}<input type="time" name="from" required /></label>
+                  <label>${this.t("to")}<input type="time" name="to" required /></label>
+                  <div class="actions">
+                    <button class="primary" type="submit" ?disabled=${this.busyKeys.has("book")}>${this.t("book")}</button>
+                  </div>
+                </form>`
+              : nothing}`
+        : nothing}
+      <h2>${this.t("my_bookings")}</h2>
+      ${list.no_shows
+        ? html`<p class="muted" data-field="no-shows">${this.t("booking_no_shows", { count: list.no_shows })}</p>`
+        : nothing}
+      ${list.mine.length
+        ? html`<div class="table-wrap" data-view="my-bookings">
+            <table>
+              ${list.mine.map(
+                (b) =>
+                  html`<tr data-booking=${b.id}>
+                    <td>${this.deviceName(b.device_id)}</td>
+                    <td>${this.ctx.i18n.when(b.start)} – ${this.ctx.i18n.when(b.end)}</td>
+                    <td>${this.cancelButton(b)}</td>
+                  </tr>`,
+              )}
+            </table>
+          </div>`
+        : html`<p class="muted">${this.t("no_bookings")}</p>`}`;
+  }
+}

@@ -1,0 +1,40 @@
+// The bookings week view: weeks start on Monday (local), a booking lands on the day
+// it starts.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { byDay, weekStart } from "../src/bookings.ts";
+
+const booking = (id, start, end) => ({
+  id,
+  device_id: "laser",
+  start: start.toISOString(),
+  end: end.toISOString(),
+  released: false,
+  no_show: false,
+  member_id: null,
+  member_name: null,
+});
+
+test("a week starts on Monday at midnight, any day of it", () => {
+  const wednesday = new Date(2026, 11, 2, 15, 30);
+  assert.deepEqual(weekStart(wednesday, 0), new Date(2026, 10, 30));
+  assert.deepEqual(weekStart(new Date(2026, 10, 30, 0, 1), 0), new Date(2026, 10, 30));
+  const sunday = new Date(2026, 11, 6, 23, 59);
+  assert.deepEqual(weekStart(sunday, 0), new Date(2026, 10, 30));
+  assert.deepEqual(weekStart(wednesday, 1), new Date(2026, 11, 7));
+  assert.deepEqual(weekStart(wednesday, -1), new Date(2026, 10, 23));
+});
+
+test("bookings fall on the day they start", () => {
+  const monday = new Date(2026, 10, 30);
+  const late = booking("late", new Date(2026, 11, 1, 23, 0), new Date(2026, 11, 2, 1, 0));
+  const early = booking("early", new Date(2026, 11, 2, 0, 0), new Date(2026, 11, 2, 1, 0));
+  const nextWeek = booking("next", new Date(2026, 11, 7, 9, 0), new Date(2026, 11, 7, 10, 0));
+  const days = byDay(monday, [late, early, nextWeek]);
+  assert.equal(days.length, 7);
+  assert.deepEqual(
+    days.map((d) => d.bookings.map((b) => b.id)),
+    [[], ["late"], ["early"], [], [], [], []],
+  );
+  assert.deepEqual(days[6].day, new Date(2026, 11, 6));
+});
