@@ -53,16 +53,14 @@ CONF_FABOMATIC_MACHINE: Final = "fabomatic_machine"
 CONF_STALE_CHANNEL_HOURS: Final = "stale_channel_hours"
 DEFAULT_STALE_CHANNEL_HOURS: Final = 24.0
 """Hours a channel the device stopped announcing stays (unavailable) before removal."""
-CONF_ACK_INTERVAL: Final = "ack_interval"
-DEFAULT_ACK_INTERVAL: Final = 0.5
-"""Seconds over which acknowledgements of stored records are batched."""
 LIVE_ACK_INTERVAL: Final = 2.0
-"""Seconds over which acks of live telemetry alone are batched.
+"""Seconds over which acks of live telemetry are batched.
 
 A device at 1 Hz would otherwise get one signed ack per record, a sizeable share of
 the hub's work per value. Well under the agent's ``resend_after`` (5 s), so a live
-record is acked before the device would resend it; backlog acks keep the short
-interval, because the device's replay window waits on them."""
+record is acked before the device would resend it. A stored backlog batch is acked
+as soon as its journal commit is written, never on a timer: the device's replay
+window waits on it."""
 
 EVENT_TYPES: Final = (
     "granted",

@@ -1001,7 +1001,7 @@ class AccessEngine:
                     device, hub_session, 0.0, hub_session["start"], SessionEnd.DEVICE
                 )
             elif self.history.session(device_session_id) is None:
-                hub_session["session_id"] = device_session_id
+                self.history.rename_session(hub_session, device_session_id)
                 answered["session_id"] = device_session_id
         elif (
             device_session_id is not None

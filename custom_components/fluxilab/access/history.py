@@ -252,6 +252,16 @@ class AccessHistory:
         """Event-loop time spent collecting checkpoints (bench: the loop's share)."""
         self.db_seconds = 0.0
         """Worker-thread time spent writing checkpoints."""
+        self._indexed: list[dict[str, Any]] | None = None
+        """The session list the index below describes (None: build it anew)."""
+        self._indexed_len = 0
+        """How many of its sessions (from the front) the index holds."""
+        self._by_id: dict[str, dict[str, Any]] = {}
+        """Sessions by session id (the newest of any repeated id)."""
+        self._open: dict[int, dict[str, Any]] = {}
+        """Sessions open when indexed, in list order (closing prunes them lazily)."""
+        self._open_by_device: dict[str, dict[int, dict[str, Any]]] = {}
+        """The same, per device."""
 
     @property
     def database(self) -> HistoryDatabase:
@@ -409,6 +419,7 @@ class AccessHistory:
     def _apply(self, key: str, value: Any) -> None:
         """Apply one journal document (start-up); it goes to the next checkpoint."""
         self._dirty = True
+        self._indexed = None  # entries replaced or inserted in the middle
         kind, _, name = key.partition("/")
         if kind == "f":
             if name in SMALL_FIELDS and value is not None:
@@ -437,13 +448,59 @@ class AccessHistory:
             items: list[dict[str, Any]] = data[key]  # type: ignore[literal-required]
             if len(items) > limit:
                 excess = len(items) - limit
+                if key == "sessions":
+                    self._index_sessions()  # so that what leaves is in it
                 # Open sessions stay (the live lookups need them), and so do
                 # entries the journal has not taken yet (no entry_id).
-                items[:excess] = [
-                    e
-                    for e in items[:excess]
-                    if "entry_id" not in e or e.get("end", 0) is None
-                ]
+                kept: list[dict[str, Any]] = []
+                for entry in items[:excess]:
+                    if "entry_id" not in entry or entry.get("end", 0) is None:
+                        kept.append(entry)
+                    elif key == "sessions":
+                        self._unindex_session(entry)
+                items[:excess] = kept
+                if key == "sessions":
+                    self._indexed_len -= excess - len(kept)
+
+    # The session index: by id, and the open ones per device --------------------------
+
+    def _index_sessions(self) -> None:
+        """Bring the index up to date with ``data["sessions"]``.
+
+        Sessions are only ever appended there (sessions.py, telemetry_rules.py):
+        the index takes new ones from the end by itself. A list replaced (load,
+        tests), shortened behind its back, or changed in the middle (journal
+        replay) is indexed anew; trimming keeps it right as it goes.
+        """
+        sessions = self.data["sessions"]
+        if sessions is not self._indexed or len(sessions) < self._indexed_len:
+            self._indexed = sessions
+            self._indexed_len = 0
+            self._by_id = {}
+            self._open = {}
+            self._open_by_device = {}
+        for index in range(self._indexed_len, len(sessions)):
+            session = sessions[index]
+            self._by_id[session["session_id"]] = session
+            if session["end"] is None:
+                self._open[id(session)] = session
+                self._open_by_device.setdefault(session["device_id"], {})[
+                    id(session)
+                ] = session
+        self._indexed_len = len(sessions)
+
+    def _unindex_session(self, session: dict[str, Any]) -> None:
+        """Forget a session leaving memory."""
+        if self._by_id.get(session["session_id"]) is session:
+            del self._by_id[session["session_id"]]
+        self._drop_open(session)
+
+    def _drop_open(self, session: dict[str, Any]) -> None:
+        if self._open.pop(id(session), None) is not None:
+            device = self._open_by_device[session["device_id"]]
+            del device[id(session)]
+            if not device:
+                del self._open_by_device[session["device_id"]]
 
     @callback
     def async_changed(self, *entries: dict[str, Any]) -> None:
@@ -658,19 +715,38 @@ class AccessHistory:
         )
 
     def session(self, session_id: str) -> dict[str, Any] | None:
-        """Return a session by id (newest first: replays concern recent ones)."""
-        for session in reversed(self.data["sessions"]):
-            if session["session_id"] == session_id:
-                return session
-        return None
+        """Return a session by id (the newest, if a device repeated an id)."""
+        self._index_sessions()
+        session = self._by_id.get(session_id)
+        if session is not None and session["session_id"] != session_id:
+            del self._by_id[session_id]  # renamed without rename_session
+            return None
+        return session
+
+    def rename_session(self, session: dict[str, Any], session_id: str) -> None:
+        """Give a session in memory another id (the device's own, for the hub's)."""
+        self._index_sessions()
+        if self._by_id.get(session["session_id"]) is session:
+            del self._by_id[session["session_id"]]
+        session["session_id"] = session_id
+        self._by_id[session_id] = session
+        self.async_changed(session)
 
     def open_sessions(self, device_id: str | None = None) -> list[dict[str, Any]]:
-        """Return sessions still open, optionally on one device."""
-        return [
-            s
-            for s in self.data["sessions"]
-            if s["end"] is None and (device_id is None or s["device_id"] == device_id)
-        ]
+        """Return sessions still open, optionally on one device, in list order."""
+        self._index_sessions()
+        candidates = (
+            self._open if device_id is None else self._open_by_device.get(device_id)
+        )
+        if not candidates:
+            return []
+        found: list[dict[str, Any]] = []
+        closed: list[dict[str, Any]] = []
+        for session in candidates.values():
+            (found if session["end"] is None else closed).append(session)
+        for session in closed:  # closed in place (sessions.stop_session), for good
+            self._drop_open(session)
+        return found
 
     @callback
     def add_audit(self, entry: dict[str, Any]) -> None:

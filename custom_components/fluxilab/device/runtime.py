@@ -40,7 +40,6 @@ from custom_components.fluxilab.backfill import (
 from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_TYPE,
-    CONF_ACK_INTERVAL,
     CONF_ANNOUNCED_UI_URL,
     CONF_BASE_TOPIC,
     CONF_CHANNELS,
@@ -51,7 +50,6 @@ from custom_components.fluxilab.const import (
     CONF_PENDING_KEY,
     CONF_STALE_CHANNEL_HOURS,
     CONF_UI_URL,
-    DEFAULT_ACK_INTERVAL,
     DEFAULT_STALE_CHANNEL_HOURS,
     DOMAIN,
     EVENT_DEVICE,
@@ -222,9 +220,8 @@ class FluxiLabDevice:
         self._value_listeners: dict[str, list[Callable[[], None]]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._pending_acks = AckQueue()
-        self._live_pending = False
+        """Live telemetry stored, acknowledged together every LIVE_ACK_INTERVAL."""
         self._ack_timer: CALLBACK_TYPE | None = None
-        self._ack_due = 0.0
         self._import_timer: CALLBACK_TYPE | None = None
         self._import_due = 0.0
         self._last_import = 0.0
@@ -785,7 +782,7 @@ class FluxiLabDevice:
         if self._backlog.seqs_for(stream).add(body["seq"]):
             self._backlog.count_live(body["ts"])
             self._backlog.async_delay_save()
-        self._queue_acks(stream, [body["seq"]], live=True)
+        self._queue_live_ack(stream, body["seq"])
         # One pass over the channels the message carries: each of their entities
         # re-reads its value and writes only if it changed. The device's other
         # entities (usage, connectivity, buttons...) do not depend on telemetry.
@@ -869,7 +866,11 @@ class FluxiLabDevice:
             return  # logged; unacknowledged, the device sends the batch again
         self._backlog.async_delay_save()
         self._count(Channel.BACKLOG, "records")
-        self._queue_acks(stream, stored)
+        # At once: the device's replay window (a few batches unacknowledged at most)
+        # waits on this ack, so any wait here caps the replay at window / wait.
+        stored_acks = AckQueue()
+        stored_acks.add(stream, stored)
+        self._send_acks(stored_acks)
 
     def _statistic_keys(self) -> set[str]:
         """Channels whose buffered samples go to long-term statistics."""
@@ -994,44 +995,28 @@ class FluxiLabDevice:
     # Acknowledgements ---------------------------------------------------------
 
     @callback
-    def _queue_acks(
-        self, stream: str | None, seqs: list[int], *, live: bool = False
-    ) -> None:
-        """Batch acks: one message per device and stream every ack interval.
+    def _queue_live_ack(self, stream: str | None, seq: int) -> None:
+        """Batch the acks of live telemetry: one message every LIVE_ACK_INTERVAL.
 
-        Live telemetry alone waits up to LIVE_ACK_INTERVAL; stored backlog records
-        bring the flush forward to the (shorter) ack interval.
+        A device at 1 Hz would otherwise get one signed ack (and one recorder
+        barrier) per record. Stored backlog batches are acknowledged at once instead
+        (``_async_store_batch``).
         """
-        if not seqs:
-            return
-        self._pending_acks.add(stream, seqs)
-        interval: float = self.entry.options.get(
-            CONF_ACK_INTERVAL, DEFAULT_ACK_INTERVAL
-        )
-        if live:
-            self._live_pending = True
-            interval = max(interval, LIVE_ACK_INTERVAL)
-        due = time.monotonic() + interval
-        if self._ack_timer is not None:
-            if due >= self._ack_due:
-                return
-            self._ack_timer()
-        self._ack_due = due
-        self._ack_timer = async_call_later(self.hass, interval, self._flush_acks)
+        self._pending_acks.add(stream, [seq])
+        if self._ack_timer is None:
+            self._ack_timer = async_call_later(
+                self.hass, LIVE_ACK_INTERVAL, self._flush_live_acks
+            )
 
     @callback
-    def _flush_acks(self, _now: datetime) -> None:
+    def _flush_live_acks(self, _now: datetime) -> None:
         self._ack_timer = None
         pending, self._pending_acks = self._pending_acks, AckQueue()
-        live, self._live_pending = self._live_pending, False
-        if live:
-            self.entry.async_create_task(
-                self.hass,
-                self._async_flush_live_acks(pending),
-                f"{DOMAIN} {self.device_id} live ack",
-            )
-        else:
-            self._send_acks(pending)
+        self.entry.async_create_task(
+            self.hass,
+            self._async_flush_live_acks(pending),
+            f"{DOMAIN} {self.device_id} live ack",
+        )
 
     async def _async_flush_live_acks(self, pending: AckQueue) -> None:
         """Acknowledge live telemetry once its state and sequence number are durable.
