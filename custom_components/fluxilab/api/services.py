@@ -24,7 +24,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from custom_components.fluxilab.access import admin_audit, gdpr
+from custom_components.fluxilab.access import admin, admin_audit, gdpr
 from custom_components.fluxilab.access.const import SessionEnd
 from custom_components.fluxilab.access.credentials import (
     LABEL,
@@ -120,8 +120,9 @@ def _operation(call: ServiceCall) -> str:
 
 
 async def _add_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    member = await engine.members.async_create_item(dict(call.data))
-    return {"member_id": member["id"]}
+    request = admin.MemberCreate.from_wire(call.data)
+    result = await admin.async_create_member(engine.members, request)
+    return {"member_id": result.member_id}
 
 
 async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
@@ -145,14 +146,17 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
         Scope.OWN
     ):
         check_own_target(engine.hass, member, data["notify_service"])
+    request = admin.MemberUpdate.from_wire({ATTR_MEMBER: member["id"], **data})
     if new_pin is not None:
+        # The profile changes ride on the PIN change: checked as any update first.
+        admin.check_update(engine.members, request)
         await engine.members.async_change_pin(
-            member["id"], current_pin or "", new_pin, profile=data
+            member["id"], current_pin or "", new_pin, profile=request.fields
         )
     elif current_pin is not None:
         raise AccessValidationError("credential_pin_missing")
     else:
-        await engine.members.async_update_item(member["id"], data)
+        await admin.async_update_member(engine.members, request)
     return None
 
 
@@ -169,28 +173,25 @@ async def _reset_pin(engine: AccessEngine, call: ServiceCall) -> ServiceResponse
 
 
 async def _remove_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    member = _member(engine, call.data[ATTR_MEMBER])
-    if (
-        call.context.user_id is not None
-        and member.get("user_id") == call.context.user_id
-    ):
-        raise AccessValidationError("cannot_delete_self")
-    await engine.members.async_delete_item(member["id"])
+    request = admin.MemberDelete.from_wire(call.data, call.context.user_id)
+    await admin.async_delete_member(engine.members, request)
     return None
 
 
 async def _set_member_role(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    member = _member(engine, call.data[ATTR_MEMBER])
-    await engine.members.async_update_item(member["id"], {"role": call.data["role"]})
+    """One field of ``update_member``, kept as its own action."""
+    await admin.async_update_member(
+        engine.members, admin.MemberUpdate.from_wire(call.data)
+    )
     return None
 
 
 async def _set_member_active(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
-    member = _member(engine, call.data[ATTR_MEMBER])
-    await engine.members.async_update_item(
-        member["id"], {"active": call.data["active"]}
+    """One field of ``update_member``, kept as its own action."""
+    await admin.async_update_member(
+        engine.members, admin.MemberUpdate.from_wire(call.data)
     )
     return None
 
@@ -538,20 +539,8 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
         {vol.Optional(ATTR_MEMBER): MEMBER},
         SupportsResponse.NONE,
     ),
-    "add_member": (
-        _add_member,
-        {
-            vol.Required("name"): NAME,
-            vol.Optional("email"): cv.string,
-            vol.Optional("role"): vol.In([r.value for r in Role]),
-            vol.Optional("active"): cv.boolean,
-            vol.Optional("user_id"): cv.string,
-            vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
-            vol.Optional("pin"): cv.string,
-            vol.Optional("supervise"): cv.boolean,
-        },
-        SupportsResponse.OPTIONAL,
-    ),
+    # Members: admin.py, whichever door (its schemas)
+    "add_member": (_add_member, admin.CREATE_FIELDS, SupportsResponse.OPTIONAL),
     "update_member": (
         _update_member,
         {
@@ -564,6 +553,7 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
             vol.Optional("current_pin"): PIN,
             vol.Optional("supervise"): cv.boolean,
             vol.Optional("notify_service"): vol.Any(None, notify_service),
+            vol.Optional(admin.ALLOW_SAME_NAME): cv.boolean,
         },
         SupportsResponse.NONE,
     ),
@@ -572,11 +562,7 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
         {vol.Required(ATTR_MEMBER): MEMBER},
         SupportsResponse.ONLY,
     ),
-    "remove_member": (
-        _remove_member,
-        {vol.Required(ATTR_MEMBER): MEMBER},
-        SupportsResponse.NONE,
-    ),
+    "remove_member": (_remove_member, admin.DELETE_FIELDS, SupportsResponse.NONE),
     "set_member_role": (
         _set_member_role,
         {
