@@ -45,6 +45,11 @@ UPDATE_FIELDS: Final[dict[Any, Any]] = {
     **CHANGE_FIELDS,
 }
 """What a door takes to change a member (the member's id and what changes)."""
+OWN_PROFILE_FIELDS: Final = frozenset(
+    {"name", "email", "notify_service", ALLOW_SAME_NAME}
+)
+"""What a member may change of their own (permissions.py ``EDIT_PROFILE``); the
+rest of an update (linked user, role, active, cards, supervise) is a manager's."""
 DELETE_FIELDS: Final[dict[Any, Any]] = {
     vol.Required(MEMBER_ID): vol.All(cv.string, vol.Length(min=1)),
 }

@@ -344,6 +344,9 @@ class MemberCollection(collection.DictStorageCollection):
         super().__init__(store)
         self._pin_failures: dict[str, PinFailures] = {}
         self._items = CountedItems()
+        # The id manager must see the items that are kept, or a second member with
+        # a name someone has already gets that member's id and replaces them.
+        self.id_manager.collections = [self._items]
         self.data = self._items
         self._cards: dict[str, str] = {}
         """Card uid -> member id, as of ``self._items.changes == _cards_at``."""

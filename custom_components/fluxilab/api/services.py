@@ -35,10 +35,10 @@ from custom_components.fluxilab.access.credentials import (
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
-from custom_components.fluxilab.access.notify import check_own_target, notify_service
+from custom_components.fluxilab.access.notify import check_own_target
 from custom_components.fluxilab.access.permissions import Scope, async_caller
 from custom_components.fluxilab.access.roles import Role, member_of_user
-from custom_components.fluxilab.access.store import CARD, NAME
+from custom_components.fluxilab.access.store import CARD
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.device.broker import (
     DEFAULT_BRIDGE_PORT,
@@ -138,9 +138,10 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
     if (new_pin is not None or current_pin is not None) and not is_self:
         # Not even an admin sets another member's PIN after creation.
         raise Unauthorized(context=call.context)
-    if not is_self or {"user_id", "supervise"} & data.keys():
-        # Which Home Assistant user a member is decides whose rights a login gets:
-        # only managers link accounts, or a member could take over another's link.
+    if not is_self or data.keys() - admin.OWN_PROFILE_FIELDS:
+        # Beyond their profile (admin.py) only managers change a member: which Home
+        # Assistant user a member is decides whose rights a login gets, the role
+        # and the cards what the member may do.
         await _require(engine, call)
     elif "notify_service" in data and await _require(engine, call, own=True) is (
         Scope.OWN
@@ -544,16 +545,10 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
     "update_member": (
         _update_member,
         {
-            vol.Required(ATTR_MEMBER): MEMBER,
-            vol.Optional("name"): NAME,
-            vol.Optional("email"): cv.string,
-            vol.Optional("user_id"): cv.string,
+            **admin.UPDATE_FIELDS,
             # change_pin: the member's own new PIN, with the current one
             vol.Optional("pin"): PIN,
             vol.Optional("current_pin"): PIN,
-            vol.Optional("supervise"): cv.boolean,
-            vol.Optional("notify_service"): vol.Any(None, notify_service),
-            vol.Optional(admin.ALLOW_SAME_NAME): cv.boolean,
         },
         SupportsResponse.NONE,
     ),
