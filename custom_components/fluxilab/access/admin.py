@@ -1,4 +1,4 @@
-"""The admin operations on members: one implementation behind every door.
+"""The admin operations on members and grants: one implementation behind every door.
 
 A member is created, changed and deleted here, and only here: the services
 (``fluxilab.add_member``, ``update_member``, ``set_member_role``,
@@ -13,13 +13,18 @@ The door schemas are the store's (``MEMBER_FIELDS``, ``MEMBER_UPDATE_FIELDS``) p
 ``allow_same_name``: a second member with a name someone has already is refused
 (``member_name_taken``) unless the admin confirms it, so the same input gives the same
 result, or the same translated error, whichever door it comes through.
+
+Grants likewise (``async_grant``, ``async_revoke``): ``grant_authorization`` /
+``revoke_authorization``, ``fluxilab/authorization/create`` / ``delete`` and the
+panel's ``grant`` / ``revoke``; each door keeps its own shape (the panel grants many
+members at once, the service names Home Assistant's device) and the same checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
@@ -27,6 +32,9 @@ import probatio as vol
 from .credentials import member_cards, member_pin_hash, public_credentials
 from .errors import AccessValidationError
 from .store import MEMBER_FIELDS, MEMBER_UPDATE_FIELDS, MemberCollection
+
+if TYPE_CHECKING:
+    from .lab import Lab
 
 ALLOW_SAME_NAME: Final = "allow_same_name"
 """The admin confirmed a member whose name another member has already."""
@@ -201,3 +209,75 @@ async def async_delete_member(members: MemberCollection, request: MemberDelete) 
     if request.by_user_id is not None and member.get("user_id") == request.by_user_id:
         raise AccessValidationError("cannot_delete_self")
     await members.async_delete_item(request.member_id)
+
+
+# Authorizations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grant:
+    """An admin's grant of one machine type, or one device, to one or more members."""
+
+    member_ids: tuple[str, ...]
+    machine_type_id: str | None = None
+    device_id: str | None = None
+    """Our device id (a service resolves Home Assistant's device id first)."""
+    fields: Mapping[str, Any]
+    """The rest, as ``AUTHORIZATION_FIELDS`` takes it (expires, window, trainer ...)."""
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
+        """Read a call with ``member_id`` or ``member_ids`` and a target."""
+        ids = wire.get("member_ids") or [wire[MEMBER_ID]]
+        return cls(
+            member_ids=tuple(dict.fromkeys(str(m) for m in ids)),
+            machine_type_id=wire.get("machine_type_id"),
+            device_id=wire.get("device_id"),
+            fields={
+                k: v
+                for k, v in wire.items()
+                if k
+                not in (
+                    *WIRE_ONLY,
+                    MEMBER_ID,
+                    "member_ids",
+                    "machine_type_id",
+                    "device_id",
+                )
+                and v is not None
+            },
+        )
+
+
+async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
+    """Grant the target to every member; everything checked before the first write."""
+    target: dict[str, Any] = {}
+    if request.machine_type_id is not None:
+        if request.machine_type_id not in lab.machine_types.data:
+            raise AccessValidationError(
+                "unknown_machine_type", machine_type=request.machine_type_id
+            )
+        target["machine_type_id"] = request.machine_type_id
+    elif request.device_id is not None:
+        if lab.device(request.device_id) is None:
+            raise AccessValidationError("unknown_device", device=request.device_id)
+        target["device_id"] = request.device_id
+    else:
+        raise AccessValidationError("authorization_target")
+    for member_id in request.member_ids:
+        _existing(lab.members, member_id)
+    return [
+        await lab.authorizations.async_create_item(
+            {**request.fields, MEMBER_ID: member_id, **target}
+        )
+        for member_id in request.member_ids
+    ]
+
+
+async def async_revoke(lab: Lab, authorization_id: str) -> None:
+    """Remove an authorization."""
+    if authorization_id not in lab.authorizations.data:
+        raise AccessValidationError(
+            "unknown_authorization", authorization=authorization_id
+        )
+    await lab.authorizations.async_delete_item(authorization_id)

@@ -653,36 +653,20 @@ async def ws_assign_card(
 async def ws_grant(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Grant one machine type (or device) to many members at once.
+    """Grant one machine type (or device) to many members at once: admin.py.
 
     Everything is checked before the first authorization is written.
     """
-    engine = _engine(hass)
-    target: dict[str, Any] = {}
-    if (type_id := msg.get("machine_type_id")) is not None:
-        if type_id not in engine.machine_types.data:
-            raise AccessValidationError("unknown_machine_type", machine_type=type_id)
-        target["machine_type_id"] = type_id
-    elif (device_id := msg.get("device_id")) is not None:
-        if engine.device(device_id) is None:
-            raise AccessValidationError("unknown_device", device=device_id)
-        target["device_id"] = device_id
-    else:
-        raise AccessValidationError("authorization_target")
-    for member_id in msg["member_ids"]:
-        if member_id not in engine.members.data:
-            raise AccessValidationError("unknown_member", member=member_id)
+    # The panel's form sends an empty expiry and an unticked trainer: neither is set.
+    wire = {k: v for k, v in msg.items() if k not in ("expires", "trainer")}
     if msg.get("expires"):
-        target["expires"] = msg["expires"]
+        wire["expires"] = msg["expires"]
     if msg.get("trainer"):
-        target["trainer"] = True
-    created = [
-        (await engine.authorizations.async_create_item({"member_id": m, **target}))[
-            "id"
-        ]
-        for m in dict.fromkeys(msg["member_ids"])
-    ]
-    connection.send_result(msg["id"], {"authorization_ids": created})
+        wire["trainer"] = True
+    created = await admin.async_grant(_engine(hass), admin.Grant.from_wire(wire))
+    connection.send_result(
+        msg["id"], {"authorization_ids": [auth["id"] for auth in created]}
+    )
 
 
 @require_permission
@@ -696,12 +680,8 @@ async def ws_grant(
 async def ws_revoke(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Remove an authorization."""
-    engine = _engine(hass)
-    auth_id = msg["authorization_id"]
-    if auth_id not in engine.authorizations.data:
-        raise AccessValidationError("unknown_authorization", authorization=auth_id)
-    await engine.authorizations.async_delete_item(auth_id)
+    """Remove an authorization: admin.py."""
+    await admin.async_revoke(_engine(hass), msg["authorization_id"])
     connection.send_result(msg["id"])
 
 

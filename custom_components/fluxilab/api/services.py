@@ -309,27 +309,16 @@ async def _grant_authorization(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     data = dict(call.data)
-    _member(engine, data[ATTR_MEMBER])
     if ATTR_DEVICE in data:
         data[ATTR_DEVICE] = (await _device(engine, data[ATTR_DEVICE])).device_id
-    if (
-        "machine_type_id" in data
-        and data["machine_type_id"] not in engine.machine_types.data
-    ):
-        raise AccessValidationError(
-            "unknown_machine_type", machine_type=data["machine_type_id"]
-        )
-    auth = await engine.authorizations.async_create_item(data)
+    (auth,) = await admin.async_grant(engine, admin.Grant.from_wire(data))
     return {"authorization_id": auth["id"]}
 
 
 async def _revoke_authorization(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
-    auth_id = call.data["authorization_id"]
-    if auth_id not in engine.authorizations.data:
-        raise AccessValidationError("unknown_authorization", authorization=auth_id)
-    await engine.authorizations.async_delete_item(auth_id)
+    await admin.async_revoke(engine, call.data["authorization_id"])
     return None
 
 

@@ -177,6 +177,31 @@ class MemberWebsocket(LabCollectionWebsocket):
         connection.send_result(msg["id"])
 
 
+class AuthorizationWebsocket(LabCollectionWebsocket):
+    """Authorization commands: grants and revocations through admin.py."""
+
+    @override
+    async def ws_create_item(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        engine = hass.data[ACCESS_ENGINE]
+        (auth,) = await admin.async_grant(engine, admin.Grant.from_wire(msg))
+        connection.send_result(msg["id"], auth)
+
+    @override
+    async def ws_delete_item(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        await admin.async_revoke(hass.data[ACCESS_ENGINE], msg[self.item_id_key])
+        connection.send_result(msg["id"])
+
+
 @callback
 def async_setup_websocket(
     hass: HomeAssistant,
@@ -194,7 +219,7 @@ def async_setup_websocket(
         MACHINE_TYPE_FIELDS,
         MACHINE_TYPE_UPDATE_FIELDS,
     ).async_setup(hass)
-    LabCollectionWebsocket(
+    AuthorizationWebsocket(
         authorizations,
         f"{DOMAIN}/authorization",
         "authorization",
