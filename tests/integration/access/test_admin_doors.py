@@ -212,3 +212,131 @@ async def test_a_confirmed_same_name_is_added_by_every_door(
         ) == ("ok", None)
     assert [m["name"] for m in engine.members.data.values()].count("Ada") == 4
     assert engine.members.data["bob"]["name"] == "ADA"
+
+
+# Grants: grant_authorization, authorization/create and panel/admin/grant ------------
+
+GRANT_DOORS: dict[str, tuple[str, str, str]] = {
+    "grant": ("grant_authorization", "authorization/create", "panel/admin/grant"),
+    "revoke": ("revoke_authorization", "authorization/delete", "panel/admin/revoke"),
+}
+
+
+@pytest.fixture
+async def grant_doors(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    hass_ws_client: WebSocketGenerator,
+    hass_admin_user: MockUser,
+) -> dict[str, Door]:
+    """Grant and revoke through each door; the panel takes ``member_ids``."""
+    client = await hass_ws_client(hass)
+
+    async def service(operation: str, data: dict[str, Any]) -> Outcome:
+        name = GRANT_DOORS[operation][0]
+        try:
+            reply = await call(
+                hass, name, data, hass_admin_user, response=operation == "grant"
+            )
+        except ServiceValidationError as err:
+            return "error", (
+                err.translation_key,
+                err.translation_placeholders or {},
+                str(err),
+            )
+        return "ok", reply["authorization_id"] if reply else None
+
+    def websocket(index: int) -> Door:
+        async def send(operation: str, data: dict[str, Any]) -> Outcome:
+            if index == 2 and "member_id" in data and operation == "grant":
+                data = {**data, "member_ids": [data["member_id"]]}
+                del data["member_id"]
+            await client.send_json_auto_id(
+                {"type": f"{DOMAIN}/{GRANT_DOORS[operation][index]}", **data}
+            )
+            reply = await client.receive_json()
+            if not reply["success"]:
+                error = reply["error"]
+                return "error", (
+                    error.get("translation_key"),
+                    error.get("translation_placeholders") or {},
+                    error["message"],
+                )
+            if operation != "grant":
+                return "ok", None
+            result = reply["result"]
+            return "ok", result.get("id") or result["authorization_ids"][0]
+
+        return send
+
+    return {"service": service, "websocket": websocket(1), "panel": websocket(2)}
+
+
+async def test_the_doors_grant_and_revoke_alike(
+    engine: AccessEngine, grant_doors: dict[str, Door]
+) -> None:
+    """The same grant through each door stores the same authorization."""
+    await engine.members.async_create_item({"name": "Ada"})
+    stored = {}
+    for door, send in grant_doors.items():
+        outcome = await send(
+            "grant", {"member_id": "ada", "machine_type_id": "fumehood"}
+        )
+        assert outcome == ("ok", "ada_fumehood"), door
+        stored[door] = {
+            k: v
+            for k, v in engine.authorizations.data["ada_fumehood"].items()
+            if k != "granted"
+        }
+        assert await send("revoke", {"authorization_id": "ada_fumehood"}) == (
+            "ok",
+            None,
+        )
+        assert not engine.authorizations.data, door
+    assert stored["service"] == {
+        "id": "ada_fumehood",
+        "member_id": "ada",
+        "machine_type_id": "fumehood",
+    }
+    assert stored["websocket"] == stored["service"]
+    assert stored["panel"] == stored["service"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "data", "key", "placeholders"),
+    [
+        (
+            "grant",
+            {"member_id": "ghost", "machine_type_id": "fumehood"},
+            "unknown_member",
+            {"member": "ghost"},
+        ),
+        (
+            "grant",
+            {"member_id": "ada", "machine_type_id": "toaster"},
+            "unknown_machine_type",
+            {"machine_type": "toaster"},
+        ),
+        ("grant", {"member_id": "ada"}, "authorization_target", {}),
+        (
+            "revoke",
+            {"authorization_id": "ghost"},
+            "unknown_authorization",
+            {"authorization": "ghost"},
+        ),
+    ],
+)
+async def test_the_doors_refuse_grants_alike(
+    engine: AccessEngine,
+    grant_doors: dict[str, Door],
+    operation: str,
+    data: dict[str, Any],
+    key: str,
+    placeholders: dict[str, str],
+) -> None:
+    """Each door refuses the same bad grant with the same translated error."""
+    await engine.members.async_create_item({"name": "Ada"})
+    expected = ("error", (key, placeholders, _english(key, placeholders)))
+    for door, send in grant_doors.items():
+        assert await send(operation, data) == expected, door
+        assert not engine.authorizations.data, door
