@@ -8,6 +8,7 @@ logs no pairing warning; a board added by its machine id is a board.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER
@@ -17,7 +18,10 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+from pytest_homeassistant_custom_component.typing import (
+    MqttMockHAClient,
+    WebSocketGenerator,
+)
 
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import (
@@ -180,6 +184,57 @@ async def test_block_device_while_its_entry_reloads(
     assert reloaded is not None
     assert reloaded is not board
     assert reloaded.blocked
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        {"type": "fluxilab/panel/admin/block", "blocked": True},
+        {"type": "fluxilab/panel/admin/grant", "member_ids": []},
+    ],
+    ids=["block", "grant"],
+)
+async def test_panel_actions_wait_while_the_entry_reloads(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    mqtt_mock: MqttMockHAClient,
+    engine: AccessEngine,
+    board: FluxiLabDevice,
+    command: dict[str, Any],
+) -> None:
+    """The panel's device actions (by our id) wait for a reload as services do."""
+    member = await engine.members.async_create_item({"name": "Grace Hopper"})
+    if "member_ids" in command:
+        command = {**command, "member_ids": [member["id"]]}
+    client = await hass_ws_client(hass)
+    stopped, proceed = asyncio.Event(), asyncio.Event()
+    removed = engine.async_device_removed
+
+    async def removed_then_wait(device: FluxiLabDevice) -> None:
+        await removed(device)
+        stopped.set()
+        await proceed.wait()  # the reload pauses here, between unload and setup
+
+    with patch.object(engine, "async_device_removed", removed_then_wait):
+        reload = hass.async_create_task(
+            hass.config_entries.async_reload(board.entry.entry_id)
+        )
+        await stopped.wait()
+        assert engine.device(BOARD_ID) is None
+        await client.send_json_auto_id({**command, "device_id": BOARD_ID})
+        await asyncio.sleep(0)
+        proceed.set()
+        await reload
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    reloaded = engine.device(BOARD_ID)
+    assert reloaded is not None
+    assert reloaded is not board
+    if command["type"].endswith("block"):
+        assert reloaded.blocked
+    else:
+        granted = engine.authorizations.of_member(member["id"])
+        assert [a.get("device_id") for a in granted] == [BOARD_ID]
 
 
 async def test_a_device_that_is_not_loaded_is_still_refused(

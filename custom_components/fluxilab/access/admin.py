@@ -259,7 +259,7 @@ async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
             )
         target["machine_type_id"] = request.machine_type_id
     elif request.device_id is not None:
-        if lab.device(request.device_id) is None:
+        if await lab.async_device(request.device_id) is None:
             raise AccessValidationError("unknown_device", device=request.device_id)
         target["device_id"] = request.device_id
     else:

@@ -286,6 +286,22 @@ class AccessEngine:
         """Return a followed device by our id."""
         return self.devices.get(device_id)
 
+    async def async_device(self, device_id: str) -> FluxiLabDevice | None:
+        """Return a followed device, waiting while its entry is being set up again.
+
+        Renaming a device or saving its options reloads its entry: for that moment
+        it is not followed, and an admin's action on it must wait, not fail.
+        """
+        if (device := self.devices.get(device_id)) is not None:
+            return device
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(
+            DOMAIN, device_id
+        )
+        if entry is not None and entry.setup_lock.locked():
+            async with entry.setup_lock:  # unload and setup run under it
+                pass
+        return self.devices.get(device_id)
+
     def _timing(self, device: FluxiLabDevice) -> tuple[float, float]:
         machine_type = self.machine_type_of(device)
         if machine_type is None:

@@ -685,8 +685,8 @@ async def ws_revoke(
     connection.send_result(msg["id"])
 
 
-def _admin_device(engine: AccessEngine, device_id: str) -> FluxiLabDevice:
-    if (device := engine.device(device_id)) is None:
+async def _admin_device(engine: AccessEngine, device_id: str) -> FluxiLabDevice:
+    if (device := await engine.async_device(device_id)) is None:
         raise AccessValidationError("unknown_device", device=device_id)
     return device
 
@@ -704,7 +704,7 @@ async def ws_block(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Block or unblock new sessions on a device."""
-    device = _admin_device(_engine(hass), msg["device_id"])
+    device = await _admin_device(_engine(hass), msg["device_id"])
     await device.async_set_blocked(msg["blocked"])
     connection.send_result(msg["id"])
 
@@ -722,7 +722,7 @@ async def ws_record_maintenance(
 ) -> None:
     """Record maintenance done on a device, by the caller's member if linked."""
     engine, caller = _caller(hass, connection)
-    device = _admin_device(engine, msg["device_id"])
+    device = await _admin_device(engine, msg["device_id"])
     member_id = caller.member["id"] if caller.member is not None else None
     await engine.async_record_maintenance(device, member_id)
     connection.send_result(msg["id"])

@@ -81,24 +81,13 @@ async def _device(engine: AccessEngine, ha_device_id: str) -> FluxiLabDevice:
     A device whose entry is being set up again (renamed, new options) is not
     followed for that moment: the action waits for it instead of failing.
     """
-    hass = engine.hass
-    entry = dr.async_get(hass).async_get(ha_device_id)
+    entry = dr.async_get(engine.hass).async_get(ha_device_id)
     if entry is None:
         raise AccessValidationError("unknown_device", device=ha_device_id)
     for domain, device_id in entry.identifiers:
         if domain != DOMAIN:
             continue
-        if (device := engine.device(device_id)) is not None:
-            return device
-        config_entry = hass.config_entries.async_get_entry(entry.config_entry_id)
-        if (
-            config_entry is not None
-            and config_entry.domain == DOMAIN
-            and config_entry.setup_lock.locked()
-        ):
-            async with config_entry.setup_lock:  # unload and setup run under it
-                pass
-        if (device := engine.device(device_id)) is not None:
+        if (device := await engine.async_device(device_id)) is not None:
             return device
     raise AccessValidationError("unknown_device", device=ha_device_id)
 
