@@ -141,7 +141,7 @@ MEMBER_FIELDS: dict[Any, Any] = {
     vol.Optional("role", default=Role.USER.value): vol.All(vol.Coerce(Role), str),
     vol.Optional("user_id"): vol.Any(None, cv.string),
     vol.Optional("cards", default=list): vol.All(cv.ensure_list, [CARD]),
-    vol.Optional("pin"): cv.string,
+    vol.Optional("pin"): vol.All(cv.string, vol.Length(max=1024)),  # then validate_pin
     vol.Optional("notify_service"): vol.Any(None, notify_service),
     vol.Optional("supervise"): cv.boolean,
 }
