@@ -28,6 +28,8 @@ export interface MemberCreate {
   user_id?: string;
   cards?: string[];
   pin?: string;
+  /** The admin confirmed a name another member has already (else member_name_taken). */
+  allow_same_name?: boolean;
 }
 
 export interface MemberUpdate {

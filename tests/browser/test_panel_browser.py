@@ -270,3 +270,39 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     assert "Ada" in body, body[:1000]
     assert "Refused" not in body
     save(browser, "device-ui", docs=True)
+
+
+@pytest.mark.timeout(600)
+def test_a_second_member_of_the_same_name_is_asked_first(
+    lab: Lab, browser: Browser
+) -> None:
+    """The hub refuses a name taken unless confirmed: the panel asks, then adds.
+
+    Bea is in the list the panel loaded; Cy is added behind its back, so only the
+    hub knows her when the admin types her name (member_name_taken, then asked).
+    """
+    (reply,) = lab.ws({"type": "fluxilab/panel/admin/member_create", "name": "Bea"})
+    assert reply["success"], dump(reply)
+    login(browser, lab, ADMIN, "/fluxilab")
+    click(browser, 'button[data-tab="admin"]')
+    form = 'form[data-form="member"]'
+    browser.wait(
+        lambda: panel_query(browser, f'{form} input[name="name"]'),
+        30,
+        "the member form",
+    )
+    (reply,) = lab.ws({"type": "fluxilab/panel/admin/member_create", "name": "Cy"})
+    assert reply["success"], dump(reply)
+    for typed, new_id in (("bea", "bea_2"), ("Cy", "cy_2")):
+        browser.type(panel_query(browser, f'{form} input[name="name"]'), typed)
+        click(browser, f'{form} button[type="submit"]')
+        confirm(browser, "Add another one?")
+        browser.wait(
+            lambda n=new_id: any(m["id"] == n for m in admin_state(lab)["members"]),
+            30,
+            f"{new_id} added",
+        )
+    names = sorted(m["name"] for m in admin_state(lab)["members"])
+    assert names.count("Bea") == 1
+    assert names.count("bea") == 1
+    assert names.count("Cy") == 2

@@ -56,6 +56,9 @@ class Lab(Protocol):
     def device(self, device_id: str) -> FluxiLabDevice | None:
         """Return a followed device by our id."""
 
+    async def async_device(self, device_id: str) -> FluxiLabDevice | None:
+        """Return a followed device, waiting while its entry is set up again."""
+
     def machine_type_of(self, device: FluxiLabDevice) -> dict[str, Any] | None:
         """Return the machine type the admin assigned to a device."""
 

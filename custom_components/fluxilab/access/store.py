@@ -141,7 +141,7 @@ MEMBER_FIELDS: dict[Any, Any] = {
     vol.Optional("role", default=Role.USER.value): vol.All(vol.Coerce(Role), str),
     vol.Optional("user_id"): vol.Any(None, cv.string),
     vol.Optional("cards", default=list): vol.All(cv.ensure_list, [CARD]),
-    vol.Optional("pin"): cv.string,
+    vol.Optional("pin"): vol.All(cv.string, vol.Length(max=1024)),  # then validate_pin
     vol.Optional("notify_service"): vol.Any(None, notify_service),
     vol.Optional("supervise"): cv.boolean,
 }
@@ -344,6 +344,9 @@ class MemberCollection(collection.DictStorageCollection):
         super().__init__(store)
         self._pin_failures: dict[str, PinFailures] = {}
         self._items = CountedItems()
+        # The id manager must see the items that are kept, or a second member with
+        # a name someone has already gets that member's id and replaces them.
+        self.id_manager.collections = [self._items]
         self.data = self._items
         self._cards: dict[str, str] = {}
         """Card uid -> member id, as of ``self._items.changes == _cards_at``."""

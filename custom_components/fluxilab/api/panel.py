@@ -38,7 +38,8 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 from yarl import URL
 
-from custom_components.fluxilab.access import gdpr
+from custom_components.fluxilab.access import admin, gdpr
+from custom_components.fluxilab.access.admin import public_member
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.const import SETTING_SHOW_MEMBER_NAMES
 from custom_components.fluxilab.access.credentials import (
@@ -58,7 +59,7 @@ from custom_components.fluxilab.access.permissions import (
     require_permission,
 )
 from custom_components.fluxilab.access.roles import Role
-from custom_components.fluxilab.access.store import CARD, MACHINE_TYPE_FIELDS, NAME
+from custom_components.fluxilab.access.store import CARD, MACHINE_TYPE_FIELDS
 from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
     ATTR_MEMBER_ID,
@@ -72,7 +73,6 @@ from custom_components.fluxilab.protocol.schemas import valid_ui_url
 from custom_components.fluxilab.protocol.security import issue_token
 
 from .history import async_setup_history_api
-from .websocket import public_member
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.runtime import FluxiLabDevice
@@ -575,75 +575,43 @@ async def ws_admin_state(
 
 @require_permission
 @websocket_api.websocket_command(
-    {
-        vol.Required("type"): f"{DOMAIN}/panel/admin/member_create",
-        vol.Required("name"): NAME,
-        vol.Optional("email"): vol.Any(None, vol.All(cv.string, vol.Length(max=254))),
-        vol.Optional("role", default=Role.USER.value): vol.In([r.value for r in Role]),
-        vol.Optional("active", default=True): cv.boolean,
-        vol.Optional("user_id"): vol.Any(None, cv.string),
-        vol.Optional("cards", default=list): [CARD],
-        vol.Optional("pin"): vol.All(str, vol.Length(max=1024)),
-        vol.Optional("supervise"): cv.boolean,
-    }
+    {vol.Required("type"): f"{DOMAIN}/panel/admin/member_create", **admin.CREATE_FIELDS}
 )
 @websocket_api.async_response
 async def ws_member_create(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Create a member (with an initial PIN if given)."""
-    data = {k: v for k, v in msg.items() if k not in ("id", "type")}
-    member = await _engine(hass).members.async_create_item(data)
-    connection.send_result(msg["id"], {"member_id": member["id"]})
+    """Create a member (with an initial PIN if given): admin.py."""
+    request = admin.MemberCreate.from_wire(msg)
+    result = await admin.async_create_member(_engine(hass).members, request)
+    connection.send_result(msg["id"], {"member_id": result.member_id})
 
 
 @require_permission
 @websocket_api.websocket_command(
-    {
-        vol.Required("type"): f"{DOMAIN}/panel/admin/member_update",
-        vol.Required("member_id"): cv.string,
-        vol.Optional("name"): NAME,
-        vol.Optional("email"): vol.Any(None, vol.All(cv.string, vol.Length(max=254))),
-        vol.Optional("role"): vol.In([r.value for r in Role]),
-        vol.Optional("active"): cv.boolean,
-        vol.Optional("user_id"): vol.Any(None, cv.string),
-        vol.Optional("cards"): [CARD],
-        vol.Optional("supervise"): cv.boolean,
-    }
+    {vol.Required("type"): f"{DOMAIN}/panel/admin/member_update", **admin.UPDATE_FIELDS}
 )
 @websocket_api.async_response
 async def ws_member_update(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Edit a member: role, active flag, name, email, linked user, cards (no PIN)."""
-    engine = _engine(hass)
-    member_id = msg["member_id"]
-    if member_id not in engine.members.data:
-        raise AccessValidationError("unknown_member", member=member_id)
-    data = {k: v for k, v in msg.items() if k not in ("id", "type", "member_id")}
-    await engine.members.async_update_item(member_id, data)
+    request = admin.MemberUpdate.from_wire(msg)
+    await admin.async_update_member(_engine(hass).members, request)
     connection.send_result(msg["id"])
 
 
 @require_permission
 @websocket_api.websocket_command(
-    {
-        vol.Required("type"): f"{DOMAIN}/panel/admin/member_delete",
-        vol.Required("member_id"): cv.string,
-    }
+    {vol.Required("type"): f"{DOMAIN}/panel/admin/member_delete", **admin.DELETE_FIELDS}
 )
 @websocket_api.async_response
 async def ws_member_delete(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Delete a member, never the caller's own."""
-    engine = _engine(hass)
-    member = engine.members.data.get(msg["member_id"])
-    if member is None:
-        raise AccessValidationError("unknown_member", member=msg["member_id"])
-    if member.get("user_id") == connection.user.id:
-        raise AccessValidationError("cannot_delete_self")
-    await engine.members.async_delete_item(member["id"])
+    """Delete a member, never the caller's own: admin.py."""
+    request = admin.MemberDelete.from_wire(msg, connection.user.id)
+    await admin.async_delete_member(_engine(hass).members, request)
     connection.send_result(msg["id"])
 
 
@@ -685,36 +653,20 @@ async def ws_assign_card(
 async def ws_grant(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Grant one machine type (or device) to many members at once.
+    """Grant one machine type (or device) to many members at once: admin.py.
 
     Everything is checked before the first authorization is written.
     """
-    engine = _engine(hass)
-    target: dict[str, Any] = {}
-    if (type_id := msg.get("machine_type_id")) is not None:
-        if type_id not in engine.machine_types.data:
-            raise AccessValidationError("unknown_machine_type", machine_type=type_id)
-        target["machine_type_id"] = type_id
-    elif (device_id := msg.get("device_id")) is not None:
-        if await engine.async_device(device_id) is None:
-            raise AccessValidationError("unknown_device", device=device_id)
-        target["device_id"] = device_id
-    else:
-        raise AccessValidationError("authorization_target")
-    for member_id in msg["member_ids"]:
-        if member_id not in engine.members.data:
-            raise AccessValidationError("unknown_member", member=member_id)
+    # The panel's form sends an empty expiry and an unticked trainer: neither is set.
+    wire = {k: v for k, v in msg.items() if k not in ("expires", "trainer")}
     if msg.get("expires"):
-        target["expires"] = msg["expires"]
+        wire["expires"] = msg["expires"]
     if msg.get("trainer"):
-        target["trainer"] = True
-    created = [
-        (await engine.authorizations.async_create_item({"member_id": m, **target}))[
-            "id"
-        ]
-        for m in dict.fromkeys(msg["member_ids"])
-    ]
-    connection.send_result(msg["id"], {"authorization_ids": created})
+        wire["trainer"] = True
+    created = await admin.async_grant(_engine(hass), admin.Grant.from_wire(wire))
+    connection.send_result(
+        msg["id"], {"authorization_ids": [auth["id"] for auth in created]}
+    )
 
 
 @require_permission
@@ -728,12 +680,8 @@ async def ws_grant(
 async def ws_revoke(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Remove an authorization."""
-    engine = _engine(hass)
-    auth_id = msg["authorization_id"]
-    if auth_id not in engine.authorizations.data:
-        raise AccessValidationError("unknown_authorization", authorization=auth_id)
-    await engine.authorizations.async_delete_item(auth_id)
+    """Remove an authorization: admin.py."""
+    await admin.async_revoke(_engine(hass), msg["authorization_id"])
     connection.send_result(msg["id"])
 
 

@@ -24,7 +24,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from custom_components.fluxilab.access import admin_audit, gdpr
+from custom_components.fluxilab.access import admin, admin_audit, gdpr
 from custom_components.fluxilab.access.const import SessionEnd
 from custom_components.fluxilab.access.credentials import (
     LABEL,
@@ -35,10 +35,10 @@ from custom_components.fluxilab.access.credentials import (
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
-from custom_components.fluxilab.access.notify import check_own_target, notify_service
+from custom_components.fluxilab.access.notify import check_own_target
 from custom_components.fluxilab.access.permissions import Scope, async_caller
 from custom_components.fluxilab.access.roles import Role, member_of_user
-from custom_components.fluxilab.access.store import CARD, NAME
+from custom_components.fluxilab.access.store import CARD
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.device.broker import (
     DEFAULT_BRIDGE_PORT,
@@ -109,8 +109,9 @@ def _operation(call: ServiceCall) -> str:
 
 
 async def _add_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    member = await engine.members.async_create_item(dict(call.data))
-    return {"member_id": member["id"]}
+    request = admin.MemberCreate.from_wire(call.data)
+    result = await admin.async_create_member(engine.members, request)
+    return {"member_id": result.member_id}
 
 
 async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
@@ -126,22 +127,26 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
     if (new_pin is not None or current_pin is not None) and not is_self:
         # Not even an admin sets another member's PIN after creation.
         raise Unauthorized(context=call.context)
-    if not is_self or {"user_id", "supervise"} & data.keys():
-        # Which Home Assistant user a member is decides whose rights a login gets:
-        # only managers link accounts, or a member could take over another's link.
+    if not is_self or data.keys() - admin.OWN_PROFILE_FIELDS:
+        # Beyond their profile (admin.py) only managers change a member: which Home
+        # Assistant user a member is decides whose rights a login gets, the role
+        # and the cards what the member may do.
         await _require(engine, call)
     elif "notify_service" in data and await _require(engine, call, own=True) is (
         Scope.OWN
     ):
         check_own_target(engine.hass, member, data["notify_service"])
+    request = admin.MemberUpdate.from_wire({ATTR_MEMBER: member["id"], **data})
     if new_pin is not None:
+        # The profile changes ride on the PIN change: checked as any update first.
+        admin.check_update(engine.members, request)
         await engine.members.async_change_pin(
-            member["id"], current_pin or "", new_pin, profile=data
+            member["id"], current_pin or "", new_pin, profile=request.fields
         )
     elif current_pin is not None:
         raise AccessValidationError("credential_pin_missing")
     else:
-        await engine.members.async_update_item(member["id"], data)
+        await admin.async_update_member(engine.members, request)
     return None
 
 
@@ -158,28 +163,25 @@ async def _reset_pin(engine: AccessEngine, call: ServiceCall) -> ServiceResponse
 
 
 async def _remove_member(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    member = _member(engine, call.data[ATTR_MEMBER])
-    if (
-        call.context.user_id is not None
-        and member.get("user_id") == call.context.user_id
-    ):
-        raise AccessValidationError("cannot_delete_self")
-    await engine.members.async_delete_item(member["id"])
+    request = admin.MemberDelete.from_wire(call.data, call.context.user_id)
+    await admin.async_delete_member(engine.members, request)
     return None
 
 
 async def _set_member_role(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    member = _member(engine, call.data[ATTR_MEMBER])
-    await engine.members.async_update_item(member["id"], {"role": call.data["role"]})
+    """One field of ``update_member``, kept as its own action."""
+    await admin.async_update_member(
+        engine.members, admin.MemberUpdate.from_wire(call.data)
+    )
     return None
 
 
 async def _set_member_active(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
-    member = _member(engine, call.data[ATTR_MEMBER])
-    await engine.members.async_update_item(
-        member["id"], {"active": call.data["active"]}
+    """One field of ``update_member``, kept as its own action."""
+    await admin.async_update_member(
+        engine.members, admin.MemberUpdate.from_wire(call.data)
     )
     return None
 
@@ -296,27 +298,16 @@ async def _grant_authorization(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     data = dict(call.data)
-    _member(engine, data[ATTR_MEMBER])
     if ATTR_DEVICE in data:
         data[ATTR_DEVICE] = (await _device(engine, data[ATTR_DEVICE])).device_id
-    if (
-        "machine_type_id" in data
-        and data["machine_type_id"] not in engine.machine_types.data
-    ):
-        raise AccessValidationError(
-            "unknown_machine_type", machine_type=data["machine_type_id"]
-        )
-    auth = await engine.authorizations.async_create_item(data)
+    (auth,) = await admin.async_grant(engine, admin.Grant.from_wire(data))
     return {"authorization_id": auth["id"]}
 
 
 async def _revoke_authorization(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
-    auth_id = call.data["authorization_id"]
-    if auth_id not in engine.authorizations.data:
-        raise AccessValidationError("unknown_authorization", authorization=auth_id)
-    await engine.authorizations.async_delete_item(auth_id)
+    await admin.async_revoke(engine, call.data["authorization_id"])
     return None
 
 
@@ -527,32 +518,15 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
         {vol.Optional(ATTR_MEMBER): MEMBER},
         SupportsResponse.NONE,
     ),
-    "add_member": (
-        _add_member,
-        {
-            vol.Required("name"): NAME,
-            vol.Optional("email"): cv.string,
-            vol.Optional("role"): vol.In([r.value for r in Role]),
-            vol.Optional("active"): cv.boolean,
-            vol.Optional("user_id"): cv.string,
-            vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
-            vol.Optional("pin"): cv.string,
-            vol.Optional("supervise"): cv.boolean,
-        },
-        SupportsResponse.OPTIONAL,
-    ),
+    # Members: admin.py, whichever door (its schemas)
+    "add_member": (_add_member, admin.CREATE_FIELDS, SupportsResponse.OPTIONAL),
     "update_member": (
         _update_member,
         {
-            vol.Required(ATTR_MEMBER): MEMBER,
-            vol.Optional("name"): NAME,
-            vol.Optional("email"): cv.string,
-            vol.Optional("user_id"): cv.string,
+            **admin.UPDATE_FIELDS,
             # change_pin: the member's own new PIN, with the current one
             vol.Optional("pin"): PIN,
             vol.Optional("current_pin"): PIN,
-            vol.Optional("supervise"): cv.boolean,
-            vol.Optional("notify_service"): vol.Any(None, notify_service),
         },
         SupportsResponse.NONE,
     ),
@@ -561,11 +535,7 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
         {vol.Required(ATTR_MEMBER): MEMBER},
         SupportsResponse.ONLY,
     ),
-    "remove_member": (
-        _remove_member,
-        {vol.Required(ATTR_MEMBER): MEMBER},
-        SupportsResponse.NONE,
-    ),
+    "remove_member": (_remove_member, admin.DELETE_FIELDS, SupportsResponse.NONE),
     "set_member_role": (
         _set_member_role,
         {

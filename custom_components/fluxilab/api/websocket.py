@@ -13,16 +13,13 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import collection
 import probatio as vol
 
+from custom_components.fluxilab.access import admin
+from custom_components.fluxilab.access.admin import public_member
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.const import (
     MAX_SESSION_CHECK_INTERVAL,
     MIN_SESSION_CHECK_INTERVAL,
     SETTING_SHOW_MEMBER_NAMES,
-)
-from custom_components.fluxilab.access.credentials import (
-    member_cards,
-    member_pin_hash,
-    public_credentials,
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.access.permissions import require_permission
@@ -31,8 +28,6 @@ from custom_components.fluxilab.access.store import (
     AUTHORIZATION_UPDATE_FIELDS,
     MACHINE_TYPE_FIELDS,
     MACHINE_TYPE_UPDATE_FIELDS,
-    MEMBER_FIELDS,
-    MEMBER_UPDATE_FIELDS,
     MemberCollection,
 )
 from custom_components.fluxilab.const import DOMAIN
@@ -40,23 +35,11 @@ from custom_components.fluxilab.const import DOMAIN
 from .notify import OPS_SETTINGS
 
 
-def public_member(member: dict[str, Any]) -> dict[str, Any]:
-    """Return a member as admins see it: the PIN hash is reduced to whether there is one.
-
-    ``cards`` lists every card uid (active or not), the shape ``cards`` updates take.
-    """
-    shown = {k: v for k, v in member.items() if k != "credentials"}
-    shown["credentials"] = public_credentials(member)
-    shown["cards"] = member_cards(member, active_only=False)
-    shown["has_pin"] = member_pin_hash(member, active_only=False) is not None
-    return shown
-
-
 class _PublicMemberReplies(websocket_api.ActiveConnection):
-    """A connection whose results show members through ``public_member``.
+    """A connection whose messages show members through ``public_member``.
 
-    The collection's create and update commands answer with the stored item, which
-    holds the PIN hash inside ``credentials``; this strips it on the way out.
+    The collection's subscription sends stored items, which hold the PIN hash inside
+    ``credentials``; this strips it on the way out.
     """
 
     def __init__(self, connection: websocket_api.ActiveConnection) -> None:
@@ -123,7 +106,18 @@ class LabCollectionWebsocket(collection.DictStorageCollectionWebsocket):
 
 
 class MemberWebsocket(LabCollectionWebsocket):
-    """Member CRUD that never sends PIN hashes and refuses self-deletion."""
+    """Member commands: lists through ``public_member``; changes through admin.py."""
+
+    def __init__(self, members: MemberCollection) -> None:
+        """Take the door schemas of the admin operations."""
+        super().__init__(
+            members,
+            f"{DOMAIN}/member",
+            "member",
+            admin.CREATE_FIELDS,
+            admin.CHANGE_FIELDS,
+        )
+        self.members = members
 
     @override
     @callback
@@ -156,7 +150,9 @@ class MemberWebsocket(LabCollectionWebsocket):
         connection: websocket_api.ActiveConnection,
         msg: dict[str, Any],
     ) -> None:
-        await super().ws_create_item(hass, _PublicMemberReplies(connection), msg)
+        request = admin.MemberCreate.from_wire(msg)
+        result = await admin.async_create_member(self.members, request)
+        connection.send_result(msg["id"], result.shown())
 
     @override
     async def ws_update_item(
@@ -165,7 +161,9 @@ class MemberWebsocket(LabCollectionWebsocket):
         connection: websocket_api.ActiveConnection,
         msg: dict[str, Any],
     ) -> None:
-        await super().ws_update_item(hass, _PublicMemberReplies(connection), msg)
+        request = admin.MemberUpdate.from_wire(msg)
+        result = await admin.async_update_member(self.members, request)
+        connection.send_result(msg["id"], result.shown())
 
     @override
     async def ws_delete_item(
@@ -174,15 +172,34 @@ class MemberWebsocket(LabCollectionWebsocket):
         connection: websocket_api.ActiveConnection,
         msg: dict[str, Any],
     ) -> None:
-        member = self.storage_collection.data.get(msg[self.item_id_key])
-        if member is not None and member.get("user_id") == connection.user.id:
-            connection.send_error(
-                msg["id"],
-                websocket_api.ERR_UNAUTHORIZED,
-                "Members cannot delete themselves",
-            )
-            return
-        await super().ws_delete_item(hass, connection, msg)
+        request = admin.MemberDelete.from_wire(msg, connection.user.id)
+        await admin.async_delete_member(self.members, request)
+        connection.send_result(msg["id"])
+
+
+class AuthorizationWebsocket(LabCollectionWebsocket):
+    """Authorization commands: grants and revocations through admin.py."""
+
+    @override
+    async def ws_create_item(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        engine = hass.data[ACCESS_ENGINE]
+        (auth,) = await admin.async_grant(engine, admin.Grant.from_wire(msg))
+        connection.send_result(msg["id"], auth)
+
+    @override
+    async def ws_delete_item(
+        self,
+        hass: HomeAssistant,
+        connection: websocket_api.ActiveConnection,
+        msg: dict[str, Any],
+    ) -> None:
+        await admin.async_revoke(hass.data[ACCESS_ENGINE], msg[self.item_id_key])
+        connection.send_result(msg["id"])
 
 
 @callback
@@ -194,13 +211,7 @@ def async_setup_websocket(
 ) -> None:
     """Register the CRUD commands (fluxilab/member/list, .../create, ...)."""
     websocket_api.async_register_command(hass, ws_access_settings)
-    MemberWebsocket(
-        members,
-        f"{DOMAIN}/member",
-        "member",
-        MEMBER_FIELDS,
-        MEMBER_UPDATE_FIELDS,
-    ).async_setup(hass)
+    MemberWebsocket(members).async_setup(hass)
     LabCollectionWebsocket(
         machine_types,
         f"{DOMAIN}/machine_type",
@@ -208,7 +219,7 @@ def async_setup_websocket(
         MACHINE_TYPE_FIELDS,
         MACHINE_TYPE_UPDATE_FIELDS,
     ).async_setup(hass)
-    LabCollectionWebsocket(
+    AuthorizationWebsocket(
         authorizations,
         f"{DOMAIN}/authorization",
         "authorization",

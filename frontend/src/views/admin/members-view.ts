@@ -11,7 +11,7 @@ import type { Column, DataTable } from "../../components/data-table";
 import "../../components/data-table";
 import { busy, ViewElement, text } from "../../context";
 import { Localizer } from "../../localize/localize";
-import type { Member, Role } from "../../types";
+import type { Member, Role, WsError } from "../../types";
 
 const ROLES: Role[] = ["user", "staff", "admin"];
 
@@ -76,23 +76,29 @@ export class MembersView extends ViewElement {
     if (pin && pin.length < 6) errors.pin = this.t("pin_short");
     this.errors = errors;
     if (Object.keys(errors).length) return;
+    const sameName = () => this.ctx.confirm({ text: this.t("confirm_same_name", { name }), action: this.t("create") });
     const existing = this.ctx.admin?.members.find((m) => m.name.toLocaleLowerCase() === name.toLocaleLowerCase());
-    if (
-      existing &&
-      !(await this.ctx.confirm({ text: this.t("confirm_same_name", { name }), action: this.t("create") }))
-    ) {
-      return;
-    }
+    if (existing && !(await sameName())) return;
     const payload: MemberCreate = {
       name,
       role: text(data, "role") as Role,
     };
+    // The hub refuses a name taken unless confirmed (member_name_taken): confirmed above.
+    if (existing) payload.allow_same_name = true;
     if (data.get("email")) payload.email = text(data, "email");
     if (data.get("user_id")) payload.user_id = text(data, "user_id");
     if (data.get("card")) payload.cards = [text(data, "card")];
     if (pin) payload.pin = pin;
     try {
-      const created = await busy(this, "create", () => this.ctx.client.memberCreate(payload), { quiet: true });
+      let created: { member_id: string } | undefined;
+      try {
+        created = await busy(this, "create", () => this.ctx.client.memberCreate(payload), { quiet: true });
+      } catch (err) {
+        // Someone added the name meanwhile (the list here was older): ask, then retry.
+        if ((err as WsError | null)?.translation_key !== "member_name_taken" || !(await sameName())) throw err;
+        payload.allow_same_name = true;
+        created = await busy(this, "create", () => this.ctx.client.memberCreate(payload), { quiet: true });
+      }
       form.reset();
       this.ctx.done("added_member", { name });
       await this.ctx.reloadAdmin();

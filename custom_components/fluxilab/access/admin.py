@@ -1,0 +1,283 @@
+"""The admin operations on members and grants: one implementation behind every door.
+
+A member is created, changed and deleted here, and only here: the services
+(``fluxilab.add_member``, ``update_member``, ``set_member_role``,
+``set_member_active``, ``remove_member``), the collection's websocket commands
+(``fluxilab/member/create`` ...) and the panel's (``fluxilab/panel/admin/member_create``
+...) read their call into a typed request (``from_wire``), hand it to the operation,
+and answer with the typed result; what each door may do is checked before, through
+the one permission table (permissions.py), and the write is audited by the
+collection's listeners (admin_audit.py) under the door that made it.
+
+The door schemas are the store's (``MEMBER_FIELDS``, ``MEMBER_UPDATE_FIELDS``) plus
+``allow_same_name``: a second member with a name someone has already is refused
+(``member_name_taken``) unless the admin confirms it, so the same input gives the same
+result, or the same translated error, whichever door it comes through.
+
+Grants likewise (``async_grant``, ``async_revoke``): ``grant_authorization`` /
+``revoke_authorization``, ``fluxilab/authorization/create`` / ``delete`` and the
+panel's ``grant`` / ``revoke``; each door keeps its own shape (the panel grants many
+members at once, the service names Home Assistant's device) and the same checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Self
+
+from homeassistant.helpers import config_validation as cv
+import probatio as vol
+
+from .credentials import member_cards, member_pin_hash, public_credentials
+from .errors import AccessValidationError
+from .store import MEMBER_FIELDS, MEMBER_UPDATE_FIELDS, MemberCollection
+
+if TYPE_CHECKING:
+    from .lab import Lab
+
+ALLOW_SAME_NAME: Final = "allow_same_name"
+"""The admin confirmed a member whose name another member has already."""
+MEMBER_ID: Final = "member_id"
+WIRE_ONLY: Final = ("id", "type")
+"""What a websocket message carries besides its data."""
+
+_ALLOW: dict[Any, Any] = {vol.Optional(ALLOW_SAME_NAME, default=False): cv.boolean}
+
+CREATE_FIELDS: Final[dict[Any, Any]] = {**MEMBER_FIELDS, **_ALLOW}
+"""What a door takes to create a member."""
+CHANGE_FIELDS: Final[dict[Any, Any]] = {**MEMBER_UPDATE_FIELDS, **_ALLOW}
+"""What a door takes as a member's changes."""
+UPDATE_FIELDS: Final[dict[Any, Any]] = {
+    vol.Required(MEMBER_ID): vol.All(cv.string, vol.Length(min=1)),
+    **CHANGE_FIELDS,
+}
+"""What a door takes to change a member (the member's id and what changes)."""
+OWN_PROFILE_FIELDS: Final = frozenset(
+    {"name", "email", "notify_service", ALLOW_SAME_NAME}
+)
+"""What a member may change of their own (permissions.py ``EDIT_PROFILE``); the
+rest of an update (linked user, role, active, cards, supervise) is a manager's."""
+DELETE_FIELDS: Final[dict[Any, Any]] = {
+    vol.Required(MEMBER_ID): vol.All(cv.string, vol.Length(min=1)),
+}
+"""What a door takes to delete a member."""
+
+
+def _data(wire: Mapping[str, Any], *skip: str) -> dict[str, Any]:
+    return {
+        k: v for k, v in wire.items() if k not in (*WIRE_ONLY, ALLOW_SAME_NAME, *skip)
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberCreate:
+    """An admin's new member."""
+
+    fields: Mapping[str, Any]
+    """The member's fields, as ``MEMBER_FIELDS`` takes them (the store checks them)."""
+    allow_same_name: bool = False
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
+        """Read a call already validated by ``CREATE_FIELDS``."""
+        return cls(fields=_data(wire), allow_same_name=bool(wire.get(ALLOW_SAME_NAME)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberUpdate:
+    """An admin's change to one member."""
+
+    member_id: str
+    fields: Mapping[str, Any]
+    """What changes, as ``MEMBER_UPDATE_FIELDS`` takes it (the store checks it)."""
+    allow_same_name: bool = False
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
+        """Read a call already validated by ``UPDATE_FIELDS``."""
+        return cls(
+            member_id=str(wire[MEMBER_ID]),
+            fields=_data(wire, MEMBER_ID),
+            allow_same_name=bool(wire.get(ALLOW_SAME_NAME)),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberDelete:
+    """An admin's deletion of one member."""
+
+    member_id: str
+    by_user_id: str | None
+    """The Home Assistant user asking (None: the system); nobody deletes their own."""
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any], by_user_id: str | None) -> Self:
+        """Read a call already validated by ``DELETE_FIELDS``."""
+        return cls(member_id=str(wire[MEMBER_ID]), by_user_id=by_user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberResult:
+    """A member as an operation left it."""
+
+    member: Mapping[str, Any]
+    """The stored member (PIN hash included: answer with ``shown``)."""
+
+    @property
+    def member_id(self) -> str:
+        """The member's id."""
+        return str(self.member["id"])
+
+    def shown(self) -> dict[str, Any]:
+        """Return the member as admins see it (``public_member``)."""
+        return public_member(self.member)
+
+
+def public_member(member: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a member as admins see it: the PIN hash is reduced to whether there is one.
+
+    ``cards`` lists every card uid (active or not), the shape ``cards`` updates take.
+    """
+    shown = {k: v for k, v in member.items() if k != "credentials"}
+    shown["credentials"] = public_credentials(member)
+    shown["cards"] = member_cards(member, active_only=False)
+    shown["has_pin"] = member_pin_hash(member, active_only=False) is not None
+    return shown
+
+
+def _same_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _check_name(
+    members: MemberCollection, name: Any, member_id: str | None, *, allowed: bool
+) -> None:
+    """Refuse a name another member has already, unless the admin confirmed it."""
+    if allowed or not isinstance(name, str):
+        return
+    wanted = _same_name(name)
+    for other in members.data.values():
+        if other["id"] != member_id and _same_name(str(other["name"])) == wanted:
+            raise AccessValidationError("member_name_taken", name=name.strip())
+
+
+def _existing(members: MemberCollection, member_id: str) -> Mapping[str, Any]:
+    if (member := members.data.get(member_id)) is None:
+        raise AccessValidationError("unknown_member", member=member_id)
+    return member
+
+
+async def async_create_member(
+    members: MemberCollection, request: MemberCreate
+) -> MemberResult:
+    """Create a member (an initial PIN hashed if given); every check before the write."""
+    _check_name(
+        members, request.fields.get("name"), None, allowed=request.allow_same_name
+    )
+    return MemberResult(await members.async_create_item(dict(request.fields)))
+
+
+def check_update(members: MemberCollection, request: MemberUpdate) -> None:
+    """Refuse an update of no member, or to a name taken (unless confirmed).
+
+    The store checks the fields themselves when it writes them.
+    """
+    _existing(members, request.member_id)
+    if "name" in request.fields:
+        _check_name(
+            members,
+            request.fields["name"],
+            request.member_id,
+            allowed=request.allow_same_name,
+        )
+
+
+async def async_update_member(
+    members: MemberCollection, request: MemberUpdate
+) -> MemberResult:
+    """Change a member's fields (never a PIN: credentials.py's ways only)."""
+    check_update(members, request)
+    return MemberResult(
+        await members.async_update_item(request.member_id, dict(request.fields))
+    )
+
+
+async def async_delete_member(members: MemberCollection, request: MemberDelete) -> None:
+    """Delete a member, never the caller's own."""
+    member = _existing(members, request.member_id)
+    if request.by_user_id is not None and member.get("user_id") == request.by_user_id:
+        raise AccessValidationError("cannot_delete_self")
+    await members.async_delete_item(request.member_id)
+
+
+# Authorizations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grant:
+    """An admin's grant of one machine type, or one device, to one or more members."""
+
+    member_ids: tuple[str, ...]
+    machine_type_id: str | None = None
+    device_id: str | None = None
+    """Our device id (a service resolves Home Assistant's device id first)."""
+    fields: Mapping[str, Any]
+    """The rest, as ``AUTHORIZATION_FIELDS`` takes it (expires, window, trainer ...)."""
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> Self:
+        """Read a call with ``member_id`` or ``member_ids`` and a target."""
+        ids = wire.get("member_ids") or [wire[MEMBER_ID]]
+        return cls(
+            member_ids=tuple(dict.fromkeys(str(m) for m in ids)),
+            machine_type_id=wire.get("machine_type_id"),
+            device_id=wire.get("device_id"),
+            fields={
+                k: v
+                for k, v in wire.items()
+                if k
+                not in (
+                    *WIRE_ONLY,
+                    MEMBER_ID,
+                    "member_ids",
+                    "machine_type_id",
+                    "device_id",
+                )
+                and v is not None
+            },
+        )
+
+
+async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
+    """Grant the target to every member; everything checked before the first write."""
+    target: dict[str, Any] = {}
+    if request.machine_type_id is not None:
+        if request.machine_type_id not in lab.machine_types.data:
+            raise AccessValidationError(
+                "unknown_machine_type", machine_type=request.machine_type_id
+            )
+        target["machine_type_id"] = request.machine_type_id
+    elif request.device_id is not None:
+        if await lab.async_device(request.device_id) is None:
+            raise AccessValidationError("unknown_device", device=request.device_id)
+        target["device_id"] = request.device_id
+    else:
+        raise AccessValidationError("authorization_target")
+    for member_id in request.member_ids:
+        _existing(lab.members, member_id)
+    return [
+        await lab.authorizations.async_create_item(
+            {**request.fields, MEMBER_ID: member_id, **target}
+        )
+        for member_id in request.member_ids
+    ]
+
+
+async def async_revoke(lab: Lab, authorization_id: str) -> None:
+    """Remove an authorization."""
+    if authorization_id not in lab.authorizations.data:
+        raise AccessValidationError(
+            "unknown_authorization", authorization=authorization_id
+        )
+    await lab.authorizations.async_delete_item(authorization_id)
