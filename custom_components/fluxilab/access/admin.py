@@ -31,7 +31,12 @@ import probatio as vol
 
 from .credentials import member_cards, member_pin_hash, public_credentials
 from .errors import AccessValidationError
-from .store import MEMBER_FIELDS, MEMBER_UPDATE_FIELDS, MemberCollection
+from .store import (
+    AUTHORIZATION_UPDATE_FIELDS,
+    MEMBER_FIELDS,
+    MEMBER_UPDATE_FIELDS,
+    MemberCollection,
+)
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -41,6 +46,11 @@ ALLOW_SAME_NAME: Final = "allow_same_name"
 MEMBER_ID: Final = "member_id"
 WIRE_ONLY: Final = ("id", "type")
 """What a websocket message carries besides its data."""
+
+RENEWABLE: Final = frozenset(
+    str(marker.schema) for marker in AUTHORIZATION_UPDATE_FIELDS
+)
+"""What granting an authorization a member already has may change in it."""
 
 _ALLOW: dict[Any, Any] = {vol.Optional(ALLOW_SAME_NAME, default=False): cv.boolean}
 
@@ -266,12 +276,31 @@ async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
         raise AccessValidationError("authorization_target")
     for member_id in request.member_ids:
         _existing(lab.members, member_id)
-    return [
-        await lab.authorizations.async_create_item(
-            {**request.fields, MEMBER_ID: member_id, **target}
+    window = (request.fields.get("window_start"), request.fields.get("window_end"))
+    granted: list[Mapping[str, Any]] = []
+    for member_id in request.member_ids:
+        same = next(
+            (
+                a
+                for a in lab.authorizations.of_member(member_id)
+                if a.get("machine_type_id") == target.get("machine_type_id")
+                and a.get("device_id") == target.get("device_id")
+                and (a.get("window_start"), a.get("window_end")) == window
+            ),
+            None,
         )
-        for member_id in request.member_ids
-    ]
+        if same is None:
+            granted.append(
+                await lab.authorizations.async_create_item(
+                    {**request.fields, MEMBER_ID: member_id, **target}
+                )
+            )
+            continue
+        # Granting what a member already has renews it (new expiry, flags), as an
+        # admin means it; it is not a second authorization beside the first.
+        renewal = {k: v for k, v in request.fields.items() if k in RENEWABLE}
+        granted.append(await lab.authorizations.async_update_item(same["id"], renewal))
+    return granted
 
 
 async def async_revoke(lab: Lab, authorization_id: str) -> None:

@@ -140,6 +140,9 @@ class BookingCollection(collection.DictStorageCollection):
         )
         self.engine = engine
         self._items = CountedItems()
+        # The id manager must see the kept items, or a booking of a released slot
+        # would get the released one's id and replace it (its no-show lost).
+        self.id_manager.collections = [self._items]
         self.data = self._items
         self._by_device: dict[str, list[Booking]] = {}
         self._by_device_at = -1

@@ -671,6 +671,7 @@ class AuthorizationCollection(collection.DictStorageCollection):
         super().__init__(store)
         self.members = members
         self._items = CountedItems()
+        self.id_manager.collections = [self._items]  # as MemberCollection: no overwrite
         self.data = self._items
         self._by_member: dict[str, list[dict[str, Any]]] = {}
         """Member id -> their authorizations, as of ``self._items.changes ==

@@ -340,3 +340,60 @@ async def test_the_doors_refuse_grants_alike(
     for door, send in grant_doors.items():
         assert await send(operation, data) == expected, door
         assert not engine.authorizations.data, door
+
+
+async def test_granting_again_renews_through_every_door(
+    engine: AccessEngine, grant_doors: dict[str, Door]
+) -> None:
+    """A grant the member already has renews it; it neither doubles nor wipes it."""
+    await engine.members.async_create_item({"name": "Ada"})
+    first = await engine.authorizations.async_create_item(
+        {
+            "member_id": "ada",
+            "machine_type_id": "fumehood",
+            "expires": "2027-01-31T00:00:00+00:00",
+            "trainer": True,
+        }
+    )
+    for door, send in grant_doors.items():
+        expires = {"service": "2027-06-30", "websocket": "2027-07-31"}.get(
+            door, "2027-08-31"
+        )
+        outcome = await send(
+            "grant",
+            {
+                "member_id": "ada",
+                "machine_type_id": "fumehood",
+                "expires": f"{expires}T00:00:00+00:00",
+            },
+        )
+        assert outcome == ("ok", first["id"]), door
+        assert list(engine.authorizations.data) == [first["id"]], door
+        renewed = engine.authorizations.data[first["id"]]
+        assert renewed["expires"].startswith(expires), door
+        # What the grant did not name stays: when it was first granted, the flags.
+        assert renewed["granted"] == first["granted"], door
+        assert renewed["trainer"] is True, door
+
+
+async def test_a_second_grant_with_its_own_window_is_its_own_authorization(
+    engine: AccessEngine, grant_doors: dict[str, Door]
+) -> None:
+    """Another time window is another authorization, stored beside the first."""
+    await engine.members.async_create_item({"name": "Ada"})
+    first = await engine.authorizations.async_create_item(
+        {"member_id": "ada", "machine_type_id": "fumehood"}
+    )
+    outcome = await grant_doors["websocket"](
+        "grant",
+        {
+            "member_id": "ada",
+            "machine_type_id": "fumehood",
+            "window_start": "08:00",
+            "window_end": "12:00",
+        },
+    )
+    assert outcome[0] == "ok"
+    assert outcome[1] != first["id"]
+    assert set(engine.authorizations.data) == {first["id"], outcome[1]}
+    assert engine.authorizations.data[first["id"]].get("window_start") is None
