@@ -183,7 +183,8 @@ def content_length(headers: Headers) -> int | None:
     if not values:
         return None
     distinct = {part.strip() for value in values for part in value.split(",")}
-    if len(distinct) != 1 or not (text := distinct.pop()).isdigit() or len(text) > 18:
+    text = distinct.pop() if len(distinct) == 1 else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise HttpError(400, "invalid Content-Length")
     return int(text)
 

@@ -439,6 +439,21 @@ async def test_slow_request_heads_are_cut(
     writer.close()
 
 
+@pytest.mark.parametrize("digit", [b"\xb2", b"\xb9", b"1\xb3"])
+async def test_non_ascii_digits_in_content_length_are_refused(
+    gateway: Gateway, upstream: tuple[str, list[str]], digit: bytes
+) -> None:
+    # Before: "Content-Length: \xb2" (a superscript two, a digit to str.isdigit)
+    # passed the check and int() raised: an unhandled error and a traceback in the
+    # log for every such request, from anyone.
+    reply = await _exchange(
+        gateway.port,
+        b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: " + digit + b"\r\n\r\n",
+    )
+    assert _status(reply) == 400, reply[:200]
+    assert upstream[1] == []
+
+
 # -- the certificate without cryptography's X.509 code ----------------------------
 
 
