@@ -14,7 +14,8 @@ rather than guess:
   :data:`KEEPALIVE_TIMEOUT`;
 * bodies: ``Content-Length`` (one value) or ``Transfer-Encoding: chunked``, never
   both (a request that could be read two ways is refused: no smuggling); forms are
-  read up to :data:`MAX_FORM` bytes (413 beyond); ``Expect: 100-continue`` is
+  read up to :data:`MAX_FORM` bytes (413 beyond) within :data:`FORM_TIMEOUT`
+  seconds (408 beyond); ``Expect: 100-continue`` is
   answered when the body is first read;
 * the proxy: one upstream connection per request, the body streamed both ways,
   redirects passed back, never followed;
@@ -53,6 +54,8 @@ MAX_FORM: Final = 64 * 1024
 MAX_CONNECTIONS: Final = 256
 """Open client connections; more are closed at once."""
 HEAD_TIMEOUT: Final = 30.0
+FORM_TIMEOUT: Final = 30.0
+"""Seconds a form the gateway reads itself may take to arrive (408 beyond)."""
 KEEPALIVE_TIMEOUT: Final = 75.0
 CHUNK_SIZE: Final = 64 * 1024
 WS_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -344,10 +347,14 @@ class Request:
         if self.length is not None and self.length > limit:
             raise HttpError(413, "body too large")
         data = bytearray()
-        async for part in self.body():
-            data += part
-            if len(data) > limit:
-                raise HttpError(413, "body too large")
+        try:
+            async with asyncio.timeout(FORM_TIMEOUT):
+                async for part in self.body():
+                    data += part
+                    if len(data) > limit:
+                        raise HttpError(413, "body too large")
+        except TimeoutError:
+            raise HttpError(408, "body not sent in time") from None
         return bytes(data)
 
     async def post(self) -> dict[str, str]:

@@ -439,6 +439,28 @@ async def test_slow_request_heads_are_cut(
     writer.close()
 
 
+async def test_slow_form_bodies_are_cut(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: a login POST whose body never came held its connection for ever, so
+    # 256 of them from anywhere (no session needed) locked everyone out.
+    from fluxilab_agent import http11  # noqa: PLC0415
+
+    monkeypatch.setattr(http11, "FORM_TIMEOUT", 0.2)
+    for tail in (
+        b"Content-Length: 20\r\n\r\nlogin=a",
+        b"Transfer-Encoding: chunked\r\n\r\n5\r\n",
+    ):
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(
+            b"POST /_fluxilab/login HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n" + tail
+        )
+        reply = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert _status(reply) == 408, reply[:200]
+
+
 @pytest.mark.parametrize("digit", [b"\xb2", b"\xb9", b"1\xb3"])
 async def test_non_ascii_digits_in_content_length_are_refused(
     gateway: Gateway, upstream: tuple[str, list[str]], digit: bytes
