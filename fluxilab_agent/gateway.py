@@ -48,7 +48,7 @@ unchanged):
 * ``X-FluxiLab-Name``: display name.
 
 Any ``X-FluxiLab-*``, ``Forwarded`` and ``X-Forwarded-*`` header a client sends is
-dropped, and so is the gateway's own cookie; ``X-Forwarded-For/-Proto/-Host`` are
+dropped (also spelled with ``_`` for ``-``, which CGI-style servers read alike), and so is the gateway's own cookie; ``X-Forwarded-For/-Proto/-Host`` are
 set by the gateway. Paths under ``/_fluxilab/`` (after percent-decoding) belong to
 the gateway and are never proxied:
 
@@ -898,7 +898,8 @@ class Gateway:
         drop.update(request.connection_tokens)
         headers = Headers()
         for name, value in request.headers.items():
-            lower = name.lower()
+            # CGI-style servers read "X_FluxiLab_Role" as "X-FluxiLab-Role".
+            lower = name.lower().replace("_", "-")
             if (
                 lower in drop
                 or lower.startswith(("x-fluxilab-", "x-forwarded-"))

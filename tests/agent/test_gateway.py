@@ -337,6 +337,41 @@ async def test_token_entry_opens_session_and_proxies_identity(
     assert headers["X-Forwarded-Host"] == f"127.0.0.1:{gateway.port}"
 
 
+async def test_identity_headers_spelled_with_underscores_are_dropped(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    upstream: Upstream,
+) -> None:
+    # Before: "X_FluxiLab_Role: admin" passed (only "x-fluxilab-" was matched), and
+    # CGI/WSGI-style servers (PHP, wsgiref, ...) read X_FluxiLab_Role and
+    # X-FluxiLab-Role alike as HTTP_X_FLUXILAB_ROLE: the client's value, first in
+    # the request, could stand for the gateway's identity at the device UI.
+    gateway = await make_gateway(upstream=upstream.url)
+    async with http.get(
+        _base(gateway) + "/", params={TOKEN_PARAM: _token(keys, role="user")}
+    ) as response:
+        session_id = _session_cookie(response)
+    async with http.get(
+        _base(gateway) + "/lab",
+        headers={
+            "Cookie": f"{COOKIE_NAME}={session_id}",
+            "X_FluxiLab_Role": "admin",
+            "X-FluxiLab_User": "m-admin",
+            "X_Forwarded_For": "10.6.6.6",
+        },
+    ) as response:
+        assert response.status == 200
+        echoed = await response.json()
+    spelled = [
+        name.lower().replace("_", "-")
+        for name, _value in echoed["headers"]
+        if "_" in name
+    ]
+    assert spelled == []
+    assert _identity(echoed)["x-fluxilab-role"] == ["user"]
+
+
 async def test_secure_cookie_uses_host_prefix(
     make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
 ) -> None:
