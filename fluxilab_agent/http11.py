@@ -203,17 +203,25 @@ def is_chunked(headers: Headers) -> bool:
     return True
 
 
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    """Read a chunk-size or trailer line; 400 if it overruns the reader's limit."""
+    try:
+        return await reader.readuntil(b"\r\n")
+    except asyncio.LimitOverrunError as err:
+        raise HttpError(400, "chunk line too long") from err
+
+
 async def _chunks(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
     """Decode a chunked body (trailers read and dropped)."""
     while True:
-        line = await reader.readuntil(b"\r\n")
+        line = await _line(reader)
         size_text = line[:-2].split(b";", 1)[0].strip(b" \t")
         if not _HEX.fullmatch(size_text):
             raise HttpError(400, "malformed chunk size")
         size = int(size_text, 16)
         if size == 0:
             for _ in range(MAX_HEADERS + 1):
-                if await reader.readuntil(b"\r\n") == b"\r\n":
+                if await _line(reader) == b"\r\n":
                     return
             raise HttpError(400, "too many trailer fields")
         while size:

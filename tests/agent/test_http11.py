@@ -476,6 +476,22 @@ async def test_non_ascii_digits_in_content_length_are_refused(
     assert upstream[1] == []
 
 
+async def test_an_overlong_chunk_line_is_a_bad_request(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: a chunk-size line longer than the reader's limit raised
+    # LimitOverrunError, which no handler expected: a 500 and a traceback in the
+    # log for each such POST to the login form, from anyone.
+    reply = await _exchange(
+        gateway.port,
+        b"POST /_fluxilab/login HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n5;" + b"a" * (MAX_HEAD + 1) + b"\r\n",
+    )
+    assert _status(reply) == 400, reply[:200]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 # -- the certificate without cryptography's X.509 code ----------------------------
 
 
