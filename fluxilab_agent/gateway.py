@@ -946,7 +946,9 @@ class Gateway:
             if lower == "location" and value.startswith(base):
                 # An upstream that names itself absolutely is sent back to the gateway.
                 local = value[len(base) :]
-                headers.add(name, local if local.startswith("/") else "/" + local)
+                local = local if local.startswith("/") else "/" + local
+                # Unless cutting the origin off makes it leave the site ("//evil").
+                headers.add(name, local if _safe_next(local) == local else value)
                 continue
             headers.add(name, value)
         return headers

@@ -822,6 +822,40 @@ async def test_login_by_id_or_name(
 
 
 @pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("http://127.0.0.1:8081/elsewhere?a=1", "/elsewhere?a=1"),
+        ("http://127.0.0.1:8081", "/"),
+        # A path of the upstream's own that would leave the gateway's site once
+        # the upstream's origin is cut off: passed back as the upstream sent it.
+        (
+            "http://127.0.0.1:8081//evil.example/",
+            "http://127.0.0.1:8081//evil.example/",
+        ),
+        (
+            "http://127.0.0.1:8081/\\evil.example",
+            "http://127.0.0.1:8081/\\evil.example",
+        ),
+        ("http://127.0.0.1:8081\\evil.example", "http://127.0.0.1:8081\\evil.example"),
+        (
+            "http://127.0.0.1:8081/\t/evil.example",
+            "http://127.0.0.1:8081/\t/evil.example",
+        ),
+    ],
+)
+def test_upstream_redirects_are_made_local_only_when_they_stay_local(
+    location: str, expected: str
+) -> None:
+    # Before: "http://<upstream>//evil.example/" (a path on the upstream, say from
+    # its own ?next= handling) became "Location: //evil.example/", a redirect off
+    # the device to any site, under the device's name.
+    headers = Gateway._response_headers(
+        "http://127.0.0.1:8081", [("Location", location)]
+    )
+    assert headers.getall("Location") == [expected]
+
+
+@pytest.mark.parametrize(
     ("next_path", "expected"),
     [
         ("//evil.example/", "/"),
