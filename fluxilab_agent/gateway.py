@@ -346,6 +346,7 @@ def _safe_next(value: str | None) -> str:
     """Return a local path to go to after login; anything else becomes ``/``."""
     if (
         not value
+        or not value.isascii()  # a Location is ASCII; the gateway's own are encoded
         or not value.startswith("/")
         or value.startswith("//")
         or "\\" in value
