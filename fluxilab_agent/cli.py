@@ -319,6 +319,14 @@ def _load_logins(path: Path | None) -> dict[str, tuple[str, str]]:
         ) from err
 
 
+def _positive(text: str) -> int:
+    """Read a whole number of at least 1 (an argparse type)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: at least 1")
+    return value
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.devices < 0 or args.doors < 0 or args.devices + args.doors < 1:
         raise ConfigError(["--devices, --doors: at least one device"])
@@ -338,6 +346,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             ),
             period=args.period,
         )
+        if args.replay_batch is not None or args.replay_in_flight is not None:
+            # A device tuned for a slow link: smaller batches, fewer in flight.
+            config = dataclasses.replace(
+                config,
+                buffer=dataclasses.replace(
+                    config.buffer,
+                    batch_size=args.replay_batch or config.buffer.batch_size,
+                    max_in_flight=args.replay_in_flight or config.buffer.max_in_flight,
+                ),
+            )
         if (login := logins.get(config.device.id)) is not None:
             username, password = login
             config = dataclasses.replace(
@@ -423,6 +441,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--broker", default="127.0.0.1:1883", help="host:port")
     sim.add_argument("--base-topic", default=DEFAULT_BASE_TOPIC)
     sim.add_argument("--period", type=float, default=1.0, help="telemetry period (s)")
+    sim.add_argument(
+        "--replay-batch",
+        type=_positive,
+        help="records per backlog batch (the [buffer] batch_size of a device)",
+    )
+    sim.add_argument(
+        "--replay-in-flight",
+        type=_positive,
+        help="backlog batches awaiting the hub's ack at once ([buffer] max_in_flight)",
+    )
     sim.add_argument(
         "--logins",
         type=Path,

@@ -160,6 +160,10 @@ def test_simulate_rejects_bad_arguments() -> None:
     result = cli("simulate", "--broker", "nohost")
     assert result.returncode == 2
     assert "host:port" in result.stderr
+    result = cli("simulate", "--replay-batch", "0")
+    assert result.returncode == 2
+    assert "--replay-batch" in result.stderr
+    assert "at least 1" in result.stderr
 
 
 def test_run_reports_an_unusable_key_file(tmp_path: Path) -> None:

@@ -438,6 +438,8 @@ class AgentProcess:
     """Lab entrance doors (``sim-door-N``, door mode) after the devices."""
     logins: Path | None = None
     """Per-device broker logins (``simulate --logins``), for a secured broker."""
+    replay_batch: int | None = None
+    """Records per backlog batch (``simulate --replay-batch``); one batch in flight."""
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
@@ -469,6 +471,16 @@ class AgentProcess:
                 "--broker",
                 f"127.0.0.1:{self.broker_port}",
                 *(["--logins", str(self.logins)] if self.logins else []),
+                *(
+                    [
+                        "--replay-batch",
+                        str(self.replay_batch),
+                        "--replay-in-flight",
+                        "1",
+                    ]
+                    if self.replay_batch
+                    else []
+                ),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -32,6 +32,9 @@ def value(k: int) -> float:
 def test_hass_restart_mid_replay(lab: Lab) -> None:
     admin = lab.hass.client
     agent = lab.agent("sim", devices=1)
+    # Small batches, one in flight: the replay lasts longer than HA's stop (with the
+    # default window it is over in about a second, before the stop has begun).
+    agent.replay_batch = 20
     agent.start()
     adopt(admin, {DEVICE})
     wait_until(lambda: agent.status(DEVICE)["status"]["paired"], 30, "pairing")
