@@ -118,13 +118,10 @@ class InterestQueue:
         """
         if self.in_use(device_id):
             return True
-        bookings = getattr(self.engine, "bookings", None)
-        return bool(
-            bookings is not None
-            and any(
-                b.covers(dt_util.utcnow()) and not b.released
-                for b in bookings.around(device_id, dt_util.utcnow(), timedelta(0))
-            )
+        now = dt_util.utcnow()
+        return any(
+            b.covers(now) and not b.released
+            for b in self.engine.bookings.around(device_id, now, timedelta(0))
         )
 
     @callback
