@@ -571,11 +571,18 @@ def print_comparison(comparison: dict[str, Any], bookings: int) -> None:
     print(header)
     print("-" * len(header))
     for row in comparison["rates"]:
+        median = {
+            key: round(statistics.median(row[key]), 2)
+            for key in (
+                "without_p50_ms",
+                "with_p50_ms",
+                "without_p99_over_floor",
+                "with_p99_over_floor",
+            )
+        }
         print(
-            f"{row['rate']:>8}{statistics.median(row['without_p50_ms']):>13}"
-            f"{statistics.median(row['with_p50_ms']):>10}"
-            f"{statistics.median(row['without_p99_over_floor']):>19}"
-            f"{statistics.median(row['with_p99_over_floor']):>16}"
+            f"{row['rate']:>8}{median['without_p50_ms']:>13}{median['with_p50_ms']:>10}"
+            f"{median['without_p99_over_floor']:>19}{median['with_p99_over_floor']:>16}"
             f"{row['p99_over_floor_ratio']:>7}"
         )
     print(json.dumps(comparison))
