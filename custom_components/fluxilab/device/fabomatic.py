@@ -142,12 +142,18 @@ async def async_follow_unadopted_boards(hass: HomeAssistant) -> bool:
 
     @callback
     def _handle(msg: mqtt.ReceiveMessage) -> None:
-        if (machine_id := machine_id_from_topic(msg.topic)) is None:
+        # Every board's every query passes here: an adopted one's is its own
+        # transport's, and only a checkmachine is answered; the rest costs nothing.
+        if (machine_id := machine_id_from_topic(msg.topic)) is None or board_adopted(
+            hass, machine_id
+        ):
             return
         try:
             query = parse_query(msg.payload)
         except BoardMessageError:
-            return  # an adopted board's transport counts it; others are not ours
+            return  # not ours to count: no transport follows this board
+        if query["action"] is not BoardAction.CHECK_MACHINE:
+            return
         hass.async_create_background_task(
             async_answer_unadopted(hass, machine_id, query),
             f"{DOMAIN} unadopted board {machine_id}",
