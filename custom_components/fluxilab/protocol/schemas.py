@@ -9,7 +9,7 @@ of a field bumps the major version; receivers reject a version they do not know.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 import math
 import re
@@ -83,6 +83,21 @@ class CommandName(StrEnum):
 
 def _text(max_len: int = MAX_TEXT) -> vol.All:
     return vol.All(str, vol.Length(min=1, max=max_len))
+
+
+def _nullable(validator: Any) -> Callable[[Any], Any]:
+    """Accept None or what ``validator`` accepts: ``vol.Any(None, validator)``.
+
+    ``vol.Any`` tries None first, so every field that is set raises (and catches)
+    an exception before its real check: ~40 µs per access reply. The same inputs
+    pass and fail here; a failure reports the validator's error, not None's.
+    """
+    schema = vol.Schema(validator)
+
+    def check(value: Any) -> Any:
+        return None if value is None else schema(value)
+
+    return check
 
 
 def _finite(value: Any) -> int | float:
@@ -387,12 +402,12 @@ ACCESS_REQUEST_SCHEMA = vol.Schema(
     {
         vol.Required("id"): _text(64),
         vol.Required("action"): vol.Coerce(AccessAction),
-        vol.Optional("card"): vol.Any(None, _text(64)),
+        vol.Optional("card"): _nullable(_text(64)),
         # A member who logged in at the device with PIN/password: the device checked
         # the bcrypt hash against its credential mirror; no secret crosses the wire.
-        vol.Optional("member_id"): vol.Any(None, _text(64)),
-        vol.Optional("session_id"): vol.Any(None, _text(64)),
-        vol.Optional("duration"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("member_id"): _nullable(_text(64)),
+        vol.Optional("session_id"): _nullable(_text(64)),
+        vol.Optional("duration"): _nullable(vol.All(_finite, vol.Range(min=0))),
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -402,13 +417,13 @@ ACCESS_REPLY_SCHEMA = vol.Schema(
         vol.Required("id"): _text(64),
         vol.Required("granted"): bool,
         vol.Required("reason"): _text(64),
-        vol.Optional("member_id"): vol.Any(None, _text(64)),
-        vol.Optional("name"): vol.Any(None, _text()),
-        vol.Optional("level"): vol.Any(None, _text(32)),
-        vol.Optional("session_id"): vol.Any(None, _text(64)),
-        vol.Optional("timeout"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
-        vol.Optional("grace"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
-        vol.Optional("message"): vol.Any(None, vol.All(str, vol.Length(max=64))),
+        vol.Optional("member_id"): _nullable(_text(64)),
+        vol.Optional("name"): _nullable(_text()),
+        vol.Optional("level"): _nullable(_text(32)),
+        vol.Optional("session_id"): _nullable(_text(64)),
+        vol.Optional("timeout"): _nullable(vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("grace"): _nullable(vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("message"): _nullable(vol.All(str, vol.Length(max=64))),
     },
     extra=vol.ALLOW_EXTRA,
 )
