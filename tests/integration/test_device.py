@@ -38,6 +38,7 @@ from custom_components.fluxilab.protocol.security import (
     KeyPair,
     open_envelope,
     seal,
+    seal_payload,
 )
 from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import key_issue_id
@@ -60,8 +61,8 @@ async def send_sealed(
     """Publish ``body`` as the device's agent would: sealed for the hub."""
     hub = await async_get_hub_keys(hass)
     topic = f"{BASE}/{channel.value}"
-    envelope = seal(device_keys.derive(hub.public_b64), topic, body, now=now)
-    async_fire_mqtt_message(hass, topic, json.dumps(envelope))
+    payload = seal_payload(device_keys.derive(hub.public_b64), topic, body, now=now)
+    async_fire_mqtt_message(hass, topic, payload)
     await hass.async_block_till_done()
 
 
@@ -364,6 +365,43 @@ async def test_forged_and_invalid_bodies_are_rejected(
     assert counters["telemetry_rejected"] == 2  # forged + replayed
     assert counters["telemetry_malformed"] == 1
     assert hass.states.get(FACE_VELOCITY).state == "0.3"
+
+
+async def test_backlog_in_the_agents_layout_is_verified_over_its_bytes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    """seal_payload's layout: forged, changed and replayed batches are refused."""
+    await bring_online(hass, announce)
+    hub = await async_get_hub_keys(hass)
+    keys = device_keys.derive(hub.public_b64)
+    topic = f"{BASE}/backlog"
+    now = time.time()
+
+    def batch(seq: int, value: Any = 0.5) -> dict[str, Any]:
+        record = {"seq": seq, "ts": now - 60, "kind": "telemetry"}
+        return {"records": [{**record, "values": {"face_velocity": value}}]}
+
+    forger = KeyPair.generate().derive(hub.public_b64)
+    async_fire_mqtt_message(hass, topic, seal_payload(forger, topic, batch(1)))
+    genuine = seal_payload(keys, topic, batch(2))
+    changed = genuine.replace(b'"seq":2', b'"seq":3')
+    async_fire_mqtt_message(hass, topic, changed)
+    async_fire_mqtt_message(hass, topic, genuine)
+    async_fire_mqtt_message(hass, topic, genuine)  # a replay
+    # Signed, but no float holds the value, and a string UTF-8 cannot hold: counted.
+    async_fire_mqtt_message(hass, topic, seal_payload(keys, topic, batch(4, 10**400)))
+    envelope = seal(keys, topic, batch(5))
+    envelope["body"]["records"][0]["values"]["face_velocity"] = "\ud800"
+    async_fire_mqtt_message(hass, topic, json.dumps(envelope))
+    await hass.async_block_till_done()
+    counters = init_integration.runtime_data.counters
+    assert counters["backlog_rejected"] == 3  # forged, changed, replayed
+    assert counters["backlog_malformed"] == 2
+    assert await published_acks(hass, mqtt_mock, device_keys) == [2]
 
 
 async def test_offline_makes_entities_unavailable_and_recovers(

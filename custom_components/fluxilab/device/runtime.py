@@ -29,6 +29,7 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_t
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
 from homeassistant.util.signal_type import SignalTypeFormat
 import voluptuous as vol
 
@@ -83,9 +84,9 @@ from custom_components.fluxilab.protocol.security import (
     ReplayGuard,
     SessionKeys,
     open_announce,
-    open_envelope,
+    open_payload,
     parse_public_key,
-    seal,
+    seal_payload,
 )
 from custom_components.fluxilab.protocol.topics import (
     STATUS_OFFLINE,
@@ -517,11 +518,10 @@ class FluxiLabDevice:
                 translation_placeholders={"device": self.device_id},
             )
         topic = self.topics.topic(channel)
-        envelope = seal(self.keys, topic, body, encrypt=encrypt)
         await mqtt.async_publish(
             self.hass,
             topic,
-            json.dumps(envelope, separators=(",", ":")),
+            seal_payload(self.keys, topic, body, encrypt=encrypt),
             qos=1,
             retain=retain,
         )
@@ -590,12 +590,15 @@ class FluxiLabDevice:
                 self._link_refused("untrusted_key")
             return None
         try:
-            envelope = json.loads(msg.payload)
+            # A device's own layout (seal_payload) is verified over the bytes that
+            # arrived, and only its body parsed (orjson, once signed); any other
+            # is parsed and re-encoded for the signature as ever.
+            body = open_payload(
+                self.keys, msg.topic, msg.payload, guard=self._guard, loads=json_loads
+            )
         except (ValueError, RecursionError) as err:  # nesting deeper than the stack
             self._log_bad(channel, "malformed", f"not JSON ({err})")
             return None
-        try:
-            body = open_envelope(self.keys, msg.topic, envelope, guard=self._guard)
         except ProtocolSecurityError as err:
             kind = "malformed" if err.reason == "malformed" else "rejected"
             self._log_bad(channel, kind, str(err))
@@ -605,6 +608,9 @@ class FluxiLabDevice:
         try:
             result: dict[str, Any] = schema(body)
         except vol.Invalid as err:
+            self._log_bad(channel, "malformed", str(err))
+            return None
+        except OverflowError as err:  # an int too large for a float (10**400)
             self._log_bad(channel, "malformed", str(err))
             return None
         return result
