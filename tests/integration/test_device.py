@@ -32,6 +32,7 @@ from custom_components.fluxilab.const import (
     EVENT_DEVICE,
     LIVE_ACK_INTERVAL,
 )
+from custom_components.fluxilab.device.runtime import _loads_body
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.schemas import ACK_SCHEMA
 from custom_components.fluxilab.protocol.security import (
@@ -523,3 +524,19 @@ async def test_device_added_by_id_stays_untrusted(
     assert entry.runtime_data.keys is None
     assert entry.data[CONF_PENDING_KEY] == announce["key"]
     assert events == []  # no key to change: only the repair asks the admin
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"seq":18446744073709551615,"n":[1,-2,3.5]}',
+        b'{"seq":18446744073709551616}',  # 2**64: orjson would read a float
+        b'{"v":-123456789012345678901234567890}',
+        b'{"v":1.2345678901234567e+25,"s":"012345678901234567890123"}',
+        b'{"a":1,"a":2,"b":{"c":[true,false,null]},"d":"\\u00e9\\n"}',
+    ],
+)
+def test_a_verified_body_parses_as_the_standard_library_would(raw: bytes) -> None:
+    parsed = _loads_body(raw)
+    assert parsed == json.loads(raw)
+    assert repr(parsed) == repr(json.loads(raw))  # ints stay ints
