@@ -300,6 +300,7 @@ _CHANNEL_KEYS_SEEN: set[str] = set()
 """Channel keys that matched before (a device sends the same few in every record)."""
 _MAX_KEYS_SEEN = 4096
 _MAX_PLAIN_INT = 2**53
+_FLOAT_ONLY = {float}
 
 
 def _telemetry_record(record: Any) -> dict[str, Any] | None:
@@ -328,12 +329,20 @@ def _telemetry_record(record: Any) -> dict[str, Any] | None:
     if type(values) is not dict or len(values) > MAX_CHANNELS:
         return None
     seen = _CHANNEL_KEYS_SEEN
-    for key, value in values.items():
-        if key not in seen:
-            if type(key) is not str or _CHANNEL_KEY_RE.match(key) is None:
-                return None
-            if len(seen) < _MAX_KEYS_SEEN:
-                seen.add(key)
+    if not seen.issuperset(values):
+        for key in values:
+            if key not in seen:
+                if type(key) is not str or _CHANNEL_KEY_RE.match(key) is None:
+                    return None
+                if len(seen) < _MAX_KEYS_SEEN:
+                    seen.add(key)
+    samples = values.values()
+    # The usual record: floats only, whose sum is finite only if each one is (a
+    # NaN or an infinity makes it NaN or infinite). Anything else, and a sum that
+    # overflows, gets the check value by value.
+    if set(map(type, samples)) == _FLOAT_ONLY and -math.inf < sum(samples) < math.inf:
+        return {**record, "buffered": buffered, "values": dict(values)}
+    for value in samples:
         kind_of_value = type(value)
         if kind_of_value is float:
             if not -math.inf < value < math.inf:  # false for NaN
