@@ -240,6 +240,7 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "url": "default",  # the history database: the SQLite file it is in already
         **_slot(0),  # a booking (and a window the history filters take)
         "booking_id": PREPARED_BOOKINGS.get(target.n, "none"),
+        "csv_text": f"name,cards\nImported {target.n},5EED{target.n:08X}\n",
     }
 
 
@@ -423,6 +424,7 @@ CASES: dict[str, Case] = {
     f"{W}credentials/list": _case(own=_own({}, member=False), may_fail={"no_member"}),
     f"{S}remove_card": _case(other=lambda _data, target: {"card": target.card}),
     f"{S}assign_last_unknown_card": _case(prepare=_unknown_card_seen),
+    f"{W}panel/admin/member_from_card": _case(prepare=_unknown_card_seen),
     f"{S}check_in": _case(own=_own({}, member=False), may_fail={"no_member_linked"}),
     f"{S}check_out": _case(
         own=_own({}, member=False),
