@@ -27,6 +27,7 @@ import probatio as vol
 from custom_components.fluxilab.access import admin, admin_audit, member_import
 from custom_components.fluxilab.access.credentials import CARD
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.access.permissions import (
     async_caller,
     require_permission,
@@ -59,13 +60,31 @@ def _engine(hass: HomeAssistant) -> AccessEngine:
     return hass.data[ACCESS_ENGINE]
 
 
+async def async_import(
+    engine: AccessEngine, csv_text: str, *, dry_run: bool, strict: bool
+) -> dict[str, Any]:
+    """Import, the devices' credential syncs held until the last write (sync.py)."""
+    async with engine.sync.async_held():
+        return await member_import.async_import(
+            engine, csv_text, dry_run=dry_run, strict=strict
+        )
+
+
 async def _import_members(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    return await member_import.async_import(
+    """Import; a caller who asked for no report learns of a refused import by error."""
+    report = await async_import(
         engine,
         call.data["csv_text"],
         dry_run=call.data["dry_run"],
         strict=call.data["strict"],
     )
+    rejected = [row for row in report["rows"] if row["action"] == "reject"]
+    if rejected and not call.data["dry_run"] and not call.return_response:
+        counted = {"rejected": str(len(rejected)), "line": str(rejected[0]["line"])}
+        if call.data["strict"]:
+            raise AccessValidationError("import_rejected", **counted)
+        raise AccessValidationError("import_partly_rejected", **counted)
+    return report
 
 
 async def _export_members(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
@@ -122,7 +141,7 @@ async def ws_import(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Plan (dry run) or apply a CSV import; answer the report."""
-    report = await member_import.async_import(
+    report = await async_import(
         _engine(hass), msg["csv_text"], dry_run=msg["dry_run"], strict=msg["strict"]
     )
     connection.send_result(msg["id"], report)

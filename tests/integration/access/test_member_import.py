@@ -17,15 +17,19 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
-from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from pytest_homeassistant_custom_component.typing import (
+    MqttMockHAClient,
+    WebSocketGenerator,
+)
 
 from custom_components.fluxilab.access import admin, member_import
 from custom_components.fluxilab.access.credentials import mask_card, member_cards
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.protocol.security import KeyPair
 from tests.integration.conftest import DEVICE_ID
 
-from .conftest import MACHINE_TYPE, call
+from .conftest import MACHINE_TYPE, call, credential_sets
 
 EN = json.loads(
     (
@@ -481,3 +485,71 @@ async def test_an_unknown_card_becomes_a_new_member(
     reply = await client.receive_json()
     assert not reply["success"]
     assert reply["error"]["translation_key"] == "member_name_taken"
+
+
+async def test_devices_get_one_credential_set_per_import(
+    hass: HomeAssistant,
+    lab: AccessEngine,
+    hass_admin_user: MockUser,
+    mqtt_mock: MqttMockHAClient,
+    device_keys: KeyPair,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Syncs are held over the writes: one set after an import, none if undone."""
+    await hass.async_block_till_done()
+    mqtt_mock.async_publish.reset_mock()
+    text = "".join(
+        f",Member {i},,user,true,04AB{i:04d},{MACHINE_TYPE}\n" for i in range(5)
+    )
+    await call(hass, "import_members", {"csv_text": HEADER + text}, hass_admin_user)
+    await hass.async_block_till_done()
+    (sent,) = await credential_sets(hass, mqtt_mock, device_keys)
+    imported = {m["id"] for m in sent["members"]} & {f"member_{i}" for i in range(5)}
+    assert len(imported) == 5
+
+    mqtt_mock.async_publish.reset_mock()
+    real_grant = admin.async_grant
+    grants = 0
+
+    async def _failing_grant(*args: Any, **kwargs: Any) -> Any:
+        nonlocal grants
+        grants += 1
+        if grants == 3:
+            raise OSError("disk full")
+        return await real_grant(*args, **kwargs)
+
+    monkeypatch.setattr(admin, "async_grant", _failing_grant)
+    text = "".join(
+        f",Other {i},,user,true,04AC{i:04d},{MACHINE_TYPE}\n" for i in range(5)
+    )
+    with pytest.raises(ServiceValidationError):
+        await call(hass, "import_members", {"csv_text": HEADER + text}, hass_admin_user)
+    await hass.async_block_till_done()
+    # Undone before any device heard of it: the devices' sets did not change.
+    assert await credential_sets(hass, mqtt_mock, device_keys) == []
+
+
+@pytest.mark.parametrize(
+    ("strict", "key", "written"),
+    [(True, "import_rejected", False), (False, "import_partly_rejected", True)],
+)
+async def test_an_import_without_a_report_says_what_was_refused(
+    hass: HomeAssistant,
+    lab: AccessEngine,
+    hass_admin_user: MockUser,
+    strict: bool,
+    key: str,
+    written: bool,
+) -> None:
+    """Called from an automation with no response: rejected rows are an error."""
+    text = HEADER + ",Carol,,user,true,,\n" + ",,,user,true,,\n"
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "import_members",
+            {"csv_text": text, "strict": strict},
+            hass_admin_user,
+        )
+    assert err.value.translation_key == key
+    assert err.value.translation_placeholders == {"rejected": "1", "line": "3"}
+    assert ("carol" in lab.members.data) is written
