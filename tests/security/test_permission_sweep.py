@@ -241,6 +241,7 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         **_slot(0),  # a booking (and a window the history filters take)
         "booking_id": PREPARED_BOOKINGS.get(target.n, "none"),
         "csv_text": f"name,cards\nImported {target.n},5EED{target.n:08X}\n",
+        "path": f"fabomatic-{target.n}.db",  # no such file: refused as no database
     }
 
 
@@ -425,6 +426,7 @@ CASES: dict[str, Case] = {
     f"{S}remove_card": _case(other=lambda _data, target: {"card": target.card}),
     f"{S}assign_last_unknown_card": _case(prepare=_unknown_card_seen),
     f"{W}panel/admin/member_from_card": _case(prepare=_unknown_card_seen),
+    f"{S}import_fabomatic": _case(may_fail={"fabomatic_no_database"}),
     f"{S}check_in": _case(own=_own({}, member=False), may_fail={"no_member_linked"}),
     f"{S}check_out": _case(
         own=_own({}, member=False),

@@ -293,9 +293,13 @@ def _text(value: str, column: str, most: int) -> str:
 class _Planner:
     """Plans rows in order; each sees what the accepted rows before it take."""
 
-    def __init__(self, lab: Lab, header: Iterable[str]) -> None:
+    def __init__(
+        self, lab: Lab, header: Iterable[str], pending_types: Iterable[str] = ()
+    ) -> None:
         self.lab = lab
         self.header = set(header)
+        self.pending_types = {_same_name(name) for name in pending_types}
+        """Names of machine types a dry run takes as made (another import's)."""
         self.members = lab.members.data
         self.card_owner = {
             card: member["id"]
@@ -470,6 +474,8 @@ class _Planner:
             if self.lab.device(device_id) is None:
                 raise AccessValidationError("unknown_device", device=device_id[:100])
             return PlannedGrant(target=target, device_id=device_id)
+        if _same_name(target) in self.pending_types:
+            return PlannedGrant(target=target, machine_type_id=target)
         types = self.lab.machine_types.data
         type_id = (
             target if target in types else self.types_by_name.get(_same_name(target))
@@ -494,10 +500,10 @@ class _Planner:
         return same[0] if same else None
 
 
-def plan_import(lab: Lab, text: str) -> ImportPlan:
+def plan_import(lab: Lab, text: str, pending_types: Iterable[str] = ()) -> ImportPlan:
     """Read and plan a CSV import; nothing is written."""
     header, rows = read_rows(text)
-    planner = _Planner(lab, header)
+    planner = _Planner(lab, header, pending_types)
     return ImportPlan([planner.plan(line, row) for line, row in rows])
 
 
@@ -583,14 +589,19 @@ async def _async_write(lab: Lab, row: PlannedRow, undo: _Undo) -> None:
 
 
 async def async_import(
-    lab: Lab, text: str, *, dry_run: bool, strict: bool = True
+    lab: Lab,
+    text: str,
+    *,
+    dry_run: bool,
+    strict: bool = True,
+    pending_types: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Plan a CSV import and, unless a dry run, apply it; return the report.
 
     Strict: any rejected row and nothing is written. A write that fails midway is
     undone with everything this import wrote before it, then raised.
     """
-    plan = plan_import(lab, text)
+    plan = plan_import(lab, text, pending_types if dry_run else ())
     if dry_run or (strict and plan.rejected) or not plan.writes:
         return plan.report(dry_run=dry_run, strict=strict, applied=False)
     undo = _Undo()

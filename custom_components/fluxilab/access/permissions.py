@@ -111,7 +111,8 @@ EDIT_PROFILE = Permission(
     own_means="their own name, email, PIN (giving the current one) and notification target",
 )
 IMPORT_MEMBERS = Permission(
-    name="import and export members, their cards and authorizations (CSV)",
+    name="import and export members, their cards and authorizations (CSV, "
+    "a Fab-O-Matic backend's database)",
     anyone=Level.LAB_ADMIN,
 )
 MANAGE_CREDENTIALS = Permission(
@@ -308,7 +309,7 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
         "panel/admin/member_delete",
         "panel/admin/member_from_card",
     ),
-    **_services(IMPORT_MEMBERS, "import_members", "export_members"),
+    **_services(IMPORT_MEMBERS, "import_members", "export_members", "import_fabomatic"),
     **_commands(IMPORT_MEMBERS, "members/import", "members/export"),
     **_services(EDIT_PROFILE, "update_member"),
     # Cards and PINs

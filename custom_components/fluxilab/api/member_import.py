@@ -2,7 +2,8 @@
 
 ``fluxilab.import_members`` / ``fluxilab/members/import`` take the CSV text and
 answer the report (a dry run writes nothing); ``fluxilab.export_members`` /
-``fluxilab/members/export`` answer the CSV. ``fluxilab/panel/admin/member_from_card``
+``fluxilab/members/export`` answer the CSV; ``fluxilab.import_fabomatic`` reads a
+Fab-O-Matic backend's database (access/fabomatic_import.py). ``fluxilab/panel/admin/member_from_card``
 turns a card from the unknown-cards list into a new member. Who may call them is
 in access/permissions.py; the writes go through admin.py and are audited under the
 door that made them, as every other door's.
@@ -11,6 +12,7 @@ door that made them, as every other door's.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components import websocket_api
@@ -24,7 +26,12 @@ from homeassistant.core import (
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
-from custom_components.fluxilab.access import admin, admin_audit, member_import
+from custom_components.fluxilab.access import (
+    admin,
+    admin_audit,
+    fabomatic_import,
+    member_import,
+)
 from custom_components.fluxilab.access.credentials import CARD
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
@@ -41,6 +48,11 @@ CSV_TEXT = cv.string
 IMPORT_FIELDS: dict[Any, Any] = {
     vol.Required("csv_text"): CSV_TEXT,
     vol.Optional("dry_run", default=False): cv.boolean,
+    vol.Optional("strict", default=True): cv.boolean,
+}
+FABOMATIC_FIELDS: dict[Any, Any] = {
+    vol.Required("path"): vol.All(cv.string, vol.Length(min=1, max=1024)),
+    vol.Optional("dry_run", default=True): cv.boolean,
     vol.Optional("strict", default=True): cv.boolean,
 }
 FROM_CARD_FIELDS: dict[Any, Any] = {
@@ -94,9 +106,35 @@ async def _export_members(engine: AccessEngine, call: ServiceCall) -> ServiceRes
     }
 
 
+def _database_path(hass: HomeAssistant, path: str) -> Path:
+    """Return the database file: in the config folder, or a folder HA allows."""
+    config = Path(hass.config.config_dir).resolve()
+    found = (config / path).resolve()
+    if not (found.is_relative_to(config) or hass.config.is_allowed_path(str(found))):
+        raise AccessValidationError("fabomatic_path_not_allowed", path=path[:200])
+    return found
+
+
+async def _import_fabomatic(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Read a Fab-O-Matic backend's database and import what FluxiLab can hold."""
+    hass = engine.hass
+    # Both touch the file system: in the executor.
+    path = await hass.async_add_executor_job(_database_path, hass, call.data["path"])
+    data = await hass.async_add_executor_job(fabomatic_import.read_database, path)
+    async with engine.sync.async_held():
+        return await fabomatic_import.async_import(
+            engine, data, dry_run=call.data["dry_run"], strict=call.data["strict"]
+        )
+
+
 SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
     "import_members": (_import_members, IMPORT_FIELDS, SupportsResponse.OPTIONAL),
     "export_members": (_export_members, {}, SupportsResponse.ONLY),
+    "import_fabomatic": (
+        _import_fabomatic,
+        FABOMATIC_FIELDS,
+        SupportsResponse.ONLY,
+    ),
 }
 
 
