@@ -244,7 +244,7 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
                 column: _cell(cells[i] if i < len(cells) else "")
                 for i, column in enumerate(header)
             }
-            if len(cells) > len(header):
+            if any(cell.strip() for cell in cells[len(header) :]):
                 row[""] = "extra"  # refused when planned, with its line
             rows.append((reader.line_num, row))
     except csv.Error as err:
@@ -270,7 +270,7 @@ def _expiry(value: str, target: str) -> str | None:
         parsed = cv.datetime(text)
     except vol.Invalid as err:
         raise AccessValidationError(
-            "import_bad_expiry", value=value[:40], target=target
+            "import_bad_expiry", value=value[:40], target=target[:100]
         ) from err
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())

@@ -429,7 +429,11 @@ async def test_the_websocket_doors(
 ) -> None:
     """The panel's commands answer what the services answer."""
     client = await hass_ws_client(hass)
-    text = HEADER + ",Carol,,user,true,04ABCA01,\n,,,,,,\n,Dan,,user,true,,bandsaw\n"
+    text = (
+        HEADER
+        + ",Carol,,user,true,04ABCA01,,,\n,,,,,,\n,Dan,,user,true,,bandsaw\n"
+        + ",Eve,,user,true,,,surplus\n"
+    )
     await client.send_json_auto_id(
         {"type": f"{DOMAIN}/members/import", "csv_text": text, "dry_run": True}
     )
@@ -443,6 +447,10 @@ async def test_the_websocket_doors(
         response=True,
     )
     assert reply["result"] == service
+    # Empty cells past the header are no matter (a spreadsheet's); a value is.
+    actions = {row["name"]: row["action"] for row in service["rows"]}
+    assert actions == {"Carol": "create", "Dan": "reject", "Eve": "reject"}
+    assert service["rows"][-1]["reason"]["translation_key"] == "import_extra_cells"
     await client.send_json_auto_id({"type": f"{DOMAIN}/members/export"})
     reply = await client.receive_json()
     exported = await call(hass, "export_members", {}, hass_admin_user, response=True)
