@@ -63,7 +63,8 @@ export class MemberImport extends ViewElement {
 
   private detail(row: ImportRow): string {
     if (row.reason) return this.ctx.i18n.error(row.reason);
-    const parts = [...row.changes];
+    // The fields by the panel's own words for them (name, email, role, ...).
+    const parts = row.changes.map((change) => this.ctx.i18n.maybe(change) ?? change);
     for (const grant of row.authorizations) parts.push(`${grant.target} (${this.action(grant.action)})`);
     return parts.join(", ");
   }
