@@ -11,6 +11,7 @@ door that made them, as every other door's.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util.hass_dict import HassKey
 import probatio as vol
 
 from custom_components.fluxilab.access import (
@@ -68,15 +70,23 @@ type Handler = Callable[
 ]
 
 
+IMPORT_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_member_import")
+"""One import at a time: each plans against the lab the one before it left."""
+
+
 def _engine(hass: HomeAssistant) -> AccessEngine:
     return hass.data[ACCESS_ENGINE]
+
+
+def _lock(hass: HomeAssistant) -> asyncio.Lock:
+    return hass.data.setdefault(IMPORT_LOCK, asyncio.Lock())
 
 
 async def async_import(
     engine: AccessEngine, csv_text: str, *, dry_run: bool, strict: bool
 ) -> dict[str, Any]:
-    """Import, the devices' credential syncs held until the last write (sync.py)."""
-    async with engine.sync.async_held():
+    """Import, one at a time, the devices' syncs held until the last write."""
+    async with _lock(engine.hass), engine.sync.async_held():
         return await member_import.async_import(
             engine, csv_text, dry_run=dry_run, strict=strict
         )
@@ -121,7 +131,7 @@ async def _import_fabomatic(engine: AccessEngine, call: ServiceCall) -> ServiceR
     # Both touch the file system: in the executor.
     path = await hass.async_add_executor_job(_database_path, hass, call.data["path"])
     data = await hass.async_add_executor_job(fabomatic_import.read_database, path)
-    async with engine.sync.async_held():
+    async with _lock(hass), engine.sync.async_held():
         return await fabomatic_import.async_import(
             engine, data, dry_run=call.data["dry_run"], strict=call.data["strict"]
         )

@@ -7,6 +7,7 @@ export reads back as no change, formula cells neutralized; only lab admins may.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from pathlib import Path
@@ -561,3 +562,25 @@ async def test_an_import_without_a_report_says_what_was_refused(
     assert err.value.translation_key == key
     assert err.value.translation_placeholders == {"rejected": "1", "line": "3"}
     assert ("carol" in lab.members.data) is written
+
+
+async def test_two_imports_at_once_take_turns(
+    hass: HomeAssistant, lab: AccessEngine, hass_admin_user: MockUser
+) -> None:
+    """The second plans against what the first wrote: no clash, no double member."""
+    text = HEADER + ",Carol,,user,true,04ABCA01,laser_cutter\n"
+    first, second = await asyncio.gather(
+        *(
+            call(
+                hass,
+                "import_members",
+                {"csv_text": text},
+                hass_admin_user,
+                response=True,
+            )
+            for _ in range(2)
+        )
+    )
+    assert first["summary"]["create"] == 1
+    assert second["summary"] == {"create": 0, "update": 0, "unchanged": 1, "reject": 0}
+    assert [m["name"] for m in lab.members.data.values()].count("Carol") == 1
