@@ -224,6 +224,8 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "blocked": True,
         "card": f"BADC0{target.n:04X}",
         "cards": [f"BADC1{target.n:04X}"],
+        "csv_text": f"name,cards\nImported {target.n},5EED{target.n:08X}\n",
+        "path": f"fabomatic-{target.n}.db",  # no such file: refused as no database
         "credential_type": "card",
         "credential_id": target.credential_id,
         "label": "Mallory's",
@@ -240,8 +242,6 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "url": "default",  # the history database: the SQLite file it is in already
         **_slot(0),  # a booking (and a window the history filters take)
         "booking_id": PREPARED_BOOKINGS.get(target.n, "none"),
-        "csv_text": f"name,cards\nImported {target.n},5EED{target.n:08X}\n",
-        "path": f"fabomatic-{target.n}.db",  # no such file: refused as no database
     }
 
 
