@@ -330,10 +330,12 @@ class _Planner:
                 member_id=row.get("member_id") or None,
                 rejection=Rejection(err),
             )
-        # Only an accepted row takes its member and its cards from the rows after it.
-        self.seen_members[
-            planned.member_id or f"name:{_same_name(planned.name or '')}"
-        ] = line
+        # Only an accepted row takes its member, its name (a member's new one too)
+        # and its cards from the rows after it.
+        if planned.member_id is not None:
+            self.seen_members[planned.member_id] = line
+        if planned.member_id is None or "name" in planned.fields:
+            self.seen_members[f"name:{_same_name(planned.name or '')}"] = line
         for card in self._cards_of(planned):
             self.seen_cards[card] = line
         return planned
@@ -381,9 +383,14 @@ class _Planner:
             taken = self.by_name.get(_same_name(name), [])
             if any(other != member_id for other in taken):
                 raise AccessValidationError("member_name_taken", name=name)
-        earlier = self.seen_members.get(f"name:{_same_name(name)}")
-        if member_id is not None and earlier is not None:
-            raise AccessValidationError("import_repeated_member", line=str(earlier))
+        if member_id is not None and _same_name(name) != _same_name(
+            str(self.members[member_id]["name"])
+        ):
+            # Renamed: to a name no earlier row gave (two members may share a
+            # name the lab confirmed, as long as no import makes it so).
+            earlier = self.seen_members.get(f"name:{_same_name(name)}")
+            if earlier is not None:
+                raise AccessValidationError("import_repeated_member", line=str(earlier))
         fields = self._changes(member_id, wanted)
         self._check_schema(member_id, fields)
         grants = self._grants(row.get("authorizations", ""), member_id)

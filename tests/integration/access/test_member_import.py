@@ -247,6 +247,11 @@ async def test_export_then_import_is_no_change(
     await lab.members.async_create_item(
         {"name": "=cmd|' /C calc'!A0", "email": "+1@lab.org", "cards": ["04ABC0DE"]}
     )
+    # A second Ada, confirmed when she was added: the round trip keeps both.
+    await admin.async_create_member(
+        lab.members,
+        admin.MemberCreate(fields={"name": "Ada"}, allow_same_name=True),
+    )
     await lab.authorizations.async_create_item(
         {"member_id": "ada", "device_id": DEVICE_ID}
     )
@@ -260,7 +265,7 @@ async def test_export_then_import_is_no_change(
     )
     exported = await call(hass, "export_members", {}, hass_admin_user, response=True)
     text = exported["csv_text"]
-    assert exported["members"] == 4
+    assert exported["members"] == 5
     assert text.splitlines()[0] == HEADER.strip()
     # No cell a spreadsheet would run: the formula is shown as text.
     for line in text.splitlines()[1:]:
@@ -276,7 +281,7 @@ async def test_export_then_import_is_no_change(
         hass_admin_user,
         response=True,
     )
-    assert report["summary"] == {"create": 0, "update": 0, "unchanged": 4, "reject": 0}
+    assert report["summary"] == {"create": 0, "update": 0, "unchanged": 5, "reject": 0}
     # And applied: still nothing written.
     report = await call(
         hass, "import_members", {"csv_text": text}, hass_admin_user, response=True
@@ -584,3 +589,29 @@ async def test_two_imports_at_once_take_turns(
     assert first["summary"]["create"] == 1
     assert second["summary"] == {"create": 0, "update": 0, "unchanged": 1, "reject": 0}
     assert [m["name"] for m in lab.members.data.values()].count("Carol") == 1
+
+
+async def test_a_name_one_row_gives_is_taken_for_the_rows_after_it(
+    hass: HomeAssistant, lab: AccessEngine, hass_admin_user: MockUser
+) -> None:
+    """Bob renamed Robert: a new Robert, or Cy renamed Robert, is refused."""
+    text = (
+        HEADER
+        + "bob,Robert,,,,,\n"
+        + ",robert,,user,true,,\n"
+        + "cy,Robert,,,,,\n"
+        + ",Dora,,user,true,,\n"
+    )
+    report = await call(
+        hass,
+        "import_members",
+        {"csv_text": text, "dry_run": True},
+        hass_admin_user,
+        response=True,
+    )
+    rows = rows_by_line(report)
+    assert rows[2]["action"] == "update"
+    for line in (3, 4):
+        assert rows[line]["reason"]["translation_key"] == "import_repeated_member"
+        assert rows[line]["reason"]["translation_placeholders"] == {"line": "2"}
+    assert rows[5]["action"] == "create"
