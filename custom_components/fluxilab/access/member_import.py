@@ -317,6 +317,8 @@ class _Planner:
         self.seen_members: dict[str, int] = {}
         """Member id, or "name:" + name of a new one -> the line that took it."""
         self.seen_cards: dict[str, int] = {}
+        self.released_cards: set[str] = set()
+        """Cards an earlier row takes from their member: a later row may give them."""
 
     def plan(self, line: int, row: Mapping[str, str]) -> PlannedRow:
         try:
@@ -338,6 +340,9 @@ class _Planner:
             self.seen_members[f"name:{_same_name(planned.name or '')}"] = line
         for card in self._cards_of(planned):
             self.seen_cards[card] = line
+        if planned.member_id is not None and "cards" in planned.fields:
+            held = member_cards(self.members[planned.member_id], active_only=False)
+            self.released_cards |= set(held) - set(planned.fields["cards"])
         return planned
 
     def _cards_of(self, planned: PlannedRow) -> list[str]:
@@ -425,7 +430,11 @@ class _Planner:
                     "import_repeated_card", card=mask_card(card), line=str(earlier)
                 )
             owner = self.card_owner.get(card)
-            if owner is not None and owner != member_id:
+            if (
+                owner is not None
+                and owner != member_id
+                and card not in self.released_cards
+            ):
                 raise AccessValidationError("card_in_use", card=mask_card(card))
         return cards
 

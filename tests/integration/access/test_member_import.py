@@ -615,3 +615,26 @@ async def test_a_name_one_row_gives_is_taken_for_the_rows_after_it(
         assert rows[line]["reason"]["translation_key"] == "import_repeated_member"
         assert rows[line]["reason"]["translation_placeholders"] == {"line": "2"}
     assert rows[5]["action"] == "create"
+
+
+async def test_a_card_moves_when_its_row_comes_first(
+    hass: HomeAssistant, lab: AccessEngine, hass_admin_user: MockUser
+) -> None:
+    """A card taken from Cy in one row is Dora's in a later one; not the other way."""
+    moved = HEADER + "cy,Cy,,,,,\n" + ",Dora,,user,true,04ABCY01,\n"
+    report = await call(
+        hass, "import_members", {"csv_text": moved}, hass_admin_user, response=True
+    )
+    assert report["applied"] is True
+    assert member_cards(lab.members.data["dora"]) == ["04ABCY01"]
+    assert member_cards(lab.members.data["cy"], active_only=False) == []
+    # Given before it is taken: refused, as the store would refuse it.
+    late = HEADER + ",Eli,,user,true,04ABB0B1,\n" + "bob,Bob,,,,,\n"
+    report = await call(
+        hass,
+        "import_members",
+        {"csv_text": late, "dry_run": True},
+        hass_admin_user,
+        response=True,
+    )
+    assert rows_by_line(report)[2]["reason"]["translation_key"] == "card_in_use"
