@@ -24,6 +24,8 @@ its counter past the device's, raises a repair issue and resends every set.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from homeassistant.components import mqtt
@@ -179,6 +181,8 @@ class CredentialSync:
         )
         self._cleared: set[str] = set()
         self.generation = 0
+        self._held = 0
+        """Writes in a row under ``async_held``: syncs wait for the last one."""
 
     async def async_load(self) -> None:
         """Load the counter (the history's copy counts: it held it before)."""
@@ -235,7 +239,9 @@ class CredentialSync:
         return True
 
     async def async_sync_all(self) -> None:
-        """Bring every device's mirror up to date."""
+        """Bring every device's mirror up to date (after the writes held, if any)."""
+        if self._held:
+            return
         for device in list(self._engine.devices.values()):
             try:
                 await self.async_sync(device)
@@ -266,6 +272,21 @@ class CredentialSync:
         await self._async_set_generation(generation)
         self._sent.clear()
         await self.async_sync_all()
+
+    @asynccontextmanager
+    async def async_held(self) -> AsyncIterator[None]:
+        """Hold the devices' syncs over many writes in a row (an import), then sync.
+
+        Each write would otherwise rebuild every device's set from every member;
+        held, the devices get one set after the last write, and none of the writes
+        between (an import undone midway never reaches a device).
+        """
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            await self.async_sync_all()
 
     def forget(self, device_id: str) -> None:
         """Forget what a device got (it is removed, or must get everything again)."""
