@@ -54,6 +54,7 @@ from .lapsing import Lapsing
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
+from .project_store import ProjectCollection
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -101,6 +102,7 @@ class AccessEngine:
         self.telemetry_rules = TelemetryRules(self)
         self.admin_audit = AdminAudit(self)
         self.bookings = BookingCollection(self)
+        self.projects = ProjectCollection(self)
         self.devices: dict[str, FluxiLabDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
@@ -143,6 +145,8 @@ class AccessEngine:
         await self.lapsing.async_load()
         self.interest.async_load()
         await self.bookings.async_start()
+        await self.projects.async_start()
+        self.admin_audit.follow_collection("project", self.projects)
         self._timers = [
             async_track_time_interval(
                 self.hass,
@@ -188,6 +192,7 @@ class AccessEngine:
         self.lapsing.async_stop()
         self.interest.async_stop()
         self.bookings.async_stop()
+        self.projects.async_stop()
         await self.history.async_save()
 
     async def _async_member_changed(
