@@ -17,7 +17,7 @@ database, a batch at a time) and charges each at its machine type's current rate
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.core import CALLBACK_TYPE, Event, callback
@@ -87,6 +87,11 @@ def _unique(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+@callback
+def _is_session_start(data: Mapping[str, Any]) -> bool:
+    return bool(data.get(ATTR_TYPE) == AccessEventType.SESSION_STARTED.value)
+
+
 class ProjectCollection(collection.DictStorageCollection):
     """The lab's projects, each member's default, and what staff charged where."""
 
@@ -112,9 +117,7 @@ class ProjectCollection(collection.DictStorageCollection):
         self._unsub = self.hass.bus.async_listen(
             EVENT_ACCESS,
             self._session_started,
-            event_filter=lambda data: (
-                data.get(ATTR_TYPE) == AccessEventType.SESSION_STARTED.value
-            ),
+            event_filter=_is_session_start,
         )
 
     @callback

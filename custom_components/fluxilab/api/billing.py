@@ -389,7 +389,10 @@ type _Handler = Callable[
 SERVICES: Final[dict[str, tuple[_Handler, dict[Any, Any], SupportsResponse]]] = {
     "billing_statement": (
         _statement_service,
-        {vol.Optional("project_id"): PROJECT_ID, vol.Required("month"): MONTH},
+        {
+            vol.Optional("project_id"): vol.Any(None, PROJECT_ID),
+            vol.Required("month"): MONTH,
+        },
         SupportsResponse.ONLY,
     ),
     "set_session_charge": (
