@@ -303,14 +303,20 @@ class ProjectCollection(collection.DictStorageCollection):
         return {"session_id": session_id, **after}
 
     def project_of(self, session: dict[str, Any]) -> str | None:
-        """Return the project a session is charged to (module docstring)."""
+        """Return the project a session is charged to (module docstring).
+
+        A project deleted since leaves its sessions to no project, where a
+        statement still shows them.
+        """
         stored = self.session_charges.get(session["session_id"], {})
         if "project_id" in stored:
-            return stored["project_id"]  # type: ignore[no-any-return]
-        if session.get("project_id") is not None:
-            return str(session["project_id"])
-        project = self.default_project(session.get("member_id"))
-        return project["id"] if project is not None else None
+            chosen = stored["project_id"]
+        elif session.get("project_id") is not None:
+            chosen = str(session["project_id"])
+        else:
+            project = self.default_project(session.get("member_id"))
+            chosen = project["id"] if project is not None else None
+        return chosen if chosen in self.data else None
 
     def non_billable_of(self, session: dict[str, Any]) -> NonBillable | None:
         """Return why a session is not charged, None if it is."""

@@ -217,6 +217,14 @@ async def test_a_months_statement_agrees_with_hand_computed_totals(
     assert statements[1]["total"]["cents"] == 250
     assert statements[2]["lines"] == []
 
+    # Grant B deleted: its session s10 is on the statement of no project now.
+    await engine.projects.async_delete_item(lab["b"])
+    orphans = await call(
+        hass, "billing_statement", {"project_id": "", "month": "2026-11"}, response=True
+    )
+    assert [line["session_id"] for line in orphans["lines"]] == ["s10"]
+    assert orphans["project"] is None
+
 
 async def test_a_new_session_keeps_its_project_when_the_default_changes(
     hass: HomeAssistant,
