@@ -406,7 +406,7 @@ var Qt=Object.defineProperty;var Zt=Object.getOwnPropertyDescriptor;var m=(a,t,e
             <th>${this.t("billed_minutes")}</th>
             <th>${this.t("busy_idle_minutes")}</th>
             <th>${this.t("amount")}</th>
-            ${i?o`<th>${this.t("charge_to")}</th><th>${this.t("non_billable")}</th>`:o`<th></th>`}
+            ${i?o`<th>${this.t("charge_to")}</th><th>${this.t("non_billable")}</th>`:o`<th>${this.t("non_billable")}</th>`}
           </tr>
           ${e.lines.map(s=>o`<tr data-session=${s.session_id}>
               <td data-label=${this.t("start")}>${n.when(s.start)}</td>

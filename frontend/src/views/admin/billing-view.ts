@@ -162,7 +162,7 @@ export class BillingView extends ViewElement {
             <th>${this.t("billed_minutes")}</th>
             <th>${this.t("busy_idle_minutes")}</th>
             <th>${this.t("amount")}</th>
-            ${editable ? html`<th>${this.t("charge_to")}</th><th>${this.t("non_billable")}</th>` : html`<th></th>`}
+            ${editable ? html`<th>${this.t("charge_to")}</th><th>${this.t("non_billable")}</th>` : html`<th>${this.t("non_billable")}</th>`}
           </tr>
           ${s.lines.map(
             (line) => html`<tr data-session=${line.session_id}>
