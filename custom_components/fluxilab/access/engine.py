@@ -54,7 +54,7 @@ from .lapsing import Lapsing
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
-from .project_store import ProjectCollection
+from .project_store import PROJECT_REQUEST, ProjectCollection
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -605,7 +605,7 @@ class AccessEngine:
             self.lapsing.async_record_use(member, device, now)
         started = False
         if session_id is not None:
-            started = sessions.start_session(
+            session, started = sessions.start_session(
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
@@ -613,7 +613,9 @@ class AccessEngine:
                 card=card,
                 ts=now,
                 buffered=False,
-            )[1]
+            )
+            if started and request.project is not None:
+                session[PROJECT_REQUEST] = request.project  # checked by the projects
         self.presence.async_swiped(device, member, card, reason, now)
         self._after_reply(
             lambda: self._decided(

@@ -6,9 +6,11 @@ default per member). A session is charged to a project:
 
 1. the one staff chose for it afterwards (``async_set_session``, kept in a small
    store of their own beside the usage history, with its non-billable mark);
-2. else the one stamped on the session when it started: its member's default then
-   (``project_id`` in the session, with its machine type, so a statement does not
-   move when a default or a device's machine type changes later);
+2. else the one stamped on the session when it started: the project the member
+   chose at the device (a session start's ``project``, if they belong to it and it
+   is active), or their default then (``project_id`` in the session, with its
+   machine type, so a statement does not move when a default or a device's machine
+   type changes later);
 3. else its member's default project now (sessions from before billing).
 
 A statement reads the month's sessions from the usage history (the history
@@ -56,6 +58,8 @@ PROJECTS_STORAGE_KEY: Final = f"{DOMAIN}.projects"
 CHARGES_STORAGE_KEY: Final = f"{DOMAIN}.session_charges"
 CHARGES_STORAGE_VERSION: Final = 1
 MAX_PROJECT_MEMBERS: Final = 10_000
+PROJECT_REQUEST: Final = "project_request"
+"""Session key of the project a session start named at the device (until stamped)."""
 
 _MEMBER_IDS = vol.All(
     cv.ensure_list,
@@ -232,10 +236,17 @@ class ProjectCollection(collection.DictStorageCollection):
         history = self.engine.history
         if (session := history.session(event.data[ATTR_SESSION_ID] or "")) is None:
             return
+        requested = session.pop(PROJECT_REQUEST, None)
         if "project_id" in session:
             return
-        project = self.default_project(session["member_id"])
-        session["project_id"] = project["id"] if project is not None else None
+        chosen = self.data.get(requested or "")
+        if (
+            chosen is None
+            or not chosen["active"]
+            or session["member_id"] not in chosen["members"]
+        ):
+            chosen = self.default_project(session["member_id"])
+        session["project_id"] = chosen["id"] if chosen is not None else None
         device = self.engine.device(session["device_id"])
         session["machine_type_id"] = (
             device.machine_type_id if device is not None else None

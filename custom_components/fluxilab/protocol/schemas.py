@@ -393,6 +393,9 @@ ACCESS_REQUEST_SCHEMA = vol.Schema(
         vol.Optional("member_id"): vol.Any(None, _text(64)),
         vol.Optional("session_id"): vol.Any(None, _text(64)),
         vol.Optional("duration"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+        # A session_start may name the project the member chose at the device; the
+        # hub charges the session to it if the member belongs to it (billing).
+        vol.Optional("project"): vol.Any(None, _text(100)),
     },
     extra=vol.ALLOW_EXTRA,
 )

@@ -249,6 +249,63 @@ async def test_a_new_session_keeps_its_project_when_the_default_changes(
     assert engine.projects.project_of(session) == lab["a"]
 
 
+@pytest.mark.parametrize(
+    ("chosen", "charged"),
+    [
+        ("b", "b"),  # Ada belongs to Grant B: it is charged there
+        ("elsewhere", "a"),  # no such project: her default
+        (None, "a"),
+    ],
+)
+async def test_a_project_chosen_at_the_device(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    lab: dict[str, Any],
+    chosen: str | None,
+    charged: str,
+) -> None:
+    device.values["face_velocity"] = 0.5
+    request: dict[str, Any] = {
+        "id": "r1",
+        "action": "session_start",
+        "card": "04AA01",
+        "session_id": "p1",
+    }
+    if chosen is not None:
+        request["project"] = lab.get(chosen, chosen)
+    assert (await engine.async_handle_request(device, request))["granted"] is True
+    await hass.async_block_till_done()
+    session = engine.history.session("p1")
+    assert session is not None
+    assert session["project_id"] == lab[charged]
+    assert "project_request" not in session
+
+
+async def test_a_project_the_member_is_not_in_is_not_taken(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    lab: dict[str, Any],
+) -> None:
+    device.values["face_velocity"] = 0.5
+    await engine.projects.async_update_item(lab["b"], {"members": []})
+    await engine.async_handle_request(
+        device,
+        {
+            "id": "r1",
+            "action": "session_start",
+            "card": "04AA01",
+            "session_id": "p2",
+            "project": lab["b"],
+        },
+    )
+    await hass.async_block_till_done()
+    session = engine.history.session("p2")
+    assert session is not None
+    assert session["project_id"] == lab["a"]
+
+
 async def test_busy_time_inside_a_session_is_counted_in_it(
     hass: HomeAssistant,
     engine: AccessEngine,
