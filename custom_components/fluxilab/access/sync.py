@@ -51,7 +51,7 @@ from .roles import flags
 from .store import offline_policy
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .lab import Lab
 
@@ -97,7 +97,7 @@ def _grants(
     return grants
 
 
-def credential_members(engine: Lab, device: FluxiLabDevice) -> list[dict[str, Any]]:
+def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]]:
     """Return the mirror entries of the members who may use ``device``."""
     machine_type = engine.machine_type_of(device)
     now = dt_util.utcnow()
@@ -136,7 +136,7 @@ def credential_members(engine: Lab, device: FluxiLabDevice) -> list[dict[str, An
     return allowed
 
 
-def offline_rules(engine: Lab, device: FluxiLabDevice) -> dict[str, Any]:
+def offline_rules(engine: Lab, device: AccessDevice) -> dict[str, Any]:
     """Return the machine type's rules a device applies to its mirror offline."""
     machine_type = engine.machine_type_of(device)
     rules: dict[str, Any] = {
@@ -196,7 +196,7 @@ class CredentialSync:
         history.async_changed()
         await self._store.async_save({"generation": generation})
 
-    def body(self, device: FluxiLabDevice) -> dict[str, Any]:
+    def body(self, device: AccessDevice) -> dict[str, Any]:
         """Build the set (without generation) for ``device``."""
         machine_type = self._engine.machine_type_of(device)
         return {
@@ -210,7 +210,7 @@ class CredentialSync:
             "offline": offline_rules(self._engine, device),
         }
 
-    async def async_sync(self, device: FluxiLabDevice, *, force: bool = False) -> bool:
+    async def async_sync(self, device: AccessDevice, *, force: bool = False) -> bool:
         """Send the device its set if it changed (or ``force``); True if sent."""
         if device.keys is None:
             LOGGER.debug("Device %s is not paired: no credential set", device.device_id)
@@ -243,7 +243,7 @@ class CredentialSync:
                 LOGGER.exception("Credential set for %s not sent", device.device_id)
 
     async def async_device_generation(
-        self, device: FluxiLabDevice, generation: int
+        self, device: AccessDevice, generation: int
     ) -> None:
         """Take the generation a device reports; a device ahead of us means rollback.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 import json
 import time
@@ -29,7 +28,6 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_t
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util import dt as dt_util
-from homeassistant.util.signal_type import SignalTypeFormat
 import voluptuous as vol
 
 from custom_components.fluxilab.backfill import (
@@ -57,6 +55,11 @@ from custom_components.fluxilab.const import (
     LIVE_ACK_INTERVAL,
     LOGGER,
     MANUFACTURER,
+)
+from custom_components.fluxilab.device.port import (
+    SIGNAL_ACCESS_EVENT,
+    SIGNAL_USAGE,
+    UsageState,
 )
 from custom_components.fluxilab.hub import async_announce_hub
 from custom_components.fluxilab.journal import JournalError, async_recorder_barrier
@@ -109,25 +112,6 @@ CHANNEL_PLATFORMS = (Platform.SENSOR, Platform.BINARY_SENSOR)
 REPLAY_STORAGE_VERSION = 1
 REPLAY_IMPORT_INTERVAL = 2.0
 """Seconds between statistics imports while backlog batches keep coming."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UsageState:
-    """What the engine computed of a device's use (sent on ``SIGNAL_USAGE``)."""
-
-    in_use: bool
-    member_name: str | None
-    usage_hours: float
-    hours_to_maintenance: float | None
-    maintenance_due: bool
-
-
-SIGNAL_USAGE: SignalTypeFormat[UsageState] = SignalTypeFormat(f"{DOMAIN}_usage_{{}}")
-"""The engine's usage state of one device (format with our device id)."""
-SIGNAL_ACCESS_EVENT: SignalTypeFormat[str, dict[str, Any]] = SignalTypeFormat(
-    f"{DOMAIN}_access_event_{{}}"
-)
-"""An access event to show on one device's event entity: (event type, data)."""
 
 
 class AccessPort(Protocol):
