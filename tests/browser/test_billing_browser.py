@@ -1,7 +1,7 @@
 """Charge-back in Chromium (docs/BILLING.md): a project's statement in the panel.
 
-The fumehood gets rates (12.00 an hour, at least 2.50, by the started quarter hour),
-Ada a default project; her real session at the simulated fumehood is closed, and the
+The admin gives the fumehood rates in the machine-type form (12.00 an hour, at least
+2,50, by the started quarter hour), Ada gets a default project; her real session at the simulated fumehood is closed, and the
 admin opens *Admin → Billing*: the month's statement shows the session at 3.00 (a
 quarter hour at 12.00), the printable page shows the same, and a line moved to
 another project leaves the first project's statement.
@@ -27,6 +27,18 @@ from tests.browser.test_panel_browser import admin_state
 from tests.browser.webdriver import Browser
 
 
+def set_value(browser: Browser, selector: str, value: str) -> None:
+    """Put ``value`` in a field of the panel, as typing it would."""
+    browser.script(
+        """const input = arguments[0];
+        input.value = arguments[1];
+        input.dispatchEvent(new Event("input", {bubbles: true}));
+        input.dispatchEvent(new Event("change", {bubbles: true}));""",
+        panel_query(browser, selector),
+        value,
+    )
+
+
 def statement_total(browser: Browser) -> str | None:
     """The statement's total in cents, as the table carries it (None: none shown)."""
     row = panel_query(browser, 'table[data-table="statement-types"] tr.total')
@@ -39,17 +51,6 @@ def statement_total(browser: Browser) -> str | None:
 @pytest.mark.timeout(900)
 def test_a_statement_in_the_panel(lab: Lab, browser: Browser) -> None:
     set_up_the_lab(lab)  # Ada's session is open on the fumehood
-    ok(
-        lab.ws(
-            {
-                "type": "fluxilab/machine_type/update",
-                "machine_type_id": "fumehood",
-                "billing_hourly_cents": 1200,
-                "billing_minimum_cents": 250,
-                "billing_round_minutes": 15,
-            }
-        )[0]
-    )
     ada = next(m for m in admin_state(lab)["members"] if m["name"] == "Ada")
     grant = ok(
         lab.ws(
@@ -88,7 +89,37 @@ def test_a_statement_in_the_panel(lab: Lab, browser: Browser) -> None:
         )[0]
     )
 
-    login(browser, lab, ADMIN, "/fluxilab/admin/billing")
+    # The rates, typed in the machine-type form as amounts (kept in cents).
+    login(browser, lab, ADMIN, "/fluxilab/admin/machine_types")
+    click(browser, 'button[data-action="type-edit"][data-type="fumehood"]')
+    browser.wait(
+        lambda: panel_query(browser, 'form[data-form="type"][data-type="fumehood"]'),
+        15,
+        "the fumehood's form",
+    )
+    for name, value in (
+        ("billing_hourly", "12.00"),
+        ("billing_minimum", "2,50"),
+        ("billing_round_minutes", "15"),
+    ):
+        set_value(browser, f'form[data-form="type"] input[name="{name}"]', value)
+    click(browser, 'form[data-form="type"] button[type="submit"]')
+    fumehood = wait_for(
+        lambda: next(
+            (
+                t
+                for t in admin_state(lab)["machine_types"]
+                if t["id"] == "fumehood" and t.get("billing_hourly_cents") == 1200
+            ),
+            None,
+        ),
+        "the rates saved",
+    )
+    assert fumehood["billing_minimum_cents"] == 250
+    assert fumehood["billing_round_minutes"] == 15
+    assert fumehood["billing_idle_hourly_cents"] is None
+
+    browser.get(f"{lab.url}/fluxilab/admin/billing")
     browser.wait(
         lambda: panel_query(browser, 'form[data-form="statement"] select option'),
         60,
