@@ -20,6 +20,7 @@ database, a batch at a time) and charges each at its machine type's current rate
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import time
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.core import CALLBACK_TYPE, Event, callback
@@ -42,6 +43,7 @@ from .billing import (
     Rates,
     SessionUse,
     Statement,
+    Totals,
     charge,
     month_bounds,
     statement,
@@ -58,6 +60,8 @@ PROJECTS_STORAGE_KEY: Final = f"{DOMAIN}.projects"
 CHARGES_STORAGE_KEY: Final = f"{DOMAIN}.session_charges"
 CHARGES_STORAGE_VERSION: Final = 1
 MAX_PROJECT_MEMBERS: Final = 10_000
+TOTALS_MAX_AGE: Final = 60.0
+"""Seconds this month's totals per project are reused (the sensors poll them)."""
 PROJECT_REQUEST: Final = "project_request"
 """Session key of the project a session start named at the device (until stamped)."""
 
@@ -111,6 +115,7 @@ class ProjectCollection(collection.DictStorageCollection):
         self.session_charges: dict[str, dict[str, Any]] = {}
         """Session id -> what staff set: ``project_id``, ``non_billable``."""
         self._unsub: CALLBACK_TYPE | None = None
+        self._this_month: tuple[float, dict[str | None, Totals]] | None = None
 
     async def async_start(self) -> None:
         """Load projects and staff's changes; stamp each new session's project."""
@@ -357,12 +362,8 @@ class ProjectCollection(collection.DictStorageCollection):
             non_billable=self.non_billable_of(session),
         )
 
-    async def async_statement(
-        self, project_id: str | None, year: int, month: int
-    ) -> Statement:
-        """Return a project's statement of a month (None: sessions of no project)."""
-        if project_id is not None:
-            self.project(project_id)
+    async def _async_charges(self, year: int, month: int) -> list[Charge]:
+        """Return the charge of every closed session of a month (lab time zone)."""
         start, end = month_bounds(year, month, dt_util.get_default_time_zone())
         types = self.engine.machine_types.data
         charges: list[Charge] = []
@@ -373,8 +374,32 @@ class ProjectCollection(collection.DictStorageCollection):
                 if session.get("end") is None:
                     continue  # an open session is charged once it closes
                 use = self.use_of(session)
-                if use.project_id != project_id:
-                    continue
                 rates = Rates.of(types.get(use.machine_type_id or ""))
                 charges.append(charge(use, rates))
-        return statement(project_id, year, month, charges)
+        return charges
+
+    async def async_statement(
+        self, project_id: str | None, year: int, month: int
+    ) -> Statement:
+        """Return a project's statement of a month (None: sessions of no project)."""
+        if project_id is not None:
+            self.project(project_id)
+        charges = await self._async_charges(year, month)
+        return statement(
+            project_id,
+            year,
+            month,
+            (item for item in charges if item.use.project_id == project_id),
+        )
+
+    async def async_this_month(self) -> dict[str | None, Totals]:
+        """Return this month's totals per project (the sensors), at most a minute old."""
+        now = time.monotonic()
+        if self._this_month is not None and now - self._this_month[0] < TOTALS_MAX_AGE:
+            return self._this_month[1]
+        today = dt_util.now()
+        totals: dict[str | None, Totals] = {}
+        for item in await self._async_charges(today.year, today.month):
+            totals.setdefault(item.use.project_id, Totals()).add(item)
+        self._this_month = (now, totals)
+        return totals

@@ -14,9 +14,11 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_component import async_update_entity
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     WebSocketGenerator,
@@ -554,3 +556,49 @@ async def test_statement_csv(
         params={"project_id": lab["a"], "month": "2026-11"},
     )
     assert refused.status == 403
+
+
+async def test_project_sensors_on_the_device_an_admin_chose(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    lab: dict[str, Any],
+    init_integration: MockConfigEntry,
+) -> None:
+    registry = er.async_get(hass)
+
+    def entity_of(project_id: str) -> str | None:
+        return registry.async_get_entity_id(
+            "sensor", "fluxilab", f"{DEVICE_ID}_project_usage_{project_id}"
+        )
+
+    assert entity_of(lab["a"]) is None  # off by default
+    month = dt_util.start_of_local_day().replace(day=1).timestamp()
+    add_session(engine, "m1", lab["ada"], month + 3600, 3000, busy_seconds=1800)
+    add_session(engine, "m2", lab["bob"], month + 7200, 900)
+    hass.config_entries.async_update_entry(
+        init_integration,
+        options={**init_integration.options, "project_sensors": True},
+    )
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    grant_a, grant_b = entity_of(lab["a"]), entity_of(lab["b"])
+    assert grant_a is not None
+    assert grant_b is not None
+    for entity_id in (grant_a, grant_b):
+        await async_update_entity(hass, entity_id)
+    # Ada's 3000 s: 750 cents (as in November's s1); Bob's 900 s, no busy time:
+    # 900 s at 3.00/h = 75 cents -> the minimum, 250.
+    state = hass.states.get(grant_a)
+    assert state is not None
+    assert float(state.state) == 7.5
+    assert state.attributes["unit_of_measurement"] == hass.config.currency
+    assert state.attributes["billed_hours"] == 1.0
+    assert state.attributes["friendly_name"].endswith("Grant A this month")
+    state_b = hass.states.get(grant_b)
+    assert state_b is not None
+    assert float(state_b.state) == 2.5
+    assert "Ada" not in str(state.attributes) + str(state_b.attributes)
+    # A project created later gets its sensor too.
+    made = await engine.projects.async_create_item({"name": "Teaching"})
+    await hass.async_block_till_done()
+    assert entity_of(made["id"]) is not None
