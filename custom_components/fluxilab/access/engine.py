@@ -54,6 +54,7 @@ from .lapsing import Lapsing
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
+from .project_store import PROJECT_REQUEST, ProjectCollection
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -101,6 +102,7 @@ class AccessEngine:
         self.telemetry_rules = TelemetryRules(self)
         self.admin_audit = AdminAudit(self)
         self.bookings = BookingCollection(self)
+        self.projects = ProjectCollection(self)
         self.devices: dict[str, AccessDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
@@ -143,6 +145,8 @@ class AccessEngine:
         await self.lapsing.async_load()
         self.interest.async_load()
         await self.bookings.async_start()
+        await self.projects.async_start()
+        self.admin_audit.follow_collection("project", self.projects)
         self._timers = [
             async_track_time_interval(
                 self.hass,
@@ -188,6 +192,7 @@ class AccessEngine:
         self.lapsing.async_stop()
         self.interest.async_stop()
         self.bookings.async_stop()
+        self.projects.async_stop()
         await self.history.async_save()
 
     async def _async_member_changed(
@@ -600,7 +605,7 @@ class AccessEngine:
             self.lapsing.async_record_use(member, device, now)
         started = False
         if session_id is not None:
-            started = sessions.start_session(
+            session, started = sessions.start_session(
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
@@ -608,7 +613,9 @@ class AccessEngine:
                 card=card,
                 ts=now,
                 buffered=False,
-            )[1]
+            )
+            if started and request.project is not None:
+                session[PROJECT_REQUEST] = request.project  # checked by the projects
         self.presence.async_swiped(device, member, card, reason, now)
         self._after_reply(
             lambda: self._decided(

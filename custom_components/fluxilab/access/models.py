@@ -31,6 +31,8 @@ class AccessRequest:
     """A member who logged in at the device (PIN checked there, from its mirror)."""
     session_id: str | None = None
     duration: float | None = None
+    project: str | None = None
+    """For a session start: the project chosen at the device (project_store.py)."""
 
     @classmethod
     def from_wire(cls, body: Mapping[str, Any]) -> AccessRequest:
@@ -42,6 +44,7 @@ class AccessRequest:
             member_id=body.get("member_id"),
             session_id=body.get("session_id"),
             duration=body.get("duration"),
+            project=body.get("project"),
         )
 
 

@@ -265,6 +265,22 @@ BOOKING_CALENDARS = Permission(
     name="read a device's booking calendar (names only if the lab shows them)",
     anyone=Level.HA_USER,
 )
+MANAGE_PROJECTS = Permission(
+    name="create, change and delete projects; set a member's default project",
+    anyone=Level.LAB_ADMIN,
+)
+SEE_PROJECTS = Permission(
+    name="see the projects sessions are charged to",
+    anyone=Level.LAB_STAFF,
+)
+CHARGE_SESSIONS = Permission(
+    name="charge a session to another project, mark it non-billable",
+    anyone=Level.LAB_STAFF,
+)
+STATEMENTS = Permission(
+    name="see and export a project's monthly statement",
+    anyone=Level.LAB_ADMIN,
+)
 HA_CONFIGURATION = Permission(
     name="broker configuration (every device's login); adopt and reconfigure "
     "devices, their options, confirm a pairing key (Home Assistant's flows)",
@@ -400,6 +416,14 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     **_commands(SEE_BOOKINGS, "booking/list"),
     "calendar.bookings.create_event": BOOK_IN_CALENDAR,
     "calendar.bookings.get_events": BOOKING_CALENDARS,
+    # Charge-back
+    **_collection(MANAGE_PROJECTS, "project"),
+    **_commands(MANAGE_PROJECTS, "billing/set_default"),
+    **_collection_reads(SEE_PROJECTS, "project"),
+    **_services(CHARGE_SESSIONS, "set_session_charge"),
+    **_commands(CHARGE_SESSIONS, "billing/set_session"),
+    **_services(STATEMENTS, "billing_statement"),
+    **_commands(STATEMENTS, "billing/statement"),
     # Home Assistant's own configuration
     **_services(HA_CONFIGURATION, "generate_broker_config"),
     **_commands(HA_CONFIGURATION, "history/database", "history/set_database"),

@@ -417,6 +417,9 @@ ACCESS_REQUEST_SCHEMA = vol.Schema(
         vol.Optional("member_id"): _nullable(_text(64)),
         vol.Optional("session_id"): _nullable(_text(64)),
         vol.Optional("duration"): _nullable(vol.All(_finite, vol.Range(min=0))),
+        # A session_start may name the project the member chose at the device; the
+        # hub charges the session to it if the member belongs to it (billing).
+        vol.Optional("project"): _nullable(_text(100)),
     },
     extra=vol.ALLOW_EXTRA,
 )
