@@ -6,6 +6,7 @@ import { state } from "lit/decorators.js";
 import { customElement } from "../define";
 import { busy, ViewElement } from "../context";
 import "../components/sparkline";
+import { limitOf, limitText, outside } from "../limits";
 import { PanelError } from "../localize/localize";
 import { SeriesStore } from "../series";
 import type { DeviceStatus, InterestSubscription } from "../types";
@@ -177,12 +178,7 @@ export class LabViewElement extends ViewElement {
       ${d.telemetry.length
         ? html`<div class="telemetry">
             ${d.telemetry.map((c) => {
-              const limit = (d.safety_limits ?? []).find((l) => l.channel === c.key);
-              const value = typeof c.value === "number" ? c.value : null;
-              const outside =
-                limit !== undefined &&
-                value !== null &&
-                ((limit.min !== undefined && value < limit.min) || (limit.max !== undefined && value > limit.max));
+              const limit = limitOf(d.safety_limits, c.key);
               const unit = c.unit && c.value !== null && c.value !== undefined ? ` ${c.unit}` : "";
               const points = this.series.get(c.entity_id);
               return html`<span>${c.name}</span
@@ -192,16 +188,9 @@ export class LabViewElement extends ViewElement {
                       .points=${points}
                       label=${this.t("last_hour", { name: c.name })}
                     ></fluxilab-sparkline>`
-                  : html`<span></span>`}<span class="v ${outside ? "outside" : ""}" data-channel=${c.key}
+                  : html`<span></span>`}<span class="v ${outside(limit, c.value) ? "outside" : ""}" data-channel=${c.key}
                   >${i18n.number(c.value)}${unit}${limit
-                    ? html` <span class="muted limit"
-                        >(${[
-                          limit.min !== undefined ? `≥ ${i18n.number(limit.min)}` : "",
-                          limit.max !== undefined ? `≤ ${i18n.number(limit.max)}` : "",
-                        ]
-                          .filter(Boolean)
-                          .join(" ")})</span
-                      >`
+                    ? html` <span class="muted limit">${limitText(i18n, limit)}</span>`
                     : nothing}</span
                 >`;
             })}
