@@ -285,19 +285,16 @@ def running_lab(workdir: Path, boards: Sequence[int] = ()) -> Iterator[Lab]:
         lab = Lab(
             url, admin, member_user_id, gateway_ports, workdir, agent, agent_command
         )
-        if boards:
-            lab.boards = _start_boards(workdir, boards, broker.port)
-            processes.append(lab.boards)
-        expected = len(DEVICES) + len(boards)
-        lab.dev_lab(lambda dev_lab, api: dev_lab.adopt_devices(api, expected, 120))
-        adopted = admin.request(
-            "GET", "/api/config/config_entries/entry?domain=fluxilab"
-        )
-        assert len(adopted) == expected, f"{len(adopted)} of {expected} adopted"
+        _adopt(lab, len(DEVICES))
         try:
             _wait(lambda: _paired(lab), 90, "the devices to pair and come online")
         except AssertionError as err:
             raise AssertionError(f"{err}\n{_pairing_report(lab)}") from None
+        if boards:
+            # Once the agents are paired: the boards' queries are no rush for theirs.
+            lab.boards = _start_boards(workdir, boards, broker.port)
+            processes.append(lab.boards)
+            _adopt(lab, len(DEVICES) + len(boards))
         onboarding.remove_onboarding_extras(admin)
         yield lab
     finally:
@@ -307,6 +304,17 @@ def running_lab(workdir: Path, boards: Sequence[int] = ()) -> Iterator[Lab]:
         for process in reversed(processes):
             _stop(process)
         broker.stop()
+
+
+def _adopt(lab: Lab, expected: int) -> None:
+    """Adopt the discovered devices with dev_lab's steps until ``expected`` are."""
+    lab.dev_lab(lambda dev_lab, api: dev_lab.adopt_devices(api, expected, 120))
+    adopted = lab.admin.request(
+        "GET", "/api/config/config_entries/entry?domain=fluxilab"
+    )
+    assert len(adopted) == expected, (
+        f"{len(adopted)} of {expected} devices adopted\n{_pairing_report(lab)}"
+    )
 
 
 def _start_boards(

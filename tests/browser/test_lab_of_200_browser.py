@@ -102,14 +102,21 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
         adopted = time.monotonic()
         running.dev_lab(_set_up_devices)
 
-        def ready() -> bool:
+        def not_ready() -> list[str]:
             devices = admin_state(running)["devices"]
-            return len(devices) == 50 and all(
-                d["online"] and d["machine_type"] and not d["name"].startswith("Fab")
+            return [
+                f"{d['device_id']} ({d['name']}, online={d['online']}, "
+                f"type={d['machine_type']})"
                 for d in devices
-            )
+                if not d["online"]
+                or not d["machine_type"]
+                or d["name"].startswith("Fab-O-Matic")
+            ] or ([] if len(devices) == 50 else [f"{len(devices)} devices"])
 
-        _wait(ready, 120, "50 named devices with machine types, online")
+        try:
+            _wait(lambda: not not_ready(), 120, "50 named, typed devices online")
+        except AssertionError as err:
+            raise AssertionError(f"{err}: {not_ready()}") from None
         print(
             f"lab of 50 devices: started and adopted in {adopted - started:.0f} s, "
             f"typed and named in {time.monotonic() - adopted:.0f} s"
@@ -261,7 +268,7 @@ def every_admin_tab_fits(browser: Browser) -> list[str]:
             30,
             f"the {tab} tab",
         )
-        time.sleep(1)  # what the tab loads after it shows
+        time.sleep(0.5)  # what the tab loads after it shows
         if not page_fits(browser):
             save(browser, f"too-wide-{tab}")
             wide.append(f"{tab}: {widest(browser)}")
