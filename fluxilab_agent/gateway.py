@@ -87,7 +87,9 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote, urlencode
 
+from fluxilab_protocol.schemas import valid_ui_url
 from fluxilab_protocol.security import (
+    MAX_BACK_URL,
     ProtocolSecurityError,
     SessionKeys,
     verify_token,
@@ -232,6 +234,8 @@ class GatewaySession:
     """The mirror has named the member since the session was opened."""
     granted_role: str | None = None
     """A token session's role claim: the mirror may lower the role, never raise it."""
+    back: str | None = None
+    """Where "Back to Home Assistant" goes (a token's signed ``back`` claim)."""
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
 
@@ -632,6 +636,7 @@ class Gateway:
         via_login: bool,
         pairing: str | None = None,
         replaces: str | None = None,
+        back: str | None = None,
     ) -> GatewaySession:
         now = time.monotonic()
         if replaces is not None:
@@ -652,6 +657,7 @@ class Gateway:
             granted_role=None if via_login else role,
             generation=self._mirror.generation,
             mirrored=self._mirror.by_id(user) is not None,
+            back=back,
         )
         self._sessions[session_id] = session
         response.set_cookie(
@@ -719,6 +725,7 @@ class Gateway:
             via_login=False,
             pairing=keys.fingerprint,
             replaces=old_id,
+            back=_back_claim(claims),
         )
         _LOGGER.info("Gateway entry for %s (%s) from %s", user, role, remote)
         return response
@@ -1273,8 +1280,15 @@ class Gateway:
             if payload["device"].get("link") == "broken"
             else ""
         )
+        back = (
+            f'<a class="button secondary" id="fl-back" href="{_escape(session.back)}">'
+            "Back to Home Assistant</a>"
+            if session.back is not None
+            else ""
+        )
         body = _web("status.html").format(
             link_alert=link_alert,
+            back=back,
             name=_escape(device_name),
             csrf=csrf,
             user=_escape(session.name),
@@ -1317,6 +1331,19 @@ def _upstream_url(base: Origin, raw_target: str) -> str | None:
     ):
         return None
     return base.base_path + path + sep + query
+
+
+def _back_claim(claims: Mapping[str, Any]) -> str | None:
+    """Return a token's "Back to Home Assistant" address, if it is a web address.
+
+    Signed by the hub, which takes it only as an http(s) address; checked again
+    here, since the page puts it in a link: anything else (``javascript:``, too
+    long) is left out, and the person still gets in.
+    """
+    value = claims.get("back")
+    if isinstance(value, str) and len(value) <= MAX_BACK_URL and valid_ui_url(value):
+        return value
+    return None
 
 
 def _claim(claims: Mapping[str, Any], name: str) -> str:

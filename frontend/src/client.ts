@@ -89,8 +89,10 @@ export class FluxiLabClient {
     });
   }
 
+  /** A one-minute signed link into a device's UI, whose page links back here. */
   open(deviceId: string): Promise<{ url: string; expires: number }> {
-    return this.send("panel/open", { device_id: deviceId });
+    const back = backAddress();
+    return this.send("panel/open", { device_id: deviceId, ...(back ? { back } : {}) });
   }
 
   profile(): Promise<Profile> {
@@ -313,4 +315,19 @@ export class FluxiLabClient {
   check(verb: "check_in" | "check_out"): Promise<unknown> {
     return this.hass().callService("fluxilab", verb, {});
   }
+}
+
+/** The longest address the hub signs into a token as "Back to Home Assistant". */
+export const MAX_BACK_URL = 512;
+
+/**
+ * Where the device's page sends the person back to: this page (its view and tab in
+ * the address), or the panel's own path if the whole address is too long.
+ */
+export function backAddress(where: Pick<Location, "href" | "origin" | "pathname"> | undefined =
+  typeof location === "undefined" ? undefined : location): string | undefined {
+  if (!where) return undefined;
+  if (where.href.length <= MAX_BACK_URL) return where.href;
+  const short = where.origin + where.pathname;
+  return short.length <= MAX_BACK_URL ? short : undefined;
 }

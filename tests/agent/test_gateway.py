@@ -1787,3 +1787,32 @@ async def test_device_page_of_a_working_link_has_no_alert(
     cookie = await _enter(http, gateway, keys)
     async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
         assert 'id="fl-link"' not in await response.text()
+
+
+async def test_device_page_links_back_to_home_assistant_only_to_a_web_address(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+) -> None:
+    """Issue 18 item 8: "Back to Home Assistant" goes where the signed token says."""
+    gateway = await make_gateway()
+    back = "https://ha.lab.example:8123/fluxilab?view=lab&tab=devices"
+    cookie = await _enter(http, gateway, keys, back=back)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        page = await response.text()
+    links = re.findall(r'<a class="button secondary" id="fl-back" href="([^"]+)"', page)
+    assert links == [back.replace("&", "&amp;")]
+    assert "Back to Home Assistant" in page
+
+    # A claim the page must not link to: the person still gets in, without it.
+    for bad in ("javascript:alert(1)", "https://user@elsewhere/", "x" * 600):
+        cookie = await _enter(http, gateway, keys, back=bad)
+        async with http.get(
+            _base(gateway) + "/", headers={"Cookie": cookie}
+        ) as response:
+            page = await response.text()
+            assert response.status == 200
+        assert 'id="fl-back"' not in page, bad
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        assert 'id="fl-back"' not in await response.text()

@@ -272,6 +272,12 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     # A member's page: what she came for, not the device's internals.
     for internal in ("fingerprint", "buffered", "credentials", "relay"):
         assert internal not in body.lower(), body[:1000]
+    # And a way back to the panel page she opened it from (a signed claim).
+    back = browser.script(
+        "const a = document.getElementById('fl-back'); return a && a.href"
+    )
+    assert back == before, (back, before)
+    assert "Back to Home Assistant" in body
     save(browser, "device-ui", docs=True)
 
 

@@ -279,6 +279,37 @@ async def test_open_issues_a_token_for_the_device(
     )
 
 
+async def test_open_signs_the_page_to_go_back_to_only_if_it_is_a_web_address(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+) -> None:
+    """The device's "Back to Home Assistant" link: what the panel sent, if http(s)."""
+    hub = await async_get_hub_keys(hass)
+    gateway_keys = HOOD_KEYS.derive(hub.public_b64)
+    alice = await ws_as(hass_read_only_user)
+
+    async def back_claim(**back: str) -> str | None:
+        reply = await command(alice, "open", device_id=HOOD, **back)
+        assert reply["success"], reply
+        token = parse_qs(urlsplit(reply["result"]["url"]).query)["fluxilab_token"][0]
+        claim: str | None = verify_token(gateway_keys, token, device_id=HOOD).get(
+            "back"
+        )
+        return claim
+
+    page = "https://ha.lab.example/fluxilab?view=lab"
+    assert await back_claim(back=page) == page
+    assert await back_claim() is None
+    assert await back_claim(back="javascript:alert(1)") is None
+    assert await back_claim(back="https://alice@elsewhere.example/") is None
+    too_long = await command(
+        alice, "open", device_id=HOOD, back="https://a/" + "x" * 600
+    )
+    assert too_long["error"]["code"] == "invalid_format"
+
+
 async def test_open_refused(
     hass: HomeAssistant,
     engine: AccessEngine,

@@ -70,7 +70,7 @@ from custom_components.fluxilab.const import (
 )
 from custom_components.fluxilab.history_db import AuditQuery, SessionQuery
 from custom_components.fluxilab.protocol.schemas import valid_ui_url
-from custom_components.fluxilab.protocol.security import issue_token
+from custom_components.fluxilab.protocol.security import MAX_BACK_URL, issue_token
 
 from .history import async_setup_history_api
 
@@ -374,6 +374,9 @@ async def ws_subscribe(
     {
         vol.Required("type"): f"{DOMAIN}/panel/open",
         vol.Required("device_id"): vol.All(cv.string, vol.Length(min=1, max=64)),
+        # The panel page the person opens the device from: the device's page links
+        # back to it. Only an http(s) address is signed into the token.
+        vol.Optional("back"): vol.All(cv.string, vol.Length(max=MAX_BACK_URL)),
     }
 )
 @websocket_api.async_response
@@ -418,6 +421,7 @@ async def ws_open(
         name=name,
         lifetime=TOKEN_LIFETIME,
         now=now,
+        back=back if valid_ui_url(back := msg.get("back")) else None,
     )
     url = URL(base).update_query({TOKEN_PARAM: token})
     engine.history.add_audit(

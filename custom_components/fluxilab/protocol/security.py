@@ -50,6 +50,8 @@ DEFAULT_MAX_SKEW = 30.0
 """Seconds a timestamp may lie in the future (clock drift between hub and device)."""
 TOKEN_MAX_LIFETIME = 300
 """Gateway tokens live at most five minutes."""
+MAX_BACK_URL = 512
+"""The longest "Back to Home Assistant" address a token may carry (a claim)."""
 
 
 class ProtocolSecurityError(Exception):
@@ -535,8 +537,13 @@ def issue_token(
     name: str,
     lifetime: int = 60,
     now: float | None = None,
+    back: str | None = None,
 ) -> str:
-    """Issue a short-lived HS256 JWT letting ``subject`` into one device's UI."""
+    """Issue a short-lived HS256 JWT letting ``subject`` into one device's UI.
+
+    ``back``: where the device's page links "Back to Home Assistant" (the panel
+    page the person came from; signed, so the device shows only what the hub sent).
+    """
     if not 0 < lifetime <= TOKEN_MAX_LIFETIME:
         raise ValueError(f"token lifetime must be 1..{TOKEN_MAX_LIFETIME} s")
     iat = int(time.time() if now is None else now)
@@ -549,6 +556,8 @@ def issue_token(
         "exp": iat + lifetime,
         "jti": secrets.token_hex(8),
     }
+    if back is not None:
+        claims["back"] = back
     signing_input = f"{_jwt_part({'alg': 'HS256', 'typ': 'JWT'})}.{_jwt_part(claims)}"
     sig = hmac.new(keys.token, signing_input.encode(), "sha256").digest()
     return f"{signing_input}.{b64encode(sig)}"
