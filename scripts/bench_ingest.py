@@ -102,6 +102,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 
 from homeassistant.components import mqtt
 from homeassistant.components.recorder import get_instance
@@ -198,6 +199,19 @@ async def async_setup(hass: HomeAssistant, config: dict) -> bool:
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, _changed)
 
+    # CPU time in the cycle collector (of the thread it ran in, whichever): the
+    # bench reports the backfill's share.
+    collected = {"s": 0.0, "n": 0, "started": 0.0}
+
+    def _collecting(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collected["started"] = time.thread_time()
+            return
+        collected["s"] += time.thread_time() - collected["started"]
+        collected["n"] += 1
+
+    gc.callbacks.append(_collecting)
+
     async def _report(msg: mqtt.ReceiveMessage) -> None:
         request = json.loads(msg.payload)
         ready: dict[str, int] = {}
@@ -240,6 +254,7 @@ async def async_setup(hass: HomeAssistant, config: dict) -> bool:
                     "ready": ready,
                     "ids": ids,
                     "memory": memory,
+                    "gc": {"s": collected["s"], "n": collected["n"]},
                 }
             ),
         )
@@ -937,7 +952,8 @@ class Bench:
         batch = self.args.batch
         end = (int(time.time()) - COMPILE_MARGIN) // HOUR * HOUR
         first = end - DAY
-        ids = self.report(prefix=f"{BACKFILL_DEVICE}_ch")["ids"]
+        before = self.report(prefix=f"{BACKFILL_DEVICE}_ch")
+        ids = before["ids"]
         channel_of = {
             entity_id: int(unique_id[-2:]) for unique_id, entity_id in ids.items()
         }
@@ -958,6 +974,8 @@ class Bench:
         cpu_s: float | None = None
         own_s: float | None = None
         loop_s: float | None = None
+        gc_s: float | None = None
+        gc_n: int | None = None
         waited = 0.0
         started = time.monotonic()
         for offset in range(0, DAY, batch):
@@ -989,6 +1007,9 @@ class Bench:
                     own_s = self.own_cpu() - own_started
                     loop_s = self.thread_cpu()["event_loop"] - loop_started
                     self.stop_spy(spy)
+                    collected = self.report()["gc"]
+                    gc_s = collected["s"] - before["gc"]["s"]
+                    gc_n = collected["n"] - before["gc"]["n"]
                     break
                 time.sleep(0.01)
             rows, good = self.statistics_rows(channel_of, first, end, expected_mean)
@@ -1016,6 +1037,10 @@ class Bench:
             # window full. Little waiting means the sender, not hass, set the pace.
             "sender_cpu_s": None if own_s is None else round(own_s, 1),
             "sender_waited_s": round(waited, 2),
+            # hass's CPU time in the cycle collector (any thread), and its
+            # collections, until the last ack (read just after it).
+            "gc_s": None if gc_s is None else round(gc_s, 2),
+            "gc_collections": gc_n,
             "statistics_rows": rows,
             "expected_rows": 24 * CHANNELS,
             "in_statistics_s": None if stats_s is None else round(stats_s, 1),
@@ -1254,7 +1279,9 @@ def print_table(results: dict[str, Any]) -> None:
             f"{backfill['batch_records']} records: acknowledged in "
             f"{backfill['acked_s']} s ({backfill['records_per_s']} records/s; "
             f"{backfill['acked_cpu_s']} s of hass CPU: "
-            f"{backfill['records_per_cpu_s']} records per CPU second; sender "
+            f"{backfill['records_per_cpu_s']} records per CPU second, "
+            f"{backfill['gc_s']} s of it in {backfill['gc_collections']} cycle "
+            "collections; sender "
             f"{backfill['sender_cpu_s']} s of CPU, waited {backfill['sender_waited_s']}"
             " s), in long-term statistics "
             f"({backfill['statistics_rows']}/{backfill['expected_rows']} rows) in "

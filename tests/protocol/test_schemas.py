@@ -10,6 +10,7 @@ newline, capitals, too long), too many channels, access records, extra keys.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -146,6 +147,34 @@ def outcome(validate: Any, body: Any) -> tuple[str, Any]:
 @given(BODY)
 def test_same_result_or_error_as_the_schema(body: Any) -> None:
     assert outcome(validate_backlog, body) == outcome(BACKLOG_SCHEMA, body)
+
+
+@settings(
+    max_examples=800,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(BODY)
+def test_in_place_the_same_result_or_error_as_the_schema(body: Any) -> None:
+    """``owned``: plain records are not copied, and nothing else changes."""
+    mine = copy.deepcopy(body)
+    assert outcome(lambda b: validate_backlog(b, owned=True), mine) == outcome(
+        BACKLOG_SCHEMA, body
+    )
+
+
+def test_in_place_returns_the_records_themselves() -> None:
+    records = [
+        {"seq": k, "ts": 1.7e9 + k, "kind": "telemetry", "values": {"ch00": k / 3}}
+        for k in range(3)
+    ]
+    body = {"records": records}
+    expected = BACKLOG_SCHEMA(copy.deepcopy(body))
+    result = validate_backlog(body, owned=True)
+    assert result == expected
+    assert result["records"][0] is records[0]
+    assert records[0]["buffered"] is True
 
 
 def test_plain_batch_is_validated_whole() -> None:

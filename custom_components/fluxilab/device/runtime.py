@@ -134,6 +134,11 @@ def _loads_body(raw: bytes) -> Any:
     return json_loads(raw)
 
 
+def _validate_own_backlog(body: Any) -> dict[str, Any]:
+    """Validate a batch ``_open`` has just parsed: nothing else holds it, no copies."""
+    return validate_backlog(body, owned=True)
+
+
 class AccessPort(Protocol):
     """The access engine as a device sees it (access/engine.py implements it).
 
@@ -802,7 +807,7 @@ class FluxiLabDevice:
 
     @callback
     def _handle_backlog(self, msg: mqtt.ReceiveMessage) -> None:
-        if (body := self._open(Channel.BACKLOG, msg, validate_backlog)) is None:
+        if (body := self._open(Channel.BACKLOG, msg, _validate_own_backlog)) is None:
             return
         self._batches_waiting += 1
         self.entry.async_create_task(

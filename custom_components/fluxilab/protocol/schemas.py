@@ -9,7 +9,7 @@ of a field bumps the major version; receivers reject a version they do not know.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 import math
 import re
@@ -303,12 +303,13 @@ _MAX_PLAIN_INT = 2**53
 _FLOAT_ONLY = {float}
 
 
-def _telemetry_record(record: Any) -> dict[str, Any] | None:
+def _telemetry_record(record: Any, owned: bool = False) -> dict[str, Any] | None:
     """Return a plain telemetry record as RECORD_SCHEMA would, or None if not plain.
 
     Accepts only what the schema accepts, and builds what it returns (``buffered``
     defaulted, extra keys kept, ``values`` copied); None leaves it to the schema
     (which also decides about ints too large for a float: ``_finite`` cannot).
+    ``owned``: the record itself, ``buffered`` defaulted in place (no copies).
     """
     if type(record) is not dict:
         return None
@@ -340,19 +341,29 @@ def _telemetry_record(record: Any) -> dict[str, Any] | None:
     # The usual record: floats only, whose sum is finite only if each one is (a
     # NaN or an infinity makes it NaN or infinite). Anything else, and a sum that
     # overflows, gets the check value by value.
-    if set(map(type, samples)) == _FLOAT_ONLY and -math.inf < sum(samples) < math.inf:
-        return {**record, "buffered": buffered, "values": dict(values)}
+    if not (
+        set(map(type, samples)) == _FLOAT_ONLY and -math.inf < sum(samples) < math.inf
+    ) and not _plain_samples(samples):
+        return None
+    if owned:
+        record["buffered"] = buffered
+        return record
+    return {**record, "buffered": buffered, "values": dict(values)}
+
+
+def _plain_samples(samples: Iterable[Any]) -> bool:
+    """Return True if every value is a bool, a finite float or an int within 2**53."""
     for value in samples:
         kind_of_value = type(value)
         if kind_of_value is float:
             if not -math.inf < value < math.inf:  # false for NaN
-                return None
+                return False
         elif kind_of_value is int:
             if not -_MAX_PLAIN_INT <= value <= _MAX_PLAIN_INT:
-                return None
+                return False
         elif kind_of_value is not bool:
-            return None
-    return {**record, "buffered": buffered, "values": dict(values)}
+            return False
+    return True
 
 
 def _record(record: Any) -> dict[str, Any]:
@@ -370,7 +381,7 @@ def _record(record: Any) -> dict[str, Any]:
     return dict(RECORD_SCHEMA(record))
 
 
-def validate_backlog(body: Any) -> dict[str, Any]:
+def validate_backlog(body: Any, *, owned: bool = False) -> dict[str, Any]:
     """Validate a backlog batch: the same result (or error) as BACKLOG_SCHEMA.
 
     Telemetry records of the usual shape (ints and finite floats, channel keys seen
@@ -378,6 +389,13 @@ def validate_backlog(body: Any) -> dict[str, Any]:
     record; access records go through their own schema, any other record through
     RECORD_SCHEMA, and any error through the whole BACKLOG_SCHEMA, so that what is
     refused and why stay exactly the schema's.
+
+    ``owned``: the caller parsed ``body`` itself and nothing else holds it (the
+    hub, just after verifying a message): plain records are returned as they are,
+    with ``buffered`` set in place, not copied. Two fewer objects per record for
+    Home Assistant's cycle collector, whose runs were a third of the replay's CPU.
+    On an error the body may have gained those ``buffered`` fields (the default the
+    schema gives them): the error is the same.
     """
     if type(body) is not dict:
         return dict(BACKLOG_SCHEMA(body))
@@ -390,7 +408,7 @@ def validate_backlog(body: Any) -> dict[str, Any]:
             out["stream"] = STREAM(body["stream"])
         out["records"] = [
             plain
-            if (plain := _telemetry_record(record)) is not None
+            if (plain := _telemetry_record(record, owned)) is not None
             else _record(record)
             for record in records
         ]
