@@ -162,6 +162,10 @@ class OfflineRules:
     """``off``, ``optional`` or ``required`` (the hub's access/bookings.py)."""
     bookings: tuple[MirroredBooking, ...] = ()
     """This device's bookings of the next day: they hold offline too."""
+    outages: tuple[tuple[float, float], ...] = ()
+    """This device's outages of the next day (start, end): nobody is granted."""
+    unsafe: bool = False
+    """A member reported the machine unsafe: nobody is granted until staff clear it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +240,8 @@ def offline_decision(
     Pure: everything comes in as arguments. Checks run in the hub's order
     (docs/ACCESS.md), after the offline ones: ``unknown_card``, ``offline_denied``
     (the type's policy is ``deny``, or the hub mirrored no policy), ``mirror_stale``,
-    ``expired``, ``outside_hours``, ``booked_by_other``, ``booking_required``,
+    ``expired``, ``outside_hours``, ``unsafe``, ``outage``, ``booked_by_other``,
+    ``booking_required``,
     ``maintenance_due``, ``no_supervisor``, ``safety_limit``. Offline a booking
     holds for its whole length: no-shows are released by the hub only. Lab hours are the hub's local time; a device that cannot
     load the hub's time zone refuses members whose authorizations have hours.
@@ -262,6 +267,10 @@ def offline_decision(
             for g in current
         ):
             return "outside_hours"
+    if rules.unsafe:
+        return "unsafe"
+    if any(start <= ctx.now < end for start, end in rules.outages):
+        return "outage"
     if rules.booking_mode != "off":
         running = [b for b in rules.bookings if b.start <= ctx.now < b.end]
         own = any(b.member_id == member.id for b in running)
@@ -305,6 +314,10 @@ def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
             )
             for b in body.get("bookings", ())
         ),
+        outages=tuple(
+            (float(o["start"]), float(o["end"])) for o in body.get("outages", ())
+        ),
+        unsafe=bool(body.get("unsafe", False)),
     )
 
 

@@ -54,6 +54,7 @@ from .lapsing import Lapsing
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
+from .problems import ProblemReports
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -101,6 +102,7 @@ class AccessEngine:
         self.telemetry_rules = TelemetryRules(self)
         self.admin_audit = AdminAudit(self)
         self.bookings = BookingCollection(self)
+        self.problems = ProblemReports(self)
         self.devices: dict[str, FluxiLabDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
@@ -143,6 +145,7 @@ class AccessEngine:
         await self.lapsing.async_load()
         self.interest.async_load()
         await self.bookings.async_start()
+        await self.problems.async_load()
         self._timers = [
             async_track_time_interval(
                 self.hass,
@@ -188,6 +191,7 @@ class AccessEngine:
         self.lapsing.async_stop()
         self.interest.async_stop()
         self.bookings.async_stop()
+        self.problems.async_stop()
         await self.history.async_save()
 
     async def _async_member_changed(
@@ -570,7 +574,8 @@ class AccessEngine:
                     supervised=self.presence.supervised(
                         member, device, machine_type, now
                     ),
-                    booking=booking.reason if not booking.granted else None,
+                    booking=self.problems.refusal(device.device_id)
+                    or (booking.reason if not booking.granted else None),
                 )
                 if not await self.presence.async_train(
                     device, member, card, reason, now
@@ -586,9 +591,15 @@ class AccessEngine:
             if reason is Reason.MAINTENANCE_DUE and machine_type is not None
             else None
         )
+        if reason is Reason.UNSAFE:
+            message = "Reported unsafe: ask staff"
         if booking is not None:
             if granted and booking.reason is BookingVerdictReason.BOOKED_SOON:
-                message = f"Booked in {booking.minutes_left} min"
+                upcoming = booking.booking
+                what = "Outage" if upcoming and upcoming.is_outage else "Booked"
+                message = f"{what} in {booking.minutes_left} min"
+            if reason is Reason.OUTAGE and booking.booking is not None:
+                message = self.bookings.outage_message(booking.booking)
             if booking.released:
                 self.hass.async_create_task(
                     self.bookings.async_release(booking.released), f"{DOMAIN} no-show"

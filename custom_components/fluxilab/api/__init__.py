@@ -17,6 +17,7 @@ from .interest import async_setup_interest_websocket
 from .lapsing import async_setup_lapsing_websocket
 from .notify import async_setup_notify_websocket
 from .occupancy import async_setup_presence_websocket
+from .problems import async_setup_problem_websocket
 from .services import async_setup_services
 from .websocket import async_setup_websocket
 
@@ -33,4 +34,5 @@ def async_setup_api(hass: HomeAssistant, engine: AccessEngine) -> None:
     async_setup_lapsing_websocket(hass)
     async_setup_presence_websocket(hass)
     async_setup_booking_websocket(hass)
+    async_setup_problem_websocket(hass)
     async_setup_services(hass)

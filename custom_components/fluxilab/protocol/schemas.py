@@ -497,6 +497,18 @@ MIRRORED_BOOKING_SCHEMA = vol.Schema(
     }
 )
 """A booking the device holds offline (Unix times; docs/BOOKINGS.md)."""
+MAX_MIRRORED_OUTAGES = 20
+"""Outages of the next day a credential set carries for one device."""
+MIRRORED_OUTAGE_SCHEMA = vol.Schema(
+    {vol.Required("start"): _finite, vol.Required("end"): _finite}
+)
+"""An outage the device holds offline: nobody is granted during it."""
+MAX_MIRRORED_OUTAGES = 20
+"""Outages of the next day a credential set carries for one device."""
+MIRRORED_OUTAGE_SCHEMA = vol.Schema(
+    {vol.Required("start"): _finite, vol.Required("end"): _finite}
+)
+"""An outage the device holds offline: nobody is granted during it."""
 
 OFFLINE_SCHEMA = vol.Schema(
     {
@@ -519,6 +531,16 @@ OFFLINE_SCHEMA = vol.Schema(
         vol.Optional("bookings", default=list): vol.All(
             [MIRRORED_BOOKING_SCHEMA], vol.Length(max=MAX_MIRRORED_BOOKINGS)
         ),
+        # Absent (a hub before outages): none scheduled, nobody reported it unsafe.
+        vol.Optional("outages", default=list): vol.All(
+            [MIRRORED_OUTAGE_SCHEMA], vol.Length(max=MAX_MIRRORED_OUTAGES)
+        ),
+        vol.Optional("unsafe", default=False): bool,
+        # Absent (a hub before outages): none scheduled, nobody reported it unsafe.
+        vol.Optional("outages", default=list): vol.All(
+            [MIRRORED_OUTAGE_SCHEMA], vol.Length(max=MAX_MIRRORED_OUTAGES)
+        ),
+        vol.Optional("unsafe", default=False): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -582,11 +604,13 @@ COMMAND_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + MAX_CHANNELS * _VALUE_BYTES + MA
 ACK_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + 10 * MAX_BACKLOG_BATCH * _SEQ_BYTES)
 _MIRRORED_BOOKING_BYTES = _TEXT_BYTES + 2 * 32
 """One mirrored booking: a member id and two times."""
+_MIRRORED_OUTAGE_BYTES = 2 * 32
 CREDENTIALS_MAX_BYTES = _kib(
     ENVELOPE_BYTES
     + (
         MAX_CREDENTIAL_MEMBERS * _CREDENTIAL_MEMBER_BYTES
         + MAX_MIRRORED_BOOKINGS * _MIRRORED_BOOKING_BYTES
+        + MAX_MIRRORED_OUTAGES * _MIRRORED_OUTAGE_BYTES
     )
     * 4
     // 3
