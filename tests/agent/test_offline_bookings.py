@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
+import voluptuous as vol
+
 from fluxilab_agent.agent import Agent
 from fluxilab_agent.mirror import MirroredBooking, offline_decision
+from fluxilab_protocol.schemas import OFFLINE_SCHEMA
 from tests.agent.test_offline import (
+    DAY,
     NOW,
     _context,
     _member,
@@ -68,3 +73,64 @@ async def test_the_agent_holds_a_mirrored_booking(offline_agent: Agent) -> None:
     for generation, (body, reason) in enumerate(sets, start=1):
         body["generation"] = generation  # each a newer set the mirror installs
         assert await _swipe(offline_agent, body) == reason
+
+
+# Outages and machines reported unsafe (issue 17, 2) --------------------------------
+
+
+def test_an_outage_refuses_everyone_offline_whatever_the_mode() -> None:
+    for mode in ("off", "optional", "required"):
+        rules = _rules(
+            booking_mode=mode,
+            outages=((NOW - 60, NOW + 600),),
+            bookings=(_booked("m-1", NOW - 60, NOW + 600),),  # one's own booking too
+        )
+        assert offline_decision(_member(), rules, _context()) == "outage"
+        boss = _member(id="m-boss", maintenance=True, supervisor=True)
+        assert offline_decision(boss, rules, _context()) == "outage"
+    ahead = _rules(outages=((NOW + 60, NOW + 600),))
+    assert offline_decision(_member(), ahead, _context()) == "granted"
+    over = _rules(outages=((NOW - 600, NOW),))
+    assert offline_decision(_member(), over, _context()) == "granted"
+
+
+def test_unsafe_refuses_offline_until_the_hub_says_otherwise() -> None:
+    assert offline_decision(_member(), _rules(unsafe=True), _context()) == "unsafe"
+    # Authorization still comes first (as at the hub).
+    assert offline_decision(_member(grants=()), _rules(unsafe=True), _context()) == (
+        "expired"
+    )
+
+
+async def test_the_agent_holds_a_mirrored_outage_and_unsafe_flag(
+    offline_agent: Agent,
+) -> None:
+    now = time.time()
+    sets = [
+        (_set(outages=[{"start": now - 60, "end": now + 600}]), "outage"),
+        (_set(outages=[{"start": now + 600, "end": now + 1200}]), "granted"),
+        (_set(unsafe=True), "unsafe"),
+        (_set(unsafe=False), "granted"),
+    ]
+    for generation, (body, reason) in enumerate(sets, start=1):
+        body["generation"] = generation
+        assert await _swipe(offline_agent, body) == reason
+
+
+def test_the_offline_schema_reads_outages_and_unsafe() -> None:
+    # A hub before outages sends neither: nothing out of service, nothing unsafe.
+    old = OFFLINE_SCHEMA({"policy": "allow_mirrored", "max_age": DAY})
+    assert (old["outages"], old["unsafe"]) == ([], False)
+    new = OFFLINE_SCHEMA(
+        {
+            "policy": "allow_mirrored",
+            "max_age": DAY,
+            "outages": [{"start": NOW, "end": NOW + 60}],
+            "unsafe": True,
+        }
+    )
+    assert new["outages"] == [{"start": NOW, "end": NOW + 60}]
+    assert new["unsafe"] is True
+    for bad in ([{"start": NOW}], [{"start": "x", "end": NOW}], "soon"):
+        with pytest.raises(vol.Invalid):
+            OFFLINE_SCHEMA({"policy": "allow_mirrored", "max_age": DAY, "outages": bad})
