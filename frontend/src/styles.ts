@@ -82,6 +82,8 @@ export const panelStyles = css`
   .message.error { background: var(--error-color, #db4437); color: #fff; }
   .message.success { background: var(--success-color, #43a047); color: #fff; }
   .muted { color: var(--secondary-text-color); }
+  .warning { color: var(--error-color, #db4437); font-weight: 500; }
+  .booking.outage { color: var(--warning-color, #ff9800); }
   form, .form { display: grid; gap: 10px; max-width: 560px; }
   form.inline, .inline { display: flex; flex-wrap: wrap; align-items: end; gap: 10px; max-width: none; }
   label, .field-label { display: grid; gap: 4px; font-size: 13px; color: var(--secondary-text-color); }
