@@ -598,8 +598,14 @@ class BookingCollection(collection.DictStorageCollection):
         )
         self._async_schedule_save()
         device_id = item["device_id"]
-        if not self.engine.interest.in_use(device_id):
-            # The interest queue hears the device is free (the booking held it).
+        down = any(
+            b.is_outage and b.covers(now)
+            for b in self.around(device_id, now, timedelta(0))
+            if not b.released
+        )
+        if not down and not self.engine.interest.in_use(device_id):
+            # The interest queue hears the device is free (the booking held it);
+            # not when an outage took the booking's place.
             async_dispatcher_send(self.hass, SIGNAL_DEVICE_FREE, device_id)
         return released
 

@@ -205,6 +205,7 @@ class AccessEngine:
             for auth in self.authorizations.of_member(item_id):
                 await self.authorizations.async_delete_item(auth["id"])
             await gdpr.async_forget_member(self.history, item_id, sorted(old_cards))
+            self.problems.async_forget_member(item_id)
             for device in list(self.devices.values()):
                 self.publish_usage(device)
             self._anonymize_recorder(subject)

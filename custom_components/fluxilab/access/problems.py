@@ -76,6 +76,8 @@ class ProblemReports:
             engine.hass, PROBLEMS_STORAGE_VERSION, PROBLEMS_STORAGE_KEY
         )
         self.data: dict[str, dict[str, Any]] = {}
+        self._unsafe: frozenset[str] = frozenset()
+        """Devices with an open unsafe report (a card check reads only this)."""
 
     async def async_load(self) -> None:
         """Read the stored reports; raise the repair issues of the open ones."""
@@ -90,6 +92,7 @@ class ProblemReports:
         for report in self.data.values():
             if report.get("resolved") is None:
                 self._async_raise_issue(report)
+        self._index()
         self.hass.data[PROBLEM_RESOLVER] = self
 
     @callback
@@ -98,7 +101,15 @@ class ProblemReports:
         if self.hass.data.get(PROBLEM_RESOLVER) is self:
             del self.hass.data[PROBLEM_RESOLVER]
 
+    def _index(self) -> None:
+        self._unsafe = frozenset(
+            r["device_id"]
+            for r in self.data.values()
+            if r["unsafe"] and r.get("resolved") is None
+        )
+
     def _async_save(self) -> None:
+        self._index()
         self._store.async_delay_save(lambda: {"reports": list(self.data.values())}, 1.0)
 
     # Reading ------------------------------------------------------------------------
@@ -126,10 +137,7 @@ class ProblemReports:
 
     def unsafe(self, device_id: str) -> bool:
         """Return True while an open report says the device is unsafe."""
-        return any(
-            r["unsafe"] and r.get("resolved") is None and r["device_id"] == device_id
-            for r in self.data.values()
-        )
+        return device_id in self._unsafe
 
     def refusal(self, device_id: str) -> Reason | None:
         """Return ``unsafe`` while the device is reported unsafe (the engine's verdict)."""
@@ -243,6 +251,20 @@ class ProblemReports:
         async_delete_problem_issue(self.hass, report_id)
         await self._async_changed(device_id, was_unsafe=was_unsafe)
         return resolved
+
+    @callback
+    def async_forget_member(self, member_id: str) -> None:
+        """Take a deleted member out of the reports (the reports stay, nameless)."""
+        changed = False
+        for report in self.data.values():
+            if report["member_id"] == member_id:
+                report["member_id"] = report["user_id"] = None
+                changed = True
+            if report["resolved_by_member_id"] == member_id:
+                report["resolved_by_member_id"] = report["resolved_by_user_id"] = None
+                changed = True
+        if changed:
+            self._async_save()
 
     async def async_resolve_from_repair(self, report_id: str, resolution: str) -> None:
         """Resolve a report through its repair flow (Home Assistant's admins).

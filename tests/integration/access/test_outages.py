@@ -445,3 +445,29 @@ async def test_an_unsafe_report_holds_offline_and_after_a_restart(
     await reloaded.async_load()
     assert reloaded.unsafe(DEVICE_ID)
     assert reloaded.data[report["id"]]["resolution"] == "Motor replaced"
+
+
+async def test_an_outage_taking_a_booking_does_not_call_the_queue(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    phone = async_mock_service(hass, "notify", "bob_phone")
+    ada = await member(engine, "Ada", ADA)
+    bob = await member(engine, "Bob", BOB, notify_service="notify.bob_phone")
+    await book(engine, ada["id"], -5, 55)  # Ada is not there yet: nobody uses it
+    engine.interest.async_subscribe(bob, device)  # Bob waits for the booked hood
+    await schedule(engine, -1, 120)  # the outage ends Ada's booking now
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert phone == []  # not "free": it is out of service
+    assert [s["member_id"] for s in engine.interest.of_device(DEVICE_ID)] == [bob["id"]]
+
+
+async def test_a_deleted_member_leaves_their_reports_nameless(
+    hass: HomeAssistant, engine: AccessEngine
+) -> None:
+    bob = await member(engine, "Bob", BOB)
+    report = await engine.problems.async_report(DEVICE_ID, bob, "Wobbly stool")
+    await engine.members.async_delete_item(bob["id"])
+    await hass.async_block_till_done()
+    kept = engine.problems.data[report["id"]]
+    assert kept["member_id"] is None
+    assert kept["description"] == "Wobbly stool"
