@@ -134,3 +134,56 @@ def test_the_offline_schema_reads_outages_and_unsafe() -> None:
     for bad in ([{"start": NOW}], [{"start": "x", "end": NOW}], "soon"):
         with pytest.raises(vol.Invalid):
             OFFLINE_SCHEMA({"policy": "allow_mirrored", "max_age": DAY, "outages": bad})
+
+
+# Offline no-shows (issue 17, 1) -------------------------------------------------------
+
+
+def test_a_booking_nobody_came_to_is_released_offline() -> None:
+    booked = (_booked("m-2", NOW - 20 * 60, NOW + 40 * 60),)
+    rules = _rules(bookings=booked, booking_no_show_minutes=15)
+    # Twenty minutes in and m-2 never came: m-1 may use the device.
+    assert offline_decision(_member(), rules, _context()) == "granted"
+    # Ten minutes in, it still holds.
+    early = _rules(
+        bookings=(_booked("m-2", NOW - 10 * 60, NOW + 50 * 60),),
+        booking_no_show_minutes=15,
+    )
+    assert offline_decision(_member(), early, _context()) == "booked_by_other"
+    # A hub before offline no-shows (0): the booking holds its whole length.
+    assert offline_decision(_member(), _rules(bookings=booked), _context()) == (
+        "booked_by_other"
+    )
+
+
+def test_a_member_who_came_keeps_their_booking_offline() -> None:
+    booked = (_booked("m-2", NOW - 20 * 60, NOW + 40 * 60),)
+    rules = _rules(bookings=booked, booking_no_show_minutes=15)
+    for session in (
+        (NOW - 19 * 60, NOW - 5 * 60),  # came and went
+        (NOW - 30 * 60, None),  # began early and is still on
+    ):
+        ctx = _context(member_sessions={"m-2": session})
+        assert offline_decision(_member(), rules, ctx) == "booked_by_other"
+    # A session that ended before the booking began does not count.
+    before = _context(member_sessions={"m-2": (NOW - 60 * 60, NOW - 30 * 60)})
+    assert offline_decision(_member(), rules, before) == "granted"
+    # Nor does somebody else's.
+    other = _context(member_sessions={"m-3": (NOW - 19 * 60, None)})
+    assert offline_decision(_member(), rules, other) == "granted"
+
+
+async def test_the_agent_releases_a_no_show_offline_from_its_own_sessions(
+    offline_agent: Agent,
+) -> None:
+    now = time.time()
+    boss = {"member_id": "m-boss", "start": now - 20 * 60, "end": now + 40 * 60}
+    body = _set(bookings=[boss], booking_no_show_minutes=15)
+    # The boss booked twenty minutes ago and never came: Ada is granted.
+    assert await _swipe(offline_agent, body) == "granted"
+    # The boss comes (his own booking: granted), and goes again ...
+    body["generation"] = 2
+    assert await _swipe(offline_agent, body, "CARD-BOSS") == "granted"
+    # ... so his booking holds: he showed up.
+    body["generation"] = 3
+    assert await _swipe(offline_agent, body) == "booked_by_other"

@@ -236,8 +236,10 @@ class BookingCollection(collection.DictStorageCollection):
             for b in ahead
             if b.is_outage
         ][:MAX_MIRRORED_OUTAGES]
+        rules = self.rules_of(device_id)
         shown = {
-            "booking_mode": self.rules_of(device_id).mode.value,
+            "booking_mode": rules.mode.value,
+            "booking_no_show_minutes": rules.no_show_minutes,
             "bookings": bookings,
             "outages": outages,
         }

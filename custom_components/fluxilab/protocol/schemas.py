@@ -536,6 +536,10 @@ OFFLINE_SCHEMA = vol.Schema(
             [MIRRORED_OUTAGE_SCHEMA], vol.Length(max=MAX_MIRRORED_OUTAGES)
         ),
         vol.Optional("unsafe", default=False): bool,
+        # Absent (a hub before offline no-shows): a booking holds its whole length.
+        vol.Optional("booking_no_show_minutes", default=0): vol.All(
+            _finite, vol.Range(min=0)
+        ),
         # Absent (a hub before outages): none scheduled, nobody reported it unsafe.
         vol.Optional("outages", default=list): vol.All(
             [MIRRORED_OUTAGE_SCHEMA], vol.Length(max=MAX_MIRRORED_OUTAGES)

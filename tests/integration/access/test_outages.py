@@ -425,6 +425,7 @@ async def test_an_unsafe_report_holds_offline_and_after_a_restart(
     offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
     assert offline["unsafe"] is True
     assert offline["bookings"] == []
+    assert offline["booking_no_show_minutes"] == 15  # the device releases no-shows
     assert offline["outages"] == [
         {
             "start": dt_util.parse_datetime(down["start"]).timestamp(),  # type: ignore[union-attr]
