@@ -22,7 +22,11 @@ import time
 from typing import Any
 import uuid
 
-from fluxilab_protocol.schemas import ACCESS_REQUEST_SCHEMA, AccessAction
+from fluxilab_protocol.schemas import (
+    ACCESS_REQUEST_SCHEMA,
+    MAX_PROBLEM_TEXT,
+    AccessAction,
+)
 from fluxilab_protocol.topics import Channel
 
 from .backlog import Backlog
@@ -141,6 +145,24 @@ class AccessControl:
             return None
         finally:
             self._pending.pop(request_id, None)
+
+    async def report_problem(
+        self, member_id: str, description: str, *, unsafe: bool = False
+    ) -> str:
+        """Send a signed-in member's problem report; the hub's reason, or why not sent.
+
+        Online only: a report is for staff to act on, and the hub files it
+        (``problem_reported``); offline the device says so (``hub_unreachable``).
+        """
+        reply = await self._ask_hub(
+            AccessAction.PROBLEM_REPORT,
+            member_id=member_id,
+            description=description[:MAX_PROBLEM_TEXT],
+            unsafe=unsafe,
+        )
+        if reply is None:
+            return "hub_unreachable"
+        return str(reply.get("reason") or "hub_unreachable")
 
     # -- swipes and logins ------------------------------------------------------
 

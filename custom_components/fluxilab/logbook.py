@@ -58,6 +58,7 @@ REASONS = {
     "outage": "out of service (an outage runs)",
     "unsafe": "reported unsafe, not cleared yet",
     "not_allowed": "not allowed to record maintenance",
+    "problem_reported": "problem reported from the device",
 }
 """Readable reasons of the decision codes (docs/ACCESS.md); others shown as is."""
 

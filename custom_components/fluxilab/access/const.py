@@ -112,6 +112,8 @@ class Reason(StrEnum):
     """A member reported the machine unsafe; staff have not cleared it (problems.py)."""
     NOT_ALLOWED = "not_allowed"
     """The member may not register maintenance."""
+    PROBLEM_REPORTED = "problem_reported"
+    """A member's problem report from the device was filed (problems.py)."""
     SESSION_UPDATED = "session_updated"
     SESSION_ENDED = "session_ended"
     SESSION_UNKNOWN = "session_unknown"

@@ -507,6 +507,18 @@ class AccessEngine:
                 reason=Reason.SESSION_ENDED if ended else Reason.SESSION_UNKNOWN,
                 session_id=request.session_id,
             )
+        if action is AccessAction.PROBLEM_REPORT:
+            member, reason = self._identify(device, None, request.member_id, now)
+            if member is not None and reason is Reason.GRANTED:
+                reason = await self.problems.async_device_report(
+                    device, member, request
+                )
+            return Decision(
+                id=request.id,
+                granted=reason is Reason.PROBLEM_REPORTED,
+                reason=reason,
+                member_id=member["id"] if member else None,
+            )
         return await self._async_device_maintenance(device, request)
 
     def _identify(

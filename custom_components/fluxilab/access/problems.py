@@ -40,11 +40,15 @@ from custom_components.fluxilab.repairs import (
 
 from . import admin_audit
 from .const import Reason
+from .decisions import authorization_reason
 from .errors import AccessValidationError
 from .lab import Lab
 
 if TYPE_CHECKING:
+    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+
     from .admin_audit import AdminAudit
+    from .models import AccessRequest
     from .sync import CredentialSync
 
 PROBLEMS_STORAGE_KEY: Final = f"{DOMAIN}.problems"
@@ -54,6 +58,8 @@ MAX_OPEN_PER_DEVICE: Final = 50
 """Open reports one device may gather (a flood of reports is refused)."""
 KEEP_RESOLVED_DAYS: Final = 365
 DOOR_REPAIR_FLOW: Final = "repair_flow"
+DOOR_DEVICE: Final = "device"
+"""A report sent from the device's own UI (the member signed in there)."""
 SIGNAL_PROBLEMS_CHANGED: Final = f"{DOMAIN}_problems_changed"
 """Dispatcher signal, argument our device id: that device's reports changed."""
 
@@ -163,8 +169,12 @@ class ProblemReports:
         description: str,
         *,
         unsafe: bool = False,
+        door: admin_audit.Door | None = None,
     ) -> dict[str, Any]:
-        """File a report of a problem with a device (``member``: who reports)."""
+        """File a report of a problem with a device (``member``: who reports).
+
+        ``door``: where it came from (the caller's door, if not given).
+        """
         if (device := self.engine.device(device_id)) is None:
             raise AccessValidationError("unknown_device", device=device_id)
         text = description.strip()
@@ -174,7 +184,7 @@ class ProblemReports:
             raise AccessValidationError(
                 "problem_too_many", max=str(MAX_OPEN_PER_DEVICE)
             )
-        door = admin_audit.current_door()
+        door = door or admin_audit.current_door()
         report: dict[str, Any] = {
             "id": uuid.uuid4().hex[:12],
             "device_id": device_id,
@@ -203,6 +213,7 @@ class ProblemReports:
             device_id=device_id,
             target_id=report["id"],
             label=device.entry.title or device_id,
+            door=door,
         )
         self._async_raise_issue(report)
         LOGGER.info(
@@ -210,6 +221,47 @@ class ProblemReports:
         )
         await self._async_changed(device_id, was_unsafe=False)
         return report
+
+    async def async_device_report(
+        self,
+        device: FluxiLabDevice,
+        member: Mapping[str, Any],
+        request: AccessRequest,
+    ) -> Reason:
+        """File a report a member signed in at the device sent; return the reply's reason.
+
+        The member must be active and authorized for the device, as in the panel.
+        The audit names the device as the door and the member as who reported.
+        """
+        if not member["active"]:
+            return Reason.INACTIVE
+        authorized = authorization_reason(
+            member,
+            self.engine.authorizations.of_member(member["id"]),
+            device.device_id,
+            self.engine.machine_type_of(device),
+            dt_util.utcnow(),
+            check_window=False,
+        )
+        if authorized is not Reason.GRANTED:
+            return authorized
+        door = admin_audit.Door(
+            kind=DOOR_DEVICE,
+            operation=f"{DOMAIN}/device/problem_report",
+            user_name=str(member.get("name") or "") or None,
+            member_id=str(member["id"]),
+        )
+        try:
+            await self.async_report(
+                device.device_id,
+                member,
+                request.description or "",
+                unsafe=request.unsafe,
+                door=door,
+            )
+        except AccessValidationError:
+            return Reason.NOT_ALLOWED  # no description, or too many open reports
+        return Reason.PROBLEM_REPORTED
 
     async def async_resolve(
         self,

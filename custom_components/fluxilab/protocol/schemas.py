@@ -24,6 +24,8 @@ from .topics import DEVICE_ID_PATTERN, Channel
 MAX_CHANNELS = 64
 MAX_BACKLOG_BATCH = 1000
 MAX_TEXT = 255
+MAX_PROBLEM_TEXT = 200
+"""Longest problem description a device sends (one access request)."""
 MAX_URL = 2048
 
 
@@ -66,6 +68,8 @@ class AccessAction(StrEnum):
     SESSION_HEARTBEAT = "session_heartbeat"
     SESSION_STOP = "session_stop"
     MAINTENANCE = "maintenance"
+    PROBLEM_REPORT = "problem_report"
+    """A member signed in at the device reports a problem with it (docs/BOOKINGS.md)."""
 
 
 class CommandName(StrEnum):
@@ -243,6 +247,9 @@ ACCESS_EVENT_SCHEMA = vol.Schema(
         vol.Optional("reason"): vol.Any(None, _text(64)),
         vol.Optional("session_id"): vol.Any(None, _text(64)),
         vol.Optional("duration"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+        # A problem report: what is wrong, and whether the machine is unsafe.
+        vol.Optional("description"): vol.Any(None, _text(MAX_PROBLEM_TEXT)),
+        vol.Optional("unsafe"): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )

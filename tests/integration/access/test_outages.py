@@ -472,3 +472,38 @@ async def test_a_deleted_member_leaves_their_reports_nameless(
     kept = engine.problems.data[report["id"]]
     assert kept["member_id"] is None
     assert kept["description"] == "Wobbly stool"
+
+
+# Problem reports from the device's own UI ------------------------------------------
+
+
+async def test_a_member_signed_in_at_the_device_reports_it_unsafe(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    ada = await member(engine, "Ada", ADA)
+    await engine.members.async_create_item({"name": "Eve", "cards": ["04EEEE03"]})
+
+    async def report(member_id: str, description: str | None) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "id": "p1",
+            "action": "problem_report",
+            "member_id": member_id,
+            "unsafe": True,
+        }
+        if description is not None:
+            request["description"] = description
+        return await engine.async_handle_request(device, request)
+
+    reply = await report(ada["id"], "Blade guard cracked")
+    assert (reply["granted"], reply["reason"]) == (True, "problem_reported")
+    (filed,) = engine.problems.open_reports(DEVICE_ID)
+    assert (filed["member_id"], filed["unsafe"]) == (ada["id"], True)
+    assert (await swipe(engine, device, ADA))["reason"] == "unsafe"
+    (entry,) = admin_entries(engine, "problem")
+    assert (entry["door"], entry["actor_member_id"]) == ("device", ada["id"])
+    # Only members who may use the device, and only with words.
+    eve = next(m for m in engine.members.data.values() if m["name"] == "Eve")
+    assert (await report(eve["id"], "Broken"))["reason"] == "not_authorized"
+    assert (await report(ada["id"], None))["reason"] == "not_allowed"
+    assert (await report("ghost", "Broken"))["reason"] == "unknown_member"
+    assert len(engine.problems.data) == 1
