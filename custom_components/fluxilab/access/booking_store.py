@@ -40,13 +40,16 @@ from .bookings import (
     BookingKind,
     BookingProblem,
     BookingRules,
+    BookingShare,
     BookingVerdict,
+    BookingVerdictReason,
     SessionSpan,
     booking_verdict,
     check_booking,
     check_outage,
     is_no_show,
     outage_collisions,
+    shares,
 )
 from .const import (
     COLLECTION_STORAGE_VERSION,
@@ -60,6 +63,7 @@ from .events import fire_access_event
 from .interest import device_name
 from .lab import Lab
 from .notify import async_notification_text, async_notify_member
+from .presence import Presence, is_supervisor
 from .roles import flags
 from .store import CountedItems
 
@@ -75,6 +79,7 @@ class BookingLab(Lab, Protocol):
     sync: CredentialSync
     interest: InterestQueue
     admin_audit: AdminAudit
+    presence: Presence
 
     def async_after_reply_done(self) -> None:
         """Run the decisions' after-reply work now (their sessions are needed)."""
@@ -363,8 +368,30 @@ class BookingCollection(collection.DictStorageCollection):
         rules = self.rules_of(device_id)
         near = self.around(device_id, now, timedelta(minutes=rules.warning_minutes))
         since = min((b.start for b in near), default=now).timestamp()
-        return booking_verdict(
+        verdict = booking_verdict(
             now, device_id, member_id, near, rules, self._spans(device_id, since)
+        )
+        held = verdict.booking
+        if (
+            verdict.reason is BookingVerdictReason.BOOKED_BY_OTHER
+            and held is not None
+            and rules.shared is not BookingShare.NOBODY
+            and self._shared(rules, device_id, held, now)
+        ):
+            # The booker's role and presence let the member in (a class, a training).
+            return BookingVerdict(booking=held, released=verdict.released)
+        return verdict
+
+    def _shared(
+        self, rules: BookingRules, device_id: str, held: Booking, now: datetime
+    ) -> bool:
+        booker = self.engine.members.data.get(held.member_id)
+        seen = self.engine.presence.supervisor_swiped(device_id, held.member_id)
+        return shares(
+            rules,
+            booker_supervises=booker is not None and is_supervisor(booker),
+            booker_seen=None if seen is None else dt_util.utc_from_timestamp(seen),
+            now=now,
         )
 
     # Writing ------------------------------------------------------------------------

@@ -57,6 +57,21 @@ class WhoMayBook(StrEnum):
     """Lab staff and admins only."""
 
 
+class BookingShare(StrEnum):
+    """Whom a member's booking lets in beside its member."""
+
+    NOBODY = "nobody"
+    """Only the booker (the default)."""
+    SUPERVISOR_PRESENT = "supervisor_present"
+    """A supervisor's booking (a class, a training) lets in every member who may use
+    the device while the supervisor is at it (swiped there within
+    ``SHARE_PRESENCE_MINUTES``)."""
+
+
+SHARE_PRESENCE_MINUTES: Final = 30
+"""How recently a supervisor who booked must have swiped at the device to share it."""
+
+
 class BookingKind(StrEnum):
     """What a calendar event of a device is."""
 
@@ -85,6 +100,7 @@ BOOKING_RULE_DEFAULTS: Final[Mapping[str, Any]] = {
     "booking_who": WhoMayBook.AUTHORIZED.value,
     "booking_no_show_minutes": 15,
     "booking_warning_minutes": 15,
+    "booking_shared": BookingShare.NOBODY.value,
 }
 """Machine type fields of the rules and their defaults (store.py validates them)."""
 
@@ -107,6 +123,8 @@ class BookingRules:
     """Unused this long after its start, a booking is released (0: never)."""
     warning_minutes: int = 15
     """Another's booking this close warns a member who starts a session."""
+    shared: BookingShare = BookingShare.NOBODY
+    """Whom a booking lets in beside its member."""
 
     @classmethod
     def of(cls, machine_type: Mapping[str, Any] | None) -> BookingRules:
@@ -125,6 +143,7 @@ class BookingRules:
             who=WhoMayBook(stored["booking_who"]),
             no_show_minutes=int(stored["booking_no_show_minutes"]),
             warning_minutes=int(stored["booking_warning_minutes"]),
+            shared=BookingShare(stored["booking_shared"]),
         )
 
 
@@ -361,6 +380,26 @@ def is_no_show(
         if span.start < booking.end and (span.end is None or span.end > booking.start):
             return False
     return True
+
+
+def shares(
+    rules: BookingRules,
+    *,
+    booker_supervises: bool,
+    booker_seen: datetime | None,
+    now: datetime,
+) -> bool:
+    """Return True if another member's running booking lets a member in now.
+
+    With ``shared`` ``supervisor_present``, a booking whose member may supervise
+    (``booker_supervises``) is shared while that member swiped at the device within
+    ``SHARE_PRESENCE_MINUTES`` (``booker_seen``: their last swipe there).
+    """
+    if rules.shared is not BookingShare.SUPERVISOR_PRESENT or not booker_supervises:
+        return False
+    return booker_seen is not None and now - booker_seen <= timedelta(
+        minutes=SHARE_PRESENCE_MINUTES
+    )
 
 
 @dataclass(frozen=True, slots=True)

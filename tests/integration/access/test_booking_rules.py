@@ -13,6 +13,7 @@ from custom_components.fluxilab.access.bookings import (
     BookingKind,
     BookingMode,
     BookingRules,
+    BookingShare,
     BookingVerdictReason,
     SessionSpan,
     WhoMayBook,
@@ -22,6 +23,7 @@ from custom_components.fluxilab.access.bookings import (
     is_no_show,
     may_book,
     outage_collisions,
+    shares,
 )
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # a Wednesday
@@ -421,3 +423,26 @@ def test_an_outage_round_trips_through_storage() -> None:
     item = booking(0, 60).to_item()
     del item["kind"]
     assert Booking.from_item(item).kind is BookingKind.BOOKING
+
+
+# Shared bookings ----------------------------------------------------------------------
+
+
+def test_a_supervisors_booking_is_shared_only_while_they_are_at_the_device() -> None:
+    shared = BookingRules(shared=BookingShare.SUPERVISOR_PRESENT)
+
+    def let_in(rules: BookingRules, supervises: bool, seen: float | None) -> bool:
+        return shares(
+            rules,
+            booker_supervises=supervises,
+            booker_seen=None if seen is None else at(seen),
+            now=NOW,
+        )
+
+    assert let_in(shared, True, -5)
+    assert let_in(shared, True, -30)  # SHARE_PRESENCE_MINUTES, inclusive
+    assert not let_in(shared, True, -31)
+    assert not let_in(shared, True, None)  # never seen at the device
+    assert not let_in(shared, False, -5)  # a plain member's booking is theirs
+    assert not let_in(RULES, True, -5)  # the default shares nothing
+    assert BookingRules.of({"booking_shared": "supervisor_present"}) == shared

@@ -537,3 +537,34 @@ async def test_the_member_of_a_no_show_is_told(
     assert told.data["title"] == "Booking of Fumehood 1 released"
     assert "Fumehood 1" in told.data["message"]
     assert told.data["data"]["fluxilab_device"] == DEVICE_ID
+
+
+async def test_a_supervisors_booking_lets_others_in_while_they_are_there(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Issue 17 §1: a trainer's booking (a class) is shared while they are present."""
+    trainer = await member(engine, "Tina", "04CCCC03", role="staff")
+    await member(engine, "Bob", BOB)
+    await book(engine, trainer["id"], -5, 115)
+    # The default: the booking is the trainer's alone.
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+    # (No no-shows here: the trainer's swipes check, they start no session.)
+    await set_rules(
+        engine, booking_shared="supervisor_present", booking_no_show_minutes=0
+    )
+    # Shared, but the trainer has not come yet.
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+    assert (await swipe(engine, device, "04CCCC03"))["reason"] == "granted"
+    assert (await swipe(engine, device, BOB))["reason"] == "granted"
+    # Half an hour after the trainer was last seen at the device, it is theirs again.
+    freezer.tick(timedelta(minutes=31))
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+    # A plain member's booking is never shared.
+    ada = await member(engine, "Ada", ADA)
+    await engine.bookings.async_end(engine.bookings.of_member(trainer["id"])[0].id)
+    await book(engine, ada["id"], 0, 60)
+    await swipe(engine, device, ADA)
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
