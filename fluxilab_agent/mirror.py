@@ -165,6 +165,8 @@ class OfflineRules:
     booking_no_show_minutes: float = 0.0
     """A booking nobody used this long after its start no longer holds (0: never;
     a hub before offline no-shows sends none)."""
+    booking_shared_by: frozenset[str] = frozenset()
+    """Bookers (supervisors) whose bookings are shared while they are at the device."""
     outages: tuple[tuple[float, float], ...] = ()
     """This device's outages of the next day (start, end): nobody is granted."""
     unsafe: bool = False
@@ -284,7 +286,9 @@ def offline_decision(
         running = [
             b
             for b in rules.bookings
-            if b.start <= ctx.now < b.end and not _no_show(b, rules, ctx)
+            if b.start <= ctx.now < b.end
+            and not _no_show(b, rules, ctx)
+            and not _shared(b, rules, ctx)
         ]
         own = any(b.member_id == member.id for b in running)
         if running and not own:
@@ -320,6 +324,18 @@ def _no_show(
     return not (start < booking.end and (end is None or end > booking.start))
 
 
+SHARE_PRESENCE_SECONDS = 30 * 60
+"""As the hub's ``SHARE_PRESENCE_MINUTES`` (access/bookings.py)."""
+
+
+def _shared(booking: MirroredBooking, rules: OfflineRules, ctx: OfflineContext) -> bool:
+    """Return True if a supervisor's booking lets others in: they swiped here lately."""
+    if booking.member_id not in rules.booking_shared_by:
+        return False
+    seen = ctx.supervisor_swipes.get(booking.member_id)
+    return seen is not None and ctx.now - seen <= SHARE_PRESENCE_SECONDS
+
+
 def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
     if body is None:
         return None
@@ -352,6 +368,7 @@ def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
         ),
         unsafe=bool(body.get("unsafe", False)),
         booking_no_show_minutes=float(body.get("booking_no_show_minutes", 0)),
+        booking_shared_by=frozenset(body.get("booking_shared_by", ())),
     )
 
 

@@ -187,3 +187,32 @@ async def test_the_agent_releases_a_no_show_offline_from_its_own_sessions(
     # ... so his booking holds: he showed up.
     body["generation"] = 3
     assert await _swipe(offline_agent, body) == "booked_by_other"
+
+
+# Shared bookings offline (issue 17, 1) ---------------------------------------------
+
+
+def test_a_supervisors_booking_is_shared_offline_while_they_are_there() -> None:
+    booked = (_booked("m-boss", NOW - 600, NOW + 600),)
+    rules = _rules(bookings=booked, booking_shared_by=frozenset({"m-boss"}))
+    here = _context(supervisor_swipes={"m-boss": NOW - 60})
+    assert offline_decision(_member(), rules, here) == "granted"
+    gone = _context(supervisor_swipes={"m-boss": NOW - 31 * 60})
+    assert offline_decision(_member(), rules, gone) == "booked_by_other"
+    assert offline_decision(_member(), rules, _context()) == "booked_by_other"
+    # A booking whose member is not a shared booker is never shared.
+    mine = _rules(bookings=booked)
+    assert offline_decision(_member(), mine, here) == "booked_by_other"
+
+
+async def test_the_agent_shares_a_booking_once_the_supervisor_swiped(
+    offline_agent: Agent,
+) -> None:
+    now = time.time()
+    boss = {"member_id": "m-boss", "start": now - 60, "end": now + 600}
+    body = _set(bookings=[boss], booking_shared_by=["m-boss"])
+    assert await _swipe(offline_agent, body) == "booked_by_other"
+    body["generation"] = 2
+    assert await _swipe(offline_agent, body, "CARD-BOSS") == "granted"
+    body["generation"] = 3
+    assert await _swipe(offline_agent, body) == "granted"

@@ -242,9 +242,24 @@ class BookingCollection(collection.DictStorageCollection):
             if b.is_outage
         ][:MAX_MIRRORED_OUTAGES]
         rules = self.rules_of(device_id)
+        shared_by: list[str] = []
+        if rules.shared is BookingShare.SUPERVISOR_PRESENT:
+            members = self.engine.members.data
+            # Of the bookings mirrored (at most MAX_MIRRORED_BOOKINGS, so the list
+            # stays inside the schema's bound).
+            shared_by = sorted(
+                {
+                    member_id
+                    for b in bookings
+                    if (booker := members.get(member_id := str(b["member_id"])))
+                    is not None
+                    and is_supervisor(booker)
+                }
+            )
         shown = {
             "booking_mode": rules.mode.value,
             "booking_no_show_minutes": rules.no_show_minutes,
+            "booking_shared_by": shared_by,
             "bookings": bookings,
             "outages": outages,
         }

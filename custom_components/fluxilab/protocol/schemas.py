@@ -543,6 +543,11 @@ OFFLINE_SCHEMA = vol.Schema(
             [MIRRORED_OUTAGE_SCHEMA], vol.Length(max=MAX_MIRRORED_OUTAGES)
         ),
         vol.Optional("unsafe", default=False): bool,
+        # Bookers whose bookings are shared while they are at the device (absent:
+        # none): a supervisor's class or training.
+        vol.Optional("booking_shared_by", default=list): vol.All(
+            [_text(64)], vol.Length(max=MAX_MIRRORED_BOOKINGS)
+        ),
         # Absent (a hub before offline no-shows): a booking holds its whole length.
         vol.Optional("booking_no_show_minutes", default=0): vol.All(
             _finite, vol.Range(min=0)
@@ -615,7 +620,8 @@ COMMAND_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + MAX_CHANNELS * _VALUE_BYTES + MA
 ACK_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + 10 * MAX_BACKLOG_BATCH * _SEQ_BYTES)
 _MIRRORED_BOOKING_BYTES = _TEXT_BYTES + 2 * 32
 """One mirrored booking: a member id and two times."""
-_MIRRORED_OUTAGE_BYTES = 2 * 32
+_MIRRORED_OUTAGE_BYTES = 2 * 32 + _TEXT_BYTES
+"""One mirrored outage (two times), and room for one shared booker's id."""
 CREDENTIALS_MAX_BYTES = _kib(
     ENVELOPE_BYTES
     + (

@@ -568,3 +568,24 @@ async def test_a_supervisors_booking_lets_others_in_while_they_are_there(
     await book(engine, ada["id"], 0, 60)
     await swipe(engine, device, ADA)
     assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+
+
+async def test_the_mirror_names_the_bookers_whose_bookings_are_shared(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    mqtt_mock: Any,
+    device_keys: Any,
+) -> None:
+    trainer = await member(engine, "Tina", "04CCCC03", role="staff")
+    ada = await member(engine, "Ada", ADA)
+    await book(engine, trainer["id"], 60, 120)
+    await book(engine, ada["id"], 180, 240)
+    await hass.async_block_till_done()
+    offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
+    assert offline["booking_shared_by"] == []  # the default shares nothing
+    await set_rules(engine, booking_shared="supervisor_present")
+    await engine.sync.async_sync(device, force=True)
+    await hass.async_block_till_done()
+    offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
+    assert offline["booking_shared_by"] == [trainer["id"]]  # not Ada: no supervisor
