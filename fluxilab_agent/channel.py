@@ -36,10 +36,10 @@ from fluxilab_protocol.security import (
     ProtocolSecurityError,
     ReplayGuard,
     SessionKeys,
-    open_envelope,
+    open_payload,
     parse_public_key,
-    seal,
     seal_announce,
+    seal_payload,
 )
 from fluxilab_protocol.topics import Channel, DeviceTopics, hub_topic
 
@@ -203,8 +203,9 @@ class HubChannel:
         if self.keys is None or self.link is None:
             return False
         topic = self.topics.topic(channel)
-        envelope = seal(self.keys, topic, body)
-        return self.link.publish(topic, json.dumps(envelope, separators=(",", ":")))
+        # Body last, in its signed form: encoded once, and the hub checks the
+        # signature over these bytes (fluxilab_protocol.security.seal_payload).
+        return self.link.publish(topic, seal_payload(self.keys, topic, body))
 
     def handle_message(self, topic: str, payload: bytes) -> None:
         """Take one message from the broker (in the loop)."""
@@ -245,18 +246,16 @@ class HubChannel:
             counters.reject(channel.value, "unpaired", "no hub key pinned yet")
             return None
         try:
-            envelope = json.loads(payload)
-        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-            counters.reject(channel.value, "malformed", "not JSON")
-            return None
-        try:
-            body = open_envelope(
+            body = open_payload(
                 self.keys,
                 topic,
-                envelope,
+                payload,
                 guard=self.guard,
                 decrypt=channel is Channel.CREDENTIALS,
             )
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            counters.reject(channel.value, "malformed", "not JSON")
+            return None
         except ProtocolSecurityError as err:
             counters.reject(channel.value, err.reason)
             if err.reason in ("signature", "decrypt"):

@@ -3,7 +3,7 @@
 Not a test: it prints a table and a JSON line. Run it in the 3.14 env:
 
     scripts/run python scripts/bench_access.py [--quick] [--devices K]
-        [--duration S] [--rates 10,100,500] [--bridge]
+        [--duration S] [--rates 10,100,500] [--bridge] [--bookings N [--pairs P]]
 
 Home Assistant runs in this process (a real instance with a temp config dir, MQTT
 connected to a Mosquitto started here, the FluxiLab integration with K adopted and
@@ -23,12 +23,23 @@ the hub's with the bridge section FluxiLab generates (docs/BRIDGE.md; plain TCP 
 loopback), while Home Assistant and the echo client stay on the hub's broker. Both
 paths then cross the bridge twice, the echo requests at the QoS the bridge gives
 access requests (0).
+
+``--bookings N``: the bookings store holds N bookings when Home Assistant starts, as
+a lab's does after months of use (issue 17: card checks must not slow down with the
+bookings ahead): each device has one running now, its own member's (so every check
+goes through the booking verdict and is granted as the booker's), and the rest are
+hour-long slots of other members, back to back from two hours on. With ``--pairs P``
+the bench runs P interleaved pairs, without bookings then with them, each a fresh
+Home Assistant and broker, and prints per rate the card check's p50 and p99 and its
+p99 over the same run's broker floor, and the ratio "with bookings / without" of
+that p99/floor and of the p50.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import timedelta
 import json
 from pathlib import Path
 import socket
@@ -255,10 +266,66 @@ def run_load(spec: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------
 
 
+def seed_bookings(config_dir: Path, count: int, devices: int) -> None:
+    """Write a bookings store of ``count`` bookings for the bench's devices.
+
+    Written before FluxiLab starts, as the store a lab restarts with: the engine
+    loads it like any other. Device ``bench-i``'s member is ``member_i`` (the id the
+    member collection gives "Member i"; run_hub checks it).
+    """
+    from homeassistant.util import dt as dt_util  # noqa: PLC0415
+
+    from custom_components.fluxilab.access.booking_store import (  # noqa: PLC0415
+        BOOKINGS_STORAGE_KEY,
+    )
+    from custom_components.fluxilab.access.const import (  # noqa: PLC0415
+        COLLECTION_STORAGE_VERSION,
+    )
+
+    now = dt_util.utcnow().replace(microsecond=0)
+    first = now.replace(minute=0, second=0) + timedelta(hours=2)
+    items = []
+    for index in range(count):
+        device = index % devices
+        slot = index // devices
+        if slot == 0:
+            member, start = device, now - timedelta(minutes=5)
+            end = start + timedelta(hours=1)
+        else:
+            member = (device + slot) % devices
+            start = first + timedelta(hours=slot - 1)
+            end = start + timedelta(hours=1)
+        items.append(
+            {
+                "id": f"bench-{device}_{start.isoformat()[:16]}",
+                "device_id": f"bench-{device}",
+                "member_id": f"member_{member}",
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "released": False,
+                "no_show": False,
+                "created": now.isoformat(),
+            }
+        )
+    storage = config_dir / ".storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    (storage / BOOKINGS_STORAGE_KEY).write_text(
+        json.dumps(
+            {
+                "version": COLLECTION_STORAGE_VERSION,
+                "minor_version": 1,
+                "key": BOOKINGS_STORAGE_KEY,
+                "data": {"items": items},
+            }
+        )
+    )
+
+
 async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Start Mosquitto and Home Assistant, adopt K devices, run the load child."""
     from homeassistant import loader  # noqa: PLC0415
     from homeassistant.setup import async_setup_component  # noqa: PLC0415
+    from homeassistant.util import dt as dt_util  # noqa: PLC0415
     from pytest_homeassistant_custom_component.common import (  # noqa: PLC0415
         MockConfigEntry,
         async_test_home_assistant,
@@ -294,6 +361,8 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     config_dir = workdir / "config"
     (config_dir / "custom_components").mkdir(parents=True)
     (config_dir / "configuration.yaml").write_text("")
+    if args.bookings:
+        seed_bookings(config_dir, args.bookings, args.devices)
     (config_dir / "custom_components" / "fluxilab").symlink_to(
         REPO / "custom_components" / "fluxilab"
     )
@@ -322,6 +391,8 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 member = await engine.members.async_create_item(
                     {"name": f"Member {index}", "cards": [card]}
                 )
+                if member["id"] != f"member_{index}":
+                    raise RuntimeError(f"member id {member['id']}: bookings not theirs")
                 await engine.authorizations.async_create_item(
                     {"member_id": member["id"], "machine_type_id": "laser"}
                 )
@@ -344,6 +415,16 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     {"id": device_id, "card": card, "private": keys.private_b64()}
                 )
             await hass.async_block_till_done()
+            if len(engine.bookings.data) != args.bookings:
+                raise RuntimeError(
+                    f"{len(engine.bookings.data)} bookings loaded, not {args.bookings}"
+                )
+            if args.bookings >= args.devices:
+                now = dt_util.utcnow()
+                for index in range(args.devices):
+                    running = engine.bookings.current_or_next(f"bench-{index}", now)
+                    if running is None or running.member_id != f"member_{index}":
+                        raise RuntimeError(f"bench-{index} is not booked by its member")
             if args.bridge:
                 user = bridge_user(
                     "bench",
@@ -404,6 +485,7 @@ async def run_hub(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         broker.stop()
     result["devices"] = args.devices
     result["bridge"] = bool(args.bridge)
+    result["bookings"] = args.bookings
     return result
 
 
@@ -424,7 +506,11 @@ def print_table(result: dict[str, Any]) -> None:
         f"{'p99 ms':>9}{'timeouts':>10}{'backpr.':>9}{'denied':>8}"
     )
     bridged = ", through a bridged site broker" if result.get("bridge") else ""
-    print(f"K = {result['devices']} devices, one request outstanding each{bridged}")
+    booked = f", {result['bookings']:,} bookings" if result.get("bookings") else ""
+    print(
+        f"K = {result['devices']} devices, one request outstanding each"
+        f"{bridged}{booked}"
+    )
     print(header)
     print("-" * len(header))
     for row in result["results"]:
@@ -436,6 +522,72 @@ def print_table(result: dict[str, Any]) -> None:
     print(json.dumps(result))
 
 
+def compare_bookings(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per rate: the card check with bookings against without, over the runs' pairs.
+
+    Each run's card-check p99 is taken over its own broker floor at the same rate,
+    so a pair's two runs are compared on what FluxiLab adds, not on the machine's
+    mood; the ratio is of the medians over the pairs.
+    """
+
+    def rows(result: dict[str, Any], kind: str) -> dict[float, dict[str, Any]]:
+        return {row["rate"]: row for row in result["results"] if row["kind"] == kind}
+
+    rates: dict[float, dict[str, list[float]]] = {}
+    for result in runs:
+        side = "with" if result["bookings"] else "without"
+        floors = rows(result, "broker_echo")
+        for rate, row in rows(result, "card_check").items():
+            figures = rates.setdefault(rate, {})
+            floor = floors[rate]["p99_ms"] or 0.01
+            figures.setdefault(f"{side}_p50_ms", []).append(row["p50_ms"])
+            figures.setdefault(f"{side}_p99_ms", []).append(row["p99_ms"])
+            figures.setdefault(f"{side}_p99_over_floor", []).append(
+                round(row["p99_ms"] / floor, 2)
+            )
+    table = []
+    for rate, figures in sorted(rates.items()):
+        median = {key: statistics.median(values) for key, values in figures.items()}
+        table.append(
+            {
+                "rate": rate,
+                **figures,
+                "p50_ratio": round(median["with_p50_ms"] / median["without_p50_ms"], 2),
+                "p99_over_floor_ratio": round(
+                    median["with_p99_over_floor"] / median["without_p99_over_floor"], 2
+                ),
+            }
+        )
+    return {"comparison": "bookings", "rates": table}
+
+
+def print_comparison(comparison: dict[str, Any], bookings: int) -> None:
+    """Print the with/without table, then the figures as one JSON line."""
+    print(f"Card checks with {bookings:,} bookings in the store against none")
+    header = (
+        f"{'rate/s':>8}{'p50 without':>13}{'p50 with':>10}{'p99/floor without':>19}"
+        f"{'p99/floor with':>16}{'ratio':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in comparison["rates"]:
+        median = {
+            key: round(statistics.median(row[key]), 2)
+            for key in (
+                "without_p50_ms",
+                "with_p50_ms",
+                "without_p99_over_floor",
+                "with_p99_over_floor",
+            )
+        }
+        print(
+            f"{row['rate']:>8}{median['without_p50_ms']:>13}{median['with_p50_ms']:>10}"
+            f"{median['without_p99_over_floor']:>19}{median['with_p99_over_floor']:>16}"
+            f"{row['p99_over_floor_ratio']:>7}"
+        )
+    print(json.dumps(comparison))
+
+
 def main() -> None:
     """Parse arguments and run the benchmark (or, as a child, the load)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -445,6 +597,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 s per rate")
     parser.add_argument(
         "--bridge", action="store_true", help="devices behind a bridged site broker"
+    )
+    parser.add_argument(
+        "--bookings", type=int, default=0, help="bookings in the store at start"
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        help="interleaved pairs without/with --bookings (a comparison)",
     )
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--echo", nargs=2, help=argparse.SUPPRESS)
@@ -458,6 +619,20 @@ def main() -> None:
     args.rates = [float(rate) for rate in args.rates.split(",")]
     if args.quick:
         args.duration = 5.0
+    if args.pairs:
+        if not args.bookings:
+            parser.error("--pairs compares runs with --bookings N against none")
+        runs = []
+        for _pair in range(args.pairs):
+            for bookings in (0, args.bookings):
+                run_args = argparse.Namespace(**{**vars(args), "bookings": bookings})
+                with tempfile.TemporaryDirectory(prefix="fluxilab-bench-") as tmp:
+                    runs.append(asyncio.run(run_hub(run_args, Path(tmp))))
+                print_table(runs[-1])
+        comparison = compare_bookings(runs)
+        comparison["runs"] = runs
+        print_comparison(comparison, args.bookings)
+        return
     with tempfile.TemporaryDirectory(prefix="fluxilab-bench-") as tmp:
         result = asyncio.run(run_hub(args, Path(tmp)))
     print_table(result)

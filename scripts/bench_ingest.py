@@ -61,8 +61,8 @@ import psutil  # noqa: E402
 from fluxilab_protocol.security import (  # noqa: E402
     KeyPair,
     SessionKeys,
-    seal,
     seal_announce,
+    seal_payload,
 )
 from tests.mosquitto import Mosquitto, free_port  # noqa: E402
 
@@ -608,7 +608,8 @@ class Bench:
         if device.session is None:
             raise RuntimeError(f"{device.device_id} is not paired")
         topic = f"{BASE}/{device.device_id}/{channel}"
-        self.publish(topic, seal(device.session, topic, body))
+        # As the agent does: body last, in its signed form (seal_payload).
+        self.mqtt().publish(topic, seal_payload(device.session, topic, body), 1)
 
     def mqtt(self) -> paho.Client:
         """Return the connected client."""

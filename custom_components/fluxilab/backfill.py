@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_right
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 import time
 from typing import Any
 
@@ -57,6 +58,10 @@ KEEP_HOURS = 31 * 24
 SAVE_DELAY = 5.0
 MAX_STREAMS = 4
 """Record streams remembered per device, most recently used first to stay."""
+
+
+_FLOAT_ONLY = {float}
+"""A column counted as it is: floats only (no ints to convert, no booleans)."""
 
 
 class SeqSet:
@@ -136,7 +141,7 @@ class HourAggregate:
         self.high = max(self.high, value)
         self.dirty = True
 
-    def add_many(self, values: list[float]) -> None:
+    def add_many(self, values: Sequence[float]) -> None:
         """Count several samples (``values`` not empty)."""
         self.count += len(values)
         self.total += sum(values)
@@ -411,16 +416,30 @@ class DeviceBacklog:
         """Count buffered samples: per hour start, the values of records measured in it.
 
         One pass per channel and hour (count, sum, min and max in C), not per value;
-        booleans and channels not in ``keys`` are not counted.
+        booleans and channels not in ``keys`` are not counted. Where every row has
+        every channel, the rows are cut into columns in C; a column of floats only
+        is counted as it is (the same values in the same order as value by value).
         """
+        ordered = tuple(keys)
+        cut = itemgetter(*ordered) if len(ordered) > 1 else None
         for hour, rows in by_hour.items():
-            for key in keys:
-                values = [
-                    float(value)
-                    for row in rows
-                    if (value := row.get(key)) is not None
-                    and value.__class__ is not bool
-                ]
+            columns: list[tuple[Any, ...]] = []
+            if cut is not None:
+                try:
+                    columns = list(zip(*map(cut, rows), strict=True))
+                except KeyError:  # a row without one of the channels
+                    columns = []
+            for index, key in enumerate(ordered):
+                values: Sequence[float]
+                if columns and {*map(type, columns[index])} == _FLOAT_ONLY:
+                    values = columns[index]
+                else:
+                    values = [
+                        float(value)
+                        for row in rows
+                        if (value := row.get(key)) is not None
+                        and value.__class__ is not bool
+                    ]
                 if not values:
                     continue
                 hours = self.hours.setdefault(key, {})

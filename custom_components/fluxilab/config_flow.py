@@ -51,6 +51,7 @@ from .const import (
 from .device.fabomatic import (
     async_answer_unadopted,
     async_follow_unadopted_boards,
+    board_adopted,
 )
 from .hub import async_get_hub_keys
 from .protocol.fabomatic import (
@@ -208,10 +209,19 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_fabomatic(
         self, discovery_info: MqttServiceInfo
     ) -> ConfigFlowResult:
-        """Handle a Fab-O-Matic board's alive message on machine/<id>."""
+        """Handle a Fab-O-Matic board's alive message on machine/<id>.
+
+        Home Assistant's MQTT discovery starts this flow for every message on
+        ``machine/+`` whose payload differs from the topic's last one: an adopted
+        board's every card check too. Those abort first, before any parsing.
+        """
         machine_id = machine_id_from_topic(discovery_info.topic)
         if machine_id is None:
             return self.async_abort(reason="invalid_discovery_info")
+        await self.async_set_unique_id(fabomatic_device_id(machine_id))
+        if board_adopted(self.hass, machine_id):
+            # Its own transport answers it (device/fabomatic.py).
+            self._abort_if_unique_id_configured()
         try:
             query = parse_query(discovery_info.payload)
         except BoardMessageError:
@@ -219,7 +229,6 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         # A board nobody adopted is told so (is_valid: false), now and from now on.
         if await async_follow_unadopted_boards(self.hass):
             await async_answer_unadopted(self.hass, machine_id, query)
-        await self.async_set_unique_id(fabomatic_device_id(machine_id))
         self._abort_if_unique_id_configured()
         if query["action"] is not BoardAction.ALIVE:
             # Queries of a board come and go; only its alive message adopts it.

@@ -7,6 +7,7 @@ import type {
   BookingList,
   HistoryResult,
   HomeAssistant,
+  ImportReport,
   InterestSubscription,
   LabView,
   LapseList,
@@ -118,6 +119,20 @@ export class FluxiLabClient {
 
   assignCard(memberId: string, card: string): Promise<null> {
     return this.send("panel/admin/assign_card", { member_id: memberId, card });
+  }
+
+  /** A new member holding a card seen as unknown. */
+  memberFromCard(card: string, name: string): Promise<{ member_id: string }> {
+    return this.send("panel/admin/member_from_card", { card, name });
+  }
+
+  /** Plan (dry run) or apply a CSV import of members, cards and authorizations. */
+  importMembers(csvText: string, dryRun: boolean, strict: boolean): Promise<ImportReport> {
+    return this.send("members/import", { csv_text: csvText, dry_run: dryRun, strict });
+  }
+
+  exportMembers(): Promise<{ csv_text: string; members: number }> {
+    return this.send("members/export");
   }
 
   grant(request: GrantRequest): Promise<{ authorization_ids: string[] }> {

@@ -343,3 +343,23 @@ export interface BookingList {
     bookings: Booking[];
   };
 }
+
+/** What a CSV member import did, or would do, with one row (access/member_import.py). */
+export interface ImportRow {
+  line: number;
+  action: "create" | "update" | "unchanged" | "reject";
+  name: string | null;
+  member_id: string | null;
+  changes: string[];
+  authorizations: { target: string; action: string }[];
+  cards?: number;
+  reason?: WsError;
+}
+
+export interface ImportReport {
+  dry_run: boolean;
+  strict: boolean;
+  applied: boolean;
+  summary: Record<ImportRow["action"], number>;
+  rows: ImportRow[];
+}

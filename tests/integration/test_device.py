@@ -32,12 +32,14 @@ from custom_components.fluxilab.const import (
     EVENT_DEVICE,
     LIVE_ACK_INTERVAL,
 )
+from custom_components.fluxilab.device.runtime import _loads_body
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.protocol.schemas import ACK_SCHEMA
 from custom_components.fluxilab.protocol.security import (
     KeyPair,
     open_envelope,
     seal,
+    seal_payload,
 )
 from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import key_issue_id
@@ -60,8 +62,8 @@ async def send_sealed(
     """Publish ``body`` as the device's agent would: sealed for the hub."""
     hub = await async_get_hub_keys(hass)
     topic = f"{BASE}/{channel.value}"
-    envelope = seal(device_keys.derive(hub.public_b64), topic, body, now=now)
-    async_fire_mqtt_message(hass, topic, json.dumps(envelope))
+    payload = seal_payload(device_keys.derive(hub.public_b64), topic, body, now=now)
+    async_fire_mqtt_message(hass, topic, payload)
     await hass.async_block_till_done()
 
 
@@ -366,6 +368,43 @@ async def test_forged_and_invalid_bodies_are_rejected(
     assert hass.states.get(FACE_VELOCITY).state == "0.3"
 
 
+async def test_backlog_in_the_agents_layout_is_verified_over_its_bytes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+) -> None:
+    """seal_payload's layout: forged, changed and replayed batches are refused."""
+    await bring_online(hass, announce)
+    hub = await async_get_hub_keys(hass)
+    keys = device_keys.derive(hub.public_b64)
+    topic = f"{BASE}/backlog"
+    now = time.time()
+
+    def batch(seq: int, value: Any = 0.5) -> dict[str, Any]:
+        record = {"seq": seq, "ts": now - 60, "kind": "telemetry"}
+        return {"records": [{**record, "values": {"face_velocity": value}}]}
+
+    forger = KeyPair.generate().derive(hub.public_b64)
+    async_fire_mqtt_message(hass, topic, seal_payload(forger, topic, batch(1)))
+    genuine = seal_payload(keys, topic, batch(2))
+    changed = genuine.replace(b'"seq":2', b'"seq":3')
+    async_fire_mqtt_message(hass, topic, changed)
+    async_fire_mqtt_message(hass, topic, genuine)
+    async_fire_mqtt_message(hass, topic, genuine)  # a replay
+    # Signed, but no float holds the value, and a string UTF-8 cannot hold: counted.
+    async_fire_mqtt_message(hass, topic, seal_payload(keys, topic, batch(4, 10**400)))
+    envelope = seal(keys, topic, batch(5))
+    envelope["body"]["records"][0]["values"]["face_velocity"] = "\ud800"
+    async_fire_mqtt_message(hass, topic, json.dumps(envelope))
+    await hass.async_block_till_done()
+    counters = init_integration.runtime_data.counters
+    assert counters["backlog_rejected"] == 3  # forged, changed, replayed
+    assert counters["backlog_malformed"] == 2
+    assert await published_acks(hass, mqtt_mock, device_keys) == [2]
+
+
 async def test_offline_makes_entities_unavailable_and_recovers(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -485,3 +524,19 @@ async def test_device_added_by_id_stays_untrusted(
     assert entry.runtime_data.keys is None
     assert entry.data[CONF_PENDING_KEY] == announce["key"]
     assert events == []  # no key to change: only the repair asks the admin
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"seq":18446744073709551615,"n":[1,-2,3.5]}',
+        b'{"seq":18446744073709551616}',  # 2**64: orjson would read a float
+        b'{"v":-123456789012345678901234567890}',
+        b'{"v":1.2345678901234567e+25,"s":"012345678901234567890123"}',
+        b'{"a":1,"a":2,"b":{"c":[true,false,null]},"d":"\\u00e9\\n"}',
+    ],
+)
+def test_a_verified_body_parses_as_the_standard_library_would(raw: bytes) -> None:
+    parsed = _loads_body(raw)
+    assert parsed == json.loads(raw)
+    assert repr(parsed) == repr(json.loads(raw))  # ints stay ints

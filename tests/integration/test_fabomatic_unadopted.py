@@ -4,7 +4,10 @@ server that seems down; once adopted, the board's own transport answers it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import time
+from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_MQTT
 from homeassistant.core import HomeAssistant
@@ -14,8 +17,17 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.fluxilab import config_flow as flow_module
 from custom_components.fluxilab.const import DOMAIN
-from tests.integration.test_fabomatic import TOPIC, alive, checkmachine, replies
+from custom_components.fluxilab.device import fabomatic as board_module
+from custom_components.fluxilab.protocol.fabomatic import parse_query
+from tests.integration.test_fabomatic import (
+    TOPIC,
+    alive,
+    checkmachine,
+    checkuser,
+    replies,
+)
 
 NOT_VALID = {
     "request_ok": True,
@@ -106,3 +118,52 @@ async def test_adopted_board_is_no_longer_told_so(
     answers = replies(mqtt_mock)
     assert answers, "the adopted board is answered by its transport"
     assert all(reply["is_valid"] is True for reply in answers), answers
+
+
+async def test_adopted_board_queries_cost_no_discovery_work(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """MQTT discovery hands the flow every new payload on machine/+ (each card check
+    of an adopted board too), and the unadopted boards' follower sees them all:
+    neither parses an adopted board's query, only its transport does."""
+    assert await discover(hass, checkmachine()) == "invalid_discovery_info"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_MQTT},
+        data=MqttServiceInfo(
+            topic=TOPIC,
+            payload=alive(),
+            qos=0,
+            retain=False,
+            subscribed_topic="machine/+",
+            timestamp=time.time(),
+        ),
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    mqtt_mock.async_publish.reset_mock()
+
+    parsed: list[str] = []
+
+    def counting(module: object) -> Callable[[bytes | str], dict[str, Any]]:
+        def parse(payload: bytes | str) -> dict[str, Any]:
+            parsed.append(getattr(module, "__name__", "?"))
+            return parse_query(payload)
+
+        return parse
+
+    with (
+        patch.object(flow_module, "parse_query", counting(flow_module)),
+        patch.object(board_module, "parse_query", counting(board_module)),
+    ):
+        # A new payload each: discovery starts a flow for every one of them.
+        for uid in ("0a1b2c3d", "0a1b2c3e", "0a1b2c3f"):
+            async_fire_mqtt_message(hass, TOPIC, checkuser(uid))
+            await hass.async_block_till_done()
+        assert await discover(hass, checkuser("0a1b2c40")) == "already_configured"
+
+    # One parse per query: the board transport's (device/fabomatic.py).
+    assert parsed == [board_module.__name__] * 3
+    assert len(replies(mqtt_mock)) == 3
+    assert not hass.config_entries.flow.async_progress()

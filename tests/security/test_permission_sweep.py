@@ -224,6 +224,8 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "blocked": True,
         "card": f"BADC0{target.n:04X}",
         "cards": [f"BADC1{target.n:04X}"],
+        "csv_text": f"name,cards\nImported {target.n},5EED{target.n:08X}\n",
+        "path": f"fabomatic-{target.n}.db",  # no such file: refused as no database
         "credential_type": "card",
         "credential_id": target.credential_id,
         "label": "Mallory's",
@@ -448,6 +450,8 @@ CASES: dict[str, Case] = {
     f"{W}credentials/list": _case(own=_own({}, member=False), may_fail={"no_member"}),
     f"{S}remove_card": _case(other=lambda _data, target: {"card": target.card}),
     f"{S}assign_last_unknown_card": _case(prepare=_unknown_card_seen),
+    f"{W}panel/admin/member_from_card": _case(prepare=_unknown_card_seen),
+    f"{S}import_fabomatic": _case(may_fail={"fabomatic_no_database"}),
     f"{S}check_in": _case(own=_own({}, member=False), may_fail={"no_member_linked"}),
     f"{S}check_out": _case(
         own=_own({}, member=False),

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from homeassistant.auth.models import User
     from homeassistant.config_entries import ConfigEntry
 
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .history import AccessHistory
 
@@ -343,12 +343,12 @@ class AdminAudit:
         )
 
     @callback
-    def follow(self, device: FluxiLabDevice) -> None:
+    def follow(self, device: AccessDevice) -> None:
         """Remember a device's blocked flag (a change of it is audited)."""
         self._blocked[device.device_id] = device.blocked
 
     @callback
-    def device_changed(self, device: FluxiLabDevice) -> None:
+    def device_changed(self, device: AccessDevice) -> None:
         """Audit a device's blocked flag if it changed (a device listener)."""
         was = self._blocked.get(device.device_id)
         now = self._blocked[device.device_id] = device.blocked

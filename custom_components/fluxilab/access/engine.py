@@ -69,7 +69,7 @@ from .tags import async_card_scanned, async_forget_cards, async_register_cards
 from .telemetry_rules import TelemetryRules
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
 ACCESS_ENGINE: HassKey[AccessEngine] = HassKey(f"{DOMAIN}_access_engine")
 """The one access engine (set up by ``__init__.py``'s ``async_setup``)."""
@@ -103,7 +103,7 @@ class AccessEngine:
         self.admin_audit = AdminAudit(self)
         self.bookings = BookingCollection(self)
         self.problems = ProblemReports(self)
-        self.devices: dict[str, FluxiLabDevice] = {}
+        self.devices: dict[str, AccessDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
         self._in_use: dict[str, bool] = {}
@@ -246,7 +246,7 @@ class AccessEngine:
         """Return who is using a device now, as last published (None: nobody known)."""
         return self._current_members.get(device_id)
 
-    def shown_user(self, device: FluxiLabDevice) -> str | None:
+    def shown_user(self, device: AccessDevice) -> str | None:
         """Return the current user sensor's state: a name if shown, else a role."""
         if self.privacy.show_names:
             return device.member_name
@@ -281,17 +281,17 @@ class AccessEngine:
 
     # Lookups --------------------------------------------------------------------
 
-    def machine_type_of(self, device: FluxiLabDevice) -> dict[str, Any] | None:
+    def machine_type_of(self, device: AccessDevice) -> dict[str, Any] | None:
         """Return the machine type the admin assigned to a device."""
         if (type_id := device.machine_type_id) is None:
             return None
         return self.machine_types.data.get(type_id)
 
-    def device(self, device_id: str) -> FluxiLabDevice | None:
+    def device(self, device_id: str) -> AccessDevice | None:
         """Return a followed device by our id."""
         return self.devices.get(device_id)
 
-    async def async_device(self, device_id: str) -> FluxiLabDevice | None:
+    async def async_device(self, device_id: str) -> AccessDevice | None:
         """Return a followed device, waiting while its entry is being set up again.
 
         Renaming a device or saving its options reloads its entry: for that moment
@@ -307,7 +307,7 @@ class AccessEngine:
                 pass
         return self.devices.get(device_id)
 
-    def _timing(self, device: FluxiLabDevice) -> tuple[float, float]:
+    def _timing(self, device: AccessDevice) -> tuple[float, float]:
         machine_type = self.machine_type_of(device)
         if machine_type is None:
             return DEFAULT_SESSION_TIMEOUT, DEFAULT_GRACE_PERIOD
@@ -315,7 +315,7 @@ class AccessEngine:
 
     # Devices --------------------------------------------------------------------
 
-    async def async_device_added(self, device: FluxiLabDevice) -> None:
+    async def async_device_added(self, device: AccessDevice) -> None:
         """Follow a device: send its credential set, show its usage state."""
         self.devices[device.device_id] = device
         self._online[device.device_id] = device.online
@@ -333,7 +333,7 @@ class AccessEngine:
         self.telemetry_rules.attach(device)
         self.publish_usage(device)
 
-    async def async_device_removed(self, device: FluxiLabDevice) -> None:
+    async def async_device_removed(self, device: AccessDevice) -> None:
         """Stop following a device (its history stays)."""
         self.telemetry_rules.detach(device.device_id)
         if self.devices.get(device.device_id) is device:
@@ -349,17 +349,17 @@ class AccessEngine:
         await self.sync.async_sync_all()
 
     async def async_device_generation(
-        self, device: FluxiLabDevice, generation: int
+        self, device: AccessDevice, generation: int
     ) -> None:
         """Take the credential generation a device reports holding (sync.py)."""
         await self.sync.async_device_generation(device, generation)
 
-    def board_handler(self, device: FluxiLabDevice) -> BoardAccess:
+    def board_handler(self, device: AccessDevice) -> BoardAccess:
         """Return what decides the queries of a device adopted as a board."""
         return BoardAccess(self, device)
 
     @callback
-    def _device_state_changed(self, device: FluxiLabDevice) -> None:
+    def _device_state_changed(self, device: AccessDevice) -> None:
         """On reconnect: close what the device left open, send the current set."""
         self.admin_audit.device_changed(device)
         was_online = self._online.get(device.device_id, False)
@@ -369,7 +369,7 @@ class AccessEngine:
                 self.hass, self._async_reconnected(device), f"{DOMAIN} reconnect"
             )
 
-    async def _async_reconnected(self, device: FluxiLabDevice) -> None:
+    async def _async_reconnected(self, device: AccessDevice) -> None:
         self.async_after_reply_done()
         now = time.time()
         timeout, _grace = self._timing(device)
@@ -385,7 +385,7 @@ class AccessEngine:
         self.publish_usage(device)
 
     @callback
-    def publish_usage(self, device: FluxiLabDevice) -> None:
+    def publish_usage(self, device: AccessDevice) -> None:
         """Push in-use, current member, usage hours and maintenance state."""
         open_sessions = self.history.open_sessions(device.device_id)
         current = open_sessions[-1] if open_sessions else None
@@ -469,14 +469,14 @@ class AccessEngine:
     # Requests -------------------------------------------------------------------
 
     async def async_handle_request(
-        self, device: FluxiLabDevice, request: dict[str, Any]
+        self, device: AccessDevice, request: dict[str, Any]
     ) -> dict[str, Any]:
         """Decide a request body (the wire's); return the reply body."""
         decision = await self.async_decide(device, AccessRequest.from_wire(request))
         return decision.as_wire()
 
     async def async_decide(
-        self, device: FluxiLabDevice, request: AccessRequest
+        self, device: AccessDevice, request: AccessRequest
     ) -> Decision:
         """Decide an access request.
 
@@ -522,7 +522,7 @@ class AccessEngine:
         return await self._async_device_maintenance(device, request)
 
     def _identify(
-        self, device: FluxiLabDevice, card: str | None, member_id: str | None, ts: float
+        self, device: AccessDevice, card: str | None, member_id: str | None, ts: float
     ) -> tuple[dict[str, Any] | None, Reason]:
         """Find the member behind a card or device login.
 
@@ -563,7 +563,7 @@ class AccessEngine:
             self.members.async_touch(credential, dt_util.utc_from_timestamp(ts))
 
     async def _async_decide(
-        self, device: FluxiLabDevice, request: AccessRequest, now: float
+        self, device: AccessDevice, request: AccessRequest, now: float
     ) -> Decision:
         card = request.card
         member, reason = self._identify(device, card, request.member_id, now)
@@ -655,7 +655,7 @@ class AccessEngine:
     @callback
     def _decided(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         request_id: str,
         member: dict[str, Any] | None,
         card: str | None,
@@ -701,7 +701,7 @@ class AccessEngine:
             self._session_started(device, session_id, member, card, now, False)
 
     def _heartbeat(
-        self, device: FluxiLabDevice, request: AccessRequest, now: float
+        self, device: AccessDevice, request: AccessRequest, now: float
     ) -> Decision:
         session_id = request.session_id
         session = (
@@ -730,7 +730,7 @@ class AccessEngine:
 
     def _end_session(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         session_id: str | None,
         duration: float | None,
         card: str | None,
@@ -763,7 +763,7 @@ class AccessEngine:
 
     def _start(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         session_id: str,
         member: dict[str, Any] | None,
         card: str | None,
@@ -785,7 +785,7 @@ class AccessEngine:
 
     def _session_started(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         session_id: str,
         member: dict[str, Any] | None,
         card: str | None,
@@ -807,7 +807,7 @@ class AccessEngine:
 
     @callback
     def open_session(
-        self, device: FluxiLabDevice, session_id: str, card: str | None, ts: float
+        self, device: AccessDevice, session_id: str, card: str | None, ts: float
     ) -> dict[str, Any] | None:
         """Open a session the hub granted a moment ago (a second, separate message).
 
@@ -824,7 +824,7 @@ class AccessEngine:
 
     @callback
     def close_session(
-        self, device: FluxiLabDevice, session: dict[str, Any], closed_by: SessionEnd
+        self, device: AccessDevice, session: dict[str, Any], closed_by: SessionEnd
     ) -> None:
         """Close an open session now (an admin, or a timeout)."""
         self.async_after_reply_done()
@@ -832,7 +832,7 @@ class AccessEngine:
 
     def _close_session(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         session: dict[str, Any],
         duration: float | None,
         ts: float,
@@ -853,7 +853,7 @@ class AccessEngine:
 
     def _book(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         session: dict[str, Any],
         hours: float,
         buffered: bool,
@@ -884,7 +884,7 @@ class AccessEngine:
         self.publish_usage(device)
 
     async def _async_device_maintenance(
-        self, device: FluxiLabDevice, request: AccessRequest
+        self, device: AccessDevice, request: AccessRequest
     ) -> Decision:
         member, reason = self._identify(
             device, request.card, request.member_id, time.time()
@@ -914,7 +914,7 @@ class AccessEngine:
     # Records from the backlog -----------------------------------------------------
 
     async def async_handle_record(
-        self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
+        self, device: AccessDevice, event: dict[str, Any], ts: float, buffered: bool
     ) -> None:
         """Take an access record the device buffered, with its original time."""
         # The hub's live answer to a replayed request must be in the audit first.
@@ -993,7 +993,7 @@ class AccessEngine:
     @callback
     def _merge_answered(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         answered: dict[str, Any],
         event: dict[str, Any],
         ts: float,
@@ -1045,7 +1045,7 @@ class AccessEngine:
     # Maintenance ------------------------------------------------------------------
 
     async def async_record_maintenance(
-        self, device: FluxiLabDevice, member_id: str | None = None
+        self, device: AccessDevice, member_id: str | None = None
     ) -> None:
         """Register maintenance done on a device: reset its counter."""
         self.async_after_reply_done()
@@ -1117,7 +1117,7 @@ class AccessEngine:
 
     def _audit(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         kind: str,
         member: dict[str, Any] | None,
         card: str | None,

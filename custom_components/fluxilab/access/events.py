@@ -20,16 +20,16 @@ from custom_components.fluxilab.const import (
     EVENT_ACCESS,
     EVENT_TYPES,
 )
-from custom_components.fluxilab.device.runtime import SIGNAL_ACCESS_EVENT
+from custom_components.fluxilab.device.port import SIGNAL_ACCESS_EVENT
 
 from .const import AccessEventType
 from .privacy import privacy_of
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
 
-def ha_device_id(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
+def ha_device_id(hass: HomeAssistant, device: AccessDevice) -> str | None:
     """Return Home Assistant's device registry id of one of our devices."""
     entry = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, device.device_id), device.entry.entry_id
@@ -39,7 +39,7 @@ def ha_device_id(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
 
 def fire_access_event(
     hass: HomeAssistant,
-    device: FluxiLabDevice,
+    device: AccessDevice,
     event_type: AccessEventType,
     *,
     member: dict[str, Any] | None = None,

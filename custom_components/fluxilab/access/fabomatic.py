@@ -30,7 +30,7 @@ from .models import AccessRequest
 from .roles import Role, flags
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .lab import Lab
 
@@ -53,7 +53,7 @@ def board_level(member: dict[str, Any]) -> UserLevel:
 class BoardAccess:
     """Decides the queries of one board adopted as ``device``."""
 
-    def __init__(self, engine: Lab, device: FluxiLabDevice) -> None:
+    def __init__(self, engine: Lab, device: AccessDevice) -> None:
         """Bind the engine to the board's device."""
         self.engine = engine
         self.device = device

@@ -32,7 +32,7 @@ from .events import fire_access_event
 from .notify import async_notification_text, async_notify_member
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .lab import Lab
 
@@ -43,7 +43,7 @@ MAX_SUBSCRIPTIONS: Final = 500
 """Bound on stored subscriptions over all devices (the oldest go first)."""
 
 
-def device_name(hass: HomeAssistant, device: FluxiLabDevice) -> str:
+def device_name(hass: HomeAssistant, device: AccessDevice) -> str:
     """Return the name people know a device by (the registry's, else its id)."""
     entry = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, device.device_id), device.entry.entry_id
@@ -160,7 +160,7 @@ class InterestQueue:
 
     @callback
     def async_subscribe(
-        self, member: Mapping[str, Any], device: FluxiLabDevice
+        self, member: Mapping[str, Any], device: AccessDevice
     ) -> dict[str, Any]:
         """Queue a member for a busy device; return their place (1 = first).
 
@@ -234,7 +234,7 @@ class InterestQueue:
             )
 
     async def _async_tell(
-        self, member: Mapping[str, Any], device: FluxiLabDevice
+        self, member: Mapping[str, Any], device: AccessDevice
     ) -> None:
         title, message = await async_notification_text(
             self.hass, "device_free", device=device_name(self.hass, device)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant
 
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .bookings import Booking
     from .const import SessionEnd
@@ -61,28 +61,28 @@ class Lab(Protocol):
     def problems(self) -> ProblemIndex:
         """The devices' problem reports."""
 
-    devices: dict[str, FluxiLabDevice]
+    devices: dict[str, AccessDevice]
     """Followed devices by our id."""
 
-    def device(self, device_id: str) -> FluxiLabDevice | None:
+    def device(self, device_id: str) -> AccessDevice | None:
         """Return a followed device by our id."""
 
-    async def async_device(self, device_id: str) -> FluxiLabDevice | None:
+    async def async_device(self, device_id: str) -> AccessDevice | None:
         """Return a followed device, waiting while its entry is set up again."""
 
-    def machine_type_of(self, device: FluxiLabDevice) -> dict[str, Any] | None:
+    def machine_type_of(self, device: AccessDevice) -> dict[str, Any] | None:
         """Return the machine type the admin assigned to a device."""
 
-    def publish_usage(self, device: FluxiLabDevice) -> None:
+    def publish_usage(self, device: AccessDevice) -> None:
         """Push in-use, current member, usage hours and maintenance state."""
 
     def open_session(
-        self, device: FluxiLabDevice, session_id: str, card: str | None, ts: float
+        self, device: AccessDevice, session_id: str, card: str | None, ts: float
     ) -> dict[str, Any] | None:
         """Open a session the device did not ask for (None: the card is refused)."""
 
     def close_session(
-        self, device: FluxiLabDevice, session: dict[str, Any], closed_by: SessionEnd
+        self, device: AccessDevice, session: dict[str, Any], closed_by: SessionEnd
     ) -> None:
         """Close an open session now."""
 
@@ -90,11 +90,11 @@ class Lab(Protocol):
         """Send every followed device its current credential set."""
 
     async def async_decide(
-        self, device: FluxiLabDevice, request: AccessRequest
+        self, device: AccessDevice, request: AccessRequest
     ) -> Decision:
         """Decide an access request."""
 
     async def async_handle_record(
-        self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
+        self, device: AccessDevice, event: dict[str, Any], ts: float, buffered: bool
     ) -> None:
         """Take an access record the device buffered, with its original time."""

@@ -46,7 +46,7 @@ from .notify import async_notification_text, async_notify_admins, async_notify_m
 from .privacy import privacy_of
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .lab import Lab
 
@@ -187,7 +187,7 @@ class Lapsing:
 
     @callback
     def async_record_use(
-        self, member: Mapping[str, Any], device: FluxiLabDevice, ts: float
+        self, member: Mapping[str, Any], device: AccessDevice, ts: float
     ) -> None:
         """Note a granted use of the device by the member at ``ts``.
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from custom_components.fluxilab.device.runtime import SIGNAL_USAGE, UsageState
+from custom_components.fluxilab.device.port import SIGNAL_USAGE, UsageState
 from custom_components.fluxilab.repairs import (
     async_create_maintenance_issue,
     async_delete_maintenance_issue,
@@ -17,12 +17,10 @@ from .const import CONF_MAINTENANCE_INTERVAL
 from .history import DeviceUsage
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
 
-def interval(
-    device: FluxiLabDevice, machine_type: dict[str, Any] | None
-) -> float | None:
+def interval(device: AccessDevice, machine_type: dict[str, Any] | None) -> float | None:
     """Usage hours between two maintenances: the device's option, else its type's."""
     value: float | None = device.entry.options.get(CONF_MAINTENANCE_INTERVAL)
     if value is None and machine_type is not None:
@@ -53,7 +51,7 @@ def description(machine_type: dict[str, Any] | None) -> str:
 
 def publish(
     hass: HomeAssistant,
-    device: FluxiLabDevice,
+    device: AccessDevice,
     machine_type: dict[str, Any] | None,
     usage: DeviceUsage,
     *,

@@ -110,6 +110,11 @@ EDIT_PROFILE = Permission(
     own=Level.LAB_MEMBER,
     own_means="their own name, email, PIN (giving the current one) and notification target",
 )
+IMPORT_MEMBERS = Permission(
+    name="import and export members, their cards and authorizations (CSV, "
+    "a Fab-O-Matic backend's database)",
+    anyone=Level.LAB_ADMIN,
+)
 MANAGE_CREDENTIALS = Permission(
     name="give and take away cards and PINs",
     anyone=Level.LAB_ADMIN,
@@ -322,7 +327,10 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
         "panel/admin/member_create",
         "panel/admin/member_update",
         "panel/admin/member_delete",
+        "panel/admin/member_from_card",
     ),
+    **_services(IMPORT_MEMBERS, "import_members", "export_members", "import_fabomatic"),
+    **_commands(IMPORT_MEMBERS, "members/import", "members/export"),
     **_services(EDIT_PROFILE, "update_member"),
     # Cards and PINs
     **_services(

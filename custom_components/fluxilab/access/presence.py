@@ -56,7 +56,7 @@ from .events import fire_access_event
 from .roles import flags
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .lab import Lab
 
@@ -144,7 +144,7 @@ def supervision_required(machine_type: Mapping[str, Any] | None, now: datetime) 
     return not _inside(start, end, now)
 
 
-def is_entrance(device: FluxiLabDevice) -> bool:
+def is_entrance(device: AccessDevice) -> bool:
     """Return True if the admin marked the device as the lab entrance."""
     return bool(device.entry.options.get(CONF_ENTRANCE, False))
 
@@ -301,7 +301,7 @@ class Presence:
         member: dict[str, Any],
         now: float,
         *,
-        device: FluxiLabDevice | None = None,
+        device: AccessDevice | None = None,
         card: str | None = None,
     ) -> None:
         """Check a member in (again: the time is renewed)."""
@@ -322,7 +322,7 @@ class Presence:
         now: float,
         reason: str,
         *,
-        device: FluxiLabDevice | None = None,
+        device: AccessDevice | None = None,
         card: str | None = None,
         last_out: bool = True,
     ) -> bool:
@@ -395,7 +395,7 @@ class Presence:
         event_type: AccessEventType,
         member: Mapping[str, Any],
         card: str | None,
-        device: FluxiLabDevice | None,
+        device: AccessDevice | None,
         reason: str | None,
         now: float,
     ) -> None:
@@ -444,7 +444,7 @@ class Presence:
     def supervised(
         self,
         member: Mapping[str, Any],
-        device: FluxiLabDevice,
+        device: AccessDevice,
         machine_type: Mapping[str, Any] | None,
         now: float,
     ) -> bool:
@@ -476,7 +476,7 @@ class Presence:
 
     # Instructor grant ------------------------------------------------------------------
 
-    def _trainer_of(self, member: Mapping[str, Any], device: FluxiLabDevice) -> bool:
+    def _trainer_of(self, member: Mapping[str, Any], device: AccessDevice) -> bool:
         """Return True if the member holds a current trainer authorization here."""
         if not member["active"]:
             return False
@@ -495,7 +495,7 @@ class Presence:
 
     async def async_train(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         member: dict[str, Any],
         card: str | None,
         reason: Reason,
@@ -559,7 +559,7 @@ class Presence:
 
     async def _async_authorize(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         member: dict[str, Any],
         trainer: dict[str, Any],
         now: float,
@@ -602,7 +602,7 @@ class Presence:
     @callback
     def async_swiped(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         member: dict[str, Any] | None,
         card: str | None,
         reason: Reason,

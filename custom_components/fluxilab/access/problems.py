@@ -45,7 +45,7 @@ from .errors import AccessValidationError
 from .lab import Lab
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .admin_audit import AdminAudit
     from .models import AccessRequest
@@ -224,7 +224,7 @@ class ProblemReports:
 
     async def async_device_report(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         member: Mapping[str, Any],
         request: AccessRequest,
     ) -> Reason:

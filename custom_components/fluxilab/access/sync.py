@@ -24,6 +24,8 @@ its counter past the device's, raises a repair issue and resends every set.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from homeassistant.components import mqtt
@@ -51,7 +53,7 @@ from .roles import flags
 from .store import offline_policy
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .lab import Lab
 
@@ -97,7 +99,7 @@ def _grants(
     return grants
 
 
-def credential_members(engine: Lab, device: FluxiLabDevice) -> list[dict[str, Any]]:
+def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]]:
     """Return the mirror entries of the members who may use ``device``."""
     machine_type = engine.machine_type_of(device)
     now = dt_util.utcnow()
@@ -136,7 +138,7 @@ def credential_members(engine: Lab, device: FluxiLabDevice) -> list[dict[str, An
     return allowed
 
 
-def offline_rules(engine: Lab, device: FluxiLabDevice) -> dict[str, Any]:
+def offline_rules(engine: Lab, device: AccessDevice) -> dict[str, Any]:
     """Return the machine type's rules a device applies to its mirror offline."""
     machine_type = engine.machine_type_of(device)
     rules: dict[str, Any] = {
@@ -180,6 +182,8 @@ class CredentialSync:
         )
         self._cleared: set[str] = set()
         self.generation = 0
+        self._held = 0
+        """Writes in a row under ``async_held``: syncs wait for the last one."""
 
     async def async_load(self) -> None:
         """Load the counter (the history's copy counts: it held it before)."""
@@ -197,7 +201,7 @@ class CredentialSync:
         history.async_changed()
         await self._store.async_save({"generation": generation})
 
-    def body(self, device: FluxiLabDevice) -> dict[str, Any]:
+    def body(self, device: AccessDevice) -> dict[str, Any]:
         """Build the set (without generation) for ``device``."""
         machine_type = self._engine.machine_type_of(device)
         return {
@@ -211,7 +215,7 @@ class CredentialSync:
             "offline": offline_rules(self._engine, device),
         }
 
-    async def async_sync(self, device: FluxiLabDevice, *, force: bool = False) -> bool:
+    async def async_sync(self, device: AccessDevice, *, force: bool = False) -> bool:
         """Send the device its set if it changed (or ``force``); True if sent."""
         if device.keys is None:
             LOGGER.debug("Device %s is not paired: no credential set", device.device_id)
@@ -236,7 +240,9 @@ class CredentialSync:
         return True
 
     async def async_sync_all(self) -> None:
-        """Bring every device's mirror up to date."""
+        """Bring every device's mirror up to date (after the writes held, if any)."""
+        if self._held:
+            return
         for device in list(self._engine.devices.values()):
             try:
                 await self.async_sync(device)
@@ -244,7 +250,7 @@ class CredentialSync:
                 LOGGER.exception("Credential set for %s not sent", device.device_id)
 
     async def async_device_generation(
-        self, device: FluxiLabDevice, generation: int
+        self, device: AccessDevice, generation: int
     ) -> None:
         """Take the generation a device reports; a device ahead of us means rollback.
 
@@ -267,6 +273,21 @@ class CredentialSync:
         await self._async_set_generation(generation)
         self._sent.clear()
         await self.async_sync_all()
+
+    @asynccontextmanager
+    async def async_held(self) -> AsyncIterator[None]:
+        """Hold the devices' syncs over many writes in a row (an import), then sync.
+
+        Each write would otherwise rebuild every device's set from every member;
+        held, the devices get one set after the last write, and none of the writes
+        between (an import undone midway never reaches a device).
+        """
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            await self.async_sync_all()
 
     def forget(self, device_id: str) -> None:
         """Forget what a device got (it is removed, or must get everything again)."""

@@ -52,7 +52,7 @@ from .events import fire_access_event
 from .rule_schema import BELOW_BASELINE, CHANNEL_HOURS
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
     from .history import DeviceUsage
     from .lab import Lab
@@ -272,7 +272,7 @@ class TelemetryRules:
                 self.engine.publish_usage(device)  # busy detection was removed
 
     @callback
-    def attach(self, device: FluxiLabDevice) -> None:
+    def attach(self, device: AccessDevice) -> None:
         """(Re)follow a device if its machine type has rules; stop following if not."""
         rules = rules_of(self.engine.machine_type_of(device))
         live = self._live.get(device.device_id)
@@ -327,7 +327,7 @@ class TelemetryRules:
             return None
         return live.member
 
-    def conditions(self, device: FluxiLabDevice) -> list[dict[str, Any]]:
+    def conditions(self, device: AccessDevice) -> list[dict[str, Any]]:
         """Return the progress of every condition of the device's machine type."""
         rules = rules_of(self.engine.machine_type_of(device))
         if rules is None or not rules.conditions:
@@ -339,11 +339,11 @@ class TelemetryRules:
             for rule in rules.conditions
         ]
 
-    def due_conditions(self, device: FluxiLabDevice) -> list[str]:
+    def due_conditions(self, device: AccessDevice) -> list[str]:
         """Return the texts of the conditions that are due (empty: none)."""
         return [c["text"] for c in self.conditions(device) if c["due"]]
 
-    def diagnostics(self, device: FluxiLabDevice) -> dict[str, Any] | None:
+    def diagnostics(self, device: AccessDevice) -> dict[str, Any] | None:
         """Return busy state and condition progress (None: no rules)."""
         if (live := self._live.get(device.device_id)) is None:
             return None
@@ -392,7 +392,7 @@ class TelemetryRules:
 
     @callback
     def _reading(
-        self, device: FluxiLabDevice, values: Mapping[str, int | float | bool]
+        self, device: AccessDevice, values: Mapping[str, int | float | bool]
     ) -> None:
         """Evaluate the device's rules on one live telemetry message."""
         if (live := self._live.get(device.device_id)) is None:
@@ -433,7 +433,7 @@ class TelemetryRules:
     @callback
     def _busy_reading(
         self,
-        device: FluxiLabDevice,
+        device: AccessDevice,
         live: _Live,
         rule: BusyRule,
         value: float,
@@ -464,7 +464,7 @@ class TelemetryRules:
         live.idle_timer = async_call_later(self.hass, rule.delay, _idle)
 
     @callback
-    def _state_changed(self, device: FluxiLabDevice) -> None:
+    def _state_changed(self, device: AccessDevice) -> None:
         """End a busy period at the last reading when the device goes offline."""
         if (live := self._live.get(device.device_id)) is None:
             return
@@ -509,7 +509,7 @@ class TelemetryRules:
         return None, None
 
     @callback
-    def _start_busy(self, device: FluxiLabDevice, live: _Live, now: float) -> None:
+    def _start_busy(self, device: AccessDevice, live: _Live, now: float) -> None:
         open_sessions = self.engine.history.open_sessions(device.device_id)
         if open_sessions:
             member_id, card = open_sessions[-1]["member_id"], open_sessions[-1]["card"]
@@ -534,7 +534,7 @@ class TelemetryRules:
 
     @callback
     def _end_busy(
-        self, device: FluxiLabDevice, live: _Live, end: float, *, publish: bool = True
+        self, device: AccessDevice, live: _Live, end: float, *, publish: bool = True
     ) -> None:
         if live.idle_timer is not None:
             live.idle_timer()

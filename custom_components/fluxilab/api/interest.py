@@ -19,7 +19,7 @@ from custom_components.fluxilab.access.permissions import (
     websocket_caller,
 )
 from custom_components.fluxilab.const import DOMAIN
-from custom_components.fluxilab.device.runtime import FluxiLabDevice
+from custom_components.fluxilab.device.port import AccessDevice
 
 # Websocket commands ------------------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ async def async_member_for(
     return member
 
 
-def _followed(engine: AccessEngine, device_id: str) -> FluxiLabDevice:
+def _followed(engine: AccessEngine, device_id: str) -> AccessDevice:
     if (device := engine.device(device_id)) is None:
         raise AccessValidationError("unknown_device", device=device_id)
     return device

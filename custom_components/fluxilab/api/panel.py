@@ -75,7 +75,7 @@ from custom_components.fluxilab.protocol.security import issue_token
 from .history import async_setup_history_api
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
 EVENT_ROUTING: Final = "fluxilab_routing"
 """A user was sent to a device's UI: fluxilab_device, device_id, member_id,
@@ -113,7 +113,7 @@ class Caller:
             return str(self.member["role"])
         return Role.ADMIN.value if self.manager else Role.USER.value
 
-    def may_use(self, device: FluxiLabDevice, operation: str) -> bool:
+    def may_use(self, device: AccessDevice, operation: str) -> bool:
         """Return True if this user may reach ``device`` through ``operation``."""
         if (scope := self.lab.scope(operation)) is Scope.ANY:
             return True
@@ -149,12 +149,12 @@ def _caller(
 # What the panel shows ------------------------------------------------------------------
 
 
-def ui_url(device: FluxiLabDevice) -> str | None:
+def ui_url(device: AccessDevice) -> str | None:
     """Return the device UI's address an admin pinned (never the announced one)."""
     return device.ui_url
 
 
-def gateway_fingerprint(device: FluxiLabDevice) -> str | None:
+def gateway_fingerprint(device: AccessDevice) -> str | None:
     """Return the SHA-256 fingerprint of the gateway's certificate, if announced.
 
     The announce passed ``ANNOUNCE_SCHEMA``, which checks the field's format.
@@ -163,7 +163,7 @@ def gateway_fingerprint(device: FluxiLabDevice) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _area_name(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
+def _area_name(hass: HomeAssistant, device: AccessDevice) -> str | None:
     registry_entry = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, device.device_id), device.entry.entry_id
     )
@@ -175,7 +175,7 @@ def _area_name(hass: HomeAssistant, device: FluxiLabDevice) -> str | None:
 
 
 def _entity_id(
-    entities: er.EntityRegistry, device: FluxiLabDevice, key: str
+    entities: er.EntityRegistry, device: AccessDevice, key: str
 ) -> str | None:
     """Return the entity of one of ``device``'s values, whichever platform has it."""
     unique_id = f"{device.device_id}_{key}"
@@ -186,7 +186,7 @@ def _entity_id(
 
 
 def device_status(
-    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+    hass: HomeAssistant, engine: AccessEngine, device: AccessDevice
 ) -> dict[str, Any]:
     """Return the live status of one device as the panel shows it."""
     machine_type = engine.machine_type_of(device)
@@ -292,7 +292,7 @@ async def ws_subscribe(
     """
     engine = _engine(hass)
     user = connection.user
-    followed: dict[str, tuple[FluxiLabDevice, CALLBACK_TYPE]] = {}
+    followed: dict[str, tuple[AccessDevice, CALLBACK_TYPE]] = {}
     timer: CALLBACK_TYPE | None = None
 
     @callback
@@ -323,7 +323,7 @@ async def ws_subscribe(
                 followed[device_id] = (device, _follow(device))
 
     @callback
-    def _follow(device: FluxiLabDevice) -> CALLBACK_TYPE:
+    def _follow(device: AccessDevice) -> CALLBACK_TYPE:
         # The device's own state, and its telemetry (the view shows live values).
         unsubs = [
             device.async_add_listener(_changed),
@@ -685,7 +685,7 @@ async def ws_revoke(
     connection.send_result(msg["id"])
 
 
-async def _admin_device(engine: AccessEngine, device_id: str) -> FluxiLabDevice:
+async def _admin_device(engine: AccessEngine, device_id: str) -> AccessDevice:
     if (device := await engine.async_device(device_id)) is None:
         raise AccessValidationError("unknown_device", device=device_id)
     return device

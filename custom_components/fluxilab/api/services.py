@@ -51,7 +51,7 @@ from .interest import async_member_for
 from .occupancy import async_check_in, async_check_out, occupancy
 
 if TYPE_CHECKING:
-    from custom_components.fluxilab.device.runtime import FluxiLabDevice
+    from custom_components.fluxilab.device.port import AccessDevice
 
 ATTR_MEMBER = "member_id"
 ATTR_DEVICE = "device_id"
@@ -75,7 +75,7 @@ def _member(engine: AccessEngine, member_id: str) -> dict[str, Any]:
     return member
 
 
-async def _device(engine: AccessEngine, ha_device_id: str) -> FluxiLabDevice:
+async def _device(engine: AccessEngine, ha_device_id: str) -> AccessDevice:
     """Resolve a Home Assistant device id (device selector) to a followed device.
 
     A device whose entry is being set up again (renamed, new options) is not

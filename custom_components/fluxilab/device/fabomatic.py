@@ -24,6 +24,7 @@ from homeassistant.config_entries import SOURCE_IGNORE, ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import CONF_FABOMATIC_MACHINE, DOMAIN, LOGGER
@@ -142,12 +143,18 @@ async def async_follow_unadopted_boards(hass: HomeAssistant) -> bool:
 
     @callback
     def _handle(msg: mqtt.ReceiveMessage) -> None:
-        if (machine_id := machine_id_from_topic(msg.topic)) is None:
+        # Every board's every query passes here: an adopted one's is its own
+        # transport's, and only a checkmachine is answered; the rest costs nothing.
+        if (machine_id := machine_id_from_topic(msg.topic)) is None or board_adopted(
+            hass, machine_id
+        ):
             return
         try:
             query = parse_query(msg.payload)
         except BoardMessageError:
-            return  # an adopted board's transport counts it; others are not ours
+            return  # not ours to count: no transport follows this board
+        if query["action"] is not BoardAction.CHECK_MACHINE:
+            return
         hass.async_create_background_task(
             async_answer_unadopted(hass, machine_id, query),
             f"{DOMAIN} unadopted board {machine_id}",
@@ -207,6 +214,7 @@ class FabOMaticBoard:
         self._lock = asyncio.Lock()
         self._unsubscribe: CALLBACK_TYPE | None = None
         self._offline_timer: CALLBACK_TYPE | None = None
+        self._last_seen = dt_util.utcnow()
         self._last_log: dict[str, float] = {}
 
     # Lifecycle ------------------------------------------------------------------
@@ -312,20 +320,34 @@ class FabOMaticBoard:
 
     @callback
     def _seen(self) -> None:
-        """Any message proves the board is up; silence for a while means down."""
-        if self._offline_timer is not None:
-            self._offline_timer()
-        timeout = self.device.entry.options.get(
-            CONF_ALIVE_TIMEOUT, DEFAULT_ALIVE_TIMEOUT
-        )
-        self._offline_timer = async_call_later(self.hass, timeout, self._silent)
+        """Any message proves the board is up; silence for a while means down.
+
+        One timer per board, not one per message (a cancelled timer and a new one
+        for every query): it fires when the first message's timeout is up and,
+        if the board spoke since, waits again for what is left of the last one's.
+        """
+        self._last_seen = dt_util.utcnow()
+        if self._offline_timer is None:
+            self._offline_timer = async_call_later(
+                self.hass, self._alive_timeout(), self._silent
+            )
         if not self.device.online:
             LOGGER.info("Fab-O-Matic board %s is online", self.machine_id)
             self._set_online(True)
 
+    def _alive_timeout(self) -> float:
+        timeout: float = self.device.entry.options.get(
+            CONF_ALIVE_TIMEOUT, DEFAULT_ALIVE_TIMEOUT
+        )
+        return timeout
+
     @callback
     def _silent(self, _now: datetime) -> None:
         self._offline_timer = None
+        silence = (dt_util.utcnow() - self._last_seen).total_seconds()
+        if (left := self._alive_timeout() - silence) > 0:
+            self._offline_timer = async_call_later(self.hass, left, self._silent)
+            return
         LOGGER.info("Fab-O-Matic board %s went silent", self.machine_id)
         self._set_online(False)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 import json
 import time
@@ -29,7 +28,7 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_t
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util import dt as dt_util
-from homeassistant.util.signal_type import SignalTypeFormat
+from homeassistant.util.json import json_loads
 import voluptuous as vol
 
 from custom_components.fluxilab.backfill import (
@@ -58,6 +57,11 @@ from custom_components.fluxilab.const import (
     LOGGER,
     MANUFACTURER,
 )
+from custom_components.fluxilab.device.port import (
+    SIGNAL_ACCESS_EVENT,
+    SIGNAL_USAGE,
+    UsageState,
+)
 from custom_components.fluxilab.hub import async_announce_hub
 from custom_components.fluxilab.journal import JournalError, async_recorder_barrier
 from custom_components.fluxilab.link import LinkHealth, LinkState
@@ -83,9 +87,9 @@ from custom_components.fluxilab.protocol.security import (
     ReplayGuard,
     SessionKeys,
     open_announce,
-    open_envelope,
+    open_payload,
     parse_public_key,
-    seal,
+    seal_payload,
 )
 from custom_components.fluxilab.protocol.topics import (
     STATUS_OFFLINE,
@@ -111,23 +115,23 @@ REPLAY_IMPORT_INTERVAL = 2.0
 """Seconds between statistics imports while backlog batches keep coming."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UsageState:
-    """What the engine computed of a device's use (sent on ``SIGNAL_USAGE``)."""
-
-    in_use: bool
-    member_name: str | None
-    usage_hours: float
-    hours_to_maintenance: float | None
-    maintenance_due: bool
+_DIGIT_MARKS = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
+"""Every digit to ``1``, every other byte to ``0`` (bytes.translate, in C)."""
+_LONG_RUN = b"1" * 20
+"""20 digits in a row: may spell an int of 2**64 or more (orjson reads it as a float)."""
 
 
-SIGNAL_USAGE: SignalTypeFormat[UsageState] = SignalTypeFormat(f"{DOMAIN}_usage_{{}}")
-"""The engine's usage state of one device (format with our device id)."""
-SIGNAL_ACCESS_EVENT: SignalTypeFormat[str, dict[str, Any]] = SignalTypeFormat(
-    f"{DOMAIN}_access_event_{{}}"
-)
-"""An access event to show on one device's event entity: (event type, data)."""
+def _loads_body(raw: bytes) -> Any:
+    """Parse a verified body as the standard library would, with orjson where it can.
+
+    orjson refuses what the standard library reads beyond JSON (NaN, infinities,
+    lone surrogates: open_payload then opens the message the general way) and reads
+    an int of 2**64 or more as a float: a body with 20 digits in a row anywhere goes
+    to the standard library (the check is a third of orjson's time).
+    """
+    if _LONG_RUN in raw.translate(_DIGIT_MARKS):
+        return json.loads(raw)
+    return json_loads(raw)
 
 
 class AccessPort(Protocol):
@@ -517,11 +521,10 @@ class FluxiLabDevice:
                 translation_placeholders={"device": self.device_id},
             )
         topic = self.topics.topic(channel)
-        envelope = seal(self.keys, topic, body, encrypt=encrypt)
         await mqtt.async_publish(
             self.hass,
             topic,
-            json.dumps(envelope, separators=(",", ":")),
+            seal_payload(self.keys, topic, body, encrypt=encrypt),
             qos=1,
             retain=retain,
         )
@@ -590,12 +593,15 @@ class FluxiLabDevice:
                 self._link_refused("untrusted_key")
             return None
         try:
-            envelope = json.loads(msg.payload)
+            # A device's own layout (seal_payload) is verified over the bytes that
+            # arrived, and only its body parsed (orjson, once signed); any other
+            # is parsed and re-encoded for the signature as ever.
+            body = open_payload(
+                self.keys, msg.topic, msg.payload, guard=self._guard, loads=_loads_body
+            )
         except (ValueError, RecursionError) as err:  # nesting deeper than the stack
             self._log_bad(channel, "malformed", f"not JSON ({err})")
             return None
-        try:
-            body = open_envelope(self.keys, msg.topic, envelope, guard=self._guard)
         except ProtocolSecurityError as err:
             kind = "malformed" if err.reason == "malformed" else "rejected"
             self._log_bad(channel, kind, str(err))
@@ -605,6 +611,9 @@ class FluxiLabDevice:
         try:
             result: dict[str, Any] = schema(body)
         except vol.Invalid as err:
+            self._log_bad(channel, "malformed", str(err))
+            return None
+        except OverflowError as err:  # an int too large for a float (10**400)
             self._log_bad(channel, "malformed", str(err))
             return None
         return result

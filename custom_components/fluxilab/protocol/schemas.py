@@ -9,7 +9,7 @@ of a field bumps the major version; receivers reject a version they do not know.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 import math
 import re
@@ -87,6 +87,21 @@ class CommandName(StrEnum):
 
 def _text(max_len: int = MAX_TEXT) -> vol.All:
     return vol.All(str, vol.Length(min=1, max=max_len))
+
+
+def _nullable(validator: Any) -> Callable[[Any], Any]:
+    """Accept None or what ``validator`` accepts: ``vol.Any(None, validator)``.
+
+    ``vol.Any`` tries None first, so every field that is set raises (and catches)
+    an exception before its real check: ~40 µs per access reply. The same inputs
+    pass and fail here; a failure reports the validator's error, not None's.
+    """
+    schema = vol.Schema(validator)
+
+    def check(value: Any) -> Any:
+        return None if value is None else schema(value)
+
+    return check
 
 
 def _finite(value: Any) -> int | float:
@@ -292,6 +307,7 @@ _CHANNEL_KEYS_SEEN: set[str] = set()
 """Channel keys that matched before (a device sends the same few in every record)."""
 _MAX_KEYS_SEEN = 4096
 _MAX_PLAIN_INT = 2**53
+_FLOAT_ONLY = {float}
 
 
 def _telemetry_record(record: Any) -> dict[str, Any] | None:
@@ -320,12 +336,20 @@ def _telemetry_record(record: Any) -> dict[str, Any] | None:
     if type(values) is not dict or len(values) > MAX_CHANNELS:
         return None
     seen = _CHANNEL_KEYS_SEEN
-    for key, value in values.items():
-        if key not in seen:
-            if type(key) is not str or _CHANNEL_KEY_RE.match(key) is None:
-                return None
-            if len(seen) < _MAX_KEYS_SEEN:
-                seen.add(key)
+    if not seen.issuperset(values):
+        for key in values:
+            if key not in seen:
+                if type(key) is not str or _CHANNEL_KEY_RE.match(key) is None:
+                    return None
+                if len(seen) < _MAX_KEYS_SEEN:
+                    seen.add(key)
+    samples = values.values()
+    # The usual record: floats only, whose sum is finite only if each one is (a
+    # NaN or an infinity makes it NaN or infinite). Anything else, and a sum that
+    # overflows, gets the check value by value.
+    if set(map(type, samples)) == _FLOAT_ONLY and -math.inf < sum(samples) < math.inf:
+        return {**record, "buffered": buffered, "values": dict(values)}
+    for value in samples:
         kind_of_value = type(value)
         if kind_of_value is float:
             if not -math.inf < value < math.inf:  # false for NaN
@@ -394,12 +418,12 @@ ACCESS_REQUEST_SCHEMA = vol.Schema(
     {
         vol.Required("id"): _text(64),
         vol.Required("action"): vol.Coerce(AccessAction),
-        vol.Optional("card"): vol.Any(None, _text(64)),
+        vol.Optional("card"): _nullable(_text(64)),
         # A member who logged in at the device with PIN/password: the device checked
         # the bcrypt hash against its credential mirror; no secret crosses the wire.
-        vol.Optional("member_id"): vol.Any(None, _text(64)),
-        vol.Optional("session_id"): vol.Any(None, _text(64)),
-        vol.Optional("duration"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("member_id"): _nullable(_text(64)),
+        vol.Optional("session_id"): _nullable(_text(64)),
+        vol.Optional("duration"): _nullable(vol.All(_finite, vol.Range(min=0))),
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -409,13 +433,13 @@ ACCESS_REPLY_SCHEMA = vol.Schema(
         vol.Required("id"): _text(64),
         vol.Required("granted"): bool,
         vol.Required("reason"): _text(64),
-        vol.Optional("member_id"): vol.Any(None, _text(64)),
-        vol.Optional("name"): vol.Any(None, _text()),
-        vol.Optional("level"): vol.Any(None, _text(32)),
-        vol.Optional("session_id"): vol.Any(None, _text(64)),
-        vol.Optional("timeout"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
-        vol.Optional("grace"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
-        vol.Optional("message"): vol.Any(None, vol.All(str, vol.Length(max=64))),
+        vol.Optional("member_id"): _nullable(_text(64)),
+        vol.Optional("name"): _nullable(_text()),
+        vol.Optional("level"): _nullable(_text(32)),
+        vol.Optional("session_id"): _nullable(_text(64)),
+        vol.Optional("timeout"): _nullable(vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("grace"): _nullable(vol.All(_finite, vol.Range(min=0))),
+        vol.Optional("message"): _nullable(vol.All(str, vol.Length(max=64))),
     },
     extra=vol.ALLOW_EXTRA,
 )

@@ -11,6 +11,7 @@ import type { Column, DataTable } from "../../components/data-table";
 import "../../components/data-table";
 import { busy, ViewElement, text } from "../../context";
 import { Localizer } from "../../localize/localize";
+import "./member-import";
 import type { Member, Role, WsError } from "../../types";
 
 const ROLES: Role[] = ["user", "staff", "admin"];
@@ -385,6 +386,7 @@ export class MembersView extends ViewElement {
           ${this.error("form")}
         </div>
       </form>
+      <fluxilab-member-import .ctx=${this.ctx}></fluxilab-member-import>
     `;
   }
 }

@@ -1,6 +1,6 @@
 // Admin → Unknown cards: cards seen at a device that no member holds; assign one to
-// a member picked by typing.
-import { html } from "lit";
+// a member picked by typing, or turn it into a new member.
+import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import { state } from "lit/decorators.js";
 import { customElement } from "../../define";
@@ -15,6 +15,7 @@ import type { UnknownCard } from "../../types";
 export class UnknownCardsView extends ViewElement {
   @state() private picked: Record<string, string> = {};
   @state() private errors: Record<string, string> = {};
+  @state() private names: Record<string, string> = {};
   busyKeys = new Set<string>();
 
   private async assign(card: string): Promise<void> {
@@ -31,6 +32,25 @@ export class UnknownCardsView extends ViewElement {
     }
     this.errors = {};
     this.ctx.done("assigned_card", { name: memberName(this.ctx.admin, member) });
+    await this.ctx.reloadAdmin();
+  }
+
+  /** Swiped, unknown, and now a new member holding the card. */
+  private async newMember(card: string): Promise<void> {
+    const name = (this.names[card] ?? "").trim();
+    if (!name) {
+      this.errors = { [`new:${card}`]: this.t("field_required") };
+      return;
+    }
+    try {
+      await busy(this, `new:${card}`, () => this.ctx.client.memberFromCard(card, name), { quiet: true });
+    } catch (err) {
+      this.errors = { [`new:${card}`]: this.ctx.i18n.error(err) };
+      return;
+    }
+    this.errors = {};
+    this.names = { ...this.names, [card]: "" };
+    this.ctx.done("added_member", { name });
     await this.ctx.reloadAdmin();
   }
 
@@ -58,6 +78,26 @@ export class UnknownCardsView extends ViewElement {
           <button class="primary" ?disabled=${this.busyKeys.has(`assign:${c.card}`)} @click=${() => void this.assign(c.card)}>
             ${this.t("assign")}
           </button>
+        </div>`,
+      },
+      {
+        key: "new_member",
+        title: this.t("create_member_from_card"),
+        render: (c) => html`<div class="inline" data-form="member-from-card" data-card=${c.card}>
+          <input
+            name="new_member_name"
+            maxlength="100"
+            aria-label=${this.t("new_member_name")}
+            placeholder=${this.t("new_member_name")}
+            .value=${this.names[c.card] ?? ""}
+            @input=${(ev: Event) => (this.names = { ...this.names, [c.card]: (ev.target as HTMLInputElement).value })}
+          />
+          <button class="secondary" ?disabled=${this.busyKeys.has(`new:${c.card}`)} @click=${() => void this.newMember(c.card)}>
+            ${this.t("create")}
+          </button>
+          ${this.errors[`new:${c.card}`]
+            ? html`<span class="field-error" role="alert" data-error="new_member_name">${this.errors[`new:${c.card}`]}</span>`
+            : nothing}
         </div>`,
       },
     ];
