@@ -86,11 +86,16 @@ class FluxiLabBookingCalendar(FluxiLabEntity, CalendarEntity):
         return engine.privacy.member(booking.member_id)
 
     def _event(self, booking: Booking) -> CalendarEvent:
+        note = None
+        if booking.is_outage:
+            engine = self.hass.data[ACCESS_ENGINE]
+            note = engine.bookings.data.get(booking.id, {}).get("note") or None
         return CalendarEvent(
             start=dt_util.as_local(booking.start),
             end=dt_util.as_local(booking.end),
             summary=self._summary(booking),
             uid=booking.id,
+            description=note,
         )
 
     def _shown_bookings(self, start: datetime, end: datetime) -> list[Booking]:

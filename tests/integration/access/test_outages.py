@@ -208,6 +208,7 @@ async def test_staff_schedule_an_outage_through_the_calendar(
     assert refused.value.translation_key == "outage_overlaps"
     events = await get_events(hass, hours=6)
     assert [e["summary"] for e in events] == ["Outage: new sash"]
+    assert events[0]["description"] == "new sash"
     state = hass.states.get(CALENDAR)
     assert state is not None
     assert state.attributes["message"] == "Outage: new sash"
