@@ -582,7 +582,17 @@ class BookingCollection(collection.DictStorageCollection):
                 self._async_tell(booking, "booking_cancelled_outage", item),
                 f"{DOMAIN} outage",
             )
-        self._audit_outage(admin_audit.CREATED, item, cancelled=len(cancelled))
+        shown = {
+            "start": item["start"],
+            "end": item["end"],
+            "note": item.get("note") or None,
+            "cancelled_bookings": len(cancelled),
+        }
+        self._audit_outage(
+            admin_audit.CREATED,
+            item,
+            {k: {"before": None, "after": v} for k, v in shown.items()},
+        )
         return item
 
     async def _async_cut(self, item: dict[str, Any], end: datetime) -> None:
@@ -600,18 +610,19 @@ class BookingCollection(collection.DictStorageCollection):
         if item.get("kind") != BookingKind.OUTAGE:
             raise AccessValidationError("unknown_outage", outage=outage_id)
         ended = await self.async_end(outage_id)
-        self._audit_outage(admin_audit.DELETED, ended)
+        # Not begun: it is gone (no end); running: it ends now.
+        end = ended["end"] if outage_id in self.data else None
+        self._audit_outage(
+            admin_audit.DELETED,
+            ended,
+            {"end": {"before": item["end"], "after": end}},
+        )
         return ended
 
-    def _audit_outage(self, action: str, item: dict[str, Any], **extra: Any) -> None:
-        changes = {
-            "outage": {
-                "start": item["start"],
-                "end": item["end"],
-                "note": item.get("note", ""),
-                **extra,
-            }
-        }
+    def _audit_outage(
+        self, action: str, item: dict[str, Any], changes: dict[str, Any]
+    ) -> None:
+        """Audit an outage scheduled or ended: its fields before -> after."""
         device = self.engine.device(item["device_id"])
         self.engine.admin_audit.record(
             "outage",

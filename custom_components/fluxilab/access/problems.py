@@ -204,10 +204,8 @@ class ProblemReports:
             "problem",
             admin_audit.CREATED,
             {
-                "problem": {
-                    "unsafe": report["unsafe"],
-                    "description": report["description"],
-                }
+                "unsafe": {"before": None, "after": report["unsafe"]},
+                "description": {"before": None, "after": report["description"]},
             },
             member=member,
             device_id=device_id,

@@ -116,7 +116,10 @@ async def test_ending_an_outage_early_frees_the_device(
     (created, deleted) = admin_entries(engine, "outage")
     assert (created["action"], deleted["action"]) == ("created", "deleted")
     assert created["device_id"] == DEVICE_ID
-    assert created["changes"]["outage"]["note"] == "New filter"
+    assert created["changes"]["note"] == {"before": None, "after": "New filter"}
+    # Ended at once: the end it had, and now.
+    assert deleted["changes"]["end"]["before"] == down["end"]
+    assert deleted["changes"]["end"]["after"] == ended["end"]
 
 
 async def test_an_outage_cancels_the_bookings_it_meets_and_tells_their_members(
@@ -145,7 +148,7 @@ async def test_an_outage_cancels_the_bookings_it_meets_and_tells_their_members(
     assert told.data["title"] == "Booking of Fumehood 1 cancelled"
     assert "Sash repair" in told.data["message"]
     (entry,) = admin_entries(engine, "outage")
-    assert entry["changes"]["outage"]["cancelled"] == 2
+    assert entry["changes"]["cancelled_bookings"] == {"before": None, "after": 2}
     # And no booking may be made into the outage.
     with pytest.raises(ServiceValidationError) as refused:
         await book(engine, bob["id"], 60, 90)
@@ -325,7 +328,7 @@ async def test_an_unsafe_report_blocks_at_once_until_resolved_in_repairs(
     assert created["action"] == "created"
     assert created["actor_user_id"] == hass_read_only_user.id
     assert created["device_id"] == DEVICE_ID
-    assert created["changes"]["problem"]["unsafe"] is True
+    assert created["changes"]["unsafe"] == {"before": None, "after": True}
     assert resolved["action"] == "updated"
     assert resolved["door"] == "repair_flow"
     assert resolved["changes"]["resolution"]["after"] == "New cable"
