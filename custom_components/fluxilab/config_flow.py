@@ -29,7 +29,11 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import probatio
 import voluptuous as vol
 
-from .access.const import CONF_ENTRANCE, CONF_MAINTENANCE_INTERVAL
+from .access.const import (
+    CONF_ENTRANCE,
+    CONF_MAINTENANCE_INTERVAL,
+    CONF_PROJECT_SENSORS,
+)
 from .access.engine import ACCESS_ENGINE
 from .const import (
     CONF_ANNOUNCED_UI_URL,
@@ -78,6 +82,7 @@ OPTION_KEYS = (
     CONF_MAINTENANCE_INTERVAL,
     CONF_STALE_CHANNEL_HOURS,
     CONF_ENTRANCE,
+    CONF_PROJECT_SENSORS,
 )
 """Options this flow edits; any other option (set elsewhere) is kept as it is."""
 
@@ -410,6 +415,8 @@ class FluxiLabOptionsFlow(OptionsFlowWithReload):
         )
         if user_input.get(CONF_ENTRANCE):
             options[CONF_ENTRANCE] = True
+        if user_input.get(CONF_PROJECT_SENSORS):
+            options[CONF_PROJECT_SENSORS] = True
         return options
 
     def _announced_channels(self) -> dict[str, str]:
@@ -485,6 +492,9 @@ class FluxiLabOptionsFlow(OptionsFlowWithReload):
             )
         )
         fields[probatio.Optional(CONF_ENTRANCE, default=False)] = (
+            selector.BooleanSelector()
+        )
+        fields[probatio.Optional(CONF_PROJECT_SENSORS, default=False)] = (
             selector.BooleanSelector()
         )
         return probatio.Schema(fields)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -14,10 +16,14 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import collection
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
+from .access.billing import Totals
+from .access.const import CONF_PROJECT_SENSORS
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.presence import SIGNAL_OCCUPANCY, Presence, is_entrance
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
@@ -30,6 +36,8 @@ from .link import LinkState
 from .protocol.schemas import ValueType
 
 PARALLEL_UPDATES = 0
+SCAN_INTERVAL = timedelta(minutes=5)
+"""How often the project sensors read this month's charges (the only polled ones)."""
 
 KNOWN_CHANNELS = frozenset({"face_velocity", "sash_height", "voc", "spindle_current"})
 """Channel keys with a translated name; others take the name the device announces."""
@@ -68,6 +76,13 @@ SENSORS: tuple[FluxiLabSensorEntityDescription, ...] = (
 
 
 OCCUPANCY = SensorEntityDescription(key="occupancy", translation_key="occupancy")
+PROJECT_USAGE = SensorEntityDescription(
+    key="project_usage",
+    translation_key="project_usage",
+    device_class=SensorDeviceClass.MONETARY,
+    state_class=SensorStateClass.TOTAL,
+    suggested_display_precision=2,
+)
 
 SECURE_LINK = SensorEntityDescription(
     key="secure_link",
@@ -120,6 +135,8 @@ async def async_setup_entry(
         async_add_entities([FluxiLabCurrentUserSensor(device, engine)])
         if is_entrance(device):
             async_add_entities([FluxiLabOccupancySensor(device, engine.presence)])
+        if entry.options.get(CONF_PROJECT_SENSORS):
+            _async_setup_project_sensors(entry, engine, async_add_entities)
     async_setup_channel_entities(
         entry,
         frozenset({ValueType.INT, ValueType.FLOAT}),
@@ -206,6 +223,86 @@ class FluxiLabOccupancySensor(FluxiLabEntity, SensorEntity):
 
     def _shown(self) -> tuple[Any, ...]:
         return (self.native_value,)
+
+
+@callback
+def _async_setup_project_sensors(
+    entry: FluxiLabConfigEntry,
+    engine: AccessEngine,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a sensor per project, and one for each project created later."""
+    device = entry.runtime_data
+    async_add_entities(
+        FluxiLabProjectUsageSensor(device, engine, project_id)
+        for project_id in engine.projects.data
+    )
+
+    async def _changed(change_type: str, item_id: str, _item: dict[str, Any]) -> None:
+        if change_type == collection.CHANGE_ADDED:
+            async_add_entities([FluxiLabProjectUsageSensor(device, engine, item_id)])
+
+    entry.async_on_unload(engine.projects.async_add_listener(_changed))
+
+
+class FluxiLabProjectUsageSensor(FluxiLabEntity, SensorEntity):
+    """One project's charges this month (docs/BILLING.md), in the lab's currency.
+
+    On the devices whose options ask for them; an amount and billed hours, no
+    names. Known at the hub, so available while the device is off.
+    """
+
+    _attr_should_poll = True
+
+    def __init__(
+        self, device: FluxiLabDevice, engine: AccessEngine, project_id: str
+    ) -> None:
+        """Follow one project's totals."""
+        super().__init__(device, PROJECT_USAGE)
+        self._engine = engine
+        self._project_id = project_id
+        self._attr_unique_id = f"{device.device_id}_project_usage_{project_id}"
+        project = engine.projects.data.get(project_id) or {}
+        self._attr_translation_placeholders = {
+            "project": str(project.get("name") or project_id)
+        }
+        self._totals = Totals()
+
+    @property
+    def available(self) -> bool:
+        """While the project exists."""
+        return self._project_id in self._engine.projects.data
+
+    @property
+    def native_unit_of_measurement(self) -> str:
+        """The lab's currency (Home Assistant's general settings)."""
+        return self.hass.config.currency
+
+    @property
+    def native_value(self) -> Decimal:
+        """Return the charges of the month so far."""
+        return Decimal(self._totals.cents) / 100
+
+    @property
+    def last_reset(self) -> datetime:
+        """The start of this month (the lab's time zone)."""
+        return dt_util.start_of_local_day().replace(day=1)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Billed hours and sessions this month."""
+        return {
+            "billed_hours": round(self._totals.billed_seconds / 3600, 2),
+            "sessions": self._totals.sessions,
+        }
+
+    async def async_update(self) -> None:
+        """Read this month's totals (shared by the sensors, at most a minute old)."""
+        totals = await self._engine.projects.async_this_month()
+        self._totals = totals.get(self._project_id) or Totals()
+
+    def _shown(self) -> tuple[Any, ...]:
+        return (self.available, self._totals.cents)
 
 
 class FluxiLabSecureLinkSensor(FluxiLabEntity, SensorEntity):

@@ -17,6 +17,8 @@ import type {
   PresenceList,
   ProblemList,
   ProblemReport,
+  Project,
+  Statement,
   PresenceSettings,
   Profile,
   Role,
@@ -149,6 +151,46 @@ export class FluxiLabClient {
 
   recordMaintenance(deviceId: string): Promise<null> {
     return this.send("panel/admin/record_maintenance", { device_id: deviceId });
+  }
+
+  projects(): Promise<Project[]> {
+    return this.send("project/list");
+  }
+
+  projectCreate(data: { name: string; code?: string }): Promise<Project> {
+    return this.send("project/create", { ...data });
+  }
+
+  projectDelete(projectId: string): Promise<null> {
+    return this.send("project/delete", { project_id: projectId });
+  }
+
+  /** A member's default project (null: none). */
+  setDefaultProject(memberId: string, projectId: string | null): Promise<{ project_id: string | null }> {
+    return this.send("billing/set_default", { member_id: memberId, project_id: projectId });
+  }
+
+  /** A project's statement of a month ("YYYY-MM"); no project: sessions charged to none. */
+  statement(projectId: string | null, month: string): Promise<Statement> {
+    return this.send("billing/statement", { project_id: projectId, month });
+  }
+
+  /** Charge a session to another project, or mark it (non-)billable. */
+  setSessionCharge(
+    sessionId: string,
+    change: { project_id?: string | null; non_billable?: string | null },
+  ): Promise<{ session_id: string; project_id: string | null; non_billable: string | null }> {
+    return this.send("billing/set_session", { session_id: sessionId, ...change });
+  }
+
+  /** The statement as the hub's streamed CSV (the same lines and a total line). */
+  async statementCsv(projectId: string | null, month: string): Promise<string> {
+    const hass = this.hass();
+    if (!hass.fetchWithAuth) throw new Error("no_fetch");
+    const query = new URLSearchParams({ project_id: projectId ?? "", month });
+    const response = await hass.fetchWithAuth(`/api/fluxilab/statement.csv?${query.toString()}`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.text();
   }
 
   history(filter: HistoryFilter): Promise<HistoryResult> {

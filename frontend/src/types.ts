@@ -19,6 +19,8 @@ export interface HomeAssistant {
   /** Entity states (a dashboard card reads who uses a device from its sensor). */
   states?: Record<string, { state: string; entity_id: string } | undefined>;
   callService(domain: string, service: string, data?: Record<string, unknown>): Promise<unknown>;
+  /** A GET of Home Assistant's API with the user's token (the streamed CSVs). */
+  fetchWithAuth?(path: string, init?: Record<string, unknown>): Promise<Response>;
   /** The frontend's loader of an integration's translations (exceptions here). */
   loadBackendTranslation?(category: string, integration?: string): Promise<Localize>;
 }
@@ -135,6 +137,60 @@ export interface MachineType {
   supervised_hours_start?: string | null;
   supervised_hours_end?: string | null;
   training_expiry_days?: number | null;
+  /** Charge-back rates (docs/BILLING.md), in cents. */
+  billing_hourly_cents?: number;
+  billing_idle_hourly_cents?: number | null;
+  billing_minimum_cents?: number;
+  billing_round_minutes?: number;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  code: string;
+  active: boolean;
+  members: string[];
+  default_members: string[];
+}
+
+export type NonBillable = "training" | "maintenance" | "staff";
+
+export interface StatementTotals {
+  sessions: number;
+  seconds: number;
+  billed_seconds: number;
+  busy_seconds: number;
+  idle_seconds: number;
+  non_billable: number;
+  cents: number;
+  amount: string;
+}
+
+export interface StatementLine {
+  session_id: string;
+  start: string;
+  end: string;
+  member_id: string | null;
+  member_name: string | null;
+  device_id: string;
+  device_name: string;
+  machine_type_id: string | null;
+  seconds: number;
+  billed_seconds: number;
+  busy_seconds: number;
+  idle_seconds: number;
+  non_billable: NonBillable | null;
+  minimum_applied: boolean;
+  cents: number;
+  amount: string;
+}
+
+export interface Statement {
+  project: { id: string; name: string; code: string } | null;
+  month: string;
+  lines: StatementLine[];
+  by_machine_type: (StatementTotals & { machine_type_id: string | null; name: string | null })[];
+  total: StatementTotals;
 }
 
 export interface Authorization {

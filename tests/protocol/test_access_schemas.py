@@ -46,6 +46,9 @@ REFERENCE_REQUEST = vol.Schema(
         vol.Optional("member_id"): vol.Any(None, _text(64)),
         vol.Optional("session_id"): vol.Any(None, _text(64)),
         vol.Optional("duration"): vol.Any(None, SECONDS),
+        vol.Optional("project"): vol.Any(None, _text(100)),
+        vol.Optional("description"): vol.Any(None, _text(200)),
+        vol.Optional("unsafe"): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -77,7 +80,18 @@ ANY_VALUE = st.one_of(
     st.just({"a": 1}),
     st.binary(max_size=3),
 )
-REQUEST_KEYS = ("id", "action", "card", "member_id", "session_id", "duration", "x")
+REQUEST_KEYS = (
+    "id",
+    "action",
+    "card",
+    "member_id",
+    "session_id",
+    "duration",
+    "project",
+    "description",
+    "unsafe",
+    "x",
+)
 REPLY_KEYS = (
     "id",
     "granted",

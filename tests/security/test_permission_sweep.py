@@ -245,6 +245,9 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "outage_id": PREPARED_OUTAGES.get(target.n, "none"),
         "report_id": PREPARED_REPORTS.get(target.n, "none"),
         "description": "The fan rattles",
+        "month": "2026-11",
+        "non_billable": "training",
+        "project_id": None,  # no project: its statement; a case names one
     }
 
 
@@ -387,6 +390,28 @@ async def _problem_reported(hass: HomeAssistant, lab: Lab, target: Target) -> No
     PREPARED_REPORTS[target.n] = report["id"]
 
 
+PREPARED_PROJECTS: dict[int, str] = {}
+"""Target number -> a project of the target's (``_project_made``)."""
+
+
+async def _project_made(hass: HomeAssistant, lab: Lab, target: Target) -> None:
+    """A project the target belongs to, to change, delete or make a default."""
+    made = await lab.engine.projects.async_create_item(
+        {"name": f"Grant {target.n}", "members": [target.member_id]}
+    )
+    PREPARED_PROJECTS[target.n] = made["id"]
+
+
+async def _session_to_charge(hass: HomeAssistant, lab: Lab, target: Target) -> None:
+    """A session of the target's on the laser, and a project to charge it to."""
+    await _laser_busy(hass, lab, target)
+    await _project_made(hass, lab, target)
+
+
+def _on_project(data: dict[str, Any], target: Target) -> dict[str, Any]:
+    return {**data, "project_id": PREPARED_PROJECTS[target.n]}
+
+
 def _own_booking(actors: Actors, actor: str) -> Data:
     """Cancel one of the caller's own bookings."""
     own = actors.members[actor]
@@ -504,6 +529,18 @@ CASES: dict[str, Case] = {
         for door in (f"{W}machine_type/delete", f"{W}panel/admin/machine_type_delete")
     },
     f"{S}generate_broker_config": _case(other=_without(ATTR_DEVICE_ID, "password")),
+    **{
+        door: _case(prepare=_project_made, other=_on_project)
+        for door in (
+            f"{W}project/update",
+            f"{W}project/delete",
+            f"{W}billing/set_default",
+        )
+    },
+    **{
+        door: _case(prepare=_session_to_charge, other=_on_project)
+        for door in (f"{W}billing/set_session", f"{S}set_session_charge")
+    },
     f"{W}panel/open": _case(own=_own({ATTR_DEVICE_ID: HOOD}, member=False)),
     f"{W}panel/change_pin": _case(
         own=_change_pin, own_only=True, may_fail={"no_member"}

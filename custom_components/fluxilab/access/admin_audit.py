@@ -210,8 +210,15 @@ class AdminAudit:
             ("machine_type", engine.machine_types),
             ("authorization", engine.authorizations),
         ):
-            self._copies[name] = copy.deepcopy(dict(items.data))
-            items.async_add_change_set_listener(self._listener(name))
+            self.follow_collection(name, items)
+
+    @callback
+    def follow_collection(
+        self, name: str, items: collection.ObservableCollection[Any]
+    ) -> None:
+        """Audit a collection's changes as target ``name`` (projects: billing)."""
+        self._copies[name] = copy.deepcopy(dict(items.data))
+        items.async_add_change_set_listener(self._listener(name))
 
     def _listener(
         self, name: str
@@ -243,7 +250,7 @@ class AdminAudit:
             self._authorization_changed(action, item, old, new)
         else:
             self.record(
-                "machine_type",
+                name,
                 action,
                 _diff(old, new, ignored=MACHINE_TYPE_IGNORED),
                 target_id=str(item.get("id")),

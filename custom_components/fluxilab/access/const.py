@@ -60,6 +60,8 @@ open session ended, or telemetry says it stopped working)."""
 
 
 CONF_ENTRANCE: Final = "entrance"
+CONF_PROJECT_SENSORS: Final = "project_sensors"
+"""Device option: the device carries a sensor of this month's charges per project."""
 """Device option: the device is a lab entrance; granted swipes check in and out."""
 DEFAULT_CHECKIN_EXPIRY_HOURS: Final = 12
 """Hours after which a check-in nobody closed expires (``checkin_expiry_hours``)."""

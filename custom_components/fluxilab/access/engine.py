@@ -55,6 +55,7 @@ from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
+from .project_store import PROJECT_REQUEST, ProjectCollection
 from .roles import flags
 from .store import (
     AuthorizationCollection,
@@ -103,6 +104,7 @@ class AccessEngine:
         self.admin_audit = AdminAudit(self)
         self.bookings = BookingCollection(self)
         self.problems = ProblemReports(self)
+        self.projects = ProjectCollection(self)
         self.devices: dict[str, AccessDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
         self._online: dict[str, bool] = {}
@@ -146,6 +148,8 @@ class AccessEngine:
         self.interest.async_load()
         await self.bookings.async_start()
         await self.problems.async_load()
+        await self.projects.async_start()
+        self.admin_audit.follow_collection("project", self.projects)
         self._timers = [
             async_track_time_interval(
                 self.hass,
@@ -192,6 +196,7 @@ class AccessEngine:
         self.interest.async_stop()
         self.bookings.async_stop()
         self.problems.async_stop()
+        self.projects.async_stop()
         await self.history.async_save()
 
     async def _async_member_changed(
@@ -624,7 +629,7 @@ class AccessEngine:
             self.lapsing.async_record_use(member, device, now)
         started = False
         if session_id is not None:
-            started = sessions.start_session(
+            session, started = sessions.start_session(
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
@@ -632,7 +637,9 @@ class AccessEngine:
                 card=card,
                 ts=now,
                 buffered=False,
-            )[1]
+            )
+            if started and request.project is not None:
+                session[PROJECT_REQUEST] = request.project  # checked by the projects
         self.presence.async_swiped(device, member, card, reason, now)
         self._after_reply(
             lambda: self._decided(

@@ -35,6 +35,8 @@ class AccessRequest:
     """A problem report's text (``problem_report``)."""
     unsafe: bool = False
     """A problem report marks the machine unsafe."""
+    project: str | None = None
+    """For a session start: the project chosen at the device (project_store.py)."""
 
     @classmethod
     def from_wire(cls, body: Mapping[str, Any]) -> AccessRequest:
@@ -48,6 +50,7 @@ class AccessRequest:
             duration=body.get("duration"),
             description=body.get("description"),
             unsafe=bool(body.get("unsafe", False)),
+            project=body.get("project"),
         )
 
 

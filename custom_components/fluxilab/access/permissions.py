@@ -285,6 +285,22 @@ SEE_PROBLEMS = Permission(
     own=Level.LAB_MEMBER,
     own_means="their own reports, and which devices are reported unsafe",
 )
+MANAGE_PROJECTS = Permission(
+    name="create, change and delete projects; set a member's default project",
+    anyone=Level.LAB_ADMIN,
+)
+SEE_PROJECTS = Permission(
+    name="see the projects sessions are charged to",
+    anyone=Level.LAB_STAFF,
+)
+CHARGE_SESSIONS = Permission(
+    name="charge a session to another project, mark it non-billable",
+    anyone=Level.LAB_STAFF,
+)
+STATEMENTS = Permission(
+    name="see and export a project's monthly statement",
+    anyone=Level.LAB_ADMIN,
+)
 HA_CONFIGURATION = Permission(
     name="broker configuration (every device's login); adopt and reconfigure "
     "devices, their options, confirm a pairing key (Home Assistant's flows)",
@@ -425,6 +441,14 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     **_commands(REPORT_PROBLEMS, "problem/report"),
     **_commands(RESOLVE_PROBLEMS, "problem/resolve"),
     **_commands(SEE_PROBLEMS, "problem/list"),
+    # Charge-back
+    **_collection(MANAGE_PROJECTS, "project"),
+    **_commands(MANAGE_PROJECTS, "billing/set_default"),
+    **_collection_reads(SEE_PROJECTS, "project"),
+    **_services(CHARGE_SESSIONS, "set_session_charge"),
+    **_commands(CHARGE_SESSIONS, "billing/set_session"),
+    **_services(STATEMENTS, "billing_statement"),
+    **_commands(STATEMENTS, "billing/statement"),
     # Home Assistant's own configuration
     **_services(HA_CONFIGURATION, "generate_broker_config"),
     **_commands(HA_CONFIGURATION, "history/database", "history/set_database"),

@@ -24,6 +24,7 @@ import probatio as vol
 from custom_components.fluxilab.const import LOGGER
 from custom_components.fluxilab.protocol.schemas import OfflinePolicy
 
+from .billing import MAX_CENTS_PER_HOUR
 from .bookings import BookingMode, BookingShare, WhoMayBook
 from .const import (
     BCRYPT_COST,
@@ -196,6 +197,15 @@ BOOKING_RULE_FIELDS: dict[Any, Any] = {
 }
 """Booking rules of a machine type (bookings.py); absent: BOOKING_RULE_DEFAULTS."""
 
+_CENTS = vol.All(vol.Coerce(int), vol.Range(min=0, max=MAX_CENTS_PER_HOUR))
+BILLING_RATE_FIELDS: dict[Any, Any] = {
+    vol.Optional("billing_hourly_cents"): _CENTS,
+    vol.Optional("billing_idle_hourly_cents"): vol.Any(None, _CENTS),
+    vol.Optional("billing_minimum_cents"): _CENTS,
+    vol.Optional("billing_round_minutes"): _minutes(24 * 60),
+}
+"""Rates of a machine type in cents (billing.py); absent: RATE_DEFAULTS."""
+
 MACHINE_TYPE_FIELDS: dict[Any, Any] = {
     vol.Required("name"): NAME,
     vol.Optional("session_timeout", default=900): vol.All(
@@ -237,6 +247,7 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
     ),
     **MACHINE_TYPE_RULE_FIELDS,  # busy/idle and maintenance conditions
     **BOOKING_RULE_FIELDS,
+    **BILLING_RATE_FIELDS,
 }
 MACHINE_TYPE_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional(key.schema): value for key, value in MACHINE_TYPE_FIELDS.items()

@@ -10,7 +10,8 @@ Busy time is usage: it is booked as a closed session of its own (``closed_by:
 idle``, member = the open session's member or the last member granted at that
 device within :data:`BUSY_MEMBER_WINDOW`), but only for the stretches when no
 regular session is open, so the union of session time and busy time is counted
-once.
+once. Busy time inside a regular session is added to it (``busy_seconds``), which
+charge-back bills at the busy rate (billing.py).
 
 ``maintenance_conditions`` are rules whose counters live in the history store
 (per device, ``usage["conditions"]``) and are reset by recorded maintenance:
@@ -220,6 +221,10 @@ class _Live:
     unbooked_since: float | None = None
     """Start of the busy time not booked yet (None while a session is open)."""
     session_open: bool = False
+    session: dict[str, Any] | None = None
+    """The open regular session, whose busy time is counted in it (billing)."""
+    session_busy_from: float | None = None
+    """Start of busy time inside ``session`` not added to it yet."""
     member: dict[str, Any] | None = None
     card: str | None = None
     idle_timer: CALLBACK_TYPE | None = None
@@ -258,6 +263,7 @@ class TelemetryRules:
             if live.busy and live.unbooked_since is not None:
                 self._book(device_id, live, live.unbooked_since, now)
                 live.unbooked_since = now
+            self._add_session_busy(live, now)
             self.detach(device_id)
         while self._unsubs:
             self._unsubs.pop()()
@@ -282,7 +288,9 @@ class TelemetryRules:
         if rules is None:
             return
         live = _Live(rules, online=device.online)
-        live.session_open = bool(self.engine.history.open_sessions(device.device_id))
+        open_sessions = self.engine.history.open_sessions(device.device_id)
+        live.session_open = bool(open_sessions)
+        live.session = open_sessions[-1] if open_sessions else None
         live.unsubscribe = [
             device.async_add_telemetry_listener(
                 lambda values: self._reading(device, values)
@@ -362,14 +370,34 @@ class TelemetryRules:
         if live is None or live.session_open == session_open:
             return
         live.session_open = session_open
+        now = time.time()
+        if not session_open:
+            self._add_session_busy(live, now)
+            live.session = None
+        else:
+            open_sessions = self.engine.history.open_sessions(device_id)
+            live.session = open_sessions[-1] if open_sessions else None
         if not live.busy:
             return
-        now = time.time()
+        if session_open:
+            live.session_busy_from = now
         if session_open and live.unbooked_since is not None:
             self._book(device_id, live, live.unbooked_since, now)
             live.unbooked_since = None
         elif not session_open:
             live.unbooked_since = now
+
+    def _add_session_busy(self, live: _Live, end: float) -> None:
+        """Add the busy time since ``session_busy_from`` to the open session."""
+        since, live.session_busy_from = live.session_busy_from, None
+        session = live.session
+        if since is None or session is None:
+            return
+        if session["end"] is not None:
+            end = min(end, session["end"])
+        if end > since:
+            session["busy_seconds"] = session.get("busy_seconds", 0.0) + end - since
+            self.engine.history.async_changed(session)
 
     @callback
     def reset_conditions(self, device_id: str) -> None:
@@ -520,6 +548,8 @@ class TelemetryRules:
         live.busy = True
         live.busy_since = now
         live.session_open = bool(open_sessions)
+        live.session = open_sessions[-1] if open_sessions else None
+        live.session_busy_from = now if open_sessions else None
         live.unbooked_since = None if open_sessions else now
         LOGGER.debug("%s is busy", device.device_id)
         fire_access_event(
@@ -542,6 +572,7 @@ class TelemetryRules:
         end = max(end, live.busy_since)
         if live.unbooked_since is not None:
             self._book(device.device_id, live, live.unbooked_since, end)
+        self._add_session_busy(live, end)
         live.busy = False
         live.below_since = None
         live.unbooked_since = None

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant, callback
 
 from custom_components.fluxilab.access.engine import AccessEngine
 
+from .billing import async_setup_billing_api
 from .bookings import async_setup_booking_websocket
 from .credentials import async_setup_credentials_websocket
 from .interest import async_setup_interest_websocket
@@ -36,5 +37,6 @@ def async_setup_api(hass: HomeAssistant, engine: AccessEngine) -> None:
     async_setup_presence_websocket(hass)
     async_setup_booking_websocket(hass)
     async_setup_problem_websocket(hass)
+    async_setup_billing_api(hass, engine)
     async_setup_services(hass)
     async_setup_member_import(hass)

@@ -262,9 +262,6 @@ ACCESS_EVENT_SCHEMA = vol.Schema(
         vol.Optional("reason"): vol.Any(None, _text(64)),
         vol.Optional("session_id"): vol.Any(None, _text(64)),
         vol.Optional("duration"): vol.Any(None, vol.All(_finite, vol.Range(min=0))),
-        # A problem report: what is wrong, and whether the machine is unsafe.
-        vol.Optional("description"): vol.Any(None, _text(MAX_PROBLEM_TEXT)),
-        vol.Optional("unsafe"): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -424,6 +421,12 @@ ACCESS_REQUEST_SCHEMA = vol.Schema(
         vol.Optional("member_id"): _nullable(_text(64)),
         vol.Optional("session_id"): _nullable(_text(64)),
         vol.Optional("duration"): _nullable(vol.All(_finite, vol.Range(min=0))),
+        # A session_start may name the project the member chose at the device; the
+        # hub charges the session to it if the member belongs to it (billing).
+        vol.Optional("project"): _nullable(_text(100)),
+        # A problem report: what is wrong, and whether the machine is unsafe.
+        vol.Optional("description"): _nullable(_text(MAX_PROBLEM_TEXT)),
+        vol.Optional("unsafe"): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -576,11 +579,6 @@ OFFLINE_SCHEMA = vol.Schema(
         vol.Optional("booking_no_show_minutes", default=0): vol.All(
             _finite, vol.Range(min=0)
         ),
-        # Absent (a hub before outages): none scheduled, nobody reported it unsafe.
-        vol.Optional("outages", default=list): vol.All(
-            [MIRRORED_OUTAGE_SCHEMA], vol.Length(max=MAX_MIRRORED_OUTAGES)
-        ),
-        vol.Optional("unsafe", default=False): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )

@@ -7,6 +7,7 @@ import { ViewElement } from "../context";
 import type { StringKey } from "../localize/localize";
 import "./admin/audit-view";
 import "./admin/authorizations-view";
+import "./admin/billing-view";
 import "./admin/devices-view";
 import "./admin/history-view";
 import "./admin/lapsing-view";
@@ -22,6 +23,7 @@ export const ADMIN_TABS = [
   "devices",
   "unknown_cards",
   "history",
+  "billing",
   "audit",
   "lapsing",
   "settings",
@@ -51,6 +53,8 @@ export class AdminView extends ViewElement {
         return html`<fluxilab-unknown-cards-view .ctx=${ctx}></fluxilab-unknown-cards-view>`;
       case "history":
         return html`<fluxilab-history-view .ctx=${ctx}></fluxilab-history-view>`;
+      case "billing":
+        return html`<fluxilab-billing-view .ctx=${ctx}></fluxilab-billing-view>`;
       case "audit":
         return html`<fluxilab-audit-view .ctx=${ctx}></fluxilab-audit-view>`;
       case "lapsing":

@@ -8,6 +8,7 @@ import { keyed } from "lit/directives/keyed.js";
 import type { MachineTypeSave } from "../../client";
 import { busy, ViewElement, text } from "../../context";
 import type { StringKey } from "../../localize/localize";
+import { amountText, parseAmount } from "../../money";
 import type { MachineType, SafetyLimit } from "../../types";
 
 @customElement("fluxilab-machine-types-view")
@@ -69,6 +70,21 @@ export class MachineTypesView extends ViewElement {
     const delay = num("busy_delay");
     if (above !== null) payload.busy_above = above;
     if (delay !== null) payload.busy_delay = delay;
+    // Rates: amounts typed as 12.50, kept in cents (docs/BILLING.md).
+    const amounts: Record<string, number | null> = {};
+    for (const name of ["billing_hourly", "billing_idle_hourly", "billing_minimum"]) {
+      const typed = text(data, name).trim();
+      const cents = typed ? parseAmount(typed) : null;
+      if (typed && cents === null) {
+        this.formError = this.t("error_amount");
+        return;
+      }
+      amounts[name] = cents;
+    }
+    payload.billing_hourly_cents = amounts.billing_hourly ?? 0;
+    payload.billing_idle_hourly_cents = amounts.billing_idle_hourly;
+    payload.billing_minimum_cents = amounts.billing_minimum ?? 0;
+    payload.billing_round_minutes = num("billing_round_minutes") ?? 1;
     const conditions = text(data, "maintenance_conditions").trim();
     try {
       payload.maintenance_conditions = conditions ? (JSON.parse(conditions) as unknown[]) : [];
@@ -177,6 +193,18 @@ export class MachineTypesView extends ViewElement {
             <label>${this.t("busy_channel")}${channelSelect("busy_channel", t.busy_channel)}</label>
             <label>${this.t("busy_above")}<input type="number" name="busy_above" step="any" value=${t.busy_above ?? ""} /></label>
             ${number("busy_delay", t.busy_delay ?? 30, "1")}
+          </div>
+          <div class="actions" data-group="rates">
+            ${(["billing_hourly", "billing_idle_hourly", "billing_minimum"] as const).map(
+              (name) =>
+                html`<label
+                  >${this.t(name)}<input
+                    name=${name}
+                    inputmode="decimal"
+                    value=${amountText(name === "billing_hourly" ? t.billing_hourly_cents : name === "billing_idle_hourly" ? t.billing_idle_hourly_cents : t.billing_minimum_cents)}
+                /></label>`,
+            )}
+            ${number("billing_round_minutes", t.billing_round_minutes ?? 1, "1")}
           </div>
           <label
             >${this.t("maintenance_conditions")}<textarea

@@ -1,0 +1,405 @@
+"""Projects (accounts) and a month's statement per project (rules: billing.py).
+
+Projects are configuration, like machine types: a ``DictStorageCollection`` whose
+items name their members and the members whose *default* project they are (one
+default per member). A session is charged to a project:
+
+1. the one staff chose for it afterwards (``async_set_session``, kept in a small
+   store of their own beside the usage history, with its non-billable mark);
+2. else the one stamped on the session when it started: the project the member
+   chose at the device (a session start's ``project``, if they belong to it and it
+   is active), or their default then (``project_id`` in the session, with its
+   machine type, so a statement does not move when a default or a device's machine
+   type changes later);
+3. else its member's default project now (sessions from before billing).
+
+A statement reads the month's sessions from the usage history (the history
+database, a batch at a time) and charges each at its machine type's current rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+import time
+from typing import TYPE_CHECKING, Any, Final, override
+
+from homeassistant.core import CALLBACK_TYPE, Event, callback
+from homeassistant.helpers import collection, config_validation as cv
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+import probatio as vol
+
+from custom_components.fluxilab.const import (
+    ATTR_SESSION_ID,
+    ATTR_TYPE,
+    DOMAIN,
+    EVENT_ACCESS,
+)
+from custom_components.fluxilab.history_db import SessionQuery
+
+from .billing import (
+    Charge,
+    NonBillable,
+    Rates,
+    SessionUse,
+    Statement,
+    Totals,
+    charge,
+    month_bounds,
+    statement,
+)
+from .const import COLLECTION_STORAGE_VERSION, AccessEventType, SessionEnd
+from .errors import AccessValidationError
+from .lab import Lab
+from .store import NAME
+
+if TYPE_CHECKING:
+    from .admin_audit import AdminAudit
+
+PROJECTS_STORAGE_KEY: Final = f"{DOMAIN}.projects"
+CHARGES_STORAGE_KEY: Final = f"{DOMAIN}.session_charges"
+CHARGES_STORAGE_VERSION: Final = 1
+MAX_PROJECT_MEMBERS: Final = 10_000
+TOTALS_MAX_AGE: Final = 60.0
+"""Seconds this month's totals per project are reused (the sensors poll them)."""
+PROJECT_REQUEST: Final = "project_request"
+"""Session key of the project a session start named at the device (until stamped)."""
+
+_MEMBER_IDS = vol.All(
+    cv.ensure_list,
+    vol.Length(max=MAX_PROJECT_MEMBERS),
+    [vol.All(cv.string, vol.Length(min=1, max=100))],
+)
+PROJECT_FIELDS: dict[Any, Any] = {
+    vol.Required("name"): NAME,
+    vol.Optional("code", default=""): vol.All(cv.string, vol.Strip, vol.Length(max=64)),
+    vol.Optional("active", default=True): cv.boolean,
+    vol.Optional("members", default=list): _MEMBER_IDS,
+    vol.Optional("default_members", default=list): _MEMBER_IDS,
+}
+PROJECT_UPDATE_FIELDS: dict[Any, Any] = {
+    vol.Optional(key.schema): value for key, value in PROJECT_FIELDS.items()
+}
+NON_BILLABLE = vol.Any(None, vol.All(vol.Coerce(NonBillable), str))
+
+
+def _check(schema: dict[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        validated: dict[str, Any] = vol.Schema(schema)(data)
+    except vol.Invalid as err:
+        raise AccessValidationError("invalid_data", error=str(err)) from err
+    return validated
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+@callback
+def _is_session_start(data: Mapping[str, Any]) -> bool:
+    return bool(data.get(ATTR_TYPE) == AccessEventType.SESSION_STARTED.value)
+
+
+class ProjectCollection(collection.DictStorageCollection):
+    """The lab's projects, each member's default, and what staff charged where."""
+
+    def __init__(self, engine: Lab) -> None:
+        """Keep the engine for members, machine types, devices and the history."""
+        super().__init__(
+            Store(engine.hass, COLLECTION_STORAGE_VERSION, PROJECTS_STORAGE_KEY)
+        )
+        self.engine = engine
+        self._charges_store: Store[dict[str, Any]] = Store(
+            engine.hass, CHARGES_STORAGE_VERSION, CHARGES_STORAGE_KEY
+        )
+        self.session_charges: dict[str, dict[str, Any]] = {}
+        """Session id -> what staff set: ``project_id``, ``non_billable``."""
+        self._unsub: CALLBACK_TYPE | None = None
+        self._this_month: tuple[float, dict[str | None, Totals]] | None = None
+
+    async def async_start(self) -> None:
+        """Load projects and staff's changes; stamp each new session's project."""
+        await self.async_load()
+        stored = await self._charges_store.async_load() or {}
+        self.session_charges = dict(stored.get("sessions", {}))
+        self.engine.members.async_add_listener(self._async_member_changed)
+        self._unsub = self.hass.bus.async_listen(
+            EVENT_ACCESS,
+            self._session_started,
+            event_filter=_is_session_start,
+        )
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop stamping sessions."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
+
+    # The collection -----------------------------------------------------------------
+
+    def _checked(self, item: dict[str, Any], item_id: str | None) -> dict[str, Any]:
+        members = self.engine.members.data
+        item["members"] = _unique(item["members"])
+        item["default_members"] = _unique(item["default_members"])
+        for member_id in (*item["members"], *item["default_members"]):
+            if member_id not in members:
+                raise AccessValidationError("unknown_member", member=member_id)
+        for member_id in item["default_members"]:
+            if member_id not in item["members"]:
+                item["members"].append(member_id)
+            other = self.default_project(member_id)
+            if other is not None and other["id"] != item_id:
+                raise AccessValidationError(
+                    "project_default_taken",
+                    member=members[member_id]["name"],
+                    project=other["name"],
+                )
+        return item
+
+    @override
+    async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self._checked(_check(PROJECT_FIELDS, data), None)
+
+    @override
+    def _get_suggested_id(self, info: dict[str, Any]) -> str:
+        return str(info["code"] or info["name"])
+
+    @override
+    async def _update_data(
+        self, item: dict[str, Any], update_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        changed = _check(PROJECT_UPDATE_FIELDS, update_data)
+        return self._checked({**item, **changed}, item["id"])
+
+    async def _async_member_changed(
+        self, change_type: str, item_id: str, _item: dict[str, Any]
+    ) -> None:
+        """Take a removed member out of every project (their erasure, gdpr.py)."""
+        if change_type != collection.CHANGE_REMOVED:
+            return
+        for project in list(self.data.values()):
+            if item_id in project["members"]:
+                await self.async_update_item(
+                    project["id"],
+                    {
+                        "members": [m for m in project["members"] if m != item_id],
+                        "default_members": [
+                            m for m in project["default_members"] if m != item_id
+                        ],
+                    },
+                )
+
+    # Lookups ------------------------------------------------------------------------
+
+    def project(self, project_id: str) -> dict[str, Any]:
+        """Return a project, or refuse an unknown id (translated)."""
+        if (item := self.data.get(project_id)) is None:
+            raise AccessValidationError("unknown_project", project=project_id)
+        return item
+
+    def default_project(self, member_id: str | None) -> dict[str, Any] | None:
+        """Return the project a member's sessions are charged to by default."""
+        if member_id is None:
+            return None
+        for item in self.data.values():
+            if member_id in item["default_members"]:
+                return item
+        return None
+
+    def projects_of(self, member_id: str) -> list[dict[str, Any]]:
+        """Return the projects a member belongs to."""
+        return [item for item in self.data.values() if member_id in item["members"]]
+
+    async def async_set_default(self, member_id: str, project_id: str | None) -> None:
+        """Make ``project_id`` a member's default project (None: no default)."""
+        if member_id not in self.engine.members.data:
+            raise AccessValidationError("unknown_member", member=member_id)
+        if project_id is not None:
+            self.project(project_id)
+        before = self.default_project(member_id)
+        if before is not None and before["id"] != project_id:
+            await self.async_update_item(
+                before["id"],
+                {
+                    "default_members": [
+                        m for m in before["default_members"] if m != member_id
+                    ]
+                },
+            )
+        if project_id is not None and (before is None or before["id"] != project_id):
+            item = self.project(project_id)
+            await self.async_update_item(
+                project_id, {"default_members": [*item["default_members"], member_id]}
+            )
+
+    # Sessions -----------------------------------------------------------------------
+
+    @callback
+    def _session_started(self, event: Event) -> None:
+        """Stamp a new session with its member's default project and machine type."""
+        history = self.engine.history
+        if (session := history.session(event.data[ATTR_SESSION_ID] or "")) is None:
+            return
+        requested = session.pop(PROJECT_REQUEST, None)
+        if "project_id" in session:
+            return
+        chosen = self.data.get(requested or "")
+        if (
+            chosen is None
+            or not chosen["active"]
+            or session["member_id"] not in chosen["members"]
+        ):
+            chosen = self.default_project(session["member_id"])
+        session["project_id"] = chosen["id"] if chosen is not None else None
+        device = self.engine.device(session["device_id"])
+        session["machine_type_id"] = (
+            device.machine_type_id if device is not None else None
+        )
+        history.async_changed(session)
+
+    async def async_find_session(self, session_id: str) -> dict[str, Any]:
+        """Return a session of the usage history by id, or refuse (translated)."""
+        history = self.engine.history
+        if (session := history.session(session_id)) is not None:
+            return session
+        async for batch in history.async_iter_sessions(SessionQuery()):
+            for row in batch:
+                if row.get("session_id") == session_id:
+                    return row
+        raise AccessValidationError("session_not_found", session=session_id)
+
+    async def async_set_session(
+        self,
+        session_id: str,
+        changes: dict[str, Any],
+        audit: AdminAudit,
+    ) -> dict[str, Any]:
+        """Charge a session to another project, or mark it (non-)billable.
+
+        ``changes``: ``project_id`` (a project) and/or ``non_billable`` (None, or a
+        reason). Audited as a ``session_charge`` change.
+        """
+        session = await self.async_find_session(session_id)
+        if "project_id" in changes and changes["project_id"] is not None:
+            self.project(changes["project_id"])
+        if "non_billable" in changes:
+            changes["non_billable"] = _check(
+                {vol.Required("non_billable"): NON_BILLABLE},
+                {"non_billable": changes["non_billable"]},
+            )["non_billable"]
+        before = {
+            "project_id": self.project_of(session),
+            "non_billable": self.non_billable_of(session),
+        }
+        stored = self.session_charges.setdefault(session_id, {})
+        for key in ("project_id", "non_billable"):
+            if key in changes:
+                stored[key] = changes[key]
+        after = {
+            "project_id": self.project_of(session),
+            "non_billable": self.non_billable_of(session),
+        }
+        self._charges_store.async_delay_save(
+            lambda: {"sessions": self.session_charges}, 1.0
+        )
+        member = self.engine.members.data.get(session.get("member_id") or "")
+        audit.record(
+            "session_charge",
+            "updated",
+            {
+                key: {"before": before[key], "after": after[key]}
+                for key in before
+                if before[key] != after[key]
+            },
+            member=member or None,
+            device_id=session["device_id"],
+            target_id=session_id,
+        )
+        return {"session_id": session_id, **after}
+
+    def project_of(self, session: dict[str, Any]) -> str | None:
+        """Return the project a session is charged to (module docstring).
+
+        A project deleted since leaves its sessions to no project, where a
+        statement still shows them.
+        """
+        stored = self.session_charges.get(session["session_id"], {})
+        if "project_id" in stored:
+            chosen = stored["project_id"]
+        elif session.get("project_id") is not None:
+            chosen = str(session["project_id"])
+        else:
+            project = self.default_project(session.get("member_id"))
+            chosen = project["id"] if project is not None else None
+        return chosen if chosen in self.data else None
+
+    def non_billable_of(self, session: dict[str, Any]) -> NonBillable | None:
+        """Return why a session is not charged, None if it is."""
+        mark = self.session_charges.get(session["session_id"], {}).get("non_billable")
+        return None if mark is None else NonBillable(mark)
+
+    def machine_type_id_of(self, session: dict[str, Any]) -> str | None:
+        """Return the machine type a session is charged at."""
+        if (type_id := session.get("machine_type_id")) is not None:
+            return str(type_id)
+        device = self.engine.device(session["device_id"])
+        return device.machine_type_id if device is not None else None
+
+    def use_of(self, session: dict[str, Any]) -> SessionUse:
+        """Return a closed session as the billing rules read it."""
+        busy = session.get("busy_seconds")
+        return SessionUse(
+            session_id=str(session["session_id"]),
+            device_id=str(session["device_id"]),
+            member_id=session.get("member_id"),
+            start=float(session["start"]),
+            duration=float(session["duration"] or 0.0),
+            busy_seconds=None if busy is None else float(busy),
+            all_busy=session.get("closed_by") == SessionEnd.IDLE.value,
+            project_id=self.project_of(session),
+            machine_type_id=self.machine_type_id_of(session),
+            non_billable=self.non_billable_of(session),
+        )
+
+    async def _async_charges(self, year: int, month: int) -> list[Charge]:
+        """Return the charge of every closed session of a month (lab time zone)."""
+        start, end = month_bounds(year, month, dt_util.get_default_time_zone())
+        types = self.engine.machine_types.data
+        charges: list[Charge] = []
+        async for batch in self.engine.history.async_iter_sessions(
+            SessionQuery(start=start, end=end)
+        ):
+            for session in batch:
+                if session.get("end") is None:
+                    continue  # an open session is charged once it closes
+                use = self.use_of(session)
+                rates = Rates.of(types.get(use.machine_type_id or ""))
+                charges.append(charge(use, rates))
+        return charges
+
+    async def async_statement(
+        self, project_id: str | None, year: int, month: int
+    ) -> Statement:
+        """Return a project's statement of a month (None: sessions of no project)."""
+        if project_id is not None:
+            self.project(project_id)
+        charges = await self._async_charges(year, month)
+        return statement(
+            project_id,
+            year,
+            month,
+            (item for item in charges if item.use.project_id == project_id),
+        )
+
+    async def async_this_month(self) -> dict[str | None, Totals]:
+        """Return this month's totals per project (the sensors), at most a minute old."""
+        now = time.monotonic()
+        if self._this_month is not None and now - self._this_month[0] < TOTALS_MAX_AGE:
+            return self._this_month[1]
+        today = dt_util.now()
+        totals: dict[str | None, Totals] = {}
+        for item in await self._async_charges(today.year, today.month):
+            totals.setdefault(item.use.project_id, Totals()).add(item)
+        self._this_month = (now, totals)
+        return totals
