@@ -601,7 +601,25 @@ class Agent:
             "blocked": self.state.blocked,
             "relay": self.outputs[self.interlock].state if self.interlock else None,
             "user": session.name or session.member_id if session else None,
+            # Whose session it is: the gateway shows a member their own session.
+            "session_member": session.member_id if session else None,
             "session_duration": session.duration() if session else None,
+            # The interlock's limits (mirrored from the machine type), shown beside
+            # the readings they apply to.
+            "safety_limits": [
+                {
+                    key: value
+                    for key, value in (
+                        ("channel", limit.channel),
+                        ("min", limit.min),
+                        ("max", limit.max),
+                    )
+                    if value is not None
+                }
+                for limit in (
+                    self.mirror.rules.safety_limits if self.mirror.rules else ()
+                )
+            ],
             "buffered": len(self.buffer),
             "credentials": len(self.mirror.members),
             "credential_generation": self.mirror.generation,

@@ -140,6 +140,21 @@ HEADER_NAME: Final = "X-FluxiLab-Name"
 CSRF_HEADER: Final = "X-FluxiLab-CSRF"
 
 ROLE_RANK: Final[Mapping[str, int]] = {"user": 0, "staff": 1, "admin": 2}
+MEMBER_STATUS: Final = (
+    "name",
+    "kind",
+    "telemetry",
+    "safety_limits",
+    "online",
+    "link",
+    "blocked",
+)
+"""What a member's device page shows of the device's status: what they came for.
+
+The internals (fingerprint, buffer, credentials, relay, who else uses it) are for
+staff and admins; a member sees whether it is in use and, if it is theirs, their
+session (issue 18 item 8).
+"""
 MAX_CLAIM_LENGTH: Final = 128
 MAX_LOGIN_LENGTH: Final = 128
 MAX_SECRET_LENGTH: Final = 1024
@@ -348,6 +363,18 @@ class LoginThrottle:
 
 def _role_rank(role: str) -> int:
     return ROLE_RANK.get(role, 0)
+
+
+def _status_for(status: dict[str, Any], session: GatewaySession) -> dict[str, Any]:
+    """Return the device's status as ``session``'s role may see it (MEMBER_STATUS)."""
+    if _role_rank(session.role) >= ROLE_RANK["staff"]:
+        return status
+    shown = {key: status[key] for key in MEMBER_STATUS if key in status}
+    holder = status.get("session_member")
+    shown["in_use"] = holder is not None
+    if holder is not None and holder == session.user:
+        shown["your_session"] = status.get("session_duration")
+    return shown
 
 
 def _safe_next(value: str | None) -> str:
@@ -840,7 +867,7 @@ class Gateway:
     def _status_payload(self, session: GatewaySession) -> dict[str, Any]:
         status = self._device_status()
         return {
-            "device": json.loads(json.dumps(status, default=str)),
+            "device": json.loads(json.dumps(_status_for(status, session), default=str)),
             "user": {"id": session.user, "name": session.name, "role": session.role},
             "controls": [
                 {"id": c.id, "label": c.label} for c in self._controls(session, status)

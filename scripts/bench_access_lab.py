@@ -217,6 +217,11 @@ def device_type(title: str) -> str:
     return "Fumehood"
 
 
+def board_name(title: str) -> str:
+    """A board's name after its machine ("Laser 3"), from its title."""
+    return f"{device_type(title)} {title.rsplit(' ', 1)[1]}"
+
+
 Frame = tuple[str, str, str]
 """(function, "file.py:line", full filename) of one frame in a py-spy sample."""
 
@@ -879,35 +884,6 @@ def run_devices() -> None:
 # --------------------------------------------------------------------------------
 
 
-async def rename_boards(lab: dev_lab.Lab, entries: list[dict[str, Any]]) -> int:
-    """Name every board after its machine ("Laser 3") by the reconfigure flow."""
-    renamed = 0
-    for entry in entries:
-        title = entry["title"]
-        if not title.startswith("Fab-O-Matic "):
-            continue
-        flow = await lab.rest(
-            "POST",
-            "/api/config/config_entries/flow",
-            {"handler": "fluxilab", "entry_id": entry["entry_id"]},
-        )
-        current = {
-            field["name"]: (field.get("description") or {}).get("suggested_value")
-            for field in flow.get("data_schema", [])
-        }
-        number = title.rsplit(" ", 1)[1]
-        await lab.rest(
-            "POST",
-            f"/api/config/config_entries/flow/{flow['flow_id']}",
-            {
-                "name": f"{device_type(title)} {number}",
-                "base_topic": current["base_topic"],
-            },
-        )
-        renamed += 1
-    return renamed
-
-
 class LabBench(Bench):
     """bench_ingest's Mosquitto and ``hass``, set up as the dev lab, and the devices."""
 
@@ -1037,8 +1013,8 @@ class LabBench(Bench):
                     types[data["name"]] = created["id"]
                 await dev_lab.configure_devices(lab, types, type_for=device_type)
                 plan = await self._seed_members(lab, types, entries)
-                self.seeded["renamed_by_reconfigure"] = await rename_boards(
-                    lab, entries
+                self.seeded["renamed_by_reconfigure"] = await dev_lab.rename_boards(
+                    lab, entries, board_name
                 )
                 return plan
             finally:

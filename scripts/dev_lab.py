@@ -310,6 +310,38 @@ async def configure_devices(
         )
 
 
+async def rename_boards(
+    lab: Lab, entries: list[dict[str, Any]], name_for: Callable[[str], str | None]
+) -> int:
+    """Name boards after their machine ("Laser 3") by the reconfigure flow.
+
+    ``name_for`` gives a board's new name from its title ("Fab-O-Matic 3"), or None
+    to leave it. Only boards still named as they were adopted are renamed (a name an
+    admin gave stays). Returns how many were renamed.
+    """
+    renamed = 0
+    for entry in entries:
+        title = entry["title"]
+        if not title.startswith("Fab-O-Matic ") or (name := name_for(title)) is None:
+            continue
+        flow = await lab.rest(
+            "POST",
+            "/api/config/config_entries/flow",
+            {"handler": "fluxilab", "entry_id": entry["entry_id"]},
+        )
+        current = {
+            field["name"]: (field.get("description") or {}).get("suggested_value")
+            for field in flow.get("data_schema", [])
+        }
+        await lab.rest(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            {"name": name, "base_topic": current["base_topic"]},
+        )
+        renamed += 1
+    return renamed
+
+
 async def ensure_authorizations(
     lab: Lab, members: dict[str, str], types: dict[str, str]
 ) -> None:

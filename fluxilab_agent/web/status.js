@@ -10,28 +10,44 @@
     return String(v);
   };
   const rows = (t) => {
-    if (Array.isArray(t)) return t.map((c) => [c.name || c.key, c.value, c.unit]);
+    if (Array.isArray(t)) return t.map((c) => [c.name || c.key, c.value, c.unit, c.key]);
     if (t && typeof t === "object") return Object.entries(t).map(([k, c]) =>
-      c && typeof c === "object" ? [c.name || human(k), c.value, c.unit] : [human(k), c, null]);
+      c && typeof c === "object" ? [c.name || human(k), c.value, c.unit, k] : [human(k), c, null, k]);
     return [];
   };
+  // The interlock's limit beside a reading: "(≥ 0.4)", the value marked outside it.
+  const limitText = (l) => "(" + [l.min !== undefined ? "≥ " + fmt(l.min) : "",
+    l.max !== undefined ? "≤ " + fmt(l.max) : ""].filter(Boolean).join(" ") + ")";
+  const outside = (l, v) => typeof v === "number" &&
+    ((l.min !== undefined && v < l.min) || (l.max !== undefined && v > l.max));
+  const duration = (v) => typeof v !== "number" ? fmt(v)
+    : v < 60 ? Math.round(v) + " s" : Math.floor(v / 60) + " min";
   const render = (s) => {
     const d = s.device || {};
     if (d.name) $("fl-name").textContent = d.name;
     $("fl-kind").textContent = d.kind ? human(d.kind) : "";
     $("fl-user").textContent = s.user.name + " · " + s.user.role;
     const body = $("fl-telemetry").tBodies[0];
-    body.replaceChildren(...rows(d.telemetry).map(([name, value, unit]) => {
+    const limits = Array.isArray(d.safety_limits) ? d.safety_limits : [];
+    body.replaceChildren(...rows(d.telemetry).map(([name, value, unit, key]) => {
       const tr = document.createElement("tr");
       const a = document.createElement("td"); a.textContent = name;
-      const b = document.createElement("td"); b.className = "value";
+      const b = document.createElement("td"); b.className = "value"; b.dataset.channel = key;
       b.textContent = fmt(value) + (unit ? " " + unit : "");
+      const limit = limits.find((l) => l.channel === key);
+      if (limit) {
+        const l = document.createElement("span"); l.className = "muted limit";
+        l.textContent = " " + limitText(limit); b.append(l);
+        if (outside(limit, value)) b.classList.add("error");
+      }
       tr.append(a, b); return tr;
     }));
-    const facts = Object.entries(d).filter(([k]) => !["name", "kind", "telemetry", "actions"].includes(k));
+    const hidden = ["name", "kind", "telemetry", "actions", "safety_limits"];
+    const facts = Object.entries(d).filter(([k]) => !hidden.includes(k));
     $("fl-facts").replaceChildren(...facts.flatMap(([k, v]) => {
       const dt = document.createElement("dt"); dt.textContent = human(k);
-      const dd = document.createElement("dd"); dd.textContent = fmt(v);
+      const dd = document.createElement("dd"); dd.dataset.fact = k;
+      dd.textContent = /session|duration/.test(k) ? duration(v) : fmt(v);
       return [dt, dd];
     }));
   };

@@ -84,9 +84,13 @@ export const panelStyles = css`
   .muted { color: var(--secondary-text-color); }
   .warning { color: var(--error-color, #db4437); font-weight: 500; }
   .booking.outage { color: var(--warning-color, #ff9800); }
-  form, .form { display: grid; gap: 10px; max-width: 560px; }
+  /* One column that shrinks with the screen: a long option never widens the form. */
+  form, .form { display: grid; grid-template-columns: minmax(0, 1fr); gap: 10px; max-width: 560px; }
   form.inline, .inline { display: flex; flex-wrap: wrap; align-items: end; gap: 10px; max-width: none; }
-  label, .field-label { display: grid; gap: 4px; font-size: 13px; color: var(--secondary-text-color); }
+  label, .field-label {
+    display: grid; grid-template-columns: minmax(0, 1fr); gap: 4px; font-size: 13px;
+    color: var(--secondary-text-color); max-width: 100%;
+  }
   label.inline-label { display: inline-flex; align-items: center; gap: 6px; }
   input, select, textarea {
     font: inherit; font-size: 16px; min-height: 40px; padding: 6px 10px; box-sizing: border-box;

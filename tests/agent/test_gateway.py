@@ -1048,6 +1048,62 @@ async def test_controls_follow_role(
         assert [c["id"] for c in (await response.json())["controls"]] == expected
 
 
+INTERNALS = {
+    "fingerprint": "AB:CD:EF",
+    "buffered": 3,
+    "credentials": 12,
+    "relay": True,
+    "user": "Grace Hopper",
+}
+
+
+@pytest.mark.parametrize("holder", ["m-user", "m-other"])
+async def test_a_member_sees_what_they_came_for(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+    holder: str,
+) -> None:
+    """Issue 18 item 8: status, their session, readings with limits; no internals."""
+    status = {
+        **STATUS,
+        **INTERNALS,
+        "link": "ok",
+        "blocked": False,
+        "session_member": holder,
+        "session_duration": 125,
+        "safety_limits": [{"channel": "face_velocity", "min": 0.4}],
+    }
+    gateway = await make_gateway(status_provider=lambda: status)
+    member = await _enter(http, gateway, keys, subject="m-user", role="user")
+    async with http.get(
+        _base(gateway) + "/_fluxilab/status.json", headers={"Cookie": member}
+    ) as response:
+        shown = (await response.json())["device"]
+    assert shown["telemetry"] == STATUS["telemetry"]
+    assert shown["safety_limits"] == [{"channel": "face_velocity", "min": 0.4}]
+    assert shown["online"] is True
+    assert shown["in_use"] is True
+    assert ("your_session" in shown) is (holder == "m-user")
+    if holder == "m-user":
+        assert shown["your_session"] == 125
+    for internal in (*INTERNALS, "session_member", "session_duration", "actions"):
+        assert internal not in shown, internal
+    # Nor in the page's own data (the script's first render).
+    async with http.get(_base(gateway) + "/", headers={"Cookie": member}) as response:
+        page = await response.text()
+    assert "AB:CD:EF" not in page
+    assert "Grace Hopper" not in page
+
+    # Staff see the internals too.
+    staff = await _enter(http, gateway, keys, subject="m-staff", role="staff")
+    async with http.get(
+        _base(gateway) + "/_fluxilab/status.json", headers={"Cookie": staff}
+    ) as response:
+        shown = (await response.json())["device"]
+    assert {key: shown[key] for key in INTERNALS} == INTERNALS
+
+
 async def test_action_needs_session_csrf_and_role(
     make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
 ) -> None:

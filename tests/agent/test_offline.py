@@ -221,6 +221,22 @@ async def test_agent_grants_when_the_mirrored_rules_pass(offline_agent: Agent) -
     assert offline_agent.buffer.read(0, 10)[0].data["granted"] is True
 
 
+async def test_the_status_says_whose_session_and_the_limits(
+    offline_agent: Agent,
+) -> None:
+    """What the device page needs (issue 18 item 8): the holder, the limits."""
+    offline_agent.values["face_velocity"] = 0.5
+    body = _set(safety_limits=[{"channel": "face_velocity", "min": 0.4}])
+    offline_agent.mirror.replace(CREDENTIALS_SCHEMA(body))
+    assert offline_agent.status()["session_member"] is None
+    assert (await offline_agent.handle_card("CARD-1")).granted
+    status = offline_agent.status()
+    assert status["session_member"] == "m-1"
+    assert status["safety_limits"] == [{"channel": "face_velocity", "min": 0.4}]
+    await offline_agent.handle_card("CARD-1")
+    assert offline_agent.status()["session_member"] is None
+
+
 @pytest.mark.parametrize(
     ("offline", "reason"),
     [

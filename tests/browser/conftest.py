@@ -7,7 +7,11 @@ Everything runs on loopback in a temporary folder and stops after the module:
   onboarded by scripts/dev_onboard.py as the dev lab is, and connected to the broker;
 * ``fluxilab_agent simulate`` with two fumehoods whose gateways serve the built-in
   device UI, adopted through the discovery flow an admin confirms;
-* a second, non-admin Home Assistant login for a plain lab member.
+* a second, non-admin Home Assistant login for a plain lab member;
+* on request (``running_lab(..., boards=...)``), emulated Fab-O-Matic boards
+  (scripts/fabomatic_emulator.py, the firmware's exact JSON) adopted the same way.
+
+The devices are adopted by scripts/dev_lab.py's ``adopt_devices``, as the dev lab's.
 
 These tests need Debian's ``chromium`` and ``chromium-driver``; without them, or
 without ``FLUXILAB_BROWSER_TESTS=1``, they are skipped, so the default test run never
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 import contextlib
 from dataclasses import dataclass
 import importlib.util
@@ -48,10 +52,9 @@ DEVICES = ("sim-hood-1", "sim-hood-2")
 START_TIMEOUT = 240.0
 
 
-def _load_onboarding() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "dev_onboard", REPO / "scripts" / "dev_onboard.py"
-    )
+def _load_script(name: str) -> Any:
+    """Import scripts/<name>.py (the dev lab's own scripts) as a module."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -105,6 +108,16 @@ class Lab:
     agent: subprocess.Popen[bytes]
     """``fluxilab_agent simulate``: both devices, stopped and started by restart_agent."""
     agent_command: list[str]
+    boards: subprocess.Popen[bytes] | None = None
+    """scripts/fabomatic_emulator.py's boards, when the lab has any."""
+
+    def dev_lab[T](self, steps: Callable[[Any, Any], Awaitable[T]]) -> T:
+        """Run ``steps(dev_lab, api)`` with scripts/dev_lab.py and its admin session.
+
+        ``dev_lab`` is the script's module, ``api`` its ``Lab`` logged in as the admin:
+        the tests set the lab up with the dev lab's own steps.
+        """
+        return asyncio.run(_with_dev_lab(self.url, self.admin.token, steps))
 
     def restart_agent(self, change: Callable[[], None] = lambda: None) -> None:
         """Stop the simulated devices, run ``change`` on their files, start them again."""
@@ -139,6 +152,18 @@ class Lab:
     def ws(self, *messages: dict[str, Any]) -> list[dict[str, Any]]:
         """Send websocket commands as the admin; return their result messages."""
         return asyncio.run(_ws(self.url, self.admin.token, list(messages)))
+
+
+async def _with_dev_lab[T](
+    url: str, token: str, steps: Callable[[Any, Any], Awaitable[T]]
+) -> T:
+    dev_lab = _load_script("dev_lab")
+    async with aiohttp.ClientSession() as session:
+        api = dev_lab.Lab(session, url, token)
+        try:
+            return await steps(dev_lab, api)
+        finally:
+            await api.close()
 
 
 async def _ws(url: str, token: str, messages: list[dict[str, Any]]) -> list[Any]:
@@ -181,10 +206,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
     """Start the whole lab (loopback only) for one test."""
+    with running_lab(tmp_path / "lab") as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_lab(workdir: Path, boards: Sequence[int] = ()) -> Iterator[Lab]:
+    """Start the lab in ``workdir``, with Fab-O-Matic ``boards`` (machine ids) too."""
     if reason := browser_tests_enabled():
         pytest.skip(reason)
-    onboarding = _load_onboarding()
-    workdir = tmp_path / "lab"
+    onboarding = _load_script("dev_onboard")
     workdir.mkdir()
     (workdir / "broker").mkdir()
     broker = Mosquitto(workdir / "broker")
@@ -250,15 +281,20 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
             cwd=REPO,
         )
         processes.append(agent)
-        _adopt(url, admin)
         member_user_id = _create_login(url, admin.token)
         lab = Lab(
             url, admin, member_user_id, gateway_ports, workdir, agent, agent_command
         )
+        _adopt(lab, len(DEVICES))
         try:
             _wait(lambda: _paired(lab), 90, "the devices to pair and come online")
         except AssertionError as err:
             raise AssertionError(f"{err}\n{_pairing_report(lab)}") from None
+        if boards:
+            # Once the agents are paired: the boards' queries are no rush for theirs.
+            lab.boards = _start_boards(workdir, boards, broker.port)
+            processes.append(lab.boards)
+            _adopt(lab, len(DEVICES) + len(boards))
         onboarding.remove_onboarding_extras(admin)
         yield lab
     finally:
@@ -270,24 +306,46 @@ def lab(tmp_path: Path, socket_enabled: None) -> Iterator[Lab]:
         broker.stop()
 
 
-def _adopt(url: str, admin: Any) -> None:
-    """Confirm the discovery flow of each simulated device, as an admin would."""
-    adopted: set[str] = set()
+def _adopt(lab: Lab, expected: int) -> None:
+    """Adopt the discovered devices with dev_lab's steps until ``expected`` are."""
+    lab.dev_lab(lambda dev_lab, api: dev_lab.adopt_devices(api, expected, 120))
+    adopted = lab.admin.request(
+        "GET", "/api/config/config_entries/entry?domain=fluxilab"
+    )
+    assert len(adopted) == expected, (
+        f"{len(adopted)} of {expected} devices adopted\n{_pairing_report(lab)}"
+    )
 
-    def _confirm() -> bool:
-        (progress,) = asyncio.run(
-            _ws(url, admin.token, [{"type": "config_entries/flow/progress"}])
-        )
-        for flow in progress["result"]:
-            if flow["handler"] == "fluxilab" and flow.get("step_id") == "confirm":
-                result = admin.request(
-                    "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {}
-                )
-                if result.get("type") == "create_entry":
-                    adopted.add(result["result"]["title"])
-        return len(adopted) >= len(DEVICES)
 
-    _wait(_confirm, 90, "the simulated devices to be discovered")
+def _start_boards(
+    workdir: Path, boards: Sequence[int], broker_port: int
+) -> subprocess.Popen[bytes]:
+    """Run scripts/fabomatic_emulator.py's boards against the lab's broker.
+
+    They check the machine every 5 s (the firmware's default is 30), so that a board
+    its entry reloaded (renamed, given a machine type) is online again soon; alive
+    every 20 s re-offers a board whose first alive HA missed.
+    """
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "fabomatic_emulator.py"),
+            "run",
+            "--boards",
+            ",".join(str(board) for board in boards),
+            "--broker",
+            f"127.0.0.1:{broker_port}",
+            "--control",
+            str(workdir / "fabomatic.sock"),
+            "--alive",
+            "20",
+            "--check-machine",
+            "5",
+        ],
+        stdout=(workdir / "boards.out").open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
 
 
 def _paired(lab: Lab) -> bool:
@@ -308,7 +366,7 @@ def _pairing_report(lab: Lab) -> str:
                 f"hub: {device['device_id']} paired={device.get('paired')} "
                 f"online={device.get('online')} link={device.get('link')}"
             )
-    for name in ("agent.out", "hass.out"):
+    for name in ("agent.out", "boards.out", "hass.out"):
         log = lab.workdir / name
         if log.exists():
             tail = log.read_text(errors="replace").splitlines()[-40:]

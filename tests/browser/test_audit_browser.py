@@ -15,7 +15,6 @@ import pytest
 
 from tests.browser.conftest import (
     ADMIN,
-    DEEP_QUERY,
     Lab,
     click,
     dump,
@@ -24,7 +23,10 @@ from tests.browser.conftest import (
     save,
 )
 from tests.browser.test_lab_of_200_browser import (
+    ADMIN_NAME,
     PHONE,
+    audit_rows,
+    choose_kind,
     no_sideways_scroll,
     seed,
     table_keys,
@@ -33,7 +35,6 @@ from tests.browser.test_lab_of_200_browser import (
 from tests.browser.test_panel_browser import admin_state, pick
 from tests.browser.webdriver import Browser
 
-ADMIN_NAME = "Lab Admin"
 RAW = re.compile(r"\b(not_authorized|machine_type|panel/admin|fluxilab\.)")
 
 
@@ -41,29 +42,6 @@ def shown(browser: Browser) -> int:
     """How many entries the audit view says it holds."""
     match = re.search(r"(\d+) entries shown", panel_text(browser))
     return int(match.group(1)) if match else -1
-
-
-def rows(browser: Browser) -> list[str]:
-    """The text of each row the audit table shows now."""
-    found: list[str] = browser.script(
-        f"""{DEEP_QUERY}
-        const root = deep(document, "fluxilab-panel").shadowRoot;
-        return [...root.querySelectorAll('table[data-table="audit"] > tbody > tr[data-key]')]
-          .map((row) => row.innerText);"""
-    )
-    return found
-
-
-def choose_kind(browser: Browser, kind: str) -> None:
-    """Pick an audit kind in the view's kind filter."""
-    browser.script(
-        f"""{DEEP_QUERY}
-        const select = deep(document, "fluxilab-panel").shadowRoot
-          .querySelector('select[name="kind_filter"]');
-        select.value = arguments[0];
-        select.dispatchEvent(new Event("change", {{bubbles: true}}));""",
-        kind,
-    )
 
 
 @pytest.mark.timeout(900)
@@ -97,7 +75,9 @@ def test_a_grant_is_in_the_audit_log_with_the_admins_name(
         60,
         "the grant in the audit log",
     )
-    row = next(r for r in rows(browser) if "Authorization created: Laser cutter" in r)
+    row = next(
+        r for r in audit_rows(browser) if "Authorization created: Laser cutter" in r
+    )
     assert ADMIN_NAME in row, row
     assert "Ada Rossi" in row, row
     assert "Panel" in row, row

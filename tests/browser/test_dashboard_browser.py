@@ -77,13 +77,18 @@ return deepAll(document, "fluxilab-device-card").map((card) => {{
     recorded: s.points.length ? start - s.points[0][0] : 0,
     drawn: Boolean(s.shadowRoot && s.shadowRoot.querySelector("svg path")?.getAttribute("d")),
   }}));
-  const value = (key) => root.querySelector(`.v[data-channel="${{key}}"]`)?.textContent.trim();
+  // The value's own text, without the limit beside it.
+  const value = (key) => {{
+    const v = root.querySelector(`.v[data-channel="${{key}}"]`);
+    return v ? [...v.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join("").trim() : undefined;
+  }};
   return {{
     device: ha.dataset.device,
     chips: [...root.querySelectorAll(".chip")].map((c) => c.textContent.trim()),
     text: ha.innerText,
     lines,
     face_velocity: value("face_velocity"),
+    face_velocity_limit: root.querySelector('.limit[data-limit="face_velocity"]')?.textContent.trim() || null,
     open: Boolean(root.querySelector('button[data-action="open"]')),
     book: root.querySelector('a[data-action="book"]')?.textContent.trim() || null,
   }};
@@ -157,6 +162,10 @@ def set_up_the_lab(lab: Lab) -> None:
                 "maintenance_conditions": [
                     {"kind": "channel_hours", "channel": "fan_running", "hours": 0.001}
                 ],
+                # Shown beside the value on the card. A maximum the simulated hood
+                # never reaches: a minimum of 0.4 would refuse its sessions whenever
+                # the sash goes up.
+                "safety_limits": [{"channel": "face_velocity", "max": 3}],
             }
         )[0]
     )
@@ -204,6 +213,17 @@ def set_up_the_lab(lab: Lab) -> None:
     # The new options reload the device's entry; while it reloads the device is
     # unknown to the engine (issue 20, section 6), so the grant waits for it.
     wait_for(lambda: lab.ws(grant)[0]["success"], "the grant")
+
+    # The interlock refuses without a face velocity reading: the reloaded entry's
+    # first telemetry comes before Ada does.
+    def face_velocity_read() -> bool:
+        hood = next(d for d in admin_state(lab)["devices"] if d["device_id"] == HOOD)
+        return any(
+            c["key"] == "face_velocity" and c["value"] is not None
+            for c in hood["telemetry"]
+        )
+
+    wait_for(face_velocity_read, "the fumehood's face velocity")
 
     # Ada presents her card at the fumehood: a session opens.
     lab.agent_cli("swipe", "--device", HOOD, "--card", CARD)
@@ -320,6 +340,8 @@ def test_dashboards_and_the_phone(lab: Lab, browser: Browser) -> None:
     assert "Ada" not in hood["text"], dump(hood)
     assert str(hood["face_velocity"]).endswith(" m/s"), dump(hood)
     assert float(hood["face_velocity"].split()[0]) > 0, dump(hood)
+    # Its limit beside it, with the last hour's sparkline (issue 18 item 10).
+    assert hood["face_velocity_limit"] == "(≤ 3)", dump(hood)
     assert hood["open"] is True, dump(hood)
     assert hood["book"] == "Book", dump(hood)
     assert "Chemistry" in hood["text"], dump(hood)

@@ -269,6 +269,9 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     )
     assert "Ada" in body, body[:1000]
     assert "Refused" not in body
+    # A member's page: what she came for, not the device's internals.
+    for internal in ("fingerprint", "buffered", "credentials", "relay"):
+        assert internal not in body.lower(), body[:1000]
     save(browser, "device-ui", docs=True)
 
 

@@ -335,7 +335,9 @@ class AdminAudit:
         }
         type_id = auth.get("machine_type_id")
         device_id = auth.get("device_id")
-        label = device_id
+        # What the admin sees the machine called ("Laser 10"), not its id.
+        device = self.engine.devices.get(str(device_id)) if device_id else None
+        label = (device.entry.title or device_id) if device is not None else device_id
         if type_id is not None:
             machine_type = self.engine.machine_types.data.get(type_id) or {}
             label = machine_type.get("name") or type_id

@@ -209,6 +209,10 @@ class AccessEngine:
             await async_forget_cards(self.hass, self.privacy, old_cards)
             for auth in self.authorizations.of_member(item_id):
                 await self.authorizations.async_delete_item(auth["id"])
+            # Their bookings go too: the slots free for others, and no booking
+            # keeps a removed member's id (past ones are forgotten as they end).
+            for booking in self.bookings.of_member(item_id):
+                await self.bookings.async_delete_item(booking.id)
             await gdpr.async_forget_member(self.history, item_id, sorted(old_cards))
             self.problems.async_forget_member(item_id)
             for device in list(self.devices.values()):
@@ -221,6 +225,24 @@ class AccessEngine:
                 self.history.forget_unknown_card(card)
             await async_register_cards(self.hass, self.privacy, item, old_cards)
         await self.sync.async_sync_all()
+
+    async def async_member_export(self, member: dict[str, Any]) -> dict[str, Any]:
+        """Everything held about one member (GDPR access request; every door's)."""
+        member_id = member["id"]
+        return await gdpr.async_member_export(
+            member,
+            self.authorizations.of_member(member_id),
+            self.history,
+            bookings=[b.to_item() for b in self.bookings.of_member(member_id)],
+            projects=[
+                {
+                    "id": project["id"],
+                    "name": project["name"],
+                    "default": member_id in project["default_members"],
+                }
+                for project in self.projects.projects_of(member_id)
+            ],
+        )
 
     @callback
     def _anonymize_recorder(self, subject: gdpr.Subject) -> None:

@@ -162,8 +162,15 @@ async def async_member_export(
     member: dict[str, Any],
     authorizations: list[dict[str, Any]],
     history: AccessHistory,
+    *,
+    bookings: list[dict[str, Any]],
+    projects: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Return everything held about one member (the PIN hash is named, not shown)."""
+    """Return everything held about one member (the PIN hash is named, not shown).
+
+    ``bookings`` and ``projects`` are theirs from the bookings and projects stores
+    (the engine's ``async_member_export`` gathers them for every door).
+    """
     profile = {k: v for k, v in member.items() if k != "credentials"}
     profile["credentials"] = public_credentials(member)
     profile["has_pin"] = member_pin_hash(member, active_only=False) is not None
@@ -172,6 +179,8 @@ async def async_member_export(
     return {
         "member": profile,
         "authorizations": authorizations,
+        "bookings": bookings,
+        "projects": projects,
         "sessions": entries["sessions"],
         "audit": entries["audit"],
         "checked_in": history.data["checked_in"].get(member_id),

@@ -933,9 +933,7 @@ async def ws_member_export(
         raise AccessValidationError("unknown_member", member=msg["member_id"])
     connection.send_result(
         msg["id"],
-        await gdpr.async_member_export(
-            member, engine.authorizations.of_member(member["id"]), engine.history
-        ),
+        await engine.async_member_export(member),
     )
 
 

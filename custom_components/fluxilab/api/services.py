@@ -378,9 +378,7 @@ async def _export_member_data(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     member = _member(engine, call.data[ATTR_MEMBER])
-    return await gdpr.async_member_export(
-        member, engine.authorizations.of_member(member["id"]), engine.history
-    )
+    return await engine.async_member_export(member)
 
 
 async def _purge(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:

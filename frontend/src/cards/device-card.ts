@@ -12,6 +12,7 @@ import type { PropertyValues, TemplateResult } from "lit";
 import { property, state } from "lit/decorators.js";
 import { FluxiLabClient } from "../client";
 import "../components/sparkline";
+import { limitOf, limitText, outside } from "../limits";
 import { Localizer } from "../localize/localize";
 import type { StringKey } from "../localize/localize";
 import { SeriesStore } from "../series";
@@ -53,6 +54,7 @@ export class FluxiLabDeviceCard extends LitElement {
     .chip.info { background: var(--info-color, #039be5); color: #fff; }
     .telemetry { display: grid; grid-template-columns: minmax(0, max-content) minmax(48px, 1fr) max-content; gap: 4px 12px; align-items: center; font-size: 14px; margin: 8px 0; }
     .telemetry .v { font-variant-numeric: tabular-nums; text-align: right; }
+    .telemetry .v.outside { color: var(--error-color, #db4437); font-weight: 500; }
     fluxilab-sparkline { justify-self: end; width: 100%; max-width: 120px; height: 24px; }
     .muted { color: var(--secondary-text-color); font-size: 13px; }
     .actions { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 12px; }
@@ -224,8 +226,10 @@ export class FluxiLabDeviceCard extends LitElement {
       </div>
       ${this.config.show_telemetry && d.telemetry.length
         ? html`<div class="telemetry">
-            ${d.telemetry.map(
-              (c) => html`<span>${c.name}</span>
+            ${d.telemetry.map((c) => {
+              // The interlock's limit beside the value, red outside it (issue 18 item 10).
+              const limit = limitOf(d.safety_limits, c.key);
+              return html`<span>${c.name}</span>
                 ${c.entity_id
                   ? html`<fluxilab-sparkline
                       data-channel=${c.key}
@@ -233,10 +237,12 @@ export class FluxiLabDeviceCard extends LitElement {
                       label=${this.t("last_hour", { name: c.name })}
                     ></fluxilab-sparkline>`
                   : html`<span></span>`}
-                <span class="v" data-channel=${c.key}
-                  >${i18n?.number(c.value)}${c.unit && c.value !== null ? ` ${c.unit}` : ""}</span
-                >`,
-            )}
+                <span class="v ${outside(limit, c.value) ? "outside" : ""}" data-channel=${c.key}
+                  >${i18n?.number(c.value)}${c.unit && c.value !== null ? ` ${c.unit}` : ""}${limit && i18n
+                    ? html` <span class="muted limit" data-limit=${c.key}>${limitText(i18n, limit)}</span>`
+                    : nothing}</span
+                >`;
+            })}
           </div>`
         : nothing}
       ${typeof d.hours_to_maintenance === "number" && !d.maintenance_due

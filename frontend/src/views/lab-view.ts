@@ -1,11 +1,12 @@
-// Lab: the devices the user may use, by area, live, with Open and "tell me when
-// it's free".
+// Lab: the devices the user may use, by area (equipment in no area by machine type),
+// live, with Open and "tell me when it's free".
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import { state } from "lit/decorators.js";
 import { customElement } from "../define";
 import { busy, ViewElement } from "../context";
 import "../components/sparkline";
+import { limitOf, limitText, outside } from "../limits";
 import { PanelError } from "../localize/localize";
 import { SeriesStore } from "../series";
 import type { DeviceStatus, InterestSubscription } from "../types";
@@ -110,12 +111,24 @@ export class LabViewElement extends ViewElement {
       const text = `${d.name} ${d.device_id} ${d.machine_type ?? ""}`.toLocaleLowerCase();
       return words.every((word) => text.includes(word));
     };
-    const areas = (lab?.areas ?? [])
-      .map((area) => ({
-        area: area.area,
-        devices: area.devices.filter(found).sort((a, b) => collator.compare(a.name, b.name)),
-      }))
-      .filter((area) => area.devices.length);
+    const byName = (a: DeviceStatus, b: DeviceStatus) => collator.compare(a.name, b.name);
+    // Rooms first; equipment in no room by machine type (a lab of 50 machines is
+    // not one "Other equipment" heap), then what has neither.
+    const groups: { title: string | null; devices: DeviceStatus[] }[] = [];
+    for (const area of lab?.areas ?? []) {
+      const devices = area.devices.filter(found).sort(byName);
+      if (area.area) {
+        groups.push({ title: area.area, devices });
+        continue;
+      }
+      const types = [...new Set(devices.map((d) => d.machine_type ?? ""))].sort((a, b) =>
+        a && b ? collator.compare(a, b) : a ? -1 : 1,
+      );
+      for (const type of types) {
+        groups.push({ title: type || null, devices: devices.filter((d) => (d.machine_type ?? "") === type) });
+      }
+    }
+    const areas = groups.filter((group) => group.devices.length);
     return html`${count > SEARCH_FROM
       ? html`<div class="table-toolbar">
           <input
@@ -131,8 +144,8 @@ export class LabViewElement extends ViewElement {
       : nothing}
     ${areas.length
       ? areas.map(
-          (area) => html`<h2>${area.area || this.t("no_area")}</h2>
-            <div class="grid">${area.devices.map((d) => this.card(d))}</div>`,
+          (group) => html`<h2>${group.title || this.t("no_area")}</h2>
+            <div class="grid" data-group=${group.title ?? ""}>${group.devices.map((d) => this.card(d))}</div>`,
         )
       : html`<p class="muted">${this.t("no_match")}</p>`}`;
   }
@@ -165,12 +178,7 @@ export class LabViewElement extends ViewElement {
       ${d.telemetry.length
         ? html`<div class="telemetry">
             ${d.telemetry.map((c) => {
-              const limit = (d.safety_limits ?? []).find((l) => l.channel === c.key);
-              const value = typeof c.value === "number" ? c.value : null;
-              const outside =
-                limit !== undefined &&
-                value !== null &&
-                ((limit.min !== undefined && value < limit.min) || (limit.max !== undefined && value > limit.max));
+              const limit = limitOf(d.safety_limits, c.key);
               const unit = c.unit && c.value !== null && c.value !== undefined ? ` ${c.unit}` : "";
               const points = this.series.get(c.entity_id);
               return html`<span>${c.name}</span
@@ -180,16 +188,9 @@ export class LabViewElement extends ViewElement {
                       .points=${points}
                       label=${this.t("last_hour", { name: c.name })}
                     ></fluxilab-sparkline>`
-                  : html`<span></span>`}<span class="v ${outside ? "outside" : ""}" data-channel=${c.key}
+                  : html`<span></span>`}<span class="v ${outside(limit, c.value) ? "outside" : ""}" data-channel=${c.key}
                   >${i18n.number(c.value)}${unit}${limit
-                    ? html` <span class="muted limit"
-                        >(${[
-                          limit.min !== undefined ? `≥ ${i18n.number(limit.min)}` : "",
-                          limit.max !== undefined ? `≤ ${i18n.number(limit.max)}` : "",
-                        ]
-                          .filter(Boolean)
-                          .join(" ")})</span
-                      >`
+                    ? html` <span class="muted limit">${limitText(i18n, limit)}</span>`
                     : nothing}</span
                 >`;
             })}

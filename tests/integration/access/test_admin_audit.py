@@ -279,6 +279,12 @@ async def test_authorizations_and_machine_types(
     entry = newest(entries, "authorization", "created", "fluxilab/panel/admin/grant")
     assert_actor(entry, hass_admin_user, "websocket")
     assert entry["member_name"] == "Rosalind Franklin"
+    # A grant of one machine names it as the admin sees it, not by its id.
+    await panel.send("panel/admin/grant", member_ids=[member], device_id=DEVICE_ID)
+    entries = await panel.admin_entries()
+    entry = newest(entries, "authorization", "created", "fluxilab/panel/admin/grant")
+    assert entry["device_id"] == DEVICE_ID
+    assert entry["label"] == "Fumehood 1"
 
     entry = newest(
         entries, "machine_type", "created", "fluxilab/panel/admin/machine_type_save"

@@ -589,3 +589,41 @@ async def test_the_mirror_names_the_bookers_whose_bookings_are_shared(
     await hass.async_block_till_done()
     offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
     assert offline["booking_shared_by"] == [trainer["id"]]  # not Ada: no supervisor
+
+
+# A member's data ---------------------------------------------------------------------
+
+
+async def test_a_members_export_has_their_bookings_and_projects_and_erasure_frees_them(
+    hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    """GDPR: what the bookings and projects stores hold of a member is theirs too."""
+    ada = await member(engine, "Ada", ADA)
+    bob = await member(engine, "Bob", BOB)
+    mine = await book(engine, ada["id"], 60, 120)
+    await book(engine, bob["id"], 180, 240)
+    grant = await engine.projects.async_create_item(
+        {"name": "Grant A", "default_members": [ada["id"]]}
+    )
+    await engine.projects.async_create_item({"name": "Grant B", "members": [bob["id"]]})
+    await hass.async_block_till_done()
+
+    export = await hass.services.async_call(
+        "fluxilab",
+        "export_member_data",
+        {"member_id": ada["id"]},
+        blocking=True,
+        return_response=True,
+    )
+    assert export is not None
+    assert [b["id"] for b in export["bookings"]] == [mine["id"]]
+    assert export["projects"] == [
+        {"id": grant["id"], "name": "Grant A", "default": True}
+    ]
+
+    await engine.members.async_delete_item(ada["id"])
+    await hass.async_block_till_done()
+    # Her slot is free for others; Bob's booking stays.
+    assert [b.member_id for b in engine.bookings.of_member(ada["id"])] == []
+    assert [b.member_id for b in engine.bookings.of_device(DEVICE_ID)] == [bob["id"]]
+    assert engine.projects.projects_of(ada["id"]) == []
