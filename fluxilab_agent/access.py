@@ -22,7 +22,11 @@ import time
 from typing import Any
 import uuid
 
-from fluxilab_protocol.schemas import ACCESS_REQUEST_SCHEMA, AccessAction
+from fluxilab_protocol.schemas import (
+    ACCESS_REQUEST_SCHEMA,
+    MAX_PROBLEM_TEXT,
+    AccessAction,
+)
 from fluxilab_protocol.topics import Channel
 
 from .backlog import Backlog
@@ -99,6 +103,8 @@ class AccessControl:
         self._relock_timer: asyncio.TimerHandle | None = None
         self.last_decision: AccessDecision | None = None
         self._supervisor_swipes: dict[str, float] = {}
+        self._member_sessions: dict[str, tuple[float, float | None]] = {}
+        """Each member's latest session here (wall clock): offline no-shows."""
         """Unix time of each mirrored supervisor's last swipe at this device."""
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.lock = asyncio.Lock()
@@ -139,6 +145,24 @@ class AccessControl:
             return None
         finally:
             self._pending.pop(request_id, None)
+
+    async def report_problem(
+        self, member_id: str, description: str, *, unsafe: bool = False
+    ) -> str:
+        """Send a signed-in member's problem report; the hub's reason, or why not sent.
+
+        Online only: a report is for staff to act on, and the hub files it
+        (``problem_reported``); offline the device says so (``hub_unreachable``).
+        """
+        reply = await self._ask_hub(
+            AccessAction.PROBLEM_REPORT,
+            member_id=member_id,
+            description=description[:MAX_PROBLEM_TEXT],
+            unsafe=unsafe,
+        )
+        if reply is None:
+            return "hub_unreachable"
+        return str(reply.get("reason") or "hub_unreachable")
 
     # -- swipes and logins ------------------------------------------------------
 
@@ -192,6 +216,7 @@ class AccessControl:
                 last_contact=max(contacts) if contacts else None,
                 values=dict(self._values()),
                 supervisor_swipes=dict(self._supervisor_swipes),
+                member_sessions=dict(self._member_sessions),
             ),
         )
         if reason == "mirror_stale":
@@ -407,6 +432,8 @@ class AccessControl:
             grace=grace,
             offline=decision.offline,
         )
+        if decision.member_id is not None:
+            self._member_sessions[decision.member_id] = (time.time(), None)
         self._set_interlock(True)
         self.session.task = asyncio.get_running_loop().create_task(
             self._session_watch(self.session)
@@ -459,6 +486,8 @@ class AccessControl:
         self.session = None
         if session.task is not None:
             session.task.cancel()
+        if (seen := self._member_sessions.get(session.member_id or "")) is not None:
+            self._member_sessions[session.member_id or ""] = (seen[0], time.time())
         self._set_interlock(False)
         if ask_hub:
             await self._session_event(session, AccessAction.SESSION_STOP)

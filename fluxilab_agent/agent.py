@@ -320,6 +320,7 @@ class Agent:
             mirror=self.mirror,
             status_provider=self.status,
             actions=self._gateway_action,
+            report=self._gateway_report,
         )
 
     async def stop(self) -> None:
@@ -539,6 +540,12 @@ class Agent:
         self.mirror.clear()
         if self.gateway is not None:
             self.gateway.end_sessions("the device was revoked")
+
+    async def _gateway_report(
+        self, member_id: str, description: str, unsafe: bool
+    ) -> str:
+        """Send the problem report of a member signed in at the device UI (§2)."""
+        return await self.access.report_problem(member_id, description, unsafe=unsafe)
 
     async def _gateway_action(self, name: str, args: dict[str, Any]) -> None:
         try:

@@ -167,6 +167,7 @@ async def start_gateway(
     mirror: CredentialMirror,
     status_provider: Callable[[], dict[str, Any]],
     actions: Callable[[str, dict[str, Any]], Awaitable[None]],
+    report: Callable[[str, str, bool], Awaitable[str]] | None = None,
 ) -> LazyGateway | None:
     """Start the gateway ``[gateway]`` configures; None without one."""
     gateway_config = config.gateway
@@ -184,6 +185,7 @@ async def start_gateway(
             upstream=config.ui_upstream,
             status_provider=status_provider,
             actions=actions,
+            report=report,
             host=gateway_config.host,
             port=gateway_config.port,
             cookie_secure=gateway_config.secure_cookies,

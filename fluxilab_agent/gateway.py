@@ -87,7 +87,7 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote, urlencode
 
-from fluxilab_protocol.schemas import valid_ui_url
+from fluxilab_protocol.schemas import MAX_PROBLEM_TEXT, valid_ui_url
 from fluxilab_protocol.security import (
     MAX_BACK_URL,
     ProtocolSecurityError,
@@ -125,6 +125,13 @@ _LOGGER = logging.getLogger(__name__)
 TOKEN_PARAM: Final = "fluxilab_token"  # noqa: S105  # a parameter name
 """Query parameter carrying the hub's gateway token."""
 PREFIX: Final = "/_fluxilab/"
+REPORT_REFUSALS: Final[Mapping[str, str]] = {
+    "hub_unreachable": "The hub cannot be reached: tell staff in person.",
+    "not_authorized": "You may report problems only with machines you may use.",
+    "inactive": "Your membership is not active.",
+    "not_allowed": "The report was refused: too many are open already.",
+}
+"""Why a problem report was not filed, as the member reads it."""
 """Paths the gateway serves itself; never proxied."""
 COOKIE_NAME: Final = "fluxilab_session"
 SECURE_COOKIE_NAME: Final = "__Host-fluxilab_session"
@@ -420,6 +427,7 @@ class Gateway:
         upstream: str | None,
         status_provider: Callable[[], dict[str, Any]],
         actions: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
+        report: Callable[[str, str, bool], Awaitable[str]] | None = None,
         host: str = "127.0.0.1",
         port: int = 8080,
         session_ttl: int = 3600,
@@ -439,6 +447,7 @@ class Gateway:
         self._upstream = Origin.parse(upstream.rstrip("/")) if upstream else None
         self._status_provider = status_provider
         self._actions = actions
+        self._report = report
         self._host = host
         self._port = port
         self._session_ttl = session_ttl
@@ -563,6 +572,10 @@ class Gateway:
             if method != "POST":
                 return self._not_allowed(("POST",))
             return await self._action(request, session)
+        if endpoint == "report" and self._report is not None:
+            if method != "POST":
+                return self._not_allowed(("POST",))
+            return await self._report_problem(request, session)
         return self._message(404, "Not found", "There is nothing here.")
 
     def _unauthenticated(self, request: Request) -> Response:
@@ -901,6 +914,37 @@ class Gateway:
             return _json_response({"ok": True})
         home = "/" if self._upstream is None else PREFIX
         return Response(303, headers=Headers([("Location", home)]))
+
+    async def _report_problem(
+        self, request: Request, session: GatewaySession
+    ) -> Response:
+        """Send the signed-in member's problem report to the hub (issue 17 §2)."""
+        if not await self._csrf_ok(request, session):
+            return self._message(403, "Refused", "Missing form token.")
+        assert self._report is not None  # noqa: S101  # the route needs it
+        form = await request.post()
+        description = str(form.get("description", "")).strip()[:MAX_PROBLEM_TEXT]
+        if not description:
+            return self._message(400, "Not sent", "Describe the problem.")
+        unsafe = form.get("unsafe") not in (None, "")
+        try:
+            reason = await self._report(session.user, description, unsafe)
+        except Exception:
+            _LOGGER.exception("The problem report of %s failed", session.user)
+            reason = "failed"
+        _LOGGER.info("Problem report by %s: %s", session.user, reason)
+        if reason == "problem_reported":
+            text = (
+                "Thank you. The machine is blocked until staff clear it."
+                if unsafe
+                else "Thank you: staff have been told."
+            )
+            return self._message(200, "Reported", text)
+        return self._message(
+            503 if reason == "hub_unreachable" else 403,
+            "Not sent",
+            REPORT_REFUSALS.get(reason, "The hub did not take the report."),
+        )
 
     async def _csrf_ok(self, request: Request, session: GatewaySession) -> bool:
         if not self._same_origin(request):
@@ -1297,6 +1341,9 @@ class Gateway:
             if controls
             else "",
             data=_json_for_script({"status": payload, "refresh_ms": STATUS_REFRESH_MS}),
+            report=_web("report.html").format(csrf=csrf, max=MAX_PROBLEM_TEXT)
+            if self._report is not None
+            else "",
         )
         return self._page(device_name, body, script=_web("status.js"))
 

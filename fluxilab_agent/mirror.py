@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time as dt_time
 import json
 import logging
@@ -162,6 +162,15 @@ class OfflineRules:
     """``off``, ``optional`` or ``required`` (the hub's access/bookings.py)."""
     bookings: tuple[MirroredBooking, ...] = ()
     """This device's bookings of the next day: they hold offline too."""
+    booking_no_show_minutes: float = 0.0
+    """A booking nobody used this long after its start no longer holds (0: never;
+    a hub before offline no-shows sends none)."""
+    booking_shared_by: frozenset[str] = frozenset()
+    """Bookers (supervisors) whose bookings are shared while they are at the device."""
+    outages: tuple[tuple[float, float], ...] = ()
+    """This device's outages of the next day (start, end): nobody is granted."""
+    unsafe: bool = False
+    """A member reported the machine unsafe: nobody is granted until staff clear it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +185,10 @@ class OfflineContext:
     """This device's latest telemetry readings by channel key."""
     supervisor_swipes: Mapping[str, float]
     """Unix time of the last swipe at this device by each mirrored supervisor."""
+    member_sessions: Mapping[str, tuple[float, float | None]] = field(
+        default_factory=dict
+    )
+    """Each member's latest session on this device: Unix start and end (None: open)."""
 
 
 def _window_holds(window: tuple[str, str], now: float, tz: ZoneInfo) -> bool:
@@ -236,10 +249,13 @@ def offline_decision(
     Pure: everything comes in as arguments. Checks run in the hub's order
     (docs/ACCESS.md), after the offline ones: ``unknown_card``, ``offline_denied``
     (the type's policy is ``deny``, or the hub mirrored no policy), ``mirror_stale``,
-    ``expired``, ``outside_hours``, ``booked_by_other``, ``booking_required``,
-    ``maintenance_due``, ``no_supervisor``, ``safety_limit``. Offline a booking
-    holds for its whole length: no-shows are released by the hub only. Lab hours are the hub's local time; a device that cannot
-    load the hub's time zone refuses members whose authorizations have hours.
+    ``expired``, ``outside_hours``, ``unsafe``, ``outage``, ``booked_by_other``,
+    ``booking_required``, ``maintenance_due``, ``no_supervisor``, ``safety_limit``.
+    Offline a booking nobody used for the machine type's
+    ``booking_no_show_minutes`` holds no more, as at the hub (which releases it
+    when it hears from the device again). Lab hours are the hub's local time; a
+    device that cannot load the hub's time zone refuses members whose
+    authorizations have hours.
     """
     if member is None:
         return "unknown_card"
@@ -262,8 +278,18 @@ def offline_decision(
             for g in current
         ):
             return "outside_hours"
+    if rules.unsafe:
+        return "unsafe"
+    if any(start <= ctx.now < end for start, end in rules.outages):
+        return "outage"
     if rules.booking_mode != "off":
-        running = [b for b in rules.bookings if b.start <= ctx.now < b.end]
+        running = [
+            b
+            for b in rules.bookings
+            if b.start <= ctx.now < b.end
+            and not _no_show(b, rules, ctx)
+            and not _shared(b, rules, ctx)
+        ]
         own = any(b.member_id == member.id for b in running)
         if running and not own:
             return "booked_by_other"
@@ -276,6 +302,38 @@ def offline_decision(
     if not _safe(rules, ctx.values):
         return "safety_limit"
     return "granted"
+
+
+def _no_show(
+    booking: MirroredBooking, rules: OfflineRules, ctx: OfflineContext
+) -> bool:
+    """Return True if nobody came to a running booking: offline it holds no more.
+
+    As the hub's rule (access/bookings.py ``is_no_show``): ``no_show_minutes`` after
+    its start, and its member had no session on this device running at any time
+    since it started. The device knows only its latest session per member, since
+    the agent started.
+    """
+    minutes = rules.booking_no_show_minutes
+    if minutes <= 0 or ctx.now < booking.start + minutes * 60:
+        return False
+    seen = ctx.member_sessions.get(booking.member_id)
+    if seen is None:
+        return True
+    start, end = seen
+    return not (start < booking.end and (end is None or end > booking.start))
+
+
+SHARE_PRESENCE_SECONDS = 30 * 60
+"""As the hub's ``SHARE_PRESENCE_MINUTES`` (access/bookings.py)."""
+
+
+def _shared(booking: MirroredBooking, rules: OfflineRules, ctx: OfflineContext) -> bool:
+    """Return True if a supervisor's booking lets others in: they swiped here lately."""
+    if booking.member_id not in rules.booking_shared_by:
+        return False
+    seen = ctx.supervisor_swipes.get(booking.member_id)
+    return seen is not None and ctx.now - seen <= SHARE_PRESENCE_SECONDS
 
 
 def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
@@ -305,6 +363,12 @@ def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
             )
             for b in body.get("bookings", ())
         ),
+        outages=tuple(
+            (float(o["start"]), float(o["end"])) for o in body.get("outages", ())
+        ),
+        unsafe=bool(body.get("unsafe", False)),
+        booking_no_show_minutes=float(body.get("booking_no_show_minutes", 0)),
+        booking_shared_by=frozenset(body.get("booking_shared_by", ())),
     )
 
 

@@ -7,12 +7,19 @@ naming the member by id or name in the summary. Bookings are changed and cancell
 through the panel's booking commands (api/bookings.py): Home Assistant's
 calendar/event/delete and /update websocket commands carry no caller to an entity,
 so the permission table could not be checked there, and they are not offered.
+
+Outages (access/bookings.py ``BookingKind.OUTAGE``) are events of their own kind on
+the same calendar: their summary is ``Outage`` (``Fuori servizio`` in Italian) and
+the note staff gave. Staff schedule one through ``calendar.create_event`` with such
+a summary (``Outage: new laser tube``; a description is the note too); who may:
+access/permissions.py ``MANAGE_OUTAGES``, the panel's ``fluxilab/outage/create``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+import re
+from typing import Any, Final
 
 from homeassistant.components.calendar import (
     CalendarEntity,
@@ -29,12 +36,18 @@ from .access.booking_store import SIGNAL_BOOKINGS_CHANGED
 from .access.bookings import Booking
 from .access.engine import ACCESS_ENGINE
 from .access.errors import AccessValidationError
+from .access.permissions import async_caller
+from .const import DOMAIN
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import FluxiLabEntity
 
 PARALLEL_UPDATES = 1
 
 BOOKINGS = CalendarEntityDescription(key="bookings", translation_key="bookings")
+OUTAGE_SUMMARY: Final = "Outage"
+"""The summary of an outage event (the note follows it)."""
+OUTAGE_WORDS: Final = re.compile(r"^\s*(outage|fuori servizio)\b\s*:?\s*", re.I)
+"""A create_event summary naming an outage (en, it), and what follows is its note."""
 
 
 async def async_setup_entry(
@@ -64,17 +77,25 @@ class FluxiLabBookingCalendar(FluxiLabEntity, CalendarEntity):
 
     def _summary(self, booking: Booking) -> str:
         engine = self.hass.data[ACCESS_ENGINE]
+        if booking.is_outage:
+            note = engine.bookings.data.get(booking.id, {}).get("note")
+            return f"{OUTAGE_SUMMARY}: {note}" if note else OUTAGE_SUMMARY
         member = engine.members.data.get(booking.member_id)
         if (name := engine.privacy.name(member)) is not None:
             return name
         return engine.privacy.member(booking.member_id)
 
     def _event(self, booking: Booking) -> CalendarEvent:
+        note = None
+        if booking.is_outage:
+            engine = self.hass.data[ACCESS_ENGINE]
+            note = engine.bookings.data.get(booking.id, {}).get("note") or None
         return CalendarEvent(
             start=dt_util.as_local(booking.start),
             end=dt_util.as_local(booking.end),
             summary=self._summary(booking),
             uid=booking.id,
+            description=note,
         )
 
     def _shown_bookings(self, start: datetime, end: datetime) -> list[Booking]:
@@ -115,6 +136,13 @@ class FluxiLabBookingCalendar(FluxiLabEntity, CalendarEntity):
                 raise AccessValidationError("booking_all_day")
             engine = self.hass.data[ACCESS_ENGINE]
             summary = str(kwargs.get("summary") or "").strip()
+            if (outage := OUTAGE_WORDS.match(summary)) is not None:
+                await self._async_schedule_outage(
+                    start,
+                    end,
+                    summary[outage.end() :] or str(kwargs.get("description") or ""),
+                )
+                return
             wanted = summary.casefold()
             member = engine.members.data.get(summary) or next(
                 (
@@ -134,6 +162,21 @@ class FluxiLabBookingCalendar(FluxiLabEntity, CalendarEntity):
                     "end": end.isoformat(),
                 }
             )
+
+    async def _async_schedule_outage(
+        self, start: datetime, end: datetime, note: str
+    ) -> None:
+        """Schedule an outage, if the caller may (the panel's door's permission)."""
+        context = self._context
+        caller = await async_caller(
+            self.hass, context.user_id if context is not None else None
+        )
+        caller.require(
+            f"{DOMAIN}/outage/create", context=context, entity_id=self.entity_id
+        )
+        await self.hass.data[ACCESS_ENGINE].bookings.async_schedule_outage(
+            self.device.device_id, start.isoformat(), end.isoformat(), note.strip()
+        )
 
     async def async_added_to_hass(self) -> None:
         """Follow the device's bookings."""

@@ -55,7 +55,10 @@ REASONS = {
     "no_supervisor": "no supervisor present",
     "booked_by_other": "booked by another member",
     "booking_required": "no booking running",
+    "outage": "out of service (an outage runs)",
+    "unsafe": "reported unsafe, not cleared yet",
     "not_allowed": "not allowed to record maintenance",
+    "problem_reported": "problem reported from the device",
 }
 """Readable reasons of the decision codes (docs/ACCESS.md); others shown as is."""
 

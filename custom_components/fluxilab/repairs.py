@@ -8,17 +8,19 @@ reloads the device. A paired device that announces (sealed) another UI address t
 the one pinned at adoption raises :func:`async_create_ui_url_issue`: the Open button
 keeps the pinned address until an admin accepts the new one. The access engine raises
 and clears the maintenance issue, and the credential sync raises the generation issue
-(access/sync.py).
+(access/sync.py). A member's problem report is an issue too (access/problems.py):
+its fix flow resolves the report, with a note of what was done.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final, Protocol
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.util.hass_dict import HassKey
 import probatio
 
 from .const import (
@@ -50,6 +52,27 @@ MAINTENANCE_CONDITION_DUE = "maintenance_condition_due"
 GENERATION_ROLLBACK = "credential_generation_rollback"
 """A device held a newer credential set than the hub's counter (restored backup)."""
 
+PROBLEM_REPORT = "problem_report"
+"""A member reported a problem with a device (access/problems.py)."""
+PROBLEM_REPORT_UNSAFE = "problem_report_unsafe"
+"""... and marked the machine unsafe: it is blocked until the report is resolved."""
+ATTR_REPORT_ID = "report_id"
+MAX_RESOLUTION: Final = 500
+"""Longest note of what was done about a problem."""
+
+
+class ProblemResolver(Protocol):
+    """What the fix flow of a problem report uses (access/problems.py implements it)."""
+
+    def is_open(self, report_id: str) -> bool:
+        """Return True while a report is open."""
+
+    async def async_resolve_from_repair(self, report_id: str, resolution: str) -> None:
+        """Resolve a report through its repair flow."""
+
+
+PROBLEM_RESOLVER: HassKey[ProblemResolver] = HassKey(f"{DOMAIN}_problem_resolver")
+
 ATTR_ENTRY_ID = "entry_id"
 ATTR_KEY = "key"
 ATTR_UI_URL = "ui_url"
@@ -63,6 +86,39 @@ def key_issue_id(entry: ConfigEntry) -> str:
 def ui_url_issue_id(entry: ConfigEntry) -> str:
     """Issue id of a device's new UI address."""
     return f"{UI_URL_CHANGED}_{entry.entry_id}"
+
+
+def problem_issue_id(report_id: str) -> str:
+    """Issue id of a problem report."""
+    return f"{PROBLEM_REPORT}_{report_id}"
+
+
+@callback
+def async_create_problem_issue(
+    hass: HomeAssistant,
+    report_id: str,
+    *,
+    unsafe: bool,
+    placeholders: dict[str, str],
+) -> None:
+    """Show a problem report (``device``, ``description``, ``reporter``, ``reported``)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        problem_issue_id(report_id),
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR if unsafe else ir.IssueSeverity.WARNING,
+        translation_key=PROBLEM_REPORT_UNSAFE if unsafe else PROBLEM_REPORT,
+        translation_placeholders=placeholders,
+        data={ATTR_REPORT_ID: report_id},
+    )
+
+
+@callback
+def async_delete_problem_issue(hass: HomeAssistant, report_id: str) -> None:
+    """Withdraw a problem report's issue (it was resolved)."""
+    ir.async_delete_issue(hass, DOMAIN, problem_issue_id(report_id))
 
 
 def maintenance_issue_id(entry: ConfigEntry) -> str:
@@ -339,13 +395,55 @@ class AcceptUiUrlFlow(RepairsFlow):
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
-    """Create the fix flow of a pairing or a UI address issue."""
+    """Create the fix flow of a pairing, a UI address or a problem report issue."""
+    if issue_id.startswith(f"{PROBLEM_REPORT}_"):
+        return ResolveProblemFlow(str((data or {}).get(ATTR_REPORT_ID)))
     entry_id = str((data or {}).get(ATTR_ENTRY_ID))
     if (entry := hass.config_entries.async_get_entry(entry_id)) is None:
         return _GoneFlow()
     if issue_id.startswith(f"{UI_URL_CHANGED}_"):
         return AcceptUiUrlFlow(entry, str((data or {}).get(ATTR_UI_URL)))
     return ConfirmPairingFlow(entry, str((data or {}).get(ATTR_KEY)))
+
+
+class ResolveProblemFlow(RepairsFlow):
+    """Resolve a member's problem report (an unsafe device is free again)."""
+
+    def __init__(self, report_id: str) -> None:
+        """Remember which report the issue is about."""
+        self._report_id = report_id
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Start with the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Ask what was done; resolve the report on confirmation."""
+        resolver = self.hass.data.get(PROBLEM_RESOLVER)
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        if resolver is None or issue is None or not resolver.is_open(self._report_id):
+            ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+            return self.async_abort(reason="problem_gone")
+        if user_input is not None:
+            await resolver.async_resolve_from_repair(
+                self._report_id, str(user_input.get("resolution") or "")
+            )
+            return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Optional("resolution", default=""): probatio.All(
+                        str, probatio.Length(max=MAX_RESOLUTION)
+                    )
+                }
+            ),
+            description_placeholders=dict(issue.translation_placeholders or {}),
+        )
 
 
 class _GoneFlow(RepairsFlow):

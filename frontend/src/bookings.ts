@@ -1,5 +1,5 @@
 // The week view's arithmetic (no lit, no DOM: unit-tested in test/bookings.test.mjs).
-import type { Booking } from "./types";
+import type { Booking, LabView } from "./types";
 
 export const DAY_MS = 86_400_000;
 
@@ -24,4 +24,10 @@ export function byDay(start: Date, bookings: Booking[]): { day: Date; bookings: 
       }),
     };
   });
+}
+
+/** True if the caller schedules outages and resolves problem reports (lab staff). */
+export function isStaff(lab: LabView | null | undefined): boolean {
+  if (!lab) return false;
+  return lab.manager || lab.user.is_admin || lab.member?.role === "staff" || lab.member?.role === "admin";
 }

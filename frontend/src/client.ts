@@ -15,6 +15,8 @@ import type {
   NotifyOwn,
   OpsSettings,
   PresenceList,
+  ProblemList,
+  ProblemReport,
   Project,
   Statement,
   PresenceSettings,
@@ -266,6 +268,30 @@ export class FluxiLabClient {
 
   cancelBooking(bookingId: string): Promise<Booking> {
     return this.send("booking/delete", { booking_id: bookingId });
+  }
+
+  // Outages and problem reports (api/bookings.py, api/problems.py)
+
+  scheduleOutage(deviceId: string, start: string, end: string, note: string): Promise<Booking> {
+    return this.send("outage/create", { fluxilab_device: deviceId, start, end, note });
+  }
+
+  endOutage(outageId: string): Promise<Booking> {
+    return this.send("outage/delete", { outage_id: outageId });
+  }
+
+  problems(deviceId?: string, openOnly = true): Promise<ProblemList> {
+    const data: Record<string, unknown> = { open_only: openOnly };
+    if (deviceId) data.fluxilab_device = deviceId;
+    return this.send("problem/list", data);
+  }
+
+  reportProblem(deviceId: string, description: string, unsafe: boolean): Promise<ProblemReport> {
+    return this.send("problem/report", { fluxilab_device: deviceId, description, unsafe });
+  }
+
+  resolveProblem(reportId: string, resolution: string): Promise<ProblemReport> {
+    return this.send("problem/resolve", { report_id: reportId, resolution });
   }
 
   // Lab operations (access/interest.py, lapsing.py, notify.py, presence.py)

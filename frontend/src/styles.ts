@@ -82,6 +82,8 @@ export const panelStyles = css`
   .message.error { background: var(--error-color, #db4437); color: #fff; }
   .message.success { background: var(--success-color, #43a047); color: #fff; }
   .muted { color: var(--secondary-text-color); }
+  .warning { color: var(--error-color, #db4437); font-weight: 500; }
+  .booking.outage { color: var(--warning-color, #ff9800); }
   /* One column that shrinks with the screen: a long option never widens the form. */
   form, .form { display: grid; grid-template-columns: minmax(0, 1fr); gap: 10px; max-width: 560px; }
   form.inline, .inline { display: flex; flex-wrap: wrap; align-items: end; gap: 10px; max-width: none; }

@@ -358,9 +358,32 @@ export interface Booking {
   end: string;
   released: boolean;
   no_show: boolean;
+  /** A member's booking, or staff's outage (nobody is granted during it). */
+  kind: "booking" | "outage";
+  /** An outage's note (what the device shows); null for a booking. */
+  note: string | null;
   /** Null unless the booking is the caller's own or the caller is staff. */
   member_id: string | null;
   member_name: string | null;
+}
+
+export interface ProblemReport {
+  id: string;
+  device_id: string;
+  description: string;
+  unsafe: boolean;
+  reported: string;
+  resolved: string | null;
+  resolution: string | null;
+  member_id: string | null;
+  member_name: string | null;
+  resolved_by: string | null;
+}
+
+export interface ProblemList {
+  reports: ProblemReport[];
+  /** Devices reported unsafe, not cleared yet: nobody is granted them. */
+  unsafe: string[];
 }
 
 export interface BookingList {

@@ -61,3 +61,35 @@ for (const language of ["en", "it"]) {
     assert.doesNotMatch(subject(i18n, pin), RAW);
   });
 }
+
+for (const language of ["en", "it"]) {
+  const i18n = new Localizer({ language });
+
+  test(`${language}: outages and problem reports read as words in the device's history`, () => {
+    const outage = {
+      ...grant,
+      target: "outage",
+      action: "created",
+      label: "Laser",
+      changes: {
+        start: { before: null, after: "2030-01-01T09:00:00+00:00" },
+        note: { before: null, after: "New tube" },
+        cancelled_bookings: { before: null, after: 2 },
+      },
+    };
+    const report = {
+      ...grant,
+      target: "problem",
+      action: "updated",
+      changes: { resolved: { before: null, after: "2030-01-01T10:00:00+00:00" }, resolution: { before: null, after: "Fixed" } },
+      door: "repair_flow",
+    };
+    const unsafe = { ...grant, target: "problem", changes: { unsafe: { before: null, after: true } }, door: "device" };
+    for (const entry of [outage, report, unsafe]) {
+      const text = [subject(i18n, entry), door(i18n, entry), ...changes(i18n, entry)].join("\n");
+      assert.doesNotMatch(text, RAW, text);
+      assert.doesNotMatch(text, /undefined|\[object/, text);
+    }
+    assert.ok(changes(i18n, outage).some((line) => line.includes("New tube")));
+  });
+}

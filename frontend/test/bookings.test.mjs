@@ -2,7 +2,7 @@
 // it starts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { byDay, weekStart } from "../src/bookings.ts";
+import { byDay, isStaff, weekStart } from "../src/bookings.ts";
 
 const booking = (id, start, end) => ({
   id,
@@ -37,4 +37,35 @@ test("bookings fall on the day they start", () => {
     [[], ["late"], ["early"], [], [], [], []],
   );
   assert.deepEqual(days[6].day, new Date(2026, 11, 6));
+});
+
+test("staff schedule outages and resolve reports; members do not", () => {
+  const lab = (role, extra = {}) => ({
+    user: { name: "x", is_admin: false },
+    member: role ? { id: "m", name: "M", role } : null,
+    manager: false,
+    areas: [],
+    ...extra,
+  });
+  assert.equal(isStaff(lab("user")), false);
+  assert.equal(isStaff(lab(null)), false);
+  assert.equal(isStaff(null), false);
+  assert.equal(isStaff(lab("staff")), true);
+  assert.equal(isStaff(lab("admin")), true);
+  assert.equal(isStaff(lab(null, { manager: true })), true);
+  assert.equal(isStaff(lab(null, { user: { name: "x", is_admin: true } })), true);
+});
+
+test("an outage lands on the day it starts, beside the bookings", () => {
+  const monday = new Date(2026, 10, 30);
+  const down = {
+    ...booking("down", new Date(2026, 11, 1, 9, 0), new Date(2026, 11, 3, 9, 0)),
+    kind: "outage",
+    note: "Filter",
+  };
+  const days = byDay(monday, [down]);
+  assert.deepEqual(
+    days.map((d) => d.bookings.map((b) => b.id)),
+    [[], ["down"], [], [], [], [], []],
+  );
 });

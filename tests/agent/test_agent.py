@@ -654,3 +654,28 @@ async def test_control_socket_drives_the_device(
     finally:
         await server.stop()
     assert not path.exists()
+
+
+async def test_a_problem_report_from_the_device_ui_reaches_the_hub(
+    make_agent: Callable[..., Agent], hub: StubHub
+) -> None:
+    """Issue 17 §2: the gateway's report goes to the hub as an access request."""
+    agent = make_agent()
+    # Offline (not paired yet): the member is told the hub is out of reach.
+    assert await agent._gateway_report("m-1", "Sparks", True) == "hub_unreachable"
+    await paired(agent, hub)
+
+    def filed(device_id: str, request: dict[str, Any]) -> dict[str, Any] | None:
+        del device_id
+        return {"id": request["id"], "granted": True, "reason": "problem_reported"}
+
+    hub.policy = filed
+    reason = await agent._gateway_report("m-1", "Sparks at the plug", True)
+    assert reason == "problem_reported"
+    (sent,) = [r for r in hub.requests if r.get("action") == "problem_report"]
+    assert (sent["member_id"], sent["description"], sent["unsafe"]) == (
+        "m-1",
+        "Sparks at the plug",
+        True,
+    )
+    assert "card" not in sent

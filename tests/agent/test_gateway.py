@@ -50,7 +50,7 @@ from fluxilab_agent.gateway import (
     LoginThrottle,
 )
 from fluxilab_agent.mirror import CredentialMirror, hash_secret
-from fluxilab_protocol.schemas import ANNOUNCE_SCHEMA
+from fluxilab_protocol.schemas import ANNOUNCE_SCHEMA, MAX_PROBLEM_TEXT
 from fluxilab_protocol.security import KeyPair, SessionKeys, issue_token
 
 DEVICE_ID = "hood-1"
@@ -1816,3 +1816,70 @@ async def test_device_page_links_back_to_home_assistant_only_to_a_web_address(
     cookie = await _enter(http, gateway, keys)
     async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
         assert 'id="fl-back"' not in await response.text()
+
+
+@dataclass
+class Reports:
+    """Records the problem reports the device UI sent on, answering ``reason``."""
+
+    calls: list[tuple[str, str, bool]] = field(default_factory=list)
+    reason: str = "problem_reported"
+
+    async def __call__(self, member_id: str, description: str, unsafe: bool) -> str:
+        self.calls.append((member_id, description, unsafe))
+        return self.reason
+
+
+async def test_a_signed_in_member_reports_a_problem_from_the_device_ui(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
+) -> None:
+    reports = Reports()
+    gateway = await make_gateway(report=reports)
+    url = _base(gateway) + "/_fluxilab/report"
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        page = await response.text()
+    assert 'action="/_fluxilab/report"' in page
+    csrf = _csrf(page)
+
+    async def post(data: dict[str, str], cookie: str = cookie) -> tuple[int, str]:
+        async with http.post(
+            url, data=data, headers={"Cookie": cookie}, allow_redirects=False
+        ) as response:
+            return response.status, await response.text()
+
+    # No session, no form token, no words: nothing reaches the hub.
+    assert (await post({"description": "x", "csrf": csrf}, cookie=""))[0] == 401
+    assert (await post({"description": "Sparks"}))[0] == 403
+    assert (await post({"description": "   ", "csrf": csrf}))[0] == 400
+    assert reports.calls == []
+
+    status, text = await post(
+        {"description": "Sparks at the plug", "unsafe": "on", "csrf": csrf}
+    )
+    assert status == 200
+    assert "blocked until staff clear it" in text
+    assert reports.calls == [("m-staff", "Sparks at the plug", True)]
+    # Long text is cut to what one request carries; unsafe is off unless ticked.
+    await post({"description": "y" * 1000, "csrf": csrf})
+    assert reports.calls[-1] == ("m-staff", "y" * MAX_PROBLEM_TEXT, False)
+    # The hub out of reach, or refusing: the member reads why.
+    reports.reason = "hub_unreachable"
+    status, text = await post({"description": "Sparks", "csrf": csrf})
+    assert (status, "tell staff in person" in text) == (503, True)
+    reports.reason = "not_authorized"
+    status, text = await post({"description": "Sparks", "csrf": csrf})
+    assert (status, "machines you may use" in text) == (403, True)
+
+
+async def test_no_report_form_without_a_report_path(
+    make_gateway: GatewayFactory, http: aiohttp.ClientSession, keys: SessionKeys
+) -> None:
+    gateway = await make_gateway()
+    cookie = await _enter(http, gateway, keys)
+    async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
+        assert "/_fluxilab/report" not in await response.text()
+    async with http.post(
+        _base(gateway) + "/_fluxilab/report", headers={"Cookie": cookie}
+    ) as response:
+        assert response.status == 404

@@ -134,3 +134,69 @@ def test_a_member_books_and_cancels_in_the_week_view(
         "the booking cancelled",
     )
     assert [b["id"] for b in device_bookings(lab)] == [booked["result"]["id"]]
+
+
+@pytest.mark.timeout(600)
+def test_a_member_sees_an_outage_and_reports_the_machine_unsafe(
+    lab: Lab, browser: Browser
+) -> None:
+    """Issue 17 §2: staff's outage shows in the week; a member reports it unsafe."""
+    (ada,) = lab.ws(
+        {"type": "fluxilab/member/create", "name": "Ada", "user_id": lab.member_user_id}
+    )
+    assert ada["success"], dump(ada)
+    (grant,) = lab.ws(
+        {
+            "type": "fluxilab/authorization/create",
+            "member_id": ada["result"]["id"],
+            "device_id": DEVICE,
+        }
+    )
+    assert grant["success"], dump(grant)
+    tomorrow = date.today() + timedelta(days=1)
+    (outage,) = lab.ws(
+        {
+            "type": "fluxilab/outage/create",
+            "fluxilab_device": DEVICE,
+            "start": f"{tomorrow}T08:00:00",
+            "end": f"{tomorrow}T12:00:00",
+            "note": "New filter",
+        }
+    )
+    assert outage["success"], dump(outage)
+
+    login(browser, lab, MEMBER, "/fluxilab")
+    click(browser, 'button[data-tab="bookings"]')
+    set_value(browser, 'select[data-field="booking-device"]', DEVICE)
+    if tomorrow.weekday() == 0:
+        click(browser, 'button[data-action="week-next"]')
+    browser.wait(
+        lambda: panel_query(
+            browser,
+            f'[data-view="week"] .outage[data-booking="{outage["result"]["id"]}"]',
+        ),
+        30,
+        "the outage in the week",
+    )
+    assert "Outage: New filter" in panel_text(browser)
+    # A member may not end it.
+    assert not panel_query(browser, 'button[data-action="outage-end"]')
+
+    set_value(browser, 'form[data-form="report"] textarea', "Sparks at the plug")
+    click(browser, 'form[data-form="report"] input[name="unsafe"]')
+    click(browser, 'form[data-form="report"] button[type="submit"]')
+    confirm(browser, "Report a problem")
+
+    def reported() -> list[dict[str, Any]]:
+        (reply,) = lab.ws({"type": "fluxilab/problem/list", "open_only": True})
+        assert reply["success"], dump(reply)
+        return list(reply["result"]["reports"])
+
+    (report,) = browser.wait(reported, 30, "the report at the hub")
+    assert report["unsafe"] is True
+    assert report["description"] == "Sparks at the plug"
+    assert report["member_id"] == ada["result"]["id"]
+    browser.wait(
+        lambda: panel_query(browser, '[data-field="unsafe"]'), 30, "the unsafe banner"
+    )
+    save(browser, "bookings-problem-report")

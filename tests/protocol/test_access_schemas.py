@@ -47,6 +47,8 @@ REFERENCE_REQUEST = vol.Schema(
         vol.Optional("session_id"): vol.Any(None, _text(64)),
         vol.Optional("duration"): vol.Any(None, SECONDS),
         vol.Optional("project"): vol.Any(None, _text(100)),
+        vol.Optional("description"): vol.Any(None, _text(200)),
+        vol.Optional("unsafe"): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -86,6 +88,8 @@ REQUEST_KEYS = (
     "session_id",
     "duration",
     "project",
+    "description",
+    "unsafe",
     "x",
 )
 REPLY_KEYS = (

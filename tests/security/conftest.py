@@ -177,6 +177,7 @@ def snapshot(engine: AccessEngine) -> dict[str, Any]:
             "machine_types": engine.machine_types.data,
             "authorizations": engine.authorizations.data,
             "bookings": engine.bookings.data,
+            "problems": engine.problems.data,
             "history": engine.history.data,
             "blocked": {
                 device_id: device.blocked

@@ -242,6 +242,9 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "url": "default",  # the history database: the SQLite file it is in already
         **_slot(0),  # a booking (and a window the history filters take)
         "booking_id": PREPARED_BOOKINGS.get(target.n, "none"),
+        "outage_id": PREPARED_OUTAGES.get(target.n, "none"),
+        "report_id": PREPARED_REPORTS.get(target.n, "none"),
+        "description": "The fan rattles",
         "month": "2026-11",
         "non_billable": "training",
         "project_id": None,  # no project: its statement; a case names one
@@ -365,6 +368,28 @@ async def _bookings_made(hass: HomeAssistant, lab: Lab, target: Target) -> None:
             )
 
 
+PREPARED_OUTAGES: dict[int, str] = {}
+"""Target number -> an outage of the laser made for the target's call."""
+PREPARED_REPORTS: dict[int, str] = {}
+"""Target number -> the target's problem report on the laser."""
+
+
+async def _outage_scheduled(hass: HomeAssistant, lab: Lab, target: Target) -> None:
+    """An outage of the laser, a day after tomorrow's slots (one per target)."""
+    start = TOMORROW + timedelta(days=1, hours=target.n)
+    made = await lab.engine.bookings.async_schedule_outage(
+        LASER, start.isoformat(), (start + timedelta(minutes=30)).isoformat()
+    )
+    PREPARED_OUTAGES[target.n] = made["id"]
+
+
+async def _problem_reported(hass: HomeAssistant, lab: Lab, target: Target) -> None:
+    """The target's report of a problem with the laser (not unsafe)."""
+    member = lab.engine.members.data[target.member_id]
+    report = await lab.engine.problems.async_report(LASER, member, "Loose belt")
+    PREPARED_REPORTS[target.n] = report["id"]
+
+
 PREPARED_PROJECTS: dict[int, str] = {}
 """Target number -> a project of the target's (``_project_made``)."""
 
@@ -484,6 +509,16 @@ CASES: dict[str, Case] = {
         own=_own({"fluxilab_device": HOOD}, member=False),
         own_only=True,
     ),
+    f"{W}outage/delete": _case(prepare=_outage_scheduled),
+    f"{W}problem/report": _case(
+        own=_own({"fluxilab_device": HOOD, "description": "Mine"}, member=False),
+    ),
+    f"{W}problem/resolve": _case(prepare=_problem_reported),
+    f"{W}problem/list": _case(
+        prepare=_problem_reported,
+        own=_own({}, member=False),
+        own_only=True,
+    ),
     **{
         door: _case(
             other=lambda data, target: {
@@ -542,6 +577,8 @@ def shows_everyone(door: str, result: Any) -> bool | None:
         return "members" in result
     if door == f"{W}interest/list":
         return "queues" in result
+    if door == f"{W}problem/list":
+        return bool(result["reports"])  # the target's report, not the caller's
     if door == f"{W}booking/list":
         named = {b["member_id"] for b in result["device"]["bookings"] if b["member_id"]}
         return len(named) > 1

@@ -7,6 +7,10 @@ card check reads the few bookings around now, however many lie ahead.
 
 Every minute, bookings nobody showed up for are released (``no_show`` set, the
 member told); a member may end their own booking early (``async_end``).
+
+Outages (``kind`` ``outage``, staff taking a device out of service) live in the
+same collection and index: ``async_schedule_outage`` checks one
+(``check_outage``), cancels the bookings it meets and tells their members.
 """
 
 from __future__ import annotations
@@ -25,17 +29,27 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from custom_components.fluxilab.const import DOMAIN, LOGGER
-from custom_components.fluxilab.protocol.schemas import MAX_MIRRORED_BOOKINGS
+from custom_components.fluxilab.protocol.schemas import (
+    MAX_MIRRORED_BOOKINGS,
+    MAX_MIRRORED_OUTAGES,
+)
 
+from . import admin_audit
 from .bookings import (
     Booking,
+    BookingKind,
     BookingProblem,
     BookingRules,
+    BookingShare,
     BookingVerdict,
+    BookingVerdictReason,
     SessionSpan,
     booking_verdict,
     check_booking,
+    check_outage,
     is_no_show,
+    outage_collisions,
+    shares,
 )
 from .const import (
     COLLECTION_STORAGE_VERSION,
@@ -49,10 +63,12 @@ from .events import fire_access_event
 from .interest import device_name
 from .lab import Lab
 from .notify import async_notification_text, async_notify_member
+from .presence import Presence, is_supervisor
 from .roles import flags
 from .store import CountedItems
 
 if TYPE_CHECKING:
+    from .admin_audit import AdminAudit
     from .interest import InterestQueue
     from .sync import CredentialSync
 
@@ -62,6 +78,8 @@ class BookingLab(Lab, Protocol):
 
     sync: CredentialSync
     interest: InterestQueue
+    admin_audit: AdminAudit
+    presence: Presence
 
     def async_after_reply_done(self) -> None:
         """Run the decisions' after-reply work now (their sessions are needed)."""
@@ -90,6 +108,17 @@ BOOKING_FIELDS: dict[Any, Any] = {
     vol.Required("start"): _aware,
     vol.Required("end"): _aware,
 }
+MAX_OUTAGE_NOTE: Final = 200
+"""Longest outage note (what the device and the calendar show)."""
+OUTAGE_FIELDS: dict[Any, Any] = {
+    vol.Required("kind"): BookingKind.OUTAGE.value,
+    vol.Required("device_id"): vol.All(cv.string, vol.Length(min=1, max=64)),
+    vol.Required("start"): _aware,
+    vol.Required("end"): _aware,
+    vol.Optional("note", default=""): vol.All(
+        cv.string, vol.Length(max=MAX_OUTAGE_NOTE)
+    ),
+}
 BOOKING_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("start"): _aware,
     vol.Optional("end"): _aware,
@@ -114,6 +143,14 @@ _REFUSALS: Final[dict[str, Callable[[dict[str, str]], AccessValidationError]]] =
     "booking_overlaps": lambda p: AccessValidationError("booking_overlaps", **p),
     "booking_limit_day": lambda p: AccessValidationError("booking_limit_day", **p),
     "booking_limit_week": lambda p: AccessValidationError("booking_limit_week", **p),
+    "booking_during_outage": lambda p: AccessValidationError(
+        "booking_during_outage", **p
+    ),
+    "outage_end_before_start": lambda p: AccessValidationError(
+        "outage_end_before_start", **p
+    ),
+    "outage_in_past": lambda p: AccessValidationError("outage_in_past", **p),
+    "outage_overlaps": lambda p: AccessValidationError("outage_overlaps", **p),
 }
 
 
@@ -183,18 +220,48 @@ class BookingCollection(collection.DictStorageCollection):
         nearest first, so a booking holds while the hub is unreachable.
         """
         now = dt_util.utcnow()
+        ahead = [
+            b
+            for b in self.between(device_id, now, now + MIRROR_AHEAD)
+            if not b.released
+        ]
         bookings = [
             {
                 "member_id": b.member_id,
                 "start": b.start.timestamp(),
                 "end": b.end.timestamp(),
             }
-            for b in self.between(device_id, now, now + MIRROR_AHEAD)
-            if not b.released
+            for b in ahead
+            if not b.is_outage
         ][:MAX_MIRRORED_BOOKINGS]
+        # Outages go apart: a device before outages ignores the field (the offline
+        # schema allows extra keys), where it would refuse a booking it cannot read.
+        outages = [
+            {"start": b.start.timestamp(), "end": b.end.timestamp()}
+            for b in ahead
+            if b.is_outage
+        ][:MAX_MIRRORED_OUTAGES]
+        rules = self.rules_of(device_id)
+        shared_by: list[str] = []
+        if rules.shared is BookingShare.SUPERVISOR_PRESENT:
+            members = self.engine.members.data
+            # Of the bookings mirrored (at most MAX_MIRRORED_BOOKINGS, so the list
+            # stays inside the schema's bound).
+            shared_by = sorted(
+                {
+                    member_id
+                    for b in bookings
+                    if (booker := members.get(member_id := str(b["member_id"])))
+                    is not None
+                    and is_supervisor(booker)
+                }
+            )
         shown = {
-            "booking_mode": self.rules_of(device_id).mode.value,
+            "booking_mode": rules.mode.value,
+            "booking_no_show_minutes": rules.no_show_minutes,
+            "booking_shared_by": shared_by,
             "bookings": bookings,
+            "outages": outages,
         }
         self._mirrored[device_id] = shown
         return shown
@@ -283,6 +350,14 @@ class BookingCollection(collection.DictStorageCollection):
             if item["member_id"] == member_id and item.get("no_show")
         )
 
+    def outage_message(self, outage: Booking) -> str:
+        """Return what the device shows during an outage (its end, its note)."""
+        until = dt_util.as_local(outage.end).strftime("%H:%M")
+        if outage.end - dt_util.utcnow() > timedelta(days=1):
+            until = dt_util.as_local(outage.end).strftime("%d/%m %H:%M")
+        note = str(self.data.get(outage.id, {}).get("note") or "")
+        return f"Out of service until {until}{': ' if note else ''}{note}"[:64]
+
     def rules_of(self, device_id: str) -> BookingRules:
         """Return the booking rules of a device (its machine type's)."""
         device = self.engine.device(device_id)
@@ -308,8 +383,30 @@ class BookingCollection(collection.DictStorageCollection):
         rules = self.rules_of(device_id)
         near = self.around(device_id, now, timedelta(minutes=rules.warning_minutes))
         since = min((b.start for b in near), default=now).timestamp()
-        return booking_verdict(
+        verdict = booking_verdict(
             now, device_id, member_id, near, rules, self._spans(device_id, since)
+        )
+        held = verdict.booking
+        if (
+            verdict.reason is BookingVerdictReason.BOOKED_BY_OTHER
+            and held is not None
+            and rules.shared is not BookingShare.NOBODY
+            and self._shared(rules, device_id, held, now)
+        ):
+            # The booker's role and presence let the member in (a class, a training).
+            return BookingVerdict(booking=held, released=verdict.released)
+        return verdict
+
+    def _shared(
+        self, rules: BookingRules, device_id: str, held: Booking, now: datetime
+    ) -> bool:
+        booker = self.engine.members.data.get(held.member_id)
+        seen = self.engine.presence.supervisor_swiped(device_id, held.member_id)
+        return shares(
+            rules,
+            booker_supervises=booker is not None and is_supervisor(booker),
+            booker_seen=None if seen is None else dt_util.utc_from_timestamp(seen),
+            now=now,
         )
 
     # Writing ------------------------------------------------------------------------
@@ -365,8 +462,43 @@ class BookingCollection(collection.DictStorageCollection):
         if problem is not None:
             raise refusal(problem)
 
+    def _check_outage(
+        self,
+        device_id: str,
+        start: datetime,
+        end: datetime,
+        ignore_id: str | None = None,
+    ) -> None:
+        """Raise the translated refusal if an outage may not be scheduled."""
+        if self.engine.device(device_id) is None:
+            raise AccessValidationError("unknown_device", device=device_id)
+        problem = check_outage(
+            start=start,
+            end=end,
+            now=dt_util.utcnow(),
+            device_bookings=self.between(device_id, start, end),
+            tz=dt_util.get_default_time_zone(),
+            ignore_id=ignore_id,
+        )
+        if problem is not None:
+            raise refusal(problem)
+
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("kind") == BookingKind.OUTAGE:
+            outage = _validated(OUTAGE_FIELDS, data)
+            self._check_outage(outage["device_id"], outage["start"], outage["end"])
+            return {
+                "kind": BookingKind.OUTAGE.value,
+                "device_id": outage["device_id"],
+                "member_id": "",
+                "note": outage["note"].strip(),
+                "start": outage["start"].isoformat(),
+                "end": outage["end"].isoformat(),
+                "released": False,
+                "no_show": False,
+                "created": dt_util.utcnow().isoformat(),
+            }
         validated = _validated(BOOKING_FIELDS, data)
         self._check(
             validated["device_id"],
@@ -395,7 +527,10 @@ class BookingCollection(collection.DictStorageCollection):
         validated = _validated(BOOKING_UPDATE_FIELDS, update_data)
         start = validated.get("start", datetime.fromisoformat(item["start"]))
         end = validated.get("end", datetime.fromisoformat(item["end"]))
-        self._check(item["device_id"], item["member_id"], start, end, item["id"])
+        if item.get("kind") == BookingKind.OUTAGE:
+            self._check_outage(item["device_id"], start, end, item["id"])
+        else:
+            self._check(item["device_id"], item["member_id"], start, end, item["id"])
         return {**item, "start": start.isoformat(), "end": end.isoformat()}
 
     async def async_end(self, booking_id: str) -> dict[str, Any]:
@@ -408,6 +543,95 @@ class BookingCollection(collection.DictStorageCollection):
         if datetime.fromisoformat(item["end"]) <= now or item.get("released"):
             return item
         return await self._async_release(item, now, no_show=False)
+
+    async def async_schedule_outage(
+        self, device_id: str, start: Any, end: Any, note: str = ""
+    ) -> dict[str, Any]:
+        """Take a device out of service for a while; cancel the bookings it meets.
+
+        The members of the bookings cancelled (or cut short, when they began
+        before the outage) are told. Audited as an admin change of the device.
+        """
+        item = await self.async_create_item(
+            {
+                "kind": BookingKind.OUTAGE.value,
+                "device_id": device_id,
+                "start": start,
+                "end": end,
+                "note": note,
+            }
+        )
+        outage = Booking.from_item(item)
+        now = dt_util.utcnow()
+        cancelled = []
+        for hit in outage_collisions(
+            outage.start,
+            outage.end,
+            now,
+            self.between(device_id, outage.start, outage.end),
+        ):
+            booking = self.data[hit.booking.id]
+            if hit.end is None:
+                await self.async_delete_item(booking["id"])
+            elif hit.end <= now:
+                await self._async_release(booking, now, no_show=False)
+            else:
+                await self._async_cut(booking, hit.end)
+            cancelled.append(booking)
+            self.hass.async_create_task(
+                self._async_tell(booking, "booking_cancelled_outage", item),
+                f"{DOMAIN} outage",
+            )
+        shown = {
+            "start": item["start"],
+            "end": item["end"],
+            "note": item.get("note") or None,
+            "cancelled_bookings": len(cancelled),
+        }
+        self._audit_outage(
+            admin_audit.CREATED,
+            item,
+            {k: {"before": None, "after": v} for k, v in shown.items()},
+        )
+        return item
+
+    async def _async_cut(self, item: dict[str, Any], end: datetime) -> None:
+        """End a booking earlier, without the rules (it only gets shorter)."""
+        cut = {**item, "end": end.isoformat()}
+        self.data[item["id"]] = cut
+        await self.notify_changes(
+            [collection.CollectionChange(collection.CHANGE_UPDATED, item["id"], cut)]
+        )
+        self._async_schedule_save()
+
+    async def async_end_outage(self, outage_id: str) -> dict[str, Any]:
+        """Cancel an outage not begun, or end a running one now (audited)."""
+        item = self.booking(outage_id)
+        if item.get("kind") != BookingKind.OUTAGE:
+            raise AccessValidationError("unknown_outage", outage=outage_id)
+        ended = await self.async_end(outage_id)
+        # Not begun: it is gone (no end); running: it ends now.
+        end = ended["end"] if outage_id in self.data else None
+        self._audit_outage(
+            admin_audit.DELETED,
+            ended,
+            {"end": {"before": item["end"], "after": end}},
+        )
+        return ended
+
+    def _audit_outage(
+        self, action: str, item: dict[str, Any], changes: dict[str, Any]
+    ) -> None:
+        """Audit an outage scheduled or ended: its fields before -> after."""
+        device = self.engine.device(item["device_id"])
+        self.engine.admin_audit.record(
+            "outage",
+            action,
+            changes,
+            device_id=item["device_id"],
+            target_id=item["id"],
+            label=(device.entry.title if device else None) or item["device_id"],
+        )
 
     async def _async_release(
         self, item: dict[str, Any], now: datetime, *, no_show: bool
@@ -429,8 +653,14 @@ class BookingCollection(collection.DictStorageCollection):
         )
         self._async_schedule_save()
         device_id = item["device_id"]
-        if not self.engine.interest.in_use(device_id):
-            # The interest queue hears the device is free (the booking held it).
+        down = any(
+            b.is_outage and b.covers(now)
+            for b in self.around(device_id, now, timedelta(0))
+            if not b.released
+        )
+        if not down and not self.engine.interest.in_use(device_id):
+            # The interest queue hears the device is free (the booking held it);
+            # not when an outage took the booking's place.
             async_dispatcher_send(self.hass, SIGNAL_DEVICE_FREE, device_id)
         return released
 
@@ -475,7 +705,9 @@ class BookingCollection(collection.DictStorageCollection):
                     "booking_end": item["end"],
                 },
             )
-        self.hass.async_create_task(self._async_tell(item), f"{DOMAIN} no-show")
+        self.hass.async_create_task(
+            self._async_tell(item, "booking_released"), f"{DOMAIN} no-show"
+        )
 
     async def _async_check_no_shows(self, now: datetime) -> None:
         self.engine.async_after_reply_done()
@@ -486,20 +718,26 @@ class BookingCollection(collection.DictStorageCollection):
         for device_id in list(self.engine.devices):
             await self._async_sync_mirror(device_id)
 
-    async def _async_tell(self, item: dict[str, Any]) -> None:
-        """Tell a member their booking was released for want of showing up."""
+    async def _async_tell(
+        self, item: dict[str, Any], key: str, outage: dict[str, Any] | None = None
+    ) -> None:
+        """Tell a member their booking was released (``key``: which text).
+
+        ``booking_released``: for want of showing up; ``booking_cancelled_outage``:
+        an outage of the device took its time (``outage``).
+        """
         member = self.engine.members.data.get(item["member_id"])
         device = self.engine.device(item["device_id"])
         if member is None or device is None:
             return
-        title, message = await async_notification_text(
-            self.hass,
-            "booking_released",
-            device=device_name(self.hass, device),
-            start=dt_util.as_local(datetime.fromisoformat(item["start"])).strftime(
-                "%H:%M"
-            ),
-        )
+        local = dt_util.as_local(datetime.fromisoformat(item["start"]))
+        placeholders = {
+            "device": device_name(self.hass, device),
+            "start": local.strftime("%H:%M"),
+            "day": local.strftime("%Y-%m-%d"),
+            "note": (outage or {}).get("note") or "-",
+        }
+        title, message = await async_notification_text(self.hass, key, **placeholders)
         await async_notify_member(
             self.hass,
             member,

@@ -17,7 +17,12 @@ What the verdict means at the machine:
 - another member's booking starting within ``warning_minutes`` does not refuse the
   swipe: the member is granted with a warning (``booked_soon``, the minutes left),
   shown on the device. Refusing would leave the machine idle until the booking
-  starts, and the device says how long the session may run.
+  starts, and the device says how long the session may run;
+- during an outage (a calendar event of its own kind, scheduled by staff: the
+  machine is down) nobody is granted, whatever the booking mode: ``outage``.
+  Outages and live bookings never overlap: a new booking may not run into an
+  outage (``booking_during_outage``), and a new outage cancels the bookings it
+  meets (``outage_collisions``).
 """
 
 from __future__ import annotations
@@ -52,12 +57,37 @@ class WhoMayBook(StrEnum):
     """Lab staff and admins only."""
 
 
+class BookingShare(StrEnum):
+    """Whom a member's booking lets in beside its member."""
+
+    NOBODY = "nobody"
+    """Only the booker (the default)."""
+    SUPERVISOR_PRESENT = "supervisor_present"
+    """A supervisor's booking (a class, a training) lets in every member who may use
+    the device while the supervisor is at it (swiped there within
+    ``SHARE_PRESENCE_MINUTES``)."""
+
+
+SHARE_PRESENCE_MINUTES: Final = 30
+"""How recently a supervisor who booked must have swiped at the device to share it."""
+
+
+class BookingKind(StrEnum):
+    """What a calendar event of a device is."""
+
+    BOOKING = "booking"
+    """A member holds the device."""
+    OUTAGE = "outage"
+    """Staff took the device out of service: nobody is granted."""
+
+
 class BookingVerdictReason(StrEnum):
     """What the bookings say about a swipe (the codes of access/const.py Reason)."""
 
     BOOKED_BY_OTHER = "booked_by_other"
     BOOKING_REQUIRED = "booking_required"
     BOOKED_SOON = "booked_soon"
+    OUTAGE = "outage"
 
 
 BOOKING_RULE_DEFAULTS: Final[Mapping[str, Any]] = {
@@ -70,6 +100,7 @@ BOOKING_RULE_DEFAULTS: Final[Mapping[str, Any]] = {
     "booking_who": WhoMayBook.AUTHORIZED.value,
     "booking_no_show_minutes": 15,
     "booking_warning_minutes": 15,
+    "booking_shared": BookingShare.NOBODY.value,
 }
 """Machine type fields of the rules and their defaults (store.py validates them)."""
 
@@ -92,6 +123,8 @@ class BookingRules:
     """Unused this long after its start, a booking is released (0: never)."""
     warning_minutes: int = 15
     """Another's booking this close warns a member who starts a session."""
+    shared: BookingShare = BookingShare.NOBODY
+    """Whom a booking lets in beside its member."""
 
     @classmethod
     def of(cls, machine_type: Mapping[str, Any] | None) -> BookingRules:
@@ -110,6 +143,7 @@ class BookingRules:
             who=WhoMayBook(stored["booking_who"]),
             no_show_minutes=int(stored["booking_no_show_minutes"]),
             warning_minutes=int(stored["booking_warning_minutes"]),
+            shared=BookingShare(stored["booking_shared"]),
         )
 
 
@@ -124,6 +158,13 @@ class Booking:
     end: datetime
     released: bool = False
     """Freed before its end: a no-show, or ended early by its member."""
+    kind: BookingKind = BookingKind.BOOKING
+    """A member's booking, or an outage (``member_id`` empty: nobody holds it)."""
+
+    @property
+    def is_outage(self) -> bool:
+        """True for an outage (the device is out of service)."""
+        return self.kind is BookingKind.OUTAGE
 
     def covers(self, moment: datetime) -> bool:
         """Return True if the booking runs at ``moment`` (start included)."""
@@ -143,6 +184,7 @@ class Booking:
             start=datetime.fromisoformat(item["start"]),
             end=datetime.fromisoformat(item["end"]),
             released=bool(item.get("released", False)),
+            kind=BookingKind(item.get("kind", BookingKind.BOOKING)),
         )
 
     def to_item(self) -> dict[str, Any]:
@@ -150,6 +192,7 @@ class Booking:
         item = {f.name: getattr(self, f.name) for f in fields(self)}
         item["start"] = self.start.isoformat()
         item["end"] = self.end.isoformat()
+        item["kind"] = self.kind.value
         return item
 
 
@@ -224,12 +267,19 @@ def check_booking(
     if start > now + timedelta(days=rules.ahead_days):
         return _problem("booking_too_far_ahead", days=rules.ahead_days)
     for other in device_bookings:
-        if other.id != ignore_id and not other.released and other.overlaps(start, end):
+        if other.id == ignore_id or other.released or not other.overlaps(start, end):
+            continue
+        if other.is_outage:
             return _problem(
-                "booking_overlaps",
+                "booking_during_outage",
                 start=other.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                end=other.end.astimezone(tz).strftime("%H:%M"),
+                end=other.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             )
+        return _problem(
+            "booking_overlaps",
+            start=other.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            end=other.end.astimezone(tz).strftime("%H:%M"),
+        )
     day = start.astimezone(tz).date()
     week = day.isocalendar()[:2]
     held = [b for b in member_bookings if b.id != ignore_id and not b.released]
@@ -241,6 +291,71 @@ def check_booking(
     if per_week >= rules.max_per_week:
         return _problem("booking_limit_week", max=rules.max_per_week)
     return None
+
+
+def check_outage(
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    device_bookings: Iterable[Booking],
+    tz: tzinfo | None = None,
+    ignore_id: str | None = None,
+) -> BookingProblem | None:
+    """Return why an outage of [start, end) is refused, None if it may be scheduled.
+
+    No machine type rule limits an outage (staff know best how long a repair
+    takes); it only may not end before it starts, lie in the past, or meet another
+    outage of the device (``device_bookings``; the bookings it meets are cancelled:
+    ``outage_collisions``).
+    """
+    if end <= start:
+        return _problem("outage_end_before_start")
+    if end <= now:
+        return _problem("outage_in_past")
+    for other in device_bookings:
+        if (
+            other.id != ignore_id
+            and other.is_outage
+            and not other.released
+            and other.overlaps(start, end)
+        ):
+            return _problem(
+                "outage_overlaps",
+                start=other.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                end=other.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class OutageCollision:
+    """A booking an outage meets, and what becomes of it."""
+
+    booking: Booking
+    end: datetime | None
+    """The booking's new end (it began before the outage), None: cancelled."""
+
+
+def outage_collisions(
+    start: datetime, end: datetime, now: datetime, bookings: Iterable[Booking]
+) -> list[OutageCollision]:
+    """Return the bookings an outage of [start, end) meets, and their fate.
+
+    A booking not begun by ``now`` nor by the outage's start is cancelled; one that
+    began before the outage keeps its time up to the outage's start (or ``now``,
+    if the outage begins at once or began already).
+    """
+    found = []
+    for booking in bookings:
+        if booking.is_outage or booking.released or not booking.overlaps(start, end):
+            continue
+        cut = max(start, now)
+        if booking.start < cut:
+            found.append(OutageCollision(booking, cut))
+        else:
+            found.append(OutageCollision(booking, None))
+    return found
 
 
 def is_no_show(
@@ -255,7 +370,7 @@ def is_no_show(
     of the booking's member running at some time since the booking started counts
     as showing up (a session begun early and still open too).
     """
-    if booking.released or rules.no_show_minutes <= 0:
+    if booking.released or booking.is_outage or rules.no_show_minutes <= 0:
         return False
     if now < booking.start + timedelta(minutes=rules.no_show_minutes):
         return False
@@ -265,6 +380,26 @@ def is_no_show(
         if span.start < booking.end and (span.end is None or span.end > booking.start):
             return False
     return True
+
+
+def shares(
+    rules: BookingRules,
+    *,
+    booker_supervises: bool,
+    booker_seen: datetime | None,
+    now: datetime,
+) -> bool:
+    """Return True if another member's running booking lets a member in now.
+
+    With ``shared`` ``supervisor_present``, a booking whose member may supervise
+    (``booker_supervises``) is shared while that member swiped at the device within
+    ``SHARE_PRESENCE_MINUTES`` (``booker_seen``: their last swipe there).
+    """
+    if rules.shared is not BookingShare.SUPERVISOR_PRESENT or not booker_supervises:
+        return False
+    return booker_seen is not None and now - booker_seen <= timedelta(
+        minutes=SHARE_PRESENCE_MINUTES
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,17 +429,23 @@ def booking_verdict(
     rules: BookingRules,
     sessions: Iterable[SessionSpan] = (),
 ) -> BookingVerdict:
-    """Decide what the bookings of ``device_id`` say about ``member_id`` at ``now``."""
-    if rules.mode is BookingMode.OFF:
-        return BookingVerdict()
+    """Decide what the bookings of ``device_id`` say about ``member_id`` at ``now``.
+
+    An outage running now refuses everyone, whatever the mode; one starting within
+    ``warning_minutes`` warns as another's booking does (``booked_soon``).
+    """
+    bookings = [b for b in bookings if b.device_id == device_id and not b.released]
+    for outage in bookings:
+        if outage.is_outage and outage.covers(now):
+            return BookingVerdict(BookingVerdictReason.OUTAGE, booking=outage)
+    if rules.mode is BookingMode.OFF:  # members' bookings count for nothing
+        bookings = [b for b in bookings if b.is_outage]
     spans: list[SessionSpan] | None = None  # read only if a no-show is possible
     released: list[Booking] = []
     current: Booking | None = None
     upcoming: Booking | None = None
     warn_until = now + timedelta(minutes=rules.warning_minutes)
     for booking in bookings:
-        if booking.device_id != device_id or booking.released:
-            continue
         if booking.covers(now):
             if spans is None:
                 spans = list(sessions)

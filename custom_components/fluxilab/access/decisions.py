@@ -1,8 +1,8 @@
 """The access decision: one function, one reason per denial.
 
 Checks run in a fixed order (docs/ACCESS.md), and the first that fails names the
-reason: inactive, blocked, not_authorized, expired, outside_hours, booked_by_other
-or booking_required, maintenance_due, no_supervisor, safety_limit. Everything is computed from data already in memory: no I/O here.
+reason: inactive, blocked, not_authorized, expired, outside_hours, unsafe, outage,
+booked_by_other or booking_required, maintenance_due, no_supervisor, safety_limit. Everything is computed from data already in memory: no I/O here.
 """
 
 from __future__ import annotations
@@ -128,8 +128,9 @@ def decide(
 
     ``supervised`` is False when the machine needs a supervisor present and none
     is (presence.py works that out from swipes and check-ins). ``booking`` is why
-    the device's bookings refuse the member (``booked_by_other``,
-    ``booking_required``: booking_store.py ``verdict``), None if they do not.
+    the device's bookings refuse the member (``outage``, ``booked_by_other``,
+    ``booking_required``: booking_store.py ``verdict``) or an open report says the
+    machine is unsafe (``unsafe``: problems.py), None if nothing does.
     """
     if not member["active"]:
         return Reason.INACTIVE

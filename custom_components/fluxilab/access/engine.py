@@ -54,6 +54,7 @@ from .lapsing import Lapsing
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
+from .problems import ProblemReports
 from .project_store import PROJECT_REQUEST, ProjectCollection
 from .roles import flags
 from .store import (
@@ -102,6 +103,7 @@ class AccessEngine:
         self.telemetry_rules = TelemetryRules(self)
         self.admin_audit = AdminAudit(self)
         self.bookings = BookingCollection(self)
+        self.problems = ProblemReports(self)
         self.projects = ProjectCollection(self)
         self.devices: dict[str, AccessDevice] = {}
         self._device_unsubs: dict[str, CALLBACK_TYPE] = {}
@@ -145,6 +147,7 @@ class AccessEngine:
         await self.lapsing.async_load()
         self.interest.async_load()
         await self.bookings.async_start()
+        await self.problems.async_load()
         await self.projects.async_start()
         self.admin_audit.follow_collection("project", self.projects)
         self._timers = [
@@ -192,6 +195,7 @@ class AccessEngine:
         self.lapsing.async_stop()
         self.interest.async_stop()
         self.bookings.async_stop()
+        self.problems.async_stop()
         self.projects.async_stop()
         await self.history.async_save()
 
@@ -210,6 +214,7 @@ class AccessEngine:
             for booking in self.bookings.of_member(item_id):
                 await self.bookings.async_delete_item(booking.id)
             await gdpr.async_forget_member(self.history, item_id, sorted(old_cards))
+            self.problems.async_forget_member(item_id)
             for device in list(self.devices.values()):
                 self.publish_usage(device)
             self._anonymize_recorder(subject)
@@ -529,6 +534,18 @@ class AccessEngine:
                 reason=Reason.SESSION_ENDED if ended else Reason.SESSION_UNKNOWN,
                 session_id=request.session_id,
             )
+        if action is AccessAction.PROBLEM_REPORT:
+            member, reason = self._identify(device, None, request.member_id, now)
+            if member is not None and reason is Reason.GRANTED:
+                reason = await self.problems.async_device_report(
+                    device, member, request
+                )
+            return Decision(
+                id=request.id,
+                granted=reason is Reason.PROBLEM_REPORTED,
+                reason=reason,
+                member_id=member["id"] if member else None,
+            )
         return await self._async_device_maintenance(device, request)
 
     def _identify(
@@ -597,7 +614,8 @@ class AccessEngine:
                     supervised=self.presence.supervised(
                         member, device, machine_type, now
                     ),
-                    booking=booking.reason if not booking.granted else None,
+                    booking=self.problems.refusal(device.device_id)
+                    or (booking.reason if not booking.granted else None),
                 )
                 if not await self.presence.async_train(
                     device, member, card, reason, now
@@ -613,9 +631,15 @@ class AccessEngine:
             if reason is Reason.MAINTENANCE_DUE and machine_type is not None
             else None
         )
+        if reason is Reason.UNSAFE:
+            message = "Reported unsafe: ask staff"
         if booking is not None:
             if granted and booking.reason is BookingVerdictReason.BOOKED_SOON:
-                message = f"Booked in {booking.minutes_left} min"
+                upcoming = booking.booking
+                what = "Outage" if upcoming and upcoming.is_outage else "Booked"
+                message = f"{what} in {booking.minutes_left} min"
+            if reason is Reason.OUTAGE and booking.booking is not None:
+                message = self.bookings.outage_message(booking.booking)
             if booking.released:
                 self.hass.async_create_task(
                     self.bookings.async_release(booking.released), f"{DOMAIN} no-show"

@@ -36,6 +36,13 @@ class BookingIndex(Protocol):
         """Return the bookings running at ``now`` or starting within ``ahead``."""
 
 
+class ProblemIndex(Protocol):
+    """What features read of the problem reports (problems.py implements it)."""
+
+    def unsafe(self, device_id: str) -> bool:
+        """Return True while an open report says the device is unsafe."""
+
+
 class Lab(Protocol):
     """The lab's data and the engine's few shared operations."""
 
@@ -49,6 +56,10 @@ class Lab(Protocol):
     @property
     def bookings(self) -> BookingIndex:
         """The devices' bookings."""
+
+    @property
+    def problems(self) -> ProblemIndex:
+        """The devices' problem reports."""
 
     devices: dict[str, AccessDevice]
     """Followed devices by our id."""

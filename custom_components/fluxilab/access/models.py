@@ -31,6 +31,10 @@ class AccessRequest:
     """A member who logged in at the device (PIN checked there, from its mirror)."""
     session_id: str | None = None
     duration: float | None = None
+    description: str | None = None
+    """A problem report's text (``problem_report``)."""
+    unsafe: bool = False
+    """A problem report marks the machine unsafe."""
     project: str | None = None
     """For a session start: the project chosen at the device (project_store.py)."""
 
@@ -44,6 +48,8 @@ class AccessRequest:
             member_id=body.get("member_id"),
             session_id=body.get("session_id"),
             duration=body.get("duration"),
+            description=body.get("description"),
+            unsafe=bool(body.get("unsafe", False)),
             project=body.get("project"),
         )
 

@@ -265,6 +265,26 @@ BOOKING_CALENDARS = Permission(
     name="read a device's booking calendar (names only if the lab shows them)",
     anyone=Level.HA_USER,
 )
+MANAGE_OUTAGES = Permission(
+    name="schedule and end a device's outages (the bookings they meet are cancelled)",
+    anyone=Level.LAB_STAFF,
+)
+REPORT_PROBLEMS = Permission(
+    name="report a problem with a device, or mark it unsafe (blocked until resolved)",
+    anyone=Level.LAB_STAFF,
+    own=Level.LAB_MEMBER,
+    own_means="the devices their member may use",
+)
+RESOLVE_PROBLEMS = Permission(
+    name="resolve problem reports (a device reported unsafe is free again)",
+    anyone=Level.LAB_STAFF,
+)
+SEE_PROBLEMS = Permission(
+    name="see problem reports and who made and resolved them",
+    anyone=Level.LAB_STAFF,
+    own=Level.LAB_MEMBER,
+    own_means="their own reports, and which devices are reported unsafe",
+)
 MANAGE_PROJECTS = Permission(
     name="create, change and delete projects; set a member's default project",
     anyone=Level.LAB_ADMIN,
@@ -416,6 +436,11 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     **_commands(SEE_BOOKINGS, "booking/list"),
     "calendar.bookings.create_event": BOOK_IN_CALENDAR,
     "calendar.bookings.get_events": BOOKING_CALENDARS,
+    # Outages and problem reports
+    **_commands(MANAGE_OUTAGES, "outage/create", "outage/delete"),
+    **_commands(REPORT_PROBLEMS, "problem/report"),
+    **_commands(RESOLVE_PROBLEMS, "problem/resolve"),
+    **_commands(SEE_PROBLEMS, "problem/list"),
     # Charge-back
     **_collection(MANAGE_PROJECTS, "project"),
     **_commands(MANAGE_PROJECTS, "billing/set_default"),

@@ -629,6 +629,10 @@ class Presence:
             else:
                 self.async_check_in(member, now, device=device, card=card)
 
+    def supervisor_swiped(self, device_id: str, member_id: str) -> float | None:
+        """Return when a supervisor last swiped at the device (None: not seen)."""
+        return self._supervisor_swipes.get(device_id, {}).get(member_id)
+
     def training_open(self, device_id: str, now: float) -> str | None:
         """Return the trainer whose window is open at a device, if any."""
         window = self._training.get(device_id)

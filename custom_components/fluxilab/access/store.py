@@ -25,7 +25,7 @@ from custom_components.fluxilab.const import LOGGER
 from custom_components.fluxilab.protocol.schemas import OfflinePolicy
 
 from .billing import MAX_CENTS_PER_HOUR
-from .bookings import BookingMode, WhoMayBook
+from .bookings import BookingMode, BookingShare, WhoMayBook
 from .const import (
     BCRYPT_COST,
     COLLECTION_STORAGE_VERSION,
@@ -193,6 +193,7 @@ BOOKING_RULE_FIELDS: dict[Any, Any] = {
     vol.Optional("booking_who"): vol.All(vol.Coerce(WhoMayBook), str),
     vol.Optional("booking_no_show_minutes"): _minutes(24 * 60),
     vol.Optional("booking_warning_minutes"): _minutes(24 * 60),
+    vol.Optional("booking_shared"): vol.All(vol.Coerce(BookingShare), str),
 }
 """Booking rules of a machine type (bookings.py); absent: BOOKING_RULE_DEFAULTS."""
 

@@ -151,6 +151,7 @@ def offline_rules(engine: Lab, device: AccessDevice) -> dict[str, Any]:
         * 3600,
         "tz": engine.hass.config.time_zone,
         **engine.bookings.mirrored(device.device_id),
+        "unsafe": engine.problems.unsafe(device.device_id),
     }
     if machine_type is None:
         return rules

@@ -19,6 +19,7 @@ from .lapsing import async_setup_lapsing_websocket
 from .member_import import async_setup_member_import
 from .notify import async_setup_notify_websocket
 from .occupancy import async_setup_presence_websocket
+from .problems import async_setup_problem_websocket
 from .services import async_setup_services
 from .websocket import async_setup_websocket
 
@@ -35,6 +36,7 @@ def async_setup_api(hass: HomeAssistant, engine: AccessEngine) -> None:
     async_setup_lapsing_websocket(hass)
     async_setup_presence_websocket(hass)
     async_setup_booking_websocket(hass)
+    async_setup_problem_websocket(hass)
     async_setup_billing_api(hass, engine)
     async_setup_services(hass)
     async_setup_member_import(hass)

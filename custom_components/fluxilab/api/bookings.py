@@ -6,6 +6,11 @@ running one now, ``fluxilab/booking/list`` lists the caller's own bookings ("my
 bookings") and, for one device, its bookings in a window (the week view). Who may
 do which: access/permissions.py ``BOOK`` and ``SEE_BOOKINGS``; callers who may see
 only their own get others' bookings as booked times without a member.
+
+``fluxilab/outage/create`` schedules an outage of a device (the bookings it meets
+are cancelled and their members told), ``fluxilab/outage/delete`` cancels or ends
+one: ``MANAGE_OUTAGES``. Outages are listed with the bookings (``kind``,
+``note``), to everyone.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from custom_components.fluxilab.access.bookings import Booking
+from custom_components.fluxilab.access.bookings import Booking, BookingKind
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.access.permissions import (
@@ -50,10 +55,12 @@ def public_booking(
         "end": booking.end.isoformat(),
         "released": booking.released,
         "no_show": bool(item.get("no_show")),
+        "kind": booking.kind.value,
+        "note": item.get("note") if booking.is_outage else None,
         "member_id": None,
         "member_name": None,
     }
-    if named:
+    if named and not booking.is_outage:
         member = engine.members.data.get(booking.member_id)
         shown["member_id"] = booking.member_id
         shown["member_name"] = member["name"] if member else None
@@ -70,6 +77,8 @@ def async_setup_booking_websocket(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_booking_create)
     websocket_api.async_register_command(hass, ws_booking_delete)
     websocket_api.async_register_command(hass, ws_booking_list)
+    websocket_api.async_register_command(hass, ws_outage_create)
+    websocket_api.async_register_command(hass, ws_outage_delete)
 
 
 @require_permission
@@ -118,11 +127,56 @@ async def ws_booking_delete(
     """Cancel a booking not begun, or end a running one now."""
     engine = _engine(hass)
     item = engine.bookings.booking(msg["booking_id"])
+    if item.get("kind") == BookingKind.OUTAGE:
+        raise AccessValidationError("booking_is_outage", booking=item["id"])
     # Refuses (Unauthorized) a caller who may touch only their own bookings.
     await async_member_for(engine, connection.user.id, item["member_id"], msg["type"])
     ended = await engine.bookings.async_end(item["id"])
     connection.send_result(
         msg["id"], public_booking(engine, Booking.from_item(ended), named=True)
+    )
+
+
+@require_permission
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/outage/create",
+        vol.Required("fluxilab_device"): vol.All(str, vol.Length(max=64)),
+        vol.Required("start"): vol.All(str, vol.Length(max=64)),
+        vol.Required("end"): vol.All(str, vol.Length(max=64)),
+        vol.Optional("note", default=""): vol.All(str, vol.Length(max=200)),
+    }
+)
+@websocket_api.async_response
+async def ws_outage_create(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Take a device out of service for a while (staff); answer the outage."""
+    engine = _engine(hass)
+    item = await engine.bookings.async_schedule_outage(
+        msg["fluxilab_device"], msg["start"], msg["end"], msg["note"]
+    )
+    connection.send_result(
+        msg["id"], public_booking(engine, Booking.from_item(item), named=False)
+    )
+
+
+@require_permission
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/outage/delete",
+        vol.Required("outage_id"): vol.All(str, vol.Length(max=200)),
+    }
+)
+@websocket_api.async_response
+async def ws_outage_delete(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Cancel an outage not begun, or end a running one now (staff)."""
+    engine = _engine(hass)
+    ended = await engine.bookings.async_end_outage(msg["outage_id"])
+    connection.send_result(
+        msg["id"], public_booking(engine, Booking.from_item(ended), named=False)
     )
 
 

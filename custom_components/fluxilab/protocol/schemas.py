@@ -24,6 +24,8 @@ from .topics import DEVICE_ID_PATTERN, Channel
 MAX_CHANNELS = 64
 MAX_BACKLOG_BATCH = 1000
 MAX_TEXT = 255
+MAX_PROBLEM_TEXT = 200
+"""Longest problem description a device sends (one access request)."""
 MAX_URL = 2048
 
 
@@ -66,6 +68,8 @@ class AccessAction(StrEnum):
     SESSION_HEARTBEAT = "session_heartbeat"
     SESSION_STOP = "session_stop"
     MAINTENANCE = "maintenance"
+    PROBLEM_REPORT = "problem_report"
+    """A member signed in at the device reports a problem with it (docs/BOOKINGS.md)."""
 
 
 class CommandName(StrEnum):
@@ -438,6 +442,9 @@ ACCESS_REQUEST_SCHEMA = vol.Schema(
         # A session_start may name the project the member chose at the device; the
         # hub charges the session to it if the member belongs to it (billing).
         vol.Optional("project"): _nullable(_text(100)),
+        # A problem report: what is wrong, and whether the machine is unsafe.
+        vol.Optional("description"): _nullable(_text(MAX_PROBLEM_TEXT)),
+        vol.Optional("unsafe"): bool,
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -542,6 +549,18 @@ MIRRORED_BOOKING_SCHEMA = vol.Schema(
     }
 )
 """A booking the device holds offline (Unix times; docs/BOOKINGS.md)."""
+MAX_MIRRORED_OUTAGES = 20
+"""Outages of the next day a credential set carries for one device."""
+MIRRORED_OUTAGE_SCHEMA = vol.Schema(
+    {vol.Required("start"): _finite, vol.Required("end"): _finite}
+)
+"""An outage the device holds offline: nobody is granted during it."""
+MAX_MIRRORED_OUTAGES = 20
+"""Outages of the next day a credential set carries for one device."""
+MIRRORED_OUTAGE_SCHEMA = vol.Schema(
+    {vol.Required("start"): _finite, vol.Required("end"): _finite}
+)
+"""An outage the device holds offline: nobody is granted during it."""
 
 OFFLINE_SCHEMA = vol.Schema(
     {
@@ -563,6 +582,20 @@ OFFLINE_SCHEMA = vol.Schema(
         ),
         vol.Optional("bookings", default=list): vol.All(
             [MIRRORED_BOOKING_SCHEMA], vol.Length(max=MAX_MIRRORED_BOOKINGS)
+        ),
+        # Absent (a hub before outages): none scheduled, nobody reported it unsafe.
+        vol.Optional("outages", default=list): vol.All(
+            [MIRRORED_OUTAGE_SCHEMA], vol.Length(max=MAX_MIRRORED_OUTAGES)
+        ),
+        vol.Optional("unsafe", default=False): bool,
+        # Bookers whose bookings are shared while they are at the device (absent:
+        # none): a supervisor's class or training.
+        vol.Optional("booking_shared_by", default=list): vol.All(
+            [_text(64)], vol.Length(max=MAX_MIRRORED_BOOKINGS)
+        ),
+        # Absent (a hub before offline no-shows): a booking holds its whole length.
+        vol.Optional("booking_no_show_minutes", default=0): vol.All(
+            _finite, vol.Range(min=0)
         ),
     },
     extra=vol.ALLOW_EXTRA,
@@ -627,11 +660,14 @@ COMMAND_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + MAX_CHANNELS * _VALUE_BYTES + MA
 ACK_MAX_BYTES = _kib(ENVELOPE_BYTES + 256 + 10 * MAX_BACKLOG_BATCH * _SEQ_BYTES)
 _MIRRORED_BOOKING_BYTES = _TEXT_BYTES + 2 * 32
 """One mirrored booking: a member id and two times."""
+_MIRRORED_OUTAGE_BYTES = 2 * 32 + _TEXT_BYTES
+"""One mirrored outage (two times), and room for one shared booker's id."""
 CREDENTIALS_MAX_BYTES = _kib(
     ENVELOPE_BYTES
     + (
         MAX_CREDENTIAL_MEMBERS * _CREDENTIAL_MEMBER_BYTES
         + MAX_MIRRORED_BOOKINGS * _MIRRORED_BOOKING_BYTES
+        + MAX_MIRRORED_OUTAGES * _MIRRORED_OUTAGE_BYTES
     )
     * 4
     // 3

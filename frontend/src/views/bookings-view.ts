@@ -1,20 +1,25 @@
 // Bookings: a device's week (who holds it when; others' bookings without a name
 // unless the caller is staff), booking a slot, and "my bookings" with cancel / end
 // now. The rules are the hub's (access/bookings.py): a refused booking comes back
-// as its translated reason, with the limit it broke.
+// as its translated reason, with the limit it broke. Outages (staff take the device
+// out of service: nobody is granted, bookings they meet are cancelled) show in the
+// week with their note; staff schedule and end them here. Every member who may use
+// the device reports a problem with it, optionally marking it unsafe (blocked until
+// staff resolve the report); staff see the open reports and resolve them.
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import { state } from "lit/decorators.js";
 import { customElement } from "../define";
 import { busy, text, ViewElement } from "../context";
-import { byDay, DAY_MS, weekStart } from "../bookings";
-import type { Booking, BookingList, DeviceStatus } from "../types";
+import { byDay, DAY_MS, isStaff, weekStart } from "../bookings";
+import type { Booking, BookingList, DeviceStatus, ProblemList, ProblemReport } from "../types";
 
 @customElement("fluxilab-bookings-view")
 export class BookingsView extends ViewElement {
   @state() private deviceId = "";
   @state() private week = 0;
   @state() private list: BookingList | null = null;
+  @state() private problems: ProblemList | null = null;
   busyKeys = new Set<string>();
 
   override connectedCallback(): void {
@@ -36,8 +41,88 @@ export class BookingsView extends ViewElement {
         start.toISOString(),
         end.toISOString(),
       );
+      this.problems = this.ctx.lab?.member || isStaff(this.ctx.lab)
+        ? await this.ctx.client.problems(this.deviceId || undefined)
+        : null;
     } catch (err) {
       this.ctx.fail(err);
+    }
+  }
+
+  /** Start and end of a day and two times from a form, or null (a toast said why). */
+  private timeSlot(data: FormData): [string, string] | null {
+    const day = text(data, "day");
+    const start = new Date(`${day}T${text(data, "from")}`);
+    const end = new Date(`${day}T${text(data, "to")}`);
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
+      this.ctx.fail(new Error("invalid"));
+      return null;
+    }
+    return [start.toISOString(), end.toISOString()];
+  }
+
+  private async scheduleOutage(ev: SubmitEvent): Promise<void> {
+    ev.preventDefault();
+    const form = ev.target as HTMLFormElement;
+    const data = new FormData(form);
+    const slot = this.timeSlot(data);
+    if (!slot) return;
+    const made = await busy(this, "outage", () =>
+      this.ctx.client.scheduleOutage(this.deviceId, slot[0], slot[1], text(data, "note").trim()),
+    );
+    if (made) {
+      form.reset();
+      this.ctx.done("outage_scheduled");
+      await this.load();
+    }
+  }
+
+  private async endOutage(outage: Booking): Promise<void> {
+    const yes = await this.ctx.confirm({
+      text: this.t("outage_end_confirm", { when: this.ctx.i18n.when(outage.start) }),
+      action: this.t("outage_end"),
+      danger: true,
+    });
+    if (!yes) return;
+    const done = await busy(this, outage.id, () => this.ctx.client.endOutage(outage.id));
+    if (done) {
+      this.ctx.done();
+      await this.load();
+    }
+  }
+
+  private async report(ev: SubmitEvent): Promise<void> {
+    ev.preventDefault();
+    const form = ev.target as HTMLFormElement;
+    const data = new FormData(form);
+    const unsafe = data.get("unsafe") === "on";
+    if (unsafe) {
+      const yes = await this.ctx.confirm({
+        text: this.t("problem_unsafe_confirm", { device: this.deviceName(this.deviceId) }),
+        action: this.t("problem_report"),
+        danger: true,
+      });
+      if (!yes) return;
+    }
+    const made = await busy(this, "report", () =>
+      this.ctx.client.reportProblem(this.deviceId, text(data, "description"), unsafe),
+    );
+    if (made) {
+      form.reset();
+      this.ctx.done("problem_reported");
+      await this.load();
+    }
+  }
+
+  private async resolve(ev: SubmitEvent, report: ProblemReport): Promise<void> {
+    ev.preventDefault();
+    const data = new FormData(ev.target as HTMLFormElement);
+    const done = await busy(this, report.id, () =>
+      this.ctx.client.resolveProblem(report.id, text(data, "resolution")),
+    );
+    if (done) {
+      this.ctx.done("problem_resolved_ok");
+      await this.load();
     }
   }
 
@@ -53,17 +138,9 @@ export class BookingsView extends ViewElement {
 
   private async book(ev: SubmitEvent): Promise<void> {
     ev.preventDefault();
-    const data = new FormData(ev.target as HTMLFormElement);
-    const day = text(data, "day");
-    const start = new Date(`${day}T${text(data, "from")}`);
-    const end = new Date(`${day}T${text(data, "to")}`);
-    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
-      this.ctx.fail(new Error("invalid"));
-      return;
-    }
-    const made = await busy(this, "book", () =>
-      this.ctx.client.book(this.deviceId, start.toISOString(), end.toISOString()),
-    );
+    const slot = this.timeSlot(new FormData(ev.target as HTMLFormElement));
+    if (!slot) return;
+    const made = await busy(this, "book", () => this.ctx.client.book(this.deviceId, slot[0], slot[1]));
     if (made) {
       this.ctx.done("booked");
       await this.load();
@@ -103,6 +180,18 @@ export class BookingsView extends ViewElement {
   }
 
   private cancelButton(b: Booking): TemplateResult | typeof nothing {
+    if (b.kind === "outage") {
+      if (!isStaff(this.ctx.lab) || b.released || new Date(b.end) <= new Date()) return nothing;
+      return html`<button
+        class="secondary"
+        data-action="outage-end"
+        data-booking=${b.id}
+        ?disabled=${this.busyKeys.has(b.id)}
+        @click=${() => void this.endOutage(b)}
+      >
+        ${this.t("outage_end")}
+      </button>`;
+    }
     if (!this.mayCancel(b)) return nothing;
     const running = new Date(b.start) <= new Date();
     return html`<button
@@ -117,8 +206,68 @@ export class BookingsView extends ViewElement {
   }
 
   private who(b: Booking): string {
+    if (b.kind === "outage") return b.note ? `${this.t("outage")}: ${b.note}` : this.t("outage");
     if (b.no_show) return this.t("booking_no_show");
     return b.member_name ?? this.t("booked_slot");
+  }
+
+  private outageForm(): TemplateResult {
+    return html`<form data-form="outage" class="card" @submit=${(ev: SubmitEvent) => void this.scheduleOutage(ev)}>
+      <h3>${this.t("outage_schedule")}</h3>
+      <label>${this.t("day")}<input type="date" name="day" required /></label>
+      <label>${this.t("from")}<input type="time" name="from" required /></label>
+      <label>${this.t("to")}<input type="time" name="to" required /></label>
+      <label>${this.t("outage_note")}<input name="note" maxlength="200" /></label>
+      <div class="actions">
+        <button class="primary" type="submit" ?disabled=${this.busyKeys.has("outage")}>
+          ${this.t("outage_schedule")}
+        </button>
+      </div>
+    </form>`;
+  }
+
+  private problemsPart(): TemplateResult | typeof nothing {
+    const problems = this.problems;
+    if (!problems) return nothing;
+    const staff = isStaff(this.ctx.lab);
+    const reports = problems.reports.filter((r) => r.device_id === this.deviceId);
+    return html`${problems.unsafe.includes(this.deviceId)
+        ? html`<p class="warning" data-field="unsafe">${this.t("problem_unsafe_banner")}</p>`
+        : nothing}
+      <form data-form="report" class="card" @submit=${(ev: SubmitEvent) => void this.report(ev)}>
+        <h3>${this.t("problem_report")}</h3>
+        <label>${this.t("problem_description")}<textarea name="description" maxlength="500" required></textarea></label>
+        <label class="check"><input type="checkbox" name="unsafe" /> ${this.t("problem_unsafe")}</label>
+        <div class="actions">
+          <button class="primary" type="submit" ?disabled=${this.busyKeys.has("report")}>
+            ${this.t("problem_report")}
+          </button>
+        </div>
+      </form>
+      <h3>${this.t("problem_reports")}</h3>
+      ${reports.length
+        ? html`<div class="table-wrap" data-view="problems">
+            <table>
+              ${reports.map(
+                (r) =>
+                  html`<tr data-report=${r.id}>
+                    <td>${r.unsafe ? html`<strong>${this.t("reason_unsafe")}</strong><br />` : nothing}${r.description}</td>
+                    <td>${this.t("problem_by", { who: r.member_name ?? "—", when: this.ctx.i18n.when(r.reported) })}</td>
+                    <td>
+                      ${staff
+                        ? html`<form data-form="resolve" class="inline" @submit=${(ev: SubmitEvent) => void this.resolve(ev, r)}>
+                            <input name="resolution" maxlength="500" placeholder=${this.t("problem_resolution")} />
+                            <button class="secondary" type="submit" ?disabled=${this.busyKeys.has(r.id)}>
+                              ${this.t("problem_resolve")}
+                            </button>
+                          </form>`
+                        : nothing}
+                    </td>
+                  </tr>`,
+              )}
+            </table>
+          </div>`
+        : html`<p class="muted">${this.t("problem_none")}</p>`}`;
   }
 
   protected override render(): TemplateResult {
@@ -168,7 +317,7 @@ export class BookingsView extends ViewElement {
                         ${bookings.length
                           ? bookings.map(
                               (b) =>
-                                html`<div class="booking" data-booking=${b.id}>
+                                html`<div class=${b.kind === "outage" ? "booking outage" : "booking"} data-booking=${b.id}>
                                   ${this.span(b)} · ${this.who(b)} ${this.cancelButton(b)}
                                 </div>`,
                             )
@@ -187,7 +336,8 @@ export class BookingsView extends ViewElement {
                     <button class="primary" type="submit" ?disabled=${this.busyKeys.has("book")}>${this.t("book")}</button>
                   </div>
                 </form>`
-              : nothing}`
+              : nothing}
+            ${isStaff(this.ctx.lab) ? this.outageForm() : nothing} ${this.problemsPart()}`
         : nothing}
       <h2>${this.t("my_bookings")}</h2>
       ${list.no_shows

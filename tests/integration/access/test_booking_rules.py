@@ -10,15 +10,20 @@ import pytest
 from custom_components.fluxilab.access.bookings import (
     BOOKING_RULE_DEFAULTS,
     Booking,
+    BookingKind,
     BookingMode,
     BookingRules,
+    BookingShare,
     BookingVerdictReason,
     SessionSpan,
     WhoMayBook,
     booking_verdict,
     check_booking,
+    check_outage,
     is_no_show,
     may_book,
+    outage_collisions,
+    shares,
 )
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # a Wednesday
@@ -315,3 +320,129 @@ def test_the_warning_also_comes_at_the_end_of_ones_own_slot() -> None:
 def test_a_stored_booking_reads_back() -> None:
     slot = booking(0, 60)
     assert Booking.from_item(slot.to_item()) == slot
+
+
+# Outages ------------------------------------------------------------------------------
+
+
+def outage(start: float, end: float, *, device: str = "laser") -> Booking:
+    return Booking(
+        id=f"outage-{device}-{start}",
+        device_id=device,
+        member_id="",
+        start=at(start),
+        end=at(end),
+        kind=BookingKind.OUTAGE,
+    )
+
+
+@pytest.mark.parametrize("mode", list(BookingMode))
+def test_an_outage_refuses_everyone_whatever_the_mode(mode: BookingMode) -> None:
+    rules = BookingRules(mode=mode)
+    down = outage(-10, 50)
+    for member in ("ada", "bob", ""):
+        verdict = booking_verdict(NOW, "laser", member, [down], rules)
+        assert verdict.reason is BookingVerdictReason.OUTAGE
+        assert verdict.booking == down
+        assert not verdict.granted
+    # Another device's outage, or one over, says nothing here.
+    for elsewhere in (
+        booking_verdict(NOW, "hood", "ada", [down], rules),
+        booking_verdict(at(50), "laser", "ada", [down], rules),
+    ):
+        assert elsewhere.reason is not BookingVerdictReason.OUTAGE
+
+
+def test_an_outage_soon_warns_and_is_no_no_show() -> None:
+    down = outage(10, 70)
+    verdict = booking_verdict(NOW, "laser", "ada", [down], RULES)
+    assert verdict.reason is BookingVerdictReason.BOOKED_SOON
+    assert verdict.minutes_left == 10
+    assert verdict.booking == down
+    # Nobody "shows up" for an outage: it is never released as a no-show.
+    assert not is_no_show(outage(-60, 60), NOW, RULES, [])
+
+
+def test_a_booking_may_not_run_into_an_outage() -> None:
+    assert problem(30, 90, device=(outage(60, 120),)) == "booking_during_outage"
+    found = check_booking(
+        start=at(30),
+        end=at(90),
+        now=NOW,
+        rules=RULES,
+        device_bookings=[outage(60, 120)],
+        member_bookings=[],
+        authorized=True,
+    )
+    assert found is not None
+    assert found.placeholders == {
+        "start": "2026-12-02 10:00",
+        "end": "2026-12-02 11:00",
+    }
+    assert problem(130, 190, device=(outage(60, 120),)) is None
+
+
+def test_outage_rules() -> None:
+    def refused(start: float, end: float, *existing: Booking) -> str | None:
+        found = check_outage(
+            start=at(start), end=at(end), now=NOW, device_bookings=existing
+        )
+        return None if found is None else found.code
+
+    assert refused(60, 30) == "outage_end_before_start"
+    assert refused(-120, -60) == "outage_in_past"
+    assert refused(60, 120, outage(100, 200)) == "outage_overlaps"
+    # No booking rule limits an outage: long, far ahead, over a booking are fine.
+    assert refused(-30, 60 * 24 * 40, booking(0, 60)) is None
+    assert refused(200, 300, outage(100, 200)) is None
+
+
+def test_an_outage_cancels_bookings_not_begun_and_cuts_running_ones() -> None:
+    running = booking(-30, 30, ident="running")
+    later = booking(60, 120, ident="later", member="bob")
+    across = booking(150, 250, ident="across")
+    clear = booking(300, 360, ident="clear")
+    gone = booking(100, 130, ident="gone", released=True)
+    # An outage from now: the running booking ends now, the later one is cancelled.
+    hits = outage_collisions(NOW, at(200), NOW, [running, later, across, clear, gone])
+    assert [(h.booking.id, h.end) for h in hits] == [
+        ("running", NOW),
+        ("later", None),
+        ("across", None),
+    ]
+    # One starting in an hour keeps the running booking whole up to its start.
+    hits = outage_collisions(at(10), at(20), NOW, [running])
+    assert [(h.booking.id, h.end) for h in hits] == [("running", at(10))]
+
+
+def test_an_outage_round_trips_through_storage() -> None:
+    down = outage(0, 60)
+    assert Booking.from_item(down.to_item()) == down
+    assert down.to_item()["kind"] == "outage"
+    # A booking stored before outages existed is a booking.
+    item = booking(0, 60).to_item()
+    del item["kind"]
+    assert Booking.from_item(item).kind is BookingKind.BOOKING
+
+
+# Shared bookings ----------------------------------------------------------------------
+
+
+def test_a_supervisors_booking_is_shared_only_while_they_are_at_the_device() -> None:
+    shared = BookingRules(shared=BookingShare.SUPERVISOR_PRESENT)
+
+    def let_in(rules: BookingRules, supervises: bool, seen: float | None) -> bool:
+        return shares(
+            rules,
+            booker_supervises=supervises,
+            booker_seen=None if seen is None else at(seen),
+            now=NOW,
+        )
+
+    assert let_in(shared, True, -5)
+    assert let_in(shared, True, -30)  # SHARE_PRESENCE_MINUTES, inclusive
+    assert not let_in(shared, True, -31)
+    assert not let_in(shared, True, None)  # never seen at the device
+    assert not let_in(shared, False, -5)  # a plain member's booking is theirs
+    assert not let_in(RULES, True, -5)  # the default shares nothing
+    assert BookingRules.of({"booking_shared": "supervisor_present"}) == shared

@@ -539,6 +539,58 @@ async def test_the_member_of_a_no_show_is_told(
     assert told.data["data"]["fluxilab_device"] == DEVICE_ID
 
 
+async def test_a_supervisors_booking_lets_others_in_while_they_are_there(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Issue 17 §1: a trainer's booking (a class) is shared while they are present."""
+    trainer = await member(engine, "Tina", "04CCCC03", role="staff")
+    await member(engine, "Bob", BOB)
+    await book(engine, trainer["id"], -5, 115)
+    # The default: the booking is the trainer's alone.
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+    # (No no-shows here: the trainer's swipes check, they start no session.)
+    await set_rules(
+        engine, booking_shared="supervisor_present", booking_no_show_minutes=0
+    )
+    # Shared, but the trainer has not come yet.
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+    assert (await swipe(engine, device, "04CCCC03"))["reason"] == "granted"
+    assert (await swipe(engine, device, BOB))["reason"] == "granted"
+    # Half an hour after the trainer was last seen at the device, it is theirs again.
+    freezer.tick(timedelta(minutes=31))
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+    # A plain member's booking is never shared.
+    ada = await member(engine, "Ada", ADA)
+    await engine.bookings.async_end(engine.bookings.of_member(trainer["id"])[0].id)
+    await book(engine, ada["id"], 0, 60)
+    await swipe(engine, device, ADA)
+    assert (await swipe(engine, device, BOB))["reason"] == "booked_by_other"
+
+
+async def test_the_mirror_names_the_bookers_whose_bookings_are_shared(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    mqtt_mock: Any,
+    device_keys: Any,
+) -> None:
+    trainer = await member(engine, "Tina", "04CCCC03", role="staff")
+    ada = await member(engine, "Ada", ADA)
+    await book(engine, trainer["id"], 60, 120)
+    await book(engine, ada["id"], 180, 240)
+    await hass.async_block_till_done()
+    offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
+    assert offline["booking_shared_by"] == []  # the default shares nothing
+    await set_rules(engine, booking_shared="supervisor_present")
+    await engine.sync.async_sync(device, force=True)
+    await hass.async_block_till_done()
+    offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
+    assert offline["booking_shared_by"] == [trainer["id"]]  # not Ada: no supervisor
+
+
 # A member's data ---------------------------------------------------------------------
 
 

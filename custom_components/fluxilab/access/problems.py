@@ -1,0 +1,365 @@
+"""Problem reports: a member tells the lab something is wrong with a device.
+
+Any member who may use a device reports a problem with it (the panel's
+``fluxilab/problem/report``; who may: permissions.py ``REPORT_PROBLEMS``), optionally
+marking the machine unsafe. Each report
+
+- is a Home Assistant repair issue (``problem_report_<id>``, an error when unsafe),
+  whose fix flow resolves it (repairs.py);
+- is an entry in the device's history, the admin audit (admin_audit.py): who
+  reported it and when (``problem`` ``created``), and who resolved it
+  (``problem`` ``updated``, ``resolved`` before -> after);
+- when unsafe, blocks the device at once: the engine refuses every swipe as
+  ``unsafe`` (``refusal``), and the device's mirror carries ``unsafe`` so it holds
+  offline too, until staff resolve the report (the panel's
+  ``fluxilab/problem/resolve`` or the repair flow).
+
+Reports are kept in Home Assistant storage (they outlive a restart; an unsafe
+machine stays blocked), resolved ones for ``KEEP_RESOLVED_DAYS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, Protocol
+import uuid
+
+from homeassistant.core import callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from custom_components.fluxilab.const import DOMAIN, LOGGER
+from custom_components.fluxilab.repairs import (
+    MAX_RESOLUTION,
+    PROBLEM_RESOLVER,
+    async_create_problem_issue,
+    async_delete_problem_issue,
+)
+
+from . import admin_audit
+from .const import Reason
+from .decisions import authorization_reason
+from .errors import AccessValidationError
+from .lab import Lab
+
+if TYPE_CHECKING:
+    from custom_components.fluxilab.device.port import AccessDevice
+
+    from .admin_audit import AdminAudit
+    from .models import AccessRequest
+    from .sync import CredentialSync
+
+PROBLEMS_STORAGE_KEY: Final = f"{DOMAIN}.problems"
+PROBLEMS_STORAGE_VERSION: Final = 1
+MAX_DESCRIPTION: Final = 500
+MAX_OPEN_PER_DEVICE: Final = 50
+"""Open reports one device may gather (a flood of reports is refused)."""
+KEEP_RESOLVED_DAYS: Final = 365
+DOOR_REPAIR_FLOW: Final = "repair_flow"
+DOOR_DEVICE: Final = "device"
+"""A report sent from the device's own UI (the member signed in there)."""
+SIGNAL_PROBLEMS_CHANGED: Final = f"{DOMAIN}_problems_changed"
+"""Dispatcher signal, argument our device id: that device's reports changed."""
+
+
+class ProblemLab(Lab, Protocol):
+    """What the reports use of the engine: the lab, its audit and its sync."""
+
+    admin_audit: AdminAudit
+    sync: CredentialSync
+
+
+class ProblemReports:
+    """Every device's problem reports, open and resolved."""
+
+    def __init__(self, engine: ProblemLab) -> None:
+        """Start empty; ``async_load`` reads the stored reports."""
+        self.engine = engine
+        self.hass = engine.hass
+        self._store: Store[dict[str, Any]] = Store(
+            engine.hass, PROBLEMS_STORAGE_VERSION, PROBLEMS_STORAGE_KEY
+        )
+        self.data: dict[str, dict[str, Any]] = {}
+        self._unsafe: frozenset[str] = frozenset()
+        """Devices with an open unsafe report (a card check reads only this)."""
+
+    async def async_load(self) -> None:
+        """Read the stored reports; raise the repair issues of the open ones."""
+        stored = await self._store.async_load() or {}
+        cutoff = dt_util.utcnow() - timedelta(days=KEEP_RESOLVED_DAYS)
+        self.data = {
+            report["id"]: report
+            for report in stored.get("reports", [])
+            if report.get("resolved") is None
+            or datetime.fromisoformat(report["resolved"]) >= cutoff
+        }
+        for report in self.data.values():
+            if report.get("resolved") is None:
+                self._async_raise_issue(report)
+        self._index()
+        self.hass.data[PROBLEM_RESOLVER] = self
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop answering the repair flows."""
+        if self.hass.data.get(PROBLEM_RESOLVER) is self:
+            del self.hass.data[PROBLEM_RESOLVER]
+
+    def _index(self) -> None:
+        self._unsafe = frozenset(
+            r["device_id"]
+            for r in self.data.values()
+            if r["unsafe"] and r.get("resolved") is None
+        )
+
+    def _async_save(self) -> None:
+        self._index()
+        self._store.async_delay_save(lambda: {"reports": list(self.data.values())}, 1.0)
+
+    # Reading ------------------------------------------------------------------------
+
+    def of_device(self, device_id: str) -> list[dict[str, Any]]:
+        """Return a device's reports, newest first."""
+        return sorted(
+            (r for r in self.data.values() if r["device_id"] == device_id),
+            key=lambda r: r["reported"],
+            reverse=True,
+        )
+
+    def open_reports(self, device_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the open reports (of one device), newest first."""
+        return sorted(
+            (
+                r
+                for r in self.data.values()
+                if r.get("resolved") is None
+                and (device_id is None or r["device_id"] == device_id)
+            ),
+            key=lambda r: r["reported"],
+            reverse=True,
+        )
+
+    def unsafe(self, device_id: str) -> bool:
+        """Return True while an open report says the device is unsafe."""
+        return device_id in self._unsafe
+
+    def refusal(self, device_id: str) -> Reason | None:
+        """Return ``unsafe`` while the device is reported unsafe (the engine's verdict)."""
+        return Reason.UNSAFE if self.unsafe(device_id) else None
+
+    def is_open(self, report_id: str) -> bool:
+        """Return True while a report is open (the repair flow asks)."""
+        report = self.data.get(report_id)
+        return report is not None and report.get("resolved") is None
+
+    def report(self, report_id: str) -> dict[str, Any]:
+        """Return a report, or raise the translated unknown_problem."""
+        if (found := self.data.get(report_id)) is None:
+            raise AccessValidationError("unknown_problem", report=report_id)
+        return found
+
+    # Writing ------------------------------------------------------------------------
+
+    async def async_report(
+        self,
+        device_id: str,
+        member: Mapping[str, Any] | None,
+        description: str,
+        *,
+        unsafe: bool = False,
+        door: admin_audit.Door | None = None,
+    ) -> dict[str, Any]:
+        """File a report of a problem with a device (``member``: who reports).
+
+        ``door``: where it came from (the caller's door, if not given).
+        """
+        if (device := self.engine.device(device_id)) is None:
+            raise AccessValidationError("unknown_device", device=device_id)
+        text = description.strip()
+        if not text:
+            raise AccessValidationError("problem_description_missing")
+        if len(self.open_reports(device_id)) >= MAX_OPEN_PER_DEVICE:
+            raise AccessValidationError(
+                "problem_too_many", max=str(MAX_OPEN_PER_DEVICE)
+            )
+        door = door or admin_audit.current_door()
+        report: dict[str, Any] = {
+            "id": uuid.uuid4().hex[:12],
+            "device_id": device_id,
+            "description": text[:MAX_DESCRIPTION],
+            "unsafe": bool(unsafe),
+            "reported": dt_util.utcnow().isoformat(),
+            "member_id": None if member is None else member["id"],
+            "user_id": door.user_id,
+            "resolved": None,
+            "resolved_by_user_id": None,
+            "resolved_by_member_id": None,
+            "resolution": None,
+        }
+        self.data[report["id"]] = report
+        self._async_save()
+        self.engine.admin_audit.record(
+            "problem",
+            admin_audit.CREATED,
+            {
+                "unsafe": {"before": None, "after": report["unsafe"]},
+                "description": {"before": None, "after": report["description"]},
+            },
+            member=member,
+            device_id=device_id,
+            target_id=report["id"],
+            label=device.entry.title or device_id,
+            door=door,
+        )
+        self._async_raise_issue(report)
+        LOGGER.info(
+            "Problem reported on %s%s", device_id, " (unsafe)" if unsafe else ""
+        )
+        await self._async_changed(device_id, was_unsafe=False)
+        return report
+
+    async def async_device_report(
+        self,
+        device: AccessDevice,
+        member: Mapping[str, Any],
+        request: AccessRequest,
+    ) -> Reason:
+        """File a report a member signed in at the device sent; return the reply's reason.
+
+        The member must be active and authorized for the device, as in the panel.
+        The audit names the device as the door and the member as who reported.
+        """
+        if not member["active"]:
+            return Reason.INACTIVE
+        authorized = authorization_reason(
+            member,
+            self.engine.authorizations.of_member(member["id"]),
+            device.device_id,
+            self.engine.machine_type_of(device),
+            dt_util.utcnow(),
+            check_window=False,
+        )
+        if authorized is not Reason.GRANTED:
+            return authorized
+        door = admin_audit.Door(
+            kind=DOOR_DEVICE,
+            operation=f"{DOMAIN}/device/problem_report",
+            user_name=str(member.get("name") or "") or None,
+            member_id=str(member["id"]),
+        )
+        try:
+            await self.async_report(
+                device.device_id,
+                member,
+                request.description or "",
+                unsafe=request.unsafe,
+                door=door,
+            )
+        except AccessValidationError:
+            return Reason.NOT_ALLOWED  # no description, or too many open reports
+        return Reason.PROBLEM_REPORTED
+
+    async def async_resolve(
+        self,
+        report_id: str,
+        resolution: str = "",
+        *,
+        door: admin_audit.Door | None = None,
+    ) -> dict[str, Any]:
+        """Resolve a report (staff): its issue goes, an unsafe machine is free again."""
+        report = self.report(report_id)
+        if report.get("resolved") is not None:
+            raise AccessValidationError("problem_resolved", report=report_id)
+        door = door or admin_audit.current_door()
+        device_id = report["device_id"]
+        was_unsafe = self.unsafe(device_id)
+        resolved = {
+            **report,
+            "resolved": dt_util.utcnow().isoformat(),
+            "resolved_by_user_id": door.user_id,
+            "resolved_by_member_id": door.member_id,
+            "resolution": resolution.strip()[:MAX_RESOLUTION] or None,
+        }
+        self.data[report_id] = resolved
+        self._async_save()
+        device = self.engine.device(device_id)
+        self.engine.admin_audit.record(
+            "problem",
+            admin_audit.UPDATED,
+            {
+                "resolved": {"before": None, "after": resolved["resolved"]},
+                "resolution": {"before": None, "after": resolved["resolution"]},
+            },
+            member=self.engine.members.data.get(report["member_id"] or ""),
+            device_id=device_id,
+            target_id=report_id,
+            label=(device.entry.title if device else None) or device_id,
+            door=door,
+        )
+        async_delete_problem_issue(self.hass, report_id)
+        await self._async_changed(device_id, was_unsafe=was_unsafe)
+        return resolved
+
+    @callback
+    def async_forget_member(self, member_id: str) -> None:
+        """Take a deleted member out of the reports (the reports stay, nameless)."""
+        changed = False
+        for report in self.data.values():
+            if report["member_id"] == member_id:
+                report["member_id"] = report["user_id"] = None
+                changed = True
+            if report["resolved_by_member_id"] == member_id:
+                report["resolved_by_member_id"] = report["resolved_by_user_id"] = None
+                changed = True
+        if changed:
+            self._async_save()
+
+    async def async_resolve_from_repair(self, report_id: str, resolution: str) -> None:
+        """Resolve a report through its repair flow (Home Assistant's admins).
+
+        The flow does not say which administrator: the audit names the door.
+        """
+        await self.async_resolve(
+            report_id,
+            resolution,
+            door=admin_audit.Door(kind=DOOR_REPAIR_FLOW, operation="repair_flow"),
+        )
+
+    async def _async_changed(self, device_id: str, *, was_unsafe: bool) -> None:
+        async_dispatcher_send(self.hass, SIGNAL_PROBLEMS_CHANGED, device_id)
+        if was_unsafe == self.unsafe(device_id):
+            return
+        # The device hears it at once: its mirror says unsafe (offline too).
+        if (device := self.engine.device(device_id)) is None:
+            return
+        try:
+            await self.engine.sync.async_sync(device)
+        except Exception:
+            LOGGER.exception("Credential set for %s not sent", device_id)
+
+    @callback
+    def _async_raise_issue(self, report: dict[str, Any]) -> None:
+        device = self.engine.device(report["device_id"])
+        member = self.engine.members.data.get(report["member_id"] or "")
+        if member is None:
+            reporter = "-"
+        else:
+            reporter = self.engine.privacy.name(member) or self.engine.privacy.member(
+                member["id"]
+            )
+        async_create_problem_issue(
+            self.hass,
+            report["id"],
+            unsafe=report["unsafe"],
+            placeholders={
+                "device": (device.entry.title if device else None)
+                or report["device_id"],
+                "description": report["description"],
+                "reporter": reporter,
+                "reported": dt_util.as_local(
+                    datetime.fromisoformat(report["reported"])
+                ).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
