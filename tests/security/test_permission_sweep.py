@@ -239,6 +239,7 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "folder": f"fluxilab-broker-{target.n}",  # inside the config folder
         "password": "hunter2hunter2",
         "session_timeout": 60,
+        "access_timeout": 5.0,
         "url": "default",  # the history database: the SQLite file it is in already
         **_slot(0),  # a booking (and a window the history filters take)
         "booking_id": PREPARED_BOOKINGS.get(target.n, "none"),

@@ -155,7 +155,8 @@ def current_door() -> Door:
     return _DOOR.get() or Door(kind=DOOR_SYSTEM, operation=DOOR_SYSTEM)
 
 
-def _change(before: Any, after: Any) -> dict[str, Any]:
+def change(before: Any, after: Any) -> dict[str, Any]:
+    """One field's change as the audit shows it: before -> after."""
     return {"before": before, "after": after}
 
 
@@ -183,7 +184,7 @@ def _diff(
         if key in hide or (visible is not None and key not in visible):
             changes[key] = dict(MASKED)
         else:
-            changes[key] = _change(old, new)
+            changes[key] = change(old, new)
     return changes
 
 
@@ -365,7 +366,7 @@ class AdminAudit:
             self.record(
                 "device",
                 UPDATED,
-                {"blocked": _change(was, now)},
+                {"blocked": change(was, now)},
                 device_id=device.device_id,
                 target_id=device.device_id,
                 label=device.entry.title or device.device_id,

@@ -199,6 +199,10 @@ RESTART_DEVICES = Permission(
     name="restart a device",
     anyone=Level.LAB_ADMIN,
 )
+CONFIGURE_DEVICES = Permission(
+    name="change an agent's settings (telemetry periods, access timeout)",
+    anyone=Level.LAB_ADMIN,
+)
 UPDATE_DEVICES = Permission(
     name="install, skip or un-skip a device's agent update (Home Assistant's update "
     "actions are for its administrators only)",
@@ -406,6 +410,7 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     **_services(SYNC_DEVICES, "force_sync"),
     "button.force_sync.press": SYNC_DEVICES,
     "button.reboot.press": RESTART_DEVICES,
+    **_services(CONFIGURE_DEVICES, "configure_device"),
     "update.firmware.install": UPDATE_DEVICES,
     "update.firmware.skip": UPDATE_DEVICES,
     "update.firmware.clear_skipped": UPDATE_DEVICES,

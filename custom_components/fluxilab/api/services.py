@@ -46,6 +46,7 @@ from custom_components.fluxilab.device.broker import (
     async_generate_broker_config,
 )
 from custom_components.fluxilab.history_db import SessionQuery
+from custom_components.fluxilab.protocol.schemas import CommandName
 
 from .interest import async_member_for
 from .occupancy import async_check_in, async_check_out, occupancy
@@ -329,6 +330,52 @@ async def _record_maintenance(
     if member_id is not None:
         _member(engine, member_id)
     await engine.async_record_maintenance(device, member_id)
+    return None
+
+
+PERIOD_RANGE = (0.05, 86400.0)
+"""Seconds between two readings of a channel the agent takes (agent.py _configure)."""
+ACCESS_TIMEOUT_RANGE = (0.1, 60.0)
+"""Seconds the agent waits for the hub's answer before deciding offline."""
+
+
+async def _configure_device(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Send an agent new settings (telemetry periods, access timeout); audited."""
+    device = await _device(engine, call.data[ATTR_DEVICE])
+    periods: dict[str, float] = call.data.get("telemetry_periods", {})
+    timeout: float | None = call.data.get("access_timeout")
+    if not periods and timeout is None:
+        raise AccessValidationError("nothing_to_configure", device=device.device_id)
+    if device.keys is None:
+        # Boards have no settings FluxiLab may change; an unpaired agent cannot
+        # take a signed command.
+        raise AccessValidationError("device_not_configurable", device=device.device_id)
+    announced = {channel["key"]: channel for channel in device.enabled_channels}
+    for key in periods:
+        if key not in announced:
+            raise AccessValidationError(
+                "unknown_channel", channel=key, device=device.device_id
+            )
+    args: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    if periods:
+        args["periods"] = periods
+        for key, period in periods.items():
+            changes[f"period_{key}"] = admin_audit.change(
+                announced[key].get("period"), period
+            )
+    if timeout is not None:
+        args["access_timeout"] = timeout
+        changes["access_timeout"] = admin_audit.change(None, timeout)
+    await device.async_send_command(CommandName.CONFIG, args)
+    engine.admin_audit.record(
+        "device",
+        admin_audit.UPDATED,
+        changes,
+        device_id=device.device_id,
+        target_id=device.device_id,
+        label=device.entry.title or device.device_id,
+    )
     return None
 
 
@@ -630,6 +677,23 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
     "record_maintenance": (
         _record_maintenance,
         {vol.Required(ATTR_DEVICE): DEVICE, vol.Optional(ATTR_MEMBER): MEMBER},
+        SupportsResponse.NONE,
+    ),
+    "configure_device": (
+        _configure_device,
+        {
+            vol.Required(ATTR_DEVICE): DEVICE,
+            vol.Optional("telemetry_periods"): vol.Schema(
+                {
+                    vol.All(cv.string, vol.Length(min=1, max=64)): vol.All(
+                        vol.Coerce(float), vol.Range(*PERIOD_RANGE)
+                    )
+                }
+            ),
+            vol.Optional("access_timeout"): vol.All(
+                vol.Coerce(float), vol.Range(*ACCESS_TIMEOUT_RANGE)
+            ),
+        },
         SupportsResponse.NONE,
     ),
     "force_sync": (

@@ -20,6 +20,7 @@ from homeassistant.util.signal_type import SignalTypeFormat
 
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.link import LinkHealth
+from custom_components.fluxilab.protocol.schemas import CommandName
 from custom_components.fluxilab.protocol.security import SessionKeys
 from custom_components.fluxilab.protocol.topics import Channel, DeviceTopics
 
@@ -124,6 +125,11 @@ class AccessDevice(Protocol):
 
     async def async_set_blocked(self, blocked: bool) -> None:
         """Refuse (or allow again) new sessions, and tell the device."""
+
+    async def async_send_command(
+        self, command: CommandName, args: Mapping[str, Any] | None = None
+    ) -> None:
+        """Send the device a signed command (its result comes back on its own)."""
 
     async def async_send(
         self,
