@@ -619,10 +619,19 @@ async def test_backend_request(
 async def test_board_subscribes_only_to_its_own_topic(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, board: FluxiLabDevice
 ) -> None:
-    """A board entry follows machine/<id>, none of a FluxiLab device's topics."""
+    """A board entry follows machine/+ (one subscription for every board, as HA's
+    discovery has it: a broker sends one copy per matching subscription), none of
+    a FluxiLab device's topics, and not machine/<id> beside it."""
     subscribed = {call.args[0] for call in mqtt_mock.async_subscribe.call_args_list}
-    assert TOPIC in subscribed
+    assert "machine/+" in subscribed
+    assert TOPIC not in subscribed
     assert [t for t in subscribed if t.startswith(f"fluxilab/{BOARD_ID}/")] == []
+    qos = {
+        call.args[2]
+        for call in mqtt_mock.async_subscribe.call_args_list
+        if call.args[0] == "machine/+"
+    }
+    assert qos == {0}, f"a PUBACK per query holds the reply back (Nagle): {qos}"
 
 
 async def test_unload_stops_board(
