@@ -178,7 +178,12 @@ async def async_follow_boards(hass: HomeAssistant) -> bool:
     # for the broker's delayed ACK, ~20-40 ms. The board still gets its PUBACK from
     # the broker, and a query lost with HA's connection goes unanswered, which the
     # board handles as any timeout (it asks again or decides alone).
-    await mqtt.async_subscribe(hass, DISCOVERY_TOPIC, _handle, qos=0, encoding=None)
+    try:
+        await mqtt.async_subscribe(hass, DISCOVERY_TOPIC, _handle, qos=0, encoding=None)
+    except BaseException:
+        # Not following after all: the board's entry setup fails and is retried.
+        del hass.data[UNADOPTED_BOARDS]
+        raise
     return True
 
 
