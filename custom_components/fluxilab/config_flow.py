@@ -54,7 +54,7 @@ from .const import (
 )
 from .device.fabomatic import (
     async_answer_unadopted,
-    async_follow_unadopted_boards,
+    async_follow_boards,
     board_adopted,
 )
 from .hub import async_get_hub_keys
@@ -232,7 +232,7 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
         except BoardMessageError:
             return self.async_abort(reason="invalid_discovery_info")
         # A board nobody adopted is told so (is_valid: false), now and from now on.
-        if await async_follow_unadopted_boards(self.hass):
+        if await async_follow_boards(self.hass):
             await async_answer_unadopted(self.hass, machine_id, query)
         self._abort_if_unique_id_configured()
         if query["action"] is not BoardAction.ALIVE:

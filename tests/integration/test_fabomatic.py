@@ -573,6 +573,36 @@ async def test_offline_after_silence(
     assert board.online
 
 
+async def test_queries_keep_one_offline_timer(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    board: FluxiLabDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A query does not cancel and re-make the board's offline timer (the reply's
+    path): the timer fires when the first message's timeout is up and waits for
+    what is left of the last one's."""
+    running = hass.data[FABOMATIC_BOARDS][BOARD_ID]
+    # The fixture's timer was armed before the clock was frozen: it fires on the
+    # first turn and waits again for what is left. From then on it stays.
+    await send(hass, mqtt_mock, checkmachine())
+    timer = running._offline_timer
+    assert timer is not None
+    for _ in range(3):
+        freezer.tick(timedelta(seconds=60))
+        await send(hass, mqtt_mock, checkmachine())
+        assert running._offline_timer is timer
+    freezer.tick(timedelta(seconds=DEFAULT_ALIVE_TIMEOUT - 180))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert board.online  # 120 s since the last query
+    assert running._offline_timer is not timer
+    freezer.tick(timedelta(seconds=180))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert not board.online
+
+
 async def test_backend_request(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, board: FluxiLabDevice
 ) -> None:
@@ -589,10 +619,19 @@ async def test_backend_request(
 async def test_board_subscribes_only_to_its_own_topic(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, board: FluxiLabDevice
 ) -> None:
-    """A board entry follows machine/<id>, none of a FluxiLab device's topics."""
+    """A board entry follows machine/+ (one subscription for every board, as HA's
+    discovery has it: a broker sends one copy per matching subscription), none of
+    a FluxiLab device's topics, and not machine/<id> beside it."""
     subscribed = {call.args[0] for call in mqtt_mock.async_subscribe.call_args_list}
-    assert TOPIC in subscribed
+    assert "machine/+" in subscribed
+    assert TOPIC not in subscribed
     assert [t for t in subscribed if t.startswith(f"fluxilab/{BOARD_ID}/")] == []
+    qos = {
+        call.args[2]
+        for call in mqtt_mock.async_subscribe.call_args_list
+        if call.args[0] == "machine/+"
+    }
+    assert qos == {0}, f"a PUBACK per query holds the reply back (Nagle): {qos}"
 
 
 async def test_unload_stops_board(

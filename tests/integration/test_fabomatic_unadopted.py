@@ -12,6 +12,7 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_MQTT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
@@ -167,3 +168,24 @@ async def test_adopted_board_queries_cost_no_discovery_work(
     assert parsed == [board_module.__name__] * 3
     assert len(replies(mqtt_mock)) == 3
     assert not hass.config_entries.flow.async_progress()
+
+
+async def test_follower_not_started_if_subscribing_fails(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """A failed subscription leaves nothing marked as followed: the next board's
+    setup (or flow) subscribes again instead of believing it is done."""
+    with (
+        patch.object(
+            board_module.mqtt,
+            "async_subscribe",
+            side_effect=HomeAssistantError("MQTT is not connected"),
+        ),
+        pytest.raises(HomeAssistantError),
+    ):
+        await board_module.async_follow_boards(hass)
+    assert await board_module.async_follow_boards(hass) is True
+    assert await board_module.async_follow_boards(hass) is False
+    async_fire_mqtt_message(hass, TOPIC, checkmachine())
+    await hass.async_block_till_done()
+    assert_not_valid(replies(mqtt_mock)[-1])

@@ -1,10 +1,18 @@
 """Fab-O-Matic boards: a second transport into the same access engine.
 
 An adopted board is an ordinary FluxiLab device (its config entry, entities and
-history are the same); what differs is the wire. This module follows the board's
-``machine/<id>`` topic, hands each parsed query to its :class:`BoardHandler` (the
-engine's side, access/fabomatic.py) and answers on ``machine/<id>/reply`` in the
-board's own (unsigned) format (protocol/fabomatic.py, docs/FABOMATIC.md).
+history are the same); what differs is the wire. This module follows every
+board's queries on one ``machine/+`` subscription (``async_follow_boards``), hands
+each adopted board's parsed query to its :class:`BoardHandler` (the engine's side,
+access/fabomatic.py) and answers on ``machine/<id>/reply`` in the board's own
+(unsigned) format (protocol/fabomatic.py, docs/FABOMATIC.md).
+
+One subscription, not one per board: Home Assistant's MQTT discovery already
+subscribes ``machine/+`` (the manifest), and a broker sends a client one copy of a
+message per subscription it matches (Mosquitto does), so a ``machine/<id>``
+subscription beside it brought every query twice: twice the reading and parsing,
+and on MQTT 3.1.1 (no subscription identifiers) every handler of the topic called
+for each copy, the board's too.
 
 Queries of one board are answered one at a time, in the order they arrived: a
 board replaying its buffer sends startuse before stopuse and expects them booked
@@ -40,7 +48,6 @@ from custom_components.fluxilab.protocol.fabomatic import (
     machine_id_from_topic,
     machine_response,
     parse_query,
-    query_topic,
     reply_topic,
     request_topic,
     simple_response,
@@ -129,26 +136,30 @@ async def async_answer_unadopted(
         LOGGER.debug("Could not answer board %s: %s", machine_id, err)
 
 
-async def async_follow_unadopted_boards(hass: HomeAssistant) -> bool:
-    """Answer every board that is not adopted, from now on (once per instance).
+async def async_follow_boards(hass: HomeAssistant) -> bool:
+    """Follow every board's queries, from now on (once per instance).
 
-    Started by the config flow when a board first shows up: Home Assistant's MQTT
-    discovery passes a repeated, identical query to no flow, so the flow alone would
-    answer a board's checkmachine once. True if it started now: the query that
-    brought the flow came before the subscription, and the flow answers it.
+    An adopted board's go to its transport (``FABOMATIC_BOARDS``); a board nobody
+    adopted has its checkmachine answered ``is_valid: false``. Started by the first
+    board attached or the config flow when a board first shows up (Home Assistant's
+    MQTT discovery passes a repeated, identical query to no flow, so the flow alone
+    would answer a board's checkmachine once). True if it started now: the query
+    that brought the flow came before the subscription, and the flow answers it.
     """
     if UNADOPTED_BOARDS in hass.data:
         return False
     hass.data[UNADOPTED_BOARDS] = set()
+    boards = hass.data.setdefault(FABOMATIC_BOARDS, {})
 
     @callback
     def _handle(msg: mqtt.ReceiveMessage) -> None:
-        # Every board's every query passes here: an adopted one's is its own
-        # transport's, and only a checkmachine is answered; the rest costs nothing.
-        if (machine_id := machine_id_from_topic(msg.topic)) is None or board_adopted(
-            hass, machine_id
-        ):
+        if (machine_id := machine_id_from_topic(msg.topic)) is None:
             return
+        if (board := boards.get(board_device_id(machine_id))) is not None:
+            board.handle_query(msg)
+            return
+        if board_adopted(hass, machine_id):
+            return  # its entry is being set up: it is never told it is not valid
         try:
             query = parse_query(msg.payload)
         except BoardMessageError:
@@ -160,7 +171,19 @@ async def async_follow_unadopted_boards(hass: HomeAssistant) -> bool:
             f"{DOMAIN} unadopted board {machine_id}",
         )
 
-    await mqtt.async_subscribe(hass, DISCOVERY_TOPIC, _handle, qos=1, encoding=None)
+    # Raw bytes: a query that is not UTF-8 is counted as malformed by its board
+    # rather than dropped by the MQTT integration before we see it. QoS 0 (as
+    # device.py subscribes access requests): a PUBACK per query is a small write on
+    # HA's broker socket, and the reply written right after it then waits (Nagle)
+    # for the broker's delayed ACK, ~20-40 ms. The board still gets its PUBACK from
+    # the broker, and a query lost with HA's connection goes unanswered, which the
+    # board handles as any timeout (it asks again or decides alone).
+    try:
+        await mqtt.async_subscribe(hass, DISCOVERY_TOPIC, _handle, qos=0, encoding=None)
+    except BaseException:
+        # Not following after all: the board's entry setup fails and is retried.
+        del hass.data[UNADOPTED_BOARDS]
+        raise
     return True
 
 
@@ -212,7 +235,6 @@ class FabOMaticBoard:
         self.info: dict[str, Any] = {}
         """What the last alive said: version, ip, serial, heap."""
         self._lock = asyncio.Lock()
-        self._unsubscribe: CALLBACK_TYPE | None = None
         self._offline_timer: CALLBACK_TYPE | None = None
         self._last_seen = dt_util.utcnow()
         self._last_log: dict[str, float] = {}
@@ -220,28 +242,12 @@ class FabOMaticBoard:
     # Lifecycle ------------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Follow the board's query topic."""
-        # Raw bytes: a query that is not UTF-8 is counted as malformed here rather
-        # than dropped by the MQTT integration before we see it. QoS 0 (as device.py
-        # subscribes access requests): a PUBACK per query is a small write on HA's
-        # broker socket, and the reply written right after it then waits (Nagle)
-        # for the broker's delayed ACK, ~20-40 ms. The board still gets its PUBACK
-        # from the broker, and a query lost with HA's connection goes unanswered,
-        # which the board handles as any timeout (it asks again or decides alone).
-        self._unsubscribe = await mqtt.async_subscribe(
-            self.hass,
-            query_topic(self.machine_id),
-            self._handle_query,
-            qos=0,
-            encoding=None,
-        )
+        """Follow the boards' queries (this one's come once it is registered)."""
+        await async_follow_boards(self.hass)
 
     @callback
     def async_stop(self) -> None:
-        """Stop following the board."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        """Stop following the board (unregistered by the caller)."""
         if self._offline_timer is not None:
             self._offline_timer()
             self._offline_timer = None
@@ -267,7 +273,8 @@ class FabOMaticBoard:
         )
 
     @callback
-    def _handle_query(self, msg: mqtt.ReceiveMessage) -> None:
+    def handle_query(self, msg: mqtt.ReceiveMessage) -> None:
+        """Take one message of the board's ``machine/<id>``."""
         self._count("received")
         self._seen()
         try:
