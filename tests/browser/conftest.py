@@ -471,6 +471,7 @@ def login(
     credentials: tuple[str, str],
     path: str,
     ready: Callable[[], Any] | None = None,
+    timeout: float = 60,
 ) -> None:
     """Open ``path`` and log in through Home Assistant's own login page.
 
@@ -488,7 +489,9 @@ def login(
     password = deep_find(browser, "input[type='password']")
     browser.type(password, credentials[1] + "\ue007")
     browser.wait(
-        ready or (lambda: panel_query(browser, "main")), 60, f"{path} after the login"
+        ready or (lambda: panel_query(browser, "main")),
+        timeout,
+        f"{path} after the login",
     )
 
 

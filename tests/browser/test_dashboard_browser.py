@@ -95,6 +95,18 @@ return deepAll(document, "fluxilab-device-card").map((card) => {{
 }});
 """
 
+# What the page is when no card shows: where it is, whether the card's module
+# loaded, and what Home Assistant drew instead (an error card, the launch screen).
+PAGE = f"""{DEEP_ALL}
+return {{
+  url: location.href,
+  card_defined: Boolean(customElements.get("fluxilab-device-card")),
+  launch_screen: Boolean(document.getElementById("ha-launch-screen")),
+  error_cards: deepAll(document, "hui-error-card").map((c) => c.shadowRoot ? c.shadowRoot.textContent.trim() : ""),
+  sections: deepAll(document, "hui-section").length,
+}};
+"""
+
 SECTIONS = f"""{DEEP_ALL}
 return deepAll(document, "hui-section").map((section) => ({{
   headings: deepAll(section, "hui-heading-card").map((h) => (h._config || {{}}).heading),
@@ -325,10 +337,16 @@ def test_dashboards_and_the_phone(lab: Lab, browser: Browser) -> None:
             ADMIN,
             f"/{CARDS_DASHBOARD}/lab",
             lambda: len(cards(browser)) == 2,
+            # The first page after the login loads the whole frontend and the
+            # card's module: on a machine busy with the rest of the suite that
+            # took longer than a minute once (CI of 46e9d5c).
+            timeout=150,
         )
     except AssertionError as err:
         save(browser, "dashboard-cards-failed")
-        raise AssertionError(f"{err}: {dump(browser.script(CARDS))}") from None
+        raise AssertionError(
+            f"{err}: {dump(browser.script(CARDS))}; page: {dump(browser.script(PAGE))}"
+        ) from None
     hood = card_is(
         browser,
         HOOD,
