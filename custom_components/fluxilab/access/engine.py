@@ -26,6 +26,7 @@ from homeassistant.util.hass_dict import HassKey
 from custom_components.fluxilab.const import DOMAIN, LOGGER
 from custom_components.fluxilab.journal import JournalError
 from custom_components.fluxilab.protocol.schemas import (
+    MAX_REPLY_MESSAGE,
     AccessAction,
 )
 
@@ -627,8 +628,8 @@ class AccessEngine:
         if granted and request.action is AccessAction.SESSION_START:
             session_id = request.session_id or uuid.uuid4().hex
         message = (
-            machine_type.get("maintenance_message")
-            if reason is Reason.MAINTENANCE_DUE and machine_type is not None
+            maintenance.lcd_text(machine_type, MAX_REPLY_MESSAGE) or None
+            if reason is Reason.MAINTENANCE_DUE
             else None
         )
         if reason is Reason.UNSAFE:
@@ -1074,12 +1075,22 @@ class AccessEngine:
     # Maintenance ------------------------------------------------------------------
 
     async def async_record_maintenance(
-        self, device: AccessDevice, member_id: str | None = None
+        self,
+        device: AccessDevice,
+        member_id: str | None = None,
+        note: str | None = None,
     ) -> None:
-        """Register maintenance done on a device: reset its counter."""
+        """Register maintenance done on a device: reset its counter.
+
+        The intervention (audit kind ``maintenance``) keeps who, when, the hours
+        then and the note (maintenance.intervention).
+        """
         self.async_after_reply_done()
         usage = self.history.usage(device.device_id)
         member = self.members.data.get(member_id) if member_id else None
+        done = maintenance.intervention(
+            usage, maintenance.interval(device, self.machine_type_of(device)), note
+        )
         self.admin_audit.record(
             "device",
             "maintenance",
@@ -1093,7 +1104,14 @@ class AccessEngine:
         usage["last_maintenance"] = time.time()
         self.telemetry_rules.reset_conditions(device.device_id)
         self._audit(
-            device, "maintenance", member, None, None, time.time(), buffered=False
+            device,
+            maintenance.KIND,
+            member,
+            None,
+            None,
+            time.time(),
+            buffered=False,
+            extra=done,
         )
         fire_access_event(
             self.hass,
@@ -1156,6 +1174,7 @@ class AccessEngine:
         buffered: bool,
         request_id: str | None = None,
         session_id: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         entry: dict[str, Any] = {
             "ts": ts,
@@ -1170,4 +1189,6 @@ class AccessEngine:
             entry["request_id"] = request_id
         if session_id is not None:
             entry["session_id"] = session_id
+        if extra:
+            entry |= extra
         self.history.add_audit(entry)

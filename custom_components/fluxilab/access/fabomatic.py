@@ -23,8 +23,12 @@ from custom_components.fluxilab.protocol.fabomatic import (
     user_response,
     whole_minutes,
 )
-from custom_components.fluxilab.protocol.schemas import AccessAction
+from custom_components.fluxilab.protocol.schemas import (
+    MAX_MAINTENANCE_MESSAGE,
+    AccessAction,
+)
 
+from . import maintenance
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason, SessionEnd
 from .models import AccessRequest
 from .roles import Role, flags
@@ -99,7 +103,9 @@ class BoardAccess:
         if machine_type is not None:
             timeout = machine_type["session_timeout"]
             grace = machine_type["grace_period"]
-            message = machine_type.get("maintenance_message") or ""
+            # The board's LCD line: the short message, else the plan's description
+            # (what Fab-O-Matic's backend sends), cut to fit.
+            message = maintenance.lcd_text(machine_type, MAX_MAINTENANCE_MESSAGE)
         due = self.device.maintenance_due
         return machine_response(
             name=self.device.entry.title,

@@ -1,8 +1,22 @@
-"""Maintenance plans: usage hours against an interval, due state, repair issue."""
+"""Maintenance plans: usage hours against an interval, due state, what devices show.
+
+A machine type's plan is its ``maintenance_interval`` (usage hours; a device's option
+overrides it), ``maintenance_description`` (what to do), ``maintenance_url`` (the
+instructions, http/https only) and ``maintenance_message`` (a short line for an LCD).
+While it is due, a device shows the message or else the description, as Fab-O-Matic
+boards show their backend's on the LCD (``lcd_text``, ``notice``).
+
+An *intervention* is maintenance registered on a device (``intervention``): an audit
+entry of kind ``maintenance`` with who (member id), when, the hours then and a note.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+import csv
+from datetime import UTC, datetime
+import io
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -15,9 +29,28 @@ from custom_components.fluxilab.repairs import (
 
 from .const import CONF_MAINTENANCE_INTERVAL
 from .history import DeviceUsage
+from .member_import import neutralize
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
+
+
+KIND: Final = "maintenance"
+"""Audit kind of an intervention (engine.async_record_maintenance)."""
+MAX_NOTE: Final = 500
+"""Longest note an intervention keeps."""
+ELLIPSIS: Final = "…"
+INTERVENTION_CSV_FIELDS: Final = (
+    "time",
+    "device_id",
+    "device",
+    "member_id",
+    "member",
+    "hours",
+    "hours_since_previous",
+    "interval",
+    "note",
+)
 
 
 def interval(device: AccessDevice, machine_type: dict[str, Any] | None) -> float | None:
@@ -47,6 +80,111 @@ def description(machine_type: dict[str, Any] | None) -> str:
         machine_type.get("maintenance_url"),
     ]
     return " ".join(part for part in parts if part)
+
+
+def cut(text: str, most: int) -> str:
+    """Return ``text`` on one line, at most ``most`` characters (an ellipsis if cut)."""
+    line = " ".join(text.split())
+    if len(line) <= most:
+        return line
+    return line[: max(0, most - len(ELLIPSIS))].rstrip() + ELLIPSIS
+
+
+def lcd_text(machine_type: Mapping[str, Any] | None, most: int) -> str:
+    """Return what a small display shows while maintenance is due.
+
+    The short message if the admin wrote one, else the description cut to fit
+    (Fab-O-Matic's backend sends its plan's description to the board's LCD).
+    """
+    if machine_type is None:
+        return ""
+    text = machine_type.get("maintenance_message") or machine_type.get(
+        "maintenance_description"
+    )
+    return cut(text, most) if text else ""
+
+
+def notice(machine_type: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Return the plan a device shows while maintenance is due; None if no text."""
+    if machine_type is None:
+        return None
+    shown = {
+        key: machine_type.get(f"maintenance_{key}") or None
+        for key in ("message", "description", "url")
+    }
+    return shown if any(shown.values()) else None
+
+
+def intervention(
+    usage: DeviceUsage, plan_interval: float | None, note: str | None
+) -> dict[str, Any]:
+    """Return what an intervention records beside who and when (before the reset)."""
+    text = " ".join(note.split()) if note else ""
+    return {
+        "hours": round(usage["hours"], 3),
+        "since_maintenance": round(usage["since_maintenance"], 3),
+        "interval": plan_interval,
+        "note": text[:MAX_NOTE] or None,
+    }
+
+
+def intervention_row(
+    entry: Mapping[str, Any],
+    member_names: Mapping[str, str],
+    device_names: Mapping[str, str],
+) -> dict[str, Any]:
+    """Return one intervention as the panel lists it (an audit entry of ``KIND``).
+
+    ``member`` is the member's current name (None once they are gone or the entry
+    was anonymized); entries recorded before interventions kept hours have None.
+    """
+    member_id = entry.get("member_id")
+    return {
+        "entry_id": entry.get("entry_id"),
+        "ts": entry["ts"],
+        "device_id": entry["device_id"],
+        "device": device_names.get(entry["device_id"], entry["device_id"]),
+        "member_id": member_id,
+        "member": member_names.get(member_id) if member_id else None,
+        "hours": entry.get("hours"),
+        "since_maintenance": entry.get("since_maintenance"),
+        "interval": entry.get("interval"),
+        "note": entry.get("note"),
+        "buffered": bool(entry.get("buffered")),
+    }
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def intervention_csv_header() -> str:
+    """Return the first line of the interventions CSV."""
+    return ",".join(INTERVENTION_CSV_FIELDS) + "\n"
+
+
+def intervention_csv_rows(rows: Iterable[Mapping[str, Any]]) -> str:
+    """Return interventions (``intervention_row``) as CSV lines, formulas neutralized.
+
+    Notes, device and member names are typed by people: a cell a spreadsheet
+    would run as a formula gets the member export's guard (member_import.py).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        cells = (
+            datetime.fromtimestamp(row["ts"], UTC).isoformat(),
+            row["device_id"],
+            row["device"],
+            row["member_id"] or "",
+            row["member"] or "",
+            _number(row["hours"]),
+            _number(row["since_maintenance"]),
+            _number(row["interval"]),
+            row["note"] or "",
+        )
+        writer.writerow([neutralize(str(cell)) for cell in cells])
+    return buffer.getvalue()
 
 
 def publish(

@@ -213,7 +213,8 @@ CLOSE_SESSIONS = Permission(
     anyone=Level.LAB_ADMIN,
 )
 USAGE_DATA = Permission(
-    name="export usage, the audit log and a member's data (GDPR access)",
+    name="export usage, the audit log, maintenance interventions and a member's "
+    "data (GDPR access)",
     anyone=Level.LAB_ADMIN,
 )
 RETENTION = Permission(
@@ -422,6 +423,7 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
         "panel/admin/history",
         "panel/admin/audit",
         "panel/admin/member_export",
+        "panel/admin/maintenance_log",
     ),
     **_services(RETENTION, "purge"),
     **_commands(RETENTION, "panel/admin/retention"),

@@ -22,7 +22,12 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from custom_components.fluxilab.const import LOGGER
-from custom_components.fluxilab.protocol.schemas import OfflinePolicy
+from custom_components.fluxilab.protocol.schemas import (
+    MAX_MAINTENANCE_MESSAGE,
+    MAX_MAINTENANCE_TEXT,
+    OfflinePolicy,
+    valid_ui_url,
+)
 
 from .billing import MAX_CENTS_PER_HOUR
 from .bookings import BookingMode, BookingShare, WhoMayBook
@@ -171,6 +176,33 @@ SAFETY_LIMIT = vol.Schema(
 )
 
 
+def maintenance_url(value: Any) -> str | None:
+    """Return an instructions address (http or https with a host), or None for "".
+
+    The panel links to it and the device shows it: another scheme (``javascript:``)
+    would run in the page that shows it (protocol.schemas.valid_ui_url).
+    """
+    if value is None or value == "":
+        return None
+    if not valid_ui_url(value):
+        raise vol.Invalid("maintenance_url must be an http(s) address with a host")
+    url: str = value
+    return url
+
+
+def _maintenance_text(most: int) -> Any:
+    """Text of a plan, stripped, at most ``most`` characters; empty is nothing."""
+    length = vol.Length(max=most)
+
+    def _text(value: Any) -> str | None:
+        if value is None:
+            return None
+        text: str = cv.string(value).strip()
+        return length(text) or None
+
+    return _text
+
+
 def _minutes(most: int) -> Any:
     return vol.All(vol.Coerce(int), vol.Range(min=0, max=most))
 
@@ -219,11 +251,11 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
     vol.Optional("maintenance_interval"): vol.Any(
         None, vol.All(vol.Coerce(float), vol.Range(min=0.1))
     ),
-    vol.Optional("maintenance_description"): vol.Any(None, cv.string),
-    vol.Optional("maintenance_url"): vol.Any(None, cv.url),
-    vol.Optional("maintenance_message"): vol.Any(
-        None, vol.All(cv.string, vol.Length(max=32))
-    ),
+    # The maintenance plan (maintenance.py): interval above, what to do, where the
+    # instructions are, and the short message an LCD shows.
+    vol.Optional("maintenance_description"): _maintenance_text(MAX_MAINTENANCE_TEXT),
+    vol.Optional("maintenance_url"): maintenance_url,
+    vol.Optional("maintenance_message"): _maintenance_text(MAX_MAINTENANCE_MESSAGE),
     vol.Optional("block_when_maintenance_due", default=False): cv.boolean,
     # Unused for this many months, an authorization lapses (lapsing.py)
     vol.Optional("lapse_after_months"): vol.Any(

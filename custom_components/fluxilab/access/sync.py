@@ -37,6 +37,7 @@ from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import async_create_generation_issue
 
+from . import maintenance
 from .const import (
     DEFAULT_GRACE_PERIOD,
     DEFAULT_OFFLINE_MAX_AGE_HOURS,
@@ -161,6 +162,10 @@ def offline_rules(engine: Lab, device: AccessDevice) -> dict[str, Any]:
         "maintenance_due": bool(
             device.maintenance_due and machine_type["block_when_maintenance_due"]
         ),
+        # What the device shows while maintenance is due (a sync follows the change).
+        "maintenance": maintenance.notice(machine_type)
+        if device.maintenance_due
+        else None,
         "supervisor_required": bool(machine_type.get("requires_supervisor")),
         "supervised_hours": [start, end] if start and end else None,
         "supervisor_minutes": machine_type.get("supervisor_minutes")

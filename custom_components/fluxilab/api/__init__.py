@@ -16,6 +16,7 @@ from .bookings import async_setup_booking_websocket
 from .credentials import async_setup_credentials_websocket
 from .interest import async_setup_interest_websocket
 from .lapsing import async_setup_lapsing_websocket
+from .maintenance import async_setup_maintenance_api
 from .member_import import async_setup_member_import
 from .notify import async_setup_notify_websocket
 from .occupancy import async_setup_presence_websocket
@@ -38,5 +39,6 @@ def async_setup_api(hass: HomeAssistant, engine: AccessEngine) -> None:
     async_setup_booking_websocket(hass)
     async_setup_problem_websocket(hass)
     async_setup_billing_api(hass, engine)
+    async_setup_maintenance_api(hass)
     async_setup_services(hass)
     async_setup_member_import(hass)

@@ -38,7 +38,7 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 from yarl import URL
 
-from custom_components.fluxilab.access import admin, gdpr
+from custom_components.fluxilab.access import admin, gdpr, maintenance
 from custom_components.fluxilab.access.admin import public_member
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.const import SETTING_SHOW_MEMBER_NAMES
@@ -718,6 +718,9 @@ async def ws_block(
     {
         vol.Required("type"): f"{DOMAIN}/panel/admin/record_maintenance",
         vol.Required("device_id"): cv.string,
+        vol.Optional("note"): vol.Any(
+            None, vol.All(cv.string, vol.Length(max=maintenance.MAX_NOTE))
+        ),
     }
 )
 @websocket_api.async_response
@@ -728,7 +731,7 @@ async def ws_record_maintenance(
     engine, caller = _caller(hass, connection)
     device = await _admin_device(engine, msg["device_id"])
     member_id = caller.member["id"] if caller.member is not None else None
-    await engine.async_record_maintenance(device, member_id)
+    await engine.async_record_maintenance(device, member_id, msg.get("note"))
     connection.send_result(msg["id"])
 
 

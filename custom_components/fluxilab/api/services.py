@@ -24,7 +24,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from custom_components.fluxilab.access import admin, admin_audit, gdpr
+from custom_components.fluxilab.access import admin, admin_audit, gdpr, maintenance
 from custom_components.fluxilab.access.const import SessionEnd
 from custom_components.fluxilab.access.credentials import (
     LABEL,
@@ -329,7 +329,7 @@ async def _record_maintenance(
     member_id = call.data.get(ATTR_MEMBER)
     if member_id is not None:
         _member(engine, member_id)
-    await engine.async_record_maintenance(device, member_id)
+    await engine.async_record_maintenance(device, member_id, call.data.get("note"))
     return None
 
 
@@ -676,7 +676,13 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
     ),
     "record_maintenance": (
         _record_maintenance,
-        {vol.Required(ATTR_DEVICE): DEVICE, vol.Optional(ATTR_MEMBER): MEMBER},
+        {
+            vol.Required(ATTR_DEVICE): DEVICE,
+            vol.Optional(ATTR_MEMBER): MEMBER,
+            vol.Optional("note"): vol.All(
+                cv.string, vol.Length(max=maintenance.MAX_NOTE)
+            ),
+        },
         SupportsResponse.NONE,
     ),
     "configure_device": (

@@ -27,6 +27,12 @@ MAX_TEXT = 255
 MAX_PROBLEM_TEXT = 200
 """Longest problem description a device sends (one access request)."""
 MAX_URL = 2048
+MAX_MAINTENANCE_TEXT = 500
+"""Longest maintenance description of a machine type (the device shows it whole)."""
+MAX_REPLY_MESSAGE = 64
+"""Longest message of an access reply (what the device shows with a refusal)."""
+MAX_MAINTENANCE_MESSAGE = 32
+"""Longest short maintenance message (an LCD line or two)."""
 
 
 class DeviceKind(StrEnum):
@@ -194,6 +200,13 @@ def valid_ui_url(value: Any) -> bool:
 def _ui_url(value: Any) -> str:
     if not valid_ui_url(value):
         raise vol.Invalid("ui_url must be an http(s) address with a host")
+    url: str = value
+    return url
+
+
+def _http_url(value: Any) -> str:
+    if not valid_ui_url(value):
+        raise vol.Invalid("must be an http(s) address with a host")
     url: str = value
     return url
 
@@ -460,7 +473,9 @@ ACCESS_REPLY_SCHEMA = vol.Schema(
         vol.Optional("session_id"): _nullable(_text(64)),
         vol.Optional("timeout"): _nullable(vol.All(_finite, vol.Range(min=0))),
         vol.Optional("grace"): _nullable(vol.All(_finite, vol.Range(min=0))),
-        vol.Optional("message"): _nullable(vol.All(str, vol.Length(max=64))),
+        vol.Optional("message"): _nullable(
+            vol.All(str, vol.Length(max=MAX_REPLY_MESSAGE))
+        ),
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -562,12 +577,24 @@ MIRRORED_OUTAGE_SCHEMA = vol.Schema(
 )
 """An outage the device holds offline: nobody is granted during it."""
 
+MAINTENANCE_NOTICE_SCHEMA = vol.Schema(
+    {
+        vol.Optional("message"): _nullable(_text(MAX_MAINTENANCE_MESSAGE)),
+        vol.Optional("description"): _nullable(_text(MAX_MAINTENANCE_TEXT)),
+        vol.Optional("url"): _nullable(_http_url),
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+"""What the device shows while its maintenance is due (the machine type's plan)."""
+
 OFFLINE_SCHEMA = vol.Schema(
     {
         vol.Required("policy"): vol.Coerce(OfflinePolicy),
         vol.Required("max_age"): vol.All(_finite, vol.Range(min=0)),
         vol.Optional("tz"): vol.Any(None, _text(64)),
         vol.Optional("maintenance_due", default=False): bool,
+        # Absent (a hub before maintenance notices, or nothing due): none shown.
+        vol.Optional("maintenance"): vol.Any(None, MAINTENANCE_NOTICE_SCHEMA),
         vol.Optional("supervisor_required", default=False): bool,
         vol.Optional("supervised_hours"): vol.Any(None, WINDOW),
         vol.Optional("supervisor_minutes", default=30): vol.All(
@@ -662,12 +689,17 @@ _MIRRORED_BOOKING_BYTES = _TEXT_BYTES + 2 * 32
 """One mirrored booking: a member id and two times."""
 _MIRRORED_OUTAGE_BYTES = 2 * 32 + _TEXT_BYTES
 """One mirrored outage (two times), and room for one shared booker's id."""
+_MAINTENANCE_NOTICE_BYTES = (
+    MAX_MAINTENANCE_MESSAGE + MAX_MAINTENANCE_TEXT + MAX_URL + 64
+)
+"""The maintenance notice: message, description and URL with their keys."""
 CREDENTIALS_MAX_BYTES = _kib(
     ENVELOPE_BYTES
     + (
         MAX_CREDENTIAL_MEMBERS * _CREDENTIAL_MEMBER_BYTES
         + MAX_MIRRORED_BOOKINGS * _MIRRORED_BOOKING_BYTES
         + MAX_MIRRORED_OUTAGES * _MIRRORED_OUTAGE_BYTES
+        + _MAINTENANCE_NOTICE_BYTES
     )
     * 4
     // 3
