@@ -49,6 +49,8 @@ class AccessDecision:
     member_id: str | None = None
     name: str | None = None
     session_id: str | None = None
+    message: str | None = None
+    """What the hub's reply says with it (due maintenance: the plan's line)."""
 
 
 @dataclass(slots=True)
@@ -275,6 +277,7 @@ class AccessControl:
                 offline=False,
                 member_id=reply.get("member_id"),
                 name=reply.get("name"),
+                message=reply.get("message"),
                 session_id=reply.get("session_id") or uuid.uuid4().hex[:16],
             )
             if decision.granted:
@@ -356,6 +359,7 @@ class AccessControl:
                 offline=False,
                 member_id=reply.get("member_id"),
                 name=reply.get("name"),
+                message=reply.get("message"),
             )
         else:
             decision = self._decide_offline(card, member, session=False)
@@ -404,11 +408,12 @@ class AccessControl:
         self.last_decision = decision
         self._counters.count("granted" if decision.granted else "denied")
         _LOGGER.info(
-            "Access %s (%s%s)%s",
+            "Access %s (%s%s)%s%s",
             "granted" if decision.granted else "denied",
             decision.reason,
             ", offline" if decision.offline else "",
             f" to {decision.member_id}" if decision.member_id else "",
+            f": {decision.message}" if decision.message else "",
         )
         return decision
 

@@ -599,6 +599,8 @@ class Agent:
             "link_problem": self.link_problem,
             "fingerprint": self.fingerprint,
             "blocked": self.state.blocked,
+            # The plan while maintenance is due: shown as a board shows it on its LCD.
+            "maintenance": self._maintenance(),
             "relay": self.outputs[self.interlock].state if self.interlock else None,
             "user": session.name or session.member_id if session else None,
             # Whose session it is: the gateway shows a member their own session.
@@ -630,6 +632,18 @@ class Agent:
                 else None
             ),
         }
+
+    def _maintenance(self) -> dict[str, str] | None:
+        rules = self.mirror.rules
+        notice = rules.maintenance if rules is not None else None
+        if notice is None:
+            return None
+        shown = {
+            "message": notice.message,
+            "description": notice.description,
+            "url": notice.url,
+        }
+        return {key: value for key, value in shown.items() if value}
 
 
 class CommandError(Exception):

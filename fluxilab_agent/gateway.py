@@ -149,6 +149,7 @@ MEMBER_STATUS: Final = (
     "online",
     "link",
     "blocked",
+    "maintenance",
 )
 """What a member's device page shows of the device's status: what they came for.
 

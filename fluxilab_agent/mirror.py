@@ -134,6 +134,18 @@ class SafetyLimit:
 
 
 @dataclass(frozen=True, slots=True)
+class MaintenanceNotice:
+    """The machine type's maintenance plan, sent while maintenance is due here."""
+
+    message: str | None = None
+    """The short line (a display's)."""
+    description: str | None = None
+    """What to do."""
+    url: str | None = None
+    """The instructions (http or https: the hub's schema checked it)."""
+
+
+@dataclass(frozen=True, slots=True)
 class MirroredBooking:
     """A booking of this device the hub mirrored (Unix times)."""
 
@@ -171,6 +183,9 @@ class OfflineRules:
     """This device's outages of the next day (start, end): nobody is granted."""
     unsafe: bool = False
     """A member reported the machine unsafe: nobody is granted until staff clear it."""
+    maintenance: MaintenanceNotice | None = None
+    """Maintenance is due: the plan the device UI shows (None: nothing due, or a
+    hub before maintenance notices)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +384,17 @@ def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
         unsafe=bool(body.get("unsafe", False)),
         booking_no_show_minutes=float(body.get("booking_no_show_minutes", 0)),
         booking_shared_by=frozenset(body.get("booking_shared_by", ())),
+        maintenance=_notice(body.get("maintenance")),
+    )
+
+
+def _notice(body: Mapping[str, Any] | None) -> MaintenanceNotice | None:
+    if not body:
+        return None
+    return MaintenanceNotice(
+        message=body.get("message"),
+        description=body.get("description"),
+        url=body.get("url"),
     )
 
 

@@ -42,7 +42,16 @@
       }
       tr.append(a, b); return tr;
     }));
-    const hidden = ["name", "kind", "telemetry", "actions", "safety_limits"];
+    // Due maintenance: the plan's text, as a board shows it on its LCD, and its
+    // instructions (http/https only, the hub checked; checked again here).
+    const m = d.maintenance;
+    $("fl-maintenance").hidden = !m;
+    $("fl-maintenance-text").textContent = m ? (m.description || m.message || "") : "";
+    const link = $("fl-maintenance-url");
+    const url = m && typeof m.url === "string" && /^https?:\/\//i.test(m.url) ? m.url : null;
+    link.hidden = !url;
+    if (url) link.href = url; else link.removeAttribute("href");
+    const hidden = ["name", "kind", "telemetry", "actions", "safety_limits", "maintenance"];
     const facts = Object.entries(d).filter(([k]) => !hidden.includes(k));
     $("fl-facts").replaceChildren(...facts.flatMap(([k, v]) => {
       const dt = document.createElement("dt"); dt.textContent = human(k);

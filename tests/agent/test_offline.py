@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import voluptuous as vol
 
 from fluxilab_agent.agent import Agent
 from fluxilab_agent.mirror import (
@@ -235,6 +236,28 @@ async def test_the_status_says_whose_session_and_the_limits(
     assert status["safety_limits"] == [{"channel": "face_velocity", "min": 0.4}]
     await offline_agent.handle_card("CARD-1")
     assert offline_agent.status()["session_member"] is None
+
+
+async def test_the_status_shows_the_due_maintenance_plan(offline_agent: Agent) -> None:
+    """While maintenance is due the hub mirrors the plan; the page shows it."""
+    offline_agent.mirror.replace(CREDENTIALS_SCHEMA(_set()))
+    assert offline_agent.status()["maintenance"] is None
+    body = _set(
+        maintenance={
+            "message": None,
+            "description": "Change the filter",
+            "url": "https://lab.example/hood",
+        }
+    )
+    offline_agent.mirror.replace(CREDENTIALS_SCHEMA(body | {"generation": 2}))
+    assert offline_agent.status()["maintenance"] == {
+        "description": "Change the filter",
+        "url": "https://lab.example/hood",
+    }
+    # An address that is not http(s) never gets as far as the mirror.
+    bad = _set(maintenance={"description": "x", "url": "javascript:alert(1)"})
+    with pytest.raises(vol.Invalid):
+        CREDENTIALS_SCHEMA(bad)
 
 
 @pytest.mark.parametrize(
