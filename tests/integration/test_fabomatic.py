@@ -470,6 +470,18 @@ async def test_maintenance(
     status = await send(hass, mqtt_mock, checkmachine())
     assert status is not None
     assert (status["maintenance"], status["description"]) == (True, "Clean the lens")
+    # Without a short message the LCD line is the plan's description, cut to fit
+    # (Fab-O-Matic's backend sends its maintenance's description there).
+    await engine.machine_types.async_update_item(
+        "laser",
+        {
+            "maintenance_message": None,
+            "maintenance_description": "Clean the lens and the mirrors, check the belt",
+        },
+    )
+    status = await send(hass, mqtt_mock, checkmachine())
+    assert status is not None
+    assert status["description"] == "Clean the lens and the mirrors,…"
     denied = await send(hass, mqtt_mock, checkuser(CARD))
     assert denied is not None
     assert (denied["is_valid"], denied["reason"]) == (False, "maintenance_due")
