@@ -9,6 +9,7 @@ import type {
   HomeAssistant,
   ImportReport,
   InterestSubscription,
+  Intervention,
   LabView,
   LapseList,
   MachineType,
@@ -151,8 +152,23 @@ export class FluxiLabClient {
     return this.send("panel/admin/block", { device_id: deviceId, blocked });
   }
 
-  recordMaintenance(deviceId: string): Promise<null> {
-    return this.send("panel/admin/record_maintenance", { device_id: deviceId });
+  recordMaintenance(deviceId: string, note?: string): Promise<null> {
+    return this.send("panel/admin/record_maintenance", note ? { device_id: deviceId, note } : { device_id: deviceId });
+  }
+
+  /** A device's maintenance interventions, newest first; ``next`` is the next page's cursor. */
+  maintenanceLog(deviceId: string, before?: number | null): Promise<{ interventions: Intervention[]; next: number | null }> {
+    return this.send("panel/admin/maintenance_log", before ? { device_id: deviceId, before } : { device_id: deviceId });
+  }
+
+  /** Every intervention of a device as the hub's streamed CSV (formulas neutralized). */
+  async maintenanceCsv(deviceId: string): Promise<string> {
+    const hass = this.hass();
+    if (!hass.fetchWithAuth) throw new Error("no_fetch");
+    const query = new URLSearchParams({ device_id: deviceId });
+    const response = await hass.fetchWithAuth(`/api/fluxilab/maintenance.csv?${query.toString()}`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.text();
   }
 
   projects(): Promise<Project[]> {

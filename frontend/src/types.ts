@@ -55,6 +55,7 @@ export interface DeviceStatus {
   kind: string | null;
   area: string | null;
   machine_type: string | null;
+  machine_type_id?: string | null;
   online: boolean;
   in_use: boolean;
   member_name: string | null;
@@ -123,6 +124,9 @@ export interface MachineType {
   requires_authorization?: boolean;
   maintenance_interval?: number | null;
   maintenance_message?: string | null;
+  /** The plan: what to do, and where the instructions are (http/https only). */
+  maintenance_description?: string | null;
+  maintenance_url?: string | null;
   block_when_maintenance_due?: boolean;
   lapse_after_months?: number | null;
   offline_policy?: string | null;
@@ -418,4 +422,21 @@ export interface ImportReport {
   applied: boolean;
   summary: Record<ImportRow["action"], number>;
   rows: ImportRow[];
+}
+
+/** A maintenance registered on a device (fluxilab/panel/admin/maintenance_log). */
+export interface Intervention {
+  entry_id: number;
+  ts: number;
+  device_id: string;
+  device: string;
+  member_id: string | null;
+  /** The member's name as they are named now (null once gone). */
+  member: string | null;
+  /** Usage hours then, hours since the one before, the plan's interval then. */
+  hours: number | null;
+  since_maintenance: number | null;
+  interval: number | null;
+  note: string | null;
+  buffered: boolean;
 }

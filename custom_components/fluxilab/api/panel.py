@@ -209,6 +209,7 @@ def device_status(
         "kind": announce.get("kind"),
         "area": _area_name(hass, device),
         "machine_type": machine_type["name"] if machine_type else None,
+        "machine_type_id": machine_type["id"] if machine_type else None,
         "online": device.online,
         "in_use": device.in_use,
         "member_name": device.member_name,

@@ -12,6 +12,7 @@ import "./admin/devices-view";
 import "./admin/history-view";
 import "./admin/lapsing-view";
 import "./admin/machine-types-view";
+import "./admin/maintenance-view";
 import "./admin/members-view";
 import "./admin/settings-view";
 import "./admin/unknown-cards-view";
@@ -21,6 +22,7 @@ export const ADMIN_TABS = [
   "authorizations",
   "machine_types",
   "devices",
+  "maintenance",
   "unknown_cards",
   "history",
   "billing",
@@ -49,6 +51,8 @@ export class AdminView extends ViewElement {
         return html`<fluxilab-machine-types-view .ctx=${ctx}></fluxilab-machine-types-view>`;
       case "devices":
         return html`<fluxilab-devices-view .ctx=${ctx}></fluxilab-devices-view>`;
+      case "maintenance":
+        return html`<fluxilab-maintenance-view .ctx=${ctx}></fluxilab-maintenance-view>`;
       case "unknown_cards":
         return html`<fluxilab-unknown-cards-view .ctx=${ctx}></fluxilab-unknown-cards-view>`;
       case "history":

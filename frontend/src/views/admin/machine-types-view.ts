@@ -45,6 +45,8 @@ export class MachineTypesView extends ViewElement {
       requires_authorization: data.has("requires_authorization"),
       maintenance_interval: num("maintenance_interval"),
       maintenance_message: text(data, "maintenance_message") || null,
+      maintenance_description: text(data, "maintenance_description").trim() || null,
+      maintenance_url: text(data, "maintenance_url").trim() || null,
       block_when_maintenance_due: data.has("block_when_maintenance_due"),
       lapse_after_months: num("lapse_after_months") || null,
       offline_max_age: num("offline_max_age") ?? 24,
@@ -180,6 +182,22 @@ export class MachineTypesView extends ViewElement {
               name="maintenance_message"
               maxlength="32"
               value=${t.maintenance_message ?? ""}
+          /></label>
+          <label
+            >${this.t("maintenance_description")}<textarea
+              name="maintenance_description"
+              maxlength="500"
+              rows="2"
+              .value=${t.maintenance_description ?? ""}
+            ></textarea
+            ></label>
+          <label
+            >${this.t("maintenance_url")}<input
+              name="maintenance_url"
+              type="url"
+              maxlength="2048"
+              placeholder="https://"
+              value=${t.maintenance_url ?? ""}
           /></label>
           ${check("block_when_maintenance_due", t.block_when_maintenance_due)}
           ${number("lapse_after_months", t.lapse_after_months, "1")}
