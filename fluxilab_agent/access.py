@@ -312,6 +312,8 @@ class AccessControl:
         known = member or (self.mirror.by_card(card) if card is not None else None)
         reason = self._offline_reason(known)
         granted = reason == "granted"
+        rules = self.mirror.rules
+        notice = rules.maintenance if rules is not None else None
         return AccessDecision(
             granted,
             reason,
@@ -319,6 +321,10 @@ class AccessControl:
             member_id=known.id if known is not None else None,
             name=known.name if known is not None else None,
             session_id=uuid.uuid4().hex[:16] if session and granted else None,
+            # What the hub would say with the refusal: the plan's line.
+            message=(notice.message or notice.description)
+            if reason == "maintenance_due" and notice is not None
+            else None,
         )
 
     # -- the door ---------------------------------------------------------------

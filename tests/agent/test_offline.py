@@ -254,6 +254,14 @@ async def test_the_status_shows_the_due_maintenance_plan(offline_agent: Agent) -
         "description": "Change the filter",
         "url": "https://lab.example/hood",
     }
+    # Offline, a refusal for due maintenance says the plan's line, as the hub would.
+    due = _set(
+        maintenance_due=True,
+        maintenance={"message": "Filter change", "description": "Change the filter"},
+    )
+    offline_agent.mirror.replace(CREDENTIALS_SCHEMA(due | {"generation": 3}))
+    decision = await offline_agent.handle_card("CARD-1")
+    assert (decision.reason, decision.message) == ("maintenance_due", "Filter change")
     # An address that is not http(s) never gets as far as the mirror.
     bad = _set(maintenance={"description": "x", "url": "javascript:alert(1)"})
     with pytest.raises(vol.Invalid):
