@@ -58,7 +58,7 @@ from custom_components.fluxilab.access.permissions import (
     caller_for_user,
     require_permission,
 )
-from custom_components.fluxilab.access.roles import Role
+from custom_components.fluxilab.access.roles import Role, flags
 from custom_components.fluxilab.access.store import CARD, MACHINE_TYPE_FIELDS
 from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
@@ -101,7 +101,9 @@ class Caller:
     def __init__(self, engine: AccessEngine, user: User) -> None:
         """Look the user's member up now: roles may have changed since last call."""
         self.user = user
-        self.lab = caller_for_user(user, engine.members.data.values())
+        self.lab = caller_for_user(
+            user, engine.members.data.values(), engine.roles.data
+        )
         self.member = self.lab.member
         self.manager = self.lab.scope(f"{DOMAIN}/panel/admin/state") is Scope.ANY
         self._engine = engine
@@ -126,6 +128,7 @@ class Caller:
             device.device_id,
             self._engine.machine_type_of(device),
             dt_util.utcnow(),
+            role=flags(member, self._engine.roles.data),
             check_window=False,
         )
         return reason.value == "granted"
