@@ -101,7 +101,12 @@ def make_database(path: Path, users: list[tuple[Any, ...]] = USERS) -> Path:
 def state(engine: AccessEngine) -> tuple[Any, ...]:
     return tuple(
         copy.deepcopy(dict(c.data))
-        for c in (engine.members, engine.authorizations, engine.machine_types)
+        for c in (
+            engine.members,
+            engine.authorizations,
+            engine.machine_types,
+            engine.roles,
+        )
     )
 
 
@@ -136,11 +141,13 @@ async def test_dry_run_maps_and_reports(
         "Laser",
         "Printer 3D",
     }
-    # Tina's role authorizes all machines: every machine type, granted.
-    assert len(rows["Tina Rosa"]["authorizations"]) == 3
+    # Tina's role authorizes all machines and is no built-in role: a lab role of
+    # its own would be made (the others are admin, staff and user), not grants.
+    assert report["roles"] == [{"name": "Tutor", "action": "create", "id": "tutor"}]
+    assert rows["Tina Rosa"]["authorizations"] == []
     notes = report["not_mapped"]
     assert {"what": "deleted_user", "user_id": 4} in notes
-    assert {"what": "authorize_all_as_grants", "user_id": 5} in notes
+    assert not any(note["what"] == "authorize_all_as_grants" for note in notes)
     # Marco may use one printer of two, on no adopted device: reported.
     assert {
         "what": "machine_authorization",
@@ -189,6 +196,19 @@ async def test_import_writes_types_members_and_authorizations(
     assert members["Marco Neri"]["role"] == "staff"
     assert members["Luca Blu"]["role"] == "user"
     assert members["Luca Blu"]["active"] is False
+    # Fab-O-Matic's "Tutor" (authorize_all only) is a lab role of its own now.
+    assert report["roles"] == [{"name": "Tutor", "action": "create", "id": "tutor"}]
+    assert members["Tina Rosa"]["role"] == "tutor"
+    assert engine.roles.data["tutor"] == {
+        "id": "tutor",
+        "name": "Tutor",
+        "authorize_all": True,
+        "maintenance": False,
+        "supervisor": False,
+        "manage": False,
+        "book_for_others": False,
+    }
+    assert engine.authorizations.of_member(members["Tina Rosa"]["id"]) == []
     assert member_cards(members["Anna Verdi"]) == ["04A1B2C3D4"]
     grants = {
         a.get("machine_type_id") or f"device:{a.get('device_id')}"
@@ -203,6 +223,26 @@ async def test_import_writes_types_members_and_authorizations(
     assert not any(
         note["what"] == "machine_authorization" for note in report["not_mapped"]
     )
+
+
+async def test_a_lab_role_of_the_same_name_is_reused(
+    hass: HomeAssistant, engine: AccessEngine, hass_admin_user: MockUser, database: str
+) -> None:
+    """A lab role named as Fab-O-Matic's is taken, not made again."""
+    await engine.roles.async_create_item({"name": "tutor", "authorize_all": True})
+    report = await call(
+        hass,
+        "import_fabomatic",
+        {"path": database, "dry_run": False},
+        hass_admin_user,
+        response=True,
+    )
+    await hass.async_block_till_done()
+    assert report["applied"] is True
+    assert report["roles"] == [{"name": "Tutor", "action": "existing", "id": "tutor"}]
+    assert list(engine.roles.data) == ["tutor"]
+    tina = next(m for m in engine.members.data.values() if m["name"] == "Tina Rosa")
+    assert tina["role"] == "tutor"
 
 
 async def test_strict_import_of_a_bad_user_makes_nothing(
