@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
@@ -21,6 +22,8 @@ from custom_components.fluxilab.access.roles import (
     flags,
 )
 from custom_components.fluxilab.protocol.fabomatic import UserLevel
+
+from .conftest import call
 
 TECHNICIAN = {
     "id": "technician",
@@ -186,3 +189,26 @@ async def test_role_commands_in_use_refused_over_websocket(
     await client.send_json_auto_id({"type": "fluxilab/role/list"})
     reply = await client.receive_json()
     assert [r["id"] for r in reply["result"]] == ["host"]
+
+
+async def test_set_member_role_takes_a_lab_role(
+    hass: HomeAssistant, engine: AccessEngine, hass_admin_user: MockUser
+) -> None:
+    """The services give a member a lab role; an unknown one is refused."""
+    await engine.roles.async_create_item({"name": "Technician", "maintenance": True})
+    tess = await engine.members.async_create_item({"name": "Tess"})
+    await call(
+        hass,
+        "set_member_role",
+        {"member_id": tess["id"], "role": "technician"},
+        hass_admin_user,
+    )
+    assert engine.members.data[tess["id"]]["role"] == "technician"
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            "set_member_role",
+            {"member_id": tess["id"], "role": "owner"},
+            hass_admin_user,
+        )
+    assert err.value.translation_key == "unknown_role"
