@@ -210,6 +210,7 @@ async def test_lab_shows_only_usable_devices(
     view = alice["result"]
     assert view["member"] == {"id": "alice", "name": "Alice", "role": "user"}
     assert view["manager"] is False
+    assert view["staff"] is False
     assert device_ids(view) == [NEW, HOOD] or device_ids(view) == [HOOD, NEW]
     hood = next(
         d for a in view["areas"] for d in a["devices"] if d["device_id"] == HOOD
@@ -222,6 +223,7 @@ async def test_lab_shows_only_usable_devices(
 
     admin = (await command(await ws_as(hass_admin_user), "lab"))["result"]
     assert admin["manager"] is True
+    assert admin["staff"] is True
     assert sorted(device_ids(admin)) == sorted([HOOD, LASER, NEW])
 
     stranger = await hass.auth.async_create_user("Stranger")

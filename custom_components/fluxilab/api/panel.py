@@ -260,6 +260,8 @@ def lab_view(
             else None
         ),
         "manager": caller.manager,
+        # Lab staff's part of the panel (outages, resolving reports), by the table.
+        "staff": caller.lab.scope(f"{DOMAIN}/problem/resolve") is Scope.ANY,
         "areas": [
             {"area": name or None, "devices": sorted(devices, key=lambda d: d["name"])}
             for name, devices in sorted(
@@ -555,7 +557,7 @@ async def ws_change_pin(
 async def ws_admin_state(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Members, machine types, authorizations, devices, unknown cards and HA users."""
+    """Members, lab roles, machine types, authorizations, devices, unknown cards, users."""
     engine = _engine(hass)
     users = [
         {"id": user.id, "name": user.name, "is_admin": user.is_admin}
@@ -566,6 +568,7 @@ async def ws_admin_state(
         msg["id"],
         {
             "members": [public_member(m) for m in engine.members.async_items()],
+            "roles": engine.roles.async_items(),
             "machine_types": engine.machine_types.async_items(),
             "authorizations": engine.authorizations.async_items(),
             "devices": [
