@@ -36,7 +36,7 @@ from custom_components.fluxilab.const import DOMAIN
 
 from . import admin_audit
 from .engine import ACCESS_ENGINE
-from .roles import LabRoles, RoleFlags, flags, member_of_user
+from .roles import LabRoles, Role, RoleFlags, built_in_like, flags, member_of_user
 
 if TYPE_CHECKING:
     from homeassistant.components.websocket_api import ActiveConnection
@@ -62,13 +62,16 @@ class Level(IntEnum):
     """No user: automations, scripts, the integration itself."""
 
 
+BUILT_IN_LEVEL: Final[Mapping[Role, Level]] = {
+    Role.USER: Level.LAB_MEMBER,
+    Role.STAFF: Level.LAB_STAFF,
+    Role.ADMIN: Level.LAB_ADMIN,
+}
+
+
 def role_level(role: RoleFlags) -> Level:
-    """Return the level of a role's flags (the built-in roles: admin, staff, user)."""
-    if role.manage:
-        return Level.LAB_ADMIN
-    if role.may_maintain or role.may_supervise:
-        return Level.LAB_STAFF
-    return Level.LAB_MEMBER
+    """Return the level of a role's flags: the built-in role it ranks with's."""
+    return BUILT_IN_LEVEL[built_in_like(role)]
 
 
 class Scope(StrEnum):

@@ -107,6 +107,20 @@ def role_flags(role_id: str, roles: LabRoles) -> RoleFlags:
     return ROLE_FLAGS[Role.USER]
 
 
+def built_in_like(role: RoleFlags) -> Role:
+    """Return the built-in role a role's flags rank with (its permission level).
+
+    A role that manages the lab ranks as admin, one that maintains or supervises as
+    staff, any other as user: the one rule behind permissions.py ``role_level`` and
+    what devices are told of a member (the mirror's ``level``, the gateway's role).
+    """
+    if role.manage:
+        return Role.ADMIN
+    if role.may_maintain or role.may_supervise:
+        return Role.STAFF
+    return Role.USER
+
+
 def flags(member: Mapping[str, Any], roles: LabRoles) -> RoleFlags:
     """Return the flags of a member's role, the lab's own ``roles`` given."""
     return role_flags(str(member["role"]), roles)

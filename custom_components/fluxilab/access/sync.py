@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from homeassistant.components import mqtt
 from homeassistant.helpers.storage import Store
@@ -50,7 +50,7 @@ from .credentials import member_cards, member_pin_hash, pin_must_change
 from .decisions import applies, authorization_reason
 from .lapses import lapse_date
 from .presence import is_supervisor
-from .roles import RoleFlags, flags
+from .roles import RoleFlags, built_in_like, flags
 from .store import offline_policy
 
 if TYPE_CHECKING:
@@ -63,10 +63,6 @@ class GenerationData(TypedDict):
     """What the generation store holds."""
 
     generation: int
-
-
-MIRROR_LEVEL_LENGTH: Final = 32
-"""The mirror's ``level`` (the role's id) is at most this long (protocol/schemas.py)."""
 
 
 def _grants(
@@ -128,7 +124,7 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]
         entry: dict[str, Any] = {
             "id": member["id"],
             "name": member["name"],
-            "level": str(member["role"])[:MIRROR_LEVEL_LENGTH],
+            "level": built_in_like(role).value,
             "cards": member_cards(member),
             "maintenance": role.may_maintain,
             "supervisor": is_supervisor(member, engine.roles.data),

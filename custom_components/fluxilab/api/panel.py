@@ -58,7 +58,7 @@ from custom_components.fluxilab.access.permissions import (
     caller_for_user,
     require_permission,
 )
-from custom_components.fluxilab.access.roles import Role, flags
+from custom_components.fluxilab.access.roles import Role, built_in_like, flags
 from custom_components.fluxilab.access.store import CARD, MACHINE_TYPE_FIELDS
 from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
@@ -110,9 +110,12 @@ class Caller:
 
     @property
     def role(self) -> str:
-        """The lab role the gateway gets: the member's, or admin for HA admins."""
+        """The role the gateway gets (the agent knows admin, staff and user only).
+
+        The built-in role the member's ranks with, or admin for HA admins.
+        """
         if self.member is not None:
-            return str(self.member["role"])
+            return built_in_like(flags(self.member, self._engine.roles.data)).value
         return Role.ADMIN.value if self.manager else Role.USER.value
 
     def may_use(self, device: AccessDevice, operation: str) -> bool:

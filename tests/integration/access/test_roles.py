@@ -19,9 +19,12 @@ from custom_components.fluxilab.access.roles import (
     ROLE_FLAGS,
     Role,
     RoleFlags,
+    built_in_like,
     flags,
 )
+from custom_components.fluxilab.access.sync import credential_members
 from custom_components.fluxilab.protocol.fabomatic import UserLevel
+from tests.integration.conftest import DEVICE_ID
 
 from .conftest import call
 
@@ -75,6 +78,14 @@ def test_level_and_board_level_follow_the_flags(
     role = RoleFlags.of_role(stored)
     assert role_level(role) is level
     assert board_level(role) is board
+    assert (
+        built_in_like(role)
+        is {
+            Level.LAB_ADMIN: Role.ADMIN,
+            Level.LAB_STAFF: Role.STAFF,
+            Level.LAB_MEMBER: Role.USER,
+        }[level]
+    )
 
 
 def test_built_in_roles_keep_their_levels() -> None:
@@ -215,3 +226,29 @@ async def test_set_member_role_takes_a_lab_role(
             hass_admin_user,
         )
     assert err.value.translation_key == "unknown_role"
+
+
+async def test_devices_are_told_the_built_in_role_a_lab_role_ranks_with(
+    engine: AccessEngine,
+) -> None:
+    """The mirror's level is admin, staff or user (all the agent knows), by flags."""
+    await engine.roles.async_create_item({"name": "Technician", "maintenance": True})
+    await engine.roles.async_create_item({"name": "Tutor", "authorize_all": True})
+    for name, role in (("Tess", "technician"), ("Tina", "tutor")):
+        member = await engine.members.async_create_item(
+            {"name": name, "role": role, "cards": [f"0A0B{len(name)}{name[-1]}"]}
+        )
+        await engine.authorizations.async_create_item(
+            {"member_id": member["id"], "machine_type_id": "fumehood"}
+        )
+    entries = {
+        e["name"]: e for e in credential_members(engine, engine.devices[DEVICE_ID])
+    }
+    assert (entries["Tess"]["level"], entries["Tess"]["maintenance"]) == (
+        "staff",
+        True,
+    )
+    assert (entries["Tina"]["level"], entries["Tina"]["maintenance"]) == (
+        "user",
+        False,
+    )
