@@ -32,6 +32,7 @@ from custom_components.fluxilab.protocol.schemas import (
 
 from . import gdpr, maintenance, sessions
 from .admin_audit import AdminAudit
+from .logins import MemberLogins
 from .booking_store import BookingCollection
 from .bookings import BookingVerdictReason
 from .const import (
@@ -103,6 +104,7 @@ class AccessEngine:
         self.presence = Presence(self)
         self.telemetry_rules = TelemetryRules(self)
         self.admin_audit = AdminAudit(self)
+        self.logins = MemberLogins(self)
         self.bookings = BookingCollection(self)
         self.problems = ProblemReports(self)
         self.projects = ProjectCollection(self)
@@ -140,6 +142,7 @@ class AccessEngine:
             [c["card"] for c in self.history.data["unknown_cards"]],
         )
         self.admin_audit.async_setup()
+        await self.logins.async_load()
         self.members.async_add_listener(self._async_member_changed)
         self.machine_types.async_add_listener(self._async_data_changed)
         self.telemetry_rules.async_load()
