@@ -115,7 +115,10 @@ async def async_create_login(
     ``config/auth_provider/homeassistant/create`` do, in one step; a username taken
     (or one the provider refuses) creates nothing.
     """
-    provider = auth_ha.async_get_provider(hass)
+    try:
+        provider = auth_ha.async_get_provider(hass)
+    except RuntimeError as err:  # Home Assistant runs without password logins
+        raise AccessValidationError("login_unavailable") from err
     user = await hass.auth.async_create_user(name, group_ids=[GROUP_ID_USER])
     try:
         await provider.async_add_auth(request.username, request.password)
