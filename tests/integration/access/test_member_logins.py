@@ -21,18 +21,15 @@ from .conftest import call
 
 
 @pytest.fixture
-async def provider(hass: HomeAssistant) -> auth_ha.HassAuthProvider:
+def provider(local_auth: auth_ha.HassAuthProvider) -> auth_ha.HassAuthProvider:
     """Home Assistant's username-and-password logins, as a real instance has them."""
-    prv = auth_ha.HassAuthProvider(hass, hass.auth._store, {"type": "homeassistant"})
-    await prv.async_initialize()
-    hass.auth._providers[(prv.type, prv.id)] = prv
-    return prv
+    return local_auth
 
 
 @pytest.fixture
 async def lab_admin(hass: HomeAssistant, engine: AccessEngine) -> MockUser:
     """A lab admin who is no Home Assistant administrator."""
-    user = MockUser(name="Boss", group_ids=[GROUP_ID_USER]).add_to_hass(hass)
+    user = MockUser(name="Boss").add_to_hass(hass)
     await engine.members.async_create_item(
         {"name": "Boss", "role": "admin", "user_id": user.id}
     )
@@ -122,7 +119,7 @@ async def test_what_fluxilab_deactivated_is_remembered_across_a_restart(
     provider: auth_ha.HassAuthProvider,
     hass_storage: dict[str, Any],
 ) -> None:
-    user = MockUser(name="Bob", group_ids=[GROUP_ID_USER]).add_to_hass(hass)
+    user = MockUser(name="Bob").add_to_hass(hass)
     member = await engine.members.async_create_item(
         {"name": "Bob", "user_id": user.id, "deactivate_login": True}
     )
@@ -135,7 +132,7 @@ async def test_the_option_off_leaves_the_login_alone(
     hass: HomeAssistant, engine: AccessEngine, hass_admin_user: MockUser
 ) -> None:
     """A linked user who was there before keeps their login unless asked."""
-    user = MockUser(name="Carol", group_ids=[GROUP_ID_USER]).add_to_hass(hass)
+    user = MockUser(name="Carol").add_to_hass(hass)
     member_id = (
         await call(
             hass,
@@ -164,7 +161,7 @@ async def test_the_option_off_leaves_the_login_alone(
 async def test_a_removed_member_takes_their_login_along(
     hass: HomeAssistant, engine: AccessEngine, hass_admin_user: MockUser
 ) -> None:
-    user = MockUser(name="Dan", group_ids=[GROUP_ID_USER]).add_to_hass(hass)
+    user = MockUser(name="Dan").add_to_hass(hass)
     member_id = (
         await call(
             hass,
@@ -186,7 +183,7 @@ async def test_a_login_an_administrator_deactivated_stays_deactivated(
     hass: HomeAssistant, engine: AccessEngine
 ) -> None:
     """Reactivating a member restores only what FluxiLab deactivated."""
-    user = MockUser(name="Eve", group_ids=[GROUP_ID_USER]).add_to_hass(hass)
+    user = MockUser(name="Eve").add_to_hass(hass)
     member = await engine.members.async_create_item(
         {"name": "Eve", "user_id": user.id, "deactivate_login": True}
     )
@@ -221,7 +218,7 @@ async def test_the_owner_and_administrators_are_never_deactivated(
     assert engine.members.data[member_id]["deactivate_login"] is False
 
     # Someone who became an administrator after the option was set is skipped.
-    plain = MockUser(name="Later", group_ids=[GROUP_ID_USER]).add_to_hass(hass)
+    plain = MockUser(name="Later").add_to_hass(hass)
     later = await engine.members.async_create_item(
         {"name": "Later", "user_id": plain.id, "deactivate_login": True}
     )
@@ -299,11 +296,11 @@ async def test_a_member_that_cannot_be_created_leaves_no_login(
 async def test_only_lab_admins_decide_a_members_login(
     hass: HomeAssistant, engine: AccessEngine
 ) -> None:
-    staff = MockUser(name="Staff", group_ids=[GROUP_ID_USER]).add_to_hass(hass)
+    staff = MockUser(name="Staff").add_to_hass(hass)
     await engine.members.async_create_item(
         {"name": "Staff", "role": "staff", "user_id": staff.id}
     )
-    own = MockUser(name="Own", group_ids=[GROUP_ID_USER]).add_to_hass(hass)
+    own = MockUser(name="Own").add_to_hass(hass)
     mine = await engine.members.async_create_item({"name": "Own", "user_id": own.id})
     with pytest.raises(Unauthorized):
         await call(
