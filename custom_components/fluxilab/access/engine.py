@@ -32,7 +32,6 @@ from custom_components.fluxilab.protocol.schemas import (
 
 from . import gdpr, maintenance, sessions
 from .admin_audit import AdminAudit
-from .logins import MemberLogins
 from .booking_store import BookingCollection
 from .bookings import BookingVerdictReason
 from .const import (
@@ -53,6 +52,7 @@ from .fabomatic import BoardAccess
 from .history import AccessHistory
 from .interest import InterestQueue
 from .lapsing import Lapsing
+from .logins import MemberLogins
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy

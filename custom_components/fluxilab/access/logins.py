@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 LOGIN_USERNAME: Final = "login_username"
-LOGIN_PASSWORD: Final = "login_password"
+LOGIN_PASSWORD: Final = "login_password"  # noqa: S105 (a field name)
 
 LOGIN_FIELDS: Final[dict[Any, Any]] = {
     vol.Inclusive(LOGIN_USERNAME, "login"): vol.All(
@@ -199,8 +199,10 @@ class MemberLogins:
 
     async def _async_user(self, member: Mapping[str, Any]) -> User | None:
         user_id = member.get("user_id")
-        return None if not user_id else await self.engine.hass.auth.async_get_user(
-            str(user_id)
+        return (
+            None
+            if not user_id
+            else await self.engine.hass.auth.async_get_user(str(user_id))
         )
 
     async def _async_deactivate(
@@ -249,7 +251,7 @@ class MemberLogins:
         )
 
     async def _async_member_gone(self, member: Mapping[str, Any]) -> None:
-        """A deleted (or erased) member's login goes with them, if the option says."""
+        """Deactivate a deleted (or erased) member's login, if the option says."""
         self._forget(str(member["id"]))
         await self._async_deactivate(member, gone=True)
 

@@ -206,7 +206,11 @@ async def test_the_owner_and_administrators_are_never_deactivated(
     user = hass_owner_user if who == "owner" else hass_admin_user
     member_id = (
         await call(
-            hass, "add_member", {"name": "Root", "user_id": user.id}, None, response=True
+            hass,
+            "add_member",
+            {"name": "Root", "user_id": user.id},
+            None,
+            response=True,
         )
     )["member_id"]
     with pytest.raises(ServiceValidationError) as err:
