@@ -44,7 +44,9 @@ def login_entries(engine: AccessEngine) -> list[dict[str, Any]]:
     ]
 
 
-async def _ws(hass: HomeAssistant, hass_ws_client: WebSocketGenerator, user: MockUser):  # type: ignore[no-untyped-def]
+async def _ws(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, user: MockUser
+) -> Any:
     refresh = await hass.auth.async_create_refresh_token(user, "https://example.com/")
     return await hass_ws_client(hass, hass.auth.async_create_access_token(refresh))
 
