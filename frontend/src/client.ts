@@ -34,6 +34,11 @@ export interface MemberCreate {
   user_id?: string;
   cards?: string[];
   pin?: string;
+  /** A Home Assistant login to create and link (both or neither; not with user_id). */
+  login_username?: string;
+  login_password?: string;
+  /** Deactivating or removing the member deactivates their Home Assistant login. */
+  deactivate_login?: boolean;
   /** The admin confirmed a name another member has already (else member_name_taken). */
   allow_same_name?: boolean;
 }
@@ -43,6 +48,7 @@ export interface MemberUpdate {
   active?: boolean;
   user_id?: string | null;
   supervise?: boolean;
+  deactivate_login?: boolean;
 }
 
 export interface GrantRequest {

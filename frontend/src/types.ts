@@ -108,6 +108,10 @@ export interface Member {
   credentials: Credential[];
   has_pin: boolean;
   supervise?: boolean;
+  /** Deactivating or removing the member deactivates their Home Assistant login. */
+  deactivate_login?: boolean;
+  /** The linked Home Assistant login is one FluxiLab created with the member. */
+  login_created_by_fluxilab?: boolean;
 }
 
 export interface SafetyLimit {

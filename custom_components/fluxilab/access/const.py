@@ -13,6 +13,12 @@ MEMBERS_STORAGE_MINOR_VERSION: Final = 4
 MACHINE_TYPES_STORAGE_KEY: Final = f"{DOMAIN}.machine_types"
 MACHINE_TYPES_STORAGE_MINOR_VERSION: Final = 2
 """1.2: every machine type has an explicit ``offline_policy``."""
+LOGIN_CREATED: Final = "login_created_by_fluxilab"
+"""A member's linked Home Assistant user is a login FluxiLab created (logins.py)."""
+DEACTIVATE_LOGIN: Final = "deactivate_login"
+"""Deactivating or deleting the member deactivates their Home Assistant login."""
+MEMBER_LOGINS_STORAGE_KEY: Final = f"{DOMAIN}.member_logins"
+"""The Home Assistant users FluxiLab deactivated with their members."""
 GENERATION_STORAGE_KEY: Final = f"{DOMAIN}.credential_generation"
 DEFAULT_OFFLINE_MAX_AGE_HOURS: Final = 24.0
 """Hours a device may decide from its credential mirror without hearing the hub."""

@@ -52,6 +52,7 @@ from .fabomatic import BoardAccess
 from .history import AccessHistory
 from .interest import InterestQueue
 from .lapsing import Lapsing
+from .logins import MemberLogins
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
@@ -103,6 +104,7 @@ class AccessEngine:
         self.presence = Presence(self)
         self.telemetry_rules = TelemetryRules(self)
         self.admin_audit = AdminAudit(self)
+        self.logins = MemberLogins(self)
         self.bookings = BookingCollection(self)
         self.problems = ProblemReports(self)
         self.projects = ProjectCollection(self)
@@ -140,6 +142,7 @@ class AccessEngine:
             [c["card"] for c in self.history.data["unknown_cards"]],
         )
         self.admin_audit.async_setup()
+        await self.logins.async_load()
         self.members.async_add_listener(self._async_member_changed)
         self.machine_types.async_add_listener(self._async_data_changed)
         self.telemetry_rules.async_load()

@@ -101,7 +101,8 @@ class Permission:
 # What there is to do ------------------------------------------------------------------
 
 MANAGE_MEMBERS = Permission(
-    name="see every member; add, remove and (de)activate members, set their roles",
+    name="see every member; add, remove and (de)activate members, set their roles "
+    "and their Home Assistant logins (create one, deactivate it with the member)",
     anyone=Level.LAB_ADMIN,
 )
 EDIT_PROFILE = Permission(

@@ -34,8 +34,10 @@ from .bookings import BookingMode, BookingShare, WhoMayBook
 from .const import (
     BCRYPT_COST,
     COLLECTION_STORAGE_VERSION,
+    DEACTIVATE_LOGIN,
     DEFAULT_OFFLINE_MAX_AGE_HOURS,
     INITIAL_PIN_LENGTH,
+    LOGIN_CREATED,
     MACHINE_TYPES_STORAGE_KEY,
     MACHINE_TYPES_STORAGE_MINOR_VERSION,
     MEMBERS_STORAGE_KEY,
@@ -150,6 +152,7 @@ MEMBER_FIELDS: dict[Any, Any] = {
     vol.Optional("pin"): vol.All(cv.string, vol.Length(max=1024)),  # then validate_pin
     vol.Optional("notify_service"): vol.Any(None, notify_service),
     vol.Optional("supervise"): cv.boolean,
+    vol.Optional(DEACTIVATE_LOGIN): cv.boolean,
 }
 MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("name"): NAME,
@@ -160,6 +163,7 @@ MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
     vol.Optional("notify_service"): vol.Any(None, notify_service),
     vol.Optional("supervise"): cv.boolean,
+    vol.Optional(DEACTIVATE_LOGIN): cv.boolean,
 }
 """What an admin may change; a PIN only its member changes (``async_change_pin``).
 
@@ -398,7 +402,11 @@ class MemberCollection(collection.DictStorageCollection):
 
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        # Only admin.py sets it, with the login it has just created (logins.py).
+        created_login = bool(data.pop(LOGIN_CREATED, False))
         validated = _check(MEMBER_FIELDS, data)
+        validated[LOGIN_CREATED] = created_login and bool(validated.get("user_id"))
+        validated.setdefault(DEACTIVATE_LOGIN, validated[LOGIN_CREATED])
         now = dt_util.utcnow()
         credentials = with_cards([], validated.pop("cards"), now)
         self._check_cards(credentials, None)
@@ -435,6 +443,11 @@ class MemberCollection(collection.DictStorageCollection):
             credentials = with_cards(credentials, validated.pop("cards"), now)
         if "user_id" in validated:
             self._check_user(validated["user_id"], item["id"])
+            if validated["user_id"] != item.get("user_id"):
+                # Another user (or none) is no login FluxiLab created; its option
+                # is off unless the same change sets it.
+                validated[LOGIN_CREATED] = False
+                validated.setdefault(DEACTIVATE_LOGIN, False)
         self._check_cards(credentials, item["id"])
         return {
             **item,
