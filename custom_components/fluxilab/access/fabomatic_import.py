@@ -557,6 +557,11 @@ def _history(
 
     settings = lab.history.data["settings"]
     oldest = time.time() - settings["unknown_card_retention_days"] * DAY
+    held = {
+        str(user["card_UUID"]).strip()
+        for user in data.users
+        if user.get("card_UUID") and not user.get("deleted")
+    }
     latest: dict[str, dict[str, Any]] = {}
     for row in data.unknown_cards:
         card = str(row.get("card_UUID") or "").strip()
@@ -570,6 +575,9 @@ def _history(
             continue
         if ts < oldest:
             skipped["unknown_card_expired"] += 1
+            continue
+        if card in held:
+            skipped["unknown_card_now_member"] += 1  # a user's card since
             continue
         if card not in latest or latest[card]["ts"] < ts:
             latest[card] = {"card": card, "device_id": device_id, "ts": ts}
@@ -693,6 +701,7 @@ async def _async_history_report(lab: Lab, history: HistoryPlan) -> dict[str, Any
     sessions = sum(1 for s in history.sessions if s["import_id"] not in known)
     interventions = sum(1 for i in history.interventions if i["import_id"] not in known)
     listed = {c["card"]: c["ts"] for c in lab.history.data["unknown_cards"]}
+    usage: dict[str, Any] = lab.history.data["usage"]
     return {
         "sessions": sessions,
         "sessions_already_imported": len(history.sessions) - sessions,
@@ -710,7 +719,7 @@ async def _async_history_report(lab: Lab, history: HistoryPlan) -> dict[str, Any
             if (
                 delta := round(
                     counted["hours"]
-                    - lab.history.usage(device_id).get("fabomatic_hours", 0.0),
+                    - usage.get(device_id, {}).get("fabomatic_hours", 0.0),
                     3,
                 )
             )
