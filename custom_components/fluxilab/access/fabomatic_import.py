@@ -248,14 +248,26 @@ def _plan_of(
             }
         )
         url = None
-    texts = (
-        (row.get("description"), MAX_MAINTENANCE_TEXT),
-        (row.get("lcd_message"), MAX_MAINTENANCE_MESSAGE),
-    )
-    description, message = (
-        maintenance.cut(str(text), most) or None if text else None
-        for text, most in texts
-    )
+    texts: list[str | None] = []
+    for column, most in (
+        ("description", MAX_MAINTENANCE_TEXT),
+        ("lcd_message", MAX_MAINTENANCE_MESSAGE),
+    ):
+        text = str(row.get(column) or "").strip()
+        if len(text) > most:
+            notes.append(
+                {
+                    "what": "maintenance_text_cut",
+                    "machine": machine,
+                    "maintenance_id": row["maintenance_id"],
+                    "column": column,
+                }
+            )
+            text = (
+                text[: most - len(maintenance.ELLIPSIS)].rstrip() + maintenance.ELLIPSIS
+            )
+        texts.append(text or None)
+    description, message = texts
     return {
         "maintenance_interval": max(hours, MIN_INTERVAL) if hours else None,
         "maintenance_description": description,

@@ -433,6 +433,28 @@ async def test_import_brings_the_history_once(
     assert dry["history"]["interventions_already_imported"] == 2
 
 
+async def test_existing_types_get_a_plan_only_if_they_have_none(
+    hass: HomeAssistant, engine: AccessEngine, hass_admin_user: MockUser, database: str
+) -> None:
+    """The laser had no plan: it gets Fab-O-Matic's. The printers' is kept."""
+    laser = await engine.machine_types.async_create_item({"name": "laser"})
+    printer = await engine.machine_types.async_create_item(
+        {"name": "Printer 3D", "maintenance_interval": 20}
+    )
+    report = await import_now(hass, hass_admin_user, database)
+    assert report["applied"] is True
+    laser = engine.machine_types.data[laser["id"]]
+    assert (laser["maintenance_interval"], laser["maintenance_message"]) == (
+        100,
+        "Lens",
+    )
+    assert engine.machine_types.data[printer["id"]]["maintenance_interval"] == 20
+    assert engine.machine_types.data[printer["id"]].get("maintenance_url") is None
+    assert {"what": "maintenance_plan_kept", "machine_type": "Printer 3D"} in report[
+        "not_mapped"
+    ]
+
+
 async def test_a_failed_history_write_undoes_the_members(
     hass: HomeAssistant,
     engine: AccessEngine,
@@ -446,10 +468,23 @@ async def test_a_failed_history_write_undoes_the_members(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(HistoryDatabase, "insert_imported", refuse)
+    await engine.machine_types.async_create_item({"name": "Laser"})  # no plan yet
     before = state(engine)
     with pytest.raises(RuntimeError):
         await import_now(hass, hass_admin_user, database)
-    assert state(engine) == before
+    # The laser's plan is taken back (an update can only set it to nothing).
+    after = state(engine)
+    laser = next(t for t in after[2].values() if t["name"] == "Laser")
+    assert {k: v for k, v in laser.items() if v is not None} == next(
+        t for t in before[2].values() if t["name"] == "Laser"
+    )
+    assert (after[0], after[1], after[3], after[4]) == (
+        before[0],
+        before[1],
+        before[3],
+        before[4],
+    )
+    assert set(after[2]) == set(before[2])  # no machine type left over
     assert await imported(engine) == ({}, {})
 
 
