@@ -41,10 +41,12 @@ Fab-O-Matic database (counted).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 import csv
 from dataclasses import dataclass, field
 import io
+from itertools import accumulate
 from pathlib import Path
 import sqlite3
 import time
@@ -510,11 +512,21 @@ def _history(
             }
         )
 
+    # Per machine: its uses' starts in order, and the seconds used from each on.
+    starts: dict[int, list[float]] = {}
+    used_from: dict[int, list[float]] = {}
+    for used, uses in durations.items():
+        uses.sort()
+        starts[used] = [start for start, _ in uses]
+        tail = list(accumulate(reversed([d for _, d in uses])))
+        used_from[used] = [*reversed(tail), 0.0]
+
     def hours_at(machine_id: int, ts: float) -> float:
         """Return the machine's hours at ``ts``: today's, less the uses begun since."""
         total = _number(data.machines[machine_id].get("machine_hours")) or 0.0
-        after = sum(d for s, d in durations.get(machine_id, ()) if s >= ts) / 3600
-        return max(total - after, 0.0)
+        index = bisect_left(starts.get(machine_id, []), ts)
+        after = used_from[machine_id][index] if machine_id in used_from else 0.0
+        return max(total - after / 3600, 0.0)
 
     last: dict[int, tuple[float, float]] = {}
     """Machine id -> (time, hours) of its last intervention."""
