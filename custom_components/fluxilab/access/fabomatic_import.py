@@ -465,7 +465,8 @@ def _history(
 ) -> HistoryPlan:
     """Put uses, interventions, unknown cards and machine hours on their devices."""
     history = HistoryPlan()
-    skipped: Counter[str] = Counter()
+    tally: Counter[str] = Counter()
+    """Rows skipped, or taken with a change, by why (reported as counts)."""
     not_adopted: dict[int, str] = {}
 
     def device_of(machine_id: Any) -> str | None:
@@ -483,7 +484,7 @@ def _history(
     for use in sorted(data.uses, key=lambda u: u["use_id"]):
         start = _number(use.get("start_timestamp"))
         if (device_id := device_of(use.get("machine_id"))) is None or start is None:
-            skipped["use_not_mapped"] += 1
+            tally["use_not_mapped"] += 1
             continue
         end = _number(use.get("end_timestamp"))
         closed_by = SessionEnd.DEVICE
@@ -491,7 +492,7 @@ def _history(
             # Never stopped (the board went away): over when it was last heard of.
             end = max(_number(use.get("last_seen")) or start, start)
             closed_by = SessionEnd.TIMEOUT
-            skipped["use_not_ended"] += 1
+            tally["use_not_ended"] += 1
         duration = max(end - start, 0.0)
         durations.setdefault(use["machine_id"], []).append((start, duration))
         session_id = f"{USE_PREFIX}{use['use_id']}"
@@ -537,7 +538,7 @@ def _history(
         ts = _number(row.get("timestamp"))
         machine_id: int = row["machine_id"]
         if (device_id := device_of(machine_id)) is None or ts is None:
-            skipped["intervention_not_mapped"] += 1
+            tally["intervention_not_mapped"] += 1
             continue
         hours = hours_at(machine_id, ts)
         plan_row = data.maintenances.get(row["maintenance_id"]) or {}
@@ -570,7 +571,7 @@ def _history(
         if hours <= 0 and machine_id not in last:
             continue
         if (device_id := device_of(machine_id)) is None:
-            skipped["machine_hours_not_mapped"] += 1
+            tally["machine_hours_not_mapped"] += 1
             continue
         done = last.get(machine_id)
         history.usage[device_id] = {
@@ -595,19 +596,19 @@ def _history(
             or ts is None
             or (device_id := device_of(row.get("machine_id"))) is None
         ):
-            skipped["unknown_card_not_mapped"] += 1
+            tally["unknown_card_not_mapped"] += 1
             continue
         if ts < oldest:
-            skipped["unknown_card_expired"] += 1
+            tally["unknown_card_expired"] += 1
             continue
         if card in held:
-            skipped["unknown_card_now_member"] += 1  # a user's card since
+            tally["unknown_card_now_member"] += 1  # a user's card since
             continue
         if card not in latest or latest[card]["ts"] < ts:
             latest[card] = {"card": card, "device_id": device_id, "ts": ts}
     history.unknown_cards = sorted(latest.values(), key=lambda c: c["ts"])
 
-    notes.extend({"what": what, "count": count} for what, count in skipped.items())
+    notes.extend({"what": what, "count": count} for what, count in tally.items())
     notes.extend(
         {
             "what": "machine_not_adopted",
