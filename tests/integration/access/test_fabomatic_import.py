@@ -408,6 +408,7 @@ async def test_import_brings_the_history_once(
     )
     board = engine.history.data["usage"][DEVICE_ID]
     assert (board["hours"], board["since_maintenance"]) == (300.0, 0.0)
+    assert hass.states.get("sensor.fumehood_1_usage_hours").state == "300.0"
     assert engine.history.data["usage"]["fabomatic-3"]["since_maintenance"] == 10.0
     # The unknown card at its latest sighting; Anna's card is hers.
     cards = {c["card"]: c for c in engine.history.data["unknown_cards"]}
