@@ -659,9 +659,6 @@ async def _async_write_history(lab: Lab, history: HistoryPlan) -> dict[str, Any]
     written = await lab.history.async_import_entries(entries, dict(PREFIXES))
     hours = _apply_usage(lab, history.usage)
     cards = _apply_unknown_cards(lab, history.unknown_cards)
-    for device_id in history.usage:
-        if (device := lab.device(device_id)) is not None:
-            lab.publish_usage(device)
     return {
         "sessions": written.get("sessions", 0),
         "interventions": written.get("audit", 0),
@@ -812,6 +809,9 @@ async def async_import(
         # Strict, and the lab changed meanwhile: no member and no history written.
         await _async_undo_types(lab, made, changed)
         return {**report, "members": members, "applied": False}
+    for device_id in written["usage_hours"]:
+        if (device := lab.device(device_id)) is not None:
+            lab.publish_usage(device)  # the hours on its entities
     report["machine_types"] = _types_report(mapped.machine_types)
     return {**report, "members": members, "history": written, "applied": True}
 
