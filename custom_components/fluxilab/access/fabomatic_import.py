@@ -28,9 +28,9 @@ cannot map:
   board gets once adopted (``fabomatic-<machine id>``, reported). Uses become
   closed sessions (a replayed use as buffered), interventions audit entries of kind
   ``maintenance`` with the hours then and the plan's description as note, unknown
-  cards the unknown-cards list (those the retention would drop at once are not),
-  machine hours the device's usage hours (and the hours since its last
-  intervention the counter towards the next).
+  cards the unknown-cards list (not those a user holds, nor those the retention
+  would drop at once), machine hours the device's usage hours (and the hours since
+  its last intervention the counter towards the next).
 
 Sessions and interventions carry their Fab-O-Matic row as ``import_id``
 (``fabomatic-use-<id>``, ``fabomatic-intervention-<id>``) and go into the history
