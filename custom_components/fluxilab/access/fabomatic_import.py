@@ -415,6 +415,11 @@ def plan(lab: Lab, data: FabOMaticData) -> FabOMaticPlan:
         )
         writer.writerow([member_import.neutralize(str(cell)) for cell in cells])
         imported[user["user_id"]] = {"name": name, "card": user.get("card_UUID")}
+    if surnamed := sum(
+        1 for user in data.users if not user.get("deleted") and user.get("surname")
+    ):
+        # FluxiLab keeps one name: the surname is in it, not apart.
+        notes.append({"what": "surname_in_name", "count": surnamed})
     for table, count in data.counts.items():
         if count:
             notes.append({"what": table, "count": count})

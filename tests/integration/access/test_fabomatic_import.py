@@ -209,6 +209,7 @@ async def test_dry_run_maps_and_reports(
     assert len(rows["Tina Rosa"]["authorizations"]) == 4
     notes = report["not_mapped"]
     assert {"what": "deleted_user", "user_id": 4} in notes
+    assert {"what": "surname_in_name", "count": 4} in notes
     assert {"what": "authorize_all_as_grants", "user_id": 5} in notes
     # Marco may use one printer of two, on no adopted device: reported.
     assert {
