@@ -51,6 +51,9 @@ DEFAULT_SESSION_TIMEOUT: Final = 900.0
 """Seconds without a heartbeat after which an open session is closed."""
 DEFAULT_GRACE_PERIOD: Final = 60.0
 """Seconds a device keeps the machine running after a session ends."""
+MAX_GRACE_PERIOD: Final = 24 * 3600
+"""Longest grace a machine type may give: a day (Fab-O-Matic's backend has no cap;
+boards take whole minutes up to 65535, agents any number)."""
 DEFAULT_USAGE_RETENTION_DAYS: Final = 365
 DEFAULT_UNKNOWN_CARD_RETENTION_DAYS: Final = 30
 DEFAULT_SESSION_CHECK_INTERVAL: Final = 60

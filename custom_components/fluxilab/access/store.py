@@ -40,6 +40,7 @@ from .const import (
     LOGIN_CREATED,
     MACHINE_TYPES_STORAGE_KEY,
     MACHINE_TYPES_STORAGE_MINOR_VERSION,
+    MAX_GRACE_PERIOD,
     MEMBERS_STORAGE_KEY,
     MEMBERS_STORAGE_MINOR_VERSION,
     MEMBERS_STORAGE_VERSION,
@@ -248,7 +249,7 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
         vol.Coerce(float), vol.Range(min=10, max=7 * 86400)
     ),
     vol.Optional("grace_period", default=60): vol.All(
-        vol.Coerce(float), vol.Range(min=0, max=3600)
+        vol.Coerce(float), vol.Range(min=0, max=MAX_GRACE_PERIOD)
     ),
     vol.Optional("requires_authorization", default=True): cv.boolean,
     vol.Optional("safety_limits", default=list): [SAFETY_LIMIT],

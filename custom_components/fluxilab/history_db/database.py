@@ -59,6 +59,8 @@ EXPORT_BATCH: Final = 5_000
 """Sessions per batch of a streamed export."""
 DELETE_CHUNK: Final = 500
 """Ids per ``IN (...)`` of the rows a checkpoint replaces."""
+IMPORT_ID: Final = "import_id"
+"""What an entry brought from another system is known by (imports never repeat it)."""
 
 
 @dataclass(slots=True)
@@ -401,6 +403,58 @@ class HistoryDatabase:
             if batch:
                 connection.execute(insert(table), batch)
                 written += len(batch)
+        return written
+
+    @staticmethod
+    def _imported(connection: Connection, prefixes: Mapping[str, str]) -> set[str]:
+        found: set[str] = set()
+        if prefix := prefixes.get("sessions"):
+            found.update(
+                connection.execute(
+                    select(sessions.c.session_id).where(
+                        sessions.c.session_id.startswith(prefix, autoescape=True)
+                    )
+                ).scalars()
+            )
+        if prefix := prefixes.get("audit"):
+            kind = prefixes.get("audit_kind")
+            statement = select(audit.c.data)
+            if kind is not None:
+                statement = statement.where(audit.c.kind == kind)  # indexed
+            for data in connection.execute(statement).scalars():
+                key = orjson.loads(data).get(IMPORT_ID)
+                if isinstance(key, str) and key.startswith(prefix):
+                    found.add(key)
+        return found
+
+    def imported_ids(self, prefixes: Mapping[str, str]) -> set[str]:
+        """Return the ``import_id`` of entries an earlier import wrote.
+
+        ``prefixes``: ``sessions`` (a session's import id is its session id),
+        ``audit`` and ``audit_kind`` (the audit entries' kind to look in).
+        """
+        with self._engine().connect() as connection:
+            return self._imported(connection, prefixes)
+
+    def insert_imported(
+        self, entries: Mapping[str, list[dict[str, Any]]], prefixes: Mapping[str, str]
+    ) -> dict[str, int]:
+        """Insert imported entries an earlier import did not write; one transaction.
+
+        Each entry has an ``import_id``; the count written of each list is returned.
+        """
+        written: dict[str, int] = {}
+        with self._engine().begin() as connection:
+            known = self._imported(connection, prefixes)
+            for name, items in entries.items():
+                rows = [
+                    ROW_MAKERS[name](entry)
+                    for entry in items
+                    if entry[IMPORT_ID] not in known
+                ]
+                for rows_chunk in _chunks(rows, WRITE_CHUNK):
+                    connection.execute(insert(ENTRY_TABLES[name]), rows_chunk)
+                written[name] = len(rows)
         return written
 
     # Reading ------------------------------------------------------------------------

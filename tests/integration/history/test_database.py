@@ -225,6 +225,46 @@ def test_sessions_filter_page_and_stream(
     assert streamed == expected
 
 
+def test_imported_entries_are_written_once(database: HistoryDatabase) -> None:
+    """An import's rows go in once, by their import id; the live ones are apart."""
+    prefixes = {
+        "sessions": "fab-use-",
+        "audit": "fab-fix-",
+        "audit_kind": "maintenance",
+    }
+    checkpoint(
+        database,
+        1,
+        sessions=[session(1, session_id="fab_use-live")],  # "_" is no wildcard
+        audit=[audit(2, kind="maintenance")],
+    )
+
+    def batch(first: int) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "sessions": [
+                session(first + i, session_id=f"fab-use-{i}", import_id=f"fab-use-{i}")
+                for i in range(3)
+            ],
+            "audit": [
+                audit(first + 3, kind="maintenance", import_id="fab-fix-1"),
+            ],
+        }
+
+    assert database.imported_ids(prefixes) == set()
+    assert database.insert_imported(batch(10), prefixes) == {"sessions": 3, "audit": 1}
+    assert database.imported_ids(prefixes) == {
+        "fab-use-0",
+        "fab-use-1",
+        "fab-use-2",
+        "fab-fix-1",
+    }
+    assert database.insert_imported(batch(20), prefixes) == {"sessions": 0, "audit": 0}
+    assert database.count("sessions") == 4
+    assert database.count("audit") == 2
+    (row,) = database.sessions(SessionQuery(start=T0 + 10, end=T0 + 11))
+    assert row["import_id"] == "fab-use-0"
+
+
 def test_retention_and_forgetting_blank_personal_fields_in_sql(
     database: HistoryDatabase,
 ) -> None:
