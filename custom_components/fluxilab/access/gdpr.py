@@ -33,7 +33,13 @@ from homeassistant.components.recorder.db_schema import (
 )
 from homeassistant.components.recorder.util import session_scope
 from homeassistant.components.tag import EVENT_TAG_SCANNED
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import (
+    ATTR_DOMAIN,
+    ATTR_SERVICE_DATA,
+    EVENT_CALL_SERVICE,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.json import json_bytes_strip_null
@@ -52,7 +58,14 @@ from custom_components.fluxilab.history_db import PERSONAL_FIELDS, SessionQuery
 from .credentials import member_pin_hash, public_credentials
 from .history import AccessHistory
 from .notify import EVENT_NOTIFICATION
-from .privacy import CARD_PREFIX, CARD_PSEUDONYM, IN_USE, Privacy
+from .privacy import (
+    CARD_PREFIX,
+    CARD_PSEUDONYM,
+    IN_USE,
+    SERVICE_CARD_FIELDS,
+    SERVICE_MEMBER_FIELDS,
+    Privacy,
+)
 from .roles import Role
 
 DAY = 86400.0
@@ -75,6 +88,7 @@ RECORDED_EVENT_TYPES: Final = (
     EVENT_NOTIFICATION,
     f"{DOMAIN}_routing",  # api/panel.py EVENT_ROUTING (the api sits above access)
     EVENT_TAG_SCANNED,
+    EVENT_CALL_SERVICE,  # FluxiLab's, with pseudonyms (privacy.service_call_data)
 )
 """Recorded event types that may name a member or a card (not fluxilab_device)."""
 RECORDED_ENTITY_KEYS: Final = ("access", "current_user")
@@ -369,6 +383,9 @@ def scrub(data: dict[str, Any], subject: Subject, *, old: bool) -> bool:
         data["tag_id"] = None
         data.pop("name", None)
         changed = True
+    service_data = data.get(ATTR_SERVICE_DATA)
+    if data.get(ATTR_DOMAIN) == DOMAIN and isinstance(service_data, dict):
+        changed = _scrub_service_call(service_data, subject, old=old) or changed
     if (pattern := subject.name_pattern) is not None:
         for key, value in data.items():
             if isinstance(value, str) and pattern.search(value):
@@ -376,6 +393,25 @@ def scrub(data: dict[str, Any], subject: Subject, *, old: bool) -> bool:
                 changed = True
     if changed:
         data[ANONYMIZED] = True
+    return changed
+
+
+def _scrub_service_call(
+    service_data: dict[str, Any], subject: Subject, *, old: bool
+) -> bool:
+    """Forget the subject's member and card pseudonyms in a recorded service call."""
+    changed = False
+    for key in (*SERVICE_MEMBER_FIELDS, *SERVICE_CARD_FIELDS):
+        value = service_data.get(key)
+        names = (*subject.members, *subject.cards)
+        if isinstance(value, str) and (old or value in names):
+            service_data[key] = None
+            changed = True
+        elif isinstance(value, list):
+            kept = [] if old else [v for v in value if v not in names]
+            if len(kept) != len(value):
+                service_data[key] = kept
+                changed = True
     return changed
 
 

@@ -37,6 +37,7 @@ from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.access.notify import check_own_target
 from custom_components.fluxilab.access.permissions import Scope, async_caller
+from custom_components.fluxilab.access.privacy import async_redact_service_calls
 from custom_components.fluxilab.access.roles import Role, member_of_user
 from custom_components.fluxilab.access.store import CARD
 from custom_components.fluxilab.const import DOMAIN
@@ -811,6 +812,7 @@ def _wrap(
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the access services."""
+    async_redact_service_calls(hass)
     for name, (handler, fields, response) in SERVICES.items():
         hass.services.async_register(
             DOMAIN,
