@@ -222,6 +222,11 @@ class AccessControl:
                 return await self.end_session("card")
             return await self._start_session(card=card)
 
+    def pin_is_wanted(self) -> bool:
+        """Return True while the reader's next input is a card's PIN."""
+        wanted = self.pin_wanted
+        return wanted is not None and time.monotonic() <= wanted[1]
+
     def _take_pin_wanted(self) -> str | None:
         """Return (and forget) the card waiting for its PIN, if its time still runs."""
         wanted, self.pin_wanted = self.pin_wanted, None

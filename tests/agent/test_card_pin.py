@@ -143,13 +143,15 @@ def _reasons(agent: Agent) -> list[tuple[str, bool, str | None]]:
 
 async def test_card_then_pin_starts_a_session_offline(agent: Agent) -> None:
     """The card asks for the PIN; the reader's next input is it; the stop needs none."""
+    assert agent.status()["pin_wanted"] is False
     first = await agent.handle_card("CARD-1")
     assert (first.granted, first.reason, first.offline) == (False, "pin_required", True)
-    assert agent.access.pin_wanted is not None
+    assert agent.status()["pin_wanted"] is True  # the device page says so
     second = await agent.handle_card(ADA_PIN)  # typed on the keypad, then Enter
     assert (second.granted, second.reason, second.member_id) == (True, "granted", "m-1")
     assert agent.access.session is not None
     assert agent.access.session.card == "CARD-1"
+    assert agent.status()["pin_wanted"] is False
     stop = await agent.handle_card("CARD-1")
     assert stop.reason == "session_ended"
     assert _reasons(agent) == [
@@ -187,6 +189,7 @@ async def test_the_pin_is_wanted_only_for_a_while(agent: Agent) -> None:
     assert agent.access.pin_wanted is not None
     card, _until = agent.access.pin_wanted
     agent.access.pin_wanted = (card, 0.0)  # its time ran out
+    assert agent.status()["pin_wanted"] is False
     decision = await agent.handle_card(ADA_PIN)
     assert decision.reason == "unknown_card"
 
