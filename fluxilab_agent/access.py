@@ -214,7 +214,10 @@ class AccessControl:
         """
         if (wanted := self._take_pin_wanted()) is not None:
             return await self.card_with_pin(wanted, card)
-        self._note_supervisor(self.mirror.by_card(card))
+        rules = self.mirror.rules
+        if rules is None or not rules.require_pin:
+            # Card + PIN: a card alone proves nobody there (card_with_pin notes it).
+            self._note_supervisor(self.mirror.by_card(card))
         async with self.lock:
             if self.door:
                 return await self._check(card=card)

@@ -183,6 +183,23 @@ async def test_card_of_one_member_with_the_pin_of_another(agent: Agent) -> None:
     assert agent.access.session is None
 
 
+async def test_a_supervisors_card_alone_is_nobody_present(agent: Agent) -> None:
+    """Offline too, a supervisor counts as present only with card + PIN."""
+    body = _set()
+    body["members"][1]["supervisor"] = True
+    body["offline"]["supervisor_required"] = True
+    agent.mirror.replace(CREDENTIALS_SCHEMA(body | {"generation": 2}))
+    assert (await agent.handle_card("CARD-BOSS")).reason == "pin_required"
+    agent.access.pin_wanted = None  # Boss walked away without his PIN
+    await agent.handle_card("CARD-1")
+    assert (await agent.handle_card(ADA_PIN)).reason == "no_supervisor"
+    await agent.handle_card("CARD-BOSS")
+    assert (await agent.handle_card(BOSS_PIN)).granted  # Boss supervises himself
+    await agent.handle_card("CARD-BOSS")  # and ends his session
+    await agent.handle_card("CARD-1")
+    assert (await agent.handle_card(ADA_PIN)).granted
+
+
 async def test_the_pin_is_wanted_only_for_a_while(agent: Agent) -> None:
     """After ``access.pin_seconds`` the next input is a card again."""
     await agent.handle_card("CARD-1")

@@ -97,6 +97,12 @@ def requires_pin(machine_type: Mapping[str, Any] | None) -> bool:
     return machine_type is not None and bool(machine_type.get("require_pin", False))
 
 
+SECOND_FACTOR_REFUSALS = frozenset(
+    {Reason.PIN_REQUIRED, Reason.PIN_WRONG, Reason.PIN_LOCKED, Reason.CARD_REQUIRED}
+)
+"""``pin_reason``'s refusals: nobody proved who is at the machine."""
+
+
 def pin_reason(
     machine_type: Mapping[str, Any] | None,
     *,

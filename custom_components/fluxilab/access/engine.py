@@ -45,7 +45,7 @@ from .const import (
     SessionEnd,
 )
 from .credentials import find_card, member_cards, pin_credential
-from .decisions import decide, pin_reason, requires_pin
+from .decisions import SECOND_FACTOR_REFUSALS, decide, pin_reason, requires_pin
 from .errors import AccessValidationError
 from .events import fire_access_event, ha_device_id
 from .fabomatic import BoardAccess
@@ -710,7 +710,9 @@ class AccessEngine:
             )
             if started and request.project is not None:
                 session[PROJECT_REQUEST] = request.project  # checked by the projects
-        self.presence.async_swiped(device, member, card, reason, now)
+        # A card without its PIN proves nobody there: no supervisor seen, either.
+        if reason not in SECOND_FACTOR_REFUSALS:
+            self.presence.async_swiped(device, member, card, reason, now)
         self._after_reply(
             lambda: self._decided(
                 device, request.id, member, card, reason, now, session_id, started

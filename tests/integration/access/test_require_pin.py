@@ -200,6 +200,23 @@ async def test_wrong_pins_back_off_as_pin_changes_do(
     assert (reply["granted"], reply["reason"]) == (True, "granted")
 
 
+async def test_a_supervisors_card_alone_is_nobody_present(
+    pin_engine: AccessEngine, device: FluxiLabDevice
+) -> None:
+    """Bob supervises; his card without his PIN does not make him present."""
+    await pin_engine.machine_types.async_update_item(
+        MACHINE_TYPE, {"requires_supervisor": True}
+    )
+    ada, bob = _id(pin_engine, "Ada"), _id(pin_engine, "Bob")
+    await pin_engine.members.async_update_item(bob, {"supervise": True})
+    assert (await start(pin_engine, device, card=BOB_CARD))["reason"] == "pin_required"
+    reply = await start(pin_engine, device, card=ADA_CARD, member_id=ada)
+    assert reply["reason"] == "no_supervisor"
+    assert (await start(pin_engine, device, card=BOB_CARD, member_id=bob))["granted"]
+    reply = await start(pin_engine, device, card=ADA_CARD, member_id=ada)
+    assert (reply["granted"], reply["reason"]) == (True, "granted")
+
+
 async def test_an_initial_pin_does_not_count_as_the_second_factor(
     pin_engine: AccessEngine, device: FluxiLabDevice
 ) -> None:
