@@ -242,11 +242,14 @@ class AccessControl:
 
         The PIN is checked against the card's member's mirrored hash (bcrypt, in an
         executor); the hub gets the card with the member's id, or ``pin_failed``.
-        While wrong PINs back off, the PIN is not even checked (``pin_locked``).
+        While wrong PINs back off, the PIN is not even checked (``pin_locked``). A
+        card the mirror does not hold (its member may not use the device) has no hash
+        to check against: refused here as ``pin_wrong``, nothing counted at the hub.
         """
         self.pin_wanted = None
         member = self.mirror.by_card(card)
-        key = member.id if member is not None else f"card:{card.casefold()}"
+        # Unknown cards share one count: they cannot pass, and cannot grow memory.
+        key = member.id if member is not None else ""
         failures = self._pin_failures.setdefault(key, PinFailures())
         now = time.monotonic()
         async with self.lock:
@@ -269,6 +272,8 @@ class AccessControl:
                 _LOGGER.warning(
                     "Wrong PIN with a card (%d in a row here)", failures.count
                 )
+            if member is None:
+                return self._refused_locally(card, None, "pin_wrong")
             self._note_supervisor(member if matched else None)
             start = self._check if self.door else self._start_session
             return await start(

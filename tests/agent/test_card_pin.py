@@ -200,6 +200,14 @@ async def test_a_supervisors_card_alone_is_nobody_present(agent: Agent) -> None:
     assert (await agent.handle_card(ADA_PIN)).granted
 
 
+async def test_a_card_the_mirror_does_not_hold(agent: Agent) -> None:
+    """No hash to check against: refused here, the hub not told of a wrong PIN."""
+    decision = await agent.access.card_with_pin("CARD-NEW", ADA_PIN)
+    assert (decision.granted, decision.reason) == (False, "pin_wrong")
+    (record,) = agent.buffer.read(0, 10)
+    assert (record.data["card"], record.data["member_id"]) == ("CARD-NEW", None)
+
+
 async def test_the_pin_is_wanted_only_for_a_while(agent: Agent) -> None:
     """After ``access.pin_seconds`` the next input is a card again."""
     await agent.handle_card("CARD-1")
