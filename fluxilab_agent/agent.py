@@ -606,6 +606,8 @@ class Agent:
             # Whose session it is: the gateway shows a member their own session.
             "session_member": session.member_id if session else None,
             "session_duration": session.duration() if session else None,
+            # A card + PIN type refused a card alone: the reader wants its PIN now.
+            "pin_wanted": self.access.pin_is_wanted(),
             # The interlock's limits (mirrored from the machine type), shown beside
             # the readings they apply to.
             "safety_limits": [

@@ -154,9 +154,11 @@ MEMBER_STATUS: Final = (
     "link",
     "blocked",
     "maintenance",
+    "pin_wanted",
 )
 """What a member's device page shows of the device's status: what they came for.
 
+``pin_wanted`` (the reader waits for a card's PIN, card + PIN types) names nobody.
 The internals (fingerprint, buffer, credentials, relay, who else uses it) are for
 staff and admins; a member sees whether it is in use and, if it is theirs, their
 session (issue 18 item 8).

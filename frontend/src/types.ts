@@ -132,6 +132,8 @@ export interface MachineType {
   maintenance_description?: string | null;
   maintenance_url?: string | null;
   block_when_maintenance_due?: boolean;
+  /** A second factor: a session needs the card and the member's PIN at the device. */
+  require_pin?: boolean;
   lapse_after_months?: number | null;
   offline_policy?: string | null;
   offline_max_age?: number;

@@ -1074,6 +1074,7 @@ async def test_a_member_sees_what_they_came_for(
         "session_duration": 125,
         "safety_limits": [{"channel": "face_velocity", "min": 0.4}],
         "maintenance": {"description": "Change the filter"},
+        "pin_wanted": True,
     }
     gateway = await make_gateway(status_provider=lambda: status)
     member = await _enter(http, gateway, keys, subject="m-user", role="user")
@@ -1087,6 +1088,8 @@ async def test_a_member_sees_what_they_came_for(
     assert shown["in_use"] is True
     # Due maintenance is for everyone at the machine, as on a board's LCD.
     assert shown["maintenance"] == {"description": "Change the filter"}
+    # A card + PIN type waits for the PIN after the card: whoever stands there enters it.
+    assert shown["pin_wanted"] is True
     assert ("your_session" in shown) is (holder == "m-user")
     if holder == "m-user":
         assert shown["your_session"] == 125

@@ -45,7 +45,7 @@ from .const import (
     SessionEnd,
 )
 from .credentials import find_card, member_cards, pin_credential
-from .decisions import decide
+from .decisions import SECOND_FACTOR_REFUSALS, decide, pin_reason, requires_pin
 from .errors import AccessValidationError
 from .events import fire_access_event, ha_device_id
 from .fabomatic import BoardAccess
@@ -580,6 +580,47 @@ class AccessEngine:
             return member, Reason.GRANTED
         return None, Reason.NO_CREDENTIAL
 
+    def _second_factor(
+        self,
+        member: dict[str, Any],
+        request: AccessRequest,
+        machine_type: dict[str, Any] | None,
+        now: float,
+    ) -> Reason:
+        """Card + PIN (``require_pin``): the PIN the device matched is the card's member's.
+
+        A wrong PIN counts against the member's PIN as a wrong current PIN of a PIN
+        change does (``PinFailures``), and so backs off; the right one clears it.
+        """
+        presented = request.card is not None and (
+            request.member_id is not None or request.pin_failed
+        )
+        reason = pin_reason(
+            machine_type,
+            card_member_id=member["id"] if request.card is not None else None,
+            pin_member_id=request.member_id,
+            pin_failed=request.pin_failed,
+            pin_wait=self.members.pin_failures(member["id"]).wait(now)
+            if presented
+            else 0.0,
+        )
+        if reason is Reason.PIN_WRONG:
+            failures = self.members.pin_failures(member["id"])
+            failures.failed(now)
+            LOGGER.warning(
+                "Wrong PIN with a card (%d in a row for that member)", failures.count
+            )
+        if reason is not Reason.GRANTED:
+            return reason
+        if (pin := pin_credential(member)) is None:
+            return Reason.PIN_WRONG  # a mirror older than the PIN's removal
+        if not pin["active"]:
+            return Reason.CREDENTIAL_INACTIVE
+        if pin.get("must_change", False):
+            return Reason.PIN_CHANGE_REQUIRED
+        self.members.pin_accepted(member["id"])
+        return Reason.GRANTED
+
     @callback
     def _credential_used(
         self, member: dict[str, Any], card: str | None, ts: float
@@ -599,6 +640,12 @@ class AccessEngine:
         card = request.card
         member, reason = self._identify(device, card, request.member_id, now)
         machine_type = self.machine_type_of(device)
+        if (
+            member is not None
+            and reason is Reason.GRANTED
+            and requires_pin(machine_type)
+        ):
+            reason = self._second_factor(member, request, machine_type, now)
         booking = None
         if member is not None and reason is Reason.GRANTED:
             booking = self.bookings.verdict(
@@ -666,7 +713,9 @@ class AccessEngine:
             )
             if started and request.project is not None:
                 session[PROJECT_REQUEST] = request.project  # checked by the projects
-        self.presence.async_swiped(device, member, card, reason, now)
+        # A card without its PIN proves nobody there: no supervisor seen, either.
+        if reason not in SECOND_FACTOR_REFUSALS:
+            self.presence.async_swiped(device, member, card, reason, now)
         self._after_reply(
             lambda: self._decided(
                 device, request.id, member, card, reason, now, session_id, started

@@ -30,6 +30,7 @@ from custom_components.fluxilab.protocol.schemas import (
 
 from . import maintenance
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason, SessionEnd
+from .decisions import requires_pin
 from .models import AccessRequest
 from .roles import Role, flags
 
@@ -43,6 +44,9 @@ MACHINE_TYPE_OTHER: Final = 5
 DUPLICATE_WINDOW: Final = 24 * 3600.0
 """A stopuse matching a session the board already closed this long ago at most is
 a repeat of it (the board re-sends when a reply is lost), not a new session."""
+PIN_REFUSAL: Final = "Card + PIN only"
+"""A board's startuse on a ``require_pin`` type: boards have no keypad, so they
+are refused (the LCD line holds 16 characters)."""
 
 
 def board_level(member: dict[str, Any]) -> UserLevel:
@@ -152,6 +156,9 @@ class BoardAccess:
     async def _async_start_use(self, card: str, replay: bool) -> dict[str, Any]:
         if self._open_session(card) is not None:
             return simple_response(True)  # a repeat of a start already booked
+        if not replay and requires_pin(self.engine.machine_type_of(self.device)):
+            # checkuser refused it (pin_required) already; a board cannot give a PIN.
+            return simple_response(False, PIN_REFUSAL)
         now = time.time()
         # A board runs one session at a time: whatever else it left open is over.
         for session in self.engine.history.open_sessions(self.device.device_id):

@@ -262,6 +262,8 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
     vol.Optional("maintenance_url"): maintenance_url,
     vol.Optional("maintenance_message"): _maintenance_text(MAX_MAINTENANCE_MESSAGE),
     vol.Optional("block_when_maintenance_due", default=False): cv.boolean,
+    # A second factor for dangerous equipment: a session needs card + PIN.
+    vol.Optional("require_pin", default=False): cv.boolean,
     # Unused for this many months, an authorization lapses (lapsing.py)
     vol.Optional("lapse_after_months"): vol.Any(
         None, vol.All(vol.Coerce(int), vol.Range(min=1, max=120))
@@ -559,6 +561,18 @@ class MemberCollection(collection.DictStorageCollection):
         credential = pin_credential(updated)
         assert credential is not None  # noqa: S101  # with_pin_hash just set it
         return pin, credential
+
+    def pin_failures(self, member_id: str) -> PinFailures:
+        """Return the member's wrong PINs and back-off (kept in memory).
+
+        One count per member's PIN: wrong current PINs of PIN changes and wrong PINs
+        given with the card at a ``require_pin`` device (engine.py) add up alike.
+        """
+        return self._pin_failures.setdefault(member_id, PinFailures())
+
+    def pin_accepted(self, member_id: str) -> None:
+        """Forget the member's wrong PINs: the right one was given."""
+        self._pin_failures.pop(member_id, None)
 
     async def async_change_pin(
         self,
