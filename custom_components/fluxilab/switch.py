@@ -68,8 +68,8 @@ class FluxiLabBlockSwitch(FluxiLabEntity, SwitchEntity):
 class FluxiLabRelaySwitch(FluxiLabEntity, SwitchEntity):
     """The agent's relay (its interlock): switched by hand, lab admins only.
 
-    The agent reports no relay state: the switch shows what the device last
-    confirmed switching it to, or what a session starting or ending did to it.
+    The agent reports its relay only in its command results: the switch shows what
+    the last one said, or what a session starting or ending did to it.
     """
 
     _attr_assumed_state = True

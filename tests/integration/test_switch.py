@@ -108,10 +108,14 @@ async def test_non_admin_is_refused(
 
 
 async def _result(
-    hass: HomeAssistant, device_keys: KeyPair, command: dict[str, Any], ok: bool
+    hass: HomeAssistant,
+    device_keys: KeyPair,
+    command: dict[str, Any],
+    ok: bool,
+    **extra: Any,
 ) -> None:
-    """The agent's answer to ``command``."""
-    body: dict[str, Any] = {"id": command["id"], "ok": ok, "generation": 0}
+    """The agent's answer to ``command`` (an agent that does not report its relay)."""
+    body: dict[str, Any] = {"id": command["id"], "ok": ok, "generation": 0, **extra}
     if not ok:
         body["error"] = "the device is blocked"
     await send_sealed(hass, device_keys, Channel.COMMAND_RESULT, body)
@@ -159,6 +163,28 @@ async def test_admin_switches_the_relay_as_the_agent_confirms(
     await _result(hass, device_keys, command, ok=False)  # refused: unchanged
     assert hass.states.get(RELAY).state == "on"
     await _result(hass, device_keys, command, ok=True)  # answered once only
+    assert hass.states.get(RELAY).state == "on"
+
+
+async def test_relay_shows_what_every_command_result_reports(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    announce: dict[str, Any],
+    device_keys: KeyPair,
+    mqtt_mock: MqttMockHAClient,
+    hass_admin_user: MockUser,
+) -> None:
+    """An agent's result says what its relay is: that wins, whatever was asked."""
+    await bring_online(hass, with_interlock(announce))
+    context = Context(user_id=hass_admin_user.id)
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: RELAY}, True, context
+    )
+    (command,) = await _commands(hass, mqtt_mock, device_keys)
+    await _result(hass, device_keys, command, ok=False, relay=False)
+    assert hass.states.get(RELAY).state == "off"
+    # Any other command's result too (here a force sync's).
+    await _result(hass, device_keys, {"id": "sync-1"}, ok=True, relay=True)
     assert hass.states.get(RELAY).state == "on"
 
 

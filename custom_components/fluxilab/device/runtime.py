@@ -203,9 +203,10 @@ class FluxiLabDevice:
         self.maintenance_due = False
         self.last_command_result: dict[str, Any] | None = None
         self.relay_on: bool | None = None
-        """The relay's state as far as the hub knows: what the device last confirmed
-        switching it to, or what a session starting or ending switched it to (the
-        agent reports no relay state of its own); None until either happens."""
+        """The relay's state as far as the hub knows: what the device's last command
+        result reported (or, from an agent that does not report it, what it confirmed
+        switching it to), or what a session starting or ending switched it to; None
+        until either happens."""
         self._relay_commands: dict[str, bool] = {}
         """Relay commands sent and not yet answered: command id -> requested state."""
         self.link = LinkHealth()
@@ -1022,10 +1023,11 @@ class FluxiLabDevice:
         if result is None:
             return
         self.last_command_result = result
-        if (relay := self._relay_commands.pop(result["id"], None)) is not None and (
-            result["ok"]
-        ):
-            self.relay_on = relay
+        requested = self._relay_commands.pop(result["id"], None)
+        if (reported := result.get("relay")) is not None:
+            self.relay_on = reported  # the agent says what its output is now
+        elif requested is not None and result["ok"]:
+            self.relay_on = requested  # an agent that does not say
         if (generation := result.get("generation")) is not None and (
             engine := self.access
         ) is not None:
