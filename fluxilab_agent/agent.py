@@ -433,6 +433,9 @@ class Agent:
         # The hub learns which credential generation we hold (a hub restored from
         # a backup counts from an older one and would be ignored).
         result["generation"] = self.mirror.generation
+        if self.interlock is not None:
+            # The hub's relay switch shows what the output is now, whatever ran.
+            result["relay"] = self.outputs[self.interlock].state
         self._counters.count(f"command_{command.value}")
         self.channel.publish(Channel.COMMAND_RESULT, COMMAND_RESULT_SCHEMA(result))
         if command is CommandName.REVOKE and result["ok"]:

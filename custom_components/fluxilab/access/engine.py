@@ -246,6 +246,7 @@ class AccessEngine:
                 }
                 for project in self.projects.projects_of(member_id)
             ],
+            problem_reports=self.problems.of_member(member_id),
         )
 
     @callback

@@ -55,6 +55,7 @@ from custom_components.fluxilab.const import (
 )
 from custom_components.fluxilab.history_db import PERSONAL_FIELDS, SessionQuery
 
+from . import maintenance
 from .credentials import member_pin_hash, public_credentials
 from .history import AccessHistory
 from .notify import EVENT_NOTIFICATION
@@ -103,6 +104,11 @@ ANONYMIZED: Final = "anonymized"
 REDACTED_NAME: Final = "…"
 TAG_NAME: Final = "Tag"
 RECORDER_BATCH: Final = 500
+ERASED_TEXT: Final[Mapping[str, tuple[str, ...]]] = {maintenance.KIND: ("note",)}
+"""Audit kind -> free text of the member's own entries that an erasure blanks too.
+
+An intervention's note is what its member wrote and may name them; its hours and
+interval stay (the device's maintenance history), nameless."""
 SIGNAL_ANONYMIZE: Final = f"{DOMAIN}_anonymize"
 """Dispatcher signal, argument a ``Subject``: forget them in what entities show now."""
 
@@ -162,14 +168,26 @@ async def async_forget_member(
     ]
 
     def _theirs(entry: dict[str, Any]) -> bool:
+        erased = _erase_own_text(entry, member_id)
         return (
             member_id in (entry.get("member_id"), entry.get("actor_member_id"))
             or (entry.get("card") is not None and entry["card"] in cards)
-        ) and _anonymize(entry)
+        ) and (_anonymize(entry) or erased)
 
     await history.async_anonymize(
-        _theirs, lambda db: db.anonymize_member(member_id, cards)
+        _theirs, lambda db: db.anonymize_member(member_id, cards, ERASED_TEXT)
     )
+
+
+def _erase_own_text(entry: dict[str, Any], member_id: str) -> bool:
+    """Blank the free text a member wrote in their own entry; True if it had any."""
+    fields = ERASED_TEXT.get(entry.get("kind") or "", ())
+    if entry.get("member_id") != member_id or all(
+        entry.get(name) is None for name in fields
+    ):
+        return False
+    entry.update(dict.fromkeys(fields))
+    return True
 
 
 async def async_member_export(
@@ -179,11 +197,13 @@ async def async_member_export(
     *,
     bookings: list[dict[str, Any]],
     projects: list[dict[str, Any]],
+    problem_reports: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Return everything held about one member (the PIN hash is named, not shown).
 
-    ``bookings`` and ``projects`` are theirs from the bookings and projects stores
-    (the engine's ``async_member_export`` gathers them for every door).
+    ``bookings``, ``projects`` and ``problem_reports`` (those they made or resolved)
+    are theirs from their stores (the engine's ``async_member_export`` gathers them
+    for every door).
     """
     profile = {k: v for k, v in member.items() if k != "credentials"}
     profile["credentials"] = public_credentials(member)
@@ -195,6 +215,7 @@ async def async_member_export(
         "authorizations": authorizations,
         "bookings": bookings,
         "projects": projects,
+        "problem_reports": problem_reports,
         "sessions": entries["sessions"],
         "audit": entries["audit"],
         "checked_in": history.data["checked_in"].get(member_id),

@@ -659,10 +659,26 @@ class HistoryDatabase:
                 sessions.c.end_ts < cutoff,
             ) + self._blank(connection, audit, audit.c.ts < cutoff)
 
-    def anonymize_member(self, member_id: str, cards: list[str]) -> int:
-        """Blank every session and audit entry of a member, of their cards, by them."""
+    def anonymize_member(
+        self,
+        member_id: str,
+        cards: list[str],
+        erase: Mapping[str, Iterable[str]] | None = None,
+    ) -> int:
+        """Blank every session and audit entry of a member, of their cards, by them.
+
+        ``erase``: audit kind -> fields of the entry's data that go too in the
+        member's own entries of that kind (free text they wrote: a maintenance note).
+        """
         with self._engine().begin() as connection:
             touched = 0
+            for kind, fields in (erase or {}).items():
+                self._erase_fields(
+                    connection,
+                    tuple(fields),
+                    audit.c.kind == kind,
+                    audit.c.member_id == member_id,
+                )
             for table in ENTRY_TABLES.values():
                 match = table.c.member_id == member_id
                 if table is audit:  # admin changes they made (sessions have none)
@@ -671,3 +687,24 @@ class HistoryDatabase:
                     match = or_(match, table.c.card.in_(cards))
                 touched += self._blank(connection, table, match)
             return touched
+
+    @staticmethod
+    def _erase_fields(
+        connection: Connection, fields: tuple[str, ...], *where: Any
+    ) -> None:
+        """Set ``fields`` of the matching audit entries' data to null."""
+        rows = connection.execute(
+            select(audit.c.entry_id, audit.c.data).where(*where)
+        ).all()
+        for entry_id, text in rows:
+            data = orjson.loads(text)
+            if not isinstance(data, dict) or all(
+                data.get(name) is None for name in fields
+            ):
+                continue
+            data.update(dict.fromkeys(fields))
+            connection.execute(
+                update(audit)
+                .where(audit.c.entry_id == entry_id)
+                .values(data=orjson.dumps(data).decode())
+            )

@@ -500,6 +500,9 @@ COMMAND_RESULT_SCHEMA = vol.Schema(
         # The credential generation the device's mirror holds (-1: none): a hub
         # whose counter went back (restored backup) sees the device ahead of it.
         vol.Optional("generation"): vol.Any(None, vol.All(int, vol.Range(min=-1))),
+        # The state of the output the relay command switches, once the command ran
+        # (absent: the device has none): the hub's relay switch shows it.
+        vol.Optional("relay"): vol.Any(None, bool),
     },
     extra=vol.ALLOW_EXTRA,
 )

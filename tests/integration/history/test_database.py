@@ -298,6 +298,28 @@ def test_retention_and_forgetting_blank_personal_fields_in_sql(
     assert database.member_entries("ada") == {"sessions": [], "audit": []}
 
 
+def test_forgetting_erases_the_note_of_their_maintenance_in_sql(
+    database: HistoryDatabase,
+) -> None:
+    """An intervention keeps its hours; the member's note goes with the member."""
+    note = "Ada replaced the filter"
+    entries = [
+        audit(1, kind="maintenance", card=None, hours=12.5, note=note),
+        audit(2, kind="maintenance", card=None, member_id="bob", hours=3.0, note="x"),
+        audit(3, note=note),  # another kind: only the personal fields go
+    ]
+    checkpoint(database, 1, audit=entries)
+    assert database.anonymize_member("ada", [], {"maintenance": ("note",)}) == 2
+    by_id = {e["entry_id"]: e for e in database.audit_page(AuditQuery())}
+    assert by_id[1]["note"] is None
+    assert by_id[1]["hours"] == 12.5
+    assert by_id[1]["member_id"] is None
+    assert by_id[2]["note"] == "x"  # Bob's stays
+    assert by_id[2]["member_id"] == "bob"
+    assert by_id[3]["note"] == note
+    assert by_id[3]["member_id"] is None
+
+
 def test_copy_into_an_empty_database(database: HistoryDatabase, tmp_path: Any) -> None:
     database.checkpoint(
         Checkpoint(
