@@ -509,15 +509,12 @@ async def ws_profile(
     own = [s for s in engine.history.data["sessions"] if s["member_id"] == member["id"]]
     result["sessions"] = [
         {
-            key: session.get(key)
-            for key in (
-                "session_id",
-                "device_id",
-                "start",
-                "end",
-                "duration",
-                "buffered",
-            )
+            **{
+                key: session.get(key)
+                for key in ("session_id", "device_id", "start", "end", "duration")
+            },
+            # Started at the device while the hub was unreachable, sent later.
+            "buffered": bool(session.get("buffered")),
         }
         for session in reversed(own[-RECENT_SESSIONS:])
     ]
