@@ -3,7 +3,7 @@
 A stranger's card at the fumehood is refused live, then again while the fumehood is
 cut off the broker: the device refuses it itself and sends the record later, from
 its backlog. In the audit log the offline refusal has the clock icon with its
-tooltip, the live one none.
+tooltip, the live one none; "Recorded offline only" keeps the offline one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     ADMIN,
     DEVICES,
     Lab,
+    click,
     dump,
     login,
     panel_query,
@@ -86,3 +87,11 @@ def test_an_offline_refusal_has_the_clock_in_the_audit_log(
         panel_query(browser, f'tr[data-key="{live["entry_id"]}"] .offline-mark') is None
     )
     save(browser, "admin-audit-offline-mark")
+
+    # "Recorded offline only" asks the hub for those alone.
+    click(browser, 'input[name="offline_only"]')
+    wait_for(
+        lambda: panel_query(browser, f'tr[data-key="{live["entry_id"]}"]') is None,
+        "the live refusal filtered out",
+    )
+    assert panel_query(browser, f'tr[data-key="{offline["entry_id"]}"] .offline-mark')

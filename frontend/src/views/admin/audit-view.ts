@@ -24,6 +24,7 @@ export class AuditView extends ViewElement {
   @state() private member = "";
   @state() private device = "";
   @state() private kind = "";
+  @state() private offlineOnly = false;
   busyKeys = new Set<string>();
 
   override connectedCallback(): void {
@@ -40,6 +41,7 @@ export class AuditView extends ViewElement {
         ...(this.member ? { member_id: this.member } : {}),
         ...(this.device ? { device_id: this.device } : {}),
         ...(this.kind ? { kind: this.kind } : {}),
+        ...(this.offlineOnly ? { buffered: true } : {}),
         ...(before !== null ? { before } : {}),
       }),
     );
@@ -119,6 +121,18 @@ export class AuditView extends ViewElement {
             ${AUDIT_KINDS.map((k) => html`<option value=${k} ?selected=${this.kind === k}>${i18n.kind(k)}</option>`)}
           </select>
         </label>
+        <label class="check"
+          ><input
+            type="checkbox"
+            name="offline_only"
+            .checked=${this.offlineOnly}
+            @change=${(ev: Event) => {
+              this.offlineOnly = (ev.target as HTMLInputElement).checked;
+              reload();
+            }}
+          />
+          ${this.t("recorded_offline_only")}</label
+        >
         <div class="actions">
           <button class="secondary" data-action="audit-refresh" ?disabled=${this.busyKeys.has("audit")} @click=${reload}>
             ${this.t("refresh")}
