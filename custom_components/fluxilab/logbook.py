@@ -138,7 +138,7 @@ def describe_access(data: Mapping[str, Any]) -> str:
     else:
         message = f"access event {kind}"
     if data.get(ATTR_BUFFERED):
-        message += " (reported late: the device was offline)"
+        message += " (recorded offline at the device, sent later)"
     return message
 
 

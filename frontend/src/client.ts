@@ -222,7 +222,15 @@ export class FluxiLabClient {
   }
 
   /** One page of the audit log, newest first; ``next`` is the cursor of the next page. */
-  audit(filter: { member_id?: string; device_id?: string; kind?: string; before?: number; limit: number }): Promise<{
+  audit(filter: {
+    member_id?: string;
+    device_id?: string;
+    kind?: string;
+    /** Only what devices recorded offline and sent later. */
+    buffered?: boolean;
+    before?: number;
+    limit: number;
+  }): Promise<{
     audit: AuditEntry[];
     next: number | null;
   }> {

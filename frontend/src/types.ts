@@ -249,6 +249,8 @@ export interface Session {
   start: number | string;
   end?: number | string | null;
   duration?: number | null;
+  /** Recorded at the device while the hub was unreachable, sent later. */
+  buffered?: boolean | null;
 }
 
 export interface HistoryResult {
@@ -266,6 +268,8 @@ export interface AuditEntry {
   reason?: string | null;
   user_id?: string | null;
   anonymized?: boolean;
+  /** Recorded at the device while the hub was unreachable, sent later. */
+  buffered?: boolean | null;
   /** Admin changes (kind "admin", access/admin_audit.py). */
   target?: string;
   action?: string;

@@ -529,6 +529,14 @@ async def test_maintenance(
     assert engine.history.usage(BOARD_ID)["since_maintenance"] == 0
     assert events[-1].data["type"] == "maintenance_recorded"
     assert events[-1].data["member_id"] == "grace"
+    # Kept by the board while the hub was away: marked so in the maintenance log.
+    assert events[-1].data["buffered"] is True
+    (recorded,) = [
+        a
+        for a in engine.history.data["audit"]
+        if a["kind"] == "maintenance" and a["device_id"] == BOARD_ID
+    ]
+    assert recorded["buffered"] is True
 
 
 @pytest.mark.parametrize(

@@ -487,6 +487,7 @@ async def test_profile(
             "start": 1000.0,
             "end": 1600.0,
             "duration": 600.0,
+            "buffered": False,
         }
     ]
     stranger = await hass.auth.async_create_user("Stranger")

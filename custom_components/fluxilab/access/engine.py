@@ -508,12 +508,14 @@ class AccessEngine:
         return decision.as_wire()
 
     async def async_decide(
-        self, device: AccessDevice, request: AccessRequest
+        self, device: AccessDevice, request: AccessRequest, *, buffered: bool = False
     ) -> Decision:
         """Decide an access request.
 
         A check's audit entry, events and last uses follow after the reply
         (``_after_reply``); other requests first let those of earlier checks land.
+        ``buffered``: a maintenance the device kept while the hub was away and asks
+        about now (a Fab-O-Matic board's replay), recorded as such.
         """
         action = request.action
         now = time.time()
@@ -551,7 +553,7 @@ class AccessEngine:
                 reason=reason,
                 member_id=member["id"] if member else None,
             )
-        return await self._async_device_maintenance(device, request)
+        return await self._async_device_maintenance(device, request, buffered)
 
     def _identify(
         self, device: AccessDevice, card: str | None, member_id: str | None, ts: float
@@ -967,7 +969,7 @@ class AccessEngine:
         self.publish_usage(device)
 
     async def _async_device_maintenance(
-        self, device: AccessDevice, request: AccessRequest
+        self, device: AccessDevice, request: AccessRequest, buffered: bool
     ) -> Decision:
         member, reason = self._identify(
             device, request.card, request.member_id, time.time()
@@ -984,7 +986,7 @@ class AccessEngine:
                 reason=reason.value,
             )
             return Decision(id=request.id, granted=False, reason=reason)
-        await self.async_record_maintenance(device, member["id"])
+        await self.async_record_maintenance(device, member["id"], buffered=buffered)
         return Decision(
             id=request.id,
             granted=True,
@@ -1071,7 +1073,9 @@ class AccessEngine:
                 and reason is Reason.GRANTED
                 and flags(member).may_maintain
             ):
-                await self.async_record_maintenance(device, member["id"])
+                await self.async_record_maintenance(
+                    device, member["id"], ts=ts, buffered=buffered
+                )
 
     @callback
     def _merge_answered(
@@ -1132,11 +1136,15 @@ class AccessEngine:
         device: AccessDevice,
         member_id: str | None = None,
         note: str | None = None,
+        *,
+        ts: float | None = None,
+        buffered: bool = False,
     ) -> None:
         """Register maintenance done on a device: reset its counter.
 
         The intervention (audit kind ``maintenance``) keeps who, when, the hours
-        then and the note (maintenance.intervention).
+        then and the note (maintenance.intervention). A device's own record from
+        its backlog keeps the device's time and is marked ``buffered``.
         """
         self.async_after_reply_done()
         usage = self.history.usage(device.device_id)
@@ -1153,8 +1161,9 @@ class AccessEngine:
             target_id=device.device_id,
             label=device.entry.title or device.device_id,
         )
+        when = time.time() if ts is None else ts
         usage["since_maintenance"] = 0.0
-        usage["last_maintenance"] = time.time()
+        usage["last_maintenance"] = when
         self.telemetry_rules.reset_conditions(device.device_id)
         self._audit(
             device,
@@ -1162,8 +1171,8 @@ class AccessEngine:
             member,
             None,
             None,
-            time.time(),
-            buffered=False,
+            when,
+            buffered=buffered,
             extra=done,
         )
         fire_access_event(
@@ -1171,7 +1180,8 @@ class AccessEngine:
             device,
             AccessEventType.MAINTENANCE_RECORDED,
             member=member,
-            ts=usage["last_maintenance"],
+            buffered=buffered,
+            ts=when,
         )
         self.publish_usage(device)
 

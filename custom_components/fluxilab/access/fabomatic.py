@@ -87,7 +87,7 @@ class BoardAccess:
             return await self._async_in_use(card, query["duration"])
         if action is BoardAction.STOP_USE:
             return await self._async_stop_use(card, query["duration"], query["replay"])
-        return await self._async_maintenance(card)
+        return await self._async_maintenance(card, query["replay"])
 
     def _request(self, action: AccessAction, **fields: Any) -> AccessRequest:
         # The board's queries carry no id: the engine's request id (in the audit
@@ -249,9 +249,12 @@ class BoardAccess:
             )
         return simple_response(True, f"Duration {duration} seconds")
 
-    async def _async_maintenance(self, card: str) -> dict[str, Any]:
+    async def _async_maintenance(self, card: str, replay: bool) -> dict[str, Any]:
+        # A replay carries no time of its own: recorded now, marked buffered.
         reply = await self.engine.async_decide(
-            self.device, self._request(AccessAction.MAINTENANCE, card=card)
+            self.device,
+            self._request(AccessAction.MAINTENANCE, card=card),
+            buffered=replay,
         )
         if reply.granted:
             return simple_response(True)

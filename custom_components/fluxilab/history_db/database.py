@@ -98,6 +98,8 @@ class AuditQuery:
     device_id: str | None = None
     member_id: str | None = None
     kind: str | None = None
+    buffered: bool | None = None
+    """True: only what devices recorded offline and sent later; False: the rest."""
     start: float | None = None
     end: float | None = None
     before: int | None = None
@@ -167,6 +169,11 @@ def _number(value: Any, default: float = 0.0) -> float:
     return float(value) if isinstance(value, int | float) else default
 
 
+def _buffered(entry: Mapping[str, Any]) -> bool | None:
+    """Return the ``buffered`` column: None when the entry has no such field."""
+    return None if (buffered := entry.get("buffered")) is None else bool(buffered)
+
+
 def session_row(entry: Mapping[str, Any]) -> dict[str, Any]:
     """Return the sessions row of one session entry."""
     end = entry.get("end")
@@ -180,9 +187,7 @@ def session_row(entry: Mapping[str, Any]) -> dict[str, Any]:
         if (duration := entry.get("duration")) is not None
         else None,
         "closed_by": None if (by := entry.get("closed_by")) is None else str(by),
-        "buffered": None
-        if (buffered := entry.get("buffered")) is None
-        else bool(buffered),
+        "buffered": _buffered(entry),
         **_personal(entry),
         "anonymized": bool(entry.get("anonymized")),
         "data": _data(entry).decode(),
@@ -200,6 +205,7 @@ def audit_row(entry: Mapping[str, Any]) -> dict[str, Any]:
         **_personal(entry),
         "anonymized": bool(entry.get("anonymized")),
         "data": _data(entry).decode(),
+        "buffered": _buffered(entry),
     }
 
 
@@ -476,6 +482,11 @@ class HistoryDatabase:
                     audit.c.actor_member_id == query.member_id,
                 )
             )
+        if query.buffered is True:
+            where.append(audit.c.buffered == true())
+        elif query.buffered is False:
+            # An entry without the field (an admin change) was not recorded offline.
+            where.append(or_(audit.c.buffered.is_(None), audit.c.buffered == false()))
         if query.start is not None:
             where.append(audit.c.ts >= query.start)
         if query.end is not None:
