@@ -52,8 +52,11 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Any, Final
 
+import voluptuous as vol
+
 from custom_components.fluxilab.const import CONF_FABOMATIC_MACHINE
 from custom_components.fluxilab.protocol.fabomatic import (
+    card_uid,
     device_id as board_device_id,
     valid_machine_id,
 )
@@ -123,7 +126,23 @@ class FabOMaticData:
 def _rows(db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
     cursor = db.execute(f'SELECT * FROM "{table}"')  # noqa: S608  # a fixed name
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        if row.get("card_UUID"):
+            row["card_UUID"] = _card(row["card_UUID"])
+    return rows
+
+
+def _card(value: Any) -> str:
+    """A card as boards send it (lowercase hex, 8 digits at least), else as stored.
+
+    The reference backend keeps a uid as it was typed or received: an uppercase
+    ``04AABBCC`` would never match the ``04aabbcc`` a board asks about.
+    """
+    try:
+        return card_uid(value)
+    except vol.Invalid:
+        return str(value).strip()
 
 
 def read_database(path: Path) -> FabOMaticData:
