@@ -10,6 +10,13 @@ decides whether the swipe checks the member in or out of the lab.
 The hub decides when it answers within ``access.timeout``; otherwise the credential
 mirror decides under the hub's mirrored rules, and the decision reaches the hub later
 as a buffered record.
+
+A machine type may want card + PIN (``require_pin``): a card alone is refused as
+``pin_required``, and for ``access.pin_seconds`` the reader's next input (a keypad
+typing digits and Enter, as a keyboard-wedge reader types a card) is that card's
+PIN. The device checks it against the card's member's mirrored hash and sends the
+hub the card with the member's id, or ``pin_failed``; the PIN never leaves the
+device. Wrong PINs back off here as at the hub (``PIN_FREE_FAILURES``).
 """
 
 from __future__ import annotations
@@ -37,6 +44,34 @@ from .mirror import CredentialMirror, MirrorMember, OfflineContext, offline_deci
 from .state import AgentState
 
 _LOGGER = logging.getLogger("fluxilab_agent.agent")
+
+PIN_FREE_FAILURES = 3
+"""Wrong PINs with a card that cost nothing (the hub's ``PIN_CHANGE_FREE_FAILURES``)."""
+PIN_BACKOFF = 30.0
+"""Seconds of the first back-off; each further wrong PIN doubles it (as the hub)."""
+PIN_MAX_BACKOFF = 3600.0
+"""The longest back-off (the hub's ``PIN_CHANGE_MAX_BACKOFF``)."""
+
+
+@dataclass(slots=True)
+class PinFailures:
+    """Wrong PINs given with one member's card at this device, and the back-off."""
+
+    count: int = 0
+    retry_at: float = 0.0
+
+    def wait(self, now: float) -> float:
+        """Seconds until a PIN is checked again (0: now)."""
+        return max(0.0, self.retry_at - now)
+
+    def failed(self, now: float) -> None:
+        """Count a wrong PIN; back off from the free ones on."""
+        self.count += 1
+        if self.count >= PIN_FREE_FAILURES:
+            excess = self.count - PIN_FREE_FAILURES
+            self.retry_at = now + min(
+                PIN_BACKOFF * 2 ** min(excess, 32), PIN_MAX_BACKOFF
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +145,10 @@ class AccessControl:
         """Unix time of each mirrored supervisor's last swipe at this device."""
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.lock = asyncio.Lock()
+        self.pin_wanted: tuple[str, float] | None = None
+        """The card refused as ``pin_required`` and the monotonic time its PIN may
+        come until; the reader's next input meanwhile is that PIN."""
+        self._pin_failures: dict[str, PinFailures] = {}
 
     # -- the hub's answers ------------------------------------------------------
 
@@ -169,14 +208,97 @@ class AccessControl:
     # -- swipes and logins ------------------------------------------------------
 
     async def handle_card(self, card: str) -> AccessDecision:
-        """Start a session, or end the one running; at a door, check the card."""
-        self._note_supervisor(self.mirror.by_card(card))
+        """Start a session, or end the one running; at a door, check the card.
+
+        Right after a card was refused as ``pin_required``, the input is its PIN.
+        """
+        if (wanted := self._take_pin_wanted()) is not None:
+            return await self.card_with_pin(wanted, card)
+        rules = self.mirror.rules
+        if rules is None or not rules.require_pin:
+            # Card + PIN: a card alone proves nobody there (card_with_pin notes it).
+            self._note_supervisor(self.mirror.by_card(card))
         async with self.lock:
             if self.door:
                 return await self._check(card=card)
             if self.session is not None:
                 return await self.end_session("card")
             return await self._start_session(card=card)
+
+    def pin_is_wanted(self) -> bool:
+        """Return True while the reader's next input is a card's PIN."""
+        wanted = self.pin_wanted
+        return wanted is not None and time.monotonic() <= wanted[1]
+
+    def _take_pin_wanted(self) -> str | None:
+        """Return (and forget) the card waiting for its PIN, if its time still runs."""
+        wanted, self.pin_wanted = self.pin_wanted, None
+        if wanted is None or time.monotonic() > wanted[1]:
+            return None
+        return wanted[0]
+
+    async def card_with_pin(self, card: str, pin: str) -> AccessDecision:
+        """Card + PIN (``require_pin``): check the PIN here, then decide as a swipe.
+
+        The PIN is checked against the card's member's mirrored hash (bcrypt, in an
+        executor); the hub gets the card with the member's id, or ``pin_failed``.
+        While wrong PINs back off, the PIN is not even checked (``pin_locked``). A
+        card the mirror does not hold (its member may not use the device) has no hash
+        to check against: refused here as ``pin_wrong``, nothing counted at the hub.
+        """
+        self.pin_wanted = None
+        member = self.mirror.by_card(card)
+        # Unknown cards share one count: they cannot pass, and cannot grow memory.
+        key = member.id if member is not None else ""
+        failures = self._pin_failures.setdefault(key, PinFailures())
+        now = time.monotonic()
+        async with self.lock:
+            if self.session is not None:
+                return await self.end_session("card")  # a stop needs no PIN
+            if failures.wait(now) > 0:
+                self._counters.count("pin_locked")
+                return self._refused_locally(card, member, "pin_locked")
+            matched = await asyncio.get_running_loop().run_in_executor(
+                None, self.mirror.verify_pin, member, pin
+            )
+            if matched and member is not None and member.pin_must_change:
+                self._counters.count("initial_pin_logins")
+                return self._refused_locally(card, member, "pin_change_required")
+            if matched:
+                self._pin_failures.pop(key, None)
+            else:
+                failures.failed(now)
+                self._counters.count("wrong_pins")
+                _LOGGER.warning(
+                    "Wrong PIN with a card (%d in a row here)", failures.count
+                )
+            if member is None:
+                return self._refused_locally(card, None, "pin_wrong")
+            self._note_supervisor(member if matched else None)
+            start = self._check if self.door else self._start_session
+            return await start(
+                card=card, member=member if matched else None, pin=matched
+            )
+
+    def _refused_locally(
+        self, card: str, member: MirrorMember | None, reason: str
+    ) -> AccessDecision:
+        """Refuse at the device without asking the hub; the hub audits it later."""
+        member_id = member.id if member is not None else None
+        action = AccessAction.CHECK if self.door else AccessAction.SESSION_START
+        self.backlog.record_access(
+            {
+                "action": action.value,
+                "card": card,
+                "member_id": member_id,
+                "granted": False,
+                "offline": True,
+                "reason": reason,
+            }
+        )
+        return self._decided(
+            AccessDecision(False, reason, offline=True, member_id=member_id)
+        )
 
     async def login(self, login: str, secret: str) -> AccessDecision:
         """Local PIN/password login at the device (checked against the mirror)."""
@@ -206,7 +328,19 @@ class AccessControl:
         if member is not None and member.supervisor:
             self._supervisor_swipes[member.id] = time.time()
 
-    def _offline_reason(self, member: MirrorMember | None) -> str:
+    def _want_pin(self, card: str | None, decision: AccessDecision) -> AccessDecision:
+        """After ``pin_required``, take the reader's next input as the card's PIN."""
+        if card is not None and decision.reason == "pin_required":
+            self.pin_wanted = (card, time.monotonic() + self.config.access.pin_seconds)
+        return decision
+
+    def _offline_reason(
+        self,
+        member: MirrorMember | None,
+        *,
+        with_card: bool = True,
+        pin: bool | None = None,
+    ) -> str:
         """Decide from the mirror (offline_decision), logging why it refuses."""
         now = time.time()
         contacts = [t for t in (self.channel.last_contact, self.mirror.received) if t]
@@ -219,6 +353,8 @@ class AccessControl:
                 values=dict(self._values()),
                 supervisor_swipes=dict(self._supervisor_swipes),
                 member_sessions=dict(self._member_sessions),
+                with_card=with_card,
+                pin=pin,
             ),
         )
         if reason == "mirror_stale":
@@ -243,7 +379,11 @@ class AccessControl:
         return reason
 
     async def _start_session(
-        self, *, card: str | None = None, member: MirrorMember | None = None
+        self,
+        *,
+        card: str | None = None,
+        member: MirrorMember | None = None,
+        pin: bool | None = None,
     ) -> AccessDecision:
         member_id = member.id if member is not None else None
         if self.state.blocked:
@@ -269,6 +409,7 @@ class AccessControl:
             request_id=request_id,
             card=card,
             member_id=member_id,
+            pin_failed=True if pin is False else None,
         )
         if reply is not None:
             decision = AccessDecision(
@@ -284,8 +425,10 @@ class AccessControl:
                 self._open_session(
                     decision, card, reply.get("timeout"), reply.get("grace")
                 )
-            return self._decided(decision)
-        decision = self._decide_offline(card, member, session=True)
+            return self._decided(self._want_pin(card, decision))
+        decision = self._want_pin(
+            card, self._decide_offline(card, member, session=True, pin=pin)
+        )
         self.backlog.record_access(
             {
                 "action": AccessAction.SESSION_START.value,
@@ -303,14 +446,19 @@ class AccessControl:
         return self._decided(decision)
 
     def _decide_offline(
-        self, card: str | None, member: MirrorMember | None, *, session: bool
+        self,
+        card: str | None,
+        member: MirrorMember | None,
+        *,
+        session: bool,
+        pin: bool | None = None,
     ) -> AccessDecision:
         """Decide from the mirror while the hub does not answer.
 
         A granted session start gets its own session id, as the hub would give it.
         """
         known = member or (self.mirror.by_card(card) if card is not None else None)
-        reason = self._offline_reason(known)
+        reason = self._offline_reason(known, with_card=card is not None, pin=pin)
         granted = reason == "granted"
         rules = self.mirror.rules
         notice = rules.maintenance if rules is not None else None
@@ -330,7 +478,11 @@ class AccessControl:
     # -- the door ---------------------------------------------------------------
 
     async def _check(
-        self, *, card: str | None = None, member: MirrorMember | None = None
+        self,
+        *,
+        card: str | None = None,
+        member: MirrorMember | None = None,
+        pin: bool | None = None,
     ) -> AccessDecision:
         """Door mode: ask the hub to check the member; granted, open the lock.
 
@@ -356,7 +508,11 @@ class AccessControl:
         # The id lets a hub whose reply was lost merge the offline record below.
         request_id = uuid.uuid4().hex[:16]
         reply = await self._ask_hub(
-            AccessAction.CHECK, request_id=request_id, card=card, member_id=member_id
+            AccessAction.CHECK,
+            request_id=request_id,
+            card=card,
+            member_id=member_id,
+            pin_failed=True if pin is False else None,
         )
         if reply is not None:
             decision = AccessDecision(
@@ -368,7 +524,7 @@ class AccessControl:
                 message=reply.get("message"),
             )
         else:
-            decision = self._decide_offline(card, member, session=False)
+            decision = self._decide_offline(card, member, session=False, pin=pin)
             self.backlog.record_access(
                 {
                     "action": AccessAction.CHECK.value,
@@ -382,7 +538,7 @@ class AccessControl:
             )
         if decision.granted:
             self._unlock()
-        return self._decided(decision)
+        return self._decided(self._want_pin(card, decision))
 
     def _unlock(self) -> None:
         """Open the door's lock for ``unlock_seconds`` (a swipe meanwhile extends it)."""

@@ -433,6 +433,9 @@ class Agent:
         # The hub learns which credential generation we hold (a hub restored from
         # a backup counts from an older one and would be ignored).
         result["generation"] = self.mirror.generation
+        if self.interlock is not None:
+            # The hub's relay switch shows what the output is now, whatever ran.
+            result["relay"] = self.outputs[self.interlock].state
         self._counters.count(f"command_{command.value}")
         self.channel.publish(Channel.COMMAND_RESULT, COMMAND_RESULT_SCHEMA(result))
         if command is CommandName.REVOKE and result["ok"]:
@@ -606,6 +609,8 @@ class Agent:
             # Whose session it is: the gateway shows a member their own session.
             "session_member": session.member_id if session else None,
             "session_duration": session.duration() if session else None,
+            # A card + PIN type refused a card alone: the reader wants its PIN now.
+            "pin_wanted": self.access.pin_is_wanted(),
             # The interlock's limits (mirrored from the machine type), shown beside
             # the readings they apply to.
             "safety_limits": [

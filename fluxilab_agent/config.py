@@ -31,6 +31,8 @@ DEFAULT_DATA_DIR = Path("/var/lib/fluxilab-agent")
 READER_TYPES = ("stdin", "device", "keyboard", "pn532", "simulated")
 MAX_UNLOCK_SECONDS = 600.0
 """The longest door unlock pulse ``access.unlock_seconds`` accepts."""
+MAX_PIN_SECONDS = 300
+"""The longest wait for a PIN after ``pin_required`` (``access.pin_seconds``)."""
 
 
 class AccessMode(StrEnum):
@@ -187,6 +189,8 @@ class AccessConfig:
     mode: AccessMode = AccessMode.SESSION
     unlock_seconds: float = 5.0
     """Door mode: how long a granted swipe keeps the lock open."""
+    pin_seconds: float = 30.0
+    """How long after ``pin_required`` the reader's next input is the card's PIN."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +448,9 @@ _SCHEMA = vol.Schema(
             vol.Optional("mode", default=AccessMode.SESSION.value): _enum(AccessMode),
             vol.Optional("unlock_seconds"): vol.All(
                 _positive, vol.Range(max=MAX_UNLOCK_SECONDS)
+            ),
+            vol.Optional("pin_seconds", default=30.0): vol.All(
+                _positive, vol.Range(max=MAX_PIN_SECONDS)
             ),
         },
         vol.Optional("hooks", default=dict): {

@@ -17,6 +17,10 @@ session is opened in one of two ways:
   another site (the hub), which would land the user on the login page. An invalid
   token (expired, forged, wrong audience, another device's, reused, malformed)
   gets a 403 page; before pairing (no keys yet) token entry answers 503.
+  This is how members come in: their one Home Assistant login opens the panel, whose
+  **Open** makes the token, so nobody needs a password of the device's own. Once a
+  token has come with a ``back`` claim (the panel page it was opened from), the
+  login page leads with *Sign in with Home Assistant*, a link to that page.
 * **Local login.** ``/_fluxilab/login`` checks a member id or name and PIN/password
   against the credential mirror (bcrypt; unknown names against a dummy hash of the
   same cost). Failed attempts count per client address and per account and are
@@ -150,9 +154,11 @@ MEMBER_STATUS: Final = (
     "link",
     "blocked",
     "maintenance",
+    "pin_wanted",
 )
 """What a member's device page shows of the device's status: what they came for.
 
+``pin_wanted`` (the reader waits for a card's PIN, card + PIN types) names nobody.
 The internals (fingerprint, buffer, credentials, relay, who else uses it) are for
 staff and admins; a member sees whether it is in use and, if it is theirs, their
 session (issue 18 item 8).
@@ -463,6 +469,9 @@ class Gateway:
         self._login_window = login_window
         self._recheck_interval = recheck_interval
         self._sessions: dict[str, GatewaySession] = {}
+        self._home: str | None = None
+        """The panel page the last signed link came from (its ``back`` claim): the
+        login page's way in, the member's own Home Assistant login."""
         self._used_jti: dict[str, float] = {}
         self._websockets: set[ProxiedWebSocket] = set()
         self._server: Server | None = None
@@ -731,6 +740,8 @@ class Gateway:
             head=f'<meta http-equiv="refresh" content="0;url={_escape(target)}">',
         )
         old_id, _ = self._session_of(request)
+        if (back := _back_claim(claims)) is not None:
+            self._home = back
         self._open_session(
             response,
             user=user,
@@ -739,7 +750,7 @@ class Gateway:
             via_login=False,
             pairing=keys.fingerprint,
             replaces=old_id,
-            back=_back_claim(claims),
+            back=back,
         )
         _LOGGER.info("Gateway entry for %s (%s) from %s", user, role, remote)
         return response
@@ -1300,7 +1311,20 @@ class Gateway:
             if paired
             else "This device is not paired with the lab hub yet."
         )
+        home_html = ""
+        if paired and self._home is not None:
+            # The way in for members: their Home Assistant login and the panel's
+            # signed link; the PIN form below is for the machine's own keypad PIN.
+            home_html = (
+                f'<p><a class="button" id="fl-home" href="{_escape(self._home)}">'
+                "Sign in with Home Assistant</a></p>"
+            )
+            hint = (
+                "Your Home Assistant login opens this device: no other password. "
+                "Or sign in with your member name and PIN."
+            )
         body = _web("login.html").format(
+            home=home_html,
             error=error_html,
             next=_escape(_safe_next(next_path)),
             hint=_escape(hint),

@@ -186,6 +186,9 @@ class OfflineRules:
     maintenance: MaintenanceNotice | None = None
     """Maintenance is due: the plan the device UI shows (None: nothing due, or a
     hub before maintenance notices)."""
+    require_pin: bool = False
+    """The machine type wants card + PIN: the device asks for the PIN after the card
+    and checks it against the card's member's mirrored hash."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,11 @@ class OfflineContext:
         default_factory=dict
     )
     """Each member's latest session on this device: Unix start and end (None: open)."""
+    with_card: bool = True
+    """The member presented a card (False: a PIN login alone)."""
+    pin: bool | None = None
+    """The PIN given with the card: True matched the card's member's hash, False did
+    not, None none given."""
 
 
 def _window_holds(window: tuple[str, str], now: float, tz: ZoneInfo) -> bool:
@@ -264,7 +272,9 @@ def offline_decision(
     Pure: everything comes in as arguments. Checks run in the hub's order
     (docs/ACCESS.md), after the offline ones: ``unknown_card``, ``offline_denied``
     (the type's policy is ``deny``, or the hub mirrored no policy), ``mirror_stale``,
-    ``expired``, ``outside_hours``, ``unsafe``, ``outage``, ``booked_by_other``,
+    then for a type that wants card + PIN ``card_required`` (a PIN login alone),
+    ``pin_required`` (the card alone: the device asks for the PIN) or ``pin_wrong``,
+    and then ``expired``, ``outside_hours``, ``unsafe``, ``outage``, ``booked_by_other``,
     ``booking_required``, ``maintenance_due``, ``no_supervisor``, ``safety_limit``.
     Offline a booking nobody used for the machine type's
     ``booking_no_show_minutes`` holds no more, as at the hub (which releases it
@@ -282,6 +292,13 @@ def offline_decision(
         or ctx.last_contact - ctx.now > CLOCK_SKEW
     ):
         return "mirror_stale"
+    if rules.require_pin:
+        if not ctx.with_card:
+            return "card_required"
+        if ctx.pin is None:
+            return "pin_required"
+        if not ctx.pin:
+            return "pin_wrong"
     tz = _zone(rules.tz)
     if member.grants is not None:
         current = [g for g in member.grants if g.expires is None or ctx.now < g.expires]
@@ -385,6 +402,7 @@ def _rules(body: Mapping[str, Any] | None) -> OfflineRules | None:
         booking_no_show_minutes=float(body.get("booking_no_show_minutes", 0)),
         booking_shared_by=frozenset(body.get("booking_shared_by", ())),
         maintenance=_notice(body.get("maintenance")),
+        require_pin=bool(body.get("require_pin", False)),
     )
 
 
@@ -591,6 +609,21 @@ class CredentialMirror:
             _LOGGER.warning("A member's PIN hash in the credential mirror is invalid")
             return None
         return member if ok and stored else None
+
+    def verify_pin(self, member: MirrorMember | None, secret: str) -> bool:
+        """Check the PIN given with a card against the card's member's hash.
+
+        Blocking (bcrypt), as ``verify_login``; a member without a PIN (or no member)
+        is checked against the dummy hash, so the time tells nothing.
+        """
+        stored = member.pin_hash if member is not None else None
+        hashed = stored.encode("ascii", "replace") if stored else self.dummy_hash()
+        try:
+            ok = bool(_bcrypt().checkpw(bcrypt_secret(secret), hashed))
+        except ValueError:
+            _LOGGER.warning("A member's PIN hash in the credential mirror is invalid")
+            return False
+        return ok and stored is not None
 
     @property
     def members(self) -> tuple[MirrorMember, ...]:

@@ -11,12 +11,19 @@ from __future__ import annotations
 import custom_components  # noqa: F401  # isort: skip
 
 from collections.abc import Iterator
+import logging
 from pathlib import Path
 from unittest.mock import PropertyMock, patch
 
 import pytest
 
 from tests.mosquitto import Mosquitto
+
+# pytest-homeassistant-custom-component turns SQLAlchemy's statement log on (INFO,
+# through logging.basicConfig) for Home Assistant's recorder tests. The history
+# database's and the recorder's worker threads then printed every statement past
+# pytest's capture into the CI log; no FluxiLab test reads SQL from the log.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 DEPRECATION_REPORT = "custom integration 'fluxilab'"
 """What Home Assistant logs when FluxiLab uses something deprecated ("Detected that

@@ -44,6 +44,10 @@ async def _force_sync(device: FluxiLabDevice) -> None:
     await _engine(device).sync.async_sync(device, force=True)
 
 
+async def _reboot(device: FluxiLabDevice) -> None:
+    await device.async_send_command(CommandName.REBOOT)
+
+
 @dataclass(frozen=True, kw_only=True)
 class FluxiLabButtonEntityDescription(ButtonEntityDescription):
     """Describes a FluxiLab button."""
@@ -69,7 +73,7 @@ BUTTONS: tuple[FluxiLabButtonEntityDescription, ...] = (
         key="reboot",
         device_class=ButtonDeviceClass.RESTART,
         entity_category=EntityCategory.CONFIG,
-        press_fn=lambda device: device.async_send_command(CommandName.REBOOT),
+        press_fn=_reboot,
     ),
 )
 

@@ -42,6 +42,10 @@ REASONS = {
     "unknown_card": "unknown card",
     "credential_inactive": "card or PIN deactivated",
     "pin_change_required": "initial PIN not replaced yet",
+    "pin_required": "this machine needs the card and the PIN",
+    "pin_wrong": "wrong PIN with the card",
+    "pin_locked": "too many wrong PINs: try again later",
+    "card_required": "this machine needs the card as well as the PIN",
     "unknown_member": "unknown member",
     "no_credential": "no card or login given",
     "inactive": "member not active",
@@ -134,7 +138,7 @@ def describe_access(data: Mapping[str, Any]) -> str:
     else:
         message = f"access event {kind}"
     if data.get(ATTR_BUFFERED):
-        message += " (reported late: the device was offline)"
+        message += " (recorded offline at the device, sent later)"
     return message
 
 

@@ -35,6 +35,11 @@ export interface MemberCreate {
   user_id?: string;
   cards?: string[];
   pin?: string;
+  /** A Home Assistant login to create and link (both or neither; not with user_id). */
+  login_username?: string;
+  login_password?: string;
+  /** Deactivating or removing the member deactivates their Home Assistant login. */
+  deactivate_login?: boolean;
   /** The admin confirmed a name another member has already (else member_name_taken). */
   allow_same_name?: boolean;
 }
@@ -44,6 +49,7 @@ export interface MemberUpdate {
   active?: boolean;
   user_id?: string | null;
   supervise?: boolean;
+  deactivate_login?: boolean;
 }
 
 export interface GrantRequest {
@@ -233,7 +239,15 @@ export class FluxiLabClient {
   }
 
   /** One page of the audit log, newest first; ``next`` is the cursor of the next page. */
-  audit(filter: { member_id?: string; device_id?: string; kind?: string; before?: number; limit: number }): Promise<{
+  audit(filter: {
+    member_id?: string;
+    device_id?: string;
+    kind?: string;
+    /** Only what devices recorded offline and sent later. */
+    buffered?: boolean;
+    before?: number;
+    limit: number;
+  }): Promise<{
     audit: AuditEntry[];
     next: number | null;
   }> {

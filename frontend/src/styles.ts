@@ -82,6 +82,8 @@ export const panelStyles = css`
   .message.error { background: var(--error-color, #db4437); color: #fff; }
   .message.success { background: var(--success-color, #43a047); color: #fff; }
   .muted { color: var(--secondary-text-color); }
+  .offline-mark { display: inline-flex; vertical-align: middle; margin-inline-start: 4px; color: var(--secondary-text-color); cursor: help; }
+  .offline-mark ha-icon { --mdc-icon-size: 16px; }
   .warning { color: var(--error-color, #db4437); font-weight: 500; }
   .booking.outage { color: var(--warning-color, #ff9800); }
   /* One column that shrinks with the screen: a long option never widens the form. */

@@ -120,6 +120,10 @@ export interface Member {
   credentials: Credential[];
   has_pin: boolean;
   supervise?: boolean;
+  /** Deactivating or removing the member deactivates their Home Assistant login. */
+  deactivate_login?: boolean;
+  /** The linked Home Assistant login is one FluxiLab created with the member. */
+  login_created_by_fluxilab?: boolean;
 }
 
 export interface SafetyLimit {
@@ -140,6 +144,8 @@ export interface MachineType {
   maintenance_description?: string | null;
   maintenance_url?: string | null;
   block_when_maintenance_due?: boolean;
+  /** A second factor: a session needs the card and the member's PIN at the device. */
+  require_pin?: boolean;
   lapse_after_months?: number | null;
   offline_policy?: string | null;
   offline_max_age?: number;
@@ -256,6 +262,8 @@ export interface Session {
   start: number | string;
   end?: number | string | null;
   duration?: number | null;
+  /** Recorded at the device while the hub was unreachable, sent later. */
+  buffered?: boolean | null;
 }
 
 export interface HistoryResult {
@@ -273,6 +281,8 @@ export interface AuditEntry {
   reason?: string | null;
   user_id?: string | null;
   anonymized?: boolean;
+  /** Recorded at the device while the hub was unreachable, sent later. */
+  buffered?: boolean | null;
   /** Admin changes (kind "admin", access/admin_audit.py). */
   target?: string;
   action?: string;

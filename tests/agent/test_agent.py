@@ -551,6 +551,7 @@ async def test_commands_and_results(
         "ok": False,
         "error": "no reboot hook configured",
         "generation": 1,  # the credential set it holds (a rolled-back hub sees it)
+        "relay": True,  # its interlock, switched on by r1 (the hub's relay switch)
     }
     command("up", "update", version="1.2.3")
     assert (await result("up"))["ok"] is True

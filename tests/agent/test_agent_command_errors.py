@@ -70,13 +70,21 @@ async def test_refused_settings_and_relays_say_why(
         "ok": False,
         "error": "the device is blocked",
         "generation": -1,
+        "relay": False,
     }
     assert agent.outputs["interlock"].state is False
     # Switching it off stays possible; unblocked, on works again.
     assert (await commands.run("r2", "relay", on=False))["ok"] is True
     assert (await commands.run("u", "unblock"))["ok"] is True
-    assert (await commands.run("r3", "relay", on=True))["ok"] is True
+    assert (await commands.run("r3", "relay", on=True)) == {
+        "id": "r3",
+        "ok": True,
+        "generation": -1,
+        "relay": True,  # what the hub's relay switch shows
+    }
     assert agent.outputs["interlock"].state is True
+    # Every result says what the output is now, whatever the command.
+    assert (await commands.run("s", "sync"))["relay"] is True
 
 
 async def test_failing_hooks_and_relay_hardware_are_reported(
@@ -169,6 +177,7 @@ async def test_a_command_that_fails_unexpectedly_is_answered_internal_error(
         "ok": False,
         "error": "internal error",
         "generation": -1,
+        "relay": False,
     }
     assert "Command block failed" in caplog.text
 

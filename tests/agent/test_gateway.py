@@ -1074,6 +1074,7 @@ async def test_a_member_sees_what_they_came_for(
         "session_duration": 125,
         "safety_limits": [{"channel": "face_velocity", "min": 0.4}],
         "maintenance": {"description": "Change the filter"},
+        "pin_wanted": True,
     }
     gateway = await make_gateway(status_provider=lambda: status)
     member = await _enter(http, gateway, keys, subject="m-user", role="user")
@@ -1087,6 +1088,8 @@ async def test_a_member_sees_what_they_came_for(
     assert shown["in_use"] is True
     # Due maintenance is for everyone at the machine, as on a board's LCD.
     assert shown["maintenance"] == {"description": "Change the filter"}
+    # A card + PIN type waits for the PIN after the card: whoever stands there enters it.
+    assert shown["pin_wanted"] is True
     assert ("your_session" in shown) is (holder == "m-user")
     if holder == "m-user":
         assert shown["your_session"] == 125
@@ -1819,6 +1822,33 @@ async def test_device_page_links_back_to_home_assistant_only_to_a_web_address(
     cookie = await _enter(http, gateway, keys)
     async with http.get(_base(gateway) + "/", headers={"Cookie": cookie}) as response:
         assert 'id="fl-back"' not in await response.text()
+
+
+async def test_the_login_page_leads_to_home_assistant_once_a_link_came_from_it(
+    make_gateway: GatewayFactory,
+    http: aiohttp.ClientSession,
+    keys: SessionKeys,
+) -> None:
+    """One identity: the member's Home Assistant login (and the panel's link) is the
+    way in; the PIN form stays for the machine's keypad PIN."""
+    gateway = await make_gateway()
+    login_page = _base(gateway) + "/_fluxilab/login"
+    async with http.get(login_page) as response:
+        page = await response.text()
+    assert 'id="fl-home"' not in page
+    # A claim that is no web address is never linked to.
+    await _enter(http, gateway, keys, back="javascript:alert(1)")
+    async with http.get(login_page) as response:
+        assert 'id="fl-home"' not in await response.text()
+    back = "https://ha.lab.example:8123/fluxilab?view=lab"
+    await _enter(http, gateway, keys, back=back)
+    async with http.get(login_page) as response:
+        page = await response.text()
+    links = re.findall(r'<a class="button" id="fl-home" href="([^"]+)"', page)
+    assert links == [back]
+    assert "Sign in with Home Assistant" in page
+    assert "no other password" in page
+    assert 'name="secret"' in page  # the keypad PIN still signs in at the device
 
 
 @dataclass

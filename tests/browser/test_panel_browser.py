@@ -150,6 +150,8 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     browser.type(
         panel_query(browser, 'form[data-form="type"] input[name="safety_min"]'), "0.4"
     )
+    # Issue 17 §5: a dangerous machine wants card + PIN.
+    click(browser, 'form[data-form="type"] input[name="require_pin"]')
     click(browser, 'form[data-form="type"] button[type="submit"]')
     fumehood = browser.wait(
         lambda: next(
@@ -162,6 +164,7 @@ def test_admin_then_member(lab: Lab, browser: Browser) -> None:
     assert fumehood["safety_limits"] == [{"channel": "face_velocity", "min": 0.4}]
     # The offline select left at its default: a type with safety limits denies.
     assert (fumehood["offline_policy"], fumehood["offline_max_age"]) == ("deny", 24)
+    assert fumehood["require_pin"] is True
     browser.wait(
         lambda: panel_query(browser, 'tr[data-type="fumehood"]'), 30, "the type row"
     )

@@ -410,6 +410,32 @@ async def test_session_live(
     ]
 
 
+async def test_a_card_and_pin_type_refuses_boards(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    engine: AccessEngine,
+    board: FluxiLabDevice,
+) -> None:
+    """A board cannot give a PIN: on a require_pin type it is refused, briefly."""
+    await engine.machine_types.async_update_item("laser", {"require_pin": True})
+    refused = await send(hass, mqtt_mock, checkuser(CARD))
+    assert refused is not None
+    assert (refused["is_valid"], refused["reason"]) == (False, "pin_required")
+    reply = await send(hass, mqtt_mock, startuse(CARD))
+    assert reply == {"request_ok": False, "message": "Card + PIN only"}
+    assert len(reply["message"]) <= 16  # the board's LCD line
+    assert not board.in_use
+    assert engine.history.open_sessions(BOARD_ID) == []
+    # Stopping needs no PIN: a session the board had open before still ends.
+    await engine.machine_types.async_update_item("laser", {"require_pin": False})
+    await send(hass, mqtt_mock, checkuser(CARD))
+    await send(hass, mqtt_mock, startuse(CARD))
+    await engine.machine_types.async_update_item("laser", {"require_pin": True})
+    reply = await send(hass, mqtt_mock, stopuse(CARD, 600))
+    assert reply == {"request_ok": True, "message": "Duration 600 seconds"}
+    assert engine.history.open_sessions(BOARD_ID) == []
+
+
 async def test_session_replayed(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,
@@ -534,6 +560,14 @@ async def test_maintenance(
     assert engine.history.usage(BOARD_ID)["since_maintenance"] == 0
     assert events[-1].data["type"] == "maintenance_recorded"
     assert events[-1].data["member_id"] == "grace"
+    # Kept by the board while the hub was away: marked so in the maintenance log.
+    assert events[-1].data["buffered"] is True
+    (recorded,) = [
+        a
+        for a in engine.history.data["audit"]
+        if a["kind"] == "maintenance" and a["device_id"] == BOARD_ID
+    ]
+    assert recorded["buffered"] is True
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ def _ha_device_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
         (
             {"type": "offline_granted", "member_name": "Ada", "buffered": True},
             "granted access to Ada while offline, from its credential mirror"
-            " (reported late: the device was offline)",
+            " (recorded offline at the device, sent later)",
         ),
         (
             {"type": "session_started", "member_name": "Ada"},

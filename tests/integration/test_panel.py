@@ -6,11 +6,15 @@ from collections.abc import Awaitable, Callable
 import copy
 from datetime import timedelta
 import json
+from pathlib import Path
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
+from aiohttp import web
 import bcrypt
+from homeassistant.auth.providers import homeassistant as auth_ha
 from homeassistant.components import frontend
 from homeassistant.components.websocket_api import ERR_UNAUTHORIZED
 from homeassistant.core import Event, HomeAssistant
@@ -31,6 +35,7 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.sync import credential_members
 from custom_components.fluxilab.api.panel import EVENT_ROUTING
 from custom_components.fluxilab.const import (
     CONF_BASE_TOPIC,
@@ -49,6 +54,8 @@ from custom_components.fluxilab.protocol.security import (
     seal,
     verify_token,
 )
+from fluxilab_agent.gateway import COOKIE_NAME as GATEWAY_COOKIE, Gateway
+from fluxilab_agent.mirror import CredentialMirror
 
 HOOD, LASER, NEW = "hood-1", "laser-1", "hood-new"
 HOOD_KEYS, LASER_KEYS = KeyPair.generate(), KeyPair.generate()
@@ -343,6 +350,98 @@ async def test_open_refused(
     assert all(a["kind"] != "routing" for a in engine.history.data["audit"])
 
 
+async def test_a_login_fluxilab_created_opens_the_device_ui_without_a_second_password(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_admin_user: MockUser,
+    local_auth: auth_ha.HassAuthProvider,
+    tmp_path: Path,
+) -> None:
+    """One identity: the Home Assistant login the admin made with the member is all
+    they need; the panel's signed link opens a gateway session as their member."""
+    admin = await ws_as(hass_admin_user)
+    reply = await command(
+        admin,
+        "admin/member_create",
+        name="Bruno",
+        login_username="bruno",
+        login_password="one password only",
+    )
+    assert reply["success"], reply
+    member_id = reply["result"]["member_id"]
+    await engine.authorizations.async_create_item(
+        {"member_id": member_id, "machine_type_id": "fumehood"}
+    )
+    # Bruno logs in to Home Assistant with that username and password...
+    await local_auth.async_validate_login("bruno", "one password only")
+    credentials = await local_auth.async_get_or_create_credentials(
+        {"username": "bruno"}
+    )
+    user = await hass.auth.async_get_user_by_credentials(credentials)
+    assert user is not None
+    assert user.id == engine.members.data[member_id]["user_id"]
+    # ... and opens the fumehood from the panel.
+    reply = await command(await ws_as(user), "open", device_id=HOOD)  # type: ignore[arg-type]
+    assert reply["success"], reply
+    url = urlsplit(reply["result"]["url"])
+
+    # The device's gateway, with the credential set the hub sends it.
+    hub = await async_get_hub_keys(hass)
+    mirror = CredentialMirror(tmp_path / "credentials.json")
+    mirror.replace(
+        {
+            "generation": 1,
+            "members": credential_members(engine, engine.devices[HOOD]),
+        }
+    )
+    seen: list[dict[str, str]] = []
+
+    async def device_ui(request: web.Request) -> web.Response:
+        seen.append(
+            {k: v for k, v in request.headers.items() if k.startswith("X-FluxiLab")}
+        )
+        return web.Response(text="device UI")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", device_ui)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    gateway = Gateway(
+        device_id=HOOD,
+        keys_provider=lambda: HOOD_KEYS.derive(hub.public_b64),
+        mirror=mirror,
+        upstream=f"http://127.0.0.1:{runner.addresses[0][1]}",
+        status_provider=dict,
+        port=0,
+    )
+    await gateway.start()
+    base = f"http://127.0.0.1:{gateway.port}"
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+            async with http.get(f"{base}{url.path}?{url.query}") as entry:
+                assert entry.status == 200
+                assert "password" not in (await entry.text()).lower()
+                cookie = entry.cookies[GATEWAY_COOKIE].value
+            async with http.get(
+                f"{base}/ui", headers={"Cookie": f"{GATEWAY_COOKIE}={cookie}"}
+            ) as page:
+                assert page.status == 200
+                assert await page.text() == "device UI"
+    finally:
+        await gateway.stop()
+        await runner.cleanup()
+    assert seen == [
+        {
+            "X-FluxiLab-User": member_id,
+            "X-FluxiLab-Role": "user",
+            "X-FluxiLab-Name": "Bruno",
+        }
+    ]
+
+
 async def test_admin_without_member_opens_as_admin(
     hass: HomeAssistant,
     engine: AccessEngine,
@@ -390,6 +489,7 @@ async def test_profile(
             "start": 1000.0,
             "end": 1600.0,
             "duration": 600.0,
+            "buffered": False,
         }
     ]
     stranger = await hass.auth.async_create_user("Stranger")

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 import itertools
+import json
 from pathlib import Path
 import re
 import time
@@ -60,13 +61,14 @@ from custom_components.fluxilab.access.permissions import (
 from custom_components.fluxilab.access.roles import RoleFlags
 from custom_components.fluxilab.api import occupancy
 from custom_components.fluxilab.const import CONF_LATEST_SW_VERSION, DOMAIN
-from custom_components.fluxilab.protocol.security import KeyPair
+from custom_components.fluxilab.hub import async_get_hub_keys
+from custom_components.fluxilab.protocol.security import KeyPair, seal_announce
 from custom_components.fluxilab.repairs import (
     async_create_key_changed_issue,
     key_issue_id,
 )
 
-from .conftest import ALICE_PIN, HOOD, LASER, Client, Lab, snapshot
+from .conftest import ALICE_PIN, DEVICE_KEYS, HOOD, LASER, Client, Lab, snapshot
 
 type Connect = Callable[[MockUser], Awaitable[Client]]
 
@@ -121,6 +123,10 @@ ENTITY_DATA: dict[str, dict[str, Any]] = {
 }
 """What an entity action needs besides the entity (others need nothing)."""
 ENTITY_RESPONSES = {"get_events"}
+ENTITY_MAY_FAIL = {"switch.relay.turn_on": {"relay_device_blocked"}}
+"""Translation keys an allowed entity action may still end with (the block switch
+before it in the sweep leaves the device blocked)."""
+HOOD_ACTUATORS = [{"key": "lock", "kind": "interlock"}]
 
 
 # The lab, its actors and the targets of each call --------------------------------------
@@ -520,6 +526,10 @@ CASES: dict[str, Case] = {
     f"{S}assign_last_unknown_card": _case(prepare=_unknown_card_seen),
     f"{W}panel/admin/member_from_card": _case(prepare=_unknown_card_seen),
     f"{S}import_fabomatic": _case(may_fail={"fabomatic_no_database"}),
+    # The sweep's devices are FluxiLab agents: an allowed call reaches the board
+    # check (tests/integration/test_fabomatic_remote.py drives a board).
+    f"{S}remote_start": _case(may_fail={"not_a_board"}),
+    f"{S}remote_stop": _case(may_fail={"not_a_board"}),
     f"{S}check_in": _case(own=_own({}, member=False), may_fail={"no_member_linked"}),
     f"{S}check_out": _case(
         own=_own({}, member=False),
@@ -718,6 +728,21 @@ async def online(hass: HomeAssistant, actors: Actors) -> Actors:
     await hass.async_block_till_done()
     for device_id in (HOOD, LASER):
         async_fire_mqtt_message(hass, f"fluxilab/{device_id}/status", "online")
+    # The fumehood's agent has an interlock: its relay switch is a door too.
+    hub = await async_get_hub_keys(hass)
+    topic = f"fluxilab/{HOOD}/announce"
+    announce = {
+        "v": 1,
+        "id": HOOD,
+        "name": "Hood-1",
+        "kind": "fumehood",
+        "model": "FH-1200",
+        "sw_version": "0.1.0",
+        "key": DEVICE_KEYS[HOOD].public_b64,
+        "capabilities": {"actuators": HOOD_ACTUATORS},
+    }
+    sealed = seal_announce(DEVICE_KEYS[HOOD].derive(hub.public_b64), topic, announce)
+    async_fire_mqtt_message(hass, topic, json.dumps(sealed))
     await hass.async_block_till_done()
     return actors
 
@@ -734,7 +759,11 @@ async def test_every_door_is_in_the_table(hass: HomeAssistant, online: Actors) -
     assert f"{S}add_member" in doors
     assert f"{W}member/create" in doors
     assert f"{W}panel/admin/block" in doors
-    assert {"button.reboot.press", "switch.blocked.turn_on"} <= doors
+    assert {
+        "button.reboot.press",
+        "switch.blocked.turn_on",
+        "switch.relay.turn_on",
+    } <= doors
     assert "update.firmware.install" in doors
     # Doors that need a case to be swept honestly have one.
     for door in doors:
@@ -918,6 +947,10 @@ async def test_sweep_entity_actions(
             await hass.async_block_till_done()
             assert snapshot(online.lab.engine) == before, where
             assert mqtt_mock.async_publish.call_count == 0, where
+        except HomeAssistantError as err:
+            failed: str | None = err.translation_key
+            assert allowed, f"should be refused: {where}"
+            assert failed in ENTITY_MAY_FAIL.get(door, set()), where
         else:
             assert allowed, f"should be refused: {where}"
         await hass.async_block_till_done()

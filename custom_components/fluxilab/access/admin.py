@@ -29,8 +29,18 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
+from .const import DEACTIVATE_LOGIN, LOGIN_CREATED
 from .credentials import member_cards, member_pin_hash, public_credentials
 from .errors import AccessValidationError
+from .logins import (
+    LOGIN_FIELDS,
+    LOGIN_PASSWORD,
+    LOGIN_USERNAME,
+    LoginRequest,
+    async_check_option,
+    async_create_login,
+    async_remove_login,
+)
 from .store import (
     AUTHORIZATION_UPDATE_FIELDS,
     MEMBER_FIELDS,
@@ -54,8 +64,8 @@ RENEWABLE: Final = frozenset(
 
 _ALLOW: dict[Any, Any] = {vol.Optional(ALLOW_SAME_NAME, default=False): cv.boolean}
 
-CREATE_FIELDS: Final[dict[Any, Any]] = {**MEMBER_FIELDS, **_ALLOW}
-"""What a door takes to create a member."""
+CREATE_FIELDS: Final[dict[Any, Any]] = {**MEMBER_FIELDS, **LOGIN_FIELDS, **_ALLOW}
+"""What a door takes to create a member (and, if asked, their Home Assistant login)."""
 CHANGE_FIELDS: Final[dict[Any, Any]] = {**MEMBER_UPDATE_FIELDS, **_ALLOW}
 """What a door takes as a member's changes."""
 UPDATE_FIELDS: Final[dict[Any, Any]] = {
@@ -87,11 +97,17 @@ class MemberCreate:
     fields: Mapping[str, Any]
     """The member's fields, as ``MEMBER_FIELDS`` takes them (the store checks them)."""
     allow_same_name: bool = False
+    login: LoginRequest | None = None
+    """A Home Assistant login to create and link (logins.py), if any."""
 
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> Self:
         """Read a call already validated by ``CREATE_FIELDS``."""
-        return cls(fields=_data(wire), allow_same_name=bool(wire.get(ALLOW_SAME_NAME)))
+        return cls(
+            fields=_data(wire, LOGIN_USERNAME, LOGIN_PASSWORD),
+            allow_same_name=bool(wire.get(ALLOW_SAME_NAME)),
+            login=LoginRequest.from_wire(wire),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,11 +197,31 @@ def _existing(members: MemberCollection, member_id: str) -> Mapping[str, Any]:
 async def async_create_member(
     members: MemberCollection, request: MemberCreate
 ) -> MemberResult:
-    """Create a member (an initial PIN hashed if given); every check before the write."""
+    """Create a member (an initial PIN hashed if given); every check before the write.
+
+    With ``login``, the member's Home Assistant login is created first and linked
+    (``login_created_by_fluxilab``, ``deactivate_login`` on unless given); it is
+    removed again if the member then cannot be created.
+    """
     _check_name(
         members, request.fields.get("name"), None, allowed=request.allow_same_name
     )
-    return MemberResult(await members.async_create_item(dict(request.fields)))
+    fields = dict(request.fields)
+    if request.login is None:
+        await async_check_option(
+            members.hass, fields.get("user_id"), bool(fields.get(DEACTIVATE_LOGIN))
+        )
+        return MemberResult(await members.async_create_item(fields))
+    if fields.get("user_id"):
+        raise AccessValidationError("login_and_user")
+    user = await async_create_login(members.hass, str(fields["name"]), request.login)
+    fields |= {"user_id": user.id, LOGIN_CREATED: True}
+    fields.setdefault(DEACTIVATE_LOGIN, True)
+    try:
+        return MemberResult(await members.async_create_item(fields))
+    except Exception:
+        await async_remove_login(members.hass, user)
+        raise
 
 
 def check_update(members: MemberCollection, request: MemberUpdate) -> None:
@@ -208,6 +244,13 @@ async def async_update_member(
 ) -> MemberResult:
     """Change a member's fields (never a PIN: credentials.py's ways only)."""
     check_update(members, request)
+    member = members.data[request.member_id]
+    if request.fields.get(DEACTIVATE_LOGIN):
+        await async_check_option(
+            members.hass,
+            request.fields.get("user_id", member.get("user_id")),
+            deactivate=True,
+        )
     return MemberResult(
         await members.async_update_item(request.member_id, dict(request.fields))
     )

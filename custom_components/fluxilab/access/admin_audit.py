@@ -8,7 +8,7 @@ An entry says
 - *who*: the Home Assistant user (``actor_user_id``, ``actor_name``) and their member
   (``actor_member_id``), or nobody (the integration itself: ``door`` ``system``);
 - *what*: ``target`` (member, credential, authorization, machine_type, role,
-  settings, device), ``action`` (created, updated, deleted), the member it concerns
+  settings, device, login: a member's Home Assistant login, logins.py), ``action`` (created, updated, deleted), the member it concerns
   (``member_id``/``member_name``), ``target_id`` and ``label`` where these name no
   person (a machine type, a device);
 - *before -> after*: ``changes``, the changed fields only, ``{field: {"before": ..,
@@ -96,7 +96,9 @@ DELETED: Final = "deleted"
 
 MASKED: Final = {"masked": True}
 
-MEMBER_SHOWN: Final = frozenset({"active", "role", "supervise"})
+MEMBER_SHOWN: Final = frozenset(
+    {"active", "deactivate_login", "login_created_by_fluxilab", "role", "supervise"}
+)
 """Member fields shown before -> after; every other one is masked (credentials apart)."""
 MEMBER_IGNORED: Final = frozenset({"id", "created", "updated", "credentials"})
 CREDENTIAL_SHOWN: Final = ("type", "label", "active", "must_change")

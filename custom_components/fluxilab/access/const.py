@@ -13,6 +13,12 @@ MEMBERS_STORAGE_MINOR_VERSION: Final = 4
 MACHINE_TYPES_STORAGE_KEY: Final = f"{DOMAIN}.machine_types"
 MACHINE_TYPES_STORAGE_MINOR_VERSION: Final = 2
 """1.2: every machine type has an explicit ``offline_policy``."""
+LOGIN_CREATED: Final = "login_created_by_fluxilab"
+"""A member's linked Home Assistant user is a login FluxiLab created (logins.py)."""
+DEACTIVATE_LOGIN: Final = "deactivate_login"
+"""Deactivating or deleting the member deactivates their Home Assistant login."""
+MEMBER_LOGINS_STORAGE_KEY: Final = f"{DOMAIN}.member_logins"
+"""The Home Assistant users FluxiLab deactivated with their members."""
 GENERATION_STORAGE_KEY: Final = f"{DOMAIN}.credential_generation"
 DEFAULT_OFFLINE_MAX_AGE_HOURS: Final = 24.0
 """Hours a device may decide from its credential mirror without hearing the hub."""
@@ -47,6 +53,9 @@ DEFAULT_SESSION_TIMEOUT: Final = 900.0
 """Seconds without a heartbeat after which an open session is closed."""
 DEFAULT_GRACE_PERIOD: Final = 60.0
 """Seconds a device keeps the machine running after a session ends."""
+MAX_GRACE_PERIOD: Final = 24 * 3600
+"""Longest grace a machine type may give: a day (Fab-O-Matic's backend has no cap;
+boards take whole minutes up to 65535, agents any number)."""
 DEFAULT_USAGE_RETENTION_DAYS: Final = 365
 DEFAULT_UNKNOWN_CARD_RETENTION_DAYS: Final = 30
 DEFAULT_SESSION_CHECK_INTERVAL: Final = 60
@@ -91,6 +100,14 @@ class Reason(StrEnum):
     """The card (or PIN) was deactivated, e.g. reported lost."""
     PIN_CHANGE_REQUIRED = "pin_change_required"
     """A device login with an initial PIN: it only serves to replace it."""
+    PIN_REQUIRED = "pin_required"
+    """The machine type wants card + PIN and only the card came: ask for the PIN."""
+    PIN_WRONG = "pin_wrong"
+    """The PIN given with the card is not the card's member's (counted, backs off)."""
+    PIN_LOCKED = "pin_locked"
+    """Too many wrong PINs for the card's member: PINs back off for a while."""
+    CARD_REQUIRED = "card_required"
+    """The machine type wants card + PIN and only a PIN login came."""
     UNKNOWN_MEMBER = "unknown_member"
     NO_CREDENTIAL = "no_credential"
     INACTIVE = "inactive"

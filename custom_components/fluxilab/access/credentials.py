@@ -261,7 +261,10 @@ def with_pin_hash(
 
 @dataclass(slots=True, kw_only=True)
 class PinFailures:
-    """Wrong current PINs given for one member's PIN change, and the back-off.
+    """Wrong PINs given for one member, and the back-off.
+
+    Counted are the current PIN of a PIN change and the PIN given with the card at a
+    device whose machine type has ``require_pin``.
 
     The first ``PIN_CHANGE_FREE_FAILURES`` cost nothing; each one after that doubles
     the wait before the next attempt is even checked (capped). A success clears it.

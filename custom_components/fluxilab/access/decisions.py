@@ -2,7 +2,9 @@
 
 Checks run in a fixed order (docs/ACCESS.md), and the first that fails names the
 reason: inactive, blocked, not_authorized, expired, outside_hours, unsafe, outage,
-booked_by_other or booking_required, maintenance_due, no_supervisor, safety_limit. Everything is computed from data already in memory: no I/O here.
+booked_by_other or booking_required, maintenance_due, no_supervisor, safety_limit.
+Before them, a machine type with ``require_pin`` wants the card and its member's PIN
+(``pin_reason``). Everything is computed from data already in memory: no I/O here.
 """
 
 from __future__ import annotations
@@ -88,6 +90,47 @@ def authorization_reason(
         return Reason.LAPSED
     if check_window and not any(_in_window(a, now) for a in current):
         return Reason.OUTSIDE_HOURS
+    return Reason.GRANTED
+
+
+def requires_pin(machine_type: Mapping[str, Any] | None) -> bool:
+    """Return True if the machine type wants card + PIN to grant its devices."""
+    return machine_type is not None and bool(machine_type.get("require_pin", False))
+
+
+SECOND_FACTOR_REFUSALS = frozenset(
+    {Reason.PIN_REQUIRED, Reason.PIN_WRONG, Reason.PIN_LOCKED, Reason.CARD_REQUIRED}
+)
+"""``pin_reason``'s refusals: nobody proved who is at the machine."""
+
+
+def pin_reason(
+    machine_type: Mapping[str, Any] | None,
+    *,
+    card_member_id: str | None,
+    pin_member_id: str | None,
+    pin_failed: bool,
+    pin_wait: float,
+) -> Reason:
+    """Return GRANTED unless the type wants card + PIN and the request lacks them.
+
+    The device checks the PIN against its mirror (no secret crosses the wire): it
+    sends the card with the id of the member whose PIN matched, or ``pin_failed``.
+    ``card_member_id`` is the card's member (None: a login without a card);
+    ``pin_wait`` the seconds the card's member's PINs still back off. A card alone
+    is ``pin_required`` (the device asks for the PIN), a PIN alone
+    ``card_required``; a wrong PIN, or the PIN of another member, ``pin_wrong``.
+    """
+    if not requires_pin(machine_type):
+        return Reason.GRANTED
+    if card_member_id is None:
+        return Reason.CARD_REQUIRED
+    if pin_member_id is None and not pin_failed:
+        return Reason.PIN_REQUIRED
+    if pin_wait > 0:
+        return Reason.PIN_LOCKED
+    if pin_failed or pin_member_id != card_member_id:
+        return Reason.PIN_WRONG
     return Reason.GRANTED
 
 

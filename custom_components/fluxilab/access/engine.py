@@ -45,13 +45,14 @@ from .const import (
     SessionEnd,
 )
 from .credentials import find_card, member_cards, pin_credential
-from .decisions import decide
+from .decisions import SECOND_FACTOR_REFUSALS, decide, pin_reason, requires_pin
 from .errors import AccessValidationError
 from .events import fire_access_event, ha_device_id
 from .fabomatic import BoardAccess
 from .history import AccessHistory
 from .interest import InterestQueue
 from .lapsing import Lapsing
+from .logins import MemberLogins
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
@@ -106,6 +107,7 @@ class AccessEngine:
         self.presence = Presence(self)
         self.telemetry_rules = TelemetryRules(self)
         self.admin_audit = AdminAudit(self)
+        self.logins = MemberLogins(self)
         self.bookings = BookingCollection(self)
         self.problems = ProblemReports(self)
         self.projects = ProjectCollection(self)
@@ -144,6 +146,7 @@ class AccessEngine:
             [c["card"] for c in self.history.data["unknown_cards"]],
         )
         self.admin_audit.async_setup()
+        await self.logins.async_load()
         self.members.async_add_listener(self._async_member_changed)
         self.machine_types.async_add_listener(self._async_data_changed)
         self.telemetry_rules.async_load()
@@ -248,6 +251,7 @@ class AccessEngine:
                 }
                 for project in self.projects.projects_of(member_id)
             ],
+            problem_reports=self.problems.of_member(member_id),
         )
 
     @callback
@@ -509,12 +513,14 @@ class AccessEngine:
         return decision.as_wire()
 
     async def async_decide(
-        self, device: AccessDevice, request: AccessRequest
+        self, device: AccessDevice, request: AccessRequest, *, buffered: bool = False
     ) -> Decision:
         """Decide an access request.
 
         A check's audit entry, events and last uses follow after the reply
         (``_after_reply``); other requests first let those of earlier checks land.
+        ``buffered``: a maintenance the device kept while the hub was away and asks
+        about now (a Fab-O-Matic board's replay), recorded as such.
         """
         action = request.action
         now = time.time()
@@ -552,7 +558,7 @@ class AccessEngine:
                 reason=reason,
                 member_id=member["id"] if member else None,
             )
-        return await self._async_device_maintenance(device, request)
+        return await self._async_device_maintenance(device, request, buffered)
 
     def _identify(
         self, device: AccessDevice, card: str | None, member_id: str | None, ts: float
@@ -582,6 +588,47 @@ class AccessEngine:
             return member, Reason.GRANTED
         return None, Reason.NO_CREDENTIAL
 
+    def _second_factor(
+        self,
+        member: dict[str, Any],
+        request: AccessRequest,
+        machine_type: dict[str, Any] | None,
+        now: float,
+    ) -> Reason:
+        """Card + PIN (``require_pin``): the PIN the device matched is the card's member's.
+
+        A wrong PIN counts against the member's PIN as a wrong current PIN of a PIN
+        change does (``PinFailures``), and so backs off; the right one clears it.
+        """
+        presented = request.card is not None and (
+            request.member_id is not None or request.pin_failed
+        )
+        reason = pin_reason(
+            machine_type,
+            card_member_id=member["id"] if request.card is not None else None,
+            pin_member_id=request.member_id,
+            pin_failed=request.pin_failed,
+            pin_wait=self.members.pin_failures(member["id"]).wait(now)
+            if presented
+            else 0.0,
+        )
+        if reason is Reason.PIN_WRONG:
+            failures = self.members.pin_failures(member["id"])
+            failures.failed(now)
+            LOGGER.warning(
+                "Wrong PIN with a card (%d in a row for that member)", failures.count
+            )
+        if reason is not Reason.GRANTED:
+            return reason
+        if (pin := pin_credential(member)) is None:
+            return Reason.PIN_WRONG  # a mirror older than the PIN's removal
+        if not pin["active"]:
+            return Reason.CREDENTIAL_INACTIVE
+        if pin.get("must_change", False):
+            return Reason.PIN_CHANGE_REQUIRED
+        self.members.pin_accepted(member["id"])
+        return Reason.GRANTED
+
     @callback
     def _credential_used(
         self, member: dict[str, Any], card: str | None, ts: float
@@ -601,6 +648,12 @@ class AccessEngine:
         card = request.card
         member, reason = self._identify(device, card, request.member_id, now)
         machine_type = self.machine_type_of(device)
+        if (
+            member is not None
+            and reason is Reason.GRANTED
+            and requires_pin(machine_type)
+        ):
+            reason = self._second_factor(member, request, machine_type, now)
         booking = None
         if member is not None and reason is Reason.GRANTED:
             booking = self.bookings.verdict(
@@ -669,7 +722,9 @@ class AccessEngine:
             )
             if started and request.project is not None:
                 session[PROJECT_REQUEST] = request.project  # checked by the projects
-        self.presence.async_swiped(device, member, card, reason, now)
+        # A card without its PIN proves nobody there: no supervisor seen, either.
+        if reason not in SECOND_FACTOR_REFUSALS:
+            self.presence.async_swiped(device, member, card, reason, now)
         self._after_reply(
             lambda: self._decided(
                 device, request.id, member, card, reason, now, session_id, started
@@ -920,7 +975,7 @@ class AccessEngine:
         self.publish_usage(device)
 
     async def _async_device_maintenance(
-        self, device: AccessDevice, request: AccessRequest
+        self, device: AccessDevice, request: AccessRequest, buffered: bool
     ) -> Decision:
         member, reason = self._identify(
             device, request.card, request.member_id, time.time()
@@ -939,7 +994,7 @@ class AccessEngine:
                 reason=reason.value,
             )
             return Decision(id=request.id, granted=False, reason=reason)
-        await self.async_record_maintenance(device, member["id"])
+        await self.async_record_maintenance(device, member["id"], buffered=buffered)
         return Decision(
             id=request.id,
             granted=True,
@@ -1026,7 +1081,9 @@ class AccessEngine:
                 and reason is Reason.GRANTED
                 and flags(member, self.roles.data).may_maintain
             ):
-                await self.async_record_maintenance(device, member["id"])
+                await self.async_record_maintenance(
+                    device, member["id"], ts=ts, buffered=buffered
+                )
 
     @callback
     def _merge_answered(
@@ -1087,11 +1144,15 @@ class AccessEngine:
         device: AccessDevice,
         member_id: str | None = None,
         note: str | None = None,
+        *,
+        ts: float | None = None,
+        buffered: bool = False,
     ) -> None:
         """Register maintenance done on a device: reset its counter.
 
         The intervention (audit kind ``maintenance``) keeps who, when, the hours
-        then and the note (maintenance.intervention).
+        then and the note (maintenance.intervention). A device's own record from
+        its backlog keeps the device's time and is marked ``buffered``.
         """
         self.async_after_reply_done()
         usage = self.history.usage(device.device_id)
@@ -1108,8 +1169,9 @@ class AccessEngine:
             target_id=device.device_id,
             label=device.entry.title or device.device_id,
         )
+        when = time.time() if ts is None else ts
         usage["since_maintenance"] = 0.0
-        usage["last_maintenance"] = time.time()
+        usage["last_maintenance"] = when
         self.telemetry_rules.reset_conditions(device.device_id)
         self._audit(
             device,
@@ -1117,8 +1179,8 @@ class AccessEngine:
             member,
             None,
             None,
-            time.time(),
-            buffered=False,
+            when,
+            buffered=buffered,
             extra=done,
         )
         fire_access_event(
@@ -1126,7 +1188,8 @@ class AccessEngine:
             device,
             AccessEventType.MAINTENANCE_RECORDED,
             member=member,
-            ts=usage["last_maintenance"],
+            buffered=buffered,
+            ts=when,
         )
         self.publish_usage(device)
 

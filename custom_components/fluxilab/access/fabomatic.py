@@ -30,6 +30,7 @@ from custom_components.fluxilab.protocol.schemas import (
 
 from . import maintenance
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason, SessionEnd
+from .decisions import requires_pin
 from .models import AccessRequest
 from .roles import RoleFlags, flags
 
@@ -43,6 +44,9 @@ MACHINE_TYPE_OTHER: Final = 5
 DUPLICATE_WINDOW: Final = 24 * 3600.0
 """A stopuse matching a session the board already closed this long ago at most is
 a repeat of it (the board re-sends when a reply is lost), not a new session."""
+PIN_REFUSAL: Final = "Card + PIN only"
+"""A board's startuse on a ``require_pin`` type: boards have no keypad, so they
+are refused (the LCD line holds 16 characters)."""
 
 
 def board_level(role: RoleFlags) -> UserLevel:
@@ -87,7 +91,7 @@ class BoardAccess:
             return await self._async_in_use(card, query["duration"])
         if action is BoardAction.STOP_USE:
             return await self._async_stop_use(card, query["duration"], query["replay"])
-        return await self._async_maintenance(card)
+        return await self._async_maintenance(card, query["replay"])
 
     def _request(self, action: AccessAction, **fields: Any) -> AccessRequest:
         # The board's queries carry no id: the engine's request id (in the audit
@@ -156,6 +160,9 @@ class BoardAccess:
     async def _async_start_use(self, card: str, replay: bool) -> dict[str, Any]:
         if self._open_session(card) is not None:
             return simple_response(True)  # a repeat of a start already booked
+        if not replay and requires_pin(self.engine.machine_type_of(self.device)):
+            # checkuser refused it (pin_required) already; a board cannot give a PIN.
+            return simple_response(False, PIN_REFUSAL)
         now = time.time()
         # A board runs one session at a time: whatever else it left open is over.
         for session in self.engine.history.open_sessions(self.device.device_id):
@@ -246,9 +253,12 @@ class BoardAccess:
             )
         return simple_response(True, f"Duration {duration} seconds")
 
-    async def _async_maintenance(self, card: str) -> dict[str, Any]:
+    async def _async_maintenance(self, card: str, replay: bool) -> dict[str, Any]:
+        # A replay carries no time of its own: recorded now, marked buffered.
         reply = await self.engine.async_decide(
-            self.device, self._request(AccessAction.MAINTENANCE, card=card)
+            self.device,
+            self._request(AccessAction.MAINTENANCE, card=card),
+            buffered=replay,
         )
         if reply.granted:
             return simple_response(True)

@@ -33,7 +33,13 @@ from homeassistant.components.recorder.db_schema import (
 )
 from homeassistant.components.recorder.util import session_scope
 from homeassistant.components.tag import EVENT_TAG_SCANNED
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import (
+    ATTR_DOMAIN,
+    ATTR_SERVICE_DATA,
+    EVENT_CALL_SERVICE,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.json import json_bytes_strip_null
@@ -49,10 +55,18 @@ from custom_components.fluxilab.const import (
 )
 from custom_components.fluxilab.history_db import PERSONAL_FIELDS, SessionQuery
 
+from . import maintenance
 from .credentials import member_pin_hash, public_credentials
 from .history import AccessHistory
 from .notify import EVENT_NOTIFICATION
-from .privacy import CARD_PREFIX, CARD_PSEUDONYM, IN_USE, Privacy
+from .privacy import (
+    CARD_PREFIX,
+    CARD_PSEUDONYM,
+    IN_USE,
+    SERVICE_CARD_FIELDS,
+    SERVICE_MEMBER_FIELDS,
+    Privacy,
+)
 from .roles import Role
 
 DAY = 86400.0
@@ -75,6 +89,7 @@ RECORDED_EVENT_TYPES: Final = (
     EVENT_NOTIFICATION,
     f"{DOMAIN}_routing",  # api/panel.py EVENT_ROUTING (the api sits above access)
     EVENT_TAG_SCANNED,
+    EVENT_CALL_SERVICE,  # FluxiLab's, with pseudonyms (privacy.service_call_data)
 )
 """Recorded event types that may name a member or a card (not fluxilab_device)."""
 RECORDED_ENTITY_KEYS: Final = ("access", "current_user")
@@ -89,6 +104,11 @@ ANONYMIZED: Final = "anonymized"
 REDACTED_NAME: Final = "…"
 TAG_NAME: Final = "Tag"
 RECORDER_BATCH: Final = 500
+ERASED_TEXT: Final[Mapping[str, tuple[str, ...]]] = {maintenance.KIND: ("note",)}
+"""Audit kind -> free text of the member's own entries that an erasure blanks too.
+
+An intervention's note is what its member wrote and may name them; its hours and
+interval stay (the device's maintenance history), nameless."""
 SIGNAL_ANONYMIZE: Final = f"{DOMAIN}_anonymize"
 """Dispatcher signal, argument a ``Subject``: forget them in what entities show now."""
 
@@ -148,14 +168,26 @@ async def async_forget_member(
     ]
 
     def _theirs(entry: dict[str, Any]) -> bool:
+        erased = _erase_own_text(entry, member_id)
         return (
             member_id in (entry.get("member_id"), entry.get("actor_member_id"))
             or (entry.get("card") is not None and entry["card"] in cards)
-        ) and _anonymize(entry)
+        ) and (_anonymize(entry) or erased)
 
     await history.async_anonymize(
-        _theirs, lambda db: db.anonymize_member(member_id, cards)
+        _theirs, lambda db: db.anonymize_member(member_id, cards, ERASED_TEXT)
     )
+
+
+def _erase_own_text(entry: dict[str, Any], member_id: str) -> bool:
+    """Blank the free text a member wrote in their own entry; True if it had any."""
+    fields = ERASED_TEXT.get(entry.get("kind") or "", ())
+    if entry.get("member_id") != member_id or all(
+        entry.get(name) is None for name in fields
+    ):
+        return False
+    entry.update(dict.fromkeys(fields))
+    return True
 
 
 async def async_member_export(
@@ -165,11 +197,13 @@ async def async_member_export(
     *,
     bookings: list[dict[str, Any]],
     projects: list[dict[str, Any]],
+    problem_reports: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Return everything held about one member (the PIN hash is named, not shown).
 
-    ``bookings`` and ``projects`` are theirs from the bookings and projects stores
-    (the engine's ``async_member_export`` gathers them for every door).
+    ``bookings``, ``projects`` and ``problem_reports`` (those they made or resolved)
+    are theirs from their stores (the engine's ``async_member_export`` gathers them
+    for every door).
     """
     profile = {k: v for k, v in member.items() if k != "credentials"}
     profile["credentials"] = public_credentials(member)
@@ -181,6 +215,7 @@ async def async_member_export(
         "authorizations": authorizations,
         "bookings": bookings,
         "projects": projects,
+        "problem_reports": problem_reports,
         "sessions": entries["sessions"],
         "audit": entries["audit"],
         "checked_in": history.data["checked_in"].get(member_id),
@@ -369,6 +404,9 @@ def scrub(data: dict[str, Any], subject: Subject, *, old: bool) -> bool:
         data["tag_id"] = None
         data.pop("name", None)
         changed = True
+    service_data = data.get(ATTR_SERVICE_DATA)
+    if data.get(ATTR_DOMAIN) == DOMAIN and isinstance(service_data, dict):
+        changed = _scrub_service_call(service_data, subject, old=old) or changed
     if (pattern := subject.name_pattern) is not None:
         for key, value in data.items():
             if isinstance(value, str) and pattern.search(value):
@@ -376,6 +414,25 @@ def scrub(data: dict[str, Any], subject: Subject, *, old: bool) -> bool:
                 changed = True
     if changed:
         data[ANONYMIZED] = True
+    return changed
+
+
+def _scrub_service_call(
+    service_data: dict[str, Any], subject: Subject, *, old: bool
+) -> bool:
+    """Forget the subject's member and card pseudonyms in a recorded service call."""
+    changed = False
+    for key in (*SERVICE_MEMBER_FIELDS, *SERVICE_CARD_FIELDS):
+        value = service_data.get(key)
+        names = (*subject.members, *subject.cards)
+        if isinstance(value, str) and (old or value in names):
+            service_data[key] = None
+            changed = True
+        elif isinstance(value, list):
+            kept = [] if old else [v for v in value if v not in names]
+            if len(kept) != len(value):
+                service_data[key] = kept
+                changed = True
     return changed
 
 

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 import logging
 import secrets
 import time
-from typing import Any, Final, TypedDict
+from typing import Any, Final, NotRequired, TypedDict
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.const import EVENT_HOMEASSISTANT_CLOSE
@@ -80,6 +80,9 @@ class DeviceUsage(TypedDict):
     last_maintenance: float | None
     conditions: dict[str, dict[str, Any]]
     """Counters of the machine type's maintenance conditions (telemetry_rules.py)."""
+    fabomatic_hours: NotRequired[float]
+    """Machine hours a Fab-O-Matic import added (fabomatic_import.py): a second
+    import adds only what its backend counted since."""
 
 
 class HistoryData(TypedDict):
@@ -672,6 +675,33 @@ class AccessHistory:
         while batch := await db.async_run(db.session_batch, query, after):
             yield batch
             after = int(batch[-1]["entry_id"])
+
+    async def async_imported_ids(self, prefixes: dict[str, str]) -> set[str]:
+        """Return the import ids an earlier import wrote (``HistoryDatabase``)."""
+        await self.async_flush()
+        db = self.database
+        return await db.async_run(db.imported_ids, prefixes)
+
+    async def async_import_entries(
+        self, entries: dict[str, list[dict[str, Any]]], prefixes: dict[str, str]
+    ) -> dict[str, int]:
+        """Write another system's history into the database; return what was new.
+
+        Every entry has an ``import_id``; those an earlier import wrote are skipped,
+        the rest written in one transaction (all or nothing), straight into the
+        database: old history is not what the live lookups in memory are for, and
+        a lab's years of it would crowd them out. Entry ids are given here, so
+        they follow every id given before; the database's highest id is where the
+        history counts on from after a restart.
+        """
+        for name in ENTRY_LISTS:
+            for entry in entries.get(name, ()):
+                self.data["last_entry_id"] += 1
+                entry["entry_id"] = self.data["last_entry_id"]
+        self.async_changed()
+        async with self._checkpoint_lock:
+            db = self.database
+            return await db.async_run(db.insert_imported, entries, prefixes)
 
     async def async_member_entries(
         self, member_id: str

@@ -96,9 +96,9 @@ class Lab(Protocol):
         """Send every followed device its current credential set."""
 
     async def async_decide(
-        self, device: AccessDevice, request: AccessRequest
+        self, device: AccessDevice, request: AccessRequest, *, buffered: bool = False
     ) -> Decision:
-        """Decide an access request."""
+        """Decide an access request (``buffered``: a device's kept maintenance)."""
 
     async def async_handle_record(
         self, device: AccessDevice, event: dict[str, Any], ts: float, buffered: bool

@@ -50,6 +50,7 @@ INTERVENTION_CSV_FIELDS: Final = (
     "hours_since_previous",
     "interval",
     "note",
+    "buffered",
 )
 
 
@@ -182,6 +183,7 @@ def intervention_csv_rows(rows: Iterable[Mapping[str, Any]]) -> str:
             _number(row["since_maintenance"]),
             _number(row["interval"]),
             row["note"] or "",
+            bool(row["buffered"]),
         )
         writer.writerow([neutralize(str(cell)) for cell in cells])
     return buffer.getvalue()

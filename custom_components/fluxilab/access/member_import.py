@@ -21,7 +21,7 @@ formula (a leading ``'``), and an import reads that quote back off.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 import csv
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -257,7 +257,8 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
 # Planning -----------------------------------------------------------------------------
 
 
-def _same_name(name: str) -> str:
+def same_name(name: str) -> str:
+    """Return a name as two names are compared: spaces and case aside."""
     return " ".join(name.split()).casefold()
 
 
@@ -302,7 +303,7 @@ class _Planner:
     ) -> None:
         self.lab = lab
         self.header = set(header)
-        self.pending_types = {_same_name(name) for name in pending_types}
+        self.pending_types = {same_name(name) for name in pending_types}
         """Names of machine types a dry run takes as made (another import's)."""
         self.roles = {r.value for r in Role} | set(lab.roles.data) | set(pending_roles)
         """Role ids a row may name: built in, the lab's own, a dry run's pending."""
@@ -314,11 +315,11 @@ class _Planner:
         }
         self.by_name: dict[str, list[str]] = {}
         for member in self.members.values():
-            self.by_name.setdefault(_same_name(str(member["name"])), []).append(
+            self.by_name.setdefault(same_name(str(member["name"])), []).append(
                 member["id"]
             )
         self.types_by_name = {
-            _same_name(str(t["name"])): t["id"] for t in lab.machine_types.data.values()
+            same_name(str(t["name"])): t["id"] for t in lab.machine_types.data.values()
         }
         self.seen_members: dict[str, int] = {}
         """Member id, or "name:" + name of a new one -> the line that took it."""
@@ -343,7 +344,7 @@ class _Planner:
         if planned.member_id is not None:
             self.seen_members[planned.member_id] = line
         if planned.member_id is None or "name" in planned.fields:
-            self.seen_members[f"name:{_same_name(planned.name or '')}"] = line
+            self.seen_members[f"name:{same_name(planned.name or '')}"] = line
         for card in self._cards_of(planned):
             self.seen_cards[card] = line
         if planned.member_id is not None and "cards" in planned.fields:
@@ -364,11 +365,11 @@ class _Planner:
             if member_id not in self.members:
                 raise AccessValidationError("unknown_member", member=member_id[:100])
         else:
-            found = self.by_name.get(_same_name(name), [])
+            found = self.by_name.get(same_name(name), [])
             if len(found) > 1:
                 raise AccessValidationError("import_ambiguous_name", name=name)
             member_id = found[0] if found else ""
-        key = member_id or f"name:{_same_name(name)}"
+        key = member_id or f"name:{same_name(name)}"
         if (earlier := self.seen_members.get(key)) is not None:
             raise AccessValidationError("import_repeated_member", line=str(earlier))
         return member_id or None
@@ -391,15 +392,15 @@ class _Planner:
         if "cards" in self.header:
             wanted["cards"] = self._cards(row.get("cards", ""), member_id)
         if member_id is not None and name != self.members[member_id]["name"]:
-            taken = self.by_name.get(_same_name(name), [])
+            taken = self.by_name.get(same_name(name), [])
             if any(other != member_id for other in taken):
                 raise AccessValidationError("member_name_taken", name=name)
-        if member_id is not None and _same_name(name) != _same_name(
+        if member_id is not None and same_name(name) != same_name(
             str(self.members[member_id]["name"])
         ):
             # Renamed: to a name no earlier row gave (two members may share a
             # name the lab confirmed, as long as no import makes it so).
-            earlier = self.seen_members.get(f"name:{_same_name(name)}")
+            earlier = self.seen_members.get(f"name:{same_name(name)}")
             if earlier is not None:
                 raise AccessValidationError("import_repeated_member", line=str(earlier))
         fields = self._changes(member_id, wanted)
@@ -496,11 +497,11 @@ class _Planner:
             if self.lab.device(device_id) is None:
                 raise AccessValidationError("unknown_device", device=device_id[:100])
             return PlannedGrant(target=target, device_id=device_id)
-        if _same_name(target) in self.pending_types:
+        if same_name(target) in self.pending_types:
             return PlannedGrant(target=target, machine_type_id=target)
         types = self.lab.machine_types.data
         type_id = (
-            target if target in types else self.types_by_name.get(_same_name(target))
+            target if target in types else self.types_by_name.get(same_name(target))
         )
         if type_id is None:
             raise AccessValidationError(
@@ -623,11 +624,15 @@ async def async_import(
     strict: bool = True,
     pending_types: Iterable[str] = (),
     pending_roles: Iterable[str] = (),
+    then: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """Plan a CSV import and, unless a dry run, apply it; return the report.
 
     Strict: any rejected row and nothing is written. A write that fails midway is
-    undone with everything this import wrote before it, then raised.
+    undone with everything this import wrote before it, then raised. ``then`` runs
+    once the rows are written (even if none changed anything): what a caller writes
+    with the members in place (a Fab-O-Matic import's history); if it raises, the
+    rows are undone too and its error raised.
     """
     plan = plan_import(
         lab,
@@ -635,7 +640,7 @@ async def async_import(
         pending_types if dry_run else (),
         pending_roles if dry_run else (),
     )
-    if dry_run or (strict and plan.rejected) or not plan.writes:
+    if dry_run or (strict and plan.rejected) or (not plan.writes and then is None):
         return plan.report(dry_run=dry_run, strict=strict, applied=False)
     undo = _Undo()
     for row in plan.writes:
@@ -654,12 +659,19 @@ async def async_import(
                 line=str(row.line),
                 error=key or type(err).__name__,
             ) from err
+    if then is not None:
+        try:
+            await then()
+        except BaseException:
+            await undo.async_rollback(lab)
+            _LOGGER.warning("Member import undone: what followed it failed")
+            raise
     _LOGGER.info(
         "Member import: %d rows written, %d rejected",
         len(plan.writes),
         len(plan.rejected),
     )
-    return plan.report(dry_run=False, strict=strict, applied=True)
+    return plan.report(dry_run=False, strict=strict, applied=bool(plan.writes))
 
 
 # Exporting ----------------------------------------------------------------------------
@@ -676,7 +688,7 @@ def export_csv(lab: Lab) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     members = sorted(
-        lab.members.data.values(), key=lambda m: (_same_name(str(m["name"])), m["id"])
+        lab.members.data.values(), key=lambda m: (same_name(str(m["name"])), m["id"])
     )
     for member in members:
         authorizations = []

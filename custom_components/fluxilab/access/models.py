@@ -28,7 +28,11 @@ class AccessRequest:
     action: AccessAction
     card: str | None = None
     member_id: str | None = None
-    """A member who logged in at the device (PIN checked there, from its mirror)."""
+    """A member who logged in at the device (PIN checked there, from its mirror).
+
+    With ``card`` too: the card's member gave this member's PIN (``require_pin``)."""
+    pin_failed: bool = False
+    """With ``card``: the PIN given at the device did not match the card's member."""
     session_id: str | None = None
     duration: float | None = None
     description: str | None = None
@@ -46,6 +50,7 @@ class AccessRequest:
             action=AccessAction(body["action"]),
             card=body.get("card"),
             member_id=body.get("member_id"),
+            pin_failed=bool(body.get("pin_failed", False)),
             session_id=body.get("session_id"),
             duration=body.get("duration"),
             description=body.get("description"),

@@ -117,7 +117,8 @@ class Permission:
 # What there is to do ------------------------------------------------------------------
 
 MANAGE_MEMBERS = Permission(
-    name="see every member; add, remove and (de)activate members, set their roles",
+    name="see every member; add, remove and (de)activate members, set their roles "
+    "and their Home Assistant logins (create one, deactivate it with the member)",
     anyone=Level.LAB_ADMIN,
 )
 EDIT_PROFILE = Permission(
@@ -207,6 +208,10 @@ BLOCK_DEVICES = Permission(
     name="block and unblock a device",
     anyone=Level.LAB_ADMIN,
 )
+SWITCH_RELAYS = Permission(
+    name="switch a device's relay (its interlock) by hand",
+    anyone=Level.LAB_ADMIN,
+)
 RECORD_MAINTENANCE = Permission(
     name="record maintenance done on a device",
     anyone=Level.LAB_STAFF,
@@ -227,6 +232,11 @@ UPDATE_DEVICES = Permission(
     name="install, skip or un-skip a device's agent update (Home Assistant's update "
     "actions are for its administrators only)",
     anyone=Level.HA_ADMIN,
+)
+REMOTE_SESSIONS = Permission(
+    name="start a session for a member on a Fab-O-Matic board, or stop its session, "
+    "from Home Assistant (the board still asks the engine)",
+    anyone=Level.LAB_ADMIN,
 )
 CLOSE_SESSIONS = Permission(
     name="close anyone's open session",
@@ -429,6 +439,8 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     **_commands(BLOCK_DEVICES, "panel/admin/block"),
     "switch.blocked.turn_on": BLOCK_DEVICES,
     "switch.blocked.turn_off": BLOCK_DEVICES,
+    "switch.relay.turn_on": SWITCH_RELAYS,
+    "switch.relay.turn_off": SWITCH_RELAYS,
     **_services(RECORD_MAINTENANCE, "record_maintenance"),
     **_commands(RECORD_MAINTENANCE, "panel/admin/record_maintenance"),
     "button.record_maintenance.press": RECORD_MAINTENANCE,
@@ -440,6 +452,7 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
     "update.firmware.skip": UPDATE_DEVICES,
     "update.firmware.clear_skipped": UPDATE_DEVICES,
     **_services(CLOSE_SESSIONS, "close_session"),
+    **_services(REMOTE_SESSIONS, "remote_start", "remote_stop"),
     # Usage data and GDPR
     **_services(USAGE_DATA, "export_usage", "export_member_data"),
     **_commands(

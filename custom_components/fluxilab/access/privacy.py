@@ -10,6 +10,12 @@ the secret it cannot be turned back into the uid, short as uids are.
 Members' names reach entities, the logbook and the bus events only when the lab
 opts in (the ``show_member_names`` access setting, off by default). Off, the event
 entity names a member by pseudonym (``member_…``), the current user sensor by role.
+
+Home Assistant fires a ``call_service`` bus event with every service call's data,
+and the recorder keeps it: a FluxiLab service's data is rewritten before the
+recorder sees it (``service_call_data``): secrets (PINs, passwords) and free text
+that names people (names, e-mail addresses, notes, CSV) are redacted, cards and
+members become their pseudonyms, and only fields known to name nobody stay as given.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import hmac
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import ATTR_DOMAIN, ATTR_SERVICE_DATA, EVENT_CALL_SERVICE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import DOMAIN
@@ -44,6 +51,74 @@ PERSON_FIELDS: Final = ("member_id", "member_name", "user_id", "trainer_id")
 """Event fields the event entity drops while names are off (ids are name slugs)."""
 NAME_FIELDS: Final = ("member_name", "trainer_name")
 
+REDACTED: Final = "**REDACTED**"
+"""What a recorded service call shows of a secret or of text that names someone."""
+SERVICE_CARD_FIELDS: Final = frozenset({"card", "cards"})
+"""Service fields holding card uids (or pseudonyms): recorded as pseudonyms."""
+SERVICE_MEMBER_FIELDS: Final = frozenset({"member_id", "trainer"})
+"""Service fields holding member ids (slugs of names): recorded as pseudonyms."""
+SERVICE_SECRET_FIELDS: Final = frozenset(
+    {"pin", "current_pin", "password", "login_password"}
+)
+"""Service fields holding secrets: redacted."""
+SERVICE_PERSONAL_FIELDS: Final = frozenset(
+    {"name", "email", "note", "label", "csv_text", "notify_service", "login_username"}
+)
+"""Service fields of free text that may name a person: redacted."""
+SERVICE_PLAIN_FIELDS: Final = frozenset(
+    {
+        # Home Assistant's targets and FluxiLab's ids that are not names.
+        "entity_id",
+        "device_id",
+        "area_id",
+        "floor_id",
+        "label_id",
+        "user_id",
+        "session_id",
+        "project_id",
+        "credential_id",
+        "authorization_id",
+        "machine_type_id",
+        # Settings, switches, numbers and times.
+        "active",
+        "role",
+        "supervise",
+        "strict",
+        "dry_run",
+        "allow_same_name",
+        "credential_type",
+        "expires",
+        "last_used",
+        "window_start",
+        "window_end",
+        "start",
+        "end",
+        "days",
+        "month",
+        "non_billable",
+        "usage_retention_days",
+        "unknown_card_retention_days",
+        "telemetry_periods",
+        "access_timeout",
+        "path",
+        "folder",
+        "deactivate_login",
+        # The site bridge (generate_broker_config), its password aside.
+        "bridge_host",
+        "bridge_port",
+        "bridge_site",
+        "bridge_tls",
+        "bridge_cafile",
+        "bridge_certfile",
+        "bridge_keyfile",
+        "bridge_devices",
+        "remove_bridge",
+    }
+)
+"""Service fields that name nobody: recorded as given. A field in none of these
+sets is redacted (tests/integration/access/test_privacy_service_calls.py makes
+every registered service's fields be in one of them)."""
+
 
 PRIVACY: HassKey[Privacy] = HassKey(f"{DOMAIN}_privacy")
 """The engine's privacy rules, for the writers of events that hold no engine."""
@@ -52,6 +127,33 @@ PRIVACY: HassKey[Privacy] = HassKey(f"{DOMAIN}_privacy")
 def privacy_of(hass: HomeAssistant) -> Privacy:
     """Return the privacy rules (the engine registers them when it is made)."""
     return hass.data[PRIVACY]
+
+
+@callback
+def async_redact_service_calls(hass: HomeAssistant) -> CALLBACK_TYPE:
+    """Rewrite FluxiLab's ``call_service`` events before the recorder keeps them.
+
+    Home Assistant calls an event's listeners of its own type before those of
+    every event (the recorder's), with one event object: the data this listener
+    leaves is what the recorder, the logbook and other listeners see. The service
+    handler has its own copy (the validated data), untouched.
+    """
+
+    @callback
+    def _ours(data: Mapping[str, Any]) -> bool:
+        return data.get(ATTR_DOMAIN) == DOMAIN and bool(data.get(ATTR_SERVICE_DATA))
+
+    @callback
+    def _redact(event: Event[Any]) -> None:
+        data = event.data
+        try:
+            data[ATTR_SERVICE_DATA] = privacy_of(hass).service_call_data(
+                data[ATTR_SERVICE_DATA]
+            )
+        except Exception:  # whatever failed, the data is never kept in clear
+            data[ATTR_SERVICE_DATA] = dict.fromkeys(data[ATTR_SERVICE_DATA], REDACTED)
+
+    return hass.bus.async_listen(EVENT_CALL_SERVICE, _redact, event_filter=_ours)
 
 
 class Privacy:
@@ -136,6 +238,38 @@ class Privacy:
                 if data.get(field) is not None:
                     data[field] = None
         return data
+
+    def _card_shown(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value if CARD_PSEUDONYM.fullmatch(value) else self.card(value)
+        if isinstance(value, list):
+            return [self._card_shown(item) for item in value]
+        return REDACTED
+
+    def _member_shown(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.member(value)
+        if isinstance(value, list):
+            return [self._member_shown(item) for item in value]
+        return REDACTED
+
+    def service_call_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Return a FluxiLab service call's data as the bus and the recorder keep it.
+
+        Only fields known to name nobody stay as given; cards and members become
+        their pseudonyms; secrets, free text and any field not known are redacted.
+        """
+        shown: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in SERVICE_PLAIN_FIELDS:
+                shown[key] = value
+            elif key in SERVICE_CARD_FIELDS:
+                shown[key] = self._card_shown(value)
+            elif key in SERVICE_MEMBER_FIELDS:
+                shown[key] = self._member_shown(value)
+            else:
+                shown[key] = REDACTED
+        return shown
 
     def resolve(self, value: str, cards: Iterable[str]) -> str | None:
         """Return the uid among ``cards`` that ``value`` (uid or pseudonym) names."""

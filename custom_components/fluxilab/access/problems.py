@@ -304,14 +304,31 @@ class ProblemReports:
         await self._async_changed(device_id, was_unsafe=was_unsafe)
         return resolved
 
+    def of_member(self, member_id: str) -> list[dict[str, Any]]:
+        """Return the reports a member made or resolved, oldest first (GDPR export)."""
+        return sorted(
+            (
+                dict(report)
+                for report in self.data.values()
+                if member_id in (report["member_id"], report["resolved_by_member_id"])
+            ),
+            key=lambda report: report["reported"],
+        )
+
     @callback
     def async_forget_member(self, member_id: str) -> None:
-        """Take a deleted member out of the reports (the reports stay, nameless)."""
+        """Take a deleted member out of the reports (the reports stay, nameless).
+
+        An open report's repair issue named its reporter: it is raised again
+        without them.
+        """
         changed = False
         for report in self.data.values():
             if report["member_id"] == member_id:
                 report["member_id"] = report["user_id"] = None
                 changed = True
+                if report.get("resolved") is None:
+                    self._async_raise_issue(report)
             if report["resolved_by_member_id"] == member_id:
                 report["resolved_by_member_id"] = report["resolved_by_user_id"] = None
                 changed = True

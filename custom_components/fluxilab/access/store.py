@@ -34,10 +34,13 @@ from .bookings import BookingMode, BookingShare, WhoMayBook
 from .const import (
     BCRYPT_COST,
     COLLECTION_STORAGE_VERSION,
+    DEACTIVATE_LOGIN,
     DEFAULT_OFFLINE_MAX_AGE_HOURS,
     INITIAL_PIN_LENGTH,
+    LOGIN_CREATED,
     MACHINE_TYPES_STORAGE_KEY,
     MACHINE_TYPES_STORAGE_MINOR_VERSION,
+    MAX_GRACE_PERIOD,
     MEMBERS_STORAGE_KEY,
     MEMBERS_STORAGE_MINOR_VERSION,
     MEMBERS_STORAGE_VERSION,
@@ -162,6 +165,7 @@ MEMBER_FIELDS: dict[Any, Any] = {
     vol.Optional("pin"): vol.All(cv.string, vol.Length(max=1024)),  # then validate_pin
     vol.Optional("notify_service"): vol.Any(None, notify_service),
     vol.Optional("supervise"): cv.boolean,
+    vol.Optional(DEACTIVATE_LOGIN): cv.boolean,
 }
 MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("name"): NAME,
@@ -172,6 +176,7 @@ MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
     vol.Optional("notify_service"): vol.Any(None, notify_service),
     vol.Optional("supervise"): cv.boolean,
+    vol.Optional(DEACTIVATE_LOGIN): cv.boolean,
 }
 """What an admin may change; a PIN only its member changes (``async_change_pin``).
 
@@ -256,7 +261,7 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
         vol.Coerce(float), vol.Range(min=10, max=7 * 86400)
     ),
     vol.Optional("grace_period", default=60): vol.All(
-        vol.Coerce(float), vol.Range(min=0, max=3600)
+        vol.Coerce(float), vol.Range(min=0, max=MAX_GRACE_PERIOD)
     ),
     vol.Optional("requires_authorization", default=True): cv.boolean,
     vol.Optional("safety_limits", default=list): [SAFETY_LIMIT],
@@ -269,6 +274,8 @@ MACHINE_TYPE_FIELDS: dict[Any, Any] = {
     vol.Optional("maintenance_url"): maintenance_url,
     vol.Optional("maintenance_message"): _maintenance_text(MAX_MAINTENANCE_MESSAGE),
     vol.Optional("block_when_maintenance_due", default=False): cv.boolean,
+    # A second factor for dangerous equipment: a session needs card + PIN.
+    vol.Optional("require_pin", default=False): cv.boolean,
     # Unused for this many months, an authorization lapses (lapsing.py)
     vol.Optional("lapse_after_months"): vol.Any(
         None, vol.All(vol.Coerce(int), vol.Range(min=1, max=120))
@@ -464,8 +471,12 @@ class MemberCollection(collection.DictStorageCollection):
 
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        # Only admin.py sets it, with the login it has just created (logins.py).
+        created_login = bool(data.pop(LOGIN_CREATED, False))
         validated = _check(MEMBER_FIELDS, data)
         self.roles.check(validated["role"])
+        validated[LOGIN_CREATED] = created_login and bool(validated.get("user_id"))
+        validated.setdefault(DEACTIVATE_LOGIN, validated[LOGIN_CREATED])
         now = dt_util.utcnow()
         credentials = with_cards([], validated.pop("cards"), now)
         self._check_cards(credentials, None)
@@ -504,6 +515,11 @@ class MemberCollection(collection.DictStorageCollection):
             credentials = with_cards(credentials, validated.pop("cards"), now)
         if "user_id" in validated:
             self._check_user(validated["user_id"], item["id"])
+            if validated["user_id"] != item.get("user_id"):
+                # Another user (or none) is no login FluxiLab created; its option
+                # is off unless the same change sets it.
+                validated[LOGIN_CREATED] = False
+                validated.setdefault(DEACTIVATE_LOGIN, False)
         self._check_cards(credentials, item["id"])
         return {
             **item,
@@ -614,6 +630,18 @@ class MemberCollection(collection.DictStorageCollection):
         credential = pin_credential(updated)
         assert credential is not None  # noqa: S101  # with_pin_hash just set it
         return pin, credential
+
+    def pin_failures(self, member_id: str) -> PinFailures:
+        """Return the member's wrong PINs and back-off (kept in memory).
+
+        One count per member's PIN: wrong current PINs of PIN changes and wrong PINs
+        given with the card at a ``require_pin`` device (engine.py) add up alike.
+        """
+        return self._pin_failures.setdefault(member_id, PinFailures())
+
+    def pin_accepted(self, member_id: str) -> None:
+        """Forget the member's wrong PINs: the right one was given."""
+        self._pin_failures.pop(member_id, None)
 
     async def async_change_pin(
         self,

@@ -169,6 +169,8 @@ def offline_rules(engine: Lab, device: AccessDevice) -> dict[str, Any]:
         if device.maintenance_due
         else None,
         "supervisor_required": bool(machine_type.get("requires_supervisor")),
+        # Card + PIN offline too: the device checks the PIN against its mirror.
+        "require_pin": bool(machine_type.get("require_pin")),
         "supervised_hours": [start, end] if start and end else None,
         "supervisor_minutes": machine_type.get("supervisor_minutes")
         or DEFAULT_SUPERVISOR_MINUTES,

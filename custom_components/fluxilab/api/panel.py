@@ -517,8 +517,12 @@ async def ws_profile(
     own = [s for s in engine.history.data["sessions"] if s["member_id"] == member["id"]]
     result["sessions"] = [
         {
-            key: session.get(key)
-            for key in ("session_id", "device_id", "start", "end", "duration")
+            **{
+                key: session.get(key)
+                for key in ("session_id", "device_id", "start", "end", "duration")
+            },
+            # Started at the device while the hub was unreachable, sent later.
+            "buffered": bool(session.get("buffered")),
         }
         for session in reversed(own[-RECENT_SESSIONS:])
     ]
@@ -814,6 +818,7 @@ async def ws_history(
         vol.Optional("device_id"): cv.string,
         vol.Optional("member_id"): cv.string,
         vol.Optional("kind"): vol.All(cv.string, vol.Length(max=64)),
+        vol.Optional("buffered"): cv.boolean,
         vol.Optional("start"): cv.datetime,
         vol.Optional("end"): cv.datetime,
         vol.Optional("before"): vol.All(vol.Coerce(int), vol.Range(min=1)),
@@ -830,6 +835,7 @@ async def ws_audit(
 
     ``before`` is the cursor: pass the ``next`` of the previous page (the
     ``entry_id`` below which the next page starts); ``next`` is None on the last.
+    ``buffered``: only (true) or none (false) of what devices recorded offline.
     """
     engine = _engine(hass)
     start, end = _period(msg)
@@ -839,6 +845,7 @@ async def ws_audit(
             device_id=msg.get("device_id"),
             member_id=msg.get("member_id"),
             kind=msg.get("kind"),
+            buffered=msg.get("buffered"),
             start=start,
             end=end,
             before=msg.get("before"),

@@ -31,21 +31,31 @@ from custom_components.fluxilab.access.credentials import (
     CredentialType,
     credential_of,
     find_card,
+    member_cards,
     public_credentials,
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.access.notify import check_own_target
 from custom_components.fluxilab.access.permissions import Scope, async_caller
+from custom_components.fluxilab.access.privacy import async_redact_service_calls
 from custom_components.fluxilab.access.roles import member_of_user
 from custom_components.fluxilab.access.store import CARD, ROLE_ID
-from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.const import DOMAIN, LOGGER
 from custom_components.fluxilab.device.broker import (
     DEFAULT_BRIDGE_PORT,
     BridgeTarget,
     async_generate_broker_config,
 )
+from custom_components.fluxilab.device.fabomatic import (
+    FABOMATIC_BOARDS,
+    FabOMaticBoard,
+)
 from custom_components.fluxilab.history_db import SessionQuery
+from custom_components.fluxilab.protocol.fabomatic import (
+    CARD_UID_RE,
+    BackendRequestType,
+)
 from custom_components.fluxilab.protocol.schemas import CommandName
 
 from .interest import async_member_for
@@ -389,6 +399,70 @@ async def _force_sync(engine: AccessEngine, call: ServiceCall) -> ServiceRespons
     return None
 
 
+async def _online_board(engine: AccessEngine, ha_device_id: str) -> FabOMaticBoard:
+    """Return the running transport of a Fab-O-Matic board that is online."""
+    device = await _device(engine, ha_device_id)
+    board = engine.hass.data.get(FABOMATIC_BOARDS, {}).get(device.device_id)
+    label = device.entry.title or device.device_id
+    if board is None:
+        raise AccessValidationError("not_a_board", device=label)
+    if not device.online:
+        raise AccessValidationError("board_offline", device=label)
+    return board
+
+
+async def _remote_start(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Ask a board to start a session for a member, as if they swiped their card.
+
+    The board then asks checkuser with the card, so the engine decides the start
+    like any other (authorization, block, maintenance, bookings).
+    """
+    board = await _online_board(engine, call.data[ATTR_DEVICE])
+    member = _member(engine, call.data[ATTR_MEMBER])
+    card = next((c for c in member_cards(member) if CARD_UID_RE.match(c)), None)
+    if card is None:
+        raise AccessValidationError("member_without_board_card", member=member["id"])
+    if engine.history.open_sessions(board.device.device_id):
+        raise AccessValidationError(
+            "board_in_use", device=board.device.entry.title or board.device.device_id
+        )
+    await board.async_request(BackendRequestType.START, card)
+    # The card stays out of the log (personal data); the member id names it.
+    LOGGER.info(
+        "Asked Fab-O-Matic board %s to start a session for member %s",
+        board.machine_id,
+        member["id"],
+    )
+    return {"machine_id": board.machine_id, "member_id": member["id"]}
+
+
+async def _remote_stop(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
+    """Ask a board to end its running session, as if its member swiped again."""
+    board = await _online_board(engine, call.data[ATTR_DEVICE])
+    running = [
+        session
+        for session in engine.history.open_sessions(board.device.device_id)
+        if session["card"] is not None
+    ]
+    if not running:
+        raise AccessValidationError(
+            "board_no_session",
+            device=board.device.entry.title or board.device.device_id,
+        )
+    session = running[-1]
+    await board.async_request(BackendRequestType.STOP, session["card"])
+    LOGGER.info(
+        "Asked Fab-O-Matic board %s to stop session %s",
+        board.machine_id,
+        session["session_id"],
+    )
+    return {
+        "machine_id": board.machine_id,
+        "session_id": session["session_id"],
+        "member_id": session["member_id"],
+    }
+
+
 async def _close_session(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     session_id = call.data["session_id"]
     session = engine.history.session(session_id)
@@ -707,6 +781,16 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
         {vol.Optional(ATTR_DEVICE): DEVICE},
         SupportsResponse.NONE,
     ),
+    "remote_start": (
+        _remote_start,
+        {vol.Required(ATTR_DEVICE): DEVICE, vol.Required(ATTR_MEMBER): MEMBER},
+        SupportsResponse.OPTIONAL,
+    ),
+    "remote_stop": (
+        _remote_stop,
+        {vol.Required(ATTR_DEVICE): DEVICE},
+        SupportsResponse.OPTIONAL,
+    ),
     "close_session": (
         _close_session,
         {vol.Required("session_id"): cv.string},
@@ -811,6 +895,7 @@ def _wrap(
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the access services."""
+    async_redact_service_calls(hass)
     for name, (handler, fields, response) in SERVICES.items():
         hass.services.async_register(
             DOMAIN,

@@ -128,8 +128,8 @@ class AccessDevice(Protocol):
 
     async def async_send_command(
         self, command: CommandName, args: Mapping[str, Any] | None = None
-    ) -> None:
-        """Send the device a signed command (its result comes back on its own)."""
+    ) -> str:
+        """Send the device a signed command; return its id (its result comes later)."""
 
     async def async_send(
         self,

@@ -72,6 +72,7 @@ from custom_components.fluxilab.protocol.schemas import (
     ANNOUNCE_SCHEMA,
     COMMAND_RESULT_SCHEMA,
     TELEMETRY_SCHEMA,
+    ActuatorKind,
     CommandName,
     RecordKind,
     ValueType,
@@ -201,6 +202,13 @@ class FluxiLabDevice:
         self.hours_to_maintenance: float | None = None
         self.maintenance_due = False
         self.last_command_result: dict[str, Any] | None = None
+        self.relay_on: bool | None = None
+        """The relay's state as far as the hub knows: what the device's last command
+        result reported (or, from an agent that does not report it, what it confirmed
+        switching it to), or what a session starting or ending switched it to; None
+        until either happens."""
+        self._relay_commands: dict[str, bool] = {}
+        """Relay commands sent and not yet answered: command id -> requested state."""
         self.link = LinkHealth()
         self._hub_keys = hub_keys
         self.keys: SessionKeys | None = None
@@ -265,6 +273,22 @@ class FluxiLabDevice:
     def blocked(self) -> bool:
         """Whether new sessions are refused on this device."""
         return self._backlog.blocked
+
+    @property
+    def relay_key(self) -> str | None:
+        """The output the device's relay command switches (None: it has none).
+
+        The agent's own choice: its interlock, else its first relay.
+        """
+        if self.announce is None:
+            return None
+        actuators = self.announce["capabilities"]["actuators"]
+        for kind in (ActuatorKind.INTERLOCK, ActuatorKind.RELAY):
+            for actuator in actuators:
+                if actuator["kind"] == kind:
+                    key: str = actuator["key"]
+                    return key
+        return None
 
     @property
     def enabled_channels(self) -> list[dict[str, Any]]:
@@ -454,6 +478,9 @@ class FluxiLabDevice:
     ) -> None:
         """Take the usage state the access engine computed."""
         became_due = maintenance_due and not self.maintenance_due
+        if in_use != self.in_use and self.relay_key is not None:
+            # The agent switches its interlock on with a session, off at its end.
+            self.relay_on = in_use
         self.in_use = in_use
         self.member_name = member_name
         self.usage_hours = usage_hours
@@ -499,16 +526,23 @@ class FluxiLabDevice:
 
     async def async_send_command(
         self, command: CommandName, args: Mapping[str, Any] | None = None
-    ) -> None:
-        """Send a signed command to the device."""
+    ) -> str:
+        """Send a signed command to the device; return its id."""
+        command_id = uuid.uuid4().hex
         await self.async_send(
             Channel.COMMAND,
-            {
-                "id": uuid.uuid4().hex,
-                "command": command.value,
-                "args": dict(args or {}),
-            },
+            {"id": command_id, "command": command.value, "args": dict(args or {})},
         )
+        return command_id
+
+    async def async_set_relay(self, on: bool) -> None:
+        """Ask the device to switch its relay; the state follows once it confirms.
+
+        A blocked device refuses to switch it on (and says so); offline, the
+        command waits on the broker for it.
+        """
+        command_id = await self.async_send_command(CommandName.RELAY, {"on": on})
+        self._relay_commands[command_id] = on
 
     async def async_send(
         self,
@@ -989,6 +1023,11 @@ class FluxiLabDevice:
         if result is None:
             return
         self.last_command_result = result
+        requested = self._relay_commands.pop(result["id"], None)
+        if (reported := result.get("relay")) is not None:
+            self.relay_on = reported  # the agent says what its output is now
+        elif requested is not None and result["ok"]:
+            self.relay_on = requested  # an agent that does not say
         if (generation := result.get("generation")) is not None and (
             engine := self.access
         ) is not None:

@@ -59,6 +59,8 @@ EXPORT_BATCH: Final = 5_000
 """Sessions per batch of a streamed export."""
 DELETE_CHUNK: Final = 500
 """Ids per ``IN (...)`` of the rows a checkpoint replaces."""
+IMPORT_ID: Final = "import_id"
+"""What an entry brought from another system is known by (imports never repeat it)."""
 
 
 @dataclass(slots=True)
@@ -96,6 +98,8 @@ class AuditQuery:
     device_id: str | None = None
     member_id: str | None = None
     kind: str | None = None
+    buffered: bool | None = None
+    """True: only what devices recorded offline and sent later; False: the rest."""
     start: float | None = None
     end: float | None = None
     before: int | None = None
@@ -165,6 +169,11 @@ def _number(value: Any, default: float = 0.0) -> float:
     return float(value) if isinstance(value, int | float) else default
 
 
+def _buffered(entry: Mapping[str, Any]) -> bool | None:
+    """Return the ``buffered`` column: None when the entry has no such field."""
+    return None if (buffered := entry.get("buffered")) is None else bool(buffered)
+
+
 def session_row(entry: Mapping[str, Any]) -> dict[str, Any]:
     """Return the sessions row of one session entry."""
     end = entry.get("end")
@@ -178,9 +187,7 @@ def session_row(entry: Mapping[str, Any]) -> dict[str, Any]:
         if (duration := entry.get("duration")) is not None
         else None,
         "closed_by": None if (by := entry.get("closed_by")) is None else str(by),
-        "buffered": None
-        if (buffered := entry.get("buffered")) is None
-        else bool(buffered),
+        "buffered": _buffered(entry),
         **_personal(entry),
         "anonymized": bool(entry.get("anonymized")),
         "data": _data(entry).decode(),
@@ -198,6 +205,7 @@ def audit_row(entry: Mapping[str, Any]) -> dict[str, Any]:
         **_personal(entry),
         "anonymized": bool(entry.get("anonymized")),
         "data": _data(entry).decode(),
+        "buffered": _buffered(entry),
     }
 
 
@@ -403,6 +411,58 @@ class HistoryDatabase:
                 written += len(batch)
         return written
 
+    @staticmethod
+    def _imported(connection: Connection, prefixes: Mapping[str, str]) -> set[str]:
+        found: set[str] = set()
+        if prefix := prefixes.get("sessions"):
+            found.update(
+                connection.execute(
+                    select(sessions.c.session_id).where(
+                        sessions.c.session_id.startswith(prefix, autoescape=True)
+                    )
+                ).scalars()
+            )
+        if prefix := prefixes.get("audit"):
+            kind = prefixes.get("audit_kind")
+            statement = select(audit.c.data)
+            if kind is not None:
+                statement = statement.where(audit.c.kind == kind)  # indexed
+            for data in connection.execute(statement).scalars():
+                key = orjson.loads(data).get(IMPORT_ID)
+                if isinstance(key, str) and key.startswith(prefix):
+                    found.add(key)
+        return found
+
+    def imported_ids(self, prefixes: Mapping[str, str]) -> set[str]:
+        """Return the ``import_id`` of entries an earlier import wrote.
+
+        ``prefixes``: ``sessions`` (a session's import id is its session id),
+        ``audit`` and ``audit_kind`` (the audit entries' kind to look in).
+        """
+        with self._engine().connect() as connection:
+            return self._imported(connection, prefixes)
+
+    def insert_imported(
+        self, entries: Mapping[str, list[dict[str, Any]]], prefixes: Mapping[str, str]
+    ) -> dict[str, int]:
+        """Insert imported entries an earlier import did not write; one transaction.
+
+        Each entry has an ``import_id``; the count written of each list is returned.
+        """
+        written: dict[str, int] = {}
+        with self._engine().begin() as connection:
+            known = self._imported(connection, prefixes)
+            for name, items in entries.items():
+                rows = [
+                    ROW_MAKERS[name](entry)
+                    for entry in items
+                    if entry[IMPORT_ID] not in known
+                ]
+                for rows_chunk in _chunks(rows, WRITE_CHUNK):
+                    connection.execute(insert(ENTRY_TABLES[name]), rows_chunk)
+                written[name] = len(rows)
+        return written
+
     # Reading ------------------------------------------------------------------------
 
     def audit_page(self, query: AuditQuery) -> list[dict[str, Any]]:
@@ -422,6 +482,11 @@ class HistoryDatabase:
                     audit.c.actor_member_id == query.member_id,
                 )
             )
+        if query.buffered is True:
+            where.append(audit.c.buffered == true())
+        elif query.buffered is False:
+            # An entry without the field (an admin change) was not recorded offline.
+            where.append(or_(audit.c.buffered.is_(None), audit.c.buffered == false()))
         if query.start is not None:
             where.append(audit.c.ts >= query.start)
         if query.end is not None:
@@ -605,10 +670,26 @@ class HistoryDatabase:
                 sessions.c.end_ts < cutoff,
             ) + self._blank(connection, audit, audit.c.ts < cutoff)
 
-    def anonymize_member(self, member_id: str, cards: list[str]) -> int:
-        """Blank every session and audit entry of a member, of their cards, by them."""
+    def anonymize_member(
+        self,
+        member_id: str,
+        cards: list[str],
+        erase: Mapping[str, Iterable[str]] | None = None,
+    ) -> int:
+        """Blank every session and audit entry of a member, of their cards, by them.
+
+        ``erase``: audit kind -> fields of the entry's data that go too in the
+        member's own entries of that kind (free text they wrote: a maintenance note).
+        """
         with self._engine().begin() as connection:
             touched = 0
+            for kind, fields in (erase or {}).items():
+                self._erase_fields(
+                    connection,
+                    tuple(fields),
+                    audit.c.kind == kind,
+                    audit.c.member_id == member_id,
+                )
             for table in ENTRY_TABLES.values():
                 match = table.c.member_id == member_id
                 if table is audit:  # admin changes they made (sessions have none)
@@ -617,3 +698,24 @@ class HistoryDatabase:
                     match = or_(match, table.c.card.in_(cards))
                 touched += self._blank(connection, table, match)
             return touched
+
+    @staticmethod
+    def _erase_fields(
+        connection: Connection, fields: tuple[str, ...], *where: Any
+    ) -> None:
+        """Set ``fields`` of the matching audit entries' data to null."""
+        rows = connection.execute(
+            select(audit.c.entry_id, audit.c.data).where(*where)
+        ).all()
+        for entry_id, text in rows:
+            data = orjson.loads(text)
+            if not isinstance(data, dict) or all(
+                data.get(name) is None for name in fields
+            ):
+                continue
+            data.update(dict.fromkeys(fields))
+            connection.execute(
+                update(audit)
+                .where(audit.c.entry_id == entry_id)
+                .values(data=orjson.dumps(data).decode())
+            )

@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Final
 
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import false, func, insert, inspect, select, text, true, update
 from sqlalchemy.engine import Connection, Engine
 
 from .schema import (
@@ -50,7 +50,34 @@ def _add_actor_columns(connection: Connection) -> None:
             index.create(connection)
 
 
-STEPS: Final[dict[int, Step]] = {2: _add_actor_columns}
+def _add_audit_buffered(connection: Connection) -> None:
+    """Add whether a device recorded an audit entry offline (schema 3).
+
+    Filled from each row's ``data``, the entry whole as compact JSON (orjson), where
+    the key reads ``"buffered":true`` or ``"buffered":false``; rows without it (admin
+    changes) stay null, as new ones are written.
+    """
+    preparer = connection.dialect.identifier_preparer
+    column = audit.c.buffered
+    connection.execute(
+        text(
+            f"ALTER TABLE {preparer.format_table(audit)} ADD COLUMN "
+            f"{preparer.format_column(column)} "
+            f"{column.type.compile(dialect=connection.dialect)} NULL"
+        )
+    )
+    for value, flag in ((true(), "true"), (false(), "false")):
+        connection.execute(
+            update(audit)
+            .where(audit.c.data.like(f'%"buffered":{flag}%'))
+            .values(buffered=value)
+        )
+    for index in audit.indexes:
+        if index.name == f"ix_{TABLE_PREFIX}audit_buffered":
+            index.create(connection)
+
+
+STEPS: Final[dict[int, Step]] = {2: _add_actor_columns, 3: _add_audit_buffered}
 """Version -> the step that brings a database from the version before to it.
 
 Version 1 is the first schema: made by ``metadata.create_all``, so it has no step.

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """The version this code writes; migration.py brings older databases to it."""
 TABLE_PREFIX: Final = "fluxilab_"
 """Every table is prefixed: the database may be the recorder's own."""
@@ -121,12 +121,16 @@ audit = Table(
     *_personal(),
     Column("anonymized", Boolean, nullable=False, default=False),
     Column("data", JSON_TEXT, nullable=False),
+    # Schema 3: recorded at the device while the hub was unreachable, sent later
+    # (null: the entry has no such notion, e.g. an admin change).
+    Column("buffered", Boolean, nullable=True),
     Index(f"ix_{TABLE_PREFIX}audit_ts", "ts"),
     Index(f"ix_{TABLE_PREFIX}audit_kind", "kind", "entry_id"),
     Index(f"ix_{TABLE_PREFIX}audit_device", "device_id", "entry_id"),
     Index(f"ix_{TABLE_PREFIX}audit_member", "member_id", "entry_id"),
     Index(f"ix_{TABLE_PREFIX}audit_card", "card"),
     Index(f"ix_{TABLE_PREFIX}audit_actor_member", "actor_member_id"),
+    Index(f"ix_{TABLE_PREFIX}audit_buffered", "buffered", "entry_id"),
 )
 
 unknown_cards = Table(

@@ -450,6 +450,9 @@ ACCESS_REQUEST_SCHEMA = vol.Schema(
         # A member who logged in at the device with PIN/password: the device checked
         # the bcrypt hash against its credential mirror; no secret crosses the wire.
         vol.Optional("member_id"): _nullable(_text(64)),
+        # With a card (a machine type with require_pin): member_id is the member whose
+        # PIN matched at the device, or pin_failed says the PIN given was wrong.
+        vol.Optional("pin_failed"): bool,
         vol.Optional("session_id"): _nullable(_text(64)),
         vol.Optional("duration"): _nullable(vol.All(_finite, vol.Range(min=0))),
         # A session_start may name the project the member chose at the device; the
@@ -497,6 +500,9 @@ COMMAND_RESULT_SCHEMA = vol.Schema(
         # The credential generation the device's mirror holds (-1: none): a hub
         # whose counter went back (restored backup) sees the device ahead of it.
         vol.Optional("generation"): vol.Any(None, vol.All(int, vol.Range(min=-1))),
+        # The state of the output the relay command switches, once the command ran
+        # (absent: the device has none): the hub's relay switch shows it.
+        vol.Optional("relay"): vol.Any(None, bool),
     },
     extra=vol.ALLOW_EXTRA,
 )
@@ -596,6 +602,8 @@ OFFLINE_SCHEMA = vol.Schema(
         # Absent (a hub before maintenance notices, or nothing due): none shown.
         vol.Optional("maintenance"): vol.Any(None, MAINTENANCE_NOTICE_SCHEMA),
         vol.Optional("supervisor_required", default=False): bool,
+        # Absent (a hub before second factors): the card alone is enough.
+        vol.Optional("require_pin", default=False): bool,
         vol.Optional("supervised_hours"): vol.Any(None, WINDOW),
         vol.Optional("supervisor_minutes", default=30): vol.All(
             _finite, vol.Range(min=0)

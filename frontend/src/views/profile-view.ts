@@ -5,6 +5,7 @@ import type { TemplateResult } from "lit";
 import { state } from "lit/decorators.js";
 import { customElement } from "../define";
 import { credentialsTable } from "../components/credentials-table";
+import { offlineMark } from "../components/offline-mark";
 import { busy, ViewElement, text } from "../context";
 import { Localizer } from "../localize/localize";
 import type { LapseItem, LapseList, NotifyOwn, Profile } from "../types";
@@ -138,7 +139,7 @@ export class ProfileView extends ViewElement {
               ${p.sessions.map(
                 (s) => html`<tr>
                   <td>${this.deviceLabel(s.device_id)}</td>
-                  <td>${i18n.when(s.start)}</td>
+                  <td>${i18n.when(s.start)}${offlineMark(i18n, s)}</td>
                   <td>${s.end ? i18n.duration(s.duration) : this.t("open_session")}</td>
                 </tr>`,
               )}

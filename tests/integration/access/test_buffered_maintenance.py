@@ -4,7 +4,11 @@ else it changes nothing."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
@@ -30,6 +34,7 @@ async def test_buffered_maintenance_from_staff_resets_the_counter(
     engine: AccessEngine,
     device: FluxiLabDevice,
     device_keys: KeyPair,
+    hass_client: ClientSessionGenerator,
 ) -> None:
     tech = await engine.members.async_create_item(
         {"name": "Tech", "role": "staff", "cards": [TECH_CARD]}
@@ -60,3 +65,10 @@ async def test_buffered_maintenance_from_staff_resets_the_counter(
     assert engine.history.usage(DEVICE_ID)["since_maintenance"] == 0.0
     assert maintenance_audits(engine) == [tech["id"]]
     assert device.maintenance_due is False
+    # The device's maintenance log marks it as recorded offline, sent later.
+    client = await hass_client()
+    response = await client.get(
+        "/api/fluxilab/maintenance.csv", params={"device_id": DEVICE_ID}
+    )
+    (line,) = csv.DictReader(io.StringIO(await response.text()))
+    assert (line["member_id"], line["buffered"]) == (tech["id"], "True")

@@ -119,6 +119,7 @@ def test_intervention_csv_neutralizes_formulas() -> None:
             "1.25",
             "2",
             '\'=HYPERLINK("http://evil")',
+            "False",
         ]
     ]
     # Entries from before interventions kept hours: empty cells, not "None".
@@ -136,6 +137,7 @@ def test_intervention_csv_neutralizes_formulas() -> None:
         "",
         "",
         "",
+        "False",
     ]
 
 
@@ -351,6 +353,7 @@ async def test_interventions_are_listed_and_exported(
     assert [line["note"] for line in lines] == ["New filter", "'=cmd|' /C calc'!A0"]
     assert lines[1]["member"] == "Tech"
     assert (lines[1]["hours"], lines[1]["hours_since_previous"]) == ("10", "2.5")
+    assert [line["buffered"] for line in lines] == ["False", "False"]  # both live
     missing = await client.get(
         "/api/fluxilab/maintenance.csv", params={"device_id": "x"}
     )

@@ -7,15 +7,18 @@ from typing import Any
 
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
+from custom_components.fluxilab.access import admin_audit
 from custom_components.fluxilab.access.const import MEMBERS_STORAGE_KEY
 from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.store import MemberStore
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
+from custom_components.fluxilab.history_db import AuditQuery
 
 from .conftest import MACHINE_TYPE
 
@@ -261,6 +264,53 @@ async def test_gdpr_export_purge_and_member_deletion(
     await call(hass, "remove_member", {"member_id": ada["id"]})
     assert all(e["member_id"] is None for e in engine.history.data["audit"])
     assert all(e.get("card") is None for e in engine.history.data["audit"])
+
+
+async def test_gdpr_problem_reports_and_maintenance_notes(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+) -> None:
+    """Their reports are in the export; erasure leaves reports and hours, nameless."""
+    ada = await engine.members.async_create_item({"name": "Ada", "cards": ["A"]})
+    bob = await engine.members.async_create_item({"name": "Bob", "role": "staff"})
+    report = await engine.problems.async_report(
+        device.device_id, ada, "Ada saw the fan stop"
+    )
+    resolved = await engine.problems.async_report(device.device_id, bob, "Loose")
+    await engine.problems.async_resolve(
+        resolved["id"],
+        "tightened",
+        door=admin_audit.Door(kind="service", operation="t", member_id=ada["id"]),
+    )
+    engine.history.usage(device.device_id)["hours"] = 12.5
+    await engine.async_record_maintenance(device, ada["id"], "Ada changed the filter")
+    await engine.async_record_maintenance(device, bob["id"], "Bob oiled it")
+    data = await call(hass, "export_member_data", {"member_id": ada["id"]})
+    assert [r["id"] for r in data["problem_reports"]] == [report["id"], resolved["id"]]
+    assert data["problem_reports"][0]["description"] == "Ada saw the fan stop"
+    notes = [e.get("note") for e in data["audit"] if e["kind"] == "maintenance"]
+    assert notes == ["Ada changed the filter"]
+
+    await call(hass, "remove_member", {"member_id": ada["id"]})
+    reports = engine.problems.data
+    assert reports[report["id"]]["member_id"] is None
+    assert reports[resolved["id"]]["resolved_by_member_id"] is None
+    assert reports[resolved["id"]]["member_id"] == bob["id"]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"problem_report_{report['id']}")
+    assert issue is not None
+    assert issue.translation_placeholders["reporter"] == "-"
+    interventions = [
+        e for e in engine.history.data["audit"] if e["kind"] == "maintenance"
+    ]
+    assert [(e["member_id"], e["note"], e["hours"]) for e in interventions] == [
+        (None, None, 12.5),
+        (bob["id"], "Bob oiled it", 12.5),
+    ]
+    await engine.history.async_flush()
+    db = engine.history.database
+    stored = await db.async_run(db.audit_page, AuditQuery(kind="maintenance"))
+    assert sorted(e["note"] or "" for e in stored) == ["", "Bob oiled it"]
 
 
 async def test_storage_migration(

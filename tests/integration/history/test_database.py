@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text, update
 
 from custom_components.fluxilab.history_db import (
     AuditQuery,
@@ -18,6 +18,7 @@ from custom_components.fluxilab.history_db import (
 )
 from custom_components.fluxilab.history_db.schema import (
     SCHEMA_VERSION,
+    audit as audit_table,
     schema_version,
 )
 
@@ -113,6 +114,50 @@ def test_migration_steps_run_in_order_once(
     closed(db)
 
 
+def test_schema_3_fills_the_audit_buffered_column_from_each_entry(
+    database_url: str,
+) -> None:
+    """A schema-2 database gains ``buffered`` on audit rows, read from their data."""
+    db = opened(database_url)
+    offline = audit(1, buffered=True, reason="offline_granted")
+    live = audit(2)
+    admin = {"ts": T0 + 3, "kind": "admin", "target": "member", "entry_id": 3}
+    checkpoint(db, 1, audit=[offline, live, admin])
+    assert db.engine is not None
+    # Back to schema 2: no column, no index, no step 3 recorded.
+    with db.engine.begin() as connection:
+        preparer = connection.dialect.identifier_preparer
+        table = preparer.format_table(audit_table)
+        index = "ix_fluxilab_audit_buffered"
+        connection.execute(
+            text(f"DROP INDEX {preparer.quote(index)} ON {table}")
+            if connection.dialect.name in {"mysql", "mariadb"}
+            else text(f"DROP INDEX {preparer.quote(index)}")
+        )
+        connection.execute(text(f"ALTER TABLE {table} DROP COLUMN buffered"))
+        # A new database holds one row, the version it was made at.
+        connection.execute(
+            update(schema_version)
+            .where(schema_version.c.version == 3)
+            .values(version=2)
+        )
+    closed(db)
+    db = opened(database_url)
+    assert db.engine is not None
+    with db.engine.connect() as connection:
+        assert migration.current_version(connection) == 3
+        rows = connection.execute(
+            select(audit_table.c.entry_id, audit_table.c.buffered).order_by(
+                audit_table.c.entry_id
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [(1, True), (2, False), (3, None)]
+    # The entries come back whole, and the filter reads the new column.
+    assert db.audit_page(AuditQuery(buffered=True)) == [offline]
+    assert db.audit_page(AuditQuery(buffered=False)) == [admin, live]
+    closed(db)
+
+
 def test_checkpoint_and_load_give_back_every_field(database: HistoryDatabase) -> None:
     assert database.load(10, 10) is None  # nothing checkpointed yet
     sessions = [session(n) for n in range(1, 8)]
@@ -193,6 +238,24 @@ def test_audit_pages_and_filters_in_sql(database: HistoryDatabase) -> None:
     )
 
 
+def test_audit_filters_what_devices_recorded_offline(
+    database: HistoryDatabase,
+) -> None:
+    entries = [audit(n, buffered=n % 3 == 0) for n in range(1, 31)]
+    admin = {"ts": T0 + 31, "kind": "admin", "target": "member", "entry_id": 31}
+    checkpoint(database, 1, audit=[*entries, admin])
+    offline = [e for e in entries[::-1] if e["buffered"]]
+    assert database.audit_page(AuditQuery(buffered=True, limit=500)) == offline
+    assert (
+        database.audit_page(AuditQuery(buffered=True, before=15, limit=2))
+        == [e for e in offline if e["entry_id"] < 15][:2]
+    )
+    assert database.audit_page(AuditQuery(buffered=False, limit=500)) == [
+        admin,
+        *(e for e in entries[::-1] if not e["buffered"]),
+    ]
+
+
 def test_sessions_filter_page_and_stream(
     database: HistoryDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,6 +286,46 @@ def test_sessions_filter_page_and_stream(
         streamed += batch
         after = batch[-1]["entry_id"]
     assert streamed == expected
+
+
+def test_imported_entries_are_written_once(database: HistoryDatabase) -> None:
+    """An import's rows go in once, by their import id; the live ones are apart."""
+    prefixes = {
+        "sessions": "fab-use-",
+        "audit": "fab-fix-",
+        "audit_kind": "maintenance",
+    }
+    checkpoint(
+        database,
+        1,
+        sessions=[session(1, session_id="fab_use-live")],  # "_" is no wildcard
+        audit=[audit(2, kind="maintenance")],
+    )
+
+    def batch(first: int) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "sessions": [
+                session(first + i, session_id=f"fab-use-{i}", import_id=f"fab-use-{i}")
+                for i in range(3)
+            ],
+            "audit": [
+                audit(first + 3, kind="maintenance", import_id="fab-fix-1"),
+            ],
+        }
+
+    assert database.imported_ids(prefixes) == set()
+    assert database.insert_imported(batch(10), prefixes) == {"sessions": 3, "audit": 1}
+    assert database.imported_ids(prefixes) == {
+        "fab-use-0",
+        "fab-use-1",
+        "fab-use-2",
+        "fab-fix-1",
+    }
+    assert database.insert_imported(batch(20), prefixes) == {"sessions": 0, "audit": 0}
+    assert database.count("sessions") == 4
+    assert database.count("audit") == 2
+    (row,) = database.sessions(SessionQuery(start=T0 + 10, end=T0 + 11))
+    assert row["import_id"] == "fab-use-0"
 
 
 def test_retention_and_forgetting_blank_personal_fields_in_sql(
@@ -256,6 +359,28 @@ def test_retention_and_forgetting_blank_personal_fields_in_sql(
     assert database.member_entries("bob") == {"sessions": [], "audit": []}
     assert database.anonymize_member("nobody", ["C0FFEE01"]) == 3
     assert database.member_entries("ada") == {"sessions": [], "audit": []}
+
+
+def test_forgetting_erases_the_note_of_their_maintenance_in_sql(
+    database: HistoryDatabase,
+) -> None:
+    """An intervention keeps its hours; the member's note goes with the member."""
+    note = "Ada replaced the filter"
+    entries = [
+        audit(1, kind="maintenance", card=None, hours=12.5, note=note),
+        audit(2, kind="maintenance", card=None, member_id="bob", hours=3.0, note="x"),
+        audit(3, note=note),  # another kind: only the personal fields go
+    ]
+    checkpoint(database, 1, audit=entries)
+    assert database.anonymize_member("ada", [], {"maintenance": ("note",)}) == 2
+    by_id = {e["entry_id"]: e for e in database.audit_page(AuditQuery())}
+    assert by_id[1]["note"] is None
+    assert by_id[1]["hours"] == 12.5
+    assert by_id[1]["member_id"] is None
+    assert by_id[2]["note"] == "x"  # Bob's stays
+    assert by_id[2]["member_id"] == "bob"
+    assert by_id[3]["note"] == note
+    assert by_id[3]["member_id"] is None
 
 
 def test_copy_into_an_empty_database(database: HistoryDatabase, tmp_path: Any) -> None:

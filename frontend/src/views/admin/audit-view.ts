@@ -8,6 +8,7 @@ import { state } from "lit/decorators.js";
 import { customElement } from "../../define";
 import type { Column } from "../../components/data-table";
 import "../../components/data-table";
+import { offlineMark } from "../../components/offline-mark";
 import type { Picker } from "../../components/picker";
 import "../../components/picker";
 import { busy, deviceName, memberName, ViewElement } from "../../context";
@@ -23,6 +24,7 @@ export class AuditView extends ViewElement {
   @state() private member = "";
   @state() private device = "";
   @state() private kind = "";
+  @state() private offlineOnly = false;
   busyKeys = new Set<string>();
 
   override connectedCallback(): void {
@@ -39,6 +41,7 @@ export class AuditView extends ViewElement {
         ...(this.member ? { member_id: this.member } : {}),
         ...(this.device ? { device_id: this.device } : {}),
         ...(this.kind ? { kind: this.kind } : {}),
+        ...(this.offlineOnly ? { buffered: true } : {}),
         ...(before !== null ? { before } : {}),
       }),
     );
@@ -59,7 +62,7 @@ export class AuditView extends ViewElement {
     const by = (e: AuditEntry) => (e.kind === "admin" ? actor(i18n, e, named) : "");
     const what = (e: AuditEntry) => (e.kind === "admin" ? subject(i18n, e) : i18n.reason(e.reason));
     const columns: Column<AuditEntry>[] = [
-      { key: "ts", title: this.t("time"), sort: (e) => e.ts, render: (e) => i18n.when(e.ts) },
+      { key: "ts", title: this.t("time"), sort: (e) => e.ts, render: (e) => html`${i18n.when(e.ts)}${offlineMark(i18n, e)}` },
       { key: "kind", title: this.t("kind"), sort: (e) => i18n.kind(e.kind), render: (e) => i18n.kind(e.kind) },
       { key: "by", title: this.t("audit_by"), sort: by, render: (e) => html`<span class="actor">${by(e)}</span>` },
       { key: "device", title: this.t("device"), sort: (e) => deviceName(admin, e.device_id), render: (e) => deviceName(admin, e.device_id) },
@@ -118,6 +121,18 @@ export class AuditView extends ViewElement {
             ${AUDIT_KINDS.map((k) => html`<option value=${k} ?selected=${this.kind === k}>${i18n.kind(k)}</option>`)}
           </select>
         </label>
+        <label class="check"
+          ><input
+            type="checkbox"
+            name="offline_only"
+            .checked=${this.offlineOnly}
+            @change=${(ev: Event) => {
+              this.offlineOnly = (ev.target as HTMLInputElement).checked;
+              reload();
+            }}
+          />
+          ${this.t("recorded_offline_only")}</label
+        >
         <div class="actions">
           <button class="secondary" data-action="audit-refresh" ?disabled=${this.busyKeys.has("audit")} @click=${reload}>
             ${this.t("refresh")}

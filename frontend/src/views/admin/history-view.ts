@@ -11,6 +11,7 @@ import { customElement } from "../../define";
 import type { HistoryFilter } from "../../client";
 import type { Column } from "../../components/data-table";
 import "../../components/data-table";
+import { offlineMark } from "../../components/offline-mark";
 import type { Picker } from "../../components/picker";
 import "../../components/picker";
 import { busy, deviceName, download, ViewElement, text } from "../../context";
@@ -93,7 +94,7 @@ export class HistoryView extends ViewElement {
     const columns: Column<Session>[] = [
       { key: "member", title: this.t("member"), sort: name, render: name },
       { key: "device", title: this.t("device"), sort: (s) => deviceName(admin, s.device_id), render: (s) => deviceName(admin, s.device_id) },
-      { key: "start", title: this.t("start"), sort: (s) => new Date(s.start).getTime() || Number(s.start), render: (s) => i18n.when(s.start) },
+      { key: "start", title: this.t("start"), sort: (s) => new Date(s.start).getTime() || Number(s.start), render: (s) => html`${i18n.when(s.start)}${offlineMark(i18n, s)}` },
       { key: "end", title: this.t("end"), render: (s) => (s.end ? i18n.when(s.end) : this.t("open_session")) },
       { key: "duration", title: this.t("duration"), sort: (s) => s.duration ?? 0, render: (s) => i18n.duration(s.duration) },
     ];

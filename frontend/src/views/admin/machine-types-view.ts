@@ -48,6 +48,7 @@ export class MachineTypesView extends ViewElement {
       maintenance_description: text(data, "maintenance_description").trim() || null,
       maintenance_url: text(data, "maintenance_url").trim() || null,
       block_when_maintenance_due: data.has("block_when_maintenance_due"),
+      require_pin: data.has("require_pin"),
       lapse_after_months: num("lapse_after_months") || null,
       offline_max_age: num("offline_max_age") ?? 24,
       safety_limits: [],
@@ -200,6 +201,7 @@ export class MachineTypesView extends ViewElement {
               value=${t.maintenance_url ?? ""}
           /></label>
           ${check("block_when_maintenance_due", t.block_when_maintenance_due)}
+          ${check("require_pin", t.require_pin)}
           ${number("lapse_after_months", t.lapse_after_months, "1")}
           <div class="actions">
             ${check("requires_supervisor", t.requires_supervisor)} ${number("supervisor_minutes", t.supervisor_minutes ?? 30, "1")}

@@ -5,6 +5,7 @@ import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import { state } from "lit/decorators.js";
 import { customElement } from "../../define";
+import { offlineMark } from "../../components/offline-mark";
 import { busy, download, text, ViewElement } from "../../context";
 import { devicePlan, hoursText, interventionWho } from "../../maintenance";
 import type { Intervention } from "../../types";
@@ -128,7 +129,7 @@ export class MaintenanceView extends ViewElement {
                       </tr>
                       ${this.rows.map(
                         (r) => html`<tr data-entry=${r.entry_id}>
-                          <td data-label=${this.t("time")}>${i18n.when(r.ts)}</td>
+                          <td data-label=${this.t("time")}>${i18n.when(r.ts)}${offlineMark(i18n, r)}</td>
                           <td data-label=${this.t("member")}>${interventionWho(r)}</td>
                           <td data-label=${this.t("usage_hours")}>${hoursText(r.hours, number)}</td>
                           <td data-label=${this.t("maintenance_since_previous")}>${hoursText(r.since_maintenance, number)}</td>

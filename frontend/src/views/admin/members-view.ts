@@ -23,6 +23,8 @@ export class MembersView extends ViewElement {
   @state() private statusFilter = "";
   @state() private errors: Record<string, string> = {};
   @state() private issued: { member: string; text: string } | null = null;
+  /** The create form makes the member a Home Assistant login. */
+  @state() private newLogin = false;
   busyKeys = new Set<string>();
 
   /** The built-in roles, then the lab's own (Admin → Roles). */
@@ -86,6 +88,10 @@ export class MembersView extends ViewElement {
     const errors: Record<string, string> = {};
     if (!name) errors.name = this.t("field_required");
     if (pin && pin.length < 6) errors.pin = this.t("pin_short");
+    const username = this.newLogin ? text(data, "login_username").trim() : "";
+    const password = this.newLogin ? text(data, "login_password") : "";
+    if (this.newLogin && !username) errors.login_username = this.t("field_required");
+    if (this.newLogin && !password) errors.login_password = this.t("field_required");
     this.errors = errors;
     if (Object.keys(errors).length) return;
     const sameName = () => this.ctx.confirm({ text: this.t("confirm_same_name", { name }), action: this.t("create") });
@@ -98,7 +104,11 @@ export class MembersView extends ViewElement {
     // The hub refuses a name taken unless confirmed (member_name_taken): confirmed above.
     if (existing) payload.allow_same_name = true;
     if (data.get("email")) payload.email = text(data, "email");
-    if (data.get("user_id")) payload.user_id = text(data, "user_id");
+    if (this.newLogin) {
+      payload.login_username = username;
+      payload.login_password = password;
+    } else if (data.get("user_id")) payload.user_id = text(data, "user_id");
+    payload.deactivate_login = data.get("deactivate_login") === "on";
     if (data.get("card")) payload.cards = [text(data, "card")];
     if (pin) payload.pin = pin;
     try {
@@ -112,6 +122,7 @@ export class MembersView extends ViewElement {
         created = await busy(this, "create", () => this.ctx.client.memberCreate(payload), { quiet: true });
       }
       form.reset();
+      this.newLogin = false;
       this.ctx.done("added_member", { name });
       await this.ctx.reloadAdmin();
       if (created) this.querySelector<DataTable<Member>>("fluxilab-data-table")?.showRow(created.member_id);
@@ -286,7 +297,24 @@ export class MembersView extends ViewElement {
         >
           <option value="" ?selected=${!m.user_id}>${this.t("no_user")}</option>
           ${users.map((u) => html`<option value=${u.id} ?selected=${u.id === m.user_id}>${u.name}</option>`)}
-        </select>`,
+        </select>${m.user_id
+          ? html`<label class="inline-label"
+              ><input
+                type="checkbox"
+                data-action="member-deactivate-login"
+                data-member=${m.id}
+                .checked=${Boolean(m.deactivate_login)}
+                ?disabled=${this.busyKeys.has(`login:${m.id}`)}
+                title=${this.t("deactivate_login")}
+                @change=${(ev: Event) => {
+                  const box = ev.target as HTMLInputElement;
+                  void this.updateMember(m, { deactivate_login: box.checked }, `login:${m.id}`).then((ok) => {
+                    if (!ok) box.checked = Boolean(m.deactivate_login);
+                  });
+                }}
+              />${this.t("deactivate_login_short")}</label
+            >`
+          : nothing}`,
       },
       {
         key: "cards",
@@ -380,11 +408,40 @@ export class MembersView extends ViewElement {
             ${this.roles().map((r) => html`<option value=${r} ?selected=${r === "user"}>${this.roleName(r)}</option>`)}
           </select></label
         >
-        <label
-          >${this.t("linked_user")}<select name="user_id">
-            <option value="">${this.t("no_user")}</option>
-            ${users.map((u) => html`<option value=${u.id}>${u.name}</option>`)}
-          </select>${this.error("user_id")}</label
+        <label class="inline-label"
+          ><input
+            type="checkbox"
+            name="create_login"
+            data-action="member-create-login"
+            .checked=${this.newLogin}
+            @change=${(ev: Event) => (this.newLogin = (ev.target as HTMLInputElement).checked)}
+          />${this.t("create_login")}</label
+        >
+        ${this.newLogin
+          ? html`<label
+                >${this.t("login_username")}<input
+                  name="login_username"
+                  maxlength="64"
+                  autocomplete="off"
+                  autocapitalize="none"
+                />${this.error("login_username")}</label
+              >
+              <label
+                >${this.t("login_password")}<input
+                  name="login_password"
+                  type="password"
+                  autocomplete="new-password"
+                />${this.error("login_password")}</label
+              >
+              <p class="muted">${this.t("login_hint")}</p>`
+          : html`<label
+              >${this.t("linked_user")}<select name="user_id">
+                <option value="">${this.t("no_user")}</option>
+                ${users.map((u) => html`<option value=${u.id}>${u.name}</option>`)}
+              </select>${this.error("user_id")}</label
+            >`}
+        <label class="inline-label"
+          ><input type="checkbox" name="deactivate_login" .checked=${this.newLogin} />${this.t("deactivate_login")}</label
         >
         <label>${this.t("card")}<input name="card" maxlength="64" />${this.error("cards")}</label>
         <label
@@ -409,6 +466,10 @@ export function fieldOf(err: unknown): string | undefined {
     card_in_use: "cards",
     card_duplicate: "cards",
     user_linked: "user_id",
+    login_username_taken: "login_username",
+    login_and_user: "login_username",
+    login_unavailable: "form",
+    login_not_deactivatable: "form",
     pin_too_short: "pin",
     pin_too_long: "pin",
   };
