@@ -134,7 +134,7 @@ def _rows(db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
 
 
 def _card(value: Any) -> str:
-    """A card as boards send it (lowercase hex, 8 digits at least), else as stored.
+    """Return a card as boards send it (lowercase hex, 8 digits at least), else as stored.
 
     The reference backend keeps a uid as it was typed or received: an uppercase
     ``04AABBCC`` would never match the ``04aabbcc`` a board asks about.
