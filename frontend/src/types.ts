@@ -326,6 +326,8 @@ export interface LapseList {
 export interface NotifyOwn {
   notify_service: string | null;
   phones: string[];
+  /** Each phone's name in the Home Assistant app, by its notify service. */
+  phone_names?: Record<string, string>;
 }
 
 export interface OpsSettings {

@@ -7,6 +7,7 @@ import { customElement } from "../define";
 import { credentialsTable } from "../components/credentials-table";
 import { busy, ViewElement, text } from "../context";
 import { Localizer } from "../localize/localize";
+import { phoneName } from "../phones";
 import type { LapseItem, LapseList, NotifyOwn, Profile } from "../types";
 
 /** Which field of the PIN form a backend refusal belongs to. */
@@ -195,7 +196,7 @@ export class ProfileView extends ViewElement {
   private notifyForm(): TemplateResult | typeof nothing {
     const n = this.notify;
     if (!n) return nothing;
-    const phones = n.phones.length ? n.phones.map(phoneName).join(", ") : this.t("no_phones");
+    const phones = n.phones.length ? n.phones.map((service) => phoneName(n, service)).join(", ") : this.t("no_phones");
     // One of their own phones; a target an admin set for them stays choosable.
     const choices = [...n.phones, ...(n.notify_service && !n.phones.includes(n.notify_service) ? [n.notify_service] : [])];
     return html`<h2>${this.t("notifications")}</h2>
@@ -205,7 +206,7 @@ export class ProfileView extends ViewElement {
             <option value="" ?selected=${!n.notify_service}>${this.t("notify_all_phones", { phones })}</option>
             ${choices.map(
               (service) =>
-                html`<option value=${service} ?selected=${service === n.notify_service}>${phoneName(service)}</option>`,
+                html`<option value=${service} ?selected=${service === n.notify_service}>${phoneName(n, service)}</option>`,
             )}
           </select>${this.field("notify_service")}</label
         >
@@ -254,11 +255,6 @@ export class ProfileView extends ViewElement {
         </div>
       </form>`;
   }
-}
-
-/** ``notify.mobile_app_adas_pixel`` → "adas pixel": the phone, as its owner named it. */
-function phoneName(service: string): string {
-  return service.replace(/^notify\.mobile_app_/, "").replace(/_/g, " ");
 }
 
 export function lapseCell(i18n: Localizer, item: LapseItem): TemplateResult | string {
