@@ -36,3 +36,9 @@ test("an unknown lab zone falls back to the browser's instead of failing", () =>
   const odd = new Localizer({ language: "en", config: { time_zone: "Not/AZone" } });
   assert.equal(odd.day(ROME_END_OF_JUNE_30), "Jul 1, 2027");
 });
+
+test("a day of the browser's calendar (the bookings' week) stays the browser's day", () => {
+  const en = new Localizer({ language: "en", config: { time_zone: "Europe/Rome" } });
+  // Monday midnight in Tokyo is still Sunday in Rome: the week's row is Monday.
+  assert.equal(en.day(new Date(2027, 5, 28)), "Jun 28, 2027");
+});

@@ -86,9 +86,11 @@ export class Localizer {
   /**
    * A day, as a date. An authorization's expiry is the end of the day chosen, in the
    * lab's time zone (stored in UTC: 2027-06-30 in Rome is 21:59:59Z), so it is shown
-   * in that zone, wherever the browser is; a bare date is that date.
+   * in that zone, wherever the browser is; a bare date is that date. A ``Date`` is a
+   * day of the browser's own calendar (the bookings' week).
    */
-  day(value: string | null | undefined): string {
+  day(value: string | Date | null | undefined): string {
+    if (value instanceof Date) return value.toLocaleDateString(this.language, { dateStyle: "medium" });
     if (!value) return "";
     const bare = DATE_ONLY.test(value);
     const date = new Date(bare ? `${value}T12:00:00Z` : value);
