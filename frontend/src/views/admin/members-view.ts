@@ -10,7 +10,7 @@ import { credentialsTable } from "../../components/credentials-table";
 import type { Column, DataTable } from "../../components/data-table";
 import "../../components/data-table";
 import { busy, ViewElement, text } from "../../context";
-import { Localizer } from "../../localize/localize";
+import { fieldOf } from "../../member-fields";
 import "./member-import";
 import type { Member, Role, WsError } from "../../types";
 
@@ -389,17 +389,4 @@ export class MembersView extends ViewElement {
       <fluxilab-member-import .ctx=${this.ctx}></fluxilab-member-import>
     `;
   }
-}
-
-/** The form field a refusal is about: a validation error's field, or the exception's. */
-export function fieldOf(err: unknown): string | undefined {
-  const key = (err as { translation_key?: string } | null)?.translation_key;
-  const byKey: Record<string, string> = {
-    card_in_use: "cards",
-    card_duplicate: "cards",
-    user_linked: "user_id",
-    pin_too_short: "pin",
-    pin_too_long: "pin",
-  };
-  return (key && byKey[key]) || Localizer.errorField(err);
 }
