@@ -98,6 +98,8 @@ export interface Credential {
   active: boolean;
   must_change?: boolean;
   last_used?: number | string | null;
+  /** When it was added (ISO). */
+  created?: string | null;
 }
 
 export interface Member {

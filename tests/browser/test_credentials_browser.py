@@ -25,6 +25,7 @@ from tests.browser.conftest import (
 from tests.browser.webdriver import Browser
 
 FIRST, SECOND, ADDED = "04B1C2D3E4", "04F5A6B7C8", "04D00D1E55"
+TWIN = "04EEEEB7C8"  # ends as SECOND does
 
 
 def credentials(lab: Lab, member_id: str) -> dict[str, dict[str, Any]]:
@@ -90,6 +91,19 @@ def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
     )
     save(browser, "credentials-admin")
 
+    # A card with the second's label and last four (issue 18 item 9): the two show
+    # the day each was added.
+    (twin,) = lab.ws(
+        {
+            "type": "fluxilab/credentials/add",
+            "member_id": member_id,
+            "credential_type": "card",
+            "card": TWIN,
+            "label": held[SECOND]["label"],
+        }
+    )
+    assert twin["success"], dump(twin)
+
     # The member: profile, report the second card lost.
     browser.script("localStorage.clear(); sessionStorage.clear();")
     browser.cmd("DELETE", "/cookie")
@@ -99,8 +113,13 @@ def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
         f'button[data-action="credential-lost"][data-credential="{held[SECOND]["id"]}"]'
     )
     browser.wait(lambda: panel_query(browser, lost), 30, "the Report lost button")
+    for alike in (held[SECOND]["id"], twin["result"]["id"]):
+        assert panel_query(browser, f'[data-added="{alike}"]'), alike
+    assert panel_query(browser, f'[data-added="{held[FIRST]["id"]}"]') is None
     click(browser, lost)
-    confirm(browser, "Deactivate")
+    # The dialog names the card by its label and masked number.
+    asked = confirm(browser, "Deactivate")
+    assert f"{held[SECOND]['label']} (" in asked and "B7C8)" in asked, asked
     browser.wait(
         lambda: credentials(lab, member_id)[SECOND]["active"] is False,
         30,

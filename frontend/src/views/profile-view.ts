@@ -7,6 +7,7 @@ import { customElement } from "../define";
 import { credentialsTable } from "../components/credentials-table";
 import { busy, ViewElement, text } from "../context";
 import { Localizer } from "../localize/localize";
+import { cardName } from "../credentials";
 import { phoneName } from "../phones";
 import type { LapseItem, LapseList, NotifyOwn, Profile } from "../types";
 
@@ -123,7 +124,7 @@ export class ProfileView extends ViewElement {
       ${credentialsTable(i18n, m.credentials || [], {
         admin: false,
         busy: (id) => this.busyKeys.has(id),
-        lost: (c) => void this.reportLost(c.id, c.label),
+        lost: (c) => void this.reportLost(c.id, cardName(c)),
       })}
       <h2>${this.t("authorizations")}</h2>
       ${this.authorizationsTable(p)} ${this.notifyForm()}
