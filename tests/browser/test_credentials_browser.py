@@ -119,7 +119,8 @@ def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
     click(browser, lost)
     # The dialog names the card by its label and masked number.
     asked = confirm(browser, "Deactivate")
-    assert f"{held[SECOND]['label']} (" in asked and "B7C8)" in asked, asked
+    assert f"{held[SECOND]['label']} (" in asked, asked
+    assert "B7C8)" in asked, asked
     browser.wait(
         lambda: credentials(lab, member_id)[SECOND]["active"] is False,
         30,
