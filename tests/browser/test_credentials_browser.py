@@ -13,6 +13,7 @@ import pytest
 
 from tests.browser.conftest import (
     ADMIN,
+    DEVICES,
     MEMBER,
     Lab,
     click,
@@ -103,12 +104,44 @@ def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
         }
     )
     assert twin["success"], dump(twin)
+    # An authorization until June 30, 2027: the end of that day in Rome, the lab's
+    # time zone (stored as 21:59:59 UTC).
+    (grant,) = lab.ws(
+        {
+            "type": "fluxilab/authorization/create",
+            "member_id": member_id,
+            "device_id": DEVICES[0],
+            "expires": "2027-06-30T23:59:59",
+        }
+    )
+    assert grant["success"], dump(grant)
 
     # The member: profile, report the second card lost.
     browser.script("localStorage.clear(); sessionStorage.clear();")
     browser.cmd("DELETE", "/cookie")
+    # Ada reads her profile in Tokyo, seven hours ahead of the lab: still June 30.
+    browser.cmd(
+        "POST",
+        "/goog/cdp/execute",
+        {
+            "cmd": "Emulation.setTimezoneOverride",
+            "params": {"timezoneId": "Asia/Tokyo"},
+        },
+    )
     login(browser, lab, MEMBER, "/fluxilab")
     click(browser, 'button[data-tab="profile"]')
+    expiry = browser.wait(
+        lambda: browser.script(
+            "const el = arguments[0]; return el ? el.textContent : '';",
+            panel_query(
+                browser,
+                f'tr[data-authorization="{grant["result"]["id"]}"] td:nth-child(2)',
+            ),
+        ),
+        30,
+        "the authorization's expiry",
+    )
+    assert expiry.strip() == "Jun 30, 2027", expiry
     lost = (
         f'button[data-action="credential-lost"][data-credential="{held[SECOND]["id"]}"]'
     )
