@@ -142,6 +142,19 @@ def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
         "the authorization's expiry",
     )
     assert expiry.strip() == "Jun 30, 2027", expiry
+    # It lapses that day too (not "6/30/27, 9:59 PM", not July 1).
+    lapses = browser.wait(
+        lambda: browser.script(
+            "const el = arguments[0]; return el ? el.textContent : '';",
+            panel_query(
+                browser,
+                f'tr[data-authorization="{grant["result"]["id"]}"] td:nth-child(5)',
+            ),
+        ),
+        30,
+        "the authorization's lapse date",
+    )
+    assert " ".join(lapses.split()) == "Jun 30, 2027 (expires)", lapses
     lost = (
         f'button[data-action="credential-lost"][data-credential="{held[SECOND]["id"]}"]'
     )

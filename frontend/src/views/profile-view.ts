@@ -258,9 +258,10 @@ export class ProfileView extends ViewElement {
   }
 }
 
+/** When an authorization lapses: a day (an expiry's is the day chosen), and why. */
 export function lapseCell(i18n: Localizer, item: LapseItem): TemplateResult | string {
   if (!item.lapse_date) return i18n.t("lapse_never");
-  return html`${item.lapsed ? html`<span class="chip bad">${i18n.t("lapsed")}</span> ` : nothing}${i18n.when(item.lapse_date)}
+  return html`${item.lapsed ? html`<span class="chip bad">${i18n.t("lapsed")}</span> ` : nothing}${i18n.day(item.lapse_date)}
     <span class="muted">(${i18n.maybe(`lapse_cause_${item.cause}`) ?? item.cause})</span>`;
 }
 
