@@ -1,9 +1,22 @@
 // Telling a member's cards apart when only their last four digits are shown.
 import type { Credential } from "./types";
 
+/** The hub's label for a card nobody named (access/credentials.py default_label). */
+const DEFAULT_CARD_LABEL = /^Card (\d+)$/;
+
+/**
+ * A credential's label in the user's language: one the hub gave ("Card 2") reads as
+ * "Tessera 2" in Italian; a label someone typed stays as typed.
+ */
+export function credentialLabel(c: Pick<Credential, "label">, card: string): string {
+  const number = DEFAULT_CARD_LABEL.exec(c.label)?.[1];
+  return number ? `${card} ${number}` : c.label;
+}
+
 /** How a card reads in a sentence: its label and its masked number ("Card 2 (••••C3D4)"). */
-export function cardName(c: Pick<Credential, "label" | "card">): string {
-  return c.card ? `${c.label} (${c.card})` : c.label;
+export function cardName(c: Pick<Credential, "label" | "card">, card = "Card"): string {
+  const label = credentialLabel(c, card);
+  return c.card ? `${label} (${c.card})` : label;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import type { Localizer } from "../localize/localize";
-import { twins } from "../credentials";
+import { credentialLabel, twins } from "../credentials";
 import type { Credential } from "../types";
 
 export interface CredentialActions {
@@ -34,7 +34,7 @@ export function credentialsTable(
       </tr>
       ${credentials.map(
         (c) => html`<tr data-credential=${c.id}>
-          <td data-label=${t("credential_label")}>${c.label}</td>
+          <td data-label=${t("credential_label")}>${credentialLabel(c, t("card"))}</td>
           <td data-label=${t("credential_type")}>${c.type === "pin" ? t("type_pin") : t("type_card")}</td>
           <td data-label=${t("card")}>
             ${c.card ?? ""}${alike.has(c.id) && c.created

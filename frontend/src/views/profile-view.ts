@@ -124,7 +124,7 @@ export class ProfileView extends ViewElement {
       ${credentialsTable(i18n, m.credentials || [], {
         admin: false,
         busy: (id) => this.busyKeys.has(id),
-        lost: (c) => void this.reportLost(c.id, cardName(c)),
+        lost: (c) => void this.reportLost(c.id, cardName(c, this.t("card"))),
       })}
       <h2>${this.t("authorizations")}</h2>
       ${this.authorizationsTable(p)} ${this.notifyForm()}

@@ -7,6 +7,7 @@ import { state } from "lit/decorators.js";
 import { customElement } from "../../define";
 import type { MemberCreate, MemberUpdate } from "../../client";
 import { credentialsTable } from "../../components/credentials-table";
+import { cardName } from "../../credentials";
 import type { Column, DataTable } from "../../components/data-table";
 import "../../components/data-table";
 import { busy, ViewElement, text } from "../../context";
@@ -176,7 +177,7 @@ export class MembersView extends ViewElement {
             ),
           remove: (c) =>
             void this.ctx
-              .confirm({ text: this.t("confirm_delete", { name: c.label }), action: this.t("delete"), danger: true })
+              .confirm({ text: this.t("confirm_delete", { name: cardName(c, this.t("card")) }), action: this.t("delete"), danger: true })
               .then((yes) =>
                 yes
                   ? this.credential(`credential:${c.id}`, () => this.ctx.client.credentialRemove(m.id, c.id))
