@@ -16,7 +16,7 @@ A machine type may want card + PIN (``require_pin``): a card alone is refused as
 typing digits and Enter, as a keyboard-wedge reader types a card) is that card's
 PIN. The device checks it against the card's member's mirrored hash and sends the
 hub the card with the member's id, or ``pin_failed``; the PIN never leaves the
-device. Wrong PINs back off here as at the hub (``PIN_FREE_FAILURES``).
+device. Wrong PINs back off here as at the hub (fluxilab_protocol.pins).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import time
 from typing import Any
 import uuid
 
+from fluxilab_protocol.pins import PinFailures
 from fluxilab_protocol.schemas import (
     ACCESS_REQUEST_SCHEMA,
     MAX_PROBLEM_TEXT,
@@ -44,34 +45,6 @@ from .mirror import CredentialMirror, MirrorMember, OfflineContext, offline_deci
 from .state import AgentState
 
 _LOGGER = logging.getLogger("fluxilab_agent.agent")
-
-PIN_FREE_FAILURES = 3
-"""Wrong PINs with a card that cost nothing (the hub's ``PIN_CHANGE_FREE_FAILURES``)."""
-PIN_BACKOFF = 30.0
-"""Seconds of the first back-off; each further wrong PIN doubles it (as the hub)."""
-PIN_MAX_BACKOFF = 3600.0
-"""The longest back-off (the hub's ``PIN_CHANGE_MAX_BACKOFF``)."""
-
-
-@dataclass(slots=True)
-class PinFailures:
-    """Wrong PINs given with one member's card at this device, and the back-off."""
-
-    count: int = 0
-    retry_at: float = 0.0
-
-    def wait(self, now: float) -> float:
-        """Seconds until a PIN is checked again (0: now)."""
-        return max(0.0, self.retry_at - now)
-
-    def failed(self, now: float) -> None:
-        """Count a wrong PIN; back off from the free ones on."""
-        self.count += 1
-        if self.count >= PIN_FREE_FAILURES:
-            excess = self.count - PIN_FREE_FAILURES
-            self.retry_at = now + min(
-                PIN_BACKOFF * 2 ** min(excess, 32), PIN_MAX_BACKOFF
-            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,8 +134,9 @@ export class FluxiLabClient {
   }
 
   /** A new member holding a card seen as unknown. */
-  memberFromCard(card: string, name: string): Promise<{ member_id: string }> {
-    return this.send("panel/admin/member_from_card", { card, name });
+  /** ``allowSameName``: the admin confirmed a second member of a name someone has. */
+  memberFromCard(card: string, name: string, allowSameName = false): Promise<{ member_id: string }> {
+    return this.send("panel/admin/member_from_card", { card, name, ...(allowSameName ? { allow_same_name: true } : {}) });
   }
 
   /** Plan (dry run) or apply a CSV import of members, cards and authorizations. */

@@ -14,7 +14,10 @@ export type Localize = (key: string, values?: Record<string, unknown>) => string
 export interface HomeAssistant {
   connection: HassConnection;
   language: string;
-  locale?: { language: string };
+  /** The user's profile: ``time_zone`` "server" shows times in the lab's zone, "local" in the browser's. */
+  locale?: { language: string; time_zone?: string };
+  /** The lab's (Home Assistant's) configuration: its time zone. */
+  config?: { time_zone?: string };
   user?: { id: string; name: string; is_admin: boolean };
   /** Entity states (a dashboard card reads who uses a device from its sensor). */
   states?: Record<string, { state: string; entity_id: string } | undefined>;
@@ -107,6 +110,8 @@ export interface Credential {
   active: boolean;
   must_change?: boolean;
   last_used?: number | string | null;
+  /** When it was added (ISO). */
+  created?: string | null;
 }
 
 export interface Member {
@@ -346,6 +351,8 @@ export interface LapseList {
 export interface NotifyOwn {
   notify_service: string | null;
   phones: string[];
+  /** Each phone's name in the Home Assistant app, by its notify service. */
+  phone_names?: Record<string, string>;
 }
 
 export interface OpsSettings {

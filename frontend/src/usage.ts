@@ -63,3 +63,20 @@ export function weeklyUsage(sessions: UsageSession[], weeks = 8, now = new Date(
     .sort((a, b) => b.hours.reduce((x, y) => x + y, 0) - a.hours.reduce((x, y) => x + y, 0));
   return { weeks: starts, rows };
 }
+
+/**
+ * Which devices are in use, and by whom, as one text: it changes exactly when a
+ * session starts or ends somewhere in the lab, so the usage history (and the audit
+ * log) re-fetch then, not on every live telemetry update.
+ */
+export function sessionsKey(
+  lab: { areas: { devices: { device_id: string; in_use: boolean; member_name: string | null }[] }[] } | null,
+): string {
+  if (!lab) return "";
+  return lab.areas
+    .flatMap((area) => area.devices)
+    .filter((d) => d.in_use)
+    .map((d) => `${d.device_id}\u0000${d.member_name ?? ""}`)
+    .sort()
+    .join("\u0001");
+}

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from fluxilab_agent.access import PIN_FREE_FAILURES
 from fluxilab_agent.agent import Agent
 from fluxilab_agent.mirror import (
     MirrorGrant,
@@ -27,6 +26,7 @@ from fluxilab_agent.mirror import (
     hash_secret,
     offline_decision,
 )
+from fluxilab_protocol.pins import PIN_FREE_FAILURES
 from fluxilab_protocol.schemas import CREDENTIALS_SCHEMA, OfflinePolicy
 from tests.agent.conftest import agent_config
 

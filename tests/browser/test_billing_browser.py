@@ -166,3 +166,22 @@ def test_a_statement_in_the_panel(lab: Lab, browser: Browser) -> None:
     )[0]["result"]
     assert [line["session_id"] for line in moved["lines"]] == [session_id]
     assert grant["id"] != teaching
+
+    # Issue 18 item 3: a new project without a name is said at the name, and the
+    # code typed stays.
+    set_value(browser, 'form[data-form="project"] input[name="code"]', "NEW-1")
+    click(browser, 'form[data-form="project"] button[type="submit"]')
+    said = browser.wait(
+        lambda: browser.script(
+            "const el = arguments[0]; return el ? el.textContent : '';",
+            panel_query(browser, 'form[data-form="project"] [data-error="name"]'),
+        ),
+        15,
+        "the error at the project's name",
+    )
+    assert said == "This field is required.", said
+    kept = browser.script(
+        "return arguments[0].value;",
+        panel_query(browser, 'form[data-form="project"] input[name="code"]'),
+    )
+    assert kept == "NEW-1"

@@ -102,6 +102,25 @@ def test_a_member_books_and_cancels_in_the_week_view(
     assert "Bob" not in panel_text(browser)  # another member's booking: no name
 
     set_value(browser, 'form[data-form="book"] input[name="day"]', str(tomorrow))
+    # Issue 18 item 3: a refused booking is said in the form, in words, and the
+    # times typed stay.
+    set_value(browser, 'form[data-form="book"] input[name="from"]', "15:30")
+    set_value(browser, 'form[data-form="book"] input[name="to"]', "14:00")
+    click(browser, 'form[data-form="book"] button[type="submit"]')
+    said = browser.wait(
+        lambda: browser.script(
+            "const el = arguments[0]; return el ? el.textContent : '';",
+            panel_query(browser, 'form[data-form="book"] [data-error="book"]'),
+        ),
+        30,
+        "the refusal in the booking form",
+    )
+    assert said == "A booking must end after it starts.", said
+    kept = browser.script(
+        "return arguments[0].value;",
+        panel_query(browser, 'form[data-form="book"] input[name="from"]'),
+    )
+    assert kept == "15:30"
     set_value(browser, 'form[data-form="book"] input[name="from"]', "14:00")
     set_value(browser, 'form[data-form="book"] input[name="to"]', "15:30")
     click(browser, 'form[data-form="book"] button[type="submit"]')

@@ -13,6 +13,7 @@ import pytest
 
 from tests.browser.conftest import (
     ADMIN,
+    DEVICES,
     MEMBER,
     Lab,
     click,
@@ -25,6 +26,7 @@ from tests.browser.conftest import (
 from tests.browser.webdriver import Browser
 
 FIRST, SECOND, ADDED = "04B1C2D3E4", "04F5A6B7C8", "04D00D1E55"
+TWIN = "04EEEEB7C8"  # ends as SECOND does
 
 
 def credentials(lab: Lab, member_id: str) -> dict[str, dict[str, Any]]:
@@ -90,17 +92,81 @@ def test_item1_credentials_in_the_panel(lab: Lab, browser: Browser) -> None:
     )
     save(browser, "credentials-admin")
 
+    # A card with the second's label and last four (issue 18 item 9): the two show
+    # the day each was added.
+    (twin,) = lab.ws(
+        {
+            "type": "fluxilab/credentials/add",
+            "member_id": member_id,
+            "credential_type": "card",
+            "card": TWIN,
+            "label": held[SECOND]["label"],
+        }
+    )
+    assert twin["success"], dump(twin)
+    # An authorization until June 30, 2027: the end of that day in Rome, the lab's
+    # time zone (stored as 21:59:59 UTC).
+    (grant,) = lab.ws(
+        {
+            "type": "fluxilab/authorization/create",
+            "member_id": member_id,
+            "device_id": DEVICES[0],
+            "expires": "2027-06-30T23:59:59",
+        }
+    )
+    assert grant["success"], dump(grant)
+
     # The member: profile, report the second card lost.
     browser.script("localStorage.clear(); sessionStorage.clear();")
     browser.cmd("DELETE", "/cookie")
+    # Ada reads her profile in Tokyo, seven hours ahead of the lab: still June 30.
+    browser.cmd(
+        "POST",
+        "/goog/cdp/execute",
+        {
+            "cmd": "Emulation.setTimezoneOverride",
+            "params": {"timezoneId": "Asia/Tokyo"},
+        },
+    )
     login(browser, lab, MEMBER, "/fluxilab")
     click(browser, 'button[data-tab="profile"]')
+    expiry = browser.wait(
+        lambda: browser.script(
+            "const el = arguments[0]; return el ? el.textContent : '';",
+            panel_query(
+                browser,
+                f'tr[data-authorization="{grant["result"]["id"]}"] td:nth-child(2)',
+            ),
+        ),
+        30,
+        "the authorization's expiry",
+    )
+    assert expiry.strip() == "Jun 30, 2027", expiry
+    # It lapses that day too (not "6/30/27, 9:59 PM", not July 1).
+    lapses = browser.wait(
+        lambda: browser.script(
+            "const el = arguments[0]; return el ? el.textContent : '';",
+            panel_query(
+                browser,
+                f'tr[data-authorization="{grant["result"]["id"]}"] td:nth-child(5)',
+            ),
+        ),
+        30,
+        "the authorization's lapse date",
+    )
+    assert " ".join(lapses.split()) == "Jun 30, 2027 (expires)", lapses
     lost = (
         f'button[data-action="credential-lost"][data-credential="{held[SECOND]["id"]}"]'
     )
     browser.wait(lambda: panel_query(browser, lost), 30, "the Report lost button")
+    for alike in (held[SECOND]["id"], twin["result"]["id"]):
+        assert panel_query(browser, f'[data-added="{alike}"]'), alike
+    assert panel_query(browser, f'[data-added="{held[FIRST]["id"]}"]') is None
     click(browser, lost)
-    confirm(browser, "Deactivate")
+    # The dialog names the card by its label and masked number.
+    asked = confirm(browser, "Deactivate")
+    assert f"{held[SECOND]['label']} (" in asked, asked
+    assert "B7C8)" in asked, asked
     browser.wait(
         lambda: credentials(lab, member_id)[SECOND]["active"] is False,
         30,

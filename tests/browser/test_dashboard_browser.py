@@ -510,3 +510,38 @@ def opened_from(browser: Browser, press: Any, gateway: str) -> None:
     )
     assert "Ada" in body, body[:1000]
     assert "Refused" not in body
+
+
+def history_rows(browser: Browser) -> dict[str, list[str]]:
+    """The usage history's rows on screen: each session's cells by its key."""
+    rows: dict[str, list[str]] = browser.script(
+        f"""{DEEP_QUERY}
+        const root = deep(document, "fluxilab-panel")?.shadowRoot;
+        const rows = root ? [...root.querySelectorAll('table[data-table="history"] > tbody > tr[data-key]')] : [];
+        return Object.fromEntries(rows.map((row) =>
+          [row.dataset.key, [...row.cells].map((cell) => cell.textContent.trim())]));"""
+    )
+    return rows
+
+
+@pytest.mark.timeout(900)
+def test_the_usage_history_is_live(lab: Lab, browser: Browser) -> None:
+    """Issue 18 item 7: an admin on Usage history sees a session end without Filter."""
+    set_up_the_lab(lab)  # Ada's session at the hood is open
+    login(browser, lab, ADMIN, "/fluxilab/admin/history")
+    rows = browser.wait(
+        lambda: (found := history_rows(browser)) and found,
+        60,
+        "the latest sessions, without pressing Filter",
+    )
+    ((key, cells),) = rows.items()
+    assert cells[0] == "Ada", cells
+    assert cells[3] == "open", cells
+    # Ada swipes again at the hood: her session ends, and the row says so.
+    lab.agent_cli("swipe", "--device", HOOD, "--card", CARD)
+    ended = browser.wait(
+        lambda: (row := history_rows(browser).get(key)) and row[3] != "open" and row,
+        60,
+        "the session's end in the usage history",
+    )
+    assert ended[3], ended

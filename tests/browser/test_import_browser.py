@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     DEVICES,
     Lab,
     click,
+    confirm,
     dump,
     login,
     panel_query,
@@ -30,6 +31,7 @@ from tests.browser.webdriver import Browser
 
 HOOD = DEVICES[0]
 STRANGER = "04BADC0FFE"
+NAMESAKE = "04CA7A0515"
 
 
 def members(lab: Lab) -> dict[str, dict[str, Any]]:
@@ -125,3 +127,26 @@ def test_csv_import_and_a_member_from_an_unknown_card(
         "the card to leave the unknown list",
     )
     save(browser, "import-member-from-card")
+
+    # Issue 18 item 4: another unknown card, for a second Carla Rossi: the panel
+    # asks first, and on yes the hub makes her (it refuses a taken name unasked).
+    lab.agent_cli("swipe", "--device", HOOD, "--card", NAMESAKE)
+    name = browser.wait(
+        lambda: panel_query(
+            browser,
+            f'[data-form="member-from-card"][data-card="{NAMESAKE}"] input',
+        ),
+        60,
+        "the second unknown card's row",
+    )
+    browser.type(name, "Carla Rossi")
+    click(browser, f'[data-form="member-from-card"][data-card="{NAMESAKE}"] button')
+    asked = confirm(browser, "There is already a member named Carla Rossi")
+    assert "Add another one?" in asked, asked
+
+    def both_carlas() -> list[dict[str, Any]]:
+        (reply,) = lab.ws({"type": "fluxilab/member/list"})
+        return [m for m in reply["result"] if m["name"] == "Carla Rossi"]
+
+    carlas = wait_for(lambda: len(both_carlas()) == 2 and both_carlas(), "Carla two")
+    assert sorted(c["cards"][0] for c in carlas) == sorted(["04A1B2C3D4", NAMESAKE])

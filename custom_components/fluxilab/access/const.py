@@ -6,6 +6,11 @@ from enum import StrEnum
 from typing import Final
 
 from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.protocol.pins import (
+    PIN_BACKOFF,
+    PIN_FREE_FAILURES,
+    PIN_MAX_BACKOFF,
+)
 
 MEMBERS_STORAGE_KEY: Final = f"{DOMAIN}.members"
 MEMBERS_STORAGE_VERSION: Final = 1
@@ -37,11 +42,11 @@ PIN_MAX_BYTES: Final = 72
 """bcrypt ignores everything past 72 bytes: longer secrets are refused, not cut."""
 INITIAL_PIN_LENGTH: Final = 8
 """Digits of the random one-time PIN an admin's reset issues (keypad friendly)."""
-PIN_CHANGE_FREE_FAILURES: Final = 3
-"""Wrong current PINs a member may give before PIN changes back off."""
-PIN_CHANGE_BACKOFF: Final = 30.0
+PIN_CHANGE_FREE_FAILURES: Final = PIN_FREE_FAILURES
+"""Wrong current PINs a member may give before PIN changes back off (protocol/pins.py)."""
+PIN_CHANGE_BACKOFF: Final = PIN_BACKOFF
 """Seconds of the first back-off; each further wrong current PIN doubles it."""
-PIN_CHANGE_MAX_BACKOFF: Final = 3600.0
+PIN_CHANGE_MAX_BACKOFF: Final = PIN_MAX_BACKOFF
 """The longest wait between two checked attempts of a PIN change."""
 
 MAX_SESSIONS: Final = 20_000

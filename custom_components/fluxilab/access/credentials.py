@@ -24,7 +24,6 @@ rules, the engine and the sync read members through them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -34,7 +33,6 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from .const import PIN_CHANGE_BACKOFF, PIN_CHANGE_FREE_FAILURES, PIN_CHANGE_MAX_BACKOFF
 from .errors import AccessValidationError
 
 CARD = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
@@ -257,34 +255,6 @@ def with_pin_hash(
             )
         )
     return result
-
-
-@dataclass(slots=True, kw_only=True)
-class PinFailures:
-    """Wrong PINs given for one member, and the back-off.
-
-    Counted are the current PIN of a PIN change and the PIN given with the card at a
-    device whose machine type has ``require_pin``.
-
-    The first ``PIN_CHANGE_FREE_FAILURES`` cost nothing; each one after that doubles
-    the wait before the next attempt is even checked (capped). A success clears it.
-    """
-
-    count: int = 0
-    retry_at: float = 0.0
-
-    def wait(self, now: float) -> float:
-        """Seconds until the next attempt is checked (0: now)."""
-        return max(0.0, self.retry_at - now)
-
-    def failed(self, now: float) -> None:
-        """Count a wrong current PIN; back off from the free ones on."""
-        self.count += 1
-        if self.count >= PIN_CHANGE_FREE_FAILURES:
-            excess = self.count - PIN_CHANGE_FREE_FAILURES
-            self.retry_at = now + min(
-                PIN_CHANGE_BACKOFF * 2 ** min(excess, 32), PIN_CHANGE_MAX_BACKOFF
-            )
 
 
 def check_credentials(credentials: list[dict[str, Any]]) -> None:

@@ -81,20 +81,26 @@ async def async_notification_text(
     return texts[0], texts[1]
 
 
-def mobile_app_services(hass: HomeAssistant, user_id: str) -> list[str]:
-    """Return the notify services of the phones a Home Assistant user registered.
+def mobile_app_phones(hass: HomeAssistant, user_id: str) -> dict[str, str]:
+    """Return the push-capable phones a Home Assistant user registered, by service.
 
     mobile_app names each push-capable phone's service after its ``device_name``,
-    ``notify.mobile_app_<slug>``; phones without push have no service.
+    ``notify.mobile_app_<slug>``; phones without push have no service. The value is
+    the phone's name as its owner gave it ("Ada's Phone").
     """
-    services: set[str] = set()
+    phones: dict[str, str] = {}
     for entry in hass.config_entries.async_entries(MOBILE_APP):
         if entry.data.get("user_id") != user_id or not entry.data.get("device_name"):
             continue
         name = slugify(f"{MOBILE_APP}_{entry.data['device_name']}")
         if hass.services.has_service("notify", name):
-            services.add(f"notify.{name}")
-    return sorted(services)
+            phones[f"notify.{name}"] = str(entry.data["device_name"])
+    return dict(sorted(phones.items()))
+
+
+def mobile_app_services(hass: HomeAssistant, user_id: str) -> list[str]:
+    """Return the notify services of the phones a Home Assistant user registered."""
+    return list(mobile_app_phones(hass, user_id))
 
 
 def member_services(hass: HomeAssistant, member: Mapping[str, Any]) -> list[str]:

@@ -22,6 +22,7 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from custom_components.fluxilab.const import LOGGER
+from custom_components.fluxilab.protocol.pins import PinFailures
 from custom_components.fluxilab.protocol.schemas import (
     MAX_MAINTENANCE_MESSAGE,
     MAX_MAINTENANCE_TEXT,
@@ -53,7 +54,6 @@ from .credentials import (
     LABEL,
     STORED_CREDENTIAL,
     CredentialType,
-    PinFailures,
     check_credentials,
     credential_of,
     credentials_of,

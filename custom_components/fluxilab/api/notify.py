@@ -16,7 +16,7 @@ from custom_components.fluxilab.access.notify import (
     SETTING_ADMIN_NOTIFY_SERVICES,
     check_own_target,
     member_services,
-    mobile_app_services,
+    mobile_app_phones,
     notify_service,
 )
 from custom_components.fluxilab.access.permissions import (
@@ -62,11 +62,13 @@ def ws_notify_get(
     if (member := _caller(hass, connection)) is None:
         connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
         return
+    phones = mobile_app_phones(hass, connection.user.id)
     connection.send_result(
         msg["id"],
         {
             "notify_service": member.get("notify_service"),
-            "phones": mobile_app_services(hass, connection.user.id),
+            "phone_names": phones,
+            "phones": list(phones),
             "services": member_services(hass, member),
         },
     )

@@ -3,6 +3,7 @@
 import { html, nothing } from "lit";
 import type { TemplateResult } from "lit";
 import type { Localizer } from "../localize/localize";
+import { credentialLabel, twins } from "../credentials";
 import type { Credential } from "../types";
 
 export interface CredentialActions {
@@ -20,6 +21,7 @@ export function credentialsTable(
 ): TemplateResult {
   const t = i18n.t.bind(i18n);
   if (!credentials.length) return html`<p class="muted">${t("none")}</p>`;
+  const alike = twins(credentials);
   return html`<div class="table-wrap">
     <table class="credentials">
       <tr>
@@ -32,9 +34,13 @@ export function credentialsTable(
       </tr>
       ${credentials.map(
         (c) => html`<tr data-credential=${c.id}>
-          <td data-label=${t("credential_label")}>${c.label}</td>
+          <td data-label=${t("credential_label")}>${credentialLabel(c, t("card"))}</td>
           <td data-label=${t("credential_type")}>${c.type === "pin" ? t("type_pin") : t("type_card")}</td>
-          <td data-label=${t("card")}>${c.card ?? ""}</td>
+          <td data-label=${t("card")}>
+            ${c.card ?? ""}${alike.has(c.id) && c.created
+              ? html`<div class="muted" data-added=${c.id}>${t("card_added", { date: i18n.when(c.created) })}</div>`
+              : nothing}
+          </td>
           <td data-label=${t("status")}>
             <span class="chip ${c.active ? "" : "bad"}">${c.active ? t("active") : t("inactive")}</span>
             ${c.must_change ? html`<span class="chip warn">${t("must_change")}</span>` : nothing}

@@ -31,9 +31,26 @@ const CODES: Record<string, StringKey> = {
   timeout: "error_timeout",
 };
 
+/** A zone ``Intl`` knows, or undefined (the browser's). */
+function knownZone(zone: string | undefined): string | undefined {
+  if (!zone) return undefined;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return zone;
+  } catch {
+    return undefined;
+  }
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
 export class Localizer {
   readonly language: string;
   private readonly table: Partial<Record<StringKey, string>>;
+  /** The lab's time zone: a day chosen in the lab is that day there. */
+  private readonly labZone: string | undefined;
+  /** Where moments are shown: the browser's zone, or the lab's if the profile says "server". */
+  private readonly zone: string | undefined;
 
   constructor(
     hass: HomeAssistant,
@@ -41,6 +58,8 @@ export class Localizer {
   ) {
     this.language = hass.locale?.language || hass.language || "en";
     this.table = LANGUAGES[this.language.split("-")[0]] ?? en;
+    this.labZone = knownZone(hass.config?.time_zone);
+    this.zone = hass.locale?.time_zone === "server" ? this.labZone : undefined;
   }
 
   t(key: StringKey, params: Record<string, string | number> = {}): string {
@@ -61,16 +80,23 @@ export class Localizer {
     const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
     return Number.isNaN(date.getTime())
       ? String(value)
-      : date.toLocaleString(this.language, { dateStyle: "short", timeStyle: "short" });
+      : date.toLocaleString(this.language, { dateStyle: "short", timeStyle: "short", timeZone: this.zone });
   }
 
-  /** A day (an authorization's expiry is the end of a chosen day). */
-  day(value: string | null | undefined): string {
+  /**
+   * A day, as a date. An authorization's expiry is the end of the day chosen, in the
+   * lab's time zone (stored in UTC: 2027-06-30 in Rome is 21:59:59Z), so it is shown
+   * in that zone, wherever the browser is; a bare date is that date. A ``Date`` is a
+   * day of the browser's own calendar (the bookings' week).
+   */
+  day(value: string | Date | null | undefined): string {
+    if (value instanceof Date) return value.toLocaleDateString(this.language, { dateStyle: "medium" });
     if (!value) return "";
-    const date = new Date(value);
+    const bare = DATE_ONLY.test(value);
+    const date = new Date(bare ? `${value}T12:00:00Z` : value);
     return Number.isNaN(date.getTime())
       ? value
-      : date.toLocaleDateString(this.language, { dateStyle: "medium" });
+      : date.toLocaleDateString(this.language, { dateStyle: "medium", timeZone: bare ? "UTC" : this.labZone });
   }
 
   number(value: unknown): string {

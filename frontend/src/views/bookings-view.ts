@@ -20,6 +20,8 @@ export class BookingsView extends ViewElement {
   @state() private week = 0;
   @state() private list: BookingList | null = null;
   @state() private problems: ProblemList | null = null;
+  /** A form's refusal, shown in the form (its typed fields stay): by form, or by report id. */
+  @state() private errors: Record<string, string> = {};
   busyKeys = new Set<string>();
 
   override connectedCallback(): void {
@@ -49,25 +51,46 @@ export class BookingsView extends ViewElement {
     }
   }
 
-  /** Start and end of a day and two times from a form, or null (a toast said why). */
-  private timeSlot(data: FormData): [string, string] | null {
+  /** Start and end of a day and two times from a form, or null (the empty field says so). */
+  private timeSlot(data: FormData, form: string): [string, string] | null {
     const day = text(data, "day");
     const start = new Date(`${day}T${text(data, "from")}`);
     const end = new Date(`${day}T${text(data, "to")}`);
     if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
-      this.ctx.fail(new Error("invalid"));
+      const field = !day ? "day" : Number.isNaN(start.getTime()) ? "from" : "to";
+      this.errors = { [`${form}:${field}`]: this.t("field_required") };
       return null;
     }
     return [start.toISOString(), end.toISOString()];
+  }
+
+  /**
+   * Run a form's action: on success the form's errors go; a refusal stays in the form
+   * beside its button, with what the user typed.
+   */
+  private async submit<T>(key: string, action: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await busy(this, key, action, { quiet: true });
+      this.errors = {};
+      return result;
+    } catch (err) {
+      this.errors = { [key]: this.ctx.i18n.error(err) };
+      return undefined;
+    }
+  }
+
+  private error(key: string): TemplateResult | typeof nothing {
+    const error = this.errors[key];
+    return error ? html`<span class="field-error" role="alert" data-error=${key}>${error}</span>` : nothing;
   }
 
   private async scheduleOutage(ev: SubmitEvent): Promise<void> {
     ev.preventDefault();
     const form = ev.target as HTMLFormElement;
     const data = new FormData(form);
-    const slot = this.timeSlot(data);
+    const slot = this.timeSlot(data, "outage");
     if (!slot) return;
-    const made = await busy(this, "outage", () =>
+    const made = await this.submit("outage", () =>
       this.ctx.client.scheduleOutage(this.deviceId, slot[0], slot[1], text(data, "note").trim()),
     );
     if (made) {
@@ -104,7 +127,7 @@ export class BookingsView extends ViewElement {
       });
       if (!yes) return;
     }
-    const made = await busy(this, "report", () =>
+    const made = await this.submit("report", () =>
       this.ctx.client.reportProblem(this.deviceId, text(data, "description"), unsafe),
     );
     if (made) {
@@ -117,7 +140,7 @@ export class BookingsView extends ViewElement {
   private async resolve(ev: SubmitEvent, report: ProblemReport): Promise<void> {
     ev.preventDefault();
     const data = new FormData(ev.target as HTMLFormElement);
-    const done = await busy(this, report.id, () =>
+    const done = await this.submit(report.id, () =>
       this.ctx.client.resolveProblem(report.id, text(data, "resolution")),
     );
     if (done) {
@@ -128,6 +151,7 @@ export class BookingsView extends ViewElement {
 
   private choose(deviceId: string): void {
     this.deviceId = deviceId;
+    this.errors = {};
     void this.load();
   }
 
@@ -138,9 +162,9 @@ export class BookingsView extends ViewElement {
 
   private async book(ev: SubmitEvent): Promise<void> {
     ev.preventDefault();
-    const slot = this.timeSlot(new FormData(ev.target as HTMLFormElement));
+    const slot = this.timeSlot(new FormData(ev.target as HTMLFormElement), "book");
     if (!slot) return;
-    const made = await busy(this, "book", () => this.ctx.client.book(this.deviceId, slot[0], slot[1]));
+    const made = await this.submit("book", () => this.ctx.client.book(this.deviceId, slot[0], slot[1]));
     if (made) {
       this.ctx.done("booked");
       await this.load();
@@ -214,14 +238,15 @@ export class BookingsView extends ViewElement {
   private outageForm(): TemplateResult {
     return html`<form data-form="outage" class="card" @submit=${(ev: SubmitEvent) => void this.scheduleOutage(ev)}>
       <h3>${this.t("outage_schedule")}</h3>
-      <label>${this.t("day")}<input type="date" name="day" required /></label>
-      <label>${this.t("from")}<input type="time" name="from" required /></label>
-      <label>${this.t("to")}<input type="time" name="to" required /></label>
+      <label>${this.t("day")}<input type="date" name="day" required />${this.error("outage:day")}</label>
+      <label>${this.t("from")}<input type="time" name="from" required />${this.error("outage:from")}</label>
+      <label>${this.t("to")}<input type="time" name="to" required />${this.error("outage:to")}</label>
       <label>${this.t("outage_note")}<input name="note" maxlength="200" /></label>
       <div class="actions">
         <button class="primary" type="submit" ?disabled=${this.busyKeys.has("outage")}>
           ${this.t("outage_schedule")}
         </button>
+        ${this.error("outage")}
       </div>
     </form>`;
   }
@@ -242,6 +267,7 @@ export class BookingsView extends ViewElement {
           <button class="primary" type="submit" ?disabled=${this.busyKeys.has("report")}>
             ${this.t("problem_report")}
           </button>
+          ${this.error("report")}
         </div>
       </form>
       <h3>${this.t("problem_reports")}</h3>
@@ -260,6 +286,7 @@ export class BookingsView extends ViewElement {
                             <button class="secondary" type="submit" ?disabled=${this.busyKeys.has(r.id)}>
                               ${this.t("problem_resolve")}
                             </button>
+                            ${this.error(r.id)}
                           </form>`
                         : nothing}
                     </td>
@@ -293,7 +320,7 @@ export class BookingsView extends ViewElement {
               <button class="secondary" data-action="week-previous" @click=${() => this.move(-1)}>
                 ${this.t("week_previous")}
               </button>
-              <span>${this.ctx.i18n.day(start.toISOString())}</span>
+              <span>${this.ctx.i18n.day(start)}</span>
               <button class="secondary" data-action="week-next" @click=${() => this.move(1)}>
                 ${this.t("week_next")}
               </button>
@@ -312,7 +339,7 @@ export class BookingsView extends ViewElement {
                 ${byDay(start, device.bookings).map(
                   ({ day, bookings }) =>
                     html`<tr>
-                      <th>${this.ctx.i18n.day(day.toISOString())}</th>
+                      <th>${this.ctx.i18n.day(day)}</th>
                       <td>
                         ${bookings.length
                           ? bookings.map(
@@ -329,11 +356,12 @@ export class BookingsView extends ViewElement {
             </div>
             ${own && device.mode !== "off"
               ? html`<form data-form="book" class="card" @submit=${(ev: SubmitEvent) => void this.book(ev)}>
-                  <label>${this.t("day")}<input type="date" name="day" required /></label>
-                  <label>${this.t("from")}<input type="time" name="from" required /></label>
-                  <label>${this.t("to")}<input type="time" name="to" required /></label>
+                  <label>${this.t("day")}<input type="date" name="day" required />${this.error("book:day")}</label>
+                  <label>${this.t("from")}<input type="time" name="from" required />${this.error("book:from")}</label>
+                  <label>${this.t("to")}<input type="time" name="to" required />${this.error("book:to")}</label>
                   <div class="actions">
                     <button class="primary" type="submit" ?disabled=${this.busyKeys.has("book")}>${this.t("book")}</button>
+                    ${this.error("book")}
                   </div>
                 </form>`
               : nothing}

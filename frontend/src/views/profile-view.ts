@@ -8,6 +8,8 @@ import { credentialsTable } from "../components/credentials-table";
 import { offlineMark } from "../components/offline-mark";
 import { busy, ViewElement, text } from "../context";
 import { Localizer } from "../localize/localize";
+import { cardName } from "../credentials";
+import { phoneName } from "../phones";
 import type { LapseItem, LapseList, NotifyOwn, Profile } from "../types";
 
 /** Which field of the PIN form a backend refusal belongs to. */
@@ -123,7 +125,7 @@ export class ProfileView extends ViewElement {
       ${credentialsTable(i18n, m.credentials || [], {
         admin: false,
         busy: (id) => this.busyKeys.has(id),
-        lost: (c) => void this.reportLost(c.id, c.label),
+        lost: (c) => void this.reportLost(c.id, cardName(c, this.t("card"))),
       })}
       <h2>${this.t("authorizations")}</h2>
       ${this.authorizationsTable(p)} ${this.notifyForm()}
@@ -196,7 +198,7 @@ export class ProfileView extends ViewElement {
   private notifyForm(): TemplateResult | typeof nothing {
     const n = this.notify;
     if (!n) return nothing;
-    const phones = n.phones.length ? n.phones.map(phoneName).join(", ") : this.t("no_phones");
+    const phones = n.phones.length ? n.phones.map((service) => phoneName(n, service)).join(", ") : this.t("no_phones");
     // One of their own phones; a target an admin set for them stays choosable.
     const choices = [...n.phones, ...(n.notify_service && !n.phones.includes(n.notify_service) ? [n.notify_service] : [])];
     return html`<h2>${this.t("notifications")}</h2>
@@ -206,7 +208,7 @@ export class ProfileView extends ViewElement {
             <option value="" ?selected=${!n.notify_service}>${this.t("notify_all_phones", { phones })}</option>
             ${choices.map(
               (service) =>
-                html`<option value=${service} ?selected=${service === n.notify_service}>${phoneName(service)}</option>`,
+                html`<option value=${service} ?selected=${service === n.notify_service}>${phoneName(n, service)}</option>`,
             )}
           </select>${this.field("notify_service")}</label
         >
@@ -257,14 +259,10 @@ export class ProfileView extends ViewElement {
   }
 }
 
-/** ``notify.mobile_app_adas_pixel`` → "adas pixel": the phone, as its owner named it. */
-function phoneName(service: string): string {
-  return service.replace(/^notify\.mobile_app_/, "").replace(/_/g, " ");
-}
-
+/** When an authorization lapses: a day (an expiry's is the day chosen), and why. */
 export function lapseCell(i18n: Localizer, item: LapseItem): TemplateResult | string {
   if (!item.lapse_date) return i18n.t("lapse_never");
-  return html`${item.lapsed ? html`<span class="chip bad">${i18n.t("lapsed")}</span> ` : nothing}${i18n.when(item.lapse_date)}
+  return html`${item.lapsed ? html`<span class="chip bad">${i18n.t("lapsed")}</span> ` : nothing}${i18n.day(item.lapse_date)}
     <span class="muted">(${i18n.maybe(`lapse_cause_${item.cause}`) ?? item.cause})</span>`;
 }
 

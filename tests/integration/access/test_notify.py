@@ -220,6 +220,8 @@ async def test_member_chooses_own_target_in_the_panel(
     shown = await ws_call(client, "notify/get")
     assert shown["result"] == {
         "notify_service": None,
+        # The phone as its owner named it, for the picker (not the service's slug).
+        "phone_names": {"notify.mobile_app_pixel": "Pixel"},
         "phones": ["notify.mobile_app_pixel"],
         "services": ["notify.mobile_app_pixel"],
     }

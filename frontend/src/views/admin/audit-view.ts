@@ -13,6 +13,7 @@ import type { Picker } from "../../components/picker";
 import "../../components/picker";
 import { busy, deviceName, memberName, ViewElement } from "../../context";
 import type { AuditEntry } from "../../types";
+import { sessionsKey } from "../../usage";
 import { actor, AUDIT_KINDS, changes, door, subject } from "./audit-format";
 
 const PAGE = 100;
@@ -26,10 +27,22 @@ export class AuditView extends ViewElement {
   @state() private kind = "";
   @state() private offlineOnly = false;
   busyKeys = new Set<string>();
+  /** The lab's sessions when last fetched (usage.ts sessionsKey). */
+  private sessions: string | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.sessions = null;
     void this.load();
+  }
+
+  protected override updated(): void {
+    // Live: a session started or ended (a decision, an admin change behind it), so the
+    // first page is fetched again, unless the user has paged on ("More").
+    const now = sessionsKey(this.ctx.lab);
+    const paged = (this.entries?.length ?? 0) > PAGE;
+    if (this.sessions !== null && now !== this.sessions && !paged && !this.busyKeys.has("audit")) void this.load();
+    this.sessions = now;
   }
 
   /** The first page for the filters (``more``: the next page, appended). */

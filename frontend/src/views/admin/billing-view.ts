@@ -7,6 +7,7 @@ import type { TemplateResult } from "lit";
 import { state } from "lit/decorators.js";
 import { customElement } from "../../define";
 import { busy, download, memberName, ViewElement, text } from "../../context";
+import { Localizer } from "../../localize/localize";
 import { formatAmount, lastMonth } from "../../money";
 import type { NonBillable, Project, Statement, StatementLine } from "../../types";
 
@@ -21,6 +22,8 @@ export class BillingView extends ViewElement {
   @state() private statement: Statement | null = null;
   @state() private printing = false;
   @state() private error = "";
+  /** The project form's refusals, at their field (the typed name and code stay). */
+  @state() private errors: Record<string, string> = {};
   busyKeys = new Set<string>();
 
   override connectedCallback(): void {
@@ -69,13 +72,31 @@ export class BillingView extends ViewElement {
     const form = ev.target as HTMLFormElement;
     const data = new FormData(form);
     const name = text(data, "name").trim();
-    if (!name) return;
-    const made = await busy(this, "project", () => this.ctx.client.projectCreate({ name, code: text(data, "code").trim() }));
+    if (!name) {
+      this.errors = { name: this.t("field_required") };
+      return;
+    }
+    let made: Project | undefined;
+    try {
+      made = await busy(this, "project", () => this.ctx.client.projectCreate({ name, code: text(data, "code").trim() }), {
+        quiet: true,
+      });
+    } catch (err) {
+      const field = Localizer.errorField(err);
+      this.errors = { [field === "name" || field === "code" ? field : "project"]: this.ctx.i18n.error(err) };
+      return;
+    }
+    this.errors = {};
     if (made === undefined) return;
     form.reset();
     this.ctx.done();
     this.project = made.id;
     await this.loadProjects();
+  }
+
+  private fieldError(key: string): TemplateResult | typeof nothing {
+    const error = this.errors[key];
+    return error ? html`<span class="field-error" role="alert" data-error=${key}>${error}</span>` : nothing;
   }
 
   private async removeProject(p: Project): Promise<void> {
@@ -253,10 +274,11 @@ export class BillingView extends ViewElement {
         </table>
       </div>
       <form data-form="project" class="inline" novalidate @submit=${(ev: SubmitEvent) => void this.createProject(ev)}>
-        <label>${this.t("name")}<input name="name" maxlength="100" required /></label>
-        <label>${this.t("project_code")}<input name="code" maxlength="64" /></label>
+        <label>${this.t("name")}<input name="name" maxlength="100" required />${this.fieldError("name")}</label>
+        <label>${this.t("project_code")}<input name="code" maxlength="64" />${this.fieldError("code")}</label>
         <div class="actions">
           <button class="primary" type="submit" ?disabled=${this.busyKeys.has("project")}>${this.t("new_project")}</button>
+          ${this.fieldError("project")}
         </div>
       </form>
       <form data-form="default-project" class="inline" novalidate @submit=${(ev: SubmitEvent) => void this.setDefault(ev)}>

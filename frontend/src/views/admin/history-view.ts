@@ -16,7 +16,7 @@ import type { Picker } from "../../components/picker";
 import "../../components/picker";
 import { busy, deviceName, download, ViewElement, text } from "../../context";
 import type { HistoryResult, Session } from "../../types";
-import { weeklyUsage } from "../../usage";
+import { sessionsKey, weeklyUsage } from "../../usage";
 
 /** Weeks in the usage plot. */
 const WEEKS = 8;
@@ -28,10 +28,23 @@ export class HistoryView extends ViewElement {
   @state() private device = "";
   @state() private error = "";
   busyKeys = new Set<string>();
+  /** The lab's sessions when last fetched (usage.ts sessionsKey). */
+  private sessions: string | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.sessions = null;
     void this.load();
+  }
+
+  protected override updated(): void {
+    // Live: a session started or ended in the lab, so the list is fetched again,
+    // with the filter on screen (member, device, period).
+    const now = sessionsKey(this.ctx.lab);
+    if (this.sessions !== null && now !== this.sessions && !this.busyKeys.has("history")) {
+      void this.load(this.querySelector<HTMLFormElement>('form[data-form="history"]') ?? undefined);
+    }
+    this.sessions = now;
   }
 
   private async load(form?: HTMLFormElement): Promise<void> {

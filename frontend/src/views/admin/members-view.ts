@@ -7,10 +7,11 @@ import { state } from "lit/decorators.js";
 import { customElement } from "../../define";
 import type { MemberCreate, MemberUpdate } from "../../client";
 import { credentialsTable } from "../../components/credentials-table";
+import { cardName } from "../../credentials";
 import type { Column, DataTable } from "../../components/data-table";
 import "../../components/data-table";
 import { busy, ViewElement, text } from "../../context";
-import { Localizer } from "../../localize/localize";
+import { fieldOf } from "../../member-fields";
 import "./member-import";
 import type { BuiltInRole, Member, Role, WsError } from "../../types";
 
@@ -198,7 +199,7 @@ export class MembersView extends ViewElement {
             ),
           remove: (c) =>
             void this.ctx
-              .confirm({ text: this.t("confirm_delete", { name: c.label }), action: this.t("delete"), danger: true })
+              .confirm({ text: this.t("confirm_delete", { name: cardName(c, this.t("card")) }), action: this.t("delete"), danger: true })
               .then((yes) =>
                 yes
                   ? this.credential(`credential:${c.id}`, () => this.ctx.client.credentialRemove(m.id, c.id))
@@ -457,21 +458,4 @@ export class MembersView extends ViewElement {
       <fluxilab-member-import .ctx=${this.ctx}></fluxilab-member-import>
     `;
   }
-}
-
-/** The form field a refusal is about: a validation error's field, or the exception's. */
-export function fieldOf(err: unknown): string | undefined {
-  const key = (err as { translation_key?: string } | null)?.translation_key;
-  const byKey: Record<string, string> = {
-    card_in_use: "cards",
-    card_duplicate: "cards",
-    user_linked: "user_id",
-    login_username_taken: "login_username",
-    login_and_user: "login_username",
-    login_unavailable: "form",
-    login_not_deactivatable: "form",
-    pin_too_short: "pin",
-    pin_too_long: "pin",
-  };
-  return (key && byKey[key]) || Localizer.errorField(err);
 }

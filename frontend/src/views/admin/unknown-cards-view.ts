@@ -9,7 +9,7 @@ import "../../components/data-table";
 import type { Picker } from "../../components/picker";
 import "../../components/picker";
 import { busy, deviceName, memberName, ViewElement } from "../../context";
-import type { UnknownCard } from "../../types";
+import type { UnknownCard, WsError } from "../../types";
 
 @customElement("fluxilab-unknown-cards-view")
 export class UnknownCardsView extends ViewElement {
@@ -42,8 +42,25 @@ export class UnknownCardsView extends ViewElement {
       this.errors = { [`new:${card}`]: this.t("field_required") };
       return;
     }
+    // A second member of a name someone has: asked first, as in Members (the hub
+    // refuses it unconfirmed, member_name_taken).
+    const sameName = () => this.ctx.confirm({ text: this.t("confirm_same_name", { name }), action: this.t("create") });
+    let allow = false;
+    if (this.ctx.admin?.members.some((m) => m.name.toLocaleLowerCase() === name.toLocaleLowerCase())) {
+      if (!(await sameName())) return;
+      allow = true;
+    }
+    const create = () =>
+      busy(this, `new:${card}`, () => this.ctx.client.memberFromCard(card, name, allow), { quiet: true });
     try {
-      await busy(this, `new:${card}`, () => this.ctx.client.memberFromCard(card, name), { quiet: true });
+      try {
+        await create();
+      } catch (err) {
+        // Someone took the name after the list here was loaded: ask, then retry.
+        if (allow || (err as WsError | null)?.translation_key !== "member_name_taken" || !(await sameName())) throw err;
+        allow = true;
+        await create();
+      }
     } catch (err) {
       this.errors = { [`new:${card}`]: this.ctx.i18n.error(err) };
       return;
