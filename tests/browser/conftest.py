@@ -517,7 +517,9 @@ def click(browser: Browser, selector: str) -> None:
 
     Live updates re-render parts of the panel, so an element found a moment ago can
     be gone ("stale") when the click arrives: find it again and retry, as a person's
-    click simply lands on the re-rendered button.
+    click simply lands on the re-rendered button. WebDriver scrolls an element to the
+    top of the view, where Home Assistant's sticky header covers it ("click
+    intercepted"): then it is scrolled to the middle, as a person would, and clicked.
     """
 
     def found_and_clicked() -> bool:
@@ -527,6 +529,11 @@ def click(browser: Browser, selector: str) -> None:
         try:
             browser.click(element)
         except WebDriverError as err:
+            if "click intercepted" in str(err):
+                browser.script(
+                    "arguments[0].scrollIntoView({block: 'center'});", element
+                )
+                return False
             if "stale element" not in str(err) and "not interactable" not in str(err):
                 raise
             return False
