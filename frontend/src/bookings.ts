@@ -29,5 +29,5 @@ export function byDay(start: Date, bookings: Booking[]): { day: Date; bookings: 
 /** True if the caller schedules outages and resolves problem reports (lab staff). */
 export function isStaff(lab: LabView | null | undefined): boolean {
   if (!lab) return false;
-  return lab.manager || lab.user.is_admin || lab.member?.role === "staff" || lab.member?.role === "admin";
+  return lab.manager || lab.user.is_admin || Boolean(lab.staff);
 }

@@ -11,6 +11,7 @@ import type {
   InterestSubscription,
   Intervention,
   LabView,
+  LabRole,
   LapseList,
   MachineType,
   NotifyOwn,
@@ -176,6 +177,22 @@ export class FluxiLabClient {
     const response = await hass.fetchWithAuth(`/api/fluxilab/maintenance.csv?${query.toString()}`);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     return response.text();
+  }
+
+  roles(): Promise<LabRole[]> {
+    return this.send("role/list");
+  }
+
+  roleCreate(data: Omit<LabRole, "id">): Promise<LabRole> {
+    return this.send("role/create", { ...data });
+  }
+
+  roleUpdate(roleId: string, data: Partial<Omit<LabRole, "id">>): Promise<LabRole> {
+    return this.send("role/update", { role_id: roleId, ...data });
+  }
+
+  roleDelete(roleId: string): Promise<null> {
+    return this.send("role/delete", { role_id: roleId });
   }
 
   projects(): Promise<Project[]> {

@@ -85,10 +85,22 @@ export interface LabView {
   user: { name: string; is_admin: boolean };
   member: { id: string; name: string; role: Role } | null;
   manager: boolean;
+  /** The caller has lab staff's permissions (a built-in or lab role's level). */
+  staff?: boolean;
   areas: { area: string | null; devices: DeviceStatus[] }[];
 }
 
-export type Role = "user" | "staff" | "admin";
+/** A built-in role's id. */
+export type BuiltInRole = "user" | "staff" | "admin";
+
+/** A member's role: a built-in one or a lab role's id (LabRole). */
+export type Role = BuiltInRole | (string & {});
+
+/** What a role lets its members do (docs/ACCESS.md "Roles and permissions"). */
+export type RoleFlag = "authorize_all" | "maintenance" | "supervisor" | "manage" | "book_for_others";
+
+/** A role the lab named itself (fluxilab/role/*). */
+export type LabRole = { id: string; name: string } & Record<RoleFlag, boolean>;
 
 export interface Credential {
   id: string;
@@ -238,6 +250,7 @@ export interface Settings {
 
 export interface AdminState {
   members: Member[];
+  roles: LabRole[];
   machine_types: MachineType[];
   authorizations: Authorization[];
   devices: DeviceStatus[];

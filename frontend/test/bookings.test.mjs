@@ -40,10 +40,12 @@ test("bookings fall on the day they start", () => {
 });
 
 test("staff schedule outages and resolve reports; members do not", () => {
+  // The hub says who has staff's permissions (a built-in or lab role's level).
   const lab = (role, extra = {}) => ({
     user: { name: "x", is_admin: false },
     member: role ? { id: "m", name: "M", role } : null,
     manager: false,
+    staff: role === "staff" || role === "technician",
     areas: [],
     ...extra,
   });
@@ -51,7 +53,10 @@ test("staff schedule outages and resolve reports; members do not", () => {
   assert.equal(isStaff(lab(null)), false);
   assert.equal(isStaff(null), false);
   assert.equal(isStaff(lab("staff")), true);
-  assert.equal(isStaff(lab("admin")), true);
+  assert.equal(isStaff(lab("technician")), true);
+  // A role named staff the hub does not give staff's permissions is not staff.
+  assert.equal(isStaff(lab("staff", { staff: false })), false);
+  assert.equal(isStaff(lab("admin", { manager: true })), true);
   assert.equal(isStaff(lab(null, { manager: true })), true);
   assert.equal(isStaff(lab(null, { user: { name: "x", is_admin: true } })), true);
 });

@@ -294,6 +294,37 @@ async def test_checkmachine(
     assert reply["allowed"] is False
 
 
+@pytest.mark.parametrize(
+    ("flags", "level"),
+    [
+        ({"maintenance": True}, 2),  # FabStaff: the board offers maintenance
+        ({"maintenance": True, "supervisor": True}, 2),
+        ({"manage": True}, 3),
+        ({"authorize_all": True}, 1),
+        ({"supervisor": True, "book_for_others": True}, 1),
+    ],
+)
+async def test_board_level_follows_the_role_flags(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    engine: AccessEngine,
+    board: FluxiLabDevice,
+    flags: dict[str, bool],
+    level: int,
+) -> None:
+    """A lab role's level at the board is its flags', whatever its name."""
+    role = await engine.roles.async_create_item({"name": "Technician", **flags})
+    member = await engine.members.async_create_item(
+        {"name": "Tess", "cards": ["0a0b0c0d"], "role": role["id"]}
+    )
+    await engine.authorizations.async_create_item(
+        {"member_id": member["id"], "machine_type_id": "laser"}
+    )
+    reply = await send(hass, mqtt_mock, checkuser("0a0b0c0d"))
+    assert reply is not None
+    assert (reply["is_valid"], reply["level"]) == (True, level), reply
+
+
 async def test_checkuser(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,

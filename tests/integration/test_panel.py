@@ -217,6 +217,7 @@ async def test_lab_shows_only_usable_devices(
     view = alice["result"]
     assert view["member"] == {"id": "alice", "name": "Alice", "role": "user"}
     assert view["manager"] is False
+    assert view["staff"] is False
     assert device_ids(view) == [NEW, HOOD] or device_ids(view) == [HOOD, NEW]
     hood = next(
         d for a in view["areas"] for d in a["devices"] if d["device_id"] == HOOD
@@ -229,6 +230,7 @@ async def test_lab_shows_only_usable_devices(
 
     admin = (await command(await ws_as(hass_admin_user), "lab"))["result"]
     assert admin["manager"] is True
+    assert admin["staff"] is True
     assert sorted(device_ids(admin)) == sorted([HOOD, LASER, NEW])
 
     stranger = await hass.auth.async_create_user("Stranger")
@@ -907,3 +909,20 @@ async def test_open_refuses_a_stored_address_that_is_not_http(
     reply = await command(await ws_as(hass_admin_user), "open", device_id=HOOD)
     assert not reply["success"]
     assert reply["error"]["translation_key"] == "no_device_ui"
+
+
+async def test_lab_view_says_staff_by_the_role_flags(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    ws_as: ClientFactory,
+    hass_read_only_user: MockUser,
+) -> None:
+    """A lab role that supervises gives staff's part of the panel; one that only
+    uses every machine does not (whatever either is called)."""
+    await engine.roles.async_create_item({"name": "Supervisor", "supervisor": True})
+    await engine.roles.async_create_item({"name": "Staff tutor", "authorize_all": True})
+    for role, staff in (("supervisor", True), ("staff_tutor", False), ("staff", True)):
+        await engine.members.async_update_item("alice", {"role": role})
+        view = (await command(await ws_as(hass_read_only_user), "lab"))["result"]
+        assert view["member"]["role"] == role
+        assert view["staff"] is staff, role

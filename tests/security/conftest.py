@@ -174,6 +174,7 @@ def snapshot(engine: AccessEngine) -> dict[str, Any]:
     return copy.deepcopy(
         {
             "members": engine.members.data,
+            "roles": engine.roles.data,
             "machine_types": engine.machine_types.data,
             "authorizations": engine.authorizations.data,
             "bookings": engine.bookings.data,

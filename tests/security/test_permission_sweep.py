@@ -8,7 +8,9 @@ services of its platform) and the options flow. A door missing from
 without an entry.
 
 Each door is called as a Home Assistant administrator, a lab admin who is not one,
-lab staff, a lab member and a Home Assistant user with no member, with valid data
+lab staff, a lab member and a Home Assistant user with no member (and, for the
+services and websocket commands, as members of two roles the lab named itself), with
+valid data
 from ``Case``: once aimed at someone else's member or device (allowed only with
 ``Scope.ANY``) and, where the permission has an "own" part, once at the caller's own
 (allowed with any scope). An allowed call must succeed (or fail only for the data
@@ -56,6 +58,7 @@ from custom_components.fluxilab.access.permissions import (
     Permission,
     Scope,
 )
+from custom_components.fluxilab.access.roles import RoleFlags
 from custom_components.fluxilab.api import occupancy
 from custom_components.fluxilab.const import CONF_LATEST_SW_VERSION, DOMAIN
 from custom_components.fluxilab.hub import async_get_hub_keys
@@ -76,6 +79,13 @@ ACTORS: dict[str, Level] = {
     "lab_member": Level.LAB_MEMBER,
     "ha_user": Level.HA_USER,
 }
+LAB_ROLE_ACTORS: dict[str, tuple[Level, dict[str, Any]]] = {
+    # maintenance alone: lab staff (it may book for others by its level).
+    "lab_technician": (Level.LAB_STAFF, {"name": "Technician", "maintenance": True}),
+    # book_for_others alone: a lab member who books for anyone.
+    "lab_booker": (Level.LAB_MEMBER, {"name": "Booker", "book_for_others": True}),
+}
+"""Members of roles the lab named itself: the level their flags give, the role."""
 ENTITY_PLATFORMS = (
     "binary_sensor",
     "button",
@@ -149,8 +159,25 @@ async def actors(hass: HomeAssistant, lab: Lab) -> Actors:
     await engine.authorizations.async_create_item(
         {"member_id": lab.steve["id"], "machine_type_id": "fumehood"}
     )
+    lab_users: dict[str, MockUser] = {}
+    lab_members: dict[str, dict[str, Any] | None] = {}
+    for actor, (_level, fields) in LAB_ROLE_ACTORS.items():
+        role = await engine.roles.async_create_item(fields)
+        lab_users[actor] = MockUser(name=fields["name"], groups=[users_group])
+        lab_users[actor].add_to_hass(hass)
+        lab_members[actor] = await engine.members.async_create_item(
+            {
+                "name": f"{fields['name']} member",
+                "role": role["id"],
+                "user_id": lab_users[actor].id,
+                "cards": [f"5EE{len(lab_members)}0{len(lab_members)}"],
+            }
+        )
+        await engine.authorizations.async_create_item(
+            {"member_id": lab_members[actor]["id"], "machine_type_id": "fumehood"}
+        )
     # Their own PINs, as members get them: an admin's reset, then their own change.
-    for member in (ada, lab.steve):
+    for member in (ada, lab.steve, *lab_members.values()):
         initial, _credential = await engine.members.async_reset_pin(member["id"])
         await engine.members.async_change_pin(member["id"], initial, OWN_PIN)
     await hass.async_block_till_done()
@@ -162,6 +189,7 @@ async def actors(hass: HomeAssistant, lab: Lab) -> Actors:
             "lab_staff": lab.staff,
             "lab_member": lab.plain,
             "ha_user": lab.stranger,
+            **lab_users,
         },
         members={
             "ha_admin": None,
@@ -169,6 +197,7 @@ async def actors(hass: HomeAssistant, lab: Lab) -> Actors:
             "lab_staff": lab.steve,
             "lab_member": lab.alice,
             "ha_user": None,
+            **lab_members,
         },
         pins={"lab_member": ALICE_PIN},
     )
@@ -255,6 +284,7 @@ def values(lab: Lab, target: Target, *, service: bool) -> dict[str, Any]:
         "month": "2026-11",
         "non_billable": "training",
         "project_id": None,  # no project: its statement; a case names one
+        "role_id": PREPARED_ROLES.get(target.n, "none"),
     }
 
 
@@ -395,6 +425,18 @@ async def _problem_reported(hass: HomeAssistant, lab: Lab, target: Target) -> No
     member = lab.engine.members.data[target.member_id]
     report = await lab.engine.problems.async_report(LASER, member, "Loose belt")
     PREPARED_REPORTS[target.n] = report["id"]
+
+
+PREPARED_ROLES: dict[int, str] = {}
+"""Target number -> a lab role no member has (``_role_made``)."""
+
+
+async def _role_made(hass: HomeAssistant, lab: Lab, target: Target) -> None:
+    """A lab role nobody has, to change or delete."""
+    made = await lab.engine.roles.async_create_item(
+        {"name": f"Spare role {target.n}", "supervisor": True}
+    )
+    PREPARED_ROLES[target.n] = made["id"]
 
 
 PREPARED_PROJECTS: dict[int, str] = {}
@@ -540,6 +582,10 @@ CASES: dict[str, Case] = {
         for door in (f"{W}machine_type/delete", f"{W}panel/admin/machine_type_delete")
     },
     f"{S}generate_broker_config": _case(other=_without(ATTR_DEVICE_ID, "password")),
+    **{
+        door: _case(prepare=_role_made)
+        for door in (f"{W}role/update", f"{W}role/delete")
+    },
     **{
         door: _case(prepare=_project_made, other=_on_project)
         for door in (
@@ -741,7 +787,11 @@ class Sweeper:
         self.hass = hass
         self.actors = actors
         self.actor = actor
-        self.level = ACTORS[actor]
+        if actor in LAB_ROLE_ACTORS:
+            self.level, fields = LAB_ROLE_ACTORS[actor]
+            self.role: RoleFlags | None = RoleFlags.of_role(fields)
+        else:
+            self.level, self.role = ACTORS[actor], None
         self.user = actors.users[actor]
         self.client = client
         self.mqtt_mock = mqtt_mock
@@ -805,7 +855,7 @@ class Sweeper:
     async def door(self, door: str, schema: Any) -> None:
         """Call one door at someone else's and at the caller's own, as the case says."""
         case = CASES.get(door, Case())
-        scope = PERMISSIONS[door].scope(self.level)
+        scope = PERMISSIONS[door].scope(self.level, self.role)
         lab = self.actors.lab
         target = await make_target(self.hass, lab)
         if case.prepare is not None:
@@ -827,7 +877,7 @@ class Sweeper:
                 assert shown is (scope is Scope.ANY), f"{self.actor} {door}: {result}"
 
 
-@pytest.mark.parametrize("actor", list(ACTORS))
+@pytest.mark.parametrize("actor", [*ACTORS, *LAB_ROLE_ACTORS])
 async def test_sweep_services_and_websocket(
     hass: HomeAssistant,
     online: Actors,

@@ -7,8 +7,8 @@ An entry says
 
 - *who*: the Home Assistant user (``actor_user_id``, ``actor_name``) and their member
   (``actor_member_id``), or nobody (the integration itself: ``door`` ``system``);
-- *what*: ``target`` (member, credential, authorization, machine_type, settings,
-  device, login: a member's Home Assistant login, logins.py), ``action`` (created, updated, deleted), the member it concerns
+- *what*: ``target`` (member, credential, authorization, machine_type, role,
+  settings, device, login: a member's Home Assistant login, logins.py), ``action`` (created, updated, deleted), the member it concerns
   (``member_id``/``member_name``), ``target_id`` and ``label`` where these name no
   person (a machine type, a device);
 - *before -> after*: ``changes``, the changed fields only, ``{field: {"before": ..,

@@ -253,7 +253,7 @@ class BookingCollection(collection.DictStorageCollection):
                     for b in bookings
                     if (booker := members.get(member_id := str(b["member_id"])))
                     is not None
-                    and is_supervisor(booker)
+                    and is_supervisor(booker, self.engine.roles.data)
                 }
             )
         shown = {
@@ -404,7 +404,8 @@ class BookingCollection(collection.DictStorageCollection):
         seen = self.engine.presence.supervisor_swiped(device_id, held.member_id)
         return shares(
             rules,
-            booker_supervises=booker is not None and is_supervisor(booker),
+            booker_supervises=booker is not None
+            and is_supervisor(booker, self.engine.roles.data),
             booker_seen=None if seen is None else dt_util.utc_from_timestamp(seen),
             now=now,
         )
@@ -433,6 +434,7 @@ class BookingCollection(collection.DictStorageCollection):
                 device_id,
                 machine_type,
                 now,
+                role=flags(member, self.engine.roles.data),
                 check_window=False,
             )
             is Reason.GRANTED
@@ -454,7 +456,7 @@ class BookingCollection(collection.DictStorageCollection):
                 b for b in self.of_member(member_id) if b.device_id in same_type
             ],
             authorized=authorized,
-            staff=flags(member).may_maintain,
+            staff=flags(member, self.engine.roles.data).may_maintain,
             active=bool(member["active"]),
             tz=dt_util.get_default_time_zone(),
             ignore_id=ignore_id,

@@ -28,6 +28,8 @@ GENERATION_STORAGE_KEY: Final = f"{DOMAIN}.credential_generation"
 DEFAULT_OFFLINE_MAX_AGE_HOURS: Final = 24.0
 """Hours a device may decide from its credential mirror without hearing the hub."""
 AUTHORIZATIONS_STORAGE_KEY: Final = f"{DOMAIN}.authorizations"
+ROLES_STORAGE_KEY: Final = f"{DOMAIN}.roles"
+"""The lab's own roles (the built-in ones are not stored)."""
 COLLECTION_STORAGE_VERSION: Final = 1
 HISTORY_STORAGE_KEY: Final = f"{DOMAIN}.history"
 HISTORY_STORAGE_VERSION: Final = 1

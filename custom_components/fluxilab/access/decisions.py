@@ -18,7 +18,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import Reason
 from .lapses import is_lapsed
-from .roles import flags
+from .roles import RoleFlags
 
 
 def _in_window(auth: Mapping[str, Any], now: datetime) -> bool:
@@ -66,16 +66,17 @@ def authorization_reason(
     machine_type: Mapping[str, Any] | None,
     now: datetime,
     *,
+    role: RoleFlags,
     check_window: bool = True,
 ) -> Reason:
     """Return GRANTED if the member may use the device's machine type at ``now``.
 
     A device without a machine type admits only members authorized for it directly
-    (or whose role bypasses authorizations).
+    (or whose ``role``, the flags of the member's role, bypasses authorizations).
     """
     if machine_type is not None and not machine_type["requires_authorization"]:
         return Reason.GRANTED
-    if flags(member).bypass_authorization:
+    if role.bypass_authorization:
         return Reason.GRANTED
     type_id = machine_type["id"] if machine_type is not None else None
     relevant = [a for a in authorizations if applies(a, device_id, type_id)]
@@ -157,6 +158,7 @@ def safety_ok(
 def decide(
     *,
     member: Mapping[str, Any],
+    role: RoleFlags,
     authorizations: Iterable[Mapping[str, Any]],
     device_id: str,
     machine_type: Mapping[str, Any] | None,
@@ -179,7 +181,9 @@ def decide(
         return Reason.INACTIVE
     if blocked:
         return Reason.BLOCKED
-    reason = authorization_reason(member, authorizations, device_id, machine_type, now)
+    reason = authorization_reason(
+        member, authorizations, device_id, machine_type, now, role=role
+    )
     if reason is not Reason.GRANTED:
         return reason
     if booking is not None:
@@ -188,7 +192,7 @@ def decide(
         maintenance_due
         and machine_type is not None
         and machine_type["block_when_maintenance_due"]
-        and not flags(member).may_maintain
+        and not role.may_maintain
     ):
         return Reason.MAINTENANCE_DUE
     if not supervised:

@@ -63,9 +63,11 @@ from .store import (
     AuthorizationCollection,
     MachineTypeCollection,
     MemberCollection,
+    RoleCollection,
     collection_store,
     machine_type_store,
     member_store,
+    role_store,
 )
 from .sync import CredentialSync
 from .tags import async_card_scanned, async_forget_cards, async_register_cards
@@ -90,7 +92,8 @@ class AccessEngine:
     def __init__(self, hass: HomeAssistant) -> None:
         """Prepare an engine with nothing loaded."""
         self.hass = hass
-        self.members = MemberCollection(member_store(hass))
+        self.roles = RoleCollection(role_store(hass))
+        self.members = MemberCollection(member_store(hass), self.roles)
         self.machine_types = MachineTypeCollection(machine_type_store(hass))
         self.authorizations = AuthorizationCollection(
             collection_store(hass, AUTHORIZATIONS_STORAGE_KEY), self.members
@@ -124,6 +127,7 @@ class AccessEngine:
 
     async def async_load(self) -> None:
         """Load storage, follow collection changes, start the periodic jobs."""
+        await self.roles.async_load()
         await self.members.async_load()
         await self.machine_types.async_load()
         await self.authorizations.async_load()
@@ -154,6 +158,7 @@ class AccessEngine:
         await self.problems.async_load()
         await self.projects.async_start()
         self.admin_audit.follow_collection("project", self.projects)
+        self.admin_audit.follow_collection("role", self.roles)
         self._timers = [
             async_track_time_interval(
                 self.hass,
@@ -658,6 +663,7 @@ class AccessEngine:
             for _attempt in range(2):
                 reason = decide(
                     member=member,
+                    role=flags(member, self.roles.data),
                     authorizations=self.authorizations.of_member(member["id"]),
                     device_id=device.device_id,
                     machine_type=machine_type,
@@ -974,7 +980,9 @@ class AccessEngine:
         member, reason = self._identify(
             device, request.card, request.member_id, time.time()
         )
-        if member is not None and not (member["active"] and flags(member).may_maintain):
+        if member is not None and not (
+            member["active"] and flags(member, self.roles.data).may_maintain
+        ):
             reason = Reason.NOT_ALLOWED
         if member is None or reason is not Reason.GRANTED:
             fire_access_event(
@@ -1071,7 +1079,7 @@ class AccessEngine:
             if (
                 member is not None
                 and reason is Reason.GRANTED
-                and flags(member).may_maintain
+                and flags(member, self.roles.data).may_maintain
             ):
                 await self.async_record_maintenance(
                     device, member["id"], ts=ts, buffered=buffered

@@ -32,7 +32,7 @@ from . import maintenance
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason, SessionEnd
 from .decisions import requires_pin
 from .models import AccessRequest
-from .roles import Role, flags
+from .roles import RoleFlags, flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -49,11 +49,15 @@ PIN_REFUSAL: Final = "Card + PIN only"
 are refused (the LCD line holds 16 characters)."""
 
 
-def board_level(member: dict[str, Any]) -> UserLevel:
-    """Return the board's level of a member (staff level is offered maintenance)."""
-    if member["role"] == Role.ADMIN:
+def board_level(role: RoleFlags) -> UserLevel:
+    """Return the board's level of a role's flags.
+
+    The firmware offers to register maintenance from FabStaff up (FabUser::UserLevel),
+    so a role that may maintain is FabStaff, one that manages the lab FabAdmin.
+    """
+    if role.manage:
         return UserLevel.FAB_ADMIN
-    if flags(member).may_maintain:
+    if role.may_maintain:
         return UserLevel.FAB_STAFF
     return UserLevel.NORMAL_USER
 
@@ -130,7 +134,7 @@ class BoardAccess:
             return user_response(
                 result=UserResult.AUTHORIZED,
                 name=member["name"],
-                level=board_level(member),
+                level=board_level(flags(member, self.engine.roles.data)),
                 reason=reply.reason.value,
             )
         return user_response(

@@ -14,9 +14,10 @@ cannot map:
 - users as members through the CSV import (member_import.py), so the same row
   checks, dry run, strict mode and undo apply; "name surname" is the member's name
   (FluxiLab keeps one name);
-- roles by their flags: ``backend_admin`` is admin, ``maintenance`` staff, anyone
-  else a user; ``authorize_all`` without admin rights becomes an authorization for
-  every machine type (FluxiLab has no role that bypasses them and manages nothing);
+- roles by their flags: all three set is the built-in admin, ``maintenance`` alone
+  staff, none user; any other set of flags becomes a lab role of its own of the same
+  name (``authorize_all``, ``maintenance``, and ``backend_admin`` as ``manage``; an
+  existing lab role of that name is reused);
 - a per-machine authorization as its machine type's when the user may use every
   machine of that type, else as the adopted board's device; a machine no FluxiLab
   device adopted cannot be mapped and is reported;
@@ -69,7 +70,7 @@ from custom_components.fluxilab.protocol.schemas import (
 from . import maintenance, member_import
 from .const import MAX_GRACE_PERIOD, SessionEnd
 from .errors import AccessValidationError
-from .roles import Role
+from .roles import Role, RoleFlags
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -85,6 +86,13 @@ MIN_TIMEOUT_SECONDS: Final = 10
 MAX_TIMEOUT_SECONDS: Final = 7 * 86400
 WITHOUT_AUTHORIZATION: Final = 1
 """Fab-O-Matic's ``access_management`` for a type anyone may use."""
+BUILT_IN_ROLES: Final[dict[tuple[bool, bool, bool], Role]] = {
+    (True, True, True): Role.ADMIN,
+    (False, True, False): Role.STAFF,
+    (False, False, False): Role.USER,
+}
+"""Fab-O-Matic's flags (authorize_all, maintenance, backend_admin) of the roles that
+are a built-in one."""
 USE_PREFIX: Final = "fabomatic-use-"
 INTERVENTION_PREFIX: Final = "fabomatic-intervention-"
 PREFIXES: Final = {
@@ -193,6 +201,10 @@ class FabOMaticPlan:
     """Each: ``name``, ``action`` (create or existing), ``id`` (existing ones),
     ``fields`` (those to create) and ``plan`` (a maintenance plan to give an
     existing type that has none)."""
+    roles: list[dict[str, Any]]
+    """Fab-O-Matic's roles that are no built-in role: ``name``, ``action`` (create or
+    existing), ``id`` (the lab role's; of one to create, the id it will get) and
+    ``fields`` (those to create)."""
     csv_text: str
     """The members, in the CSV import's format."""
     not_mapped: list[dict[str, Any]]
@@ -244,14 +256,58 @@ def _type_fields(
     return fields
 
 
-def _role(role: dict[str, Any] | None) -> str:
-    if role is None:
+def _fab_flags(role: dict[str, Any]) -> tuple[bool, bool, bool]:
+    return (
+        bool(role.get("authorize_all")),
+        bool(role.get("maintenance")),
+        bool(role.get("backend_admin")),
+    )
+
+
+def _roles(lab: Lab, data: FabOMaticData) -> dict[int, dict[str, Any]]:
+    """Map Fab-O-Matic's roles that are no built-in one onto lab roles, by id."""
+    existing = {
+        " ".join(str(r["name"]).split()).casefold(): r["id"]
+        for r in lab.roles.data.values()
+    }
+    taken: set[str] = set()
+    mapped: dict[int, dict[str, Any]] = {}
+    for role_id, role in sorted(data.roles.items()):
+        if _fab_flags(role) in BUILT_IN_ROLES:
+            continue
+        name = " ".join(str(role.get("role_name") or f"Role {role_id}").split())
+        if (found := existing.get(name.casefold())) is not None:
+            mapped[role_id] = {"name": name, "action": "existing", "id": found}
+            continue
+        authorize_all, maintenance, backend_admin = _fab_flags(role)
+        flags = RoleFlags(
+            may_maintain=maintenance,
+            bypass_authorization=authorize_all,
+            may_supervise=False,
+            manage=backend_admin,
+        )
+        new_id = lab.roles.id_manager.generate_id(name)
+        while new_id in taken:  # two Fab-O-Matic roles of names alike
+            new_id = f"{new_id}_{role_id}"
+        taken.add(new_id)
+        existing[name.casefold()] = new_id
+        mapped[role_id] = {
+            "name": name,
+            "action": "create",
+            "id": new_id,
+            "fields": {"name": name, **flags.as_role()},
+        }
+    return mapped
+
+
+def _role(
+    role_id: Any, data: FabOMaticData, lab_roles: dict[int, dict[str, Any]]
+) -> str:
+    if not isinstance(role_id, int) or (role := data.roles.get(role_id)) is None:
         return Role.USER.value
-    if role.get("backend_admin"):
-        return Role.ADMIN.value
-    if role.get("maintenance"):
-        return Role.STAFF.value
-    return Role.USER.value
+    if (built_in := BUILT_IN_ROLES.get(_fab_flags(role))) is not None:
+        return built_in.value
+    return str(lab_roles[role_id]["id"])
 
 
 def _plan_of(
@@ -395,6 +451,7 @@ def plan(lab: Lab, data: FabOMaticData) -> FabOMaticPlan:
         for device_id, device in lab.devices.items()
         if isinstance(board := device.entry.data.get(CONF_FABOMATIC_MACHINE), int)
     }
+    lab_roles = _roles(lab, data)
     granted: dict[int, set[int]] = {}
     for user_id, machine_id in data.authorizations:
         granted.setdefault(user_id, set()).add(machine_id)
@@ -412,11 +469,8 @@ def plan(lab: Lab, data: FabOMaticData) -> FabOMaticPlan:
             for part in (user.get("name"), user.get("surname"))
             if part and str(part).strip()
         )
-        role_id = user.get("role_id")
-        role = data.roles.get(role_id) if isinstance(role_id, int) else None
         targets = _targets(
             user,
-            role,
             granted.get(user["user_id"], set()),
             data,
             type_name,
@@ -427,7 +481,7 @@ def plan(lab: Lab, data: FabOMaticData) -> FabOMaticPlan:
         cells = (
             name,
             user.get("email") or "",
-            _role(role),
+            _role(user.get("role_id"), data, lab_roles),
             "false" if user.get("disabled") else "true",
             user.get("card_UUID") or "",
             member_import.LIST_SEPARATOR.join(targets),
@@ -444,12 +498,13 @@ def plan(lab: Lab, data: FabOMaticData) -> FabOMaticPlan:
             notes.append({"what": table, "count": count})
     history = _history(lab, data, devices, notes)
     history.users = imported
-    return FabOMaticPlan(machine_types, out.getvalue(), notes, history)
+    return FabOMaticPlan(
+        machine_types, list(lab_roles.values()), out.getvalue(), notes, history
+    )
 
 
 def _targets(
     user: dict[str, Any],
-    role: dict[str, Any] | None,
     machine_ids: set[int],
     data: FabOMaticData,
     type_name: dict[int, str],
@@ -458,9 +513,6 @@ def _targets(
     notes: list[dict[str, Any]],
 ) -> list[str]:
     """Return the authorizations: whole machine types where all are granted."""
-    if role is not None and role.get("authorize_all") and not role.get("backend_admin"):
-        notes.append({"what": "authorize_all_as_grants", "user_id": user["user_id"]})
-        return sorted(type_name.values())
     targets: list[str] = []
     covered: set[int] = set()
     for type_id, machines in sorted(machines_of_type.items()):
@@ -780,20 +832,26 @@ async def async_import(
     """Import a Fab-O-Matic database's machine types, members and history.
 
     The members go through the CSV import (its checks, dry run and undo); machine
-    types it needs are made first, and plans given to existing ones, and taken back
-    if the members are not imported; the history is written once the members are
+    types and lab roles it needs are made first, and plans given to existing types,
+    and taken back if the members are not imported; the history is written once the members are
     in (so sessions name them) and its failure undoes the members and types too.
     """
     mapped = plan(lab, data)
     created = [t for t in mapped.machine_types if t["action"] == "create"]
     planned = [t for t in mapped.machine_types if "plan" in t]
-    pending = [t["name"] for t in created]
+    new_roles = [r for r in mapped.roles if r["action"] == "create"]
     report: dict[str, Any] = {
         "machine_types": _types_report(mapped.machine_types),
+        "roles": _roles_report(mapped.roles),
         "not_mapped": mapped.not_mapped,
     }
     dry = await member_import.async_import(
-        lab, mapped.csv_text, dry_run=True, strict=strict, pending_types=pending
+        lab,
+        mapped.csv_text,
+        dry_run=True,
+        strict=strict,
+        pending_types=[t["name"] for t in created],
+        pending_roles=[r["id"] for r in new_roles],
     )
     if dry_run or (strict and dry["summary"]["reject"]):
         return {
@@ -803,6 +861,7 @@ async def async_import(
             "applied": False,
         }
     made: list[str] = []
+    made_roles: list[str] = []
     changed: list[tuple[str, dict[str, Any]]] = []
     written: dict[str, Any] = {}
 
@@ -823,21 +882,43 @@ async def async_import(
             changed.append(
                 (machine_type["id"], {key: before.get(key) for key in PLAN_FIELDS})
             )
+        for role in new_roles:
+            item = await lab.roles.async_create_item(role["fields"])
+            role["id"] = item["id"]
+            made_roles.append(item["id"])
+        # Planned again: the roles made are the lab's now, with the ids they got.
         members = await member_import.async_import(
-            lab, mapped.csv_text, dry_run=False, strict=strict, then=_async_history
+            lab,
+            plan(lab, data).csv_text,
+            dry_run=False,
+            strict=strict,
+            then=_async_history,
         )
     except BaseException:
         await _async_undo_types(lab, made, changed)
+        await _async_undo_roles(lab, made_roles)
         raise
     if not written:
         # Strict, and the lab changed meanwhile: no member and no history written.
         await _async_undo_types(lab, made, changed)
+        await _async_undo_roles(lab, made_roles)
         return {**report, "members": members, "applied": False}
     for device_id in written["usage_hours"]:
         if (device := lab.device(device_id)) is not None:
             lab.publish_usage(device)  # the hours on its entities
     report["machine_types"] = _types_report(mapped.machine_types)
+    report["roles"] = _roles_report(mapped.roles)
     return {**report, "members": members, "history": written, "applied": True}
+
+
+def _roles_report(roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in role.items() if k != "fields"} for role in roles]
+
+
+async def _async_undo_roles(lab: Lab, made: list[str]) -> None:
+    for role_id in reversed(made):
+        if role_id in lab.roles.data:
+            await lab.roles.async_delete_item(role_id)
 
 
 def _types_report(machine_types: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from .history import AccessHistory
     from .models import AccessRequest, Decision
     from .privacy import Privacy
-    from .store import AuthorizationCollection, MachineTypeCollection, MemberCollection
+    from .store import (
+        AuthorizationCollection,
+        MachineTypeCollection,
+        MemberCollection,
+        RoleCollection,
+    )
 
 
 class BookingIndex(Protocol):
@@ -48,6 +53,7 @@ class Lab(Protocol):
 
     hass: HomeAssistant
     members: MemberCollection
+    roles: RoleCollection
     machine_types: MachineTypeCollection
     authorizations: AuthorizationCollection
     history: AccessHistory

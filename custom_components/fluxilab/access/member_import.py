@@ -295,12 +295,18 @@ class _Planner:
     """Plans rows in order; each sees what the accepted rows before it take."""
 
     def __init__(
-        self, lab: Lab, header: Iterable[str], pending_types: Iterable[str] = ()
+        self,
+        lab: Lab,
+        header: Iterable[str],
+        pending_types: Iterable[str] = (),
+        pending_roles: Iterable[str] = (),
     ) -> None:
         self.lab = lab
         self.header = set(header)
         self.pending_types = {same_name(name) for name in pending_types}
         """Names of machine types a dry run takes as made (another import's)."""
+        self.roles = {r.value for r in Role} | set(lab.roles.data) | set(pending_roles)
+        """Role ids a row may name: built in, the lab's own, a dry run's pending."""
         self.members = lab.members.data
         self.card_owner = {
             card: member["id"]
@@ -378,7 +384,7 @@ class _Planner:
         if "email" in self.header:
             wanted["email"] = _text(row.get("email", ""), "email", MAX_EMAIL) or None
         if role := row.get("role", ""):
-            if role.lower() not in {r.value for r in Role}:
+            if role.lower() not in self.roles:
                 raise AccessValidationError("import_invalid_field", field="role")
             wanted["role"] = role.lower()
         if active := row.get("active", ""):
@@ -517,10 +523,15 @@ class _Planner:
         return same[0] if same else None
 
 
-def plan_import(lab: Lab, text: str, pending_types: Iterable[str] = ()) -> ImportPlan:
+def plan_import(
+    lab: Lab,
+    text: str,
+    pending_types: Iterable[str] = (),
+    pending_roles: Iterable[str] = (),
+) -> ImportPlan:
     """Read and plan a CSV import; nothing is written."""
     header, rows = read_rows(text)
-    planner = _Planner(lab, header, pending_types)
+    planner = _Planner(lab, header, pending_types, pending_roles)
     return ImportPlan([planner.plan(line, row) for line, row in rows])
 
 
@@ -612,6 +623,7 @@ async def async_import(
     dry_run: bool,
     strict: bool = True,
     pending_types: Iterable[str] = (),
+    pending_roles: Iterable[str] = (),
     then: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """Plan a CSV import and, unless a dry run, apply it; return the report.
@@ -622,7 +634,12 @@ async def async_import(
     with the members in place (a Fab-O-Matic import's history); if it raises, the
     rows are undone too and its error raised.
     """
-    plan = plan_import(lab, text, pending_types if dry_run else ())
+    plan = plan_import(
+        lab,
+        text,
+        pending_types if dry_run else (),
+        pending_roles if dry_run else (),
+    )
     if dry_run or (strict and plan.rejected) or (not plan.writes and then is None):
         return plan.report(dry_run=dry_run, strict=strict, applied=False)
     undo = _Undo()

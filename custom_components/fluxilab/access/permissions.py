@@ -12,8 +12,10 @@ whichever door it comes through, and tests/security/test_permission_sweep.py cal
 every registered door as every actor and checks the outcome against this table.
 
 The caller's level: a Home Assistant administrator may do everything; otherwise the
-role of the active member linked to the Home Assistant user (``user_id``) decides; a
-user with no (or an inactive) member is a plain Home Assistant user. Calls without a
+role of the active member linked to the Home Assistant user (``user_id``) decides
+(``role_level``: a role that manages the lab is a lab admin, one that maintains or
+supervises lab staff, any other a lab member); a user with no (or an inactive)
+member is a plain Home Assistant user. Calls without a
 user (automations, scripts, the integration itself) are the system and are allowed,
 as Home Assistant allows them.
 """
@@ -34,7 +36,7 @@ from custom_components.fluxilab.const import DOMAIN
 
 from . import admin_audit
 from .engine import ACCESS_ENGINE
-from .roles import Role, member_of_user
+from .roles import LabRoles, Role, RoleFlags, built_in_like, flags, member_of_user
 
 if TYPE_CHECKING:
     from homeassistant.components.websocket_api import ActiveConnection
@@ -60,11 +62,16 @@ class Level(IntEnum):
     """No user: automations, scripts, the integration itself."""
 
 
-ROLE_LEVEL: Final[Mapping[Role, Level]] = {
+BUILT_IN_LEVEL: Final[Mapping[Role, Level]] = {
     Role.USER: Level.LAB_MEMBER,
     Role.STAFF: Level.LAB_STAFF,
     Role.ADMIN: Level.LAB_ADMIN,
 }
+
+
+def role_level(role: RoleFlags) -> Level:
+    """Return the level of a role's flags: the built-in role it ranks with's."""
+    return BUILT_IN_LEVEL[built_in_like(role)]
 
 
 class Scope(StrEnum):
@@ -88,10 +95,19 @@ class Permission:
     """The lowest level that may do it for their own member only."""
     own_means: str = ""
     """What "their own" covers, when ``own`` is set."""
+    for_anyone_flag: str | None = None
+    """A ``RoleFlags`` flag that lets a role below ``anyone`` do it for anyone too."""
 
-    def scope(self, level: Level) -> Scope | None:
-        """Return what a caller of ``level`` may reach, None if nothing."""
+    def scope(self, level: Level, role: RoleFlags | None = None) -> Scope | None:
+        """Return what a caller of ``level`` (``role``: their role) may reach."""
         if self.anyone is not None and level >= self.anyone:
+            return Scope.ANY
+        if (
+            self.for_anyone_flag is not None
+            and role is not None
+            and level >= Level.LAB_MEMBER
+            and getattr(role, self.for_anyone_flag)
+        ):
             return Scope.ANY
         if self.own is not None and level >= self.own:
             return Scope.OWN
@@ -159,6 +175,10 @@ NOTIFY_TARGET = Permission(
 VIEW_MACHINE_TYPES = Permission(
     name="see the machine types",
     anyone=Level.HA_USER,
+)
+MANAGE_ROLES = Permission(
+    name="see, create, change and delete the lab's own roles",
+    anyone=Level.LAB_ADMIN,
 )
 MANAGE_MACHINE_TYPES = Permission(
     name="create, change and delete machine types",
@@ -265,10 +285,12 @@ BOOK = Permission(
     anyone=Level.LAB_STAFF,
     own=Level.LAB_MEMBER,
     own_means="their own bookings (the machine type's rules decide who may book)",
+    for_anyone_flag="may_book_for_others",
 )
 BOOK_IN_CALENDAR = Permission(
     name="book a device for a member through Home Assistant's calendar",
     anyone=Level.LAB_STAFF,
+    for_anyone_flag="may_book_for_others",
 )
 SEE_BOOKINGS = Permission(
     name="see who booked a device when",
@@ -360,6 +382,8 @@ PERMISSIONS: Final[Mapping[str, Permission]] = {
         "panel/admin/member_delete",
         "panel/admin/member_from_card",
     ),
+    **_collection(MANAGE_ROLES, "role"),
+    **_collection_reads(MANAGE_ROLES, "role"),
     **_services(IMPORT_MEMBERS, "import_members", "export_members", "import_fabomatic"),
     **_commands(IMPORT_MEMBERS, "members/import", "members/export"),
     **_services(EDIT_PROFILE, "update_member"),
@@ -511,6 +535,8 @@ class Caller:
     member: dict[str, Any] | None
     """The member linked to the user, active or not."""
     level: Level
+    role: RoleFlags | None = None
+    """The flags of the active member's role (None: no active member)."""
 
     @property
     def member_id(self) -> str | None:
@@ -523,7 +549,7 @@ class Caller:
 
     def scope(self, operation: str) -> Scope | None:
         """Return what the caller may reach through ``operation``, None if nothing."""
-        return PERMISSIONS[operation].scope(self.level)
+        return PERMISSIONS[operation].scope(self.level, self.role)
 
     def require(
         self,
@@ -557,37 +583,46 @@ class Caller:
         )
 
 
-def caller_for_user(user: User | None, members: Iterable[dict[str, Any]]) -> Caller:
-    """Return the caller for a Home Assistant user (None: the system)."""
+def caller_for_user(
+    user: User | None, members: Iterable[dict[str, Any]], roles: LabRoles
+) -> Caller:
+    """Return the caller for a Home Assistant user (None: the system).
+
+    ``roles``: the lab's own roles, by id (the built-in ones need no entry).
+    """
     if user is None:
         return Caller(None, None, Level.SYSTEM)
     member = member_of_user(user.id, list(members))
+    role = None
+    if member is not None and member["active"]:
+        role = flags(member, roles)
     if user.is_admin:
         level = Level.HA_ADMIN
-    elif member is not None and member["active"]:
-        level = ROLE_LEVEL[Role(member["role"])]
+    elif role is not None:
+        level = role_level(role)
     else:
         level = Level.HA_USER
-    return Caller(user, member, level)
+    return Caller(user, member, level, role)
 
 
-def _members(hass: HomeAssistant) -> list[dict[str, Any]]:
-    engine = hass.data.get(ACCESS_ENGINE)
-    return [] if engine is None else list(engine.members.data.values())
+def _caller(hass: HomeAssistant, user: User | None) -> Caller:
+    if (engine := hass.data.get(ACCESS_ENGINE)) is None:
+        return caller_for_user(user, [], {})
+    return caller_for_user(user, engine.members.data.values(), engine.roles.data)
 
 
 async def async_caller(hass: HomeAssistant, user_id: str | None) -> Caller:
     """Return the caller behind a context's ``user_id``; refuse an unknown user."""
     if user_id is None:
-        return caller_for_user(None, [])
+        return caller_for_user(None, [], {})
     if (user := await hass.auth.async_get_user(user_id)) is None:
         raise Unauthorized(user_id=user_id)
-    return caller_for_user(user, _members(hass))
+    return _caller(hass, user)
 
 
 def websocket_caller(hass: HomeAssistant, connection: ActiveConnection) -> Caller:
     """Return the caller behind a websocket connection (worked out on every call)."""
-    return caller_for_user(connection.user, _members(hass))
+    return _caller(hass, connection.user)
 
 
 def require_permission(handler: WebsocketHandler) -> WebsocketHandler:

@@ -53,7 +53,7 @@ from .const import (
 )
 from .decisions import applies
 from .events import fire_access_event
-from .roles import flags
+from .roles import LabRoles, flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -112,10 +112,10 @@ def mask_card(card: str) -> str:
     return "•" * max(len(card) - 4, 2) + card[-4:]
 
 
-def is_supervisor(member: Mapping[str, Any]) -> bool:
+def is_supervisor(member: Mapping[str, Any], roles: LabRoles) -> bool:
     """Return True if an active member may supervise (flag set, or role may)."""
     return bool(member["active"]) and (
-        bool(member.get("supervise")) or flags(member).may_supervise
+        bool(member.get("supervise")) or flags(member, roles).may_supervise
     )
 
 
@@ -451,7 +451,7 @@ class Presence:
         """Return False if the machine needs a supervisor and none is present."""
         if not supervision_required(machine_type, dt_util.utc_from_timestamp(now)):
             return True
-        if is_supervisor(member):
+        if is_supervisor(member, self.engine.roles.data):
             return True
         minutes = (machine_type or {}).get(
             "supervisor_minutes"
@@ -470,7 +470,7 @@ class Presence:
         return any(
             member_id != member["id"]
             and (other := members.get(member_id)) is not None
-            and is_supervisor(other)
+            and is_supervisor(other, self.engine.roles.data)
             for member_id in recent
         )
 
@@ -615,7 +615,7 @@ class Presence:
         """
         if member is None:
             return
-        if is_supervisor(member):
+        if is_supervisor(member, self.engine.roles.data):
             self._supervisor_swipes.setdefault(device.device_id, {})[member["id"]] = now
         if reason is not Reason.GRANTED:
             return

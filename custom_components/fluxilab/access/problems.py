@@ -43,6 +43,7 @@ from .const import Reason
 from .decisions import authorization_reason
 from .errors import AccessValidationError
 from .lab import Lab
+from .roles import flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -239,6 +240,7 @@ class ProblemReports:
             device.device_id,
             self.engine.machine_type_of(device),
             dt_util.utcnow(),
+            role=flags(member, self.engine.roles.data),
             check_window=False,
         )
         if authorized is not Reason.GRANTED:

@@ -1,15 +1,21 @@
-"""Lab roles and what they do at the machines (who may do what: permissions.py)."""
+"""Lab roles and what they do at the machines (who may do what: permissions.py).
+
+A role is a set of flags, as Fab-O-Matic's roles and FabAccess's are. The three
+built-in roles (admin, staff, user) always exist with fixed flags; a lab names its
+own roles beside them (the roles' collection, store.py ``RoleCollection``), and a
+member's ``role`` is either kind's id.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 
 class Role(StrEnum):
-    """A member's role in the lab."""
+    """The built-in roles."""
 
     ADMIN = "admin"
     STAFF = "staff"
@@ -18,7 +24,7 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoleFlags:
-    """What a role may do at the machines."""
+    """What a role may do."""
 
     may_maintain: bool
     """Register maintenance at a device."""
@@ -28,14 +34,54 @@ class RoleFlags:
     """Count as the supervisor where one must be present."""
     manage: bool
     """Manage members, cards, authorizations and devices (the admin column)."""
+    may_book_for_others: bool = False
+    """Book a device for another member."""
+
+    @classmethod
+    def of_role(cls, role: Mapping[str, Any]) -> RoleFlags:
+        """Return the flags of a stored lab role (``FLAG_FIELDS``)."""
+        return cls(
+            may_maintain=bool(role.get("maintenance")),
+            bypass_authorization=bool(role.get("authorize_all")),
+            may_supervise=bool(role.get("supervisor")),
+            manage=bool(role.get("manage")),
+            may_book_for_others=bool(role.get("book_for_others")),
+        )
+
+    def as_role(self) -> dict[str, bool]:
+        """Return the flags as a stored lab role has them."""
+        return {
+            "authorize_all": self.bypass_authorization,
+            "maintenance": self.may_maintain,
+            "supervisor": self.may_supervise,
+            "manage": self.manage,
+            "book_for_others": self.may_book_for_others,
+        }
 
 
-ROLE_FLAGS: dict[Role, RoleFlags] = {
+FLAG_FIELDS: Final = (
+    "authorize_all",
+    "maintenance",
+    "supervisor",
+    "manage",
+    "book_for_others",
+)
+"""A stored role's flags (``RoleFlags.of_role``)."""
+
+ROLE_FLAGS: Final[Mapping[Role, RoleFlags]] = {
     Role.ADMIN: RoleFlags(
-        may_maintain=True, bypass_authorization=True, may_supervise=True, manage=True
+        may_maintain=True,
+        bypass_authorization=True,
+        may_supervise=True,
+        manage=True,
+        may_book_for_others=True,
     ),
     Role.STAFF: RoleFlags(
-        may_maintain=True, bypass_authorization=False, may_supervise=True, manage=False
+        may_maintain=True,
+        bypass_authorization=False,
+        may_supervise=True,
+        manage=False,
+        may_book_for_others=True,
     ),
     Role.USER: RoleFlags(
         may_maintain=False,
@@ -44,11 +90,40 @@ ROLE_FLAGS: dict[Role, RoleFlags] = {
         manage=False,
     ),
 }
+"""The built-in roles' flags: fixed, so what they may do stays as it was."""
+
+BUILT_IN_IDS: Final = frozenset(role.value for role in Role)
+
+type LabRoles = Mapping[str, Mapping[str, Any]]
+"""The lab's own roles by id, as stored (store.py ``RoleCollection.data``)."""
 
 
-def flags(member: Mapping[str, Any]) -> RoleFlags:
-    """Return the flags of a member's role."""
-    return ROLE_FLAGS[Role(member["role"])]
+def role_flags(role_id: str, roles: LabRoles) -> RoleFlags:
+    """Return the flags of a role by id; an unknown role may do no more than a user."""
+    if role_id in BUILT_IN_IDS:
+        return ROLE_FLAGS[Role(role_id)]
+    if (role := roles.get(role_id)) is not None:
+        return RoleFlags.of_role(role)
+    return ROLE_FLAGS[Role.USER]
+
+
+def built_in_like(role: RoleFlags) -> Role:
+    """Return the built-in role a role's flags rank with (its permission level).
+
+    A role that manages the lab ranks as admin, one that maintains or supervises as
+    staff, any other as user: the one rule behind permissions.py ``role_level`` and
+    what devices are told of a member (the mirror's ``level``, the gateway's role).
+    """
+    if role.manage:
+        return Role.ADMIN
+    if role.may_maintain or role.may_supervise:
+        return Role.STAFF
+    return Role.USER
+
+
+def flags(member: Mapping[str, Any], roles: LabRoles) -> RoleFlags:
+    """Return the flags of a member's role, the lab's own ``roles`` given."""
+    return role_flags(str(member["role"]), roles)
 
 
 def member_of_user(

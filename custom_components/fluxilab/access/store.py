@@ -1,4 +1,4 @@
-"""Members, machine types and authorizations: Home Assistant storage collections.
+"""Members, roles, machine types and authorizations: Home Assistant storage collections.
 
 Each collection validates what it stores, so the websocket CRUD commands and the
 services share one set of rules. PINs are hashed here (bcrypt, in the executor) and
@@ -47,6 +47,7 @@ from .const import (
     MEMBERS_STORAGE_VERSION,
     PIN_MAX_BYTES,
     PIN_MIN_LENGTH,
+    ROLES_STORAGE_KEY,
 )
 from .credentials import (
     CARD,
@@ -69,7 +70,7 @@ from .credentials import (
 )
 from .errors import AccessValidationError
 from .notify import notify_service
-from .roles import Role
+from .roles import BUILT_IN_IDS, FLAG_FIELDS, Role
 from .rule_schema import MACHINE_TYPE_RULE_FIELDS
 
 __all__ = ["CARD", "LABEL", "NAME"]
@@ -143,11 +144,22 @@ def _datetime_text(value: Any) -> str:
     return dt_util.as_utc(parsed).isoformat()
 
 
+ROLE_ID = vol.All(cv.string, vol.Length(min=1, max=100))
+ROLE_FIELDS: dict[Any, Any] = {
+    vol.Required("name"): NAME,
+    **{vol.Optional(flag, default=False): cv.boolean for flag in FLAG_FIELDS},
+}
+ROLE_UPDATE_FIELDS: dict[Any, Any] = {
+    vol.Optional("name"): NAME,
+    **{vol.Optional(flag): cv.boolean for flag in FLAG_FIELDS},
+}
+"""A lab's own role: its name and flags (roles.py ``RoleFlags.of_role``)."""
+
 MEMBER_FIELDS: dict[Any, Any] = {
     vol.Required("name"): NAME,
     vol.Optional("email"): vol.Any(None, vol.All(cv.string, vol.Length(max=254))),
     vol.Optional("active", default=True): cv.boolean,
-    vol.Optional("role", default=Role.USER.value): vol.All(vol.Coerce(Role), str),
+    vol.Optional("role", default=Role.USER.value): ROLE_ID,
     vol.Optional("user_id"): vol.Any(None, cv.string),
     vol.Optional("cards", default=list): vol.All(cv.ensure_list, [CARD]),
     vol.Optional("pin"): vol.All(cv.string, vol.Length(max=1024)),  # then validate_pin
@@ -159,7 +171,7 @@ MEMBER_UPDATE_FIELDS: dict[Any, Any] = {
     vol.Optional("name"): NAME,
     vol.Optional("email"): vol.Any(None, vol.All(cv.string, vol.Length(max=254))),
     vol.Optional("active"): cv.boolean,
-    vol.Optional("role"): vol.All(vol.Coerce(Role), str),
+    vol.Optional("role"): ROLE_ID,
     vol.Optional("user_id"): vol.Any(None, cv.string),
     vol.Optional("cards"): vol.All(cv.ensure_list, [CARD]),
     vol.Optional("notify_service"): vol.Any(None, notify_service),
@@ -387,12 +399,66 @@ def _check(schema: dict[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
     return validated
 
 
+class RoleCollection(collection.DictStorageCollection):
+    """The lab's own roles; the built-in ones (roles.py ``Role``) are not stored."""
+
+    def __init__(self, store: Store[collection.SerializedStorageCollection]) -> None:
+        """Keep new ids off the built-in roles' (a role named "admin" is admin_2)."""
+        super().__init__(store)
+        self.id_manager.collections = [
+            self.data,
+            {role_id: {} for role_id in BUILT_IN_IDS},
+        ]
+        self.members: MemberCollection | None = None
+        """Set by the members' collection, to refuse deleting a role in use."""
+
+    @override
+    async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        return _check(ROLE_FIELDS, data)
+
+    @override
+    def _get_suggested_id(self, info: dict[str, Any]) -> str:
+        return str(info["name"])
+
+    @override
+    async def _update_data(
+        self, item: dict[str, Any], update_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {**item, **_check(ROLE_UPDATE_FIELDS, update_data)}
+
+    @override
+    async def async_delete_item(self, item_id: str) -> None:
+        """Delete a role no member has (refused, translated, while one has it)."""
+        if self.members is not None:
+            holders = [
+                m["name"] for m in self.members.data.values() if m["role"] == item_id
+            ]
+            if holders and item_id in self.data:
+                raise AccessValidationError(
+                    "role_in_use",
+                    role=self.data[item_id]["name"],
+                    count=str(len(holders)),
+                )
+        await super().async_delete_item(item_id)
+
+    def check(self, role_id: str) -> None:
+        """Refuse a role that is neither built in nor the lab's own (translated)."""
+        if role_id not in BUILT_IN_IDS and role_id not in self.data:
+            raise AccessValidationError("unknown_role", role=role_id)
+
+
 class MemberCollection(collection.DictStorageCollection):
     """Lab members."""
 
-    def __init__(self, store: Store[collection.SerializedStorageCollection]) -> None:
+    def __init__(
+        self,
+        store: Store[collection.SerializedStorageCollection],
+        roles: RoleCollection,
+    ) -> None:
         """Start with no wrong current PINs counted (they are kept in memory)."""
         super().__init__(store)
+        self.roles = roles
+        roles.members = self
         self._pin_failures: dict[str, PinFailures] = {}
         self._items = CountedItems()
         # The id manager must see the items that are kept, or a second member with
@@ -408,6 +474,7 @@ class MemberCollection(collection.DictStorageCollection):
         # Only admin.py sets it, with the login it has just created (logins.py).
         created_login = bool(data.pop(LOGIN_CREATED, False))
         validated = _check(MEMBER_FIELDS, data)
+        self.roles.check(validated["role"])
         validated[LOGIN_CREATED] = created_login and bool(validated.get("user_id"))
         validated.setdefault(DEACTIVATE_LOGIN, validated[LOGIN_CREATED])
         now = dt_util.utcnow()
@@ -440,6 +507,8 @@ class MemberCollection(collection.DictStorageCollection):
             },
             update_data,
         )
+        if "role" in validated:
+            self.roles.check(validated["role"])
         now = dt_util.utcnow()
         credentials = validated.pop("credentials", credentials_of(item))
         if "cards" in validated:
@@ -800,6 +869,11 @@ def member_store(hass: HomeAssistant) -> MemberStore:
         minor_version=MEMBERS_STORAGE_MINOR_VERSION,
         private=True,
     )
+
+
+def role_store(hass: HomeAssistant) -> Store[collection.SerializedStorageCollection]:
+    """Return the lab's own roles' store."""
+    return Store(hass, COLLECTION_STORAGE_VERSION, ROLES_STORAGE_KEY)
 
 
 def machine_type_store(hass: HomeAssistant) -> MachineTypeStore:

@@ -50,7 +50,7 @@ from .credentials import member_cards, member_pin_hash, pin_must_change
 from .decisions import applies, authorization_reason
 from .lapses import lapse_date
 from .presence import is_supervisor
-from .roles import flags
+from .roles import RoleFlags, built_in_like, flags
 from .store import offline_policy
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class GenerationData(TypedDict):
 
 
 def _grants(
-    member: dict[str, Any],
+    role: RoleFlags,
     authorizations: list[dict[str, Any]],
     device_id: str,
     machine_type: dict[str, Any] | None,
@@ -80,7 +80,7 @@ def _grants(
     """
     if machine_type is not None and not machine_type["requires_authorization"]:
         return None
-    if flags(member).bypass_authorization:
+    if role.bypass_authorization:
         return None
     type_id = machine_type["id"] if machine_type is not None else None
     now = dt_util.utcnow()
@@ -109,12 +109,14 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]
         if not member["active"]:
             continue
         authorizations = engine.authorizations.of_member(member["id"])
+        role = flags(member, engine.roles.data)
         reason = authorization_reason(
             member,
             authorizations,
             device.device_id,
             machine_type,
             now,
+            role=role,
             check_window=False,
         )
         if reason is not Reason.GRANTED:
@@ -122,12 +124,12 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]
         entry: dict[str, Any] = {
             "id": member["id"],
             "name": member["name"],
-            "level": member["role"],
+            "level": built_in_like(role).value,
             "cards": member_cards(member),
-            "maintenance": flags(member).may_maintain,
-            "supervisor": is_supervisor(member),
+            "maintenance": role.may_maintain,
+            "supervisor": is_supervisor(member, engine.roles.data),
         }
-        grants = _grants(member, authorizations, device.device_id, machine_type)
+        grants = _grants(role, authorizations, device.device_id, machine_type)
         if grants is not None:
             entry["grants"] = grants
         if pin_hash := member_pin_hash(member):

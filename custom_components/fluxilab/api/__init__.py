@@ -29,7 +29,11 @@ from .websocket import async_setup_websocket
 def async_setup_api(hass: HomeAssistant, engine: AccessEngine) -> None:
     """Register the websocket commands and the services (once)."""
     async_setup_websocket(
-        hass, engine.members, engine.machine_types, engine.authorizations
+        hass,
+        engine.members,
+        engine.roles,
+        engine.machine_types,
+        engine.authorizations,
     )
     async_setup_credentials_websocket(hass)
     async_setup_notify_websocket(hass)

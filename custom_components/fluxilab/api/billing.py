@@ -253,7 +253,9 @@ class StatementCsvView(HomeAssistantView):
         hass = request.app[KEY_HASS]
         if (engine := hass.data.get(ACCESS_ENGINE)) is None:
             return self.json_message("not ready", HTTPStatus.SERVICE_UNAVAILABLE)
-        caller = caller_for_user(request[KEY_HASS_USER], engine.members.data.values())
+        caller = caller_for_user(
+            request[KEY_HASS_USER], engine.members.data.values(), engine.roles.data
+        )
         try:
             caller.require(CSV_OPERATION)
         except NotPermitted:

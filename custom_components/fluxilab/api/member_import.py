@@ -42,7 +42,7 @@ from custom_components.fluxilab.access.permissions import (
     require_permission,
 )
 from custom_components.fluxilab.access.roles import Role
-from custom_components.fluxilab.access.store import NAME
+from custom_components.fluxilab.access.store import NAME, ROLE_ID
 from custom_components.fluxilab.const import DOMAIN
 
 CSV_TEXT = cv.string
@@ -61,7 +61,7 @@ FROM_CARD_FIELDS: dict[Any, Any] = {
     vol.Required("card"): CARD,
     vol.Required("name"): NAME,
     vol.Optional("email"): vol.Any(None, vol.All(cv.string, vol.Length(max=254))),
-    vol.Optional("role", default=Role.USER.value): vol.In([r.value for r in Role]),
+    vol.Optional("role", default=Role.USER.value): ROLE_ID,
     vol.Optional(admin.ALLOW_SAME_NAME, default=False): cv.boolean,
 }
 

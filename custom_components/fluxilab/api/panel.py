@@ -58,7 +58,7 @@ from custom_components.fluxilab.access.permissions import (
     caller_for_user,
     require_permission,
 )
-from custom_components.fluxilab.access.roles import Role
+from custom_components.fluxilab.access.roles import Role, built_in_like, flags
 from custom_components.fluxilab.access.store import CARD, MACHINE_TYPE_FIELDS
 from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
@@ -101,16 +101,21 @@ class Caller:
     def __init__(self, engine: AccessEngine, user: User) -> None:
         """Look the user's member up now: roles may have changed since last call."""
         self.user = user
-        self.lab = caller_for_user(user, engine.members.data.values())
+        self.lab = caller_for_user(
+            user, engine.members.data.values(), engine.roles.data
+        )
         self.member = self.lab.member
         self.manager = self.lab.scope(f"{DOMAIN}/panel/admin/state") is Scope.ANY
         self._engine = engine
 
     @property
     def role(self) -> str:
-        """The lab role the gateway gets: the member's, or admin for HA admins."""
+        """The role the gateway gets (the agent knows admin, staff and user only).
+
+        The built-in role the member's ranks with, or admin for HA admins.
+        """
         if self.member is not None:
-            return str(self.member["role"])
+            return built_in_like(flags(self.member, self._engine.roles.data)).value
         return Role.ADMIN.value if self.manager else Role.USER.value
 
     def may_use(self, device: AccessDevice, operation: str) -> bool:
@@ -126,6 +131,7 @@ class Caller:
             device.device_id,
             self._engine.machine_type_of(device),
             dt_util.utcnow(),
+            role=flags(member, self._engine.roles.data),
             check_window=False,
         )
         return reason.value == "granted"
@@ -257,6 +263,8 @@ def lab_view(
             else None
         ),
         "manager": caller.manager,
+        # Lab staff's part of the panel (outages, resolving reports), by the table.
+        "staff": caller.lab.scope(f"{DOMAIN}/problem/resolve") is Scope.ANY,
         "areas": [
             {"area": name or None, "devices": sorted(devices, key=lambda d: d["name"])}
             for name, devices in sorted(
@@ -556,7 +564,7 @@ async def ws_change_pin(
 async def ws_admin_state(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """Members, machine types, authorizations, devices, unknown cards and HA users."""
+    """Members, lab roles, machine types, authorizations, devices, unknown cards, users."""
     engine = _engine(hass)
     users = [
         {"id": user.id, "name": user.name, "is_admin": user.is_admin}
@@ -567,6 +575,7 @@ async def ws_admin_state(
         msg["id"],
         {
             "members": [public_member(m) for m in engine.members.async_items()],
+            "roles": engine.roles.async_items(),
             "machine_types": engine.machine_types.async_items(),
             "authorizations": engine.authorizations.async_items(),
             "devices": [

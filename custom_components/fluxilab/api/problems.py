@@ -29,6 +29,7 @@ from custom_components.fluxilab.access.permissions import (
     websocket_caller,
 )
 from custom_components.fluxilab.access.problems import MAX_DESCRIPTION
+from custom_components.fluxilab.access.roles import flags
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.repairs import MAX_RESOLUTION
 
@@ -53,6 +54,7 @@ def _may_use(engine: AccessEngine, caller: Caller, device_id: str) -> bool:
             device_id,
             engine.machine_type_of(device),
             dt_util.utcnow(),
+            role=flags(member, engine.roles.data),
             check_window=False,
         )
         is Reason.GRANTED

@@ -39,8 +39,8 @@ from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.access.notify import check_own_target
 from custom_components.fluxilab.access.permissions import Scope, async_caller
 from custom_components.fluxilab.access.privacy import async_redact_service_calls
-from custom_components.fluxilab.access.roles import Role, member_of_user
-from custom_components.fluxilab.access.store import CARD
+from custom_components.fluxilab.access.roles import member_of_user
+from custom_components.fluxilab.access.store import CARD, ROLE_ID
 from custom_components.fluxilab.const import DOMAIN, LOGGER
 from custom_components.fluxilab.device.broker import (
     DEFAULT_BRIDGE_PORT,
@@ -659,7 +659,7 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
         _set_member_role,
         {
             vol.Required(ATTR_MEMBER): MEMBER,
-            vol.Required("role"): vol.In([r.value for r in Role]),
+            vol.Required("role"): ROLE_ID,  # a built-in or lab role (the store checks)
         },
         SupportsResponse.NONE,
     ),

@@ -28,7 +28,10 @@ from custom_components.fluxilab.access.store import (
     AUTHORIZATION_UPDATE_FIELDS,
     MACHINE_TYPE_FIELDS,
     MACHINE_TYPE_UPDATE_FIELDS,
+    ROLE_FIELDS,
+    ROLE_UPDATE_FIELDS,
     MemberCollection,
+    RoleCollection,
 )
 from custom_components.fluxilab.const import DOMAIN
 
@@ -206,12 +209,16 @@ class AuthorizationWebsocket(LabCollectionWebsocket):
 def async_setup_websocket(
     hass: HomeAssistant,
     members: MemberCollection,
+    roles: RoleCollection,
     machine_types: collection.DictStorageCollection,
     authorizations: collection.DictStorageCollection,
 ) -> None:
     """Register the CRUD commands (fluxilab/member/list, .../create, ...)."""
     websocket_api.async_register_command(hass, ws_access_settings)
     MemberWebsocket(members).async_setup(hass)
+    LabCollectionWebsocket(
+        roles, f"{DOMAIN}/role", "role", ROLE_FIELDS, ROLE_UPDATE_FIELDS
+    ).async_setup(hass)
     LabCollectionWebsocket(
         machine_types,
         f"{DOMAIN}/machine_type",

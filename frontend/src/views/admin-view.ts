@@ -14,11 +14,13 @@ import "./admin/lapsing-view";
 import "./admin/machine-types-view";
 import "./admin/maintenance-view";
 import "./admin/members-view";
+import "./admin/roles-view";
 import "./admin/settings-view";
 import "./admin/unknown-cards-view";
 
 export const ADMIN_TABS = [
   "members",
+  "roles",
   "authorizations",
   "machine_types",
   "devices",
@@ -45,6 +47,8 @@ export class AdminView extends ViewElement {
   private body(): TemplateResult {
     const ctx = this.ctx;
     switch (this.sub) {
+      case "roles":
+        return html`<fluxilab-roles-view .ctx=${ctx}></fluxilab-roles-view>`;
       case "authorizations":
         return html`<fluxilab-authorizations-view .ctx=${ctx}></fluxilab-authorizations-view>`;
       case "machine_types":

@@ -146,6 +146,7 @@ def state(engine: AccessEngine) -> tuple[Any, ...]:
         ),
         copy.deepcopy(engine.history.data["usage"]),
         copy.deepcopy(engine.history.data["unknown_cards"]),
+        copy.deepcopy(dict(engine.roles.data)),
     )
 
 
@@ -205,12 +206,14 @@ async def test_dry_run_maps_and_reports(
         "Laser",
         "Printer 3D",
     }
-    # Tina's role authorizes all machines: every machine type, granted.
-    assert len(rows["Tina Rosa"]["authorizations"]) == 4
+    # Tina's role authorizes all machines and is no built-in role: a lab role of
+    # its own would be made (the others are admin, staff and user), not grants.
+    assert report["roles"] == [{"name": "Tutor", "action": "create", "id": "tutor"}]
+    assert rows["Tina Rosa"]["authorizations"] == []
     notes = report["not_mapped"]
     assert {"what": "deleted_user", "user_id": 4} in notes
     assert {"what": "surname_in_name", "count": 4} in notes
-    assert {"what": "authorize_all_as_grants", "user_id": 5} in notes
+    assert not any(note["what"] == "authorize_all_as_grants" for note in notes)
     # Marco may use one printer of two, on no adopted device: reported.
     assert {
         "what": "machine_authorization",
@@ -315,6 +318,19 @@ async def test_import_writes_types_members_and_authorizations(
     assert members["Marco Neri"]["role"] == "staff"
     assert members["Luca Blu"]["role"] == "user"
     assert members["Luca Blu"]["active"] is False
+    # Fab-O-Matic's "Tutor" (authorize_all only) is a lab role of its own now.
+    assert report["roles"] == [{"name": "Tutor", "action": "create", "id": "tutor"}]
+    assert members["Tina Rosa"]["role"] == "tutor"
+    assert engine.roles.data["tutor"] == {
+        "id": "tutor",
+        "name": "Tutor",
+        "authorize_all": True,
+        "maintenance": False,
+        "supervisor": False,
+        "manage": False,
+        "book_for_others": False,
+    }
+    assert engine.authorizations.of_member(members["Tina Rosa"]["id"]) == []
     # As a board sends it: the reference backend kept the uid as it was typed.
     assert member_cards(members["Anna Verdi"]) == ["04a1b2c3d4"]
     grants = {
@@ -330,6 +346,26 @@ async def test_import_writes_types_members_and_authorizations(
     assert not any(
         note["what"] == "machine_authorization" for note in report["not_mapped"]
     )
+
+
+async def test_a_lab_role_of_the_same_name_is_reused(
+    hass: HomeAssistant, engine: AccessEngine, hass_admin_user: MockUser, database: str
+) -> None:
+    """A lab role named as Fab-O-Matic's is taken, not made again."""
+    await engine.roles.async_create_item({"name": "tutor", "authorize_all": True})
+    report = await call(
+        hass,
+        "import_fabomatic",
+        {"path": database, "dry_run": False},
+        hass_admin_user,
+        response=True,
+    )
+    await hass.async_block_till_done()
+    assert report["applied"] is True
+    assert report["roles"] == [{"name": "Tutor", "action": "existing", "id": "tutor"}]
+    assert list(engine.roles.data) == ["tutor"]
+    tina = next(m for m in engine.members.data.values() if m["name"] == "Tina Rosa")
+    assert tina["role"] == "tutor"
 
 
 async def test_import_brings_the_history_once(
@@ -481,11 +517,12 @@ async def test_a_failed_history_write_undoes_the_members(
     assert {k: v for k, v in laser.items() if v is not None} == next(
         t for t in before[2].values() if t["name"] == "Laser"
     )
-    assert (after[0], after[1], after[3], after[4]) == (
+    assert (after[0], after[1], after[3], after[4], after[5]) == (
         before[0],
         before[1],
         before[3],
         before[4],
+        before[5],  # no lab role left over
     )
     assert set(after[2]) == set(before[2])  # no machine type left over
     assert await imported(engine) == ({}, {})

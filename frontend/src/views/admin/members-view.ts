@@ -13,9 +13,9 @@ import "../../components/data-table";
 import { busy, ViewElement, text } from "../../context";
 import { fieldOf } from "../../member-fields";
 import "./member-import";
-import type { Member, Role, WsError } from "../../types";
+import type { BuiltInRole, Member, Role, WsError } from "../../types";
 
-const ROLES: Role[] = ["user", "staff", "admin"];
+const ROLES: BuiltInRole[] = ["user", "staff", "admin"];
 
 @customElement("fluxilab-members-view")
 export class MembersView extends ViewElement {
@@ -28,8 +28,19 @@ export class MembersView extends ViewElement {
   @state() private newLogin = false;
   busyKeys = new Set<string>();
 
+  /** The built-in roles, then the lab's own (Admin → Roles). */
+  private roles(): Role[] {
+    return [...ROLES, ...(this.ctx.admin?.roles ?? []).map((r) => r.id)];
+  }
+
   private roleName(role: string): string {
-    return this.ctx.i18n.maybe(`role_${role}`) ?? role;
+    if ((ROLES as string[]).includes(role)) return this.ctx.i18n.maybe(`role_${role}`) ?? role;
+    return this.ctx.admin?.roles.find((r) => r.id === role)?.name ?? role;
+  }
+
+  /** Whether a role manages the lab (asked first when given). */
+  private manages(role: string): boolean {
+    return role === "admin" || Boolean(this.ctx.admin?.roles.find((r) => r.id === role)?.manage);
   }
 
   private async updateMember(member: Member, data: MemberUpdate, key: string): Promise<boolean> {
@@ -41,9 +52,9 @@ export class MembersView extends ViewElement {
   }
 
   private async changeRole(member: Member, select: HTMLSelectElement): Promise<void> {
-    const role = select.value as Role;
-    // Admin is a privileged role: asked first (and audited by the hub).
-    if (role === "admin") {
+    const role = select.value;
+    // A role that manages the lab is privileged: asked first (and audited by the hub).
+    if (this.manages(role)) {
       const yes = await this.ctx.confirm({
         text: this.t("confirm_role_admin", { name: member.name }),
         action: this.t("make_admin"),
@@ -89,7 +100,7 @@ export class MembersView extends ViewElement {
     if (existing && !(await sameName())) return;
     const payload: MemberCreate = {
       name,
-      role: text(data, "role") as Role,
+      role: text(data, "role"),
     };
     // The hub refuses a name taken unless confirmed (member_name_taken): confirmed above.
     if (existing) payload.allow_same_name = true;
@@ -264,14 +275,14 @@ export class MembersView extends ViewElement {
       {
         key: "role",
         title: this.t("role"),
-        sort: (m) => ROLES.indexOf(m.role),
+        sort: (m) => this.roles().indexOf(m.role),
         render: (m) => html`<select
           data-action="member-role"
           data-member=${m.id}
           aria-label=${this.t("role")}
           @change=${(ev: Event) => void this.changeRole(m, ev.target as HTMLSelectElement)}
         >
-          ${ROLES.map((r) => html`<option value=${r} ?selected=${r === m.role}>${this.roleName(r)}</option>`)}
+          ${this.roles().map((r) => html`<option value=${r} ?selected=${r === m.role}>${this.roleName(r)}</option>`)}
         </select>`,
       },
       {
@@ -377,7 +388,7 @@ export class MembersView extends ViewElement {
             @change=${(ev: Event) => (this.roleFilter = (ev.target as HTMLSelectElement).value)}
           >
             <option value="">${this.t("all_roles")}</option>
-            ${ROLES.map((r) => html`<option value=${r}>${this.roleName(r)}</option>`)}
+            ${this.roles().map((r) => html`<option value=${r}>${this.roleName(r)}</option>`)}
           </select>
           <select
             name="status_filter"
@@ -395,7 +406,7 @@ export class MembersView extends ViewElement {
         <label>${this.t("email")}<input name="email" type="email" />${this.error("email")}</label>
         <label
           >${this.t("role")}<select name="role">
-            ${ROLES.map((r) => html`<option value=${r} ?selected=${r === "user"}>${this.roleName(r)}</option>`)}
+            ${this.roles().map((r) => html`<option value=${r} ?selected=${r === "user"}>${this.roleName(r)}</option>`)}
           </select></label
         >
         <label class="inline-label"
