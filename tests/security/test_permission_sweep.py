@@ -133,6 +133,24 @@ HOOD_ACTUATORS = [{"key": "lock", "kind": "interlock"}]
 
 
 @dataclass
+def changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Name what differs between two snapshots, two levels deep (for the message)."""
+    names: list[str] = []
+    for key in sorted({*before, *after}):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            names += [
+                f"{key}.{sub}: {old.get(sub)!r:.120} -> {new.get(sub)!r:.120}"
+                for sub in sorted({*old, *new}, key=str)
+                if old.get(sub) != new.get(sub)
+            ]
+        else:
+            names.append(key)
+    return names
+
+
 class Actors:
     """The five callers and the member each is linked to."""
 
@@ -843,7 +861,8 @@ class Sweeper:
         refused = not success and result.get("code") == ERR_UNAUTHORIZED
         if not expect:
             assert refused, f"should be refused: {where}"
-            assert snapshot(self.actors.lab.engine) == before, where
+            after = snapshot(self.actors.lab.engine)
+            assert after == before, f"{where}; changed: {changed(before, after)}"
             assert self.mqtt_mock.async_publish.call_count == 0, where
         elif not success:
             case = CASES.get(door, Case())
