@@ -129,10 +129,6 @@ before it in the sweep leaves the device blocked)."""
 HOOD_ACTUATORS = [{"key": "lock", "kind": "interlock"}]
 
 
-# The lab, its actors and the targets of each call --------------------------------------
-
-
-@dataclass
 def changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Name what differs between two snapshots, two levels deep (for the message)."""
     names: list[str] = []
@@ -151,6 +147,10 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return names
 
 
+# The lab, its actors and the targets of each call --------------------------------------
+
+
+@dataclass
 class Actors:
     """The five callers and the member each is linked to."""
 
