@@ -216,8 +216,8 @@ async def async_member_export(
         "bookings": bookings,
         "projects": projects,
         "problem_reports": problem_reports,
-        "sessions": entries["sessions"],
-        "audit": entries["audit"],
+        "sessions": [session.as_wire() for session in entries.sessions],
+        "audit": [entry.as_wire() for entry in entries.audit],
         "checked_in": history.data["checked_in"].get(member_id),
         "interest": [
             s for s in history.data["interest"] if s["member_id"] == member_id
@@ -267,7 +267,7 @@ async def async_usage_export(
     history: AccessHistory, query: SessionQuery, *, with_csv: bool = True
 ) -> dict[str, Any]:
     """Return closed and open sessions matching the filters, as JSON rows and CSV."""
-    rows = await history.async_sessions(query)
+    rows = [session.as_wire() for session in await history.async_sessions(query)]
     result: dict[str, Any] = {"sessions": rows}
     if with_csv:
         result["csv"] = usage_csv_header() + await history.database.async_run(

@@ -847,7 +847,10 @@ async def ws_audit(
     rows = rows[:limit]
     connection.send_result(
         msg["id"],
-        {"audit": rows, "next": rows[-1]["entry_id"] if more else None},
+        {
+            "audit": [entry.as_wire() for entry in rows],
+            "next": rows[-1].entry_id if more else None,
+        },
     )
 
 
