@@ -12,7 +12,8 @@ EDGE when any of these holds, otherwise it is INTERNAL:
    `diagnostics.py`, `logbook.py` (bus event data).
 2. It is inside a function whose name says it converts between a wire or
    storage form and a model: `as_wire`, `from_wire`, `as_dict`, `from_dict`,
-   `from_row`, `to_row`, `as_row`, `as_event`, `to_json`, `from_json`, or any
+   `from_row`, `to_row`, `as_row`, `from_entry`, `as_event`, `to_json`,
+   `from_json`, or any
    name starting with `_row`, `row_`, `_serialize`, `_deserialize`, or ending
    with `_json`, `_wire`, `_row`, `_rows`.
 3. It is inside a storage-collection or Store hook: `_process_create_data`,
@@ -24,6 +25,7 @@ EDGE when any of these holds, otherwise it is INTERNAL:
 Runs on plain python3 (no Home Assistant). Usage:
     python3 scripts/count_untyped.py            # table and totals
     python3 scripts/count_untyped.py --internal # also list each internal one
+    python3 scripts/count_untyped.py --package DIR  # count another copy
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ CONVERTERS = frozenset(
         "as_dict",
         "from_dict",
         "from_row",
+        "from_entry",
         "to_row",
         "as_row",
         "as_event",
@@ -189,8 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--internal", action="store_true", help="list every internal occurrence"
     )
+    parser.add_argument(
+        "--package",
+        type=Path,
+        default=PACKAGE,
+        help="another copy of the package (e.g. a `git archive` of an older commit)",
+    )
     args = parser.parse_args(argv)
-    hits = collect()
+    hits = collect(args.package)
     per_module: dict[str, list[int]] = {}
     for hit in hits:
         counts = per_module.setdefault(hit.module, [0, 0])

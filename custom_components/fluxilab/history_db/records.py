@@ -33,11 +33,6 @@ def _entry_id(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _document(entry: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Return a read-only copy: a record never changes a live entry, nor it one."""
-    return MappingProxyType(dict(entry))
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionRecord:
     """One session of the usage history (access/sessions.py writes them)."""
@@ -64,7 +59,8 @@ class SessionRecord:
     """Busy time telemetry counted inside the session (telemetry_rules.py)."""
     anonymized: bool
     document: Mapping[str, Any] = field(repr=False, compare=False)
-    """The stored entry, read-only: what ``as_wire`` returns."""
+    """The stored entry, a read-only copy (a record never changes a live entry,
+    nor it the record): what ``as_wire`` returns."""
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any]) -> SessionRecord:
@@ -85,7 +81,7 @@ class SessionRecord:
             machine_type_id=_text(entry.get("machine_type_id")),
             busy_seconds=_number(entry.get("busy_seconds")),
             anonymized=bool(entry.get("anonymized")),
-            document=_document(entry),
+            document=MappingProxyType(dict(entry)),
         )
 
     def as_wire(self) -> dict[str, Any]:
@@ -113,7 +109,8 @@ class AuditEntry:
     """Recorded at the device while the hub was unreachable; None: no such notion."""
     anonymized: bool
     document: Mapping[str, Any] = field(repr=False, compare=False)
-    """The stored entry, read-only: what ``as_wire`` returns."""
+    """The stored entry, a read-only copy (a record never changes a live entry,
+    nor it the record): what ``as_wire`` returns."""
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any]) -> AuditEntry:
@@ -128,7 +125,7 @@ class AuditEntry:
             card=_text(entry.get("card")),
             buffered=_flag(entry.get("buffered")),
             anonymized=bool(entry.get("anonymized")),
-            document=_document(entry),
+            document=MappingProxyType(dict(entry)),
         )
 
     def detail(self, name: str) -> Any:
