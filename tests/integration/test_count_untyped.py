@@ -20,7 +20,7 @@ def _script() -> ModuleType:
     return module
 
 
-SOURCE = '''
+SOURCE = """
 type Handler = Callable[[dict[str, Any]], None]
 
 
@@ -48,7 +48,7 @@ class Thing:
 def loose(entry: dict[str, Any]) -> None:
     def _row_of(row: dict[str, Any]) -> None:
         pass
-'''
+"""
 
 
 def test_each_occurrence_is_an_edge_or_internal_by_the_rule() -> None:
