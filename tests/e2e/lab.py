@@ -405,8 +405,13 @@ class HassProcess:
         try:
             return {
                 **db.stored_state(),
-                "audit": db.audit_page(AuditQuery(limit=2**31))[::-1],
-                "sessions": db.sessions(SessionQuery()),
+                "audit": [
+                    entry.as_wire()
+                    for entry in db.audit_page(AuditQuery(limit=2**31))[::-1]
+                ],
+                "sessions": [
+                    session.as_wire() for session in db.sessions(SessionQuery())
+                ],
             }
         finally:
             db.close()

@@ -53,7 +53,11 @@ from custom_components.fluxilab.const import (
     EVENT_LAB,
     LOGGER,
 )
-from custom_components.fluxilab.history_db import PERSONAL_FIELDS, SessionQuery
+from custom_components.fluxilab.history_db import (
+    PERSONAL_FIELDS,
+    SessionQuery,
+    SessionRecord,
+)
 
 from . import maintenance
 from .credentials import member_pin_hash, public_credentials
@@ -216,8 +220,8 @@ async def async_member_export(
         "bookings": bookings,
         "projects": projects,
         "problem_reports": problem_reports,
-        "sessions": entries["sessions"],
-        "audit": entries["audit"],
+        "sessions": [session.as_wire() for session in entries.sessions],
+        "audit": [entry.as_wire() for entry in entries.audit],
         "checked_in": history.data["checked_in"].get(member_id),
         "interest": [
             s for s in history.data["interest"] if s["member_id"] == member_id
@@ -230,7 +234,22 @@ def usage_csv_header() -> str:
     return ",".join(SESSION_CSV_FIELDS) + "\n"
 
 
-def usage_csv_rows(rows: Iterable[Mapping[str, Any]]) -> str:
+@dataclass(frozen=True, slots=True)
+class UsageExport:
+    """The sessions matching an export's filters, and their CSV if asked for."""
+
+    sessions: list[SessionRecord]
+    csv: str | None = None
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the export as the service answers it."""
+        body: dict[str, Any] = {"sessions": [s.as_wire() for s in self.sessions]}
+        if self.csv is not None:
+            body["csv"] = self.csv
+        return body
+
+
+def usage_csv_rows(sessions: Iterable[SessionRecord]) -> str:
     """Return sessions as usage CSV lines (no header)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(
@@ -239,7 +258,7 @@ def usage_csv_rows(rows: Iterable[Mapping[str, Any]]) -> str:
         extrasaction="ignore",
         lineterminator="\n",
     )
-    writer.writerows(rows)
+    writer.writerows(session.as_wire() for session in sessions)
     return buffer.getvalue()
 
 
@@ -265,15 +284,13 @@ async def async_usage_csv(
 
 async def async_usage_export(
     history: AccessHistory, query: SessionQuery, *, with_csv: bool = True
-) -> dict[str, Any]:
-    """Return closed and open sessions matching the filters, as JSON rows and CSV."""
-    rows = await history.async_sessions(query)
-    result: dict[str, Any] = {"sessions": rows}
-    if with_csv:
-        result["csv"] = usage_csv_header() + await history.database.async_run(
-            usage_csv_rows, rows
-        )
-    return result
+) -> UsageExport:
+    """Return closed and open sessions matching the filters, and their CSV."""
+    sessions = await history.async_sessions(query)
+    if not with_csv:
+        return UsageExport(sessions)
+    lines = await history.database.async_run(usage_csv_rows, sessions)
+    return UsageExport(sessions, usage_csv_header() + lines)
 
 
 # The recorder ----------------------------------------------------------------------

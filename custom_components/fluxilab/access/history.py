@@ -37,10 +37,13 @@ from homeassistant.util.json import json_loads
 
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.history_db import (
+    AuditEntry,
     AuditQuery,
     Checkpoint,
     HistoryDatabase,
+    MemberEntries,
     SessionQuery,
+    SessionRecord,
     redact_url,
     sqlite_url,
 )
@@ -653,13 +656,13 @@ class AccessHistory:
 
     # Queries (the database's worker thread) -----------------------------------------
 
-    async def async_audit_page(self, query: AuditQuery) -> list[dict[str, Any]]:
+    async def async_audit_page(self, query: AuditQuery) -> list[AuditEntry]:
         """Return one page of the audit log, newest first (filtered in SQL)."""
         await self.async_flush()
         db = self.database
         return await db.async_run(db.audit_page, query)
 
-    async def async_sessions(self, query: SessionQuery) -> list[dict[str, Any]]:
+    async def async_sessions(self, query: SessionQuery) -> list[SessionRecord]:
         """Return the sessions matching the filters (paged in SQL)."""
         await self.async_flush()
         db = self.database
@@ -667,14 +670,14 @@ class AccessHistory:
 
     async def async_iter_sessions(
         self, query: SessionQuery
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+    ) -> AsyncIterator[list[SessionRecord]]:
         """Yield the sessions matching the filters a batch at a time (exports)."""
         await self.async_flush()
         db = self.database
         after: int | None = None
         while batch := await db.async_run(db.session_batch, query, after):
             yield batch
-            after = int(batch[-1]["entry_id"])
+            after = batch[-1].entry_id
 
     async def async_imported_ids(self, prefixes: dict[str, str]) -> set[str]:
         """Return the import ids an earlier import wrote (``HistoryDatabase``)."""
@@ -703,9 +706,7 @@ class AccessHistory:
             db = self.database
             return await db.async_run(db.insert_imported, entries, prefixes)
 
-    async def async_member_entries(
-        self, member_id: str
-    ) -> dict[str, list[dict[str, Any]]]:
+    async def async_member_entries(self, member_id: str) -> MemberEntries:
         """Return every session and audit entry naming a member (GDPR access)."""
         await self.async_flush()
         db = self.database

@@ -22,6 +22,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from custom_components.fluxilab.device.port import SIGNAL_USAGE, UsageState
+from custom_components.fluxilab.history_db import AuditEntry
 from custom_components.fluxilab.repairs import (
     async_create_maintenance_issue,
     async_delete_maintenance_issue,
@@ -130,7 +131,7 @@ def intervention(
 
 
 def intervention_row(
-    entry: Mapping[str, Any],
+    entry: AuditEntry,
     member_names: Mapping[str, str],
     device_names: Mapping[str, str],
 ) -> dict[str, Any]:
@@ -139,19 +140,20 @@ def intervention_row(
     ``member`` is the member's current name (None once they are gone or the entry
     was anonymized); entries recorded before interventions kept hours have None.
     """
-    member_id = entry.get("member_id")
+    member_id = entry.member_id
+    device_id = entry.device_id
     return {
-        "entry_id": entry.get("entry_id"),
-        "ts": entry["ts"],
-        "device_id": entry["device_id"],
-        "device": device_names.get(entry["device_id"], entry["device_id"]),
+        "entry_id": entry.entry_id,
+        "ts": entry.ts,
+        "device_id": device_id,
+        "device": None if device_id is None else device_names.get(device_id, device_id),
         "member_id": member_id,
         "member": member_names.get(member_id) if member_id else None,
-        "hours": entry.get("hours"),
-        "since_maintenance": entry.get("since_maintenance"),
-        "interval": entry.get("interval"),
-        "note": entry.get("note"),
-        "buffered": bool(entry.get("buffered")),
+        "hours": entry.detail("hours"),
+        "since_maintenance": entry.detail("since_maintenance"),
+        "interval": entry.detail("interval"),
+        "note": entry.detail("note"),
+        "buffered": bool(entry.buffered),
     }
 
 

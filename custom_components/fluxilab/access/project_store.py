@@ -35,7 +35,7 @@ from custom_components.fluxilab.const import (
     DOMAIN,
     EVENT_ACCESS,
 )
-from custom_components.fluxilab.history_db import SessionQuery
+from custom_components.fluxilab.history_db import SessionQuery, SessionRecord
 
 from .billing import (
     Charge,
@@ -258,15 +258,15 @@ class ProjectCollection(collection.DictStorageCollection):
         )
         history.async_changed(session)
 
-    async def async_find_session(self, session_id: str) -> dict[str, Any]:
+    async def async_find_session(self, session_id: str) -> SessionRecord:
         """Return a session of the usage history by id, or refuse (translated)."""
         history = self.engine.history
         if (session := history.session(session_id)) is not None:
-            return session
+            return SessionRecord.from_entry(session)
         async for batch in history.async_iter_sessions(SessionQuery()):
-            for row in batch:
-                if row.get("session_id") == session_id:
-                    return row
+            for record in batch:
+                if record.session_id == session_id:
+                    return record
         raise AccessValidationError("session_not_found", session=session_id)
 
     async def async_set_session(
@@ -303,7 +303,7 @@ class ProjectCollection(collection.DictStorageCollection):
         self._charges_store.async_delay_save(
             lambda: {"sessions": self.session_charges}, 1.0
         )
-        member = self.engine.members.data.get(session.get("member_id") or "")
+        member = self.engine.members.data.get(session.member_id or "")
         audit.record(
             "session_charge",
             "updated",
@@ -313,50 +313,50 @@ class ProjectCollection(collection.DictStorageCollection):
                 if before[key] != after[key]
             },
             member=member or None,
-            device_id=session["device_id"],
+            device_id=session.device_id,
             target_id=session_id,
         )
         return {"session_id": session_id, **after}
 
-    def project_of(self, session: dict[str, Any]) -> str | None:
+    def project_of(self, session: SessionRecord) -> str | None:
         """Return the project a session is charged to (module docstring).
 
         A project deleted since leaves its sessions to no project, where a
         statement still shows them.
         """
-        stored = self.session_charges.get(session["session_id"], {})
+        stored = self.session_charges.get(session.session_id, {})
         if "project_id" in stored:
             chosen = stored["project_id"]
-        elif session.get("project_id") is not None:
-            chosen = str(session["project_id"])
+        elif session.project_id is not None:
+            chosen = session.project_id
         else:
-            project = self.default_project(session.get("member_id"))
+            project = self.default_project(session.member_id)
             chosen = project["id"] if project is not None else None
         return chosen if chosen in self.data else None
 
-    def non_billable_of(self, session: dict[str, Any]) -> NonBillable | None:
+    def non_billable_of(self, session: SessionRecord) -> NonBillable | None:
         """Return why a session is not charged, None if it is."""
-        mark = self.session_charges.get(session["session_id"], {}).get("non_billable")
+        mark = self.session_charges.get(session.session_id, {}).get("non_billable")
         return None if mark is None else NonBillable(mark)
 
-    def machine_type_id_of(self, session: dict[str, Any]) -> str | None:
+    def machine_type_id_of(self, session: SessionRecord) -> str | None:
         """Return the machine type a session is charged at."""
-        if (type_id := session.get("machine_type_id")) is not None:
-            return str(type_id)
-        device = self.engine.device(session["device_id"])
+        if session.machine_type_id is not None:
+            return session.machine_type_id
+        device = self.engine.device(session.device_id)
         return device.machine_type_id if device is not None else None
 
-    def use_of(self, session: dict[str, Any]) -> SessionUse:
+    def use_of(self, session: SessionRecord) -> SessionUse:
         """Return a closed session as the billing rules read it."""
-        busy = session.get("busy_seconds")
+        busy = session.busy_seconds
         return SessionUse(
-            session_id=str(session["session_id"]),
-            device_id=str(session["device_id"]),
-            member_id=session.get("member_id"),
-            start=float(session["start"]),
-            duration=float(session["duration"] or 0.0),
+            session_id=session.session_id,
+            device_id=session.device_id,
+            member_id=session.member_id,
+            start=float(session.start),
+            duration=float(session.duration or 0.0),
             busy_seconds=None if busy is None else float(busy),
-            all_busy=session.get("closed_by") == SessionEnd.IDLE.value,
+            all_busy=session.closed_by == SessionEnd.IDLE.value,
             project_id=self.project_of(session),
             machine_type_id=self.machine_type_id_of(session),
             non_billable=self.non_billable_of(session),
@@ -371,7 +371,7 @@ class ProjectCollection(collection.DictStorageCollection):
             SessionQuery(start=start, end=end)
         ):
             for session in batch:
-                if session.get("end") is None:
+                if session.end is None:
                     continue  # an open session is charged once it closes
                 use = self.use_of(session)
                 rates = Rates.of(types.get(use.machine_type_id or ""))

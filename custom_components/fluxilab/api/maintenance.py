@@ -75,7 +75,7 @@ async def async_interventions(
         for entry in entries[:limit]
     ]
     more = len(entries) > limit
-    return rows, (entries[limit - 1]["entry_id"] if more else None)
+    return rows, (entries[limit - 1].entry_id if more else None)
 
 
 async def async_interventions_csv(

@@ -788,7 +788,7 @@ async def ws_history(
     engine = _engine(hass)
     start, end = _period(msg)
     limit = msg.get("limit")
-    result = await gdpr.async_usage_export(
+    export = await gdpr.async_usage_export(
         engine.history,
         SessionQuery(
             member_id=msg.get("member_id"),
@@ -801,13 +801,13 @@ async def ws_history(
         ),
         with_csv=False,
     )
-    rows = result["sessions"]
+    sessions = export.sessions[:limit] if limit is not None else export.sessions
+    result = gdpr.UsageExport(sessions).as_wire()
     if limit is not None:
-        more = len(rows) > limit
-        rows = result["sessions"] = rows[:limit]
+        more = len(export.sessions) > limit
         result["next_offset"] = msg["offset"] + limit if more else None
     if msg["csv"]:
-        result["csv"] = gdpr.usage_csv_header() + gdpr.usage_csv_rows(rows)
+        result["csv"] = gdpr.usage_csv_header() + gdpr.usage_csv_rows(sessions)
     connection.send_result(msg["id"], result)
 
 
@@ -856,7 +856,10 @@ async def ws_audit(
     rows = rows[:limit]
     connection.send_result(
         msg["id"],
-        {"audit": rows, "next": rows[-1]["entry_id"] if more else None},
+        {
+            "audit": [entry.as_wire() for entry in rows],
+            "next": rows[-1].entry_id if more else None,
+        },
     )
 
 

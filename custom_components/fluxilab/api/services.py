@@ -484,7 +484,7 @@ async def _export_usage(engine: AccessEngine, call: ServiceCall) -> ServiceRespo
     start, end = call.data.get("start"), call.data.get("end")
     if start is not None and end is not None and start >= end:
         raise AccessValidationError("invalid_period")
-    return await gdpr.async_usage_export(
+    export = await gdpr.async_usage_export(
         engine.history,
         SessionQuery(
             member_id=member_id,
@@ -493,6 +493,7 @@ async def _export_usage(engine: AccessEngine, call: ServiceCall) -> ServiceRespo
             end=end.timestamp() if end else None,
         ),
     )
+    return export.as_wire()
 
 
 async def _export_member_data(

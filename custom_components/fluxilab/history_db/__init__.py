@@ -1,7 +1,8 @@
 """The history database: sessions, audit, unknown cards and the history's documents.
 
 HA-free (SQLAlchemy Core): ``schema.py`` the tables, ``migration.py`` the versioned
-schema, ``database.py`` every query, run on the database's own worker thread. The
+schema, ``database.py`` every query, run on the database's own worker thread,
+``records.py`` the typed entries those queries return. The
 history (access/history.py) is its only user.
 """
 
@@ -15,16 +16,20 @@ from .database import (
     sqlite_url,
 )
 from .migration import SchemaTooNewError
+from .records import AuditEntry, MemberEntries, SessionRecord
 from .schema import PERSONAL_FIELDS
 
 __all__ = [
     "PERSONAL_FIELDS",
+    "AuditEntry",
     "AuditQuery",
     "Checkpoint",
     "HistoryDatabase",
     "Loaded",
+    "MemberEntries",
     "SchemaTooNewError",
     "SessionQuery",
+    "SessionRecord",
     "redact_url",
     "sqlite_url",
 ]

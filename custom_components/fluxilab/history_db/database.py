@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from .migration import migrate
+from .records import AuditEntry, MemberEntries, SessionRecord
 from .schema import (
     ENTRY_TABLES,
     PERSONAL_FIELDS,
@@ -465,7 +466,7 @@ class HistoryDatabase:
 
     # Reading ------------------------------------------------------------------------
 
-    def audit_page(self, query: AuditQuery) -> list[dict[str, Any]]:
+    def audit_page(self, query: AuditQuery) -> list[AuditEntry]:
         """Return one page of audit entries, newest first."""
         where = []
         for column, value in (
@@ -500,7 +501,10 @@ class HistoryDatabase:
             .limit(query.limit)
         )
         with self._engine().connect() as connection:
-            return [_row_to_entry(row) for row in connection.execute(statement)]
+            return [
+                AuditEntry.from_entry(_row_to_entry(row))
+                for row in connection.execute(statement)
+            ]
 
     @staticmethod
     def _session_filter(query: SessionQuery) -> list[Any]:
@@ -515,7 +519,7 @@ class HistoryDatabase:
             where.append(sessions.c.start_ts < query.end)
         return where
 
-    def sessions(self, query: SessionQuery) -> list[dict[str, Any]]:
+    def sessions(self, query: SessionQuery) -> list[SessionRecord]:
         """Return the sessions matching the filters (one page, if limited)."""
         order = (
             sessions.c.entry_id.desc() if query.newest_first else sessions.c.entry_id
@@ -529,11 +533,14 @@ class HistoryDatabase:
         if query.limit is not None:
             statement = statement.limit(query.limit)
         with self._engine().connect() as connection:
-            return [_row_to_entry(row) for row in connection.execute(statement)]
+            return [
+                SessionRecord.from_entry(_row_to_entry(row))
+                for row in connection.execute(statement)
+            ]
 
     def session_batch(
         self, query: SessionQuery, after: int | None
-    ) -> list[dict[str, Any]]:
+    ) -> list[SessionRecord]:
         """Return the next EXPORT_BATCH sessions past entry id ``after`` (exports)."""
         where = self._session_filter(query)
         if after is not None:
@@ -545,7 +552,10 @@ class HistoryDatabase:
             .limit(EXPORT_BATCH)
         )
         with self._engine().connect() as connection:
-            return [_row_to_entry(row) for row in connection.execute(statement)]
+            return [
+                SessionRecord.from_entry(_row_to_entry(row))
+                for row in connection.execute(statement)
+            ]
 
     def csv_batch(
         self, query: SessionQuery, fields: tuple[str, ...], after: int | None
@@ -571,10 +581,10 @@ class HistoryDatabase:
         csv.writer(buffer, lineterminator="\n").writerows(row[1:] for row in rows)
         return buffer.getvalue(), int(rows[-1][0])
 
-    def member_entries(self, member_id: str) -> dict[str, list[dict[str, Any]]]:
+    def member_entries(self, member_id: str) -> MemberEntries:
         """Return every session and audit entry naming a member (GDPR access)."""
         with self._engine().connect() as connection:
-            return {
+            found = {
                 name: [
                     _row_to_entry(row)
                     for row in connection.execute(
@@ -593,6 +603,10 @@ class HistoryDatabase:
                 ]
                 for name, table in ENTRY_TABLES.items()
             }
+        return MemberEntries(
+            sessions=[SessionRecord.from_entry(entry) for entry in found["sessions"]],
+            audit=[AuditEntry.from_entry(entry) for entry in found["audit"]],
+        )
 
     def journal_mark(self) -> int | None:
         """Return the journal mark of the last checkpoint, None before the first."""

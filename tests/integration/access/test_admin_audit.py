@@ -414,13 +414,13 @@ async def test_lab_admin_named_as_member_and_erased_with_them(
     theirs = {e["entry_id"] for e in await panel.admin_entries(member_id=boss)}
     assert by_boss in theirs
     export = await engine.history.async_member_entries(boss)
-    assert by_boss in {e["entry_id"] for e in export["audit"]}
+    assert by_boss in {e.entry_id for e in export.audit}
 
     await call(hass, "remove_member", {"member_id": boss}, hass_admin_user)
     await engine.history.async_save()
     db = engine.history.database
     rows = await db.async_run(db.member_entries, boss)
-    assert rows["audit"] == []  # nothing names them any more, in the database
+    assert rows.audit == []  # nothing names them any more, in the database
     entries = await panel.admin_entries()
     entry = next(e for e in entries if e["entry_id"] == by_boss)
     # Erasing the lab admin anonymizes the entries they made, whole.

@@ -147,7 +147,7 @@ async def test_a_stop_right_after_a_burst_saves_every_check(
     # without the flush a query makes first).
     db = engine.history.database
     saved = await db.async_run(db.audit_page, AuditQuery(kind="decision", limit=100))
-    assert sorted(e["request_id"] for e in saved) == sorted(
+    assert sorted(e.detail("request_id") for e in saved) == sorted(
         f"r{number}" for number in range(30)
     )
 

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.fluxilab.access.billing import Rates, charge
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
-from custom_components.fluxilab.history_db import SessionQuery
+from custom_components.fluxilab.history_db import SessionQuery, SessionRecord
 from custom_components.fluxilab.protocol.security import KeyPair
 from tests.integration.conftest import DEVICE_ID
 
@@ -198,7 +198,7 @@ async def test_a_months_statement_agrees_with_hand_computed_totals(
     closed = [
         s
         for s in await engine.history.async_sessions(SessionQuery(start=start, end=end))
-        if s["end"] is not None
+        if s.end is not None
     ]
     statements = [
         await call(
@@ -211,9 +211,9 @@ async def test_a_months_statement_agrees_with_hand_computed_totals(
     ]
     assert sorted(
         line["session_id"] for s in statements for line in s["lines"]
-    ) == sorted(s["session_id"] for s in closed)
+    ) == sorted(s.session_id for s in closed)
     assert sum(s["total"]["seconds"] for s in statements) == pytest.approx(
-        sum(s["duration"] for s in closed), abs=1e-9
+        sum(s.duration or 0.0 for s in closed), abs=1e-9
     )
     # Grant B: s10, 1800 s -> 1800 billed, no busy time: 1800 idle = 150 -> 250 (min).
     assert statements[1]["total"]["cents"] == 250
@@ -248,7 +248,7 @@ async def test_a_new_session_keeps_its_project_when_the_default_changes(
     await engine.projects.async_set_default(lab["ada"]["id"], lab["b"])
     assert engine.projects.default_project(lab["ada"]["id"])["id"] == lab["b"]
     assert lab["ada"]["id"] not in engine.projects.data[lab["a"]]["default_members"]
-    assert engine.projects.project_of(session) == lab["a"]
+    assert engine.projects.project_of(SessionRecord.from_entry(session)) == lab["a"]
 
 
 @pytest.mark.parametrize(
@@ -340,7 +340,7 @@ async def test_busy_time_inside_a_session_is_counted_in_it(
     assert session["end"] is not None
     assert session["busy_seconds"] == pytest.approx(900, abs=1)
     # Charged: 1080 s -> 1800 billed; 900 busy = 300, 900 idle = 75 -> 375.
-    use = engine.projects.use_of(session)
+    use = engine.projects.use_of(SessionRecord.from_entry(session))
     assert charge(use, Rates.of(engine.machine_types.data[MACHINE_TYPE])).cents == 375
 
 

@@ -25,9 +25,11 @@ from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.const import CONF_FABOMATIC_MACHINE
 from custom_components.fluxilab.history_db import (
+    AuditEntry,
     AuditQuery,
     HistoryDatabase,
     SessionQuery,
+    SessionRecord,
 )
 from tests.integration.conftest import DEVICE_ID
 
@@ -157,8 +159,12 @@ async def imported(engine: AccessEngine) -> tuple[dict[str, Any], dict[str, Any]
         AuditQuery(kind="maintenance", limit=1000)
     )
     return (
-        {s["import_id"]: s for s in sessions if "import_id" in s},
-        {a["import_id"]: a for a in audit if "import_id" in a},
+        {
+            s["import_id"]: s
+            for s in map(SessionRecord.as_wire, sessions)
+            if "import_id" in s
+        },
+        {a["import_id"]: a for a in map(AuditEntry.as_wire, audit) if "import_id" in a},
     )
 
 

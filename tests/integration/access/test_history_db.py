@@ -170,8 +170,10 @@ async def test_json_history_moves_into_the_database_with_nothing_lost(
             next_id += 1
             entry["entry_id"] = next_id
     by_id = sorted(expected_sessions, key=lambda e: e["entry_id"])
-    assert in_db == by_id
-    assert audit_rows == sorted(expected_audit, key=lambda e: -e["entry_id"])
+    assert [s.as_wire() for s in in_db] == by_id
+    assert [e.as_wire() for e in audit_rows] == sorted(
+        expected_audit, key=lambda e: -e["entry_id"]
+    )
     state = await db.async_run(db.stored_state)
     for name in STATE_FIELDS:
         expected = next_id if name == "last_entry_id" else stored[name]
@@ -403,8 +405,8 @@ async def test_purge_reaches_rows_no_longer_in_memory(
     db = history.database
     rows = await db.async_run(db.audit_page, AuditQuery(kind="decision"))
     assert len(rows) == 6
-    assert all(r["member_id"] is None and r["card"] is None for r in rows)
-    assert all(r["anonymized"] for r in rows)
+    assert all(r.member_id is None and r.card is None for r in rows)
+    assert all(r.anonymized for r in rows)
 
 
 async def test_history_moves_to_another_database(

@@ -26,6 +26,7 @@ from custom_components.fluxilab.access import maintenance
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.history import DeviceUsage
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
+from custom_components.fluxilab.history_db import AuditEntry
 from custom_components.fluxilab.protocol.schemas import (
     MAINTENANCE_NOTICE_SCHEMA,
     MAX_REPLY_MESSAGE,
@@ -95,15 +96,17 @@ def test_intervention_keeps_the_hours_before_the_reset() -> None:
 
 def test_intervention_csv_neutralizes_formulas() -> None:
     row = maintenance.intervention_row(
-        {
-            "ts": 0.0,
-            "device_id": "hood-1",
-            "member_id": "ada",
-            "hours": 3.5,
-            "since_maintenance": 1.25,
-            "interval": 2.0,
-            "note": '=HYPERLINK("http://evil")',
-        },
+        AuditEntry.from_entry(
+            {
+                "ts": 0.0,
+                "device_id": "hood-1",
+                "member_id": "ada",
+                "hours": 3.5,
+                "since_maintenance": 1.25,
+                "interval": 2.0,
+                "note": '=HYPERLINK("http://evil")',
+            }
+        ),
         {"ada": "@Ada"},
         {"hood-1": "Fumehood 1"},
     )
@@ -124,7 +127,9 @@ def test_intervention_csv_neutralizes_formulas() -> None:
     ]
     # Entries from before interventions kept hours: empty cells, not "None".
     old = maintenance.intervention_row(
-        {"ts": 0.0, "device_id": "gone", "member_id": None}, {}, {}
+        AuditEntry.from_entry({"ts": 0.0, "device_id": "gone", "member_id": None}),
+        {},
+        {},
     )
     assert old["device"] == "gone"
     assert next(csv.reader(io.StringIO(maintenance.intervention_csv_rows([old])))) == [

@@ -310,7 +310,7 @@ async def test_gdpr_problem_reports_and_maintenance_notes(
     await engine.history.async_flush()
     db = engine.history.database
     stored = await db.async_run(db.audit_page, AuditQuery(kind="maintenance"))
-    assert sorted(e["note"] or "" for e in stored) == ["", "Bob oiled it"]
+    assert sorted(e.detail("note") or "" for e in stored) == ["", "Bob oiled it"]
 
 
 async def test_storage_migration(

@@ -3,17 +3,21 @@ pages and filters in SQL, exports in batches, the retention's UPDATEs, copying."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text, update
 
 from custom_components.fluxilab.history_db import (
+    AuditEntry,
     AuditQuery,
     Checkpoint,
     HistoryDatabase,
+    MemberEntries,
     SchemaTooNewError,
     SessionQuery,
+    SessionRecord,
     migration,
 )
 from custom_components.fluxilab.history_db.schema import (
@@ -63,6 +67,11 @@ def audit(entry_id: int, **fields: Any) -> dict[str, Any]:
     }
 
 
+def wire(records: Iterable[SessionRecord | AuditEntry]) -> list[dict[str, Any]]:
+    """The records as the API sends them: their stored entries."""
+    return [record.as_wire() for record in records]
+
+
 def checkpoint(db: HistoryDatabase, mark: int, **entries: list[dict[str, Any]]) -> None:
     db.checkpoint(Checkpoint(mark=mark, entries=dict(entries)))
 
@@ -107,7 +116,7 @@ def test_migration_steps_run_in_order_once(
         assert connection.execute(select(extra.c.n)).all() == []
         assert migration.current_version(connection) == SCHEMA_VERSION + 1
     # The data survived the step; opening again runs nothing more.
-    assert db.sessions(SessionQuery()) == [session(1)]
+    assert wire(db.sessions(SessionQuery())) == [session(1)]
     closed(db)
     db = opened(database_url)
     assert ran == [2]
@@ -153,8 +162,8 @@ def test_schema_3_fills_the_audit_buffered_column_from_each_entry(
         ).all()
     assert [tuple(row) for row in rows] == [(1, True), (2, False), (3, None)]
     # The entries come back whole, and the filter reads the new column.
-    assert db.audit_page(AuditQuery(buffered=True)) == [offline]
-    assert db.audit_page(AuditQuery(buffered=False)) == [admin, live]
+    assert wire(db.audit_page(AuditQuery(buffered=True))) == [offline]
+    assert wire(db.audit_page(AuditQuery(buffered=False))) == [admin, live]
     closed(db)
 
 
@@ -184,8 +193,53 @@ def test_checkpoint_and_load_give_back_every_field(database: HistoryDatabase) ->
     assert loaded.sessions == [sessions[1], *sessions[-3:]]
     assert loaded.audit == entries[-5:]
     assert loaded.last_entry_id == 19
-    assert database.sessions(SessionQuery()) == sessions
-    assert database.audit_page(AuditQuery(limit=100)) == entries[::-1]
+    assert wire(database.sessions(SessionQuery())) == sessions
+    assert wire(database.audit_page(AuditQuery(limit=100))) == entries[::-1]
+
+
+def test_queries_return_typed_records_whose_wire_is_the_entry(
+    database: HistoryDatabase,
+) -> None:
+    """The core reads typed fields; the API gets the stored entry back unchanged."""
+    charged = session(1, project_id="grant-a", machine_type_id="hood", busy_seconds=9)
+    open_one = session(2, end=None, closed_by=None, buffered=None)
+    note = audit(3, kind="maintenance", note="oiled", hours=12.5, buffered=None)
+    checkpoint(database, 1, sessions=[charged, open_one], audit=[note])
+    first, second = database.sessions(SessionQuery())
+    assert first == SessionRecord(
+        entry_id=1,
+        session_id=charged["session_id"],
+        device_id="hood-1",
+        member_id="ada",
+        member_name="Ada Lovelace — ñ 🧪",
+        card="C0FFEE01",
+        start=T0 + 1,
+        end=T0 + 61,
+        duration=60.0,
+        closed_by="device",
+        buffered=False,
+        project_id="grant-a",
+        machine_type_id="hood",
+        busy_seconds=9,
+        anonymized=False,
+        document={},
+    )
+    assert (second.end, second.closed_by, second.buffered) == (None, None, None)
+    assert first.as_wire() == charged
+    assert list(first.as_wire()) == list(charged)  # the stored order, too
+    with pytest.raises(TypeError):
+        first.document["card"] = "x"  # type: ignore[index]
+    (entry,) = database.audit_page(AuditQuery())
+    assert (entry.entry_id, entry.kind, entry.buffered) == (3, "maintenance", None)
+    assert (entry.detail("note"), entry.detail("hours"), entry.detail("x")) == (
+        "oiled",
+        12.5,
+        None,
+    )
+    assert entry.as_wire() == note
+    found = database.member_entries("ada")
+    assert [r.entry_id for r in found.sessions] == [1, 2]
+    assert [e.entry_id for e in found.audit] == [3]
 
 
 def test_a_checkpoint_again_replaces_rows_by_entry_id(
@@ -197,7 +251,7 @@ def test_a_checkpoint_again_replaces_rows_by_entry_id(
     checkpoint(database, 2, sessions=[changed])
     checkpoint(database, 3, sessions=[changed])  # a journal row applied again
     assert database.count("sessions") == 2
-    assert database.sessions(SessionQuery()) == [session(1), changed]
+    assert wire(database.sessions(SessionQuery())) == [session(1), changed]
     assert database.journal_mark() == 3
 
 
@@ -215,7 +269,7 @@ def test_audit_pages_and_filters_in_sql(database: HistoryDatabase) -> None:
     newest_first = entries[::-1]
     pages: list[dict[str, Any]] = []
     before = None
-    while page := database.audit_page(AuditQuery(before=before, limit=30)):
+    while page := wire(database.audit_page(AuditQuery(before=before, limit=30))):
         pages += page
         before = page[-1]["entry_id"]
     assert pages == newest_first
@@ -223,17 +277,17 @@ def test_audit_pages_and_filters_in_sql(database: HistoryDatabase) -> None:
     def expect(**filters: Any) -> list[dict[str, Any]]:
         return [e for e in newest_first if all(e[k] == v for k, v in filters.items())]
 
-    assert database.audit_page(AuditQuery(kind="routing", limit=500)) == expect(
+    assert wire(database.audit_page(AuditQuery(kind="routing", limit=500))) == expect(
         kind="routing"
     )
-    assert database.audit_page(
-        AuditQuery(device_id="hood-1", member_id="m3", limit=500)
+    assert wire(
+        database.audit_page(AuditQuery(device_id="hood-1", member_id="m3", limit=500))
     ) == expect(device_id="hood-1", member_id="m3")
-    assert database.audit_page(AuditQuery(start=T0 + 10, end=T0 + 20, limit=500)) == [
-        e for e in newest_first if T0 + 10 <= e["ts"] < T0 + 20
-    ]
+    assert wire(
+        database.audit_page(AuditQuery(start=T0 + 10, end=T0 + 20, limit=500))
+    ) == [e for e in newest_first if T0 + 10 <= e["ts"] < T0 + 20]
     assert (
-        database.audit_page(AuditQuery(kind="maintenance", before=50, limit=3))
+        wire(database.audit_page(AuditQuery(kind="maintenance", before=50, limit=3)))
         == [e for e in expect(kind="maintenance") if e["entry_id"] < 50][:3]
     )
 
@@ -245,12 +299,12 @@ def test_audit_filters_what_devices_recorded_offline(
     admin = {"ts": T0 + 31, "kind": "admin", "target": "member", "entry_id": 31}
     checkpoint(database, 1, audit=[*entries, admin])
     offline = [e for e in entries[::-1] if e["buffered"]]
-    assert database.audit_page(AuditQuery(buffered=True, limit=500)) == offline
+    assert wire(database.audit_page(AuditQuery(buffered=True, limit=500))) == offline
     assert (
-        database.audit_page(AuditQuery(buffered=True, before=15, limit=2))
+        wire(database.audit_page(AuditQuery(buffered=True, before=15, limit=2)))
         == [e for e in offline if e["entry_id"] < 15][:2]
     )
-    assert database.audit_page(AuditQuery(buffered=False, limit=500)) == [
+    assert wire(database.audit_page(AuditQuery(buffered=False, limit=500))) == [
         admin,
         *(e for e in entries[::-1] if not e["buffered"]),
     ]
@@ -270,10 +324,10 @@ def test_sessions_filter_page_and_stream(
         for r in rows
         if r["device_id"] == "hood-1" and T0 + 10 <= r["start"] < T0 + 50
     ]
-    assert database.sessions(query) == expected
+    assert wire(database.sessions(query)) == expected
     newest = SessionQuery(member_id="m0", newest_first=True, offset=2, limit=5)
     assert (
-        database.sessions(newest)
+        wire(database.sessions(newest))
         == [r for r in rows if r["member_id"] == "m0"][::-1][2:7]
     )
     monkeypatch.setattr(
@@ -281,7 +335,7 @@ def test_sessions_filter_page_and_stream(
     )
     streamed: list[dict[str, Any]] = []
     after = None
-    while batch := database.session_batch(query, after):
+    while batch := wire(database.session_batch(query, after)):
         assert len(batch) <= 4
         streamed += batch
         after = batch[-1]["entry_id"]
@@ -324,7 +378,7 @@ def test_imported_entries_are_written_once(database: HistoryDatabase) -> None:
     assert database.insert_imported(batch(20), prefixes) == {"sessions": 0, "audit": 0}
     assert database.count("sessions") == 4
     assert database.count("audit") == 2
-    (row,) = database.sessions(SessionQuery(start=T0 + 10, end=T0 + 11))
+    (row,) = wire(database.sessions(SessionQuery(start=T0 + 10, end=T0 + 11)))
     assert row["import_id"] == "fab-use-0"
 
 
@@ -346,19 +400,19 @@ def test_retention_and_forgetting_blank_personal_fields_in_sql(
     cutoff = T0 - 365 * 86400
     assert database.anonymize_before(cutoff) == 2
     assert database.anonymize_before(cutoff) == 0  # nothing named is left there
-    kept = database.sessions(SessionQuery())
+    kept = wire(database.sessions(SessionQuery()))
     assert kept[0] | {"anonymized": True} == kept[0]
     assert all(kept[0][k] is None for k in ("member_id", "member_name", "card"))
     assert kept[1] == rows[1]
     assert kept[2] == rows[2]
-    page = database.audit_page(AuditQuery())
+    page = wire(database.audit_page(AuditQuery()))
     assert page[-1]["member_id"] is None
     assert page[-1]["anonymized"] is True
     # Bob by member id, Ada by her card.
     assert database.anonymize_member("bob", []) == 1
-    assert database.member_entries("bob") == {"sessions": [], "audit": []}
+    assert database.member_entries("bob") == MemberEntries(sessions=[], audit=[])
     assert database.anonymize_member("nobody", ["C0FFEE01"]) == 3
-    assert database.member_entries("ada") == {"sessions": [], "audit": []}
+    assert database.member_entries("ada") == MemberEntries(sessions=[], audit=[])
 
 
 def test_forgetting_erases_the_note_of_their_maintenance_in_sql(
@@ -373,7 +427,7 @@ def test_forgetting_erases_the_note_of_their_maintenance_in_sql(
     ]
     checkpoint(database, 1, audit=entries)
     assert database.anonymize_member("ada", [], {"maintenance": ("note",)}) == 2
-    by_id = {e["entry_id"]: e for e in database.audit_page(AuditQuery())}
+    by_id = {e["entry_id"]: e for e in wire(database.audit_page(AuditQuery()))}
     assert by_id[1]["note"] is None
     assert by_id[1]["hours"] == 12.5
     assert by_id[1]["member_id"] is None
