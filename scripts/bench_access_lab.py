@@ -46,6 +46,7 @@ import logging
 import math
 from pathlib import Path
 import queue
+import re
 import select
 import shutil
 import statistics
@@ -185,6 +186,70 @@ ENTRANCE = "Lab entrance"
 # --------------------------------------------------------------------------------
 # Pure helpers
 # --------------------------------------------------------------------------------
+
+
+GC_PROBE = """\
+\"\"\"Bench probe: the cycle collector's long passes, for the event loop's stalls.\"\"\"
+
+import gc
+import json
+import threading
+import time
+from pathlib import Path
+
+LONG_S = 0.02
+
+
+def _install(path):
+    started = {}
+
+    def _collecting(phase, info):
+        key = threading.get_ident()
+        if phase == "start":
+            started[key] = time.monotonic()
+            return
+        begun = started.pop(key, None)
+        if begun is None:
+            return
+        spent = time.monotonic() - begun
+        if spent >= LONG_S:
+            with path.open("a") as out:
+                out.write(json.dumps({
+                    "at": begun,
+                    "ms": round(1000 * spent, 1),
+                    "generation": info.get("generation"),
+                    "collected": info.get("collected"),
+                    "thread": threading.current_thread().name,
+                }) + "\\n")
+
+    gc.callbacks.append(_collecting)
+
+
+async def async_setup(hass, config):
+    _install(Path(hass.config.path("gc_pauses.jsonl")))
+
+    async def _thaw(call):
+        # --thaw: the same lab with the start's heap back under the collector.
+        gc.unfreeze()
+
+    hass.services.async_register("bench_gc_probe", "thaw", _thaw)
+    return True
+"""
+
+FROZE = re.compile(r"Froze (\d+) objects of Home Assistant's start")
+"""heap.py's log line, a minute after a start."""
+FREEZE_WAIT = 75.0
+"""s after a restart when that line is not logged (``--fluxilab-log warning``)."""
+
+GC_PROBE_MANIFEST = {
+    "domain": "bench_gc_probe",
+    "name": "Bench GC probe",
+    "version": "1.0.0",
+    "codeowners": [],
+    "documentation": "https://example.invalid",
+    "requirements": [],
+    "iot_class": "local_push",
+}
 
 
 def latency_row(latencies: list[float]) -> dict[str, float | None]:
@@ -925,6 +990,14 @@ class LabBench(Bench):
         components = self.config / "custom_components"
         components.mkdir()
         (components / "fluxilab").symlink_to(REPO / "custom_components" / "fluxilab")
+        # The cycle collector's long passes (gc_pauses.jsonl): a stall the profile
+        # pins on a trivial frame may be the collector, run by whichever thread.
+        probe = components / "bench_gc_probe"
+        probe.mkdir()
+        (probe / "__init__.py").write_text(GC_PROBE)
+        (probe / "manifest.json").write_text(json.dumps(GC_PROBE_MANIFEST))
+        with (self.config / "configuration.yaml").open("a") as out:
+            out.write("\nbench_gc_probe:\n")
 
     def start(self) -> None:
         """Broker, hass, onboarding and MQTT (as scripts/develop and dev_onboard.py)."""
@@ -948,6 +1021,45 @@ class LabBench(Bench):
                 raise RuntimeError("Home Assistant did not reach RUNNING")
             time.sleep(1)
         self.results["startup_s"] = round(time.monotonic() - started, 1)
+
+    def restart(self) -> dict[str, Any]:
+        """Restart hass on the seeded lab, as a lab's hub runs: its lab there at start.
+
+        Waits for the start's heap to be frozen (heap.py logs it a minute after the
+        start); with ``--thaw`` the bench's probe gives it back to the collector.
+        """
+        if self.hass is None:
+            raise RuntimeError("Home Assistant is not running")
+        log = self.config / "home-assistant.log"
+        self.hass.terminate()
+        self.hass.wait(timeout=120)
+        self.launch_hass()
+        ha = dev_onboard.HomeAssistant(self.url)
+        ha.token = self.token
+        ha.wait_until_up(self.args.startup_timeout)
+        deadline = time.monotonic() + self.args.startup_timeout
+        while ha.request("GET", "/api/config").get("state") != "RUNNING":
+            if time.monotonic() > deadline:
+                raise RuntimeError("Home Assistant did not reach RUNNING again")
+            time.sleep(1)
+        found: dict[str, Any] = {"frozen_objects": None, "thawed": False}
+        # Without INFO records from FluxiLab there is no line to wait for.
+        deadline = time.monotonic() + (
+            180 if self.args.fluxilab_log != "warning" else 0
+        )
+        if self.args.fluxilab_log == "warning":
+            time.sleep(FREEZE_WAIT)
+        while time.monotonic() < deadline:
+            if match := FROZE.search(log.read_text(errors="replace")):
+                found["frozen_objects"] = int(match.group(1))
+                break
+            time.sleep(2)
+        else:
+            print("  warning: the start's heap was not frozen", file=sys.stderr)
+        if self.args.thaw:
+            ha.request("POST", "/api/services/bench_gc_probe/thaw", {})
+            found["thawed"] = True
+        return found
 
     def command(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one command to the devices' process; wait at most ``timeout`` s."""
@@ -1196,6 +1308,7 @@ class LabBench(Bench):
             duration + TIMEOUT + 60,
         )
         elapsed = time.monotonic() - started
+        result["gc_pauses"] = self.gc_pauses(started, started + elapsed)
         threads = {
             name: seconds - threads_before[name]
             for name, seconds in self.thread_cpu().items()
@@ -1229,6 +1342,28 @@ class LabBench(Bench):
                 }
             result["stalls"] = self.finish_spy(spy, spy_path, duration)
         return result
+
+    def gc_pauses(self, begin: float, end: float) -> dict[str, Any]:
+        """The cycle collector's passes of 20 ms or more between two monotonic times."""
+        try:
+            lines = (self.config / "gc_pauses.jsonl").read_text().splitlines()
+        except OSError:
+            return {"found": False}
+        passes = [json.loads(line) for line in lines if line.strip()]
+        inside = [p for p in passes if begin <= p["at"] <= end]
+        by_thread: dict[str, int] = {}
+        for found in inside:
+            by_thread[found["thread"]] = by_thread.get(found["thread"], 0) + 1
+        stall_ms = self.args.stall_ms
+        return {
+            "found": True,
+            "over_20_ms": len(inside),
+            f"over_{stall_ms:g}_ms": sum(p["ms"] >= stall_ms for p in inside),
+            "longest_ms": max((p["ms"] for p in inside), default=0.0),
+            "total_ms": round(sum(p["ms"] for p in inside), 1),
+            "generations": sorted({p["generation"] for p in inside}),
+            "by_thread": by_thread,
+        }
 
     def quiet(self) -> None:
         """Let HA settle between rows (bounded); on a busy shared machine, go on."""
@@ -1479,6 +1614,16 @@ def parse_args() -> argparse.Namespace:
         choices=ALLOCATORS,
         help="malloc of the hass process (jemalloc: as HA's own container runs it)",
     )
+    parser.add_argument(
+        "--no-restart",
+        action="store_true",
+        help="run the rows on the hass that seeded the lab (not restarted on it)",
+    )
+    parser.add_argument(
+        "--thaw",
+        action="store_true",
+        help="after the restart, give the start's frozen heap back to the collector",
+    )
     parser.add_argument("--quick", action="store_true", help="10 boards, 4 s per row")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -1526,6 +1671,9 @@ def main() -> int:
         result["lab"] = lab.seed()
         result["seed_s"] = round(time.monotonic() - seeding, 1)
         print(f"  seeded in {result['seed_s']} s: {result['lab']}", file=sys.stderr)
+        if not args.no_restart:
+            result["heap"] = lab.restart()
+            print(f"  restarted on the lab: {result['heap']}", file=sys.stderr)
         lab.viewer = Viewer(lab.url, lab.token)
         result["rows"] = lab.run_rows()
         if args.minutes > 0:

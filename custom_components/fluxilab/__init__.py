@@ -17,6 +17,7 @@ from .api import async_setup_api
 from .const import DOMAIN
 from .device.fabomatic import async_attach_board, async_detach_board, board_machine_id
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
+from .heap import async_freeze_startup_heap
 from .hub import async_get_hub_keys
 from .panel import async_setup_panel
 from .revoke import async_remove_entry
@@ -40,6 +41,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up the access engine, its services and the panel, once for all devices."""
     await _async_setup_access(hass)
     await async_setup_panel(hass)
+    # Card checks must not wait 150-400 ms for the cycle collector (heap.py).
+    async_freeze_startup_heap(hass)
     return True
 
 
