@@ -38,6 +38,11 @@ Sessions and interventions carry their Fab-O-Matic row as ``import_id``
 database in one transaction; an import run again skips what an earlier one wrote,
 and adds to the usage hours only what the backend counted since. Boards stay in the
 Fab-O-Matic database (counted).
+
+Each row is read once, at the edge, into a frozen model (``FabUser``, ``FabUse``,
+``FabIntervention``, ...); planning and writing work on those and on the typed plan
+(``TypeMapping``, ``ImportedSession``, ...). Dicts are made only where they leave:
+the stores' and the history's entries (``as_dict``) and the reply (``as_wire``).
 """
 
 from __future__ import annotations
