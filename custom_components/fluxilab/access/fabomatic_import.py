@@ -235,8 +235,7 @@ class FabMachineType:
             name=str(row["type_name"]),
             session_timeout=_minutes(row.get("type_timeout_min"), 900),
             grace_period=_minutes(row.get("grace_period_min"), 120),
-            without_authorization=row.get("access_management")
-            == WITHOUT_AUTHORIZATION,
+            without_authorization=row.get("access_management") == WITHOUT_AUTHORIZATION,
         )
 
 
@@ -413,7 +412,9 @@ def read_database(path: Path) -> FabOMaticData:
             },
             uses=tuple(map(FabUse.from_row, history["uses"])),
             maintenances={m.maintenance_id: m for m in maintenances},
-            interventions=tuple(map(FabIntervention.from_row, history["interventions"])),
+            interventions=tuple(
+                map(FabIntervention.from_row, history["interventions"])
+            ),
             unknown_cards=tuple(map(FabUnknownCard.from_row, history["unknown_cards"])),
         )
     except sqlite3.DatabaseError as err:
@@ -926,7 +927,9 @@ def plan(lab: Lab, data: FabOMaticData) -> FabOMaticPlan:
         )
         writer.writerow([member_import.neutralize(cell) for cell in cells])
         imported[user.user_id] = user
-    if surnamed := sum(1 for user in data.users if not user.deleted and user.has_surname):
+    if surnamed := sum(
+        1 for user in data.users if not user.deleted and user.has_surname
+    ):
         # FluxiLab keeps one name: the surname is in it, not apart.
         notes.append({"what": "surname_in_name", "count": surnamed})
     for table, count in data.counts.items():
@@ -1054,7 +1057,11 @@ def _history(
         data.interventions, key=lambda i: (i.ts or 0.0, i.intervention_id)
     ):
         ts, machine_id = row.ts, row.machine_id
-        if machine_id is None or (device_id := device_of(machine_id)) is None or ts is None:
+        if (
+            machine_id is None
+            or (device_id := device_of(machine_id)) is None
+            or ts is None
+        ):
             tally["intervention_not_mapped"] += 1
             continue
         hours = hours_at(machine_id, ts)
@@ -1099,9 +1106,7 @@ def _history(
 
     settings = lab.history.data["settings"]
     oldest = time.time() - settings["unknown_card_retention_days"] * DAY
-    held = {
-        user.card.strip() for user in data.users if user.card and not user.deleted
-    }
+    held = {user.card.strip() for user in data.users if user.card and not user.deleted}
     latest: dict[str, UnknownCard] = {}
     for sighting in data.unknown_cards:
         card = sighting.card
@@ -1243,8 +1248,7 @@ async def _async_history_report(lab: Lab, history: HistoryPlan) -> HistoryReport
         unknown_cards=sum(
             1
             for c in history.unknown_cards
-            if lab.members.find_card(c.card) is None
-            and listed.get(c.card, -1.0) < c.ts
+            if lab.members.find_card(c.card) is None and listed.get(c.card, -1.0) < c.ts
         ),
         usage_hours={
             device_id: delta

@@ -371,9 +371,7 @@ async def _configure_device(engine: AccessEngine, call: ServiceCall) -> ServiceR
     if periods:
         args["periods"] = periods
         for key, period in periods.items():
-            changes[f"period_{key}"] = admin_audit.change(
-                announced[key].period, period
-            )
+            changes[f"period_{key}"] = admin_audit.change(announced[key].period, period)
     if timeout is not None:
         args["access_timeout"] = timeout
         changes["access_timeout"] = admin_audit.change(None, timeout)
