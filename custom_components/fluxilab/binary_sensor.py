@@ -15,6 +15,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .device.port import AnnouncedChannel
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import (
     FluxiLabChannelEntity,
@@ -61,12 +62,12 @@ BINARY_SENSORS: tuple[FluxiLabBinarySensorEntityDescription, ...] = (
 
 
 def channel_description(
-    channel: dict[str, Any],
+    channel: AnnouncedChannel,
 ) -> FluxiLabBinarySensorEntityDescription:
     """Describe the binary sensor of one announced bool channel."""
-    key: str = channel["key"]
+    key = channel.key
     try:
-        device_class = BinarySensorDeviceClass(str(channel.get("device_class")))
+        device_class = BinarySensorDeviceClass(str(channel.device_class))
     except ValueError:
         device_class = None
 

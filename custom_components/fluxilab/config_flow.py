@@ -429,8 +429,8 @@ class FluxiLabOptionsFlow(OptionsFlowWithReload):
         channels: dict[str, str] = {}
         if entry.state is ConfigEntryState.LOADED:
             for channel in entry.runtime_data.channels:
-                if channel["key"] not in FIXED_ENTITY_KEYS:
-                    channels[channel["key"]] = channel["name"]
+                if channel.key not in FIXED_ENTITY_KEYS:
+                    channels[channel.key] = channel.name
         for key in entry.options.get(CONF_CHANNELS) or []:
             channels.setdefault(key, key)
         return channels

@@ -58,8 +58,11 @@ def _runtime(device: FluxiLabDevice) -> dict[str, Any]:
         "online": device.online,
         "paired": device.keys is not None,
         "announce": announce,
-        "channels": device.channels,
-        "enabled_channels": [c["key"] for c in device.enabled_channels],
+        # As announced (the taken announcement's, extra fields and all).
+        "channels": device.announce["capabilities"]["channels"]
+        if device.announce is not None
+        else [],
+        "enabled_channels": [c.key for c in device.enabled_channels],
         "values": device.values,
         "counters": device.counters,
         "link": {

@@ -14,6 +14,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .access import admin_audit
 from .access.permissions import async_caller
 from .const import DOMAIN, MANUFACTURER
+from .device.port import AnnouncedChannel
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .protocol.schemas import ValueType
 
@@ -96,14 +97,14 @@ class FluxiLabChannelEntity(FluxiLabEntity):
         self,
         device: FluxiLabDevice,
         description: EntityDescription,
-        channel: dict[str, Any],
+        channel: AnnouncedChannel,
         created: set[str],
     ) -> None:
         """Describe the entity from the announced channel."""
         super().__init__(device, description)
         self._created = created
         if description.translation_key is None:
-            self._attr_name = channel["name"]
+            self._attr_name = channel.name
 
     @property
     def available(self) -> bool:
@@ -128,7 +129,7 @@ class FluxiLabChannelEntity(FluxiLabEntity):
 def async_setup_channel_entities(
     entry: FluxiLabConfigEntry,
     types: frozenset[ValueType],
-    make: Callable[[FluxiLabDevice, dict[str, Any], set[str]], Entity],
+    make: Callable[[FluxiLabDevice, AnnouncedChannel, set[str]], Entity],
     add: Callable[[Iterable[Entity]], None],
 ) -> None:
     """Add an entity per enabled channel of ``types`` now and whenever one appears."""
@@ -140,9 +141,9 @@ def async_setup_channel_entities(
         new = [
             channel
             for channel in device.enabled_channels
-            if channel["type"] in types and channel["key"] not in created
+            if channel.type in types and channel.key not in created
         ]
-        created.update(channel["key"] for channel in new)
+        created.update(channel.key for channel in new)
         add(make(device, channel, created) for channel in new)
 
     _add_channels()

@@ -26,6 +26,7 @@ from .access.billing import Totals
 from .access.const import CONF_PROJECT_SENSORS
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.presence import SIGNAL_OCCUPANCY, Presence, is_entrance
+from .device.port import AnnouncedChannel
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import (
     FluxiLabChannelEntity,
@@ -101,15 +102,17 @@ def _enum[T](enum: type[T], value: Any) -> T | None:
         return None
 
 
-def channel_description(channel: dict[str, Any]) -> FluxiLabSensorEntityDescription:
+def channel_description(
+    channel: AnnouncedChannel,
+) -> FluxiLabSensorEntityDescription:
     """Describe the sensor of one announced numeric channel."""
-    key: str = channel["key"]
-    state_class = channel.get("state_class")
+    key = channel.key
+    state_class = channel.state_class
     return FluxiLabSensorEntityDescription(
         key=key,
         translation_key=key if key in KNOWN_CHANNELS else None,
-        device_class=_enum(SensorDeviceClass, channel.get("device_class")),
-        native_unit_of_measurement=channel.get("unit"),
+        device_class=_enum(SensorDeviceClass, channel.device_class),
+        native_unit_of_measurement=channel.unit,
         # Without a state class HA keeps no long-term statistics.
         state_class=_enum(SensorStateClass, state_class)
         if state_class

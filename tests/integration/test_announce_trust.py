@@ -92,7 +92,7 @@ async def test_unsealed_announce_of_a_paired_device_changes_nothing(
     await hass.async_block_till_done()
     assert device.announce is not None
     assert device.announce["sw_version"] == "0.1.0"
-    assert [channel["key"] for channel in device.channels] == ["face_velocity"]
+    assert [channel.key for channel in device.channels] == ["face_velocity"]
     assert device.ui_url is None
     assert ui_issue(hass, init_integration) is None
     assert device.keys is not None  # and the genuine device stays trusted

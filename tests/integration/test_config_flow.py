@@ -482,7 +482,7 @@ async def test_options_without_access_engine(
     )
     assert device is not None
     assert device.configuration_url == "https://lab.example.org:8443/hood-1/"
-    assert [c["key"] for c in entry.runtime_data.enabled_channels] == ["face_velocity"]
+    assert [c.key for c in entry.runtime_data.enabled_channels] == ["face_velocity"]
 
 
 async def test_options_clear_and_enable_all_channels(

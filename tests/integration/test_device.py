@@ -130,7 +130,7 @@ async def test_announce_updates_registry_and_creates_channels(
     assert device.configuration_url is None
     runtime = init_integration.runtime_data
     assert runtime.announce is not None
-    assert [c["key"] for c in runtime.channels] == ["face_velocity"]
+    assert [c.key for c in runtime.channels] == ["face_velocity"]
     assert hass.states.get(FACE_VELOCITY).state == "unknown"
 
 

@@ -199,12 +199,12 @@ def device_status(
     entities = er.async_get(hass)
     telemetry = [
         {
-            "key": channel["key"],
-            "name": channel.get("name") or channel["key"],
-            "unit": channel.get("unit"),
-            "value": device.values.get(channel["key"]),
+            "key": channel.key,
+            "name": channel.name or channel.key,
+            "unit": channel.unit,
+            "value": device.values.get(channel.key),
             # The channel's sensor, whose recorded history the sparklines plot.
-            "entity_id": _entity_id(entities, device, channel["key"]),
+            "entity_id": _entity_id(entities, device, channel.key),
         }
         for channel in device.enabled_channels
     ]

@@ -360,7 +360,7 @@ async def _configure_device(engine: AccessEngine, call: ServiceCall) -> ServiceR
         # Boards have no settings FluxiLab may change; an unpaired agent cannot
         # take a signed command.
         raise AccessValidationError("device_not_configurable", device=device.device_id)
-    announced = {channel["key"]: channel for channel in device.enabled_channels}
+    announced = {channel.key: channel for channel in device.enabled_channels}
     for key in periods:
         if key not in announced:
             raise AccessValidationError(
@@ -371,9 +371,7 @@ async def _configure_device(engine: AccessEngine, call: ServiceCall) -> ServiceR
     if periods:
         args["periods"] = periods
         for key, period in periods.items():
-            changes[f"period_{key}"] = admin_audit.change(
-                announced[key].get("period"), period
-            )
+            changes[f"period_{key}"] = admin_audit.change(announced[key].period, period)
     if timeout is not None:
         args["access_timeout"] = timeout
         changes["access_timeout"] = admin_audit.change(None, timeout)

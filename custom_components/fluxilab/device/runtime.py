@@ -60,6 +60,7 @@ from custom_components.fluxilab.const import (
 from custom_components.fluxilab.device.port import (
     SIGNAL_ACCESS_EVENT,
     SIGNAL_USAGE,
+    AnnouncedChannel,
     UsageState,
 )
 from custom_components.fluxilab.hub import async_announce_hub
@@ -193,7 +194,8 @@ class FluxiLabDevice:
         self.topics = DeviceTopics(entry.data[CONF_BASE_TOPIC], self.device_id)
         self.online = False
         self.announce: dict[str, Any] | None = None
-        self.channels: list[dict[str, Any]] = []
+        self.channels: tuple[AnnouncedChannel, ...] = ()
+        """The channels of the last announcement taken."""
         self.values: dict[str, int | float | bool] = {}
         self.counters: dict[str, int] = {}
         self.in_use = False
@@ -249,7 +251,10 @@ class FluxiLabDevice:
         self._gone_since: dict[str, float] = {}
         self._status_known = False
         self._last_log: dict[str, float] = {}
-        self._enabled_keys: tuple[Any, Any, frozenset[str]] = (None, None, frozenset())
+        self._enabled_keys: tuple[
+            tuple[AnnouncedChannel, ...] | None, Any, frozenset[str]
+        ] = (None, None, frozenset())
+        """The channels and enabled option the enabled keys were built of, and them."""
 
     # Public state -------------------------------------------------------------
 
@@ -291,14 +296,14 @@ class FluxiLabDevice:
         return None
 
     @property
-    def enabled_channels(self) -> list[dict[str, Any]]:
+    def enabled_channels(self) -> list[AnnouncedChannel]:
         """Announced channels the admin kept enabled, minus reserved keys."""
         enabled = self.entry.options.get(CONF_CHANNELS)
         return [
             channel
             for channel in self.channels
-            if channel["key"] not in FIXED_ENTITY_KEYS
-            and (enabled is None or channel["key"] in enabled)
+            if channel.key not in FIXED_ENTITY_KEYS
+            and (enabled is None or channel.key in enabled)
         ]
 
     def channel_available(self, key: str) -> bool:
@@ -310,7 +315,7 @@ class FluxiLabDevice:
         channels, enabled = self.channels, self.entry.options.get(CONF_CHANNELS)
         cached_channels, cached_enabled, keys = self._enabled_keys
         if channels is not cached_channels or enabled is not cached_enabled:
-            keys = frozenset(channel["key"] for channel in self.enabled_channels)
+            keys = frozenset(channel.key for channel in self.enabled_channels)
             self._enabled_keys = (channels, enabled, keys)
         return key in keys
 
@@ -723,7 +728,9 @@ class FluxiLabDevice:
         announce.pop(SEAL_FIELD, None)  # how it came, not what it says
         self.announce = announce
         self._update_registry(announce)
-        channels = announce["capabilities"]["channels"]
+        channels = tuple(
+            map(AnnouncedChannel.from_wire, announce["capabilities"]["channels"])
+        )
         if channels != self.channels:
             self.channels = channels
             for listener in list(self._channel_listeners):
@@ -872,7 +879,7 @@ class FluxiLabDevice:
             # Per hour, the values of the telemetry records taken so far: added to
             # the hour figures in one go, and always before an await (a commit
             # meanwhile must never hold a sequence number without its samples).
-            samples: dict[int, list[dict[str, Any]]] = {}
+            samples: dict[int, list[dict[str, int | float | bool]]] = {}
             for record in records:
                 seq = record["seq"]
                 if seq in seqs:
@@ -923,15 +930,15 @@ class FluxiLabDevice:
     def _statistic_keys(self) -> set[str]:
         """Channels whose buffered samples go to long-term statistics."""
         return {
-            channel["key"]
+            channel.key
             for channel in self.channels
-            if channel["type"] in (ValueType.INT, ValueType.FLOAT)
-            and channel.get("state_class", "measurement") == "measurement"
+            if channel.type in (ValueType.INT, ValueType.FLOAT)
+            and channel.state_class == "measurement"
         }
 
     def _statistic_targets(self) -> dict[str, ChannelStatistic]:
         registry = er.async_get(self.hass)
-        units = {channel["key"]: channel.get("unit") for channel in self.channels}
+        units = {channel.key: channel.unit for channel in self.channels}
         targets: dict[str, ChannelStatistic] = {}
         for key in self._statistic_keys():
             entity_id = registry.async_get_entity_id(
@@ -1112,7 +1119,7 @@ class FluxiLabDevice:
     @callback
     def _track_gone_channels(self) -> None:
         """Remove entities of channels the device stopped announcing, after a grace."""
-        current = {channel["key"] for channel in self.enabled_channels}
+        current = {channel.key for channel in self.enabled_channels}
         now = time.time()
         for key in self._registered_channel_keys():
             if key in current:
