@@ -10,7 +10,7 @@ lab-hours times included), never per card check.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time as dt_time
 from typing import Any
 
@@ -125,7 +125,8 @@ class MachineType:
     busy_delay: float | None = None
     maintenance_conditions: tuple[Mapping[str, Any], ...] = ()
     """Condition rules as rule_schema.py validated them (telemetry_rules.py)."""
-    booking: BookingRules = BookingRules()
+    booking: BookingRules = field(default_factory=BookingRules)
+    """Booking rules (bookings.py), their defaults where the type sets none."""
 
     @classmethod
     def from_storage(cls, item: Mapping[str, Any]) -> MachineType:
