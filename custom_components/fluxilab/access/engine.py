@@ -320,7 +320,7 @@ class AccessEngine:
     # Lookups --------------------------------------------------------------------
 
     def machine_type_of(self, device: AccessDevice) -> MachineType | None:
-        """Return the machine type the admin assigned to a device (typed, parsed once)."""
+        """Return the machine type the admin assigned to a device (typed)."""
         return self.machine_types.machine_type(device.machine_type_id)
 
     def device(self, device_id: str) -> AccessDevice | None:
