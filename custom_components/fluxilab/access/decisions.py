@@ -37,7 +37,9 @@ def _expired(auth: Authorization, now: datetime) -> bool:
     return auth.expires is not None and now >= auth.expires
 
 
-def usable(auth: Authorization, machine_type: MachineType | None, now: datetime) -> bool:
+def usable(
+    auth: Authorization, machine_type: MachineType | None, now: datetime
+) -> bool:
     """Return True if an authorization has neither expired nor lapsed at ``now``."""
     return not _expired(auth, now) and not is_lapsed(auth, machine_type, now)
 

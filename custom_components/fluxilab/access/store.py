@@ -865,7 +865,9 @@ class AuthorizationCollection(collection.DictStorageCollection):
     def typed_of_member(self, member_id: str) -> tuple[Authorization, ...]:
         """Return a member's authorizations as the core reads them (parsed once)."""
         self._index()
-        return tuple(self._typed[auth_id] for auth_id in self._by_member.get(member_id, ()))
+        return tuple(
+            self._typed[auth_id] for auth_id in self._by_member.get(member_id, ())
+        )
 
     def authorization(self, auth_id: str) -> Authorization | None:
         """Return one authorization as the core reads it (None: no such one)."""

@@ -134,7 +134,8 @@ async def test_the_typed_machine_type_follows_its_updates(
     assert fumehood.maintenance_message == "Filter change"
     assert engine.machine_types.machine_type(MACHINE_TYPE) is fumehood
     await engine.machine_types.async_update_item(
-        MACHINE_TYPE, {"supervised_hours_start": "09:00", "supervised_hours_end": "17:00"}
+        MACHINE_TYPE,
+        {"supervised_hours_start": "09:00", "supervised_hours_end": "17:00"},
     )
     updated = engine.machine_types.machine_type(MACHINE_TYPE)
     assert updated is not None
