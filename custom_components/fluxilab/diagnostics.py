@@ -103,7 +103,7 @@ async def async_get_config_entry_diagnostics(
     machine_type: dict[str, Any] | None = None
     telemetry_rules: dict[str, Any] | None = None
     if (engine := hass.data.get(ACCESS_ENGINE)) is not None:
-        machine_type = engine.machine_type_of(device)
+        machine_type = engine.machine_types.data.get(device.machine_type_id or "")
         telemetry_rules = engine.telemetry_rules.diagnostics(device)
     result = {
         "entry": {

@@ -362,7 +362,7 @@ class BookingCollection(collection.DictStorageCollection):
         """Return the booking rules of a device (its machine type's)."""
         device = self.engine.device(device_id)
         machine_type = self.engine.machine_type_of(device) if device else None
-        return BookingRules.of(machine_type)
+        return machine_type.booking if machine_type else BookingRules.of(None)
 
     def _spans(self, device_id: str, since: float) -> Iterator[SessionSpan]:
         """Yield the device's sessions since a day before ``since``, newest first."""
@@ -430,7 +430,7 @@ class BookingCollection(collection.DictStorageCollection):
         authorized = (
             authorization_reason(
                 member,
-                self.engine.authorizations.of_member(member_id),
+                self.engine.authorizations.typed_of_member(member_id),
                 device_id,
                 machine_type,
                 now,
@@ -450,7 +450,7 @@ class BookingCollection(collection.DictStorageCollection):
             start=start,
             end=end,
             now=now,
-            rules=BookingRules.of(machine_type),
+            rules=machine_type.booking if machine_type else BookingRules.of(None),
             device_bookings=self.between(device_id, start, end),
             member_bookings=[
                 b for b in self.of_member(member_id) if b.device_id in same_type

@@ -10,60 +10,52 @@ Before them, a machine type with ``require_pin`` wants the card and its member's
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time as dt_time
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from homeassistant.util import dt as dt_util
 
 from .const import Reason
+from .lab_models import Authorization, MachineType
 from .lapses import is_lapsed
 from .roles import RoleFlags
 
 
-def _in_window(auth: Mapping[str, Any], now: datetime) -> bool:
+def _in_window(auth: Authorization, now: datetime) -> bool:
     """Return True if ``now`` (local time) lies inside the authorization's window."""
-    start, end = auth.get("window_start"), auth.get("window_end")
-    if start is None or end is None:
+    begin, finish = auth.window_start, auth.window_end
+    if begin is None or finish is None:
         return True
     local = dt_util.as_local(now).time()
-    begin, finish = dt_time.fromisoformat(start), dt_time.fromisoformat(end)
     if begin <= finish:
         return begin <= local < finish
     return local >= begin or local < finish  # a window across midnight
 
 
-def _expired(auth: Mapping[str, Any], now: datetime) -> bool:
-    expires = auth.get("expires")
-    if expires is None:
-        return False
-    moment = dt_util.parse_datetime(expires)
-    return moment is not None and now >= moment
+def _expired(auth: Authorization, now: datetime) -> bool:
+    return auth.expires is not None and now >= auth.expires
 
 
 def usable(
-    auth: Mapping[str, Any], machine_type: Mapping[str, Any] | None, now: datetime
+    auth: Authorization, machine_type: MachineType | None, now: datetime
 ) -> bool:
     """Return True if an authorization has neither expired nor lapsed at ``now``."""
     return not _expired(auth, now) and not is_lapsed(auth, machine_type, now)
 
 
-def applies(
-    auth: Mapping[str, Any], device_id: str, machine_type_id: str | None
-) -> bool:
+def applies(auth: Authorization, device_id: str, machine_type_id: str | None) -> bool:
     """Return True if an authorization covers this device."""
-    if auth.get("device_id") is not None:
-        return bool(auth["device_id"] == device_id)
-    return (
-        machine_type_id is not None and auth.get("machine_type_id") == machine_type_id
-    )
+    if auth.device_id is not None:
+        return auth.device_id == device_id
+    return machine_type_id is not None and auth.machine_type_id == machine_type_id
 
 
 def authorization_reason(
     member: Mapping[str, Any],
-    authorizations: Iterable[Mapping[str, Any]],
+    authorizations: Iterable[Authorization],
     device_id: str,
-    machine_type: Mapping[str, Any] | None,
+    machine_type: MachineType | None,
     now: datetime,
     *,
     role: RoleFlags,
@@ -74,11 +66,11 @@ def authorization_reason(
     A device without a machine type admits only members authorized for it directly
     (or whose ``role``, the flags of the member's role, bypasses authorizations).
     """
-    if machine_type is not None and not machine_type["requires_authorization"]:
+    if machine_type is not None and not machine_type.requires_authorization:
         return Reason.GRANTED
     if role.bypass_authorization:
         return Reason.GRANTED
-    type_id = machine_type["id"] if machine_type is not None else None
+    type_id = machine_type.id if machine_type is not None else None
     relevant = [a for a in authorizations if applies(a, device_id, type_id)]
     if not relevant:
         return Reason.NOT_AUTHORIZED
@@ -93,9 +85,9 @@ def authorization_reason(
     return Reason.GRANTED
 
 
-def requires_pin(machine_type: Mapping[str, Any] | None) -> bool:
+def requires_pin(machine_type: MachineType | None) -> bool:
     """Return True if the machine type wants card + PIN to grant its devices."""
-    return machine_type is not None and bool(machine_type.get("require_pin", False))
+    return machine_type is not None and machine_type.require_pin
 
 
 SECOND_FACTOR_REFUSALS = frozenset(
@@ -105,7 +97,7 @@ SECOND_FACTOR_REFUSALS = frozenset(
 
 
 def pin_reason(
-    machine_type: Mapping[str, Any] | None,
+    machine_type: MachineType | None,
     *,
     card_member_id: str | None,
     pin_member_id: str | None,
@@ -135,7 +127,7 @@ def pin_reason(
 
 
 def safety_ok(
-    machine_type: Mapping[str, Any] | None, values: Mapping[str, int | float | bool]
+    machine_type: MachineType | None, values: Mapping[str, int | float | bool]
 ) -> bool:
     """Return True if every safety channel has a reading inside its limits.
 
@@ -143,14 +135,14 @@ def safety_ok(
     """
     if machine_type is None:
         return True
-    for limit in machine_type["safety_limits"]:
-        value = values.get(limit["channel"])
+    for limit in machine_type.safety_limits:
+        value = values.get(limit.channel)
         if value is None:
             return False
         number = float(value)
-        if "min" in limit and number < limit["min"]:
+        if limit.min is not None and number < limit.min:
             return False
-        if "max" in limit and number > limit["max"]:
+        if limit.max is not None and number > limit.max:
             return False
     return True
 
@@ -159,9 +151,9 @@ def decide(
     *,
     member: Mapping[str, Any],
     role: RoleFlags,
-    authorizations: Iterable[Mapping[str, Any]],
+    authorizations: Iterable[Authorization],
     device_id: str,
-    machine_type: Mapping[str, Any] | None,
+    machine_type: MachineType | None,
     blocked: bool,
     maintenance_due: bool,
     values: Mapping[str, int | float | bool],
@@ -191,7 +183,7 @@ def decide(
     if (
         maintenance_due
         and machine_type is not None
-        and machine_type["block_when_maintenance_due"]
+        and machine_type.block_when_maintenance_due
         and not role.may_maintain
     ):
         return Reason.MAINTENANCE_DUE

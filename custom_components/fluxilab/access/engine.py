@@ -51,6 +51,7 @@ from .events import fire_access_event, ha_device_id
 from .fabomatic import BoardAccess
 from .history import AccessHistory
 from .interest import InterestQueue
+from .lab_models import MachineType
 from .lapsing import Lapsing
 from .logins import MemberLogins
 from .models import AccessRequest, Decision
@@ -318,11 +319,9 @@ class AccessEngine:
 
     # Lookups --------------------------------------------------------------------
 
-    def machine_type_of(self, device: AccessDevice) -> dict[str, Any] | None:
-        """Return the machine type the admin assigned to a device."""
-        if (type_id := device.machine_type_id) is None:
-            return None
-        return self.machine_types.data.get(type_id)
+    def machine_type_of(self, device: AccessDevice) -> MachineType | None:
+        """Return the machine type the admin assigned to a device (typed)."""
+        return self.machine_types.machine_type(device.machine_type_id)
 
     def device(self, device_id: str) -> AccessDevice | None:
         """Return a followed device by our id."""
@@ -348,7 +347,7 @@ class AccessEngine:
         machine_type = self.machine_type_of(device)
         if machine_type is None:
             return DEFAULT_SESSION_TIMEOUT, DEFAULT_GRACE_PERIOD
-        return machine_type["session_timeout"], machine_type["grace_period"]
+        return machine_type.session_timeout, machine_type.grace_period
 
     # Devices --------------------------------------------------------------------
 
@@ -592,7 +591,7 @@ class AccessEngine:
         self,
         member: dict[str, Any],
         request: AccessRequest,
-        machine_type: dict[str, Any] | None,
+        machine_type: MachineType | None,
         now: float,
     ) -> Reason:
         """Card + PIN (``require_pin``): the PIN the device matched is the card's member's.
@@ -664,7 +663,7 @@ class AccessEngine:
                 reason = decide(
                     member=member,
                     role=flags(member, self.roles.data),
-                    authorizations=self.authorizations.of_member(member["id"]),
+                    authorizations=self.authorizations.typed_of_member(member["id"]),
                     device_id=device.device_id,
                     machine_type=machine_type,
                     blocked=device.blocked,

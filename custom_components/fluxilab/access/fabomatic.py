@@ -109,8 +109,8 @@ class BoardAccess:
         grace = DEFAULT_GRACE_PERIOD
         message = ""
         if machine_type is not None:
-            timeout = machine_type["session_timeout"]
-            grace = machine_type["grace_period"]
+            timeout = machine_type.session_timeout
+            grace = machine_type.grace_period
             # The board's LCD line: the short message, else the plan's description
             # (what Fab-O-Matic's backend sends), cut to fit.
             message = maintenance.lcd_text(machine_type, MAX_MAINTENANCE_MESSAGE)

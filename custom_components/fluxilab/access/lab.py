@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .bookings import Booking
     from .const import SessionEnd
     from .history import AccessHistory
+    from .lab_models import MachineType
     from .models import AccessRequest, Decision
     from .privacy import Privacy
     from .store import (
@@ -76,8 +77,8 @@ class Lab(Protocol):
     async def async_device(self, device_id: str) -> AccessDevice | None:
         """Return a followed device, waiting while its entry is set up again."""
 
-    def machine_type_of(self, device: AccessDevice) -> dict[str, Any] | None:
-        """Return the machine type the admin assigned to a device."""
+    def machine_type_of(self, device: AccessDevice) -> MachineType | None:
+        """Return the machine type the admin assigned to a device (typed)."""
 
     def publish_usage(self, device: AccessDevice) -> None:
         """Push in-use, current member, usage hours and maintenance state."""

@@ -8,11 +8,9 @@ decision (decisions.py) refuses a lapsed one; lapsing.py warns before it happens
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from homeassistant.util import dt as dt_util
+from .lab_models import Authorization, MachineType
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -23,27 +21,23 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def _moment(text: str | None) -> datetime | None:
-    return dt_util.parse_datetime(text) if text else None
-
-
-def last_use(auth: Mapping[str, Any]) -> datetime | None:
+def last_use(auth: Authorization) -> datetime | None:
     """Return when an authorization was last used (or granted, if never used)."""
-    return _moment(auth.get("last_used")) or _moment(auth.get("granted"))
+    return auth.last_used or auth.granted
 
 
 def inactivity_lapse(
-    auth: Mapping[str, Any], machine_type: Mapping[str, Any] | None
+    auth: Authorization, machine_type: MachineType | None
 ) -> datetime | None:
     """Return when an authorization lapses if it stays unused, or None if it cannot."""
-    months = machine_type.get("lapse_after_months") if machine_type else None
+    months = machine_type.lapse_after_months if machine_type else None
     if not months or (since := last_use(auth)) is None:
         return None
-    return add_months(since, int(months))
+    return add_months(since, months)
 
 
 def is_lapsed(
-    auth: Mapping[str, Any], machine_type: Mapping[str, Any] | None, now: datetime
+    auth: Authorization, machine_type: MachineType | None, now: datetime
 ) -> bool:
     """Return True if an authorization lapsed for lack of use."""
     lapses = inactivity_lapse(auth, machine_type)
@@ -51,12 +45,12 @@ def is_lapsed(
 
 
 def lapse_date(
-    auth: Mapping[str, Any], machine_type: Mapping[str, Any] | None
+    auth: Authorization, machine_type: MachineType | None
 ) -> tuple[datetime, str] | None:
     """Return when an authorization stops working and why (``inactivity``/``expires``)."""
     dates: list[tuple[datetime, str]] = []
     if (lapses := inactivity_lapse(auth, machine_type)) is not None:
         dates.append((lapses, "inactivity"))
-    if (expires := _moment(auth.get("expires"))) is not None:
-        dates.append((expires, "expires"))
+    if auth.expires is not None:
+        dates.append((auth.expires, "expires"))
     return min(dates) if dates else None

@@ -41,6 +41,7 @@ from custom_components.fluxilab.const import (
 
 from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
 from .decisions import applies, usable
+from .lab_models import Authorization, MachineType
 from .lapses import lapse_date, last_use
 from .notify import async_notification_text, async_notify_admins, async_notify_member
 from .privacy import privacy_of
@@ -133,11 +134,13 @@ class Lapsing:
         The history is saved seconds after a swipe, the collection only when an
         admin changes something: after a restart either may be the newer one.
         """
-        for auth_id, auth in self.engine.authorizations.data.items():
+        authorizations = self.engine.authorizations
+        for auth_id, auth in authorizations.data.items():
             stored = self.last_used.get(auth_id)
             mine = auth.get("last_used")
             if stored and (not mine or stored > mine):
-                auth["last_used"] = stored
+                if (moment := dt_util.parse_datetime(stored)) is not None:
+                    authorizations.note_use(auth_id, moment)
             elif mine and mine != stored:
                 self.last_used[auth_id] = mine
 
@@ -177,11 +180,11 @@ class Lapsing:
 
     # Use --------------------------------------------------------------------------------
 
-    def machine_type_for(self, auth: Mapping[str, Any]) -> dict[str, Any] | None:
+    def machine_type_for(self, auth: Authorization) -> MachineType | None:
         """Return the machine type whose lapse rule applies to an authorization."""
-        if (type_id := auth.get("machine_type_id")) is not None:
-            return self.engine.machine_types.data.get(type_id)
-        if (device := self.engine.device(auth.get("device_id") or "")) is not None:
+        if auth.machine_type_id is not None:
+            return self.engine.machine_types.machine_type(auth.machine_type_id)
+        if (device := self.engine.device(auth.device_id or "")) is not None:
             return self.engine.machine_type_of(device)
         return None
 
@@ -196,11 +199,11 @@ class Lapsing:
         use time backwards.
         """
         machine_type = self.engine.machine_type_of(device)
-        type_id = machine_type["id"] if machine_type else None
+        type_id = machine_type.id if machine_type else None
         moment = dt_util.utc_from_timestamp(ts)
-        used = moment.isoformat()
+        authorizations = self.engine.authorizations
         changed = False
-        for auth in self.engine.authorizations.of_member(member["id"]):
+        for auth in authorizations.typed_of_member(member["id"]):
             if not applies(auth, device.device_id, type_id):
                 continue
             if not usable(auth, machine_type, moment):
@@ -208,7 +211,8 @@ class Lapsing:
             previous = last_use(auth)
             if previous is not None and previous >= moment:
                 continue
-            auth["last_used"] = self.last_used[auth["id"]] = used
+            authorizations.note_use(auth.id, moment)
+            self.last_used[auth.id] = moment.isoformat()
             changed = True
         if changed:
             self.engine.history.async_changed()
@@ -220,8 +224,10 @@ class Lapsing:
         horizon = now + timedelta(days=self.notice_days if days is None else days)
         found: list[dict[str, Any]] = []
         for auth in self.engine.authorizations.async_items():
-            machine_type = self.machine_type_for(auth)
-            if (stop := lapse_date(auth, machine_type)) is None:
+            if (typed := self.engine.authorizations.authorization(auth["id"])) is None:
+                continue
+            machine_type = self.machine_type_for(typed)
+            if (stop := lapse_date(typed, machine_type)) is None:
                 continue
             moment, cause = stop
             if moment > horizon:
@@ -235,9 +241,7 @@ class Lapsing:
                     "user_id": member.get("user_id"),
                     "machine_type_id": auth.get("machine_type_id"),
                     "device_id": auth.get("device_id"),
-                    "machine_type_name": machine_type.get("name")
-                    if machine_type
-                    else None,
+                    "machine_type_name": machine_type.name if machine_type else None,
                     "last_used": auth.get("last_used"),
                     "granted": auth.get("granted"),
                     "lapse_date": moment.isoformat(),
@@ -252,17 +256,18 @@ class Lapsing:
         """Return a member's authorizations with their lapse dates (for the profile)."""
         now = dt_util.utcnow()
         shown: list[dict[str, Any]] = []
-        for auth in self.engine.authorizations.of_member(member_id):
-            machine_type = self.machine_type_for(auth)
-            stop = lapse_date(auth, machine_type)
+        authorizations = self.engine.authorizations
+        for auth in authorizations.of_member(member_id):
+            if (typed := authorizations.authorization(auth["id"])) is None:
+                continue
+            machine_type = self.machine_type_for(typed)
+            stop = lapse_date(typed, machine_type)
             shown.append(
                 {
                     "authorization_id": auth["id"],
                     "machine_type_id": auth.get("machine_type_id"),
                     "device_id": auth.get("device_id"),
-                    "machine_type_name": machine_type.get("name")
-                    if machine_type
-                    else None,
+                    "machine_type_name": machine_type.name if machine_type else None,
                     "last_used": auth.get("last_used"),
                     "expires": auth.get("expires"),
                     "lapse_date": stop[0].isoformat() if stop else None,

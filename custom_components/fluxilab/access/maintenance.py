@@ -30,6 +30,7 @@ from custom_components.fluxilab.repairs import (
 
 from .const import CONF_MAINTENANCE_INTERVAL
 from .history import DeviceUsage
+from .lab_models import MachineType
 from .member_import import neutralize
 
 if TYPE_CHECKING:
@@ -55,11 +56,11 @@ INTERVENTION_CSV_FIELDS: Final = (
 )
 
 
-def interval(device: AccessDevice, machine_type: dict[str, Any] | None) -> float | None:
+def interval(device: AccessDevice, machine_type: MachineType | None) -> float | None:
     """Usage hours between two maintenances: the device's option, else its type's."""
     value: float | None = device.entry.options.get(CONF_MAINTENANCE_INTERVAL)
     if value is None and machine_type is not None:
-        value = machine_type.get("maintenance_interval")
+        value = machine_type.maintenance_interval
     return value
 
 
@@ -73,14 +74,11 @@ def due_state(
     return remaining, remaining <= 0
 
 
-def description(machine_type: dict[str, Any] | None) -> str:
+def description(machine_type: MachineType | None) -> str:
     """Return what the admin wrote about the maintenance (for the repair issue)."""
     if machine_type is None:
         return ""
-    parts = [
-        machine_type.get("maintenance_description"),
-        machine_type.get("maintenance_url"),
-    ]
+    parts = [machine_type.maintenance_description, machine_type.maintenance_url]
     return " ".join(part for part in parts if part)
 
 
@@ -92,7 +90,7 @@ def cut(text: str, most: int) -> str:
     return line[: max(0, most - len(ELLIPSIS))].rstrip() + ELLIPSIS
 
 
-def lcd_text(machine_type: Mapping[str, Any] | None, most: int) -> str:
+def lcd_text(machine_type: MachineType | None, most: int) -> str:
     """Return what a small display shows while maintenance is due.
 
     The short message if the admin wrote one, else the description cut to fit
@@ -100,19 +98,18 @@ def lcd_text(machine_type: Mapping[str, Any] | None, most: int) -> str:
     """
     if machine_type is None:
         return ""
-    text = machine_type.get("maintenance_message") or machine_type.get(
-        "maintenance_description"
-    )
+    text = machine_type.maintenance_message or machine_type.maintenance_description
     return cut(text, most) if text else ""
 
 
-def notice(machine_type: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def notice(machine_type: MachineType | None) -> dict[str, str | None] | None:
     """Return the plan a device shows while maintenance is due; None if no text."""
     if machine_type is None:
         return None
     shown = {
-        key: machine_type.get(f"maintenance_{key}") or None
-        for key in ("message", "description", "url")
+        "message": machine_type.maintenance_message or None,
+        "description": machine_type.maintenance_description or None,
+        "url": machine_type.maintenance_url or None,
     }
     return shown if any(shown.values()) else None
 
@@ -194,7 +191,7 @@ def intervention_csv_rows(rows: Iterable[Mapping[str, Any]]) -> str:
 def publish(
     hass: HomeAssistant,
     device: AccessDevice,
-    machine_type: dict[str, Any] | None,
+    machine_type: MachineType | None,
     usage: DeviceUsage,
     *,
     in_use: bool,

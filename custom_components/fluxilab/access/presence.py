@@ -53,6 +53,7 @@ from .const import (
 )
 from .decisions import applies
 from .events import fire_access_event
+from .lab_models import MachineType
 from .roles import LabRoles, flags
 
 if TYPE_CHECKING:
@@ -119,15 +120,14 @@ def is_supervisor(member: Mapping[str, Any], roles: LabRoles) -> bool:
     )
 
 
-def _inside(start: str, end: str, now: datetime) -> bool:
+def _inside(begin: dt_time, finish: dt_time, now: datetime) -> bool:
     local = dt_util.as_local(now).time()
-    begin, finish = dt_time.fromisoformat(start), dt_time.fromisoformat(end)
     if begin <= finish:
         return begin <= local < finish
     return local >= begin or local < finish  # a window across midnight
 
 
-def supervision_required(machine_type: Mapping[str, Any] | None, now: datetime) -> bool:
+def supervision_required(machine_type: MachineType | None, now: datetime) -> bool:
     """Return True if the machine type needs a supervisor present at ``now``.
 
     ``requires_supervisor`` always does; otherwise a supervised-hours window
@@ -135,10 +135,10 @@ def supervision_required(machine_type: Mapping[str, Any] | None, now: datetime) 
     """
     if machine_type is None:
         return False
-    if machine_type.get("requires_supervisor"):
+    if machine_type.requires_supervisor:
         return True
-    start = machine_type.get("supervised_hours_start")
-    end = machine_type.get("supervised_hours_end")
+    start = machine_type.supervised_hours_start
+    end = machine_type.supervised_hours_end
     if start is None or end is None:
         return False
     return not _inside(start, end, now)
@@ -445,7 +445,7 @@ class Presence:
         self,
         member: Mapping[str, Any],
         device: AccessDevice,
-        machine_type: Mapping[str, Any] | None,
+        machine_type: MachineType | None,
         now: float,
     ) -> bool:
         """Return False if the machine needs a supervisor and none is present."""
@@ -453,8 +453,8 @@ class Presence:
             return True
         if is_supervisor(member, self.engine.roles.data):
             return True
-        minutes = (machine_type or {}).get(
-            "supervisor_minutes"
+        minutes = (
+            machine_type.supervisor_minutes if machine_type else None
         ) or DEFAULT_SUPERVISOR_MINUTES
         horizon = now - minutes * 60
         members = self.engine.members.data
@@ -481,15 +481,12 @@ class Presence:
         if not member["active"]:
             return False
         machine_type = self.engine.machine_type_of(device)
-        type_id = machine_type["id"] if machine_type is not None else None
+        type_id = machine_type.id if machine_type is not None else None
         now = dt_util.utcnow()
-        for auth in self.engine.authorizations.of_member(member["id"]):
-            if not auth.get("trainer") or not applies(auth, device.device_id, type_id):
+        for auth in self.engine.authorizations.typed_of_member(member["id"]):
+            if not auth.trainer or not applies(auth, device.device_id, type_id):
                 continue
-            expires = (
-                dt_util.parse_datetime(auth["expires"]) if auth.get("expires") else None
-            )
-            if expires is None or now < expires:
+            if auth.expires is None or now < auth.expires:
                 return True
         return False
 
@@ -567,9 +564,7 @@ class Presence:
         """Create (or renew the lapsed) authorization of a trainee."""
         machine_type = self.engine.machine_type_of(device)
         expires: str | None = None
-        if machine_type is not None and (
-            days := machine_type.get("training_expiry_days")
-        ):
+        if machine_type is not None and (days := machine_type.training_expiry_days):
             expires = (
                 dt_util.utc_from_timestamp(now) + timedelta(days=days)
             ).isoformat()
@@ -578,14 +573,12 @@ class Presence:
             "granted_by": trainer["id"],
             "training": True,
         }
-        type_id = machine_type["id"] if machine_type is not None else None
-        for auth in self.engine.authorizations.of_member(member["id"]):
+        type_id = machine_type.id if machine_type is not None else None
+        for auth in self.engine.authorizations.typed_of_member(member["id"]):
             if applies(auth, device.device_id, type_id):
                 updated: dict[
                     str, Any
-                ] = await self.engine.authorizations.async_update_item(
-                    auth["id"], fields
-                )
+                ] = await self.engine.authorizations.async_update_item(auth.id, fields)
                 return updated
         target = (
             {"machine_type_id": type_id}

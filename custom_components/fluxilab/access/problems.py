@@ -236,7 +236,7 @@ class ProblemReports:
             return Reason.INACTIVE
         authorized = authorization_reason(
             member,
-            self.engine.authorizations.of_member(member["id"]),
+            self.engine.authorizations.typed_of_member(member["id"]),
             device.device_id,
             self.engine.machine_type_of(device),
             dt_util.utcnow(),

@@ -10,6 +10,7 @@ by giving the current one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, time as dt_time
 import secrets
 from typing import Any, override
@@ -69,6 +70,7 @@ from .credentials import (
     with_pin_hash,
 )
 from .errors import AccessValidationError
+from .lab_models import Authorization, MachineType, default_offline_policy
 from .notify import notify_service
 from .roles import BUILT_IN_IDS, FLAG_FIELDS, Role
 from .rule_schema import MACHINE_TYPE_RULE_FIELDS
@@ -744,27 +746,6 @@ class MemberCollection(collection.DictStorageCollection):
         return member
 
 
-def default_offline_policy(machine_type: dict[str, Any]) -> OfflinePolicy:
-    """``deny`` for a type with safety limits, else ``allow_mirrored``.
-
-    A device can check its own readings offline, but a hub that cannot see them
-    does not vouch for them: a type that guards against a hazard refuses offline
-    unless its admin chooses otherwise.
-    """
-    if machine_type.get("safety_limits"):
-        return OfflinePolicy.DENY
-    return OfflinePolicy.ALLOW_MIRRORED
-
-
-def offline_policy(machine_type: dict[str, Any] | None) -> OfflinePolicy:
-    """Return the machine type's offline policy (no type: allow_mirrored)."""
-    if machine_type is None:
-        return OfflinePolicy.ALLOW_MIRRORED
-    if (policy := machine_type.get("offline_policy")) is not None:
-        return OfflinePolicy(policy)
-    return default_offline_policy(machine_type)
-
-
 class MachineTypeStore(Store[collection.SerializedStorageCollection]):
     """Machine types' storage, migrated from older layouts."""
 
@@ -782,6 +763,31 @@ class MachineTypeStore(Store[collection.SerializedStorageCollection]):
 
 class MachineTypeCollection(collection.DictStorageCollection):
     """Kinds of equipment, with their session rules and maintenance plans."""
+
+    def __init__(self, store: Store[collection.SerializedStorageCollection]) -> None:
+        """Count changes, for the typed view of the types (``machine_type``)."""
+        super().__init__(store)
+        self._items = CountedItems()
+        self.id_manager.collections = [self._items]  # as MemberCollection: no overwrite
+        self.data = self._items
+        self._typed: dict[str, MachineType] = {}
+        """Type id -> its typed view, as of ``self._items.changes == _typed_at``."""
+        self._typed_at = -1
+
+    def machine_type(self, type_id: str | None) -> MachineType | None:
+        """Return a machine type as the core reads it (None: no such type).
+
+        Parsed once after the types changed, not on every decision.
+        """
+        if type_id is None:
+            return None
+        if self._typed_at != self._items.changes:
+            self._typed = {
+                item_id: MachineType.from_storage(item)
+                for item_id, item in self._items.items()
+            }
+            self._typed_at = self._items.changes
+        return self._typed.get(type_id)
 
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -814,9 +820,11 @@ class AuthorizationCollection(collection.DictStorageCollection):
         self._items = CountedItems()
         self.id_manager.collections = [self._items]  # as MemberCollection: no overwrite
         self.data = self._items
-        self._by_member: dict[str, list[dict[str, Any]]] = {}
-        """Member id -> their authorizations, as of ``self._items.changes ==
-        _by_member_at``."""
+        self._typed: dict[str, Authorization] = {}
+        """Authorization id -> its typed view; ``note_use`` keeps last uses current."""
+        self._by_member: dict[str, tuple[str, ...]] = {}
+        """Member id -> their authorizations' ids; both as of ``self._items.changes
+        == _by_member_at``."""
         self._by_member_at = -1
 
     @override
@@ -846,18 +854,50 @@ class AuthorizationCollection(collection.DictStorageCollection):
         }
 
     def of_member(self, member_id: str) -> list[dict[str, Any]]:
-        """Return a member's authorizations (a new list: callers may delete them).
+        """Return a member's stored authorizations (a new list: callers may delete).
 
         By an index, rebuilt after an authorization changed: a card check does not
         scan every authorization of the lab.
         """
-        if self._by_member_at != self._items.changes:
-            by_member: dict[str, list[dict[str, Any]]] = {}
-            for auth in self._items.values():
-                by_member.setdefault(auth["member_id"], []).append(auth)
-            self._by_member = by_member
-            self._by_member_at = self._items.changes
-        return list(self._by_member.get(member_id, ()))
+        self._index()
+        return [self._items[auth_id] for auth_id in self._by_member.get(member_id, ())]
+
+    def typed_of_member(self, member_id: str) -> tuple[Authorization, ...]:
+        """Return a member's authorizations as the core reads them (parsed once)."""
+        self._index()
+        return tuple(
+            self._typed[auth_id] for auth_id in self._by_member.get(member_id, ())
+        )
+
+    def authorization(self, auth_id: str) -> Authorization | None:
+        """Return one authorization as the core reads it (None: no such one)."""
+        self._index()
+        return self._typed.get(auth_id)
+
+    @callback
+    def note_use(self, auth_id: str, used: datetime) -> None:
+        """Set an authorization's last use in place (lapsing.py; no change counted).
+
+        A use moves no member and no target: the index stays, with the typed view
+        of that authorization replaced by one with the new use.
+        """
+        self._items[auth_id]["last_used"] = used.isoformat()
+        if self._by_member_at == self._items.changes and auth_id in self._typed:
+            self._typed[auth_id] = replace(self._typed[auth_id], last_used=used)
+
+    def _index(self) -> None:
+        """Parse the authorizations and index them by member, after a change."""
+        if self._by_member_at == self._items.changes:
+            return
+        self._typed = {
+            auth_id: Authorization.from_storage(item)
+            for auth_id, item in self._items.items()
+        }
+        by_member: dict[str, list[str]] = {}
+        for auth in self._typed.values():
+            by_member.setdefault(auth.member_id, []).append(auth.id)
+        self._by_member = {key: tuple(ids) for key, ids in by_member.items()}
+        self._by_member_at = self._items.changes
 
 
 def member_store(hass: HomeAssistant) -> MemberStore:

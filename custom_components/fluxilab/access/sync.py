@@ -24,7 +24,7 @@ its counter past the device's, raises a repair issue and resends every set.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -33,7 +33,10 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from custom_components.fluxilab.const import LOGGER
-from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
+from custom_components.fluxilab.protocol.schemas import (
+    CREDENTIALS_SCHEMA,
+    OfflinePolicy,
+)
 from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import async_create_generation_issue
 
@@ -48,10 +51,10 @@ from .const import (
 )
 from .credentials import member_cards, member_pin_hash, pin_must_change
 from .decisions import applies, authorization_reason
+from .lab_models import Authorization, MachineType, hh_mm
 from .lapses import lapse_date
 from .presence import is_supervisor
 from .roles import RoleFlags, built_in_like, flags
-from .store import offline_policy
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -67,9 +70,9 @@ class GenerationData(TypedDict):
 
 def _grants(
     role: RoleFlags,
-    authorizations: list[dict[str, Any]],
+    authorizations: Iterable[Authorization],
     device_id: str,
-    machine_type: dict[str, Any] | None,
+    machine_type: MachineType | None,
 ) -> list[dict[str, Any]] | None:
     """Return the member's authorizations for the device as it checks them offline.
 
@@ -78,11 +81,11 @@ def _grants(
     member is then not mirrored at all); each one left says when it stops working
     (its expiry or lapse, whichever comes first) and its lab-hours window.
     """
-    if machine_type is not None and not machine_type["requires_authorization"]:
+    if machine_type is not None and not machine_type.requires_authorization:
         return None
     if role.bypass_authorization:
         return None
-    type_id = machine_type["id"] if machine_type is not None else None
+    type_id = machine_type.id if machine_type is not None else None
     now = dt_util.utcnow()
     grants = []
     for auth in authorizations:
@@ -94,8 +97,8 @@ def _grants(
         grant: dict[str, Any] = {
             "expires": ends[0].timestamp() if ends is not None else None
         }
-        if auth.get("window_start") and auth.get("window_end"):
-            grant["window"] = [auth["window_start"], auth["window_end"]]
+        if auth.window_start is not None and auth.window_end is not None:
+            grant["window"] = [hh_mm(auth.window_start), hh_mm(auth.window_end)]
         grants.append(grant)
     return grants
 
@@ -108,7 +111,7 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]
     for member in sorted(engine.members.data.values(), key=lambda m: m["id"]):
         if not member["active"]:
             continue
-        authorizations = engine.authorizations.of_member(member["id"])
+        authorizations = engine.authorizations.typed_of_member(member["id"])
         role = flags(member, engine.roles.data)
         reason = authorization_reason(
             member,
@@ -145,9 +148,13 @@ def offline_rules(engine: Lab, device: AccessDevice) -> dict[str, Any]:
     """Return the machine type's rules a device applies to its mirror offline."""
     machine_type = engine.machine_type_of(device)
     rules: dict[str, Any] = {
-        "policy": offline_policy(machine_type).value,
+        "policy": (
+            machine_type.offline_policy
+            if machine_type is not None
+            else OfflinePolicy.ALLOW_MIRRORED
+        ).value,
         "max_age": (
-            machine_type.get("offline_max_age", DEFAULT_OFFLINE_MAX_AGE_HOURS)
+            machine_type.offline_max_age
             if machine_type is not None
             else DEFAULT_OFFLINE_MAX_AGE_HOURS
         )
@@ -158,23 +165,25 @@ def offline_rules(engine: Lab, device: AccessDevice) -> dict[str, Any]:
     }
     if machine_type is None:
         return rules
-    start = machine_type.get("supervised_hours_start")
-    end = machine_type.get("supervised_hours_end")
+    start = machine_type.supervised_hours_start
+    end = machine_type.supervised_hours_end
     rules |= {
         "maintenance_due": bool(
-            device.maintenance_due and machine_type["block_when_maintenance_due"]
+            device.maintenance_due and machine_type.block_when_maintenance_due
         ),
         # What the device shows while maintenance is due (a sync follows the change).
         "maintenance": maintenance.notice(machine_type)
         if device.maintenance_due
         else None,
-        "supervisor_required": bool(machine_type.get("requires_supervisor")),
+        "supervisor_required": machine_type.requires_supervisor,
         # Card + PIN offline too: the device checks the PIN against its mirror.
-        "require_pin": bool(machine_type.get("require_pin")),
-        "supervised_hours": [start, end] if start and end else None,
-        "supervisor_minutes": machine_type.get("supervisor_minutes")
+        "require_pin": machine_type.require_pin,
+        "supervised_hours": [hh_mm(start), hh_mm(end)]
+        if start is not None and end is not None
+        else None,
+        "supervisor_minutes": machine_type.supervisor_minutes
         or DEFAULT_SUPERVISOR_MINUTES,
-        "safety_limits": [dict(limit) for limit in machine_type["safety_limits"]],
+        "safety_limits": [limit.as_wire() for limit in machine_type.safety_limits],
     }
     return rules
 
@@ -215,10 +224,10 @@ class CredentialSync:
         machine_type = self._engine.machine_type_of(device)
         return {
             "members": credential_members(self._engine, device),
-            "timeout": machine_type["session_timeout"]
+            "timeout": machine_type.session_timeout
             if machine_type
             else DEFAULT_SESSION_TIMEOUT,
-            "grace": machine_type["grace_period"]
+            "grace": machine_type.grace_period
             if machine_type
             else DEFAULT_GRACE_PERIOD,
             "offline": offline_rules(self._engine, device),

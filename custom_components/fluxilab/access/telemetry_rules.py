@@ -50,6 +50,7 @@ from custom_components.fluxilab.const import LOGGER
 
 from .const import AccessEventType, Reason, SessionEnd
 from .events import fire_access_event
+from .lab_models import MachineType
 from .rule_schema import BELOW_BASELINE, CHANNEL_HOURS
 
 if TYPE_CHECKING:
@@ -92,21 +93,23 @@ class DeviceRules:
     """The rules of a device's machine type."""
 
     busy: BusyRule | None
-    conditions: tuple[dict[str, Any], ...]
+    conditions: tuple[Mapping[str, Any], ...]
 
 
-def rules_of(machine_type: Mapping[str, Any] | None) -> DeviceRules | None:
+def rules_of(machine_type: MachineType | None) -> DeviceRules | None:
     """Return the telemetry rules of a machine type (None: nothing to follow)."""
     if machine_type is None:
         return None
     busy = None
-    if channel := machine_type.get("busy_channel"):
+    if channel := machine_type.busy_channel:
         busy = BusyRule(
             channel,
-            float(machine_type.get("busy_above") or 0.0),
-            float(machine_type.get("busy_delay", DEFAULT_BUSY_DELAY)),
+            machine_type.busy_above or 0.0,
+            DEFAULT_BUSY_DELAY
+            if machine_type.busy_delay is None
+            else machine_type.busy_delay,
         )
-    conditions = tuple(machine_type.get("maintenance_conditions") or ())
+    conditions = machine_type.maintenance_conditions
     if busy is None and not conditions:
         return None
     return DeviceRules(busy, conditions)

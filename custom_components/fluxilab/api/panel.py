@@ -127,7 +127,7 @@ class Caller:
             return False
         reason = authorization_reason(
             member,
-            self._engine.authorizations.of_member(member["id"]),
+            self._engine.authorizations.typed_of_member(member["id"]),
             device.device_id,
             self._engine.machine_type_of(device),
             dt_util.utcnow(),
@@ -195,7 +195,7 @@ def device_status(
     hass: HomeAssistant, engine: AccessEngine, device: AccessDevice
 ) -> dict[str, Any]:
     """Return the live status of one device as the panel shows it."""
-    machine_type = engine.machine_type_of(device)
+    machine_type = engine.machine_types.data.get(device.machine_type_id or "")
     entities = er.async_get(hass)
     telemetry = [
         {

@@ -50,7 +50,7 @@ def _may_use(engine: AccessEngine, caller: Caller, device_id: str) -> bool:
     return (
         authorization_reason(
             member,
-            engine.authorizations.of_member(member["id"]),
+            engine.authorizations.typed_of_member(member["id"]),
             device_id,
             engine.machine_type_of(device),
             dt_util.utcnow(),

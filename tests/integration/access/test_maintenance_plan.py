@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.fluxilab.access import maintenance
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.history import DeviceUsage
+from custom_components.fluxilab.access.lab_models import MachineType
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.history_db import AuditEntry
 from custom_components.fluxilab.protocol.schemas import (
@@ -38,6 +39,11 @@ from .conftest import MACHINE_TYPE, call, credential_sets
 from .test_decisions import add_member, check
 
 LONG = "Replace the HEPA filter, then check the sash seal and the airflow alarm"
+
+
+def _type(**stored: Any) -> MachineType:
+    """A machine type as the core reads it, from what the store would hold."""
+    return MachineType.from_storage({"id": "fumehood", **stored})
 
 
 def _usage(hours: float, since: float) -> DeviceUsage:
@@ -54,13 +60,13 @@ def _usage(hours: float, since: float) -> DeviceUsage:
 
 def test_lcd_text_prefers_the_message_and_cuts_the_description() -> None:
     assert maintenance.lcd_text(None, 32) == ""
-    assert maintenance.lcd_text({"maintenance_message": "Filter"}, 32) == "Filter"
-    text = maintenance.lcd_text({"maintenance_description": LONG}, 32)
+    assert maintenance.lcd_text(_type(maintenance_message="Filter"), 32) == "Filter"
+    text = maintenance.lcd_text(_type(maintenance_description=LONG), 32)
     assert len(text) == 32
     assert text.endswith("…")
     assert text.startswith("Replace the HEPA filter")
     # Lines and runs of spaces become one line (a display has no newline).
-    assert maintenance.lcd_text({"maintenance_description": "a\n\n b  c"}, 32) == (
+    assert maintenance.lcd_text(_type(maintenance_description="a\n\n b  c"), 32) == (
         "a b c"
     )
     assert maintenance.cut("exactly", 7) == "exactly"
@@ -68,9 +74,9 @@ def test_lcd_text_prefers_the_message_and_cuts_the_description() -> None:
 
 def test_notice_is_the_plan_or_nothing() -> None:
     assert maintenance.notice(None) is None
-    assert maintenance.notice({"maintenance_interval": 5}) is None
+    assert maintenance.notice(_type(maintenance_interval=5)) is None
     shown = maintenance.notice(
-        {"maintenance_description": LONG, "maintenance_url": "https://lab.example/h"}
+        _type(maintenance_description=LONG, maintenance_url="https://lab.example/h")
     )
     assert shown == {
         "message": None,

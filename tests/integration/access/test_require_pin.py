@@ -24,6 +24,7 @@ from custom_components.fluxilab.access.const import (
 from custom_components.fluxilab.access.decisions import pin_reason, requires_pin
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.lab_models import MachineType
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import REASONS
 from custom_components.fluxilab.protocol.security import KeyPair
@@ -32,13 +33,13 @@ from .conftest import MACHINE_TYPE, credential_sets
 
 ADA_CARD = "04ADA001"
 BOB_CARD = "04B0B001"
-PIN_TYPE = {"id": MACHINE_TYPE, "require_pin": True}
+PIN_TYPE = MachineType.from_storage({"id": MACHINE_TYPE, "require_pin": True})
 
 
 # The pure rule ---------------------------------------------------------------
 
 
-def _rule(machine_type: dict[str, Any] | None, **given: Any) -> Reason:
+def _rule(machine_type: MachineType | None, **given: Any) -> Reason:
     fields: dict[str, Any] = {
         "card_member_id": "ada",
         "pin_member_id": None,
@@ -51,9 +52,13 @@ def _rule(machine_type: dict[str, Any] | None, **given: Any) -> Reason:
 def test_rule_leaves_other_types_alone() -> None:
     """Without ``require_pin`` (or a machine type) the card alone is enough."""
     assert _rule(None) is Reason.GRANTED
-    assert _rule({"id": "laser"}) is Reason.GRANTED
-    assert _rule({"id": "laser", "require_pin": False}) is Reason.GRANTED
-    assert not requires_pin({"id": "laser"})
+    laser = MachineType.from_storage({"id": "laser"})
+    assert _rule(laser) is Reason.GRANTED
+    assert (
+        _rule(MachineType.from_storage({"id": "laser", "require_pin": False}))
+        is Reason.GRANTED
+    )
+    assert not requires_pin(laser)
     assert requires_pin(PIN_TYPE)
 
 

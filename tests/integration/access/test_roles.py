@@ -159,7 +159,7 @@ async def test_authorize_all_role_needs_no_authorization(engine: AccessEngine) -
     """A lab role with authorize_all uses every machine type, as admins do."""
     await engine.roles.async_create_item({"name": "Tutor", "authorize_all": True})
     tina = await engine.members.async_create_item({"name": "Tina", "role": "tutor"})
-    machine_type = engine.machine_types.data["fumehood"]
+    machine_type = engine.machine_types.machine_type("fumehood")
     reason = authorization_reason(
         tina,
         [],
