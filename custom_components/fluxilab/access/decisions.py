@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import Reason
 from .lapses import is_lapsed
+from .member_models import Member
 from .roles import RoleFlags
 
 
@@ -60,7 +61,7 @@ def applies(
 
 
 def authorization_reason(
-    member: Mapping[str, Any],
+    member: Member | Mapping[str, Any],
     authorizations: Iterable[Mapping[str, Any]],
     device_id: str,
     machine_type: Mapping[str, Any] | None,
@@ -157,7 +158,7 @@ def safety_ok(
 
 def decide(
     *,
-    member: Mapping[str, Any],
+    member: Member,
     role: RoleFlags,
     authorizations: Iterable[Mapping[str, Any]],
     device_id: str,
@@ -177,7 +178,7 @@ def decide(
     ``booking_required``: booking_store.py ``verdict``) or an open report says the
     machine is unsafe (``unsafe``: problems.py), None if nothing does.
     """
-    if not member["active"]:
+    if not member.active:
         return Reason.INACTIVE
     if blocked:
         return Reason.BLOCKED

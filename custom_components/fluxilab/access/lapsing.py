@@ -42,6 +42,7 @@ from custom_components.fluxilab.const import (
 from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
 from .decisions import applies, usable
 from .lapses import lapse_date, last_use
+from .member_models import Member
 from .notify import async_notification_text, async_notify_admins, async_notify_member
 from .privacy import privacy_of
 
@@ -186,9 +187,7 @@ class Lapsing:
         return None
 
     @callback
-    def async_record_use(
-        self, member: Mapping[str, Any], device: AccessDevice, ts: float
-    ) -> None:
+    def async_record_use(self, member: Member, device: AccessDevice, ts: float) -> None:
         """Note a granted use of the device by the member at ``ts``.
 
         Only authorizations that still worked at ``ts`` count as used: a lapsed or
@@ -200,7 +199,7 @@ class Lapsing:
         moment = dt_util.utc_from_timestamp(ts)
         used = moment.isoformat()
         changed = False
-        for auth in self.engine.authorizations.of_member(member["id"]):
+        for auth in self.engine.authorizations.of_member(member.id):
             if not applies(auth, device.device_id, type_id):
                 continue
             if not usable(auth, machine_type, moment):
