@@ -728,7 +728,7 @@ class BookingCollection(collection.DictStorageCollection):
         ``booking_released``: for want of showing up; ``booking_cancelled_outage``:
         an outage of the device took its time (``outage``).
         """
-        member = self.engine.members.data.get(item["member_id"])
+        member = self.engine.members.member(item["member_id"])
         device = self.engine.device(item["device_id"])
         if member is None or device is None:
             return

@@ -63,7 +63,7 @@ MAX_ISSUE_LINES: Final = 20
 def fire_lab_event(
     hass: HomeAssistant,
     event_type: str,
-    member: Mapping[str, Any] | None,
+    member: Member | None,
     **data: Any,
 ) -> dict[str, Any]:
     """Fire ``fluxilab_lab`` about a member (not about one device); return the data."""
@@ -287,7 +287,7 @@ class Lapsing:
         ]
         for item in new:
             self.notices[item["authorization_id"]] = item["lapse_date"]
-            member = self.engine.members.data.get(item["member_id"])
+            member = self.engine.members.member(item["member_id"])
             if member is None:
                 continue
             fire_lab_event(

@@ -19,6 +19,8 @@ from typing import Any
 
 from homeassistant.util import dt as dt_util
 
+from .const import DEACTIVATE_LOGIN
+
 
 class CredentialType(StrEnum):
     """What a credential is."""
@@ -88,6 +90,7 @@ class Member:
     supervise: bool = False
     """Counts as a supervisor whatever the role (presence.py)."""
     deactivate_login: bool = False
+    """Deactivate the linked login with the member (logins.py)."""
     credentials: tuple[Credential, ...] = ()
 
     @classmethod
@@ -102,7 +105,7 @@ class Member:
             user_id=item.get("user_id"),
             notify_service=item.get("notify_service"),
             supervise=bool(item.get("supervise", False)),
-            deactivate_login=bool(item.get("deactivate_login", False)),
+            deactivate_login=bool(item.get(DEACTIVATE_LOGIN, False)),
             credentials=tuple(
                 Credential.from_storage(c) for c in item.get("credentials", ())
             ),

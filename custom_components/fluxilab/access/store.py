@@ -576,6 +576,12 @@ class MemberCollection(collection.DictStorageCollection):
         view = self._views[member_id] = Member.from_storage(item)
         return view
 
+    def known(self, member_id: str) -> Member:
+        """Return a member's typed view; an unknown id is a translated error."""
+        if (view := self.member(member_id)) is None:
+            raise AccessValidationError("unknown_member", member=member_id)
+        return view
+
     def members(self) -> list[Member]:
         """Return every member's typed view, in storage order."""
         return [

@@ -17,7 +17,6 @@ import probatio as vol
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
-from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.permissions import (
     Scope,
     require_permission,
@@ -40,18 +39,11 @@ def occupancy(engine: AccessEngine, now: float | None = None) -> dict[str, Any]:
     }
 
 
-def _view(engine: AccessEngine, member: dict[str, Any]) -> Member:
-    """Return the typed view of a member the service found."""
-    if (view := engine.members.member(member["id"])) is None:
-        raise AccessValidationError("unknown_member", member=member["id"])
-    return view
-
-
 @callback
 def async_check_in(engine: AccessEngine, member: dict[str, Any]) -> None:
     """Check a member in without a card (service); refuse inactive or present ones."""
     now = time.time()
-    view = _view(engine, member)
+    view = engine.members.known(member["id"])
     if not view.active:
         raise AccessValidationError("member_inactive", member=view.id)
     if engine.presence.checked_in(view.id, now):
@@ -63,7 +55,7 @@ def async_check_in(engine: AccessEngine, member: dict[str, Any]) -> None:
 def async_check_out(engine: AccessEngine, member: dict[str, Any]) -> None:
     """Check a member out without a card (service)."""
     now = time.time()
-    view = _view(engine, member)
+    view = engine.members.known(member["id"])
     if not engine.presence.checked_in(view.id, now):
         raise AccessValidationError("not_checked_in", member=view.id)
     engine.presence.async_check_out(view, now, CheckOut.SERVICE)

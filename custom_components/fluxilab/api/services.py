@@ -146,7 +146,9 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
     elif "notify_service" in data and await _require(engine, call, own=True) is (
         Scope.OWN
     ):
-        check_own_target(engine.hass, member, data["notify_service"])
+        check_own_target(
+            engine.hass, engine.members.known(member["id"]), data["notify_service"]
+        )
     request = admin.MemberUpdate.from_wire({ATTR_MEMBER: member["id"], **data})
     if new_pin is not None:
         # The profile changes ride on the PIN change: checked as any update first.
