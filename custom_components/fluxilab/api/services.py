@@ -30,8 +30,6 @@ from custom_components.fluxilab.access.credentials import (
     LABEL,
     CredentialType,
     credential_of,
-    find_card,
-    member_cards,
     public_credentials,
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
@@ -211,10 +209,10 @@ async def _add_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
 
 async def _remove_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     card = engine.resolve_card(call.data["card"], unknown=False)
-    if (found := find_card(engine.members.data.values(), card)) is None:
+    if (found := engine.members.card_holder(card)) is None:
         raise AccessValidationError("unknown_card", card=card)
     member, credential = found
-    await engine.members.async_remove_credential(member["id"], credential["id"])
+    await engine.members.async_remove_credential(member.id, credential.id)
     return None
 
 
@@ -421,7 +419,8 @@ async def _remote_start(engine: AccessEngine, call: ServiceCall) -> ServiceRespo
     """
     board = await _online_board(engine, call.data[ATTR_DEVICE])
     member = _member(engine, call.data[ATTR_MEMBER])
-    card = next((c for c in member_cards(member) if CARD_UID_RE.match(c)), None)
+    cards = engine.members.known(member["id"]).cards()
+    card = next((c for c in cards if CARD_UID_RE.match(c)), None)
     if card is None:
         raise AccessValidationError("member_without_board_card", member=member["id"])
     if engine.history.open_sessions(board.device.device_id):
