@@ -136,8 +136,7 @@ class AccessEngine:
         await self.sync.async_load()
         self.presence.async_setup()
         self._member_cards = {
-            m["id"]: set(member_cards(m, active_only=False))
-            for m in self.members.data.values()
+            m.id: set(m.cards(active_only=False)) for m in self.members.members()
         }
         for member in self.members.data.values():
             await async_register_cards(self.hass, self.privacy, member, set())
@@ -303,8 +302,8 @@ class AccessEngine:
         else:
             cards = [
                 card
-                for member in self.members.data.values()
-                for card in member_cards(member, active_only=False)
+                for member in self.members.members()
+                for card in member.cards(active_only=False)
             ]
         if (card := self.privacy.resolve(value, cards)) is None:
             raise AccessValidationError("unknown_card", card=value)
