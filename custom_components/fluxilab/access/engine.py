@@ -548,9 +548,8 @@ class AccessEngine:
             )
         if action is AccessAction.PROBLEM_REPORT:
             member, reason = self._identify(device, None, request.member_id, now)
-            if (
-                stored := self._stored(member)
-            ) is not None and reason is Reason.GRANTED:
+            stored = self._stored(member)
+            if stored is not None and reason is Reason.GRANTED:
                 reason = await self.problems.async_device_report(
                     device, stored, request
                 )
@@ -563,8 +562,11 @@ class AccessEngine:
         return await self._async_device_maintenance(device, request, buffered)
 
     def _stored(self, member: Member | None) -> dict[str, Any] | None:
-        """Return the stored member behind a view, for what still takes the stored
-        item (sessions, problem reports, the admin audit)."""
+        """Return the stored member behind a typed view.
+
+        For what still takes the stored item: sessions, problem reports, the
+        admin audit.
+        """
         return self.members.data.get(member.id) if member is not None else None
 
     def _identify(

@@ -33,7 +33,7 @@ from homeassistant.helpers.storage import Store
 import probatio as vol
 
 from . import admin_audit
-from .const import DEACTIVATE_LOGIN, LOGIN_CREATED, MEMBER_LOGINS_STORAGE_KEY
+from .const import LOGIN_CREATED, MEMBER_LOGINS_STORAGE_KEY
 from .errors import AccessValidationError
 from .member_models import Member
 
@@ -209,8 +209,11 @@ class MemberLogins:
     async def _async_deactivate(
         self, member: Member, shown: Mapping[str, Any] | None
     ) -> None:
-        """Deactivate the member's login if the option says; ``shown``: the stored
-        member the admin audit names (None: a removed member, named by nobody)."""
+        """Deactivate the member's login if the option says so.
+
+        ``shown`` is the stored member the admin audit names (None: a removed
+        member, whom the audit no longer names).
+        """
         if not member.deactivate_login:
             return
         if (user := await self._async_user(member)) is None or not user.is_active:

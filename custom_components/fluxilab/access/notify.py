@@ -13,7 +13,6 @@ operation must not fail because a phone is unreachable.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 import logging
 import re
 from typing import Any, Final
