@@ -44,7 +44,6 @@ from .const import (
     Reason,
     SessionEnd,
 )
-from .credentials import member_cards
 from .decisions import SECOND_FACTOR_REFUSALS, decide, pin_reason, requires_pin
 from .errors import AccessValidationError
 from .events import fire_access_event, ha_device_id
@@ -138,7 +137,7 @@ class AccessEngine:
         self._member_cards = {
             m.id: set(m.cards(active_only=False)) for m in self.members.members()
         }
-        for member in self.members.data.values():
+        for member in self.members.members():
             await async_register_cards(self.hass, self.privacy, member, set())
         await async_forget_cards(
             self.hass,
@@ -228,11 +227,12 @@ class AccessEngine:
                 self.publish_usage(device)
             self._anonymize_recorder(subject)
         else:
-            cards = member_cards(item, active_only=False)
+            member = Member.from_storage(item)  # as this change left it
+            cards = member.cards(active_only=False)
             self._member_cards[item_id] = set(cards)
             for card in cards:
                 self.history.forget_unknown_card(card)
-            await async_register_cards(self.hass, self.privacy, item, old_cards)
+            await async_register_cards(self.hass, self.privacy, member, old_cards)
         await self.sync.async_sync_all()
 
     async def async_member_export(self, member: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +276,7 @@ class AccessEngine:
         self.hass.async_create_task(self._async_rename_tags(), f"{DOMAIN} tag names")
 
     async def _async_rename_tags(self) -> None:
-        for member in list(self.members.data.values()):
+        for member in self.members.members():
             await async_register_cards(self.hass, self.privacy, member, set())
 
     def current_member(self, device_id: str) -> dict[str, Any] | None:
