@@ -431,9 +431,7 @@ class RoleCollection(collection.DictStorageCollection):
     async def async_delete_item(self, item_id: str) -> None:
         """Delete a role no member has (refused, translated, while one has it)."""
         if self.members is not None:
-            holders = [
-                m["name"] for m in self.members.data.values() if m["role"] == item_id
-            ]
+            holders = [m.name for m in self.members.members() if m.role == item_id]
             if holders and item_id in self.data:
                 raise AccessValidationError(
                     "role_in_use",
@@ -534,14 +532,17 @@ class MemberCollection(collection.DictStorageCollection):
     def _check_cards(
         self, credentials: list[dict[str, Any]], member_id: str | None
     ) -> None:
-        """One PIN at most, and each card belongs to one member only."""
+        """One PIN at most, and each card belongs to one member only (by the index)."""
         check_credentials(credentials)
         cards = set(member_cards({"credentials": credentials}, active_only=False))
-        for other in self.data.values():
-            if other["id"] == member_id:
-                continue
-            if taken := cards & set(member_cards(other, active_only=False)):
-                raise AccessValidationError("card_in_use", card=sorted(taken)[0])
+        self._index()
+        taken = {
+            card
+            for card in cards
+            if (holder := self._cards.get(card)) is not None and holder != member_id
+        }
+        if taken:
+            raise AccessValidationError("card_in_use", card=sorted(taken)[0])
 
     def _check_user(self, user_id: str | None, member_id: str | None) -> None:
         if user_id is None:
