@@ -787,13 +787,15 @@ class MemberCollection(collection.DictStorageCollection):
 
         No change notification: a use changes nothing a device or listener needs,
         and a swipe must not rebuild every device's credential set. Only that
-        member's typed view is built again, with the new last use.
+        member's typed view is built again, with the new last use: now, after the
+        reply, rather than at the member's next card check.
         """
         if (member := self._items.get(member_id)) is None:
             return
         for credential in credentials_of(member):
             if credential["id"] == credential_id and touch(credential, when):
-                self._views.pop(member_id, None)
+                if member_id in self._views:
+                    self._views[member_id] = Member.from_storage(member)
                 self._async_schedule_save()
 
     def _member(self, member_id: str) -> dict[str, Any]:
