@@ -74,6 +74,8 @@ def authorization_reason(
 
     A device without a machine type admits only members authorized for it directly
     (or whose ``role``, the flags of the member's role, bypasses authorizations).
+    ``member`` is the typed view, or the stored member where a caller still holds
+    that (the bookings, problem reports); the rule reads nothing else of it.
     """
     if machine_type is not None and not machine_type["requires_authorization"]:
         return Reason.GRANTED
