@@ -126,9 +126,7 @@ class Member:
     @property
     def pin(self) -> Credential | None:
         """The member's PIN credential, active or not."""
-        return next(
-            (c for c in self.credentials if c.type is CredentialType.PIN), None
-        )
+        return next((c for c in self.credentials if c.type is CredentialType.PIN), None)
 
     def pin_hash(self, *, active_only: bool = True) -> str | None:
         """Return the hash of the member's PIN (by default only if it is active)."""

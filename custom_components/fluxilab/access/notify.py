@@ -253,9 +253,7 @@ async def async_notify_admins(
     return used
 
 
-def check_own_target(
-    hass: HomeAssistant, member: Member, target: str | None
-) -> None:
+def check_own_target(hass: HomeAssistant, member: Member, target: str | None) -> None:
     """Refuse a member's own notification target that is not one of their phones.
 
     Managers may point anyone anywhere (a ``script.*`` that routes to Telegram, a

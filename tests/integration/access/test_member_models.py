@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from homeassistant.core import HomeAssistant
+import pytest
 
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
@@ -13,8 +14,6 @@ from custom_components.fluxilab.access.member_models import (
     CredentialType,
     Member,
 )
-
-import pytest
 
 STORED = {
     "id": "ada",
