@@ -230,6 +230,8 @@ class Privacy:
         on them; the purge anonymizes them in the recorder); the name only if names
         are shown, the card as its pseudonym.
         """
+        member_id: str | None
+        user_id: str | None
         if isinstance(member, Member):
             member_id, user_id = member.id, member.user_id
         else:

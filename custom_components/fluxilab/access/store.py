@@ -53,7 +53,6 @@ from .credentials import (
     CARD,
     LABEL,
     STORED_CREDENTIAL,
-    CredentialType,
     check_credentials,
     credential_of,
     credentials_of,
@@ -69,7 +68,7 @@ from .credentials import (
     with_pin_hash,
 )
 from .errors import AccessValidationError
-from .member_models import Credential, Member
+from .member_models import Credential, CredentialType, Member
 from .notify import notify_service
 from .roles import BUILT_IN_IDS, FLAG_FIELDS, Role
 from .rule_schema import MACHINE_TYPE_RULE_FIELDS

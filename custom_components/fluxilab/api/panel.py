@@ -43,7 +43,6 @@ from custom_components.fluxilab.access.admin import public_member
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.const import SETTING_SHOW_MEMBER_NAMES
 from custom_components.fluxilab.access.credentials import (
-    CredentialType,
     mask_card,
     member_cards,
     member_pin_hash,
@@ -53,6 +52,7 @@ from custom_components.fluxilab.access.credentials import (
 from custom_components.fluxilab.access.decisions import authorization_reason
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.member_models import CredentialType
 from custom_components.fluxilab.access.permissions import (
     Scope,
     caller_for_user,

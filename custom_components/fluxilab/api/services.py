@@ -28,12 +28,12 @@ from custom_components.fluxilab.access import admin, admin_audit, gdpr, maintena
 from custom_components.fluxilab.access.const import SessionEnd
 from custom_components.fluxilab.access.credentials import (
     LABEL,
-    CredentialType,
     credential_of,
     public_credentials,
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.member_models import CredentialType
 from custom_components.fluxilab.access.notify import check_own_target
 from custom_components.fluxilab.access.permissions import Scope, async_caller
 from custom_components.fluxilab.access.privacy import async_redact_service_calls
