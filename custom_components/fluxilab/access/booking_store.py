@@ -244,14 +244,14 @@ class BookingCollection(collection.DictStorageCollection):
         rules = self.rules_of(device_id)
         shared_by: list[str] = []
         if rules.shared is BookingShare.SUPERVISOR_PRESENT:
-            members = self.engine.members.data
+            members = self.engine.members
             # Of the bookings mirrored (at most MAX_MIRRORED_BOOKINGS, so the list
             # stays inside the schema's bound).
             shared_by = sorted(
                 {
                     member_id
                     for b in bookings
-                    if (booker := members.get(member_id := str(b["member_id"])))
+                    if (booker := members.member(member_id := str(b["member_id"])))
                     is not None
                     and is_supervisor(booker, self.engine.roles.data)
                 }
@@ -400,7 +400,7 @@ class BookingCollection(collection.DictStorageCollection):
     def _shared(
         self, rules: BookingRules, device_id: str, held: Booking, now: datetime
     ) -> bool:
-        booker = self.engine.members.data.get(held.member_id)
+        booker = self.engine.members.member(held.member_id)
         seen = self.engine.presence.supervisor_swiped(device_id, held.member_id)
         return shares(
             rules,
@@ -728,7 +728,7 @@ class BookingCollection(collection.DictStorageCollection):
         ``booking_released``: for want of showing up; ``booking_cancelled_outage``:
         an outage of the device took its time (``outage``).
         """
-        member = self.engine.members.data.get(item["member_id"])
+        member = self.engine.members.member(item["member_id"])
         device = self.engine.device(item["device_id"])
         if member is None or device is None:
             return

@@ -18,14 +18,15 @@ and works only to replace it: devices refuse it as ``pin_change_required``. Ever
 change after that is the member's, and proves the current PIN first.
 
 Everything here is pure (no I/O): the member collection (store.py) applies these
-rules, the engine and the sync read members through them.
+rules to the stored dicts. The core reads members through typed views built from
+them (member_models.py ``Member``, ``Credential``); the helpers below that take a
+stored member serve the collection's writes and the replies built from storage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Final
 import uuid
 
@@ -34,17 +35,11 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from .errors import AccessValidationError
+from .member_models import CredentialType
 
 CARD = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
 LABEL = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
 DEFAULT_PIN_LABEL: Final = "PIN"
-
-
-class CredentialType(StrEnum):
-    """What a credential is."""
-
-    CARD = "card"
-    PIN = "pin"
 
 
 STORED_CREDENTIAL = vol.Schema(

@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 from .const import Reason
 from .lab_models import Authorization, MachineType
 from .lapses import is_lapsed
+from .member_models import Member
 from .roles import RoleFlags
 
 
@@ -52,7 +53,7 @@ def applies(auth: Authorization, device_id: str, machine_type_id: str | None) ->
 
 
 def authorization_reason(
-    member: Mapping[str, Any],
+    member: Member | Mapping[str, Any],
     authorizations: Iterable[Authorization],
     device_id: str,
     machine_type: MachineType | None,
@@ -65,6 +66,8 @@ def authorization_reason(
 
     A device without a machine type admits only members authorized for it directly
     (or whose ``role``, the flags of the member's role, bypasses authorizations).
+    ``member`` is the typed view, or the stored member where a caller still holds
+    that (the bookings, problem reports); the rule reads nothing else of it.
     """
     if machine_type is not None and not machine_type.requires_authorization:
         return Reason.GRANTED
@@ -149,7 +152,7 @@ def safety_ok(
 
 def decide(
     *,
-    member: Mapping[str, Any],
+    member: Member,
     role: RoleFlags,
     authorizations: Iterable[Authorization],
     device_id: str,
@@ -169,7 +172,7 @@ def decide(
     ``booking_required``: booking_store.py ``verdict``) or an open report says the
     machine is unsafe (``unsafe``: problems.py), None if nothing does.
     """
-    if not member["active"]:
+    if not member.active:
         return Reason.INACTIVE
     if blocked:
         return Reason.BLOCKED

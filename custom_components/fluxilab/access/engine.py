@@ -44,7 +44,6 @@ from .const import (
     Reason,
     SessionEnd,
 )
-from .credentials import find_card, member_cards, pin_credential
 from .decisions import SECOND_FACTOR_REFUSALS, decide, pin_reason, requires_pin
 from .errors import AccessValidationError
 from .events import fire_access_event, ha_device_id
@@ -54,12 +53,13 @@ from .interest import InterestQueue
 from .lab_models import MachineType
 from .lapsing import Lapsing
 from .logins import MemberLogins
+from .member_models import Member
 from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
 from .project_store import PROJECT_REQUEST, ProjectCollection
-from .roles import flags
+from .roles import role_flags
 from .store import (
     AuthorizationCollection,
     MachineTypeCollection,
@@ -136,10 +136,9 @@ class AccessEngine:
         await self.sync.async_load()
         self.presence.async_setup()
         self._member_cards = {
-            m["id"]: set(member_cards(m, active_only=False))
-            for m in self.members.data.values()
+            m.id: set(m.cards(active_only=False)) for m in self.members.members()
         }
-        for member in self.members.data.values():
+        for member in self.members.members():
             await async_register_cards(self.hass, self.privacy, member, set())
         await async_forget_cards(
             self.hass,
@@ -229,11 +228,12 @@ class AccessEngine:
                 self.publish_usage(device)
             self._anonymize_recorder(subject)
         else:
-            cards = member_cards(item, active_only=False)
+            member = Member.from_storage(item)  # as this change left it
+            cards = member.cards(active_only=False)
             self._member_cards[item_id] = set(cards)
             for card in cards:
                 self.history.forget_unknown_card(card)
-            await async_register_cards(self.hass, self.privacy, item, old_cards)
+            await async_register_cards(self.hass, self.privacy, member, old_cards)
         await self.sync.async_sync_all()
 
     async def async_member_export(self, member: dict[str, Any]) -> dict[str, Any]:
@@ -277,7 +277,7 @@ class AccessEngine:
         self.hass.async_create_task(self._async_rename_tags(), f"{DOMAIN} tag names")
 
     async def _async_rename_tags(self) -> None:
-        for member in list(self.members.data.values()):
+        for member in self.members.members():
             await async_register_cards(self.hass, self.privacy, member, set())
 
     def current_member(self, device_id: str) -> dict[str, Any] | None:
@@ -303,8 +303,8 @@ class AccessEngine:
         else:
             cards = [
                 card
-                for member in self.members.data.values()
-                for card in member_cards(member, active_only=False)
+                for member in self.members.members()
+                for card in member.cards(active_only=False)
             ]
         if (card := self.privacy.resolve(value, cards)) is None:
             raise AccessValidationError("unknown_card", card=value)
@@ -547,21 +547,30 @@ class AccessEngine:
             )
         if action is AccessAction.PROBLEM_REPORT:
             member, reason = self._identify(device, None, request.member_id, now)
-            if member is not None and reason is Reason.GRANTED:
+            stored = self._stored(member)
+            if stored is not None and reason is Reason.GRANTED:
                 reason = await self.problems.async_device_report(
-                    device, member, request
+                    device, stored, request
                 )
             return Decision(
                 id=request.id,
                 granted=reason is Reason.PROBLEM_REPORTED,
                 reason=reason,
-                member_id=member["id"] if member else None,
+                member_id=member.id if member else None,
             )
         return await self._async_device_maintenance(device, request, buffered)
 
+    def _stored(self, member: Member | None) -> dict[str, Any] | None:
+        """Return the stored member behind a typed view.
+
+        For what still takes the stored item: sessions, problem reports, the
+        admin audit.
+        """
+        return self.members.data.get(member.id) if member is not None else None
+
     def _identify(
         self, device: AccessDevice, card: str | None, member_id: str | None, ts: float
-    ) -> tuple[dict[str, Any] | None, Reason]:
+    ) -> tuple[Member | None, Reason]:
         """Find the member behind a card or device login.
 
         A deactivated card (or PIN) still names its member, for the audit, but is
@@ -569,19 +578,19 @@ class AccessEngine:
         login with an initial PIN is refused as ``pin_change_required``.
         """
         if card is not None:
-            if (found := self.members.find_card(card)) is None:
+            if (found := self.members.card_holder(card)) is None:
                 self.history.add_unknown_card(card, device.device_id, ts)
                 return None, Reason.UNKNOWN_CARD
             holder, credential = found
-            if not credential["active"]:
+            if not credential.active:
                 return holder, Reason.CREDENTIAL_INACTIVE
             return holder, Reason.GRANTED
         if member_id is not None:
-            if (member := self.members.data.get(member_id)) is None:
+            if (member := self.members.member(member_id)) is None:
                 return None, Reason.UNKNOWN_MEMBER
-            if (pin := pin_credential(member)) is not None and not pin["active"]:
+            if (pin := member.pin) is not None and not pin.active:
                 return member, Reason.CREDENTIAL_INACTIVE
-            if pin is not None and pin.get("must_change", False):
+            if pin is not None and pin.must_change:
                 # The device's mirror may predate a reset: the hub refuses too.
                 return member, Reason.PIN_CHANGE_REQUIRED
             return member, Reason.GRANTED
@@ -589,7 +598,7 @@ class AccessEngine:
 
     def _second_factor(
         self,
-        member: dict[str, Any],
+        member: Member,
         request: AccessRequest,
         machine_type: MachineType | None,
         now: float,
@@ -604,42 +613,38 @@ class AccessEngine:
         )
         reason = pin_reason(
             machine_type,
-            card_member_id=member["id"] if request.card is not None else None,
+            card_member_id=member.id if request.card is not None else None,
             pin_member_id=request.member_id,
             pin_failed=request.pin_failed,
-            pin_wait=self.members.pin_failures(member["id"]).wait(now)
+            pin_wait=self.members.pin_failures(member.id).wait(now)
             if presented
             else 0.0,
         )
         if reason is Reason.PIN_WRONG:
-            failures = self.members.pin_failures(member["id"])
+            failures = self.members.pin_failures(member.id)
             failures.failed(now)
             LOGGER.warning(
                 "Wrong PIN with a card (%d in a row for that member)", failures.count
             )
         if reason is not Reason.GRANTED:
             return reason
-        if (pin := pin_credential(member)) is None:
+        if (pin := member.pin) is None:
             return Reason.PIN_WRONG  # a mirror older than the PIN's removal
-        if not pin["active"]:
+        if not pin.active:
             return Reason.CREDENTIAL_INACTIVE
-        if pin.get("must_change", False):
+        if pin.must_change:
             return Reason.PIN_CHANGE_REQUIRED
-        self.members.pin_accepted(member["id"])
+        self.members.pin_accepted(member.id)
         return Reason.GRANTED
 
     @callback
-    def _credential_used(
-        self, member: dict[str, Any], card: str | None, ts: float
-    ) -> None:
+    def _credential_used(self, member: Member, card: str | None, ts: float) -> None:
         """Note the last use of the card swiped, or of the PIN of a device login."""
-        if card is not None:
-            found = find_card([member], card)
-            credential = found[1] if found is not None else None
-        else:
-            credential = pin_credential(member)
+        credential = member.card(card) if card is not None else member.pin
         if credential is not None:
-            self.members.async_touch(credential, dt_util.utc_from_timestamp(ts))
+            self.members.async_touch(
+                member.id, credential.id, dt_util.utc_from_timestamp(ts)
+            )
 
     async def _async_decide(
         self, device: AccessDevice, request: AccessRequest, now: float
@@ -656,14 +661,14 @@ class AccessEngine:
         booking = None
         if member is not None and reason is Reason.GRANTED:
             booking = self.bookings.verdict(
-                device.device_id, member["id"], dt_util.utc_from_timestamp(now)
+                device.device_id, member.id, dt_util.utc_from_timestamp(now)
             )
             # A trainer's open window may authorize a refused member: decide again.
             for _attempt in range(2):
                 reason = decide(
                     member=member,
-                    role=flags(member, self.roles.data),
-                    authorizations=self.authorizations.typed_of_member(member["id"]),
+                    role=role_flags(member.role, self.roles.data),
+                    authorizations=self.authorizations.typed_of_member(member.id),
                     device_id=device.device_id,
                     machine_type=machine_type,
                     blocked=device.blocked,
@@ -714,7 +719,7 @@ class AccessEngine:
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
-                member=member,
+                member=self._stored(member),
                 card=card,
                 ts=now,
                 buffered=False,
@@ -733,9 +738,9 @@ class AccessEngine:
             id=request.id,
             granted=granted,
             reason=reason,
-            member_id=member["id"] if member else None,
-            name=member["name"] if member else None,
-            level=member["role"] if member else None,
+            member_id=member.id if member else None,
+            name=member.name if member else None,
+            level=member.role if member else None,
             session_id=session_id,
             timeout=timeout,
             grace=grace,
@@ -747,7 +752,7 @@ class AccessEngine:
         self,
         device: AccessDevice,
         request_id: str,
-        member: dict[str, Any] | None,
+        member: Member | None,
         card: str | None,
         reason: Reason,
         now: float,
@@ -840,7 +845,7 @@ class AccessEngine:
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
-                member=member,
+                member=self._stored(member),
                 card=card,
                 duration=duration,
                 ts=ts,
@@ -855,7 +860,7 @@ class AccessEngine:
         self,
         device: AccessDevice,
         session_id: str,
-        member: dict[str, Any] | None,
+        member: Member | None,
         card: str | None,
         ts: float,
         *,
@@ -865,7 +870,7 @@ class AccessEngine:
             self.history,
             session_id=session_id,
             device_id=device.device_id,
-            member=member,
+            member=self._stored(member),
             card=card,
             ts=ts,
             buffered=buffered,
@@ -877,7 +882,7 @@ class AccessEngine:
         self,
         device: AccessDevice,
         session_id: str,
-        member: dict[str, Any] | None,
+        member: Member | None,
         card: str | None,
         ts: float,
         buffered: bool,
@@ -980,7 +985,7 @@ class AccessEngine:
             device, request.card, request.member_id, time.time()
         )
         if member is not None and not (
-            member["active"] and flags(member, self.roles.data).may_maintain
+            member.active and role_flags(member.role, self.roles.data).may_maintain
         ):
             reason = Reason.NOT_ALLOWED
         if member is None or reason is not Reason.GRANTED:
@@ -993,14 +998,14 @@ class AccessEngine:
                 reason=reason.value,
             )
             return Decision(id=request.id, granted=False, reason=reason)
-        await self.async_record_maintenance(device, member["id"], buffered=buffered)
+        await self.async_record_maintenance(device, member.id, buffered=buffered)
         return Decision(
             id=request.id,
             granted=True,
             reason=Reason.MAINTENANCE_RECORDED,
-            member_id=member["id"],
-            name=member["name"],
-            level=member["role"],
+            member_id=member.id,
+            name=member.name,
+            level=member.role,
         )
 
     # Records from the backlog -----------------------------------------------------
@@ -1078,10 +1083,10 @@ class AccessEngine:
             if (
                 member is not None
                 and reason is Reason.GRANTED
-                and flags(member, self.roles.data).may_maintain
+                and role_flags(member.role, self.roles.data).may_maintain
             ):
                 await self.async_record_maintenance(
-                    device, member["id"], ts=ts, buffered=buffered
+                    device, member.id, ts=ts, buffered=buffered
                 )
 
     @callback
@@ -1155,7 +1160,7 @@ class AccessEngine:
         """
         self.async_after_reply_done()
         usage = self.history.usage(device.device_id)
-        member = self.members.data.get(member_id) if member_id else None
+        member = self.members.member(member_id) if member_id else None
         done = maintenance.intervention(
             usage, maintenance.interval(device, self.machine_type_of(device)), note
         )
@@ -1163,7 +1168,7 @@ class AccessEngine:
             "device",
             "maintenance",
             {"since_maintenance": {"before": usage["since_maintenance"], "after": 0.0}},
-            member=member,
+            member=self._stored(member),
             device_id=device.device_id,
             target_id=device.device_id,
             label=device.entry.title or device.device_id,
@@ -1236,7 +1241,7 @@ class AccessEngine:
         self,
         device: AccessDevice,
         kind: str,
-        member: dict[str, Any] | None,
+        member: Member | None,
         card: str | None,
         reason: str | None,
         ts: float,
@@ -1250,7 +1255,7 @@ class AccessEngine:
             "ts": ts,
             "kind": kind,
             "device_id": device.device_id,
-            "member_id": member["id"] if member else None,
+            "member_id": member.id if member else None,
             "card": card,
             "reason": reason,
             "buffered": buffered,

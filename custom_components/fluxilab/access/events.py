@@ -23,6 +23,7 @@ from custom_components.fluxilab.const import (
 from custom_components.fluxilab.device.port import SIGNAL_ACCESS_EVENT
 
 from .const import AccessEventType
+from .member_models import Member
 from .privacy import privacy_of
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def fire_access_event(
     device: AccessDevice,
     event_type: AccessEventType,
     *,
-    member: dict[str, Any] | None = None,
+    member: Member | Mapping[str, Any] | None = None,
     card: str | None = None,
     reason: str | None = None,
     buffered: bool = False,

@@ -32,7 +32,7 @@ from . import maintenance
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason, SessionEnd
 from .decisions import requires_pin
 from .models import AccessRequest
-from .roles import RoleFlags, flags
+from .roles import RoleFlags, role_flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -129,17 +129,17 @@ class BoardAccess:
         reply = await self.engine.async_decide(
             self.device, self._request(AccessAction.CHECK, card=card)
         )
-        member = self.engine.members.data.get(reply.member_id or "")
+        member = self.engine.members.member(reply.member_id or "")
         if reply.granted and member is not None:
             return user_response(
                 result=UserResult.AUTHORIZED,
-                name=member["name"],
-                level=board_level(flags(member, self.engine.roles.data)),
+                name=member.name,
+                level=board_level(role_flags(member.role, self.engine.roles.data)),
                 reason=reply.reason.value,
             )
         return user_response(
             result=UserResult.INVALID if member is None else UserResult.UNAUTHORIZED,
-            name=member["name"] if member is not None else "?",
+            name=member.name if member is not None else "?",
             level=UserLevel.UNKNOWN,
             reason=reply.reason.value,
         )

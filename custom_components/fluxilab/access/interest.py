@@ -29,6 +29,7 @@ from custom_components.fluxilab.const import DOMAIN
 from .const import DEFAULT_INTEREST_EXPIRY_HOURS, SIGNAL_DEVICE_FREE, AccessEventType
 from .errors import AccessValidationError
 from .events import fire_access_event
+from .member_models import Member
 from .notify import async_notification_text, async_notify_member
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ class InterestQueue:
         ]
         self.engine.history.async_changed()
         for sub in waiting:
-            member = self.engine.members.data.get(sub["member_id"])
+            member = self.engine.members.member(sub["member_id"])
             if member is None:
                 continue
             fire_access_event(
@@ -233,9 +234,7 @@ class InterestQueue:
                 f"{DOMAIN} device free {device_id}",
             )
 
-    async def _async_tell(
-        self, member: Mapping[str, Any], device: AccessDevice
-    ) -> None:
+    async def _async_tell(self, member: Member, device: AccessDevice) -> None:
         title, message = await async_notification_text(
             self.hass, "device_free", device=device_name(self.hass, device)
         )

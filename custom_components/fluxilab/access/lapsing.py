@@ -43,6 +43,7 @@ from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
 from .decisions import applies, usable
 from .lab_models import Authorization, MachineType
 from .lapses import lapse_date, last_use
+from .member_models import Member
 from .notify import async_notification_text, async_notify_admins, async_notify_member
 from .privacy import privacy_of
 
@@ -63,7 +64,7 @@ MAX_ISSUE_LINES: Final = 20
 def fire_lab_event(
     hass: HomeAssistant,
     event_type: str,
-    member: Mapping[str, Any] | None,
+    member: Member | None,
     **data: Any,
 ) -> dict[str, Any]:
     """Fire ``fluxilab_lab`` about a member (not about one device); return the data."""
@@ -189,9 +190,7 @@ class Lapsing:
         return None
 
     @callback
-    def async_record_use(
-        self, member: Mapping[str, Any], device: AccessDevice, ts: float
-    ) -> None:
+    def async_record_use(self, member: Member, device: AccessDevice, ts: float) -> None:
         """Note a granted use of the device by the member at ``ts``.
 
         Only authorizations that still worked at ``ts`` count as used: a lapsed or
@@ -203,7 +202,7 @@ class Lapsing:
         moment = dt_util.utc_from_timestamp(ts)
         authorizations = self.engine.authorizations
         changed = False
-        for auth in authorizations.typed_of_member(member["id"]):
+        for auth in authorizations.typed_of_member(member.id):
             if not applies(auth, device.device_id, type_id):
                 continue
             if not usable(auth, machine_type, moment):
@@ -293,7 +292,7 @@ class Lapsing:
         ]
         for item in new:
             self.notices[item["authorization_id"]] = item["lapse_date"]
-            member = self.engine.members.data.get(item["member_id"])
+            member = self.engine.members.member(item["member_id"])
             if member is None:
                 continue
             fire_lab_event(

@@ -22,7 +22,6 @@ is skipped and the skip audited. Every change is an admin audit entry of target
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-import copy
 from dataclasses import dataclass
 import logging
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -34,8 +33,9 @@ from homeassistant.helpers.storage import Store
 import probatio as vol
 
 from . import admin_audit
-from .const import DEACTIVATE_LOGIN, LOGIN_CREATED, MEMBER_LOGINS_STORAGE_KEY
+from .const import LOGIN_CREATED, MEMBER_LOGINS_STORAGE_KEY
 from .errors import AccessValidationError
+from .member_models import Member
 
 if TYPE_CHECKING:
     from homeassistant.auth.models import User
@@ -154,7 +154,8 @@ class MemberLogins:
         )
         self._deactivated: dict[str, str] = {}
         """Member id -> the Home Assistant user FluxiLab deactivated with them."""
-        self._copies: dict[str, dict[str, Any]] = {}
+        self._copies: dict[str, Member] = {}
+        """Each member as last seen: immutable views, so no copy is needed."""
 
     @property
     def deactivated(self) -> Mapping[str, str]:
@@ -165,7 +166,7 @@ class MemberLogins:
         """Load what FluxiLab deactivated, then follow the members' changes."""
         self._deactivated = dict(await self._store.async_load() or {})
         members = self.engine.members
-        self._copies = copy.deepcopy(dict(members.data))
+        self._copies = {member.id: member for member in members.members()}
         members.async_add_change_set_listener(self._changed)
 
     async def _changed(self, changes: Iterable[collection.CollectionChange]) -> None:
@@ -175,44 +176,48 @@ class MemberLogins:
                 if before is not None:
                     await self._async_member_gone(before)
                 continue
-            after = self._copies[change.item_id] = copy.deepcopy(change.item)
+            item: Mapping[str, Any] = change.item
+            after = self._copies[change.item_id] = Member.from_storage(item)
             if change.change_type == collection.CHANGE_ADDED:
-                if after.get(LOGIN_CREATED) and after.get("user_id"):
+                if item.get(LOGIN_CREATED) and after.user_id:
                     self.engine.admin_audit.record(
                         TARGET,
                         admin_audit.CREATED,
                         {"is_active": admin_audit.change(None, True)},
-                        member=after,
+                        member=item,
                     )
-                if not after["active"]:
-                    await self._async_deactivate(after)
+                if not after.active:
+                    await self._async_deactivate(after, item)
                 continue
             if before is None:
                 continue
-            if before["active"] and not after["active"]:
-                await self._async_deactivate(after)
-            elif after["active"] and not before["active"]:
-                await self._async_reactivate(after)
-            elif before.get("user_id") != after.get("user_id"):
+            if before.active and not after.active:
+                await self._async_deactivate(after, item)
+            elif after.active and not before.active:
+                await self._async_reactivate(after, item)
+            elif before.user_id != after.user_id:
                 # Linked to someone else: what FluxiLab did to the old user stays.
-                self._forget(after["id"])
+                self._forget(after.id)
 
-    async def _async_user(self, member: Mapping[str, Any]) -> User | None:
-        user_id = member.get("user_id")
+    async def _async_user(self, member: Member) -> User | None:
         return (
             None
-            if not user_id
-            else await self.engine.hass.auth.async_get_user(str(user_id))
+            if not member.user_id
+            else await self.engine.hass.auth.async_get_user(member.user_id)
         )
 
     async def _async_deactivate(
-        self, member: Mapping[str, Any], *, gone: bool = False
+        self, member: Member, shown: Mapping[str, Any] | None
     ) -> None:
-        if not member.get(DEACTIVATE_LOGIN):
+        """Deactivate the member's login if the option says so.
+
+        ``shown`` is the stored member the admin audit names (None: a removed
+        member, whom the audit no longer names).
+        """
+        if not member.deactivate_login:
             return
         if (user := await self._async_user(member)) is None or not user.is_active:
             return
-        shown = None if gone else member
         if (why := protected(user)) is not None:
             _LOGGER.warning(
                 "A member's Home Assistant login was not deactivated with them: %s",
@@ -229,16 +234,16 @@ class MemberLogins:
             {"is_active": admin_audit.change(True, False)},
             member=shown,
         )
-        if not gone:
-            self._deactivated[str(member["id"])] = user.id
+        if shown is not None:
+            self._deactivated[member.id] = user.id
             self._save()
 
-    async def _async_reactivate(self, member: Mapping[str, Any]) -> None:
-        user_id = self._deactivated.get(str(member["id"]))
+    async def _async_reactivate(self, member: Member, shown: Mapping[str, Any]) -> None:
+        user_id = self._deactivated.get(member.id)
         if user_id is None:
             return
-        self._forget(str(member["id"]))
-        if user_id != member.get("user_id"):
+        self._forget(member.id)
+        if user_id != member.user_id:
             return
         if (user := await self._async_user(member)) is None or user.is_active:
             return
@@ -247,13 +252,13 @@ class MemberLogins:
             TARGET,
             admin_audit.UPDATED,
             {"is_active": admin_audit.change(False, True)},
-            member=member,
+            member=shown,
         )
 
-    async def _async_member_gone(self, member: Mapping[str, Any]) -> None:
+    async def _async_member_gone(self, member: Member) -> None:
         """Deactivate a deleted (or erased) member's login, if the option says."""
-        self._forget(str(member["id"]))
-        await self._async_deactivate(member, gone=True)
+        self._forget(member.id)
+        await self._async_deactivate(member, None)
 
     def _forget(self, member_id: str) -> None:
         if self._deactivated.pop(member_id, None) is not None:

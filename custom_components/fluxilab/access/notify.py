@@ -13,7 +13,6 @@ operation must not fail because a phone is unreachable.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 import logging
 import re
 from typing import Any, Final
@@ -28,6 +27,7 @@ import probatio as vol
 from custom_components.fluxilab.const import DOMAIN
 
 from .errors import AccessValidationError
+from .member_models import Member
 from .privacy import PRIVACY, privacy_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -103,11 +103,11 @@ def mobile_app_services(hass: HomeAssistant, user_id: str) -> list[str]:
     return list(mobile_app_phones(hass, user_id))
 
 
-def member_services(hass: HomeAssistant, member: Mapping[str, Any]) -> list[str]:
+def member_services(hass: HomeAssistant, member: Member) -> list[str]:
     """Return where a member's notifications go."""
-    if own := member.get("notify_service"):
+    if own := member.notify_service:
         return [own]
-    if user_id := member.get("user_id"):
+    if user_id := member.user_id:
         return mobile_app_services(hass, user_id)
     return []
 
@@ -169,7 +169,7 @@ async def _async_send_all(
 
 async def async_notify_member(
     hass: HomeAssistant,
-    member: Mapping[str, Any],
+    member: Member,
     *,
     title: str,
     message: str,
@@ -181,7 +181,7 @@ async def async_notify_member(
     ``tag`` lets a later notification replace an earlier one on the phone (the
     companion app's ``data.tag``). Never raises because of a notify service.
     """
-    user_id = member.get("user_id")
+    user_id = member.user_id
     context = Context(user_id=user_id)
     used = await _async_send_all(
         hass,
@@ -196,7 +196,7 @@ async def async_notify_member(
         EVENT_NOTIFICATION,
         {
             "target": "member",
-            "member_id": member.get("id"),
+            "member_id": member.id,
             "member_name": privacy_of(hass).name(member),
             "user_id": user_id,
             "title": title,
@@ -253,9 +253,7 @@ async def async_notify_admins(
     return used
 
 
-def check_own_target(
-    hass: HomeAssistant, member: Mapping[str, Any], target: str | None
-) -> None:
+def check_own_target(hass: HomeAssistant, member: Member, target: str | None) -> None:
     """Refuse a member's own notification target that is not one of their phones.
 
     Managers may point anyone anywhere (a ``script.*`` that routes to Telegram, a
@@ -265,7 +263,7 @@ def check_own_target(
     """
     if target is None:
         return
-    own = mobile_app_services(hass, member["user_id"]) if member.get("user_id") else []
+    own = mobile_app_services(hass, member.user_id) if member.user_id else []
     if target not in own:
         raise AccessValidationError(
             "notify_target_not_own", target=target, services=", ".join(own) or "-"

@@ -24,7 +24,6 @@ costs at most a new swipe.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time as dt_time, timedelta
 import time
@@ -54,7 +53,8 @@ from .const import (
 from .decisions import applies
 from .events import fire_access_event
 from .lab_models import MachineType
-from .roles import LabRoles, flags
+from .member_models import Member
+from .roles import LabRoles, Role, role_flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -113,10 +113,10 @@ def mask_card(card: str) -> str:
     return "•" * max(len(card) - 4, 2) + card[-4:]
 
 
-def is_supervisor(member: Mapping[str, Any], roles: LabRoles) -> bool:
+def is_supervisor(member: Member, roles: LabRoles) -> bool:
     """Return True if an active member may supervise (flag set, or role may)."""
-    return bool(member["active"]) and (
-        bool(member.get("supervise")) or flags(member, roles).may_supervise
+    return member.active and (
+        member.supervise or role_flags(member.role, roles).may_supervise
     )
 
 
@@ -235,12 +235,13 @@ class Presence:
 
     def present_members(self, now: float) -> list[PresentMember]:
         """Return who is in the lab: checked in, or with a session open somewhere."""
-        members = self.engine.members.data
+        members = self.engine.members
         found: dict[str, dict[str, Any]] = {}
         for member_id, record in self._current(now).items():
             card = record.get("card")
+            member = members.member(member_id)
             found[member_id] = {
-                "name": members.get(member_id, {}).get("name") or member_id,
+                "name": (member.name if member else None) or member_id,
                 "since": record["since"],
                 "where": [ENTRANCE],
                 "checked_in": True,
@@ -253,10 +254,11 @@ class Presence:
             if device is not None and is_entrance(device):
                 continue  # the door's unlock period, not work in the lab
             place = device.entry.title if device is not None else session["device_id"]
+            member = members.member(member_id)
             item = found.setdefault(
                 member_id,
                 {
-                    "name": members.get(member_id, {}).get("name")
+                    "name": (member.name if member else None)
                     or session["member_name"]
                     or member_id,
                     "since": session["start"],
@@ -298,19 +300,19 @@ class Presence:
     @callback
     def async_check_in(
         self,
-        member: dict[str, Any],
+        member: Member,
         now: float,
         *,
         device: AccessDevice | None = None,
         card: str | None = None,
     ) -> None:
         """Check a member in (again: the time is renewed)."""
-        self._checked[member["id"]] = {
+        self._checked[member.id] = {
             "since": now,
             "device_id": device.device_id if device is not None else None,
             "card": card,
         }
-        self._left.pop(member["id"], None)
+        self._left.pop(member.id, None)
         self.engine.history.async_changed()
         self._fire(AccessEventType.CHECKED_IN, member, card, device, None, now)
         self.async_changed()
@@ -318,7 +320,7 @@ class Presence:
     @callback
     def async_check_out(
         self,
-        member: dict[str, Any],
+        member: Member,
         now: float,
         reason: str,
         *,
@@ -331,9 +333,9 @@ class Presence:
         The last member out closes the sessions still open (``lab_empty``), unless
         ``last_out`` is False (the expiry check does that once for all).
         """
-        if self._checked.pop(member["id"], None) is None:
+        if self._checked.pop(member.id, None) is None:
             return False
-        self._left[member["id"]] = now
+        self._left[member.id] = now
         self.engine.history.async_changed()
         self._fire(AccessEventType.CHECKED_OUT, member, card, device, reason, now)
         if last_out and not self._current(now):
@@ -345,14 +347,14 @@ class Presence:
         """Check out members whose check-in is older than the expiry."""
         now = time.time()
         expiry = self.expiry
-        last: dict[str, Any] | None = None
+        last: Member | None = None
         for member_id, record in list(self._checked.items()):
             if now - record["since"] < expiry:
                 continue
-            last = self.engine.members.data.get(member_id) or {
-                "id": member_id,
-                "name": member_id,
-            }
+            # A check-in outliving its member (removal forgets it) is named by id.
+            last = self.engine.members.member(member_id) or Member(
+                id=member_id, name=member_id, role=Role.USER.value
+            )
             self.async_check_out(
                 last,
                 now,
@@ -366,7 +368,7 @@ class Presence:
             self.async_changed()
 
     @callback
-    def _lab_empty(self, member: Mapping[str, Any], now: float) -> None:
+    def _lab_empty(self, member: Member, now: float) -> None:
         """Close every open session, except where telemetry says a machine works."""
         rules = getattr(self.engine, "telemetry_rules", None)
         closed: list[str] = []
@@ -393,7 +395,7 @@ class Presence:
     def _fire(
         self,
         event_type: AccessEventType,
-        member: Mapping[str, Any],
+        member: Member,
         card: str | None,
         device: AccessDevice | None,
         reason: str | None,
@@ -405,7 +407,7 @@ class Presence:
                 self.hass,
                 device,
                 event_type,
-                member=dict(member),
+                member=member,
                 card=card,
                 reason=reason,
                 ts=now,
@@ -417,7 +419,7 @@ class Presence:
     def _fire_lab(
         self,
         event_type: AccessEventType,
-        member: Mapping[str, Any],
+        member: Member,
         card: str | None,
         reason: str | None,
         now: float,
@@ -443,7 +445,7 @@ class Presence:
 
     def supervised(
         self,
-        member: Mapping[str, Any],
+        member: Member,
         device: AccessDevice,
         machine_type: MachineType | None,
         now: float,
@@ -457,7 +459,7 @@ class Presence:
             machine_type.supervisor_minutes if machine_type else None
         ) or DEFAULT_SUPERVISOR_MINUTES
         horizon = now - minutes * 60
-        members = self.engine.members.data
+        members = self.engine.members
         recent = [
             member_id
             for member_id, ts in self._supervisor_swipes.get(
@@ -468,22 +470,22 @@ class Presence:
         recent += list(self._current(now))
         recent += [member_id for member_id, ts in self._left.items() if ts >= horizon]
         return any(
-            member_id != member["id"]
-            and (other := members.get(member_id)) is not None
+            member_id != member.id
+            and (other := members.member(member_id)) is not None
             and is_supervisor(other, self.engine.roles.data)
             for member_id in recent
         )
 
     # Instructor grant ------------------------------------------------------------------
 
-    def _trainer_of(self, member: Mapping[str, Any], device: AccessDevice) -> bool:
+    def _trainer_of(self, member: Member, device: AccessDevice) -> bool:
         """Return True if the member holds a current trainer authorization here."""
-        if not member["active"]:
+        if not member.active:
             return False
         machine_type = self.engine.machine_type_of(device)
         type_id = machine_type.id if machine_type is not None else None
         now = dt_util.utcnow()
-        for auth in self.engine.authorizations.typed_of_member(member["id"]):
+        for auth in self.engine.authorizations.typed_of_member(member.id):
             if not auth.trainer or not applies(auth, device.device_id, type_id):
                 continue
             if auth.expires is None or now < auth.expires:
@@ -493,7 +495,7 @@ class Presence:
     async def async_train(
         self,
         device: AccessDevice,
-        member: dict[str, Any],
+        member: Member,
         card: str | None,
         reason: Reason,
         now: float,
@@ -509,31 +511,31 @@ class Presence:
         if (
             window is None
             or reason not in trainable
-            or not member["active"]
-            or window[0] == member["id"]
+            or not member.active
+            or window[0] == member.id
         ):
             return False
         trainer_id, opened = window
         if now - opened > TRAINING_WINDOW:
             del self._training[device.device_id]
             return False
-        trainer = self.engine.members.data.get(trainer_id)
+        trainer = self.engine.members.member(trainer_id)
         if trainer is None or not self._trainer_of(trainer, device):
             del self._training[device.device_id]
             return False
         del self._training[device.device_id]  # one trainee per trainer swipe
         auth = await self._async_authorize(device, member, trainer, now)
-        trainer_fields = {"trainer_id": trainer["id"], "trainer_name": trainer["name"]}
+        trainer_fields = {"trainer_id": trainer.id, "trainer_name": trainer.name}
         self.engine.history.add_audit(
             {
                 "ts": now,
                 "kind": "training",
                 "device_id": device.device_id,
-                "member_id": member["id"],
+                "member_id": member.id,
                 "card": card,
                 "reason": AccessEventType.AUTHORIZATION_GRANTED.value,
                 "buffered": False,
-                "member_name": member["name"],
+                "member_name": member.name,
                 "authorization_id": auth["id"],
                 **trainer_fields,
             }
@@ -557,8 +559,8 @@ class Presence:
     async def _async_authorize(
         self,
         device: AccessDevice,
-        member: dict[str, Any],
-        trainer: dict[str, Any],
+        member: Member,
+        trainer: Member,
         now: float,
     ) -> dict[str, Any]:
         """Create (or renew the lapsed) authorization of a trainee."""
@@ -570,11 +572,11 @@ class Presence:
             ).isoformat()
         fields: dict[str, Any] = {
             "expires": expires,
-            "granted_by": trainer["id"],
+            "granted_by": trainer.id,
             "training": True,
         }
         type_id = machine_type.id if machine_type is not None else None
-        for auth in self.engine.authorizations.typed_of_member(member["id"]):
+        for auth in self.engine.authorizations.typed_of_member(member.id):
             if applies(auth, device.device_id, type_id):
                 updated: dict[
                     str, Any
@@ -586,7 +588,7 @@ class Presence:
             else {"device_id": device.device_id}
         )
         created: dict[str, Any] = await self.engine.authorizations.async_create_item(
-            {"member_id": member["id"], **target, **fields}
+            {"member_id": member.id, **target, **fields}
         )
         return created
 
@@ -596,7 +598,7 @@ class Presence:
     def async_swiped(
         self,
         device: AccessDevice,
-        member: dict[str, Any] | None,
+        member: Member | None,
         card: str | None,
         reason: Reason,
         now: float,
@@ -609,13 +611,13 @@ class Presence:
         if member is None:
             return
         if is_supervisor(member, self.engine.roles.data):
-            self._supervisor_swipes.setdefault(device.device_id, {})[member["id"]] = now
+            self._supervisor_swipes.setdefault(device.device_id, {})[member.id] = now
         if reason is not Reason.GRANTED:
             return
         if self._trainer_of(member, device):
-            self._training[device.device_id] = (member["id"], now)
+            self._training[device.device_id] = (member.id, now)
         if is_entrance(device):
-            if self.checked_in(member["id"], now):
+            if self.checked_in(member.id, now):
                 self.async_check_out(
                     member, now, CheckOut.SWIPE, device=device, card=card
                 )

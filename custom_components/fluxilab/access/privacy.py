@@ -33,6 +33,7 @@ from homeassistant.util.hass_dict import HassKey
 from custom_components.fluxilab.const import DOMAIN
 
 from .const import DEFAULT_SHOW_MEMBER_NAMES, SETTING_SHOW_MEMBER_NAMES
+from .member_models import Member
 
 if TYPE_CHECKING:
     from .history import AccessHistory
@@ -208,15 +209,20 @@ class Privacy:
         """Return the pseudonym of a member id (ids are slugs of names)."""
         return MEMBER_PREFIX + self._digest("member", member_id)
 
-    def name(self, member: Mapping[str, Any] | None) -> str | None:
-        """Return a member's name if names are shown, else None."""
+    def name(self, member: Member | Mapping[str, Any] | None) -> str | None:
+        """Return a member's name if names are shown, else None.
+
+        A member is a typed view, or a stored (or removed) member's fields.
+        """
         if member is None or not self.show_names:
             return None
+        if isinstance(member, Member):
+            return member.name
         name: str | None = member.get("name")
         return name
 
     def person_fields(
-        self, member: Mapping[str, Any] | None, card: str | None = None
+        self, member: Member | Mapping[str, Any] | None, card: str | None = None
     ) -> dict[str, Any]:
         """Return the fields naming a person in FluxiLab's bus events.
 
@@ -224,10 +230,17 @@ class Privacy:
         on them; the purge anonymizes them in the recorder); the name only if names
         are shown, the card as its pseudonym.
         """
+        member_id: str | None
+        user_id: str | None
+        if isinstance(member, Member):
+            member_id, user_id = member.id, member.user_id
+        else:
+            member_id = member.get("id") if member else None
+            user_id = member.get("user_id") if member else None
         return {
-            "member_id": member.get("id") if member else None,
+            "member_id": member_id,
             "member_name": self.name(member),
-            "user_id": member.get("user_id") if member else None,
+            "user_id": user_id,
             "card": self.card_or_none(card),
         }
 

@@ -54,7 +54,6 @@ from .credentials import (
     CARD,
     LABEL,
     STORED_CREDENTIAL,
-    CredentialType,
     check_credentials,
     credential_of,
     credentials_of,
@@ -71,6 +70,7 @@ from .credentials import (
 )
 from .errors import AccessValidationError
 from .lab_models import Authorization, MachineType, default_offline_policy
+from .member_models import Credential, CredentialType, Member
 from .notify import notify_service
 from .roles import BUILT_IN_IDS, FLAG_FIELDS, Role
 from .rule_schema import MACHINE_TYPE_RULE_FIELDS
@@ -432,9 +432,7 @@ class RoleCollection(collection.DictStorageCollection):
     async def async_delete_item(self, item_id: str) -> None:
         """Delete a role no member has (refused, translated, while one has it)."""
         if self.members is not None:
-            holders = [
-                m["name"] for m in self.members.data.values() if m["role"] == item_id
-            ]
+            holders = [m.name for m in self.members.members() if m.role == item_id]
             if holders and item_id in self.data:
                 raise AccessValidationError(
                     "role_in_use",
@@ -469,6 +467,8 @@ class MemberCollection(collection.DictStorageCollection):
         self.data = self._items
         self._cards: dict[str, str] = {}
         """Card uid -> member id, as of ``self._items.changes == _cards_at``."""
+        self._views: dict[str, Member] = {}
+        """Member id -> typed view, built on first read after a change."""
         self._cards_at = -1
 
     @override
@@ -533,14 +533,17 @@ class MemberCollection(collection.DictStorageCollection):
     def _check_cards(
         self, credentials: list[dict[str, Any]], member_id: str | None
     ) -> None:
-        """One PIN at most, and each card belongs to one member only."""
+        """One PIN at most, and each card belongs to one member only (by the index)."""
         check_credentials(credentials)
         cards = set(member_cards({"credentials": credentials}, active_only=False))
-        for other in self.data.values():
-            if other["id"] == member_id:
-                continue
-            if taken := cards & set(member_cards(other, active_only=False)):
-                raise AccessValidationError("card_in_use", card=sorted(taken)[0])
+        self._index()
+        taken = {
+            card
+            for card in cards
+            if (holder := self._cards.get(card)) is not None and holder != member_id
+        }
+        if taken:
+            raise AccessValidationError("card_in_use", card=sorted(taken)[0])
 
     def _check_user(self, user_id: str | None, member_id: str | None) -> None:
         if user_id is None:
@@ -549,10 +552,65 @@ class MemberCollection(collection.DictStorageCollection):
             if other["id"] != member_id and other.get("user_id") == user_id:
                 raise AccessValidationError("user_linked", user_id=user_id)
 
-    def by_card(self, card: str) -> dict[str, Any] | None:
-        """Return the member an ACTIVE card identifies (a deactivated card: nobody).
+    def _index(self) -> None:
+        """Rebuild the card index and drop the typed views after a change."""
+        if self._cards_at == self._items.changes:
+            return
+        self._cards = {
+            card: member_id
+            for member_id, member in self._items.items()
+            for card in member_cards(member, active_only=False)
+        }
+        self._views = {}
+        self._cards_at = self._items.changes
 
-        ``find_card`` (credentials.py) also finds deactivated cards, with the credential.
+    def member(self, member_id: str) -> Member | None:
+        """Return a member's typed view (None: no such member).
+
+        Built once per change of the members, not per read: a card check reads
+        fields, not keys, and parses no date.
+        """
+        self._index()
+        if (view := self._views.get(member_id)) is not None:
+            return view
+        if (item := self._items.get(member_id)) is None:
+            return None
+        view = self._views[member_id] = Member.from_storage(item)
+        return view
+
+    def known(self, member_id: str) -> Member:
+        """Return a member's typed view; an unknown id is a translated error."""
+        if (view := self.member(member_id)) is None:
+            raise AccessValidationError("unknown_member", member=member_id)
+        return view
+
+    def members(self) -> list[Member]:
+        """Return every member's typed view, in storage order."""
+        return [
+            view
+            for member_id in list(self._items)
+            if (view := self.member(member_id)) is not None
+        ]
+
+    def card_holder(self, uid: str) -> tuple[Member, Credential] | None:
+        """Return the member holding card ``uid`` and its credential (active or not).
+
+        By the card index: a card check does not scan the members.
+        """
+        self._index()
+        if (member_id := self._cards.get(uid)) is None:
+            return None
+        if (member := self.member(member_id)) is None:
+            return None
+        if (credential := member.card(uid)) is None:
+            return None
+        return member, credential
+
+    def by_card(self, card: str) -> dict[str, Any] | None:
+        """Return the stored member an ACTIVE card identifies (deactivated: nobody).
+
+        ``find_card`` also finds deactivated cards, with the credential; the core
+        reads ``card_holder``'s typed view instead.
         """
         if (found := self.find_card(card)) is None:
             return None
@@ -560,18 +618,12 @@ class MemberCollection(collection.DictStorageCollection):
         return member if credential["active"] else None
 
     def find_card(self, uid: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """Return the member holding card ``uid`` and its credential (active or not).
+        """Return the stored member holding card ``uid`` and its credential.
 
-        By an index of the cards, rebuilt after a member changed: a card check does
-        not scan the members.
+        By the same index as ``card_holder``, for what edits the stored member
+        (an import, the storage edge).
         """
-        if self._cards_at != self._items.changes:
-            self._cards = {
-                card: member_id
-                for member_id, member in self._items.items()
-                for card in member_cards(member, active_only=False)
-            }
-            self._cards_at = self._items.changes
+        self._index()
         if (member_id := self._cards.get(uid)) is None:
             return None
         if (member := self._items.get(member_id)) is not None:
@@ -731,14 +783,21 @@ class MemberCollection(collection.DictStorageCollection):
         )
 
     @callback
-    def async_touch(self, credential: dict[str, Any], when: datetime) -> None:
-        """Note a granted use of a credential; saved with the collection's delay.
+    def async_touch(self, member_id: str, credential_id: str, when: datetime) -> None:
+        """Note a granted use of a member's credential; saved with the usual delay.
 
         No change notification: a use changes nothing a device or listener needs,
-        and a swipe must not rebuild every device's credential set.
+        and a swipe must not rebuild every device's credential set. Only that
+        member's typed view is built again, with the new last use: now, after the
+        reply, rather than at the member's next card check.
         """
-        if touch(credential, when):
-            self._async_schedule_save()
+        if (member := self._items.get(member_id)) is None:
+            return
+        for credential in credentials_of(member):
+            if credential["id"] == credential_id and touch(credential, when):
+                if member_id in self._views:
+                    self._views[member_id] = Member.from_storage(member)
+                self._async_schedule_save()
 
     def _member(self, member_id: str) -> dict[str, Any]:
         if (member := self.data.get(member_id)) is None:

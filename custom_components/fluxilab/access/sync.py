@@ -49,12 +49,11 @@ from .const import (
     GENERATION_STORAGE_KEY,
     Reason,
 )
-from .credentials import member_cards, member_pin_hash, pin_must_change
 from .decisions import applies, authorization_reason
 from .lab_models import Authorization, MachineType, hh_mm
 from .lapses import lapse_date
 from .presence import is_supervisor
-from .roles import RoleFlags, built_in_like, flags
+from .roles import RoleFlags, built_in_like, role_flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -108,11 +107,11 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]
     machine_type = engine.machine_type_of(device)
     now = dt_util.utcnow()
     allowed: list[dict[str, Any]] = []
-    for member in sorted(engine.members.data.values(), key=lambda m: m["id"]):
-        if not member["active"]:
+    for member in sorted(engine.members.members(), key=lambda m: m.id):
+        if not member.active:
             continue
-        authorizations = engine.authorizations.typed_of_member(member["id"])
-        role = flags(member, engine.roles.data)
+        authorizations = engine.authorizations.typed_of_member(member.id)
+        role = role_flags(member.role, engine.roles.data)
         reason = authorization_reason(
             member,
             authorizations,
@@ -125,19 +124,19 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]
         if reason is not Reason.GRANTED:
             continue
         entry: dict[str, Any] = {
-            "id": member["id"],
-            "name": member["name"],
+            "id": member.id,
+            "name": member.name,
             "level": built_in_like(role).value,
-            "cards": member_cards(member),
+            "cards": member.cards(),
             "maintenance": role.may_maintain,
             "supervisor": is_supervisor(member, engine.roles.data),
         }
         grants = _grants(role, authorizations, device.device_id, machine_type)
         if grants is not None:
             entry["grants"] = grants
-        if pin_hash := member_pin_hash(member):
+        if pin_hash := member.pin_hash():
             entry["pin_hash"] = pin_hash
-            if pin_must_change(member):
+            if member.pin_must_change:
                 # The device refuses it with a reason instead of logging in with it.
                 entry["pin_must_change"] = True
         allowed.append(entry)

@@ -11,7 +11,6 @@ Removing a member, or purging an unknown card, removes the tags FluxiLab made.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from homeassistant.components.tag import TAG_DATA, async_scan_tag
 from homeassistant.core import HomeAssistant
@@ -19,7 +18,7 @@ from homeassistant.helpers import entity_registry as er
 
 from custom_components.fluxilab.const import LOGGER
 
-from .credentials import CredentialType, credentials_of
+from .member_models import Member
 from .privacy import Privacy
 
 
@@ -33,7 +32,7 @@ async def async_card_scanned(
         LOGGER.exception("Could not report card swipe to the tag integration")
 
 
-def tag_name(privacy: Privacy, member: dict[str, Any], label: str) -> str:
+def tag_name(privacy: Privacy, member: Member, label: str) -> str:
     """Name a member's card tag: its label, with the member's name if shown."""
     if (name := privacy.name(member)) is not None:
         return f"{name} ({label})"
@@ -41,16 +40,16 @@ def tag_name(privacy: Privacy, member: dict[str, Any], label: str) -> str:
 
 
 async def async_register_cards(
-    hass: HomeAssistant, privacy: Privacy, member: dict[str, Any], old_cards: set[str]
+    hass: HomeAssistant, privacy: Privacy, member: Member, old_cards: set[str]
 ) -> None:
     """Make the tag list match a member's cards; remove tags of cards they lost."""
     tags = hass.data.get(TAG_DATA)
     if tags is None:
         return
     cards = {
-        c["card"]: tag_name(privacy, member, c["label"])
-        for c in credentials_of(member)
-        if c["type"] == CredentialType.CARD
+        c.card: tag_name(privacy, member, c.label)
+        for c in member.credentials
+        if c.card is not None and c.is_card
     }
     registry = er.async_get(hass)
     for card, name in cards.items():

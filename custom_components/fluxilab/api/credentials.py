@@ -21,7 +21,6 @@ import probatio as vol
 from custom_components.fluxilab.access.credentials import (
     CARD,
     LABEL,
-    CredentialType,
     credential_of,
     mask_card,
     public_credential,
@@ -29,6 +28,7 @@ from custom_components.fluxilab.access.credentials import (
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.member_models import CredentialType
 from custom_components.fluxilab.access.permissions import (
     Scope,
     require_permission,

@@ -59,7 +59,8 @@ def ws_notify_get(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
 ) -> None:
     """Show the caller's own target and the phones it would otherwise use."""
-    if (member := _caller(hass, connection)) is None:
+    engine = _engine(hass)
+    if engine is None or (member := _caller(hass, connection)) is None:
         connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
         return
     phones = mobile_app_phones(hass, connection.user.id)
@@ -69,7 +70,7 @@ def ws_notify_get(
             "notify_service": member.get("notify_service"),
             "phone_names": phones,
             "phones": list(phones),
-            "services": member_services(hass, member),
+            "services": member_services(hass, engine.members.known(member["id"])),
         },
     )
 
@@ -91,7 +92,9 @@ async def ws_notify_set(
         connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
         return
     if websocket_caller(hass, connection).scope(msg["type"]) is not Scope.ANY:
-        check_own_target(hass, member, msg["notify_service"])
+        check_own_target(
+            hass, engine.members.known(member["id"]), msg["notify_service"]
+        )
     updated = await engine.members.async_update_item(
         member["id"], {"notify_service": msg["notify_service"]}
     )
@@ -99,7 +102,7 @@ async def ws_notify_set(
         msg["id"],
         {
             "notify_service": updated.get("notify_service"),
-            "services": member_services(hass, updated),
+            "services": member_services(hass, engine.members.known(updated["id"])),
         },
     )
 

@@ -43,20 +43,22 @@ def occupancy(engine: AccessEngine, now: float | None = None) -> dict[str, Any]:
 def async_check_in(engine: AccessEngine, member: dict[str, Any]) -> None:
     """Check a member in without a card (service); refuse inactive or present ones."""
     now = time.time()
-    if not member["active"]:
-        raise AccessValidationError("member_inactive", member=member["id"])
-    if engine.presence.checked_in(member["id"], now):
-        raise AccessValidationError("already_checked_in", member=member["id"])
-    engine.presence.async_check_in(member, now)
+    view = engine.members.known(member["id"])
+    if not view.active:
+        raise AccessValidationError("member_inactive", member=view.id)
+    if engine.presence.checked_in(view.id, now):
+        raise AccessValidationError("already_checked_in", member=view.id)
+    engine.presence.async_check_in(view, now)
 
 
 @callback
 def async_check_out(engine: AccessEngine, member: dict[str, Any]) -> None:
     """Check a member out without a card (service)."""
     now = time.time()
-    if not engine.presence.checked_in(member["id"], now):
-        raise AccessValidationError("not_checked_in", member=member["id"])
-    engine.presence.async_check_out(member, now, CheckOut.SERVICE)
+    view = engine.members.known(member["id"])
+    if not engine.presence.checked_in(view.id, now):
+        raise AccessValidationError("not_checked_in", member=view.id)
+    engine.presence.async_check_out(view, now, CheckOut.SERVICE)
 
 
 @require_permission

@@ -43,7 +43,6 @@ from custom_components.fluxilab.access.admin import public_member
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.const import SETTING_SHOW_MEMBER_NAMES
 from custom_components.fluxilab.access.credentials import (
-    CredentialType,
     mask_card,
     member_cards,
     member_pin_hash,
@@ -53,12 +52,18 @@ from custom_components.fluxilab.access.credentials import (
 from custom_components.fluxilab.access.decisions import authorization_reason
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.member_models import CredentialType
 from custom_components.fluxilab.access.permissions import (
     Scope,
     caller_for_user,
     require_permission,
 )
-from custom_components.fluxilab.access.roles import Role, built_in_like, flags
+from custom_components.fluxilab.access.roles import (
+    Role,
+    built_in_like,
+    flags,
+    role_flags,
+)
 from custom_components.fluxilab.access.store import CARD, MACHINE_TYPE_FIELDS
 from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
@@ -122,16 +127,18 @@ class Caller:
         """Return True if this user may reach ``device`` through ``operation``."""
         if (scope := self.lab.scope(operation)) is Scope.ANY:
             return True
-        member = self.member
-        if scope is None or member is None or not member["active"]:
+        if scope is None or self.member is None:
+            return False
+        member = self._engine.members.member(self.member["id"])
+        if member is None or not member.active:
             return False
         reason = authorization_reason(
             member,
-            self._engine.authorizations.typed_of_member(member["id"]),
+            self._engine.authorizations.typed_of_member(member.id),
             device.device_id,
             self._engine.machine_type_of(device),
             dt_util.utcnow(),
-            role=flags(member, self._engine.roles.data),
+            role=role_flags(member.role, self._engine.roles.data),
             check_window=False,
         )
         return reason.value == "granted"

@@ -28,14 +28,12 @@ from custom_components.fluxilab.access import admin, admin_audit, gdpr, maintena
 from custom_components.fluxilab.access.const import SessionEnd
 from custom_components.fluxilab.access.credentials import (
     LABEL,
-    CredentialType,
     credential_of,
-    find_card,
-    member_cards,
     public_credentials,
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.member_models import CredentialType
 from custom_components.fluxilab.access.notify import check_own_target
 from custom_components.fluxilab.access.permissions import Scope, async_caller
 from custom_components.fluxilab.access.privacy import async_redact_service_calls
@@ -146,7 +144,9 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
     elif "notify_service" in data and await _require(engine, call, own=True) is (
         Scope.OWN
     ):
-        check_own_target(engine.hass, member, data["notify_service"])
+        check_own_target(
+            engine.hass, engine.members.known(member["id"]), data["notify_service"]
+        )
     request = admin.MemberUpdate.from_wire({ATTR_MEMBER: member["id"], **data})
     if new_pin is not None:
         # The profile changes ride on the PIN change: checked as any update first.
@@ -209,10 +209,10 @@ async def _add_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
 
 async def _remove_card(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     card = engine.resolve_card(call.data["card"], unknown=False)
-    if (found := find_card(engine.members.data.values(), card)) is None:
+    if (found := engine.members.card_holder(card)) is None:
         raise AccessValidationError("unknown_card", card=card)
     member, credential = found
-    await engine.members.async_remove_credential(member["id"], credential["id"])
+    await engine.members.async_remove_credential(member.id, credential.id)
     return None
 
 
@@ -417,7 +417,8 @@ async def _remote_start(engine: AccessEngine, call: ServiceCall) -> ServiceRespo
     """
     board = await _online_board(engine, call.data[ATTR_DEVICE])
     member = _member(engine, call.data[ATTR_MEMBER])
-    card = next((c for c in member_cards(member) if CARD_UID_RE.match(c)), None)
+    cards = engine.members.known(member["id"]).cards()
+    card = next((c for c in cards if CARD_UID_RE.match(c)), None)
     if card is None:
         raise AccessValidationError("member_without_board_card", member=member["id"])
     if engine.history.open_sessions(board.device.device_id):

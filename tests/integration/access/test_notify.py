@@ -72,7 +72,12 @@ async def test_own_notify_service_wins(
         {"name": "Ada", "user_id": user.id, "notify_service": "notify.ada_pager"}
     )
     used = await async_notify_member(
-        hass, member, title="T", message="M", tag="x", data={"url": "/fluxilab"}
+        hass,
+        engine.members.known(member["id"]),
+        title="T",
+        message="M",
+        tag="x",
+        data={"url": "/fluxilab"},
     )
     assert used == ["notify.ada_pager"]
     assert calls[0].data == {
@@ -110,11 +115,13 @@ async def test_phones_of_the_linked_user(
     add_phone(hass, ada.id, "Old phone without push")  # no notify service
     add_phone(hass, bob.id, "Bob phone")
     member = await engine.members.async_create_item({"name": "Ada", "user_id": ada.id})
-    assert member_services(hass, member) == [
+    assert member_services(hass, engine.members.known(member["id"])) == [
         "notify.mobile_app_ada_s_phone",
         "notify.mobile_app_tablet",
     ]
-    used = await async_notify_member(hass, member, title="T", message="M")
+    used = await async_notify_member(
+        hass, engine.members.known(member["id"]), title="T", message="M"
+    )
     assert sorted(used) == ["notify.mobile_app_ada_s_phone", "notify.mobile_app_tablet"]
     assert len(ada_phone) == len(ada_tablet) == 1
     assert ada_phone[0].data == {"title": "T", "message": "M"}
@@ -126,7 +133,12 @@ async def test_member_without_a_way_still_fires_the_event(
 ) -> None:
     events = async_capture_events(hass, EVENT_NOTIFICATION)
     member = await engine.members.async_create_item({"name": "Nobody"})
-    assert await async_notify_member(hass, member, title="T", message="M") == []
+    assert (
+        await async_notify_member(
+            hass, engine.members.known(member["id"]), title="T", message="M"
+        )
+        == []
+    )
     await hass.async_block_till_done()
     assert events[-1].data["services"] == []
     assert events[-1].data["member_id"] == member["id"]
@@ -148,7 +160,12 @@ async def test_failing_services_are_logged_not_raised(
         member = await engine.members.async_create_item(
             {"name": target, "notify_service": target}
         )
-        assert await async_notify_member(hass, member, title="T", message="M") == []
+        assert (
+            await async_notify_member(
+                hass, engine.members.known(member["id"]), title="T", message="M"
+            )
+            == []
+        )
     assert "Notification through notify.broken failed: push gateway down" in caplog.text
     assert "Notification through script.crash failed" in caplog.text
     assert "Notification not sent: notify.gone does not exist" in caplog.text

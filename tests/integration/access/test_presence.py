@@ -419,7 +419,9 @@ async def test_occupancy_websocket_by_role(
 ) -> None:
     """Admins and staff get names; a plain member gets the count only."""
     ada = await member(engine, "Ada", ADA, user_id=hass_read_only_user.id)
-    engine.presence.async_check_in(ada, dt_util.utcnow().timestamp())
+    engine.presence.async_check_in(
+        engine.members.known(ada["id"]), dt_util.utcnow().timestamp()
+    )
     admin = await hass_ws_client(hass)
     await admin.send_json_auto_id({"type": f"{DOMAIN}/occupancy/list"})
     result = (await admin.receive_json())["result"]
