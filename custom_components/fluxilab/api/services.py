@@ -442,7 +442,7 @@ async def _remote_stop(engine: AccessEngine, call: ServiceCall) -> ServiceRespon
     running = [
         session
         for session in engine.history.open_sessions(board.device.device_id)
-        if session["card"] is not None
+        if session.card is not None
     ]
     if not running:
         raise AccessValidationError(
@@ -450,26 +450,26 @@ async def _remote_stop(engine: AccessEngine, call: ServiceCall) -> ServiceRespon
             device=board.device.entry.title or board.device.device_id,
         )
     session = running[-1]
-    await board.async_request(BackendRequestType.STOP, session["card"])
+    await board.async_request(BackendRequestType.STOP, session.card)
     LOGGER.info(
         "Asked Fab-O-Matic board %s to stop session %s",
         board.machine_id,
-        session["session_id"],
+        session.session_id,
     )
     return {
         "machine_id": board.machine_id,
-        "session_id": session["session_id"],
-        "member_id": session["member_id"],
+        "session_id": session.session_id,
+        "member_id": session.member_id,
     }
 
 
 async def _close_session(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     session_id = call.data["session_id"]
     session = engine.history.session(session_id)
-    if session is None or session["end"] is not None:
+    if session is None or session.end is not None:
         raise AccessValidationError("unknown_session", session=session_id)
-    if (device := engine.device(session["device_id"])) is None:
-        raise AccessValidationError("unknown_device", device=session["device_id"])
+    if (device := engine.device(session.device_id)) is None:
+        raise AccessValidationError("unknown_device", device=session.device_id)
     engine.close_session(device, session, SessionEnd.SERVICE)
     return None
 
