@@ -160,7 +160,11 @@ async def loop_bench(workdir: Path, entries: int) -> dict[str, Any]:
     from custom_components.fluxilab.access.history import (  # noqa: PLC0415
         AccessHistory,
     )
-    from custom_components.fluxilab.history_db import database  # noqa: PLC0415
+    from custom_components.fluxilab.history_db import (  # noqa: PLC0415
+        LiveAudit,
+        LiveSession,
+        database,
+    )
 
     threads: set[str] = set()
     write = database.HistoryDatabase.checkpoint
@@ -181,8 +185,7 @@ async def loop_bench(workdir: Path, entries: int) -> dict[str, Any]:
         for burst in range(entries // 500):
             for n in range(500):
                 k = burst * 500 + n
-                history.add_audit(
-                    {
+                history.add_audit(LiveAudit.from_entry({
                         "ts": now + k,
                         "kind": "decision",
                         "device_id": f"d{k % 50}",
@@ -190,10 +193,8 @@ async def loop_bench(workdir: Path, entries: int) -> dict[str, Any]:
                         "card": f"04{k:08X}",
                         "reason": "granted",
                         "buffered": True,
-                    }
-                )
-                history.data["sessions"].append(
-                    {
+                    }))
+                history.data["sessions"].append(LiveSession.from_entry({
                         "session_id": f"s{k}",
                         "device_id": f"d{k % 50}",
                         "member_id": f"m{k % 200}",
@@ -205,8 +206,7 @@ async def loop_bench(workdir: Path, entries: int) -> dict[str, Any]:
                         "duration": 1.0,
                         "closed_by": "device",
                         "buffered": True,
-                    }
-                )
+                    }))
             history.async_changed()
             await history.async_commit()
             await history.async_save()

@@ -54,6 +54,7 @@ from custom_components.fluxilab.protocol.security import (
     seal,
     verify_token,
 )
+from custom_components.fluxilab.history_db import LiveSession
 from fluxilab_agent.gateway import COOKIE_NAME as GATEWAY_COOKIE, Gateway
 from fluxilab_agent.mirror import CredentialMirror
 
@@ -281,7 +282,7 @@ async def test_open_issues_a_token_for_the_device(
     assert events[0].context.user_id == hass_read_only_user.id
     assert token not in str(events[0].data)
     audit = engine.history.data["audit"][-1]
-    assert (audit["kind"], audit["device_id"], audit["member_id"]) == (
+    assert (audit.kind, audit.device_id, audit.member_id) == (
         "routing",
         HOOD,
         "alice",
@@ -347,7 +348,7 @@ async def test_open_refused(
     assert reply["error"]["translation_key"] == "device_not_paired"
     await hass.async_block_till_done()
     assert events == []
-    assert all(a["kind"] != "routing" for a in engine.history.data["audit"])
+    assert all(a.kind != "routing" for a in engine.history.data["audit"])
 
 
 async def test_a_login_fluxilab_created_opens_the_device_ui_without_a_second_password(
@@ -462,8 +463,7 @@ async def test_profile(
     ws_as: ClientFactory,
     hass_read_only_user: MockUser,
 ) -> None:
-    engine.history.data["sessions"].append(
-        {
+    engine.history.data["sessions"].append(LiveSession.from_entry({
             "session_id": "s1",
             "device_id": HOOD,
             "member_id": "alice",
@@ -472,8 +472,7 @@ async def test_profile(
             "start": 1000.0,
             "end": 1600.0,
             "duration": 600.0,
-        }
-    )
+        }))
     reply = await command(await ws_as(hass_read_only_user), "profile")
     profile = reply["result"]
     assert profile["member"]["cards"] == ["••••••C3D4"]
@@ -682,10 +681,10 @@ async def test_admin_console_as_lab_admin(
     engine.history.usage(HOOD)["since_maintenance"] = 5.0
     assert (await command(ws, "admin/record_maintenance", device_id=HOOD))["success"]
     assert engine.history.usage(HOOD)["since_maintenance"] == 0.0
-    assert engine.history.data["audit"][-1]["member_id"] == "grace"
+    assert engine.history.data["audit"][-1].member_id == "grace"
 
     engine.history.data["sessions"] += [
-        {
+        LiveSession.from_entry({
             "session_id": "a",
             "device_id": HOOD,
             "member_id": "alice",
@@ -696,8 +695,8 @@ async def test_admin_console_as_lab_admin(
             "duration": 100.0,
             "closed_by": "device",
             "buffered": False,
-        },
-        {
+        }),
+        LiveSession.from_entry({
             "session_id": "b",
             "device_id": LASER,
             "member_id": "bob",
@@ -708,7 +707,7 @@ async def test_admin_console_as_lab_admin(
             "duration": 100.0,
             "closed_by": "device",
             "buffered": False,
-        },
+        }),
     ]
     history = (await command(ws, "admin/history", member_id="alice"))["result"]
     assert [s["session_id"] for s in history["sessions"]] == ["a"]
@@ -830,8 +829,7 @@ async def test_machine_types_retention_and_export(
     ]
     assert "lathe" not in engine.machine_types.data
 
-    engine.history.data["sessions"].append(
-        {
+    engine.history.data["sessions"].append(LiveSession.from_entry({
             "session_id": "old",
             "device_id": HOOD,
             "member_id": "alice",
@@ -840,8 +838,7 @@ async def test_machine_types_retention_and_export(
             "start": 1000.0,
             "end": 1600.0,
             "duration": 600.0,
-        }
-    )
+        }))
     export = (await command(ws, "admin/member_export", member_id="alice"))["result"]
     assert export["member"]["id"] == "alice"
     assert "pin_hash" not in export["member"]
@@ -850,7 +847,7 @@ async def test_machine_types_retention_and_export(
     reply = await command(ws, "admin/retention", usage_retention_days=30)
     assert reply["result"]["settings"]["usage_retention_days"] == 30
     assert reply["result"]["anonymized"] == 1
-    assert engine.history.data["sessions"][-1]["member_id"] is None
+    assert engine.history.data["sessions"][-1].member_id is None
     reply = await command(ws, "admin/retention", usage_retention_days=0)
     assert not reply["success"]
     assert engine.history.data["settings"]["usage_retention_days"] == 30

@@ -10,6 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.history_db import LiveSession
 from tests.integration.test_panel import (  # noqa: F401  # fixtures
     HOOD,
     ClientFactory,
@@ -156,6 +157,7 @@ async def test_history_pages_with_limit_and_offset(
     hass_admin_user: MockUser,
 ) -> None:
     engine.history.data["sessions"] += [
+        LiveSession.from_entry(
         {
             "session_id": f"s-{number}",
             "device_id": HOOD,
@@ -168,6 +170,7 @@ async def test_history_pages_with_limit_and_offset(
             "closed_by": "device",
             "buffered": False,
         }
+        )
         for number in range(5)
     ]
     ws = await ws_as(hass_admin_user)

@@ -301,20 +301,23 @@ class LiveSession:
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form as of now (the journal's, the database's), a copy."""
         document = self.document
-        for name in (
-            "session_id",
-            "device_id",
-            "member_id",
-            "member_name",
-            "card",
-            "start",
-            "last_seen",
-            "end",
-            "duration",
-            "closed_by",
-            "buffered",
+        # What ``from_entry`` reads a missing field as: a field a stored session
+        # lacks is added only once it says something else (``new`` has them all).
+        for name, absent in (
+            ("session_id", ""),
+            ("device_id", ""),
+            ("member_id", None),
+            ("member_name", None),
+            ("card", None),
+            ("start", 0.0),
+            ("last_seen", self.start),
+            ("end", None),
+            ("duration", 0.0),
+            ("closed_by", None),
+            ("buffered", False),
         ):
-            _sync(document, name, getattr(self, name), present=True)
+            value = getattr(self, name)
+            _sync(document, name, value, present=value != absent)
         _sync(document, "project_id", self.project_id, present=self.stamped)
         _sync(document, "machine_type_id", self.machine_type_id, present=self.stamped)
         _sync(
@@ -400,10 +403,9 @@ class LiveAudit:
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form as of now (the journal's, the database's), a copy."""
         document = self.document
-        _sync(document, "ts", self.ts, present=True)
-        _sync(document, "kind", self.kind, present=True)
-        _sync(document, "device_id", self.device_id, present=True)
-        for name in PERSONAL_TYPED:
+        _sync(document, "ts", self.ts, present=bool(self.ts))
+        _sync(document, "kind", self.kind, present=bool(self.kind))
+        for name in ("device_id", *PERSONAL_TYPED):
             value = getattr(self, name)
             _sync(document, name, value, present=value is not None)
         _sync(document, "buffered", self.buffered, present=self.buffered is not None)

@@ -25,7 +25,13 @@ from custom_components.fluxilab.access.history import (
     STATE_FIELDS,
     AccessHistory,
 )
-from custom_components.fluxilab.history_db import AuditQuery, SessionQuery, sqlite_url
+from custom_components.fluxilab.history_db import (
+    AuditQuery,
+    LiveAudit,
+    LiveSession,
+    SessionQuery,
+    sqlite_url,
+)
 from custom_components.fluxilab.journal import DATA_JOURNAL
 
 NOW = time.time()
@@ -204,8 +210,7 @@ async def test_nothing_is_capped_and_memory_keeps_the_recent_part(
     monkeypatch.setattr(history_module, "MAX_SESSIONS", 5)
     history = await load(hass)
     for n in range(40):
-        history.add_audit(
-            {
+        history.add_audit(LiveAudit.from_entry({
                 "ts": NOW + n,
                 "kind": "decision",
                 "device_id": "d",
@@ -213,10 +218,8 @@ async def test_nothing_is_capped_and_memory_keeps_the_recent_part(
                 "card": None,
                 "reason": "granted",
                 "buffered": False,
-            }
-        )
-        history.data["sessions"].append(
-            {
+            }))
+        history.data["sessions"].append(LiveSession.from_entry({
                 "session_id": f"s{n}",
                 "device_id": "d",
                 "member_id": None,
@@ -228,15 +231,14 @@ async def test_nothing_is_capped_and_memory_keeps_the_recent_part(
                 "duration": 1.0,
                 "closed_by": None,
                 "buffered": False,
-            }
-        )
+            }))
         history.async_changed()
         if n % 10 == 0:
             await history.async_commit()  # entries get ids; some fall out of memory
     await history.async_commit()
     assert len(history.data["audit"]) == 5
     # The five newest sessions and the open one, whatever its age.
-    assert [s["session_id"] for s in history.data["sessions"]] == [
+    assert [s.session_id for s in history.data["sessions"]] == [
         "s0",
         "s35",
         "s36",
@@ -263,8 +265,7 @@ async def admin_call(client: Any, **msg: Any) -> Any:
 async def fill(engine: AccessEngine, sessions: int, audits: int) -> None:
     history = engine.history
     for n in range(sessions):
-        history.data["sessions"].append(
-            {
+        history.data["sessions"].append(LiveSession.from_entry({
                 "session_id": f"s{n}",
                 "device_id": f"hood-{n % 2}",
                 "member_id": f"m{n % 3}",
@@ -276,11 +277,9 @@ async def fill(engine: AccessEngine, sessions: int, audits: int) -> None:
                 "duration": 5.0,
                 "closed_by": "device",
                 "buffered": False,
-            }
-        )
+            }))
     for n in range(audits):
-        history.data["audit"].append(
-            {
+        history.data["audit"].append(LiveAudit.from_entry({
                 "ts": NOW - DAY + n,
                 "kind": ("decision", "routing")[n % 2],
                 "device_id": f"hood-{n % 2}",
@@ -288,8 +287,7 @@ async def fill(engine: AccessEngine, sessions: int, audits: int) -> None:
                 "card": None,
                 "reason": "granted",
                 "buffered": False,
-            }
-        )
+            }))
     history.async_changed()
     await history.async_commit()
 
@@ -314,7 +312,7 @@ async def test_panel_views_page_and_filter_in_sql(
         if (before := page["next"]) is None:
             break
     routing = [
-        e["entry_id"] for e in engine.history.data["audit"] if e["kind"] == "routing"
+        e.entry_id for e in engine.history.data["audit"] if e.kind == "routing"
     ]
     assert seen == routing[::-1]
     # A period, newest first, the last page's next is None.
@@ -328,9 +326,9 @@ async def test_panel_views_page_and_filter_in_sql(
     )
     assert page["next"] is None
     assert page["audit"] == [
-        e
+        e.as_dict()
         for e in engine.history.data["audit"][::-1]
-        if e["device_id"] == "hood-1" and e["member_id"] == "m1"
+        if e.device_id == "hood-1" and e.member_id == "m1"
     ]
 
     # Sessions: pages of 8 newest first, without CSV; then everything with CSV.
@@ -386,8 +384,7 @@ async def test_purge_reaches_rows_no_longer_in_memory(
     monkeypatch.setattr(history_module, "MAX_AUDIT", 2)
     history = engine.history
     for n in range(6):
-        history.add_audit(
-            {
+        history.add_audit(LiveAudit.from_entry({
                 "ts": NOW - 500 * DAY + n,
                 "kind": "decision",
                 "device_id": "d",
@@ -395,8 +392,7 @@ async def test_purge_reaches_rows_no_longer_in_memory(
                 "card": "C1",
                 "reason": "granted",
                 "buffered": False,
-            }
-        )
+            }))
     await history.async_commit()
     await history.async_save()
     assert len(history.data["audit"]) == 2
