@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 import logging
 import secrets
 import time
@@ -485,9 +485,7 @@ class AccessHistory:
             excess = len(audit) - MAX_AUDIT
             audit[:excess] = [e for e in audit[:excess] if e.entry_id is None]
 
-    def _entry_lists(
-        self,
-    ) -> tuple[tuple[str, list[LiveSession]], tuple[str, list[LiveAudit]]]:
+    def _entry_lists(self) -> tuple[tuple[str, Sequence[LiveEntry]], ...]:
         """The lists the journal keeps entry by entry, with their names."""
         return (("sessions", self.data["sessions"]), ("audit", self.data["audit"]))
 
@@ -611,9 +609,9 @@ class AccessHistory:
 
         Entries appended without ``async_changed`` (no ``entry_id`` yet) count too.
         """
-        if any(
-            items and items[-1].entry_id is None
-            for items in (self.data["sessions"], self.data["audit"])
+        sessions, audit = self.data["sessions"], self.data["audit"]
+        if (sessions and sessions[-1].entry_id is None) or (
+            audit and audit[-1].entry_id is None
         ):
             self.async_changed()
         if self._dirty or self._unsaved:

@@ -440,7 +440,7 @@ async def _remote_stop(engine: AccessEngine, call: ServiceCall) -> ServiceRespon
     """Ask a board to end its running session, as if its member swiped again."""
     board = await _online_board(engine, call.data[ATTR_DEVICE])
     running = [
-        session
+        (session, session.card)
         for session in engine.history.open_sessions(board.device.device_id)
         if session.card is not None
     ]
@@ -449,8 +449,8 @@ async def _remote_stop(engine: AccessEngine, call: ServiceCall) -> ServiceRespon
             "board_no_session",
             device=board.device.entry.title or board.device.device_id,
         )
-    session = running[-1]
-    await board.async_request(BackendRequestType.STOP, session.card)
+    session, card = running[-1]
+    await board.async_request(BackendRequestType.STOP, card)
     LOGGER.info(
         "Asked Fab-O-Matic board %s to stop session %s",
         board.machine_id,

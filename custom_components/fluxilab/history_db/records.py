@@ -1,8 +1,16 @@
-"""The history's entries as the core reads them: a session, an audit entry.
+"""The history's entries as the core reads and writes them: sessions, audit entries.
 
-Built at the database edge (``HistoryDatabase`` reads rows into them, and a live
-session in memory is read with ``from_entry``) and turned back into the stored
-document only where it leaves the core (``as_wire``: websocket replies, exports).
+Read path: ``SessionRecord`` and ``AuditEntry``, frozen, built at the database edge
+(``HistoryDatabase`` reads rows into them) and turned back into the stored document
+only where they leave the core (``as_wire``: websocket replies, exports).
+
+Write path: ``LiveSession`` and ``LiveAudit``, what the history holds in memory and
+the core changes in place (a session's heartbeat and stop, an answered decision's
+merge, an anonymization). Each keeps its stored document and brings it up to date
+in ``as_dict``, where it leaves for the journal and the database (access/history.py),
+field by field: a value that did not change is not written again and a key keeps
+its place, so the JSON stored is what the untyped entries stored, byte for byte.
+
 Every field the core reads is typed here; ``as_wire`` returns the entry's stored
 document unchanged (its fields in their order, whatever kind-specific ones it has),
 so replies and exports are what the stored entry says, byte for byte.
@@ -335,6 +343,12 @@ class LiveSession:
         return SessionRecord.from_entry(self.as_dict())
 
 
+AUDIT_TYPED: frozenset[str] = frozenset(
+    {"ts", "kind", "device_id", *PERSONAL_TYPED, "buffered", "anonymized", "entry_id"}
+)
+"""The fields of an audit entry ``LiveAudit`` types (every kind has them)."""
+
+
 @dataclass(slots=True, kw_only=True)
 class LiveAudit:
     """An audit entry in memory (a decision, a device's record, an admin change, ...).
@@ -384,7 +398,12 @@ class LiveAudit:
         return name in self.document
 
     def set_detail(self, name: str, value: Any) -> None:
-        """Set a field of the entry's own kind (the caller tells the history)."""
+        """Set a field of the entry's own kind (the caller tells the history).
+
+        The typed fields are set as attributes: ``as_dict`` writes them over.
+        """
+        if name in AUDIT_TYPED:
+            raise ValueError(f"{name} is a typed field of an audit entry")
         self.document[name] = value
 
     def anonymize(self, personal: tuple[str, ...]) -> bool:
