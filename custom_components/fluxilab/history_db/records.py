@@ -217,7 +217,7 @@ class LiveSession:
     project_request: str | None = field(default=None, compare=False)
     """The project the device asked for at start, until the projects read it (never
     stored)."""
-    document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
     """The stored form as last written (``as_dict`` brings it up to date)."""
 
     @classmethod
@@ -370,7 +370,7 @@ class LiveAudit:
     anonymized: bool = False
     entry_id: int | None = None
     """None until the journal takes the entry."""
-    document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
     """The stored form: the typed fields as last written, and the kind's own."""
 
     @classmethod
