@@ -185,28 +185,36 @@ async def loop_bench(workdir: Path, entries: int) -> dict[str, Any]:
         for burst in range(entries // 500):
             for n in range(500):
                 k = burst * 500 + n
-                history.add_audit(LiveAudit.from_entry({
-                        "ts": now + k,
-                        "kind": "decision",
-                        "device_id": f"d{k % 50}",
-                        "member_id": f"m{k % 200}",
-                        "card": f"04{k:08X}",
-                        "reason": "granted",
-                        "buffered": True,
-                    }))
-                history.data["sessions"].append(LiveSession.from_entry({
-                        "session_id": f"s{k}",
-                        "device_id": f"d{k % 50}",
-                        "member_id": f"m{k % 200}",
-                        "member_name": "M",
-                        "card": None,
-                        "start": now + k,
-                        "last_seen": now + k,
-                        "end": now + k + 1,
-                        "duration": 1.0,
-                        "closed_by": "device",
-                        "buffered": True,
-                    }))
+                history.add_audit(
+                    LiveAudit.from_entry(
+                        {
+                            "ts": now + k,
+                            "kind": "decision",
+                            "device_id": f"d{k % 50}",
+                            "member_id": f"m{k % 200}",
+                            "card": f"04{k:08X}",
+                            "reason": "granted",
+                            "buffered": True,
+                        }
+                    )
+                )
+                history.data["sessions"].append(
+                    LiveSession.from_entry(
+                        {
+                            "session_id": f"s{k}",
+                            "device_id": f"d{k % 50}",
+                            "member_id": f"m{k % 200}",
+                            "member_name": "M",
+                            "card": None,
+                            "start": now + k,
+                            "last_seen": now + k,
+                            "end": now + k + 1,
+                            "duration": 1.0,
+                            "closed_by": "device",
+                            "buffered": True,
+                        }
+                    )
+                )
             history.async_changed()
             await history.async_commit()
             await history.async_save()

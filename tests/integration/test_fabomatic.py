@@ -451,9 +451,7 @@ async def test_session_replayed(
         reply = await send(hass, mqtt_mock, payload)
         assert reply is not None
         assert reply["request_ok"] is True
-    sessions = [
-        s for s in engine.history.data["sessions"] if s.device_id == BOARD_ID
-    ]
+    sessions = [s for s in engine.history.data["sessions"] if s.device_id == BOARD_ID]
     assert len(sessions) == 1
     assert sessions[0].buffered is True
     assert sessions[0].duration == 900
@@ -482,9 +480,7 @@ async def test_stop_without_start(
 ) -> None:
     """Only the replayed stop reached the hub: the session is built from it."""
     await send(hass, mqtt_mock, replayed(stopuse(CARD, 600)))
-    [session] = [
-        s for s in engine.history.data["sessions"] if s.device_id == BOARD_ID
-    ]
+    [session] = [s for s in engine.history.data["sessions"] if s.device_id == BOARD_ID]
     assert session.duration == 600
     assert session.member_name == "Ada"
     assert session.end - session.start == 600

@@ -397,9 +397,7 @@ async def test_forgetting_a_member_survives_a_crash(
     history, _backlog = await load(hass)
     assert len(history.data["audit"]) == 3
     assert all(
-        entry.member_id is None
-        and entry.member_name is None
-        and entry.card is None
+        entry.member_id is None and entry.member_name is None and entry.card is None
         for entry in history.data["audit"]
     )
     crash(hass, history)

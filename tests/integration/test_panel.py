@@ -46,6 +46,7 @@ from custom_components.fluxilab.const import (
     CONF_UI_URL,
     DOMAIN,
 )
+from custom_components.fluxilab.history_db import LiveSession
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.panel import FRONTEND_DIR, PANEL_URL_PATH
 from custom_components.fluxilab.protocol.security import (
@@ -54,7 +55,6 @@ from custom_components.fluxilab.protocol.security import (
     seal,
     verify_token,
 )
-from custom_components.fluxilab.history_db import LiveSession
 from fluxilab_agent.gateway import COOKIE_NAME as GATEWAY_COOKIE, Gateway
 from fluxilab_agent.mirror import CredentialMirror
 
@@ -463,16 +463,20 @@ async def test_profile(
     ws_as: ClientFactory,
     hass_read_only_user: MockUser,
 ) -> None:
-    engine.history.data["sessions"].append(LiveSession.from_entry({
-            "session_id": "s1",
-            "device_id": HOOD,
-            "member_id": "alice",
-            "member_name": "Alice",
-            "card": "04A1B2C3D4",
-            "start": 1000.0,
-            "end": 1600.0,
-            "duration": 600.0,
-        }))
+    engine.history.data["sessions"].append(
+        LiveSession.from_entry(
+            {
+                "session_id": "s1",
+                "device_id": HOOD,
+                "member_id": "alice",
+                "member_name": "Alice",
+                "card": "04A1B2C3D4",
+                "start": 1000.0,
+                "end": 1600.0,
+                "duration": 600.0,
+            }
+        )
+    )
     reply = await command(await ws_as(hass_read_only_user), "profile")
     profile = reply["result"]
     assert profile["member"]["cards"] == ["••••••C3D4"]
@@ -684,30 +688,34 @@ async def test_admin_console_as_lab_admin(
     assert engine.history.data["audit"][-1].member_id == "grace"
 
     engine.history.data["sessions"] += [
-        LiveSession.from_entry({
-            "session_id": "a",
-            "device_id": HOOD,
-            "member_id": "alice",
-            "member_name": "Alice",
-            "card": None,
-            "start": 100.0,
-            "end": 200.0,
-            "duration": 100.0,
-            "closed_by": "device",
-            "buffered": False,
-        }),
-        LiveSession.from_entry({
-            "session_id": "b",
-            "device_id": LASER,
-            "member_id": "bob",
-            "member_name": "Bob",
-            "card": None,
-            "start": 300.0,
-            "end": 400.0,
-            "duration": 100.0,
-            "closed_by": "device",
-            "buffered": False,
-        }),
+        LiveSession.from_entry(
+            {
+                "session_id": "a",
+                "device_id": HOOD,
+                "member_id": "alice",
+                "member_name": "Alice",
+                "card": None,
+                "start": 100.0,
+                "end": 200.0,
+                "duration": 100.0,
+                "closed_by": "device",
+                "buffered": False,
+            }
+        ),
+        LiveSession.from_entry(
+            {
+                "session_id": "b",
+                "device_id": LASER,
+                "member_id": "bob",
+                "member_name": "Bob",
+                "card": None,
+                "start": 300.0,
+                "end": 400.0,
+                "duration": 100.0,
+                "closed_by": "device",
+                "buffered": False,
+            }
+        ),
     ]
     history = (await command(ws, "admin/history", member_id="alice"))["result"]
     assert [s["session_id"] for s in history["sessions"]] == ["a"]
@@ -829,16 +837,20 @@ async def test_machine_types_retention_and_export(
     ]
     assert "lathe" not in engine.machine_types.data
 
-    engine.history.data["sessions"].append(LiveSession.from_entry({
-            "session_id": "old",
-            "device_id": HOOD,
-            "member_id": "alice",
-            "member_name": "Alice",
-            "card": "04A1B2C3D4",
-            "start": 1000.0,
-            "end": 1600.0,
-            "duration": 600.0,
-        }))
+    engine.history.data["sessions"].append(
+        LiveSession.from_entry(
+            {
+                "session_id": "old",
+                "device_id": HOOD,
+                "member_id": "alice",
+                "member_name": "Alice",
+                "card": "04A1B2C3D4",
+                "start": 1000.0,
+                "end": 1600.0,
+                "duration": 600.0,
+            }
+        )
+    )
     export = (await command(ws, "admin/member_export", member_id="alice"))["result"]
     assert export["member"]["id"] == "alice"
     assert "pin_hash" not in export["member"]

@@ -158,18 +158,18 @@ async def test_history_pages_with_limit_and_offset(
 ) -> None:
     engine.history.data["sessions"] += [
         LiveSession.from_entry(
-        {
-            "session_id": f"s-{number}",
-            "device_id": HOOD,
-            "member_id": "alice",
-            "member_name": "Alice",
-            "card": None,
-            "start": 1_700_000_000.0 + number * 3600,
-            "end": 1_700_000_000.0 + number * 3600 + 600,
-            "duration": 600.0,
-            "closed_by": "device",
-            "buffered": False,
-        }
+            {
+                "session_id": f"s-{number}",
+                "device_id": HOOD,
+                "member_id": "alice",
+                "member_name": "Alice",
+                "card": None,
+                "start": 1_700_000_000.0 + number * 3600,
+                "end": 1_700_000_000.0 + number * 3600 + 600,
+                "duration": 600.0,
+                "closed_by": "device",
+                "buffered": False,
+            }
         )
         for number in range(5)
     ]

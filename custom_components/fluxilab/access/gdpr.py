@@ -167,7 +167,9 @@ async def async_forget_member(
 
     def _theirs(entry: LiveEntry) -> bool:
         erased = isinstance(entry, LiveAudit) and _erase_own_text(entry, member_id)
-        actor = entry.detail("actor_member_id") if isinstance(entry, LiveAudit) else None
+        actor = (
+            entry.detail("actor_member_id") if isinstance(entry, LiveAudit) else None
+        )
         return (
             member_id in (entry.member_id, actor)
             or (entry.card is not None and entry.card in cards)

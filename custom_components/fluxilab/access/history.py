@@ -486,7 +486,7 @@ class AccessHistory:
             audit[:excess] = [e for e in audit[:excess] if e.entry_id is None]
 
     def _entry_lists(self) -> tuple[tuple[str, Sequence[LiveEntry]], ...]:
-        """The lists the journal keeps entry by entry, with their names."""
+        """Return the lists the journal keeps entry by entry, with their names."""
         return (("sessions", self.data["sessions"]), ("audit", self.data["audit"]))
 
     # The session index: by id, and the open ones per device --------------------------
@@ -511,9 +511,9 @@ class AccessHistory:
             self._by_id[session.session_id] = session
             if session.end is None:
                 self._open[id(session)] = session
-                self._open_by_device.setdefault(session.device_id, {})[
-                    id(session)
-                ] = session
+                self._open_by_device.setdefault(session.device_id, {})[id(session)] = (
+                    session
+                )
         self._indexed_len = len(sessions)
 
     def _unindex_session(self, session: LiveSession) -> None:

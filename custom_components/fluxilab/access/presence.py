@@ -249,8 +249,9 @@ class Presence:
                 "card": mask_card(card) if card else None,
             }
         for session in self.engine.history.open_sessions():
-            if (member_id := session.member_id) is None:
+            if session.member_id is None:
                 continue
+            member_id = session.member_id
             device = self.engine.device(session.device_id)
             if device is not None and is_entrance(device):
                 continue  # the door's unlock period, not work in the lab

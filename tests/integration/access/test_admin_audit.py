@@ -487,15 +487,19 @@ async def test_filters_and_paging(
         )
         members.append(created["member_id"])
     await call(hass, "block_device", {"device_id": ha_device_id}, hass_admin_user)
-    engine.history.add_audit(LiveAudit.from_entry({
-            "ts": 1.0,
-            "kind": "decision",
-            "device_id": DEVICE_ID,
-            "member_id": None,
-            "card": None,
-            "reason": "not_authorized",
-            "buffered": False,
-        }))
+    engine.history.add_audit(
+        LiveAudit.from_entry(
+            {
+                "ts": 1.0,
+                "kind": "decision",
+                "device_id": DEVICE_ID,
+                "member_id": None,
+                "card": None,
+                "reason": "not_authorized",
+                "buffered": False,
+            }
+        )
+    )
 
     everything = (await panel.audit(kind="admin", limit=500))["audit"]
     assert {e["kind"] for e in everything} == {"admin"}

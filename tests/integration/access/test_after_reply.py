@@ -170,7 +170,9 @@ async def test_a_replayed_record_finds_the_answer_still_to_be_recorded(
         True,
     )
     await hass.async_block_till_done()
-    entries = [e.as_dict() for e in engine.history.data["audit"] if e.kind == "decision"]
+    entries = [
+        e.as_dict() for e in engine.history.data["audit"] if e.kind == "decision"
+    ]
     assert len(entries) == 1  # audited once, the device's view merged into it
     assert entries[0]["request_id"] == "q7"
     assert entries[0]["device_granted"] is True

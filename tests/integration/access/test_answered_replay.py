@@ -146,9 +146,7 @@ async def test_replayed_decision_merged_into_answered_request(
     assert entry["buffered"] is False
     assert entry["device_granted"] is True
     assert entry["session_id"] == "dev-session"
-    sessions = [
-        s for s in engine.history.data["sessions"] if s.device_id == DEVICE_ID
-    ]
+    sessions = [s for s in engine.history.data["sessions"] if s.device_id == DEVICE_ID]
     assert [s.session_id for s in sessions] == ["dev-session"]
     assert engine.history.session(hub_session_id) is None
     assert sessions[0].closed_by == "device"

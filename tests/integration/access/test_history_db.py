@@ -210,28 +210,36 @@ async def test_nothing_is_capped_and_memory_keeps_the_recent_part(
     monkeypatch.setattr(history_module, "MAX_SESSIONS", 5)
     history = await load(hass)
     for n in range(40):
-        history.add_audit(LiveAudit.from_entry({
-                "ts": NOW + n,
-                "kind": "decision",
-                "device_id": "d",
-                "member_id": None,
-                "card": None,
-                "reason": "granted",
-                "buffered": False,
-            }))
-        history.data["sessions"].append(LiveSession.from_entry({
-                "session_id": f"s{n}",
-                "device_id": "d",
-                "member_id": None,
-                "member_name": None,
-                "card": None,
-                "start": NOW + n,
-                "last_seen": NOW + n,
-                "end": None if n == 0 else NOW + n + 1,
-                "duration": 1.0,
-                "closed_by": None,
-                "buffered": False,
-            }))
+        history.add_audit(
+            LiveAudit.from_entry(
+                {
+                    "ts": NOW + n,
+                    "kind": "decision",
+                    "device_id": "d",
+                    "member_id": None,
+                    "card": None,
+                    "reason": "granted",
+                    "buffered": False,
+                }
+            )
+        )
+        history.data["sessions"].append(
+            LiveSession.from_entry(
+                {
+                    "session_id": f"s{n}",
+                    "device_id": "d",
+                    "member_id": None,
+                    "member_name": None,
+                    "card": None,
+                    "start": NOW + n,
+                    "last_seen": NOW + n,
+                    "end": None if n == 0 else NOW + n + 1,
+                    "duration": 1.0,
+                    "closed_by": None,
+                    "buffered": False,
+                }
+            )
+        )
         history.async_changed()
         if n % 10 == 0:
             await history.async_commit()  # entries get ids; some fall out of memory
@@ -265,29 +273,37 @@ async def admin_call(client: Any, **msg: Any) -> Any:
 async def fill(engine: AccessEngine, sessions: int, audits: int) -> None:
     history = engine.history
     for n in range(sessions):
-        history.data["sessions"].append(LiveSession.from_entry({
-                "session_id": f"s{n}",
-                "device_id": f"hood-{n % 2}",
-                "member_id": f"m{n % 3}",
-                "member_name": f"M{n % 3}",
-                "card": None,
-                "start": NOW - DAY + n,
-                "last_seen": NOW - DAY + n,
-                "end": NOW - DAY + n + 5,
-                "duration": 5.0,
-                "closed_by": "device",
-                "buffered": False,
-            }))
+        history.data["sessions"].append(
+            LiveSession.from_entry(
+                {
+                    "session_id": f"s{n}",
+                    "device_id": f"hood-{n % 2}",
+                    "member_id": f"m{n % 3}",
+                    "member_name": f"M{n % 3}",
+                    "card": None,
+                    "start": NOW - DAY + n,
+                    "last_seen": NOW - DAY + n,
+                    "end": NOW - DAY + n + 5,
+                    "duration": 5.0,
+                    "closed_by": "device",
+                    "buffered": False,
+                }
+            )
+        )
     for n in range(audits):
-        history.data["audit"].append(LiveAudit.from_entry({
-                "ts": NOW - DAY + n,
-                "kind": ("decision", "routing")[n % 2],
-                "device_id": f"hood-{n % 2}",
-                "member_id": f"m{n % 3}",
-                "card": None,
-                "reason": "granted",
-                "buffered": False,
-            }))
+        history.data["audit"].append(
+            LiveAudit.from_entry(
+                {
+                    "ts": NOW - DAY + n,
+                    "kind": ("decision", "routing")[n % 2],
+                    "device_id": f"hood-{n % 2}",
+                    "member_id": f"m{n % 3}",
+                    "card": None,
+                    "reason": "granted",
+                    "buffered": False,
+                }
+            )
+        )
     history.async_changed()
     await history.async_commit()
 
@@ -311,9 +327,7 @@ async def test_panel_views_page_and_filter_in_sql(
         assert all(e["kind"] == "routing" for e in page["audit"])
         if (before := page["next"]) is None:
             break
-    routing = [
-        e.entry_id for e in engine.history.data["audit"] if e.kind == "routing"
-    ]
+    routing = [e.entry_id for e in engine.history.data["audit"] if e.kind == "routing"]
     assert seen == routing[::-1]
     # A period, newest first, the last page's next is None.
     page = await admin_call(
@@ -384,15 +398,19 @@ async def test_purge_reaches_rows_no_longer_in_memory(
     monkeypatch.setattr(history_module, "MAX_AUDIT", 2)
     history = engine.history
     for n in range(6):
-        history.add_audit(LiveAudit.from_entry({
-                "ts": NOW - 500 * DAY + n,
-                "kind": "decision",
-                "device_id": "d",
-                "member_id": "m1",
-                "card": "C1",
-                "reason": "granted",
-                "buffered": False,
-            }))
+        history.add_audit(
+            LiveAudit.from_entry(
+                {
+                    "ts": NOW - 500 * DAY + n,
+                    "kind": "decision",
+                    "device_id": "d",
+                    "member_id": "m1",
+                    "card": "C1",
+                    "reason": "granted",
+                    "buffered": False,
+                }
+            )
+        )
     await history.async_commit()
     await history.async_save()
     assert len(history.data["audit"]) == 2

@@ -596,9 +596,7 @@ async def test_trainer_then_trainee_within_the_window(
     assert data["authorization_id"] == auth["id"]
     assert describe_access(data) == "a member was trained and authorized by a trainer"
     assert events[-1].data["type"] == "granted"  # decided again, after the grant
-    audit = [
-        a.as_dict() for a in engine.history.data["audit"] if a.kind == "training"
-    ]
+    audit = [a.as_dict() for a in engine.history.data["audit"] if a.kind == "training"]
     assert audit[-1]["member_id"] == ada["id"]
     assert audit[-1]["member_name"] == "Ada"
     assert audit[-1]["trainer_name"] == "Tom"
