@@ -160,7 +160,11 @@ async def loop_bench(workdir: Path, entries: int) -> dict[str, Any]:
     from custom_components.fluxilab.access.history import (  # noqa: PLC0415
         AccessHistory,
     )
-    from custom_components.fluxilab.history_db import database  # noqa: PLC0415
+    from custom_components.fluxilab.history_db import (  # noqa: PLC0415
+        LiveAudit,
+        LiveSession,
+        database,
+    )
 
     threads: set[str] = set()
     write = database.HistoryDatabase.checkpoint
@@ -182,30 +186,34 @@ async def loop_bench(workdir: Path, entries: int) -> dict[str, Any]:
             for n in range(500):
                 k = burst * 500 + n
                 history.add_audit(
-                    {
-                        "ts": now + k,
-                        "kind": "decision",
-                        "device_id": f"d{k % 50}",
-                        "member_id": f"m{k % 200}",
-                        "card": f"04{k:08X}",
-                        "reason": "granted",
-                        "buffered": True,
-                    }
+                    LiveAudit.from_entry(
+                        {
+                            "ts": now + k,
+                            "kind": "decision",
+                            "device_id": f"d{k % 50}",
+                            "member_id": f"m{k % 200}",
+                            "card": f"04{k:08X}",
+                            "reason": "granted",
+                            "buffered": True,
+                        }
+                    )
                 )
                 history.data["sessions"].append(
-                    {
-                        "session_id": f"s{k}",
-                        "device_id": f"d{k % 50}",
-                        "member_id": f"m{k % 200}",
-                        "member_name": "M",
-                        "card": None,
-                        "start": now + k,
-                        "last_seen": now + k,
-                        "end": now + k + 1,
-                        "duration": 1.0,
-                        "closed_by": "device",
-                        "buffered": True,
-                    }
+                    LiveSession.from_entry(
+                        {
+                            "session_id": f"s{k}",
+                            "device_id": f"d{k % 50}",
+                            "member_id": f"m{k % 200}",
+                            "member_name": "M",
+                            "card": None,
+                            "start": now + k,
+                            "last_seen": now + k,
+                            "end": now + k + 1,
+                            "duration": 1.0,
+                            "closed_by": "device",
+                            "buffered": True,
+                        }
+                    )
                 )
             history.async_changed()
             await history.async_commit()

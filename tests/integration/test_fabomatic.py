@@ -394,13 +394,13 @@ async def test_session_live(
     reply = await send(hass, mqtt_mock, inuse(CARD, 120))
     assert reply == {"request_ok": True, "message": "inUse"}
     [session] = engine.history.open_sessions(BOARD_ID)
-    assert session["duration"] == 120
-    assert session["card"] == CARD
+    assert session.duration == 120
+    assert session.card == CARD
     reply = await send(hass, mqtt_mock, stopuse(CARD, 1800))
     assert reply == {"request_ok": True, "message": "Duration 1800 seconds"}
     assert engine.history.open_sessions(BOARD_ID) == []
-    assert session["duration"] == 1800
-    assert session["closed_by"] == "device"
+    assert session.duration == 1800
+    assert session.closed_by == "device"
     assert not board.in_use
     assert board.usage_hours == 0.5
     assert [e.data["type"] for e in events] == [
@@ -451,12 +451,10 @@ async def test_session_replayed(
         reply = await send(hass, mqtt_mock, payload)
         assert reply is not None
         assert reply["request_ok"] is True
-    sessions = [
-        s for s in engine.history.data["sessions"] if s["device_id"] == BOARD_ID
-    ]
+    sessions = [s for s in engine.history.data["sessions"] if s.device_id == BOARD_ID]
     assert len(sessions) == 1
-    assert sessions[0]["buffered"] is True
-    assert sessions[0]["duration"] == 900
+    assert sessions[0].buffered is True
+    assert sessions[0].duration == 900
     assert [e.data["type"] for e in events] == [
         "offline_granted",
         "session_started",
@@ -468,7 +466,7 @@ async def test_session_replayed(
     await send(hass, mqtt_mock, replayed(stopuse(CARD, 900)))
     await send(hass, mqtt_mock, stopuse(CARD, 900))
     assert (
-        len([s for s in engine.history.data["sessions"] if s["device_id"] == BOARD_ID])
+        len([s for s in engine.history.data["sessions"] if s.device_id == BOARD_ID])
         == 1
     )
     assert board.usage_hours == 0.25
@@ -482,12 +480,10 @@ async def test_stop_without_start(
 ) -> None:
     """Only the replayed stop reached the hub: the session is built from it."""
     await send(hass, mqtt_mock, replayed(stopuse(CARD, 600)))
-    [session] = [
-        s for s in engine.history.data["sessions"] if s["device_id"] == BOARD_ID
-    ]
-    assert session["duration"] == 600
-    assert session["member_name"] == "Ada"
-    assert session["end"] - session["start"] == 600
+    [session] = [s for s in engine.history.data["sessions"] if s.device_id == BOARD_ID]
+    assert session.duration == 600
+    assert session.member_name == "Ada"
+    assert session.end - session.start == 600
 
 
 async def test_inuse_without_start(
@@ -500,8 +496,8 @@ async def test_inuse_without_start(
     reply = await send(hass, mqtt_mock, inuse(CARD, 300))
     assert reply == {"request_ok": True, "message": "inUse"}
     [session] = engine.history.open_sessions(BOARD_ID)
-    assert session["duration"] == 300
-    assert time.time() - session["start"] == pytest.approx(300, abs=5)
+    assert session.duration == 300
+    assert time.time() - session.start == pytest.approx(300, abs=5)
     assert await send(hass, mqtt_mock, inuse(STRANGER, 10)) == {
         "request_ok": False,
         "message": "Invalid card",
@@ -509,8 +505,8 @@ async def test_inuse_without_start(
     # A new user's start closes what the single-user board left open.
     await send(hass, mqtt_mock, startuse(ADMIN_CARD))
     [current] = engine.history.open_sessions(BOARD_ID)
-    assert current["card"] == ADMIN_CARD
-    assert session["end"] is not None
+    assert current.card == ADMIN_CARD
+    assert session.end is not None
 
 
 async def test_maintenance(
@@ -565,9 +561,9 @@ async def test_maintenance(
     (recorded,) = [
         a
         for a in engine.history.data["audit"]
-        if a["kind"] == "maintenance" and a["device_id"] == BOARD_ID
+        if a.kind == "maintenance" and a.device_id == BOARD_ID
     ]
-    assert recorded["buffered"] is True
+    assert recorded.buffered is True
 
 
 @pytest.mark.parametrize(

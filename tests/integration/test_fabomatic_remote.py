@@ -106,7 +106,7 @@ async def test_remote_start_sends_the_members_card_and_the_board_asks(
     )
     assert result == {
         "machine_id": MACHINE,
-        "session_id": session["session_id"],
+        "session_id": session.session_id,
         "member_id": ada["id"],
     }
     assert replies(mqtt_mock, REQUEST)[-1] == {"request_type": "stop", "uid": CARD}

@@ -8,6 +8,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
+from custom_components.fluxilab.history_db import LiveSession
 from tests.integration.test_fabomatic import (  # noqa: F401  # fixtures
     BOARD_ID,
     CARD,
@@ -20,8 +21,8 @@ from tests.integration.test_fabomatic import (  # noqa: F401  # fixtures
 )
 
 
-def board_sessions(engine: AccessEngine) -> list[dict[str, object]]:  # noqa: F811  # the fixture's name
-    return [s for s in engine.history.data["sessions"] if s["device_id"] == BOARD_ID]
+def board_sessions(engine: AccessEngine) -> list[LiveSession]:  # noqa: F811  # the fixture's name
+    return [s for s in engine.history.data["sessions"] if s.device_id == BOARD_ID]
 
 
 async def test_a_repeated_startuse_books_one_session(

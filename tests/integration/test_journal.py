@@ -31,6 +31,7 @@ from custom_components.fluxilab.access import gdpr, sessions
 from custom_components.fluxilab.access.history import AccessHistory
 from custom_components.fluxilab.backfill import DeviceBacklog
 from custom_components.fluxilab.const import DOMAIN, LIVE_ACK_INTERVAL
+from custom_components.fluxilab.history_db import LiveAudit
 from custom_components.fluxilab.journal import (
     DATA_JOURNAL,
     ISSUE_JOURNAL_UNREADABLE,
@@ -93,15 +94,17 @@ def replay_batch(history: AccessHistory, backlog: DeviceBacklog, first: int) -> 
         session_id = f"session-{seq if seq % 2 else seq - 1}"
         if seq % 2:
             history.add_audit(
-                {
-                    "ts": now + seq,
-                    "kind": "decision",
-                    "device_id": DEVICE,
-                    "member_id": None,
-                    "card": None,
-                    "reason": "granted",
-                    "buffered": True,
-                }
+                LiveAudit.from_entry(
+                    {
+                        "ts": now + seq,
+                        "kind": "decision",
+                        "device_id": DEVICE,
+                        "member_id": None,
+                        "card": None,
+                        "reason": "granted",
+                        "buffered": True,
+                    }
+                )
             )
             sessions.start_session(
                 history,
@@ -131,9 +134,9 @@ def summary(history: AccessHistory, backlog: DeviceBacklog) -> dict[str, Any]:
     seqs = backlog.seqs_for(STREAM)
     return {
         "audit": len(history.data["audit"]),
-        "sessions": sorted(s["session_id"] for s in history.data["sessions"]),
-        "closed": sum(1 for s in history.data["sessions"] if s["end"] is not None),
-        "ids": [e["entry_id"] for e in history.data["audit"]],
+        "sessions": sorted(s.session_id for s in history.data["sessions"]),
+        "closed": sum(1 for s in history.data["sessions"] if s.end is not None),
+        "ids": [e.entry_id for e in history.data["audit"]],
         "seqs": seqs.as_list(),
         "samples": sum(a.count for a in backlog.hours["face_velocity"].values()),
     }
@@ -201,7 +204,7 @@ async def test_rows_older_than_the_files_mark_are_not_applied(
         await history.async_save()
     # A later change the file also holds (a session changed again) ...
     session = history.data["sessions"][0]
-    session["member_name"] = "corrected"
+    session.member_name = "corrected"
     history.async_changed(session)
     await history.async_save()
     expected = summary(history, backlog)
@@ -209,7 +212,7 @@ async def test_rows_older_than_the_files_mark_are_not_applied(
 
     history, backlog = await load(hass)
     assert summary(history, backlog) == expected
-    assert history.data["sessions"][0]["member_name"] == "corrected"
+    assert history.data["sessions"][0].member_name == "corrected"
     crash(hass, history, backlog)
 
 
@@ -296,7 +299,7 @@ async def test_batch_not_acked_when_the_journal_fails(
     await hass.async_block_till_done()
     assert await published_acks(hass, mqtt_mock, device_keys) == [3]
     engine = hass.data["fluxilab_access_engine"]
-    assert [s["session_id"] for s in engine.history.data["sessions"]] == ["offline-1"]
+    assert [s.session_id for s in engine.history.data["sessions"]] == ["offline-1"]
     assert len(engine.history.data["audit"]) == 1
 
 
@@ -372,16 +375,18 @@ async def test_forgetting_a_member_survives_a_crash(
     history, _backlog = await load(hass)
     for offset in range(3):
         history.add_audit(
-            {
-                "ts": time.time() - 60 + offset,
-                "kind": "decision",
-                "device_id": DEVICE,
-                "member_id": "grace",
-                "member_name": "Grace Hopper",
-                "card": "c0ffee01",
-                "reason": "granted",
-                "buffered": False,
-            }
+            LiveAudit.from_entry(
+                {
+                    "ts": time.time() - 60 + offset,
+                    "kind": "decision",
+                    "device_id": DEVICE,
+                    "member_id": "grace",
+                    "member_name": "Grace Hopper",
+                    "card": "c0ffee01",
+                    "reason": "granted",
+                    "buffered": False,
+                }
+            )
         )
     history.async_changed()
     await history.async_commit()
@@ -392,9 +397,7 @@ async def test_forgetting_a_member_survives_a_crash(
     history, _backlog = await load(hass)
     assert len(history.data["audit"]) == 3
     assert all(
-        entry["member_id"] is None
-        and entry["member_name"] is None
-        and entry["card"] is None
+        entry.member_id is None and entry.member_name is None and entry.card is None
         for entry in history.data["audit"]
     )
     crash(hass, history)

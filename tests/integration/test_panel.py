@@ -46,6 +46,7 @@ from custom_components.fluxilab.const import (
     CONF_UI_URL,
     DOMAIN,
 )
+from custom_components.fluxilab.history_db import LiveSession
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.panel import FRONTEND_DIR, PANEL_URL_PATH
 from custom_components.fluxilab.protocol.security import (
@@ -281,7 +282,7 @@ async def test_open_issues_a_token_for_the_device(
     assert events[0].context.user_id == hass_read_only_user.id
     assert token not in str(events[0].data)
     audit = engine.history.data["audit"][-1]
-    assert (audit["kind"], audit["device_id"], audit["member_id"]) == (
+    assert (audit.kind, audit.device_id, audit.member_id) == (
         "routing",
         HOOD,
         "alice",
@@ -347,7 +348,7 @@ async def test_open_refused(
     assert reply["error"]["translation_key"] == "device_not_paired"
     await hass.async_block_till_done()
     assert events == []
-    assert all(a["kind"] != "routing" for a in engine.history.data["audit"])
+    assert all(a.kind != "routing" for a in engine.history.data["audit"])
 
 
 async def test_a_login_fluxilab_created_opens_the_device_ui_without_a_second_password(
@@ -463,16 +464,18 @@ async def test_profile(
     hass_read_only_user: MockUser,
 ) -> None:
     engine.history.data["sessions"].append(
-        {
-            "session_id": "s1",
-            "device_id": HOOD,
-            "member_id": "alice",
-            "member_name": "Alice",
-            "card": "04A1B2C3D4",
-            "start": 1000.0,
-            "end": 1600.0,
-            "duration": 600.0,
-        }
+        LiveSession.from_entry(
+            {
+                "session_id": "s1",
+                "device_id": HOOD,
+                "member_id": "alice",
+                "member_name": "Alice",
+                "card": "04A1B2C3D4",
+                "start": 1000.0,
+                "end": 1600.0,
+                "duration": 600.0,
+            }
+        )
     )
     reply = await command(await ws_as(hass_read_only_user), "profile")
     profile = reply["result"]
@@ -682,33 +685,37 @@ async def test_admin_console_as_lab_admin(
     engine.history.usage(HOOD)["since_maintenance"] = 5.0
     assert (await command(ws, "admin/record_maintenance", device_id=HOOD))["success"]
     assert engine.history.usage(HOOD)["since_maintenance"] == 0.0
-    assert engine.history.data["audit"][-1]["member_id"] == "grace"
+    assert engine.history.data["audit"][-1].member_id == "grace"
 
     engine.history.data["sessions"] += [
-        {
-            "session_id": "a",
-            "device_id": HOOD,
-            "member_id": "alice",
-            "member_name": "Alice",
-            "card": None,
-            "start": 100.0,
-            "end": 200.0,
-            "duration": 100.0,
-            "closed_by": "device",
-            "buffered": False,
-        },
-        {
-            "session_id": "b",
-            "device_id": LASER,
-            "member_id": "bob",
-            "member_name": "Bob",
-            "card": None,
-            "start": 300.0,
-            "end": 400.0,
-            "duration": 100.0,
-            "closed_by": "device",
-            "buffered": False,
-        },
+        LiveSession.from_entry(
+            {
+                "session_id": "a",
+                "device_id": HOOD,
+                "member_id": "alice",
+                "member_name": "Alice",
+                "card": None,
+                "start": 100.0,
+                "end": 200.0,
+                "duration": 100.0,
+                "closed_by": "device",
+                "buffered": False,
+            }
+        ),
+        LiveSession.from_entry(
+            {
+                "session_id": "b",
+                "device_id": LASER,
+                "member_id": "bob",
+                "member_name": "Bob",
+                "card": None,
+                "start": 300.0,
+                "end": 400.0,
+                "duration": 100.0,
+                "closed_by": "device",
+                "buffered": False,
+            }
+        ),
     ]
     history = (await command(ws, "admin/history", member_id="alice"))["result"]
     assert [s["session_id"] for s in history["sessions"]] == ["a"]
@@ -831,16 +838,18 @@ async def test_machine_types_retention_and_export(
     assert "lathe" not in engine.machine_types.data
 
     engine.history.data["sessions"].append(
-        {
-            "session_id": "old",
-            "device_id": HOOD,
-            "member_id": "alice",
-            "member_name": "Alice",
-            "card": "04A1B2C3D4",
-            "start": 1000.0,
-            "end": 1600.0,
-            "duration": 600.0,
-        }
+        LiveSession.from_entry(
+            {
+                "session_id": "old",
+                "device_id": HOOD,
+                "member_id": "alice",
+                "member_name": "Alice",
+                "card": "04A1B2C3D4",
+                "start": 1000.0,
+                "end": 1600.0,
+                "duration": 600.0,
+            }
+        )
     )
     export = (await command(ws, "admin/member_export", member_id="alice"))["result"]
     assert export["member"]["id"] == "alice"
@@ -850,7 +859,7 @@ async def test_machine_types_retention_and_export(
     reply = await command(ws, "admin/retention", usage_retention_days=30)
     assert reply["result"]["settings"]["usage_retention_days"] == 30
     assert reply["result"]["anonymized"] == 1
-    assert engine.history.data["sessions"][-1]["member_id"] is None
+    assert engine.history.data["sessions"][-1].member_id is None
     reply = await command(ws, "admin/retention", usage_retention_days=0)
     assert not reply["success"]
     assert engine.history.data["settings"]["usage_retention_days"] == 30

@@ -10,6 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.history_db import LiveSession
 from tests.integration.test_panel import (  # noqa: F401  # fixtures
     HOOD,
     ClientFactory,
@@ -156,18 +157,20 @@ async def test_history_pages_with_limit_and_offset(
     hass_admin_user: MockUser,
 ) -> None:
     engine.history.data["sessions"] += [
-        {
-            "session_id": f"s-{number}",
-            "device_id": HOOD,
-            "member_id": "alice",
-            "member_name": "Alice",
-            "card": None,
-            "start": 1_700_000_000.0 + number * 3600,
-            "end": 1_700_000_000.0 + number * 3600 + 600,
-            "duration": 600.0,
-            "closed_by": "device",
-            "buffered": False,
-        }
+        LiveSession.from_entry(
+            {
+                "session_id": f"s-{number}",
+                "device_id": HOOD,
+                "member_id": "alice",
+                "member_name": "Alice",
+                "card": None,
+                "start": 1_700_000_000.0 + number * 3600,
+                "end": 1_700_000_000.0 + number * 3600 + 600,
+                "duration": 600.0,
+                "closed_by": "device",
+                "buffered": False,
+            }
+        )
         for number in range(5)
     ]
     ws = await ws_as(hass_admin_user)

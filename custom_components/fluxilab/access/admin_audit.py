@@ -46,6 +46,7 @@ from homeassistant.core import callback
 from homeassistant.helpers import collection
 
 from custom_components.fluxilab.const import CONF_DEVICE_ID
+from custom_components.fluxilab.history_db import LiveAudit
 
 from .lab import Lab
 
@@ -402,30 +403,32 @@ class AdminAudit:
         target_id: str | None = None,
         label: str | None = None,
         door: Door | None = None,
-    ) -> dict[str, Any] | None:
+    ) -> LiveAudit | None:
         """Write one admin audit entry; nothing for an update that changed nothing."""
         if action == UPDATED and not changes:
             return None
         door = door or current_door()
-        entry: dict[str, Any] = {
-            "ts": time.time(),
-            "kind": KIND,
-            "device_id": device_id,
-            "member_id": None if member is None else member.get("id"),
-            "member_name": None if member is None else member.get("name"),
-            "card": None,
-            "reason": None,
-            "target": target,
-            "action": action,
-            "target_id": target_id,
-            "label": label,
-            "changes": changes,
-            "door": door.kind,
-            "operation": door.operation,
-            "actor_user_id": door.user_id,
-            "actor_name": door.user_name,
-            "actor_member_id": door.member_id,
-        }
+        entry = LiveAudit.from_entry(
+            {
+                "ts": time.time(),
+                "kind": KIND,
+                "device_id": device_id,
+                "member_id": None if member is None else member.get("id"),
+                "member_name": None if member is None else member.get("name"),
+                "card": None,
+                "reason": None,
+                "target": target,
+                "action": action,
+                "target_id": target_id,
+                "label": label,
+                "changes": changes,
+                "door": door.kind,
+                "operation": door.operation,
+                "actor_user_id": door.user_id,
+                "actor_name": door.user_name,
+                "actor_member_id": door.member_id,
+            }
+        )
         self.history.add_audit(entry)
         return entry
 

@@ -367,14 +367,14 @@ class BookingCollection(collection.DictStorageCollection):
     def _spans(self, device_id: str, since: float) -> Iterator[SessionSpan]:
         """Yield the device's sessions since a day before ``since``, newest first."""
         for session in reversed(self.engine.history.data["sessions"]):
-            if session["start"] < since - 86400:
+            if session.start < since - 86400:
                 return  # sessions are appended as they start
-            if session["device_id"] != device_id:
+            if session.device_id != device_id:
                 continue
-            end = session["end"]
+            end = session.end
             yield SessionSpan(
-                session["member_id"],
-                dt_util.utc_from_timestamp(session["start"]),
+                session.member_id,
+                dt_util.utc_from_timestamp(session.start),
                 None if end is None else dt_util.utc_from_timestamp(end),
             )
 

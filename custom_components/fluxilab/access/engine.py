@@ -24,6 +24,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import DOMAIN, LOGGER
+from custom_components.fluxilab.history_db import LiveAudit, LiveSession
 from custom_components.fluxilab.journal import JournalError
 from custom_components.fluxilab.protocol.schemas import (
     MAX_REPLY_MESSAGE,
@@ -58,7 +59,7 @@ from .models import AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
-from .project_store import PROJECT_REQUEST, ProjectCollection
+from .project_store import ProjectCollection
 from .roles import role_flags
 from .store import (
     AuthorizationCollection,
@@ -429,7 +430,7 @@ class AccessEngine:
         rules = self.telemetry_rules
         rules.session_changed(device.device_id, current is not None)
         self._current_members[device.device_id] = (
-            self.members.data.get(current["member_id"] or "")
+            self.members.data.get(current.member_id or "")
             if current
             else rules.busy_member(device.device_id)
         )
@@ -440,7 +441,7 @@ class AccessEngine:
             self.machine_type_of(device),
             self.history.usage(device.device_id),
             in_use=in_use,
-            member_name=current["member_name"]
+            member_name=current.member_name
             if current
             else rules.busy_member_name(device.device_id),
             conditions_due=rules.due_conditions(device),
@@ -725,7 +726,7 @@ class AccessEngine:
                 buffered=False,
             )
             if started and request.project is not None:
-                session[PROJECT_REQUEST] = request.project  # checked by the projects
+                session.project_request = request.project  # checked by the projects
         # A card without its PIN proves nobody there: no supervisor seen, either.
         if reason not in SECOND_FACTOR_REFUSALS:
             self.presence.async_swiped(device, member, card, reason, now)
@@ -817,8 +818,8 @@ class AccessEngine:
             granted=True,
             reason=Reason.SESSION_UPDATED,
             session_id=session_id,
-            member_id=session["member_id"],
-            name=session["member_name"],
+            member_id=session.member_id,
+            name=session.member_name,
             timeout=timeout,
             grace=grace,
         )
@@ -903,7 +904,7 @@ class AccessEngine:
     @callback
     def open_session(
         self, device: AccessDevice, session_id: str, card: str | None, ts: float
-    ) -> dict[str, Any] | None:
+    ) -> LiveSession | None:
         """Open a session the hub granted a moment ago (a second, separate message).
 
         Fab-O-Matic boards ask checkuser (decided and announced here) and then
@@ -919,7 +920,7 @@ class AccessEngine:
 
     @callback
     def close_session(
-        self, device: AccessDevice, session: dict[str, Any], closed_by: SessionEnd
+        self, device: AccessDevice, session: LiveSession, closed_by: SessionEnd
     ) -> None:
         """Close an open session now (an admin, or a timeout)."""
         self.async_after_reply_done()
@@ -928,13 +929,13 @@ class AccessEngine:
     def _close_session(
         self,
         device: AccessDevice,
-        session: dict[str, Any],
+        session: LiveSession,
         duration: float | None,
         ts: float,
         closed_by: SessionEnd,
         buffered: bool = False,
     ) -> None:
-        was_open = session["end"] is None
+        was_open = session.end is None
         hours = sessions.stop_session(
             self.history, session, duration=duration, ts=ts, closed_by=closed_by
         )
@@ -949,7 +950,7 @@ class AccessEngine:
     def _book(
         self,
         device: AccessDevice,
-        session: dict[str, Any],
+        session: LiveSession,
         hours: float,
         buffered: bool,
     ) -> None:
@@ -958,23 +959,23 @@ class AccessEngine:
         usage["hours"] += hours
         usage["since_maintenance"] += hours
         self.history.async_changed()
-        member = self.members.data.get(session["member_id"] or "")
+        member = self.members.data.get(session.member_id or "")
         fire_access_event(
             self.hass,
             device,
             AccessEventType.SESSION_ENDED,
             member=member
             or (
-                {"id": session["member_id"], "name": session["member_name"]}
-                if session["member_id"]
+                {"id": session.member_id, "name": session.member_name}
+                if session.member_id
                 else None
             ),
-            card=session["card"],
-            reason=session["closed_by"],
-            session_id=session["session_id"],
-            duration=session["duration"],
+            card=session.card,
+            reason=session.closed_by,
+            session_id=session.session_id,
+            duration=session.duration,
             buffered=buffered,
-            ts=session["end"],
+            ts=session.end,
         )
         self.publish_usage(device)
 
@@ -1093,7 +1094,7 @@ class AccessEngine:
     def _merge_answered(
         self,
         device: AccessDevice,
-        answered: dict[str, Any],
+        answered: LiveAudit,
         event: dict[str, Any],
         ts: float,
     ) -> None:
@@ -1105,11 +1106,11 @@ class AccessEngine:
         (its own id) replaces or closes the one the hub opened.
         """
         device_granted = bool(event.get("granted"))
-        answered["device_granted"] = device_granted
+        answered.set_detail("device_granted", device_granted)
         device_session_id = event.get("session_id") if device_granted else None
         hub_session = (
-            self.history.session(answered["session_id"])
-            if answered.get("session_id")
+            self.history.session(str(hub_session_id))
+            if (hub_session_id := answered.detail("session_id"))
             else None
         )
         LOGGER.debug(
@@ -1117,15 +1118,15 @@ class AccessEngine:
             device.device_id,
             event["request_id"],
         )
-        if hub_session is not None and hub_session["device_id"] == device.device_id:
+        if hub_session is not None and hub_session.device_id == device.device_id:
             if device_session_id is None:
                 # The device never ran it: the hub's session lasted nothing.
                 self._close_session(
-                    device, hub_session, 0.0, hub_session["start"], SessionEnd.DEVICE
+                    device, hub_session, 0.0, hub_session.start, SessionEnd.DEVICE
                 )
             elif self.history.session(device_session_id) is None:
                 self.history.rename_session(hub_session, device_session_id)
-                answered["session_id"] = device_session_id
+                answered.set_detail("session_id", device_session_id)
         elif (
             device_session_id is not None
             and event["action"] == AccessAction.SESSION_START
@@ -1204,11 +1205,11 @@ class AccessEngine:
         self.async_after_reply_done()
         now = time.time()
         for session in self.history.open_sessions():
-            device = self.devices.get(session["device_id"])
+            device = self.devices.get(session.device_id)
             if device is None:
                 continue
             timeout, _grace = self._timing(device)
-            if now - session["last_seen"] > timeout:
+            if now - session.last_seen > timeout:
                 self._close_session(device, session, None, now, SessionEnd.TIMEOUT)
 
     async def _async_daily_purge(self, _now: datetime) -> None:
@@ -1266,4 +1267,4 @@ class AccessEngine:
             entry["session_id"] = session_id
         if extra:
             entry |= extra
-        self.history.add_audit(entry)
+        self.history.add_audit(LiveAudit.from_entry(entry))

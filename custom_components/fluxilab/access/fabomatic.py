@@ -14,6 +14,7 @@ import uuid
 
 from homeassistant.core import callback
 
+from custom_components.fluxilab.history_db import LiveSession
 from custom_components.fluxilab.protocol.fabomatic import (
     BoardAction,
     UserLevel,
@@ -144,7 +145,7 @@ class BoardAccess:
             reason=reply.reason.value,
         )
 
-    def _open_session(self, card: str) -> dict[str, Any] | None:
+    def _open_session(self, card: str) -> LiveSession | None:
         """Return the board's running session with this card, if the hub has it open."""
         return next(
             (
@@ -152,7 +153,7 @@ class BoardAccess:
                 for s in reversed(
                     self.engine.history.open_sessions(self.device.device_id)
                 )
-                if s["card"] == card
+                if s.card == card
             ),
             None,
         )
@@ -200,7 +201,7 @@ class BoardAccess:
             self.device,
             self._request(
                 AccessAction.SESSION_HEARTBEAT,
-                session_id=session["session_id"],
+                session_id=session.session_id,
                 duration=duration,
             ),
         )
@@ -209,14 +210,14 @@ class BoardAccess:
     def _repeated_stop(self, card: str, duration: int, now: float) -> bool:
         """Return True if the board already had this exact session closed."""
         for session in reversed(self.engine.history.data["sessions"]):
-            if session["device_id"] != self.device.device_id or session["end"] is None:
+            if session.device_id != self.device.device_id or session.end is None:
                 continue
-            if now - session["end"] > DUPLICATE_WINDOW:
+            if now - session.end > DUPLICATE_WINDOW:
                 return False
             if (
-                session["card"] == card
-                and session["closed_by"] == SessionEnd.DEVICE
-                and round(session["duration"]) == duration
+                session.card == card
+                and session.closed_by == SessionEnd.DEVICE
+                and round(session.duration) == duration
             ):
                 return True
         return False
@@ -229,7 +230,7 @@ class BoardAccess:
         if session is None and self._repeated_stop(card, duration, now):
             return simple_response(True, f"Duration {duration} seconds")
         session_id = (
-            session["session_id"]
+            session.session_id
             if session is not None
             else f"{self.device.device_id}-{uuid.uuid4().hex}"
         )

@@ -55,13 +55,14 @@ from custom_components.fluxilab.const import (
 )
 from custom_components.fluxilab.history_db import (
     PERSONAL_FIELDS,
+    LiveAudit,
     SessionQuery,
     SessionRecord,
 )
 
 from . import maintenance
 from .credentials import member_pin_hash, public_credentials
-from .history import AccessHistory
+from .history import AccessHistory, LiveEntry
 from .notify import EVENT_NOTIFICATION
 from .privacy import (
     CARD_PREFIX,
@@ -117,16 +118,9 @@ SIGNAL_ANONYMIZE: Final = f"{DOMAIN}_anonymize"
 """Dispatcher signal, argument a ``Subject``: forget them in what entities show now."""
 
 
-def _anonymize(entry: dict[str, Any]) -> bool:
+def _anonymize(entry: LiveEntry) -> bool:
     """Blank an entry's personal fields; True if anything changed."""
-    changed = False
-    for key in PERSONAL_FIELDS:
-        if entry.get(key) is not None:
-            entry[key] = None
-            changed = True
-    if changed:
-        entry["anonymized"] = True
-    return changed
+    return entry.anonymize(PERSONAL_FIELDS)
 
 
 def _retention_cutoffs(history: AccessHistory, now: float) -> tuple[float, float]:
@@ -151,11 +145,11 @@ async def async_purge(history: AccessHistory, now: float) -> dict[str, int]:
     ]
     deleted = before - len(history.data["unknown_cards"])
 
-    def _old(entry: dict[str, Any]) -> bool:
-        if "kind" in entry:  # audit
-            return bool(entry["ts"] < usage_cutoff and _anonymize(entry))
-        end = entry.get("end")
-        return bool(end is not None and end < usage_cutoff and _anonymize(entry))
+    def _old(entry: LiveEntry) -> bool:
+        if isinstance(entry, LiveAudit):
+            return entry.ts < usage_cutoff and _anonymize(entry)
+        end = entry.end
+        return end is not None and end < usage_cutoff and _anonymize(entry)
 
     anonymized = await history.async_anonymize(
         _old, lambda db: db.anonymize_before(usage_cutoff)
@@ -171,11 +165,14 @@ async def async_forget_member(
         s for s in history.data["interest"] if s["member_id"] != member_id
     ]
 
-    def _theirs(entry: dict[str, Any]) -> bool:
-        erased = _erase_own_text(entry, member_id)
+    def _theirs(entry: LiveEntry) -> bool:
+        erased = isinstance(entry, LiveAudit) and _erase_own_text(entry, member_id)
+        actor = (
+            entry.detail("actor_member_id") if isinstance(entry, LiveAudit) else None
+        )
         return (
-            member_id in (entry.get("member_id"), entry.get("actor_member_id"))
-            or (entry.get("card") is not None and entry["card"] in cards)
+            member_id in (entry.member_id, actor)
+            or (entry.card is not None and entry.card in cards)
         ) and (_anonymize(entry) or erased)
 
     await history.async_anonymize(
@@ -183,14 +180,15 @@ async def async_forget_member(
     )
 
 
-def _erase_own_text(entry: dict[str, Any], member_id: str) -> bool:
+def _erase_own_text(entry: LiveAudit, member_id: str) -> bool:
     """Blank the free text a member wrote in their own entry; True if it had any."""
-    fields = ERASED_TEXT.get(entry.get("kind") or "", ())
-    if entry.get("member_id") != member_id or all(
-        entry.get(name) is None for name in fields
+    fields = ERASED_TEXT.get(entry.kind, ())
+    if entry.member_id != member_id or all(
+        entry.detail(name) is None for name in fields
     ):
         return False
-    entry.update(dict.fromkeys(fields))
+    for name in fields:
+        entry.set_detail(name, None)
     return True
 
 

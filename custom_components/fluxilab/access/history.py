@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 import logging
 import secrets
 import time
@@ -41,6 +41,8 @@ from custom_components.fluxilab.history_db import (
     AuditQuery,
     Checkpoint,
     HistoryDatabase,
+    LiveAudit,
+    LiveSession,
     MemberEntries,
     SessionQuery,
     SessionRecord,
@@ -91,8 +93,8 @@ class DeviceUsage(TypedDict):
 class HistoryData(TypedDict):
     """What the history store holds."""
 
-    sessions: list[dict[str, Any]]
-    audit: list[dict[str, Any]]
+    sessions: list[LiveSession]
+    audit: list[LiveAudit]
     unknown_cards: list[dict[str, Any]]
     usage: dict[str, DeviceUsage]
     generation: int
@@ -131,6 +133,9 @@ SMALL_FIELDS = (
 """Fields the journal keeps whole (key ``f/<field>``), whenever they changed."""
 STATE_FIELDS = tuple(name for name in SMALL_FIELDS if name != "unknown_cards")
 """Fields the database keeps whole (its state table); unknown cards have a table."""
+
+type LiveEntry = LiveSession | LiveAudit
+"""A session or an audit entry in memory."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -240,13 +245,13 @@ class AccessHistory:
         self.db: HistoryDatabase | None = None
         self.data: HistoryData = _empty()
         self._journal: Journal | None = None
-        self._touched: dict[int, dict[str, Any]] = {}
+        self._touched: dict[int, LiveEntry] = {}
         self._journaled: dict[str, bytes] = {}
-        self._unsaved: dict[str, dict[str, Any]] = {}
+        self._unsaved: dict[str, LiveEntry] = {}
         """Entries journaled since the last checkpoint ("sessions/<id>" -> entry)."""
         self._saved: dict[str, bytes] = {}
         """Small documents as the database holds them (JSON)."""
-        self._in_flight: dict[str, dict[str, Any]] = {}
+        self._in_flight: dict[str, LiveEntry] = {}
         """Entries of the checkpoint being written (back to _unsaved if it fails)."""
         self._dirty = False
         """Something changed since the last checkpoint was taken."""
@@ -258,15 +263,15 @@ class AccessHistory:
         """Event-loop time spent collecting checkpoints (bench: the loop's share)."""
         self.db_seconds = 0.0
         """Worker-thread time spent writing checkpoints."""
-        self._indexed: list[dict[str, Any]] | None = None
+        self._indexed: list[LiveSession] | None = None
         """The session list the index below describes (None: build it anew)."""
         self._indexed_len = 0
         """How many of its sessions (from the front) the index holds."""
-        self._by_id: dict[str, dict[str, Any]] = {}
+        self._by_id: dict[str, LiveSession] = {}
         """Sessions by session id (the newest of any repeated id)."""
-        self._open: dict[int, dict[str, Any]] = {}
+        self._open: dict[int, LiveSession] = {}
         """Sessions open when indexed, in list order (closing prunes them lazily)."""
-        self._open_by_device: dict[str, dict[int, dict[str, Any]]] = {}
+        self._open_by_device: dict[str, dict[int, LiveSession]] = {}
         """The same, per device."""
 
     @property
@@ -296,8 +301,9 @@ class AccessHistory:
             settings = {**data["settings"], **loaded.state.get("settings", {})}
             data.update(loaded.state)  # type: ignore[typeddict-item]
             data["settings"] = settings
-            data["sessions"] = loaded.sessions
-            data["audit"] = loaded.audit
+            # The storage edge: stored documents in, typed entries held.
+            data["sessions"] = [LiveSession.from_entry(e) for e in loaded.sessions]
+            data["audit"] = [LiveAudit.from_entry(e) for e in loaded.audit]
             data["unknown_cards"] = loaded.unknown_cards
             data["journal_mark"] = loaded.mark
             data["last_entry_id"] = max(data["last_entry_id"], loaded.last_entry_id)
@@ -431,42 +437,57 @@ class AccessHistory:
             if name in SMALL_FIELDS and value is not None:
                 self.data[name] = value  # type: ignore[literal-required]
             return
-        if kind not in ENTRY_LISTS:
-            return
-        items: list[dict[str, Any]] = self.data[kind]  # type: ignore[literal-required]
-        entry_id = int(name)
-        ids = [entry["entry_id"] for entry in items]
+        if kind == "sessions":
+            self._apply_entry(key, self.data["sessions"], value, LiveSession.from_entry)
+        elif kind == "audit":
+            self._apply_entry(key, self.data["audit"], value, LiveAudit.from_entry)
+
+    def _apply_entry[E: (LiveSession, LiveAudit)](
+        self,
+        key: str,
+        items: list[E],
+        value: Mapping[str, Any] | None,
+        read: Callable[[Mapping[str, Any]], E],
+    ) -> None:
+        """Put one journaled entry (its stored form) in its place, by entry id."""
+        entry_id = int(key.partition("/")[2])
+        ids = [entry.entry_id or 0 for entry in items]
         index = bisect_left(ids, entry_id)
         if value is None:
             if index < len(items) and ids[index] == entry_id:
                 del items[index]
             return
-        self._unsaved[key] = value
+        entry = read(value)
+        self._unsaved[key] = entry
         if index < len(items) and ids[index] == entry_id:
-            items[index] = value
+            items[index] = entry
         else:
-            items.insert(index, value)
+            items.insert(index, entry)
 
     def _trim(self) -> None:
         """Keep the recent part in memory (the database keeps everything)."""
-        data = self.data
-        for key, limit in (("sessions", MAX_SESSIONS), ("audit", MAX_AUDIT)):
-            items: list[dict[str, Any]] = data[key]  # type: ignore[literal-required]
-            if len(items) > limit:
-                excess = len(items) - limit
-                if key == "sessions":
-                    self._index_sessions()  # so that what leaves is in it
-                # Open sessions stay (the live lookups need them), and so do
-                # entries the journal has not taken yet (no entry_id).
-                kept: list[dict[str, Any]] = []
-                for entry in items[:excess]:
-                    if "entry_id" not in entry or entry.get("end", 0) is None:
-                        kept.append(entry)
-                    elif key == "sessions":
-                        self._unindex_session(entry)
-                items[:excess] = kept
-                if key == "sessions":
-                    self._indexed_len -= excess - len(kept)
+        sessions = self.data["sessions"]
+        if len(sessions) > MAX_SESSIONS:
+            excess = len(sessions) - MAX_SESSIONS
+            self._index_sessions()  # so that what leaves is in it
+            # Open sessions stay (the live lookups need them), and so do
+            # entries the journal has not taken yet (no entry_id).
+            kept: list[LiveSession] = []
+            for session in sessions[:excess]:
+                if session.entry_id is None or session.end is None:
+                    kept.append(session)
+                else:
+                    self._unindex_session(session)
+            sessions[:excess] = kept
+            self._indexed_len -= excess - len(kept)
+        audit = self.data["audit"]
+        if len(audit) > MAX_AUDIT:
+            excess = len(audit) - MAX_AUDIT
+            audit[:excess] = [e for e in audit[:excess] if e.entry_id is None]
+
+    def _entry_lists(self) -> tuple[tuple[str, Sequence[LiveEntry]], ...]:
+        """Return the lists the journal keeps entry by entry, with their names."""
+        return (("sessions", self.data["sessions"]), ("audit", self.data["audit"]))
 
     # The session index: by id, and the open ones per device --------------------------
 
@@ -487,32 +508,32 @@ class AccessHistory:
             self._open_by_device = {}
         for index in range(self._indexed_len, len(sessions)):
             session = sessions[index]
-            self._by_id[session["session_id"]] = session
-            if session["end"] is None:
+            self._by_id[session.session_id] = session
+            if session.end is None:
                 self._open[id(session)] = session
-                self._open_by_device.setdefault(session["device_id"], {})[
-                    id(session)
-                ] = session
+                self._open_by_device.setdefault(session.device_id, {})[id(session)] = (
+                    session
+                )
         self._indexed_len = len(sessions)
 
-    def _unindex_session(self, session: dict[str, Any]) -> None:
+    def _unindex_session(self, session: LiveSession) -> None:
         """Forget a session leaving memory."""
-        if self._by_id.get(session["session_id"]) is session:
-            del self._by_id[session["session_id"]]
+        if self._by_id.get(session.session_id) is session:
+            del self._by_id[session.session_id]
         self._drop_open(session)
 
-    def _drop_open(self, session: dict[str, Any]) -> None:
+    def _drop_open(self, session: LiveSession) -> None:
         if self._open.pop(id(session), None) is not None:
-            device = self._open_by_device[session["device_id"]]
+            device = self._open_by_device[session.device_id]
             del device[id(session)]
             if not device:
-                del self._open_by_device[session["device_id"]]
+                del self._open_by_device[session.device_id]
 
     @callback
-    def async_changed(self, *entries: dict[str, Any]) -> None:
+    def async_changed(self, *entries: LiveEntry) -> None:
         """Journal the change soon and schedule a checkpoint into the database.
 
-        Pass the sessions or audit entries (these have a ``kind``) changed in place:
+        Pass the sessions or audit entries changed in place:
         the journal finds new entries (appended) and changed small fields by itself,
         but entries changed in place only by being told.
         """
@@ -588,10 +609,11 @@ class AccessHistory:
 
         Entries appended without ``async_changed`` (no ``entry_id`` yet) count too.
         """
-        for name in ENTRY_LISTS:
-            items: list[dict[str, Any]] = self.data[name]  # type: ignore[literal-required]
-            if items and "entry_id" not in items[-1]:
-                self.async_changed()
+        sessions, audit = self.data["sessions"], self.data["audit"]
+        if (sessions and sessions[-1].entry_id is None) or (
+            audit and audit[-1].entry_id is None
+        ):
+            self.async_changed()
         if self._dirty or self._unsaved:
             await self.async_save()
 
@@ -605,21 +627,22 @@ class AccessHistory:
         changes: dict[str, Any] = {}
         touched, self._touched = self._touched, {}
         unsaved = self._unsaved
-        for name in ENTRY_LISTS:
-            items: list[dict[str, Any]] = data[name]  # type: ignore[literal-required]
+        for name, items in self._entry_lists():
             index = len(items)
-            while index and "entry_id" not in items[index - 1]:
+            while index and items[index - 1].entry_id is None:
                 index -= 1
             for entry in items[index:]:
                 data["last_entry_id"] += 1
-                entry["entry_id"] = data["last_entry_id"]
-                key = f"{name}/{entry['entry_id']}"
-                changes[key] = unsaved[key] = entry
+                entry.entry_id = data["last_entry_id"]
+                key = f"{name}/{entry.entry_id}"
+                unsaved[key] = entry
+                changes[key] = entry.as_dict()
         for entry in touched.values():
-            if (entry_id := entry.get("entry_id")) is not None:
-                name = "audit" if "kind" in entry else "sessions"
+            if (entry_id := entry.entry_id) is not None:
+                name = "audit" if isinstance(entry, LiveAudit) else "sessions"
                 key = f"{name}/{entry_id}"
-                changes[key] = unsaved[key] = entry
+                unsaved[key] = entry
+                changes[key] = entry.as_dict()
         journaled = self._journaled
         for name in SMALL_FIELDS:
             encoded = json_bytes(data[name])  # type: ignore[literal-required]
@@ -643,7 +666,7 @@ class AccessHistory:
         checkpoint = Checkpoint(mark=mark)
         for key, entry in unsaved.items():
             name = key.partition("/")[0]
-            checkpoint.entries.setdefault(name, []).append(dict(entry))
+            checkpoint.entries.setdefault(name, []).append(entry.as_dict())
         for name in STATE_FIELDS:
             encoded = json_bytes(data[name])  # type: ignore[literal-required]
             if self._saved.get(name) != encoded:
@@ -714,7 +737,7 @@ class AccessHistory:
 
     async def async_anonymize(
         self,
-        memory: Callable[[dict[str, Any]], bool],
+        memory: Callable[[LiveEntry], bool],
         database: Callable[[HistoryDatabase], int],
     ) -> int:
         """Anonymize entries: in memory (``memory`` says if it changed one), then SQL.
@@ -724,8 +747,8 @@ class AccessHistory:
         """
         touched = [
             entry
-            for name in ENTRY_LISTS
-            for entry in self.data[name]  # type: ignore[literal-required]
+            for _name, items in self._entry_lists()
+            for entry in items
             if memory(entry)
         ]
         self.async_changed(*touched)
@@ -745,25 +768,25 @@ class AccessHistory:
             },
         )
 
-    def session(self, session_id: str) -> dict[str, Any] | None:
+    def session(self, session_id: str) -> LiveSession | None:
         """Return a session by id (the newest, if a device repeated an id)."""
         self._index_sessions()
         session = self._by_id.get(session_id)
-        if session is not None and session["session_id"] != session_id:
+        if session is not None and session.session_id != session_id:
             del self._by_id[session_id]  # renamed without rename_session
             return None
         return session
 
-    def rename_session(self, session: dict[str, Any], session_id: str) -> None:
+    def rename_session(self, session: LiveSession, session_id: str) -> None:
         """Give a session in memory another id (the device's own, for the hub's)."""
         self._index_sessions()
-        if self._by_id.get(session["session_id"]) is session:
-            del self._by_id[session["session_id"]]
-        session["session_id"] = session_id
+        if self._by_id.get(session.session_id) is session:
+            del self._by_id[session.session_id]
+        session.session_id = session_id
         self._by_id[session_id] = session
         self.async_changed(session)
 
-    def open_sessions(self, device_id: str | None = None) -> list[dict[str, Any]]:
+    def open_sessions(self, device_id: str | None = None) -> list[LiveSession]:
         """Return sessions still open, optionally on one device, in list order."""
         self._index_sessions()
         candidates = (
@@ -771,23 +794,21 @@ class AccessHistory:
         )
         if not candidates:
             return []
-        found: list[dict[str, Any]] = []
-        closed: list[dict[str, Any]] = []
+        found: list[LiveSession] = []
+        closed: list[LiveSession] = []
         for session in candidates.values():
-            (found if session["end"] is None else closed).append(session)
+            (found if session.end is None else closed).append(session)
         for session in closed:  # closed in place (sessions.stop_session), for good
             self._drop_open(session)
         return found
 
     @callback
-    def add_audit(self, entry: dict[str, Any]) -> None:
+    def add_audit(self, entry: LiveAudit) -> None:
         """Append one audit entry."""
         self.data["audit"].append(entry)
         self.async_changed()
 
-    def answered_decision(
-        self, device_id: str, request_id: str
-    ) -> dict[str, Any] | None:
+    def answered_decision(self, device_id: str, request_id: str) -> LiveAudit | None:
         """Return the audit entry of the hub's live answer to a device's request.
 
         Newest first over the bounded audit log (not ordered by time: replayed
@@ -795,10 +816,10 @@ class AccessHistory:
         """
         for entry in reversed(self.data["audit"]):
             if (
-                entry.get("request_id") == request_id
-                and entry["device_id"] == device_id
-                and entry["kind"] == "decision"
-                and not entry["buffered"]
+                entry.detail("request_id") == request_id
+                and entry.device_id == device_id
+                and entry.kind == "decision"
+                and not entry.buffered
             ):
                 return entry
         return None

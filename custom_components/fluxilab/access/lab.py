@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from custom_components.fluxilab.device.port import AccessDevice
+    from custom_components.fluxilab.history_db import LiveSession
 
     from .bookings import Booking
     from .const import SessionEnd
@@ -85,11 +86,11 @@ class Lab(Protocol):
 
     def open_session(
         self, device: AccessDevice, session_id: str, card: str | None, ts: float
-    ) -> dict[str, Any] | None:
+    ) -> LiveSession | None:
         """Open a session the device did not ask for (None: the card is refused)."""
 
     def close_session(
-        self, device: AccessDevice, session: dict[str, Any], closed_by: SessionEnd
+        self, device: AccessDevice, session: LiveSession, closed_by: SessionEnd
     ) -> None:
         """Close an open session now."""
 

@@ -42,6 +42,7 @@ from custom_components.fluxilab.const import (
     DOMAIN,
     EVENT_LAB,
 )
+from custom_components.fluxilab.history_db import LiveAudit
 
 from .const import (
     CONF_ENTRANCE,
@@ -196,10 +197,11 @@ class Presence:
         trained = [
             entry
             for entry in self.engine.history.data["audit"]
-            if entry.get("trainer_id") == item_id
+            if entry.detail("trainer_id") == item_id
         ]
         for entry in trained:
-            entry["trainer_id"] = entry["trainer_name"] = None
+            entry.set_detail("trainer_id", None)
+            entry.set_detail("trainer_name", None)
         if changed or trained:
             # Named, so the journal replaces its rows of them (crash-safe forgetting).
             self.engine.history.async_changed(*trained)
@@ -248,26 +250,27 @@ class Presence:
                 "card": mask_card(card) if card else None,
             }
         for session in self.engine.history.open_sessions():
-            if (member_id := session["member_id"]) is None:
+            if session.member_id is None:
                 continue
-            device = self.engine.device(session["device_id"])
+            member_id = session.member_id
+            device = self.engine.device(session.device_id)
             if device is not None and is_entrance(device):
                 continue  # the door's unlock period, not work in the lab
-            place = device.entry.title if device is not None else session["device_id"]
+            place = device.entry.title if device is not None else session.device_id
             member = members.member(member_id)
             item = found.setdefault(
                 member_id,
                 {
                     "name": (member.name if member else None)
-                    or session["member_name"]
+                    or session.member_name
                     or member_id,
-                    "since": session["start"],
+                    "since": session.start,
                     "where": [],
                     "checked_in": False,
                     "card": None,
                 },
             )
-            item["since"] = min(item["since"], session["start"])
+            item["since"] = min(item["since"], session.start)
             if place not in item["where"]:
                 item["where"].append(place)
         return sorted(
@@ -374,14 +377,14 @@ class Presence:
         closed: list[str] = []
         kept: list[str] = []
         for session in list(self.engine.history.open_sessions()):
-            device_id = session["device_id"]
+            device_id = session.device_id
             if rules is not None and rules.is_busy(device_id):
                 kept.append(device_id)
                 continue
             if (device := self.engine.device(device_id)) is None or is_entrance(device):
                 continue  # a door's session is its unlock period: it ends itself
             self.engine.close_session(device, session, SessionEnd.LAB_EMPTY)
-            closed.append(session["session_id"])
+            closed.append(session.session_id)
         self._fire_lab(
             AccessEventType.LAB_EMPTY,
             member,
@@ -527,18 +530,20 @@ class Presence:
         auth = await self._async_authorize(device, member, trainer, now)
         trainer_fields = {"trainer_id": trainer.id, "trainer_name": trainer.name}
         self.engine.history.add_audit(
-            {
-                "ts": now,
-                "kind": "training",
-                "device_id": device.device_id,
-                "member_id": member.id,
-                "card": card,
-                "reason": AccessEventType.AUTHORIZATION_GRANTED.value,
-                "buffered": False,
-                "member_name": member.name,
-                "authorization_id": auth["id"],
-                **trainer_fields,
-            }
+            LiveAudit.from_entry(
+                {
+                    "ts": now,
+                    "kind": "training",
+                    "device_id": device.device_id,
+                    "member_id": member.id,
+                    "card": card,
+                    "reason": AccessEventType.AUTHORIZATION_GRANTED.value,
+                    "buffered": False,
+                    "member_name": member.name,
+                    "authorization_id": auth["id"],
+                    **trainer_fields,
+                }
+            )
         )
         fire_access_event(
             self.hass,

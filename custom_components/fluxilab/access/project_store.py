@@ -62,9 +62,6 @@ CHARGES_STORAGE_VERSION: Final = 1
 MAX_PROJECT_MEMBERS: Final = 10_000
 TOTALS_MAX_AGE: Final = 60.0
 """Seconds this month's totals per project are reused (the sensors poll them)."""
-PROJECT_REQUEST: Final = "project_request"
-"""Session key of the project a session start named at the device (until stamped)."""
-
 _MEMBER_IDS = vol.All(
     cv.ensure_list,
     vol.Length(max=MAX_PROJECT_MEMBERS),
@@ -241,28 +238,27 @@ class ProjectCollection(collection.DictStorageCollection):
         history = self.engine.history
         if (session := history.session(event.data[ATTR_SESSION_ID] or "")) is None:
             return
-        requested = session.pop(PROJECT_REQUEST, None)
-        if "project_id" in session:
+        requested, session.project_request = session.project_request, None
+        if session.stamped:
             return
         chosen = self.data.get(requested or "")
         if (
             chosen is None
             or not chosen["active"]
-            or session["member_id"] not in chosen["members"]
+            or session.member_id not in chosen["members"]
         ):
-            chosen = self.default_project(session["member_id"])
-        session["project_id"] = chosen["id"] if chosen is not None else None
-        device = self.engine.device(session["device_id"])
-        session["machine_type_id"] = (
-            device.machine_type_id if device is not None else None
-        )
+            chosen = self.default_project(session.member_id)
+        session.project_id = chosen["id"] if chosen is not None else None
+        device = self.engine.device(session.device_id)
+        session.machine_type_id = device.machine_type_id if device is not None else None
+        session.stamped = True
         history.async_changed(session)
 
     async def async_find_session(self, session_id: str) -> SessionRecord:
         """Return a session of the usage history by id, or refuse (translated)."""
         history = self.engine.history
         if (session := history.session(session_id)) is not None:
-            return SessionRecord.from_entry(session)
+            return session.as_record()
         async for batch in history.async_iter_sessions(SessionQuery()):
             for record in batch:
                 if record.session_id == session_id:

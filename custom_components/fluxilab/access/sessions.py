@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from custom_components.fluxilab.history_db import LiveSession
+
 from .const import SessionEnd
 from .history import AccessHistory
 
@@ -23,23 +25,19 @@ def start_session(
     card: str | None,
     ts: float,
     buffered: bool,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[LiveSession, bool]:
     """Open (or find the replayed) session; return it and whether it is new."""
     if (session := history.session(session_id)) is not None:
         return session, False
-    session = {
-        "session_id": session_id,
-        "device_id": device_id,
-        "member_id": member["id"] if member else None,
-        "member_name": member["name"] if member else None,
-        "card": card,
-        "start": ts,
-        "last_seen": ts,
-        "end": None,
-        "duration": 0.0,
-        "closed_by": None,
-        "buffered": buffered,
-    }
+    session = LiveSession.new(
+        session_id=session_id,
+        device_id=device_id,
+        member_id=member["id"] if member else None,
+        member_name=member["name"] if member else None,
+        card=card,
+        start=ts,
+        buffered=buffered,
+    )
     history.data["sessions"].append(session)
     history.async_changed()
     return session, True
@@ -47,21 +45,21 @@ def start_session(
 
 def heartbeat(
     history: AccessHistory, session_id: str, duration: float | None, ts: float
-) -> dict[str, Any] | None:
+) -> LiveSession | None:
     """Note that a session is still running; None if it is unknown or closed."""
     session = history.session(session_id)
-    if session is None or session["end"] is not None:
+    if session is None or session.end is not None:
         return None
-    session["last_seen"] = max(session["last_seen"], ts)
+    session.last_seen = max(session.last_seen, ts)
     if duration is not None:
-        session["duration"] = max(session["duration"], duration)
+        session.duration = max(session.duration, duration)
     history.async_changed(session)
     return session
 
 
 def stop_session(
     history: AccessHistory,
-    session: dict[str, Any],
+    session: LiveSession,
     *,
     duration: float | None,
     ts: float,
@@ -72,14 +70,14 @@ def stop_session(
     The device's own duration wins over the hub's estimate: a stop replayed after
     the hub closed the session on timeout replaces the estimate.
     """
-    before = session["duration"] if session["end"] is not None else 0.0
+    before = session.duration if session.end is not None else 0.0
     if duration is None:
-        duration = max(session["duration"], ts - session["start"])
-    if session["end"] is not None and closed_by is not SessionEnd.DEVICE:
+        duration = max(session.duration, ts - session.start)
+    if session.end is not None and closed_by is not SessionEnd.DEVICE:
         return 0.0  # already closed: only the device's own record may correct it
-    session["duration"] = duration
-    session["end"] = session["start"] + duration
-    session["closed_by"] = closed_by.value
+    session.duration = duration
+    session.end = session.start + duration
+    session.closed_by = closed_by.value
     history.async_changed(session)
     return (duration - before) / 3600
 
@@ -94,7 +92,7 @@ def stop_unknown_session(
     duration: float,
     ts: float,
     buffered: bool,
-) -> tuple[dict[str, Any], float]:
+) -> tuple[LiveSession, float]:
     """Record a session the hub only learns about from its stop record."""
     session, _ = start_session(
         history,
@@ -113,8 +111,6 @@ def stop_unknown_session(
 
 def stale_sessions(
     history: AccessHistory, device_id: str, now: float, timeout: float
-) -> list[dict[str, Any]]:
+) -> list[LiveSession]:
     """Return a device's open sessions not heard of for longer than ``timeout``."""
-    return [
-        s for s in history.open_sessions(device_id) if now - s["last_seen"] > timeout
-    ]
+    return [s for s in history.open_sessions(device_id) if now - s.last_seen > timeout]

@@ -47,6 +47,7 @@ from homeassistant.helpers.event import async_call_later, async_track_time_chang
 from homeassistant.util import dt as dt_util
 
 from custom_components.fluxilab.const import LOGGER
+from custom_components.fluxilab.history_db import LiveSession
 
 from .const import AccessEventType, Reason, SessionEnd
 from .events import fire_access_event
@@ -224,7 +225,7 @@ class _Live:
     unbooked_since: float | None = None
     """Start of the busy time not booked yet (None while a session is open)."""
     session_open: bool = False
-    session: dict[str, Any] | None = None
+    session: LiveSession | None = None
     """The open regular session, whose busy time is counted in it (billing)."""
     session_busy_from: float | None = None
     """Start of busy time inside ``session`` not added to it yet."""
@@ -396,10 +397,10 @@ class TelemetryRules:
         session = live.session
         if since is None or session is None:
             return
-        if session["end"] is not None:
-            end = min(end, session["end"])
+        if session.end is not None:
+            end = min(end, session.end)
         if end > since:
-            session["busy_seconds"] = session.get("busy_seconds", 0.0) + end - since
+            session.busy_seconds = (session.busy_seconds or 0.0) + end - since
             self.engine.history.async_changed(session)
 
     @callback
@@ -528,22 +529,22 @@ class TelemetryRules:
     def _last_grant(self, device_id: str, now: float) -> tuple[str | None, str | None]:
         """Return (member id, card) of the last grant at the device, if recent."""
         for entry in reversed(self.engine.history.data["audit"]):
-            if now - entry["ts"] > BUSY_MEMBER_WINDOW:
+            if now - entry.ts > BUSY_MEMBER_WINDOW:
                 continue
             if (
-                entry["device_id"] == device_id
-                and entry["kind"] == "decision"
-                and entry["reason"] == Reason.GRANTED.value
-                and entry["member_id"] is not None
+                entry.device_id == device_id
+                and entry.kind == "decision"
+                and entry.detail("reason") == Reason.GRANTED.value
+                and entry.member_id is not None
             ):
-                return entry["member_id"], entry["card"]
+                return entry.member_id, entry.card
         return None, None
 
     @callback
     def _start_busy(self, device: AccessDevice, live: _Live, now: float) -> None:
         open_sessions = self.engine.history.open_sessions(device.device_id)
         if open_sessions:
-            member_id, card = open_sessions[-1]["member_id"], open_sessions[-1]["card"]
+            member_id, card = open_sessions[-1].member_id, open_sessions[-1].card
         else:
             member_id, card = self._last_grant(device.device_id, now)
         live.member = self.engine.members.data.get(member_id) if member_id else None
@@ -599,19 +600,19 @@ class TelemetryRules:
         member = live.member
         history = self.engine.history
         history.data["sessions"].append(
-            {
-                "session_id": f"busy-{uuid.uuid4().hex}",
-                "device_id": device_id,
-                "member_id": member["id"] if member else None,
-                "member_name": member["name"] if member else None,
-                "card": live.card,
-                "start": start,
-                "last_seen": end,
-                "end": end,
-                "duration": end - start,
-                "closed_by": SessionEnd.IDLE.value,
-                "buffered": False,
-            }
+            LiveSession.new(
+                session_id=f"busy-{uuid.uuid4().hex}",
+                device_id=device_id,
+                member_id=member["id"] if member else None,
+                member_name=member["name"] if member else None,
+                card=live.card,
+                start=start,
+                last_seen=end,
+                end=end,
+                duration=end - start,
+                closed_by=SessionEnd.IDLE.value,
+                buffered=False,
+            )
         )
         usage = history.usage(device_id)
         usage["hours"] += (end - start) / 3600

@@ -73,7 +73,7 @@ from custom_components.fluxilab.const import (
     DOMAIN,
     LOGGER,
 )
-from custom_components.fluxilab.history_db import AuditQuery, SessionQuery
+from custom_components.fluxilab.history_db import AuditQuery, LiveAudit, SessionQuery
 from custom_components.fluxilab.protocol.schemas import valid_ui_url
 from custom_components.fluxilab.protocol.security import MAX_BACK_URL, issue_token
 
@@ -441,16 +441,18 @@ async def ws_open(
     )
     url = URL(base).update_query({TOKEN_PARAM: token})
     engine.history.add_audit(
-        {
-            "ts": now,
-            "kind": "routing",
-            "device_id": device.device_id,
-            "member_id": member["id"] if member is not None else None,
-            "card": None,
-            "reason": None,
-            "buffered": False,
-            "user_id": caller.user.id,
-        }
+        LiveAudit.from_entry(
+            {
+                "ts": now,
+                "kind": "routing",
+                "device_id": device.device_id,
+                "member_id": member["id"] if member is not None else None,
+                "card": None,
+                "reason": None,
+                "buffered": False,
+                "user_id": caller.user.id,
+            }
+        )
     )
     hass.bus.async_fire(
         EVENT_ROUTING,
@@ -521,15 +523,16 @@ async def ws_profile(
                 "window_end": auth.get("window_end"),
             }
         )
-    own = [s for s in engine.history.data["sessions"] if s["member_id"] == member["id"]]
+    own = [s for s in engine.history.data["sessions"] if s.member_id == member["id"]]
     result["sessions"] = [
         {
-            **{
-                key: session.get(key)
-                for key in ("session_id", "device_id", "start", "end", "duration")
-            },
+            "session_id": session.session_id,
+            "device_id": session.device_id,
+            "start": session.start,
+            "end": session.end,
+            "duration": session.duration,
             # Started at the device while the hub was unreachable, sent later.
-            "buffered": bool(session.get("buffered")),
+            "buffered": session.buffered,
         }
         for session in reversed(own[-RECENT_SESSIONS:])
     ]

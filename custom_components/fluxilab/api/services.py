@@ -439,36 +439,36 @@ async def _remote_stop(engine: AccessEngine, call: ServiceCall) -> ServiceRespon
     """Ask a board to end its running session, as if its member swiped again."""
     board = await _online_board(engine, call.data[ATTR_DEVICE])
     running = [
-        session
+        (session, session.card)
         for session in engine.history.open_sessions(board.device.device_id)
-        if session["card"] is not None
+        if session.card is not None
     ]
     if not running:
         raise AccessValidationError(
             "board_no_session",
             device=board.device.entry.title or board.device.device_id,
         )
-    session = running[-1]
-    await board.async_request(BackendRequestType.STOP, session["card"])
+    session, card = running[-1]
+    await board.async_request(BackendRequestType.STOP, card)
     LOGGER.info(
         "Asked Fab-O-Matic board %s to stop session %s",
         board.machine_id,
-        session["session_id"],
+        session.session_id,
     )
     return {
         "machine_id": board.machine_id,
-        "session_id": session["session_id"],
-        "member_id": session["member_id"],
+        "session_id": session.session_id,
+        "member_id": session.member_id,
     }
 
 
 async def _close_session(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     session_id = call.data["session_id"]
     session = engine.history.session(session_id)
-    if session is None or session["end"] is not None:
+    if session is None or session.end is not None:
         raise AccessValidationError("unknown_session", session=session_id)
-    if (device := engine.device(session["device_id"])) is None:
-        raise AccessValidationError("unknown_device", device=session["device_id"])
+    if (device := engine.device(session.device_id)) is None:
+        raise AccessValidationError("unknown_device", device=session.device_id)
     engine.close_session(device, session, SessionEnd.SERVICE)
     return None
 

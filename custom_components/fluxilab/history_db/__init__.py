@@ -16,7 +16,7 @@ from .database import (
     sqlite_url,
 )
 from .migration import SchemaTooNewError
-from .records import AuditEntry, MemberEntries, SessionRecord
+from .records import AuditEntry, LiveAudit, LiveSession, MemberEntries, SessionRecord
 from .schema import PERSONAL_FIELDS
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "AuditQuery",
     "Checkpoint",
     "HistoryDatabase",
+    "LiveAudit",
+    "LiveSession",
     "Loaded",
     "MemberEntries",
     "SchemaTooNewError",

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, insert, inspect, select
 from custom_components.fluxilab.access.const import CONF_MAINTENANCE_INTERVAL
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import CONF_MACHINE_TYPE, DOMAIN
-from custom_components.fluxilab.history_db import migration, schema
+from custom_components.fluxilab.history_db import LiveAudit, migration, schema
 from custom_components.fluxilab.history_db.database import HistoryDatabase
 from custom_components.fluxilab.journal import JOURNAL_FILE
 from tests.integration.conftest import DEVICE_ID
@@ -457,7 +457,7 @@ async def test_retention_blanks_the_actor(
     await call(hass, "add_member", {"name": "Old Timer"}, hass_admin_user)
     await engine.history.async_save()
     for entry in engine.history.data["audit"]:
-        entry["ts"] -= 400 * 86400
+        entry.ts -= 400 * 86400
         engine.history.async_changed(entry)
     await engine.history.async_save()
     await call(hass, "purge", {"usage_retention_days": 30}, hass_admin_user)
@@ -488,15 +488,17 @@ async def test_filters_and_paging(
         members.append(created["member_id"])
     await call(hass, "block_device", {"device_id": ha_device_id}, hass_admin_user)
     engine.history.add_audit(
-        {
-            "ts": 1.0,
-            "kind": "decision",
-            "device_id": DEVICE_ID,
-            "member_id": None,
-            "card": None,
-            "reason": "not_authorized",
-            "buffered": False,
-        }
+        LiveAudit.from_entry(
+            {
+                "ts": 1.0,
+                "kind": "decision",
+                "device_id": DEVICE_ID,
+                "member_id": None,
+                "card": None,
+                "reason": "not_authorized",
+                "buffered": False,
+            }
+        )
     )
 
     everything = (await panel.audit(kind="admin", limit=500))["audit"]

@@ -49,9 +49,9 @@ async def ada(engine: AccessEngine) -> dict[str, Any]:
 def decisions(engine: AccessEngine) -> list[str]:
     """Request ids of the live decisions in the audit log, in order."""
     return [
-        entry["request_id"]
+        entry.detail("request_id")
         for entry in engine.history.data["audit"]
-        if entry["kind"] == "decision" and "request_id" in entry
+        if entry.kind == "decision" and entry.has_detail("request_id")
     ]
 
 
@@ -170,7 +170,9 @@ async def test_a_replayed_record_finds_the_answer_still_to_be_recorded(
         True,
     )
     await hass.async_block_till_done()
-    entries = [e for e in engine.history.data["audit"] if e["kind"] == "decision"]
+    entries = [
+        e.as_dict() for e in engine.history.data["audit"] if e.kind == "decision"
+    ]
     assert len(entries) == 1  # audited once, the device's view merged into it
     assert entries[0]["request_id"] == "q7"
     assert entries[0]["device_granted"] is True

@@ -65,9 +65,9 @@ async def add_member(engine: AccessEngine, *, authorized: bool = True) -> str:
 def decisions(engine: AccessEngine) -> list[dict[str, Any]]:
     """The fumehood's decision audit entries."""
     return [
-        a
+        a.as_dict()
         for a in engine.history.data["audit"]
-        if a["kind"] == "decision" and a["device_id"] == DEVICE_ID
+        if a.kind == "decision" and a.device_id == DEVICE_ID
     ]
 
 
@@ -146,13 +146,11 @@ async def test_replayed_decision_merged_into_answered_request(
     assert entry["buffered"] is False
     assert entry["device_granted"] is True
     assert entry["session_id"] == "dev-session"
-    sessions = [
-        s for s in engine.history.data["sessions"] if s["device_id"] == DEVICE_ID
-    ]
-    assert [s["session_id"] for s in sessions] == ["dev-session"]
+    sessions = [s for s in engine.history.data["sessions"] if s.device_id == DEVICE_ID]
+    assert [s.session_id for s in sessions] == ["dev-session"]
     assert engine.history.session(hub_session_id) is None
-    assert sessions[0]["closed_by"] == "device"
-    assert sessions[0]["duration"] == 1800
+    assert sessions[0].closed_by == "device"
+    assert sessions[0].duration == 1800
     assert device.usage_hours == 0.5
     types = [e.data["type"] for e in events]
     assert types == ["granted", "session_started", "session_ended"]

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.fluxilab.access.billing import Rates, charge
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
-from custom_components.fluxilab.history_db import SessionQuery, SessionRecord
+from custom_components.fluxilab.history_db import LiveSession, SessionQuery
 from custom_components.fluxilab.protocol.security import KeyPair
 from tests.integration.conftest import DEVICE_ID
 
@@ -77,7 +77,7 @@ def add_session(
         "buffered": False,
         **extra,
     }
-    engine.history.data["sessions"].append(session)
+    engine.history.data["sessions"].append(LiveSession.from_entry(session))
     engine.history.async_changed()
     return session
 
@@ -243,12 +243,12 @@ async def test_a_new_session_keeps_its_project_when_the_default_changes(
     await hass.async_block_till_done()
     session = engine.history.session("x1")
     assert session is not None
-    assert session["project_id"] == lab["a"]
-    assert session["machine_type_id"] == MACHINE_TYPE
+    assert session.project_id == lab["a"]
+    assert session.machine_type_id == MACHINE_TYPE
     await engine.projects.async_set_default(lab["ada"]["id"], lab["b"])
     assert engine.projects.default_project(lab["ada"]["id"])["id"] == lab["b"]
     assert lab["ada"]["id"] not in engine.projects.data[lab["a"]]["default_members"]
-    assert engine.projects.project_of(SessionRecord.from_entry(session)) == lab["a"]
+    assert engine.projects.project_of(session.as_record()) == lab["a"]
 
 
 @pytest.mark.parametrize(
@@ -280,8 +280,8 @@ async def test_a_project_chosen_at_the_device(
     await hass.async_block_till_done()
     session = engine.history.session("p1")
     assert session is not None
-    assert session["project_id"] == lab[charged]
-    assert "project_request" not in session
+    assert session.project_id == lab[charged]
+    assert "project_request" not in session.as_dict()
 
 
 async def test_a_project_the_member_is_not_in_is_not_taken(
@@ -305,7 +305,7 @@ async def test_a_project_the_member_is_not_in_is_not_taken(
     await hass.async_block_till_done()
     session = engine.history.session("p2")
     assert session is not None
-    assert session["project_id"] == lab["a"]
+    assert session.project_id == lab["a"]
 
 
 async def test_busy_time_inside_a_session_is_counted_in_it(
@@ -337,10 +337,10 @@ async def test_busy_time_inside_a_session_is_counted_in_it(
     await hass.async_block_till_done()
     session = engine.history.session("b1")
     assert session is not None
-    assert session["end"] is not None
-    assert session["busy_seconds"] == pytest.approx(900, abs=1)
+    assert session.end is not None
+    assert session.busy_seconds == pytest.approx(900, abs=1)
     # Charged: 1080 s -> 1800 billed; 900 busy = 300, 900 idle = 75 -> 375.
-    use = engine.projects.use_of(SessionRecord.from_entry(session))
+    use = engine.projects.use_of(session.as_record())
     assert charge(use, Rates.of(engine.machine_types.data[MACHINE_TYPE])).cents == 375
 
 
@@ -390,7 +390,7 @@ async def test_the_doors_check_permissions_and_explain_bad_input(
         "non_billable": None,
     }
     # Audited: who moved which session from where to where.
-    entry = engine.history.data["audit"][-1]
+    entry = engine.history.data["audit"][-1].as_dict()
     assert entry["target"] == "session_charge"
     assert entry["target_id"] == "s6"
     assert entry["changes"] == {"project_id": {"before": lab["b"], "after": lab["a"]}}
@@ -451,7 +451,7 @@ async def test_projects_through_the_panel_are_audited_and_keep_one_default(
         type="fluxilab/project/create", name="Teaching", code="T-26", members=[]
     )
     assert made["success"], made
-    entry = engine.history.data["audit"][-1]
+    entry = engine.history.data["audit"][-1].as_dict()
     assert (entry["target"], entry["action"], entry["label"]) == (
         "project",
         "created",

@@ -23,9 +23,9 @@ TECH_CARD, USER_CARD = "0AA11BB2", "0CC33DD4"
 
 def maintenance_audits(engine: AccessEngine) -> list[str | None]:
     return [
-        a["member_id"]
+        a.member_id
         for a in engine.history.data["audit"]
-        if a["kind"] == "maintenance" and a["device_id"] == DEVICE_ID
+        if a.kind == "maintenance" and a.device_id == DEVICE_ID
     ]
 
 

@@ -21,7 +21,9 @@ from .test_telemetry_rules import CARD, ada, set_rules, telemetry, types_of, wai
 
 def idle_bookings(engine: AccessEngine) -> list[dict[str, Any]]:
     """Busy periods booked as sessions of their own."""
-    return [s for s in engine.history.data["sessions"] if s["closed_by"] == "idle"]
+    return [
+        s.as_dict() for s in engine.history.data["sessions"] if s.closed_by == "idle"
+    ]
 
 
 async def test_busy_time_is_booked_when_home_assistant_stops(

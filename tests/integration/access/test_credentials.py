@@ -140,7 +140,7 @@ async def test_lost_card_denied_other_card_and_pin_work(
     assert (reply["granted"], reply["reason"]) == (False, "credential_inactive")
     assert reply["member_id"] == member["id"]
     await hass.async_block_till_done()  # audited after the reply
-    audit = engine.history.data["audit"][-1]
+    audit = engine.history.data["audit"][-1].as_dict()
     assert (audit["card"], audit["member_id"], audit["reason"]) == (
         LOST,
         member["id"],

@@ -255,4 +255,4 @@ async def test_denial_event(
         "denied",
         "not_authorized",
     )
-    assert engine.history.data["audit"][-1]["reason"] == "not_authorized"
+    assert engine.history.data["audit"][-1].detail("reason") == "not_authorized"

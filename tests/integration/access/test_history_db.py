@@ -25,7 +25,13 @@ from custom_components.fluxilab.access.history import (
     STATE_FIELDS,
     AccessHistory,
 )
-from custom_components.fluxilab.history_db import AuditQuery, SessionQuery, sqlite_url
+from custom_components.fluxilab.history_db import (
+    AuditQuery,
+    LiveAudit,
+    LiveSession,
+    SessionQuery,
+    sqlite_url,
+)
 from custom_components.fluxilab.journal import DATA_JOURNAL
 
 NOW = time.time()
@@ -205,30 +211,34 @@ async def test_nothing_is_capped_and_memory_keeps_the_recent_part(
     history = await load(hass)
     for n in range(40):
         history.add_audit(
-            {
-                "ts": NOW + n,
-                "kind": "decision",
-                "device_id": "d",
-                "member_id": None,
-                "card": None,
-                "reason": "granted",
-                "buffered": False,
-            }
+            LiveAudit.from_entry(
+                {
+                    "ts": NOW + n,
+                    "kind": "decision",
+                    "device_id": "d",
+                    "member_id": None,
+                    "card": None,
+                    "reason": "granted",
+                    "buffered": False,
+                }
+            )
         )
         history.data["sessions"].append(
-            {
-                "session_id": f"s{n}",
-                "device_id": "d",
-                "member_id": None,
-                "member_name": None,
-                "card": None,
-                "start": NOW + n,
-                "last_seen": NOW + n,
-                "end": None if n == 0 else NOW + n + 1,
-                "duration": 1.0,
-                "closed_by": None,
-                "buffered": False,
-            }
+            LiveSession.from_entry(
+                {
+                    "session_id": f"s{n}",
+                    "device_id": "d",
+                    "member_id": None,
+                    "member_name": None,
+                    "card": None,
+                    "start": NOW + n,
+                    "last_seen": NOW + n,
+                    "end": None if n == 0 else NOW + n + 1,
+                    "duration": 1.0,
+                    "closed_by": None,
+                    "buffered": False,
+                }
+            )
         )
         history.async_changed()
         if n % 10 == 0:
@@ -236,7 +246,7 @@ async def test_nothing_is_capped_and_memory_keeps_the_recent_part(
     await history.async_commit()
     assert len(history.data["audit"]) == 5
     # The five newest sessions and the open one, whatever its age.
-    assert [s["session_id"] for s in history.data["sessions"]] == [
+    assert [s.session_id for s in history.data["sessions"]] == [
         "s0",
         "s35",
         "s36",
@@ -264,31 +274,35 @@ async def fill(engine: AccessEngine, sessions: int, audits: int) -> None:
     history = engine.history
     for n in range(sessions):
         history.data["sessions"].append(
-            {
-                "session_id": f"s{n}",
-                "device_id": f"hood-{n % 2}",
-                "member_id": f"m{n % 3}",
-                "member_name": f"M{n % 3}",
-                "card": None,
-                "start": NOW - DAY + n,
-                "last_seen": NOW - DAY + n,
-                "end": NOW - DAY + n + 5,
-                "duration": 5.0,
-                "closed_by": "device",
-                "buffered": False,
-            }
+            LiveSession.from_entry(
+                {
+                    "session_id": f"s{n}",
+                    "device_id": f"hood-{n % 2}",
+                    "member_id": f"m{n % 3}",
+                    "member_name": f"M{n % 3}",
+                    "card": None,
+                    "start": NOW - DAY + n,
+                    "last_seen": NOW - DAY + n,
+                    "end": NOW - DAY + n + 5,
+                    "duration": 5.0,
+                    "closed_by": "device",
+                    "buffered": False,
+                }
+            )
         )
     for n in range(audits):
         history.data["audit"].append(
-            {
-                "ts": NOW - DAY + n,
-                "kind": ("decision", "routing")[n % 2],
-                "device_id": f"hood-{n % 2}",
-                "member_id": f"m{n % 3}",
-                "card": None,
-                "reason": "granted",
-                "buffered": False,
-            }
+            LiveAudit.from_entry(
+                {
+                    "ts": NOW - DAY + n,
+                    "kind": ("decision", "routing")[n % 2],
+                    "device_id": f"hood-{n % 2}",
+                    "member_id": f"m{n % 3}",
+                    "card": None,
+                    "reason": "granted",
+                    "buffered": False,
+                }
+            )
         )
     history.async_changed()
     await history.async_commit()
@@ -313,9 +327,7 @@ async def test_panel_views_page_and_filter_in_sql(
         assert all(e["kind"] == "routing" for e in page["audit"])
         if (before := page["next"]) is None:
             break
-    routing = [
-        e["entry_id"] for e in engine.history.data["audit"] if e["kind"] == "routing"
-    ]
+    routing = [e.entry_id for e in engine.history.data["audit"] if e.kind == "routing"]
     assert seen == routing[::-1]
     # A period, newest first, the last page's next is None.
     page = await admin_call(
@@ -328,9 +340,9 @@ async def test_panel_views_page_and_filter_in_sql(
     )
     assert page["next"] is None
     assert page["audit"] == [
-        e
+        e.as_dict()
         for e in engine.history.data["audit"][::-1]
-        if e["device_id"] == "hood-1" and e["member_id"] == "m1"
+        if e.device_id == "hood-1" and e.member_id == "m1"
     ]
 
     # Sessions: pages of 8 newest first, without CSV; then everything with CSV.
@@ -387,15 +399,17 @@ async def test_purge_reaches_rows_no_longer_in_memory(
     history = engine.history
     for n in range(6):
         history.add_audit(
-            {
-                "ts": NOW - 500 * DAY + n,
-                "kind": "decision",
-                "device_id": "d",
-                "member_id": "m1",
-                "card": "C1",
-                "reason": "granted",
-                "buffered": False,
-            }
+            LiveAudit.from_entry(
+                {
+                    "ts": NOW - 500 * DAY + n,
+                    "kind": "decision",
+                    "device_id": "d",
+                    "member_id": "m1",
+                    "card": "C1",
+                    "reason": "granted",
+                    "buffered": False,
+                }
+            )
         )
     await history.async_commit()
     await history.async_save()

@@ -65,9 +65,9 @@ async def send(client: Any, command: str, **data: Any) -> dict[str, Any]:
 
 def admin_entries(engine: AccessEngine, target: str) -> list[dict[str, Any]]:
     return [
-        e
+        e.as_dict()
         for e in engine.history.data["audit"]
-        if e["kind"] == "admin" and e["target"] == target
+        if e.kind == "admin" and e.detail("target") == target
     ]
 
 

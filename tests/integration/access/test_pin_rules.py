@@ -217,7 +217,7 @@ async def test_reset_flow_end_to_end(
     # The hub refuses it too (a device whose mirror predates the reset).
     assert await login(engine, device, member["id"]) == "pin_change_required"
     await hass.async_block_till_done()  # audited after the reply
-    assert engine.history.data["audit"][-1]["reason"] == "pin_change_required"
+    assert engine.history.data["audit"][-1].detail("reason") == "pin_change_required"
 
     # The panel asks the member to replace it.
     client = await hass_ws_client(hass, hass_read_only_access_token)

@@ -131,7 +131,7 @@ def session(engine: AccessEngine, session_id: str) -> dict[str, Any]:
     """Return a recorded session."""
     found = engine.history.session(session_id)
     assert found is not None
-    return found
+    return found.as_dict()
 
 
 def translated(key: str) -> tuple[str, str]:
@@ -598,18 +598,18 @@ async def test_trainer_then_trainee_within_the_window(
     assert data["authorization_id"] == auth["id"]
     assert describe_access(data) == "a member was trained and authorized by a trainer"
     assert events[-1].data["type"] == "granted"  # decided again, after the grant
-    audit = [a for a in engine.history.data["audit"] if a["kind"] == "training"]
-    assert audit[-1]["member_id"] == ada["id"]
-    assert audit[-1]["member_name"] == "Ada"
-    assert audit[-1]["trainer_name"] == "Tom"
+    audit = [a for a in engine.history.data["audit"] if a.kind == "training"]
+    assert audit[-1].member_id == ada["id"]
+    assert audit[-1].member_name == "Ada"
+    assert audit[-1].detail("trainer_name") == "Tom"
     # One trainee per trainer swipe.
     assert (await swipe(engine, device, BOB))["reason"] == "not_authorized"
     assert not engine.authorizations.of_member(bob["id"])
     # Deleting the trainer takes their name out of the audit (GDPR).
     await engine.members.async_delete_item(tom["id"])
     await hass.async_block_till_done()
-    assert audit[-1]["trainer_id"] is None
-    assert audit[-1]["trainer_name"] is None
+    assert audit[-1].detail("trainer_id") is None
+    assert audit[-1].detail("trainer_name") is None
 
 
 async def test_training_window_closes_after_a_minute(

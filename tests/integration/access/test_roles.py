@@ -193,7 +193,11 @@ async def test_role_commands_in_use_refused_over_websocket(
     assert reply["success"], reply
     assert reply["result"]["id"] == "host"
     await hass.async_block_till_done()
-    audited = [e for e in engine.history.data["audit"] if e.get("target") == "role"]
+    audited = [
+        e.as_dict()
+        for e in engine.history.data["audit"]
+        if e.detail("target") == "role"
+    ]
     assert [(e["action"], e["label"]) for e in audited] == [("created", "Host")]
     await engine.members.async_create_item({"name": "Hugo", "role": "host"})
     await client.send_json_auto_id({"type": "fluxilab/role/delete", "role_id": "host"})

@@ -220,7 +220,7 @@ async def test_export_usage_and_close_session(
         device, {"id": "1", "action": "session_start", "card": "A", "session_id": "s1"}
     )
     await call(hass, "close_session", {"session_id": "s1"})
-    assert engine.history.session("s1")["closed_by"] == "service"  # type: ignore[index]
+    assert engine.history.session("s1").closed_by == "service"  # type: ignore[union-attr]
     result = await call(
         hass, "export_usage", {"member_id": ada["id"], "device_id": ha_device_id}
     )
@@ -259,11 +259,11 @@ async def test_gdpr_export_purge_and_member_deletion(
     assert [s["session_id"] for s in data["sessions"]] == ["old"]
     result = await call(hass, "purge", {})
     assert result["unknown_cards_deleted"] == 1
-    assert engine.history.session("old")["member_id"] is None  # type: ignore[index]
-    assert engine.history.data["audit"][-1]["member_id"] == ada["id"]  # recent: kept
+    assert engine.history.session("old").member_id is None  # type: ignore[union-attr]
+    assert engine.history.data["audit"][-1].member_id == ada["id"]  # recent: kept
     await call(hass, "remove_member", {"member_id": ada["id"]})
-    assert all(e["member_id"] is None for e in engine.history.data["audit"])
-    assert all(e.get("card") is None for e in engine.history.data["audit"])
+    assert all(e.member_id is None for e in engine.history.data["audit"])
+    assert all(e.card is None for e in engine.history.data["audit"])
 
 
 async def test_gdpr_problem_reports_and_maintenance_notes(
@@ -301,7 +301,7 @@ async def test_gdpr_problem_reports_and_maintenance_notes(
     assert issue is not None
     assert issue.translation_placeholders["reporter"] == "-"
     interventions = [
-        e for e in engine.history.data["audit"] if e["kind"] == "maintenance"
+        e.as_dict() for e in engine.history.data["audit"] if e.kind == "maintenance"
     ]
     assert [(e["member_id"], e["note"], e["hours"]) for e in interventions] == [
         (None, None, 12.5),

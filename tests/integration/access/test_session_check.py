@@ -61,9 +61,9 @@ async def test_default_interval(
     await open_session_then_silence(hass, engine, device)
     await advance(hass, freezer, 595)
     await advance(hass, freezer, 10)  # timed out, but the next look is at 655 s
-    assert engine.history.session("s1")["end"] is None  # type: ignore[index]
+    assert engine.history.session("s1").end is None  # type: ignore[union-attr]
     await advance(hass, freezer, 55)
-    assert engine.history.session("s1")["closed_by"] == "timeout"  # type: ignore[index]
+    assert engine.history.session("s1").closed_by == "timeout"  # type: ignore[union-attr]
 
 
 async def test_interval_set_by_admin_applies_now_and_is_stored(
@@ -94,9 +94,9 @@ async def test_interval_set_by_admin_applies_now_and_is_stored(
 
     await open_session_then_silence(hass, engine, device)
     await advance(hass, freezer, 595)
-    assert engine.history.session("s1")["end"] is None  # type: ignore[index]
+    assert engine.history.session("s1").end is None  # type: ignore[union-attr]
     await advance(hass, freezer, 10)
-    assert engine.history.session("s1")["closed_by"] == "timeout"  # type: ignore[index]
+    assert engine.history.session("s1").closed_by == "timeout"  # type: ignore[union-attr]
 
 
 async def test_settings_refused_to_non_admins(

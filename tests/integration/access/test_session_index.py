@@ -21,6 +21,7 @@ from custom_components.fluxilab.access.const import SessionEnd
 from custom_components.fluxilab.access.gdpr import async_forget_member
 from custom_components.fluxilab.access.history import AccessHistory
 from custom_components.fluxilab.access.sessions import start_session, stop_session
+from custom_components.fluxilab.history_db import LiveSession
 
 from .test_history_db import crash, load
 
@@ -31,12 +32,12 @@ DEVICES = ("hood-0", "hood-1", "laser")
 def scanned(history: AccessHistory) -> tuple[dict[str, int], dict[str | None, list]]:
     """What a scan of the list says: the newest position of each id, open sessions."""
     sessions = history.data["sessions"]
-    by_id = {session["session_id"]: n for n, session in enumerate(sessions)}
+    by_id = {session.session_id: n for n, session in enumerate(sessions)}
     open_ = {
         device: [
             id(s)
             for s in sessions
-            if s["end"] is None and (device is None or s["device_id"] == device)
+            if s.end is None and (device is None or s.device_id == device)
         ]
         for device in (None, *DEVICES, "nowhere")
     }
@@ -96,7 +97,7 @@ async def test_index_follows_start_stop_trim_reload_and_anonymize(
     assert history.session("s1") is None  # closed and trimmed
     assert history.session("s0") is not None  # open: stays
     # Left open: every third (all on hood-0).
-    assert [s["session_id"] for s in history.open_sessions("hood-0")] == [
+    assert [s.session_id for s in history.open_sessions("hood-0")] == [
         f"s{n}" for n in range(0, 30, 3)
     ]
     assert history.open_sessions("hood-1") == []
@@ -104,25 +105,29 @@ async def test_index_follows_start_stop_trim_reload_and_anonymize(
     # Appended behind the history's back (telemetry rules book busy time so), and
     # an id a device repeated: the newest wins, as a scan from the end found it.
     history.data["sessions"].append(
-        {
-            "session_id": "busy-1",
-            "device_id": "laser",
-            "member_id": None,
-            "member_name": None,
-            "card": None,
-            "start": NOW,
-            "last_seen": NOW + 9,
-            "end": NOW + 9,
-            "duration": 9.0,
-            "closed_by": SessionEnd.IDLE.value,
-            "buffered": False,
-        }
+        LiveSession.from_entry(
+            {
+                "session_id": "busy-1",
+                "device_id": "laser",
+                "member_id": None,
+                "member_name": None,
+                "card": None,
+                "start": NOW,
+                "last_seen": NOW + 9,
+                "end": NOW + 9,
+                "duration": 9.0,
+                "closed_by": SessionEnd.IDLE.value,
+                "buffered": False,
+            }
+        )
     )
-    history.data["sessions"].append({**history.data["sessions"][-2], "end": None})
+    history.data["sessions"].append(
+        LiveSession.from_entry({**history.data["sessions"][-2].as_dict(), "end": None})
+    )
     history.async_changed()
     assert_index_matches(history)
     repeated = history.data["sessions"][-1]
-    assert history.session(repeated["session_id"]) is repeated
+    assert history.session(repeated.session_id) is repeated
 
     # Renamed (the hub's session takes the id the device ran it under).
     renamed = history.session("s27")
@@ -131,7 +136,7 @@ async def test_index_follows_start_stop_trim_reload_and_anonymize(
     assert history.session("s27") is None
     assert history.session("dev-27") is renamed
     assert_index_matches(history)
-    renamed["session_id"] = "s27"  # and back, as old code did it: not found stale
+    renamed.session_id = "s27"  # and back, as old code did it: not found stale
     assert history.session("dev-27") is None
     history.rename_session(renamed, "s27")
     assert_index_matches(history)
@@ -139,8 +144,8 @@ async def test_index_follows_start_stop_trim_reload_and_anonymize(
     # Anonymized in place (a member erased): ids, devices and ends stay, and so
     # does the index.
     await async_forget_member(history, "m1", [])
-    assert all(s["member_id"] != "m1" for s in history.data["sessions"])
-    assert any(s.get("anonymized") for s in history.open_sessions("hood-0"))
+    assert all(s.member_id != "m1" for s in history.data["sessions"])
+    assert any(s.anonymized for s in history.open_sessions("hood-0"))
     assert_index_matches(history)
 
     # A crash: loaded from the database and replayed from the journal (entries
@@ -151,8 +156,8 @@ async def test_index_follows_start_stop_trim_reload_and_anonymize(
     history = await load(hass)
     assert_index_matches(history)
     assert history.session("s27") is not None
-    assert history.session("s27")["end"] is not None  # type: ignore[index]
-    assert all(s["session_id"] != "s27" for s in history.open_sessions())
+    assert history.session("s27").end is not None  # type: ignore[union-attr]
+    assert all(s.session_id != "s27" for s in history.open_sessions())
 
     # A clean reload, and a list replaced wholesale.
     await history.async_save()
@@ -176,25 +181,27 @@ async def test_lookups_do_not_scan_the_list(hass: HomeAssistant) -> None:
     history = await load(hass)
     for n in range(history_module.MAX_SESSIONS):
         history.data["sessions"].append(
-            {
-                "session_id": f"old{n}",
-                "device_id": DEVICES[n % 3],
-                "member_id": None,
-                "member_name": None,
-                "card": None,
-                "start": NOW - n,
-                "last_seen": NOW - n,
-                "end": NOW - n + 1,
-                "duration": 1.0,
-                "closed_by": "device",
-                "buffered": True,
-            }
+            LiveSession.from_entry(
+                {
+                    "session_id": f"old{n}",
+                    "device_id": DEVICES[n % 3],
+                    "member_id": None,
+                    "member_name": None,
+                    "card": None,
+                    "start": NOW - n,
+                    "last_seen": NOW - n,
+                    "end": NOW - n + 1,
+                    "duration": 1.0,
+                    "closed_by": "device",
+                    "buffered": True,
+                }
+            )
         )
     history.async_changed()
     await history.async_commit()  # entry ids: the old ones may leave memory
     start(history, 1, device="laser")
 
-    class Counting(list[dict[str, Any]]):
+    class Counting(list[LiveSession]):
         iterated = 0
         read = 0
 
@@ -217,12 +224,12 @@ async def test_lookups_do_not_scan_the_list(hass: HomeAssistant) -> None:
     replayed = 500
     for n in range(2, replayed):
         start(history, n, device="laser")
-        assert history.open_sessions("laser")[-1]["session_id"] == f"s{n}"
+        assert history.open_sessions("laser")[-1].session_id == f"s{n}"
         stop(history, n)
         assert history.session(f"old{history_module.MAX_SESSIONS - n}") is not None
     assert Counting.iterated == 0
     assert Counting.read <= 2 * replayed  # each new session read once, not the list
     assert len(history.data["sessions"]) == history_module.MAX_SESSIONS
     assert history.session("old0") is None  # trimmed out of memory and the index
-    assert [s["session_id"] for s in history.open_sessions("laser")] == ["s1"]
+    assert [s.session_id for s in history.open_sessions("laser")] == ["s1"]
     assert_index_matches(history)

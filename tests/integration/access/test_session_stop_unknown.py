@@ -42,6 +42,6 @@ async def test_stop_of_an_unknown_session_with_its_duration_is_booked(
     assert reply["reason"] == "session_ended"
     booked = engine.history.session("dev-77")
     assert booked is not None
-    assert booked["duration"] == 1800
-    assert booked["member_id"] is None
+    assert booked.duration == 1800
+    assert booked.member_id is None
     assert device.usage_hours == 0.5

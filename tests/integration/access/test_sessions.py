@@ -144,10 +144,10 @@ async def test_buffered_records_merge(
     for _ in range(2):  # the whole batch replayed twice
         for event, ts in records:
             await engine.async_handle_record(device, event, ts, True)
-    matching = [s for s in engine.history.data["sessions"] if s["session_id"] == "s9"]
+    matching = [s for s in engine.history.data["sessions"] if s.session_id == "s9"]
     assert len(matching) == 1
-    assert matching[0]["duration"] == 3600
-    assert matching[0]["start"] == start
+    assert matching[0].duration == 3600
+    assert matching[0].start == start
     assert device.usage_hours == 1.0
     await hass.async_block_till_done()
     types = [e.data["type"] for e in events]
@@ -175,8 +175,8 @@ async def test_stop_record_of_unseen_session(
     )
     session = engine.history.session("lost")
     assert session is not None
-    assert session["start"] == now - 1800
-    assert session["member_name"] == "Ada"
+    assert session.start == now - 1800
+    assert session.member_name == "Ada"
     assert device.usage_hours == 0.5
 
 
@@ -198,7 +198,7 @@ async def test_offline_device_session_closed_after_timeout_then_reconciled(
     await hass.async_block_till_done()
     session = engine.history.session("s2")
     assert session is not None
-    assert session["closed_by"] == "timeout"
+    assert session.closed_by == "timeout"
     assert device.in_use is False
     # The device returns and replays its own stop: its duration wins, not doubled.
     async_fire_mqtt_message(hass, "fluxilab/hood-1/status", "online")
@@ -209,8 +209,8 @@ async def test_offline_device_session_closed_after_timeout_then_reconciled(
         time.time(),
         True,
     )
-    assert session["duration"] == 360
-    assert session["closed_by"] == "device"
+    assert session.duration == 360
+    assert session.closed_by == "device"
     assert device.usage_hours == 0.1
 
 
@@ -232,7 +232,7 @@ async def test_open_session_closed_on_reconnect(
     await hass.async_block_till_done()
     session = engine.history.session("s3")
     assert session is not None
-    assert session["closed_by"] == "reconnect"
+    assert session.closed_by == "reconnect"
 
 
 async def test_maintenance_due_and_reset(

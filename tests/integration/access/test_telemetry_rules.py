@@ -117,8 +117,8 @@ async def test_busy_with_delay_ignores_flapping(
     # The period ends when the spindle stopped, not when the delay ran out.
     assert events[-1].data["duration"] == 70
     assert device.usage_hours == round(70 / 3600, 3)
-    booked = [s for s in engine.history.data["sessions"] if s["closed_by"] == "idle"]
-    assert [(s["duration"], s["member_id"]) for s in booked] == [(70, None)]
+    booked = [s for s in engine.history.data["sessions"] if s.closed_by == "idle"]
+    assert [(s.duration, s.member_id) for s in booked] == [(70, None)]
     assert describe_access(events[0].data) == "started working (telemetry)"
     assert describe_access(events[1].data) == "is idle again (telemetry) after 1 min"
     unsub()
