@@ -193,6 +193,7 @@ GC_PROBE = """\
 
 import gc
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -233,6 +234,12 @@ async def async_setup(hass, config):
         gc.unfreeze()
 
     hass.services.async_register("bench_gc_probe", "thaw", _thaw)
+
+    async def _switch_interval(call):
+        # --switch-interval: how long a thread waiting for the GIL waits at most.
+        sys.setswitchinterval(float(call.data["seconds"]))
+
+    hass.services.async_register("bench_gc_probe", "switch_interval", _switch_interval)
     return True
 """
 
@@ -1059,6 +1066,13 @@ class LabBench(Bench):
         if self.args.thaw:
             ha.request("POST", "/api/services/bench_gc_probe/thaw", {})
             found["thawed"] = True
+        if self.args.switch_interval is not None:
+            ha.request(
+                "POST",
+                "/api/services/bench_gc_probe/switch_interval",
+                {"seconds": self.args.switch_interval},
+            )
+            found["switch_interval_s"] = self.args.switch_interval
         return found
 
     def command(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -1623,6 +1637,11 @@ def parse_args() -> argparse.Namespace:
         "--thaw",
         action="store_true",
         help="after the restart, give the start's frozen heap back to the collector",
+    )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        help="after the restart, set hass's sys.setswitchinterval (s; default 0.005)",
     )
     parser.add_argument("--quick", action="store_true", help="10 boards, 4 s per row")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
