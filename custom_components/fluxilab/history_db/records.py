@@ -181,6 +181,20 @@ def _blank_untyped(document: dict[str, Any], personal: tuple[str, ...]) -> bool:
     return changed
 
 
+def _anonymize_live(entry: LiveSession | LiveAudit, personal: tuple[str, ...]) -> bool:
+    """Blank a live entry's personal fields, typed and untyped; True if any was set."""
+    changed = _blank_untyped(entry.document, personal)
+    if entry.member_id is not None or entry.member_name is not None:
+        entry.member_id = entry.member_name = None
+        changed = True
+    if entry.card is not None:
+        entry.card = None
+        changed = True
+    if changed:
+        entry.anonymized = True
+    return changed
+
+
 @dataclass(slots=True, kw_only=True)
 class LiveSession:
     """A session in memory, changed in place while it runs (access/sessions.py).
@@ -295,16 +309,7 @@ class LiveSession:
 
     def anonymize(self, personal: tuple[str, ...]) -> bool:
         """Blank the personal fields (``personal``: the database's); True if any."""
-        changed = _blank_untyped(self.document, personal)
-        if self.member_id is not None or self.member_name is not None:
-            self.member_id = self.member_name = None
-            changed = True
-        if self.card is not None:
-            self.card = None
-            changed = True
-        if changed:
-            self.anonymized = True
-        return changed
+        return _anonymize_live(self, personal)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form as of now (the journal's, the database's), a copy."""
@@ -408,16 +413,7 @@ class LiveAudit:
 
     def anonymize(self, personal: tuple[str, ...]) -> bool:
         """Blank the personal fields (``personal``: the database's); True if any."""
-        changed = _blank_untyped(self.document, personal)
-        if self.member_id is not None or self.member_name is not None:
-            self.member_id = self.member_name = None
-            changed = True
-        if self.card is not None:
-            self.card = None
-            changed = True
-        if changed:
-            self.anonymized = True
-        return changed
+        return _anonymize_live(self, personal)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form as of now (the journal's, the database's), a copy."""
