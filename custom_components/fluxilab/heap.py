@@ -6,7 +6,7 @@ thread waits for it. In a lab's Home Assistant (60 devices, 200 members, the
 recorder and the dashboard) that is over a million objects and 150-400 ms per pass,
 every minute or two: card checks, telemetry and the UI all wait for it, and it was
 the only source of event-loop stalls over 50 ms left on a quiet machine
-(docs/PERFORMANCE.md, "Issue 15: the cycle collector").
+(docs/PERFORMANCE.md, "Issue 15: fourth pass (the cycle collector)").
 
 Almost all of that heap is what Home Assistant built while starting (modules,
 registries, integrations, the lab's devices and members) and lives as long as the
