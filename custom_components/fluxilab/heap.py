@@ -5,7 +5,7 @@ CPython (3.14.5 on, and before 3.14) collects cycles by generations. A full
 thread waits for it. In a lab's Home Assistant (60 devices, 200 members, the
 recorder and the dashboard) that is about 480,000 objects and 140-450 ms per pass,
 every minute or two: card checks, telemetry and the UI all wait for it. On a quiet
-machine it was the source of every event-loop stall over 150 ms
+machine the event loop's longest stalls were these passes
 (docs/PERFORMANCE.md, "Issue 15: fourth pass (the cycle collector)").
 
 Almost all of that heap is what Home Assistant built while starting (modules,
