@@ -41,6 +41,7 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import itertools
 import json
 import logging
 import math
@@ -192,6 +193,7 @@ GC_PROBE = """\
 \"\"\"Bench probe: the cycle collector's long passes, for the event loop's stalls.\"\"\"
 
 import gc
+import itertools
 import json
 import sys
 import threading
@@ -257,6 +259,198 @@ GC_PROBE_MANIFEST = {
     "requirements": [],
     "iot_class": "local_push",
 }
+
+
+IDLE_SYSCALLS = frozenset({7, 232, 281, 441})
+"""x86_64 poll, epoll_wait, epoll_pwait, epoll_pwait2: the event loop waiting for work."""
+FUTEX = 202
+"""x86_64 futex: a thread waiting for a lock; for the loop thread, the GIL."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchedSample:
+    """The event loop thread as the kernel saw it at one instant (/proc)."""
+
+    at: float
+    """monotonic s (the bench's clock)"""
+    syscall: int | None
+    """the syscall it sits in, None when it runs (or waits to run) in user space"""
+    cpu_ns: int
+    """schedstat: time on a CPU so far"""
+    wait_ns: int
+    """schedstat: time runnable but waiting for a CPU so far"""
+    others_ns: dict[str, int] = field(default_factory=dict)
+    """CPU so far of hass's other threads by name (every few samples only)"""
+
+
+def loop_waits(
+    samples: list[SchedSample], threshold_ms: float, top: int = 10
+) -> dict[str, Any]:
+    """Split the loop thread's long busy stretches into what the kernel saw.
+
+    A stretch is a run of samples outside the loop's poll (``IDLE_SYSCALLS``) that
+    lasts ``threshold_ms`` or more. Within one, the thread either ran (on-CPU
+    time), waited for a CPU (run-queue time: the machine's other processes or
+    threads had the cores), waited on a futex (for the loop thread: the GIL, held
+    by another of hass's threads) or sat in another syscall. py-spy sees the same
+    Python frame through all four; the kernel's counters tell them apart. For each
+    stretch the other threads of hass that ran meanwhile are listed (their CPU).
+    """
+    stretches: list[dict[str, Any]] = []
+    start: int | None = None
+    for index, sample in enumerate([*samples, None]):
+        idle = sample is None or sample.syscall in IDLE_SYSCALLS
+        if not idle and start is None:
+            start = index
+        if idle and start is not None:
+            end = index if sample is not None else index - 1
+            stretch = samples[start : end + 1]
+            start = None
+            span_ms = 1000 * (stretch[-1].at - stretch[0].at)
+            if span_ms < threshold_ms or len(stretch) < 2:
+                continue
+            futex = other = 0.0
+            for here, after in itertools.pairwise(stretch):
+                step = 1000 * (after.at - here.at)
+                if here.syscall == FUTEX:
+                    futex += step
+                elif here.syscall is not None:
+                    other += step
+            first, last = stretch[0], stretch[-1]
+            threads = _others_between(samples, first.at, last.at)
+            stretches.append(
+                {
+                    "at_s": round(first.at - samples[0].at, 3),
+                    "ms": round(span_ms, 1),
+                    "cpu_ms": round((last.cpu_ns - first.cpu_ns) / 1e6, 1),
+                    "run_queue_ms": round((last.wait_ns - first.wait_ns) / 1e6, 1),
+                    "futex_ms": round(futex, 1),
+                    "other_syscall_ms": round(other, 1),
+                    "others_cpu_ms": threads,
+                }
+            )
+    total = sum(s["ms"] for s in stretches) or 1.0
+    shares = {
+        key: round(100 * sum(s[key] for s in stretches) / total, 1)
+        for key in ("cpu_ms", "run_queue_ms", "futex_ms", "other_syscall_ms")
+    }
+    longest = sorted(stretches, key=lambda s: s["ms"], reverse=True)
+    return {
+        "samples": len(samples),
+        "interval_ms": round(
+            1000 * (samples[-1].at - samples[0].at) / max(len(samples) - 1, 1), 2
+        )
+        if samples
+        else None,
+        "stretches": len(stretches),
+        "stretch_ms_total": round(sum(s["ms"] for s in stretches), 1),
+        "share_percent": shares,
+        "top": longest[:top],
+    }
+
+
+def _others_between(
+    samples: list[SchedSample], begin: float, end: float
+) -> list[list[Any]]:
+    """hass's other threads' CPU ms between the thread snapshots around a span."""
+    snaps = [s for s in samples if s.others_ns]
+    before = next((s for s in reversed(snaps) if s.at <= begin), None)
+    after = next((s for s in snaps if s.at >= end), None)
+    if before is None or after is None:
+        return []
+    spent = Counter[str]()
+    for name, ns in after.others_ns.items():
+        spent[name] += ns - before.others_ns.get(name, ns)
+    return [[name, round(ns / 1e6, 1)] for name, ns in spent.most_common(4) if ns > 0]
+
+
+class SchedSampler:
+    """Samples hass's event loop thread from outside (/proc), in a bench thread.
+
+    Every ``interval`` s: the syscall the loop thread sits in and its schedstat
+    (CPU and run-queue time); every ``every``-th sample, the CPU of hass's other
+    threads by name. Reading /proc costs the bench, not hass (no ptrace stop).
+    """
+
+    def __init__(self, pid: int, interval: float = 0.002, every: int = 5) -> None:
+        self.pid, self.interval, self.every = pid, interval, every
+        self.samples: list[SchedSample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sched", daemon=True)
+        self._handles: dict[str, tuple[str, Any]] = {}
+        self.cpu_s = 0.0
+
+    def start(self) -> SchedSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[SchedSample]:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self.samples
+
+    def _threads(self) -> None:
+        """(Re)open the other threads' schedstat files (threads come and go)."""
+        for _name, handle in self._handles.values():
+            handle.close()
+        self._handles = {}
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            if task.name == str(self.pid):
+                continue
+            try:
+                name = (task / "comm").read_text().strip()
+                self._handles[task.name] = (
+                    name,
+                    open(task / "schedstat", "rb", buffering=0),  # noqa: SIM115
+                )
+            except OSError:
+                continue  # the thread ended meanwhile
+
+    def _others(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for name, handle in self._handles.values():
+            try:
+                handle.seek(0)
+                ns = int(handle.read(64).split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # the thread ended meanwhile
+            found[name] = found.get(name, 0) + ns
+        return found
+
+    def _run(self) -> None:
+        began = time.thread_time()
+        task = f"/proc/{self.pid}/task/{self.pid}"
+        count = 0
+        try:
+            with (
+                open(f"{task}/syscall", "rb", buffering=0) as calls,
+                open(f"{task}/schedstat", "rb", buffering=0) as stats,
+            ):
+                while not self._stop.wait(self.interval):
+                    now = time.monotonic()
+                    calls.seek(0)
+                    first = calls.read(64).split(b" ", 1)[0]
+                    stats.seek(0)
+                    cpu, wait = stats.read(64).split()[:2]
+                    if count % 500 == 0:
+                        self._threads()
+                    others = self._others() if count % self.every == 0 else {}
+                    count += 1
+                    self.samples.append(
+                        SchedSample(
+                            at=now,
+                            syscall=None if first.strip() == b"running" else int(first),
+                            cpu_ns=int(cpu),
+                            wait_ns=int(wait),
+                            others_ns=others,
+                        )
+                    )
+        except (OSError, ValueError):
+            pass  # hass went away: the samples so far stand
+        finally:
+            for _name, handle in self._handles.values():
+                handle.close()
+            self.cpu_s = time.thread_time() - began
 
 
 def latency_row(latencies: list[float]) -> dict[str, float | None]:
@@ -1308,6 +1502,11 @@ class LabBench(Bench):
         spy = None if floor else self.start_spy(duration + 1, spy_path)
         if spy is not None:
             time.sleep(0.5)  # py-spy attaches
+        sampler = (
+            SchedSampler(self.proc.pid, self.args.sched_interval).start()
+            if not floor and self.args.sched_interval > 0 and self.proc is not None
+            else None
+        )
         ui_before = self.viewer.snapshot() if self.viewer else {}
         threads_before, started = self.thread_cpu(), time.monotonic()
         result = self.command(
@@ -1355,6 +1554,10 @@ class LabBench(Bench):
                     for name, seconds in threads.items()
                 }
             result["stalls"] = self.finish_spy(spy, spy_path, duration)
+        if sampler is not None:
+            waits = loop_waits(sampler.stop(), self.args.stall_ms, self.args.top_stalls)
+            waits["sampler_cpu_s"] = round(sampler.cpu_s, 2)
+            result["loop_waits"] = waits
         return result
 
     def gc_pauses(self, begin: float, end: float) -> dict[str, Any]:
@@ -1557,6 +1760,25 @@ def print_table(result: dict[str, Any]) -> None:
                 + (f" | FluxiLab: {flux}" if flux else "")
                 + f" | innermost: {inner}"
             )
+    for row in rows:
+        if not (waits := row.get("loop_waits")):
+            continue
+        share = waits["share_percent"]
+        print(
+            f"  kernel {row['transport']} {row['rate']:g}/s: {waits['stretches']}"
+            f" busy stretches >= {STALL_MS:g} ms, {waits['stretch_ms_total']} ms:"
+            f" on CPU {share['cpu_ms']}%, run queue {share['run_queue_ms']}%,"
+            f" futex (GIL) {share['futex_ms']}%, other syscalls"
+            f" {share['other_syscall_ms']}% (sampler {waits['interval_ms']} ms)"
+        )
+        for stretch in waits["top"][:3]:
+            others = ", ".join(f"{name} {ms}" for name, ms in stretch["others_cpu_ms"])
+            print(
+                f"    {stretch['ms']} ms at {stretch['at_s']} s: cpu"
+                f" {stretch['cpu_ms']}, run queue {stretch['run_queue_ms']}, futex"
+                f" {stretch['futex_ms']}, syscalls {stretch['other_syscall_ms']};"
+                f" others ran: {others or '-'}"
+            )
     if result.get("profile"):
         for row in rows:
             profile = (row.get("stalls") or {}).get("profile")
@@ -1600,6 +1822,12 @@ def parse_args() -> argparse.Namespace:
         "--spy-rate", type=int, default=100, help="py-spy samples/s (0: off)"
     )
     parser.add_argument("--stall-ms", type=float, default=STALL_MS)
+    parser.add_argument(
+        "--sched-interval",
+        type=float,
+        default=0.002,
+        help="s between /proc samples of the loop thread (0: off); see loop_waits",
+    )
     parser.add_argument("--top-stalls", type=int, default=10)
     parser.add_argument(
         "--top-profile",
