@@ -45,6 +45,7 @@ import itertools
 import json
 import logging
 import math
+import os
 from pathlib import Path
 import queue
 import re
@@ -1269,6 +1270,21 @@ class LabBench(Bench):
             found["switch_interval_s"] = self.args.switch_interval
         return found
 
+    def pin_hass(self) -> None:
+        """``--hass-cpus``: every thread of hass on those CPUs (new ones inherit).
+
+        The bench's own processes (the devices, the floor, both brokers, the viewer)
+        inherited the other CPUs from the bench at its start: a lab's boards and
+        agents are hardware of their own, not processes on the hub's cores.
+        """
+        if not self.args.hass_cpus or self.proc is None:
+            return
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), self.args.hass_cpus)
+            except (OSError, ValueError):
+                continue  # the thread ended meanwhile
+
     def command(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one command to the devices' process; wait at most ``timeout`` s."""
         if self.child is None or self.child.stdin is None or self.child.stdout is None:
@@ -1507,6 +1523,7 @@ class LabBench(Bench):
             if not floor and self.args.sched_interval > 0 and self.proc is not None
             else None
         )
+        self.pin_hass()
         ui_before = self.viewer.snapshot() if self.viewer else {}
         threads_before, started = self.thread_cpu(), time.monotonic()
         result = self.command(
@@ -1871,6 +1888,10 @@ def parse_args() -> argparse.Namespace:
         type=float,
         help="after the restart, set hass's sys.setswitchinterval (s; default 0.005)",
     )
+    parser.add_argument(
+        "--hass-cpus",
+        help="CPUs for hass alone, e.g. 1 (the bench, devices and brokers: the rest)",
+    )
     parser.add_argument("--quick", action="store_true", help="10 boards, 4 s per row")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -1884,6 +1905,12 @@ def parse_args() -> argparse.Namespace:
         )
         args.duration, args.settle = 4.0, 10.0
     args.rates = [float(rate) for rate in args.rates.split(",") if rate]
+    if args.hass_cpus:
+        args.hass_cpus = {int(cpu) for cpu in args.hass_cpus.split(",") if cpu}
+        rest = os.sched_getaffinity(0) - args.hass_cpus
+        if not rest or not args.hass_cpus <= os.sched_getaffinity(0):
+            parser.error("--hass-cpus must leave this machine's other CPUs to the rest")
+        args.rest_cpus = rest
     return args
 
 
@@ -1897,8 +1924,13 @@ def main() -> int:
     work = REPO / ".bench" / "work"
     work.mkdir(parents=True, exist_ok=True)
     tempfile.tempdir = str(work)
+    if args.hass_cpus:
+        os.sched_setaffinity(0, args.rest_cpus)  # what the bench starts inherits it
     lab = LabBench(args)
     result: dict[str, Any] = {
+        "cpus": {"hass": sorted(args.hass_cpus), "rest": sorted(args.rest_cpus)}
+        if args.hass_cpus
+        else None,
         "quick": args.quick,
         "duration_s": args.duration,
         "timeout_s": TIMEOUT,
