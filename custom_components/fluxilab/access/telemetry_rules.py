@@ -23,7 +23,9 @@ charge-back bills at the busy rate (billing.py).
   ``baseline`` for ``days`` consecutive days; a day without readings is not below
   and breaks the run.
 
-Once a condition is due it stays due until maintenance is recorded.
+Once a condition is due it stays due until maintenance is recorded. The machine
+type's conditions arrive typed (rule_models.py); a counter is read from the history
+store into its model, and the next one written back with ``as_dict``.
 
 Only live telemetry counts: replayed (buffered) backlog never starts or ends a busy
 period and never moves a condition counter (it goes to long-term statistics only).
@@ -166,11 +168,6 @@ def rules_of(machine_type: MachineType | None) -> DeviceRules | None:
     return DeviceRules(busy, conditions)
 
 
-def condition_key(rule: Condition) -> str:
-    """Key of a condition's counter (stays while the admin edits hours or days)."""
-    return rule.key
-
-
 def new_counter(rule: Condition) -> HoursCounter | DailyCounter:
     """Return a fresh counter for a condition."""
     return rule.counter(None)
@@ -236,11 +233,6 @@ def progress(
         due=counter.due,
         text=rule.text,
     )
-
-
-def describe(rule: Condition) -> str:
-    """Return a short, language-neutral text of a rule (repair issue, logs)."""
-    return rule.text
 
 
 # Wiring ----------------------------------------------------------------------------
