@@ -90,12 +90,12 @@ class PresentMember:
     """One member in the lab."""
 
     member_id: str
-    name: str
+    name: str = field(repr=False)
     since: float
     where: tuple[str, ...]
     """``entrance`` if checked in, then the names of devices with an open session."""
     checked_in: bool
-    card: str | None
+    card: str | None = field(repr=False)
     """The check-in card, masked (last four characters)."""
 
     def as_dict(self) -> dict[str, Any]:
@@ -138,7 +138,7 @@ class CheckIn:
 class _Found:
     """A member found present, while the list is gathered."""
 
-    name: str
+    name: str = field(repr=False)
     since: float
     where: list[str]
     checked_in: bool

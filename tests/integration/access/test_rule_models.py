@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.fluxilab.access.lab_models import MachineType
 from custom_components.fluxilab.access.lapsing import Lapse
-from custom_components.fluxilab.access.presence import CheckIn
+from custom_components.fluxilab.access.presence import CheckIn, PresentMember
 from custom_components.fluxilab.access.rule_models import (
     BelowBaseline,
     ChannelHours,
@@ -145,6 +145,16 @@ def test_check_in_round_trip_and_repr_hides_the_card() -> None:
     assert check_in.as_dict() == stored
     assert list(check_in.as_dict()) == ["since", "device_id", "card"]
     assert "04A1B2C3D4" not in repr(check_in)
+    present = PresentMember(
+        member_id="ada",
+        name="Ada Lovelace",
+        since=1.0,
+        where=("entrance",),
+        checked_in=True,
+        card="••••C3D4",
+    )
+    assert "Ada Lovelace" not in repr(present)
+    assert "C3D4" not in repr(present)
 
 
 def test_lapse_wire_and_repr_hides_the_name() -> None:
