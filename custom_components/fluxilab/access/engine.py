@@ -118,7 +118,7 @@ class AccessEngine:
         self._online: dict[str, bool] = {}
         self._in_use: dict[str, bool] = {}
         self._member_cards: dict[str, set[str]] = {}
-        self._current_members: dict[str, dict[str, Any] | None] = {}
+        self._current_members: dict[str, Member | None] = {}
         self._timers: list[CALLBACK_TYPE] = []
         self._stale_timer: CALLBACK_TYPE | None = None
         self._after: deque[Callable[[], None]] = deque()
@@ -281,7 +281,7 @@ class AccessEngine:
         for member in self.members.members():
             await async_register_cards(self.hass, self.privacy, member, set())
 
-    def current_member(self, device_id: str) -> dict[str, Any] | None:
+    def current_member(self, device_id: str) -> Member | None:
         """Return who is using a device now, as last published (None: nobody known)."""
         return self._current_members.get(device_id)
 
@@ -290,7 +290,7 @@ class AccessEngine:
         if self.privacy.show_names:
             return device.member_name
         if (member := self._current_members.get(device.device_id)) is not None:
-            return str(member.get("role") or IN_USE)
+            return member.role or IN_USE
         return IN_USE if device.member_name is not None else None
 
     def resolve_card(self, value: str, *, unknown: bool) -> str:
@@ -430,7 +430,7 @@ class AccessEngine:
         rules = self.telemetry_rules
         rules.session_changed(device.device_id, current is not None)
         self._current_members[device.device_id] = (
-            self.members.data.get(current.member_id or "")
+            self.members.member(current.member_id or "")
             if current
             else rules.busy_member(device.device_id)
         )

@@ -247,7 +247,10 @@ def device_status(
         "busy": engine.telemetry_rules.is_busy(device.device_id),
         # Who uses it as every HA user may see it (the show_member_names setting).
         "current_user_entity_id": _entity_id(entities, device, "current_user"),
-        "maintenance_conditions": engine.telemetry_rules.conditions(device),
+        "maintenance_conditions": [
+            condition.as_wire()
+            for condition in engine.telemetry_rules.conditions(device)
+        ],
     }
 
 

@@ -582,8 +582,8 @@ async def _occupancy(engine: AccessEngine, call: ServiceCall) -> ServiceResponse
 
 async def _lapsing(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     """List authorizations that lapsed or lapse within the notice period (``days``)."""
-    found: list[Any] = engine.lapsing.lapsing(dt_util.utcnow(), call.data.get("days"))
-    return {"authorizations": found}
+    found = engine.lapsing.lapsing(dt_util.utcnow(), call.data.get("days"))
+    return {"authorizations": [lapse.as_wire() for lapse in found]}
 
 
 async def _renew_authorization(
