@@ -215,7 +215,9 @@ class AccessEngine:
         self.async_after_reply_done()  # a removed member's last checks, audited
         old_cards = self._member_cards.pop(item_id, set())
         if change_type == collection.CHANGE_REMOVED:
-            subject = gdpr.member_subject(self.hass, self.privacy, item, old_cards)
+            subject = gdpr.member_subject(
+                self.hass, self.privacy, Member.from_storage(item), old_cards
+            )
             await async_forget_cards(self.hass, self.privacy, old_cards)
             for auth in self.authorizations.of_member(item_id):
                 await self.authorizations.async_delete_item(auth["id"])

@@ -61,8 +61,8 @@ from custom_components.fluxilab.history_db import (
 )
 
 from . import maintenance
-from .credentials import member_pin_hash, public_credentials
 from .history import AccessHistory, LiveEntry
+from .member_models import Member
 from .notify import EVENT_NOTIFICATION
 from .privacy import (
     CARD_PREFIX,
@@ -207,9 +207,10 @@ async def async_member_export(
     are theirs from their stores (the engine's ``async_member_export`` gathers them
     for every door).
     """
+    view = Member.from_storage(member)
     profile = {k: v for k, v in member.items() if k != "credentials"}
-    profile["credentials"] = public_credentials(member)
-    profile["has_pin"] = member_pin_hash(member, active_only=False) is not None
+    profile["credentials"] = [credential.as_wire() for credential in view.credentials]
+    profile["has_pin"] = view.pin_hash(active_only=False) is not None
     member_id = member["id"]
     entries = await history.async_member_entries(member_id)
     return {
@@ -351,16 +352,16 @@ def _tag_entity_ids(hass: HomeAssistant, tag_ids: Iterable[str]) -> frozenset[st
 def member_subject(
     hass: HomeAssistant,
     privacy: Privacy,
-    member: Mapping[str, Any],
+    member: Member,
     cards: Iterable[str],
 ) -> Subject:
     """Describe a member being removed (before their tags go)."""
     uids = set(cards)
     pseudonyms = {privacy.card(card) for card in uids}
     return Subject(
-        members=frozenset({member["id"], privacy.member(member["id"])}),
-        names=frozenset({member["name"]} if member.get("name") else ()),
-        user_ids=frozenset({member["user_id"]} if member.get("user_id") else ()),
+        members=frozenset({member.id, privacy.member(member.id)}),
+        names=frozenset({member.name} if member.name else ()),
+        user_ids=frozenset({member.user_id} if member.user_id else ()),
         cards=frozenset(uids | pseudonyms),
         entity_ids=_tag_entity_ids(hass, pseudonyms),
     )

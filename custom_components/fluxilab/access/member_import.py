@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 import csv
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 import io
 import logging
@@ -37,8 +38,10 @@ import probatio as vol
 from custom_components.fluxilab.const import DOMAIN
 
 from . import admin
-from .credentials import mask_card, member_cards
+from .credentials import mask_card
 from .errors import AccessValidationError
+from .lab_models import Authorization, hh_mm
+from .member_models import Member
 from .roles import Role
 
 if TYPE_CHECKING:
@@ -69,7 +72,6 @@ DEVICE_PREFIX: Final = "device:"
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list)."""
 NEUTRALIZER: Final = "'"
-_WINDOW: Final = ("window_start", "window_end")
 
 
 class RowAction(StrEnum):
@@ -105,8 +107,9 @@ class PlannedGrant:
     """As the CSV names it: a machine type id, or ``device:<id>``."""
     machine_type_id: str | None = None
     device_id: str | None = None
-    expires: str | None = None
-    existing: Mapping[str, Any] | None = None
+    expires: datetime | None = None
+    """In UTC, as stored (None: never)."""
+    existing: Authorization | None = None
     """The authorization it renews, if the member has one for the target."""
 
     @property
@@ -114,15 +117,17 @@ class PlannedGrant:
         """Create, update (a new expiry) or unchanged."""
         if self.existing is None:
             return RowAction.CREATE
-        if self.existing.get("expires") != self.expires:
+        if self.existing.expires != self.expires:
             return RowAction.UPDATE
         return RowAction.UNCHANGED
 
     def grant(self, member_id: str) -> admin.Grant:
         """Return the admin API's request (an existing window kept: it is renewed)."""
-        fields: dict[str, Any] = {"expires": self.expires}
-        if self.existing is not None and self.existing.get("window_start"):
-            fields.update({key: self.existing[key] for key in _WINDOW})
+        fields = {"expires": None if self.expires is None else self.expires.isoformat()}
+        if self.existing is not None and self.existing.window_start is not None:
+            start, end = self.existing.window_start, self.existing.window_end
+            fields["window_start"] = hh_mm(start)
+            fields["window_end"] = None if end is None else hh_mm(end)
         return admin.Grant(
             member_ids=(member_id,),
             machine_type_id=self.machine_type_id,
@@ -262,8 +267,8 @@ def same_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _expiry(value: str, target: str) -> str | None:
-    """Return an expiry as stored (ISO, UTC); a date alone is its day's end."""
+def _expiry(value: str, target: str) -> datetime | None:
+    """Return an expiry in UTC, as stored; a date alone is its day's end."""
     if not value:
         return None
     text = f"{value}T23:59:59" if len(value) == len("2026-12-31") else value
@@ -275,7 +280,21 @@ def _expiry(value: str, target: str) -> str | None:
         ) from err
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
-    return dt_util.as_utc(parsed).isoformat()
+    return dt_util.as_utc(parsed)
+
+
+def _column_value(member: Member, column: str) -> str | bool | None:
+    """Return a member's value of a column the import compares (``cards`` aside)."""
+    match column:
+        case "name":
+            return member.name
+        case "email":
+            return member.email
+        case "role":
+            return member.role
+        case "active":
+            return member.active
+    raise KeyError(column)
 
 
 def _boolean(value: str, column: str) -> bool:
@@ -307,17 +326,15 @@ class _Planner:
         """Names of machine types a dry run takes as made (another import's)."""
         self.roles = {r.value for r in Role} | set(lab.roles.data) | set(pending_roles)
         """Role ids a row may name: built in, the lab's own, a dry run's pending."""
-        self.members = lab.members.data
+        self.members = {member.id: member for member in lab.members.members()}
         self.card_owner = {
-            card: member["id"]
+            card: member.id
             for member in self.members.values()
-            for card in member_cards(member, active_only=False)
+            for card in member.cards(active_only=False)
         }
         self.by_name: dict[str, list[str]] = {}
         for member in self.members.values():
-            self.by_name.setdefault(same_name(str(member["name"])), []).append(
-                member["id"]
-            )
+            self.by_name.setdefault(same_name(member.name), []).append(member.id)
         self.types_by_name = {
             same_name(str(t["name"])): t["id"] for t in lab.machine_types.data.values()
         }
@@ -348,7 +365,7 @@ class _Planner:
         for card in self._cards_of(planned):
             self.seen_cards[card] = line
         if planned.member_id is not None and "cards" in planned.fields:
-            held = member_cards(self.members[planned.member_id], active_only=False)
+            held = self.members[planned.member_id].cards(active_only=False)
             self.released_cards |= set(held) - set(planned.fields["cards"])
         return planned
 
@@ -356,7 +373,7 @@ class _Planner:
         if "cards" in planned.fields:
             return list(planned.fields["cards"])
         if planned.member_id is not None:
-            return member_cards(self.members[planned.member_id], active_only=False)
+            return self.members[planned.member_id].cards(active_only=False)
         return []
 
     def _member(self, row: Mapping[str, str], name: str) -> str | None:
@@ -391,12 +408,12 @@ class _Planner:
             wanted["active"] = _boolean(active, "active")
         if "cards" in self.header:
             wanted["cards"] = self._cards(row.get("cards", ""), member_id)
-        if member_id is not None and name != self.members[member_id]["name"]:
+        if member_id is not None and name != self.members[member_id].name:
             taken = self.by_name.get(same_name(name), [])
             if any(other != member_id for other in taken):
                 raise AccessValidationError("member_name_taken", name=name)
         if member_id is not None and same_name(name) != same_name(
-            str(self.members[member_id]["name"])
+            self.members[member_id].name
         ):
             # Renamed: to a name no earlier row gave (two members may share a
             # name the lab confirmed, as long as no import makes it so).
@@ -453,10 +470,10 @@ class _Planner:
         changes = {}
         for key, value in wanted.items():
             if key == "cards":
-                held = member_cards(member, active_only=False)
+                held = member.cards(active_only=False)
                 if sorted(held) != sorted(value):
                     changes[key] = value
-            elif member.get(key) != value:
+            elif _column_value(member, key) != value:
                 changes[key] = value
         return changes
 
@@ -509,17 +526,15 @@ class _Planner:
             )
         return PlannedGrant(target=type_id, machine_type_id=type_id)
 
-    def _existing(
-        self, member_id: str, grant: PlannedGrant
-    ) -> Mapping[str, Any] | None:
+    def _existing(self, member_id: str, grant: PlannedGrant) -> Authorization | None:
         """Return the member's authorization for the target (unwindowed first)."""
         same = [
             a
-            for a in self.lab.authorizations.of_member(member_id)
-            if a.get("machine_type_id") == grant.machine_type_id
-            and a.get("device_id") == grant.device_id
+            for a in self.lab.authorizations.typed_of_member(member_id)
+            if a.machine_type_id == grant.machine_type_id
+            and a.device_id == grant.device_id
         ]
-        same.sort(key=lambda a: a.get("window_start") is not None)
+        same.sort(key=lambda a: a.window_start is not None)
         return same[0] if same else None
 
 
@@ -543,13 +558,11 @@ class _Undo:
     """What an import wrote, to take back in reverse if a later write fails."""
 
     created_members: list[str] = field(default_factory=list)
-    changed_members: list[tuple[str, dict[str, Any], frozenset[str]]] = field(
-        default_factory=list
-    )
+    changed_members: list[tuple[Member, frozenset[str]]] = field(default_factory=list)
+    """Each member as it was before the import changed it, and what it changed."""
     created_authorizations: list[str] = field(default_factory=list)
-    changed_authorizations: list[tuple[str, dict[str, Any]]] = field(
-        default_factory=list
-    )
+    changed_authorizations: list[tuple[str, str | None]] = field(default_factory=list)
+    """Each renewed authorization's id and its expiry as stored before."""
     steps: list[tuple[str, int]] = field(default_factory=list)
     """(what was written, its index in the list above), in write order."""
 
@@ -566,22 +579,23 @@ class _Undo:
             if member_id in lab.members.data:
                 await lab.members.async_delete_item(member_id)
         elif kind == "member_changed":
-            member_id, before, keys = self.changed_members[index]
-            restore: dict[str, Any] = {
-                key: before.get(key) for key in keys if key != "cards"
+            before, keys = self.changed_members[index]
+            restore = {
+                key: _column_value(before, key) for key in keys if key != "cards"
             }
-            if "cards" in keys:
-                restore["credentials"] = before["credentials"]
-            await lab.members.async_update_item(member_id, restore)
+            cards = (
+                {"credentials": [c.as_dict() for c in before.credentials]}
+                if "cards" in keys
+                else {}
+            )
+            await lab.members.async_update_item(before.id, {**restore, **cards})
         elif kind == "authorization_created":
             auth_id = self.created_authorizations[index]
             if auth_id in lab.authorizations.data:
                 await lab.authorizations.async_delete_item(auth_id)
         else:
-            auth_id, before = self.changed_authorizations[index]
-            await lab.authorizations.async_update_item(
-                auth_id, {"expires": before.get("expires")}
-            )
+            auth_id, expires = self.changed_authorizations[index]
+            await lab.authorizations.async_update_item(auth_id, {"expires": expires})
 
 
 async def _async_write(lab: Lab, row: PlannedRow, undo: _Undo) -> None:
@@ -594,22 +608,23 @@ async def _async_write(lab: Lab, row: PlannedRow, undo: _Undo) -> None:
         undo.steps.append(("member_created", len(undo.created_members)))
         undo.created_members.append(member_id)
     elif row.fields:
-        before = dict(lab.members.data[member_id])
+        before = lab.members.known(member_id)
         await admin.async_update_member(
             lab.members, admin.MemberUpdate(member_id=member_id, fields=row.fields)
         )
         undo.steps.append(("member_changed", len(undo.changed_members)))
-        undo.changed_members.append((member_id, before, frozenset(row.fields)))
+        undo.changed_members.append((before, frozenset(row.fields)))
     for grant in row.grants:
         if grant.action is RowAction.UNCHANGED:
             continue
         if grant.existing is not None:
-            before = dict(lab.authorizations.data[grant.existing["id"]])
+            auth_id = grant.existing.id
+            expired = lab.authorizations.data[auth_id].get("expires")
             await admin.async_grant(lab, grant.grant(member_id))
             undo.steps.append(
                 ("authorization_changed", len(undo.changed_authorizations))
             )
-            undo.changed_authorizations.append((grant.existing["id"], before))
+            undo.changed_authorizations.append((auth_id, expired))
             continue
         (auth,) = await admin.async_grant(lab, grant.grant(member_id))
         undo.steps.append(("authorization_created", len(undo.created_authorizations)))
@@ -687,13 +702,11 @@ def export_csv(lab: Lab) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    members = sorted(
-        lab.members.data.values(), key=lambda m: (same_name(str(m["name"])), m["id"])
-    )
+    members = sorted(lab.members.members(), key=lambda m: (same_name(m.name), m.id))
     for member in members:
         authorizations = []
         for auth in sorted(
-            lab.authorizations.of_member(member["id"]),
+            lab.authorizations.of_member(member.id),
             key=lambda a: (a.get("machine_type_id") or "", a.get("device_id") or ""),
         ):
             target = auth.get("machine_type_id") or (
@@ -703,12 +716,12 @@ def export_csv(lab: Lab) -> str:
                 target = f"{target}{EXPIRY_SEPARATOR}{expires}"
             authorizations.append(target)
         cells = (
-            member["id"],
-            member["name"],
-            member.get("email") or "",
-            member["role"],
-            "true" if member["active"] else "false",
-            LIST_SEPARATOR.join(member_cards(member, active_only=False)),
+            member.id,
+            member.name,
+            member.email or "",
+            member.role,
+            "true" if member.active else "false",
+            LIST_SEPARATOR.join(member.cards(active_only=False)),
             LIST_SEPARATOR.join(dict.fromkeys(authorizations)),
         )
         writer.writerow([neutralize(str(cell)) for cell in cells])
