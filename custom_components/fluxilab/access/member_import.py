@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 import io
@@ -136,6 +136,37 @@ class PlannedGrant:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberFields:
+    """The member fields a row writes: all it gives for a new member, else the changes.
+
+    A column not in ``given`` is left alone; ``email`` given as None clears it. The
+    name, e-mail and cards are personal: none is in the repr.
+    """
+
+    given: frozenset[str] = frozenset()
+    name: str = field(default="", repr=False)
+    email: str | None = field(default=None, repr=False)
+    role: str | None = None
+    active: bool | None = None
+    cards: tuple[str, ...] = field(default=(), repr=False)
+
+    def changed(self, columns: Iterable[str]) -> MemberFields:
+        """Return these fields with only ``columns`` given (of those given)."""
+        return replace(self, given=self.given & frozenset(columns))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the fields given, as the admin API and the member collection take them."""
+        stored: dict[str, Any] = {
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+            "active": self.active,
+            "cards": list(self.cards),
+        }
+        return {key: value for key, value in stored.items() if key in self.given}
+
+
 @dataclass(slots=True, kw_only=True)
 class PlannedRow:
     """One row of the file and what the import does with it."""
@@ -145,7 +176,7 @@ class PlannedRow:
     name: str | None = None
     member_id: str | None = None
     """The member it changes (None: a new member)."""
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: MemberFields = field(default_factory=MemberFields)
     """The member's fields to create, or only those that change."""
     grants: list[PlannedGrant] = field(default_factory=list)
     rejection: Rejection | None = None
@@ -157,15 +188,15 @@ class PlannedRow:
             "action": self.action.value,
             "name": self.name,
             "member_id": self.member_id,
-            "changes": sorted(self.fields),
+            "changes": sorted(self.fields.given),
             "authorizations": [
                 {"target": g.target, "action": g.action.value}
                 for g in self.grants
                 if g.action is not RowAction.UNCHANGED
             ],
         }
-        if "cards" in self.fields:
-            row["cards"] = len(self.fields["cards"])
+        if "cards" in self.fields.given:
+            row["cards"] = len(self.fields.cards)
         if self.rejection is not None:
             row["reason"] = self.rejection.as_wire()
         return row
@@ -283,8 +314,8 @@ def _expiry(value: str, target: str) -> datetime | None:
     return dt_util.as_utc(parsed)
 
 
-def _column_value(member: Member, column: str) -> str | bool | None:
-    """Return a member's value of a column the import compares (``cards`` aside)."""
+def _column_value(member: Member | MemberFields, column: str) -> str | bool | None:
+    """Return a member's (or a row's) value of a column compared (``cards`` aside)."""
     match column:
         case "name":
             return member.name
@@ -295,6 +326,11 @@ def _column_value(member: Member, column: str) -> str | bool | None:
         case "active":
             return member.active
     raise KeyError(column)
+
+
+def _wanted(fields: MemberFields, column: str) -> bool:
+    """Return True unless the row gives ``column`` empty (only an e-mail can be)."""
+    return column == "cards" or _column_value(fields, column) is not None
 
 
 def _boolean(value: str, column: str) -> bool:
@@ -360,18 +396,18 @@ class _Planner:
         # and its cards from the rows after it.
         if planned.member_id is not None:
             self.seen_members[planned.member_id] = line
-        if planned.member_id is None or "name" in planned.fields:
+        if planned.member_id is None or "name" in planned.fields.given:
             self.seen_members[f"name:{same_name(planned.name or '')}"] = line
         for card in self._cards_of(planned):
             self.seen_cards[card] = line
-        if planned.member_id is not None and "cards" in planned.fields:
+        if planned.member_id is not None and "cards" in planned.fields.given:
             held = self.members[planned.member_id].cards(active_only=False)
-            self.released_cards |= set(held) - set(planned.fields["cards"])
+            self.released_cards |= set(held) - set(planned.fields.cards)
         return planned
 
     def _cards_of(self, planned: PlannedRow) -> list[str]:
-        if "cards" in planned.fields:
-            return list(planned.fields["cards"])
+        if "cards" in planned.fields.given:
+            return list(planned.fields.cards)
         if planned.member_id is not None:
             return self.members[planned.member_id].cards(active_only=False)
         return []
@@ -397,17 +433,32 @@ class _Planner:
         if not (name := _text(row.get("name", ""), "name", MAX_NAME)):
             raise AccessValidationError("import_missing_name")
         member_id = self._member(row, name)
-        wanted: dict[str, Any] = {"name": name}
+        given = {"name"}
+        email = role = None
+        active = None
+        cards: list[str] = []
         if "email" in self.header:
-            wanted["email"] = _text(row.get("email", ""), "email", MAX_EMAIL) or None
-        if role := row.get("role", ""):
-            if role.lower() not in self.roles:
+            email = _text(row.get("email", ""), "email", MAX_EMAIL) or None
+            given.add("email")
+        if role_cell := row.get("role", ""):
+            if role_cell.lower() not in self.roles:
                 raise AccessValidationError("import_invalid_field", field="role")
-            wanted["role"] = role.lower()
-        if active := row.get("active", ""):
-            wanted["active"] = _boolean(active, "active")
+            role = role_cell.lower()
+            given.add("role")
+        if active_cell := row.get("active", ""):
+            active = _boolean(active_cell, "active")
+            given.add("active")
         if "cards" in self.header:
-            wanted["cards"] = self._cards(row.get("cards", ""), member_id)
+            cards = self._cards(row.get("cards", ""), member_id)
+            given.add("cards")
+        wanted = MemberFields(
+            given=frozenset(given),
+            name=name,
+            email=email,
+            role=role,
+            active=active,
+            cards=tuple(cards),
+        )
         if member_id is not None and name != self.members[member_id].name:
             taken = self.by_name.get(same_name(name), [])
             if any(other != member_id for other in taken):
@@ -425,7 +476,7 @@ class _Planner:
         grants = self._grants(row.get("authorizations", ""), member_id)
         if member_id is None:
             action = RowAction.CREATE
-        elif fields or any(g.action is not RowAction.UNCHANGED for g in grants):
+        elif fields.given or any(g.action is not RowAction.UNCHANGED for g in grants):
             action = RowAction.UPDATE
         else:
             action = RowAction.UNCHANGED
@@ -462,27 +513,27 @@ class _Planner:
                 raise AccessValidationError("card_in_use", card=mask_card(card))
         return cards
 
-    def _changes(self, member_id: str | None, wanted: dict[str, Any]) -> dict[str, Any]:
-        """All of ``wanted`` for a new member; what differs for one who exists."""
+    def _changes(self, member_id: str | None, wanted: MemberFields) -> MemberFields:
+        """All of ``wanted`` for a new member (no empty e-mail); what differs else."""
         if member_id is None:
-            return {k: v for k, v in wanted.items() if v is not None}
+            return wanted.changed(c for c in wanted.given if _wanted(wanted, c))
         member = self.members[member_id]
-        changes = {}
-        for key, value in wanted.items():
-            if key == "cards":
+        changes = []
+        for column in wanted.given:
+            if column == "cards":
                 held = member.cards(active_only=False)
-                if sorted(held) != sorted(value):
-                    changes[key] = value
-            elif _column_value(member, key) != value:
-                changes[key] = value
-        return changes
+                if sorted(held) != sorted(wanted.cards):
+                    changes.append(column)
+            elif _column_value(member, column) != _column_value(wanted, column):
+                changes.append(column)
+        return wanted.changed(changes)
 
     @staticmethod
-    def _check_schema(member_id: str | None, fields: dict[str, Any]) -> None:
+    def _check_schema(member_id: str | None, fields: MemberFields) -> None:
         """Check the fields by the store's own rules (an email's type, a card's)."""
         schema = admin.CREATE_FIELDS if member_id is None else admin.CHANGE_FIELDS
         try:
-            vol.Schema(schema)(dict(fields))
+            vol.Schema(schema)(fields.as_dict())
         except vol.Invalid as err:
             column = str(err.path[0]) if err.path else "name"
             raise AccessValidationError("import_invalid_field", field=column) from err
@@ -602,18 +653,19 @@ async def _async_write(lab: Lab, row: PlannedRow, undo: _Undo) -> None:
     member_id = row.member_id
     if member_id is None:
         created = await admin.async_create_member(
-            lab.members, admin.MemberCreate(fields=row.fields)
+            lab.members, admin.MemberCreate(fields=row.fields.as_dict())
         )
         member_id = created.member_id
         undo.steps.append(("member_created", len(undo.created_members)))
         undo.created_members.append(member_id)
-    elif row.fields:
+    elif row.fields.given:
         before = lab.members.known(member_id)
         await admin.async_update_member(
-            lab.members, admin.MemberUpdate(member_id=member_id, fields=row.fields)
+            lab.members,
+            admin.MemberUpdate(member_id=member_id, fields=row.fields.as_dict()),
         )
         undo.steps.append(("member_changed", len(undo.changed_members)))
-        undo.changed_members.append((before, frozenset(row.fields)))
+        undo.changed_members.append((before, row.fields.given))
     for grant in row.grants:
         if grant.action is RowAction.UNCHANGED:
             continue

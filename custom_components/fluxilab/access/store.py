@@ -745,7 +745,10 @@ class MemberCollection(collection.DictStorageCollection):
             dt_util.utcnow(),
             must_change=False,
         )
-        await self._async_write_credentials(member_id, credentials, profile)
+        await self.async_update_item(
+            member_id,
+            {**(profile or {}), "credentials": [c.as_dict() for c in credentials]},
+        )
 
     async def async_update_credential(
         self,
@@ -777,15 +780,11 @@ class MemberCollection(collection.DictStorageCollection):
         )
 
     async def _async_write_credentials(
-        self,
-        member_id: str,
-        credentials: Iterable[Credential],
-        profile: Mapping[str, Any] | None = None,
+        self, member_id: str, credentials: Iterable[Credential]
     ) -> None:
-        """Store a member's credentials (and ``profile`` changes) in one update."""
+        """Store a member's credentials as the collection keeps them."""
         await self.async_update_item(
-            member_id,
-            {**(profile or {}), "credentials": [c.as_dict() for c in credentials]},
+            member_id, {"credentials": [c.as_dict() for c in credentials]}
         )
 
     @callback
