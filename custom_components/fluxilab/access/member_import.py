@@ -173,7 +173,7 @@ class PlannedRow:
 
     line: int
     action: RowAction
-    name: str | None = None
+    name: str | None = field(default=None, repr=False)
     member_id: str | None = None
     """The member it changes (None: a new member)."""
     fields: MemberFields = field(default_factory=MemberFields)
@@ -222,17 +222,27 @@ class ImportPlan:
             if row.action in (RowAction.CREATE, RowAction.UPDATE)
         ]
 
-    def report(self, *, dry_run: bool, strict: bool, applied: bool) -> dict[str, Any]:
-        """Return what the import did, or would do, row by row."""
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportReport:
+    """What an import did, or would do, row by row."""
+
+    plan: ImportPlan
+    dry_run: bool
+    strict: bool
+    applied: bool
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the report as the doors answer it (cards only counted)."""
         summary = {action.value: 0 for action in RowAction}
-        for row in self.rows:
+        for row in self.plan.rows:
             summary[row.action.value] += 1
         return {
-            "dry_run": dry_run,
-            "strict": strict,
-            "applied": applied,
+            "dry_run": self.dry_run,
+            "strict": self.strict,
+            "applied": self.applied,
             "summary": summary,
-            "rows": [row.as_wire() for row in self.rows],
+            "rows": [row.as_wire() for row in self.plan.rows],
         }
 
 
@@ -692,7 +702,7 @@ async def async_import(
     pending_types: Iterable[str] = (),
     pending_roles: Iterable[str] = (),
     then: Callable[[], Awaitable[None]] | None = None,
-) -> dict[str, Any]:
+) -> ImportReport:
     """Plan a CSV import and, unless a dry run, apply it; return the report.
 
     Strict: any rejected row and nothing is written. A write that fails midway is
@@ -708,7 +718,7 @@ async def async_import(
         pending_roles if dry_run else (),
     )
     if dry_run or (strict and plan.rejected) or (not plan.writes and then is None):
-        return plan.report(dry_run=dry_run, strict=strict, applied=False)
+        return ImportReport(plan=plan, dry_run=dry_run, strict=strict, applied=False)
     undo = _Undo()
     for row in plan.writes:
         try:
@@ -738,7 +748,9 @@ async def async_import(
         len(plan.writes),
         len(plan.rejected),
     )
-    return plan.report(dry_run=False, strict=strict, applied=bool(plan.writes))
+    return ImportReport(
+        plan=plan, dry_run=False, strict=strict, applied=bool(plan.writes)
+    )
 
 
 # Exporting ----------------------------------------------------------------------------
