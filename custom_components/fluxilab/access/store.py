@@ -659,7 +659,7 @@ class MemberCollection(collection.DictStorageCollection):
         A PIN is never added: an admin issues an initial one (``async_reset_pin``),
         so removing a member's PIN and adding one of the admin's choosing is refused.
         """
-        credentials = self.known(member_id).credentials
+        credentials = self._stored(member_id).credentials
         if kind is CredentialType.PIN:
             raise AccessValidationError("pin_by_reset")
         if card is None:
@@ -677,18 +677,18 @@ class MemberCollection(collection.DictStorageCollection):
         hash, marked ``must_change``: devices refuse it until the member replaces it.
         A PIN an admin deactivated stays deactivated.
         """
-        self.known(member_id)
+        self._stored(member_id)
         pin = initial_pin()
         pin_hash = await async_hash_pin(self.hass, pin)
         credentials = with_pin_hash(
-            self.known(member_id).credentials,
+            self._stored(member_id).credentials,
             pin_hash,
             dt_util.utcnow(),
             must_change=True,
         )
         await self._async_write_credentials(member_id, credentials)
         self._pin_failures.pop(member_id, None)
-        credential = self.known(member_id).pin
+        credential = self._stored(member_id).pin
         assert credential is not None  # noqa: S101  # with_pin_hash just set it
         return pin, credential
 
@@ -718,7 +718,7 @@ class MemberCollection(collection.DictStorageCollection):
         ``profile`` changes are written in the same update, so a refused change
         writes nothing.
         """
-        if (pin := self.known(member_id).pin) is None:
+        if (pin := self._stored(member_id).pin) is None:
             raise AccessValidationError("no_pin")
         now = dt_util.utcnow().timestamp()
         failures = self._pin_failures.setdefault(member_id, PinFailures())
@@ -740,7 +740,7 @@ class MemberCollection(collection.DictStorageCollection):
             raise AccessValidationError("pin_unchanged")
         pin_hash = await async_hash_pin(self.hass, new_pin)
         credentials = with_pin_hash(
-            self.known(member_id).credentials,
+            self._stored(member_id).credentials,
             pin_hash,
             dt_util.utcnow(),
             must_change=False,
@@ -759,7 +759,7 @@ class MemberCollection(collection.DictStorageCollection):
         active: bool | None = None,
     ) -> Credential:
         """Rename, deactivate or reactivate one of a member's credentials."""
-        member = self.known(member_id)
+        member = self._stored(member_id)
         changed = credential_of(member, credential_id)
         if label is not None:
             changed = replace(changed, label=label)
@@ -773,11 +773,17 @@ class MemberCollection(collection.DictStorageCollection):
 
     async def async_remove_credential(self, member_id: str, credential_id: str) -> None:
         """Take one credential away from a member."""
-        member = self.known(member_id)
+        member = self._stored(member_id)
         credential_of(member, credential_id)
         await self._async_write_credentials(
             member_id, [c for c in member.credentials if c.id != credential_id]
         )
+
+    def _stored(self, member_id: str) -> Member:
+        """Return a member's typed view read from storage now, for a write to it."""
+        if (item := self._items.get(member_id)) is None:
+            raise AccessValidationError("unknown_member", member=member_id)
+        return Member.from_storage(item)
 
     async def _async_write_credentials(
         self, member_id: str, credentials: Iterable[Credential]
