@@ -246,13 +246,13 @@ class AccessEngine:
             member,
             self.authorizations.of_member(member_id),
             self.history,
-            bookings=[b.to_item() for b in self.bookings.of_member(member_id)],
+            bookings=self.bookings.of_member(member_id),
             projects=[
-                {
-                    "id": project["id"],
-                    "name": project["name"],
-                    "default": member_id in project["default_members"],
-                }
+                gdpr.MemberProject(
+                    id=project["id"],
+                    name=project["name"],
+                    default=member_id in project["default_members"],
+                )
                 for project in self.projects.projects_of(member_id)
             ],
             problem_reports=self.problems.of_member(member_id),

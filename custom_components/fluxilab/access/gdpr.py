@@ -13,7 +13,14 @@ stores (``LIKE`` narrows, Python rewrites), so SQLite, PostgreSQL and MariaDB al
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 import csv
 from dataclasses import dataclass
 from functools import cached_property
@@ -61,6 +68,7 @@ from custom_components.fluxilab.history_db import (
 )
 
 from . import maintenance
+from .bookings import Booking
 from .history import AccessHistory, LiveEntry
 from .member_models import Member
 from .notify import EVENT_NOTIFICATION
@@ -192,13 +200,27 @@ def _erase_own_text(entry: LiveAudit, member_id: str) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberProject:
+    """A project a member belongs to, as their export names it (project_store.py)."""
+
+    id: str
+    name: str
+    default: bool
+    """One of the member's default projects (``default_members``)."""
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the project as the export lists it."""
+        return {"id": self.id, "name": self.name, "default": self.default}
+
+
 async def async_member_export(
     member: dict[str, Any],
     authorizations: list[dict[str, Any]],
     history: AccessHistory,
     *,
-    bookings: list[dict[str, Any]],
-    projects: list[dict[str, Any]],
+    bookings: Sequence[Booking],
+    projects: Sequence[MemberProject],
     problem_reports: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Return everything held about one member (the PIN hash is named, not shown).
@@ -216,8 +238,8 @@ async def async_member_export(
     return {
         "member": profile,
         "authorizations": authorizations,
-        "bookings": bookings,
-        "projects": projects,
+        "bookings": [booking.to_item() for booking in bookings],
+        "projects": [project.as_wire() for project in projects],
         "problem_reports": problem_reports,
         "sessions": [session.as_wire() for session in entries.sessions],
         "audit": [entry.as_wire() for entry in entries.audit],
