@@ -30,7 +30,6 @@ from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
 from .const import DEACTIVATE_LOGIN, LOGIN_CREATED
-from .credentials import member_cards, member_pin_hash, public_credentials
 from .errors import AccessValidationError
 from .logins import (
     LOGIN_FIELDS,
@@ -41,6 +40,7 @@ from .logins import (
     async_create_login,
     async_remove_login,
 )
+from .member_models import Member
 from .store import (
     AUTHORIZATION_UPDATE_FIELDS,
     MEMBER_FIELDS,
@@ -165,10 +165,11 @@ def public_member(member: Mapping[str, Any]) -> dict[str, Any]:
 
     ``cards`` lists every card uid (active or not), the shape ``cards`` updates take.
     """
+    view = Member.from_storage(member)
     shown = {k: v for k, v in member.items() if k != "credentials"}
-    shown["credentials"] = public_credentials(member)
-    shown["cards"] = member_cards(member, active_only=False)
-    shown["has_pin"] = member_pin_hash(member, active_only=False) is not None
+    shown["credentials"] = [credential.as_wire() for credential in view.credentials]
+    shown["cards"] = view.cards(active_only=False)
+    shown["has_pin"] = view.pin_hash(active_only=False) is not None
     return shown
 
 

@@ -215,7 +215,9 @@ class AccessEngine:
         self.async_after_reply_done()  # a removed member's last checks, audited
         old_cards = self._member_cards.pop(item_id, set())
         if change_type == collection.CHANGE_REMOVED:
-            subject = gdpr.member_subject(self.hass, self.privacy, item, old_cards)
+            subject = gdpr.member_subject(
+                self.hass, self.privacy, Member.from_storage(item), old_cards
+            )
             await async_forget_cards(self.hass, self.privacy, old_cards)
             for auth in self.authorizations.of_member(item_id):
                 await self.authorizations.async_delete_item(auth["id"])
@@ -244,13 +246,13 @@ class AccessEngine:
             member,
             self.authorizations.of_member(member_id),
             self.history,
-            bookings=[b.to_item() for b in self.bookings.of_member(member_id)],
+            bookings=self.bookings.of_member(member_id),
             projects=[
-                {
-                    "id": project["id"],
-                    "name": project["name"],
-                    "default": member_id in project["default_members"],
-                }
+                gdpr.MemberProject(
+                    id=project["id"],
+                    name=project["name"],
+                    default=member_id in project["default_members"],
+                )
                 for project in self.projects.projects_of(member_id)
             ],
             problem_reports=self.problems.of_member(member_id),
