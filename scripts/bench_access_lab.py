@@ -73,6 +73,7 @@ import dev_lab  # noqa: E402
 import dev_onboard  # noqa: E402
 import fabomatic_emulator  # noqa: E402
 import paho.mqtt.client as paho  # noqa: E402
+import psutil  # noqa: E402
 
 from fluxilab_protocol.security import (  # noqa: E402
     KeyPair,
@@ -239,7 +240,7 @@ async def async_setup(hass, config):
     hass.services.async_register("bench_gc_probe", "thaw", _thaw)
 
     async def _switch_interval(call):
-        # --switch-interval: how long a thread waiting for the GIL waits at most.
+        # --variants switch=S: how long a thread waiting for the GIL waits at most.
         sys.setswitchinterval(float(call.data["seconds"]))
 
     hass.services.async_register("bench_gc_probe", "switch_interval", _switch_interval)
@@ -1261,29 +1262,40 @@ class LabBench(Bench):
         if self.args.thaw:
             ha.request("POST", "/api/services/bench_gc_probe/thaw", {})
             found["thawed"] = True
-        if self.args.switch_interval is not None:
-            ha.request(
-                "POST",
-                "/api/services/bench_gc_probe/switch_interval",
-                {"seconds": self.args.switch_interval},
-            )
-            found["switch_interval_s"] = self.args.switch_interval
         return found
 
-    def pin_hass(self) -> None:
-        """``--hass-cpus``: every thread of hass on those CPUs (new ones inherit).
+    def apply_variant(self, variant: str) -> None:
+        """Set up one ``--variants`` entry before its rows.
 
-        The bench's own processes (the devices, the floor, both brokers, the viewer)
-        inherited the other CPUs from the bench at its start: a lab's boards and
-        agents are hardware of their own, not processes on the hub's cores.
+        ``pinned``: every thread of hass on ``--hass-cpus`` (threads it starts later
+        inherit it), the bench's own processes (devices, floor, brokers, viewer) on
+        the other CPUs: a lab's boards and agents are hardware of their own, not
+        processes on the hub's cores. ``switch=S``: hass's interpreter switch
+        interval at S seconds (how long a thread waiting for the GIL waits before it
+        asks for it). ``base``: all CPUs for everyone, the default interval.
         """
-        if not self.args.hass_cpus or self.proc is None:
-            return
-        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            try:
-                os.sched_setaffinity(int(task.name), self.args.hass_cpus)
-            except (OSError, ValueError):
-                continue  # the thread ended meanwhile
+        if self.proc is None:
+            raise RuntimeError("Home Assistant is not running")
+        pinned = variant == "pinned"
+        everyone = self.args.all_cpus
+        hass_cpus = self.args.hass_cpus if pinned else everyone
+        rest = everyone - self.args.hass_cpus if pinned else everyone
+        bench = psutil.Process()
+        for process in [bench, *bench.children(recursive=True)]:
+            cpus = hass_cpus if process.pid == self.proc.pid else rest
+            for thread in process.threads():
+                try:
+                    os.sched_setaffinity(thread.id, cpus)
+                except OSError:
+                    continue  # the thread ended meanwhile
+        seconds = (
+            float(variant.split("=", 1)[1]) if variant.startswith("switch=") else 0.005
+        )
+        ha = dev_onboard.HomeAssistant(self.url)
+        ha.token = self.token
+        ha.request(
+            "POST", "/api/services/bench_gc_probe/switch_interval", {"seconds": seconds}
+        )
 
     def command(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one command to the devices' process; wait at most ``timeout`` s."""
@@ -1523,7 +1535,6 @@ class LabBench(Bench):
             if not floor and self.args.sched_interval > 0 and self.proc is not None
             else None
         )
-        self.pin_hass()
         ui_before = self.viewer.snapshot() if self.viewer else {}
         threads_before, started = self.thread_cpu(), time.monotonic()
         result = self.command(
@@ -1612,24 +1623,31 @@ class LabBench(Bench):
     def run_rows(self) -> list[dict[str, Any]]:
         """Per rate and transport: the floor, then the lab; p99 over the floor's."""
         rows = []
-        for rate in self.args.rates:
-            for transport in TRANSPORTS:
-                self.quiet()
-                floor = self.row(transport, rate, self.args.duration, True)
-                lab = self.row(
-                    transport,
-                    rate,
-                    self.args.duration,
-                    False,
-                    background=floor["hass_cpu_s_per_s"],
-                )
-                if lab["p99_ms"] is not None and floor["p99_ms"]:
-                    lab["p99_over_floor"] = round(lab["p99_ms"] / floor["p99_ms"], 1)
-                rows += [floor, lab]
-                print(
-                    f"  {transport} {rate:g}/s: {_brief(floor)} | {_brief(lab)}",
-                    file=sys.stderr,
-                )
+        for variant in self.args.variants:
+            self.apply_variant(variant)
+            for rate in self.args.rates:
+                for transport in TRANSPORTS:
+                    self.quiet()
+                    floor = self.row(transport, rate, self.args.duration, True)
+                    lab = self.row(
+                        transport,
+                        rate,
+                        self.args.duration,
+                        False,
+                        background=floor["hass_cpu_s_per_s"],
+                    )
+                    if lab["p99_ms"] is not None and floor["p99_ms"]:
+                        lab["p99_over_floor"] = round(
+                            lab["p99_ms"] / floor["p99_ms"], 1
+                        )
+                    floor["variant"] = lab["variant"] = variant
+                    rows += [floor, lab]
+                    print(
+                        f"  {variant} {transport} {rate:g}/s: {_brief(floor)}"
+                        f" | {_brief(lab)}",
+                        file=sys.stderr,
+                    )
+        self.apply_variant(self.args.variants[-1])
         return rows
 
     def stop(self) -> None:
@@ -1737,7 +1755,7 @@ def print_table(result: dict[str, Any]) -> None:
         f" {result['duration_s']} s per row, timeout {TIMEOUT} s"
     )
     header = (
-        f"{'transport':<9}{'kind':<6}{'asked/s':>8}{'replied/s':>10}{'p50 ms':>9}"
+        f"{'variant':<14}{'transport':<9}{'kind':<6}{'asked/s':>8}{'replied/s':>10}{'p50 ms':>9}"
         f"{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'timeouts':>9}{'backpr':>7}"
         f"{'p99/fl':>8}{'loop ms/dec':>12}{'rec ms/dec':>11}{'stalls>50':>10}"
         f"{'longest':>9}"
@@ -1755,7 +1773,8 @@ def print_table(result: dict[str, Any]) -> None:
         )
         stalls = row.get("stalls") or {}
         print(
-            f"{row['transport']:<9}{row['kind']:<6}{row['rate']:>8g}"
+            f"{row.get('variant', '-'):<14}{row['transport']:<9}{row['kind']:<6}"
+            f"{row['rate']:>8g}"
             f"{row['replied_per_s']:>10}"
             f"{row['p50_ms']!s:>9}{row['p95_ms']!s:>9}{row['p99_ms']!s:>9}"
             f"{row['max_ms']!s:>9}{row['timeouts']:>9}{row['backpressure']:>7}"
@@ -1772,7 +1791,8 @@ def print_table(result: dict[str, Any]) -> None:
                 f"{name} {spent} ms" for name, spent in stall["innermost"]
             )
             print(
-                f"  stall {stall['ms']} ms ({row['transport']} {row['rate']:g}/s at"
+                f"  stall {stall['ms']} ms ({row.get('variant', '-')} {row['transport']}"
+                f" {row['rate']:g}/s at"
                 f" {stall['at_s']} s): {stall['callback']}"
                 + (f" | FluxiLab: {flux}" if flux else "")
                 + f" | innermost: {inner}"
@@ -1782,7 +1802,8 @@ def print_table(result: dict[str, Any]) -> None:
             continue
         share = waits["share_percent"]
         print(
-            f"  kernel {row['transport']} {row['rate']:g}/s: {waits['stretches']}"
+            f"  kernel {row.get('variant', '-')} {row['transport']} {row['rate']:g}/s:"
+            f" {waits['stretches']}"
             f" busy stretches >= {STALL_MS:g} ms, {waits['stretch_ms_total']} ms:"
             f" on CPU {share['cpu_ms']}%, run queue {share['run_queue_ms']}%,"
             f" futex (GIL) {share['futex_ms']}%, other syscalls"
@@ -1884,13 +1905,13 @@ def parse_args() -> argparse.Namespace:
         help="after the restart, give the start's frozen heap back to the collector",
     )
     parser.add_argument(
-        "--switch-interval",
-        type=float,
-        help="after the restart, set hass's sys.setswitchinterval (s; default 0.005)",
+        "--variants",
+        default="base",
+        help="the rows once per variant: base, pinned, switch=S (see apply_variant)",
     )
     parser.add_argument(
         "--hass-cpus",
-        help="CPUs for hass alone, e.g. 1 (the bench, devices and brokers: the rest)",
+        help="the pinned variant's CPUs for hass (default: the last CPU)",
     )
     parser.add_argument("--quick", action="store_true", help="10 boards, 4 s per row")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
@@ -1905,12 +1926,20 @@ def parse_args() -> argparse.Namespace:
         )
         args.duration, args.settle = 4.0, 10.0
     args.rates = [float(rate) for rate in args.rates.split(",") if rate]
-    if args.hass_cpus:
-        args.hass_cpus = {int(cpu) for cpu in args.hass_cpus.split(",") if cpu}
-        rest = os.sched_getaffinity(0) - args.hass_cpus
-        if not rest or not args.hass_cpus <= os.sched_getaffinity(0):
-            parser.error("--hass-cpus must leave this machine's other CPUs to the rest")
-        args.rest_cpus = rest
+    args.variants = [v for v in args.variants.split(",") if v]
+    for variant in args.variants:
+        if variant not in ("base", "pinned") and not re.fullmatch(
+            r"switch=[0-9.]+", variant
+        ):
+            parser.error(f"unknown variant {variant!r}")
+    args.all_cpus = os.sched_getaffinity(0)
+    args.hass_cpus = (
+        {int(cpu) for cpu in args.hass_cpus.split(",") if cpu}
+        if args.hass_cpus
+        else {max(args.all_cpus)}
+    )
+    if not args.hass_cpus < args.all_cpus:
+        parser.error("--hass-cpus must leave this machine's other CPUs to the rest")
     return args
 
 
@@ -1924,13 +1953,10 @@ def main() -> int:
     work = REPO / ".bench" / "work"
     work.mkdir(parents=True, exist_ok=True)
     tempfile.tempdir = str(work)
-    if args.hass_cpus:
-        os.sched_setaffinity(0, args.rest_cpus)  # what the bench starts inherits it
     lab = LabBench(args)
     result: dict[str, Any] = {
-        "cpus": {"hass": sorted(args.hass_cpus), "rest": sorted(args.rest_cpus)}
-        if args.hass_cpus
-        else None,
+        "variants": args.variants,
+        "pinned_hass_cpus": sorted(args.hass_cpus),
         "quick": args.quick,
         "duration_s": args.duration,
         "timeout_s": TIMEOUT,
