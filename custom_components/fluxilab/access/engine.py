@@ -32,7 +32,7 @@ from custom_components.fluxilab.protocol.schemas import (
 )
 
 from . import gdpr, maintenance, sessions
-from .admin_audit import AdminAudit
+from .admin_audit import AdminAudit, change
 from .booking_store import BookingCollection
 from .bookings import BookingVerdictReason
 from .const import (
@@ -253,7 +253,7 @@ class AccessEngine:
                 }
                 for project in self.projects.projects_of(member_id)
             ],
-            problem_reports=self.problems.of_member(member_id),
+            problem_reports=[r.as_dict() for r in self.problems.of_member(member_id)],
         )
 
     @callback
@@ -548,10 +548,9 @@ class AccessEngine:
             )
         if action is AccessAction.PROBLEM_REPORT:
             member, reason = self._identify(device, None, request.member_id, now)
-            stored = self._stored(member)
-            if stored is not None and reason is Reason.GRANTED:
+            if member is not None and reason is Reason.GRANTED:
                 reason = await self.problems.async_device_report(
-                    device, stored, request
+                    device, member, request
                 )
             return Decision(
                 id=request.id,
@@ -1168,8 +1167,8 @@ class AccessEngine:
         self.admin_audit.record(
             "device",
             "maintenance",
-            {"since_maintenance": {"before": usage["since_maintenance"], "after": 0.0}},
-            member=self._stored(member),
+            {"since_maintenance": change(usage["since_maintenance"], 0.0)},
+            member=member,
             device_id=device.device_id,
             target_id=device.device_id,
             label=device.entry.title or device.device_id,
