@@ -216,7 +216,7 @@ class Diff:
     """A member's cards and PIN changed along with the member (stored last)."""
 
     def __bool__(self) -> bool:
-        """True if anything changed."""
+        """Return True if anything changed."""
         return bool(self.fields) or bool(self.credentials)
 
     @classmethod
@@ -327,7 +327,7 @@ class CredentialView:
         return (self.type, self.label, self.active, self.must_change, self.card)
 
     def same(self, other: CredentialView | None) -> bool:
-        """True if nothing the audit compares differs."""
+        """Return True if nothing the audit compares differs."""
         return other is not None and (
             self._values() == other._values() and self.pin == other.pin
         )
@@ -361,8 +361,7 @@ def _credential_changes(
         if was is not None and was.same(now):
             continue
         action = CREATED if was is None else DELETED if now is None else UPDATED
-        shown = now or was
-        assert shown is not None
+        shown = now or was or CredentialView(id=credential_id)
         found.append(
             CredentialChange(
                 action=action,

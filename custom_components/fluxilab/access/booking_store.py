@@ -703,7 +703,7 @@ class BookingCollection(collection.DictStorageCollection):
                 self.hass,
                 device,
                 AccessEventType.BOOKING_RELEASED,
-                member=self.engine.members.data.get(item["member_id"]),
+                member=self.engine.members.member(item["member_id"]),
                 extra={
                     "booking_id": item["id"],
                     "booking_start": item["start"],

@@ -60,7 +60,7 @@ from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
 from .project_store import ProjectCollection
-from .roles import role_flags
+from .roles import Role, role_flags
 from .store import (
     AuthorizationCollection,
     MachineTypeCollection,
@@ -958,14 +958,19 @@ class AccessEngine:
         usage["hours"] += hours
         usage["since_maintenance"] += hours
         self.history.async_changed()
-        member = self.members.data.get(session.member_id or "")
+        member = self.members.member(session.member_id or "")
         fire_access_event(
             self.hass,
             device,
             AccessEventType.SESSION_ENDED,
             member=member
             or (
-                {"id": session.member_id, "name": session.member_name}
+                # Removed since: the session's own record of them.
+                Member(
+                    id=session.member_id,
+                    name=session.member_name or "",
+                    role=Role.USER.value,
+                )
                 if session.member_id
                 else None
             ),

@@ -116,7 +116,8 @@ def admin_services(hass: HomeAssistant) -> list[str]:
     """Return the admins' notify services (the ``admin_notify_services`` setting)."""
     if (privacy := hass.data.get(PRIVACY)) is None:
         return []  # no engine yet
-    return list(privacy.settings.get(SETTING_ADMIN_NOTIFY_SERVICES, []))
+    services = privacy.setting(SETTING_ADMIN_NOTIFY_SERVICES)
+    return [str(s) for s in services] if isinstance(services, list) else []
 
 
 async def _async_send(

@@ -392,17 +392,17 @@ class ProblemReports:
         without them.
         """
         changed = False
-        for report_id, report in list(self.data.items()):
+        for report_id, stored in list(self.data.items()):
+            report = stored
             if report.member_id == member_id:
                 report = replace(report, member_id=None, user_id=None)
-                self.data[report_id] = report
-                changed = True
                 if report.is_open:
                     self._async_raise_issue(report)
             if report.resolved_by_member_id == member_id:
                 report = replace(
                     report, resolved_by_member_id=None, resolved_by_user_id=None
                 )
+            if report is not stored:
                 self.data[report_id] = report
                 changed = True
         if changed:
