@@ -301,17 +301,17 @@ class Grant:
 
 async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
     """Grant the target to every member; everything checked before the first write."""
-    target: dict[str, Any] = {}
+    type_id = device_id = None
     if request.machine_type_id is not None:
         if request.machine_type_id not in lab.machine_types.data:
             raise AccessValidationError(
                 "unknown_machine_type", machine_type=request.machine_type_id
             )
-        target["machine_type_id"] = request.machine_type_id
+        type_id = request.machine_type_id
     elif request.device_id is not None:
         if await lab.async_device(request.device_id) is None:
             raise AccessValidationError("unknown_device", device=request.device_id)
-        target["device_id"] = request.device_id
+        device_id = request.device_id
     else:
         raise AccessValidationError("authorization_target")
     for member_id in request.member_ids:
@@ -323,13 +323,18 @@ async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
             (
                 a
                 for a in lab.authorizations.of_member(member_id)
-                if a.get("machine_type_id") == target.get("machine_type_id")
-                and a.get("device_id") == target.get("device_id")
+                if a.get("machine_type_id") == type_id
+                and a.get("device_id") == device_id
                 and (a.get("window_start"), a.get("window_end")) == window
             ),
             None,
         )
         if same is None:
+            target: dict[str, str | None] = (
+                {"machine_type_id": type_id}
+                if type_id is not None
+                else {"device_id": device_id}
+            )
             granted.append(
                 await lab.authorizations.async_create_item(
                     {**request.fields, MEMBER_ID: member_id, **target}
