@@ -16,7 +16,7 @@ same collection and index: ``async_schedule_outage`` checks one
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol, override
 
@@ -593,7 +593,7 @@ class BookingCollection(collection.DictStorageCollection):
         self._audit_outage(
             admin_audit.CREATED,
             item,
-            {k: {"before": None, "after": v} for k, v in shown.items()},
+            {k: admin_audit.change(None, v) for k, v in shown.items()},
         )
         return item
 
@@ -617,12 +617,15 @@ class BookingCollection(collection.DictStorageCollection):
         self._audit_outage(
             admin_audit.DELETED,
             ended,
-            {"end": {"before": item["end"], "after": end}},
+            {"end": admin_audit.change(item["end"], end)},
         )
         return ended
 
     def _audit_outage(
-        self, action: str, item: dict[str, Any], changes: dict[str, Any]
+        self,
+        action: str,
+        item: dict[str, Any],
+        changes: Mapping[str, admin_audit.FieldChange],
     ) -> None:
         """Audit an outage scheduled or ended: its fields before -> after."""
         device = self.engine.device(item["device_id"])
@@ -700,7 +703,7 @@ class BookingCollection(collection.DictStorageCollection):
                 self.hass,
                 device,
                 AccessEventType.BOOKING_RELEASED,
-                member=self.engine.members.data.get(item["member_id"]),
+                member=self.engine.members.member(item["member_id"]),
                 extra={
                     "booking_id": item["id"],
                     "booking_start": item["start"],

@@ -32,7 +32,7 @@ from custom_components.fluxilab.protocol.schemas import (
 )
 
 from . import gdpr, maintenance, sessions
-from .admin_audit import AdminAudit
+from .admin_audit import AdminAudit, change
 from .booking_store import BookingCollection
 from .bookings import BookingVerdictReason
 from .const import (
@@ -60,7 +60,7 @@ from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
 from .project_store import ProjectCollection
-from .roles import role_flags
+from .roles import Role, role_flags
 from .store import (
     AuthorizationCollection,
     MachineTypeCollection,
@@ -255,7 +255,7 @@ class AccessEngine:
                 )
                 for project in self.projects.projects_of(member_id)
             ],
-            problem_reports=self.problems.of_member(member_id),
+            problem_reports=[r.as_dict() for r in self.problems.of_member(member_id)],
         )
 
     @callback
@@ -550,10 +550,9 @@ class AccessEngine:
             )
         if action is AccessAction.PROBLEM_REPORT:
             member, reason = self._identify(device, None, request.member_id, now)
-            stored = self._stored(member)
-            if stored is not None and reason is Reason.GRANTED:
+            if member is not None and reason is Reason.GRANTED:
                 reason = await self.problems.async_device_report(
-                    device, stored, request
+                    device, member, request
                 )
             return Decision(
                 id=request.id,
@@ -961,14 +960,19 @@ class AccessEngine:
         usage["hours"] += hours
         usage["since_maintenance"] += hours
         self.history.async_changed()
-        member = self.members.data.get(session.member_id or "")
+        member = self.members.member(session.member_id or "")
         fire_access_event(
             self.hass,
             device,
             AccessEventType.SESSION_ENDED,
             member=member
             or (
-                {"id": session.member_id, "name": session.member_name}
+                # Removed since: the session's own record of them.
+                Member(
+                    id=session.member_id,
+                    name=session.member_name or "",
+                    role=Role.USER.value,
+                )
                 if session.member_id
                 else None
             ),
@@ -1170,8 +1174,8 @@ class AccessEngine:
         self.admin_audit.record(
             "device",
             "maintenance",
-            {"since_maintenance": {"before": usage["since_maintenance"], "after": 0.0}},
-            member=self._stored(member),
+            {"since_maintenance": change(usage["since_maintenance"], 0.0)},
+            member=member,
             device_id=device.device_id,
             target_id=device.device_id,
             label=device.entry.title or device.device_id,

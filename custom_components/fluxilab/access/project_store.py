@@ -37,6 +37,7 @@ from custom_components.fluxilab.const import (
 )
 from custom_components.fluxilab.history_db import SessionQuery, SessionRecord
 
+from .admin_audit import change
 from .billing import (
     Charge,
     NonBillable,
@@ -299,16 +300,16 @@ class ProjectCollection(collection.DictStorageCollection):
         self._charges_store.async_delay_save(
             lambda: {"sessions": self.session_charges}, 1.0
         )
-        member = self.engine.members.data.get(session.member_id or "")
+        member = self.engine.members.member(session.member_id or "")
         audit.record(
             "session_charge",
             "updated",
             {
-                key: {"before": before[key], "after": after[key]}
+                key: change(before[key], after[key])
                 for key in before
                 if before[key] != after[key]
             },
-            member=member or None,
+            member=member,
             device_id=session.device_id,
             target_id=session_id,
         )

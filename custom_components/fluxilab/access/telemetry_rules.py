@@ -610,7 +610,9 @@ class TelemetryRules:
             self.hass,
             device,
             AccessEventType.BUSY_STARTED,
-            member=live.member,
+            member=self.engine.members.member(live.member["id"])
+            if live.member
+            else None,
             card=live.card,
             ts=now,
         )
@@ -635,7 +637,9 @@ class TelemetryRules:
             self.hass,
             device,
             AccessEventType.BUSY_ENDED,
-            member=live.member,
+            member=self.engine.members.member(live.member["id"])
+            if live.member
+            else None,
             card=live.card,
             duration=round(end - live.busy_since, 3),
             ts=end,

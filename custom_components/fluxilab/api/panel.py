@@ -456,7 +456,9 @@ async def ws_open(
         {
             ATTR_FLUXILAB_DEVICE: device.device_id,
             ATTR_MEMBER_ID: member["id"] if member is not None else None,
-            ATTR_MEMBER_NAME: engine.privacy.name(member),
+            ATTR_MEMBER_NAME: engine.privacy.name(
+                None if member is None else engine.members.member(str(member["id"]))
+            ),
             "user_id": caller.user.id,
         },
         context=connection.context(msg),

@@ -367,7 +367,7 @@ async def _configure_device(engine: AccessEngine, call: ServiceCall) -> ServiceR
                 "unknown_channel", channel=key, device=device.device_id
             )
     args: dict[str, Any] = {}
-    changes: dict[str, Any] = {}
+    changes: dict[str, admin_audit.FieldChange] = {}
     if periods:
         args["periods"] = periods
         for key, period in periods.items():

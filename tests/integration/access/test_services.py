@@ -279,11 +279,13 @@ async def test_gdpr_problem_reports_and_maintenance_notes(
     ada = await engine.members.async_create_item({"name": "Ada", "cards": ["A"]})
     bob = await engine.members.async_create_item({"name": "Bob", "role": "staff"})
     report = await engine.problems.async_report(
-        device.device_id, ada, "Ada saw the fan stop"
+        device.device_id, engine.members.member(ada["id"]), "Ada saw the fan stop"
     )
-    resolved = await engine.problems.async_report(device.device_id, bob, "Loose")
+    resolved = await engine.problems.async_report(
+        device.device_id, engine.members.member(bob["id"]), "Loose"
+    )
     await engine.problems.async_resolve(
-        resolved["id"],
+        resolved.id,
         "tightened",
         door=admin_audit.Door(kind="service", operation="t", member_id=ada["id"]),
     )
@@ -291,17 +293,17 @@ async def test_gdpr_problem_reports_and_maintenance_notes(
     await engine.async_record_maintenance(device, ada["id"], "Ada changed the filter")
     await engine.async_record_maintenance(device, bob["id"], "Bob oiled it")
     data = await call(hass, "export_member_data", {"member_id": ada["id"]})
-    assert [r["id"] for r in data["problem_reports"]] == [report["id"], resolved["id"]]
+    assert [r["id"] for r in data["problem_reports"]] == [report.id, resolved.id]
     assert data["problem_reports"][0]["description"] == "Ada saw the fan stop"
     notes = [e.get("note") for e in data["audit"] if e["kind"] == "maintenance"]
     assert notes == ["Ada changed the filter"]
 
     await call(hass, "remove_member", {"member_id": ada["id"]})
     reports = engine.problems.data
-    assert reports[report["id"]]["member_id"] is None
-    assert reports[resolved["id"]]["resolved_by_member_id"] is None
-    assert reports[resolved["id"]]["member_id"] == bob["id"]
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"problem_report_{report['id']}")
+    assert reports[report.id].member_id is None
+    assert reports[resolved.id].resolved_by_member_id is None
+    assert reports[resolved.id].member_id == bob["id"]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"problem_report_{report.id}")
     assert issue is not None
     assert issue.translation_placeholders["reporter"] == "-"
     interventions = [
