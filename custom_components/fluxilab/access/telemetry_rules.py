@@ -610,9 +610,7 @@ class TelemetryRules:
             self.hass,
             device,
             AccessEventType.BUSY_STARTED,
-            member=self.engine.members.member(live.member["id"])
-            if live.member
-            else None,
+            member=live.member,
             card=live.card,
             ts=now,
         )
@@ -637,9 +635,7 @@ class TelemetryRules:
             self.hass,
             device,
             AccessEventType.BUSY_ENDED,
-            member=self.engine.members.member(live.member["id"])
-            if live.member
-            else None,
+            member=live.member,
             card=live.card,
             duration=round(end - live.busy_since, 3),
             ts=end,
