@@ -57,6 +57,7 @@ from custom_components.fluxilab.const import (
     LOGGER,
     MANUFACTURER,
 )
+from custom_components.fluxilab.device.models import TelemetryMessage
 from custom_components.fluxilab.device.port import (
     SIGNAL_ACCESS_EVENT,
     SIGNAL_USAGE,
@@ -134,6 +135,11 @@ def _loads_body(raw: bytes) -> Any:
     if _LONG_RUN in raw.translate(_DIGIT_MARKS):
         return json.loads(raw)
     return json_loads(raw)
+
+
+def _telemetry_from_wire(body: Any) -> TelemetryMessage:
+    """Validate a telemetry body and read it (its values are not copied)."""
+    return TelemetryMessage.from_wire(TELEMETRY_SCHEMA(body))
 
 
 def _validate_own_backlog(body: Any) -> dict[str, Any]:
@@ -506,10 +512,13 @@ class FluxiLabDevice:
         )
 
     @callback
-    def async_access_event(self, event_type: str, data: dict[str, Any]) -> None:
-        """Show an access decision or session change on the event entity."""
+    def async_access_event(self, event_type: str, event_data: dict[str, Any]) -> None:
+        """Show an access decision or session change on the event entity.
+
+        ``event_data`` is the data of the ``fluxilab_access`` event fired on the bus.
+        """
         for listener in list(self._event_listeners):
-            listener(event_type, data)
+            listener(event_type, event_data)
 
     async def async_set_blocked(self, blocked: bool) -> None:
         """Block or unblock new sessions, remember it, and tell the device."""
@@ -620,13 +629,16 @@ class FluxiLabDevice:
                 async_delete_link_broken_issue(self.hass, self.entry)
             self._notify()
 
-    def _open(
+    def _open[T](
         self,
         channel: Channel,
         msg: mqtt.ReceiveMessage,
-        schema: Callable[[Any], dict[str, Any]],
-    ) -> dict[str, Any] | None:
-        """Verify and validate a sealed message; None (counted, logged) if bad."""
+        read: Callable[[Any], T],
+    ) -> T | None:
+        """Verify a sealed message and read its body; None (counted, logged) if bad.
+
+        ``read`` validates the body (a schema) and may read it into its model.
+        """
         self._count(channel, "received")
         if oversized(channel, msg.payload):
             self._log_bad(channel, "oversized", f"{len(msg.payload)} bytes")
@@ -653,7 +665,7 @@ class FluxiLabDevice:
             return None
         self._link_verified()
         try:
-            result: dict[str, Any] = schema(body)
+            result = read(body)
         except vol.Invalid as err:
             self._log_bad(channel, "malformed", str(err))
             return None
@@ -826,18 +838,18 @@ class FluxiLabDevice:
 
     @callback
     def _handle_telemetry(self, msg: mqtt.ReceiveMessage) -> None:
-        if (body := self._open(Channel.TELEMETRY, msg, TELEMETRY_SCHEMA)) is None:
+        if (message := self._open(Channel.TELEMETRY, msg, _telemetry_from_wire)) is None:
             return
-        values: dict[str, int | float | bool] = body["values"]
+        values = message.values
         self.values.update(values)
         # Telemetry rules (machine types with rules) and the panel's live view.
         for reader in list(self._telemetry_listeners):
             reader(values)
-        stream: str | None = body.get("stream")
-        if self._backlog.seqs_for(stream).add(body["seq"]):
-            self._backlog.count_live(body["ts"])
+        stream = message.stream
+        if self._backlog.seqs_for(stream).add(message.seq):
+            self._backlog.count_live(message.ts)
             self._backlog.async_delay_save()
-        self._queue_live_ack(stream, body["seq"])
+        self._queue_live_ack(stream, message.seq)
         # One pass over the channels the message carries: each of their entities
         # re-reads its value and writes only if it changed. The device's other
         # entities (usage, connectivity, buttons...) do not depend on telemetry.

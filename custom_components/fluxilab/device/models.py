@@ -1,0 +1,165 @@
+"""What a device's messages say, read once where they arrive (the MQTT wire).
+
+The schemas (protocol/schemas.py, protocol/fabomatic.py) check a body; the runtime
+and the board transport read the checked body into one of these with
+``from_wire`` and hand that on, and what goes back to a board leaves as the
+firmware's JSON through ``as_wire``. One object per message, no copies of what it
+carries: a telemetry message's values stay the mapping the body parsed to.
+Card uids and members' names are kept out of every repr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from custom_components.fluxilab.protocol.fabomatic import (
+    BoardAction,
+    UserLevel,
+    UserResult,
+    machine_response,
+    simple_response,
+    user_response,
+)
+
+type Sample = int | float | bool
+"""One telemetry value as the wire carries it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TelemetryMessage:
+    """One live telemetry message (``TELEMETRY_SCHEMA``)."""
+
+    stream: str | None
+    """The sender's stream of sequence numbers (None: it names none)."""
+    seq: int
+    ts: float
+    """When it was measured (device clock, epoch seconds)."""
+    values: Mapping[str, Sample]
+    """The latest value of each channel it carries (the body's own mapping)."""
+
+    @classmethod
+    def from_wire(cls, body: Mapping[str, Any]) -> TelemetryMessage:
+        """Read a body ``TELEMETRY_SCHEMA`` validated."""
+        return cls(
+            stream=body.get("stream"),
+            seq=body["seq"],
+            ts=body["ts"],
+            values=body["values"],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoardQuery:
+    """One query of a Fab-O-Matic board (``parse_query``), but for its alive.
+
+    ``uid`` is set for every action but checkmachine; ``duration`` (seconds) for
+    inuse and stopuse.
+    """
+
+    action: BoardAction
+    uid: str = field(default="", repr=False)
+    """The card swiped (8 hex digits); empty for checkmachine."""
+    replay: bool = False
+    """Sent again from the board's cache after the hub was away."""
+    duration: int = 0
+
+    @classmethod
+    def from_wire(cls, query: Mapping[str, Any]) -> BoardQuery:
+        """Read a query ``parse_query`` returned (not an alive)."""
+        return cls(
+            action=query["action"],
+            uid=query.get("uid", ""),
+            replay=query.get("replay", False),
+            duration=query.get("duration", 0),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoardInfo:
+    """What a board's last alive said about itself."""
+
+    version: str
+    ip: str
+    serial: str
+    heap: int
+
+    @classmethod
+    def from_wire(cls, query: Mapping[str, Any]) -> BoardInfo:
+        """Read an alive ``parse_query`` returned."""
+        return cls(
+            version=query["version"],
+            ip=query["ip"],
+            serial=query["serial"],
+            heap=query["heap"],
+        )
+
+    def as_wire(self) -> dict[str, Any]:
+        """The alive's fields, as the board sent them."""
+        return {
+            "version": self.version,
+            "ip": self.ip,
+            "serial": self.serial,
+            "heap": self.heap,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MachineStatus:
+    """The reply to checkmachine (``machine_response``)."""
+
+    name: str
+    maintenance: bool
+    allowed: bool
+    logoff_minutes: int
+    grace_minutes: int
+    description: str
+    machine_type: int = 0
+    is_valid: bool = True
+
+    def as_wire(self) -> dict[str, Any]:
+        """The firmware's MachineResponse."""
+        return machine_response(
+            name=self.name,
+            maintenance=self.maintenance,
+            allowed=self.allowed,
+            logoff_minutes=self.logoff_minutes,
+            grace_minutes=self.grace_minutes,
+            description=self.description,
+            machine_type=self.machine_type,
+            is_valid=self.is_valid,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserCheck:
+    """The reply to checkuser (``user_response``)."""
+
+    result: UserResult
+    name: str = field(repr=False)
+    """The member's name the LCD shows ("?" for an unknown card)."""
+    level: UserLevel
+    reason: str
+
+    def as_wire(self) -> dict[str, Any]:
+        """The firmware's UserResponse."""
+        return user_response(
+            result=self.result, name=self.name, level=self.level, reason=self.reason
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimpleReply:
+    """The reply to startuse, inuse, stopuse and maintenance (``simple_response``)."""
+
+    ok: bool
+    message: str = ""
+
+    def as_wire(self) -> dict[str, Any]:
+        """The firmware's SimpleResponse."""
+        return simple_response(self.ok, self.message)
+
+
+type BoardReply = MachineStatus | UserCheck | SimpleReply
+"""What the engine answers a board's query."""
