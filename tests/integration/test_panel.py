@@ -393,7 +393,10 @@ async def test_a_login_fluxilab_created_opens_the_device_ui_without_a_second_pas
     mirror.replace(
         {
             "generation": 1,
-            "members": credential_members(engine, engine.devices[HOOD]),
+            "members": [
+                m.as_wire()
+                for m in credential_members(engine, engine.devices[HOOD])
+            ],
         }
     )
     seen: list[dict[str, str]] = []
