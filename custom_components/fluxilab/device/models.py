@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from custom_components.fluxilab.protocol.fabomatic import (
     BoardAction,
@@ -48,6 +48,49 @@ class TelemetryMessage:
             ts=body["ts"],
             values=body["values"],
         )
+
+
+class TelemetryRecord(TypedDict):
+    """A buffered telemetry record, as ``TELEMETRY_RECORD_SCHEMA`` returns it."""
+
+    seq: int
+    ts: float
+    kind: Literal["telemetry"]
+    buffered: bool
+    values: dict[str, Sample]
+
+
+class AccessRecord(TypedDict):
+    """A buffered access record, as ``ACCESS_RECORD_SCHEMA`` returns it."""
+
+    seq: int
+    ts: float
+    kind: Literal["access"]
+    buffered: bool
+    event: dict[str, Any]
+    """The device's access event (``ACCESS_EVENT_SCHEMA``), for the engine's edge."""
+
+
+type BacklogRecord = TelemetryRecord | AccessRecord
+"""One record of a backlog batch, as the wire carries it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacklogBatch:
+    """One backlog message (``validate_backlog``).
+
+    Its records stay the validated wire records, neither copied nor read into
+    objects of their own: a batch holds up to a thousand, and every object more per
+    record is work for Home Assistant's cycle collector (protocol/schemas.py).
+    """
+
+    stream: str | None
+    records: list[BacklogRecord]
+
+    @classmethod
+    def from_wire(cls, body: Mapping[str, Any]) -> BacklogBatch:
+        """Read a batch ``validate_backlog`` returned."""
+        return cls(stream=body.get("stream"), records=body["records"])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

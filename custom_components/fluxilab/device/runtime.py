@@ -57,7 +57,11 @@ from custom_components.fluxilab.const import (
     LOGGER,
     MANUFACTURER,
 )
-from custom_components.fluxilab.device.models import TelemetryMessage
+from custom_components.fluxilab.device.models import (
+    BacklogBatch,
+    BacklogRecord,
+    TelemetryMessage,
+)
 from custom_components.fluxilab.device.port import (
     SIGNAL_ACCESS_EVENT,
     SIGNAL_USAGE,
@@ -142,9 +146,9 @@ def _telemetry_from_wire(body: Any) -> TelemetryMessage:
     return TelemetryMessage.from_wire(TELEMETRY_SCHEMA(body))
 
 
-def _validate_own_backlog(body: Any) -> dict[str, Any]:
+def _backlog_from_wire(body: Any) -> BacklogBatch:
     """Validate a batch ``_open`` has just parsed: nothing else holds it, no copies."""
-    return validate_backlog(body, owned=True)
+    return BacklogBatch.from_wire(validate_backlog(body, owned=True))
 
 
 class AccessPort(Protocol):
@@ -860,17 +864,17 @@ class FluxiLabDevice:
 
     @callback
     def _handle_backlog(self, msg: mqtt.ReceiveMessage) -> None:
-        if (body := self._open(Channel.BACKLOG, msg, _validate_own_backlog)) is None:
+        if (batch := self._open(Channel.BACKLOG, msg, _backlog_from_wire)) is None:
             return
         self._batches_waiting += 1
         self.entry.async_create_task(
             self.hass,
-            self._async_store_backlog(body.get("stream"), body["records"]),
+            self._async_store_backlog(batch.stream, batch.records),
             f"{DOMAIN} {self.device_id} backlog",
         )
 
     async def _async_store_backlog(
-        self, stream: str | None, records: list[dict[str, Any]]
+        self, stream: str | None, records: list[BacklogRecord]
     ) -> None:
         """Store a batch, then acknowledge what is safely stored."""
         try:
@@ -880,7 +884,7 @@ class FluxiLabDevice:
             self._schedule_import()
 
     async def _async_store_batch(
-        self, stream: str | None, records: list[dict[str, Any]]
+        self, stream: str | None, records: list[BacklogRecord]
     ) -> None:
         async with self._backlog_lock:
             backlog = self._backlog
@@ -897,7 +901,7 @@ class FluxiLabDevice:
                 if seq in seqs:
                     stored.append(seq)  # a replay: stored before, ack again
                     continue
-                if record["kind"] == RecordKind.TELEMETRY:
+                if record["kind"] == "telemetry":  # RecordKind.TELEMETRY
                     hour = hour_start(record["ts"])
                     if (rows := samples.get(hour)) is None:
                         rows = samples[hour] = []
