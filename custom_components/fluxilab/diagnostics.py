@@ -52,14 +52,14 @@ def _runtime(device: FluxiLabDevice) -> dict[str, Any]:
     """Return what the device runtime knows, redacted."""
     announce: dict[str, Any] | None = None
     if device.announce is not None:
-        announce = {**device.announce, "key": REDACTED}
+        announce = {**device.announce.as_wire(), "key": REDACTED}
     data: dict[str, Any] = {
         "device_id": device.device_id,
         "online": device.online,
         "paired": device.keys is not None,
         "announce": announce,
         # As announced (the taken announcement's, extra fields and all).
-        "channels": device.announce["capabilities"]["channels"]
+        "channels": device.announce.as_wire()["capabilities"]["channels"]
         if device.announce is not None
         else [],
         "enabled_channels": [c.key for c in device.enabled_channels],

@@ -77,7 +77,7 @@ class Subscription:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """The subscription as the history stores it."""
+        """Return the subscription as the history stores it."""
         return {
             "device_id": self.device_id,
             "member_id": self.member_id,
@@ -94,7 +94,7 @@ class QueuePlace:
     position: int
 
     def as_wire(self) -> dict[str, Any]:
-        """The subscription as callers see it (websocket and service replies)."""
+        """Return the subscription as callers see it (websocket, service replies)."""
         sub = self.subscription
         return {
             "device_id": sub.device_id,
@@ -108,7 +108,7 @@ class QueuePlace:
 def _live(
     subscriptions: list[Subscription], device_id: str, now: float
 ) -> list[Subscription]:
-    """A device's live subscriptions among ``subscriptions``, oldest first."""
+    """Return a device's live subscriptions among ``subscriptions``, oldest first."""
     return [s for s in subscriptions if s.device_id == device_id and s.expires > now]
 
 

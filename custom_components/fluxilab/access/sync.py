@@ -78,7 +78,7 @@ class MirroredGrant:
     """Its lab-hours window, HH:MM to HH:MM (None: any time)."""
 
     def as_wire(self) -> dict[str, Any]:
-        """The grant as the credential set carries it."""
+        """Return the grant as the credential set carries it."""
         wire: dict[str, Any] = {"expires": self.expires}
         if self.window is not None:
             wire["window"] = list(self.window)
@@ -105,7 +105,7 @@ class MirroredMember:
     """An initial PIN: the device refuses it with a reason instead of logging in."""
 
     def as_wire(self) -> dict[str, Any]:
-        """The mirror entry as the credential set carries it."""
+        """Return the mirror entry as the credential set carries it."""
         wire: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
@@ -154,7 +154,7 @@ class OfflineRules:
     """None: the device has no machine type."""
 
     def as_wire(self) -> dict[str, Any]:
-        """The rules as the credential set carries them (``offline``)."""
+        """Return the rules as the credential set carries them (``offline``)."""
         wire: dict[str, Any] = {
             "policy": self.policy.value,
             "max_age": self.max_age,
@@ -188,7 +188,7 @@ class CredentialSet:
     offline: OfflineRules
 
     def as_wire(self) -> dict[str, Any]:
-        """The set as ``CREDENTIALS_SCHEMA`` takes it, but the generation."""
+        """Return the set as ``CREDENTIALS_SCHEMA`` takes it, but the generation."""
         return {
             "members": [member.as_wire() for member in self.members],
             "timeout": self.timeout,

@@ -80,7 +80,8 @@ async def ws_interest_subscribe(
         engine, connection.user.id, msg.get("member_id"), msg["type"]
     )
     device = _followed(engine, msg["fluxilab_device"])
-    connection.send_result(msg["id"], engine.interest.async_subscribe(member["id"], device).as_wire()
+    connection.send_result(
+        msg["id"], engine.interest.async_subscribe(member["id"], device).as_wire()
     )
 
 

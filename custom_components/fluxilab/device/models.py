@@ -22,6 +22,113 @@ from custom_components.fluxilab.protocol.fabomatic import (
     simple_response,
     user_response,
 )
+from custom_components.fluxilab.protocol.schemas import (
+    ActuatorKind,
+    DeviceKind,
+    ValueType,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnnouncedChannel:
+    """One telemetry channel a device announced, read once per announcement taken.
+
+    Read with its :class:`Announcement` (``CHANNEL_SCHEMA`` in its capabilities);
+    entities, statistics and the panel read these.
+    """
+
+    key: str
+    name: str
+    type: ValueType
+    unit: str | None = None
+    device_class: str | None = None
+    state_class: str | None = "measurement"
+    """As announced: an announced null is None; one not announced, a measurement."""
+    period: float = 1.0
+    """Seconds between two samples."""
+
+    @classmethod
+    def from_wire(cls, channel: Mapping[str, Any]) -> AnnouncedChannel:
+        """Read a channel of an announcement validated by ``ANNOUNCE_SCHEMA``."""
+        return cls(
+            key=channel["key"],
+            name=channel["name"],
+            type=ValueType(channel["type"]),
+            unit=channel.get("unit"),
+            device_class=channel.get("device_class"),
+            state_class=channel.get("state_class", "measurement"),
+            period=channel["period"],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnnouncedActuator:
+    """One output a device announced (``ACTUATOR_SCHEMA``)."""
+
+    key: str
+    kind: ActuatorKind
+    name: str | None = None
+
+    @classmethod
+    def from_wire(cls, actuator: Mapping[str, Any]) -> AnnouncedActuator:
+        """Read an actuator of an announcement validated by ``ANNOUNCE_SCHEMA``."""
+        return cls(
+            key=actuator["key"], kind=actuator["kind"], name=actuator.get("name")
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Announcement:
+    """A device's announcement as taken (``ANNOUNCE_SCHEMA``), read once when taken."""
+
+    id: str
+    name: str
+    kind: DeviceKind
+    model: str
+    sw_version: str
+    key: str = field(repr=False)
+    """The device's public key (diagnostics redact it)."""
+    hw_version: str | None = None
+    serial: str | None = None
+    ui_url: str | None = None
+    """The UI address it announces (used only once an admin accepted it)."""
+    gateway_fingerprint: str | None = None
+    """SHA-256 of its gateway's TLS certificate, AB:CD:..."""
+    area: str | None = None
+    """The area it suggests (a field beyond the schema: a non-empty text, or None)."""
+    channels: tuple[AnnouncedChannel, ...] = ()
+    actuators: tuple[AnnouncedActuator, ...] = ()
+    wire: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The validated body itself, extra fields and all (diagnostics show it)."""
+
+    @classmethod
+    def from_wire(cls, announce: Mapping[str, Any]) -> Announcement:
+        """Read an announcement ``ANNOUNCE_SCHEMA`` validated (kept as ``wire``)."""
+        capabilities = announce["capabilities"]
+        area = announce.get("area")
+        return cls(
+            id=announce["id"],
+            name=announce["name"],
+            kind=announce["kind"],
+            model=announce["model"],
+            sw_version=announce["sw_version"],
+            key=announce["key"],
+            hw_version=announce.get("hw_version"),
+            serial=announce.get("serial"),
+            ui_url=announce.get("ui_url"),
+            gateway_fingerprint=announce.get("gateway_fingerprint"),
+            area=area if isinstance(area, str) and area else None,
+            channels=tuple(map(AnnouncedChannel.from_wire, capabilities["channels"])),
+            actuators=tuple(
+                map(AnnouncedActuator.from_wire, capabilities["actuators"])
+            ),
+            wire=announce,
+        )
+
+    def as_wire(self) -> Mapping[str, Any]:
+        """Return the body as validated (without its seal)."""
+        return self.wire
+
 
 type Sample = int | float | bool
 """One telemetry value as the wire carries it."""
@@ -139,7 +246,7 @@ class BoardInfo:
         )
 
     def as_wire(self) -> dict[str, Any]:
-        """The alive's fields, as the board sent them."""
+        """Return the alive's fields, as the board sent them."""
         return {
             "version": self.version,
             "ip": self.ip,
@@ -162,7 +269,7 @@ class MachineStatus:
     is_valid: bool = True
 
     def as_wire(self) -> dict[str, Any]:
-        """The firmware's MachineResponse."""
+        """Return the firmware's MachineResponse."""
         return machine_response(
             name=self.name,
             maintenance=self.maintenance,
@@ -186,7 +293,7 @@ class UserCheck:
     reason: str
 
     def as_wire(self) -> dict[str, Any]:
-        """The firmware's UserResponse."""
+        """Return the firmware's UserResponse."""
         return user_response(
             result=self.result, name=self.name, level=self.level, reason=self.reason
         )
@@ -200,7 +307,7 @@ class SimpleReply:
     message: str = ""
 
     def as_wire(self) -> dict[str, Any]:
-        """The firmware's SimpleResponse."""
+        """Return the firmware's SimpleResponse."""
         return simple_response(self.ok, self.message)
 
 

@@ -58,6 +58,8 @@ from custom_components.fluxilab.const import (
     MANUFACTURER,
 )
 from custom_components.fluxilab.device.models import (
+    AnnouncedChannel,
+    Announcement,
     BacklogBatch,
     BacklogRecord,
     TelemetryMessage,
@@ -65,7 +67,6 @@ from custom_components.fluxilab.device.models import (
 from custom_components.fluxilab.device.port import (
     SIGNAL_ACCESS_EVENT,
     SIGNAL_USAGE,
-    AnnouncedChannel,
     UsageState,
 )
 from custom_components.fluxilab.hub import async_announce_hub
@@ -80,7 +81,6 @@ from custom_components.fluxilab.protocol.schemas import (
     TELEMETRY_SCHEMA,
     ActuatorKind,
     CommandName,
-    RecordKind,
     ValueType,
     oversized,
     valid_ui_url,
@@ -203,7 +203,7 @@ class FluxiLabDevice:
         self.device_id: str = entry.data[CONF_DEVICE_ID]
         self.topics = DeviceTopics(entry.data[CONF_BASE_TOPIC], self.device_id)
         self.online = False
-        self.announce: dict[str, Any] | None = None
+        self.announce: Announcement | None = None
         self.channels: tuple[AnnouncedChannel, ...] = ()
         """The channels of the last announcement taken."""
         self.values: dict[str, int | float | bool] = {}
@@ -297,12 +297,11 @@ class FluxiLabDevice:
         """
         if self.announce is None:
             return None
-        actuators = self.announce["capabilities"]["actuators"]
+        actuators = self.announce.actuators
         for kind in (ActuatorKind.INTERLOCK, ActuatorKind.RELAY):
             for actuator in actuators:
-                if actuator["kind"] == kind:
-                    key: str = actuator["key"]
-                    return key
+                if actuator.kind == kind:
+                    return actuator.key
         return None
 
     @property
@@ -721,32 +720,32 @@ class FluxiLabDevice:
             return
         try:
             document = json.loads(msg.payload)
-            announce: dict[str, Any] = ANNOUNCE_SCHEMA(document)
-            parse_public_key(announce["key"])
+            validated = ANNOUNCE_SCHEMA(document)
+            parse_public_key(validated["key"])
         except (ValueError, RecursionError, vol.Invalid) as err:
             self._log_bad(Channel.ANNOUNCE, "malformed", str(err))
             return
-        if announce["id"] != self.device_id:
+        # The schema's result is a new dict: the seal is verified over the document.
+        validated.pop(SEAL_FIELD, None)  # how it came, not what it says
+        announce = Announcement.from_wire(validated)
+        if announce.id != self.device_id:
             self._log_bad(Channel.ANNOUNCE, "malformed", "id differs from its topic")
             return
         confirmed: str | None = self.entry.data.get(CONF_DEVICE_KEY)
         if confirmed is None:
             # Not paired yet (added by id): nothing it sends is trusted, and it
             # cannot seal; its announcement only describes it until it is paired.
-            self._check_key(announce["key"])
-        elif announce["key"] != confirmed:
+            self._check_key(announce.key)
+        elif announce.key != confirmed:
             # A new key: a reinstalled device cannot seal with it, so this raises
             # the pairing repair as it is; what it describes is not taken.
-            self._check_key(announce["key"])
+            self._check_key(announce.key)
             return
         elif not self._take_sealed_announce(msg.topic, document, announce):
             return
-        announce.pop(SEAL_FIELD, None)  # how it came, not what it says
         self.announce = announce
         self._update_registry(announce)
-        channels = tuple(
-            map(AnnouncedChannel.from_wire, announce["capabilities"]["channels"])
-        )
+        channels = announce.channels
         if channels != self.channels:
             self.channels = channels
             for listener in list(self._channel_listeners):
@@ -755,7 +754,7 @@ class FluxiLabDevice:
         self._notify()
 
     def _take_sealed_announce(
-        self, topic: str, document: dict[str, Any], announce: dict[str, Any]
+        self, topic: str, document: dict[str, Any], announce: Announcement
     ) -> bool:
         """Verify a paired device's announcement; True if it is to be taken.
 
@@ -764,7 +763,7 @@ class FluxiLabDevice:
         announcement is retained, so it is not held to the replay window; one sealed
         earlier than the last taken (a captured old one, replayed) is refused.
         """
-        confirmed: str = announce["key"]
+        confirmed = announce.key
         keys = self.keys or self._hub_keys.derive(confirmed)
         try:
             sealed_at = open_announce(keys, topic, document)
@@ -781,7 +780,7 @@ class FluxiLabDevice:
             return False
         self._announce_ts = sealed_at
         self._check_key(confirmed)
-        self._check_ui_url(announce.get("ui_url"))
+        self._check_ui_url(announce.ui_url)
         return True
 
     def _check_ui_url(self, announced: str | None) -> None:
@@ -825,24 +824,25 @@ class FluxiLabDevice:
             self._fire_device_event("key_changed")
         async_create_key_changed_issue(self.hass, self.entry, key)
 
-    def _update_registry(self, announce: dict[str, Any]) -> None:
+    def _update_registry(self, announce: Announcement) -> None:
         ui_url = self.ui_url
-        area = announce.get("area")
         dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.entry.entry_id,
             identifiers={(DOMAIN, self.device_id)},
             manufacturer=MANUFACTURER,
-            model=announce["model"],
-            sw_version=announce["sw_version"],
-            hw_version=announce.get("hw_version"),
-            serial_number=announce.get("serial"),
+            model=announce.model,
+            sw_version=announce.sw_version,
+            hw_version=announce.hw_version,
+            serial_number=announce.serial,
             configuration_url=ui_url or None,
-            suggested_area=area if isinstance(area, str) and area else UNDEFINED,
+            suggested_area=announce.area or UNDEFINED,
         )
 
     @callback
     def _handle_telemetry(self, msg: mqtt.ReceiveMessage) -> None:
-        if (message := self._open(Channel.TELEMETRY, msg, _telemetry_from_wire)) is None:
+        if (
+            message := self._open(Channel.TELEMETRY, msg, _telemetry_from_wire)
+        ) is None:
             return
         values = message.values
         self.values.update(values)

@@ -464,8 +464,7 @@ async def test_an_outage_taking_a_booking_does_not_call_the_queue(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert phone == []  # not "free": it is out of service
     assert [
-        place.subscription.member_id
-        for place in engine.interest.of_device(DEVICE_ID)
+        place.subscription.member_id for place in engine.interest.of_device(DEVICE_ID)
     ] == [bob["id"]]
 
 
