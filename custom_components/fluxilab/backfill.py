@@ -314,9 +314,15 @@ class DeviceBacklog:
             self.blocked = bool(value)
 
     @callback
-    def _journal_changes(self) -> dict[str, Any]:
-        """Documents changed since the last commit (called by the journal)."""
-        changes: dict[str, Any] = {}
+    def _journal_changes(
+        self,
+    ) -> dict[str, SeqsDocument | HourAggregateData | int | bool | None]:
+        """Documents changed since the last commit (called by the journal).
+
+        ``seqs``, ``hour/<start>/<channel>`` and ``live/<start>`` (None: dropped),
+        ``blocked``.
+        """
+        changes: dict[str, SeqsDocument | HourAggregateData | int | bool | None] = {}
         seqs = self._seqs_document()
         if seqs != self._seqs_journaled:
             self._seqs_journaled = changes["seqs"] = seqs

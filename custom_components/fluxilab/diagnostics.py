@@ -77,7 +77,9 @@ def _runtime(device: FluxiLabDevice) -> dict[str, Any]:
         "usage_hours": device.usage_hours,
         "hours_to_maintenance": device.hours_to_maintenance,
         "maintenance_due": device.maintenance_due,
-        "last_command_result": device.last_command_result,
+        "last_command_result": device.last_command_result.as_wire()
+        if device.last_command_result is not None
+        else None,
     }
     result: dict[str, Any] = async_redact_data(data, TO_REDACT)
     return result

@@ -130,6 +130,38 @@ class Announcement:
         return self.wire
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandResult:
+    """What a device answered a command (``COMMAND_RESULT_SCHEMA``)."""
+
+    id: str
+    """The command's id (``async_send_command``)."""
+    ok: bool
+    error: str | None = None
+    generation: int | None = None
+    """The credential generation its mirror holds (-1: none)."""
+    relay: bool | None = None
+    """The state of the output the relay command switches (None: not said)."""
+    wire: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The validated body itself, extra fields and all (diagnostics show it)."""
+
+    @classmethod
+    def from_wire(cls, body: Mapping[str, Any]) -> CommandResult:
+        """Read a body ``COMMAND_RESULT_SCHEMA`` validated (kept as ``wire``)."""
+        return cls(
+            id=body["id"],
+            ok=body["ok"],
+            error=body.get("error"),
+            generation=body.get("generation"),
+            relay=body.get("relay"),
+            wire=body,
+        )
+
+    def as_wire(self) -> Mapping[str, Any]:
+        """Return the body as validated."""
+        return self.wire
+
+
 type Sample = int | float | bool
 """One telemetry value as the wire carries it."""
 

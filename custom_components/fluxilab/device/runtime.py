@@ -62,6 +62,7 @@ from custom_components.fluxilab.device.models import (
     Announcement,
     BacklogBatch,
     BacklogRecord,
+    CommandResult,
     TelemetryMessage,
 )
 from custom_components.fluxilab.device.port import (
@@ -146,6 +147,11 @@ def _telemetry_from_wire(body: Any) -> TelemetryMessage:
     return TelemetryMessage.from_wire(TELEMETRY_SCHEMA(body))
 
 
+def _command_result_from_wire(body: Any) -> CommandResult:
+    """Validate a command result and read it."""
+    return CommandResult.from_wire(COMMAND_RESULT_SCHEMA(body))
+
+
 def _backlog_from_wire(body: Any) -> BacklogBatch:
     """Validate a batch ``_open`` has just parsed: nothing else holds it, no copies."""
     return BacklogBatch.from_wire(validate_backlog(body, owned=True))
@@ -213,7 +219,7 @@ class FluxiLabDevice:
         self.usage_hours = 0.0
         self.hours_to_maintenance: float | None = None
         self.maintenance_due = False
-        self.last_command_result: dict[str, Any] | None = None
+        self.last_command_result: CommandResult | None = None
         self.relay_on: bool | None = None
         """The relay's state as far as the hub knows: what the device's last command
         result reported (or, from an agent that does not report it, what it confirmed
@@ -1042,16 +1048,16 @@ class FluxiLabDevice:
 
     @callback
     def _handle_command_result(self, msg: mqtt.ReceiveMessage) -> None:
-        result = self._open(Channel.COMMAND_RESULT, msg, COMMAND_RESULT_SCHEMA)
+        result = self._open(Channel.COMMAND_RESULT, msg, _command_result_from_wire)
         if result is None:
             return
         self.last_command_result = result
-        requested = self._relay_commands.pop(result["id"], None)
-        if (reported := result.get("relay")) is not None:
+        requested = self._relay_commands.pop(result.id, None)
+        if (reported := result.relay) is not None:
             self.relay_on = reported  # the agent says what its output is now
-        elif requested is not None and result["ok"]:
+        elif requested is not None and result.ok:
             self.relay_on = requested  # an agent that does not say
-        if (generation := result.get("generation")) is not None and (
+        if (generation := result.generation) is not None and (
             engine := self.access
         ) is not None:
             self.entry.async_create_task(
@@ -1059,12 +1065,12 @@ class FluxiLabDevice:
                 engine.async_device_generation(self, generation),
                 f"{DOMAIN} {self.device_id} generation",
             )
-        if not result["ok"]:
+        if not result.ok:
             LOGGER.warning(
                 "Device %s could not run command %s: %s",
                 self.device_id,
-                result["id"],
-                result.get("error"),
+                result.id,
+                result.error,
             )
         self._notify()
 
