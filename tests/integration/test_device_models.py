@@ -23,6 +23,7 @@ from custom_components.fluxilab.device.models import (
     BacklogBatch,
     BoardInfo,
     BoardQuery,
+    CommandResult,
     MachineStatus,
     SimpleReply,
     TelemetryMessage,
@@ -39,6 +40,7 @@ from custom_components.fluxilab.protocol.fabomatic import (
 )
 from custom_components.fluxilab.protocol.schemas import (
     ANNOUNCE_SCHEMA,
+    COMMAND_RESULT_SCHEMA,
     CREDENTIALS_SCHEMA,
     TELEMETRY_SCHEMA,
     ActuatorKind,
@@ -86,6 +88,14 @@ def test_telemetry_message_does_not_copy_its_values() -> None:
     message = TelemetryMessage.from_wire(body)
     assert (message.stream, message.seq, message.ts) == (None, 7, 1.5)
     assert message.values is body["values"]
+
+
+def test_command_result_reads_its_fields_and_keeps_the_body() -> None:
+    body = COMMAND_RESULT_SCHEMA({"id": "c1", "ok": True, "relay": False, "x": 1})
+    result = CommandResult.from_wire(body)
+    assert (result.id, result.ok, result.relay) == ("c1", True, False)
+    assert (result.error, result.generation) == (None, None)
+    assert result.as_wire() == body  # diagnostics show it as it came
 
 
 def test_backlog_batch_keeps_the_validated_records() -> None:
