@@ -19,7 +19,7 @@ so replies and exports are what the stored entry says, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -96,6 +96,14 @@ class SessionRecord:
         """Return the session as stored (websocket replies, exports)."""
         return dict(self.document)
 
+    def with_entry_id(self, entry_id: int) -> SessionRecord:
+        """Return the record given an entry id (stored in its document too)."""
+        return replace(
+            self,
+            entry_id=entry_id,
+            document=MappingProxyType({**self.document, "entry_id": entry_id}),
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
@@ -143,6 +151,39 @@ class AuditEntry:
     def as_wire(self) -> dict[str, Any]:
         """Return the entry as stored (websocket replies, exports)."""
         return dict(self.document)
+
+    def with_entry_id(self, entry_id: int) -> AuditEntry:
+        """Return the entry given an entry id (stored in its document too)."""
+        return replace(
+            self,
+            entry_id=entry_id,
+            document=MappingProxyType({**self.document, "entry_id": entry_id}),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownCard:
+    """The latest sighting of a card nobody holds (for registration)."""
+
+    card: str = field(repr=False)
+    """The card's uid (personal: kept out of the repr)."""
+    device_id: str
+    ts: float
+    """When it was seen; an int stays the int it was stored as (``as_dict``)."""
+
+    @classmethod
+    def from_dict(cls, item: Mapping[str, Any]) -> UnknownCard:
+        """Read one of the history's stored unknown cards."""
+        ts = item["ts"]
+        return cls(
+            card=str(item["card"]),
+            device_id=str(item["device_id"]),
+            ts=ts if isinstance(ts, int | float) else 0.0,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the card as the history stores it."""
+        return {"card": self.card, "device_id": self.device_id, "ts": self.ts}
 
 
 @dataclass(frozen=True, slots=True)
