@@ -244,7 +244,7 @@ class AccessEngine:
             member,
             self.authorizations.of_member(member_id),
             self.history,
-            bookings=[b.to_item() for b in self.bookings.of_member(member_id)],
+            bookings=[b.as_dict() for b in self.bookings.of_member(member_id)],
             projects=[
                 {
                     "id": project["id"],

@@ -166,7 +166,7 @@ class MachineType:
             busy_above=_optional_float(item.get("busy_above")),
             busy_delay=_optional_float(item.get("busy_delay")),
             maintenance_conditions=tuple(item.get("maintenance_conditions") or ()),
-            booking=BookingRules.of(item),
+            booking=BookingRules.from_storage(item),
         )
 
 

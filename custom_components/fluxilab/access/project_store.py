@@ -370,7 +370,7 @@ class ProjectCollection(collection.DictStorageCollection):
                 if session.end is None:
                     continue  # an open session is charged once it closes
                 use = self.use_of(session)
-                rates = Rates.of(types.get(use.machine_type_id or ""))
+                rates = Rates.from_storage(types.get(use.machine_type_id or ""))
                 charges.append(charge(use, rates))
         return charges
 

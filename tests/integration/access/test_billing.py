@@ -341,7 +341,10 @@ async def test_busy_time_inside_a_session_is_counted_in_it(
     assert session.busy_seconds == pytest.approx(900, abs=1)
     # Charged: 1080 s -> 1800 billed; 900 busy = 300, 900 idle = 75 -> 375.
     use = engine.projects.use_of(session.as_record())
-    assert charge(use, Rates.of(engine.machine_types.data[MACHINE_TYPE])).cents == 375
+    assert (
+        charge(use, Rates.from_storage(engine.machine_types.data[MACHINE_TYPE])).cents
+        == 375
+    )
 
 
 async def test_the_doors_check_permissions_and_explain_bad_input(
