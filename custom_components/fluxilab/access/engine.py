@@ -247,9 +247,9 @@ class AccessEngine:
             bookings=[b.as_dict() for b in self.bookings.of_member(member_id)],
             projects=[
                 {
-                    "id": project["id"],
-                    "name": project["name"],
-                    "default": member_id in project["default_members"],
+                    "id": project.id,
+                    "name": project.name,
+                    "default": member_id in project.default_members,
                 }
                 for project in self.projects.projects_of(member_id)
             ],
