@@ -39,6 +39,7 @@ from . import admin_audit
 from .bookings import (
     Booking,
     BookingKind,
+    BookingMode,
     BookingProblem,
     BookingRules,
     BookingShare,
@@ -225,6 +226,43 @@ class BookingMove:
         return cls(start=valid.get("start"), end=valid.get("end"))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MirroredSpan:
+    """A booking (its member's) or an outage (no member) in a device's mirror."""
+
+    member_id: str | None = None
+    start: float
+    end: float
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the span as the credential set carries it."""
+        if self.member_id is None:
+            return {"start": self.start, "end": self.end}
+        return {"member_id": self.member_id, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingMirror:
+    """What a device's credential set carries of its bookings (they hold offline)."""
+
+    mode: BookingMode
+    no_show_minutes: int
+    shared_by: tuple[str, ...]
+    """Bookers whose booking, once they swiped, lets others in (supervisors)."""
+    bookings: tuple[MirroredSpan, ...]
+    outages: tuple[MirroredSpan, ...]
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the credential set's booking fields."""
+        return {
+            "booking_mode": self.mode.value,
+            "booking_no_show_minutes": self.no_show_minutes,
+            "booking_shared_by": list(self.shared_by),
+            "bookings": [span.as_wire() for span in self.bookings],
+            "outages": [span.as_wire() for span in self.outages],
+        }
+
+
 class BookingCollection(collection.DictStorageCollection):
     """Every device's bookings, checked against their machine type's rules."""
 
@@ -242,7 +280,7 @@ class BookingCollection(collection.DictStorageCollection):
         self._by_device: dict[str, list[Booking]] = {}
         self._by_device_at = -1
         self._timer: CALLBACK_TYPE | None = None
-        self._mirrored: dict[str, dict[str, Any]] = {}
+        self._mirrored: dict[str, BookingMirror] = {}
         """What each device's credential set last carried of its bookings."""
 
     # Loading and the no-show check -----------------------------------------------------
@@ -272,33 +310,25 @@ class BookingCollection(collection.DictStorageCollection):
         await self._async_sync_mirror(item["device_id"])
 
     def mirrored(self, device_id: str) -> dict[str, Any]:
-        """Return what a device's mirror carries of its bookings (sync.py).
+        """Return what a device's mirror carries of its bookings (sync.py), as sent.
 
         The mode, and the bookings not released that run within the next day,
         nearest first, so a booking holds while the hub is unreachable.
         """
+        return self._mirror(device_id).as_wire()
+
+    def _mirror(self, device_id: str) -> BookingMirror:
+        """Return (and remember) what a device's mirror carries of its bookings."""
         now = dt_util.utcnow()
         ahead = [
             b
             for b in self.between(device_id, now, now + MIRROR_AHEAD)
             if not b.released
         ]
-        bookings = [
-            {
-                "member_id": b.member_id,
-                "start": b.start.timestamp(),
-                "end": b.end.timestamp(),
-            }
-            for b in ahead
-            if not b.is_outage
-        ][:MAX_MIRRORED_BOOKINGS]
+        bookings = [b for b in ahead if not b.is_outage][:MAX_MIRRORED_BOOKINGS]
         # Outages go apart: a device before outages ignores the field (the offline
         # schema allows extra keys), where it would refuse a booking it cannot read.
-        outages = [
-            {"start": b.start.timestamp(), "end": b.end.timestamp()}
-            for b in ahead
-            if b.is_outage
-        ][:MAX_MIRRORED_OUTAGES]
+        outages = [b for b in ahead if b.is_outage][:MAX_MIRRORED_OUTAGES]
         rules = self.rules_of(device_id)
         shared_by: list[str] = []
         if rules.shared is BookingShare.SUPERVISOR_PRESENT:
@@ -307,20 +337,29 @@ class BookingCollection(collection.DictStorageCollection):
             # stays inside the schema's bound).
             shared_by = sorted(
                 {
-                    member_id
+                    b.member_id
                     for b in bookings
-                    if (booker := members.member(member_id := str(b["member_id"])))
-                    is not None
+                    if (booker := members.member(b.member_id)) is not None
                     and is_supervisor(booker, self.engine.roles.data)
                 }
             )
-        shown = {
-            "booking_mode": rules.mode.value,
-            "booking_no_show_minutes": rules.no_show_minutes,
-            "booking_shared_by": shared_by,
-            "bookings": bookings,
-            "outages": outages,
-        }
+        shown = BookingMirror(
+            mode=rules.mode,
+            no_show_minutes=rules.no_show_minutes,
+            shared_by=tuple(shared_by),
+            bookings=tuple(
+                MirroredSpan(
+                    member_id=b.member_id,
+                    start=b.start.timestamp(),
+                    end=b.end.timestamp(),
+                )
+                for b in bookings
+            ),
+            outages=tuple(
+                MirroredSpan(start=b.start.timestamp(), end=b.end.timestamp())
+                for b in outages
+            ),
+        )
         self._mirrored[device_id] = shown
         return shown
 
@@ -329,7 +368,7 @@ class BookingCollection(collection.DictStorageCollection):
         if (device := self.engine.device(device_id)) is None:
             return
         before = self._mirrored.get(device_id)
-        if before is not None and self.mirrored(device_id) == before:
+        if before is not None and self._mirror(device_id) == before:
             return
         try:
             await self.engine.sync.async_sync(device)
