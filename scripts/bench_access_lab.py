@@ -41,9 +41,11 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import itertools
 import json
 import logging
 import math
+import os
 from pathlib import Path
 import queue
 import re
@@ -71,6 +73,7 @@ import dev_lab  # noqa: E402
 import dev_onboard  # noqa: E402
 import fabomatic_emulator  # noqa: E402
 import paho.mqtt.client as paho  # noqa: E402
+import psutil  # noqa: E402
 
 from fluxilab_protocol.security import (  # noqa: E402
     KeyPair,
@@ -192,6 +195,7 @@ GC_PROBE = """\
 \"\"\"Bench probe: the cycle collector's long passes, for the event loop's stalls.\"\"\"
 
 import gc
+import itertools
 import json
 import sys
 import threading
@@ -236,7 +240,7 @@ async def async_setup(hass, config):
     hass.services.async_register("bench_gc_probe", "thaw", _thaw)
 
     async def _switch_interval(call):
-        # --switch-interval: how long a thread waiting for the GIL waits at most.
+        # --variants switch=S: how long a thread waiting for the GIL waits at most.
         sys.setswitchinterval(float(call.data["seconds"]))
 
     hass.services.async_register("bench_gc_probe", "switch_interval", _switch_interval)
@@ -257,6 +261,198 @@ GC_PROBE_MANIFEST = {
     "requirements": [],
     "iot_class": "local_push",
 }
+
+
+IDLE_SYSCALLS = frozenset({7, 232, 281, 441})
+"""x86_64 poll, epoll_wait, epoll_pwait, epoll_pwait2: the event loop waiting for work."""
+FUTEX = 202
+"""x86_64 futex: a thread waiting for a lock; for the loop thread, the GIL."""
+
+
+@dataclass(frozen=True, slots=True)
+class SchedSample:
+    """The event loop thread as the kernel saw it at one instant (/proc)."""
+
+    at: float
+    """monotonic s (the bench's clock)"""
+    syscall: int | None
+    """the syscall it sits in, None when it runs (or waits to run) in user space"""
+    cpu_ns: int
+    """schedstat: time on a CPU so far"""
+    wait_ns: int
+    """schedstat: time runnable but waiting for a CPU so far"""
+    others_ns: dict[str, int] = field(default_factory=dict)
+    """CPU so far of hass's other threads by name (every few samples only)"""
+
+
+def loop_waits(
+    samples: list[SchedSample], threshold_ms: float, top: int = 10
+) -> dict[str, Any]:
+    """Split the loop thread's long busy stretches into what the kernel saw.
+
+    A stretch is a run of samples outside the loop's poll (``IDLE_SYSCALLS``) that
+    lasts ``threshold_ms`` or more. Within one, the thread either ran (on-CPU
+    time), waited for a CPU (run-queue time: the machine's other processes or
+    threads had the cores), waited on a futex (for the loop thread: the GIL, held
+    by another of hass's threads) or sat in another syscall. py-spy sees the same
+    Python frame through all four; the kernel's counters tell them apart. For each
+    stretch the other threads of hass that ran meanwhile are listed (their CPU).
+    """
+    stretches: list[dict[str, Any]] = []
+    start: int | None = None
+    for index, sample in enumerate([*samples, None]):
+        idle = sample is None or sample.syscall in IDLE_SYSCALLS
+        if not idle and start is None:
+            start = index
+        if idle and start is not None:
+            end = index if sample is not None else index - 1
+            stretch = samples[start : end + 1]
+            start = None
+            span_ms = 1000 * (stretch[-1].at - stretch[0].at)
+            if span_ms < threshold_ms or len(stretch) < 2:
+                continue
+            futex = other = 0.0
+            for here, after in itertools.pairwise(stretch):
+                step = 1000 * (after.at - here.at)
+                if here.syscall == FUTEX:
+                    futex += step
+                elif here.syscall is not None:
+                    other += step
+            first, last = stretch[0], stretch[-1]
+            threads = _others_between(samples, first.at, last.at)
+            stretches.append(
+                {
+                    "at_s": round(first.at - samples[0].at, 3),
+                    "ms": round(span_ms, 1),
+                    "cpu_ms": round((last.cpu_ns - first.cpu_ns) / 1e6, 1),
+                    "run_queue_ms": round((last.wait_ns - first.wait_ns) / 1e6, 1),
+                    "futex_ms": round(futex, 1),
+                    "other_syscall_ms": round(other, 1),
+                    "others_cpu_ms": threads,
+                }
+            )
+    total = sum(s["ms"] for s in stretches) or 1.0
+    shares = {
+        key: round(100 * sum(s[key] for s in stretches) / total, 1)
+        for key in ("cpu_ms", "run_queue_ms", "futex_ms", "other_syscall_ms")
+    }
+    longest = sorted(stretches, key=lambda s: s["ms"], reverse=True)
+    return {
+        "samples": len(samples),
+        "interval_ms": round(
+            1000 * (samples[-1].at - samples[0].at) / max(len(samples) - 1, 1), 2
+        )
+        if samples
+        else None,
+        "stretches": len(stretches),
+        "stretch_ms_total": round(sum(s["ms"] for s in stretches), 1),
+        "share_percent": shares,
+        "top": longest[:top],
+    }
+
+
+def _others_between(
+    samples: list[SchedSample], begin: float, end: float
+) -> list[list[Any]]:
+    """hass's other threads' CPU ms between the thread snapshots around a span."""
+    snaps = [s for s in samples if s.others_ns]
+    before = next((s for s in reversed(snaps) if s.at <= begin), None)
+    after = next((s for s in snaps if s.at >= end), None)
+    if before is None or after is None:
+        return []
+    spent = Counter[str]()
+    for name, ns in after.others_ns.items():
+        spent[name] += ns - before.others_ns.get(name, ns)
+    return [[name, round(ns / 1e6, 1)] for name, ns in spent.most_common(4) if ns > 0]
+
+
+class SchedSampler:
+    """Samples hass's event loop thread from outside (/proc), in a bench thread.
+
+    Every ``interval`` s: the syscall the loop thread sits in and its schedstat
+    (CPU and run-queue time); every ``every``-th sample, the CPU of hass's other
+    threads by name. Reading /proc costs the bench, not hass (no ptrace stop).
+    """
+
+    def __init__(self, pid: int, interval: float = 0.002, every: int = 5) -> None:
+        self.pid, self.interval, self.every = pid, interval, every
+        self.samples: list[SchedSample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sched", daemon=True)
+        self._handles: dict[str, tuple[str, Any]] = {}
+        self.cpu_s = 0.0
+
+    def start(self) -> SchedSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[SchedSample]:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self.samples
+
+    def _threads(self) -> None:
+        """(Re)open the other threads' schedstat files (threads come and go)."""
+        for _name, handle in self._handles.values():
+            handle.close()
+        self._handles = {}
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            if task.name == str(self.pid):
+                continue
+            try:
+                name = (task / "comm").read_text().strip()
+                self._handles[task.name] = (
+                    name,
+                    open(task / "schedstat", "rb", buffering=0),  # noqa: SIM115
+                )
+            except OSError:
+                continue  # the thread ended meanwhile
+
+    def _others(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for name, handle in self._handles.values():
+            try:
+                handle.seek(0)
+                ns = int(handle.read(64).split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # the thread ended meanwhile
+            found[name] = found.get(name, 0) + ns
+        return found
+
+    def _run(self) -> None:
+        began = time.thread_time()
+        task = f"/proc/{self.pid}/task/{self.pid}"
+        count = 0
+        try:
+            with (
+                open(f"{task}/syscall", "rb", buffering=0) as calls,
+                open(f"{task}/schedstat", "rb", buffering=0) as stats,
+            ):
+                while not self._stop.wait(self.interval):
+                    now = time.monotonic()
+                    calls.seek(0)
+                    first = calls.read(64).split(b" ", 1)[0]
+                    stats.seek(0)
+                    cpu, wait = stats.read(64).split()[:2]
+                    if count % 500 == 0:
+                        self._threads()
+                    others = self._others() if count % self.every == 0 else {}
+                    count += 1
+                    self.samples.append(
+                        SchedSample(
+                            at=now,
+                            syscall=None if first.strip() == b"running" else int(first),
+                            cpu_ns=int(cpu),
+                            wait_ns=int(wait),
+                            others_ns=others,
+                        )
+                    )
+        except (OSError, ValueError):
+            pass  # hass went away: the samples so far stand
+        finally:
+            for _name, handle in self._handles.values():
+                handle.close()
+            self.cpu_s = time.thread_time() - began
 
 
 def latency_row(latencies: list[float]) -> dict[str, float | None]:
@@ -1066,14 +1262,40 @@ class LabBench(Bench):
         if self.args.thaw:
             ha.request("POST", "/api/services/bench_gc_probe/thaw", {})
             found["thawed"] = True
-        if self.args.switch_interval is not None:
-            ha.request(
-                "POST",
-                "/api/services/bench_gc_probe/switch_interval",
-                {"seconds": self.args.switch_interval},
-            )
-            found["switch_interval_s"] = self.args.switch_interval
         return found
+
+    def apply_variant(self, variant: str) -> None:
+        """Set up one ``--variants`` entry before its rows.
+
+        ``pinned``: every thread of hass on ``--hass-cpus`` (threads it starts later
+        inherit it), the bench's own processes (devices, floor, brokers, viewer) on
+        the other CPUs: a lab's boards and agents are hardware of their own, not
+        processes on the hub's cores. ``switch=S``: hass's interpreter switch
+        interval at S seconds (how long a thread waiting for the GIL waits before it
+        asks for it). ``base``: all CPUs for everyone, the default interval.
+        """
+        if self.proc is None:
+            raise RuntimeError("Home Assistant is not running")
+        pinned = variant == "pinned"
+        everyone = self.args.all_cpus
+        hass_cpus = self.args.hass_cpus if pinned else everyone
+        rest = everyone - self.args.hass_cpus if pinned else everyone
+        bench = psutil.Process()
+        for process in [bench, *bench.children(recursive=True)]:
+            cpus = hass_cpus if process.pid == self.proc.pid else rest
+            for thread in process.threads():
+                try:
+                    os.sched_setaffinity(thread.id, cpus)
+                except OSError:
+                    continue  # the thread ended meanwhile
+        seconds = (
+            float(variant.split("=", 1)[1]) if variant.startswith("switch=") else 0.005
+        )
+        ha = dev_onboard.HomeAssistant(self.url)
+        ha.token = self.token
+        ha.request(
+            "POST", "/api/services/bench_gc_probe/switch_interval", {"seconds": seconds}
+        )
 
     def command(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one command to the devices' process; wait at most ``timeout`` s."""
@@ -1308,6 +1530,11 @@ class LabBench(Bench):
         spy = None if floor else self.start_spy(duration + 1, spy_path)
         if spy is not None:
             time.sleep(0.5)  # py-spy attaches
+        sampler = (
+            SchedSampler(self.proc.pid, self.args.sched_interval).start()
+            if not floor and self.args.sched_interval > 0 and self.proc is not None
+            else None
+        )
         ui_before = self.viewer.snapshot() if self.viewer else {}
         threads_before, started = self.thread_cpu(), time.monotonic()
         result = self.command(
@@ -1355,6 +1582,10 @@ class LabBench(Bench):
                     for name, seconds in threads.items()
                 }
             result["stalls"] = self.finish_spy(spy, spy_path, duration)
+        if sampler is not None:
+            waits = loop_waits(sampler.stop(), self.args.stall_ms, self.args.top_stalls)
+            waits["sampler_cpu_s"] = round(sampler.cpu_s, 2)
+            result["loop_waits"] = waits
         return result
 
     def gc_pauses(self, begin: float, end: float) -> dict[str, Any]:
@@ -1392,24 +1623,31 @@ class LabBench(Bench):
     def run_rows(self) -> list[dict[str, Any]]:
         """Per rate and transport: the floor, then the lab; p99 over the floor's."""
         rows = []
-        for rate in self.args.rates:
-            for transport in TRANSPORTS:
-                self.quiet()
-                floor = self.row(transport, rate, self.args.duration, True)
-                lab = self.row(
-                    transport,
-                    rate,
-                    self.args.duration,
-                    False,
-                    background=floor["hass_cpu_s_per_s"],
-                )
-                if lab["p99_ms"] is not None and floor["p99_ms"]:
-                    lab["p99_over_floor"] = round(lab["p99_ms"] / floor["p99_ms"], 1)
-                rows += [floor, lab]
-                print(
-                    f"  {transport} {rate:g}/s: {_brief(floor)} | {_brief(lab)}",
-                    file=sys.stderr,
-                )
+        for variant in self.args.variants:
+            self.apply_variant(variant)
+            for rate in self.args.rates:
+                for transport in TRANSPORTS:
+                    self.quiet()
+                    floor = self.row(transport, rate, self.args.duration, True)
+                    lab = self.row(
+                        transport,
+                        rate,
+                        self.args.duration,
+                        False,
+                        background=floor["hass_cpu_s_per_s"],
+                    )
+                    if lab["p99_ms"] is not None and floor["p99_ms"]:
+                        lab["p99_over_floor"] = round(
+                            lab["p99_ms"] / floor["p99_ms"], 1
+                        )
+                    floor["variant"] = lab["variant"] = variant
+                    rows += [floor, lab]
+                    print(
+                        f"  {variant} {transport} {rate:g}/s: {_brief(floor)}"
+                        f" | {_brief(lab)}",
+                        file=sys.stderr,
+                    )
+        self.apply_variant(self.args.variants[-1])
         return rows
 
     def stop(self) -> None:
@@ -1517,7 +1755,7 @@ def print_table(result: dict[str, Any]) -> None:
         f" {result['duration_s']} s per row, timeout {TIMEOUT} s"
     )
     header = (
-        f"{'transport':<9}{'kind':<6}{'asked/s':>8}{'replied/s':>10}{'p50 ms':>9}"
+        f"{'variant':<14}{'transport':<9}{'kind':<6}{'asked/s':>8}{'replied/s':>10}{'p50 ms':>9}"
         f"{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'timeouts':>9}{'backpr':>7}"
         f"{'p99/fl':>8}{'loop ms/dec':>12}{'rec ms/dec':>11}{'stalls>50':>10}"
         f"{'longest':>9}"
@@ -1535,7 +1773,8 @@ def print_table(result: dict[str, Any]) -> None:
         )
         stalls = row.get("stalls") or {}
         print(
-            f"{row['transport']:<9}{row['kind']:<6}{row['rate']:>8g}"
+            f"{row.get('variant', '-'):<14}{row['transport']:<9}{row['kind']:<6}"
+            f"{row['rate']:>8g}"
             f"{row['replied_per_s']:>10}"
             f"{row['p50_ms']!s:>9}{row['p95_ms']!s:>9}{row['p99_ms']!s:>9}"
             f"{row['max_ms']!s:>9}{row['timeouts']:>9}{row['backpressure']:>7}"
@@ -1552,10 +1791,31 @@ def print_table(result: dict[str, Any]) -> None:
                 f"{name} {spent} ms" for name, spent in stall["innermost"]
             )
             print(
-                f"  stall {stall['ms']} ms ({row['transport']} {row['rate']:g}/s at"
+                f"  stall {stall['ms']} ms ({row.get('variant', '-')} {row['transport']}"
+                f" {row['rate']:g}/s at"
                 f" {stall['at_s']} s): {stall['callback']}"
                 + (f" | FluxiLab: {flux}" if flux else "")
                 + f" | innermost: {inner}"
+            )
+    for row in rows:
+        if not (waits := row.get("loop_waits")):
+            continue
+        share = waits["share_percent"]
+        print(
+            f"  kernel {row.get('variant', '-')} {row['transport']} {row['rate']:g}/s:"
+            f" {waits['stretches']}"
+            f" busy stretches >= {STALL_MS:g} ms, {waits['stretch_ms_total']} ms:"
+            f" on CPU {share['cpu_ms']}%, run queue {share['run_queue_ms']}%,"
+            f" futex (GIL) {share['futex_ms']}%, other syscalls"
+            f" {share['other_syscall_ms']}% (sampler {waits['interval_ms']} ms)"
+        )
+        for stretch in waits["top"][:3]:
+            others = ", ".join(f"{name} {ms}" for name, ms in stretch["others_cpu_ms"])
+            print(
+                f"    {stretch['ms']} ms at {stretch['at_s']} s: cpu"
+                f" {stretch['cpu_ms']}, run queue {stretch['run_queue_ms']}, futex"
+                f" {stretch['futex_ms']}, syscalls {stretch['other_syscall_ms']};"
+                f" others ran: {others or '-'}"
             )
     if result.get("profile"):
         for row in rows:
@@ -1600,6 +1860,12 @@ def parse_args() -> argparse.Namespace:
         "--spy-rate", type=int, default=100, help="py-spy samples/s (0: off)"
     )
     parser.add_argument("--stall-ms", type=float, default=STALL_MS)
+    parser.add_argument(
+        "--sched-interval",
+        type=float,
+        default=0.002,
+        help="s between /proc samples of the loop thread (0: off); see loop_waits",
+    )
     parser.add_argument("--top-stalls", type=int, default=10)
     parser.add_argument(
         "--top-profile",
@@ -1639,9 +1905,13 @@ def parse_args() -> argparse.Namespace:
         help="after the restart, give the start's frozen heap back to the collector",
     )
     parser.add_argument(
-        "--switch-interval",
-        type=float,
-        help="after the restart, set hass's sys.setswitchinterval (s; default 0.005)",
+        "--variants",
+        default="base",
+        help="the rows once per variant: base, pinned, switch=S (see apply_variant)",
+    )
+    parser.add_argument(
+        "--hass-cpus",
+        help="the pinned variant's CPUs for hass (default: the last CPU)",
     )
     parser.add_argument("--quick", action="store_true", help="10 boards, 4 s per row")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
@@ -1656,6 +1926,20 @@ def parse_args() -> argparse.Namespace:
         )
         args.duration, args.settle = 4.0, 10.0
     args.rates = [float(rate) for rate in args.rates.split(",") if rate]
+    args.variants = [v for v in args.variants.split(",") if v]
+    for variant in args.variants:
+        if variant not in ("base", "pinned") and not re.fullmatch(
+            r"switch=[0-9.]+", variant
+        ):
+            parser.error(f"unknown variant {variant!r}")
+    args.all_cpus = os.sched_getaffinity(0)
+    args.hass_cpus = (
+        {int(cpu) for cpu in args.hass_cpus.split(",") if cpu}
+        if args.hass_cpus
+        else {max(args.all_cpus)}
+    )
+    if not args.hass_cpus < args.all_cpus:
+        parser.error("--hass-cpus must leave this machine's other CPUs to the rest")
     return args
 
 
@@ -1671,6 +1955,8 @@ def main() -> int:
     tempfile.tempdir = str(work)
     lab = LabBench(args)
     result: dict[str, Any] = {
+        "variants": args.variants,
+        "pinned_hass_cpus": sorted(args.hass_cpus),
         "quick": args.quick,
         "duration_s": args.duration,
         "timeout_s": TIMEOUT,

@@ -80,7 +80,7 @@ class FluxiLabBookingCalendar(FluxiLabEntity, CalendarEntity):
         if booking.is_outage:
             note = engine.bookings.data.get(booking.id, {}).get("note")
             return f"{OUTAGE_SUMMARY}: {note}" if note else OUTAGE_SUMMARY
-        member = engine.members.data.get(booking.member_id)
+        member = engine.members.member(booking.member_id)
         if (name := engine.privacy.name(member)) is not None:
             return name
         return engine.privacy.member(booking.member_id)

@@ -104,7 +104,8 @@ async def async_get_config_entry_diagnostics(
     telemetry_rules: dict[str, Any] | None = None
     if (engine := hass.data.get(ACCESS_ENGINE)) is not None:
         machine_type = engine.machine_types.data.get(device.machine_type_id or "")
-        telemetry_rules = engine.telemetry_rules.diagnostics(device)
+        if (state := engine.telemetry_rules.diagnostics(device)) is not None:
+            telemetry_rules = state.as_wire()
     result = {
         "entry": {
             "title": entry.title,

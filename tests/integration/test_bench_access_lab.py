@@ -142,3 +142,51 @@ def test_devices_get_the_machine_type_of_their_kind(bench: dict[str, Any]) -> No
     ]
     # A board reads the member's card as 8 lowercase hex digits.
     assert bench["board_card"](10) == "b000000a"
+
+
+def _samples(bench: dict[str, Any]) -> list[Any]:
+    """2 ms apart: idle; 60 ms busy (20 on CPU, 30 on a futex, 10 in the run
+    queue) while the Recorder ran 25 ms; idle; a 10 ms blip; idle."""
+    sample, samples = bench["SchedSample"], []
+    cpu = wait = recorder = 0
+    for step in range(60):
+        ms = 2 * step
+        syscall = None if 10 <= ms < 30 or 60 <= ms < 70 or 90 <= ms < 100 else 232
+        if 30 <= ms < 60:
+            syscall = 202
+        others = {"Recorder": recorder, "SyncWorker_0": 0} if step % 5 == 0 else {}
+        samples.append(sample(ms / 1000, syscall, cpu, wait, others))
+        # The counters of the next sample include the 2 ms that follow this one.
+        if syscall is None and 60 <= ms < 70:
+            wait += 2_000_000
+        elif syscall is None:
+            cpu += 2_000_000
+        elif syscall == 202:
+            recorder += 1_666_667
+    return samples
+
+
+def test_the_kernel_splits_a_loop_stretch_into_cpu_run_queue_and_gil(
+    bench: dict[str, Any],
+) -> None:
+    """The sampler's stretch: how long, and where the loop thread's time went."""
+    found = bench["loop_waits"](_samples(bench), 50.0, 10)
+    assert found["stretches"] == 1  # the 10 ms blip is under the threshold
+    (stretch,) = found["top"]
+    assert stretch["at_s"] == pytest.approx(0.010)
+    assert stretch["ms"] == pytest.approx(60.0)
+    assert stretch["cpu_ms"] == pytest.approx(20.0)
+    assert stretch["futex_ms"] == pytest.approx(30.0)
+    assert stretch["run_queue_ms"] == pytest.approx(10.0)
+    assert stretch["other_syscall_ms"] == 0
+    assert stretch["others_cpu_ms"][0][0] == "Recorder"
+    assert found["share_percent"]["futex_ms"] == pytest.approx(50.0)
+
+
+def test_an_idle_loop_has_no_stretch(bench: dict[str, Any]) -> None:
+    """Samples all in the poll: nothing to split."""
+    sample = bench["SchedSample"]
+    idle = [sample(step / 500, 232, 0, 0, {}) for step in range(50)]
+    found = bench["loop_waits"](idle, 50.0, 10)
+    assert found["stretches"] == 0
+    assert found["top"] == []

@@ -33,8 +33,8 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.sync import credential_members
 from custom_components.fluxilab.api.panel import EVENT_ROUTING
 from custom_components.fluxilab.const import (
@@ -506,7 +506,7 @@ async def test_change_pin(
     hass_read_only_user: MockUser,
 ) -> None:
     alice = await ws_as(hass_read_only_user)
-    old_hash = member_pin_hash(engine.members.data["alice"])
+    old_hash = Member.from_storage(engine.members.data["alice"]).pin_hash()
     for data, key in (
         ({"current_pin": "123456", "new_pin": "12345"}, "pin_too_short"),
         ({"current_pin": "123456", "new_pin": "é" * 37}, "pin_too_long"),
@@ -515,13 +515,13 @@ async def test_change_pin(
     ):
         reply = await command(alice, "change_pin", **data)
         assert reply["error"]["translation_key"] == key, data
-        assert member_pin_hash(engine.members.data["alice"]) == old_hash
+        assert Member.from_storage(engine.members.data["alice"]).pin_hash() == old_hash
 
     reply = await command(
         alice, "change_pin", current_pin="123456", new_pin="new-secret"
     )
     assert reply["success"], reply
-    new_hash = member_pin_hash(engine.members.data["alice"])
+    new_hash = Member.from_storage(engine.members.data["alice"]).pin_hash()
     assert bcrypt.checkpw(b"new-secret", new_hash.encode())
 
     # A user without a member has no PIN to change (access/permissions.py).
@@ -633,7 +633,7 @@ async def test_admin_console_as_lab_admin(
         ws, "admin/member_create", name="Bob", pin="abcdef", cards=["B0B"]
     )
     assert reply["result"] == {"member_id": "bob"}
-    assert member_pin_hash(engine.members.data["bob"]).startswith("$2b$")
+    assert Member.from_storage(engine.members.data["bob"]).pin_hash().startswith("$2b$")
     reply = await command(ws, "admin/member_create", name="Eve", pin="short")
     assert reply["error"]["translation_key"] == "pin_too_short"
     assert "eve" not in engine.members.data
@@ -652,7 +652,7 @@ async def test_admin_console_as_lab_admin(
     assert (await command(ws, "admin/assign_card", member_id="bob", card="CAFE01"))[
         "success"
     ]
-    assert member_cards(engine.members.data["bob"]) == ["B0B", "CAFE01"]
+    assert Member.from_storage(engine.members.data["bob"]).cards() == ["B0B", "CAFE01"]
     assert engine.history.data["unknown_cards"] == []
 
     reply = await command(

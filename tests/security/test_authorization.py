@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
-from custom_components.fluxilab.access.credentials import member_pin_hash
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN
 
 from .conftest import ALICE_PIN, HOOD, LASER, Client, Lab
@@ -64,7 +64,7 @@ async def test_everyone_commands_stay_within_the_caller(
     assert profile["member"]["id"] == lab.alice["id"]
     assert profile["manager"] is False
     assert "04A1B2C3D4" not in str(profile)  # cards masked
-    before = member_pin_hash(lab.engine.members.data[lab.alice["id"]])
+    before = Member.from_storage(lab.engine.members.data[lab.alice["id"]]).pin_hash()
     await client.send_json_auto_id(
         {"type": f"{DOMAIN}/panel/change_pin", "current_pin": "000000", "new_pin": "1"}
     )
@@ -73,7 +73,10 @@ async def test_everyone_commands_stay_within_the_caller(
         {"type": f"{DOMAIN}/panel/change_pin", "new_pin": "13572468"}
     )
     assert not (await client.receive_json())["success"]  # current PIN required
-    assert member_pin_hash(lab.engine.members.data[lab.alice["id"]]) == before
+    assert (
+        Member.from_storage(lab.engine.members.data[lab.alice["id"]]).pin_hash()
+        == before
+    )
     await client.send_json_auto_id(
         {
             "type": f"{DOMAIN}/panel/change_pin",
@@ -82,7 +85,10 @@ async def test_everyone_commands_stay_within_the_caller(
         }
     )
     assert (await client.receive_json())["success"]
-    assert member_pin_hash(lab.engine.members.data[lab.alice["id"]]) != before
+    assert (
+        Member.from_storage(lab.engine.members.data[lab.alice["id"]]).pin_hash()
+        != before
+    )
 
 
 @pytest.mark.parametrize(

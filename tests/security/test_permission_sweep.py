@@ -440,9 +440,9 @@ async def _outage_scheduled(hass: HomeAssistant, lab: Lab, target: Target) -> No
 
 async def _problem_reported(hass: HomeAssistant, lab: Lab, target: Target) -> None:
     """The target's report of a problem with the laser (not unsafe)."""
-    member = lab.engine.members.data[target.member_id]
+    member = lab.engine.members.known(target.member_id)
     report = await lab.engine.problems.async_report(LASER, member, "Loose belt")
-    PREPARED_REPORTS[target.n] = report["id"]
+    PREPARED_REPORTS[target.n] = report.id
 
 
 PREPARED_ROLES: dict[int, str] = {}

@@ -27,7 +27,7 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.fluxilab.access.credentials import member_pin_hash
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.diagnostics import (
     async_get_config_entry_diagnostics,
@@ -187,7 +187,10 @@ async def test_no_secret_in_logs_or_diagnostics(
     secrets: dict[str, set[str]] = {
         "hub private key": encodings(b64decode(hub.private_b64())),
         "PIN": {ALICE_PIN, NEW_PIN, "55119933"},
-        "bcrypt hash": {member_pin_hash(alice), member_pin_hash(bob)}
+        "bcrypt hash": {
+            Member.from_storage(alice).pin_hash(),
+            Member.from_storage(bob).pin_hash(),
+        }
         | {m["pin_hash"] for m in credentials["members"] if m.get("pin_hash")},
         "gateway token": {token, token.split(".")[2]},
         "gateway session": {cookie, session},

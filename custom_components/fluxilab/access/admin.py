@@ -30,7 +30,6 @@ from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
 from .const import DEACTIVATE_LOGIN, LOGIN_CREATED
-from .credentials import member_cards, member_pin_hash, public_credentials
 from .errors import AccessValidationError
 from .logins import (
     LOGIN_FIELDS,
@@ -41,6 +40,7 @@ from .logins import (
     async_create_login,
     async_remove_login,
 )
+from .member_models import Member
 from .store import (
     AUTHORIZATION_UPDATE_FIELDS,
     MEMBER_FIELDS,
@@ -84,12 +84,6 @@ DELETE_FIELDS: Final[dict[Any, Any]] = {
 """What a door takes to delete a member."""
 
 
-def _data(wire: Mapping[str, Any], *skip: str) -> dict[str, Any]:
-    return {
-        k: v for k, v in wire.items() if k not in (*WIRE_ONLY, ALLOW_SAME_NAME, *skip)
-    }
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MemberCreate:
     """An admin's new member."""
@@ -103,8 +97,9 @@ class MemberCreate:
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> Self:
         """Read a call already validated by ``CREATE_FIELDS``."""
+        skip = (*WIRE_ONLY, ALLOW_SAME_NAME, LOGIN_USERNAME, LOGIN_PASSWORD)
         return cls(
-            fields=_data(wire, LOGIN_USERNAME, LOGIN_PASSWORD),
+            fields={k: v for k, v in wire.items() if k not in skip},
             allow_same_name=bool(wire.get(ALLOW_SAME_NAME)),
             login=LoginRequest.from_wire(wire),
         )
@@ -122,9 +117,10 @@ class MemberUpdate:
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> Self:
         """Read a call already validated by ``UPDATE_FIELDS``."""
+        skip = (*WIRE_ONLY, ALLOW_SAME_NAME, MEMBER_ID)
         return cls(
             member_id=str(wire[MEMBER_ID]),
-            fields=_data(wire, MEMBER_ID),
+            fields={k: v for k, v in wire.items() if k not in skip},
             allow_same_name=bool(wire.get(ALLOW_SAME_NAME)),
         )
 
@@ -155,8 +151,8 @@ class MemberResult:
         """The member's id."""
         return str(self.member["id"])
 
-    def shown(self) -> dict[str, Any]:
-        """Return the member as admins see it (``public_member``)."""
+    def as_wire(self) -> dict[str, Any]:
+        """Return the member as the doors reply it to admins (``public_member``)."""
         return public_member(self.member)
 
 
@@ -165,10 +161,11 @@ def public_member(member: Mapping[str, Any]) -> dict[str, Any]:
 
     ``cards`` lists every card uid (active or not), the shape ``cards`` updates take.
     """
+    view = Member.from_storage(member)
     shown = {k: v for k, v in member.items() if k != "credentials"}
-    shown["credentials"] = public_credentials(member)
-    shown["cards"] = member_cards(member, active_only=False)
-    shown["has_pin"] = member_pin_hash(member, active_only=False) is not None
+    shown["credentials"] = [credential.as_wire() for credential in view.credentials]
+    shown["cards"] = view.cards(active_only=False)
+    shown["has_pin"] = view.pin_hash(active_only=False) is not None
     return shown
 
 
@@ -188,8 +185,8 @@ def _check_name(
             raise AccessValidationError("member_name_taken", name=name.strip())
 
 
-def _existing(members: MemberCollection, member_id: str) -> Mapping[str, Any]:
-    if (member := members.data.get(member_id)) is None:
+def _existing(members: MemberCollection, member_id: str) -> Member:
+    if (member := members.member(member_id)) is None:
         raise AccessValidationError("unknown_member", member=member_id)
     return member
 
@@ -259,7 +256,7 @@ async def async_update_member(
 async def async_delete_member(members: MemberCollection, request: MemberDelete) -> None:
     """Delete a member, never the caller's own."""
     member = _existing(members, request.member_id)
-    if request.by_user_id is not None and member.get("user_id") == request.by_user_id:
+    if request.by_user_id is not None and member.user_id == request.by_user_id:
         raise AccessValidationError("cannot_delete_self")
     await members.async_delete_item(request.member_id)
 
@@ -304,17 +301,17 @@ class Grant:
 
 async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
     """Grant the target to every member; everything checked before the first write."""
-    target: dict[str, Any] = {}
+    type_id = device_id = None
     if request.machine_type_id is not None:
         if request.machine_type_id not in lab.machine_types.data:
             raise AccessValidationError(
                 "unknown_machine_type", machine_type=request.machine_type_id
             )
-        target["machine_type_id"] = request.machine_type_id
+        type_id = request.machine_type_id
     elif request.device_id is not None:
         if await lab.async_device(request.device_id) is None:
             raise AccessValidationError("unknown_device", device=request.device_id)
-        target["device_id"] = request.device_id
+        device_id = request.device_id
     else:
         raise AccessValidationError("authorization_target")
     for member_id in request.member_ids:
@@ -326,13 +323,18 @@ async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
             (
                 a
                 for a in lab.authorizations.of_member(member_id)
-                if a.get("machine_type_id") == target.get("machine_type_id")
-                and a.get("device_id") == target.get("device_id")
+                if a.get("machine_type_id") == type_id
+                and a.get("device_id") == device_id
                 and (a.get("window_start"), a.get("window_end")) == window
             ),
             None,
         )
         if same is None:
+            target: dict[str, str | None] = (
+                {"machine_type_id": type_id}
+                if type_id is not None
+                else {"device_id": device_id}
+            )
             granted.append(
                 await lab.authorizations.async_create_item(
                     {**request.fields, MEMBER_ID: member_id, **target}

@@ -38,7 +38,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 import time
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -49,6 +49,8 @@ from custom_components.fluxilab.const import CONF_DEVICE_ID
 from custom_components.fluxilab.history_db import LiveAudit
 
 from .lab import Lab
+from .lab_models import Authorization
+from .member_models import Member
 
 if TYPE_CHECKING:
     from homeassistant.auth.models import User
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
 
     from .history import AccessHistory
+    from .privacy import Privacy
 
 
 class Caller(Protocol):
@@ -67,8 +70,8 @@ class Caller(Protocol):
         """The Home Assistant user, if any."""
 
     @property
-    def member(self) -> dict[str, Any] | None:
-        """The member linked to the user, if any."""
+    def member_name(self) -> str | None:
+        """The name of the member linked to the user, if any (and not empty)."""
 
     @property
     def member_id(self) -> str | None:
@@ -135,10 +138,9 @@ def through(caller: Caller, kind: str, operation: str) -> Iterator[Door]:
     keep the door; the door's own task forgets it on leaving.
     """
     user = caller.user
-    member = caller.member
     name = user.name if user is not None and user.name else None
-    if name is None and member is not None:
-        name = str(member.get("name") or "") or None
+    if name is None:
+        name = caller.member_name
     door = Door(
         kind=kind,
         operation=operation,
@@ -158,37 +160,216 @@ def current_door() -> Door:
     return _DOOR.get() or Door(kind=DOOR_SYSTEM, operation=DOOR_SYSTEM)
 
 
-def change(before: Any, after: Any) -> dict[str, Any]:
+def change(before: object, after: object) -> FieldChange:
     """One field's change as the audit shows it: before -> after."""
-    return {"before": before, "after": after}
+    return FieldChange(before=before, after=after)
 
 
-def _empty(value: Any) -> bool:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldChange:
+    """One field's change in an admin audit entry.
+
+    Stored as ``{"before": .., "after": ..}``, or ``{"masked": true}`` for a field
+    that names or reaches a person, or ``{"changed": true}`` for a PIN. The values
+    may be personal (a problem's description, a setting): never in a repr.
+    """
+
+    before: object = field(default=None, repr=False)
+    after: object = field(default=None, repr=False)
+    masked: bool = False
+    """The field names or reaches a person: only that it changed is stored."""
+    changed_only: bool = False
+    """A secret (a PIN's hash): the entry says only that it changed."""
+    kept_because: str | None = None
+    """Not changed on purpose, and why (a login FluxiLab must not deactivate)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the change as the audit entry stores it."""
+        if self.masked:
+            return dict(MASKED)
+        if self.changed_only:
+            return {"changed": True}
+        if self.kept_because is not None:
+            return {"kept": True, "why": self.kept_because}
+        return {"before": self.before, "after": self.after}
+
+
+MASKED_CHANGE: Final = FieldChange(masked=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialChange:
+    """A card or PIN added, removed or changed, inside a member's entry."""
+
+    action: str
+    label: str = field(repr=False)
+    """The card's pseudonym, else the credential's type, else its id."""
+    changes: Diff
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diff:
+    """An admin audit entry's ``changes``: the changed fields only, in their order."""
+
+    fields: Mapping[str, FieldChange] = field(default_factory=dict)
+    credentials: tuple[CredentialChange, ...] = ()
+    """A member's cards and PIN changed along with the member (stored last)."""
+
+    def __bool__(self) -> bool:
+        """Return True if anything changed."""
+        return bool(self.fields) or bool(self.credentials)
+
+    @classmethod
+    def from_dict(
+        cls,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        *,
+        ignored: Iterable[str] = (),
+        masked: Iterable[str] = (),
+        shown: Iterable[str] | None = None,
+    ) -> Diff:
+        """Compare two stored forms: the changed fields, masked unless ``shown``.
+
+        ``before`` and ``after`` are a storage collection's item, the lab settings
+        or a config entry's options, before and after the change.
+        """
+        skip = frozenset(ignored)
+        return cls(
+            fields=_compare(
+                (
+                    (key, before.get(key), after.get(key))
+                    for key in sorted({*before, *after} - skip)
+                ),
+                masked=masked,
+                shown=shown,
+            )
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the changes as the audit entry stores them."""
+        stored = {name: change.as_dict() for name, change in self.fields.items()}
+        if self.credentials:
+            stored["credentials"] = {
+                credential.label: {
+                    "action": credential.action,
+                    **credential.changes.as_dict(),
+                }
+                for credential in self.credentials
+            }
+        return stored
+
+
+def _empty(value: object) -> bool:
     """None, "", [] and {} alike: nothing there (not 0, not False)."""
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
-def _diff(
-    before: Mapping[str, Any],
-    after: Mapping[str, Any],
+def _compare(
+    values: Iterable[tuple[str, object, object]],
     *,
-    ignored: Iterable[str] = (),
     masked: Iterable[str] = (),
     shown: Iterable[str] | None = None,
-) -> dict[str, Any]:
-    """Return the changed fields, masked unless ``shown`` (or not ``masked``)."""
-    skip, hide = frozenset(ignored), frozenset(masked)
+) -> dict[str, FieldChange]:
+    """Return the changed ones of (field, before, after), masked unless ``shown``."""
+    hide = frozenset(masked)
     visible = None if shown is None else frozenset(shown)
-    changes: dict[str, Any] = {}
-    for key in sorted({*before, *after} - skip):
-        old, new = before.get(key), after.get(key)
+    changes: dict[str, FieldChange] = {}
+    for key, old, new in values:
         if old == new or (_empty(old) and _empty(new)):
             continue
         if key in hide or (visible is not None and key not in visible):
-            changes[key] = dict(MASKED)
+            changes[key] = MASKED_CHANGE
         else:
             changes[key] = change(old, new)
     return changes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialView:
+    """What the audit compares of a card or PIN: its pseudonym, never its uid.
+
+    The fields are the stored ones (``CREDENTIAL_SHOWN``), as stored; a PIN's hash
+    is compared, never shown (the entry says only that the PIN changed).
+    """
+
+    id: str
+    type: object = None
+    label: object = field(default=None, repr=False)
+    active: object = None
+    must_change: object = None
+    card: str | None = field(default=None, repr=False)
+    """The card's pseudonym (privacy.py)."""
+    pin: str | None = field(default=None, repr=False)
+    """The PIN's hash."""
+
+    @classmethod
+    def from_storage(cls, item: Mapping[str, Any], privacy: Privacy) -> CredentialView:
+        """Read a stored credential; its card becomes its pseudonym."""
+        card = item.get("card")
+        pin_hash = item.get("pin_hash")
+        return cls(
+            id=str(item.get("id")),
+            type=item.get("type"),
+            label=item.get("label"),
+            active=item.get("active"),
+            must_change=item.get("must_change"),
+            card=None if card is None else privacy.card(str(card)),
+            pin=None if pin_hash is None else str(pin_hash),
+        )
+
+    @property
+    def shown_label(self) -> str:
+        """How the entry names the credential: pseudonym, else type, else id."""
+        return str(self.card or self.type or self.id)
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.type, self.label, self.active, self.must_change, self.card)
+
+    def same(self, other: CredentialView | None) -> bool:
+        """Return True if nothing the audit compares differs."""
+        return other is not None and (
+            self._values() == other._values() and self.pin == other.pin
+        )
+
+    @staticmethod
+    def diff(was: CredentialView | None, now: CredentialView | None) -> Diff:
+        """Return the changed fields of a credential (a PIN: only that it changed)."""
+        names = ("active", "card", "label", "must_change", "pin", "type")
+        changes = _compare(
+            (
+                name,
+                None if was is None else getattr(was, name),
+                None if now is None else getattr(now, name),
+            )
+            for name in names
+        )
+        if "pin" in changes:
+            changes["pin"] = FieldChange(changed_only=True)
+        return Diff(fields=changes)
+
+
+def _credential_changes(
+    old: Iterable[CredentialView], new: Iterable[CredentialView]
+) -> tuple[CredentialChange, ...]:
+    """Return each card or PIN added, removed or changed."""
+    before = {view.id: view for view in old}
+    after = {view.id: view for view in new}
+    found: list[CredentialChange] = []
+    for credential_id in [*before, *(i for i in after if i not in before)]:
+        was, now = before.get(credential_id), after.get(credential_id)
+        if was is not None and was.same(now):
+            continue
+        action = CREATED if was is None else DELETED if now is None else UPDATED
+        shown = now or was or CredentialView(id=credential_id)
+        found.append(
+            CredentialChange(
+                action=action,
+                label=shown.shown_label,
+                changes=CredentialView.diff(was, now),
+            )
+        )
+    return tuple(found)
 
 
 class AdminAudit:
@@ -243,113 +424,97 @@ class AdminAudit:
     # What changed -------------------------------------------------------------------
 
     def _item_changed(
-        self, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+        self,
+        name: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
     ) -> None:
+        """Audit one stored item's change (the collections' storage edge)."""
         action = CREATED if before is None else DELETED if after is None else UPDATED
         old, new = before or {}, after or {}
         item = new or old
         if name == "member":
-            self._member_changed(action, old, new)
+            privacy = self.engine.privacy
+            credentials = (
+                ()
+                if action == DELETED
+                else _credential_changes(
+                    (
+                        CredentialView.from_storage(c, privacy)
+                        for c in old.get("credentials") or ()
+                    ),
+                    (
+                        CredentialView.from_storage(c, privacy)
+                        for c in new.get("credentials") or ()
+                    ),
+                )
+            )
+            changes = Diff.from_dict(
+                old, new, ignored=MEMBER_IGNORED, shown=MEMBER_SHOWN
+            )
+            self._member_changed(
+                action, Member.from_storage(item), changes, credentials
+            )
         elif name == "authorization":
-            self._authorization_changed(action, item, old, new)
+            self._authorization_changed(
+                action,
+                Authorization.from_storage(item),
+                Diff.from_dict(
+                    old, new, ignored=AUTHORIZATION_IGNORED, masked=AUTHORIZATION_MASKED
+                ),
+            )
         else:
             self.record(
                 name,
                 action,
-                _diff(old, new, ignored=MACHINE_TYPE_IGNORED),
+                Diff.from_dict(old, new, ignored=MACHINE_TYPE_IGNORED),
                 target_id=str(item.get("id")),
                 label=str(item.get("name") or item.get("id")),
             )
 
     def _member_changed(
-        self, action: str, old: dict[str, Any], new: dict[str, Any]
+        self,
+        action: str,
+        member: Member,
+        changes: Diff,
+        credentials: tuple[CredentialChange, ...],
     ) -> None:
-        member = new or old
-        changes = _diff(old, new, ignored=MEMBER_IGNORED, shown=MEMBER_SHOWN)
-        credentials = (
-            []
-            if action == DELETED
-            else self._credential_changes(
-                old.get("credentials") or [], new.get("credentials") or []
-            )
-        )
         if action == UPDATED and not changes and credentials:
             # Only cards or the PIN changed: one entry per credential.
-            for credential_action, credential_changes, label in credentials:
+            for credential in credentials:
                 self.record(
                     "credential",
-                    credential_action,
-                    credential_changes,
+                    credential.action,
+                    credential.changes,
                     member=member,
-                    label=label,
+                    label=credential.label,
                 )
             return
         if credentials:
-            changes["credentials"] = {
-                label: {"action": credential_action, **credential_changes}
-                for credential_action, credential_changes, label in credentials
-            }
+            changes = replace(changes, credentials=credentials)
         # A deleted member's data are erased (gdpr.py): the entry names nobody.
         self.record(
             "member", action, changes, member=None if action == DELETED else member
         )
 
-    def _credential_changes(
-        self, old: list[dict[str, Any]], new: list[dict[str, Any]]
-    ) -> list[tuple[str, dict[str, Any], str]]:
-        """Return (action, changes, label) of each card or PIN added, removed, changed."""
-        before = {str(c.get("id")): self._credential_view(c) for c in old}
-        after = {str(c.get("id")): self._credential_view(c) for c in new}
-        found: list[tuple[str, dict[str, Any], str]] = []
-        for credential_id in [*before, *(i for i in after if i not in before)]:
-            was, now = before.get(credential_id), after.get(credential_id)
-            if was == now:
-                continue
-            action = CREATED if was is None else DELETED if now is None else UPDATED
-            shown = now or was or {}
-            label = shown.get("card") or shown.get("type") or credential_id
-            changes = _diff(was or {}, now or {})
-            if "pin" in changes:
-                changes["pin"] = {"changed": True}
-            found.append((action, changes, str(label)))
-        return found
-
-    def _credential_view(self, credential: Mapping[str, Any]) -> dict[str, Any]:
-        """Return what the audit shows of a credential: no uid, no hash."""
-        view = {key: credential.get(key) for key in CREDENTIAL_SHOWN}
-        if (card := credential.get("card")) is not None:
-            view["card"] = self.engine.privacy.card(str(card))
-        if (pin_hash := credential.get("pin_hash")) is not None:
-            # Compared, never shown: the entry says only that the PIN changed.
-            view["pin"] = pin_hash
-        return view
-
     def _authorization_changed(
-        self,
-        action: str,
-        auth: dict[str, Any],
-        old: dict[str, Any],
-        new: dict[str, Any],
+        self, action: str, auth: Authorization, changes: Diff
     ) -> None:
-        changes = _diff(
-            old, new, ignored=AUTHORIZATION_IGNORED, masked=AUTHORIZATION_MASKED
-        )
-        member = self.engine.members.data.get(str(auth.get("member_id"))) or {
-            "id": auth.get("member_id")
-        }
-        type_id = auth.get("machine_type_id")
-        device_id = auth.get("device_id")
+        member = self.engine.members.member(auth.member_id)
+        type_id = auth.machine_type_id
+        device_id = auth.device_id
         # What the admin sees the machine called ("Laser 10"), not its id.
         device = self.engine.devices.get(str(device_id)) if device_id else None
         label = (device.entry.title or device_id) if device is not None else device_id
         if type_id is not None:
-            machine_type = self.engine.machine_types.data.get(type_id) or {}
-            label = machine_type.get("name") or type_id
+            machine_type = self.engine.machine_types.machine_type(type_id)
+            label = (machine_type.name if machine_type else None) or type_id
         self.record(
             "authorization",
             action,
             changes,
             member=member,
+            member_id=auth.member_id,
             device_id=device_id,
             target_id=type_id,
             label=None if label is None else str(label),
@@ -382,7 +547,7 @@ class AdminAudit:
         self.record(
             "device",
             UPDATED,
-            _diff(entry.options, options),
+            Diff.from_dict(entry.options, options),
             device_id=device_id,
             target_id=device_id,
             label=entry.title or device_id,
@@ -396,15 +561,22 @@ class AdminAudit:
         self,
         target: str,
         action: str,
-        changes: dict[str, Any],
+        changes: Diff | Mapping[str, FieldChange],
         *,
-        member: Mapping[str, Any] | None = None,
+        member: Member | None = None,
+        member_id: str | None = None,
         device_id: str | None = None,
         target_id: str | None = None,
         label: str | None = None,
         door: Door | None = None,
     ) -> LiveAudit | None:
-        """Write one admin audit entry; nothing for an update that changed nothing."""
+        """Write one admin audit entry; nothing for an update that changed nothing.
+
+        ``member``: whom the entry concerns; ``member_id`` when only their id is
+        known (the entry then names nobody).
+        """
+        if not isinstance(changes, Diff):
+            changes = Diff(fields=changes)
         if action == UPDATED and not changes:
             return None
         door = door or current_door()
@@ -413,15 +585,15 @@ class AdminAudit:
                 "ts": time.time(),
                 "kind": KIND,
                 "device_id": device_id,
-                "member_id": None if member is None else member.get("id"),
-                "member_name": None if member is None else member.get("name"),
+                "member_id": member_id if member is None else member.id,
+                "member_name": None if member is None else member.name,
                 "card": None,
                 "reason": None,
                 "target": target,
                 "action": action,
                 "target_id": target_id,
                 "label": label,
-                "changes": changes,
+                "changes": changes.as_dict(),
                 "door": door.kind,
                 "operation": door.operation,
                 "actor_user_id": door.user_id,
@@ -438,5 +610,7 @@ def settings_changes(engine: AuditedLab) -> Iterator[None]:
     """Audit what the code inside changes in the lab settings (one entry)."""
     before = copy.deepcopy(engine.history.data["settings"])
     yield
-    changes = _diff(before, engine.history.data["settings"], masked=SETTINGS_MASKED)
+    changes = Diff.from_dict(
+        before, engine.history.data["settings"], masked=SETTINGS_MASKED
+    )
     engine.admin_audit.record("settings", UPDATED, changes, target_id="settings")

@@ -688,7 +688,7 @@ class BookingCollection(collection.DictStorageCollection):
         self._audit_outage(
             admin_audit.CREATED,
             outage,
-            {k: {"before": None, "after": v} for k, v in shown.items()},
+            {k: admin_audit.change(None, v) for k, v in shown.items()},
         )
         return outage
 
@@ -712,7 +712,7 @@ class BookingCollection(collection.DictStorageCollection):
         self._audit_outage(
             admin_audit.DELETED,
             ended,
-            {"end": {"before": outage.end.isoformat(), "after": end}},
+            {"end": admin_audit.change(outage.end.isoformat(), end)},
         )
         return ended
 
@@ -720,7 +720,7 @@ class BookingCollection(collection.DictStorageCollection):
         self,
         action: str,
         outage: Booking,
-        changes: dict[str, dict[str, str | int | None]],
+        changes: Mapping[str, admin_audit.FieldChange],
     ) -> None:
         """Audit an outage scheduled or ended: its fields before -> after."""
         device = self.engine.device(outage.device_id)
@@ -801,7 +801,7 @@ class BookingCollection(collection.DictStorageCollection):
                 self.hass,
                 device,
                 AccessEventType.BOOKING_RELEASED,
-                member=self.engine.members.data.get(booking.member_id),
+                member=self.engine.members.member(booking.member_id),
                 extra={
                     "booking_id": booking.id,
                     "booking_start": booking.start.isoformat(),

@@ -17,15 +17,17 @@ member, or with a reset that draws a random one); an initial PIN has ``must_chan
 and works only to replace it: devices refuse it as ``pin_change_required``. Every
 change after that is the member's, and proves the current PIN first.
 
-Everything here is pure (no I/O): the member collection (store.py) applies these
-rules to the stored dicts. The core reads members through typed views built from
-them (member_models.py ``Member``, ``Credential``); the helpers below that take a
-stored member serve the collection's writes and the replies built from storage.
+Everything here is pure (no I/O) and typed: the rules take and return
+member_models.py's ``Credential`` and ``Member``. The member collection (store.py)
+reads its stored dicts into them and writes ``Credential.as_dict()`` back, and the
+replies show ``Credential.as_wire()``. Only the migrations below work on the stored
+item itself (the storage edge).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 import uuid
@@ -35,7 +37,7 @@ from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from .errors import AccessValidationError
-from .member_models import CredentialType
+from .member_models import Credential, CredentialType, Member
 
 CARD = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
 LABEL = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=64))
@@ -66,105 +68,52 @@ def new_credential(
     card: str | None = None,
     pin_hash: str | None = None,
     must_change: bool = False,
-) -> dict[str, Any]:
+) -> Credential:
     """Build a fresh, active credential (a PIN: initial if ``must_change``)."""
-    credential: dict[str, Any] = {
-        "id": uuid.uuid4().hex,
-        "type": kind.value,
-        "label": label,
-        "active": True,
-        "created": now.isoformat(),
-        "last_used": None,
-    }
-    if kind is CredentialType.CARD:
-        credential["card"] = card
-    else:
-        credential["pin_hash"] = pin_hash
-        credential["must_change"] = must_change
-    return credential
+    is_card = kind is CredentialType.CARD
+    return Credential(
+        id=uuid.uuid4().hex,
+        type=kind,
+        label=label,
+        active=True,
+        created=now,
+        last_used=None,
+        card=card if is_card else None,
+        pin_hash=None if is_card else pin_hash,
+        must_change=False if is_card else must_change,
+    )
 
 
-def default_label(
-    kind: CredentialType, credentials: Iterable[Mapping[str, Any]]
-) -> str:
+def default_label(kind: CredentialType, credentials: Sequence[Credential]) -> str:
     """Name a credential nobody named: ``Card 2``, ``PIN``."""
     if kind is CredentialType.PIN:
         return DEFAULT_PIN_LABEL
-    taken = {c["label"] for c in credentials}
-    number = sum(1 for c in credentials if c["type"] == CredentialType.CARD) + 1
+    taken = {c.label for c in credentials}
+    number = sum(1 for c in credentials if c.is_card) + 1
     while f"Card {number}" in taken:
         number += 1
     return f"Card {number}"
 
 
-def credentials_of(member: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return a member's credentials (none for a member stored without any)."""
-    found: list[dict[str, Any]] = member.get("credentials", [])
-    return found
-
-
-def member_cards(member: Mapping[str, Any], *, active_only: bool = True) -> list[str]:
-    """Return the uids of a member's cards (by default only the active ones)."""
-    return [
-        c["card"]
-        for c in credentials_of(member)
-        if c["type"] == CredentialType.CARD and (c["active"] or not active_only)
-    ]
-
-
-def pin_credential(member: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Return a member's PIN credential, active or not."""
-    return next(
-        (c for c in credentials_of(member) if c["type"] == CredentialType.PIN), None
-    )
-
-
-def member_pin_hash(
-    member: Mapping[str, Any], *, active_only: bool = True
-) -> str | None:
-    """Return the hash of a member's PIN (by default only if the PIN is active)."""
-    pin = pin_credential(member)
-    if pin is None or (active_only and not pin["active"]):
-        return None
-    pin_hash: str | None = pin.get("pin_hash")
-    return pin_hash
-
-
-def pin_must_change(member: Mapping[str, Any]) -> bool:
-    """Return True if the member's PIN is an initial one, not yet replaced."""
-    pin = pin_credential(member)
-    return pin is not None and bool(pin.get("must_change", False))
-
-
-def credential_of(member: Mapping[str, Any], credential_id: str) -> dict[str, Any]:
+def credential_of(member: Member, credential_id: str) -> Credential:
     """Return one of a member's credentials; unknown ids are a translated error."""
-    for credential in credentials_of(member):
-        if credential["id"] == credential_id:
+    for credential in member.credentials:
+        if credential.id == credential_id:
             return credential
     raise AccessValidationError(
-        "unknown_credential", credential=credential_id, member=str(member["id"])
+        "unknown_credential", credential=credential_id, member=member.id
     )
 
 
-def find_card(
-    members: Iterable[dict[str, Any]], uid: str
-) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """Return the member holding card ``uid`` and its credential (active or not)."""
-    for member in members:
-        for credential in credentials_of(member):
-            if credential["type"] == CredentialType.CARD and credential["card"] == uid:
-                return member, credential
-    return None
+def touch(credential: Credential, when: datetime) -> Credential | None:
+    """Note a granted use: the credential with its new ``last_used``.
 
-
-def touch(credential: dict[str, Any], when: datetime) -> bool:
-    """Note a granted use; True if ``last_used`` moved (older replays do not)."""
-    current = credential.get("last_used")
-    seen = dt_util.parse_datetime(current) if current is not None else None
+    None if ``last_used`` would not move (older replays do not).
+    """
+    seen = credential.last_used
     if seen is not None and seen >= when:
-        return False
-    credential["last_used"] = dt_util.as_utc(when).isoformat()
-    return True
+        return None
+    return replace(credential, last_used=dt_util.as_utc(when))
 
 
 def mask_card(card: str) -> str:
@@ -172,27 +121,9 @@ def mask_card(card: str) -> str:
     return "•" * max(len(card) - 4, 2) + card[-4:]
 
 
-def public_credential(
-    credential: Mapping[str, Any], mask: Callable[[str], str] | None = None
-) -> dict[str, Any]:
-    """Return a credential as callers see it: never a hash, the card maybe masked."""
-    shown = {k: v for k, v in credential.items() if k != "pin_hash"}
-    shown.setdefault("last_used", None)
-    if mask is not None and "card" in shown:
-        shown["card"] = mask(shown["card"])
-    return shown
-
-
-def public_credentials(
-    member: Mapping[str, Any], mask: Callable[[str], str] | None = None
-) -> list[dict[str, Any]]:
-    """Return all of a member's credentials, without hashes."""
-    return [public_credential(c, mask) for c in credentials_of(member)]
-
-
 def with_cards(
-    credentials: list[dict[str, Any]], uids: list[str], now: datetime
-) -> list[dict[str, Any]]:
+    credentials: Sequence[Credential], uids: list[str], now: datetime
+) -> list[Credential]:
     """Return ``credentials`` holding exactly the cards ``uids`` (the list input).
 
     Cards already held keep their id, label, active flag and last use; new ones get a
@@ -201,9 +132,9 @@ def with_cards(
     if len(set(uids)) != len(uids):
         duplicate = next(uid for uid in uids if uids.count(uid) > 1)
         raise AccessValidationError("card_duplicate", card=duplicate)
-    held = {c["card"]: c for c in credentials if c["type"] == CredentialType.CARD}
-    result = [c for c in credentials if c["type"] != CredentialType.CARD]
-    cards: list[dict[str, Any]] = []
+    held = {c.card: c for c in credentials if c.is_card}
+    result = [c for c in credentials if not c.is_card]
+    cards: list[Credential] = []
     for uid in uids:
         if (existing := held.get(uid)) is None:
             existing = new_credential(
@@ -217,24 +148,24 @@ def with_cards(
 
 
 def with_pin_hash(
-    credentials: list[dict[str, Any]],
+    credentials: Sequence[Credential],
     pin_hash: str,
     now: datetime,
     *,
     must_change: bool,
-) -> list[dict[str, Any]]:
+) -> list[Credential]:
     """Return ``credentials`` with the PIN set to ``pin_hash`` (added if missing).
 
     ``must_change`` marks an initial PIN (an admin's); the member's own change clears
     it. A changed PIN keeps its label and active flag: re-setting a PIN an admin
     deactivated does not reactivate it.
     """
-    result: list[dict[str, Any]] = []
+    result: list[Credential] = []
     found = False
     for credential in credentials:
-        if credential["type"] == CredentialType.PIN:
+        if credential.type is CredentialType.PIN:
             result.append(
-                {**credential, "pin_hash": pin_hash, "must_change": must_change}
+                replace(credential, pin_hash=pin_hash, must_change=must_change)
             )
             found = True
         else:
@@ -252,22 +183,27 @@ def with_pin_hash(
     return result
 
 
-def check_credentials(credentials: list[dict[str, Any]]) -> None:
+def check_credentials(credentials: Sequence[Credential]) -> None:
     """Refuse a second PIN or a card listed twice within one member."""
-    if sum(1 for c in credentials if c["type"] == CredentialType.PIN) > 1:
+    if sum(1 for c in credentials if c.type is CredentialType.PIN) > 1:
         raise AccessValidationError("pin_exists")
     for credential in credentials:
-        if credential["type"] == CredentialType.CARD and not credential.get("card"):
+        if credential.is_card and not credential.card:
             raise AccessValidationError("invalid_data", error="card missing")
-        if credential["type"] == CredentialType.PIN and not credential.get("pin_hash"):
+        if credential.type is CredentialType.PIN and not credential.pin_hash:
             raise AccessValidationError("invalid_data", error="pin_hash missing")
-    uids = [c["card"] for c in credentials if c["type"] == CredentialType.CARD]
+    uids = [c.card for c in credentials if c.is_card]
     if len(set(uids)) != len(uids):
         duplicate = next(uid for uid in uids if uids.count(uid) > 1)
-        raise AccessValidationError("card_duplicate", card=duplicate)
-    ids = [c["id"] for c in credentials]
+        raise AccessValidationError("card_duplicate", card=str(duplicate))
+    ids = [c.id for c in credentials]
     if len(set(ids)) != len(ids):
         raise AccessValidationError("invalid_data", error="credential id repeated")
+
+
+def card_uids(credentials: Iterable[Credential]) -> list[str]:
+    """Return the uids of the cards among ``credentials`` (active or not)."""
+    return [c.card for c in credentials if c.is_card and c.card is not None]
 
 
 def migrate_member(item: dict[str, Any], now: datetime) -> None:
@@ -279,14 +215,15 @@ def migrate_member(item: dict[str, Any], now: datetime) -> None:
     credentials = with_cards([], list(dict.fromkeys(item.pop("cards", []) or [])), now)
     if pin_hash := item.pop("pin_hash", None):
         credentials = with_pin_hash(credentials, pin_hash, now, must_change=False)
+    stored = [credential.as_dict() for credential in credentials]
     if created := item.get("created"):
-        for credential in credentials:
+        for credential in stored:
             credential["created"] = created
-    item["credentials"] = credentials
+    item["credentials"] = stored
 
 
 def migrate_pin_flag(item: dict[str, Any]) -> None:
     """Mark a 1.3 member's PIN as their own (1.4 knows initial PINs)."""
-    for credential in credentials_of(item):
+    for credential in item.get("credentials", []):
         if credential["type"] == CredentialType.PIN:
             credential.setdefault("must_change", False)

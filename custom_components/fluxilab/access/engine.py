@@ -32,7 +32,7 @@ from custom_components.fluxilab.protocol.schemas import (
 )
 
 from . import gdpr, maintenance, sessions
-from .admin_audit import AdminAudit
+from .admin_audit import AdminAudit, change
 from .booking_store import BookingCollection
 from .bookings import BookingVerdictReason
 from .const import (
@@ -60,7 +60,7 @@ from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
 from .project_store import ProjectCollection
-from .roles import role_flags
+from .roles import Role, role_flags
 from .store import (
     AuthorizationCollection,
     MachineTypeCollection,
@@ -118,7 +118,7 @@ class AccessEngine:
         self._online: dict[str, bool] = {}
         self._in_use: dict[str, bool] = {}
         self._member_cards: dict[str, set[str]] = {}
-        self._current_members: dict[str, dict[str, Any] | None] = {}
+        self._current_members: dict[str, Member | None] = {}
         self._timers: list[CALLBACK_TYPE] = []
         self._stale_timer: CALLBACK_TYPE | None = None
         self._after: deque[Callable[[], None]] = deque()
@@ -215,7 +215,9 @@ class AccessEngine:
         self.async_after_reply_done()  # a removed member's last checks, audited
         old_cards = self._member_cards.pop(item_id, set())
         if change_type == collection.CHANGE_REMOVED:
-            subject = gdpr.member_subject(self.hass, self.privacy, item, old_cards)
+            subject = gdpr.member_subject(
+                self.hass, self.privacy, Member.from_storage(item), old_cards
+            )
             await async_forget_cards(self.hass, self.privacy, old_cards)
             for auth in self.authorizations.of_member(item_id):
                 await self.authorizations.async_delete_item(auth["id"])
@@ -244,16 +246,16 @@ class AccessEngine:
             member,
             self.authorizations.of_member(member_id),
             self.history,
-            bookings=[b.as_dict() for b in self.bookings.of_member(member_id)],
+            bookings=self.bookings.of_member(member_id),
             projects=[
-                {
-                    "id": project.id,
-                    "name": project.name,
-                    "default": member_id in project.default_members,
-                }
+                gdpr.MemberProject(
+                    id=project.id,
+                    name=project.name,
+                    default=member_id in project.default_members,
+                )
                 for project in self.projects.projects_of(member_id)
             ],
-            problem_reports=self.problems.of_member(member_id),
+            problem_reports=[r.as_dict() for r in self.problems.of_member(member_id)],
         )
 
     @callback
@@ -281,7 +283,7 @@ class AccessEngine:
         for member in self.members.members():
             await async_register_cards(self.hass, self.privacy, member, set())
 
-    def current_member(self, device_id: str) -> dict[str, Any] | None:
+    def current_member(self, device_id: str) -> Member | None:
         """Return who is using a device now, as last published (None: nobody known)."""
         return self._current_members.get(device_id)
 
@@ -290,7 +292,7 @@ class AccessEngine:
         if self.privacy.show_names:
             return device.member_name
         if (member := self._current_members.get(device.device_id)) is not None:
-            return str(member.get("role") or IN_USE)
+            return member.role or IN_USE
         return IN_USE if device.member_name is not None else None
 
     def resolve_card(self, value: str, *, unknown: bool) -> str:
@@ -430,7 +432,7 @@ class AccessEngine:
         rules = self.telemetry_rules
         rules.session_changed(device.device_id, current is not None)
         self._current_members[device.device_id] = (
-            self.members.data.get(current.member_id or "")
+            self.members.member(current.member_id or "")
             if current
             else rules.busy_member(device.device_id)
         )
@@ -548,10 +550,9 @@ class AccessEngine:
             )
         if action is AccessAction.PROBLEM_REPORT:
             member, reason = self._identify(device, None, request.member_id, now)
-            stored = self._stored(member)
-            if stored is not None and reason is Reason.GRANTED:
+            if member is not None and reason is Reason.GRANTED:
                 reason = await self.problems.async_device_report(
-                    device, stored, request
+                    device, member, request
                 )
             return Decision(
                 id=request.id,
@@ -959,14 +960,19 @@ class AccessEngine:
         usage["hours"] += hours
         usage["since_maintenance"] += hours
         self.history.async_changed()
-        member = self.members.data.get(session.member_id or "")
+        member = self.members.member(session.member_id or "")
         fire_access_event(
             self.hass,
             device,
             AccessEventType.SESSION_ENDED,
             member=member
             or (
-                {"id": session.member_id, "name": session.member_name}
+                # Removed since: the session's own record of them.
+                Member(
+                    id=session.member_id,
+                    name=session.member_name or "",
+                    role=Role.USER.value,
+                )
                 if session.member_id
                 else None
             ),
@@ -1168,8 +1174,8 @@ class AccessEngine:
         self.admin_audit.record(
             "device",
             "maintenance",
-            {"since_maintenance": {"before": usage["since_maintenance"], "after": 0.0}},
-            member=self._stored(member),
+            {"since_maintenance": change(usage["since_maintenance"], 0.0)},
+            member=member,
             device_id=device.device_id,
             target_id=device.device_id,
             label=device.entry.title or device.device_id,

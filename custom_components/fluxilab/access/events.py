@@ -43,7 +43,7 @@ def fire_access_event(
     device: AccessDevice,
     event_type: AccessEventType,
     *,
-    member: Member | Mapping[str, Any] | None = None,
+    member: Member | None = None,
     card: str | None = None,
     reason: str | None = None,
     buffered: bool = False,
@@ -51,8 +51,8 @@ def fire_access_event(
     duration: float | None = None,
     ts: float | None = None,
     extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Fire fluxilab_access, show it on the device's event entity, return the data.
+) -> None:
+    """Fire fluxilab_access and show it on the device's event entity.
 
     The member's linked Home Assistant user is named in the data and is the event's
     context user, so the logbook and automations see who did it. The card is its
@@ -80,4 +80,3 @@ def fire_access_event(
         async_dispatcher_send(
             hass, SIGNAL_ACCESS_EVENT.format(device.device_id), event_type.value, data
         )
-    return data

@@ -1305,11 +1305,11 @@ async def async_import(
         pending_types=[t.name for t in machine_types if t.action == "create"],
         pending_roles=[r.id for r in roles if r.action == "create"],
     )
-    if dry_run or (strict and dry["summary"]["reject"]):
+    if dry_run or (strict and dry.plan.rejected):
         history = await _async_history_report(lab, mapped.history)
         return {
             **report,
-            "members": {**dry, "dry_run": dry_run},
+            "members": {**dry.as_wire(), "dry_run": dry_run},
             "history": history.as_wire(),
             "applied": False,
         }
@@ -1358,7 +1358,7 @@ async def async_import(
         # Strict, and the lab changed meanwhile: no member and no history written.
         await _async_undo_types(lab, made, changed)
         await _async_undo_roles(lab, made_roles)
-        return {**report, "members": members, "applied": False}
+        return {**report, "members": members.as_wire(), "applied": False}
     for device_id in written[0].usage_hours:
         if (device := lab.device(device_id)) is not None:
             lab.publish_usage(device)  # the hours on its entities
@@ -1366,7 +1366,7 @@ async def async_import(
     report["roles"] = [r.report() for r in roles]
     return {
         **report,
-        "members": members,
+        "members": members.as_wire(),
         "history": written[0].as_wire(),
         "applied": True,
     }

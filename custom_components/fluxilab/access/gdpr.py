@@ -13,7 +13,14 @@ stores (``LIKE`` narrows, Python rewrites), so SQLite, PostgreSQL and MariaDB al
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 import csv
 from dataclasses import dataclass
 from functools import cached_property
@@ -61,8 +68,9 @@ from custom_components.fluxilab.history_db import (
 )
 
 from . import maintenance
-from .credentials import member_pin_hash, public_credentials
+from .bookings import Booking
 from .history import AccessHistory, LiveEntry
+from .member_models import Member
 from .notify import EVENT_NOTIFICATION
 from .privacy import (
     CARD_PREFIX,
@@ -192,13 +200,27 @@ def _erase_own_text(entry: LiveAudit, member_id: str) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberProject:
+    """A project a member belongs to, as their export names it (project_store.py)."""
+
+    id: str
+    name: str
+    default: bool
+    """One of the member's default projects (``default_members``)."""
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the project as the export lists it."""
+        return {"id": self.id, "name": self.name, "default": self.default}
+
+
 async def async_member_export(
     member: dict[str, Any],
     authorizations: list[dict[str, Any]],
     history: AccessHistory,
     *,
-    bookings: list[dict[str, Any]],
-    projects: list[dict[str, Any]],
+    bookings: Sequence[Booking],
+    projects: Sequence[MemberProject],
     problem_reports: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Return everything held about one member (the PIN hash is named, not shown).
@@ -207,16 +229,17 @@ async def async_member_export(
     are theirs from their stores (the engine's ``async_member_export`` gathers them
     for every door).
     """
+    view = Member.from_storage(member)
     profile = {k: v for k, v in member.items() if k != "credentials"}
-    profile["credentials"] = public_credentials(member)
-    profile["has_pin"] = member_pin_hash(member, active_only=False) is not None
+    profile["credentials"] = [credential.as_wire() for credential in view.credentials]
+    profile["has_pin"] = view.pin_hash(active_only=False) is not None
     member_id = member["id"]
     entries = await history.async_member_entries(member_id)
     return {
         "member": profile,
         "authorizations": authorizations,
-        "bookings": bookings,
-        "projects": projects,
+        "bookings": [booking.as_dict() for booking in bookings],
+        "projects": [project.as_wire() for project in projects],
         "problem_reports": problem_reports,
         "sessions": [session.as_wire() for session in entries.sessions],
         "audit": [entry.as_wire() for entry in entries.audit],
@@ -351,16 +374,16 @@ def _tag_entity_ids(hass: HomeAssistant, tag_ids: Iterable[str]) -> frozenset[st
 def member_subject(
     hass: HomeAssistant,
     privacy: Privacy,
-    member: Mapping[str, Any],
+    member: Member,
     cards: Iterable[str],
 ) -> Subject:
     """Describe a member being removed (before their tags go)."""
     uids = set(cards)
     pseudonyms = {privacy.card(card) for card in uids}
     return Subject(
-        members=frozenset({member["id"], privacy.member(member["id"])}),
-        names=frozenset({member["name"]} if member.get("name") else ()),
-        user_ids=frozenset({member["user_id"]} if member.get("user_id") else ()),
+        members=frozenset({member.id, privacy.member(member.id)}),
+        names=frozenset({member.name} if member.name else ()),
+        user_ids=frozenset({member.user_id} if member.user_id else ()),
         cards=frozenset(uids | pseudonyms),
         entity_ids=_tag_entity_ids(hass, pseudonyms),
     )

@@ -24,6 +24,7 @@ from .const import (
     DEFAULT_OFFLINE_MAX_AGE_HOURS,
     DEFAULT_SESSION_TIMEOUT,
 )
+from .rule_models import Condition, condition_from_storage
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -123,8 +124,8 @@ class MachineType:
     busy_channel: str | None = None
     busy_above: float | None = None
     busy_delay: float | None = None
-    maintenance_conditions: tuple[Mapping[str, Any], ...] = ()
-    """Condition rules as rule_schema.py validated them (telemetry_rules.py)."""
+    maintenance_conditions: tuple[Condition, ...] = ()
+    """Condition rules (rule_models.py; telemetry_rules.py runs them)."""
     booking: BookingRules = field(default_factory=BookingRules)
     """Booking rules (bookings.py), their defaults where the type sets none."""
 
@@ -165,7 +166,10 @@ class MachineType:
             busy_channel=item.get("busy_channel") or None,
             busy_above=_optional_float(item.get("busy_above")),
             busy_delay=_optional_float(item.get("busy_delay")),
-            maintenance_conditions=tuple(item.get("maintenance_conditions") or ()),
+            maintenance_conditions=tuple(
+                condition_from_storage(condition)
+                for condition in item.get("maintenance_conditions") or ()
+            ),
             booking=BookingRules.from_storage(item),
         )
 

@@ -22,7 +22,7 @@ what is lapsing or lapsed until nothing is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, Final
@@ -61,20 +61,95 @@ CHECK_HOUR: Final = 9
 MAX_ISSUE_LINES: Final = 20
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lapse:
+    """An authorization that lapsed, or lapses within the notice days."""
+
+    authorization_id: str
+    member_id: str
+    member_name: str | None = field(default=None, repr=False)
+    user_id: str | None = None
+    machine_type_id: str | None = None
+    device_id: str | None = None
+    machine_type_name: str | None = None
+    last_used: datetime | None = None
+    granted: datetime | None = None
+    lapse_date: datetime
+    cause: str
+    """``inactivity`` or ``expires`` (lapses.py)."""
+    lapsed: bool
+
+    @property
+    def target_name(self) -> str:
+        """The machine type's name (or id), or the device's id."""
+        return str(self.machine_type_name or self.machine_type_id or self.device_id)
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the entry of the websocket and service lists (ISO dates)."""
+        return {
+            "authorization_id": self.authorization_id,
+            "member_id": self.member_id,
+            "member_name": self.member_name,
+            "user_id": self.user_id,
+            "machine_type_id": self.machine_type_id,
+            "device_id": self.device_id,
+            "machine_type_name": self.machine_type_name,
+            "last_used": _iso(self.last_used),
+            "granted": _iso(self.granted),
+            "lapse_date": self.lapse_date.isoformat(),
+            "cause": self.cause,
+            "lapsed": self.lapsed,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OwnAuthorization:
+    """One of a member's authorizations with its lapse date (their profile)."""
+
+    authorization_id: str
+    machine_type_id: str | None = None
+    device_id: str | None = None
+    machine_type_name: str | None = None
+    last_used: datetime | None = None
+    expires: datetime | None = None
+    lapse_date: datetime | None = None
+    """None: it neither lapses nor expires."""
+    cause: str | None = None
+    lapsed: bool = False
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the entry of ``fluxilab/lapsing/mine`` (ISO dates)."""
+        return {
+            "authorization_id": self.authorization_id,
+            "machine_type_id": self.machine_type_id,
+            "device_id": self.device_id,
+            "machine_type_name": self.machine_type_name,
+            "last_used": _iso(self.last_used),
+            "expires": _iso(self.expires),
+            "lapse_date": _iso(self.lapse_date),
+            "cause": self.cause,
+            "lapsed": self.lapsed,
+        }
+
+
 def fire_lab_event(
     hass: HomeAssistant,
     event_type: str,
     member: Member | None,
     **data: Any,
-) -> dict[str, Any]:
-    """Fire ``fluxilab_lab`` about a member (not about one device); return the data."""
+) -> None:
+    """Fire ``fluxilab_lab`` about a member (not about one device)."""
     privacy = privacy_of(hass)
     person = privacy.person_fields(member)
-    payload: dict[str, Any] = privacy.event_data(
-        {ATTR_TYPE: event_type, **person, **data}
+    hass.bus.async_fire(
+        EVENT_LAB,
+        privacy.event_data({ATTR_TYPE: event_type, **person, **data}),
+        context=Context(user_id=person["user_id"]),
     )
-    hass.bus.async_fire(EVENT_LAB, payload, context=Context(user_id=person["user_id"]))
-    return payload
 
 
 class Lapsing:
@@ -174,7 +249,7 @@ class Lapsing:
         self._async_update_issue(dt_util.utcnow())
 
     async def _async_type_changed(
-        self, _change_type: str, _item_id: str, _item: dict[str, Any]
+        self, _change_type: str, _item_id: str, item: dict[str, Any]
     ) -> None:
         """Refresh the issue: a machine type's lapse rule may have changed."""
         self._async_update_issue(dt_util.utcnow())
@@ -218,105 +293,106 @@ class Lapsing:
 
     # Lapsing ------------------------------------------------------------------------------
 
-    def lapsing(self, now: datetime, days: int | None = None) -> list[dict[str, Any]]:
+    def lapsing(self, now: datetime, days: int | None = None) -> list[Lapse]:
         """Return authorizations that lapsed or lapse within ``days``, soonest first."""
         horizon = now + timedelta(days=self.notice_days if days is None else days)
-        found: list[dict[str, Any]] = []
-        for auth in self.engine.authorizations.async_items():
-            if (typed := self.engine.authorizations.authorization(auth["id"])) is None:
+        found: list[Lapse] = []
+        authorizations = self.engine.authorizations
+        for auth_id in list(authorizations.data):
+            if (auth := authorizations.authorization(auth_id)) is None:
                 continue
-            machine_type = self.machine_type_for(typed)
-            if (stop := lapse_date(typed, machine_type)) is None:
+            machine_type = self.machine_type_for(auth)
+            if (stop := lapse_date(auth, machine_type)) is None:
                 continue
             moment, cause = stop
             if moment > horizon:
                 continue
-            member = self.engine.members.data.get(auth["member_id"], {})
+            member = self.engine.members.member(auth.member_id)
             found.append(
-                {
-                    "authorization_id": auth["id"],
-                    "member_id": auth["member_id"],
-                    "member_name": member.get("name"),
-                    "user_id": member.get("user_id"),
-                    "machine_type_id": auth.get("machine_type_id"),
-                    "device_id": auth.get("device_id"),
-                    "machine_type_name": machine_type.name if machine_type else None,
-                    "last_used": auth.get("last_used"),
-                    "granted": auth.get("granted"),
-                    "lapse_date": moment.isoformat(),
-                    "cause": cause,
-                    "lapsed": moment <= now,
-                }
+                Lapse(
+                    authorization_id=auth.id,
+                    member_id=auth.member_id,
+                    member_name=member.name if member else None,
+                    user_id=member.user_id if member else None,
+                    machine_type_id=auth.machine_type_id,
+                    device_id=auth.device_id,
+                    machine_type_name=machine_type.name if machine_type else None,
+                    last_used=auth.last_used,
+                    granted=auth.granted,
+                    lapse_date=moment,
+                    cause=cause,
+                    lapsed=moment <= now,
+                )
             )
-        found.sort(key=lambda item: item["lapse_date"])
+        # By the ISO text, as the list always was (stable for equal dates).
+        found.sort(key=lambda lapse: lapse.lapse_date.isoformat())
         return found
 
-    def of_member(self, member_id: str) -> list[dict[str, Any]]:
+    def of_member(self, member_id: str) -> list[OwnAuthorization]:
         """Return a member's authorizations with their lapse dates (for the profile)."""
         now = dt_util.utcnow()
-        shown: list[dict[str, Any]] = []
-        authorizations = self.engine.authorizations
-        for auth in authorizations.of_member(member_id):
-            if (typed := authorizations.authorization(auth["id"])) is None:
-                continue
-            machine_type = self.machine_type_for(typed)
-            stop = lapse_date(typed, machine_type)
+        shown: list[OwnAuthorization] = []
+        for auth in self.engine.authorizations.typed_of_member(member_id):
+            machine_type = self.machine_type_for(auth)
+            stop = lapse_date(auth, machine_type)
             shown.append(
-                {
-                    "authorization_id": auth["id"],
-                    "machine_type_id": auth.get("machine_type_id"),
-                    "device_id": auth.get("device_id"),
-                    "machine_type_name": machine_type.name if machine_type else None,
-                    "last_used": auth.get("last_used"),
-                    "expires": auth.get("expires"),
-                    "lapse_date": stop[0].isoformat() if stop else None,
-                    "cause": stop[1] if stop else None,
-                    "lapsed": stop is not None and stop[0] <= now,
-                }
+                OwnAuthorization(
+                    authorization_id=auth.id,
+                    machine_type_id=auth.machine_type_id,
+                    device_id=auth.device_id,
+                    machine_type_name=machine_type.name if machine_type else None,
+                    last_used=auth.last_used,
+                    expires=auth.expires,
+                    lapse_date=stop[0] if stop else None,
+                    cause=stop[1] if stop else None,
+                    lapsed=stop is not None and stop[0] <= now,
+                )
             )
         return shown
 
-    async def async_renew(self, auth_id: str) -> dict[str, Any]:
+    async def async_renew(self, auth_id: str) -> Authorization:
         """Renew an authorization: its use time starts again now."""
-        return await self.engine.authorizations.async_update_item(auth_id, {})
+        return Authorization.from_storage(
+            await self.engine.authorizations.async_update_item(auth_id, {})
+        )
 
-    async def async_check(self, now: datetime | None = None) -> list[dict[str, Any]]:
+    async def async_check(self, now: datetime | None = None) -> list[Lapse]:
         """Tell members and admins what lapses soon; refresh the issue and mirrors."""
         now = now or dt_util.utcnow()
         found = self.lapsing(now)
         new = [
-            item
-            for item in found
-            if not item["lapsed"]
-            and self.notices.get(item["authorization_id"]) != item["lapse_date"]
+            lapse
+            for lapse in found
+            if not lapse.lapsed
+            and self.notices.get(lapse.authorization_id) != lapse.lapse_date.isoformat()
         ]
-        for item in new:
-            self.notices[item["authorization_id"]] = item["lapse_date"]
-            member = self.engine.members.member(item["member_id"])
+        for lapse in new:
+            self.notices[lapse.authorization_id] = lapse.lapse_date.isoformat()
+            member = self.engine.members.member(lapse.member_id)
             if member is None:
                 continue
             fire_lab_event(
                 self.hass,
                 AccessEventType.AUTHORIZATION_LAPSING,
                 member,
-                authorization_id=item["authorization_id"],
-                machine_type_id=item["machine_type_id"],
-                fluxilab_device=item["device_id"],
-                lapse_date=item["lapse_date"],
-                cause=item["cause"],
+                authorization_id=lapse.authorization_id,
+                machine_type_id=lapse.machine_type_id,
+                fluxilab_device=lapse.device_id,
+                lapse_date=lapse.lapse_date.isoformat(),
+                cause=lapse.cause,
             )
             title, message = await async_notification_text(
                 self.hass,
                 "authorization_lapsing",
-                machine=self._target_name(item),
-                date=self._local_date(item["lapse_date"]),
+                machine=lapse.target_name,
+                date=self._local_date(lapse.lapse_date),
             )
             await async_notify_member(
                 self.hass,
                 member,
                 title=title,
                 message=message,
-                tag=f"{DOMAIN}_lapsing_{item['authorization_id']}",
+                tag=f"{DOMAIN}_lapsing_{lapse.authorization_id}",
             )
         if new:
             self.engine.history.async_changed()
@@ -330,7 +406,7 @@ class Lapsing:
                 self.hass, title=title, message=message, tag="lapsing"
             )
         self._async_update_issue(now, found)
-        lapsed = {item["authorization_id"] for item in found if item["lapsed"]}
+        lapsed = {lapse.authorization_id for lapse in found if lapse.lapsed}
         if lapsed != self._lapsed:
             # Devices decide offline from their mirror: drop lapsed members there.
             self._lapsed = lapsed
@@ -339,31 +415,23 @@ class Lapsing:
 
     # Presentation -------------------------------------------------------------------------
 
-    def _target_name(self, item: Mapping[str, Any]) -> str:
-        return str(
-            item.get("machine_type_name")
-            or item.get("machine_type_id")
-            or item.get("device_id")
-        )
-
     @staticmethod
-    def _local_date(text: str) -> str:
-        moment = dt_util.parse_datetime(text)
-        return dt_util.as_local(moment).date().isoformat() if moment else text
+    def _local_date(moment: datetime) -> str:
+        return dt_util.as_local(moment).date().isoformat()
 
-    def _lines(self, items: list[dict[str, Any]]) -> str:
+    def _lines(self, found: list[Lapse]) -> str:
         lines = [
-            f"- {item['member_name'] or item['member_id']}: {self._target_name(item)}"
-            f" ({self._local_date(item['lapse_date'])})"
-            for item in items[:MAX_ISSUE_LINES]
+            f"- {lapse.member_name or lapse.member_id}: {lapse.target_name}"
+            f" ({self._local_date(lapse.lapse_date)})"
+            for lapse in found[:MAX_ISSUE_LINES]
         ]
-        if len(items) > MAX_ISSUE_LINES:
-            lines.append(f"- … (+{len(items) - MAX_ISSUE_LINES})")
+        if len(found) > MAX_ISSUE_LINES:
+            lines.append(f"- … (+{len(found) - MAX_ISSUE_LINES})")
         return "\n".join(lines)
 
     @callback
     def _async_update_issue(
-        self, now: datetime, found: list[dict[str, Any]] | None = None
+        self, now: datetime, found: list[Lapse] | None = None
     ) -> None:
         """Show the repair issue while anything is lapsing or lapsed; withdraw it after."""
         if found is None:
@@ -380,7 +448,7 @@ class Lapsing:
             translation_key=ISSUE_LAPSING,
             translation_placeholders={
                 "count": str(len(found)),
-                "lapsed": str(sum(1 for item in found if item["lapsed"])),
+                "lapsed": str(sum(1 for lapse in found if lapse.lapsed)),
                 "authorizations": self._lines(found),
             },
         )

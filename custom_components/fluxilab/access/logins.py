@@ -184,17 +184,17 @@ class MemberLogins:
                         TARGET,
                         admin_audit.CREATED,
                         {"is_active": admin_audit.change(None, True)},
-                        member=item,
+                        member=after,
                     )
                 if not after.active:
-                    await self._async_deactivate(after, item)
+                    await self._async_deactivate(after, after)
                 continue
             if before is None:
                 continue
             if before.active and not after.active:
-                await self._async_deactivate(after, item)
+                await self._async_deactivate(after, after)
             elif after.active and not before.active:
-                await self._async_reactivate(after, item)
+                await self._async_reactivate(after, after)
             elif before.user_id != after.user_id:
                 # Linked to someone else: what FluxiLab did to the old user stays.
                 self._forget(after.id)
@@ -206,12 +206,10 @@ class MemberLogins:
             else await self.engine.hass.auth.async_get_user(member.user_id)
         )
 
-    async def _async_deactivate(
-        self, member: Member, shown: Mapping[str, Any] | None
-    ) -> None:
+    async def _async_deactivate(self, member: Member, shown: Member | None) -> None:
         """Deactivate the member's login if the option says so.
 
-        ``shown`` is the stored member the admin audit names (None: a removed
+        ``shown`` is the member the admin audit names (None: a removed
         member, whom the audit no longer names).
         """
         if not member.deactivate_login:
@@ -224,7 +222,10 @@ class MemberLogins:
                 why,
             )
             self.engine.admin_audit.record(
-                TARGET, SKIPPED, {"is_active": {"kept": True, "why": why}}, member=shown
+                TARGET,
+                SKIPPED,
+                {"is_active": admin_audit.FieldChange(kept_because=why)},
+                member=shown,
             )
             return
         await self.engine.hass.auth.async_update_user(user, is_active=False)
@@ -238,7 +239,7 @@ class MemberLogins:
             self._deactivated[member.id] = user.id
             self._save()
 
-    async def _async_reactivate(self, member: Member, shown: Mapping[str, Any]) -> None:
+    async def _async_reactivate(self, member: Member, shown: Member) -> None:
         user_id = self._deactivated.get(member.id)
         if user_id is None:
             return

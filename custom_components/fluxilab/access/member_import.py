@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 import io
 import logging
@@ -37,8 +38,10 @@ import probatio as vol
 from custom_components.fluxilab.const import DOMAIN
 
 from . import admin
-from .credentials import mask_card, member_cards
+from .credentials import mask_card
 from .errors import AccessValidationError
+from .lab_models import Authorization, hh_mm
+from .member_models import Member
 from .roles import Role
 
 if TYPE_CHECKING:
@@ -69,7 +72,6 @@ DEVICE_PREFIX: Final = "device:"
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list)."""
 NEUTRALIZER: Final = "'"
-_WINDOW: Final = ("window_start", "window_end")
 
 
 class RowAction(StrEnum):
@@ -105,8 +107,9 @@ class PlannedGrant:
     """As the CSV names it: a machine type id, or ``device:<id>``."""
     machine_type_id: str | None = None
     device_id: str | None = None
-    expires: str | None = None
-    existing: Mapping[str, Any] | None = None
+    expires: datetime | None = None
+    """In UTC, as stored (None: never)."""
+    existing: Authorization | None = None
     """The authorization it renews, if the member has one for the target."""
 
     @property
@@ -114,15 +117,17 @@ class PlannedGrant:
         """Create, update (a new expiry) or unchanged."""
         if self.existing is None:
             return RowAction.CREATE
-        if self.existing.get("expires") != self.expires:
+        if self.existing.expires != self.expires:
             return RowAction.UPDATE
         return RowAction.UNCHANGED
 
     def grant(self, member_id: str) -> admin.Grant:
         """Return the admin API's request (an existing window kept: it is renewed)."""
-        fields: dict[str, Any] = {"expires": self.expires}
-        if self.existing is not None and self.existing.get("window_start"):
-            fields.update({key: self.existing[key] for key in _WINDOW})
+        fields = {"expires": None if self.expires is None else self.expires.isoformat()}
+        if self.existing is not None and self.existing.window_start is not None:
+            start, end = self.existing.window_start, self.existing.window_end
+            fields["window_start"] = hh_mm(start)
+            fields["window_end"] = None if end is None else hh_mm(end)
         return admin.Grant(
             member_ids=(member_id,),
             machine_type_id=self.machine_type_id,
@@ -131,16 +136,47 @@ class PlannedGrant:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberFields:
+    """The member fields a row writes: all it gives for a new member, else the changes.
+
+    A column not in ``given`` is left alone; ``email`` given as None clears it. The
+    name, e-mail and cards are personal: none is in the repr.
+    """
+
+    given: frozenset[str] = frozenset()
+    name: str = field(default="", repr=False)
+    email: str | None = field(default=None, repr=False)
+    role: str | None = None
+    active: bool | None = None
+    cards: tuple[str, ...] = field(default=(), repr=False)
+
+    def changed(self, columns: Iterable[str]) -> MemberFields:
+        """Return these fields with only ``columns`` given (of those given)."""
+        return replace(self, given=self.given & frozenset(columns))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the fields given, as the admin API and the member collection take them."""
+        stored: dict[str, Any] = {
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+            "active": self.active,
+            "cards": list(self.cards),
+        }
+        return {key: value for key, value in stored.items() if key in self.given}
+
+
 @dataclass(slots=True, kw_only=True)
 class PlannedRow:
     """One row of the file and what the import does with it."""
 
     line: int
     action: RowAction
-    name: str | None = None
+    name: str | None = field(default=None, repr=False)
     member_id: str | None = None
     """The member it changes (None: a new member)."""
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: MemberFields = field(default_factory=MemberFields)
     """The member's fields to create, or only those that change."""
     grants: list[PlannedGrant] = field(default_factory=list)
     rejection: Rejection | None = None
@@ -152,15 +188,15 @@ class PlannedRow:
             "action": self.action.value,
             "name": self.name,
             "member_id": self.member_id,
-            "changes": sorted(self.fields),
+            "changes": sorted(self.fields.given),
             "authorizations": [
                 {"target": g.target, "action": g.action.value}
                 for g in self.grants
                 if g.action is not RowAction.UNCHANGED
             ],
         }
-        if "cards" in self.fields:
-            row["cards"] = len(self.fields["cards"])
+        if "cards" in self.fields.given:
+            row["cards"] = len(self.fields.cards)
         if self.rejection is not None:
             row["reason"] = self.rejection.as_wire()
         return row
@@ -186,17 +222,27 @@ class ImportPlan:
             if row.action in (RowAction.CREATE, RowAction.UPDATE)
         ]
 
-    def report(self, *, dry_run: bool, strict: bool, applied: bool) -> dict[str, Any]:
-        """Return what the import did, or would do, row by row."""
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportReport:
+    """What an import did, or would do, row by row."""
+
+    plan: ImportPlan
+    dry_run: bool
+    strict: bool
+    applied: bool
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the report as the doors answer it (cards only counted)."""
         summary = {action.value: 0 for action in RowAction}
-        for row in self.rows:
+        for row in self.plan.rows:
             summary[row.action.value] += 1
         return {
-            "dry_run": dry_run,
-            "strict": strict,
-            "applied": applied,
+            "dry_run": self.dry_run,
+            "strict": self.strict,
+            "applied": self.applied,
             "summary": summary,
-            "rows": [row.as_wire() for row in self.rows],
+            "rows": [row.as_wire() for row in self.plan.rows],
         }
 
 
@@ -262,8 +308,8 @@ def same_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _expiry(value: str, target: str) -> str | None:
-    """Return an expiry as stored (ISO, UTC); a date alone is its day's end."""
+def _expiry(value: str, target: str) -> datetime | None:
+    """Return an expiry in UTC, as stored; a date alone is its day's end."""
     if not value:
         return None
     text = f"{value}T23:59:59" if len(value) == len("2026-12-31") else value
@@ -275,7 +321,26 @@ def _expiry(value: str, target: str) -> str | None:
         ) from err
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
-    return dt_util.as_utc(parsed).isoformat()
+    return dt_util.as_utc(parsed)
+
+
+def _column_value(member: Member | MemberFields, column: str) -> str | bool | None:
+    """Return a member's (or a row's) value of a column compared (``cards`` aside)."""
+    match column:
+        case "name":
+            return member.name
+        case "email":
+            return member.email
+        case "role":
+            return member.role
+        case "active":
+            return member.active
+    raise KeyError(column)
+
+
+def _wanted(fields: MemberFields, column: str) -> bool:
+    """Return True unless the row gives ``column`` empty (only an e-mail can be)."""
+    return column == "cards" or _column_value(fields, column) is not None
 
 
 def _boolean(value: str, column: str) -> bool:
@@ -307,17 +372,15 @@ class _Planner:
         """Names of machine types a dry run takes as made (another import's)."""
         self.roles = {r.value for r in Role} | set(lab.roles.data) | set(pending_roles)
         """Role ids a row may name: built in, the lab's own, a dry run's pending."""
-        self.members = lab.members.data
+        self.members = {member.id: member for member in lab.members.members()}
         self.card_owner = {
-            card: member["id"]
+            card: member.id
             for member in self.members.values()
-            for card in member_cards(member, active_only=False)
+            for card in member.cards(active_only=False)
         }
         self.by_name: dict[str, list[str]] = {}
         for member in self.members.values():
-            self.by_name.setdefault(same_name(str(member["name"])), []).append(
-                member["id"]
-            )
+            self.by_name.setdefault(same_name(member.name), []).append(member.id)
         self.types_by_name = {
             same_name(str(t["name"])): t["id"] for t in lab.machine_types.data.values()
         }
@@ -343,20 +406,20 @@ class _Planner:
         # and its cards from the rows after it.
         if planned.member_id is not None:
             self.seen_members[planned.member_id] = line
-        if planned.member_id is None or "name" in planned.fields:
+        if planned.member_id is None or "name" in planned.fields.given:
             self.seen_members[f"name:{same_name(planned.name or '')}"] = line
         for card in self._cards_of(planned):
             self.seen_cards[card] = line
-        if planned.member_id is not None and "cards" in planned.fields:
-            held = member_cards(self.members[planned.member_id], active_only=False)
-            self.released_cards |= set(held) - set(planned.fields["cards"])
+        if planned.member_id is not None and "cards" in planned.fields.given:
+            held = self.members[planned.member_id].cards(active_only=False)
+            self.released_cards |= set(held) - set(planned.fields.cards)
         return planned
 
     def _cards_of(self, planned: PlannedRow) -> list[str]:
-        if "cards" in planned.fields:
-            return list(planned.fields["cards"])
+        if "cards" in planned.fields.given:
+            return list(planned.fields.cards)
         if planned.member_id is not None:
-            return member_cards(self.members[planned.member_id], active_only=False)
+            return self.members[planned.member_id].cards(active_only=False)
         return []
 
     def _member(self, row: Mapping[str, str], name: str) -> str | None:
@@ -380,23 +443,38 @@ class _Planner:
         if not (name := _text(row.get("name", ""), "name", MAX_NAME)):
             raise AccessValidationError("import_missing_name")
         member_id = self._member(row, name)
-        wanted: dict[str, Any] = {"name": name}
+        given = {"name"}
+        email = role = None
+        active = None
+        cards: list[str] = []
         if "email" in self.header:
-            wanted["email"] = _text(row.get("email", ""), "email", MAX_EMAIL) or None
-        if role := row.get("role", ""):
-            if role.lower() not in self.roles:
+            email = _text(row.get("email", ""), "email", MAX_EMAIL) or None
+            given.add("email")
+        if role_cell := row.get("role", ""):
+            if role_cell.lower() not in self.roles:
                 raise AccessValidationError("import_invalid_field", field="role")
-            wanted["role"] = role.lower()
-        if active := row.get("active", ""):
-            wanted["active"] = _boolean(active, "active")
+            role = role_cell.lower()
+            given.add("role")
+        if active_cell := row.get("active", ""):
+            active = _boolean(active_cell, "active")
+            given.add("active")
         if "cards" in self.header:
-            wanted["cards"] = self._cards(row.get("cards", ""), member_id)
-        if member_id is not None and name != self.members[member_id]["name"]:
+            cards = self._cards(row.get("cards", ""), member_id)
+            given.add("cards")
+        wanted = MemberFields(
+            given=frozenset(given),
+            name=name,
+            email=email,
+            role=role,
+            active=active,
+            cards=tuple(cards),
+        )
+        if member_id is not None and name != self.members[member_id].name:
             taken = self.by_name.get(same_name(name), [])
             if any(other != member_id for other in taken):
                 raise AccessValidationError("member_name_taken", name=name)
         if member_id is not None and same_name(name) != same_name(
-            str(self.members[member_id]["name"])
+            self.members[member_id].name
         ):
             # Renamed: to a name no earlier row gave (two members may share a
             # name the lab confirmed, as long as no import makes it so).
@@ -408,7 +486,7 @@ class _Planner:
         grants = self._grants(row.get("authorizations", ""), member_id)
         if member_id is None:
             action = RowAction.CREATE
-        elif fields or any(g.action is not RowAction.UNCHANGED for g in grants):
+        elif fields.given or any(g.action is not RowAction.UNCHANGED for g in grants):
             action = RowAction.UPDATE
         else:
             action = RowAction.UNCHANGED
@@ -445,27 +523,27 @@ class _Planner:
                 raise AccessValidationError("card_in_use", card=mask_card(card))
         return cards
 
-    def _changes(self, member_id: str | None, wanted: dict[str, Any]) -> dict[str, Any]:
-        """All of ``wanted`` for a new member; what differs for one who exists."""
+    def _changes(self, member_id: str | None, wanted: MemberFields) -> MemberFields:
+        """All of ``wanted`` for a new member (no empty e-mail); what differs else."""
         if member_id is None:
-            return {k: v for k, v in wanted.items() if v is not None}
+            return wanted.changed(c for c in wanted.given if _wanted(wanted, c))
         member = self.members[member_id]
-        changes = {}
-        for key, value in wanted.items():
-            if key == "cards":
-                held = member_cards(member, active_only=False)
-                if sorted(held) != sorted(value):
-                    changes[key] = value
-            elif member.get(key) != value:
-                changes[key] = value
-        return changes
+        changes = []
+        for column in wanted.given:
+            if column == "cards":
+                held = member.cards(active_only=False)
+                if sorted(held) != sorted(wanted.cards):
+                    changes.append(column)
+            elif _column_value(member, column) != _column_value(wanted, column):
+                changes.append(column)
+        return wanted.changed(changes)
 
     @staticmethod
-    def _check_schema(member_id: str | None, fields: dict[str, Any]) -> None:
+    def _check_schema(member_id: str | None, fields: MemberFields) -> None:
         """Check the fields by the store's own rules (an email's type, a card's)."""
         schema = admin.CREATE_FIELDS if member_id is None else admin.CHANGE_FIELDS
         try:
-            vol.Schema(schema)(dict(fields))
+            vol.Schema(schema)(fields.as_dict())
         except vol.Invalid as err:
             column = str(err.path[0]) if err.path else "name"
             raise AccessValidationError("import_invalid_field", field=column) from err
@@ -509,17 +587,15 @@ class _Planner:
             )
         return PlannedGrant(target=type_id, machine_type_id=type_id)
 
-    def _existing(
-        self, member_id: str, grant: PlannedGrant
-    ) -> Mapping[str, Any] | None:
+    def _existing(self, member_id: str, grant: PlannedGrant) -> Authorization | None:
         """Return the member's authorization for the target (unwindowed first)."""
         same = [
             a
-            for a in self.lab.authorizations.of_member(member_id)
-            if a.get("machine_type_id") == grant.machine_type_id
-            and a.get("device_id") == grant.device_id
+            for a in self.lab.authorizations.typed_of_member(member_id)
+            if a.machine_type_id == grant.machine_type_id
+            and a.device_id == grant.device_id
         ]
-        same.sort(key=lambda a: a.get("window_start") is not None)
+        same.sort(key=lambda a: a.window_start is not None)
         return same[0] if same else None
 
 
@@ -543,13 +619,11 @@ class _Undo:
     """What an import wrote, to take back in reverse if a later write fails."""
 
     created_members: list[str] = field(default_factory=list)
-    changed_members: list[tuple[str, dict[str, Any], frozenset[str]]] = field(
-        default_factory=list
-    )
+    changed_members: list[tuple[Member, frozenset[str]]] = field(default_factory=list)
+    """Each member as it was before the import changed it, and what it changed."""
     created_authorizations: list[str] = field(default_factory=list)
-    changed_authorizations: list[tuple[str, dict[str, Any]]] = field(
-        default_factory=list
-    )
+    changed_authorizations: list[tuple[str, str | None]] = field(default_factory=list)
+    """Each renewed authorization's id and its expiry as stored before."""
     steps: list[tuple[str, int]] = field(default_factory=list)
     """(what was written, its index in the list above), in write order."""
 
@@ -566,50 +640,53 @@ class _Undo:
             if member_id in lab.members.data:
                 await lab.members.async_delete_item(member_id)
         elif kind == "member_changed":
-            member_id, before, keys = self.changed_members[index]
-            restore: dict[str, Any] = {
-                key: before.get(key) for key in keys if key != "cards"
+            before, keys = self.changed_members[index]
+            restore = {
+                key: _column_value(before, key) for key in keys if key != "cards"
             }
-            if "cards" in keys:
-                restore["credentials"] = before["credentials"]
-            await lab.members.async_update_item(member_id, restore)
+            cards = (
+                {"credentials": [c.as_dict() for c in before.credentials]}
+                if "cards" in keys
+                else {}
+            )
+            await lab.members.async_update_item(before.id, {**restore, **cards})
         elif kind == "authorization_created":
             auth_id = self.created_authorizations[index]
             if auth_id in lab.authorizations.data:
                 await lab.authorizations.async_delete_item(auth_id)
         else:
-            auth_id, before = self.changed_authorizations[index]
-            await lab.authorizations.async_update_item(
-                auth_id, {"expires": before.get("expires")}
-            )
+            auth_id, expires = self.changed_authorizations[index]
+            await lab.authorizations.async_update_item(auth_id, {"expires": expires})
 
 
 async def _async_write(lab: Lab, row: PlannedRow, undo: _Undo) -> None:
     member_id = row.member_id
     if member_id is None:
         created = await admin.async_create_member(
-            lab.members, admin.MemberCreate(fields=row.fields)
+            lab.members, admin.MemberCreate(fields=row.fields.as_dict())
         )
         member_id = created.member_id
         undo.steps.append(("member_created", len(undo.created_members)))
         undo.created_members.append(member_id)
-    elif row.fields:
-        before = dict(lab.members.data[member_id])
+    elif row.fields.given:
+        before = lab.members.known(member_id)
         await admin.async_update_member(
-            lab.members, admin.MemberUpdate(member_id=member_id, fields=row.fields)
+            lab.members,
+            admin.MemberUpdate(member_id=member_id, fields=row.fields.as_dict()),
         )
         undo.steps.append(("member_changed", len(undo.changed_members)))
-        undo.changed_members.append((member_id, before, frozenset(row.fields)))
+        undo.changed_members.append((before, row.fields.given))
     for grant in row.grants:
         if grant.action is RowAction.UNCHANGED:
             continue
         if grant.existing is not None:
-            before = dict(lab.authorizations.data[grant.existing["id"]])
+            auth_id = grant.existing.id
+            expired = lab.authorizations.data[auth_id].get("expires")
             await admin.async_grant(lab, grant.grant(member_id))
             undo.steps.append(
                 ("authorization_changed", len(undo.changed_authorizations))
             )
-            undo.changed_authorizations.append((grant.existing["id"], before))
+            undo.changed_authorizations.append((auth_id, expired))
             continue
         (auth,) = await admin.async_grant(lab, grant.grant(member_id))
         undo.steps.append(("authorization_created", len(undo.created_authorizations)))
@@ -625,7 +702,7 @@ async def async_import(
     pending_types: Iterable[str] = (),
     pending_roles: Iterable[str] = (),
     then: Callable[[], Awaitable[None]] | None = None,
-) -> dict[str, Any]:
+) -> ImportReport:
     """Plan a CSV import and, unless a dry run, apply it; return the report.
 
     Strict: any rejected row and nothing is written. A write that fails midway is
@@ -641,7 +718,7 @@ async def async_import(
         pending_roles if dry_run else (),
     )
     if dry_run or (strict and plan.rejected) or (not plan.writes and then is None):
-        return plan.report(dry_run=dry_run, strict=strict, applied=False)
+        return ImportReport(plan=plan, dry_run=dry_run, strict=strict, applied=False)
     undo = _Undo()
     for row in plan.writes:
         try:
@@ -671,7 +748,9 @@ async def async_import(
         len(plan.writes),
         len(plan.rejected),
     )
-    return plan.report(dry_run=False, strict=strict, applied=bool(plan.writes))
+    return ImportReport(
+        plan=plan, dry_run=False, strict=strict, applied=bool(plan.writes)
+    )
 
 
 # Exporting ----------------------------------------------------------------------------
@@ -687,13 +766,11 @@ def export_csv(lab: Lab) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    members = sorted(
-        lab.members.data.values(), key=lambda m: (same_name(str(m["name"])), m["id"])
-    )
+    members = sorted(lab.members.members(), key=lambda m: (same_name(m.name), m.id))
     for member in members:
         authorizations = []
         for auth in sorted(
-            lab.authorizations.of_member(member["id"]),
+            lab.authorizations.of_member(member.id),
             key=lambda a: (a.get("machine_type_id") or "", a.get("device_id") or ""),
         ):
             target = auth.get("machine_type_id") or (
@@ -703,12 +780,12 @@ def export_csv(lab: Lab) -> str:
                 target = f"{target}{EXPIRY_SEPARATOR}{expires}"
             authorizations.append(target)
         cells = (
-            member["id"],
-            member["name"],
-            member.get("email") or "",
-            member["role"],
-            "true" if member["active"] else "false",
-            LIST_SEPARATOR.join(member_cards(member, active_only=False)),
+            member.id,
+            member.name,
+            member.email or "",
+            member.role,
+            "true" if member.active else "false",
+            LIST_SEPARATOR.join(member.cards(active_only=False)),
             LIST_SEPARATOR.join(dict.fromkeys(authorizations)),
         )
         writer.writerow([neutralize(str(cell)) for cell in cells])

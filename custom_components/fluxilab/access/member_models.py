@@ -11,7 +11,7 @@ out (log lines and tracebacks show reprs), and so is a PIN's hash.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -67,6 +67,35 @@ class Credential:
             pin_hash=item.get("pin_hash"),
             must_change=bool(item.get("must_change", False)),
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the credential as the member collection stores it.
+
+        In the stored order and with the stored keys: ``card`` for a card,
+        ``pin_hash`` and ``must_change`` for the PIN.
+        """
+        stored: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type.value,
+            "label": self.label,
+            "active": self.active,
+            "created": self.created.isoformat() if self.created is not None else "",
+            "last_used": None if self.last_used is None else self.last_used.isoformat(),
+        }
+        if self.is_card:
+            stored["card"] = self.card
+        else:
+            stored["pin_hash"] = self.pin_hash
+            stored["must_change"] = self.must_change
+        return stored
+
+    def as_wire(self, mask: Callable[[str], str] | None = None) -> dict[str, Any]:
+        """Return the credential as callers see it: never a hash, the card maybe masked."""
+        shown = self.as_dict()
+        shown.pop("pin_hash", None)
+        if mask is not None and self.card is not None and "card" in shown:
+            shown["card"] = mask(self.card)
+        return shown
 
     @property
     def is_card(self) -> bool:

@@ -13,6 +13,8 @@ operation must not fail because a phone is unreachable.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 import logging
 import re
 from typing import Any, Final
@@ -116,7 +118,8 @@ def admin_services(hass: HomeAssistant) -> list[str]:
     """Return the admins' notify services (the ``admin_notify_services`` setting)."""
     if (privacy := hass.data.get(PRIVACY)) is None:
         return []  # no engine yet
-    return list(privacy.settings.get(SETTING_ADMIN_NOTIFY_SERVICES, []))
+    services = privacy.setting(SETTING_ADMIN_NOTIFY_SERVICES)
+    return [str(s) for s in services] if isinstance(services, list) else []
 
 
 async def _async_send(
@@ -144,25 +147,43 @@ async def _async_send(
     return True
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notification:
+    """One notification, the same for every service it goes to.
+
+    Its texts name members (a lapse notice, a free machine): never in a repr.
+    """
+
+    title: str = field(repr=False)
+    message: str = field(repr=False)
+    tag: str | None = None
+    """Lets a later notification replace this one on the phone (``data.tag``)."""
+    app_data: Mapping[str, Any] | None = field(default=None, repr=False)
+    """The companion app's ``data`` (a URL to open, the device), as given."""
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the notify (or script) service call's data."""
+        extra = dict(self.app_data or {})
+        if self.tag is not None:
+            extra.setdefault("tag", self.tag)
+        payload: dict[str, Any] = {"title": self.title, "message": self.message}
+        if extra:
+            payload["data"] = extra
+        return payload
+
+
 async def _async_send_all(
     hass: HomeAssistant,
     services: list[str],
-    *,
-    title: str,
-    message: str,
-    tag: str | None,
-    data: dict[str, Any] | None,
+    notification: Notification,
     context: Context | None,
 ) -> list[str]:
     """Send to several services at once; return those that accepted it."""
-    extra = dict(data or {})
-    if tag is not None:
-        extra.setdefault("tag", tag)
-    payload: dict[str, Any] = {"title": title, "message": message}
-    if extra:
-        payload["data"] = extra
     results = await asyncio.gather(
-        *(_async_send(hass, service, dict(payload), context) for service in services)
+        *(
+            _async_send(hass, service, notification.as_wire(), context)
+            for service in services
+        )
     )
     return [service for service, ok in zip(services, results, strict=True) if ok]
 
@@ -186,11 +207,8 @@ async def async_notify_member(
     used = await _async_send_all(
         hass,
         member_services(hass, member),
-        title=title,
-        message=message,
-        tag=tag,
-        data=data,
-        context=context,
+        Notification(title=title, message=message, tag=tag, app_data=data),
+        context,
     )
     hass.bus.async_fire(
         EVENT_NOTIFICATION,
@@ -229,11 +247,8 @@ async def async_notify_admins(
     used = await _async_send_all(
         hass,
         admin_services(hass),
-        title=title,
-        message=message,
-        tag=tag,
-        data=None,
-        context=None,
+        Notification(title=title, message=message, tag=tag),
+        None,
     )
     hass.bus.async_fire(
         EVENT_NOTIFICATION,

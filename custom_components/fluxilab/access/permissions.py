@@ -543,6 +543,13 @@ class Caller:
         """The id of the caller's member, if any."""
         return None if self.member is None else str(self.member["id"])
 
+    @property
+    def member_name(self) -> str | None:
+        """The name of the caller's member, if any (and not empty)."""
+        return (
+            None if self.member is None else str(self.member.get("name") or "") or None
+        )
+
     def is_own(self, member_id: str | None) -> bool:
         """Return True if ``member_id`` is the caller's own member."""
         return member_id is not None and member_id == self.member_id

@@ -24,7 +24,8 @@ costs at most a new swipe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, time as dt_time, timedelta
 import time
 from typing import TYPE_CHECKING, Any, Final
@@ -53,7 +54,7 @@ from .const import (
 )
 from .decisions import applies
 from .events import fire_access_event
-from .lab_models import MachineType
+from .lab_models import Authorization, MachineType
 from .member_models import Member
 from .roles import LabRoles, Role, role_flags
 
@@ -89,12 +90,12 @@ class PresentMember:
     """One member in the lab."""
 
     member_id: str
-    name: str
+    name: str = field(repr=False)
     since: float
     where: tuple[str, ...]
     """``entrance`` if checked in, then the names of devices with an open session."""
     checked_in: bool
-    card: str | None
+    card: str | None = field(repr=False)
     """The check-in card, masked (last four characters)."""
 
     def as_dict(self) -> dict[str, Any]:
@@ -107,6 +108,41 @@ class PresentMember:
             "checked_in": self.checked_in,
             "card": self.card,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckIn:
+    """A member checked in to the lab, as the history store keeps it."""
+
+    since: float
+    device_id: str | None = None
+    """The entrance swiped at (None: checked in by a service)."""
+    card: str | None = field(default=None, repr=False)
+    """The card swiped (personal: never in the repr)."""
+
+    @classmethod
+    def from_storage(cls, item: Mapping[str, Any]) -> CheckIn:
+        """Read a stored check-in (``since``, ``device_id``, ``card``)."""
+        return cls(
+            since=float(item["since"]),
+            device_id=item.get("device_id"),
+            card=item.get("card"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the check-in as the history store keeps it."""
+        return {"since": self.since, "device_id": self.device_id, "card": self.card}
+
+
+@dataclass(slots=True, kw_only=True)
+class _Found:
+    """A member found present, while the list is gathered."""
+
+    name: str = field(repr=False)
+    since: float
+    where: list[str]
+    checked_in: bool
+    card: str | None = field(default=None, repr=False)
 
 
 def mask_card(card: str) -> str:
@@ -185,7 +221,7 @@ class Presence:
         self._unsubs = []
 
     async def _async_member_changed(
-        self, change_type: str, item_id: str, _item: dict[str, Any]
+        self, change_type: str, item_id: str, item: dict[str, Any]
     ) -> None:
         """Forget a removed member's check-in and their name as a trainer."""
         if change_type != collection.CHANGE_REMOVED:
@@ -193,7 +229,7 @@ class Presence:
         self._left.pop(item_id, None)
         for swipes in self._supervisor_swipes.values():
             swipes.pop(item_id, None)
-        changed = self._checked.pop(item_id, None) is not None
+        changed = self.engine.history.data["checked_in"].pop(item_id, None) is not None
         trained = [
             entry
             for entry in self.engine.history.data["audit"]
@@ -209,11 +245,12 @@ class Presence:
 
     # Occupancy ----------------------------------------------------------------------
 
-    @property
-    def _checked(self) -> dict[str, dict[str, Any]]:
-        """Check-ins by member id: since, device_id (the entrance), card."""
-        checked: dict[str, dict[str, Any]] = self.engine.history.data["checked_in"]
-        return checked
+    def _check_ins(self) -> dict[str, CheckIn]:
+        """Check-ins by member id, read from the history store."""
+        return {
+            member_id: CheckIn.from_storage(stored)
+            for member_id, stored in self.engine.history.data["checked_in"].items()
+        }
 
     @property
     def expiry(self) -> float:
@@ -222,13 +259,13 @@ class Presence:
             float(self.engine.history.data["settings"]["checkin_expiry_hours"]) * 3600
         )
 
-    def _current(self, now: float) -> dict[str, dict[str, Any]]:
+    def _current(self, now: float) -> dict[str, CheckIn]:
         """Check-ins not yet expired at ``now``."""
         expiry = self.expiry
         return {
-            member_id: record
-            for member_id, record in self._checked.items()
-            if now - record["since"] < expiry
+            member_id: check_in
+            for member_id, check_in in self._check_ins().items()
+            if now - check_in.since < expiry
         }
 
     def checked_in(self, member_id: str, now: float) -> bool:
@@ -238,17 +275,17 @@ class Presence:
     def present_members(self, now: float) -> list[PresentMember]:
         """Return who is in the lab: checked in, or with a session open somewhere."""
         members = self.engine.members
-        found: dict[str, dict[str, Any]] = {}
-        for member_id, record in self._current(now).items():
-            card = record.get("card")
+        found: dict[str, _Found] = {}
+        for member_id, check_in in self._current(now).items():
+            card = check_in.card
             member = members.member(member_id)
-            found[member_id] = {
-                "name": (member.name if member else None) or member_id,
-                "since": record["since"],
-                "where": [ENTRANCE],
-                "checked_in": True,
-                "card": mask_card(card) if card else None,
-            }
+            found[member_id] = _Found(
+                name=(member.name if member else None) or member_id,
+                since=check_in.since,
+                where=[ENTRANCE],
+                checked_in=True,
+                card=mask_card(card) if card else None,
+            )
         for session in self.engine.history.open_sessions():
             if session.member_id is None:
                 continue
@@ -258,32 +295,31 @@ class Presence:
                 continue  # the door's unlock period, not work in the lab
             place = device.entry.title if device is not None else session.device_id
             member = members.member(member_id)
-            item = found.setdefault(
+            present = found.setdefault(
                 member_id,
-                {
-                    "name": (member.name if member else None)
+                _Found(
+                    name=(member.name if member else None)
                     or session.member_name
                     or member_id,
-                    "since": session.start,
-                    "where": [],
-                    "checked_in": False,
-                    "card": None,
-                },
+                    since=session.start,
+                    where=[],
+                    checked_in=False,
+                ),
             )
-            item["since"] = min(item["since"], session.start)
-            if place not in item["where"]:
-                item["where"].append(place)
+            present.since = min(present.since, session.start)
+            if place not in present.where:
+                present.where.append(place)
         return sorted(
             (
                 PresentMember(
                     member_id=member_id,
-                    name=item["name"],
-                    since=item["since"],
-                    where=tuple(item["where"]),
-                    checked_in=item["checked_in"],
-                    card=item["card"],
+                    name=present.name,
+                    since=present.since,
+                    where=tuple(present.where),
+                    checked_in=present.checked_in,
+                    card=present.card,
                 )
-                for member_id, item in found.items()
+                for member_id, present in found.items()
             ),
             key=lambda present: (present.name.casefold(), present.member_id),
         )
@@ -310,11 +346,11 @@ class Presence:
         card: str | None = None,
     ) -> None:
         """Check a member in (again: the time is renewed)."""
-        self._checked[member.id] = {
-            "since": now,
-            "device_id": device.device_id if device is not None else None,
-            "card": card,
-        }
+        self.engine.history.data["checked_in"][member.id] = CheckIn(
+            since=now,
+            device_id=device.device_id if device is not None else None,
+            card=card,
+        ).as_dict()
         self._left.pop(member.id, None)
         self.engine.history.async_changed()
         self._fire(AccessEventType.CHECKED_IN, member, card, device, None, now)
@@ -336,7 +372,7 @@ class Presence:
         The last member out closes the sessions still open (``lab_empty``), unless
         ``last_out`` is False (the expiry check does that once for all).
         """
-        if self._checked.pop(member.id, None) is None:
+        if self.engine.history.data["checked_in"].pop(member.id, None) is None:
             return False
         self._left[member.id] = now
         self.engine.history.async_changed()
@@ -351,8 +387,8 @@ class Presence:
         now = time.time()
         expiry = self.expiry
         last: Member | None = None
-        for member_id, record in list(self._checked.items()):
-            if now - record["since"] < expiry:
+        for member_id, check_in in self._check_ins().items():
+            if now - check_in.since < expiry:
                 continue
             # A check-in outliving its member (removal forgets it) is named by id.
             last = self.engine.members.member(member_id) or Member(
@@ -362,8 +398,8 @@ class Presence:
                 last,
                 now,
                 CheckOut.EXPIRED,
-                device=self.engine.device(record.get("device_id") or ""),
-                card=record.get("card"),
+                device=self.engine.device(check_in.device_id or ""),
+                card=check_in.card,
                 last_out=False,
             )
         if last is not None and not self._current(now):
@@ -426,7 +462,7 @@ class Presence:
         card: str | None,
         reason: str | None,
         now: float,
-        extra: dict[str, Any],
+        extra: Mapping[str, list[str]],
     ) -> None:
         privacy = self.engine.privacy
         person = privacy.person_fields(member, card)
@@ -540,7 +576,7 @@ class Presence:
                     "reason": AccessEventType.AUTHORIZATION_GRANTED.value,
                     "buffered": False,
                     "member_name": member.name,
-                    "authorization_id": auth["id"],
+                    "authorization_id": auth.id,
                     **trainer_fields,
                 }
             )
@@ -554,9 +590,9 @@ class Presence:
             ts=now,
             extra={
                 **trainer_fields,
-                "authorization_id": auth["id"],
-                "machine_type_id": auth.get("machine_type_id"),
-                "expires": auth.get("expires"),
+                "authorization_id": auth.id,
+                "machine_type_id": auth.machine_type_id,
+                "expires": auth.expires.isoformat() if auth.expires else None,
             },
         )
         return True
@@ -567,7 +603,7 @@ class Presence:
         member: Member,
         trainer: Member,
         now: float,
-    ) -> dict[str, Any]:
+    ) -> Authorization:
         """Create (or renew the lapsed) authorization of a trainee."""
         machine_type = self.engine.machine_type_of(device)
         expires: str | None = None
@@ -575,27 +611,24 @@ class Presence:
             expires = (
                 dt_util.utc_from_timestamp(now) + timedelta(days=days)
             ).isoformat()
-        fields: dict[str, Any] = {
-            "expires": expires,
-            "granted_by": trainer.id,
-            "training": True,
-        }
+        authorizations = self.engine.authorizations
+        fields = {"expires": expires, "granted_by": trainer.id, "training": True}
         type_id = machine_type.id if machine_type is not None else None
-        for auth in self.engine.authorizations.typed_of_member(member.id):
+        for auth in authorizations.typed_of_member(member.id):
             if applies(auth, device.device_id, type_id):
-                updated: dict[
-                    str, Any
-                ] = await self.engine.authorizations.async_update_item(auth.id, fields)
-                return updated
+                return Authorization.from_storage(
+                    await authorizations.async_update_item(auth.id, fields)
+                )
         target = (
             {"machine_type_id": type_id}
             if type_id is not None
             else {"device_id": device.device_id}
         )
-        created: dict[str, Any] = await self.engine.authorizations.async_create_item(
-            {"member_id": member.id, **target, **fields}
+        return Authorization.from_storage(
+            await authorizations.async_create_item(
+                {"member_id": member.id, **target, **fields}
+            )
         )
-        return created
 
     # After a decision -------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 import hashlib
 import hmac
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 from homeassistant.const import ATTR_DOMAIN, ATTR_SERVICE_DATA, EVENT_CALL_SERVICE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
@@ -121,6 +121,18 @@ sets is redacted (tests/integration/access/test_privacy_service_calls.py makes
 every registered service's fields be in one of them)."""
 
 
+class PersonFields(TypedDict):
+    """The fields naming a person in FluxiLab's bus events (docs/EVENTS.md)."""
+
+    member_id: str | None
+    member_name: str | None
+    """Only while the lab shows names."""
+    user_id: str | None
+    """The member's linked Home Assistant user."""
+    card: str | None
+    """The card's pseudonym, never its uid."""
+
+
 PRIVACY: HassKey[Privacy] = HassKey(f"{DOMAIN}_privacy")
 """The engine's privacy rules, for the writers of events that hold no engine."""
 
@@ -141,8 +153,10 @@ def async_redact_service_calls(hass: HomeAssistant) -> CALLBACK_TYPE:
     """
 
     @callback
-    def _ours(data: Mapping[str, Any]) -> bool:
-        return data.get(ATTR_DOMAIN) == DOMAIN and bool(data.get(ATTR_SERVICE_DATA))
+    def _ours(event_data: Mapping[str, Any]) -> bool:
+        return event_data.get(ATTR_DOMAIN) == DOMAIN and bool(
+            event_data.get(ATTR_SERVICE_DATA)
+        )
 
     @callback
     def _redact(event: Event[Any]) -> None:
@@ -167,10 +181,12 @@ class Privacy:
         self._digests: dict[str, str] = {}
         """Pseudonyms made under ``_key_hex``: a lab's cards and members, bounded."""
 
-    @property
-    def settings(self) -> dict[str, Any]:
-        """The lab's settings (kept in the history store), for writers without it."""
-        return self._history.data["settings"]
+    def setting(self, key: str) -> object:
+        """Return one of the lab's settings (kept in the history store), or None.
+
+        For writers without the history (notify.py's admin services).
+        """
+        return self._history.data["settings"].get(key)
 
     @property
     def show_names(self) -> bool:
@@ -209,48 +225,35 @@ class Privacy:
         """Return the pseudonym of a member id (ids are slugs of names)."""
         return MEMBER_PREFIX + self._digest("member", member_id)
 
-    def name(self, member: Member | Mapping[str, Any] | None) -> str | None:
-        """Return a member's name if names are shown, else None.
-
-        A member is a typed view, or a stored (or removed) member's fields.
-        """
+    def name(self, member: Member | None) -> str | None:
+        """Return a member's name if names are shown, else None (no name: None)."""
         if member is None or not self.show_names:
             return None
-        if isinstance(member, Member):
-            return member.name
-        name: str | None = member.get("name")
-        return name
+        return member.name or None
 
     def person_fields(
-        self, member: Member | Mapping[str, Any] | None, card: str | None = None
-    ) -> dict[str, Any]:
+        self, member: Member | None, card: str | None = None
+    ) -> PersonFields:
         """Return the fields naming a person in FluxiLab's bus events.
 
         ``member_id`` and the linked ``user_id`` stay (automations and services act
         on them; the purge anonymizes them in the recorder); the name only if names
         are shown, the card as its pseudonym.
         """
-        member_id: str | None
-        user_id: str | None
-        if isinstance(member, Member):
-            member_id, user_id = member.id, member.user_id
-        else:
-            member_id = member.get("id") if member else None
-            user_id = member.get("user_id") if member else None
         return {
-            "member_id": member_id,
+            "member_id": None if member is None else member.id,
             "member_name": self.name(member),
-            "user_id": user_id,
+            "user_id": None if member is None else member.user_id,
             "card": self.card_or_none(card),
         }
 
-    def event_data(self, data: dict[str, Any]) -> dict[str, Any]:
+    def event_data(self, event_data: dict[str, Any]) -> dict[str, Any]:
         """Blank the names in a bus event's extra fields (a trainer's) if hidden."""
         if not self.show_names:
             for field in NAME_FIELDS:
-                if data.get(field) is not None:
-                    data[field] = None
-        return data
+                if event_data.get(field) is not None:
+                    event_data[field] = None
+        return event_data
 
     def _card_shown(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -290,22 +293,21 @@ class Privacy:
             return value
         return next((card for card in cards if self.card(card) == value), None)
 
-    def entity_event(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    def entity_event(self, event_data: Mapping[str, Any]) -> dict[str, Any]:
         """Return an access event as the device's event entity shows it.
 
         Every Home Assistant user reads entity states: the card is its pseudonym
         already (the bus event carries no uid); the member and the trainer appear
         as pseudonyms, and by id, name and linked user only if names are shown.
         """
-        shown = dict(data)
-        card = data.get("card")
+        shown = dict(event_data)
+        card = event_data.get("card")
         if isinstance(card, str) and not CARD_PSEUDONYM.fullmatch(card):
             shown["card"] = self.card(card)  # whoever handed a uid: never shown
-        shown["member"] = (
-            self.member(data["member_id"]) if data.get("member_id") else None
-        )
-        if "trainer_id" in data:
-            trainer = data["trainer_id"]
+        member_id = event_data.get("member_id")
+        shown["member"] = self.member(member_id) if member_id else None
+        if "trainer_id" in event_data:
+            trainer = event_data["trainer_id"]
             shown["trainer"] = self.member(trainer) if trainer else None
         if not self.show_names:
             for field in (*PERSON_FIELDS, *NAME_FIELDS):

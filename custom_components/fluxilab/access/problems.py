@@ -21,8 +21,9 @@ machine stays blocked), resolved ones for ``KEEP_RESOLVED_DAYS``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict
 import uuid
 
 from homeassistant.core import callback
@@ -43,7 +44,8 @@ from .const import Reason
 from .decisions import authorization_reason
 from .errors import AccessValidationError
 from .lab import Lab
-from .roles import flags
+from .member_models import Member
+from .roles import role_flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -65,6 +67,74 @@ SIGNAL_PROBLEMS_CHANGED: Final = f"{DOMAIN}_problems_changed"
 """Dispatcher signal, argument our device id: that device's reports changed."""
 
 
+class StoredProblems(TypedDict):
+    """What the problems' Store holds: every report, as ``ProblemReport.as_dict``."""
+
+    reports: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProblemReport:
+    """One report of a problem with a device, open or resolved.
+
+    What was reported and how it was resolved may name people: not in a repr.
+    """
+
+    id: str
+    device_id: str
+    description: str = field(repr=False)
+    unsafe: bool = False
+    reported: datetime
+    member_id: str | None = None
+    """Who reported it (None: nobody, or a member since deleted)."""
+    user_id: str | None = None
+    """Their Home Assistant user, if they came through one."""
+    resolved: datetime | None = None
+    """None while the report is open."""
+    resolved_by_user_id: str | None = None
+    resolved_by_member_id: str | None = None
+    resolution: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_storage(cls, item: Mapping[str, Any]) -> ProblemReport:
+        """Read a stored report."""
+        resolved = item.get("resolved")
+        return cls(
+            id=str(item["id"]),
+            device_id=str(item["device_id"]),
+            description=str(item.get("description") or ""),
+            unsafe=bool(item.get("unsafe")),
+            reported=datetime.fromisoformat(item["reported"]),
+            member_id=item.get("member_id"),
+            user_id=item.get("user_id"),
+            resolved=None if resolved is None else datetime.fromisoformat(resolved),
+            resolved_by_user_id=item.get("resolved_by_user_id"),
+            resolved_by_member_id=item.get("resolved_by_member_id"),
+            resolution=item.get("resolution"),
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """True until staff resolve it."""
+        return self.resolved is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report as stored (and exported: GDPR)."""
+        return {
+            "id": self.id,
+            "device_id": self.device_id,
+            "description": self.description,
+            "unsafe": self.unsafe,
+            "reported": self.reported.isoformat(),
+            "member_id": self.member_id,
+            "user_id": self.user_id,
+            "resolved": None if self.resolved is None else self.resolved.isoformat(),
+            "resolved_by_user_id": self.resolved_by_user_id,
+            "resolved_by_member_id": self.resolved_by_member_id,
+            "resolution": self.resolution,
+        }
+
+
 class ProblemLab(Lab, Protocol):
     """What the reports use of the engine: the lab, its audit and its sync."""
 
@@ -79,25 +149,28 @@ class ProblemReports:
         """Start empty; ``async_load`` reads the stored reports."""
         self.engine = engine
         self.hass = engine.hass
-        self._store: Store[dict[str, Any]] = Store(
+        self._store: Store[StoredProblems] = Store(
             engine.hass, PROBLEMS_STORAGE_VERSION, PROBLEMS_STORAGE_KEY
         )
-        self.data: dict[str, dict[str, Any]] = {}
+        self.data: dict[str, ProblemReport] = {}
         self._unsafe: frozenset[str] = frozenset()
         """Devices with an open unsafe report (a card check reads only this)."""
 
     async def async_load(self) -> None:
         """Read the stored reports; raise the repair issues of the open ones."""
-        stored = await self._store.async_load() or {}
+        stored = await self._store.async_load()
         cutoff = dt_util.utcnow() - timedelta(days=KEEP_RESOLVED_DAYS)
+        reports = (
+            ProblemReport.from_storage(item)
+            for item in (stored["reports"] if stored else ())
+        )
         self.data = {
-            report["id"]: report
-            for report in stored.get("reports", [])
-            if report.get("resolved") is None
-            or datetime.fromisoformat(report["resolved"]) >= cutoff
+            report.id: report
+            for report in reports
+            if report.resolved is None or report.resolved >= cutoff
         }
         for report in self.data.values():
-            if report.get("resolved") is None:
+            if report.is_open:
                 self._async_raise_issue(report)
         self._index()
         self.hass.data[PROBLEM_RESOLVER] = self
@@ -110,35 +183,34 @@ class ProblemReports:
 
     def _index(self) -> None:
         self._unsafe = frozenset(
-            r["device_id"]
-            for r in self.data.values()
-            if r["unsafe"] and r.get("resolved") is None
+            r.device_id for r in self.data.values() if r.unsafe and r.is_open
         )
 
     def _async_save(self) -> None:
         self._index()
-        self._store.async_delay_save(lambda: {"reports": list(self.data.values())}, 1.0)
+        self._store.async_delay_save(
+            lambda: {"reports": [r.as_dict() for r in self.data.values()]}, 1.0
+        )
 
     # Reading ------------------------------------------------------------------------
 
-    def of_device(self, device_id: str) -> list[dict[str, Any]]:
+    def of_device(self, device_id: str) -> list[ProblemReport]:
         """Return a device's reports, newest first."""
         return sorted(
-            (r for r in self.data.values() if r["device_id"] == device_id),
-            key=lambda r: r["reported"],
+            (r for r in self.data.values() if r.device_id == device_id),
+            key=lambda r: r.reported,
             reverse=True,
         )
 
-    def open_reports(self, device_id: str | None = None) -> list[dict[str, Any]]:
+    def open_reports(self, device_id: str | None = None) -> list[ProblemReport]:
         """Return the open reports (of one device), newest first."""
         return sorted(
             (
                 r
                 for r in self.data.values()
-                if r.get("resolved") is None
-                and (device_id is None or r["device_id"] == device_id)
+                if r.is_open and (device_id is None or r.device_id == device_id)
             ),
-            key=lambda r: r["reported"],
+            key=lambda r: r.reported,
             reverse=True,
         )
 
@@ -153,9 +225,9 @@ class ProblemReports:
     def is_open(self, report_id: str) -> bool:
         """Return True while a report is open (the repair flow asks)."""
         report = self.data.get(report_id)
-        return report is not None and report.get("resolved") is None
+        return report is not None and report.is_open
 
-    def report(self, report_id: str) -> dict[str, Any]:
+    def report(self, report_id: str) -> ProblemReport:
         """Return a report, or raise the translated unknown_problem."""
         if (found := self.data.get(report_id)) is None:
             raise AccessValidationError("unknown_problem", report=report_id)
@@ -166,12 +238,12 @@ class ProblemReports:
     async def async_report(
         self,
         device_id: str,
-        member: Mapping[str, Any] | None,
+        member: Member | None,
         description: str,
         *,
         unsafe: bool = False,
         door: admin_audit.Door | None = None,
-    ) -> dict[str, Any]:
+    ) -> ProblemReport:
         """File a report of a problem with a device (``member``: who reports).
 
         ``door``: where it came from (the caller's door, if not given).
@@ -186,31 +258,27 @@ class ProblemReports:
                 "problem_too_many", max=str(MAX_OPEN_PER_DEVICE)
             )
         door = door or admin_audit.current_door()
-        report: dict[str, Any] = {
-            "id": uuid.uuid4().hex[:12],
-            "device_id": device_id,
-            "description": text[:MAX_DESCRIPTION],
-            "unsafe": bool(unsafe),
-            "reported": dt_util.utcnow().isoformat(),
-            "member_id": None if member is None else member["id"],
-            "user_id": door.user_id,
-            "resolved": None,
-            "resolved_by_user_id": None,
-            "resolved_by_member_id": None,
-            "resolution": None,
-        }
-        self.data[report["id"]] = report
+        report = ProblemReport(
+            id=uuid.uuid4().hex[:12],
+            device_id=device_id,
+            description=text[:MAX_DESCRIPTION],
+            unsafe=bool(unsafe),
+            reported=dt_util.utcnow(),
+            member_id=None if member is None else member.id,
+            user_id=door.user_id,
+        )
+        self.data[report.id] = report
         self._async_save()
         self.engine.admin_audit.record(
             "problem",
             admin_audit.CREATED,
             {
-                "unsafe": {"before": None, "after": report["unsafe"]},
-                "description": {"before": None, "after": report["description"]},
+                "unsafe": admin_audit.change(None, report.unsafe),
+                "description": admin_audit.change(None, report.description),
             },
             member=member,
             device_id=device_id,
-            target_id=report["id"],
+            target_id=report.id,
             label=device.entry.title or device_id,
             door=door,
         )
@@ -224,7 +292,7 @@ class ProblemReports:
     async def async_device_report(
         self,
         device: AccessDevice,
-        member: Mapping[str, Any],
+        member: Member,
         request: AccessRequest,
     ) -> Reason:
         """File a report a member signed in at the device sent; return the reply's reason.
@@ -232,15 +300,15 @@ class ProblemReports:
         The member must be active and authorized for the device, as in the panel.
         The audit names the device as the door and the member as who reported.
         """
-        if not member["active"]:
+        if not member.active:
             return Reason.INACTIVE
         authorized = authorization_reason(
             member,
-            self.engine.authorizations.typed_of_member(member["id"]),
+            self.engine.authorizations.typed_of_member(member.id),
             device.device_id,
             self.engine.machine_type_of(device),
             dt_util.utcnow(),
-            role=flags(member, self.engine.roles.data),
+            role=role_flags(member.role, self.engine.roles.data),
             check_window=False,
         )
         if authorized is not Reason.GRANTED:
@@ -248,8 +316,8 @@ class ProblemReports:
         door = admin_audit.Door(
             kind=DOOR_DEVICE,
             operation=f"{DOMAIN}/device/problem_report",
-            user_name=str(member.get("name") or "") or None,
-            member_id=str(member["id"]),
+            user_name=member.name or None,
+            member_id=member.id,
         )
         try:
             await self.async_report(
@@ -269,21 +337,22 @@ class ProblemReports:
         resolution: str = "",
         *,
         door: admin_audit.Door | None = None,
-    ) -> dict[str, Any]:
+    ) -> ProblemReport:
         """Resolve a report (staff): its issue goes, an unsafe machine is free again."""
         report = self.report(report_id)
-        if report.get("resolved") is not None:
+        if not report.is_open:
             raise AccessValidationError("problem_resolved", report=report_id)
         door = door or admin_audit.current_door()
-        device_id = report["device_id"]
+        device_id = report.device_id
         was_unsafe = self.unsafe(device_id)
-        resolved = {
-            **report,
-            "resolved": dt_util.utcnow().isoformat(),
-            "resolved_by_user_id": door.user_id,
-            "resolved_by_member_id": door.member_id,
-            "resolution": resolution.strip()[:MAX_RESOLUTION] or None,
-        }
+        now = dt_util.utcnow()
+        resolved = replace(
+            report,
+            resolved=now,
+            resolved_by_user_id=door.user_id,
+            resolved_by_member_id=door.member_id,
+            resolution=resolution.strip()[:MAX_RESOLUTION] or None,
+        )
         self.data[report_id] = resolved
         self._async_save()
         device = self.engine.device(device_id)
@@ -291,10 +360,10 @@ class ProblemReports:
             "problem",
             admin_audit.UPDATED,
             {
-                "resolved": {"before": None, "after": resolved["resolved"]},
-                "resolution": {"before": None, "after": resolved["resolution"]},
+                "resolved": admin_audit.change(None, now.isoformat()),
+                "resolution": admin_audit.change(None, resolved.resolution),
             },
-            member=self.engine.members.data.get(report["member_id"] or ""),
+            member=self.engine.members.member(report.member_id or ""),
             device_id=device_id,
             target_id=report_id,
             label=(device.entry.title if device else None) or device_id,
@@ -304,15 +373,15 @@ class ProblemReports:
         await self._async_changed(device_id, was_unsafe=was_unsafe)
         return resolved
 
-    def of_member(self, member_id: str) -> list[dict[str, Any]]:
+    def of_member(self, member_id: str) -> list[ProblemReport]:
         """Return the reports a member made or resolved, oldest first (GDPR export)."""
         return sorted(
             (
-                dict(report)
+                report
                 for report in self.data.values()
-                if member_id in (report["member_id"], report["resolved_by_member_id"])
+                if member_id in (report.member_id, report.resolved_by_member_id)
             ),
-            key=lambda report: report["reported"],
+            key=lambda report: report.reported,
         )
 
     @callback
@@ -323,14 +392,18 @@ class ProblemReports:
         without them.
         """
         changed = False
-        for report in self.data.values():
-            if report["member_id"] == member_id:
-                report["member_id"] = report["user_id"] = None
-                changed = True
-                if report.get("resolved") is None:
+        for report_id, stored in list(self.data.items()):
+            report = stored
+            if report.member_id == member_id:
+                report = replace(report, member_id=None, user_id=None)
+                if report.is_open:
                     self._async_raise_issue(report)
-            if report["resolved_by_member_id"] == member_id:
-                report["resolved_by_member_id"] = report["resolved_by_user_id"] = None
+            if report.resolved_by_member_id == member_id:
+                report = replace(
+                    report, resolved_by_member_id=None, resolved_by_user_id=None
+                )
+            if report is not stored:
+                self.data[report_id] = report
                 changed = True
         if changed:
             self._async_save()
@@ -359,26 +432,25 @@ class ProblemReports:
             LOGGER.exception("Credential set for %s not sent", device_id)
 
     @callback
-    def _async_raise_issue(self, report: dict[str, Any]) -> None:
-        device = self.engine.device(report["device_id"])
-        member = self.engine.members.data.get(report["member_id"] or "")
+    def _async_raise_issue(self, report: ProblemReport) -> None:
+        device = self.engine.device(report.device_id)
+        member = self.engine.members.member(report.member_id or "")
         if member is None:
             reporter = "-"
         else:
             reporter = self.engine.privacy.name(member) or self.engine.privacy.member(
-                member["id"]
+                member.id
             )
         async_create_problem_issue(
             self.hass,
-            report["id"],
-            unsafe=report["unsafe"],
+            report.id,
+            unsafe=report.unsafe,
             placeholders={
-                "device": (device.entry.title if device else None)
-                or report["device_id"],
-                "description": report["description"],
+                "device": (device.entry.title if device else None) or report.device_id,
+                "description": report.description,
                 "reporter": reporter,
-                "reported": dt_util.as_local(
-                    datetime.fromisoformat(report["reported"])
-                ).strftime("%Y-%m-%d %H:%M"),
+                "reported": dt_util.as_local(report.reported).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
             },
         )

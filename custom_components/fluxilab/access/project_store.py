@@ -38,6 +38,7 @@ from custom_components.fluxilab.const import (
 )
 from custom_components.fluxilab.history_db import SessionQuery, SessionRecord
 
+from .admin_audit import change
 from .billing import (
     Charge,
     NonBillable,
@@ -395,22 +396,22 @@ class ProjectCollection(collection.DictStorageCollection):
     async def async_set_session(
         self,
         session_id: str,
-        change: ChargeChange,
+        asked: ChargeChange,
         audit: AdminAudit,
     ) -> dict[str, str | None]:
         """Charge a session to another project, or mark it (non-)billable.
 
-        ``change``: a project (None: none) and/or a non-billable mark (None, or a
+        ``asked``: a project (None: none) and/or a non-billable mark (None, or a
         reason). Audited as a ``session_charge`` change; returns the charge now.
         """
         session = await self.async_find_session(session_id)
-        if change.set_project and change.project_id is not None:
-            self.project(change.project_id)
+        if asked.set_project and asked.project_id is not None:
+            self.project(asked.project_id)
         mark: NonBillable | None = None
-        if change.set_non_billable:
+        if asked.set_non_billable:
             try:
                 valid = vol.Schema({vol.Required("non_billable"): NON_BILLABLE})(
-                    {"non_billable": change.non_billable}
+                    {"non_billable": asked.non_billable}
                 )
             except vol.Invalid as err:
                 raise _invalid(err) from err
@@ -424,9 +425,9 @@ class ProjectCollection(collection.DictStorageCollection):
             "non_billable": self.non_billable_of(session),
         }
         charge = self.session_charges.get(session_id, SessionCharge())
-        if change.set_project:
-            charge = replace(charge, project_set=True, project_id=change.project_id)
-        if change.set_non_billable:
+        if asked.set_project:
+            charge = replace(charge, project_set=True, project_id=asked.project_id)
+        if asked.set_non_billable:
             charge = replace(charge, non_billable_set=True, non_billable=mark)
         self.session_charges[session_id] = charge
         after: dict[str, str | None] = {
@@ -442,16 +443,16 @@ class ProjectCollection(collection.DictStorageCollection):
             },
             1.0,
         )
-        member = self.engine.members.data.get(session.member_id or "")
+        member = self.engine.members.member(session.member_id or "")
         audit.record(
             "session_charge",
             "updated",
             {
-                key: {"before": before[key], "after": after[key]}
+                key: change(before[key], after[key])
                 for key in before
                 if before[key] != after[key]
             },
-            member=member or None,
+            member=member,
             device_id=session.device_id,
             target_id=session_id,
         )

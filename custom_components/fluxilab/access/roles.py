@@ -38,14 +38,14 @@ class RoleFlags:
     """Book a device for another member."""
 
     @classmethod
-    def of_role(cls, role: Mapping[str, Any]) -> RoleFlags:
-        """Return the flags of a stored lab role (``FLAG_FIELDS``)."""
+    def of_role(cls, item: Mapping[str, Any]) -> RoleFlags:
+        """Return the flags of a lab role as its collection stores it (``FLAG_FIELDS``)."""
         return cls(
-            may_maintain=bool(role.get("maintenance")),
-            bypass_authorization=bool(role.get("authorize_all")),
-            may_supervise=bool(role.get("supervisor")),
-            manage=bool(role.get("manage")),
-            may_book_for_others=bool(role.get("book_for_others")),
+            may_maintain=bool(item.get("maintenance")),
+            bypass_authorization=bool(item.get("authorize_all")),
+            may_supervise=bool(item.get("supervisor")),
+            manage=bool(item.get("manage")),
+            may_book_for_others=bool(item.get("book_for_others")),
         )
 
     def as_role(self) -> dict[str, bool]:

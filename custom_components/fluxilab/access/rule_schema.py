@@ -6,7 +6,7 @@ types, needs nothing of the engine's features.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal, TypedDict
 
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
@@ -16,6 +16,25 @@ MIN_CONDITION_HOURS: Final = 0.001
 
 CHANNEL_HOURS: Final = "channel_hours"
 BELOW_BASELINE: Final = "below_baseline"
+
+
+class StoredChannelHours(TypedDict):
+    """A ``channel_hours`` condition as the machine type stores it."""
+
+    kind: Literal["channel_hours"]
+    channel: str
+    above: float
+    hours: float
+
+
+class StoredBelowBaseline(TypedDict):
+    """A ``below_baseline`` condition as the machine type stores it."""
+
+    kind: Literal["below_baseline"]
+    channel: str
+    baseline: float
+    days: int
+
 
 CHANNEL = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=32))
 CHANNEL_HOURS_RULE = vol.Schema(
@@ -38,13 +57,14 @@ BELOW_BASELINE_RULE = vol.Schema(
 )
 
 
-def _condition(value: Any) -> dict[str, Any]:
+def _condition(value: Any) -> StoredChannelHours | StoredBelowBaseline:
     """Validate one maintenance condition by its kind."""
     if not isinstance(value, dict):
         raise vol.Invalid("a maintenance condition must be a mapping")
     kind = value.get("kind")
+    checked: StoredChannelHours | StoredBelowBaseline
     if kind == CHANNEL_HOURS:
-        checked: dict[str, Any] = CHANNEL_HOURS_RULE(value)
+        checked = CHANNEL_HOURS_RULE(value)
     elif kind == BELOW_BASELINE:
         checked = BELOW_BASELINE_RULE(value)
     else:

@@ -9,7 +9,7 @@ by giving the current one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, time as dt_time
 import secrets
@@ -54,16 +54,13 @@ from .credentials import (
     CARD,
     LABEL,
     STORED_CREDENTIAL,
+    card_uids,
     check_credentials,
     credential_of,
-    credentials_of,
     default_label,
-    find_card,
-    member_cards,
     migrate_member,
     migrate_pin_flag,
     new_credential,
-    pin_credential,
     touch,
     with_cards,
     with_pin_hash,
@@ -487,7 +484,7 @@ class MemberCollection(collection.DictStorageCollection):
             # Whoever creates a member is an admin: the PIN given is an initial one.
             pin_hash = await async_hash_pin(self.hass, pin)
             credentials = with_pin_hash(credentials, pin_hash, now, must_change=True)
-        validated["credentials"] = credentials
+        validated["credentials"] = [c.as_dict() for c in credentials]
         validated["created"] = validated["updated"] = now.isoformat()
         return validated
 
@@ -512,7 +509,10 @@ class MemberCollection(collection.DictStorageCollection):
         if "role" in validated:
             self.roles.check(validated["role"])
         now = dt_util.utcnow()
-        credentials = validated.pop("credentials", credentials_of(item))
+        credentials = [
+            Credential.from_storage(c)
+            for c in validated.pop("credentials", item.get("credentials", []))
+        ]
         if "cards" in validated:
             credentials = with_cards(credentials, validated.pop("cards"), now)
         if "user_id" in validated:
@@ -526,16 +526,16 @@ class MemberCollection(collection.DictStorageCollection):
         return {
             **item,
             **validated,
-            "credentials": credentials,
+            "credentials": [c.as_dict() for c in credentials],
             "updated": now.isoformat(),
         }
 
     def _check_cards(
-        self, credentials: list[dict[str, Any]], member_id: str | None
+        self, credentials: Sequence[Credential], member_id: str | None
     ) -> None:
         """One PIN at most, and each card belongs to one member only (by the index)."""
         check_credentials(credentials)
-        cards = set(member_cards({"credentials": credentials}, active_only=False))
+        cards = set(card_uids(credentials))
         self._index()
         taken = {
             card
@@ -557,9 +557,10 @@ class MemberCollection(collection.DictStorageCollection):
         if self._cards_at == self._items.changes:
             return
         self._cards = {
-            card: member_id
+            credential["card"]: member_id
             for member_id, member in self._items.items()
-            for card in member_cards(member, active_only=False)
+            for credential in member.get("credentials", [])
+            if credential["type"] == CredentialType.CARD
         }
         self._views = {}
         self._cards_at = self._items.changes
@@ -627,14 +628,21 @@ class MemberCollection(collection.DictStorageCollection):
         if (member_id := self._cards.get(uid)) is None:
             return None
         if (member := self._items.get(member_id)) is not None:
-            for credential in credentials_of(member):
+            for credential in member.get("credentials", []):
                 if (
                     credential["type"] == CredentialType.CARD
                     and credential.get("card") == uid
                 ):
                     return member, credential
         self._cards_at = -1  # changed in place: look again, and rebuild next time
-        return find_card(self._items.values(), uid)
+        for member in self._items.values():
+            for credential in member.get("credentials", []):
+                if (
+                    credential["type"] == CredentialType.CARD
+                    and credential["card"] == uid
+                ):
+                    return member, credential
+        return None
 
     # Credentials (credentials.py) -------------------------------------------------
 
@@ -645,43 +653,42 @@ class MemberCollection(collection.DictStorageCollection):
         *,
         card: str | None = None,
         label: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Credential:
         """Give a member a card; return it.
 
         A PIN is never added: an admin issues an initial one (``async_reset_pin``),
         so removing a member's PIN and adding one of the admin's choosing is refused.
         """
-        member = self._member(member_id)
+        credentials = self._stored(member_id).credentials
         if kind is CredentialType.PIN:
             raise AccessValidationError("pin_by_reset")
-        credentials = credentials_of(member)
         if card is None:
             raise AccessValidationError("credential_card_missing")
         label = label or default_label(kind, credentials)
         added = new_credential(kind, label=label, now=dt_util.utcnow(), card=card)
         self._check_cards([*credentials, added], member_id)
-        await self.async_update_item(member_id, {"credentials": [*credentials, added]})
+        await self._async_write_credentials(member_id, [*credentials, added])
         return added
 
-    async def async_reset_pin(self, member_id: str) -> tuple[str, dict[str, Any]]:
+    async def async_reset_pin(self, member_id: str) -> tuple[str, Credential]:
         """Issue a random initial PIN (an admin's reset); return it and the credential.
 
         The PIN is returned once, for the admin to hand over, and stored only as a
         hash, marked ``must_change``: devices refuse it until the member replaces it.
         A PIN an admin deactivated stays deactivated.
         """
-        self._member(member_id)
+        self._stored(member_id)
         pin = initial_pin()
         pin_hash = await async_hash_pin(self.hass, pin)
         credentials = with_pin_hash(
-            credentials_of(self._member(member_id)),
+            self._stored(member_id).credentials,
             pin_hash,
             dt_util.utcnow(),
             must_change=True,
         )
-        updated = await self.async_update_item(member_id, {"credentials": credentials})
+        await self._async_write_credentials(member_id, credentials)
         self._pin_failures.pop(member_id, None)
-        credential = pin_credential(updated)
+        credential = self._stored(member_id).pin
         assert credential is not None  # noqa: S101  # with_pin_hash just set it
         return pin, credential
 
@@ -711,8 +718,7 @@ class MemberCollection(collection.DictStorageCollection):
         ``profile`` changes are written in the same update, so a refused change
         writes nothing.
         """
-        member = self._member(member_id)
-        if (pin := pin_credential(member)) is None:
+        if (pin := self._stored(member_id).pin) is None:
             raise AccessValidationError("no_pin")
         now = dt_util.utcnow().timestamp()
         failures = self._pin_failures.setdefault(member_id, PinFailures())
@@ -722,7 +728,7 @@ class MemberCollection(collection.DictStorageCollection):
         # Counted before the check, so guesses sent in parallel back off too.
         failures.failed(now)
         if not await self.hass.async_add_executor_job(
-            _pin_matches, current_pin, pin["pin_hash"]
+            _pin_matches, current_pin, pin.pin_hash or ""
         ):
             LOGGER.warning(
                 "Wrong current PIN for a PIN change (%d in a row for that member)",
@@ -734,13 +740,14 @@ class MemberCollection(collection.DictStorageCollection):
             raise AccessValidationError("pin_unchanged")
         pin_hash = await async_hash_pin(self.hass, new_pin)
         credentials = with_pin_hash(
-            credentials_of(self._member(member_id)),
+            self._stored(member_id).credentials,
             pin_hash,
             dt_util.utcnow(),
             must_change=False,
         )
         await self.async_update_item(
-            member_id, {**(profile or {}), "credentials": credentials}
+            member_id,
+            {**(profile or {}), "credentials": [c.as_dict() for c in credentials]},
         )
 
     async def async_update_credential(
@@ -750,36 +757,40 @@ class MemberCollection(collection.DictStorageCollection):
         *,
         label: str | None = None,
         active: bool | None = None,
-    ) -> dict[str, Any]:
+    ) -> Credential:
         """Rename, deactivate or reactivate one of a member's credentials."""
-        member = self._member(member_id)
-        changed = dict(credential_of(member, credential_id))
+        member = self._stored(member_id)
+        changed = credential_of(member, credential_id)
         if label is not None:
-            changed["label"] = label
+            changed = replace(changed, label=label)
         if active is not None:
-            changed["active"] = active
-        await self.async_update_item(
+            changed = replace(changed, active=active)
+        await self._async_write_credentials(
             member_id,
-            {
-                "credentials": [
-                    changed if c["id"] == credential_id else c
-                    for c in credentials_of(member)
-                ]
-            },
+            [changed if c.id == credential_id else c for c in member.credentials],
         )
         return changed
 
     async def async_remove_credential(self, member_id: str, credential_id: str) -> None:
         """Take one credential away from a member."""
-        member = self._member(member_id)
+        member = self._stored(member_id)
         credential_of(member, credential_id)
+        await self._async_write_credentials(
+            member_id, [c for c in member.credentials if c.id != credential_id]
+        )
+
+    def _stored(self, member_id: str) -> Member:
+        """Return a member's typed view read from storage now, for a write to it."""
+        if (item := self._items.get(member_id)) is None:
+            raise AccessValidationError("unknown_member", member=member_id)
+        return Member.from_storage(item)
+
+    async def _async_write_credentials(
+        self, member_id: str, credentials: Iterable[Credential]
+    ) -> None:
+        """Store a member's credentials as the collection keeps them."""
         await self.async_update_item(
-            member_id,
-            {
-                "credentials": [
-                    c for c in credentials_of(member) if c["id"] != credential_id
-                ]
-            },
+            member_id, {"credentials": [c.as_dict() for c in credentials]}
         )
 
     @callback
@@ -793,16 +804,14 @@ class MemberCollection(collection.DictStorageCollection):
         """
         if (member := self._items.get(member_id)) is None:
             return
-        for credential in credentials_of(member):
-            if credential["id"] == credential_id and touch(credential, when):
+        for stored in member.get("credentials", []):
+            if stored["id"] == credential_id and (
+                used := touch(Credential.from_storage(stored), when)
+            ):
+                stored["last_used"] = used.as_dict()["last_used"]
                 if member_id in self._views:
                     self._views[member_id] = Member.from_storage(member)
                 self._async_schedule_save()
-
-    def _member(self, member_id: str) -> dict[str, Any]:
-        if (member := self.data.get(member_id)) is None:
-            raise AccessValidationError("unknown_member", member=member_id)
-        return member
 
 
 class MachineTypeStore(Store[collection.SerializedStorageCollection]):

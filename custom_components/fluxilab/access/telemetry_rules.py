@@ -23,7 +23,9 @@ charge-back bills at the busy rate (billing.py).
   ``baseline`` for ``days`` consecutive days; a day without readings is not below
   and breaks the run.
 
-Once a condition is due it stays due until maintenance is recorded.
+Once a condition is due it stays due until maintenance is recorded. The machine
+type's conditions arrive typed (rule_models.py); a counter is read from the history
+store into its model, and the next one written back with ``as_dict``.
 
 Only live telemetry counts: replayed (buffered) backlog never starts or ends a busy
 period and never moves a condition counter (it goes to long-term statistics only).
@@ -36,10 +38,10 @@ The functions at the top are pure; :class:`TelemetryRules` wires them to the eng
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, overload
 import uuid
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -52,7 +54,14 @@ from custom_components.fluxilab.history_db import LiveSession
 from .const import AccessEventType, Reason, SessionEnd
 from .events import fire_access_event
 from .lab_models import MachineType
-from .rule_schema import BELOW_BASELINE, CHANNEL_HOURS
+from .member_models import Member
+from .rule_models import (
+    BelowBaseline,
+    ChannelHours,
+    Condition,
+    DailyCounter,
+    HoursCounter,
+)
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -94,7 +103,50 @@ class DeviceRules:
     """The rules of a device's machine type."""
 
     busy: BusyRule | None
-    conditions: tuple[Mapping[str, Any], ...]
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionProgress:
+    """A condition's progress: value so far, target and due state."""
+
+    kind: str
+    channel: str
+    key: str
+    value: float
+    """Hours counted (``channel_hours``) or days of the live run of low days."""
+    target: float
+    due: bool
+    text: str
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the progress as the panel and the diagnostics show it."""
+        return {
+            "kind": self.kind,
+            "channel": self.channel,
+            "key": self.key,
+            "value": self.value,
+            "target": self.target,
+            "due": self.due,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RulesState:
+    """A followed device's busy state and condition progress (diagnostics)."""
+
+    busy: bool
+    busy_channel: str | None
+    conditions: tuple[ConditionProgress, ...]
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the state as the diagnostics show it."""
+        return {
+            "busy": self.busy,
+            "busy_channel": self.busy_channel,
+            "conditions": [condition.as_wire() for condition in self.conditions],
+        }
 
 
 def rules_of(machine_type: MachineType | None) -> DeviceRules | None:
@@ -116,96 +168,71 @@ def rules_of(machine_type: MachineType | None) -> DeviceRules | None:
     return DeviceRules(busy, conditions)
 
 
-def condition_key(rule: Mapping[str, Any]) -> str:
-    """Key of a condition's counter (stays while the admin edits hours or days)."""
-    threshold = rule["above"] if rule["kind"] == CHANNEL_HOURS else rule["baseline"]
-    return f"{rule['kind']}:{rule['channel']}:{threshold}"
-
-
-def new_counter(rule: Mapping[str, Any]) -> dict[str, Any]:
+def new_counter(rule: Condition) -> HoursCounter | DailyCounter:
     """Return a fresh counter for a condition."""
-    if rule["kind"] == CHANNEL_HOURS:
-        return {"hours": 0.0, "due": False}
-    return {
-        "day": None,
-        "sum": 0.0,
-        "count": 0,
-        "days": 0,
-        "streak_end": None,
-        "due": False,
-    }
+    return rule.counter(None)
 
 
 def add_channel_hours(
-    counter: dict[str, Any], rule: Mapping[str, Any], seconds: float
-) -> None:
+    counter: HoursCounter, rule: ChannelHours, seconds: float
+) -> HoursCounter:
     """Count ``seconds`` with the channel above its threshold."""
-    counter["hours"] += seconds / 3600
-    if counter["hours"] >= rule["hours"]:
-        counter["due"] = True
+    hours = counter.hours + seconds / 3600
+    return replace(counter, hours=hours, due=counter.due or hours >= rule.hours)
 
 
-def close_days(counter: dict[str, Any], rule: Mapping[str, Any], today: date) -> None:
+def close_days(counter: DailyCounter, rule: BelowBaseline, today: date) -> DailyCounter:
     """Close the counter's open day if it is before ``today`` (its mean is final)."""
-    if (day := counter["day"]) is None or day >= today.isoformat():
-        return
-    closed = date.fromisoformat(day)
-    below = (
-        counter["count"] > 0 and counter["sum"] / counter["count"] < rule["baseline"]
-    )
+    if (closed := counter.day) is None or closed >= today:
+        return counter
+    below = counter.count > 0 and counter.total / counter.count < rule.baseline
     if below:
-        previous = counter["streak_end"]
-        follows = previous == (closed - timedelta(days=1)).isoformat()
-        counter["days"] = counter["days"] + 1 if follows else 1
-        counter["streak_end"] = day
-        if counter["days"] >= rule["days"]:
-            counter["due"] = True
+        follows = counter.streak_end == closed - timedelta(days=1)
+        days = counter.days + 1 if follows else 1
+        counter = replace(
+            counter,
+            days=days,
+            streak_end=closed,
+            due=counter.due or days >= rule.days,
+        )
     else:
-        counter["days"] = 0
-        counter["streak_end"] = None
-    counter.update(day=None, sum=0.0, count=0)
+        counter = replace(counter, days=0, streak_end=None)
+    return replace(counter, day=None, total=0.0, count=0)
 
 
 def add_daily_sample(
-    counter: dict[str, Any], rule: Mapping[str, Any], value: float, today: date
-) -> None:
+    counter: DailyCounter, rule: BelowBaseline, value: float, today: date
+) -> DailyCounter:
     """Add a reading to today's mean, closing an earlier day first."""
-    close_days(counter, rule, today)
-    counter["day"] = today.isoformat()
-    counter["sum"] += value
-    counter["count"] += 1
+    counter = close_days(counter, rule, today)
+    return replace(
+        counter, day=today, total=counter.total + value, count=counter.count + 1
+    )
 
 
 def progress(
-    rule: Mapping[str, Any], counter: Mapping[str, Any], today: date
-) -> dict[str, Any]:
+    rule: Condition, counter: HoursCounter | DailyCounter, today: date
+) -> ConditionProgress:
     """Return a condition's progress: value so far, target and due state."""
-    if rule["kind"] == CHANNEL_HOURS:
-        value: float = round(counter["hours"], 4)
-        target: float = rule["hours"]
+    if isinstance(rule, ChannelHours) and isinstance(counter, HoursCounter):
+        value: float = round(counter.hours, 4)
+        target: float = rule.hours
+    elif isinstance(rule, BelowBaseline) and isinstance(counter, DailyCounter):
+        streak_end = counter.streak_end
+        alive = streak_end is not None and streak_end >= today - timedelta(days=1)
+        value = counter.days if alive else 0
+        target = rule.days
     else:
-        streak_end = counter["streak_end"]
-        alive = (
-            streak_end is not None
-            and streak_end >= (today - timedelta(days=1)).isoformat()
-        )
-        value = counter["days"] if alive else 0
-        target = rule["days"]
-    return {
-        "kind": rule["kind"],
-        "channel": rule["channel"],
-        "key": condition_key(rule),
-        "value": value,
-        "target": target,
-        "due": bool(counter["due"]),
-    }
-
-
-def describe(rule: Mapping[str, Any]) -> str:
-    """Return a short, language-neutral text of a rule (repair issue, logs)."""
-    if rule["kind"] == CHANNEL_HOURS:
-        return f"{rule['channel']} > {rule['above']:g}: {rule['hours']:g} h"
-    return f"{rule['channel']} < {rule['baseline']:g}: {rule['days']} d"
+        raise TypeError(f"a {type(counter).__name__} does not count {rule.kind}")
+    return ConditionProgress(
+        kind=rule.kind,
+        channel=rule.channel,
+        key=rule.key,
+        value=value,
+        target=target,
+        due=counter.due,
+        text=rule.text,
+    )
 
 
 # Wiring ----------------------------------------------------------------------------
@@ -229,8 +256,8 @@ class _Live:
     """The open regular session, whose busy time is counted in it (billing)."""
     session_busy_from: float | None = None
     """Start of busy time inside ``session`` not added to it yet."""
-    member: dict[str, Any] | None = None
-    card: str | None = None
+    member: Member | None = None
+    card: str | None = field(default=None, repr=False)
     idle_timer: CALLBACK_TYPE | None = None
     readings: dict[str, tuple[float, bool]] = field(default_factory=dict)
     """channel_hours condition key -> (time, above) of the last reading."""
@@ -273,7 +300,7 @@ class TelemetryRules:
             self._unsubs.pop()()
 
     async def _async_types_changed(
-        self, _change_type: str, _item_id: str, _item: dict[str, Any]
+        self, _change_type: str, _item_id: str, item: dict[str, Any]
     ) -> None:
         for device in list(self.engine.devices.values()):
             was_busy = self.is_busy(device.device_id)
@@ -304,7 +331,7 @@ class TelemetryRules:
         self._live[device.device_id] = live
         usage = self.engine.history.usage(device.device_id)
         for rule in rules.conditions:
-            usage["conditions"].setdefault(condition_key(rule), new_counter(rule))
+            self._counter(usage, rule)  # a new condition's counter starts at once
 
     @callback
     def detach(self, device_id: str) -> None:
@@ -329,17 +356,16 @@ class TelemetryRules:
     def busy_member_name(self, device_id: str) -> str | None:
         """Return the name of the member a busy period is attributed to."""
         member = self.busy_member(device_id)
-        name: str | None = member.get("name") if member is not None else None
-        return name
+        return member.name if member is not None else None
 
-    def busy_member(self, device_id: str) -> dict[str, Any] | None:
+    def busy_member(self, device_id: str) -> Member | None:
         """Return the member a busy period is attributed to."""
         live = self._live.get(device_id)
         if live is None or not live.busy:
             return None
         return live.member
 
-    def conditions(self, device: AccessDevice) -> list[dict[str, Any]]:
+    def conditions(self, device: AccessDevice) -> list[ConditionProgress]:
         """Return the progress of every condition of the device's machine type."""
         rules = rules_of(self.engine.machine_type_of(device))
         if rules is None or not rules.conditions:
@@ -347,23 +373,23 @@ class TelemetryRules:
         usage = self.engine.history.usage(device.device_id)
         today = dt_util.now().date()
         return [
-            progress(rule, self._counter(usage, rule), today) | {"text": describe(rule)}
+            progress(rule, self._counter(usage, rule), today)
             for rule in rules.conditions
         ]
 
     def due_conditions(self, device: AccessDevice) -> list[str]:
         """Return the texts of the conditions that are due (empty: none)."""
-        return [c["text"] for c in self.conditions(device) if c["due"]]
+        return [c.text for c in self.conditions(device) if c.due]
 
-    def diagnostics(self, device: AccessDevice) -> dict[str, Any] | None:
+    def diagnostics(self, device: AccessDevice) -> RulesState | None:
         """Return busy state and condition progress (None: no rules)."""
         if (live := self._live.get(device.device_id)) is None:
             return None
-        return {
-            "busy": live.busy,
-            "busy_channel": live.rules.busy.channel if live.rules.busy else None,
-            "conditions": self.conditions(device),
-        }
+        return RulesState(
+            busy=live.busy,
+            busy_channel=live.rules.busy.channel if live.rules.busy else None,
+            conditions=tuple(self.conditions(device)),
+        )
 
     # Hooks from the engine ---------------------------------------------------------
 
@@ -410,17 +436,37 @@ class TelemetryRules:
         usage["conditions"] = {}
         if (live := self._live.get(device_id)) is not None:
             for rule in live.rules.conditions:
-                usage["conditions"][condition_key(rule)] = new_counter(rule)
+                self._store(usage, rule, new_counter(rule))
             live.readings = {}
         self.engine.history.async_changed()
 
     # Telemetry ---------------------------------------------------------------------
 
-    def _counter(self, usage: DeviceUsage, rule: Mapping[str, Any]) -> dict[str, Any]:
-        counter: dict[str, Any] = usage["conditions"].setdefault(
-            condition_key(rule), new_counter(rule)
-        )
-        return counter
+    @overload
+    @staticmethod
+    def _counter(usage: DeviceUsage, rule: ChannelHours) -> HoursCounter: ...
+    @overload
+    @staticmethod
+    def _counter(usage: DeviceUsage, rule: BelowBaseline) -> DailyCounter: ...
+    @overload
+    @staticmethod
+    def _counter(
+        usage: DeviceUsage, rule: Condition
+    ) -> HoursCounter | DailyCounter: ...
+    @staticmethod
+    def _counter(usage: DeviceUsage, rule: Condition) -> HoursCounter | DailyCounter:
+        """Read a condition's counter from the history store (a fresh one stored)."""
+        conditions = usage["conditions"]
+        if (stored := conditions.get(rule.key)) is None:
+            conditions[rule.key] = new_counter(rule).as_dict()
+        return rule.counter(stored)
+
+    @staticmethod
+    def _store(
+        usage: DeviceUsage, rule: Condition, counter: HoursCounter | DailyCounter
+    ) -> None:
+        """Write a condition's counter back into the history store."""
+        usage["conditions"][rule.key] = counter.as_dict()
 
     @callback
     def _reading(
@@ -439,27 +485,29 @@ class TelemetryRules:
         if not rules.conditions:
             return
         usage = self.engine.history.usage(device.device_id)
-        due_before = [self._counter(usage, r)["due"] for r in rules.conditions]
+        due_before = [self._counter(usage, r).due for r in rules.conditions]
         changed = False
         for rule in rules.conditions:
-            if (value := channel_number(values.get(rule["channel"]))) is None:
+            if (value := channel_number(values.get(rule.channel))) is None:
                 continue
             changed = True
-            counter = self._counter(usage, rule)
-            if rule["kind"] == CHANNEL_HOURS:
-                key = condition_key(rule)
-                previous = live.readings.get(key)
+            if isinstance(rule, ChannelHours):
+                hours = self._counter(usage, rule)
+                previous = live.readings.get(rule.key)
                 if previous is not None and previous[1]:
                     gap = now - previous[0]
                     if 0 < gap <= MAX_SAMPLE_GAP:
-                        add_channel_hours(counter, rule, gap)
-                live.readings[key] = (now, value > rule["above"])
+                        self._store(usage, rule, add_channel_hours(hours, rule, gap))
+                live.readings[rule.key] = (now, value > rule.above)
             else:
-                add_daily_sample(counter, rule, value, dt_util.now().date())
+                daily = add_daily_sample(
+                    self._counter(usage, rule), rule, value, dt_util.now().date()
+                )
+                self._store(usage, rule, daily)
         if not changed:
             return
         self.engine.history.async_changed()
-        if due_before != [self._counter(usage, r)["due"] for r in rules.conditions]:
+        if due_before != [self._counter(usage, r).due for r in rules.conditions]:
             self.engine.publish_usage(device)
 
     @callback
@@ -512,14 +560,16 @@ class TelemetryRules:
         today = dt_util.now().date()
         for device_id, live in list(self._live.items()):
             usage = self.engine.history.usage(device_id)
-            rules = [r for r in live.rules.conditions if r["kind"] == BELOW_BASELINE]
+            rules = [r for r in live.rules.conditions if isinstance(r, BelowBaseline)]
             if not rules:
                 continue
-            due_before = [self._counter(usage, r)["due"] for r in rules]
+            due_before = [self._counter(usage, r).due for r in rules]
             for rule in rules:
-                close_days(self._counter(usage, rule), rule, today)
+                self._store(
+                    usage, rule, close_days(self._counter(usage, rule), rule, today)
+                )
             self.engine.history.async_changed()
-            if due_before != [self._counter(usage, r)["due"] for r in rules] and (
+            if due_before != [self._counter(usage, r).due for r in rules] and (
                 device := self.engine.device(device_id)
             ):
                 self.engine.publish_usage(device)
@@ -547,7 +597,7 @@ class TelemetryRules:
             member_id, card = open_sessions[-1].member_id, open_sessions[-1].card
         else:
             member_id, card = self._last_grant(device.device_id, now)
-        live.member = self.engine.members.data.get(member_id) if member_id else None
+        live.member = self.engine.members.member(member_id) if member_id else None
         live.card = card
         live.busy = True
         live.busy_since = now
@@ -603,8 +653,8 @@ class TelemetryRules:
             LiveSession.new(
                 session_id=f"busy-{uuid.uuid4().hex}",
                 device_id=device_id,
-                member_id=member["id"] if member else None,
-                member_name=member["name"] if member else None,
+                member_id=member.id if member else None,
+                member_name=member.name if member else None,
                 card=live.card,
                 start=start,
                 last_seen=end,

@@ -23,12 +23,10 @@ from custom_components.fluxilab.access.credentials import (
     LABEL,
     credential_of,
     mask_card,
-    public_credential,
-    public_credentials,
 )
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
-from custom_components.fluxilab.access.member_models import CredentialType
+from custom_components.fluxilab.access.member_models import CredentialType, Member
 from custom_components.fluxilab.access.permissions import (
     Scope,
     require_permission,
@@ -46,7 +44,7 @@ async def _resolve(
     msg: dict[str, Any],
     *,
     own_allowed: bool,
-) -> tuple[AccessEngine, dict[str, Any], bool]:
+) -> tuple[AccessEngine, Member, bool]:
     """Return the engine, the target member and whether the caller manages.
 
     Without a ``member_id`` the target is the caller's own member. A caller allowed
@@ -64,9 +62,7 @@ async def _resolve(
     manager = scope is Scope.ANY
     if member_id is None:
         raise AccessValidationError("no_member")
-    if (member := engine.members.data.get(member_id)) is None:
-        raise AccessValidationError("unknown_member", member=member_id)
-    return engine, member, manager
+    return engine, engine.members.known(member_id), manager
 
 
 @require_permission
@@ -85,8 +81,10 @@ async def ws_list(
     connection.send_result(
         msg["id"],
         {
-            "member_id": member["id"],
-            "credentials": public_credentials(member, None if manager else mask_card),
+            "member_id": member.id,
+            "credentials": [
+                c.as_wire(None if manager else mask_card) for c in member.credentials
+            ],
         },
     )
 
@@ -110,12 +108,12 @@ async def ws_add(
     """Give a member another card (admins); a PIN comes from ``reset_pin`` only."""
     engine, member, _manager = await _resolve(hass, connection, msg, own_allowed=False)
     added = await engine.members.async_add_credential(
-        member["id"],
+        member.id,
         CredentialType(msg["credential_type"]),
         card=msg.get("card"),
         label=msg.get("label"),
     )
-    connection.send_result(msg["id"], public_credential(added))
+    connection.send_result(msg["id"], added.as_wire())
 
 
 @require_permission
@@ -131,13 +129,13 @@ async def ws_reset_pin(
 ) -> None:
     """Issue a member a random initial PIN (admins); the reply shows it, once."""
     engine, member, _manager = await _resolve(hass, connection, msg, own_allowed=False)
-    pin, credential = await engine.members.async_reset_pin(member["id"])
+    pin, credential = await engine.members.async_reset_pin(member.id)
     connection.send_result(
         msg["id"],
         {
-            "member_id": member["id"],
+            "member_id": member.id,
             "pin": pin,
-            "credential": public_credential(credential),
+            "credential": credential.as_wire(),
         },
     )
 
@@ -163,14 +161,12 @@ async def ws_update(
     )
     credential_of(member, msg["credential_id"])
     changed = await engine.members.async_update_credential(
-        member["id"],
+        member.id,
         msg["credential_id"],
         label=msg.get("label"),
         active=msg.get("active"),
     )
-    connection.send_result(
-        msg["id"], public_credential(changed, None if manager else mask_card)
-    )
+    connection.send_result(msg["id"], changed.as_wire(None if manager else mask_card))
 
 
 @require_permission
@@ -188,7 +184,7 @@ async def ws_remove(
     """Take a credential away from a member (admins)."""
     engine, member, _manager = await _resolve(hass, connection, msg, own_allowed=False)
     credential_of(member, msg["credential_id"])
-    await engine.members.async_remove_credential(member["id"], msg["credential_id"])
+    await engine.members.async_remove_credential(member.id, msg["credential_id"])
     connection.send_result(msg["id"])
 
 

@@ -30,7 +30,7 @@ import probatio as vol
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from custom_components.fluxilab.access import gdpr
+from custom_components.fluxilab.access import admin_audit, gdpr
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.access.history import RECORDER_URL
 from custom_components.fluxilab.access.permissions import (
@@ -181,7 +181,7 @@ async def ws_set_database(
         "updated",
         {}
         if state["url"] == before
-        else {"history_database": {"before": before, "after": state["url"]}},
+        else {"history_database": admin_audit.change(before, state["url"])},
         target_id="history_database",
     )
     connection.send_result(msg["id"], state)

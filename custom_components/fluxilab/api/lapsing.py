@@ -48,7 +48,10 @@ async def ws_lapsing_list(
     connection.send_result(
         msg["id"],
         {
-            "authorizations": engine.lapsing.lapsing(dt_util.utcnow(), msg.get("days")),
+            "authorizations": [
+                lapse.as_wire()
+                for lapse in engine.lapsing.lapsing(dt_util.utcnow(), msg.get("days"))
+            ],
             "notice_days": engine.lapsing.notice_days,
         },
     )
@@ -72,7 +75,8 @@ async def ws_lapsing_renew(
             "unknown_authorization", authorization=msg["authorization_id"]
         )
     auth = await engine.lapsing.async_renew(msg["authorization_id"])
-    connection.send_result(msg["id"], {"last_used": auth["last_used"]})
+    last_used = auth.last_used.isoformat() if auth.last_used else None
+    connection.send_result(msg["id"], {"last_used": last_used})
 
 
 @require_permission
@@ -87,7 +91,11 @@ def ws_lapsing_mine(
     connection.send_result(
         msg["id"],
         {
-            "authorizations": engine.lapsing.of_member(member["id"]) if member else [],
+            "authorizations": [
+                own.as_wire() for own in engine.lapsing.of_member(member["id"])
+            ]
+            if member
+            else [],
             "notice_days": engine.lapsing.notice_days,
         },
     )

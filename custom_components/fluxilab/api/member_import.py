@@ -87,9 +87,10 @@ async def async_import(
 ) -> dict[str, Any]:
     """Import, one at a time, the devices' syncs held until the last write."""
     async with _lock(engine.hass), engine.sync.async_held():
-        return await member_import.async_import(
+        report = await member_import.async_import(
             engine, csv_text, dry_run=dry_run, strict=strict
         )
+    return report.as_wire()
 
 
 async def _import_members(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:

@@ -42,13 +42,7 @@ from custom_components.fluxilab.access import admin, gdpr, maintenance
 from custom_components.fluxilab.access.admin import public_member
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.const import SETTING_SHOW_MEMBER_NAMES
-from custom_components.fluxilab.access.credentials import (
-    mask_card,
-    member_cards,
-    member_pin_hash,
-    pin_must_change,
-    public_credentials,
-)
+from custom_components.fluxilab.access.credentials import mask_card
 from custom_components.fluxilab.access.decisions import authorization_reason
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
@@ -247,7 +241,10 @@ def device_status(
         "busy": engine.telemetry_rules.is_busy(device.device_id),
         # Who uses it as every HA user may see it (the show_member_names setting).
         "current_user_entity_id": _entity_id(entities, device, "current_user"),
-        "maintenance_conditions": engine.telemetry_rules.conditions(device),
+        "maintenance_conditions": [
+            condition.as_wire()
+            for condition in engine.telemetry_rules.conditions(device)
+        ],
     }
 
 
@@ -459,7 +456,9 @@ async def ws_open(
         {
             ATTR_FLUXILAB_DEVICE: device.device_id,
             ATTR_MEMBER_ID: member["id"] if member is not None else None,
-            ATTR_MEMBER_NAME: engine.privacy.name(member),
+            ATTR_MEMBER_NAME: engine.privacy.name(
+                None if member is None else engine.members.member(str(member["id"]))
+            ),
             "user_id": caller.user.id,
         },
         context=connection.context(msg),
@@ -494,16 +493,17 @@ async def ws_profile(
         connection.send_result(msg["id"], result)
         return
     now = dt_util.utcnow()
+    view = engine.members.known(member["id"])
     result["member"] = {
         "id": member["id"],
         "name": member["name"],
         "email": member.get("email"),
         "role": member["role"],
         "active": member["active"],
-        "cards": [mask_card(card) for card in member_cards(member)],
-        "credentials": public_credentials(member, mask_card),
-        "has_pin": member_pin_hash(member, active_only=False) is not None,
-        "pin_must_change": pin_must_change(member),
+        "cards": [mask_card(card) for card in view.cards()],
+        "credentials": [c.as_wire(mask_card) for c in view.credentials],
+        "has_pin": view.pin_hash(active_only=False) is not None,
+        "pin_must_change": view.pin_must_change,
     }
     for auth in engine.authorizations.of_member(member["id"]):
         expires = auth.get("expires")

@@ -28,7 +28,7 @@ from custom_components.fluxilab.access.permissions import (
     require_permission,
     websocket_caller,
 )
-from custom_components.fluxilab.access.problems import MAX_DESCRIPTION
+from custom_components.fluxilab.access.problems import MAX_DESCRIPTION, ProblemReport
 from custom_components.fluxilab.access.roles import flags
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.repairs import MAX_RESOLUTION
@@ -62,11 +62,12 @@ def _may_use(engine: AccessEngine, caller: Caller, device_id: str) -> bool:
 
 
 def public_report(
-    engine: AccessEngine, report: dict[str, Any], *, named: bool
+    engine: AccessEngine, report: ProblemReport, *, named: bool
 ) -> dict[str, Any]:
     """Return a report as the panel shows it; ``named``: with who made it."""
+    stored = report.as_dict()
     shown = {
-        key: report[key]
+        key: stored[key]
         for key in (
             "id",
             "device_id",
@@ -79,11 +80,11 @@ def public_report(
     }
     shown["member_id"] = shown["member_name"] = shown["resolved_by"] = None
     if named:
-        member = engine.members.data.get(report["member_id"] or "")
-        shown["member_id"] = report["member_id"]
-        shown["member_name"] = member["name"] if member else None
-        resolver = engine.members.data.get(report["resolved_by_member_id"] or "")
-        shown["resolved_by"] = resolver["name"] if resolver else None
+        member = engine.members.member(report.member_id or "")
+        shown["member_id"] = report.member_id
+        shown["member_name"] = member.name if member else None
+        resolver = engine.members.member(report.resolved_by_member_id or "")
+        shown["resolved_by"] = resolver.name if resolver else None
     return shown
 
 
@@ -117,8 +118,12 @@ async def ws_problem_report(
     ):
         # The same answer for a device that does not exist and one not theirs.
         raise Unauthorized(context=connection.context(msg))
+    member_id = caller.member_id
     report = await engine.problems.async_report(
-        device_id, caller.member, msg["description"], unsafe=msg["unsafe"]
+        device_id,
+        None if member_id is None else engine.members.member(member_id),
+        msg["description"],
+        unsafe=msg["unsafe"],
     )
     connection.send_result(msg["id"], public_report(engine, report, named=True))
 
@@ -166,11 +171,11 @@ async def ws_problem_list(
         (
             report
             for report in engine.problems.data.values()
-            if (device_id is None or report["device_id"] == device_id)
-            and (not msg["open_only"] or report["resolved"] is None)
-            and (everyone or caller.is_own(report["member_id"]))
+            if (device_id is None or report.device_id == device_id)
+            and (not msg["open_only"] or report.is_open)
+            and (everyone or caller.is_own(report.member_id))
         ),
-        key=lambda r: r["reported"],
+        key=lambda r: r.reported,
         reverse=True,
     )
     connection.send_result(

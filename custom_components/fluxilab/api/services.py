@@ -26,11 +26,7 @@ import probatio as vol
 
 from custom_components.fluxilab.access import admin, admin_audit, gdpr, maintenance
 from custom_components.fluxilab.access.const import SessionEnd
-from custom_components.fluxilab.access.credentials import (
-    LABEL,
-    credential_of,
-    public_credentials,
-)
+from custom_components.fluxilab.access.credentials import LABEL, credential_of
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.access.member_models import CredentialType
@@ -167,7 +163,7 @@ async def _reset_pin(engine: AccessEngine, call: ServiceCall) -> ServiceResponse
     pin, credential = await engine.members.async_reset_pin(member["id"])
     return {
         "member_id": member["id"],
-        "credential_id": credential["id"],
+        "credential_id": credential.id,
         "pin": pin,
         "must_change": True,
     }
@@ -257,7 +253,7 @@ async def _add_credential(engine: AccessEngine, call: ServiceCall) -> ServiceRes
         card=None if card is None else engine.resolve_card(card, unknown=True),
         label=call.data.get("label"),
     )
-    return {"credential_id": added["id"]}
+    return {"credential_id": added.id}
 
 
 async def _update_credential(
@@ -271,7 +267,7 @@ async def _update_credential(
     )
     if not (report_lost and _is_own(engine, call, member)):
         await _require(engine, call)
-    credential_of(member, call.data["credential_id"])
+    credential_of(engine.members.known(member["id"]), call.data["credential_id"])
     await engine.members.async_update_credential(
         member["id"],
         call.data["credential_id"],
@@ -285,7 +281,7 @@ async def _remove_credential(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     member = _member(engine, call.data[ATTR_MEMBER])
-    credential_of(member, call.data["credential_id"])
+    credential_of(engine.members.known(member["id"]), call.data["credential_id"])
     await engine.members.async_remove_credential(
         member["id"], call.data["credential_id"]
     )
@@ -302,7 +298,11 @@ async def _list_credentials(engine: AccessEngine, call: ServiceCall) -> ServiceR
         raise AccessValidationError("no_member")
     if not _is_own(engine, call, member):
         await _require(engine, call)
-    return {"member_id": member["id"], "credentials": public_credentials(member)}
+    view = engine.members.known(member["id"])
+    return {
+        "member_id": view.id,
+        "credentials": [credential.as_wire() for credential in view.credentials],
+    }
 
 
 async def _grant_authorization(
@@ -367,7 +367,7 @@ async def _configure_device(engine: AccessEngine, call: ServiceCall) -> ServiceR
                 "unknown_channel", channel=key, device=device.device_id
             )
     args: dict[str, Any] = {}
-    changes: dict[str, Any] = {}
+    changes: dict[str, admin_audit.FieldChange] = {}
     if periods:
         args["periods"] = periods
         for key, period in periods.items():
@@ -582,8 +582,8 @@ async def _occupancy(engine: AccessEngine, call: ServiceCall) -> ServiceResponse
 
 async def _lapsing(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
     """List authorizations that lapsed or lapse within the notice period (``days``)."""
-    found: list[Any] = engine.lapsing.lapsing(dt_util.utcnow(), call.data.get("days"))
-    return {"authorizations": found}
+    found = engine.lapsing.lapsing(dt_util.utcnow(), call.data.get("days"))
+    return {"authorizations": [lapse.as_wire() for lapse in found]}
 
 
 async def _renew_authorization(

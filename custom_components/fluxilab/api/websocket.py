@@ -155,7 +155,7 @@ class MemberWebsocket(LabCollectionWebsocket):
     ) -> None:
         request = admin.MemberCreate.from_wire(msg)
         result = await admin.async_create_member(self.members, request)
-        connection.send_result(msg["id"], result.shown())
+        connection.send_result(msg["id"], result.as_wire())
 
     @override
     async def ws_update_item(
@@ -166,7 +166,7 @@ class MemberWebsocket(LabCollectionWebsocket):
     ) -> None:
         request = admin.MemberUpdate.from_wire(msg)
         result = await admin.async_update_member(self.members, request)
-        connection.send_result(msg["id"], result.shown())
+        connection.send_result(msg["id"], result.as_wire())
 
     @override
     async def ws_delete_item(

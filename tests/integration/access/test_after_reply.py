@@ -20,7 +20,6 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.fluxilab.access.credentials import credentials_of
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
@@ -98,7 +97,7 @@ async def test_the_reply_is_published_before_the_check_is_recorded(
     assert decisions(engine) == ["q1"]
     assert [event.data["type"] for event in access] == ["granted"]
     assert [event.data["tag_id"] for event in scans] == [engine.privacy.card(CARD)]
-    card = next(c for c in credentials_of(engine.members.data[member["id"]]))
+    card = next(c for c in engine.members.data[member["id"]]["credentials"])
     assert card["last_used"] is not None
 
 

@@ -21,12 +21,8 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.fluxilab.access.const import MEMBERS_STORAGE_KEY
-from custom_components.fluxilab.access.credentials import (
-    member_cards,
-    member_pin_hash,
-    pin_credential,
-)
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access
@@ -95,11 +91,11 @@ async def test_migration_from_cards_and_pin_hash(
     ]
     assert all(c["created"] == "2026-01-01T00:00:00+00:00" for c in cards)
     assert all(c["last_used"] is None for c in member["credentials"])
-    assert member_pin_hash(member) is not None
+    assert Member.from_storage(member).pin_hash() is not None
     assert (
-        pin_credential(member)["must_change"] is False
+        Member.from_storage(member).pin.must_change is False
     )  # a stored PIN is the member's
-    assert member_pin_hash(member, active_only=False) is not None
+    assert Member.from_storage(member).pin_hash(active_only=False) is not None
     assert engine.members.data["bob"]["credentials"] == []
     assert engine.members.by_card("C2") is member
     # Saved in the new layout.
@@ -172,9 +168,9 @@ async def test_lost_card_denied_other_card_and_pin_work(
     used = {c["id"]: c["last_used"] for c in current["credentials"]}
     assert used[lost_id] is None
     assert used[credential_id(engine, member["id"], SPARE)] is not None
-    pin = pin_credential(current)
+    pin = Member.from_storage(current).pin
     assert pin is not None
-    assert pin["last_used"] is not None
+    assert pin.last_used is not None
     # by_card (used by other features) no longer names the holder of a lost card.
     assert engine.members.by_card(LOST) is None
     assert engine.members.by_card(SPARE) is current
@@ -203,9 +199,9 @@ async def test_deactivated_pin_refuses_device_login(
     """A deactivated PIN refuses device logins; the cards still work."""
     device.values["face_velocity"] = 0.6
     member = await ada(engine)
-    pin = pin_credential(member)
+    pin = Member.from_storage(member).pin
     assert pin is not None
-    await engine.members.async_update_credential(member["id"], pin["id"], active=False)
+    await engine.members.async_update_credential(member["id"], pin.id, active=False)
     reply = await engine.async_handle_request(
         device, {"id": "r1", "action": "check", "member_id": member["id"]}
     )
@@ -261,9 +257,9 @@ async def test_sync_mirrors_only_active_credentials(
     (entry,) = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["members"]
     assert entry["cards"] == [SPARE]
     assert "pin_hash" in entry
-    pin = pin_credential(engine.members.data[member["id"]])
+    pin = Member.from_storage(engine.members.data[member["id"]]).pin
     assert pin is not None
-    await engine.members.async_update_credential(member["id"], pin["id"], active=False)
+    await engine.members.async_update_credential(member["id"], pin.id, active=False)
     await hass.async_block_till_done()
     (entry,) = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["members"]
     assert entry["cards"] == [SPARE]
@@ -375,11 +371,11 @@ async def test_services_add_update_remove_list(
         hass_admin_user,
     )
     member = engine.members.data[own["id"]]
-    assert member_cards(member) == [LOST]
+    assert Member.from_storage(member).cards() == [LOST]
     # The old card services still work on credentials.
     await call(hass, "add_card", {"member_id": own["id"], "card": SPARE})
     await call(hass, "remove_card", {"card": LOST})
-    assert member_cards(engine.members.data[own["id"]]) == [SPARE]
+    assert Member.from_storage(engine.members.data[own["id"]]).cards() == [SPARE]
 
 
 @pytest.mark.parametrize(
@@ -457,9 +453,9 @@ async def test_cards_input_keeps_existing_credentials(
     current = engine.members.data[member["id"]]
     kept = next(c for c in current["credentials"] if c["id"] == lost)
     assert (kept["label"], kept["active"]) == ("Old badge", False)
-    assert member_cards(current, active_only=False) == [LOST, "NEW1"]
-    assert member_cards(current) == ["NEW1"]
-    assert member_pin_hash(current) is not None  # the PIN is kept
+    assert Member.from_storage(current).cards(active_only=False) == [LOST, "NEW1"]
+    assert Member.from_storage(current).cards() == ["NEW1"]
+    assert Member.from_storage(current).pin_hash() is not None  # the PIN is kept
     with pytest.raises(ServiceValidationError):
         await engine.members.async_update_item(member["id"], {"cards": ["A", "A"]})
 
@@ -530,9 +526,9 @@ async def test_websocket_commands(
         }
     )
     assert (await client.receive_json())["success"]
-    assert "04CCCC0003" not in member_cards(
-        engine.members.data[member["id"]], active_only=False
-    )
+    assert "04CCCC0003" not in Member.from_storage(
+        engine.members.data[member["id"]]
+    ).cards(active_only=False)
 
 
 async def test_websocket_member_reports_own_card_lost(
@@ -561,7 +557,7 @@ async def test_websocket_member_reports_own_card_lost(
         assert reply["success"] is allowed, reply
         if not allowed:
             assert reply["error"]["code"] == "unauthorized"
-    assert member_cards(engine.members.data[member["id"]]) == [SPARE]
+    assert Member.from_storage(engine.members.data[member["id"]]).cards() == [SPARE]
     for command in ("list", "remove"):
         await client.send_json_auto_id(
             {

@@ -20,9 +20,9 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.fluxilab.access.credentials import member_cards
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import CONF_FABOMATIC_MACHINE
 from custom_components.fluxilab.history_db import (
     AuditEntry,
@@ -338,7 +338,7 @@ async def test_import_writes_types_members_and_authorizations(
     }
     assert engine.authorizations.of_member(members["Tina Rosa"]["id"]) == []
     # As a board sends it: the reference backend kept the uid as it was typed.
-    assert member_cards(members["Anna Verdi"]) == ["04a1b2c3d4"]
+    assert Member.from_storage(members["Anna Verdi"]).cards() == ["04a1b2c3d4"]
     grants = {
         a.get("machine_type_id") or f"device:{a.get('device_id')}"
         for a in engine.authorizations.of_member(members["Marco Neri"]["id"])

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, time
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from custom_components.fluxilab.access.credentials import credentials_of
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.lab_models import Authorization, SafetyLimit
 from custom_components.fluxilab.protocol.schemas import OfflinePolicy
@@ -44,7 +43,7 @@ async def test_a_card_is_found_where_it_is_now(
     assert holder(engine, "A1") == (grace["id"], True)
     assert holder(engine, "B1") == (grace["id"], True)
     card = next(
-        c for c in credentials_of(engine.members.data[grace["id"]]) if c["card"] == "B1"
+        c for c in engine.members.data[grace["id"]]["credentials"] if c["card"] == "B1"
     )
     await engine.members.async_update_credential(grace["id"], card["id"], active=False)
     assert holder(engine, "B1") == (grace["id"], False)

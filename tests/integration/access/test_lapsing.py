@@ -336,7 +336,7 @@ async def test_expiry_dates_are_noticed_too(
     )
     freezer.move_to(START + timedelta(days=10))
     found = await engine.lapsing.async_check()
-    assert [(f["cause"], f["lapse_date"]) for f in found] == [
+    assert [(f.cause, f.as_wire()["lapse_date"]) for f in found] == [
         ("expires", expires.isoformat())
     ]
     assert len(phone) == 1
@@ -365,8 +365,8 @@ async def test_member_profile_and_settings_over_websocket(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     shown = engine.lapsing.of_member(ada["id"])
-    assert shown[0]["lapse_date"] == add_months(START, 6).isoformat()
-    assert shown[0]["lapsed"] is False
+    assert shown[0].as_wire()["lapse_date"] == add_months(START, 6).isoformat()
+    assert shown[0].lapsed is False
     client = await hass_ws_client(hass)
     await client.send_json_auto_id(
         {"type": f"{DOMAIN}/access/settings", "lapse_notice_days": 200}

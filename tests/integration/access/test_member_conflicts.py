@@ -10,8 +10,8 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
-from custom_components.fluxilab.access.credentials import member_cards
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
@@ -78,7 +78,7 @@ async def test_unlinking_and_relinking_an_account(
     assert engine.members.data["ada"]["user_id"] is None
     # A card keeps its owner through an edit of the owner.
     await call(hass, "update_member", {"member_id": "ada", "name": "Ada L."})
-    assert member_cards(engine.members.data["ada"]) == ["C1"]
+    assert Member.from_storage(engine.members.data["ada"]).cards() == ["C1"]
     assert engine.members.by_card("C1")["name"] == "Ada L."
 
 

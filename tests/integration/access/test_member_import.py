@@ -24,8 +24,9 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.fluxilab.access import admin, member_import
-from custom_components.fluxilab.access.credentials import mask_card, member_cards
+from custom_components.fluxilab.access.credentials import mask_card
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.protocol.security import KeyPair
 from tests.integration.conftest import DEVICE_ID
@@ -204,21 +205,23 @@ async def test_import_writes_through_the_admin_api_and_is_audited(
     assert report["summary"] == {"create": 2, "update": 1, "unchanged": 0, "reject": 0}
     carol = lab.members.data["carol"]
     assert (carol["role"], carol["email"]) == ("staff", "carol@lab.org")
-    assert member_cards(carol) == ["04ABCA01", "04ABCA02"]
+    assert Member.from_storage(carol).cards() == ["04ABCA01", "04ABCA02"]
     grants = {
         a["machine_type_id"]: a.get("expires")
         for a in lab.authorizations.of_member("carol")
     }
     # A date alone is the end of that day, in the lab's time zone.
-    assert grants["laser_cutter"] == member_import._expiry(
-        "2031-06-30T23:59:59", "laser_cutter"
-    )
+    expiry = member_import._expiry("2031-06-30T23:59:59", "laser_cutter")
+    assert expiry is not None
+    assert grants["laser_cutter"] == expiry.isoformat()
     assert grants[MACHINE_TYPE] is None
     bob = lab.members.data["bob"]
     assert (bob["active"], bob["email"]) == (False, "bob@lab.org")
-    assert member_cards(bob, active_only=False) == ["04ABB0B2"]
+    assert Member.from_storage(bob).cards(active_only=False) == ["04ABB0B2"]
     (renewed,) = lab.authorizations.of_member("bob")
-    assert renewed["expires"] == member_import._expiry("2032-01-01", "fumehood")
+    renewal = member_import._expiry("2032-01-01", "fumehood")
+    assert renewal is not None
+    assert renewed["expires"] == renewal.isoformat()
     (device_grant,) = lab.authorizations.of_member("hana")
     assert device_grant["device_id"] == DEVICE_ID
 
@@ -484,7 +487,7 @@ async def test_an_unknown_card_becomes_a_new_member(
     assert reply["result"] == {"member_id": "newcomer"}
     await hass.async_block_till_done()
     member = lab.members.data["newcomer"]
-    assert member_cards(member) == ["5EED01"]
+    assert Member.from_storage(member).cards() == ["5EED01"]
     assert (member["role"], member["email"]) == ("user", "new@lab.org")
     assert lab.history.data["unknown_cards"] == []
     # A name someone has already is refused unless confirmed, as for every door.
@@ -626,8 +629,8 @@ async def test_a_card_moves_when_its_row_comes_first(
         hass, "import_members", {"csv_text": moved}, hass_admin_user, response=True
     )
     assert report["applied"] is True
-    assert member_cards(lab.members.data["dora"]) == ["04ABCY01"]
-    assert member_cards(lab.members.data["cy"], active_only=False) == []
+    assert Member.from_storage(lab.members.data["dora"]).cards() == ["04ABCY01"]
+    assert Member.from_storage(lab.members.data["cy"]).cards(active_only=False) == []
     # Given before it is taken: refused, as the store would refuse it.
     late = HEADER + ",Eli,,user,true,04ABB0B1,\n" + "bob,Bob,,,,,\n"
     report = await call(

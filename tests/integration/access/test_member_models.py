@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from homeassistant.core import HomeAssistant
 import pytest
 
+from custom_components.fluxilab.access.credentials import (
+    check_credentials,
+    credential_of,
+    mask_card,
+    touch,
+    with_cards,
+    with_pin_hash,
+)
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
+from custom_components.fluxilab.access.member_import import (
+    MemberFields,
+    PlannedRow,
+    RowAction,
+)
 from custom_components.fluxilab.access.member_models import (
     Credential,
     CredentialType,
@@ -144,3 +158,94 @@ async def test_a_use_shows_in_the_view(
     touched = engine.members.known(ada["id"]).card("A1")
     assert touched is not None
     assert touched.last_used == when
+
+
+def test_a_credential_is_stored_back_as_it_was_read() -> None:
+    """``as_dict`` gives the stored credential: same keys, same order, same text."""
+    for stored in STORED["credentials"]:
+        again = Credential.from_storage(stored).as_dict()
+        assert again == {"last_used": None, **stored}
+        assert [k for k in again if k in stored] == list(stored)
+    assert list(Credential.from_storage(STORED["credentials"][0]).as_dict()) == [
+        "id",
+        "type",
+        "label",
+        "active",
+        "created",
+        "last_used",
+        "card",
+    ]
+
+
+def test_a_credential_shown_has_no_hash_and_maybe_a_masked_card() -> None:
+    card, _lost, pin = (Credential.from_storage(c) for c in STORED["credentials"])
+    assert card.as_wire() == STORED["credentials"][0]
+    assert card.as_wire(mask_card)["card"] == mask_card("04A1B2C3D4")
+    shown = pin.as_wire(mask_card)
+    assert "pin_hash" not in shown
+    assert shown == {
+        "id": "p1",
+        "type": "pin",
+        "label": "PIN",
+        "active": True,
+        "created": "2026-01-01T00:00:00+00:00",
+        "last_used": None,
+        "must_change": True,
+    }
+
+
+def test_the_rules_take_and_return_credentials() -> None:
+    """Cards listed keep their credential; the PIN keeps its label and flag."""
+    member = Member.from_storage(STORED)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    cards = with_cards(member.credentials, ["04FFEE0001", "NEW1"], now)
+    assert [c.card for c in cards if c.is_card] == ["04FFEE0001", "NEW1"]
+    assert cards[0] is member.credentials[1]
+    assert (cards[1].label, cards[1].active, cards[1].created) == ("Card 2", True, now)
+    assert cards[-1] is member.credentials[2]  # the PIN, kept
+    check_credentials(cards)
+    changed = with_pin_hash(cards, "$2b$04$other", now, must_change=False)
+    pin = next(c for c in changed if not c.is_card)
+    assert (pin.id, pin.label, pin.pin_hash, pin.must_change) == (
+        "p1",
+        "PIN",
+        "$2b$04$other",
+        False,
+    )
+    with pytest.raises(AccessValidationError):
+        check_credentials([*cards, cards[0]])
+    assert credential_of(member, "c2") is member.credentials[1]
+    with pytest.raises(AccessValidationError):
+        credential_of(member, "nope")
+
+
+def test_a_touch_moves_the_last_use_forward_only() -> None:
+    lost = Credential.from_storage(STORED["credentials"][1])
+    assert lost.last_used is not None
+    assert touch(lost, lost.last_used) is None  # an older (or the same) replay
+    later = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    used = touch(lost, later)
+    assert used is not None
+    assert used.as_dict()["last_used"] == "2026-03-01T09:00:00+00:00"
+    assert replace(used, last_used=lost.last_used) == lost
+
+
+def test_no_name_e_mail_or_card_in_a_planned_row_repr() -> None:
+    fields = MemberFields(
+        given=frozenset({"name", "email", "cards"}),
+        name="Ada Lovelace",
+        email="ada@example.org",
+        cards=("04A1B2C3D4",),
+    )
+    assert fields.as_dict() == {
+        "name": "Ada Lovelace",
+        "email": "ada@example.org",
+        "cards": ["04A1B2C3D4"],
+    }
+    row = PlannedRow(
+        line=2, action=RowAction.CREATE, name="Ada Lovelace", fields=fields
+    )
+    shown = repr(row)
+    for secret in ("Ada", "ada@example.org", "04A1B2"):
+        assert secret not in shown
+    assert row.as_wire()["cards"] == 1

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.notify import (
     EVENT_NOTIFICATION,
+    Notification,
     async_notification_text,
     async_notify_admins,
     async_notify_member,
@@ -305,3 +306,23 @@ async def test_notification_texts_are_translated(hass: HomeAssistant) -> None:
         "no_such_text",
         "no_such_text",
     )
+
+
+def test_a_notification_is_the_service_call_data_and_names_nobody_in_a_repr() -> None:
+    notification = Notification(
+        title="Ada's authorization lapses",
+        message="Ada Lovelace has not used the laser",
+        tag="fluxilab_lapsing_a1",
+        app_data={"url": "/fluxilab"},
+    )
+    assert notification.as_wire() == {
+        "title": "Ada's authorization lapses",
+        "message": "Ada Lovelace has not used the laser",
+        "data": {"url": "/fluxilab", "tag": "fluxilab_lapsing_a1"},
+    }
+    assert Notification(title="t", message="m").as_wire() == {
+        "title": "t",
+        "message": "m",
+    }
+    assert "Ada" not in repr(notification)
+    assert "fluxilab_lapsing_a1" in repr(notification)

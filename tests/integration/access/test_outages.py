@@ -322,8 +322,8 @@ async def test_an_unsafe_report_blocks_at_once_until_resolved_in_repairs(
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue.issue_id) is None
     assert (await swipe(engine, device, ADA))["reason"] == "granted"
     stored = engine.problems.data[report["id"]]
-    assert stored["resolution"] == "New cable"
-    assert stored["resolved"] is not None
+    assert stored.resolution == "New cable"
+    assert stored.resolved is not None
     # The device's history: who reported, when; that it was resolved, through what.
     created, resolved = admin_entries(engine, "problem")
     assert created["action"] == "created"
@@ -437,7 +437,7 @@ async def test_an_unsafe_report_holds_offline_and_after_a_restart(
             "end": dt_util.parse_datetime(down["end"]).timestamp(),  # type: ignore[union-attr]
         }
     ]
-    await engine.problems.async_resolve(report["id"], "Motor replaced")
+    await engine.problems.async_resolve(report.id, "Motor replaced")
     await hass.async_block_till_done()
     offline = (await credential_sets(hass, mqtt_mock, device_keys))[-1]["offline"]
     assert offline["unsafe"] is False
@@ -446,11 +446,11 @@ async def test_an_unsafe_report_holds_offline_and_after_a_restart(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)  # as on a restart
     await hass.async_block_till_done()
     stored = hass_storage["fluxilab.problems"]["data"]["reports"]
-    assert {r["id"] for r in stored} == {report["id"], again["id"]}
+    assert {r["id"] for r in stored} == {report.id, again.id}
     reloaded = ProblemReports(engine)
     await reloaded.async_load()
     assert reloaded.unsafe(DEVICE_ID)
-    assert reloaded.data[report["id"]]["resolution"] == "Motor replaced"
+    assert reloaded.data[report.id].resolution == "Motor replaced"
 
 
 async def test_an_outage_taking_a_booking_does_not_call_the_queue(
@@ -471,12 +471,14 @@ async def test_a_deleted_member_leaves_their_reports_nameless(
     hass: HomeAssistant, engine: AccessEngine
 ) -> None:
     bob = await member(engine, "Bob", BOB)
-    report = await engine.problems.async_report(DEVICE_ID, bob, "Wobbly stool")
+    report = await engine.problems.async_report(
+        DEVICE_ID, engine.members.member(bob["id"]), "Wobbly stool"
+    )
     await engine.members.async_delete_item(bob["id"])
     await hass.async_block_till_done()
-    kept = engine.problems.data[report["id"]]
-    assert kept["member_id"] is None
-    assert kept["description"] == "Wobbly stool"
+    kept = engine.problems.data[report.id]
+    assert kept.member_id is None
+    assert kept.description == "Wobbly stool"
 
 
 # Problem reports from the device's own UI ------------------------------------------
@@ -502,7 +504,7 @@ async def test_a_member_signed_in_at_the_device_reports_it_unsafe(
     reply = await report(ada["id"], "Blade guard cracked")
     assert (reply["granted"], reply["reason"]) == (True, "problem_reported")
     (filed,) = engine.problems.open_reports(DEVICE_ID)
-    assert (filed["member_id"], filed["unsafe"]) == (ada["id"], True)
+    assert (filed.member_id, filed.unsafe) == (ada["id"], True)
     assert (await swipe(engine, device, ADA))["reason"] == "unsafe"
     (entry,) = admin_entries(engine, "problem")
     assert (entry["door"], entry["actor_member_id"]) == ("device", ada["id"])

@@ -29,11 +29,8 @@ from custom_components.fluxilab.access.const import (
     PIN_CHANGE_FREE_FAILURES,
     Reason,
 )
-from custom_components.fluxilab.access.credentials import (
-    member_pin_hash,
-    pin_credential,
-)
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import REASONS
@@ -48,7 +45,9 @@ TRANSLATIONS = Path(__file__).parents[3] / "custom_components/fluxilab/translati
 
 
 def matches(engine: AccessEngine, member_id: str, pin: str) -> bool:
-    pin_hash = member_pin_hash(engine.members.data[member_id], active_only=False)
+    pin_hash = Member.from_storage(engine.members.data[member_id]).pin_hash(
+        active_only=False
+    )
     assert pin_hash is not None
     return bcrypt.checkpw(pin.encode(), pin_hash.encode())
 
@@ -89,12 +88,12 @@ async def test_admin_cannot_remove_and_readd_a_pin(
 ) -> None:
     """An admin removing a member's PIN cannot add one of their choosing back."""
     member = await ada(engine, hass_read_only_user)
-    pin = pin_credential(member)
+    pin = Member.from_storage(member).pin
     assert pin is not None
     await call(
         hass,
         "remove_credential",
-        {"member_id": member["id"], "credential_id": pin["id"]},
+        {"member_id": member["id"], "credential_id": pin.id},
         hass_admin_user,
     )
     with pytest.raises(ServiceValidationError) as err:
@@ -120,7 +119,7 @@ async def test_admin_cannot_remove_and_readd_a_pin(
     )
     reply = await client.receive_json()
     assert reply["error"]["translation_key"] == "pin_by_reset"
-    assert pin_credential(engine.members.data[member["id"]]) is None
+    assert Member.from_storage(engine.members.data[member["id"]]).pin is None
 
 
 async def test_update_member_needs_the_current_pin(
@@ -185,16 +184,16 @@ async def test_reset_flow_end_to_end(
     """Reset → member must change → device refuses the initial PIN → change → works."""
     member = await ada(engine, hass_read_only_user)
     assert await login(engine, device, member["id"]) == Reason.GRANTED
-    label = pin_credential(member)["label"]
+    label = Member.from_storage(member).pin.label
 
     issued = await call(hass, "reset_pin", {"member_id": member["id"]}, response=True)
     initial = issued["pin"]
     assert len(initial) == INITIAL_PIN_LENGTH
     assert initial.isdigit()
     assert issued["must_change"] is True
-    pin = pin_credential(engine.members.data[member["id"]])
+    pin = Member.from_storage(engine.members.data[member["id"]]).pin
     assert pin is not None
-    assert (pin["id"], pin["label"], pin["must_change"]) == (
+    assert (pin.id, pin.label, pin.must_change) == (
         issued["credential_id"],
         label,
         True,
@@ -282,9 +281,9 @@ async def test_new_member_pin_is_initial(
     )
     di = (await client.receive_json())["result"]
     for member_id in (created["member_id"], cy["id"], di["member_id"]):
-        pin = pin_credential(engine.members.data[member_id])
+        pin = Member.from_storage(engine.members.data[member_id]).pin
         assert pin is not None
-        assert pin["must_change"] is True
+        assert pin.must_change is True
         await engine.authorizations.async_create_item(
             {"member_id": member_id, "machine_type_id": MACHINE_TYPE}
         )
@@ -340,17 +339,17 @@ async def test_deactivated_pin_stays_deactivated_after_reset(
 ) -> None:
     """Deactivating a PIN is still an admin's (it only locks it); a reset keeps that."""
     member = await ada(engine, hass_read_only_user)
-    pin = pin_credential(member)
+    pin = Member.from_storage(member).pin
     assert pin is not None
     await call(
         hass,
         "update_credential",
-        {"member_id": member["id"], "credential_id": pin["id"], "active": False},
+        {"member_id": member["id"], "credential_id": pin.id, "active": False},
     )
     await call(hass, "reset_pin", {"member_id": member["id"]}, response=True)
-    after = pin_credential(engine.members.data[member["id"]])
+    after = Member.from_storage(engine.members.data[member["id"]]).pin
     assert after is not None
-    assert (after["active"], after["must_change"]) == (False, True)
+    assert (after.active, after.must_change) == (False, True)
 
 
 # Wrong current PINs -----------------------------------------------------------------
@@ -496,7 +495,7 @@ async def test_member_without_pin_asks_for_a_reset(
         {"type": f"{DOMAIN}/panel/change_pin", "new_pin": "self-chosen"}
     )
     assert (await client.receive_json())["error"]["translation_key"] == "no_pin"
-    assert pin_credential(engine.members.data[member["id"]]) is None
+    assert Member.from_storage(engine.members.data[member["id"]]).pin is None
 
 
 # Storage and texts --------------------------------------------------------------------
@@ -537,9 +536,9 @@ async def test_migration_marks_stored_pins_as_the_members(
     }
     engine = AccessEngine(hass)
     await engine.members.async_load()
-    pin = pin_credential(engine.members.data["ada"])
+    pin = Member.from_storage(engine.members.data["ada"]).pin
     assert pin is not None
-    assert (pin["must_change"], pin["pin_hash"]) == (False, pin_hash)
+    assert (pin.must_change, pin.pin_hash) == (False, pin_hash)
 
 
 def test_reason_and_errors_have_texts() -> None:

@@ -28,8 +28,8 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.fluxilab.access.credentials import member_cards
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS, EVENT_LAB
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import async_describe_events
@@ -202,11 +202,11 @@ async def test_unknown_card_registered_by_its_pseudonym(
         {"member_id": member["id"], "card": pseudonym},
         blocking=True,
     )
-    assert member_cards(engine.members.data[member["id"]]) == [STRANGER]
+    assert Member.from_storage(engine.members.data[member["id"]]).cards() == [STRANGER]
     await hass.services.async_call(
         DOMAIN, "remove_card", {"card": pseudonym}, blocking=True
     )
-    assert member_cards(engine.members.data[member["id"]]) == []
+    assert Member.from_storage(engine.members.data[member["id"]]).cards() == []
 
 
 async def test_purge_removes_the_tags_of_unknown_cards(
@@ -328,4 +328,4 @@ async def test_add_credential_takes_a_pseudonym(
         },
         blocking=True,
     )
-    assert member_cards(engine.members.data[member["id"]]) == [STRANGER]
+    assert Member.from_storage(engine.members.data[member["id"]]).cards() == [STRANGER]

@@ -13,8 +13,8 @@ from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.fluxilab.access import admin_audit
 from custom_components.fluxilab.access.const import MEMBERS_STORAGE_KEY
-from custom_components.fluxilab.access.credentials import member_cards, member_pin_hash
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.store import MemberStore
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
@@ -54,13 +54,17 @@ async def test_member_lifecycle(
         hass_admin_user,
     )
     member_id = result["member_id"]
-    assert member_pin_hash(engine.members.data[member_id]).startswith("$2b$")
+    assert (
+        Member.from_storage(engine.members.data[member_id])
+        .pin_hash()
+        .startswith("$2b$")
+    )
     await call(hass, "set_member_role", {"member_id": member_id, "role": "staff"})
     await call(hass, "set_member_active", {"member_id": member_id, "active": False})
     await call(hass, "add_card", {"member_id": member_id, "card": "C2"})
     await call(hass, "remove_card", {"card": "C1"})
     member = engine.members.data[member_id]
-    assert (member["role"], member["active"], member_cards(member)) == (
+    assert (member["role"], member["active"], Member.from_storage(member).cards()) == (
         "staff",
         False,
         ["C2"],
@@ -94,7 +98,7 @@ async def test_assign_last_unknown_card(
         "assign_last_unknown_card",
         {"device_id": ha_device_id, "member_id": member["id"]},
     )
-    assert member_cards(engine.members.data[member["id"]]) == ["NEW1"]
+    assert Member.from_storage(engine.members.data[member["id"]]).cards() == ["NEW1"]
     assert engine.history.last_unknown_card("hood-1") is None
 
 
@@ -143,7 +147,7 @@ async def test_pin_only_by_its_member(
         },
         hass_read_only_user,
     )
-    assert member_pin_hash(engine.members.data[own["id"]])
+    assert Member.from_storage(engine.members.data[own["id"]]).pin_hash()
     assert engine.members.data[own["id"]]["name"] == "Ada L."
     other = await engine.members.async_create_item({"name": "Bob"})
     with pytest.raises(Unauthorized):
@@ -275,11 +279,13 @@ async def test_gdpr_problem_reports_and_maintenance_notes(
     ada = await engine.members.async_create_item({"name": "Ada", "cards": ["A"]})
     bob = await engine.members.async_create_item({"name": "Bob", "role": "staff"})
     report = await engine.problems.async_report(
-        device.device_id, ada, "Ada saw the fan stop"
+        device.device_id, engine.members.member(ada["id"]), "Ada saw the fan stop"
     )
-    resolved = await engine.problems.async_report(device.device_id, bob, "Loose")
+    resolved = await engine.problems.async_report(
+        device.device_id, engine.members.member(bob["id"]), "Loose"
+    )
     await engine.problems.async_resolve(
-        resolved["id"],
+        resolved.id,
         "tightened",
         door=admin_audit.Door(kind="service", operation="t", member_id=ada["id"]),
     )
@@ -287,17 +293,17 @@ async def test_gdpr_problem_reports_and_maintenance_notes(
     await engine.async_record_maintenance(device, ada["id"], "Ada changed the filter")
     await engine.async_record_maintenance(device, bob["id"], "Bob oiled it")
     data = await call(hass, "export_member_data", {"member_id": ada["id"]})
-    assert [r["id"] for r in data["problem_reports"]] == [report["id"], resolved["id"]]
+    assert [r["id"] for r in data["problem_reports"]] == [report.id, resolved.id]
     assert data["problem_reports"][0]["description"] == "Ada saw the fan stop"
     notes = [e.get("note") for e in data["audit"] if e["kind"] == "maintenance"]
     assert notes == ["Ada changed the filter"]
 
     await call(hass, "remove_member", {"member_id": ada["id"]})
     reports = engine.problems.data
-    assert reports[report["id"]]["member_id"] is None
-    assert reports[resolved["id"]]["resolved_by_member_id"] is None
-    assert reports[resolved["id"]]["member_id"] == bob["id"]
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"problem_report_{report['id']}")
+    assert reports[report.id].member_id is None
+    assert reports[resolved.id].resolved_by_member_id is None
+    assert reports[resolved.id].member_id == bob["id"]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"problem_report_{report.id}")
     assert issue is not None
     assert issue.translation_placeholders["reporter"] == "-"
     interventions = [
@@ -326,6 +332,6 @@ async def test_storage_migration(
     data = await store.async_load()
     assert data is not None
     (item,) = data["items"]
-    assert member_cards(item) == ["C1"]
+    assert Member.from_storage(item).cards() == ["C1"]
     assert "card" not in item
     assert "cards" not in item

@@ -246,7 +246,7 @@ async def test_channel_hours_due_blocks_and_maintenance_resets(
         await wait(hass, freezer, 600)
         await telemetry(hass, device_keys, {"fan_running": True})
     progress = engine.telemetry_rules.conditions(device)
-    assert progress[0]["value"] == pytest.approx(50 / 60, abs=1e-3)
+    assert progress[0].value == pytest.approx(50 / 60, abs=1e-3)
     assert not device.maintenance_due
     # Off time and silent gaps (device gone for longer than 15 min) do not count.
     await wait(hass, freezer, 600)
@@ -255,7 +255,7 @@ async def test_channel_hours_due_blocks_and_maintenance_resets(
     await telemetry(hass, device_keys, {"fan_running": True})
     await wait(hass, freezer, 3600)
     await telemetry(hass, device_keys, {"fan_running": True})
-    assert engine.telemetry_rules.conditions(device)[0]["value"] == pytest.approx(
+    assert engine.telemetry_rules.conditions(device)[0].value == pytest.approx(
         1, abs=1e-3
     )
     assert not device.maintenance_due
@@ -291,7 +291,7 @@ async def test_channel_hours_due_blocks_and_maintenance_resets(
         )
         is None
     )
-    assert engine.telemetry_rules.conditions(device)[0]["value"] == 0
+    assert engine.telemetry_rules.conditions(device)[0].value == 0
     reply = await engine.async_handle_request(
         device, {"id": "y", "action": "check", "card": CARD}
     )
@@ -334,12 +334,12 @@ async def test_below_baseline_over_days(
 
     await day(0, [0.3, 0.6])  # mean 0.45: below
     await midnight(0)
-    assert engine.telemetry_rules.conditions(device)[0]["value"] == 1
+    assert engine.telemetry_rules.conditions(device)[0].value == 1
     # Day 1 has no data: not below, the run starts again.
     await day(2, [0.2, 0.4])
     await midnight(2)
     assert not device.maintenance_due
-    assert engine.telemetry_rules.conditions(device)[0]["value"] == 1
+    assert engine.telemetry_rules.conditions(device)[0].value == 1
     await day(3, [0.9, 0.05])  # mean 0.475
     assert not device.maintenance_due  # the day is not over yet
     await midnight(3)
