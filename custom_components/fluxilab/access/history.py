@@ -630,13 +630,17 @@ class AccessHistory:
             await self.async_save()
 
     @callback
-    def _journal_changes(self) -> dict[str, Any]:
-        """Documents changed since the last commit (called by the journal)."""
+    def _journal_changes(self) -> dict[str, bytes]:
+        """Documents changed since the last commit, as JSON (called by the journal).
+
+        Encoded here as the journal would encode them (``json_bytes``, in the same
+        event-loop step): an entry leaves memory as its stored document.
+        """
         if not self._changed:
             return {}  # every change calls async_changed
         self._changed = False
         data = self.data
-        changes: dict[str, Any] = {}
+        changes: dict[str, bytes] = {}
         touched, self._touched = self._touched, {}
         unsaved = self._unsaved
         for name, items in self._entry_lists():
@@ -648,13 +652,13 @@ class AccessHistory:
                 entry.entry_id = data["last_entry_id"]
                 key = f"{name}/{entry.entry_id}"
                 unsaved[key] = entry
-                changes[key] = entry.as_dict()
+                changes[key] = json_bytes(entry.as_dict())
         for entry in touched.values():
             if (entry_id := entry.entry_id) is not None:
                 name = "audit" if isinstance(entry, LiveAudit) else "sessions"
                 key = f"{name}/{entry_id}"
                 unsaved[key] = entry
-                changes[key] = entry.as_dict()
+                changes[key] = json_bytes(entry.as_dict())
         journaled = self._journaled
         for name in SMALL_FIELDS:
             encoded = json_bytes(data[name])  # type: ignore[literal-required]
