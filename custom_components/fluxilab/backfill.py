@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.models import (
@@ -113,6 +113,40 @@ class SeqSet:
         ]
 
 
+class HourAggregateData(TypedDict):
+    """One stored hour aggregate (``HourAggregate.as_dict``)."""
+
+    n: int
+    sum: float
+    min: float
+    max: float
+    dirty: bool
+    base: list[float] | None
+    base_read: bool
+
+
+class SeqsDocument(TypedDict):
+    """The stored sequence numbers: unnamed, and per named stream."""
+
+    seqs: list[list[int]]
+    """Intervals ``[first, last]`` of a sender that names no stream."""
+    streams: list[tuple[str, list[list[int]]]]
+    """``(stream, intervals)`` per stream, least recently used first (JSON: lists)."""
+
+
+class BacklogData(TypedDict, total=False):
+    """What a device's backlog file holds (``DeviceBacklog._data``)."""
+
+    seqs: list[list[int]]
+    streams: list[tuple[str, list[list[int]]]]
+    hours: dict[str, dict[str, HourAggregateData]]
+    """Per channel, per hour start (as text), its aggregate."""
+    live: dict[str, int]
+    """Live telemetry messages per hour start (as text)."""
+    blocked: bool
+    journal_mark: int
+
+
 @dataclass(slots=True)
 class HourAggregate:
     """What the device measured on one channel during one hour, from its backlog."""
@@ -149,7 +183,7 @@ class HourAggregate:
         self.high = max(self.high, *values)
         self.dirty = True
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> HourAggregateData:
         """Return the aggregate for storage."""
         return {
             "n": self.count,
@@ -162,7 +196,7 @@ class HourAggregate:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HourAggregate:
+    def from_dict(cls, data: HourAggregateData) -> HourAggregate:
         """Load an aggregate stored by :meth:`as_dict`."""
         return cls(
             count=data["n"],
@@ -205,7 +239,7 @@ class DeviceBacklog:
     def __init__(self, hass: HomeAssistant, device_id: str) -> None:
         """Prepare the store; call async_load before use."""
         self.hass = hass
-        self.store: Store[dict[str, Any]] = Store(
+        self.store: Store[BacklogData] = Store(
             hass,
             STORAGE_VERSION,
             f"{DOMAIN}.{device_id}.backlog",
@@ -223,7 +257,7 @@ class DeviceBacklog:
         self.blocked = False
         self.journal_name = f"backlog.{device_id}"
         self._journal: Journal | None = None
-        self._seqs_journaled: dict[str, Any] | None = None
+        self._seqs_journaled: SeqsDocument | None = None
         """The sequence numbers as the journal last got them (compared each commit:
         callers add to the sets they hold at any time, even between two commits of
         one batch)."""
@@ -280,9 +314,15 @@ class DeviceBacklog:
             self.blocked = bool(value)
 
     @callback
-    def _journal_changes(self) -> dict[str, Any]:
-        """Documents changed since the last commit (called by the journal)."""
-        changes: dict[str, Any] = {}
+    def _journal_changes(
+        self,
+    ) -> dict[str, SeqsDocument | HourAggregateData | int | bool | None]:
+        """Documents changed since the last commit (called by the journal).
+
+        ``seqs``, ``hour/<start>/<channel>`` and ``live/<start>`` (None: dropped),
+        ``blocked``.
+        """
+        changes: dict[str, SeqsDocument | HourAggregateData | int | bool | None] = {}
         seqs = self._seqs_document()
         if seqs != self._seqs_journaled:
             self._seqs_journaled = changes["seqs"] = seqs
@@ -297,11 +337,11 @@ class DeviceBacklog:
             self._blocked_journaled = changes["blocked"] = self.blocked
         return changes
 
-    def _seqs_document(self) -> dict[str, Any]:
+    def _seqs_document(self) -> SeqsDocument:
         return {
             "seqs": self.seqs.as_list(),
             "streams": [
-                [stream, seqs.as_list()] for stream, seqs in self.streams.items()
+                (stream, seqs.as_list()) for stream, seqs in self.streams.items()
             ],
         }
 
@@ -310,7 +350,7 @@ class DeviceBacklog:
         if self._journal is not None:
             await self._journal.async_commit()
 
-    def _data(self) -> dict[str, Any]:
+    def _data(self) -> BacklogData:
         oldest = hour_start(time.time()) - KEEP_HOURS * HOUR
         for hours in self.hours.values():
             for hour in [h for h, agg in hours.items() if h < oldest and not agg.dirty]:
@@ -320,7 +360,7 @@ class DeviceBacklog:
         return {
             "seqs": self.seqs.as_list(),
             "streams": [
-                [stream, seqs.as_list()] for stream, seqs in self.streams.items()
+                (stream, seqs.as_list()) for stream, seqs in self.streams.items()
             ],
             "hours": {
                 key: {str(hour): agg.as_dict() for hour, agg in hours.items()}
@@ -411,7 +451,9 @@ class DeviceBacklog:
         self._hours_dirty.add((key, hour))
 
     def add_samples(
-        self, keys: Collection[str], by_hour: dict[int, list[dict[str, Any]]]
+        self,
+        keys: Collection[str],
+        by_hour: Mapping[int, Sequence[Mapping[str, int | float | bool]]],
     ) -> None:
         """Count buffered samples: per hour start, the values of records measured in it.
 

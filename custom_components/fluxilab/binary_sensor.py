@@ -15,7 +15,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .device.port import AnnouncedChannel
+from .device.models import AnnouncedChannel
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import (
     FluxiLabChannelEntity,

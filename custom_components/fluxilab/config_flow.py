@@ -233,7 +233,7 @@ class FluxiLabConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="invalid_discovery_info")
         # A board nobody adopted is told so (is_valid: false), now and from now on.
         if await async_follow_boards(self.hass):
-            await async_answer_unadopted(self.hass, machine_id, query)
+            await async_answer_unadopted(self.hass, machine_id, query["action"])
         self._abort_if_unique_id_configured()
         if query["action"] is not BoardAction.ALIVE:
             # Queries of a board come and go; only its alive message adopts it.

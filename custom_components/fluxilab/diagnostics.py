@@ -52,14 +52,14 @@ def _runtime(device: FluxiLabDevice) -> dict[str, Any]:
     """Return what the device runtime knows, redacted."""
     announce: dict[str, Any] | None = None
     if device.announce is not None:
-        announce = {**device.announce, "key": REDACTED}
+        announce = {**device.announce.as_wire(), "key": REDACTED}
     data: dict[str, Any] = {
         "device_id": device.device_id,
         "online": device.online,
         "paired": device.keys is not None,
         "announce": announce,
         # As announced (the taken announcement's, extra fields and all).
-        "channels": device.announce["capabilities"]["channels"]
+        "channels": device.announce.as_wire()["capabilities"]["channels"]
         if device.announce is not None
         else [],
         "enabled_channels": [c.key for c in device.enabled_channels],
@@ -77,7 +77,9 @@ def _runtime(device: FluxiLabDevice) -> dict[str, Any]:
         "usage_hours": device.usage_hours,
         "hours_to_maintenance": device.hours_to_maintenance,
         "maintenance_due": device.maintenance_due,
-        "last_command_result": device.last_command_result,
+        "last_command_result": device.last_command_result.as_wire()
+        if device.last_command_result is not None
+        else None,
     }
     result: dict[str, Any] = async_redact_data(data, TO_REDACT)
     return result

@@ -14,7 +14,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .access import admin_audit
 from .access.permissions import async_caller
 from .const import DOMAIN, MANUFACTURER
-from .device.port import AnnouncedChannel
+from .device.models import AnnouncedChannel
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .protocol.schemas import ValueType
 

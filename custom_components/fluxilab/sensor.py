@@ -26,7 +26,7 @@ from .access.billing import Totals
 from .access.const import CONF_PROJECT_SENSORS
 from .access.engine import ACCESS_ENGINE, AccessEngine
 from .access.presence import SIGNAL_OCCUPANCY, Presence, is_entrance
-from .device.port import AnnouncedChannel
+from .device.models import AnnouncedChannel
 from .device.runtime import FluxiLabConfigEntry, FluxiLabDevice
 from .entity import (
     FluxiLabChannelEntity,

@@ -47,8 +47,7 @@ class FluxiLabUpdate(FluxiLabEntity, UpdateEntity):
         """Return the version the device announced."""
         if (announce := self.device.announce) is None:
             return None
-        version: str = announce["sw_version"]
-        return version
+        return announce.sw_version
 
     @property
     def latest_version(self) -> str | None:

@@ -91,7 +91,7 @@ async def test_unsealed_announce_of_a_paired_device_changes_nothing(
     async_fire_mqtt_message(hass, f"{BASE}/announce", json.dumps(forged))
     await hass.async_block_till_done()
     assert device.announce is not None
-    assert device.announce["sw_version"] == "0.1.0"
+    assert device.announce.sw_version == "0.1.0"
     assert [channel.key for channel in device.channels] == ["face_velocity"]
     assert device.ui_url is None
     assert ui_issue(hass, init_integration) is None
@@ -131,7 +131,7 @@ async def test_badly_sealed_or_older_announce_is_refused(
     old = await sealed_announce(hass, device_keys, changed, now=now - 3600)
     async_fire_mqtt_message(hass, f"{BASE}/announce", old)
     await hass.async_block_till_done()
-    assert device.announce["sw_version"] == "0.1.0"
+    assert device.announce.sw_version == "0.1.0"
     assert device.counters["announce_rejected"] == 3
 
 

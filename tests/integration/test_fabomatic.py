@@ -265,7 +265,8 @@ async def test_alive_registers_board(
     assert entry.sw_version == "1.0.3,v1.0.3-2-g1a2b3c4"
     assert entry.serial_number == "A0B1C2D3E4F5"
     info = hass.data[FABOMATIC_BOARDS][BOARD_ID].info
-    assert info == {
+    assert info is not None
+    assert info.as_wire() == {
         "version": "1.0.3,v1.0.3-2-g1a2b3c4",
         "ip": "192.168.1.57",
         "serial": "A0B1C2D3E4F5",

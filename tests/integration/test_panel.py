@@ -46,9 +46,11 @@ from custom_components.fluxilab.const import (
     CONF_UI_URL,
     DOMAIN,
 )
+from custom_components.fluxilab.device.models import Announcement
 from custom_components.fluxilab.history_db import LiveSession
 from custom_components.fluxilab.hub import async_get_hub_keys
 from custom_components.fluxilab.panel import FRONTEND_DIR, PANEL_URL_PATH
+from custom_components.fluxilab.protocol.schemas import DeviceKind
 from custom_components.fluxilab.protocol.security import (
     KeyPair,
     ProtocolSecurityError,
@@ -180,7 +182,15 @@ async def test_lab_shows_the_gateway_certificate_fingerprint(
 ) -> None:
     """Users compare it with the browser's warning for a self-signed gateway."""
     fingerprint = ":".join(["3F"] * 32)
-    engine.devices[HOOD].announce = {"gateway_fingerprint": fingerprint}
+    engine.devices[HOOD].announce = Announcement(
+        id=HOOD,
+        name="Hood",
+        kind=DeviceKind.FUMEHOOD,
+        model="FluxiLab agent",
+        sw_version="0.1.0",
+        key="device key",
+        gateway_fingerprint=fingerprint,
+    )
     view = (await command(await ws_as(hass_read_only_user), "lab"))["result"]
     shown = {
         d["device_id"]: d["gateway_fingerprint"]
@@ -393,7 +403,9 @@ async def test_a_login_fluxilab_created_opens_the_device_ui_without_a_second_pas
     mirror.replace(
         {
             "generation": 1,
-            "members": credential_members(engine, engine.devices[HOOD]),
+            "members": [
+                m.as_wire() for m in credential_members(engine, engine.devices[HOOD])
+            ],
         }
     )
     seen: list[dict[str, str]] = []

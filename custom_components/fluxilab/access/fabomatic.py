@@ -14,14 +14,18 @@ import uuid
 
 from homeassistant.core import callback
 
+from custom_components.fluxilab.device.models import (
+    BoardQuery,
+    BoardReply,
+    MachineStatus,
+    SimpleReply,
+    UserCheck,
+)
 from custom_components.fluxilab.history_db import LiveSession
 from custom_components.fluxilab.protocol.fabomatic import (
     BoardAction,
     UserLevel,
     UserResult,
-    machine_response,
-    simple_response,
-    user_response,
     whole_minutes,
 )
 from custom_components.fluxilab.protocol.schemas import (
@@ -78,21 +82,21 @@ class BoardAccess:
         """Recompute the device's usage state after the board came or went."""
         self.engine.publish_usage(self.device)
 
-    async def async_answer(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Decide one parsed query of the board; return its reply body."""
-        action: BoardAction = query["action"]
+    async def async_answer(self, query: BoardQuery) -> BoardReply:
+        """Decide one parsed query of the board; return its reply."""
+        action = query.action
         if action is BoardAction.CHECK_MACHINE:
             return self._machine_status()
-        card: str = query["uid"]
+        card = query.uid
         if action is BoardAction.CHECK_USER:
             return await self._async_check_user(card)
         if action is BoardAction.START_USE:
-            return await self._async_start_use(card, query["replay"])
+            return await self._async_start_use(card, query.replay)
         if action is BoardAction.IN_USE:
-            return await self._async_in_use(card, query["duration"])
+            return await self._async_in_use(card, query.duration)
         if action is BoardAction.STOP_USE:
-            return await self._async_stop_use(card, query["duration"], query["replay"])
-        return await self._async_maintenance(card, query["replay"])
+            return await self._async_stop_use(card, query.duration, query.replay)
+        return await self._async_maintenance(card, query.replay)
 
     def _request(self, action: AccessAction, **fields: Any) -> AccessRequest:
         # The board's queries carry no id: the engine's request id (in the audit
@@ -104,7 +108,7 @@ class BoardAccess:
         self._requests += 1
         return f"{self._run_id}-{self._requests}"
 
-    def _machine_status(self) -> dict[str, Any]:
+    def _machine_status(self) -> MachineStatus:
         machine_type = self.engine.machine_type_of(self.device)
         timeout = DEFAULT_SESSION_TIMEOUT
         grace = DEFAULT_GRACE_PERIOD
@@ -116,7 +120,7 @@ class BoardAccess:
             # (what Fab-O-Matic's backend sends), cut to fit.
             message = maintenance.lcd_text(machine_type, MAX_MAINTENANCE_MESSAGE)
         due = self.device.maintenance_due
-        return machine_response(
+        return MachineStatus(
             name=self.device.entry.title,
             maintenance=due,
             allowed=not self.device.blocked,
@@ -126,19 +130,19 @@ class BoardAccess:
             machine_type=MACHINE_TYPE_OTHER,
         )
 
-    async def _async_check_user(self, card: str) -> dict[str, Any]:
+    async def _async_check_user(self, card: str) -> UserCheck:
         reply = await self.engine.async_decide(
             self.device, self._request(AccessAction.CHECK, card=card)
         )
         member = self.engine.members.member(reply.member_id or "")
         if reply.granted and member is not None:
-            return user_response(
+            return UserCheck(
                 result=UserResult.AUTHORIZED,
                 name=member.name,
                 level=board_level(role_flags(member.role, self.engine.roles.data)),
                 reason=reply.reason.value,
             )
-        return user_response(
+        return UserCheck(
             result=UserResult.INVALID if member is None else UserResult.UNAUTHORIZED,
             name=member.name if member is not None else "?",
             level=UserLevel.UNKNOWN,
@@ -158,12 +162,12 @@ class BoardAccess:
             None,
         )
 
-    async def _async_start_use(self, card: str, replay: bool) -> dict[str, Any]:
+    async def _async_start_use(self, card: str, replay: bool) -> SimpleReply:
         if self._open_session(card) is not None:
-            return simple_response(True)  # a repeat of a start already booked
+            return SimpleReply(ok=True)  # a repeat of a start already booked
         if not replay and requires_pin(self.engine.machine_type_of(self.device)):
             # checkuser refused it (pin_required) already; a board cannot give a PIN.
-            return simple_response(False, PIN_REFUSAL)
+            return SimpleReply(ok=False, message=PIN_REFUSAL)
         now = time.time()
         # A board runs one session at a time: whatever else it left open is over.
         for session in self.engine.history.open_sessions(self.device.device_id):
@@ -183,12 +187,12 @@ class BoardAccess:
                 now,
                 True,
             )
-            return simple_response(True)
+            return SimpleReply(ok=True)
         if self.engine.open_session(self.device, session_id, card, now) is None:
-            return simple_response(False, "Invalid card")
-        return simple_response(True)
+            return SimpleReply(ok=False, message="Invalid card")
+        return SimpleReply(ok=True)
 
-    async def _async_in_use(self, card: str, duration: int) -> dict[str, Any]:
+    async def _async_in_use(self, card: str, duration: int) -> SimpleReply:
         if (session := self._open_session(card)) is None:
             # No startuse reached the hub (the board started while it was away).
             session_id = f"{self.device.device_id}-{uuid.uuid4().hex}"
@@ -196,7 +200,7 @@ class BoardAccess:
                 self.device, session_id, card, time.time() - duration
             )
             if session is None:
-                return simple_response(False, "Invalid card")
+                return SimpleReply(ok=False, message="Invalid card")
         reply = await self.engine.async_decide(
             self.device,
             self._request(
@@ -205,7 +209,7 @@ class BoardAccess:
                 duration=duration,
             ),
         )
-        return simple_response(reply.granted, "inUse")
+        return SimpleReply(ok=reply.granted, message="inUse")
 
     def _repeated_stop(self, card: str, duration: int, now: float) -> bool:
         """Return True if the board already had this exact session closed."""
@@ -224,11 +228,11 @@ class BoardAccess:
 
     async def _async_stop_use(
         self, card: str, duration: int, replay: bool
-    ) -> dict[str, Any]:
+    ) -> SimpleReply:
         now = time.time()
         session = self._open_session(card)
         if session is None and self._repeated_stop(card, duration, now):
-            return simple_response(True, f"Duration {duration} seconds")
+            return SimpleReply(ok=True, message=f"Duration {duration} seconds")
         session_id = (
             session.session_id
             if session is not None
@@ -252,9 +256,9 @@ class BoardAccess:
                     duration=float(duration),
                 ),
             )
-        return simple_response(True, f"Duration {duration} seconds")
+        return SimpleReply(ok=True, message=f"Duration {duration} seconds")
 
-    async def _async_maintenance(self, card: str, replay: bool) -> dict[str, Any]:
+    async def _async_maintenance(self, card: str, replay: bool) -> SimpleReply:
         # A replay carries no time of its own: recorded now, marked buffered.
         reply = await self.engine.async_decide(
             self.device,
@@ -262,10 +266,10 @@ class BoardAccess:
             buffered=replay,
         )
         if reply.granted:
-            return simple_response(True)
+            return SimpleReply(ok=True)
         message = (
             "Wrong user card"
             if reply.reason is Reason.UNKNOWN_CARD
             else "Not authorized"
         )
-        return simple_response(False, message)
+        return SimpleReply(ok=False, message=message)

@@ -14,6 +14,7 @@ Subscriptions live in the history store (they survive a restart) and expire afte
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
 import logging
 import time
@@ -54,15 +55,61 @@ def device_name(hass: HomeAssistant, device: AccessDevice) -> str:
     return device.device_id
 
 
-def public_subscription(sub: Mapping[str, Any], position: int) -> dict[str, Any]:
-    """Return a subscription as callers see it, with its place in the queue."""
-    return {
-        "device_id": sub["device_id"],
-        "member_id": sub["member_id"],
-        "position": position,
-        "since": dt_util.utc_from_timestamp(sub["ts"]).isoformat(),
-        "expires": dt_util.utc_from_timestamp(sub["expires"]).isoformat(),
-    }
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """One member waiting for one device, as the history stores it."""
+
+    device_id: str
+    member_id: str
+    ts: float
+    """When the member subscribed (epoch seconds)."""
+    expires: float
+    """When the subscription is dropped (epoch seconds)."""
+
+    @classmethod
+    def from_storage(cls, item: Mapping[str, Any]) -> Subscription:
+        """Read a stored subscription (``history.data["interest"]``)."""
+        return cls(
+            device_id=item["device_id"],
+            member_id=item["member_id"],
+            ts=item["ts"],
+            expires=item["expires"],
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the subscription as the history stores it."""
+        return {
+            "device_id": self.device_id,
+            "member_id": self.member_id,
+            "ts": self.ts,
+            "expires": self.expires,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuePlace:
+    """A subscription with its place in its device's queue (1 = first)."""
+
+    subscription: Subscription
+    position: int
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the subscription as callers see it (websocket, service replies)."""
+        sub = self.subscription
+        return {
+            "device_id": sub.device_id,
+            "member_id": sub.member_id,
+            "position": self.position,
+            "since": dt_util.utc_from_timestamp(sub.ts).isoformat(),
+            "expires": dt_util.utc_from_timestamp(sub.expires).isoformat(),
+        }
+
+
+def _live(
+    subscriptions: list[Subscription], device_id: str, now: float
+) -> list[Subscription]:
+    """Return a device's live subscriptions among ``subscriptions``, oldest first."""
+    return [s for s in subscriptions if s.device_id == device_id and s.expires > now]
 
 
 class InterestQueue:
@@ -75,9 +122,20 @@ class InterestQueue:
         self._unsub: CALLBACK_TYPE | None = None
 
     @property
-    def subscriptions(self) -> list[dict[str, Any]]:
-        """Stored subscriptions: device_id, member_id, ts, expires (epoch seconds)."""
-        return self.engine.history.data["interest"]
+    def subscriptions(self) -> list[Subscription]:
+        """Stored subscriptions, oldest first (read from the history's store)."""
+        return [
+            Subscription.from_storage(item)
+            for item in self.engine.history.data["interest"]
+        ]
+
+    @callback
+    def _save(self, subscriptions: list[Subscription]) -> None:
+        """Store ``subscriptions`` in place of the stored ones."""
+        self.engine.history.data["interest"][:] = [
+            sub.as_dict() for sub in subscriptions
+        ]
+        self.engine.history.async_changed()
 
     @property
     def expiry_hours(self) -> float:
@@ -128,41 +186,37 @@ class InterestQueue:
     @callback
     def _purge(self, now: float) -> None:
         """Drop expired subscriptions (and members or devices gone)."""
+        subscriptions = self.subscriptions
         kept = [
             s
-            for s in self.subscriptions
-            if s["expires"] > now and s["member_id"] in self.engine.members.data
+            for s in subscriptions
+            if s.expires > now and s.member_id in self.engine.members.data
         ]
-        if len(kept) != len(self.subscriptions):
-            self.subscriptions[:] = kept
-            self.engine.history.async_changed()
+        if len(kept) != len(subscriptions):
+            self._save(kept)
 
-    def of_device(
-        self, device_id: str, now: float | None = None
-    ) -> list[dict[str, Any]]:
-        """Return a device's live subscriptions, oldest first."""
+    def of_device(self, device_id: str, now: float | None = None) -> list[QueuePlace]:
+        """Return a device's live subscriptions, oldest first, with their places."""
         now = time.time() if now is None else now
         return [
-            s
-            for s in self.subscriptions
-            if s["device_id"] == device_id and s["expires"] > now
+            QueuePlace(subscription=sub, position=place)
+            for place, sub in enumerate(_live(self.subscriptions, device_id, now), 1)
         ]
 
-    def of_member(self, member_id: str) -> list[dict[str, Any]]:
+    def of_member(self, member_id: str) -> list[QueuePlace]:
         """Return a member's live subscriptions with their places in the queues."""
         now = time.time()
+        subscriptions = self.subscriptions
         shown = []
-        for sub in self.subscriptions:
-            if sub["member_id"] != member_id or sub["expires"] <= now:
+        for sub in subscriptions:
+            if sub.member_id != member_id or sub.expires <= now:
                 continue
-            queue = self.of_device(sub["device_id"], now)
-            shown.append(public_subscription(sub, queue.index(sub) + 1))
+            queue = _live(subscriptions, sub.device_id, now)
+            shown.append(QueuePlace(subscription=sub, position=queue.index(sub) + 1))
         return shown
 
     @callback
-    def async_subscribe(
-        self, member: Mapping[str, Any], device: AccessDevice
-    ) -> dict[str, Any]:
+    def async_subscribe(self, member_id: str, device: AccessDevice) -> QueuePlace:
         """Queue a member for a busy device; return their place (1 = first).
 
         Subscribing again keeps the original place but waits longer.
@@ -172,37 +226,36 @@ class InterestQueue:
         if not self.held(device.device_id):
             raise AccessValidationError("device_free", device=device.device_id)
         expires = now + self.expiry_hours * 3600
-        queue = self.of_device(device.device_id, now)
-        for sub in queue:
-            if sub["member_id"] == member["id"]:
-                sub["expires"] = expires
-                break
+        subscriptions = self.subscriptions
+        queue = _live(subscriptions, device.device_id, now)
+        mine = next((s for s in queue if s.member_id == member_id), None)
+        if mine is not None:
+            sub = replace(mine, expires=expires)
+            subscriptions = [sub if s is mine else s for s in subscriptions]
+            queue = [sub if s is mine else s for s in queue]
         else:
-            sub = {
-                "device_id": device.device_id,
-                "member_id": member["id"],
-                "ts": now,
-                "expires": expires,
-            }
-            self.subscriptions.append(sub)
+            sub = Subscription(
+                device_id=device.device_id, member_id=member_id, ts=now, expires=expires
+            )
+            subscriptions.append(sub)
             queue.append(sub)
-            if len(self.subscriptions) > MAX_SUBSCRIPTIONS:
-                del self.subscriptions[: len(self.subscriptions) - MAX_SUBSCRIPTIONS]
-        self.engine.history.async_changed()
-        return public_subscription(sub, queue.index(sub) + 1)
+            if len(subscriptions) > MAX_SUBSCRIPTIONS:
+                del subscriptions[: len(subscriptions) - MAX_SUBSCRIPTIONS]
+        self._save(subscriptions)
+        return QueuePlace(subscription=sub, position=queue.index(sub) + 1)
 
     @callback
     def async_cancel(self, member_id: str, device_id: str) -> bool:
         """Leave a device's queue; return False if the member was not in it."""
+        subscriptions = self.subscriptions
         kept = [
             s
-            for s in self.subscriptions
-            if not (s["member_id"] == member_id and s["device_id"] == device_id)
+            for s in subscriptions
+            if not (s.member_id == member_id and s.device_id == device_id)
         ]
-        if len(kept) == len(self.subscriptions):
+        if len(kept) == len(subscriptions):
             return False
-        self.subscriptions[:] = kept
-        self.engine.history.async_changed()
+        self._save(kept)
         return True
 
     @callback
@@ -210,15 +263,13 @@ class InterestQueue:
         """Tell everyone waiting for the device, once, and empty its queue."""
         now = time.time()
         self._purge(now)
-        waiting = self.of_device(device_id, now)
+        subscriptions = self.subscriptions
+        waiting = _live(subscriptions, device_id, now)
         if not waiting or (device := self.engine.device(device_id)) is None:
             return
-        self.subscriptions[:] = [
-            s for s in self.subscriptions if s["device_id"] != device_id
-        ]
-        self.engine.history.async_changed()
+        self._save([s for s in subscriptions if s.device_id != device_id])
         for sub in waiting:
-            member = self.engine.members.member(sub["member_id"])
+            member = self.engine.members.member(sub.member_id)
             if member is None:
                 continue
             fire_access_event(

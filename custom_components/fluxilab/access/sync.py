@@ -24,8 +24,9 @@ its counter past the device's, raises a repair issue and resends every set.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from homeassistant.components import mqtt
@@ -50,7 +51,7 @@ from .const import (
     Reason,
 )
 from .decisions import applies, authorization_reason
-from .lab_models import Authorization, MachineType, hh_mm
+from .lab_models import Authorization, MachineType, SafetyLimit, hh_mm
 from .lapses import lapse_date
 from .presence import is_supervisor
 from .roles import RoleFlags, built_in_like, role_flags
@@ -67,12 +68,141 @@ class GenerationData(TypedDict):
     generation: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MirroredGrant:
+    """One authorization as a device checks it offline."""
+
+    expires: float | None
+    """When it stops working (its expiry or lapse, epoch seconds); None: never."""
+    window: tuple[str, str] | None = None
+    """Its lab-hours window, HH:MM to HH:MM (None: any time)."""
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the grant as the credential set carries it."""
+        wire: dict[str, Any] = {"expires": self.expires}
+        if self.window is not None:
+            wire["window"] = list(self.window)
+        return wire
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MirroredMember:
+    """One member in a device's mirror: who may start a session there, and how."""
+
+    id: str
+    name: str = field(repr=False)
+    level: str
+    """The built-in level the device knows (``built_in_like``)."""
+    cards: tuple[str, ...] = field(repr=False)
+    """The uids of the member's active cards."""
+    maintenance: bool
+    supervisor: bool
+    grants: tuple[MirroredGrant, ...] | None = None
+    """None: the member needs no authorization there (the type or the role)."""
+    pin_hash: str | None = field(default=None, repr=False)
+    """The hash of the member's PIN if it is active."""
+    pin_must_change: bool = False
+    """An initial PIN: the device refuses it with a reason instead of logging in."""
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the mirror entry as the credential set carries it."""
+        wire: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "level": self.level,
+            "cards": list(self.cards),
+            "maintenance": self.maintenance,
+            "supervisor": self.supervisor,
+        }
+        if self.grants is not None:
+            wire["grants"] = [grant.as_wire() for grant in self.grants]
+        if self.pin_hash is not None:
+            wire["pin_hash"] = self.pin_hash
+            if self.pin_must_change:
+                wire["pin_must_change"] = True
+        return wire
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MachineOfflineRules:
+    """What a machine type adds to the rules a device applies offline."""
+
+    maintenance_due: bool
+    """Maintenance is due and the type blocks the device then."""
+    maintenance: dict[str, str | None] | None
+    """What the device shows while maintenance is due (``maintenance.notice``)."""
+    supervisor_required: bool
+    require_pin: bool
+    """Card + PIN offline too: the device checks the PIN against its mirror."""
+    supervised_hours: tuple[str, str] | None
+    supervisor_minutes: int
+    safety_limits: tuple[SafetyLimit, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfflineRules:
+    """The rules a device applies to its mirror while it cannot reach the hub."""
+
+    policy: OfflinePolicy
+    max_age: float
+    """Seconds the mirror stays usable."""
+    tz: str
+    bookings: Mapping[str, Any]
+    """What the mirror carries of the device's bookings (``bookings.mirrored``)."""
+    unsafe: bool
+    machine: MachineOfflineRules | None = None
+    """None: the device has no machine type."""
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the rules as the credential set carries them (``offline``)."""
+        wire: dict[str, Any] = {
+            "policy": self.policy.value,
+            "max_age": self.max_age,
+            "tz": self.tz,
+            **self.bookings,
+            "unsafe": self.unsafe,
+        }
+        if (machine := self.machine) is None:
+            return wire
+        wire |= {
+            "maintenance_due": machine.maintenance_due,
+            "maintenance": machine.maintenance,
+            "supervisor_required": machine.supervisor_required,
+            "require_pin": machine.require_pin,
+            "supervised_hours": list(machine.supervised_hours)
+            if machine.supervised_hours is not None
+            else None,
+            "supervisor_minutes": machine.supervisor_minutes,
+            "safety_limits": [limit.as_wire() for limit in machine.safety_limits],
+        }
+        return wire
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialSet:
+    """What a device gets (without its generation): compared with the last sent."""
+
+    members: tuple[MirroredMember, ...]
+    timeout: float
+    grace: float
+    offline: OfflineRules
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the set as ``CREDENTIALS_SCHEMA`` takes it, but the generation."""
+        return {
+            "members": [member.as_wire() for member in self.members],
+            "timeout": self.timeout,
+            "grace": self.grace,
+            "offline": self.offline.as_wire(),
+        }
+
+
 def _grants(
     role: RoleFlags,
     authorizations: Iterable[Authorization],
     device_id: str,
     machine_type: MachineType | None,
-) -> list[dict[str, Any]] | None:
+) -> tuple[MirroredGrant, ...] | None:
     """Return the member's authorizations for the device as it checks them offline.
 
     None when the member needs none there (the type requires no authorization, or
@@ -93,20 +223,22 @@ def _grants(
         ends = lapse_date(auth, machine_type)
         if ends is not None and now >= ends[0]:
             continue
-        grant: dict[str, Any] = {
-            "expires": ends[0].timestamp() if ends is not None else None
-        }
-        if auth.window_start is not None and auth.window_end is not None:
-            grant["window"] = [hh_mm(auth.window_start), hh_mm(auth.window_end)]
-        grants.append(grant)
-    return grants
+        grants.append(
+            MirroredGrant(
+                expires=ends[0].timestamp() if ends is not None else None,
+                window=(hh_mm(auth.window_start), hh_mm(auth.window_end))
+                if auth.window_start is not None and auth.window_end is not None
+                else None,
+            )
+        )
+    return tuple(grants)
 
 
-def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]]:
+def credential_members(engine: Lab, device: AccessDevice) -> list[MirroredMember]:
     """Return the mirror entries of the members who may use ``device``."""
     machine_type = engine.machine_type_of(device)
     now = dt_util.utcnow()
-    allowed: list[dict[str, Any]] = []
+    allowed: list[MirroredMember] = []
     for member in sorted(engine.members.members(), key=lambda m: m.id):
         if not member.active:
             continue
@@ -123,68 +255,64 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[dict[str, Any]
         )
         if reason is not Reason.GRANTED:
             continue
-        entry: dict[str, Any] = {
-            "id": member.id,
-            "name": member.name,
-            "level": built_in_like(role).value,
-            "cards": member.cards(),
-            "maintenance": role.may_maintain,
-            "supervisor": is_supervisor(member, engine.roles.data),
-        }
-        grants = _grants(role, authorizations, device.device_id, machine_type)
-        if grants is not None:
-            entry["grants"] = grants
-        if pin_hash := member.pin_hash():
-            entry["pin_hash"] = pin_hash
-            if member.pin_must_change:
+        pin_hash = member.pin_hash() or None
+        allowed.append(
+            MirroredMember(
+                id=member.id,
+                name=member.name,
+                level=built_in_like(role).value,
+                cards=tuple(member.cards()),
+                maintenance=role.may_maintain,
+                supervisor=is_supervisor(member, engine.roles.data),
+                grants=_grants(role, authorizations, device.device_id, machine_type),
+                pin_hash=pin_hash,
                 # The device refuses it with a reason instead of logging in with it.
-                entry["pin_must_change"] = True
-        allowed.append(entry)
+                pin_must_change=pin_hash is not None and member.pin_must_change,
+            )
+        )
     return allowed
 
 
-def offline_rules(engine: Lab, device: AccessDevice) -> dict[str, Any]:
+def offline_rules(engine: Lab, device: AccessDevice) -> OfflineRules:
     """Return the machine type's rules a device applies to its mirror offline."""
     machine_type = engine.machine_type_of(device)
-    rules: dict[str, Any] = {
-        "policy": (
-            machine_type.offline_policy
-            if machine_type is not None
-            else OfflinePolicy.ALLOW_MIRRORED
-        ).value,
-        "max_age": (
-            machine_type.offline_max_age
-            if machine_type is not None
-            else DEFAULT_OFFLINE_MAX_AGE_HOURS
-        )
-        * 3600,
-        "tz": engine.hass.config.time_zone,
-        **engine.bookings.mirrored(device.device_id),
-        "unsafe": engine.problems.unsafe(device.device_id),
-    }
+    bookings = engine.bookings.mirrored(device.device_id)
+    unsafe = engine.problems.unsafe(device.device_id)
+    tz = engine.hass.config.time_zone
     if machine_type is None:
-        return rules
+        return OfflineRules(
+            policy=OfflinePolicy.ALLOW_MIRRORED,
+            max_age=DEFAULT_OFFLINE_MAX_AGE_HOURS * 3600,
+            tz=tz,
+            bookings=bookings,
+            unsafe=unsafe,
+        )
     start = machine_type.supervised_hours_start
     end = machine_type.supervised_hours_end
-    rules |= {
-        "maintenance_due": bool(
-            device.maintenance_due and machine_type.block_when_maintenance_due
+    return OfflineRules(
+        policy=machine_type.offline_policy,
+        max_age=machine_type.offline_max_age * 3600,
+        tz=tz,
+        bookings=bookings,
+        unsafe=unsafe,
+        machine=MachineOfflineRules(
+            maintenance_due=bool(
+                device.maintenance_due and machine_type.block_when_maintenance_due
+            ),
+            # What the device shows while maintenance is due (a sync follows).
+            maintenance=maintenance.notice(machine_type)
+            if device.maintenance_due
+            else None,
+            supervisor_required=machine_type.requires_supervisor,
+            require_pin=machine_type.require_pin,
+            supervised_hours=(hh_mm(start), hh_mm(end))
+            if start is not None and end is not None
+            else None,
+            supervisor_minutes=machine_type.supervisor_minutes
+            or DEFAULT_SUPERVISOR_MINUTES,
+            safety_limits=machine_type.safety_limits,
         ),
-        # What the device shows while maintenance is due (a sync follows the change).
-        "maintenance": maintenance.notice(machine_type)
-        if device.maintenance_due
-        else None,
-        "supervisor_required": machine_type.requires_supervisor,
-        # Card + PIN offline too: the device checks the PIN against its mirror.
-        "require_pin": machine_type.require_pin,
-        "supervised_hours": [hh_mm(start), hh_mm(end)]
-        if start is not None and end is not None
-        else None,
-        "supervisor_minutes": machine_type.supervisor_minutes
-        or DEFAULT_SUPERVISOR_MINUTES,
-        "safety_limits": [limit.as_wire() for limit in machine_type.safety_limits],
-    }
-    return rules
+    )
 
 
 class CredentialSync:
@@ -193,7 +321,7 @@ class CredentialSync:
     def __init__(self, engine: Lab) -> None:
         """Start with nothing sent."""
         self._engine = engine
-        self._sent: dict[str, dict[str, Any]] = {}
+        self._sent: dict[str, CredentialSet] = {}
         self._store: Store[GenerationData] = Store(
             engine.hass, 1, GENERATION_STORAGE_KEY
         )
@@ -218,30 +346,30 @@ class CredentialSync:
         history.async_changed()
         await self._store.async_save({"generation": generation})
 
-    def body(self, device: AccessDevice) -> dict[str, Any]:
+    def credential_set(self, device: AccessDevice) -> CredentialSet:
         """Build the set (without generation) for ``device``."""
         machine_type = self._engine.machine_type_of(device)
-        return {
-            "members": credential_members(self._engine, device),
-            "timeout": machine_type.session_timeout
+        return CredentialSet(
+            members=tuple(credential_members(self._engine, device)),
+            timeout=machine_type.session_timeout
             if machine_type
             else DEFAULT_SESSION_TIMEOUT,
-            "grace": machine_type.grace_period
-            if machine_type
-            else DEFAULT_GRACE_PERIOD,
-            "offline": offline_rules(self._engine, device),
-        }
+            grace=machine_type.grace_period if machine_type else DEFAULT_GRACE_PERIOD,
+            offline=offline_rules(self._engine, device),
+        )
 
     async def async_sync(self, device: AccessDevice, *, force: bool = False) -> bool:
         """Send the device its set if it changed (or ``force``); True if sent."""
         if device.keys is None:
             LOGGER.debug("Device %s is not paired: no credential set", device.device_id)
             return False
-        body = self.body(device)
-        if not force and self._sent.get(device.device_id) == body:
+        credentials = self.credential_set(device)
+        if not force and self._sent.get(device.device_id) == credentials:
             return False
         await self._async_set_generation(self.generation + 1)
-        message = CREDENTIALS_SCHEMA({"generation": self.generation, **body})
+        message = CREDENTIALS_SCHEMA(
+            {"generation": self.generation, **credentials.as_wire()}
+        )
         if device.device_id not in self._cleared:
             # Hubs before this one retained the set on the broker; clear it once.
             self._cleared.add(device.device_id)
@@ -253,7 +381,7 @@ class CredentialSync:
                 retain=True,
             )
         await device.async_send(Channel.CREDENTIALS, message, encrypt=True)
-        self._sent[device.device_id] = body
+        self._sent[device.device_id] = credentials
         return True
 
     async def async_sync_all(self) -> None:

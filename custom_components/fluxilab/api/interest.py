@@ -11,7 +11,6 @@ import probatio as vol
 
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
-from custom_components.fluxilab.access.interest import public_subscription
 from custom_components.fluxilab.access.permissions import (
     Scope,
     async_caller,
@@ -81,7 +80,9 @@ async def ws_interest_subscribe(
         engine, connection.user.id, msg.get("member_id"), msg["type"]
     )
     device = _followed(engine, msg["fluxilab_device"])
-    connection.send_result(msg["id"], engine.interest.async_subscribe(member, device))
+    connection.send_result(
+        msg["id"], engine.interest.async_subscribe(member["id"], device).as_wire()
+    )
 
 
 @require_permission
@@ -116,17 +117,20 @@ async def ws_interest_list(
     caller = websocket_caller(hass, connection)
     own = caller.member
     result: dict[str, Any] = {
-        "subscriptions": engine.interest.of_member(own["id"]) if own else [],
+        "subscriptions": [
+            place.as_wire() for place in engine.interest.of_member(own["id"])
+        ]
+        if own
+        else [],
     }
     if caller.scope(msg["type"]) is Scope.ANY:
         now = time.time()
         result["queues"] = {
             device_id: [
-                public_subscription(sub, place + 1)
-                for place, sub in enumerate(engine.interest.of_device(device_id, now))
+                place.as_wire() for place in engine.interest.of_device(device_id, now)
             ]
             for device_id in sorted(
-                {s["device_id"] for s in engine.interest.subscriptions}
+                {s.device_id for s in engine.interest.subscriptions}
             )
         }
     connection.send_result(msg["id"], result)

@@ -166,8 +166,8 @@ def gateway_fingerprint(device: AccessDevice) -> str | None:
 
     The announce passed ``ANNOUNCE_SCHEMA``, which checks the field's format.
     """
-    value = (device.announce or {}).get("gateway_fingerprint")
-    return value if isinstance(value, str) else None
+    announce = device.announce
+    return announce.gateway_fingerprint if announce is not None else None
 
 
 def _area_name(hass: HomeAssistant, device: AccessDevice) -> str | None:
@@ -177,8 +177,7 @@ def _area_name(hass: HomeAssistant, device: AccessDevice) -> str | None:
     area_id = registry_entry.area_id if registry_entry is not None else None
     if area_id is not None and (area := ar.async_get(hass).async_get_area(area_id)):
         return area.name
-    announced = (device.announce or {}).get("area")
-    return announced if isinstance(announced, str) and announced else None
+    return device.announce.area if device.announce is not None else None
 
 
 def _entity_id(
@@ -209,11 +208,13 @@ def device_status(
         }
         for channel in device.enabled_channels
     ]
-    announce = device.announce or {}
+    announce = device.announce
     return {
         "device_id": device.device_id,
-        "name": device.entry.title or announce.get("name") or device.device_id,
-        "kind": announce.get("kind"),
+        "name": device.entry.title
+        or (announce.name if announce is not None else None)
+        or device.device_id,
+        "kind": announce.kind if announce is not None else None,
         "area": _area_name(hass, device),
         "machine_type": machine_type["name"] if machine_type else None,
         "machine_type_id": machine_type["id"] if machine_type else None,

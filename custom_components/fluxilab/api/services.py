@@ -608,7 +608,7 @@ async def _notify_when_free(engine: AccessEngine, call: ServiceCall) -> ServiceR
         engine, call.context.user_id, call.data.get(ATTR_MEMBER), _operation(call)
     )
     device = await _device(engine, call.data[ATTR_DEVICE])
-    return engine.interest.async_subscribe(member, device)
+    return engine.interest.async_subscribe(member["id"], device).as_wire()
 
 
 async def _cancel_notify_when_free(

@@ -53,6 +53,8 @@ from custom_components.fluxilab.protocol.fabomatic import (
     simple_response,
 )
 
+from .models import BoardInfo, BoardQuery, BoardReply
+
 if TYPE_CHECKING:
     from .runtime import FluxiLabDevice
 
@@ -60,8 +62,8 @@ if TYPE_CHECKING:
 class BoardHandler(Protocol):
     """The engine's side of one board (access/fabomatic.py implements it)."""
 
-    async def async_answer(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Decide one parsed board query; return the board's reply body."""
+    async def async_answer(self, query: BoardQuery) -> BoardReply:
+        """Decide one parsed board query; return the board's reply."""
 
     def online_changed(self) -> None:
         """Recompute the device's usage state after its board came or went."""
@@ -101,7 +103,7 @@ def board_adopted(hass: HomeAssistant, machine_id: int) -> bool:
 
 
 async def async_answer_unadopted(
-    hass: HomeAssistant, machine_id: int, query: dict[str, Any]
+    hass: HomeAssistant, machine_id: int, action: BoardAction
 ) -> None:
     """Answer a checkmachine of a board nobody adopted: ``is_valid: false``.
 
@@ -109,9 +111,7 @@ async def async_answer_unadopted(
     shows that its machine is not valid instead of waiting for a server that seems
     down. Its alive message meanwhile offers it for adoption (the config flow).
     """
-    if query["action"] is not BoardAction.CHECK_MACHINE or board_adopted(
-        hass, machine_id
-    ):
+    if action is not BoardAction.CHECK_MACHINE or board_adopted(hass, machine_id):
         return
     answered = hass.data.setdefault(UNADOPTED_BOARDS, set())
     if machine_id not in answered:
@@ -167,7 +167,7 @@ async def async_follow_boards(hass: HomeAssistant) -> bool:
         if query["action"] is not BoardAction.CHECK_MACHINE:
             return
         hass.async_create_background_task(
-            async_answer_unadopted(hass, machine_id, query),
+            async_answer_unadopted(hass, machine_id, query["action"]),
             f"{DOMAIN} unadopted board {machine_id}",
         )
 
@@ -232,8 +232,8 @@ class FabOMaticBoard:
         self.handler = handler
         self.device = device
         self.machine_id = machine_id
-        self.info: dict[str, Any] = {}
-        """What the last alive said: version, ip, serial, heap."""
+        self.info: BoardInfo | None = None
+        """What the last alive said: version, ip, serial, heap (None: none yet)."""
         self._lock = asyncio.Lock()
         self._offline_timer: CALLBACK_TYPE | None = None
         self._last_seen = dt_util.utcnow()
@@ -285,26 +285,25 @@ class FabOMaticBoard:
                 self._schedule(self._async_reply(simple_response(False, "malformed")))
             return
         if query["action"] is BoardAction.ALIVE:
-            self._alive(query)
+            self._alive(BoardInfo.from_wire(query))
             return
-        self._schedule(self._async_answer(query))
+        self._schedule(self._async_answer(BoardQuery.from_wire(query)))
 
     def _schedule(self, coro: Any) -> None:
         self.device.entry.async_create_task(
             self.hass, coro, f"{DOMAIN} fabomatic {self.machine_id}"
         )
 
-    async def _async_answer(self, query: dict[str, Any]) -> None:
+    async def _async_answer(self, query: BoardQuery) -> None:
         """Answer one query, after the ones that came before it."""
         async with self._lock:
-            action: BoardAction = query["action"]
-            self._count(action.value)
+            self._count(query.action.value)
             try:
-                reply = await self.handler.async_answer(query)
+                reply = (await self.handler.async_answer(query)).as_wire()
             except Exception:
                 LOGGER.exception(
                     "Query %s of Fab-O-Matic board %s not answered",
-                    query["action"],
+                    query.action,
                     self.machine_id,
                 )
                 self._count("failed")
@@ -366,14 +365,14 @@ class FabOMaticBoard:
         self.handler.online_changed()
 
     @callback
-    def _alive(self, query: dict[str, Any]) -> None:
-        self.info = {key: query[key] for key in ("version", "ip", "serial", "heap")}
+    def _alive(self, info: BoardInfo) -> None:
+        self.info = info
         dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.device.entry.entry_id,
             identifiers={(DOMAIN, self.device.device_id)},
             model="Fab-O-Matic",
-            sw_version=query["version"] or None,
-            serial_number=query["serial"] or None,
+            sw_version=info.version or None,
+            serial_number=info.serial or None,
         )
 
     # Requests to the board --------------------------------------------------------

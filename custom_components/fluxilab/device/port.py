@@ -20,9 +20,11 @@ from homeassistant.util.signal_type import SignalTypeFormat
 
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.link import LinkHealth
-from custom_components.fluxilab.protocol.schemas import CommandName, ValueType
+from custom_components.fluxilab.protocol.schemas import CommandName
 from custom_components.fluxilab.protocol.security import SessionKeys
 from custom_components.fluxilab.protocol.topics import Channel, DeviceTopics
+
+from .models import AnnouncedChannel, Announcement
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,38 +36,6 @@ class UsageState:
     usage_hours: float
     hours_to_maintenance: float | None
     maintenance_due: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AnnouncedChannel:
-    """One telemetry channel a device announced, read once per announcement taken.
-
-    The announcement itself (``CHANNEL_SCHEMA`` in its capabilities) stays the wire
-    body the device sent; entities, statistics and the panel read these.
-    """
-
-    key: str
-    name: str
-    type: ValueType
-    unit: str | None = None
-    device_class: str | None = None
-    state_class: str | None = "measurement"
-    """As announced: an announced null is None; one not announced, a measurement."""
-    period: float = 1.0
-    """Seconds between two samples."""
-
-    @classmethod
-    def from_wire(cls, channel: Mapping[str, Any]) -> AnnouncedChannel:
-        """Read a channel of an announcement validated by ``ANNOUNCE_SCHEMA``."""
-        return cls(
-            key=channel["key"],
-            name=channel["name"],
-            type=ValueType(channel["type"]),
-            unit=channel.get("unit"),
-            device_class=channel.get("device_class"),
-            state_class=channel.get("state_class", "measurement"),
-            period=channel["period"],
-        )
 
 
 SIGNAL_USAGE: SignalTypeFormat[UsageState] = SignalTypeFormat(f"{DOMAIN}_usage_{{}}")
@@ -104,7 +74,7 @@ class AccessDevice(Protocol):
         """Whether the device is online (its last will says when not)."""
 
     @property
-    def announce(self) -> dict[str, Any] | None:
+    def announce(self) -> Announcement | None:
         """The last announcement taken (None until one arrives)."""
 
     @property

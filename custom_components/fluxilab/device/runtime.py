@@ -57,10 +57,17 @@ from custom_components.fluxilab.const import (
     LOGGER,
     MANUFACTURER,
 )
+from custom_components.fluxilab.device.models import (
+    AnnouncedChannel,
+    Announcement,
+    BacklogBatch,
+    BacklogRecord,
+    CommandResult,
+    TelemetryMessage,
+)
 from custom_components.fluxilab.device.port import (
     SIGNAL_ACCESS_EVENT,
     SIGNAL_USAGE,
-    AnnouncedChannel,
     UsageState,
 )
 from custom_components.fluxilab.hub import async_announce_hub
@@ -75,7 +82,6 @@ from custom_components.fluxilab.protocol.schemas import (
     TELEMETRY_SCHEMA,
     ActuatorKind,
     CommandName,
-    RecordKind,
     ValueType,
     oversized,
     valid_ui_url,
@@ -136,9 +142,19 @@ def _loads_body(raw: bytes) -> Any:
     return json_loads(raw)
 
 
-def _validate_own_backlog(body: Any) -> dict[str, Any]:
+def _telemetry_from_wire(body: Any) -> TelemetryMessage:
+    """Validate a telemetry body and read it (its values are not copied)."""
+    return TelemetryMessage.from_wire(TELEMETRY_SCHEMA(body))
+
+
+def _command_result_from_wire(body: Any) -> CommandResult:
+    """Validate a command result and read it."""
+    return CommandResult.from_wire(COMMAND_RESULT_SCHEMA(body))
+
+
+def _backlog_from_wire(body: Any) -> BacklogBatch:
     """Validate a batch ``_open`` has just parsed: nothing else holds it, no copies."""
-    return validate_backlog(body, owned=True)
+    return BacklogBatch.from_wire(validate_backlog(body, owned=True))
 
 
 class AccessPort(Protocol):
@@ -193,7 +209,7 @@ class FluxiLabDevice:
         self.device_id: str = entry.data[CONF_DEVICE_ID]
         self.topics = DeviceTopics(entry.data[CONF_BASE_TOPIC], self.device_id)
         self.online = False
-        self.announce: dict[str, Any] | None = None
+        self.announce: Announcement | None = None
         self.channels: tuple[AnnouncedChannel, ...] = ()
         """The channels of the last announcement taken."""
         self.values: dict[str, int | float | bool] = {}
@@ -203,7 +219,7 @@ class FluxiLabDevice:
         self.usage_hours = 0.0
         self.hours_to_maintenance: float | None = None
         self.maintenance_due = False
-        self.last_command_result: dict[str, Any] | None = None
+        self.last_command_result: CommandResult | None = None
         self.relay_on: bool | None = None
         """The relay's state as far as the hub knows: what the device's last command
         result reported (or, from an agent that does not report it, what it confirmed
@@ -287,12 +303,11 @@ class FluxiLabDevice:
         """
         if self.announce is None:
             return None
-        actuators = self.announce["capabilities"]["actuators"]
+        actuators = self.announce.actuators
         for kind in (ActuatorKind.INTERLOCK, ActuatorKind.RELAY):
             for actuator in actuators:
-                if actuator["kind"] == kind:
-                    key: str = actuator["key"]
-                    return key
+                if actuator.kind == kind:
+                    return actuator.key
         return None
 
     @property
@@ -506,10 +521,13 @@ class FluxiLabDevice:
         )
 
     @callback
-    def async_access_event(self, event_type: str, data: dict[str, Any]) -> None:
-        """Show an access decision or session change on the event entity."""
+    def async_access_event(self, event_type: str, event_data: dict[str, Any]) -> None:
+        """Show an access decision or session change on the event entity.
+
+        ``event_data`` is the data of the ``fluxilab_access`` event fired on the bus.
+        """
         for listener in list(self._event_listeners):
-            listener(event_type, data)
+            listener(event_type, event_data)
 
     async def async_set_blocked(self, blocked: bool) -> None:
         """Block or unblock new sessions, remember it, and tell the device."""
@@ -620,13 +638,16 @@ class FluxiLabDevice:
                 async_delete_link_broken_issue(self.hass, self.entry)
             self._notify()
 
-    def _open(
+    def _open[T](
         self,
         channel: Channel,
         msg: mqtt.ReceiveMessage,
-        schema: Callable[[Any], dict[str, Any]],
-    ) -> dict[str, Any] | None:
-        """Verify and validate a sealed message; None (counted, logged) if bad."""
+        read: Callable[[Any], T],
+    ) -> T | None:
+        """Verify a sealed message and read its body; None (counted, logged) if bad.
+
+        ``read`` validates the body (a schema) and may read it into its model.
+        """
         self._count(channel, "received")
         if oversized(channel, msg.payload):
             self._log_bad(channel, "oversized", f"{len(msg.payload)} bytes")
@@ -653,7 +674,7 @@ class FluxiLabDevice:
             return None
         self._link_verified()
         try:
-            result: dict[str, Any] = schema(body)
+            result = read(body)
         except vol.Invalid as err:
             self._log_bad(channel, "malformed", str(err))
             return None
@@ -705,32 +726,32 @@ class FluxiLabDevice:
             return
         try:
             document = json.loads(msg.payload)
-            announce: dict[str, Any] = ANNOUNCE_SCHEMA(document)
-            parse_public_key(announce["key"])
+            validated = ANNOUNCE_SCHEMA(document)
+            parse_public_key(validated["key"])
         except (ValueError, RecursionError, vol.Invalid) as err:
             self._log_bad(Channel.ANNOUNCE, "malformed", str(err))
             return
-        if announce["id"] != self.device_id:
+        # The schema's result is a new dict: the seal is verified over the document.
+        validated.pop(SEAL_FIELD, None)  # how it came, not what it says
+        announce = Announcement.from_wire(validated)
+        if announce.id != self.device_id:
             self._log_bad(Channel.ANNOUNCE, "malformed", "id differs from its topic")
             return
         confirmed: str | None = self.entry.data.get(CONF_DEVICE_KEY)
         if confirmed is None:
             # Not paired yet (added by id): nothing it sends is trusted, and it
             # cannot seal; its announcement only describes it until it is paired.
-            self._check_key(announce["key"])
-        elif announce["key"] != confirmed:
+            self._check_key(announce.key)
+        elif announce.key != confirmed:
             # A new key: a reinstalled device cannot seal with it, so this raises
             # the pairing repair as it is; what it describes is not taken.
-            self._check_key(announce["key"])
+            self._check_key(announce.key)
             return
         elif not self._take_sealed_announce(msg.topic, document, announce):
             return
-        announce.pop(SEAL_FIELD, None)  # how it came, not what it says
         self.announce = announce
         self._update_registry(announce)
-        channels = tuple(
-            map(AnnouncedChannel.from_wire, announce["capabilities"]["channels"])
-        )
+        channels = announce.channels
         if channels != self.channels:
             self.channels = channels
             for listener in list(self._channel_listeners):
@@ -739,7 +760,7 @@ class FluxiLabDevice:
         self._notify()
 
     def _take_sealed_announce(
-        self, topic: str, document: dict[str, Any], announce: dict[str, Any]
+        self, topic: str, document: dict[str, Any], announce: Announcement
     ) -> bool:
         """Verify a paired device's announcement; True if it is to be taken.
 
@@ -748,7 +769,7 @@ class FluxiLabDevice:
         announcement is retained, so it is not held to the replay window; one sealed
         earlier than the last taken (a captured old one, replayed) is refused.
         """
-        confirmed: str = announce["key"]
+        confirmed = announce.key
         keys = self.keys or self._hub_keys.derive(confirmed)
         try:
             sealed_at = open_announce(keys, topic, document)
@@ -765,7 +786,7 @@ class FluxiLabDevice:
             return False
         self._announce_ts = sealed_at
         self._check_key(confirmed)
-        self._check_ui_url(announce.get("ui_url"))
+        self._check_ui_url(announce.ui_url)
         return True
 
     def _check_ui_url(self, announced: str | None) -> None:
@@ -809,35 +830,36 @@ class FluxiLabDevice:
             self._fire_device_event("key_changed")
         async_create_key_changed_issue(self.hass, self.entry, key)
 
-    def _update_registry(self, announce: dict[str, Any]) -> None:
+    def _update_registry(self, announce: Announcement) -> None:
         ui_url = self.ui_url
-        area = announce.get("area")
         dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.entry.entry_id,
             identifiers={(DOMAIN, self.device_id)},
             manufacturer=MANUFACTURER,
-            model=announce["model"],
-            sw_version=announce["sw_version"],
-            hw_version=announce.get("hw_version"),
-            serial_number=announce.get("serial"),
+            model=announce.model,
+            sw_version=announce.sw_version,
+            hw_version=announce.hw_version,
+            serial_number=announce.serial,
             configuration_url=ui_url or None,
-            suggested_area=area if isinstance(area, str) and area else UNDEFINED,
+            suggested_area=announce.area or UNDEFINED,
         )
 
     @callback
     def _handle_telemetry(self, msg: mqtt.ReceiveMessage) -> None:
-        if (body := self._open(Channel.TELEMETRY, msg, TELEMETRY_SCHEMA)) is None:
+        if (
+            message := self._open(Channel.TELEMETRY, msg, _telemetry_from_wire)
+        ) is None:
             return
-        values: dict[str, int | float | bool] = body["values"]
+        values = message.values
         self.values.update(values)
         # Telemetry rules (machine types with rules) and the panel's live view.
         for reader in list(self._telemetry_listeners):
             reader(values)
-        stream: str | None = body.get("stream")
-        if self._backlog.seqs_for(stream).add(body["seq"]):
-            self._backlog.count_live(body["ts"])
+        stream = message.stream
+        if self._backlog.seqs_for(stream).add(message.seq):
+            self._backlog.count_live(message.ts)
             self._backlog.async_delay_save()
-        self._queue_live_ack(stream, body["seq"])
+        self._queue_live_ack(stream, message.seq)
         # One pass over the channels the message carries: each of their entities
         # re-reads its value and writes only if it changed. The device's other
         # entities (usage, connectivity, buttons...) do not depend on telemetry.
@@ -848,17 +870,17 @@ class FluxiLabDevice:
 
     @callback
     def _handle_backlog(self, msg: mqtt.ReceiveMessage) -> None:
-        if (body := self._open(Channel.BACKLOG, msg, _validate_own_backlog)) is None:
+        if (batch := self._open(Channel.BACKLOG, msg, _backlog_from_wire)) is None:
             return
         self._batches_waiting += 1
         self.entry.async_create_task(
             self.hass,
-            self._async_store_backlog(body.get("stream"), body["records"]),
+            self._async_store_backlog(batch.stream, batch.records),
             f"{DOMAIN} {self.device_id} backlog",
         )
 
     async def _async_store_backlog(
-        self, stream: str | None, records: list[dict[str, Any]]
+        self, stream: str | None, records: list[BacklogRecord]
     ) -> None:
         """Store a batch, then acknowledge what is safely stored."""
         try:
@@ -868,7 +890,7 @@ class FluxiLabDevice:
             self._schedule_import()
 
     async def _async_store_batch(
-        self, stream: str | None, records: list[dict[str, Any]]
+        self, stream: str | None, records: list[BacklogRecord]
     ) -> None:
         async with self._backlog_lock:
             backlog = self._backlog
@@ -885,7 +907,7 @@ class FluxiLabDevice:
                 if seq in seqs:
                     stored.append(seq)  # a replay: stored before, ack again
                     continue
-                if record["kind"] == RecordKind.TELEMETRY:
+                if record["kind"] == "telemetry":  # RecordKind.TELEMETRY
                     hour = hour_start(record["ts"])
                     if (rows := samples.get(hour)) is None:
                         rows = samples[hour] = []
@@ -1026,16 +1048,16 @@ class FluxiLabDevice:
 
     @callback
     def _handle_command_result(self, msg: mqtt.ReceiveMessage) -> None:
-        result = self._open(Channel.COMMAND_RESULT, msg, COMMAND_RESULT_SCHEMA)
+        result = self._open(Channel.COMMAND_RESULT, msg, _command_result_from_wire)
         if result is None:
             return
         self.last_command_result = result
-        requested = self._relay_commands.pop(result["id"], None)
-        if (reported := result.get("relay")) is not None:
+        requested = self._relay_commands.pop(result.id, None)
+        if (reported := result.relay) is not None:
             self.relay_on = reported  # the agent says what its output is now
-        elif requested is not None and result["ok"]:
+        elif requested is not None and result.ok:
             self.relay_on = requested  # an agent that does not say
-        if (generation := result.get("generation")) is not None and (
+        if (generation := result.generation) is not None and (
             engine := self.access
         ) is not None:
             self.entry.async_create_task(
@@ -1043,12 +1065,12 @@ class FluxiLabDevice:
                 engine.async_device_generation(self, generation),
                 f"{DOMAIN} {self.device_id} generation",
             )
-        if not result["ok"]:
+        if not result.ok:
             LOGGER.warning(
                 "Device %s could not run command %s: %s",
                 self.device_id,
-                result["id"],
-                result.get("error"),
+                result.id,
+                result.error,
             )
         self._notify()
 

@@ -456,8 +456,8 @@ async def test_the_queue_waits_for_a_booked_device_and_hears_of_its_release(
     bob = await member(engine, "Bob", BOB)
     await book(engine, ada["id"], 0, 60)
     # Nobody uses the device, but Ada holds it: Bob may wait for it.
-    place = engine.interest.async_subscribe(bob, device)
-    assert place["position"] == 1
+    place = engine.interest.async_subscribe(bob["id"], device)
+    assert place.position == 1
     freezer.tick(timedelta(minutes=16))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -248,7 +248,7 @@ async def test_subscriptions_survive_a_restart(
     lab: dict[str, Any],
 ) -> None:
     await start_session(engine, device)
-    engine.interest.async_subscribe(lab["bea"], device)
+    engine.interest.async_subscribe(lab["bea"]["id"], device)
     await engine.history.async_save()
     reloaded = AccessHistory(hass)
     await reloaded.async_load()
@@ -307,8 +307,8 @@ async def test_gdpr_export_and_deletion(
 ) -> None:
     """A member's subscriptions are in their export and go with them."""
     await start_session(engine, device)
-    engine.interest.async_subscribe(lab["bea"], device)
-    engine.interest.async_subscribe(lab["cy"], device)
+    engine.interest.async_subscribe(lab["bea"]["id"], device)
+    engine.interest.async_subscribe(lab["cy"]["id"], device)
     exported = await hass.services.async_call(
         DOMAIN,
         "export_member_data",

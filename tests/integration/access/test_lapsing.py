@@ -273,7 +273,7 @@ async def test_notice_once_per_lapse_date_issue_and_renewal(
         for a in listed["authorizations"]
     ] == [(auth_id, True, "inactivity")]
     await engine.lapsing.async_check()
-    assert ada["id"] not in {m["id"] for m in credential_members(engine, device)}
+    assert ada["id"] not in {m.id for m in credential_members(engine, device)}
     with pytest.raises(Unauthorized):
         await hass.services.async_call(
             DOMAIN,

@@ -460,11 +460,13 @@ async def test_an_outage_taking_a_booking_does_not_call_the_queue(
     ada = await member(engine, "Ada", ADA)
     bob = await member(engine, "Bob", BOB, notify_service="notify.bob_phone")
     await book(engine, ada["id"], -5, 55)  # Ada is not there yet: nobody uses it
-    engine.interest.async_subscribe(bob, device)  # Bob waits for the booked hood
+    engine.interest.async_subscribe(bob["id"], device)  # Bob waits for the booked hood
     await schedule(engine, -1, 120)  # the outage ends Ada's booking now
     await hass.async_block_till_done(wait_background_tasks=True)
     assert phone == []  # not "free": it is out of service
-    assert [s["member_id"] for s in engine.interest.of_device(DEVICE_ID)] == [bob["id"]]
+    assert [
+        place.subscription.member_id for place in engine.interest.of_device(DEVICE_ID)
+    ] == [bob["id"]]
 
 
 async def test_a_deleted_member_leaves_their_reports_nameless(

@@ -246,7 +246,8 @@ async def test_devices_are_told_the_built_in_role_a_lab_role_ranks_with(
             {"member_id": member["id"], "machine_type_id": "fumehood"}
         )
     entries = {
-        e["name"]: e for e in credential_members(engine, engine.devices[DEVICE_ID])
+        e.name: e.as_wire()
+        for e in credential_members(engine, engine.devices[DEVICE_ID])
     }
     assert (entries["Tess"]["level"], entries["Tess"]["maintenance"]) == (
         "staff",
