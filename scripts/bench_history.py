@@ -101,9 +101,11 @@ def database_bench(url: str, audits: int, sessions: int) -> dict[str, Any]:
         usage_csv_header,
     )
     from custom_components.fluxilab.history_db import (  # noqa: PLC0415
+        AuditEntry,
         AuditQuery,
         HistoryDatabase,
         SessionQuery,
+        SessionRecord,
     )
 
     db = HistoryDatabase(url)
@@ -112,10 +114,12 @@ def database_bench(url: str, audits: int, sessions: int) -> dict[str, Any]:
         raise SystemExit(f"{url} is not empty")
     start = time.time() - YEAR
     began = time.perf_counter()
-    db.bulk_insert("audit", audit_entries(audits, start))
+    db.bulk_insert("audit", map(AuditEntry.from_entry, audit_entries(audits, start)))
     audit_s = time.perf_counter() - began
     began = time.perf_counter()
-    db.bulk_insert("sessions", session_entries(sessions, start))
+    db.bulk_insert(
+        "sessions", map(SessionRecord.from_entry, session_entries(sessions, start))
+    )
     sessions_s = time.perf_counter() - began
     pages = {
         name: timed_ms(lambda q=query: db.audit_page(q), 20)

@@ -368,7 +368,7 @@ async def test_checkuser(
     assert unknown["missing_auth"] is False
     last = engine.history.last_unknown_card(BOARD_ID)
     assert last is not None
-    assert last["card"] == STRANGER
+    assert last.card == STRANGER
     assert events[-1].data["card"] == engine.privacy.card(STRANGER)
 
     await board.async_set_blocked(True)

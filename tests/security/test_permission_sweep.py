@@ -435,7 +435,7 @@ async def _outage_scheduled(hass: HomeAssistant, lab: Lab, target: Target) -> No
     made = await lab.engine.bookings.async_schedule_outage(
         LASER, start.isoformat(), (start + timedelta(minutes=30)).isoformat()
     )
-    PREPARED_OUTAGES[target.n] = made["id"]
+    PREPARED_OUTAGES[target.n] = made.id
 
 
 async def _problem_reported(hass: HomeAssistant, lab: Lab, target: Target) -> None:

@@ -46,7 +46,7 @@ class NonBillable(StrEnum):
     STAFF = "staff"
 
 
-RATE_DEFAULTS: Final[Mapping[str, Any]] = {
+RATE_DEFAULTS: Final[Mapping[str, int | None]] = {
     "billing_hourly_cents": 0,
     "billing_idle_hourly_cents": None,
     "billing_minimum_cents": 0,
@@ -78,10 +78,10 @@ class Rates:
         )
 
     @classmethod
-    def of(cls, machine_type: Mapping[str, Any] | None) -> Rates:
-        """Return the rates a machine type stores (no type: nothing charged)."""
+    def from_storage(cls, item: Mapping[str, Any] | None) -> Rates:
+        """Return the rates a stored machine type holds (no type: nothing charged)."""
         stored = {
-            key: (machine_type or {}).get(key, default)
+            key: (item or {}).get(key, default)
             for key, default in RATE_DEFAULTS.items()
         }
         idle = stored["billing_idle_hourly_cents"]
@@ -90,7 +90,7 @@ class Rates:
             idle_hourly_cents=None if idle is None else int(idle),
             minimum_cents=int(stored["billing_minimum_cents"]),
             round_minutes=int(stored["billing_round_minutes"]),
-            busy_tracked=bool((machine_type or {}).get("busy_channel")),
+            busy_tracked=bool((item or {}).get("busy_channel")),
         )
 
 

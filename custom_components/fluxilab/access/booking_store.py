@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol, override
 
@@ -38,6 +39,7 @@ from . import admin_audit
 from .bookings import (
     Booking,
     BookingKind,
+    BookingMode,
     BookingProblem,
     BookingRules,
     BookingShare,
@@ -159,12 +161,106 @@ def refusal(problem: BookingProblem) -> AccessValidationError:
     return _REFUSALS[problem.code](problem.placeholders)
 
 
-def _validated(schema: dict[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
-    try:
-        validated: dict[str, Any] = vol.Schema(schema)(data)
-    except vol.Invalid as err:
-        raise AccessValidationError("invalid_data", error=str(err)) from err
-    return validated
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingRequest:
+    """A booking asked for (the API, a service): validated, its times aware UTC."""
+
+    device_id: str
+    member_id: str
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> BookingRequest:
+        """Validate what the caller sent (``BOOKING_FIELDS``)."""
+        try:
+            valid = vol.Schema(BOOKING_FIELDS)(dict(data))
+        except vol.Invalid as err:
+            raise AccessValidationError("invalid_data", error=str(err)) from err
+        return cls(
+            device_id=valid["device_id"],
+            member_id=valid["member_id"],
+            start=valid["start"],
+            end=valid["end"],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutageRequest:
+    """An outage asked for (the API, the calendar): validated, times aware UTC."""
+
+    device_id: str
+    start: datetime
+    end: datetime
+    note: str
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> OutageRequest:
+        """Validate what the caller sent (``OUTAGE_FIELDS``)."""
+        try:
+            valid = vol.Schema(OUTAGE_FIELDS)(dict(data))
+        except vol.Invalid as err:
+            raise AccessValidationError("invalid_data", error=str(err)) from err
+        return cls(
+            device_id=valid["device_id"],
+            start=valid["start"],
+            end=valid["end"],
+            note=valid["note"],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingMove:
+    """A booking's new times (None: unchanged), validated, aware UTC."""
+
+    start: datetime | None
+    end: datetime | None
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> BookingMove:
+        """Validate what the caller sent (``BOOKING_UPDATE_FIELDS``)."""
+        try:
+            valid = vol.Schema(BOOKING_UPDATE_FIELDS)(dict(data))
+        except vol.Invalid as err:
+            raise AccessValidationError("invalid_data", error=str(err)) from err
+        return cls(start=valid.get("start"), end=valid.get("end"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MirroredSpan:
+    """A booking (its member's) or an outage (no member) in a device's mirror."""
+
+    member_id: str | None = None
+    start: float
+    end: float
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the span as the credential set carries it."""
+        if self.member_id is None:
+            return {"start": self.start, "end": self.end}
+        return {"member_id": self.member_id, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingMirror:
+    """What a device's credential set carries of its bookings (they hold offline)."""
+
+    mode: BookingMode
+    no_show_minutes: int
+    shared_by: tuple[str, ...]
+    """Bookers whose booking, once they swiped, lets others in (supervisors)."""
+    bookings: tuple[MirroredSpan, ...]
+    outages: tuple[MirroredSpan, ...]
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the credential set's booking fields."""
+        return {
+            "booking_mode": self.mode.value,
+            "booking_no_show_minutes": self.no_show_minutes,
+            "booking_shared_by": list(self.shared_by),
+            "bookings": [span.as_wire() for span in self.bookings],
+            "outages": [span.as_wire() for span in self.outages],
+        }
 
 
 class BookingCollection(collection.DictStorageCollection):
@@ -184,7 +280,7 @@ class BookingCollection(collection.DictStorageCollection):
         self._by_device: dict[str, list[Booking]] = {}
         self._by_device_at = -1
         self._timer: CALLBACK_TYPE | None = None
-        self._mirrored: dict[str, dict[str, Any]] = {}
+        self._mirrored: dict[str, BookingMirror] = {}
         """What each device's credential set last carried of its bookings."""
 
     # Loading and the no-show check -----------------------------------------------------
@@ -214,33 +310,25 @@ class BookingCollection(collection.DictStorageCollection):
         await self._async_sync_mirror(item["device_id"])
 
     def mirrored(self, device_id: str) -> dict[str, Any]:
-        """Return what a device's mirror carries of its bookings (sync.py).
+        """Return what a device's mirror carries of its bookings (sync.py), as sent.
 
         The mode, and the bookings not released that run within the next day,
         nearest first, so a booking holds while the hub is unreachable.
         """
+        return self._mirror(device_id).as_wire()
+
+    def _mirror(self, device_id: str) -> BookingMirror:
+        """Return (and remember) what a device's mirror carries of its bookings."""
         now = dt_util.utcnow()
         ahead = [
             b
             for b in self.between(device_id, now, now + MIRROR_AHEAD)
             if not b.released
         ]
-        bookings = [
-            {
-                "member_id": b.member_id,
-                "start": b.start.timestamp(),
-                "end": b.end.timestamp(),
-            }
-            for b in ahead
-            if not b.is_outage
-        ][:MAX_MIRRORED_BOOKINGS]
+        bookings = [b for b in ahead if not b.is_outage][:MAX_MIRRORED_BOOKINGS]
         # Outages go apart: a device before outages ignores the field (the offline
         # schema allows extra keys), where it would refuse a booking it cannot read.
-        outages = [
-            {"start": b.start.timestamp(), "end": b.end.timestamp()}
-            for b in ahead
-            if b.is_outage
-        ][:MAX_MIRRORED_OUTAGES]
+        outages = [b for b in ahead if b.is_outage][:MAX_MIRRORED_OUTAGES]
         rules = self.rules_of(device_id)
         shared_by: list[str] = []
         if rules.shared is BookingShare.SUPERVISOR_PRESENT:
@@ -249,20 +337,29 @@ class BookingCollection(collection.DictStorageCollection):
             # stays inside the schema's bound).
             shared_by = sorted(
                 {
-                    member_id
+                    b.member_id
                     for b in bookings
-                    if (booker := members.member(member_id := str(b["member_id"])))
-                    is not None
+                    if (booker := members.member(b.member_id)) is not None
                     and is_supervisor(booker, self.engine.roles.data)
                 }
             )
-        shown = {
-            "booking_mode": rules.mode.value,
-            "booking_no_show_minutes": rules.no_show_minutes,
-            "booking_shared_by": shared_by,
-            "bookings": bookings,
-            "outages": outages,
-        }
+        shown = BookingMirror(
+            mode=rules.mode,
+            no_show_minutes=rules.no_show_minutes,
+            shared_by=tuple(shared_by),
+            bookings=tuple(
+                MirroredSpan(
+                    member_id=b.member_id,
+                    start=b.start.timestamp(),
+                    end=b.end.timestamp(),
+                )
+                for b in bookings
+            ),
+            outages=tuple(
+                MirroredSpan(start=b.start.timestamp(), end=b.end.timestamp())
+                for b in outages
+            ),
+        )
         self._mirrored[device_id] = shown
         return shown
 
@@ -271,7 +368,7 @@ class BookingCollection(collection.DictStorageCollection):
         if (device := self.engine.device(device_id)) is None:
             return
         before = self._mirrored.get(device_id)
-        if before is not None and self.mirrored(device_id) == before:
+        if before is not None and self._mirror(device_id) == before:
             return
         try:
             await self.engine.sync.async_sync(device)
@@ -286,7 +383,7 @@ class BookingCollection(collection.DictStorageCollection):
             by_device: dict[str, list[Booking]] = {}
             for item in self._items.values():
                 by_device.setdefault(item["device_id"], []).append(
-                    Booking.from_item(item)
+                    Booking.from_storage(item)
                 )
             for bookings in by_device.values():
                 bookings.sort(key=lambda b: b.start)
@@ -322,12 +419,12 @@ class BookingCollection(collection.DictStorageCollection):
         bookings = self.of_device(device_id)
         start = bisect_right(bookings, now, key=lambda b: b.start)
         for booking in reversed(bookings[:start]):
-            if booking.end > now and not self._items[booking.id].get("no_show"):
+            if booking.end > now and not booking.no_show:
                 return booking
             if booking.end <= now and not booking.released:
                 break  # live bookings do not overlap: none earlier runs now
         for booking in bookings[start:]:
-            if not self._items[booking.id].get("no_show"):
+            if not booking.no_show:
                 return booking
         return None
 
@@ -335,7 +432,7 @@ class BookingCollection(collection.DictStorageCollection):
         """Return a member's bookings over every device, by start."""
         return sorted(
             (
-                Booking.from_item(item)
+                Booking.from_storage(item)
                 for item in self._items.values()
                 if item["member_id"] == member_id
             ),
@@ -355,14 +452,14 @@ class BookingCollection(collection.DictStorageCollection):
         until = dt_util.as_local(outage.end).strftime("%H:%M")
         if outage.end - dt_util.utcnow() > timedelta(days=1):
             until = dt_util.as_local(outage.end).strftime("%d/%m %H:%M")
-        note = str(self.data.get(outage.id, {}).get("note") or "")
+        note = outage.note
         return f"Out of service until {until}{': ' if note else ''}{note}"[:64]
 
     def rules_of(self, device_id: str) -> BookingRules:
         """Return the booking rules of a device (its machine type's)."""
         device = self.engine.device(device_id)
         machine_type = self.engine.machine_type_of(device) if device else None
-        return machine_type.booking if machine_type else BookingRules.of(None)
+        return machine_type.booking if machine_type else BookingRules.from_storage(None)
 
     def _spans(self, device_id: str, since: float) -> Iterator[SessionSpan]:
         """Yield the device's sessions since a day before ``since``, newest first."""
@@ -450,7 +547,9 @@ class BookingCollection(collection.DictStorageCollection):
             start=start,
             end=end,
             now=now,
-            rules=machine_type.booking if machine_type else BookingRules.of(None),
+            rules=machine_type.booking
+            if machine_type
+            else BookingRules.from_storage(None),
             device_bookings=self.between(device_id, start, end),
             member_bookings=[
                 b for b in self.of_member(member_id) if b.device_id in same_type
@@ -488,31 +587,26 @@ class BookingCollection(collection.DictStorageCollection):
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
         if data.get("kind") == BookingKind.OUTAGE:
-            outage = _validated(OUTAGE_FIELDS, data)
-            self._check_outage(outage["device_id"], outage["start"], outage["end"])
+            outage = OutageRequest.from_wire(data)
+            self._check_outage(outage.device_id, outage.start, outage.end)
             return {
                 "kind": BookingKind.OUTAGE.value,
-                "device_id": outage["device_id"],
+                "device_id": outage.device_id,
                 "member_id": "",
-                "note": outage["note"].strip(),
-                "start": outage["start"].isoformat(),
-                "end": outage["end"].isoformat(),
+                "note": outage.note.strip(),
+                "start": outage.start.isoformat(),
+                "end": outage.end.isoformat(),
                 "released": False,
                 "no_show": False,
                 "created": dt_util.utcnow().isoformat(),
             }
-        validated = _validated(BOOKING_FIELDS, data)
-        self._check(
-            validated["device_id"],
-            validated["member_id"],
-            validated["start"],
-            validated["end"],
-        )
+        booking = BookingRequest.from_wire(data)
+        self._check(booking.device_id, booking.member_id, booking.start, booking.end)
         return {
-            "device_id": validated["device_id"],
-            "member_id": validated["member_id"],
-            "start": validated["start"].isoformat(),
-            "end": validated["end"].isoformat(),
+            "device_id": booking.device_id,
+            "member_id": booking.member_id,
+            "start": booking.start.isoformat(),
+            "end": booking.end.isoformat(),
             "released": False,
             "no_show": False,
             "created": dt_util.utcnow().isoformat(),
@@ -526,29 +620,30 @@ class BookingCollection(collection.DictStorageCollection):
     async def _update_data(
         self, item: dict[str, Any], update_data: dict[str, Any]
     ) -> dict[str, Any]:
-        validated = _validated(BOOKING_UPDATE_FIELDS, update_data)
-        start = validated.get("start", datetime.fromisoformat(item["start"]))
-        end = validated.get("end", datetime.fromisoformat(item["end"]))
-        if item.get("kind") == BookingKind.OUTAGE:
-            self._check_outage(item["device_id"], start, end, item["id"])
+        move = BookingMove.from_wire(update_data)
+        booking = Booking.from_storage(item)
+        start = booking.start if move.start is None else move.start
+        end = booking.end if move.end is None else move.end
+        if booking.is_outage:
+            self._check_outage(booking.device_id, start, end, booking.id)
         else:
-            self._check(item["device_id"], item["member_id"], start, end, item["id"])
+            self._check(booking.device_id, booking.member_id, start, end, booking.id)
         return {**item, "start": start.isoformat(), "end": end.isoformat()}
 
-    async def async_end(self, booking_id: str) -> dict[str, Any]:
+    async def async_end(self, booking_id: str) -> Booking:
         """End a booking now (its member is done early): the device is free again."""
-        item = self.booking(booking_id)
+        booking = self.booking(booking_id)
         now = dt_util.utcnow()
-        if datetime.fromisoformat(item["start"]) > now:
+        if booking.start > now:
             await self.async_delete_item(booking_id)  # not begun: simply cancelled
-            return {**item, "released": True}
-        if datetime.fromisoformat(item["end"]) <= now or item.get("released"):
-            return item
-        return await self._async_release(item, now, no_show=False)
+            return replace(booking, released=True)
+        if booking.end <= now or booking.released:
+            return booking
+        return await self._async_release(booking, now, no_show=False)
 
     async def async_schedule_outage(
         self, device_id: str, start: Any, end: Any, note: str = ""
-    ) -> dict[str, Any]:
+    ) -> Booking:
         """Take a device out of service for a while; cancel the bookings it meets.
 
         The members of the bookings cancelled (or cut short, when they began
@@ -563,101 +658,101 @@ class BookingCollection(collection.DictStorageCollection):
                 "note": note,
             }
         )
-        outage = Booking.from_item(item)
+        outage = Booking.from_storage(item)
         now = dt_util.utcnow()
-        cancelled = []
+        cancelled: list[Booking] = []
         for hit in outage_collisions(
             outage.start,
             outage.end,
             now,
             self.between(device_id, outage.start, outage.end),
         ):
-            booking = self.data[hit.booking.id]
+            booking = hit.booking
             if hit.end is None:
-                await self.async_delete_item(booking["id"])
+                await self.async_delete_item(booking.id)
             elif hit.end <= now:
                 await self._async_release(booking, now, no_show=False)
             else:
                 await self._async_cut(booking, hit.end)
             cancelled.append(booking)
             self.hass.async_create_task(
-                self._async_tell(booking, "booking_cancelled_outage", item),
+                self._async_tell(booking, "booking_cancelled_outage", outage),
                 f"{DOMAIN} outage",
             )
-        shown = {
-            "start": item["start"],
-            "end": item["end"],
-            "note": item.get("note") or None,
+        shown: dict[str, str | int | None] = {
+            "start": outage.start.isoformat(),
+            "end": outage.end.isoformat(),
+            "note": outage.note or None,
             "cancelled_bookings": len(cancelled),
         }
         self._audit_outage(
             admin_audit.CREATED,
-            item,
+            outage,
             {k: admin_audit.change(None, v) for k, v in shown.items()},
         )
-        return item
+        return outage
 
-    async def _async_cut(self, item: dict[str, Any], end: datetime) -> None:
+    async def _async_cut(self, booking: Booking, end: datetime) -> None:
         """End a booking earlier, without the rules (it only gets shorter)."""
-        cut = {**item, "end": end.isoformat()}
-        self.data[item["id"]] = cut
+        cut = {**self.data[booking.id], "end": end.isoformat()}
+        self.data[booking.id] = cut
         await self.notify_changes(
-            [collection.CollectionChange(collection.CHANGE_UPDATED, item["id"], cut)]
+            [collection.CollectionChange(collection.CHANGE_UPDATED, booking.id, cut)]
         )
         self._async_schedule_save()
 
-    async def async_end_outage(self, outage_id: str) -> dict[str, Any]:
+    async def async_end_outage(self, outage_id: str) -> Booking:
         """Cancel an outage not begun, or end a running one now (audited)."""
-        item = self.booking(outage_id)
-        if item.get("kind") != BookingKind.OUTAGE:
+        outage = self.booking(outage_id)
+        if not outage.is_outage:
             raise AccessValidationError("unknown_outage", outage=outage_id)
         ended = await self.async_end(outage_id)
         # Not begun: it is gone (no end); running: it ends now.
-        end = ended["end"] if outage_id in self.data else None
+        end = ended.end.isoformat() if outage_id in self.data else None
         self._audit_outage(
             admin_audit.DELETED,
             ended,
-            {"end": admin_audit.change(item["end"], end)},
+            {"end": admin_audit.change(outage.end.isoformat(), end)},
         )
         return ended
 
     def _audit_outage(
         self,
         action: str,
-        item: dict[str, Any],
+        outage: Booking,
         changes: Mapping[str, admin_audit.FieldChange],
     ) -> None:
         """Audit an outage scheduled or ended: its fields before -> after."""
-        device = self.engine.device(item["device_id"])
+        device = self.engine.device(outage.device_id)
         self.engine.admin_audit.record(
             "outage",
             action,
             changes,
-            device_id=item["device_id"],
-            target_id=item["id"],
-            label=(device.entry.title if device else None) or item["device_id"],
+            device_id=outage.device_id,
+            target_id=outage.id,
+            label=(device.entry.title if device else None) or outage.device_id,
         )
 
     async def _async_release(
-        self, item: dict[str, Any], now: datetime, *, no_show: bool
-    ) -> dict[str, Any]:
+        self, booking: Booking, now: datetime, *, no_show: bool
+    ) -> Booking:
         """Free a booking from ``now``, without the rules (it only gets shorter)."""
         released = {
-            **item,
-            "end": max(now, datetime.fromisoformat(item["start"])).isoformat(),
+            **self.data[booking.id],
+            "end": max(now, booking.start).isoformat(),
             "released": True,
             "no_show": no_show,
         }
-        self.data[item["id"]] = released
+        self.data[booking.id] = released
         await self.notify_changes(
             [
                 collection.CollectionChange(
-                    collection.CHANGE_UPDATED, item["id"], released
+                    collection.CHANGE_UPDATED, booking.id, released
                 )
             ]
         )
         self._async_schedule_save()
-        device_id = item["device_id"]
+        device_id = booking.device_id
         down = any(
             b.is_outage and b.covers(now)
             for b in self.around(device_id, now, timedelta(0))
@@ -667,80 +762,83 @@ class BookingCollection(collection.DictStorageCollection):
             # The interest queue hears the device is free (the booking held it);
             # not when an outage took the booking's place.
             async_dispatcher_send(self.hass, SIGNAL_DEVICE_FREE, device_id)
-        return released
+        return Booking.from_storage(released)
 
-    def booking(self, booking_id: str) -> dict[str, Any]:
-        """Return a stored booking, or raise the translated unknown_booking."""
+    def booking(self, booking_id: str) -> Booking:
+        """Return a booking, or raise the translated unknown_booking."""
         if (item := self.data.get(booking_id)) is None:
             raise AccessValidationError("unknown_booking", booking=booking_id)
-        return item
+        return Booking.from_storage(item)
 
-    async def async_release_no_shows(self, now: datetime) -> list[dict[str, Any]]:
+    async def async_release_no_shows(self, now: datetime) -> list[Booking]:
         """Release every booking nobody came to; return them."""
-        released = []
+        released: list[Booking] = []
         for device_id in {item["device_id"] for item in self._items.values()}:
             rules = self.rules_of(device_id)
             for booking in self.around(device_id, now, timedelta(0)):
                 spans = self._spans(device_id, booking.start.timestamp())
                 if booking.covers(now) and is_no_show(booking, now, rules, spans):
-                    item = self.data[booking.id]
-                    released.append(await self._async_release(item, now, no_show=True))
+                    released.append(
+                        await self._async_release(booking, now, no_show=True)
+                    )
         return released
 
     async def async_release(self, bookings: Iterable[Booking]) -> None:
         """Release no-shows a decision found (those still held), tell their members."""
         now = dt_util.utcnow()
         for booking in bookings:
-            item = self.data.get(booking.id)
-            if item is None or item.get("released"):
+            if booking.id not in self.data:
                 continue
-            self._released(await self._async_release(item, now, no_show=True))
+            held = self.booking(booking.id)
+            if held.released:
+                continue
+            self._released(await self._async_release(held, now, no_show=True))
 
-    def _released(self, item: dict[str, Any]) -> None:
-        LOGGER.debug("Booking %s released: nobody came", item["id"])
-        if (device := self.engine.device(item["device_id"])) is not None:
+    def _released(self, booking: Booking) -> None:
+        LOGGER.debug("Booking %s released: nobody came", booking.id)
+        if (device := self.engine.device(booking.device_id)) is not None:
             fire_access_event(
                 self.hass,
                 device,
                 AccessEventType.BOOKING_RELEASED,
-                member=self.engine.members.member(item["member_id"]),
+                member=self.engine.members.member(booking.member_id),
                 extra={
-                    "booking_id": item["id"],
-                    "booking_start": item["start"],
-                    "booking_end": item["end"],
+                    "booking_id": booking.id,
+                    "booking_start": booking.start.isoformat(),
+                    "booking_end": booking.end.isoformat(),
                 },
             )
         self.hass.async_create_task(
-            self._async_tell(item, "booking_released"), f"{DOMAIN} no-show"
+            self._async_tell(booking, "booking_released"), f"{DOMAIN} no-show"
         )
 
     async def _async_check_no_shows(self, now: datetime) -> None:
         self.engine.async_after_reply_done()
-        for item in await self.async_release_no_shows(dt_util.as_utc(now)):
-            self._released(item)
+        for booking in await self.async_release_no_shows(dt_util.as_utc(now)):
+            self._released(booking)
         await self._async_forget_old(dt_util.as_utc(now))
         # The day ahead moves on: bookings enter a device's mirror as it does.
         for device_id in list(self.engine.devices):
             await self._async_sync_mirror(device_id)
 
     async def _async_tell(
-        self, item: dict[str, Any], key: str, outage: dict[str, Any] | None = None
+        self, booking: Booking, key: str, outage: Booking | None = None
     ) -> None:
         """Tell a member their booking was released (``key``: which text).
 
         ``booking_released``: for want of showing up; ``booking_cancelled_outage``:
         an outage of the device took its time (``outage``).
         """
-        member = self.engine.members.member(item["member_id"])
-        device = self.engine.device(item["device_id"])
+        member = self.engine.members.member(booking.member_id)
+        device = self.engine.device(booking.device_id)
         if member is None or device is None:
             return
-        local = dt_util.as_local(datetime.fromisoformat(item["start"]))
+        local = dt_util.as_local(booking.start)
         placeholders = {
             "device": device_name(self.hass, device),
             "start": local.strftime("%H:%M"),
             "day": local.strftime("%Y-%m-%d"),
-            "note": (outage or {}).get("note") or "-",
+            "note": (outage.note if outage is not None else "") or "-",
         }
         title, message = await async_notification_text(self.hass, key, **placeholders)
         await async_notify_member(
@@ -748,7 +846,7 @@ class BookingCollection(collection.DictStorageCollection):
             member,
             title=title,
             message=message,
-            tag=f"{DOMAIN}_booking_{item['id']}",
+            tag=f"{DOMAIN}_booking_{booking.id}",
             data={"fluxilab_device": device.device_id},
         )
 

@@ -28,7 +28,7 @@ What the verdict means at the machine:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 import math
@@ -90,7 +90,7 @@ class BookingVerdictReason(StrEnum):
     OUTAGE = "outage"
 
 
-BOOKING_RULE_DEFAULTS: Final[Mapping[str, Any]] = {
+BOOKING_RULE_DEFAULTS: Final[Mapping[str, str | int]] = {
     "booking_mode": BookingMode.OPTIONAL.value,
     "booking_min_minutes": 15,
     "booking_max_minutes": 240,
@@ -127,10 +127,10 @@ class BookingRules:
     """Whom a booking lets in beside its member."""
 
     @classmethod
-    def of(cls, machine_type: Mapping[str, Any] | None) -> BookingRules:
-        """Return the rules a machine type stores (no type: the defaults)."""
+    def from_storage(cls, item: Mapping[str, Any] | None) -> BookingRules:
+        """Return the rules a stored machine type holds (no type: the defaults)."""
         stored = {
-            key: (machine_type or {}).get(key, default)
+            key: (item or {}).get(key, default)
             for key, default in BOOKING_RULE_DEFAULTS.items()
         }
         return cls(
@@ -160,6 +160,10 @@ class Booking:
     """Freed before its end: a no-show, or ended early by its member."""
     kind: BookingKind = BookingKind.BOOKING
     """A member's booking, or an outage (``member_id`` empty: nobody holds it)."""
+    no_show: bool = False
+    """Released because nobody came (counted against the member for 90 days)."""
+    note: str = field(default="", repr=False)
+    """An outage's note (what the device and the calendar show); free text."""
 
     @property
     def is_outage(self) -> bool:
@@ -175,7 +179,7 @@ class Booking:
         return self.start < end and start < self.end
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> Booking:
+    def from_storage(cls, item: Mapping[str, Any]) -> Booking:
         """Read a stored booking (ISO times)."""
         return cls(
             id=item["id"],
@@ -185,15 +189,21 @@ class Booking:
             end=datetime.fromisoformat(item["end"]),
             released=bool(item.get("released", False)),
             kind=BookingKind(item.get("kind", BookingKind.BOOKING)),
+            no_show=bool(item.get("no_show")),
+            note=str(item.get("note") or ""),
         )
 
-    def to_item(self) -> dict[str, Any]:
-        """Return the booking as stored."""
-        item = {f.name: getattr(self, f.name) for f in fields(self)}
-        item["start"] = self.start.isoformat()
-        item["end"] = self.end.isoformat()
-        item["kind"] = self.kind.value
-        return item
+    def as_dict(self) -> dict[str, Any]:
+        """Return the booking's own fields as stored (a member's export)."""
+        return {
+            "id": self.id,
+            "device_id": self.device_id,
+            "member_id": self.member_id,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "released": self.released,
+            "kind": self.kind.value,
+        }
 
 
 @dataclass(frozen=True, slots=True)

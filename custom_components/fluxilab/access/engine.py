@@ -249,9 +249,9 @@ class AccessEngine:
             bookings=self.bookings.of_member(member_id),
             projects=[
                 gdpr.MemberProject(
-                    id=project["id"],
-                    name=project["name"],
-                    default=member_id in project["default_members"],
+                    id=project.id,
+                    name=project.name,
+                    default=member_id in project.default_members,
                 )
                 for project in self.projects.projects_of(member_id)
             ],
@@ -721,7 +721,7 @@ class AccessEngine:
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
-                member=self._stored(member),
+                member=member,
                 card=card,
                 ts=now,
                 buffered=False,
@@ -847,7 +847,7 @@ class AccessEngine:
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
-                member=self._stored(member),
+                member=member,
                 card=card,
                 duration=duration,
                 ts=ts,
@@ -872,7 +872,7 @@ class AccessEngine:
             self.history,
             session_id=session_id,
             device_id=device.device_id,
-            member=self._stored(member),
+            member=member,
             card=card,
             ts=ts,
             buffered=buffered,

@@ -62,6 +62,12 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import voluptuous as vol
 
 from custom_components.fluxilab.const import CONF_FABOMATIC_MACHINE
+from custom_components.fluxilab.history_db import (
+    AuditEntry,
+    ImportBatch,
+    ImportPrefixes,
+    SessionRecord,
+)
 from custom_components.fluxilab.protocol.fabomatic import (
     card_uid,
     device_id as board_device_id,
@@ -101,11 +107,9 @@ BUILT_IN_ROLES: Final[dict[tuple[bool, bool, bool], Role]] = {
 are a built-in one."""
 USE_PREFIX: Final = "fabomatic-use-"
 INTERVENTION_PREFIX: Final = "fabomatic-intervention-"
-PREFIXES: Final = {
-    "sessions": USE_PREFIX,
-    "audit": INTERVENTION_PREFIX,
-    "audit_kind": maintenance.KIND,
-}
+PREFIXES: Final = ImportPrefixes(
+    sessions=USE_PREFIX, audit=INTERVENTION_PREFIX, audit_kind=maintenance.KIND
+)
 """Where an earlier import's entries are found (HistoryDatabase.imported_ids)."""
 SOURCE: Final = "fabomatic"
 """The ``imported`` mark of an entry this import wrote."""
@@ -1173,7 +1177,11 @@ async def _async_write_history(lab: Lab, history: HistoryPlan) -> HistoryWritten
         for i in history.interventions
     ]
     written = await lab.history.async_import_entries(
-        {"sessions": sessions, "audit": audit}, dict(PREFIXES)
+        ImportBatch(
+            sessions=[SessionRecord.from_entry(session) for session in sessions],
+            audit=[AuditEntry.from_entry(entry) for entry in audit],
+        ),
+        PREFIXES,
     )
     hours = _apply_usage(lab, history.usage)
     cards = _apply_unknown_cards(lab, history.unknown_cards)
@@ -1235,7 +1243,7 @@ def _apply_unknown_cards(lab: Lab, cards: tuple[UnknownCard, ...]) -> int:
 
 async def _async_history_report(lab: Lab, history: HistoryPlan) -> HistoryReport:
     """Return what the history would bring (dry run): new rows, and those here."""
-    known = await lab.history.async_imported_ids(dict(PREFIXES))
+    known = await lab.history.async_imported_ids(PREFIXES)
     sessions = sum(1 for s in history.sessions if s.import_id not in known)
     interventions = sum(1 for i in history.interventions if i.import_id not in known)
     listed = {c["card"]: c["ts"] for c in lab.history.data["unknown_cards"]}

@@ -238,7 +238,7 @@ async def async_member_export(
     return {
         "member": profile,
         "authorizations": authorizations,
-        "bookings": [booking.to_item() for booking in bookings],
+        "bookings": [booking.as_dict() for booking in bookings],
         "projects": [project.as_wire() for project in projects],
         "problem_reports": problem_reports,
         "sessions": [session.as_wire() for session in entries.sessions],

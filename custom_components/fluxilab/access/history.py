@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 import logging
 import secrets
 import time
@@ -41,11 +41,14 @@ from custom_components.fluxilab.history_db import (
     AuditQuery,
     Checkpoint,
     HistoryDatabase,
+    ImportBatch,
+    ImportPrefixes,
     LiveAudit,
     LiveSession,
     MemberEntries,
     SessionQuery,
     SessionRecord,
+    UnknownCard,
     redact_url,
     sqlite_url,
 )
@@ -147,6 +150,12 @@ RECORDER_URL: Final = "recorder"
 ISSUE_HISTORY_DB: Final = "history_db_unavailable"
 
 
+class StoredDatabaseSetting(TypedDict):
+    """What the database settings file holds."""
+
+    url: str | None
+
+
 class HistoryDatabaseSettings:
     """Which database holds the history: the SQLite file, a server, the recorder's.
 
@@ -157,7 +166,7 @@ class HistoryDatabaseSettings:
     def __init__(self, hass: HomeAssistant) -> None:
         """Prepare; nothing is read yet."""
         self.hass = hass
-        self._store: Store[dict[str, Any]] = Store(
+        self._store: Store[StoredDatabaseSetting] = Store(
             hass, 1, DATABASE_SETTINGS_KEY, private=True, atomic_writes=True
         )
         self.setting: str | None = None
@@ -183,8 +192,8 @@ class HistoryDatabaseSettings:
 
     async def async_url(self) -> str:
         """Read the setting and return the URL it names."""
-        stored = await self._store.async_load() or {}
-        setting = stored.get("url")
+        stored = await self._store.async_load()
+        setting = None if stored is None else stored.get("url")
         self.setting = setting if isinstance(setting, str) and setting else None
         return self.url_of(self.setting)
 
@@ -253,6 +262,8 @@ class AccessHistory:
         """Small documents as the database holds them (JSON)."""
         self._in_flight: dict[str, LiveEntry] = {}
         """Entries of the checkpoint being written (back to _unsaved if it fails)."""
+        self._cards_taken: dict[int, bytes] = {}
+        """The unknown cards (JSON) a checkpoint being written holds, by its mark."""
         self._dirty = False
         """Something changed since the last checkpoint was taken."""
         self._checkpoint_lock = asyncio.Lock()
@@ -298,16 +309,17 @@ class AccessHistory:
         data = self.data = _empty()
         stored_key = False
         if loaded is not None:
-            settings = {**data["settings"], **loaded.state.get("settings", {})}
-            data.update(loaded.state)  # type: ignore[typeddict-item]
+            # The storage edge: the small documents are JSON, read here.
+            state = {name: json_loads(value) for name, value in loaded.state.items()}
+            settings = {**data["settings"], **state.get("settings", {})}  # type: ignore[dict-item]
+            data.update(state)  # type: ignore[typeddict-item]
             data["settings"] = settings
-            # The storage edge: stored documents in, typed entries held.
-            data["sessions"] = [LiveSession.from_entry(e) for e in loaded.sessions]
-            data["audit"] = [LiveAudit.from_entry(e) for e in loaded.audit]
-            data["unknown_cards"] = loaded.unknown_cards
+            data["sessions"] = loaded.sessions
+            data["audit"] = loaded.audit
+            data["unknown_cards"] = [card.as_dict() for card in loaded.unknown_cards]
             data["journal_mark"] = loaded.mark
             data["last_entry_id"] = max(data["last_entry_id"], loaded.last_entry_id)
-            stored_key = bool(loaded.state.get("pseudonym_key"))
+            stored_key = bool(state.get("pseudonym_key"))
         self._saved = {name: json_bytes(data[name]) for name in STATE_FIELDS}  # type: ignore[literal-required]
         self._saved["unknown_cards"] = json_bytes(data["unknown_cards"])
         self._journal = journal = await async_get_journal(self.hass)
@@ -409,9 +421,10 @@ class AccessHistory:
                     entry["entry_id"] = imported["last_entry_id"]
         checkpoint = Checkpoint(
             mark=int(imported.get("journal_mark") or 0),
-            entries={name: imported[name] for name in ENTRY_LISTS},
+            sessions=[SessionRecord.from_entry(e) for e in imported["sessions"]],
+            audit=[AuditEntry.from_entry(e) for e in imported["audit"]],
             state={name: json_bytes(imported[name]) for name in STATE_FIELDS},
-            unknown_cards=imported["unknown_cards"],
+            unknown_cards=[UnknownCard.from_dict(c) for c in imported["unknown_cards"]],
         )
         await db.async_run(db.checkpoint, checkpoint)
         _LOGGER.info(
@@ -437,27 +450,25 @@ class AccessHistory:
             if name in SMALL_FIELDS and value is not None:
                 self.data[name] = value  # type: ignore[literal-required]
             return
+        # The journal's storage edge: a stored entry in, a typed one held.
         if kind == "sessions":
-            self._apply_entry(key, self.data["sessions"], value, LiveSession.from_entry)
+            session = None if value is None else LiveSession.from_entry(value)
+            self._apply_entry(key, self.data["sessions"], session)
         elif kind == "audit":
-            self._apply_entry(key, self.data["audit"], value, LiveAudit.from_entry)
+            entry = None if value is None else LiveAudit.from_entry(value)
+            self._apply_entry(key, self.data["audit"], entry)
 
     def _apply_entry[E: (LiveSession, LiveAudit)](
-        self,
-        key: str,
-        items: list[E],
-        value: Mapping[str, Any] | None,
-        read: Callable[[Mapping[str, Any]], E],
+        self, key: str, items: list[E], entry: E | None
     ) -> None:
-        """Put one journaled entry (its stored form) in its place, by entry id."""
+        """Put one journaled entry in its place, by entry id (None: deleted)."""
         entry_id = int(key.partition("/")[2])
-        ids = [entry.entry_id or 0 for entry in items]
+        ids = [item.entry_id or 0 for item in items]
         index = bisect_left(ids, entry_id)
-        if value is None:
+        if entry is None:
             if index < len(items) and ids[index] == entry_id:
                 del items[index]
             return
-        entry = read(value)
         self._unsaved[key] = entry
         if index < len(items) and ids[index] == entry_id:
             items[index] = entry
@@ -598,10 +609,11 @@ class AccessHistory:
                 raise
             finally:
                 self._in_flight = {}
+                cards_taken, self._cards_taken = self._cards_taken, {}
             for checkpoint in written:
                 self._saved.update(checkpoint.state)
                 if checkpoint.unknown_cards is not None:
-                    self._saved["unknown_cards"] = json_bytes(checkpoint.unknown_cards)
+                    self._saved["unknown_cards"] = cards_taken[checkpoint.mark]
                 self.data["journal_mark"] = checkpoint.mark
 
     async def async_flush(self) -> None:
@@ -618,13 +630,17 @@ class AccessHistory:
             await self.async_save()
 
     @callback
-    def _journal_changes(self) -> dict[str, Any]:
-        """Documents changed since the last commit (called by the journal)."""
+    def _journal_changes(self) -> dict[str, bytes]:
+        """Documents changed since the last commit, as JSON (called by the journal).
+
+        Encoded here as the journal would encode them (``json_bytes``, in the same
+        event-loop step): an entry leaves memory as its stored document.
+        """
         if not self._changed:
             return {}  # every change calls async_changed
         self._changed = False
         data = self.data
-        changes: dict[str, Any] = {}
+        changes: dict[str, bytes] = {}
         touched, self._touched = self._touched, {}
         unsaved = self._unsaved
         for name, items in self._entry_lists():
@@ -636,13 +652,13 @@ class AccessHistory:
                 entry.entry_id = data["last_entry_id"]
                 key = f"{name}/{entry.entry_id}"
                 unsaved[key] = entry
-                changes[key] = entry.as_dict()
+                changes[key] = json_bytes(entry.as_dict())
         for entry in touched.values():
             if (entry_id := entry.entry_id) is not None:
                 name = "audit" if isinstance(entry, LiveAudit) else "sessions"
                 key = f"{name}/{entry_id}"
                 unsaved[key] = entry
-                changes[key] = entry.as_dict()
+                changes[key] = json_bytes(entry.as_dict())
         journaled = self._journaled
         for name in SMALL_FIELDS:
             encoded = json_bytes(data[name])  # type: ignore[literal-required]
@@ -664,16 +680,21 @@ class AccessHistory:
         self._in_flight = unsaved
         self._dirty = False
         checkpoint = Checkpoint(mark=mark)
-        for key, entry in unsaved.items():
-            name = key.partition("/")[0]
-            checkpoint.entries.setdefault(name, []).append(entry.as_dict())
+        for entry in unsaved.values():
+            if isinstance(entry, LiveSession):
+                checkpoint.sessions.append(entry.as_record())
+            else:
+                checkpoint.audit.append(entry.as_record())
         for name in STATE_FIELDS:
             encoded = json_bytes(data[name])  # type: ignore[literal-required]
             if self._saved.get(name) != encoded:
                 checkpoint.state[name] = encoded
         cards = json_bytes(data["unknown_cards"])
         if self._saved.get("unknown_cards") != cards:
-            checkpoint.unknown_cards = json_loads(cards)  # type: ignore[assignment]
+            checkpoint.unknown_cards = [
+                UnknownCard.from_dict(card) for card in data["unknown_cards"]
+            ]
+            self._cards_taken[mark] = cards
         self.loop_seconds += time.perf_counter() - started
         return checkpoint
 
@@ -702,14 +723,14 @@ class AccessHistory:
             yield batch
             after = batch[-1].entry_id
 
-    async def async_imported_ids(self, prefixes: dict[str, str]) -> set[str]:
+    async def async_imported_ids(self, prefixes: ImportPrefixes) -> set[str]:
         """Return the import ids an earlier import wrote (``HistoryDatabase``)."""
         await self.async_flush()
         db = self.database
         return await db.async_run(db.imported_ids, prefixes)
 
     async def async_import_entries(
-        self, entries: dict[str, list[dict[str, Any]]], prefixes: dict[str, str]
+        self, entries: ImportBatch, prefixes: ImportPrefixes
     ) -> dict[str, int]:
         """Write another system's history into the database; return what was new.
 
@@ -720,14 +741,19 @@ class AccessHistory:
         they follow every id given before; the database's highest id is where the
         history counts on from after a restart.
         """
-        for name in ENTRY_LISTS:
-            for entry in entries.get(name, ()):
-                self.data["last_entry_id"] += 1
-                entry["entry_id"] = self.data["last_entry_id"]
+        numbered = ImportBatch(
+            sessions=[self._next_id(session) for session in entries.sessions],
+            audit=[self._next_id(entry) for entry in entries.audit],
+        )
         self.async_changed()
         async with self._checkpoint_lock:
             db = self.database
-            return await db.async_run(db.insert_imported, entries, prefixes)
+            return await db.async_run(db.insert_imported, numbered, prefixes)
+
+    def _next_id[R: (SessionRecord, AuditEntry)](self, record: R) -> R:
+        """Return an imported entry given the next entry id."""
+        self.data["last_entry_id"] += 1
+        return record.with_entry_id(self.data["last_entry_id"])
 
     async def async_member_entries(self, member_id: str) -> MemberEntries:
         """Return every session and audit entry naming a member (GDPR access)."""
@@ -832,10 +858,10 @@ class AccessHistory:
         self.data["unknown_cards"] = cards
         self.async_changed()
 
-    def last_unknown_card(self, device_id: str) -> dict[str, Any] | None:
+    def last_unknown_card(self, device_id: str) -> UnknownCard | None:
         """Return the most recent unknown card seen on a device."""
         seen = [c for c in self.data["unknown_cards"] if c["device_id"] == device_id]
-        return max(seen, key=lambda c: c["ts"]) if seen else None
+        return UnknownCard.from_dict(max(seen, key=lambda c: c["ts"])) if seen else None
 
     @callback
     def forget_unknown_card(self, card: str) -> None:

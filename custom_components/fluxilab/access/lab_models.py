@@ -170,7 +170,7 @@ class MachineType:
                 condition_from_storage(condition)
                 for condition in item.get("maintenance_conditions") or ()
             ),
-            booking=BookingRules.of(item),
+            booking=BookingRules.from_storage(item),
         )
 
 

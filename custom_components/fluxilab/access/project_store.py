@@ -20,8 +20,9 @@ database, a batch at a time) and charges each at its machine type's current rate
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 import time
-from typing import TYPE_CHECKING, Any, Final, override
+from typing import TYPE_CHECKING, Any, Final, TypedDict, override
 
 from homeassistant.core import CALLBACK_TYPE, Event, callback
 from homeassistant.helpers import collection, config_validation as cv
@@ -81,12 +82,8 @@ PROJECT_UPDATE_FIELDS: dict[Any, Any] = {
 NON_BILLABLE = vol.Any(None, vol.All(vol.Coerce(NonBillable), str))
 
 
-def _check(schema: dict[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
-    try:
-        validated: dict[str, Any] = vol.Schema(schema)(data)
-    except vol.Invalid as err:
-        raise AccessValidationError("invalid_data", error=str(err)) from err
-    return validated
+def _invalid(err: vol.Invalid) -> AccessValidationError:
+    return AccessValidationError("invalid_data", error=str(err))
 
 
 def _unique(ids: Iterable[str]) -> list[str]:
@@ -94,8 +91,107 @@ def _unique(ids: Iterable[str]) -> list[str]:
 
 
 @callback
-def _is_session_start(data: Mapping[str, Any]) -> bool:
-    return bool(data.get(ATTR_TYPE) == AccessEventType.SESSION_STARTED.value)
+def _is_session_start(event_data: Mapping[str, Any]) -> bool:
+    return bool(event_data.get(ATTR_TYPE) == AccessEventType.SESSION_STARTED.value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project:
+    """A project (an account) sessions are charged to."""
+
+    id: str
+    name: str
+    code: str = ""
+    active: bool = True
+    members: tuple[str, ...] = ()
+    """Member ids of those who belong to it."""
+    default_members: tuple[str, ...] = ()
+    """Member ids of those whose default project it is (each one's only default)."""
+
+    @classmethod
+    def from_storage(cls, item: Mapping[str, Any]) -> Project:
+        """Read a stored project."""
+        return cls(
+            id=str(item["id"]),
+            name=str(item["name"]),
+            code=str(item.get("code") or ""),
+            active=bool(item.get("active", True)),
+            members=tuple(item.get("members", ())),
+            default_members=tuple(item.get("default_members", ())),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the project as stored."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "code": self.code,
+            "active": self.active,
+            "members": list(self.members),
+            "default_members": list(self.default_members),
+        }
+
+
+class StoredCharge(TypedDict, total=False):
+    """What staff set for one session, as the charges store holds it."""
+
+    project_id: str | None
+    non_billable: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionCharge:
+    """What staff set for one session: its project, its non-billable mark."""
+
+    project_set: bool = False
+    """Staff chose the project (``project_id`` None: no project at all)."""
+    project_id: str | None = None
+    non_billable_set: bool = False
+    non_billable: NonBillable | None = None
+    """Why the session is charged nothing; None: it is charged."""
+
+    @classmethod
+    def from_storage(cls, item: StoredCharge) -> SessionCharge:
+        """Read what the charges store holds of one session."""
+        mark = item.get("non_billable")
+        return cls(
+            project_set="project_id" in item,
+            project_id=item.get("project_id"),
+            non_billable_set="non_billable" in item,
+            non_billable=None if mark is None else NonBillable(mark),
+        )
+
+    def as_dict(self) -> StoredCharge:
+        """Return it as the charges store holds it (only the fields staff set)."""
+        stored: StoredCharge = {}
+        if self.project_set:
+            stored["project_id"] = self.project_id
+        if self.non_billable_set:
+            stored["non_billable"] = (
+                None if self.non_billable is None else self.non_billable.value
+            )
+        return stored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargeChange:
+    """What staff change of a session's charge (a field not set: left as it is)."""
+
+    set_project: bool = False
+    project_id: str | None = None
+    set_non_billable: bool = False
+    non_billable: str | None = None
+    """A ``NonBillable`` value or None (checked by the store)."""
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> ChargeChange:
+        """Read the change a websocket command or a service call asks for."""
+        return cls(
+            set_project="project_id" in data,
+            project_id=data.get("project_id"),
+            set_non_billable="non_billable" in data,
+            non_billable=data.get("non_billable"),
+        )
 
 
 class ProjectCollection(collection.DictStorageCollection):
@@ -107,11 +203,11 @@ class ProjectCollection(collection.DictStorageCollection):
             Store(engine.hass, COLLECTION_STORAGE_VERSION, PROJECTS_STORAGE_KEY)
         )
         self.engine = engine
-        self._charges_store: Store[dict[str, Any]] = Store(
+        self._charges_store: Store[dict[str, dict[str, StoredCharge]]] = Store(
             engine.hass, CHARGES_STORAGE_VERSION, CHARGES_STORAGE_KEY
         )
-        self.session_charges: dict[str, dict[str, Any]] = {}
-        """Session id -> what staff set: ``project_id``, ``non_billable``."""
+        self.session_charges: dict[str, SessionCharge] = {}
+        """Session id -> what staff set: its project, its non-billable mark."""
         self._unsub: CALLBACK_TYPE | None = None
         self._this_month: tuple[float, dict[str | None, Totals]] | None = None
 
@@ -119,7 +215,10 @@ class ProjectCollection(collection.DictStorageCollection):
         """Load projects and staff's changes; stamp each new session's project."""
         await self.async_load()
         stored = await self._charges_store.async_load() or {}
-        self.session_charges = dict(stored.get("sessions", {}))
+        self.session_charges = {
+            session_id: SessionCharge.from_storage(charge)
+            for session_id, charge in stored.get("sessions", {}).items()
+        }
         self.engine.members.async_add_listener(self._async_member_changed)
         self._unsub = self.hass.bus.async_listen(
             EVENT_ACCESS,
@@ -136,28 +235,44 @@ class ProjectCollection(collection.DictStorageCollection):
 
     # The collection -----------------------------------------------------------------
 
-    def _checked(self, item: dict[str, Any], item_id: str | None) -> dict[str, Any]:
-        members = self.engine.members.data
-        item["members"] = _unique(item["members"])
-        item["default_members"] = _unique(item["default_members"])
-        for member_id in (*item["members"], *item["default_members"]):
-            if member_id not in members:
+    def _checked_members(
+        self,
+        members: Iterable[str],
+        default_members: Iterable[str],
+        project_id: str | None,
+    ) -> tuple[list[str], list[str]]:
+        """Return a project's members and default members, checked (each once).
+
+        Every default member is a member too; a member has one default project.
+        """
+        known = self.engine.members.data
+        belong = _unique(members)
+        defaults = _unique(default_members)
+        for member_id in (*belong, *defaults):
+            if member_id not in known:
                 raise AccessValidationError("unknown_member", member=member_id)
-        for member_id in item["default_members"]:
-            if member_id not in item["members"]:
-                item["members"].append(member_id)
+        for member_id in defaults:
+            if member_id not in belong:
+                belong.append(member_id)
             other = self.default_project(member_id)
-            if other is not None and other["id"] != item_id:
+            if other is not None and other.id != project_id:
                 raise AccessValidationError(
                     "project_default_taken",
-                    member=members[member_id]["name"],
-                    project=other["name"],
+                    member=known[member_id]["name"],
+                    project=other.name,
                 )
-        return item
+        return belong, defaults
 
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:
-        return self._checked(_check(PROJECT_FIELDS, data), None)
+        try:
+            item: dict[str, Any] = vol.Schema(PROJECT_FIELDS)(data)
+        except vol.Invalid as err:
+            raise _invalid(err) from err
+        item["members"], item["default_members"] = self._checked_members(
+            item["members"], item["default_members"], None
+        )
+        return item
 
     @override
     def _get_suggested_id(self, info: dict[str, Any]) -> str:
@@ -167,11 +282,18 @@ class ProjectCollection(collection.DictStorageCollection):
     async def _update_data(
         self, item: dict[str, Any], update_data: dict[str, Any]
     ) -> dict[str, Any]:
-        changed = _check(PROJECT_UPDATE_FIELDS, update_data)
-        return self._checked({**item, **changed}, item["id"])
+        try:
+            changed = vol.Schema(PROJECT_UPDATE_FIELDS)(update_data)
+        except vol.Invalid as err:
+            raise _invalid(err) from err
+        updated = {**item, **changed}
+        updated["members"], updated["default_members"] = self._checked_members(
+            updated["members"], updated["default_members"], item["id"]
+        )
+        return updated
 
     async def _async_member_changed(
-        self, change_type: str, item_id: str, _item: dict[str, Any]
+        self, change_type: str, item_id: str, item: dict[str, Any]
     ) -> None:
         """Take a removed member out of every project (their erasure, gdpr.py)."""
         if change_type != collection.CHANGE_REMOVED:
@@ -190,24 +312,28 @@ class ProjectCollection(collection.DictStorageCollection):
 
     # Lookups ------------------------------------------------------------------------
 
-    def project(self, project_id: str) -> dict[str, Any]:
+    def project(self, project_id: str) -> Project:
         """Return a project, or refuse an unknown id (translated)."""
         if (item := self.data.get(project_id)) is None:
             raise AccessValidationError("unknown_project", project=project_id)
-        return item
+        return Project.from_storage(item)
 
-    def default_project(self, member_id: str | None) -> dict[str, Any] | None:
+    def default_project(self, member_id: str | None) -> Project | None:
         """Return the project a member's sessions are charged to by default."""
         if member_id is None:
             return None
         for item in self.data.values():
             if member_id in item["default_members"]:
-                return item
+                return Project.from_storage(item)
         return None
 
-    def projects_of(self, member_id: str) -> list[dict[str, Any]]:
+    def projects_of(self, member_id: str) -> list[Project]:
         """Return the projects a member belongs to."""
-        return [item for item in self.data.values() if member_id in item["members"]]
+        return [
+            Project.from_storage(item)
+            for item in self.data.values()
+            if member_id in item["members"]
+        ]
 
     async def async_set_default(self, member_id: str, project_id: str | None) -> None:
         """Make ``project_id`` a member's default project (None: no default)."""
@@ -216,19 +342,19 @@ class ProjectCollection(collection.DictStorageCollection):
         if project_id is not None:
             self.project(project_id)
         before = self.default_project(member_id)
-        if before is not None and before["id"] != project_id:
+        if before is not None and before.id != project_id:
             await self.async_update_item(
-                before["id"],
+                before.id,
                 {
                     "default_members": [
-                        m for m in before["default_members"] if m != member_id
+                        m for m in before.default_members if m != member_id
                     ]
                 },
             )
-        if project_id is not None and (before is None or before["id"] != project_id):
-            item = self.project(project_id)
+        if project_id is not None and (before is None or before.id != project_id):
+            project = self.project(project_id)
             await self.async_update_item(
-                project_id, {"default_members": [*item["default_members"], member_id]}
+                project_id, {"default_members": [*project.default_members, member_id]}
             )
 
     # Sessions -----------------------------------------------------------------------
@@ -242,14 +368,15 @@ class ProjectCollection(collection.DictStorageCollection):
         requested, session.project_request = session.project_request, None
         if session.stamped:
             return
-        chosen = self.data.get(requested or "")
+        stored = self.data.get(requested or "")
+        chosen = None if stored is None else Project.from_storage(stored)
         if (
             chosen is None
-            or not chosen["active"]
-            or session.member_id not in chosen["members"]
+            or not chosen.active
+            or session.member_id not in chosen.members
         ):
             chosen = self.default_project(session.member_id)
-        session.project_id = chosen["id"] if chosen is not None else None
+        session.project_id = chosen.id if chosen is not None else None
         device = self.engine.device(session.device_id)
         session.machine_type_id = device.machine_type_id if device is not None else None
         session.stamped = True
@@ -269,36 +396,52 @@ class ProjectCollection(collection.DictStorageCollection):
     async def async_set_session(
         self,
         session_id: str,
-        changes: dict[str, Any],
+        asked: ChargeChange,
         audit: AdminAudit,
-    ) -> dict[str, Any]:
+    ) -> dict[str, str | None]:
         """Charge a session to another project, or mark it (non-)billable.
 
-        ``changes``: ``project_id`` (a project) and/or ``non_billable`` (None, or a
-        reason). Audited as a ``session_charge`` change.
+        ``asked``: a project (None: none) and/or a non-billable mark (None, or a
+        reason). Audited as a ``session_charge`` change; returns the charge now.
         """
         session = await self.async_find_session(session_id)
-        if "project_id" in changes and changes["project_id"] is not None:
-            self.project(changes["project_id"])
-        if "non_billable" in changes:
-            changes["non_billable"] = _check(
-                {vol.Required("non_billable"): NON_BILLABLE},
-                {"non_billable": changes["non_billable"]},
-            )["non_billable"]
-        before = {
+        if asked.set_project and asked.project_id is not None:
+            self.project(asked.project_id)
+        mark: NonBillable | None = None
+        if asked.set_non_billable:
+            try:
+                valid = vol.Schema({vol.Required("non_billable"): NON_BILLABLE})(
+                    {"non_billable": asked.non_billable}
+                )
+            except vol.Invalid as err:
+                raise _invalid(err) from err
+            mark = (
+                None
+                if valid["non_billable"] is None
+                else NonBillable(valid["non_billable"])
+            )
+        before: dict[str, str | None] = {
             "project_id": self.project_of(session),
             "non_billable": self.non_billable_of(session),
         }
-        stored = self.session_charges.setdefault(session_id, {})
-        for key in ("project_id", "non_billable"):
-            if key in changes:
-                stored[key] = changes[key]
-        after = {
+        charge = self.session_charges.get(session_id, SessionCharge())
+        if asked.set_project:
+            charge = replace(charge, project_set=True, project_id=asked.project_id)
+        if asked.set_non_billable:
+            charge = replace(charge, non_billable_set=True, non_billable=mark)
+        self.session_charges[session_id] = charge
+        after: dict[str, str | None] = {
             "project_id": self.project_of(session),
             "non_billable": self.non_billable_of(session),
         }
         self._charges_store.async_delay_save(
-            lambda: {"sessions": self.session_charges}, 1.0
+            lambda: {
+                "sessions": {
+                    charged: stored.as_dict()
+                    for charged, stored in self.session_charges.items()
+                }
+            },
+            1.0,
         )
         member = self.engine.members.member(session.member_id or "")
         audit.record(
@@ -321,20 +464,20 @@ class ProjectCollection(collection.DictStorageCollection):
         A project deleted since leaves its sessions to no project, where a
         statement still shows them.
         """
-        stored = self.session_charges.get(session.session_id, {})
-        if "project_id" in stored:
-            chosen = stored["project_id"]
+        charge = self.session_charges.get(session.session_id)
+        if charge is not None and charge.project_set:
+            chosen = charge.project_id
         elif session.project_id is not None:
             chosen = session.project_id
         else:
             project = self.default_project(session.member_id)
-            chosen = project["id"] if project is not None else None
+            chosen = project.id if project is not None else None
         return chosen if chosen in self.data else None
 
     def non_billable_of(self, session: SessionRecord) -> NonBillable | None:
         """Return why a session is not charged, None if it is."""
-        mark = self.session_charges.get(session.session_id, {}).get("non_billable")
-        return None if mark is None else NonBillable(mark)
+        charge = self.session_charges.get(session.session_id)
+        return None if charge is None else charge.non_billable
 
     def machine_type_id_of(self, session: SessionRecord) -> str | None:
         """Return the machine type a session is charged at."""
@@ -371,7 +514,7 @@ class ProjectCollection(collection.DictStorageCollection):
                 if session.end is None:
                     continue  # an open session is charged once it closes
                 use = self.use_of(session)
-                rates = Rates.of(types.get(use.machine_type_id or ""))
+                rates = Rates.from_storage(types.get(use.machine_type_id or ""))
                 charges.append(charge(use, rates))
         return charges
 

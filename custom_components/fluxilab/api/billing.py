@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
 import csv
+from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 import io
@@ -58,6 +59,7 @@ from custom_components.fluxilab.access.permissions import (
 from custom_components.fluxilab.access.project_store import (
     PROJECT_FIELDS,
     PROJECT_UPDATE_FIELDS,
+    ChargeChange,
 )
 from custom_components.fluxilab.const import DOMAIN
 
@@ -327,9 +329,8 @@ async def ws_set_session(
 ) -> None:
     """Charge a session to another project, or mark it (non-)billable."""
     engine = _engine(hass)
-    changes = {k: msg[k] for k in ("project_id", "non_billable") if k in msg}
     result = await engine.projects.async_set_session(
-        msg["session_id"], changes, engine.admin_audit
+        msg["session_id"], ChargeChange.from_wire(msg), engine.admin_audit
     )
     connection.send_result(msg["id"], result)
 
@@ -354,7 +355,7 @@ async def ws_set_default(
     project = engine.projects.default_project(msg["member_id"])
     connection.send_result(
         msg["id"],
-        {"member_id": msg["member_id"], "project_id": project and project["id"]},
+        {"member_id": msg["member_id"], "project_id": project and project.id},
     )
 
 
@@ -374,14 +375,13 @@ async def _statement_service(
 async def _set_session_service(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
-    changes = {
-        k: call.data[k] for k in ("project_id", "non_billable") if k in call.data
-    }
-    if "non_billable" in changes and changes["non_billable"] in ("", "billable"):
-        changes["non_billable"] = None
-    return await engine.projects.async_set_session(
-        call.data["session_id"], changes, engine.admin_audit
+    change = ChargeChange.from_wire(call.data)
+    if change.set_non_billable and change.non_billable in ("", "billable"):
+        change = replace(change, non_billable=None)
+    charged = await engine.projects.async_set_session(
+        call.data["session_id"], change, engine.admin_audit
     )
+    return {**charged}
 
 
 type _Handler = Callable[

@@ -24,7 +24,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio as vol
 
-from custom_components.fluxilab.access.bookings import Booking, BookingKind
+from custom_components.fluxilab.access.bookings import Booking
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.access.permissions import (
@@ -109,7 +109,7 @@ async def ws_booking_create(
         }
     )
     connection.send_result(
-        msg["id"], public_booking(engine, Booking.from_item(item), named=True)
+        msg["id"], public_booking(engine, Booking.from_storage(item), named=True)
     )
 
 
@@ -126,15 +126,13 @@ async def ws_booking_delete(
 ) -> None:
     """Cancel a booking not begun, or end a running one now."""
     engine = _engine(hass)
-    item = engine.bookings.booking(msg["booking_id"])
-    if item.get("kind") == BookingKind.OUTAGE:
-        raise AccessValidationError("booking_is_outage", booking=item["id"])
+    booking = engine.bookings.booking(msg["booking_id"])
+    if booking.is_outage:
+        raise AccessValidationError("booking_is_outage", booking=booking.id)
     # Refuses (Unauthorized) a caller who may touch only their own bookings.
-    await async_member_for(engine, connection.user.id, item["member_id"], msg["type"])
-    ended = await engine.bookings.async_end(item["id"])
-    connection.send_result(
-        msg["id"], public_booking(engine, Booking.from_item(ended), named=True)
-    )
+    await async_member_for(engine, connection.user.id, booking.member_id, msg["type"])
+    ended = await engine.bookings.async_end(booking.id)
+    connection.send_result(msg["id"], public_booking(engine, ended, named=True))
 
 
 @require_permission
@@ -153,12 +151,10 @@ async def ws_outage_create(
 ) -> None:
     """Take a device out of service for a while (staff); answer the outage."""
     engine = _engine(hass)
-    item = await engine.bookings.async_schedule_outage(
+    outage = await engine.bookings.async_schedule_outage(
         msg["fluxilab_device"], msg["start"], msg["end"], msg["note"]
     )
-    connection.send_result(
-        msg["id"], public_booking(engine, Booking.from_item(item), named=False)
-    )
+    connection.send_result(msg["id"], public_booking(engine, outage, named=False))
 
 
 @require_permission
@@ -175,9 +171,7 @@ async def ws_outage_delete(
     """Cancel an outage not begun, or end a running one now (staff)."""
     engine = _engine(hass)
     ended = await engine.bookings.async_end_outage(msg["outage_id"])
-    connection.send_result(
-        msg["id"], public_booking(engine, Booking.from_item(ended), named=False)
-    )
+    connection.send_result(msg["id"], public_booking(engine, ended, named=False))
 
 
 def _moment(value: Any, default: datetime) -> datetime:

@@ -220,9 +220,9 @@ async def _assign_last_unknown_card(
     if (seen := engine.history.last_unknown_card(device.device_id)) is None:
         raise AccessValidationError("no_unknown_card", device=device.device_id)
     await engine.members.async_add_credential(
-        member["id"], CredentialType.CARD, card=seen["card"]
+        member["id"], CredentialType.CARD, card=seen.card
     )
-    return {"card": seen["card"]}
+    return {"card": seen.card}
 
 
 # Lab operations: credentials

@@ -10,13 +10,22 @@ from .database import (
     AuditQuery,
     Checkpoint,
     HistoryDatabase,
+    ImportBatch,
+    ImportPrefixes,
     Loaded,
     SessionQuery,
     redact_url,
     sqlite_url,
 )
 from .migration import SchemaTooNewError
-from .records import AuditEntry, LiveAudit, LiveSession, MemberEntries, SessionRecord
+from .records import (
+    AuditEntry,
+    LiveAudit,
+    LiveSession,
+    MemberEntries,
+    SessionRecord,
+    UnknownCard,
+)
 from .schema import PERSONAL_FIELDS
 
 __all__ = [
@@ -25,6 +34,8 @@ __all__ = [
     "AuditQuery",
     "Checkpoint",
     "HistoryDatabase",
+    "ImportBatch",
+    "ImportPrefixes",
     "LiveAudit",
     "LiveSession",
     "Loaded",
@@ -32,6 +43,7 @@ __all__ = [
     "SchemaTooNewError",
     "SessionQuery",
     "SessionRecord",
+    "UnknownCard",
     "redact_url",
     "sqlite_url",
 ]

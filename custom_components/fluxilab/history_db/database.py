@@ -1,7 +1,8 @@
 """The history database: every call here is blocking and runs on its own thread.
 
 ``HistoryDatabase`` knows SQL and nothing of Home Assistant: the history
-(access/history.py) hands it whole entries (dicts) and gets entries back. Its
+(access/history.py) hands it typed entries (records.py) and gets typed entries
+back; the stored documents become rows here and rows documents again, nowhere else. Its
 methods are called through :meth:`HistoryDatabase.async_run`, which runs them on the
 database's one worker thread, so the event loop never waits for a disk or a server
 and the calls keep their order.
@@ -39,7 +40,14 @@ from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from .migration import migrate
-from .records import AuditEntry, MemberEntries, SessionRecord
+from .records import (
+    AuditEntry,
+    LiveAudit,
+    LiveSession,
+    MemberEntries,
+    SessionRecord,
+    UnknownCard,
+)
 from .schema import (
     ENTRY_TABLES,
     PERSONAL_FIELDS,
@@ -69,11 +77,13 @@ class Checkpoint:
     """What one checkpoint writes, in one transaction, with the journal's mark."""
 
     mark: int
-    entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """"sessions"/"audit" -> entries to insert or replace (by ``entry_id``)."""
+    sessions: list[SessionRecord] = field(default_factory=list)
+    """Sessions to insert or replace (by ``entry_id``, which each must have)."""
+    audit: list[AuditEntry] = field(default_factory=list)
+    """Audit entries to insert or replace (likewise)."""
     state: dict[str, bytes] = field(default_factory=dict)
     """Small documents changed since the last checkpoint, JSON."""
-    unknown_cards: list[dict[str, Any]] | None = None
+    unknown_cards: list[UnknownCard] | None = None
     """The whole list of unknown cards, if it changed."""
 
 
@@ -82,11 +92,33 @@ class Loaded:
     """What start-up reads: the mark, the small documents, the recent entries."""
 
     mark: int
-    state: dict[str, Any]
-    unknown_cards: list[dict[str, Any]]
-    sessions: list[dict[str, Any]]
-    audit: list[dict[str, Any]]
+    state: dict[str, str]
+    """The small documents by name, JSON (the history reads them)."""
+    unknown_cards: list[UnknownCard]
+    sessions: list[LiveSession]
+    audit: list[LiveAudit]
     last_entry_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportBatch:
+    """Entries another system's history brings, each with an ``import_id``."""
+
+    sessions: list[SessionRecord] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportPrefixes:
+    """Where an earlier import's entries are found (``HistoryDatabase.imported_ids``).
+
+    ``sessions``: a session's import id is its session id; ``audit`` and
+    ``audit_kind``: the import ids of the audit entries of that kind.
+    """
+
+    sessions: str | None = None
+    audit: str | None = None
+    audit_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,70 +182,66 @@ def _row_to_entry(row: Row[Any]) -> dict[str, Any]:
     return entry
 
 
-def _personal(entry: Mapping[str, Any]) -> dict[str, Any]:
+def _row_document(
+    document: Mapping[str, Any], entry_id: int | None, anonymized: bool
+) -> dict[str, Any]:
+    """Return the row columns every entry has: its id, personal fields and data.
+
+    ``data``: the stored document as JSON, its personal fields' keys kept with
+    null values (the columns hold them, so the anonymization is one UPDATE).
+    """
+    if entry_id is None:
+        raise ValueError("an entry is written only once it has an entry_id")
     return {
-        name: value
-        if isinstance(value := entry.get(name), str) or value is None
-        else str(value)
-        for name in PERSONAL_FIELDS
+        "entry_id": entry_id,
+        **{
+            name: value
+            if isinstance(value := document.get(name), str) or value is None
+            else str(value)
+            for name in PERSONAL_FIELDS
+        },
+        "anonymized": anonymized,
+        "data": orjson.dumps(
+            {k: (None if k in PERSONAL_FIELDS else v) for k, v in document.items()}
+        ).decode(),
     }
 
 
-def _data(entry: Mapping[str, Any]) -> bytes:
-    """Return the entry as JSON, its personal fields' keys kept with null values."""
-    return orjson.dumps(
-        {k: (None if k in PERSONAL_FIELDS else v) for k, v in entry.items()}
-    )
+def _number(value: float | None, default: float = 0.0) -> float:
+    return default if value is None else float(value)
 
 
-def _number(value: Any, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, int | float) else default
-
-
-def _buffered(entry: Mapping[str, Any]) -> bool | None:
-    """Return the ``buffered`` column: None when the entry has no such field."""
-    return None if (buffered := entry.get("buffered")) is None else bool(buffered)
-
-
-def session_row(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the sessions row of one session entry."""
-    end = entry.get("end")
+def session_row(record: SessionRecord) -> dict[str, Any]:
+    """Return the sessions row of one session."""
     return {
-        "entry_id": int(entry["entry_id"]),
-        "session_id": str(entry.get("session_id") or ""),
-        "device_id": str(entry.get("device_id") or ""),
-        "start_ts": _number(entry.get("start")),
-        "end_ts": _number(end) if end is not None else None,
-        "duration": _number(duration)
-        if (duration := entry.get("duration")) is not None
-        else None,
-        "closed_by": None if (by := entry.get("closed_by")) is None else str(by),
-        "buffered": _buffered(entry),
-        **_personal(entry),
-        "anonymized": bool(entry.get("anonymized")),
-        "data": _data(entry).decode(),
+        **_row_document(record.document, record.entry_id, record.anonymized),
+        "session_id": record.session_id,
+        "device_id": record.device_id,
+        "start_ts": float(record.start),
+        "end_ts": _number(record.end) if record.end is not None else None,
+        "duration": _number(record.duration) if record.duration is not None else None,
+        "closed_by": record.closed_by,
+        "buffered": record.buffered,
     }
 
 
-def audit_row(entry: Mapping[str, Any]) -> dict[str, Any]:
+def audit_row(record: AuditEntry) -> dict[str, Any]:
     """Return the audit row of one audit entry."""
-    device_id = entry.get("device_id")
     return {
-        "entry_id": int(entry["entry_id"]),
-        "ts": _number(entry.get("ts")),
-        "kind": str(entry.get("kind") or ""),
-        "device_id": str(device_id) if device_id is not None else None,
-        **_personal(entry),
-        "anonymized": bool(entry.get("anonymized")),
-        "data": _data(entry).decode(),
-        "buffered": _buffered(entry),
+        **_row_document(record.document, record.entry_id, record.anonymized),
+        "ts": float(record.ts),
+        "kind": record.kind,
+        "device_id": record.device_id,
+        "buffered": record.buffered,
     }
 
 
-ROW_MAKERS: Final[dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
-    "sessions": session_row,
-    "audit": audit_row,
-}
+def _entry_rows(records: Iterable[SessionRecord | AuditEntry]) -> list[dict[str, Any]]:
+    """Return the rows of entries of one table."""
+    return [
+        session_row(record) if isinstance(record, SessionRecord) else audit_row(record)
+        for record in records
+    ]
 
 
 def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
@@ -253,20 +281,22 @@ class HistoryDatabase:
     def open(self) -> int:
         """Connect and bring the schema up to date; return the version found."""
         url = make_url(self.url)
-        kwargs: dict[str, Any] = {"future": True}
         if url.get_backend_name() == "sqlite":
             if url.database:
                 os.makedirs(os.path.dirname(url.database) or ".", exist_ok=True)
                 # Private like the JSON history was: member names, cards.
                 os.close(os.open(url.database, os.O_CREAT | os.O_RDWR, 0o600))
                 os.chmod(url.database, 0o600)
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        else:
-            kwargs["pool_pre_ping"] = True
-            kwargs["pool_recycle"] = 3600
-        engine = create_engine(url, **kwargs)
-        if url.get_backend_name() == "sqlite":
+            engine = create_engine(
+                url,
+                future=True,
+                connect_args={"check_same_thread": False, "timeout": 30},
+            )
             event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(
+                url, future=True, pool_pre_ping=True, pool_recycle=3600
+            )
         try:
             found = migrate(engine)
         except BaseException:
@@ -301,13 +331,13 @@ class HistoryDatabase:
             if mark is None:
                 return None
             loaded_state = {
-                name: orjson.loads(value)
+                str(name): str(value)
                 for name, value in connection.execute(
                     select(state.c.name, state.c.value)
                 )
             }
             cards = [
-                {"card": card, "device_id": device_id, "ts": ts}
+                UnknownCard(card=card, device_id=device_id, ts=ts)
                 for card, device_id, ts in connection.execute(
                     select(
                         unknown_cards.c.card,
@@ -343,8 +373,12 @@ class HistoryDatabase:
             mark=int(mark),
             state=loaded_state,
             unknown_cards=cards,
-            sessions=[_row_to_entry(row) for row in session_rows],
-            audit=[_row_to_entry(row) for row in reversed(audit_rows)],
+            sessions=[
+                LiveSession.from_entry(_row_to_entry(row)) for row in session_rows
+            ],
+            audit=[
+                LiveAudit.from_entry(_row_to_entry(row)) for row in reversed(audit_rows)
+            ],
             last_entry_id=int(last_id),
         )
 
@@ -353,9 +387,10 @@ class HistoryDatabase:
     def checkpoint(self, checkpoint: Checkpoint) -> None:
         """Write one checkpoint and its journal mark in one transaction."""
         with self._engine().begin() as connection:
-            for name, entries in checkpoint.entries.items():
-                if entries:
-                    self._replace(connection, ENTRY_TABLES[name], name, entries)
+            if checkpoint.sessions:
+                self._replace(connection, sessions, checkpoint.sessions)
+            if checkpoint.audit:
+                self._replace(connection, audit, checkpoint.audit)
             if checkpoint.state:
                 names = list(checkpoint.state)
                 connection.execute(delete(state).where(state.c.name.in_(names)))
@@ -369,10 +404,10 @@ class HistoryDatabase:
             if checkpoint.unknown_cards is not None:
                 connection.execute(delete(unknown_cards))
                 rows = {
-                    str(card["card"]): {
-                        "card": str(card["card"]),
-                        "device_id": str(card["device_id"]),
-                        "ts": _number(card["ts"]),
+                    card.card: {
+                        "card": card.card,
+                        "device_id": card.device_id,
+                        "ts": _number(card.ts),
                     }
                     for card in checkpoint.unknown_cards
                 }
@@ -385,37 +420,41 @@ class HistoryDatabase:
 
     @staticmethod
     def _replace(
-        connection: Connection, table: Table, name: str, entries: list[dict[str, Any]]
+        connection: Connection,
+        table: Table,
+        entries: list[SessionRecord] | list[AuditEntry],
     ) -> None:
-        make = ROW_MAKERS[name]
-        rows = {int(entry["entry_id"]): make(entry) for entry in entries}
+        # The last of an entry id wins (a newer version of the same entry).
+        rows = {row["entry_id"]: row for row in _entry_rows(entries)}
         ids = list(rows)
         for ids_chunk in _chunks(ids, DELETE_CHUNK):
             connection.execute(delete(table).where(table.c.entry_id.in_(ids_chunk)))
         for rows_chunk in _chunks(list(rows.values()), WRITE_CHUNK):
             connection.execute(insert(table), rows_chunk)
 
-    def bulk_insert(self, name: str, entries: Iterable[Mapping[str, Any]]) -> int:
+    def bulk_insert(
+        self, name: str, entries: Iterable[SessionRecord] | Iterable[AuditEntry]
+    ) -> int:
         """Insert new entries (never seen before), in large statements; imports."""
-        table, make = ENTRY_TABLES[name], ROW_MAKERS[name]
+        table = ENTRY_TABLES[name]
         written = 0
-        batch: list[dict[str, Any]] = []
+        batch: list[SessionRecord | AuditEntry] = []
         with self._engine().begin() as connection:
             for entry in entries:
-                batch.append(make(entry))
+                batch.append(entry)
                 if len(batch) >= WRITE_CHUNK:
-                    connection.execute(insert(table), batch)
+                    connection.execute(insert(table), _entry_rows(batch))
                     written += len(batch)
                     batch = []
             if batch:
-                connection.execute(insert(table), batch)
+                connection.execute(insert(table), _entry_rows(batch))
                 written += len(batch)
         return written
 
     @staticmethod
-    def _imported(connection: Connection, prefixes: Mapping[str, str]) -> set[str]:
+    def _imported(connection: Connection, prefixes: ImportPrefixes) -> set[str]:
         found: set[str] = set()
-        if prefix := prefixes.get("sessions"):
+        if prefix := prefixes.sessions:
             found.update(
                 connection.execute(
                     select(sessions.c.session_id).where(
@@ -423,8 +462,8 @@ class HistoryDatabase:
                     )
                 ).scalars()
             )
-        if prefix := prefixes.get("audit"):
-            kind = prefixes.get("audit_kind")
+        if prefix := prefixes.audit:
+            kind = prefixes.audit_kind
             statement = select(audit.c.data)
             if kind is not None:
                 statement = statement.where(audit.c.kind == kind)  # indexed
@@ -434,17 +473,13 @@ class HistoryDatabase:
                     found.add(key)
         return found
 
-    def imported_ids(self, prefixes: Mapping[str, str]) -> set[str]:
-        """Return the ``import_id`` of entries an earlier import wrote.
-
-        ``prefixes``: ``sessions`` (a session's import id is its session id),
-        ``audit`` and ``audit_kind`` (the audit entries' kind to look in).
-        """
+    def imported_ids(self, prefixes: ImportPrefixes) -> set[str]:
+        """Return the ``import_id`` of entries an earlier import wrote."""
         with self._engine().connect() as connection:
             return self._imported(connection, prefixes)
 
     def insert_imported(
-        self, entries: Mapping[str, list[dict[str, Any]]], prefixes: Mapping[str, str]
+        self, entries: ImportBatch, prefixes: ImportPrefixes
     ) -> dict[str, int]:
         """Insert imported entries an earlier import did not write; one transaction.
 
@@ -453,14 +488,15 @@ class HistoryDatabase:
         written: dict[str, int] = {}
         with self._engine().begin() as connection:
             known = self._imported(connection, prefixes)
-            for name, items in entries.items():
-                rows = [
-                    ROW_MAKERS[name](entry)
-                    for entry in items
-                    if entry[IMPORT_ID] not in known
-                ]
+            for name, table, items in (
+                ("sessions", sessions, entries.sessions),
+                ("audit", audit, entries.audit),
+            ):
+                rows = _entry_rows(
+                    entry for entry in items if entry.document[IMPORT_ID] not in known
+                )
                 for rows_chunk in _chunks(rows, WRITE_CHUNK):
-                    connection.execute(insert(ENTRY_TABLES[name]), rows_chunk)
+                    connection.execute(insert(table), rows_chunk)
                 written[name] = len(rows)
         return written
 

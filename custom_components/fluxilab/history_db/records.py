@@ -19,7 +19,7 @@ so replies and exports are what the stored entry says, byte for byte.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -96,6 +96,14 @@ class SessionRecord:
         """Return the session as stored (websocket replies, exports)."""
         return dict(self.document)
 
+    def with_entry_id(self, entry_id: int) -> SessionRecord:
+        """Return the record given an entry id (stored in its document too)."""
+        return replace(
+            self,
+            entry_id=entry_id,
+            document=MappingProxyType({**self.document, "entry_id": entry_id}),
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
@@ -144,6 +152,39 @@ class AuditEntry:
         """Return the entry as stored (websocket replies, exports)."""
         return dict(self.document)
 
+    def with_entry_id(self, entry_id: int) -> AuditEntry:
+        """Return the entry given an entry id (stored in its document too)."""
+        return replace(
+            self,
+            entry_id=entry_id,
+            document=MappingProxyType({**self.document, "entry_id": entry_id}),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownCard:
+    """The latest sighting of a card nobody holds (for registration)."""
+
+    card: str = field(repr=False)
+    """The card's uid (personal: kept out of the repr)."""
+    device_id: str
+    ts: float
+    """When it was seen; an int stays the int it was stored as (``as_dict``)."""
+
+    @classmethod
+    def from_dict(cls, item: Mapping[str, Any]) -> UnknownCard:
+        """Read one of the history's stored unknown cards."""
+        ts = item["ts"]
+        return cls(
+            card=str(item["card"]),
+            device_id=str(item["device_id"]),
+            ts=ts if isinstance(ts, int | float) else 0.0,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the card as the history stores it."""
+        return {"card": self.card, "device_id": self.device_id, "ts": self.ts}
+
 
 @dataclass(frozen=True, slots=True)
 class MemberEntries:
@@ -153,13 +194,16 @@ class MemberEntries:
     audit: list[AuditEntry]
 
 
-def _sync(document: dict[str, Any], name: str, value: Any, *, present: bool) -> None:
-    """Write one typed field back into its stored document.
+def _sync(
+    entry: LiveSession | LiveAudit, name: str, value: Any, *, present: bool
+) -> None:
+    """Write one typed field of a live entry back into its stored document.
 
     A key the document has is replaced only when the value changed (an int stays
     the int it was stored as), so an entry read and written back unchanged stays
     byte for byte the same; a key it lacks is added only when ``present``.
     """
+    document = entry.document
     if name in document:
         if document[name] != value:
             document[name] = value
@@ -171,8 +215,9 @@ PERSONAL_TYPED: tuple[str, ...] = ("member_id", "member_name", "card")
 """The personal fields a live entry types; the rest (trainer, actor) are details."""
 
 
-def _blank_untyped(document: dict[str, Any], personal: tuple[str, ...]) -> bool:
+def _blank_untyped(entry: LiveSession | LiveAudit, personal: tuple[str, ...]) -> bool:
     """Blank the personal fields a live entry does not type; True if any had one."""
+    document = entry.document
     changed = False
     for name in personal:
         if name not in PERSONAL_TYPED and document.get(name) is not None:
@@ -183,7 +228,7 @@ def _blank_untyped(document: dict[str, Any], personal: tuple[str, ...]) -> bool:
 
 def _anonymize_live(entry: LiveSession | LiveAudit, personal: tuple[str, ...]) -> bool:
     """Blank a live entry's personal fields, typed and untyped; True if any was set."""
-    changed = _blank_untyped(entry.document, personal)
+    changed = _blank_untyped(entry, personal)
     if entry.member_id is not None or entry.member_name is not None:
         entry.member_id = entry.member_name = None
         changed = True
@@ -313,7 +358,6 @@ class LiveSession:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form as of now (the journal's, the database's), a copy."""
-        document = self.document
         # What ``from_entry`` reads a missing field as: a field a stored session
         # lacks is added only once it says something else (``new`` has them all).
         for name, absent in (
@@ -330,18 +374,18 @@ class LiveSession:
             ("buffered", False),
         ):
             value = getattr(self, name)
-            _sync(document, name, value, present=value != absent)
-        _sync(document, "project_id", self.project_id, present=self.stamped)
-        _sync(document, "machine_type_id", self.machine_type_id, present=self.stamped)
+            _sync(self, name, value, present=value != absent)
+        _sync(self, "project_id", self.project_id, present=self.stamped)
+        _sync(self, "machine_type_id", self.machine_type_id, present=self.stamped)
         _sync(
-            document,
+            self,
             "busy_seconds",
             self.busy_seconds,
             present=self.busy_seconds is not None,
         )
-        _sync(document, "anonymized", self.anonymized, present=self.anonymized)
-        _sync(document, "entry_id", self.entry_id, present=self.entry_id is not None)
-        return dict(document)
+        _sync(self, "anonymized", self.anonymized, present=self.anonymized)
+        _sync(self, "entry_id", self.entry_id, present=self.entry_id is not None)
+        return dict(self.document)
 
     def as_record(self) -> SessionRecord:
         """Return the read-only record of the session as of now."""
@@ -417,16 +461,15 @@ class LiveAudit:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the stored form as of now (the journal's, the database's), a copy."""
-        document = self.document
-        _sync(document, "ts", self.ts, present=bool(self.ts))
-        _sync(document, "kind", self.kind, present=bool(self.kind))
+        _sync(self, "ts", self.ts, present=bool(self.ts))
+        _sync(self, "kind", self.kind, present=bool(self.kind))
         for name in ("device_id", *PERSONAL_TYPED):
             value = getattr(self, name)
-            _sync(document, name, value, present=value is not None)
-        _sync(document, "buffered", self.buffered, present=self.buffered is not None)
-        _sync(document, "anonymized", self.anonymized, present=self.anonymized)
-        _sync(document, "entry_id", self.entry_id, present=self.entry_id is not None)
-        return dict(document)
+            _sync(self, name, value, present=value is not None)
+        _sync(self, "buffered", self.buffered, present=self.buffered is not None)
+        _sync(self, "anonymized", self.anonymized, present=self.anonymized)
+        _sync(self, "entry_id", self.entry_id, present=self.entry_id is not None)
+        return dict(self.document)
 
     def as_record(self) -> AuditEntry:
         """Return the read-only record of the entry as of now."""

@@ -246,7 +246,7 @@ async def test_a_new_session_keeps_its_project_when_the_default_changes(
     assert session.project_id == lab["a"]
     assert session.machine_type_id == MACHINE_TYPE
     await engine.projects.async_set_default(lab["ada"]["id"], lab["b"])
-    assert engine.projects.default_project(lab["ada"]["id"])["id"] == lab["b"]
+    assert engine.projects.default_project(lab["ada"]["id"]).id == lab["b"]
     assert lab["ada"]["id"] not in engine.projects.data[lab["a"]]["default_members"]
     assert engine.projects.project_of(session.as_record()) == lab["a"]
 
@@ -341,7 +341,10 @@ async def test_busy_time_inside_a_session_is_counted_in_it(
     assert session.busy_seconds == pytest.approx(900, abs=1)
     # Charged: 1080 s -> 1800 billed; 900 busy = 300, 900 idle = 75 -> 375.
     use = engine.projects.use_of(session.as_record())
-    assert charge(use, Rates.of(engine.machine_types.data[MACHINE_TYPE])).cents == 375
+    assert (
+        charge(use, Rates.from_storage(engine.machine_types.data[MACHINE_TYPE])).cents
+        == 375
+    )
 
 
 async def test_the_doors_check_permissions_and_explain_bad_input(
@@ -413,7 +416,7 @@ async def test_the_doors_check_permissions_and_explain_bad_input(
         type="fluxilab/billing/set_session", session_id="s6", project_id=lab["b"]
     )
     assert refused["error"]["code"] == "unauthorized"
-    assert engine.projects.session_charges["s6"]["project_id"] == lab["a"]
+    assert engine.projects.session_charges["s6"].project_id == lab["a"]
     # The admin's doors: a month that is not one, a project that does not exist.
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "billing_statement", {"month": "November"}, response=True)

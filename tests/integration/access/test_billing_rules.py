@@ -46,9 +46,13 @@ def use(duration: float, busy: float | None = None, **extra: object) -> SessionU
 
 
 def test_rates_of_a_machine_type_and_the_defaults() -> None:
-    assert Rates.of(None) == Rates()
-    assert Rates.of({}).hourly_cents == RATE_DEFAULTS["billing_hourly_cents"] == 0
-    rates = Rates.of(
+    assert Rates.from_storage(None) == Rates()
+    assert (
+        Rates.from_storage({}).hourly_cents
+        == RATE_DEFAULTS["billing_hourly_cents"]
+        == 0
+    )
+    rates = Rates.from_storage(
         {
             "billing_hourly_cents": 1200,
             "billing_minimum_cents": 250,

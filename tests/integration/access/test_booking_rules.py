@@ -81,9 +81,9 @@ def problem(
 
 
 def test_rules_of_a_machine_type_and_their_defaults() -> None:
-    assert BookingRules.of(None) == BookingRules()
-    assert BookingRules.of(dict(BOOKING_RULE_DEFAULTS)) == BookingRules()
-    rules = BookingRules.of(
+    assert BookingRules.from_storage(None) == BookingRules()
+    assert BookingRules.from_storage(dict(BOOKING_RULE_DEFAULTS)) == BookingRules()
+    rules = BookingRules.from_storage(
         {"name": "Laser", "booking_mode": "required", "booking_max_minutes": 60}
     )
     assert rules.mode is BookingMode.REQUIRED
@@ -319,7 +319,7 @@ def test_the_warning_also_comes_at_the_end_of_ones_own_slot() -> None:
 
 def test_a_stored_booking_reads_back() -> None:
     slot = booking(0, 60)
-    assert Booking.from_item(slot.to_item()) == slot
+    assert Booking.from_storage(slot.as_dict()) == slot
 
 
 # Outages ------------------------------------------------------------------------------
@@ -417,12 +417,12 @@ def test_an_outage_cancels_bookings_not_begun_and_cuts_running_ones() -> None:
 
 def test_an_outage_round_trips_through_storage() -> None:
     down = outage(0, 60)
-    assert Booking.from_item(down.to_item()) == down
-    assert down.to_item()["kind"] == "outage"
+    assert Booking.from_storage(down.as_dict()) == down
+    assert down.as_dict()["kind"] == "outage"
     # A booking stored before outages existed is a booking.
-    item = booking(0, 60).to_item()
+    item = booking(0, 60).as_dict()
     del item["kind"]
-    assert Booking.from_item(item).kind is BookingKind.BOOKING
+    assert Booking.from_storage(item).kind is BookingKind.BOOKING
 
 
 # Shared bookings ----------------------------------------------------------------------
@@ -445,4 +445,4 @@ def test_a_supervisors_booking_is_shared_only_while_they_are_at_the_device() -> 
     assert not let_in(shared, True, None)  # never seen at the device
     assert not let_in(shared, False, -5)  # a plain member's booking is theirs
     assert not let_in(RULES, True, -5)  # the default shares nothing
-    assert BookingRules.of({"booking_shared": "supervisor_present"}) == shared
+    assert BookingRules.from_storage({"booking_shared": "supervisor_present"}) == shared

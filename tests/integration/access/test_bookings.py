@@ -190,8 +190,8 @@ async def test_ending_ones_booking_early_frees_the_device(
     await member(engine, "Bob", BOB)
     booked = await book(engine, ada["id"], -5, 55)
     ended = await engine.bookings.async_end(booked["id"])
-    assert ended["released"] is True
-    assert ended["no_show"] is False
+    assert ended.released is True
+    assert ended.no_show is False
     assert (await swipe(engine, device, BOB))["reason"] == "granted"
 
 

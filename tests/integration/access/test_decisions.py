@@ -119,7 +119,7 @@ async def test_unknown_card_is_kept_and_tagged(
     assert reply["reason"] == "unknown_card"
     seen = engine.history.last_unknown_card("hood-1")
     assert seen is not None
-    assert seen["card"] == "DEADBEEF"
+    assert seen.card == "DEADBEEF"
     await hass.async_block_till_done()
     # The tag is the card's pseudonym, never its uid.
     assert scans[-1].data["tag_id"] == engine.privacy.card("DEADBEEF")

@@ -186,9 +186,9 @@ async def test_json_history_moves_into_the_database_with_nothing_lost(
         assert state[name] == expected, name
     loaded = await db.async_run(db.load, 10, 10)
     assert loaded is not None
-    assert sorted(loaded.unknown_cards, key=lambda c: c["card"]) == sorted(
-        stored["unknown_cards"], key=lambda c: c["card"]
-    )
+    assert sorted(
+        (card.as_dict() for card in loaded.unknown_cards), key=lambda c: c["card"]
+    ) == sorted(stored["unknown_cards"], key=lambda c: c["card"])
     # Memory has it too: the pseudonyms' secret never moves.
     assert history.data["pseudonym_key"] == stored["pseudonym_key"]
     assert history.data["settings"] == stored["settings"]

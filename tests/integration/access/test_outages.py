@@ -43,10 +43,11 @@ def later(minutes: float) -> str:
 async def schedule(
     engine: AccessEngine, start: float, end: float, note: str = "New filter"
 ) -> dict[str, Any]:
-    """An outage of the fumehood from ``start`` to ``end`` minutes from now."""
-    return await engine.bookings.async_schedule_outage(
+    """An outage of the fumehood from ``start`` to ``end`` minutes from now (stored)."""
+    outage = await engine.bookings.async_schedule_outage(
         DEVICE_ID, later(start), later(end), note
     )
+    return dict(engine.bookings.data[outage.id])
 
 
 async def ws_as(hass: HomeAssistant, hass_ws_client: Any, user: Any | None) -> Any:
@@ -111,7 +112,7 @@ async def test_ending_an_outage_early_frees_the_device(
     down = await schedule(engine, -5, 120)
     assert (await swipe(engine, device, ADA))["reason"] == "outage"
     ended = await engine.bookings.async_end_outage(down["id"])
-    assert ended["released"] is True
+    assert ended.released is True
     assert (await swipe(engine, device, ADA))["reason"] == "granted"
     (created, deleted) = admin_entries(engine, "outage")
     assert (created["action"], deleted["action"]) == ("created", "deleted")
@@ -119,7 +120,7 @@ async def test_ending_an_outage_early_frees_the_device(
     assert created["changes"]["note"] == {"before": None, "after": "New filter"}
     # Ended at once: the end it had, and now.
     assert deleted["changes"]["end"]["before"] == down["end"]
-    assert deleted["changes"]["end"]["after"] == ended["end"]
+    assert deleted["changes"]["end"]["after"] == ended.end.isoformat()
 
 
 async def test_an_outage_cancels_the_bookings_it_meets_and_tells_their_members(

@@ -4,6 +4,7 @@ pages and filters in SQL, exports in batches, the retention's UPDATEs, copying."
 from __future__ import annotations
 
 from collections.abc import Iterable
+import json
 from typing import Any
 
 import pytest
@@ -14,10 +15,13 @@ from custom_components.fluxilab.history_db import (
     AuditQuery,
     Checkpoint,
     HistoryDatabase,
+    ImportBatch,
+    ImportPrefixes,
     MemberEntries,
     SchemaTooNewError,
     SessionQuery,
     SessionRecord,
+    UnknownCard,
     migration,
 )
 from custom_components.fluxilab.history_db.schema import (
@@ -72,8 +76,18 @@ def wire(records: Iterable[SessionRecord | AuditEntry]) -> list[dict[str, Any]]:
     return [record.as_wire() for record in records]
 
 
+def records(
+    sessions: Iterable[dict[str, Any]] = (), audit: Iterable[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """The entries as the history hands them to the database: typed records."""
+    return {
+        "sessions": [SessionRecord.from_entry(entry) for entry in sessions],
+        "audit": [AuditEntry.from_entry(entry) for entry in audit],
+    }
+
+
 def checkpoint(db: HistoryDatabase, mark: int, **entries: list[dict[str, Any]]) -> None:
-    db.checkpoint(Checkpoint(mark=mark, entries=dict(entries)))
+    db.checkpoint(Checkpoint(mark=mark, **records(**entries)))
 
 
 def test_new_database_is_stamped_and_a_newer_one_refused(
@@ -179,19 +193,22 @@ def test_checkpoint_and_load_give_back_every_field(database: HistoryDatabase) ->
     database.checkpoint(
         Checkpoint(
             mark=42,
-            entries={"sessions": sessions, "audit": entries},
+            **records(sessions, entries),
             state={"settings": b'{"usage_retention_days":365}', "generation": b"7"},
-            unknown_cards=[{"card": "DEAD", "device_id": "hood-1", "ts": T0}],
+            unknown_cards=[UnknownCard(card="DEAD", device_id="hood-1", ts=T0)],
         )
     )
     loaded = database.load(3, 5)
     assert loaded is not None
     assert loaded.mark == 42
-    assert loaded.state == {"settings": {"usage_retention_days": 365}, "generation": 7}
-    assert loaded.unknown_cards == [{"card": "DEAD", "device_id": "hood-1", "ts": T0}]
+    assert {name: json.loads(value) for name, value in loaded.state.items()} == {
+        "settings": {"usage_retention_days": 365},
+        "generation": 7,
+    }
+    assert loaded.unknown_cards == [UnknownCard(card="DEAD", device_id="hood-1", ts=T0)]
     # The newest three and the open one, in entry order; the newest five audits.
-    assert loaded.sessions == [sessions[1], *sessions[-3:]]
-    assert loaded.audit == entries[-5:]
+    assert [s.as_dict() for s in loaded.sessions] == [sessions[1], *sessions[-3:]]
+    assert [e.as_dict() for e in loaded.audit] == entries[-5:]
     assert loaded.last_entry_id == 19
     assert wire(database.sessions(SessionQuery())) == sessions
     assert wire(database.audit_page(AuditQuery(limit=100))) == entries[::-1]
@@ -344,11 +361,9 @@ def test_sessions_filter_page_and_stream(
 
 def test_imported_entries_are_written_once(database: HistoryDatabase) -> None:
     """An import's rows go in once, by their import id; the live ones are apart."""
-    prefixes = {
-        "sessions": "fab-use-",
-        "audit": "fab-fix-",
-        "audit_kind": "maintenance",
-    }
+    prefixes = ImportPrefixes(
+        sessions="fab-use-", audit="fab-fix-", audit_kind="maintenance"
+    )
     checkpoint(
         database,
         1,
@@ -356,16 +371,18 @@ def test_imported_entries_are_written_once(database: HistoryDatabase) -> None:
         audit=[audit(2, kind="maintenance")],
     )
 
-    def batch(first: int) -> dict[str, list[dict[str, Any]]]:
-        return {
-            "sessions": [
-                session(first + i, session_id=f"fab-use-{i}", import_id=f"fab-use-{i}")
-                for i in range(3)
-            ],
-            "audit": [
-                audit(first + 3, kind="maintenance", import_id="fab-fix-1"),
-            ],
-        }
+    def batch(first: int) -> ImportBatch:
+        return ImportBatch(
+            **records(
+                [
+                    session(
+                        first + i, session_id=f"fab-use-{i}", import_id=f"fab-use-{i}"
+                    )
+                    for i in range(3)
+                ],
+                [audit(first + 3, kind="maintenance", import_id="fab-fix-1")],
+            )
+        )
 
     assert database.imported_ids(prefixes) == set()
     assert database.insert_imported(batch(10), prefixes) == {"sessions": 3, "audit": 1}
@@ -441,9 +458,9 @@ def test_copy_into_an_empty_database(database: HistoryDatabase, tmp_path: Any) -
     database.checkpoint(
         Checkpoint(
             mark=9,
-            entries={"sessions": [session(1)], "audit": [audit(2)]},
+            **records([session(1)], [audit(2)]),
             state={"generation": b"3"},
-            unknown_cards=[{"card": "DEAD", "device_id": "hood-1", "ts": T0}],
+            unknown_cards=[UnknownCard(card="DEAD", device_id="hood-1", ts=T0)],
         )
     )
     target = opened(f"sqlite:///{tmp_path / 'copy.db'}")
