@@ -562,14 +562,6 @@ class AccessEngine:
             )
         return await self._async_device_maintenance(device, request, buffered)
 
-    def _stored(self, member: Member | None) -> dict[str, Any] | None:
-        """Return the stored member behind a typed view.
-
-        For what still takes the stored item: sessions, problem reports, the
-        admin audit.
-        """
-        return self.members.data.get(member.id) if member is not None else None
-
     def _identify(
         self, device: AccessDevice, card: str | None, member_id: str | None, ts: float
     ) -> tuple[Member | None, Reason]:
@@ -721,7 +713,7 @@ class AccessEngine:
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
-                member=self._stored(member),
+                member=member,
                 card=card,
                 ts=now,
                 buffered=False,
@@ -847,7 +839,7 @@ class AccessEngine:
                 self.history,
                 session_id=session_id,
                 device_id=device.device_id,
-                member=self._stored(member),
+                member=member,
                 card=card,
                 duration=duration,
                 ts=ts,
@@ -872,7 +864,7 @@ class AccessEngine:
             self.history,
             session_id=session_id,
             device_id=device.device_id,
-            member=self._stored(member),
+            member=member,
             card=card,
             ts=ts,
             buffered=buffered,

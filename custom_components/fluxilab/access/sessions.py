@@ -8,12 +8,11 @@ the booking by the difference.
 
 from __future__ import annotations
 
-from typing import Any
-
 from custom_components.fluxilab.history_db import LiveSession
 
 from .const import SessionEnd
 from .history import AccessHistory
+from .member_models import Member
 
 
 def start_session(
@@ -21,7 +20,7 @@ def start_session(
     *,
     session_id: str,
     device_id: str,
-    member: dict[str, Any] | None,
+    member: Member | None,
     card: str | None,
     ts: float,
     buffered: bool,
@@ -32,8 +31,8 @@ def start_session(
     session = LiveSession.new(
         session_id=session_id,
         device_id=device_id,
-        member_id=member["id"] if member else None,
-        member_name=member["name"] if member else None,
+        member_id=member.id if member else None,
+        member_name=member.name if member else None,
         card=card,
         start=ts,
         buffered=buffered,
@@ -87,7 +86,7 @@ def stop_unknown_session(
     *,
     session_id: str,
     device_id: str,
-    member: dict[str, Any] | None,
+    member: Member | None,
     card: str | None,
     duration: float,
     ts: float,

@@ -40,9 +40,9 @@ async def async_member_for(
     own = caller.member
     if member_id is None or caller.is_own(member_id):
         caller.require(operation, own=True)
-        if own is None:
+        if own is None or (stored := engine.members.data.get(own.id)) is None:
             raise AccessValidationError("no_member")
-        return own
+        return stored
     caller.require(operation)
     if (member := engine.members.data.get(member_id)) is None:
         raise AccessValidationError("unknown_member", member=member_id)
@@ -116,7 +116,7 @@ async def ws_interest_list(
     caller = websocket_caller(hass, connection)
     own = caller.member
     result: dict[str, Any] = {
-        "subscriptions": engine.interest.of_member(own["id"]) if own else [],
+        "subscriptions": engine.interest.of_member(own.id) if own else [],
     }
     if caller.scope(msg["type"]) is Scope.ANY:
         now = time.time()

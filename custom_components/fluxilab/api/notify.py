@@ -24,6 +24,7 @@ from custom_components.fluxilab.access.permissions import (
     require_permission,
     websocket_caller,
 )
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.roles import member_of_user
 from custom_components.fluxilab.const import DOMAIN
 
@@ -37,11 +38,11 @@ def _engine(hass: HomeAssistant) -> AccessEngine | None:
 
 def _caller(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection
-) -> dict[str, Any] | None:
+) -> Member | None:
     """Return the member linked to the calling user."""
     if (engine := _engine(hass)) is None:
         return None
-    return member_of_user(connection.user.id, list(engine.members.data.values()))
+    return member_of_user(connection.user.id, engine.members.members())
 
 
 @callback
@@ -67,10 +68,10 @@ def ws_notify_get(
     connection.send_result(
         msg["id"],
         {
-            "notify_service": member.get("notify_service"),
+            "notify_service": member.notify_service,
             "phone_names": phones,
             "phones": list(phones),
-            "services": member_services(hass, engine.members.known(member["id"])),
+            "services": member_services(hass, member),
         },
     )
 
@@ -92,11 +93,9 @@ async def ws_notify_set(
         connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
         return
     if websocket_caller(hass, connection).scope(msg["type"]) is not Scope.ANY:
-        check_own_target(
-            hass, engine.members.known(member["id"]), msg["notify_service"]
-        )
+        check_own_target(hass, member, msg["notify_service"])
     updated = await engine.members.async_update_item(
-        member["id"], {"notify_service": msg["notify_service"]}
+        member.id, {"notify_service": msg["notify_service"]}
     )
     connection.send_result(
         msg["id"],

@@ -20,6 +20,7 @@ from custom_components.fluxilab.access import history as history_module
 from custom_components.fluxilab.access.const import SessionEnd
 from custom_components.fluxilab.access.gdpr import async_forget_member
 from custom_components.fluxilab.access.history import AccessHistory
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.sessions import start_session, stop_session
 from custom_components.fluxilab.history_db import LiveSession
 
@@ -59,7 +60,7 @@ def start(history: AccessHistory, n: int, *, device: str | None = None) -> None:
         history,
         session_id=f"s{n}",
         device_id=device or DEVICES[n % len(DEVICES)],
-        member={"id": f"m{n % 4}", "name": f"Member {n % 4}"},
+        member=Member(id=f"m{n % 4}", name=f"Member {n % 4}", role="user"),
         card=f"04AA{n:04X}",
         ts=NOW + n,
         buffered=n % 2 == 0,
