@@ -968,7 +968,7 @@ async def ws_member_export(
         raise AccessValidationError("unknown_member", member=msg["member_id"])
     connection.send_result(
         msg["id"],
-        await engine.async_member_export(member),
+        await engine.async_member_export(member["id"]),
     )
 
 

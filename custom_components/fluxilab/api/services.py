@@ -500,7 +500,7 @@ async def _export_member_data(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     member = _member(engine, call.data[ATTR_MEMBER])
-    return await engine.async_member_export(member)
+    return await engine.async_member_export(member["id"])
 
 
 async def _purge(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
