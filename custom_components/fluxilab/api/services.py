@@ -148,7 +148,7 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
         # The profile changes ride on the PIN change: checked as any update first.
         admin.check_update(engine.members, request)
         await engine.members.async_change_pin(
-            member["id"], current_pin or "", new_pin, profile=request.fields
+            member["id"], current_pin or "", new_pin, update_data=request.fields
         )
     elif current_pin is not None:
         raise AccessValidationError("credential_pin_missing")
