@@ -164,7 +164,8 @@ async def test_a_role_in_use_is_not_deleted(engine: AccessEngine) -> None:
 async def test_authorize_all_role_needs_no_authorization(engine: AccessEngine) -> None:
     """A lab role with authorize_all uses every machine type, as admins do."""
     await engine.roles.async_create_item({"name": "Tutor", "authorize_all": True})
-    tina = await engine.members.async_create_item({"name": "Tina", "role": "tutor"})
+    stored = await engine.members.async_create_item({"name": "Tina", "role": "tutor"})
+    tina = engine.members.known(stored["id"])
     machine_type = engine.machine_types.machine_type("fumehood")
     reason = authorization_reason(
         tina,
@@ -172,7 +173,7 @@ async def test_authorize_all_role_needs_no_authorization(engine: AccessEngine) -
         "hood-1",
         machine_type,
         dt_util.utcnow(),
-        role=flags(engine.members.known(tina["id"]), engine.roles.data),
+        role=flags(tina, engine.roles.data),
     )
     assert reason is Reason.GRANTED
     plain = flags(holder("user"), engine.roles.data)
