@@ -1067,19 +1067,13 @@ class AccessEngine:
                 buffered=buffered,
                 ts=ts,
             )
-            if (
-                granted
-                and action is AccessAction.SESSION_START
-                and event.session_id
-            ):
+            if granted and action is AccessAction.SESSION_START and event.session_id:
                 self._start(
                     device, event.session_id, member, card, ts, buffered=buffered
                 )
         elif action is AccessAction.SESSION_HEARTBEAT:
             if event.session_id:
-                sessions.heartbeat(
-                    self.history, event.session_id, event.duration, ts
-                )
+                sessions.heartbeat(self.history, event.session_id, event.duration, ts)
         elif action is AccessAction.SESSION_STOP:
             self._end_session(
                 device,
@@ -1139,12 +1133,9 @@ class AccessEngine:
                 self.history.rename_session(hub_session, device_session_id)
                 answered.set_detail("session_id", device_session_id)
         elif (
-            device_session_id is not None
-            and event.action is AccessAction.SESSION_START
+            device_session_id is not None and event.action is AccessAction.SESSION_START
         ):
-            member, _ = self._identify(
-                device, event.card, event.member_id, ts
-            )
+            member, _ = self._identify(device, event.card, event.member_id, ts)
             self._start(
                 device, device_session_id, member, event.card, ts, buffered=True
             )

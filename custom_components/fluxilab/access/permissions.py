@@ -22,7 +22,7 @@ as Home Assistant allows them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import wraps
@@ -41,13 +41,10 @@ from .roles import LabRoles, Role, RoleFlags, built_in_like, flags, member_of_us
 
 if TYPE_CHECKING:
     from homeassistant.components.websocket_api import ActiveConnection
+    from homeassistant.components.websocket_api.const import WebSocketCommandHandler
     from homeassistant.core import Context, HomeAssistant
 
 _LOGGER = logging.getLogger(__name__)
-
-type WebsocketHandler = Callable[
-    ["HomeAssistant", "ActiveConnection", dict[str, Any]], None
-]
 
 
 class Level(IntEnum):
@@ -631,7 +628,7 @@ def websocket_caller(hass: HomeAssistant, connection: ActiveConnection) -> Calle
     return _caller(hass, connection.user)
 
 
-def require_permission(handler: WebsocketHandler) -> WebsocketHandler:
+def require_permission(handler: WebSocketCommandHandler) -> WebSocketCommandHandler:
     """Refuse a websocket command (ERR_UNAUTHORIZED) the caller has no right to.
 
     The operation is the command's type. A caller whose permission covers only their

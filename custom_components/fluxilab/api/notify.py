@@ -11,6 +11,7 @@ import probatio as vol
 
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.notify import (
     NOTIFY_SERVICES,
     SETTING_ADMIN_NOTIFY_SERVICES,
@@ -24,7 +25,6 @@ from custom_components.fluxilab.access.permissions import (
     require_permission,
     websocket_caller,
 )
-from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.roles import member_of_user
 from custom_components.fluxilab.const import DOMAIN
 

@@ -100,9 +100,7 @@ class Caller:
     def __init__(self, engine: AccessEngine, user: User) -> None:
         """Look the user's member up now: roles may have changed since last call."""
         self.user = user
-        self.lab = caller_for_user(
-            user, engine.members.members(), engine.roles.data
-        )
+        self.lab = caller_for_user(user, engine.members.members(), engine.roles.data)
         self.member = self.lab.member
         self.manager = self.lab.scope(f"{DOMAIN}/panel/admin/state") is Scope.ANY
         self._engine = engine
