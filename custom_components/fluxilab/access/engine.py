@@ -219,8 +219,8 @@ class AccessEngine:
                 self.hass, self.privacy, Member.from_storage(item), old_cards
             )
             await async_forget_cards(self.hass, self.privacy, old_cards)
-            for auth in self.authorizations.of_member(item_id):
-                await self.authorizations.async_delete_item(auth["id"])
+            for auth in self.authorizations.typed_of_member(item_id):
+                await self.authorizations.async_delete_item(auth.id)
             # Their bookings go too: the slots free for others, and no booking
             # keeps a removed member's id (past ones are forgotten as they end).
             for booking in self.bookings.of_member(item_id):
