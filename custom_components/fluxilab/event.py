@@ -50,10 +50,11 @@ class FluxiLabAccessEvent(FluxiLabEntity, EventEntity):
         )
 
     @callback
-    def _handle_event(self, event_type: str, data: dict[str, Any]) -> None:
+    def _handle_event(self, event_type: str, event_data: dict[str, Any]) -> None:
+        """Show an access event: ``event_data`` is the bus event's (events.py)."""
         if event_type not in EVENT_TYPES:
             return
-        self._last = privacy_of(self.hass).entity_event(data)
+        self._last = privacy_of(self.hass).entity_event(event_data)
         self._trigger_event(event_type, self._last)
         self.async_write_ha_state()
 

@@ -241,7 +241,8 @@ def _async_setup_project_sensors(
         for project_id in engine.projects.data
     )
 
-    async def _changed(change_type: str, item_id: str, _item: dict[str, Any]) -> None:
+    async def _changed(change_type: str, item_id: str, item: dict[str, Any]) -> None:
+        """Add the sensor of a project created (``item``: the stored project)."""
         if change_type == collection.CHANGE_ADDED:
             async_add_entities([FluxiLabProjectUsageSensor(device, engine, item_id)])
 
@@ -292,7 +293,7 @@ class FluxiLabProjectUsageSensor(FluxiLabEntity, SensorEntity):
         return dt_util.start_of_local_day().replace(day=1)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
+    def extra_state_attributes(self) -> dict[str, float]:
         """Billed hours and sessions this month."""
         return {
             "billed_hours": round(self._totals.billed_seconds / 3600, 2),
@@ -326,7 +327,7 @@ class FluxiLabSecureLinkSensor(FluxiLabEntity, SensorEntity):
         return self.device.link.state.value
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
+    def extra_state_attributes(self) -> dict[str, int | str | None]:
         """Refused sealed messages since setup and the last reason (never content)."""
         link = self.device.link
         return {"rejected_messages": link.rejected, "last_rejection": link.last_reason}

@@ -520,7 +520,7 @@ class BookingCollection(collection.DictStorageCollection):
         """Raise the translated refusal if the booking breaks its rules."""
         if (device := self.engine.device(device_id)) is None:
             raise AccessValidationError("unknown_device", device=device_id)
-        if (member := self.engine.members.data.get(member_id)) is None:
+        if (member := self.engine.members.member(member_id)) is None:
             raise AccessValidationError("unknown_member", member=member_id)
         machine_type = self.engine.machine_type_of(device)
         now = dt_util.utcnow()
@@ -556,7 +556,7 @@ class BookingCollection(collection.DictStorageCollection):
             ],
             authorized=authorized,
             staff=flags(member, self.engine.roles.data).may_maintain,
-            active=bool(member["active"]),
+            active=member.active,
             tz=dt_util.get_default_time_zone(),
             ignore_id=ignore_id,
         )

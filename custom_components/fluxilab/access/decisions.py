@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from homeassistant.util import dt as dt_util
 
@@ -53,7 +52,7 @@ def applies(auth: Authorization, device_id: str, machine_type_id: str | None) ->
 
 
 def authorization_reason(
-    member: Member | Mapping[str, Any],
+    member: Member,
     authorizations: Iterable[Authorization],
     device_id: str,
     machine_type: MachineType | None,
@@ -66,8 +65,8 @@ def authorization_reason(
 
     A device without a machine type admits only members authorized for it directly
     (or whose ``role``, the flags of the member's role, bypasses authorizations).
-    ``member`` is the typed view, or the stored member where a caller still holds
-    that (the bookings, problem reports); the rule reads nothing else of it.
+    ``member``: whom it is for (the rule reads their authorizations and role, both
+    given).
     """
     if machine_type is not None and not machine_type.requires_authorization:
         return Reason.GRANTED

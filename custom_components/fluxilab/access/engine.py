@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 import time
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,7 @@ from .lab_models import MachineType
 from .lapsing import Lapsing
 from .logins import MemberLogins
 from .member_models import Member
-from .models import AccessRequest, Decision
+from .models import AccessRecord, AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
@@ -219,8 +219,8 @@ class AccessEngine:
                 self.hass, self.privacy, Member.from_storage(item), old_cards
             )
             await async_forget_cards(self.hass, self.privacy, old_cards)
-            for auth in self.authorizations.of_member(item_id):
-                await self.authorizations.async_delete_item(auth["id"])
+            for auth in self.authorizations.typed_of_member(item_id):
+                await self.authorizations.async_delete_item(auth.id)
             # Their bookings go too: the slots free for others, and no booking
             # keeps a removed member's id (past ones are forgotten as they end).
             for booking in self.bookings.of_member(item_id):
@@ -239,9 +239,14 @@ class AccessEngine:
             await async_register_cards(self.hass, self.privacy, member, old_cards)
         await self.sync.async_sync_all()
 
-    async def async_member_export(self, member: dict[str, Any]) -> dict[str, Any]:
-        """Everything held about one member (GDPR access request; every door's)."""
-        member_id = member["id"]
+    async def async_member_export(self, member_id: str) -> dict[str, Any]:
+        """Everything held about one member (GDPR access request; every door's).
+
+        The export document, as the doors send it; the member's profile is the
+        stored member, all of it (what is held).
+        """
+        if (member := self.members.data.get(member_id)) is None:
+            raise AccessValidationError("unknown_member", member=member_id)
         return await gdpr.async_member_export(
             member,
             self.authorizations.of_member(member_id),
@@ -314,8 +319,12 @@ class AccessEngine:
         return card
 
     async def _async_data_changed(
-        self, _change_type: str, _item_id: str, _item: dict[str, Any]
+        self, _change_type: str, _item_id: str, item: dict[str, Any]
     ) -> None:
+        """Resync the devices when a machine type or authorization changed.
+
+        ``item``: the collection's stored item (its listener's; not read here).
+        """
         await self.sync.async_sync_all()
         for device in list(self.devices.values()):
             self.publish_usage(device)
@@ -508,10 +517,10 @@ class AccessEngine:
     # Requests -------------------------------------------------------------------
 
     async def async_handle_request(
-        self, device: AccessDevice, request: dict[str, Any]
+        self, device: AccessDevice, body: dict[str, Any]
     ) -> dict[str, Any]:
         """Decide a request body (the wire's); return the reply body."""
-        decision = await self.async_decide(device, AccessRequest.from_wire(request))
+        decision = await self.async_decide(device, AccessRequest.from_wire(body))
         return decision.as_wire()
 
     async def async_decide(
@@ -561,14 +570,6 @@ class AccessEngine:
                 member_id=member.id if member else None,
             )
         return await self._async_device_maintenance(device, request, buffered)
-
-    def _stored(self, member: Member | None) -> dict[str, Any] | None:
-        """Return the stored member behind a typed view.
-
-        For what still takes the stored item: sessions, problem reports, the
-        admin audit.
-        """
-        return self.members.data.get(member.id) if member is not None else None
 
     def _identify(
         self, device: AccessDevice, card: str | None, member_id: str | None, ts: float
@@ -1018,16 +1019,20 @@ class AccessEngine:
     # Records from the backlog -----------------------------------------------------
 
     async def async_handle_record(
-        self, device: AccessDevice, event: dict[str, Any], ts: float, buffered: bool
+        self, device: AccessDevice, body: Mapping[str, Any], ts: float, buffered: bool
     ) -> None:
-        """Take an access record the device buffered, with its original time."""
+        """Take an access record the device buffered, with its original time.
+
+        ``body``: the record's event as the device sent it (``ACCESS_EVENT_SCHEMA``).
+        """
         # The hub's live answer to a replayed request must be in the audit first.
         self.async_after_reply_done()
-        action = AccessAction(event["action"])
-        card = event.get("card")
+        event = AccessRecord.from_wire(body)
+        action = event.action
+        card = event.card
         if (
             action in GRANTING
-            and (request_id := event.get("request_id"))
+            and (request_id := event.request_id)
             and (
                 answered := self.history.answered_decision(device.device_id, request_id)
             )
@@ -1035,15 +1040,15 @@ class AccessEngine:
         ):
             self._merge_answered(device, answered, event, ts)
         elif action in GRANTING:
-            member, reason = self._identify(device, card, event.get("member_id"), ts)
-            granted = bool(event.get("granted"))
-            reason_text = event.get("reason") or (
+            member, reason = self._identify(device, card, event.member_id, ts)
+            granted = event.granted
+            reason_text = event.reason or (
                 Reason.GRANTED.value if granted else reason.value
             )
             if granted and member is not None:
                 self._credential_used(member, card, ts)
                 self.lapsing.async_record_use(member, device, ts)
-            if granted and event.get("offline"):
+            if granted and event.offline:
                 event_type = AccessEventType.OFFLINE_GRANTED
             else:
                 event_type = (
@@ -1062,31 +1067,25 @@ class AccessEngine:
                 buffered=buffered,
                 ts=ts,
             )
-            if (
-                granted
-                and action is AccessAction.SESSION_START
-                and event.get("session_id")
-            ):
+            if granted and action is AccessAction.SESSION_START and event.session_id:
                 self._start(
-                    device, event["session_id"], member, card, ts, buffered=buffered
+                    device, event.session_id, member, card, ts, buffered=buffered
                 )
         elif action is AccessAction.SESSION_HEARTBEAT:
-            if event.get("session_id"):
-                sessions.heartbeat(
-                    self.history, event["session_id"], event.get("duration"), ts
-                )
+            if event.session_id:
+                sessions.heartbeat(self.history, event.session_id, event.duration, ts)
         elif action is AccessAction.SESSION_STOP:
             self._end_session(
                 device,
-                event.get("session_id"),
-                event.get("duration"),
-                event.get("card"),
-                event.get("member_id"),
+                event.session_id,
+                event.duration,
+                event.card,
+                event.member_id,
                 ts,
                 buffered=buffered,
             )
         else:
-            member, reason = self._identify(device, card, event.get("member_id"), ts)
+            member, reason = self._identify(device, card, event.member_id, ts)
             if (
                 member is not None
                 and reason is Reason.GRANTED
@@ -1101,7 +1100,7 @@ class AccessEngine:
         self,
         device: AccessDevice,
         answered: LiveAudit,
-        event: dict[str, Any],
+        event: AccessRecord,
         ts: float,
     ) -> None:
         """Merge a replayed decision into the hub's own answer to the same request.
@@ -1111,9 +1110,9 @@ class AccessEngine:
         notes what the device decided, and the session the device actually ran
         (its own id) replaces or closes the one the hub opened.
         """
-        device_granted = bool(event.get("granted"))
+        device_granted = event.granted
         answered.set_detail("device_granted", device_granted)
-        device_session_id = event.get("session_id") if device_granted else None
+        device_session_id = event.session_id if device_granted else None
         hub_session = (
             self.history.session(str(hub_session_id))
             if (hub_session_id := answered.detail("session_id"))
@@ -1122,7 +1121,7 @@ class AccessEngine:
         LOGGER.debug(
             "%s: replayed decision of request %s merged into the hub's answer",
             device.device_id,
-            event["request_id"],
+            event.request_id,
         )
         if hub_session is not None and hub_session.device_id == device.device_id:
             if device_session_id is None:
@@ -1134,14 +1133,11 @@ class AccessEngine:
                 self.history.rename_session(hub_session, device_session_id)
                 answered.set_detail("session_id", device_session_id)
         elif (
-            device_session_id is not None
-            and event["action"] == AccessAction.SESSION_START
+            device_session_id is not None and event.action is AccessAction.SESSION_START
         ):
-            member, _ = self._identify(
-                device, event.get("card"), event.get("member_id"), ts
-            )
+            member, _ = self._identify(device, event.card, event.member_id, ts)
             self._start(
-                device, device_session_id, member, event.get("card"), ts, buffered=True
+                device, device_session_id, member, event.card, ts, buffered=True
             )
         if hub_session is not None:
             self.history.async_changed(answered, hub_session)
@@ -1192,7 +1188,7 @@ class AccessEngine:
             None,
             when,
             buffered=buffered,
-            extra=done,
+            intervention=done,
         )
         fire_access_event(
             self.hass,
@@ -1256,7 +1252,7 @@ class AccessEngine:
         buffered: bool,
         request_id: str | None = None,
         session_id: str | None = None,
-        extra: dict[str, Any] | None = None,
+        intervention: maintenance.Intervention | None = None,
     ) -> None:
         entry: dict[str, Any] = {
             "ts": ts,
@@ -1271,6 +1267,6 @@ class AccessEngine:
             entry["request_id"] = request_id
         if session_id is not None:
             entry["session_id"] = session_id
-        if extra:
-            entry |= extra
+        if intervention is not None:
+            entry |= intervention.as_dict()
         self.history.add_audit(LiveAudit.from_entry(entry))

@@ -1158,8 +1158,8 @@ def _members_of(lab: Lab, users: Mapping[int, FabUser]) -> dict[int, ImportedMem
         )
     found: dict[int, ImportedMember] = {}
     for user_id, user in users.items():
-        if user.card and (held := lab.members.find_card(user.card)):
-            found[user_id] = ImportedMember(id=held[0]["id"], name=held[0]["name"])
+        if user.card and (held := lab.members.card_holder(user.card)):
+            found[user_id] = ImportedMember(id=held[0].id, name=held[0].name)
         elif len(named := by_name.get(member_import.same_name(user.name), [])) == 1:
             found[user_id] = named[0]
     return found
@@ -1229,7 +1229,7 @@ def _apply_unknown_cards(lab: Lab, cards: tuple[UnknownCard, ...]) -> int:
     fresh = [
         card
         for card in cards
-        if lab.members.find_card(card.card) is None
+        if lab.members.card_holder(card.card) is None
         and (card.card not in listed or listed[card.card]["ts"] < card.ts)
     ]
     if fresh:
@@ -1256,7 +1256,8 @@ async def _async_history_report(lab: Lab, history: HistoryPlan) -> HistoryReport
         unknown_cards=sum(
             1
             for c in history.unknown_cards
-            if lab.members.find_card(c.card) is None and listed.get(c.card, -1.0) < c.ts
+            if lab.members.card_holder(c.card) is None
+            and listed.get(c.card, -1.0) < c.ts
         ),
         usage_hours={
             device_id: delta

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime, timedelta
 
     from homeassistant.core import HomeAssistant
@@ -103,6 +104,9 @@ class Lab(Protocol):
         """Decide an access request (``buffered``: a device's kept maintenance)."""
 
     async def async_handle_record(
-        self, device: AccessDevice, event: dict[str, Any], ts: float, buffered: bool
+        self, device: AccessDevice, body: Mapping[str, Any], ts: float, buffered: bool
     ) -> None:
-        """Take an access record the device buffered, with its original time."""
+        """Take an access record the device buffered, with its original time.
+
+        ``body``: the record's event as the device sent it (``ACCESS_EVENT_SCHEMA``).
+        """

@@ -33,7 +33,7 @@ from homeassistant.helpers.storage import Store
 import probatio as vol
 
 from . import admin_audit
-from .const import LOGIN_CREATED, MEMBER_LOGINS_STORAGE_KEY
+from .const import MEMBER_LOGINS_STORAGE_KEY
 from .errors import AccessValidationError
 from .member_models import Member
 
@@ -176,10 +176,9 @@ class MemberLogins:
                 if before is not None:
                     await self._async_member_gone(before)
                 continue
-            item: Mapping[str, Any] = change.item
-            after = self._copies[change.item_id] = Member.from_storage(item)
+            after = self._copies[change.item_id] = Member.from_storage(change.item)
             if change.change_type == collection.CHANGE_ADDED:
-                if item.get(LOGIN_CREATED) and after.user_id:
+                if after.login_created and after.user_id:
                     self.engine.admin_audit.record(
                         TARGET,
                         admin_audit.CREATED,

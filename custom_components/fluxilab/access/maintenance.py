@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 import csv
+from dataclasses import dataclass
 from datetime import UTC, datetime
 import io
 from typing import TYPE_CHECKING, Any, Final
@@ -114,17 +115,39 @@ def notice(machine_type: MachineType | None) -> dict[str, str | None] | None:
     return shown if any(shown.values()) else None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Intervention:
+    """What an intervention records beside who and when: the counters before reset."""
+
+    hours: float
+    """The device's usage hours in all."""
+    since_maintenance: float
+    """The hours since the previous intervention."""
+    interval: float | None
+    """The maintenance plan's interval then (None: no plan)."""
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the fields as the intervention's audit entry stores them."""
+        return {
+            "hours": self.hours,
+            "since_maintenance": self.since_maintenance,
+            "interval": self.interval,
+            "note": self.note,
+        }
+
+
 def intervention(
     usage: DeviceUsage, plan_interval: float | None, note: str | None
-) -> dict[str, Any]:
+) -> Intervention:
     """Return what an intervention records beside who and when (before the reset)."""
     text = " ".join(note.split()) if note else ""
-    return {
-        "hours": round(usage["hours"], 3),
-        "since_maintenance": round(usage["since_maintenance"], 3),
-        "interval": plan_interval,
-        "note": text[:MAX_NOTE] or None,
-    }
+    return Intervention(
+        hours=round(usage["hours"], 3),
+        since_maintenance=round(usage["since_maintenance"], 3),
+        interval=plan_interval,
+        note=text[:MAX_NOTE] or None,
+    )
 
 
 def intervention_row(

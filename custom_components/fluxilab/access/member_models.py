@@ -19,7 +19,7 @@ from typing import Any
 
 from homeassistant.util import dt as dt_util
 
-from .const import DEACTIVATE_LOGIN
+from .const import DEACTIVATE_LOGIN, LOGIN_CREATED
 
 
 class CredentialType(StrEnum):
@@ -120,6 +120,8 @@ class Member:
     """Counts as a supervisor whatever the role (presence.py)."""
     deactivate_login: bool = False
     """Deactivate the linked login with the member (logins.py)."""
+    login_created: bool = False
+    """FluxiLab created the linked login with the member (logins.py audits it)."""
     credentials: tuple[Credential, ...] = ()
 
     @classmethod
@@ -135,6 +137,7 @@ class Member:
             notify_service=item.get("notify_service"),
             supervise=bool(item.get("supervise", False)),
             deactivate_login=bool(item.get(DEACTIVATE_LOGIN, False)),
+            login_created=bool(item.get(LOGIN_CREATED, False)),
             credentials=tuple(
                 Credential.from_storage(c) for c in item.get("credentials", ())
             ),

@@ -3,13 +3,15 @@
 Devices speak wire bodies (``ACCESS_REQUEST_SCHEMA`` and ``ACCESS_REPLY_SCHEMA``,
 protocol/schemas.py). ``AccessEngine.async_handle_request`` turns one into an
 :class:`AccessRequest` and its :class:`Decision` back into a reply body; the
-engine itself, and the Fab-O-Matic board's side, decide on these.
+engine itself, and the Fab-O-Matic board's side, decide on these. What a device
+decided on its own comes later from its backlog, an :class:`AccessRecord`
+(``AccessEngine.async_handle_record``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from custom_components.fluxilab.protocol.schemas import (
@@ -56,6 +58,42 @@ class AccessRequest:
             description=body.get("description"),
             unsafe=bool(body.get("unsafe", False)),
             project=body.get("project"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessRecord:
+    """What a device decided or ran on its own and reports later (its backlog).
+
+    The event of an access record (``ACCESS_EVENT_SCHEMA``); the record's time and
+    whether it was buffered come beside it.
+    """
+
+    action: AccessAction
+    request_id: str | None = None
+    """The request the device asked the hub first, if it did (its reply was lost)."""
+    card: str | None = field(default=None, repr=False)
+    member_id: str | None = None
+    granted: bool = False
+    offline: bool = False
+    """Granted from the device's own mirror while the hub was away."""
+    reason: str | None = None
+    session_id: str | None = None
+    duration: float | None = None
+
+    @classmethod
+    def from_wire(cls, body: Mapping[str, Any]) -> AccessRecord:
+        """Read an access event as ``ACCESS_EVENT_SCHEMA`` leaves it."""
+        return cls(
+            action=AccessAction(body["action"]),
+            request_id=body.get("request_id"),
+            card=body.get("card"),
+            member_id=body.get("member_id"),
+            granted=bool(body.get("granted")),
+            offline=bool(body.get("offline")),
+            reason=body.get("reason"),
+            session_id=body.get("session_id"),
+            duration=body.get("duration"),
         )
 
 

@@ -22,7 +22,7 @@ as Home Assistant allows them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import wraps
@@ -36,17 +36,15 @@ from custom_components.fluxilab.const import DOMAIN
 
 from . import admin_audit
 from .engine import ACCESS_ENGINE
+from .member_models import Member
 from .roles import LabRoles, Role, RoleFlags, built_in_like, flags, member_of_user
 
 if TYPE_CHECKING:
     from homeassistant.components.websocket_api import ActiveConnection
+    from homeassistant.components.websocket_api.const import WebSocketCommandHandler
     from homeassistant.core import Context, HomeAssistant
 
 _LOGGER = logging.getLogger(__name__)
-
-type WebsocketHandler = Callable[
-    ["HomeAssistant", "ActiveConnection", dict[str, Any]], None
-]
 
 
 class Level(IntEnum):
@@ -532,7 +530,7 @@ class Caller:
     """Who is calling: the Home Assistant user, their member, their level."""
 
     user: User | None
-    member: dict[str, Any] | None
+    member: Member | None
     """The member linked to the user, active or not."""
     level: Level
     role: RoleFlags | None = None
@@ -541,14 +539,12 @@ class Caller:
     @property
     def member_id(self) -> str | None:
         """The id of the caller's member, if any."""
-        return None if self.member is None else str(self.member["id"])
+        return None if self.member is None else self.member.id
 
     @property
     def member_name(self) -> str | None:
         """The name of the caller's member, if any (and not empty)."""
-        return (
-            None if self.member is None else str(self.member.get("name") or "") or None
-        )
+        return None if self.member is None else self.member.name or None
 
     def is_own(self, member_id: str | None) -> bool:
         """Return True if ``member_id`` is the caller's own member."""
@@ -591,7 +587,7 @@ class Caller:
 
 
 def caller_for_user(
-    user: User | None, members: Iterable[dict[str, Any]], roles: LabRoles
+    user: User | None, members: Iterable[Member], roles: LabRoles
 ) -> Caller:
     """Return the caller for a Home Assistant user (None: the system).
 
@@ -599,9 +595,9 @@ def caller_for_user(
     """
     if user is None:
         return Caller(None, None, Level.SYSTEM)
-    member = member_of_user(user.id, list(members))
+    member = member_of_user(user.id, members)
     role = None
-    if member is not None and member["active"]:
+    if member is not None and member.active:
         role = flags(member, roles)
     if user.is_admin:
         level = Level.HA_ADMIN
@@ -615,7 +611,7 @@ def caller_for_user(
 def _caller(hass: HomeAssistant, user: User | None) -> Caller:
     if (engine := hass.data.get(ACCESS_ENGINE)) is None:
         return caller_for_user(user, [], {})
-    return caller_for_user(user, engine.members.data.values(), engine.roles.data)
+    return caller_for_user(user, engine.members.members(), engine.roles.data)
 
 
 async def async_caller(hass: HomeAssistant, user_id: str | None) -> Caller:
@@ -632,7 +628,7 @@ def websocket_caller(hass: HomeAssistant, connection: ActiveConnection) -> Calle
     return _caller(hass, connection.user)
 
 
-def require_permission(handler: WebsocketHandler) -> WebsocketHandler:
+def require_permission(handler: WebSocketCommandHandler) -> WebSocketCommandHandler:
     """Refuse a websocket command (ERR_UNAUTHORIZED) the caller has no right to.
 
     The operation is the command's type. A caller whose permission covers only their

@@ -8,10 +8,12 @@ member's ``role`` is either kind's id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
+
+from .member_models import Member
 
 
 class Role(StrEnum):
@@ -121,15 +123,13 @@ def built_in_like(role: RoleFlags) -> Role:
     return Role.USER
 
 
-def flags(member: Mapping[str, Any], roles: LabRoles) -> RoleFlags:
+def flags(member: Member, roles: LabRoles) -> RoleFlags:
     """Return the flags of a member's role, the lab's own ``roles`` given."""
-    return role_flags(str(member["role"]), roles)
+    return role_flags(member.role, roles)
 
 
-def member_of_user(
-    user_id: str | None, members: list[dict[str, Any]]
-) -> dict[str, Any] | None:
+def member_of_user(user_id: str | None, members: Iterable[Member]) -> Member | None:
     """Return the member linked to a Home Assistant user, if any."""
     if user_id is None:
         return None
-    return next((m for m in members if m.get("user_id") == user_id), None)
+    return next((m for m in members if m.user_id == user_id), None)

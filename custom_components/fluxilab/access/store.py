@@ -607,42 +607,15 @@ class MemberCollection(collection.DictStorageCollection):
             return None
         return member, credential
 
-    def by_card(self, card: str) -> dict[str, Any] | None:
-        """Return the stored member an ACTIVE card identifies (deactivated: nobody).
+    def by_card(self, card: str) -> Member | None:
+        """Return the member an ACTIVE card identifies (deactivated: nobody).
 
-        ``find_card`` also finds deactivated cards, with the credential; the core
-        reads ``card_holder``'s typed view instead.
+        ``card_holder`` also finds deactivated cards, with the credential.
         """
-        if (found := self.find_card(card)) is None:
+        if (found := self.card_holder(card)) is None:
             return None
         member, credential = found
-        return member if credential["active"] else None
-
-    def find_card(self, uid: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """Return the stored member holding card ``uid`` and its credential.
-
-        By the same index as ``card_holder``, for what edits the stored member
-        (an import, the storage edge).
-        """
-        self._index()
-        if (member_id := self._cards.get(uid)) is None:
-            return None
-        if (member := self._items.get(member_id)) is not None:
-            for credential in member.get("credentials", []):
-                if (
-                    credential["type"] == CredentialType.CARD
-                    and credential.get("card") == uid
-                ):
-                    return member, credential
-        self._cards_at = -1  # changed in place: look again, and rebuild next time
-        for member in self._items.values():
-            for credential in member.get("credentials", []):
-                if (
-                    credential["type"] == CredentialType.CARD
-                    and credential["card"] == uid
-                ):
-                    return member, credential
-        return None
+        return member if credential.active else None
 
     # Credentials (credentials.py) -------------------------------------------------
 
@@ -710,12 +683,13 @@ class MemberCollection(collection.DictStorageCollection):
         current_pin: str,
         new_pin: str,
         *,
-        profile: Mapping[str, Any] | None = None,
+        update_data: Mapping[str, Any] | None = None,
     ) -> None:
         """Replace a member's PIN (initial or not): the member proves the current one.
 
         Wrong current PINs are counted per member and back off (``PinFailures``);
-        ``profile`` changes are written in the same update, so a refused change
+        ``update_data``, the member's own profile changes as the collection's
+        update takes them, is written in the same update, so a refused change
         writes nothing.
         """
         if (pin := self._stored(member_id).pin) is None:
@@ -747,7 +721,7 @@ class MemberCollection(collection.DictStorageCollection):
         )
         await self.async_update_item(
             member_id,
-            {**(profile or {}), "credentials": [c.as_dict() for c in credentials]},
+            {**(update_data or {}), "credentials": [c.as_dict() for c in credentials]},
         )
 
     async def async_update_credential(

@@ -208,13 +208,13 @@ async def ws_booking_list(
     result: dict[str, Any] = {
         "mine": [
             public_booking(engine, booking, named=True)
-            for booking in engine.bookings.of_member(own["id"])
+            for booking in engine.bookings.of_member(own.id)
             if booking.end > now
         ]
         if own is not None
         else [],
         # Bookings of the caller's released because nobody came (the last 90 days).
-        "no_shows": engine.bookings.no_shows(own["id"]) if own is not None else 0,
+        "no_shows": engine.bookings.no_shows(own.id) if own is not None else 0,
     }
     if (device_id := msg.get("fluxilab_device")) is not None:
         if engine.device(device_id) is None:

@@ -39,9 +39,9 @@ async def async_member_for(
     own = caller.member
     if member_id is None or caller.is_own(member_id):
         caller.require(operation, own=True)
-        if own is None:
+        if own is None or (stored := engine.members.data.get(own.id)) is None:
             raise AccessValidationError("no_member")
-        return own
+        return stored
     caller.require(operation)
     if (member := engine.members.data.get(member_id)) is None:
         raise AccessValidationError("unknown_member", member=member_id)
@@ -118,7 +118,7 @@ async def ws_interest_list(
     own = caller.member
     result: dict[str, Any] = {
         "subscriptions": [
-            place.as_wire() for place in engine.interest.of_member(own["id"])
+            place.as_wire() for place in engine.interest.of_member(own.id)
         ]
         if own
         else [],

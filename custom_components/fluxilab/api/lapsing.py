@@ -87,12 +87,12 @@ def ws_lapsing_mine(
 ) -> None:
     """List the caller's own authorizations with their lapse dates."""
     engine = _engine(hass)
-    member = member_of_user(connection.user.id, list(engine.members.data.values()))
+    member = member_of_user(connection.user.id, engine.members.members())
     connection.send_result(
         msg["id"],
         {
             "authorizations": [
-                own.as_wire() for own in engine.lapsing.of_member(member["id"])
+                own.as_wire() for own in engine.lapsing.of_member(member.id)
             ]
             if member
             else [],

@@ -11,6 +11,7 @@ import probatio as vol
 
 from custom_components.fluxilab.access.admin_audit import settings_changes
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE, AccessEngine
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.notify import (
     NOTIFY_SERVICES,
     SETTING_ADMIN_NOTIFY_SERVICES,
@@ -37,11 +38,11 @@ def _engine(hass: HomeAssistant) -> AccessEngine | None:
 
 def _caller(
     hass: HomeAssistant, connection: websocket_api.ActiveConnection
-) -> dict[str, Any] | None:
+) -> Member | None:
     """Return the member linked to the calling user."""
     if (engine := _engine(hass)) is None:
         return None
-    return member_of_user(connection.user.id, list(engine.members.data.values()))
+    return member_of_user(connection.user.id, engine.members.members())
 
 
 @callback
@@ -67,10 +68,10 @@ def ws_notify_get(
     connection.send_result(
         msg["id"],
         {
-            "notify_service": member.get("notify_service"),
+            "notify_service": member.notify_service,
             "phone_names": phones,
             "phones": list(phones),
-            "services": member_services(hass, engine.members.known(member["id"])),
+            "services": member_services(hass, member),
         },
     )
 
@@ -92,11 +93,9 @@ async def ws_notify_set(
         connection.send_error(msg["id"], websocket_api.ERR_NOT_FOUND, "No member")
         return
     if websocket_caller(hass, connection).scope(msg["type"]) is not Scope.ANY:
-        check_own_target(
-            hass, engine.members.known(member["id"]), msg["notify_service"]
-        )
+        check_own_target(hass, member, msg["notify_service"])
     updated = await engine.members.async_update_item(
-        member["id"], {"notify_service": msg["notify_service"]}
+        member.id, {"notify_service": msg["notify_service"]}
     )
     connection.send_result(
         msg["id"],

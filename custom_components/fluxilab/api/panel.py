@@ -100,9 +100,7 @@ class Caller:
     def __init__(self, engine: AccessEngine, user: User) -> None:
         """Look the user's member up now: roles may have changed since last call."""
         self.user = user
-        self.lab = caller_for_user(
-            user, engine.members.data.values(), engine.roles.data
-        )
+        self.lab = caller_for_user(user, engine.members.members(), engine.roles.data)
         self.member = self.lab.member
         self.manager = self.lab.scope(f"{DOMAIN}/panel/admin/state") is Scope.ANY
         self._engine = engine
@@ -123,7 +121,7 @@ class Caller:
             return True
         if scope is None or self.member is None:
             return False
-        member = self._engine.members.member(self.member["id"])
+        member = self.member
         if member is None or not member.active:
             return False
         reason = authorization_reason(
@@ -263,7 +261,7 @@ def lab_view(
     return {
         "user": {"name": caller.user.name, "is_admin": caller.user.is_admin},
         "member": (
-            {"id": member["id"], "name": member["name"], "role": member["role"]}
+            {"id": member.id, "name": member.name, "role": member.role}
             if member is not None
             else None
         ),
@@ -424,8 +422,8 @@ async def ws_open(
             translation_placeholders={"device": device.device_id},
         )
     member = caller.member
-    subject = member["id"] if member is not None else f"ha:{caller.user.id}"
-    name = member["name"] if member is not None else caller.user.name or subject
+    subject = member.id if member is not None else f"ha:{caller.user.id}"
+    name = member.name if member is not None else caller.user.name or subject
     now = time.time()
     token = issue_token(
         device.keys,
@@ -444,7 +442,7 @@ async def ws_open(
                 "ts": now,
                 "kind": "routing",
                 "device_id": device.device_id,
-                "member_id": member["id"] if member is not None else None,
+                "member_id": member.id if member is not None else None,
                 "card": None,
                 "reason": None,
                 "buffered": False,
@@ -456,10 +454,8 @@ async def ws_open(
         EVENT_ROUTING,
         {
             ATTR_FLUXILAB_DEVICE: device.device_id,
-            ATTR_MEMBER_ID: member["id"] if member is not None else None,
-            ATTR_MEMBER_NAME: engine.privacy.name(
-                None if member is None else engine.members.member(str(member["id"]))
-            ),
+            ATTR_MEMBER_ID: member.id if member is not None else None,
+            ATTR_MEMBER_NAME: engine.privacy.name(member),
             "user_id": caller.user.id,
         },
         context=connection.context(msg),
@@ -494,19 +490,19 @@ async def ws_profile(
         connection.send_result(msg["id"], result)
         return
     now = dt_util.utcnow()
-    view = engine.members.known(member["id"])
+    view = member
     result["member"] = {
-        "id": member["id"],
-        "name": member["name"],
-        "email": member.get("email"),
-        "role": member["role"],
-        "active": member["active"],
+        "id": member.id,
+        "name": member.name,
+        "email": member.email,
+        "role": member.role,
+        "active": member.active,
         "cards": [mask_card(card) for card in view.cards()],
         "credentials": [c.as_wire(mask_card) for c in view.credentials],
         "has_pin": view.pin_hash(active_only=False) is not None,
         "pin_must_change": view.pin_must_change,
     }
-    for auth in engine.authorizations.of_member(member["id"]):
+    for auth in engine.authorizations.of_member(member.id):
         expires = auth.get("expires")
         moment = dt_util.parse_datetime(expires) if expires else None
         target_type = engine.machine_types.data.get(auth.get("machine_type_id") or "")
@@ -524,7 +520,7 @@ async def ws_profile(
                 "window_end": auth.get("window_end"),
             }
         )
-    own = [s for s in engine.history.data["sessions"] if s.member_id == member["id"]]
+    own = [s for s in engine.history.data["sessions"] if s.member_id == member.id]
     result["sessions"] = [
         {
             "session_id": session.session_id,
@@ -561,7 +557,7 @@ async def ws_change_pin(
     if (member := caller.member) is None:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_member")
     await engine.members.async_change_pin(
-        member["id"], msg.get("current_pin", ""), msg["new_pin"]
+        member.id, msg.get("current_pin", ""), msg["new_pin"]
     )
     connection.send_result(msg["id"])
 
@@ -755,7 +751,7 @@ async def ws_record_maintenance(
     """Record maintenance done on a device, by the caller's member if linked."""
     engine, caller = _caller(hass, connection)
     device = await _admin_device(engine, msg["device_id"])
-    member_id = caller.member["id"] if caller.member is not None else None
+    member_id = caller.member.id if caller.member is not None else None
     await engine.async_record_maintenance(device, member_id, msg.get("note"))
     connection.send_result(msg["id"])
 
@@ -971,7 +967,7 @@ async def ws_member_export(
         raise AccessValidationError("unknown_member", member=msg["member_id"])
     connection.send_result(
         msg["id"],
-        await engine.async_member_export(member),
+        await engine.async_member_export(member["id"]),
     )
 
 

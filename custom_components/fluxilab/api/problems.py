@@ -45,12 +45,12 @@ def _may_use(engine: AccessEngine, caller: Caller, device_id: str) -> bool:
     """Return True if the caller's member may use the device (authorizations)."""
     member = caller.member
     device = engine.device(device_id)
-    if member is None or not member["active"] or device is None:
+    if member is None or not member.active or device is None:
         return False
     return (
         authorization_reason(
             member,
-            engine.authorizations.typed_of_member(member["id"]),
+            engine.authorizations.typed_of_member(member.id),
             device_id,
             engine.machine_type_of(device),
             dt_util.utcnow(),

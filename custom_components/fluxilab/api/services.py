@@ -126,8 +126,8 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
     """
     data = dict(call.data)
     member = _member(engine, data.pop(ATTR_MEMBER))
-    own = member_of_user(call.context.user_id, list(engine.members.data.values()))
-    is_self = own is not None and own["id"] == member["id"]
+    own = member_of_user(call.context.user_id, engine.members.members())
+    is_self = own is not None and own.id == member["id"]
     new_pin, current_pin = data.pop("pin", None), data.pop("current_pin", None)
     if (new_pin is not None or current_pin is not None) and not is_self:
         # Not even an admin sets another member's PIN after creation.
@@ -148,7 +148,7 @@ async def _update_member(engine: AccessEngine, call: ServiceCall) -> ServiceResp
         # The profile changes ride on the PIN change: checked as any update first.
         admin.check_update(engine.members, request)
         await engine.members.async_change_pin(
-            member["id"], current_pin or "", new_pin, profile=request.fields
+            member["id"], current_pin or "", new_pin, update_data=request.fields
         )
     elif current_pin is not None:
         raise AccessValidationError("credential_pin_missing")
@@ -229,8 +229,9 @@ async def _assign_last_unknown_card(
 
 
 def _own_member(engine: AccessEngine, call: ServiceCall) -> dict[str, Any] | None:
-    """Return the member linked to the calling user, if any."""
-    return member_of_user(call.context.user_id, list(engine.members.data.values()))
+    """Return the stored member linked to the calling user, if any."""
+    own = member_of_user(call.context.user_id, engine.members.members())
+    return None if own is None else engine.members.data.get(own.id)
 
 
 def _is_own(engine: AccessEngine, call: ServiceCall, member: dict[str, Any]) -> bool:
@@ -499,7 +500,7 @@ async def _export_member_data(
     engine: AccessEngine, call: ServiceCall
 ) -> ServiceResponse:
     member = _member(engine, call.data[ATTR_MEMBER])
-    return await engine.async_member_export(member)
+    return await engine.async_member_export(member["id"])
 
 
 async def _purge(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:

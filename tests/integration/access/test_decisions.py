@@ -168,7 +168,7 @@ async def test_role_bypasses_and_type_without_authorization(
     assert (await check(engine, device))["granted"] is True
     member = engine.members.by_card(CARD)
     assert member is not None
-    await engine.members.async_update_item(member["id"], {"role": "user"})
+    await engine.members.async_update_item(member.id, {"role": "user"})
     assert (await check(engine, device))["reason"] == "not_authorized"
     await engine.machine_types.async_update_item(
         MACHINE_TYPE, {"requires_authorization": False}
@@ -232,7 +232,7 @@ async def test_maintenance_due(engine: AccessEngine, device: FluxiLabDevice) -> 
     # Staff may still start, to do the maintenance.
     member = engine.members.by_card(CARD)
     assert member is not None
-    await engine.members.async_update_item(member["id"], {"role": "staff"})
+    await engine.members.async_update_item(member.id, {"role": "staff"})
     assert (await check(engine, device))["granted"] is True
 
 

@@ -23,10 +23,10 @@ from .conftest import MACHINE_TYPE
 
 def holder(engine: AccessEngine, card: str) -> tuple[str, bool] | None:
     """Who holds ``card`` by the index, and whether the card is active."""
-    if (found := engine.members.find_card(card)) is None:
+    if (found := engine.members.card_holder(card)) is None:
         return None
     member, credential = found
-    return member["id"], credential["active"]
+    return member.id, credential.active
 
 
 async def test_a_card_is_found_where_it_is_now(

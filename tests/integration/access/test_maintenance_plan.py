@@ -88,16 +88,16 @@ def test_notice_is_the_plan_or_nothing() -> None:
 
 def test_intervention_keeps_the_hours_before_the_reset() -> None:
     done = maintenance.intervention(_usage(12.34567, 2.5), 2.0, "  new\tfilter \n")
-    assert done == {
+    assert done.as_dict() == {
         "hours": 12.346,
         "since_maintenance": 2.5,
         "interval": 2.0,
         "note": "new filter",
     }
-    assert maintenance.intervention(_usage(0, 0), None, "   ")["note"] is None
-    assert len(maintenance.intervention(_usage(0, 0), None, "x" * 900)["note"]) == (
-        maintenance.MAX_NOTE
-    )
+    assert maintenance.intervention(_usage(0, 0), None, "   ").note is None
+    long = maintenance.intervention(_usage(0, 0), None, "x" * 900).note
+    assert long is not None
+    assert len(long) == maintenance.MAX_NOTE
 
 
 def test_intervention_csv_neutralizes_formulas() -> None:
@@ -389,7 +389,7 @@ async def test_interventions_are_listed_and_exported(
     assert (await stranger.get("/api/fluxilab/maintenance.csv")).status == 403
 
     # Their own interventions are in a member's GDPR export (audit entries).
-    export = await engine.async_member_export(engine.members.data[tech["id"]])
+    export = await engine.async_member_export(tech["id"])
     assert [a["note"] for a in export["audit"] if a["kind"] == "maintenance"] == [
         "=cmd|' /C calc'!A0"
     ]

@@ -79,7 +79,9 @@ async def test_unlinking_and_relinking_an_account(
     # A card keeps its owner through an edit of the owner.
     await call(hass, "update_member", {"member_id": "ada", "name": "Ada L."})
     assert Member.from_storage(engine.members.data["ada"]).cards() == ["C1"]
-    assert engine.members.by_card("C1")["name"] == "Ada L."
+    holder = engine.members.by_card("C1")
+    assert holder is not None
+    assert holder.name == "Ada L."
 
 
 @pytest.mark.usefixtures("two_members")

@@ -94,6 +94,9 @@ def test_a_stored_member_is_read_once() -> None:
     assert member.pin.must_change is True
     assert member.pin_must_change is True
     assert member.pin_hash() == "$2b$04$abcdefghijklmnopqrstuv"
+    assert member.login_created is False  # an admin linked an existing login
+    created = Member.from_storage({**STORED, "login_created_by_fluxilab": True})
+    assert created.login_created is True
 
 
 def test_an_inactive_pin_has_no_hash_to_mirror() -> None:

@@ -6,8 +6,13 @@ import pytest
 import voluptuous as vol
 
 from custom_components.fluxilab.access.const import Reason
-from custom_components.fluxilab.access.models import AccessRequest, Decision
+from custom_components.fluxilab.access.models import (
+    AccessRecord,
+    AccessRequest,
+    Decision,
+)
 from custom_components.fluxilab.protocol.schemas import (
+    ACCESS_EVENT_SCHEMA,
     ACCESS_REQUEST_SCHEMA,
     AccessAction,
 )
@@ -20,6 +25,39 @@ def test_request_from_a_validated_body() -> None:
     assert AccessRequest.from_wire(body) == AccessRequest(
         id="r1", action=AccessAction.SESSION_START, card="04AABB"
     )
+
+
+def test_record_from_a_validated_event() -> None:
+    """A backlog record's event is read once; its card stays out of the repr."""
+    body = ACCESS_EVENT_SCHEMA(
+        {
+            "action": "session_start",
+            "request_id": "r1",
+            "card": "04AABB",
+            "granted": True,
+            "offline": True,
+            "session_id": "s1",
+            "extra": 1,
+        }
+    )
+    record = AccessRecord.from_wire(body)
+    assert record == AccessRecord(
+        action=AccessAction.SESSION_START,
+        request_id="r1",
+        card="04AABB",
+        granted=True,
+        offline=True,
+        session_id="s1",
+    )
+    assert "04AABB" not in repr(record)
+    # What a board's own replay hands in: plain values, nothing validated beyond.
+    stop = AccessRecord.from_wire(
+        {"action": AccessAction.SESSION_STOP.value, "duration": 12.5}
+    )
+    assert stop.action is AccessAction.SESSION_STOP
+    assert stop.duration == 12.5
+    assert not stop.granted
+    assert stop.card is None
 
 
 def test_decision_body_leaves_unset_fields_out() -> None:

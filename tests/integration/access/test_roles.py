@@ -14,6 +14,7 @@ from custom_components.fluxilab.access.decisions import authorization_reason
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.access.errors import AccessValidationError
 from custom_components.fluxilab.access.fabomatic import board_level
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.permissions import Level, role_level
 from custom_components.fluxilab.access.roles import (
     ROLE_FLAGS,
@@ -39,12 +40,17 @@ TECHNICIAN = {
 }
 
 
+def holder(role: str) -> Member:
+    """A member holding ``role`` (all ``flags`` reads of it)."""
+    return Member(id="m-1", name="Holder", role=role)
+
+
 def test_flags_of_built_in_and_lab_roles() -> None:
     """Built-in roles keep their flags; a lab role's come from the store."""
     roles = {"technician": TECHNICIAN, "admin": {**TECHNICIAN, "manage": False}}
-    assert flags({"role": "admin"}, roles) == ROLE_FLAGS[Role.ADMIN]  # not stored one
-    assert flags({"role": "staff"}, {}) == ROLE_FLAGS[Role.STAFF]
-    technician = flags({"role": "technician"}, roles)
+    assert flags(holder("admin"), roles) == ROLE_FLAGS[Role.ADMIN]  # not stored one
+    assert flags(holder("staff"), {}) == ROLE_FLAGS[Role.STAFF]
+    technician = flags(holder("technician"), roles)
     assert technician == RoleFlags(
         may_maintain=True,
         bypass_authorization=False,
@@ -56,7 +62,7 @@ def test_flags_of_built_in_and_lab_roles() -> None:
         k: v for k, v in TECHNICIAN.items() if k not in ("id", "name")
     }
     # A role gone from the store may do no more than a user.
-    assert flags({"role": "gone"}, roles) == ROLE_FLAGS[Role.USER]
+    assert flags(holder("gone"), roles) == ROLE_FLAGS[Role.USER]
 
 
 @pytest.mark.parametrize(
@@ -158,7 +164,8 @@ async def test_a_role_in_use_is_not_deleted(engine: AccessEngine) -> None:
 async def test_authorize_all_role_needs_no_authorization(engine: AccessEngine) -> None:
     """A lab role with authorize_all uses every machine type, as admins do."""
     await engine.roles.async_create_item({"name": "Tutor", "authorize_all": True})
-    tina = await engine.members.async_create_item({"name": "Tina", "role": "tutor"})
+    stored = await engine.members.async_create_item({"name": "Tina", "role": "tutor"})
+    tina = engine.members.known(stored["id"])
     machine_type = engine.machine_types.machine_type("fumehood")
     reason = authorization_reason(
         tina,
@@ -169,7 +176,7 @@ async def test_authorize_all_role_needs_no_authorization(engine: AccessEngine) -
         role=flags(tina, engine.roles.data),
     )
     assert reason is Reason.GRANTED
-    plain = flags({"role": "user"}, engine.roles.data)
+    plain = flags(holder("user"), engine.roles.data)
     assert (
         authorization_reason(
             tina, [], "hood-1", machine_type, dt_util.utcnow(), role=plain

@@ -60,7 +60,7 @@ def start(history: AccessHistory, n: int, *, device: str | None = None) -> None:
         history,
         session_id=f"s{n}",
         device_id=device or DEVICES[n % len(DEVICES)],
-        member=Member(id=f"m{n % 4}", name=f"Member {n % 4}", role="member"),
+        member=Member(id=f"m{n % 4}", name=f"Member {n % 4}", role="user"),
         card=f"04AA{n:04X}",
         ts=NOW + n,
         buffered=n % 2 == 0,
