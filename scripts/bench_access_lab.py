@@ -244,6 +244,24 @@ async def async_setup(hass, config):
         sys.setswitchinterval(float(call.data["seconds"]))
 
     hass.services.async_register("bench_gc_probe", "switch_interval", _switch_interval)
+
+    async def _census(call):
+        # What the collector's full passes walk: the tracked objects made since the
+        # freeze that survived into the oldest generation, by type and module.
+        old = gc.get_objects(2)
+        by_type = {}
+        for obj in old:
+            kind = type(obj)
+            key = f"{kind.__module__}.{kind.__qualname__}"
+            by_type[key] = by_type.get(key, 0) + 1
+        del old
+        Path(hass.config.path("heap_census.json")).write_text(json.dumps({
+            "frozen": gc.get_freeze_count(),
+            "generations": [len(gc.get_objects(g)) for g in range(3)],
+            "top": sorted(by_type.items(), key=lambda kv: -kv[1])[:40],
+        }))
+
+    hass.services.async_register("bench_gc_probe", "census", _census)
     return True
 """
 
@@ -266,6 +284,8 @@ GC_PROBE_MANIFEST = {
 IDLE_SYSCALLS = frozenset({7, 232, 281, 441})
 """x86_64 poll, epoll_wait, epoll_pwait, epoll_pwait2: the event loop waiting for work."""
 FUTEX = 202
+SAMPLER_GAP_MS = 25.0
+"""A gap between two samples this long: the sampler, not hass, was kept waiting."""
 """x86_64 futex: a thread waiting for a lock; for the loop thread, the GIL."""
 
 
@@ -311,9 +331,10 @@ def loop_waits(
             span_ms = 1000 * (stretch[-1].at - stretch[0].at)
             if span_ms < threshold_ms or len(stretch) < 2:
                 continue
-            futex = other = 0.0
+            futex = other = gap = 0.0
             for here, after in itertools.pairwise(stretch):
                 step = 1000 * (after.at - here.at)
+                gap = max(gap, step)
                 if here.syscall == FUTEX:
                     futex += step
                 elif here.syscall is not None:
@@ -328,6 +349,7 @@ def loop_waits(
                     "run_queue_ms": round((last.wait_ns - first.wait_ns) / 1e6, 1),
                     "futex_ms": round(futex, 1),
                     "other_syscall_ms": round(other, 1),
+                    "longest_sample_gap_ms": round(gap, 1),
                     "others_cpu_ms": threads,
                 }
             )
@@ -346,6 +368,11 @@ def loop_waits(
         else None,
         "stretches": len(stretches),
         "stretch_ms_total": round(sum(s["ms"] for s in stretches), 1),
+        # The sampler itself went without a sample this long inside the stretch
+        # (the bench, not hass, waited for a CPU): that stretch's split is unknown.
+        "with_sampler_gap_over_25_ms": sum(
+            s["longest_sample_gap_ms"] > SAMPLER_GAP_MS for s in stretches
+        ),
         "share_percent": shares,
         "top": longest[:top],
     }
@@ -1297,6 +1324,18 @@ class LabBench(Bench):
             "POST", "/api/services/bench_gc_probe/switch_interval", {"seconds": seconds}
         )
 
+    def census(self) -> dict[str, Any]:
+        """The objects a full collection walks now (the probe's census), by type."""
+        ha = dev_onboard.HomeAssistant(self.url)
+        ha.token = self.token
+        path = self.config / "heap_census.json"
+        path.unlink(missing_ok=True)
+        ha.request("POST", "/api/services/bench_gc_probe/census", {})
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, ValueError) as err:
+            return {"error": str(err)}
+
     def command(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one command to the devices' process; wait at most ``timeout`` s."""
         if self.child is None or self.child.stdin is None or self.child.stdout is None:
@@ -1807,7 +1846,8 @@ def print_table(result: dict[str, Any]) -> None:
             f" busy stretches >= {STALL_MS:g} ms, {waits['stretch_ms_total']} ms:"
             f" on CPU {share['cpu_ms']}%, run queue {share['run_queue_ms']}%,"
             f" futex (GIL) {share['futex_ms']}%, other syscalls"
-            f" {share['other_syscall_ms']}% (sampler {waits['interval_ms']} ms)"
+            f" {share['other_syscall_ms']}% (sampler {waits['interval_ms']} ms,"
+            f" {waits['with_sampler_gap_over_25_ms']} with a gap of its own)"
         )
         for stretch in waits["top"][:3]:
             others = ", ".join(f"{name} {ms}" for name, ms in stretch["others_cpu_ms"])
@@ -1993,6 +2033,7 @@ def main() -> int:
                 False,
                 background=floor["hass_cpu_s_per_s"],
             )
+        result["heap_census"] = lab.census()
         result["telemetry"] = lab.command({"cmd": "telemetry"}, 30)
         result["ui_errors"] = lab.viewer.errors
         result["startup_s"] = lab.results["startup_s"]

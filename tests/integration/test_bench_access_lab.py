@@ -179,6 +179,8 @@ def test_the_kernel_splits_a_loop_stretch_into_cpu_run_queue_and_gil(
     assert stretch["futex_ms"] == pytest.approx(30.0)
     assert stretch["run_queue_ms"] == pytest.approx(10.0)
     assert stretch["other_syscall_ms"] == 0
+    assert stretch["longest_sample_gap_ms"] == pytest.approx(2.0)
+    assert found["with_sampler_gap_over_25_ms"] == 0
     assert stretch["others_cpu_ms"][0][0] == "Recorder"
     assert found["share_percent"]["futex_ms"] == pytest.approx(50.0)
 
