@@ -25,11 +25,12 @@ from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.history_db.database import AuditQuery
 from custom_components.fluxilab.journal import JOURNAL_FILE
+from custom_components.fluxilab.protocol.access import AccessRecord
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.protocol.topics import Channel
 from tests.integration.test_device import send_sealed
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD = "04AABBCC"
 
@@ -108,8 +109,8 @@ async def test_the_checks_records_reach_the_journal(
     device.values["face_velocity"] = 0.6
     await ada(engine)
     for number in range(20):
-        await engine.async_handle_request(
-            device, {"id": f"r{number}", "action": "check", "card": CARD}
+        await answer_request(
+            engine, device, {"id": f"r{number}", "action": "check", "card": CARD}
         )
     assert decisions(engine) == []  # nothing yet: the replies come first
     await hass.async_block_till_done()
@@ -135,8 +136,8 @@ async def test_a_stop_right_after_a_burst_saves_every_check(
     device.values["face_velocity"] = 0.6
     await ada(engine)
     for number in range(30):
-        await engine.async_handle_request(
-            device, {"id": f"r{number}", "action": "check", "card": CARD}
+        await answer_request(
+            engine, device, {"id": f"r{number}", "action": "check", "card": CARD}
         )
     assert len(decisions(engine)) < 30
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
@@ -157,14 +158,16 @@ async def test_a_replayed_record_finds_the_answer_still_to_be_recorded(
     """A device's replay of a request the hub answered a moment ago merges into it."""
     device.values["face_velocity"] = 0.6
     await ada(engine)
-    reply = await engine.async_handle_request(
-        device, {"id": "q7", "action": "check", "card": CARD}
+    reply = await answer_request(
+        engine, device, {"id": "q7", "action": "check", "card": CARD}
     )
     assert reply["granted"] is True
     # The reply was lost: the device decided from its mirror and replays it.
     await engine.async_handle_record(
         device,
-        {"action": "check", "card": CARD, "granted": True, "request_id": "q7"},
+        AccessRecord.from_wire(
+            {"action": "check", "card": CARD, "granted": True, "request_id": "q7"}
+        ),
         time.time(),
         True,
     )
