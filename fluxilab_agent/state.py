@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fluxilab_protocol.security import KeyPair, parse_public_key
+from fluxilab_protocol.security import GuardWindow, KeyPair, parse_public_key
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def load_replay(data_dir: Path) -> Any:
         return None
 
 
-def save_replay(data_dir: Path, data: dict[str, Any]) -> None:
+def save_replay(data_dir: Path, data: GuardWindow) -> None:
     """Store the replay guard's window (or its interrupted marker) atomically."""
     write_private(
         data_dir / REPLAY_FILE, json.dumps(data, separators=(",", ":")).encode()

@@ -35,6 +35,7 @@ from custom_components.fluxilab.access.engine import ACCESS_ENGINE
 from custom_components.fluxilab.backfill import MAX_STREAMS, DeviceBacklog, SeqSet
 from custom_components.fluxilab.const import LIVE_ACK_INTERVAL
 from custom_components.fluxilab.hub import async_get_hub_keys
+from custom_components.fluxilab.protocol.access import AccessRecord
 from custom_components.fluxilab.protocol.schemas import ACK_SCHEMA
 from custom_components.fluxilab.protocol.security import KeyPair, open_envelope
 from custom_components.fluxilab.protocol.topics import Channel
@@ -211,7 +212,8 @@ async def test_access_records_go_through_the_engine(
     ) as handle:
         await send_sealed(hass, device_keys, Channel.BACKLOG, {"records": records})
     handle.assert_awaited_once()
-    assert handle.await_args.args == (device, records[0]["event"], ts, True)
+    event = AccessRecord.from_wire(records[0]["event"])
+    assert handle.await_args.args == (device, event, ts, True)
     await _flush_acks(hass)
     assert await published_acks(hass, mqtt_mock, device_keys) == [5]
 

@@ -6,11 +6,17 @@ from enum import StrEnum
 from typing import Final
 
 from custom_components.fluxilab.const import DOMAIN
+from custom_components.fluxilab.protocol.access import Reason
 from custom_components.fluxilab.protocol.pins import (
     PIN_BACKOFF,
     PIN_FREE_FAILURES,
     PIN_MAX_BACKOFF,
 )
+
+__all__ = ["Reason"]
+"""The decisions' reason codes are the wire's (a reply's ``reason``): they live with
+the request and the decision in protocol/access.py, and are named here too for the
+engine and its features."""
 
 MEMBERS_STORAGE_KEY: Final = f"{DOMAIN}.members"
 MEMBERS_STORAGE_VERSION: Final = 1
@@ -94,56 +100,6 @@ DEFAULT_INTEREST_EXPIRY_HOURS: Final = 8
 CONF_MAINTENANCE_INTERVAL: Final = "maintenance_interval"
 """Per-device maintenance interval in usage hours (device options); overrides the
 machine type's."""
-
-
-class Reason(StrEnum):
-    """Stable reason codes of decisions (docs/ACCESS.md)."""
-
-    GRANTED = "granted"
-    UNKNOWN_CARD = "unknown_card"
-    CREDENTIAL_INACTIVE = "credential_inactive"
-    """The card (or PIN) was deactivated, e.g. reported lost."""
-    PIN_CHANGE_REQUIRED = "pin_change_required"
-    """A device login with an initial PIN: it only serves to replace it."""
-    PIN_REQUIRED = "pin_required"
-    """The machine type wants card + PIN and only the card came: ask for the PIN."""
-    PIN_WRONG = "pin_wrong"
-    """The PIN given with the card is not the card's member's (counted, backs off)."""
-    PIN_LOCKED = "pin_locked"
-    """Too many wrong PINs for the card's member: PINs back off for a while."""
-    CARD_REQUIRED = "card_required"
-    """The machine type wants card + PIN and only a PIN login came."""
-    UNKNOWN_MEMBER = "unknown_member"
-    NO_CREDENTIAL = "no_credential"
-    INACTIVE = "inactive"
-    NOT_AUTHORIZED = "not_authorized"
-    EXPIRED = "expired"
-    LAPSED = "lapsed"
-    """Unused for longer than the machine type's ``lapse_after_months``."""
-    OUTSIDE_HOURS = "outside_hours"
-    BLOCKED = "blocked"
-    MAINTENANCE_DUE = "maintenance_due"
-    SAFETY_LIMIT = "safety_limit"
-    NO_SUPERVISOR = "no_supervisor"
-    """The machine needs a supervisor present and none is."""
-    BOOKED_BY_OTHER = "booked_by_other"
-    """Another member's booking runs now (bookings.py)."""
-    BOOKING_REQUIRED = "booking_required"
-    """The machine type requires a booking and the member has none running now."""
-    BOOKED_SOON = "booked_soon"
-    """Granted, with a warning: another member's booking starts soon."""
-    OUTAGE = "outage"
-    """Staff scheduled an outage of the device that runs now (bookings.py)."""
-    UNSAFE = "unsafe"
-    """A member reported the machine unsafe; staff have not cleared it (problems.py)."""
-    NOT_ALLOWED = "not_allowed"
-    """The member may not register maintenance."""
-    PROBLEM_REPORTED = "problem_reported"
-    """A member's problem report from the device was filed (problems.py)."""
-    SESSION_UPDATED = "session_updated"
-    SESSION_ENDED = "session_ended"
-    SESSION_UNKNOWN = "session_unknown"
-    MAINTENANCE_RECORDED = "maintenance_recorded"
 
 
 class AccessEventType(StrEnum):

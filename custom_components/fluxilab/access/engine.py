@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 import time
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,11 @@ from homeassistant.util.hass_dict import HassKey
 from custom_components.fluxilab.const import DOMAIN, LOGGER
 from custom_components.fluxilab.history_db import LiveAudit, LiveSession
 from custom_components.fluxilab.journal import JournalError
+from custom_components.fluxilab.protocol.access import (
+    AccessRecord,
+    AccessRequest,
+    Decision,
+)
 from custom_components.fluxilab.protocol.schemas import (
     MAX_REPLY_MESSAGE,
     AccessAction,
@@ -55,7 +60,6 @@ from .lab_models import MachineType
 from .lapsing import Lapsing
 from .logins import MemberLogins
 from .member_models import Member
-from .models import AccessRecord, AccessRequest, Decision
 from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
@@ -515,13 +519,6 @@ class AccessEngine:
             self._run_job(self._after.popleft())
 
     # Requests -------------------------------------------------------------------
-
-    async def async_handle_request(
-        self, device: AccessDevice, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Decide a request body (the wire's); return the reply body."""
-        decision = await self.async_decide(device, AccessRequest.from_wire(body))
-        return decision.as_wire()
 
     async def async_decide(
         self, device: AccessDevice, request: AccessRequest, *, buffered: bool = False
@@ -1019,15 +1016,15 @@ class AccessEngine:
     # Records from the backlog -----------------------------------------------------
 
     async def async_handle_record(
-        self, device: AccessDevice, body: Mapping[str, Any], ts: float, buffered: bool
+        self, device: AccessDevice, event: AccessRecord, ts: float, buffered: bool
     ) -> None:
         """Take an access record the device buffered, with its original time.
 
-        ``body``: the record's event as the device sent it (``ACCESS_EVENT_SCHEMA``).
+        ``event``: what the device decided or ran (read by the device's runtime
+        from the record's ``ACCESS_EVENT_SCHEMA`` body, or built by a board's side).
         """
         # The hub's live answer to a replayed request must be in the audit first.
         self.async_after_reply_done()
-        event = AccessRecord.from_wire(body)
         action = event.action
         card = event.card
         if (

@@ -22,6 +22,7 @@ from custom_components.fluxilab.device.models import (
     UserCheck,
 )
 from custom_components.fluxilab.history_db import LiveSession
+from custom_components.fluxilab.protocol.access import AccessRecord, AccessRequest
 from custom_components.fluxilab.protocol.fabomatic import (
     BoardAction,
     UserLevel,
@@ -36,7 +37,6 @@ from custom_components.fluxilab.protocol.schemas import (
 from . import maintenance
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason, SessionEnd
 from .decisions import requires_pin
-from .models import AccessRequest
 from .roles import RoleFlags, role_flags
 
 if TYPE_CHECKING:
@@ -177,13 +177,13 @@ class BoardAccess:
             # Decided by the board from its card cache while the hub was away.
             await self.engine.async_handle_record(
                 self.device,
-                {
-                    "action": AccessAction.SESSION_START.value,
-                    "card": card,
-                    "granted": True,
-                    "offline": True,
-                    "session_id": session_id,
-                },
+                AccessRecord(
+                    action=AccessAction.SESSION_START,
+                    card=card,
+                    granted=True,
+                    offline=True,
+                    session_id=session_id,
+                ),
                 now,
                 True,
             )
@@ -238,13 +238,13 @@ class BoardAccess:
             if session is not None
             else f"{self.device.device_id}-{uuid.uuid4().hex}"
         )
-        stop = {
-            "action": AccessAction.SESSION_STOP.value,
-            "card": card,
-            "session_id": session_id,
-            "duration": float(duration),
-        }
         if replay:
+            stop = AccessRecord(
+                action=AccessAction.SESSION_STOP,
+                card=card,
+                session_id=session_id,
+                duration=float(duration),
+            )
             await self.engine.async_handle_record(self.device, stop, now, True)
         else:
             await self.engine.async_decide(

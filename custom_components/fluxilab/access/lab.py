@@ -12,19 +12,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from datetime import datetime, timedelta
 
     from homeassistant.core import HomeAssistant
 
     from custom_components.fluxilab.device.port import AccessDevice
     from custom_components.fluxilab.history_db import LiveSession
+    from custom_components.fluxilab.protocol.access import (
+        AccessRecord,
+        AccessRequest,
+        Decision,
+    )
 
     from .bookings import Booking
     from .const import SessionEnd
     from .history import AccessHistory
     from .lab_models import MachineType
-    from .models import AccessRequest, Decision
     from .privacy import Privacy
     from .store import (
         AuthorizationCollection,
@@ -104,9 +107,6 @@ class Lab(Protocol):
         """Decide an access request (``buffered``: a device's kept maintenance)."""
 
     async def async_handle_record(
-        self, device: AccessDevice, body: Mapping[str, Any], ts: float, buffered: bool
+        self, device: AccessDevice, event: AccessRecord, ts: float, buffered: bool
     ) -> None:
-        """Take an access record the device buffered, with its original time.
-
-        ``body``: the record's event as the device sent it (``ACCESS_EVENT_SCHEMA``).
-        """
+        """Take an access record the device buffered, with its original time."""

@@ -49,9 +49,9 @@ from .roles import role_flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
+    from custom_components.fluxilab.protocol.access import AccessRequest
 
     from .admin_audit import AdminAudit
-    from .models import AccessRequest
     from .sync import CredentialSync
 
 PROBLEMS_STORAGE_KEY: Final = f"{DOMAIN}.problems"

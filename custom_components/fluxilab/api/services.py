@@ -50,7 +50,7 @@ from custom_components.fluxilab.protocol.fabomatic import (
     CARD_UID_RE,
     BackendRequestType,
 )
-from custom_components.fluxilab.protocol.schemas import CommandName
+from custom_components.fluxilab.protocol.schemas import CommandArgs, CommandName
 
 from .interest import async_member_for
 from .occupancy import async_check_in, async_check_out, occupancy
@@ -367,7 +367,7 @@ async def _configure_device(engine: AccessEngine, call: ServiceCall) -> ServiceR
             raise AccessValidationError(
                 "unknown_channel", channel=key, device=device.device_id
             )
-    args: dict[str, Any] = {}
+    args: CommandArgs = {}
     changes: dict[str, admin_audit.FieldChange] = {}
     if periods:
         args["periods"] = periods

@@ -199,7 +199,7 @@ class TelemetryRecord(TypedDict):
     values: dict[str, Sample]
 
 
-class AccessRecord(TypedDict):
+class AccessBacklogRecord(TypedDict):
     """A buffered access record, as ``ACCESS_RECORD_SCHEMA`` returns it."""
 
     seq: int
@@ -207,10 +207,11 @@ class AccessRecord(TypedDict):
     kind: Literal["access"]
     buffered: bool
     event: dict[str, Any]
-    """The device's access event (``ACCESS_EVENT_SCHEMA``), for the engine's edge."""
+    """The device's access event (``ACCESS_EVENT_SCHEMA``, extra fields allowed),
+    read into an ``AccessRecord`` (protocol/access.py) when it is handed on."""
 
 
-type BacklogRecord = TelemetryRecord | AccessRecord
+type BacklogRecord = TelemetryRecord | AccessBacklogRecord
 """One record of a backlog batch, as the wire carries it."""
 
 

@@ -20,7 +20,7 @@ from homeassistant.util.signal_type import SignalTypeFormat
 
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.link import LinkHealth
-from custom_components.fluxilab.protocol.schemas import CommandName
+from custom_components.fluxilab.protocol.schemas import CommandArgs, CommandName
 from custom_components.fluxilab.protocol.security import SessionKeys
 from custom_components.fluxilab.protocol.topics import Channel, DeviceTopics
 
@@ -129,7 +129,7 @@ class AccessDevice(Protocol):
         """Refuse (or allow again) new sessions, and tell the device."""
 
     async def async_send_command(
-        self, command: CommandName, args: Mapping[str, Any] | None = None
+        self, command: CommandName, args: CommandArgs | None = None
     ) -> str:
         """Send the device a signed command; return its id (its result comes later)."""
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 import json
 import time
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 import uuid
 
 from homeassistant.components import mqtt
@@ -73,6 +73,11 @@ from custom_components.fluxilab.device.port import (
 from custom_components.fluxilab.hub import async_announce_hub
 from custom_components.fluxilab.journal import JournalError, async_recorder_barrier
 from custom_components.fluxilab.link import LinkHealth, LinkState
+from custom_components.fluxilab.protocol.access import (
+    AccessRecord,
+    AccessRequest,
+    Decision,
+)
 from custom_components.fluxilab.protocol.backlog import AckQueue
 from custom_components.fluxilab.protocol.schemas import (
     ACCESS_REQUEST_SCHEMA,
@@ -81,6 +86,7 @@ from custom_components.fluxilab.protocol.schemas import (
     COMMAND_RESULT_SCHEMA,
     TELEMETRY_SCHEMA,
     ActuatorKind,
+    CommandArgs,
     CommandName,
     ValueType,
     oversized,
@@ -90,6 +96,7 @@ from custom_components.fluxilab.protocol.schemas import (
 from custom_components.fluxilab.protocol.security import (
     INTERRUPTED,
     SEAL_FIELD,
+    GuardWindow,
     KeyPair,
     ProtocolSecurityError,
     ReplayGuard,
@@ -152,9 +159,23 @@ def _command_result_from_wire(body: Any) -> CommandResult:
     return CommandResult.from_wire(COMMAND_RESULT_SCHEMA(body))
 
 
+def _request_from_wire(body: Any) -> AccessRequest:
+    """Validate an access request and read it (the one parse of a card check)."""
+    return AccessRequest.from_wire(ACCESS_REQUEST_SCHEMA(body))
+
+
 def _backlog_from_wire(body: Any) -> BacklogBatch:
     """Validate a batch ``_open`` has just parsed: nothing else holds it, no copies."""
     return BacklogBatch.from_wire(validate_backlog(body, owned=True))
+
+
+class StoredReplay(TypedDict):
+    """What a device's replay Store holds (written when it stops, marked meanwhile)."""
+
+    guard: GuardWindow
+    """The replay window, or ``INTERRUPTED`` while the device runs."""
+    announce_ts: float
+    """When the last sealed announcement taken was sealed (device clock)."""
 
 
 class AccessPort(Protocol):
@@ -164,6 +185,8 @@ class AccessPort(Protocol):
     hands each device the engine as this port when it wires the entry (as tasmota
     hands its MQTT functions to hatasmota). Decisions, sessions and usage stay the
     engine's; the device forwards what it heard and sends back what it was told.
+    Typed both ways: the device reads a message once at its edge into the
+    protocol's models (protocol/access.py) and writes the decision's reply body.
     """
 
     async def async_device_added(self, device: FluxiLabDevice) -> None:
@@ -172,13 +195,13 @@ class AccessPort(Protocol):
     async def async_device_removed(self, device: FluxiLabDevice) -> None:
         """Stop following a device that stopped (its history stays)."""
 
-    async def async_handle_request(
-        self, device: FluxiLabDevice, request: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Decide an access request (the wire body); return the reply body."""
+    async def async_decide(
+        self, device: FluxiLabDevice, request: AccessRequest
+    ) -> Decision:
+        """Decide an access request."""
 
     async def async_handle_record(
-        self, device: FluxiLabDevice, event: dict[str, Any], ts: float, buffered: bool
+        self, device: FluxiLabDevice, event: AccessRecord, ts: float, buffered: bool
     ) -> None:
         """Book an access record the device decided alone (from its backlog)."""
 
@@ -237,7 +260,7 @@ class FluxiLabDevice:
         self._guard = ReplayGuard()
         # The replay window and the last sealed announcement survive a restart:
         # written when the device stops, an "interrupted" marker while it runs.
-        self._replay_store: Store[dict[str, Any]] = Store(
+        self._replay_store: Store[StoredReplay] = Store(
             hass,
             REPLAY_STORAGE_VERSION,
             f"{DOMAIN}.{self.device_id}.replay",
@@ -407,9 +430,10 @@ class FluxiLabDevice:
 
     async def _async_load_replay(self) -> None:
         """Restore the replay window, then mark it interrupted until the stop."""
-        stored = await self._replay_store.async_load() or {}
-        self._guard.restore(stored.get("guard"))
-        announce_ts = stored.get("announce_ts")
+        stored = await self._replay_store.async_load()
+        # As stored, or whatever a crash or damage left: restore checks the window.
+        self._guard.restore(stored.get("guard") if stored else None)
+        announce_ts = stored.get("announce_ts") if stored else None
         if isinstance(announce_ts, (int, float)) and not isinstance(announce_ts, bool):
             self._announce_ts = float(announce_ts)
         await self._replay_store.async_save(
@@ -548,7 +572,7 @@ class FluxiLabDevice:
         )
 
     async def async_send_command(
-        self, command: CommandName, args: Mapping[str, Any] | None = None
+        self, command: CommandName, args: CommandArgs | None = None
     ) -> str:
         """Send a signed command to the device; return its id."""
         command_id = uuid.uuid4().hex
@@ -747,8 +771,21 @@ class FluxiLabDevice:
             # the pairing repair as it is; what it describes is not taken.
             self._check_key(announce.key)
             return
-        elif not self._take_sealed_announce(msg.topic, document, announce):
-            return
+        else:
+            # Anyone on the broker can publish on the announce topic: once paired,
+            # only what the device sealed is taken. The document is verified here,
+            # where it was parsed; what it says is read (``announce``) already.
+            keys = self.keys or self._hub_keys.derive(confirmed)
+            try:
+                sealed_at = open_announce(keys, msg.topic, document)
+            except ProtocolSecurityError as err:
+                kind = "unsealed" if err.reason == "unsealed" else "rejected"
+                self._log_bad(Channel.ANNOUNCE, kind, str(err))
+                self._link_refused(err.reason)
+                return
+            self._link_verified()
+            if not self._take_sealed_announce(sealed_at, announce):
+                return
         self.announce = announce
         self._update_registry(announce)
         channels = announce.channels
@@ -759,33 +796,21 @@ class FluxiLabDevice:
             self._track_gone_channels()
         self._notify()
 
-    def _take_sealed_announce(
-        self, topic: str, document: dict[str, Any], announce: Announcement
-    ) -> bool:
-        """Verify a paired device's announcement; True if it is to be taken.
+    def _take_sealed_announce(self, sealed_at: float, announce: Announcement) -> bool:
+        """Take a paired device's verified announcement unless it is an old one.
 
-        Anyone on the broker can publish on the announce topic: once paired, only
-        what the device sealed changes its channels, versions or UI address. The
-        announcement is retained, so it is not held to the replay window; one sealed
-        earlier than the last taken (a captured old one, replayed) is refused.
+        Only what the device sealed changes its channels, versions or UI address.
+        The announcement is retained, so it is not held to the replay window; one
+        sealed (``sealed_at``, device clock) earlier than the last taken (a captured
+        old one, replayed) is refused.
         """
-        confirmed = announce.key
-        keys = self.keys or self._hub_keys.derive(confirmed)
-        try:
-            sealed_at = open_announce(keys, topic, document)
-        except ProtocolSecurityError as err:
-            kind = "unsealed" if err.reason == "unsealed" else "rejected"
-            self._log_bad(Channel.ANNOUNCE, kind, str(err))
-            self._link_refused(err.reason)
-            return False
-        self._link_verified()
         if sealed_at < self._announce_ts:
             self._log_bad(
                 Channel.ANNOUNCE, "rejected", "sealed before the last announcement"
             )
             return False
         self._announce_ts = sealed_at
-        self._check_key(confirmed)
+        self._check_key(announce.key)
         self._check_ui_url(announce.ui_url)
         return True
 
@@ -924,7 +949,10 @@ class FluxiLabDevice:
                         samples = {}
                     try:
                         await engine.async_handle_record(
-                            self, record["event"], record["ts"], record["buffered"]
+                            self,
+                            AccessRecord.from_wire(record["event"]),
+                            record["ts"],
+                            record["buffered"],
                         )
                     except Exception:
                         LOGGER.exception(
@@ -1023,7 +1051,7 @@ class FluxiLabDevice:
 
     @callback
     def _handle_access_request(self, msg: mqtt.ReceiveMessage) -> None:
-        request = self._open(Channel.ACCESS_REQUEST, msg, ACCESS_REQUEST_SCHEMA)
+        request = self._open(Channel.ACCESS_REQUEST, msg, _request_from_wire)
         if request is None:
             return
         if (engine := self.access) is None:
@@ -1034,16 +1062,16 @@ class FluxiLabDevice:
         self.entry.async_create_task(
             self.hass,
             self._async_answer(engine, request),
-            f"{DOMAIN} {self.device_id} access {request['id']}",
+            f"{DOMAIN} {self.device_id} access {request.id}",
         )
 
-    async def _async_answer(self, engine: AccessPort, request: dict[str, Any]) -> None:
+    async def _async_answer(self, engine: AccessPort, request: AccessRequest) -> None:
         try:
-            reply = await engine.async_handle_request(self, request)
-            await self.async_send(Channel.ACCESS_REPLY, reply)
+            decision = await engine.async_decide(self, request)
+            await self.async_send(Channel.ACCESS_REPLY, decision.as_wire())
         except Exception:
             LOGGER.exception(
-                "Access request %s of %s not answered", request["id"], self.device_id
+                "Access request %s of %s not answered", request.id, self.device_id
             )
 
     @callback

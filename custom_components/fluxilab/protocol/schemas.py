@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 import math
 import re
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 import voluptuous as vol
@@ -482,6 +482,22 @@ ACCESS_REPLY_SCHEMA = vol.Schema(
     },
     extra=vol.ALLOW_EXTRA,
 )
+
+
+class CommandArgs(TypedDict, total=False):
+    """A command's ``args`` (``COMMAND_SCHEMA``): each command reads its own."""
+
+    on: bool
+    """``relay``: switch the output on (True) or off."""
+    key: str
+    """``relay``: the output to switch (default: the agent's interlock)."""
+    version: str | None
+    """``update``: the version to install (None: the device's choice)."""
+    periods: dict[str, float]
+    """``config``: seconds between two readings, per channel."""
+    access_timeout: float
+    """``config``: seconds the device waits for the hub's answer to a request."""
+
 
 COMMAND_SCHEMA = vol.Schema(
     {

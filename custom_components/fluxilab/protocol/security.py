@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 import time
-from typing import Any
+from typing import Any, Required, TypedDict
 
 # Not cryptography's ``serialization`` package: it loads its SSH key support (and with
 # it bcrypt) for nothing, memory a Pi agent counts (docs/AGENT.md, "Memory").
@@ -371,6 +371,18 @@ def _decrypt(keys: SessionKeys, topic: str, body: dict[str, Any]) -> dict[str, A
     return result
 
 
+class GuardWindow(TypedDict, total=False):
+    """A replay guard's window as its owner stores it (:meth:`ReplayGuard.snapshot`).
+
+    Or the marker :data:`INTERRUPTED`: ``complete`` alone, False.
+    """
+
+    complete: Required[bool]
+    not_before: float
+    nonces: list[list[str | float]]
+    """[nonce, when it was seen] pairs, oldest first (JSON has no tuples)."""
+
+
 class ReplayGuard:
     """Rejects stale, future-dated and already-seen envelopes.
 
@@ -423,7 +435,7 @@ class ReplayGuard:
                 break
             del self._seen[oldest_nonce]
 
-    def snapshot(self, now: float | None = None) -> dict[str, Any]:
+    def snapshot(self, now: float | None = None) -> GuardWindow:
         """Return the window for storage when the owner stops."""
         self._prune(time.time() if now is None else now)
         return {
@@ -465,7 +477,7 @@ class ReplayGuard:
         self._prune(now)
 
 
-INTERRUPTED: dict[str, Any] = {"complete": False}
+INTERRUPTED: GuardWindow = {"complete": False}
 """What a guard's owner stores while it runs: a restart from it was a crash."""
 
 

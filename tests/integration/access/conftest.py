@@ -24,8 +24,10 @@ from custom_components.fluxilab.const import (
     CONF_MACHINE_TYPE,
     DOMAIN,
 )
+from custom_components.fluxilab.device.port import AccessDevice
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.hub import async_get_hub_keys
+from custom_components.fluxilab.protocol.access import AccessRequest
 from custom_components.fluxilab.protocol.schemas import CREDENTIALS_SCHEMA
 from custom_components.fluxilab.protocol.security import KeyPair, open_envelope
 from tests.integration.conftest import DEVICE_ID, wire_announce
@@ -142,3 +144,11 @@ async def call(
         context=Context(user_id=user.id) if user else None,
         return_response=response,
     )
+
+
+async def answer_request(
+    engine: AccessEngine, device: AccessDevice, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Answer a request body as a device's runtime does: read once, reply on the wire."""
+    decision = await engine.async_decide(device, AccessRequest.from_wire(body))
+    return decision.as_wire()

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import time
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components.tag import EVENT_TAG_SCANNED
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -25,11 +26,18 @@ from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.history_db.database import AuditQuery
 from custom_components.fluxilab.journal import JOURNAL_FILE
+from custom_components.fluxilab.protocol.access import (
+    AccessRecord,
+    AccessRequest,
+    Decision,
+    Reason,
+)
+from custom_components.fluxilab.protocol.schemas import AccessAction
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.protocol.topics import Channel
 from tests.integration.test_device import send_sealed
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD = "04AABBCC"
 
@@ -52,6 +60,41 @@ def decisions(engine: AccessEngine) -> list[str]:
         for entry in engine.history.data["audit"]
         if entry.kind == "decision" and entry.has_detail("request_id")
     ]
+
+
+async def test_the_device_hands_the_engine_a_request_and_sends_its_decision(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    device: FluxiLabDevice,
+    device_keys: KeyPair,
+) -> None:
+    """The body is read once at the device's edge; the engine sees no wire dict."""
+    replies: list[dict[str, Any]] = []
+    send = device.async_send
+
+    async def spy(channel: Channel, body: dict[str, Any], **kwargs: Any) -> None:
+        if channel is Channel.ACCESS_REPLY:
+            replies.append(body)
+        await send(channel, body, **kwargs)
+
+    device.async_send = spy  # type: ignore[method-assign]
+    decision = Decision(id="q9", granted=False, reason=Reason.UNKNOWN_CARD)
+    with patch.object(
+        engine, "async_decide", autospec=True, return_value=decision
+    ) as decide:
+        await send_sealed(
+            hass,
+            device_keys,
+            Channel.ACCESS_REQUEST,
+            {"id": "q9", "action": "check", "card": CARD},
+        )
+        await hass.async_block_till_done()
+    decide.assert_awaited_once()
+    assert decide.await_args.args == (
+        device,
+        AccessRequest(id="q9", action=AccessAction.CHECK, card=CARD),
+    )
+    assert replies == [decision.as_wire()]
 
 
 async def test_the_reply_is_published_before_the_check_is_recorded(
@@ -108,8 +151,8 @@ async def test_the_checks_records_reach_the_journal(
     device.values["face_velocity"] = 0.6
     await ada(engine)
     for number in range(20):
-        await engine.async_handle_request(
-            device, {"id": f"r{number}", "action": "check", "card": CARD}
+        await answer_request(
+            engine, device, {"id": f"r{number}", "action": "check", "card": CARD}
         )
     assert decisions(engine) == []  # nothing yet: the replies come first
     await hass.async_block_till_done()
@@ -135,8 +178,8 @@ async def test_a_stop_right_after_a_burst_saves_every_check(
     device.values["face_velocity"] = 0.6
     await ada(engine)
     for number in range(30):
-        await engine.async_handle_request(
-            device, {"id": f"r{number}", "action": "check", "card": CARD}
+        await answer_request(
+            engine, device, {"id": f"r{number}", "action": "check", "card": CARD}
         )
     assert len(decisions(engine)) < 30
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
@@ -157,14 +200,16 @@ async def test_a_replayed_record_finds_the_answer_still_to_be_recorded(
     """A device's replay of a request the hub answered a moment ago merges into it."""
     device.values["face_velocity"] = 0.6
     await ada(engine)
-    reply = await engine.async_handle_request(
-        device, {"id": "q7", "action": "check", "card": CARD}
+    reply = await answer_request(
+        engine, device, {"id": "q7", "action": "check", "card": CARD}
     )
     assert reply["granted"] is True
     # The reply was lost: the device decided from its mirror and replays it.
     await engine.async_handle_record(
         device,
-        {"action": "check", "card": CARD, "granted": True, "request_id": "q7"},
+        AccessRecord.from_wire(
+            {"action": "check", "card": CARD, "granted": True, "request_id": "q7"}
+        ),
         time.time(),
         True,
     )

@@ -31,7 +31,7 @@ from custom_components.fluxilab.history_db import LiveSession, SessionQuery
 from custom_components.fluxilab.protocol.security import KeyPair
 from tests.integration.conftest import DEVICE_ID
 
-from .conftest import MACHINE_TYPE, call
+from .conftest import MACHINE_TYPE, answer_request, call
 from .test_telemetry_rules import set_rules, telemetry, wait
 
 # The fumehood's rates: 12.00 an hour busy, 3.00 idle, at least 2.50 a session,
@@ -235,7 +235,8 @@ async def test_a_new_session_keeps_its_project_when_the_default_changes(
     lab: dict[str, Any],
 ) -> None:
     device.values["face_velocity"] = 0.5
-    reply = await engine.async_handle_request(
+    reply = await answer_request(
+        engine,
         device,
         {"id": "r1", "action": "session_start", "card": "04AA01", "session_id": "x1"},
     )
@@ -276,7 +277,7 @@ async def test_a_project_chosen_at_the_device(
     }
     if chosen is not None:
         request["project"] = lab.get(chosen, chosen)
-    assert (await engine.async_handle_request(device, request))["granted"] is True
+    assert (await answer_request(engine, device, request))["granted"] is True
     await hass.async_block_till_done()
     session = engine.history.session("p1")
     assert session is not None
@@ -292,7 +293,8 @@ async def test_a_project_the_member_is_not_in_is_not_taken(
 ) -> None:
     device.values["face_velocity"] = 0.5
     await engine.projects.async_update_item(lab["b"], {"members": []})
-    await engine.async_handle_request(
+    await answer_request(
+        engine,
         device,
         {
             "id": "r1",
@@ -318,7 +320,8 @@ async def test_busy_time_inside_a_session_is_counted_in_it(
 ) -> None:
     device.values["face_velocity"] = 0.5
     await set_rules(engine, hass, busy_delay=0, session_timeout=3600)
-    await engine.async_handle_request(
+    await answer_request(
+        engine,
         device,
         {"id": "r1", "action": "session_start", "card": "04AA01", "session_id": "b1"},
     )
@@ -330,7 +333,8 @@ async def test_busy_time_inside_a_session_is_counted_in_it(
     await wait(hass, freezer, 120)  # idle again
     await telemetry(hass, device_keys, {"sash_height": 40.0})
     await wait(hass, freezer, 300)  # busy when the session stops
-    await engine.async_handle_request(
+    await answer_request(
+        engine,
         device,
         {"id": "r2", "action": "session_stop", "session_id": "b1", "duration": 1080},
     )

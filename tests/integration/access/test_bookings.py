@@ -22,7 +22,7 @@ from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from tests.integration.conftest import DEVICE_ID
 
-from .conftest import MACHINE_TYPE, credential_sets
+from .conftest import MACHINE_TYPE, answer_request, credential_sets
 
 ADA, BOB = "04AAAA01", "04BBBB02"
 
@@ -67,7 +67,7 @@ async def swipe(
     request = {"id": "r1", "action": action, "card": card}
     if action == "session_start":
         request["session_id"] = f"s-{card}"
-    return await engine.async_handle_request(device, request)
+    return await answer_request(engine, device, request)
 
 
 async def set_rules(engine: AccessEngine, **rules: Any) -> None:

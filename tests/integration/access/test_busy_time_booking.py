@@ -16,6 +16,7 @@ from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.protocol.security import KeyPair
 
+from .conftest import answer_request
 from .test_telemetry_rules import CARD, ada, set_rules, telemetry, types_of, wait
 
 
@@ -94,11 +95,14 @@ async def test_busy_time_goes_to_the_member_just_granted(
     await set_rules(engine, hass, busy_channel="spindle", busy_above=1.0, busy_delay=0)
     member = await ada(engine)
     device.values["face_velocity"] = 0.6
-    reply = await engine.async_handle_request(
-        device, {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"}
+    reply = await answer_request(
+        engine,
+        device,
+        {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"},
     )
     assert reply["granted"] is True, reply
-    await engine.async_handle_request(
+    await answer_request(
+        engine,
         device,
         {"id": "b", "action": "session_stop", "session_id": "s1", "duration": 30},
     )

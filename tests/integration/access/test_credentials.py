@@ -26,9 +26,10 @@ from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access
+from custom_components.fluxilab.protocol.access import AccessRecord
 from custom_components.fluxilab.protocol.security import KeyPair
 
-from .conftest import MACHINE_TYPE, call, credential_sets
+from .conftest import MACHINE_TYPE, answer_request, call, credential_sets
 
 LOST = "04AAAA0001"
 SPARE = "04BBBB0002"
@@ -130,8 +131,8 @@ async def test_lost_card_denied_other_card_and_pin_work(
         {"member_id": member["id"], "credential_id": lost_id, "active": False},
         hass_read_only_user,
     )
-    reply = await engine.async_handle_request(
-        device, {"id": "r1", "action": "check", "card": LOST}
+    reply = await answer_request(
+        engine, device, {"id": "r1", "action": "check", "card": LOST}
     )
     assert (reply["granted"], reply["reason"]) == (False, "credential_inactive")
     assert reply["member_id"] == member["id"]
@@ -143,12 +144,12 @@ async def test_lost_card_denied_other_card_and_pin_work(
         "credential_inactive",
     )
     assert engine.history.last_unknown_card(device.device_id) is None
-    reply = await engine.async_handle_request(
-        device, {"id": "r2", "action": "check", "card": SPARE}
+    reply = await answer_request(
+        engine, device, {"id": "r2", "action": "check", "card": SPARE}
     )
     assert (reply["granted"], reply["reason"]) == (True, "granted")
-    reply = await engine.async_handle_request(
-        device, {"id": "r3", "action": "check", "member_id": member["id"]}
+    reply = await answer_request(
+        engine, device, {"id": "r3", "action": "check", "member_id": member["id"]}
     )
     assert reply["granted"] is True
     await hass.async_block_till_done()
@@ -187,8 +188,8 @@ async def test_lost_card_denied_other_card_and_pin_work(
         "update_credential",
         {"member_id": member["id"], "credential_id": lost_id, "active": True},
     )
-    reply = await engine.async_handle_request(
-        device, {"id": "r4", "action": "check", "card": LOST}
+    reply = await answer_request(
+        engine, device, {"id": "r4", "action": "check", "card": LOST}
     )
     assert reply["granted"] is True
 
@@ -202,12 +203,12 @@ async def test_deactivated_pin_refuses_device_login(
     pin = Member.from_storage(member).pin
     assert pin is not None
     await engine.members.async_update_credential(member["id"], pin.id, active=False)
-    reply = await engine.async_handle_request(
-        device, {"id": "r1", "action": "check", "member_id": member["id"]}
+    reply = await answer_request(
+        engine, device, {"id": "r1", "action": "check", "member_id": member["id"]}
     )
     assert reply["reason"] == "credential_inactive"
-    reply = await engine.async_handle_request(
-        device, {"id": "r2", "action": "check", "card": LOST}
+    reply = await answer_request(
+        engine, device, {"id": "r2", "action": "check", "card": LOST}
     )
     assert reply["granted"] is True
 
@@ -221,13 +222,17 @@ async def test_last_used_from_buffered_record_and_never_backwards(
     recent = dt_util.utcnow().timestamp() - 60
     await engine.async_handle_record(
         device,
-        {"action": "check", "card": SPARE, "granted": True, "offline": True},
+        AccessRecord.from_wire(
+            {"action": "check", "card": SPARE, "granted": True, "offline": True}
+        ),
         recent,
         True,
     )
     await engine.async_handle_record(
         device,
-        {"action": "check", "card": SPARE, "granted": True, "offline": True},
+        AccessRecord.from_wire(
+            {"action": "check", "card": SPARE, "granted": True, "offline": True}
+        ),
         recent - 3600,
         True,
     )
@@ -266,9 +271,7 @@ async def test_sync_mirrors_only_active_credentials(
     assert entry.get("pin_hash") is None
     # A use changes no set: nothing is published for last_used.
     sent = len(await credential_sets(hass, mqtt_mock, device_keys))
-    await engine.async_handle_request(
-        device, {"id": "r", "action": "check", "card": SPARE}
-    )
+    await answer_request(engine, device, {"id": "r", "action": "check", "card": SPARE})
     await hass.async_block_till_done()
     assert len(await credential_sets(hass, mqtt_mock, device_keys)) == sent
 

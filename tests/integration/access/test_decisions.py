@@ -16,7 +16,7 @@ from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD = "04AABBCC"
 
@@ -38,8 +38,8 @@ async def add_member(
 async def check(
     engine: AccessEngine, device: FluxiLabDevice, card: str = CARD, **extra: Any
 ) -> dict[str, Any]:
-    return await engine.async_handle_request(
-        device, {"id": "r1", "action": "check", "card": card, **extra}
+    return await answer_request(
+        engine, device, {"id": "r1", "action": "check", "card": card, **extra}
     )
 
 
@@ -141,11 +141,11 @@ async def test_member_cards_are_tags(hass: HomeAssistant, engine: AccessEngine) 
 async def test_unknown_member_and_no_credential(
     engine: AccessEngine, device: FluxiLabDevice
 ) -> None:
-    reply = await engine.async_handle_request(
-        device, {"id": "r1", "action": "check", "member_id": "nobody"}
+    reply = await answer_request(
+        engine, device, {"id": "r1", "action": "check", "member_id": "nobody"}
     )
     assert reply["reason"] == "unknown_member"
-    reply = await engine.async_handle_request(device, {"id": "r2", "action": "check"})
+    reply = await answer_request(engine, device, {"id": "r2", "action": "check"})
     assert reply["reason"] == "no_credential"
 
 

@@ -22,7 +22,7 @@ from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD_A = "04AAAA01"
 
@@ -58,8 +58,8 @@ async def lab(
 
 
 async def start_session(engine: AccessEngine, device: FluxiLabDevice) -> str:
-    reply = await engine.async_handle_request(
-        device, {"id": "s1", "action": "session_start", "card": CARD_A}
+    reply = await answer_request(
+        engine, device, {"id": "s1", "action": "session_start", "card": CARD_A}
     )
     assert reply["granted"] is True
     session_id: str = reply["session_id"]
@@ -69,7 +69,8 @@ async def start_session(engine: AccessEngine, device: FluxiLabDevice) -> str:
 async def stop_session(
     hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice, session_id: str
 ) -> None:
-    await engine.async_handle_request(
+    await answer_request(
+        engine,
         device,
         {
             "id": "s2",

@@ -26,8 +26,9 @@ from custom_components.fluxilab.access.sync import credential_members
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS, EVENT_LAB
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access, describe_lab
+from custom_components.fluxilab.protocol.access import AccessRecord
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD = "04AABBCC"
 START = datetime(datetime.now(UTC).year + 2, 1, 10, 12, 0, tzinfo=UTC)
@@ -73,8 +74,8 @@ def auth_of(engine: AccessEngine, member: dict[str, Any]) -> dict[str, Any]:
 
 
 async def swipe(engine: AccessEngine, device: FluxiLabDevice) -> dict[str, Any]:
-    return await engine.async_handle_request(
-        device, {"id": "r1", "action": "check", "card": CARD}
+    return await answer_request(
+        engine, device, {"id": "r1", "action": "check", "card": CARD}
     )
 
 
@@ -172,14 +173,18 @@ async def test_buffered_use_counts_with_its_own_time(
     recorded = START + timedelta(days=90)
     await engine.async_handle_record(
         device,
-        {"action": "check", "card": CARD, "granted": True, "offline": True},
+        AccessRecord.from_wire(
+            {"action": "check", "card": CARD, "granted": True, "offline": True}
+        ),
         recorded.timestamp(),
         True,
     )
     assert auth_of(engine, ada)["last_used"] == recorded.isoformat()
     await engine.async_handle_record(
         device,
-        {"action": "check", "card": CARD, "granted": True, "offline": True},
+        AccessRecord.from_wire(
+            {"action": "check", "card": CARD, "granted": True, "offline": True}
+        ),
         (recorded - timedelta(days=5)).timestamp(),
         True,
     )
@@ -188,7 +193,9 @@ async def test_buffered_use_counts_with_its_own_time(
     freezer.move_to(add_months(recorded, 7))
     await engine.async_handle_record(
         device,
-        {"action": "check", "card": CARD, "granted": True, "offline": True},
+        AccessRecord.from_wire(
+            {"action": "check", "card": CARD, "granted": True, "offline": True}
+        ),
         add_months(recorded, 6).timestamp() + 60,
         True,
     )

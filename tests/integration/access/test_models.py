@@ -1,15 +1,16 @@
-"""The engine's typed request and decision, and their wire bodies."""
+"""The access messages (protocol/access.py): request, decision, record, and wire."""
 
 from __future__ import annotations
 
 import pytest
 import voluptuous as vol
 
-from custom_components.fluxilab.access.const import Reason
-from custom_components.fluxilab.access.models import (
+from custom_components.fluxilab.access import const
+from custom_components.fluxilab.protocol.access import (
     AccessRecord,
     AccessRequest,
     Decision,
+    Reason,
 )
 from custom_components.fluxilab.protocol.schemas import (
     ACCESS_EVENT_SCHEMA,
@@ -82,3 +83,26 @@ def test_decision_body_leaves_unset_fields_out() -> None:
 def test_decision_body_is_checked_by_the_reply_schema() -> None:
     with pytest.raises(vol.Invalid):
         Decision(id="r1", granted=True, reason=Reason.GRANTED, timeout=-1.0).as_wire()
+
+
+def test_no_repr_shows_a_card_a_name_or_a_report() -> None:
+    """Requests and decisions are logged and traced: personal data stays out."""
+    request = AccessRequest(
+        id="r1",
+        action=AccessAction.PROBLEM_REPORT,
+        card="04AABB",
+        description="Ada cut her finger",
+    )
+    decision = Decision(
+        id="r1", granted=True, reason=Reason.GRANTED, member_id="m1", name="Ada"
+    )
+    for text in (repr(request), repr(decision)):
+        assert "04AABB" not in text
+        assert "Ada" not in text
+    assert "m1" in repr(decision)
+    assert decision.as_wire()["name"] == "Ada"  # the device still shows it
+
+
+def test_the_engine_names_the_wire_reasons() -> None:
+    """access/const.py's Reason is the protocol's: one set of reason codes."""
+    assert const.Reason is Reason

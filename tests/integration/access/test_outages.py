@@ -24,7 +24,7 @@ from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.repairs import problem_issue_id
 from tests.integration.conftest import DEVICE_ID
 
-from .conftest import credential_sets
+from .conftest import answer_request, credential_sets
 from .test_bookings import ADA, BOB, CALENDAR, book, get_events, member, swipe
 
 STAFF = "04CCCC03"
@@ -501,7 +501,7 @@ async def test_a_member_signed_in_at_the_device_reports_it_unsafe(
         }
         if description is not None:
             request["description"] = description
-        return await engine.async_handle_request(device, request)
+        return await answer_request(engine, device, request)
 
     reply = await report(ada["id"], "Blade guard cracked")
     assert (reply["granted"], reply["reason"]) == (True, "problem_reported")

@@ -37,7 +37,7 @@ from custom_components.fluxilab.logbook import REASONS
 from custom_components.fluxilab.protocol.security import KeyPair
 from fluxilab_agent.mirror import CredentialMirror
 
-from .conftest import MACHINE_TYPE, call, credential_sets
+from .conftest import MACHINE_TYPE, answer_request, call, credential_sets
 
 INITIAL = "11223344"
 OWN = "ada-own-pin"
@@ -70,8 +70,8 @@ async def ada(
 async def login(engine: AccessEngine, device: FluxiLabDevice, member_id: str) -> str:
     """A device login (the device checked the PIN against its mirror): the reason."""
     device.values["face_velocity"] = 0.6
-    reply = await engine.async_handle_request(
-        device, {"id": "login", "action": "check", "member_id": member_id}
+    reply = await answer_request(
+        engine, device, {"id": "login", "action": "check", "member_id": member_id}
     )
     return str(reply["reason"])
 

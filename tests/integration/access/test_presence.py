@@ -42,7 +42,7 @@ from custom_components.fluxilab.const import (
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import describe_access, describe_presence
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 DOOR_ID = "door-1"
 SENSOR = "sensor.front_door_people_in_the_lab"
@@ -109,8 +109,8 @@ async def swipe(
     action: str = "check",
 ) -> dict[str, Any]:
     """Swipe a card at a device; return the hub's reply."""
-    return await engine.async_handle_request(
-        device, {"id": f"r-{card}", "action": action, "card": card}
+    return await answer_request(
+        engine, device, {"id": f"r-{card}", "action": action, "card": card}
     )
 
 

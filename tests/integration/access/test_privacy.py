@@ -34,7 +34,7 @@ from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS, EVENT_LAB
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import async_describe_events
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD = "04AABBCC"
 STRANGER = "DEADBEEF"
@@ -62,7 +62,8 @@ async def add_ada(engine: AccessEngine, user_id: str | None = None) -> dict[str,
 
 
 async def start_session(engine: AccessEngine, device: FluxiLabDevice) -> None:
-    reply = await engine.async_handle_request(
+    reply = await answer_request(
+        engine,
         device,
         {"id": "r1", "action": "session_start", "card": CARD, "session_id": "s1"},
     )
@@ -190,8 +191,8 @@ async def test_unknown_card_registered_by_its_pseudonym(
     """What the event and logbook show is enough to register or remove the card."""
     events = async_capture_events(hass, EVENT_ACCESS)
     member = await engine.members.async_create_item({"name": "Bea"})
-    await engine.async_handle_request(
-        device, {"id": "1", "action": "check", "card": STRANGER}
+    await answer_request(
+        engine, device, {"id": "1", "action": "check", "card": STRANGER}
     )
     await hass.async_block_till_done()
     pseudonym = events[-1].data["card"]
@@ -212,8 +213,8 @@ async def test_unknown_card_registered_by_its_pseudonym(
 async def test_purge_removes_the_tags_of_unknown_cards(
     hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
 ) -> None:
-    await engine.async_handle_request(
-        device, {"id": "1", "action": "check", "card": STRANGER}
+    await answer_request(
+        engine, device, {"id": "1", "action": "check", "card": STRANGER}
     )
     await hass.async_block_till_done()
     pseudonym = engine.privacy.card(STRANGER)
@@ -315,8 +316,8 @@ async def test_add_credential_takes_a_pseudonym(
     hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
 ) -> None:
     member = await engine.members.async_create_item({"name": "Bea"})
-    await engine.async_handle_request(
-        device, {"id": "1", "action": "check", "card": STRANGER}
+    await answer_request(
+        engine, device, {"id": "1", "action": "check", "card": STRANGER}
     )
     await hass.services.async_call(
         DOMAIN,

@@ -31,7 +31,7 @@ from custom_components.fluxilab.access import gdpr
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD = "04AABBCC"
 NAME = "Ada Lovelace"
@@ -92,7 +92,7 @@ async def work_session(
         {"id": "r1", "action": "session_start", "card": CARD, "session_id": "s1"},
         {"id": "r2", "action": "session_stop", "session_id": "s1", "duration": 60},
     ):
-        await engine.async_handle_request(device, request)
+        await answer_request(engine, device, request)
         await hass.async_block_till_done()
 
 
@@ -160,9 +160,7 @@ async def check_member_removal(
         {"member_id": other["id"], "machine_type_id": MACHINE_TYPE}
     )
     await work_session(hass, engine, device)
-    await engine.async_handle_request(
-        device, {"id": "r3", "action": "check", "card": "B1"}
-    )
+    await answer_request(engine, device, {"id": "r3", "action": "check", "card": "B1"})
     await hass.async_block_till_done()
     secrets = (
         NAME,
@@ -206,8 +204,8 @@ async def test_retention_anonymizes_old_rows(
 async def test_purge_service_anonymizes_the_unknown_cards_it_deletes(
     hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
 ) -> None:
-    await engine.async_handle_request(
-        device, {"id": "1", "action": "check", "card": "DEADBEEF"}
+    await answer_request(
+        engine, device, {"id": "1", "action": "check", "card": "DEADBEEF"}
     )
     await hass.async_block_till_done()
     pseudonym = engine.privacy.card("DEADBEEF")

@@ -29,7 +29,7 @@ from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.logbook import REASONS
 from custom_components.fluxilab.protocol.security import KeyPair
 
-from .conftest import MACHINE_TYPE, credential_sets
+from .conftest import MACHINE_TYPE, answer_request, credential_sets
 
 ADA_CARD = "04ADA001"
 BOB_CARD = "04B0B001"
@@ -103,8 +103,8 @@ def _id(engine: AccessEngine, name: str) -> str:
 async def start(
     engine: AccessEngine, device: FluxiLabDevice, **fields: Any
 ) -> dict[str, Any]:
-    return await engine.async_handle_request(
-        device, {"id": "r1", "action": "session_start", **fields}
+    return await answer_request(
+        engine, device, {"id": "r1", "action": "session_start", **fields}
     )
 
 
@@ -127,7 +127,8 @@ async def test_card_and_right_pin_start_a_session_stop_needs_none(
     reply = await start(pin_engine, device, card=ADA_CARD, member_id=ada)
     assert (reply["granted"], reply["reason"]) == (True, "granted")
     assert reply["member_id"] == ada
-    stop = await pin_engine.async_handle_request(
+    stop = await answer_request(
+        pin_engine,
         device,
         {
             "id": "r2",

@@ -19,8 +19,9 @@ from custom_components.fluxilab.access.store import MemberStore
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from custom_components.fluxilab.history_db import AuditQuery
+from custom_components.fluxilab.protocol.access import AccessRecord
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 
 async def call(
@@ -90,9 +91,7 @@ async def test_assign_last_unknown_card(
     hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice, ha_device_id: str
 ) -> None:
     member = await engine.members.async_create_item({"name": "Ada"})
-    await engine.async_handle_request(
-        device, {"id": "1", "action": "check", "card": "NEW1"}
-    )
+    await answer_request(engine, device, {"id": "1", "action": "check", "card": "NEW1"})
     await call(
         hass,
         "assign_last_unknown_card",
@@ -220,8 +219,10 @@ async def test_export_usage_and_close_session(
     ada = await engine.members.async_create_item(
         {"name": "Ada", "cards": ["A"], "role": "admin"}
     )
-    await engine.async_handle_request(
-        device, {"id": "1", "action": "session_start", "card": "A", "session_id": "s1"}
+    await answer_request(
+        engine,
+        device,
+        {"id": "1", "action": "session_start", "card": "A", "session_id": "s1"},
     )
     await call(hass, "close_session", {"session_id": "s1"})
     assert engine.history.session("s1").closed_by == "service"  # type: ignore[union-attr]
@@ -249,13 +250,13 @@ async def test_gdpr_export_purge_and_member_deletion(
     old = time.time() - 400 * 86400
     await engine.async_handle_record(
         device,
-        {"action": "session_stop", "session_id": "old", "card": "A", "duration": 60},
+        AccessRecord.from_wire(
+            {"action": "session_stop", "session_id": "old", "card": "A", "duration": 60}
+        ),
         old,
         True,
     )
-    await engine.async_handle_request(
-        device, {"id": "1", "action": "check", "card": "A"}
-    )
+    await answer_request(engine, device, {"id": "1", "action": "check", "card": "A"})
     engine.history.add_unknown_card("STALE", "hood-1", time.time() - 40 * 86400)
     data = await call(hass, "export_member_data", {"member_id": ada["id"]})
     assert data["member"]["has_pin"] is True

@@ -18,7 +18,7 @@ from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 from tests.integration.conftest import DEVICE_ID
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD = "04EEEE01"
 
@@ -32,8 +32,10 @@ async def open_session_then_silence(
     await engine.authorizations.async_create_item(
         {"member_id": member["id"], "machine_type_id": MACHINE_TYPE}
     )
-    await engine.async_handle_request(
-        device, {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"}
+    await answer_request(
+        engine,
+        device,
+        {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"},
     )
     async_fire_mqtt_message(hass, f"fluxilab/{DEVICE_ID}/status", "offline")
     await hass.async_block_till_done()

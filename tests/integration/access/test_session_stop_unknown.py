@@ -9,6 +9,8 @@ from homeassistant.core import HomeAssistant
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
 
+from .conftest import answer_request
+
 
 async def test_stop_without_a_known_session(
     hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
@@ -19,7 +21,7 @@ async def test_stop_without_a_known_session(
         {"id": "a", "action": "session_stop"},
         {"id": "b", "action": "session_stop", "session_id": "never-started"},
     ):
-        reply = await engine.async_handle_request(device, request)
+        reply = await answer_request(engine, device, request)
         assert reply["granted"] is False, request
         assert reply["reason"] == "session_unknown"
     assert engine.history.data["sessions"] == before
@@ -29,7 +31,8 @@ async def test_stop_without_a_known_session(
 async def test_stop_of_an_unknown_session_with_its_duration_is_booked(
     hass: HomeAssistant, engine: AccessEngine, device: FluxiLabDevice
 ) -> None:
-    reply = await engine.async_handle_request(
+    reply = await answer_request(
+        engine,
         device,
         {
             "id": "c",

@@ -22,10 +22,11 @@ from custom_components.fluxilab.access.const import SIGNAL_DEVICE_FREE
 from custom_components.fluxilab.access.engine import AccessEngine
 from custom_components.fluxilab.const import DOMAIN, EVENT_ACCESS
 from custom_components.fluxilab.device.runtime import FluxiLabDevice
+from custom_components.fluxilab.protocol.access import AccessRecord
 from custom_components.fluxilab.protocol.security import KeyPair
 from custom_components.fluxilab.repairs import maintenance_issue_id
 
-from .conftest import MACHINE_TYPE, credential_sets
+from .conftest import MACHINE_TYPE, answer_request, credential_sets
 
 CARD = "04AABBCC"
 
@@ -46,19 +47,23 @@ async def test_session_start_heartbeat_stop(
     device.values["face_velocity"] = 0.6
     events = async_capture_events(hass, EVENT_ACCESS)
     await member(engine)
-    reply = await engine.async_handle_request(
-        device, {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"}
+    reply = await answer_request(
+        engine,
+        device,
+        {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"},
     )
     assert (reply["granted"], reply["session_id"]) == (True, "s1")
     await hass.async_block_till_done()  # the usage state follows the reply
     assert device.in_use is True
     assert device.member_name == "Ada"
-    reply = await engine.async_handle_request(
+    reply = await answer_request(
+        engine,
         device,
         {"id": "b", "action": "session_heartbeat", "session_id": "s1", "duration": 60},
     )
     assert reply["reason"] == "session_updated"
-    reply = await engine.async_handle_request(
+    reply = await answer_request(
+        engine,
         device,
         {"id": "c", "action": "session_stop", "session_id": "s1", "duration": 3600},
     )
@@ -70,8 +75,8 @@ async def test_session_start_heartbeat_stop(
     types = [e.data["type"] for e in events]
     assert types == ["granted", "session_started", "session_ended"]
     assert events[-1].data["duration"] == 3600
-    reply = await engine.async_handle_request(
-        device, {"id": "d", "action": "session_heartbeat", "session_id": "s1"}
+    reply = await answer_request(
+        engine, device, {"id": "d", "action": "session_heartbeat", "session_id": "s1"}
     )
     assert reply["reason"] == "session_unknown"
 
@@ -90,7 +95,8 @@ async def test_device_free_signal_once_when_last_session_ends(
     unsub = async_dispatcher_connect(hass, SIGNAL_DEVICE_FREE, _freed)
     await member(engine)
     for session_id in ("s1", "s2"):
-        await engine.async_handle_request(
+        await answer_request(
+            engine,
             device,
             {
                 "id": session_id,
@@ -100,15 +106,15 @@ async def test_device_free_signal_once_when_last_session_ends(
             },
         )
     assert freed == []
-    await engine.async_handle_request(
-        device, {"id": "x", "action": "session_stop", "session_id": "s1"}
+    await answer_request(
+        engine, device, {"id": "x", "action": "session_stop", "session_id": "s1"}
     )
     assert freed == []  # s2 still runs
-    await engine.async_handle_request(
-        device, {"id": "y", "action": "session_stop", "session_id": "s2"}
+    await answer_request(
+        engine, device, {"id": "y", "action": "session_stop", "session_id": "s2"}
     )
-    await engine.async_handle_request(
-        device, {"id": "z", "action": "session_stop", "session_id": "s2"}
+    await answer_request(
+        engine, device, {"id": "z", "action": "session_stop", "session_id": "s2"}
     )
     engine.publish_usage(device)
     assert freed == [device.device_id]
@@ -143,7 +149,9 @@ async def test_buffered_records_merge(
     ]
     for _ in range(2):  # the whole batch replayed twice
         for event, ts in records:
-            await engine.async_handle_record(device, event, ts, True)
+            await engine.async_handle_record(
+                device, AccessRecord.from_wire(event), ts, True
+            )
     matching = [s for s in engine.history.data["sessions"] if s.session_id == "s9"]
     assert len(matching) == 1
     assert matching[0].duration == 3600
@@ -164,12 +172,14 @@ async def test_stop_record_of_unseen_session(
     now = time.time()
     await engine.async_handle_record(
         device,
-        {
-            "action": "session_stop",
-            "session_id": "lost",
-            "card": CARD,
-            "duration": 1800,
-        },
+        AccessRecord.from_wire(
+            {
+                "action": "session_stop",
+                "session_id": "lost",
+                "card": CARD,
+                "duration": 1800,
+            }
+        ),
         now,
         True,
     )
@@ -188,8 +198,10 @@ async def test_offline_device_session_closed_after_timeout_then_reconciled(
 ) -> None:
     device.values["face_velocity"] = 0.6
     await member(engine)
-    await engine.async_handle_request(
-        device, {"id": "a", "action": "session_start", "card": CARD, "session_id": "s2"}
+    await answer_request(
+        engine,
+        device,
+        {"id": "a", "action": "session_start", "card": CARD, "session_id": "s2"},
     )
     async_fire_mqtt_message(hass, "fluxilab/hood-1/status", "offline")
     await hass.async_block_till_done()
@@ -205,7 +217,9 @@ async def test_offline_device_session_closed_after_timeout_then_reconciled(
     await hass.async_block_till_done()
     await engine.async_handle_record(
         device,
-        {"action": "session_stop", "session_id": "s2", "duration": 360},
+        AccessRecord.from_wire(
+            {"action": "session_stop", "session_id": "s2", "duration": 360}
+        ),
         time.time(),
         True,
     )
@@ -222,8 +236,10 @@ async def test_open_session_closed_on_reconnect(
 ) -> None:
     device.values["face_velocity"] = 0.6
     await member(engine)
-    await engine.async_handle_request(
-        device, {"id": "a", "action": "session_start", "card": CARD, "session_id": "s3"}
+    await answer_request(
+        engine,
+        device,
+        {"id": "a", "action": "session_start", "card": CARD, "session_id": "s3"},
     )
     async_fire_mqtt_message(hass, "fluxilab/hood-1/status", "offline")
     await hass.async_block_till_done()
@@ -242,7 +258,9 @@ async def test_maintenance_due_and_reset(
     staff = await member(engine, role="staff")
     await engine.async_handle_record(
         device,
-        {"action": "session_stop", "session_id": "x", "duration": 7300},
+        AccessRecord.from_wire(
+            {"action": "session_stop", "session_id": "x", "duration": 7300}
+        ),
         time.time(),
         False,
     )
@@ -251,8 +269,8 @@ async def test_maintenance_due_and_reset(
     assert (
         issues.async_get_issue(DOMAIN, maintenance_issue_id(device.entry)) is not None
     )
-    reply = await engine.async_handle_request(
-        device, {"id": "m", "action": "maintenance", "card": CARD}
+    reply = await answer_request(
+        engine, device, {"id": "m", "action": "maintenance", "card": CARD}
     )
     assert (reply["granted"], reply["reason"]) == (True, "maintenance_recorded")
     assert device.maintenance_due is False
@@ -262,8 +280,8 @@ async def test_maintenance_due_and_reset(
     assert events[-1].data["type"] == "maintenance_recorded"
     assert events[-1].data["member_id"] == staff["id"]
     await engine.members.async_update_item(staff["id"], {"role": "user"})
-    reply = await engine.async_handle_request(
-        device, {"id": "n", "action": "maintenance", "card": CARD}
+    reply = await answer_request(
+        engine, device, {"id": "n", "action": "maintenance", "card": CARD}
     )
     assert reply["reason"] == "not_allowed"
 

@@ -34,7 +34,7 @@ from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import maintenance_issue_id
 from tests.integration.test_device import send_sealed
 
-from .conftest import MACHINE_TYPE
+from .conftest import MACHINE_TYPE, answer_request
 
 CARD = "04AABBCC"
 _SEQ = itertools.count(1)
@@ -137,8 +137,10 @@ async def test_busy_and_session_are_counted_once(
     member = await ada(engine, user_id=hass_admin_user.id)
     events = async_capture_events(hass, EVENT_ACCESS)
     device.values["face_velocity"] = 0.6
-    reply = await engine.async_handle_request(
-        device, {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"}
+    reply = await answer_request(
+        engine,
+        device,
+        {"id": "a", "action": "session_start", "card": CARD, "session_id": "s1"},
     )
     assert reply["granted"]
     await wait(hass, freezer, 60)
@@ -146,7 +148,8 @@ async def test_busy_and_session_are_counted_once(
     await wait(hass, freezer, 540)
     # The member leaves without logging off on the machine: the device stops the
     # session at 600 s, the spindle runs on for another 600 s.
-    await engine.async_handle_request(
+    await answer_request(
+        engine,
         device,
         {"id": "b", "action": "session_stop", "session_id": "s1", "duration": 600},
     )
@@ -270,8 +273,10 @@ async def test_channel_hours_due_blocks_and_maintenance_resets(
     assert issue.translation_key == "maintenance_condition_due"
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["conditions"] == "- fan_running > 0.5: 1 h"
-    reply = await engine.async_handle_request(
-        device, {"id": "x", "action": "session_start", "card": CARD, "session_id": "s"}
+    reply = await answer_request(
+        engine,
+        device,
+        {"id": "x", "action": "session_start", "card": CARD, "session_id": "s"},
     )
     assert (reply["granted"], reply["reason"]) == (False, "maintenance_due")
     diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
@@ -292,8 +297,8 @@ async def test_channel_hours_due_blocks_and_maintenance_resets(
         is None
     )
     assert engine.telemetry_rules.conditions(device)[0].value == 0
-    reply = await engine.async_handle_request(
-        device, {"id": "y", "action": "check", "card": CARD}
+    reply = await answer_request(
+        engine, device, {"id": "y", "action": "check", "card": CARD}
     )
     assert reply["granted"]
 

@@ -1,25 +1,76 @@
-"""The engine's typed way in and out: an access request, its decision.
+"""A device's access request, the hub's decision, and what a device decided alone.
 
-Devices speak wire bodies (``ACCESS_REQUEST_SCHEMA`` and ``ACCESS_REPLY_SCHEMA``,
-protocol/schemas.py). ``AccessEngine.async_handle_request`` turns one into an
-:class:`AccessRequest` and its :class:`Decision` back into a reply body; the
-engine itself, and the Fab-O-Matic board's side, decide on these. What a device
-decided on its own comes later from its backlog, an :class:`AccessRecord`
-(``AccessEngine.async_handle_record``).
+The messages of the access channels (``ACCESS_REQUEST_SCHEMA``,
+``ACCESS_REPLY_SCHEMA`` and the backlog's ``ACCESS_EVENT_SCHEMA``,
+protocol/schemas.py) as the hub works with them. The device runtime reads a
+checked request body once into an :class:`AccessRequest` (``from_wire``), the
+engine decides it (``AccessEngine.async_decide``), and the runtime sends the
+:class:`Decision` back as its reply body (``as_wire``). What a device decided on
+its own comes later from its backlog, read once into an :class:`AccessRecord`
+(``AccessEngine.async_handle_record``). A Fab-O-Matic board's side
+(access/fabomatic.py) builds these from the board's own queries. Pure Python
+like the rest of the protocol: the device layer, below the engine, speaks these
+too. No repr shows a card, a name or a problem report's text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from custom_components.fluxilab.protocol.schemas import (
-    ACCESS_REPLY_SCHEMA,
-    AccessAction,
-)
+from .schemas import ACCESS_REPLY_SCHEMA, AccessAction
 
-from .const import Reason
+
+class Reason(StrEnum):
+    """Stable reason codes of decisions (docs/ACCESS.md)."""
+
+    GRANTED = "granted"
+    UNKNOWN_CARD = "unknown_card"
+    CREDENTIAL_INACTIVE = "credential_inactive"
+    """The card (or PIN) was deactivated, e.g. reported lost."""
+    PIN_CHANGE_REQUIRED = "pin_change_required"
+    """A device login with an initial PIN: it only serves to replace it."""
+    PIN_REQUIRED = "pin_required"
+    """The machine type wants card + PIN and only the card came: ask for the PIN."""
+    PIN_WRONG = "pin_wrong"
+    """The PIN given with the card is not the card's member's (counted, backs off)."""
+    PIN_LOCKED = "pin_locked"
+    """Too many wrong PINs for the card's member: PINs back off for a while."""
+    CARD_REQUIRED = "card_required"
+    """The machine type wants card + PIN and only a PIN login came."""
+    UNKNOWN_MEMBER = "unknown_member"
+    NO_CREDENTIAL = "no_credential"
+    INACTIVE = "inactive"
+    NOT_AUTHORIZED = "not_authorized"
+    EXPIRED = "expired"
+    LAPSED = "lapsed"
+    """Unused for longer than the machine type's ``lapse_after_months``."""
+    OUTSIDE_HOURS = "outside_hours"
+    BLOCKED = "blocked"
+    MAINTENANCE_DUE = "maintenance_due"
+    SAFETY_LIMIT = "safety_limit"
+    NO_SUPERVISOR = "no_supervisor"
+    """The machine needs a supervisor present and none is."""
+    BOOKED_BY_OTHER = "booked_by_other"
+    """Another member's booking runs now (bookings.py)."""
+    BOOKING_REQUIRED = "booking_required"
+    """The machine type requires a booking and the member has none running now."""
+    BOOKED_SOON = "booked_soon"
+    """Granted, with a warning: another member's booking starts soon."""
+    OUTAGE = "outage"
+    """Staff scheduled an outage of the device that runs now (bookings.py)."""
+    UNSAFE = "unsafe"
+    """A member reported the machine unsafe; staff have not cleared it (problems.py)."""
+    NOT_ALLOWED = "not_allowed"
+    """The member may not register maintenance."""
+    PROBLEM_REPORTED = "problem_reported"
+    """A member's problem report from the device was filed (problems.py)."""
+    SESSION_UPDATED = "session_updated"
+    SESSION_ENDED = "session_ended"
+    SESSION_UNKNOWN = "session_unknown"
+    MAINTENANCE_RECORDED = "maintenance_recorded"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,7 +79,7 @@ class AccessRequest:
 
     id: str
     action: AccessAction
-    card: str | None = None
+    card: str | None = field(default=None, repr=False)
     member_id: str | None = None
     """A member who logged in at the device (PIN checked there, from its mirror).
 
@@ -37,7 +88,7 @@ class AccessRequest:
     """With ``card``: the PIN given at the device did not match the card's member."""
     session_id: str | None = None
     duration: float | None = None
-    description: str | None = None
+    description: str | None = field(default=None, repr=False)
     """A problem report's text (``problem_report``)."""
     unsafe: bool = False
     """A problem report marks the machine unsafe."""
@@ -105,7 +156,8 @@ class Decision:
     granted: bool
     reason: Reason
     member_id: str | None = None
-    name: str | None = None
+    name: str | None = field(default=None, repr=False)
+    """The member's name, for the device to show."""
     level: str | None = None
     """The member's role."""
     session_id: str | None = None
