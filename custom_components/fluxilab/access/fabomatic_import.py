@@ -727,8 +727,7 @@ def _type_fields(
 def _roles(lab: Lab, data: FabOMaticData) -> dict[int, RoleMapping]:
     """Map Fab-O-Matic's roles that are no built-in one onto lab roles, by id."""
     existing = {
-        " ".join(str(r["name"]).split()).casefold(): r["id"]
-        for r in lab.roles.data.values()
+        " ".join(r.name.split()).casefold(): r.id for r in lab.roles.typed().values()
     }
     taken: set[str] = set()
     mapped: dict[int, RoleMapping] = {}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
     from custom_components.fluxilab.history_db import LiveSession
 
-    from .bookings import Booking
+    from .bookings import Booking, BookingMirror
     from .const import SessionEnd
     from .history import AccessHistory
     from .lab_models import MachineType
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 class BookingIndex(Protocol):
     """What features read of the bookings (booking_store.py implements it)."""
 
-    def mirrored(self, device_id: str) -> dict[str, Any]:
+    def mirrored(self, device_id: str) -> BookingMirror:
         """Return what a device's mirror carries of its bookings."""
 
     def around(self, device_id: str, now: datetime, ahead: timedelta) -> list[Booking]:
