@@ -685,7 +685,7 @@ async def ws_grant(
         wire["trainer"] = True
     created = await admin.async_grant(_engine(hass), admin.Grant.from_wire(wire))
     connection.send_result(
-        msg["id"], {"authorization_ids": [auth["id"] for auth in created]}
+        msg["id"], {"authorization_ids": [auth.id for auth in created]}
     )
 
 
