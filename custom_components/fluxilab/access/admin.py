@@ -31,6 +31,7 @@ import probatio as vol
 
 from .const import DEACTIVATE_LOGIN, LOGIN_CREATED
 from .errors import AccessValidationError
+from .lab_models import Authorization, hh_mm
 from .logins import (
     LOGIN_FIELDS,
     LOGIN_PASSWORD,
@@ -40,7 +41,6 @@ from .logins import (
     async_create_login,
     async_remove_login,
 )
-from .lab_models import Authorization, hh_mm
 from .member_models import Member
 from .store import (
     AUTHORIZATION_UPDATE_FIELDS,

@@ -40,7 +40,6 @@ from .bookings import (
     Booking,
     BookingKind,
     BookingMirror,
-    BookingMode,
     BookingProblem,
     BookingRules,
     BookingShare,

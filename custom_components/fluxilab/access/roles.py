@@ -97,7 +97,6 @@ ROLE_FLAGS: Final[Mapping[Role, RoleFlags]] = {
 BUILT_IN_IDS: Final = frozenset(role.value for role in Role)
 
 
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LabRole:
     """One of the lab's own roles, as the core reads it (store.py ``RoleCollection``).

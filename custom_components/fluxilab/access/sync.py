@@ -24,7 +24,7 @@ its counter past the device's, raises a repair issue and resends every set.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -42,6 +42,7 @@ from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import async_create_generation_issue
 
 from . import maintenance
+from .bookings import BookingMirror
 from .const import (
     DEFAULT_GRACE_PERIOD,
     DEFAULT_OFFLINE_MAX_AGE_HOURS,
@@ -50,7 +51,6 @@ from .const import (
     GENERATION_STORAGE_KEY,
     Reason,
 )
-from .bookings import BookingMirror
 from .decisions import applies, authorization_reason
 from .lab_models import Authorization, MachineType, SafetyLimit, hh_mm
 from .lapses import lapse_date
