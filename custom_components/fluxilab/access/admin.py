@@ -188,8 +188,8 @@ def _check_name(
     if allowed or not isinstance(name, str):
         return
     wanted = _same_name(name)
-    for other in members.data.values():
-        if other["id"] != member_id and _same_name(str(other["name"])) == wanted:
+    for other in members.members():
+        if other.id != member_id and _same_name(other.name) == wanted:
             raise AccessValidationError("member_name_taken", name=name.strip())
 
 
