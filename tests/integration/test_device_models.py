@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 import json
 
+from custom_components.fluxilab.access.bookings import BookingMirror, BookingMode
 from custom_components.fluxilab.access.interest import QueuePlace, Subscription
 from custom_components.fluxilab.access.lab_models import SafetyLimit
 from custom_components.fluxilab.access.sync import (
@@ -160,6 +161,12 @@ def test_board_replies_are_the_firmware_json() -> None:
     assert SimpleReply(ok=False, message="x").as_wire() == simple_response(False, "x")
 
 
+NO_BOOKINGS = BookingMirror(
+    mode=BookingMode.OFF, no_show_minutes=0, shared_by=(), bookings=(), outages=()
+)
+"""A device's mirror of no bookings (booking_store.py ``mirrored``)."""
+
+
 def test_credential_set_wire_and_repr() -> None:
     member = MirroredMember(
         id="ada",
@@ -176,7 +183,7 @@ def test_credential_set_wire_and_repr() -> None:
         policy=OfflinePolicy.DENY,
         max_age=3600.0,
         tz="UTC",
-        bookings={"bookings": []},
+        bookings=NO_BOOKINGS,
         unsafe=False,
         machine=MachineOfflineRules(
             maintenance_due=False,
@@ -203,13 +210,14 @@ def test_credential_set_wire_and_repr() -> None:
             "pin_must_change": True,
         }
     ]
-    assert list(wire["offline"])[:5] == [
+    assert list(wire["offline"])[:9] == [
         "policy",
         "max_age",
         "tz",
-        "bookings",
+        *NO_BOOKINGS.as_wire(),
         "unsafe",
     ]
+    assert list(NO_BOOKINGS.as_wire())[3] == "bookings"
     assert wire["offline"]["supervised_hours"] == ["09:00", "17:00"]
     assert wire["offline"]["safety_limits"] == [{"channel": "airflow", "min": 0.3}]
     CREDENTIALS_SCHEMA({"generation": 1, **wire})  # what the device takes
@@ -234,7 +242,7 @@ def test_credential_set_wire_and_repr() -> None:
             policy=OfflinePolicy.ALLOW_MIRRORED,
             max_age=1.0,
             tz="UTC",
-            bookings={},
+            bookings=NO_BOOKINGS,
             unsafe=False,
         ).as_wire()
     )

@@ -23,7 +23,7 @@ members at once, the service names Home Assistant's device) and the same checks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from homeassistant.helpers import config_validation as cv
@@ -31,6 +31,7 @@ import probatio as vol
 
 from .const import DEACTIVATE_LOGIN, LOGIN_CREATED
 from .errors import AccessValidationError
+from .lab_models import Authorization, hh_mm
 from .logins import (
     LOGIN_FIELDS,
     LOGIN_PASSWORD,
@@ -139,21 +140,28 @@ class MemberDelete:
         return cls(member_id=str(wire[MEMBER_ID]), by_user_id=by_user_id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MemberResult:
     """A member as an operation left it."""
 
-    member: Mapping[str, Any]
-    """The stored member (PIN hash included: answer with ``shown``)."""
+    member: Member
+    """The member's typed view (its repr shows no name, card or PIN hash)."""
+    members: MemberCollection = field(repr=False, compare=False)
+    """Where it is stored: the doors' reply is the stored member (``as_wire``)."""
+
+    @classmethod
+    def of(cls, members: MemberCollection, member_id: str) -> Self:
+        """Return the result for a member the collection has just written."""
+        return cls(member=members.known(member_id), members=members)
 
     @property
     def member_id(self) -> str:
         """The member's id."""
-        return str(self.member["id"])
+        return self.member.id
 
     def as_wire(self) -> dict[str, Any]:
         """Return the member as the doors reply it to admins (``public_member``)."""
-        return public_member(self.member)
+        return public_member(self.members.data[self.member.id])
 
 
 def public_member(member: Mapping[str, Any]) -> dict[str, Any]:
@@ -180,8 +188,8 @@ def _check_name(
     if allowed or not isinstance(name, str):
         return
     wanted = _same_name(name)
-    for other in members.data.values():
-        if other["id"] != member_id and _same_name(str(other["name"])) == wanted:
+    for other in members.members():
+        if other.id != member_id and _same_name(other.name) == wanted:
             raise AccessValidationError("member_name_taken", name=name.strip())
 
 
@@ -208,17 +216,19 @@ async def async_create_member(
         await async_check_option(
             members.hass, fields.get("user_id"), bool(fields.get(DEACTIVATE_LOGIN))
         )
-        return MemberResult(await members.async_create_item(fields))
+        created = await members.async_create_item(fields)
+        return MemberResult.of(members, str(created["id"]))
     if fields.get("user_id"):
         raise AccessValidationError("login_and_user")
     user = await async_create_login(members.hass, str(fields["name"]), request.login)
     fields |= {"user_id": user.id, LOGIN_CREATED: True}
     fields.setdefault(DEACTIVATE_LOGIN, True)
     try:
-        return MemberResult(await members.async_create_item(fields))
+        created = await members.async_create_item(fields)
     except Exception:
         await async_remove_login(members.hass, user)
         raise
+    return MemberResult.of(members, str(created["id"]))
 
 
 def check_update(members: MemberCollection, request: MemberUpdate) -> None:
@@ -241,16 +251,15 @@ async def async_update_member(
 ) -> MemberResult:
     """Change a member's fields (never a PIN: credentials.py's ways only)."""
     check_update(members, request)
-    member = members.data[request.member_id]
+    member = members.known(request.member_id)
     if request.fields.get(DEACTIVATE_LOGIN):
         await async_check_option(
             members.hass,
-            request.fields.get("user_id", member.get("user_id")),
+            request.fields.get("user_id", member.user_id),
             deactivate=True,
         )
-    return MemberResult(
-        await members.async_update_item(request.member_id, dict(request.fields))
-    )
+    await members.async_update_item(request.member_id, dict(request.fields))
+    return MemberResult.of(members, request.member_id)
 
 
 async def async_delete_member(members: MemberCollection, request: MemberDelete) -> None:
@@ -299,8 +308,19 @@ class Grant:
         )
 
 
-async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
-    """Grant the target to every member; everything checked before the first write."""
+def _window(auth: Authorization) -> tuple[str | None, str | None]:
+    """Return an authorization's lab hours as stored (HH:MM), or None."""
+    return (
+        hh_mm(auth.window_start) if auth.window_start is not None else None,
+        hh_mm(auth.window_end) if auth.window_end is not None else None,
+    )
+
+
+async def async_grant(lab: Lab, request: Grant) -> tuple[Authorization, ...]:
+    """Grant the target to every member; everything checked before the first write.
+
+    Returns the authorizations made or renewed, one per member, in request order.
+    """
     type_id = device_id = None
     if request.machine_type_id is not None:
         if request.machine_type_id not in lab.machine_types.data:
@@ -317,15 +337,15 @@ async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
     for member_id in request.member_ids:
         _existing(lab.members, member_id)
     window = (request.fields.get("window_start"), request.fields.get("window_end"))
-    granted: list[Mapping[str, Any]] = []
+    granted: list[Authorization] = []
     for member_id in request.member_ids:
         same = next(
             (
                 a
-                for a in lab.authorizations.of_member(member_id)
-                if a.get("machine_type_id") == type_id
-                and a.get("device_id") == device_id
-                and (a.get("window_start"), a.get("window_end")) == window
+                for a in lab.authorizations.typed_of_member(member_id)
+                if a.machine_type_id == type_id
+                and a.device_id == device_id
+                and _window(a) == window
             ),
             None,
         )
@@ -335,17 +355,17 @@ async def async_grant(lab: Lab, request: Grant) -> list[Mapping[str, Any]]:
                 if type_id is not None
                 else {"device_id": device_id}
             )
-            granted.append(
-                await lab.authorizations.async_create_item(
-                    {**request.fields, MEMBER_ID: member_id, **target}
-                )
+            created = await lab.authorizations.async_create_item(
+                {**request.fields, MEMBER_ID: member_id, **target}
             )
+            granted.append(Authorization.from_storage(created))
             continue
         # Granting what a member already has renews it (new expiry, flags), as an
         # admin means it; it is not a second authorization beside the first.
         renewal = {k: v for k, v in request.fields.items() if k in RENEWABLE}
-        granted.append(await lab.authorizations.async_update_item(same["id"], renewal))
-    return granted
+        renewed = await lab.authorizations.async_update_item(same.id, renewal)
+        granted.append(Authorization.from_storage(renewed))
+    return tuple(granted)
 
 
 async def async_revoke(lab: Lab, authorization_id: str) -> None:

@@ -39,12 +39,13 @@ from . import admin_audit
 from .bookings import (
     Booking,
     BookingKind,
-    BookingMode,
+    BookingMirror,
     BookingProblem,
     BookingRules,
     BookingShare,
     BookingVerdict,
     BookingVerdictReason,
+    MirroredSpan,
     SessionSpan,
     booking_verdict,
     check_booking,
@@ -226,43 +227,6 @@ class BookingMove:
         return cls(start=valid.get("start"), end=valid.get("end"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MirroredSpan:
-    """A booking (its member's) or an outage (no member) in a device's mirror."""
-
-    member_id: str | None = None
-    start: float
-    end: float
-
-    def as_wire(self) -> dict[str, Any]:
-        """Return the span as the credential set carries it."""
-        if self.member_id is None:
-            return {"start": self.start, "end": self.end}
-        return {"member_id": self.member_id, "start": self.start, "end": self.end}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BookingMirror:
-    """What a device's credential set carries of its bookings (they hold offline)."""
-
-    mode: BookingMode
-    no_show_minutes: int
-    shared_by: tuple[str, ...]
-    """Bookers whose booking, once they swiped, lets others in (supervisors)."""
-    bookings: tuple[MirroredSpan, ...]
-    outages: tuple[MirroredSpan, ...]
-
-    def as_wire(self) -> dict[str, Any]:
-        """Return the credential set's booking fields."""
-        return {
-            "booking_mode": self.mode.value,
-            "booking_no_show_minutes": self.no_show_minutes,
-            "booking_shared_by": list(self.shared_by),
-            "bookings": [span.as_wire() for span in self.bookings],
-            "outages": [span.as_wire() for span in self.outages],
-        }
-
-
 class BookingCollection(collection.DictStorageCollection):
     """Every device's bookings, checked against their machine type's rules."""
 
@@ -309,16 +273,13 @@ class BookingCollection(collection.DictStorageCollection):
         async_dispatcher_send(self.hass, SIGNAL_BOOKINGS_CHANGED, item["device_id"])
         await self._async_sync_mirror(item["device_id"])
 
-    def mirrored(self, device_id: str) -> dict[str, Any]:
-        """Return what a device's mirror carries of its bookings (sync.py), as sent.
+    def mirrored(self, device_id: str) -> BookingMirror:
+        """Return (and remember) what a device's mirror carries of its bookings.
 
         The mode, and the bookings not released that run within the next day,
-        nearest first, so a booking holds while the hub is unreachable.
+        nearest first, so a booking holds while the hub is unreachable (sync.py
+        sends it, ``BookingMirror.as_wire``).
         """
-        return self._mirror(device_id).as_wire()
-
-    def _mirror(self, device_id: str) -> BookingMirror:
-        """Return (and remember) what a device's mirror carries of its bookings."""
         now = dt_util.utcnow()
         ahead = [
             b
@@ -340,7 +301,7 @@ class BookingCollection(collection.DictStorageCollection):
                     b.member_id
                     for b in bookings
                     if (booker := members.member(b.member_id)) is not None
-                    and is_supervisor(booker, self.engine.roles.data)
+                    and is_supervisor(booker, self.engine.roles.typed())
                 }
             )
         shown = BookingMirror(
@@ -368,7 +329,7 @@ class BookingCollection(collection.DictStorageCollection):
         if (device := self.engine.device(device_id)) is None:
             return
         before = self._mirrored.get(device_id)
-        if before is not None and self._mirror(device_id) == before:
+        if before is not None and self.mirrored(device_id) == before:
             return
         try:
             await self.engine.sync.async_sync(device)
@@ -502,7 +463,7 @@ class BookingCollection(collection.DictStorageCollection):
         return shares(
             rules,
             booker_supervises=booker is not None
-            and is_supervisor(booker, self.engine.roles.data),
+            and is_supervisor(booker, self.engine.roles.typed()),
             booker_seen=None if seen is None else dt_util.utc_from_timestamp(seen),
             now=now,
         )
@@ -531,7 +492,7 @@ class BookingCollection(collection.DictStorageCollection):
                 device_id,
                 machine_type,
                 now,
-                role=flags(member, self.engine.roles.data),
+                role=flags(member, self.engine.roles.typed()),
                 check_window=False,
             )
             is Reason.GRANTED
@@ -555,7 +516,7 @@ class BookingCollection(collection.DictStorageCollection):
                 b for b in self.of_member(member_id) if b.device_id in same_type
             ],
             authorized=authorized,
-            staff=flags(member, self.engine.roles.data).may_maintain,
+            staff=flags(member, self.engine.roles.typed()).may_maintain,
             active=member.active,
             tz=dt_util.get_default_time_zone(),
             ignore_id=ignore_id,

@@ -484,3 +484,40 @@ def booking_verdict(
             released=found,
         )
     return BookingVerdict(booking=current, released=found)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MirroredSpan:
+    """A booking (its member's) or an outage (no member) in a device's mirror."""
+
+    member_id: str | None = None
+    start: float
+    end: float
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the span as the credential set carries it."""
+        if self.member_id is None:
+            return {"start": self.start, "end": self.end}
+        return {"member_id": self.member_id, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingMirror:
+    """What a device's credential set carries of its bookings (they hold offline)."""
+
+    mode: BookingMode
+    no_show_minutes: int
+    shared_by: tuple[str, ...]
+    """Bookers whose booking, once they swiped, lets others in (supervisors)."""
+    bookings: tuple[MirroredSpan, ...]
+    outages: tuple[MirroredSpan, ...]
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the credential set's booking fields."""
+        return {
+            "booking_mode": self.mode.value,
+            "booking_no_show_minutes": self.no_show_minutes,
+            "booking_shared_by": list(self.shared_by),
+            "bookings": [span.as_wire() for span in self.bookings],
+            "outages": [span.as_wire() for span in self.outages],
+        }

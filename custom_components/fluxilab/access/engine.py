@@ -64,7 +64,7 @@ from .presence import Presence
 from .privacy import IN_USE, PRIVACY, Privacy
 from .problems import ProblemReports
 from .project_store import ProjectCollection
-from .roles import Role, role_flags
+from .roles import Role
 from .store import (
     AuthorizationCollection,
     MachineTypeCollection,
@@ -667,7 +667,7 @@ class AccessEngine:
             for _attempt in range(2):
                 reason = decide(
                     member=member,
-                    role=role_flags(member.role, self.roles.data),
+                    role=self.roles.flags(member.role),
                     authorizations=self.authorizations.typed_of_member(member.id),
                     device_id=device.device_id,
                     machine_type=machine_type,
@@ -990,7 +990,7 @@ class AccessEngine:
             device, request.card, request.member_id, time.time()
         )
         if member is not None and not (
-            member.active and role_flags(member.role, self.roles.data).may_maintain
+            member.active and self.roles.flags(member.role).may_maintain
         ):
             reason = Reason.NOT_ALLOWED
         if member is None or reason is not Reason.GRANTED:
@@ -1086,7 +1086,7 @@ class AccessEngine:
             if (
                 member is not None
                 and reason is Reason.GRANTED
-                and role_flags(member.role, self.roles.data).may_maintain
+                and self.roles.flags(member.role).may_maintain
             ):
                 await self.async_record_maintenance(
                     device, member.id, ts=ts, buffered=buffered

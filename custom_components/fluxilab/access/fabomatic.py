@@ -37,7 +37,7 @@ from custom_components.fluxilab.protocol.schemas import (
 from . import maintenance
 from .const import DEFAULT_GRACE_PERIOD, DEFAULT_SESSION_TIMEOUT, Reason, SessionEnd
 from .decisions import requires_pin
-from .roles import RoleFlags, role_flags
+from .roles import RoleFlags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -139,7 +139,7 @@ class BoardAccess:
             return UserCheck(
                 result=UserResult.AUTHORIZED,
                 name=member.name,
-                level=board_level(role_flags(member.role, self.engine.roles.data)),
+                level=board_level(self.engine.roles.flags(member.role)),
                 reason=reply.reason.value,
             )
         return UserCheck(

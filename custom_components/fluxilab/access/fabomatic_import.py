@@ -727,8 +727,7 @@ def _type_fields(
 def _roles(lab: Lab, data: FabOMaticData) -> dict[int, RoleMapping]:
     """Map Fab-O-Matic's roles that are no built-in one onto lab roles, by id."""
     existing = {
-        " ".join(str(r["name"]).split()).casefold(): r["id"]
-        for r in lab.roles.data.values()
+        " ".join(r.name.split()).casefold(): r.id for r in lab.roles.typed().values()
     }
     taken: set[str] = set()
     mapped: dict[int, RoleMapping] = {}
@@ -1278,9 +1277,41 @@ async def _async_history_report(lab: Lab, history: HistoryPlan) -> HistoryReport
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FabImportResult:
+    """What an import did (or, a dry run, would do): the service's reply, typed."""
+
+    machine_types: tuple[TypeMapping, ...]
+    roles: tuple[RoleMapping, ...]
+    not_mapped: list[Note] = field(repr=False)
+    """What FluxiLab has no place for (it may name members: not in a repr)."""
+    members: member_import.ImportReport
+    dry_run: bool | None = None
+    """Set on a dry run's (or a refused strict run's) members report."""
+    history: HistoryReport | HistoryWritten | None = None
+    """None: no history was written (strict, and the lab changed meanwhile)."""
+    applied: bool
+
+    def as_wire(self) -> dict[str, Any]:
+        """Return the service's reply."""
+        members = self.members.as_wire()
+        if self.dry_run is not None:
+            members = {**members, "dry_run": self.dry_run}
+        wire: dict[str, Any] = {
+            "machine_types": [t.report() for t in self.machine_types],
+            "roles": [r.report() for r in self.roles],
+            "not_mapped": self.not_mapped,
+            "members": members,
+        }
+        if self.history is not None:
+            wire["history"] = self.history.as_wire()
+        wire["applied"] = self.applied
+        return wire
+
+
 async def async_import(
     lab: Lab, data: FabOMaticData, *, dry_run: bool, strict: bool = True
-) -> dict[str, Any]:
+) -> FabImportResult:
     """Import a Fab-O-Matic database's machine types, members and history.
 
     The members go through the CSV import (its checks, dry run and undo); machine
@@ -1288,16 +1319,11 @@ async def async_import(
     and taken back if the members are not imported; the history is written once the members are
     in (so sessions name them) and its failure undoes the members and types too.
 
-    Returns the service's reply.
+    Returns what was done (the service's reply: ``as_wire``).
     """
     mapped = plan(lab, data)
     machine_types = list(mapped.machine_types)
     roles = list(mapped.roles)
-    report: dict[str, Any] = {
-        "machine_types": [t.report() for t in machine_types],
-        "roles": [r.report() for r in roles],
-        "not_mapped": mapped.not_mapped,
-    }
     dry = await member_import.async_import(
         lab,
         mapped.csv_text,
@@ -1307,13 +1333,16 @@ async def async_import(
         pending_roles=[r.id for r in roles if r.action == "create"],
     )
     if dry_run or (strict and dry.plan.rejected):
-        history = await _async_history_report(lab, mapped.history)
-        return {
-            **report,
-            "members": {**dry.as_wire(), "dry_run": dry_run},
-            "history": history.as_wire(),
-            "applied": False,
-        }
+        return FabImportResult(
+            machine_types=tuple(machine_types),
+            roles=tuple(roles),
+            not_mapped=mapped.not_mapped,
+            members=dry,
+            dry_run=dry_run,
+            history=await _async_history_report(lab, mapped.history),
+            applied=False,
+        )
+    planned_types, planned_roles = tuple(machine_types), tuple(roles)
     made: list[str] = []
     made_roles: list[str] = []
     changed: list[tuple[str, MaintenancePlan]] = []
@@ -1359,18 +1388,24 @@ async def async_import(
         # Strict, and the lab changed meanwhile: no member and no history written.
         await _async_undo_types(lab, made, changed)
         await _async_undo_roles(lab, made_roles)
-        return {**report, "members": members.as_wire(), "applied": False}
+        return FabImportResult(
+            machine_types=planned_types,
+            roles=planned_roles,
+            not_mapped=mapped.not_mapped,
+            members=members,
+            applied=False,
+        )
     for device_id in written[0].usage_hours:
         if (device := lab.device(device_id)) is not None:
             lab.publish_usage(device)  # the hours on its entities
-    report["machine_types"] = [t.report() for t in machine_types]
-    report["roles"] = [r.report() for r in roles]
-    return {
-        **report,
-        "members": members.as_wire(),
-        "history": written[0].as_wire(),
-        "applied": True,
-    }
+    return FabImportResult(
+        machine_types=tuple(machine_types),
+        roles=tuple(roles),
+        not_mapped=mapped.not_mapped,
+        members=members,
+        history=written[0],
+        applied=True,
+    )
 
 
 async def _async_undo_roles(lab: Lab, made: list[str]) -> None:

@@ -9,7 +9,7 @@ engine.py imports every feature without a cycle.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         Decision,
     )
 
-    from .bookings import Booking
+    from .bookings import Booking, BookingMirror
     from .const import SessionEnd
     from .history import AccessHistory
     from .lab_models import MachineType
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 class BookingIndex(Protocol):
     """What features read of the bookings (booking_store.py implements it)."""
 
-    def mirrored(self, device_id: str) -> dict[str, Any]:
+    def mirrored(self, device_id: str) -> BookingMirror:
         """Return what a device's mirror carries of its bookings."""
 
     def around(self, device_id: str, now: datetime, ahead: timedelta) -> list[Booking]:

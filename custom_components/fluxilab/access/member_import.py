@@ -690,7 +690,7 @@ async def _async_write(lab: Lab, row: PlannedRow, undo: _Undo) -> None:
             continue
         (auth,) = await admin.async_grant(lab, grant.grant(member_id))
         undo.steps.append(("authorization_created", len(undo.created_authorizations)))
-        undo.created_authorizations.append(auth["id"])
+        undo.created_authorizations.append(auth.id)
 
 
 async def async_import(

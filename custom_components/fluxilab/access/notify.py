@@ -158,12 +158,12 @@ class Notification:
     message: str = field(repr=False)
     tag: str | None = None
     """Lets a later notification replace this one on the phone (``data.tag``)."""
-    app_data: Mapping[str, Any] | None = field(default=None, repr=False)
+    app_data: Mapping[str, str] | None = field(default=None, repr=False)
     """The companion app's ``data`` (a URL to open, the device), as given."""
 
     def as_wire(self) -> dict[str, Any]:
         """Return the notify (or script) service call's data."""
-        extra = dict(self.app_data or {})
+        extra: dict[str, str] = dict(self.app_data or {})
         if self.tag is not None:
             extra.setdefault("tag", self.tag)
         payload: dict[str, Any] = {"title": self.title, "message": self.message}
@@ -195,7 +195,7 @@ async def async_notify_member(
     title: str,
     message: str,
     tag: str | None = None,
-    data: dict[str, Any] | None = None,
+    data: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Notify a member on their phone(s); return the services that accepted it.
 

@@ -611,7 +611,7 @@ def caller_for_user(
 def _caller(hass: HomeAssistant, user: User | None) -> Caller:
     if (engine := hass.data.get(ACCESS_ENGINE)) is None:
         return caller_for_user(user, [], {})
-    return caller_for_user(user, engine.members.members(), engine.roles.data)
+    return caller_for_user(user, engine.members.members(), engine.roles.typed())
 
 
 async def async_caller(hass: HomeAssistant, user_id: str | None) -> Caller:

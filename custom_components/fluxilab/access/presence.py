@@ -492,7 +492,7 @@ class Presence:
         """Return False if the machine needs a supervisor and none is present."""
         if not supervision_required(machine_type, dt_util.utc_from_timestamp(now)):
             return True
-        if is_supervisor(member, self.engine.roles.data):
+        if is_supervisor(member, self.engine.roles.typed()):
             return True
         minutes = (
             machine_type.supervisor_minutes if machine_type else None
@@ -511,7 +511,7 @@ class Presence:
         return any(
             member_id != member.id
             and (other := members.member(member_id)) is not None
-            and is_supervisor(other, self.engine.roles.data)
+            and is_supervisor(other, self.engine.roles.typed())
             for member_id in recent
         )
 
@@ -648,7 +648,7 @@ class Presence:
         """
         if member is None:
             return
-        if is_supervisor(member, self.engine.roles.data):
+        if is_supervisor(member, self.engine.roles.typed()):
             self._supervisor_swipes.setdefault(device.device_id, {})[member.id] = now
         if reason is not Reason.GRANTED:
             return

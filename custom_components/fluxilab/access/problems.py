@@ -45,7 +45,6 @@ from .decisions import authorization_reason
 from .errors import AccessValidationError
 from .lab import Lab
 from .member_models import Member
-from .roles import role_flags
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -308,7 +307,7 @@ class ProblemReports:
             device.device_id,
             self.engine.machine_type_of(device),
             dt_util.utcnow(),
-            role=role_flags(member.role, self.engine.roles.data),
+            role=self.engine.roles.flags(member.role),
             check_window=False,
         )
         if authorized is not Reason.GRANTED:

@@ -96,8 +96,34 @@ ROLE_FLAGS: Final[Mapping[Role, RoleFlags]] = {
 
 BUILT_IN_IDS: Final = frozenset(role.value for role in Role)
 
-type LabRoles = Mapping[str, Mapping[str, Any]]
-"""The lab's own roles by id, as stored (store.py ``RoleCollection.data``)."""
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabRole:
+    """One of the lab's own roles, as the core reads it (store.py ``RoleCollection``).
+
+    Read from the stored role once per change of the roles, not per card check.
+    """
+
+    id: str
+    name: str
+    flags: RoleFlags
+
+    @classmethod
+    def from_storage(cls, item: Mapping[str, Any]) -> LabRole:
+        """Read a role as its collection stores it (``ROLE_FIELDS`` and its id)."""
+        return cls(
+            id=str(item["id"]),
+            name=str(item.get("name", "")),
+            flags=RoleFlags.of_role(item),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the role as its collection stores it."""
+        return {"id": self.id, "name": self.name, **self.flags.as_role()}
+
+
+type LabRoles = Mapping[str, LabRole]
+"""The lab's own roles by id, typed (store.py ``RoleCollection.typed``)."""
 
 
 def role_flags(role_id: str, roles: LabRoles) -> RoleFlags:
@@ -105,7 +131,7 @@ def role_flags(role_id: str, roles: LabRoles) -> RoleFlags:
     if role_id in BUILT_IN_IDS:
         return ROLE_FLAGS[Role(role_id)]
     if (role := roles.get(role_id)) is not None:
-        return RoleFlags.of_role(role)
+        return role.flags
     return ROLE_FLAGS[Role.USER]
 
 

@@ -69,7 +69,15 @@ from .errors import AccessValidationError
 from .lab_models import Authorization, MachineType, default_offline_policy
 from .member_models import Credential, CredentialType, Member
 from .notify import notify_service
-from .roles import BUILT_IN_IDS, FLAG_FIELDS, Role
+from .roles import (
+    BUILT_IN_IDS,
+    FLAG_FIELDS,
+    LabRole,
+    LabRoles,
+    Role,
+    RoleFlags,
+    role_flags,
+)
 from .rule_schema import MACHINE_TYPE_RULE_FIELDS
 
 __all__ = ["CARD", "LABEL", "NAME"]
@@ -404,12 +412,35 @@ class RoleCollection(collection.DictStorageCollection):
     def __init__(self, store: Store[collection.SerializedStorageCollection]) -> None:
         """Keep new ids off the built-in roles' (a role named "admin" is admin_2)."""
         super().__init__(store)
+        self._items = CountedItems()
         self.id_manager.collections = [
-            self.data,
+            self._items,
             {role_id: {} for role_id in BUILT_IN_IDS},
         ]
+        self.data = self._items
         self.members: MemberCollection | None = None
         """Set by the members' collection, to refuse deleting a role in use."""
+        self._typed: dict[str, LabRole] = {}
+        """Role id -> its typed view, as of ``self._items.changes == _typed_at``."""
+        self._typed_at = -1
+
+    def typed(self) -> LabRoles:
+        """Return the lab's own roles as the core reads them, by id.
+
+        Parsed once after the roles changed, not on every card check (roles.py
+        ``role_flags`` reads a role's flags from here).
+        """
+        if self._typed_at != self._items.changes:
+            self._typed = {
+                role_id: LabRole.from_storage(item)
+                for role_id, item in self._items.items()
+            }
+            self._typed_at = self._items.changes
+        return self._typed
+
+    def flags(self, role_id: str) -> RoleFlags:
+        """Return the flags of a role by id, built in or the lab's own (cached)."""
+        return role_flags(role_id, self.typed())
 
     @override
     async def _process_create_data(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ its counter past the device's, raises a repair issue and resends every set.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -42,6 +42,7 @@ from custom_components.fluxilab.protocol.topics import Channel
 from custom_components.fluxilab.repairs import async_create_generation_issue
 
 from . import maintenance
+from .bookings import BookingMirror
 from .const import (
     DEFAULT_GRACE_PERIOD,
     DEFAULT_OFFLINE_MAX_AGE_HOURS,
@@ -54,7 +55,7 @@ from .decisions import applies, authorization_reason
 from .lab_models import Authorization, MachineType, SafetyLimit, hh_mm
 from .lapses import lapse_date
 from .presence import is_supervisor
-from .roles import RoleFlags, built_in_like, role_flags
+from .roles import RoleFlags, built_in_like
 
 if TYPE_CHECKING:
     from custom_components.fluxilab.device.port import AccessDevice
@@ -147,7 +148,7 @@ class OfflineRules:
     max_age: float
     """Seconds the mirror stays usable."""
     tz: str
-    bookings: Mapping[str, Any]
+    bookings: BookingMirror
     """What the mirror carries of the device's bookings (``bookings.mirrored``)."""
     unsafe: bool
     machine: MachineOfflineRules | None = None
@@ -159,7 +160,7 @@ class OfflineRules:
             "policy": self.policy.value,
             "max_age": self.max_age,
             "tz": self.tz,
-            **self.bookings,
+            **self.bookings.as_wire(),
             "unsafe": self.unsafe,
         }
         if (machine := self.machine) is None:
@@ -243,7 +244,7 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[MirroredMember
         if not member.active:
             continue
         authorizations = engine.authorizations.typed_of_member(member.id)
-        role = role_flags(member.role, engine.roles.data)
+        role = engine.roles.flags(member.role)
         reason = authorization_reason(
             member,
             authorizations,
@@ -263,7 +264,7 @@ def credential_members(engine: Lab, device: AccessDevice) -> list[MirroredMember
                 level=built_in_like(role).value,
                 cards=tuple(member.cards()),
                 maintenance=role.may_maintain,
-                supervisor=is_supervisor(member, engine.roles.data),
+                supervisor=is_supervisor(member, engine.roles.typed()),
                 grants=_grants(role, authorizations, device.device_id, machine_type),
                 pin_hash=pin_hash,
                 # The device refuses it with a reason instead of logging in with it.

@@ -256,7 +256,7 @@ class StatementCsvView(HomeAssistantView):
         if (engine := hass.data.get(ACCESS_ENGINE)) is None:
             return self.json_message("not ready", HTTPStatus.SERVICE_UNAVAILABLE)
         caller = caller_for_user(
-            request[KEY_HASS_USER], engine.members.members(), engine.roles.data
+            request[KEY_HASS_USER], engine.members.members(), engine.roles.typed()
         )
         try:
             caller.require(CSV_OPERATION)

@@ -133,9 +133,10 @@ async def _import_fabomatic(engine: AccessEngine, call: ServiceCall) -> ServiceR
     path = await hass.async_add_executor_job(_database_path, hass, call.data["path"])
     data = await hass.async_add_executor_job(fabomatic_import.read_database, path)
     async with _lock(hass), engine.sync.async_held():
-        return await fabomatic_import.async_import(
+        result = await fabomatic_import.async_import(
             engine, data, dry_run=call.data["dry_run"], strict=call.data["strict"]
         )
+    return result.as_wire()
 
 
 SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {

@@ -52,12 +52,7 @@ from custom_components.fluxilab.access.permissions import (
     caller_for_user,
     require_permission,
 )
-from custom_components.fluxilab.access.roles import (
-    Role,
-    built_in_like,
-    flags,
-    role_flags,
-)
+from custom_components.fluxilab.access.roles import Role, built_in_like, flags
 from custom_components.fluxilab.access.store import CARD, MACHINE_TYPE_FIELDS
 from custom_components.fluxilab.const import (
     ATTR_FLUXILAB_DEVICE,
@@ -100,7 +95,7 @@ class Caller:
     def __init__(self, engine: AccessEngine, user: User) -> None:
         """Look the user's member up now: roles may have changed since last call."""
         self.user = user
-        self.lab = caller_for_user(user, engine.members.members(), engine.roles.data)
+        self.lab = caller_for_user(user, engine.members.members(), engine.roles.typed())
         self.member = self.lab.member
         self.manager = self.lab.scope(f"{DOMAIN}/panel/admin/state") is Scope.ANY
         self._engine = engine
@@ -112,7 +107,7 @@ class Caller:
         The built-in role the member's ranks with, or admin for HA admins.
         """
         if self.member is not None:
-            return built_in_like(flags(self.member, self._engine.roles.data)).value
+            return built_in_like(flags(self.member, self._engine.roles.typed())).value
         return Role.ADMIN.value if self.manager else Role.USER.value
 
     def may_use(self, device: AccessDevice, operation: str) -> bool:
@@ -130,7 +125,7 @@ class Caller:
             device.device_id,
             self._engine.machine_type_of(device),
             dt_util.utcnow(),
-            role=role_flags(member.role, self._engine.roles.data),
+            role=self._engine.roles.flags(member.role),
             check_window=False,
         )
         return reason.value == "granted"
@@ -690,7 +685,7 @@ async def ws_grant(
         wire["trainer"] = True
     created = await admin.async_grant(_engine(hass), admin.Grant.from_wire(wire))
     connection.send_result(
-        msg["id"], {"authorization_ids": [auth["id"] for auth in created]}
+        msg["id"], {"authorization_ids": [auth.id for auth in created]}
     )
 
 

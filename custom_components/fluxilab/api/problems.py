@@ -54,7 +54,7 @@ def _may_use(engine: AccessEngine, caller: Caller, device_id: str) -> bool:
             device_id,
             engine.machine_type_of(device),
             dt_util.utcnow(),
-            role=flags(member, engine.roles.data),
+            role=flags(member, engine.roles.typed()),
             check_window=False,
         )
         is Reason.GRANTED

@@ -313,7 +313,7 @@ async def _grant_authorization(
     if ATTR_DEVICE in data:
         data[ATTR_DEVICE] = (await _device(engine, data[ATTR_DEVICE])).device_id
     (auth,) = await admin.async_grant(engine, admin.Grant.from_wire(data))
-    return {"authorization_id": auth["id"]}
+    return {"authorization_id": auth.id}
 
 
 async def _revoke_authorization(

@@ -192,7 +192,7 @@ class AuthorizationWebsocket(LabCollectionWebsocket):
     ) -> None:
         engine = hass.data[ACCESS_ENGINE]
         (auth,) = await admin.async_grant(engine, admin.Grant.from_wire(msg))
-        connection.send_result(msg["id"], auth)
+        connection.send_result(msg["id"], engine.authorizations.data[auth.id])
 
     @override
     async def ws_delete_item(

@@ -6,6 +6,7 @@ nothing changed."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import time as dt_time
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.fluxilab.access import admin
 from custom_components.fluxilab.access.engine import AccessEngine
+from custom_components.fluxilab.access.lab_models import Authorization
+from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.const import DOMAIN
 
 from .conftest import call
@@ -397,3 +401,50 @@ async def test_a_second_grant_with_its_own_window_is_its_own_authorization(
     assert outcome[1] != first["id"]
     assert set(engine.authorizations.data) == {first["id"], outcome[1]}
     assert engine.authorizations.data[first["id"]].get("window_start") is None
+
+
+async def test_the_operations_answer_typed_results(engine: AccessEngine) -> None:
+    """A member result is the typed member, a grant the typed authorizations.
+
+    The doors' replies are read from storage at the edge (``as_wire``); the
+    result's repr names nobody.
+    """
+    result = await admin.async_create_member(
+        engine.members,
+        admin.MemberCreate(fields={"name": "Ada Lovelace", "email": "ada@lab.org"}),
+    )
+    assert isinstance(result.member, Member)
+    assert result.member_id == result.member.id == "ada_lovelace"
+    assert result.as_wire() == admin.public_member(engine.members.data["ada_lovelace"])
+    assert "Ada" not in repr(result)
+    assert "ada@lab.org" not in repr(result)
+    changed = await admin.async_update_member(
+        engine.members,
+        admin.MemberUpdate(member_id="ada_lovelace", fields={"name": "Ada King"}),
+    )
+    assert changed.member.name == "Ada King"
+    assert changed.as_wire()["name"] == "Ada King"
+
+    (granted,) = await admin.async_grant(
+        engine,
+        admin.Grant(
+            member_ids=("ada_lovelace",),
+            machine_type_id="fumehood",
+            fields={"window_start": "08:00", "window_end": "12:00"},
+        ),
+    )
+    assert isinstance(granted, Authorization)
+    assert granted == engine.authorizations.authorization(granted.id)
+    assert granted.window_start == dt_time(8, 0)
+    # The same target and window again renews that one (found by its typed view).
+    (renewed,) = await admin.async_grant(
+        engine,
+        admin.Grant(
+            member_ids=("ada_lovelace",),
+            machine_type_id="fumehood",
+            fields={"window_start": "08:00", "window_end": "12:00", "trainer": True},
+        ),
+    )
+    assert renewed.id == granted.id
+    assert renewed.trainer is True
+    assert list(engine.authorizations.data) == [granted.id]

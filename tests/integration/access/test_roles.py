@@ -18,6 +18,7 @@ from custom_components.fluxilab.access.member_models import Member
 from custom_components.fluxilab.access.permissions import Level, role_level
 from custom_components.fluxilab.access.roles import (
     ROLE_FLAGS,
+    LabRole,
     Role,
     RoleFlags,
     built_in_like,
@@ -47,7 +48,10 @@ def holder(role: str) -> Member:
 
 def test_flags_of_built_in_and_lab_roles() -> None:
     """Built-in roles keep their flags; a lab role's come from the store."""
-    roles = {"technician": TECHNICIAN, "admin": {**TECHNICIAN, "manage": False}}
+    roles = {
+        "technician": LabRole.from_storage(TECHNICIAN),
+        "admin": LabRole.from_storage({**TECHNICIAN, "id": "admin", "manage": False}),
+    }
     assert flags(holder("admin"), roles) == ROLE_FLAGS[Role.ADMIN]  # not stored one
     assert flags(holder("staff"), {}) == ROLE_FLAGS[Role.STAFF]
     technician = flags(holder("technician"), roles)
@@ -63,6 +67,31 @@ def test_flags_of_built_in_and_lab_roles() -> None:
     }
     # A role gone from the store may do no more than a user.
     assert flags(holder("gone"), roles) == ROLE_FLAGS[Role.USER]
+
+
+def test_lab_role_round_trip() -> None:
+    """A stored role reads into ``LabRole`` and writes back as it was stored."""
+    role = LabRole.from_storage(TECHNICIAN)
+    assert role.id == "technician"
+    assert role.name == "Technician"
+    assert role.flags.may_maintain
+    assert role.as_dict() == TECHNICIAN
+    assert LabRole.from_storage(role.as_dict()) == role
+
+
+async def test_typed_roles_are_built_once_per_change(engine: AccessEngine) -> None:
+    """The typed roles are parsed after a change, not on every read (card checks)."""
+    assert engine.roles.typed() == {}
+    await engine.roles.async_create_item({"name": "Technician", "maintenance": True})
+    first = engine.roles.typed()
+    assert first["technician"].flags.may_maintain
+    assert engine.roles.typed() is first  # no change: the same view
+    assert engine.roles.flags("technician") is first["technician"].flags
+    await engine.roles.async_update_item("technician", {"maintenance": False})
+    assert engine.roles.typed() is not first
+    assert not engine.roles.flags("technician").may_maintain
+    await engine.roles.async_delete_item("technician")
+    assert engine.roles.flags("technician") == ROLE_FLAGS[Role.USER]
 
 
 @pytest.mark.parametrize(
@@ -155,10 +184,10 @@ async def test_a_role_in_use_is_not_deleted(engine: AccessEngine) -> None:
         await engine.roles.async_delete_item("technician")
     assert err.value.translation_key == "role_in_use"
     assert err.value.translation_placeholders == {"role": "Technician", "count": "1"}
-    assert "technician" in engine.roles.data
+    assert "technician" in engine.roles.typed()
     await engine.members.async_update_item(tess["id"], {"role": "user"})
     await engine.roles.async_delete_item("technician")
-    assert "technician" not in engine.roles.data
+    assert "technician" not in engine.roles.typed()
 
 
 async def test_authorize_all_role_needs_no_authorization(engine: AccessEngine) -> None:
@@ -173,10 +202,10 @@ async def test_authorize_all_role_needs_no_authorization(engine: AccessEngine) -
         "hood-1",
         machine_type,
         dt_util.utcnow(),
-        role=flags(tina, engine.roles.data),
+        role=flags(tina, engine.roles.typed()),
     )
     assert reason is Reason.GRANTED
-    plain = flags(holder("user"), engine.roles.data)
+    plain = flags(holder("user"), engine.roles.typed())
     assert (
         authorization_reason(
             tina, [], "hood-1", machine_type, dt_util.utcnow(), role=plain
