@@ -405,8 +405,7 @@ class HassProcess:
         try:
             return {
                 **{
-                    name: json.loads(value)
-                    for name, value in db.stored_state().items()
+                    name: json.loads(value) for name, value in db.stored_state().items()
                 },
                 "audit": [
                     entry.as_wire()

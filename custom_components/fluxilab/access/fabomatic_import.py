@@ -1236,7 +1236,9 @@ def _apply_unknown_cards(lab: Lab, cards: tuple[UnknownCard, ...]) -> int:
     if fresh:
         listed.update(
             {
-                card.card: SeenCard(card=card.card, device_id=card.device_id, ts=card.ts)
+                card.card: SeenCard(
+                    card=card.card, device_id=card.device_id, ts=card.ts
+                )
                 for card in fresh
             }
         )

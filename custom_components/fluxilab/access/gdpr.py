@@ -149,7 +149,9 @@ async def async_purge(history: AccessHistory, now: float) -> dict[str, int]:
     usage_cutoff, card_cutoff = _retention_cutoffs(history, now)
     before = len(history.data["unknown_cards"])
     history.data["unknown_cards"] = {
-        uid: c for uid, c in history.data["unknown_cards"].items() if c.ts >= card_cutoff
+        uid: c
+        for uid, c in history.data["unknown_cards"].items()
+        if c.ts >= card_cutoff
     }
     deleted = before - len(history.data["unknown_cards"])
 

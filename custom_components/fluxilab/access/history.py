@@ -279,6 +279,7 @@ def _read_field(data: HistoryData, name: str, value: Any) -> None:
     else:
         data[name] = value  # type: ignore[literal-required]
 
+
 _LOGGER = logging.getLogger(__name__)
 
 DATABASE_FILE: Final = f"{DOMAIN}_history.db"
@@ -1004,7 +1005,9 @@ class AccessHistory:
 
     def last_unknown_card(self, device_id: str) -> UnknownCard | None:
         """Return the most recent unknown card seen on a device."""
-        seen = [c for c in self.data["unknown_cards"].values() if c.device_id == device_id]
+        seen = [
+            c for c in self.data["unknown_cards"].values() if c.device_id == device_id
+        ]
         return max(seen, key=lambda c: c.ts) if seen else None
 
     @callback
