@@ -43,6 +43,7 @@ from homeassistant.components.recorder.statistics import (
     statistics_during_period,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER
@@ -316,25 +317,30 @@ class DeviceBacklog:
     @callback
     def _journal_changes(
         self,
-    ) -> dict[str, SeqsDocument | HourAggregateData | int | bool | None]:
-        """Documents changed since the last commit (called by the journal).
+    ) -> dict[str, bytes | None]:
+        """Documents changed since the last commit, as JSON (called by the journal).
 
         ``seqs``, ``hour/<start>/<channel>`` and ``live/<start>`` (None: dropped),
         ``blocked``.
         """
-        changes: dict[str, SeqsDocument | HourAggregateData | int | bool | None] = {}
+        changes: dict[str, bytes | None] = {}
         seqs = self._seqs_document()
         if seqs != self._seqs_journaled:
-            self._seqs_journaled = changes["seqs"] = seqs
+            self._seqs_journaled = seqs
+            changes["seqs"] = json_bytes(seqs)
         hours_dirty, self._hours_dirty = self._hours_dirty, set()
         for channel, hour in hours_dirty:
             agg = self.hours.get(channel, {}).get(hour)
-            changes[f"hour/{hour}/{channel}"] = None if agg is None else agg.as_dict()
+            changes[f"hour/{hour}/{channel}"] = (
+                None if agg is None else json_bytes(agg.as_dict())
+            )
         live_dirty, self._live_dirty = self._live_dirty, set()
         for hour in live_dirty:
-            changes[f"live/{hour}"] = self.live.get(hour)
+            count = self.live.get(hour)
+            changes[f"live/{hour}"] = None if count is None else json_bytes(count)
         if self.blocked != self._blocked_journaled:
-            self._blocked_journaled = changes["blocked"] = self.blocked
+            self._blocked_journaled = self.blocked
+            changes["blocked"] = json_bytes(self.blocked)
         return changes
 
     def _seqs_document(self) -> SeqsDocument:

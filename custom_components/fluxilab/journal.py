@@ -29,7 +29,7 @@ set-up goes on with the JSON files alone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 from dataclasses import dataclass, field
 import logging
@@ -47,7 +47,6 @@ from homeassistant.const import (
 )
 from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.json import json_loads
@@ -70,9 +69,10 @@ DATA_JOURNAL: HassKey[Journal] = HassKey(f"{DOMAIN}_journal")
 DATA_BARRIER: HassKey[RecorderBarrier] = HassKey(f"{DOMAIN}_recorder_barrier")
 _OPEN_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_journal_open")
 
-type Changes = Callable[[], dict[str, Any]]
-"""A participant's changed documents since the last call: key -> value (None drops
-the key; bytes are taken as already JSON)."""
+type Changes = Callable[[], Mapping[str, bytes | None]]
+"""A participant's changed documents since the last call: key -> the document as
+JSON (``json_bytes``, encoded by the participant in the same event-loop step), or
+None to drop the key."""
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS docs ("
@@ -262,13 +262,7 @@ class Journal:
         self._retry = {}
         for store, changes in list(self._participants.items()):
             for key, value in changes().items():
-                pending[store, key] = (
-                    None
-                    if value is None
-                    else value
-                    if isinstance(value, bytes)
-                    else json_bytes(value)
-                )
+                pending[store, key] = value
         return [(store, key, value) for (store, key), value in pending.items()]
 
     async def async_commit(self) -> int:

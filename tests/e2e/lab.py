@@ -404,7 +404,9 @@ class HassProcess:
         db.open()
         try:
             return {
-                **db.stored_state(),
+                **{
+                    name: json.loads(value) for name, value in db.stored_state().items()
+                },
                 "audit": [
                     entry.as_wire()
                     for entry in db.audit_page(AuditQuery(limit=2**31))[::-1]

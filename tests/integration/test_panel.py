@@ -665,7 +665,7 @@ async def test_admin_console_as_lab_admin(
         "success"
     ]
     assert Member.from_storage(engine.members.data["bob"]).cards() == ["B0B", "CAFE01"]
-    assert engine.history.data["unknown_cards"] == []
+    assert engine.history.data["unknown_cards"] == {}
 
     reply = await command(
         ws,

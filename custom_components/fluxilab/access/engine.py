@@ -148,7 +148,7 @@ class AccessEngine:
         await async_forget_cards(
             self.hass,
             self.privacy,
-            [c["card"] for c in self.history.data["unknown_cards"]],
+            list(self.history.data["unknown_cards"]),
         )
         self.admin_audit.async_setup()
         await self.logins.async_load()
@@ -311,7 +311,7 @@ class AccessEngine:
         the members' cards.
         """
         if unknown:
-            cards = [c["card"] for c in self.history.data["unknown_cards"]]
+            cards = list(self.history.data["unknown_cards"])
         else:
             cards = [
                 card
@@ -1224,10 +1224,10 @@ class AccessEngine:
     async def async_purge(self) -> dict[str, int]:
         """Apply the retention settings, to the history, the tags and the recorder."""
         self.async_after_reply_done()
-        before = {c["card"] for c in self.history.data["unknown_cards"]}
+        before = set(self.history.data["unknown_cards"])
         now = time.time()
         result = await gdpr.async_purge(self.history, now)
-        purged = before - {c["card"] for c in self.history.data["unknown_cards"]}
+        purged = before - set(self.history.data["unknown_cards"])
         subject = gdpr.retention_subject(
             self.hass, self.privacy, self.history, now, purged
         )

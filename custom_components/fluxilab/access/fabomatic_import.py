@@ -67,6 +67,7 @@ from custom_components.fluxilab.history_db import (
     ImportBatch,
     ImportPrefixes,
     SessionRecord,
+    UnknownCard as SeenCard,
 )
 from custom_components.fluxilab.protocol.fabomatic import (
     card_uid,
@@ -1224,18 +1225,25 @@ def _apply_usage(lab: Lab, usage: Mapping[str, MachineHours]) -> dict[str, float
 
 def _apply_unknown_cards(lab: Lab, cards: tuple[UnknownCard, ...]) -> int:
     """Add the cards nobody holds to the unknown-cards list; return how many."""
-    listed = {c["card"]: c for c in lab.history.data["unknown_cards"]}
+    listed = dict(lab.history.data["unknown_cards"])
     fresh = [
         card
         for card in cards
         if lab.members.card_holder(card.card) is None
-        and (card.card not in listed or listed[card.card]["ts"] < card.ts)
+        and (card.card not in listed or listed[card.card].ts < card.ts)
     ]
     if fresh:
-        listed.update({card.card: card.as_dict() for card in fresh})
-        lab.history.data["unknown_cards"] = sorted(
-            listed.values(), key=lambda c: c["ts"]
+        listed.update(
+            {
+                card.card: SeenCard(
+                    card=card.card, device_id=card.device_id, ts=card.ts
+                )
+                for card in fresh
+            }
         )
+        lab.history.data["unknown_cards"] = {
+            seen.card: seen for seen in sorted(listed.values(), key=lambda c: c.ts)
+        }
         lab.history.async_changed()
     return len(fresh)
 
@@ -1245,7 +1253,7 @@ async def _async_history_report(lab: Lab, history: HistoryPlan) -> HistoryReport
     known = await lab.history.async_imported_ids(PREFIXES)
     sessions = sum(1 for s in history.sessions if s.import_id not in known)
     interventions = sum(1 for i in history.interventions if i.import_id not in known)
-    listed = {c["card"]: c["ts"] for c in lab.history.data["unknown_cards"]}
+    listed = {uid: c.ts for uid, c in lab.history.data["unknown_cards"].items()}
     usage = lab.history.data["usage"]
     return HistoryReport(
         sessions=sessions,

@@ -148,9 +148,11 @@ async def async_purge(history: AccessHistory, now: float) -> dict[str, int]:
     """
     usage_cutoff, card_cutoff = _retention_cutoffs(history, now)
     before = len(history.data["unknown_cards"])
-    history.data["unknown_cards"] = [
-        c for c in history.data["unknown_cards"] if c["ts"] >= card_cutoff
-    ]
+    history.data["unknown_cards"] = {
+        uid: c
+        for uid, c in history.data["unknown_cards"].items()
+        if c.ts >= card_cutoff
+    }
     deleted = before - len(history.data["unknown_cards"])
 
     def _old(entry: LiveEntry) -> bool:
@@ -170,7 +172,7 @@ async def async_forget_member(
 ) -> None:
     """Remove a deleted member's personal data from the history."""
     history.data["interest"] = [
-        s for s in history.data["interest"] if s["member_id"] != member_id
+        s for s in history.data["interest"] if s.member_id != member_id
     ]
 
     def _theirs(entry: LiveEntry) -> bool:
@@ -243,9 +245,11 @@ async def async_member_export(
         "problem_reports": problem_reports,
         "sessions": [session.as_wire() for session in entries.sessions],
         "audit": [entry.as_wire() for entry in entries.audit],
-        "checked_in": history.data["checked_in"].get(member_id),
+        "checked_in": None
+        if (check_in := history.data["checked_in"].get(member_id)) is None
+        else check_in.as_dict(),
         "interest": [
-            s for s in history.data["interest"] if s["member_id"] == member_id
+            s.as_dict() for s in history.data["interest"] if s.member_id == member_id
         ],
     }
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 import logging
 import secrets
 import time
@@ -33,7 +34,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import Store
-from homeassistant.util.json import json_loads
+from homeassistant.util.json import JsonObjectType, json_loads
 
 from custom_components.fluxilab.const import DOMAIN
 from custom_components.fluxilab.history_db import (
@@ -73,11 +74,78 @@ from .const import (
     MAX_SESSIONS,
     SETTING_SHOW_MEMBER_NAMES,
 )
+from .rule_models import DailyCounter, HoursCounter
 
 
 def new_key() -> str:
     """Return a fresh pseudonym secret (hex)."""
     return secrets.token_hex(32)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckIn:
+    """A member checked in to the lab (presence.py), as the history holds it."""
+
+    since: float
+    device_id: str | None = None
+    """The entrance swiped at (None: checked in by a service)."""
+    card: str | None = field(default=None, repr=False)
+    """The card swiped (personal: never in the repr)."""
+
+    @classmethod
+    def from_storage(cls, item: Mapping[str, Any]) -> CheckIn:
+        """Read a stored check-in (``since``, ``device_id``, ``card``)."""
+        return cls(
+            since=float(item["since"]),
+            device_id=item.get("device_id"),
+            card=item.get("card"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the check-in as the history stores it."""
+        return {"since": self.since, "device_id": self.device_id, "card": self.card}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """One member waiting for one device (interest.py), as the history holds it."""
+
+    device_id: str
+    member_id: str
+    ts: float
+    """When the member subscribed (epoch seconds)."""
+    expires: float
+    """When the subscription is dropped (epoch seconds)."""
+
+    @classmethod
+    def from_storage(cls, item: Mapping[str, Any]) -> Subscription:
+        """Read a stored subscription (one lacking its times reads as expired)."""
+        return cls(
+            device_id=item["device_id"],
+            member_id=item["member_id"],
+            ts=item.get("ts", 0.0),
+            expires=item.get("expires", 0.0),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the subscription as the history stores it."""
+        return {
+            "device_id": self.device_id,
+            "member_id": self.member_id,
+            "ts": self.ts,
+            "expires": self.expires,
+        }
+
+
+def counter_from_storage(item: Mapping[str, Any]) -> HoursCounter | DailyCounter:
+    """Read a stored maintenance-condition counter by its shape.
+
+    A ``below_baseline`` counter stores its open day's ``sum``; a ``channel_hours``
+    one only ``hours`` and ``due`` (``due`` read as False when missing).
+    """
+    if "sum" in item:
+        return DailyCounter.from_storage(item)
+    return HoursCounter(hours=float(item.get("hours", 0.0)), due=bool(item.get("due")))
 
 
 class DeviceUsage(TypedDict):
@@ -86,30 +154,49 @@ class DeviceUsage(TypedDict):
     hours: float
     since_maintenance: float
     last_maintenance: float | None
-    conditions: dict[str, dict[str, Any]]
-    """Counters of the machine type's maintenance conditions (telemetry_rules.py)."""
+    conditions: dict[str, HoursCounter | DailyCounter]
+    """Counters of the machine type's maintenance conditions (telemetry_rules.py), by
+    the condition's key; stored as their ``as_dict``."""
     fabomatic_hours: NotRequired[float]
     """Machine hours a Fab-O-Matic import added (fabomatic_import.py): a second
     import adds only what its backend counted since."""
 
 
+def usage_from_storage(item: Mapping[str, Any]) -> DeviceUsage:
+    """Read a device's stored usage counters (one stored before conditions had none)."""
+    usage: DeviceUsage = {
+        "hours": item.get("hours", 0.0),
+        "since_maintenance": item.get("since_maintenance", 0.0),
+        "last_maintenance": item.get("last_maintenance"),
+        "conditions": {
+            key: counter_from_storage(counter)
+            for key, counter in (item.get("conditions") or {}).items()
+        },
+    }
+    if "fabomatic_hours" in item:
+        usage["fabomatic_hours"] = item["fabomatic_hours"]
+    return usage
+
+
 class HistoryData(TypedDict):
-    """What the history store holds."""
+    """What the history holds in memory (stored field by field: ``_encode_field``)."""
 
     sessions: list[LiveSession]
     audit: list[LiveAudit]
-    unknown_cards: list[dict[str, Any]]
+    unknown_cards: dict[str, UnknownCard]
+    """The latest sighting of each unknown card, by uid, oldest first (stored as a
+    list in this order; a card seen again moves to the end)."""
     usage: dict[str, DeviceUsage]
     generation: int
     settings: dict[str, Any]
-    checked_in: dict[str, dict[str, Any]]
-    """Members checked in to the lab (presence.py): since, device_id, card."""
+    checked_in: dict[str, CheckIn]
+    """Members checked in to the lab (presence.py), by member id."""
     last_used: dict[str, str]
     """Last granted use of each authorization, by id (lapsing.py)."""
     lapse_notices: dict[str, str]
     """Lapse date each authorization's member was told about (lapsing.py)."""
-    interest: list[dict[str, Any]]
-    """Members waiting for a busy device (interest.py)."""
+    interest: list[Subscription]
+    """Members waiting for a busy device (interest.py), oldest first."""
     pseudonym_key: str
     """Secret of the card and member pseudonyms (privacy.py), hex."""
     last_entry_id: int
@@ -139,6 +226,59 @@ STATE_FIELDS = tuple(name for name in SMALL_FIELDS if name != "unknown_cards")
 
 type LiveEntry = LiveSession | LiveAudit
 """A session or an audit entry in memory."""
+
+
+def _encode_field(data: HistoryData, name: str) -> bytes:
+    """Return one small field as the journal and the database store it (JSON).
+
+    The storage edge of the typed fields: each leaves memory as its ``as_dict``.
+    """
+    if name == "unknown_cards":
+        return json_bytes([card.as_dict() for card in data["unknown_cards"].values()])
+    if name == "usage":
+        return json_bytes(
+            {
+                device_id: {
+                    **usage,
+                    "conditions": {
+                        key: counter.as_dict()
+                        for key, counter in usage["conditions"].items()
+                    },
+                }
+                for device_id, usage in data["usage"].items()
+            }
+        )
+    if name == "checked_in":
+        return json_bytes(
+            {member_id: c.as_dict() for member_id, c in data["checked_in"].items()}
+        )
+    if name == "interest":
+        return json_bytes([sub.as_dict() for sub in data["interest"]])
+    return json_bytes(data[name])  # type: ignore[literal-required]
+
+
+def _read_field(data: HistoryData, name: str, value: Any) -> None:
+    """Set one small field from its stored document (the database's, the journal's).
+
+    The storage edge the other way: each typed field is read here once.
+    """
+    if name == "unknown_cards":
+        data["unknown_cards"] = {
+            card.card: card for card in map(UnknownCard.from_dict, value)
+        }
+    elif name == "usage":
+        data["usage"] = {
+            device_id: usage_from_storage(item) for device_id, item in value.items()
+        }
+    elif name == "checked_in":
+        data["checked_in"] = {
+            member_id: CheckIn.from_storage(item) for member_id, item in value.items()
+        }
+    elif name == "interest":
+        data["interest"] = [Subscription.from_storage(item) for item in value]
+    else:
+        data[name] = value  # type: ignore[literal-required]
+
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -207,7 +347,7 @@ def _empty() -> HistoryData:
     return {
         "sessions": [],
         "audit": [],
-        "unknown_cards": [],
+        "unknown_cards": {},
         "usage": {},
         "generation": 0,
         "settings": {
@@ -242,7 +382,7 @@ class AccessHistory:
     def __init__(self, hass: HomeAssistant) -> None:
         """Prepare an empty history."""
         self.hass = hass
-        self._store: Store[HistoryData] = Store(
+        self._store: Store[JsonObjectType] = Store(
             hass,
             HISTORY_STORAGE_VERSION,
             HISTORY_STORAGE_KEY,
@@ -300,7 +440,7 @@ class AccessHistory:
         self.db = db = await self._async_open(url)
         loaded = await db.async_run(db.load, MAX_SESSIONS, MAX_AUDIT)
         if loaded is None and (stored := await self._store.async_load()) is not None:
-            await self._async_import(db, dict(stored))
+            await self._async_import_json(db, dict(stored))
             loaded = await db.async_run(db.load, MAX_SESSIONS, MAX_AUDIT)
         if loaded is not None:
             # Whatever the JSON file held is in the database (this start or one
@@ -312,25 +452,25 @@ class AccessHistory:
             # The storage edge: the small documents are JSON, read here.
             state = {name: json_loads(value) for name, value in loaded.state.items()}
             settings = {**data["settings"], **state.get("settings", {})}  # type: ignore[dict-item]
-            data.update(state)  # type: ignore[typeddict-item]
+            for name, value in state.items():
+                if name in SMALL_FIELDS:
+                    _read_field(data, name, value)
             data["settings"] = settings
             data["sessions"] = loaded.sessions
             data["audit"] = loaded.audit
-            data["unknown_cards"] = [card.as_dict() for card in loaded.unknown_cards]
+            data["unknown_cards"] = {card.card: card for card in loaded.unknown_cards}
             data["journal_mark"] = loaded.mark
             data["last_entry_id"] = max(data["last_entry_id"], loaded.last_entry_id)
             stored_key = bool(state.get("pseudonym_key"))
-        self._saved = {name: json_bytes(data[name]) for name in STATE_FIELDS}  # type: ignore[literal-required]
-        self._saved["unknown_cards"] = json_bytes(data["unknown_cards"])
+        self._saved = {name: _encode_field(data, name) for name in STATE_FIELDS}
+        self._saved["unknown_cards"] = _encode_field(data, "unknown_cards")
         self._journal = journal = await async_get_journal(self.hass)
         for key, value in journal.async_register(
             JOURNAL_STORE, self._journal_changes, data["journal_mark"], self.async_save
         ):
             self._apply(key, value)
         self._trim()
-        for usage in data["usage"].values():
-            usage.setdefault("conditions", {})  # stored before conditions existed
-        self._journaled = {name: json_bytes(data[name]) for name in SMALL_FIELDS}  # type: ignore[literal-required]
+        self._journaled = {name: _encode_field(data, name) for name in SMALL_FIELDS}
         if not stored_key:
             # A new secret (or one only the journal held): journal and save it now,
             # since pseudonyms (tag ids, recorded events) must never move.
@@ -409,8 +549,15 @@ class AccessHistory:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_HISTORY_DB)
         return db
 
-    async def _async_import(self, db: HistoryDatabase, stored: dict[str, Any]) -> None:
-        """Write today's JSON history into a new database, in one transaction."""
+    async def _async_import_json(
+        self, db: HistoryDatabase, stored: dict[str, Any]
+    ) -> None:
+        """Write the JSON history file into a new database, in one transaction.
+
+        A storage edge on both sides: the file's documents go into the database's
+        state as the file holds them (the history reads them into its typed fields
+        when it loads them from there), its entries as records.
+        """
         empty = _empty()
         imported: dict[str, Any] = {**empty, **stored}
         imported["settings"] = {**empty["settings"], **stored.get("settings", {})}
@@ -448,7 +595,7 @@ class AccessHistory:
         kind, _, name = key.partition("/")
         if kind == "f":
             if name in SMALL_FIELDS and value is not None:
-                self.data[name] = value  # type: ignore[literal-required]
+                _read_field(self.data, name, value)
             return
         # The journal's storage edge: a stored entry in, a typed one held.
         if kind == "sessions":
@@ -661,7 +808,7 @@ class AccessHistory:
                 changes[key] = json_bytes(entry.as_dict())
         journaled = self._journaled
         for name in SMALL_FIELDS:
-            encoded = json_bytes(data[name])  # type: ignore[literal-required]
+            encoded = _encode_field(data, name)
             if journaled.get(name) != encoded:
                 journaled[name] = changes[f"f/{name}"] = encoded
         self._trim()  # what the journal took may leave memory now
@@ -686,14 +833,12 @@ class AccessHistory:
             else:
                 checkpoint.audit.append(entry.as_record())
         for name in STATE_FIELDS:
-            encoded = json_bytes(data[name])  # type: ignore[literal-required]
+            encoded = _encode_field(data, name)
             if self._saved.get(name) != encoded:
                 checkpoint.state[name] = encoded
-        cards = json_bytes(data["unknown_cards"])
+        cards = _encode_field(data, "unknown_cards")
         if self._saved.get("unknown_cards") != cards:
-            checkpoint.unknown_cards = [
-                UnknownCard.from_dict(card) for card in data["unknown_cards"]
-            ]
+            checkpoint.unknown_cards = list(data["unknown_cards"].values())
             self._cards_taken[mark] = cards
         self.loop_seconds += time.perf_counter() - started
         return checkpoint
@@ -853,20 +998,20 @@ class AccessHistory:
     @callback
     def add_unknown_card(self, card: str, device_id: str, ts: float) -> None:
         """Remember an unknown card (latest sighting only) for registration."""
-        cards = [c for c in self.data["unknown_cards"] if c["card"] != card]
-        cards.append({"card": card, "device_id": device_id, "ts": ts})
-        self.data["unknown_cards"] = cards
+        cards = self.data["unknown_cards"]
+        cards.pop(card, None)  # seen again: to the end
+        cards[card] = UnknownCard(card=card, device_id=device_id, ts=ts)
         self.async_changed()
 
     def last_unknown_card(self, device_id: str) -> UnknownCard | None:
         """Return the most recent unknown card seen on a device."""
-        seen = [c for c in self.data["unknown_cards"] if c["device_id"] == device_id]
-        return UnknownCard.from_dict(max(seen, key=lambda c: c["ts"])) if seen else None
+        seen = [
+            c for c in self.data["unknown_cards"].values() if c.device_id == device_id
+        ]
+        return max(seen, key=lambda c: c.ts) if seen else None
 
     @callback
     def forget_unknown_card(self, card: str) -> None:
         """Drop a card from the unknown list once it is assigned."""
-        self.data["unknown_cards"] = [
-            c for c in self.data["unknown_cards"] if c["card"] != card
-        ]
+        self.data["unknown_cards"].pop(card, None)
         self.async_changed()

@@ -13,7 +13,6 @@ Subscriptions live in the history store (they survive a restart) and expire afte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 import logging
@@ -30,6 +29,7 @@ from custom_components.fluxilab.const import DOMAIN
 from .const import DEFAULT_INTEREST_EXPIRY_HOURS, SIGNAL_DEVICE_FREE, AccessEventType
 from .errors import AccessValidationError
 from .events import fire_access_event
+from .history import Subscription
 from .member_models import Member
 from .notify import async_notification_text, async_notify_member
 
@@ -53,37 +53,6 @@ def device_name(hass: HomeAssistant, device: AccessDevice) -> str:
     if entry is not None and (name := entry.name_by_user or entry.name):
         return name
     return device.device_id
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Subscription:
-    """One member waiting for one device, as the history stores it."""
-
-    device_id: str
-    member_id: str
-    ts: float
-    """When the member subscribed (epoch seconds)."""
-    expires: float
-    """When the subscription is dropped (epoch seconds)."""
-
-    @classmethod
-    def from_storage(cls, item: Mapping[str, Any]) -> Subscription:
-        """Read a stored subscription (``history.data["interest"]``)."""
-        return cls(
-            device_id=item["device_id"],
-            member_id=item["member_id"],
-            ts=item["ts"],
-            expires=item["expires"],
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the subscription as the history stores it."""
-        return {
-            "device_id": self.device_id,
-            "member_id": self.member_id,
-            "ts": self.ts,
-            "expires": self.expires,
-        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,18 +92,13 @@ class InterestQueue:
 
     @property
     def subscriptions(self) -> list[Subscription]:
-        """Stored subscriptions, oldest first (read from the history's store)."""
-        return [
-            Subscription.from_storage(item)
-            for item in self.engine.history.data["interest"]
-        ]
+        """Stored subscriptions, oldest first (the history's, a copy)."""
+        return list(self.engine.history.data["interest"])
 
     @callback
     def _save(self, subscriptions: list[Subscription]) -> None:
         """Store ``subscriptions`` in place of the stored ones."""
-        self.engine.history.data["interest"][:] = [
-            sub.as_dict() for sub in subscriptions
-        ]
+        self.engine.history.data["interest"][:] = subscriptions
         self.engine.history.async_changed()
 
     @property

@@ -54,6 +54,7 @@ from .const import (
 )
 from .decisions import applies
 from .events import fire_access_event
+from .history import CheckIn
 from .lab_models import Authorization, MachineType
 from .member_models import Member
 from .roles import LabRoles, Role, role_flags
@@ -108,30 +109,6 @@ class PresentMember:
             "checked_in": self.checked_in,
             "card": self.card,
         }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckIn:
-    """A member checked in to the lab, as the history store keeps it."""
-
-    since: float
-    device_id: str | None = None
-    """The entrance swiped at (None: checked in by a service)."""
-    card: str | None = field(default=None, repr=False)
-    """The card swiped (personal: never in the repr)."""
-
-    @classmethod
-    def from_storage(cls, item: Mapping[str, Any]) -> CheckIn:
-        """Read a stored check-in (``since``, ``device_id``, ``card``)."""
-        return cls(
-            since=float(item["since"]),
-            device_id=item.get("device_id"),
-            card=item.get("card"),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the check-in as the history store keeps it."""
-        return {"since": self.since, "device_id": self.device_id, "card": self.card}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -246,11 +223,8 @@ class Presence:
     # Occupancy ----------------------------------------------------------------------
 
     def _check_ins(self) -> dict[str, CheckIn]:
-        """Check-ins by member id, read from the history store."""
-        return {
-            member_id: CheckIn.from_storage(stored)
-            for member_id, stored in self.engine.history.data["checked_in"].items()
-        }
+        """Check-ins by member id, as the history holds them (a copy)."""
+        return dict(self.engine.history.data["checked_in"])
 
     @property
     def expiry(self) -> float:
@@ -350,7 +324,7 @@ class Presence:
             since=now,
             device_id=device.device_id if device is not None else None,
             card=card,
-        ).as_dict()
+        )
         self._left.pop(member.id, None)
         self.engine.history.async_changed()
         self._fire(AccessEventType.CHECKED_IN, member, card, device, None, now)

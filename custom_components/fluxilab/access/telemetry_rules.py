@@ -24,8 +24,9 @@ charge-back bills at the busy rate (billing.py).
   and breaks the run.
 
 Once a condition is due it stays due until maintenance is recorded. The machine
-type's conditions arrive typed (rule_models.py); a counter is read from the history
-store into its model, and the next one written back with ``as_dict``.
+type's conditions arrive typed (rule_models.py), and so do their counters: the
+history holds each as its model (read once when the history loads), and the next
+one takes its place.
 
 Only live telemetry counts: replayed (buffered) backlog never starts or ends a busy
 period and never moves a condition counter (it goes to long-term statistics only).
@@ -455,18 +456,23 @@ class TelemetryRules:
     ) -> HoursCounter | DailyCounter: ...
     @staticmethod
     def _counter(usage: DeviceUsage, rule: Condition) -> HoursCounter | DailyCounter:
-        """Read a condition's counter from the history store (a fresh one stored)."""
+        """Return a condition's counter from the history store (a fresh one stored)."""
         conditions = usage["conditions"]
-        if (stored := conditions.get(rule.key)) is None:
-            conditions[rule.key] = new_counter(rule).as_dict()
-        return rule.counter(stored)
+        counter = conditions.get(rule.key)
+        if isinstance(rule, ChannelHours):
+            if isinstance(counter, HoursCounter):
+                return counter
+        elif isinstance(counter, DailyCounter):
+            return counter
+        fresh = conditions[rule.key] = new_counter(rule)
+        return fresh
 
     @staticmethod
     def _store(
         usage: DeviceUsage, rule: Condition, counter: HoursCounter | DailyCounter
     ) -> None:
         """Write a condition's counter back into the history store."""
-        usage["conditions"][rule.key] = counter.as_dict()
+        usage["conditions"][rule.key] = counter
 
     @callback
     def _reading(

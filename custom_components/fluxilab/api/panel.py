@@ -584,9 +584,12 @@ async def ws_admin_state(
                 device_status(hass, engine, device)
                 for device in sorted(engine.devices.values(), key=lambda d: d.device_id)
             ],
-            "unknown_cards": sorted(
-                engine.history.data["unknown_cards"], key=lambda c: -c["ts"]
-            ),
+            "unknown_cards": [
+                card.as_dict()
+                for card in sorted(
+                    engine.history.data["unknown_cards"].values(), key=lambda c: -c.ts
+                )
+            ],
             "users": sorted(users, key=lambda u: u["name"] or ""),
             "settings": dict(engine.history.data["settings"]),
         },

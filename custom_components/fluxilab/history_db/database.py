@@ -652,11 +652,11 @@ class HistoryDatabase:
             ).scalar()
         return None if mark is None else int(mark)
 
-    def stored_state(self) -> dict[str, Any]:
-        """Return the small documents as the last checkpoint wrote them."""
+    def stored_state(self) -> dict[str, str]:
+        """Return the small documents as the last checkpoint wrote them, JSON."""
         with self._engine().connect() as connection:
             return {
-                name: orjson.loads(value)
+                str(name): str(value)
                 for name, value in connection.execute(
                     select(state.c.name, state.c.value)
                 )

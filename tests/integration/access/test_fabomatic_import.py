@@ -455,9 +455,9 @@ async def test_import_brings_the_history_once(
     assert hass.states.get("sensor.fumehood_1_usage_hours").state == "300.0"
     assert engine.history.data["usage"]["fabomatic-3"]["since_maintenance"] == 10.0
     # The unknown card at its latest sighting; Anna's card is hers.
-    cards = {c["card"]: c for c in engine.history.data["unknown_cards"]}
+    cards = engine.history.data["unknown_cards"]
     assert set(cards) == {"cafebabe"}
-    assert cards["cafebabe"]["device_id"] == "fabomatic-4"
+    assert cards["cafebabe"].device_id == "fabomatic-4"
 
     before = (state(engine), await imported(engine))
     again = await import_now(hass, hass_admin_user, database)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import time
 from typing import Any
 
@@ -183,7 +184,7 @@ async def test_json_history_moves_into_the_database_with_nothing_lost(
     state = await db.async_run(db.stored_state)
     for name in STATE_FIELDS:
         expected = next_id if name == "last_entry_id" else stored[name]
-        assert state[name] == expected, name
+        assert json.loads(state[name]) == expected, name
     loaded = await db.async_run(db.load, 10, 10)
     assert loaded is not None
     assert sorted(

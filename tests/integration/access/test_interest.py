@@ -253,7 +253,7 @@ async def test_subscriptions_survive_a_restart(
     await engine.history.async_save()
     reloaded = AccessHistory(hass)
     await reloaded.async_load()
-    assert [(s["device_id"], s["member_id"]) for s in reloaded.data["interest"]] == [
+    assert [(s.device_id, s.member_id) for s in reloaded.data["interest"]] == [
         ("hood-1", lab["bea"]["id"])
     ]
 
@@ -321,4 +321,4 @@ async def test_gdpr_export_and_deletion(
     assert [s["device_id"] for s in exported["interest"]] == ["hood-1"]
     await engine.members.async_delete_item(lab["bea"]["id"])
     await hass.async_block_till_done()
-    assert [s["member_id"] for s in engine.history.data["interest"]] == ["cy"]
+    assert [s.member_id for s in engine.history.data["interest"]] == ["cy"]

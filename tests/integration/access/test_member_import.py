@@ -489,7 +489,7 @@ async def test_an_unknown_card_becomes_a_new_member(
     member = lab.members.data["newcomer"]
     assert Member.from_storage(member).cards() == ["5EED01"]
     assert (member["role"], member["email"]) == ("user", "new@lab.org")
-    assert lab.history.data["unknown_cards"] == []
+    assert lab.history.data["unknown_cards"] == {}
     # A name someone has already is refused unless confirmed, as for every door.
     lab.history.add_unknown_card("5EED02", DEVICE_ID, time.time())
     await client.send_json_auto_id(

@@ -8,6 +8,7 @@ lab opts in (the ``show_member_names`` access setting).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 import json
 from typing import Any
 
@@ -219,7 +220,9 @@ async def test_purge_removes_the_tags_of_unknown_cards(
     await hass.async_block_till_done()
     pseudonym = engine.privacy.card(STRANGER)
     assert pseudonym in hass.data[TAG_DATA].data
-    engine.history.data["unknown_cards"][-1]["ts"] -= 31 * DAY
+    cards = engine.history.data["unknown_cards"]
+    last = next(reversed(cards.values()))
+    cards[last.card] = replace(last, ts=last.ts - 31 * DAY)
     result = await hass.services.async_call(
         DOMAIN, "purge", {}, blocking=True, return_response=True
     )

@@ -6,6 +6,7 @@ Its bus events (event_data), its entities' states and attributes, and the
 
 from __future__ import annotations
 
+from dataclasses import replace
 import time
 from typing import Any
 
@@ -210,7 +211,9 @@ async def test_purge_service_anonymizes_the_unknown_cards_it_deletes(
     await hass.async_block_till_done()
     pseudonym = engine.privacy.card("DEADBEEF")
     assert mentions(await recorded(hass), pseudonym)
-    engine.history.data["unknown_cards"][-1]["ts"] -= 31 * 86400
+    cards = engine.history.data["unknown_cards"]
+    last = next(reversed(cards.values()))
+    cards[last.card] = replace(last, ts=last.ts - 31 * 86400)
     await hass.services.async_call("fluxilab", "purge", {}, blocking=True)
     await hass.async_block_till_done()
     assert mentions(await recorded(hass), pseudonym, "DEADBEEF") == []

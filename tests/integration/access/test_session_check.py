@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -91,7 +92,7 @@ async def test_interval_set_by_admin_applies_now_and_is_stored(
     assert engine.history.data["settings"]["session_check_interval"] == 5
     await engine.history.async_save()
     db = engine.history.database
-    stored = (await db.async_run(db.stored_state))["settings"]
+    stored = json.loads((await db.async_run(db.stored_state))["settings"])
     assert stored["session_check_interval"] == 5
 
     await open_session_then_silence(hass, engine, device)
