@@ -21,10 +21,16 @@ EDGE when any of these holds, otherwise it is INTERNAL:
    `_async_load_data`, `_create_item`, `_deserialize_item`, `_serialize_item`.
 4. It annotates a parameter named `msg`, `user_input`, `item`, `update_data`,
    `payload`, `body` or `event_data` (the wire/storage shapes by name).
+5. It is DECLARED an edge where the name rules cannot see it: a comment
+   `# edge: <which edge, in at least three words>` at the end of its line or
+   alone on the line right above it (e.g. "# edge: bus event data, as fired").
+   Declared edges are counted in their own column and listed with their reasons
+   by `--declared`, so that a reviewer reads every one of them.
 
 Runs on plain python3 (no Home Assistant). Usage:
     python3 scripts/count_untyped.py            # table and totals
     python3 scripts/count_untyped.py --internal # also list each internal one
+    python3 scripts/count_untyped.py --declared # also list each declared edge
     python3 scripts/count_untyped.py --package DIR  # count another copy
 """
 
@@ -93,6 +99,25 @@ class Hit:
     function: str
     edge: bool
     why: str
+
+    @property
+    def declared(self) -> bool:
+        """An edge by its own ``# edge:`` comment (rule 5)."""
+        return self.why.startswith("declared: ")
+
+
+DECLARED = re.compile(r"#\s*edge:\s*(\S+(?:\s+\S+){2,})\s*$")
+"""Rule 5's comment: ``# edge:`` and a reason of three words or more."""
+
+
+def _declared(lines: list[str], index: int) -> str | None:
+    """The reason a ``# edge:`` comment on this line or the one above gives."""
+    if match := DECLARED.search(lines[index]):
+        return match.group(1)
+    above = lines[index - 1] if index > 0 else ""
+    if above.lstrip().startswith("#") and (match := DECLARED.search(above)):
+        return match.group(1)
+    return None
 
 
 def _is_converter(name: str) -> bool:
@@ -174,6 +199,8 @@ def classify(module: str, source: str) -> list[Hit]:
                 param = PARAM.search(text[: match.start()])
                 if param and param.group(1) in EDGE_PARAMS:
                     why = f"param {param.group(1)}"
+            if not why and (reason := _declared(lines, index)):
+                why = f"declared: {reason}"
             hits.append(Hit(module, index + 1, where, bool(why), why or "internal"))
     return hits
 
@@ -193,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         "--internal", action="store_true", help="list every internal occurrence"
     )
     parser.add_argument(
+        "--declared",
+        action="store_true",
+        help="list every declared edge (rule 5) with its reason",
+    )
+    parser.add_argument(
         "--package",
         type=Path,
         default=PACKAGE,
@@ -202,22 +234,39 @@ def main(argv: list[str] | None = None) -> int:
     hits = collect(args.package)
     per_module: dict[str, list[int]] = {}
     for hit in hits:
-        counts = per_module.setdefault(hit.module, [0, 0])
-        counts[0 if hit.edge else 1] += 1
+        counts = per_module.setdefault(hit.module, [0, 0, 0])
+        counts[0 if hit.edge else 2] += 1
+        counts[1] += hit.declared
     width = max((len(m) for m in per_module), default=6)
-    print(f"{'module':<{width}}  {'edge':>5}  {'internal':>8}  {'total':>5}")
-    for module, (edge, internal) in sorted(
-        per_module.items(), key=lambda item: (-item[1][1], item[0])
+    print(
+        f"{'module':<{width}}  {'edge':>5}  {'declared':>8}  {'internal':>8}"
+        f"  {'total':>5}"
+    )
+    for module, (edge, declared, internal) in sorted(
+        per_module.items(), key=lambda item: (-item[1][2], -item[1][1], item[0])
     ):
-        print(f"{module:<{width}}  {edge:>5}  {internal:>8}  {edge + internal:>5}")
+        print(
+            f"{module:<{width}}  {edge:>5}  {declared:>8}  {internal:>8}"
+            f"  {edge + internal:>5}"
+        )
     edge_total = sum(1 for hit in hits if hit.edge)
+    declared_total = sum(1 for hit in hits if hit.declared)
     internal_total = len(hits) - edge_total
-    print(f"{'TOTAL':<{width}}  {edge_total:>5}  {internal_total:>8}  {len(hits):>5}")
+    print(
+        f"{'TOTAL':<{width}}  {edge_total:>5}  {declared_total:>8}"
+        f"  {internal_total:>8}  {len(hits):>5}"
+    )
+    print("(edge includes declared: an edge the name rules cannot see, rule 5)")
     if args.internal:
         print()
         for hit in hits:
             if not hit.edge:
                 print(f"{hit.module}:{hit.line}: {hit.function}")
+    if args.declared:
+        print()
+        for hit in hits:
+            if hit.declared:
+                print(f"{hit.module}:{hit.line}: {hit.function}: {hit.why[10:]}")
     return 0
 
 

@@ -38,6 +38,7 @@ class FluxiLabAccessEvent(FluxiLabEntity, EventEntity):
     member appears as a pseudonym, by id and name only if the lab shows names.
     """
 
+    # edge: the event entity's state attributes, as Home Assistant keeps them
     _last: dict[str, Any] | None = None
     """The attributes of the last event, the very dict the event entity holds."""
 

@@ -79,3 +79,28 @@ def test_the_package_count_is_every_occurrence() -> None:
     )
     assert len(hits) == expected > 0
     assert 0 < sum(hit.edge for hit in hits) < len(hits)
+
+
+DECLARED_SOURCE = """
+def fire(hass) -> None:
+    data: dict[str, Any] = {}  # edge: bus event data, as fired
+    # edge: the stored collection item itself
+    item_copy: dict[str, Any] = {}
+    loose: dict[str, Any] = {}  # edge: bus
+    # a comment that declares nothing
+    other: dict[str, Any] = {}
+"""
+
+
+def test_an_edge_is_declared_only_with_a_reason_of_three_words() -> None:
+    """Rule 5: ``# edge:`` on the line or the line above, with its reason."""
+    script = _script()
+    hits = script.classify("access/thing.py", DECLARED_SOURCE)
+    assert [(hit.line, hit.edge, hit.declared, hit.why) for hit in hits] == [
+        (3, True, True, "declared: bus event data, as fired"),
+        (5, True, True, "declared: the stored collection item itself"),
+        (6, False, False, "internal"),
+        (8, False, False, "internal"),
+    ]
+    # A rule that already makes it an edge wins: nothing to declare there.
+    assert not any(hit.declared for hit in script.classify("api/x.py", DECLARED_SOURCE))

@@ -89,6 +89,7 @@ DELETE_FIELDS: Final[dict[Any, Any]] = {
 class MemberCreate:
     """An admin's new member."""
 
+    # edge: door input, checked by the member collection's schema
     fields: Mapping[str, Any]
     """The member's fields, as ``MEMBER_FIELDS`` takes them (the store checks them)."""
     allow_same_name: bool = False
@@ -111,6 +112,7 @@ class MemberUpdate:
     """An admin's change to one member."""
 
     member_id: str
+    # edge: door input, checked by the member collection's schema
     fields: Mapping[str, Any]
     """What changes, as ``MEMBER_UPDATE_FIELDS`` takes it (the store checks it)."""
     allow_same_name: bool = False
@@ -164,6 +166,7 @@ class MemberResult:
         return public_member(self.members.data[self.member.id])
 
 
+# edge: the stored member, shaped into the admin reply
 def public_member(member: Mapping[str, Any]) -> dict[str, Any]:
     """Return a member as admins see it: the PIN hash is reduced to whether there is one.
 
@@ -281,6 +284,7 @@ class Grant:
     machine_type_id: str | None = None
     device_id: str | None = None
     """Our device id (a service resolves Home Assistant's device id first)."""
+    # edge: door input, checked by the authorization collection's schema
     fields: Mapping[str, Any]
     """The rest, as ``AUTHORIZATION_FIELDS`` takes it (expires, window, trainer ...)."""
 

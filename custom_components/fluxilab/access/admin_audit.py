@@ -378,6 +378,7 @@ class AdminAudit:
     def __init__(self, engine: Lab) -> None:
         """Prepare; :meth:`async_setup` follows the collections."""
         self.engine = engine
+        # edge: copies of the collections' stored items, to diff
         self._copies: dict[str, dict[str, dict[str, Any]]] = {}
         self._blocked: dict[str, bool] = {}
 
@@ -426,8 +427,9 @@ class AdminAudit:
     def _item_changed(
         self,
         name: str,
+        # edge: the collection's stored item before the change
         before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,  # edge: the stored item after the change
     ) -> None:
         """Audit one stored item's change (the collections' storage edge)."""
         action = CREATED if before is None else DELETED if after is None else UPDATED
@@ -541,6 +543,7 @@ class AdminAudit:
             )
 
     @callback
+    # edge: the config entry's options, as Home Assistant stores them
     def options_changed(self, entry: ConfigEntry, options: Mapping[str, Any]) -> None:
         """Audit a device's new options (its options flow, Home Assistant's admins)."""
         device_id = str(entry.data.get(CONF_DEVICE_ID) or entry.entry_id)

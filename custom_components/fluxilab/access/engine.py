@@ -243,6 +243,7 @@ class AccessEngine:
             await async_register_cards(self.hass, self.privacy, member, old_cards)
         await self.sync.async_sync_all()
 
+    # edge: the GDPR export's reply, everything as stored
     async def async_member_export(self, member_id: str) -> dict[str, Any]:
         """Everything held about one member (GDPR access request; every door's).
 
@@ -1251,6 +1252,7 @@ class AccessEngine:
         session_id: str | None = None,
         intervention: maintenance.Intervention | None = None,
     ) -> None:
+        # edge: the audit entry's stored document, made here once
         entry: dict[str, Any] = {
             "ts": ts,
             "kind": kind,

@@ -50,6 +50,7 @@ def fire_access_event(
     session_id: str | None = None,
     duration: float | None = None,
     ts: float | None = None,
+    # edge: extra fields of the bus event data, as fired
     extra: Mapping[str, Any] | None = None,
 ) -> None:
     """Fire fluxilab_access and show it on the device's event entity.
@@ -62,7 +63,7 @@ def fire_access_event(
     privacy = privacy_of(hass)
     person = privacy.person_fields(member, card)
     user_id = person["user_id"]
-    data: dict[str, Any] = {
+    data: dict[str, Any] = {  # edge: the bus event data, as fired
         ATTR_TYPE: event_type.value,
         ATTR_FLUXILAB_DEVICE: device.device_id,
         "device_id": ha_device_id(hass, device),

@@ -217,14 +217,16 @@ class MemberProject:
 
 
 async def async_member_export(
-    member: dict[str, Any],
+    member: dict[str, Any],  # edge: the stored member, exported as stored
+    # edge: the stored authorizations, exported as stored
     authorizations: list[dict[str, Any]],
     history: AccessHistory,
     *,
     bookings: Sequence[Booking],
     projects: Sequence[MemberProject],
+    # edge: the stored problem reports, exported as stored
     problem_reports: list[dict[str, Any]],
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # edge: the GDPR export's reply, everything as stored
     """Return everything held about one member (the PIN hash is named, not shown).
 
     ``bookings``, ``projects`` and ``problem_reports`` (those they made or resolved)
@@ -414,7 +416,10 @@ def retention_subject(
 
 
 def _concerns(
-    data: Mapping[str, Any], subject: Subject, fields: tuple[str, ...]
+    # edge: recorded event data or state attributes from the recorder
+    data: Mapping[str, Any],
+    subject: Subject,
+    fields: tuple[str, ...],
 ) -> bool:
     return any(
         isinstance(value := data.get(key), str)
@@ -427,6 +432,7 @@ def _concerns(
     )
 
 
+# edge: recorded event data or state attributes from the recorder
 def scrub(data: dict[str, Any], subject: Subject, *, old: bool) -> bool:
     """Anonymize one recorded event's data or state's attributes; True if changed.
 
@@ -460,7 +466,11 @@ def scrub(data: dict[str, Any], subject: Subject, *, old: bool) -> bool:
 
 
 def _scrub_service_call(
-    service_data: dict[str, Any], subject: Subject, *, old: bool
+    # edge: a recorded service call's data from the recorder
+    service_data: dict[str, Any],
+    subject: Subject,
+    *,
+    old: bool,
 ) -> bool:
     """Forget the subject's member and card pseudonyms in a recorded service call."""
     changed = False
@@ -483,6 +493,7 @@ def _count(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
+# edge: a recorded tag state's attributes from the recorder
 def scrub_tag(data: dict[str, Any]) -> bool:
     """Anonymize a recorded state of a card's tag entity (its name may be a member's)."""
     if data.get(ANONYMIZED):
@@ -493,6 +504,7 @@ def scrub_tag(data: dict[str, Any]) -> bool:
     return True
 
 
+# edge: recorded JSON written back to the recorder
 def _dump(data: Mapping[str, Any]) -> bytes:
     dumped: bytes = json_bytes_strip_null(data)
     return dumped
@@ -631,6 +643,7 @@ def _anonymize_states(
             StateAttributes.shared_attrs.not_like(f'%"{ANONYMIZED}":true%'),
         )
 
+    # edge: recorded JSON rows from the recorder's database
     queries: list[tuple[Any, Callable[[dict[str, Any]], bool]]] = []
     if (access := _ids("access")) and subject.needles:
         queries.append(

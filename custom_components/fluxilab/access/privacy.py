@@ -247,6 +247,7 @@ class Privacy:
             "card": self.card_or_none(card),
         }
 
+    # edge: the bus event data, as fired
     def event_data(self, event_data: dict[str, Any]) -> dict[str, Any]:
         """Blank the names in a bus event's extra fields (a trainer's) if hidden."""
         if not self.show_names:
@@ -269,12 +270,14 @@ class Privacy:
             return [self._member_shown(item) for item in value]
         return REDACTED
 
+    # edge: a service call's data, as the bus and recorder keep it
     def service_call_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Return a FluxiLab service call's data as the bus and the recorder keep it.
 
         Only fields known to name nobody stay as given; cards and members become
         their pseudonyms; secrets, free text and any field not known are redacted.
         """
+        # edge: a service call's data, as the bus and recorder keep it
         shown: dict[str, Any] = {}
         for key, value in data.items():
             if key in SERVICE_PLAIN_FIELDS:
@@ -293,6 +296,7 @@ class Privacy:
             return value
         return next((card for card in cards if self.card(card) == value), None)
 
+    # edge: the bus event data, as the event entity shows it
     def entity_event(self, event_data: Mapping[str, Any]) -> dict[str, Any]:
         """Return an access event as the device's event entity shows it.
 

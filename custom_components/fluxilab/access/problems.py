@@ -69,7 +69,7 @@ SIGNAL_PROBLEMS_CHANGED: Final = f"{DOMAIN}_problems_changed"
 class StoredProblems(TypedDict):
     """What the problems' Store holds: every report, as ``ProblemReport.as_dict``."""
 
-    reports: list[dict[str, Any]]
+    reports: list[dict[str, Any]]  # edge: the problems Store's file, as stored
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

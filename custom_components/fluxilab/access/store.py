@@ -85,6 +85,7 @@ __all__ = ["CARD", "LABEL", "NAME"]
 NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=100))
 
 
+# edge: the storage collection's stored items themselves
 class CountedItems(dict[str, dict[str, Any]]):
     """A collection's items that count their own changes, for the indexes below.
 
@@ -101,6 +102,7 @@ class CountedItems(dict[str, dict[str, Any]]):
         super().__init__()
         self.changes = 0
 
+    # edge: the storage collection's stored items themselves
     def __setitem__(self, key: str, value: dict[str, Any]) -> None:
         """Set an item and count the change."""
         self.changes += 1
@@ -131,6 +133,7 @@ class CountedItems(dict[str, dict[str, Any]]):
         self.changes += 1
         return super().setdefault(key, default)
 
+    # edge: the storage collection's stored items themselves
     def popitem(self) -> tuple[str, dict[str, Any]]:
         """Remove the last item and count the change."""
         self.changes += 1
@@ -397,9 +400,11 @@ class MemberStore(Store[collection.SerializedStorageCollection]):
         return data
 
 
+# edge: the storage hooks' input, checked against the schema
 def _check(schema: dict[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
     """Validate ``data``; turn schema errors into a translated error."""
     try:
+        # edge: the storage hooks' input, as the schema validated it
         validated: dict[str, Any] = vol.Schema(schema)(data)
     except vol.Invalid as err:
         raise AccessValidationError("invalid_data", error=str(err)) from err
@@ -926,6 +931,7 @@ class AuthorizationCollection(collection.DictStorageCollection):
             "last_used": dt_util.utcnow().isoformat(),
         }
 
+    # edge: stored authorizations for replies and exports
     def of_member(self, member_id: str) -> list[dict[str, Any]]:
         """Return a member's stored authorizations (a new list: callers may delete).
 

@@ -98,6 +98,7 @@ class Announcement:
     """The area it suggests (a field beyond the schema: a non-empty text, or None)."""
     channels: tuple[AnnouncedChannel, ...] = ()
     actuators: tuple[AnnouncedActuator, ...] = ()
+    # edge: the validated wire body kept for diagnostics
     wire: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The validated body itself, extra fields and all (diagnostics show it)."""
 
@@ -142,6 +143,7 @@ class CommandResult:
     """The credential generation its mirror holds (-1: none)."""
     relay: bool | None = None
     """The state of the output the relay command switches (None: not said)."""
+    # edge: the validated wire body kept for diagnostics
     wire: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The validated body itself, extra fields and all (diagnostics show it)."""
 
@@ -206,7 +208,7 @@ class AccessBacklogRecord(TypedDict):
     ts: float
     kind: Literal["access"]
     buffered: bool
-    event: dict[str, Any]
+    event: dict[str, Any]  # edge: the device's wire access event, extra fields allowed
     """The device's access event (``ACCESS_EVENT_SCHEMA``, extra fields allowed),
     read into an ``AccessRecord`` (protocol/access.py) when it is handed on."""
 

@@ -40,6 +40,7 @@ class UsageState:
 
 SIGNAL_USAGE: SignalTypeFormat[UsageState] = SignalTypeFormat(f"{DOMAIN}_usage_{{}}")
 """The engine's usage state of one device (format with our device id)."""
+# edge: the bus event data, as fired
 SIGNAL_ACCESS_EVENT: SignalTypeFormat[str, dict[str, Any]] = SignalTypeFormat(
     f"{DOMAIN}_access_event_{{}}"
 )

@@ -271,6 +271,7 @@ class FluxiLabDevice:
         self._unsub_final_write: CALLBACK_TYPE | None = None
         self._listeners: list[Callable[[], None]] = []
         self._channel_listeners: list[Callable[[], None]] = []
+        # edge: the bus event data, as fired
         self._event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._telemetry_listeners: list[
             Callable[[Mapping[str, int | float | bool]], None]
@@ -489,7 +490,9 @@ class FluxiLabDevice:
 
     @callback
     def async_add_event_listener(
-        self, listener: Callable[[str, dict[str, Any]], None]
+        self,
+        # edge: the bus event data, as fired
+        listener: Callable[[str, dict[str, Any]], None],
     ) -> Callable[[], None]:
         """Call ``listener(event_type, data)`` for every access event."""
         self._event_listeners.append(listener)

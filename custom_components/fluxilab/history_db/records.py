@@ -66,6 +66,7 @@ class SessionRecord:
     busy_seconds: float | None
     """Busy time telemetry counted inside the session (telemetry_rules.py)."""
     anonymized: bool
+    # edge: the stored entry, the history database's document
     document: Mapping[str, Any] = field(repr=False, compare=False)
     """The stored entry, a read-only copy (a record never changes a live entry,
     nor it the record): what ``as_wire`` returns."""
@@ -124,6 +125,7 @@ class AuditEntry:
     buffered: bool | None
     """Recorded at the device while the hub was unreachable; None: no such notion."""
     anonymized: bool
+    # edge: the stored entry, the history database's document
     document: Mapping[str, Any] = field(repr=False, compare=False)
     """The stored entry, a read-only copy (a record never changes a live entry,
     nor it the record): what ``as_wire`` returns."""
@@ -276,6 +278,7 @@ class LiveSession:
     project_request: str | None = field(default=None, compare=False)
     """The project the device asked for at start, until the projects read it (never
     stored)."""
+    # edge: the stored form, the history database's document
     document: dict[str, Any] = field(default_factory=dict, repr=False)
     """The stored form as last written (``as_dict`` brings it up to date)."""
 
@@ -419,6 +422,7 @@ class LiveAudit:
     anonymized: bool = False
     entry_id: int | None = None
     """None until the journal takes the entry."""
+    # edge: the stored form, the history database's document
     document: dict[str, Any] = field(default_factory=dict, repr=False)
     """The stored form: the typed fields as last written, and the kind's own."""
 
