@@ -38,7 +38,7 @@ STORED = {
 def test_a_new_lab_stores_the_defaults_as_before() -> None:
     assert json_bytes(LabSettings().as_dict()) == json_bytes(DEFAULTS)
     assert LabSettings.from_storage({}) == LabSettings()
-    assert KNOWN_KEYS == set(DEFAULTS)
+    assert set(DEFAULTS) == KNOWN_KEYS
 
 
 def test_missing_keys_read_as_defaults_and_unknown_ones_are_kept() -> None:
