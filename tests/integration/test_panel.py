@@ -874,7 +874,7 @@ async def test_machine_types_retention_and_export(
     assert engine.history.data["sessions"][-1].member_id is None
     reply = await command(ws, "admin/retention", usage_retention_days=0)
     assert not reply["success"]
-    assert engine.history.data["settings"]["usage_retention_days"] == 30
+    assert engine.history.data["settings"].usage_retention_days == 30
 
 
 # Issue 14, finding 1: where the Open button goes ---------------------------------

@@ -611,9 +611,11 @@ class AdminAudit:
 @contextmanager
 def settings_changes(engine: AuditedLab) -> Iterator[None]:
     """Audit what the code inside changes in the lab settings (one entry)."""
-    before = copy.deepcopy(engine.history.data["settings"])
+    before = engine.history.data["settings"]  # immutable: writers replace it
     yield
     changes = Diff.from_dict(
-        before, engine.history.data["settings"], masked=SETTINGS_MASKED
+        before.as_dict(),
+        engine.history.data["settings"].as_dict(),
+        masked=SETTINGS_MASKED,
     )
     engine.admin_audit.record("settings", UPDATED, changes, target_id="settings")

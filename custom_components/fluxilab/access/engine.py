@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 import time
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,6 @@ from .const import (
     AUTHORIZATIONS_STORAGE_KEY,
     DEFAULT_GRACE_PERIOD,
     DEFAULT_SESSION_TIMEOUT,
-    SETTING_SHOW_MEMBER_NAMES,
     SIGNAL_DEVICE_FREE,
     AccessEventType,
     Reason,
@@ -179,7 +179,7 @@ class AccessEngine:
         """(Re)start the look for stale sessions at the configured interval."""
         if self._stale_timer is not None:
             self._stale_timer()
-        interval = self.history.data["settings"]["session_check_interval"]
+        interval = self.history.data["settings"].session_check_interval
         self._stale_timer = async_track_time_interval(
             self.hass,
             self._async_close_stale_sessions,
@@ -191,9 +191,11 @@ class AccessEngine:
     def async_set_session_check_interval(self, seconds: int) -> None:
         """Change how often stale sessions are looked for (stored, applied now)."""
         settings = self.history.data["settings"]
-        if settings["session_check_interval"] == seconds:
+        if settings.session_check_interval == seconds:
             return
-        settings["session_check_interval"] = seconds
+        self.history.data["settings"] = replace(
+            settings, session_check_interval=seconds
+        )
         self.history.async_changed()
         self._schedule_stale_check()
 
@@ -281,9 +283,9 @@ class AccessEngine:
     def async_set_show_member_names(self, show: bool) -> None:
         """Show or hide members' names on entities, events and tags (a setting)."""
         settings = self.history.data["settings"]
-        if settings.get(SETTING_SHOW_MEMBER_NAMES) == show:
+        if settings.show_member_names == show:
             return
-        settings[SETTING_SHOW_MEMBER_NAMES] = show
+        self.history.data["settings"] = replace(settings, show_member_names=show)
         self.history.async_changed()
         for device in list(self.devices.values()):
             self.publish_usage(device)

@@ -1109,7 +1109,7 @@ def _history(
         )
 
     settings = lab.history.data["settings"]
-    oldest = time.time() - settings["unknown_card_retention_days"] * DAY
+    oldest = time.time() - settings.unknown_card_retention_days * DAY
     held = {user.card.strip() for user in data.users if user.card and not user.deleted}
     latest: dict[str, UnknownCard] = {}
     for sighting in data.unknown_cards:

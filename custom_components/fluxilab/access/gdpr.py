@@ -134,8 +134,8 @@ def _anonymize(entry: LiveEntry) -> bool:
 def _retention_cutoffs(history: AccessHistory, now: float) -> tuple[float, float]:
     settings = history.data["settings"]
     return (
-        now - settings["usage_retention_days"] * DAY,
-        now - settings["unknown_card_retention_days"] * DAY,
+        now - settings.usage_retention_days * DAY,
+        now - settings.unknown_card_retention_days * DAY,
     )
 
 
@@ -411,7 +411,7 @@ def retention_subject(
     return Subject(
         cards=frozenset(uids | pseudonyms),
         entity_ids=_tag_entity_ids(hass, pseudonyms),
-        before=now - history.data["settings"]["usage_retention_days"] * DAY,
+        before=now - history.data["settings"].usage_retention_days * DAY,
     )
 
 

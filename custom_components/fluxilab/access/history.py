@@ -60,21 +60,14 @@ from custom_components.fluxilab.journal import (
 )
 
 from .const import (
-    DEFAULT_CHECKIN_EXPIRY_HOURS,
-    DEFAULT_INTEREST_EXPIRY_HOURS,
-    DEFAULT_LAPSE_NOTICE_DAYS,
-    DEFAULT_SESSION_CHECK_INTERVAL,
-    DEFAULT_SHOW_MEMBER_NAMES,
-    DEFAULT_UNKNOWN_CARD_RETENTION_DAYS,
-    DEFAULT_USAGE_RETENTION_DAYS,
     HISTORY_SAVE_DELAY,
     HISTORY_STORAGE_KEY,
     HISTORY_STORAGE_VERSION,
     MAX_AUDIT,
     MAX_SESSIONS,
-    SETTING_SHOW_MEMBER_NAMES,
 )
 from .rule_models import DailyCounter, HoursCounter
+from .settings_models import LabSettings
 
 
 def new_key() -> str:
@@ -188,7 +181,9 @@ class HistoryData(TypedDict):
     list in this order; a card seen again moves to the end)."""
     usage: dict[str, DeviceUsage]
     generation: int
-    settings: dict[str, Any]
+    settings: LabSettings
+    """The lab's settings (stored as their ``as_dict``): replaced whole, never
+    changed in place."""
     checked_in: dict[str, CheckIn]
     """Members checked in to the lab (presence.py), by member id."""
     last_used: dict[str, str]
@@ -254,6 +249,8 @@ def _encode_field(data: HistoryData, name: str) -> bytes:
         )
     if name == "interest":
         return json_bytes([sub.as_dict() for sub in data["interest"]])
+    if name == "settings":
+        return json_bytes(data["settings"].as_dict())
     return json_bytes(data[name])  # type: ignore[literal-required]
 
 
@@ -276,6 +273,8 @@ def _read_field(data: HistoryData, name: str, value: Any) -> None:
         }
     elif name == "interest":
         data["interest"] = [Subscription.from_storage(item) for item in value]
+    elif name == "settings":
+        data["settings"] = LabSettings.from_storage(value)
     else:
         data[name] = value  # type: ignore[literal-required]
 
@@ -350,17 +349,7 @@ def _empty() -> HistoryData:
         "unknown_cards": {},
         "usage": {},
         "generation": 0,
-        "settings": {
-            "usage_retention_days": DEFAULT_USAGE_RETENTION_DAYS,
-            "unknown_card_retention_days": DEFAULT_UNKNOWN_CARD_RETENTION_DAYS,
-            "session_check_interval": DEFAULT_SESSION_CHECK_INTERVAL,
-            # Notifications, lapsing qualifications, interest queue
-            "admin_notify_services": [],
-            "lapse_notice_days": DEFAULT_LAPSE_NOTICE_DAYS,
-            "interest_expiry_hours": DEFAULT_INTEREST_EXPIRY_HOURS,
-            "checkin_expiry_hours": DEFAULT_CHECKIN_EXPIRY_HOURS,
-            SETTING_SHOW_MEMBER_NAMES: DEFAULT_SHOW_MEMBER_NAMES,
-        },
+        "settings": LabSettings(),
         "checked_in": {},
         "last_used": {},
         "lapse_notices": {},
@@ -451,11 +440,10 @@ class AccessHistory:
         if loaded is not None:
             # The storage edge: the small documents are JSON, read here.
             state = {name: json_loads(value) for name, value in loaded.state.items()}
-            settings = {**data["settings"], **state.get("settings", {})}  # type: ignore[dict-item]
+            # Settings a document lacks read as their defaults (LabSettings).
             for name, value in state.items():
                 if name in SMALL_FIELDS:
                     _read_field(data, name, value)
-            data["settings"] = settings
             data["sessions"] = loaded.sessions
             data["audit"] = loaded.audit
             data["unknown_cards"] = {card.card: card for card in loaded.unknown_cards}
@@ -560,7 +548,9 @@ class AccessHistory:
         """
         empty = _empty()
         imported: dict[str, Any] = {**empty, **stored}
-        imported["settings"] = {**empty["settings"], **stored.get("settings", {})}
+        imported["settings"] = LabSettings.from_storage(
+            stored.get("settings", {})
+        ).as_dict()
         for name in ENTRY_LISTS:
             for entry in imported[name]:
                 if "entry_id" not in entry:  # stored before entries had ids

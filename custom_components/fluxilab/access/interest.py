@@ -26,7 +26,7 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.fluxilab.const import DOMAIN
 
-from .const import DEFAULT_INTEREST_EXPIRY_HOURS, SIGNAL_DEVICE_FREE, AccessEventType
+from .const import SIGNAL_DEVICE_FREE, AccessEventType
 from .errors import AccessValidationError
 from .events import fire_access_event
 from .history import Subscription
@@ -104,11 +104,7 @@ class InterestQueue:
     @property
     def expiry_hours(self) -> float:
         """Hours a subscription waits before it is dropped."""
-        return float(
-            self.engine.history.data["settings"].get(
-                SETTING_INTEREST_EXPIRY_HOURS, DEFAULT_INTEREST_EXPIRY_HOURS
-            )
-        )
+        return float(self.engine.history.data["settings"].interest_expiry_hours)
 
     @callback
     def async_load(self) -> None:

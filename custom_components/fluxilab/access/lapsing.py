@@ -39,7 +39,7 @@ from custom_components.fluxilab.const import (
     EVENT_LAB,
 )
 
-from .const import DEFAULT_LAPSE_NOTICE_DAYS, AccessEventType
+from .const import AccessEventType
 from .decisions import applies, usable
 from .lab_models import Authorization, MachineType
 from .lapses import lapse_date, last_use
@@ -178,11 +178,7 @@ class Lapsing:
     @property
     def notice_days(self) -> int:
         """Days ahead of a lapse that members and admins are told."""
-        return int(
-            self.engine.history.data["settings"].get(
-                SETTING_LAPSE_NOTICE_DAYS, DEFAULT_LAPSE_NOTICE_DAYS
-            )
-        )
+        return int(self.engine.history.data["settings"].lapse_notice_days)
 
     # Setup ------------------------------------------------------------------------------
 

@@ -118,8 +118,7 @@ def admin_services(hass: HomeAssistant) -> list[str]:
     """Return the admins' notify services (the ``admin_notify_services`` setting)."""
     if (privacy := hass.data.get(PRIVACY)) is None:
         return []  # no engine yet
-    services = privacy.setting(SETTING_ADMIN_NOTIFY_SERVICES)
-    return [str(s) for s in services] if isinstance(services, list) else []
+    return [str(s) for s in privacy.settings.admin_notify_services]
 
 
 async def _async_send(

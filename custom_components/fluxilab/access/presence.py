@@ -229,9 +229,7 @@ class Presence:
     @property
     def expiry(self) -> float:
         """Seconds after which a check-in expires."""
-        return (
-            float(self.engine.history.data["settings"]["checkin_expiry_hours"]) * 3600
-        )
+        return float(self.engine.history.data["settings"].checkin_expiry_hours) * 3600
 
     def _current(self, now: float) -> dict[str, CheckIn]:
         """Check-ins not yet expired at ``now``."""

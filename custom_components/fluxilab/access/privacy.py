@@ -32,8 +32,8 @@ from homeassistant.util.hass_dict import HassKey
 
 from custom_components.fluxilab.const import DOMAIN
 
-from .const import DEFAULT_SHOW_MEMBER_NAMES, SETTING_SHOW_MEMBER_NAMES
 from .member_models import Member
+from .settings_models import LabSettings
 
 if TYPE_CHECKING:
     from .history import AccessHistory
@@ -181,21 +181,18 @@ class Privacy:
         self._digests: dict[str, str] = {}
         """Pseudonyms made under ``_key_hex``: a lab's cards and members, bounded."""
 
-    def setting(self, key: str) -> object:
-        """Return one of the lab's settings (kept in the history store), or None.
+    @property
+    def settings(self) -> LabSettings:
+        """The lab's settings (kept in the history store).
 
         For writers without the history (notify.py's admin services).
         """
-        return self._history.data["settings"].get(key)
+        return self._history.data["settings"]
 
     @property
     def show_names(self) -> bool:
         """True if the lab chose to show members' names on entities and events."""
-        return bool(
-            self._history.data["settings"].get(
-                SETTING_SHOW_MEMBER_NAMES, DEFAULT_SHOW_MEMBER_NAMES
-            )
-        )
+        return bool(self._history.data["settings"].show_member_names)
 
     def _digest(self, kind: str, value: str) -> str:
         # Every swipe names its card and member several times (event, entity, tag):

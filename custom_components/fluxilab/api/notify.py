@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Final
 
 from homeassistant.components import websocket_api
@@ -115,6 +116,20 @@ OPS_SETTINGS: Final[dict[Any, Any]] = {
 """Settings of notifications, lapse notices and the interest queue."""
 
 
+def ops_changes(msg: dict[str, Any]) -> dict[str, Any]:
+    """Return the OPS_SETTINGS a door's message changes, as LabSettings fields.
+
+    The schema checked them; the notify services become the field's tuple.
+    """
+    keys = [str(marker.schema) for marker in OPS_SETTINGS]
+    changed = {key: msg[key] for key in keys if key in msg}
+    if SETTING_ADMIN_NOTIFY_SERVICES in changed:
+        changed[SETTING_ADMIN_NOTIFY_SERVICES] = tuple(
+            changed[SETTING_ADMIN_NOTIFY_SERVICES]
+        )
+    return changed
+
+
 @require_permission
 @websocket_api.websocket_command(
     {vol.Required("type"): f"{DOMAIN}/notify/settings", **OPS_SETTINGS}
@@ -128,12 +143,13 @@ async def ws_notify_settings(
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="access_engine_missing"
         )
-    settings = engine.history.data["settings"]
     keys = [str(marker.schema) for marker in OPS_SETTINGS]
-    if changed := {key: msg[key] for key in keys if key in msg}:
+    if changed := ops_changes(msg):
         with settings_changes(engine):
-            settings.update(changed)
+            settings = engine.history.data["settings"]
+            engine.history.data["settings"] = replace(settings, **changed)
         engine.history.async_changed()
         if "lapse_notice_days" in changed:
             hass.async_create_task(engine.lapsing.async_check())
-    connection.send_result(msg["id"], {key: settings.get(key) for key in keys})
+    stored = engine.history.data["settings"].as_dict()
+    connection.send_result(msg["id"], {key: stored.get(key) for key in keys})

@@ -7,6 +7,7 @@ the occupancy sensor shows the count alone.
 
 from __future__ import annotations
 
+from dataclasses import replace
 import time
 from typing import Any
 
@@ -90,13 +91,16 @@ async def ws_occupancy_settings(
 ) -> None:
     """Show or change (lab managers) after how many hours a check-in expires."""
     engine = hass.data[ACCESS_ENGINE]
-    settings = engine.history.data["settings"]
     if "checkin_expiry_hours" in msg:
         with settings_changes(engine):
-            settings["checkin_expiry_hours"] = msg["checkin_expiry_hours"]
+            engine.history.data["settings"] = replace(
+                engine.history.data["settings"],
+                checkin_expiry_hours=msg["checkin_expiry_hours"],
+            )
         engine.history.async_changed()
+    settings = engine.history.data["settings"]
     connection.send_result(
-        msg["id"], {"checkin_expiry_hours": settings["checkin_expiry_hours"]}
+        msg["id"], {"checkin_expiry_hours": settings.checkin_expiry_hours}
     )
 
 

@@ -18,6 +18,7 @@ minute, single use at the gateway) for that user and device, fires
 
 from __future__ import annotations
 
+from dataclasses import replace
 import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -591,7 +592,7 @@ async def ws_admin_state(
                 )
             ],
             "users": sorted(users, key=lambda u: u["name"] or ""),
-            "settings": dict(engine.history.data["settings"]),
+            "settings": engine.history.data["settings"].as_dict(),
         },
     )
 
@@ -936,15 +937,20 @@ async def ws_retention(
 ) -> None:
     """Set the retention periods and apply them now (GDPR purge); names on entities."""
     engine = _engine(hass)
-    settings = engine.history.data["settings"]
+    retention = {
+        key: msg[key]
+        for key in ("usage_retention_days", "unknown_card_retention_days")
+        if key in msg
+    }
     with settings_changes(engine):
-        for key in ("usage_retention_days", "unknown_card_retention_days"):
-            if key in msg:
-                settings[key] = msg[key]
+        settings = engine.history.data["settings"]
+        engine.history.data["settings"] = replace(settings, **retention)
         if SETTING_SHOW_MEMBER_NAMES in msg:
             engine.async_set_show_member_names(msg[SETTING_SHOW_MEMBER_NAMES])
     result = await engine.async_purge()
-    connection.send_result(msg["id"], {"settings": dict(settings), **result})
+    connection.send_result(
+        msg["id"], {"settings": engine.history.data["settings"].as_dict(), **result}
+    )
 
 
 @require_permission

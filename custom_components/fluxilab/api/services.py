@@ -10,6 +10,7 @@ changes nothing (every check runs before the first write).
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import (
@@ -504,11 +505,14 @@ async def _export_member_data(
 
 
 async def _purge(engine: AccessEngine, call: ServiceCall) -> ServiceResponse:
-    settings = engine.history.data["settings"]
+    retention = {
+        key: call.data[key]
+        for key in ("usage_retention_days", "unknown_card_retention_days")
+        if key in call.data
+    }
     with admin_audit.settings_changes(engine):
-        for key in ("usage_retention_days", "unknown_card_retention_days"):
-            if key in call.data:
-                settings[key] = call.data[key]
+        settings = engine.history.data["settings"]
+        engine.history.data["settings"] = replace(settings, **retention)
     return dict(await engine.async_purge())
 
 

@@ -6,6 +6,7 @@ access/permissions.py names (``fluxilab/member/create`` ...), lab admins include
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, override
 
 from homeassistant.components import websocket_api
@@ -35,7 +36,7 @@ from custom_components.fluxilab.access.store import (
 )
 from custom_components.fluxilab.const import DOMAIN
 
-from .notify import OPS_SETTINGS
+from .notify import OPS_SETTINGS, ops_changes
 
 
 class _PublicMemberReplies(websocket_api.ActiveConnection):
@@ -260,10 +261,10 @@ def ws_access_settings(
             engine.async_set_session_check_interval(msg["session_check_interval"])
         if SETTING_SHOW_MEMBER_NAMES in msg:
             engine.async_set_show_member_names(msg[SETTING_SHOW_MEMBER_NAMES])
-        ops = [str(marker.schema) for marker in OPS_SETTINGS]
-        if changed := {key: msg[key] for key in ops if key in msg}:
-            engine.history.data["settings"].update(changed)
+        if changed := ops_changes(msg):
+            settings = engine.history.data["settings"]
+            engine.history.data["settings"] = replace(settings, **changed)
             engine.history.async_changed()
     if "lapse_notice_days" in changed:
         hass.async_create_task(engine.lapsing.async_check())
-    connection.send_result(msg["id"], dict(engine.history.data["settings"]))
+    connection.send_result(msg["id"], engine.history.data["settings"].as_dict())

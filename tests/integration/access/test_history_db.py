@@ -192,7 +192,7 @@ async def test_json_history_moves_into_the_database_with_nothing_lost(
     ) == sorted(stored["unknown_cards"], key=lambda c: c["card"])
     # Memory has it too: the pseudonyms' secret never moves.
     assert history.data["pseudonym_key"] == stored["pseudonym_key"]
-    assert history.data["settings"] == stored["settings"]
+    assert history.data["settings"].as_dict() == stored["settings"]
     assert history.session(f"01J{299:023d}") is not None
 
     # A second start reads the database alone.

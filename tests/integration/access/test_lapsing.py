@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -213,7 +214,9 @@ async def test_notice_once_per_lapse_date_issue_and_renewal(
 ) -> None:
     phone = async_mock_service(hass, "notify", "ada_phone")
     desk = async_mock_service(hass, "notify", "lab_desk")
-    engine.history.data["settings"]["admin_notify_services"] = ["notify.lab_desk"]
+    engine.history.data["settings"] = replace(
+        engine.history.data["settings"], admin_notify_services=("notify.lab_desk",)
+    )
     lab_events = async_capture_events(hass, EVENT_LAB)
     notifications = async_capture_events(hass, EVENT_NOTIFICATION)
     lapses = add_months(START, 6)
@@ -445,7 +448,7 @@ async def test_panel_commands(
         {"type": f"{DOMAIN}/notify/settings", "lapse_notice_days": 1}
     )
     assert (await member.receive_json())["error"]["code"] == "unauthorized"
-    assert engine.history.data["settings"]["lapse_notice_days"] == 30
+    assert engine.history.data["settings"].lapse_notice_days == 30
     with pytest.raises(ServiceValidationError):
         await engine.machine_types.async_update_item(
             MACHINE_TYPE, {"lapse_after_months": 0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from homeassistant.core import Context, HomeAssistant, ServiceCall
@@ -170,10 +171,10 @@ async def test_failing_services_are_logged_not_raised(
     assert "Notification through notify.broken failed: push gateway down" in caplog.text
     assert "Notification through script.crash failed" in caplog.text
     assert "Notification not sent: notify.gone does not exist" in caplog.text
-    engine.history.data["settings"]["admin_notify_services"] = [
-        "notify.broken",
-        "notify.working",
-    ]
+    engine.history.data["settings"] = replace(
+        engine.history.data["settings"],
+        admin_notify_services=("notify.broken", "notify.working"),
+    )
     assert await async_notify_admins(hass, title="T", message="M") == ["notify.working"]
     assert len(working) == 1
 

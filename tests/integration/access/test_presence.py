@@ -436,7 +436,7 @@ async def test_occupancy_websocket_by_role(
     reply = await plain.receive_json()
     assert reply["success"] is False
     assert reply["error"]["code"] == "unauthorized"
-    assert engine.history.data["settings"]["checkin_expiry_hours"] == 12
+    assert engine.history.data["settings"].checkin_expiry_hours == 12
     await engine.members.async_update_item(ada["id"], {"role": "staff"})
     await plain.send_json_auto_id({"type": f"{DOMAIN}/occupancy/list"})
     result = (await plain.receive_json())["result"]

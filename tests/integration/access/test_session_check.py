@@ -58,7 +58,7 @@ async def test_default_interval(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     assert (
-        engine.history.data["settings"]["session_check_interval"]
+        engine.history.data["settings"].session_check_interval
         == DEFAULT_SESSION_CHECK_INTERVAL
     )
     await open_session_then_silence(hass, engine, device)
@@ -89,7 +89,7 @@ async def test_interval_set_by_admin_applies_now_and_is_stored(
         {"type": "fluxilab/access/settings", "session_check_interval": 0}
     )
     assert not (await client.receive_json())["success"]
-    assert engine.history.data["settings"]["session_check_interval"] == 5
+    assert engine.history.data["settings"].session_check_interval == 5
     await engine.history.async_save()
     db = engine.history.database
     stored = json.loads((await db.async_run(db.stored_state))["settings"])
@@ -115,6 +115,6 @@ async def test_settings_refused_to_non_admins(
     reply = await client.receive_json()
     assert reply["error"]["code"] == "unauthorized"
     assert (
-        engine.history.data["settings"]["session_check_interval"]
+        engine.history.data["settings"].session_check_interval
         == DEFAULT_SESSION_CHECK_INTERVAL
     )
