@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-SETTING_INTEREST_EXPIRY_HOURS: Final = "interest_expiry_hours"
 MAX_SUBSCRIPTIONS: Final = 500
 """Bound on stored subscriptions over all devices (the oldest go first)."""
 

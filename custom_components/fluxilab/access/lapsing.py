@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-SETTING_LAPSE_NOTICE_DAYS: Final = "lapse_notice_days"
 ISSUE_LAPSING: Final = "authorizations_lapsing"
 CHECK_HOUR: Final = 9
 """Local hour of the daily look for lapsing authorizations (members are awake)."""
