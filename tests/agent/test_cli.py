@@ -122,9 +122,13 @@ def test_simulate_swipe_airflow_status_and_sigterm(
             f"http://127.0.0.1:{base_port}/_fluxilab/login", timeout=5
         ) as response:
             assert response.status == 200
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
+    except BaseException:
+        # The simulator's own log in the failure report (pytest shows stdout).
+        process.kill()
+        print(process.communicate(timeout=30)[0])
+        raise
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     wait_until(lambda: hub.statuses.count("offline") >= 3, 10, "offline statuses")
     assert "Stopped;" in output

@@ -82,10 +82,6 @@ PROJECT_UPDATE_FIELDS: dict[Any, Any] = {
 NON_BILLABLE = vol.Any(None, vol.All(vol.Coerce(NonBillable), str))
 
 
-def _invalid(err: vol.Invalid) -> AccessValidationError:
-    return AccessValidationError("invalid_data", error=str(err))
-
-
 def _unique(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
@@ -268,7 +264,7 @@ class ProjectCollection(collection.DictStorageCollection):
         try:
             item: dict[str, Any] = vol.Schema(PROJECT_FIELDS)(data)
         except vol.Invalid as err:
-            raise _invalid(err) from err
+            raise AccessValidationError("invalid_data", error=str(err)) from err
         item["members"], item["default_members"] = self._checked_members(
             item["members"], item["default_members"], None
         )
@@ -285,7 +281,7 @@ class ProjectCollection(collection.DictStorageCollection):
         try:
             changed = vol.Schema(PROJECT_UPDATE_FIELDS)(update_data)
         except vol.Invalid as err:
-            raise _invalid(err) from err
+            raise AccessValidationError("invalid_data", error=str(err)) from err
         updated = {**item, **changed}
         updated["members"], updated["default_members"] = self._checked_members(
             updated["members"], updated["default_members"], item["id"]
@@ -414,7 +410,7 @@ class ProjectCollection(collection.DictStorageCollection):
                     {"non_billable": asked.non_billable}
                 )
             except vol.Invalid as err:
-                raise _invalid(err) from err
+                raise AccessValidationError("invalid_data", error=str(err)) from err
             mark = (
                 None
                 if valid["non_billable"] is None
