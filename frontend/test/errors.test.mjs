@@ -1,6 +1,6 @@
 // Issue 18: every reason code and error code that can reach the panel, found in the
 // sources that send them (not a list kept by hand), reads as words of its own in
-// English and in Italian. The reasons come from the hub's decisions (access/const.py
+// English and in Italian. The reasons come from the hub's decisions (protocol/access.py
 // Reason), the agent's offline decisions (fluxilab_agent/mirror.py), which the hub
 // audits as the device sent them, and every audit entry's "reason" the hub writes;
 // the error codes from Home Assistant's websocket and our send_error calls.
@@ -30,13 +30,15 @@ function strEnum(source, name) {
 }
 
 const constants = read("custom_components/fluxilab/access/const.py");
-const enums = { Reason: strEnum(constants, "Reason"), AccessEventType: strEnum(constants, "AccessEventType") };
+// The decision's reasons are the wire protocol's (protocol/access.py).
+const protocol = read("custom_components/fluxilab/protocol/access.py");
+const enums = { Reason: strEnum(protocol, "Reason"), AccessEventType: strEnum(constants, "AccessEventType") };
 
 /** Every reason code, with where it comes from. */
 function reasons() {
   const found = new Map();
   const add = (code, where) => found.set(code, [...(found.get(code) ?? []), where]);
-  for (const code of Object.values(enums.Reason)) add(code, "access/const.py Reason");
+  for (const code of Object.values(enums.Reason)) add(code, "protocol/access.py Reason");
   // The agent's offline decisions: offline_decision() returns its reason.
   const mirror = read("fluxilab_agent/mirror.py").split("def offline_decision(")[1].split("\ndef ")[0];
   for (const m of mirror.matchAll(/return "([a-z_]+)"/g)) add(m[1], "fluxilab_agent/mirror.py");

@@ -15,7 +15,7 @@ const translations = {
   en: JSON.parse(integration("translations/en.json")).exceptions,
   it: JSON.parse(integration("translations/it.json")).exceptions,
 };
-const reasonBlock = integration("access/const.py").split("class Reason(StrEnum):")[1].split("\nclass ")[0];
+const reasonBlock = integration("protocol/access.py").split("class Reason(StrEnum):")[1].split("\nclass ")[0];
 const reasonCodes = [...reasonBlock.matchAll(/= "([a-z_]+)"/g)].map((m) => m[1]);
 
 /** What Home Assistant's frontend localize gives for the integration's exceptions. */
