@@ -211,17 +211,20 @@ def _install(path):
     def _collecting(phase, info):
         key = threading.get_ident()
         if phase == "start":
-            started[key] = time.monotonic()
+            started[key] = (time.monotonic(), time.thread_time())
             return
         begun = started.pop(key, None)
         if begun is None:
             return
-        spent = time.monotonic() - begun
+        spent = time.monotonic() - begun[0]
         if spent >= LONG_S:
             with path.open("a") as out:
                 out.write(json.dumps({
-                    "at": begun,
+                    "at": begun[0],
                     "ms": round(1000 * spent, 1),
+                    # The collecting thread's own CPU in the pass: far below "ms",
+                    # the pass waited (a CPU, or the GIL its finalizers let go).
+                    "cpu_ms": round(1000 * (time.thread_time() - begun[1]), 1),
                     "generation": info.get("generation"),
                     "collected": info.get("collected"),
                     "thread": threading.current_thread().name,
@@ -245,24 +248,119 @@ async def async_setup(hass, config):
 
     hass.services.async_register("bench_gc_probe", "switch_interval", _switch_interval)
 
+    thresholds = gc.get_threshold()
+
+    async def _gc_threshold(call):
+        # --variants gc=N: the oldest generation's threshold (how many collections
+        # of the middle one before a full pass is considered); 0: Python's own.
+        oldest = int(call.data["oldest"]) or thresholds[2]
+        gc.set_threshold(thresholds[0], thresholds[1], oldest)
+
+    hass.services.async_register("bench_gc_probe", "gc_threshold", _gc_threshold)
+
     async def _census(call):
         # What the collector's full passes walk: the tracked objects made since the
         # freeze that survived into the oldest generation, by type and module.
+        # A full pass now, timed: what the collector's walk costs on this heap.
+        timed = {}
+        for generation in range(3):
+            began = time.perf_counter()
+            gc.collect(generation)
+            timed[generation] = round(1000 * (time.perf_counter() - began), 2)
         old = gc.get_objects(2)
         by_type = {}
         for obj in old:
             kind = type(obj)
             key = f"{kind.__module__}.{kind.__qualname__}"
             by_type[key] = by_type.get(key, 0) + 1
-        del old
+        # A pass visits every reference of the objects it walks: one container
+        # made since the freeze that holds many (frozen) objects costs a pass as
+        # much as that many objects would.
+        walked = [obj for g in range(3) for obj in gc.get_objects(g)]
+        references = sum(len(gc.get_referents(obj)) for obj in walked)
+        biggest = sorted(walked, key=lambda obj: -len(gc.get_referents(obj)))[:15]
+        largest = [_describe(obj) for obj in biggest]
+        del old, walked, biggest
         Path(hass.config.path("heap_census.json")).write_text(json.dumps({
             "frozen": gc.get_freeze_count(),
             "generations": [len(gc.get_objects(g)) for g in range(3)],
+            "references": references,
+            "collect_ms": timed,
+            "largest": largest,
             "top": sorted(by_type.items(), key=lambda kv: -kv[1])[:40],
         }))
 
     hass.services.async_register("bench_gc_probe", "census", _census)
+
+    async def _garbage_start(call):
+        # What the collector finds unreachable (cycles refcounting cannot free):
+        # kept in gc.garbage instead of freed until garbage_stop.
+        gc.collect()
+        gc.garbage.clear()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+
+    async def _garbage_stop(call):
+        gc.collect()
+        gc.set_debug(0)
+        found = list(gc.garbage)
+        gc.garbage.clear()
+        by_type, where = {}, {}
+        for obj in found:
+            kind = type(obj)
+            key = f"{kind.__module__}.{kind.__qualname__}"
+            by_type[key] = by_type.get(key, 0) + 1
+            origin = _origin(obj)
+            if origin:
+                where[origin] = where.get(origin, 0) + 1
+        del found
+        Path(hass.config.path("heap_garbage.json")).write_text(json.dumps({
+            "objects": sum(by_type.values()),
+            "top": sorted(by_type.items(), key=lambda kv: -kv[1])[:40],
+            "where": sorted(where.items(), key=lambda kv: -kv[1])[:40],
+        }))
+
+    hass.services.async_register("bench_gc_probe", "garbage_start", _garbage_start)
+    hass.services.async_register("bench_gc_probe", "garbage_stop", _garbage_stop)
     return True
+
+
+def _describe(obj):
+    # A large container: its type, size, a few keys, and who holds it.
+    kind = type(obj)
+    found = {
+        "type": f"{kind.__module__}.{kind.__qualname__}",
+        "references": len(gc.get_referents(obj)),
+    }
+    if isinstance(obj, dict):
+        found["keys"] = [repr(key)[:60] for key in itertools.islice(obj, 5)]
+    holders = []
+    for holder in gc.get_referrers(obj):
+        if holder is not obj and not isinstance(holder, list):
+            held = type(holder)
+            label = f"{held.__module__}.{held.__qualname__}"
+            if isinstance(holder, dict):
+                label += " " + ",".join(repr(k)[:30] for k in itertools.islice(holder, 4))
+            holders.append(label)
+    found["held_by"] = holders[:5]
+    return found
+
+
+def _origin(obj):
+    # Where a piece of cyclic garbage was made, for the kinds that can tell.
+    code = getattr(obj, "f_code", None) or getattr(obj, "cr_code", None)
+    if code is None and isinstance(obj, BaseException):
+        return f"exception {type(obj).__qualname__}"
+    if code is None and hasattr(obj, "get_coro"):
+        coro = obj.get_coro()
+        code = getattr(coro, "cr_code", None)
+        if code is not None:
+            return f"task {code.co_filename.rsplit('/', 2)[-1]}:{code.co_qualname}"
+    if code is None and callable(obj):
+        func = getattr(obj, "__func__", obj)
+        code = getattr(func, "__code__", None)
+    if code is None:
+        return None
+    return f"{type(obj).__name__} {code.co_filename.rsplit('/', 2)[-1]}:{code.co_qualname}"
 """
 
 FROZE = re.compile(r"Froze (\d+) objects of Home Assistant's start")
@@ -1299,7 +1397,9 @@ class LabBench(Bench):
         the other CPUs: a lab's boards and agents are hardware of their own, not
         processes on the hub's cores. ``switch=S``: hass's interpreter switch
         interval at S seconds (how long a thread waiting for the GIL waits before it
-        asks for it). ``base``: all CPUs for everyone, the default interval.
+        asks for it). ``gc=N``: the collector's oldest-generation threshold at N
+        (full passes rarer, each with more garbage). ``base``: all CPUs for
+        everyone, the default interval and thresholds.
         """
         if self.proc is None:
             raise RuntimeError("Home Assistant is not running")
@@ -1323,6 +1423,28 @@ class LabBench(Bench):
         ha.request(
             "POST", "/api/services/bench_gc_probe/switch_interval", {"seconds": seconds}
         )
+        oldest = int(variant.split("=", 1)[1]) if variant.startswith("gc=") else 0
+        ha.request(
+            "POST", "/api/services/bench_gc_probe/gc_threshold", {"oldest": oldest}
+        )
+
+    def garbage(self, seconds: float) -> dict[str, Any]:
+        """What the collector found unreachable in a mixed row of ``seconds``."""
+        ha = dev_onboard.HomeAssistant(self.url)
+        ha.token = self.token
+        path = self.config / "heap_garbage.json"
+        path.unlink(missing_ok=True)
+        ha.request("POST", "/api/services/bench_gc_probe/garbage_start", {})
+        row = self.row("mixed", self.args.sustained_rate, seconds, False)
+        ha.request("POST", "/api/services/bench_gc_probe/garbage_stop", {})
+        try:
+            found = dict(json.loads(path.read_text()))
+        except (OSError, ValueError) as err:
+            found = {"error": str(err)}
+        found["per_decision"] = round(
+            found.get("objects", 0) / max(row["answered"], 1), 1
+        )
+        return found
 
     def census(self) -> dict[str, Any]:
         """The objects a full collection walks now (the probe's census), by type."""
@@ -1645,6 +1767,7 @@ class LabBench(Bench):
             f"over_{stall_ms:g}_ms": sum(p["ms"] >= stall_ms for p in inside),
             "longest_ms": max((p["ms"] for p in inside), default=0.0),
             "total_ms": round(sum(p["ms"] for p in inside), 1),
+            "cpu_ms_total": round(sum(p.get("cpu_ms", 0.0) for p in inside), 1),
             "generations": sorted({p["generation"] for p in inside}),
             "by_thread": by_thread,
         }
@@ -1947,11 +2070,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--variants",
         default="base",
-        help="the rows once per variant: base, pinned, switch=S (see apply_variant)",
+        help="the rows once per variant: base, pinned, switch=S, gc=N (apply_variant)",
     )
     parser.add_argument(
         "--hass-cpus",
         help="the pinned variant's CPUs for hass (default: the last CPU)",
+    )
+    parser.add_argument(
+        "--garbage",
+        type=float,
+        default=0.0,
+        help="s of a mixed row whose cyclic garbage the probe keeps and counts",
     )
     parser.add_argument("--quick", action="store_true", help="10 boards, 4 s per row")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
@@ -1969,7 +2098,7 @@ def parse_args() -> argparse.Namespace:
     args.variants = [v for v in args.variants.split(",") if v]
     for variant in args.variants:
         if variant not in ("base", "pinned") and not re.fullmatch(
-            r"switch=[0-9.]+", variant
+            r"switch=[0-9.]+|gc=[0-9]+", variant
         ):
             parser.error(f"unknown variant {variant!r}")
     args.all_cpus = os.sched_getaffinity(0)
@@ -2033,6 +2162,8 @@ def main() -> int:
                 False,
                 background=floor["hass_cpu_s_per_s"],
             )
+        if args.garbage > 0:
+            result["heap_garbage"] = lab.garbage(args.garbage)
         result["heap_census"] = lab.census()
         result["telemetry"] = lab.command({"cmd": "telemetry"}, 30)
         result["ui_errors"] = lab.viewer.errors
