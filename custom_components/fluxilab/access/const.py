@@ -55,10 +55,17 @@ PIN_CHANGE_BACKOFF: Final = PIN_BACKOFF
 PIN_CHANGE_MAX_BACKOFF: Final = PIN_MAX_BACKOFF
 """The longest wait between two checked attempts of a PIN change."""
 
-MAX_SESSIONS: Final = 20_000
-"""Newest sessions kept in memory (and every open one); the database keeps all."""
-MAX_AUDIT: Final = 5_000
-"""Newest audit entries kept in memory; the database keeps all."""
+MAX_SESSIONS: Final = 2_000
+"""Newest closed sessions kept in memory (and every open one); the database keeps all.
+
+Memory is for the live lookups only (a replayed session, a repeated stop, the day of
+sessions a booking verdict looks at); the panel and the queries read the database.
+Every entry made since the start is walked by each of Python's full cycle
+collections, which hold every thread (docs/PERFORMANCE.md, issue 15, seventh pass):
+20,000 closed sessions cost a lab that long up about 3-30 ms more per pass."""
+MAX_AUDIT: Final = 1_000
+"""Newest audit entries kept in memory (a replayed request's live answer, the last
+grant at a busy device); the database keeps all (the audit pages read it)."""
 
 DEFAULT_SESSION_TIMEOUT: Final = 900.0
 """Seconds without a heartbeat after which an open session is closed."""

@@ -363,8 +363,8 @@ def _empty() -> HistoryData:
 class AccessHistory:
     """Sessions, audit entries and counters: journaled at once, in the database soon.
 
-    Memory holds the recent part (the newest ``RECENT_SESSIONS`` sessions and every
-    open one, the newest ``RECENT_AUDIT`` audit entries) for the live lookups (a
+    Memory holds the recent part (the newest ``MAX_SESSIONS`` closed sessions and
+    every open one, the newest ``MAX_AUDIT`` audit entries) for the live lookups (a
     replayed session, a request answered before); the database holds everything.
     """
 

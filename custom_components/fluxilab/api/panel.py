@@ -516,7 +516,10 @@ async def ws_profile(
                 "window_end": auth.get("window_end"),
             }
         )
-    own = [s for s in engine.history.data["sessions"] if s.member_id == member.id]
+    # From the database: memory holds only the lab's newest sessions (history.py).
+    own = await engine.history.async_sessions(
+        SessionQuery(member_id=member.id, limit=RECENT_SESSIONS, newest_first=True)
+    )
     result["sessions"] = [
         {
             "session_id": session.session_id,
@@ -524,10 +527,11 @@ async def ws_profile(
             "start": session.start,
             "end": session.end,
             "duration": session.duration,
-            # Started at the device while the hub was unreachable, sent later.
-            "buffered": session.buffered,
+            # Started at the device while the hub was unreachable, sent later
+            # (a session stored before the mark existed was not: None).
+            "buffered": bool(session.buffered),
         }
-        for session in reversed(own[-RECENT_SESSIONS:])
+        for session in own
     ]
     connection.send_result(msg["id"], result)
 
