@@ -202,6 +202,10 @@ import threading
 import time
 from pathlib import Path
 
+from custom_components.fluxilab.access.const import SessionEnd
+from custom_components.fluxilab.access.engine import ACCESS_ENGINE
+from custom_components.fluxilab.access.sessions import start_session, stop_session
+
 LONG_S = 0.02
 
 
@@ -267,6 +271,13 @@ async def async_setup(hass, config):
             began = time.perf_counter()
             gc.collect(generation)
             timed[generation] = round(1000 * (time.perf_counter() - began), 2)
+        # Five more full passes: one alone is at the mercy of the machine's other
+        # work; their least is what the walk itself costs.
+        full = []
+        for _ in range(5):
+            began = time.perf_counter()
+            gc.collect()
+            full.append(round(1000 * (time.perf_counter() - began), 2))
         old = gc.get_objects(2)
         by_type = {}
         for obj in old:
@@ -286,11 +297,50 @@ async def async_setup(hass, config):
             "generations": [len(gc.get_objects(g)) for g in range(3)],
             "references": references,
             "collect_ms": timed,
+            "full_ms": full,
             "largest": largest,
             "top": sorted(by_type.items(), key=lambda kv: -kv[1])[:40],
         }))
 
     hass.services.async_register("bench_gc_probe", "census", _census)
+
+    async def _history_fill(call):
+        # --uptime-sessions N: the sessions a lab's hub books between two restarts
+        # (weeks of them), made after the freeze as the lab's own are: closed ones,
+        # over its devices and members, through the history's own start and stop.
+        engine = hass.data[ACCESS_ENGINE]
+        history = engine.history
+        devices = sorted(engine.devices)
+        members = [engine.members.member(m) for m in sorted(engine.members.data)]
+        count = int(call.data["sessions"])
+        begin = time.time() - 60.0 * count
+        for n in range(count):
+            ts = begin + 60.0 * n
+            session, _new = start_session(
+                history,
+                session_id=f"uptime-{n}",
+                device_id=devices[n % len(devices)],
+                member=members[n % len(members)],
+                card=None,
+                ts=ts,
+                buffered=False,
+            )
+            stop_session(
+                history, session, duration=1800.0, ts=ts + 1800.0,
+                closed_by=SessionEnd.DEVICE,
+            )
+            if n % 1000 == 999:
+                await history.async_commit()
+        await history.async_commit()
+        await history.async_save()
+        gc.collect()
+        Path(hass.config.path("history_fill.json")).write_text(json.dumps({
+            "sessions_made": count,
+            "sessions_in_memory": len(history.data["sessions"]),
+            "audit_in_memory": len(history.data["audit"]),
+        }))
+
+    hass.services.async_register("bench_gc_probe", "history_fill", _history_fill)
 
     async def _garbage_start(call):
         # What the collector finds unreachable (cycles refcounting cannot free):
@@ -1446,6 +1496,20 @@ class LabBench(Bench):
         )
         return found
 
+    def history_fill(self, sessions: int) -> dict[str, Any]:
+        """Book ``sessions`` closed sessions as weeks of a lab's uptime would."""
+        ha = dev_onboard.HomeAssistant(self.url)
+        ha.token = self.token
+        path = self.config / "history_fill.json"
+        path.unlink(missing_ok=True)
+        ha.request(
+            "POST", "/api/services/bench_gc_probe/history_fill", {"sessions": sessions}
+        )
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, ValueError) as err:
+            return {"error": str(err)}
+
     def census(self) -> dict[str, Any]:
         """The objects a full collection walks now (the probe's census), by type."""
         ha = dev_onboard.HomeAssistant(self.url)
@@ -1993,6 +2057,18 @@ def print_table(result: dict[str, Any]) -> None:
                 print(f"    {part}:")
                 for name, spent, share in profile[part]:
                     print(f"      {spent:>9} ms {share:>5}%  {name}")
+    if (census := result.get("heap_census")) and "generations" in census:
+        full = sorted(census.get("full_ms") or [0.0])
+        kinds = dict(census.get("top") or [])
+        print(
+            f"heap after the rows: {sum(census['generations'])} objects walked"
+            f" ({kinds.get('custom_components.fluxilab.history_db.records.LiveSession', 0)}"
+            f" sessions,"
+            f" {kinds.get('custom_components.fluxilab.history_db.records.LiveAudit', 0)}"
+            f" audit entries), a full pass {full[0]} ms at least,"
+            f" {full[len(full) // 2]} ms median"
+            + (f"; uptime booked: {result['uptime']}" if result.get("uptime") else "")
+        )
     telemetry = result.get("telemetry", {})
     print(
         f"telemetry records sent {telemetry.get('records_sent')}, acknowledged"
@@ -2082,6 +2158,13 @@ def parse_args() -> argparse.Namespace:
         default=0.0,
         help="s of a mixed row whose cyclic garbage the probe keeps and counts",
     )
+    parser.add_argument(
+        "--uptime-sessions",
+        type=int,
+        default=0,
+        help="closed sessions booked after the freeze, before the rows (a lab's weeks"
+        " of uptime: 300 a day is a busy lab's)",
+    )
     parser.add_argument("--quick", action="store_true", help="10 boards, 4 s per row")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -2148,6 +2231,9 @@ def main() -> int:
         if not args.no_restart:
             result["heap"] = lab.restart()
             print(f"  restarted on the lab: {result['heap']}", file=sys.stderr)
+        if args.uptime_sessions > 0:
+            result["uptime"] = lab.history_fill(args.uptime_sessions)
+            print(f"  weeks of uptime booked: {result['uptime']}", file=sys.stderr)
         lab.viewer = Viewer(lab.url, lab.token)
         result["rows"] = lab.run_rows()
         if args.minutes > 0:
