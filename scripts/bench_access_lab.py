@@ -31,6 +31,12 @@ reported with the callback and the FluxiLab frames that ran in them. HA's CPU is
 split into the event loop, the recorder thread and the rest (/proc/<pid>/task), per
 decision, also net of what HA spent in the same row's floor (telemetry, the UI).
 
+``--ha-floor`` adds a third row after each lab row, a peer inside Home Assistant: the
+same checks answered by the bench's probe integration through HA's own MQTT client,
+with one event and one state change per answer (both recorded), the least an
+integration does to answer a device and keep a record. The lab's loop CPU per
+decision is then also given as a multiple of that floor's per answer.
+
 Prints a table and a JSON document (also written to --json).
 """
 
@@ -87,6 +93,12 @@ TIMEOUT = 2.0
 """Seconds a board waits for its reply (the firmware's), and so every device here."""
 RATES = (50.0, 200.0, 500.0)
 TRANSPORTS = ("boards", "agents")
+UPTIME_SESSIONS = 10_000
+"""Closed sessions a lab's hub holds from before the rows: a month of a busy lab's
+(200 members, about 300 sessions a day) since Home Assistant last restarted."""
+HUB, ECHO, HA_FLOOR = "hub", "echo", "ha"
+"""Where a row's checks go: FluxiLab, the broker's echo client, the HA floor."""
+KINDS = {HUB: "lab", ECHO: "floor", HA_FLOOR: "ha"}
 STALL_MS = 50.0
 """A stall: the event loop away from its poll for this long (the acceptance's bound)."""
 UNKNOWN_EVERY = 25
@@ -201,6 +213,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from homeassistant.components import mqtt
+from homeassistant.core import callback
 
 from custom_components.fluxilab.access.const import SessionEnd
 from custom_components.fluxilab.access.engine import ACCESS_ENGINE
@@ -341,6 +356,32 @@ async def async_setup(hass, config):
         }))
 
     hass.services.async_register("bench_gc_probe", "history_fill", _history_fill)
+
+    answered = itertools.count()
+    floor = []
+
+    @callback
+    def _answer(msg):
+        # The HA floor: the least an integration does to answer a device and keep
+        # a record of it, through Home Assistant's own parts: HA's MQTT client in,
+        # one event and one state change (both recorded), the reply out.
+        number = next(answered)
+        hass.bus.async_fire("bench_floor", {"n": number})
+        hass.states.async_set("sensor.bench_floor", str(number))
+        hass.async_create_background_task(
+            mqtt.async_publish(hass, msg.topic[: -len("request")] + "reply",
+                               msg.payload, qos=1),
+            "bench floor reply",
+            eager_start=True,
+        )
+
+    async def _ha_floor(call):
+        if not floor:
+            floor.append(await mqtt.async_subscribe(
+                hass, "bench/ha/+/request", _answer, qos=0, encoding=None
+            ))
+
+    hass.services.async_register("bench_gc_probe", "ha_floor", _ha_floor)
 
     async def _garbage_start(call):
         # What the collector finds unreachable (cycles refcounting cannot free):
@@ -903,19 +944,19 @@ class _Lane:
         self.device = device
         self.credentials = credentials or [{"card": device.unknown_card}]
         self.busy = False
-        self.jobs: queue.Queue[tuple[float, int, bool] | None] = queue.Queue()
+        self.jobs: queue.Queue[tuple[float, int, str] | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.record: Any = None
         self.thread.start()
 
     def _run(self) -> None:
         while (job := self.jobs.get()) is not None:
-            sent, number, floor = job
+            sent, number, target = job
             if number % UNKNOWN_EVERY == UNKNOWN_EVERY - 1:
                 credential = {"card": self.device.unknown_card}
             else:
                 credential = self.credentials[number % len(self.credentials)]
-            outcome = self.device.check(credential, floor)
+            outcome = self.device.check(credential, target)
             latency = time.perf_counter() - sent
             if latency > TIMEOUT:
                 outcome = "timeout"
@@ -933,28 +974,34 @@ class LabBoard(fabomatic_emulator.Board):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.echo_topic = f"bench/echo/m{self.machine_id}/request"
+        self.ha_topic = f"bench/ha/m{self.machine_id}/request"
         self.unknown_card = f"{0xFFF00000 + self.machine_id:08x}"
 
     def _on_connect(self, client: Any, *args: Any) -> None:
         super()._on_connect(client, *args)
         if self.connected:
             nodelay(client)
-            client.subscribe(f"bench/echo/m{self.machine_id}/reply", 1)
+            client.subscribe(
+                [
+                    (f"bench/echo/m{self.machine_id}/reply", 1),
+                    (f"bench/ha/m{self.machine_id}/reply", 1),
+                ]
+            )
 
-    def check(self, credential: dict[str, str], floor: bool) -> str:
-        """checkuser exactly as the firmware sends it; floor: to the echo."""
+    def check(self, credential: dict[str, str], target: str) -> str:
+        """checkuser exactly as the firmware sends it, to the hub or a floor."""
         payload = '{"action":"checkuser","uid":"' + credential["card"] + '"}'
         with self._lock:
             topic = self.topic
-            if floor:
-                self.topic = self.echo_topic
+            if target != HUB:
+                self.topic = self.echo_topic if target == ECHO else self.ha_topic
             try:
                 reply = self._query(payload)
             finally:
                 self.topic = topic
         if reply is None:
             return "timeout"
-        if floor:
+        if target != HUB:
             return "echo"
         granted = reply.get("request_ok") and reply.get("is_valid") is True
         return "granted" if granted else "denied"
@@ -978,6 +1025,8 @@ class Agent:
         )
         self.echo_req = f"bench/echo/a{index}/request"
         self.echo_rep = f"bench/echo/a{index}/reply"
+        self.ha_req = f"bench/ha/a{index}/request"
+        self.ha_rep = f"bench/ha/a{index}/reply"
         self.replies: queue.Queue[tuple[str, str]] = queue.Queue()
         self.seq = 0
         self.acked = 0
@@ -1010,7 +1059,9 @@ class Agent:
 
     def _on_connect(self, client: Any, *_args: Any) -> None:
         nodelay(client)
-        client.subscribe([(self.rep, 1), (self.echo_rep, 1), (self.ack, 1)])
+        client.subscribe(
+            [(self.rep, 1), (self.echo_rep, 1), (self.ha_rep, 1), (self.ack, 1)]
+        )
         base = f"fluxilab/{self.device_id}"
         client.publish(f"{base}/announce", json.dumps(self.announce()), 1, True)
         client.publish(f"{base}/status", "online", 1, True)
@@ -1018,7 +1069,7 @@ class Agent:
 
     def _on_message(self, _client: Any, _userdata: Any, msg: Any) -> None:
         try:
-            if msg.topic == self.echo_rep:
+            if msg.topic in (self.echo_rep, self.ha_rep):
                 self.replies.put((msg.payload.decode(), "echo"))
             elif msg.topic == self.rep and self.session is not None:
                 body = open_envelope(self.session, msg.topic, json.loads(msg.payload))
@@ -1059,13 +1110,14 @@ class Agent:
         body = {"seq": self.seq, "ts": round(time.time(), 3), "values": values}
         self.publish_sealed(f"fluxilab/{self.device_id}/telemetry", body)
 
-    def check(self, credential: dict[str, str], floor: bool) -> str:
+    def check(self, credential: dict[str, str], target: str) -> str:
         """A sealed ``check`` (a card, or a member logged in with a PIN); wait."""
         while not self.replies.empty():
             self.replies.get_nowait()
         request_id = uuid.uuid4().hex
-        if floor:
-            self.client.publish(self.echo_req, request_id, 1)
+        if target != HUB:
+            floor = self.echo_req if target == ECHO else self.ha_req
+            self.client.publish(floor, request_id, 1)
         else:
             self.publish_sealed(
                 self.req, {"id": request_id, "action": "check", **credential}
@@ -1202,7 +1254,7 @@ class Devices:
             self.records.append((sent, latency, outcome, ""))
 
     def row(
-        self, transport: str, rate: float, duration: float, floor: bool, minutes: bool
+        self, transport: str, rate: float, duration: float, target: str, minutes: bool
     ) -> dict[str, Any]:
         """Offer ``rate`` checks/s for ``duration`` s to the idle devices; summarize."""
         lanes = (
@@ -1224,7 +1276,7 @@ class Devices:
                 if not lane.busy:
                     cursor = (cursor + step + 1) % len(lanes)
                     lane.busy = True
-                    lane.jobs.put((time.perf_counter(), sent, floor))
+                    lane.jobs.put((time.perf_counter(), sent, target))
                     sent += 1
                     break
             else:
@@ -1242,7 +1294,7 @@ class Devices:
         outcomes = Counter(outcome for _s, _l, outcome, _ in records)
         result: dict[str, Any] = {
             "transport": transport,
-            "kind": "floor" if floor else "lab",
+            "kind": KINDS[target],
             "rate": rate,
             "devices": len(lanes),
             "seconds": round(offered_s, 1),
@@ -1306,7 +1358,7 @@ def run_devices() -> None:
                 command["transport"],
                 float(command["rate"]),
                 float(command["duration"]),
-                bool(command["floor"]),
+                str(command["target"]),
                 bool(command.get("per_minute")),
             )
         elif name == "telemetry":
@@ -1485,7 +1537,7 @@ class LabBench(Bench):
         path = self.config / "heap_garbage.json"
         path.unlink(missing_ok=True)
         ha.request("POST", "/api/services/bench_gc_probe/garbage_start", {})
-        row = self.row("mixed", self.args.sustained_rate, seconds, False)
+        row = self.row("mixed", self.args.sustained_rate, seconds, HUB)
         ha.request("POST", "/api/services/bench_gc_probe/garbage_stop", {})
         try:
             found = dict(json.loads(path.read_text()))
@@ -1495,6 +1547,12 @@ class LabBench(Bench):
             found.get("objects", 0) / max(row["answered"], 1), 1
         )
         return found
+
+    def start_ha_floor(self) -> None:
+        """Have the probe answer bench/ha/+/request (the HA floor's rows)."""
+        ha = dev_onboard.HomeAssistant(self.url)
+        ha.token = self.token
+        ha.request("POST", "/api/services/bench_gc_probe/ha_floor", {})
 
     def history_fill(self, sessions: int) -> dict[str, Any]:
         """Book ``sessions`` closed sessions as weeks of a lab's uptime would."""
@@ -1747,12 +1805,13 @@ class LabBench(Bench):
         transport: str,
         rate: float,
         duration: float,
-        floor: bool,
+        target: str,
         background: dict[str, float] | None = None,
     ) -> dict[str, Any]:
         """One row: devices' figures, HA's CPU split, the loop's stalls."""
         spy_path = self.workdir / f"spy-{uuid.uuid4().hex}.json"
-        spy = None if floor else self.start_spy(duration + 1, spy_path)
+        floor = target == ECHO
+        spy = None if target != HUB else self.start_spy(duration + 1, spy_path)
         if spy is not None:
             time.sleep(0.5)  # py-spy attaches
         sampler = (
@@ -1768,7 +1827,7 @@ class LabBench(Bench):
                 "transport": transport,
                 "rate": rate,
                 "duration": duration,
-                "floor": floor,
+                "target": target,
                 "per_minute": duration >= 120,
             },
             duration + TIMEOUT + 60,
@@ -1806,7 +1865,8 @@ class LabBench(Bench):
                     )
                     for name, seconds in threads.items()
                 }
-            result["stalls"] = self.finish_spy(spy, spy_path, duration)
+            if spy is not None:
+                result["stalls"] = self.finish_spy(spy, spy_path, duration)
         if sampler is not None:
             waits = loop_waits(sampler.stop(), self.args.stall_ms, self.args.top_stalls)
             waits["sampler_cpu_s"] = round(sampler.cpu_s, 2)
@@ -1854,23 +1914,32 @@ class LabBench(Bench):
             for rate in self.args.rates:
                 for transport in TRANSPORTS:
                     self.quiet()
-                    floor = self.row(transport, rate, self.args.duration, True)
+                    floor = self.row(transport, rate, self.args.duration, ECHO)
+                    background = floor["hass_cpu_s_per_s"]
                     lab = self.row(
-                        transport,
-                        rate,
-                        self.args.duration,
-                        False,
-                        background=floor["hass_cpu_s_per_s"],
+                        transport, rate, self.args.duration, HUB, background=background
                     )
                     if lab["p99_ms"] is not None and floor["p99_ms"]:
                         lab["p99_over_floor"] = round(
                             lab["p99_ms"] / floor["p99_ms"], 1
                         )
-                    floor["variant"] = lab["variant"] = variant
-                    rows += [floor, lab]
+                    row = [floor, lab]
+                    if self.args.ha_floor:
+                        ha = self.row(
+                            transport,
+                            rate,
+                            self.args.duration,
+                            HA_FLOOR,
+                            background=background,
+                        )
+                        lab["loop_over_ha_floor"] = _loop_ratio(lab, ha)
+                        row.append(ha)
+                    for each in row:
+                        each["variant"] = variant
+                    rows += row
                     print(
-                        f"  {variant} {transport} {rate:g}/s: {_brief(floor)}"
-                        f" | {_brief(lab)}",
+                        f"  {variant} {transport} {rate:g}/s: "
+                        + " | ".join(_brief(each) for each in row),
                         file=sys.stderr,
                     )
         self.apply_variant(self.args.variants[-1])
@@ -1890,6 +1959,13 @@ class LabBench(Bench):
                     self.child.wait(timeout=10)
         finally:
             super().stop()
+
+
+def _loop_ratio(lab: dict[str, Any], ha: dict[str, Any]) -> float | None:
+    """The lab's event-loop CPU per decision over the HA floor's per answer (net)."""
+    mine = (lab.get("net_hass_cpu_ms_per_decision") or {}).get("event_loop")
+    floor = (ha.get("net_hass_cpu_ms_per_decision") or {}).get("event_loop")
+    return round(mine / floor, 1) if mine is not None and floor else None
 
 
 def _brief(row: dict[str, Any]) -> str:
@@ -2010,6 +2086,12 @@ def print_table(result: dict[str, Any]) -> None:
             f"{stalls.get('longest_ms', '-')!s:>9}"
         )
     print("(ms/dec: HA CPU per decision net of the same row's floor; stalls: py-spy)")
+    for row in rows:
+        if (ratio := row.get("loop_over_ha_floor")) is not None:
+            print(
+                f"  {row.get('variant', '-')} {row['transport']} {row['rate']:g}/s:"
+                f" the loop's CPU per decision is {ratio}x the HA floor's per answer"
+            )
     for row in rows:
         for stall in (row.get("stalls") or {}).get("top", [])[:3]:
             flux = "; ".join(f"{name} {spent} ms" for name, spent in stall["fluxilab"])
@@ -2159,11 +2241,17 @@ def parse_args() -> argparse.Namespace:
         help="s of a mixed row whose cyclic garbage the probe keeps and counts",
     )
     parser.add_argument(
+        "--ha-floor",
+        action="store_true",
+        help="after each lab row, the same checks answered by the HA floor: a bench"
+        " integration's MQTT reply with one event and one state change",
+    )
+    parser.add_argument(
         "--uptime-sessions",
         type=int,
-        default=0,
+        default=UPTIME_SESSIONS,
         help="closed sessions booked after the freeze, before the rows (a lab's weeks"
-        " of uptime: 300 a day is a busy lab's)",
+        " of uptime; 0: a hub just restarted)",
     )
     parser.add_argument("--quick", action="store_true", help="10 boards, 4 s per row")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
@@ -2234,18 +2322,20 @@ def main() -> int:
         if args.uptime_sessions > 0:
             result["uptime"] = lab.history_fill(args.uptime_sessions)
             print(f"  weeks of uptime booked: {result['uptime']}", file=sys.stderr)
+        if args.ha_floor:
+            lab.start_ha_floor()
         lab.viewer = Viewer(lab.url, lab.token)
         result["rows"] = lab.run_rows()
         if args.minutes > 0:
             lab.quiet()
             seconds = 60 * args.minutes
-            floor = lab.row("mixed", args.sustained_rate, min(seconds, 30.0), True)
+            floor = lab.row("mixed", args.sustained_rate, min(seconds, 30.0), ECHO)
             result["sustained_floor"] = floor
             result["sustained"] = lab.row(
                 "mixed",
                 args.sustained_rate,
                 seconds,
-                False,
+                HUB,
                 background=floor["hass_cpu_s_per_s"],
             )
         if args.garbage > 0:

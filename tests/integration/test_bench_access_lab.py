@@ -192,3 +192,14 @@ def test_an_idle_loop_has_no_stretch(bench: dict[str, Any]) -> None:
     found = bench["loop_waits"](idle, 50.0, 10)
     assert found["stretches"] == 0
     assert found["top"] == []
+
+
+def test_the_loop_is_given_as_a_multiple_of_the_ha_floor(bench: dict[str, Any]) -> None:
+    ratio = bench["_loop_ratio"]
+    lab = {"net_hass_cpu_ms_per_decision": {"event_loop": 1.2, "recorder": 1.0}}
+    ha = {"net_hass_cpu_ms_per_decision": {"event_loop": 0.4, "recorder": 0.9}}
+    assert ratio(lab, ha) == 3.0
+    # No figure for the floor (a row that answered nothing): no ratio, not a zero.
+    assert ratio(lab, {"net_hass_cpu_ms_per_decision": {"event_loop": 0.0}}) is None
+    assert ratio(lab, {}) is None
+    assert ratio({}, ha) is None
