@@ -1865,7 +1865,7 @@ class LabBench(Bench):
                     )
                     for name, seconds in threads.items()
                 }
-            if spy is not None:
+            if target == HUB:
                 result["stalls"] = self.finish_spy(spy, spy_path, duration)
         if sampler is not None:
             waits = loop_waits(sampler.stop(), self.args.stall_ms, self.args.top_stalls)
