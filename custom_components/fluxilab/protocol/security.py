@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import time
@@ -41,6 +40,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import PROTOCOL_VERSION
+from .nonces import nonce_bytes, nonce_hex
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -171,7 +171,7 @@ def _sealed_body(
 ) -> dict[str, Any]:
     if not encrypt:
         return body
-    iv = os.urandom(NONCE_BYTES)
+    iv = nonce_bytes(NONCE_BYTES)
     plain = json.dumps(body, separators=(",", ":")).encode()
     return {
         "iv": b64encode(iv),
@@ -189,7 +189,7 @@ def seal(
 ) -> dict[str, Any]:
     """Wrap ``body`` in a signed (and optionally encrypted) envelope for ``topic``."""
     ts = round(time.time() if now is None else now, 3)
-    nonce = secrets.token_hex(8)
+    nonce = nonce_hex(8)
     payload = _sealed_body(keys, topic, body, encrypt)
     sig = hmac.new(
         keys.mac, _canonical(topic, PROTOCOL_VERSION, ts, nonce, payload), "sha256"
@@ -221,7 +221,7 @@ def seal_payload(
     once (``seal`` then ``json.dumps`` encode it twice).
     """
     ts = round(time.time() if now is None else now, 3)
-    nonce = secrets.token_hex(8)
+    nonce = nonce_hex(8)
     raw_body = _dumps_canonical(_sealed_body(keys, topic, body, encrypt)).encode()
     mac = hmac.new(
         keys.mac, _signed_prefix(topic, PROTOCOL_VERSION, ts, nonce), "sha256"
