@@ -1989,6 +1989,8 @@ class Viewer:
         self.url, self.token = url, token
         self.counts: Counter[str] = Counter()
         self.errors: list[str] = []
+        self.dropped: list[str] = []
+        """Each time Home Assistant closed the viewer's websocket, how."""
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(
@@ -1998,43 +2000,56 @@ class Viewer:
         self._ready.wait(30)
 
     async def _run(self) -> None:
-        names: dict[int, str] = {}
         try:
             async with aiohttp.ClientSession() as session:
-                ws = await session.ws_connect(
-                    f"{self.url}/api/websocket", max_msg_size=0
-                )
-                await ws.receive_json()
-                await ws.send_json({"type": "auth", "access_token": self.token})
-                await ws.receive_json()
-                for number, (name, subscribe) in enumerate(self.SUBSCRIPTIONS, 1):
-                    message = dict(subscribe)
-                    if name == "logbook":
-                        message["start_time"] = datetime.now(UTC).isoformat()
-                    names[number] = name
-                    await ws.send_json({"id": number, **message})
-                self._ready.set()
                 while not self._stop.is_set():
-                    try:
-                        msg = await ws.receive(timeout=0.5)
-                    except TimeoutError:
-                        continue
-                    if msg.type is not aiohttp.WSMsgType.TEXT:
-                        break
-                    data = json.loads(msg.data)
-                    for item in data if isinstance(data, list) else [data]:
-                        if item.get("type") == "result" and not item.get("success"):
-                            self.errors.append(str(item.get("error")))
-                        elif item.get("type") == "event":
-                            self.counts[names.get(item.get("id"), "other")] += 1
-                await ws.close()
-        except (OSError, ValueError, aiohttp.ClientError) as err:
-            self.errors.append(str(err))
+                    if await self._view(session):
+                        return
+                    # Dropped by Home Assistant (a client that cannot keep up is
+                    # closed): the frontend connects again, so does the viewer.
+                    self.counts["reconnects"] += 1
+                    await asyncio.sleep(1.0)
         finally:
             self._ready.set()
 
+    async def _view(self, session: aiohttp.ClientSession) -> bool:
+        """Connect, subscribe, count; True once stopped, False if dropped."""
+        names: dict[int, str] = {}
+        try:
+            ws = await session.ws_connect(f"{self.url}/api/websocket", max_msg_size=0)
+            await ws.receive_json()
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            await ws.receive_json()
+            for number, (name, subscribe) in enumerate(self.SUBSCRIPTIONS, 1):
+                message = dict(subscribe)
+                if name == "logbook":
+                    message["start_time"] = datetime.now(UTC).isoformat()
+                names[number] = name
+                await ws.send_json({"id": number, **message})
+            self._ready.set()
+            while not self._stop.is_set():
+                try:
+                    msg = await ws.receive(timeout=0.5)
+                except TimeoutError:
+                    continue
+                if msg.type is not aiohttp.WSMsgType.TEXT:
+                    self.dropped.append(f"{msg.type.name} {ws.close_code}")
+                    return False
+                data = json.loads(msg.data)
+                for item in data if isinstance(data, list) else [data]:
+                    if item.get("type") == "result" and not item.get("success"):
+                        self.errors.append(str(item.get("error")))
+                    elif item.get("type") == "event":
+                        self.counts[names.get(item.get("id"), "other")] += 1
+            await ws.close()
+        except (OSError, ValueError, aiohttp.ClientError) as err:
+            self.dropped.append(str(err) or type(err).__name__)
+            return self._stop.is_set()
+        return True
+
     def snapshot(self) -> dict[str, int]:
-        return {name: self.counts[name] for name, _ in self.SUBSCRIPTIONS}
+        names = [name for name, _ in self.SUBSCRIPTIONS]
+        return {name: self.counts[name] for name in [*names, "reconnects"]}
 
     def stop(self) -> None:
         self._stop.set()
@@ -2156,6 +2171,12 @@ def print_table(result: dict[str, Any]) -> None:
         f"telemetry records sent {telemetry.get('records_sent')}, acknowledged"
         f" {telemetry.get('records_acked')}; UI subscriptions"
         f" {result.get('ui_errors') or 'ok'}"
+        + (
+            f"; the viewer was dropped by Home Assistant {len(dropped)} times and"
+            " connected again (rows' ui_messages: reconnects)"
+            if (dropped := result.get("ui_dropped"))
+            else ""
+        )
     )
 
 
@@ -2343,6 +2364,7 @@ def main() -> int:
         result["heap_census"] = lab.census()
         result["telemetry"] = lab.command({"cmd": "telemetry"}, 30)
         result["ui_errors"] = lab.viewer.errors
+        result["ui_dropped"] = lab.viewer.dropped
         result["startup_s"] = lab.results["startup_s"]
     finally:
         lab.stop()
