@@ -517,9 +517,17 @@ async def ws_profile(
             }
         )
     # From the database: memory holds only the lab's newest sessions (history.py).
-    own = await engine.history.async_sessions(
-        SessionQuery(member_id=member.id, limit=RECENT_SESSIONS, newest_first=True)
-    )
+    try:
+        own = await engine.history.async_sessions(
+            SessionQuery(member_id=member.id, limit=RECENT_SESSIONS, newest_first=True)
+        )
+    except HomeAssistantError:
+        # The database is unreachable (a repair says so): what memory still holds.
+        own = [
+            session.as_record()
+            for session in reversed(engine.history.data["sessions"])
+            if session.member_id == member.id
+        ][:RECENT_SESSIONS]
     result["sessions"] = [
         {
             "session_id": session.session_id,

@@ -83,3 +83,30 @@ async def test_profile_lists_own_sessions_memory_no_longer_holds(
     assert [s["session_id"] for s in profile["sessions"]] == expected
     assert profile["sessions"][0]["end"] is None
     assert {s["device_id"] for s in profile["sessions"]} == {"hood-0"}
+
+
+async def test_profile_falls_back_to_memory_when_the_database_is_away(
+    hass: HomeAssistant,
+    engine: AccessEngine,
+    hass_admin_user: MockUser,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    item = await engine.members.async_create_item(
+        {"name": "Ada", "user_id": hass_admin_user.id}
+    )
+    ada = Member(id=item["id"], name="Ada", role="user")
+    for n in range(3):
+        use(engine, ada, n)
+    use(engine, Member(id="bo", name="Bo", role="user"), 3)
+    await engine.history.async_commit()
+    client = await hass_ws_client(hass)
+    database, engine.history.db = engine.history.db, None  # unreachable
+    try:
+        profile = await admin_call(client, type=f"{DOMAIN}/panel/profile")
+    finally:
+        engine.history.db = database  # closed with Home Assistant, as always
+
+    assert profile["member"]["name"] == "Ada"
+    assert [s["session_id"] for s in profile["sessions"]] == [
+        f"{ada.id}-{n}" for n in (2, 1, 0)
+    ]
