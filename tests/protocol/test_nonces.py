@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from custom_components.fluxilab.protocol import nonces, security
-from custom_components.fluxilab.protocol.nonces import NonceSource
+from fluxilab_protocol import nonces, security
+from fluxilab_protocol.nonces import NonceSource
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ def test_many_nonces_from_many_threads_never_repeat() -> None:
 
 FORK = """
 import os, sys
-from custom_components.fluxilab.protocol import nonces
+from fluxilab_protocol import nonces
 nonces.nonce_bytes(1)  # the parent has a block under way
 read, write = os.pipe()
 pid = os.fork()
