@@ -1548,37 +1548,37 @@ class LabBench(Bench):
         )
         return found
 
-    def start_ha_floor(self) -> None:
-        """Have the probe answer bench/ha/+/request (the HA floor's rows)."""
+    def _probe(self, service: str, data: dict[str, Any] | None = None) -> None:
+        """Call one of the bench probe's services (it returns once done)."""
         ha = dev_onboard.HomeAssistant(self.url)
         ha.token = self.token
-        ha.request("POST", "/api/services/bench_gc_probe/ha_floor", {})
+        ha.request("POST", f"/api/services/bench_gc_probe/{service}", data or {})
+
+    def _probe_report(
+        self, service: str, report: str, data: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Call a probe service that writes a JSON report in the config; read it."""
+        path = self.config / report
+        path.unlink(missing_ok=True)
+        self._probe(service, data)
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, ValueError) as err:
+            return {"error": str(err)}
+
+    def start_ha_floor(self) -> None:
+        """Have the probe answer bench/ha/+/request (the HA floor's rows)."""
+        self._probe("ha_floor")
 
     def history_fill(self, sessions: int) -> dict[str, Any]:
         """Book ``sessions`` closed sessions as weeks of a lab's uptime would."""
-        ha = dev_onboard.HomeAssistant(self.url)
-        ha.token = self.token
-        path = self.config / "history_fill.json"
-        path.unlink(missing_ok=True)
-        ha.request(
-            "POST", "/api/services/bench_gc_probe/history_fill", {"sessions": sessions}
+        return self._probe_report(
+            "history_fill", "history_fill.json", {"sessions": sessions}
         )
-        try:
-            return dict(json.loads(path.read_text()))
-        except (OSError, ValueError) as err:
-            return {"error": str(err)}
 
     def census(self) -> dict[str, Any]:
         """The objects a full collection walks now (the probe's census), by type."""
-        ha = dev_onboard.HomeAssistant(self.url)
-        ha.token = self.token
-        path = self.config / "heap_census.json"
-        path.unlink(missing_ok=True)
-        ha.request("POST", "/api/services/bench_gc_probe/census", {})
-        try:
-            return dict(json.loads(path.read_text()))
-        except (OSError, ValueError) as err:
-            return {"error": str(err)}
+        return self._probe_report("census", "heap_census.json")
 
     def command(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one command to the devices' process; wait at most ``timeout`` s."""
